@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Every check: types, lint (incl. the import-graph rules), then every test file.
+# TEST_FILTER=conformance runs only the test files whose path contains the word.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+shopt -s globstar nullglob
+if [[ -z "${TEST_FILTER:-}" ]]; then
+  echo "== typecheck"; npx tsc -p tsconfig.json --noEmit
+  echo "== lint"; npx eslint . && npx depcruise src --config .dependency-cruiser.cjs
+fi
+files=()
+for f in test/**/*.test.ts; do
+  [[ -z "${TEST_FILTER:-}" || "$f" == *"$TEST_FILTER"* ]] && files+=("$f")
+done
+echo "== tests (${#files[@]} files)"
+exec node --import tsx --test --test-reporter=spec "${files[@]}"

@@ -1,0 +1,103 @@
+/** @module The in-memory reference store: the behaviour every other adapter must match. */
+import type { ChainHead, LedgerEntry } from '../../core/ledger.ts';
+import type { TaskState } from '../../core/task.ts';
+import type { Lease } from '../../core/lease.ts';
+import { StaleHeadError, type EntryQuery, type Store, type StoreTx } from '../../ports/store.ts';
+
+/** Serialises async critical sections within one process. */
+export class Mutex {
+  #tail: Promise<void> = Promise.resolve();
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    const prev = this.#tail;
+    let release!: () => void;
+    this.#tail = new Promise<void>((r) => (release = r));
+    await prev;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+}
+
+export function checkExtends(head: ChainHead | null, entry: LedgerEntry): void {
+  const seq = head ? head.seq + 1 : 1;
+  const prev = head ? head.hash : '0'.repeat(64);
+  if (entry.seq !== seq || entry.prevHash !== prev) throw new StaleHeadError(head, entry);
+}
+
+export class MemoryStore implements Store {
+  readonly #entries: LedgerEntry[] = [];
+  readonly #tasks = new Map<string, TaskState>();
+  readonly #leases = new Map<string, Lease>();
+  readonly #keys = new Map<string, string>();
+  readonly #mutex = new Mutex();
+
+  async transact<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.#mutex.run(async () => {
+      const entries: LedgerEntry[] = [];
+      const tasks = new Map<string, TaskState>();
+      const leases = new Map<string, Lease>();
+      const head = (): ChainHead | null => {
+        const last = entries.at(-1) ?? this.#entries.at(-1);
+        return last ? { seq: last.seq, hash: last.hash } : null;
+      };
+      const tx: StoreTx = {
+        head: async () => head(),
+        getTask: async (id) => tasks.get(id) ?? this.#tasks.get(id),
+        append: async (entry) => {
+          checkExtends(head(), entry);
+          entries.push(entry);
+        },
+        putTask: async (state) => void tasks.set(state.taskId, state),
+        getLease: async (id) => leases.get(id) ?? this.#leases.get(id),
+        putLease: async (lease) => void leases.set(lease.taskId, lease),
+      };
+      const result = await fn(tx);
+      this.#entries.push(...entries);
+      for (const [k, v] of tasks) this.#tasks.set(k, v);
+      for (const [k, v] of leases) this.#leases.set(k, v);
+      return result;
+    });
+  }
+
+  async head(): Promise<ChainHead | null> {
+    const last = this.#entries.at(-1);
+    return last ? { seq: last.seq, hash: last.hash } : null;
+  }
+
+  async entries(q: EntryQuery = {}): Promise<LedgerEntry[]> {
+    let out = this.#entries.filter((e) => (q.taskId === undefined || e.taskId === q.taskId) && e.seq >= (q.fromSeq ?? 0));
+    if (q.limit !== undefined) out = out.slice(0, q.limit);
+    return out;
+  }
+
+  async getTask(taskId: string): Promise<TaskState | undefined> {
+    return this.#tasks.get(taskId);
+  }
+
+  async listTasks(): Promise<TaskState[]> {
+    return [...this.#tasks.values()].sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+  }
+
+  async getLease(taskId: string): Promise<Lease | undefined> {
+    return this.#leases.get(taskId);
+  }
+
+  async putKey(keyId: string, publicKeyPem: string): Promise<void> {
+    this.#keys.set(keyId, publicKeyPem);
+  }
+
+  async keys(): Promise<Map<string, string>> {
+    return new Map(this.#keys);
+  }
+
+  async close(): Promise<void> {}
+
+  /** Test hook: replaces a stored entry as an attacker with file access would. */
+  tamper(seq: number, patch: Partial<LedgerEntry>): void {
+    const i = this.#entries.findIndex((e) => e.seq === seq);
+    const e = this.#entries[i];
+    if (e) this.#entries[i] = { ...e, ...patch };
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * @module The embedded store on SQLite (better-sqlite3, WAL). Writers across
+ * processes are serialised by `BEGIN IMMEDIATE`; within a process by a mutex.
+ */
+import Database from 'better-sqlite3';
+import type { ChainHead, LedgerEntry } from '../../core/ledger.ts';
+import type { TaskState } from '../../core/task.ts';
+import type { Lease } from '../../core/lease.ts';
+import { AutopilotError, ErrorCode } from '../../core/errors.ts';
+import type { EntryQuery, Store, StoreTx } from '../../ports/store.ts';
+import { Mutex, checkExtends } from '../memory/index.ts';
+import { MIGRATIONS } from './migrations.ts';
+
+interface EntryRow {
+  seq: number;
+  prev_hash: string;
+  hash: string;
+  ts: string;
+  task_id: string | null;
+  kind: string;
+  from_phase: string | null;
+  to_phase: string | null;
+  actor: string;
+  artifacts: string;
+  data: string;
+  key_id: string;
+  signature: string;
+}
+
+interface LeaseRow {
+  task_id: string;
+  phase: string;
+  holder: string | null;
+  token: number;
+  acquired_at: string;
+  expires_at: string;
+}
+
+function parseJson(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new AutopilotError(ErrorCode.LEDGER_TAMPERED, `corrupt row in the store: ${where} is not JSON`, { where });
+  }
+}
+
+function toEntry(r: EntryRow): LedgerEntry {
+  return {
+    seq: r.seq,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+    ts: r.ts,
+    taskId: r.task_id,
+    kind: r.kind as LedgerEntry['kind'],
+    fromPhase: r.from_phase,
+    toPhase: r.to_phase,
+    actor: r.actor,
+    artifacts: parseJson(r.artifacts, `ledger entry ${r.seq} artifacts`) as LedgerEntry['artifacts'],
+    data: parseJson(r.data, `ledger entry ${r.seq} data`) as LedgerEntry['data'],
+    keyId: r.key_id,
+    signature: r.signature,
+  };
+}
+
+function toLease(r: LeaseRow | undefined): Lease | undefined {
+  if (!r) return undefined;
+  return { taskId: r.task_id, phase: r.phase, holder: r.holder, token: r.token, acquiredAt: r.acquired_at, expiresAt: r.expires_at };
+}
+
+export interface SqliteOptions {
+  /** How long a writer waits for another process's lock, milliseconds. */
+  readonly busyTimeoutMs?: number;
+  readonly readonly?: boolean;
+}
+
+export class SqliteStore implements Store {
+  readonly #db: Database.Database;
+  readonly #mutex = new Mutex();
+  readonly #s;
+
+  constructor(readonly file: string, opts: SqliteOptions = {}) {
+    this.#db = new Database(file, { readonly: opts.readonly ?? false, timeout: opts.busyTimeoutMs ?? 10_000 });
+    if (!opts.readonly) {
+      this.#db.pragma('journal_mode = WAL');
+      // NORMAL in WAL mode survives a killed process; only a power loss can drop the last commits.
+      this.#db.pragma('synchronous = NORMAL');
+      this.#db.pragma('foreign_keys = ON');
+      migrate(this.#db);
+    }
+    const db = this.#db;
+    this.#s = {
+      head: db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1'),
+      insert: db.prepare(
+        `INSERT INTO ledger (seq, prev_hash, hash, ts, task_id, kind, from_phase, to_phase, actor, artifacts, data, key_id, signature)
+         VALUES (@seq, @prevHash, @hash, @ts, @taskId, @kind, @fromPhase, @toPhase, @actor, @artifacts, @data, @keyId, @signature)`,
+      ),
+      getTask: db.prepare<[string], { state: string }>('SELECT state FROM tasks WHERE task_id = ?'),
+      putTask: db.prepare(
+        `INSERT INTO tasks (task_id, started_at, last_seq, state) VALUES (?, ?, ?, ?)
+         ON CONFLICT (task_id) DO UPDATE SET last_seq = excluded.last_seq, state = excluded.state`,
+      ),
+      listTasks: db.prepare<[], { state: string }>('SELECT state FROM tasks ORDER BY started_at, task_id'),
+      getLease: db.prepare<[string], LeaseRow>('SELECT * FROM leases WHERE task_id = ?'),
+      putLease: db.prepare(
+        `INSERT INTO leases (task_id, phase, holder, token, acquired_at, expires_at) VALUES (@taskId, @phase, @holder, @token, @acquiredAt, @expiresAt)
+         ON CONFLICT (task_id) DO UPDATE SET phase = excluded.phase, holder = excluded.holder, token = excluded.token,
+           acquired_at = excluded.acquired_at, expires_at = excluded.expires_at`,
+      ),
+      putKey: db.prepare('INSERT OR IGNORE INTO keys (key_id, public_key) VALUES (?, ?)'),
+      keys: db.prepare<[], { key_id: string; public_key: string }>('SELECT key_id, public_key FROM keys'),
+      begin: db.prepare('BEGIN IMMEDIATE'),
+      commit: db.prepare('COMMIT'),
+      rollback: db.prepare('ROLLBACK'),
+    };
+  }
+
+  async transact<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.#mutex.run(async () => {
+      const s = this.#s;
+      s.begin.run();
+      const tx: StoreTx = {
+        head: async () => this.#headSync(),
+        getTask: async (id) => this.#getTaskSync(id),
+        append: async (entry) => {
+          checkExtends(this.#headSync(), entry);
+          s.insert.run({
+            ...entry,
+            artifacts: JSON.stringify(entry.artifacts),
+            data: JSON.stringify(entry.data),
+          });
+        },
+        putTask: async (state) => void s.putTask.run(state.taskId, state.startedAt, state.lastSeq, JSON.stringify(state)),
+        getLease: async (id) => toLease(s.getLease.get(id)),
+        putLease: async (lease) => void s.putLease.run(lease),
+      };
+      try {
+        const result = await fn(tx);
+        s.commit.run();
+        return result;
+      } catch (e) {
+        if (this.#db.inTransaction) s.rollback.run();
+        throw e;
+      }
+    });
+  }
+
+  #headSync(): ChainHead | null {
+    return this.#s.head.get() ?? null;
+  }
+
+  #getTaskSync(taskId: string): TaskState | undefined {
+    const row = this.#s.getTask.get(taskId);
+    return row ? (parseJson(row.state, `task ${taskId}`) as TaskState) : undefined;
+  }
+
+  async head(): Promise<ChainHead | null> {
+    return this.#headSync();
+  }
+
+  async entries(q: EntryQuery = {}): Promise<LedgerEntry[]> {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (q.taskId !== undefined) {
+      where.push('task_id = ?');
+      args.push(q.taskId);
+    }
+    if (q.fromSeq !== undefined) {
+      where.push('seq >= ?');
+      args.push(q.fromSeq);
+    }
+    const sql = `SELECT * FROM ledger ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq${
+      q.limit !== undefined ? ' LIMIT ?' : ''
+    }`;
+    if (q.limit !== undefined) args.push(q.limit);
+    return this.#db.prepare<(string | number)[], EntryRow>(sql).all(...args).map(toEntry);
+  }
+
+  async getTask(taskId: string): Promise<TaskState | undefined> {
+    return this.#getTaskSync(taskId);
+  }
+
+  async listTasks(): Promise<TaskState[]> {
+    return this.#s.listTasks.all().map((r) => parseJson(r.state, 'task') as TaskState);
+  }
+
+  async getLease(taskId: string): Promise<Lease | undefined> {
+    return toLease(this.#s.getLease.get(taskId));
+  }
+
+  async putKey(keyId: string, publicKeyPem: string): Promise<void> {
+    this.#s.putKey.run(keyId, publicKeyPem);
+  }
+
+  async keys(): Promise<Map<string, string>> {
+    return new Map(this.#s.keys.all().map((r) => [r.key_id, r.public_key]));
+  }
+
+  async close(): Promise<void> {
+    this.#db.close();
+  }
+}
+
+function migrate(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+  const applied = new Set(db.prepare<[], { version: number }>('SELECT version FROM schema_migrations').all().map((r) => r.version));
+  for (const m of MIGRATIONS) {
+    if (applied.has(m.version)) continue;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      // Another process may have migrated while this one waited for the lock.
+      const done = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version);
+      if (!done) {
+        db.exec(m.sql);
+        db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
+      }
+      db.exec('COMMIT');
+    } catch (e) {
+      db.exec('ROLLBACK');
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,52 @@
+/** @module SQLite schema migrations, as an ordered list; each runs once, in its own transaction. */
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'ledger, tasks, leases, keys',
+    sql: `
+      CREATE TABLE ledger (
+        seq INTEGER PRIMARY KEY,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL UNIQUE,
+        ts TEXT NOT NULL,
+        task_id TEXT,
+        kind TEXT NOT NULL,
+        from_phase TEXT,
+        to_phase TEXT,
+        actor TEXT NOT NULL,
+        artifacts TEXT NOT NULL,
+        data TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        signature TEXT NOT NULL
+      );
+      CREATE INDEX ledger_task ON ledger (task_id, seq);
+      CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+      CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+      CREATE TABLE tasks (
+        task_id TEXT PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        last_seq INTEGER NOT NULL,
+        state TEXT NOT NULL
+      );
+      CREATE TABLE leases (
+        task_id TEXT PRIMARY KEY,
+        phase TEXT NOT NULL,
+        holder TEXT,
+        token INTEGER NOT NULL,
+        acquired_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+      );
+      CREATE TABLE keys (
+        key_id TEXT PRIMARY KEY,
+        public_key TEXT NOT NULL
+      );
+    `,
+  },
+];

@@ -1,0 +1,338 @@
+/**
+ * @module The process as data: the config schema, the defaults of the product
+ * contract, and validation that names the exact key at fault.
+ */
+import { z } from 'zod';
+import { DEFAULT_PHASES, type Phase } from './phases.ts';
+import { ErrorCode, refuse, ok, type Result } from './errors.ts';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+const sectionRule = z
+  .object({
+    heading: z.string().min(1),
+    /** Words of prose the section needs when it has no list. */
+    minWords: z.number().int().min(0).default(8),
+    /** When true the section must hold a list of at least `minItems` items. */
+    list: z.boolean().default(false),
+    minItems: z.number().int().min(1).default(1),
+  })
+  .strict();
+
+const jsonAssertion = z
+  .object({
+    path: z.string().min(1),
+    op: z.enum(['eq', 'ne', 'gt', 'gte', 'lt', 'lte']),
+    value: z.union([z.number(), z.string(), z.boolean()]),
+    /** What the agent should do when the assertion fails. */
+    hint: z.string().optional(),
+  })
+  .strict();
+
+const artifactName = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a plain file name: letters, digits, dot, dash, underscore');
+
+const artifactRule = z
+  .object({
+    name: artifactName,
+    producer: z.enum(['agent', 'autopilot']).default('agent'),
+    required: z.boolean().default(true),
+    maxBytes: z.number().int().min(1).max(64 * MiB).optional(),
+    /** Markdown: headings that must be present, each followed by real content. */
+    sections: z.array(sectionRule).default([]),
+    /** Words the whole document needs (Markdown and text). */
+    minWords: z.number().int().min(0).default(0),
+    /** JSON: a JSON Schema the document must satisfy. */
+    schema: z.record(z.string(), z.unknown()).optional(),
+    /** JSON: values at dotted paths compared with a constant. */
+    assert: z.array(jsonAssertion).default([]),
+    /** Regular expressions the text must match / must not match. */
+    mustMatch: z.array(z.string()).default([]),
+    mustNotMatch: z.array(z.string()).default([]),
+  })
+  .strict();
+
+const command = z
+  .object({
+    run: z.array(z.string().min(1)).min(1),
+    timeoutSeconds: z.number().int().min(1).max(24 * 3600).default(600),
+    /** Environment variables passed through to the command; everything else is cleared. */
+    env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default([]),
+  })
+  .strict();
+
+const testCommand = command.extend({
+  /** JUnit XML the test command writes, relative to the repository root. */
+  junit: z.string().min(1),
+  /** lcov file the test command writes, relative to the repository root. */
+  lcov: z.string().min(1).optional(),
+});
+
+const namedCommand = command.extend({ name: z.string().min(1) });
+
+const configSchema = z
+  .object({
+    version: z.literal(1).default(1),
+    stateDir: z.string().min(1).default('.autopilot'),
+    phases: z.array(z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'upper-case identifier')).min(2).default([...DEFAULT_PHASES]),
+    process: z
+      .object({
+        /** Phases that may send a task back; `any` allows every phase but the first. */
+        backtrackFrom: z.union([z.literal('any'), z.array(z.string())]).default('any'),
+      })
+      .strict()
+      .default({ backtrackFrom: 'any' }),
+    evidence: z.record(z.string(), z.array(artifactRule)).default({}),
+    commands: z
+      .object({
+        build: command.optional(),
+        test: testCommand.optional(),
+        lint: command.optional(),
+        smoke: z.array(namedCommand).default([]),
+        ci: z.array(namedCommand).default([]),
+      })
+      .strict()
+      .default({ smoke: [], ci: [] }),
+    verify: z
+      .object({
+        /** Minimum line coverage, percent, of the lines the task changed. */
+        coverageThreshold: z.number().min(0).max(100).default(80),
+      })
+      .strict()
+      .default({ coverageThreshold: 80 }),
+    limits: z
+      .object({
+        maxEvidenceBytes: z.number().int().min(1).max(256 * MiB).default(4 * MiB),
+        maxLogBytes: z.number().int().min(1).max(256 * MiB).default(2 * MiB),
+      })
+      .strict()
+      .default({ maxEvidenceBytes: 4 * MiB, maxLogBytes: 2 * MiB }),
+    leases: z
+      .object({
+        mode: z.enum(['implicit', 'explicit', 'off']).default('implicit'),
+        ttlSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(300),
+      })
+      .strict()
+      .default({ mode: 'implicit', ttlSeconds: 300 }),
+  })
+  .strict();
+
+export type SectionRule = z.infer<typeof sectionRule>;
+export type JsonAssertion = z.infer<typeof jsonAssertion>;
+export type ArtifactRule = z.infer<typeof artifactRule>;
+export type CommandSpec = z.infer<typeof command>;
+export type TestCommandSpec = z.infer<typeof testCommand>;
+export type NamedCommandSpec = z.infer<typeof namedCommand>;
+type ParsedConfig = z.infer<typeof configSchema>;
+
+/** The validated config with every default filled in, evidence contract included for every phase. */
+export interface Config extends Omit<ParsedConfig, 'evidence'> {
+  readonly evidence: Readonly<Record<Phase, readonly ArtifactRule[]>>;
+}
+
+const section = (heading: string, extra: Partial<SectionRule> = {}): SectionRule => ({
+  heading,
+  minWords: 8,
+  list: false,
+  minItems: 1,
+  ...extra,
+});
+
+const artifact = (name: string, extra: Partial<ArtifactRule> = {}): ArtifactRule => ({
+  name,
+  producer: 'agent',
+  required: true,
+  sections: [],
+  minWords: 0,
+  assert: [],
+  mustMatch: [],
+  mustNotMatch: [],
+  ...extra,
+});
+
+const FILE_MAP_SCHEMA = {
+  type: 'object',
+  required: ['files'],
+  properties: {
+    files: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        required: ['path', 'change', 'why'],
+        properties: {
+          path: { type: 'string', minLength: 1 },
+          change: { enum: ['add', 'modify', 'delete', 'rename'] },
+          why: { type: 'string', minLength: 3 },
+        },
+      },
+    },
+  },
+} as const;
+
+const RUBRIC_DIMENSIONS = ['readability', 'maintainability', 'performance', 'security', 'governance'] as const;
+const RUBRIC_SCHEMA = {
+  type: 'object',
+  required: ['dimensions'],
+  properties: {
+    dimensions: {
+      type: 'object',
+      required: [...RUBRIC_DIMENSIONS],
+      properties: Object.fromEntries(
+        RUBRIC_DIMENSIONS.map((d) => [
+          d,
+          {
+            type: 'object',
+            required: ['pass', 'notes'],
+            properties: { pass: { const: true }, notes: { type: 'string', minLength: 10 } },
+          },
+        ]),
+      ),
+    },
+  },
+} as const;
+
+/** The default evidence contract of the product brief, phase by phase. */
+export const DEFAULT_EVIDENCE: Readonly<Record<string, readonly ArtifactRule[]>> = {
+  STRATEGIZE: [
+    artifact('strategy.md', {
+      sections: ['Problem', 'Objectives', 'Scope', 'Non-goals', 'Risks', 'Strategy'].map((h) => section(h)),
+    }),
+  ],
+  SPEC: [
+    artifact('spec.md', {
+      sections: [section('Acceptance Criteria', { list: true }), section('KPIs', { minWords: 3 })],
+    }),
+  ],
+  PLAN: [
+    artifact('plan.md', { sections: [section('Work Breakdown', { list: true })] }),
+    artifact('file_map.json', { schema: FILE_MAP_SCHEMA as unknown as Record<string, unknown> }),
+  ],
+  THINK: [
+    artifact('edge_cases.md', {
+      sections: [section('Edge Cases', { list: true }), section('Mitigations', { list: true })],
+    }),
+  ],
+  IMPLEMENT: [
+    artifact('git_diff.patch', { producer: 'autopilot', minWords: 1, maxBytes: 64 * MiB }),
+    artifact('modified_files.json', {
+      producer: 'autopilot',
+      assert: [{ path: 'files.length', op: 'gt', value: 0, hint: 'change the source: the diff from the base commit is empty' }],
+    }),
+  ],
+  VERIFY: [
+    artifact('verify_run.json', {
+      producer: 'autopilot',
+      assert: [{ path: 'build.exitCode', op: 'eq', value: 0, hint: 'fix the build, then run `autopilot verify`' }],
+    }),
+    artifact('build_output.log', { producer: 'autopilot', maxBytes: 64 * MiB }),
+    artifact('test_results.json', {
+      producer: 'autopilot',
+      assert: [
+        { path: 'totals.total', op: 'gt', value: 0, hint: 'the test command ran no test: check its JUnit report path' },
+        { path: 'totals.failed', op: 'eq', value: 0, hint: 'fix the failing tests, then run `autopilot verify`' },
+        { path: 'totals.errors', op: 'eq', value: 0, hint: 'fix the erroring tests, then run `autopilot verify`' },
+      ],
+    }),
+    artifact('coverage_report.json', {
+      producer: 'autopilot',
+      assert: [
+        {
+          path: 'changedLines.meetsThreshold',
+          op: 'eq',
+          value: true,
+          hint: 'add tests that run the lines this task changed',
+        },
+      ],
+    }),
+  ],
+  REVIEW: [
+    artifact('review_rubric.json', { schema: RUBRIC_SCHEMA as unknown as Record<string, unknown> }),
+    artifact('code_quality_score.json', {
+      producer: 'autopilot',
+      assert: [{ path: 'passed', op: 'eq', value: true, hint: 'fix what the linter reports' }],
+    }),
+  ],
+  PR: [
+    artifact('pr_template_filled.md', {
+      sections: [section('Summary'), section('Risks', { minWords: 4 }), section('Rollback', { minWords: 4 })],
+    }),
+    artifact('pr_url.txt', { mustMatch: ['^\\s*https?://[^\\s]+\\s*$'] }),
+    artifact('ci_results.json', {
+      producer: 'autopilot',
+      assert: [{ path: 'passed', op: 'eq', value: true, hint: 'make the CI commands pass' }],
+    }),
+  ],
+  MONITOR: [
+    artifact('smoke_test_results.json', {
+      producer: 'autopilot',
+      assert: [{ path: 'passed', op: 'eq', value: true, hint: 'the smoke commands failed: fix or backtrack' }],
+    }),
+    artifact('deployment_status.json', { producer: 'autopilot' }),
+  ],
+};
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((p) => String(p)).join('.') || '(root)';
+}
+
+/**
+ * Validates a raw config (parsed YAML) and fills in the defaults. The refusal names
+ * the exact key (`evidence.SPEC.0.sections.1.heading`) and the reason.
+ */
+export function parseConfig(raw: unknown): Result<Config> {
+  const parsed = configSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = issue ? formatPath(issue.path) : '(root)';
+    const reason = issue?.message ?? 'invalid';
+    return refuse(ErrorCode.CONFIG_INVALID, `config key ${key}: ${reason}`, {
+      key,
+      reason,
+      issues: parsed.error.issues.map((i) => ({ key: formatPath(i.path), reason: i.message })),
+    });
+  }
+  const c = parsed.data;
+  const problem = (key: string, reason: string) => refuse(ErrorCode.CONFIG_INVALID, `config key ${key}: ${reason}`, { key, reason });
+
+  const phases = c.phases;
+  if (new Set(phases).size !== phases.length) return problem('phases', 'a phase is listed twice');
+  for (const key of Object.keys(c.evidence)) {
+    if (!phases.includes(key)) return problem(`evidence.${key}`, `unknown phase; phases are ${phases.join(', ')}`);
+  }
+  if (c.process.backtrackFrom !== 'any') {
+    for (const [i, p] of c.process.backtrackFrom.entries()) {
+      if (!phases.includes(p)) return problem(`process.backtrackFrom.${i}`, `unknown phase ${p}`);
+    }
+  }
+  for (const [phase, rules] of Object.entries(c.evidence)) {
+    const seen = new Set<string>();
+    for (const [i, rule] of rules.entries()) {
+      if (seen.has(rule.name)) return problem(`evidence.${phase}.${i}.name`, `artifact ${rule.name} is listed twice`);
+      seen.add(rule.name);
+      for (const field of ['mustMatch', 'mustNotMatch'] as const) {
+        for (const [j, pattern] of rule[field].entries()) {
+          try {
+            new RegExp(pattern, 'm');
+          } catch (e) {
+            return problem(`evidence.${phase}.${i}.${field}.${j}`, `not a regular expression: ${(e as Error).message}`);
+          }
+        }
+      }
+    }
+  }
+  const evidence: Record<Phase, readonly ArtifactRule[]> = {};
+  for (const phase of phases) evidence[phase] = c.evidence[phase] ?? DEFAULT_EVIDENCE[phase] ?? [];
+  return ok({ ...c, evidence });
+}
+
+/** The config a repository gets when it has no config file at all. */
+export function defaultConfig(): Config {
+  const r = parseConfig({});
+  if (!r.ok) throw new Error('default config is invalid');
+  return r.value;
+}

@@ -1,0 +1,90 @@
+/**
+ * @module One error type and the contract's error codes. Expected refusals are
+ * values (`Refusal`); bugs and integrity failures are thrown `AutopilotError`s.
+ */
+
+/**
+ * The public error codes. `details` documents per code:
+ * - PHASE_SKIP: `{ from, to, next }` the move asked for and the only legal next phase.
+ * - PHASE_UNKNOWN: `{ phase, known }`.
+ * - TASK_UNKNOWN: `{ taskId }`. TASK_EXISTS: `{ taskId, phase }`. TASK_DONE: `{ taskId, status }`.
+ * - EVIDENCE_MISSING / EVIDENCE_INVALID: `{ phase, findings: Finding[] }`.
+ * - EVIDENCE_PROTECTED: `{ phase, name, producer }`.
+ * - PATH_OUTSIDE_EVIDENCE: `{ name, reason }`.
+ * - LEASE_HELD: `{ holder, expiresAt, phase }`. LEASE_FENCED: `{ token, current }`. LEASE_REQUIRED: `{ phase }`.
+ * - PROMPT_DRIFT: `{ changes }`. TOOL_NOT_ALLOWED_IN_PHASE: `{ tool, capabilities, phase }`.
+ * - APPROVAL_REQUIRED: `{ phase, reasons }`. VERIFY_FAILED: `{ commands, findings }`.
+ * - LEDGER_TAMPERED: `{ seq?, path?, reason }`. CONFIG_INVALID: `{ key, reason, file }`.
+ * - USAGE: `{ argument }` (bad command-line or tool input that is not one of the above).
+ */
+export const ErrorCode = {
+  PHASE_SKIP: 'PHASE_SKIP',
+  PHASE_UNKNOWN: 'PHASE_UNKNOWN',
+  TASK_UNKNOWN: 'TASK_UNKNOWN',
+  TASK_EXISTS: 'TASK_EXISTS',
+  TASK_DONE: 'TASK_DONE',
+  EVIDENCE_MISSING: 'EVIDENCE_MISSING',
+  EVIDENCE_INVALID: 'EVIDENCE_INVALID',
+  EVIDENCE_PROTECTED: 'EVIDENCE_PROTECTED',
+  PATH_OUTSIDE_EVIDENCE: 'PATH_OUTSIDE_EVIDENCE',
+  LEASE_HELD: 'LEASE_HELD',
+  LEASE_REQUIRED: 'LEASE_REQUIRED',
+  LEASE_FENCED: 'LEASE_FENCED',
+  PROMPT_DRIFT: 'PROMPT_DRIFT',
+  TOOL_NOT_ALLOWED_IN_PHASE: 'TOOL_NOT_ALLOWED_IN_PHASE',
+  APPROVAL_REQUIRED: 'APPROVAL_REQUIRED',
+  VERIFY_FAILED: 'VERIFY_FAILED',
+  LEDGER_TAMPERED: 'LEDGER_TAMPERED',
+  CONFIG_INVALID: 'CONFIG_INVALID',
+  USAGE: 'USAGE',
+  INTERNAL: 'INTERNAL',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** A refusal: an expected "no" with a code, a message that says what to do next, and details. */
+export interface Refusal {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly details: Record<string, unknown>;
+}
+
+export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: Refusal };
+
+export function ok<T>(value: T): Result<T> {
+  return { ok: true, value };
+}
+
+export function refuse(code: ErrorCode, message: string, details: Record<string, unknown> = {}): { ok: false; error: Refusal } {
+  return { ok: false, error: { code, message, details } };
+}
+
+/** Thrown for integrity failures, corrupt state and bugs; refusals travel as `Result` values instead. */
+export class AutopilotError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown>;
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'AutopilotError';
+    this.code = code;
+    this.details = details;
+  }
+  toRefusal(): Refusal {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set([
+  ErrorCode.USAGE,
+  ErrorCode.INTERNAL,
+  ErrorCode.CONFIG_INVALID,
+  ErrorCode.PHASE_UNKNOWN,
+  ErrorCode.TASK_UNKNOWN,
+]);
+
+/** Exit code for a code, as the contract defines: 1 usage/internal, 2 refused, 3 integrity. */
+export function exitCodeFor(code: ErrorCode): 1 | 2 | 3 {
+  if (code === ErrorCode.LEDGER_TAMPERED) return 3;
+  if (USAGE_CODES.has(code)) return 1;
+  return 2;
+}

@@ -1,0 +1,216 @@
+/**
+ * @module Task state as a fold over the task's ledger entries, and the pure
+ * decisions about moves. The store keeps the fold's result as a projection; the
+ * ledger stays the source of truth and `ledger verify` rebuilds it.
+ */
+import type { ArtifactRef, LedgerEntry } from './ledger.ts';
+import { ErrorCode, ok, refuse, type Result } from './errors.ts';
+import { nextPhase, phaseIndex, type Phase } from './phases.ts';
+import type { Config } from './config.ts';
+
+export type TaskStatus = 'active' | 'done' | 'aborted';
+
+export interface TaskState {
+  readonly taskId: string;
+  readonly title: string;
+  readonly status: TaskStatus;
+  /** The current phase; the last phase for a finished task. */
+  readonly phase: Phase;
+  readonly baseCommit: string | null;
+  readonly startedAt: string;
+  readonly updatedAt: string;
+  readonly phaseEnteredAt: string;
+  /** Sequence number of the entry that last entered the current phase: evidence before it is stale. */
+  readonly phaseEpoch: number;
+  readonly lastSeq: number;
+  /** How many times each phase was entered. */
+  readonly visits: Readonly<Record<Phase, number>>;
+  /** Live artifacts by path (relative to the state folder): the digest the ledger last recorded, and where. */
+  readonly artifacts: Readonly<Record<string, LiveArtifact>>;
+  readonly counts: { readonly refusals: number; readonly backtracks: number; readonly skips: number };
+}
+
+export interface LiveArtifact extends ArtifactRef {
+  /** Sequence number of the entry that recorded this digest. */
+  readonly seq: number;
+}
+
+export interface ArchivedArtifact {
+  readonly from: string;
+  readonly to: string;
+}
+
+/** Applies one entry of the task to its state. Entries of other tasks must not be passed. */
+export function applyEntry(state: TaskState | undefined, e: LedgerEntry): TaskState | undefined {
+  if (e.kind === 'task_started') {
+    const phase = e.toPhase ?? '';
+    return {
+      taskId: e.taskId ?? '',
+      title: typeof e.data['title'] === 'string' ? e.data['title'] : '',
+      status: 'active',
+      phase,
+      baseCommit: typeof e.data['baseCommit'] === 'string' ? e.data['baseCommit'] : null,
+      startedAt: e.ts,
+      updatedAt: e.ts,
+      phaseEnteredAt: e.ts,
+      phaseEpoch: e.seq,
+      lastSeq: e.seq,
+      visits: { [phase]: 1 },
+      artifacts: {},
+      counts: { refusals: 0, backtracks: 0, skips: 0 },
+    };
+  }
+  if (!state) return undefined;
+  const base = { ...state, updatedAt: e.ts, lastSeq: e.seq };
+  const withArtifacts = (artifacts: Record<string, LiveArtifact>) => {
+    for (const a of e.artifacts) artifacts[a.path] = { ...a, seq: e.seq };
+    return artifacts;
+  };
+  switch (e.kind) {
+    case 'transition': {
+      const artifacts = withArtifacts({ ...state.artifacts });
+      if (e.data['status'] === 'done') return { ...base, status: 'done', artifacts };
+      const to = e.toPhase ?? state.phase;
+      return {
+        ...base,
+        phase: to,
+        phaseEnteredAt: e.ts,
+        phaseEpoch: e.seq,
+        visits: { ...state.visits, [to]: (state.visits[to] ?? 0) + 1 },
+        artifacts,
+      };
+    }
+    case 'backtrack': {
+      const artifacts = { ...state.artifacts };
+      const archived = (e.data['archived'] ?? []) as ArchivedArtifact[];
+      for (const a of archived) delete artifacts[a.from];
+      withArtifacts(artifacts);
+      const to = e.toPhase ?? state.phase;
+      return {
+        ...base,
+        phase: to,
+        phaseEnteredAt: e.ts,
+        phaseEpoch: e.seq,
+        visits: { ...state.visits, [to]: (state.visits[to] ?? 0) + 1 },
+        artifacts,
+        counts: { ...state.counts, backtracks: state.counts.backtracks + 1 },
+      };
+    }
+    case 'evidence':
+    case 'verify':
+      return { ...base, artifacts: withArtifacts({ ...state.artifacts }) };
+    case 'violation': {
+      const skip = e.data['code'] === ErrorCode.PHASE_SKIP ? 1 : 0;
+      return {
+        ...base,
+        counts: { ...state.counts, refusals: state.counts.refusals + 1, skips: state.counts.skips + skip },
+      };
+    }
+    case 'tool_blocked':
+      return { ...base, counts: { ...state.counts, refusals: state.counts.refusals + 1 } };
+    case 'task_aborted':
+      return { ...base, status: 'aborted' };
+    default:
+      return base;
+  }
+}
+
+/** Folds a task's entries, in order, into its state. */
+export function foldTask(entries: readonly LedgerEntry[]): TaskState | undefined {
+  let state: TaskState | undefined;
+  for (const e of entries) state = applyEntry(state, e);
+  return state;
+}
+
+export interface MoveDecision {
+  readonly from: Phase;
+  /** The phase entered, or null when the task finishes. */
+  readonly to: Phase | null;
+}
+
+function refuseFinished(state: TaskState) {
+  return refuse(ErrorCode.TASK_DONE, `task ${state.taskId} is ${state.status}; start a new task for new work`, {
+    taskId: state.taskId,
+    status: state.status,
+  });
+}
+
+/**
+ * A forward move: only to the next phase (leaving MONITOR finishes the task).
+ * `to` undefined means "the next phase".
+ */
+export function decideAdvance(state: TaskState, to: Phase | undefined, config: Config): Result<MoveDecision> {
+  if (state.status !== 'active') return refuseFinished(state);
+  const next = nextPhase(config.phases, state.phase) ?? null;
+  if (to === undefined || to === next) return ok({ from: state.phase, to: next });
+  if (!config.phases.includes(to)) return refusePhaseUnknown(to, config);
+  const ti = phaseIndex(config.phases, to);
+  const ci = phaseIndex(config.phases, state.phase);
+  if (ti <= ci) {
+    return refuse(
+      ErrorCode.PHASE_SKIP,
+      `advance only moves forward; to go back from ${state.phase} to ${to} use: autopilot backtrack ${state.taskId} --to ${to} --reason "…"`,
+      { from: state.phase, to, next },
+    );
+  }
+  return refuse(
+    ErrorCode.PHASE_SKIP,
+    `cannot skip from ${state.phase} to ${to}: the next phase is ${next ?? 'the end of the task'}; pass ${config.phases
+      .slice(ci + 1, ti)
+      .join(', ')} first`,
+    { from: state.phase, to, next },
+  );
+}
+
+export function refusePhaseUnknown(phase: string, config: Config) {
+  return refuse(ErrorCode.PHASE_UNKNOWN, `unknown phase "${phase}"; phases are ${config.phases.join(', ')}`, {
+    phase,
+    known: config.phases,
+  });
+}
+
+/** A backtrack: to any earlier phase, from a phase the config allows, with a reason. */
+export function decideBacktrack(state: TaskState, to: Phase, reason: string, config: Config): Result<MoveDecision> {
+  if (state.status !== 'active') return refuseFinished(state);
+  if (!config.phases.includes(to)) return refusePhaseUnknown(to, config);
+  if (reason.trim().length === 0) {
+    return refuse(ErrorCode.USAGE, 'a backtrack needs a reason: --reason "what went wrong"', { argument: 'reason' });
+  }
+  const ti = phaseIndex(config.phases, to);
+  const ci = phaseIndex(config.phases, state.phase);
+  if (ti >= ci) {
+    return refuse(
+      ErrorCode.PHASE_SKIP,
+      `backtrack only goes to an earlier phase than ${state.phase}; to move forward use: autopilot advance ${state.taskId}`,
+      { from: state.phase, to, next: nextPhase(config.phases, state.phase) ?? null },
+    );
+  }
+  const allowed = config.process.backtrackFrom;
+  if (allowed !== 'any' && !allowed.includes(state.phase)) {
+    return refuse(
+      ErrorCode.PHASE_SKIP,
+      `the config does not allow backtracking from ${state.phase} (process.backtrackFrom: ${allowed.join(', ')})`,
+      { from: state.phase, to, next: nextPhase(config.phases, state.phase) ?? null },
+    );
+  }
+  return ok({ from: state.phase, to });
+}
+
+/** Phases from `to` through `from`, inclusive: whose evidence a backtrack makes stale. */
+export function stalePhases(config: Config, from: Phase, to: Phase): Phase[] {
+  return config.phases.slice(phaseIndex(config.phases, to), phaseIndex(config.phases, from) + 1);
+}
+
+const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Task ids become folder names: letters, digits, dot, dash, underscore, at most 64, not starting with a dot. */
+export function checkTaskId(taskId: string): Result<string> {
+  if (!TASK_ID.test(taskId) || taskId.includes('..')) {
+    return refuse(
+      ErrorCode.USAGE,
+      `invalid task id "${taskId.slice(0, 80)}": use letters, digits, ".", "-" or "_" (at most 64, e.g. T-1 or JIRA-123)`,
+      { argument: 'taskId' },
+    );
+  }
+  return ok(taskId);
+}

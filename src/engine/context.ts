@@ -1,0 +1,70 @@
+/** @module The engine's dependencies, and opening them for a repository. */
+import type { Config } from '../core/config.ts';
+import type { Store } from '../ports/store.ts';
+import { systemClock, type Clock } from '../ports/clock.ts';
+import { noopSink, type EventSink } from '../ports/events.ts';
+import type { CommandRunner } from '../ports/runner.ts';
+import { layoutFor, type Layout } from './layout.ts';
+import { findRoot, loadConfig } from './config-file.ts';
+import { loadSigner, type Signer } from './keys.ts';
+import { AutopilotError, ErrorCode } from '../core/errors.ts';
+import { ProcessRunner } from './process-runner.ts';
+
+export interface Engine {
+  readonly layout: Layout;
+  readonly config: Config;
+  readonly store: Store;
+  readonly signer: Signer;
+  readonly clock: Clock;
+  readonly sink: EventSink;
+  readonly runner: CommandRunner;
+}
+
+/** Who is acting, for the ledger and for leases. */
+export interface Actor {
+  /** Recorded as the entry's actor: `cli:alice`, `mcp:session-id`, `hook:claude:…`. */
+  readonly id: string;
+  /** Lease holder id; defaults to `id`. */
+  readonly holder?: string;
+  readonly sessionId?: string;
+}
+
+export interface OpenOptions {
+  readonly cwd: string;
+  readonly clock?: Clock;
+  readonly sink?: EventSink;
+  readonly runner?: CommandRunner;
+  /** Opens the store for the layout (the composition root picks the adapter). */
+  readonly openStore: (layout: Layout, config: Config) => Promise<Store>;
+}
+
+/** Opens the engine for the repository around `cwd`: config, keys, store. */
+export async function openEngine(opts: OpenOptions): Promise<Engine> {
+  const root = findRoot(opts.cwd);
+  if (!root) {
+    throw new AutopilotError(ErrorCode.CONFIG_INVALID, `no .autopilot/config.yaml at or above ${opts.cwd}; run \`autopilot init\` in the repository first`, {
+      key: '(file)',
+      reason: 'not initialised',
+    });
+  }
+  const config = loadConfig(root);
+  const layout = layoutFor(root, config.stateDir);
+  const signer = loadSigner(layout.keysDir);
+  const store = await opts.openStore(layout, config);
+  const keys = await store.keys();
+  if (keys.get(signer.keyId) !== signer.publicKeyPem) await store.putKey(signer.keyId, signer.publicKeyPem);
+  return {
+    layout,
+    config,
+    store,
+    signer,
+    clock: opts.clock ?? systemClock,
+    sink: opts.sink ?? noopSink,
+    runner: opts.runner ?? new ProcessRunner(),
+  };
+}
+
+export async function closeEngine(e: Engine): Promise<void> {
+  await e.sink.flush();
+  await e.store.close();
+}

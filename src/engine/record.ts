@@ -1,0 +1,68 @@
+/** @module Sealing and appending ledger entries, and recording refusals. */
+import { canonicalPayload, type EntryDraft, type LedgerEntry } from '../core/ledger.ts';
+import { applyEntry, type TaskState } from '../core/task.ts';
+import type { Refusal } from '../core/errors.ts';
+import { ErrorCode } from '../core/errors.ts';
+import type { StoreTx } from '../ports/store.ts';
+import { Counter } from '../ports/events.ts';
+import { sha256Hex } from './keys.ts';
+import type { Actor, Engine } from './context.ts';
+
+/** Seals a draft on top of the transaction's head, appends it and updates the task projection. */
+export async function append(e: Engine, tx: StoreTx, draft: EntryDraft): Promise<LedgerEntry> {
+  const head = await tx.head();
+  const unsigned = {
+    ...draft,
+    seq: head ? head.seq + 1 : 1,
+    prevHash: head ? head.hash : '0'.repeat(64),
+    ts: e.clock.now().toISOString(),
+    keyId: e.signer.keyId,
+  };
+  const hash = sha256Hex(canonicalPayload(unsigned));
+  const entry: LedgerEntry = { ...unsigned, hash, signature: e.signer.sign(hash) };
+  await tx.append(entry);
+  if (draft.taskId !== null) {
+    const state = applyEntry(await tx.getTask(draft.taskId), entry);
+    if (state) await tx.putTask(state);
+  }
+  return entry;
+}
+
+const COUNTER_FOR: Partial<Record<string, Counter[]>> = {
+  [ErrorCode.PHASE_SKIP]: [Counter.phase_skips_attempted],
+  [ErrorCode.EVIDENCE_MISSING]: [Counter.evidence_gate_failed, Counter.phase_validations_failed],
+  [ErrorCode.EVIDENCE_INVALID]: [Counter.evidence_gate_failed, Counter.phase_validations_failed],
+  [ErrorCode.VERIFY_FAILED]: [Counter.evidence_gate_failed, Counter.phase_validations_failed],
+  [ErrorCode.EVIDENCE_PROTECTED]: [Counter.evidence_gate_failed],
+  [ErrorCode.LEASE_HELD]: [Counter.phase_lease_contention],
+  [ErrorCode.PROMPT_DRIFT]: [Counter.prompt_drift_detected],
+  [ErrorCode.TOOL_NOT_ALLOWED_IN_PHASE]: [Counter.tool_calls_blocked],
+};
+
+/** Records a refusal as a `violation` entry and tells the sink. Returns the refusal with the entry's seq. */
+export async function recordRefusal(
+  e: Engine,
+  tx: StoreTx,
+  state: TaskState,
+  actor: Actor,
+  attempt: { action: string; to?: string | null },
+  refusal: Refusal,
+  startMs: number,
+): Promise<Refusal> {
+  const entry = await append(e, tx, {
+    taskId: state.taskId,
+    kind: 'violation',
+    fromPhase: state.phase,
+    toPhase: attempt.to ?? null,
+    actor: actor.id,
+    artifacts: [],
+    data: { action: attempt.action, code: refusal.code, message: refusal.message, details: refusal.details },
+  });
+  const endMs = Date.now();
+  const base = { taskId: state.taskId, startMs, endMs, actor: actor.id, ...(actor.sessionId ? { sessionId: actor.sessionId } : {}) };
+  e.sink.emit({ ...base, type: 'violation', phase: state.phase, code: refusal.code, message: refusal.message, seq: entry.seq });
+  for (const name of COUNTER_FOR[refusal.code] ?? []) {
+    e.sink.emit({ ...base, type: 'counter', name, value: 1, attributes: { phase: state.phase, code: refusal.code } });
+  }
+  return { ...refusal, details: { ...refusal.details, seq: entry.seq } };
+}

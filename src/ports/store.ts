@@ -1,0 +1,43 @@
+/** @module The storage port: the ledger chain, the task projection, leases and keys. */
+import type { ChainHead, LedgerEntry } from '../core/ledger.ts';
+import type { TaskState } from '../core/task.ts';
+import type { Lease } from '../core/lease.ts';
+
+/** Thrown by `append` when the entry does not extend the current head: someone else appended first. */
+export class StaleHeadError extends Error {
+  constructor(readonly expected: ChainHead | null, readonly got: { seq: number; prevHash: string }) {
+    super(`stale head: entry ${got.seq} does not extend head ${expected ? expected.seq : 0}`);
+    this.name = 'StaleHeadError';
+  }
+}
+
+/** Operations inside one exclusive write transaction. */
+export interface StoreTx {
+  head(): Promise<ChainHead | null>;
+  getTask(taskId: string): Promise<TaskState | undefined>;
+  /** Appends one entry; throws StaleHeadError unless it extends the head exactly. */
+  append(entry: LedgerEntry): Promise<void>;
+  putTask(state: TaskState): Promise<void>;
+  getLease(taskId: string): Promise<Lease | undefined>;
+  putLease(lease: Lease): Promise<void>;
+}
+
+export interface EntryQuery {
+  readonly taskId?: string;
+  /** Entries with seq >= fromSeq. */
+  readonly fromSeq?: number;
+  readonly limit?: number;
+}
+
+export interface Store {
+  /** Runs `fn` holding the store's write lock, across processes; rolls back if it throws. */
+  transact<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  head(): Promise<ChainHead | null>;
+  entries(query?: EntryQuery): Promise<LedgerEntry[]>;
+  getTask(taskId: string): Promise<TaskState | undefined>;
+  listTasks(): Promise<TaskState[]>;
+  getLease(taskId: string): Promise<Lease | undefined>;
+  putKey(keyId: string, publicKeyPem: string): Promise<void>;
+  keys(): Promise<Map<string, string>>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,96 @@
+/** @module Coverage of the lines a change added, in the manner of diff-cover: a diff joined with a coverage report. */
+import type { ChangedFile } from './diff.ts';
+import { percentOf, type CoverageReport } from './lcov.ts';
+
+/** Changed-lines coverage of a diff; `percent` is 100 when no added line is executable. */
+export interface ChangedLinesCoverage {
+  readonly threshold: number;
+  /** Added lines that the coverage report lists (lines it does not list, such as blanks and comments, are not executable). */
+  readonly executable: number;
+  /** Executable added lines with a hit count above 0. */
+  readonly covered: number;
+  readonly percent: number;
+  /** `covered / executable` is at least `threshold` percent (always true when nothing is executable). */
+  readonly meetsThreshold: boolean;
+  /** Per file in the report with added lines, in diff order; `uncovered` lists the executable added lines with 0 hits. */
+  readonly files: { path: string; executable: number; covered: number; percent: number; uncovered: number[] }[];
+  /**
+   * Changed files with added lines that the coverage report does not mention at
+   * all. They count neither for nor against the threshold: the caller decides
+   * whether an unmeasured file (a new module no test imports, a script, a
+   * config file) is a finding.
+   */
+  readonly notInReport: string[];
+}
+
+function normalize(path: string): string {
+  let p = path;
+  while (p.startsWith('./')) p = p.slice(2);
+  return p;
+}
+
+/**
+ * Joins a diff with a coverage report whose paths are relative to the same
+ * root (use `parseLcov(text, { root })`). For each changed file with added
+ * lines that `include` accepts (default: all), an added line is executable when
+ * the report lists it for that file, and covered when its hit count is above 0.
+ * Binary and deleted files have no added lines and are skipped.
+ *
+ * @param threshold required percentage of covered executable added lines, 0 to 100.
+ * @throws RangeError when `threshold` is not a number from 0 to 100.
+ */
+export function changedLinesCoverage(
+  changed: ChangedFile[],
+  coverage: CoverageReport,
+  threshold: number,
+  opts: { include?: (path: string) => boolean } = {},
+): ChangedLinesCoverage {
+  if (!Number.isFinite(threshold) || threshold < 0 || threshold > 100) {
+    throw new RangeError(`changed-lines coverage threshold must be a number from 0 to 100, got ${String(threshold)}`);
+  }
+  const byPath = new Map<string, Map<number, number>>();
+  for (const file of coverage.files) {
+    const key = normalize(file.path);
+    const lines = byPath.get(key) ?? new Map<number, number>();
+    for (const [lineNo, hits] of Object.entries(file.lines)) {
+      const n = Number(lineNo);
+      lines.set(n, (lines.get(n) ?? 0) + hits);
+    }
+    byPath.set(key, lines);
+  }
+  const files: ChangedLinesCoverage['files'] = [];
+  const notInReport: string[] = [];
+  let executable = 0;
+  let covered = 0;
+  for (const change of changed) {
+    if (change.binary || change.addedLines.length === 0) continue;
+    if (opts.include && !opts.include(change.path)) continue;
+    const lines = byPath.get(normalize(change.path));
+    if (!lines) {
+      notInReport.push(change.path);
+      continue;
+    }
+    let fileExecutable = 0;
+    let fileCovered = 0;
+    const uncovered: number[] = [];
+    for (const lineNo of [...new Set(change.addedLines)].sort((a, b) => a - b)) {
+      const hits = lines.get(lineNo);
+      if (hits === undefined) continue;
+      fileExecutable++;
+      if (hits > 0) fileCovered++;
+      else uncovered.push(lineNo);
+    }
+    files.push({ path: change.path, executable: fileExecutable, covered: fileCovered, percent: percentOf(fileCovered, fileExecutable), uncovered });
+    executable += fileExecutable;
+    covered += fileCovered;
+  }
+  return {
+    threshold,
+    executable,
+    covered,
+    percent: percentOf(covered, executable),
+    meetsThreshold: covered * 100 >= threshold * executable,
+    files,
+    notInReport,
+  };
+}

@@ -1,0 +1,215 @@
+/**
+ * @module The `autopilot` command line: verbs are registered here, and only
+ * here are outcomes turned into output and exit codes (0 done, 1 usage or
+ * internal error, 2 refused by the process, 3 integrity failure).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import pc from 'picocolors';
+import { AutopilotError, ErrorCode, exitCodeFor, type Refusal } from '../../core/errors.ts';
+import { UsageError, type GlobalOptions, type VerbResult } from './runtime.ts';
+import { formatRefusal } from './format.ts';
+
+type Opts = GlobalOptions & Record<string, unknown>;
+type Action = (...args: never[]) => Promise<VerbResult>;
+
+let jsonMode = process.argv.includes('--json');
+
+function print(result: VerbResult): number {
+  if (result.ok) {
+    if (jsonMode) process.stdout.write(`${JSON.stringify({ ok: true, ...(result.value as object) })}\n`);
+    else if (result.text) process.stdout.write(`${result.text}\n`);
+    return 0;
+  }
+  return printError(result.error);
+}
+
+function printError(error: Refusal): number {
+  if (jsonMode) process.stdout.write(`${JSON.stringify({ ok: false, error })}\n`);
+  else process.stderr.write(`${formatRefusal(error)}\n`);
+  return exitCodeFor(error.code);
+}
+
+function toRefusal(err: unknown): Refusal {
+  if (err instanceof AutopilotError) return err.toRefusal();
+  if (err instanceof UsageError) return { code: ErrorCode.USAGE, message: err.message, details: { argument: err.argument } };
+  const message = err instanceof Error ? err.message : String(err);
+  return { code: ErrorCode.INTERNAL, message: `internal error: ${message}`, details: { stack: err instanceof Error ? err.stack?.split('\n').slice(0, 6) : undefined } };
+}
+
+/** Wraps a verb so that commander hands it its arguments and options merged with the global ones. */
+function act<F extends Action>(fn: F) {
+  return async (...args: unknown[]) => {
+    const cmd = args[args.length - 1] as Command;
+    const opts = cmd.optsWithGlobals<Opts>();
+    jsonMode = !!opts.json;
+    const positional = args.slice(0, -2);
+    try {
+      process.exitCode = print(await (fn as unknown as (...a: unknown[]) => Promise<VerbResult>)(...positional, opts));
+    } catch (err) {
+      process.exitCode = printError(toRefusal(err));
+    }
+  };
+}
+
+const example = (lines: string) => `\nExamples:\n${lines
+  .trim()
+  .split('\n')
+  .map((l) => `  $ ${l.trim()}`)
+  .join('\n')}\n`;
+
+export function buildProgram(): Command {
+  const program = new Command('autopilot')
+    .description('Carries every task through STRATEGIZE → SPEC → PLAN → THINK → IMPLEMENT → VERIFY → REVIEW → PR → MONITOR,\nchecks the evidence of each phase and records every step in a signed, hash-chained ledger.')
+    .version('0.1.0')
+    .option('--json', 'print one JSON object: {"ok": true, …} or {"ok": false, "error": {code, message, details}}')
+    .option('--holder <id>', 'lease holder id (default: $AUTOPILOT_HOLDER, else this user at this host)')
+    .addOption(new Option('-C, --cwd <dir>', 'run as if started in <dir>'))
+    .showSuggestionAfterError(true)
+    .addHelpText(
+      'after',
+      `\nExit codes: 0 done · 1 usage or internal error · 2 refused by the process · 3 integrity failure.\n${example(`
+        autopilot init
+        autopilot task start T-1 --title "Add rate limiting"
+        autopilot evidence add T-1 STRATEGIZE ./strategy.md
+        autopilot advance T-1
+        autopilot demo`)}`,
+    );
+
+  program
+    .command('init')
+    .description('set Autopilot up in this git repository: config, key pair, store, .gitignore lines')
+    .option('--dry-run', 'show what would be written, write nothing')
+    .option('--yes', 'do not ask (init never asks today; accepted for scripts)')
+    .addHelpText('after', example('autopilot init --dry-run\nautopilot init'))
+    .action(act(async (opts: Opts) => (await import('./verbs/init.ts')).initVerb(opts)));
+
+  const task = program.command('task').description('start, list and inspect tasks');
+  task
+    .command('start <TASK>')
+    .description('start a task in the first phase; its base commit is recorded for the diff')
+    .option('--title <text>', 'what the task is about')
+    .option('--base <ref>', 'the commit the task starts from (default HEAD)')
+    .addHelpText('after', example('autopilot task start T-1 --title "Fix login redirect" --base main'))
+    .action(act(async (id: string, opts: Opts) => (await import('./verbs/task.ts')).taskStart(id, opts)));
+  task
+    .command('list')
+    .description('every task with its status and phase')
+    .option('--status <status>', 'only active, done or aborted tasks')
+    .addHelpText('after', example('autopilot task list --status active'))
+    .action(act(async (opts: Opts) => (await import('./verbs/task.ts')).taskList(opts)));
+  task
+    .command('status <TASK>')
+    .description('where a task is, what its phase needs, and who holds its lease')
+    .addHelpText('after', example('autopilot task status T-1 --json'))
+    .action(act(async (id: string, opts: Opts) => (await import('./verbs/task.ts')).taskStatus(id, opts)));
+
+  program
+    .command('advance <TASK>')
+    .description("check the current phase's evidence and move to the next phase (refuses skips)")
+    .option('--to <phase>', 'the phase to enter; must be the next one')
+    .option('--summary <text>', 'what this phase produced, for the reviewer')
+    .option('--token <n>', 'the lease token you hold (fencing)')
+    .addHelpText('after', example('autopilot advance T-1\nautopilot advance T-1 --to SPEC --summary "strategy agreed"'))
+    .action(act(async (id: string, opts: Opts) => (await import('./verbs/advance.ts')).advanceVerb(id, opts)));
+
+  program
+    .command('backtrack <TASK>')
+    .description('send a task back to an earlier phase; that phase and every later one must be passed again')
+    .requiredOption('--to <phase>', 'the earlier phase to return to')
+    .requiredOption('--reason <text>', 'what went wrong')
+    .option('--token <n>', 'the lease token you hold (fencing)')
+    .addHelpText('after', example('autopilot backtrack T-1 --to IMPLEMENT --reason "test for empty input fails"'))
+    .action(act(async (id: string, opts: Opts) => (await import('./verbs/advance.ts')).backtrackVerb(id, opts as Opts & { to: string; reason: string })));
+
+  const evidence = program.command('evidence').description("add and check a phase's evidence");
+  evidence
+    .command('add <TASK> <PHASE> <FILE>')
+    .description("copy a file into the phase's evidence folder (never through a symlink) and record its digest")
+    .option('--as <name>', 'the artifact name (default: the file name)')
+    .option('--token <n>', 'the lease token you hold (fencing)')
+    .addHelpText('after', example('autopilot evidence add T-1 STRATEGIZE ./notes/strategy.md\nautopilot evidence add T-1 PLAN ./map.json --as file_map.json'))
+    .action(act(async (id: string, phase: string, file: string, opts: Opts) => (await import('./verbs/evidence.ts')).evidenceAdd(id, phase, file, opts)));
+  evidence
+    .command('check <TASK> [PHASE]')
+    .description("check a phase's evidence against the contract without moving (default: the current phase)")
+    .addHelpText('after', example('autopilot evidence check T-1\nautopilot evidence check T-1 SPEC --json'))
+    .action(act(async (id: string, phase: string | undefined, opts: Opts) => (await import('./verbs/evidence.ts')).evidenceCheck(id, phase, opts)));
+
+  program
+    .command('verify <TASK>')
+    .description('run the configured build and test commands now and record VERIFY evidence')
+    .option('--token <n>', 'the lease token you hold (fencing)')
+    .addHelpText('after', example('autopilot verify T-1'))
+    .action(act(async (id: string, opts: Opts) => (await import('./verbs/verify.ts')).verifyVerb(id, opts)));
+
+  const lease = program.command('lease').description('keep two agents off the same task and phase');
+  for (const op of ['acquire', 'renew', 'release'] as const) {
+    lease
+      .command(`${op} <TASK>`)
+      .description(`${op} the lease on the task's current phase`)
+      .option('--phase <phase>', "the phase (must be the task's current phase)")
+      .option('--ttl <seconds>', 'lease time to live (default: leases.ttlSeconds)')
+      .option('--token <n>', 'the token you hold (fencing)')
+      .addHelpText('after', example(`autopilot lease ${op} T-1 --holder agent-a${op === 'release' ? '' : ' --ttl 600'}`))
+      .action(act(async (id: string, opts: Opts) => (await import('./verbs/lease.ts')).leaseVerb(op, id, opts)));
+  }
+
+  const ledger = program.command('ledger').description('the signed, hash-chained ledger');
+  ledger
+    .command('verify')
+    .description('check the chain, every signature, the task states and every evidence digest; exit 3 on tampering')
+    .addHelpText('after', example('autopilot ledger verify --json'))
+    .action(act(async (opts: Opts) => (await import('./verbs/ledger.ts')).ledgerVerify(opts)));
+  ledger
+    .command('show')
+    .description('the entries, oldest first')
+    .option('--task <TASK>', "only this task's entries")
+    .option('--from <seq>', 'start at this sequence number')
+    .option('--limit <n>', 'at most this many entries (default 200)')
+    .addHelpText('after', example('autopilot ledger show --task T-1'))
+    .action(act(async (opts: Opts) => (await import('./verbs/ledger.ts')).ledgerShow(opts)));
+  ledger
+    .command('export')
+    .description('entries one a line: plain JSON, or in-toto Statement v1 in DSSE envelopes')
+    .option('--task <TASK>', "only this task's entries")
+    .option('--format <format>', 'jsonl or intoto', 'jsonl')
+    .addHelpText('after', example('autopilot ledger export --task T-1 --format intoto > T-1.jsonl'))
+    .action(act(async (opts: Opts) => (await import('./verbs/ledger.ts')).ledgerExport(opts)));
+
+  program
+    .command('demo')
+    .description('take one task through all nine phases in a throw-away repository, and tell the story')
+    .option('--keep', 'keep the demo repository (it is always kept; accepted for scripts)')
+    .option('--dir <dir>', 'where to create the demo repository (default: a new temporary folder)')
+    .addHelpText('after', example('autopilot demo'))
+    .action(act(async (opts: Opts) => (await import('./verbs/demo.ts')).demoVerb(opts)));
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride();
+  program.configureOutput({
+    writeErr: (s) => {
+      if (!jsonMode) process.stderr.write(s);
+    },
+    outputError: (s, write) => write(pc.red(s)),
+  });
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+        process.exitCode = 0;
+        return;
+      }
+      process.exitCode = printError({ code: ErrorCode.USAGE, message: err.message.replace(/^error: /, ''), details: { argument: err.code } });
+      if (!jsonMode) process.stderr.write(pc.dim('see: autopilot --help\n'));
+      return;
+    }
+    process.exitCode = printError(toRefusal(err));
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,37 @@
+/** @module `autopilot advance <TASK> [--to PHASE]` and `autopilot backtrack <TASK> --to PHASE --reason TEXT`. */
+import { advance } from '../../../engine/advance.ts';
+import { backtrack } from '../../../engine/backtrack.ts';
+import { done, intOption, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
+import { formatTask } from '../format.ts';
+
+export async function advanceVerb(taskId: string, opts: GlobalOptions & { to?: string; summary?: string; token?: string }): Promise<VerbResult> {
+  const token = intOption(opts.token, 'token');
+  return withEngine(opts, async (e, actor) => {
+    const r = await advance(e, actor, {
+      taskId,
+      ...(opts.to !== undefined ? { to: opts.to } : {}),
+      ...(opts.summary ? { summary: opts.summary } : {}),
+      ...(token !== undefined ? { token } : {}),
+    });
+    if (!r.ok) return r;
+    const { task, from, to, entry } = r.value;
+    const next = to ? `Next: ${e.config.evidence[to]?.map((a) => a.name).join(', ') || 'no evidence'} for ${to}, then: autopilot advance ${taskId}` : 'The task is done.';
+    return done(
+      { task, from, to, seq: entry.seq, hash: entry.hash, artifacts: entry.artifacts },
+      `${from} → ${to ?? 'DONE'} (ledger entry ${entry.seq}, ${entry.artifacts.length} artifacts recorded)\n${formatTask(task, e.config.phases)}\n${next}`,
+    );
+  });
+}
+
+export async function backtrackVerb(taskId: string, opts: GlobalOptions & { to: string; reason: string; token?: string }): Promise<VerbResult> {
+  const token = intOption(opts.token, 'token');
+  return withEngine(opts, async (e, actor) => {
+    const r = await backtrack(e, actor, { taskId, to: opts.to, reason: opts.reason, ...(token !== undefined ? { token } : {}) });
+    if (!r.ok) return r;
+    const { task, from, to, entry, archived } = r.value;
+    return done(
+      { task, from, to, seq: entry.seq, archived },
+      `${from} ↩ ${to} (ledger entry ${entry.seq}); ${archived.length} stale artifacts moved aside and kept for audit\n${formatTask(task, e.config.phases)}\nEvery phase from ${to} on must be passed again with fresh evidence.`,
+    );
+  });
+}

@@ -1,0 +1,38 @@
+/** @module `autopilot evidence add <TASK> <PHASE> <FILE> [--as NAME]` and `autopilot evidence check <TASK> [PHASE]`. */
+import { basename } from 'node:path';
+import pc from 'picocolors';
+import { ErrorCode } from '../../../core/errors.ts';
+import { checkEvidence, putEvidence, readSourceFile } from '../../../engine/evidence.ts';
+import { done, intOption, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
+import { formatFindings } from '../format.ts';
+
+export async function evidenceAdd(taskId: string, phase: string, file: string, opts: GlobalOptions & { as?: string; token?: string }): Promise<VerbResult> {
+  const token = intOption(opts.token, 'token');
+  return withEngine(opts, async (e, actor) => {
+    const content = readSourceFile(file, e.config.limits.maxEvidenceBytes);
+    if (!content.ok) return content;
+    const r = await putEvidence(e, actor, { taskId, phase, name: opts.as ?? basename(file), content: content.value, ...(token !== undefined ? { token } : {}) });
+    if (!r.ok) return r;
+    const { path, sha256, findings, entry } = r.value;
+    const verdict = findings.length
+      ? `${pc.yellow('stored, but the contract is not met yet:')}\n${formatFindings(findings)}`
+      : pc.green('stored; it meets the contract');
+    return done({ path, sha256, seq: entry.seq, findings }, `${path} (sha256 ${sha256.slice(0, 12)}…, ledger entry ${entry.seq}) ${verdict}`);
+  });
+}
+
+export async function evidenceCheck(taskId: string, phase: string | undefined, opts: GlobalOptions): Promise<VerbResult> {
+  return withEngine(opts, async (e) => {
+    const r = await checkEvidence(e, { taskId, ...(phase !== undefined ? { phase } : {}) });
+    if (!r.ok) return r;
+    const report = r.value;
+    if (report.passed) {
+      return done(report, `${pc.green('✓')} ${report.phase} evidence of ${taskId} meets the contract (${report.artifacts.length} files)`);
+    }
+    const code = report.findings.some((f) => f.rule === 'missing') ? ErrorCode.EVIDENCE_MISSING : ErrorCode.EVIDENCE_INVALID;
+    return {
+      ok: false,
+      error: { code, message: `${report.phase} evidence of ${taskId} does not meet the contract yet`, details: { phase: report.phase, findings: report.findings } },
+    };
+  });
+}

@@ -1,0 +1,18 @@
+/** @module `autopilot verify <TASK>`: runs the configured build and test commands now. */
+import pc from 'picocolors';
+import { runVerify } from '../../../engine/verify.ts';
+import { done, intOption, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
+
+export async function verifyVerb(taskId: string, opts: GlobalOptions & { token?: string }): Promise<VerbResult> {
+  const token = intOption(opts.token, 'token');
+  return withEngine(opts, async (e, actor) => {
+    if (!opts.json) process.stderr.write(pc.dim(`running VERIFY commands for ${taskId}…\n`));
+    const r = await runVerify(e, actor, { taskId, ...(token !== undefined ? { token } : {}) });
+    if (!r.ok) return r;
+    const v = r.value.verify;
+    const lines = v.commands.map((c) => `  ${c.exitCode === 0 ? pc.green('✓') : pc.red('✗')} ${c.name}: ${c.argv.join(' ')} (${c.durationMs} ms, exit ${c.exitCode})`);
+    if (v.tests) lines.push(`  tests: ${v.tests.passed} passed, ${v.tests.failed} failed, ${v.tests.errors} errors, ${v.tests.skipped} skipped`);
+    if (v.coverage) lines.push(`  changed-lines coverage: ${v.coverage.percent.toFixed(1)}% of ${v.coverage.executable} lines (threshold ${v.coverage.threshold}%)`);
+    return done({ passed: v.passed, seq: r.value.entry.seq, commands: v.commands, tests: v.tests, coverage: v.coverage }, `${pc.green('verify passed')} (ledger entry ${r.value.entry.seq})\n${lines.join('\n')}`);
+  });
+}
