@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { DEFAULT_PHASES, type Phase } from './phases.ts';
 import { ErrorCode, refuse, ok, type Result } from './errors.ts';
+import { toolPolicySchema } from './policy/policy.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -62,6 +63,8 @@ const command = z
     timeoutSeconds: z.number().int().min(1).max(24 * 3600).default(600),
     /** Environment variables passed through to the command; everything else is cleared. */
     env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default([]),
+    /** Whether the command may reach the network inside the sandbox. */
+    network: z.boolean().default(false),
   })
   .strict();
 
@@ -73,6 +76,19 @@ const testCommand = command.extend({
 });
 
 const namedCommand = command.extend({ name: z.string().min(1) });
+
+const commandsSchema = z
+  .object({
+    build: command.optional(),
+    test: testCommand.optional(),
+    lint: command.optional(),
+    smoke: z.array(namedCommand).default([]),
+    ci: z.array(namedCommand).default([]),
+  })
+  .strict();
+
+/** The commands section as a person writes it (defaults not yet filled in). */
+export type CommandsInput = z.input<typeof commandsSchema>;
 
 const configSchema = z
   .object({
@@ -87,16 +103,7 @@ const configSchema = z
       .strict()
       .default({ backtrackFrom: 'any' }),
     evidence: z.record(z.string(), z.array(artifactRule)).default({}),
-    commands: z
-      .object({
-        build: command.optional(),
-        test: testCommand.optional(),
-        lint: command.optional(),
-        smoke: z.array(namedCommand).default([]),
-        ci: z.array(namedCommand).default([]),
-      })
-      .strict()
-      .default({ smoke: [], ci: [] }),
+    commands: commandsSchema.default({ smoke: [], ci: [] }),
     verify: z
       .object({
         /** Minimum line coverage, percent, of the lines the task changed. */
@@ -111,6 +118,22 @@ const configSchema = z
       })
       .strict()
       .default({ maxEvidenceBytes: 4 * MiB, maxLogBytes: 2 * MiB }),
+    /** Tool policy: capabilities per phase, what a person may approve, third-party MCP servers. */
+    tools: toolPolicySchema.default({ phases: {}, ask: [], mcpServers: {} }),
+    attest: z
+      .object({
+        /** Instruction files whose content is attested, as globs relative to the repository root. */
+        files: z
+          .array(z.string().min(1))
+          .default(['AGENTS.md', 'CLAUDE.md', '.claude/**/*.md', '.cursor/rules/**', '.github/copilot-instructions.md']),
+        /** Phases in which drift blocks a move (PROMPT_DRIFT); elsewhere it is a warning. */
+        blockIn: z.array(z.string()).default(['VERIFY', 'REVIEW', 'MONITOR']),
+      })
+      .strict()
+      .default({
+        files: ['AGENTS.md', 'CLAUDE.md', '.claude/**/*.md', '.cursor/rules/**', '.github/copilot-instructions.md'],
+        blockIn: ['VERIFY', 'REVIEW', 'MONITOR'],
+      }),
     leases: z
       .object({
         mode: z.enum(['implicit', 'explicit', 'off']).default('implicit'),
@@ -118,6 +141,47 @@ const configSchema = z
       })
       .strict()
       .default({ mode: 'implicit', ttlSeconds: 300 }),
+    /** Where the ledger, leases and approvals live: `sqlite` (the embedded store) or a `postgres://` URL. AUTOPILOT_STORE overrides it. */
+    store: z.string().min(1).default('sqlite'),
+    /** The sandbox evidence commands run in. */
+    sandbox: z
+      .object({
+        /** required: refuse to run without bubblewrap; preferred: run unsandboxed (and say so) when it is missing; off. */
+        mode: z.enum(['required', 'preferred', 'off']).default('preferred'),
+        /** readonly: the repository is bound read-only; copy: commands run on a scratch copy of it. */
+        workspace: z.enum(['readonly', 'copy']).default('copy'),
+        memoryMb: z.number().int().min(16).max(1024 * 1024).default(4096),
+        maxProcesses: z.number().int().min(1).max(1_000_000).default(1024),
+      })
+      .strict()
+      .default({ mode: 'preferred', workspace: 'copy', memoryMb: 4096, maxProcesses: 1024 }),
+    /** Alert rules `autopilot alerts` evaluates: a metric or counter compared with a threshold over a window. */
+    alerts: z
+      .array(
+        z
+          .object({
+            name: z.string().min(1),
+            metric: z.string().min(1),
+            op: z.enum(['gt', 'gte', 'lt', 'lte']),
+            threshold: z.number(),
+            windowHours: z.number().positive().default(24),
+          })
+          .strict(),
+      )
+      .default([]),
+    /** Which moves need a person, and how risk is computed from a task's diff. */
+    approvals: z
+      .object({
+        /** Moves into these phases need an approval when the task's risk is at least `minRisk`. */
+        enter: z.array(z.string()).default(['PR']),
+        minRisk: z.enum(['low', 'medium', 'high']).default('high'),
+        /** Extra globs that make a change high-risk. */
+        riskyPaths: z.array(z.string()).default([]),
+        /** A diff larger than this many changed lines is high-risk. */
+        maxLines: z.number().int().min(1).default(500),
+      })
+      .strict()
+      .default({ enter: ['PR'], minRisk: 'high', riskyPaths: [], maxLines: 500 }),
   })
   .strict();
 
@@ -280,6 +344,11 @@ function formatPath(path: readonly PropertyKey[]): string {
   return path.map((p) => String(p)).join('.') || '(root)';
 }
 
+/** The key an issue is about: for an unknown key, the unknown key itself (`commands.tset`), not its parent. */
+function issueKey(issue: z.core.$ZodIssue): string {
+  return formatPath(issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined ? [...issue.path, issue.keys[0]] : issue.path);
+}
+
 /**
  * Validates a raw config (parsed YAML) and fills in the defaults. The refusal names
  * the exact key (`evidence.SPEC.0.sections.1.heading`) and the reason.
@@ -288,12 +357,12 @@ export function parseConfig(raw: unknown): Result<Config> {
   const parsed = configSchema.safeParse(raw ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const key = issue ? formatPath(issue.path) : '(root)';
+    const key = issue ? issueKey(issue) : '(root)';
     const reason = issue?.message ?? 'invalid';
     return refuse(ErrorCode.CONFIG_INVALID, `config key ${key}: ${reason}`, {
       key,
       reason,
-      issues: parsed.error.issues.map((i) => ({ key: formatPath(i.path), reason: i.message })),
+      issues: parsed.error.issues.map((i) => ({ key: issueKey(i), reason: i.message })),
     });
   }
   const c = parsed.data;
@@ -304,6 +373,20 @@ export function parseConfig(raw: unknown): Result<Config> {
   for (const key of Object.keys(c.evidence)) {
     if (!phases.includes(key)) return problem(`evidence.${key}`, `unknown phase; phases are ${phases.join(', ')}`);
   }
+  for (const [i, p] of c.approvals.enter.entries()) {
+    if (!phases.includes(p) && (raw as { approvals?: { enter?: unknown } } | null)?.approvals?.enter !== undefined) {
+      return problem(`approvals.enter.${i}`, `unknown phase ${p}`);
+    }
+  }
+  for (const key of Object.keys(c.tools.phases)) {
+    if (!phases.includes(key)) return problem(`tools.phases.${key}`, `unknown phase; phases are ${phases.join(', ')}`);
+  }
+  const explicitBlockIn = (raw as { attest?: { blockIn?: unknown } } | null)?.attest?.blockIn !== undefined;
+  for (const [i, p] of c.attest.blockIn.entries()) {
+    if (explicitBlockIn && !phases.includes(p)) return problem(`attest.blockIn.${i}`, `unknown phase ${p}`);
+  }
+  // The default names the default phases; a custom process keeps the ones it has.
+  const attest = { ...c.attest, blockIn: c.attest.blockIn.filter((p) => phases.includes(p)) };
   if (c.process.backtrackFrom !== 'any') {
     for (const [i, p] of c.process.backtrackFrom.entries()) {
       if (!phases.includes(p)) return problem(`process.backtrackFrom.${i}`, `unknown phase ${p}`);
@@ -327,7 +410,7 @@ export function parseConfig(raw: unknown): Result<Config> {
   }
   const evidence: Record<Phase, readonly ArtifactRule[]> = {};
   for (const phase of phases) evidence[phase] = c.evidence[phase] ?? DEFAULT_EVIDENCE[phase] ?? [];
-  return ok({ ...c, evidence });
+  return ok({ ...c, attest, evidence });
 }
 
 /** The config a repository gets when it has no config file at all. */

@@ -17,6 +17,7 @@ import { taskDiff } from './producers/diff.ts';
 import { readNoFollow } from './evidence-files.ts';
 import { evidenceRel } from './layout.ts';
 import { configDigest } from './config-digest.ts';
+import { checkAttestation, guardDrift } from './attest.ts';
 import type { Actor, Engine } from './context.ts';
 
 export interface AdvanceRequest {
@@ -57,6 +58,7 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
     if (!pre.ok) return pre;
 
     const produced = await produceIfNeeded(e, state);
+    const attestation = await checkAttestation(e, decision.value.to ?? state.phase);
 
     const result = await e.store.transact(async (tx): Promise<Result<AdvanceOutcome> | 'retry'> => {
       const now = await tx.getTask(req.taskId);
@@ -78,6 +80,8 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
         );
         return { ok: false, error: await recordRefusal(e, tx, current, actor, { action: 'advance', to: decision.value.to }, r.error, startMs) };
       }
+      const drift = await guardDrift(e, tx, current, actor, 'advance', decision.value.to, attestation, startMs);
+      if (!drift.ok) return drift;
       const gate = checkPhase(e, current, current.phase, produced.digests);
       if (!gate.passed) {
         const refusal = gateRefusal(current.taskId, gate);
@@ -97,6 +101,7 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
           configDigest: configDigest(e.config),
           ...(produced.commands.length ? { commands: produced.commands.map((c) => ({ name: c.name, exitCode: c.exitCode, durationMs: c.durationMs })) } : {}),
           ...(lease.value ? { leaseToken: lease.value.token } : {}),
+          ...(drift.value.length ? { promptDrift: drift.value.length } : {}),
         },
       });
       if (decision.value.to) await moveLease(tx, lease.value, decision.value.to);

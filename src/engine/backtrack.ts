@@ -13,6 +13,7 @@ import { append, recordRefusal } from './record.ts';
 import { guardLease, moveLease } from './leases.ts';
 import { listFolder, phaseFolder, readNoFollow } from './evidence-files.ts';
 import { Counter } from '../ports/events.ts';
+import { checkAttestation, guardDrift } from './attest.ts';
 import type { Actor, Engine } from './context.ts';
 
 export interface BacktrackRequest {
@@ -32,6 +33,8 @@ export interface BacktrackOutcome {
 
 export async function backtrack(e: Engine, actor: Actor, req: BacktrackRequest): Promise<Result<BacktrackOutcome>> {
   const startMs = Date.now();
+  const wanted = normalizePhase(e.config.phases, req.to);
+  const attestation = wanted ? await checkAttestation(e, wanted) : null;
   const result = await e.store.transact(async (tx): Promise<Result<BacktrackOutcome>> => {
     const state = await tx.getTask(req.taskId);
     if (!state) return refuse(ErrorCode.TASK_UNKNOWN, `no task ${req.taskId}; list tasks with: autopilot task list`, { taskId: req.taskId });
@@ -43,6 +46,10 @@ export async function backtrack(e: Engine, actor: Actor, req: BacktrackRequest):
     const lease = await guardLease(e, tx, state, actor, 'backtrack', req.token, startMs);
     if (!lease.ok) return lease;
     const target = decision.value.to as string;
+    if (attestation) {
+      const drift = await guardDrift(e, tx, state, actor, 'backtrack', target, attestation, startMs);
+      if (!drift.ok) return drift;
+    }
     const moves = archivePlan(e, state, stalePhases(e.config, state.phase, target));
     if (!moves.ok) return moves;
     const done: { from: string; to: string }[] = [];

@@ -1,7 +1,7 @@
 /** @module Finding the repository and loading `.autopilot/config.yaml`. */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { AutopilotError, ErrorCode } from '../core/errors.ts';
 import { parseConfig, type Config } from '../core/config.ts';
 import { CONFIG_DIR, CONFIG_FILE } from './layout.ts';
@@ -19,10 +19,12 @@ export function findRoot(cwd: string): string | undefined {
 
 /** Parses config text; throws CONFIG_INVALID naming the key (or the line, for YAML syntax errors). */
 export function parseConfigText(text: string, file: string): Config {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
   const err = doc.errors[0];
   if (err) {
-    const line = err.linePos?.[0]?.line;
+    // Without prettyErrors the error carries offsets only; the line counter turns them into a line.
+    const line = err.linePos?.[0]?.line ?? (err.pos[0] !== undefined ? lineCounter.linePos(err.pos[0]).line : undefined);
     throw new AutopilotError(ErrorCode.CONFIG_INVALID, `${file}${line ? `:${line}` : ''}: YAML syntax error: ${err.message.split('\n')[0]}`, {
       key: '(yaml)',
       reason: err.message.split('\n')[0],

@@ -33,6 +33,8 @@ export interface OpenOptions {
   readonly cwd: string;
   readonly clock?: Clock;
   readonly sink?: EventSink;
+  /** Makes the sink once the layout is known (used when `sink` is absent). */
+  readonly makeSink?: (layout: Layout) => EventSink;
   readonly runner?: CommandRunner;
   /** Opens the store for the layout (the composition root picks the adapter). */
   readonly openStore: (layout: Layout, config: Config) => Promise<Store>;
@@ -59,7 +61,7 @@ export async function openEngine(opts: OpenOptions): Promise<Engine> {
     store,
     signer,
     clock: opts.clock ?? systemClock,
-    sink: opts.sink ?? noopSink,
+    sink: opts.sink ?? opts.makeSink?.(layout) ?? noopSink,
     runner: opts.runner ?? new ProcessRunner(),
   };
 }

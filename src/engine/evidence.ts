@@ -7,6 +7,7 @@ import type { LedgerEntry } from '../core/ledger.ts';
 import { phaseIndex, normalizePhase } from '../core/phases.ts';
 import { refusePhaseUnknown, type TaskState } from '../core/task.ts';
 import { validateArtifact, type Finding } from '../validators/index.ts';
+import { decodeEvidence } from '../validators/text.ts';
 import { append, recordRefusal } from './record.ts';
 import { guardLease } from './leases.ts';
 import { checkArtifactName, phaseFolder, readNoFollow, writeAtomic } from './evidence-files.ts';
@@ -50,6 +51,21 @@ export function readSourceFile(path: string, maxBytes: number): Result<Uint8Arra
         findings: [{ file: path, rule: 'size', problem: `${file.size} bytes`, fix: 'shorten it' }],
       });
   }
+}
+
+/**
+ * Records a refused `evidence add` whose source file cannot be used (a symlink, over the size
+ * limit) as a violation of the task when it exists and is active: rejected attempts are ledger
+ * entries too. Usage errors (no such file, a folder) are returned as they are.
+ */
+export async function refuseSourceFile(e: Engine, actor: Actor, taskId: string, refusal: Refusal): Promise<Refusal> {
+  if (refusal.code === ErrorCode.USAGE) return refusal;
+  const startMs = Date.now();
+  return e.store.transact(async (tx) => {
+    const state = await tx.getTask(taskId);
+    if (!state || state.status !== 'active') return refusal;
+    return recordRefusal(e, tx, state, actor, { action: 'evidence_put' }, refusal, startMs);
+  });
 }
 
 export async function putEvidence(e: Engine, actor: Actor, req: PutEvidenceRequest): Promise<Result<PutEvidenceOutcome>> {
@@ -104,6 +120,12 @@ export async function putEvidence(e: Engine, actor: Actor, req: PutEvidenceReque
           findings: [{ file: req.name, rule: 'size', problem: `${req.content.byteLength} bytes`, fix: 'shorten it' }],
         }),
       );
+    }
+    // Evidence is text: a binary or non-UTF-8 file can never meet a contract, so it is not stored at all.
+    const decoded = decodeEvidence(req.content, evidenceRel(state.taskId, phase, req.name), max);
+    if (!decoded.ok) {
+      const f = decoded.finding;
+      return fail(refuse(ErrorCode.EVIDENCE_INVALID, `${req.name} is not evidence: ${f.problem.replace(/\.$/, '')}. ${f.fix}`, { phase, findings: [f] }));
     }
     const lease = await guardLease(e, tx, state, actor, 'evidence_put', req.token, startMs);
     if (!lease.ok) return lease;

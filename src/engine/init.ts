@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Document, isMap, isSeq, type YAMLMap } from 'yaml';
-import { DEFAULT_EVIDENCE, defaultConfig, type Config } from '../core/config.ts';
+import { DEFAULT_EVIDENCE, defaultConfig, type CommandsInput, type Config } from '../core/config.ts';
 import { ErrorCode, ok, refuse, type Result } from '../core/errors.ts';
 import { isGitRepo, git } from './git.ts';
 import { CONFIG_DIR, CONFIG_FILE, layoutFor, type Layout } from './layout.ts';
@@ -31,7 +31,7 @@ export interface InitPlan {
 
 export interface InitOptions {
   /** Commands to write into the config (detected or given); others stay as commented examples. */
-  readonly commands?: Partial<Config['commands']>;
+  readonly commands?: CommandsInput;
   readonly stateDir?: string;
 }
 

@@ -5,6 +5,7 @@ import type { LedgerEntry } from '../core/ledger.ts';
 import { append } from './record.ts';
 import { EMPTY_TREE, resolveCommit } from './git.ts';
 import { configDigest } from './config-digest.ts';
+import { latestBaseline, recordBaseline } from './attest.ts';
 import type { Actor, Engine } from './context.ts';
 
 export interface StartTaskRequest {
@@ -33,6 +34,8 @@ export async function startTask(e: Engine, actor: Actor, req: StartTaskRequest):
     base = EMPTY_TREE; // a repository without commits: everything is new
   }
   const first = e.config.phases[0] as string;
+  // The first task fixes the baseline of the agent's instructions, so drift is noticed from the start.
+  if (!(await latestBaseline(e))) await recordBaseline(e, actor, { version: '1' });
   const result = await e.store.transact(async (tx): Promise<Result<StartTaskOutcome>> => {
     const existing = await tx.getTask(req.taskId);
     if (existing) {

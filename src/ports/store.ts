@@ -27,6 +27,10 @@ export interface EntryQuery {
   /** Entries with seq >= fromSeq. */
   readonly fromSeq?: number;
   readonly limit?: number;
+  /** Only entries of this kind. */
+  readonly kind?: LedgerEntry['kind'];
+  /** Newest first (default oldest first). */
+  readonly newestFirst?: boolean;
 }
 
 export interface Store {

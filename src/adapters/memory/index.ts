@@ -67,7 +67,10 @@ export class MemoryStore implements Store {
   }
 
   async entries(q: EntryQuery = {}): Promise<LedgerEntry[]> {
-    let out = this.#entries.filter((e) => (q.taskId === undefined || e.taskId === q.taskId) && e.seq >= (q.fromSeq ?? 0));
+    let out = this.#entries.filter(
+      (e) => (q.taskId === undefined || e.taskId === q.taskId) && (q.kind === undefined || e.kind === q.kind) && e.seq >= (q.fromSeq ?? 0),
+    );
+    if (q.newestFirst) out = out.reverse();
     if (q.limit !== undefined) out = out.slice(0, q.limit);
     return out;
   }
@@ -77,7 +80,8 @@ export class MemoryStore implements Store {
   }
 
   async listTasks(): Promise<TaskState[]> {
-    return [...this.#tasks.values()].sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+    const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    return [...this.#tasks.values()].sort((a, b) => byKey(a.startedAt, b.startedAt) || byKey(a.taskId, b.taskId));
   }
 
   async getLease(taskId: string): Promise<Lease | undefined> {
@@ -85,7 +89,8 @@ export class MemoryStore implements Store {
   }
 
   async putKey(keyId: string, publicKeyPem: string): Promise<void> {
-    this.#keys.set(keyId, publicKeyPem);
+    // The first key filed under an id stays, as in SQLite (INSERT OR IGNORE).
+    if (!this.#keys.has(keyId)) this.#keys.set(keyId, publicKeyPem);
   }
 
   async keys(): Promise<Map<string, string>> {

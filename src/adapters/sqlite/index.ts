@@ -73,10 +73,29 @@ export interface SqliteOptions {
   readonly readonly?: boolean;
 }
 
+/** The statements that read, prepared on a connection. */
+function prepareReads(db: Database.Database) {
+  return {
+    head: db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1'),
+    getTask: db.prepare<[string], { state: string }>('SELECT state FROM tasks WHERE task_id = ?'),
+    listTasks: db.prepare<[], { state: string }>('SELECT state FROM tasks ORDER BY started_at, task_id'),
+    getLease: db.prepare<[string], LeaseRow>('SELECT * FROM leases WHERE task_id = ?'),
+    keys: db.prepare<[], { key_id: string; public_key: string }>('SELECT key_id, public_key FROM keys'),
+  };
+}
+type Reads = ReturnType<typeof prepareReads>;
+
 export class SqliteStore implements Store {
   readonly #db: Database.Database;
+  /**
+   * Reads outside `transact` go through their own connection: on the writer's
+   * connection they would see (and, on rollback, have seen) the writes of a
+   * transaction still open in this process.
+   */
+  readonly #rdb: Database.Database;
   readonly #mutex = new Mutex();
   readonly #s;
+  readonly #r: Reads;
 
   constructor(readonly file: string, opts: SqliteOptions = {}) {
     this.#db = new Database(file, { readonly: opts.readonly ?? false, timeout: opts.busyTimeoutMs ?? 10_000 });
@@ -88,26 +107,25 @@ export class SqliteStore implements Store {
       migrate(this.#db);
     }
     const db = this.#db;
+    const separateReader = !opts.readonly && file !== '' && file !== ':memory:';
+    this.#rdb = separateReader ? new Database(file, { readonly: true, timeout: opts.busyTimeoutMs ?? 10_000 }) : db;
+    this.#r = prepareReads(this.#rdb);
     this.#s = {
-      head: db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1'),
+      ...prepareReads(db),
       insert: db.prepare(
         `INSERT INTO ledger (seq, prev_hash, hash, ts, task_id, kind, from_phase, to_phase, actor, artifacts, data, key_id, signature)
          VALUES (@seq, @prevHash, @hash, @ts, @taskId, @kind, @fromPhase, @toPhase, @actor, @artifacts, @data, @keyId, @signature)`,
       ),
-      getTask: db.prepare<[string], { state: string }>('SELECT state FROM tasks WHERE task_id = ?'),
       putTask: db.prepare(
         `INSERT INTO tasks (task_id, started_at, last_seq, state) VALUES (?, ?, ?, ?)
          ON CONFLICT (task_id) DO UPDATE SET last_seq = excluded.last_seq, state = excluded.state`,
       ),
-      listTasks: db.prepare<[], { state: string }>('SELECT state FROM tasks ORDER BY started_at, task_id'),
-      getLease: db.prepare<[string], LeaseRow>('SELECT * FROM leases WHERE task_id = ?'),
       putLease: db.prepare(
         `INSERT INTO leases (task_id, phase, holder, token, acquired_at, expires_at) VALUES (@taskId, @phase, @holder, @token, @acquiredAt, @expiresAt)
          ON CONFLICT (task_id) DO UPDATE SET phase = excluded.phase, holder = excluded.holder, token = excluded.token,
            acquired_at = excluded.acquired_at, expires_at = excluded.expires_at`,
       ),
       putKey: db.prepare('INSERT OR IGNORE INTO keys (key_id, public_key) VALUES (?, ?)'),
-      keys: db.prepare<[], { key_id: string; public_key: string }>('SELECT key_id, public_key FROM keys'),
       begin: db.prepare('BEGIN IMMEDIATE'),
       commit: db.prepare('COMMIT'),
       rollback: db.prepare('ROLLBACK'),
@@ -119,10 +137,10 @@ export class SqliteStore implements Store {
       const s = this.#s;
       s.begin.run();
       const tx: StoreTx = {
-        head: async () => this.#headSync(),
-        getTask: async (id) => this.#getTaskSync(id),
+        head: async () => this.#headSync(s),
+        getTask: async (id) => this.#getTaskSync(s, id),
         append: async (entry) => {
-          checkExtends(this.#headSync(), entry);
+          checkExtends(this.#headSync(s), entry);
           s.insert.run({
             ...entry,
             artifacts: JSON.stringify(entry.artifacts),
@@ -144,17 +162,17 @@ export class SqliteStore implements Store {
     });
   }
 
-  #headSync(): ChainHead | null {
-    return this.#s.head.get() ?? null;
+  #headSync(on: Reads): ChainHead | null {
+    return on.head.get() ?? null;
   }
 
-  #getTaskSync(taskId: string): TaskState | undefined {
-    const row = this.#s.getTask.get(taskId);
+  #getTaskSync(on: Reads, taskId: string): TaskState | undefined {
+    const row = on.getTask.get(taskId);
     return row ? (parseJson(row.state, `task ${taskId}`) as TaskState) : undefined;
   }
 
   async head(): Promise<ChainHead | null> {
-    return this.#headSync();
+    return this.#headSync(this.#r);
   }
 
   async entries(q: EntryQuery = {}): Promise<LedgerEntry[]> {
@@ -168,23 +186,27 @@ export class SqliteStore implements Store {
       where.push('seq >= ?');
       args.push(q.fromSeq);
     }
-    const sql = `SELECT * FROM ledger ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq${
+    if (q.kind !== undefined) {
+      where.push('kind = ?');
+      args.push(q.kind);
+    }
+    const sql = `SELECT * FROM ledger ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq${q.newestFirst ? ' DESC' : ''}${
       q.limit !== undefined ? ' LIMIT ?' : ''
     }`;
     if (q.limit !== undefined) args.push(q.limit);
-    return this.#db.prepare<(string | number)[], EntryRow>(sql).all(...args).map(toEntry);
+    return this.#rdb.prepare<(string | number)[], EntryRow>(sql).all(...args).map(toEntry);
   }
 
   async getTask(taskId: string): Promise<TaskState | undefined> {
-    return this.#getTaskSync(taskId);
+    return this.#getTaskSync(this.#r, taskId);
   }
 
   async listTasks(): Promise<TaskState[]> {
-    return this.#s.listTasks.all().map((r) => parseJson(r.state, 'task') as TaskState);
+    return this.#r.listTasks.all().map((r) => parseJson(r.state, 'task') as TaskState);
   }
 
   async getLease(taskId: string): Promise<Lease | undefined> {
-    return toLease(this.#s.getLease.get(taskId));
+    return toLease(this.#r.getLease.get(taskId));
   }
 
   async putKey(keyId: string, publicKeyPem: string): Promise<void> {
@@ -192,10 +214,11 @@ export class SqliteStore implements Store {
   }
 
   async keys(): Promise<Map<string, string>> {
-    return new Map(this.#s.keys.all().map((r) => [r.key_id, r.public_key]));
+    return new Map(this.#r.keys.all().map((r) => [r.key_id, r.public_key]));
   }
 
   async close(): Promise<void> {
+    if (this.#rdb !== this.#db) this.#rdb.close();
     this.#db.close();
   }
 }

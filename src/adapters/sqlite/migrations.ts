@@ -49,4 +49,19 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'index entries by kind',
+    sql: `CREATE INDEX ledger_kind ON ledger (kind, seq);`,
+  },
+  {
+    version: 3,
+    name: 'refuse INSERT OR REPLACE over a ledger row',
+    // REPLACE deletes the conflicting row without firing ledger_no_delete (recursive triggers are off).
+    sql: `
+      CREATE TRIGGER ledger_no_replace BEFORE INSERT ON ledger
+        WHEN EXISTS (SELECT 1 FROM ledger WHERE seq = NEW.seq OR hash = NEW.hash)
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    `,
+  },
 ];

@@ -16,6 +16,7 @@ let jsonMode = process.argv.includes('--json');
 
 function print(result: VerbResult): number {
   if (result.ok) {
+    if (result.streamed) return 0;
     if (jsonMode) process.stdout.write(`${JSON.stringify({ ok: true, ...(result.value as object) })}\n`);
     else if (result.text) process.stdout.write(`${result.text}\n`);
     return 0;
@@ -74,6 +75,16 @@ export function buildProgram(): Command {
         autopilot advance T-1
         autopilot demo`)}`,
     );
+  // Before any subcommand is added: commander copies these settings into each subcommand as it is
+  // created, so that a subcommand's usage error (a missing --reason, say) is thrown to main and
+  // reported as a USAGE refusal (one JSON object with --json) instead of exiting the process.
+  program.exitOverride().configureOutput({
+    writeErr: (s) => {
+      if (!jsonMode) process.stderr.write(s);
+    },
+    // main prints every usage error itself, as a refusal: commander's own line would say it twice.
+    outputError: () => {},
+  });
 
   program
     .command('init')
@@ -142,6 +153,16 @@ export function buildProgram(): Command {
     .addHelpText('after', example('autopilot verify T-1'))
     .action(act(async (id: string, opts: Opts) => (await import('./verbs/verify.ts')).verifyVerb(id, opts)));
 
+  program
+    .command('guard <TASK>')
+    .description("decide a tool call in the task's phase: allow, ask or deny (exit 2), with the reason")
+    .requiredOption('--tool <name>', 'the tool: Bash, Edit, Write, shell, apply_patch, mcp__server__tool, …')
+    .option('--input <json>', "the tool's input as JSON, as the agent sent it", '{}')
+    .option('--client <client>', 'whose tool names: claude, codex, cursor, mcp, generic', 'claude')
+    .addHelpText('after', example(`autopilot guard T-1 --tool Bash --input '{"command":"git push origin main"}'
+autopilot guard T-1 --tool Edit --input '{"file_path":"src/app.ts"}'`))
+    .action(act(async (id: string, opts: Opts) => (await import('./verbs/guard.ts')).guardVerb(id, opts as Opts & { tool: string })));
+
   const lease = program.command('lease').description('keep two agents off the same task and phase');
   for (const op of ['acquire', 'renew', 'release'] as const) {
     lease
@@ -153,6 +174,28 @@ export function buildProgram(): Command {
       .addHelpText('after', example(`autopilot lease ${op} T-1 --holder agent-a${op === 'release' ? '' : ' --ttl 600'}`))
       .action(act(async (id: string, opts: Opts) => (await import('./verbs/lease.ts')).leaseVerb(op, id, opts)));
   }
+
+  const attest = program.command('attest').description("prompt attestation: notice when the agent's instructions change");
+  attest
+    .command('baseline')
+    .description('record the current phase prompts and instruction files (AGENTS.md, CLAUDE.md, …) as the baseline')
+    .option('--version <tag>', 'a name for this baseline (default 1)')
+    .addHelpText('after', example('autopilot attest baseline --version v1'))
+    .action(act(async (opts: Opts) => (await import('./verbs/attest.ts')).attestBaseline(opts)));
+  attest
+    .command('check')
+    .description('compare the current instructions with the baseline; exit 2 when the drift blocks the phase')
+    .option('--phase <phase>', "also compare this phase's prompt header; drift blocks in attest.blockIn phases")
+    .option('--task <TASK>', "use this task's current phase")
+    .addHelpText('after', example('autopilot attest check --task T-1'))
+    .action(act(async (opts: Opts) => (await import('./verbs/attest.ts')).attestCheck(opts)));
+  attest
+    .command('update')
+    .description('accept changed instructions as the new baseline, recording who and why')
+    .requiredOption('--reason <text>', 'why the instructions changed')
+    .option('--version <tag>', 'a name for the new baseline')
+    .addHelpText('after', example('autopilot attest update --reason "new testing rules in AGENTS.md" --version v2'))
+    .action(act(async (opts: Opts) => (await import('./verbs/attest.ts')).attestUpdate(opts)));
 
   const ledger = program.command('ledger').description('the signed, hash-chained ledger');
   ledger
@@ -189,13 +232,6 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
-  program.exitOverride();
-  program.configureOutput({
-    writeErr: (s) => {
-      if (!jsonMode) process.stderr.write(s);
-    },
-    outputError: (s, write) => write(pc.red(s)),
-  });
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -3,11 +3,17 @@ import { hostname, userInfo } from 'node:os';
 import type { Refusal } from '../../core/errors.ts';
 import type { Actor, Engine } from '../../engine/context.ts';
 import { openEngine, closeEngine } from '../../engine/context.ts';
-import { openStoreFor } from '../compose.ts';
+import { openStoreFor, sinkFor } from '../compose.ts';
 
 /** A verb's outcome: main prints it and turns it into the exit code. */
 export type VerbResult =
-  | { readonly ok: true; readonly value: unknown; readonly text: string }
+  | {
+      readonly ok: true;
+      readonly value: unknown;
+      readonly text: string;
+      /** The verb wrote its output itself (ledger export's lines): nothing more goes to stdout, in either mode. */
+      readonly streamed?: boolean;
+    }
   | { readonly ok: false; readonly error: Refusal; readonly text?: string };
 
 export interface GlobalOptions {
@@ -37,7 +43,7 @@ export function cwdOf(opts: GlobalOptions): string {
 
 /** Opens the engine for the repository around the working directory, runs `fn`, closes it. */
 export async function withEngine(opts: GlobalOptions, fn: (e: Engine, actor: Actor) => Promise<VerbResult>): Promise<VerbResult> {
-  const e = await openEngine({ cwd: cwdOf(opts), openStore: openStoreFor });
+  const e = await openEngine({ cwd: cwdOf(opts), openStore: openStoreFor, makeSink: sinkFor });
   try {
     return await fn(e, cliActor(opts));
   } finally {

@@ -17,7 +17,7 @@ import { backtrack } from '../../engine/backtrack.ts';
 import { putEvidence } from '../../engine/evidence.ts';
 import { runVerify } from '../../engine/verify.ts';
 import { verifyLedger, type LedgerReport } from '../../engine/ledger-verify.ts';
-import { openStoreFor } from '../compose.ts';
+import { openStoreFor, sinkFor } from '../compose.ts';
 import * as P from './project.ts';
 
 export interface DemoStep {
@@ -71,7 +71,7 @@ export async function runDemo(opts: { dir?: string; log?: (line: string) => void
   const init = await applyInit(plan.value, openStoreFor);
   log(pc.dim(`autopilot init: config, key ${init.keyId}, store in .autopilot/`));
 
-  const e = await openEngine({ cwd: repo, openStore: openStoreFor });
+  const e = await openEngine({ cwd: repo, openStore: openStoreFor, makeSink: sinkFor });
   const agent: Actor = { id: 'agent:demo', holder: 'agent:demo' };
   const taskId = 'T-1';
   const steps: DemoStep[] = [];

@@ -1,16 +1,18 @@
 /** @module `autopilot evidence add <TASK> <PHASE> <FILE> [--as NAME]` and `autopilot evidence check <TASK> [PHASE]`. */
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import pc from 'picocolors';
 import { ErrorCode } from '../../../core/errors.ts';
-import { checkEvidence, putEvidence, readSourceFile } from '../../../engine/evidence.ts';
-import { done, intOption, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
+import { checkEvidence, putEvidence, readSourceFile, refuseSourceFile } from '../../../engine/evidence.ts';
+import { cwdOf, done, intOption, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
 import { formatFindings } from '../format.ts';
 
 export async function evidenceAdd(taskId: string, phase: string, file: string, opts: GlobalOptions & { as?: string; token?: string }): Promise<VerbResult> {
   const token = intOption(opts.token, 'token');
+  // A relative FILE is relative to where the command runs: the -C folder when one is given.
+  const source = resolve(cwdOf(opts), file);
   return withEngine(opts, async (e, actor) => {
-    const content = readSourceFile(file, e.config.limits.maxEvidenceBytes);
-    if (!content.ok) return content;
+    const content = readSourceFile(source, e.config.limits.maxEvidenceBytes);
+    if (!content.ok) return { ok: false, error: await refuseSourceFile(e, actor, taskId, content.error) };
     const r = await putEvidence(e, actor, { taskId, phase, name: opts.as ?? basename(file), content: content.value, ...(token !== undefined ? { token } : {}) });
     if (!r.ok) return r;
     const { path, sha256, findings, entry } = r.value;

@@ -46,6 +46,6 @@ export async function ledgerExport(opts: GlobalOptions & { task?: string; format
       n++;
     }
     // The lines are the output; nothing else goes to stdout, in either mode.
-    return { ok: true, value: { exported: n }, text: '' };
+    return { ok: true, value: { exported: n }, text: '', streamed: true };
   });
 }

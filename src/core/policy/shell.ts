@@ -1,0 +1,250 @@
+/** @module Bash commands: parse with mvdan/sh, walk every simple command and redirection, classify, resolve written paths. */
+import mvdan from 'mvdan-sh';
+import type { CommandEnv, Stdin } from './command-env.ts';
+import { classifyArgv } from './commands.ts';
+import { checkEnvAssignment } from './env-vars.ts';
+import { Findings } from './findings.ts';
+import { classifyPath, normalizeAbsolute, resolvePath, type PathScope } from './paths.ts';
+import { decodeWord, plainWord, unescapeDouble, type ShellWord } from './shell-words.ts';
+
+const { syntax } = mvdan;
+
+/** Scripts nested deeper than this (`bash -c "eval '…'"`) are unknown. */
+const MAX_DEPTH = 6;
+/** Longer command lines are unknown: parsing them would cost more than the guard may spend. */
+export const MAX_SHELL_SOURCE = 256 * 1024;
+
+// mvdan/sh v3 token numbers (pinned mvdan-sh 0.10.1).
+const RDR_OUT = 54;
+const APP_OUT = 55;
+const RDR_IN = 56;
+const RDR_IN_OUT = 57;
+const DPL_IN = 58;
+const DPL_OUT = 59;
+const CLB_OUT = 60;
+const HDOC = 61;
+const DASH_HDOC = 62;
+const WORD_HDOC = 63;
+const RDR_ALL = 64;
+const APP_ALL = 65;
+const WRITES = new Set([RDR_OUT, APP_OUT, RDR_IN_OUT, DPL_OUT, CLB_OUT, RDR_ALL, APP_ALL]);
+
+const parsers: mvdan.Parser[] = [];
+function parserAt(depth: number): mvdan.Parser {
+  let p = parsers[depth];
+  if (!p) {
+    p = syntax.NewParser(syntax.KeepComments(false), syntax.Variant(syntax.LangBash));
+    parsers[depth] = p;
+  }
+  return p;
+}
+
+const nodeType = (n: mvdan.Node): string => syntax.NodeType(n);
+const word = (w: mvdan.Word): ShellWord => decodeWord(w, nodeType);
+
+/** Where a shell command runs. */
+export interface ShellContext extends PathScope {
+  /** The shell's working directory, absolute or repo-relative; the repository root when absent. */
+  readonly cwd?: string;
+}
+
+interface PendingWrite {
+  readonly target: ShellWord | undefined;
+  readonly what: string;
+  readonly cwdUnknown: boolean;
+  readonly link: boolean;
+}
+
+function parseError(e: unknown): string {
+  if (e && typeof (e as mvdan.ParseError).Error === 'function') return (e as mvdan.ParseError).Error();
+  return e instanceof Error ? e.message : String(e);
+}
+
+function isQuotedDelimiter(w: mvdan.Word): boolean {
+  return w.Parts.some((p) => nodeType(p) !== 'Lit' || (p as mvdan.Lit).Value.includes('\\'));
+}
+
+function stdinOf(stmt: mvdan.Stmt | undefined): Stdin {
+  let stdin: Stdin = { kind: 'none' };
+  for (const r of stmt?.Redirs ?? []) {
+    const fd = r.N?.Value;
+    if (fd !== undefined && fd !== '0') continue;
+    if (r.Op === HDOC || r.Op === DASH_HDOC) {
+      const parts = r.Hdoc?.Parts ?? [];
+      const quoted = r.Word ? isQuotedDelimiter(r.Word) : false;
+      if (!parts.every((p) => nodeType(p) === 'Lit')) stdin = { kind: 'dynamic' };
+      else {
+        const raw = parts.map((p) => (p as mvdan.Lit).Value).join('');
+        stdin = { kind: 'text', text: quoted ? raw : unescapeDouble(raw, true) };
+      }
+    } else if (r.Op === WORD_HDOC && r.Word) {
+      const w = word(r.Word);
+      stdin = w.literal ? { kind: 'text', text: `${w.text}\n` } : { kind: 'dynamic' };
+    } else if (r.Op === RDR_IN || r.Op === RDR_IN_OUT) {
+      stdin = { kind: 'file' };
+    } else if (r.Op === DPL_IN) {
+      stdin = { kind: 'dynamic' };
+    }
+  }
+  return stdin;
+}
+
+/** One classification run over a command line and every script nested in it. */
+class ShellWalk {
+  private readonly writes: PendingWrite[] = [];
+  private readonly aliases = new Map<string, readonly ShellWord[] | null>();
+  private cwdChanged = false;
+  private readonly cwd: string;
+  private readonly root: string;
+
+  constructor(
+    readonly findings: Findings,
+    private readonly scope: ShellContext,
+  ) {
+    this.root = normalizeAbsolute(scope.repoRoot);
+    this.cwd = resolvePath(scope.cwd ?? '.', this.root);
+  }
+
+  /** Parses and walks `source` at nesting `depth`. */
+  script(source: string, depth: number, findings: Findings = this.findings): void {
+    if (depth > MAX_DEPTH) return findings.unknown('scripts nested too deep to follow');
+    if (source.length > MAX_SHELL_SOURCE) return findings.unknown(`a command line over ${MAX_SHELL_SOURCE} bytes`);
+    let file: mvdan.File;
+    try {
+      file = parserAt(depth).Parse(source, '');
+    } catch (e) {
+      return findings.unknown(`not a shell command Autopilot can parse (${parseError(e)})`);
+    }
+    if (source.includes('alias')) this.collectAliases(file, depth);
+    let stmt: mvdan.Stmt | undefined;
+    syntax.Walk(file, (node) => {
+      if (!node) return true;
+      switch (nodeType(node)) {
+        case 'Stmt':
+          stmt = node as mvdan.Stmt;
+          break;
+        case 'CallExpr': {
+          const call = node as mvdan.CallExpr;
+          if (call.Args.length > 0) classifyArgv(call.Args.map(word), this.env(depth, findings, stdinOf(stmt)));
+          break;
+        }
+        case 'Assign': {
+          const a = node as mvdan.Assign;
+          if (a.Name) checkEnvAssignment(a.Name.Value, a.Value ? word(a.Value) : undefined, this.env(depth, findings, { kind: 'none' }));
+          break;
+        }
+        case 'Redirect':
+          this.redirect(node as mvdan.Redirect, findings);
+          break;
+        default:
+      }
+      return true;
+    });
+  }
+
+  /** Classifies an argv given as an array (no shell in between). */
+  argv(argv: readonly string[], depth: number): void {
+    classifyArgv(argv.map(plainWord), this.env(depth, this.findings, { kind: 'none' }));
+  }
+
+  private collectAliases(file: mvdan.File, depth: number): void {
+    syntax.Walk(file, (node) => {
+      if (!node || nodeType(node) !== 'CallExpr') return true;
+      const args = (node as mvdan.CallExpr).Args.map(word);
+      if (args[0]?.text !== 'alias' || !args[0].literal) return true;
+      for (const def of args.slice(1)) {
+        const eq = def.text.indexOf('=');
+        if (eq <= 0 || !def.literal) continue;
+        this.aliases.set(def.text.slice(0, eq), this.aliasWords(def.text.slice(eq + 1), depth));
+      }
+      return true;
+    });
+  }
+
+  private aliasWords(body: string, depth: number): readonly ShellWord[] | null {
+    try {
+      const file = parserAt(depth + 1).Parse(body, '');
+      const only = file.Stmts[0];
+      if (file.Stmts.length !== 1 || !only?.Cmd || only.Redirs.length > 0 || nodeType(only.Cmd) !== 'CallExpr') return null;
+      const call = only.Cmd as mvdan.CallExpr;
+      return call.Assigns.length > 0 ? null : call.Args.map(word);
+    } catch {
+      return null;
+    }
+  }
+
+  private env(depth: number, findings: Findings, stdin: Stdin, trailingUnknown = false, cwdUnknown = false): CommandEnv {
+    return {
+      findings,
+      stdin,
+      trailingUnknown,
+      cwdUnknown,
+      write: (target, what, options) => {
+        this.writes.push({ target, what, cwdUnknown, link: options?.link ?? false });
+      },
+      script: (source, what) => {
+        findings.reason(`${what}: the script is classified too`);
+        this.script(source, depth + 1, findings);
+      },
+      chdir: (target) => {
+        if (target && target.literal && !target.tilde && resolvePath(target.text, this.cwd) === this.cwd) return;
+        this.cwdChanged = true;
+      },
+      alias: (name) => this.aliases.get(name),
+      derive: (c) =>
+        this.env(depth, c.findings ?? findings, c.stdin ?? stdin, c.trailingUnknown ?? trailingUnknown, c.cwdUnknown ?? cwdUnknown),
+    };
+  }
+
+  private redirect(r: mvdan.Redirect, findings: Findings): void {
+    if (!r.Word || r.Op === HDOC || r.Op === DASH_HDOC || r.Op === WORD_HDOC) return;
+    const target = word(r.Word);
+    if (r.Op === RDR_IN || r.Op === DPL_IN) {
+      if (target.literal && classifyPath(target.text, this.cwd, this.scope).kind === 'net') findings.need('net', `< ${target.text}`);
+      return;
+    }
+    if (r.Op === DPL_OUT && target.literal && /^(\d+-?|-)$/.test(target.text)) return;
+    if (WRITES.has(r.Op)) this.writes.push({ target, what: '>', cwdUnknown: false, link: false });
+  }
+
+  /** Resolves the recorded writes once the whole command is known (a `cd` anywhere makes relative paths unknown). */
+  finish(): void {
+    const f = this.findings;
+    for (const w of this.writes) {
+      const t = w.target;
+      if (!t) f.need('write:source', `${w.what} (to files it does not name)`);
+      else if (!t.literal) f.need('write:source', `${w.what} ${t.text} (target not a literal)`);
+      else if (t.tilde) f.need('write:source', `${w.what} ${t.text}`);
+      else if (!t.text.startsWith('/') && (this.cwdChanged || w.cwdUnknown)) f.need('write:source', `${w.what} ${t.text} (relative to a changed directory)`);
+      else if (t.glob && t.text.split('/').some((seg) => seg.startsWith('.') && /[*?[]/.test(seg))) f.need('write:source', `${w.what} ${t.text} (a glob that can match ..)`);
+      else {
+        const c = classifyPath(t.text, this.cwd, this.scope);
+        if (w.link && c.kind !== 'device') {
+          f.need('write:source', `${w.what} ${c.display} (a link can lead anywhere)`);
+          f.path(c.display);
+        } else if (c.kind === 'evidence' || c.kind === 'source') {
+          f.need(c.kind === 'evidence' ? 'write:evidence' : 'write:source', `${w.what} ${c.display}`);
+          f.path(c.display);
+        } else if (c.kind === 'net') f.need('net', `${w.what} ${c.display}`);
+        else if (c.kind === 'scratch') f.reason(`${w.what} ${c.display} writes scratch space only`);
+      }
+    }
+  }
+}
+
+/** Classifies a Bash command line: every command it runs, every file it writes. */
+export function classifyShell(source: string, ctx: ShellContext, findings: Findings = new Findings()): Findings {
+  const walk = new ShellWalk(findings, ctx);
+  walk.script(source, 0);
+  walk.finish();
+  if (findings.capabilities.size === 0 && !findings.isUnknownCall) findings.reason('an empty command');
+  return findings;
+}
+
+/** Classifies a command given as an argv array (Codex `shell`), unwrapping `bash -lc '…'`. */
+export function classifyArgvCommand(argv: readonly string[], ctx: ShellContext, findings: Findings = new Findings()): Findings {
+  const walk = new ShellWalk(findings, ctx);
+  walk.argv(argv, 0);
+  walk.finish();
+  return findings;
+}

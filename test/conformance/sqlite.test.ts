@@ -1,0 +1,202 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { SqliteStore } from '../../src/adapters/sqlite/index.ts';
+import { MIGRATIONS } from '../../src/adapters/sqlite/migrations.ts';
+import { checkChain, GENESIS_HASH } from '../../src/core/ledger.ts';
+import { chainCrypto } from '../../src/engine/keys.ts';
+import type { Store } from '../../src/ports/store.ts';
+import { draft, makeSigner, seal, tempDir } from '../helpers/ledger.ts';
+import { runStoreSuite } from './store-suite.ts';
+
+/** Rewrites one row's data as an attacker with the file would: drop the trigger, update, leave. */
+function tamperRow(file: string, seq: number): void {
+  const db = new Database(file);
+  try {
+    db.exec('DROP TRIGGER IF EXISTS ledger_no_update');
+    const row = db.prepare<[number], { data: string }>('SELECT data FROM ledger WHERE seq = ?').get(seq);
+    assert.ok(row, `no ledger row ${seq}`);
+    const data = { ...(JSON.parse(row.data) as Record<string, unknown>), note: 'forged' };
+    db.prepare('UPDATE ledger SET data = ? WHERE seq = ?').run(JSON.stringify(data), seq);
+  } finally {
+    db.close();
+  }
+}
+
+runStoreSuite('sqlite', async () => {
+  const tmp = tempDir('autopilot-sqlite-');
+  const file = join(tmp.dir, 'autopilot.db');
+  let current: Store = new SqliteStore(file);
+  return {
+    store: current,
+    reopen: async () => {
+      await current.close();
+      current = new SqliteStore(file);
+      return current;
+    },
+    tamper: async (seq) => tamperRow(file, seq),
+    dispose: async () => {
+      await current.close();
+      tmp.remove();
+    },
+  };
+});
+
+const WORKER = fileURLToPath(new URL('./append-worker.ts', import.meta.url));
+
+function runWorker(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', WORKER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('sqlite adapter', () => {
+  it('never forks, skips or repeats with several processes appending to one file', { timeout: 60_000 }, async () => {
+    const tmp = tempDir('autopilot-procs-');
+    try {
+      const file = join(tmp.dir, 'autopilot.db');
+      const workers = 4;
+      const perWorker = 200;
+      // The workers open a brand-new file at once (the migration races too), then wait for each other.
+      const runs = await Promise.all(Array.from({ length: workers }, (_, w) => runWorker([file, String(perWorker), `worker-${w}`, String(workers)])));
+      for (const r of runs) assert.equal(r.code, 0, `a worker failed: ${r.stderr}`);
+      const reports = runs.map((r) => JSON.parse(r.stdout.trim()) as { keyId: string; publicKeyPem: string; seqs: number[] });
+
+      const store = new SqliteStore(file);
+      try {
+        const entries = await store.entries();
+        const total = workers * perWorker;
+        assert.equal(entries.length, total);
+        assert.deepEqual(
+          entries.map((e) => e.seq),
+          Array.from({ length: total }, (_, i) => i + 1),
+        );
+        assert.equal(entries[0]?.prevHash, GENESIS_HASH);
+        assert.equal(new Set(entries.map((e) => e.hash)).size, total);
+        // Each worker got exactly the seqs it reports, and together they cover the chain once.
+        const reported = reports.flatMap((r) => r.seqs).sort((a, b) => a - b);
+        assert.deepEqual(reported, entries.map((e) => e.seq));
+        for (const [w, r] of reports.entries()) {
+          assert.equal(r.seqs.length, perWorker);
+          assert.equal(entries.filter((e) => e.actor === `worker-${w}`).length, perWorker);
+        }
+        // They interleaved: not one worker's whole run after another's.
+        const switches = entries.filter((e, i) => i > 0 && e.actor !== entries[i - 1]?.actor).length;
+        assert.ok(switches > workers - 1, `the workers never interleaved (${switches} switches)`);
+        const keys = await store.keys();
+        assert.equal(keys.size, workers);
+        for (const r of reports) assert.equal(keys.get(r.keyId), r.publicKeyPem);
+        assert.equal(checkChain(entries, null, chainCrypto(keys)), null);
+        // The engine's projection was written in the same transactions.
+        for (let w = 0; w < workers; w++) assert.equal((await store.getTask(`T-${w}`))?.lastSeq, Math.max(...(reports[w]?.seqs ?? [])));
+      } finally {
+        await store.close();
+      }
+    } finally {
+      tmp.remove();
+    }
+  });
+
+  it('refuses UPDATE and DELETE on the ledger through plain SQL', async () => {
+    const tmp = tempDir('autopilot-triggers-');
+    try {
+      const file = join(tmp.dir, 'autopilot.db');
+      const signer = makeSigner();
+      const store = new SqliteStore(file);
+      const e1 = seal(signer, null, draft());
+      await store.transact((tx) => tx.append(e1));
+      await store.close();
+      const db = new Database(file);
+      try {
+        assert.throws(() => db.prepare("UPDATE ledger SET data = '{}' WHERE seq = 1").run(), /append-only/);
+        assert.throws(() => db.prepare('UPDATE ledger SET hash = ? WHERE seq = 1').run('f'.repeat(64)), /append-only/);
+        assert.throws(() => db.prepare('DELETE FROM ledger WHERE seq = 1').run(), /append-only/);
+        assert.throws(() => db.prepare('DELETE FROM ledger').run(), /append-only/);
+        // REPLACE deletes the old row without firing the delete trigger: it needs its own.
+        const replace = (set: string) =>
+          db
+            .prepare(
+              `INSERT OR REPLACE INTO ledger (seq, prev_hash, hash, ts, task_id, kind, from_phase, to_phase, actor, artifacts, data, key_id, signature)
+               SELECT ${set} FROM ledger WHERE seq = 1`,
+            )
+            .run();
+        assert.throws(() => replace(`seq, prev_hash, hash, ts, task_id, kind, from_phase, to_phase, actor, artifacts, '{"forged":true}', key_id, signature`), /append-only/);
+        assert.throws(() => replace(`2, prev_hash, hash, ts, task_id, kind, from_phase, to_phase, actor, artifacts, data, key_id, signature`), /append-only/);
+        assert.throws(
+          () => db.prepare("INSERT INTO ledger SELECT * FROM ledger WHERE seq = 1 ON CONFLICT (seq) DO UPDATE SET data = '{}'").run(),
+          /append-only/,
+        );
+        assert.equal(db.prepare('SELECT COUNT(*) AS n FROM ledger').pluck().get(), 1);
+      } finally {
+        db.close();
+      }
+      const reopened = new SqliteStore(file);
+      try {
+        assert.deepEqual(await reopened.entries(), [e1]);
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      tmp.remove();
+    }
+  });
+
+  it('migrates once: reopening keeps the schema version and data', async () => {
+    const tmp = tempDir('autopilot-migrate-');
+    try {
+      const file = join(tmp.dir, 'autopilot.db');
+      for (let i = 0; i < 3; i++) await new SqliteStore(file).close();
+      const db = new Database(file, { readonly: true });
+      try {
+        assert.deepEqual(
+          db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all(),
+          MIGRATIONS.map((m) => m.version),
+        );
+        assert.deepEqual(
+          db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name").pluck().all(),
+          ['ledger_no_delete', 'ledger_no_replace', 'ledger_no_update'],
+        );
+        assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+      } finally {
+        db.close();
+      }
+    } finally {
+      tmp.remove();
+    }
+  });
+
+  it('reads through a read-only store', async () => {
+    const tmp = tempDir('autopilot-ro-');
+    try {
+      const file = join(tmp.dir, 'autopilot.db');
+      const signer = makeSigner();
+      const store = new SqliteStore(file);
+      const e1 = seal(signer, null, draft());
+      await store.transact((tx) => tx.append(e1));
+      await store.putKey(signer.keyId, signer.publicKeyPem);
+      await store.close();
+      const ro = new SqliteStore(file, { readonly: true });
+      try {
+        assert.deepEqual(await ro.entries(), [e1]);
+        assert.deepEqual(await ro.head(), { seq: 1, hash: e1.hash });
+        await assert.rejects(
+          ro.transact((tx) => tx.append(seal(signer, e1, draft()))),
+          /readonly|read-only/i,
+        );
+      } finally {
+        await ro.close();
+      }
+    } finally {
+      tmp.remove();
+    }
+  });
+});

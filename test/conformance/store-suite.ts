@@ -1,0 +1,614 @@
+/**
+ * @module The conformance suite of the Store port: every adapter runs it and
+ * must behave as the in-memory reference does.
+ */
+import { describe, it, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkChain, GENESIS_HASH, type LedgerEntry } from '../../src/core/ledger.ts';
+import { decideAcquire, decideRelease, decideRenew, type Lease, type LeaseDecision } from '../../src/core/lease.ts';
+import { ErrorCode, type Result } from '../../src/core/errors.ts';
+import { ManualClock } from '../../src/ports/clock.ts';
+import { StaleHeadError, type Store } from '../../src/ports/store.ts';
+import { append as engineAppend } from '../../src/engine/record.ts';
+import { cryptoFor, draft, gate, lease, makeSigner, seal, T0, taskState, testEngine } from '../helpers/ledger.ts';
+
+export interface StoreHarness {
+  readonly store: Store;
+  /** Closes the store and opens a new one on the same data; absent when the store keeps nothing. */
+  readonly reopen?: () => Promise<Store>;
+  /** Changes the stored data of entry `seq` behind the adapter's back, as an attacker with file access would. */
+  readonly tamper?: (seq: number) => Promise<void>;
+  /** Closes whatever store is open and removes its files. */
+  readonly dispose?: () => Promise<void>;
+}
+
+export type MakeStore = () => Promise<StoreHarness>;
+
+const signer = makeSigner();
+const crypto = cryptoFor(signer);
+
+/** Appends sealed entries one transaction each; returns them. */
+async function appendAll(store: Store, drafts: Parameters<typeof draft>[0][]): Promise<LedgerEntry[]> {
+  const out: LedgerEntry[] = [];
+  for (const [i, d] of drafts.entries()) {
+    const entry = await store.transact(async (tx) => {
+      const e = seal(signer, await tx.head(), draft(d), new Date(T0 + i * 1000));
+      await tx.append(e);
+      return e;
+    });
+    out.push(entry);
+  }
+  return out;
+}
+
+const richDraft = (i: number) => ({
+  taskId: i % 3 === 2 ? null : `T-${(i % 3) + 1}`,
+  kind: 'evidence' as const,
+  fromPhase: 'SPEC',
+  toPhase: null,
+  actor: `cli:user-${i}`,
+  artifacts: [{ path: `evidence/T-1/spec/file-${i}.md`, sha256: String(i).repeat(64).slice(0, 64), producer: 'agent' as const }],
+  data: { i, nested: { z: [1, 2.5, -3, null, true], a: 'é ✓ "quoted" \\ \n newline', big: 1e21, small: 1e-7 }, empty: {}, list: [] },
+});
+
+/** Everything a reader can see of a store, for "nothing changed" checks. */
+async function snapshot(store: Store, taskIds: string[] = ['T-1', 'T-2']) {
+  return {
+    head: await store.head(),
+    entries: await store.entries(),
+    tasks: await store.listTasks(),
+    byId: await Promise.all(taskIds.map((id) => store.getTask(id))),
+    leases: await Promise.all(taskIds.map((id) => store.getLease(id))),
+  };
+}
+
+/** One lease decision applied inside a transaction: read, decide, store when granted. */
+async function leaseStep(store: Store, decide: (current: Lease | undefined) => Result<LeaseDecision>): Promise<Result<LeaseDecision>> {
+  return store.transact(async (tx) => {
+    const d = decide(await tx.getLease('T-1'));
+    if (d.ok) await tx.putLease(d.value.lease);
+    return d;
+  });
+}
+
+function refusedWith(r: Result<unknown>, code: string): Record<string, unknown> {
+  assert.equal(r.ok, false, `expected a ${code} refusal, got ${JSON.stringify(r)}`);
+  if (r.ok) throw new Error('unreachable');
+  assert.equal(r.error.code, code, r.error.message);
+  return r.error.details;
+}
+
+function granted(r: Result<LeaseDecision>): LeaseDecision {
+  assert.ok(r.ok, `expected a grant, got ${JSON.stringify(r)}`);
+  return r.value;
+}
+
+export function runStoreSuite(name: string, makeStore: MakeStore): void {
+  /** Runs a test body on a fresh store and disposes of it whatever happens. */
+  const withStore = (body: (h: StoreHarness, t: TestContext) => Promise<void>) => async (t: TestContext) => {
+    const h = await makeStore();
+    try {
+      await body(h, t);
+    } finally {
+      await (h.dispose ? h.dispose() : h.store.close());
+    }
+  };
+
+  describe(`Store conformance: ${name}`, () => {
+    describe('empty store', () => {
+      it(
+        'has no head, entries, tasks, leases or keys',
+        withStore(async ({ store }) => {
+          assert.equal(await store.head(), null);
+          assert.deepEqual(await store.entries(), []);
+          assert.deepEqual(await store.entries({ taskId: 'T-1', fromSeq: 1, limit: 10 }), []);
+          assert.deepEqual(await store.listTasks(), []);
+          assert.equal(await store.getTask('T-1'), undefined);
+          assert.equal(await store.getLease('T-1'), undefined);
+          assert.equal((await store.keys()).size, 0);
+          await store.transact(async (tx) => {
+            assert.equal(await tx.head(), null);
+            assert.equal(await tx.getTask('T-1'), undefined);
+            assert.equal(await tx.getLease('T-1'), undefined);
+          });
+        }),
+      );
+    });
+
+    describe('append and read back', () => {
+      it(
+        'starts the chain at the genesis hash and tracks the head after every append',
+        withStore(async ({ store }) => {
+          const written: LedgerEntry[] = [];
+          for (let i = 0; i < 4; i++) {
+            const [e] = await appendAll(store, [richDraft(i)]);
+            assert.ok(e);
+            written.push(e);
+            assert.deepEqual(await store.head(), { seq: i + 1, hash: e.hash });
+          }
+          assert.equal(written[0]?.prevHash, GENESIS_HASH);
+          assert.equal(GENESIS_HASH, '0'.repeat(64));
+          for (let i = 1; i < written.length; i++) assert.equal(written[i]?.prevHash, written[i - 1]?.hash);
+        }),
+      );
+
+      it(
+        'returns every field exactly as written, in seq order, and the chain verifies',
+        withStore(async ({ store }) => {
+          const written = await appendAll(store, Array.from({ length: 6 }, (_, i) => richDraft(i)));
+          const read = await store.entries();
+          assert.deepEqual(read, written);
+          assert.deepEqual(
+            read.map((e) => e.seq),
+            [1, 2, 3, 4, 5, 6],
+          );
+          assert.equal(read[2]?.taskId, null);
+          assert.equal(checkChain(read, null, crypto), null);
+        }),
+      );
+
+      it(
+        'filters by taskId, fromSeq and limit, alone and together',
+        withStore(async ({ store }) => {
+          await appendAll(store, Array.from({ length: 9 }, (_, i) => richDraft(i)));
+          const seqs = async (q: Parameters<Store['entries']>[0]) => (await store.entries(q)).map((e) => e.seq);
+          assert.deepEqual(await seqs({ taskId: 'T-1' }), [1, 4, 7]);
+          assert.deepEqual(await seqs({ taskId: 'T-2' }), [2, 5, 8]);
+          assert.deepEqual(await seqs({ taskId: 'T-9' }), []);
+          assert.deepEqual(await seqs({ fromSeq: 6 }), [6, 7, 8, 9]);
+          assert.deepEqual(await seqs({ fromSeq: 1 }), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+          assert.deepEqual(await seqs({ fromSeq: 10 }), []);
+          assert.deepEqual(await seqs({ limit: 3 }), [1, 2, 3]);
+          assert.deepEqual(await seqs({ limit: 0 }), []);
+          assert.deepEqual(await seqs({ limit: 100 }), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+          assert.deepEqual(await seqs({ fromSeq: 4, limit: 2 }), [4, 5]);
+          assert.deepEqual(await seqs({ taskId: 'T-1', fromSeq: 2 }), [4, 7]);
+          assert.deepEqual(await seqs({ taskId: 'T-2', fromSeq: 2, limit: 2 }), [2, 5]);
+          assert.deepEqual(await seqs({ taskId: 'T-1', limit: 1 }), [1]);
+        }),
+      );
+
+      it(
+        'filters by kind and reads newest first',
+        withStore(async ({ store }) => {
+          const kinds = ['task_started', 'evidence', 'violation', 'evidence', 'lease', 'evidence'] as const;
+          await appendAll(
+            store,
+            kinds.map((kind, i) => draft({ kind, taskId: i % 2 ? 'T-1' : 'T-2' })),
+          );
+          const seqs = async (q: Parameters<Store['entries']>[0]) => (await store.entries(q)).map((e) => e.seq);
+          assert.deepEqual(await seqs({ kind: 'evidence' }), [2, 4, 6]);
+          assert.deepEqual(await seqs({ kind: 'approval' }), []);
+          assert.deepEqual(await seqs({ kind: 'evidence', taskId: 'T-1', fromSeq: 3 }), [4, 6]);
+          assert.deepEqual(await seqs({ newestFirst: true }), [6, 5, 4, 3, 2, 1]);
+          assert.deepEqual(await seqs({ newestFirst: true, limit: 2 }), [6, 5]);
+          assert.deepEqual(await seqs({ newestFirst: true, fromSeq: 3, limit: 10 }), [6, 5, 4, 3]);
+          assert.deepEqual(await seqs({ newestFirst: true, kind: 'evidence', limit: 2 }), [6, 4]);
+          assert.deepEqual(await seqs({ newestFirst: false, limit: 2 }), [1, 2]);
+          // Reading newest first leaves the stored order alone.
+          assert.deepEqual(await seqs({}), [1, 2, 3, 4, 5, 6]);
+        }),
+      );
+
+      it(
+        'sees its own appends inside a transaction, several per transaction',
+        withStore(async ({ store }) => {
+          const [first] = await appendAll(store, [draft()]);
+          assert.ok(first);
+          const added = await store.transact(async (tx) => {
+            const out: LedgerEntry[] = [];
+            for (let i = 0; i < 3; i++) {
+              const head = await tx.head();
+              assert.equal(head?.seq, 1 + i);
+              const e = seal(signer, head, draft({ data: { i } }));
+              await tx.append(e);
+              out.push(e);
+              assert.deepEqual(await tx.head(), { seq: e.seq, hash: e.hash });
+            }
+            return out;
+          });
+          assert.deepEqual(await store.entries(), [first, ...added]);
+          assert.equal(checkChain(await store.entries(), null, crypto), null);
+        }),
+      );
+    });
+
+    describe('stale heads and rollback', () => {
+      it(
+        'refuses a first entry that is not seq 1 on the genesis hash',
+        withStore(async ({ store }) => {
+          const good = seal(signer, null, draft());
+          for (const bad of [{ ...good, prevHash: 'f'.repeat(64) }, { ...good, seq: 2 }, { ...good, seq: 0 }]) {
+            await assert.rejects(
+              store.transact((tx) => tx.append(bad)),
+              (e: unknown) => e instanceof StaleHeadError && e.expected === null && e.got.seq === bad.seq,
+            );
+          }
+          assert.equal(await store.head(), null);
+          assert.deepEqual(await store.entries(), []);
+        }),
+      );
+
+      it(
+        'refuses an entry that does not extend the head and leaves the store unchanged',
+        withStore(async ({ store }) => {
+          const written = await appendAll(store, [draft({ taskId: 'T-1' }), draft({ taskId: 'T-2' }), draft({ taskId: 'T-1' })]);
+          await store.transact(async (tx) => {
+            await tx.putTask(taskState('T-1', new Date(T0).toISOString(), signer));
+            await tx.putLease(lease());
+          });
+          const before = await snapshot(store);
+          const head = { seq: 3, hash: written[2]!.hash };
+          const cases: [string, LedgerEntry][] = [
+            ['a replay of the head seq', seal(signer, { seq: 2, hash: written[1]!.hash }, draft())],
+            ['a gap', seal(signer, { seq: 4, hash: written[2]!.hash }, draft())],
+            ['the right seq on the wrong prevHash', seal(signer, { seq: 3, hash: written[1]!.hash }, draft())],
+            ['a fork from genesis', seal(signer, null, draft())],
+          ];
+          for (const [label, bad] of cases) {
+            let thrown: unknown;
+            try {
+              await store.transact(async (tx) => {
+                // Writes before the refused append must go too.
+                await tx.putTask(taskState('T-2', new Date(T0 + 5).toISOString(), signer));
+                await tx.putLease(lease({ taskId: 'T-2', holder: 'intruder' }));
+                await tx.putLease(lease({ holder: 'intruder', token: 99 }));
+                await tx.append(bad);
+              });
+            } catch (e) {
+              thrown = e;
+            }
+            assert.ok(thrown instanceof StaleHeadError, `${label}: expected StaleHeadError, got ${String(thrown)}`);
+            assert.deepEqual(thrown.expected, head, label);
+            assert.deepEqual(thrown.got.seq, bad.seq, label);
+            assert.deepEqual(await snapshot(store), before, `${label}: the store changed`);
+          }
+          // The store still takes the right entry afterwards.
+          const [next] = await appendAll(store, [draft()]);
+          assert.equal(next?.seq, 4);
+          assert.equal(next?.prevHash, written[2]!.hash);
+        }),
+      );
+
+      it(
+        'rolls back every write of a transaction that throws, and stays usable',
+        withStore(async ({ store }) => {
+          const t1 = taskState('T-1', new Date(T0).toISOString(), signer);
+          await appendAll(store, [draft()]);
+          await store.transact(async (tx) => {
+            await tx.putTask(t1);
+            await tx.putLease(lease({ token: 3 }));
+          });
+          const before = await snapshot(store);
+          const boom = new Error('boom');
+          await assert.rejects(
+            store.transact(async (tx) => {
+              await tx.append(seal(signer, await tx.head(), draft({ taskId: 'T-2' })));
+              await tx.append(seal(signer, await tx.head(), draft({ taskId: 'T-2' })));
+              await tx.putTask({ ...t1, phase: 'PLAN', lastSeq: 3 });
+              await tx.putTask(taskState('T-2', new Date(T0 + 1).toISOString(), signer));
+              await tx.putLease(lease({ token: 4, holder: 'agent-b' }));
+              await tx.putLease(lease({ taskId: 'T-2' }));
+              assert.equal((await tx.head())?.seq, 3);
+              assert.equal((await tx.getTask('T-1'))?.phase, 'PLAN');
+              assert.equal((await tx.getLease('T-1'))?.token, 4);
+              throw boom;
+            }),
+            (e) => e === boom,
+          );
+          assert.deepEqual(await snapshot(store), before);
+          // A rejected result value is returned untouched and the next transaction starts from the old head.
+          const value = await store.transact(async (tx) => {
+            const e = seal(signer, await tx.head(), draft());
+            await tx.append(e);
+            return { seq: e.seq };
+          });
+          assert.deepEqual(value, { seq: 2 });
+          assert.deepEqual(
+            (await store.entries()).map((e) => e.seq),
+            [1, 2],
+          );
+        }),
+      );
+
+      it(
+        'does not show a transaction’s uncommitted writes to readers outside it',
+        withStore(async ({ store }) => {
+          const [first] = await appendAll(store, [draft()]);
+          const before = await snapshot(store);
+          for (const outcome of ['rollback', 'commit'] as const) {
+            const inside = gate();
+            const release = gate();
+            const running = store.transact(async (tx) => {
+              await tx.append(seal(signer, await tx.head(), draft({ taskId: 'T-1' })));
+              await tx.putTask(taskState('T-1', new Date(T0).toISOString(), signer));
+              await tx.putLease(lease());
+              inside.open();
+              await release.promise;
+              if (outcome === 'rollback') throw new Error('rolled back');
+            });
+            await inside.promise;
+            assert.deepEqual(await snapshot(store), before, `${outcome}: a reader saw uncommitted writes`);
+            release.open();
+            if (outcome === 'rollback') await assert.rejects(running, /rolled back/);
+            else await running;
+          }
+          assert.equal((await store.head())?.seq, 2);
+          assert.equal((await store.entries())[0]?.hash, first?.hash);
+          assert.equal((await store.getTask('T-1'))?.taskId, 'T-1');
+          assert.equal((await store.getLease('T-1'))?.holder, 'agent-a');
+        }),
+      );
+    });
+
+    describe('task projection', () => {
+      it(
+        'puts and gets tasks inside a transaction and reads them back outside',
+        withStore(async ({ store }) => {
+          const t1 = taskState('T-1', new Date(T0 + 2000).toISOString(), signer);
+          const t2 = taskState('T-2', new Date(T0 + 1000).toISOString(), signer);
+          await store.transact(async (tx) => {
+            assert.equal(await tx.getTask('T-1'), undefined);
+            await tx.putTask(t1);
+            assert.deepEqual(await tx.getTask('T-1'), t1);
+            await tx.putTask(t2);
+          });
+          assert.deepEqual(await store.getTask('T-1'), t1);
+          assert.deepEqual(await store.getTask('T-2'), t2);
+          assert.equal(await store.getTask('T-3'), undefined);
+          // Ordered by start time, then id.
+          assert.deepEqual(await store.listTasks(), [t2, t1]);
+
+          const moved = { ...t1, phase: 'PLAN', lastSeq: 7, visits: { ...t1.visits, PLAN: 1 }, counts: { refusals: 2, backtracks: 0, skips: 1 } };
+          await store.transact(async (tx) => {
+            assert.deepEqual(await tx.getTask('T-1'), t1, 'a later transaction reads the committed state');
+            await tx.putTask(moved);
+            assert.deepEqual(await tx.getTask('T-1'), moved);
+          });
+          assert.deepEqual(await store.getTask('T-1'), moved);
+          assert.deepEqual(await store.listTasks(), [t2, moved]);
+        }),
+      );
+
+      it(
+        'lists tasks that started at the same instant in task id order',
+        withStore(async ({ store }) => {
+          const at = new Date(T0).toISOString();
+          const [b, a, c] = ['T-b', 'T-a', 'T-c'].map((id) => taskState(id, at, signer));
+          await store.transact(async (tx) => {
+            for (const t of [b!, a!, c!]) await tx.putTask(t);
+          });
+          assert.deepEqual(
+            (await store.listTasks()).map((t) => t.taskId),
+            ['T-a', 'T-b', 'T-c'],
+          );
+        }),
+      );
+
+      it(
+        'keeps the projection the engine writes with each appended entry',
+        withStore(async ({ store }) => {
+          const engine = testEngine(store, signer);
+          await store.transact(async (tx) => {
+            await engineAppend(engine, tx, draft({ kind: 'task_started', toPhase: 'STRATEGIZE', data: { title: 'a task' } }));
+            await engineAppend(engine, tx, draft({ kind: 'transition', fromPhase: 'STRATEGIZE', toPhase: 'SPEC' }));
+          });
+          const state = await store.getTask('T-1');
+          assert.equal(state?.phase, 'SPEC');
+          assert.equal(state?.lastSeq, 2);
+          assert.equal(state?.title, 'a task');
+          assert.deepEqual(state?.visits, { STRATEGIZE: 1, SPEC: 1 });
+        }),
+      );
+    });
+
+    describe('leases', () => {
+      it(
+        'puts and gets leases inside and outside transactions; a released lease keeps its token',
+        withStore(async ({ store }) => {
+          const l1 = lease({ token: 5 });
+          await store.transact(async (tx) => {
+            assert.equal(await tx.getLease('T-1'), undefined);
+            await tx.putLease(l1);
+            assert.deepEqual(await tx.getLease('T-1'), l1);
+          });
+          assert.deepEqual(await store.getLease('T-1'), l1);
+          assert.equal(await store.getLease('T-2'), undefined);
+
+          const released: Lease = { ...l1, holder: null, expiresAt: new Date(T0 + 5000).toISOString() };
+          await store.transact(async (tx) => {
+            assert.deepEqual(await tx.getLease('T-1'), l1);
+            await tx.putLease(released);
+          });
+          const got = await store.getLease('T-1');
+          assert.deepEqual(got, released);
+          assert.equal(got?.holder, null);
+          assert.equal(got?.token, 5);
+
+          const other = lease({ taskId: 'T-2', phase: 'PLAN', holder: 'agent-b', token: 1 });
+          await store.transact((tx) => tx.putLease(other));
+          assert.deepEqual(await store.getLease('T-2'), other);
+          assert.deepEqual(await store.getLease('T-1'), released);
+        }),
+      );
+
+      it(
+        'runs the expiry and fencing sequence through transactions, with a manual clock',
+        withStore(async ({ store }) => {
+          const clock = new ManualClock(T0);
+          const ttlMs = 30_000;
+          const acquire = (holder: string) => (cur: Lease | undefined) => decideAcquire(cur, { taskId: 'T-1', phase: 'SPEC', holder, ttlMs, now: clock.now() });
+
+          const a1 = granted(await leaseStep(store, acquire('A')));
+          assert.equal(a1.change, 'acquired');
+          assert.equal(a1.lease.token, 1);
+          assert.deepEqual(await store.getLease('T-1'), a1.lease);
+
+          clock.advance(ttlMs - 1);
+          const held = refusedWith(await leaseStep(store, acquire('B')), ErrorCode.LEASE_HELD);
+          assert.equal(held['holder'], 'A');
+          assert.equal(held['expiresAt'], new Date(T0 + ttlMs).toISOString());
+          assert.deepEqual(await store.getLease('T-1'), a1.lease, 'a refusal stores nothing');
+
+          clock.advance(1);
+          const b = granted(await leaseStep(store, acquire('B')));
+          assert.equal(b.change, 'takeover');
+          assert.equal(b.previousHolder, 'A');
+          assert.ok(b.lease.token > a1.lease.token);
+          assert.deepEqual(await store.getLease('T-1'), b.lease);
+
+          const fenced = refusedWith(
+            await leaseStep(store, (cur) => decideRenew(cur, { taskId: 'T-1', holder: 'A', ttlMs, now: clock.now(), token: a1.lease.token })),
+            ErrorCode.LEASE_FENCED,
+          );
+          assert.equal(fenced['token'], 1);
+          assert.equal(fenced['current'], 2);
+          assert.deepEqual(await store.getLease('T-1'), b.lease);
+
+          clock.advance(1000);
+          const again = granted(await leaseStep(store, acquire('B')));
+          assert.equal(again.change, 'renewed');
+          assert.equal(again.lease.token, b.lease.token);
+
+          const rel = granted(await leaseStep(store, (cur) => decideRelease(cur, { taskId: 'T-1', holder: 'B', now: clock.now(), token: b.lease.token })));
+          const stored = await store.getLease('T-1');
+          assert.equal(rel.change, 'released');
+          assert.equal(stored?.holder, null);
+          assert.equal(stored?.token, 2);
+
+          const next = granted(await leaseStep(store, acquire('C')));
+          assert.equal(next.change, 'acquired');
+          assert.equal(next.lease.token, 3);
+          assert.deepEqual(await store.getLease('T-1'), next.lease);
+        }),
+      );
+    });
+
+    describe('keys', () => {
+      it(
+        'stores public keys by id; the first key filed under an id stays',
+        withStore(async ({ store }) => {
+          const other = makeSigner();
+          await store.putKey(signer.keyId, signer.publicKeyPem);
+          await store.putKey(other.keyId, other.publicKeyPem);
+          await store.putKey(signer.keyId, signer.publicKeyPem);
+          const keys = await store.keys();
+          assert.deepEqual(
+            [...keys.entries()].sort(),
+            [
+              [signer.keyId, signer.publicKeyPem],
+              [other.keyId, other.publicKeyPem],
+            ].sort(),
+          );
+          keys.delete(signer.keyId);
+          assert.equal((await store.keys()).get(signer.keyId), signer.publicKeyPem, 'keys() hands out a copy');
+          await store.putKey(signer.keyId, other.publicKeyPem);
+          assert.equal((await store.keys()).get(signer.keyId), signer.publicKeyPem, 'a key cannot be replaced');
+        }),
+      );
+    });
+
+    describe('concurrency within one process', () => {
+      it(
+        'never forks when many transactions start at once',
+        withStore(async ({ store }) => {
+          const engine = testEngine(store, signer);
+          const n = 60;
+          const results = await Promise.all(
+            Array.from({ length: n }, (_, i) =>
+              store.transact(async (tx) => {
+                const head = await tx.head();
+                // Yield between reading the head and appending, as real use cases do (files, validators).
+                await new Promise((r) => setImmediate(r));
+                const e = await engineAppend(engine, tx, draft({ taskId: `T-${i % 4}`, kind: 'evidence', data: { i } }));
+                assert.equal(e.seq, (head?.seq ?? 0) + 1);
+                return e;
+              }),
+            ),
+          );
+          const entries = await store.entries();
+          assert.deepEqual(
+            entries.map((e) => e.seq),
+            Array.from({ length: n }, (_, i) => i + 1),
+          );
+          assert.deepEqual(new Set(results.map((e) => e.seq)).size, n);
+          assert.equal(new Set(entries.map((e) => e.hash)).size, n);
+          assert.deepEqual(
+            entries.map((e) => e.data['i']).sort((a, b) => Number(a) - Number(b)),
+            Array.from({ length: n }, (_, i) => i),
+          );
+          assert.equal(checkChain(entries, null, crypto), null);
+          assert.deepEqual(await store.head(), { seq: n, hash: entries.at(-1)!.hash });
+        }),
+      );
+
+      it(
+        'lets a failed transaction go without blocking the ones queued behind it',
+        withStore(async ({ store }) => {
+          const outcomes = await Promise.allSettled(
+            Array.from({ length: 10 }, (_, i) =>
+              store.transact(async (tx) => {
+                await tx.append(seal(signer, await tx.head(), draft({ data: { i } })));
+                if (i % 2 === 0) throw new Error(`fail ${i}`);
+                return i;
+              }),
+            ),
+          );
+          assert.deepEqual(
+            outcomes.map((o) => o.status),
+            Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? 'rejected' : 'fulfilled')),
+          );
+          const entries = await store.entries();
+          assert.deepEqual(
+            entries.map((e) => e.data['i']),
+            [1, 3, 5, 7, 9],
+          );
+          assert.equal(checkChain(entries, null, crypto), null);
+        }),
+      );
+    });
+
+    describe('persistence and tampering', () => {
+      it(
+        'keeps everything across a restart',
+        withStore(async (h, t) => {
+          if (!h.reopen) return t.skip('the store keeps nothing across a restart');
+          const { store } = h;
+          const engine = testEngine(store, signer);
+          await store.putKey(signer.keyId, signer.publicKeyPem);
+          await store.transact(async (tx) => {
+            await engineAppend(engine, tx, draft({ kind: 'task_started', toPhase: 'STRATEGIZE', data: { title: 'persisted' } }));
+            await engineAppend(engine, tx, draft({ kind: 'evidence', artifacts: [{ path: 'evidence/T-1/strategize/strategy.md', sha256: 'b'.repeat(64), producer: 'agent' }] }));
+            await tx.putLease(lease({ token: 7, holder: null }));
+          });
+          await appendAll(store, [richDraft(5)].map((d) => ({ ...d, taskId: null })));
+          const before = { ...(await snapshot(store, ['T-1'])), keys: await store.keys() };
+          const reopened = await h.reopen();
+          assert.deepEqual({ ...(await snapshot(reopened, ['T-1'])), keys: await reopened.keys() }, before);
+          assert.equal(checkChain(await reopened.entries(), null, cryptoFor(signer)), null);
+          const after = await reopened.transact(async (tx) => engineAppend(testEngine(reopened, signer), tx, draft()));
+          assert.equal(after.seq, 4);
+          assert.equal(after.prevHash, before.head?.hash);
+        }),
+      );
+
+      it(
+        'shows a tampered entry to the chain check, by seq',
+        withStore(async (h, t) => {
+          if (!h.tamper) return t.skip('no way to tamper with this store');
+          await appendAll(
+            h.store,
+            Array.from({ length: 5 }, (_, i) => draft({ data: { i, note: 'original' } })),
+          );
+          assert.equal(checkChain(await h.store.entries(), null, crypto), null);
+          await h.tamper(3);
+          const entries = await h.store.entries();
+          assert.notDeepEqual(entries[2]?.data, { i: 2, note: 'original' }, 'the tamper hook changed nothing');
+          const problem = checkChain(entries, null, crypto);
+          assert.equal(problem?.seq, 3);
+          assert.match(problem?.reason ?? '', /hash does not match/);
+        }),
+      );
+    });
+  });
+}

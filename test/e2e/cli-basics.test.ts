@@ -1,0 +1,159 @@
+/**
+ * E2E: setting up (init, init again, init --dry-run), the help of every verb,
+ * and the output contract: exit codes 0/1/2/3, one JSON object on stdout with
+ * --json, refusals on stderr without it.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { Repo, git, makeProject, makeRepo, parseOne, run } from './helpers.ts';
+
+interface InitBody {
+  ok: true;
+  root: string;
+  changes: { path: string; action: string; after?: string }[];
+  keyId: string;
+  keyCreated: boolean;
+  dryRun?: boolean;
+}
+
+/** The command names a help text lists under "Commands:". */
+function commandsOf(help: string): string[] {
+  const section = help.split(/^Commands:$/m)[1];
+  if (!section) return [];
+  const names: string[] = [];
+  for (const line of section.split('\n').slice(1)) {
+    if (line.trim() === '') break;
+    if (!/^ {2}\S/.test(line)) continue; // the wrapped rest of a description
+    const name = line.trim().split(/\s+/)[0]!;
+    if (name !== 'help') names.push(name);
+  }
+  return names;
+}
+
+describe('setting up, help and the output contract', { concurrency: true }, () => {
+  it('init sets up a repository; init again changes nothing', async () => {
+    const repo = new Repo(makeProject());
+    const gitignore = readFileSync(repo.path('.gitignore'), 'utf8');
+    const first = await repo.ok<InitBody>(['init', '--yes']);
+    assert.equal(first.root, repo.dir);
+    assert.deepEqual(first.changes, [
+      { path: '.autopilot/config.yaml', action: 'create' },
+      { path: '.gitignore', action: 'update' },
+    ]);
+    assert.equal(first.keyCreated, true);
+    assert.match(first.keyId, /^[0-9a-f]{16}$/);
+    assert.ok(existsSync(repo.configFile));
+    assert.ok(existsSync(repo.dbFile));
+    assert.equal(statSync(join(repo.stateDir, 'keys', 'private.pem')).mode & 0o777, 0o600);
+    assert.ok(existsSync(join(repo.stateDir, 'keys', `${first.keyId}.pub.pem`)));
+    const ignored = readFileSync(repo.path('.gitignore'), 'utf8');
+    assert.ok(ignored.startsWith(gitignore));
+    assert.match(ignored, /^\.autopilot\/autopilot\.db\*$/m);
+    assert.match(ignored, /^\.autopilot\/keys\/$/m);
+    // The private key and the store stay out of git.
+    const status = git(repo.dir, ['status', '--porcelain', '--untracked-files=all']).split('\n').filter(Boolean).sort();
+    assert.deepEqual(status, [' M .gitignore', '?? .autopilot/config.yaml']);
+
+    const files = repo.snapshot();
+    const second = await repo.ok<InitBody>(['init']);
+    assert.deepEqual(second.changes, [
+      { path: '.autopilot/config.yaml', action: 'unchanged' },
+      { path: '.gitignore', action: 'unchanged' },
+    ]);
+    assert.deepEqual([second.keyId, second.keyCreated], [first.keyId, false]);
+    assert.deepEqual(repo.snapshot(), files);
+    assert.deepEqual(repo.ledger(), []);
+    // And the repository works.
+    const started = await repo.ok<{ task: { phase: string } }>(['task', 'start', 'T-1']);
+    assert.equal(started.task.phase, 'STRATEGIZE');
+  });
+
+  it('init --dry-run shows what it would write and writes nothing', async () => {
+    const repo = new Repo(makeProject());
+    const files = repo.snapshot();
+    const status = git(repo.dir, ['status', '--porcelain', '--untracked-files=all']);
+    const plan = await repo.ok<InitBody>(['init', '--dry-run']);
+    assert.equal(plan.dryRun, true);
+    assert.deepEqual(plan.changes.map((c) => [c.path, c.action]), [
+      ['.autopilot/config.yaml', 'create'],
+      ['.gitignore', 'update'],
+    ]);
+    assert.match(plan.changes[0]!.after ?? '', /^phases:$/m);
+    assert.deepEqual(repo.snapshot(), files);
+    assert.equal(existsSync(repo.stateDir), false);
+    assert.equal(git(repo.dir, ['status', '--porcelain', '--untracked-files=all']), status);
+    // In text mode too.
+    const text = await repo.run(['init', '--dry-run']);
+    assert.equal(text.code, 0);
+    assert.match(text.stdout, /would make these changes/);
+    assert.equal(existsSync(repo.stateDir), false);
+  });
+
+  it('--help of every verb exits 0 and shows an example', async () => {
+    const root = await run(['--help']);
+    assert.equal(root.code, 0);
+    assert.match(root.stdout, /Example/);
+    assert.match(root.stdout, /Exit codes: 0 done · 1 usage or internal error · 2 refused by the process · 3 integrity failure/);
+    const top = commandsOf(root.stdout);
+    for (const verb of ['init', 'task', 'advance', 'backtrack', 'evidence', 'verify', 'lease', 'ledger', 'demo']) assert.ok(top.includes(verb), verb);
+    const groups = await Promise.all(top.map(async (name) => ({ name, help: await run([name, '--help']) })));
+    const verbs: string[][] = [];
+    for (const { name, help } of groups) {
+      assert.equal(help.code, 0, `${name} --help`);
+      const subs = commandsOf(help.stdout);
+      if (subs.length === 0) verbs.push([name]);
+      else for (const sub of subs) verbs.push([name, sub]);
+    }
+    for (const verb of ['task start', 'task list', 'task status', 'evidence add', 'evidence check', 'lease acquire', 'lease renew', 'lease release', 'ledger verify', 'ledger show', 'ledger export']) {
+      assert.ok(verbs.some((v) => v.join(' ') === verb), verb);
+    }
+    const helps = await Promise.all(
+      verbs.map(async (verb) => {
+        // A group's help has been seen; a leaf is asked again only when it is a subcommand.
+        const r = verb.length === 1 ? groups.find((g) => g.name === verb[0])!.help : await run([...verb, '--help', '--json']);
+        return { verb: verb.join(' '), r };
+      }),
+    );
+    for (const { verb, r } of helps) {
+      assert.equal(r.code, 0, `${verb} --help exits 0`);
+      assert.match(r.stdout, /^Usage: autopilot /m, verb);
+      assert.match(r.stdout, /Example/, `${verb} --help shows an example`);
+    }
+  });
+
+  it('exit codes 0/1/2/3; --json prints one JSON object on stdout, text mode prints refusals on stderr', async () => {
+    const repo = await makeRepo();
+    await repo.driveTo('T-1', 'SPEC');
+
+    const ok = await repo.run(['task', 'list']);
+    assert.equal(ok.code, 0);
+    assert.match(ok.stdout, /^T-1\s+active\s+SPEC/m);
+    assert.throws(() => JSON.parse(ok.stdout));
+    const okJson = await repo.json<{ ok: boolean; tasks: { taskId: string }[] }>(['task', 'list']);
+    assert.equal(okJson.code, 0);
+    assert.deepEqual([okJson.body.ok, okJson.body.tasks.map((t) => t.taskId)], [true, ['T-1']]);
+    assert.equal(okJson.stderr, '');
+
+    const cases: [string[], string, number][] = [
+      [['task', 'status', 'T-9'], 'TASK_UNKNOWN', 1],
+      [['advance', 'T-1', '--to', 'PR'], 'PHASE_SKIP', 2],
+    ];
+    for (const [args, code, exit] of cases) {
+      const text = await repo.run(args);
+      assert.equal(text.code, exit);
+      assert.equal(text.stdout, '');
+      assert.match(text.stderr, new RegExp(`refused ${code}: `));
+      const json = await repo.json<{ ok: boolean; error: { code: string } }>(args);
+      assert.equal(json.code, exit);
+      assert.deepEqual([json.body.ok, json.body.error.code], [false, code]);
+    }
+
+    // 3: integrity. The stored evidence of a passed phase is changed.
+    repo.write('.autopilot/evidence/T-1/strategize/strategy.md', 'rewritten\n');
+    const tampered = await repo.run(['--json', 'ledger', 'verify']);
+    assert.equal(tampered.code, 3);
+    assert.equal(parseOne<{ error: { code: string } }>(tampered).error.code, 'LEDGER_TAMPERED');
+  });
+});

@@ -1,0 +1,83 @@
+/**
+ * E2E: `autopilot demo --json --dir <tmp>` with this repository's own
+ * bin/autopilot.js: every step goes as scripted, the ledger verifies, and the
+ * repository it leaves behind checks out with the CLI too.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { it } from 'node:test';
+import { BIN, Repo, parseOne, run, tempDir } from './helpers.ts';
+
+interface Step {
+  action: string;
+  expect: 'ok' | 'refused';
+  ok: boolean;
+  code?: string;
+  detail: string;
+}
+
+/** The script: what the demo's agent tries, and how the enforcer answers. */
+const SCRIPT: [RegExp, 'ok' | 'refused', string?][] = [
+  [/^start task T-1/, 'ok'],
+  [/jump straight to IMPLEMENT/, 'refused', 'PHASE_SKIP'],
+  [/hollow strategy\.md/, 'ok'],
+  [/advance with the hollow strategy/, 'refused', 'EVIDENCE_INVALID'],
+  [/rewrite strategy\.md/, 'ok'],
+  [/advance to SPEC/, 'ok'],
+  [/write spec\.md/, 'ok'],
+  [/advance to PLAN/, 'ok'],
+  [/plan\.md and file_map\.json/, 'ok'],
+  [/advance to THINK/, 'ok'],
+  [/edge_cases\.md/, 'ok'],
+  [/advance to IMPLEMENT/, 'ok'],
+  [/its own git_diff\.patch/, 'refused', 'EVIDENCE_PROTECTED'],
+  [/advance to VERIFY/, 'ok'],
+  [/autopilot verify/, 'refused', 'VERIFY_FAILED'],
+  [/backtrack to IMPLEMENT/, 'ok'],
+  [/advance to VERIFY again/, 'ok'],
+  [/autopilot verify again/, 'ok'],
+  [/advance to REVIEW/, 'ok'],
+  [/review_rubric\.json/, 'ok'],
+  [/advance to PR/, 'ok'],
+  [/pr_template_filled\.md and pr_url\.txt/, 'ok'],
+  [/advance to MONITOR/, 'ok'],
+  [/^finish/, 'ok'],
+];
+
+it('autopilot demo --json --dir <tmp>: every step as scripted, the ledger verified', async () => {
+  const dir = join(tempDir('demo'), 'textkit');
+  const r = await run(['demo', '--json', '--dir', dir], { bin: BIN });
+  const body = parseOne<{
+    ok: boolean;
+    repo: string;
+    taskId: string;
+    steps: Step[];
+    ledger: { ok: boolean; entries: number; tasks: number; artifacts: number; problems: unknown[]; head: { seq: number; hash: string } };
+  }>(r);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(body.ok, true);
+  assert.deepEqual([body.repo, body.taskId], [dir, 'T-1']);
+
+  assert.equal(body.steps.length, SCRIPT.length);
+  body.steps.forEach((step, i) => {
+    const [action, expect, code] = SCRIPT[i]!;
+    assert.match(step.action, action, `step ${i + 1}`);
+    assert.equal(step.expect, expect, step.action);
+    assert.equal(step.ok, true, `${step.action}: ${step.code ?? ''} ${step.detail}`);
+    assert.equal(step.code, code, step.action);
+  });
+
+  assert.equal(body.ledger.ok, true);
+  assert.deepEqual(body.ledger.problems, []);
+  assert.equal(body.ledger.tasks, 1);
+  assert.equal(body.ledger.entries, body.ledger.head.seq);
+
+  // What the demo leaves behind checks out with the CLI as well.
+  const repo = new Repo(dir);
+  assert.equal(repo.task('T-1')?.status, 'done');
+  assert.deepEqual(repo.head(), body.ledger.head);
+  assert.ok(existsSync(join(repo.evidenceDir, 'T-1', '.stale', '1', 'implement', 'git_diff.patch')));
+  const verified = await repo.ok<{ entries: number; problems: unknown[] }>(['ledger', 'verify'], { bin: BIN });
+  assert.equal(verified.entries, body.ledger.entries);
+});

@@ -1,0 +1,587 @@
+/**
+ * @module End-to-end helpers: throw-away git repositories with a tiny node
+ * project (the demo's), the real `autopilot` binary spawned against them, its
+ * JSON output parsed, and the SQLite ledger read straight from the file.
+ *
+ * Fixtures (a task already in IMPLEMENT, say) are set up in-process through the
+ * engine, which is much faster than one CLI process per step; what a test
+ * asserts on always goes through the binary.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import type { Actor, Engine } from '../../src/engine/context.ts';
+import { closeEngine, openEngine } from '../../src/engine/context.ts';
+import { applyInit, planInit } from '../../src/engine/init.ts';
+import { startTask } from '../../src/engine/start-task.ts';
+import { advance } from '../../src/engine/advance.ts';
+import { putEvidence } from '../../src/engine/evidence.ts';
+import { runVerify } from '../../src/engine/verify.ts';
+import { leaseOp } from '../../src/engine/leases.ts';
+import { openStoreFor } from '../../src/surfaces/compose.ts';
+import * as P from '../../src/surfaces/demo/project.ts';
+
+export { P };
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BIN = join(ROOT, 'bin', 'autopilot.js');
+export const PHASES = ['STRATEGIZE', 'SPEC', 'PLAN', 'THINK', 'IMPLEMENT', 'VERIFY', 'REVIEW', 'PR', 'MONITOR'] as const;
+
+const KEEP = process.env['AUTOPILOT_E2E_KEEP'] === '1';
+let base: string | undefined;
+
+/** A fresh temporary folder, removed when the test process exits (unless AUTOPILOT_E2E_KEEP=1). */
+export function tempDir(prefix = 'repo'): string {
+  if (!base) {
+    base = mkdtempSync(join(tmpdir(), 'autopilot-e2e-'));
+    const root = base;
+    process.on('exit', () => {
+      if (!KEEP) rmSync(root, { recursive: true, force: true });
+    });
+  }
+  return mkdtempSync(join(base, `${prefix}-`));
+}
+
+const GIT_ENV = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'E2E',
+  GIT_AUTHOR_EMAIL: 'e2e@example.com',
+  GIT_COMMITTER_NAME: 'E2E',
+  GIT_COMMITTER_EMAIL: 'e2e@example.com',
+  GIT_CONFIG_NOSYSTEM: '1',
+};
+
+export function git(cwd: string, args: string[]): string {
+  return execFileSync('git', args, { cwd, env: GIT_ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export function writeFile(root: string, rel: string, content: string | Uint8Array): string {
+  const abs = join(root, rel);
+  mkdirSync(dirname(abs), { recursive: true });
+  writeFileSync(abs, content);
+  return abs;
+}
+
+/** The commands of the demo project: build, tests with JUnit and lcov, lint, CI and smoke. */
+export const COMMANDS = {
+  build: { run: [process.execPath, 'scripts/build.js'], timeoutSeconds: 60, env: [] },
+  test: { ...P.TEST_COMMAND, env: [] },
+  lint: { run: [process.execPath, 'scripts/lint.js'], timeoutSeconds: 60, env: [] },
+  ci: [{ name: 'build', run: [process.execPath, 'scripts/build.js'], timeoutSeconds: 60, env: [] }],
+  smoke: [{ name: 'load and call', run: [process.execPath, 'scripts/smoke.js'], timeoutSeconds: 60, env: [] }],
+};
+
+/** A git repository holding the demo project, committed, without Autopilot. */
+export function makeProject(dir = tempDir('project')): string {
+  for (const [rel, content] of Object.entries(P.PROJECT_FILES)) writeFile(dir, rel, content);
+  git(dir, ['init', '-q', '-b', 'main']);
+  git(dir, ['add', '-A']);
+  git(dir, ['commit', '-q', '-m', 'textkit: slugify']);
+  return dir;
+}
+
+let template: Promise<string> | undefined;
+
+/** One initialised repository per test process; every test works on a copy. */
+function initialisedTemplate(): Promise<string> {
+  template ??= (async () => {
+    const dir = makeProject(tempDir('template'));
+    const plan = await planInit(dir, { commands: COMMANDS });
+    if (!plan.ok) throw new Error(plan.error.message);
+    await applyInit(plan.value, openStoreFor);
+    // As a team would: the config and the .gitignore lines are committed, so a task's diff holds its own changes only.
+    git(dir, ['add', '-A']);
+    git(dir, ['commit', '-q', '-m', 'autopilot init']);
+    return dir;
+  })();
+  return template;
+}
+
+export interface RepoOptions {
+  /** The repository's CLI runs go ahead of the queue. */
+  readonly urgent?: boolean;
+  /** Changes to the parsed config.yaml (a plain object), applied before the copy is used. */
+  readonly config?: (config: Record<string, unknown>) => void;
+}
+
+/** A copy of the initialised template: a git repository with the demo project and `.autopilot/`. */
+export async function makeRepo(opts: RepoOptions = {}): Promise<Repo> {
+  const src = await initialisedTemplate();
+  const dir = tempDir('repo');
+  cpSync(src, dir, { recursive: true, verbatimSymlinks: true });
+  const repo = new Repo(dir, opts.urgent);
+  if (opts.config) repo.editConfig(opts.config);
+  return repo;
+}
+
+// ---------------------------------------------------------------------------
+// Running the binary
+
+let program: Promise<string> | undefined;
+
+/**
+ * The `bin/autopilot.js` every run spawns. By default, a throw-away copy of the
+ * package in its built form: the real bin script, package.json, node_modules,
+ * and dist/surfaces/cli/main.js bundled with esbuild from the current sources
+ * (the bin script runs dist/ when it is there, as an installed package does).
+ * That halves the cost of every run compared with compiling TypeScript at
+ * start-up. AUTOPILOT_E2E_SOURCE=1 spawns this repository's bin/autopilot.js
+ * itself, through tsx.
+ */
+export function binary(): Promise<string> {
+  if (process.env['AUTOPILOT_E2E_SOURCE'] === '1') return Promise.resolve(BIN);
+  program ??= (async () => {
+    const pkg = tempDir('package');
+    mkdirSync(join(pkg, 'bin'));
+    copyFileSync(BIN, join(pkg, 'bin', 'autopilot.js'));
+    copyFileSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
+    symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'), 'dir');
+    const { build } = await import('esbuild');
+    await build({
+      entryPoints: [join(ROOT, 'src', 'surfaces', 'cli', 'main.ts')],
+      outfile: join(pkg, 'dist', 'surfaces', 'cli', 'main.js'),
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      logLevel: 'error',
+    });
+    return join(pkg, 'bin', 'autopilot.js');
+  })();
+  return program;
+}
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface JsonResult<T = Record<string, unknown>> extends CliResult {
+  /** The one JSON object stdout held. */
+  readonly body: T;
+}
+
+export interface ErrorBody {
+  readonly ok: false;
+  readonly error: { readonly code: string; readonly message: string; readonly details: Record<string, unknown> };
+}
+
+// Each run is a node process that compiles TypeScript: limit how many run at once.
+const slots = Math.max(2, availableParallelism() + 1);
+let running = 0;
+const waiting: (() => void)[] = [];
+async function slot<T>(fn: () => Promise<T>, urgent = false): Promise<T> {
+  // An urgent run (a long sequential scenario) goes ahead of the queue, so the longest chain is not the one that waits.
+  if (running >= slots + (urgent ? 1 : 0)) await new Promise<void>((r) => (urgent ? waiting.unshift(r) : waiting.push(r)));
+  running++;
+  try {
+    return await fn();
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
+}
+
+export interface RunOptions {
+  /** Working directory of the process (default: this repository's folder). */
+  readonly cwd?: string;
+  readonly env?: Record<string, string | undefined>;
+  readonly input?: string;
+  /** Goes ahead of the queue of runs waiting for a slot. */
+  readonly urgent?: boolean;
+  /** The bin script to run (default: {@link binary}). */
+  readonly bin?: string;
+}
+
+/** Runs `node bin/autopilot.js …args` and collects its output. */
+export async function run(args: readonly string[], opts: RunOptions = {}): Promise<CliResult> {
+  const bin = opts.bin ?? (await binary());
+  return slot(
+    () =>
+      new Promise<CliResult>((resolvePromise, reject) => {
+        const env: Record<string, string> = {};
+        for (const [k, v] of Object.entries({ ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...opts.env })) {
+          if (v !== undefined && !k.startsWith('AUTOPILOT_') && !k.startsWith('NODE_TEST')) env[k] = v;
+        }
+        for (const [k, v] of Object.entries(opts.env ?? {})) if (k.startsWith('AUTOPILOT_') && v !== undefined) env[k] = v;
+        const child = spawn(process.execPath, [bin, ...args], { cwd: opts.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        child.stdout.on('data', (b: Buffer) => out.push(b));
+        child.stderr.on('data', (b: Buffer) => err.push(b));
+        child.on('error', reject);
+        child.on('close', (code, signal) =>
+          resolvePromise({ code: code ?? (signal ? 128 : -1), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
+        );
+        child.stdin.end(opts.input ?? '');
+      }),
+    opts.urgent,
+  );
+}
+
+/** Parses stdout that must be exactly one JSON object on one line. */
+export function parseOne<T = Record<string, unknown>>(r: CliResult): T {
+  const { stdout } = r;
+  assert.ok(stdout.endsWith('\n'), `stdout must end with a newline: ${JSON.stringify(stdout.slice(-200))}\nstderr: ${r.stderr.slice(0, 2000)}`);
+  assert.equal(stdout.indexOf('\n'), stdout.length - 1, `stdout must be exactly one line: ${stdout.slice(0, 2000)}`);
+  const body = JSON.parse(stdout) as unknown;
+  assert.ok(body !== null && typeof body === 'object' && !Array.isArray(body), 'stdout must be a JSON object');
+  return body as T;
+}
+
+/** Parses JSON lines (ledger export): every line one JSON object. */
+export function parseLines<T = Record<string, unknown>>(stdout: string): T[] {
+  if (stdout === '') return [];
+  assert.ok(stdout.endsWith('\n'), 'JSONL output ends with a newline');
+  return stdout
+    .slice(0, -1)
+    .split('\n')
+    .map((line) => JSON.parse(line) as T);
+}
+
+// ---------------------------------------------------------------------------
+// A repository under test
+
+export interface LedgerRow {
+  readonly seq: number;
+  readonly hash: string;
+  readonly prevHash: string;
+  readonly taskId: string | null;
+  readonly kind: string;
+  readonly fromPhase: string | null;
+  readonly toPhase: string | null;
+  readonly actor: string;
+  readonly artifacts: { path: string; sha256: string; producer: string }[];
+  readonly data: Record<string, unknown>;
+  readonly ts: string;
+  readonly keyId: string;
+  readonly signature: string;
+}
+
+export interface TaskRow {
+  readonly taskId: string;
+  readonly status: string;
+  readonly phase: string;
+  readonly phaseEpoch: number;
+  readonly lastSeq: number;
+  readonly artifacts: Record<string, { path: string; sha256: string; producer: string; seq: number }>;
+  readonly counts: { refusals: number; backtracks: number; skips: number };
+}
+
+export class Repo {
+  /** `urgent`: this repository's runs go ahead of the queue (for the long sequential scenario). */
+  constructor(
+    readonly dir: string,
+    readonly urgent = false,
+  ) {}
+
+  get stateDir(): string {
+    return join(this.dir, '.autopilot');
+  }
+  get evidenceDir(): string {
+    return join(this.stateDir, 'evidence');
+  }
+  get dbFile(): string {
+    return join(this.stateDir, 'autopilot.db');
+  }
+  get configFile(): string {
+    return join(this.stateDir, 'config.yaml');
+  }
+
+  path(...parts: string[]): string {
+    return join(this.dir, ...parts);
+  }
+
+  /** The evidence folder of a task's phase. */
+  phaseDir(taskId: string, phase: string): string {
+    return join(this.evidenceDir, taskId, phase.toLowerCase());
+  }
+
+  write(rel: string, content: string | Uint8Array): string {
+    return writeFile(this.dir, rel, content);
+  }
+
+  editConfig(edit: (config: Record<string, unknown>) => void): void {
+    const config = parseYaml(readFileSync(this.configFile, 'utf8')) as Record<string, unknown>;
+    edit(config);
+    writeFileSync(this.configFile, stringifyYaml(config, { lineWidth: 0 }));
+  }
+
+  /** `autopilot -C <repo> …args`, in plain text mode. */
+  run(args: readonly string[], opts: RunOptions = {}): Promise<CliResult> {
+    return run(['-C', this.dir, ...args], { urgent: this.urgent, ...opts });
+  }
+
+  /** `autopilot --json -C <repo> …args`: stdout must be exactly one JSON object. */
+  async json<T = Record<string, unknown>>(args: readonly string[], opts: RunOptions = {}): Promise<JsonResult<T>> {
+    const r = await run(['--json', '-C', this.dir, ...args], { urgent: this.urgent, ...opts });
+    return { ...r, body: parseOne<T>(r) };
+  }
+
+  /** Runs a command that must succeed (exit 0, `ok: true`) and returns its body. */
+  async ok<T = Record<string, unknown>>(args: readonly string[], opts: RunOptions = {}): Promise<T> {
+    const r = await this.json<T & { ok: boolean }>(args, opts);
+    assert.equal(r.code, 0, `autopilot ${args.join(' ')} exited ${r.code}: ${r.stdout}${r.stderr}`);
+    assert.equal(r.body.ok, true);
+    return r.body;
+  }
+
+  /** Runs a command that must be refused with `code` and exit code `exit`; returns the error. */
+  async refused(args: readonly string[], code: string, exit: number, opts: RunOptions = {}): Promise<ErrorBody['error']> {
+    const r = await this.json<ErrorBody>(args, opts);
+    assert.equal(r.body.ok, false, `autopilot ${args.join(' ')} should be refused: ${r.stdout}`);
+    assert.equal(r.body.error.code, code, `autopilot ${args.join(' ')}: ${r.body.error.message}`);
+    assert.equal(r.code, exit, `exit code of autopilot ${args.join(' ')}`);
+    assert.equal(typeof r.body.error.message, 'string');
+    assert.ok(r.body.error.message.length > 0);
+    assert.equal(typeof r.body.error.details, 'object');
+    return r.body.error;
+  }
+
+  // -- the store, read straight from the SQLite file
+
+  private db<T>(fn: (db: Database.Database) => T, readonly = true): T {
+    const db = new Database(this.dbFile, { readonly, fileMustExist: true });
+    try {
+      return fn(db);
+    } finally {
+      db.close();
+    }
+  }
+
+  ledger(taskId?: string): LedgerRow[] {
+    return this.db((db) =>
+      (
+        db.prepare(`SELECT * FROM ledger ${taskId ? 'WHERE task_id = ?' : ''} ORDER BY seq`).all(...(taskId ? [taskId] : [])) as {
+          seq: number;
+          hash: string;
+          prev_hash: string;
+          task_id: string | null;
+          kind: string;
+          from_phase: string | null;
+          to_phase: string | null;
+          actor: string;
+          artifacts: string;
+          data: string;
+          ts: string;
+          key_id: string;
+          signature: string;
+        }[]
+      ).map((r) => ({
+        seq: r.seq,
+        hash: r.hash,
+        prevHash: r.prev_hash,
+        taskId: r.task_id,
+        kind: r.kind,
+        fromPhase: r.from_phase,
+        toPhase: r.to_phase,
+        actor: r.actor,
+        artifacts: JSON.parse(r.artifacts) as LedgerRow['artifacts'],
+        data: JSON.parse(r.data) as Record<string, unknown>,
+        ts: r.ts,
+        keyId: r.key_id,
+        signature: r.signature,
+      })),
+    );
+  }
+
+  /** The ledger head: the last entry's seq and hash, or null for an empty ledger. */
+  head(): { seq: number; hash: string } | null {
+    return this.db((db) => (db.prepare('SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined) ?? null);
+  }
+
+  task(taskId: string): TaskRow | undefined {
+    return this.db((db) => {
+      const row = db.prepare('SELECT state FROM tasks WHERE task_id = ?').get(taskId) as { state: string } | undefined;
+      return row ? (JSON.parse(row.state) as TaskRow) : undefined;
+    });
+  }
+
+  /** Runs SQL on the store with write access (for tampering). */
+  sql(statements: string): void {
+    this.db((db) => db.exec(statements), false);
+  }
+
+  /**
+   * Every file and symlink of the repository, `.git`, the store and telemetry aside:
+   * relative path → sha256 (or `-> symlink`).
+   */
+  snapshot(): Map<string, string> {
+    const out = new Map<string, string>();
+    const skip = new Set(['.git', join('.autopilot', 'telemetry')]);
+    const walk = (dir: string) => {
+      if (!existsSync(dir)) return;
+      for (const name of readdirSync(dir)) {
+        const abs = join(dir, name);
+        const rel = relative(this.dir, abs);
+        if (skip.has(rel) || rel.startsWith(join('.autopilot', 'autopilot.db'))) continue;
+        const st = lstatSync(abs);
+        if (st.isSymbolicLink()) out.set(rel, '-> symlink');
+        else if (st.isDirectory()) walk(abs);
+        else out.set(rel, createHash('sha256').update(readFileSync(abs)).digest('hex'));
+      }
+    };
+    walk(this.dir);
+    return out;
+  }
+
+  /**
+   * Runs a command that must be refused, and checks that it changed nothing: no file of the
+   * repository, nor the task's phase, status or recorded artifacts. With `violation` the refusal
+   * must be the ledger's `violation` entry `details.seq`, with the code; without, the ledger must
+   * not grow at all.
+   */
+  async refusedUnchanged(
+    args: readonly string[],
+    code: string,
+    exit: number,
+    opts: { taskId?: string; violation: boolean; run?: RunOptions },
+  ): Promise<ErrorBody['error']> {
+    const files = this.snapshot();
+    const task = opts.taskId ? this.task(opts.taskId) : undefined;
+    const head = this.head();
+    const error = await this.refused(args, code, exit, opts.run);
+    assertSameFiles(files, this.snapshot(), `the repository after autopilot ${args.join(' ')}`);
+    if (opts.taskId) {
+      const after = this.task(opts.taskId);
+      assert.equal(after?.status, task?.status, 'the task status must not change');
+      assert.equal(after?.phase, task?.phase, 'the task phase must not change');
+      assert.equal(after?.phaseEpoch, task?.phaseEpoch, 'the task must not re-enter its phase');
+      assert.deepEqual(after?.artifacts, task?.artifacts, "the task's recorded artifacts must not change");
+    }
+    if (opts.violation) {
+      const seq = error.details['seq'];
+      assert.equal(typeof seq, 'number', 'the refusal names the ledger entry that records it');
+      const entry = this.ledger().find((e) => e.seq === seq);
+      assert.equal(entry?.kind, 'violation');
+      assert.equal(entry.data['code'], code);
+      assert.equal(entry.taskId, opts.taskId ?? null);
+      assert.deepEqual(entry.artifacts, []);
+    } else {
+      assert.deepEqual(this.head(), head, 'the ledger must not grow');
+      assert.equal(error.details['seq'], undefined);
+    }
+    return error;
+  }
+
+  // -- fixtures through the engine, in-process
+
+  async withEngine<T>(fn: (e: Engine) => Promise<T>): Promise<T> {
+    const e = await openEngine({ cwd: this.dir, openStore: openStoreFor });
+    try {
+      return await fn(e);
+    } finally {
+      await closeEngine(e);
+    }
+  }
+
+  /**
+   * Starts `taskId` (unless it exists) and takes it forward, in-process, until
+   * it is in `phase`, writing the demo's evidence and the fixed wordCount.
+   */
+  async driveTo(taskId: string, phase: (typeof PHASES)[number] | 'DONE', opts: { buggy?: boolean } = {}): Promise<void> {
+    await this.fixture(taskId, (e, actor) => this.drive(e, actor, taskId, phase, opts.buggy ?? false));
+  }
+
+  /** Puts evidence in-process, as the fixture's actor. */
+  async put(taskId: string, phase: string, name: string, content: string): Promise<void> {
+    await this.fixture(taskId, async (e, actor) => void must(await putEvidence(e, actor, { taskId, phase, name, content: Buffer.from(content) }), `put ${name}`));
+  }
+
+  /** Runs VERIFY's commands in-process; the run must pass. */
+  async verify(taskId: string): Promise<void> {
+    await this.fixture(taskId, async (e, actor) => void must(await runVerify(e, actor, { taskId }), 'verify'));
+  }
+
+  /** Runs `fn` on the engine as the fixture's actor, then releases the lease it took, leaving the task free for the CLI. */
+  async fixture<T>(taskId: string, fn: (e: Engine, actor: Actor) => Promise<T>): Promise<T> {
+    return this.withEngine(async (e) => {
+      try {
+        return await fn(e, FIXTURE_ACTOR);
+      } finally {
+        const lease = await e.store.getLease(taskId);
+        if (lease && lease.holder === FIXTURE_ACTOR.holder && Date.parse(lease.expiresAt) > Date.now()) await leaseOp(e, FIXTURE_ACTOR, 'release', { taskId });
+      }
+    });
+  }
+
+  private async drive(e: Engine, actor: Actor, taskId: string, phase: string, buggy: boolean): Promise<void> {
+    if (!(await e.store.getTask(taskId))) must(await startTask(e, actor, { taskId, title: 'fixture task' }), 'start');
+    const put = async (p: string, name: string, content: string) => must(await putEvidence(e, actor, { taskId, phase: p, name, content: Buffer.from(content) }), `put ${name}`);
+    for (;;) {
+      const state = (await e.store.getTask(taskId))!;
+      if (state.status === 'done' || state.phase === phase) return;
+      switch (state.phase) {
+        case 'STRATEGIZE':
+          await put('STRATEGIZE', 'strategy.md', P.STRATEGY);
+          break;
+        case 'SPEC':
+          await put('SPEC', 'spec.md', P.SPEC);
+          break;
+        case 'PLAN':
+          await put('PLAN', 'plan.md', P.PLAN);
+          await put('PLAN', 'file_map.json', P.FILE_MAP);
+          break;
+        case 'THINK':
+          await put('THINK', 'edge_cases.md', P.EDGE_CASES);
+          break;
+        case 'IMPLEMENT':
+          this.write('src/count.js', buggy ? P.COUNT_BUGGY : P.COUNT_FIXED);
+          this.write('test/count.test.js', P.COUNT_TEST);
+          break;
+        case 'VERIFY':
+          must(await runVerify(e, actor, { taskId }), 'verify');
+          break;
+        case 'REVIEW':
+          await put('REVIEW', 'review_rubric.json', P.RUBRIC);
+          break;
+        case 'PR':
+          await put('PR', 'pr_template_filled.md', P.PR_TEMPLATE);
+          await put('PR', 'pr_url.txt', 'https://git.example.com/textkit/pull/1\n');
+          break;
+      }
+      must(await advance(e, actor, { taskId }), `advance from ${state.phase}`);
+    }
+  }
+}
+
+function must<T>(r: { ok: true; value: T } | { ok: false; error: { code: string; message: string } }, what: string): T {
+  if (!r.ok) throw new Error(`fixture: ${what} refused: ${r.error.code} ${r.error.message}`);
+  return r.value;
+}
+
+let sources: string | undefined;
+/** Writes a source file for `evidence add` outside every repository; returns its absolute path. */
+export function sourceFile(name: string, content: string | Uint8Array): string {
+  sources ??= tempDir('sources');
+  return writeFile(mkdtempSync(join(sources, 'f-')), name, content);
+}
+
+/** The fixture's actor; its lease holder is the same id the CLI gets with `--holder fixture`. */
+export const FIXTURE_ACTOR: Actor = { id: 'fixture', holder: 'fixture' };
+
+/** Asserts the ledger holds a `violation` entry for `taskId` with `code`, after `afterSeq`; returns it. */
+export function assertViolation(repo: Repo, taskId: string, code: string, afterSeq: number): LedgerRow {
+  const found = repo.ledger(taskId).filter((e) => e.seq > afterSeq && e.kind === 'violation');
+  assert.ok(found.length > 0, `a violation entry for ${taskId} after seq ${afterSeq}`);
+  const last = found[found.length - 1]!;
+  assert.equal(last.data['code'], code, `the violation's code`);
+  assert.deepEqual(last.artifacts, []);
+  return last;
+}
+
+/** Asserts the two snapshots are equal, naming the first difference. */
+export function assertSameFiles(before: Map<string, string>, after: Map<string, string>, what = 'the state folder'): void {
+  const changed: string[] = [];
+  for (const [k, v] of after) if (before.get(k) !== v) changed.push(`${before.has(k) ? 'changed' : 'added'} ${k}`);
+  for (const k of before.keys()) if (!after.has(k)) changed.push(`removed ${k}`);
+  assert.deepEqual(changed, [], `${what} must not change`);
+}

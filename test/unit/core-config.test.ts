@@ -1,0 +1,150 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { DEFAULT_EVIDENCE, defaultConfig, parseConfig, type Config } from '../../src/core/config.ts';
+import { DEFAULT_PHASES } from '../../src/core/phases.ts';
+import { AutopilotError, ErrorCode, exitCodeFor } from '../../src/core/errors.ts';
+
+function parsed(raw: unknown): Config {
+  const r = parseConfig(raw);
+  assert.ok(r.ok, `expected a valid config, got ${JSON.stringify(r)}`);
+  return r.value;
+}
+
+/** The key the refusal names, after checking it is a CONFIG_INVALID that names it in the message too. */
+function badKey(raw: unknown): string {
+  const r = parseConfig(raw);
+  assert.equal(r.ok, false, `expected a refusal for ${JSON.stringify(raw)}`);
+  if (r.ok) throw new Error('unreachable');
+  assert.equal(r.error.code, ErrorCode.CONFIG_INVALID);
+  const key = String(r.error.details['key']);
+  assert.ok(r.error.message.startsWith(`config key ${key}: `), r.error.message);
+  assert.ok(String(r.error.details['reason']).length > 0);
+  return key;
+}
+
+describe('parseConfig defaults', () => {
+  it('fills in the whole product contract from nothing', () => {
+    for (const raw of [{}, null, undefined]) {
+      const c = parsed(raw);
+      assert.equal(c.version, 1);
+      assert.equal(c.stateDir, '.autopilot');
+      assert.deepEqual(c.phases, [...DEFAULT_PHASES]);
+      assert.deepEqual(c.process, { backtrackFrom: 'any' });
+      assert.deepEqual(c.commands, { smoke: [], ci: [] });
+      assert.deepEqual(c.verify, { coverageThreshold: 80 });
+      assert.deepEqual(c.limits, { maxEvidenceBytes: 4 * 1024 * 1024, maxLogBytes: 2 * 1024 * 1024 });
+      assert.deepEqual(c.leases, { mode: 'implicit', ttlSeconds: 300 });
+      assert.deepEqual(Object.keys(c.evidence), [...DEFAULT_PHASES]);
+      for (const p of DEFAULT_PHASES) assert.deepEqual(c.evidence[p], DEFAULT_EVIDENCE[p], p);
+    }
+    assert.deepEqual(defaultConfig(), parsed({}));
+  });
+
+  it('fills defaults inside partial sections and artifact rules', () => {
+    const c = parsed({
+      leases: { mode: 'explicit' },
+      commands: { build: { run: ['make'] }, smoke: [{ name: 'up', run: ['curl', 'x'] }] },
+      evidence: { SPEC: [{ name: 'spec.md', sections: [{ heading: 'Goals' }] }] },
+    });
+    assert.deepEqual(c.leases, { mode: 'explicit', ttlSeconds: 300 });
+    assert.deepEqual(c.commands.build, { run: ['make'], timeoutSeconds: 600, env: [] });
+    assert.deepEqual(c.commands.smoke, [{ name: 'up', run: ['curl', 'x'], timeoutSeconds: 600, env: [] }]);
+    assert.deepEqual(c.evidence['SPEC'], [
+      {
+        name: 'spec.md',
+        producer: 'agent',
+        required: true,
+        sections: [{ heading: 'Goals', minWords: 8, list: false, minItems: 1 }],
+        minWords: 0,
+        assert: [],
+        mustMatch: [],
+        mustNotMatch: [],
+      },
+    ]);
+    // Phases the file does not mention keep the default contract.
+    assert.deepEqual(c.evidence['PLAN'], DEFAULT_EVIDENCE['PLAN']);
+  });
+
+  it('gives custom phases an empty contract unless the file sets one', () => {
+    const c = parsed({ phases: ['DESIGN', 'BUILD', 'SHIP'], evidence: { BUILD: [{ name: 'log.txt' }] } });
+    assert.deepEqual(c.evidence['DESIGN'], []);
+    assert.deepEqual(c.evidence['SHIP'], []);
+    assert.equal(c.evidence['BUILD']?.[0]?.name, 'log.txt');
+    assert.deepEqual(Object.keys(c.evidence), ['DESIGN', 'BUILD', 'SHIP']);
+  });
+});
+
+describe('parseConfig refusals name the exact key', () => {
+  it('an unknown key, at any depth, by its own path', () => {
+    assert.equal(badKey({ commands: { tset: { run: ['npm', 'test'] } } }), 'commands.tset');
+    assert.equal(badKey({ bogus: true }), 'bogus');
+    assert.equal(badKey({ leases: { ttl: 5 } }), 'leases.ttl');
+    assert.equal(badKey({ evidence: { SPEC: [{ name: 'spec.md', sections: [{ heading: 'x', extra: 1 }] }] } }), 'evidence.SPEC.0.sections.0.extra');
+  });
+
+  it('an evidence key that is not a phase', () => {
+    assert.equal(badKey({ evidence: { DEPLOY: [] } }), 'evidence.DEPLOY');
+    assert.equal(badKey({ phases: ['A1', 'B1'], evidence: { SPEC: [] } }), 'evidence.SPEC');
+  });
+
+  it('a phase listed twice, a bad phase name, too few phases', () => {
+    assert.equal(badKey({ phases: ['SPEC', 'PLAN', 'SPEC'] }), 'phases');
+    assert.equal(badKey({ phases: ['SPEC', 'plan'] }), 'phases.1');
+    assert.equal(badKey({ phases: ['SPEC'] }), 'phases');
+  });
+
+  it('an invalid regular expression, by rule and index', () => {
+    assert.equal(badKey({ evidence: { SPEC: [{ name: 'spec.md', mustMatch: ['('] }] } }), 'evidence.SPEC.0.mustMatch.0');
+    assert.equal(badKey({ evidence: { SPEC: [{ name: 'a.md' }, { name: 'b.md', mustNotMatch: ['ok', '[z-a]'] }] } }), 'evidence.SPEC.1.mustNotMatch.1');
+  });
+
+  it('an artifact listed twice and an unknown backtrackFrom phase', () => {
+    assert.equal(badKey({ evidence: { PLAN: [{ name: 'plan.md' }, { name: 'plan.md' }] } }), 'evidence.PLAN.1.name');
+    assert.equal(badKey({ process: { backtrackFrom: ['VERIFY', 'DEPLOY'] } }), 'process.backtrackFrom.1');
+  });
+
+  it('wrong types and out-of-range values', () => {
+    assert.equal(badKey({ version: 2 }), 'version');
+    assert.equal(badKey({ phases: 'SPEC,PLAN' }), 'phases');
+    assert.equal(badKey({ leases: { ttlSeconds: '300' } }), 'leases.ttlSeconds');
+    assert.equal(badKey({ leases: { ttlSeconds: 0 } }), 'leases.ttlSeconds');
+    assert.equal(badKey({ leases: { mode: 'sometimes' } }), 'leases.mode');
+    assert.equal(badKey({ verify: { coverageThreshold: 101 } }), 'verify.coverageThreshold');
+    assert.equal(badKey({ commands: { build: { run: [] } } }), 'commands.build.run');
+    assert.equal(badKey({ commands: { test: { run: ['npm', 'test'] } } }), 'commands.test.junit');
+    assert.equal(badKey({ commands: { build: { run: ['make'], env: ['NOT-A-NAME'] } } }), 'commands.build.env.0');
+    assert.equal(badKey({ evidence: { SPEC: {} } }), 'evidence.SPEC');
+    assert.equal(badKey({ evidence: { SPEC: [{ name: '../escape.md' }] } }), 'evidence.SPEC.0.name');
+    assert.equal(badKey({ evidence: { SPEC: [{ name: 'spec.md', sections: [{ heading: '' }] }] } }), 'evidence.SPEC.0.sections.0.heading');
+    assert.equal(badKey({ evidence: { SPEC: [{ name: 'x.json', assert: [{ path: 'a', op: 'approx', value: 1 }] }] } }), 'evidence.SPEC.0.assert.0.op');
+    assert.equal(badKey('just a string'), '(root)');
+  });
+
+  it('lists every issue with its key', () => {
+    const r = parseConfig({ bogus: 1, leases: { ttlSeconds: 'x' } });
+    assert.ok(!r.ok);
+    const issues = r.error.details['issues'] as { key: string; reason: string }[];
+    assert.deepEqual(issues.map((i) => i.key).sort(), ['bogus', 'leases.ttlSeconds']);
+  });
+});
+
+describe('exitCodeFor', () => {
+  it('maps integrity to 3, usage and internal to 1, every refusal to 2', () => {
+    const expected: Record<string, 1 | 2 | 3> = {
+      LEDGER_TAMPERED: 3,
+      USAGE: 1,
+      INTERNAL: 1,
+      CONFIG_INVALID: 1,
+      PHASE_UNKNOWN: 1,
+      TASK_UNKNOWN: 1,
+    };
+    for (const code of Object.values(ErrorCode)) assert.equal(exitCodeFor(code), expected[code] ?? 2, code);
+    for (const code of ['PHASE_SKIP', 'EVIDENCE_MISSING', 'LEASE_HELD', 'LEASE_FENCED', 'TASK_DONE', 'PROMPT_DRIFT'] as const) assert.equal(exitCodeFor(code), 2);
+  });
+
+  it('carries the code into thrown errors and back into refusals', () => {
+    const e = new AutopilotError(ErrorCode.LEDGER_TAMPERED, 'entry 3 changed', { seq: 3 });
+    assert.deepEqual(e.toRefusal(), { code: 'LEDGER_TAMPERED', message: 'entry 3 changed', details: { seq: 3 } });
+    assert.equal(exitCodeFor(e.code), 3);
+  });
+});
