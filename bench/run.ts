@@ -15,10 +15,12 @@ import { putEvidence } from '../src/engine/evidence.ts';
 import { leaseOp } from '../src/engine/leases.ts';
 import { append } from '../src/engine/record.ts';
 import { verifyLedger } from '../src/engine/ledger-verify.ts';
-import { openStoreFor, sinkFor } from '../src/surfaces/compose.ts';
-import { noopSink } from '../src/ports/events.ts';
+import { openStoreAt, openStoreFor, sinkFor } from '../src/surfaces/compose.ts';
+import { fanOut, noopSink } from '../src/ports/events.ts';
 import { STRATEGY } from '../src/surfaces/demo/project.ts';
 import { measure, table, type Stats } from './stats.ts';
+import { benchSandbox } from './sandbox.ts';
+import { findPgBin, startPostgres } from '../test/helpers/postgres.ts';
 
 const QUICK = process.env['BENCH_QUICK'] === '1';
 const N = QUICK ? 300 : 3000;
@@ -60,6 +62,38 @@ async function transitions(e: Engine, prefix: string, label: string): Promise<St
   );
 }
 
+const benchDraft = { taskId: null, kind: 'evidence', fromPhase: null, toPhase: null, actor: 'bench', artifacts: [], data: { i: 1 } } as const;
+
+/** Ledger append and lease acquire + release on a throw-away PostgreSQL server (on this machine: no network in the numbers). */
+async function postgresRows(dir: string): Promise<Stats[]> {
+  if (!findPgBin()) {
+    process.stdout.write('note: no PostgreSQL binaries under /usr/lib/postgresql/*/bin (apt-get install postgresql): the postgres rows are skipped\n');
+    return [];
+  }
+  const server = await startPostgres();
+  try {
+    const url = await server.createDatabase();
+    const e = await openEngine({ cwd: dir, openStore: () => openStoreAt({ kind: 'postgres', url }), sink: noopSink });
+    try {
+      const rows = [await measure('ledger append (postgres, signed)', N * 3, () => e.store.transact((tx) => append(e, tx, benchDraft)))];
+      await startTask(e, agent, { taskId: 'lease-bench' });
+      rows.push(
+        await measure('lease acquire + release (postgres)', N, async () => {
+          const a = await leaseOp(e, agent, 'acquire', { taskId: 'lease-bench' });
+          if (!a.ok) throw new Error(a.error.message);
+          const r = await leaseOp(e, agent, 'release', { taskId: 'lease-bench' });
+          if (!r.ok) throw new Error(r.error.message);
+        }),
+      );
+      return rows;
+    } finally {
+      await closeEngine(e);
+    }
+  } finally {
+    await server.dispose();
+  }
+}
+
 async function main(): Promise<void> {
   const rows: Stats[] = [];
   const dir = await repo();
@@ -67,6 +101,15 @@ async function main(): Promise<void> {
   const withTelemetry = await openEngine({ cwd: dir, openStore: openStoreFor, makeSink: sinkFor });
   rows.push(await transitions(withTelemetry, 'tel', 'sqlite, telemetry on'));
   await closeEngine(withTelemetry);
+
+  // JSONL and the OpenTelemetry SDK, exporting to memory: the SDK's cost without the network's.
+  const { createOtelSink } = await import('../src/adapters/otel/index.ts');
+  const { InMemorySpanExporter } = await import('@opentelemetry/sdk-trace-base');
+  const { InMemoryMetricExporter, AggregationTemporality } = await import('@opentelemetry/sdk-metrics');
+  const otel = await createOtelSink({ spanExporter: new InMemorySpanExporter(), metricExporter: new InMemoryMetricExporter(AggregationTemporality.DELTA) });
+  const withOtel = await openEngine({ cwd: dir, openStore: openStoreFor, makeSink: (layout) => fanOut(sinkFor(layout, {}), otel) });
+  rows.push(await transitions(withOtel, 'otel', 'sqlite, JSONL + OpenTelemetry'));
+  await closeEngine(withOtel);
 
   const quiet = await openEngine({ cwd: dir, openStore: openStoreFor, sink: noopSink });
   rows.push(await transitions(quiet, 'quiet', 'sqlite, telemetry off'));
@@ -87,6 +130,7 @@ async function main(): Promise<void> {
       if (!r.ok) throw new Error(r.error.message);
     }),
   );
+  rows.push(...(await postgresRows(dir)));
 
   const head = (await quiet.store.head())?.seq ?? 0;
   const t0 = performance.now();
@@ -98,6 +142,8 @@ async function main(): Promise<void> {
   await verifyLedger(quiet, { evidence: false, signatures: false });
   rows.push({ name: `ledger verify, chain only (${head} entries)`, n: head, p50: NaN, p95: NaN, p99: NaN, throughput: head / ((performance.now() - t1) / 1000), note: 'entries per second' });
   await closeEngine(quiet);
+
+  rows.push(...(await benchSandbox(QUICK ? 20 : 100)));
 
   const machine = `${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, Node ${process.version}`;
   const out = `# Benchmarks\n\nMachine: ${machine}\nDate: ${new Date().toISOString()}${QUICK ? ' (quick run)' : ''}\n\n${table(rows)}\n`;

@@ -9,6 +9,11 @@ command -v git >/dev/null || need+=(git)
 command -v python3 >/dev/null || need+=(python3)
 command -v make >/dev/null || need+=(make)
 command -v g++ >/dev/null || need+=(g++)
+# The sandbox of evidence commands: bubblewrap, with util-linux's prlimit and setpriv.
+command -v bwrap >/dev/null || need+=(bubblewrap)
+{ command -v prlimit && command -v setpriv; } >/dev/null || need+=(util-linux)
+# The PostgreSQL tests start their own throw-away server from these binaries (not on PATH).
+compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || need+=(postgresql)
 if ((${#need[@]})); then
   if [[ $(id -u) -eq 0 ]]; then
     echo "== apt-get install ${need[*]}"

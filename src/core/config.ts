@@ -169,6 +169,16 @@ const configSchema = z
           .strict(),
       )
       .default([]),
+    /** The service-level figures of `autopilot slo`: when a phase counts as a loop, when an active task counts as stuck. */
+    slo: z
+      .object({
+        /** A task loops when it entered one phase more than this many times. */
+        loopThreshold: z.number().int().min(1).default(3),
+        /** An active task is stuck once this long has passed without an entry other than a refusal. */
+        stuckAfterHours: z.number().positive().default(24),
+      })
+      .strict()
+      .default({ loopThreshold: 3, stuckAfterHours: 24 }),
     /** Which moves need a person, and how risk is computed from a task's diff. */
     approvals: z
       .object({

@@ -14,6 +14,7 @@ export const EntryKind = {
   evidence: 'evidence',
   lease: 'lease',
   attestation: 'attestation',
+  prompt_drift: 'prompt_drift',
   approval: 'approval',
   tool_blocked: 'tool_blocked',
   verify: 'verify',

@@ -12,12 +12,15 @@ import type { StoreTx } from '../ports/store.ts';
 import { append, recordRefusal } from './record.ts';
 import { checkPassedArtifacts, checkPhase, gateRefusal, type GateReport } from './gate.ts';
 import { guardLease, moveLease } from './leases.ts';
-import { produce, type Produced } from './producers/index.ts';
+import { hasProducer, produce, type Produced } from './producers/index.ts';
 import { taskDiff } from './producers/diff.ts';
 import { readNoFollow } from './evidence-files.ts';
 import { evidenceRel } from './layout.ts';
 import { configDigest } from './config-digest.ts';
 import { checkAttestation, guardDrift } from './attest.ts';
+import { assessTaskRisk, guardApproval, mayNeedApproval } from './approval-gate.ts';
+import { phaseContext } from './phase-context.ts';
+import { bundlePhase, writeBundle, type BundleWritten } from './attestation-bundle.ts';
 import type { Actor, Engine } from './context.ts';
 
 export interface AdvanceRequest {
@@ -37,6 +40,8 @@ export interface AdvanceOutcome {
   /** The phase entered; null when the task finished. */
   readonly to: string | null;
   readonly gate: GateReport;
+  /** The attestation bundle written on entering PR and on finishing; a refusal when it could not be written. */
+  readonly attestation?: Result<BundleWritten>;
 }
 
 const MAX_ATTEMPTS = 3;
@@ -54,11 +59,15 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
     const decision = decideAdvance(state, to, e.config);
     if (!decision.ok) return record(e, state, actor, to ?? null, decision.error, startMs);
 
-    const pre = await e.store.transact((tx) => guardLease(e, tx, state, actor, 'advance', req.token, startMs));
-    if (!pre.ok) return pre;
+    if (hasProducer(state.phase)) {
+      // Producers run commands: check the lease before spending that time. Other phases check it once, below.
+      const pre = await e.store.transact((tx) => guardLease(e, tx, state, actor, 'advance', req.token, startMs));
+      if (!pre.ok) return pre;
+    }
 
     const produced = await produceIfNeeded(e, state);
     const attestation = await checkAttestation(e, decision.value.to ?? state.phase);
+    const risk = mayNeedApproval(e, decision.value.to) ? await assessTaskRisk(e, state) : null;
 
     const result = await e.store.transact(async (tx): Promise<Result<AdvanceOutcome> | 'retry'> => {
       const now = await tx.getTask(req.taskId);
@@ -87,6 +96,10 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
         const refusal = gateRefusal(current.taskId, gate);
         return { ok: false, error: await recordRefusal(e, tx, current, actor, { action: 'advance', to: decision.value.to }, refusal, startMs) };
       }
+      if (risk && decision.value.to) {
+        const approval = await guardApproval(e, tx, current, actor, decision.value.to, risk, startMs);
+        if (!approval.ok) return approval;
+      }
       const done = decision.value.to === null;
       const entry = await append(e, tx, {
         taskId: current.taskId,
@@ -99,9 +112,11 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
           ...(done ? { status: 'done' } : {}),
           ...(req.summary ? { summary: req.summary.slice(0, 2000) } : {}),
           configDigest: configDigest(e.config),
+          context: phaseContext(e.config.phases, current, gate.artifacts, req.summary),
           ...(produced.commands.length ? { commands: produced.commands.map((c) => ({ name: c.name, exitCode: c.exitCode, durationMs: c.durationMs })) } : {}),
           ...(lease.value ? { leaseToken: lease.value.token } : {}),
           ...(drift.value.length ? { promptDrift: drift.value.length } : {}),
+          ...(risk ? { risk: risk.level } : {}),
         },
       });
       if (decision.value.to) await moveLease(tx, lease.value, decision.value.to);
@@ -122,6 +137,10 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
       actor: actor.id,
       ...(actor.sessionId ? { sessionId: actor.sessionId } : {}),
     });
+    if (result.ok && (result.value.to === null || result.value.to === bundlePhase(e.config.phases))) {
+      // After the commit, outside the transaction: the bundle holds the chain up to the entry just appended.
+      return ok({ ...result.value, attestation: await writeBundle(e, req.taskId) });
+    }
     return result;
   }
   return refuse(ErrorCode.LEASE_HELD, `task ${req.taskId} kept moving while this advance was checked; read its status and try again`, {
@@ -148,6 +167,7 @@ async function record(e: Engine, state: TaskState, actor: Actor, to: string | nu
     startMs,
     endMs: Date.now(),
     actor: actor.id,
+    ...(actor.sessionId ? { sessionId: actor.sessionId } : {}),
   });
   return { ok: false as const, error };
 }
@@ -199,10 +219,12 @@ export async function recordVerify(
     taskId: state.taskId,
     phase: state.phase,
     passed: v?.passed ?? false,
+    seq: entry.seq,
     commands: produced.commands.map((c) => ({ name: c.name, exitCode: c.exitCode, startMs: c.startMs, endMs: c.startMs + c.durationMs })),
     startMs: produced.commands[0]?.startMs ?? Date.now(),
     endMs: Date.now(),
     actor: actor.id,
+    ...(actor.sessionId ? { sessionId: actor.sessionId } : {}),
   });
   return entry;
 }

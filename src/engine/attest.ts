@@ -73,8 +73,8 @@ function baselineOf(entry: LedgerEntry): Baseline {
 }
 
 export async function latestBaseline(e: Engine): Promise<Baseline | undefined> {
-  const entries = await e.store.entries({ kind: 'attestation', newestFirst: true, limit: 50 });
-  const entry = entries.find((x) => x.data['action'] === 'baseline' || x.data['action'] === 'update');
+  // Only baselines and updates are `attestation` entries (drift is `prompt_drift`), so the newest one is the baseline.
+  const [entry] = await e.store.entries({ kind: 'attestation', newestFirst: true, limit: 1 });
   return entry ? baselineOf(entry) : undefined;
 }
 
@@ -165,7 +165,7 @@ export async function guardDrift(
   }
   await append(e, tx, {
     taskId: state.taskId,
-    kind: 'attestation',
+    kind: 'prompt_drift',
     fromPhase: state.phase,
     toPhase: to,
     actor: actor.id,

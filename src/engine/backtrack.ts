@@ -77,7 +77,7 @@ export async function backtrack(e: Engine, actor: Actor, req: BacktrackRequest):
     }
   });
   if (result.ok) {
-    const base = { taskId: req.taskId, startMs, endMs: Date.now(), actor: actor.id };
+    const base = { taskId: req.taskId, startMs, endMs: Date.now(), actor: actor.id, ...(actor.sessionId ? { sessionId: actor.sessionId } : {}) };
     e.sink.emit({ ...base, type: 'transition', kind: 'backtrack', from: result.value.from, to: result.value.to, result: 'ok', seq: result.value.entry.seq });
     e.sink.emit({ ...base, type: 'counter', name: Counter.phase_backtracks, value: 1, attributes: { from: result.value.from, to: result.value.to } });
   }

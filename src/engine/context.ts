@@ -9,6 +9,7 @@ import { findRoot, loadConfig } from './config-file.ts';
 import { loadSigner, type Signer } from './keys.ts';
 import { AutopilotError, ErrorCode } from '../core/errors.ts';
 import { ProcessRunner } from './process-runner.ts';
+import { journaled } from './journal.ts';
 
 export interface Engine {
   readonly layout: Layout;
@@ -36,6 +37,8 @@ export interface OpenOptions {
   /** Makes the sink once the layout is known (used when `sink` is absent). */
   readonly makeSink?: (layout: Layout) => EventSink;
   readonly runner?: CommandRunner;
+  /** Makes the command runner once the config is known (used when `runner` is absent; the composition root picks the sandbox). */
+  readonly makeRunner?: (layout: Layout, config: Config) => CommandRunner;
   /** Opens the store for the layout (the composition root picks the adapter). */
   readonly openStore: (layout: Layout, config: Config) => Promise<Store>;
 }
@@ -52,7 +55,8 @@ export async function openEngine(opts: OpenOptions): Promise<Engine> {
   const config = loadConfig(root);
   const layout = layoutFor(root, config.stateDir);
   const signer = loadSigner(layout.keysDir);
-  const store = await opts.openStore(layout, config);
+  // Every committed decision also goes to the task's decision journal (see journal.ts).
+  const store = journaled(await opts.openStore(layout, config), layout.journalDir);
   const keys = await store.keys();
   if (keys.get(signer.keyId) !== signer.publicKeyPem) await store.putKey(signer.keyId, signer.publicKeyPem);
   return {
@@ -62,7 +66,7 @@ export async function openEngine(opts: OpenOptions): Promise<Engine> {
     signer,
     clock: opts.clock ?? systemClock,
     sink: opts.sink ?? opts.makeSink?.(layout) ?? noopSink,
-    runner: opts.runner ?? new ProcessRunner(),
+    runner: opts.runner ?? opts.makeRunner?.(layout, config) ?? new ProcessRunner(),
   };
 }
 

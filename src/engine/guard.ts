@@ -99,7 +99,7 @@ export async function guardToolCall(e: Engine, actor: Actor, req: GuardRequest):
   }
   const endMs = Date.now();
   const base = { taskId: task?.taskId ?? null, startMs, endMs, actor: actor.id, ...(actor.sessionId ? { sessionId: actor.sessionId } : {}) };
-  e.sink.emit({ ...base, type: 'guard', phase, tool: req.tool, decision: decision.decision, capabilities: classification.capabilities });
+  e.sink.emit({ ...base, type: 'guard', phase, tool: req.tool, decision: decision.decision, capabilities: classification.capabilities, ...(seq !== undefined ? { seq } : {}) });
   if (decision.decision === 'deny') {
     e.sink.emit({ ...base, type: 'counter', name: Counter.tool_calls_blocked, value: 1, attributes: { phase, tool: req.tool.slice(0, 100) } });
   }

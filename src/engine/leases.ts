@@ -13,6 +13,11 @@ export function holderOf(actor: Actor): string {
   return actor.holder ?? actor.id;
 }
 
+/** The time lease decisions use: the store's clock when it has one (shared by every host), else the engine's. */
+async function leaseNow(e: Engine, tx: StoreTx): Promise<Date> {
+  return tx.now ? tx.now() : e.clock.now();
+}
+
 async function recordChange(e: Engine, tx: StoreTx, actor: Actor, d: LeaseDecision, state: TaskState): Promise<void> {
   await tx.putLease(d.lease);
   // Renewals only move the expiry; the ledger records changes of hands and releases.
@@ -49,7 +54,7 @@ export async function guardLease(
 ): Promise<Result<Lease | null>> {
   const mode = e.config.leases.mode;
   if (mode === 'off') return ok(null);
-  const now = e.clock.now();
+  const now = await leaseNow(e, tx);
   const current = await tx.getLease(state.taskId);
   const holder = holderOf(actor);
   const fail = async (r: { ok: false; error: Refusal }) => ({
@@ -106,7 +111,7 @@ export async function leaseOp(e: Engine, actor: Actor, op: LeaseOp, req: LeaseRe
         next: state.phase,
       });
     }
-    const now = e.clock.now();
+    const now = await leaseNow(e, tx);
     const holder = holderOf(actor);
     const ttlMs = (req.ttlSeconds ?? e.config.leases.ttlSeconds) * 1000;
     const current = await tx.getLease(req.taskId);

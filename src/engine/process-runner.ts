@@ -1,16 +1,40 @@
 /**
  * @module Runs a command as an argument vector (never through a shell), in its
- * own process group so that a timeout kills the whole tree.
+ * own process group so that a timeout kills the whole tree. No sandbox: the
+ * command has every right of the user running Autopilot, and its result says so.
  */
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
 import type { CommandRunner, RunRequest, RunResult } from '../ports/runner.ts';
 
+export interface ProcessRunnerOptions {
+  /** What results report as their isolation (default `none`); say why there is none. */
+  readonly isolation?: string;
+}
+
+// An output path resolved inside `cwd`; anything else is a bug of the caller.
+function outputPath(cwd: string, rel: string): string {
+  const abs = resolve(cwd, rel);
+  const back = relative(cwd, abs);
+  if (back === '' || back.startsWith('..') || isAbsolute(back)) throw new Error(`output ${rel} is not inside ${cwd}`);
+  return abs;
+}
+
+/** The unsandboxed runner: for `sandbox.mode: off`, and to spawn bubblewrap itself. */
 export class ProcessRunner implements CommandRunner {
+  private readonly isolation: string;
+
+  constructor(opts: ProcessRunnerOptions = {}) {
+    this.isolation = opts.isolation ?? 'none';
+  }
+
   async run(req: RunRequest): Promise<RunResult> {
-    const started = performance.now();
     const [cmd, ...args] = req.argv;
     if (!cmd) throw new Error('empty command');
-    return new Promise<RunResult>((resolve) => {
+    for (const rel of req.outputs ?? []) rmSync(outputPath(req.cwd, rel), { force: true });
+    const started = performance.now();
+    return new Promise<RunResult>((resolvePromise) => {
       const chunks: Buffer[] = [];
       let size = 0;
       let truncated = false;
@@ -53,14 +77,15 @@ export class ProcessRunner implements CommandRunner {
         settled = true;
         clearTimeout(timer);
         killTree(); // leave nothing behind: background children of the command die with it
-        resolve({
+        resolvePromise({
           exitCode,
           signal,
           timedOut,
           output: Buffer.concat(chunks).toString('utf8'),
           truncated,
           durationMs: Math.round(performance.now() - started),
-          isolation: 'none',
+          isolation: this.isolation,
+          workspace: req.cwd,
           ...(spawnError ? { spawnError } : {}),
         });
       };

@@ -25,10 +25,34 @@ export async function append(e: Engine, tx: StoreTx, draft: EntryDraft): Promise
     const state = applyEntry(await tx.getTask(draft.taskId), entry);
     if (state) await tx.putTask(state);
   }
+  if (rejectsTask(entry)) {
+    const at = Date.now();
+    e.sink.emit({
+      type: 'counter',
+      name: Counter.tasks_rejected_for_process_violation,
+      value: 1,
+      attributes: { phase: entry.fromPhase ?? '', kind: entry.kind },
+      taskId: entry.taskId,
+      startMs: at,
+      endMs: at,
+      actor: entry.actor,
+    });
+  }
   return entry;
 }
 
-const COUNTER_FOR: Partial<Record<string, Counter[]>> = {
+/**
+ * True for an entry that rejects a task for the process's sake rather than the
+ * agent's: a `task_aborted` entry, or an `approval` entry whose decision is
+ * `rejected` (a person turned the work down). Counted here, where every entry
+ * passes, so the abort and approval use cases count without wiring of their own.
+ */
+export function rejectsTask(entry: Pick<LedgerEntry, 'kind' | 'data'>): boolean {
+  return entry.kind === 'task_aborted' || (entry.kind === 'approval' && entry.data['decision'] === 'rejected');
+}
+
+/** The counters a refusal with each code increments (`autopilot metrics` reconstructs them from the same table). */
+export const COUNTER_FOR: Partial<Record<string, Counter[]>> = {
   [ErrorCode.PHASE_SKIP]: [Counter.phase_skips_attempted],
   [ErrorCode.EVIDENCE_MISSING]: [Counter.evidence_gate_failed, Counter.phase_validations_failed],
   [ErrorCode.EVIDENCE_INVALID]: [Counter.evidence_gate_failed, Counter.phase_validations_failed],
@@ -60,7 +84,7 @@ export async function recordRefusal(
   });
   const endMs = Date.now();
   const base = { taskId: state.taskId, startMs, endMs, actor: actor.id, ...(actor.sessionId ? { sessionId: actor.sessionId } : {}) };
-  e.sink.emit({ ...base, type: 'violation', phase: state.phase, code: refusal.code, message: refusal.message, seq: entry.seq });
+  e.sink.emit({ ...base, type: 'violation', phase: state.phase, to: attempt.to ?? null, code: refusal.code, message: refusal.message, seq: entry.seq });
   for (const name of COUNTER_FOR[refusal.code] ?? []) {
     e.sink.emit({ ...base, type: 'counter', name, value: 1, attributes: { phase: state.phase, code: refusal.code } });
   }

@@ -69,6 +69,7 @@ export async function startTask(e: Engine, actor: Actor, req: StartTaskRequest):
       startMs,
       endMs: Date.now(),
       actor: actor.id,
+      ...(actor.sessionId ? { sessionId: actor.sessionId } : {}),
     });
   }
   return result;

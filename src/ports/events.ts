@@ -1,7 +1,10 @@
 /**
  * @module The telemetry port: the engine emits typed events; sinks turn them
- * into spans, counters and lines. A sink never throws and never blocks.
+ * into spans, counters and lines. A sink never throws and never blocks. The
+ * trace and span ids are part of the port: every sink, and the decision
+ * journal, derive them the same way, so a span id found in one is found in all.
  */
+import { createHash, randomBytes } from 'node:crypto';
 
 export const Counter = {
   phase_skips_attempted: 'phase_skips_attempted',
@@ -15,6 +18,9 @@ export const Counter = {
 } as const;
 export type Counter = (typeof Counter)[keyof typeof Counter];
 
+/** The histogram of successful transitions, milliseconds, by from and to phase. */
+export const TRANSITION_HISTOGRAM = 'transition_duration_ms';
+
 interface EventBase {
   readonly taskId: string | null;
   /** Start and end, epoch milliseconds. */
@@ -24,6 +30,16 @@ interface EventBase {
   readonly sessionId?: string;
 }
 
+/** An alert rule that fired: its metric's value crossed the threshold over its window. */
+export interface FiringAlert {
+  readonly name: string;
+  readonly metric: string;
+  readonly op: 'gt' | 'gte' | 'lt' | 'lte';
+  readonly threshold: number;
+  readonly value: number;
+  readonly windowHours: number;
+}
+
 export type AutopilotEvent =
   | (EventBase & {
       readonly type: 'transition';
@@ -31,12 +47,15 @@ export type AutopilotEvent =
       readonly to: string | null;
       readonly result: 'ok' | 'refused';
       readonly code?: string;
+      /** The ledger entry of the move (absent for a refusal: its `violation` event carries that entry). */
       readonly seq?: number;
       readonly kind: 'start' | 'advance' | 'backtrack' | 'abort';
     })
   | (EventBase & {
       readonly type: 'violation';
       readonly phase: string | null;
+      /** The phase the refused move aimed at, when it had one. */
+      readonly to?: string | null;
       readonly code: string;
       readonly message: string;
       readonly seq?: number;
@@ -45,6 +64,7 @@ export type AutopilotEvent =
       readonly type: 'verify';
       readonly phase: string;
       readonly passed: boolean;
+      readonly seq?: number;
       readonly commands: readonly { name: string; exitCode: number | null; startMs: number; endMs: number }[];
     })
   | (EventBase & {
@@ -53,8 +73,17 @@ export type AutopilotEvent =
       readonly tool: string;
       readonly decision: 'allow' | 'deny' | 'ask';
       readonly capabilities: readonly string[];
+      /** The `tool_blocked` entry of a denial or an ask. */
+      readonly seq?: number;
     })
-  | (EventBase & { readonly type: 'counter'; readonly name: Counter; readonly value: number; readonly attributes: Readonly<Record<string, string>> });
+  | (EventBase & { readonly type: 'counter'; readonly name: Counter; readonly value: number; readonly attributes: Readonly<Record<string, string>> })
+  | (EventBase & {
+      readonly type: 'alerts';
+      /** The evaluation's span id, chosen by the engine so that the journal can name it. */
+      readonly spanId: string;
+      readonly evaluated: number;
+      readonly firing: readonly FiringAlert[];
+    });
 
 export interface EventSink {
   emit(event: AutopilotEvent): void;
@@ -80,4 +109,64 @@ export function fanOut(...sinks: EventSink[]): EventSink {
       await Promise.all(sinks.map((s) => s.flush().catch(() => undefined)));
     },
   };
+}
+
+/**
+ * A sink that arrives later (one whose SDK is imported on demand): events wait
+ * in a bounded queue until it is there. When it cannot be had, `report` is told
+ * once and the events are dropped; the process goes on.
+ */
+export function deferredSink(loading: Promise<EventSink>, report: (err: unknown) => void, maxQueued = 10_000): EventSink {
+  let sink: EventSink | null = null;
+  let failed = false;
+  const queue: AutopilotEvent[] = [];
+  const ready = loading.then(
+    (s) => {
+      sink = s;
+      for (const ev of queue.splice(0)) safeEmit(s, ev);
+    },
+    (err: unknown) => {
+      failed = true;
+      queue.length = 0;
+      report(err);
+    },
+  );
+  return {
+    emit(event) {
+      if (sink) safeEmit(sink, event);
+      else if (!failed && queue.length < maxQueued) queue.push(event);
+    },
+    async flush() {
+      await ready;
+      await (sink as EventSink | null)?.flush().catch(() => undefined);
+    },
+  };
+}
+
+function safeEmit(sink: EventSink, event: AutopilotEvent): void {
+  try {
+    sink.emit(event);
+  } catch {
+    // see fanOut
+  }
+}
+
+/** One trace per task: the trace id and the root span id are derived from the task id, so every process agrees. */
+export function taskTraceIds(taskId: string | null): { traceId: string; rootSpanId: string } {
+  const h = createHash('sha256').update(`autopilot-task:${taskId ?? '-'}`).digest('hex');
+  return { traceId: h.slice(0, 32), rootSpanId: h.slice(32, 48) };
+}
+
+/**
+ * The span id of the span that stands for ledger entry `seq` (and, with `part`, of
+ * one of its children, such as a verify command), so that sinks, processes and
+ * the journal name the same span without telling each other.
+ */
+export function entrySpanId(taskId: string | null, seq: number, part = ''): string {
+  return createHash('sha256').update(`autopilot-span:${taskId ?? '-'}:${seq}:${part}`).digest('hex').slice(0, 16);
+}
+
+/** A span id for a span no ledger entry stands for. */
+export function randomSpanId(): string {
+  return randomBytes(8).toString('hex');
 }

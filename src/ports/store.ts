@@ -20,6 +20,13 @@ export interface StoreTx {
   putTask(state: TaskState): Promise<void>;
   getLease(taskId: string): Promise<Lease | undefined>;
   putLease(lease: Lease): Promise<void>;
+  /**
+   * The store's own clock, read inside the transaction. A store that several
+   * hosts share (PostgreSQL) gives its server's time, so that lease expiry and
+   * fencing do not depend on whose clock is right; a store on one machine
+   * (SQLite, memory) may leave it out, and the engine then uses its own clock.
+   */
+  now?(): Promise<Date>;
 }
 
 export interface EntryQuery {

@@ -41,6 +41,7 @@ describe('setting up, help and the output contract', { concurrency: true }, () =
     assert.deepEqual(first.changes, [
       { path: '.autopilot/config.yaml', action: 'create' },
       { path: '.gitignore', action: 'update' },
+      { path: '.github/workflows/autopilot-gate.yml', action: 'create' },
     ]);
     assert.equal(first.keyCreated, true);
     assert.match(first.keyId, /^[0-9a-f]{16}$/);
@@ -54,13 +55,14 @@ describe('setting up, help and the output contract', { concurrency: true }, () =
     assert.match(ignored, /^\.autopilot\/keys\/$/m);
     // The private key and the store stay out of git.
     const status = git(repo.dir, ['status', '--porcelain', '--untracked-files=all']).split('\n').filter(Boolean).sort();
-    assert.deepEqual(status, [' M .gitignore', '?? .autopilot/config.yaml']);
+    assert.deepEqual(status, [' M .gitignore', '?? .autopilot/config.yaml', '?? .github/workflows/autopilot-gate.yml']);
 
     const files = repo.snapshot();
     const second = await repo.ok<InitBody>(['init']);
     assert.deepEqual(second.changes, [
       { path: '.autopilot/config.yaml', action: 'unchanged' },
       { path: '.gitignore', action: 'unchanged' },
+      { path: '.github/workflows/autopilot-gate.yml', action: 'unchanged' },
     ]);
     assert.deepEqual([second.keyId, second.keyCreated], [first.keyId, false]);
     assert.deepEqual(repo.snapshot(), files);
@@ -79,6 +81,7 @@ describe('setting up, help and the output contract', { concurrency: true }, () =
     assert.deepEqual(plan.changes.map((c) => [c.path, c.action]), [
       ['.autopilot/config.yaml', 'create'],
       ['.gitignore', 'update'],
+      ['.github/workflows/autopilot-gate.yml', 'create'],
     ]);
     assert.match(plan.changes[0]!.after ?? '', /^phases:$/m);
     assert.deepEqual(repo.snapshot(), files);

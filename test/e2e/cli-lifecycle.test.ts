@@ -80,8 +80,7 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
       assert.deepEqual(moved.artifacts, [{ path: 'evidence/T-1/strategize/strategy.md', sha256: sha256(P.STRATEGY), producer: 'agent' }]);
       await add('spec', 'spec.md', P.SPEC);
       await advance('SPEC', 'PLAN');
-      await add('PLAN', 'plan.md', P.PLAN);
-      await add('PLAN', 'file_map.json', P.FILE_MAP);
+      await Promise.all([add('PLAN', 'plan.md', P.PLAN), add('PLAN', 'file_map.json', P.FILE_MAP)]);
       await advance('PLAN', 'THINK');
       await add('THINK', 'edge_cases.md', P.EDGE_CASES);
       await advance('THINK', 'IMPLEMENT');
@@ -170,28 +169,31 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
       await add('REVIEW', 'review_rubric.json', P.RUBRIC);
       const toPr = await advance('REVIEW', 'PR');
       assert.ok(toPr.artifacts.some((a) => a.path === 'evidence/T-1/review/code_quality_score.json' && a.producer === 'autopilot'));
-      await add('PR', 'pr_template_filled.md', P.PR_TEMPLATE);
-      await add('PR', 'pr_url.txt', 'https://git.example.com/textkit/pull/1\n');
+      await Promise.all([add('PR', 'pr_template_filled.md', P.PR_TEMPLATE), add('PR', 'pr_url.txt', 'https://git.example.com/textkit/pull/1\n')]);
       await advance('PR', 'MONITOR');
       const finished = await advance('MONITOR', null);
       assert.deepEqual(finished.artifacts.map((a) => a.path), ['evidence/T-1/monitor/deployment_status.json', 'evidence/T-1/monitor/smoke_test_results.json']);
+    });
 
-      const status = await repo.ok<{ task: Task }>(['task', 'status', 'T-1']);
+    await t.test('task status, ledger verify, show and export (JSONL and in-toto DSSE)', async () => {
+      const head = repo.head()!;
+      // Read-only: all at once.
+      const [status, verified, shown, exported, intoto] = await Promise.all([
+        repo.ok<{ task: Task }>(['task', 'status', 'T-1']),
+        repo.ok<{ entries: number; tasks: number; artifacts: number; problems: unknown[]; head: { seq: number; hash: string } }>(['ledger', 'verify']),
+        repo.ok<{ entries: Entry[] }>(['ledger', 'show', '--task', 'T-1']),
+        repo.run(['--json', 'ledger', 'export', '--format', 'jsonl']),
+        repo.run(['ledger', 'export', '--format', 'intoto', '--task', 'T-1']),
+      ]);
       assert.equal(status.task.status, 'done');
       assert.equal(status.task.visits['IMPLEMENT'], 2);
       assert.equal(status.task.visits['VERIFY'], 2);
-    });
-
-    await t.test('ledger verify, show and export (JSONL and in-toto DSSE)', async () => {
-      const head = repo.head()!;
-      const verified = await repo.ok<{ entries: number; tasks: number; artifacts: number; problems: unknown[]; head: { seq: number; hash: string } }>(['ledger', 'verify']);
       assert.deepEqual(verified.head, head);
       assert.equal(verified.entries, head.seq);
       assert.equal(verified.tasks, 1);
       assert.deepEqual(verified.problems, []);
       assert.ok(verified.artifacts >= 20);
 
-      const shown = await repo.ok<{ entries: Entry[] }>(['ledger', 'show', '--task', 'T-1']);
       assert.ok(shown.entries.every((e) => e.taskId === 'T-1'));
       const moves = shown.entries.filter((e) => e.kind === 'transition' || e.kind === 'backtrack').map((e) => `${e.fromPhase}>${e.toPhase ?? 'DONE'}`);
       assert.deepEqual(moves, [
@@ -213,7 +215,6 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
       );
       assert.deepEqual(shown.entries.filter((e) => e.kind === 'verify').map((e) => e.data['passed']), [false, true]);
 
-      const exported = await repo.run(['--json', 'ledger', 'export', '--format', 'jsonl']);
       assert.equal(exported.code, 0, exported.stderr);
       const lines = parseLines<Entry>(exported.stdout);
       assert.deepEqual(lines.map((e) => e.seq), Array.from({ length: head.seq }, (_, i) => i + 1));
@@ -225,7 +226,6 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
       });
       assert.equal(lines[lines.length - 1]!.hash, head.hash);
 
-      const intoto = await repo.run(['ledger', 'export', '--format', 'intoto', '--task', 'T-1']);
       assert.equal(intoto.code, 0, intoto.stderr);
       const envelopes = parseLines<{ payloadType: string; payload: string; signatures: { keyid: string; sig: string }[] }>(intoto.stdout);
       const taskLines = lines.filter((e) => e.taskId === 'T-1');
@@ -263,16 +263,27 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
 
     await t.test('a finished task is sealed: TASK_DONE for every move, nothing changes', async () => {
       const strategy = sourceFile('strategy.md', P.STRATEGY);
-      for (const [args, violation] of [
+      const files = repo.snapshot();
+      const task = repo.task('T-1')!;
+      const cases = [
         [['advance', 'T-1'], true],
         [['backtrack', 'T-1', '--to', 'IMPLEMENT', '--reason', 'one more change'], true],
         [['evidence', 'add', 'T-1', 'MONITOR', strategy, '--as', 'notes.md'], false],
         [['verify', 'T-1'], false],
         [['lease', 'acquire', 'T-1'], false],
-      ] as const) {
-        const err = await repo.refusedUnchanged(args, 'TASK_DONE', 2, { taskId: 'T-1', violation });
+      ] as const;
+      // All at once: each is checked against the state before any of them.
+      const errors = await Promise.all(cases.map(([args]) => repo.refused(args, 'TASK_DONE', 2)));
+      const entries = repo.ledger('T-1');
+      errors.forEach((err, i) => {
         assert.deepEqual([err.details['taskId'], err.details['status']], ['T-1', 'done']);
-      }
+        const seq = err.details['seq'];
+        if (cases[i]![1]) assert.equal(entries.find((e) => e.seq === seq)?.data['code'], 'TASK_DONE');
+        else assert.equal(seq, undefined);
+      });
+      assert.deepEqual(changedFiles(files, repo.snapshot()), []);
+      const after = repo.task('T-1')!;
+      assert.deepEqual([after.status, after.phase, after.artifacts], [task.status, task.phase, task.artifacts]);
       await repo.ok(['ledger', 'verify']);
     });
   });
@@ -289,15 +300,14 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
     assert.equal(entries.find((e) => e.seq === seq)?.data['code'], 'VERIFY_FAILED');
     const run = entries.find((e) => e.seq === seq - 1)!;
     assert.deepEqual([run.kind, run.data['passed']], ['verify', false]);
-    // Only Autopilot's VERIFY evidence and the reports of the test run were written.
-    assert.deepEqual(changedFiles(before, repo.snapshot()), [
-      '.autopilot/evidence/T-1/verify/build_output.log',
-      '.autopilot/evidence/T-1/verify/coverage_report.json',
-      '.autopilot/evidence/T-1/verify/test_results.json',
-      '.autopilot/evidence/T-1/verify/verify_run.json',
-      'coverage/lcov.info',
-      'reports/junit.xml',
-    ]);
+    // Only Autopilot's VERIFY evidence was written (and the reports of the test run, when it ran in place).
+    const produced = ['build_output.log', 'coverage_report.json', 'test_results.json', 'verify_run.json'].map((f) => `.autopilot/evidence/T-1/verify/${f}`);
+    const changed = changedFiles(before, repo.snapshot());
+    assert.deepEqual(
+      changed.filter((f) => !produced.includes(f) && f !== 'coverage/lcov.info' && f !== 'reports/junit.xml'),
+      [],
+    );
+    for (const f of produced) assert.ok(changed.includes(f), f);
     const results = JSON.parse(readFileSync(join(repo.phaseDir('T-1', 'VERIFY'), 'test_results.json'), 'utf8')) as { totals: { failed: number } };
     assert.equal(results.totals.failed, 2);
 

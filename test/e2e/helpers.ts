@@ -127,12 +127,13 @@ let program: Promise<string> | undefined;
 
 /**
  * The `bin/autopilot.js` every run spawns. By default, a throw-away copy of the
- * package in its built form: the real bin script, package.json, node_modules,
- * and dist/surfaces/cli/main.js bundled with esbuild from the current sources
- * (the bin script runs dist/ when it is there, as an installed package does).
- * That halves the cost of every run compared with compiling TypeScript at
- * start-up. AUTOPILOT_E2E_SOURCE=1 spawns this repository's bin/autopilot.js
- * itself, through tsx.
+ * package in built form: the real bin script and package.json, and
+ * dist/surfaces/cli/main.js (and the hook entry) bundled with esbuild from the current sources
+ * (the bin script runs dist/ when it is there, as an installed package does;
+ * only the native better-sqlite3 stays in node_modules). A run then costs a
+ * third of what compiling the TypeScript at every start-up does, which is what
+ * keeps the suite near a minute on two cores. AUTOPILOT_E2E_SOURCE=1 spawns this
+ * repository's bin/autopilot.js itself, through tsx (demo.test.ts always does).
  */
 export function binary(): Promise<string> {
   if (process.env['AUTOPILOT_E2E_SOURCE'] === '1') return Promise.resolve(BIN);
@@ -143,15 +144,38 @@ export function binary(): Promise<string> {
     copyFileSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
     symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'), 'dir');
     const { build } = await import('esbuild');
-    await build({
-      entryPoints: [join(ROOT, 'src', 'surfaces', 'cli', 'main.ts')],
-      outfile: join(pkg, 'dist', 'surfaces', 'cli', 'main.js'),
+    const options = {
       bundle: true,
       platform: 'node',
       format: 'esm',
       target: 'node20',
-      packages: 'external',
+      external: ['better-sqlite3'],
+      // Bundled CommonJS dependencies load node's built-ins with require().
+      banner: { js: "import { createRequire as __e2eCreateRequire } from 'node:module'; const require = __e2eCreateRequire(import.meta.url);" },
       logLevel: 'error',
+      plugins: [
+        {
+          // A module that is not there (work in progress elsewhere in the tree) fails when it is
+          // loaded, as it would under tsx, instead of failing the whole build.
+          name: 'missing-modules-fail-late',
+          setup(b) {
+            b.onResolve({ filter: /^\.\.?\// }, (args) => {
+              if (!args.importer.startsWith(join(ROOT, 'src'))) return undefined; // packages resolve their own way
+              const path = resolve(args.resolveDir, args.path);
+              return existsSync(path) ? undefined : { path, external: true };
+            });
+          },
+        },
+      ],
+    } as const;
+    await build({ ...options, entryPoints: [join(ROOT, 'src', 'surfaces', 'cli', 'main.ts')], outfile: join(pkg, 'dist', 'surfaces', 'cli', 'main.js') });
+    // The hook entry, as bin/autopilot.js routes `autopilot hook …` to it: its heavy parts in chunks of their own, loaded only when used.
+    await build({
+      ...options,
+      entryPoints: { 'surfaces/hooks/entry': join(ROOT, 'src', 'surfaces', 'hooks', 'entry.ts') },
+      outdir: join(pkg, 'dist'),
+      splitting: true,
+      chunkNames: 'surfaces/hooks/[name]-[hash]',
     });
     return join(pkg, 'bin', 'autopilot.js');
   })();
@@ -411,12 +435,13 @@ export class Repo {
   }
 
   /**
-   * Every file and symlink of the repository, `.git`, the store and telemetry aside:
-   * relative path → sha256 (or `-> symlink`).
+   * Every file and symlink of the repository: relative path → sha256 (or
+   * `-> symlink`). Left out: `.git`, the store, and the logs that record every
+   * decision, refusals included, as the ledger does (telemetry, the journal).
    */
   snapshot(): Map<string, string> {
     const out = new Map<string, string>();
-    const skip = new Set(['.git', join('.autopilot', 'telemetry')]);
+    const skip = new Set(['.git', join('.autopilot', 'telemetry'), join('.autopilot', 'journal')]);
     const walk = (dir: string) => {
       if (!existsSync(dir)) return;
       for (const name of readdirSync(dir)) {

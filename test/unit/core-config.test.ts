@@ -47,8 +47,8 @@ describe('parseConfig defaults', () => {
       evidence: { SPEC: [{ name: 'spec.md', sections: [{ heading: 'Goals' }] }] },
     });
     assert.deepEqual(c.leases, { mode: 'explicit', ttlSeconds: 300 });
-    assert.deepEqual(c.commands.build, { run: ['make'], timeoutSeconds: 600, env: [] });
-    assert.deepEqual(c.commands.smoke, [{ name: 'up', run: ['curl', 'x'], timeoutSeconds: 600, env: [] }]);
+    assert.deepEqual(c.commands.build, { run: ['make'], timeoutSeconds: 600, env: [], network: false });
+    assert.deepEqual(c.commands.smoke, [{ name: 'up', run: ['curl', 'x'], timeoutSeconds: 600, env: [], network: false }]);
     assert.deepEqual(c.evidence['SPEC'], [
       {
         name: 'spec.md',

@@ -194,8 +194,16 @@ export class SqliteStore implements Store {
       q.limit !== undefined ? ' LIMIT ?' : ''
     }`;
     if (q.limit !== undefined) args.push(q.limit);
-    return this.#rdb.prepare<(string | number)[], EntryRow>(sql).all(...args).map(toEntry);
+    let stmt = this.#queries.get(sql);
+    if (!stmt) {
+      stmt = this.#rdb.prepare<(string | number)[], EntryRow>(sql);
+      this.#queries.set(sql, stmt);
+    }
+    return stmt.all(...args).map(toEntry);
   }
+
+  /** Prepared entry queries by SQL text: there are only a few shapes, and preparing costs more than running. */
+  readonly #queries = new Map<string, Database.Statement<(string | number)[], EntryRow>>();
 
   async getTask(taskId: string): Promise<TaskState | undefined> {
     return this.#getTaskSync(this.#r, taskId);

@@ -29,6 +29,8 @@ export interface CommandEnv {
    * is a compound command, undefined when there is no such alias.
    */
   alias(name: string): readonly ShellWord[] | null | undefined;
+  /** True when a shell function of that name is defined in the same command (its body is classified where defined). */
+  isFunction(name: string): boolean;
   /** The same environment with some fields changed, for a wrapped command. */
   derive(changes: Partial<Pick<CommandEnv, 'findings' | 'stdin' | 'trailingUnknown' | 'cwdUnknown'>>): CommandEnv;
 }

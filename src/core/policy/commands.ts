@@ -1,4 +1,5 @@
 /** @module The command dispatcher: from one argv to the handler of its command, with aliases and a cautious default. */
+import { SENSITIVE } from './code-scan.ts';
 import type { CommandEnv, Cx, Handler } from './command-env.ts';
 import { DEV_JS } from './dev-js.ts';
 import { DEV_LANGS } from './dev-langs.ts';
@@ -35,7 +36,7 @@ const HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ['applypatch', applyPatch],
 ]);
 
-/** Commands that, found among the arguments of an unknown command, probably run: `chroot / git push`, `strace -f curl …`. */
+// Commands that, found among the arguments of an unknown command, probably run: `chroot / git push`, `strace -f curl …`.
 const EMBEDDED = new Set([
   'git', 'gh', 'hub', 'glab', 'curl', 'wget', 'ssh', 'scp', 'sftp', 'rsync', 'nc', 'ncat', 'netcat', 'socat', 'telnet',
   'kubectl', 'helm', 'terraform', 'tofu', 'docker', 'podman', 'npm', 'pnpm', 'yarn', 'pip', 'pip3', 'aws', 'gcloud', 'az',
@@ -49,15 +50,22 @@ export function commandName(text: string): string {
   return m?.[1] === 'python' || m?.[1] === 'pip' || m?.[1] === 'pypy' ? `${m[1]}3` : (m?.[1] ?? base);
 }
 
+// An unknown command is exec (or deploy / exec:test by its name). Its arguments are searched for
+// commands it probably runs: a known command name (`chroot / git push`) is classified from there,
+// and a string with spaces (`tmux new -d 'git push'`) is parsed as a script; what they need is added.
 function unknownCommand(head: ShellWord, args: readonly ShellWord[], cx: Cx): void {
   scriptFile(head, cx);
-  for (let i = 0; i < args.length; i++) {
-    const w = args[i];
-    if (!isExact(w) || !EMBEDDED.has(commandName(w.text))) continue;
+  const at = args.findIndex((w) => isExact(w) && EMBEDDED.has(commandName(w.text)));
+  if (at >= 0) {
     const scratch = new Findings();
-    classifyArgv(args.slice(i), cx.env.derive({ findings: scratch }));
-    for (const cap of scratch.capabilities) cx.env.findings.need(cap, `${w.text} run by ${cx.name}`);
-    return;
+    classifyArgv(args.slice(at), cx.env.derive({ findings: scratch }));
+    for (const cap of scratch.capabilities) cx.env.findings.need(cap, `${args[at]?.text ?? ''} run by ${cx.name}`);
+  }
+  for (const w of args.slice(0, at >= 0 ? at : args.length)) {
+    if (!w.literal || !/\s/.test(w.text.trim()) || w.text.length > 4096) continue;
+    const scratch = new Findings();
+    cx.env.derive({ findings: scratch }).script(w.text, `${cx.name} argument`);
+    for (const cap of scratch.capabilities) if (SENSITIVE.has(cap)) cx.env.findings.need(cap, `${w.text.trim().split(/\s+/).slice(0, 2).join(' ')} run by ${cx.name}`);
   }
 }
 
@@ -87,6 +95,7 @@ export function classifyArgv(argv: readonly ShellWord[], env: CommandEnv, expand
   };
   const handler = HANDLERS.get(name);
   if (handler) return handler(args, cx);
+  if (env.isFunction(name) && !head.text.includes('/')) return f.reason(`${name} is a function defined in the command: its body is classified where it is defined`);
   if (name.startsWith('git-') && name.length > 4) return classifyGit([plainWord(name.slice(4)), ...args], cx);
   unknownCommand(head, args, cx);
 }

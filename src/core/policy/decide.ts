@@ -51,8 +51,9 @@ export function decideToolCall(classification: Classification, phase: Phase, pol
       decision: 'deny',
       missing: [],
       reason:
-        `Autopilot cannot tell what this call does (${why.join('; ') || 'unknown tool'}), so it is denied in every phase; ` +
-        'write the command out literally (no variable, substitution or alias as a command name), or use the dedicated tool',
+        `denied in every phase: ${why.join('; ') || 'Autopilot cannot tell what this call does'}. ` +
+        'Spell the command out literally (no variable, substitution or unknown alias as a command or subcommand), ' +
+        'or use the dedicated tool (evidence_put for evidence)',
     };
   }
   const allowed = policy.phases[phase];

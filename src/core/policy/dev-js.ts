@@ -2,6 +2,7 @@
 import type { Cx, Handler } from './command-env.ts';
 import { hasOption, optionValue, parseOptions } from './options.ts';
 import { isExact, plainWord, type ShellWord } from './shell-words.ts';
+import { scanCode } from './code-scan.ts';
 import { runTasks } from './task-names.ts';
 import { scriptFile } from './wrappers.ts';
 
@@ -22,6 +23,8 @@ function runScript(args: readonly ShellWord[], cx: Cx, what: string): void {
   const name = args[p.firstOperand];
   if (!name) return cx.env.findings.need('read', `${what} (lists scripts)`);
   if (!isExact(name)) return cx.env.findings.unknown(`${what} ${name.text}: the script name is not a literal`);
+  const rewrites = args.slice(p.firstOperand + 1).some((w) => /^--?(fix|write|w|u|update|updateSnapshot|update-snapshots)(=|$)/.test(w.text));
+  if (rewrites) return cx.env.findings.need('exec', `${what} ${name.text} (with a flag that rewrites files)`);
   runTasks([name.text], cx, what);
 }
 
@@ -41,7 +44,7 @@ export const npxLike: Handler = (args, cx) => {
   cx.run([bin, ...inner.slice(1)]);
 };
 
-/** npm, pnpm, yarn, bun and cnpm. */
+// npm, pnpm, yarn, bun and cnpm.
 const packageManager: Handler = (args, cx) => {
   const f = cx.env.findings;
   const p = parseOptions(args, { short: 'wCF', long: ['--prefix', '--workspace', '--dir', '--filter', '--cwd', '--registry', '--loglevel', '--userconfig', '--cache'] });
@@ -50,7 +53,7 @@ const packageManager: Handler = (args, cx) => {
   const tool = cx.name;
   if (!subWord) {
     if (tool === 'yarn') return f.need('net', 'yarn (install)');
-    return f.need(hasOption(p, '-v', '--version', '-h', '--help') ? 'read' : 'read', tool);
+    return f.need('read', tool);
   }
   if (!isExact(subWord)) return f.unknown(`${tool} ${subWord.text}: the subcommand is not a literal`);
   const sub = subWord.text;
@@ -83,7 +86,7 @@ const testRunner: Handler = (args, cx) => {
   cx.env.findings.need('exec:test', cx.name);
 };
 
-/** A checker that becomes a writer with one of `fixFlags` (or without one of `checkFlags`, for formatters). */
+// A checker that becomes a writer with one of `fixFlags` (or without one of `checkFlags`, for formatters).
 function checker(options: { readonly fix?: readonly string[]; readonly check?: readonly string[]; readonly output?: readonly string[] }): Handler {
   return (args, cx) => {
     const p = parseOptions(args, { short: 'o', long: ['--output-file', '--config', '-c', '--ext', '--format'], permute: true });
@@ -117,7 +120,12 @@ const tsc: Handler = (args, cx) => {
 const node: Handler = (args, cx) => {
   const p = parseOptions(args, { short: 'erpC', long: ['--eval', '--print', '--require', '--import', '--loader', '--experimental-loader', '--env-file', '--conditions', '--input-type', '--test-reporter', '--test-reporter-destination', '--test-name-pattern', '--test-concurrency'] });
   if (hasOption(p, '--test')) return cx.env.findings.need('exec:test', `${cx.name} --test`);
-  if (hasOption(p, '-e', '--eval', '-p', '--print')) return cx.env.findings.need('exec', `${cx.name} -e`);
+  const code = p.options.find((o) => ['-e', '--eval', '-p', '--print'].includes(o.name));
+  if (code) {
+    cx.env.findings.need('exec', `${cx.name} -e`);
+    if (code.value?.literal) scanCode(code.value.text, cx.env, `${cx.name} -e`);
+    return;
+  }
   if (hasOption(p, '-v', '--version', '-h', '--help')) return cx.env.findings.need('read', `${cx.name} --version`);
   const script = args[p.firstOperand];
   if (!script) return cx.env.findings.unknown(`${cx.name} without a script reads the program from its input`);

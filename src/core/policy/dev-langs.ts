@@ -1,15 +1,16 @@
 /** @module Tooling of other languages: Python, Go, Rust, JVM, .NET, Ruby, PHP and the make family. */
 import type { Capability } from './capabilities.ts';
-import type { Cx, Handler } from './command-env.ts';
+import type { Handler } from './command-env.ts';
 import { hasOption, parseOptions, type OptionSpec } from './options.ts';
 import { isExact, plainWord } from './shell-words.ts';
+import { scanCode } from './code-scan.ts';
 import { runTasks } from './task-names.ts';
 import { npxLike } from './dev-js.ts';
 import { scriptFile } from './wrappers.ts';
 
 const fixed = (cap: Capability): Handler => (_args, cx) => cx.env.findings.need(cap, cx.name);
 
-/** A tool whose first operand is a subcommand looked up in `table`; `run` subcommands run the rest. */
+// A tool whose first operand is a subcommand looked up in `table`; `run` subcommands run the rest.
 function subcommands(table: Readonly<Record<string, Capability | 'run' | 'write' | 'npx'>>, other: Capability, spec: OptionSpec = {}): Handler {
   return (args, cx) => {
     const p = parseOptions(args, spec);
@@ -39,7 +40,12 @@ const python: Handler = (args, cx) => {
     const rest = args.slice(args.indexOf(mod) + 1);
     return cx.run([mod, ...rest]);
   }
-  if (hasOption(p, '-c')) return f.need('exec', `${cx.name} -c`);
+  const code = p.options.find((o) => o.name === '-c')?.value;
+  if (code) {
+    f.need('exec', `${cx.name} -c`);
+    if (code.literal) scanCode(code.text, cx.env, `${cx.name} -c`);
+    return;
+  }
   if (hasOption(p, '-V', '--version', '-h', '--help')) return f.need('read', `${cx.name} --version`);
   const script = args[p.firstOperand];
   if (!script) return f.unknown(`${cx.name} without a script reads the program from its input`);
@@ -152,6 +158,20 @@ const simpleTest = (testSubs: readonly string[], netSubs: readonly string[]): Ha
   f.need(sub === '' || sub === 'help' || sub === 'version' || sub === '--version' ? 'read' : 'exec', what);
 };
 
+// perl -e, ruby -e, php -r, lua -e, osascript -e: exec, and the command lines in their strings.
+const inlineInterpreter = (flags: string): Handler => (args, cx) => {
+  const p = parseOptions(args, { short: flags, permute: true });
+  const code = p.options.filter((o) => flags.includes(o.name.slice(1)) && o.value).map((o) => o.value);
+  const inPlace = p.options.some((o) => o.name === '-i');
+  if (inPlace) for (const w of p.operands) cx.env.write(w, `${cx.name} -i`);
+  if (code.length === 0) {
+    const script = p.operands[0];
+    return script ? scriptFile(script, cx) : cx.env.findings.unknown(`${cx.name} without a script reads the program from its input`);
+  }
+  cx.env.findings.need('exec', `${cx.name} -e`);
+  for (const c of code) if (c?.literal) scanCode(c.text, cx.env, `${cx.name} -e`);
+};
+
 /** The other languages' tools, by name. */
 export const DEV_LANGS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ...['python', 'python2', 'python3', 'py', 'pypy', 'pypy3'].map((n): [string, Handler] => [n, python]),
@@ -169,6 +189,11 @@ export const DEV_LANGS: ReadonlyMap<string, Handler> = new Map<string, Handler>(
   ...['mypy', 'flake8', 'pylint', 'pyright', 'pyflakes', 'pycodestyle', 'pydocstyle', 'bandit', 'pyre', 'vulture', 'shellcheck', 'hadolint', 'yamllint', 'actionlint', 'tflint', 'vale', 'codespell'].map((n): [string, Handler] => [n, fixed('exec:test')]),
   ...['black', 'isort', 'autopep8', 'yapf', 'docformatter'].map((n): [string, Handler] => [n, pyChecker(['--check', '--diff', '--check-only', '-c'])]),
   ['ruff', ruff],
+  ['perl', inlineInterpreter('eE')],
+  ['ruby', inlineInterpreter('e')],
+  ['php', inlineInterpreter('r')],
+  ['lua', inlineInterpreter('e')],
+  ['osascript', inlineInterpreter('e')],
   ['json.tool', fixed('read')],
   ['http.server', fixed('net')],
   ['venv', fixed('exec')],

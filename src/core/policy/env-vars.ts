@@ -2,7 +2,7 @@
 import type { CommandEnv } from './command-env.ts';
 import type { ShellWord } from './shell-words.ts';
 
-/** Variables whose value is a command line that git, less, ssh or the shell will run. */
+// Variables whose value is a command line that git, less, ssh or the shell will run.
 const COMMAND_VARS = new Set([
   'GIT_PAGER',
   'PAGER',
@@ -23,7 +23,7 @@ const COMMAND_VARS = new Set([
   'SYSTEMD_PAGER',
 ]);
 
-/** Variables that make a program load code from elsewhere: the command could do anything. */
+// Variables that make a program load code from elsewhere: the command could do anything.
 const CODE_VARS = new Set([
   'PATH',
   'LD_PRELOAD',

@@ -23,7 +23,7 @@ const FLAG_OPTIONS = new Set([
 ]);
 const INFO_OPTIONS = new Set(['--version', '-v', '--help', '-h', '--html-path', '--man-path', '--info-path']);
 
-/** Config keys whose value is a command git runs (or a place it loads code or config from). */
+// Config keys whose value is a command git runs (or a place it loads code or config from).
 const COMMAND_KEY_SUFFIXES = new Set([
   'pager',
   'editor',
@@ -119,7 +119,7 @@ const COMMIT = new Set([
   'citool',
   'gui',
 ]);
-const NET = new Set(['fetch', 'clone', 'ls-remote', 'fetch-pack', 'http-fetch', 'send-email', 'imap-send', 'request-pull', 'credential']);
+const NET = new Set(['fetch', 'clone', 'ls-remote', 'fetch-pack', 'receive-pack', 'upload-pack', 'upload-archive', 'http-fetch', 'send-email', 'imap-send', 'request-pull', 'credential']);
 const SOURCE = new Set(['restore', 'init', 'mergetool', 'merge-file']);
 const EXEC = new Set([
   'gc',
@@ -171,7 +171,7 @@ export function splitGitWords(value: string): string[] {
   return out;
 }
 
-/** Quotes a literal word for a shell script. */
+// Quotes a literal word for a shell script.
 function shellQuote(text: string): string {
   return /^[A-Za-z0-9_./:=@%+,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
@@ -201,6 +201,10 @@ export function classifyGit(args: readonly ShellWord[], cx: Cx, state: GitState 
     }
     if (t.startsWith('--config-env=')) {
       if (!setting({ ...w, text: t.slice('--config-env='.length) }, true, cx, state)) return;
+      continue;
+    }
+    if (t.startsWith('--exec-path=')) {
+      f.need('exec', 'git --exec-path (runs git commands from another folder)');
       continue;
     }
     if (VALUE_PREFIXES.some((p) => t.startsWith(p)) || FLAG_OPTIONS.has(t)) continue;

@@ -1,6 +1,6 @@
 /** @module Operations and agents: containers, clusters, infrastructure, clouds, other coding agents, and Autopilot's own CLI. */
 import type { Capability } from './capabilities.ts';
-import type { Cx, Handler } from './command-env.ts';
+import type { Handler } from './command-env.ts';
 import { hasOption, parseOptions } from './options.ts';
 import { isExact, plainWord } from './shell-words.ts';
 
@@ -74,7 +74,7 @@ const helm: Handler = (args, cx) => {
 const AUTOPILOT_PROCESS = new Set(['advance', 'backtrack', 'lease']);
 const AUTOPILOT_READ = new Set(['doctor', 'guard', 'hook', 'status', 'list', 'ledger', 'help', '--help', '--version', '-V']);
 
-/** `autopilot …` run by the agent: process moves need no capability, reads are read, `approve` is a person's. */
+// `autopilot …` run by the agent: process moves need no capability, reads are read, `approve` is a person's.
 const autopilot: Handler = (args, cx) => {
   const f = cx.env.findings;
   const sub = args[0]?.text ?? '';

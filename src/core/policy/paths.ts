@@ -27,10 +27,15 @@ export interface PathScope {
   readonly repoRoot: string;
   /** The task's evidence folder, repo-relative (`.autopilot/evidence/T-1`) or absolute. */
   readonly evidenceDir: string;
+  /** Autopilot's state folder (`.autopilot`): outside the task's evidence, only Autopilot and people write there. */
+  readonly stateDir?: string;
 }
 
-/** What a written path is. `device` needs no capability (`/dev/null`), `scratch` neither (`/tmp`), `net` is `/dev/tcp/…`. */
-export type PathKind = 'evidence' | 'source' | 'scratch' | 'device' | 'net';
+/**
+ * What a written path is. `device` needs no capability (`/dev/null`), `scratch` neither (`/tmp`),
+ * `net` is bash's `/dev/tcp/…`, `state` is Autopilot's own state outside the task's evidence.
+ */
+export type PathKind = 'evidence' | 'state' | 'source' | 'scratch' | 'device' | 'net';
 
 /** A classified path: its kind, its absolute form, and how to show it (repo-relative inside the repository). */
 export interface PathClass {
@@ -62,6 +67,12 @@ export function classifyPath(path: string, base: string, scope: PathScope): Path
   if (scope.evidenceDir.trim() !== '' && evidence !== root && isInside(absolute, evidence)) {
     return { kind: 'evidence', absolute, display };
   }
+  if (scope.stateDir && scope.stateDir.trim() !== '') {
+    const state = resolvePath(scope.stateDir, root);
+    if (state !== root && isInside(absolute, state)) return { kind: 'state', absolute, display };
+  }
+  // The repository wins over scratch folders: a repository may itself live under /tmp.
+  if (root !== '/' && isInside(absolute, root)) return { kind: 'source', absolute, display };
   if (SCRATCH.some((d) => isInside(absolute, d))) return { kind: 'scratch', absolute, display };
   return { kind: 'source', absolute, display };
 }

@@ -1,5 +1,5 @@
 /** @module Shell words after quote removal: decoding mvdan-sh word nodes, ANSI-C strings, and plain argv. */
-import type mvdan from 'mvdan-sh';
+import { items, typeOf, type DblQuoted, type Lit, type ParamExp, type SglQuoted, type Word } from './shell-ast.ts';
 
 /** One word of a command line as the command would receive it, when that can be known. */
 export interface ShellWord {
@@ -111,7 +111,7 @@ export function unescapeDouble(raw: string, heredoc = false): string {
   return out;
 }
 
-/** Brace expansion (`{a,b}`, `{1..3}`) in the unquoted layer of a word, where quoted text is `\0`. */
+// Brace expansion (`{a,b}`, `{1..3}`) in the unquoted layer of a word, where quoted text is `\0`.
 function hasBraceExpansion(layer: string): boolean {
   for (let i = 0; i < layer.length; i++) {
     if (layer[i] !== '{') continue;
@@ -131,22 +131,22 @@ function hasBraceExpansion(layer: string): boolean {
 
 const PLACEHOLDER: Readonly<Record<string, string>> = { CmdSubst: '$(…)', ProcSubst: '<(…)', ArithmExp: '$((…))', ExtGlob: '@(…)' };
 
-function paramText(p: mvdan.ParamExp): string {
-  const name = p.Param?.Value ?? '…';
+function paramText(p: ParamExp): string {
+  const name = typeOf(p.Param) ? p.Param.Value : '…';
   return p.Short ? `$${name}` : `\${${name}…}`;
 }
 
 /** Decodes one word node of mvdan-sh. */
-export function decodeWord(word: mvdan.Word, nodeType: (n: mvdan.Node) => string): ShellWord {
+export function decodeWord(word: Word): ShellWord {
   let text = '';
   let literal = true;
   let glob = false;
   let layer = '';
   let tilde = false;
-  word.Parts.forEach((part, index) => {
-    const type = nodeType(part);
+  items(word.Parts).forEach((part, index) => {
+    const type = typeOf(part) ?? '';
     if (type === 'Lit') {
-      const raw = (part as mvdan.Lit).Value;
+      const raw = (part as Lit).Value;
       if (index === 0 && raw.startsWith('~')) tilde = true;
       for (let i = 0; i < raw.length; i++) {
         const ch = raw[i] ?? '';
@@ -161,24 +161,24 @@ export function decodeWord(word: mvdan.Word, nodeType: (n: mvdan.Node) => string
         layer += ch;
       }
     } else if (type === 'SglQuoted') {
-      const q = part as mvdan.SglQuoted;
+      const q = part as SglQuoted;
       const value = q.Dollar ? decodeAnsiC(q.Value) : q.Value;
       text += value;
       layer += '\0';
     } else if (type === 'DblQuoted') {
-      for (const inner of (part as mvdan.DblQuoted).Parts) {
-        if (nodeType(inner) === 'Lit') text += unescapeDouble((inner as mvdan.Lit).Value);
+      for (const inner of items((part as DblQuoted).Parts)) {
+        const t = typeOf(inner) ?? '';
+        if (t === 'Lit') text += unescapeDouble((inner as Lit).Value);
         else {
           literal = false;
-          const t = nodeType(inner);
-          text += t === 'ParamExp' ? paramText(inner as mvdan.ParamExp) : (PLACEHOLDER[t] ?? '…');
+          text += t === 'ParamExp' ? paramText(inner as ParamExp) : (PLACEHOLDER[t] ?? '…');
         }
       }
       layer += '\0';
     } else {
       literal = false;
       if (type === 'ExtGlob') glob = true;
-      text += type === 'ParamExp' ? paramText(part as mvdan.ParamExp) : (PLACEHOLDER[type] ?? '…');
+      text += type === 'ParamExp' ? paramText(part as ParamExp) : (PLACEHOLDER[type] ?? '…');
       layer += '\0';
     }
   });

@@ -1,20 +1,33 @@
 /** @module Bash commands: parse with mvdan/sh, walk every simple command and redirection, classify, resolve written paths. */
-import mvdan from 'mvdan-sh';
 import type { CommandEnv, Stdin } from './command-env.ts';
 import { classifyArgv } from './commands.ts';
 import { checkEnvAssignment } from './env-vars.ts';
 import { Findings } from './findings.ts';
 import { classifyPath, normalizeAbsolute, resolvePath, type PathScope } from './paths.ts';
+import {
+  items,
+  parseBash,
+  present,
+  ShellSyntaxError,
+  typeOf,
+  walk,
+  type Assign,
+  type CallExpr,
+  type File,
+  type FuncDecl,
+  type Lit,
+  type Redirect,
+  type Stmt,
+  type Word,
+} from './shell-ast.ts';
 import { decodeWord, plainWord, unescapeDouble, type ShellWord } from './shell-words.ts';
 
-const { syntax } = mvdan;
-
-/** Scripts nested deeper than this (`bash -c "eval '…'"`) are unknown. */
+// Scripts nested deeper than this (`bash -c "eval '…'"`) are unknown.
 const MAX_DEPTH = 6;
 /** Longer command lines are unknown: parsing them would cost more than the guard may spend. */
 export const MAX_SHELL_SOURCE = 256 * 1024;
 
-// mvdan/sh v3 token numbers (pinned mvdan-sh 0.10.1).
+// mvdan/sh v3 token numbers (pinned mvdan-sh 0.10.1; the table tests every one of them).
 const RDR_OUT = 54;
 const APP_OUT = 55;
 const RDR_IN = 56;
@@ -29,19 +42,6 @@ const RDR_ALL = 64;
 const APP_ALL = 65;
 const WRITES = new Set([RDR_OUT, APP_OUT, RDR_IN_OUT, DPL_OUT, CLB_OUT, RDR_ALL, APP_ALL]);
 
-const parsers: mvdan.Parser[] = [];
-function parserAt(depth: number): mvdan.Parser {
-  let p = parsers[depth];
-  if (!p) {
-    p = syntax.NewParser(syntax.KeepComments(false), syntax.Variant(syntax.LangBash));
-    parsers[depth] = p;
-  }
-  return p;
-}
-
-const nodeType = (n: mvdan.Node): string => syntax.NodeType(n);
-const word = (w: mvdan.Word): ShellWord => decodeWord(w, nodeType);
-
 /** Where a shell command runs. */
 export interface ShellContext extends PathScope {
   /** The shell's working directory, absolute or repo-relative; the repository root when absent. */
@@ -55,30 +55,28 @@ interface PendingWrite {
   readonly link: boolean;
 }
 
-function parseError(e: unknown): string {
-  if (e && typeof (e as mvdan.ParseError).Error === 'function') return (e as mvdan.ParseError).Error();
-  return e instanceof Error ? e.message : String(e);
+function isQuotedDelimiter(w: Word): boolean {
+  return items(w.Parts).some((p) => typeOf(p) !== 'Lit' || (p as Lit).Value.includes('\\'));
 }
 
-function isQuotedDelimiter(w: mvdan.Word): boolean {
-  return w.Parts.some((p) => nodeType(p) !== 'Lit' || (p as mvdan.Lit).Value.includes('\\'));
-}
+const word = (w: Word): ShellWord => decodeWord(w);
 
-function stdinOf(stmt: mvdan.Stmt | undefined): Stdin {
+function stdinOf(stmt: Stmt | undefined): Stdin {
   let stdin: Stdin = { kind: 'none' };
-  for (const r of stmt?.Redirs ?? []) {
-    const fd = r.N?.Value;
+  for (const r of items(stmt?.Redirs)) {
+    const fd = present(r.N)?.Value;
     if (fd !== undefined && fd !== '0') continue;
+    const target = present(r.Word);
     if (r.Op === HDOC || r.Op === DASH_HDOC) {
-      const parts = r.Hdoc?.Parts ?? [];
-      const quoted = r.Word ? isQuotedDelimiter(r.Word) : false;
-      if (!parts.every((p) => nodeType(p) === 'Lit')) stdin = { kind: 'dynamic' };
+      const parts = items(present(r.Hdoc)?.Parts);
+      const quoted = target ? isQuotedDelimiter(target) : false;
+      if (!parts.every((p) => typeOf(p) === 'Lit')) stdin = { kind: 'dynamic' };
       else {
-        const raw = parts.map((p) => (p as mvdan.Lit).Value).join('');
+        const raw = parts.map((p) => (p as Lit).Value).join('');
         stdin = { kind: 'text', text: quoted ? raw : unescapeDouble(raw, true) };
       }
-    } else if (r.Op === WORD_HDOC && r.Word) {
-      const w = word(r.Word);
+    } else if (r.Op === WORD_HDOC && target) {
+      const w = word(target);
       stdin = w.literal ? { kind: 'text', text: `${w.text}\n` } : { kind: 'dynamic' };
     } else if (r.Op === RDR_IN || r.Op === RDR_IN_OUT) {
       stdin = { kind: 'file' };
@@ -89,10 +87,11 @@ function stdinOf(stmt: mvdan.Stmt | undefined): Stdin {
   return stdin;
 }
 
-/** One classification run over a command line and every script nested in it. */
+// One classification run over a command line and every script nested in it.
 class ShellWalk {
   private readonly writes: PendingWrite[] = [];
   private readonly aliases = new Map<string, readonly ShellWord[] | null>();
+  private readonly functions = new Set<string>();
   private cwdChanged = false;
   private readonly cwd: string;
   private readonly root: string;
@@ -105,72 +104,70 @@ class ShellWalk {
     this.cwd = resolvePath(scope.cwd ?? '.', this.root);
   }
 
-  /** Parses and walks `source` at nesting `depth`. */
+  // Parses and walks `source` at nesting `depth`.
   script(source: string, depth: number, findings: Findings = this.findings): void {
     if (depth > MAX_DEPTH) return findings.unknown('scripts nested too deep to follow');
     if (source.length > MAX_SHELL_SOURCE) return findings.unknown(`a command line over ${MAX_SHELL_SOURCE} bytes`);
-    let file: mvdan.File;
+    let file: File;
     try {
-      file = parserAt(depth).Parse(source, '');
+      file = parseBash(source, depth);
     } catch (e) {
-      return findings.unknown(`not a shell command Autopilot can parse (${parseError(e)})`);
+      if (!(e instanceof ShellSyntaxError)) throw e;
+      return findings.unknown(`not a shell command Autopilot can parse (${e.message})`);
     }
-    if (source.includes('alias')) this.collectAliases(file, depth);
-    let stmt: mvdan.Stmt | undefined;
-    syntax.Walk(file, (node) => {
-      if (!node) return true;
-      switch (nodeType(node)) {
-        case 'Stmt':
-          stmt = node as mvdan.Stmt;
-          break;
-        case 'CallExpr': {
-          const call = node as mvdan.CallExpr;
-          if (call.Args.length > 0) classifyArgv(call.Args.map(word), this.env(depth, findings, stdinOf(stmt)));
-          break;
-        }
-        case 'Assign': {
-          const a = node as mvdan.Assign;
-          if (a.Name) checkEnvAssignment(a.Name.Value, a.Value ? word(a.Value) : undefined, this.env(depth, findings, { kind: 'none' }));
-          break;
-        }
-        case 'Redirect':
-          this.redirect(node as mvdan.Redirect, findings);
-          break;
-        default:
+    if (source.includes('alias') || source.includes('(') || source.includes('function')) this.collectDefinitions(file, depth);
+    let stmt: Stmt | undefined;
+    walk(file, (type, node) => {
+      if (type === 'Stmt') stmt = node as Stmt;
+      else if (type === 'CallExpr') {
+        const args = items((node as CallExpr).Args);
+        if (args.length > 0) classifyArgv(args.map(word), this.env(depth, findings, stdinOf(stmt)));
+      } else if (type === 'Assign') {
+        const a = node as Assign;
+        const name = present(a.Name)?.Value;
+        const value = present(a.Value);
+        if (name !== undefined) checkEnvAssignment(name, value ? word(value) : undefined, this.env(depth, findings, { kind: 'none' }));
+      } else if (type === 'Redirect') {
+        this.redirect(node as Redirect, findings);
       }
-      return true;
     });
   }
 
-  /** Classifies an argv given as an array (no shell in between). */
+  // Classifies an argv given as an array (no shell in between).
   argv(argv: readonly string[], depth: number): void {
     classifyArgv(argv.map(plainWord), this.env(depth, this.findings, { kind: 'none' }));
   }
 
-  private collectAliases(file: mvdan.File, depth: number): void {
-    syntax.Walk(file, (node) => {
-      if (!node || nodeType(node) !== 'CallExpr') return true;
-      const args = (node as mvdan.CallExpr).Args.map(word);
-      if (args[0]?.text !== 'alias' || !args[0].literal) return true;
+  private collectDefinitions(file: File, depth: number): void {
+    walk(file, (type, node) => {
+      if (type === 'FuncDecl') {
+        const name = present((node as FuncDecl).Name)?.Value;
+        if (name) this.functions.add(name);
+        return;
+      }
+      if (type !== 'CallExpr') return;
+      const args = items((node as CallExpr).Args).map(word);
+      if (args[0]?.text !== 'alias' || !args[0].literal) return;
       for (const def of args.slice(1)) {
         const eq = def.text.indexOf('=');
         if (eq <= 0 || !def.literal) continue;
         this.aliases.set(def.text.slice(0, eq), this.aliasWords(def.text.slice(eq + 1), depth));
       }
-      return true;
     });
   }
 
   private aliasWords(body: string, depth: number): readonly ShellWord[] | null {
+    let file: File;
     try {
-      const file = parserAt(depth + 1).Parse(body, '');
-      const only = file.Stmts[0];
-      if (file.Stmts.length !== 1 || !only?.Cmd || only.Redirs.length > 0 || nodeType(only.Cmd) !== 'CallExpr') return null;
-      const call = only.Cmd as mvdan.CallExpr;
-      return call.Assigns.length > 0 ? null : call.Args.map(word);
+      file = parseBash(body, depth + 1);
     } catch {
       return null;
     }
+    const stmts = items(file.Stmts);
+    const only = stmts[0];
+    if (stmts.length !== 1 || !only || items(only.Redirs).length > 0 || typeOf(only.Cmd) !== 'CallExpr') return null;
+    const call = only.Cmd as CallExpr;
+    return items(call.Assigns).length > 0 ? null : items(call.Args).map(word);
   }
 
   private env(depth: number, findings: Findings, stdin: Stdin, trailingUnknown = false, cwdUnknown = false): CommandEnv {
@@ -191,14 +188,16 @@ class ShellWalk {
         this.cwdChanged = true;
       },
       alias: (name) => this.aliases.get(name),
+      isFunction: (name) => this.functions.has(name),
       derive: (c) =>
         this.env(depth, c.findings ?? findings, c.stdin ?? stdin, c.trailingUnknown ?? trailingUnknown, c.cwdUnknown ?? cwdUnknown),
     };
   }
 
-  private redirect(r: mvdan.Redirect, findings: Findings): void {
-    if (!r.Word || r.Op === HDOC || r.Op === DASH_HDOC || r.Op === WORD_HDOC) return;
-    const target = word(r.Word);
+  private redirect(r: Redirect, findings: Findings): void {
+    const targetWord = present(r.Word);
+    if (!targetWord || r.Op === HDOC || r.Op === DASH_HDOC || r.Op === WORD_HDOC) return;
+    const target = word(targetWord);
     if (r.Op === RDR_IN || r.Op === DPL_IN) {
       if (target.literal && classifyPath(target.text, this.cwd, this.scope).kind === 'net') findings.need('net', `< ${target.text}`);
       return;
@@ -207,7 +206,7 @@ class ShellWalk {
     if (WRITES.has(r.Op)) this.writes.push({ target, what: '>', cwdUnknown: false, link: false });
   }
 
-  /** Resolves the recorded writes once the whole command is known (a `cd` anywhere makes relative paths unknown). */
+  // Resolves the recorded writes once the whole command is known (a `cd` anywhere makes relative paths unknown).
   finish(): void {
     const f = this.findings;
     for (const w of this.writes) {
@@ -221,6 +220,9 @@ class ShellWalk {
         const c = classifyPath(t.text, this.cwd, this.scope);
         if (w.link && c.kind !== 'device') {
           f.need('write:source', `${w.what} ${c.display} (a link can lead anywhere)`);
+          f.path(c.display);
+        } else if (c.kind === 'state') {
+          f.unknown(`${w.what} ${c.display}: Autopilot's own state; only Autopilot and people change it (use evidence_put for evidence)`);
           f.path(c.display);
         } else if (c.kind === 'evidence' || c.kind === 'source') {
           f.need(c.kind === 'evidence' ? 'write:evidence' : 'write:source', `${w.what} ${c.display}`);

@@ -1,6 +1,7 @@
 /** @module Everyday Unix commands: readers, searchers, writers (by target path), find, sed, awk, archives, network tools. */
 import type { Cx, Handler } from './command-env.ts';
 import { hasOption, optionValue, parseOptions, type OptionSpec, type ParsedArgs } from './options.ts';
+import { scanCode } from './code-scan.ts';
 import { sedEffect } from './sed-script.ts';
 import { isExact, plainWord, type ShellWord } from './shell-words.ts';
 
@@ -10,14 +11,14 @@ const READERS = [
   'hostname', 'uname', 'date', 'cal', 'printenv', 'basename', 'dirname', 'realpath', 'readlink', 'nl', 'od', 'hexdump',
   'strings', 'md5sum', 'sha1sum', 'sha224sum', 'sha256sum', 'sha384sum', 'sha512sum', 'b2sum', 'shasum', 'cksum', 'sum',
   'cmp', 'diff', 'diff3', 'sdiff', 'colordiff', 'comm', 'cut', 'paste', 'join', 'column', 'fold', 'fmt', 'expand',
-  'unexpand', 'rev', 'tr', 'seq', 'yes', 'sleep', 'jq', 'gojq', 'bat', 'batcat', 'exa', 'eza', 'lsd', 'man', 'info',
+  'unexpand', 'rev', 'tr', 'seq', 'yes', 'sleep', 'jq', 'gojq', 'bat', 'batcat', 'exa', 'eza', 'lsd', 'info',
   'help', 'apropos', 'whatis', 'ps', 'pgrep', 'pidof', 'free', 'uptime', 'w', 'who', 'lsof', 'locale', 'tput', 'clear',
   'reset', 'set', 'shopt', 'unset', 'unalias', 'history', 'dirs', 'jobs', 'wait', 'read', 'readarray', 'mapfile',
   'return', 'exit', 'break', 'continue', 'shift', 'getopts', 'hash', 'ulimit', 'umask', 'local', 'declare', 'typeset',
   'export', 'readonly', 'let', 'expr', 'numfmt', 'nproc', 'arch', 'tty', 'stty', 'base64', 'base32',
   'basenc', 'iconv', 'look', 'tsort', 'factor', 'lscpu', 'lsblk', 'getconf', 'logname', 'users', 'zcat', 'zless',
   'zgrep', 'bzcat', 'xzcat', 'zstdcat', 'pr', 'top', 'htop', 'vmstat', 'iostat', ];
-const SEARCHERS = ['grep', 'egrep', 'fgrep', 'rg', 'ag', 'ack', 'ack-grep', 'fd', 'fdfind', 'locate', 'mlocate', 'plocate', 'fzf'];
+const SEARCHERS = ['grep', 'egrep', 'fgrep', 'ag', 'ack', 'ack-grep', 'locate', 'mlocate', 'plocate', 'fzf'];
 const NET = [
   'curl', 'wget', 'nc', 'ncat', 'netcat', 'socat', 'telnet', 'ftp', 'lftp', 'sftp', 'ssh', 'scp', 'rsync', 'mosh', 'http',
   'https', 'xh', 'httpie', 'aria2c', 'dig', 'nslookup', 'host', 'ping', 'ping6', 'traceroute', 'tracepath', 'mtr', 'whois',
@@ -83,7 +84,10 @@ const awk: Handler = (args, cx) => {
   else {
     const program = p.operands[0];
     if (!program || !program.literal) f.need('exec', `${cx.name} with a program that is not a literal`);
-    else if (/system|[|>]|getline|fflush|close/.test(program.text)) f.need('exec', `${cx.name} program that runs commands or writes files`);
+    else if (/system|[|>]|getline|fflush|close/.test(program.text)) {
+      f.need('exec', `${cx.name} program that runs commands or writes files`);
+      scanCode(program.text, cx.env, cx.name);
+    }
   }
   if (inPlace) targets(cx, p.operands.slice(hasOption(p, '-f', '--file') ? 0 : 1), `${cx.name} -i inplace`);
   f.need('read', cx.name);
@@ -171,11 +175,35 @@ const outputOption = (short: string, long: string): Handler => (args, cx) => {
   else cx.env.findings.need('read', cx.name);
 };
 
+const rg: Handler = (args, cx) => {
+  const p = parseOptions(args, { permute: true, short: 'efgtTAB', long: ['--pre', '--regexp', '--file', '--glob', '--type', '--type-not'] });
+  if (hasOption(p, '--pre')) cx.env.findings.need('exec', 'rg --pre (runs a preprocessor)');
+  cx.env.findings.need('search', 'rg');
+};
+
+const fd: Handler = (args, cx) => {
+  const at = args.findIndex((w) => ['-x', '--exec', '-X', '--exec-batch'].includes(w.text));
+  cx.env.findings.need('search', cx.name);
+  if (at < 0) return;
+  const end = args.findIndex((w, k) => k > at && w.text === ';');
+  const inner = args.slice(at + 1, end < 0 ? args.length : end).map((w) => (w.text.includes('{') ? { ...w, literal: false } : w));
+  if (inner.length > 0) cx.run(inner, cx.env.derive({ trailingUnknown: true, stdin: { kind: 'none' } }));
+};
+
+const man: Handler = (args, cx) => {
+  const p = parseOptions(args, { permute: true, short: 'PHM', long: ['--pager', '--html', '--manpath'] });
+  cx.env.findings.need(hasOption(p, '-P', '--pager', '-H', '--html') ? 'exec' : 'read', cx.name);
+};
+
 /** The everyday Unix commands, by name. */
 export const UNIX: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ...READERS.map((n): [string, Handler] => [n, (_a, cx) => cx.env.findings.need('read', n)]),
   ...SEARCHERS.map((n): [string, Handler] => [n, (_a, cx) => cx.env.findings.need('search', n)]),
   ...NET.map((n): [string, Handler] => [n, curl]),
+  ['rg', rg],
+  ['fd', fd],
+  ['fdfind', fd],
+  ['man', man],
   ['tee', writer({}, (p) => (p.operands.length ? { words: p.operands } : undefined))],
   ['cp', copyLike(false, ['-l', '--link', '-s', '--symbolic-link'])],
   ['mv', copyLike(true, [])],

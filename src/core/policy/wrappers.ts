@@ -4,7 +4,7 @@ import { hasOption, optionValue, parseOptions, type OptionSpec } from './options
 import { isExact, type ShellWord } from './shell-words.ts';
 import { checkEnvAssignment } from './env-vars.ts';
 
-/** A wrapper whose options follow `spec` and whose first operand starts the wrapped command. */
+// A wrapper whose options follow `spec` and whose first operand starts the wrapped command.
 function wrapper(spec: OptionSpec, onOptions?: (p: ReturnType<typeof parseOptions>, args: readonly ShellWord[], cx: Cx) => boolean): Handler {
   return (args, cx) => {
     const p = parseOptions(args, spec);
@@ -23,7 +23,7 @@ function joined(words: readonly ShellWord[], cx: Cx, what: string): string | und
   return words.map((w) => w.text).join(' ');
 }
 
-/** `bash|sh|zsh|… [options] [-c SCRIPT | FILE]`: the script string is parsed and classified in turn. */
+// `bash|sh|zsh|… [options] [-c SCRIPT | FILE]`: the script string is parsed and classified in turn.
 const shell: Handler = (args, cx) => {
   const f = cx.env.findings;
   let command = false;
@@ -55,21 +55,29 @@ const shell: Handler = (args, cx) => {
     if (!operand.literal) return f.unknown(`${cx.name} -c ${operand.text}: the script is not a literal`);
     return cx.env.script(operand.text, `${cx.name} -c`);
   }
-  if (operand) return scriptFile(operand, cx);
+  if (operand && !isStdinPath(operand)) return scriptFile(operand, cx);
   const stdin = cx.env.stdin;
   if (stdin.kind === 'text') return cx.env.script(stdin.text, `${cx.name} <<here-document`);
   if (stdin.kind === 'file') return f.need('exec', `${cx.name} < file`);
   f.unknown(`${cx.name} reads the commands to run from its input, which Autopilot cannot see`);
 };
 
+const STDIN_PATHS = new Set(['-', '/dev/stdin', '/dev/fd/0', '/proc/self/fd/0']);
+
+// `bash /dev/stdin`, `source /dev/fd/0`: the script is whatever comes in on standard input.
+function isStdinPath(word: ShellWord): boolean {
+  return word.literal && STDIN_PATHS.has(word.text);
+}
+
 /** A script run by name (`bash deploy.sh`, `source env.sh`, `./run-tests.sh`): exec, or deploy / exec:test by its name. */
 export function scriptFile(word: ShellWord, cx: Cx): void {
   const f = cx.env.findings;
   if (!word.literal) return f.unknown(`${cx.name} ${word.text}: the script name is not a literal`);
   const base = word.text.slice(word.text.lastIndexOf('/') + 1).toLowerCase();
-  if (/deploy|publish/.test(base)) return f.need('deploy', `script ${word.text}`);
-  if (/(^|[-_.])tests?([-_.]|$)/.test(base)) return f.need('exec:test', `script ${word.text}`);
-  f.need('exec', `script ${word.text}`);
+  const what = word.text === cx.name || word.text.endsWith(`/${cx.name}`) ? word.text : `${cx.name} ${word.text}`;
+  if (/deploy|publish/.test(base)) return f.need('deploy', what);
+  if (/(^|[-_.])tests?([-_.]|$)/.test(base)) return f.need('exec:test', what);
+  f.need('exec', what);
 }
 
 const evalHandler: Handler = (args, cx) => {
@@ -99,6 +107,8 @@ const trap: Handler = (args, cx) => {
 const source: Handler = (args, cx) => {
   const file = args[0];
   if (!file) return cx.env.findings.need('read', cx.name);
+  if (isStdinPath(file)) return shell([], cx);
+  if (file.literal && /(^|\/)bin\/activate(\.(fish|csh))?$/.test(file.text)) return cx.env.findings.need('read', `${cx.name} ${file.text} (activates a virtualenv)`);
   scriptFile(file, cx);
 };
 
@@ -239,6 +249,16 @@ const parallel: Handler = (args, cx) => {
   if (text !== undefined) cx.env.script(text, 'parallel');
 };
 
+const scriptCommand: Handler = (args, cx) => {
+  const p = parseOptions(args, { short: 'cEIOBT', long: ['--command', '--echo', '--log-in', '--log-out', '--log-io', '--log-timing'], permute: true });
+  const cmd = optionValue(p, '-c', '--command');
+  const file = p.operands[0];
+  if (file) cx.env.write(file, 'script (typescript file)');
+  if (!cmd) return cx.env.findings.unknown('script without -c opens a shell that reads its input');
+  if (!cmd.literal) return cx.env.findings.unknown('script -c: the command is not a literal');
+  cx.env.script(cmd.text, 'script -c');
+};
+
 /** The wrapper commands, by name. */
 export const WRAPPERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ...['bash', 'sh', 'zsh', 'dash', 'ksh', 'mksh', 'ash', 'fish', 'rbash'].map((n): [string, Handler] => [n, shell]),
@@ -271,4 +291,5 @@ export const WRAPPERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ['watch', watch],
   ['flock', flock],
   ['parallel', parallel],
+  ['script', scriptCommand],
 ]);

@@ -1,17 +1,17 @@
 /**
  * @module VERIFY's evidence, produced by running the configured build and test
  * commands: build log, test results from the runner's JUnit report, coverage of
- * the lines the task changed. The reports are deleted before the run, so a
+ * the lines the task changed. The reports are removed before the run and read
+ * from the workspace the test command ran in (a sandbox's copy, usually), so a
  * stale or planted report can never count.
  */
-import { readFileSync, rmSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { TaskState } from '../../core/task.ts';
 import type { TestResults } from '../../reports/test-results.ts';
 import { parseJunit } from '../../reports/junit.ts';
 import { parseLcov } from '../../reports/lcov.ts';
 import { changedLinesCoverage, type ChangedLinesCoverage } from '../../reports/changed-lines.ts';
-import { logSection, passed, runCommand, type CommandRecord } from './run-commands.ts';
+import { failure, isolationOf, logHeader, logSection, passed, runCommand, type CommandRecord, type OutputFile } from './run-commands.ts';
 import { taskDiff } from './diff.ts';
 import type { Engine } from '../context.ts';
 
@@ -21,15 +21,22 @@ export interface VerifyOutput {
   readonly commands: CommandRecord[];
   readonly tests?: TestResults['totals'];
   readonly coverage?: ChangedLinesCoverage;
+  /** How the commands were isolated: `bwrap …`, or `none (…)` with the reason. */
+  readonly isolation: string;
   readonly treeDigest: string;
   readonly files: { name: string; content: string }[];
 }
 
-/** A report path from the config, resolved inside the repository (never outside it). */
+/** A report path from the config, relative to the repository and inside it (never outside it). */
 function reportPath(root: string, p: string): string | undefined {
-  const abs = resolve(root, p);
-  const rel = relative(root, abs);
-  return rel.startsWith('..') || isAbsolute(rel) ? undefined : abs;
+  const rel = relative(root, resolve(root, p));
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? undefined : rel;
+}
+
+function reportText(f: OutputFile | undefined): string {
+  if (!f) throw new Error('not read');
+  if ('error' in f) throw new Error(f.error);
+  return f.text;
 }
 
 export async function produceVerify(e: Engine, state: TaskState): Promise<VerifyOutput> {
@@ -45,7 +52,7 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     commands.push(record);
     log.push(logSection('build', build, result));
     buildExit = passed(result) ? 0 : (result.exitCode ?? -1);
-    if (!passed(result)) problems.push(`the build failed (${result.timedOut ? 'timed out' : `exit ${result.exitCode ?? result.signal}`})`);
+    if (!passed(result)) problems.push(result.spawnError ? `the build ${failure(result)}` : `the build failed (${failure(result)})`);
   } else {
     log.push('=== build: no build command configured (commands.build)\n');
   }
@@ -60,14 +67,13 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     const lcov = test.lcov ? reportPath(e.layout.root, test.lcov) : undefined;
     if (!junit) problems.push(`commands.test.junit (${test.junit}) points outside the repository`);
     if (test.lcov && !lcov) problems.push(`commands.test.lcov (${test.lcov}) points outside the repository`);
-    for (const p of [junit, lcov]) if (p) rmSync(p, { force: true });
-    const { record, result } = await runCommand(e, 'test', test);
+    const { record, result, outputs } = await runCommand(e, 'test', test, [junit, lcov].filter((p): p is string => p !== undefined));
     commands.push(record);
     log.push(logSection('test', test, result));
-    if (!passed(result)) problems.push(`the test command failed (${result.timedOut ? 'timed out' : `exit ${result.exitCode ?? result.signal}`})`);
+    if (!passed(result)) problems.push(result.spawnError ? `the test command ${failure(result)}` : `the test command failed (${failure(result)})`);
     if (junit) {
       try {
-        tests = parseJunit(readFileSync(junit, 'utf8'));
+        tests = parseJunit(reportText(outputs.get(junit)));
       } catch (err) {
         problems.push(`no usable JUnit report at ${test.junit}: ${(err as Error).message}`);
       }
@@ -79,7 +85,8 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     const threshold = e.config.verify.coverageThreshold;
     if (lcov) {
       try {
-        const report = parseLcov(readFileSync(lcov, 'utf8'), { root: e.layout.root });
+        // A sandbox shows the command its workspace at the repository's path, so lcov's paths resolve against the repository.
+        const report = parseLcov(reportText(outputs.get(lcov)), { root: e.layout.root });
         coverage = changedLinesCoverage(diff.files, report, threshold);
         if (!coverage.meetsThreshold) {
           problems.push(`changed-lines coverage is ${coverage.percent.toFixed(1)}%, under the ${threshold}% threshold`);
@@ -95,8 +102,10 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
   }
 
   const ok = problems.length === 0;
+  const isolation = isolationOf(commands);
   const verifyRun = {
     passed: ok,
+    isolation,
     problems,
     treeDigest: diff.sha256,
     base: diff.base,
@@ -116,10 +125,11 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     commands,
     ...(tests ? { tests: tests.totals } : {}),
     ...(coverage ? { coverage } : {}),
+    isolation,
     treeDigest: diff.sha256,
     files: [
       { name: 'verify_run.json', content: JSON.stringify(verifyRun, null, 2) + '\n' },
-      { name: 'build_output.log', content: log.join('\n') },
+      { name: 'build_output.log', content: `${logHeader(commands)}\n${log.join('\n')}` },
       { name: 'test_results.json', content: JSON.stringify(testDoc, null, 2) + '\n' },
       { name: 'coverage_report.json', content: JSON.stringify(coverageDoc, null, 2) + '\n' },
     ],

@@ -16,10 +16,10 @@ let jsonMode = process.argv.includes('--json');
 
 function print(result: VerbResult): number {
   if (result.ok) {
-    if (result.streamed) return 0;
+    if (result.streamed) return result.exitCode ?? 0;
     if (jsonMode) process.stdout.write(`${JSON.stringify({ ok: true, ...(result.value as object) })}\n`);
     else if (result.text) process.stdout.write(`${result.text}\n`);
-    return 0;
+    return result.exitCode ?? 0;
   }
   return printError(result.error);
 }
@@ -113,6 +113,11 @@ export function buildProgram(): Command {
     .description('where a task is, what its phase needs, and who holds its lease')
     .addHelpText('after', example('autopilot task status T-1 --json'))
     .action(act(async (id: string, opts: Opts) => (await import('./verbs/task.ts')).taskStatus(id, opts)));
+  task
+    .command('context <TASK>')
+    .description('how each phase grew from the last: what it built on, the summary given, what it produced, and the digest over them')
+    .addHelpText('after', example('autopilot task context T-1\nautopilot task context T-1 --json'))
+    .action(act(async (id: string, opts: Opts) => (await import('./verbs/task-context.ts')).taskContextVerb(id, opts)));
 
   program
     .command('advance <TASK>')
@@ -162,6 +167,27 @@ export function buildProgram(): Command {
     .addHelpText('after', example(`autopilot guard T-1 --tool Bash --input '{"command":"git push origin main"}'
 autopilot guard T-1 --tool Edit --input '{"file_path":"src/app.ts"}'`))
     .action(act(async (id: string, opts: Opts) => (await import('./verbs/guard.ts')).guardVerb(id, opts as Opts & { tool: string })));
+
+  const decisionOptions = (cmd: Command) =>
+    cmd
+      .requiredOption('--reason <text>', 'why; the agent sees it')
+      .option('--by <name>', 'who decides (default: this user)')
+      .option('--token-file <path>', 'the approval token (default: $AUTOPILOT_APPROVAL_TOKEN)');
+  decisionOptions(
+    program
+      .command('approve <TASK>')
+      .description("a person's approval of a move that policy sends to a person (signed, names the person)")
+      .addHelpText('after', example('AUTOPILOT_APPROVAL_TOKEN=… autopilot approve T-1 --reason "migration reviewed with DBA"')),
+  ).action(act(async (id: string, opts: Opts) => (await import('./verbs/approve.ts')).approveVerb(id, opts as Opts & { reason: string })));
+  decisionOptions(
+    program
+      .command('reject <TASK>')
+      .description('a person requests changes (the agent must backtrack to --to), escalates, or aborts the task')
+      .option('--to <phase>', 'with a change request: the phase the agent must go back to')
+      .option('--escalate', 'pass it up: the task stays waiting, flagged')
+      .option('--abort', 'stop the task for good')
+      .addHelpText('after', example('autopilot reject T-1 --to IMPLEMENT --reason "handle the empty list"\nautopilot reject T-1 --abort --reason "out of scope"')),
+  ).action(act(async (id: string, opts: Opts) => (await import('./verbs/approve.ts')).rejectVerb(id, opts as Opts & { reason: string })));
 
   const lease = program.command('lease').description('keep two agents off the same task and phase');
   for (const op of ['acquire', 'renew', 'release'] as const) {
@@ -218,6 +244,99 @@ autopilot guard T-1 --tool Edit --input '{"file_path":"src/app.ts"}'`))
     .option('--format <format>', 'jsonl or intoto', 'jsonl')
     .addHelpText('after', example('autopilot ledger export --task T-1 --format intoto > T-1.jsonl'))
     .action(act(async (opts: Opts) => (await import('./verbs/ledger.ts')).ledgerExport(opts)));
+
+  const store = program.command('store').description("the store's schema, and moving a store to another (SQLite to a team's PostgreSQL)");
+  store
+    .command('migrate')
+    .description('apply pending schema migrations to the configured store (AUTOPILOT_STORE, else store: in the config) and report its versions')
+    .option('--store <store>', 'migrate this store instead: sqlite:<path> or a postgres:// URL')
+    .addHelpText('after', example('autopilot store migrate\nAUTOPILOT_STORE=postgres://autopilot@db.internal/autopilot autopilot store migrate --json'))
+    .action(act(async (opts: Opts) => (await import('./verbs/store.ts')).storeMigrate(opts)));
+  store
+    .command('copy')
+    .description('copy every ledger entry, task, lease and key into an empty store, then verify the copy: chain, signatures, same head')
+    .requiredOption('--from <store>', 'the store to copy: sqlite:<path> or a postgres:// URL')
+    .requiredOption('--to <store>', 'the empty store to copy into: sqlite:<path> or a postgres:// URL')
+    .addHelpText('after', example('autopilot store copy --from sqlite:.autopilot/autopilot.db --to postgres://autopilot@db.internal/autopilot'))
+    .action(act(async (opts: Opts) => (await import('./verbs/store.ts')).storeCopy(opts as Opts & { from: string; to: string })));
+
+  program
+    .command('gate')
+    .description("the CI check of a branch: its committed attestation bundles, evidence and phase order, and VERIFY run again")
+    .option('--base <ref>', 'the commit the branch is compared with (default: the merge-base of HEAD and origin/main, else main, origin/master, master)')
+    .addHelpText(
+      'after',
+      `
+Runs on a checkout of the branch with its whole history (fetch-depth: 0), without the
+local store or private key. It reads every <stateDir>/attestations/<TASK>.jsonl added
+or changed since the merge-base of --base and HEAD, and checks each envelope's DSSE
+signature against the public keys committed in <stateDir>/attestations/keys/ (an
+unknown key fails), each entry's hash and signature, the chain, that every phase up
+to PR was passed in order, and each evidence file against its digest. Then it runs
+VERIFY's build and test commands itself and compares: tests pass with the recorded
+totals, changed-lines coverage meets the threshold, the code is the code VERIFY ran on.
+A branch without a bundle fails: its change was made without Autopilot.
+Exit codes: 0 passed · 2 failed gate · 3 signature, hash, chain or evidence digest wrong.
+${example('autopilot gate --base origin/main\nautopilot gate --json --base "$BASE_SHA"')}`,
+    )
+    .action(act(async (opts: Opts) => (await import('./verbs/gate.ts')).gateVerb(opts)));
+
+  program
+    .command('hook <client> <event> [args...]')
+    .description("answer an agent's or git's hook: reads the client's hook JSON on stdin and answers in the client's format (client: claude, codex, cursor, git)")
+    .allowUnknownOption()
+    .addHelpText(
+      'after',
+      `
+\`autopilot init\` wires these; each one denies when Autopilot cannot decide (fail closed).
+  claude  PreToolUse (the tool guard), Stop (held while the phase's evidence falls short), SessionStart, UserPromptSubmit (the task as context)
+  codex   the same events, in Codex CLI's format (.codex/hooks.json)
+  cursor  beforeShellExecution, beforeMCPExecution, beforeReadFile, preToolUse, afterFileEdit, sessionStart, stop
+  git     pre-commit (vcs:commit), pre-push (vcs:push), commit-msg FILE (adds Autopilot-Ledger: <ledger head>)
+Which task: AUTOPILOT_TASK, else the only active task. AUTOPILOT_HOOK_DAEMON=0 answers without the per-repository daemon.
+${example(`echo '{"session_id":"s1","tool_name":"Edit","tool_input":{"file_path":"src/app.ts"}}' | autopilot hook claude PreToolUse
+autopilot hook git commit-msg .git/COMMIT_EDITMSG`)}`,
+    )
+    .action(act(async (client: string, event: string, args: string[], opts: Opts) => (await import('./verbs/hook.ts')).hookVerb(client, event, args, opts)));
+
+  program
+    .command('doctor')
+    .description('check the installation: config, store, key, hooks, MCP entry, sandbox; say how to fix what is wrong (exit 1 when something is)')
+    .addHelpText('after', example('autopilot doctor\nautopilot doctor --json'))
+    .action(act(async (opts: Opts) => (await import('./verbs/doctor.ts')).doctorVerb(opts)));
+
+  program
+    .command('mcp')
+    .description("serve Autopilot's MCP tools and phase prompts to an agent: over stdio, or over Streamable HTTP on 127.0.0.1 with --http")
+    .option('--http <port>', 'serve http://127.0.0.1:<port>/mcp instead of stdio (0 picks a free port, printed on stderr)')
+    .addHelpText('after', example('autopilot mcp\nautopilot mcp --http 4401'))
+    .action(act(async (opts: Opts) => (await import('./verbs/mcp.ts')).mcpVerb(opts)));
+
+  const windowHelp = 'the time window ending now: 30m, 24h, 7d, 2w (default 7d)';
+  program
+    .command('metrics')
+    .description("the contract's counters over a window, reconstructed from the ledger, by phase and code")
+    .option('--window <duration>', windowHelp)
+    .addHelpText('after', example('autopilot metrics --window 24h\nautopilot metrics --json'))
+    .action(act(async (opts: Opts) => (await import('./verbs/metrics.ts')).metricsVerb(opts)));
+  program
+    .command('slo')
+    .description('task success rate, loop rate and tool MTTR over a window, against their goals')
+    .option('--window <duration>', windowHelp)
+    .addHelpText(
+      'after',
+      `
+task success rate = done / (done + aborted + stuck) of the outcomes dated in the window (goal ≥ 95%);
+loop rate = share of the window's tasks that entered a phase more than slo.loopThreshold times (goal ≤ 2%);
+tool MTTR = mean time from a denied tool call to the task's next recorded action (goal ≤ 30 s).
+${example('autopilot slo --window 24h')}`,
+    )
+    .action(act(async (opts: Opts) => (await import('./verbs/metrics.ts')).sloVerb(opts)));
+  program
+    .command('alerts')
+    .description('evaluate the alert rules of the config (key: alerts); exit 2 when one fires')
+    .addHelpText('after', example('autopilot alerts\nautopilot alerts --json || notify "autopilot alert"'))
+    .action(act(async (opts: Opts) => (await import('./verbs/metrics.ts')).alertsVerb(opts)));
 
   program
     .command('demo')

@@ -3,7 +3,7 @@ import { hostname, userInfo } from 'node:os';
 import type { Refusal } from '../../core/errors.ts';
 import type { Actor, Engine } from '../../engine/context.ts';
 import { openEngine, closeEngine } from '../../engine/context.ts';
-import { openStoreFor, sinkFor } from '../compose.ts';
+import { openStoreFor, runnerFor, sinkFor } from '../compose.ts';
 
 /** A verb's outcome: main prints it and turns it into the exit code. */
 export type VerbResult =
@@ -13,6 +13,8 @@ export type VerbResult =
       readonly text: string;
       /** The verb wrote its output itself (ledger export's lines): nothing more goes to stdout, in either mode. */
       readonly streamed?: boolean;
+      /** An exit code other than 0 for an outcome that is not a refusal (`alerts` exits 2 when one fires). */
+      readonly exitCode?: number;
     }
   | { readonly ok: false; readonly error: Refusal; readonly text?: string };
 
@@ -43,7 +45,7 @@ export function cwdOf(opts: GlobalOptions): string {
 
 /** Opens the engine for the repository around the working directory, runs `fn`, closes it. */
 export async function withEngine(opts: GlobalOptions, fn: (e: Engine, actor: Actor) => Promise<VerbResult>): Promise<VerbResult> {
-  const e = await openEngine({ cwd: cwdOf(opts), openStore: openStoreFor, makeSink: sinkFor });
+  const e = await openEngine({ cwd: cwdOf(opts), openStore: openStoreFor, makeSink: sinkFor, makeRunner: runnerFor });
   try {
     return await fn(e, cliActor(opts));
   } finally {

@@ -1,23 +1,24 @@
 /**
  * @module The demo: a scripted agent takes one task through all nine phases
  * of a small project on the embedded store, meeting the enforcer on the way.
+ * It works as an agent does, through `autopilot mcp` over stdio.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import pc from 'picocolors';
+import type * as z from 'zod';
 import type { Result } from '../../core/errors.ts';
-import type { Actor } from '../../engine/context.ts';
-import { openEngine, closeEngine } from '../../engine/context.ts';
 import { applyInit, planInit } from '../../engine/init.ts';
-import { startTask } from '../../engine/start-task.ts';
-import { advance } from '../../engine/advance.ts';
-import { backtrack } from '../../engine/backtrack.ts';
-import { putEvidence } from '../../engine/evidence.ts';
-import { runVerify } from '../../engine/verify.ts';
-import { verifyLedger, type LedgerReport } from '../../engine/ledger-verify.ts';
-import { openStoreFor, sinkFor } from '../compose.ts';
+import type { LedgerReport } from '../../engine/ledger-verify.ts';
+import { openStoreFor } from '../compose.ts';
+import { callTool, connectAutopilot } from '../mcp/client.ts';
+import type { taskStartTool } from '../mcp/tools/task-start.ts';
+import type { phaseAdvanceTool } from '../mcp/tools/phase-advance.ts';
+import type { phaseBacktrackTool } from '../mcp/tools/phase-backtrack.ts';
+import type { evidencePutTool } from '../mcp/tools/evidence-put.ts';
+import type { verifyRunTool } from '../mcp/tools/verify-run.ts';
 import * as P from './project.ts';
 
 export interface DemoStep {
@@ -69,10 +70,13 @@ export async function runDemo(opts: { dir?: string; log?: (line: string) => void
   });
   if (!plan.ok) throw new Error(plan.error.message);
   const init = await applyInit(plan.value, openStoreFor);
-  log(pc.dim(`autopilot init: config, key ${init.keyId}, store in .autopilot/`));
+  sh(repo, ['add', '-A']);
+  sh(repo, ['commit', '-q', '-m', 'autopilot init']);
+  log(pc.dim(`autopilot init: config, key ${init.keyId}, store in .autopilot/ (committed, as a team would)`));
 
-  const e = await openEngine({ cwd: repo, openStore: openStoreFor, makeSink: sinkFor });
-  const agent: Actor = { id: 'agent:demo', holder: 'agent:demo' };
+  const mcp = await connectAutopilot(repo, 'demo-agent');
+  log(pc.dim(`the agent connects to autopilot mcp over stdio (server pid ${mcp.pid})`));
+  const call = <T,>(tool: string, args: Record<string, unknown>) => callTool<T>(mcp.client, tool, args);
   const taskId = 'T-1';
   const steps: DemoStep[] = [];
   const step = async <T,>(action: string, expect: 'ok' | 'refused', run: () => Promise<Result<T>>, describe: (v: T) => string = () => '') => {
@@ -85,48 +89,54 @@ export async function runDemo(opts: { dir?: string; log?: (line: string) => void
     log(`${mark} ${action}${s.code ? ` ${pc.bold(s.code)}` : ''}${s.detail ? `\n    ${pc.dim(s.detail.length > 220 ? `${s.detail.slice(0, 220)}…` : s.detail)}` : ''}`);
     return r;
   };
-  const put = (phase: string, name: string, content: string) => putEvidence(e, agent, { taskId, phase, name, content: Buffer.from(content) });
-  const moved = (v: { from: string; to: string | null; entry: { seq: number } }) => `${v.from} → ${v.to ?? 'DONE'} (ledger entry ${v.entry.seq})`;
+  const put = (phase: string, name: string, content: string) => call<z.output<typeof evidencePutTool.output>>('evidence_put', { taskId, phase, name, content });
+  const advance = (args: { to?: string; summary?: string } = {}) => call<z.output<typeof phaseAdvanceTool.output>>('phase_advance', { taskId, ...args });
+  const verify = () => call<z.output<typeof verifyRunTool.output>>('verify_run', { taskId });
+  const moved = (v: z.output<typeof phaseAdvanceTool.output>) =>
+    `${v.from} → ${v.to ?? 'DONE'} (ledger entry ${v.seq})${
+      !v.attestation ? '' : v.attestation.written ? `; attestation bundle ${v.attestation.path}, entries ${v.attestation.fromSeq}–${v.attestation.toSeq}` : `; no attestation bundle: ${v.attestation.message}`
+    }`;
 
   try {
-    await step('start task T-1 "Add wordCount"', 'ok', () => startTask(e, agent, { taskId, title: 'Add wordCount to textkit' }), (v) => `in ${v.task.phase}, base ${v.task.baseCommit?.slice(0, 12)}`);
-    await step('try to jump straight to IMPLEMENT', 'refused', () => advance(e, agent, { taskId, to: 'IMPLEMENT' }));
+    await step('start task T-1 "Add wordCount"', 'ok', () => call<z.output<typeof taskStartTool.output>>('task_start', { taskId, title: 'Add wordCount to textkit' }), (v) => `in ${v.task.phase}, base ${v.task.baseCommit?.slice(0, 12)}`);
+    await step('try to jump straight to IMPLEMENT', 'refused', () => advance({ to: 'IMPLEMENT' }));
     await step('write a hollow strategy.md (headings, no content)', 'ok', () => put('STRATEGIZE', 'strategy.md', P.HOLLOW_STRATEGY), (v) => `stored; ${v.findings.length} findings against the contract`);
-    await step('advance with the hollow strategy', 'refused', () => advance(e, agent, { taskId }));
+    await step('advance with the hollow strategy', 'refused', () => advance());
     await step('rewrite strategy.md with real content', 'ok', () => put('STRATEGIZE', 'strategy.md', P.STRATEGY), (v) => `stored; ${v.findings.length} findings`);
-    await step('advance to SPEC', 'ok', () => advance(e, agent, { taskId, summary: 'strategy agreed' }), moved);
+    await step('advance to SPEC', 'ok', () => advance({ summary: 'strategy agreed' }), moved);
     await step('write spec.md', 'ok', () => put('SPEC', 'spec.md', P.SPEC));
-    await step('advance to PLAN', 'ok', () => advance(e, agent, { taskId }), moved);
+    await step('advance to PLAN', 'ok', () => advance(), moved);
     await step('write plan.md and file_map.json', 'ok', async () => {
       const r = await put('PLAN', 'plan.md', P.PLAN);
       return r.ok ? put('PLAN', 'file_map.json', P.FILE_MAP) : r;
     });
-    await step('advance to THINK', 'ok', () => advance(e, agent, { taskId }), moved);
+    await step('advance to THINK', 'ok', () => advance(), moved);
     await step('write edge_cases.md', 'ok', () => put('THINK', 'edge_cases.md', P.EDGE_CASES));
-    await step('advance to IMPLEMENT', 'ok', () => advance(e, agent, { taskId }), moved);
+    await step('advance to IMPLEMENT', 'ok', () => advance(), moved);
     await step('try to hand in its own git_diff.patch', 'refused', () => put('IMPLEMENT', 'git_diff.patch', 'diff --git a/x b/x\n'));
     write(repo, 'src/count.js', P.COUNT_BUGGY);
     write(repo, 'test/count.test.js', P.COUNT_TEST);
     log(pc.dim('  the agent writes src/count.js (with a bug: it forgets to trim) and test/count.test.js'));
-    await step('advance to VERIFY (Autopilot computes the diff from git)', 'ok', () => advance(e, agent, { taskId }), moved);
-    await step('autopilot verify: build, tests, coverage', 'refused', () => runVerify(e, agent, { taskId }));
-    await step('backtrack to IMPLEMENT', 'ok', () => backtrack(e, agent, { taskId, to: 'IMPLEMENT', reason: 'wordCount counts an empty word for leading white space' }), (v) => `${v.from} ↩ ${v.to}; ${v.archived.length} stale artifacts kept for audit`);
+    await step('advance to VERIFY (Autopilot computes the diff from git)', 'ok', () => advance(), moved);
+    await step('autopilot verify: build, tests, coverage', 'refused', () => verify());
+    await step('backtrack to IMPLEMENT', 'ok', () => call<z.output<typeof phaseBacktrackTool.output>>('phase_backtrack', { taskId, to: 'IMPLEMENT', reason: 'wordCount counts an empty word for leading white space' }), (v) => `${v.from} ↩ ${v.to}; ${v.archived.length} stale artifacts kept for audit`);
     write(repo, 'src/count.js', P.COUNT_FIXED);
     log(pc.dim('  the agent fixes src/count.js: trim first'));
-    await step('advance to VERIFY again (fresh diff)', 'ok', () => advance(e, agent, { taskId }), moved);
-    await step('autopilot verify again', 'ok', () => runVerify(e, agent, { taskId }), (v) =>
-      `tests ${v.verify.tests?.passed}/${v.verify.tests?.total} passed; changed-lines coverage ${v.verify.coverage?.percent.toFixed(1)}% of ${v.verify.coverage?.executable} lines`,
+    await step('advance to VERIFY again (fresh diff)', 'ok', () => advance(), moved);
+    await step('autopilot verify again', 'ok', () => verify(), (v) =>
+      `tests ${v.tests?.passed}/${v.tests?.total} passed; changed-lines coverage ${v.coverage?.percent.toFixed(1)}% of ${v.coverage?.executable} lines; isolation: ${v.isolation}`,
     );
-    await step('advance to REVIEW', 'ok', () => advance(e, agent, { taskId }), moved);
+    await step('advance to REVIEW', 'ok', () => advance(), moved);
     await step('write review_rubric.json', 'ok', () => put('REVIEW', 'review_rubric.json', P.RUBRIC));
-    await step('advance to PR (Autopilot runs the linter)', 'ok', () => advance(e, agent, { taskId }), moved);
+    await step('advance to PR (Autopilot runs the linter)', 'ok', () => advance(), moved);
     await step('write pr_template_filled.md and pr_url.txt', 'ok', async () => {
       const r = await put('PR', 'pr_template_filled.md', P.PR_TEMPLATE);
       return r.ok ? put('PR', 'pr_url.txt', 'https://git.example.com/textkit/pull/1\n') : r;
     });
-    await step('advance to MONITOR (Autopilot runs the CI commands)', 'ok', () => advance(e, agent, { taskId }), moved);
-    await step('finish (Autopilot runs the smoke commands)', 'ok', () => advance(e, agent, { taskId }), moved);
-    const ledger = await verifyLedger(e);
+    await step('advance to MONITOR (Autopilot runs the CI commands)', 'ok', () => advance(), moved);
+    await step('finish (Autopilot runs the smoke commands)', 'ok', () => advance(), moved);
+    const verified = await call<LedgerReport>('ledger_verify', {});
+    const ledger = verified.ok ? verified.value : (verified.error.details as unknown as LedgerReport);
     log(
       ledger.ok
         ? `${pc.green('✓ ledger verify')}: ${ledger.entries} entries, every signature and ${ledger.artifacts} evidence digests check out`
@@ -134,7 +144,7 @@ export async function runDemo(opts: { dir?: string; log?: (line: string) => void
     );
     return { repo, taskId, steps, ledger, passed: ledger.ok && steps.every((s) => s.ok) };
   } finally {
-    await closeEngine(e);
+    await mcp.close();
   }
 }
 

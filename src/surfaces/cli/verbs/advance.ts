@@ -14,11 +14,16 @@ export async function advanceVerb(taskId: string, opts: GlobalOptions & { to?: s
       ...(token !== undefined ? { token } : {}),
     });
     if (!r.ok) return r;
-    const { task, from, to, entry } = r.value;
+    const { task, from, to, entry, attestation } = r.value;
     const next = to ? `Next: ${e.config.evidence[to]?.map((a) => a.name).join(', ') || 'no evidence'} for ${to}, then: autopilot advance ${taskId}` : 'The task is done.';
+    const bundle = !attestation
+      ? ''
+      : attestation.ok
+        ? `\nattestation bundle ${attestation.value.path} (entries ${attestation.value.fromSeq}–${attestation.value.toSeq}): commit it with the work`
+        : `\nthe attestation bundle was not written: ${attestation.error.message}`;
     return done(
-      { task, from, to, seq: entry.seq, hash: entry.hash, artifacts: entry.artifacts },
-      `${from} → ${to ?? 'DONE'} (ledger entry ${entry.seq}, ${entry.artifacts.length} artifacts recorded)\n${formatTask(task, e.config.phases)}\n${next}`,
+      { task, from, to, seq: entry.seq, hash: entry.hash, artifacts: entry.artifacts, ...(attestation ? { attestation: attestation.ok ? attestation.value : { error: attestation.error } } : {}) },
+      `${from} → ${to ?? 'DONE'} (ledger entry ${entry.seq}, ${entry.artifacts.length} artifacts recorded)\n${formatTask(task, e.config.phases)}\n${next}${bundle}`,
     );
   });
 }

@@ -1,0 +1,137 @@
+/**
+ * @module The folder a sandboxed command works in: a scratch copy of the
+ * repository, or the repository itself read-only with a scratch folder for each
+ * report folder. Either way the command sees it at the repository's own path, so
+ * that paths in its reports (lcov's) mean the same inside and out.
+ */
+import { execFile } from 'node:child_process';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { Mount } from './args.ts';
+
+export type WorkspaceMode = 'readonly' | 'copy';
+
+export interface Workspace {
+  /** What stands for `cwd` on this side: the copy, or the scratch folder holding the report folders. */
+  readonly dir: string;
+  readonly mounts: Mount[];
+  /** The scratch root, removed by {@link dropWorkspace}. */
+  readonly scratch: string;
+}
+
+export interface WorkspaceRequest {
+  readonly mode: WorkspaceMode;
+  readonly cwd: string;
+  /** Absolute paths the command must not see (the state folder, with the signing key). */
+  readonly hide: readonly string[];
+  /** Files, relative to cwd, the command writes for the caller. */
+  readonly outputs: readonly string[];
+  /** Where scratch folders are made. */
+  readonly scratchBase: string;
+  /** GNU cp. */
+  readonly cp: string;
+}
+
+/** Something about the request that the workspace cannot do; the command does not run. */
+export class WorkspaceError extends Error {}
+
+/** `rel` inside `root` with forward slashes, or undefined when it is not strictly inside. */
+function inside(root: string, abs: string): string | undefined {
+  const rel = relative(root, abs);
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? undefined : rel.split(sep).join('/');
+}
+
+function cpBatch(cp: string, sources: readonly string[], dest: string): Promise<void> {
+  return new Promise((done, fail) => {
+    execFile(cp, ['-a', '--reflink=auto', '-t', dest, '--', ...sources], { maxBuffer: 1024 * 1024 }, (err, _out, stderr) =>
+      err ? fail(new WorkspaceError(`could not copy the repository: ${stderr.trim().split('\n')[0] || err.message}`)) : done(),
+    );
+  });
+}
+
+/**
+ * Copies the tree at `src` into the existing folder `dest`, leaving out the
+ * paths in `exclude` (relative, forward slashes) and walking only into the
+ * folders above them; everything else goes by whole entries through `cp -a
+ * --reflink=auto`, which clones blocks where the file system can.
+ */
+export async function copyTree(cp: string, src: string, dest: string, exclude: readonly string[]): Promise<void> {
+  const whole: string[] = [];
+  for (const name of readdirSync(src)) {
+    if (exclude.includes(name)) continue;
+    const below = exclude.filter((x) => x.startsWith(`${name}/`)).map((x) => x.slice(name.length + 1));
+    const abs = join(src, name);
+    if (below.length > 0 && lstatSync(abs).isDirectory()) {
+      mkdirSync(join(dest, name), { mode: lstatSync(abs).mode & 0o7777 });
+      await copyTree(cp, abs, join(dest, name), below);
+    } else {
+      whole.push(abs);
+    }
+  }
+  for (let i = 0; i < whole.length; i += 500) await cpBatch(cp, whole.slice(i, i + 500), dest);
+}
+
+function outputRel(cwd: string, rel: string): string {
+  const r = inside(cwd, resolve(cwd, rel));
+  if (!r) throw new Error(`output ${rel} is not inside ${cwd}`);
+  return r;
+}
+
+/** Makes the workspace of one command run. */
+export async function makeWorkspace(req: WorkspaceRequest): Promise<Workspace> {
+  const outputs = req.outputs.map((o) => outputRel(req.cwd, o));
+  const hidden = req.hide.map((h) => inside(req.cwd, h)).filter((h): h is string => h !== undefined);
+  const scratch = mkdtempSync(join(req.scratchBase, 'autopilot-sandbox-'));
+  const dir = join(scratch, 'ws');
+  try {
+    mkdirSync(dir, { mode: 0o755 });
+    const mounts: Mount[] = [];
+    if (req.mode === 'copy') {
+      // .git is history, not the working tree: bound read-only, so that git commands still work.
+      const gitDir = isDir(join(req.cwd, '.git'));
+      await copyTree(req.cp, req.cwd, dir, [...hidden, ...(gitDir ? ['.git'] : [])]);
+      for (const o of outputs) rmSync(join(dir, o), { force: true, recursive: true });
+      mounts.push({ kind: 'bind', src: dir, dest: req.cwd });
+      if (gitDir) {
+        mkdirSync(join(dir, '.git'));
+        mounts.push({ kind: 'ro-bind', src: join(req.cwd, '.git'), dest: join(req.cwd, '.git') });
+      }
+    } else {
+      mounts.push({ kind: 'ro-bind', src: req.cwd, dest: req.cwd });
+      for (const h of hidden) if (isDir(join(req.cwd, h))) mounts.push({ kind: 'tmpfs', dest: join(req.cwd, h), readonly: true });
+      // Each report folder gets a scratch folder of its own; the outermost one covers those inside it.
+      const folders = [...new Set(outputs.map((o) => dirname(o)))].sort((a, b) => a.length - b.length);
+      const bound: string[] = [];
+      for (const f of folders) {
+        if (f === '.') {
+          const o = outputs.find((x) => dirname(x) === '.');
+          throw new WorkspaceError(`a read-only workspace cannot take ${o} at the top of the repository: write reports into a folder, or set sandbox.workspace: copy`);
+        }
+        mkdirSync(join(dir, f), { recursive: true });
+        if (bound.some((b) => f.startsWith(`${b}/`))) continue;
+        bound.push(f);
+        // The mount point must exist in the read-only repository: an empty folder is all Autopilot adds.
+        mkdirSync(join(req.cwd, f), { recursive: true });
+        mounts.push({ kind: 'bind', src: join(dir, f), dest: join(req.cwd, f) });
+      }
+    }
+    return { dir, mounts, scratch };
+  } catch (err) {
+    rmSync(scratch, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+function isDir(p: string): boolean {
+  try {
+    return lstatSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Removes a workspace's scratch folder and everything the command left in it. */
+export async function dropWorkspace(ws: Pick<Workspace, 'scratch'>): Promise<void> {
+  await rm(ws.scratch, { recursive: true, force: true, maxRetries: 2 });
+}

@@ -1,0 +1,210 @@
+/**
+ * @module Event sink → OpenTelemetry: the spans of the span model (the JSONL
+ * sink's, same names, attributes, trace and span ids) rendered through the
+ * official SDK, the contract's counters and histogram as SDK instruments, and
+ * OTLP/HTTP (JSON) export. The SDK is imported inside {@link createOtelSink},
+ * never at the top, so nothing loads it unless export is wired. A failing
+ * exporter is reported once, never thrown; a flush waits at most `timeoutMs`.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Attributes, Context, Counter as ApiCounter, Histogram, Tracer } from '@opentelemetry/api';
+import type { ExportResult } from '@opentelemetry/core';
+import type { IdGenerator, ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { Counter, TRANSITION_HISTOGRAM, taskTraceIds, type AutopilotEvent, type EventSink } from '../../ports/events.ts';
+import { spansOf, type SpanRecord } from '../jsonl/spans.ts';
+
+export interface OtelSinkOptions {
+  /** Base URL of an OTLP/HTTP receiver; `/v1/traces` and `/v1/metrics` are appended. The OTEL_EXPORTER_OTLP_* variables otherwise. */
+  readonly endpoint?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Upper bound of one export and of a flush, ms (default: OTEL_EXPORTER_OTLP_TIMEOUT, else 2000). */
+  readonly timeoutMs?: number;
+  /** `service.name` unless OTEL_SERVICE_NAME says otherwise (default `autopilot`). */
+  readonly serviceName?: string;
+  /** Exporters to use instead of OTLP/HTTP: an in-memory exporter in tests and the benchmark. */
+  readonly spanExporter?: SpanExporter;
+  readonly metricExporter?: PushMetricExporter;
+  /** Where the one failure report goes (default: stderr). */
+  readonly report?: (message: string) => void;
+  /** The environment the OTEL_* variables are read from (default: process.env). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+const DEFAULT_TIMEOUT_MS = 2000;
+const DURATION_BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 120_000, 300_000, 600_000];
+
+const COUNTER_HELP: Record<Counter, string> = {
+  phase_skips_attempted: 'moves that tried to skip a phase (PHASE_SKIP)',
+  phase_validations_failed: "moves refused because the phase's evidence failed its checks",
+  phase_backtracks: 'tasks sent back to an earlier phase',
+  prompt_drift_detected: "moves made while the agent's instructions differ from the baseline",
+  evidence_gate_failed: 'evidence gates that refused (missing, invalid, protected, verify failed)',
+  tool_calls_blocked: 'tool calls denied in the current phase',
+  phase_lease_contention: 'moves refused because another holder has the lease',
+  tasks_rejected_for_process_violation: 'tasks aborted, or rejected by a person, for a process violation',
+};
+
+/**
+ * Builds the OpenTelemetry sink: a tracer provider whose spans carry the task's
+ * trace id (the task's root span is their remote parent) and the span model's
+ * span ids, and a meter provider with the contract's instruments.
+ */
+export async function createOtelSink(opts: OtelSinkOptions = {}): Promise<EventSink> {
+  const [api, core, resources, traceSdk, metricsSdk] = await Promise.all([
+    import('@opentelemetry/api'),
+    import('@opentelemetry/core'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/sdk-trace-base'),
+    import('@opentelemetry/sdk-metrics'),
+  ]);
+  const env = opts.env ?? process.env;
+  const envTimeout = Number(env['OTEL_EXPORTER_OTLP_TIMEOUT']);
+  const timeoutMs = opts.timeoutMs ?? (Number.isFinite(envTimeout) && envTimeout > 0 ? envTimeout : DEFAULT_TIMEOUT_MS);
+  // The URLs are resolved here, from `env`, as the OTLP exporter would from process.env: `env` may be another environment.
+  const base = (opts.endpoint ?? env['OTEL_EXPORTER_OTLP_ENDPOINT'])?.replace(/\/+$/, '');
+  const tracesUrl = opts.endpoint === undefined && env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] ? env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] : base ? `${base}/v1/traces` : undefined;
+  const metricsUrl = opts.endpoint === undefined && env['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT'] ? env['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT'] : base ? `${base}/v1/metrics` : undefined;
+  const target = base ?? tracesUrl ?? metricsUrl ?? 'the OTLP endpoint';
+
+  let failed = false;
+  const report = (why: string) => {
+    if (failed) return;
+    failed = true;
+    const line = `autopilot: OpenTelemetry export to ${target} failed (${why}); spans and counters stay in the JSONL files and the ledger is unaffected`;
+    (opts.report ?? ((m: string) => void process.stderr.write(`${m}\n`)))(line);
+  };
+  const onResult = (r: ExportResult) => {
+    if (r.code !== core.ExportResultCode.SUCCESS) report(r.error?.message ?? 'export failed');
+  };
+
+  const exporterConfig = {
+    timeoutMillis: timeoutMs,
+    ...(opts.headers ? { headers: { ...opts.headers } } : {}),
+  };
+  let spanExporter = opts.spanExporter;
+  let metricExporter = opts.metricExporter;
+  if (!spanExporter || !metricExporter) {
+    const [traceOtlp, metricsOtlp] = await Promise.all([import('@opentelemetry/exporter-trace-otlp-http'), import('@opentelemetry/exporter-metrics-otlp-http')]);
+    spanExporter ??= new traceOtlp.OTLPTraceExporter({ ...exporterConfig, ...(tracesUrl ? { url: tracesUrl } : {}) });
+    metricExporter ??= new metricsOtlp.OTLPMetricExporter({
+      ...exporterConfig,
+      ...(metricsUrl ? { url: metricsUrl } : {}),
+      // One process per command: deltas add up across processes, cumulative series would restart with each.
+      ...(env['OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE'] ? {} : { temporalityPreference: metricsOtlp.AggregationTemporalityPreference.DELTA }),
+    });
+  }
+
+  const resource = resources
+    .defaultResource()
+    .merge(resources.resourceFromAttributes({ 'service.name': opts.serviceName ?? 'autopilot', 'service.instance.id': randomUUID() }))
+    .merge(resources.detectResources({ detectors: [resources.envDetector] }));
+
+  // The span model fixes every span id; the SDK asks for it right when the span starts.
+  let nextSpanId: string | undefined;
+  const idGenerator: IdGenerator = {
+    generateTraceId: () => randomBytes(16).toString('hex'),
+    generateSpanId: () => {
+      const id = nextSpanId ?? randomBytes(8).toString('hex');
+      nextSpanId = undefined;
+      return id;
+    },
+  };
+  const tracerProvider = new traceSdk.BasicTracerProvider({
+    resource,
+    idGenerator,
+    spanProcessors: [
+      new traceSdk.BatchSpanProcessor(reportingSpanExporter(spanExporter, onResult), { exportTimeoutMillis: timeoutMs, scheduledDelayMillis: 1000 }),
+    ],
+  });
+  const reader = new metricsSdk.PeriodicExportingMetricReader({
+    exporter: reportingMetricExporter(metricExporter, onResult),
+    exportIntervalMillis: 60_000,
+    exportTimeoutMillis: timeoutMs,
+  });
+  const meterProvider = new metricsSdk.MeterProvider({ resource, readers: [reader] });
+  const tracer = tracerProvider.getTracer('autopilot');
+  const meter = meterProvider.getMeter('autopilot');
+  const counters = new Map<string, ApiCounter>(Object.values(Counter).map((name) => [name, meter.createCounter(name, { description: COUNTER_HELP[name] })]));
+  const durations: Histogram = meter.createHistogram(TRANSITION_HISTOGRAM, {
+    unit: 'ms',
+    description: 'duration of successful phase transitions, by from and to phase',
+    advice: { explicitBucketBoundaries: DURATION_BUCKETS_MS },
+  });
+
+  const parentContext = (rec: SpanRecord, taskId: string | null): Context => {
+    const { rootSpanId } = taskTraceIds(taskId);
+    if (!rec.parentSpanId) return api.ROOT_CONTEXT;
+    return api.trace.setSpanContext(api.ROOT_CONTEXT, {
+      traceId: rec.traceId,
+      spanId: rec.parentSpanId,
+      traceFlags: api.TraceFlags.SAMPLED,
+      // The task's root span lives in no process: it is every top-level span's remote parent.
+      isRemote: rec.parentSpanId === rootSpanId,
+    });
+  };
+  const render = (t: Tracer, rec: SpanRecord, taskId: string | null) => {
+    nextSpanId = rec.spanId;
+    const span = t.startSpan(rec.name, { startTime: Date.parse(rec.startTime), attributes: rec.attributes as Attributes, kind: api.SpanKind.INTERNAL }, parentContext(rec, taskId));
+    nextSpanId = undefined;
+    for (const ev of rec.events ?? []) span.addEvent(ev.name, ev.attributes as Attributes, Date.parse(ev.time));
+    span.setStatus(rec.status === 'OK' ? { code: api.SpanStatusCode.OK } : { code: api.SpanStatusCode.ERROR, ...(rec.statusMessage ? { message: rec.statusMessage } : {}) });
+    span.end(Date.parse(rec.endTime));
+  };
+
+  return {
+    emit(ev: AutopilotEvent) {
+      try {
+        for (const rec of spansOf(ev)) render(tracer, rec, ev.taskId);
+        if (ev.type === 'counter') counters.get(ev.name)?.add(ev.value, { ...ev.attributes });
+        else if (ev.type === 'transition' && ev.result === 'ok') durations.record(ev.endMs - ev.startMs, { from: ev.from ?? '', to: ev.to ?? 'DONE' });
+      } catch (err) {
+        report((err as Error).message);
+      }
+    },
+    async flush() {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), timeoutMs + 250);
+        timer.unref();
+      });
+      const done = Promise.allSettled([tracerProvider.forceFlush({ timeoutMillis: timeoutMs }), meterProvider.forceFlush({ timeoutMillis: timeoutMs })]).then((results) => {
+        const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (rejected) report((rejected.reason as Error)?.message ?? String(rejected.reason));
+        return 'done' as const;
+      });
+      const outcome = await Promise.race([done, timeout]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') report(`no answer within ${timeoutMs} ms`);
+    },
+  };
+}
+
+/** The exporter, telling `onResult` how each export went. */
+function reportingSpanExporter(inner: SpanExporter, onResult: (r: ExportResult) => void): SpanExporter {
+  return {
+    export(spans: ReadableSpan[], done: (r: ExportResult) => void) {
+      inner.export(spans, (r) => {
+        onResult(r);
+        done(r);
+      });
+    },
+    shutdown: () => inner.shutdown(),
+    ...(inner.forceFlush ? { forceFlush: () => inner.forceFlush?.() ?? Promise.resolve() } : {}),
+  };
+}
+
+function reportingMetricExporter(inner: PushMetricExporter, onResult: (r: ExportResult) => void): PushMetricExporter {
+  return {
+    export(metrics: ResourceMetrics, done: (r: ExportResult) => void) {
+      inner.export(metrics, (r) => {
+        onResult(r);
+        done(r);
+      });
+    },
+    forceFlush: () => inner.forceFlush(),
+    shutdown: () => inner.shutdown(),
+    ...(inner.selectAggregationTemporality ? { selectAggregationTemporality: inner.selectAggregationTemporality.bind(inner) } : {}),
+    ...(inner.selectAggregation ? { selectAggregation: inner.selectAggregation.bind(inner) } : {}),
+  };
+}

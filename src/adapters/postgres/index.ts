@@ -1,0 +1,460 @@
+/**
+ * @module The team store on PostgreSQL (pg). Writers in every process on every
+ * host are serialised by a transaction-scoped advisory lock taken before the
+ * head is read; reads retry a lost connection with bounded backoff; a commit
+ * that cannot be confirmed is reported as such and never retried.
+ */
+import { Pool, type PoolClient, type QueryResultRow } from 'pg';
+import type { ChainHead, LedgerEntry } from '../../core/ledger.ts';
+import type { TaskState } from '../../core/task.ts';
+import type { Lease } from '../../core/lease.ts';
+import { AutopilotError, ErrorCode } from '../../core/errors.ts';
+import type { EntryQuery, Store, StoreTx } from '../../ports/store.ts';
+import { Mutex, checkExtends } from '../memory/index.ts';
+import { MIGRATIONS } from './migrations.ts';
+
+interface EntryRow {
+  seq: string;
+  prev_hash: string;
+  hash: string;
+  ts: string;
+  task_id: string | null;
+  kind: string;
+  from_phase: string | null;
+  to_phase: string | null;
+  actor: string;
+  artifacts: string;
+  data: string;
+  key_id: string;
+  signature: string;
+}
+
+interface LeaseRow {
+  task_id: string;
+  phase: string;
+  holder: string | null;
+  token: string;
+  acquired_at: string;
+  expires_at: string;
+}
+
+/** The two keys of the advisory locks; the second part is the schema, so that stores in different schemas do not wait for each other. */
+const LOCK_CLASS = { write: 1095782484, migrate: 1095782485 } as const;
+const lockSql = (fn: string, cls: number) => `SELECT ${fn}(${cls}, hashtext(COALESCE(current_schema(), '')))`;
+
+const UNCONFIRMED = 'the write may or may not have been recorded; run autopilot ledger verify';
+
+export interface PostgresOptions {
+  /** Apply pending migrations when opening (default true); with false, opening only checks the schema version. */
+  readonly migrate?: boolean;
+  /** Connections in the pool (default 4): one for the write transaction, the rest for reads. */
+  readonly maxConnections?: number;
+  /** How long to wait for a connection, milliseconds (default 5000). */
+  readonly connectTimeoutMs?: number;
+  /** Reads, and connecting at the start of a transaction, retry a lost connection this many times in all (default 8). */
+  readonly attempts?: number;
+  /** First backoff, milliseconds, doubling up to `maxBackoffMs` (defaults 100 and 2000). */
+  readonly backoffMs?: number;
+  readonly maxBackoffMs?: number;
+  /**
+   * The server ends a session left idle inside a transaction this long, milliseconds (default 60000),
+   * so that a frozen process cannot hold the write lock of the whole team.
+   */
+  readonly idleInTransactionMs?: number;
+}
+
+export interface MigrationReport {
+  /** Versions this call applied. */
+  readonly applied: number[];
+  /** Every version the schema now has. */
+  readonly versions: number[];
+}
+
+const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ENOENT']);
+
+/** True for failures of the connection itself (as opposed to errors the server reports about a statement). */
+export function isConnectionError(e: unknown): boolean {
+  if (!(e instanceof Error)) return false;
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (CONNECTION_ERRNOS.has(code)) return true;
+    // 08: connection exception; 57P01-03: the server shutting down, crashed, or starting; 53300: too many connections.
+    if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300') return true;
+  }
+  return /connection terminated|connection error|not queryable|timeout exceeded when trying to connect|connection ended|terminating connection/i.test(e.message);
+}
+
+/** The URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'the configured PostgreSQL store';
+  }
+}
+
+function parseJson(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new AutopilotError(ErrorCode.LEDGER_TAMPERED, `corrupt row in the store: ${where} is not JSON`, { where });
+  }
+}
+
+function toEntry(r: EntryRow): LedgerEntry {
+  const seq = Number(r.seq);
+  return {
+    seq,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+    ts: r.ts,
+    taskId: r.task_id,
+    kind: r.kind as LedgerEntry['kind'],
+    fromPhase: r.from_phase,
+    toPhase: r.to_phase,
+    actor: r.actor,
+    artifacts: parseJson(r.artifacts, `ledger entry ${seq} artifacts`) as LedgerEntry['artifacts'],
+    data: parseJson(r.data, `ledger entry ${seq} data`) as LedgerEntry['data'],
+    keyId: r.key_id,
+    signature: r.signature,
+  };
+}
+
+function toLease(r: LeaseRow | undefined): Lease | undefined {
+  if (!r) return undefined;
+  return { taskId: r.task_id, phase: r.phase, holder: r.holder, token: Number(r.token), acquiredAt: r.acquired_at, expiresAt: r.expires_at };
+}
+
+function toHead(r: { seq: string; hash: string } | undefined): ChainHead | null {
+  return r ? { seq: Number(r.seq), hash: r.hash } : null;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+const SQL = {
+  head: 'SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1',
+  getTask: 'SELECT state FROM tasks WHERE task_id = $1',
+  getLease: 'SELECT * FROM leases WHERE task_id = $1',
+  insert: `INSERT INTO ledger (seq, prev_hash, hash, ts, task_id, kind, from_phase, to_phase, actor, artifacts, data, key_id, signature)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+  putTask: `INSERT INTO tasks (task_id, started_at, last_seq, state) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (task_id) DO UPDATE SET last_seq = excluded.last_seq, state = excluded.state`,
+  putLease: `INSERT INTO leases (task_id, phase, holder, token, acquired_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (task_id) DO UPDATE SET phase = excluded.phase, holder = excluded.holder, token = excluded.token,
+               acquired_at = excluded.acquired_at, expires_at = excluded.expires_at`,
+} as const;
+
+export class PostgresStore implements Store {
+  readonly #pool: Pool;
+  readonly #mutex = new Mutex();
+  readonly #where: string;
+  readonly #attempts: number;
+  readonly #backoffMs: number;
+  readonly #maxBackoffMs: number;
+  #closed = false;
+
+  private constructor(url: string, opts: PostgresOptions) {
+    this.#where = redactUrl(url);
+    this.#attempts = Math.max(1, opts.attempts ?? 8);
+    this.#backoffMs = opts.backoffMs ?? 100;
+    this.#maxBackoffMs = opts.maxBackoffMs ?? 2000;
+    this.#pool = new Pool({
+      connectionString: url,
+      max: opts.maxConnections ?? 4,
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
+      idleTimeoutMillis: 10_000,
+      // An idle pool never keeps a short-lived process alive, even if close() is forgotten.
+      allowExitOnIdle: true,
+      keepAlive: true,
+      idle_in_transaction_session_timeout: opts.idleInTransactionMs ?? 60_000,
+      application_name: 'autopilot',
+    });
+    // An idle connection cut by the server is dropped by the pool; without a listener the error would end the process.
+    this.#pool.on('error', () => {});
+  }
+
+  /** A store on the database at `url` that has not talked to it yet: no migration, no schema check (for `store migrate`). */
+  static connect(url: string, opts: PostgresOptions = {}): PostgresStore {
+    return new PostgresStore(url, opts);
+  }
+
+  /** Connects to the database at `url`, applies pending migrations (unless `migrate: false`) and checks the schema version. */
+  static async open(url: string, opts: PostgresOptions = {}): Promise<PostgresStore> {
+    const store = new PostgresStore(url, opts);
+    try {
+      const versions = await store.versions();
+      const latest = MIGRATIONS.at(-1)?.version ?? 0;
+      const newest = versions.at(-1) ?? 0;
+      if (newest > latest) {
+        throw new AutopilotError(
+          ErrorCode.CONFIG_INVALID,
+          `the store at ${store.#where} has schema version ${newest}, newer than this Autopilot knows (${latest}): upgrade Autopilot on this machine`,
+          { key: 'store', reason: 'schema newer than this version' },
+        );
+      }
+      if (newest < latest) {
+        if (opts.migrate === false) {
+          throw new AutopilotError(ErrorCode.CONFIG_INVALID, `the store at ${store.#where} has schema version ${newest}, this Autopilot needs ${latest}: run autopilot store migrate`, {
+            key: 'store',
+            reason: 'schema behind',
+          });
+        }
+        await store.migrate();
+      }
+      return store;
+    } catch (e) {
+      await store.close();
+      const code = (e as { code?: unknown }).code;
+      // A wrong password, user or database name is the configuration's fault: say which store.
+      if (!(e instanceof AutopilotError) && typeof code === 'string' && (code.startsWith('28') || code === '3D000')) {
+        throw new AutopilotError(ErrorCode.CONFIG_INVALID, `the store at ${store.#where} refused the connection: ${(e as Error).message}`, {
+          key: 'store',
+          reason: (e as Error).message,
+        });
+      }
+      throw e;
+    }
+  }
+
+  /** The schema versions recorded in schema_migrations, ascending (empty for a new database). */
+  async versions(): Promise<number[]> {
+    const exists = await this.#read<{ t: string | null }>("SELECT to_regclass('schema_migrations')::text AS t");
+    if (!exists[0]?.t) return [];
+    return (await this.#read<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).map((r) => Number(r.version));
+  }
+
+  /** Applies every pending migration, each in its own transaction, holding the migration lock so that two processes never both apply one. */
+  async migrate(): Promise<MigrationReport> {
+    const before = await this.versions();
+    // Nothing pending: no lock and no DDL, so that a role without CREATE can ask too.
+    if (MIGRATIONS.every((m) => before.includes(m.version))) return { applied: [], versions: before };
+    const client = await this.#connect();
+    const applied: number[] = [];
+    let broken: unknown;
+    try {
+      await client.query(lockSql('pg_advisory_lock', LOCK_CLASS.migrate));
+      try {
+        await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())');
+        for (const m of MIGRATIONS) {
+          await client.query('BEGIN');
+          try {
+            // Another process may have migrated while this one waited for the lock.
+            const done = await client.query('SELECT 1 FROM schema_migrations WHERE version = $1', [m.version]);
+            if (done.rowCount === 0) {
+              await client.query(m.sql);
+              await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+              applied.push(m.version);
+            }
+            await client.query('COMMIT');
+          } catch (e) {
+            await client.query('ROLLBACK').catch(() => {});
+            throw e;
+          }
+        }
+      } finally {
+        await client.query(lockSql('pg_advisory_unlock', LOCK_CLASS.migrate)).catch((e: unknown) => (broken = e));
+      }
+    } catch (e) {
+      broken = e;
+      if (isConnectionError(e)) {
+        throw new AutopilotError(ErrorCode.INTERNAL, `lost the connection to ${this.#where} while migrating (${(e as Error).message}); every migration is atomic: run autopilot store migrate again`, {
+          store: this.#where,
+        });
+      }
+      throw e;
+    } finally {
+      // A session that failed mid-way may still hold the lock: drop it rather than hand it back.
+      client.release(broken ? true : undefined);
+    }
+    return { applied, versions: await this.versions() };
+  }
+
+  async transact<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    // One write transaction at a time per process: the others wait here, not holding a connection the reads need.
+    return this.#mutex.run(async () => {
+      const client = await this.#begin();
+      let lost: unknown;
+      const onError = (e: unknown) => (lost ??= e);
+      client.on('error', onError);
+      const written: { seq: number; hash: string }[] = [];
+      let head: ChainHead | null | undefined;
+      const q = async <R extends QueryResultRow>(text: string, values?: unknown[]): Promise<R[]> => {
+        try {
+          return (await client.query<R>(text, values)).rows;
+        } catch (e) {
+          if (!isConnectionError(e) && lost === undefined) throw e;
+          lost ??= e;
+          throw new AutopilotError(
+            ErrorCode.INTERNAL,
+            `lost the connection to the store at ${this.#where} before the commit (${(e as Error).message}): nothing of this step was recorded; run the command again`,
+            { store: this.#where, phase: 'before-commit' },
+          );
+        }
+      };
+      const tx: StoreTx = {
+        head: async () => (head === undefined ? (head = toHead((await q<{ seq: string; hash: string }>(SQL.head))[0])) : head),
+        getTask: async (id) => {
+          const row = (await q<{ state: string }>(SQL.getTask, [id]))[0];
+          return row ? (parseJson(row.state, `task ${id}`) as TaskState) : undefined;
+        },
+        append: async (entry) => {
+          checkExtends(await tx.head(), entry);
+          await q(SQL.insert, [
+            entry.seq,
+            entry.prevHash,
+            entry.hash,
+            entry.ts,
+            entry.taskId,
+            entry.kind,
+            entry.fromPhase,
+            entry.toPhase,
+            entry.actor,
+            JSON.stringify(entry.artifacts),
+            JSON.stringify(entry.data),
+            entry.keyId,
+            entry.signature,
+          ]);
+          head = { seq: entry.seq, hash: entry.hash };
+          written.push(head);
+        },
+        putTask: async (state) => void (await q(SQL.putTask, [state.taskId, state.startedAt, state.lastSeq, JSON.stringify(state)])),
+        getLease: async (id) => toLease((await q<LeaseRow>(SQL.getLease, [id]))[0]),
+        putLease: async (l) => void (await q(SQL.putLease, [l.taskId, l.phase, l.holder, l.token, l.acquiredAt, l.expiresAt])),
+        // The server's clock, read after the lock: every host decides lease expiry on the same time line.
+        now: async () => (await q<{ now: Date }>('SELECT clock_timestamp() AS now'))[0]!.now,
+      };
+      try {
+        let result: T;
+        try {
+          result = await fn(tx);
+        } catch (e) {
+          if (lost === undefined) await client.query('ROLLBACK').catch((r: unknown) => (lost = r));
+          throw e;
+        }
+        if (lost !== undefined) {
+          throw new AutopilotError(ErrorCode.INTERNAL, `lost the connection to the store at ${this.#where} before the commit: nothing of this step was recorded; run the command again`, {
+            store: this.#where,
+            phase: 'before-commit',
+          });
+        }
+        try {
+          await client.query('COMMIT');
+        } catch (e) {
+          if (!isConnectionError(e)) throw e; // the server answered: it rolled the transaction back
+          lost = e;
+          throw new AutopilotError(ErrorCode.INTERNAL, `lost the connection to the store at ${this.#where} during the commit (${(e as Error).message}): ${UNCONFIRMED}`, {
+            store: this.#where,
+            phase: 'commit',
+            entries: written,
+          });
+        }
+        return result;
+      } finally {
+        client.off('error', onError);
+        client.release(lost === undefined ? undefined : true);
+      }
+    });
+  }
+
+  async head(): Promise<ChainHead | null> {
+    return toHead((await this.#read<{ seq: string; hash: string }>(SQL.head))[0]);
+  }
+
+  async entries(q: EntryQuery = {}): Promise<LedgerEntry[]> {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    const arg = (v: string | number) => `$${args.push(v)}`;
+    if (q.taskId !== undefined) where.push(`task_id = ${arg(q.taskId)}`);
+    if (q.fromSeq !== undefined) where.push(`seq >= ${arg(q.fromSeq)}`);
+    if (q.kind !== undefined) where.push(`kind = ${arg(q.kind)}`);
+    const sql = `SELECT * FROM ledger ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq${q.newestFirst ? ' DESC' : ''}${
+      q.limit !== undefined ? ` LIMIT ${arg(q.limit)}` : ''
+    }`;
+    return (await this.#read<EntryRow>(sql, args)).map(toEntry);
+  }
+
+  async getTask(taskId: string): Promise<TaskState | undefined> {
+    const row = (await this.#read<{ state: string }>(SQL.getTask, [taskId]))[0];
+    return row ? (parseJson(row.state, `task ${taskId}`) as TaskState) : undefined;
+  }
+
+  async listTasks(): Promise<TaskState[]> {
+    return (await this.#read<{ state: string }>('SELECT state FROM tasks ORDER BY started_at, task_id')).map((r) => parseJson(r.state, 'task') as TaskState);
+  }
+
+  async getLease(taskId: string): Promise<Lease | undefined> {
+    return toLease((await this.#read<LeaseRow>(SQL.getLease, [taskId]))[0]);
+  }
+
+  async putKey(keyId: string, publicKeyPem: string): Promise<void> {
+    // Idempotent (the first key filed under an id stays), so retrying it like a read is safe.
+    await this.#read('INSERT INTO keys (key_id, public_key) VALUES ($1, $2) ON CONFLICT (key_id) DO NOTHING', [keyId, publicKeyPem]);
+  }
+
+  async keys(): Promise<Map<string, string>> {
+    return new Map((await this.#read<{ key_id: string; public_key: string }>('SELECT key_id, public_key FROM keys')).map((r) => [r.key_id, r.public_key]));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.end();
+  }
+
+  #backoff(attempt: number): number {
+    const ms = Math.min(this.#maxBackoffMs, this.#backoffMs * 2 ** (attempt - 1));
+    return ms / 2 + Math.random() * (ms / 2);
+  }
+
+  #unreachable(e: unknown, attempts: number, what: string): AutopilotError {
+    return new AutopilotError(ErrorCode.INTERNAL, `the store at ${this.#where} cannot be reached (${(e as Error).message}; ${attempts} attempts): ${what}`, {
+      store: this.#where,
+    });
+  }
+
+  /** One statement outside any transaction, retried with backoff while the connection fails. */
+  async #read<R extends QueryResultRow>(text: string, values?: unknown[]): Promise<R[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await this.#pool.query<R>(text, values)).rows;
+      } catch (e) {
+        if (!isConnectionError(e)) throw e;
+        if (attempt >= this.#attempts) throw this.#unreachable(e, attempt, 'nothing was read');
+        await sleep(this.#backoff(attempt));
+      }
+    }
+  }
+
+  async #connect(): Promise<PoolClient> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#pool.connect();
+      } catch (e) {
+        if (!isConnectionError(e)) throw e;
+        if (attempt >= this.#attempts) throw this.#unreachable(e, attempt, 'nothing was recorded');
+        await sleep(this.#backoff(attempt));
+      }
+    }
+  }
+
+  /**
+   * A connection inside BEGIN, holding the write lock. Until the caller's
+   * function runs nothing has been written, so a connection lost here is retried.
+   */
+  async #begin(): Promise<PoolClient> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.#connect();
+      try {
+        await client.query(`BEGIN; ${lockSql('pg_advisory_xact_lock', LOCK_CLASS.write)}`);
+        return client;
+      } catch (e) {
+        client.release(true);
+        if (!isConnectionError(e)) throw e;
+        if (attempt >= this.#attempts) throw this.#unreachable(e, attempt, 'nothing was recorded');
+        await sleep(this.#backoff(attempt));
+      }
+    }
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * @module PostgreSQL schema migrations, as an ordered list; each runs once, in
+ * its own transaction, under an advisory lock, and is recorded in schema_migrations.
+ */
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'ledger, tasks, leases, keys',
+    // JSON columns are text, as in SQLite: jsonb would reorder keys and refuse "\u0000", and the
+    // entries must read back exactly as they were hashed.
+    sql: `
+      CREATE TABLE ledger (
+        seq BIGINT PRIMARY KEY CHECK (seq >= 1),
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL UNIQUE,
+        ts TEXT NOT NULL,
+        task_id TEXT,
+        kind TEXT NOT NULL,
+        from_phase TEXT,
+        to_phase TEXT,
+        actor TEXT NOT NULL,
+        artifacts TEXT NOT NULL,
+        data TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        signature TEXT NOT NULL
+      );
+      CREATE INDEX ledger_task ON ledger (task_id, seq);
+      CREATE INDEX ledger_kind ON ledger (kind, seq);
+
+      CREATE FUNCTION ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        RAISE EXCEPTION 'the ledger is append-only' USING ERRCODE = 'restrict_violation';
+      END $$;
+      CREATE TRIGGER ledger_no_update BEFORE UPDATE OR DELETE ON ledger FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
+      CREATE TRIGGER ledger_no_truncate BEFORE TRUNCATE ON ledger FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only();
+
+      -- A row goes in only on top of the last one, whoever writes it: no gap, no fork, even from plain SQL.
+      CREATE FUNCTION ledger_extends_head() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+      DECLARE
+        last_seq BIGINT;
+        last_hash TEXT;
+      BEGIN
+        SELECT seq, hash INTO last_seq, last_hash FROM ledger ORDER BY seq DESC LIMIT 1;
+        IF NEW.seq <> COALESCE(last_seq, 0) + 1 OR NEW.prev_hash <> COALESCE(last_hash, repeat('0', 64)) THEN
+          RAISE EXCEPTION 'ledger entry % does not extend the head %', NEW.seq, COALESCE(last_seq, 0) USING ERRCODE = 'integrity_constraint_violation';
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER ledger_extends BEFORE INSERT ON ledger FOR EACH ROW EXECUTE FUNCTION ledger_extends_head();
+
+      -- Tasks list by start time, then id, in code-point order (COLLATE "C") whatever the database's locale.
+      CREATE TABLE tasks (
+        task_id TEXT COLLATE "C" PRIMARY KEY,
+        started_at TEXT COLLATE "C" NOT NULL,
+        last_seq BIGINT NOT NULL,
+        state TEXT NOT NULL
+      );
+      CREATE INDEX tasks_started ON tasks (started_at, task_id);
+
+      CREATE TABLE leases (
+        task_id TEXT PRIMARY KEY,
+        phase TEXT NOT NULL,
+        holder TEXT,
+        token BIGINT NOT NULL,
+        acquired_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+      );
+
+      CREATE TABLE keys (
+        key_id TEXT PRIMARY KEY,
+        public_key TEXT NOT NULL
+      );
+    `,
+  },
+];

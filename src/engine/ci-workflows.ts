@@ -1,0 +1,107 @@
+/** @module The CI jobs init writes so that `autopilot gate` runs on every pull or merge request: GitHub Actions and GitLab CI. */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isMap, parseAllDocuments } from 'yaml';
+
+/** A file init would write, in the shape of init's file changes. */
+export interface CiFile {
+  readonly path: string;
+  readonly action: 'create' | 'update' | 'unchanged';
+  readonly before: string | null;
+  readonly after: string;
+}
+
+export const GITHUB_WORKFLOW = '.github/workflows/autopilot-gate.yml';
+export const GITLAB_JOB = '.gitlab/autopilot-gate.gitlab-ci.yml';
+
+/** CI systems other than GitHub Actions and GitLab CI, by the file or folder that gives them away. */
+const OTHER_CI = ['.circleci', '.travis.yml', 'Jenkinsfile', 'azure-pipelines.yml', 'bitbucket-pipelines.yml', '.buildkite', '.drone.yml', '.woodpecker.yml', '.woodpecker', 'appveyor.yml', '.semaphore'];
+
+/** The install step the re-run of VERIFY needs, from the lock file the repository has. */
+function installCommand(root: string): string | undefined {
+  if (existsSync(join(root, 'pnpm-lock.yaml'))) return 'corepack enable && pnpm install --frozen-lockfile';
+  if (existsSync(join(root, 'yarn.lock'))) return 'corepack enable && yarn install --immutable';
+  if (existsSync(join(root, 'package-lock.json'))) return 'npm ci';
+  if (existsSync(join(root, 'package.json'))) return 'npm install';
+  return undefined;
+}
+
+/** The GitHub Actions workflow: the gate on every pull request, with the whole history. */
+export function githubWorkflow(install: string | undefined): string {
+  return `# Autopilot: the CI gate. On every pull request it checks the committed attestation
+# bundles (signatures, hash chain, phase order), the evidence they name, and runs
+# VERIFY's build and test commands again (see: npx autopilot gate --help).
+name: autopilot-gate
+on:
+  pull_request:
+permissions:
+  contents: read
+jobs:
+  gate:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          fetch-depth: 0 # the gate diffs from the base and from each task's base commit
+      - uses: actions/setup-node@v4
+        with:
+          node-version: 20
+${install ? `      - run: ${install}\n` : '      # Install here what the VERIFY commands in .autopilot/config.yaml need.\n'}      - run: npx autopilot gate --base \${{ github.event.pull_request.base.sha }}
+`;
+}
+
+/** The GitLab CI job: the gate on every merge request, with the whole history. */
+export function gitlabJob(install: string | undefined): string {
+  return `# Autopilot: the CI gate. On every merge request it checks the committed attestation
+# bundles (signatures, hash chain, phase order), the evidence they name, and runs
+# VERIFY's build and test commands again (see: npx autopilot gate --help).
+# Include it from .gitlab-ci.yml:
+#   include:
+#     - local: ${GITLAB_JOB}
+autopilot-gate:
+  image: node:20
+  rules:
+    - if: $CI_PIPELINE_SOURCE == "merge_request_event"
+  variables:
+    GIT_DEPTH: "0" # the gate diffs from the base and from each task's base commit
+  script:
+${install ? `    - ${install}\n` : '    # Install here what the VERIFY commands in .autopilot/config.yaml need.\n'}    - npx autopilot gate --base "$CI_MERGE_REQUEST_DIFF_BASE_SHA"
+`;
+}
+
+const INCLUDE = `\n# Autopilot: the CI gate on merge requests\ninclude:\n  - local: ${GITLAB_JOB}\n`;
+
+/**
+ * The CI files for the repository at `root`: the GitHub workflow when it has
+ * `.github/` or no CI at all, the GitLab job when it has `.gitlab-ci.yml`. A file
+ * that exists is kept as it is. `.gitlab-ci.yml` gets an `include:` appended only
+ * when it has none; otherwise a note says what to add.
+ */
+export function planCiFiles(root: string): { files: CiFile[]; notes: string[] } {
+  const files: CiFile[] = [];
+  const notes: string[] = [];
+  const read = (rel: string) => (existsSync(join(root, rel)) ? readFileSync(join(root, rel), 'utf8') : null);
+  const keep = (rel: string, fresh: string): CiFile => {
+    const before = read(rel);
+    return before === null ? { path: rel, action: 'create', before, after: fresh } : { path: rel, action: 'unchanged', before, after: before };
+  };
+  const install = installCommand(root);
+  const hasGithub = existsSync(join(root, '.github'));
+  const gitlabCi = read('.gitlab-ci.yml');
+  const other = OTHER_CI.filter((f) => existsSync(join(root, f)));
+  if (hasGithub || (gitlabCi === null && other.length === 0)) files.push(keep(GITHUB_WORKFLOW, githubWorkflow(install)));
+  if (gitlabCi !== null) {
+    files.push(keep(GITLAB_JOB, gitlabJob(install)));
+    const included = gitlabCi.includes(GITLAB_JOB);
+    const docs = parseAllDocuments(gitlabCi);
+    const single = Array.isArray(docs) && docs.length === 1 ? docs[0] : undefined;
+    const appendable = !!single && single.errors.length === 0 && isMap(single.contents) && !single.contents.flow && !single.contents.has('include');
+    if (included) files.push({ path: '.gitlab-ci.yml', action: 'unchanged', before: gitlabCi, after: gitlabCi });
+    else if (appendable) files.push({ path: '.gitlab-ci.yml', action: 'update', before: gitlabCi, after: `${gitlabCi}${gitlabCi.endsWith('\n') ? '' : '\n'}${INCLUDE}` });
+    else notes.push(`add the CI gate to .gitlab-ci.yml: under include:, add "- local: ${GITLAB_JOB}"`);
+  }
+  if (other.length > 0 && !hasGithub) {
+    notes.push(`found ${other.join(', ')}: add a job there that runs, on the full history, npx autopilot gate --base <the pull request's base commit>`);
+  }
+  return { files, notes };
+}

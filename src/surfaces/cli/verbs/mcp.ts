@@ -1,0 +1,66 @@
+/** @module `autopilot mcp [--http PORT]`: the MCP server, over stdio or over Streamable HTTP on 127.0.0.1. */
+import { AutopilotError, ErrorCode, ok, type Result } from '../../../core/errors.ts';
+import { closeEngine, openEngine, type Engine } from '../../../engine/context.ts';
+import { openStoreFor, runnerFor, sinkFor } from '../../compose.ts';
+import { serveStdio, type ServerHandle } from '../../mcp/stdio.ts';
+import { serveHttp } from '../../mcp/http.ts';
+import { InFlight } from '../../mcp/tool.ts';
+import { cwdOf, intOption, UsageError, type GlobalOptions, type VerbResult } from '../runtime.ts';
+
+/** Diagnostics go to stderr: over stdio, stdout carries protocol messages only. */
+function log(line: string): void {
+  process.stderr.write(`autopilot mcp: ${line}\n`);
+}
+
+/**
+ * Opens the engine once for the server's life. A repository that is not set up, or whose config
+ * is invalid, still gets a server: every tool then answers CONFIG_INVALID, which an agent can
+ * report, where a server that fails to start shows as a dead entry in its client.
+ */
+async function openOnce(cwd: string): Promise<Result<Engine>> {
+  try {
+    return ok(await openEngine({ cwd, openStore: openStoreFor, makeSink: sinkFor, makeRunner: runnerFor }));
+  } catch (err) {
+    if (!(err instanceof AutopilotError) || err.code !== ErrorCode.CONFIG_INVALID) throw err;
+    log(`${err.message}; every tool will answer CONFIG_INVALID`);
+    return { ok: false, error: err.toRefusal() };
+  }
+}
+
+export async function mcpVerb(opts: GlobalOptions & { http?: string }): Promise<VerbResult> {
+  const port = intOption(opts.http, 'http');
+  if (port !== undefined && port > 65535) throw new UsageError(`--http needs a port number up to 65535, got ${port}`, 'http');
+  const engine = await openOnce(cwdOf(opts));
+  const inFlight = new InFlight();
+  let server: ServerHandle;
+  try {
+    if (port === undefined) {
+      server = await serveStdio({ engine, log, inFlight });
+    } else {
+      try {
+        const h = await serveHttp({ engine, port, log, inFlight });
+        log(`serving MCP over Streamable HTTP at ${h.url}`);
+        server = h;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EADDRINUSE' && code !== 'EACCES') throw err;
+        return { ok: false, error: { code: ErrorCode.USAGE, message: `cannot listen on 127.0.0.1:${port} (${code}); pick another port with --http PORT`, details: { argument: 'http' } } };
+      }
+    }
+    const stop = () => void server.close();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    try {
+      await server.closed;
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
+    // A call the client stopped waiting for still finishes: its ledger entry is written or rolled back whole.
+    await inFlight.idle();
+  } finally {
+    if (engine.ok) await closeEngine(engine.value);
+  }
+  // Nothing more may reach stdout: over stdio it belonged to the protocol.
+  return { ok: true, value: {}, text: '', streamed: true };
+}

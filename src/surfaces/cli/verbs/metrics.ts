@@ -1,0 +1,66 @@
+/** @module `autopilot metrics`, `autopilot slo` and `autopilot alerts`: figures computed from the store over a window. */
+import pc from 'picocolors';
+import { computeMetrics, DEFAULT_WINDOW, parseWindow } from '../../../engine/metrics.ts';
+import { computeSlo, evaluateAlerts, type SloReport } from '../../../engine/slo.ts';
+import { done, UsageError, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
+
+type WindowOptions = GlobalOptions & { window?: string };
+
+function windowMs(opts: WindowOptions): number {
+  const r = parseWindow(opts.window ?? DEFAULT_WINDOW);
+  if (!r.ok) throw new UsageError(r.error.message, 'window');
+  return r.value;
+}
+
+const pct = (v: number | null) => (v === null ? 'n/a' : `${(v * 100).toFixed(1)}%`);
+const mark = (met: boolean | null) => (met === null ? pc.dim('–') : met ? pc.green('✓') : pc.red('✗'));
+
+export async function metricsVerb(opts: WindowOptions): Promise<VerbResult> {
+  const ms = windowMs(opts);
+  return withEngine(opts, async (e) => {
+    const m = await computeMetrics(e, ms);
+    const rows = Object.entries(m.counters).map(([name, value]) => `  ${name.padEnd(38)} ${String(value).padStart(6)}`);
+    const by = m.breakdown.map((p) => `  ${p.name.padEnd(38)} ${String(p.value).padStart(6)}  ${pc.dim(Object.entries(p.attributes).map(([k, v]) => `${k}=${v}`).join(' '))}`);
+    return done(
+      m,
+      [
+        `${pc.bold('counters')} from ${m.window.since} to ${m.window.until}: ${m.entries} ledger entries, ${m.tasks} tasks`,
+        ...rows,
+        ...(by.length ? ['', pc.bold('by phase and code'), ...by] : []),
+      ].join('\n'),
+    );
+  });
+}
+
+export function formatSlo(s: SloReport): string {
+  const { taskSuccessRate: t, loopRate: l, toolMttr: m } = s;
+  return [
+    `${pc.bold('service levels')} from ${s.window.since} to ${s.window.until}`,
+    `  ${mark(t.met)} task success rate  ${pct(t.value).padStart(7)}  goal ≥ ${pct(t.goal)}   ${pc.dim(`done ${t.done} · aborted ${t.aborted} · stuck ${t.stuck}${t.stuckTasks.length ? ` (${t.stuckTasks.join(', ')})` : ''}`)}`,
+    `  ${mark(l.met)} loop rate          ${pct(l.value).padStart(7)}  goal ≤ ${pct(l.goal)}    ${pc.dim(`${l.looping} of ${l.tasks} tasks entered a phase more than ${l.threshold} times${l.loopingTasks.length ? ` (${l.loopingTasks.join(', ')})` : ''}`)}`,
+    `  ${mark(m.met)} tool MTTR          ${(m.seconds === null ? 'n/a' : `${m.seconds.toFixed(1)} s`).padStart(7)}  goal ≤ ${m.goal} s     ${pc.dim(`${m.incidents} incidents, ${m.open} still open`)}`,
+  ].join('\n');
+}
+
+export async function sloVerb(opts: WindowOptions): Promise<VerbResult> {
+  const ms = windowMs(opts);
+  return withEngine(opts, async (e) => {
+    const s = await computeSlo(e, ms);
+    return done(s, formatSlo(s));
+  });
+}
+
+/** Exit code 2 when an alert fires, 0 otherwise. */
+export async function alertsVerb(opts: GlobalOptions): Promise<VerbResult> {
+  return withEngine(opts, async (e) => {
+    const r = await evaluateAlerts(e);
+    if (!r.ok) return r;
+    const { alerts, firing } = r.value;
+    const lines = alerts.map(
+      (a) =>
+        `  ${a.firing ? pc.red('FIRING') : pc.green('ok    ')} ${a.name}: ${a.metric} = ${a.value === null ? 'n/a' : Number(a.value.toFixed(4))} (${a.op} ${a.threshold}, over ${a.windowHours} h)`,
+    );
+    const head = alerts.length ? `${firing.length} of ${alerts.length} alerts firing` : 'no alert rules in the config (key: alerts)';
+    return { ...done(r.value, [head, ...lines].join('\n')), exitCode: firing.length ? 2 : 0 };
+  });
+}

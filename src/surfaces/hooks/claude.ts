@@ -1,0 +1,112 @@
+/**
+ * @module Claude Code's hooks: PreToolUse through the tool guard, Stop held
+ * while the phase's evidence falls short, SessionStart and UserPromptSubmit
+ * adding the task, its phase and its rules as context. Codex CLI speaks the
+ * same wire format with a few differences (see codex.ts), so the answers are
+ * built here for both.
+ */
+import { guardToolCall } from '../../engine/guard.ts';
+import type { Actor, Engine } from '../../engine/context.ts';
+import { jsonAnswer, parseJsonObject, str, type ClientHooks, type HookAnswer, type HookRequest, type Payload } from './request.ts';
+import { chooseTask, stopReason, taskContext } from './shared.ts';
+
+/** What differs between clients that speak Claude Code's hook format. */
+export interface ClaudeStyle {
+  readonly client: 'claude' | 'codex';
+  readonly name: string;
+  /** Whether PreToolUse can answer `ask` (Claude Code can; Codex cannot, so an ask becomes a denial that says a person must approve). */
+  readonly canAsk: boolean;
+  /** The tool call as the guard reads it, from the payload's tool_name and tool_input. */
+  readonly toolCall: (payload: Payload) => { tool: string; input: unknown };
+}
+
+function actorOf(style: ClaudeStyle, payload: Payload): Actor {
+  const session = str(payload['session_id']) || 'unknown';
+  return { id: `hook:${style.client}:${session}`, holder: `${style.client}:${session}`, sessionId: session };
+}
+
+function decision(event: string, permissionDecision: 'deny' | 'ask', reason: string): HookAnswer {
+  return jsonAnswer({ hookSpecificOutput: { hookEventName: event, permissionDecision, permissionDecisionReason: reason } });
+}
+
+function context(event: string, text: string): HookAnswer {
+  return jsonAnswer({ hookSpecificOutput: { hookEventName: event, additionalContext: text } });
+}
+
+async function preToolUse(style: ClaudeStyle, e: Engine, req: HookRequest, payload: Payload): Promise<HookAnswer> {
+  const choice = await chooseTask(e, req.env);
+  if (choice.kind === 'refused') return decision('PreToolUse', 'deny', `Autopilot: ${choice.error.message}`);
+  const { tool, input } = style.toolCall(payload);
+  if (!tool) return decision('PreToolUse', 'deny', 'Autopilot: the hook input names no tool (tool_name), so the call cannot be checked');
+  const r = await guardToolCall(e, actorOf(style, payload), {
+    ...(choice.kind === 'task' ? { taskId: choice.task.taskId } : {}),
+    client: style.client,
+    tool,
+    input,
+  });
+  if (!r.ok) return decision('PreToolUse', 'deny', `Autopilot: ${r.error.message}`);
+  const g = r.value;
+  // An allowed call gets no decision: Autopilot has no objection, and the client's own
+  // permission rules (and the person's prompts) still apply. `allow` would skip them.
+  if (g.decision === 'allow') return jsonAnswer({});
+  const where = g.taskId ? `task ${g.taskId} is in ${g.phase}` : `no task: judged as in ${g.phase}`;
+  const recorded = g.seq !== undefined ? ` (ledger entry ${g.seq})` : '';
+  const reason = `Autopilot (${where}): ${g.reason}${recorded}`;
+  if (g.decision === 'ask' && style.canAsk) return decision('PreToolUse', 'ask', reason);
+  if (g.decision === 'ask') {
+    return decision('PreToolUse', 'deny', `${reason}. ${style.name} hooks cannot ask a person, so the call is denied; a person can run it, or allow it in the config (tools.phases)`);
+  }
+  return decision('PreToolUse', 'deny', reason);
+}
+
+async function stop(e: Engine, req: HookRequest, payload: Payload): Promise<HookAnswer> {
+  // A stop that a Stop hook already held once goes through: never block twice in a row.
+  if (payload['stop_hook_active'] === true) return jsonAnswer({});
+  const reason = await stopReason(e, req.env);
+  return jsonAnswer(reason ? { decision: 'block', reason } : {});
+}
+
+/** The hooks of a client that speaks Claude Code's format. */
+export function claudeStyleHooks(style: ClaudeStyle): ClientHooks {
+  return {
+    parse: (req) => parseJsonObject(req.stdin, style.name),
+    async handle(e, req, payload) {
+      switch (req.event) {
+        case 'PreToolUse':
+          return preToolUse(style, e, req, payload);
+        case 'Stop':
+          return stop(e, req, payload);
+        case 'SessionStart':
+          return context('SessionStart', await taskContext(e, req.env, true));
+        case 'UserPromptSubmit':
+          return context('UserPromptSubmit', await taskContext(e, req.env, false));
+        default:
+          return jsonAnswer({});
+      }
+    },
+    failClosed(req, payload, message) {
+      switch (req.event) {
+        case 'PreToolUse':
+          // Exit 2 blocks the call and hands stderr to the agent, even if stdout were lost.
+          return { stdout: '', stderr: `${message}\n`, exitCode: 2 };
+        case 'Stop':
+          if (payload?.['stop_hook_active'] === true) return jsonAnswer({});
+          return jsonAnswer({ decision: 'block', reason: message });
+        case 'SessionStart':
+        case 'UserPromptSubmit':
+          // Nothing to deny here: the tool calls that follow are denied by PreToolUse; the agent and the person are told now.
+          return jsonAnswer({ systemMessage: message, hookSpecificOutput: { hookEventName: req.event, additionalContext: message } });
+        default:
+          return jsonAnswer({}, 0, `${message}\n`);
+      }
+    },
+  };
+}
+
+/** Claude Code: the payload's tool_name and tool_input are the guard's tool call as they are. */
+export const claudeHooks: ClientHooks = claudeStyleHooks({
+  client: 'claude',
+  name: 'Claude Code',
+  canAsk: true,
+  toolCall: (payload) => ({ tool: str(payload['tool_name']) ?? '', input: payload['tool_input'] ?? {} }),
+});

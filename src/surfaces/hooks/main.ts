@@ -1,0 +1,89 @@
+/**
+ * @module `autopilot hook <client> <event>`: the process an agent (or git)
+ * starts for every hook event. It reads the client's input, finds the
+ * repository, and has the repository's daemon answer, or answers by itself.
+ * It loads nothing heavy unless it answers by itself.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { askDaemon, daemonWanted, serveDaemon, startDaemon } from './daemon.ts';
+import { autopilotBin } from './launcher.ts';
+import { HOOK_CLIENTS, hookEnv, type HookAnswer, type HookClient, type HookRequest } from './request.ts';
+
+/** The nearest folder at or above `start` that holds `.autopilot/config.yaml`. */
+function findRoot(start: string): string | undefined {
+  let dir = resolve(start);
+  for (;;) {
+    if (existsSync(join(dir, '.autopilot', 'config.yaml'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+/** Where to look for the repository: the folder the client says it works in. */
+function startDir(client: HookClient, stdin: string, cwd: string, env: NodeJS.ProcessEnv): string {
+  if (client === 'git') return cwd;
+  if (client === 'claude' && env['CLAUDE_PROJECT_DIR']) return env['CLAUDE_PROJECT_DIR'];
+  try {
+    const payload = JSON.parse(stdin) as Record<string, unknown>;
+    const roots = payload['workspace_roots'];
+    if (client === 'cursor' && Array.isArray(roots) && typeof roots[0] === 'string') return roots[0];
+    if (typeof payload['cwd'] === 'string' && payload['cwd']) return payload['cwd'];
+  } catch {
+    // the client's module reports a malformed input
+  }
+  return cwd;
+}
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) return '';
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const USAGE = `usage: autopilot hook <${HOOK_CLIENTS.join('|')}> <EVENT> [ARGS…]  (reads the client's hook JSON on stdin)\n`;
+
+export interface HookCommandOptions {
+  /** Where the hook was started (default: the process's working directory). */
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** The client's input (default: read from stdin). */
+  readonly stdin?: string;
+}
+
+/** Answers `autopilot hook <client> <event> [args…]`; never throws. */
+export async function hookCommand(args: readonly string[], opts: HookCommandOptions = {}): Promise<HookAnswer> {
+  const [client, event, ...rest] = args;
+  if (!client || !event || !(HOOK_CLIENTS as readonly string[]).includes(client)) return { stdout: '', stderr: USAGE, exitCode: 1 };
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  // git gives most hooks a terminal, not input; only pre-push's stdin says what is pushed.
+  const wantsStdin = client !== 'git' || event === 'pre-push';
+  const stdin = opts.stdin ?? (wantsStdin ? await readStdin() : '');
+  const which = client as HookClient;
+  const base = { client: which, event, args: rest, stdin, cwd, env: hookEnv(env) };
+  const start = startDir(which, stdin, cwd, env);
+  const root = findRoot(start);
+  if (!root) return (await import('./run.ts')).noRepository(base, start);
+  const request: HookRequest = { ...base, root };
+  if (daemonWanted(env)) {
+    const answer = await askDaemon(request);
+    if (answer) return answer;
+    await startDaemon(root, autopilotBin()).catch(() => {});
+  }
+  return (await import('./run.ts')).runHook(request);
+}
+
+/** Runs the hook process: `hook <client> <event> …`, or `hook --daemon <root>` for the daemon. */
+export async function hookProcess(args: readonly string[]): Promise<number> {
+  if (args[0] === '--daemon') {
+    if (args[1]) await serveDaemon(resolve(args[1]));
+    return 0;
+  }
+  const answer = await hookCommand(args);
+  await new Promise<void>((done) => process.stdout.write(answer.stdout, () => done()));
+  if (answer.stderr) await new Promise<void>((done) => process.stderr.write(answer.stderr, () => done()));
+  return answer.exitCode;
+}

@@ -1,0 +1,43 @@
+/** @module Driving Autopilot's own MCP server as an agent would: this package's `autopilot mcp` spawned over stdio, tool results read back as results or refusals. */
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/client';
+import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { ErrorCode, type Refusal, type Result } from '../../core/errors.ts';
+
+/** This package's bin script: three folders up from here, in the sources and in the built or bundled package alike. */
+export const AUTOPILOT_BIN = fileURLToPath(new URL('../../../bin/autopilot.js', import.meta.url));
+
+export interface StdioConnection {
+  readonly client: Client;
+  /** The server's process id. */
+  readonly pid: number | null;
+  /** What the server wrote on stderr, for a report when something goes wrong. */
+  stderr(): string;
+  close(): Promise<void>;
+}
+
+/** Spawns `node bin/autopilot.js mcp` in `cwd` and connects an MCP client named `clientName` to it. */
+export async function connectAutopilot(cwd: string, clientName: string): Promise<StdioConnection> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [AUTOPILOT_BIN, 'mcp'],
+    cwd,
+    env: { ...getDefaultEnvironment(), NO_COLOR: '1' },
+    stderr: 'pipe',
+  });
+  const chunks: Buffer[] = [];
+  transport.stderr?.on('data', (b: Buffer) => chunks.push(b));
+  const client = new Client({ name: clientName, version: '0.1.0' });
+  await client.connect(transport);
+  return { client, pid: transport.pid, stderr: () => Buffer.concat(chunks).toString('utf8'), close: () => client.close() };
+}
+
+/** Calls a tool and reads the answer back as the engine would have given it: the structured value, or the refusal. */
+export async function callTool<T>(client: Client, name: string, args: Record<string, unknown>): Promise<Result<T>> {
+  const r = await client.callTool({ name, arguments: args }, { timeout: 10 * 60_000 });
+  const structured = r.structuredContent as Record<string, unknown> | undefined;
+  if (!r.isError) return { ok: true, value: structured as T };
+  if (structured && typeof structured['code'] === 'string') return { ok: false, error: structured as unknown as Refusal };
+  const text = r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
+  return { ok: false, error: { code: ErrorCode.USAGE, message: text, details: {} } };
+}

@@ -1,0 +1,199 @@
+/** @module What every Autopilot MCP tool shares: its shape, the argument and output schemas they have in common, and how an outcome becomes a tool result. */
+import * as z from 'zod';
+import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/server';
+import { AutopilotError, ErrorCode, type Refusal, type Result } from '../../core/errors.ts';
+import type { TaskState } from '../../core/task.ts';
+import type { Lease } from '../../core/lease.ts';
+import type { Actor, Engine } from '../../engine/context.ts';
+
+/** What a tool's handler works with: the server's engine and the session's actor. */
+export interface ToolContext {
+  readonly engine: Engine;
+  readonly actor: Actor;
+}
+
+/** One MCP tool: a name, what a model reads about it, its schemas and hints, and a handler that calls the engine. */
+export interface ToolSpec<I extends z.ZodObject = z.ZodObject, O extends z.ZodObject = z.ZodObject> {
+  readonly name: string;
+  readonly title: string;
+  readonly description: string;
+  readonly input: I;
+  readonly output: O;
+  readonly annotations: ToolAnnotations;
+  run(ctx: ToolContext, args: z.output<I>): Promise<Result<z.output<O>>>;
+  /** One line on the outcome, the first text block of the result. */
+  summary(value: z.output<O>): string;
+}
+
+/** Keeps the spec's types tied together where it is written. */
+export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(spec: ToolSpec<I, O>): ToolSpec<I, O> {
+  return spec;
+}
+
+/** A tool of any schema, as the server registers it. */
+export type AnyTool = ToolSpec<z.ZodObject, z.ZodObject>;
+
+const REFUSAL_NOTE =
+  'A refusal is a result with isError true and structuredContent {code, message, details}; the message says what to do next, and the refusal is recorded in the ledger.';
+
+/** The closing lines every tool description shares. */
+export function describeTool(...lines: string[]): string {
+  return [...lines, REFUSAL_NOTE].join('\n');
+}
+
+// -- arguments shared across tools: same name, same meaning
+
+export const arg = {
+  taskId: z.string().min(1).max(200).describe('The task id given to task_start, e.g. "T-1" (letters, digits, ".", "-", "_"; at most 64).'),
+  phase: z
+    .string()
+    .min(1)
+    .max(100)
+    .describe('A phase name, any case: STRATEGIZE, SPEC, PLAN, THINK, IMPLEMENT, VERIFY, REVIEW, PR or MONITOR (the repository config may name others).'),
+  token: z
+    .number()
+    .int()
+    .min(0)
+    .describe('Optional fencing token: the lease token you were given (lease_acquire, task_status). A stale token is refused with LEASE_FENCED.'),
+  reason: z.string().min(1).max(2000),
+};
+
+// -- outputs shared across tools
+
+export const findingOut = z
+  .object({
+    file: z.string().describe('the artifact, relative to the state folder'),
+    rule: z.string().describe('the rule it breaks: missing, section-missing, json-schema, …'),
+    problem: z.string(),
+    fix: z.string().describe('what to do about it'),
+  })
+  .describe('one defect in one evidence file');
+
+export const taskOut = z.object({
+  taskId: z.string(),
+  title: z.string(),
+  status: z.enum(['active', 'done', 'aborted']),
+  phase: z.string().describe('the current phase; the last one for a finished task'),
+  baseCommit: z.string().nullable().describe('the commit the task started from; the IMPLEMENT diff is taken against it'),
+  startedAt: z.string(),
+  updatedAt: z.string(),
+  phaseEnteredAt: z.string(),
+  visit: z.number().int().describe('how many times the current phase has been entered (more than 1 after a backtrack)'),
+  counts: z.object({ refusals: z.number().int(), backtracks: z.number().int(), skips: z.number().int() }),
+  lastSeq: z.number().int().describe("the ledger entry that last changed the task"),
+});
+
+export const leaseOut = z.object({
+  taskId: z.string(),
+  phase: z.string(),
+  holder: z.string().nullable().describe('who holds it; null when released or expired'),
+  token: z.number().int().describe('the fencing token: pass it as token to prove you still hold the lease'),
+  acquiredAt: z.string(),
+  expiresAt: z.string(),
+});
+
+/** The task as the tools show it: its state without the artifact map. */
+export function taskView(t: TaskState): z.output<typeof taskOut> {
+  return {
+    taskId: t.taskId,
+    title: t.title,
+    status: t.status,
+    phase: t.phase,
+    baseCommit: t.baseCommit,
+    startedAt: t.startedAt,
+    updatedAt: t.updatedAt,
+    phaseEnteredAt: t.phaseEnteredAt,
+    visit: t.visits[t.phase] ?? 0,
+    counts: { refusals: t.counts.refusals, backtracks: t.counts.backtracks, skips: t.counts.skips },
+    lastSeq: t.lastSeq,
+  };
+}
+
+export function leaseView(l: Lease): z.output<typeof leaseOut> {
+  return { taskId: l.taskId, phase: l.phase, holder: l.holder, token: l.token, acquiredAt: l.acquiredAt, expiresAt: l.expiresAt };
+}
+
+// -- results
+
+/** The next step after a refusal, in terms of the MCP tools (the engine's messages name the CLI commands). */
+const NEXT: Partial<Record<ErrorCode, string>> = {
+  PHASE_SKIP: 'finish the current phase and call phase_advance without `to`, or phase_backtrack to an earlier phase',
+  PHASE_UNKNOWN: 'use one of the phases in details.known',
+  TASK_UNKNOWN: 'check the id, or start the task with task_start',
+  TASK_EXISTS: 'read it with task_status, or call task_start with another id',
+  TASK_DONE: 'start a new task with task_start for new work',
+  EVIDENCE_MISSING: 'write each missing file with evidence_put (details.findings), then call phase_advance again',
+  EVIDENCE_INVALID: 'fix each of details.findings, put the file again with evidence_put, then call phase_advance again',
+  EVIDENCE_PROTECTED: 'leave Autopilot\'s artifacts to Autopilot (phase_advance, verify_run write them); to change a passed phase, call phase_backtrack',
+  PATH_OUTSIDE_EVIDENCE: 'use a plain file name such as strategy.md',
+  LEASE_HELD: 'another session works on this task: work on another task, or try again after details.expiresAt',
+  LEASE_REQUIRED: 'call lease_acquire, then try again',
+  LEASE_FENCED: 'another session held the task since: call task_status, then lease_acquire, before doing anything else',
+  PROMPT_DRIFT: 'restore the instruction files as they were, or ask a person to accept the change (autopilot attest update); you cannot accept it yourself',
+  APPROVAL_REQUIRED: 'call approval_request and wait for a person to decide',
+  VERIFY_FAILED: 'call phase_backtrack to IMPLEMENT with the reason, fix the code, advance to VERIFY again and call verify_run',
+  LEDGER_TAMPERED: 'stop and tell a person; do not try to repair the ledger or the evidence',
+  CONFIG_INVALID: 'a person must fix .autopilot/config.yaml (or run autopilot init) and restart this MCP server',
+};
+
+/** A refusal as MCP carries it: `isError`, and `{code, message, details}` both structured and as text. */
+export function refusalResult(refusal: Refusal): CallToolResult {
+  const next = NEXT[refusal.code];
+  const error = next ? { ...refusal, message: `${refusal.message.replace(/[.\s]+$/, '')}. Next: ${next}.` } : refusal;
+  const structured = { code: error.code, message: error.message, details: error.details };
+  return {
+    isError: true,
+    content: [
+      { type: 'text', text: `refused: ${error.code}: ${error.message}` },
+      { type: 'text', text: JSON.stringify(structured) },
+    ],
+    structuredContent: structured,
+  };
+}
+
+/** A success: the summary line, then the structured content serialized for clients that read text only. */
+export function successResult(summary: string, value: Record<string, unknown>): CallToolResult {
+  return {
+    content: [
+      { type: 'text', text: summary },
+      { type: 'text', text: JSON.stringify(value) },
+    ],
+    structuredContent: value,
+  };
+}
+
+/** The tool calls still running, so that the engine is closed only after the last one has finished. */
+export class InFlight {
+  readonly #calls = new Set<Promise<unknown>>();
+
+  track<T>(call: Promise<T>): Promise<T> {
+    this.#calls.add(call);
+    void call.finally(() => this.#calls.delete(call)).catch(() => {});
+    return call;
+  }
+
+  /** Settles once no call is running. */
+  async idle(): Promise<void> {
+    while (this.#calls.size > 0) await Promise.allSettled([...this.#calls]);
+  }
+}
+
+/**
+ * Runs a tool's handler and turns whatever happens into a tool result: a
+ * refusal, an integrity failure the engine threw (with its code), or a bug
+ * (INTERNAL, logged with its stack). The server never dies of a tool call.
+ */
+export async function runTool(tool: AnyTool, ctx: ToolContext, args: unknown, log: (line: string) => void): Promise<CallToolResult> {
+  try {
+    const r = await tool.run(ctx, args as z.output<z.ZodObject>);
+    return r.ok ? successResult(tool.summary(r.value), r.value) : refusalResult(r.error);
+  } catch (err) {
+    if (err instanceof AutopilotError) return refusalResult(err.toRefusal());
+    log(`${tool.name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    return refusalResult({
+      code: ErrorCode.INTERNAL,
+      message: `internal error in ${tool.name}: ${err instanceof Error ? err.message : String(err)}. Read the task with task_status before trying again; if it persists, tell a person`,
+      details: {},
+    });
+  }
+}

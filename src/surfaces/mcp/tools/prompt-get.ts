@@ -1,0 +1,40 @@
+/** @module MCP tool `prompt_get`: the instructions of a task's phase, with the task's volatile state kept apart. */
+import * as z from 'zod';
+import { ErrorCode, ok, refuse } from '../../../core/errors.ts';
+import { normalizePhase } from '../../../core/phases.ts';
+import { refusePhaseUnknown } from '../../../core/task.ts';
+import { normalizeForDigest } from '../../../core/attest.ts';
+import { promptFor } from '../../../engine/attest.ts';
+import { sha256Hex } from '../../../engine/keys.ts';
+import { arg, defineTool, describeTool, taskOut, taskView } from '../tool.ts';
+
+export const promptGetTool = defineTool({
+  name: 'prompt_get',
+  title: "Get the phase's instructions",
+  description: describeTool(
+    "Returns Autopilot's instructions for a task's phase: what to produce, the evidence contract, which tools are allowed, and how to move on. The instructions are the same text on every call (`prompt`, with its digest `promptSha256`, which prompt attestation checks); the task's state (status, how often the phase was entered, refusal counts) is in `task`, apart from them.",
+    'Call it after task_start and after every phase_advance or phase_backtrack, and follow it.',
+    'Refused with TASK_UNKNOWN or PHASE_UNKNOWN.',
+  ),
+  input: z.strictObject({
+    taskId: arg.taskId,
+    phase: arg.phase.optional().describe("The phase whose instructions to return; the task's current phase when left out."),
+  }),
+  output: z.object({
+    phase: z.string(),
+    prompt: z.string().describe('the stable instructions of the phase'),
+    promptSha256: z.string().describe('sha256 of the normalized instructions'),
+    current: z.boolean().describe("true when `phase` is the task's current phase"),
+    task: taskOut,
+  }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  async run({ engine }, args) {
+    const task = await engine.store.getTask(args.taskId);
+    if (!task) return refuse(ErrorCode.TASK_UNKNOWN, `no task ${args.taskId}; start it with task_start, or check the id`, { taskId: args.taskId });
+    const phase = args.phase === undefined ? task.phase : normalizePhase(engine.config.phases, args.phase);
+    if (!phase) return refusePhaseUnknown(args.phase ?? '', engine.config);
+    const prompt = promptFor(engine, phase);
+    return ok({ phase, prompt, promptSha256: sha256Hex(normalizeForDigest(prompt)), current: phase === task.phase && task.status === 'active', task: taskView(task) });
+  },
+  summary: (v) => `instructions for ${v.phase}${v.current ? ` (${v.task.taskId} is here, visit ${v.task.visit})` : ''}:\n\n${v.prompt}`,
+});

@@ -1,0 +1,44 @@
+/** @module MCP tool `task_status`: where a task is, what its phase needs, who holds its lease. */
+import * as z from 'zod';
+import { ErrorCode, ok, refuse } from '../../../core/errors.ts';
+import { nextPhase } from '../../../core/phases.ts';
+import { holderOf } from '../../../engine/leases.ts';
+import { arg, defineTool, describeTool, leaseOut, leaseView, taskOut, taskView } from '../tool.ts';
+
+export const taskStatusTool = defineTool({
+  name: 'task_status',
+  title: 'Read a task',
+  description: describeTool(
+    "Reads a task: its status and current phase, how often the phase was entered, its refusal and backtrack counts, the artifacts the phase needs (and which of them Autopilot produces itself), and the phase's lease.",
+    'Call it when you start or resume work, after a refusal, or whenever you are unsure where a task stands. It changes nothing.',
+    'Refused with TASK_UNKNOWN when there is no such task.',
+  ),
+  input: z.strictObject({ taskId: arg.taskId }),
+  output: z.object({
+    task: taskOut,
+    nextPhase: z.string().nullable().describe('the phase phase_advance enters; null from the last phase (advancing finishes the task)'),
+    evidence: z
+      .array(z.object({ name: z.string(), producer: z.enum(['agent', 'autopilot']), required: z.boolean() }))
+      .describe("the current phase's artifacts: write the agent's with evidence_put; Autopilot writes its own when the task advances"),
+    lease: leaseOut.nullable().describe('the live lease on the task, or null'),
+    holder: z.string().describe('your own lease holder id in this MCP session'),
+  }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  async run({ engine, actor }, args) {
+    const task = await engine.store.getTask(args.taskId);
+    if (!task) return refuse(ErrorCode.TASK_UNKNOWN, `no task ${args.taskId}; start it with task_start, or check the id`, { taskId: args.taskId });
+    const lease = await engine.store.getLease(args.taskId);
+    const live = lease && lease.holder !== null && Date.parse(lease.expiresAt) > engine.clock.now().getTime() ? lease : null;
+    return ok({
+      task: taskView(task),
+      nextPhase: task.status === 'active' ? (nextPhase(engine.config.phases, task.phase) ?? null) : null,
+      evidence: (engine.config.evidence[task.phase] ?? []).map((a) => ({ name: a.name, producer: a.producer, required: a.required })),
+      lease: live ? leaseView(live) : null,
+      holder: holderOf(actor),
+    });
+  },
+  summary: (v) =>
+    v.task.status === 'active'
+      ? `${v.task.taskId} is in ${v.task.phase} (visit ${v.task.visit}); it needs ${v.evidence.map((a) => a.name).join(', ') || 'no evidence'}${v.lease ? `; leased by ${v.lease.holder === v.holder ? 'you' : v.lease.holder} until ${v.lease.expiresAt}` : ''}`
+      : `${v.task.taskId} is ${v.task.status}`,
+});

@@ -1,0 +1,330 @@
+/**
+ * E2E: `autopilot gate` on a branch cloned to a fresh folder, without the store
+ * or the private key. A task taken to PR through the engine passes; every
+ * tamper fails and the report names the task, the entry, the file and the
+ * reason. And `init` writes the CI job that runs the gate.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
+import { INTOTO_PAYLOAD_TYPE, preAuthEncoding, statementFor, type Envelope } from '../../src/core/dsse.ts';
+import { canonicalPayload, type LedgerEntry } from '../../src/core/ledger.ts';
+import { keyIdOf, loadSigner, sha256Hex, type Signer } from '../../src/engine/keys.ts';
+import type { GateProblem, GateReport } from '../../src/engine/ci-gate.ts';
+import { P, Repo, git, makeProject, makeRepo, parseOne, run, tempDir, writeFile, type CliResult } from './helpers.ts';
+
+const BRANCH = 'task/T-1';
+const BUNDLE = '.autopilot/attestations/T-1.jsonl';
+
+type GateBody = ({ ok: true } & GateReport) | { ok: false; error: { code: string; message: string; details: GateReport } };
+
+let source: Repo;
+let base: string;
+let agentKey: Signer;
+
+/** A fresh clone of the task's branch: no store, no private key, only what was committed. */
+function clone(branch = BRANCH): string {
+  const dir = tempDir('clone');
+  git(dir, ['clone', '-q', '--branch', branch, source.dir, '.']);
+  return dir;
+}
+
+function commit(dir: string, message: string): void {
+  git(dir, ['add', '-A']);
+  git(dir, ['commit', '-q', '-m', message]);
+}
+
+async function gate(dir: string, args: string[] = ['--base', base]): Promise<CliResult & { body: GateBody }> {
+  const r = await run(['--json', '-C', dir, 'gate', ...args]);
+  return { ...r, body: parseOne<GateBody>(r) };
+}
+
+/** Runs the gate, which must fail with `code` and `exit`; returns its problems. */
+async function gateFails(dir: string, code: string, exit: number, args?: string[]): Promise<GateProblem[]> {
+  const r = await gate(dir, args);
+  assert.equal(r.body.ok, false, `the gate should fail: ${r.stdout}`);
+  if (r.body.ok) throw new Error('unreachable');
+  assert.equal(r.body.error.code, code, r.body.error.message);
+  assert.equal(r.code, exit, r.body.error.message);
+  return r.body.error.details.problems ?? [];
+}
+
+/** Each field of a problem as a value, or a pattern its text must match. */
+type ProblemMatch = { [K in keyof GateProblem]?: GateProblem[K] | RegExp };
+
+function findProblem(problems: GateProblem[], match: ProblemMatch): GateProblem {
+  const found = problems.find((p) =>
+    Object.entries(match).every(([k, v]: [string, unknown]) => (v instanceof RegExp ? v.test(String(p[k as keyof GateProblem])) : p[k as keyof GateProblem] === v)),
+  );
+  assert.ok(found, `a problem like ${JSON.stringify(match, (_k, v: unknown) => (v instanceof RegExp ? v.source : v))} in ${JSON.stringify(problems, null, 1)}`);
+  return found;
+}
+
+function bundleLines(dir: string): string[] {
+  return readFileSync(join(dir, BUNDLE), 'utf8').trimEnd().split('\n');
+}
+
+function writeBundleLines(dir: string, lines: string[]): void {
+  writeFileSync(join(dir, BUNDLE), `${lines.join('\n')}\n`);
+}
+
+function entryOf(line: string): LedgerEntry {
+  const env = JSON.parse(line) as Envelope;
+  return (JSON.parse(Buffer.from(env.payload, 'base64').toString('utf8')) as { predicate: LedgerEntry }).predicate;
+}
+
+/** An envelope for `entry`, DSSE-signed by `signer` (keyId, signBytes). */
+function envelope(entry: LedgerEntry, signer: Pick<Signer, 'keyId' | 'signBytes'>): string {
+  const payload = Buffer.from(JSON.stringify(statementFor(entry)), 'utf8');
+  const env: Envelope = {
+    payloadType: INTOTO_PAYLOAD_TYPE,
+    payload: payload.toString('base64'),
+    signatures: [{ keyid: signer.keyId, sig: signer.signBytes(preAuthEncoding(INTOTO_PAYLOAD_TYPE, payload)) }],
+  };
+  return JSON.stringify(env);
+}
+
+/** Seals an entry as the ledger does: hash over the canonical payload, signed by `signer`. */
+function seal(entry: Omit<LedgerEntry, 'hash' | 'signature'>, signer: Signer): LedgerEntry {
+  const hash = sha256Hex(canonicalPayload(entry));
+  return { ...entry, hash, signature: signer.sign(hash) };
+}
+
+function isIgnored(dir: string, path: string): boolean {
+  return spawnSync('git', ['check-ignore', '-q', '--no-index', path], { cwd: dir }).status === 0;
+}
+
+describe('the CI gate', { concurrency: true }, () => {
+  describe('autopilot gate on a fresh clone of the branch', { concurrency: true }, () => {
+    before(async () => {
+      source = await makeRepo({ urgent: true });
+      base = git(source.dir, ['rev-parse', 'HEAD']).trim();
+      git(source.dir, ['checkout', '-q', '-b', BRANCH]);
+      await source.driveTo('T-1', 'PR');
+      agentKey = loadSigner(join(source.stateDir, 'keys'));
+      commit(source.dir, 'T-1: wordCount, with its evidence and attestation bundle');
+    });
+
+    it('passes for a task taken to PR; the bundle, the key and the evidence are committed, the store and the private key are not', async () => {
+      const dir = clone();
+      assert.equal(existsSync(join(dir, '.autopilot', 'autopilot.db')), false);
+      assert.equal(existsSync(join(dir, '.autopilot', 'keys')), false);
+      assert.deepEqual(readdirSync(join(dir, '.autopilot', 'attestations', 'keys')), [`${agentKey.keyId}.pub.pem`]);
+      assert.ok(isIgnored(source.dir, '.autopilot/keys/private.pem'));
+      assert.equal(isIgnored(source.dir, `.autopilot/attestations/keys/${agentKey.keyId}.pub.pem`), false);
+
+      // The bundle: the chain from the task's first entry to the transition into PR.
+      const entries = bundleLines(dir).map(entryOf);
+      const ledger = source.ledger();
+      const first = ledger.find((e) => e.taskId === 'T-1')!;
+      assert.equal(entries[0]!.seq, first.seq);
+      assert.equal(entries[0]!.kind, 'task_started');
+      const last = entries.at(-1)!;
+      assert.deepEqual([last.kind, last.toPhase], ['transition', 'PR']);
+      assert.deepEqual(entries.map((e) => e.hash), ledger.filter((e) => e.seq >= first.seq && e.seq <= last.seq).map((e) => e.hash));
+
+      const r = await gate(dir);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.equal(r.body.ok, true);
+      if (!r.body.ok) return;
+      assert.equal(r.body.passed, true);
+      assert.deepEqual(r.body.problems, []);
+      assert.equal(r.body.base.mergeBase, base);
+      assert.deepEqual(r.body.keys, [{ keyId: agentKey.keyId, new: true }]);
+      const [task] = r.body.tasks;
+      assert.equal(task?.taskId, 'T-1');
+      assert.equal(task.bundle, BUNDLE);
+      assert.deepEqual([task.fromSeq, task.toSeq, task.entries, task.phase], [first.seq, last.seq, entries.length, 'PR']);
+      assert.ok(task.artifacts >= 10, `evidence files checked: ${task.artifacts}`);
+      assert.ok(!('skipped' in task.verify), JSON.stringify(task.verify));
+      if ('skipped' in task.verify) return;
+      assert.equal(task.verify.passed, true);
+      assert.equal(task.verify.sameCode, true);
+      assert.deepEqual(task.verify.tests, task.verify.recorded);
+      assert.equal(task.verify.tests?.total, 5);
+      assert.equal(task.verify.coverage?.meetsThreshold, true);
+    });
+
+    it('an edited evidence file: LEDGER_TAMPERED (exit 3), naming the file and the entry that recorded it', async () => {
+      const dir = clone();
+      const rel = '.autopilot/evidence/T-1/verify/test_results.json';
+      const doc = JSON.parse(readFileSync(join(dir, rel), 'utf8')) as { totals: { total: number } };
+      doc.totals.total += 10;
+      writeFileSync(join(dir, rel), JSON.stringify(doc, null, 2) + '\n');
+      commit(dir, 'more tests, on paper');
+      const problems = await gateFails(dir, 'LEDGER_TAMPERED', 3);
+      const p = findProblem(problems, { taskId: 'T-1', check: 'evidence', file: rel, reason: /changed after entry/ });
+      const recorded = source.task('T-1')!.artifacts['evidence/T-1/verify/test_results.json']!;
+      assert.equal(p.seq, recorded.seq);
+    });
+
+    it('a removed envelope line: LEDGER_TAMPERED, a sequence gap at the entry after it', async () => {
+      const dir = clone();
+      const lines = bundleLines(dir);
+      const removed = entryOf(lines[5]!);
+      lines.splice(5, 1);
+      writeBundleLines(dir, lines);
+      commit(dir, 'one entry less');
+      const problems = await gateFails(dir, 'LEDGER_TAMPERED', 3);
+      findProblem(problems, { taskId: 'T-1', check: 'chain', file: BUNDLE, line: 6, seq: removed.seq + 1, reason: /sequence gap/ });
+    });
+
+    it('a reordered pair of envelopes: LEDGER_TAMPERED, naming the entries out of order', async () => {
+      const dir = clone();
+      const lines = bundleLines(dir);
+      const [a, b] = [lines[3]!, lines[4]!];
+      lines[3] = b;
+      lines[4] = a;
+      writeBundleLines(dir, lines);
+      commit(dir, 'swapped');
+      const problems = await gateFails(dir, 'LEDGER_TAMPERED', 3);
+      findProblem(problems, { taskId: 'T-1', check: 'chain', file: BUNDLE, line: 4, seq: entryOf(b).seq, reason: /sequence gap/ });
+    });
+
+    it('an envelope signed by another key: LEDGER_TAMPERED, unknown key', async () => {
+      const dir = clone();
+      const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+      const other = { keyId: keyIdOf(publicKey), signBytes: (data: Uint8Array) => sign(null, data, privateKey).toString('base64') };
+      const lines = bundleLines(dir);
+      const entry = entryOf(lines[2]!);
+      lines[2] = envelope(entry, other);
+      writeBundleLines(dir, lines);
+      commit(dir, 're-signed');
+      const problems = await gateFails(dir, 'LEDGER_TAMPERED', 3);
+      findProblem(problems, { taskId: 'T-1', check: 'signature', file: BUNDLE, line: 3, seq: entry.seq, reason: new RegExp(`unknown key ${other.keyId}`) });
+    });
+
+    it('a forged entry with a recomputed hash but no valid signature: LEDGER_TAMPERED at that entry', async () => {
+      const dir = clone();
+      const lines = bundleLines(dir);
+      const i = lines.findLastIndex((l) => entryOf(l).kind === 'verify');
+      const original = entryOf(lines[i]!);
+      const { hash: _h, signature, ...rest } = original;
+      const data = { ...rest.data, tests: { ...(rest.data['tests'] as object), total: 50, passed: 50 } };
+      const forged = { ...rest, data, hash: sha256Hex(canonicalPayload({ ...rest, data })), signature };
+      // The envelope keeps its old DSSE signature: whoever forged the entry has no key.
+      const env = JSON.parse(lines[i]!) as Envelope;
+      lines[i] = JSON.stringify({ ...env, payload: Buffer.from(JSON.stringify(statementFor(forged)), 'utf8').toString('base64') });
+      writeBundleLines(dir, lines);
+      commit(dir, 'forged');
+      const problems = await gateFails(dir, 'LEDGER_TAMPERED', 3);
+      findProblem(problems, { taskId: 'T-1', check: 'signature', seq: original.seq, line: i + 1, reason: /entry's signature does not verify/ });
+      findProblem(problems, { taskId: 'T-1', check: 'signature', seq: original.seq, line: i + 1, reason: /DSSE signature .* does not verify/ });
+      findProblem(problems, { taskId: 'T-1', check: 'chain', seq: original.seq + 1, reason: /prevHash/ });
+    });
+
+    it('a skipped phase, in a chain re-signed with the real key: PHASE_SKIP (exit 2), naming the transition', async () => {
+      const dir = clone();
+      const entries = bundleLines(dir).map(entryOf);
+      const dropped = entries.findIndex((e) => e.kind === 'transition' && e.fromPhase === 'SPEC');
+      assert.ok(dropped > 0);
+      // Whoever holds the private key can re-seal the chain: the gate must still see the skip.
+      const forged: LedgerEntry[] = entries.slice(0, dropped);
+      for (const e of entries.slice(dropped + 1)) {
+        const prev = forged[forged.length - 1]!;
+        const { hash: _h, signature: _s, ...rest } = e;
+        forged.push(seal({ ...rest, seq: prev.seq + 1, prevHash: prev.hash }, agentKey));
+      }
+      writeBundleLines(dir, forged.map((e) => envelope(e, agentKey)));
+      commit(dir, 'no SPEC → PLAN');
+      const problems = await gateFails(dir, 'PHASE_SKIP', 2);
+      const next = forged.find((e) => e.kind === 'transition' && e.fromPhase === 'PLAN')!;
+      findProblem(problems, { taskId: 'T-1', check: 'process', seq: next.seq, file: BUNDLE, reason: /PLAN → THINK does not follow: the task was in SPEC/ });
+    });
+
+    it('a test that fails on the branch: VERIFY_FAILED (exit 2), the re-run differs from the recorded one', async () => {
+      const dir = clone();
+      writeFile(dir, 'src/count.js', P.COUNT_BUGGY);
+      commit(dir, 'a change after VERIFY');
+      const problems = await gateFails(dir, 'VERIFY_FAILED', 2);
+      const results = '.autopilot/evidence/T-1/verify/test_results.json';
+      findProblem(problems, { taskId: 'T-1', check: 'verify', file: results, reason: /re-run on this checkout fails: .*tests failed/ });
+      findProblem(problems, { taskId: 'T-1', check: 'verify', file: results, reason: /re-run ran 5 tests with 2 failing; the recorded run had 5 with 0 failing/ });
+      findProblem(problems, { taskId: 'T-1', check: 'verify', reason: /not the code VERIFY ran on/ });
+      for (const p of problems) assert.equal(typeof p.seq, 'number');
+    });
+
+    it('no bundle at all: EVIDENCE_MISSING (exit 2), a change made without Autopilot; the base defaults to the merge-base with origin/main', async () => {
+      const dir = clone('main');
+      git(dir, ['checkout', '-q', '-b', 'quick-fix']);
+      writeFile(dir, 'src/count.js', P.COUNT_FIXED);
+      commit(dir, 'a change without Autopilot');
+      const r = await gate(dir, []);
+      assert.equal(r.code, 2);
+      assert.equal(r.body.ok, false);
+      if (r.body.ok) return;
+      assert.equal(r.body.error.code, 'EVIDENCE_MISSING');
+      assert.match(r.body.error.message, /no attestation bundle .* between origin\/main .* made without Autopilot/);
+      const text = await run(['-C', dir, 'gate']);
+      assert.equal(text.code, 2);
+      assert.match(text.stderr, /EVIDENCE_MISSING.*without Autopilot/);
+    });
+  });
+
+  describe('init writes the CI job that runs the gate', { concurrency: true }, () => {
+    it('GitHub Actions when there is no CI: shown by --dry-run, written once, the public keys not ignored even under *.pem', async () => {
+      const repo = new Repo(makeProject());
+      writeFileSync(repo.path('.gitignore'), `${readFileSync(repo.path('.gitignore'), 'utf8')}*.pem\nkeys/\n`);
+      const dry = await repo.ok<{ changes: { path: string; action: string; after: string }[] }>(['init', '--dry-run']);
+      const workflow = dry.changes.find((c) => c.path === '.github/workflows/autopilot-gate.yml');
+      assert.equal(workflow?.action, 'create');
+      const doc = parseYaml(workflow.after) as { on: unknown; jobs: { gate: { steps: { uses?: string; with?: Record<string, unknown>; run?: string }[] } } };
+      assert.ok(doc.on && typeof doc.on === 'object' && 'pull_request' in doc.on);
+      const steps = doc.jobs.gate.steps;
+      assert.equal(steps.find((s) => s.uses?.startsWith('actions/checkout'))?.with?.['fetch-depth'], 0);
+      assert.equal(steps.find((s) => s.uses?.startsWith('actions/setup-node'))?.with?.['node-version'], 20);
+      assert.ok(steps.some((s) => s.run === 'npx autopilot gate --base ${{ github.event.pull_request.base.sha }}'));
+      assert.equal(existsSync(repo.path('.github')), false, '--dry-run writes nothing');
+
+      const first = await repo.ok<{ changes: { path: string; action: string }[] }>(['init']);
+      assert.deepEqual(first.changes.find((c) => c.path === '.github/workflows/autopilot-gate.yml')?.action, 'create');
+      assert.equal(readFileSync(repo.path('.github/workflows/autopilot-gate.yml'), 'utf8'), workflow.after);
+      const files = repo.snapshot();
+      const second = await repo.ok<{ changes: { path: string; action: string }[] }>(['init']);
+      assert.deepEqual(second.changes.map((c) => c.action), second.changes.map(() => 'unchanged'));
+      assert.deepEqual(repo.snapshot(), files);
+      assert.equal(isIgnored(repo.dir, '.autopilot/attestations/keys/0123456789abcdef.pub.pem'), false);
+      assert.ok(isIgnored(repo.dir, '.autopilot/keys/private.pem'));
+      assert.ok(isIgnored(repo.dir, 'elsewhere/server.pem'), "the repository's own patterns still apply elsewhere");
+    });
+
+    it('GitLab CI: a job file and an include appended to .gitlab-ci.yml; an existing include is left alone, with a note', async () => {
+      const repo = new Repo(makeProject());
+      const ci = 'stages: [test]\n\nunit:\n  stage: test\n  script:\n    - npm test\n';
+      repo.write('.gitlab-ci.yml', ci);
+      const first = await repo.ok<{ changes: { path: string; action: string }[]; notes: string[] }>(['init']);
+      assert.deepEqual(
+        first.changes.filter((c) => c.path.includes('gitlab') || c.path.includes('.github')).map((c) => [c.path, c.action]),
+        [
+          ['.gitlab/autopilot-gate.gitlab-ci.yml', 'create'],
+          ['.gitlab-ci.yml', 'update'],
+        ],
+      );
+      assert.deepEqual(first.notes, []);
+      const after = readFileSync(repo.path('.gitlab-ci.yml'), 'utf8');
+      assert.ok(after.startsWith(ci));
+      const parsed = parseYaml(after) as { include: { local: string }[]; unit: { script: string[] } };
+      assert.deepEqual(parsed.include, [{ local: '.gitlab/autopilot-gate.gitlab-ci.yml' }]);
+      assert.deepEqual(parsed.unit.script, ['npm test']);
+      const job = parseYaml(readFileSync(repo.path('.gitlab/autopilot-gate.gitlab-ci.yml'), 'utf8')) as Record<string, { script: string[]; variables: Record<string, string> }>;
+      assert.equal(job['autopilot-gate']?.variables['GIT_DEPTH'], '0');
+      assert.ok(job['autopilot-gate']?.script.includes('npx autopilot gate --base "$CI_MERGE_REQUEST_DIFF_BASE_SHA"'));
+      const files = repo.snapshot();
+      const second = await repo.ok<{ changes: { action: string }[] }>(['init']);
+      assert.ok(second.changes.every((c) => c.action === 'unchanged'));
+      assert.deepEqual(repo.snapshot(), files);
+
+      const other = new Repo(makeProject());
+      const withInclude = 'include:\n  - local: ci/common.yml\n';
+      other.write('.gitlab-ci.yml', withInclude);
+      const plan = await other.ok<{ changes: { path: string; action: string }[]; notes: string[] }>(['init', '--dry-run']);
+      assert.equal(plan.changes.find((c) => c.path === '.gitlab-ci.yml'), undefined);
+      assert.equal(plan.changes.find((c) => c.path === '.gitlab/autopilot-gate.gitlab-ci.yml')?.action, 'create');
+      assert.match(plan.notes.join('\n'), /include:.*- local: \.gitlab\/autopilot-gate\.gitlab-ci\.yml/);
+    });
+  });
+});
