@@ -1,11 +1,12 @@
 /**
- * @module `npm run bench`: p50/p95/p99 and throughput of the paths that
- * matter, on this machine, written to bench/RESULTS.md with the machine's
- * description. BENCH_QUICK=1 runs smaller counts.
+ * @module `npm run bench`: p50/p95/p99, throughput and CPU per operation of
+ * the paths that matter, and a peer (LangGraph.js) in the same run, written to
+ * bench/RESULTS.md with the machine's description and notes on each target.
+ * BENCH_QUICK=1 runs smaller counts.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem, tmpdir, platform, release } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, totalmem, tmpdir, platform, release } from 'node:os';
 import { join } from 'node:path';
 import { openEngine, closeEngine, type Engine, type Actor } from '../src/engine/context.ts';
 import { applyInit, planInit } from '../src/engine/init.ts';
@@ -14,16 +15,23 @@ import { advance } from '../src/engine/advance.ts';
 import { putEvidence } from '../src/engine/evidence.ts';
 import { leaseOp } from '../src/engine/leases.ts';
 import { append } from '../src/engine/record.ts';
-import { verifyLedger } from '../src/engine/ledger-verify.ts';
 import { openStoreAt, openStoreFor, sinkFor } from '../src/surfaces/compose.ts';
 import { fanOut, noopSink } from '../src/ports/events.ts';
 import { STRATEGY } from '../src/surfaces/demo/project.ts';
 import { measure, table, type Stats } from './stats.ts';
 import { benchSandbox } from './sandbox.ts';
+import { benchGuard } from './guard.ts';
+import { benchMcp } from './mcp.ts';
+import { benchVerify, fillLedger } from './verify.ts';
+import { notes } from './notes.ts';
+import { benchLangGraph } from './peer/langgraph.ts';
+import { benchHooks } from './hooks.ts';
 import { findPgBin, startPostgres } from '../test/helpers/postgres.ts';
 
 const QUICK = process.env['BENCH_QUICK'] === '1';
 const N = QUICK ? 300 : 3000;
+/** Entries in the ledger that verification is timed on. */
+const LEDGER = QUICK ? 20_000 : 100_000;
 
 async function repo(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'autopilot-bench-'));
@@ -58,7 +66,7 @@ async function transitions(e: Engine, prefix: string, label: string): Promise<St
       const r = await advance(e, agent, { taskId: ids[next++]! });
       if (!r.ok) throw new Error(r.error.message);
     },
-    { note: 'lease check, attestation check, evidence validation, digest re-check, signed append' },
+    { note: 'lease check, attestation check, evidence validation, digest re-check, signed append, decision journal', cpu: true },
   );
 }
 
@@ -95,6 +103,7 @@ async function postgresRows(dir: string): Promise<Stats[]> {
 }
 
 async function main(): Promise<void> {
+  const loadBefore = loadavg()[0] ?? NaN;
   const rows: Stats[] = [];
   const dir = await repo();
 
@@ -115,8 +124,11 @@ async function main(): Promise<void> {
   rows.push(await transitions(quiet, 'quiet', 'sqlite, telemetry off'));
 
   rows.push(
-    await measure('ledger append (sqlite, signed)', N * 3, () =>
-      quiet.store.transact((tx) => append(quiet, tx, { taskId: null, kind: 'evidence', fromPhase: null, toPhase: null, actor: 'bench', artifacts: [], data: { i: 1 } })),
+    await measure(
+      'ledger append (sqlite, signed)',
+      N * 3,
+      () => quiet.store.transact((tx) => append(quiet, tx, { taskId: null, kind: 'evidence', fromPhase: null, toPhase: null, actor: 'bench', artifacts: [], data: { i: 1 } })),
+      { cpu: true, note: 'one entry in its own write transaction' },
     ),
   );
 
@@ -128,25 +140,30 @@ async function main(): Promise<void> {
       if (!a.ok) throw new Error(a.error.message);
       const r = await leaseOp(quiet, agent, 'release', { taskId: leaseTask });
       if (!r.ok) throw new Error(r.error.message);
-    }),
+    }, { cpu: true }),
   );
   rows.push(...(await postgresRows(dir)));
 
-  const head = (await quiet.store.head())?.seq ?? 0;
-  const t0 = performance.now();
-  const report = await verifyLedger(quiet, { evidence: false });
-  const secs = (performance.now() - t0) / 1000;
-  if (!report.ok) throw new Error(`ledger does not verify: ${report.problems[0]?.reason}`);
-  rows.push({ name: `ledger verify, signatures (${head} entries)`, n: head, p50: NaN, p95: NaN, p99: NaN, throughput: head / secs, note: 'entries per second' });
-  const t1 = performance.now();
-  await verifyLedger(quiet, { evidence: false, signatures: false });
-  rows.push({ name: `ledger verify, chain only (${head} entries)`, n: head, p50: NaN, p95: NaN, p99: NaN, throughput: head / ((performance.now() - t1) / 1000), note: 'entries per second' });
+  rows.push(...(await benchGuard(QUICK ? 5000 : 50_000)));
+  rows.push(...(await benchMcp(dir, leaseTask, QUICK ? 100 : 1000)));
+  rows.push(...(await benchLangGraph(N)));
+
+  await fillLedger(quiet, LEDGER);
   await closeEngine(quiet);
+  const build = mkdtempSync(join(tmpdir(), 'autopilot-bench-build-'));
+  try {
+    rows.push(...(await benchVerify(dir, build, LEDGER)));
+  } finally {
+    rmSync(build, { recursive: true, force: true });
+  }
 
   rows.push(...(await benchSandbox(QUICK ? 20 : 100)));
+  rows.push(...(await benchHooks(QUICK ? 20 : 100)));
 
+  const loadAfter = loadavg()[0] ?? NaN;
   const machine = `${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, Node ${process.version}`;
-  const out = `# Benchmarks\n\nMachine: ${machine}\nDate: ${new Date().toISOString()}${QUICK ? ' (quick run)' : ''}\n\n${table(rows)}\n`;
+  const load = `load average ${loadBefore.toFixed(1)} at the start, ${loadAfter.toFixed(1)} at the end`;
+  const out = `# Benchmarks\n\nMachine: ${machine}; ${load}\nDate: ${new Date().toISOString()}${QUICK ? ' (quick run)' : ''}\n\n${table(rows)}\n\n${notes(rows, { loadBefore, loadAfter, cores: availableParallelism() })}`;
   process.stdout.write(out);
   writeFileSync(join(import.meta.dirname, 'RESULTS.md'), out);
 }

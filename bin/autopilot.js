@@ -7,7 +7,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const hook = process.argv[2] === 'hook';
+// (`autopilot hook --help` is the command line's: it has the verb's help and examples.)
+const hook = process.argv[2] === 'hook' && !process.argv.slice(3).some((a) => a === '--help' || a === '-h');
 const built = join(root, 'dist', 'surfaces', 'cli', 'main.js');
 const builtHook = join(root, 'dist', 'surfaces', 'hooks', 'entry.js');
 if (hook && existsSync(builtHook)) {

@@ -14,6 +14,8 @@ command -v bwrap >/dev/null || need+=(bubblewrap)
 { command -v prlimit && command -v setpriv; } >/dev/null || need+=(util-linux)
 # The PostgreSQL tests start their own throw-away server from these binaries (not on PATH).
 compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || need+=(postgresql)
+# The dashboard's browser tests drive Debian's chromium (playwright-core never downloads a browser).
+[[ -x /usr/bin/chromium ]] || need+=(chromium)
 if ((${#need[@]})); then
   if [[ $(id -u) -eq 0 ]]; then
     echo "== apt-get install ${need[*]}"

@@ -65,6 +65,98 @@ export function canonicalPayload(entry: Omit<LedgerEntry, 'hash' | 'signature'>)
   return text;
 }
 
+/**
+ * The JSON texts an entry's `artifacts` and `data` were read from or sealed
+ * with. When both are canonical (RFC 8785), the payload is these texts with the
+ * scalar fields around them, and hashing needs no canonicalization.
+ */
+export interface PayloadParts {
+  readonly artifacts: string;
+  readonly data: string;
+}
+
+const PARTS = Symbol('payloadParts');
+
+/**
+ * Attaches the texts `entry.artifacts` and `entry.data` were parsed from (a
+ * store) or serialised to (sealing). Non-enumerable: a copy made with spread,
+ * `structuredClone` or JSON does not carry them, so an edited copy never
+ * travels with the texts of the original.
+ */
+export function withPayloadParts<T extends object>(entry: T, parts: PayloadParts): T {
+  Object.defineProperty(entry, PARTS, { value: parts, enumerable: false });
+  return entry;
+}
+
+/** The texts attached by `withPayloadParts`, if any. */
+export function payloadPartsOf(entry: object): PayloadParts | undefined {
+  return (entry as { [PARTS]?: PayloadParts })[PARTS];
+}
+
+/** `JSON.stringify` of a string or null, as canonicalize writes it; undefined where canonicalize would differ or throw. */
+function scalar(v: string | null): string | undefined {
+  if (v === null) return 'null';
+  return typeof v === 'string' && (v as string & { isWellFormed(): boolean }).isWellFormed() ? JSON.stringify(v) : undefined;
+}
+
+/**
+ * The payload built from `parts` by concatenation, with the keys in canonical
+ * order. It equals `canonicalPayload(entry)` when both parts are canonical
+ * texts of the entry's values; undefined when a scalar field is one that
+ * canonicalize would treat differently (undefined, a lone surrogate, a
+ * non-finite seq), and the caller canonicalizes instead. A store's texts may be
+ * non-canonical (older rows): a hash that does not match this payload must be
+ * checked against `canonicalPayload` before the entry is called tampered.
+ */
+export function payloadFromParts(entry: Omit<LedgerEntry, 'hash' | 'signature' | 'artifacts' | 'data'>, parts: PayloadParts): string | undefined {
+  const actor = scalar(entry.actor);
+  const fromPhase = scalar(entry.fromPhase);
+  const keyId = scalar(entry.keyId);
+  const kind = scalar(entry.kind);
+  const prevHash = scalar(entry.prevHash);
+  const taskId = scalar(entry.taskId);
+  const toPhase = scalar(entry.toPhase);
+  const ts = scalar(entry.ts);
+  if (
+    actor === undefined ||
+    fromPhase === undefined ||
+    keyId === undefined ||
+    kind === undefined ||
+    prevHash === undefined ||
+    taskId === undefined ||
+    toPhase === undefined ||
+    ts === undefined ||
+    !Number.isFinite(entry.seq)
+  ) {
+    return undefined;
+  }
+  return `{"actor":${actor},"artifacts":${parts.artifacts},"data":${parts.data},"fromPhase":${fromPhase},"keyId":${keyId},"kind":${kind},"prevHash":${prevHash},"seq":${JSON.stringify(entry.seq)},"taskId":${taskId},"toPhase":${toPhase},"ts":${ts}}`;
+}
+
+/**
+ * Seals the payload of an entry: its canonical text and the canonical texts of
+ * its `artifacts` and `data`, which a store can keep as they are (so that a
+ * later check hashes them without canonicalizing again).
+ */
+export function sealPayload(entry: Omit<LedgerEntry, 'hash' | 'signature'>): { text: string; parts?: PayloadParts } {
+  const artifacts = canonicalize(entry.artifacts);
+  const data = canonicalize(entry.data);
+  const parts = artifacts !== undefined && data !== undefined ? { artifacts, data } : undefined;
+  const text = parts && payloadFromParts(entry, parts);
+  return text !== undefined && parts ? { text, parts } : { text: canonicalPayload(entry) };
+}
+
+/** The hash of an entry's payload: from its attached texts when they hash to `e.hash`, else from its canonical form. */
+function payloadHash(e: LedgerEntry, crypto: ChainCrypto): string {
+  const parts = payloadPartsOf(e);
+  const fast = parts && payloadFromParts(e, parts);
+  if (fast !== undefined) {
+    const hash = crypto.sha256(fast);
+    if (hash === e.hash) return hash;
+  }
+  return crypto.sha256(canonicalPayload(e));
+}
+
 export interface ChainCrypto {
   sha256(text: string): string;
   /** True when `signature` is a valid signature by `keyId` over `hash`; false for unknown keys. */
@@ -86,18 +178,32 @@ export function checkChain(
   crypto: ChainCrypto,
   signatures = true,
 ): ChainProblem | null {
+  const found = chainProblemAt(entries, prev, crypto, signatures);
+  return found && { seq: found.seq, reason: found.reason };
+}
+
+/** `checkChain`, with the index in `entries` of the entry that has the problem. */
+export function chainProblemAt(
+  entries: readonly LedgerEntry[],
+  prev: ChainHead | null,
+  crypto: ChainCrypto,
+  signatures = true,
+): (ChainProblem & { readonly index: number }) | null {
   let expectSeq = prev ? prev.seq + 1 : 1;
   let expectPrev = prev ? prev.hash : GENESIS_HASH;
-  for (const e of entries) {
-    if (e.seq !== expectSeq) return { seq: e.seq, reason: `sequence gap: expected ${expectSeq}, found ${e.seq}` };
-    if (e.prevHash !== expectPrev) return { seq: e.seq, reason: 'prevHash does not match the previous entry hash' };
-    const hash = crypto.sha256(canonicalPayload(e));
-    if (hash !== e.hash) return { seq: e.seq, reason: 'hash does not match the entry content' };
-    if (signatures && !crypto.verify(e.keyId, e.hash, e.signature)) {
-      return { seq: e.seq, reason: `signature does not verify with key ${e.keyId}` };
-    }
+  for (let index = 0; index < entries.length; index++) {
+    const e = entries[index]!;
+    if (e.seq !== expectSeq) return { index, seq: e.seq, reason: `sequence gap: expected ${expectSeq}, found ${e.seq}` };
+    if (e.prevHash !== expectPrev) return { index, seq: e.seq, reason: 'prevHash does not match the previous entry hash' };
+    if (payloadHash(e, crypto) !== e.hash) return { index, seq: e.seq, reason: 'hash does not match the entry content' };
+    if (signatures && !crypto.verify(e.keyId, e.hash, e.signature)) return { index, ...signatureProblem(e) };
     expectSeq = e.seq + 1;
     expectPrev = e.hash;
   }
   return null;
+}
+
+/** The problem of an entry whose signature does not verify. */
+export function signatureProblem(e: Pick<LedgerEntry, 'seq' | 'keyId'>): ChainProblem {
+  return { seq: e.seq, reason: `signature does not verify with key ${e.keyId}` };
 }

@@ -74,6 +74,13 @@ export function launchCommand(l: Launcher, args: readonly string[]): string {
   return [l.node, l.bin, ...args].map(shellQuote).join(' ');
 }
 
+// The command of a hook that decides a tool call. Any failure to answer becomes exit 2, a denial for every
+// client (a missing Node, say, exits 127, which the clients treat as a hook error and run the tool). Only for
+// the events that gate a call: a Stop hook that always exits 2 would never let the agent stop.
+function gatingCommand(l: Launcher, args: readonly string[]): string {
+  return `${launchCommand(l, args)} || exit 2`;
+}
+
 /** True when a hook command is one of Autopilot's (for merging and for `autopilot doctor`). */
 export function isAutopilotHookCommand(command: unknown, client: 'claude' | 'codex' | 'cursor'): boolean {
   return typeof command === 'string' && /autopilot/.test(command) && new RegExp(`\\shook\\s+${client}\\s`).test(`${command} `);
@@ -101,10 +108,8 @@ function change(root: string, abs: string, before: string | null, after: string,
   return { path, action, before, after, ...(mode !== undefined ? { mode } : {}) };
 }
 
-/**
- * Merges one JSON file: `edit` changes the parsed object in place. A file that
- * is not a JSON object is left alone, with a note.
- */
+// Merges one JSON file: `edit` changes the parsed object in place. A file that is not a JSON object is left
+// alone, with a note.
 function mergeJson(root: string, rel: string, edit: (obj: Json) => void, notes: string[], what: string): WiringFile | undefined {
   const abs = join(root, rel);
   const before = readText(abs);
@@ -127,10 +132,8 @@ function mergeJson(root: string, rel: string, edit: (obj: Json) => void, notes: 
 
 const asObject = (v: unknown): Json => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
 
-/**
- * Puts `ours` into a Claude-style list of matcher groups (`[{matcher, hooks: [{type, command}]}]`):
- * Autopilot's old entries are taken out, and its group goes where the first of them was (else last).
- */
+// Puts `ours` into a Claude-style list of matcher groups (`[{matcher, hooks: [{type, command}]}]`): Autopilot's
+// old entries are taken out, and its group goes where the first of them was (else last).
 function mergeGroups(groups: unknown, ours: Json, isOurs: (command: unknown) => boolean): unknown[] {
   const list = Array.isArray(groups) ? groups : [];
   const out: unknown[] = [];
@@ -149,7 +152,7 @@ function mergeGroups(groups: unknown, ours: Json, isOurs: (command: unknown) => 
   return out;
 }
 
-/** The same for Cursor's flat list (`[{command, matcher?}]`). */
+// The same for Cursor's flat list (`[{command, matcher?}]`).
 function mergeFlat(entries: unknown, ours: Json, isOurs: (command: unknown) => boolean): unknown[] {
   const list = Array.isArray(entries) ? entries : [];
   const at = list.findIndex((h) => isOurs(asObject(h)['command']));
@@ -165,7 +168,8 @@ function claudeSettings(o: WiringOptions, notes: string[]): WiringFile | undefin
     (obj) => {
       const hooks = asObject(obj['hooks']);
       for (const event of CLAUDE_EVENTS) {
-        const hook = { type: 'command', command: launchCommand(o.launcher, ['hook', 'claude', event]) };
+        const args = ['hook', 'claude', event];
+        const hook = { type: 'command', command: event === 'PreToolUse' ? gatingCommand(o.launcher, args) : launchCommand(o.launcher, args) };
         const group = event === 'PreToolUse' ? { matcher: CLAUDE_MATCHER, hooks: [hook] } : { hooks: [hook] };
         hooks[event] = mergeGroups(hooks[event], group, (c) => isAutopilotHookCommand(c, 'claude'));
       }
@@ -183,7 +187,8 @@ function codexHooks(o: WiringOptions, notes: string[]): WiringFile | undefined {
     (obj) => {
       const hooks = asObject(obj['hooks']);
       for (const event of CODEX_EVENTS) {
-        const hook = { type: 'command', command: launchCommand(o.launcher, ['hook', 'codex', event]), timeout: 60 };
+        const args = ['hook', 'codex', event];
+        const hook = { type: 'command', command: event === 'PreToolUse' ? gatingCommand(o.launcher, args) : launchCommand(o.launcher, args), timeout: 60 };
         const group = event === 'PreToolUse' ? { matcher: CODEX_MATCHER, hooks: [hook] } : { hooks: [hook] };
         hooks[event] = mergeGroups(hooks[event], group, (c) => isAutopilotHookCommand(c, 'codex'));
       }
@@ -202,7 +207,9 @@ function cursorHooks(o: WiringOptions, notes: string[]): WiringFile | undefined 
       if (obj['version'] === undefined) obj['version'] = 1;
       const hooks = asObject(obj['hooks']);
       for (const event of CURSOR_EVENTS) {
-        const command = launchCommand(o.launcher, ['hook', 'cursor', event]);
+        const args = ['hook', 'cursor', event];
+        const gates = event.startsWith('before') || event === 'preToolUse';
+        const command = gates ? gatingCommand(o.launcher, args) : launchCommand(o.launcher, args);
         const entry = event === 'preToolUse' ? { command, matcher: CURSOR_EDIT_MATCHER } : { command };
         hooks[event] = mergeFlat(hooks[event], entry, (c) => isAutopilotHookCommand(c, 'cursor'));
       }

@@ -108,10 +108,10 @@ function nodeManager(root: string, pkg: PackageJson): 'npm' | 'pnpm' | 'yarn' | 
   return 'npm';
 }
 
-/** How a package manager runs a package's binary. */
+// How a package manager runs a package's binary.
 const EXEC: Record<string, readonly string[]> = { npm: ['npx'], pnpm: ['pnpm', 'exec'], yarn: ['yarn'], bun: ['bunx'] };
 
-/** The arguments of a plain `node … --test …` script (no shell syntax), for node:test. */
+// The arguments of a plain `node … --test …` script (no shell syntax), for node:test.
 function nodeTestArgs(script: string): string[] | undefined {
   const words = script.trim().split(/\s+/);
   if (words[0] !== 'node' || !words.includes('--test')) return undefined;
@@ -259,7 +259,7 @@ function detectGo(root: string, out: Builder): void {
   out.build({ name: 'go build', language: 'go', command: { run: ['go', 'build', './...'] }, notes: [] });
 }
 
-/** A shell step that joins one-file-a-class JUnit reports (Surefire, Gradle) into one file. */
+// A shell step that joins one-file-a-class JUnit reports (Surefire, Gradle) into one file.
 function joinReports(dir: string, into: string): string {
   return `mkdir -p ${into.slice(0, into.lastIndexOf('/'))} && { echo '<testsuites>'; for f in ${dir}/TEST-*.xml; do [ -f "$f" ] && sed '1{/^<?xml/d;}' "$f"; done; echo '</testsuites>'; } > ${into}`;
 }

@@ -83,7 +83,8 @@ export function shellWords(command: string): string[] {
   return words;
 }
 
-/** What is wrong with a command's program and script paths (absolute ones must exist; the program must be executable). */
+// What is wrong with a command's program and script paths (absolute ones must exist; the program must be
+// executable).
 function commandProblems(command: string): string[] {
   const words = shellWords(command);
   const problems: string[] = [];
@@ -117,7 +118,8 @@ function readJson(path: string): { value?: Record<string, unknown>; error?: stri
 
 const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 
-/** The commands of a Claude-style hooks object for one event (`[{matcher, hooks: [{command}]}]`), or Cursor's flat list. */
+// The commands of a Claude-style hooks object for one event (`[{matcher, hooks: [{command}]}]`), or Cursor's
+// flat list.
 function commandsOf(hooks: Record<string, unknown>, event: string): string[] {
   const list = hooks[event];
   if (!Array.isArray(list)) return [];

@@ -11,6 +11,7 @@ import { phaseDir } from '../core/phases.ts';
 import { validateArtifact, missingArtifact, type Finding } from '../validators/index.ts';
 import { evidenceRel } from './layout.ts';
 import { listFolder, phaseFolder, readNoFollow } from './evidence-files.ts';
+import { settleArchive } from './backtrack.ts';
 import type { Engine } from './context.ts';
 
 export interface GateReport {
@@ -40,6 +41,8 @@ export function checkPhase(e: Engine, state: TaskState, phase: string, produced:
   const findings: Finding[] = [];
   const artifacts: ArtifactRef[] = [];
   const rules = e.config.evidence[phase] ?? [];
+  // A backtrack whose process died after its commit leaves the archived files live too: they are not fresh evidence.
+  settleArchive(e.layout, state);
   const folder = phaseFolder(e.layout, state.taskId, phase);
   if (!folder.ok) {
     return {

@@ -28,6 +28,13 @@ const SPAN_OF: Partial<Record<string, string>> = {
   tool_blocked: 'tool.guard',
 };
 
+const APPROVAL_LABEL: Partial<Record<string, string>> = {
+  requested: 'approval requested',
+  approved: 'approved',
+  changes_requested: 'changes requested',
+  escalated: 'escalated',
+};
+
 /** Text from the ledger (an agent's reason, say) made safe for one Markdown line. */
 function md(text: unknown, max = 400): string {
   const s = String(text ?? '')
@@ -80,9 +87,13 @@ export function journalLine(entry: LedgerEntry): string | null {
       )}`;
       break;
     }
-    case 'approval':
-      what = `**${md(d['decision'] ?? 'approval')}** ${entry.toPhase ? `for ${entry.toPhase} ` : ''}by ${md(entry.actor)} — ${md(d['reason'])}`;
+    case 'approval': {
+      const action = String(d['action'] ?? 'approval');
+      const label = APPROVAL_LABEL[action] ?? action;
+      const why = d['reason'] ?? (Array.isArray(d['reasons']) ? (d['reasons'] as unknown[]).join('; ') : '');
+      what = `**${md(label)}**${entry.toPhase ? ` for ${entry.toPhase}` : ''}${d['backtrackTo'] ? ` (back to ${md(d['backtrackTo'])})` : ''}${d['by'] ? ` by ${md(d['by'], 120)}` : ''} — ${md(why)}`;
       break;
+    }
     case 'task_aborted':
       what = `**aborted** in ${from} — ${md(d['reason'])}`;
       break;
@@ -94,17 +105,21 @@ export function journalLine(entry: LedgerEntry): string | null {
   return `- ${entry.ts} · #${entry.seq} \`${entry.hash.slice(0, 12)}\`${span} · ${what} · by ${md(entry.actor, 120)}${evidence}`;
 }
 
-/** Appends lines to a journal file, writing its heading when it is new. Never throws: `report` hears of a failure. */
-export function appendJournal(dir: string, file: string, title: string, lines: readonly string[], report: (err: unknown) => void = reportOnce): void {
+const TASK_HEADER = (taskId: string) =>
+  `# Decision journal: ${taskId}\n\nOne line per decision, in ledger order: time · ledger entry (seq, hash) · span · what happened and why · evidence.\n\n`;
+
+/** The heading of `_alerts.md`. */
+export const ALERTS_HEADER = '# Alerts\n\nOne line per alert that fired: time · span of the evaluation · rule: metric = value (rule, window).\n\n';
+
+/** Appends lines to a journal file, writing `header` first when the file is new. Never throws: `report` hears of a failure. */
+export function appendJournal(dir: string, file: string, header: string, lines: readonly string[], report: (err: unknown) => void = reportOnce): void {
   if (lines.length === 0) return;
   try {
     mkdirSync(dir, { recursive: true });
     const path = join(dir, file);
     try {
       // 'wx': exactly one process writes the heading, however many start the file at once.
-      writeFileSync(path, `# ${title}\n\nOne line per decision, in ledger order: time · ledger entry (seq, hash) · span · what happened and why · evidence.\n\n`, {
-        flag: 'wx',
-      });
+      writeFileSync(path, header, { flag: 'wx' });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
@@ -132,7 +147,7 @@ export function journalEntries(dir: string, entries: readonly LedgerEntry[]): vo
     lines.push(line);
     byTask.set(entry.taskId, lines);
   }
-  for (const [taskId, lines] of byTask) appendJournal(dir, `${taskId}.md`, `Decision journal: ${taskId}`, lines);
+  for (const [taskId, lines] of byTask) appendJournal(dir, `${taskId}.md`, TASK_HEADER(taskId), lines);
 }
 
 /** The journal line of an alert that fired. */

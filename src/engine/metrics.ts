@@ -8,7 +8,7 @@
 import type { LedgerEntry } from '../core/ledger.ts';
 import { ErrorCode, ok, refuse, type Result } from '../core/errors.ts';
 import { Counter } from '../ports/events.ts';
-import { COUNTER_FOR, rejectsTask } from './record.ts';
+import { COUNTER_FOR } from './record.ts';
 import type { Engine } from './context.ts';
 
 /** The default window of `autopilot metrics`, `slo` and `alerts`: 7 days. */
@@ -99,7 +99,8 @@ export function counterIncrements(entry: LedgerEntry): CounterIncrement[] {
       break;
   }
   if (isDriftWarning(entry)) out.push({ name: Counter.prompt_drift_detected, attributes: { phase: entry.toPhase ?? entry.fromPhase ?? '', severity: 'warning' } });
-  if (rejectsTask(entry)) out.push({ name: Counter.tasks_rejected_for_process_violation, attributes: { phase: entry.fromPhase ?? '', kind: entry.kind } });
+  // A person aborting the task (the approval flow's `abort` decision); "changes requested" sends it back but does not reject it.
+  if (entry.kind === 'task_aborted') out.push({ name: Counter.tasks_rejected_for_process_violation, attributes: { phase: entry.fromPhase ?? '' } });
   return out;
 }
 

@@ -1,5 +1,5 @@
 /** @module Sealing and appending ledger entries, and recording refusals. */
-import { canonicalPayload, type EntryDraft, type LedgerEntry } from '../core/ledger.ts';
+import { sealPayload, withPayloadParts, type EntryDraft, type LedgerEntry } from '../core/ledger.ts';
 import { applyEntry, type TaskState } from '../core/task.ts';
 import type { Refusal } from '../core/errors.ts';
 import { ErrorCode } from '../core/errors.ts';
@@ -18,37 +18,17 @@ export async function append(e: Engine, tx: StoreTx, draft: EntryDraft): Promise
     ts: e.clock.now().toISOString(),
     keyId: e.signer.keyId,
   };
-  const hash = sha256Hex(canonicalPayload(unsigned));
+  const payload = sealPayload(unsigned);
+  const hash = sha256Hex(payload.text);
   const entry: LedgerEntry = { ...unsigned, hash, signature: e.signer.sign(hash) };
+  // The store keeps the canonical texts as they are: verifying hashes them without canonicalizing again.
+  if (payload.parts) withPayloadParts(entry, payload.parts);
   await tx.append(entry);
   if (draft.taskId !== null) {
     const state = applyEntry(await tx.getTask(draft.taskId), entry);
     if (state) await tx.putTask(state);
   }
-  if (rejectsTask(entry)) {
-    const at = Date.now();
-    e.sink.emit({
-      type: 'counter',
-      name: Counter.tasks_rejected_for_process_violation,
-      value: 1,
-      attributes: { phase: entry.fromPhase ?? '', kind: entry.kind },
-      taskId: entry.taskId,
-      startMs: at,
-      endMs: at,
-      actor: entry.actor,
-    });
-  }
   return entry;
-}
-
-/**
- * True for an entry that rejects a task for the process's sake rather than the
- * agent's: a `task_aborted` entry, or an `approval` entry whose decision is
- * `rejected` (a person turned the work down). Counted here, where every entry
- * passes, so the abort and approval use cases count without wiring of their own.
- */
-export function rejectsTask(entry: Pick<LedgerEntry, 'kind' | 'data'>): boolean {
-  return entry.kind === 'task_aborted' || (entry.kind === 'approval' && entry.data['decision'] === 'rejected');
 }
 
 /** The counters a refusal with each code increments (`autopilot metrics` reconstructs them from the same table). */

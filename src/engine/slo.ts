@@ -21,7 +21,7 @@ import type { LedgerEntry } from '../core/ledger.ts';
 import { ErrorCode, ok, refuse, type Result } from '../core/errors.ts';
 import { Counter, randomSpanId, type FiringAlert } from '../ports/events.ts';
 import { countersOf, entriesInWindow, windowOf, type TimeWindow } from './metrics.ts';
-import { ALERTS_JOURNAL, alertLine, appendJournal } from './journal.ts';
+import { ALERTS_HEADER, ALERTS_JOURNAL, alertLine, appendJournal } from './journal.ts';
 import type { Engine } from './context.ts';
 
 /** The goals the figures are held to. */
@@ -215,7 +215,7 @@ export async function evaluateAlerts(e: Engine): Promise<Result<AlertsReport>> {
   appendJournal(
     e.layout.journalDir,
     ALERTS_JOURNAL,
-    'Alerts',
+    ALERTS_HEADER,
     firing.map((a) => alertLine(now, a, spanId)),
   );
   return ok({ evaluatedAt: now.toISOString(), alerts, firing, spanId });

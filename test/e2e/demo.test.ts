@@ -25,6 +25,7 @@ const SCRIPT: [RegExp, 'ok' | 'refused', string?][] = [
   [/advance with the hollow strategy/, 'refused', 'EVIDENCE_INVALID'],
   [/rewrite strategy\.md/, 'ok'],
   [/advance to SPEC/, 'ok'],
+  [/PreToolUse hook: the agent tries to edit src\/count\.js in SPEC/, 'refused', 'TOOL_NOT_ALLOWED_IN_PHASE'],
   [/write spec\.md/, 'ok'],
   [/advance to PLAN/, 'ok'],
   [/plan\.md and file_map\.json/, 'ok'],

@@ -15,6 +15,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import type { BuildOptions } from 'esbuild';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { Actor, Engine } from '../../src/engine/context.ts';
 import { closeEngine, openEngine } from '../../src/engine/context.ts';
@@ -144,7 +145,7 @@ export function binary(): Promise<string> {
     copyFileSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
     symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'), 'dir');
     const { build } = await import('esbuild');
-    const options = {
+    const options: BuildOptions = {
       bundle: true,
       platform: 'node',
       format: 'esm',
@@ -167,8 +168,16 @@ export function binary(): Promise<string> {
           },
         },
       ],
-    } as const;
-    await build({ ...options, entryPoints: [join(ROOT, 'src', 'surfaces', 'cli', 'main.ts')], outfile: join(pkg, 'dist', 'surfaces', 'cli', 'main.js') });
+    };
+    // The command line: each verb (imported lazily by main.ts) and what only it needs in chunks of their own,
+    // so that a run parses the code of its verb, not of all of them.
+    await build({
+      ...options,
+      entryPoints: { 'surfaces/cli/main': join(ROOT, 'src', 'surfaces', 'cli', 'main.ts') },
+      outdir: join(pkg, 'dist'),
+      splitting: true,
+      chunkNames: 'surfaces/cli/[name]-[hash]',
+    });
     // The hook entry, as bin/autopilot.js routes `autopilot hook …` to it: its heavy parts in chunks of their own, loaded only when used.
     await build({
       ...options,

@@ -12,6 +12,9 @@ import type { TaskState } from '../../src/core/task.ts';
 import { MemoryStore } from '../../src/adapters/memory/index.ts';
 import { append } from '../../src/engine/record.ts';
 import { journaled, journalLine } from '../../src/engine/journal.ts';
+import { decide } from '../../src/engine/approval-gate.ts';
+import { ensureApprovalToken } from '../../src/engine/approval-token.ts';
+import { countersOf } from '../../src/engine/metrics.ts';
 import { contextHash, phaseContext } from '../../src/engine/phase-context.ts';
 import { DEFAULT_PHASES } from '../../src/core/phases.ts';
 import { entrySpanId, type AutopilotEvent } from '../../src/ports/events.ts';
@@ -60,7 +63,8 @@ describe('the decision journal', () => {
         { kind: 'prompt_drift', fromPhase: 'SPEC', toPhase: 'PLAN', data: { action: 'drift', baseline: '1', changes: [{ input: 'file:AGENTS.md', change: 'modified' }] } },
         { kind: 'attestation', fromPhase: 'SPEC', toPhase: 'PLAN', data: { action: 'drift', baseline: '1', changes: [{ input: 'file:CLAUDE.md', change: 'added' }] } },
         { kind: 'backtrack', fromPhase: 'SPEC', toPhase: 'STRATEGIZE', artifacts: [{ path: 'evidence/T-1/.stale/1/strategize/strategy.md', sha256: sha('a'), producer: 'agent' }], data: { reason: hostile } },
-        { kind: 'approval', fromPhase: 'STRATEGIZE', toPhase: 'PR', actor: 'cli:alice', data: { decision: 'rejected', reason: 'skipped the threat model' } },
+        { kind: 'approval', fromPhase: 'STRATEGIZE', toPhase: 'PR', data: { action: 'requested', by: 'policy', reasons: ['src/auth/ is a risky path', '600 changed lines'] } },
+        { kind: 'approval', fromPhase: 'STRATEGIZE', actor: 'cli:alice', data: { action: 'changes_requested', by: 'cli:alice', reason: 'skipped the threat model', backtrackTo: 'THINK' } },
         { kind: 'lease', fromPhase: 'STRATEGIZE', data: { op: 'acquire' } },
         { kind: 'task_aborted', fromPhase: 'STRATEGIZE', data: { reason: 'superseded by T-2' } },
       );
@@ -90,13 +94,15 @@ describe('the decision journal', () => {
       assert.match(line('attestation'), /\*\*drift\*\* .* on SPEC → PLAN — file:CLAUDE\.md added/, 'a drift warning of an older ledger');
       assert.match(line('backtrack'), /\*\*backtracked\*\* SPEC ↩ STRATEGIZE — /);
       assert.match(line('backtrack'), /\[strategy\.md\]\(\.\.\/evidence\/T-1\/\.stale\/1\/strategize\/strategy\.md\)/);
-      assert.match(line('approval'), /\*\*rejected\*\* for PR by cli:alice — skipped the threat model/);
+      const approvals = decisions.filter((l) => l.includes('**approval requested**') || l.includes('**changes requested**'));
+      assert.match(approvals[0]!, /\*\*approval requested\*\* for PR by policy — src\/auth\/ is a risky path; 600 changed lines/);
+      assert.match(approvals[1]!, /\*\*changes requested\*\* \(back to THINK\) by cli:alice — skipped the threat model/);
       assert.match(line('task_aborted'), /\*\*aborted\*\* in STRATEGIZE — superseded by T-2/);
 
       const reason = line('backtrack');
       assert.ok(!reason.includes('[click](http'), 'an agent cannot plant a link');
       assert.doesNotMatch(reason, /(^|[^\\])<img/, 'nor HTML');
-      assert.ok(reason.includes('\\[click\\]') && reason.includes('\\<img') && reason.includes('\\`rm -rf\\`') && reason.includes('\\|') && reason.includes('\\*bold\\*'));
+      assert.ok(reason.includes('\\[click\\]') && reason.includes('\\<img') && reason.includes('\\`rm -rf\\`') && reason.includes('\\|') && reason.includes('\\*bold\\*'), reason);
       assert.ok(reason.includes('second line'), 'a newline in a reason stays on the line');
       assert.equal(lines.filter((l) => l.startsWith('# ')).length, 1, 'one heading');
     } finally {
@@ -128,26 +134,27 @@ describe('the decision journal', () => {
     }
   });
 
-  it('counts a task rejected for a process violation: an abort, or a person rejecting it; an approval does not count', async () => {
+  it('counts a task a person aborts once, as the approval flow emits it and as metrics reconstruct it; requested changes do not count', async () => {
     const t = tempDir('autopilot-journal-');
     try {
       const { e, events } = engineIn(t.dir);
-      await put(
-        e,
-        { kind: 'task_started', toPhase: 'STRATEGIZE' },
-        { kind: 'approval', fromPhase: 'STRATEGIZE', data: { decision: 'approved', reason: 'fine' } },
-        { kind: 'approval', fromPhase: 'STRATEGIZE', data: { decision: 'rejected', reason: 'evidence was faked' } },
-        { kind: 'task_aborted', fromPhase: 'STRATEGIZE', data: { reason: 'gave up' } },
-      );
-      const counted = events.filter((ev) => ev.type === 'counter' && ev.name === 'tasks_rejected_for_process_violation');
+      await put(e, { kind: 'task_started', toPhase: 'STRATEGIZE' });
+      const { token } = ensureApprovalToken(e.layout);
+      const person = { id: 'cli:alice' };
+      const changes = await decide(e, person, { taskId: 'T-1', decision: 'request_changes', reason: 'write the threat model', backtrackTo: 'STRATEGIZE', token });
+      assert.ok(changes.ok, 'changes requested');
+      const aborted = await decide(e, person, { taskId: 'T-1', decision: 'abort', reason: 'the evidence was made up', token });
+      assert.ok(aborted.ok, 'aborted');
+      const emitted = events.filter((ev) => ev.type === 'counter' && ev.name === 'tasks_rejected_for_process_violation');
       assert.deepEqual(
-        counted.map((ev) => (ev.type === 'counter' ? ev.attributes : null)),
-        [
-          { phase: 'STRATEGIZE', kind: 'approval' },
-          { phase: 'STRATEGIZE', kind: 'task_aborted' },
-        ],
+        emitted.map((ev) => (ev.type === 'counter' ? [ev.value, ev.attributes] : null)),
+        [[1, { phase: 'STRATEGIZE' }]],
+        'once: append itself does not count it again',
       );
+      const { breakdown } = countersOf(await e.store.entries());
+      assert.deepEqual(breakdown, [{ name: 'tasks_rejected_for_process_violation', attributes: { phase: 'STRATEGIZE' }, value: 1 }]);
       assert.equal((await e.store.getTask('T-1'))?.status, 'aborted');
+      assert.match(journal(t.dir).filter((l) => l.startsWith('- ')).at(-1)!, /\*\*aborted\*\* in STRATEGIZE — the evidence was made up · by cli:alice$/);
     } finally {
       t.remove();
     }

@@ -42,7 +42,7 @@ const COUNTER_HELP: Record<Counter, string> = {
   evidence_gate_failed: 'evidence gates that refused (missing, invalid, protected, verify failed)',
   tool_calls_blocked: 'tool calls denied in the current phase',
   phase_lease_contention: 'moves refused because another holder has the lease',
-  tasks_rejected_for_process_violation: 'tasks aborted, or rejected by a person, for a process violation',
+  tasks_rejected_for_process_violation: 'tasks a person aborted (reject --abort)',
 };
 
 /**

@@ -312,6 +312,22 @@ autopilot hook git commit-msg .git/COMMIT_EDITMSG`)}`,
     .addHelpText('after', example('autopilot mcp\nautopilot mcp --http 4401'))
     .action(act(async (opts: Opts) => (await import('./verbs/mcp.ts')).mcpVerb(opts)));
 
+  program
+    .command('serve')
+    .description('the dashboard and its HTTP API on 127.0.0.1: tasks, trace graphs, evidence, metrics, the ledger and the approval panel')
+    .option('--port <port>', 'the port to listen on (default 4400; 0 picks a free one)')
+    .addHelpText(
+      'after',
+      `
+Prints the dashboard's URL and a sign-in URL for the person who approves: it
+carries the approval token in its fragment (#token=…), which the browser keeps
+for the tab and never sends to the server. The token itself stays in
+<stateDir>/keys/approval-token (0600). Requests whose Host is not
+127.0.0.1:PORT or localhost:PORT are refused, and so is a POST from another origin.
+${example('autopilot serve\nautopilot -C ../my-repo serve --port 4401')}`,
+    )
+    .action(act(async (opts: Opts) => (await import('./verbs/serve.ts')).serveVerb(opts)));
+
   const windowHelp = 'the time window ending now: 30m, 24h, 7d, 2w (default 7d)';
   program
     .command('metrics')
@@ -345,6 +361,15 @@ ${example('autopilot slo --window 24h')}`,
     .option('--dir <dir>', 'where to create the demo repository (default: a new temporary folder)')
     .addHelpText('after', example('autopilot demo'))
     .action(act(async (opts: Opts) => (await import('./verbs/demo.ts')).demoVerb(opts)));
+
+  program
+    .command('redteam')
+    .description('attack the enforcer itself: skips, forged evidence and ledger entries, path escapes, stale leases, disguised pushes, injections; exit 2 when one gets through')
+    .option('--only <text>', 'only the cases whose id contains <text> (e.g. push., ledger.)')
+    .option('--concurrency <n>', 'how many cases run at once (default 3)')
+    .option('--keep', 'keep the throw-away repositories')
+    .addHelpText('after', example('autopilot redteam\nautopilot redteam --json --only ledger.'))
+    .action(act(async (opts: Opts) => (await import('./verbs/redteam.ts')).redteamVerb(opts)));
 
   return program;
 }

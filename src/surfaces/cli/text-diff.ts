@@ -9,7 +9,7 @@ function lines(text: string): string[] {
   return out;
 }
 
-/** The line operations that turn `a` into `b` (longest common subsequence; whole replacement past a size limit). */
+// The line operations that turn `a` into `b` (longest common subsequence; whole replacement past a size limit).
 function operations(a: readonly string[], b: readonly string[]): Op[] {
   if (a.length * b.length > 4_000_000) return [...a.map((line) => ({ kind: '-' as const, line })), ...b.map((line) => ({ kind: '+' as const, line }))];
   const n = a.length;

@@ -20,6 +20,7 @@ import type { phaseBacktrackTool } from '../mcp/tools/phase-backtrack.ts';
 import type { evidencePutTool } from '../mcp/tools/evidence-put.ts';
 import type { verifyRunTool } from '../mcp/tools/verify-run.ts';
 import * as P from './project.ts';
+import { claudePreToolUse } from './hook.ts';
 
 export interface DemoStep {
   readonly action: string;
@@ -104,6 +105,9 @@ export async function runDemo(opts: { dir?: string; log?: (line: string) => void
     await step('advance with the hollow strategy', 'refused', () => advance());
     await step('rewrite strategy.md with real content', 'ok', () => put('STRATEGIZE', 'strategy.md', P.STRATEGY), (v) => `stored; ${v.findings.length} findings`);
     await step('advance to SPEC', 'ok', () => advance({ summary: 'strategy agreed' }), moved);
+    await step("Claude Code's PreToolUse hook: the agent tries to edit src/count.js in SPEC", 'refused', () =>
+      claudePreToolUse(repo, 'Edit', { file_path: join(repo, 'src', 'count.js'), old_string: '', new_string: 'export const wordCount = () => 0;\n' }),
+    );
     await step('write spec.md', 'ok', () => put('SPEC', 'spec.md', P.SPEC));
     await step('advance to PLAN', 'ok', () => advance(), moved);
     await step('write plan.md and file_map.json', 'ok', async () => {

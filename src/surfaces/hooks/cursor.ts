@@ -15,13 +15,14 @@ function actorOf(payload: Payload): Actor {
   return { id: `hook:cursor:${conversation}`, holder: `cursor:${conversation}`, sessionId: conversation };
 }
 
-/** A permission answer; the messages go out under both spellings Cursor has used (snake_case now, camelCase in its first release). */
+// A permission answer; the messages go out under both spellings Cursor has used (snake_case now, camelCase in
+// its first release).
 function permission(value: 'allow' | 'deny' | 'ask', message?: string, exitCode = 0): HookAnswer {
   if (!message) return jsonAnswer({ permission: value }, exitCode);
   return jsonAnswer({ permission: value, user_message: message, agent_message: message, userMessage: message, agentMessage: message }, exitCode);
 }
 
-/** The events that ask for a permission, with the tool call each one is for. */
+// The events that ask for a permission, with the tool call each one is for.
 function toolCallOf(event: string, payload: Payload): { tool: string; input: unknown; canAsk: boolean } | undefined {
   switch (event) {
     case 'beforeShellExecution':

@@ -15,14 +15,14 @@ import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HookAnswer, HookRequest } from './request.ts';
 
-/** What a hook sends: its request, and which build of Autopilot it is. */
+// What a hook sends: its request, and which build of Autopilot it is.
 interface DaemonRequest {
   readonly op: 'hook' | 'shutdown';
   readonly build: string;
   readonly request?: HookRequest;
 }
 
-/** What the daemon answers. */
+// What the daemon answers.
 type DaemonReply = { readonly answer: HookAnswer } | { readonly stale: true } | { readonly error: string } | { readonly stopped: true };
 
 const MAX_REQUEST = 16 * 1024 * 1024;
@@ -38,7 +38,7 @@ export const BUILD_ID = (() => {
   }
 })();
 
-/** FNV-1a (64-bit) of a string, hex: a short, stable socket name for a repository. */
+// FNV-1a (64-bit) of a string, hex: a short, stable socket name for a repository.
 function fnv1a(text: string): string {
   let h = 0xcbf29ce484222325n;
   for (const b of Buffer.from(text, 'utf8')) h = BigInt.asUintN(64, (h ^ BigInt(b)) * 0x100000001b3n);

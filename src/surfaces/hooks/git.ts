@@ -20,7 +20,7 @@ import { chooseTask } from './shared.ts';
 const ok = (note = ''): HookAnswer => ({ stdout: '', stderr: note ? `autopilot: ${note}\n` : '', exitCode: 0 });
 const refused = (message: string): HookAnswer => ({ stdout: '', stderr: `autopilot: ${message}\n`, exitCode: 1 });
 
-/** Judges a commit or a push as the agents' `git commit` and `git push` are judged. */
+// Judges a commit or a push as the agents' `git commit` and `git push` are judged.
 async function vcs(e: Engine, req: HookRequest, what: 'commit' | 'push'): Promise<HookAnswer> {
   const choice = await chooseTask(e, req.env);
   if (choice.kind === 'refused') return refused(`${what} refused: ${choice.error.message}`);
@@ -48,7 +48,7 @@ function gitRun(cwd: string, args: readonly string[]): Promise<{ code: number; s
   });
 }
 
-/** Adds (or replaces) the trailer that ties the commit to the ledger head. */
+// Adds (or replaces) the trailer that ties the commit to the ledger head.
 async function commitMsg(e: Engine, req: HookRequest): Promise<HookAnswer> {
   const file = req.args[0];
   if (!file) return refused('commit-msg needs the commit message file (git passes it as the first argument)');
@@ -60,7 +60,7 @@ async function commitMsg(e: Engine, req: HookRequest): Promise<HookAnswer> {
   return ok();
 }
 
-/** pre-push's stdin: one line a ref to push, `<local ref> <local sha> <remote ref> <remote sha>`. */
+// pre-push's stdin: one line a ref to push, `<local ref> <local sha> <remote ref> <remote sha>`.
 function refsOf(stdin: string): string[] {
   return stdin
     .split('\n')

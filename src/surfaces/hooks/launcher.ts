@@ -3,7 +3,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** This package's bin script: three folders up from here, in the sources and in the built package alike. */
+// This package's bin script: three folders up from here, in the sources and in the built package alike.
 const PACKAGE_BIN = fileURLToPath(new URL('../../../bin/autopilot.js', import.meta.url));
 
 /** The bin script this process runs as, when it was started through one; else this package's. */

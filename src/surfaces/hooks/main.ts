@@ -10,7 +10,7 @@ import { askDaemon, daemonWanted, serveDaemon, startDaemon } from './daemon.ts';
 import { autopilotBin } from './launcher.ts';
 import { HOOK_CLIENTS, hookEnv, type HookAnswer, type HookClient, type HookRequest } from './request.ts';
 
-/** The nearest folder at or above `start` that holds `.autopilot/config.yaml`. */
+// The nearest folder at or above `start` that holds `.autopilot/config.yaml`.
 function findRoot(start: string): string | undefined {
   let dir = resolve(start);
   for (;;) {
@@ -21,7 +21,7 @@ function findRoot(start: string): string | undefined {
   }
 }
 
-/** Where to look for the repository: the folder the client says it works in. */
+// Where to look for the repository: the folder the client says it works in.
 function startDir(client: HookClient, stdin: string, cwd: string, env: NodeJS.ProcessEnv): string {
   if (client === 'git') return cwd;
   if (client === 'claude' && env['CLAUDE_PROJECT_DIR']) return env['CLAUDE_PROJECT_DIR'];
@@ -82,7 +82,13 @@ export async function hookProcess(args: readonly string[]): Promise<number> {
     if (args[1]) await serveDaemon(resolve(args[1]));
     return 0;
   }
-  const answer = await hookCommand(args);
+  let answer: HookAnswer;
+  try {
+    answer = await hookCommand(args);
+  } catch (err) {
+    // A bug: deny (exit 2 blocks the call for every agent client, and fails git's hook) rather than let the call through.
+    answer = { stdout: '', stderr: `Autopilot's hook failed (${(err as Error)?.message ?? String(err)}), so it denies. Run \`autopilot doctor\` to see what is wrong.\n`, exitCode: 2 };
+  }
   await new Promise<void>((done) => process.stdout.write(answer.stdout, () => done()));
   if (answer.stderr) await new Promise<void>((done) => process.stderr.write(answer.stderr, () => done()));
   return answer.exitCode;

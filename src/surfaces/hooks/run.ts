@@ -27,7 +27,8 @@ function reasonOf(err: unknown): string {
   return message.split('\n')[0]!.slice(0, 600);
 }
 
-/** Opens the engine as the hook process's environment says: AUTOPILOT_STORE and the OTLP variables are the hook's, not the daemon's. */
+// Opens the engine as the hook process's environment says: AUTOPILOT_STORE and the OTLP variables are the
+// hook's, not the daemon's.
 function open(req: HookRequest): Promise<Engine> {
   return openEngine({
     cwd: req.root,

@@ -26,6 +26,8 @@ export async function demoVerb(opts: GlobalOptions & { dir?: string }): Promise<
     `  try          ${cli} -C ${report.repo} ledger show --task ${report.taskId}`,
     `               ${cli} -C ${report.repo} ledger verify`,
     `               ${cli} -C ${report.repo} task status ${report.taskId}`,
+    `  dashboard    ${cli} -C ${report.repo} serve`,
+    `               then open the address it prints: the task's trace graph, evidence, metrics and ledger`,
   ].join('\n');
   return done({ repo: report.repo, taskId: report.taskId, steps: report.steps, ledger: report.ledger }, text);
 }

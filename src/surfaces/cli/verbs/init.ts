@@ -41,7 +41,7 @@ export async function initVerb(opts: GlobalOptions & { dryRun?: boolean; yes?: b
       ...changes.map((c) => `  ${c.action === 'unchanged' ? pc.dim('unchanged') : pc.green(c.action)} ${c.path}`),
       `  key ${result.keyId}${result.keyCreated ? ' created' : ' kept'}`,
       ...(plan.value.notes ?? []).map((n) => `  ${pc.yellow('note')} ${n}`),
-      'Next: set the test command in .autopilot/config.yaml (commands.test), then: autopilot task start T-1 --title "…"',
+      'Next: check the commands in .autopilot/config.yaml (commands.test above all), run autopilot doctor, then: autopilot task start T-1 --title "…"',
     ].join('\n'),
   );
 }

@@ -1,0 +1,29 @@
+/** @module What the dashboard's routes share: the engine, the head watcher, the port and the last full verification. */
+import { basename } from 'node:path';
+import type { Engine } from '../../engine/context.ts';
+import type { LedgerReport } from '../../engine/ledger-verify.ts';
+import { approvalTokenFile } from '../../engine/approval-token.ts';
+import type { HeadWatcher } from './live.ts';
+import { waitingCount } from './read/tasks.ts';
+import { page, type Section } from './views/layout.ts';
+import type { Html } from './views/html.ts';
+
+export interface DashboardContext {
+  readonly e: Engine;
+  readonly watcher: HeadWatcher;
+  /** The port the server listens on (known once it listens). */
+  port: number;
+  /** The last `verify` run from the dashboard. */
+  lastVerify: { at: string; report: LedgerReport } | undefined;
+  readonly log: (line: string) => void;
+}
+
+/** Renders a whole page around `body`, with the head and the waiting count read now. */
+export async function renderPage(ctx: DashboardContext, section: Section, title: string, body: Html): Promise<string> {
+  const head = (await ctx.e.store.head())?.seq ?? 0;
+  return page({ title, section, repo: basename(ctx.e.layout.root), head, waiting: await waitingCount(ctx.e), body }).value;
+}
+
+export function tokenFileOf(ctx: DashboardContext): string {
+  return approvalTokenFile(ctx.e.layout);
+}

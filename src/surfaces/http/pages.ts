@@ -1,0 +1,111 @@
+/** @module The dashboard's pages: server-rendered HTML, one route a page. */
+import type { Context, Hono } from 'hono';
+import { listTasks, summarize, taskEntries } from './read/tasks.ts';
+import { parseFilter, taskDetail } from './read/task-detail.ts';
+import { readArtifact, taskArtifacts } from './read/evidence.ts';
+import { metricsView, WINDOWS, type WindowKey } from './read/metrics.ts';
+import { ledgerPage } from './read/ledger.ts';
+import { waitingApprovals } from './read/approvals.ts';
+import { renderPage, tokenFileOf, type DashboardContext } from './context.ts';
+import { tasksBody } from './views/tasks.ts';
+import { taskBody } from './views/task.ts';
+import { artifactBody, evidenceIndexBody, taskEvidenceBody } from './views/evidence.ts';
+import { metricsBody } from './views/metrics.ts';
+import { ledgerBody } from './views/ledger.ts';
+import { approvalsBody } from './views/approvals.ts';
+import { errorBody } from './views/layout.ts';
+
+/** The path segments after `/evidence/`, decoded: `[task, ...rest]`. */
+export function evidenceSegments(c: Context): string[] {
+  const path = new URL(c.req.url).pathname;
+  return path
+    .split('/')
+    .slice(2)
+    .filter((s) => s !== '')
+    .map((s) => {
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        return s;
+      }
+    });
+}
+
+const intParam = (v: string | undefined) => (v !== undefined && /^\d{1,12}$/.test(v) ? Number(v) : undefined);
+
+export function mountPages(app: Hono, ctx: DashboardContext): void {
+  const { e } = ctx;
+  const notFound = async (c: Context, what: string) => c.html(await renderPage(ctx, 'tasks', 'Not found', errorBody('Not found', what)), 404);
+
+  app.get('/', async (c) => {
+    const status = c.req.query('status') ?? 'all';
+    const q = c.req.query('q') ?? '';
+    const tasks = await listTasks(e, { status, q });
+    const total = (await e.store.listTasks()).length;
+    return c.html(await renderPage(ctx, 'tasks', 'Tasks', tasksBody({ tasks, phases: e.config.phases, status, q, total, nowMs: e.clock.now().getTime() })));
+  });
+
+  app.get('/tasks/:id', async (c) => {
+    const task = await e.store.getTask(c.req.param('id'));
+    if (!task) return notFound(c, `There is no task ${c.req.param('id')}.`);
+    const node = c.req.query('node');
+    const model = await taskDetail(e, task, { filter: parseFilter(c.req.query('show'), c.req.query('tool')), ...(node ? { node } : {}) });
+    return c.html(await renderPage(ctx, 'tasks', `${task.taskId} ${task.title}`.trim(), taskBody(model)));
+  });
+
+  app.get('/approvals', async (c) => {
+    const recent = (await e.store.entries({ kind: 'approval', newestFirst: true, limit: 40 })).filter((x) => x.data['action'] !== 'requested').slice(0, 12);
+    const aborted = (await e.store.entries({ kind: 'task_aborted', newestFirst: true, limit: 12 })).filter((x) => String(x.data['by'] ?? '').startsWith('person:'));
+    const decisions = [...recent, ...aborted].sort((a, b) => b.seq - a.seq).slice(0, 12);
+    return c.html(
+      await renderPage(ctx, 'approvals', 'Approvals', approvalsBody({ waiting: await waitingApprovals(e), recent: decisions, tokenFile: tokenFileOf(ctx), nowMs: e.clock.now().getTime() })),
+    );
+  });
+
+  app.get('/evidence', async (c) => {
+    const tasks = await listTasks(e, {});
+    const rows = await Promise.all(
+      tasks.map(async (summary) => {
+        const task = (await e.store.getTask(summary.taskId))!;
+        return { summary, artifacts: taskArtifacts(e, task, await taskEntries(e, task.taskId)) };
+      }),
+    );
+    return c.html(await renderPage(ctx, 'evidence', 'Evidence', evidenceIndexBody(rows)));
+  });
+
+  app.get('/evidence/:task{.+}', async (c) => {
+    const [taskId, ...rest] = evidenceSegments(c);
+    const task = taskId ? await e.store.getTask(taskId) : undefined;
+    if (!task) return notFound(c, `There is no task ${taskId ?? ''}.`);
+    const entries = await taskEntries(e, task.taskId);
+    if (rest.length === 0) {
+      return c.html(await renderPage(ctx, 'evidence', `Evidence of ${task.taskId}`, taskEvidenceBody(await summarize(e, task), taskArtifacts(e, task, entries), e.config.phases)));
+    }
+    const path = ['evidence', task.taskId, ...rest].join('/');
+    const content = readArtifact(e, task, entries, path);
+    if (!content) return notFound(c, `${task.taskId} has no artifact ${rest.join('/')}.`);
+    if (c.req.query('raw') !== undefined) {
+      if (content.text === null) return c.text('not a text file', 404);
+      return c.body(content.text, 200, {
+        'content-type': 'text/plain; charset=utf-8',
+        'content-security-policy': "default-src 'none'; sandbox",
+      });
+    }
+    return c.html(await renderPage(ctx, 'evidence', `${content.info.name} · ${task.taskId}`, artifactBody(task.taskId, content, c.req.query('q') ?? '')));
+  });
+
+  app.get('/metrics', async (c) => {
+    const w = c.req.query('window');
+    const window: WindowKey = w && w in WINDOWS ? (w as WindowKey) : '7d';
+    return c.html(await renderPage(ctx, 'metrics', 'Metrics', metricsBody(await metricsView(e, window))));
+  });
+
+  app.get('/ledger', async (c) => {
+    const task = c.req.query('task') ?? '';
+    const before = intParam(c.req.query('before'));
+    const limit = intParam(c.req.query('limit'));
+    const page = await ledgerPage(e, { ...(task ? { task } : {}), ...(before !== undefined ? { before } : {}), limit: limit ?? 50 });
+    const tasks = (await e.store.listTasks()).map((t) => t.taskId).sort();
+    return c.html(await renderPage(ctx, 'ledger', 'Ledger', ledgerBody({ page, task, tasks, last: ctx.lastVerify })));
+  });
+}

@@ -1,0 +1,81 @@
+/** @module The approval panel's list: active tasks waiting for a person, with the risk, the diff summary and the request. */
+import type { LedgerEntry } from '../../../core/ledger.ts';
+import type { TaskState } from '../../../core/task.ts';
+import type { RiskReason } from '../../../core/risk.ts';
+import { approvalState } from '../../../engine/approval-gate.ts';
+import { taskDiff } from '../../../engine/producers/diff.ts';
+import type { Engine } from '../../../engine/context.ts';
+import { taskArtifacts, type ArtifactInfo } from './evidence.ts';
+import { taskEntries } from './tasks.ts';
+
+export interface DiffFile {
+  readonly path: string;
+  readonly status: string;
+  readonly additions: number;
+  readonly deletions: number;
+}
+
+export interface WaitingApproval {
+  readonly task: TaskState;
+  readonly state: 'requested' | 'escalated';
+  /** The request of this phase visit (by policy or by the agent). */
+  readonly request: LedgerEntry;
+  /** The newest approval entry: the request, or an escalation. */
+  readonly latest: LedgerEntry;
+  /** The phase the task wants to enter, when the request is for a move. */
+  readonly to: string | null;
+  readonly risk: { readonly level: string | null; readonly reasons: readonly RiskReason[]; readonly changedLines: number | null; readonly files: number | null };
+  /** Why the agent asked, when it did. */
+  readonly reason: string | null;
+  /** The task's diff from its base commit, as it is now. */
+  readonly diff: { readonly files: readonly DiffFile[]; readonly additions: number; readonly deletions: number } | null;
+  readonly evidence: readonly ArtifactInfo[];
+  /** The phases a change request may send the task back to. */
+  readonly backtrackTargets: readonly string[];
+}
+
+/** The approval standing in a task's current phase visit, when it waits for a person. */
+export async function waitingFor(e: Engine, task: TaskState): Promise<WaitingApproval | undefined> {
+  if (task.status !== 'active') return undefined;
+  const visit = await e.store.entries({ taskId: task.taskId, kind: 'approval', fromSeq: task.phaseEpoch });
+  const standing = approvalState(visit, task);
+  if ((standing.state !== 'requested' && standing.state !== 'escalated') || !standing.entry) return undefined;
+  const request = [...visit].reverse().find((x) => x.data['action'] === 'requested') ?? standing.entry;
+  const d = request.data;
+  let diff: WaitingApproval['diff'] = null;
+  try {
+    const files = (await taskDiff(e, task)).files.map((f) => ({ path: f.path, status: f.status, additions: f.additions, deletions: f.deletions }));
+    diff = { files, additions: files.reduce((n, f) => n + f.additions, 0), deletions: files.reduce((n, f) => n + f.deletions, 0) };
+  } catch {
+    diff = null; // not a git checkout any more: the panel says so
+  }
+  const entries = await taskEntries(e, task.taskId);
+  const index = e.config.phases.indexOf(task.phase);
+  return {
+    task,
+    state: standing.state,
+    request,
+    latest: standing.entry,
+    to: request.toPhase,
+    risk: {
+      level: typeof d['risk'] === 'string' ? d['risk'] : null,
+      reasons: Array.isArray(d['reasons']) ? (d['reasons'] as RiskReason[]) : [],
+      changedLines: typeof d['changedLines'] === 'number' ? d['changedLines'] : null,
+      files: typeof d['files'] === 'number' ? d['files'] : null,
+    },
+    reason: typeof d['reason'] === 'string' ? d['reason'] : null,
+    diff,
+    evidence: taskArtifacts(e, task, entries).filter((a) => a.staleRound === null),
+    backtrackTargets: e.config.phases.slice(0, Math.max(0, index)),
+  };
+}
+
+/** Every task waiting for a person, the longest waiting first. */
+export async function waitingApprovals(e: Engine): Promise<WaitingApproval[]> {
+  const out: WaitingApproval[] = [];
+  for (const t of await e.store.listTasks()) {
+    const w = await waitingFor(e, t);
+    if (w) out.push(w);
+  }
+  return out.sort((a, b) => a.request.seq - b.request.seq);
+}

@@ -1,0 +1,47 @@
+/** @module One line of plain text for a ledger entry, as the dashboard lists it. */
+import type { LedgerEntry } from '../../../core/ledger.ts';
+
+const str = (v: unknown) => (typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v));
+const clip = (s: string, n = 140) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+/** What an entry says, in a few words: "SPEC → PLAN", "refused EVIDENCE_INVALID: …". */
+export function describeEntry(x: LedgerEntry): string {
+  const d = x.data;
+  switch (x.kind) {
+    case 'task_started':
+      return `started in ${x.toPhase ?? '?'}${d['title'] ? `: ${str(d['title'])}` : ''}`;
+    case 'transition':
+      return d['status'] === 'done' ? `finished ${x.fromPhase ?? ''}: task done` : `${x.fromPhase ?? '?'} → ${x.toPhase ?? '?'}${d['summary'] ? ` (${clip(str(d['summary']), 80)})` : ''}`;
+    case 'backtrack':
+      return `${x.fromPhase ?? '?'} ↩ ${x.toPhase ?? '?'}: ${clip(str(d['reason']))}`;
+    case 'violation':
+      return `refused ${str(d['code'])}${d['action'] ? ` (${str(d['action'])}${x.toPhase ? ` → ${x.toPhase}` : ''})` : ''}: ${clip(str(d['message']))}`;
+    case 'evidence':
+      return `evidence ${str(d['name'])} added${typeof d['findings'] === 'number' && d['findings'] > 0 ? `, ${d['findings']} findings` : ''}`;
+    case 'verify': {
+      const t = d['tests'] as { passed?: number; total?: number } | undefined;
+      return `verify ${d['passed'] ? 'passed' : 'failed'}${t ? `: tests ${t.passed ?? 0}/${t.total ?? 0}` : ''}${typeof d['changedLinesCoverage'] === 'number' ? `, changed-lines coverage ${d['changedLinesCoverage'].toFixed(1)}%` : ''}`;
+    }
+    case 'tool_blocked':
+      return `${d['decision'] === 'ask' ? 'asked a person about' : 'denied'} ${str(d['tool'])}: ${clip(str(d['input']), 100)}`;
+    case 'approval': {
+      const action = str(d['action']);
+      const by = d['by'] ? ` by ${str(d['by']).replace(/^person:/, '')}` : '';
+      if (action === 'requested') return `approval requested${by}${d['risk'] ? ` (${str(d['risk'])} risk)` : ''}${d['reason'] ? `: ${clip(str(d['reason']))}` : ''}`;
+      const label = action === 'approved' ? 'approved' : action === 'changes_requested' ? 'changes requested' : action === 'escalated' ? 'escalated' : action;
+      return `${label}${by}${d['backtrackTo'] ? `, back to ${str(d['backtrackTo'])}` : ''}: ${clip(str(d['reason']))}`;
+    }
+    case 'lease':
+      return `lease ${str(d['change'])}${d['holder'] ? ` by ${str(d['holder'])}` : ''}`;
+    case 'prompt_drift':
+      return `instructions drifted from baseline ${str(d['baseline'])}`;
+    case 'attestation':
+      return `instructions ${str(d['action']) || 'baseline'} ${str(d['version'])}`.trim();
+    case 'task_aborted':
+      return `aborted by ${str(d['by']).replace(/^person:/, '')}: ${clip(str(d['reason']))}`;
+    case 'key':
+      return 'signing key recorded';
+    default:
+      return x.kind;
+  }
+}

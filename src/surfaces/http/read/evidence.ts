@@ -1,0 +1,93 @@
+/**
+ * @module A task's evidence as the browser lists it: every artifact the ledger
+ * names (live and archived by a backtrack) and any file of a phase folder it
+ * does not name yet, each with its digest, its producer and whether the file
+ * still matches the ledger.
+ */
+import { join } from 'node:path';
+import type { LedgerEntry, Producer } from '../../../core/ledger.ts';
+import type { TaskState } from '../../../core/task.ts';
+import { phaseDir } from '../../../core/phases.ts';
+import { listFolder, phaseFolder, readNoFollow } from '../../../engine/evidence-files.ts';
+import type { Engine } from '../../../engine/context.ts';
+
+export type ArtifactState = 'matches' | 'changed' | 'missing' | 'unrecorded';
+
+export interface ArtifactInfo {
+  /** Relative to the state folder: `evidence/T-1/spec/spec.md`. */
+  readonly path: string;
+  readonly name: string;
+  /** The phase folder (lower case). */
+  readonly phase: string;
+  /** The backtrack round that archived it (`.stale/<n>/`); null for live evidence. */
+  readonly staleRound: number | null;
+  readonly producer: Producer | null;
+  /** The digest the ledger recorded; null when it records none. */
+  readonly sha256: string | null;
+  /** The entry that recorded the digest. */
+  readonly seq: number | null;
+  /** The digest of the file as it is now; null when it cannot be read. */
+  readonly actualSha256: string | null;
+  readonly bytes: number | null;
+  readonly state: ArtifactState;
+}
+
+const MAX_READ = 256 * 1024 * 1024;
+
+function inspect(e: Engine, path: string): { sha256: string | null; bytes: number | null; content?: Buffer } {
+  const file = readNoFollow(join(e.layout.stateDir, path), Math.max(e.config.limits.maxEvidenceBytes, MAX_READ));
+  return file.kind === 'file' ? { sha256: file.sha256, bytes: file.bytes.length, content: file.bytes } : { sha256: null, bytes: null };
+}
+
+function parts(path: string): { name: string; phase: string; staleRound: number | null } {
+  const segs = path.split('/');
+  const name = segs.at(-1) ?? path;
+  const phase = segs.at(-2) ?? '';
+  const stale = segs.indexOf('.stale');
+  return { name, phase, staleRound: stale >= 0 ? Number(segs[stale + 1]) : null };
+}
+
+/** Every artifact of a task, in process order: live phases first, then archived rounds. */
+export function taskArtifacts(e: Engine, task: TaskState, entries: readonly LedgerEntry[]): ArtifactInfo[] {
+  const recorded = new Map<string, { sha256: string; producer: Producer; seq: number }>();
+  for (const x of entries) for (const a of x.artifacts) recorded.set(a.path, { sha256: a.sha256, producer: a.producer, seq: x.seq });
+  const out: ArtifactInfo[] = [];
+  const seen = new Set<string>();
+  const push = (path: string, rec: { sha256: string; producer: Producer; seq: number } | undefined) => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    const now = inspect(e, path);
+    const state: ArtifactState = !rec ? 'unrecorded' : now.sha256 === null ? 'missing' : now.sha256 === rec.sha256 ? 'matches' : 'changed';
+    out.push({ path, ...parts(path), producer: rec?.producer ?? null, sha256: rec?.sha256 ?? null, seq: rec?.seq ?? null, actualSha256: now.sha256, bytes: now.bytes, state });
+  };
+  for (const phase of e.config.phases) {
+    const prefix = `evidence/${task.taskId}/${phaseDir(phase)}/`;
+    for (const [path, a] of Object.entries(task.artifacts).filter(([p]) => p.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : 1))) push(path, a);
+    const folder = phaseFolder(e.layout, task.taskId, phase);
+    if (folder.ok) for (const name of listFolder(folder.value)) push(`${prefix}${name}`, undefined);
+  }
+  const stale = [...recorded.entries()].filter(([p]) => p.startsWith(`evidence/${task.taskId}/.stale/`));
+  stale.sort(([a], [b]) => {
+    const ra = parts(a).staleRound ?? 0;
+    const rb = parts(b).staleRound ?? 0;
+    return ra - rb || e.config.phases.findIndex((p) => phaseDir(p) === parts(a).phase) - e.config.phases.findIndex((p) => phaseDir(p) === parts(b).phase) || (a < b ? -1 : 1);
+  });
+  for (const [path, rec] of stale) push(path, rec);
+  return out;
+}
+
+export interface ArtifactContent {
+  readonly info: ArtifactInfo;
+  /** The text; null when the file is missing or not UTF-8 text. */
+  readonly text: string | null;
+}
+
+/** Reads one artifact the task lists; undefined for any other path (nothing outside the list is served). */
+export function readArtifact(e: Engine, task: TaskState, entries: readonly LedgerEntry[], path: string): ArtifactContent | undefined {
+  const info = taskArtifacts(e, task, entries).find((a) => a.path === path);
+  if (!info) return undefined;
+  const now = inspect(e, path);
+  if (!now.content) return { info, text: null };
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(now.content);
+  return { info, text: text.includes('\u0000') ? null : text };
+}

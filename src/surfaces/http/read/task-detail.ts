@@ -1,0 +1,101 @@
+/** @module Everything a task's page shows, read once: summary, entries, graph, and the selected node's entry, span and evidence. */
+import type { LedgerEntry } from '../../../core/ledger.ts';
+import type { ArchivedArtifact, TaskState } from '../../../core/task.ts';
+import type { Engine } from '../../../engine/context.ts';
+import type { SpanRecord } from '../../../adapters/jsonl/index.ts';
+import { buildGraph, parseNodeId, type GraphFilter, type GraphNode, type PhaseVisit, type TraceGraph } from './graph.ts';
+import { summarize, taskEntries, type TaskSummary } from './tasks.ts';
+import { taskArtifacts, type ArtifactInfo } from './evidence.ts';
+import { spanIdOf, taskSpans } from './spans.ts';
+
+export interface SelectedNode {
+  readonly id: string;
+  /** The node as drawn; undefined when the filter hides it. */
+  readonly node: GraphNode | undefined;
+  readonly entry: LedgerEntry;
+  readonly command?: number;
+  readonly span: SpanRecord | undefined;
+  readonly artifacts: readonly ArtifactInfo[];
+}
+
+export interface TaskModel {
+  readonly summary: TaskSummary;
+  readonly task: TaskState;
+  readonly entries: readonly LedgerEntry[];
+  readonly graph: TraceGraph;
+  /** The same graph without a filter: the timeline always shows every visit. */
+  readonly visits: readonly PhaseVisit[];
+  readonly filter: GraphFilter;
+  readonly selected: SelectedNode | undefined;
+  readonly nowMs: number;
+  readonly phases: readonly string[];
+}
+
+const SHOWS = new Set(['all', 'gates', 'tools', 'verify', 'refusals']);
+
+/** Reads the graph filter from query parameters, ignoring what it does not know. */
+export function parseFilter(show: string | undefined, tool: string | undefined): GraphFilter {
+  return {
+    ...(show && SHOWS.has(show) ? { show: show as NonNullable<GraphFilter['show']> } : {}),
+    ...(tool ? { tool: tool.slice(0, 200) } : {}),
+  };
+}
+
+/** Where an artifact recorded at `seq` lives now: a later backtrack may have archived it under `.stale/`. */
+function resolver(entries: readonly LedgerEntry[]): (path: string, seq: number) => string {
+  const moves = entries
+    .filter((x) => x.kind === 'backtrack')
+    .map((x) => ({ seq: x.seq, archived: ((x.data['archived'] ?? []) as ArchivedArtifact[]).filter((a) => typeof a?.from === 'string') }));
+  return (path, seq) => moves.find((m) => m.seq > seq && m.archived.some((a) => a.from === path))?.archived.find((a) => a.from === path)?.to ?? path;
+}
+
+/** The artifacts a node stands for: its entry's, or for a phase visit, every artifact recorded during the visit. */
+function nodeArtifacts(entries: readonly LedgerEntry[], all: readonly ArtifactInfo[], entry: LedgerEntry, phaseVisit: { from: number; to: number } | undefined): ArtifactInfo[] {
+  const resolve = resolver(entries);
+  const refs = phaseVisit
+    ? entries.filter((x) => x.seq > phaseVisit.from && x.seq <= phaseVisit.to && x.kind !== 'backtrack').flatMap((x) => x.artifacts.map((a) => ({ path: a.path, seq: x.seq })))
+    : entry.artifacts.map((a) => ({ path: a.path, seq: entry.seq }));
+  const byPath = new Map(all.map((a) => [a.path, a]));
+  const out = new Map<string, ArtifactInfo>();
+  for (const r of refs) {
+    const now = resolve(r.path, r.seq);
+    const info = byPath.get(now);
+    if (info) out.set(now, info);
+  }
+  return [...out.values()];
+}
+
+/** The model of a task's page; `node` is the selected node id (`p12`, `e12`, `e12c0`). */
+export async function taskDetail(e: Engine, task: TaskState, opts: { filter: GraphFilter; node?: string }): Promise<TaskModel> {
+  const entries = await taskEntries(e, task.taskId);
+  const phases = e.config.phases;
+  const graph = buildGraph(entries, phases, opts.filter);
+  const unfiltered = opts.filter.show || opts.filter.tool ? buildGraph(entries, phases) : graph;
+  let selected: SelectedNode | undefined;
+  const parsed = opts.node ? parseNodeId(opts.node) : undefined;
+  const entry = parsed ? entries.find((x) => x.seq === parsed.seq) : undefined;
+  if (opts.node && parsed && entry) {
+    const visit = opts.node.startsWith('p') ? unfiltered.visits.find((v) => v.seq === parsed.seq) : undefined;
+    const all = taskArtifacts(e, task, entries);
+    const spans = taskSpans(e.layout, task.taskId);
+    selected = {
+      id: opts.node,
+      node: graph.nodes.find((n) => n.id === opts.node) ?? unfiltered.nodes.find((n) => n.id === opts.node),
+      entry,
+      ...(parsed.command !== undefined ? { command: parsed.command } : {}),
+      span: spans.get(spanIdOf(task.taskId, parsed.seq, parsed.command)),
+      artifacts: nodeArtifacts(entries, all, entry, visit ? { from: visit.seq, to: visit.leftSeq ?? Number.MAX_SAFE_INTEGER } : undefined),
+    };
+  }
+  return {
+    summary: await summarize(e, task),
+    task,
+    entries,
+    graph,
+    visits: unfiltered.visits,
+    filter: opts.filter,
+    selected,
+    nowMs: e.clock.now().getTime(),
+    phases,
+  };
+}

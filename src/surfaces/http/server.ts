@@ -1,0 +1,63 @@
+/**
+ * @module `autopilot serve`'s server: the dashboard and its JSON API on
+ * 127.0.0.1 only, with a watcher that pushes every move of the ledger head to
+ * the open pages.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { Engine } from '../../engine/context.ts';
+import { createApp } from './app.ts';
+import { HeadWatcher } from './live.ts';
+import type { DashboardContext } from './context.ts';
+
+export interface DashboardOptions {
+  readonly engine: Engine;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly log: (line: string) => void;
+  /** How often the ledger head is read, milliseconds (default 500). */
+  readonly pollMs?: number;
+}
+
+export interface DashboardHandle {
+  /** `http://127.0.0.1:<port>/` */
+  readonly url: string;
+  readonly port: number;
+  /** Resolves when the server has closed. */
+  readonly closed: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Listens on 127.0.0.1:`port`; rejects when the port cannot be bound (EADDRINUSE, EACCES). */
+export async function serveDashboard(opts: DashboardOptions): Promise<DashboardHandle> {
+  const watcher = new HeadWatcher(opts.engine, opts.pollMs ?? 500, opts.log);
+  const ctx: DashboardContext = { e: opts.engine, watcher, port: opts.port, lastVerify: undefined, log: opts.log };
+  const app = createApp(ctx);
+  await watcher.start();
+  let server: Server;
+  try {
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port: opts.port, hostname: '127.0.0.1' }) as Server;
+      s.once('error', reject);
+      s.once('listening', () => {
+        s.off('error', reject);
+        resolve(s);
+      });
+    });
+  } catch (err) {
+    watcher.stop();
+    throw err;
+  }
+  ctx.port = (server.address() as AddressInfo).port;
+  server.on('error', (err) => opts.log(`server error: ${err.message}`));
+  const closed = new Promise<void>((resolve) => server.once('close', () => resolve()));
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      watcher.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    })());
+  return { url: `http://127.0.0.1:${ctx.port}/`, port: ctx.port, closed, close };
+}

@@ -1,0 +1,87 @@
+/** @module The approval panel: tasks waiting for a person, with risk, diff and evidence, and the four decisions. */
+import type { LedgerEntry } from '../../../core/ledger.ts';
+import { html, type Html } from './html.ts';
+import { evidenceHref, timeAgo } from './format.ts';
+import { stateWord } from './task.ts';
+import { describeEntry } from '../read/describe.ts';
+import type { WaitingApproval } from '../read/approvals.ts';
+
+export interface ApprovalsModel {
+  readonly waiting: readonly WaitingApproval[];
+  readonly recent: readonly LedgerEntry[];
+  readonly tokenFile: string;
+  readonly nowMs: number;
+}
+
+function card(w: WaitingApproval, nowMs: number): Html {
+  const t = w.task;
+  const id = t.taskId;
+  const defaultTarget = w.backtrackTargets.includes('IMPLEMENT') ? 'IMPLEMENT' : w.backtrackTargets.at(-1);
+  const diff = w.diff;
+  const patch = w.evidence.find((a) => a.name === 'git_diff.patch');
+  const changed = w.evidence.filter((a) => a.state === 'changed' || a.state === 'missing').length;
+  return html`<article class="card approval" id="task-${id}" aria-labelledby="h-${id}">
+  <div class="approval-head">
+    <div>
+      <h2 id="h-${id}"><a href="/tasks/${encodeURIComponent(id)}">${id}</a> <span class="muted" style="font-weight:500">· ${t.title || 'untitled'}</span></h2>
+      <p class="muted small" style="margin:4px 0 0">In <strong>${t.phase}</strong>${w.to ? html`, wants to enter <strong>${w.to}</strong>` : ''} · asked ${timeAgo(w.request.ts, nowMs)} by ${w.request.data['by'] === 'agent' ? 'the agent' : 'policy'} (entry ${w.request.seq})</p>
+    </div>
+    <div class="flags">${w.risk.level ? html`<span class="badge ${w.risk.level === 'high' ? 'bad' : w.risk.level === 'medium' ? 'warn' : ''}">${w.risk.level} risk</span>` : ''}<span class="badge ${w.state}">${w.state === 'escalated' ? 'escalated' : 'waiting'}</span></div>
+  </div>
+  <div class="approval-body">
+    <div>
+      ${w.state === 'escalated' ? html`<p class="notice">Escalated ${timeAgo(w.latest.ts, nowMs)}: ${String(w.latest.data['reason'] ?? '')} (${String(w.latest.data['by'] ?? '').replace(/^person:/, '')})</p>` : ''}
+      ${w.reason ? html`<h3 style="margin:4px 0 6px">The agent's reason</h3><p>${w.reason}</p>` : ''}
+      ${typeof w.request.data['tool'] === 'string' ? html`<p class="small"><span class="muted">For the tool call</span> <code>${String(w.request.data['tool'])}</code> <code>${String(w.request.data['input'] ?? '')}</code></p>` : ''}
+      ${w.risk.reasons.length ? html`<h3 style="margin:4px 0 6px">Why a person must decide</h3><ul class="reasons">${w.risk.reasons.map((r) => html`<li><span class="badge ${r.level === 'high' ? 'bad' : 'warn'}">${r.class}</span> <span class="mono small">${r.detail}</span></li>`)}</ul>` : ''}
+      <h3 style="margin:14px 0 6px">Diff${diff ? html` <span class="diffstat" style="display:inline-flex;margin-left:6px"><span class="a">+${diff.additions}</span><span class="d">−${diff.deletions}</span></span> <span class="muted small">in ${diff.files.length} file${diff.files.length === 1 ? '' : 's'}</span>` : ''}</h3>
+      ${diff ? html`<ul class="plain artifacts">${diff.files.slice(0, 30).map((f) => html`<li><span class="mono small">${f.path}${f.status !== 'modified' ? html` <span class="faint">(${f.status})</span>` : ''}</span><span class="diffstat"><span class="a">+${f.additions}</span><span class="d">−${f.deletions}</span></span></li>`)}</ul>` : html`<p class="muted small">The diff could not be read from git.</p>`}
+      ${patch ? html`<p style="margin:10px 0 0"><a class="btn secondary" href="${evidenceHref(patch.path)}">View the diff (${patch.phase}/${patch.name})</a></p>` : ''}
+      <details style="margin-top:14px"><summary><strong>Evidence</strong> <span class="muted small">${w.evidence.length} files${changed ? html`, <span class="badge bad">${changed} changed or missing</span>` : ', every recorded digest matches'}</span></summary>
+      <ul class="plain artifacts">${w.evidence.map((a) => html`<li><a href="${evidenceHref(a.path)}" class="mono small">${a.phase}/${a.name}</a><span class="badge ${a.state}">${stateWord(a.state)}</span></li>`)}</ul></details>
+      <p class="small" style="margin:10px 0 0"><a href="/tasks/${encodeURIComponent(id)}">Trace graph and history of ${id}</a></p>
+    </div>
+    <div>
+      <form class="decide" data-decision="${id}" aria-label="Decide on ${id}" novalidate>
+        <div class="field"><label for="reason-${id}">Your note for the agent (required)</label><textarea id="reason-${id}" name="reason" required placeholder="What you checked, or what must change"></textarea></div>
+        <div class="field" style="margin-top:10px"><label for="to-${id}">If you request changes, send it back to</label><select id="to-${id}" name="backtrackTo">${w.backtrackTargets.map((p) => html`<option value="${p}"${p === defaultTarget ? html` selected` : ''}>${p}</option>`)}</select></div>
+        <div class="row">
+          <button class="btn ok" type="submit" name="decision" value="approve">Approve</button>
+          <button class="btn warn" type="submit" name="decision" value="request_changes">Request changes</button>
+          <button class="btn secondary" type="submit" name="decision" value="escalate">Escalate</button>
+          <button class="btn danger" type="submit" name="decision" value="abort">Abort</button>
+        </div>
+        <p class="status-msg" role="status" aria-live="polite"></p>
+      </form>
+    </div>
+  </div>
+</article>`;
+}
+
+export function approvalsBody(m: ApprovalsModel): Html {
+  return html`<div class="page-head"><div><h1>Approvals</h1><p class="lede">Moves that policy sends to a person: risky changes (CI config, dependencies, migrations, auth, secrets, large diffs) and what an agent asked about. Each decision is a signed ledger entry that names you.</p></div></div>
+<section class="card card-pad" id="who" aria-labelledby="who-h">
+  <h2 id="who-h" class="sr-only">Who decides</h2>
+  <div class="who">
+    <div class="field"><label for="person">Your name (recorded with each decision)</label><input id="person" type="text" data-person autocomplete="name" placeholder="e.g. Dana Reviewer" maxlength="64"></div>
+    <div style="flex:1 1 300px"><p data-token-state="token-form" class="notice">Checking sign-in…</p></div>
+  </div>
+  <form id="token-form" class="toolbar" data-token-form style="margin-top:12px" hidden aria-label="Sign in with the approval token">
+    <div class="field grow"><label for="token-input">Approval token (from ${m.tokenFile})</label><input id="token-input" type="password" autocomplete="off" spellcheck="false"></div>
+    <button class="btn secondary" type="submit">Use this token</button>
+  </form>
+  <noscript><p class="notice" style="margin-top:12px">Decisions need JavaScript: the token travels in a request header, never in a form or a URL the server sees.</p></noscript>
+</section>
+<section class="section" id="approval-list" data-live aria-label="Waiting for a person">
+  <div class="section-head"><h2>${m.waiting.length ? `${m.waiting.length} waiting` : 'Nothing waiting'}</h2></div>
+  ${m.waiting.length ? m.waiting.map((w) => card(w, m.nowMs)) : html`<div class="card empty"><strong>Nothing waits for a person</strong>Tasks show up here when policy or the agent asks for an approval.</div>`}
+</section>
+<section class="section" id="recent-decisions" data-live aria-labelledby="recent-h">
+  <div class="section-head"><h2 id="recent-h">Recent decisions</h2></div>
+  <div class="card">${
+    m.recent.length
+      ? html`<ol class="history">${m.recent.map((x) => html`<li class="k-${x.kind}"><span class="when">${timeAgo(x.ts, m.nowMs)}</span><span class="kind"><a href="/tasks/${encodeURIComponent(x.taskId ?? '')}">${x.taskId}</a></span><span class="text">${describeEntry(x)}</span><span class="seq"><a href="/ledger#entry-${x.seq}">#${x.seq}</a></span></li>`)}</ol>`
+      : html`<div class="empty">No decisions yet.</div>`
+  }</div>
+</section>`;
+}

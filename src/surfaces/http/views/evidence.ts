@@ -1,0 +1,146 @@
+/** @module The evidence browser: tasks, a task's artifacts by phase, and one artifact rendered by its kind. */
+import { html, type Html } from './html.ts';
+import { bytes, evidenceHref, prettyJson, shortHash } from './format.ts';
+import { renderMarkdown } from './markdown.ts';
+import { stateWord } from './task.ts';
+import { statusBadge } from './tasks.ts';
+import type { ArtifactContent, ArtifactInfo } from '../read/evidence.ts';
+import type { TaskSummary } from '../read/tasks.ts';
+
+export function evidenceIndexBody(tasks: readonly { summary: TaskSummary; artifacts: readonly ArtifactInfo[] }[]): Html {
+  return html`<div class="page-head"><div><h1>Evidence</h1><p class="lede">What each task handed in and what Autopilot produced, phase by phase, each file checked against the digest the ledger recorded.</p></div></div>
+<section class="section" id="evidence-tasks" data-live aria-label="Tasks and their evidence">
+<div class="card">${
+    tasks.length
+      ? html`<div class="table-wrap"><table class="data responsive"><thead><tr><th scope="col">Task</th><th scope="col">Status</th><th scope="col" class="num">Artifacts</th><th scope="col" class="num">Archived</th><th scope="col">Integrity</th></tr></thead><tbody>${tasks.map(({ summary: t, artifacts }) => {
+          const live = artifacts.filter((a) => a.staleRound === null);
+          const bad = artifacts.filter((a) => a.state === 'changed' || a.state === 'missing').length;
+          return html`<tr><td class="primary" data-label="Task"><a class="id" href="/evidence/${encodeURIComponent(t.taskId)}">${t.taskId}</a><div class="title">${t.title}</div></td><td data-label="Status">${statusBadge(t.status)}</td><td data-label="Artifacts" class="num">${live.length}</td><td data-label="Archived" class="num">${artifacts.length - live.length}</td><td data-label="Integrity">${bad ? html`<span class="badge bad">${bad} changed or missing</span>` : html`<span class="badge ok">all match the ledger</span>`}</td></tr>`;
+        })}</tbody></table></div>`
+      : html`<div class="empty"><strong>No evidence yet</strong>Tasks hand in evidence as they pass their phases.</div>`
+  }</div></section>`;
+}
+
+function artifactRows(list: readonly ArtifactInfo[]): Html {
+  return html`<div class="table-wrap"><table class="data responsive fixed"><colgroup><col style="width:27%"><col style="width:12%"><col style="width:19%"><col style="width:10%"><col style="width:12%"><col style="width:20%"></colgroup><thead><tr><th scope="col">Artifact</th><th scope="col">Producer</th><th scope="col">Digest (SHA-256)</th><th scope="col" class="num">Size</th><th scope="col">Recorded</th><th scope="col">Ledger</th></tr></thead><tbody>${list.map(
+    (a) => html`<tr>
+      <td class="primary" data-label="Artifact"><a href="${evidenceHref(a.path)}" class="mono">${a.name}</a></td>
+      <td data-label="Producer"><span class="badge ${a.producer === 'autopilot' ? 'info' : ''}">${a.producer ?? '—'}</span></td>
+      <td data-label="Digest"><span class="digest" title="${a.sha256 ?? a.actualSha256 ?? ''}">${shortHash(a.sha256 ?? a.actualSha256, 16)}</span></td>
+      <td data-label="Size" class="num">${bytes(a.bytes)}</td>
+      <td data-label="Recorded">${a.seq !== null ? html`<a href="/ledger?task=${encodeURIComponent(a.path.split('/')[1] ?? '')}#entry-${a.seq}">entry ${a.seq}</a>` : '—'}</td>
+      <td data-label="Ledger"><span class="badge ${a.state}">${stateWord(a.state)}</span></td>
+    </tr>`,
+  )}</tbody></table></div>`;
+}
+
+export function taskEvidenceBody(task: TaskSummary, artifacts: readonly ArtifactInfo[], phases: readonly string[]): Html {
+  const groups = new Map<string, ArtifactInfo[]>();
+  for (const a of artifacts) {
+    const key = a.staleRound === null ? a.phase : `.stale/${a.staleRound}/${a.phase}`;
+    groups.set(key, [...(groups.get(key) ?? []), a]);
+  }
+  const label = (key: string) => {
+    const m = /^\.stale\/(\d+)\/(.+)$/.exec(key);
+    const phase = (m ? m[2]! : key).toUpperCase();
+    return m ? `${phase} · archived by backtrack ${m[1]}` : phase;
+  };
+  const bad = artifacts.filter((a) => a.state === 'changed' || a.state === 'missing').length;
+  return html`<div class="page-head"><div>
+  <div class="crumbs"><a href="/evidence">Evidence</a> / ${task.taskId}</div>
+  <div class="title-row"><h1>Evidence of ${task.taskId}</h1>${statusBadge(task.status)}</div>
+  <p class="lede">${task.title} · ${artifacts.length} files across ${phases.filter((p) => groups.has(p.toLowerCase())).length} phases${bad ? '' : ', every recorded digest matches'}.</p></div>
+  <div class="toolbar"><a class="btn secondary" href="/tasks/${encodeURIComponent(task.taskId)}">Task and trace graph</a></div></div>
+${bad ? html`<p class="notice">${bad} file(s) no longer match the digest the ledger recorded: the evidence was changed or removed after it was recorded.</p>` : ''}
+<section id="evidence-list" data-live aria-label="Artifacts by phase">
+${[...groups.entries()].map(
+  ([key, list]) => html`<div class="phase-group"><h3>${label(key)}</h3><div class="card">${artifactRows(list)}</div></div>`,
+)}
+${artifacts.length ? '' : html`<div class="card empty"><strong>No evidence yet</strong>The task has not handed in anything.</div>`}
+</section>`;
+}
+
+function lineTable(id: string, lines: readonly string[], classOf: (line: string) => string, q: string): Html {
+  const needle = q.toLowerCase();
+  return html`<div class="code-view${id.startsWith('diff') ? ' diff' : ''}" id="${id}" tabindex="0" role="region" aria-label="File contents"><table><tbody>${lines.map((line, i) => {
+    const hit = !needle || line.toLowerCase().includes(needle);
+    const at = needle ? line.toLowerCase().indexOf(needle) : -1;
+    const code = at >= 0 ? html`${line.slice(0, at)}<mark>${line.slice(at, at + needle.length)}</mark>${line.slice(at + needle.length)}` : line;
+    return html`<tr class="${classOf(line)}${hit ? '' : ' hidden'}"><td class="ln">${i + 1}</td><td class="code">${code}</td></tr>`;
+  })}</tbody></table></div>`;
+}
+
+function diffClass(line: string): string {
+  if (line.startsWith('diff --git')) return 'file';
+  if (line.startsWith('+++ ') || line.startsWith('--- ') || line.startsWith('index ') || line.startsWith('new file') || line.startsWith('deleted file') || line.startsWith('similarity ') || line.startsWith('rename ')) return 'meta';
+  if (line.startsWith('@@')) return 'hunk';
+  if (line.startsWith('+')) return 'add';
+  if (line.startsWith('-')) return 'del';
+  return 'ctx';
+}
+
+function diffStat(text: string): Html {
+  const files: { path: string; a: number; d: number }[] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('+++ ')) files.push({ path: line.slice(4).replace(/^b\//, ''), a: 0, d: 0 });
+    else if (line.startsWith('+') && files.length) files[files.length - 1]!.a++;
+    else if (line.startsWith('-') && !line.startsWith('--- ') && files.length) files[files.length - 1]!.d++;
+  }
+  if (!files.length) return html``;
+  return html`<ul class="plain artifacts" style="padding:0 20px 8px">${files.map((f) => html`<li><span class="mono small">${f.path}</span><span class="diffstat"><span class="a">+${f.a}</span><span class="d">−${f.d}</span></span></li>`)}</ul>`;
+}
+
+function searchBox(target: string, q: string, lines: number): Html {
+  return html`<form class="toolbar" method="get" role="search" style="padding:12px 20px;border-bottom:1px solid var(--line)" aria-label="Search this file">
+  <div class="field grow"><label for="log-q">Search in this file</label><input id="log-q" type="search" name="q" value="${q}" placeholder="error, FAIL, a file name…" data-log-search="${target}" data-log-count="log-count" autocomplete="off"></div>
+  <noscript><button class="btn secondary" type="submit">Search</button></noscript>
+  <span id="log-count" class="muted small" aria-live="polite">${lines} lines</span>
+</form>`;
+}
+
+export function artifactBody(taskId: string, c: ArtifactContent, q: string): Html {
+  const a = c.info;
+  const ext = a.name.includes('.') ? a.name.slice(a.name.lastIndexOf('.') + 1).toLowerCase() : '';
+  let view: Html;
+  let kind: string;
+  if (c.text === null) {
+    kind = 'unavailable';
+    view = html`<div class="empty"><strong>${a.actualSha256 === null ? 'The file is missing' : 'Not a text file'}</strong>${a.actualSha256 === null ? 'It was recorded in the ledger but is no longer on disk.' : 'Only text evidence is shown.'}</div>`;
+  } else if (ext === 'md' || ext === 'markdown') {
+    kind = 'Markdown';
+    view = html`<div class="markdown">${renderMarkdown(c.text)}</div>`;
+  } else if (ext === 'json') {
+    kind = 'JSON';
+    try {
+      view = html`<div style="padding:16px 20px">${prettyJson(JSON.parse(c.text))}</div>`;
+    } catch {
+      view = html`${searchBox('log-view', q, c.text.split('\n').length)}${lineTable('log-view', c.text.split('\n'), () => '', q)}`;
+    }
+  } else if (ext === 'patch' || ext === 'diff') {
+    kind = 'diff';
+    const lines = c.text.replace(/\n$/, '').split('\n');
+    view = html`${diffStat(c.text)}${searchBox('diff-view', q, lines.length)}${lineTable('diff-view', lines, diffClass, q)}`;
+  } else {
+    kind = ext === 'log' ? 'log' : 'text';
+    const lines = c.text.replace(/\n$/, '').split('\n');
+    view = html`${searchBox('log-view', q, lines.length)}${lineTable('log-view', lines, () => '', q)}`;
+  }
+  const where = a.staleRound !== null ? `archived by backtrack ${a.staleRound}` : a.phase.toUpperCase();
+  return html`<div class="page-head"><div>
+  <div class="crumbs"><a href="/evidence">Evidence</a> / <a href="/evidence/${encodeURIComponent(taskId)}">${taskId}</a> / ${a.staleRound !== null ? `.stale/${a.staleRound}/` : ''}${a.phase}</div>
+  <div class="title-row"><h1 class="mono" style="font-size:21px">${a.name}</h1><span class="badge ${a.state}" data-testid="artifact-state">${stateWord(a.state)}</span></div>
+  <dl class="meta">
+    <div><dt>Phase</dt><dd>${where}</dd></div>
+    <div><dt>Producer</dt><dd>${a.producer ?? 'not recorded'}</dd></div>
+    <div><dt>Kind</dt><dd>${kind}</dd></div>
+    <div><dt>Size</dt><dd>${bytes(a.bytes)}</dd></div>
+    <div><dt>Recorded at</dt><dd>${a.seq !== null ? html`<a href="/ledger?task=${encodeURIComponent(taskId)}#entry-${a.seq}">entry ${a.seq}</a>` : '—'}</dd></div>
+  </dl>
+  <dl class="kv small" style="margin-top:12px">
+    <dt>Ledger digest</dt><dd class="digest" data-testid="artifact-digest">${a.sha256 ?? '—'}</dd>
+    <dt>File digest</dt><dd class="digest">${a.actualSha256 ?? 'missing'}</dd>
+  </dl></div>
+  <div class="toolbar"><a class="btn secondary" href="${evidenceHref(a.path)}?raw=1">Raw</a><a class="btn secondary" href="/tasks/${encodeURIComponent(taskId)}">Task</a></div>
+</div>
+<section class="card" id="artifact" aria-label="Contents of ${a.name}">${view}</section>`;
+}

@@ -1,0 +1,70 @@
+/** @module The Tasks page: every task with its phase, holder, age, last move and flags; filter and search. */
+import { html, type Html } from './html.ts';
+import { formatDuration, timeAge, timeAgo } from './format.ts';
+import type { TaskSummary } from '../read/tasks.ts';
+
+export interface TasksModel {
+  readonly tasks: readonly TaskSummary[];
+  readonly phases: readonly string[];
+  readonly status: string;
+  readonly q: string;
+  readonly total: number;
+  readonly nowMs: number;
+}
+
+const STATUSES: readonly [string, string][] = [
+  ['all', 'All'],
+  ['active', 'Active'],
+  ['waiting', 'Waiting for a person'],
+  ['done', 'Done'],
+  ['aborted', 'Aborted'],
+];
+
+export function pips(index: number, count: number, status: string): Html {
+  return html`<span class="pips" aria-hidden="true">${Array.from({ length: count }, (_, i) =>
+    html`<i class="${i < index || status === 'done' ? 'done' : i === index && status === 'active' ? 'now' : ''}"></i>`,
+  )}</span>`;
+}
+
+export function statusBadge(status: string): Html {
+  return html`<span class="badge ${status}">${status}</span>`;
+}
+
+export function flagBadges(t: TaskSummary): Html {
+  const f = t.flags;
+  const out: Html[] = [];
+  if (f.approval === 'requested' || f.approval === 'escalated') out.push(html`<a class="badge warn" href="/approvals#task-${t.taskId}">${f.approval === 'escalated' ? 'escalated' : 'needs approval'}</a>`);
+  if (f.approval === 'changes_requested') out.push(html`<span class="badge bad">changes requested</span>`);
+  if (f.refusals > 0) out.push(html`<span class="badge bad" title="refused moves and tool calls">${f.refusals} refused</span>`);
+  if (f.backtracks > 0) out.push(html`<span class="badge info">${f.backtracks} backtrack${f.backtracks === 1 ? '' : 's'}</span>`);
+  if (f.drift > 0) out.push(html`<span class="badge warn" title="moves made with drifted instructions">drift ×${f.drift}</span>`);
+  return out.length ? html`<span class="flags">${out}</span>` : html`<span class="faint">—</span>`;
+}
+
+export function tasksBody(m: TasksModel): Html {
+  const rows = m.tasks.map(
+    (t) => html`<tr>
+      <td class="primary" data-label="Task"><a class="id" href="/tasks/${encodeURIComponent(t.taskId)}">${t.taskId}</a><div class="title">${t.title || 'untitled'}</div></td>
+      <td data-label="Status">${statusBadge(t.status)}</td>
+      <td data-label="Phase"><span class="nowrap"><span class="badge phase">${t.phase}</span>${pips(t.phaseIndex, m.phases.length, t.status)}</span></td>
+      <td data-label="Holder">${t.holder ? html`<span class="mono small" title="lease until ${t.leaseExpiresAt ?? ''}">${t.holder}</span>` : html`<span class="faint">free</span>`}</td>
+      <td data-label="Age" class="nowrap">${t.status === 'active' ? timeAge(t.startedAt, m.nowMs) : html`<span title="from start to ${t.status}">${formatDuration(Date.parse(t.updatedAt) - Date.parse(t.startedAt)) || '0 s'}</span>`}</td>
+      <td data-label="Last move">${t.lastMove ? html`<div><div class="small">${t.lastMove.text}</div><div class="faint small">${timeAgo(t.lastMove.ts, m.nowMs)} · entry ${t.lastMove.seq}</div></div>` : '—'}</td>
+      <td data-label="Flags">${flagBadges(t)}</td>
+    </tr>`,
+  );
+  return html`<div class="page-head"><div><h1>Tasks</h1><p class="lede">Every task the agents carry through the process, with who holds it, what it last did and what went wrong on the way.</p></div></div>
+<form class="toolbar card card-pad" method="get" action="/" role="search" aria-label="Filter tasks" data-autosubmit>
+  <div class="field"><label for="f-status">Status</label><select id="f-status" name="status">${STATUSES.map(([v, l]) => html`<option value="${v}"${v === m.status ? html` selected` : ''}>${l}</option>`)}</select></div>
+  <div class="field grow"><label for="f-q">Search by id or title</label><input id="f-q" type="search" name="q" value="${m.q}" placeholder="T-12, login redirect…"></div>
+  <button class="btn secondary" type="submit">Filter</button>
+</form>
+<section class="section" id="task-list" data-live aria-labelledby="task-list-h">
+  <div class="section-head"><h2 id="task-list-h">${m.tasks.length === m.total ? `${m.total} task${m.total === 1 ? '' : 's'}` : `${m.tasks.length} of ${m.total} tasks`}</h2></div>
+  <div class="card">${
+    m.tasks.length
+      ? html`<div class="table-wrap"><table class="data responsive"><thead><tr><th scope="col">Task</th><th scope="col">Status</th><th scope="col">Phase</th><th scope="col">Holder</th><th scope="col">Age</th><th scope="col">Last move</th><th scope="col">Flags</th></tr></thead><tbody>${rows}</tbody></table></div>`
+      : html`<div class="empty"><strong>${m.total ? 'No task matches' : 'No tasks yet'}</strong>${m.total ? 'Change the filter or the search.' : html`Start one with <code>autopilot task start T-1 --title "…"</code>, or let an agent start one through MCP.`}</div>`
+  }</div>
+</section>`;
+}

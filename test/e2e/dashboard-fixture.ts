@@ -1,0 +1,219 @@
+/**
+ * @module A real store for the dashboard's tests, filled in-process through the
+ * engine (with JSONL telemetry, so spans exist), and `autopilot serve` started
+ * on it as a process on a free port.
+ *
+ * - `story`: T-1 goes the demo's way through all nine phases (a skip, a hollow
+ *   strategy, its own diff refused, a blocked `git push`, a failing verify, a
+ *   backtrack, done); T-2 changes `.github/workflows/ci.yml`, passes VERIFY
+ *   and REVIEW and waits for a person at REVIEW → PR (policy: high risk);
+ *   T-3 asks a person itself in IMPLEMENT; T-4 waits in PLAN.
+ * - `quick`: the same risky change, but approvals are asked on entering SPEC,
+ *   so no command runs: T-1 has evidence, a skip and a blocked tool call; T-2
+ *   and T-3 wait for a person at STRATEGIZE → SPEC.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Actor, Engine } from '../../src/engine/context.ts';
+import { closeEngine, openEngine } from '../../src/engine/context.ts';
+import { startTask } from '../../src/engine/start-task.ts';
+import { advance } from '../../src/engine/advance.ts';
+import { backtrack } from '../../src/engine/backtrack.ts';
+import { putEvidence } from '../../src/engine/evidence.ts';
+import { runVerify } from '../../src/engine/verify.ts';
+import { guardToolCall } from '../../src/engine/guard.ts';
+import { requestApproval } from '../../src/engine/approvals.ts';
+import { leaseOp } from '../../src/engine/leases.ts';
+import { openStoreFor, sinkFor } from '../../src/surfaces/compose.ts';
+import { binary, git, makeRepo, P, type Repo } from './helpers.ts';
+
+export const AGENT: Actor = { id: 'agent:fixture', holder: 'agent:fixture' };
+
+const WORKFLOW = 'name: ci\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: npm test\n';
+
+type R<T> = { ok: true; value: T } | { ok: false; error: { code: string; message: string } };
+
+function must<T>(r: R<T>, what: string): T {
+  if (!r.ok) throw new Error(`fixture: ${what} refused: ${r.error.code} ${r.error.message}`);
+  return r.value;
+}
+
+function refused(r: R<unknown>, code: string, what: string): void {
+  assert.equal(r.ok, false, `fixture: ${what} should be refused`);
+  if (!r.ok) assert.equal(r.error.code, code, `fixture: ${what}: ${r.error.message}`);
+}
+
+/** Opens the repository's engine with JSONL telemetry, runs `fn`, releases the fixture's leases, flushes and closes. */
+export async function withAgent<T>(repo: Repo, fn: (e: Engine, actor: Actor) => Promise<T>): Promise<T> {
+  const e = await openEngine({ cwd: repo.dir, openStore: openStoreFor, makeSink: sinkFor });
+  try {
+    return await fn(e, AGENT);
+  } finally {
+    for (const t of await e.store.listTasks()) {
+      const lease = await e.store.getLease(t.taskId);
+      if (t.status === 'active' && lease && lease.holder === AGENT.holder && Date.parse(lease.expiresAt) > Date.now()) await leaseOp(e, AGENT, 'release', { taskId: t.taskId });
+    }
+    await closeEngine(e);
+  }
+}
+
+const put = async (e: Engine, taskId: string, phase: string, name: string, content: string) =>
+  must(await putEvidence(e, AGENT, { taskId, phase, name, content: Buffer.from(content) }), `put ${name}`);
+const next = async (e: Engine, taskId: string, summary?: string) => must(await advance(e, AGENT, { taskId, ...(summary ? { summary } : {}) }), `advance ${taskId}`);
+
+/** The agent's evidence of the phases up to IMPLEMENT, with a move after each. */
+export async function throughThink(e: Engine, taskId: string): Promise<void> {
+  await put(e, taskId, 'STRATEGIZE', 'strategy.md', P.STRATEGY);
+  await next(e, taskId, 'strategy agreed');
+  await put(e, taskId, 'SPEC', 'spec.md', P.SPEC);
+  await next(e, taskId);
+  await put(e, taskId, 'PLAN', 'plan.md', P.PLAN);
+  await put(e, taskId, 'PLAN', 'file_map.json', P.FILE_MAP);
+  await next(e, taskId);
+  await put(e, taskId, 'THINK', 'edge_cases.md', P.EDGE_CASES);
+  await next(e, taskId);
+}
+
+/** From IMPLEMENT (the change already in the working tree) to the move into PR, which a person must approve. */
+async function untilApproval(e: Engine, taskId: string): Promise<void> {
+  await next(e, taskId); // IMPLEMENT → VERIFY: Autopilot takes the diff from git
+  must(await runVerify(e, AGENT, { taskId }), `verify ${taskId}`);
+  await next(e, taskId);
+  await put(e, taskId, 'REVIEW', 'review_rubric.json', P.RUBRIC);
+  refused(await advance(e, AGENT, { taskId }), 'APPROVAL_REQUIRED', `${taskId} REVIEW → PR`);
+}
+
+export interface DashboardRepo {
+  readonly repo: Repo;
+  readonly tokenFile: string;
+}
+
+/** The story: four tasks, one done through every phase, two waiting for a person, one in PLAN. */
+export async function storyRepo(): Promise<DashboardRepo> {
+  const repo = await makeRepo({
+    config: (c) =>
+      void (c['alerts'] = [
+        { name: 'agents skip phases', metric: 'phase_skips_attempted', op: 'gt', threshold: 0, windowHours: 24 },
+        { name: 'tasks stuck or aborted', metric: 'task_success_rate', op: 'lt', threshold: 0.95, windowHours: 168 },
+      ]),
+  });
+  await withAgent(repo, async (e) => {
+    must(await startTask(e, AGENT, { taskId: 'T-1', title: 'Add wordCount to textkit' }), 'start T-1');
+    refused(await advance(e, AGENT, { taskId: 'T-1', to: 'IMPLEMENT' }), 'PHASE_SKIP', 'jump to IMPLEMENT');
+    await put(e, 'T-1', 'STRATEGIZE', 'strategy.md', P.HOLLOW_STRATEGY);
+    refused(await advance(e, AGENT, { taskId: 'T-1' }), 'EVIDENCE_INVALID', 'advance with a hollow strategy');
+    await throughThink(e, 'T-1');
+    refused(await putEvidence(e, AGENT, { taskId: 'T-1', phase: 'IMPLEMENT', name: 'git_diff.patch', content: Buffer.from('diff --git a/x b/x\n') }), 'EVIDENCE_PROTECTED', 'its own diff');
+    const push = must(await guardToolCall(e, AGENT, { taskId: 'T-1', client: 'claude', tool: 'Bash', input: { command: 'git push origin main' } }), 'guard');
+    assert.equal(push.decision, 'deny', 'git push is denied before PR');
+    repo.write('src/count.js', P.COUNT_BUGGY);
+    repo.write('test/count.test.js', P.COUNT_TEST);
+    await next(e, 'T-1');
+    refused(await runVerify(e, AGENT, { taskId: 'T-1' }), 'VERIFY_FAILED', 'verify with the bug');
+    must(await backtrack(e, AGENT, { taskId: 'T-1', to: 'IMPLEMENT', reason: 'wordCount counts an empty word for leading white space' }), 'backtrack');
+    repo.write('src/count.js', P.COUNT_FIXED);
+    await next(e, 'T-1');
+    must(await runVerify(e, AGENT, { taskId: 'T-1' }), 'verify T-1');
+    await next(e, 'T-1');
+    await put(e, 'T-1', 'REVIEW', 'review_rubric.json', P.RUBRIC);
+    await next(e, 'T-1');
+    await put(e, 'T-1', 'PR', 'pr_template_filled.md', P.PR_TEMPLATE);
+    await put(e, 'T-1', 'PR', 'pr_url.txt', 'https://git.example.com/textkit/pull/1\n');
+    await next(e, 'T-1');
+    await next(e, 'T-1');
+  });
+  // T-1 is merged, as a team would: the next tasks start from it.
+  git(repo.dir, ['add', '-A', 'src', 'test']);
+  git(repo.dir, ['commit', '-q', '-m', 'wordCount']);
+  await withAgent(repo, async (e) => {
+    must(await startTask(e, AGENT, { taskId: 'T-2', title: 'Run the tests in CI' }), 'start T-2');
+    must(await startTask(e, AGENT, { taskId: 'T-3', title: 'Cache dependencies in CI' }), 'start T-3');
+    must(await startTask(e, AGENT, { taskId: 'T-4', title: 'Count sentences' }), 'start T-4');
+    await throughThink(e, 'T-2');
+    await throughThink(e, 'T-3');
+    repo.write('.github/workflows/ci.yml', WORKFLOW);
+    await untilApproval(e, 'T-2');
+    must(
+      await requestApproval(e, AGENT, { taskId: 'T-3', reason: 'the cache needs actions/cache, a new third-party action', tool: 'Bash', input: { command: 'npm install --save-dev yaml' } }),
+      'request T-3',
+    );
+    await put(e, 'T-4', 'STRATEGIZE', 'strategy.md', P.STRATEGY);
+    await next(e, 'T-4');
+    await put(e, 'T-4', 'SPEC', 'spec.md', P.SPEC);
+    await next(e, 'T-4');
+  });
+  return { repo, tokenFile: join(repo.stateDir, 'keys', 'approval-token') };
+}
+
+/** The quick store: approvals asked on entering SPEC, so nothing runs a command. */
+export async function quickRepo(): Promise<DashboardRepo> {
+  const repo = await makeRepo({ config: (c) => void (c['approvals'] = { enter: ['SPEC'], minRisk: 'high' }) });
+  repo.write('.github/workflows/ci.yml', WORKFLOW);
+  await withAgent(repo, async (e) => {
+    must(await startTask(e, AGENT, { taskId: 'T-1', title: 'Add wordCount to textkit' }), 'start T-1');
+    refused(await advance(e, AGENT, { taskId: 'T-1', to: 'PLAN' }), 'PHASE_SKIP', 'jump to PLAN');
+    await put(e, 'T-1', 'STRATEGIZE', 'strategy.md', P.STRATEGY);
+    const edit = must(await guardToolCall(e, AGENT, { taskId: 'T-1', client: 'claude', tool: 'Edit', input: { file_path: 'src/slug.js' } }), 'guard');
+    assert.equal(edit.decision, 'deny', 'no source edits in STRATEGIZE');
+    for (const id of ['T-2', 'T-3']) {
+      must(await startTask(e, AGENT, { taskId: id, title: `Risky change ${id}` }), `start ${id}`);
+      await put(e, id, 'STRATEGIZE', 'strategy.md', P.STRATEGY);
+      refused(await advance(e, AGENT, { taskId: id }), 'APPROVAL_REQUIRED', `${id} STRATEGIZE → SPEC`);
+    }
+  });
+  return { repo, tokenFile: join(repo.stateDir, 'keys', 'approval-token') };
+}
+
+export interface Served {
+  /** `http://127.0.0.1:<port>/` */
+  readonly url: string;
+  readonly port: number;
+  readonly signInUrl: string;
+  readonly token: string;
+  readonly child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts `autopilot -C <repo> serve --port 0 --json` and waits for its first line. */
+export async function serve(repo: Repo): Promise<Served> {
+  const bin = await binary();
+  const child = spawn(process.execPath, [bin, '-C', repo.dir, 'serve', '--port', '0', '--json'], {
+    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AUTOPILOT_') && !k.startsWith('NODE_TEST'))), NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (b: Buffer) => (err += b.toString('utf8')));
+  const first = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`autopilot serve did not start in 30 s: ${err}`)), 30_000);
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b.toString('utf8');
+      const nl = out.indexOf('\n');
+      if (nl >= 0) {
+        clearTimeout(timer);
+        resolve(out.slice(0, nl));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`autopilot serve exited ${code}: ${err}`));
+    });
+  });
+  const body = JSON.parse(first) as { ok: boolean; url: string; port: number; signInUrl: string; tokenFile: string };
+  assert.equal(body.ok, true);
+  const token = readFileSync(body.tokenFile, 'utf8').trim();
+  const exited = new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
+  return {
+    url: body.url,
+    port: body.port,
+    signInUrl: body.signInUrl,
+    token,
+    child,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,259 @@
+/**
+ * E2E: the dashboard in a real browser (Debian's chromium, headless, driven by
+ * playwright-core) against `autopilot serve` on a store filled by a scripted
+ * story: every page, the trace graph clicked through to its evidence, decisions
+ * through the approval panel, and a live update while the page is open.
+ * Screenshots of each page at 1280 and 400 px go to test-artifacts/screenshots/.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { advance } from '../../src/engine/advance.ts';
+import { putEvidence } from '../../src/engine/evidence.ts';
+import { P, ROOT } from './helpers.ts';
+import { AGENT, serve, storyRepo, withAgent, type DashboardRepo, type Served } from './dashboard-fixture.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+let d: DashboardRepo;
+let s: Served;
+let browser: Browser;
+let ctx: BrowserContext;
+let page: Page;
+const problems: string[] = [];
+
+function watch(p: Page): Page {
+  p.on('pageerror', (err) => problems.push(`page error on ${p.url()}: ${err.message}`));
+  p.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console error on ${p.url()}: ${m.text()}`);
+  });
+  return p;
+}
+
+/** The few browser globals the page functions below touch (the tests compile without the DOM library). */
+interface Win {
+  document: {
+    activeElement: { id: string; textContent: string | null } | null;
+    getElementById(id: string): { textContent: string | null } | null;
+    querySelector(selector: string): { textContent: string | null; getAttribute(name: string): string | null } | null;
+  };
+  location: { hash: string };
+  sessionStorage: { getItem(key: string): string | null };
+  marker?: number;
+}
+
+/** Waits until the element's text matches. A function, not a string: the page's CSP forbids eval. */
+async function textMatches(p: Page, id: string, re: RegExp): Promise<void> {
+  await p.waitForFunction(([elementId, source]) => new RegExp(source!).test((globalThis as unknown as Win).document.getElementById(elementId!)?.textContent ?? ''), [id, re.source]);
+}
+
+const at = (path: string) => `http://127.0.0.1:${s.port}${path}`;
+
+/** Saves the page at 1280 px and at 400 px, whole length, then goes back to 1280 px. */
+async function shoot(p: Page, name: string): Promise<void> {
+  for (const width of [1280, 400]) {
+    await p.setViewportSize({ width, height: 900 });
+    await p.waitForTimeout(50);
+    await p.screenshot({ path: join(SHOTS, `${name}-${width}.png`), fullPage: true });
+  }
+  await p.setViewportSize({ width: 1280, height: 900 });
+}
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `the browser tests need Debian's chromium at ${CHROMIUM} (apt-get install -y chromium; scripts/setup.sh installs it)`);
+  mkdirSync(SHOTS, { recursive: true });
+  [d, browser] = await Promise.all([storyRepo(), chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS })]);
+  s = await serve(d.repo);
+  ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  page = watch(await ctx.newPage());
+});
+
+after(async () => {
+  await browser?.close();
+  await s?.stop();
+});
+
+describe('the dashboard in chromium', () => {
+  it('Tasks: every task with phase, holder, age, last move and flags; search, filter, and a skip link for the keyboard', async () => {
+    await page.goto(at('/'));
+    const rows = page.locator('#task-list tbody tr');
+    assert.equal(await rows.count(), 4);
+    const t2 = rows.filter({ hasText: 'T-2' });
+    assert.match(await t2.innerText(), /REVIEW/);
+    assert.match(await t2.innerText(), /needs approval/);
+    assert.match(await rows.filter({ hasText: 'T-1' }).innerText(), /1 backtrack/);
+    await shoot(page, 'tasks');
+
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => (globalThis as unknown as Win).document.activeElement?.textContent), 'Skip to content');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate(() => (globalThis as unknown as Win).document.activeElement?.id), 'main');
+
+    await page.fill('#f-q', 'in ci');
+    await page.press('#f-q', 'Enter');
+    await page.waitForURL(/q=in\+ci/);
+    assert.deepEqual((await page.locator('#task-list tbody tr .id').allInnerTexts()).sort(), ['T-2', 'T-3']);
+    await page.fill('#f-q', '');
+    await page.selectOption('#f-status', 'done');
+    await page.waitForURL(/status=done/);
+    assert.deepEqual(await page.locator('#task-list tbody tr .id').allInnerTexts(), ['T-1']);
+  });
+
+  it('A task: the timeline with its backtrack, and the trace graph clicked through to a node, its span and its evidence', async () => {
+    await page.goto(at('/'));
+    await page.click('a.id:text-is("T-1")');
+    await page.waitForURL(/\/tasks\/T-1$/);
+    assert.equal(await page.locator('.phasebar .back').count(), 1, 'the backtrack is drawn in the timeline');
+    assert.equal(await page.locator('svg.graph path.edge.backtrack').count(), 1, 'and in the graph');
+    assert.ok((await page.locator('svg.graph a.node.o-stale').count()) >= 3, 'the pass the backtrack sent back is stale');
+    assert.ok((await page.locator('svg.graph a.node.o-refused').count()) >= 4, 'skip, hollow strategy, own diff, git push, failing verify');
+    assert.equal(await page.locator('svg.graph a.node.k-tool').count(), 1);
+
+    const gate = page.locator('svg.graph a.node.k-gate.o-passed[aria-label*="→ REVIEW"]');
+    await gate.click();
+    await page.waitForURL(/node=e\d+/);
+    const detail = page.locator('#detail');
+    assert.match(await detail.innerText(), /agent\.state\.transition/, 'the span from traces.jsonl');
+    assert.match(await detail.innerText(), /VERIFY → REVIEW/);
+    assert.ok(await page.locator('svg.graph a.node.sel').count(), 'the node is shown selected');
+    await shoot(page, 'task');
+
+    await detail.getByRole('link', { name: 'verify/test_results.json' }).click();
+    await page.waitForURL(/\/evidence\/T-1\/verify\/test_results\.json$/);
+    assert.equal(await page.locator('h1').innerText(), 'test_results.json');
+    assert.equal(await page.locator('[data-testid=artifact-state]').innerText(), 'matches ledger');
+    assert.ok(await page.locator('pre.json .k').count(), 'JSON shown pretty');
+    await shoot(page, 'evidence-json');
+
+    await page.goto(at('/tasks/T-1?show=tools'));
+    const kinds = await page.locator('svg.graph a.node').evaluateAll((els) => [...new Set(els.map((e) => [...e.classList].find((c) => c.startsWith('k-'))))].sort());
+    assert.deepEqual(kinds, ['k-backtrack', 'k-end', 'k-phase', 'k-tool']);
+    await page.locator('svg.graph a.node.k-tool').click();
+    assert.match(await page.locator('#detail').innerText(), /tool\.guard/);
+    assert.match(await page.locator('#detail').innerText(), /git push origin main/);
+  });
+
+  it('Evidence: the task list by phase with digests and producers, Markdown rendered, diffs coloured, logs searchable', async () => {
+    await page.goto(at('/evidence'));
+    await page.click('a.id:text-is("T-1")');
+    await page.waitForURL(/\/evidence\/T-1$/);
+    assert.match(await page.locator('#evidence-list').innerText(), /archived by backtrack 1/);
+    assert.ok(await page.locator('#evidence-list .badge.matches').count() >= 20);
+    await shoot(page, 'evidence');
+
+    await page.getByRole('link', { name: 'strategy.md' }).first().click();
+    await page.waitForURL(/strategize\/strategy\.md$/);
+    assert.equal(await page.locator('.markdown h2', { hasText: 'Problem' }).count(), 1, 'Markdown rendered');
+    await shoot(page, 'evidence-markdown');
+
+    await page.goto(at('/evidence/T-1/implement/git_diff.patch'));
+    assert.ok((await page.locator('#diff-view tr.add').count()) > 5, 'added lines marked');
+    assert.ok((await page.locator('#diff-view tr.hunk').count()) >= 1);
+    await page.fill('#log-q', 'trim');
+    await textMatches(page, 'log-count', /matching line/);
+    const visible = await page.locator('#diff-view tr:not(.hidden)').count();
+    assert.ok(visible >= 1 && visible < (await page.locator('#diff-view tr').count()), 'the search hides the other lines');
+    assert.ok(await page.locator('#diff-view mark').count());
+    await shoot(page, 'evidence-diff');
+  });
+
+  it('Metrics: the SLO figures against their goals, the firing alert, the counters over time', async () => {
+    await page.goto(at('/metrics'));
+    assert.equal(await page.locator('.stat').count(), 3);
+    assert.match(await page.locator('.stat').first().innerText(), /100\.0 %/);
+    const alert = page.locator('tr', { hasText: 'agents skip phases' });
+    assert.match(await alert.innerText(), /firing/);
+    assert.match(await page.locator('.counter', { hasText: 'phase_backtracks' }).innerText(), /\b1\b/);
+    await shoot(page, 'metrics');
+  });
+
+  it('Ledger: every entry verified on its own, and the verify button walks the whole chain', async () => {
+    await page.goto(at('/ledger'));
+    assert.equal(await page.locator('#ledger-rows .badge.broken').count(), 0);
+    assert.equal(await page.locator('#ledger-rows .badge.ok').count(), 50, 'a page of 50 entries, newest first');
+    assert.equal(await page.locator('#ledger-rows tbody tr').first().getAttribute('id'), `entry-${d.repo.head()?.seq}`);
+    assert.ok(await page.getByRole('link', { name: 'Older entries' }).count());
+    await page.click('button[data-verify]');
+    await textMatches(page, 'verify-result', /Ledger verified/);
+    await shoot(page, 'ledger');
+  });
+
+  it('Approvals: no decision without signing in; with the sign-in URL a person approves one task and sends another back, each a signed entry naming them', async () => {
+    // Without the token, the panel asks for it and nothing is recorded.
+    const stranger = watch(await (await browser.newContext()).newPage());
+    await stranger.goto(at('/approvals'));
+    assert.match(await stranger.locator('[data-token-state]').innerText(), /Not signed in/);
+    await stranger.fill('#person', 'Eve');
+    await stranger.fill('#reason-T-2', 'ship it');
+    const head = d.repo.head()?.seq;
+    await stranger.locator('#task-T-2 button[value=approve]').click();
+    assert.match(await stranger.locator('#task-T-2 .status-msg').innerText(), /Sign in first/);
+    assert.equal(d.repo.head()?.seq, head);
+    await stranger.context().close();
+
+    await page.goto(s.signInUrl);
+    await page.waitForFunction(() => !(globalThis as unknown as Win).location.hash);
+    assert.equal(await page.evaluate(() => (globalThis as unknown as Win).sessionStorage.getItem('autopilot.token')), s.token, 'the token is kept for the tab');
+    assert.ok(!page.url().includes('token'), 'and taken out of the address bar');
+    await page.getByRole('link', { name: /Approvals/ }).click();
+    await page.waitForURL(/\/approvals$/);
+    assert.match(await page.locator('[data-token-state]').innerText(), /Signed in/);
+    assert.equal(await page.locator('#approval-list article').count(), 2);
+    assert.match(await page.locator('#task-T-2').innerText(), /ci-config/);
+    assert.match(await page.locator('#task-T-2').innerText(), /\.github\/workflows\/ci\.yml/);
+    await page.fill('#person', 'Dana Reviewer');
+    await shoot(page, 'approvals');
+
+    await page.fill('#reason-T-2', 'The workflow only runs the tests: approved.');
+    await page.locator('#task-T-2 button[value=approve]').click();
+    await textMatches(page, 'flash', /Dana Reviewer approved T-2/);
+    await page.locator('#task-T-2').waitFor({ state: 'detached' });
+    const approved = d.repo.ledger('T-2').at(-1)!;
+    assert.equal(approved.kind, 'approval');
+    assert.equal(approved.actor, 'person:Dana Reviewer');
+    assert.equal(approved.data['action'], 'approved');
+    assert.equal(approved.data['reason'], 'The workflow only runs the tests: approved.');
+
+    await page.fill('#reason-T-3', 'Pin the action to a commit, not a tag.');
+    await page.selectOption('#to-T-3', 'PLAN');
+    await page.locator('#task-T-3 button[value=request_changes]').click();
+    await textMatches(page, 'flash', /requested changes on T-3/);
+    await page.locator('#task-T-3').waitFor({ state: 'detached' });
+    const changes = d.repo.ledger('T-3').at(-1)!;
+    assert.equal(changes.actor, 'person:Dana Reviewer');
+    assert.equal(changes.data['action'], 'changes_requested');
+    assert.equal(changes.data['backtrackTo'], 'PLAN');
+    assert.equal(await page.locator('#nav .count').count(), 0, 'the badge of waiting tasks is gone');
+
+    await page.reload();
+    assert.equal(await page.inputValue('#person'), 'Dana Reviewer', 'the name is remembered');
+    assert.match(await page.locator('#recent-decisions').innerText(), /changes requested by Dana Reviewer, back to PLAN/);
+    await shoot(page, 'approvals-decided');
+  });
+
+  it('Live: a task page follows the agent without a reload', async () => {
+    await page.goto(at('/tasks/T-4'));
+    assert.equal(await page.locator('[data-testid=task-phase]').innerText(), 'PLAN');
+    await page.waitForFunction(() => (globalThis as unknown as Win).document.querySelector('[data-live-status]')?.getAttribute('data-state') === 'on');
+    const marker = await page.evaluate(() => ((globalThis as unknown as Win).marker = Math.random()));
+    await withAgent(d.repo, async (e) => {
+      for (const [name, content] of [['plan.md', P.PLAN], ['file_map.json', P.FILE_MAP]] as const) {
+        const r = await putEvidence(e, AGENT, { taskId: 'T-4', phase: 'PLAN', name, content: Buffer.from(content) });
+        assert.equal(r.ok, true);
+      }
+      const moved = await advance(e, AGENT, { taskId: 'T-4' });
+      assert.equal(moved.ok, true, moved.ok ? '' : moved.error.message);
+    });
+    await page.waitForFunction(() => (globalThis as unknown as Win).document.querySelector('[data-testid=task-phase]')?.textContent === 'THINK', null, { timeout: 15_000 });
+    assert.equal(await page.evaluate(() => (globalThis as unknown as Win).marker), marker, 'the same page, not a reload');
+    assert.ok(await page.locator('svg.graph a.node.k-phase', { hasText: 'THINK' }).count(), 'the graph grew a node');
+  });
+
+  it('no page raised an error or broke its content security policy', () => {
+    assert.deepEqual(problems, []);
+  });
+});

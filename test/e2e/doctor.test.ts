@@ -1,0 +1,109 @@
+/**
+ * E2E: `autopilot doctor` after init (healthy, exit 0), then with a hook that
+ * points at a bin script that is gone, a missing or readable private key, a
+ * git hook removed and a broken .mcp.json: each reported with its fix, exit 1.
+ */
+import assert from 'node:assert/strict';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { makeRepo, tempDir, type Repo } from './helpers.ts';
+
+interface Check {
+  id: string;
+  status: 'ok' | 'warn' | 'fail';
+  message: string;
+  fix?: string;
+}
+interface DoctorBody {
+  ok: true;
+  healthy: boolean;
+  root: string;
+  checks: Check[];
+}
+
+const env = () => ({ HOME: tempDir('home'), AUTOPILOT_HOOK_DAEMON: '0' });
+
+async function doctor(repo: Repo, exit: number): Promise<DoctorBody> {
+  const r = await repo.json<DoctorBody>(['doctor'], { env: env() });
+  assert.equal(r.code, exit, `autopilot doctor exited ${r.code}: ${r.stdout}`);
+  return r.body;
+}
+
+const check = (body: DoctorBody, id: string) => {
+  const c = body.checks.find((x) => x.id === id);
+  assert.ok(c, `a ${id} check in ${JSON.stringify(body.checks)}`);
+  return c;
+};
+
+describe('autopilot doctor', { concurrency: true }, () => {
+  it('is healthy after init; reports a hook pointing at a missing bin script, and the fix', async () => {
+    const repo = await makeRepo();
+    await repo.ok(['init'], { env: env() });
+    const healthy = await doctor(repo, 0);
+    assert.equal(healthy.healthy, true);
+    for (const id of ['config', 'key', 'store', 'hooks.claude', 'hooks.git', 'mcp', 'sandbox']) assert.notEqual(check(healthy, id).status, 'fail', id);
+
+    const file = repo.path('.claude', 'settings.json');
+    const gone = join(tempDir('moved'), 'bin', 'autopilot.js');
+    const settings = readFileSync(file, 'utf8').replace(/\S*autopilot\.js hook claude Stop/, `${gone} hook claude Stop`);
+    writeFileSync(file, settings);
+    const broken = await doctor(repo, 1);
+    assert.equal(broken.healthy, false);
+    const hooks = check(broken, 'hooks.claude');
+    assert.equal(hooks.status, 'fail');
+    assert.equal(hooks.message, `.claude/settings.json: Stop: ${gone} does not exist`);
+    assert.match(hooks.fix ?? '', /run `autopilot init` again/);
+
+    const text = await repo.run(['doctor'], { env: { ...env(), NO_COLOR: '1' } });
+    assert.equal(text.code, 1);
+    assert.match(text.stdout, /✗ hooks\.claude {2}\.claude\/settings\.json: Stop: .* does not exist\n\s+fix: run `autopilot init` again/);
+    assert.match(text.stdout, /1 problem: fix it as shown, then run autopilot doctor again/);
+
+    // init puts the path right.
+    await repo.ok(['init'], { env: env() });
+    assert.equal((await doctor(repo, 0)).healthy, true);
+  });
+
+  it('reports a missing private key, a key others can read, a missing git hook and a broken .mcp.json', async () => {
+    const repo = await makeRepo();
+    await repo.ok(['init'], { env: env() });
+    const key = join(repo.stateDir, 'keys', 'private.pem');
+    chmodSync(key, 0o644);
+    let body = await doctor(repo, 1);
+    assert.deepEqual([check(body, 'key').status, check(body, 'key').fix], ['fail', `chmod 600 ${key}`]);
+
+    const pem = readFileSync(key);
+    rmSync(key);
+    rmSync(repo.path('.git', 'hooks', 'pre-push'));
+    writeFileSync(repo.path('.mcp.json'), '{ "mcpServers": ');
+    body = await doctor(repo, 1);
+    const k = check(body, 'key');
+    assert.equal(k.status, 'fail');
+    assert.match(k.message, /^no signing key at .*private\.pem: nothing can be recorded$/);
+    assert.match(k.fix ?? '', /autopilot init/);
+    const g = check(body, 'hooks.git');
+    assert.equal(g.status, 'fail');
+    assert.match(g.message, /pre-push is missing/);
+    const m = check(body, 'mcp');
+    assert.equal(m.status, 'fail');
+    assert.match(m.message, /^\.mcp\.json is not valid JSON/);
+    assert.equal(check(body, 'store').status, 'ok');
+
+    // init leaves a file it cannot read as it is: a person repairs it (here: starts it afresh), then init wires it again.
+    writeFileSync(key, pem, { mode: 0o600 });
+    rmSync(repo.path('.mcp.json'));
+    await repo.ok(['init'], { env: env() });
+    assert.equal((await doctor(repo, 0)).healthy, true);
+  });
+
+  it('outside a repository with Autopilot: one failed check that says to run init', async () => {
+    const dir = tempDir('bare');
+    const { run } = await import('./helpers.ts');
+    const r = await run(['--json', '-C', dir, 'doctor']);
+    assert.equal(r.code, 1);
+    const body = JSON.parse(r.stdout) as DoctorBody;
+    assert.deepEqual(body.checks.map((c) => [c.id, c.status]), [['config', 'fail']]);
+    assert.match(body.checks[0]?.fix ?? '', /autopilot init/);
+  });
+});

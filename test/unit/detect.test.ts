@@ -1,0 +1,191 @@
+/**
+ * Unit: repository detection on the fixture repositories in
+ * test/fixtures/repos/: languages, package managers, test runners and the
+ * commands that make them write JUnit (and lcov), linters, builds, CI, agents;
+ * and the config commands init writes from them.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, describe, it } from 'node:test';
+import { detectAgents, detectRepository, detectedCommands, type Detection } from '../../src/engine/detect.ts';
+
+const REPOS = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'repos');
+const TMP = mkdtempSync(join(tmpdir(), 'autopilot-detect-'));
+after(() => rmSync(TMP, { recursive: true, force: true }));
+/** A home folder without a Codex config, so that the machine's own does not count. */
+const HOME = mkdtempSync(join(TMP, 'home-'));
+const detect = (name: string): Detection => detectRepository(join(REPOS, name), { home: HOME });
+
+describe('repository detection', () => {
+  it('node with npm and vitest: JUnit and lcov flags, eslint, the build script, GitHub Actions', () => {
+    const d = detect('node-npm-vitest');
+    assert.deepEqual(d.languages, ['typescript']);
+    assert.deepEqual(d.packageManagers, ['npm']);
+    assert.deepEqual(d.testRunners.map((t) => t.name), ['vitest']);
+    const test = d.testRunners[0]!;
+    assert.deepEqual(test.command.run, [
+      'npx',
+      'vitest',
+      'run',
+      '--reporter=default',
+      '--reporter=junit',
+      '--outputFile.junit=reports/junit.xml',
+      '--coverage.enabled',
+      '--coverage.reporter=lcov',
+      '--coverage.reportsDirectory=coverage',
+    ]);
+    assert.equal(test.command.junit, 'reports/junit.xml');
+    assert.equal(test.command.lcov, 'coverage/lcov.info');
+    assert.deepEqual(test.notes, []);
+    assert.deepEqual(d.linters.map((l) => [l.name, l.command.run]), [['eslint', ['npx', 'eslint', '.']]]);
+    assert.deepEqual(d.builds.map((b) => b.command.run), [['npm', 'run', 'build']]);
+    assert.deepEqual(d.ci, ['github-actions']);
+  });
+
+  it('node with pnpm and jest: jest-junit is named when it is missing; GitLab CI', () => {
+    const d = detect('node-pnpm-jest');
+    assert.deepEqual(d.languages, ['javascript']);
+    assert.deepEqual(d.packageManagers, ['pnpm']);
+    const [test] = d.testRunners;
+    assert.equal(test?.name, 'jest');
+    assert.deepEqual(test?.command.run.slice(0, 3), ['pnpm', 'exec', 'jest']);
+    assert.ok(test?.command.run.includes('--reporters=jest-junit'));
+    assert.equal(test?.command.junit, 'junit.xml');
+    assert.equal(test?.command.lcov, 'coverage/lcov.info');
+    assert.match(test?.notes.join(' ') ?? '', /jest-junit/);
+    assert.deepEqual(d.ci, ['gitlab-ci']);
+    assert.deepEqual(d.builds, []);
+  });
+
+  it('node with yarn and mocha: mocha-junit-reporter under c8 for lcov; biome', () => {
+    const d = detect('node-yarn-mocha');
+    assert.deepEqual(d.packageManagers, ['yarn']);
+    const [test] = d.testRunners;
+    assert.equal(test?.name, 'mocha');
+    assert.deepEqual(test?.command.run, ['yarn', 'c8', '--reporter=lcov', '--reporter=text', 'mocha', '--reporter', 'mocha-junit-reporter', '--reporter-options', 'mochaFile=reports/junit.xml']);
+    assert.equal(test?.command.lcov, 'coverage/lcov.info');
+    assert.deepEqual(test?.notes, []);
+    assert.deepEqual(d.linters.map((l) => l.name), ['biome']);
+  });
+
+  it("node:test: the script's own arguments, with the junit and lcov reporters added", () => {
+    const d = detect('node-npm-nodetest');
+    const [test] = d.testRunners;
+    assert.equal(test?.name, 'node:test');
+    assert.deepEqual(test?.command.run, [
+      'node',
+      '--test',
+      '--experimental-test-coverage',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=junit',
+      '--test-reporter-destination=reports/junit.xml',
+      '--test-reporter=lcov',
+      '--test-reporter-destination=coverage/lcov.info',
+      'test/',
+    ]);
+    assert.deepEqual(d.ci, []);
+  });
+
+  it('python with pip: pytest --junitxml with pytest-cov lcov; ruff', () => {
+    const d = detect('python-pytest');
+    assert.deepEqual(d.languages, ['python']);
+    assert.deepEqual(d.packageManagers, ['pip']);
+    const [test] = d.testRunners;
+    assert.deepEqual(test?.command.run, ['python', '-m', 'pytest', '--junitxml=reports/junit.xml', '--cov=.', '--cov-report=lcov:coverage/lcov.info']);
+    assert.equal(test?.command.lcov, 'coverage/lcov.info');
+    assert.deepEqual(d.linters.map((l) => l.command.run), [['python', '-m', 'ruff', 'check', '.']]);
+  });
+
+  it('python with poetry: poetry run pytest; coverage.py is named when pytest-cov is missing', () => {
+    const d = detect('python-poetry');
+    assert.deepEqual(d.packageManagers, ['poetry']);
+    const [test] = d.testRunners;
+    assert.deepEqual(test?.command.run, ['poetry', 'run', 'pytest', '--junitxml=reports/junit.xml']);
+    assert.equal(test?.command.lcov, undefined);
+    assert.match(test?.notes.join(' ') ?? '', /pytest-cov/);
+    assert.deepEqual(d.linters, []);
+  });
+
+  it('python with uv: uv run pytest with coverage; uv run ruff', () => {
+    const d = detect('python-uv');
+    assert.deepEqual(d.packageManagers, ['uv']);
+    assert.deepEqual(d.testRunners[0]?.command.run, ['uv', 'run', 'pytest', '--junitxml=reports/junit.xml', '--cov=.', '--cov-report=lcov:coverage/lcov.info']);
+    assert.deepEqual(d.linters.map((l) => l.command.run), [['uv', 'run', 'ruff', 'check', '.']]);
+  });
+
+  it('go: go test -json through go-junit-report; golangci-lint; go build', () => {
+    const d = detect('go');
+    assert.deepEqual([d.languages, d.packageManagers], [['go'], ['go']]);
+    const [test] = d.testRunners;
+    assert.equal(test?.command.run[0], 'sh');
+    assert.match(test?.command.run[2] ?? '', /go test -json .*go-junit-report -parser gojson -in reports\/go-test\.json -out reports\/junit\.xml/);
+    assert.equal(test?.command.junit, 'reports/junit.xml');
+    assert.match(test?.notes.join(' ') ?? '', /go install github\.com\/jstemmer\/go-junit-report/);
+    assert.deepEqual(d.linters.map((l) => l.command.run), [['golangci-lint', 'run']]);
+    assert.deepEqual(d.builds.map((b) => b.command.run), [['go', 'build', './...']]);
+  });
+
+  it("java with maven: Surefire's reports joined into one JUnit file", () => {
+    const d = detect('java-maven');
+    assert.deepEqual([d.languages, d.packageManagers], [['java'], ['maven']]);
+    const [test] = d.testRunners;
+    assert.equal(test?.name, 'maven-surefire');
+    assert.match(test?.command.run[2] ?? '', /^mvn -B test; status=\$\?; .*target\/surefire-reports\/TEST-\*\.xml.*> target\/junit\.xml; exit \$status$/);
+    assert.equal(test?.command.junit, 'target/junit.xml');
+    assert.deepEqual(d.builds[0]?.command.run, ['mvn', '-B', '-q', '-DskipTests', 'package']);
+  });
+
+  it('java with gradle: the wrapper, and the test results joined', () => {
+    const d = detect('java-gradle');
+    assert.deepEqual(d.packageManagers, ['gradle']);
+    const [test] = d.testRunners;
+    assert.match(test?.command.run[2] ?? '', /^\.\/gradlew test; .*build\/test-results\/test\/TEST-\*\.xml/);
+    assert.equal(test?.command.junit, 'build/junit.xml');
+    assert.deepEqual(d.builds[0]?.command.run, ['./gradlew', 'assemble']);
+  });
+
+  it("rust: cargo nextest with the config's junit profile; clippy", () => {
+    const d = detect('rust');
+    assert.deepEqual([d.languages, d.packageManagers], [['rust'], ['cargo']]);
+    const [test] = d.testRunners;
+    assert.deepEqual(test?.command.run, ['cargo', 'nextest', 'run', '--profile', 'ci']);
+    assert.equal(test?.command.junit, 'target/nextest/ci/junit.xml');
+    assert.doesNotMatch(test?.notes.join(' ') ?? '', /\[profile\.ci\.junit\] table/);
+    assert.deepEqual(d.linters[0]?.command.run, ['cargo', 'clippy', '--all-targets', '--', '-D', 'warnings']);
+  });
+
+  it('agents: Claude Code, Codex, Cursor, AGENTS.md and .mcp.json; none in a bare repository', () => {
+    assert.deepEqual(detect('agents').agents, { claude: true, codex: true, cursor: true, agentsMd: true, mcpJson: true });
+    assert.deepEqual(detect('go').agents, { claude: false, codex: false, cursor: false, agentsMd: false, mcpJson: false });
+  });
+
+  it("Codex counts when its config is in the home folder; CLAUDE.md alone counts for Claude Code", () => {
+    const home = mkdtempSync(join(TMP, 'home-'));
+    mkdirSync(join(home, '.codex'));
+    writeFileSync(join(home, '.codex', 'config.toml'), 'model = "gpt-5"\n');
+    const repo = mkdtempSync(join(TMP, 'repo-'));
+    writeFileSync(join(repo, 'CLAUDE.md'), '# notes\n');
+    assert.deepEqual(detectAgents(repo, home), { claude: true, codex: true, cursor: false, agentsMd: false, mcpJson: false });
+    assert.equal(detectAgents(repo, HOME).codex, false);
+  });
+
+  it('an empty repository: nothing detected, no commands', () => {
+    const d = detectRepository(mkdtempSync(join(TMP, 'empty-')), { home: HOME });
+    assert.deepEqual([d.languages, d.testRunners, d.linters, d.builds, d.ci], [[], [], [], [], []]);
+    assert.deepEqual(detectedCommands(d), { commands: { smoke: [], ci: [] }, notes: {} });
+  });
+
+  it('the config commands: the first runner, linter and build, with notes that say what was found', () => {
+    const { commands, notes } = detectedCommands(detect('node-pnpm-jest'));
+    assert.equal(commands.test?.junit, 'junit.xml');
+    assert.deepEqual(commands.test?.run.slice(0, 3), ['pnpm', 'exec', 'jest']);
+    assert.equal(commands.build, undefined);
+    assert.match(notes.test ?? '', /^detected: jest \(javascript\); check it\njest-junit/);
+    const py = detectedCommands(detect('python-uv'));
+    assert.match(py.notes.lint ?? '', /^detected: ruff; check it$/);
+  });
+});
