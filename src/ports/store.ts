@@ -50,5 +50,10 @@ export interface Store {
   getLease(taskId: string): Promise<Lease | undefined>;
   putKey(keyId: string, publicKeyPem: string): Promise<void>;
   keys(): Promise<Map<string, string>>;
+  /**
+   * The store's own consistency check (SQLite: `PRAGMA integrity_check`): what it
+   * finds damaged, nothing when the store is sound. A store without one leaves it out.
+   */
+  integrity?(): Promise<readonly string[]>;
   close(): Promise<void>;
 }

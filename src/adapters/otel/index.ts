@@ -52,11 +52,11 @@ const COUNTER_HELP: Record<Counter, string> = {
  */
 export async function createOtelSink(opts: OtelSinkOptions = {}): Promise<EventSink> {
   const [api, core, resources, traceSdk, metricsSdk] = await Promise.all([
-    import('@opentelemetry/api'),
-    import('@opentelemetry/core'),
-    import('@opentelemetry/resources'),
-    import('@opentelemetry/sdk-trace-base'),
-    import('@opentelemetry/sdk-metrics'),
+    cjs(import('@opentelemetry/api')),
+    cjs(import('@opentelemetry/core')),
+    cjs(import('@opentelemetry/resources')),
+    cjs(import('@opentelemetry/sdk-trace-base')),
+    cjs(import('@opentelemetry/sdk-metrics')),
   ]);
   const env = opts.env ?? process.env;
   const envTimeout = Number(env['OTEL_EXPORTER_OTLP_TIMEOUT']);
@@ -85,7 +85,7 @@ export async function createOtelSink(opts: OtelSinkOptions = {}): Promise<EventS
   let spanExporter = opts.spanExporter;
   let metricExporter = opts.metricExporter;
   if (!spanExporter || !metricExporter) {
-    const [traceOtlp, metricsOtlp] = await Promise.all([import('@opentelemetry/exporter-trace-otlp-http'), import('@opentelemetry/exporter-metrics-otlp-http')]);
+    const [traceOtlp, metricsOtlp] = await Promise.all([cjs(import('@opentelemetry/exporter-trace-otlp-http')), cjs(import('@opentelemetry/exporter-metrics-otlp-http'))]);
     spanExporter ??= new traceOtlp.OTLPTraceExporter({ ...exporterConfig, ...(tracesUrl ? { url: tracesUrl } : {}) });
     metricExporter ??= new metricsOtlp.OTLPMetricExporter({
       ...exporterConfig,
@@ -178,6 +178,16 @@ export async function createOtelSink(opts: OtelSinkOptions = {}): Promise<EventS
       if (outcome === 'timeout') report(`no answer within ${timeoutMs} ms`);
     },
   };
+}
+
+/**
+ * The exports of a CommonJS package: Node gives them as named exports, a
+ * bundler in Node mode (esbuild) only as `default`; either way they are there.
+ */
+async function cjs<T extends object>(loading: Promise<T>): Promise<T> {
+  const ns = await loading;
+  const exported = (ns as { default?: unknown }).default;
+  return { ...(exported && typeof exported === 'object' ? exported : {}), ...ns } as T;
 }
 
 /** The exporter, telling `onResult` how each export went. */

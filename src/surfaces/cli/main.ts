@@ -34,6 +34,11 @@ function toRefusal(err: unknown): Refusal {
   if (err instanceof AutopilotError) return err.toRefusal();
   if (err instanceof UsageError) return { code: ErrorCode.USAGE, message: err.message, details: { argument: err.argument } };
   const message = err instanceof Error ? err.message : String(err);
+  // SQLite's word for a damaged store file: an integrity failure, not a bug of Autopilot's.
+  const sqlite = (err as { code?: unknown } | null)?.code;
+  if (typeof sqlite === 'string' && /^SQLITE_(CORRUPT|NOTADB)/.test(sqlite)) {
+    return { code: ErrorCode.LEDGER_TAMPERED, message: `the store file is damaged (${sqlite}: ${message}); restore it from a backup, or keep it aside for a person to examine`, details: { reason: sqlite } };
+  }
   return { code: ErrorCode.INTERNAL, message: `internal error: ${message}`, details: { stack: err instanceof Error ? err.stack?.split('\n').slice(0, 6) : undefined } };
 }
 
