@@ -12,7 +12,7 @@ runStoreSuite('memory', async () => {
       store.tamper(seq, { data: { ...e?.data, note: 'forged' } });
     },
   };
-});
+}, { persistent: false });
 
 describe('memory adapter', () => {
   it('Mutex runs critical sections one at a time, in call order, past failures', async () => {
