@@ -287,21 +287,33 @@ describe('autopilot serve: JSON API', () => {
     }
   });
 
-  it('shows evidence changed after the ledger recorded it, and verify fails on it', async () => {
-    const file = join(d.repo.evidenceDir, 'T-1', 'strategize', 'strategy.md');
-    const before = readFileSync(file);
-    writeFileSync(file, `${P.STRATEGY}\nAnd one more line the ledger never saw.\n`);
-    try {
-      const list = await getJson<{ artifacts: { path: string; state: string }[] }>('/api/evidence/T-1');
-      assert.equal(list.body.artifacts.find((a) => a.path.endsWith('strategize/strategy.md'))?.state, 'changed');
+  it('shows evidence of a passed phase changed after the ledger recorded it, and verify fails on it; an open phase is still being written', async () => {
+    // T-2 passed STRATEGIZE above: its digests are sealed. T-1 is still in STRATEGIZE: its gate records the file when it passes.
+    const sealed = join(d.repo.evidenceDir, 'T-2', 'strategize', 'strategy.md');
+    const open = join(d.repo.evidenceDir, 'T-1', 'strategize', 'strategy.md');
+    const verify = async () => {
       const r = await fetch(url('/api/ledger/verify'), { method: 'POST', headers: { origin: origin() } });
-      const body = (await r.json()) as { report: { ok: boolean; problems: { kind: string; path?: string }[] } };
-      assert.equal(body.report.ok, false);
-      assert.ok(body.report.problems.some((p) => p.kind === 'evidence' && p.path === 'evidence/T-1/strategize/strategy.md'));
-      const page = await (await fetch(url('/evidence/T-1/strategize/strategy.md'))).text();
+      return ((await r.json()) as { report: { ok: boolean; problems: { kind: string; path?: string }[] } }).report;
+    };
+    const beforeOpen = readFileSync(open);
+    writeFileSync(open, `${P.STRATEGY}\nA line added while the phase is open.\n`);
+    try {
+      assert.equal((await verify()).ok, true, 'an edit in the open phase is not tampering');
+    } finally {
+      writeFileSync(open, beforeOpen);
+    }
+    const before = readFileSync(sealed);
+    writeFileSync(sealed, `${P.STRATEGY}\nAnd one more line the ledger never saw.\n`);
+    try {
+      const list = await getJson<{ artifacts: { path: string; state: string }[] }>('/api/evidence/T-2');
+      assert.equal(list.body.artifacts.find((a) => a.path.endsWith('strategize/strategy.md'))?.state, 'changed');
+      const report = await verify();
+      assert.equal(report.ok, false);
+      assert.ok(report.problems.some((p) => p.kind === 'evidence' && p.path === 'evidence/T-2/strategize/strategy.md'));
+      const page = await (await fetch(url('/evidence/T-2/strategize/strategy.md'))).text();
       assert.match(page, /changed since recorded/);
     } finally {
-      writeFileSync(file, before);
+      writeFileSync(sealed, before);
     }
   });
 });
