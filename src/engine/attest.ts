@@ -89,7 +89,7 @@ export interface BaselineRequest {
 export async function recordBaseline(e: Engine, actor: Actor, req: BaselineRequest): Promise<Result<Baseline & { drift: Drift[] }>> {
   const previous = await latestBaseline(e);
   if (previous && !req.update) {
-    return refuse(ErrorCode.USAGE, `a baseline (version ${previous.version}) exists; change it on purpose with: autopilot attest update --reason "…" --version TAG`, {
+    return refuse(ErrorCode.USAGE, `a baseline (version ${previous.version}) exists; change it on purpose with: autopilot attest update --reason "…" --tag TAG`, {
       argument: 'update',
     });
   }
@@ -158,7 +158,7 @@ export async function guardDrift(
   if (check.blocking) {
     const r = refuse(
       ErrorCode.PROMPT_DRIFT,
-      `the agent's instructions changed since baseline ${check.baseline?.version}: ${what}. ${check.phase} does not accept drifted instructions; restore them, or have a person record the change: autopilot attest update --reason "…" --version TAG`,
+      `the agent's instructions changed since baseline ${check.baseline?.version}: ${what}. ${check.phase} does not accept drifted instructions; restore them, or have a person record the change: autopilot attest update --reason "…" --tag TAG`,
       { changes: check.drift, baseline: check.baseline?.version ?? null, phase: check.phase },
     );
     return { ok: false, error: await recordRefusal(e, tx, state, actor, { action, to }, r.error, startMs) };

@@ -12,7 +12,7 @@ import type { Actor, Engine } from './context.ts';
 export async function append(e: Engine, tx: StoreTx, draft: EntryDraft): Promise<LedgerEntry> {
   const head = await tx.head();
   const unsigned = {
-    ...draft,
+    ...wellFormed(draft),
     seq: head ? head.seq + 1 : 1,
     prevHash: head ? head.hash : '0'.repeat(64),
     ts: e.clock.now().toISOString(),
@@ -29,6 +29,32 @@ export async function append(e: Engine, tx: StoreTx, draft: EntryDraft): Promise
     if (state) await tx.putTask(state);
   }
   return entry;
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
+
+function hasLoneSurrogate(value: unknown): boolean {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value);
+  if (Array.isArray(value)) return value.some(hasLoneSurrogate);
+  if (value && typeof value === 'object') return Object.entries(value).some(([k, v]) => LONE_SURROGATE.test(k) || hasLoneSurrogate(v));
+  return false;
+}
+
+function replaceLoneSurrogates(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(LONE_SURROGATES, '\ufffd');
+  if (Array.isArray(value)) return value.map(replaceLoneSurrogates);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [replaceLoneSurrogates(k), replaceLoneSurrogates(v)]));
+  return value;
+}
+
+/**
+ * The draft with every lone surrogate in its strings replaced by U+FFFD. An
+ * agent's text (a phase name, a tool input, a reason) may hold one, and RFC 8785
+ * has no canonical form for it: the entry could be neither hashed nor recorded.
+ */
+function wellFormed(draft: EntryDraft): EntryDraft {
+  return hasLoneSurrogate(draft) ? (replaceLoneSurrogates(draft) as EntryDraft) : draft;
 }
 
 /** The counters a refusal with each code increments (`autopilot metrics` reconstructs them from the same table). */

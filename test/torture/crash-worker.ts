@@ -32,7 +32,7 @@ if (!repo || !slotArg || !seedArg) {
 }
 const slot = Number(slotArg);
 const random = mulberry32(Number(seedArg));
-const crash = crashArg ? /^(before-commit|after-commit):([a-z_]+):([0-9.]+)$/.exec(crashArg) : null;
+const crash = crashArg ? /^(before-commit|after-commit):([a-z_-]+):([0-9.]+)$/.exec(crashArg) : null;
 
 function say(kind: 'ready' | 'begin' | 'ack' | 'note', value: Record<string, unknown>): void {
   writeSync(1, `${kind} ${JSON.stringify(value)}\n`);
@@ -55,8 +55,10 @@ function crashing(inner: Store): Store {
           putLease: (l) => tx.putLease(l),
           putTask: (s) => tx.putTask(s),
           append: async (entry) => {
+            // `evidence-replace`: an evidence entry for a file this phase visit has recorded already.
+            const replaces = kind === 'evidence-replace' && entry.kind === 'evidence' && (await replacesRecorded(tx, entry));
             await tx.append(entry);
-            if (entry.kind === kind && random() < Number(p)) {
+            if ((entry.kind === kind || replaces) && random() < Number(p)) {
               if (when === 'before-commit') die();
               hit = true;
             }
@@ -76,6 +78,11 @@ function crashing(inner: Store): Store {
     keys: () => inner.keys(),
     close: () => inner.close(),
   };
+}
+
+async function replacesRecorded(tx: StoreTx, entry: LedgerEntry): Promise<boolean> {
+  const state = entry.taskId ? await tx.getTask(entry.taskId) : undefined;
+  return !!state && entry.artifacts.some((a) => (state.artifacts[a.path]?.seq ?? -1) >= state.phaseEpoch && state.artifacts[a.path]?.sha256 !== a.sha256);
 }
 
 const e: Engine = await openEngine({ cwd: repo, openStore: async (layout) => crashing(new SqliteStore(layout.dbFile, { busyTimeoutMs: 60_000 })) });

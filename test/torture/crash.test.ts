@@ -41,7 +41,7 @@ async function crashAt(when: 'before-commit' | 'after-commit', kind: string): Pr
   clearTimeout(timer);
   assert.equal(end.signal, 'SIGKILL', w.stderr());
   const begun = w.lines.filter((l) => l.kind === 'begin');
-  assert.equal(begun[begun.length - 1]?.value['op'], kind === 'transition' ? 'advance' : kind === 'evidence' ? 'put' : kind, `the worker died in a ${kind} (seed ${seed})`);
+  assert.equal(begun[begun.length - 1]?.value['op'], kind === 'transition' ? 'advance' : kind.startsWith('evidence') ? 'put' : kind, `the worker died in a ${kind} (seed ${seed})`);
   const acks = w.lines.filter((l) => l.kind === 'ack').map((l) => ({ seq: l.value['seq'] as number, hash: l.value['hash'] as string, who: 'the worker' }));
   const e = await openRepoEngine(repo.dir);
   try {
@@ -70,6 +70,7 @@ describe('crash points', () => {
   it('a backtrack killed between moving the evidence aside and its commit', { timeout: 120_000 }, () => crashAt('before-commit', 'backtrack'));
   it('a backtrack killed right after its commit', { timeout: 120_000 }, () => crashAt('after-commit', 'backtrack'));
   it('an advance killed before its commit', { timeout: 120_000 }, () => crashAt('before-commit', 'transition'));
+  it('a put replacing a recorded file, killed before its commit', { timeout: 120_000 }, () => crashAt('before-commit', 'evidence-replace'));
 });
 
 describe('crash torture', () => {

@@ -47,7 +47,7 @@ while (Date.now() < end) {
   say('note', { op: 'acquire', change: got.value.change, token });
   for (let i = 0, k = 1 + Math.floor(random() * 3); i < k; i++) {
     // Now and then the holder stalls, long enough for its lease to run out.
-    await pause(random() < 0.3 ? 1100 + random() * 500 : random() * 30);
+    await pause(random() < 0.4 ? 1100 + random() * 500 : random() * 30);
     const content = Buffer.from(`# Strategy\n\nwritten by ${holder} with token ${token}, write ${++n}\n`);
     const r = await putEvidence(e, actor, { taskId, phase: 'STRATEGIZE', name: 'strategy.md', content, token });
     if (r.ok) say('ack', { op: 'work', seq: r.value.entry.seq, hash: r.value.entry.hash, token, holder });

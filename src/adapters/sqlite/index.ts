@@ -123,6 +123,8 @@ export class SqliteStore implements Store {
     const db = this.#db;
     const separateReader = !opts.readonly && file !== '' && file !== ':memory:';
     this.#rdb = separateReader ? new Database(file, { readonly: true, timeout: opts.busyTimeoutMs ?? 10_000 }) : db;
+    // Reads of the database file through a memory map rather than a pread a page: a walk of the whole ledger reads every page once.
+    for (const conn of new Set([db, this.#rdb])) conn.pragma(`mmap_size = ${256 * 1024 * 1024}`);
     this.#r = prepareReads(this.#rdb);
     this.#w = prepareReads(db);
     this.#s = {
@@ -154,9 +156,15 @@ export class SqliteStore implements Store {
       // Only this connection writes until COMMIT: the head, once read, changes only by our own appends.
       let head: ChainHead | null | undefined;
       const currentHead = () => (head === undefined ? (head = this.#headSync(s)) : head);
+      // Likewise the task projections: parsed once a transaction, then the state last put (the memory store shares its objects too).
+      const tasks = new Map<string, TaskState | undefined>();
+      const task = (id: string) => {
+        if (!tasks.has(id)) tasks.set(id, this.#getTaskSync(s, id));
+        return tasks.get(id);
+      };
       const tx: StoreTx = {
         head: async () => currentHead(),
-        getTask: async (id) => this.#getTaskSync(s, id),
+        getTask: async (id) => task(id),
         append: async (entry) => {
           checkExtends(currentHead(), entry);
           // Texts sealed with the entry are its canonical JSON: kept as they are, so verifying need not canonicalize.
@@ -168,7 +176,10 @@ export class SqliteStore implements Store {
           });
           head = { seq: entry.seq, hash: entry.hash };
         },
-        putTask: async (state) => void s.putTask.run(state.taskId, state.startedAt, state.lastSeq, JSON.stringify(state)),
+        putTask: async (state) => {
+          s.putTask.run(state.taskId, state.startedAt, state.lastSeq, JSON.stringify(state));
+          tasks.set(state.taskId, state);
+        },
         getLease: async (id) => toLease(s.getLease.get(id)),
         putLease: async (lease) => void s.putLease.run(lease),
       };

@@ -82,6 +82,8 @@ const autopilot: Handler = (args, cx) => {
   const what = `autopilot ${sub}`.trim();
   if (sub === 'approve' || sub === 'reject') return f.unknown(`${what}: approving is a person's decision, never the agent's`);
   if (AUTOPILOT_PROCESS.has(sub) || (sub === 'task' && second === 'start')) return f.reason(`${what} needs no capability: it is process control, checked by the engine`);
+  // git's commit-msg hook adds a trailer to the file it is given: run by hand on any file, it writes that file.
+  if (sub === 'hook' && second === 'git' && args[2]?.text === 'commit-msg') return cx.env.write(args[3], 'autopilot hook git commit-msg');
   if (sub === 'task' || AUTOPILOT_READ.has(sub) || sub === '') return f.need('read', what);
   if (sub === 'evidence') return f.need(second === 'add' ? 'write:evidence' : 'read', `${what} ${second}`.trim());
   if (sub === 'verify' || sub === 'gate') return f.need('exec:test', what);

@@ -210,8 +210,8 @@ autopilot guard T-1 --tool Edit --input '{"file_path":"src/app.ts"}'`))
   attest
     .command('baseline')
     .description('record the current phase prompts and instruction files (AGENTS.md, CLAUDE.md, …) as the baseline')
-    .option('--version <tag>', 'a name for this baseline (default 1)')
-    .addHelpText('after', example('autopilot attest baseline --version v1'))
+    .option('--tag <tag>', 'a name for this baseline (default 1)')
+    .addHelpText('after', example('autopilot attest baseline --tag v1'))
     .action(act(async (opts: Opts) => (await import('./verbs/attest.ts')).attestBaseline(opts)));
   attest
     .command('check')
@@ -224,8 +224,8 @@ autopilot guard T-1 --tool Edit --input '{"file_path":"src/app.ts"}'`))
     .command('update')
     .description('accept changed instructions as the new baseline, recording who and why')
     .requiredOption('--reason <text>', 'why the instructions changed')
-    .option('--version <tag>', 'a name for the new baseline')
-    .addHelpText('after', example('autopilot attest update --reason "new testing rules in AGENTS.md" --version v2'))
+    .option('--tag <tag>', 'a name for the new baseline')
+    .addHelpText('after', example('autopilot attest update --reason "new testing rules in AGENTS.md" --tag v2'))
     .action(act(async (opts: Opts) => (await import('./verbs/attest.ts')).attestUpdate(opts)));
 
   const ledger = program.command('ledger').description('the signed, hash-chained ledger');

@@ -35,6 +35,8 @@ export interface RedteamReport {
   readonly misses: number;
   readonly durationMs: number;
   readonly cases: readonly CaseReport[];
+  /** Where the throw-away repositories are, when they were kept. */
+  readonly kept?: string;
 }
 
 export interface RedteamOptions {
@@ -125,8 +127,9 @@ async function runCase(c: AttackCase, fixtures: Fixtures): Promise<CaseReport> {
       const obs = await runStep(step, ctx);
       const { expect } = step;
       if (!expect) {
-        if (obs.outcome !== 'allowed') problems.push(`the move "${describeStep(step)}" the attack builds on was refused: ${obs.code ?? ''} ${obs.detail}`.trim());
-        continue;
+        if (obs.outcome === 'allowed') continue;
+        problems.push(`the move "${describeStep(step)}" the attack builds on was refused: ${obs.code ?? ''} ${obs.detail}`.trim());
+        break;
       }
       decisive = { route: describeStep(step), obs };
       if (obs.outcome !== c.outcome) problems.push(`${describeStep(step)}: ${obs.outcome}, expected ${c.outcome}${obs.code ? ` (${obs.code})` : ''}: ${obs.detail}`);
@@ -202,5 +205,5 @@ export async function runRedteam(opts: RedteamOptions = {}): Promise<RedteamRepo
     if (!opts.keep) fixtures.dispose();
   }
   const misses = reports.filter((r) => !r.passed).length;
-  return { passed: misses === 0, total: reports.length, misses, durationMs: Date.now() - started, cases: reports };
+  return { passed: misses === 0, total: reports.length, misses, durationMs: Date.now() - started, cases: reports, ...(opts.keep ? { kept: fixtures.root } : {}) };
 }

@@ -17,6 +17,7 @@ import { leaseOp } from '../../engine/leases.ts';
 import { openStoreAt } from '../compose.ts';
 import { AUTOPILOT_BIN } from '../mcp/client.ts';
 import { createAutopilotServer } from '../mcp/server.ts';
+import { hookCommand } from '../hooks/main.ts';
 
 /** What an attempt came to: let through, refused (or caught), or handed to a person. */
 export type Outcome = 'allowed' | 'blocked' | 'person';
@@ -35,6 +36,8 @@ export type Step =
       readonly args?: readonly string[];
       readonly payload: unknown;
       readonly env?: Readonly<Record<string, string>>;
+      /** Through a process of the real binary, as the client starts it (default: the same hook command, in this process). */
+      readonly process?: boolean;
     }
   /** The agent's plain file system powers (it runs as the same user). */
   | { readonly kind: 'write'; readonly path: string; readonly content: string }
@@ -87,7 +90,7 @@ export function describeStep(step: Step): string {
     case 'mcp':
       return `MCP ${step.tool} ${JSON.stringify(step.args)}`;
     case 'hook':
-      return `hook ${step.client} ${step.event}${step.args?.length ? ` ${step.args.join(' ')}` : ''} ${JSON.stringify(step.payload)}`;
+      return `${step.process ? 'autopilot ' : ''}hook ${step.client} ${step.event}${step.args?.length ? ` ${step.args.join(' ')}` : ''} ${JSON.stringify(step.payload)}`;
     case 'write':
     case 'append':
       return `${step.kind} ${step.path}`;
@@ -182,7 +185,10 @@ async function mcpStep(step: Extract<Step, { kind: 'mcp' }>, ctx: CaseContext): 
 
 async function hookStep(step: Extract<Step, { kind: 'hook' }>, ctx: CaseContext): Promise<Observation> {
   const input = typeof step.payload === 'string' ? step.payload : JSON.stringify(step.payload);
-  const r = await spawnAutopilot(['hook', step.client, step.event, ...(step.args ?? [])], ctx.dir, input, step.env);
+  const argv = [step.client, step.event, ...(step.args ?? [])];
+  const r = step.process
+    ? await spawnAutopilot(['hook', ...argv], ctx.dir, input, step.env)
+    : await hookCommand(argv, { cwd: ctx.dir, env: { AUTOPILOT_HOOK_DAEMON: '0', ...step.env }, stdin: input }).then((a) => ({ code: a.exitCode, stdout: a.stdout, stderr: a.stderr }));
   const raw = `${r.stdout}${r.stderr}`;
   if (step.client === 'git') {
     return r.code === 0 ? { outcome: 'allowed', exit: 0, detail: cut(r.stderr.trim() || 'exit 0'), raw } : { outcome: 'blocked', exit: r.code, detail: cut(r.stderr.trim()), raw };
@@ -199,7 +205,7 @@ async function hookStep(step: Extract<Step, { kind: 'hook' }>, ctx: CaseContext)
   const decision = specific?.permissionDecision ?? cursor ?? (answer['decision'] === 'block' ? 'deny' : undefined);
   const reason = specific?.permissionDecisionReason ?? (answer['user_message'] as string | undefined) ?? (answer['reason'] as string | undefined) ?? '';
   const outcome: Outcome = decision === 'deny' ? 'blocked' : decision === 'ask' ? 'person' : 'allowed';
-  return { outcome, ...(outcome === 'allowed' ? {} : { code: 'TOOL_NOT_ALLOWED_IN_PHASE' }), exit: r.code, detail: cut(reason || `exit ${r.code}, ${r.stdout.trim() || 'no objection'}`), raw };
+  return { outcome, ...(outcome === 'allowed' ? {} : { code: 'TOOL_NOT_ALLOWED_IN_PHASE' }), ...(r.code !== 0 ? { exit: r.code } : {}), detail: cut(reason || `exit ${r.code}, ${r.stdout.trim() || 'no objection'}`), raw };
 }
 
 function fileStep(step: Extract<Step, { kind: 'write' | 'append' | 'remove' | 'symlink' }>, ctx: CaseContext): Observation {

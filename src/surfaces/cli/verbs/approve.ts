@@ -1,5 +1,5 @@
 /** @module `autopilot approve|reject <TASK> --reason TEXT`: a person's decision on a task waiting for approval. */
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import pc from 'picocolors';
 import { decide, type Decision } from '../../../engine/approval-gate.ts';
@@ -15,12 +15,23 @@ interface DecisionOptions extends GlobalOptions {
   abort?: boolean;
 }
 
+/** A token file is small and regular: /dev/zero, a FIFO or a huge file would never end reading. */
+const MAX_TOKEN_FILE = 4096;
+
 function tokenFrom(opts: DecisionOptions): string | undefined {
   if (opts.tokenFile) {
+    let fd: number | undefined;
     try {
-      return readFileSync(opts.tokenFile, 'utf8').trim();
+      fd = openSync(opts.tokenFile, constants.O_RDONLY | constants.O_NONBLOCK);
+      const st = fstatSync(fd);
+      if (!st.isFile() || st.size > MAX_TOKEN_FILE) throw new Error(`not a regular file of at most ${MAX_TOKEN_FILE} bytes`);
+      const buf = Buffer.alloc(st.size);
+      const n = readSync(fd, buf, 0, st.size, 0);
+      return buf.subarray(0, n).toString('utf8').trim();
     } catch (err) {
       throw new UsageError(`cannot read --token-file: ${(err as Error).message}`, 'token-file');
+    } finally {
+      if (fd !== undefined) closeSync(fd);
     }
   }
   return process.env['AUTOPILOT_APPROVAL_TOKEN'];

@@ -8,18 +8,18 @@ import { done, withEngine, type GlobalOptions, type VerbResult } from '../runtim
 const describeDrift = (d: readonly Drift[]) =>
   d.map((x) => `  ${x.change === 'changed' ? pc.yellow('~') : x.change === 'added' ? pc.green('+') : pc.red('-')} ${x.input} ${pc.dim(`${x.old?.slice(0, 12) ?? '∅'} → ${x.new?.slice(0, 12) ?? '∅'}`)}`).join('\n');
 
-export async function attestBaseline(opts: GlobalOptions & { version?: string }): Promise<VerbResult> {
+export async function attestBaseline(opts: GlobalOptions & { tag?: string }): Promise<VerbResult> {
   return withEngine(opts, async (e, actor) => {
-    const r = await recordBaseline(e, actor, { ...(opts.version ? { version: opts.version } : {}) });
+    const r = await recordBaseline(e, actor, { ...(opts.tag ? { version: opts.tag } : {}) });
     if (!r.ok) return r;
     const files = Object.keys(r.value.files);
     return done(r.value, `baseline ${r.value.version} recorded (ledger entry ${r.value.seq}): ${e.config.phases.length} phase prompts, ${files.length} instruction files${files.length ? `: ${files.join(', ')}` : ''}`);
   });
 }
 
-export async function attestUpdate(opts: GlobalOptions & { version?: string; reason?: string }): Promise<VerbResult> {
+export async function attestUpdate(opts: GlobalOptions & { tag?: string; reason?: string }): Promise<VerbResult> {
   return withEngine(opts, async (e, actor) => {
-    const r = await recordBaseline(e, actor, { update: true, ...(opts.version ? { version: opts.version } : {}), reason: opts.reason ?? '' });
+    const r = await recordBaseline(e, actor, { update: true, ...(opts.tag ? { version: opts.tag } : {}), reason: opts.reason ?? '' });
     if (!r.ok) return r;
     return done(r.value, `baseline ${r.value.version} recorded by ${actor.id} (ledger entry ${r.value.seq})${r.value.drift.length ? `; it accepts:\n${describeDrift(r.value.drift)}` : '; nothing had changed'}`);
   });

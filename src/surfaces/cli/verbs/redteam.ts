@@ -33,7 +33,7 @@ export async function redteamVerb(opts: GlobalOptions & { only?: string; concurr
   return {
     ok: true,
     value: report,
-    text: [summary, ...(byLayer.length ? ['stopped by layer:', ...byLayer] : [])].join('\n'),
+    text: [summary, ...(byLayer.length ? ['stopped by layer:', ...byLayer] : []), ...(report.kept ? [`repositories kept in ${report.kept}`] : [])].join('\n'),
     exitCode: report.passed ? 0 : 2,
   };
 }
