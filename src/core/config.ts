@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { DEFAULT_PHASES, type Phase } from './phases.ts';
 import { ErrorCode, refuse, ok, type Result } from './errors.ts';
 import { toolPolicySchema } from './policy/policy.ts';
+import { COVERAGE_FORMATS, TEST_REPORT_FORMATS } from '../reports/formats.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -68,12 +69,34 @@ const command = z
   })
   .strict();
 
-const testCommand = command.extend({
-  /** JUnit XML the test command writes, relative to the repository root. */
-  junit: z.string().min(1),
-  /** lcov file the test command writes, relative to the repository root. */
-  lcov: z.string().min(1).optional(),
-});
+const reportPath = z.string().min(1);
+
+const testCommand = command
+  .extend({
+    /** Shorthand for `report: {format: junit, path}`: JUnit XML the test command writes, relative to the repository root. */
+    junit: reportPath.optional(),
+    /** Shorthand for `coverage: {format: lcov, path}`: lcov file the test command writes, relative to the repository root. */
+    lcov: reportPath.optional(),
+    /** The test report the command writes, in any supported format. */
+    report: z.object({ format: z.enum(TEST_REPORT_FORMATS), path: reportPath }).strict().optional(),
+    /** The coverage report the command writes, in any supported format, with how its paths map to the repository. */
+    coverage: z
+      .object({
+        format: z.enum(COVERAGE_FORMATS),
+        path: reportPath,
+        /** Repository-relative folder the report's relative paths are under (JaCoCo's package paths, a Go module's folder). */
+        sourceRoot: z.string().min(1).optional(),
+        /** Go module path whose files live in the repository (`go`): `example.com/mod/pkg/a.go` becomes `pkg/a.go`. */
+        modulePrefix: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .superRefine((t, ctx) => {
+    if (t.junit !== undefined && t.report !== undefined) ctx.addIssue({ code: 'custom', path: ['report'], message: 'give junit or report, not both' });
+    if (t.junit === undefined && t.report === undefined) ctx.addIssue({ code: 'custom', path: ['report'], message: 'the test command needs a report to read: report: {format, path} (or junit: PATH)' });
+    if (t.lcov !== undefined && t.coverage !== undefined) ctx.addIssue({ code: 'custom', path: ['coverage'], message: 'give lcov or coverage, not both' });
+  });
 
 const namedCommand = command.extend({ name: z.string().min(1) });
 
@@ -108,9 +131,14 @@ const configSchema = z
       .object({
         /** Minimum line coverage, percent, of the lines the task changed. */
         coverageThreshold: z.number().min(0).max(100).default(80),
+        /**
+         * `compare`: total coverage must not fall below the base commit's, when a
+         * VERIFY recorded in the ledger measured the base commit's tree. `off`: no such check.
+         */
+        baseCoverage: z.enum(['compare', 'off']).default('compare'),
       })
       .strict()
-      .default({ coverageThreshold: 80 }),
+      .default({ coverageThreshold: 80, baseCoverage: 'compare' }),
     limits: z
       .object({
         maxEvidenceBytes: z.number().int().min(1).max(256 * MiB).default(4 * MiB),

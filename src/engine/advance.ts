@@ -211,6 +211,8 @@ export async function recordVerify(
       treeDigest: v?.treeDigest ?? null,
       ...(v?.tests ? { tests: v.tests } : {}),
       ...(v?.coverage ? { changedLinesCoverage: v.coverage.percent } : {}),
+      ...(v ? { tree: v.tree } : {}),
+      ...(v?.totalCoverage ? { totalCoverage: v.totalCoverage } : {}),
       commands: produced.commands.map((c) => ({ name: c.name, argv: c.argv, exitCode: c.exitCode, durationMs: c.durationMs, isolation: c.isolation })),
     },
   });

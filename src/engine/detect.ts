@@ -8,17 +8,26 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandsInput } from '../core/config.ts';
+import type { CoverageFormat, TestReportFormat } from '../reports/formats.ts';
 
 /** A command as the config takes it. */
 export interface DetectedCommand {
   readonly run: readonly string[];
 }
 
-/** A test runner and the command that makes it write a JUnit report (and lcov where the tool can). */
+/** The reports a test command writes, as the config takes them. */
+export interface DetectedReports {
+  readonly junit?: string;
+  readonly lcov?: string;
+  readonly report?: { readonly format: TestReportFormat; readonly path: string };
+  readonly coverage?: { readonly format: CoverageFormat; readonly path: string; readonly sourceRoot?: string; readonly modulePrefix?: string };
+}
+
+/** A test runner and the command that makes it write a test report (and a coverage report where the tool can). */
 export interface DetectedTestRunner {
   readonly name: 'vitest' | 'jest' | 'mocha' | 'node:test' | 'pytest' | 'go test' | 'maven-surefire' | 'gradle' | 'cargo-nextest';
   readonly language: Language;
-  readonly command: DetectedCommand & { readonly junit: string; readonly lcov?: string };
+  readonly command: DetectedCommand & DetectedReports;
   /** What a person should know or add (a reporter package, a config table). */
   readonly notes: readonly string[];
 }
@@ -244,15 +253,17 @@ function detectGo(root: string, out: Builder): void {
   if (!has(root, 'go.mod')) return;
   out.language('go');
   out.manager('go');
-  const script = `mkdir -p reports && go test -json -coverprofile=coverage.out ./... > reports/go-test.json; status=$?; go-junit-report -parser gojson -in reports/go-test.json -out ${JUNIT} || exit 1; exit $status`;
+  // `go test -json` and the cover profile are read as they are: no converter to install.
+  const module = /^module\s+(\S+)/m.exec(read(root, 'go.mod') ?? '')?.[1];
   out.test({
     name: 'go test',
     language: 'go',
-    command: { run: ['sh', '-c', script], junit: JUNIT },
-    notes: [
-      'go-junit-report turns `go test -json` into JUnit: go install github.com/jstemmer/go-junit-report/v2@latest',
-      'the cover profile is coverage.out; convert it to lcov (gcov2lcov) and set lcov: to measure changed lines',
-    ],
+    command: {
+      run: ['sh', '-c', 'mkdir -p reports && go test -json -coverprofile=coverage.out ./... > reports/go-test.json'],
+      report: { format: 'go-json', path: 'reports/go-test.json' },
+      coverage: { format: 'go', path: 'coverage.out', ...(module ? { modulePrefix: module } : {}) },
+    },
+    notes: [],
   });
   const golangci = ['.golangci.yml', '.golangci.yaml', '.golangci.toml', '.golangci.json'].some((f) => has(root, f));
   out.lint(golangci ? { name: 'golangci-lint', language: 'go', command: { run: ['golangci-lint', 'run'] }, notes: [] } : { name: 'go vet', language: 'go', command: { run: ['go', 'vet', './...'] }, notes: [] });
@@ -269,13 +280,18 @@ function detectJava(root: string, out: Builder): void {
     out.language('java');
     out.manager('maven');
     const mvn = has(root, 'mvnw') ? './mvnw' : 'mvn';
+    const jacoco = /jacoco-maven-plugin/.test(read(root, 'pom.xml') ?? '');
     out.test({
       name: 'maven-surefire',
       language: 'java',
-      command: { run: ['sh', '-c', `${mvn} -B test; status=$?; ${joinReports('target/surefire-reports', 'target/junit.xml')}; exit $status`], junit: 'target/junit.xml' },
+      command: {
+        run: ['sh', '-c', `${mvn} -B ${jacoco ? 'verify' : 'test'}; status=$?; ${joinReports('target/surefire-reports', 'target/junit.xml')}; exit $status`],
+        junit: 'target/junit.xml',
+        ...(jacoco ? { coverage: { format: 'jacoco' as const, path: 'target/site/jacoco/jacoco.xml', sourceRoot: 'src/main/java' } } : {}),
+      },
       notes: [
         'Surefire writes one report a test class in target/surefire-reports/; the command joins them into target/junit.xml',
-        "JaCoCo's report is not lcov: changed-lines coverage needs an lcov file (commands.test.lcov)",
+        ...(jacoco ? [] : ["for coverage add jacoco-maven-plugin's report goal; its target/site/jacoco/jacoco.xml is read with format: jacoco"]),
       ],
     });
     out.build({ name: 'maven package', language: 'java', command: { run: [mvn, '-B', '-q', '-DskipTests', 'package'] }, notes: [] });
@@ -286,11 +302,19 @@ function detectJava(root: string, out: Builder): void {
     out.language('java');
     out.manager('gradle');
     const gradle = has(root, 'gradlew') ? './gradlew' : 'gradle';
+    const jacoco = ['build.gradle', 'build.gradle.kts'].some((f) => /\bjacoco\b/.test(read(root, f) ?? ''));
     out.test({
       name: 'gradle',
       language: 'java',
-      command: { run: ['sh', '-c', `${gradle} test; status=$?; ${joinReports('build/test-results/test', 'build/junit.xml')}; exit $status`], junit: 'build/junit.xml' },
-      notes: ['Gradle writes one report a test class in build/test-results/test/; the command joins them into build/junit.xml', "JaCoCo's report is not lcov: changed-lines coverage needs an lcov file"],
+      command: {
+        run: ['sh', '-c', `${gradle} test${jacoco ? ' jacocoTestReport' : ''}; status=$?; ${joinReports('build/test-results/test', 'build/junit.xml')}; exit $status`],
+        junit: 'build/junit.xml',
+        ...(jacoco ? { coverage: { format: 'jacoco' as const, path: 'build/reports/jacoco/test/jacocoTestReport.xml', sourceRoot: 'src/main/java' } } : {}),
+      },
+      notes: [
+        'Gradle writes one report a test class in build/test-results/test/; the command joins them into build/junit.xml',
+        ...(jacoco ? ['the jacoco plugin writes XML only with jacocoTestReport { reports { xml.required = true } }'] : ["for coverage apply the jacoco plugin; its XML report is read with format: jacoco"]),
+      ],
     });
     out.build({ name: 'gradle assemble', language: 'java', command: { run: [gradle, 'assemble'] }, notes: [] });
   }
@@ -392,12 +416,19 @@ export function detectRepository(root: string, opts: { home?: string } = {}): De
 
 /** The config's commands from a detection (the first of each kind), with the comment for each that a person should read. */
 export function detectedCommands(d: Detection): { commands: CommandsInput; notes: Partial<Record<'build' | 'test' | 'lint', string>> } {
-  const commands: { build?: { run: string[] }; test?: { run: string[]; junit: string; lcov?: string }; lint?: { run: string[] }; smoke: []; ci: [] } = { smoke: [], ci: [] };
+  const commands: { build?: { run: string[] }; test?: NonNullable<CommandsInput['test']>; lint?: { run: string[] }; smoke: []; ci: [] } = { smoke: [], ci: [] };
   const notes: Partial<Record<'build' | 'test' | 'lint', string>> = {};
   const others = (list: readonly { name: string }[]) => (list.length > 1 ? `; also found: ${list.slice(1).map((t) => t.name).join(', ')}` : '');
   const [test] = d.testRunners;
   if (test) {
-    commands.test = { run: [...test.command.run], junit: test.command.junit, ...(test.command.lcov ? { lcov: test.command.lcov } : {}) };
+    const c = test.command;
+    commands.test = {
+      run: [...c.run],
+      ...(c.junit ? { junit: c.junit } : {}),
+      ...(c.report ? { report: { ...c.report } } : {}),
+      ...(c.lcov ? { lcov: c.lcov } : {}),
+      ...(c.coverage ? { coverage: { ...c.coverage } } : {}),
+    };
     notes.test = [`detected: ${test.name} (${test.language})${others(d.testRunners)}; check it`, ...test.notes].join('\n');
   }
   const [build] = d.builds;

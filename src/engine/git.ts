@@ -45,22 +45,54 @@ export async function resolveCommit(cwd: string, ref: string): Promise<string | 
 /** The empty tree: the base of a repository that has no commit yet. */
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 
+/** The working tree against `base`: the diff and the git tree object of the working tree, both without the state folder. */
+export interface WorkingTree {
+  readonly patch: string;
+  /** Tree id of the working tree as `git add -A` would stage it, the state folder left out. */
+  readonly tree: string;
+}
+
+function stateExclude(root: string, stateDir: string): string | undefined {
+  const exclude = relative(root, stateDir).split('\\').join('/');
+  return exclude && !exclude.startsWith('..') ? exclude : undefined;
+}
+
 /**
  * The diff from `base` to the working tree, new untracked files included
- * (respecting .gitignore), leaving out the state folder. Uses a throw-away
- * index so the user's index is never touched.
+ * (respecting .gitignore), leaving out the state folder, and the tree id of
+ * that working tree. Uses a throw-away index so the user's index is never touched.
  */
-export async function workingTreeDiff(root: string, base: string, stateDir: string): Promise<string> {
+export async function workingTreeDiff(root: string, base: string, stateDir: string): Promise<WorkingTree> {
   const gitDir = (await gitOk(root, ['rev-parse', '--absolute-git-dir'])).trim();
   const tmp = mkdtempSync(join(tmpdir(), 'autopilot-index-'));
   const index = join(tmp, 'index');
   try {
     if (existsSync(join(gitDir, 'index'))) copyFileSync(join(gitDir, 'index'), index);
     const env = { GIT_INDEX_FILE: index };
-    const exclude = relative(root, stateDir).split('\\').join('/');
-    const pathspec = ['--', '.', ...(exclude && !exclude.startsWith('..') ? [`:(exclude)${exclude}`] : [])];
+    const exclude = stateExclude(root, stateDir);
+    const pathspec = ['--', '.', ...(exclude ? [`:(exclude)${exclude}`] : [])];
     await gitOk(root, ['add', '-A', ...pathspec], env);
-    return await gitOk(root, ['diff', '--cached', '--no-color', '--no-ext-diff', '--no-renames', '--full-index', '--src-prefix=a/', '--dst-prefix=b/', base, ...pathspec], env);
+    const patch = await gitOk(root, ['diff', '--cached', '--no-color', '--no-ext-diff', '--no-renames', '--full-index', '--src-prefix=a/', '--dst-prefix=b/', base, ...pathspec], env);
+    if (exclude) await gitOk(root, ['rm', '-r', '-q', '--cached', '--ignore-unmatch', '--', exclude], env);
+    const tree = (await gitOk(root, ['write-tree'], env)).trim();
+    return { patch, tree };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** The tree id of `commit` with the state folder left out, comparable to {@link WorkingTree.tree}; undefined when it cannot be read. */
+export async function commitTree(root: string, commit: string, stateDir: string): Promise<string | undefined> {
+  if (commit === EMPTY_TREE) return EMPTY_TREE;
+  const tmp = mkdtempSync(join(tmpdir(), 'autopilot-index-'));
+  try {
+    const env = { GIT_INDEX_FILE: join(tmp, 'index') };
+    await gitOk(root, ['read-tree', commit], env);
+    const exclude = stateExclude(root, stateDir);
+    if (exclude) await gitOk(root, ['rm', '-r', '-q', '--cached', '--ignore-unmatch', '--', exclude], env);
+    return (await gitOk(root, ['write-tree'], env)).trim();
+  } catch {
+    return undefined;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

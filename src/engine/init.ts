@@ -91,13 +91,20 @@ export function renderConfig(opts: InitOptions = {}): string {
   comment('process', " Which phases may send a task back ('any', or a list of phases).");
   comment('leases', ' implicit: the first mutating call takes the lease; explicit: take it with `lease acquire`; off.');
   comment('limits', ' Size caps, bytes.');
-  comment('verify', ' Minimum coverage (percent) of the lines a task changes.');
+  comment(
+    'verify',
+    ' coverageThreshold: minimum coverage (percent) of the lines a task changes.\n' +
+      " baseCoverage: compare (total coverage may not fall below the base commit's, when a VERIFY measured it) or off.",
+  );
   comment(
     'commands',
     ' Commands Autopilot runs for evidence, as argument lists (never a shell string).\n' +
-      ' test: its JUnit report (junit) and lcov coverage (lcov) paths are read after the run.\n' +
-      ' Example:\n' +
+      ' test: its reports are read after the run: junit: PATH and lcov: PATH, or any format with\n' +
+      '   report: { format: junit|tap|go-json|jest-json, path: PATH }\n' +
+      '   coverage: { format: lcov|cobertura|jacoco|istanbul|go, path: PATH, sourceRoot?: DIR, modulePrefix?: GO_MODULE }\n' +
+      ' Examples:\n' +
       '   test: { run: [npm, test], junit: reports/junit.xml, lcov: coverage/lcov.info }\n' +
+      '   test: { run: [pytest, --junitxml=junit.xml, --cov=., --cov-report=xml], junit: junit.xml, coverage: { format: cobertura, path: coverage.xml } }\n' +
       '   lint: { run: [npx, eslint, .] }\n' +
       '   smoke: [{ name: health, run: [curl, -fsS, http://127.0.0.1:8080/health] }]',
   );

@@ -48,16 +48,22 @@ export function changedLinesCoverage(
   if (!Number.isFinite(threshold) || threshold < 0 || threshold > 100) {
     throw new RangeError(`changed-lines coverage threshold must be a number from 0 to 100, got ${String(threshold)}`);
   }
-  const byPath = new Map<string, Map<number, number>>();
+  // A file may appear more than once (paths that normalize alike): its hits add up. Lines are looked up, never copied.
+  const byPath = new Map<string, Record<number, number>[]>();
   for (const file of coverage.files) {
     const key = normalize(file.path);
-    const lines = byPath.get(key) ?? new Map<number, number>();
-    for (const [lineNo, hits] of Object.entries(file.lines)) {
-      const n = Number(lineNo);
-      lines.set(n, (lines.get(n) ?? 0) + hits);
-    }
-    byPath.set(key, lines);
+    const list = byPath.get(key);
+    if (list) list.push(file.lines);
+    else byPath.set(key, [file.lines]);
   }
+  const hitsAt = (records: readonly Record<number, number>[], lineNo: number): number | undefined => {
+    let sum: number | undefined;
+    for (const r of records) {
+      const h = r[lineNo];
+      if (h !== undefined) sum = (sum ?? 0) + h;
+    }
+    return sum;
+  };
   const files: ChangedLinesCoverage['files'] = [];
   const notInReport: string[] = [];
   let executable = 0;
@@ -74,7 +80,7 @@ export function changedLinesCoverage(
     let fileCovered = 0;
     const uncovered: number[] = [];
     for (const lineNo of [...new Set(change.addedLines)].sort((a, b) => a - b)) {
-      const hits = lines.get(lineNo);
+      const hits = hitsAt(lines, lineNo);
       if (hits === undefined) continue;
       fileExecutable++;
       if (hits > 0) fileCovered++;

@@ -10,16 +10,9 @@ import { parseJunit } from './junit.ts';
 import { parseLcov, type CoverageReport } from './lcov.ts';
 import { parseTap } from './tap.ts';
 import type { TestResults } from './test-results.ts';
+import { COVERAGE_FORMATS, TEST_REPORT_FORMATS, type CoverageFormat, type TestReportFormat } from './formats.ts';
 
-/** The test report formats, as the config names them. */
-export const TEST_REPORT_FORMATS = ['junit', 'tap', 'go-json', 'jest-json'] as const;
-/** A test report format name. */
-export type TestReportFormat = (typeof TEST_REPORT_FORMATS)[number];
-
-/** The coverage report formats, as the config names them. */
-export const COVERAGE_FORMATS = ['lcov', 'cobertura', 'jacoco', 'istanbul', 'go'] as const;
-/** A coverage report format name. */
-export type CoverageFormat = (typeof COVERAGE_FORMATS)[number];
+export { COVERAGE_FORMATS, TEST_REPORT_FORMATS, type CoverageFormat, type TestReportFormat } from './formats.ts';
 
 /** How the paths of a report map to repository-relative paths. */
 export interface ReportPathOptions {

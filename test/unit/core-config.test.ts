@@ -31,7 +31,7 @@ describe('parseConfig defaults', () => {
       assert.deepEqual(c.phases, [...DEFAULT_PHASES]);
       assert.deepEqual(c.process, { backtrackFrom: 'any' });
       assert.deepEqual(c.commands, { smoke: [], ci: [] });
-      assert.deepEqual(c.verify, { coverageThreshold: 80 });
+      assert.deepEqual(c.verify, { coverageThreshold: 80, baseCoverage: 'compare' });
       assert.deepEqual(c.limits, { maxEvidenceBytes: 4 * 1024 * 1024, maxLogBytes: 2 * 1024 * 1024 });
       assert.deepEqual(c.leases, { mode: 'implicit', ttlSeconds: 300 });
       assert.deepEqual(Object.keys(c.evidence), [...DEFAULT_PHASES]);
@@ -111,7 +111,13 @@ describe('parseConfig refusals name the exact key', () => {
     assert.equal(badKey({ leases: { mode: 'sometimes' } }), 'leases.mode');
     assert.equal(badKey({ verify: { coverageThreshold: 101 } }), 'verify.coverageThreshold');
     assert.equal(badKey({ commands: { build: { run: [] } } }), 'commands.build.run');
-    assert.equal(badKey({ commands: { test: { run: ['npm', 'test'] } } }), 'commands.test.junit');
+    assert.equal(badKey({ commands: { test: { run: ['npm', 'test'] } } }), 'commands.test.report', 'a test command without a report to read');
+    assert.equal(badKey({ commands: { test: { run: ['t'], junit: 'a.xml', report: { format: 'tap', path: 'a.tap' } } } }), 'commands.test.report', 'junit and report both');
+    assert.equal(badKey({ commands: { test: { run: ['t'], report: { format: 'nunit', path: 'a.xml' } } } }), 'commands.test.report.format');
+    assert.equal(badKey({ commands: { test: { run: ['t'], junit: 'a.xml', lcov: 'l', coverage: { format: 'lcov', path: 'l' } } } }), 'commands.test.coverage');
+    assert.equal(badKey({ commands: { test: { run: ['t'], junit: 'a.xml', coverage: { format: 'clover', path: 'c.xml' } } } }), 'commands.test.coverage.format');
+    assert.equal(badKey({ commands: { test: { run: ['t'], junit: 'a.xml', coverage: { format: 'go', path: 'c.out', module: 'x' } } } }), 'commands.test.coverage.module');
+    assert.equal(badKey({ verify: { baseCoverage: 'sometimes' } }), 'verify.baseCoverage');
     assert.equal(badKey({ commands: { build: { run: ['make'], env: ['NOT-A-NAME'] } } }), 'commands.build.env.0');
     assert.equal(badKey({ evidence: { SPEC: {} } }), 'evidence.SPEC');
     assert.equal(badKey({ evidence: { SPEC: [{ name: '../escape.md' }] } }), 'evidence.SPEC.0.name');

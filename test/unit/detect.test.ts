@@ -117,14 +117,17 @@ describe('repository detection', () => {
     assert.deepEqual(d.linters.map((l) => l.command.run), [['uv', 'run', 'ruff', 'check', '.']]);
   });
 
-  it('go: go test -json through go-junit-report; golangci-lint; go build', () => {
+  it('go: go test -json and the cover profile read as they are; golangci-lint; go build', () => {
     const d = detect('go');
     assert.deepEqual([d.languages, d.packageManagers], [['go'], ['go']]);
     const [test] = d.testRunners;
     assert.equal(test?.command.run[0], 'sh');
-    assert.match(test?.command.run[2] ?? '', /go test -json .*go-junit-report -parser gojson -in reports\/go-test\.json -out reports\/junit\.xml/);
-    assert.equal(test?.command.junit, 'reports/junit.xml');
-    assert.match(test?.notes.join(' ') ?? '', /go install github\.com\/jstemmer\/go-junit-report/);
+    assert.match(test?.command.run[2] ?? '', /go test -json -coverprofile=coverage\.out \.\/\.\.\. > reports\/go-test\.json/);
+    assert.deepEqual(test?.command.report, { format: 'go-json', path: 'reports/go-test.json' });
+    assert.equal(test?.command.coverage?.format, 'go');
+    assert.equal(test?.command.coverage?.path, 'coverage.out');
+    assert.equal(test?.command.coverage?.modulePrefix, 'example.com/fixture');
+    assert.equal(test?.command.junit, undefined);
     assert.deepEqual(d.linters.map((l) => l.command.run), [['golangci-lint', 'run']]);
     assert.deepEqual(d.builds.map((b) => b.command.run), [['go', 'build', './...']]);
   });
