@@ -111,19 +111,34 @@ const TASK_HEADER = (taskId: string) =>
 /** The heading of `_alerts.md`. */
 export const ALERTS_HEADER = '# Alerts\n\nOne line per alert that fired: time · span of the evaluation · rule: metric = value (rule, window).\n\n';
 
+/** Journal files this process has seen exist: the next lines are only appended (no folder check, no failing create). */
+const started = new Set<string>();
+
 /** Appends lines to a journal file, writing `header` first when the file is new. Never throws: `report` hears of a failure. */
 export function appendJournal(dir: string, file: string, header: string, lines: readonly string[], report: (err: unknown) => void = reportOnce): void {
   if (lines.length === 0) return;
   try {
-    mkdirSync(dir, { recursive: true });
     const path = join(dir, file);
+    const text = `${lines.join('\n')}\n`;
+    if (started.has(path)) {
+      try {
+        appendFileSync(path, text);
+        return;
+      } catch (err) {
+        // The folder went away (a clean-up): start the file again, heading first.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        started.delete(path);
+      }
+    }
+    mkdirSync(dir, { recursive: true });
     try {
       // 'wx': exactly one process writes the heading, however many start the file at once.
       writeFileSync(path, header, { flag: 'wx' });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    appendFileSync(path, `${lines.join('\n')}\n`);
+    started.add(path);
+    appendFileSync(path, text);
   } catch (err) {
     report(err);
   }
