@@ -5,6 +5,8 @@
 import { ErrorCode, ok, refuse, type Refusal, type Result } from '../core/errors.ts';
 import { decideAcquire, decideRelease, decideRenew, isLive, type Lease, type LeaseDecision } from '../core/lease.ts';
 import type { TaskState } from '../core/task.ts';
+import { normalizePhase } from '../core/phases.ts';
+import { refusePhaseUnknown } from '../core/task.ts';
 import type { StoreTx } from '../ports/store.ts';
 import { append, recordRefusal } from './record.ts';
 import type { Actor, Engine } from './context.ts';
@@ -104,12 +106,13 @@ export async function leaseOp(e: Engine, actor: Actor, op: LeaseOp, req: LeaseRe
     if (state.status !== 'active') {
       return refuse(ErrorCode.TASK_DONE, `task ${req.taskId} is ${state.status}: there is nothing to lease`, { taskId: req.taskId, status: state.status });
     }
-    if (req.phase !== undefined && req.phase !== state.phase) {
-      return refuse(ErrorCode.PHASE_SKIP, `a lease can only be taken on the task's current phase, ${state.phase}`, {
-        from: state.phase,
-        to: req.phase,
-        next: state.phase,
-      });
+    const phase = req.phase === undefined ? state.phase : normalizePhase(e.config.phases, req.phase);
+    if (phase !== state.phase) {
+      // A lease on another phase is a way to work ahead: refused, counted and recorded like any skip.
+      const r = phase
+        ? refuse(ErrorCode.PHASE_SKIP, `a lease can only be taken on the task's current phase, ${state.phase}`, { from: state.phase, to: phase, next: state.phase })
+        : refusePhaseUnknown(req.phase ?? '', e.config);
+      return { ok: false, error: await recordRefusal(e, tx, state, actor, { action: `lease_${op}`, to: phase ?? null }, r.error, startMs) };
     }
     const now = await leaseNow(e, tx);
     const holder = holderOf(actor);

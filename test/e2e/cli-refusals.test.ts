@@ -42,9 +42,13 @@ describe('refusals through the CLI', { concurrency: true }, () => {
     err = await repo.refusedUnchanged(['verify', 'T-1'], 'PHASE_SKIP', 2, t);
     assert.deepEqual([err.details['from'], err.details['to']], ['STRATEGIZE', 'VERIFY']);
 
+    // A lease on a later phase is working ahead too.
+    err = await repo.refusedUnchanged(['lease', 'acquire', 'T-1', '--phase', 'plan'], 'PHASE_SKIP', 2, t);
+    assert.deepEqual([err.details['from'], err.details['to']], ['STRATEGIZE', 'PLAN']);
+
     const task = repo.task('T-1')!;
-    assert.equal(task.counts.skips, 5);
-    assert.equal(task.counts.refusals, 5);
+    assert.equal(task.counts.skips, 6);
+    assert.equal(task.counts.refusals, 6);
   });
 
   it('PHASE_SKIP: backtrack to the current phase, from a later phase', async () => {
