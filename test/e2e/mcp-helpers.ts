@@ -54,8 +54,13 @@ export async function connectStdio(dir: string, clientName = 'e2e-agent'): Promi
 }
 
 /** Calls a tool that must succeed; returns its structured content, checking the text copy of it. */
-export async function callOk<T = Record<string, unknown>>(client: Client, name: string, args: Record<string, unknown> = {}): Promise<T> {
-  const r = (await client.callTool({ name, arguments: args }, { timeout: 120_000 })) as ToolResult;
+export async function callOk<T = Record<string, unknown>>(
+  client: Client,
+  name: string,
+  args: Record<string, unknown> = {},
+  onprogress?: (p: { progress: number; message?: string }) => void,
+): Promise<T> {
+  const r = (await client.callTool({ name, arguments: args }, { timeout: 120_000, ...(onprogress ? { onprogress, resetTimeoutOnProgress: true } : {}) })) as ToolResult;
   assert.notEqual(r.isError, true, `${name} ${JSON.stringify(args).slice(0, 200)} should succeed: ${r.content.map((c) => c.text).join('\n')}`);
   assert.ok(r.structuredContent && typeof r.structuredContent === 'object', `${name}: structured content`);
   assert.deepEqual(JSON.parse(r.content[r.content.length - 1]?.text ?? 'null'), r.structuredContent, `${name}: the text copy of the structured content`);

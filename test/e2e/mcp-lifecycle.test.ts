@@ -89,8 +89,17 @@ it('takes a task from task_start to done through every phase, over stdio', async
 
   repo.write('src/count.js', P.COUNT_FIXED);
   assert.equal((await advance()).to, 'VERIFY');
-  const verified = await callOk<{ passed: boolean; tests: { total: number; passed: number; failed: number }; coverage: { percent: number } }>(client, 'verify_run', { taskId });
+  // A client that asks for progress hears of each command as it starts and ends.
+  const progress: { progress: number; message?: string }[] = [];
+  const verified = await callOk<{ passed: boolean; tests: { total: number; passed: number; failed: number }; coverage: { percent: number } }>(client, 'verify_run', { taskId }, (p) =>
+    progress.push(p),
+  );
   assert.equal(verified.passed, true);
+  const messages = progress.map((p) => p.message ?? '');
+  assert.ok(messages.some((m) => /^running node scripts\/build\.js$/.test(m)), messages.join(' | '));
+  assert.ok(messages.some((m) => /^running node --test /.test(m)), messages.join(' | '));
+  assert.ok(messages.some((m) => /^node --test .*: exit 0 after [\d.]+ s$/.test(m)), messages.join(' | '));
+  assert.deepEqual(progress.map((p) => p.progress), progress.map((_, i) => i + 1), 'progress only grows');
   assert.ok(verified.tests.total > 0);
   assert.equal(verified.tests.failed, 0);
   assert.ok(verified.coverage.percent >= 80);

@@ -6,6 +6,7 @@ import type { Result } from '../../core/errors.ts';
 import type { Actor, Engine } from '../../engine/context.ts';
 import { refusalResult, runTool, type AnyTool, type InFlight } from './tool.ts';
 import { registerPhasePrompts } from './prompts.ts';
+import { withProgress } from './progress.ts';
 import { taskStartTool } from './tools/task-start.ts';
 import { taskStatusTool } from './tools/task-status.ts';
 import { phaseAdvanceTool } from './tools/phase-advance.ts';
@@ -99,7 +100,12 @@ export function createAutopilotServer(opts: AutopilotServerOptions): McpServer {
   for (const tool of TOOLS) {
     const handler = async (args: unknown, ctx: ServerContext) => {
       if (!opts.engine.ok) return refusalResult(opts.engine.error);
-      const call = runTool(tool, { engine: opts.engine.value, actor: actorOf(ctx) }, args, opts.log);
+      const token = ctx.mcpReq._meta?.progressToken;
+      const engine =
+        token === undefined
+          ? opts.engine.value
+          : withProgress(opts.engine.value, (u) => ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken: token, progress: u.progress, message: u.message } }));
+      const call = runTool(tool, { engine, actor: actorOf(ctx) }, args, opts.log);
       return opts.inFlight ? opts.inFlight.track(call) : call;
     };
     server.registerTool(
