@@ -38,22 +38,40 @@ export const GUARD_MIX: readonly ToolCall[] = [
 
 const PHASES = ['SPEC', 'IMPLEMENT'] as const;
 
-/** One decision per operation over the mix, alternating phases; the split of decisions goes in the note. */
+/** `call` made new: a Bash command with a comment that no earlier call had, so the classifier's parse cache cannot answer it. */
+function fresh(call: ToolCall, i: number): ToolCall {
+  const input = call.input as { command?: unknown };
+  return call.tool === 'Bash' && typeof input.command === 'string' ? { ...call, input: { ...input, command: `${input.command} # ${i}` } } : call;
+}
+
+/**
+ * One decision per operation over the mix, alternating phases: the mix as it
+ * repeats (shell parses come from the classifier's cache, as in a long session
+ * of the hook daemon), and with every Bash command new (parsed each time).
+ */
 export async function benchGuard(n: number): Promise<Stats[]> {
-  const counts = { allow: 0, ask: 0, deny: 0 };
-  const row = await measure(
-    'guard decision in process (classify + decide)',
-    n,
-    (i) => {
-      const k = i < 0 ? -i : i;
-      const call = GUARD_MIX[k % GUARD_MIX.length]!;
-      const d = decideToolCall(classifyToolCall(call, CONTEXT), PHASES[Math.floor(k / GUARD_MIX.length) % PHASES.length]!, DEFAULT_POLICY);
-      if (i >= 0) counts[d.decision]++;
-    },
-    { warmup: 2000, cpu: true },
-  );
-  const note = `${GUARD_MIX.length} Bash, Edit, Read and Write calls in SPEC and IMPLEMENT: ${counts.allow} allowed, ${counts.ask} asked, ${counts.deny} denied`;
-  return [{ ...row, note }];
+  const rows: Stats[] = [];
+  for (const [label, make] of [
+    ['repeated calls', (call: ToolCall) => call],
+    ['every command new', fresh],
+  ] as const) {
+    const counts = { allow: 0, ask: 0, deny: 0 };
+    let serial = 0;
+    const row = await measure(
+      `guard decision in process, ${label}`,
+      n,
+      (i) => {
+        const k = i < 0 ? -i : i;
+        const call = make(GUARD_MIX[k % GUARD_MIX.length]!, serial++);
+        const d = decideToolCall(classifyToolCall(call, CONTEXT), PHASES[Math.floor(k / GUARD_MIX.length) % PHASES.length]!, DEFAULT_POLICY);
+        if (i >= 0) counts[d.decision]++;
+      },
+      { warmup: 2000, cpu: true },
+    );
+    const note = `classify + decide; ${GUARD_MIX.length} Bash, Edit, Read and Write calls in SPEC and IMPLEMENT: ${counts.allow} allowed, ${counts.ask} asked, ${counts.deny} denied`;
+    rows.push({ ...row, note });
+  }
+  return rows;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
