@@ -46,15 +46,39 @@ export function mayNeedApproval(e: Engine, to: string | null): to is string {
 
 export type ApprovalState = 'none' | 'requested' | 'approved' | 'changes_requested' | 'escalated';
 
-/** The state of approvals in the current phase visit: the newest decision or request wins. */
-export function approvalState(entries: readonly LedgerEntry[], state: TaskState): { state: ApprovalState; entry?: LedgerEntry } {
+/**
+ * The state of approvals in the current phase visit: the newest decision or
+ * request wins. `request` is the request that state is about: the newest
+ * `requested` entry up to it (absent when a person decided with nothing asked).
+ */
+export function approvalState(entries: readonly LedgerEntry[], state: TaskState): { state: ApprovalState; entry?: LedgerEntry; request?: LedgerEntry } {
   const visit = entries.filter((x) => x.kind === 'approval' && x.taskId === state.taskId && x.seq >= state.phaseEpoch);
   const last = visit.at(-1);
   if (!last) return { state: 'none' };
   const action = last.data['action'];
   const s: ApprovalState =
     action === 'approved' ? 'approved' : action === 'changes_requested' ? 'changes_requested' : action === 'escalated' ? 'escalated' : 'requested';
-  return { state: s, entry: last };
+  const request = visit.findLast((x) => x.data['action'] === 'requested');
+  return { state: s, entry: last, ...(request ? { request } : {}) };
+}
+
+/**
+ * Whether an approval stands for entering `to` in this visit: a person approved
+ * a request to enter `to` (the policy's, or an agent's that named it), or
+ * approved with nothing asked, and asked for no changes since. An approval of
+ * a tool call is not an approval of the move.
+ */
+export function approvalCovers(entries: readonly LedgerEntry[], state: TaskState, to: string): boolean {
+  let request: LedgerEntry | undefined;
+  let covered = false;
+  for (const x of entries) {
+    if (x.kind !== 'approval' || x.taskId !== state.taskId || x.seq < state.phaseEpoch) continue;
+    const action = x.data['action'];
+    if (action === 'requested') request = x;
+    else if (action === 'approved' && (request === undefined || request.toPhase === to)) covered = true;
+    else if (action === 'changes_requested') covered = false;
+  }
+  return covered;
 }
 
 /**
@@ -73,8 +97,10 @@ export async function guardApproval(
 ): Promise<Result<RiskAssessment>> {
   if (!atLeast(risk.level, e.config.approvals.minRisk)) return ok(risk);
   const entries = await e.store.entries({ taskId: state.taskId, kind: 'approval', fromSeq: state.phaseEpoch });
-  const current = approvalState(entries, state);
-  if (current.state === 'approved') return ok(risk);
+  if (approvalCovers(entries, state, to)) return ok(risk);
+  const standing = approvalState(entries, state);
+  // An approval of something else (a tool call the agent asked about) leaves this move to be asked for.
+  const current: ReturnType<typeof approvalState> = standing.state === 'approved' ? { state: 'none' } : standing;
   const why = risk.reasons.map((r) => `${r.class}: ${r.detail}`).slice(0, 8);
   if (current.state === 'none') {
     await append(e, tx, {
@@ -145,7 +171,14 @@ export async function decide(e: Engine, person: Actor, req: DecisionRequest): Pr
       return ok({ task: (await tx.getTask(state.taskId)) ?? state, entry });
     }
     const action = req.decision === 'approve' ? 'approved' : req.decision === 'escalate' ? 'escalated' : 'changes_requested';
-    const entry = await append(e, tx, { ...base, kind: 'approval', toPhase: null, data: { action, reason, by: person.id, ...(backtrackTo ? { backtrackTo } : {}) } });
+    // The decision names the request it answers, and the move that request was for.
+    const answers = approvalState(await e.store.entries({ taskId: state.taskId, kind: 'approval', fromSeq: state.phaseEpoch }), state).request;
+    const entry = await append(e, tx, {
+      ...base,
+      kind: 'approval',
+      toPhase: answers?.toPhase ?? null,
+      data: { action, reason, by: person.id, ...(answers ? { answers: answers.seq } : {}), ...(backtrackTo ? { backtrackTo } : {}) },
+    });
     return ok({ task: (await tx.getTask(state.taskId)) ?? state, entry });
   });
 }

@@ -29,9 +29,11 @@ export interface ApprovalRequestOutcome {
 
 /**
  * Records an approval request as an `approval` entry with `action: 'requested'`;
- * never decides one. A request or decision already standing in this phase visit
- * is returned as it is: a new request must not cover a person's decision, and
- * after "changes requested" the request is refused until the agent backtracks.
+ * never decides one. One request waits at a time: while one is waiting (or
+ * escalated) it is returned as it is, and so is an approval of the same
+ * question (same move, tool and input); a different question after an approval
+ * is a new request, since a person's decision answers only what it was asked.
+ * After "changes requested" the request is refused until the agent backtracks.
  */
 export async function requestApproval(e: Engine, actor: Actor, req: ApprovalRequest): Promise<Result<ApprovalRequestOutcome>> {
   const reason = req.reason.trim();
@@ -42,6 +44,15 @@ export async function requestApproval(e: Engine, actor: Actor, req: ApprovalRequ
     if (state.status !== 'active') {
       return refuse(ErrorCode.TASK_DONE, `task ${req.taskId} is ${state.status}: there is nothing left to approve`, { taskId: req.taskId, status: state.status });
     }
+    let to: string | null = null;
+    if (req.to !== undefined) {
+      const phase = normalizePhase(e.config.phases, req.to);
+      if (!phase) return refusePhaseUnknown(req.to, e.config);
+      to = phase;
+    }
+    const input = req.input === undefined ? undefined : JSON.stringify(req.input);
+    const stored = input !== undefined && input.length > 1000 ? `${input.slice(0, 1000)}…` : input;
+    const tool = req.tool?.slice(0, 200);
     const standing = approvalState(await e.store.entries({ taskId: state.taskId, kind: 'approval', fromSeq: state.phaseEpoch }), state);
     if (standing.state === 'changes_requested') {
       return refuse(
@@ -50,14 +61,11 @@ export async function requestApproval(e: Engine, actor: Actor, req: ApprovalRequ
         { phase: standing.entry?.toPhase ?? state.phase, approval: standing.state, reasons: [] },
       );
     }
-    if (standing.entry && standing.state !== 'none') return ok({ task: state, entry: standing.entry, status: standing.state, created: false });
-    let to: string | null = null;
-    if (req.to !== undefined) {
-      const phase = normalizePhase(e.config.phases, req.to);
-      if (!phase) return refusePhaseUnknown(req.to, e.config);
-      to = phase;
+    // One request waits at a time. An approval answers only what it was asked: a request about something else is new.
+    const sameSubject = (r: typeof standing.request) => !!r && (r.toPhase ?? null) === to && r.data['tool'] === tool && r.data['input'] === stored;
+    if (standing.entry && (standing.state === 'requested' || standing.state === 'escalated' || (standing.state === 'approved' && sameSubject(standing.request)))) {
+      return ok({ task: state, entry: standing.entry, status: standing.state, created: false });
     }
-    const input = req.input === undefined ? undefined : JSON.stringify(req.input);
     const entry = await append(e, tx, {
       taskId: state.taskId,
       kind: 'approval',
@@ -70,8 +78,8 @@ export async function requestApproval(e: Engine, actor: Actor, req: ApprovalRequ
         by: 'agent',
         reason: reason.slice(0, 2000),
         requestedBy: actor.id,
-        ...(req.tool !== undefined ? { tool: req.tool.slice(0, 200) } : {}),
-        ...(input !== undefined ? { input: input.length > 1000 ? `${input.slice(0, 1000)}…` : input } : {}),
+        ...(tool !== undefined ? { tool } : {}),
+        ...(stored !== undefined ? { input: stored } : {}),
       },
     });
     const task = (await tx.getTask(state.taskId)) ?? state;

@@ -31,7 +31,7 @@ import { binary, git, makeRepo, P, type Repo } from './helpers.ts';
 
 export const AGENT: Actor = { id: 'agent:fixture', holder: 'agent:fixture' };
 
-const WORKFLOW = 'name: ci\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: npm test\n';
+export const WORKFLOW = 'name: ci\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: npm test\n';
 
 type R<T> = { ok: true; value: T } | { ok: false; error: { code: string; message: string } };
 
