@@ -299,6 +299,9 @@ describe('autopilot serve: JSON API', () => {
     writeFileSync(open, `${P.STRATEGY}\nA line added while the phase is open.\n`);
     try {
       assert.equal((await verify()).ok, true, 'an edit in the open phase is not tampering');
+      const listed = await getJson<{ artifacts: { path: string; state: string }[] }>('/api/evidence/T-1');
+      assert.equal(listed.body.artifacts.find((a) => a.path.endsWith('strategize/strategy.md'))?.state, 'edited');
+      assert.match(await (await fetch(url('/evidence/T-1/strategize/strategy.md'))).text(), /edited since added: recorded when the phase is passed/);
     } finally {
       writeFileSync(open, beforeOpen);
     }

@@ -11,7 +11,13 @@ import { phaseDir } from '../../../core/phases.ts';
 import { listFolder, phaseFolder, readNoFollow } from '../../../engine/evidence-files.ts';
 import type { Engine } from '../../../engine/context.ts';
 
-export type ArtifactState = 'matches' | 'changed' | 'missing' | 'unrecorded';
+/**
+ * `changed`: differs from the digest the ledger recorded, in a phase that was
+ * passed (sealed): tampering. `edited`: differs, in the current phase of an
+ * active task, which the agent is still writing: the gate records the file as
+ * it is when the phase is passed.
+ */
+export type ArtifactState = 'matches' | 'changed' | 'edited' | 'missing' | 'unrecorded';
 
 export interface ArtifactInfo {
   /** Relative to the state folder: `evidence/T-1/spec/spec.md`. */
@@ -53,11 +59,13 @@ export function taskArtifacts(e: Engine, task: TaskState, entries: readonly Ledg
   for (const x of entries) for (const a of x.artifacts) recorded.set(a.path, { sha256: a.sha256, producer: a.producer, seq: x.seq });
   const out: ArtifactInfo[] = [];
   const seen = new Set<string>();
+  const open = task.status === 'active' ? `evidence/${task.taskId}/${phaseDir(task.phase)}/` : null;
   const push = (path: string, rec: { sha256: string; producer: Producer; seq: number } | undefined) => {
     if (seen.has(path)) return;
     seen.add(path);
     const now = inspect(e, path);
-    const state: ArtifactState = !rec ? 'unrecorded' : now.sha256 === null ? 'missing' : now.sha256 === rec.sha256 ? 'matches' : 'changed';
+    const differs: ArtifactState = open && path.startsWith(open) ? 'edited' : 'changed';
+    const state: ArtifactState = !rec ? 'unrecorded' : now.sha256 === null ? 'missing' : now.sha256 === rec.sha256 ? 'matches' : differs;
     out.push({ path, ...parts(path), producer: rec?.producer ?? null, sha256: rec?.sha256 ?? null, seq: rec?.seq ?? null, actualSha256: now.sha256, bytes: now.bytes, state });
   };
   for (const phase of e.config.phases) {

@@ -78,7 +78,7 @@ main:focus { outline: none; }
 .badge { display: inline-flex; align-items: center; gap: 5px; font-size: 12.5px; font-weight: 600; padding: 2px 9px; border-radius: 999px; background: var(--stale-bg); color: var(--stale); white-space: nowrap; line-height: 1.5; }
 .badge.ok, .badge.passed, .badge.matches, .badge.done { background: var(--ok-bg); color: var(--ok); }
 .badge.bad, .badge.refused, .badge.changed, .badge.missing, .badge.aborted, .badge.broken { background: var(--bad-bg); color: var(--bad); }
-.badge.warn, .badge.pending, .badge.requested, .badge.escalated, .badge.unrecorded { background: var(--warn-bg); color: var(--warn); }
+.badge.warn, .badge.pending, .badge.requested, .badge.escalated, .badge.unrecorded, .badge.edited { background: var(--warn-bg); color: var(--warn); }
 .badge.cur, .badge.current, .badge.active { background: var(--cur-bg); color: var(--cur); }
 .badge.info { background: var(--info-bg); color: var(--info); }
 .badge.phase { background: var(--accent-bg); color: var(--accent); font-family: var(--mono); font-size: 12px; letter-spacing: .02em; }

@@ -65,7 +65,15 @@ function artifactList(list: readonly ArtifactInfo[]): Html {
 }
 
 export function stateWord(s: ArtifactInfo['state']): string {
-  return s === 'matches' ? 'matches ledger' : s === 'changed' ? 'changed since recorded' : s === 'missing' ? 'missing' : 'not in the ledger';
+  return s === 'matches'
+    ? 'matches ledger'
+    : s === 'changed'
+      ? 'changed since recorded'
+      : s === 'edited'
+        ? 'edited since added: recorded when the phase is passed'
+        : s === 'missing'
+          ? 'missing'
+          : 'not in the ledger';
 }
 
 function detail(m: TaskModel): Html {
