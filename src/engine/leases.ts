@@ -4,9 +4,8 @@
  */
 import { ErrorCode, ok, refuse, type Refusal, type Result } from '../core/errors.ts';
 import { decideAcquire, decideRelease, decideRenew, isLive, type Lease, type LeaseDecision } from '../core/lease.ts';
-import type { TaskState } from '../core/task.ts';
+import { refusePhaseUnknown, type TaskState } from '../core/task.ts';
 import { normalizePhase } from '../core/phases.ts';
-import { refusePhaseUnknown } from '../core/task.ts';
 import type { StoreTx } from '../ports/store.ts';
 import { append, recordRefusal } from './record.ts';
 import type { Actor, Engine } from './context.ts';
