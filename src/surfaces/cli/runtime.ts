@@ -1,6 +1,6 @@
 /** @module What every CLI verb shares: the engine it opens, the actor it acts as, how it reports. */
 import { hostname, userInfo } from 'node:os';
-import type { Refusal } from '../../core/errors.ts';
+import { ErrorCode, type Refusal } from '../../core/errors.ts';
 import type { Actor, Engine } from '../../engine/context.ts';
 import { openEngine, closeEngine } from '../../engine/context.ts';
 import { openStoreFor, runnerFor, sinkFor } from '../compose.ts';
@@ -68,5 +68,32 @@ export function intOption(value: string | undefined, name: string): number | und
 export class UsageError extends Error {
   constructor(message: string, readonly argument: string) {
     super(message);
+  }
+}
+
+/**
+ * Starts a server on 127.0.0.1:`port`; a port in use or not allowed is a usage
+ * refusal naming `option` (the verb's port option), anything else is thrown.
+ */
+export async function listenOn<T>(port: number, option: string, start: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: Refusal }> {
+  try {
+    return { ok: true, value: await start() };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EADDRINUSE' && code !== 'EACCES') throw err;
+    return { ok: false, error: { code: ErrorCode.USAGE, message: `cannot listen on 127.0.0.1:${port} (${code}); pick another port with --${option} PORT`, details: { argument: option } } };
+  }
+}
+
+/** Waits until `server` closes; SIGINT and SIGTERM close it. */
+export async function serveUntilClosed(server: { close(): unknown; readonly closed: Promise<unknown> }): Promise<void> {
+  const stop = () => void server.close();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await server.closed;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
   }
 }

@@ -5,7 +5,7 @@ import { openStoreFor, runnerFor, sinkFor } from '../../compose.ts';
 import { serveStdio, type ServerHandle } from '../../mcp/stdio.ts';
 import { serveHttp } from '../../mcp/http.ts';
 import { InFlight } from '../../mcp/tool.ts';
-import { cwdOf, intOption, UsageError, type GlobalOptions, type VerbResult } from '../runtime.ts';
+import { cwdOf, intOption, listenOn, serveUntilClosed, UsageError, type GlobalOptions, type VerbResult } from '../runtime.ts';
 
 /** Diagnostics go to stderr: over stdio, stdout carries protocol messages only. */
 function log(line: string): void {
@@ -37,25 +37,12 @@ export async function mcpVerb(opts: GlobalOptions & { http?: string }): Promise<
     if (port === undefined) {
       server = await serveStdio({ engine, log, inFlight });
     } else {
-      try {
-        const h = await serveHttp({ engine, port, log, inFlight });
-        log(`serving MCP over Streamable HTTP at ${h.url}`);
-        server = h;
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code !== 'EADDRINUSE' && code !== 'EACCES') throw err;
-        return { ok: false, error: { code: ErrorCode.USAGE, message: `cannot listen on 127.0.0.1:${port} (${code}); pick another port with --http PORT`, details: { argument: 'http' } } };
-      }
+      const listening = await listenOn(port, 'http', () => serveHttp({ engine, port, log, inFlight }));
+      if (!listening.ok) return listening;
+      log(`serving MCP over Streamable HTTP at ${listening.value.url}`);
+      server = listening.value;
     }
-    const stop = () => void server.close();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    try {
-      await server.closed;
-    } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-    }
+    await serveUntilClosed(server);
     // A call the client stopped waiting for still finishes: its ledger entry is written or rolled back whole.
     await inFlight.idle();
   } finally {

@@ -1,11 +1,10 @@
 /** @module `autopilot serve [--port 4400]`: the dashboard and its HTTP API on 127.0.0.1, until Ctrl-C. */
 import pc from 'picocolors';
-import { ErrorCode } from '../../../core/errors.ts';
 import { closeEngine, openEngine } from '../../../engine/context.ts';
 import { approvalTokenFile, ensureApprovalToken } from '../../../engine/approval-token.ts';
 import { openStoreFor, runnerFor, sinkFor } from '../../compose.ts';
-import { serveDashboard, type DashboardHandle } from '../../http/server.ts';
-import { cwdOf, intOption, UsageError, type GlobalOptions, type VerbResult } from '../runtime.ts';
+import { serveDashboard } from '../../http/server.ts';
+import { cwdOf, intOption, listenOn, serveUntilClosed, UsageError, type GlobalOptions, type VerbResult } from '../runtime.ts';
 
 /** The default port of the dashboard. */
 export const DEFAULT_PORT = 4400;
@@ -18,14 +17,9 @@ export async function serveVerb(opts: GlobalOptions & { port?: string }): Promis
   try {
     const { token, created } = ensureApprovalToken(e.layout);
     const tokenFile = approvalTokenFile(e.layout);
-    let server: DashboardHandle;
-    try {
-      server = await serveDashboard({ engine: e, port, log });
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'EADDRINUSE' && code !== 'EACCES') throw err;
-      return { ok: false, error: { code: ErrorCode.USAGE, message: `cannot listen on 127.0.0.1:${port} (${code}); pick another port with --port PORT`, details: { argument: 'port' } } };
-    }
+    const listening = await listenOn(port, 'port', () => serveDashboard({ engine: e, port, log }));
+    if (!listening.ok) return listening;
+    const server = listening.value;
     // The token travels in the fragment, which the browser never sends: it reaches the page, not a log.
     const signIn = `${server.url}#token=${encodeURIComponent(token)}`;
     if (opts.json) {
@@ -44,15 +38,7 @@ export async function serveVerb(opts: GlobalOptions & { port?: string }): Promis
         ].join('\n'),
       );
     }
-    const stop = () => void server.close();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    try {
-      await server.closed;
-    } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-    }
+    await serveUntilClosed(server);
   } finally {
     await closeEngine(e);
   }
