@@ -554,19 +554,6 @@ export class Repo {
       const state = (await e.store.getTask(taskId))!;
       if (state.status === 'done' || state.phase === phase) return;
       switch (state.phase) {
-        case 'STRATEGIZE':
-          await put('STRATEGIZE', 'strategy.md', P.STRATEGY);
-          break;
-        case 'SPEC':
-          await put('SPEC', 'spec.md', P.SPEC);
-          break;
-        case 'PLAN':
-          await put('PLAN', 'plan.md', P.PLAN);
-          await put('PLAN', 'file_map.json', P.FILE_MAP);
-          break;
-        case 'THINK':
-          await put('THINK', 'edge_cases.md', P.EDGE_CASES);
-          break;
         case 'IMPLEMENT':
           this.write('src/count.js', buggy ? P.COUNT_BUGGY : P.COUNT_FIXED);
           this.write('test/count.test.js', P.COUNT_TEST);
@@ -574,13 +561,8 @@ export class Repo {
         case 'VERIFY':
           must(await runVerify(e, actor, { taskId }), 'verify');
           break;
-        case 'REVIEW':
-          await put('REVIEW', 'review_rubric.json', P.RUBRIC);
-          break;
-        case 'PR':
-          await put('PR', 'pr_template_filled.md', P.PR_TEMPLATE);
-          await put('PR', 'pr_url.txt', 'https://git.example.com/textkit/pull/1\n');
-          break;
+        default:
+          for (const [name, content] of P.AGENT_EVIDENCE[state.phase] ?? []) await put(state.phase, name, content);
       }
       must(await advance(e, actor, { taskId }), `advance from ${state.phase}`);
     }

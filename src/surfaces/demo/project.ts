@@ -225,3 +225,19 @@ Callers that relied on their own counting may see different numbers for text wit
 ## Rollback
 Revert the merge commit; nothing else depends on the new module yet.
 `;
+
+/** The agent's evidence of the demo task, phase by phase, as [file name, content] (REVIEW and PR: the agent's part only). */
+export const AGENT_EVIDENCE: Readonly<Record<string, readonly (readonly [string, string])[]>> = {
+  STRATEGIZE: [['strategy.md', STRATEGY]],
+  SPEC: [['spec.md', SPEC]],
+  PLAN: [
+    ['plan.md', PLAN],
+    ['file_map.json', FILE_MAP],
+  ],
+  THINK: [['edge_cases.md', EDGE_CASES]],
+  REVIEW: [['review_rubric.json', RUBRIC]],
+  PR: [
+    ['pr_template_filled.md', PR_TEMPLATE],
+    ['pr_url.txt', 'https://git.example.com/textkit/pull/1\n'],
+  ],
+};

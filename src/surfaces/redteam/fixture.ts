@@ -160,17 +160,10 @@ async function driveTo(e: Engine, dir: string, at: Exclude<Waypoint, 'NO_TASK'>)
     if (state.phase === at) break;
     switch (state.phase) {
       case 'STRATEGIZE':
-        await put('STRATEGIZE', 'strategy.md', P.STRATEGY);
-        break;
       case 'SPEC':
-        await put('SPEC', 'spec.md', P.SPEC);
-        break;
       case 'PLAN':
-        await put('PLAN', 'plan.md', P.PLAN);
-        await put('PLAN', 'file_map.json', P.FILE_MAP);
-        break;
       case 'THINK':
-        await put('THINK', 'edge_cases.md', P.EDGE_CASES);
+        for (const [name, content] of P.AGENT_EVIDENCE[state.phase] ?? []) await put(state.phase, name, content);
         break;
       case 'IMPLEMENT':
         write(dir, 'src/count.js', P.COUNT_FIXED);
