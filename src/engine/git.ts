@@ -45,11 +45,11 @@ export async function resolveCommit(cwd: string, ref: string): Promise<string | 
 /** The empty tree: the base of a repository that has no commit yet. */
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 
-/** The working tree against `base`: the diff and the git tree object of the working tree, both without the state folder. */
+/** The working tree against `base`: the diff and, when asked for, the git tree object of the working tree, both without the state folder. */
 export interface WorkingTree {
   readonly patch: string;
-  /** Tree id of the working tree as `git add -A` would stage it, the state folder left out. */
-  readonly tree: string;
+  /** Tree id of the working tree as `git add -A` would stage it, the state folder left out (with `opts.tree`). */
+  readonly tree?: string;
 }
 
 function stateExclude(root: string, stateDir: string): string | undefined {
@@ -59,10 +59,11 @@ function stateExclude(root: string, stateDir: string): string | undefined {
 
 /**
  * The diff from `base` to the working tree, new untracked files included
- * (respecting .gitignore), leaving out the state folder, and the tree id of
- * that working tree. Uses a throw-away index so the user's index is never touched.
+ * (respecting .gitignore), leaving out the state folder, and with `opts.tree`
+ * the tree id of that working tree (two more git runs). Uses a throw-away index
+ * so the user's index is never touched.
  */
-export async function workingTreeDiff(root: string, base: string, stateDir: string): Promise<WorkingTree> {
+export async function workingTreeDiff(root: string, base: string, stateDir: string, opts: { tree?: boolean } = {}): Promise<WorkingTree> {
   const gitDir = (await gitOk(root, ['rev-parse', '--absolute-git-dir'])).trim();
   const tmp = mkdtempSync(join(tmpdir(), 'autopilot-index-'));
   const index = join(tmp, 'index');
@@ -73,9 +74,9 @@ export async function workingTreeDiff(root: string, base: string, stateDir: stri
     const pathspec = ['--', '.', ...(exclude ? [`:(exclude)${exclude}`] : [])];
     await gitOk(root, ['add', '-A', ...pathspec], env);
     const patch = await gitOk(root, ['diff', '--cached', '--no-color', '--no-ext-diff', '--no-renames', '--full-index', '--src-prefix=a/', '--dst-prefix=b/', base, ...pathspec], env);
+    if (!opts.tree) return { patch };
     if (exclude) await gitOk(root, ['rm', '-r', '-q', '--cached', '--ignore-unmatch', '--', exclude], env);
-    const tree = (await gitOk(root, ['write-tree'], env)).trim();
-    return { patch, tree };
+    return { patch, tree: (await gitOk(root, ['write-tree'], env)).trim() };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -12,14 +12,14 @@ export interface TaskDiff {
   readonly patch: string;
   readonly sha256: string;
   readonly files: ChangedFile[];
-  /** Tree id of the working tree the diff leads to, the state folder left out. */
-  readonly tree: string;
+  /** Tree id of the working tree the diff leads to, the state folder left out (with `opts.tree`). */
+  readonly tree?: string;
 }
 
-export async function taskDiff(e: Engine, state: TaskState): Promise<TaskDiff> {
+export async function taskDiff(e: Engine, state: TaskState, opts: { tree?: boolean } = {}): Promise<TaskDiff> {
   const base = state.baseCommit ?? EMPTY_TREE;
-  const { patch, tree } = await workingTreeDiff(e.layout.root, base, e.layout.stateDir);
-  return { base, patch, sha256: sha256Hex(patch), files: parseUnifiedDiff(patch), tree };
+  const { patch, tree } = await workingTreeDiff(e.layout.root, base, e.layout.stateDir, opts);
+  return { base, patch, sha256: sha256Hex(patch), files: parseUnifiedDiff(patch), ...(tree ? { tree } : {}) };
 }
 
 /** Paths PLAN's file_map.json names, or undefined when there is no readable file map. */

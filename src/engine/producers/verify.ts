@@ -29,7 +29,7 @@ export interface VerifyOutput {
   /** Total coverage of the whole report, when there was one. */
   readonly totalCoverage?: CoverageTotal;
   /** Tree id of the working tree that was verified (the state folder left out). */
-  readonly tree: string;
+  readonly tree: string | null;
   readonly files: { name: string; content: string }[];
 }
 
@@ -50,7 +50,8 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
   const problems: string[] = [];
   const commands: CommandRecord[] = [];
   const log: string[] = [];
-  const diff = await taskDiff(e, state);
+  // The tree is recorded with the run: a later task whose base is this tree compares its total coverage with it.
+  const diff = await taskDiff(e, state, { tree: true });
 
   let buildExit: number | null = 0;
   if (build) {
@@ -150,7 +151,7 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     ...(total ? { totalCoverage: total } : {}),
     isolation,
     treeDigest: diff.sha256,
-    tree: diff.tree,
+    tree: diff.tree ?? null,
     files: [
       { name: 'verify_run.json', content: JSON.stringify(verifyRun, null, 2) + '\n' },
       { name: 'build_output.log', content: `${logHeader(commands)}\n${log.join('\n')}` },
