@@ -398,6 +398,17 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
           assert.match(p.reason, /T-1/);
         },
       ),
+      // The schema's text changed under the data: a column the ledger needs is gone by that name.
+      tamper(
+        (repo) =>
+          repo.sql("PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = replace(sql, 'signature', 'signatura') WHERE name = 'ledger'; PRAGMA writable_schema = RESET;", {
+            schema: true,
+          }),
+        (d, _target, message) => {
+          assert.equal(d['reason'], 'schema');
+          assert.match(message, /schema is not the one Autopilot made .*signature/);
+        },
+      ),
     ]);
   });
 

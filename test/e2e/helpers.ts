@@ -438,9 +438,12 @@ export class Repo {
     });
   }
 
-  /** Runs SQL on the store with write access (for tampering). */
-  sql(statements: string): void {
-    this.db((db) => db.exec(statements), false);
+  /** Runs SQL on the store with write access (for tampering); `schema` lets it rewrite `sqlite_master` too. */
+  sql(statements: string, opts: { schema?: boolean } = {}): void {
+    this.db((db) => {
+      if (opts.schema) db.unsafeMode(true);
+      db.exec(statements);
+    }, false);
   }
 
   /**

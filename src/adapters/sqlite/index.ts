@@ -90,6 +90,45 @@ function prepareReads(db: Database.Database) {
   };
 }
 type Reads = ReturnType<typeof prepareReads>;
+
+/** The statements of the writer's connection: its reads and every write. */
+function prepareWrites(db: Database.Database, reads: Reads) {
+  return {
+    ...reads,
+    insert: db.prepare(
+      `INSERT INTO ledger (seq, prev_hash, hash, ts, task_id, kind, from_phase, to_phase, actor, artifacts, data, key_id, signature)
+       VALUES (@seq, @prevHash, @hash, @ts, @taskId, @kind, @fromPhase, @toPhase, @actor, @artifacts, @data, @keyId, @signature)`,
+    ),
+    putTask: db.prepare(
+      `INSERT INTO tasks (task_id, started_at, last_seq, state) VALUES (?, ?, ?, ?)
+       ON CONFLICT (task_id) DO UPDATE SET last_seq = excluded.last_seq, state = excluded.state`,
+    ),
+    putLease: db.prepare(
+      `INSERT INTO leases (task_id, phase, holder, token, acquired_at, expires_at) VALUES (@taskId, @phase, @holder, @token, @acquiredAt, @expiresAt)
+       ON CONFLICT (task_id) DO UPDATE SET phase = excluded.phase, holder = excluded.holder, token = excluded.token,
+         acquired_at = excluded.acquired_at, expires_at = excluded.expires_at`,
+    ),
+    putKey: db.prepare('INSERT OR IGNORE INTO keys (key_id, public_key) VALUES (?, ?)'),
+    begin: db.prepare('BEGIN IMMEDIATE'),
+    commit: db.prepare('COMMIT'),
+    rollback: db.prepare('ROLLBACK'),
+  };
+}
+
+/**
+ * A statement that does not compile against the store's schema: a table or column renamed
+ * or dropped by a change to the file that SQLite itself does not see as corruption.
+ */
+function schemaError(file: string, err: unknown): unknown {
+  const code = (err as { code?: unknown }).code;
+  if (code !== 'SQLITE_ERROR') return err;
+  return new AutopilotError(
+    ErrorCode.LEDGER_TAMPERED,
+    `the store's schema is not the one Autopilot made (${(err as Error).message}): ${file} was changed outside Autopilot; restore it from a backup, or keep it aside for a person to examine`,
+    { reason: 'schema', path: file },
+  );
+}
+
 type EntryStatement = Database.Statement<(string | number)[], EntryRow>;
 
 export class SqliteStore implements Store {
@@ -101,7 +140,7 @@ export class SqliteStore implements Store {
    */
   readonly #rdb: Database.Database;
   readonly #mutex = new Mutex();
-  readonly #s;
+  readonly #s: ReturnType<typeof prepareWrites>;
   readonly #r: Reads;
   /** The read statements on the writer's connection. */
   readonly #w: Reads;
@@ -118,35 +157,29 @@ export class SqliteStore implements Store {
       this.#db.pragma('wal_autocheckpoint = 4000');
       this.#db.pragma(`journal_size_limit = ${16 * 1024 * 1024}`);
       this.#db.pragma('foreign_keys = ON');
-      migrate(this.#db);
+      try {
+        migrate(this.#db);
+      } catch (err) {
+        this.#db.close();
+        throw schemaError(file, err);
+      }
     }
     const db = this.#db;
     const separateReader = !opts.readonly && file !== '' && file !== ':memory:';
     this.#rdb = separateReader ? new Database(file, { readonly: true, timeout: opts.busyTimeoutMs ?? 10_000 }) : db;
     // Reads of the database file through a memory map rather than a pread a page: a walk of the whole ledger reads every page once.
     for (const conn of new Set([db, this.#rdb])) conn.pragma(`mmap_size = ${256 * 1024 * 1024}`);
-    this.#r = prepareReads(this.#rdb);
-    this.#w = prepareReads(db);
-    this.#s = {
-      ...this.#w,
-      insert: db.prepare(
-        `INSERT INTO ledger (seq, prev_hash, hash, ts, task_id, kind, from_phase, to_phase, actor, artifacts, data, key_id, signature)
-         VALUES (@seq, @prevHash, @hash, @ts, @taskId, @kind, @fromPhase, @toPhase, @actor, @artifacts, @data, @keyId, @signature)`,
-      ),
-      putTask: db.prepare(
-        `INSERT INTO tasks (task_id, started_at, last_seq, state) VALUES (?, ?, ?, ?)
-         ON CONFLICT (task_id) DO UPDATE SET last_seq = excluded.last_seq, state = excluded.state`,
-      ),
-      putLease: db.prepare(
-        `INSERT INTO leases (task_id, phase, holder, token, acquired_at, expires_at) VALUES (@taskId, @phase, @holder, @token, @acquiredAt, @expiresAt)
-         ON CONFLICT (task_id) DO UPDATE SET phase = excluded.phase, holder = excluded.holder, token = excluded.token,
-           acquired_at = excluded.acquired_at, expires_at = excluded.expires_at`,
-      ),
-      putKey: db.prepare('INSERT OR IGNORE INTO keys (key_id, public_key) VALUES (?, ?)'),
-      begin: db.prepare('BEGIN IMMEDIATE'),
-      commit: db.prepare('COMMIT'),
-      rollback: db.prepare('ROLLBACK'),
-    };
+    // Every statement is prepared here, against the schema the migrations made: one that no longer
+    // compiles means the schema's text was changed outside Autopilot.
+    try {
+      this.#r = prepareReads(this.#rdb);
+      this.#w = prepareReads(db);
+      this.#s = prepareWrites(db, this.#w);
+    } catch (err) {
+      db.close();
+      if (this.#rdb !== db) this.#rdb.close();
+      throw schemaError(file, err);
+    }
   }
 
   async transact<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
