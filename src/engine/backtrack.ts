@@ -9,7 +9,8 @@
  * commits, and only then are the live ones removed. A process killed before the
  * commit leaves an archive no entry names, which the next backtrack drops; one
  * killed after it leaves live files that are links to their archived copies,
- * which {@link settleArchive} removes before the evidence is read again.
+ * which {@link settleArchive} removes before the evidence is read again. Both are
+ * settled ({@link tidyArchive}) before the task's evidence is written again.
  */
 import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -60,8 +61,7 @@ export async function backtrack(e: Engine, actor: Actor, req: BacktrackRequest):
       if (!drift.ok) return drift;
     }
     // What an earlier backtrack left half done: its live files once it committed, its archive if it did not.
-    settleArchive(e.layout, state);
-    dropUncommittedArchive(e.layout, state.taskId, state.counts.backtracks + 1);
+    tidyArchive(e.layout, state);
     const moves = archivePlan(e, state, stalePhases(e.config, state.phase, target));
     if (!moves.ok) return moves;
     const renamed: { from: string; to: string }[] = [];
@@ -157,6 +157,18 @@ export function settleArchive(layout: Layout, state: TaskState): void {
       // not empty (new evidence, hidden temp files) or already gone
     }
   }
+}
+
+/**
+ * Settles what an earlier backtrack of the task left half done: its live files once it
+ * committed ({@link settleArchive}), its archive if it did not. Call it only while holding
+ * the store's write lock (inside `transact`), where no other backtrack can be archiving,
+ * and before the phase folder's files are replaced: an uncommitted archive holds links
+ * to the live files, and a replaced one would leave its old version there, named by nothing.
+ */
+export function tidyArchive(layout: Layout, state: TaskState): void {
+  settleArchive(layout, state);
+  dropUncommittedArchive(layout, state.taskId, state.counts.backtracks + 1);
 }
 
 /**

@@ -14,6 +14,7 @@ import { checkArtifactName, phaseFolder, readNoFollow, writeAtomic } from './evi
 import { evidenceRel } from './layout.ts';
 import { sha256Hex } from './keys.ts';
 import { checkPhase, type GateReport } from './gate.ts';
+import { tidyArchive } from './backtrack.ts';
 import type { Actor, Engine } from './context.ts';
 
 export interface PutEvidenceRequest {
@@ -132,6 +133,7 @@ export async function putEvidence(e: Engine, actor: Actor, req: PutEvidenceReque
     const folder = phaseFolder(e.layout, state.taskId, phase);
     if (!folder.ok) return fail(folder);
     const path = evidenceRel(state.taskId, phase, req.name);
+    tidyArchive(e.layout, state);
     writeAtomic(folder.value, req.name, req.content);
     const sha256 = sha256Hex(req.content);
     const findings = rule ? validateArtifact(rule, req.content, { path, maxBytes: max }) : [];

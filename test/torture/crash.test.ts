@@ -11,7 +11,7 @@
  * repeats a run.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { backtrack } from '../../src/engine/backtrack.ts';
@@ -71,6 +71,30 @@ describe('crash points', () => {
   it('a backtrack killed right after its commit', { timeout: 120_000 }, () => crashAt('after-commit', 'backtrack'));
   it('an advance killed before its commit', { timeout: 120_000 }, () => crashAt('before-commit', 'transition'));
   it('a put replacing a recorded file, killed before its commit', { timeout: 120_000 }, () => crashAt('before-commit', 'evidence-replace'));
+
+  it('a file replaced after a backtrack died before its commit: the archive it left goes, nothing stays behind', { timeout: 120_000 }, async () => {
+    const repo = await makeRepo();
+    await repo.driveTo('T-1', 'PLAN');
+    await repo.put('T-1', 'PLAN', 'plan.md', P.PLAN);
+    await repo.put('T-1', 'PLAN', 'file_map.json', P.FILE_MAP);
+    const e = await openRepoEngine(repo.dir);
+    try {
+      // What a backtrack killed before its commit leaves (the crash point above shows it): links to the live files in an archive no entry names.
+      const live = join(e.layout.evidenceDir, 'T-1', 'plan');
+      const archive = join(e.layout.evidenceDir, 'T-1', '.stale', '1', 'plan');
+      mkdirSync(archive, { recursive: true });
+      for (const name of ['plan.md', 'file_map.json']) linkSync(join(live, name), join(archive, name));
+      await assertStoreInvariants(e, [], 'the archive of a backtrack that never committed');
+      const actor = { id: 'worker:0', holder: 'worker-0' };
+      const put = await putEvidence(e, actor, { taskId: 'T-1', phase: 'PLAN', name: 'file_map.json', content: Buffer.from(JSON.stringify(JSON.parse(P.FILE_MAP), null, 4)) });
+      assert.ok(put.ok, put.ok ? '' : put.error.message);
+      assert.ok(!existsSync(join(e.layout.evidenceDir, 'T-1', '.stale', '1')), 'the uncommitted archive is gone');
+      await assertStoreInvariants(e, [], 'after the put', false);
+      assert.equal(readFileSync(join(live, 'plan.md'), 'utf8'), P.PLAN, 'the live files stay');
+    } finally {
+      await closeEngine(e);
+    }
+  });
 });
 
 describe('crash torture', () => {
