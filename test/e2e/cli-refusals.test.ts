@@ -279,7 +279,7 @@ describe('refusals through the CLI', { concurrency: true }, () => {
     assert.match(err.message, /YAML syntax error/);
   });
 
-  it('USAGE: a missing required option, a bad --token, a bad --format, an unknown command (exit 1, one JSON object)', async () => {
+  it('USAGE: a missing required option, a bad --token, a bad --format, an unknown command, a group without its verb (exit 1, one JSON object)', async () => {
     const repo = await makeRepo();
     await repo.driveTo('T-1', 'SPEC');
     const cases: [string[], string][] = [
@@ -288,11 +288,17 @@ describe('refusals through the CLI', { concurrency: true }, () => {
       [['ledger', 'export', '--format', 'xml'], 'format'],
       [['advance', 'T-1', '--bogus'], 'commander.unknownOption'],
       [['frobnicate'], 'commander.unknownCommand'],
+      [['task'], 'command'],
+      [['ledger', '--json'], 'command'],
     ];
     for (const [args, argument] of cases) {
       const err = await repo.refusedUnchanged(args, 'USAGE', 1, { taskId: 'T-1', violation: false });
       assert.equal(err.details['argument'], argument, args.join(' '));
     }
+    // A group named without a verb says which verbs it has.
+    const group = await repo.refused(['ledger'], 'USAGE', 1);
+    assert.deepEqual(group.details['commands'], ['verify', 'show', 'export']);
+    assert.match(group.message, /autopilot ledger --help/);
     // A backtrack with an empty reason is refused by the process and recorded.
     const err = await repo.refusedUnchanged(['backtrack', 'T-1', '--to', 'STRATEGIZE', '--reason', '  '], 'USAGE', 1, { taskId: 'T-1', violation: true });
     assert.equal(err.details['argument'], 'reason');

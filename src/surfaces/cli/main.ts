@@ -379,14 +379,31 @@ ${example('autopilot slo --window 24h')}`,
   return program;
 }
 
+/** The refusal for `autopilot <group>` without a verb: which verbs the group has, and where its help is. */
+function missingVerb(program: Command, argv: readonly string[]): Refusal {
+  const group = program.commands.find((c) => c.commands.length > 0 && argv.slice(2).includes(c.name()));
+  if (!group) return { code: ErrorCode.USAGE, message: 'a command is needed; see: autopilot --help', details: { argument: 'command' } };
+  const verbs = group.commands.map((c) => c.name()).filter((n) => n !== 'help');
+  return {
+    code: ErrorCode.USAGE,
+    message: `autopilot ${group.name()} needs one of its commands: ${verbs.join(', ')}; see: autopilot ${group.name()} --help`,
+    details: { argument: 'command', commands: verbs },
+  };
+}
+
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || (err.code === 'commander.help' && err.exitCode === 0)) {
         process.exitCode = 0;
+        return;
+      }
+      if (err.code === 'commander.help') {
+        // A group of verbs named without one of its verbs: commander has shown the group's help on stderr.
+        process.exitCode = printError(missingVerb(program, argv));
         return;
       }
       process.exitCode = printError({ code: ErrorCode.USAGE, message: err.message.replace(/^error: /, ''), details: { argument: err.code } });
