@@ -170,7 +170,10 @@ const configSchema = z
       .strict()
       .default({ mode: 'implicit', ttlSeconds: 300 }),
     /** Where the ledger, leases and approvals live: `sqlite` (the embedded store) or a `postgres://` URL. AUTOPILOT_STORE overrides it. */
-    store: z.string().min(1).default('sqlite'),
+    store: z
+      .string()
+      .regex(/^(sqlite|sqlite:.+|postgres(ql)?:\/\/.+)$/, 'sqlite, sqlite:<path> or a postgres://user@host/database URL')
+      .default('sqlite'),
     /** The sandbox evidence commands run in. */
     sandbox: z
       .object({

@@ -123,6 +123,10 @@ describe('parseConfig refusals name the exact key', () => {
     assert.equal(badKey({ evidence: { SPEC: [{ name: '../escape.md' }] } }), 'evidence.SPEC.0.name');
     assert.equal(badKey({ evidence: { SPEC: [{ name: 'spec.md', sections: [{ heading: '' }] }] } }), 'evidence.SPEC.0.sections.0.heading');
     assert.equal(badKey({ evidence: { SPEC: [{ name: 'x.json', assert: [{ path: 'a', op: 'approx', value: 1 }] }] } }), 'evidence.SPEC.0.assert.0.op');
+    assert.equal(badKey({ store: 'mysql://db/x' }), 'store');
+    assert.equal(badKey({ store: 'sqlite:' }), 'store');
+    assert.equal(parseConfig({ store: 'postgres://ap@db/autopilot' }).ok, true);
+    assert.equal(parseConfig({ store: 'sqlite:.autopilot/ledger.db' }).ok, true);
     assert.equal(badKey('just a string'), '(root)');
   });
 
