@@ -9,7 +9,7 @@ import { EntryKind, type LedgerEntry } from '../core/ledger.ts';
 import { checkTaskId } from '../core/task.ts';
 import type { Phase } from '../core/phases.ts';
 import { envelopeFor } from './export.ts';
-import { keyIdOf } from './keys.ts';
+import { keyIdOf, signatureBytes } from './keys.ts';
 import { writeAtomic } from './evidence-files.ts';
 import type { Engine } from './context.ts';
 
@@ -211,8 +211,10 @@ export function envelopeVerifier(publicKeys: ReadonlyMap<string, string>) {
 }
 
 function safeVerify(data: Uint8Array, key: KeyObject, sig: string): boolean {
+  const bytes = signatureBytes(sig);
+  if (!bytes) return false;
   try {
-    return verify(null, data, key, Buffer.from(sig, 'base64'));
+    return verify(null, data, key, bytes);
   } catch {
     return false;
   }

@@ -18,6 +18,16 @@ export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/**
+ * The bytes of a base64 signature, or null unless the text is exactly their standard,
+ * padded base64: Node's decoder skips characters outside the alphabet, so a changed
+ * padding byte would otherwise decode to the same, valid, signature.
+ */
+export function signatureBytes(text: string): Buffer | null {
+  const bytes = Buffer.from(text, 'base64');
+  return bytes.length > 0 && bytes.toString('base64') === text ? bytes : null;
+}
+
 /** Key id: the first 16 hex digits of the SHA-256 of the raw public key. */
 export function keyIdOf(publicKey: KeyObject): string {
   const der = publicKey.export({ type: 'spki', format: 'der' });
@@ -91,9 +101,10 @@ export function chainCrypto(publicKeys: ReadonlyMap<string, string>): ChainCrypt
     sha256: sha256Hex,
     verify(keyId, hash, signature) {
       const key = keyFor(keyId);
-      if (!key || !/^[0-9a-f]{64}$/.test(hash)) return false;
+      const bytes = signatureBytes(signature);
+      if (!key || !bytes || !/^[0-9a-f]{64}$/.test(hash)) return false;
       try {
-        return verify(null, Buffer.from(hash, 'hex'), key, Buffer.from(signature, 'base64'));
+        return verify(null, Buffer.from(hash, 'hex'), key, bytes);
       } catch {
         return false;
       }

@@ -389,6 +389,16 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
           assert.match(p.reason, /signature does not verify/);
         },
       ),
+      // A signature's padding changed to a character outside base64: a lenient decoder reads the same bytes.
+      tamper(
+        (repo, target) =>
+          repo.sql(`DROP TRIGGER ledger_no_update; UPDATE ledger SET signature = substr(signature, 1, length(signature) - 2) || '*=' WHERE seq = ${target.seq};`),
+        (d, target) => {
+          const p = first(d);
+          assert.deepEqual([p.kind, p.seq], ['chain', target.seq]);
+          assert.match(p.reason, /^signature does not verify/);
+        },
+      ),
       // The last row deleted: the chain is whole, but the task's state no longer matches it.
       tamper(
         (repo) => repo.sql('DROP TRIGGER ledger_no_delete; DELETE FROM ledger WHERE seq = (SELECT MAX(seq) FROM ledger);'),
