@@ -399,6 +399,15 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
           assert.match(p.reason, /^signature does not verify/);
         },
       ),
+      // The public key's text changed where PEM's decoder does not look: it is no longer the key's own PEM.
+      tamper(
+        (repo) => repo.sql("UPDATE keys SET public_key = replace(public_key, '=', '*')"),
+        (d) => {
+          const p = first(d);
+          assert.deepEqual([p.kind, p.seq], ['chain', 1]);
+          assert.match(p.reason, /^signature does not verify/);
+        },
+      ),
       // The last row deleted: the chain is whole, but the task's state no longer matches it.
       tamper(
         (repo) => repo.sql('DROP TRIGGER ledger_no_delete; DELETE FROM ledger WHERE seq = (SELECT MAX(seq) FROM ledger);'),
