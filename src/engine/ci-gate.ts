@@ -80,8 +80,11 @@ export interface GateReport {
   readonly head: string;
   readonly stateDir: string;
   readonly tasks: TaskGate[];
-  /** Committed public keys; `new` ones were added on the branch and deserve a reviewer's look. */
-  readonly keys: { readonly keyId: string; readonly new: boolean }[];
+  /**
+   * Committed public keys; `new` ones were added on the branch and deserve a reviewer's look.
+   * `trusted` is there when the gate was given its trusted keys ({@link GateOptions.trustedKeys}).
+   */
+  readonly keys: { readonly keyId: string; readonly new: boolean; readonly trusted?: boolean }[];
   readonly problems: GateProblem[];
 }
 
@@ -95,6 +98,11 @@ export interface GateOptions {
   readonly makeRunner?: (layout: Layout, config: Config) => CommandRunner;
   /** Progress for a person watching: the re-run takes as long as the tests. */
   readonly progress?: (line: string) => void;
+  /**
+   * The key ids whose signatures count, from outside the branch (a CI variable): anyone who can
+   * push can also commit a key of their own and sign a bundle with it. Absent: every committed key counts.
+   */
+  readonly trustedKeys?: readonly string[];
 }
 
 /** Refs tried, in order, for the merge-base when no base is given. */
@@ -175,6 +183,7 @@ export async function runGate(opts: GateOptions): Promise<Result<GateReport>> {
   const checked: Checked[] = [];
   for (const b of bundles) checked.push(await checkBundle(ctx, b.taskId, b.path));
   for (const c of checked) problems.push(...c.problems);
+  if (opts.trustedKeys) problems.push(...untrusted(checked, opts.trustedKeys));
 
   // VERIFY is re-run once, for the task whose VERIFY was passed last: its run saw the latest code.
   const anchor = checked.filter((c) => c.verifyPass).sort((a, b) => b.verifyPass!.seq - a.verifyPass!.seq)[0];
@@ -215,7 +224,7 @@ export async function runGate(opts: GateOptions): Promise<Result<GateReport>> {
     head,
     stateDir: stateRel,
     tasks,
-    keys: [...keys.keys()].sort().map((keyId) => ({ keyId, new: !baseKeys.has(keyId) })),
+    keys: [...keys.keys()].sort().map((keyId) => ({ keyId, new: !baseKeys.has(keyId), ...(opts.trustedKeys ? { trusted: opts.trustedKeys.includes(keyId) } : {}) })),
     problems,
   };
   if (report.passed) return ok(report);
@@ -478,6 +487,25 @@ async function resolveBase(root: string, head: string, given: string | undefined
     return refuse(ErrorCode.USAGE, `${found.ref} and HEAD have no common history in this clone: fetch the whole history (fetch-depth: 0)`, { argument: 'base' });
   }
   return ok({ ...found, mergeBase: mb.stdout.trim() });
+}
+
+/** A problem for each bundle signed by a key outside `trusted`, however well its signatures verify. */
+function untrusted(checked: readonly Checked[], trusted: readonly string[]): GateProblem[] {
+  const problems: GateProblem[] = [];
+  const list = trusted.length ? trusted.join(', ') : 'none';
+  for (const c of checked) {
+    for (const keyId of [...c.keyIds].sort()) {
+      if (trusted.includes(keyId)) continue;
+      problems.push({
+        taskId: c.taskId,
+        check: 'signature',
+        code: ErrorCode.LEDGER_TAMPERED,
+        file: c.path,
+        reason: `signed by key ${keyId}, which is not a trusted key (trusted: ${list}); if it is one of your team's installations, add it to AUTOPILOT_TRUSTED_KEYS`,
+      });
+    }
+  }
+  return problems;
 }
 
 /** Public keys committed under `dir` at `commit`, by key id; a key filed under another key's id is left out. */

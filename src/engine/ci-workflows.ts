@@ -47,6 +47,9 @@ jobs:
         with:
           node-version: 20
 ${install ? `      - run: ${install}\n` : '      # Install here what the VERIFY commands in .autopilot/config.yaml need.\n'}      - run: npx autopilot gate --base \${{ github.event.pull_request.base.sha }}
+        env:
+          # Your team's key ids, as a repository variable a branch cannot change: only their signatures count.
+          AUTOPILOT_TRUSTED_KEYS: \${{ vars.AUTOPILOT_TRUSTED_KEYS }}
 `;
 }
 
@@ -64,6 +67,8 @@ autopilot-gate:
     - if: $CI_PIPELINE_SOURCE == "merge_request_event"
   variables:
     GIT_DEPTH: "0" # the gate diffs from the base and from each task's base commit
+    # Set AUTOPILOT_TRUSTED_KEYS (your team's key ids) as a protected CI/CD variable:
+    # then only their signatures count.
   script:
 ${install ? `    - ${install}\n` : '    # Install here what the VERIFY commands in .autopilot/config.yaml need.\n'}    - npx autopilot gate --base "$CI_MERGE_REQUEST_DIFF_BASE_SHA"
 `;

@@ -198,6 +198,51 @@ describe('the CI gate', { concurrency: true }, () => {
       findProblem(problems, { taskId: 'T-1', check: 'signature', file: BUNDLE, line: 3, seq: entry.seq, reason: new RegExp(`unknown key ${other.keyId}`) });
     });
 
+    it('trusted keys: a chain re-signed with a key committed on the branch fails once the keys are pinned; the real key passes', async () => {
+      // Whoever can push can make a key pair, commit its public half and re-seal the whole chain with it.
+      const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+      const mallory: Signer = {
+        keyId: keyIdOf(publicKey),
+        publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+        sign: (hash) => sign(null, Buffer.from(hash, 'hex'), privateKey).toString('base64'),
+        signBytes: (data) => sign(null, data, privateKey).toString('base64'),
+      };
+      const forgedDir = clone();
+      const forged: LedgerEntry[] = [];
+      for (const e of bundleLines(forgedDir).map(entryOf)) {
+        const { hash: _h, signature: _s, ...rest } = e;
+        forged.push(seal({ ...rest, keyId: mallory.keyId, prevHash: forged.at(-1)?.hash ?? e.prevHash }, mallory));
+      }
+      writeBundleLines(forgedDir, forged.map((e) => envelope(e, mallory)));
+      writeFileSync(join(forgedDir, '.autopilot', 'attestations', 'keys', `${mallory.keyId}.pub.pem`), mallory.publicKeyPem);
+      commit(forgedDir, 're-sealed with a key of my own');
+      const r = await run(['--json', '-C', forgedDir, 'gate', '--base', base], { env: { AUTOPILOT_TRUSTED_KEYS: agentKey.keyId } });
+      const body = parseOne<GateBody>(r);
+      assert.equal(r.code, 3, r.stdout);
+      assert.ok(!body.ok && body.error.code === 'LEDGER_TAMPERED', r.stdout);
+      if (body.ok) return;
+      const problems = body.error.details.problems ?? [];
+      findProblem(problems, { taskId: 'T-1', check: 'signature', file: BUNDLE, reason: new RegExp(`signed by key ${mallory.keyId}, which is not a trusted key \\(trusted: ${agentKey.keyId}\\)`) });
+      assert.equal(problems.length, 1, JSON.stringify(problems));
+      // Unpinned (a CI variable nobody set arrives empty), every committed key counts: the report flags the new one.
+      const open = await run(['--json', '-C', forgedDir, 'gate', '--base', base], { env: { AUTOPILOT_TRUSTED_KEYS: '' } });
+      const openBody = parseOne<GateBody>(open);
+      assert.equal(open.code, 0, open.stdout);
+      assert.ok(openBody.ok && openBody.keys.some((k) => k.keyId === mallory.keyId && k.new && k.trusted === undefined), open.stdout);
+
+      // The untouched branch, with the real key pinned: passes, and the report says which keys are trusted.
+      const pinned = await gate(clone(), ['--base', base, '--trusted-keys', agentKey.keyId]);
+      assert.equal(pinned.code, 0, pinned.stdout + pinned.stderr);
+      assert.ok(pinned.body.ok);
+      if (!pinned.body.ok) return;
+      assert.deepEqual(pinned.body.keys, [{ keyId: agentKey.keyId, new: true, trusted: true }]);
+
+      // Something that is no key id is a usage error.
+      const bad = await gate(clone(), ['--base', base, '--trusted-keys', 'not-a-key']);
+      assert.equal(bad.code, 1);
+      assert.ok(!bad.body.ok && bad.body.error.code === 'USAGE' && /"not-a-key" is not one/.test(bad.body.error.message), bad.stdout);
+    });
+
     it('a forged entry with a recomputed hash but no valid signature: LEDGER_TAMPERED at that entry', async () => {
       const dir = clone();
       const lines = bundleLines(dir);
@@ -272,12 +317,13 @@ describe('the CI gate', { concurrency: true }, () => {
       const dry = await repo.ok<{ changes: { path: string; action: string; after: string }[] }>(['init', '--dry-run']);
       const workflow = dry.changes.find((c) => c.path === '.github/workflows/autopilot-gate.yml');
       assert.equal(workflow?.action, 'create');
-      const doc = parseYaml(workflow.after) as { on: unknown; jobs: { gate: { steps: { uses?: string; with?: Record<string, unknown>; run?: string }[] } } };
+      const doc = parseYaml(workflow.after) as { on: unknown; jobs: { gate: { steps: { uses?: string; with?: Record<string, unknown>; run?: string; env?: Record<string, string> }[] } } };
       assert.ok(doc.on && typeof doc.on === 'object' && 'pull_request' in doc.on);
       const steps = doc.jobs.gate.steps;
       assert.equal(steps.find((s) => s.uses?.startsWith('actions/checkout'))?.with?.['fetch-depth'], 0);
       assert.equal(steps.find((s) => s.uses?.startsWith('actions/setup-node'))?.with?.['node-version'], 20);
-      assert.ok(steps.some((s) => s.run === 'npx autopilot gate --base ${{ github.event.pull_request.base.sha }}'));
+      const gateStep = steps.find((s) => s.run === 'npx autopilot gate --base ${{ github.event.pull_request.base.sha }}');
+      assert.deepEqual(gateStep?.env, { AUTOPILOT_TRUSTED_KEYS: '${{ vars.AUTOPILOT_TRUSTED_KEYS }}' }, 'the trusted keys come from a repository variable');
       assert.equal(existsSync(repo.path('.github')), false, '--dry-run writes nothing');
 
       const first = await repo.ok<{ changes: { path: string; action: string }[] }>(['init']);

@@ -269,6 +269,7 @@ autopilot guard T-1 --tool Edit --input '{"file_path":"src/app.ts"}'`))
     .command('gate')
     .description("the CI check of a branch: its committed attestation bundles, evidence and phase order, and VERIFY run again")
     .option('--base <ref>', 'the commit the branch is compared with (default: the merge-base of HEAD and origin/main, else main, origin/master, master)')
+    .option('--trusted-keys <ids>', 'only signatures by these key ids count, comma-separated (default: AUTOPILOT_TRUSTED_KEYS, else every committed key)')
     .addHelpText(
       'after',
       `
@@ -277,12 +278,15 @@ local store or private key. It reads every <stateDir>/attestations/<TASK>.jsonl 
 or changed since the merge-base of --base and HEAD, and checks each envelope's DSSE
 signature against the public keys committed in <stateDir>/attestations/keys/ (an
 unknown key fails), each entry's hash and signature, the chain, that every phase up
-to PR was passed in order, and each evidence file against its digest. Then it runs
-VERIFY's build and test commands itself and compares: tests pass with the recorded
-totals, changed-lines coverage meets the threshold, the code is the code VERIFY ran on.
+to PR was passed in order, and each evidence file against its digest. Anyone who can
+push can commit a key too: set AUTOPILOT_TRUSTED_KEYS (or --trusted-keys) to your
+team's key ids as a CI variable the branch cannot change, and a bundle signed by any
+other key fails. Then it runs VERIFY's build and test commands itself and compares:
+tests pass with the recorded totals, changed-lines coverage meets the threshold, the
+code is the code VERIFY ran on.
 A branch without a bundle fails: its change was made without Autopilot.
 Exit codes: 0 passed · 2 failed gate · 3 signature, hash, chain or evidence digest wrong.
-${example('autopilot gate --base origin/main\nautopilot gate --json --base "$BASE_SHA"')}`,
+${example('autopilot gate --base origin/main\nautopilot gate --json --base "$BASE_SHA"\nAUTOPILOT_TRUSTED_KEYS=3f2a9c0d1e4b5a67 autopilot gate')}`,
     )
     .action(act(async (opts: Opts) => (await import('./verbs/gate.ts')).gateVerb(opts)));
 

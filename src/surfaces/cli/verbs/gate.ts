@@ -3,7 +3,7 @@ import pc from 'picocolors';
 import { runGate, type GateReport, type TaskGate } from '../../../engine/ci-gate.ts';
 import { MemoryStore } from '../../../adapters/memory/index.ts';
 import { runnerFor } from '../../compose.ts';
-import { cwdOf, done, type GlobalOptions, type VerbResult } from '../runtime.ts';
+import { UsageError, cwdOf, done, type GlobalOptions, type VerbResult } from '../runtime.ts';
 
 function describeVerify(v: TaskGate['verify']): string {
   if ('skipped' in v) return pc.dim(`VERIFY re-run skipped: ${v.skipped}`);
@@ -21,14 +21,36 @@ function formatReport(r: GateReport): string {
     rows.push(`    ${describeVerify(t.verify)}`);
   }
   const added = r.keys.filter((k) => k.new).map((k) => k.keyId);
-  if (added.length) rows.push(pc.yellow(`  keys first committed on this branch: ${added.join(', ')} (check that they belong to your team's installations)`));
+  const pinned = r.keys.some((k) => k.trusted !== undefined);
+  if (added.length && !pinned) {
+    rows.push(pc.yellow(`  keys first committed on this branch: ${added.join(', ')} (check that they belong to your team's installations, or pin them: AUTOPILOT_TRUSTED_KEYS)`));
+  }
   return rows.join('\n');
 }
 
-export async function gateVerb(opts: GlobalOptions & { base?: string }): Promise<VerbResult> {
+/** The trusted key ids: --trusted-keys, else AUTOPILOT_TRUSTED_KEYS; comma- or space-separated. */
+function trustedKeys(opts: { trustedKeys?: string }): string[] | undefined {
+  // An empty variable is an unset one: CI systems pass a variable nobody defined as "".
+  const text = opts.trustedKeys ?? (process.env['AUTOPILOT_TRUSTED_KEYS']?.trim() || undefined);
+  if (text === undefined) return undefined;
+  const ids = text.split(/[\s,]+/).filter(Boolean);
+  const bad = ids.find((id) => !/^[0-9a-f]{16}$/.test(id));
+  if (bad !== undefined || ids.length === 0) {
+    const from = opts.trustedKeys !== undefined ? '--trusted-keys' : 'AUTOPILOT_TRUSTED_KEYS';
+    throw new UsageError(
+      `${from} takes key ids (16 hex digits, as in <stateDir>/attestations/keys/<id>.pub.pem), separated by commas${bad !== undefined ? `; "${bad}" is not one` : ''}`,
+      'trusted-keys',
+    );
+  }
+  return ids;
+}
+
+export async function gateVerb(opts: GlobalOptions & { base?: string; trustedKeys?: string }): Promise<VerbResult> {
+  const trusted = trustedKeys(opts);
   const r = await runGate({
     cwd: cwdOf(opts),
     ...(opts.base !== undefined ? { base: opts.base } : {}),
+    ...(trusted ? { trustedKeys: trusted } : {}),
     openStore: async () => new MemoryStore(),
     makeRunner: runnerFor,
     ...(opts.json ? {} : { progress: (line: string) => void process.stderr.write(pc.dim(`${line}\n`)) }),
