@@ -8,13 +8,14 @@
  * ledger rows; each task row (its key and its stored state); and the public key
  * of every key id an entry names, as opening the store leaves it (Autopilot
  * files its own key again whenever it is missing). Lease rows (a lock, not part
- * of the audit), migration bookkeeping and free or unused bytes do not count.
+ * of the audit), the names and times of migrations and free or unused bytes do
+ * not count; the versions of the migrations applied count with the schema.
  *
  * Each change is then one of: no meaning changed (verify must pass); meaning
  * changed (verify must fail, naming an entry, a task or a path); a store SQLite
  * reports as corrupt (verify must fail with a clear error: never pass, never
- * crash); or only the text of the schema changed, the data intact (a clear
- * error or a pass, never a crash). A change to a sealed evidence file (one the
+ * crash); or only the schema changed (its text, or the migrations the store
+ * says it has), the data intact (a clear error or a pass, never a crash). A change to a sealed evidence file (one the
  * ledger names, outside the current phase of an active task, which is still
  * being written) always changes meaning, and verify must name that file.
  */
@@ -72,7 +73,9 @@ function meaning(dbFile: string, ownKeyId: string, ownKey: string): { content: s
     if (!keys.has(ownKeyId)) keys.set(ownKeyId, ownKey);
     const used = [...new Set(ledger.map((r) => r.key_id))].sort().map((id) => [id, keys.get(id) ?? null]);
     const schema = db.prepare('SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name').all();
-    return { content: canonicalize({ ledger, tasks, used }) ?? '', schema: canonicalize(schema) ?? '' };
+    // Which migrations the store says it has: a changed version number makes a migration run again over its own tables.
+    const migrations = db.prepare('SELECT version FROM schema_migrations NOT INDEXED ORDER BY version').all();
+    return { content: canonicalize({ ledger, tasks, used }) ?? '', schema: canonicalize({ schema, migrations }) ?? '' };
   } catch (err) {
     return { corrupt: (err as Error).message };
   } finally {
@@ -138,7 +141,7 @@ describe('tamper torture', () => {
         if (/\n\s+at /.test(r.stdout + r.stderr)) misses.push(`${what}: autopilot ledger verify printed a stack trace`);
       }
     }
-    process.stdout.write(`# tamper torture, store: seed ${seed}, ${DB_TRIALS} flips: ${tally.none} changed no meaning, ${tally.changed} changed meaning, ${tally.corrupt} corrupt, ${tally.schema} changed the schema's text only; ${cli} through the binary\n`);
+    process.stdout.write(`# tamper torture, store: seed ${seed}, ${DB_TRIALS} flips: ${tally.none} changed no meaning, ${tally.changed} changed meaning, ${tally.corrupt} corrupt, ${tally.schema} changed the schema only; ${cli} through the binary\n`);
     assert.deepEqual(misses, []);
     assert.ok(tally.changed > 0 && tally.none > 0, 'both kinds of change were tried');
   });
