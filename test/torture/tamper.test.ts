@@ -67,11 +67,16 @@ function meaning(dbFile: string, ownKeyId: string, ownKey: string): { content: s
     db = new Database(dbFile, { readonly: true, fileMustExist: true });
     const check = (db.prepare('PRAGMA integrity_check').all() as { integrity_check: string }[]).map((r) => r.integrity_check);
     if (check.join() !== 'ok') return { corrupt: check.slice(0, 3).join('; ') };
-    const ledger = db.prepare('SELECT * FROM ledger NOT INDEXED ORDER BY seq').all() as { key_id: string }[];
-    const tasks = db.prepare('SELECT task_id, state FROM tasks NOT INDEXED ORDER BY task_id').all() as { task_id: string; state: string }[];
-    const keys = new Map((db.prepare('SELECT key_id, public_key FROM keys NOT INDEXED').all() as { key_id: string; public_key: string }[]).map((k) => [k.key_id, k.public_key]));
+    // Rows as arrays of the named columns: SQLite names result columns as the schema spells them, and
+    // a column's name in another case (which SQLite reads as the same column) is no change of data.
+    const rows = <T extends unknown[]>(sql: string) => db!.prepare(sql).raw(true).all() as T[];
+    const ledger = rows<unknown[]>(
+      'SELECT seq, prev_hash, hash, ts, task_id, kind, from_phase, to_phase, actor, artifacts, data, key_id, signature FROM ledger NOT INDEXED ORDER BY seq',
+    );
+    const tasks = rows<[string, string]>('SELECT task_id, state FROM tasks NOT INDEXED ORDER BY task_id');
+    const keys = new Map(rows<[string, string]>('SELECT key_id, public_key FROM keys NOT INDEXED'));
     if (!keys.has(ownKeyId)) keys.set(ownKeyId, ownKey);
-    const used = [...new Set(ledger.map((r) => r.key_id))].sort().map((id) => [id, keys.get(id) ?? null]);
+    const used = [...new Set(ledger.map((r) => String(r[11])))].sort().map((id) => [id, keys.get(id) ?? null]);
     const schema = db.prepare('SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name').all();
     // Which migrations the store says it has: a changed version number makes a migration run again over its own tables.
     const migrations = db.prepare('SELECT version FROM schema_migrations NOT INDEXED ORDER BY version').all();
