@@ -24,6 +24,8 @@ export function sha256Hex(data: string | Uint8Array): string {
  * padding byte would otherwise decode to the same, valid, signature.
  */
 export function signatureBytes(text: string): Buffer | null {
+  // A damaged store can hand back a row whose signature is no text at all.
+  if (typeof text !== 'string') return null;
   const bytes = Buffer.from(text, 'base64');
   return bytes.length > 0 && bytes.toString('base64') === text ? bytes : null;
 }
