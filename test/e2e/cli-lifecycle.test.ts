@@ -399,7 +399,15 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
           assert.match(p.reason, /^signature does not verify/);
         },
       ),
-      // The public key's text changed where PEM's decoder does not look: it is no longer the key's own PEM.
+      // A value of the wrong type where a damaged record put it: a clear refusal, not a crash.
+      tamper(
+        (repo, target) => repo.sql(`DROP TRIGGER ledger_no_update; UPDATE ledger SET signature = x'6e' WHERE seq = ${target.seq};`),
+        (d, target, message) => {
+          assert.equal(d['where'], `ledger entry ${target.seq} signature`);
+          assert.match(message, /corrupt row in the store: .* is a blob, not text/);
+        },
+      ),
+      // The public key's text changed: it no longer reads as a key, so no signature by it verifies.
       tamper(
         (repo) => repo.sql("UPDATE keys SET public_key = replace(public_key, '=', '*')"),
         (d) => {

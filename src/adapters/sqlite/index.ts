@@ -47,7 +47,26 @@ function parseJson(text: string, where: string): unknown {
   }
 }
 
+/** Which columns of a ledger row hold text (T), text or NULL (N), or the integer seq (I), in `ENTRY_COLUMNS` order. */
+const ENTRY_TYPES = 'ITTTNTNNTTTTT';
+const ENTRY_NAMES = ENTRY_COLUMNS.split(', ');
+
+/** A row whose values are not of their column's type: SQLite keeps whatever a damaged record says. */
+function checkRowTypes(r: EntryRow): void {
+  for (let i = 0; i < ENTRY_TYPES.length; i++) {
+    const v: unknown = r[i];
+    const t = ENTRY_TYPES[i];
+    const fits = t === 'I' ? Number.isSafeInteger(v) : typeof v === 'string' || (t === 'N' && v === null);
+    if (!fits) {
+      const where = `ledger entry ${typeof r[0] === 'number' ? r[0] : '?'} ${ENTRY_NAMES[i]}`;
+      const what = v === null ? 'NULL' : Buffer.isBuffer(v) ? 'a blob' : `a ${typeof v}`;
+      throw new AutopilotError(ErrorCode.LEDGER_TAMPERED, `corrupt row in the store: ${where} is ${what}, not ${t === 'I' ? 'an integer' : 'text'}`, { where });
+    }
+  }
+}
+
 function toEntry(r: EntryRow): LedgerEntry {
+  checkRowTypes(r);
   const [seq, prevHash, hash, ts, taskId, kind, fromPhase, toPhase, actor, artifacts, data, keyId, signature] = r;
   const entry: LedgerEntry = {
     seq,
