@@ -356,7 +356,7 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
     await repo.ok(['ledger', 'verify']);
   });
 
-  it('LEDGER_TAMPERED: a ledger row changed in the SQLite file; ledger verify names the seq', async () => {
+  it('LEDGER_TAMPERED: a ledger, task or key row or the schema changed in the SQLite file; ledger verify names what', async () => {
     const tamper = async (how: (repo: Repo, target: LedgerRow) => void, check: (details: Record<string, unknown>, target: LedgerRow, message: string) => void) => {
       const repo = await makeRepo();
       await repo.driveTo('T-1', 'PLAN');
@@ -405,6 +405,14 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
         (d, target, message) => {
           assert.equal(d['where'], `ledger entry ${target.seq} signature`);
           assert.match(message, /corrupt row in the store: .* is a blob, not text/);
+        },
+      ),
+      // A task's stored state that is no state at all.
+      tamper(
+        (repo) => repo.sql("UPDATE tasks SET state = 'null' WHERE task_id = 'T-1'"),
+        (d, _target, message) => {
+          assert.equal(d['where'], 'task T-1');
+          assert.match(message, /corrupt row in the store: task T-1 is not a task's state/);
         },
       ),
       // The public key's text changed: it no longer reads as a key, so no signature by it verifies.

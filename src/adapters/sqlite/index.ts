@@ -65,6 +65,15 @@ function checkRowTypes(r: EntryRow): void {
   }
 }
 
+/** A task row's state: a JSON object naming its task, or a corrupt row. */
+function parseTask(text: unknown, where: string): TaskState {
+  const state = typeof text === 'string' ? parseJson(text, where) : null;
+  if (typeof state !== 'object' || state === null || Array.isArray(state) || typeof (state as { taskId?: unknown }).taskId !== 'string') {
+    throw new AutopilotError(ErrorCode.LEDGER_TAMPERED, `corrupt row in the store: ${where} is not a task's state`, { where });
+  }
+  return state as TaskState;
+}
+
 function toEntry(r: EntryRow): LedgerEntry {
   checkRowTypes(r);
   const [seq, prevHash, hash, ts, taskId, kind, fromPhase, toPhase, actor, artifacts, data, keyId, signature] = r;
@@ -103,7 +112,7 @@ function prepareReads(db: Database.Database) {
   return {
     head: db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1'),
     getTask: db.prepare<[string], { state: string }>('SELECT state FROM tasks WHERE task_id = ?'),
-    listTasks: db.prepare<[], { state: string }>('SELECT state FROM tasks ORDER BY started_at, task_id'),
+    listTasks: db.prepare<[], { task_id: string; state: string }>('SELECT task_id, state FROM tasks ORDER BY started_at, task_id'),
     getLease: db.prepare<[string], LeaseRow>('SELECT * FROM leases WHERE task_id = ?'),
     keys: db.prepare<[], { key_id: string; public_key: string }>('SELECT key_id, public_key FROM keys'),
   };
@@ -252,7 +261,7 @@ export class SqliteStore implements Store {
 
   #getTaskSync(on: Reads, taskId: string): TaskState | undefined {
     const row = on.getTask.get(taskId);
-    return row ? (parseJson(row.state, `task ${taskId}`) as TaskState) : undefined;
+    return row ? parseTask(row.state, `task ${taskId}`) : undefined;
   }
 
   /**
@@ -308,7 +317,7 @@ export class SqliteStore implements Store {
   }
 
   async listTasks(): Promise<TaskState[]> {
-    return this.#reading().reads.listTasks.all().map((r) => parseJson(r.state, 'task') as TaskState);
+    return this.#reading().reads.listTasks.all().map((r) => parseTask(r.state, `task ${r.task_id}`));
   }
 
   async getLease(taskId: string): Promise<Lease | undefined> {
