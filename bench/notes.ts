@@ -99,7 +99,7 @@ export function notes(rows: readonly Stats[], facts: RunFacts): string {
     '',
   );
 
-  lines.push('**What limits the missed targets.**', '');
+  lines.push('**What limits the missed targets** (and the guard, which sits at its target: met or missed by a few microseconds from run to run).', '');
   lines.push(
     `- *Transition latency and rate.* ${transition ? `CPU ${ms((transition.cpuUs ?? NaN) / 1000)} a transition with telemetry on, ${ms((quiet?.cpuUs ?? NaN) / 1000)} with it off,` : 'The transition is'} spread over many small costs, a good part of them system calls (10–45 µs each on this virtual machine: an lstat, a readdir, an fcntl lock). ` +
       'In a CPU profile of 3,000 transitions on a quiet machine (telemetry on): SQLite ~26% (the write transaction: 2 entries, the task and the lease rows, WAL frames and locks), ' +
