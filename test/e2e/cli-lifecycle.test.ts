@@ -447,6 +447,18 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
     ]);
   });
 
+  it('LEDGER_TAMPERED: a lease row holding a value of the wrong type is refused where it is read, naming the task', async () => {
+    const repo = await makeRepo();
+    await repo.driveTo('T-1', 'SPEC');
+    await repo.ok(['lease', 'acquire', 'T-1', '--holder', 'agent-a']);
+    repo.sql("UPDATE leases SET token = 'seven' WHERE task_id = 'T-1'");
+    for (const args of [['task', 'status', 'T-1'], ['advance', 'T-1', '--holder', 'agent-a']]) {
+      const err = await repo.refused(args, 'LEDGER_TAMPERED', 3);
+      assert.equal(err.details['where'], 'the lease of task T-1', args.join(' '));
+      assert.match(err.message, /corrupt row in the store: the lease of task T-1 holds a value of the wrong type/);
+    }
+  });
+
   it('LEASE_HELD: a second holder is refused on lease, evidence and advance; nothing changes', async () => {
     const repo = await makeRepo();
     await repo.driveTo('T-1', 'SPEC');

@@ -98,6 +98,11 @@ function toEntry(r: EntryRow): LedgerEntry {
 
 function toLease(r: LeaseRow | undefined): Lease | undefined {
   if (!r) return undefined;
+  const text = (v: unknown) => typeof v === 'string';
+  if (!text(r.task_id) || !text(r.phase) || !(r.holder === null || text(r.holder)) || !Number.isSafeInteger(r.token) || !text(r.acquired_at) || !text(r.expires_at)) {
+    const where = `the lease of task ${text(r.task_id) ? r.task_id : '?'}`;
+    throw new AutopilotError(ErrorCode.LEDGER_TAMPERED, `corrupt row in the store: ${where} holds a value of the wrong type`, { where });
+  }
   return { taskId: r.task_id, phase: r.phase, holder: r.holder, token: r.token, acquiredAt: r.acquired_at, expiresAt: r.expires_at };
 }
 
