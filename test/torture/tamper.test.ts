@@ -15,9 +15,11 @@
  * changed (verify must fail, naming an entry, a task or a path); a store SQLite
  * reports as corrupt (verify must fail with a clear error: never pass, never
  * crash); or only the schema changed (its text, or the migrations the store
- * says it has), the data intact (a clear error or a pass, never a crash). A change to a sealed evidence file (one the
- * ledger names, outside the current phase of an active task, which is still
- * being written) always changes meaning, and verify must name that file.
+ * says it has), the data intact (a clear error or a pass, never a crash).
+ *
+ * A change to a sealed evidence file (one the ledger names, outside the current
+ * phase of an active task, which is still being written) always changes
+ * meaning, and verify must name that file.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
