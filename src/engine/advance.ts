@@ -17,7 +17,7 @@ import { taskDiff } from './producers/diff.ts';
 import { readNoFollow } from './evidence-files.ts';
 import { evidenceRel } from './layout.ts';
 import { configDigest } from './config-digest.ts';
-import { tidyArchive } from './backtrack.ts';
+import { dropUncommittedArchive } from './backtrack.ts';
 import { checkAttestation, guardDrift } from './attest.ts';
 import { assessTaskRisk, guardApproval, mayNeedApproval } from './approval-gate.ts';
 import { phaseContext } from './phase-context.ts';
@@ -75,8 +75,9 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
       if (!now || now.phaseEpoch !== state.phaseEpoch || now.status !== state.status) return 'retry';
       const lease = await guardLease(e, tx, now, actor, 'advance', req.token, startMs);
       if (!lease.ok) return lease;
-      // An archive an interrupted backtrack left behind goes before the gate reads the folder (producers may have replaced its files).
-      tidyArchive(e.layout, now);
+      // An archive an interrupted backtrack never committed goes before the gate reads the folder (producers may have
+      // replaced its files); the gate settles a committed one itself.
+      dropUncommittedArchive(e.layout, now);
       let current = now;
       if (produced.verify) {
         await recordVerify(e, tx, current, actor, produced);

@@ -168,16 +168,17 @@ export function settleArchive(layout: Layout, state: TaskState): void {
  */
 export function tidyArchive(layout: Layout, state: TaskState): void {
   settleArchive(layout, state);
-  dropUncommittedArchive(layout, state.taskId, state.counts.backtracks + 1);
+  dropUncommittedArchive(layout, state);
 }
 
 /**
- * Undoes the archive of a backtrack that never committed (`n` is one more than the
- * backtracks the ledger holds): a file whose live copy is gone is put back, the rest
- * (links to live files) dropped with the folder.
+ * Undoes the archive of a backtrack that never committed (the one numbered one more
+ * than the backtracks the ledger holds): a file whose live copy is gone is put back,
+ * the rest (links to live files) dropped with the folder. Under the write lock only.
  */
-function dropUncommittedArchive(layout: Layout, taskId: string, n: number): void {
-  const archive = archiveDir(layout, taskId, n);
+export function dropUncommittedArchive(layout: Layout, state: TaskState): void {
+  const taskId = state.taskId;
+  const archive = archiveDir(layout, taskId, state.counts.backtracks + 1);
   if (!existsSync(archive)) return;
   for (const phase of readdirSync(archive)) {
     for (const name of readdirSync(join(archive, phase))) {

@@ -90,17 +90,6 @@ const actor: Actor = { id: `worker:${slot}`, holder: `worker-${slot}` };
 const prefix = `W${slot}-`;
 const THINKING = ['STRATEGIZE', 'SPEC', 'PLAN', 'THINK', 'IMPLEMENT'];
 
-/** Each phase's evidence, in two versions (a revision adds a line), so that puts replace files too. */
-const EVIDENCE: Record<string, [name: string, content: string][]> = {
-  STRATEGIZE: [['strategy.md', P.STRATEGY]],
-  SPEC: [['spec.md', P.SPEC]],
-  PLAN: [
-    ['plan.md', P.PLAN],
-    ['file_map.json', P.FILE_MAP],
-  ],
-  THINK: [['edge_cases.md', P.EDGE_CASES]],
-};
-
 function revise(name: string, content: string, n: number): string {
   if (n === 0) return content;
   return name.endsWith('.json') ? JSON.stringify(JSON.parse(content), null, n + 1) : `${content}\nRevision ${n}: reworded after a second look.\n`;
@@ -132,7 +121,8 @@ for (;;) {
   const state = mine[Math.floor(random() * mine.length)]!;
   const { taskId, phase } = state;
   const at = THINKING.indexOf(phase);
-  const wanted = EVIDENCE[phase] ?? [];
+  // Each phase's evidence, in versions (a revision adds a line, see revise), so that puts replace files too.
+  const wanted = P.AGENT_EVIDENCE[phase] ?? [];
   const missing = wanted.filter(([name]) => {
     const a = state.artifacts[evidenceRel(taskId, phase, name)];
     return !a || a.seq < state.phaseEpoch;

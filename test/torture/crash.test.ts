@@ -158,9 +158,9 @@ describe('crash torture', () => {
         // An archive that never committed may stay under .stale/ (no entry names it, nothing reads it) until the next backtrack drops it.
         const live = strays(e, after).filter((x) => !x.path.includes('/.stale/'));
         assert.deepEqual(live, [], `${task.taskId}: nothing of an interrupted archive left in the live folders once its phase is checked`);
-        if (after.phase === 'STRATEGIZE' || after.phase === 'SPEC' || after.phase === 'PLAN' || after.phase === 'THINK') {
-          const name = { STRATEGIZE: 'strategy.md', SPEC: 'spec.md', PLAN: 'plan.md', THINK: 'edge_cases.md' }[after.phase];
-          const content = { STRATEGIZE: P.STRATEGY, SPEC: P.SPEC, PLAN: P.PLAN, THINK: P.EDGE_CASES }[after.phase];
+        const first = P.AGENT_EVIDENCE[after.phase]?.[0];
+        if (first) {
+          const [name, content] = first;
           const put = await putEvidence(e, actor, { taskId: task.taskId, phase: after.phase, name, content: Buffer.from(content) });
           assert.ok(put.ok, `${task.taskId}: its holder can put evidence in ${after.phase}: ${put.ok ? '' : put.error.message}`);
           assert.ok((await e.store.getTask(task.taskId))!.artifacts[evidenceRel(task.taskId, after.phase, name)]);

@@ -64,16 +64,16 @@ function artifactList(list: readonly ArtifactInfo[]): Html {
   )}</ul>`;
 }
 
+const STATE_WORDS: Record<ArtifactInfo['state'], string> = {
+  matches: 'matches ledger',
+  changed: 'changed since recorded',
+  edited: 'edited since added: recorded when the phase is passed',
+  missing: 'missing',
+  unrecorded: 'not in the ledger',
+};
+
 export function stateWord(s: ArtifactInfo['state']): string {
-  return s === 'matches'
-    ? 'matches ledger'
-    : s === 'changed'
-      ? 'changed since recorded'
-      : s === 'edited'
-        ? 'edited since added: recorded when the phase is passed'
-        : s === 'missing'
-          ? 'missing'
-          : 'not in the ledger';
+  return STATE_WORDS[s];
 }
 
 function detail(m: TaskModel): Html {
