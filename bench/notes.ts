@@ -103,8 +103,8 @@ export function notes(rows: readonly Stats[], facts: RunFacts): string {
   lines.push(
     `- *Transition latency and rate.* ${transition ? `CPU ${ms((transition.cpuUs ?? NaN) / 1000)} a transition with telemetry on, ${ms((quiet?.cpuUs ?? NaN) / 1000)} with it off,` : 'The transition is'} spread over many small costs, a good part of them system calls (10–45 µs each on this virtual machine: an lstat, a readdir, an fcntl lock). ` +
       'In a CPU profile of 3,000 transitions on a quiet machine (telemetry on): SQLite ~26% (the write transaction: 2 entries, the task and the lease rows, WAL frames and locks), ' +
-      'the evidence gate ~24% (`checkPhase` in src/engine/gate.ts: markdown validation with `marked` ~9%, the folder read ~5%, 3 lstat against symlinks ~4%, reading the file ~5%), ' +
-      'the attestation check ~13% (`checkAttestation` in src/engine/attest.ts: the newest `attestation` entry read from the store ~7%, one existsSync an instruction-file pattern ~5%), ' +
+      'the evidence gate ~24% (`checkPhase` in src/engine/evidence/phase-gate.ts: markdown validation with `marked` ~9%, the folder read ~5%, 3 lstat against symlinks ~4%, reading the file ~5%), ' +
+      'the drift check ~13% (`checkDrift` in src/engine/attest.ts: the newest `attestation` entry read from the store ~7%, one existsSync an instruction-file pattern ~5%), ' +
       'the decision journal ~11% (reading back and appending its lines), the signature ~5% and the phase context hash ~3%. ' +
       'None of these is a cache miss to remove: each move must see the files and the baseline as they are now, or drift and planted evidence would pass. ' +
       'Reaching 200 µs a move would take one SQLite statement a transition and the gate and attestation reads answered by file-system events instead of system calls. ' +

@@ -9,12 +9,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem, tmpdir, platform, release } from 'node:os';
 import { join } from 'node:path';
 import { openEngine, closeEngine, type Engine, type Actor } from '../src/engine/context.ts';
-import { applyInit, planInit } from '../src/engine/init.ts';
-import { startTask } from '../src/engine/start-task.ts';
-import { advance } from '../src/engine/advance.ts';
-import { putEvidence } from '../src/engine/evidence.ts';
-import { leaseOp } from '../src/engine/leases.ts';
-import { append } from '../src/engine/record.ts';
+import { applyInit, planInit } from '../src/engine/setup/init.ts';
+import { startTask } from '../src/engine/task/start.ts';
+import { advance } from '../src/engine/task/advance.ts';
+import { putEvidence } from '../src/engine/task/evidence.ts';
+import { leaseOp } from '../src/engine/task/leases.ts';
+import { append } from '../src/engine/ledger/record.ts';
 import { openStoreAt, openStoreFor, sinkFor } from '../src/surfaces/compose.ts';
 import { fanOut, noopSink } from '../src/ports/events.ts';
 import { STRATEGY } from '../src/surfaces/demo/project.ts';
@@ -28,6 +28,7 @@ import { notes } from './notes.ts';
 import { benchLangGraph } from './peer/langgraph.ts';
 import { benchHooks } from './hooks.ts';
 import { findPgBin, startPostgres } from '../test/helpers/postgres.ts';
+import { ProcessRunner } from '../src/adapters/process/index.ts';
 
 const QUICK = process.env['BENCH_QUICK'] === '1';
 const N = QUICK ? 300 : 3000;
@@ -82,7 +83,7 @@ async function postgresRows(dir: string): Promise<Stats[]> {
   const server = await startPostgres();
   try {
     const url = await server.createDatabase();
-    const e = await openEngine({ cwd: dir, openStore: () => openStoreAt({ kind: 'postgres', url }), sink: noopSink });
+    const e = await openEngine({ runner: new ProcessRunner(), cwd: dir, openStore: () => openStoreAt({ kind: 'postgres', url }), sink: noopSink });
     try {
       const rows = [await measure('ledger append (postgres, signed)', N * 3, () => e.store.transact((tx) => append(e, tx, benchDraft)))];
       await startTask(e, agent, { taskId: 'lease-bench' });
@@ -108,7 +109,7 @@ async function main(): Promise<void> {
   const rows: Stats[] = [];
   const dir = await repo();
 
-  const withTelemetry = await openEngine({ cwd: dir, openStore: openStoreFor, makeSink: sinkFor });
+  const withTelemetry = await openEngine({ runner: new ProcessRunner(), cwd: dir, openStore: openStoreFor, makeSink: sinkFor });
   rows.push(await transitions(withTelemetry, 'tel', 'sqlite, telemetry on'));
   await closeEngine(withTelemetry);
 
@@ -117,11 +118,11 @@ async function main(): Promise<void> {
   const { InMemorySpanExporter } = await import('@opentelemetry/sdk-trace-base');
   const { InMemoryMetricExporter, AggregationTemporality } = await import('@opentelemetry/sdk-metrics');
   const otel = await createOtelSink({ spanExporter: new InMemorySpanExporter(), metricExporter: new InMemoryMetricExporter(AggregationTemporality.DELTA) });
-  const withOtel = await openEngine({ cwd: dir, openStore: openStoreFor, makeSink: (layout) => fanOut(sinkFor(layout, {}), otel) });
+  const withOtel = await openEngine({ runner: new ProcessRunner(), cwd: dir, openStore: openStoreFor, makeSink: (layout) => fanOut(sinkFor(layout, {}), otel) });
   rows.push(await transitions(withOtel, 'otel', 'sqlite, JSONL + OpenTelemetry'));
   await closeEngine(withOtel);
 
-  const quiet = await openEngine({ cwd: dir, openStore: openStoreFor, sink: noopSink });
+  const quiet = await openEngine({ runner: new ProcessRunner(), cwd: dir, openStore: openStoreFor, sink: noopSink });
   rows.push(await transitions(quiet, 'quiet', 'sqlite, telemetry off'));
 
   rows.push(

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BwrapRunner, sandboxStatus } from '../src/adapters/bwrap/index.ts';
-import { ProcessRunner } from '../src/engine/process-runner.ts';
+import { ProcessRunner } from '../src/adapters/process/index.ts';
 import type { CommandRunner } from '../src/ports/runner.ts';
 import { PROJECT_FILES } from '../src/surfaces/demo/project.ts';
 import { measure, table, type Stats } from './stats.ts';

@@ -13,9 +13,9 @@ import { pathToFileURL } from 'node:url';
 import { availableParallelism } from 'node:os';
 import type { EntryDraft } from '../src/core/ledger.ts';
 import type { Engine } from '../src/engine/context.ts';
-import { append } from '../src/engine/record.ts';
+import { append } from '../src/engine/ledger/record.ts';
 import { openStoreFor } from '../src/surfaces/compose.ts';
-import type * as VerifyModule from '../src/engine/ledger-verify.ts';
+import type * as VerifyModule from '../src/engine/ledger/verify.ts';
 import type * as ContextModule from '../src/engine/context.ts';
 import type * as ComposeModule from '../src/surfaces/compose.ts';
 import type * as EventsModule from '../src/ports/events.ts';
@@ -66,7 +66,7 @@ async function buildPackage(dir: string): Promise<Built> {
     // tsc writes its output even when a file elsewhere in the tree does not type-check.
   }
   const load = async <T>(rel: string): Promise<T> => (await import(pathToFileURL(join(dir, 'dist', rel)).href)) as T;
-  const verify = await load<typeof VerifyModule>('engine/ledger-verify.js');
+  const verify = await load<typeof VerifyModule>('engine/ledger/verify.js');
   const context = await load<typeof ContextModule>('engine/context.js');
   const compose = await load<typeof ComposeModule>('surfaces/compose.js');
   const events = await load<typeof EventsModule>('ports/events.js');

@@ -6,7 +6,10 @@ cd "$(dirname "$0")/.."
 shopt -s globstar nullglob
 if [[ -z "${TEST_FILTER:-}" ]]; then
   echo "== typecheck"; npx tsc -p tsconfig.json --noEmit
-  echo "== lint"; npx eslint . && npx depcruise src --config .dependency-cruiser.cjs
+  # One command a line: under `set -e` a failure inside an `a && b` list would not stop the script.
+  echo "== lint"
+  npx eslint .
+  npx depcruise src --config .dependency-cruiser.cjs
 fi
 files=()
 for f in test/**/*.test.ts; do

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { DEFAULT_PHASES, type Phase } from './phases.ts';
 import { ErrorCode, refuse, ok, type Result } from './errors.ts';
 import { toolPolicySchema } from './policy/policy.ts';
-import { COVERAGE_FORMATS, TEST_REPORT_FORMATS } from '../reports/formats.ts';
+import { COVERAGE_FORMATS, TEST_REPORT_FORMATS } from './report-formats.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

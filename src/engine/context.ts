@@ -4,12 +4,11 @@ import type { Store } from '../ports/store.ts';
 import { systemClock, type Clock } from '../ports/clock.ts';
 import { noopSink, type EventSink } from '../ports/events.ts';
 import type { CommandRunner } from '../ports/runner.ts';
-import { layoutFor, type Layout } from './layout.ts';
-import { findRoot, loadConfig } from './config-file.ts';
-import { loadSigner, type Signer } from './keys.ts';
+import { layoutFor, type Layout } from './repo/layout.ts';
+import { findRoot, loadConfig } from './repo/config-file.ts';
+import { loadSigner, type Signer } from './ledger/keys.ts';
 import { AutopilotError, ErrorCode } from '../core/errors.ts';
-import { ProcessRunner } from './process-runner.ts';
-import { journaled } from './journal.ts';
+import { journaled } from './ledger/journal.ts';
 
 export interface Engine {
   readonly layout: Layout;
@@ -37,7 +36,10 @@ export interface OpenOptions {
   /** Makes the sink once the layout is known (used when `sink` is absent). */
   readonly makeSink?: (layout: Layout) => EventSink;
   readonly runner?: CommandRunner;
-  /** Makes the command runner once the config is known (used when `runner` is absent; the composition root picks the sandbox). */
+  /**
+   * Makes the command runner once the config is known (used when `runner` is absent; the composition root picks the
+   * sandbox). With neither, running a command is a bug: nothing runs unsandboxed by default.
+   */
   readonly makeRunner?: (layout: Layout, config: Config) => CommandRunner;
   /** Opens the store for the layout (the composition root picks the adapter). */
   readonly openStore: (layout: Layout, config: Config) => Promise<Store>;
@@ -66,9 +68,16 @@ export async function openEngine(opts: OpenOptions): Promise<Engine> {
     signer,
     clock: opts.clock ?? systemClock,
     sink: opts.sink ?? opts.makeSink?.(layout) ?? noopSink,
-    runner: opts.runner ?? opts.makeRunner?.(layout, config) ?? new ProcessRunner(),
+    runner: opts.runner ?? opts.makeRunner?.(layout, config) ?? NO_RUNNER,
   };
 }
+
+/** The runner of an engine that was given none: a command it is asked to run is a wiring bug, never an unsandboxed run. */
+const NO_RUNNER: CommandRunner = {
+  run: async (req) => {
+    throw new AutopilotError(ErrorCode.INTERNAL, `no command runner is wired into this engine, so ${JSON.stringify(req.argv[0] ?? '')} was not run`);
+  },
+};
 
 export async function closeEngine(e: Engine): Promise<void> {
   await e.sink.flush();

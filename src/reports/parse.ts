@@ -10,9 +10,9 @@ import { parseJunit } from './junit.ts';
 import { parseLcov, type CoverageReport } from './lcov.ts';
 import { parseTap } from './tap.ts';
 import type { TestResults } from './test-results.ts';
-import { COVERAGE_FORMATS, TEST_REPORT_FORMATS, type CoverageFormat, type TestReportFormat } from './formats.ts';
+import { COVERAGE_FORMATS, TEST_REPORT_FORMATS, type CoverageFormat, type TestReportFormat } from '../core/report-formats.ts';
 
-export { COVERAGE_FORMATS, TEST_REPORT_FORMATS, type CoverageFormat, type TestReportFormat } from './formats.ts';
+export { COVERAGE_FORMATS, TEST_REPORT_FORMATS, type CoverageFormat, type TestReportFormat } from '../core/report-formats.ts';
 
 /** How the paths of a report map to repository-relative paths. */
 export interface ReportPathOptions {

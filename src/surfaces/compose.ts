@@ -1,15 +1,17 @@
 /** @module The composition root: which adapters the surfaces wire into the engine. */
 import type { Config } from '../core/config.ts';
-import type { Layout } from '../engine/layout.ts';
+import type { Layout } from '../engine/repo/layout.ts';
 import type { Store } from '../ports/store.ts';
 import { isAbsolute, resolve } from 'node:path';
 import { AutopilotError, ErrorCode } from '../core/errors.ts';
 import { SqliteStore } from '../adapters/sqlite/index.ts';
 import { MIGRATIONS as SQLITE_MIGRATIONS } from '../adapters/sqlite/migrations.ts';
-import { JsonlSink } from '../adapters/jsonl/index.ts';
+import { JsonlSink, JsonlSpanReader } from '../adapters/jsonl/index.ts';
+import type { SpanReader } from '../ports/spans.ts';
 import { deferredSink, fanOut, type EventSink } from '../ports/events.ts';
 import type { CommandRunner } from '../ports/runner.ts';
-import { ProcessRunner } from '../engine/process-runner.ts';
+import { ProcessRunner } from '../adapters/process/index.ts';
+import { redactUrl } from '../adapters/shared/store.ts';
 import { BwrapRunner } from '../adapters/bwrap/index.ts';
 
 export { sandboxStatus, type SandboxStatus } from '../adapters/bwrap/index.ts';
@@ -46,14 +48,7 @@ export function parseStoreSpec(spec: string, baseDir: string, defaultFile?: stri
 
 /** A location for messages: the SQLite path, or the URL without its password. */
 export function describeStore(loc: StoreLocation): string {
-  if (loc.kind === 'sqlite') return `sqlite:${loc.file}`;
-  try {
-    const u = new URL(loc.url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'postgres://(unparsable URL)';
-  }
+  return loc.kind === 'sqlite' ? `sqlite:${loc.file}` : redactUrl(loc.url, 'postgres://(unparsable URL)');
 }
 
 /** The configured store spec: AUTOPILOT_STORE, when set, wins over `store:` in the config. */
@@ -110,4 +105,9 @@ export function sinkFor(layout: Layout, env: NodeJS.ProcessEnv = process.env): E
     (err) => process.stderr.write(`autopilot: OpenTelemetry export is off: the SDK could not be loaded (${(err as Error)?.message ?? String(err)}); the JSONL files are unaffected\n`),
   );
   return fanOut(jsonl, otel);
+}
+
+/** Where the dashboard reads spans back: the JSONL files the sink always writes. */
+export function spanReaderFor(layout: Layout): SpanReader {
+  return new JsonlSpanReader(layout.telemetryDir);
 }

@@ -10,7 +10,7 @@
  */
 import { SqliteStore } from '../../src/adapters/sqlite/index.ts';
 import { systemClock } from '../../src/ports/clock.ts';
-import { append } from '../../src/engine/record.ts';
+import { append } from '../../src/engine/ledger/record.ts';
 import { draft, makeSigner, testEngine } from '../helpers/ledger.ts';
 
 const [file, count, actor = `worker-${process.pid}`, together = '1'] = process.argv.slice(2);

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryStore, Mutex } from '../../src/adapters/memory/index.ts';
+import { MemoryStore } from '../../src/adapters/memory/index.ts';
+import { Mutex } from '../../src/adapters/shared/store.ts';
 import { runStoreSuite } from './store-suite.ts';
 
 runStoreSuite('memory', async () => {

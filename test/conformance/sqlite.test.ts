@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { SqliteStore } from '../../src/adapters/sqlite/index.ts';
 import { MIGRATIONS } from '../../src/adapters/sqlite/migrations.ts';
 import { checkChain, GENESIS_HASH } from '../../src/core/ledger.ts';
-import { chainCrypto } from '../../src/engine/keys.ts';
+import { chainCrypto } from '../../src/engine/ledger/keys.ts';
 import type { Store } from '../../src/ports/store.ts';
 import { draft, makeSigner, seal, tempDir } from '../helpers/ledger.ts';
 import { runStoreSuite } from './store-suite.ts';

@@ -9,7 +9,7 @@ import { decideAcquire, decideRelease, decideRenew, type Lease, type LeaseDecisi
 import { ErrorCode, type Result } from '../../src/core/errors.ts';
 import { ManualClock } from '../../src/ports/clock.ts';
 import { StaleHeadError, type Store } from '../../src/ports/store.ts';
-import { append as engineAppend } from '../../src/engine/record.ts';
+import { append as engineAppend } from '../../src/engine/ledger/record.ts';
 import { cryptoFor, draft, gate, lease, makeSigner, seal, T0, taskState, testEngine } from '../helpers/ledger.ts';
 
 export interface StoreHarness {

@@ -6,12 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { advance } from '../../src/engine/advance.ts';
-import { decide } from '../../src/engine/approval-gate.ts';
-import { ensureApprovalToken } from '../../src/engine/approval-token.ts';
-import { requestApproval } from '../../src/engine/approvals.ts';
-import { putEvidence } from '../../src/engine/evidence.ts';
-import { startTask } from '../../src/engine/start-task.ts';
+import { advance } from '../../src/engine/task/advance.ts';
+import { decide } from '../../src/engine/approvals/guard.ts';
+import { ensureApprovalToken } from '../../src/engine/approvals/token.ts';
+import { requestApproval } from '../../src/engine/approvals/request.ts';
+import { putEvidence } from '../../src/engine/task/evidence.ts';
+import { startTask } from '../../src/engine/task/start.ts';
 import type { Actor, Engine } from '../../src/engine/context.ts';
 import { AGENT, WORKFLOW, withAgent } from './dashboard-fixture.ts';
 import { makeRepo, P } from './helpers.ts';

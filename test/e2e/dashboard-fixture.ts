@@ -18,16 +18,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Actor, Engine } from '../../src/engine/context.ts';
 import { closeEngine, openEngine } from '../../src/engine/context.ts';
-import { startTask } from '../../src/engine/start-task.ts';
-import { advance } from '../../src/engine/advance.ts';
-import { backtrack } from '../../src/engine/backtrack.ts';
-import { putEvidence } from '../../src/engine/evidence.ts';
-import { runVerify } from '../../src/engine/verify.ts';
-import { guardToolCall } from '../../src/engine/guard.ts';
-import { requestApproval } from '../../src/engine/approvals.ts';
-import { leaseOp } from '../../src/engine/leases.ts';
+import { startTask } from '../../src/engine/task/start.ts';
+import { advance } from '../../src/engine/task/advance.ts';
+import { backtrack } from '../../src/engine/task/backtrack.ts';
+import { putEvidence } from '../../src/engine/task/evidence.ts';
+import { runVerify } from '../../src/engine/task/verify.ts';
+import { guardToolCall } from '../../src/engine/task/guard.ts';
+import { requestApproval } from '../../src/engine/approvals/request.ts';
+import { leaseOp } from '../../src/engine/task/leases.ts';
 import { openStoreFor, sinkFor } from '../../src/surfaces/compose.ts';
 import { binary, git, makeRepo, P, type Repo } from './helpers.ts';
+import { ProcessRunner } from '../../src/adapters/process/index.ts';
 
 export const AGENT: Actor = { id: 'agent:fixture', holder: 'agent:fixture' };
 
@@ -47,7 +48,7 @@ function refused(r: R<unknown>, code: string, what: string): void {
 
 /** Opens the repository's engine with JSONL telemetry, runs `fn`, releases the fixture's leases, flushes and closes. */
 export async function withAgent<T>(repo: Repo, fn: (e: Engine, actor: Actor) => Promise<T>): Promise<T> {
-  const e = await openEngine({ cwd: repo.dir, openStore: openStoreFor, makeSink: sinkFor });
+  const e = await openEngine({ runner: new ProcessRunner(), cwd: repo.dir, openStore: openStoreFor, makeSink: sinkFor });
   try {
     return await fn(e, AGENT);
   } finally {

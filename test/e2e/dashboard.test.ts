@@ -10,8 +10,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { advance } from '../../src/engine/advance.ts';
-import { putEvidence } from '../../src/engine/evidence.ts';
+import { advance } from '../../src/engine/task/advance.ts';
+import { putEvidence } from '../../src/engine/task/evidence.ts';
 import { P, ROOT } from './helpers.ts';
 import { AGENT, serve, storyRepo, withAgent, type DashboardRepo, type Served } from './dashboard-fixture.ts';
 

@@ -13,14 +13,15 @@ import { before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { INTOTO_PAYLOAD_TYPE, preAuthEncoding, statementFor, type Envelope } from '../../src/core/dsse.ts';
 import { canonicalPayload, type LedgerEntry } from '../../src/core/ledger.ts';
-import { keyIdOf, loadSigner, sha256Hex, type Signer } from '../../src/engine/keys.ts';
-import type { GateProblem, GateReport } from '../../src/engine/ci-gate.ts';
+import { keyIdOf, loadSigner, type Signer } from '../../src/engine/ledger/keys.ts';
+import { sha256Hex } from '../../src/engine/repo/files.ts';
+import type { CiProblem, CiGateReport } from '../../src/engine/ci/gate.ts';
 import { P, Repo, git, makeProject, makeRepo, parseOne, run, tempDir, writeFile, type CliResult } from './helpers.ts';
 
 const BRANCH = 'task/T-1';
 const BUNDLE = '.autopilot/attestations/T-1.jsonl';
 
-type GateBody = ({ ok: true } & GateReport) | { ok: false; error: { code: string; message: string; details: GateReport } };
+type GateBody = ({ ok: true } & CiGateReport) | { ok: false; error: { code: string; message: string; details: CiGateReport } };
 
 let source: Repo;
 let base: string;
@@ -44,7 +45,7 @@ async function gate(dir: string, args: string[] = ['--base', base]): Promise<Cli
 }
 
 /** Runs the gate, which must fail with `code` and `exit`; returns its problems. */
-async function gateFails(dir: string, code: string, exit: number, args?: string[]): Promise<GateProblem[]> {
+async function gateFails(dir: string, code: string, exit: number, args?: string[]): Promise<CiProblem[]> {
   const r = await gate(dir, args);
   assert.equal(r.body.ok, false, `the gate should fail: ${r.stdout}`);
   if (r.body.ok) throw new Error('unreachable');
@@ -54,11 +55,11 @@ async function gateFails(dir: string, code: string, exit: number, args?: string[
 }
 
 /** Each field of a problem as a value, or a pattern its text must match. */
-type ProblemMatch = { [K in keyof GateProblem]?: GateProblem[K] | RegExp };
+type ProblemMatch = { [K in keyof CiProblem]?: CiProblem[K] | RegExp };
 
-function findProblem(problems: GateProblem[], match: ProblemMatch): GateProblem {
+function findProblem(problems: CiProblem[], match: ProblemMatch): CiProblem {
   const found = problems.find((p) =>
-    Object.entries(match).every(([k, v]: [string, unknown]) => (v instanceof RegExp ? v.test(String(p[k as keyof GateProblem])) : p[k as keyof GateProblem] === v)),
+    Object.entries(match).every(([k, v]: [string, unknown]) => (v instanceof RegExp ? v.test(String(p[k as keyof CiProblem])) : p[k as keyof CiProblem] === v)),
   );
   assert.ok(found, `a problem like ${JSON.stringify(match, (_k, v: unknown) => (v instanceof RegExp ? v.source : v))} in ${JSON.stringify(problems, null, 1)}`);
   return found;

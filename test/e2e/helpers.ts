@@ -19,14 +19,15 @@ import type { BuildOptions } from 'esbuild';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { Actor, Engine } from '../../src/engine/context.ts';
 import { closeEngine, openEngine } from '../../src/engine/context.ts';
-import { applyInit, planInit } from '../../src/engine/init.ts';
-import { startTask } from '../../src/engine/start-task.ts';
-import { advance } from '../../src/engine/advance.ts';
-import { putEvidence } from '../../src/engine/evidence.ts';
-import { runVerify } from '../../src/engine/verify.ts';
-import { leaseOp } from '../../src/engine/leases.ts';
+import { applyInit, planInit } from '../../src/engine/setup/init.ts';
+import { startTask } from '../../src/engine/task/start.ts';
+import { advance } from '../../src/engine/task/advance.ts';
+import { putEvidence } from '../../src/engine/task/evidence.ts';
+import { runVerify } from '../../src/engine/task/verify.ts';
+import { leaseOp } from '../../src/engine/task/leases.ts';
 import { openStoreFor } from '../../src/surfaces/compose.ts';
 import * as P from '../../src/surfaces/demo/project.ts';
+import { ProcessRunner } from '../../src/adapters/process/index.ts';
 
 export { P };
 
@@ -512,7 +513,7 @@ export class Repo {
   // -- fixtures through the engine, in-process
 
   async withEngine<T>(fn: (e: Engine) => Promise<T>): Promise<T> {
-    const e = await openEngine({ cwd: this.dir, openStore: openStoreFor });
+    const e = await openEngine({ runner: new ProcessRunner(), cwd: this.dir, openStore: openStoreFor });
     try {
       return await fn(e);
     } finally {

@@ -11,8 +11,8 @@ import { request } from 'node:http';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { advance } from '../../src/engine/advance.ts';
-import { putEvidence } from '../../src/engine/evidence.ts';
+import { advance } from '../../src/engine/task/advance.ts';
+import { putEvidence } from '../../src/engine/task/evidence.ts';
 import { P } from './helpers.ts';
 import { AGENT, quickRepo, serve, withAgent, type DashboardRepo, type Served } from './dashboard-fixture.ts';
 

@@ -12,16 +12,17 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { entrySpanId, taskTraceIds } from '../../src/ports/events.ts';
-import { contextHash } from '../../src/engine/phase-context.ts';
+import { contextHash } from '../../src/engine/task/phase-context.ts';
 import type { Result } from '../../src/core/errors.ts';
 import { closeEngine, openEngine, type Engine } from '../../src/engine/context.ts';
-import { advance } from '../../src/engine/advance.ts';
-import { backtrack } from '../../src/engine/backtrack.ts';
-import { runVerify } from '../../src/engine/verify.ts';
-import { recordBaseline } from '../../src/engine/attest.ts';
+import { advance } from '../../src/engine/task/advance.ts';
+import { backtrack } from '../../src/engine/task/backtrack.ts';
+import { runVerify } from '../../src/engine/task/verify.ts';
+import { recordBaseline } from '../../src/engine/drift/baseline.ts';
 import { openStoreFor, sinkFor } from '../../src/surfaces/compose.ts';
 import { P, git, makeRepo, type LedgerRow } from './helpers.ts';
 import { startReceiver, type Receiver, type ReceivedSpan } from '../helpers/otlp-receiver.ts';
+import { ProcessRunner } from '../../src/adapters/process/index.ts';
 
 const receivers: Receiver[] = [];
 after(async () => {
@@ -111,7 +112,7 @@ describe('observability end to end', { concurrency: true, timeout: 300_000 }, ()
     // which spares a process start each; the rest go through the binary, whose SDK is loaded on demand.
     const agent = { id: 'agent:e2e', holder: 'agent:e2e' };
     const step = async (fn: (e: Engine) => Promise<Result<unknown>>) => {
-      const e = await openEngine({ cwd: repo.dir, openStore: openStoreFor, makeSink: (layout) => sinkFor(layout, env) });
+      const e = await openEngine({ runner: new ProcessRunner(), cwd: repo.dir, openStore: openStoreFor, makeSink: (layout) => sinkFor(layout, env) });
       try {
         const r = await fn(e);
         assert.ok(r.ok, r.ok ? '' : `${r.error.code}: ${r.error.message}`);

@@ -8,7 +8,7 @@ import { PostgresStore } from '../../src/adapters/postgres/index.ts';
 import { MIGRATIONS } from '../../src/adapters/postgres/migrations.ts';
 import { SqliteStore } from '../../src/adapters/sqlite/index.ts';
 import { checkChain } from '../../src/core/ledger.ts';
-import { chainCrypto } from '../../src/engine/keys.ts';
+import { chainCrypto } from '../../src/engine/ledger/keys.ts';
 import { startPostgres, type PgServer } from '../helpers/postgres.ts';
 import { makeRepo, ROOT, tempDir, type ErrorBody } from './helpers.ts';
 

@@ -10,8 +10,9 @@ import type { Store } from '../../src/ports/store.ts';
 import { ManualClock, type Clock } from '../../src/ports/clock.ts';
 import { noopSink } from '../../src/ports/events.ts';
 import type { CommandRunner } from '../../src/ports/runner.ts';
-import { chainCrypto, ensureKeyPair, sha256Hex, type Signer } from '../../src/engine/keys.ts';
-import { layoutFor } from '../../src/engine/layout.ts';
+import { chainCrypto, ensureKeyPair, type Signer } from '../../src/engine/ledger/keys.ts';
+import { sha256Hex } from '../../src/engine/repo/files.ts';
+import { layoutFor } from '../../src/engine/repo/layout.ts';
 import type { Engine } from '../../src/engine/context.ts';
 
 /** A temporary folder, removed by the returned function. */
@@ -42,7 +43,7 @@ export function draft(extra: Partial<EntryDraft> = {}): EntryDraft {
   return { taskId: 'T-1', kind: 'evidence', fromPhase: null, toPhase: null, actor: 'cli:test', artifacts: [], data: {}, ...extra };
 }
 
-/** Seals a draft on top of `head` exactly as the engine does (src/engine/record.ts). */
+/** Seals a draft on top of `head` exactly as the engine does (src/engine/task/record.ts). */
 export function seal(signer: Signer, head: ChainHead | null, d: EntryDraft, ts: string | Date = new Date(T0)): LedgerEntry {
   const unsigned = {
     ...d,

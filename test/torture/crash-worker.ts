@@ -13,17 +13,18 @@
  */
 import { writeSync } from 'node:fs';
 import { SqliteStore } from '../../src/adapters/sqlite/index.ts';
-import { advance } from '../../src/engine/advance.ts';
-import { backtrack } from '../../src/engine/backtrack.ts';
+import { advance } from '../../src/engine/task/advance.ts';
+import { backtrack } from '../../src/engine/task/backtrack.ts';
 import { openEngine, type Actor, type Engine } from '../../src/engine/context.ts';
-import { putEvidence } from '../../src/engine/evidence.ts';
-import { startTask } from '../../src/engine/start-task.ts';
-import { evidenceRel } from '../../src/engine/layout.ts';
+import { putEvidence } from '../../src/engine/task/evidence.ts';
+import { startTask } from '../../src/engine/task/start.ts';
+import { evidenceRel } from '../../src/engine/repo/layout.ts';
 import type { Refusal, Result } from '../../src/core/errors.ts';
 import type { LedgerEntry } from '../../src/core/ledger.ts';
 import type { Store, StoreTx } from '../../src/ports/store.ts';
 import * as P from '../../src/surfaces/demo/project.ts';
 import { mulberry32 } from './random.ts';
+import { ProcessRunner } from '../../src/adapters/process/index.ts';
 
 const [repo, slotArg, seedArg, crashArg] = process.argv.slice(2);
 if (!repo || !slotArg || !seedArg) {
@@ -85,7 +86,7 @@ async function replacesRecorded(tx: StoreTx, entry: LedgerEntry): Promise<boolea
   return !!state && entry.artifacts.some((a) => (state.artifacts[a.path]?.seq ?? -1) >= state.phaseEpoch && state.artifacts[a.path]?.sha256 !== a.sha256);
 }
 
-const e: Engine = await openEngine({ cwd: repo, openStore: async (layout) => crashing(new SqliteStore(layout.dbFile, { busyTimeoutMs: 60_000 })) });
+const e: Engine = await openEngine({ runner: new ProcessRunner(), cwd: repo, openStore: async (layout) => crashing(new SqliteStore(layout.dbFile, { busyTimeoutMs: 60_000 })) });
 const actor: Actor = { id: `worker:${slot}`, holder: `worker-${slot}` };
 const prefix = `W${slot}-`;
 const THINKING = ['STRATEGIZE', 'SPEC', 'PLAN', 'THINK', 'IMPLEMENT'];

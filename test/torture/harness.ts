@@ -14,9 +14,10 @@ import canonicalize from 'canonicalize';
 import { foldTask, type TaskState } from '../../src/core/task.ts';
 import { phaseDir } from '../../src/core/phases.ts';
 import { closeEngine, openEngine, type Engine } from '../../src/engine/context.ts';
-import { verifyLedger, type LedgerReport } from '../../src/engine/ledger-verify.ts';
+import { verifyLedger, type LedgerReport } from '../../src/engine/ledger/verify.ts';
 import { openStoreAt } from '../../src/surfaces/compose.ts';
 import { ROOT, tempDir } from '../e2e/helpers.ts';
+import { ProcessRunner } from '../../src/adapters/process/index.ts';
 
 /** One line a worker printed: `<kind> <json>`. */
 export interface WorkerLine {
@@ -119,7 +120,7 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Opens the engine of a repository on its SQLite file. */
 export function openRepoEngine(dir: string): Promise<Engine> {
-  return openEngine({ cwd: dir, openStore: (layout) => openStoreAt({ kind: 'sqlite', file: layout.dbFile }) });
+  return openEngine({ runner: new ProcessRunner(), cwd: dir, openStore: (layout) => openStoreAt({ kind: 'sqlite', file: layout.dbFile }) });
 }
 
 /** An acknowledged write: the entry a worker saw committed. */

@@ -11,9 +11,10 @@ import { existsSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/adapters/sqlite/index.ts';
 import { closeEngine, openEngine, type Actor } from '../../src/engine/context.ts';
-import { putEvidence } from '../../src/engine/evidence.ts';
-import { leaseOp } from '../../src/engine/leases.ts';
+import { putEvidence } from '../../src/engine/task/evidence.ts';
+import { leaseOp } from '../../src/engine/task/leases.ts';
 import { mulberry32 } from './random.ts';
+import { ProcessRunner } from '../../src/adapters/process/index.ts';
 
 const [repo, holder, seedArg, durationArg, skewArg, taskId] = process.argv.slice(2);
 if (!repo || !holder || !seedArg || !durationArg || !skewArg || !taskId) {
@@ -25,7 +26,7 @@ const skew = Number(skewArg);
 const say = (kind: 'ready' | 'ack' | 'note', value: Record<string, unknown>) => writeSync(1, `${kind} ${JSON.stringify(value)}\n`);
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const e = await openEngine({
+const e = await openEngine({ runner: new ProcessRunner(),
   cwd: repo,
   openStore: async (layout) => new SqliteStore(layout.dbFile, { busyTimeoutMs: 60_000 }),
   clock: { now: () => new Date(Date.now() + skew) },

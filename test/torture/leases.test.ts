@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { startTask } from '../../src/engine/start-task.ts';
+import { startTask } from '../../src/engine/task/start.ts';
 import type { LedgerEntry } from '../../src/core/ledger.ts';
 import { makeRepo } from '../e2e/helpers.ts';
 import { assertStoreInvariants, closeEngine, openRepoEngine, startWorker, type Ack } from './harness.ts';

@@ -30,10 +30,11 @@ import canonicalize from 'canonicalize';
 import { SqliteStore } from '../../src/adapters/sqlite/index.ts';
 import { AutopilotError } from '../../src/core/errors.ts';
 import { closeEngine, openEngine } from '../../src/engine/context.ts';
-import { verifyLedger } from '../../src/engine/ledger-verify.ts';
+import { verifyLedger } from '../../src/engine/ledger/verify.ts';
 import { makeRepo, parseOne, run, tempDir, type Repo } from '../e2e/helpers.ts';
 import { openRepoEngine } from './harness.ts';
 import { LONG, mulberry32, tortureSeed } from './random.ts';
+import { ProcessRunner } from '../../src/adapters/process/index.ts';
 
 const DB_TRIALS = LONG ? 3000 : 300;
 const EVIDENCE_TRIALS = LONG ? 500 : 60;
@@ -45,7 +46,7 @@ type Verdict = { kind: 'ok' } | { kind: 'problems'; named: string[] } | { kind: 
 /** What `ledger verify` says of the repository with the store at `dbFile`. */
 async function verifyWith(repo: Repo, dbFile: string): Promise<Verdict> {
   try {
-    const e = await openEngine({ cwd: repo.dir, openStore: async () => new SqliteStore(dbFile) });
+    const e = await openEngine({ runner: new ProcessRunner(), cwd: repo.dir, openStore: async () => new SqliteStore(dbFile) });
     try {
       const report = await verifyLedger(e);
       if (report.ok) return { kind: 'ok' };
@@ -96,7 +97,7 @@ async function tamperRepo(): Promise<Repo> {
   await repo.driveTo('T-1', 'REVIEW');
   await repo.driveTo('T-2', 'PLAN');
   await repo.fixture('T-2', async (e, actor) => {
-    const { backtrack } = await import('../../src/engine/backtrack.ts');
+    const { backtrack } = await import('../../src/engine/task/backtrack.ts');
     const r = await backtrack(e, actor, { taskId: 'T-2', to: 'SPEC', reason: 'tamper torture: an archive to tamper with' });
     assert.ok(r.ok);
   });

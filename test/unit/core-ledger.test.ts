@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { canonicalPayload, checkChain, GENESIS_HASH, type LedgerEntry } from '../../src/core/ledger.ts';
-import { chainCrypto, sha256Hex } from '../../src/engine/keys.ts';
+import { chainCrypto } from '../../src/engine/ledger/keys.ts';
+import { sha256Hex } from '../../src/engine/repo/files.ts';
 import { chain, cryptoFor, draft, makeSigner, reseal } from '../helpers/ledger.ts';
 
 const signer = makeSigner();

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
-import { detectAgents, detectRepository, detectedCommands, type Detection } from '../../src/engine/detect.ts';
+import { detectAgents, detectRepository, detectedCommands, type Detection } from '../../src/engine/setup/detect.ts';
 
 const REPOS = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'repos');
 const TMP = mkdtempSync(join(tmpdir(), 'autopilot-detect-'));

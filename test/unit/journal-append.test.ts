@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { appendJournal } from '../../src/engine/journal.ts';
+import { appendJournal } from '../../src/engine/ledger/journal.ts';
 
 describe('appendJournal', () => {
   it('writes the heading once, appends lines, and starts the file again when its folder went away', () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { chainCrypto, keyIdOf, sha256Hex, signatureBytes } from '../../src/engine/keys.ts';
+import { chainCrypto, keyIdOf, signatureBytes } from '../../src/engine/ledger/keys.ts';
+import { sha256Hex } from '../../src/engine/repo/files.ts';
 
 describe('signature texts', () => {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');

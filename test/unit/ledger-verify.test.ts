@@ -5,9 +5,9 @@ import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../../src/adapters/sqlite/index.ts';
 import { MemoryStore } from '../../src/adapters/memory/index.ts';
-import { append } from '../../src/engine/record.ts';
-import { verifyLedger } from '../../src/engine/ledger-verify.ts';
-import { firstBadSignature, type SignatureBatch, type WorkerMessage } from '../../src/engine/verify-worker.ts';
+import { append } from '../../src/engine/ledger/record.ts';
+import { verifyLedger } from '../../src/engine/ledger/verify.ts';
+import { firstBadSignature, type SignatureBatch, type WorkerMessage } from '../../src/engine/ledger/verify-worker.ts';
 import type { Store } from '../../src/ports/store.ts';
 import { cryptoFor, draft, makeSigner, tempDir, testEngine } from '../helpers/ledger.ts';
 
@@ -123,7 +123,7 @@ describe('the signature worker', () => {
     assert.equal(firstBadSignature(cryptoFor(signer), batch), 1);
     // From the sources the worker registers tsx itself, as verifyLedger starts it.
     const api = import.meta.resolve('tsx/esm/api');
-    const url = new URL('../../src/engine/verify-worker.ts', import.meta.url).href;
+    const url = new URL('../../src/engine/ledger/verify-worker.ts', import.meta.url).href;
     const worker = new Worker(`import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(url)}); })`, {
       eval: true,
       workerData: { verifyLedgerKeys: [[signer.keyId, signer.publicKeyPem]] },

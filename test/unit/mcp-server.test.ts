@@ -12,6 +12,7 @@ import { closeEngine, openEngine, type Engine } from '../../src/engine/context.t
 import { openStoreFor } from '../../src/surfaces/compose.ts';
 import { createAutopilotServer, httpSession, sessionActor, TOOLS } from '../../src/surfaces/mcp/server.ts';
 import { makeRepo, PHASES } from '../e2e/helpers.ts';
+import { ProcessRunner } from '../../src/adapters/process/index.ts';
 
 const CONTRACT = [
   'task_start',
@@ -55,7 +56,7 @@ describe('MCP server, in memory', () => {
 
   before(async () => {
     const repo = await makeRepo();
-    engine = await openEngine({ cwd: repo.dir, openStore: openStoreFor });
+    engine = await openEngine({ runner: new ProcessRunner(), cwd: repo.dir, openStore: openStoreFor });
     client = await linked({ ok: true, value: engine });
   });
   after(async () => {

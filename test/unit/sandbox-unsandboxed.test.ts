@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ProcessRunner } from '../../src/engine/process-runner.ts';
-import { isolationOf, logHeader, type CommandRecord } from '../../src/engine/producers/run-commands.ts';
+import { ProcessRunner } from '../../src/adapters/process/index.ts';
+import { isolationOf, logHeader, type CommandRecord } from '../../src/engine/evidence/producers/run-commands.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'autopilot-plain-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));

@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { register } from 'node:module';
 import { join } from 'node:path';
 import { otlpWanted, sinkFor } from '../../src/surfaces/compose.ts';
-import { layoutFor } from '../../src/engine/layout.ts';
+import { layoutFor } from '../../src/engine/repo/layout.ts';
 import { deferredSink, type AutopilotEvent, type EventSink } from '../../src/ports/events.ts';
 import { tempDir } from '../helpers/ledger.ts';
 

@@ -13,10 +13,10 @@ import type { Config } from '../../src/core/config.ts';
 import { MemoryStore } from '../../src/adapters/memory/index.ts';
 import { ManualClock } from '../../src/ports/clock.ts';
 import type { AutopilotEvent } from '../../src/ports/events.ts';
-import { append } from '../../src/engine/record.ts';
+import { append } from '../../src/engine/ledger/record.ts';
 import type { Engine } from '../../src/engine/context.ts';
-import { computeMetrics, entriesInWindow, parseWindow } from '../../src/engine/metrics.ts';
-import { computeSlo, evaluateAlerts, toolMttr } from '../../src/engine/slo.ts';
+import { computeMetrics, entriesInWindow, parseWindow } from '../../src/engine/telemetry/metrics.ts';
+import { computeSlo, evaluateAlerts, toolMttr } from '../../src/engine/telemetry/slo.ts';
 import { draft, makeSigner, tempDir, testEngine } from '../helpers/ledger.ts';
 
 const HOUR = 3_600_000;

@@ -6,10 +6,11 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TRANSITION_HISTOGRAM, type AutopilotEvent, type EventSink } from '../../ports/events.ts';
-import { spansOf } from './spans.ts';
+import { spansOf } from '../../ports/spans.ts';
 
-export { spansOf } from './spans.ts';
-export type { SpanRecord, SpanEventRecord, AttributeValue } from './spans.ts';
+export { spansOf } from '../../ports/spans.ts';
+export type { SpanRecord, SpanEventRecord, AttributeValue } from '../../ports/spans.ts';
+export { JsonlSpanReader } from './span-reader.ts';
 export { taskTraceIds } from '../../ports/events.ts';
 
 /** One line of `metrics.jsonl`. */

@@ -2,29 +2,8 @@
 import type { ChainHead, LedgerEntry } from '../../core/ledger.ts';
 import type { TaskState } from '../../core/task.ts';
 import type { Lease } from '../../core/lease.ts';
-import { StaleHeadError, type EntryQuery, type Store, type StoreTx } from '../../ports/store.ts';
-
-/** Serialises async critical sections within one process. */
-export class Mutex {
-  #tail: Promise<void> = Promise.resolve();
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    const prev = this.#tail;
-    let release!: () => void;
-    this.#tail = new Promise<void>((r) => (release = r));
-    await prev;
-    try {
-      return await fn();
-    } finally {
-      release();
-    }
-  }
-}
-
-export function checkExtends(head: ChainHead | null, entry: LedgerEntry): void {
-  const seq = head ? head.seq + 1 : 1;
-  const prev = head ? head.hash : '0'.repeat(64);
-  if (entry.seq !== seq || entry.prevHash !== prev) throw new StaleHeadError(head, entry);
-}
+import type { EntryQuery, Store, StoreTx } from '../../ports/store.ts';
+import { Mutex, checkExtends } from '../shared/store.ts';
 
 export class MemoryStore implements Store {
   readonly #entries: LedgerEntry[] = [];

@@ -12,7 +12,7 @@ import type { ExportResult } from '@opentelemetry/core';
 import type { IdGenerator, ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { Counter, TRANSITION_HISTOGRAM, taskTraceIds, type AutopilotEvent, type EventSink } from '../../ports/events.ts';
-import { spansOf, type SpanRecord } from '../jsonl/spans.ts';
+import { spansOf, type SpanRecord } from '../../ports/spans.ts';
 
 export interface OtelSinkOptions {
   /** Base URL of an OTLP/HTTP receiver; `/v1/traces` and `/v1/metrics` are appended. The OTEL_EXPORTER_OTLP_* variables otherwise. */

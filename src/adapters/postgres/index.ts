@@ -10,7 +10,7 @@ import type { TaskState } from '../../core/task.ts';
 import type { Lease } from '../../core/lease.ts';
 import { AutopilotError, ErrorCode } from '../../core/errors.ts';
 import type { EntryQuery, Store, StoreTx } from '../../ports/store.ts';
-import { Mutex, checkExtends } from '../memory/index.ts';
+import { Mutex, checkExtends, parseJson, redactUrl } from '../shared/store.ts';
 import { MIGRATIONS } from './migrations.ts';
 
 interface EntryRow {
@@ -82,25 +82,6 @@ export function isConnectionError(e: unknown): boolean {
     if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300') return true;
   }
   return /connection terminated|connection error|not queryable|timeout exceeded when trying to connect|connection ended|terminating connection/i.test(e.message);
-}
-
-/** The URL without its password, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'the configured PostgreSQL store';
-  }
-}
-
-function parseJson(text: string, where: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new AutopilotError(ErrorCode.LEDGER_TAMPERED, `corrupt row in the store: ${where} is not JSON`, { where });
-  }
 }
 
 function toEntry(r: EntryRow): LedgerEntry {

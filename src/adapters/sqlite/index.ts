@@ -8,7 +8,7 @@ import type { TaskState } from '../../core/task.ts';
 import type { Lease } from '../../core/lease.ts';
 import { AutopilotError, ErrorCode } from '../../core/errors.ts';
 import type { EntryQuery, Store, StoreTx } from '../../ports/store.ts';
-import { Mutex, checkExtends } from '../memory/index.ts';
+import { Mutex, checkExtends, parseJson } from '../shared/store.ts';
 import { MIGRATIONS } from './migrations.ts';
 
 /** A ledger row as `ENTRY_COLUMNS` lists it: rows are read as arrays, which costs a third of reading them as objects. */
@@ -37,14 +37,6 @@ interface LeaseRow {
   token: number;
   acquired_at: string;
   expires_at: string;
-}
-
-function parseJson(text: string, where: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new AutopilotError(ErrorCode.LEDGER_TAMPERED, `corrupt row in the store: ${where} is not JSON`, { where });
-  }
 }
 
 /** Which columns of a ledger row hold text (T), text or NULL (N), or the integer seq (I), in `ENTRY_COLUMNS` order. */

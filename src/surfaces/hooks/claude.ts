@@ -5,7 +5,7 @@
  * same wire format with a few differences (see codex.ts), so the answers are
  * built here for both.
  */
-import { guardToolCall } from '../../engine/guard.ts';
+import { guardToolCall } from '../../engine/task/guard.ts';
 import type { Actor, Engine } from '../../engine/context.ts';
 import { jsonAnswer, parseJsonObject, str, type ClientHooks, type HookAnswer, type HookRequest, type Payload } from './request.ts';
 import { chooseTask, stopReason, taskContext } from './shared.ts';

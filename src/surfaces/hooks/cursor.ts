@@ -5,7 +5,7 @@
  * recorded in the ledger; stop sends one follow-up while the phase's evidence
  * falls short; sessionStart adds the task as context.
  */
-import { guardToolCall } from '../../engine/guard.ts';
+import { guardToolCall } from '../../engine/task/guard.ts';
 import type { Actor, Engine } from '../../engine/context.ts';
 import { jsonAnswer, parseJsonObject, str, type ClientHooks, type HookAnswer, type HookRequest, type Payload } from './request.ts';
 import { chooseTask, stopReason, taskContext } from './shared.ts';

@@ -12,7 +12,7 @@
  */
 import { execFile } from 'node:child_process';
 import { isAbsolute, resolve } from 'node:path';
-import { guardToolCall } from '../../engine/guard.ts';
+import { guardToolCall } from '../../engine/task/guard.ts';
 import type { Engine } from '../../engine/context.ts';
 import type { ClientHooks, HookAnswer, HookRequest, Payload } from './request.ts';
 import { chooseTask } from './shared.ts';

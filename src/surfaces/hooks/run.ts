@@ -6,7 +6,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { closeEngine, openEngine, type Engine } from '../../engine/context.ts';
-import { openStoreAt, parseStoreSpec, sinkFor, storeSpecFor } from '../compose.ts';
+import { openStoreAt, parseStoreSpec, runnerFor, sinkFor, storeSpecFor } from '../compose.ts';
 import { brokenMessage, type ClientHooks, type HookAnswer, type HookClient, type HookRequest, type Payload } from './request.ts';
 
 async function hooksOf(client: HookClient): Promise<ClientHooks> {
@@ -37,6 +37,7 @@ function open(req: HookRequest): Promise<Engine> {
       return openStoreAt(parseStoreSpec(spec, layout.root, layout.dbFile, key));
     },
     makeSink: (layout) => sinkFor(layout, req.env),
+    makeRunner: runnerFor,
   });
 }
 

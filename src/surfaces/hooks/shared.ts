@@ -1,9 +1,9 @@
 /** @module What the agents' hooks share on an open engine: the task a hook acts on, the context it gives an agent, and why a task may not stop. */
 import { ErrorCode, type Refusal } from '../../core/errors.ts';
 import type { TaskState } from '../../core/task.ts';
-import { promptFor } from '../../engine/attest.ts';
-import { checkEvidence } from '../../engine/evidence.ts';
-import { allowedCapabilities } from '../../engine/tool-policy.ts';
+import { promptFor } from '../../engine/drift/baseline.ts';
+import { checkEvidence } from '../../engine/task/evidence.ts';
+import { allowedCapabilities } from '../../core/policy/tool-policy.ts';
 import type { Engine } from '../../engine/context.ts';
 
 /** The task a hook acts on, or why there is none. */

@@ -6,8 +6,8 @@
 import type { Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ErrorCode, type Refusal } from '../../core/errors.ts';
-import { decide, type Decision } from '../../engine/approval-gate.ts';
-import { verifyLedger } from '../../engine/ledger-verify.ts';
+import { decide, type Decision } from '../../engine/approvals/guard.ts';
+import { verifyLedger } from '../../engine/ledger/verify.ts';
 import { liveLease, listTasks, taskEntries } from './read/tasks.ts';
 import { parseFilter, taskDetail } from './read/task-detail.ts';
 import { readArtifact, taskArtifacts } from './read/evidence.ts';
@@ -46,7 +46,7 @@ export function mountApi(app: Hono, ctx: DashboardContext): void {
     const task = await e.store.getTask(c.req.param('id'));
     if (!task) return unknownTask(c, c.req.param('id'));
     const node = c.req.query('node');
-    const m = await taskDetail(e, task, { filter: parseFilter(c.req.query('show'), c.req.query('tool')), ...(node ? { node } : {}) });
+    const m = await taskDetail(e, ctx.spans, task, { filter: parseFilter(c.req.query('show'), c.req.query('tool')), ...(node ? { node } : {}) });
     return c.json({
       ok: true,
       task,

@@ -1,9 +1,10 @@
 /** @module What the dashboard's routes share: the engine, the head watcher, the port and the last full verification. */
 import { basename } from 'node:path';
 import type { Engine } from '../../engine/context.ts';
-import type { LedgerReport } from '../../engine/ledger-verify.ts';
-import { approvalTokenFile } from '../../engine/approval-token.ts';
+import type { LedgerReport } from '../../engine/ledger/verify.ts';
+import { approvalTokenFile } from '../../engine/approvals/token.ts';
 import type { HeadWatcher } from './live.ts';
+import type { SpanReader } from '../../ports/spans.ts';
 import { waitingCount } from './read/tasks.ts';
 import { page, type Section } from './views/layout.ts';
 import type { Html } from './views/html.ts';
@@ -11,6 +12,8 @@ import type { Html } from './views/html.ts';
 export interface DashboardContext {
   readonly e: Engine;
   readonly watcher: HeadWatcher;
+  /** Where the task pages read spans from (the composition root picks the reader). */
+  readonly spans: SpanReader;
   /** The port the server listens on (known once it listens). */
   port: number;
   /** The last `verify` run from the dashboard. */

@@ -49,7 +49,7 @@ export function mountPages(app: Hono, ctx: DashboardContext): void {
     const task = await e.store.getTask(c.req.param('id'));
     if (!task) return notFound(c, `There is no task ${c.req.param('id')}.`);
     const node = c.req.query('node');
-    const model = await taskDetail(e, task, { filter: parseFilter(c.req.query('show'), c.req.query('tool')), ...(node ? { node } : {}) });
+    const model = await taskDetail(e, ctx.spans, task, { filter: parseFilter(c.req.query('show'), c.req.query('tool')), ...(node ? { node } : {}) });
     return c.html(await renderPage(ctx, 'tasks', `${task.taskId} ${task.title}`.trim(), taskBody(model)));
   });
 

@@ -10,9 +10,12 @@ import type { Engine } from '../../engine/context.ts';
 import { createApp } from './app.ts';
 import { HeadWatcher } from './live.ts';
 import type { DashboardContext } from './context.ts';
+import type { SpanReader } from '../../ports/spans.ts';
 
 export interface DashboardOptions {
   readonly engine: Engine;
+  /** Reads the spans the sink wrote, for the task pages. */
+  readonly spans: SpanReader;
   /** 0 picks a free port. */
   readonly port: number;
   readonly log: (line: string) => void;
@@ -32,7 +35,7 @@ export interface DashboardHandle {
 /** Listens on 127.0.0.1:`port`; rejects when the port cannot be bound (EADDRINUSE, EACCES). */
 export async function serveDashboard(opts: DashboardOptions): Promise<DashboardHandle> {
   const watcher = new HeadWatcher(opts.engine, opts.pollMs ?? 500, opts.log);
-  const ctx: DashboardContext = { e: opts.engine, watcher, port: opts.port, lastVerify: undefined, log: opts.log };
+  const ctx: DashboardContext = { e: opts.engine, spans: opts.spans, watcher, port: opts.port, lastVerify: undefined, log: opts.log };
   const app = createApp(ctx);
   await watcher.start();
   let server: Server;

@@ -2,7 +2,7 @@
 import * as z from 'zod';
 import type { GetPromptResult, McpServer } from '@modelcontextprotocol/server';
 import { phaseDir } from '../../core/phases.ts';
-import { promptFor } from '../../engine/attest.ts';
+import { promptFor } from '../../engine/drift/baseline.ts';
 import type { Engine } from '../../engine/context.ts';
 
 /** The prompt name of a phase: `phase-` and the phase in lower case. */

@@ -9,14 +9,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { Result } from '../../core/errors.ts';
-import { advance } from '../../engine/advance.ts';
+import { advance } from '../../engine/task/advance.ts';
 import { closeEngine, openEngine, type Actor, type Engine } from '../../engine/context.ts';
-import { putEvidence } from '../../engine/evidence.ts';
-import { applyInit, planInit } from '../../engine/init.ts';
-import { leaseOp } from '../../engine/leases.ts';
-import { startTask } from '../../engine/start-task.ts';
-import { runVerify } from '../../engine/verify.ts';
-import { openStoreAt } from '../compose.ts';
+import { putEvidence } from '../../engine/task/evidence.ts';
+import { applyInit, planInit } from '../../engine/setup/init.ts';
+import { leaseOp } from '../../engine/task/leases.ts';
+import { startTask } from '../../engine/task/start.ts';
+import { runVerify } from '../../engine/task/verify.ts';
+import { openStoreAt, runnerFor } from '../compose.ts';
 import * as P from '../demo/project.ts';
 
 /** Where T-1 stands in a case's repository before the attack. */
@@ -55,7 +55,7 @@ function must<T>(r: Result<T>, what: string): T {
 
 /** Opens the engine of a case's repository on its own SQLite file, whatever AUTOPILOT_STORE says. */
 export function openCaseEngine(dir: string): Promise<Engine> {
-  return openEngine({ cwd: dir, openStore: (layout) => openStoreAt({ kind: 'sqlite', file: layout.dbFile }) });
+  return openEngine({ cwd: dir, openStore: (layout) => openStoreAt({ kind: 'sqlite', file: layout.dbFile }), makeRunner: runnerFor });
 }
 
 async function withEngine<T>(dir: string, fn: (e: Engine) => Promise<T>): Promise<T> {

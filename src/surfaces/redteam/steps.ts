@@ -12,9 +12,10 @@ import { Client } from '@modelcontextprotocol/client';
 import { InMemoryTransport } from '@modelcontextprotocol/server';
 import { canonicalPayload, type LedgerEntry } from '../../core/ledger.ts';
 import { closeEngine, openEngine, type Engine } from '../../engine/context.ts';
-import { keyIdOf, sha256Hex } from '../../engine/keys.ts';
-import { leaseOp } from '../../engine/leases.ts';
-import { openStoreAt } from '../compose.ts';
+import { keyIdOf } from '../../engine/ledger/keys.ts';
+import { sha256Hex } from '../../engine/repo/files.ts';
+import { leaseOp } from '../../engine/task/leases.ts';
+import { openStoreAt, runnerFor } from '../compose.ts';
 import { AUTOPILOT_BIN } from '../mcp/client.ts';
 import { createAutopilotServer } from '../mcp/server.ts';
 import { hookCommand } from '../hooks/main.ts';
@@ -145,7 +146,7 @@ async function cliStep(step: Extract<Step, { kind: 'cli' }>, ctx: CaseContext): 
 
 async function mcpSession(ctx: CaseContext): Promise<Client> {
   if (ctx.mcp) return ctx.mcp.client;
-  const engine = await openEngine({ cwd: ctx.dir, openStore: (layout) => openStoreAt({ kind: 'sqlite', file: layout.dbFile }) });
+  const engine = await openEngine({ cwd: ctx.dir, openStore: (layout) => openStoreAt({ kind: 'sqlite', file: layout.dbFile }), makeRunner: runnerFor });
   const server = createAutopilotServer({ engine: { ok: true, value: engine }, session: 'redteam', log: () => {} });
   const [a, b] = InMemoryTransport.createLinkedPair();
   await server.connect(a);
@@ -284,6 +285,7 @@ async function leaseStep(step: Extract<Step, { kind: 'lease' }>, ctx: CaseContex
   const e = await openEngine({
     cwd: ctx.dir,
     openStore: (layout) => openStoreAt({ kind: 'sqlite', file: layout.dbFile }),
+    makeRunner: runnerFor,
     clock: { now: () => new Date(Date.now() + skew) },
   });
   try {

@@ -1,6 +1,6 @@
 /** @module `autopilot advance <TASK> [--to PHASE]` and `autopilot backtrack <TASK> --to PHASE --reason TEXT`. */
-import { advance } from '../../../engine/advance.ts';
-import { backtrack } from '../../../engine/backtrack.ts';
+import { advance } from '../../../engine/task/advance.ts';
+import { backtrack } from '../../../engine/task/backtrack.ts';
 import { done, intOption, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
 import { formatTask } from '../format.ts';
 

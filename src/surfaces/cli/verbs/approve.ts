@@ -2,8 +2,8 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import pc from 'picocolors';
-import { decide, type Decision } from '../../../engine/approval-gate.ts';
-import { approvalTokenFile } from '../../../engine/approval-token.ts';
+import { decide, type Decision } from '../../../engine/approvals/guard.ts';
+import { approvalTokenFile } from '../../../engine/approvals/token.ts';
 import { done, UsageError, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
 
 interface DecisionOptions extends GlobalOptions {

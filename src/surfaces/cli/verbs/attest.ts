@@ -1,8 +1,8 @@
 /** @module `autopilot attest baseline|check|update`: the agent's instructions, and noticing when they change. */
 import pc from 'picocolors';
 import { ErrorCode } from '../../../core/errors.ts';
-import type { Drift } from '../../../core/attest.ts';
-import { checkAttestation, instructionFiles, recordBaseline } from '../../../engine/attest.ts';
+import type { Drift } from '../../../core/drift.ts';
+import { checkDrift, instructionFiles, recordBaseline } from '../../../engine/drift/baseline.ts';
 import { done, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
 
 const describeDrift = (d: readonly Drift[]) =>
@@ -29,7 +29,7 @@ export async function attestCheck(opts: GlobalOptions & { phase?: string; task?:
   return withEngine(opts, async (e) => {
     let phase = opts.phase?.toUpperCase();
     if (!phase && opts.task) phase = (await e.store.getTask(opts.task))?.phase;
-    const check = await checkAttestation(e, phase);
+    const check = await checkDrift(e, phase);
     if (!check.baseline) {
       return done({ ...check, files: instructionFiles(e) }, 'no baseline yet: record one with: autopilot attest baseline (the first task start records one too)');
     }

@@ -1,7 +1,7 @@
 /** @module `autopilot doctor`: checks the installation and says how to fix what is wrong; exit 1 when something is. */
 import { homedir } from 'node:os';
 import pc from 'picocolors';
-import { runDoctor, type DoctorCheck } from '../../../engine/doctor.ts';
+import { runDoctor, type DoctorCheck } from '../../../engine/setup/doctor.ts';
 import { openStoreFor, sandboxStatus } from '../../compose.ts';
 import { daemonRunning } from '../../hooks/daemon.ts';
 import { cwdOf, type GlobalOptions, type VerbResult } from '../runtime.ts';

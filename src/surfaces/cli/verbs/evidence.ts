@@ -2,7 +2,7 @@
 import { basename, resolve } from 'node:path';
 import pc from 'picocolors';
 import { ErrorCode } from '../../../core/errors.ts';
-import { checkEvidence, putEvidence, readSourceFile, refuseSourceFile } from '../../../engine/evidence.ts';
+import { checkEvidence, putEvidence, readSourceFile, refuseSourceFile } from '../../../engine/task/evidence.ts';
 import { cwdOf, done, intOption, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
 import { formatFindings } from '../format.ts';
 

@@ -1,18 +1,18 @@
 /** @module `autopilot gate [--base REF]`: the CI check of a branch, on a checkout without the local store or private key. */
 import pc from 'picocolors';
-import { runGate, type GateReport, type TaskGate } from '../../../engine/ci-gate.ts';
+import { runGate, type CiGateReport, type TaskCiGate } from '../../../engine/ci/gate.ts';
 import { MemoryStore } from '../../../adapters/memory/index.ts';
 import { runnerFor } from '../../compose.ts';
 import { UsageError, cwdOf, done, type GlobalOptions, type VerbResult } from '../runtime.ts';
 
-function describeVerify(v: TaskGate['verify']): string {
+function describeVerify(v: TaskCiGate['verify']): string {
   if ('skipped' in v) return pc.dim(`VERIFY re-run skipped: ${v.skipped}`);
   const tests = v.tests ? `${v.tests.total - v.tests.failed - v.tests.errors}/${v.tests.total} tests passed (recorded ${v.recorded?.total ?? '?'})` : 'no test results';
   const coverage = v.coverage ? `, changed-lines coverage ${v.coverage.percent.toFixed(1)}% (threshold ${v.coverage.threshold}%)` : '';
   return `VERIFY re-run: ${tests}${coverage}${v.sameCode ? ', same code as the recorded run' : ''}`;
 }
 
-function formatReport(r: GateReport): string {
+function formatReport(r: CiGateReport): string {
   const rows = [
     `${pc.green('✓ autopilot gate passed')}: ${r.tasks.length} task${r.tasks.length === 1 ? '' : 's'}, ${r.base.ref} (${r.base.mergeBase.slice(0, 12)}) … HEAD ${r.head.slice(0, 12)}`,
   ];

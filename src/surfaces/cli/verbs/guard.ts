@@ -1,7 +1,7 @@
 /** @module `autopilot guard <TASK> --tool NAME [--input JSON]`: would this tool call be allowed now? */
 import pc from 'picocolors';
 import { ErrorCode } from '../../../core/errors.ts';
-import { guardToolCall } from '../../../engine/guard.ts';
+import { guardToolCall } from '../../../engine/task/guard.ts';
 import { done, UsageError, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
 
 const CLIENTS = ['claude', 'codex', 'cursor', 'mcp', 'generic'] as const;

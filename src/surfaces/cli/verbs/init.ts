@@ -1,7 +1,7 @@
 /** @module `autopilot init [--dry-run] [--yes]`: sets Autopilot up in a git repository. */
 import { homedir } from 'node:os';
 import pc from 'picocolors';
-import { applyInit, planInit, type FileChange } from '../../../engine/init.ts';
+import { applyInit, planInit, type FileChange } from '../../../engine/setup/init.ts';
 import { openStoreFor } from '../../compose.ts';
 import { autopilotBin } from '../../hooks/launcher.ts';
 import { unifiedDiff } from '../text-diff.ts';

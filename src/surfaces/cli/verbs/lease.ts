@@ -1,5 +1,5 @@
 /** @module `autopilot lease acquire|renew|release <TASK> [--phase P] [--holder ID] [--ttl SECONDS]`. */
-import { leaseOp } from '../../../engine/leases.ts';
+import { leaseOp } from '../../../engine/task/leases.ts';
 import { done, intOption, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
 
 export async function leaseVerb(

@@ -1,8 +1,8 @@
 /** @module `autopilot ledger verify | show | export`. */
 import pc from 'picocolors';
 import { ErrorCode } from '../../../core/errors.ts';
-import { verifyLedger } from '../../../engine/ledger-verify.ts';
-import { exportLedger, type ExportFormat } from '../../../engine/export.ts';
+import { verifyLedger } from '../../../engine/ledger/verify.ts';
+import { exportLedger, type ExportFormat } from '../../../engine/ledger/export.ts';
 import { done, intOption, UsageError, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
 import { formatEntry } from '../format.ts';
 

@@ -1,7 +1,7 @@
 /** @module `autopilot metrics`, `autopilot slo` and `autopilot alerts`: figures computed from the store over a window. */
 import pc from 'picocolors';
-import { computeMetrics, DEFAULT_WINDOW, parseWindow } from '../../../engine/metrics.ts';
-import { computeSlo, evaluateAlerts, type SloReport } from '../../../engine/slo.ts';
+import { computeMetrics, DEFAULT_WINDOW, parseWindow } from '../../../engine/telemetry/metrics.ts';
+import { computeSlo, evaluateAlerts, type SloReport } from '../../../engine/telemetry/slo.ts';
 import { done, UsageError, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
 
 type WindowOptions = GlobalOptions & { window?: string };

@@ -1,8 +1,8 @@
 /** @module `autopilot serve [--port 4400]`: the dashboard and its HTTP API on 127.0.0.1, until Ctrl-C. */
 import pc from 'picocolors';
 import { closeEngine, openEngine } from '../../../engine/context.ts';
-import { approvalTokenFile, ensureApprovalToken } from '../../../engine/approval-token.ts';
-import { openStoreFor, runnerFor, sinkFor } from '../../compose.ts';
+import { approvalTokenFile, ensureApprovalToken } from '../../../engine/approvals/token.ts';
+import { openStoreFor, runnerFor, sinkFor, spanReaderFor } from '../../compose.ts';
 import { serveDashboard } from '../../http/server.ts';
 import { cwdOf, intOption, listenOn, serveUntilClosed, UsageError, type GlobalOptions, type VerbResult } from '../runtime.ts';
 
@@ -17,7 +17,7 @@ export async function serveVerb(opts: GlobalOptions & { port?: string }): Promis
   try {
     const { token, created } = ensureApprovalToken(e.layout);
     const tokenFile = approvalTokenFile(e.layout);
-    const listening = await listenOn(port, 'port', () => serveDashboard({ engine: e, port, log }));
+    const listening = await listenOn(port, 'port', () => serveDashboard({ engine: e, spans: spanReaderFor(e.layout), port, log }));
     if (!listening.ok) return listening;
     const server = listening.value;
     // The token travels in the fragment, which the browser never sends: it reaches the page, not a log.

@@ -2,9 +2,9 @@
 import { existsSync } from 'node:fs';
 import pc from 'picocolors';
 import { AutopilotError } from '../../../core/errors.ts';
-import { findRoot, loadConfig } from '../../../engine/config-file.ts';
-import { layoutFor } from '../../../engine/layout.ts';
-import { copyStore } from '../../../engine/store-copy.ts';
+import { findRoot, loadConfig } from '../../../engine/repo/config-file.ts';
+import { layoutFor } from '../../../engine/repo/layout.ts';
+import { copyStore } from '../../../engine/ledger/store-copy.ts';
 import type { Store } from '../../../ports/store.ts';
 import { describeStore, migrateStoreAt, openStoreAt, parseStoreSpec, storeSpecFor, type StoreLocation } from '../../compose.ts';
 import { cwdOf, done, UsageError, type GlobalOptions, type VerbResult } from '../runtime.ts';

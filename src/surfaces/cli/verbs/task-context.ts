@@ -1,7 +1,7 @@
 /** @module `autopilot task context <TASK>`: how each phase of a task grew from the ones before it. */
 import pc from 'picocolors';
 import { ErrorCode } from '../../../core/errors.ts';
-import { contextHash, type PhaseContext } from '../../../engine/phase-context.ts';
+import { contextHash, type PhaseContext } from '../../../engine/task/phase-context.ts';
 import { done, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
 
 export interface ContextStep {

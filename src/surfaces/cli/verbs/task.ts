@@ -1,6 +1,6 @@
 /** @module `autopilot task start|list|status`. */
 import { ErrorCode } from '../../../core/errors.ts';
-import { startTask } from '../../../engine/start-task.ts';
+import { startTask } from '../../../engine/task/start.ts';
 import { done, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
 import { formatTask, statusLabel } from '../format.ts';
 

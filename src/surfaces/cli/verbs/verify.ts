@@ -1,6 +1,6 @@
 /** @module `autopilot verify <TASK>`: runs the configured build and test commands now. */
 import pc from 'picocolors';
-import { runVerify } from '../../../engine/verify.ts';
+import { runVerify } from '../../../engine/task/verify.ts';
 import { done, intOption, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
 
 export async function verifyVerb(taskId: string, opts: GlobalOptions & { token?: string }): Promise<VerbResult> {

@@ -2,8 +2,8 @@
 import type { LedgerEntry } from '../../../core/ledger.ts';
 import type { TaskState } from '../../../core/task.ts';
 import type { RiskReason } from '../../../core/risk.ts';
-import { approvalState } from '../../../engine/approval-gate.ts';
-import { taskDiff } from '../../../engine/producers/diff.ts';
+import { approvalState } from '../../../engine/approvals/guard.ts';
+import { taskDiff } from '../../../engine/evidence/producers/diff.ts';
 import type { Engine } from '../../../engine/context.ts';
 import { taskArtifacts, type ArtifactInfo } from './evidence.ts';
 import { taskEntries } from './tasks.ts';

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import type { LedgerEntry, Producer } from '../../../core/ledger.ts';
 import type { TaskState } from '../../../core/task.ts';
 import { phaseDir } from '../../../core/phases.ts';
-import { listFolder, phaseFolder, readNoFollow } from '../../../engine/evidence-files.ts';
+import { listFolder, readNoFollow } from '../../../engine/repo/files.ts';
+import { phaseFolder } from '../../../engine/evidence/folder.ts';
 import type { Engine } from '../../../engine/context.ts';
 
 /**

@@ -1,6 +1,6 @@
 /** @module Ledger entries with their own verification state: hash, signature and link to the entry before. */
 import { checkChain, GENESIS_HASH, type LedgerEntry } from '../../../core/ledger.ts';
-import { chainCrypto } from '../../../engine/keys.ts';
+import { chainCrypto } from '../../../engine/ledger/keys.ts';
 import type { Engine } from '../../../engine/context.ts';
 
 export interface CheckedEntry {

@@ -4,8 +4,8 @@
  * config's alert rules, evaluated without recording anything.
  */
 import type { Counter } from '../../../ports/events.ts';
-import { computeMetrics, counterIncrements, entriesInWindow, type MetricsReport } from '../../../engine/metrics.ts';
-import { computeSlo, type SloReport } from '../../../engine/slo.ts';
+import { computeMetrics, counterIncrements, entriesInWindow, type MetricsReport } from '../../../engine/telemetry/metrics.ts';
+import { computeSlo, type SloReport } from '../../../engine/telemetry/slo.ts';
 import type { Engine } from '../../../engine/context.ts';
 
 /** The windows the page offers, with their bucket size. */

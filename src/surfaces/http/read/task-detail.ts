@@ -2,11 +2,11 @@
 import type { LedgerEntry } from '../../../core/ledger.ts';
 import type { ArchivedArtifact, TaskState } from '../../../core/task.ts';
 import type { Engine } from '../../../engine/context.ts';
-import type { SpanRecord } from '../../../adapters/jsonl/index.ts';
+import type { SpanRecord } from '../../../ports/spans.ts';
 import { buildGraph, parseNodeId, type GraphFilter, type GraphNode, type PhaseVisit, type TraceGraph } from './graph.ts';
 import { summarize, taskEntries, type TaskSummary } from './tasks.ts';
 import { taskArtifacts, type ArtifactInfo } from './evidence.ts';
-import { spanIdOf, taskSpans } from './spans.ts';
+import { spanIdOf, type SpanReader } from '../../../ports/spans.ts';
 
 export interface SelectedNode {
   readonly id: string;
@@ -66,7 +66,7 @@ function nodeArtifacts(entries: readonly LedgerEntry[], all: readonly ArtifactIn
 }
 
 /** The model of a task's page; `node` is the selected node id (`p12`, `e12`, `e12c0`). */
-export async function taskDetail(e: Engine, task: TaskState, opts: { filter: GraphFilter; node?: string }): Promise<TaskModel> {
+export async function taskDetail(e: Engine, spans: SpanReader, task: TaskState, opts: { filter: GraphFilter; node?: string }): Promise<TaskModel> {
   const entries = await taskEntries(e, task.taskId);
   const phases = e.config.phases;
   const graph = buildGraph(entries, phases, opts.filter);
@@ -77,13 +77,12 @@ export async function taskDetail(e: Engine, task: TaskState, opts: { filter: Gra
   if (opts.node && parsed && entry) {
     const visit = opts.node.startsWith('p') ? unfiltered.visits.find((v) => v.seq === parsed.seq) : undefined;
     const all = taskArtifacts(e, task, entries);
-    const spans = taskSpans(e.layout, task.taskId);
     selected = {
       id: opts.node,
       node: graph.nodes.find((n) => n.id === opts.node) ?? unfiltered.nodes.find((n) => n.id === opts.node),
       entry,
       ...(parsed.command !== undefined ? { command: parsed.command } : {}),
-      span: spans.get(spanIdOf(task.taskId, parsed.seq, parsed.command)),
+      span: spans.taskSpans(task.taskId).get(spanIdOf(task.taskId, parsed.seq, parsed.command)),
       artifacts: nodeArtifacts(entries, all, entry, visit ? { from: visit.seq, to: visit.leftSeq ?? Number.MAX_SAFE_INTEGER } : undefined),
     };
   }

@@ -2,8 +2,8 @@
 import type { LedgerEntry } from '../../../core/ledger.ts';
 import type { TaskState, TaskStatus } from '../../../core/task.ts';
 import type { Lease } from '../../../core/lease.ts';
-import { approvalState, type ApprovalState } from '../../../engine/approval-gate.ts';
-import { isDriftWarning } from '../../../engine/metrics.ts';
+import { approvalState, type ApprovalState } from '../../../engine/approvals/guard.ts';
+import { isDriftWarning } from '../../../engine/telemetry/metrics.ts';
 import type { Engine } from '../../../engine/context.ts';
 import { describeEntry } from './describe.ts';
 

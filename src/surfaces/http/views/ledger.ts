@@ -3,7 +3,7 @@ import { html, type Html } from './html.ts';
 import { clock, shortHash } from './format.ts';
 import { describeEntry } from '../read/describe.ts';
 import type { LedgerPage } from '../read/ledger.ts';
-import type { LedgerReport } from '../../../engine/ledger-verify.ts';
+import type { LedgerReport } from '../../../engine/ledger/verify.ts';
 
 export interface LedgerModel {
   readonly page: LedgerPage;

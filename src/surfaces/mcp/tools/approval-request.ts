@@ -1,7 +1,7 @@
 /** @module MCP tool `approval_request`: ask a person to approve; it records the request, and nothing here can grant it. */
 import * as z from 'zod';
 import { ok } from '../../../core/errors.ts';
-import { requestApproval } from '../../../engine/approvals.ts';
+import { requestApproval } from '../../../engine/approvals/request.ts';
 import { arg, defineTool, describeTool } from '../tool.ts';
 
 export const approvalRequestTool = defineTool({

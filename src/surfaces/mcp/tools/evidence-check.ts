@@ -1,7 +1,7 @@
 /** @module MCP tool `evidence_check`: check a phase's evidence as the gate would, without moving. */
 import * as z from 'zod';
 import { ok } from '../../../core/errors.ts';
-import { checkEvidence } from '../../../engine/evidence.ts';
+import { checkEvidence } from '../../../engine/task/evidence.ts';
 import { arg, defineTool, describeTool, findingOut } from '../tool.ts';
 
 export const evidenceCheckTool = defineTool({

@@ -1,7 +1,7 @@
 /** @module MCP tool `evidence_put`: write one text artifact into the current phase's evidence folder. */
 import * as z from 'zod';
 import { ok } from '../../../core/errors.ts';
-import { putEvidence } from '../../../engine/evidence.ts';
+import { putEvidence } from '../../../engine/task/evidence.ts';
 import { arg, defineTool, describeTool, findingOut, taskOut, taskView } from '../tool.ts';
 
 export const evidencePutTool = defineTool({

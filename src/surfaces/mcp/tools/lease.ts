@@ -1,7 +1,7 @@
 /** @module What the three lease tools share: the call into the engine and the result. */
 import * as z from 'zod';
 import { ok, type Result } from '../../../core/errors.ts';
-import { leaseOp } from '../../../engine/leases.ts';
+import { leaseOp } from '../../../engine/task/leases.ts';
 import { leaseOut, leaseView, type ToolContext } from '../tool.ts';
 
 export const leaseResult = z.object({

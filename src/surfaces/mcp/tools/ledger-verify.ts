@@ -1,7 +1,7 @@
 /** @module MCP tool `ledger_verify`: check the whole ledger and every evidence digest. */
 import * as z from 'zod';
 import { ErrorCode, ok, refuse } from '../../../core/errors.ts';
-import { verifyLedger } from '../../../engine/ledger-verify.ts';
+import { verifyLedger } from '../../../engine/ledger/verify.ts';
 import { defineTool, describeTool } from '../tool.ts';
 
 const problem = z.object({

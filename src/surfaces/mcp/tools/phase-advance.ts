@@ -1,7 +1,7 @@
 /** @module MCP tool `phase_advance`: pass the current phase's gate and enter the next phase. */
 import * as z from 'zod';
 import { ok } from '../../../core/errors.ts';
-import { advance } from '../../../engine/advance.ts';
+import { advance } from '../../../engine/task/advance.ts';
 import { arg, defineTool, describeTool, findingOut, taskOut, taskView } from '../tool.ts';
 
 export const phaseAdvanceTool = defineTool({

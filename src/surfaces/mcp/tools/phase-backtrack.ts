@@ -1,7 +1,7 @@
 /** @module MCP tool `phase_backtrack`: send a task back to an earlier phase. */
 import * as z from 'zod';
 import { ok } from '../../../core/errors.ts';
-import { backtrack } from '../../../engine/backtrack.ts';
+import { backtrack } from '../../../engine/task/backtrack.ts';
 import { arg, defineTool, describeTool, taskOut, taskView } from '../tool.ts';
 
 export const phaseBacktrackTool = defineTool({

@@ -3,9 +3,9 @@ import * as z from 'zod';
 import { ErrorCode, ok, refuse } from '../../../core/errors.ts';
 import { normalizePhase } from '../../../core/phases.ts';
 import { refusePhaseUnknown } from '../../../core/task.ts';
-import { normalizeForDigest } from '../../../core/attest.ts';
-import { promptFor } from '../../../engine/attest.ts';
-import { sha256Hex } from '../../../engine/keys.ts';
+import { normalizeForDigest } from '../../../core/drift.ts';
+import { promptFor } from '../../../engine/drift/baseline.ts';
+import { sha256Hex } from '../../../engine/repo/files.ts';
 import { arg, defineTool, describeTool, taskOut, taskView } from '../tool.ts';
 
 export const promptGetTool = defineTool({

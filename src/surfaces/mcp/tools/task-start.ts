@@ -1,6 +1,6 @@
 /** @module MCP tool `task_start`: start a task in the first phase. */
 import * as z from 'zod';
-import { startTask } from '../../../engine/start-task.ts';
+import { startTask } from '../../../engine/task/start.ts';
 import { ok } from '../../../core/errors.ts';
 import { arg, defineTool, describeTool, taskOut, taskView } from '../tool.ts';
 

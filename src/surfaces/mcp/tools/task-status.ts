@@ -2,7 +2,7 @@
 import * as z from 'zod';
 import { ErrorCode, ok, refuse } from '../../../core/errors.ts';
 import { nextPhase } from '../../../core/phases.ts';
-import { holderOf } from '../../../engine/leases.ts';
+import { holderOf } from '../../../engine/task/leases.ts';
 import { arg, defineTool, describeTool, leaseOut, leaseView, taskOut, taskView } from '../tool.ts';
 
 export const taskStatusTool = defineTool({

@@ -1,7 +1,7 @@
 /** @module MCP tool `tool_check`: would this tool call be allowed in the task's phase? */
 import * as z from 'zod';
 import { ErrorCode, ok, refuse } from '../../../core/errors.ts';
-import { guardToolCall, type GuardRequest } from '../../../engine/guard.ts';
+import { guardToolCall, type GuardRequest } from '../../../engine/task/guard.ts';
 import { defineTool, describeTool } from '../tool.ts';
 
 const CLIENTS = ['claude', 'codex', 'cursor', 'mcp', 'generic'] as const satisfies readonly GuardRequest['client'][];

@@ -1,7 +1,7 @@
 /** @module MCP tool `verify_run`: run VERIFY's build, test and coverage commands now. */
 import * as z from 'zod';
 import { ok } from '../../../core/errors.ts';
-import { runVerify } from '../../../engine/verify.ts';
+import { runVerify } from '../../../engine/task/verify.ts';
 import { arg, defineTool, describeTool } from '../tool.ts';
 
 export const verifyRunTool = defineTool({

@@ -1,0 +1,55 @@
+/**
+ * @module Drift of the agent's instructions, pure part: stable normalisation of the instruction texts
+ * and the comparison of a baseline with what the agent is given now.
+ */
+
+/** Digests of the attested inputs: one header per phase, and each instruction file by path. */
+export interface InstructionDigests {
+  readonly headers: Readonly<Record<string, string>>;
+  readonly files: Readonly<Record<string, string>>;
+}
+
+export interface Baseline extends InstructionDigests {
+  readonly version: string;
+  /** The ledger entry that recorded it. */
+  readonly seq: number;
+}
+
+export interface Drift {
+  /** A file path, or `prompt:<PHASE>` for the phase header. */
+  readonly input: string;
+  readonly change: 'added' | 'removed' | 'changed';
+  readonly old: string | null;
+  readonly new: string | null;
+}
+
+/**
+ * What is hashed: line endings unified, trailing white space and blank lines at
+ * the end dropped, so that an editor's re-save never reads as drift.
+ */
+export function normalizeForDigest(text: string): string {
+  return text
+    .replace(/\r\n?/g, '\n')
+    .split('\n')
+    .map((l) => l.replace(/[ \t]+$/, ''))
+    .join('\n')
+    .replace(/\n+$/, '');
+}
+
+/** Drift of the instruction files, and of the header of `phase` when given. */
+export function compareInstructions(baseline: InstructionDigests, current: InstructionDigests, phase?: string): Drift[] {
+  const drift: Drift[] = [];
+  const paths = new Set([...Object.keys(baseline.files), ...Object.keys(current.files)]);
+  for (const p of [...paths].sort()) {
+    const a = baseline.files[p] ?? null;
+    const b = current.files[p] ?? null;
+    if (a === b) continue;
+    drift.push({ input: p, change: a === null ? 'added' : b === null ? 'removed' : 'changed', old: a, new: b });
+  }
+  if (phase !== undefined) {
+    const a = baseline.headers[phase] ?? null;
+    const b = current.headers[phase] ?? null;
+    if (a !== b) drift.push({ input: `prompt:${phase}`, change: a === null ? 'added' : b === null ? 'removed' : 'changed', old: a, new: b });
+  }
+  return drift;
+}

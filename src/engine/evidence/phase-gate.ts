@@ -1,0 +1,151 @@
+/**
+ * @module The evidence gate of a phase: reads the phase folder, runs the
+ * contract's validators, checks Autopilot-produced files against the ledger,
+ * and lists every file with its digest for the entry that passes the phase.
+ */
+import { join } from 'node:path';
+import { ErrorCode, type Refusal } from '../../core/errors.ts';
+import type { ArtifactRef } from '../../core/ledger.ts';
+import type { TaskState } from '../../core/task.ts';
+import { phaseDir } from '../../core/phases.ts';
+import { validateArtifact, missingArtifact, type Finding } from '../../validators/index.ts';
+import { evidenceRel } from '../repo/layout.ts';
+import { listFolder, readNoFollow } from '../repo/files.ts';
+import { phaseFolder } from './folder.ts';
+import { settleArchive } from './archive.ts';
+import type { Engine } from '../context.ts';
+
+export interface PhaseGateReport {
+  readonly phase: string;
+  readonly passed: boolean;
+  readonly findings: readonly Finding[];
+  /** Every file of the phase folder with its digest. */
+  readonly artifacts: readonly ArtifactRef[];
+}
+
+/** How to produce an Autopilot artifact that is missing, by phase. */
+const PRODUCE_HINT: Record<string, string> = {
+  IMPLEMENT: 'Autopilot writes it from git when the task advances: change the source first',
+  VERIFY: 'run `autopilot verify <TASK>` (or advance, which runs it)',
+  REVIEW: 'Autopilot writes it from the configured lint command when the task advances',
+  PR: 'Autopilot writes it from the configured CI commands when the task advances',
+  MONITOR: 'Autopilot writes it from the configured smoke commands when the task advances',
+};
+
+const MAX_FILES = 200;
+
+/**
+ * Checks the current phase's evidence. `produced` holds what Autopilot itself
+ * just wrote (name → digest); other Autopilot artifacts must match the ledger.
+ */
+export function checkPhase(e: Engine, state: TaskState, phase: string, produced: ReadonlyMap<string, string> = new Map()): PhaseGateReport {
+  const findings: Finding[] = [];
+  const artifacts: ArtifactRef[] = [];
+  const rules = e.config.evidence[phase] ?? [];
+  // A backtrack whose process died after its commit leaves the archived files live too: they are not fresh evidence.
+  settleArchive(e.layout, state);
+  const folder = phaseFolder(e.layout, state.taskId, phase);
+  if (!folder.ok) {
+    return {
+      phase,
+      passed: false,
+      findings: [{ file: evidenceRel(state.taskId, phase, ''), rule: 'symlink', problem: folder.error.message, fix: 'replace the symlink with a real folder' }],
+      artifacts,
+    };
+  }
+  const maxBytes = e.config.limits.maxEvidenceBytes;
+  const byName = new Map(rules.map((r) => [r.name, r]));
+  const names = new Set([...listFolder(folder.value).slice(0, MAX_FILES), ...rules.map((r) => r.name)]);
+  for (const name of names) {
+    const rel = evidenceRel(state.taskId, phase, name);
+    const rule = byName.get(name);
+    const file = readNoFollow(join(folder.value, name), Math.max(maxBytes, rule?.maxBytes ?? 0));
+    if (file.kind === 'missing') {
+      if (rule?.required) findings.push(missingArtifact(rule, rel, rule.producer === 'autopilot' ? PRODUCE_HINT[phase] : undefined));
+      continue;
+    }
+    if (file.kind !== 'file') {
+      findings.push({
+        file: rel,
+        rule: file.kind === 'too-large' ? 'size' : 'symlink',
+        problem: file.kind === 'too-large' ? `${name} is ${file.size} bytes, over the ${maxBytes}-byte limit` : `${name} is a ${file.kind}, not a regular file`,
+        fix: file.kind === 'too-large' ? 'shorten it' : `replace it with a regular file`,
+      });
+      continue;
+    }
+    const producer = rule?.producer ?? (produced.has(name) ? 'autopilot' : 'agent');
+    artifacts.push({ path: rel, sha256: file.sha256, producer });
+    if (!rule) continue;
+    if (producer === 'autopilot') {
+      const expected = produced.get(name) ?? recordedInPhase(state, rel);
+      if (expected === undefined) {
+        findings.push({
+          file: rel,
+          rule: 'protected',
+          problem: `${name} is produced by Autopilot, but Autopilot has not produced it in this phase`,
+          fix: `delete it; ${PRODUCE_HINT[phase] ?? 'Autopilot produces it'}`,
+        });
+        continue;
+      }
+      if (expected !== file.sha256) {
+        findings.push({
+          file: rel,
+          rule: 'protected',
+          problem: `${name} was changed after Autopilot produced it (ledger sha256 ${expected.slice(0, 12)}…, file ${file.sha256.slice(0, 12)}…)`,
+          fix: `do not edit Autopilot's evidence; ${PRODUCE_HINT[phase] ?? 'produce it again'}`,
+        });
+        continue;
+      }
+    }
+    findings.push(...validateArtifact(rule, file.bytes, { path: rel, maxBytes }));
+  }
+  return { phase, passed: findings.length === 0, findings, artifacts };
+}
+
+/** The digest an Autopilot entry recorded for `rel` in the current phase visit, if any. */
+function recordedInPhase(state: TaskState, rel: string): string | undefined {
+  const a = state.artifacts[rel];
+  return a && a.producer === 'autopilot' && a.seq >= state.phaseEpoch ? a.sha256 : undefined;
+}
+
+/** Turns a failed gate into the refusal the contract names. */
+export function gateRefusal(taskId: string, report: PhaseGateReport): Refusal {
+  const rules = new Set(report.findings.map((f) => f.rule));
+  const code = rules.has('protected')
+    ? ErrorCode.EVIDENCE_PROTECTED
+    : rules.has('missing')
+      ? ErrorCode.EVIDENCE_MISSING
+      : report.phase === 'VERIFY'
+        ? ErrorCode.VERIFY_FAILED // VERIFY's evidence is the result of Autopilot's own run: a failure is a failed verify
+        : ErrorCode.EVIDENCE_INVALID;
+  const first = report.findings[0];
+  const more = report.findings.length > 1 ? ` (and ${report.findings.length - 1} more finding${report.findings.length > 2 ? 's' : ''})` : '';
+  return {
+    code,
+    message: `${report.phase} evidence for ${taskId} does not pass: ${first ? `${first.problem.replace(/[.\s]+$/, '')}. ${first.fix}` : 'no findings'}${more}. Check with: autopilot evidence check ${taskId}`,
+    details: { phase: report.phase, findings: report.findings },
+  };
+}
+
+export interface IntegrityProblem {
+  readonly path: string;
+  readonly expected: string;
+  readonly actual: string | null;
+  readonly reason: string;
+}
+
+/**
+ * Re-checks the digest of every live artifact of the phases already passed:
+ * evidence that changed after its phase was passed is tampering.
+ */
+export function checkPassedArtifacts(e: Engine, state: TaskState): IntegrityProblem[] {
+  const current = `evidence/${state.taskId}/${phaseDir(state.phase)}/`;
+  const problems: IntegrityProblem[] = [];
+  for (const a of Object.values(state.artifacts)) {
+    if (a.path.startsWith(current)) continue;
+    const file = readNoFollow(join(e.layout.stateDir, a.path), 256 * 1024 * 1024);
+    if (file.kind !== 'file') problems.push({ path: a.path, expected: a.sha256, actual: null, reason: file.kind });
+    else if (file.sha256 !== a.sha256) problems.push({ path: a.path, expected: a.sha256, actual: file.sha256, reason: 'changed' });
+  }
+  return problems;
+}

@@ -1,0 +1,210 @@
+/**
+ * @module VERIFY's evidence, produced by running the configured build and test
+ * commands: build log, test results from the runner's report (JUnit, TAP, go
+ * test -json, Jest/Vitest JSON), coverage of the lines the task changed and of
+ * the whole tree against the base commit's. The reports are removed before the run and read
+ * from the workspace the test command ran in (a sandbox's copy, usually), so a
+ * stale or planted report can never count.
+ */
+import { isAbsolute, relative, resolve } from 'node:path';
+import type { TaskState } from '../../../core/task.ts';
+import type { TestResults } from '../../../reports/test-results.ts';
+import { parseCoverageReport, parseTestReport, type CoverageFormat, type TestReportFormat } from '../../../reports/parse.ts';
+import type { Config } from '../../../core/config.ts';
+import { commitTree } from '../../repo/git.ts';
+import { changedLinesCoverage, type ChangedLinesCoverage } from '../../../reports/changed-lines.ts';
+import { failure, isolationOf, logHeader, logSection, passed, runCommand, type CommandRecord, type OutputFile } from './run-commands.ts';
+import { taskDiff, type TaskDiff } from './diff.ts';
+import type { Engine } from '../../context.ts';
+
+export interface VerifyOutput {
+  readonly passed: boolean;
+  readonly problems: string[];
+  readonly commands: CommandRecord[];
+  readonly tests?: TestResults['totals'];
+  readonly coverage?: ChangedLinesCoverage;
+  /** How the commands were isolated: `bwrap …`, or `none (…)` with the reason. */
+  readonly isolation: string;
+  readonly treeDigest: string;
+  /** Total coverage of the whole report, when there was one. */
+  readonly totalCoverage?: CoverageTotal;
+  /** Tree id of the working tree that was verified (the state folder left out). */
+  readonly tree: string | null;
+  readonly files: { name: string; content: string }[];
+}
+
+/** A report path from the config, relative to the repository and inside it (never outside it). */
+function reportPath(root: string, p: string): string | undefined {
+  const rel = relative(root, resolve(root, p));
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? undefined : rel;
+}
+
+function reportText(f: OutputFile | undefined): string {
+  if (!f) throw new Error('not read');
+  if ('error' in f) throw new Error(f.error);
+  return f.text;
+}
+
+export async function produceVerify(e: Engine, state: TaskState): Promise<VerifyOutput> {
+  const { build, test } = e.config.commands;
+  const problems: string[] = [];
+  const commands: CommandRecord[] = [];
+  const log: string[] = [];
+  // The tree is recorded with the run: a later task whose base is this tree compares its total coverage with it.
+  const diff = await taskDiff(e, state, { tree: true });
+
+  let buildExit: number | null = 0;
+  if (build) {
+    const { record, result } = await runCommand(e, 'build', build);
+    commands.push(record);
+    log.push(logSection('build', build, result));
+    buildExit = passed(result) ? 0 : (result.exitCode ?? -1);
+    if (!passed(result)) problems.push(result.spawnError ? `the build ${failure(result)}` : `the build failed (${failure(result)})`);
+  } else {
+    log.push('=== build: no build command configured (commands.build)\n');
+  }
+
+  let tests: TestResults | undefined;
+  let coverage: ChangedLinesCoverage | undefined;
+  let total: CoverageTotal | undefined;
+  let coverageNote: string | undefined;
+  if (!test) {
+    problems.push('no test command is configured: set commands.test in .autopilot/config.yaml');
+  } else if (buildExit === 0) {
+    const { report, coverage: cov } = reportsOf(test);
+    const reportAt = report ? reportPath(e.layout.root, report.path) : undefined;
+    const coverageAt = cov ? reportPath(e.layout.root, cov.path) : undefined;
+    if (report && !reportAt) problems.push(`${report.key} (${report.path}) points outside the repository`);
+    if (cov && !coverageAt) problems.push(`${cov.key} (${cov.path}) points outside the repository`);
+    const { record, result, outputs } = await runCommand(e, 'test', test, [reportAt, coverageAt].filter((p): p is string => p !== undefined));
+    commands.push(record);
+    log.push(logSection('test', test, result));
+    if (!passed(result)) problems.push(result.spawnError ? `the test command ${failure(result)}` : `the test command failed (${failure(result)})`);
+    if (report && reportAt) {
+      try {
+        tests = parseTestReport(report.format, reportText(outputs.get(reportAt)), { root: e.layout.root });
+      } catch (err) {
+        problems.push(`no usable ${report.format} test report at ${report.path}: ${(err as Error).message}`);
+      }
+    }
+    if (tests && tests.totals.total === 0) problems.push('the test command ran no test');
+    if (tests && tests.totals.failed + tests.totals.errors > 0) {
+      problems.push(`${tests.totals.failed + tests.totals.errors} of ${tests.totals.total} tests failed`);
+    }
+    const threshold = e.config.verify.coverageThreshold;
+    if (cov && coverageAt) {
+      try {
+        // A sandbox shows the command its workspace at the repository's path, so the report's paths resolve against the repository.
+        const parsed = parseCoverageReport(cov.format, reportText(outputs.get(coverageAt)), {
+          root: e.layout.root,
+          ...(cov.sourceRoot ? { sourceRoot: cov.sourceRoot } : {}),
+          ...(cov.modulePrefix ? { modulePrefix: cov.modulePrefix } : {}),
+        });
+        coverage = changedLinesCoverage(diff.files, parsed, threshold);
+        total = { linesFound: parsed.totals.linesFound, linesHit: parsed.totals.linesHit, percent: parsed.totals.percent };
+        if (!coverage.meetsThreshold) {
+          problems.push(`changed-lines coverage is ${coverage.percent.toFixed(1)}%, under the ${threshold}% threshold`);
+        }
+      } catch (err) {
+        coverageNote = `no usable ${cov.format} coverage report at ${cov.path}: ${(err as Error).message}`;
+        problems.push(coverageNote);
+      }
+    } else if (!cov) {
+      coverageNote = 'no coverage report configured (commands.test.coverage)';
+      if (threshold > 0) problems.push(`${coverageNote}; set it, or set verify.coverageThreshold to 0`);
+    }
+  }
+
+  const base = total && e.config.verify.baseCoverage === 'compare' ? await baseCoverage(e, diff) : undefined;
+  if (total && base?.total && total.percent < base.total.percent) {
+    problems.push(
+      `total coverage fell from ${base.total.percent}% at the base commit (measured by ${base.taskId}'s VERIFY, ledger entry ${base.seq}) to ${total.percent}%: test what the change left untested`,
+    );
+  }
+
+  const ok = problems.length === 0;
+  const isolation = isolationOf(commands);
+  const verifyRun = {
+    passed: ok,
+    isolation,
+    problems,
+    treeDigest: diff.sha256,
+    base: diff.base,
+    build: { configured: !!build, exitCode: buildExit },
+    commands,
+  };
+  const coverageDoc = {
+    threshold: e.config.verify.coverageThreshold,
+    ...(coverage
+      ? { changedLines: coverage }
+      : { changedLines: { meetsThreshold: e.config.verify.coverageThreshold === 0, note: coverageNote ?? 'tests did not run' } }),
+    ...(total ? { total } : {}),
+    ...(base ? { base } : {}),
+  };
+  const testDoc = tests ?? { format: 'none', totals: { total: 0, passed: 0, failed: 0, errors: 0, skipped: 0, durationMs: 0 }, cases: [] };
+  return {
+    passed: ok,
+    problems,
+    commands,
+    ...(tests ? { tests: tests.totals } : {}),
+    ...(coverage ? { coverage } : {}),
+    ...(total ? { totalCoverage: total } : {}),
+    isolation,
+    treeDigest: diff.sha256,
+    tree: diff.tree ?? null,
+    files: [
+      { name: 'verify_run.json', content: JSON.stringify(verifyRun, null, 2) + '\n' },
+      { name: 'build_output.log', content: `${logHeader(commands)}\n${log.join('\n')}` },
+      { name: 'test_results.json', content: JSON.stringify(testDoc, null, 2) + '\n' },
+      { name: 'coverage_report.json', content: JSON.stringify(coverageDoc, null, 2) + '\n' },
+    ],
+  };
+}
+
+
+type TestCommand = NonNullable<Config['commands']['test']>;
+
+/** Total line coverage of a whole report. */
+export interface CoverageTotal {
+  readonly linesFound: number;
+  readonly linesHit: number;
+  readonly percent: number;
+}
+
+/** The configured reports, with the config key each came from (the junit/lcov shorthands or report/coverage). */
+function reportsOf(test: TestCommand): {
+  report?: { format: TestReportFormat; path: string; key: string };
+  coverage?: { format: CoverageFormat; path: string; key: string; sourceRoot?: string; modulePrefix?: string };
+} {
+  const report = test.report
+    ? { ...test.report, key: 'commands.test.report.path' }
+    : test.junit !== undefined
+      ? { format: 'junit' as const, path: test.junit, key: 'commands.test.junit' }
+      : undefined;
+  const coverage = test.coverage
+    ? { ...test.coverage, key: 'commands.test.coverage.path' }
+    : test.lcov !== undefined
+      ? { format: 'lcov' as const, path: test.lcov, key: 'commands.test.lcov' }
+      : undefined;
+  return { ...(report ? { report } : {}), ...(coverage ? { coverage } : {}) };
+}
+
+/** How far back the ledger is searched for a VERIFY of the base commit's tree. */
+const BASE_SEARCH = 2000;
+
+/** What is known of the base commit's total coverage: a VERIFY in the ledger that measured its very tree, or why there is none. */
+export type BaseCoverage =
+  | { readonly tree: string; readonly total: CoverageTotal; readonly taskId: string; readonly seq: number }
+  | { readonly tree: string | null; readonly total?: undefined; readonly note: string };
+
+async function baseCoverage(e: Engine, diff: TaskDiff): Promise<BaseCoverage> {
+  const tree = await commitTree(e.layout.root, diff.base, e.layout.stateDir);
+  if (!tree) return { tree: null, note: `the base commit ${diff.base.slice(0, 12)} cannot be read` };
+  const entries = await e.store.entries({ kind: 'verify', newestFirst: true, limit: BASE_SEARCH });
+  for (const entry of entries) {
+    const t = entry.data['totalCoverage'] as Partial<CoverageTotal> | undefined;
+    if (entry.data['tree'] !== tree || !t || typeof t.percent !== 'number' || entry.taskId === null) continue;
+    return { tree, total: { linesFound: Number(t.linesFound ?? 0), linesHit: Number(t.linesHit ?? 0), percent: t.percent }, taskId: entry.taskId, seq: entry.seq };
+  }
+  return { tree, note: `no VERIFY in the ledger measured the base commit's tree (${tree.slice(0, 12)}): nothing to compare with` };
+}

@@ -1,0 +1,98 @@
+/** @module Sealing and appending ledger entries, and recording refusals. */
+import { sealPayload, withPayloadParts, type EntryDraft, type LedgerEntry } from '../../core/ledger.ts';
+import { applyEntry, type TaskState } from '../../core/task.ts';
+import type { Refusal } from '../../core/errors.ts';
+import { ErrorCode } from '../../core/errors.ts';
+import type { StoreTx } from '../../ports/store.ts';
+import { Counter } from '../../ports/events.ts';
+import { sha256Hex } from '../repo/files.ts';
+import type { Actor, Engine } from '../context.ts';
+
+/** Seals a draft on top of the transaction's head, appends it and updates the task projection. */
+export async function append(e: Engine, tx: StoreTx, draft: EntryDraft): Promise<LedgerEntry> {
+  const head = await tx.head();
+  const unsigned = {
+    ...wellFormed(draft),
+    seq: head ? head.seq + 1 : 1,
+    prevHash: head ? head.hash : '0'.repeat(64),
+    ts: e.clock.now().toISOString(),
+    keyId: e.signer.keyId,
+  };
+  const payload = sealPayload(unsigned);
+  const hash = sha256Hex(payload.text);
+  const entry: LedgerEntry = { ...unsigned, hash, signature: e.signer.sign(hash) };
+  // The store keeps the canonical texts as they are: verifying hashes them without canonicalizing again.
+  if (payload.parts) withPayloadParts(entry, payload.parts);
+  await tx.append(entry);
+  if (draft.taskId !== null) {
+    const state = applyEntry(await tx.getTask(draft.taskId), entry);
+    if (state) await tx.putTask(state);
+  }
+  return entry;
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
+
+function hasLoneSurrogate(value: unknown): boolean {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value);
+  if (Array.isArray(value)) return value.some(hasLoneSurrogate);
+  if (value && typeof value === 'object') return Object.entries(value).some(([k, v]) => LONE_SURROGATE.test(k) || hasLoneSurrogate(v));
+  return false;
+}
+
+function replaceLoneSurrogates(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(LONE_SURROGATES, '\ufffd');
+  if (Array.isArray(value)) return value.map(replaceLoneSurrogates);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [replaceLoneSurrogates(k), replaceLoneSurrogates(v)]));
+  return value;
+}
+
+/**
+ * The draft with every lone surrogate in its strings replaced by U+FFFD. An
+ * agent's text (a phase name, a tool input, a reason) may hold one, and RFC 8785
+ * has no canonical form for it: the entry could be neither hashed nor recorded.
+ */
+function wellFormed(draft: EntryDraft): EntryDraft {
+  return hasLoneSurrogate(draft) ? (replaceLoneSurrogates(draft) as EntryDraft) : draft;
+}
+
+/** The counters a refusal with each code increments (`autopilot metrics` reconstructs them from the same table). */
+export const COUNTER_FOR: Partial<Record<string, Counter[]>> = {
+  [ErrorCode.PHASE_SKIP]: [Counter.phase_skips_attempted],
+  [ErrorCode.EVIDENCE_MISSING]: [Counter.evidence_gate_failed, Counter.phase_validations_failed],
+  [ErrorCode.EVIDENCE_INVALID]: [Counter.evidence_gate_failed, Counter.phase_validations_failed],
+  [ErrorCode.VERIFY_FAILED]: [Counter.evidence_gate_failed, Counter.phase_validations_failed],
+  [ErrorCode.EVIDENCE_PROTECTED]: [Counter.evidence_gate_failed],
+  [ErrorCode.LEASE_HELD]: [Counter.phase_lease_contention],
+  [ErrorCode.PROMPT_DRIFT]: [Counter.prompt_drift_detected],
+  [ErrorCode.TOOL_NOT_ALLOWED_IN_PHASE]: [Counter.tool_calls_blocked],
+};
+
+/** Records a refusal as a `violation` entry and tells the sink. Returns the refusal with the entry's seq. */
+export async function recordRefusal(
+  e: Engine,
+  tx: StoreTx,
+  state: TaskState,
+  actor: Actor,
+  attempt: { action: string; to?: string | null },
+  refusal: Refusal,
+  startMs: number,
+): Promise<Refusal> {
+  const entry = await append(e, tx, {
+    taskId: state.taskId,
+    kind: 'violation',
+    fromPhase: state.phase,
+    toPhase: attempt.to ?? null,
+    actor: actor.id,
+    artifacts: [],
+    data: { action: attempt.action, code: refusal.code, message: refusal.message, details: refusal.details },
+  });
+  const endMs = Date.now();
+  const base = { taskId: state.taskId, startMs, endMs, actor: actor.id, ...(actor.sessionId ? { sessionId: actor.sessionId } : {}) };
+  e.sink.emit({ ...base, type: 'violation', phase: state.phase, to: attempt.to ?? null, code: refusal.code, message: refusal.message, seq: entry.seq });
+  for (const name of COUNTER_FOR[refusal.code] ?? []) {
+    e.sink.emit({ ...base, type: 'counter', name, value: 1, attributes: { phase: state.phase, code: refusal.code } });
+  }
+  return { ...refusal, details: { ...refusal.details, seq: entry.seq } };
+}

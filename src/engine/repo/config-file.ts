@@ -1,0 +1,53 @@
+/** @module Finding the repository and loading `.autopilot/config.yaml`. */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { AutopilotError, ErrorCode } from '../../core/errors.ts';
+import { parseConfig, type Config } from '../../core/config.ts';
+import { CONFIG_DIR, CONFIG_FILE } from './layout.ts';
+
+/** The nearest folder at or above `cwd` that holds `.autopilot/config.yaml`, or undefined. */
+export function findRoot(cwd: string): string | undefined {
+  let dir = resolve(cwd);
+  for (;;) {
+    if (existsSync(join(dir, CONFIG_DIR, CONFIG_FILE))) return dir;
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+/** Parses config text; throws CONFIG_INVALID naming the key (or the line, for YAML syntax errors). */
+export function parseConfigText(text: string, file: string): Config {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
+  const err = doc.errors[0];
+  if (err) {
+    // Without prettyErrors the error carries offsets only; the line counter turns them into a line.
+    const line = err.linePos?.[0]?.line ?? (err.pos[0] !== undefined ? lineCounter.linePos(err.pos[0]).line : undefined);
+    throw new AutopilotError(ErrorCode.CONFIG_INVALID, `${file}${line ? `:${line}` : ''}: YAML syntax error: ${err.message.split('\n')[0]}`, {
+      key: '(yaml)',
+      reason: err.message.split('\n')[0],
+      file,
+      line,
+    });
+  }
+  const r = parseConfig(doc.toJS());
+  if (!r.ok) throw new AutopilotError(ErrorCode.CONFIG_INVALID, `${file}: ${r.error.message}`, { ...r.error.details, file });
+  return r.value;
+}
+
+export function loadConfig(root: string): Config {
+  const file = join(root, CONFIG_DIR, CONFIG_FILE);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new AutopilotError(ErrorCode.CONFIG_INVALID, `no config at ${file}; run \`autopilot init\` in the repository`, {
+      key: '(file)',
+      reason: 'missing',
+      file,
+    });
+  }
+  return parseConfigText(text, file);
+}

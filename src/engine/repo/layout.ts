@@ -1,0 +1,40 @@
+/** @module Where things live in a repository: the state folder and its parts. */
+import { join } from 'node:path';
+import { phaseDir } from '../../core/phases.ts';
+
+export const CONFIG_DIR = '.autopilot';
+export const CONFIG_FILE = 'config.yaml';
+
+export interface Layout {
+  /** The repository root. */
+  readonly root: string;
+  /** Absolute state folder (`.autopilot` unless the config moves it). */
+  readonly stateDir: string;
+  readonly configFile: string;
+  readonly dbFile: string;
+  readonly keysDir: string;
+  readonly evidenceDir: string;
+  readonly telemetryDir: string;
+  readonly journalDir: string;
+  readonly attestationsDir: string;
+}
+
+export function layoutFor(root: string, stateDir: string): Layout {
+  const abs = join(root, stateDir);
+  return {
+    root,
+    stateDir: abs,
+    configFile: join(root, CONFIG_DIR, CONFIG_FILE),
+    dbFile: join(abs, 'autopilot.db'),
+    keysDir: join(abs, 'keys'),
+    evidenceDir: join(abs, 'evidence'),
+    telemetryDir: join(abs, 'telemetry'),
+    journalDir: join(abs, 'journal'),
+    attestationsDir: join(abs, 'attestations'),
+  };
+}
+
+/** Evidence path of an artifact relative to the state folder, with forward slashes (as the ledger records it). */
+export function evidenceRel(taskId: string, phase: string, name: string): string {
+  return `evidence/${taskId}/${phaseDir(phase)}/${name}`;
+}

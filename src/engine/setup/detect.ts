@@ -1,0 +1,445 @@
+/**
+ * @module Repository detection for `autopilot init`: languages, package
+ * managers, test runners (and how to make each write JUnit XML and lcov),
+ * linters, build commands, the CI provider and the agents already set up.
+ * It reads files only; nothing is run. What it finds is a guess that init
+ * writes into the config with a comment, for a person to check.
+ */
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CommandsInput } from '../../core/config.ts';
+import type { CoverageFormat, TestReportFormat } from '../../core/report-formats.ts';
+
+/** A command as the config takes it. */
+export interface DetectedCommand {
+  readonly run: readonly string[];
+}
+
+/** The reports a test command writes, as the config takes them. */
+export interface DetectedReports {
+  readonly junit?: string;
+  readonly lcov?: string;
+  readonly report?: { readonly format: TestReportFormat; readonly path: string };
+  readonly coverage?: { readonly format: CoverageFormat; readonly path: string; readonly sourceRoot?: string; readonly modulePrefix?: string };
+}
+
+/** A test runner and the command that makes it write a test report (and a coverage report where the tool can). */
+export interface DetectedTestRunner {
+  readonly name: 'vitest' | 'jest' | 'mocha' | 'node:test' | 'pytest' | 'go test' | 'maven-surefire' | 'gradle' | 'cargo-nextest';
+  readonly language: Language;
+  readonly command: DetectedCommand & DetectedReports;
+  /** What a person should know or add (a reporter package, a config table). */
+  readonly notes: readonly string[];
+}
+
+export interface DetectedTool {
+  readonly name: string;
+  readonly language: Language;
+  readonly command: DetectedCommand;
+  readonly notes: readonly string[];
+}
+
+export type Language = 'javascript' | 'typescript' | 'python' | 'go' | 'java' | 'rust';
+
+/** The agents (and agent files) a repository is set up for. */
+export interface DetectedAgents {
+  /** `.claude/` or CLAUDE.md. */
+  readonly claude: boolean;
+  /** `.codex/`, or Codex's config in the home folder. */
+  readonly codex: boolean;
+  /** `.cursor/` or `.cursorrules`. */
+  readonly cursor: boolean;
+  /** AGENTS.md, which Codex, Cursor and others read. */
+  readonly agentsMd: boolean;
+  /** `.mcp.json`, the project's MCP servers (Claude Code and others). */
+  readonly mcpJson: boolean;
+}
+
+export interface Detection {
+  readonly languages: readonly Language[];
+  /** npm, pnpm, yarn, bun, pip, poetry, uv, go, maven, gradle, cargo. */
+  readonly packageManagers: readonly string[];
+  readonly testRunners: readonly DetectedTestRunner[];
+  readonly linters: readonly DetectedTool[];
+  readonly builds: readonly DetectedTool[];
+  /** github-actions, gitlab-ci, circleci, jenkins, azure-pipelines, bitbucket-pipelines, buildkite, travis. */
+  readonly ci: readonly string[];
+  readonly agents: DetectedAgents;
+}
+
+const JUNIT = 'reports/junit.xml';
+const LCOV = 'coverage/lcov.info';
+
+function read(root: string, rel: string, max = 1024 * 1024): string | undefined {
+  try {
+    const path = join(root, rel);
+    if (!statSync(path).isFile() || statSync(path).size > max) return undefined;
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+const has = (root: string, rel: string) => existsSync(join(root, rel));
+const isDir = (path: string) => {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
+interface PackageJson {
+  readonly scripts?: Record<string, unknown>;
+  readonly dependencies?: Record<string, unknown>;
+  readonly devDependencies?: Record<string, unknown>;
+  readonly packageManager?: unknown;
+  readonly eslintConfig?: unknown;
+}
+
+function packageJson(root: string): PackageJson | undefined {
+  const text = read(root, 'package.json');
+  if (text === undefined) return undefined;
+  try {
+    const value = JSON.parse(text) as unknown;
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as PackageJson) : {};
+  } catch {
+    return {};
+  }
+}
+
+function nodeManager(root: string, pkg: PackageJson): 'npm' | 'pnpm' | 'yarn' | 'bun' {
+  const declared = typeof pkg.packageManager === 'string' ? pkg.packageManager.split('@')[0] : undefined;
+  if (declared === 'pnpm' || declared === 'yarn' || declared === 'npm' || declared === 'bun') return declared;
+  if (has(root, 'pnpm-lock.yaml')) return 'pnpm';
+  if (has(root, 'yarn.lock')) return 'yarn';
+  if (has(root, 'bun.lockb') || has(root, 'bun.lock')) return 'bun';
+  return 'npm';
+}
+
+// How a package manager runs a package's binary.
+const EXEC: Record<string, readonly string[]> = { npm: ['npx'], pnpm: ['pnpm', 'exec'], yarn: ['yarn'], bun: ['bunx'] };
+
+// The arguments of a plain `node … --test …` script (no shell syntax), for node:test.
+function nodeTestArgs(script: string): string[] | undefined {
+  const words = script.trim().split(/\s+/);
+  if (words[0] !== 'node' || !words.includes('--test')) return undefined;
+  if (!words.every((w) => /^[\w./@:=*+,-]+$/.test(w))) return undefined;
+  return words.slice(1).filter((w) => !w.startsWith('--test-reporter') && w !== '--experimental-test-coverage');
+}
+
+function detectNode(root: string, out: Builder): void {
+  const pkg = packageJson(root);
+  if (!pkg) return;
+  const deps = { ...(pkg.dependencies ?? {}), ...(pkg.devDependencies ?? {}) };
+  const dep = (name: string) => Object.hasOwn(deps, name);
+  const typescript = dep('typescript') || has(root, 'tsconfig.json');
+  const language: Language = typescript ? 'typescript' : 'javascript';
+  out.language(language);
+  const pm = nodeManager(root, pkg);
+  out.manager(pm);
+  const x = EXEC[pm] ?? ['npx'];
+  const script = typeof pkg.scripts?.['test'] === 'string' ? pkg.scripts['test'] : '';
+  const mentions = (word: string) => new RegExp(`(^|[\\s/])${word}(\\s|$)`).test(script);
+  const order: DetectedTestRunner['name'][] = [];
+  // The test script says which runner the project uses; dependencies say which it has.
+  for (const [name, word] of [['vitest', 'vitest'], ['jest', 'jest'], ['mocha', 'mocha']] as const) if (mentions(word)) order.push(name);
+  if (/\bnode\b.*\s--test\b/.test(script) || /\btsx\b.*\s--test\b/.test(script)) order.push('node:test');
+  for (const name of ['vitest', 'jest', 'mocha'] as const) if (dep(name) && !order.includes(name)) order.push(name);
+  for (const name of order) {
+    switch (name) {
+      case 'vitest': {
+        const coverage = dep('@vitest/coverage-v8') || dep('@vitest/coverage-istanbul');
+        out.test({
+          name,
+          language,
+          command: {
+            run: [...x, 'vitest', 'run', '--reporter=default', '--reporter=junit', `--outputFile.junit=${JUNIT}`, ...(coverage ? ['--coverage.enabled', '--coverage.reporter=lcov', '--coverage.reportsDirectory=coverage'] : [])],
+            junit: JUNIT,
+            ...(coverage ? { lcov: LCOV } : {}),
+          },
+          notes: coverage ? [] : ['for coverage add @vitest/coverage-v8, then --coverage.enabled --coverage.reporter=lcov and lcov: coverage/lcov.info'],
+        });
+        break;
+      }
+      case 'jest':
+        out.test({
+          name,
+          language,
+          command: { run: [...x, 'jest', '--ci', '--reporters=default', '--reporters=jest-junit', '--coverage', '--coverageReporters=lcov'], junit: 'junit.xml', lcov: LCOV },
+          notes: dep('jest-junit') ? [] : ['jest-junit writes the JUnit report: add it as a dev dependency'],
+        });
+        break;
+      case 'mocha': {
+        const c8 = dep('c8');
+        const mocha = ['mocha', '--reporter', 'mocha-junit-reporter', '--reporter-options', `mochaFile=${JUNIT}`];
+        out.test({
+          name,
+          language,
+          command: { run: c8 ? [...x, 'c8', '--reporter=lcov', '--reporter=text', ...mocha] : [...x, ...mocha], junit: JUNIT, ...(c8 ? { lcov: LCOV } : {}) },
+          notes: [
+            ...(dep('mocha-junit-reporter') ? [] : ['mocha-junit-reporter writes the JUnit report: add it as a dev dependency']),
+            ...(c8 ? [] : ['for coverage add c8 and run mocha under `c8 --reporter=lcov`']),
+          ],
+        });
+        break;
+      }
+      case 'node:test': {
+        const args = nodeTestArgs(script) ?? ['--test'];
+        const at = args.indexOf('--test') + 1;
+        const reporters = [
+          '--experimental-test-coverage',
+          '--test-reporter=spec',
+          '--test-reporter-destination=stdout',
+          '--test-reporter=junit',
+          `--test-reporter-destination=${JUNIT}`,
+          '--test-reporter=lcov',
+          `--test-reporter-destination=${LCOV}`,
+        ];
+        out.test({ name, language, command: { run: ['node', ...args.slice(0, at), ...reporters, ...args.slice(at)], junit: JUNIT, lcov: LCOV }, notes: [] });
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  const eslintConfig = ['eslint.config.js', 'eslint.config.mjs', 'eslint.config.cjs', 'eslint.config.ts', '.eslintrc', '.eslintrc.js', '.eslintrc.cjs', '.eslintrc.json', '.eslintrc.yml', '.eslintrc.yaml'];
+  if (dep('eslint') || pkg.eslintConfig !== undefined || eslintConfig.some((f) => has(root, f))) out.lint({ name: 'eslint', language, command: { run: [...x, 'eslint', '.'] }, notes: [] });
+  if (dep('@biomejs/biome') || has(root, 'biome.json') || has(root, 'biome.jsonc')) out.lint({ name: 'biome', language, command: { run: [...x, 'biome', 'check', '.'] }, notes: [] });
+  if (typeof pkg.scripts?.['build'] === 'string') out.build({ name: `${pm} run build`, language, command: { run: [pm, 'run', 'build'] }, notes: [] });
+  else if (typescript) out.build({ name: 'tsc', language, command: { run: [...x, 'tsc', '--noEmit'] }, notes: ['no build script: the type check stands in for the build'] });
+}
+
+function detectPython(root: string, out: Builder): void {
+  const pyproject = read(root, 'pyproject.toml') ?? '';
+  const requirements = ['requirements.txt', 'requirements-dev.txt', 'requirements_dev.txt', 'dev-requirements.txt'].map((f) => read(root, f) ?? '').join('\n');
+  const setupCfg = read(root, 'setup.cfg') ?? '';
+  const tox = read(root, 'tox.ini') ?? '';
+  if (!pyproject && !requirements.trim() && !has(root, 'setup.py') && !setupCfg && !has(root, 'Pipfile')) return;
+  out.language('python');
+  const all = `${pyproject}\n${requirements}\n${setupCfg}\n${read(root, 'Pipfile') ?? ''}`;
+  const mentions = (name: string) => new RegExp(`(^|[^\\w-])${name}([^\\w-]|$)`, 'm').test(all);
+  let prefix: string[];
+  if (/^\[tool\.poetry\]/m.test(pyproject) || has(root, 'poetry.lock')) {
+    out.manager('poetry');
+    prefix = ['poetry', 'run'];
+  } else if (/^\[tool\.uv\]/m.test(pyproject) || has(root, 'uv.lock')) {
+    out.manager('uv');
+    prefix = ['uv', 'run'];
+  } else {
+    out.manager('pip');
+    prefix = ['python', '-m'];
+  }
+  const pytest =
+    /^\[tool\.pytest/m.test(pyproject) || has(root, 'pytest.ini') || has(root, 'conftest.py') || /^\[tool:pytest\]/m.test(setupCfg) || /^\[pytest\]/m.test(tox) || mentions('pytest');
+  if (pytest) {
+    const cov = mentions('pytest-cov');
+    out.test({
+      name: 'pytest',
+      language: 'python',
+      command: { run: [...prefix, 'pytest', `--junitxml=${JUNIT}`, ...(cov ? ['--cov=.', `--cov-report=lcov:${LCOV}`] : [])], junit: JUNIT, ...(cov ? { lcov: LCOV } : {}) },
+      notes: cov ? [] : ['for coverage add pytest-cov (coverage.py), then --cov=. --cov-report=lcov:coverage/lcov.info and lcov: coverage/lcov.info'],
+    });
+  }
+  const run = (tool: string) => (prefix[0] === 'python' ? ['python', '-m', tool] : [...prefix, tool]);
+  if (/^\[tool\.ruff/m.test(pyproject) || has(root, 'ruff.toml') || has(root, '.ruff.toml') || mentions('ruff')) {
+    out.lint({ name: 'ruff', language: 'python', command: { run: [...run('ruff'), 'check', '.'] }, notes: [] });
+  } else if (has(root, '.flake8') || /^\[flake8\]/m.test(setupCfg) || /^\[flake8\]/m.test(tox) || mentions('flake8')) {
+    out.lint({ name: 'flake8', language: 'python', command: { run: run('flake8') }, notes: [] });
+  }
+}
+
+function detectGo(root: string, out: Builder): void {
+  if (!has(root, 'go.mod')) return;
+  out.language('go');
+  out.manager('go');
+  // `go test -json` and the cover profile are read as they are: no converter to install.
+  const module = /^module\s+(\S+)/m.exec(read(root, 'go.mod') ?? '')?.[1];
+  out.test({
+    name: 'go test',
+    language: 'go',
+    command: {
+      run: ['sh', '-c', 'mkdir -p reports && go test -json -coverprofile=coverage.out ./... > reports/go-test.json'],
+      report: { format: 'go-json', path: 'reports/go-test.json' },
+      coverage: { format: 'go', path: 'coverage.out', ...(module ? { modulePrefix: module } : {}) },
+    },
+    notes: [],
+  });
+  const golangci = ['.golangci.yml', '.golangci.yaml', '.golangci.toml', '.golangci.json'].some((f) => has(root, f));
+  out.lint(golangci ? { name: 'golangci-lint', language: 'go', command: { run: ['golangci-lint', 'run'] }, notes: [] } : { name: 'go vet', language: 'go', command: { run: ['go', 'vet', './...'] }, notes: [] });
+  out.build({ name: 'go build', language: 'go', command: { run: ['go', 'build', './...'] }, notes: [] });
+}
+
+// A shell step that joins one-file-a-class JUnit reports (Surefire, Gradle) into one file.
+function joinReports(dir: string, into: string): string {
+  return `mkdir -p ${into.slice(0, into.lastIndexOf('/'))} && { echo '<testsuites>'; for f in ${dir}/TEST-*.xml; do [ -f "$f" ] && sed '1{/^<?xml/d;}' "$f"; done; echo '</testsuites>'; } > ${into}`;
+}
+
+function detectJava(root: string, out: Builder): void {
+  if (has(root, 'pom.xml')) {
+    out.language('java');
+    out.manager('maven');
+    const mvn = has(root, 'mvnw') ? './mvnw' : 'mvn';
+    const jacoco = /jacoco-maven-plugin/.test(read(root, 'pom.xml') ?? '');
+    out.test({
+      name: 'maven-surefire',
+      language: 'java',
+      command: {
+        run: ['sh', '-c', `${mvn} -B ${jacoco ? 'verify' : 'test'}; status=$?; ${joinReports('target/surefire-reports', 'target/junit.xml')}; exit $status`],
+        junit: 'target/junit.xml',
+        ...(jacoco ? { coverage: { format: 'jacoco' as const, path: 'target/site/jacoco/jacoco.xml', sourceRoot: 'src/main/java' } } : {}),
+      },
+      notes: [
+        'Surefire writes one report a test class in target/surefire-reports/; the command joins them into target/junit.xml',
+        ...(jacoco ? [] : ["for coverage add jacoco-maven-plugin's report goal; its target/site/jacoco/jacoco.xml is read with format: jacoco"]),
+      ],
+    });
+    out.build({ name: 'maven package', language: 'java', command: { run: [mvn, '-B', '-q', '-DskipTests', 'package'] }, notes: [] });
+    if (/maven-checkstyle-plugin/.test(read(root, 'pom.xml') ?? '')) out.lint({ name: 'checkstyle', language: 'java', command: { run: [mvn, '-B', '-q', 'checkstyle:check'] }, notes: [] });
+    return;
+  }
+  if (['build.gradle', 'build.gradle.kts', 'settings.gradle', 'settings.gradle.kts'].some((f) => has(root, f))) {
+    out.language('java');
+    out.manager('gradle');
+    const gradle = has(root, 'gradlew') ? './gradlew' : 'gradle';
+    const jacoco = ['build.gradle', 'build.gradle.kts'].some((f) => /\bjacoco\b/.test(read(root, f) ?? ''));
+    out.test({
+      name: 'gradle',
+      language: 'java',
+      command: {
+        run: ['sh', '-c', `${gradle} test${jacoco ? ' jacocoTestReport' : ''}; status=$?; ${joinReports('build/test-results/test', 'build/junit.xml')}; exit $status`],
+        junit: 'build/junit.xml',
+        ...(jacoco ? { coverage: { format: 'jacoco' as const, path: 'build/reports/jacoco/test/jacocoTestReport.xml', sourceRoot: 'src/main/java' } } : {}),
+      },
+      notes: [
+        'Gradle writes one report a test class in build/test-results/test/; the command joins them into build/junit.xml',
+        ...(jacoco ? ['the jacoco plugin writes XML only with jacocoTestReport { reports { xml.required = true } }'] : ["for coverage apply the jacoco plugin; its XML report is read with format: jacoco"]),
+      ],
+    });
+    out.build({ name: 'gradle assemble', language: 'java', command: { run: [gradle, 'assemble'] }, notes: [] });
+  }
+}
+
+function detectRust(root: string, out: Builder): void {
+  if (!has(root, 'Cargo.toml')) return;
+  out.language('rust');
+  out.manager('cargo');
+  const nextest = read(root, '.config/nextest.toml') ?? '';
+  const profile = /^\[profile\.([\w-]+)\.junit\]/m.exec(nextest)?.[1] ?? 'ci';
+  out.test({
+    name: 'cargo-nextest',
+    language: 'rust',
+    command: { run: ['cargo', 'nextest', 'run', '--profile', profile], junit: `target/nextest/${profile}/junit.xml` },
+    notes: [
+      ...(nextest.includes(`[profile.${profile}.junit]`) ? [] : [`cargo-nextest writes JUnit with a [profile.${profile}.junit] table (path = "junit.xml") in .config/nextest.toml`]),
+      'for coverage run it under cargo llvm-cov nextest --lcov --output-path coverage/lcov.info and set lcov:',
+    ],
+  });
+  out.lint({ name: 'clippy', language: 'rust', command: { run: ['cargo', 'clippy', '--all-targets', '--', '-D', 'warnings'] }, notes: [] });
+  out.build({ name: 'cargo build', language: 'rust', command: { run: ['cargo', 'build'] }, notes: [] });
+}
+
+const CI: readonly (readonly [string, string])[] = [
+  ['.github/workflows', 'github-actions'],
+  ['.gitlab-ci.yml', 'gitlab-ci'],
+  ['.circleci', 'circleci'],
+  ['Jenkinsfile', 'jenkins'],
+  ['azure-pipelines.yml', 'azure-pipelines'],
+  ['bitbucket-pipelines.yml', 'bitbucket-pipelines'],
+  ['.buildkite', 'buildkite'],
+  ['.travis.yml', 'travis'],
+];
+
+function detectCi(root: string): string[] {
+  return CI.filter(([path, name]) => {
+    if (name !== 'github-actions') return has(root, path);
+    try {
+      return readdirSync(join(root, path)).some((f) => /\.ya?ml$/.test(f));
+    } catch {
+      return false;
+    }
+  }).map(([, name]) => name);
+}
+
+/** The agents a repository is set up for; `home` is where Codex keeps its user config (`~/.codex`). */
+export function detectAgents(root: string, home?: string): DetectedAgents {
+  return {
+    claude: isDir(join(root, '.claude')) || has(root, 'CLAUDE.md'),
+    codex: isDir(join(root, '.codex')) || (home !== undefined && (existsSync(join(home, '.codex', 'config.toml')) || isDir(join(home, '.codex')))),
+    cursor: isDir(join(root, '.cursor')) || has(root, '.cursorrules'),
+    agentsMd: has(root, 'AGENTS.md'),
+    mcpJson: has(root, '.mcp.json'),
+  };
+}
+
+class Builder {
+  readonly languages: Language[] = [];
+  readonly packageManagers: string[] = [];
+  readonly testRunners: DetectedTestRunner[] = [];
+  readonly linters: DetectedTool[] = [];
+  readonly builds: DetectedTool[] = [];
+  language(l: Language): void {
+    if (!this.languages.includes(l)) this.languages.push(l);
+  }
+  manager(m: string): void {
+    if (!this.packageManagers.includes(m)) this.packageManagers.push(m);
+  }
+  test(t: DetectedTestRunner): void {
+    this.testRunners.push(t);
+  }
+  lint(t: DetectedTool): void {
+    this.linters.push(t);
+  }
+  build(t: DetectedTool): void {
+    this.builds.push(t);
+  }
+}
+
+/** Detects what the repository at `root` is made of. `home` (default: none) is where a user's Codex config would be. */
+export function detectRepository(root: string, opts: { home?: string } = {}): Detection {
+  const out = new Builder();
+  detectNode(root, out);
+  detectPython(root, out);
+  detectGo(root, out);
+  detectJava(root, out);
+  detectRust(root, out);
+  return {
+    languages: out.languages,
+    packageManagers: out.packageManagers,
+    testRunners: out.testRunners,
+    linters: out.linters,
+    builds: out.builds,
+    ci: detectCi(root),
+    agents: detectAgents(root, opts.home),
+  };
+}
+
+/** The config's commands from a detection (the first of each kind), with the comment for each that a person should read. */
+export function detectedCommands(d: Detection): { commands: CommandsInput; notes: Partial<Record<'build' | 'test' | 'lint', string>> } {
+  const commands: { build?: { run: string[] }; test?: NonNullable<CommandsInput['test']>; lint?: { run: string[] }; smoke: []; ci: [] } = { smoke: [], ci: [] };
+  const notes: Partial<Record<'build' | 'test' | 'lint', string>> = {};
+  const others = (list: readonly { name: string }[]) => (list.length > 1 ? `; also found: ${list.slice(1).map((t) => t.name).join(', ')}` : '');
+  const [test] = d.testRunners;
+  if (test) {
+    const c = test.command;
+    commands.test = {
+      run: [...c.run],
+      ...(c.junit ? { junit: c.junit } : {}),
+      ...(c.report ? { report: { ...c.report } } : {}),
+      ...(c.lcov ? { lcov: c.lcov } : {}),
+      ...(c.coverage ? { coverage: { ...c.coverage } } : {}),
+    };
+    notes.test = [`detected: ${test.name} (${test.language})${others(d.testRunners)}; check it`, ...test.notes].join('\n');
+  }
+  const [build] = d.builds;
+  if (build) {
+    commands.build = { run: [...build.command.run] };
+    notes.build = [`detected: ${build.name}${others(d.builds)}; check it`, ...build.notes].join('\n');
+  }
+  const [lint] = d.linters;
+  if (lint) {
+    commands.lint = { run: [...lint.command.run] };
+    notes.lint = [`detected: ${lint.name}${others(d.linters)}; check it`, ...lint.notes].join('\n');
+  }
+  return { commands, notes };
+}

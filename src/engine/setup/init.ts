@@ -1,0 +1,209 @@
+/**
+ * @module Use case: set Autopilot up in a git repository: state folder, config
+ * with the defaults written out, key pair, store, .gitignore lines. Planning is
+ * separate from applying, so `--dry-run` shows exactly what would be written.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { Document, isMap, isSeq, type YAMLMap } from 'yaml';
+import { DEFAULT_EVIDENCE, defaultConfig, type CommandsInput, type Config } from '../../core/config.ts';
+import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
+import { isGitRepo, git } from '../repo/git.ts';
+import { CONFIG_DIR, CONFIG_FILE, layoutFor, type Layout } from '../repo/layout.ts';
+import type { Store } from '../../ports/store.ts';
+import { ensureKeyPair } from '../ledger/keys.ts';
+import { ensureApprovalToken } from '../approvals/token.ts';
+import { parseConfigText } from '../repo/config-file.ts';
+import { planCiFiles } from './ci-workflows.ts';
+import { detectRepository, detectedCommands } from './detect.ts';
+import { planWiring, type Launcher } from './agent-wiring.ts';
+
+export interface FileChange {
+  /** Relative to the repository root (absolute for a file outside it, such as a git hooks folder elsewhere). */
+  readonly path: string;
+  readonly action: 'create' | 'update' | 'unchanged';
+  readonly before: string | null;
+  readonly after: string;
+  /** File mode to set (git hooks are executable). */
+  readonly mode?: number;
+}
+
+export interface InitPlan {
+  readonly root: string;
+  readonly changes: FileChange[];
+  /** Created on apply besides the files: key pair and store. */
+  readonly keysDir: string;
+  /** What init could not do itself and a person should (a CI include it would not risk writing). */
+  readonly notes?: string[];
+}
+
+export interface InitOptions {
+  /** Commands to write into the config (detected or given); others stay as commented examples. */
+  readonly commands?: CommandsInput;
+  /** A comment above each command in the config: what was detected and what to check. */
+  readonly commandNotes?: Partial<Record<'build' | 'test' | 'lint', string>>;
+  readonly stateDir?: string;
+  /**
+   * Wire the agents and git (what `autopilot init` does): the MCP entry, Claude Code's
+   * hooks, Codex's and Cursor's where they are set up, git's hooks and AGENTS.md,
+   * all starting Autopilot with `launcher`. `home` is where Codex's user config is looked for.
+   */
+  readonly wiring?: { readonly launcher: Launcher; readonly home?: string };
+}
+
+const GITIGNORE_BLOCK = (stateDir: string) =>
+  [
+    '# Autopilot: the local store and private key stay on this machine',
+    `${stateDir}/autopilot.db*`,
+    `${stateDir}/keys/`,
+    `${stateDir}/telemetry/`,
+    '# ... and the public keys that check the attestation bundles are committed',
+    `!${stateDir}/attestations/keys/`,
+    `!${stateDir}/attestations/keys/*.pub.pem`,
+    '',
+  ].join('\n');
+
+/** The config file's text: every default written out, with comments. */
+export function renderConfig(opts: InitOptions = {}): string {
+  const defaults = defaultConfig();
+  const doc = new Document({
+    version: 1,
+    stateDir: opts.stateDir ?? defaults.stateDir,
+    phases: defaults.phases,
+    process: defaults.process,
+    leases: defaults.leases,
+    limits: defaults.limits,
+    verify: defaults.verify,
+    commands: { smoke: [], ci: [], ...opts.commands },
+    evidence: DEFAULT_EVIDENCE,
+  });
+  doc.commentBefore =
+    ' Autopilot: the process every task goes through, the evidence each phase needs,\n' +
+    ' and the commands Autopilot runs itself. Every key is optional: a missing key\n' +
+    ' takes the default shown here. Check a change with `autopilot doctor`.';
+  const root = doc.contents as YAMLMap;
+  const comment = (key: string, text: string) => {
+    const node = root.items.find((p) => (p.key as { value?: unknown }).value === key);
+    if (node) (node.key as { commentBefore?: string }).commentBefore = text;
+  };
+  comment('stateDir', ' Where the store, keys, evidence, telemetry and journal live.');
+  comment('phases', ' The phases, in order. A forward move goes to the next one only.');
+  comment('process', " Which phases may send a task back ('any', or a list of phases).");
+  comment('leases', ' implicit: the first mutating call takes the lease; explicit: take it with `lease acquire`; off.');
+  comment('limits', ' Size caps, bytes.');
+  comment(
+    'verify',
+    ' coverageThreshold: minimum coverage (percent) of the lines a task changes.\n' +
+      " baseCoverage: compare (total coverage may not fall below the base commit's, when a VERIFY measured it) or off.",
+  );
+  comment(
+    'commands',
+    ' Commands Autopilot runs for evidence, as argument lists (never a shell string).\n' +
+      ' test: its reports are read after the run: junit: PATH and lcov: PATH, or any format with\n' +
+      '   report: { format: junit|tap|go-json|jest-json, path: PATH }\n' +
+      '   coverage: { format: lcov|cobertura|jacoco|istanbul|go, path: PATH, sourceRoot?: DIR, modulePrefix?: GO_MODULE }\n' +
+      ' Examples:\n' +
+      '   test: { run: [npm, test], junit: reports/junit.xml, lcov: coverage/lcov.info }\n' +
+      '   test: { run: [pytest, --junitxml=junit.xml, --cov=., --cov-report=xml], junit: junit.xml, coverage: { format: cobertura, path: coverage.xml } }\n' +
+      '   lint: { run: [npx, eslint, .] }\n' +
+      '   smoke: [{ name: health, run: [curl, -fsS, http://127.0.0.1:8080/health] }]',
+  );
+  comment(
+    'evidence',
+    ' The evidence contract, phase by phase: the files each phase needs and how each is checked.\n' +
+      ' producer: autopilot marks files Autopilot writes itself; nobody else may write them.\n' +
+      ' sections: Markdown headings that need real content (minWords of prose, or a list).\n' +
+      ' schema: a JSON Schema; assert: values at dotted paths; mustMatch/mustNotMatch: regular expressions.',
+  );
+  // What detection found, above each command it wrote, for a person to check.
+  const commands = root.get('commands', true);
+  if (isMap(commands)) {
+    for (const p of commands.items) {
+      const key = (p.key as { value?: unknown }).value;
+      const note = key === 'build' || key === 'test' || key === 'lint' ? opts.commandNotes?.[key] : undefined;
+      if (note) (p.key as { commentBefore?: string }).commentBefore = note.split('\n').map((l) => ` ${l}`).join('\n');
+    }
+  }
+  const evidence = root.get('evidence', true);
+  if (isMap(evidence)) {
+    for (const p of evidence.items) {
+      if (isSeq(p.value)) p.value.flow = false;
+    }
+  }
+  return doc.toString({ lineWidth: 0 });
+}
+
+export async function planInit(cwd: string, opts: InitOptions = {}): Promise<Result<InitPlan>> {
+  if (!(await isGitRepo(cwd))) {
+    return refuse(ErrorCode.USAGE, `${cwd} is not inside a git repository; run \`git init\` first, or run init in your repository`, {
+      argument: 'cwd',
+    });
+  }
+  const root = (await git(cwd, ['rev-parse', '--show-toplevel'])).stdout.trim();
+  const changes: FileChange[] = [];
+  const configPath = join(CONFIG_DIR, CONFIG_FILE);
+  const existingConfig = readOrNull(join(root, configPath));
+  let stateDir = opts.stateDir ?? '.autopilot';
+  let phases: readonly string[] = defaultConfig().phases;
+  if (existingConfig !== null) {
+    // Keep a config the team already has; only check that it is valid.
+    const existing = parseConfigText(existingConfig, join(root, configPath));
+    stateDir = existing.stateDir;
+    phases = existing.phases;
+    changes.push({ path: configPath, action: 'unchanged', before: existingConfig, after: existingConfig });
+  } else {
+    // Without commands given, the config gets the ones detection finds, each with a comment to check it.
+    const detected = opts.commands ? undefined : detectedCommands(detectRepository(root));
+    const commands = opts.commands ?? detected?.commands;
+    const commandNotes = { ...detected?.notes, ...opts.commandNotes };
+    changes.push({ path: configPath, action: 'create', before: null, after: renderConfig({ ...opts, stateDir, ...(commands ? { commands } : {}), commandNotes }) });
+  }
+  const gitignore = readOrNull(join(root, '.gitignore'));
+  const block = GITIGNORE_BLOCK(stateDir);
+  const hasBlock = gitignore !== null && gitignore.includes(`${stateDir}/autopilot.db*`);
+  const after = hasBlock ? (gitignore ?? '') : `${gitignore ?? ''}${gitignore && !gitignore.endsWith('\n') ? '\n' : ''}${block}`;
+  changes.push({ path: '.gitignore', action: hasBlock ? 'unchanged' : gitignore === null ? 'create' : 'update', before: gitignore, after });
+  const ci = planCiFiles(root);
+  changes.push(...ci.files);
+  const notes = [...ci.notes];
+  if (opts.wiring) {
+    // git's hooks folder: core.hooksPath when it is set, else the repository's (a worktree's common) hooks folder.
+    const hooks = (await git(root, ['rev-parse', '--git-path', 'hooks'])).stdout.trim() || '.git/hooks';
+    const detection = detectRepository(root, opts.wiring.home !== undefined ? { home: opts.wiring.home } : {});
+    const wiring = planWiring({ root, gitHooksDir: resolve(root, hooks), agents: detection.agents, launcher: opts.wiring.launcher, phases });
+    changes.push(...wiring.files);
+    notes.push(...wiring.notes);
+  }
+  return ok({ root, changes, keysDir: layoutFor(root, stateDir).keysDir, notes });
+}
+
+export interface InitResult {
+  readonly plan: InitPlan;
+  readonly keyId: string;
+  readonly keyCreated: boolean;
+}
+
+/** Writes the planned files, creates the key pair and the store. Running it twice changes nothing the second time. */
+export async function applyInit(plan: InitPlan, openStore: (layout: Layout, config: Config) => Promise<Store>): Promise<InitResult> {
+  for (const c of plan.changes) {
+    if (c.action === 'unchanged') continue;
+    const abs = isAbsolute(c.path) ? c.path : join(plan.root, c.path);
+    mkdirSync(dirname(abs), { recursive: true });
+    writeFileSync(abs, c.after);
+    if (c.mode !== undefined) chmodSync(abs, c.mode);
+  }
+  const { signer, created } = ensureKeyPair(plan.keysDir);
+  const config = parseConfigText(readFileSync(join(plan.root, CONFIG_DIR, CONFIG_FILE), 'utf8'), CONFIG_FILE);
+  const layout = layoutFor(plan.root, config.stateDir);
+  mkdirSync(layout.evidenceDir, { recursive: true });
+  ensureApprovalToken(layout);
+  const store = await openStore(layout, config);
+  await store.putKey(signer.keyId, signer.publicKeyPem);
+  await store.close();
+  return { plan, keyId: signer.keyId, keyCreated: created };
+}
+
+function readOrNull(path: string): string | null {
+  return existsSync(path) ? readFileSync(path, 'utf8') : null;
+}
+

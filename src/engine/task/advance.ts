@@ -1,0 +1,236 @@
+/**
+ * @module Use case: advance a task to its next phase. Loads the task, decides
+ * the move, produces Autopilot's evidence for the phase being left, checks the
+ * whole contract, and appends the transition, or the refusal, to the ledger.
+ */
+import { join } from 'node:path';
+import { ErrorCode, ok, refuse, type Refusal, type Result } from '../../core/errors.ts';
+import { decideAdvance, refusePhaseUnknown, type TaskState } from '../../core/task.ts';
+import { normalizePhase } from '../../core/phases.ts';
+import type { LedgerEntry } from '../../core/ledger.ts';
+import type { StoreTx } from '../../ports/store.ts';
+import { append, recordRefusal } from '../ledger/record.ts';
+import { checkPassedArtifacts, checkPhase, gateRefusal, type PhaseGateReport } from '../evidence/phase-gate.ts';
+import { guardLease, moveLease } from './leases.ts';
+import { hasProducer, produce, type Produced } from '../evidence/producers/index.ts';
+import { taskDiff } from '../evidence/producers/diff.ts';
+import { readNoFollow } from '../repo/files.ts';
+import { evidenceRel } from '../repo/layout.ts';
+import { configDigest } from '../repo/config-digest.ts';
+import { dropUncommittedArchive } from '../evidence/archive.ts';
+import { checkDrift, guardDrift } from '../drift/baseline.ts';
+import { assessTaskRisk, guardApproval, mayNeedApproval } from '../approvals/guard.ts';
+import { phaseContext } from './phase-context.ts';
+import { bundlePhase, writeBundle, type BundleWritten } from '../ledger/bundle.ts';
+import type { Actor, Engine } from '../context.ts';
+
+export interface AdvanceRequest {
+  readonly taskId: string;
+  /** The phase to enter; the next one when absent. */
+  readonly to?: string;
+  /** What this phase produced, in a sentence or two, for the reviewer. */
+  readonly summary?: string;
+  /** The lease token the caller holds, for fencing. */
+  readonly token?: number;
+}
+
+export interface AdvanceOutcome {
+  readonly task: TaskState;
+  readonly entry: LedgerEntry;
+  readonly from: string;
+  /** The phase entered; null when the task finished. */
+  readonly to: string | null;
+  readonly gate: PhaseGateReport;
+  /** The attestation bundle written on entering PR and on finishing; a refusal when it could not be written. */
+  readonly attestation?: Result<BundleWritten>;
+}
+
+const MAX_ATTEMPTS = 3;
+
+export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Promise<Result<AdvanceOutcome>> {
+  const startMs = Date.now();
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const state = await e.store.getTask(req.taskId);
+    if (!state) return unknownTask(req.taskId);
+    let to: string | undefined;
+    if (req.to !== undefined) {
+      to = normalizePhase(e.config.phases, req.to);
+      if (!to) return record(e, state, actor, req.to, refusePhaseUnknown(req.to, e.config).error, startMs);
+    }
+    const decision = decideAdvance(state, to, e.config);
+    if (!decision.ok) return record(e, state, actor, to ?? null, decision.error, startMs);
+
+    if (hasProducer(state.phase)) {
+      // Producers run commands: check the lease before spending that time. Other phases check it once, below.
+      const pre = await e.store.transact((tx) => guardLease(e, tx, state, actor, 'advance', req.token, startMs));
+      if (!pre.ok) return pre;
+    }
+
+    const produced = await produceIfNeeded(e, state);
+    const attestation = await checkDrift(e, decision.value.to ?? state.phase);
+    const risk = mayNeedApproval(e, decision.value.to) ? await assessTaskRisk(e, state) : null;
+
+    const result = await e.store.transact(async (tx): Promise<Result<AdvanceOutcome> | 'retry'> => {
+      const now = await tx.getTask(req.taskId);
+      if (!now || now.phaseEpoch !== state.phaseEpoch || now.status !== state.status) return 'retry';
+      const lease = await guardLease(e, tx, now, actor, 'advance', req.token, startMs);
+      if (!lease.ok) return lease;
+      // An archive an interrupted backtrack never committed goes before the gate reads the folder (producers may have
+      // replaced its files); the gate settles a committed one itself.
+      dropUncommittedArchive(e.layout, now);
+      let current = now;
+      if (produced.verify) {
+        await recordVerify(e, tx, current, actor, produced);
+        current = (await tx.getTask(req.taskId)) ?? current;
+      }
+      const tampered = checkPassedArtifacts(e, current);
+      if (tampered.length > 0) {
+        const first = tampered[0]!;
+        const r = refuse(
+          ErrorCode.LEDGER_TAMPERED,
+          `evidence of a passed phase changed after the ledger recorded it: ${first.path} (${first.reason}); restore it, or backtrack to its phase to produce it again`,
+          { path: first.path, reason: first.reason, problems: tampered },
+        );
+        return { ok: false, error: await recordRefusal(e, tx, current, actor, { action: 'advance', to: decision.value.to }, r.error, startMs) };
+      }
+      const drift = await guardDrift(e, tx, current, actor, 'advance', decision.value.to, attestation, startMs);
+      if (!drift.ok) return drift;
+      const gate = checkPhase(e, current, current.phase, produced.digests);
+      if (!gate.passed) {
+        const refusal = gateRefusal(current.taskId, gate);
+        return { ok: false, error: await recordRefusal(e, tx, current, actor, { action: 'advance', to: decision.value.to }, refusal, startMs) };
+      }
+      if (risk && decision.value.to) {
+        const approval = await guardApproval(e, tx, current, actor, decision.value.to, risk, startMs);
+        if (!approval.ok) return approval;
+      }
+      const done = decision.value.to === null;
+      const entry = await append(e, tx, {
+        taskId: current.taskId,
+        kind: 'transition',
+        fromPhase: current.phase,
+        toPhase: decision.value.to,
+        actor: actor.id,
+        artifacts: gate.artifacts,
+        data: {
+          ...(done ? { status: 'done' } : {}),
+          ...(req.summary ? { summary: req.summary.slice(0, 2000) } : {}),
+          configDigest: configDigest(e.config),
+          context: phaseContext(e.config.phases, current, gate.artifacts, req.summary),
+          ...(produced.commands.length ? { commands: produced.commands.map((c) => ({ name: c.name, exitCode: c.exitCode, durationMs: c.durationMs })) } : {}),
+          ...(lease.value ? { leaseToken: lease.value.token } : {}),
+          ...(drift.value.length ? { promptDrift: drift.value.length } : {}),
+          ...(risk ? { risk: risk.level } : {}),
+        },
+      });
+      if (decision.value.to) await moveLease(tx, lease.value, decision.value.to);
+      const task = (await tx.getTask(current.taskId)) ?? current;
+      return ok({ task, entry, from: current.phase, to: decision.value.to, gate });
+    });
+    if (result === 'retry') continue;
+    e.sink.emit({
+      type: 'transition',
+      kind: 'advance',
+      taskId: req.taskId,
+      from: state.phase,
+      to: decision.value.to,
+      result: result.ok ? 'ok' : 'refused',
+      ...(result.ok ? { seq: result.value.entry.seq } : { code: result.error.code }),
+      startMs,
+      endMs: Date.now(),
+      actor: actor.id,
+      ...(actor.sessionId ? { sessionId: actor.sessionId } : {}),
+    });
+    if (result.ok && (result.value.to === null || result.value.to === bundlePhase(e.config.phases))) {
+      // After the commit, outside the transaction: the bundle holds the chain up to the entry just appended.
+      return ok({ ...result.value, attestation: await writeBundle(e, req.taskId) });
+    }
+    return result;
+  }
+  return refuse(ErrorCode.LEASE_HELD, `task ${req.taskId} kept moving while this advance was checked; read its status and try again`, {
+    holder: null,
+    expiresAt: null,
+    phase: null,
+  });
+}
+
+function unknownTask(taskId: string) {
+  return refuse(ErrorCode.TASK_UNKNOWN, `no task ${taskId}; start it with: autopilot task start ${taskId}, or list tasks with: autopilot task list`, { taskId });
+}
+
+async function record(e: Engine, state: TaskState, actor: Actor, to: string | null, refusal: Refusal, startMs: number) {
+  const error = await e.store.transact((tx) => recordRefusal(e, tx, state, actor, { action: 'advance', to }, refusal, startMs));
+  e.sink.emit({
+    type: 'transition',
+    kind: 'advance',
+    taskId: state.taskId,
+    from: state.phase,
+    to,
+    result: 'refused',
+    code: refusal.code,
+    startMs,
+    endMs: Date.now(),
+    actor: actor.id,
+    ...(actor.sessionId ? { sessionId: actor.sessionId } : {}),
+  });
+  return { ok: false as const, error };
+}
+
+/** VERIFY reuses a run of this phase visit when the source has not changed since; everything else is produced fresh. */
+async function produceIfNeeded(e: Engine, state: TaskState): Promise<Produced> {
+  if (state.phase === 'VERIFY') {
+    const rel = evidenceRel(state.taskId, 'VERIFY', 'verify_run.json');
+    const recorded = state.artifacts[rel];
+    if (recorded && recorded.producer === 'autopilot' && recorded.seq >= state.phaseEpoch) {
+      const file = readNoFollow(join(e.layout.stateDir, rel), e.config.limits.maxEvidenceBytes);
+      if (file.kind === 'file' && file.sha256 === recorded.sha256) {
+        const run = JSON.parse(file.bytes.toString('utf8')) as { treeDigest?: string };
+        const diff = await taskDiff(e, state);
+        if (run.treeDigest === diff.sha256) return { digests: new Map(), commands: [] };
+      }
+    }
+  }
+  return produce(e, state, state.phase);
+}
+
+/** Records a VERIFY run as its own entry, so that a failing run is in the ledger too. */
+export async function recordVerify(
+  e: Engine,
+  tx: StoreTx,
+  state: TaskState,
+  actor: Actor,
+  produced: Produced,
+): Promise<LedgerEntry> {
+  const v = produced.verify;
+  const entry = await append(e, tx, {
+    taskId: state.taskId,
+    kind: 'verify',
+    fromPhase: state.phase,
+    toPhase: null,
+    actor: actor.id,
+    artifacts: [...produced.digests].map(([name, sha256]) => ({ path: evidenceRel(state.taskId, state.phase, name), sha256, producer: 'autopilot' as const })),
+    data: {
+      passed: v?.passed ?? false,
+      problems: v?.problems ?? [],
+      treeDigest: v?.treeDigest ?? null,
+      ...(v?.tests ? { tests: v.tests } : {}),
+      ...(v?.coverage ? { changedLinesCoverage: v.coverage.percent } : {}),
+      ...(v ? { tree: v.tree } : {}),
+      ...(v?.totalCoverage ? { totalCoverage: v.totalCoverage } : {}),
+      commands: produced.commands.map((c) => ({ name: c.name, argv: c.argv, exitCode: c.exitCode, durationMs: c.durationMs, isolation: c.isolation })),
+    },
+  });
+  e.sink.emit({
+    type: 'verify',
+    taskId: state.taskId,
+    phase: state.phase,
+    passed: v?.passed ?? false,
+    seq: entry.seq,
+    commands: produced.commands.map((c) => ({ name: c.name, exitCode: c.exitCode, startMs: c.startMs, endMs: c.startMs + c.durationMs })),
+    startMs: produced.commands[0]?.startMs ?? Date.now(),
+    endMs: Date.now(),
+    actor: actor.id,
+    ...(actor.sessionId ? { sessionId: actor.sessionId } : {}),
+  });
+  return entry;
+}

@@ -1,0 +1,86 @@
+/**
+ * @module Use case: send a task back to an earlier phase. The evidence of that
+ * phase and every later one is moved aside into the task's archive (kept for
+ * audit, recorded in the ledger with its digests; see evidence/archive.ts) so
+ * that each phase must be passed again.
+ */
+import { renameSync, rmSync } from 'node:fs';
+import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
+import { decideBacktrack, refusePhaseUnknown, stalePhases, type ArchivedArtifact, type TaskState } from '../../core/task.ts';
+import { normalizePhase } from '../../core/phases.ts';
+import type { LedgerEntry } from '../../core/ledger.ts';
+import { append, recordRefusal } from '../ledger/record.ts';
+import { guardLease, moveLease } from './leases.ts';
+import { archiveDir, archivePlan, linkAside, settleArchive, tidyArchive } from '../evidence/archive.ts';
+import { Counter } from '../../ports/events.ts';
+import { checkDrift, guardDrift } from '../drift/baseline.ts';
+import type { Actor, Engine } from '../context.ts';
+
+export interface BacktrackRequest {
+  readonly taskId: string;
+  readonly to: string;
+  readonly reason: string;
+  readonly token?: number;
+}
+
+export interface BacktrackOutcome {
+  readonly task: TaskState;
+  readonly entry: LedgerEntry;
+  readonly from: string;
+  readonly to: string;
+  readonly archived: readonly ArchivedArtifact[];
+}
+
+export async function backtrack(e: Engine, actor: Actor, req: BacktrackRequest): Promise<Result<BacktrackOutcome>> {
+  const startMs = Date.now();
+  const wanted = normalizePhase(e.config.phases, req.to);
+  const attestation = wanted ? await checkDrift(e, wanted) : null;
+  const result = await e.store.transact(async (tx): Promise<Result<BacktrackOutcome>> => {
+    const state = await tx.getTask(req.taskId);
+    if (!state) return refuse(ErrorCode.TASK_UNKNOWN, `no task ${req.taskId}; list tasks with: autopilot task list`, { taskId: req.taskId });
+    const to = normalizePhase(e.config.phases, req.to);
+    const decision = to ? decideBacktrack(state, to, req.reason, e.config) : refusePhaseUnknown(req.to, e.config);
+    if (!decision.ok) {
+      return { ok: false, error: await recordRefusal(e, tx, state, actor, { action: 'backtrack', to: to ?? req.to }, decision.error, startMs) };
+    }
+    const lease = await guardLease(e, tx, state, actor, 'backtrack', req.token, startMs);
+    if (!lease.ok) return lease;
+    const target = decision.value.to as string;
+    if (attestation) {
+      const drift = await guardDrift(e, tx, state, actor, 'backtrack', target, attestation, startMs);
+      if (!drift.ok) return drift;
+    }
+    // What an earlier backtrack left half done: its live files once it committed, its archive if it did not.
+    tidyArchive(e.layout, state);
+    const moves = archivePlan(e.layout, state, stalePhases(e.config, state.phase, target));
+    if (!moves.ok) return moves;
+    const renamed: { from: string; to: string }[] = [];
+    try {
+      for (const m of moves.value.dirs) renamed.push(...linkAside(m.from, m.to));
+      const entry = await append(e, tx, {
+        taskId: state.taskId,
+        kind: 'backtrack',
+        fromPhase: state.phase,
+        toPhase: target,
+        actor: actor.id,
+        artifacts: moves.value.artifacts,
+        data: { reason: req.reason.slice(0, 2000), archived: moves.value.archived, stale: stalePhases(e.config, state.phase, target) },
+      });
+      await moveLease(tx, lease.value, target);
+      const task = (await tx.getTask(state.taskId)) ?? state;
+      return ok({ task, entry, from: state.phase, to: target, archived: moves.value.archived });
+    } catch (err) {
+      for (const m of renamed.reverse()) renameSync(m.to, m.from);
+      rmSync(archiveDir(e.layout, state.taskId, state.counts.backtracks + 1), { recursive: true, force: true });
+      throw err;
+    }
+  });
+  if (result.ok) {
+    // The entry naming the archived copies has committed: the live ones can go.
+    settleArchive(e.layout, result.value.task);
+    const base = { taskId: req.taskId, startMs, endMs: Date.now(), actor: actor.id, ...(actor.sessionId ? { sessionId: actor.sessionId } : {}) };
+    e.sink.emit({ ...base, type: 'transition', kind: 'backtrack', from: result.value.from, to: result.value.to, result: 'ok', seq: result.value.entry.seq });
+    e.sink.emit({ ...base, type: 'counter', name: Counter.phase_backtracks, value: 1, attributes: { from: result.value.from, to: result.value.to } });
+  }
+  return result;
+}

@@ -1,0 +1,174 @@
+/**
+ * @module Use cases: put an artifact into the current phase's evidence folder
+ * (from a file or from content), and check a phase's evidence without moving.
+ */
+import { ErrorCode, ok, refuse, type Refusal, type Result } from '../../core/errors.ts';
+import type { LedgerEntry } from '../../core/ledger.ts';
+import { phaseIndex, normalizePhase } from '../../core/phases.ts';
+import { refusePhaseUnknown, type TaskState } from '../../core/task.ts';
+import { validateArtifact, type Finding } from '../../validators/index.ts';
+import { decodeEvidence } from '../../validators/text.ts';
+import { append, recordRefusal } from '../ledger/record.ts';
+import { guardLease } from './leases.ts';
+import { readNoFollow, writeAtomic } from '../repo/files.ts';
+import { checkArtifactName, phaseFolder } from '../evidence/folder.ts';
+import { evidenceRel } from '../repo/layout.ts';
+import { sha256Hex } from '../repo/files.ts';
+import { checkPhase, type PhaseGateReport } from '../evidence/phase-gate.ts';
+import { tidyArchive } from '../evidence/archive.ts';
+import type { Actor, Engine } from '../context.ts';
+
+export interface PutEvidenceRequest {
+  readonly taskId: string;
+  readonly phase: string;
+  readonly name: string;
+  readonly content: Uint8Array;
+  readonly token?: number;
+}
+
+export interface PutEvidenceOutcome {
+  readonly task: TaskState;
+  readonly entry: LedgerEntry;
+  readonly path: string;
+  readonly sha256: string;
+  /** What the phase's contract says of this file now; the gate checks again at advance. */
+  readonly findings: readonly Finding[];
+}
+
+/** Reads a source file for `evidence add`: never through a symlink, never more than the cap. */
+export function readSourceFile(path: string, maxBytes: number): Result<Uint8Array> {
+  const file = readNoFollow(path, maxBytes);
+  switch (file.kind) {
+    case 'file':
+      return ok(file.bytes);
+    case 'missing':
+      return refuse(ErrorCode.USAGE, `no file at ${path}`, { argument: 'file' });
+    case 'symlink':
+      return refuse(ErrorCode.PATH_OUTSIDE_EVIDENCE, `${path} is a symlink; evidence is copied from regular files only`, { name: path, reason: 'symlink' });
+    case 'not-a-file':
+      return refuse(ErrorCode.USAGE, `${path} is not a regular file`, { argument: 'file' });
+    case 'too-large':
+      return refuse(ErrorCode.EVIDENCE_INVALID, `${path} is ${file.size} bytes, over the ${maxBytes}-byte evidence limit (limits.maxEvidenceBytes)`, {
+        phase: null,
+        findings: [{ file: path, rule: 'size', problem: `${file.size} bytes`, fix: 'shorten it' }],
+      });
+  }
+}
+
+/**
+ * Records a refused `evidence add` whose source file cannot be used (a symlink, over the size
+ * limit) as a violation of the task when it exists and is active: rejected attempts are ledger
+ * entries too. Usage errors (no such file, a folder) are returned as they are.
+ */
+export async function refuseSourceFile(e: Engine, actor: Actor, taskId: string, refusal: Refusal): Promise<Refusal> {
+  if (refusal.code === ErrorCode.USAGE) return refusal;
+  const startMs = Date.now();
+  return e.store.transact(async (tx) => {
+    const state = await tx.getTask(taskId);
+    if (!state || state.status !== 'active') return refusal;
+    return recordRefusal(e, tx, state, actor, { action: 'evidence_put' }, refusal, startMs);
+  });
+}
+
+export async function putEvidence(e: Engine, actor: Actor, req: PutEvidenceRequest): Promise<Result<PutEvidenceOutcome>> {
+  const startMs = Date.now();
+  const name = checkArtifactName(req.name);
+  const max = e.config.limits.maxEvidenceBytes;
+  return e.store.transact(async (tx): Promise<Result<PutEvidenceOutcome>> => {
+    const state = await tx.getTask(req.taskId);
+    if (!state) return refuse(ErrorCode.TASK_UNKNOWN, `no task ${req.taskId}; list tasks with: autopilot task list`, { taskId: req.taskId });
+    const fail = async (r: { ok: false; error: Refusal }) => ({
+      ok: false as const,
+      error: await recordRefusal(e, tx, state, actor, { action: 'evidence_put' }, r.error, startMs),
+    });
+    if (state.status !== 'active') return refuse(ErrorCode.TASK_DONE, `task ${req.taskId} is ${state.status}; its evidence is sealed`, { taskId: req.taskId, status: state.status });
+    const phase = normalizePhase(e.config.phases, req.phase);
+    if (!phase) return fail(refusePhaseUnknown(req.phase, e.config));
+    if (!name.ok) return fail(name);
+    const pi = phaseIndex(e.config.phases, phase);
+    const ci = phaseIndex(e.config.phases, state.phase);
+    if (pi > ci) {
+      return fail(
+        refuse(ErrorCode.PHASE_SKIP, `${req.taskId} is in ${state.phase}; evidence for ${phase} is added after advancing to it`, {
+          from: state.phase,
+          to: phase,
+          next: e.config.phases[ci + 1] ?? null,
+        }),
+      );
+    }
+    if (pi < ci) {
+      return fail(
+        refuse(ErrorCode.EVIDENCE_PROTECTED, `${phase} is already passed and its evidence is sealed; to change it, backtrack: autopilot backtrack ${req.taskId} --to ${phase} --reason "…"`, {
+          phase,
+          name: req.name,
+          producer: 'sealed',
+        }),
+      );
+    }
+    const rule = (e.config.evidence[phase] ?? []).find((r) => r.name === req.name);
+    if (rule?.producer === 'autopilot') {
+      return fail(
+        refuse(ErrorCode.EVIDENCE_PROTECTED, `${req.name} is produced by Autopilot itself and cannot be added or replaced; Autopilot writes it when the task advances (or with autopilot verify)`, {
+          phase,
+          name: req.name,
+          producer: 'autopilot',
+        }),
+      );
+    }
+    if (req.content.byteLength > max) {
+      return fail(
+        refuse(ErrorCode.EVIDENCE_INVALID, `${req.name} is ${req.content.byteLength} bytes, over the ${max}-byte limit (limits.maxEvidenceBytes)`, {
+          phase,
+          findings: [{ file: req.name, rule: 'size', problem: `${req.content.byteLength} bytes`, fix: 'shorten it' }],
+        }),
+      );
+    }
+    // Evidence is text: a binary or non-UTF-8 file can never meet a contract, so it is not stored at all.
+    const decoded = decodeEvidence(req.content, evidenceRel(state.taskId, phase, req.name), max);
+    if (!decoded.ok) {
+      const f = decoded.finding;
+      return fail(refuse(ErrorCode.EVIDENCE_INVALID, `${req.name} is not evidence: ${f.problem.replace(/\.$/, '')}. ${f.fix}`, { phase, findings: [f] }));
+    }
+    const lease = await guardLease(e, tx, state, actor, 'evidence_put', req.token, startMs);
+    if (!lease.ok) return lease;
+    const folder = phaseFolder(e.layout, state.taskId, phase);
+    if (!folder.ok) return fail(folder);
+    const path = evidenceRel(state.taskId, phase, req.name);
+    tidyArchive(e.layout, state);
+    writeAtomic(folder.value, req.name, req.content);
+    const sha256 = sha256Hex(req.content);
+    const findings = rule ? validateArtifact(rule, req.content, { path, maxBytes: max }) : [];
+    const entry = await append(e, tx, {
+      taskId: state.taskId,
+      kind: 'evidence',
+      fromPhase: phase,
+      toPhase: null,
+      actor: actor.id,
+      artifacts: [{ path, sha256, producer: 'agent' }],
+      data: { name: req.name, bytes: req.content.byteLength, findings: findings.length },
+    });
+    const task = (await tx.getTask(state.taskId)) ?? state;
+    return ok({ task, entry, path, sha256, findings });
+  });
+}
+
+/**
+ * Checks a phase's evidence as the gate would, without producing or moving:
+ * Autopilot's artifacts must already be there. Defaults to the current phase.
+ */
+export async function checkEvidence(e: Engine, req: { taskId: string; phase?: string }): Promise<Result<PhaseGateReport>> {
+  const state = await e.store.getTask(req.taskId);
+  if (!state) return refuse(ErrorCode.TASK_UNKNOWN, `no task ${req.taskId}; list tasks with: autopilot task list`, { taskId: req.taskId });
+  const phase = req.phase === undefined ? state.phase : normalizePhase(e.config.phases, req.phase);
+  if (!phase) return refusePhaseUnknown(req.phase ?? '', e.config);
+  if (phase !== state.phase) {
+    // A passed phase is checked as it was recorded: every Autopilot artifact against its ledger digest.
+    const recorded = new Map(
+      Object.values(state.artifacts)
+        .filter((a) => a.path.startsWith(evidenceRel(state.taskId, phase, '')) && a.producer === 'autopilot')
+        .map((a) => [a.path.slice(a.path.lastIndexOf('/') + 1), a.sha256]),
+    );
+    return ok(checkPhase(e, state, phase, recorded));
+  }
+  return ok(checkPhase(e, state, phase));
+}

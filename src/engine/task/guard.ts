@@ -1,0 +1,123 @@
+/**
+ * @module Use case: decide one tool call of an agent in its task's phase.
+ * The decision logic lives in core/policy; here the task is found, a denial is
+ * recorded in the ledger and counted, and every decision becomes a span.
+ */
+import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
+import type { TaskState } from '../../core/task.ts';
+import { classifyToolCall, type ToolCall } from '../../core/policy/classify.ts';
+import { decideToolCall } from '../../core/policy/decide.ts';
+import type { Capability } from '../../core/policy/capabilities.ts';
+import { Counter } from '../../ports/events.ts';
+import { append } from '../ledger/record.ts';
+import { toolPolicyOf } from '../../core/policy/tool-policy.ts';
+import type { Actor, Engine } from '../context.ts';
+
+export interface GuardRequest {
+  /** The task the call belongs to; found from the store when absent. */
+  readonly taskId?: string;
+  readonly client: ToolCall['client'];
+  readonly tool: string;
+  readonly input: unknown;
+}
+
+export interface GuardOutcome {
+  readonly decision: 'allow' | 'deny' | 'ask';
+  readonly code: typeof ErrorCode.TOOL_NOT_ALLOWED_IN_PHASE | null;
+  readonly reason: string;
+  readonly capabilities: readonly Capability[];
+  readonly missing: readonly Capability[];
+  readonly phase: string;
+  readonly taskId: string | null;
+  /** Why the call is judged by the first phase's policy: no task, or several. */
+  readonly note?: string;
+  /** The ledger entry that recorded a denial. */
+  readonly seq?: number;
+}
+
+/** Which task a call without a task id belongs to: the only active task. */
+export async function resolveTask(e: Engine, taskId: string | undefined): Promise<Result<TaskState | null>> {
+  if (taskId) {
+    const t = await e.store.getTask(taskId);
+    if (!t) return refuse(ErrorCode.TASK_UNKNOWN, `no task ${taskId}; list tasks with: autopilot task list`, { taskId });
+    return ok(t);
+  }
+  const active = (await e.store.listTasks()).filter((t) => t.status === 'active');
+  return ok(active.length === 1 ? active[0]! : null);
+}
+
+export async function guardToolCall(e: Engine, actor: Actor, req: GuardRequest): Promise<Result<GuardOutcome>> {
+  const startMs = Date.now();
+  const found = await resolveTask(e, req.taskId);
+  if (!found.ok) return found;
+  const task = found.value;
+  const first = e.config.phases[0] as string;
+  let note: string | undefined;
+  if (!task) {
+    const active = (await e.store.listTasks()).filter((t) => t.status === 'active').length;
+    note =
+      active === 0
+        ? `no active task: the call is judged as in ${first}; start one with: autopilot task start T-1 --title "…"`
+        : `${active} active tasks: the call is judged as in ${first}; name the task (AUTOPILOT_TASK or --task)`;
+  }
+  const phase = task && task.status === 'active' ? task.phase : first;
+  const evidenceRoot = `${e.layout.stateDir.slice(e.layout.root.length + 1) || '.autopilot'}/evidence`;
+  const classification = classifyToolCall(
+    { client: req.client, tool: req.tool, input: req.input },
+    {
+      repoRoot: e.layout.root,
+      evidenceDir: task ? `${evidenceRoot}/${task.taskId}` : `${evidenceRoot}/-`,
+      stateDir: e.layout.stateDir.slice(e.layout.root.length + 1) || '.autopilot',
+      mcpServers: toolPolicyOf(e.config).mcpServers,
+    },
+  );
+  const decision = decideToolCall(classification, phase, toolPolicyOf(e.config));
+  const reason = note ? `${decision.reason}. ${note}` : decision.reason;
+  let seq: number | undefined;
+  if (decision.decision !== 'allow' && task) {
+    const entry = await e.store.transact((tx) =>
+      append(e, tx, {
+        taskId: task.taskId,
+        kind: 'tool_blocked',
+        fromPhase: phase,
+        toPhase: null,
+        actor: actor.id,
+        artifacts: [],
+        data: {
+          decision: decision.decision,
+          code: ErrorCode.TOOL_NOT_ALLOWED_IN_PHASE,
+          client: req.client,
+          tool: req.tool.slice(0, 200),
+          input: summarize(req.input),
+          capabilities: classification.capabilities,
+          missing: decision.missing,
+          reason: reason.slice(0, 2000),
+        },
+      }),
+    );
+    seq = entry.seq;
+  }
+  const endMs = Date.now();
+  const base = { taskId: task?.taskId ?? null, startMs, endMs, actor: actor.id, ...(actor.sessionId ? { sessionId: actor.sessionId } : {}) };
+  e.sink.emit({ ...base, type: 'guard', phase, tool: req.tool, decision: decision.decision, capabilities: classification.capabilities, ...(seq !== undefined ? { seq } : {}) });
+  if (decision.decision === 'deny') {
+    e.sink.emit({ ...base, type: 'counter', name: Counter.tool_calls_blocked, value: 1, attributes: { phase, tool: req.tool.slice(0, 100) } });
+  }
+  return ok({
+    decision: decision.decision,
+    code: decision.decision === 'allow' ? null : ErrorCode.TOOL_NOT_ALLOWED_IN_PHASE,
+    reason,
+    capabilities: classification.capabilities,
+    missing: decision.missing,
+    phase,
+    taskId: task?.taskId ?? null,
+    ...(note ? { note } : {}),
+    ...(seq !== undefined ? { seq } : {}),
+  });
+}
+
+/** A bounded summary of a tool input for the ledger: the command or path, never a whole file. */
+function summarize(input: unknown): unknown {
+  const text = typeof input === 'string' ? input : JSON.stringify(input ?? null);
+  return text.length > 1000 ? `${text.slice(0, 1000)}…` : text;
+}

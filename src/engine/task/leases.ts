@@ -1,0 +1,148 @@
+/**
+ * @module Use cases: lease acquire, renew, release, and the lease check every
+ * mutating call goes through (implicit leases take and renew on the way).
+ */
+import { ErrorCode, ok, refuse, type Refusal, type Result } from '../../core/errors.ts';
+import { decideAcquire, decideRelease, decideRenew, isLive, type Lease, type LeaseDecision } from '../../core/lease.ts';
+import { refusePhaseUnknown, type TaskState } from '../../core/task.ts';
+import { normalizePhase } from '../../core/phases.ts';
+import type { StoreTx } from '../../ports/store.ts';
+import { append, recordRefusal } from '../ledger/record.ts';
+import type { Actor, Engine } from '../context.ts';
+
+export function holderOf(actor: Actor): string {
+  return actor.holder ?? actor.id;
+}
+
+/** The time lease decisions use: the store's clock when it has one (shared by every host), else the engine's. */
+async function leaseNow(e: Engine, tx: StoreTx): Promise<Date> {
+  return tx.now ? tx.now() : e.clock.now();
+}
+
+async function recordChange(e: Engine, tx: StoreTx, actor: Actor, d: LeaseDecision, state: TaskState): Promise<void> {
+  await tx.putLease(d.lease);
+  // Renewals only move the expiry; the ledger records changes of hands and releases.
+  if (d.change === 'renewed') return;
+  await append(e, tx, {
+    taskId: state.taskId,
+    kind: 'lease',
+    fromPhase: state.phase,
+    toPhase: null,
+    actor: actor.id,
+    artifacts: [],
+    data: {
+      change: d.change,
+      holder: d.lease.holder,
+      token: d.lease.token,
+      expiresAt: d.lease.expiresAt,
+      ...(d.previousHolder ? { previousHolder: d.previousHolder } : {}),
+    },
+  });
+}
+
+/**
+ * The lease check of a mutating call, inside its transaction. Returns the live
+ * lease (or null with leases off), or the refusal, already recorded.
+ */
+export async function guardLease(
+  e: Engine,
+  tx: StoreTx,
+  state: TaskState,
+  actor: Actor,
+  action: string,
+  token: number | undefined,
+  startMs: number,
+): Promise<Result<Lease | null>> {
+  const mode = e.config.leases.mode;
+  if (mode === 'off') return ok(null);
+  const now = await leaseNow(e, tx);
+  const current = await tx.getLease(state.taskId);
+  const holder = holderOf(actor);
+  const fail = async (r: { ok: false; error: Refusal }) => ({
+    ok: false as const,
+    error: await recordRefusal(e, tx, state, actor, { action }, r.error, startMs),
+  });
+  if (token !== undefined && current && token !== current.token) {
+    return fail(
+      refuse(ErrorCode.LEASE_FENCED, `lease token ${token} is stale (current ${current.token}, held by ${current.holder ?? 'nobody'}): another holder has worked on ${state.taskId} since; re-read its status`, {
+        token,
+        current: current.token,
+        holder: current.holder,
+      }),
+    );
+  }
+  if (mode === 'explicit' && !(isLive(current, now) && current.holder === holder)) {
+    if (isLive(current, now)) {
+      const d = decideAcquire(current, { taskId: state.taskId, phase: state.phase, holder, ttlMs: 0, now });
+      if (!d.ok) return fail(d);
+    }
+    return fail(
+      refuse(ErrorCode.LEASE_REQUIRED, `leases are explicit: take the lease first with: autopilot lease acquire ${state.taskId} --holder ${holder}`, {
+        phase: state.phase,
+        holder,
+      }),
+    );
+  }
+  const d = decideAcquire(current, { taskId: state.taskId, phase: state.phase, holder, ttlMs: e.config.leases.ttlSeconds * 1000, now });
+  if (!d.ok) return fail(d);
+  await recordChange(e, tx, actor, d.value, state);
+  return ok(d.value.lease);
+}
+
+export interface LeaseRequest {
+  readonly taskId: string;
+  readonly ttlSeconds?: number;
+  readonly token?: number;
+}
+
+type LeaseOp = 'acquire' | 'renew' | 'release';
+
+export async function leaseOp(e: Engine, actor: Actor, op: LeaseOp, req: LeaseRequest & { phase?: string }): Promise<Result<LeaseDecision>> {
+  const startMs = Date.now();
+  return e.store.transact(async (tx) => {
+    const state = await tx.getTask(req.taskId);
+    if (!state) return refuse(ErrorCode.TASK_UNKNOWN, `no task ${req.taskId}; list tasks with: autopilot task list`, { taskId: req.taskId });
+    if (state.status !== 'active') {
+      return refuse(ErrorCode.TASK_DONE, `task ${req.taskId} is ${state.status}: there is nothing to lease`, { taskId: req.taskId, status: state.status });
+    }
+    const phase = req.phase === undefined ? state.phase : normalizePhase(e.config.phases, req.phase);
+    if (phase !== state.phase) {
+      // A lease on another phase is a way to work ahead: refused, counted and recorded like any skip.
+      const r = phase
+        ? refuse(ErrorCode.PHASE_SKIP, `a lease can only be taken on the task's current phase, ${state.phase}`, { from: state.phase, to: phase, next: state.phase })
+        : refusePhaseUnknown(req.phase ?? '', e.config);
+      return { ok: false, error: await recordRefusal(e, tx, state, actor, { action: `lease_${op}`, to: phase ?? null }, r.error, startMs) };
+    }
+    const now = await leaseNow(e, tx);
+    const holder = holderOf(actor);
+    const ttlMs = (req.ttlSeconds ?? e.config.leases.ttlSeconds) * 1000;
+    const current = await tx.getLease(req.taskId);
+    const d =
+      op === 'acquire'
+        ? decideAcquire(current, { taskId: req.taskId, phase: state.phase, holder, ttlMs, now })
+        : op === 'renew'
+          ? decideRenew(current, { taskId: req.taskId, holder, ttlMs, now, ...(req.token !== undefined ? { token: req.token } : {}) })
+          : decideRelease(current, { taskId: req.taskId, holder, now, ...(req.token !== undefined ? { token: req.token } : {}) });
+    if (!d.ok) return { ok: false, error: await recordRefusal(e, tx, state, actor, { action: `lease_${op}` }, d.error, startMs) };
+    if (op === 'release') {
+      await tx.putLease(d.value.lease);
+      await append(e, tx, {
+        taskId: state.taskId,
+        kind: 'lease',
+        fromPhase: state.phase,
+        toPhase: null,
+        actor: actor.id,
+        artifacts: [],
+        data: { change: 'released', holder, token: d.value.lease.token, heldSince: current?.acquiredAt ?? null },
+      });
+    } else {
+      await recordChange(e, tx, actor, d.value, state);
+    }
+    return d;
+  });
+}
+
+/** Moves the mover's lease along with the task to the phase it entered. */
+export async function moveLease(tx: StoreTx, lease: Lease | null, phase: string): Promise<void> {
+  if (lease) await tx.putLease({ ...lease, phase });
+}

@@ -1,0 +1,76 @@
+/** @module Use case: start a task in the first phase, recording its base commit. */
+import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
+import { checkTaskId, type TaskState } from '../../core/task.ts';
+import type { LedgerEntry } from '../../core/ledger.ts';
+import { append } from '../ledger/record.ts';
+import { EMPTY_TREE, resolveCommit } from '../repo/git.ts';
+import { configDigest } from '../repo/config-digest.ts';
+import { latestBaseline, recordBaseline } from '../drift/baseline.ts';
+import type { Actor, Engine } from '../context.ts';
+
+export interface StartTaskRequest {
+  readonly taskId: string;
+  readonly title?: string;
+  /** A git ref; HEAD by default. */
+  readonly base?: string;
+}
+
+export interface StartTaskOutcome {
+  readonly task: TaskState;
+  readonly entry: LedgerEntry;
+}
+
+export async function startTask(e: Engine, actor: Actor, req: StartTaskRequest): Promise<Result<StartTaskOutcome>> {
+  const startMs = Date.now();
+  const id = checkTaskId(req.taskId);
+  if (!id.ok) return id;
+  const title = (req.title ?? '').trim();
+  if (title.length > 200) return refuse(ErrorCode.USAGE, 'the title is longer than 200 characters', { argument: 'title' });
+  let base = await resolveCommit(e.layout.root, req.base ?? 'HEAD');
+  if (!base) {
+    if (req.base !== undefined) {
+      return refuse(ErrorCode.USAGE, `--base ${req.base} does not name a commit; give a branch, tag or commit id`, { argument: 'base' });
+    }
+    base = EMPTY_TREE; // a repository without commits: everything is new
+  }
+  const first = e.config.phases[0] as string;
+  // The first task fixes the baseline of the agent's instructions, so drift is noticed from the start.
+  if (!(await latestBaseline(e))) await recordBaseline(e, actor, { version: '1' });
+  const result = await e.store.transact(async (tx): Promise<Result<StartTaskOutcome>> => {
+    const existing = await tx.getTask(req.taskId);
+    if (existing) {
+      return refuse(ErrorCode.TASK_EXISTS, `task ${req.taskId} already exists (${existing.status}, in ${existing.phase}); pick another id or see: autopilot task status ${req.taskId}`, {
+        taskId: req.taskId,
+        phase: existing.phase,
+      });
+    }
+    const entry = await append(e, tx, {
+      taskId: req.taskId,
+      kind: 'task_started',
+      fromPhase: null,
+      toPhase: first,
+      actor: actor.id,
+      artifacts: [],
+      data: { title, baseCommit: base, configDigest: configDigest(e.config) },
+    });
+    const task = await tx.getTask(req.taskId);
+    if (!task) throw new Error('task projection missing after start');
+    return ok({ task, entry });
+  });
+  if (result.ok) {
+    e.sink.emit({
+      type: 'transition',
+      kind: 'start',
+      taskId: req.taskId,
+      from: null,
+      to: first,
+      result: 'ok',
+      seq: result.value.entry.seq,
+      startMs,
+      endMs: Date.now(),
+      actor: actor.id,
+      ...(actor.sessionId ? { sessionId: actor.sessionId } : {}),
+    });
+  }
+  return result;
+}

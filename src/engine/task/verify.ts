@@ -1,0 +1,68 @@
+/** @module Use case: run VERIFY's commands now and record the result, pass or fail. */
+import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
+import type { LedgerEntry } from '../../core/ledger.ts';
+import type { TaskState } from '../../core/task.ts';
+import { guardLease } from './leases.ts';
+import { recordRefusal } from '../ledger/record.ts';
+import { produce } from '../evidence/producers/index.ts';
+import { recordVerify } from './advance.ts';
+import type { VerifyOutput } from '../evidence/producers/verify.ts';
+import type { Actor, Engine } from '../context.ts';
+
+export interface VerifyOutcome {
+  readonly task: TaskState;
+  readonly entry: LedgerEntry;
+  readonly verify: VerifyOutput;
+}
+
+export async function runVerify(e: Engine, actor: Actor, req: { taskId: string; token?: number }): Promise<Result<VerifyOutcome>> {
+  const startMs = Date.now();
+  const state = await e.store.getTask(req.taskId);
+  if (!state) return refuse(ErrorCode.TASK_UNKNOWN, `no task ${req.taskId}; list tasks with: autopilot task list`, { taskId: req.taskId });
+  if (state.status !== 'active') {
+    return refuse(ErrorCode.TASK_DONE, `task ${req.taskId} is ${state.status}`, { taskId: req.taskId, status: state.status });
+  }
+  if (state.phase !== 'VERIFY') {
+    const r = refuse(
+      ErrorCode.PHASE_SKIP,
+      `verify runs in VERIFY; ${req.taskId} is in ${state.phase}: finish ${state.phase} and advance first`,
+      { from: state.phase, to: 'VERIFY', next: null },
+    );
+    return { ok: false, error: await e.store.transact((tx) => recordRefusal(e, tx, state, actor, { action: 'verify', to: 'VERIFY' }, r.error, startMs)) };
+  }
+  const pre = await e.store.transact((tx) => guardLease(e, tx, state, actor, 'verify', req.token, startMs));
+  if (!pre.ok) return pre;
+  const produced = await produce(e, state, 'VERIFY');
+  const verify = produced.verify;
+  if (!verify) throw new Error('the VERIFY producer returned no run');
+  return e.store.transact(async (tx) => {
+    const now = (await tx.getTask(req.taskId)) ?? state;
+    if (now.phaseEpoch !== state.phaseEpoch) {
+      return refuse(ErrorCode.LEASE_FENCED, `task ${req.taskId} moved while verify ran; its result was not recorded`, {
+        token: req.token ?? null,
+        current: null,
+      });
+    }
+    const lease = await guardLease(e, tx, now, actor, 'verify', req.token, startMs);
+    if (!lease.ok) return lease;
+    const entry = await recordVerify(e, tx, now, actor, produced);
+    const task = (await tx.getTask(req.taskId)) ?? now;
+    if (!verify.passed) {
+      const error = await recordRefusal(
+        e,
+        tx,
+        task,
+        actor,
+        { action: 'verify' },
+        {
+          code: ErrorCode.VERIFY_FAILED,
+          message: `verify failed: ${verify.problems.join('; ')}. Fix it in IMPLEMENT: autopilot backtrack ${req.taskId} --to IMPLEMENT --reason "…"`,
+          details: { commands: verify.commands, findings: verify.problems, seq: entry.seq },
+        },
+        startMs,
+      );
+      return { ok: false, error };
+    }
+    return ok({ task, entry, verify });
+  });
+}
