@@ -8,14 +8,27 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
-      'no-restricted-syntax': ['error', { selector: 'ExportAllDeclaration', message: 'export names one by one: the public API is explicit' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'ExportAllDeclaration', message: 'export names one by one: the public API is explicit' },
+      ],
     },
   },
   {
     // core/ is pure: no I/O, no clock, no randomness; time comes in as an argument.
     files: ['src/core/**/*.ts', 'src/validators/**/*.ts', 'src/reports/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', 'fs', 'path', 'child_process', 'os', 'crypto', 'better-sqlite3', 'pg'], message: 'core is pure: no I/O imports' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['node:*', 'fs', 'path', 'child_process', 'os', 'crypto', 'better-sqlite3', 'pg'],
+              message: 'core is pure: no I/O imports',
+            },
+          ],
+        },
+      ],
       'no-restricted-properties': [
         'error',
         { object: 'Date', property: 'now', message: 'core takes time as an argument' },

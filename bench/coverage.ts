@@ -55,9 +55,15 @@ export async function benchCoverage(files: number, n: number): Promise<Stats[]> 
   );
   const changed = parseUnifiedDiff(patch);
   const report = parseLcov(lcov, { root: '/repo' });
-  const joinOnly = await measure(`  of which the join alone`, n, () => changedLinesCoverage(changed, report, 80), { warmup: 2, cpu: true });
+  const joinOnly = await measure(`  of which the join alone`, n, () => changedLinesCoverage(changed, report, 80), {
+    warmup: 2,
+    cpu: true,
+  });
   return [
-    { ...whole, note: `diff ${mb(patch)} MB + lcov ${mb(lcov)} MB parsed and joined (${(files * 20).toLocaleString('en-US')} added lines, ${percent}% covered); ${((whole.throughput * files) / 1000).toFixed(0)}k files/s` },
+    {
+      ...whole,
+      note: `diff ${mb(patch)} MB + lcov ${mb(lcov)} MB parsed and joined (${(files * 20).toLocaleString('en-US')} added lines, ${percent}% covered); ${((whole.throughput * files) / 1000).toFixed(0)}k files/s`,
+    },
     { ...joinOnly, note: 'both already parsed' },
   ];
 }

@@ -12,14 +12,22 @@ import { measure, table, type Stats } from './stats.ts';
 
 const CONTEXT: ClassifyContext = { repoRoot: '/repo', evidenceDir: '.autopilot/evidence/T-1', stateDir: '.autopilot' };
 
-const bash = (command: string): ToolCall => ({ client: 'claude', tool: 'Bash', input: { command, description: 'run' } });
+const bash = (command: string): ToolCall => ({
+  client: 'claude',
+  tool: 'Bash',
+  input: { command, description: 'run' },
+});
 
 /** Calls as agents make them: mostly reads, edits and test runs, some pipelines, a few that the guard refuses. */
 export const GUARD_MIX: readonly ToolCall[] = [
   { client: 'claude', tool: 'Read', input: { file_path: '/repo/src/slug.js' } },
   { client: 'claude', tool: 'Read', input: { file_path: '/repo/README.md', offset: 1, limit: 200 } },
   { client: 'claude', tool: 'Edit', input: { file_path: '/repo/src/slug.js', old_string: 'a', new_string: 'b' } },
-  { client: 'claude', tool: 'Edit', input: { file_path: '/repo/.autopilot/evidence/T-1/spec/spec.md', old_string: 'x', new_string: 'y' } },
+  {
+    client: 'claude',
+    tool: 'Edit',
+    input: { file_path: '/repo/.autopilot/evidence/T-1/spec/spec.md', old_string: 'x', new_string: 'y' },
+  },
   { client: 'claude', tool: 'Write', input: { file_path: '/repo/test/slug.test.js', content: 'test' } },
   bash('npm test'),
   bash('git status --short && git diff --stat'),
@@ -41,7 +49,9 @@ const PHASES = ['SPEC', 'IMPLEMENT'] as const;
 /** `call` made new: a Bash command with a comment that no earlier call had, so the classifier's parse cache cannot answer it. */
 function fresh(call: ToolCall, i: number): ToolCall {
   const input = call.input as { command?: unknown };
-  return call.tool === 'Bash' && typeof input.command === 'string' ? { ...call, input: { ...input, command: `${input.command} # ${i}` } } : call;
+  return call.tool === 'Bash' && typeof input.command === 'string'
+    ? { ...call, input: { ...input, command: `${input.command} # ${i}` } }
+    : call;
 }
 
 /**
@@ -63,7 +73,11 @@ export async function benchGuard(n: number): Promise<Stats[]> {
       (i) => {
         const k = i < 0 ? -i : i;
         const call = make(GUARD_MIX[k % GUARD_MIX.length]!, serial++);
-        const d = decideToolCall(classifyToolCall(call, CONTEXT), PHASES[Math.floor(k / GUARD_MIX.length) % PHASES.length]!, DEFAULT_POLICY);
+        const d = decideToolCall(
+          classifyToolCall(call, CONTEXT),
+          PHASES[Math.floor(k / GUARD_MIX.length) % PHASES.length]!,
+          DEFAULT_POLICY,
+        );
         if (i >= 0) counts[d.decision]++;
       },
       { warmup: 2000, cpu: true },

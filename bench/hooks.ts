@@ -23,7 +23,17 @@ function builtPackage(dir: string): string {
   copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
   try {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(dir, 'dist')], { stdio: 'pipe' });
+    execFileSync(
+      process.execPath,
+      [
+        join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+        '-p',
+        join(ROOT, 'tsconfig.build.json'),
+        '--outDir',
+        join(dir, 'dist'),
+      ],
+      { stdio: 'pipe' },
+    );
   } catch (err) {
     // tsc writes its output even when a file elsewhere in the tree does not type-check.
     void err;
@@ -32,12 +42,22 @@ function builtPackage(dir: string): string {
 }
 
 function repository(dir: string, bin: string): void {
-  const env = { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' };
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 'b',
+    GIT_AUTHOR_EMAIL: 'b@b',
+    GIT_COMMITTER_NAME: 'b',
+    GIT_COMMITTER_EMAIL: 'b@b',
+  };
   execFileSync('git', ['init', '-q'], { cwd: dir });
   writeFileSync(join(dir, 'README.md'), 'bench\n');
   execFileSync('git', ['add', '-A'], { cwd: dir });
   execFileSync('git', ['commit', '-qm', 'init'], { cwd: dir, env });
-  execFileSync(process.execPath, [bin, 'init'], { cwd: dir, env: { ...env, AUTOPILOT_HOOK_DAEMON: '0' }, stdio: 'pipe' });
+  execFileSync(process.execPath, [bin, 'init'], {
+    cwd: dir,
+    env: { ...env, AUTOPILOT_HOOK_DAEMON: '0' },
+    stdio: 'pipe',
+  });
   execFileSync(process.execPath, [bin, 'task', 'start', 'T-1'], { cwd: dir, stdio: 'pipe' });
 }
 
@@ -49,7 +69,11 @@ function timed(argv: string[], cwd: string, input: string, env: NodeJS.ProcessEn
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
     child.on('error', fail);
-    child.on('close', (code) => (code === 0 && (!answers || out.startsWith('{')) ? done(performance.now() - t0) : fail(new Error(`exit ${code}: ${out}`))));
+    child.on('close', (code) =>
+      code === 0 && (!answers || out.startsWith('{'))
+        ? done(performance.now() - t0)
+        : fail(new Error(`exit ${code}: ${out}`)),
+    );
     child.stdin.end(input);
   });
 }
@@ -57,7 +81,15 @@ function timed(argv: string[], cwd: string, input: string, env: NodeJS.ProcessEn
 function stats(name: string, samples: number[], note: string): Stats {
   const sorted = [...samples].sort((a, b) => a - b);
   const total = samples.reduce((a, b) => a + b, 0);
-  return { name, n: samples.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99), throughput: (samples.length / total) * 1000, note };
+  return {
+    name,
+    n: samples.length,
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    throughput: (samples.length / total) * 1000,
+    note,
+  };
 }
 
 /**
@@ -72,7 +104,13 @@ export async function benchHooks(n: number): Promise<Stats[]> {
   try {
     const bin = builtPackage(join(work, 'package'));
     repository(repo, bin);
-    const payload = JSON.stringify({ session_id: 'bench', cwd: repo, hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'git status --short' } });
+    const payload = JSON.stringify({
+      session_id: 'bench',
+      cwd: repo,
+      hook_event_name: 'PreToolUse',
+      tool_name: 'Bash',
+      tool_input: { command: 'git status --short' },
+    });
     const env: NodeJS.ProcessEnv = { ...process.env, AUTOPILOT_HOOK_DAEMON: '1' };
     delete env['CLAUDE_PROJECT_DIR'];
     const hook = [bin, 'hook', 'claude', 'PreToolUse'];
@@ -89,14 +127,24 @@ export async function benchHooks(n: number): Promise<Stats[]> {
     }
     const aloneEnv = { ...env, AUTOPILOT_HOOK_DAEMON: '0' };
     for (let i = 0; i < Math.max(3, Math.round(n / 5)); i++) alone.push(await timed(hook, repo, payload, aloneEnv));
-    const base = stats('node -e 0 (the floor: starting Node)', floor, 'spawn and wait, in the same loop as the row below');
+    const base = stats(
+      'node -e 0 (the floor: starting Node)',
+      floor,
+      'spawn and wait, in the same loop as the row below',
+    );
     const ratio = (s: Stats) => `${(s.p50 / base.p50).toFixed(2)}× the floor at p50`;
     const viaDaemon = stats('hook claude PreToolUse, answered by the daemon', daemon, '');
     const byItself = stats('hook claude PreToolUse, answered by the hook process (no daemon)', alone, '');
     return [
       base,
-      { ...viaDaemon, note: `${ratio(viaDaemon)}; an allowed Bash call; built package (tsc), spawn + stdin JSON + answer` },
-      { ...byItself, note: `${ratio(byItself)}; the first call of a session, or AUTOPILOT_HOOK_DAEMON=0: loads the config, store, policy and shell parser` },
+      {
+        ...viaDaemon,
+        note: `${ratio(viaDaemon)}; an allowed Bash call; built package (tsc), spawn + stdin JSON + answer`,
+      },
+      {
+        ...byItself,
+        note: `${ratio(byItself)}; the first call of a session, or AUTOPILOT_HOOK_DAEMON=0: loads the config, store, policy and shell parser`,
+      },
     ];
   } finally {
     await stopDaemon(repo).catch(() => false);

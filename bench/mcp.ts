@@ -22,7 +22,12 @@ export async function benchMcp(dir: string, taskId: string, n: number): Promise<
       },
       { warmup: 20 },
     );
-    return [{ ...row, note: `official MCP client ↔ \`autopilot mcp\` (server start and connect: ${startMs.toFixed(0)} ms, not in the numbers)` }];
+    return [
+      {
+        ...row,
+        note: `official MCP client ↔ \`autopilot mcp\` (server start and connect: ${startMs.toFixed(0)} ms, not in the numbers)`,
+      },
+    ];
   } catch (err) {
     throw new Error(`${(err as Error).message}\n${conn.stderr()}`);
   } finally {

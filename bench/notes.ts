@@ -13,8 +13,10 @@ export interface RunFacts {
 }
 
 const find = (rows: readonly Stats[], prefix: string) => rows.find((r) => r.name.startsWith(prefix));
-const ms = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '-' : v < 1 ? `${(v * 1000).toFixed(0)} µs` : `${v.toFixed(2)} ms`);
-const perSec = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '-' : `${Math.round(v).toLocaleString('en-US')}/s`);
+const ms = (v: number | undefined) =>
+  v === undefined || Number.isNaN(v) ? '-' : v < 1 ? `${(v * 1000).toFixed(0)} µs` : `${v.toFixed(2)} ms`;
+const perSec = (v: number | undefined) =>
+  v === undefined || Number.isNaN(v) ? '-' : `${Math.round(v).toLocaleString('en-US')}/s`;
 /** Operations a second one core would do at this CPU cost per operation. */
 const coreRate = (cpuUs: number | undefined) => (cpuUs ? 1e6 / cpuUs : NaN);
 const verdict = (met: boolean | undefined) => (met === undefined ? 'not measured' : met ? 'met' : '**missed**');
@@ -53,10 +55,16 @@ export function notes(rows: readonly Stats[], facts: RunFacts): string {
       `${perSec(chain?.throughput)} measured; ${perSec(coreRate(chain?.cpuUs))} at its CPU cost on one free core`,
       chain && chain.throughput >= 500_000,
     ],
-    ['guard decision p99 < 0.2 ms', `${ms(guard?.p99)} with every command new (${ms(guardCached?.p99)} with repeated calls)`, guard && guard.p99 < 0.2],
+    [
+      'guard decision p99 < 0.2 ms',
+      `${ms(guard?.p99)} with every command new (${ms(guardCached?.p99)} with repeated calls)`,
+      guard && guard.p99 < 0.2,
+    ],
     [
       'hook round trip ≤ 1.5× `node -e 0`',
-      hookFloor && hookDaemon ? `${(hookDaemon.p50 / hookFloor.p50).toFixed(2)}× at p50 (${ms(hookDaemon.p50)} against ${ms(hookFloor.p50)})` : '-',
+      hookFloor && hookDaemon
+        ? `${(hookDaemon.p50 / hookFloor.p50).toFixed(2)}× at p50 (${ms(hookDaemon.p50)} against ${ms(hookFloor.p50)})`
+        : '-',
       hookFloor && hookDaemon ? hookDaemon.p50 <= 1.5 * hookFloor.p50 : undefined,
     ],
   ];
@@ -84,10 +92,14 @@ export function notes(rows: readonly Stats[], facts: RunFacts): string {
       '',
       '| step | p50 | p99 | throughput | CPU/op |',
       '|---|---:|---:|---:|---:|',
-      ...side.map((r) => `| ${r.name} | ${ms(r.p50)} | ${ms(r.p99)} | ${perSec(r.throughput)} | ${ms((r.cpuUs ?? NaN) / 1000)} |`),
+      ...side.map(
+        (r) => `| ${r.name} | ${ms(r.p50)} | ${ms(r.p99)} | ${perSec(r.throughput)} | ${ms((r.cpuUs ?? NaN) / 1000)} |`,
+      ),
       '',
       `At p50 the transition with telemetry on is ${faster(transition, peer)} than LangGraph's step as it comes` +
-        (quiet && peerNormal ? `, and with telemetry off ${faster(quiet, peerNormal)} than LangGraph's step at the same durability (synchronous NORMAL).` : '.') +
+        (quiet && peerNormal
+          ? `, and with telemetry off ${faster(quiet, peerNormal)} than LangGraph's step at the same durability (synchronous NORMAL).`
+          : '.') +
         " The transition does more: it checks the lease, re-reads and validates the phase's evidence, compares the agent's instructions with the attested baseline, re-checks the digests of passed phases, signs a hash-chained entry and writes the decision journal; the LangGraph step loads a checkpoint, runs a node that does nothing and writes the checkpoint. " +
         "LangGraph's SQLite checkpointer keeps SQLite's default synchronous FULL, an fsync per commit, which on this machine's disk is a large part of its step.",
       '',
@@ -95,11 +107,14 @@ export function notes(rows: readonly Stats[], facts: RunFacts): string {
   }
 
   lines.push(
-    '**Durability.** The SQLite store runs WAL with `synchronous = NORMAL`: a commit is in the WAL file, in the kernel, before `transact` returns, so it survives a killed process (the next open replays the WAL); a power loss or kernel crash can lose the last commits since the previous checkpoint, never corrupt the file. FULL would add an fsync to every commit (the LangGraph row as it comes shows what that costs here). `wal_autocheckpoint = 4000` pages (16 MiB): the checkpoint that copies the WAL back and fsyncs runs inside the commit that crosses it; at SQLite\'s 1000 it came every ~100 transitions here and took 25–85 ms, at 4000 it comes a quarter as often and pages written many times in between are copied once.',
+    "**Durability.** The SQLite store runs WAL with `synchronous = NORMAL`: a commit is in the WAL file, in the kernel, before `transact` returns, so it survives a killed process (the next open replays the WAL); a power loss or kernel crash can lose the last commits since the previous checkpoint, never corrupt the file. FULL would add an fsync to every commit (the LangGraph row as it comes shows what that costs here). `wal_autocheckpoint = 4000` pages (16 MiB): the checkpoint that copies the WAL back and fsyncs runs inside the commit that crosses it; at SQLite's 1000 it came every ~100 transitions here and took 25–85 ms, at 4000 it comes a quarter as often and pages written many times in between are copied once.",
     '',
   );
 
-  lines.push('**What limits the missed targets** (and the guard, which sits at its target: met or missed by a few microseconds from run to run).', '');
+  lines.push(
+    '**What limits the missed targets** (and the guard, which sits at its target: met or missed by a few microseconds from run to run).',
+    '',
+  );
   lines.push(
     `- *Transition latency and rate.* ${transition ? `CPU ${ms((transition.cpuUs ?? NaN) / 1000)} a transition with telemetry on, ${ms((quiet?.cpuUs ?? NaN) / 1000)} with it off,` : 'The transition is'} spread over many small costs, a good part of them system calls (10–45 µs each on this virtual machine: an lstat, a readdir, an fcntl lock). ` +
       'In a CPU profile of 3,000 transitions on a quiet machine (telemetry on): SQLite ~26% (the write transaction: 2 entries, the task and the lease rows, WAL frames and locks), ' +
@@ -121,12 +136,18 @@ export function notes(rows: readonly Stats[], facts: RunFacts): string {
   );
   if (integrity && chain) {
     lines.push(
-      `- *In every verify.* After the walk, each task's stored state is read and compared whole with its refold (canonical JSON of both), and the store checks its own pages and indexes (SQLite \`PRAGMA integrity_check\`, \`integrity\` in src/adapters/sqlite/index.ts, on the main thread): ${(chain.throughput / integrity.throughput * 100).toFixed(0)}% of the chain-only time here. ` +
+      `- *In every verify.* After the walk, each task's stored state is read and compared whole with its refold (canonical JSON of both), and the store checks its own pages and indexes (SQLite \`PRAGMA integrity_check\`, \`integrity\` in src/adapters/sqlite/index.ts, on the main thread): ${((chain.throughput / integrity.throughput) * 100).toFixed(0)}% of the chain-only time here. ` +
         'That check could run on its own connection in a worker, beside the walk.',
     );
   }
-  if (mcp) lines.push(`- *MCP over stdio.* p50 ${ms(mcp.p50)} a \`task_status\` round trip: JSON-RPC framing both ways, zod validation of input and output, and two store reads.`);
-  if (append) lines.push(`- *Ledger append.* CPU ${ms((append.cpuUs ?? NaN) / 1000)} an append: the ed25519 signature (~45 µs), canonical JSON and SHA-256, and one SQLite write transaction.`);
+  if (mcp)
+    lines.push(
+      `- *MCP over stdio.* p50 ${ms(mcp.p50)} a \`task_status\` round trip: JSON-RPC framing both ways, zod validation of input and output, and two store reads.`,
+    );
+  if (append)
+    lines.push(
+      `- *Ledger append.* CPU ${ms((append.cpuUs ?? NaN) / 1000)} an append: the ed25519 signature (~45 µs), canonical JSON and SHA-256, and one SQLite write transaction.`,
+    );
   lines.push('');
   return lines.join('\n');
 }

@@ -37,7 +37,13 @@ const LEDGER = QUICK ? 20_000 : 100_000;
 
 async function repo(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'autopilot-bench-'));
-  const env = { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' };
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 'b',
+    GIT_AUTHOR_EMAIL: 'b@b',
+    GIT_COMMITTER_NAME: 'b',
+    GIT_COMMITTER_EMAIL: 'b@b',
+  };
   execFileSync('git', ['init', '-q'], { cwd: dir });
   writeFileSync(join(dir, 'README.md'), 'bench\n');
   execFileSync('git', ['add', '-A'], { cwd: dir });
@@ -56,7 +62,12 @@ async function transitions(e: Engine, prefix: string, label: string): Promise<St
     const id = `${prefix}-${i}`;
     const s = await startTask(e, agent, { taskId: id });
     if (!s.ok) throw new Error(s.error.message);
-    const p = await putEvidence(e, agent, { taskId: id, phase: 'STRATEGIZE', name: 'strategy.md', content: Buffer.from(STRATEGY) });
+    const p = await putEvidence(e, agent, {
+      taskId: id,
+      phase: 'STRATEGIZE',
+      name: 'strategy.md',
+      content: Buffer.from(STRATEGY),
+    });
     if (!p.ok) throw new Error(p.error.message);
     ids.push(id);
   }
@@ -68,24 +79,46 @@ async function transitions(e: Engine, prefix: string, label: string): Promise<St
       const r = await advance(e, agent, { taskId: ids[next++]! });
       if (!r.ok) throw new Error(r.error.message);
     },
-    { note: 'lease check, attestation check, evidence validation, digest re-check, signed append, decision journal', cpu: true },
+    {
+      note: 'lease check, attestation check, evidence validation, digest re-check, signed append, decision journal',
+      cpu: true,
+    },
   );
 }
 
-const benchDraft = { taskId: null, kind: 'evidence', fromPhase: null, toPhase: null, actor: 'bench', artifacts: [], data: { i: 1 } } as const;
+const benchDraft = {
+  taskId: null,
+  kind: 'evidence',
+  fromPhase: null,
+  toPhase: null,
+  actor: 'bench',
+  artifacts: [],
+  data: { i: 1 },
+} as const;
 
 /** Ledger append and lease acquire + release on a throw-away PostgreSQL server (on this machine: no network in the numbers). */
 async function postgresRows(dir: string): Promise<Stats[]> {
   if (!findPgBin()) {
-    process.stdout.write('note: no PostgreSQL binaries under /usr/lib/postgresql/*/bin (apt-get install postgresql): the postgres rows are skipped\n');
+    process.stdout.write(
+      'note: no PostgreSQL binaries under /usr/lib/postgresql/*/bin (apt-get install postgresql): the postgres rows are skipped\n',
+    );
     return [];
   }
   const server = await startPostgres();
   try {
     const url = await server.createDatabase();
-    const e = await openEngine({ runner: new ProcessRunner(), cwd: dir, openStore: () => openStoreAt({ kind: 'postgres', url }), sink: noopSink });
+    const e = await openEngine({
+      runner: new ProcessRunner(),
+      cwd: dir,
+      openStore: () => openStoreAt({ kind: 'postgres', url }),
+      sink: noopSink,
+    });
     try {
-      const rows = [await measure('ledger append (postgres, signed)', N * 3, () => e.store.transact((tx) => append(e, tx, benchDraft)))];
+      const rows = [
+        await measure('ledger append (postgres, signed)', N * 3, () =>
+          e.store.transact((tx) => append(e, tx, benchDraft)),
+        ),
+      ];
       await startTask(e, agent, { taskId: 'lease-bench' });
       rows.push(
         await measure('lease acquire + release (postgres)', N, async () => {
@@ -109,7 +142,12 @@ async function main(): Promise<void> {
   const rows: Stats[] = [];
   const dir = await repo();
 
-  const withTelemetry = await openEngine({ runner: new ProcessRunner(), cwd: dir, openStore: openStoreFor, makeSink: sinkFor });
+  const withTelemetry = await openEngine({
+    runner: new ProcessRunner(),
+    cwd: dir,
+    openStore: openStoreFor,
+    makeSink: sinkFor,
+  });
   rows.push(await transitions(withTelemetry, 'tel', 'sqlite, telemetry on'));
   await closeEngine(withTelemetry);
 
@@ -117,8 +155,16 @@ async function main(): Promise<void> {
   const { createOtelSink } = await import('../src/adapters/otel/index.ts');
   const { InMemorySpanExporter } = await import('@opentelemetry/sdk-trace-base');
   const { InMemoryMetricExporter, AggregationTemporality } = await import('@opentelemetry/sdk-metrics');
-  const otel = await createOtelSink({ spanExporter: new InMemorySpanExporter(), metricExporter: new InMemoryMetricExporter(AggregationTemporality.DELTA) });
-  const withOtel = await openEngine({ runner: new ProcessRunner(), cwd: dir, openStore: openStoreFor, makeSink: (layout) => fanOut(sinkFor(layout, {}), otel) });
+  const otel = await createOtelSink({
+    spanExporter: new InMemorySpanExporter(),
+    metricExporter: new InMemoryMetricExporter(AggregationTemporality.DELTA),
+  });
+  const withOtel = await openEngine({
+    runner: new ProcessRunner(),
+    cwd: dir,
+    openStore: openStoreFor,
+    makeSink: (layout) => fanOut(sinkFor(layout, {}), otel),
+  });
   rows.push(await transitions(withOtel, 'otel', 'sqlite, JSONL + OpenTelemetry'));
   await closeEngine(withOtel);
 
@@ -129,7 +175,18 @@ async function main(): Promise<void> {
     await measure(
       'ledger append (sqlite, signed)',
       N * 3,
-      () => quiet.store.transact((tx) => append(quiet, tx, { taskId: null, kind: 'evidence', fromPhase: null, toPhase: null, actor: 'bench', artifacts: [], data: { i: 1 } })),
+      () =>
+        quiet.store.transact((tx) =>
+          append(quiet, tx, {
+            taskId: null,
+            kind: 'evidence',
+            fromPhase: null,
+            toPhase: null,
+            actor: 'bench',
+            artifacts: [],
+            data: { i: 1 },
+          }),
+        ),
       { cpu: true, note: 'one entry in its own write transaction' },
     ),
   );
@@ -137,12 +194,17 @@ async function main(): Promise<void> {
   const leaseTask = 'lease-bench';
   await startTask(quiet, agent, { taskId: leaseTask });
   rows.push(
-    await measure('lease acquire + release (sqlite)', N, async () => {
-      const a = await leaseOp(quiet, agent, 'acquire', { taskId: leaseTask });
-      if (!a.ok) throw new Error(a.error.message);
-      const r = await leaseOp(quiet, agent, 'release', { taskId: leaseTask });
-      if (!r.ok) throw new Error(r.error.message);
-    }, { cpu: true }),
+    await measure(
+      'lease acquire + release (sqlite)',
+      N,
+      async () => {
+        const a = await leaseOp(quiet, agent, 'acquire', { taskId: leaseTask });
+        if (!a.ok) throw new Error(a.error.message);
+        const r = await leaseOp(quiet, agent, 'release', { taskId: leaseTask });
+        if (!r.ok) throw new Error(r.error.message);
+      },
+      { cpu: true },
+    ),
   );
   rows.push(...(await postgresRows(dir)));
 

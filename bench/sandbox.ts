@@ -18,7 +18,18 @@ const SANDBOX = { memoryMb: 4096, maxProcesses: 1024 } as const;
 /** Times each command `n` times per runner; rows say how much the sandbox adds at p50. Empty (with a note row) when bubblewrap is unusable. */
 export async function benchSandbox(n: number): Promise<Stats[]> {
   const status = sandboxStatus({ sandbox: { mode: 'required', workspace: 'copy', ...SANDBOX } });
-  if (!status.available) return [{ name: 'sandbox overhead', n: 0, p50: NaN, p95: NaN, p99: NaN, throughput: NaN, note: `not measured: ${status.reason}` }];
+  if (!status.available)
+    return [
+      {
+        name: 'sandbox overhead',
+        n: 0,
+        p50: NaN,
+        p95: NaN,
+        p99: NaN,
+        throughput: NaN,
+        note: `not measured: ${status.reason}`,
+      },
+    ];
   const repo = mkdtempSync(join(tmpdir(), 'autopilot-bench-sandbox-'));
   try {
     for (const [rel, content] of Object.entries(PROJECT_FILES)) {
@@ -29,7 +40,10 @@ export async function benchSandbox(n: number): Promise<Stats[]> {
     const runners: [string, CommandRunner][] = [
       ['unsandboxed', host],
       ['bwrap, read-only', new BwrapRunner({ mode: 'required', workspace: 'readonly', host, ...SANDBOX })],
-      [`bwrap, scratch copy (${Object.keys(PROJECT_FILES).length} files)`, new BwrapRunner({ mode: 'required', workspace: 'copy', host, ...SANDBOX })],
+      [
+        `bwrap, scratch copy (${Object.keys(PROJECT_FILES).length} files)`,
+        new BwrapRunner({ mode: 'required', workspace: 'copy', host, ...SANDBOX }),
+      ],
     ];
     const commands: [string, string[]][] = [
       ['true', ['true']],
@@ -43,14 +57,24 @@ export async function benchSandbox(n: number): Promise<Stats[]> {
           `\`${label}\`, ${how}`,
           n,
           async () => {
-            const r = await runner.run({ argv, cwd: repo, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' }, timeoutMs: 30_000, maxOutputBytes: 1 << 16 });
+            const r = await runner.run({
+              argv,
+              cwd: repo,
+              env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
+              timeoutMs: 30_000,
+              maxOutputBytes: 1 << 16,
+            });
             await runner.release?.(r);
             if (r.exitCode !== 0) throw new Error(`${label} (${how}) failed: ${r.spawnError ?? r.output}`);
           },
           { warmup: Math.min(5, n) },
         );
         if (Number.isNaN(baseline)) baseline = stats.p50;
-        rows.push(runner === host ? stats : { ...stats, note: `+${(stats.p50 - baseline).toFixed(0)} ms at p50 (bubblewrap ${status.bwrapVersion})` });
+        rows.push(
+          runner === host
+            ? stats
+            : { ...stats, note: `+${(stats.p50 - baseline).toFixed(0)} ms at p50 (bubblewrap ${status.bwrapVersion})` },
+        );
       }
     }
     return rows;

@@ -66,9 +66,21 @@ export async function measure(
 
 const ms = (v: number) => (Number.isNaN(v) ? '-' : v < 1 ? `${(v * 1000).toFixed(0)} µs` : `${v.toFixed(2)} ms`);
 const rate = (v: number) => (Number.isNaN(v) ? '-' : v >= 1000 ? `${(v / 1000).toFixed(1)}k/s` : `${v.toFixed(1)}/s`);
-const us = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '-' : v >= 1000 ? `${(v / 1000).toFixed(2)} ms` : `${v.toFixed(v < 10 ? 1 : 0)} µs`);
+const us = (v: number | undefined) =>
+  v === undefined || Number.isNaN(v)
+    ? '-'
+    : v >= 1000
+      ? `${(v / 1000).toFixed(2)} ms`
+      : `${v.toFixed(v < 10 ? 1 : 0)} µs`;
 
 export function table(rows: readonly Stats[]): string {
-  const head = '| benchmark | n | p50 | p95 | p99 | throughput | CPU/op | note |\n|---|---:|---:|---:|---:|---:|---:|---|';
-  return [head, ...rows.map((r) => `| ${r.name} | ${r.n} | ${ms(r.p50)} | ${ms(r.p95)} | ${ms(r.p99)} | ${rate(r.throughput)} | ${us(r.cpuUs)} | ${r.note ?? ''} |`)].join('\n');
+  const head =
+    '| benchmark | n | p50 | p95 | p99 | throughput | CPU/op | note |\n|---|---:|---:|---:|---:|---:|---:|---|';
+  return [
+    head,
+    ...rows.map(
+      (r) =>
+        `| ${r.name} | ${r.n} | ${ms(r.p50)} | ${ms(r.p95)} | ${ms(r.p99)} | ${rate(r.throughput)} | ${us(r.cpuUs)} | ${r.note ?? ''} |`,
+    ),
+  ].join('\n');
 }

@@ -31,7 +31,15 @@ export async function fillLedger(e: Engine, target: number): Promise<void> {
     const filler: Engine = { ...e, store };
     const drafts: EntryDraft[] = (await store.entries())
       .filter((x) => x.kind !== 'task_started' && x.kind !== 'attestation')
-      .map(({ taskId, kind, fromPhase, toPhase, actor, artifacts, data }) => ({ taskId, kind, fromPhase, toPhase, actor, artifacts, data }));
+      .map(({ taskId, kind, fromPhase, toPhase, actor, artifacts, data }) => ({
+        taskId,
+        kind,
+        fromPhase,
+        toPhase,
+        actor,
+        artifacts,
+        data,
+      }));
     if (drafts.length === 0) throw new Error('the bench ledger has no entries to copy');
     let head = (await store.head())?.seq ?? 0;
     let k = 0;
@@ -61,7 +69,17 @@ async function buildPackage(dir: string): Promise<Built> {
   copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
   if (!existsSync(join(dir, 'node_modules'))) symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
   try {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(dir, 'dist')], { stdio: 'pipe' });
+    execFileSync(
+      process.execPath,
+      [
+        join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+        '-p',
+        join(ROOT, 'tsconfig.build.json'),
+        '--outDir',
+        join(dir, 'dist'),
+      ],
+      { stdio: 'pipe' },
+    );
   } catch {
     // tsc writes its output even when a file elsewhere in the tree does not type-check.
   }
@@ -70,7 +88,13 @@ async function buildPackage(dir: string): Promise<Built> {
   const context = await load<typeof ContextModule>('engine/context.js');
   const compose = await load<typeof ComposeModule>('surfaces/compose.js');
   const events = await load<typeof EventsModule>('ports/events.js');
-  return { verifyLedger: verify.verifyLedger, openEngine: context.openEngine, closeEngine: context.closeEngine, openStoreFor: compose.openStoreFor, noopSink: events.noopSink };
+  return {
+    verifyLedger: verify.verifyLedger,
+    openEngine: context.openEngine,
+    closeEngine: context.closeEngine,
+    openStoreFor: compose.openStoreFor,
+    noopSink: events.noopSink,
+  };
 }
 
 /** The three verification rows over the ledger of the repository at `dir`, which must hold `entries` entries. */
@@ -81,9 +105,17 @@ export async function benchVerify(dir: string, buildDir: string, entries: number
   try {
     const cores = availableParallelism();
     const runs: [string, VerifyModule.VerifyOptions, string][] = [
-      [`ledger verify, signatures, ${cores} worker threads`, { evidence: false }, 'chain walked in order here, signatures checked on the workers and here; entries/s'],
+      [
+        `ledger verify, signatures, ${cores} worker threads`,
+        { evidence: false },
+        'chain walked in order here, signatures checked on the workers and here; entries/s',
+      ],
       ['ledger verify, signatures, one thread', { evidence: false, workers: 0 }, 'entries/s'],
-      ['ledger verify, chain only', { evidence: false, signatures: false }, 'hash links, every hash, the task projections refolded; entries/s'],
+      [
+        'ledger verify, chain only',
+        { evidence: false, signatures: false },
+        'hash links, every hash, the task projections refolded; entries/s',
+      ],
     ];
     for (const [name, opts, note] of runs) {
       const cpu0 = process.cpuUsage();
@@ -93,7 +125,16 @@ export async function benchVerify(dir: string, buildDir: string, entries: number
       const cpuUs = cpuSince(cpu0) / report.entries;
       if (!report.ok) throw new Error(`the bench ledger does not verify: ${report.problems[0]?.reason}`);
       if (report.entries !== entries) throw new Error(`verified ${report.entries} entries, expected ${entries}`);
-      rows.push({ name: `${name} (${entries} entries)`, n: entries, p50: NaN, p95: NaN, p99: NaN, throughput: entries / secs, cpuUs, note });
+      rows.push({
+        name: `${name} (${entries} entries)`,
+        n: entries,
+        p50: NaN,
+        p95: NaN,
+        p99: NaN,
+        throughput: entries / secs,
+        cpuUs,
+        note,
+      });
     }
     // Part of each run above: the store's check of its own pages and indexes, shown alone.
     if (e.store.integrity) {

@@ -18,5 +18,7 @@ if (hook && existsSync(builtHook)) {
 } else {
   const { register } = await import('tsx/esm/api');
   register();
-  await import(pathToFileURL(join(root, 'src', 'surfaces', hook ? 'hooks' : 'cli', hook ? 'entry.ts' : 'main.ts')).href);
+  await import(
+    pathToFileURL(join(root, 'src', 'surfaces', hook ? 'hooks' : 'cli', hook ? 'entry.ts' : 'main.ts')).href
+  );
 }

@@ -8,6 +8,7 @@ if [[ -z "${TEST_FILTER:-}" ]]; then
   echo "== typecheck"; npx tsc -p tsconfig.json --noEmit
   # One command a line: under `set -e` a failure inside an `a && b` list would not stop the script.
   echo "== lint"
+  npx prettier --check .
   npx eslint .
   npx depcruise src --config .dependency-cruiser.cjs
 fi

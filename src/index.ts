@@ -15,7 +15,15 @@ export type { Store, StoreTx, EntryQuery } from './ports/store.ts';
 export { StaleHeadError } from './ports/store.ts';
 export { systemClock, ManualClock } from './ports/clock.ts';
 export type { Clock } from './ports/clock.ts';
-export { noopSink, fanOut, deferredSink, Counter, TRANSITION_HISTOGRAM, taskTraceIds, entrySpanId } from './ports/events.ts';
+export {
+  noopSink,
+  fanOut,
+  deferredSink,
+  Counter,
+  TRANSITION_HISTOGRAM,
+  taskTraceIds,
+  entrySpanId,
+} from './ports/events.ts';
 export type { EventSink, AutopilotEvent, FiringAlert } from './ports/events.ts';
 export type { CommandRunner, RunRequest, RunResult } from './ports/runner.ts';
 export { openEngine, closeEngine } from './engine/context.ts';

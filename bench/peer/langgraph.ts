@@ -38,8 +38,16 @@ export async function benchLangGraph(n: number, phases: readonly string[] = DEFA
   const rows: Stats[] = [];
   try {
     const variants: [string, string | null, string][] = [
-      ['LangGraph.js step (SqliteSaver as it comes)', null, 'WAL, synchronous FULL (SQLite default): an fsync per commit'],
-      ['LangGraph.js step (SqliteSaver, synchronous NORMAL)', 'NORMAL', "WAL, synchronous NORMAL: Autopilot's durability"],
+      [
+        'LangGraph.js step (SqliteSaver as it comes)',
+        null,
+        'WAL, synchronous FULL (SQLite default): an fsync per commit',
+      ],
+      [
+        'LangGraph.js step (SqliteSaver, synchronous NORMAL)',
+        'NORMAL',
+        "WAL, synchronous NORMAL: Autopilot's durability",
+      ],
     ];
     for (const [name, synchronous, note] of variants) {
       const saver = SqliteSaver.fromConnString(join(dir, `${synchronous ?? 'default'}.db`));
@@ -47,7 +55,8 @@ export async function benchLangGraph(n: number, phases: readonly string[] = DEFA
       const app = compile(saver, phases);
       const warmup = Math.min(50, n);
       // Every thread starts paused after its first node, as every bench task starts in STRATEGIZE.
-      for (let i = 0; i < n + warmup; i++) await app.invoke({ phase: 'start' }, { configurable: { thread_id: `t-${i}` } });
+      for (let i = 0; i < n + warmup; i++)
+        await app.invoke({ phase: 'start' }, { configurable: { thread_id: `t-${i}` } });
       let next = 0;
       const row = await measure(
         name,
@@ -56,7 +65,11 @@ export async function benchLangGraph(n: number, phases: readonly string[] = DEFA
           const out = await app.invoke(null, { configurable: { thread_id: `t-${next++}` } });
           if (out.phase !== phases[1]) throw new Error(`LangGraph stepped to ${out.phase}, expected ${phases[1]}`);
         },
-        { warmup, cpu: true, note: `nine-node graph, one node a phase; load checkpoint, run one node, write checkpoint; ${note}` },
+        {
+          warmup,
+          cpu: true,
+          note: `nine-node graph, one node a phase; load checkpoint, run one node, write checkpoint; ${note}`,
+        },
       );
       rows.push(row);
       saver.db.close();

@@ -43,7 +43,12 @@ const artifactRule = z
     name: artifactName,
     producer: z.enum(['agent', 'autopilot']).default('agent'),
     required: z.boolean().default(true),
-    maxBytes: z.number().int().min(1).max(64 * MiB).optional(),
+    maxBytes: z
+      .number()
+      .int()
+      .min(1)
+      .max(64 * MiB)
+      .optional(),
     /** Markdown: headings that must be present, each followed by real content. */
     sections: z.array(sectionRule).default([]),
     /** Words the whole document needs (Markdown and text). */
@@ -61,7 +66,12 @@ const artifactRule = z
 const command = z
   .object({
     run: z.array(z.string().min(1)).min(1),
-    timeoutSeconds: z.number().int().min(1).max(24 * 3600).default(600),
+    timeoutSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 3600)
+      .default(600),
     /** Environment variables passed through to the command; everything else is cleared. */
     env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default([]),
     /** Whether the command may reach the network inside the sandbox. */
@@ -78,7 +88,10 @@ const testCommand = command
     /** Shorthand for `coverage: {format: lcov, path}`: lcov file the test command writes, relative to the repository root. */
     lcov: reportPath.optional(),
     /** The test report the command writes, in any supported format. */
-    report: z.object({ format: z.enum(TEST_REPORT_FORMATS), path: reportPath }).strict().optional(),
+    report: z
+      .object({ format: z.enum(TEST_REPORT_FORMATS), path: reportPath })
+      .strict()
+      .optional(),
     /** The coverage report the command writes, in any supported format, with how its paths map to the repository. */
     coverage: z
       .object({
@@ -93,9 +106,16 @@ const testCommand = command
       .optional(),
   })
   .superRefine((t, ctx) => {
-    if (t.junit !== undefined && t.report !== undefined) ctx.addIssue({ code: 'custom', path: ['report'], message: 'give junit or report, not both' });
-    if (t.junit === undefined && t.report === undefined) ctx.addIssue({ code: 'custom', path: ['report'], message: 'the test command needs a report to read: report: {format, path} (or junit: PATH)' });
-    if (t.lcov !== undefined && t.coverage !== undefined) ctx.addIssue({ code: 'custom', path: ['coverage'], message: 'give lcov or coverage, not both' });
+    if (t.junit !== undefined && t.report !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['report'], message: 'give junit or report, not both' });
+    if (t.junit === undefined && t.report === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['report'],
+        message: 'the test command needs a report to read: report: {format, path} (or junit: PATH)',
+      });
+    if (t.lcov !== undefined && t.coverage !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['coverage'], message: 'give lcov or coverage, not both' });
   });
 
 const namedCommand = command.extend({ name: z.string().min(1) });
@@ -117,7 +137,10 @@ const configSchema = z
   .object({
     version: z.literal(1).default(1),
     stateDir: z.string().min(1).default('.autopilot'),
-    phases: z.array(z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'upper-case identifier')).min(2).default([...DEFAULT_PHASES]),
+    phases: z
+      .array(z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'upper-case identifier'))
+      .min(2)
+      .default([...DEFAULT_PHASES]),
     process: z
       .object({
         /** Phases that may send a task back; `any` allows every phase but the first. */
@@ -141,8 +164,18 @@ const configSchema = z
       .default({ coverageThreshold: 80, baseCoverage: 'compare' }),
     limits: z
       .object({
-        maxEvidenceBytes: z.number().int().min(1).max(256 * MiB).default(4 * MiB),
-        maxLogBytes: z.number().int().min(1).max(256 * MiB).default(2 * MiB),
+        maxEvidenceBytes: z
+          .number()
+          .int()
+          .min(1)
+          .max(256 * MiB)
+          .default(4 * MiB),
+        maxLogBytes: z
+          .number()
+          .int()
+          .min(1)
+          .max(256 * MiB)
+          .default(2 * MiB),
       })
       .strict()
       .default({ maxEvidenceBytes: 4 * MiB, maxLogBytes: 2 * MiB }),
@@ -153,7 +186,13 @@ const configSchema = z
         /** Instruction files whose content is attested, as globs relative to the repository root. */
         files: z
           .array(z.string().min(1))
-          .default(['AGENTS.md', 'CLAUDE.md', '.claude/**/*.md', '.cursor/rules/**', '.github/copilot-instructions.md']),
+          .default([
+            'AGENTS.md',
+            'CLAUDE.md',
+            '.claude/**/*.md',
+            '.cursor/rules/**',
+            '.github/copilot-instructions.md',
+          ]),
         /** Phases in which drift blocks a move (PROMPT_DRIFT); elsewhere it is a warning. */
         blockIn: z.array(z.string()).default(['VERIFY', 'REVIEW', 'MONITOR']),
       })
@@ -165,14 +204,22 @@ const configSchema = z
     leases: z
       .object({
         mode: z.enum(['implicit', 'explicit', 'off']).default('implicit'),
-        ttlSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(300),
+        ttlSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(7 * 24 * 3600)
+          .default(300),
       })
       .strict()
       .default({ mode: 'implicit', ttlSeconds: 300 }),
     /** Where the ledger, leases and approvals live: `sqlite` (the embedded store) or a `postgres://` URL. AUTOPILOT_STORE overrides it. */
     store: z
       .string()
-      .regex(/^(sqlite|sqlite:.+|postgres(ql)?:\/\/.+)$/, 'sqlite, sqlite:<path> or a postgres://user@host/database URL')
+      .regex(
+        /^(sqlite|sqlite:.+|postgres(ql)?:\/\/.+)$/,
+        'sqlite, sqlite:<path> or a postgres://user@host/database URL',
+      )
       .default('sqlite'),
     /** The sandbox evidence commands run in. */
     sandbox: z
@@ -181,7 +228,12 @@ const configSchema = z
         mode: z.enum(['required', 'preferred', 'off']).default('preferred'),
         /** readonly: the repository is bound read-only; copy: commands run on a scratch copy of it. */
         workspace: z.enum(['readonly', 'copy']).default('copy'),
-        memoryMb: z.number().int().min(16).max(1024 * 1024).default(4096),
+        memoryMb: z
+          .number()
+          .int()
+          .min(16)
+          .max(1024 * 1024)
+          .default(4096),
         maxProcesses: z.number().int().min(1).max(1_000_000).default(1024),
       })
       .strict()
@@ -326,7 +378,9 @@ export const DEFAULT_EVIDENCE: Readonly<Record<string, readonly ArtifactRule[]>>
     artifact('git_diff.patch', { producer: 'autopilot', minWords: 1, maxBytes: 64 * MiB }),
     artifact('modified_files.json', {
       producer: 'autopilot',
-      assert: [{ path: 'files.length', op: 'gt', value: 0, hint: 'change the source: the diff from the base commit is empty' }],
+      assert: [
+        { path: 'files.length', op: 'gt', value: 0, hint: 'change the source: the diff from the base commit is empty' },
+      ],
     }),
   ],
   VERIFY: [
@@ -387,7 +441,9 @@ function formatPath(path: readonly PropertyKey[]): string {
 
 /** The key an issue is about: for an unknown key, the unknown key itself (`commands.tset`), not its parent. */
 function issueKey(issue: z.core.$ZodIssue): string {
-  return formatPath(issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined ? [...issue.path, issue.keys[0]] : issue.path);
+  return formatPath(
+    issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined ? [...issue.path, issue.keys[0]] : issue.path,
+  );
 }
 
 /**
@@ -407,7 +463,8 @@ export function parseConfig(raw: unknown): Result<Config> {
     });
   }
   const c = parsed.data;
-  const problem = (key: string, reason: string) => refuse(ErrorCode.CONFIG_INVALID, `config key ${key}: ${reason}`, { key, reason });
+  const problem = (key: string, reason: string) =>
+    refuse(ErrorCode.CONFIG_INVALID, `config key ${key}: ${reason}`, { key, reason });
 
   const phases = c.phases;
   if (new Set(phases).size !== phases.length) return problem('phases', 'a phase is listed twice');

@@ -37,7 +37,11 @@ export function normalizeForDigest(text: string): string {
 }
 
 /** Drift of the instruction files, and of the header of `phase` when given. */
-export function compareInstructions(baseline: InstructionDigests, current: InstructionDigests, phase?: string): Drift[] {
+export function compareInstructions(
+  baseline: InstructionDigests,
+  current: InstructionDigests,
+  phase?: string,
+): Drift[] {
   const drift: Drift[] = [];
   const paths = new Set([...Object.keys(baseline.files), ...Object.keys(current.files)]);
   for (const p of [...paths].sort()) {
@@ -49,7 +53,13 @@ export function compareInstructions(baseline: InstructionDigests, current: Instr
   if (phase !== undefined) {
     const a = baseline.headers[phase] ?? null;
     const b = current.headers[phase] ?? null;
-    if (a !== b) drift.push({ input: `prompt:${phase}`, change: a === null ? 'added' : b === null ? 'removed' : 'changed', old: a, new: b });
+    if (a !== b)
+      drift.push({
+        input: `prompt:${phase}`,
+        change: a === null ? 'added' : b === null ? 'removed' : 'changed',
+        old: a,
+        new: b,
+      });
   }
   return drift;
 }

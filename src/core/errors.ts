@@ -55,7 +55,11 @@ export function ok<T>(value: T): Result<T> {
   return { ok: true, value };
 }
 
-export function refuse(code: ErrorCode, message: string, details: Record<string, unknown> = {}): { ok: false; error: Refusal } {
+export function refuse(
+  code: ErrorCode,
+  message: string,
+  details: Record<string, unknown> = {},
+): { ok: false; error: Refusal } {
   return { ok: false, error: { code, message, details } };
 }
 

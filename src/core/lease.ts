@@ -69,7 +69,10 @@ export function decideRenew(
   const fenced = checkFence(current, req);
   if (!fenced.ok) return fenced;
   const lease = fenced.value;
-  return ok({ lease: { ...lease, expiresAt: new Date(req.now.getTime() + req.ttlMs).toISOString() }, change: 'renewed' });
+  return ok({
+    lease: { ...lease, expiresAt: new Date(req.now.getTime() + req.ttlMs).toISOString() },
+    change: 'renewed',
+  });
 }
 
 export function decideRelease(

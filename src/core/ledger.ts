@@ -96,7 +96,9 @@ export function payloadPartsOf(entry: object): PayloadParts | undefined {
 /** `JSON.stringify` of a string or null, as canonicalize writes it; undefined where canonicalize would differ or throw. */
 function scalar(v: string | null): string | undefined {
   if (v === null) return 'null';
-  return typeof v === 'string' && (v as string & { isWellFormed(): boolean }).isWellFormed() ? JSON.stringify(v) : undefined;
+  return typeof v === 'string' && (v as string & { isWellFormed(): boolean }).isWellFormed()
+    ? JSON.stringify(v)
+    : undefined;
 }
 
 /**
@@ -108,7 +110,10 @@ function scalar(v: string | null): string | undefined {
  * non-canonical (older rows): a hash that does not match this payload must be
  * checked against `canonicalPayload` before the entry is called tampered.
  */
-export function payloadFromParts(entry: Omit<LedgerEntry, 'hash' | 'signature' | 'artifacts' | 'data'>, parts: PayloadParts): string | undefined {
+export function payloadFromParts(
+  entry: Omit<LedgerEntry, 'hash' | 'signature' | 'artifacts' | 'data'>,
+  parts: PayloadParts,
+): string | undefined {
   const actor = scalar(entry.actor);
   const fromPhase = scalar(entry.fromPhase);
   const keyId = scalar(entry.keyId);
@@ -193,9 +198,12 @@ export function chainProblemAt(
   let expectPrev = prev ? prev.hash : GENESIS_HASH;
   for (let index = 0; index < entries.length; index++) {
     const e = entries[index]!;
-    if (e.seq !== expectSeq) return { index, seq: e.seq, reason: `sequence gap: expected ${expectSeq}, found ${e.seq}` };
-    if (e.prevHash !== expectPrev) return { index, seq: e.seq, reason: 'prevHash does not match the previous entry hash' };
-    if (payloadHash(e, crypto) !== e.hash) return { index, seq: e.seq, reason: 'hash does not match the entry content' };
+    if (e.seq !== expectSeq)
+      return { index, seq: e.seq, reason: `sequence gap: expected ${expectSeq}, found ${e.seq}` };
+    if (e.prevHash !== expectPrev)
+      return { index, seq: e.seq, reason: 'prevHash does not match the previous entry hash' };
+    if (payloadHash(e, crypto) !== e.hash)
+      return { index, seq: e.seq, reason: 'hash does not match the entry content' };
     if (signatures && !crypto.verify(e.keyId, e.hash, e.signature)) return { index, ...signatureProblem(e) };
     expectSeq = e.seq + 1;
     expectPrev = e.hash;

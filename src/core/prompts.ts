@@ -7,13 +7,16 @@ import type { ArtifactRule, Config } from './config.ts';
 import { nextPhase } from './phases.ts';
 
 const PURPOSE: Record<string, string> = {
-  STRATEGIZE: 'Decide what problem is worth solving and how: the problem, objectives, scope, non-goals, risks and the strategy.',
+  STRATEGIZE:
+    'Decide what problem is worth solving and how: the problem, objectives, scope, non-goals, risks and the strategy.',
   SPEC: 'Turn the strategy into a specification that can be checked: acceptance criteria as a list, and the KPIs that show success.',
   PLAN: 'Break the work down, and name every file the change will touch and why (file_map.json).',
   THINK: 'Think before coding: list the edge cases and how each is mitigated.',
   IMPLEMENT: 'Change the source. Autopilot records the diff from the base commit itself when you advance.',
-  VERIFY: 'Autopilot runs the build and the tests and measures coverage of the lines you changed. Fix failures by backtracking to IMPLEMENT.',
-  REVIEW: 'Review the change against the rubric (readability, maintainability, performance, security, governance); Autopilot runs the linter.',
+  VERIFY:
+    'Autopilot runs the build and the tests and measures coverage of the lines you changed. Fix failures by backtracking to IMPLEMENT.',
+  REVIEW:
+    'Review the change against the rubric (readability, maintainability, performance, security, governance); Autopilot runs the linter.',
   PR: 'Describe the change for reviewers (summary, risks, rollback) and open the pull request; Autopilot runs the CI commands.',
   MONITOR: 'Watch the change in use: Autopilot runs the smoke commands and records the deployment status.',
 };
@@ -21,7 +24,11 @@ const PURPOSE: Record<string, string> = {
 function describeRule(r: ArtifactRule): string {
   const checks: string[] = [];
   for (const s of r.sections) {
-    checks.push(s.list ? `"${s.heading}" with a list of at least ${s.minItems} item(s)` : `"${s.heading}" with at least ${s.minWords} words or a list`);
+    checks.push(
+      s.list
+        ? `"${s.heading}" with a list of at least ${s.minItems} item(s)`
+        : `"${s.heading}" with at least ${s.minWords} words or a list`,
+    );
   }
   if (r.minWords) checks.push(`at least ${r.minWords} words`);
   if (r.schema) checks.push('valid against its JSON Schema');

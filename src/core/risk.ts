@@ -17,7 +17,8 @@ export interface RiskInput {
 }
 
 export interface RiskReason {
-  readonly class: 'size' | 'migration' | 'ci-config' | 'dependencies' | 'auth' | 'configured-path' | 'new-dependency' | 'secret';
+  readonly class:
+    'size' | 'migration' | 'ci-config' | 'dependencies' | 'auth' | 'configured-path' | 'new-dependency' | 'secret';
   readonly level: RiskLevel;
   readonly detail: string;
 }
@@ -54,12 +55,44 @@ export function globToRegExp(glob: string): RegExp {
 
 const CLASSES: readonly { class: RiskReason['class']; globs: string[] }[] = [
   { class: 'migration', globs: ['**/migrations/**', '**/migrate/**', '**/*.sql', '**/schema.prisma', '**/alembic/**'] },
-  { class: 'ci-config', globs: ['.github/workflows/**', '.gitlab-ci.yml', '.gitlab/**', '.circleci/**', 'Jenkinsfile', 'azure-pipelines.yml', '.buildkite/**'] },
+  {
+    class: 'ci-config',
+    globs: [
+      '.github/workflows/**',
+      '.gitlab-ci.yml',
+      '.gitlab/**',
+      '.circleci/**',
+      'Jenkinsfile',
+      'azure-pipelines.yml',
+      '.buildkite/**',
+    ],
+  },
   {
     class: 'dependencies',
-    globs: ['**/package.json', '**/package-lock.json', '**/pnpm-lock.yaml', '**/yarn.lock', '**/requirements*.txt', '**/pyproject.toml', '**/poetry.lock', '**/uv.lock', '**/go.mod', '**/go.sum', '**/Cargo.toml', '**/Cargo.lock', '**/pom.xml', '**/build.gradle', '**/build.gradle.kts', '**/Gemfile', '**/Gemfile.lock'],
+    globs: [
+      '**/package.json',
+      '**/package-lock.json',
+      '**/pnpm-lock.yaml',
+      '**/yarn.lock',
+      '**/requirements*.txt',
+      '**/pyproject.toml',
+      '**/poetry.lock',
+      '**/uv.lock',
+      '**/go.mod',
+      '**/go.sum',
+      '**/Cargo.toml',
+      '**/Cargo.lock',
+      '**/pom.xml',
+      '**/build.gradle',
+      '**/build.gradle.kts',
+      '**/Gemfile',
+      '**/Gemfile.lock',
+    ],
   },
-  { class: 'auth', globs: ['**/auth/**', '**/*auth*.*', '**/*login*.*', '**/*password*.*', '**/*permission*.*', '**/security/**'] },
+  {
+    class: 'auth',
+    globs: ['**/auth/**', '**/*auth*.*', '**/*login*.*', '**/*password*.*', '**/*permission*.*', '**/security/**'],
+  },
 ];
 
 const compiled = CLASSES.map((c) => ({ class: c.class, res: c.globs.map(globToRegExp) }));
@@ -73,18 +106,35 @@ const SECRET_LINES: readonly RegExp[] = [
   /\bsk-[A-Za-z0-9]{20,}\b/,
   /(?:password|passwd|secret|api[_-]?key|token)\s*[:=]\s*['"][^'"\s]{8,}['"]/i,
 ];
-const SECRET_FILES = ['**/.env', '**/.env.*', '**/*.pem', '**/*.key', '**/id_rsa*', '**/id_ed25519*', '**/*.p12', '**/*.pfx'].map(globToRegExp);
+const SECRET_FILES = [
+  '**/.env',
+  '**/.env.*',
+  '**/*.pem',
+  '**/*.key',
+  '**/id_rsa*',
+  '**/id_ed25519*',
+  '**/*.p12',
+  '**/*.pfx',
+].map(globToRegExp);
 
 function newDependencies(path: string, added: readonly string[]): string[] {
   const base = path.split('/').pop() ?? path;
   if (base === 'package.json') {
-    return added.map((l) => /^\s*"(@?[^"]+)"\s*:\s*"[~^<>=]?\d/.exec(l)?.[1]).filter((n): n is string => !!n && n !== 'version');
+    return added
+      .map((l) => /^\s*"(@?[^"]+)"\s*:\s*"[~^<>=]?\d/.exec(l)?.[1])
+      .filter((n): n is string => !!n && n !== 'version');
   }
   if (base.startsWith('requirements') && base.endsWith('.txt')) {
     return added.map((l) => /^\s*([A-Za-z0-9_.-]+)\s*(?:[=<>~!]=|$)/.exec(l)?.[1]).filter((n): n is string => !!n);
   }
-  if (base === 'go.mod') return added.map((l) => /^\s*(?:require\s+)?([a-z0-9.-]+\.[a-z]+\/\S+)\s+v\d/.exec(l)?.[1]).filter((n): n is string => !!n);
-  if (base === 'Cargo.toml') return added.map((l) => /^\s*([A-Za-z0-9_-]+)\s*=\s*(?:"|\{)/.exec(l)?.[1]).filter((n): n is string => !!n && n !== 'version' && n !== 'name' && n !== 'edition');
+  if (base === 'go.mod')
+    return added
+      .map((l) => /^\s*(?:require\s+)?([a-z0-9.-]+\.[a-z]+\/\S+)\s+v\d/.exec(l)?.[1])
+      .filter((n): n is string => !!n);
+  if (base === 'Cargo.toml')
+    return added
+      .map((l) => /^\s*([A-Za-z0-9_-]+)\s*=\s*(?:"|\{)/.exec(l)?.[1])
+      .filter((n): n is string => !!n && n !== 'version' && n !== 'name' && n !== 'edition');
   return [];
 }
 
@@ -102,11 +152,15 @@ export function assessRisk(input: RiskInput): RiskAssessment {
     for (const c of compiled) {
       if (c.res.some((re) => re.test(f.path))) reasons.push({ class: c.class, level: 'high', detail: f.path });
     }
-    if (configured.some((re) => re.test(f.path))) reasons.push({ class: 'configured-path', level: 'high', detail: f.path });
+    if (configured.some((re) => re.test(f.path)))
+      reasons.push({ class: 'configured-path', level: 'high', detail: f.path });
     const added = input.addedLines.get(f.path) ?? [];
-    for (const dep of newDependencies(f.path, added)) reasons.push({ class: 'new-dependency', level: 'high', detail: `${dep} in ${f.path}` });
-    if (SECRET_FILES.some((re) => re.test(f.path))) reasons.push({ class: 'secret', level: 'high', detail: `${f.path} looks like a secrets file` });
-    else if (added.some((l) => SECRET_LINES.some((re) => re.test(l)))) reasons.push({ class: 'secret', level: 'high', detail: `${f.path} adds a line that looks like a secret` });
+    for (const dep of newDependencies(f.path, added))
+      reasons.push({ class: 'new-dependency', level: 'high', detail: `${dep} in ${f.path}` });
+    if (SECRET_FILES.some((re) => re.test(f.path)))
+      reasons.push({ class: 'secret', level: 'high', detail: `${f.path} looks like a secrets file` });
+    else if (added.some((l) => SECRET_LINES.some((re) => re.test(l))))
+      reasons.push({ class: 'secret', level: 'high', detail: `${f.path} adds a line that looks like a secret` });
   }
   const level = reasons.reduce<RiskLevel>((acc, r) => (RANK[r.level] > RANK[acc] ? r.level : acc), 'low');
   return { level, reasons, changedLines, files: input.files.length };

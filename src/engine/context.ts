@@ -49,10 +49,14 @@ export interface OpenOptions {
 export async function openEngine(opts: OpenOptions): Promise<Engine> {
   const root = findRoot(opts.cwd);
   if (!root) {
-    throw new AutopilotError(ErrorCode.CONFIG_INVALID, `no .autopilot/config.yaml at or above ${opts.cwd}; run \`autopilot init\` in the repository first`, {
-      key: '(file)',
-      reason: 'not initialised',
-    });
+    throw new AutopilotError(
+      ErrorCode.CONFIG_INVALID,
+      `no .autopilot/config.yaml at or above ${opts.cwd}; run \`autopilot init\` in the repository first`,
+      {
+        key: '(file)',
+        reason: 'not initialised',
+      },
+    );
   }
   const config = loadConfig(root);
   const layout = layoutFor(root, config.stateDir);
@@ -75,7 +79,10 @@ export async function openEngine(opts: OpenOptions): Promise<Engine> {
 /** The runner of an engine that was given none: a command it is asked to run is a wiring bug, never an unsandboxed run. */
 const NO_RUNNER: CommandRunner = {
   run: async (req) => {
-    throw new AutopilotError(ErrorCode.INTERNAL, `no command runner is wired into this engine, so ${JSON.stringify(req.argv[0] ?? '')} was not run`);
+    throw new AutopilotError(
+      ErrorCode.INTERNAL,
+      `no command runner is wired into this engine, so ${JSON.stringify(req.argv[0] ?? '')} was not run`,
+    );
   },
 };
 

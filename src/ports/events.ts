@@ -76,7 +76,12 @@ export type AutopilotEvent =
       /** The `tool_blocked` entry of a denial or an ask. */
       readonly seq?: number;
     })
-  | (EventBase & { readonly type: 'counter'; readonly name: Counter; readonly value: number; readonly attributes: Readonly<Record<string, string>> })
+  | (EventBase & {
+      readonly type: 'counter';
+      readonly name: Counter;
+      readonly value: number;
+      readonly attributes: Readonly<Record<string, string>>;
+    })
   | (EventBase & {
       readonly type: 'alerts';
       /** The evaluation's span id, chosen by the engine so that the journal can name it. */
@@ -116,7 +121,11 @@ export function fanOut(...sinks: EventSink[]): EventSink {
  * in a bounded queue until it is there. When it cannot be had, `report` is told
  * once and the events are dropped; the process goes on.
  */
-export function deferredSink(loading: Promise<EventSink>, report: (err: unknown) => void, maxQueued = 10_000): EventSink {
+export function deferredSink(
+  loading: Promise<EventSink>,
+  report: (err: unknown) => void,
+  maxQueued = 10_000,
+): EventSink {
   let sink: EventSink | null = null;
   let failed = false;
   const queue: AutopilotEvent[] = [];
@@ -153,7 +162,9 @@ function safeEmit(sink: EventSink, event: AutopilotEvent): void {
 
 /** One trace per task: the trace id and the root span id are derived from the task id, so every process agrees. */
 export function taskTraceIds(taskId: string | null): { traceId: string; rootSpanId: string } {
-  const h = createHash('sha256').update(`autopilot-task:${taskId ?? '-'}`).digest('hex');
+  const h = createHash('sha256')
+    .update(`autopilot-task:${taskId ?? '-'}`)
+    .digest('hex');
   return { traceId: h.slice(0, 32), rootSpanId: h.slice(32, 48) };
 }
 
@@ -163,7 +174,10 @@ export function taskTraceIds(taskId: string | null): { traceId: string; rootSpan
  * the journal name the same span without telling each other.
  */
 export function entrySpanId(taskId: string | null, seq: number, part = ''): string {
-  return createHash('sha256').update(`autopilot-span:${taskId ?? '-'}:${seq}:${part}`).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(`autopilot-span:${taskId ?? '-'}:${seq}:${part}`)
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /** A span id for a span no ledger entry stands for. */

@@ -71,7 +71,14 @@ export function spansOf(ev: AutopilotEvent): SpanRecord[] {
     name: string,
     status: 'OK' | 'ERROR',
     attributes: Record<string, AttributeValue>,
-    extra: { parent?: string; id?: string; start?: number; end?: number; statusMessage?: string; events?: SpanEventRecord[] } = {},
+    extra: {
+      parent?: string;
+      id?: string;
+      start?: number;
+      end?: number;
+      statusMessage?: string;
+      events?: SpanEventRecord[];
+    } = {},
   ): SpanRecord => {
     const start = extra.start ?? ev.startMs;
     const end = extra.end ?? ev.endMs;
@@ -133,7 +140,13 @@ export function spansOf(ev: AutopilotEvent): SpanRecord[] {
           `agent.verify.${c.name}`,
           c.exitCode === 0 ? 'OK' : 'ERROR',
           { 'autopilot.phase': ev.phase, 'autopilot.command': c.name, 'process.exit.code': c.exitCode ?? -1 },
-          { parent: parent.spanId, id: idOf(`command:${i}`), start: c.startMs, end: c.endMs, statusMessage: `exit code ${c.exitCode ?? 'none'}` },
+          {
+            parent: parent.spanId,
+            id: idOf(`command:${i}`),
+            start: c.startMs,
+            end: c.endMs,
+            statusMessage: `exit code ${c.exitCode ?? 'none'}`,
+          },
         ),
       );
       return [parent, ...children];
@@ -162,7 +175,10 @@ export function spansOf(ev: AutopilotEvent): SpanRecord[] {
           { 'autopilot.alerts.evaluated': ev.evaluated, 'autopilot.alerts.firing': ev.firing.length },
           {
             id: ev.spanId,
-            statusMessage: `${ev.firing.length} alert(s) firing: ${ev.firing.map((a) => a.name).join(', ')}`.slice(0, 300),
+            statusMessage: `${ev.firing.length} alert(s) firing: ${ev.firing.map((a) => a.name).join(', ')}`.slice(
+              0,
+              300,
+            ),
             events: ev.firing.map((a) => ({
               name: 'alert.firing',
               time: iso(ev.endMs),

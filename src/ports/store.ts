@@ -5,7 +5,10 @@ import type { Lease } from '../core/lease.ts';
 
 /** Thrown by `append` when the entry does not extend the current head: someone else appended first. */
 export class StaleHeadError extends Error {
-  constructor(readonly expected: ChainHead | null, readonly got: { seq: number; prevHash: string }) {
+  constructor(
+    readonly expected: ChainHead | null,
+    readonly got: { seq: number; prevHash: string },
+  ) {
     super(`stale head: entry ${got.seq} does not extend head ${expected ? expected.seq : 0}`);
     this.name = 'StaleHeadError';
   }

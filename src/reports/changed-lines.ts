@@ -86,7 +86,13 @@ export function changedLinesCoverage(
       if (hits > 0) fileCovered++;
       else uncovered.push(lineNo);
     }
-    files.push({ path: change.path, executable: fileExecutable, covered: fileCovered, percent: percentOf(fileCovered, fileExecutable), uncovered });
+    files.push({
+      path: change.path,
+      executable: fileExecutable,
+      covered: fileCovered,
+      percent: percentOf(fileCovered, fileExecutable),
+      uncovered,
+    });
     executable += fileExecutable;
     covered += fileCovered;
   }

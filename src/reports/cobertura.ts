@@ -2,7 +2,14 @@
 import { ReportError } from './errors.ts';
 import { assertReportSize } from './limits.ts';
 import type { CoverageReport } from './lcov.ts';
-import { buildCoverage, normalizePath, recordFile, recordMax, repoRelative, type LineHits } from './coverage-builder.ts';
+import {
+  buildCoverage,
+  normalizePath,
+  recordFile,
+  recordMax,
+  repoRelative,
+  type LineHits,
+} from './coverage-builder.ts';
 import { attr, childElements, parseXmlRoots, tagOf, textOf, type XmlNode } from './xml-tree.ts';
 
 const KIND = 'Cobertura XML report';
@@ -25,7 +32,9 @@ function resolvePath(filename: string, sources: string[], root: string | undefin
 
 function readInt(value: string | undefined, what: string, context: string): number {
   if (value === undefined || !/^\s*\d+\s*$/.test(value)) {
-    throw new ReportError(`${KIND}: ${context} has ${value === undefined ? `no ${what} attribute` : `a bad ${what} ${JSON.stringify(value)}`}`);
+    throw new ReportError(
+      `${KIND}: ${context} has ${value === undefined ? `no ${what} attribute` : `a bad ${what} ${JSON.stringify(value)}`}`,
+    );
   }
   return Number(value);
 }
@@ -50,7 +59,9 @@ export function parseCobertura(xml: string, opts: { root?: string } = {}): Cover
   const roots = parseXmlRoots(xml, KIND);
   const root = roots[0];
   if (roots.length !== 1 || !root || tagOf(root) !== 'coverage') {
-    throw new ReportError(`not a Cobertura XML report: the root element is <${root ? tagOf(root) : ''}>, expected <coverage>`);
+    throw new ReportError(
+      `not a Cobertura XML report: the root element is <${root ? tagOf(root) : ''}>, expected <coverage>`,
+    );
   }
   const sources: string[] = [];
   for (const sourcesNode of childElements(root, 'sources')) {
@@ -64,7 +75,8 @@ export function parseCobertura(xml: string, opts: { root?: string } = {}): Cover
   const visitClass = (cls: XmlNode): void => {
     classes++;
     const filename = attr(cls, 'filename')?.trim();
-    if (!filename) throw new ReportError(`${KIND}: <class name="${attr(cls, 'name') ?? ''}"> has no filename attribute`);
+    if (!filename)
+      throw new ReportError(`${KIND}: <class name="${attr(cls, 'name') ?? ''}"> has no filename attribute`);
     const path = resolvePath(filename, sources, opts.root);
     recordFile(files, path);
     for (const lines of childElements(cls, 'lines')) {

@@ -104,8 +104,24 @@ function readHeaderPaths(rest: string, where: string): { old?: string; new?: str
 }
 
 function finish(file: Builder, where: string): ChangedFile {
-  const oldPath = file.renameFrom ?? (file.minusPath === null ? undefined : file.minusPath !== undefined ? stripPrefix(file.minusPath, 'a/') : file.headerOld !== undefined ? stripPrefix(file.headerOld, 'a/') : undefined);
-  const newPath = file.renameTo ?? (file.plusPath === null ? undefined : file.plusPath !== undefined ? stripPrefix(file.plusPath, 'b/') : file.headerNew !== undefined ? stripPrefix(file.headerNew, 'b/') : undefined);
+  const oldPath =
+    file.renameFrom ??
+    (file.minusPath === null
+      ? undefined
+      : file.minusPath !== undefined
+        ? stripPrefix(file.minusPath, 'a/')
+        : file.headerOld !== undefined
+          ? stripPrefix(file.headerOld, 'a/')
+          : undefined);
+  const newPath =
+    file.renameTo ??
+    (file.plusPath === null
+      ? undefined
+      : file.plusPath !== undefined
+        ? stripPrefix(file.plusPath, 'b/')
+        : file.headerNew !== undefined
+          ? stripPrefix(file.headerNew, 'b/')
+          : undefined);
   const deleted = file.deleted || (file.plusPath === null && !file.created);
   const created = file.created || (file.minusPath === null && !deleted);
   const path = deleted ? oldPath : newPath;
@@ -114,13 +130,29 @@ function finish(file: Builder, where: string): ChangedFile {
   if (deleted) status = 'deleted';
   else if (created || file.copied) status = 'added';
   else if (file.renameFrom !== undefined || file.renameTo !== undefined) status = 'renamed';
-  const base = { path, status, addedLines: file.addedLines, additions: file.additions, deletions: file.deletions, binary: file.binary };
+  const base = {
+    path,
+    status,
+    addedLines: file.addedLines,
+    additions: file.additions,
+    deletions: file.deletions,
+    binary: file.binary,
+  };
   const from = (status === 'renamed' || file.copied) && oldPath !== undefined && oldPath !== path ? oldPath : undefined;
   return from === undefined ? base : { ...base, from };
 }
 
 function newBuilder(): Builder {
-  return { copied: false, created: false, deleted: false, binary: false, hunks: 0, addedLines: [], additions: 0, deletions: 0 };
+  return {
+    copied: false,
+    created: false,
+    deleted: false,
+    binary: false,
+    hunks: 0,
+    addedLines: [],
+    additions: 0,
+    deletions: 0,
+  };
 }
 
 /**
@@ -170,7 +202,9 @@ export function parseUnifiedDiff(patch: string): ChangedFile[] {
         if (file) file.deletions++;
         oldLeft--;
       } else if (mark !== '\\') {
-        throw new ReportError(`${where}: hunk ended early (${oldLeft} old and ${newLeft} new lines missing); the diff may be truncated`);
+        throw new ReportError(
+          `${where}: hunk ended early (${oldLeft} old and ${newLeft} new lines missing); the diff may be truncated`,
+        );
       }
       continue;
     }
@@ -220,7 +254,9 @@ export function parseUnifiedDiff(patch: string): ChangedFile[] {
     }
   }
   if (oldLeft > 0 || newLeft > 0) {
-    throw new ReportError(`diff ends inside a hunk (${oldLeft} old and ${newLeft} new lines missing); it may be truncated`);
+    throw new ReportError(
+      `diff ends inside a hunk (${oldLeft} old and ${newLeft} new lines missing); it may be truncated`,
+    );
   }
   close();
   return files;

@@ -40,7 +40,10 @@ interface Block {
  * mode line, mixes modes, has a line that is not a block, a block that ends
  * before it starts or spans an implausible number of lines, or has no block.
  */
-export function parseGoCoverProfile(text: string, opts: { modulePrefix?: string; root?: string; sourceRoot?: string } = {}): CoverageReport {
+export function parseGoCoverProfile(
+  text: string,
+  opts: { modulePrefix?: string; root?: string; sourceRoot?: string } = {},
+): CoverageReport {
   assertReportSize(text, KIND);
   const lines = text.split(/\r?\n/);
   const prefix = opts.modulePrefix?.replace(/\/+$/, '');
@@ -53,20 +56,32 @@ export function parseGoCoverProfile(text: string, opts: { modulePrefix?: string;
     const at = `${KIND} line ${i + 1}`;
     const modeMatch = MODE_RE.exec(line);
     if (modeMatch) {
-      if (mode !== undefined && mode !== modeMatch[1]) throw new ReportError(`${at}: mode ${modeMatch[1]} differs from the profile's mode ${mode}; profiles of different modes cannot be merged`);
+      if (mode !== undefined && mode !== modeMatch[1])
+        throw new ReportError(
+          `${at}: mode ${modeMatch[1]} differs from the profile's mode ${mode}; profiles of different modes cannot be merged`,
+        );
       mode = modeMatch[1];
       continue;
     }
-    if (mode === undefined) throw new ReportError(`${at}: a Go cover profile starts with a "mode: set|count|atomic" line, got ${JSON.stringify(line.slice(0, 80))}`);
+    if (mode === undefined)
+      throw new ReportError(
+        `${at}: a Go cover profile starts with a "mode: set|count|atomic" line, got ${JSON.stringify(line.slice(0, 80))}`,
+      );
     const m = BLOCK_RE.exec(line);
-    if (!m) throw new ReportError(`${at} is not a cover block: ${JSON.stringify(line.slice(0, 80))}, expected file:startLine.startCol,endLine.endCol numStmts count`);
+    if (!m)
+      throw new ReportError(
+        `${at} is not a cover block: ${JSON.stringify(line.slice(0, 80))}, expected file:startLine.startCol,endLine.endCol numStmts count`,
+      );
     const [, rawFile = '', sl = '', , el = '', , stmts = '', cnt = ''] = m;
     const startLine = Number(sl);
     const endLine = Number(el);
-    if (startLine < 1 || endLine < startLine) throw new ReportError(`${at}: the block ends (line ${endLine}) before it starts (line ${startLine})`);
-    if (endLine - startLine >= MAX_BLOCK_LINES) throw new ReportError(`${at}: the block spans ${endLine - startLine + 1} lines, more than a source file has`);
+    if (startLine < 1 || endLine < startLine)
+      throw new ReportError(`${at}: the block ends (line ${endLine}) before it starts (line ${startLine})`);
+    if (endLine - startLine >= MAX_BLOCK_LINES)
+      throw new ReportError(`${at}: the block spans ${endLine - startLine + 1} lines, more than a source file has`);
     let file = rawFile;
-    if (prefix !== undefined && prefix !== '' && file.startsWith(`${prefix}/`)) file = underDir(opts.sourceRoot, file.slice(prefix.length + 1));
+    if (prefix !== undefined && prefix !== '' && file.startsWith(`${prefix}/`))
+      file = underDir(opts.sourceRoot, file.slice(prefix.length + 1));
     else file = repoRelative(file, opts.root);
     recordFile(files, file);
     const key = `${file}\u0000${line.slice(rawFile.length + 1, line.lastIndexOf(' '))}`;
@@ -80,8 +95,10 @@ export function parseGoCoverProfile(text: string, opts: { modulePrefix?: string;
   for (const block of blocks.values()) {
     if (block.statements === 0) continue;
     updates += block.endLine - block.startLine + 1;
-    if (updates > MAX_LINE_UPDATES) throw new ReportError(`${KIND}: its blocks cover more than ${MAX_LINE_UPDATES} lines in all`);
-    for (let lineNo = block.startLine; lineNo <= block.endLine; lineNo++) recordMax(files, block.file, lineNo, block.count);
+    if (updates > MAX_LINE_UPDATES)
+      throw new ReportError(`${KIND}: its blocks cover more than ${MAX_LINE_UPDATES} lines in all`);
+    for (let lineNo = block.startLine; lineNo <= block.endLine; lineNo++)
+      recordMax(files, block.file, lineNo, block.count);
   }
   if (blocks.size === 0) throw new ReportError(`${KIND} has no blocks: no file coverage found`);
   return buildCoverage('go', KIND, files);

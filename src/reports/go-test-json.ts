@@ -8,7 +8,8 @@ const KIND = 'go test -json output';
 // The plain line go test (before Go 1.24) writes to standard output for a package that did not build.
 const FAILED_BUILD_RE = /^FAIL\s+(\S+)\s+\[(build|setup) failed\]$/;
 // Lines test2json passes through that only frame the results: === RUN, --- PASS: and the package summary lines.
-const FRAMING_RE = /^\s*(?:=== (?:RUN|PAUSE|CONT|NAME)\b|--- (?:PASS|FAIL|SKIP): |(?:PASS|FAIL)$|ok\s+\S+\s|FAIL\s+\S+\s|\?\s+\S+\s+\[no test files\]|coverage: )/;
+const FRAMING_RE =
+  /^\s*(?:=== (?:RUN|PAUSE|CONT|NAME)\b|--- (?:PASS|FAIL|SKIP): |(?:PASS|FAIL)$|ok\s+\S+\s|FAIL\s+\S+\s|\?\s+\S+\s+\[no test files\]|coverage: )/;
 
 type Result = 'pass' | 'fail' | 'skip';
 
@@ -34,7 +35,10 @@ function isResult(action: string): action is Result {
 }
 
 function cleanOutput(output: readonly string[]): string {
-  const kept = output.join('').split('\n').filter((line) => !FRAMING_RE.test(line));
+  const kept = output
+    .join('')
+    .split('\n')
+    .filter((line) => !FRAMING_RE.test(line));
   return dedent(kept.join('\n'));
 }
 
@@ -94,9 +98,16 @@ export function parseGoTestJson(text: string): TestResults {
     try {
       event = JSON.parse(line);
     } catch (err) {
-      throw new ReportError(`${KIND} line ${i + 1} is not valid JSON (${err instanceof Error ? err.message : String(err)}); the output may be truncated`);
+      throw new ReportError(
+        `${KIND} line ${i + 1} is not valid JSON (${err instanceof Error ? err.message : String(err)}); the output may be truncated`,
+      );
     }
-    if (typeof event !== 'object' || event === null || Array.isArray(event) || typeof (event as Record<string, unknown>)['Action'] !== 'string') {
+    if (
+      typeof event !== 'object' ||
+      event === null ||
+      Array.isArray(event) ||
+      typeof (event as Record<string, unknown>)['Action'] !== 'string'
+    ) {
       throw new ReportError(`${KIND} line ${i + 1} is not a test2json event: expected an object with an "Action"`);
     }
     events++;
@@ -144,7 +155,8 @@ export function parseGoTestJson(text: string): TestResults {
   for (const [name, state] of packages) {
     const before = cases.length;
     const started = [...state.tests].filter(([, t]) => t.started);
-    const statusOf = (test: TestState): TestCase['status'] => (test.result === 'pass' ? 'passed' : test.result === 'skip' ? 'skipped' : 'failed');
+    const statusOf = (test: TestState): TestCase['status'] =>
+      test.result === 'pass' ? 'passed' : test.result === 'skip' ? 'skipped' : 'failed';
     // For every name that is a prefix ("TestX") of another started test ("TestX/sub"): whether a descendant failed.
     const parents = new Map<string, boolean>();
     for (const [testName, test] of started) {
@@ -160,7 +172,8 @@ export function parseGoTestJson(text: string): TestResults {
       if (descendantFailed !== undefined && (status !== 'failed' || descendantFailed)) continue;
       let message = status === 'passed' ? undefined : cleanOutput(test.output);
       if (test.result === undefined) {
-        const note = 'no result: the test was still running when the output ended (it may have panicked or timed out, or the output is truncated)';
+        const note =
+          'no result: the test was still running when the output ended (it may have panicked or timed out, or the output is truncated)';
         message = message ? `${note}\n${message}` : note;
       }
       cases.push(makeCase(name, testName, status, test.elapsedMs, message));
@@ -173,19 +186,47 @@ export function parseGoTestJson(text: string): TestResults {
       const output = buildOutput.get(importPath);
       const label = state.plainFailure === 'setup' ? '[setup failed]' : '[build failed]';
       const message = output
-        ? dedent(output.join('').split('\n').filter((l) => !l.startsWith('# ')).join('\n'))
+        ? dedent(
+            output
+              .join('')
+              .split('\n')
+              .filter((l) => !l.startsWith('# '))
+              .join('\n'),
+          )
         : `${label.slice(1, -1)}; go test wrote the compiler's messages to standard error`;
       cases.push(makeCase(name, label, 'error', 0, message));
     } else if (state.result === 'fail' && !hasFailure) {
-      cases.push(makeCase(name, '[package failed]', 'error', state.elapsedMs, cleanOutput(state.output) || 'the package failed with no failing test'));
+      cases.push(
+        makeCase(
+          name,
+          '[package failed]',
+          'error',
+          state.elapsedMs,
+          cleanOutput(state.output) || 'the package failed with no failing test',
+        ),
+      );
     } else if (state.result === undefined && started.length > 0) {
-      cases.push(makeCase(name, '[no package result]', 'error', 0, "the output ends before the package's result; it may be truncated"));
+      cases.push(
+        makeCase(
+          name,
+          '[no package result]',
+          'error',
+          0,
+          "the output ends before the package's result; it may be truncated",
+        ),
+      );
     }
   }
   for (const importPath of buildFailed) {
     if (claimedBuilds.has(importPath)) continue;
     const output = buildOutput.get(importPath) ?? [];
-    const message = dedent(output.join('').split('\n').filter((l) => !l.startsWith('# ')).join('\n'));
+    const message = dedent(
+      output
+        .join('')
+        .split('\n')
+        .filter((l) => !l.startsWith('# '))
+        .join('\n'),
+    );
     cases.push(makeCase(importPath.replace(/\s+\[.*\]$/, ''), '[build failed]', 'error', 0, message || 'build failed'));
   }
   return buildResults('go-json', cases);

@@ -41,12 +41,17 @@ export function parseIstanbul(json: string, opts: { root?: string } = {}): Cover
   } catch (err) {
     throw new ReportError(`${KIND} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
-  if (!isObject(doc)) throw new ReportError(`not an Istanbul JSON coverage report: expected an object of file entries, got ${Array.isArray(doc) ? 'an array' : typeof doc}`);
+  if (!isObject(doc))
+    throw new ReportError(
+      `not an Istanbul JSON coverage report: expected an object of file entries, got ${Array.isArray(doc) ? 'an array' : typeof doc}`,
+    );
   const files: LineHits = new Map();
   for (const [key, raw] of Object.entries(doc)) {
     const entry = isObject(raw) && isObject(raw['data']) ? raw['data'] : raw;
     if (!isObject(entry) || !isObject(entry['statementMap']) || !isObject(entry['s'])) {
-      throw new ReportError(`${KIND}: the entry for ${JSON.stringify(key)} has no statementMap and s objects; it is not Istanbul file coverage`);
+      throw new ReportError(
+        `${KIND}: the entry for ${JSON.stringify(key)} has no statementMap and s objects; it is not Istanbul file coverage`,
+      );
     }
     const statementMap = entry['statementMap'];
     const counts = entry['s'];

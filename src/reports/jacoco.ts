@@ -11,7 +11,9 @@ function readCount(line: XmlNode, name: string, context: string, required: boole
   const value = attr(line, name);
   if (value === undefined && !required) return 0;
   if (value === undefined || !/^\s*\d+\s*$/.test(value)) {
-    throw new ReportError(`${KIND}: ${context} has ${value === undefined ? `no ${name} attribute` : `a bad ${name} ${JSON.stringify(value)}`}`);
+    throw new ReportError(
+      `${KIND}: ${context} has ${value === undefined ? `no ${name} attribute` : `a bad ${name} ${JSON.stringify(value)}`}`,
+    );
   }
   return Number(value);
 }
@@ -36,7 +38,9 @@ export function parseJacoco(xml: string, opts: { sourceRoot?: string } = {}): Co
   const roots = parseXmlRoots(xml, KIND);
   const root = roots[0];
   if (roots.length !== 1 || !root || tagOf(root) !== 'report') {
-    throw new ReportError(`not a JaCoCo XML report: the root element is <${root ? tagOf(root) : ''}>, expected <report>`);
+    throw new ReportError(
+      `not a JaCoCo XML report: the root element is <${root ? tagOf(root) : ''}>, expected <report>`,
+    );
   }
   const files: LineHits = new Map();
   const visitPackage = (pkg: XmlNode): void => {

@@ -80,22 +80,32 @@ export function parseJestJson(text: string, opts: { root?: string } = {}): TestR
     const before = cases.length;
     assertions.forEach((test: unknown, testIndex: number) => {
       const where = `testResults[${fileIndex}].assertionResults[${testIndex}]`;
-      if (!isObject(test) || typeof test['title'] !== 'string') throw new ReportError(`${KIND}: ${where} is not a test with a title`);
-      const ancestors = Array.isArray(test['ancestorTitles']) ? test['ancestorTitles'].filter((t): t is string => typeof t === 'string') : [];
+      if (!isObject(test) || typeof test['title'] !== 'string')
+        throw new ReportError(`${KIND}: ${where} is not a test with a title`);
+      const ancestors = Array.isArray(test['ancestorTitles'])
+        ? test['ancestorTitles'].filter((t): t is string => typeof t === 'string')
+        : [];
       const name = [...ancestors, test['title']].join(' > ');
       const { status, note } = statusOf(test['status']);
       let message = note;
       if (status === 'failed') {
-        const failures = Array.isArray(test['failureMessages']) ? test['failureMessages'].filter((m): m is string => typeof m === 'string') : [];
+        const failures = Array.isArray(test['failureMessages'])
+          ? test['failureMessages'].filter((m): m is string => typeof m === 'string')
+          : [];
         message = cleanMessage(failures.join('\n\n'));
       }
       cases.push(makeCase(suite, name, status, toMs(test['duration']), message));
     });
     const failedHere = cases.slice(before).some((c) => c.status === 'failed' || c.status === 'error');
     if (file['status'] === 'failed' && !failedHere) {
-      const execError = isObject(file['testExecError']) && typeof file['testExecError']['message'] === 'string' ? file['testExecError']['message'] : '';
+      const execError =
+        isObject(file['testExecError']) && typeof file['testExecError']['message'] === 'string'
+          ? file['testExecError']['message']
+          : '';
       const raw = typeof file['message'] === 'string' && file['message'].trim() !== '' ? file['message'] : execError;
-      cases.push(makeCase(suite, SUITE_FAILED, 'error', 0, cleanMessage(raw) || 'the test file failed without a message'));
+      cases.push(
+        makeCase(suite, SUITE_FAILED, 'error', 0, cleanMessage(raw) || 'the test file failed without a message'),
+      );
     }
   });
   return buildResults('jest-json', cases);

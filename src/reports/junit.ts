@@ -33,7 +33,11 @@ function toCase(node: XmlNode, suitePath: readonly string[]): TestCase {
   const children = childElements(node);
   let status: TestCase['status'] = 'passed';
   let message: string | undefined;
-  for (const [tag, verdict] of [['failure', 'failed'], ['error', 'error'], ['skipped', 'skipped']] as const) {
+  for (const [tag, verdict] of [
+    ['failure', 'failed'],
+    ['error', 'error'],
+    ['skipped', 'skipped'],
+  ] as const) {
     const element = children.find((child) => tagOf(child) === tag);
     if (element) {
       status = verdict;
@@ -75,7 +79,10 @@ export function parseJunit(xml: string): TestResults {
     const tag = tagOf(root) ?? '';
     if (tag === 'testsuites') collect(childElements(root), [], cases);
     else if (tag === 'testsuite') collect([root], [], cases);
-    else throw new ReportError(`not a JUnit XML report: the root element is <${tag}>, expected <testsuites> or <testsuite>`);
+    else
+      throw new ReportError(
+        `not a JUnit XML report: the root element is <${tag}>, expected <testsuites> or <testsuite>`,
+      );
   }
   return buildResults('junit', cases);
 }

@@ -72,7 +72,9 @@ export function parseLcov(text: string, opts: { root?: string } = {}): CoverageR
     }
     if (key === 'SF') {
       if (current) {
-        throw new ReportError(`${at}: SF record starts before the record for ${current.path} (line ${current.startLine}) ended with end_of_record`);
+        throw new ReportError(
+          `${at}: SF record starts before the record for ${current.path} (line ${current.startLine}) ended with end_of_record`,
+        );
       }
       const path = relativePath(value, opts.root);
       if (path === '') throw new ReportError(`${at}: SF record has an empty path`);
@@ -85,7 +87,8 @@ export function parseLcov(text: string, opts: { root?: string } = {}): CoverageR
     } else if (key === 'DA') {
       if (!current) throw new ReportError(`${at}: DA record outside an SF record`);
       const match = DA_RE.exec(value);
-      if (!match) throw new ReportError(`${at}: bad DA record ${JSON.stringify(line.slice(0, 80))}, expected DA:<line>,<hits>`);
+      if (!match)
+        throw new ReportError(`${at}: bad DA record ${JSON.stringify(line.slice(0, 80))}, expected DA:<line>,<hits>`);
       const lineNo = Number(match[1]);
       const hits = Number(match[2]);
       current.lines.set(lineNo, (current.lines.get(lineNo) ?? 0) + hits);
@@ -93,7 +96,9 @@ export function parseLcov(text: string, opts: { root?: string } = {}): CoverageR
     // TN, VER, FN, FNDA, FNF, FNH, FNL, FNA, BRDA, BRF, BRH, LF, LH and newer keys: not needed.
   }
   if (current) {
-    throw new ReportError(`lcov report ends inside the record for ${current.path} (line ${current.startLine}) without end_of_record; it may be truncated`);
+    throw new ReportError(
+      `lcov report ends inside the record for ${current.path} (line ${current.startLine}) without end_of_record; it may be truncated`,
+    );
   }
   if (merged.size === 0) throw new ReportError('lcov report has no SF records: no file coverage found');
   const files: FileCoverage[] = [];

@@ -28,6 +28,8 @@ export function assertReportSize(text: string, kind: string): void {
   if (text.length * 3 <= MAX_REPORT_BYTES) return;
   const bytes = text.length > MAX_REPORT_BYTES ? text.length : utf8Length(text);
   if (bytes > MAX_REPORT_BYTES) {
-    throw new ReportError(`${kind} is too large: at least ${bytes} bytes, the limit is ${MAX_REPORT_BYTES} bytes (50 MiB)`);
+    throw new ReportError(
+      `${kind} is too large: at least ${bytes} bytes, the limit is ${MAX_REPORT_BYTES} bytes (50 MiB)`,
+    );
   }
 }

@@ -10,9 +10,19 @@ import { parseJunit } from './junit.ts';
 import { parseLcov, type CoverageReport } from './lcov.ts';
 import { parseTap } from './tap.ts';
 import type { TestResults } from './test-results.ts';
-import { COVERAGE_FORMATS, TEST_REPORT_FORMATS, type CoverageFormat, type TestReportFormat } from '../core/report-formats.ts';
+import {
+  COVERAGE_FORMATS,
+  TEST_REPORT_FORMATS,
+  type CoverageFormat,
+  type TestReportFormat,
+} from '../core/report-formats.ts';
 
-export { COVERAGE_FORMATS, TEST_REPORT_FORMATS, type CoverageFormat, type TestReportFormat } from '../core/report-formats.ts';
+export {
+  COVERAGE_FORMATS,
+  TEST_REPORT_FORMATS,
+  type CoverageFormat,
+  type TestReportFormat,
+} from '../core/report-formats.ts';
 
 /** How the paths of a report map to repository-relative paths. */
 export interface ReportPathOptions {
@@ -41,7 +51,11 @@ export function isCoverageFormat(value: unknown): value is CoverageFormat {
  *
  * @throws ReportError when the format is unknown or the report is malformed, truncated or over 50 MiB.
  */
-export function parseTestReport(format: TestReportFormat, text: string, opts: Pick<ReportPathOptions, 'root'> = {}): TestResults {
+export function parseTestReport(
+  format: TestReportFormat,
+  text: string,
+  opts: Pick<ReportPathOptions, 'root'> = {},
+): TestResults {
   switch (format) {
     case 'junit':
       return parseJunit(text);
@@ -52,7 +66,9 @@ export function parseTestReport(format: TestReportFormat, text: string, opts: Pi
     case 'jest-json':
       return parseJestJson(text, opts.root === undefined ? {} : { root: opts.root });
     default:
-      throw new ReportError(`unknown test report format ${JSON.stringify(format)}; expected one of ${TEST_REPORT_FORMATS.join(', ')}`);
+      throw new ReportError(
+        `unknown test report format ${JSON.stringify(format)}; expected one of ${TEST_REPORT_FORMATS.join(', ')}`,
+      );
   }
 }
 
@@ -62,7 +78,11 @@ export function parseTestReport(format: TestReportFormat, text: string, opts: Pi
  *
  * @throws ReportError when the format is unknown or the report is malformed, truncated or over 50 MiB.
  */
-export function parseCoverageReport(format: CoverageFormat, text: string, opts: ReportPathOptions = {}): CoverageReport {
+export function parseCoverageReport(
+  format: CoverageFormat,
+  text: string,
+  opts: ReportPathOptions = {},
+): CoverageReport {
   const root = opts.root === undefined ? {} : { root: opts.root };
   switch (format) {
     case 'lcov':
@@ -80,6 +100,8 @@ export function parseCoverageReport(format: CoverageFormat, text: string, opts: 
         ...(opts.sourceRoot === undefined ? {} : { sourceRoot: opts.sourceRoot }),
       });
     default:
-      throw new ReportError(`unknown coverage format ${JSON.stringify(format)}; expected one of ${COVERAGE_FORMATS.join(', ')}`);
+      throw new ReportError(
+        `unknown coverage format ${JSON.stringify(format)}; expected one of ${COVERAGE_FORMATS.join(', ')}`,
+      );
   }
 }

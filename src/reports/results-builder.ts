@@ -34,7 +34,13 @@ export function dedent(text: string): string {
 }
 
 /** A case, leaving `message` out when there is none and always for passed tests. */
-export function makeCase(suite: string, name: string, status: TestCase['status'], durationMs: number, message?: string): TestCase {
+export function makeCase(
+  suite: string,
+  name: string,
+  status: TestCase['status'],
+  durationMs: number,
+  message?: string,
+): TestCase {
   const cut = status === 'passed' ? undefined : cutMessage(message);
   const base = { suite, name, status, durationMs };
   return cut === undefined ? base : { ...base, message: cut };

@@ -63,11 +63,20 @@ function parsePoint(content: string, fallbackNumber: number): Point | undefined 
   const m = POINT_RE.exec(content);
   if (!m) return undefined;
   const { name, directive } = splitDescription(m[3] ?? '');
-  const point: Point = { ok: m[1] === 'ok', number: m[2] === undefined ? fallbackNumber : Number(m[2]), name, durationMs: 0 };
+  const point: Point = {
+    ok: m[1] === 'ok',
+    number: m[2] === undefined ? fallbackNumber : Number(m[2]),
+    name,
+    durationMs: 0,
+  };
   if (directive !== undefined) {
     const d = DIRECTIVE_RE.exec(directive);
     const t = TIME_RE.exec(directive);
-    if (d) return { ...point, directive: { kind: (d[1] ?? '').toLowerCase() === 'skip' ? 'skip' : 'todo', reason: (d[2] ?? '').trim() } };
+    if (d)
+      return {
+        ...point,
+        directive: { kind: (d[1] ?? '').toLowerCase() === 'skip' ? 'skip' : 'todo', reason: (d[2] ?? '').trim() },
+      };
     if (t) point.durationMs = toMs(Number(t[1]) * (t[2] === 's' ? 1000 : 1));
   }
   return point;
@@ -115,7 +124,11 @@ function failureMessage(point: Point): string | undefined {
   if (d) {
     const error = d['error'];
     if (typeof error === 'string' && error.trim() !== '') return dedent(error);
-    if (typeof error === 'object' && error !== null && typeof (error as Record<string, unknown>)['message'] === 'string') {
+    if (
+      typeof error === 'object' &&
+      error !== null &&
+      typeof (error as Record<string, unknown>)['message'] === 'string'
+    ) {
       return (error as Record<string, unknown>)['message'] as string;
     }
     for (const key of ['message', 'failure', 'reason']) {
@@ -135,7 +148,8 @@ function statusOf(point: Point): TestCase['status'] {
 function caseOf(point: Point, suite: string): TestCase {
   const status = statusOf(point);
   let message: string | undefined;
-  if (point.directive?.kind === 'todo') message = point.directive.reason === '' ? 'TODO' : `TODO: ${point.directive.reason}`;
+  if (point.directive?.kind === 'todo')
+    message = point.directive.reason === '' ? 'TODO' : `TODO: ${point.directive.reason}`;
   else if (point.directive?.kind === 'skip') message = point.directive.reason;
   else if (status === 'failed') message = failureMessage(point);
   return makeCase(suite, point.name, status, point.durationMs, message);
@@ -160,17 +174,34 @@ function emit(frame: Frame, path: readonly string[], cases: TestCase[]): void {
       cases.push(caseOf(point, suite));
     }
   }
-  for (const orphan of frame.orphans) emit(orphan, orphan.subtestName === undefined ? path : [...path, orphan.subtestName], cases);
+  for (const orphan of frame.orphans)
+    emit(orphan, orphan.subtestName === undefined ? path : [...path, orphan.subtestName], cases);
   if (frame.plan !== undefined) {
     const plan = frame.plan;
     for (let n = 1; n <= plan; n++) {
       if (seen.has(n)) continue;
-      cases.push(makeCase(suite, `#${n} (not reported)`, 'failed', 0, `planned by 1..${plan} but never reported; the run may have stopped early`));
+      cases.push(
+        makeCase(
+          suite,
+          `#${n} (not reported)`,
+          'failed',
+          0,
+          `planned by 1..${plan} but never reported; the run may have stopped early`,
+        ),
+      );
     }
     const outside = [...seen].filter((n) => n < 1 || n > plan);
     if (outside.length > 0) {
       const list = outside.slice(0, 20).join(', ') + (outside.length > 20 ? ', …' : '');
-      cases.push(makeCase(suite, `test points outside the plan 1..${plan}`, 'failed', 0, `test point number${outside.length > 1 ? 's' : ''} ${list} outside the plan 1..${plan}`));
+      cases.push(
+        makeCase(
+          suite,
+          `test points outside the plan 1..${plan}`,
+          'failed',
+          0,
+          `test point number${outside.length > 1 ? 's' : ''} ${list} outside the plan 1..${plan}`,
+        ),
+      );
     }
   }
 }
@@ -223,7 +254,8 @@ export function parseTap(text: string): TestResults {
     orphanPending(closed);
     const parent = top();
     orphanPending(parent);
-    if (closed.subtestName === undefined && parent.nextSubtestName !== undefined) closed.subtestName = parent.nextSubtestName;
+    if (closed.subtestName === undefined && parent.nextSubtestName !== undefined)
+      closed.subtestName = parent.nextSubtestName;
     parent.nextSubtestName = undefined;
     parent.pending = closed;
   };
@@ -274,7 +306,8 @@ export function parseTap(text: string): TestResults {
     if (plan) {
       orphanPending(frame);
       const count = Number(plan[1]);
-      if (count > MAX_PLANNED) throw new ReportError(`${KIND} line ${i + 1}: plan 1..${count} is more than ${MAX_PLANNED} tests`);
+      if (count > MAX_PLANNED)
+        throw new ReportError(`${KIND} line ${i + 1}: plan 1..${count} is more than ${MAX_PLANNED} tests`);
       if (frame.plan === undefined) frame.plan = count;
       continue;
     }
@@ -295,10 +328,15 @@ export function parseTap(text: string): TestResults {
 
   if (!sawTap) throw new ReportError(`not a TAP report: no test line ("ok", "not ok") or plan ("1..N") found`);
   if (root.plan === undefined && !bail) {
-    throw new ReportError(`${KIND} has no top-level plan ("1..N"); the run may have stopped before the end, or the output is truncated`);
+    throw new ReportError(
+      `${KIND} has no top-level plan ("1..N"); the run may have stopped before the end, or the output is truncated`,
+    );
   }
   const cases: TestCase[] = [];
   emit(root, [], cases);
-  if (bail) cases.push(makeCase(bail.path.join(' > '), 'Bail out!', 'error', 0, bail.reason === '' ? 'the run bailed out' : bail.reason));
+  if (bail)
+    cases.push(
+      makeCase(bail.path.join(' > '), 'Bail out!', 'error', 0, bail.reason === '' ? 'the run bailed out' : bail.reason),
+    );
   return buildResults('tap', cases);
 }

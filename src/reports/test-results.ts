@@ -15,6 +15,13 @@ export interface TestCase {
 export interface TestResults {
   /** The report format, e.g. 'junit'. */
   readonly format: string;
-  readonly totals: { total: number; passed: number; failed: number; errors: number; skipped: number; durationMs: number };
+  readonly totals: {
+    total: number;
+    passed: number;
+    failed: number;
+    errors: number;
+    skipped: number;
+    durationMs: number;
+  };
   readonly cases: TestCase[];
 }

@@ -16,12 +16,15 @@ const entityDecoder: EntityDecoderOptions = {
   decode: (text) =>
     text.indexOf('&') === -1
       ? text
-      : text.replace(ENTITY_RE, (whole, hex: string | undefined, dec: string | undefined, named: string | undefined) => {
-          if (named !== undefined) return XML_ENTITIES[named] ?? whole;
-          const code = hex !== undefined ? parseInt(hex, 16) : parseInt(dec ?? '', 10);
-          const valid = code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff);
-          return valid ? String.fromCodePoint(code) : '\uFFFD';
-        }),
+      : text.replace(
+          ENTITY_RE,
+          (whole, hex: string | undefined, dec: string | undefined, named: string | undefined) => {
+            if (named !== undefined) return XML_ENTITIES[named] ?? whole;
+            const code = hex !== undefined ? parseInt(hex, 16) : parseInt(dec ?? '', 10);
+            const valid = code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff);
+            return valid ? String.fromCodePoint(code) : '\uFFFD';
+          },
+        ),
 };
 
 /** A node of fast-xml-parser's `preserveOrder` output: `{ tag: children, ':@': attributes }` or `{ '#text': text }`. */
@@ -78,7 +81,9 @@ export function parseXmlRoots(xml: string, kind: string): XmlNode[] {
   const valid = XMLValidator.validate(text);
   if (valid !== true) {
     const { msg, line, col } = valid.err;
-    throw new ReportError(`${kind} is not well-formed XML (line ${line}${col === undefined ? '' : `, column ${col}`}): ${msg}`);
+    throw new ReportError(
+      `${kind} is not well-formed XML (line ${line}${col === undefined ? '' : `, column ${col}`}): ${msg}`,
+    );
   }
   const parser = new XMLParser({
     preserveOrder: true,

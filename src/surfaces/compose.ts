@@ -24,11 +24,19 @@ export { sandboxStatus, type SandboxStatus } from '../adapters/bwrap/index.ts';
 export function runnerFor(layout: Layout, config: Config): CommandRunner {
   const { mode, workspace, memoryMb, maxProcesses } = config.sandbox;
   if (mode === 'off') return new ProcessRunner({ isolation: 'none (sandbox.mode is off)' });
-  return new BwrapRunner({ mode, workspace, memoryMb, maxProcesses, host: new ProcessRunner(), hide: [layout.stateDir] });
+  return new BwrapRunner({
+    mode,
+    workspace,
+    memoryMb,
+    maxProcesses,
+    host: new ProcessRunner(),
+    hide: [layout.stateDir],
+  });
 }
 
 /** Where a store lives: an SQLite file, or a PostgreSQL database. */
-export type StoreLocation = { readonly kind: 'sqlite'; readonly file: string } | { readonly kind: 'postgres'; readonly url: string };
+export type StoreLocation =
+  { readonly kind: 'sqlite'; readonly file: string } | { readonly kind: 'postgres'; readonly url: string };
 
 /**
  * Reads a store spec: `sqlite` (the embedded store, `defaultFile`), `sqlite:<path>`
@@ -40,10 +48,14 @@ export function parseStoreSpec(spec: string, baseDir: string, defaultFile?: stri
   if (spec === 'sqlite' && defaultFile) return { kind: 'sqlite', file: defaultFile };
   const path = /^sqlite:(.+)$/.exec(spec)?.[1];
   if (path) return { kind: 'sqlite', file: isAbsolute(path) ? path : resolve(baseDir, path) };
-  throw new AutopilotError(ErrorCode.CONFIG_INVALID, `${key} must be sqlite, sqlite:<path> or a postgres://user@host/database URL, got "${spec}"`, {
-    key,
-    reason: 'unknown store',
-  });
+  throw new AutopilotError(
+    ErrorCode.CONFIG_INVALID,
+    `${key} must be sqlite, sqlite:<path> or a postgres://user@host/database URL, got "${spec}"`,
+    {
+      key,
+      reason: 'unknown store',
+    },
+  );
 }
 
 /** A location for messages: the SQLite path, or the URL without its password. */
@@ -89,7 +101,11 @@ export async function openStoreFor(layout: Layout, config: Config): Promise<Stor
 /** True when the environment asks for OTLP export (an OTLP endpoint is set and the SDK is not disabled). */
 export function otlpWanted(env: NodeJS.ProcessEnv = process.env): boolean {
   if ((env['OTEL_SDK_DISABLED'] ?? '').toLowerCase() === 'true') return false;
-  return !!(env['OTEL_EXPORTER_OTLP_ENDPOINT'] || env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] || env['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT']);
+  return !!(
+    env['OTEL_EXPORTER_OTLP_ENDPOINT'] ||
+    env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] ||
+    env['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT']
+  );
 }
 
 /**
@@ -102,7 +118,10 @@ export function sinkFor(layout: Layout, env: NodeJS.ProcessEnv = process.env): E
   if (!otlpWanted(env)) return jsonl;
   const otel = deferredSink(
     import('../adapters/otel/index.ts').then((m) => m.createOtelSink({ env })),
-    (err) => process.stderr.write(`autopilot: OpenTelemetry export is off: the SDK could not be loaded (${(err as Error)?.message ?? String(err)}); the JSONL files are unaffected\n`),
+    (err) =>
+      process.stderr.write(
+        `autopilot: OpenTelemetry export is off: the SDK could not be loaded (${(err as Error)?.message ?? String(err)}); the JSONL files are unaffected\n`,
+      ),
   );
   return fanOut(jsonl, otel);
 }

@@ -28,7 +28,11 @@ export function artifactKind(name: string): ArtifactKind {
  * headings); `mustMatch`/`mustNotMatch`. An empty array means the file passes.
  * Throws AutopilotError (CONFIG_INVALID) for an invalid regex or JSON Schema.
  */
-export function validateArtifact(rule: ArtifactRule, content: Uint8Array, opts: { path: string; maxBytes: number }): Finding[] {
+export function validateArtifact(
+  rule: ArtifactRule,
+  content: Uint8Array,
+  opts: { path: string; maxBytes: number },
+): Finding[] {
   const file = opts.path;
   const decoded = decodeEvidence(content, file, rule.maxBytes ?? opts.maxBytes);
   if (!decoded.ok) return [decoded.finding];
@@ -45,7 +49,14 @@ export function validateArtifact(rule: ArtifactRule, content: Uint8Array, opts: 
     findings.push(...validateJson(rule, text, file));
   }
   if (!empty && rule.minWords > 0) {
-    findings.push(...checkMinWords(rule.minWords, words(), file, kind === 'markdown' ? 'the document body (headings do not count)' : 'the file'));
+    findings.push(
+      ...checkMinWords(
+        rule.minWords,
+        words(),
+        file,
+        kind === 'markdown' ? 'the document body (headings do not count)' : 'the file',
+      ),
+    );
   }
   findings.push(...checkPatterns(rule, text, file));
   return findings;
@@ -55,7 +66,9 @@ function describeContract(rule: ArtifactRule): string {
   const kind = artifactKind(rule.name);
   const parts: string[] = [];
   if (kind === 'markdown' && rule.sections.length > 0) {
-    parts.push(`with the sections ${rule.sections.map((s) => `"## ${s.heading}"${s.list ? ' (a list)' : ''}`).join(', ')}, each holding real content`);
+    parts.push(
+      `with the sections ${rule.sections.map((s) => `"## ${s.heading}"${s.list ? ' (a list)' : ''}`).join(', ')}, each holding real content`,
+    );
   }
   if (kind === 'json') {
     const required = rule.schema?.['required'];

@@ -102,8 +102,7 @@ function schemaFindings(validate: ValidateFunction, doc: unknown, file: string):
 
 /** The value at a dotted path, or where the path breaks off. */
 export type PathLookup =
-  | { readonly found: true; readonly value: unknown }
-  | { readonly found: false; readonly reason: string };
+  { readonly found: true; readonly value: unknown } | { readonly found: false; readonly reason: string };
 
 /**
  * Resolves a dotted path (`totals.failed`, `files.0.path`, `files.length`): numeric
@@ -183,7 +182,11 @@ export function checkAssertions(assertions: readonly JsonAssertion[], doc: unkno
  * one 'json-assert' per failing assertion. A schema ajv cannot compile is a config
  * error and throws an AutopilotError (CONFIG_INVALID).
  */
-export function validateJson(rule: Pick<ArtifactRule, 'name' | 'schema' | 'assert'>, text: string, file: string): Finding[] {
+export function validateJson(
+  rule: Pick<ArtifactRule, 'name' | 'schema' | 'assert'>,
+  text: string,
+  file: string,
+): Finding[] {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -205,7 +208,10 @@ export function validateJson(rule: Pick<ArtifactRule, 'name' | 'schema' | 'asser
       validate = compileSchema(rule.schema);
     } catch (e) {
       const reason = `not a usable JSON Schema: ${(e as Error).message}`;
-      throw new AutopilotError(ErrorCode.CONFIG_INVALID, `artifact ${rule.name}: schema is ${reason}`, { key: 'schema', reason });
+      throw new AutopilotError(ErrorCode.CONFIG_INVALID, `artifact ${rule.name}: schema is ${reason}`, {
+        key: 'schema',
+        reason,
+      });
     }
     findings.push(...schemaFindings(validate, doc, file));
   }

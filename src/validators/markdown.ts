@@ -111,7 +111,8 @@ function addBlocks(tokens: readonly Token[], into: ContentStats): void {
         break;
       case 'table':
         // Header cells are labels, like headings; only the body rows are content.
-        for (const row of (t as Tokens.Table).rows) for (const cell of row) into.words += countRealWords(inlineText(cell.tokens));
+        for (const row of (t as Tokens.Table).rows)
+          for (const cell of row) into.words += countRealWords(inlineText(cell.tokens));
         break;
       default:
         if ('tokens' in t && Array.isArray(t.tokens)) addBlocks(t.tokens, into);
@@ -208,7 +209,7 @@ export function checkSections(rules: readonly SectionRule[], tokens: readonly To
     const depth = Math.max(...matches.map((s) => s.depth));
     const stats = matches.filter((s) => s.depth === depth).map((s) => contentStats(s.body));
     if (stats.some((s) => passes(rule, s))) continue;
-    const best = stats.reduce((a, b) => (rule.list ? b.items > a.items : b.words > a.words) ? b : a);
+    const best = stats.reduce((a, b) => ((rule.list ? b.items > a.items : b.words > a.words) ? b : a));
     findings.push(sectionFinding(rule, best, file));
   }
   return findings;

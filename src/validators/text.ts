@@ -152,7 +152,11 @@ function excerpt(s: string): string {
  * for each `mustNotMatch` pattern it matches (naming the first matching line). Patterns
  * are compiled with the 'm' flag; an invalid one is a config error and throws.
  */
-export function checkPatterns(rule: Pick<ArtifactRule, 'name' | 'mustMatch' | 'mustNotMatch'>, text: string, file: string): Finding[] {
+export function checkPatterns(
+  rule: Pick<ArtifactRule, 'name' | 'mustMatch' | 'mustNotMatch'>,
+  text: string,
+  file: string,
+): Finding[] {
   const findings: Finding[] = [];
   for (const [i, pattern] of rule.mustMatch.entries()) {
     if (compile(pattern, 'mustMatch', i, rule.name).test(text)) continue;

@@ -35,7 +35,13 @@ const seqs: number[] = [];
 try {
   for (let i = 0; i < n; i++) {
     const entry = await store.transact((tx) =>
-      append(engine, tx, i === 0 ? draft({ taskId, kind: 'task_started', toPhase: 'STRATEGIZE', actor, data: { title: actor } }) : draft({ taskId, actor, data: { i } })),
+      append(
+        engine,
+        tx,
+        i === 0
+          ? draft({ taskId, kind: 'task_started', toPhase: 'STRATEGIZE', actor, data: { title: actor } })
+          : draft({ taskId, actor, data: { i } }),
+      ),
     );
     seqs.push(entry.seq);
     // Let the other processes in now and then.

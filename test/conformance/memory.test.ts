@@ -4,16 +4,20 @@ import { MemoryStore } from '../../src/adapters/memory/index.ts';
 import { Mutex } from '../../src/adapters/shared/store.ts';
 import { runStoreSuite } from './store-suite.ts';
 
-runStoreSuite('memory', async () => {
-  const store = new MemoryStore();
-  return {
-    store,
-    tamper: async (seq) => {
-      const e = (await store.entries({ fromSeq: seq, limit: 1 }))[0];
-      store.tamper(seq, { data: { ...e?.data, note: 'forged' } });
-    },
-  };
-}, { persistent: false });
+runStoreSuite(
+  'memory',
+  async () => {
+    const store = new MemoryStore();
+    return {
+      store,
+      tamper: async (seq) => {
+        const e = (await store.entries({ fromSeq: seq, limit: 1 }))[0];
+        store.tamper(seq, { data: { ...e?.data, note: 'forged' } });
+      },
+    };
+  },
+  { persistent: false },
+);
 
 describe('memory adapter', () => {
   it('Mutex runs critical sections one at a time, in call order, past failures', async () => {

@@ -29,7 +29,14 @@ const [url, name, together, roundsArg, ttlArg, role] = process.argv.slice(2);
 const workers = Number(together);
 const rounds = Number(roundsArg);
 const ttlSeconds = Number(ttlArg);
-if (!url || !name || !(workers >= 1) || !(rounds >= 1) || !(ttlSeconds > 0) || (role !== 'stall' && role !== 'follow')) {
+if (
+  !url ||
+  !name ||
+  !(workers >= 1) ||
+  !(rounds >= 1) ||
+  !(ttlSeconds > 0) ||
+  (role !== 'stall' && role !== 'follow')
+) {
   process.stderr.write('usage: postgres-worker.ts <url> <name> <workers> <rounds> <ttl-seconds> <stall|follow>\n');
   process.exit(1);
 }
@@ -55,14 +62,29 @@ function work(token: number, step: number): Promise<Result<Lease | null>> {
     const state = await tx.getTask(SHARED_TASK);
     if (!state) throw new Error(`no task ${SHARED_TASK}`);
     const fence = await guardLease(engine, tx, state, actor, 'work', token, Date.now());
-    if (fence.ok) await append(engine, tx, draft({ taskId: SHARED_TASK, actor: name, data: { holder: name, token, step } }));
+    if (fence.ok)
+      await append(engine, tx, draft({ taskId: SHARED_TASK, actor: name, data: { holder: name, token, step } }));
     return fence;
   });
 }
 
-const report = { keyId: signer.keyId, publicKeyPem: signer.publicKeyPem, own: 0, held: 0, worked: 0, contended: 0, stale: null as string | null };
+const report = {
+  keyId: signer.keyId,
+  publicKeyPem: signer.publicKeyPem,
+  own: 0,
+  held: 0,
+  worked: 0,
+  contended: 0,
+  stale: null as string | null,
+};
 try {
-  await store.transact((tx) => append(engine, tx, draft({ taskId: own, kind: 'task_started', toPhase: 'STRATEGIZE', actor: name, data: { title: name } })));
+  await store.transact((tx) =>
+    append(
+      engine,
+      tx,
+      draft({ taskId: own, kind: 'task_started', toPhase: 'STRATEGIZE', actor: name, data: { title: name } }),
+    ),
+  );
   report.own++;
   for (let round = 0; round < rounds; round++) {
     for (let k = 0; k < OWN_PER_ROUND; k++) {

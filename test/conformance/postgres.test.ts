@@ -144,17 +144,30 @@ describe('postgres adapter', () => {
         await tx.append(e1);
         await tx.append(e2);
       });
-      const cols = 'seq, prev_hash, hash, ts, task_id, kind, from_phase, to_phase, actor, artifacts, data, key_id, signature';
+      const cols =
+        'seq, prev_hash, hash, ts, task_id, kind, from_phase, to_phase, actor, artifacts, data, key_id, signature';
       const refused: [string, RegExp][] = [
         ["UPDATE ledger SET data = '{}' WHERE seq = 1", /append-only/],
         ['DELETE FROM ledger WHERE seq = 2', /append-only/],
         ['DELETE FROM ledger', /append-only/],
         ['TRUNCATE ledger', /append-only/],
-        [`INSERT INTO ledger (${cols}) SELECT ${cols} FROM ledger WHERE seq = 1 ON CONFLICT (seq) DO UPDATE SET data = '{}'`, /append-only|does not extend/],
+        [
+          `INSERT INTO ledger (${cols}) SELECT ${cols} FROM ledger WHERE seq = 1 ON CONFLICT (seq) DO UPDATE SET data = '{}'`,
+          /append-only|does not extend/,
+        ],
         // A row on top of the head, but pointing elsewhere; a gap; a replay of seq 1 under a new hash.
-        [`INSERT INTO ledger (${cols}) SELECT 3, prev_hash, md5(hash), ts, task_id, kind, from_phase, to_phase, actor, artifacts, data, key_id, signature FROM ledger WHERE seq = 2`, /does not extend/],
-        [`INSERT INTO ledger (${cols}) SELECT 4, hash, md5(hash), ts, task_id, kind, from_phase, to_phase, actor, artifacts, data, key_id, signature FROM ledger WHERE seq = 2`, /does not extend/],
-        [`INSERT INTO ledger (${cols}) SELECT 1, prev_hash, md5(hash), ts, task_id, kind, from_phase, to_phase, actor, artifacts, data, key_id, signature FROM ledger WHERE seq = 1`, /does not extend/],
+        [
+          `INSERT INTO ledger (${cols}) SELECT 3, prev_hash, md5(hash), ts, task_id, kind, from_phase, to_phase, actor, artifacts, data, key_id, signature FROM ledger WHERE seq = 2`,
+          /does not extend/,
+        ],
+        [
+          `INSERT INTO ledger (${cols}) SELECT 4, hash, md5(hash), ts, task_id, kind, from_phase, to_phase, actor, artifacts, data, key_id, signature FROM ledger WHERE seq = 2`,
+          /does not extend/,
+        ],
+        [
+          `INSERT INTO ledger (${cols}) SELECT 1, prev_hash, md5(hash), ts, task_id, kind, from_phase, to_phase, actor, artifacts, data, key_id, signature FROM ledger WHERE seq = 1`,
+          /does not extend/,
+        ],
       ];
       for (const [sql, message] of refused) await assert.rejects(srv.sql(url, sql), message, sql);
       assert.deepEqual(await store.entries(), [e1, e2]);
@@ -185,88 +198,149 @@ describe('postgres adapter', () => {
     }
     // A schema from a newer Autopilot is refused rather than written to.
     await srv.sql(url, "INSERT INTO schema_migrations (version, name) VALUES (9999, 'from the future')");
-    await assert.rejects(PostgresStore.open(url), isAutopilotError(ErrorCode.CONFIG_INVALID, /newer than this Autopilot knows/));
+    await assert.rejects(
+      PostgresStore.open(url),
+      isAutopilotError(ErrorCode.CONFIG_INVALID, /newer than this Autopilot knows/),
+    );
     // Without migrate, a store that is behind says what to run.
-    await assert.rejects(PostgresStore.open(await srv.createSchema(), { migrate: false }), isAutopilotError(ErrorCode.CONFIG_INVALID, /run autopilot store migrate/));
+    await assert.rejects(
+      PostgresStore.open(await srv.createSchema(), { migrate: false }),
+      isAutopilotError(ErrorCode.CONFIG_INVALID, /run autopilot store migrate/),
+    );
   });
 
-  it('never forks, skips or repeats, and lets one lease holder work at a time, with several processes at once', { timeout: 120_000 }, async () => {
-    const srv = await pgServer();
-    const url = await srv.createSchema();
-    const store = await PostgresStore.open(url);
-    try {
-      const starter = makeSigner();
-      await store.putKey(starter.keyId, starter.publicKeyPem);
-      await store.transact((tx) =>
-        append(testEngine(store, starter), tx, draft({ taskId: 'T-shared', kind: 'task_started', toPhase: 'STRATEGIZE', data: { title: 'shared' } })),
-      );
-      const workers = 4;
-      const rounds = 3;
-      const ttl = 1;
-      const runs = await Promise.all(
-        Array.from({ length: workers }, (_, w) => runWorker([url, `worker-${w}`, String(workers + 1), String(rounds), String(ttl), w === 0 ? 'stall' : 'follow'])),
-      );
-      for (const r of runs) assert.equal(r.code, 0, `a worker failed: ${r.stderr}`);
-      const reports = runs.map((r) => JSON.parse(r.stdout.trim()) as { keyId: string; own: number; held: number; worked: number; contended: number; stale: string | null });
+  it(
+    'never forks, skips or repeats, and lets one lease holder work at a time, with several processes at once',
+    { timeout: 120_000 },
+    async () => {
+      const srv = await pgServer();
+      const url = await srv.createSchema();
+      const store = await PostgresStore.open(url);
+      try {
+        const starter = makeSigner();
+        await store.putKey(starter.keyId, starter.publicKeyPem);
+        await store.transact((tx) =>
+          append(
+            testEngine(store, starter),
+            tx,
+            draft({ taskId: 'T-shared', kind: 'task_started', toPhase: 'STRATEGIZE', data: { title: 'shared' } }),
+          ),
+        );
+        const workers = 4;
+        const rounds = 3;
+        const ttl = 1;
+        const runs = await Promise.all(
+          Array.from({ length: workers }, (_, w) =>
+            runWorker([
+              url,
+              `worker-${w}`,
+              String(workers + 1),
+              String(rounds),
+              String(ttl),
+              w === 0 ? 'stall' : 'follow',
+            ]),
+          ),
+        );
+        for (const r of runs) assert.equal(r.code, 0, `a worker failed: ${r.stderr}`);
+        const reports = runs.map(
+          (r) =>
+            JSON.parse(r.stdout.trim()) as {
+              keyId: string;
+              own: number;
+              held: number;
+              worked: number;
+              contended: number;
+              stale: string | null;
+            },
+        );
 
-      const entries = await store.entries();
-      assert.deepEqual(
-        entries.map((e) => e.seq),
-        Array.from({ length: entries.length }, (_, i) => i + 1),
-        'a gap or a repeat in seq',
-      );
-      assert.equal(entries[0]?.prevHash, GENESIS_HASH);
-      assert.equal(new Set(entries.map((e) => e.hash)).size, entries.length);
-      const keys = await store.keys();
-      assert.equal(keys.size, workers + 1);
-      assert.equal(checkChain(entries, null, chainCrypto(keys)), null);
-      assert.deepEqual(await store.head(), { seq: entries.length, hash: entries.at(-1)!.hash });
-      for (const [w, r] of reports.entries()) {
-        assert.equal(r.own, 1 + rounds * 3);
-        assert.equal(entries.filter((e) => e.taskId === `T-worker-${w}`).length, r.own);
-        assert.equal(r.held, rounds);
-        assert.equal(r.worked, rounds * 3);
-      }
-      assert.ok(reports.some((r) => r.contended > 0), 'the workers never contended for the lease');
-
-      // Walk the ledger in its one order: every unit of work on the shared task was done
-      // by the holder of the newest token, and tokens only grow when the lease changes hands.
-      let current: { holder: string; token: number } | null = null;
-      let maxToken = 0;
-      let work = 0;
-      let takeoverFromStalled = false;
-      for (const e of entries.filter((x) => x.taskId === 'T-shared')) {
-        const d = e.data as { change?: string; holder?: string; token?: number; step?: number; previousHolder?: string; code?: string };
-        if (e.kind === 'lease') {
-          if (d.change === 'acquired' || d.change === 'takeover') {
-            assert.ok(current === null || d.change === 'takeover', `seq ${e.seq}: acquired while ${current?.holder} held the lease`);
-            assert.ok(d.token! > maxToken, `seq ${e.seq}: token ${d.token} does not grow past ${maxToken}`);
-            maxToken = d.token!;
-            if (d.change === 'takeover' && d.previousHolder === 'worker-0') takeoverFromStalled = true;
-            current = { holder: d.holder!, token: d.token! };
-          } else if (d.change === 'reclaimed') {
-            assert.equal(d.token, maxToken);
-            current = { holder: d.holder!, token: d.token! };
-          } else if (d.change === 'released') {
-            assert.deepEqual({ holder: d.holder, token: d.token }, current, `seq ${e.seq}: released by someone who did not hold it`);
-            current = null;
-          }
-        } else if (e.kind === 'evidence') {
-          work++;
-          assert.ok(current, `seq ${e.seq}: work with nobody holding the lease`);
-          assert.deepEqual({ holder: d.holder, token: d.token }, current, `seq ${e.seq}: work by ${d.holder} with token ${d.token} while ${current.holder} held token ${current.token}`);
-          assert.equal(e.actor, d.holder);
+        const entries = await store.entries();
+        assert.deepEqual(
+          entries.map((e) => e.seq),
+          Array.from({ length: entries.length }, (_, i) => i + 1),
+          'a gap or a repeat in seq',
+        );
+        assert.equal(entries[0]?.prevHash, GENESIS_HASH);
+        assert.equal(new Set(entries.map((e) => e.hash)).size, entries.length);
+        const keys = await store.keys();
+        assert.equal(keys.size, workers + 1);
+        assert.equal(checkChain(entries, null, chainCrypto(keys)), null);
+        assert.deepEqual(await store.head(), { seq: entries.length, hash: entries.at(-1)!.hash });
+        for (const [w, r] of reports.entries()) {
+          assert.equal(r.own, 1 + rounds * 3);
+          assert.equal(entries.filter((e) => e.taskId === `T-worker-${w}`).length, r.own);
+          assert.equal(r.held, rounds);
+          assert.equal(r.worked, rounds * 3);
         }
+        assert.ok(
+          reports.some((r) => r.contended > 0),
+          'the workers never contended for the lease',
+        );
+
+        // Walk the ledger in its one order: every unit of work on the shared task was done
+        // by the holder of the newest token, and tokens only grow when the lease changes hands.
+        let current: { holder: string; token: number } | null = null;
+        let maxToken = 0;
+        let work = 0;
+        let takeoverFromStalled = false;
+        for (const e of entries.filter((x) => x.taskId === 'T-shared')) {
+          const d = e.data as {
+            change?: string;
+            holder?: string;
+            token?: number;
+            step?: number;
+            previousHolder?: string;
+            code?: string;
+          };
+          if (e.kind === 'lease') {
+            if (d.change === 'acquired' || d.change === 'takeover') {
+              assert.ok(
+                current === null || d.change === 'takeover',
+                `seq ${e.seq}: acquired while ${current?.holder} held the lease`,
+              );
+              assert.ok(d.token! > maxToken, `seq ${e.seq}: token ${d.token} does not grow past ${maxToken}`);
+              maxToken = d.token!;
+              if (d.change === 'takeover' && d.previousHolder === 'worker-0') takeoverFromStalled = true;
+              current = { holder: d.holder!, token: d.token! };
+            } else if (d.change === 'reclaimed') {
+              assert.equal(d.token, maxToken);
+              current = { holder: d.holder!, token: d.token! };
+            } else if (d.change === 'released') {
+              assert.deepEqual(
+                { holder: d.holder, token: d.token },
+                current,
+                `seq ${e.seq}: released by someone who did not hold it`,
+              );
+              current = null;
+            }
+          } else if (e.kind === 'evidence') {
+            work++;
+            assert.ok(current, `seq ${e.seq}: work with nobody holding the lease`);
+            assert.deepEqual(
+              { holder: d.holder, token: d.token },
+              current,
+              `seq ${e.seq}: work by ${d.holder} with token ${d.token} while ${current.holder} held token ${current.token}`,
+            );
+            assert.equal(e.actor, d.holder);
+          }
+        }
+        assert.equal(
+          work,
+          reports.reduce((n, r) => n + r.worked, 0),
+        );
+        // The stalled holder woke up after another had taken over: its old token was fenced off, and that refusal is in the ledger.
+        assert.ok(takeoverFromStalled, 'nobody took the lease over from the stalled holder');
+        assert.equal(reports[0]?.stale, ErrorCode.LEASE_FENCED);
+        assert.ok(
+          entries.some(
+            (e) => e.kind === 'violation' && e.actor === 'worker-0' && e.data['code'] === ErrorCode.LEASE_FENCED,
+          ),
+        );
+      } finally {
+        await store.close();
       }
-      assert.equal(work, reports.reduce((n, r) => n + r.worked, 0));
-      // The stalled holder woke up after another had taken over: its old token was fenced off, and that refusal is in the ledger.
-      assert.ok(takeoverFromStalled, 'nobody took the lease over from the stalled holder');
-      assert.equal(reports[0]?.stale, ErrorCode.LEASE_FENCED);
-      assert.ok(entries.some((e) => e.kind === 'violation' && e.actor === 'worker-0' && e.data['code'] === ErrorCode.LEASE_FENCED));
-    } finally {
-      await store.close();
-    }
-  });
+    },
+  );
 
   it("decides lease expiry by the database's clock, not the host's", async () => {
     const srv = await pgServer();
@@ -274,7 +348,8 @@ describe('postgres adapter', () => {
     const tmp = tempDir('autopilot-skew-');
     const sqlite = new SqliteStore(`${tmp.dir}/autopilot.db`);
     try {
-      const start = (s: Store) => s.transact((tx) => append(testEngine(s, signer), tx, draft({ kind: 'task_started', toPhase: 'STRATEGIZE' })));
+      const start = (s: Store) =>
+        s.transact((tx) => append(testEngine(s, signer), tx, draft({ kind: 'task_started', toPhase: 'STRATEGIZE' })));
       await start(store);
       await start(sqlite);
       // This host's clock is 74 years fast.
@@ -283,7 +358,10 @@ describe('postgres adapter', () => {
       assert.ok(a.ok, JSON.stringify(a));
       const dbNow = (await srv.sql('postgres', 'SELECT clock_timestamp() AS now')).rows[0].now as Date;
       const expires = Date.parse(a.value.lease.expiresAt);
-      assert.ok(Math.abs(expires - (dbNow.getTime() + 60_000)) < 30_000, `expiry ${a.value.lease.expiresAt} is not the database's now + 60 s`);
+      assert.ok(
+        Math.abs(expires - (dbNow.getTime() + 60_000)) < 30_000,
+        `expiry ${a.value.lease.expiresAt} is not the database's now + 60 s`,
+      );
       // By this host's clock A's lease ran out long ago; by the database's it is live.
       const b = await leaseOp(ahead(store), { id: 'B' }, 'acquire', { taskId: 'T-1', ttlSeconds: 60 });
       assert.equal(b.ok, false);
@@ -335,7 +413,10 @@ describe('postgres adapter', () => {
       await inside.promise;
       await srv.restart();
       resume.open();
-      await assert.rejects(running, isAutopilotError(ErrorCode.INTERNAL, /before the commit.*nothing of this step was recorded/));
+      await assert.rejects(
+        running,
+        isAutopilotError(ErrorCode.INTERNAL, /before the commit.*nothing of this step was recorded/),
+      );
 
       // Reads recover on their own: the pooled connections the restart cut are replaced.
       assert.deepEqual(await store.entries(), [e1, e2]);
@@ -406,7 +487,10 @@ describe('postgres adapter', () => {
     try {
       const e1 = seal(signer, null, draft({ data: { n: 1 } }));
       await store.transact((tx) => tx.append(e1));
-      const unconfirmed = isAutopilotError(ErrorCode.INTERNAL, /the write may or may not have been recorded; run autopilot ledger verify/);
+      const unconfirmed = isAutopilotError(
+        ErrorCode.INTERNAL,
+        /the write may or may not have been recorded; run autopilot ledger verify/,
+      );
 
       // The server gets the COMMIT and commits; the answer is lost on the way back.
       const e2 = seal(signer, e1, draft({ data: { n: 2 } }));

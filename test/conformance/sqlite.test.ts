@@ -67,9 +67,13 @@ describe('sqlite adapter', () => {
       const workers = 4;
       const perWorker = 200;
       // The workers open a brand-new file at once (the migration races too), then wait for each other.
-      const runs = await Promise.all(Array.from({ length: workers }, (_, w) => runWorker([file, String(perWorker), `worker-${w}`, String(workers)])));
+      const runs = await Promise.all(
+        Array.from({ length: workers }, (_, w) => runWorker([file, String(perWorker), `worker-${w}`, String(workers)])),
+      );
       for (const r of runs) assert.equal(r.code, 0, `a worker failed: ${r.stderr}`);
-      const reports = runs.map((r) => JSON.parse(r.stdout.trim()) as { keyId: string; publicKeyPem: string; seqs: number[] });
+      const reports = runs.map(
+        (r) => JSON.parse(r.stdout.trim()) as { keyId: string; publicKeyPem: string; seqs: number[] },
+      );
 
       const store = new SqliteStore(file);
       try {
@@ -84,7 +88,10 @@ describe('sqlite adapter', () => {
         assert.equal(new Set(entries.map((e) => e.hash)).size, total);
         // Each worker got exactly the seqs it reports, and together they cover the chain once.
         const reported = reports.flatMap((r) => r.seqs).sort((a, b) => a - b);
-        assert.deepEqual(reported, entries.map((e) => e.seq));
+        assert.deepEqual(
+          reported,
+          entries.map((e) => e.seq),
+        );
         for (const [w, r] of reports.entries()) {
           assert.equal(r.seqs.length, perWorker);
           assert.equal(entries.filter((e) => e.actor === `worker-${w}`).length, perWorker);
@@ -97,7 +104,8 @@ describe('sqlite adapter', () => {
         for (const r of reports) assert.equal(keys.get(r.keyId), r.publicKeyPem);
         assert.equal(checkChain(entries, null, chainCrypto(keys)), null);
         // The engine's projection was written in the same transactions.
-        for (let w = 0; w < workers; w++) assert.equal((await store.getTask(`T-${w}`))?.lastSeq, Math.max(...(reports[w]?.seqs ?? [])));
+        for (let w = 0; w < workers; w++)
+          assert.equal((await store.getTask(`T-${w}`))?.lastSeq, Math.max(...(reports[w]?.seqs ?? [])));
       } finally {
         await store.close();
       }
@@ -129,10 +137,27 @@ describe('sqlite adapter', () => {
                SELECT ${set} FROM ledger WHERE seq = 1`,
             )
             .run();
-        assert.throws(() => replace(`seq, prev_hash, hash, ts, task_id, kind, from_phase, to_phase, actor, artifacts, '{"forged":true}', key_id, signature`), /append-only/);
-        assert.throws(() => replace(`2, prev_hash, hash, ts, task_id, kind, from_phase, to_phase, actor, artifacts, data, key_id, signature`), /append-only/);
         assert.throws(
-          () => db.prepare("INSERT INTO ledger SELECT * FROM ledger WHERE seq = 1 ON CONFLICT (seq) DO UPDATE SET data = '{}'").run(),
+          () =>
+            replace(
+              `seq, prev_hash, hash, ts, task_id, kind, from_phase, to_phase, actor, artifacts, '{"forged":true}', key_id, signature`,
+            ),
+          /append-only/,
+        );
+        assert.throws(
+          () =>
+            replace(
+              `2, prev_hash, hash, ts, task_id, kind, from_phase, to_phase, actor, artifacts, data, key_id, signature`,
+            ),
+          /append-only/,
+        );
+        assert.throws(
+          () =>
+            db
+              .prepare(
+                "INSERT INTO ledger SELECT * FROM ledger WHERE seq = 1 ON CONFLICT (seq) DO UPDATE SET data = '{}'",
+              )
+              .run(),
           /append-only/,
         );
         assert.equal(db.prepare('SELECT COUNT(*) AS n FROM ledger').pluck().get(), 1);

@@ -47,8 +47,15 @@ const richDraft = (i: number) => ({
   fromPhase: 'SPEC',
   toPhase: null,
   actor: `cli:user-${i}`,
-  artifacts: [{ path: `evidence/T-1/spec/file-${i}.md`, sha256: String(i).repeat(64).slice(0, 64), producer: 'agent' as const }],
-  data: { i, nested: { z: [1, 2.5, -3, null, true], a: 'é ✓ "quoted" \\ \n newline', big: 1e21, small: 1e-7 }, empty: {}, list: [] },
+  artifacts: [
+    { path: `evidence/T-1/spec/file-${i}.md`, sha256: String(i).repeat(64).slice(0, 64), producer: 'agent' as const },
+  ],
+  data: {
+    i,
+    nested: { z: [1, 2.5, -3, null, true], a: 'é ✓ "quoted" \\ \n newline', big: 1e21, small: 1e-7 },
+    empty: {},
+    list: [],
+  },
 });
 
 /** Everything a reader can see of a store, for "nothing changed" checks. */
@@ -63,7 +70,10 @@ async function snapshot(store: Store, taskIds: string[] = ['T-1', 'T-2']) {
 }
 
 /** One lease decision applied inside a transaction: read, decide, store when granted. */
-async function leaseStep(store: Store, decide: (current: Lease | undefined) => Result<LeaseDecision>): Promise<Result<LeaseDecision>> {
+async function leaseStep(
+  store: Store,
+  decide: (current: Lease | undefined) => Result<LeaseDecision>,
+): Promise<Result<LeaseDecision>> {
   return store.transact(async (tx) => {
     const d = decide(await tx.getLease('T-1'));
     if (d.ok) await tx.putLease(d.value.lease);
@@ -137,7 +147,10 @@ export function runStoreSuite(name: string, makeStore: MakeStore, opts: { persis
       it(
         'returns every field exactly as written, in seq order, and the chain verifies',
         withStore(async ({ store }) => {
-          const written = await appendAll(store, Array.from({ length: 6 }, (_, i) => richDraft(i)));
+          const written = await appendAll(
+            store,
+            Array.from({ length: 6 }, (_, i) => richDraft(i)),
+          );
           const read = await store.entries();
           assert.deepEqual(read, written);
           assert.deepEqual(
@@ -152,7 +165,10 @@ export function runStoreSuite(name: string, makeStore: MakeStore, opts: { persis
       it(
         'filters by taskId, fromSeq and limit, alone and together',
         withStore(async ({ store }) => {
-          await appendAll(store, Array.from({ length: 9 }, (_, i) => richDraft(i)));
+          await appendAll(
+            store,
+            Array.from({ length: 9 }, (_, i) => richDraft(i)),
+          );
           const seqs = async (q: Parameters<Store['entries']>[0]) => (await store.entries(q)).map((e) => e.seq);
           assert.deepEqual(await seqs({ taskId: 'T-1' }), [1, 4, 7]);
           assert.deepEqual(await seqs({ taskId: 'T-2' }), [2, 5, 8]);
@@ -220,7 +236,11 @@ export function runStoreSuite(name: string, makeStore: MakeStore, opts: { persis
         'refuses a first entry that is not seq 1 on the genesis hash',
         withStore(async ({ store }) => {
           const good = seal(signer, null, draft());
-          for (const bad of [{ ...good, prevHash: 'f'.repeat(64) }, { ...good, seq: 2 }, { ...good, seq: 0 }]) {
+          for (const bad of [
+            { ...good, prevHash: 'f'.repeat(64) },
+            { ...good, seq: 2 },
+            { ...good, seq: 0 },
+          ]) {
             await assert.rejects(
               store.transact((tx) => tx.append(bad)),
               (e: unknown) => e instanceof StaleHeadError && e.expected === null && e.got.seq === bad.seq,
@@ -234,7 +254,11 @@ export function runStoreSuite(name: string, makeStore: MakeStore, opts: { persis
       it(
         'refuses an entry that does not extend the head and leaves the store unchanged',
         withStore(async ({ store }) => {
-          const written = await appendAll(store, [draft({ taskId: 'T-1' }), draft({ taskId: 'T-2' }), draft({ taskId: 'T-1' })]);
+          const written = await appendAll(store, [
+            draft({ taskId: 'T-1' }),
+            draft({ taskId: 'T-2' }),
+            draft({ taskId: 'T-1' }),
+          ]);
           await store.transact(async (tx) => {
             await tx.putTask(taskState('T-1', new Date(T0).toISOString(), signer));
             await tx.putLease(lease());
@@ -361,7 +385,13 @@ export function runStoreSuite(name: string, makeStore: MakeStore, opts: { persis
           // Ordered by start time, then id.
           assert.deepEqual(await store.listTasks(), [t2, t1]);
 
-          const moved = { ...t1, phase: 'PLAN', lastSeq: 7, visits: { ...t1.visits, PLAN: 1 }, counts: { refusals: 2, backtracks: 0, skips: 1 } };
+          const moved = {
+            ...t1,
+            phase: 'PLAN',
+            lastSeq: 7,
+            visits: { ...t1.visits, PLAN: 1 },
+            counts: { refusals: 2, backtracks: 0, skips: 1 },
+          };
           await store.transact(async (tx) => {
             assert.deepEqual(await tx.getTask('T-1'), t1, 'a later transaction reads the committed state');
             await tx.putTask(moved);
@@ -392,7 +422,11 @@ export function runStoreSuite(name: string, makeStore: MakeStore, opts: { persis
         withStore(async ({ store }) => {
           const engine = testEngine(store, signer);
           await store.transact(async (tx) => {
-            await engineAppend(engine, tx, draft({ kind: 'task_started', toPhase: 'STRATEGIZE', data: { title: 'a task' } }));
+            await engineAppend(
+              engine,
+              tx,
+              draft({ kind: 'task_started', toPhase: 'STRATEGIZE', data: { title: 'a task' } }),
+            );
             await engineAppend(engine, tx, draft({ kind: 'transition', fromPhase: 'STRATEGIZE', toPhase: 'SPEC' }));
           });
           const state = await store.getTask('T-1');
@@ -439,7 +473,8 @@ export function runStoreSuite(name: string, makeStore: MakeStore, opts: { persis
         withStore(async ({ store }) => {
           const clock = new ManualClock(T0);
           const ttlMs = 30_000;
-          const acquire = (holder: string) => (cur: Lease | undefined) => decideAcquire(cur, { taskId: 'T-1', phase: 'SPEC', holder, ttlMs, now: clock.now() });
+          const acquire = (holder: string) => (cur: Lease | undefined) =>
+            decideAcquire(cur, { taskId: 'T-1', phase: 'SPEC', holder, ttlMs, now: clock.now() });
 
           const a1 = granted(await leaseStep(store, acquire('A')));
           assert.equal(a1.change, 'acquired');
@@ -460,7 +495,9 @@ export function runStoreSuite(name: string, makeStore: MakeStore, opts: { persis
           assert.deepEqual(await store.getLease('T-1'), b.lease);
 
           const fenced = refusedWith(
-            await leaseStep(store, (cur) => decideRenew(cur, { taskId: 'T-1', holder: 'A', ttlMs, now: clock.now(), token: a1.lease.token })),
+            await leaseStep(store, (cur) =>
+              decideRenew(cur, { taskId: 'T-1', holder: 'A', ttlMs, now: clock.now(), token: a1.lease.token }),
+            ),
             ErrorCode.LEASE_FENCED,
           );
           assert.equal(fenced['token'], 1);
@@ -472,7 +509,11 @@ export function runStoreSuite(name: string, makeStore: MakeStore, opts: { persis
           assert.equal(again.change, 'renewed');
           assert.equal(again.lease.token, b.lease.token);
 
-          const rel = granted(await leaseStep(store, (cur) => decideRelease(cur, { taskId: 'T-1', holder: 'B', now: clock.now(), token: b.lease.token })));
+          const rel = granted(
+            await leaseStep(store, (cur) =>
+              decideRelease(cur, { taskId: 'T-1', holder: 'B', now: clock.now(), token: b.lease.token }),
+            ),
+          );
           const stored = await store.getLease('T-1');
           assert.equal(rel.change, 'released');
           assert.equal(stored?.holder, null);
@@ -522,7 +563,11 @@ export function runStoreSuite(name: string, makeStore: MakeStore, opts: { persis
                 const head = await tx.head();
                 // Yield between reading the head and appending, as real use cases do (files, validators).
                 await new Promise((r) => setImmediate(r));
-                const e = await engineAppend(engine, tx, draft({ taskId: `T-${i % 4}`, kind: 'evidence', data: { i } }));
+                const e = await engineAppend(
+                  engine,
+                  tx,
+                  draft({ taskId: `T-${i % 4}`, kind: 'evidence', data: { i } }),
+                );
                 assert.equal(e.seq, (head?.seq ?? 0) + 1);
                 return e;
               }),
@@ -571,28 +616,47 @@ export function runStoreSuite(name: string, makeStore: MakeStore, opts: { persis
     });
 
     describe('persistence and tampering', () => {
-      if (persistent) it(
-        'keeps everything across a restart',
-        withStore(async (h) => {
-          assert.ok(h.reopen, 'a persistent store must offer reopen');
-          const { store } = h;
-          const engine = testEngine(store, signer);
-          await store.putKey(signer.keyId, signer.publicKeyPem);
-          await store.transact(async (tx) => {
-            await engineAppend(engine, tx, draft({ kind: 'task_started', toPhase: 'STRATEGIZE', data: { title: 'persisted' } }));
-            await engineAppend(engine, tx, draft({ kind: 'evidence', artifacts: [{ path: 'evidence/T-1/strategize/strategy.md', sha256: 'b'.repeat(64), producer: 'agent' }] }));
-            await tx.putLease(lease({ token: 7, holder: null }));
-          });
-          await appendAll(store, [richDraft(5)].map((d) => ({ ...d, taskId: null })));
-          const before = { ...(await snapshot(store, ['T-1'])), keys: await store.keys() };
-          const reopened = await h.reopen();
-          assert.deepEqual({ ...(await snapshot(reopened, ['T-1'])), keys: await reopened.keys() }, before);
-          assert.equal(checkChain(await reopened.entries(), null, cryptoFor(signer)), null);
-          const after = await reopened.transact(async (tx) => engineAppend(testEngine(reopened, signer), tx, draft()));
-          assert.equal(after.seq, 4);
-          assert.equal(after.prevHash, before.head?.hash);
-        }),
-      );
+      if (persistent)
+        it(
+          'keeps everything across a restart',
+          withStore(async (h) => {
+            assert.ok(h.reopen, 'a persistent store must offer reopen');
+            const { store } = h;
+            const engine = testEngine(store, signer);
+            await store.putKey(signer.keyId, signer.publicKeyPem);
+            await store.transact(async (tx) => {
+              await engineAppend(
+                engine,
+                tx,
+                draft({ kind: 'task_started', toPhase: 'STRATEGIZE', data: { title: 'persisted' } }),
+              );
+              await engineAppend(
+                engine,
+                tx,
+                draft({
+                  kind: 'evidence',
+                  artifacts: [
+                    { path: 'evidence/T-1/strategize/strategy.md', sha256: 'b'.repeat(64), producer: 'agent' },
+                  ],
+                }),
+              );
+              await tx.putLease(lease({ token: 7, holder: null }));
+            });
+            await appendAll(
+              store,
+              [richDraft(5)].map((d) => ({ ...d, taskId: null })),
+            );
+            const before = { ...(await snapshot(store, ['T-1'])), keys: await store.keys() };
+            const reopened = await h.reopen();
+            assert.deepEqual({ ...(await snapshot(reopened, ['T-1'])), keys: await reopened.keys() }, before);
+            assert.equal(checkChain(await reopened.entries(), null, cryptoFor(signer)), null);
+            const after = await reopened.transact(async (tx) =>
+              engineAppend(testEngine(reopened, signer), tx, draft()),
+            );
+            assert.equal(after.seq, 4);
+            assert.equal(after.prevHash, before.head?.hash);
+          }),
+        );
 
       it(
         'shows a tampered entry to the chain check, by seq',

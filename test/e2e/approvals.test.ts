@@ -23,14 +23,26 @@ function must<T>(r: { ok: true; value: T } | { ok: false; error: { code: string;
   return r.value;
 }
 
-async function riskyTask(): Promise<{ run: <T>(fn: (e: Engine) => Promise<T>) => Promise<T>; token: string; ledger: () => { seq: number; kind: string; toPhase: string | null; data: Record<string, unknown> }[] }> {
+async function riskyTask(): Promise<{
+  run: <T>(fn: (e: Engine) => Promise<T>) => Promise<T>;
+  token: string;
+  ledger: () => { seq: number; kind: string; toPhase: string | null; data: Record<string, unknown> }[];
+}> {
   // Entering SPEC asks a person for a high-risk change; the CI workflow makes this change high-risk.
   const repo = await makeRepo({ config: (c) => void (c['approvals'] = { enter: ['SPEC'], minRisk: 'high' }) });
   repo.write('.github/workflows/ci.yml', WORKFLOW);
   const run = <T>(fn: (e: Engine) => Promise<T>) => withAgent(repo, (e) => fn(e));
   const token = await run(async (e) => {
     must(await startTask(e, AGENT, { taskId: 'T-1', title: 'Run the tests in CI' }), 'start');
-    must(await putEvidence(e, AGENT, { taskId: 'T-1', phase: 'STRATEGIZE', name: 'strategy.md', content: Buffer.from(P.STRATEGY) }), 'put');
+    must(
+      await putEvidence(e, AGENT, {
+        taskId: 'T-1',
+        phase: 'STRATEGIZE',
+        name: 'strategy.md',
+        content: Buffer.from(P.STRATEGY),
+      }),
+      'put',
+    );
     return ensureApprovalToken(e.layout).token;
   });
   return { run, token, ledger: () => repo.ledger('T-1') };
@@ -40,22 +52,63 @@ describe('approvals answer what they were asked', () => {
   it('an approved tool call does not approve the risky move; the move is asked for and approved on its own', async () => {
     const { run, token, ledger } = await riskyTask();
     await run(async (e) => {
-      const asked = must(await requestApproval(e, AGENT, { taskId: 'T-1', reason: 'needs the yaml package', tool: 'Bash', input: { command: 'npm install yaml' } }), 'request');
+      const asked = must(
+        await requestApproval(e, AGENT, {
+          taskId: 'T-1',
+          reason: 'needs the yaml package',
+          tool: 'Bash',
+          input: { command: 'npm install yaml' },
+        }),
+        'request',
+      );
       assert.equal(asked.created, true);
-      const approved = must(await decide(e, PERSON, { taskId: 'T-1', decision: 'approve', reason: 'yaml is fine', token }), 'approve the tool call');
+      const approved = must(
+        await decide(e, PERSON, { taskId: 'T-1', decision: 'approve', reason: 'yaml is fine', token }),
+        'approve the tool call',
+      );
       assert.equal(approved.entry.data['answers'], asked.entry.seq, 'the decision names the request it answers');
       assert.equal(approved.entry.toPhase, null);
 
       const refused = await advance(e, AGENT, { taskId: 'T-1' });
       assert.equal(refused.ok, false);
-      assert.equal(refused.ok ? '' : refused.error.code, 'APPROVAL_REQUIRED', 'the approval of a tool call is not an approval of entering SPEC');
-      const policy = ledger().filter((x) => x.kind === 'approval').at(-1)!;
-      assert.deepEqual([policy.data['action'], policy.data['by'], policy.toPhase], ['requested', 'policy', 'SPEC'], "the move's own request waits for a person");
+      assert.equal(
+        refused.ok ? '' : refused.error.code,
+        'APPROVAL_REQUIRED',
+        'the approval of a tool call is not an approval of entering SPEC',
+      );
+      const policy = ledger()
+        .filter((x) => x.kind === 'approval')
+        .at(-1)!;
+      assert.deepEqual(
+        [policy.data['action'], policy.data['by'], policy.toPhase],
+        ['requested', 'policy', 'SPEC'],
+        "the move's own request waits for a person",
+      );
 
-      const again = must(await requestApproval(e, AGENT, { taskId: 'T-1', reason: 'please', tool: 'Bash', input: { command: 'npm install yaml' } }), 'ask while the move waits');
-      assert.deepEqual([again.created, again.status, again.entry.seq], [false, 'requested', policy.seq], 'one request waits at a time');
+      const again = must(
+        await requestApproval(e, AGENT, {
+          taskId: 'T-1',
+          reason: 'please',
+          tool: 'Bash',
+          input: { command: 'npm install yaml' },
+        }),
+        'ask while the move waits',
+      );
+      assert.deepEqual(
+        [again.created, again.status, again.entry.seq],
+        [false, 'requested', policy.seq],
+        'one request waits at a time',
+      );
 
-      const moveApproved = must(await decide(e, PERSON, { taskId: 'T-1', decision: 'approve', reason: 'the workflow only runs the tests', token }), 'approve the move');
+      const moveApproved = must(
+        await decide(e, PERSON, {
+          taskId: 'T-1',
+          decision: 'approve',
+          reason: 'the workflow only runs the tests',
+          token,
+        }),
+        'approve the move',
+      );
       assert.deepEqual([moveApproved.entry.toPhase, moveApproved.entry.data['answers']], ['SPEC', policy.seq]);
       const moved = await advance(e, AGENT, { taskId: 'T-1' });
       assert.equal(moved.ok, true, moved.ok ? '' : moved.error.message);
@@ -65,13 +118,34 @@ describe('approvals answer what they were asked', () => {
   it("an agent's request for the move, approved, lets it through, also after another question was asked and approved", async () => {
     const { run, token } = await riskyTask();
     await run(async (e) => {
-      must(await requestApproval(e, AGENT, { taskId: 'T-1', reason: 'the workflow is new', to: 'spec' }), 'ask for the move');
+      must(
+        await requestApproval(e, AGENT, { taskId: 'T-1', reason: 'the workflow is new', to: 'spec' }),
+        'ask for the move',
+      );
       must(await decide(e, PERSON, { taskId: 'T-1', decision: 'approve', reason: 'go ahead', token }), 'approve');
-      const same = must(await requestApproval(e, AGENT, { taskId: 'T-1', reason: 'asking again', to: 'SPEC' }), 'ask the same again');
+      const same = must(
+        await requestApproval(e, AGENT, { taskId: 'T-1', reason: 'asking again', to: 'SPEC' }),
+        'ask the same again',
+      );
       assert.deepEqual([same.created, same.status], [false, 'approved'], 'the same question gets the standing answer');
-      const other = must(await requestApproval(e, AGENT, { taskId: 'T-1', reason: 'and a package', tool: 'Bash', input: { command: 'npm install yaml' } }), 'ask another');
-      assert.deepEqual([other.created, other.status], [true, 'requested'], 'a different question is not answered by that approval');
-      must(await decide(e, PERSON, { taskId: 'T-1', decision: 'approve', reason: 'fine too', token }), 'approve the package');
+      const other = must(
+        await requestApproval(e, AGENT, {
+          taskId: 'T-1',
+          reason: 'and a package',
+          tool: 'Bash',
+          input: { command: 'npm install yaml' },
+        }),
+        'ask another',
+      );
+      assert.deepEqual(
+        [other.created, other.status],
+        [true, 'requested'],
+        'a different question is not answered by that approval',
+      );
+      must(
+        await decide(e, PERSON, { taskId: 'T-1', decision: 'approve', reason: 'fine too', token }),
+        'approve the package',
+      );
       // The move's approval still stands beside the package's.
       const moved = await advance(e, AGENT, { taskId: 'T-1' });
       assert.equal(moved.ok, true, moved.ok ? '' : moved.error.message);
@@ -81,7 +155,15 @@ describe('approvals answer what they were asked', () => {
   it('a person who approves with nothing asked lets the next risky move of the visit through', async () => {
     const { run, token } = await riskyTask();
     await run(async (e) => {
-      const approved = must(await decide(e, PERSON, { taskId: 'T-1', decision: 'approve', reason: 'reviewed the plan with the team', token }), 'approve');
+      const approved = must(
+        await decide(e, PERSON, {
+          taskId: 'T-1',
+          decision: 'approve',
+          reason: 'reviewed the plan with the team',
+          token,
+        }),
+        'approve',
+      );
       assert.equal(approved.entry.data['answers'], undefined);
       const moved = await advance(e, AGENT, { taskId: 'T-1' });
       assert.equal(moved.ok, true, moved.ok ? '' : moved.error.message);

@@ -73,7 +73,10 @@ describe('setting up, help and the output contract', { concurrency: true }, () =
     assert.deepEqual([second.keyId, second.keyCreated], [first.keyId, false]);
     assert.deepEqual(repo.snapshot(), files);
     assert.deepEqual(gitHooks(repo), hooks);
-    assert.deepEqual(repo.ledger().filter((e) => e.taskId !== null), []);
+    assert.deepEqual(
+      repo.ledger().filter((e) => e.taskId !== null),
+      [],
+    );
     // And the repository works.
     const started = await repo.ok<{ task: { phase: string } }>(['task', 'start', 'T-1']);
     assert.equal(started.task.phase, 'STRATEGIZE');
@@ -106,9 +109,24 @@ describe('setting up, help and the output contract', { concurrency: true }, () =
     const root = await run(['--help']);
     assert.equal(root.code, 0);
     assert.match(root.stdout, /Example/);
-    assert.match(root.stdout, /Exit codes: 0 done · 1 usage or internal error · 2 refused by the process · 3 integrity failure/);
+    assert.match(
+      root.stdout,
+      /Exit codes: 0 done · 1 usage or internal error · 2 refused by the process · 3 integrity failure/,
+    );
     const top = commandsOf(root.stdout);
-    for (const verb of ['init', 'task', 'advance', 'backtrack', 'evidence', 'verify', 'lease', 'ledger', 'hook', 'demo']) assert.ok(top.includes(verb), verb);
+    for (const verb of [
+      'init',
+      'task',
+      'advance',
+      'backtrack',
+      'evidence',
+      'verify',
+      'lease',
+      'ledger',
+      'hook',
+      'demo',
+    ])
+      assert.ok(top.includes(verb), verb);
     const groups = await Promise.all(top.map(async (name) => ({ name, help: await run([name, '--help']) })));
     const verbs: string[][] = [];
     for (const { name, help } of groups) {
@@ -117,13 +135,29 @@ describe('setting up, help and the output contract', { concurrency: true }, () =
       if (subs.length === 0) verbs.push([name]);
       else for (const sub of subs) verbs.push([name, sub]);
     }
-    for (const verb of ['task start', 'task list', 'task status', 'evidence add', 'evidence check', 'lease acquire', 'lease renew', 'lease release', 'ledger verify', 'ledger show', 'ledger export']) {
-      assert.ok(verbs.some((v) => v.join(' ') === verb), verb);
+    for (const verb of [
+      'task start',
+      'task list',
+      'task status',
+      'evidence add',
+      'evidence check',
+      'lease acquire',
+      'lease renew',
+      'lease release',
+      'ledger verify',
+      'ledger show',
+      'ledger export',
+    ]) {
+      assert.ok(
+        verbs.some((v) => v.join(' ') === verb),
+        verb,
+      );
     }
     const helps = await Promise.all(
       verbs.map(async (verb) => {
         // A group's help has been seen; a leaf is asked again only when it is a subcommand.
-        const r = verb.length === 1 ? groups.find((g) => g.name === verb[0])!.help : await run([...verb, '--help', '--json']);
+        const r =
+          verb.length === 1 ? groups.find((g) => g.name === verb[0])!.help : await run([...verb, '--help', '--json']);
         return { verb: verb.join(' '), r };
       }),
     );

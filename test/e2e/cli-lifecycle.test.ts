@@ -46,16 +46,27 @@ function changedFiles(before: Map<string, string>, after: Map<string, string>): 
 /** Checks an entry the way an outside verifier would: its hash over the canonical JSON, its ed25519 signature. */
 function checkEntry(entry: Entry, publicKeyPem: string): void {
   const { seq, prevHash, ts, taskId, kind, fromPhase, toPhase, actor, artifacts, data, keyId } = entry;
-  const hash = sha256(canonicalize({ seq, prevHash, ts, taskId, kind, fromPhase, toPhase, actor, artifacts, data, keyId }) ?? '');
+  const hash = sha256(
+    canonicalize({ seq, prevHash, ts, taskId, kind, fromPhase, toPhase, actor, artifacts, data, keyId }) ?? '',
+  );
   assert.equal(entry.hash, hash, `hash of entry ${seq}`);
-  assert.ok(verify(null, Buffer.from(entry.hash, 'hex'), createPublicKey(publicKeyPem), Buffer.from(entry.signature, 'base64')), `signature of entry ${seq}`);
+  assert.ok(
+    verify(null, Buffer.from(entry.hash, 'hex'), createPublicKey(publicKeyPem), Buffer.from(entry.signature, 'base64')),
+    `signature of entry ${seq}`,
+  );
 }
 
 describe('the whole process through the CLI', { concurrency: true }, () => {
   it('one task through all nine phases with a backtrack from VERIFY to IMPLEMENT; the ledger verifies and exports', async (t) => {
     const repo = await makeRepo({ urgent: true });
     const add = async (phase: string, name: string, content: string) => {
-      const body = await repo.ok<{ path: string; sha256: string; seq: number; findings: unknown[] }>(['evidence', 'add', 'T-1', phase, sourceFile(name, content)]);
+      const body = await repo.ok<{ path: string; sha256: string; seq: number; findings: unknown[] }>([
+        'evidence',
+        'add',
+        'T-1',
+        phase,
+        sourceFile(name, content),
+      ]);
       assert.equal(body.path, `evidence/T-1/${phase.toLowerCase()}/${name}`);
       assert.equal(body.sha256, sha256(content));
       assert.deepEqual(body.findings, []);
@@ -77,7 +88,9 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
       assert.equal(started.task.baseCommit, git(repo.dir, ['rev-parse', 'HEAD']).trim());
       await add('STRATEGIZE', 'strategy.md', P.STRATEGY);
       const moved = await advance('STRATEGIZE', 'SPEC');
-      assert.deepEqual(moved.artifacts, [{ path: 'evidence/T-1/strategize/strategy.md', sha256: sha256(P.STRATEGY), producer: 'agent' }]);
+      assert.deepEqual(moved.artifacts, [
+        { path: 'evidence/T-1/strategize/strategy.md', sha256: sha256(P.STRATEGY), producer: 'agent' },
+      ]);
       await add('spec', 'spec.md', P.SPEC);
       await advance('SPEC', 'PLAN');
       await Promise.all([add('PLAN', 'plan.md', P.PLAN), add('PLAN', 'file_map.json', P.FILE_MAP)]);
@@ -100,79 +113,109 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
       );
       firstDiff = readFileSync(join(repo.phaseDir('T-1', 'IMPLEMENT'), 'git_diff.patch'), 'utf8');
       assert.match(firstDiff, /^\+\s+return text\.split/m);
-      const modified = JSON.parse(readFileSync(join(repo.phaseDir('T-1', 'IMPLEMENT'), 'modified_files.json'), 'utf8')) as {
+      const modified = JSON.parse(
+        readFileSync(join(repo.phaseDir('T-1', 'IMPLEMENT'), 'modified_files.json'), 'utf8'),
+      ) as {
         files: { path: string; inFileMap: boolean }[];
         outsideFileMap: string[];
       };
-      assert.deepEqual(modified.files.map((f) => [f.path, f.inFileMap]), [
-        ['src/count.js', true],
-        ['test/count.test.js', true],
-      ]);
+      assert.deepEqual(
+        modified.files.map((f) => [f.path, f.inFileMap]),
+        [
+          ['src/count.js', true],
+          ['test/count.test.js', true],
+        ],
+      );
       assert.deepEqual(modified.outsideFileMap, []);
 
       const err = await repo.refused(['verify', 'T-1'], 'VERIFY_FAILED', 2);
       assert.ok((err.details['findings'] as string[]).some((f) => /tests failed/.test(f)));
-      assert.deepEqual((err.details['commands'] as { name: string }[]).map((c) => c.name), ['build', 'test']);
+      assert.deepEqual(
+        (err.details['commands'] as { name: string }[]).map((c) => c.name),
+        ['build', 'test'],
+      );
       assert.equal(repo.task('T-1')?.phase, 'VERIFY');
     });
 
-    await t.test('backtrack to IMPLEMENT: the stale evidence is kept under .stale/1, and the phases must be passed again', async () => {
-      const back = await repo.ok<{ from: string; to: string; archived: { from: string; to: string }[]; task: Task }>([
-        'backtrack',
-        'T-1',
-        '--to',
-        'implement',
-        '--reason',
-        'wordCount counts an empty word for leading white space',
-      ]);
-      assert.deepEqual([back.from, back.to, back.task.phase], ['VERIFY', 'IMPLEMENT', 'IMPLEMENT']);
-      assert.equal(back.task.counts.backtracks, 1);
-      const stale = [
-        'implement/git_diff.patch',
-        'implement/modified_files.json',
-        'verify/build_output.log',
-        'verify/coverage_report.json',
-        'verify/test_results.json',
-        'verify/verify_run.json',
-      ];
-      assert.deepEqual(
-        back.archived,
-        stale.map((f) => ({ from: `evidence/T-1/${f}`, to: `evidence/T-1/.stale/1/${f}` })),
-      );
-      for (const f of stale) assert.ok(existsSync(join(repo.evidenceDir, 'T-1', '.stale', '1', f)), f);
-      assert.equal(readFileSync(join(repo.evidenceDir, 'T-1', '.stale', '1', 'implement', 'git_diff.patch'), 'utf8'), firstDiff);
-      assert.equal(existsSync(repo.phaseDir('T-1', 'IMPLEMENT')), false);
-      assert.equal(existsSync(repo.phaseDir('T-1', 'VERIFY')), false);
-      const entry = repo.ledger('T-1').find((e) => e.kind === 'backtrack')!;
-      assert.deepEqual(
-        entry.artifacts.map((a) => a.path),
-        stale.map((f) => `evidence/T-1/.stale/1/${f}`),
-      );
+    await t.test(
+      'backtrack to IMPLEMENT: the stale evidence is kept under .stale/1, and the phases must be passed again',
+      async () => {
+        const back = await repo.ok<{ from: string; to: string; archived: { from: string; to: string }[]; task: Task }>([
+          'backtrack',
+          'T-1',
+          '--to',
+          'implement',
+          '--reason',
+          'wordCount counts an empty word for leading white space',
+        ]);
+        assert.deepEqual([back.from, back.to, back.task.phase], ['VERIFY', 'IMPLEMENT', 'IMPLEMENT']);
+        assert.equal(back.task.counts.backtracks, 1);
+        const stale = [
+          'implement/git_diff.patch',
+          'implement/modified_files.json',
+          'verify/build_output.log',
+          'verify/coverage_report.json',
+          'verify/test_results.json',
+          'verify/verify_run.json',
+        ];
+        assert.deepEqual(
+          back.archived,
+          stale.map((f) => ({ from: `evidence/T-1/${f}`, to: `evidence/T-1/.stale/1/${f}` })),
+        );
+        for (const f of stale) assert.ok(existsSync(join(repo.evidenceDir, 'T-1', '.stale', '1', f)), f);
+        assert.equal(
+          readFileSync(join(repo.evidenceDir, 'T-1', '.stale', '1', 'implement', 'git_diff.patch'), 'utf8'),
+          firstDiff,
+        );
+        assert.equal(existsSync(repo.phaseDir('T-1', 'IMPLEMENT')), false);
+        assert.equal(existsSync(repo.phaseDir('T-1', 'VERIFY')), false);
+        const entry = repo.ledger('T-1').find((e) => e.kind === 'backtrack')!;
+        assert.deepEqual(
+          entry.artifacts.map((a) => a.path),
+          stale.map((f) => `evidence/T-1/.stale/1/${f}`),
+        );
 
-      const err = await repo.refused(['advance', 'T-1', '--to', 'REVIEW'], 'PHASE_SKIP', 2);
-      assert.deepEqual([err.details['from'], err.details['next']], ['IMPLEMENT', 'VERIFY']);
-    });
+        const err = await repo.refused(['advance', 'T-1', '--to', 'REVIEW'], 'PHASE_SKIP', 2);
+        assert.deepEqual([err.details['from'], err.details['next']], ['IMPLEMENT', 'VERIFY']);
+      },
+    );
 
     await t.test('IMPLEMENT → VERIFY → REVIEW → PR → MONITOR → done, with the fix', async () => {
       repo.write('src/count.js', P.COUNT_FIXED);
       await advance('IMPLEMENT', 'VERIFY');
       assert.notEqual(readFileSync(join(repo.phaseDir('T-1', 'IMPLEMENT'), 'git_diff.patch'), 'utf8'), firstDiff);
-      const verified = await repo.ok<{ passed: boolean; tests: { total: number; failed: number }; coverage: { percent: number } }>(['verify', 'T-1']);
+      const verified = await repo.ok<{
+        passed: boolean;
+        tests: { total: number; failed: number };
+        coverage: { percent: number };
+      }>(['verify', 'T-1']);
       assert.equal(verified.passed, true);
       assert.deepEqual([verified.tests.total, verified.tests.failed], [5, 0]);
       assert.ok(verified.coverage.percent >= 80);
       const toReview = await advance('VERIFY', 'REVIEW');
       assert.deepEqual(
         toReview.artifacts.map((a) => a.path),
-        ['build_output.log', 'coverage_report.json', 'test_results.json', 'verify_run.json'].map((f) => `evidence/T-1/verify/${f}`),
+        ['build_output.log', 'coverage_report.json', 'test_results.json', 'verify_run.json'].map(
+          (f) => `evidence/T-1/verify/${f}`,
+        ),
       );
       await add('REVIEW', 'review_rubric.json', P.RUBRIC);
       const toPr = await advance('REVIEW', 'PR');
-      assert.ok(toPr.artifacts.some((a) => a.path === 'evidence/T-1/review/code_quality_score.json' && a.producer === 'autopilot'));
-      await Promise.all([add('PR', 'pr_template_filled.md', P.PR_TEMPLATE), add('PR', 'pr_url.txt', 'https://git.example.com/textkit/pull/1\n')]);
+      assert.ok(
+        toPr.artifacts.some(
+          (a) => a.path === 'evidence/T-1/review/code_quality_score.json' && a.producer === 'autopilot',
+        ),
+      );
+      await Promise.all([
+        add('PR', 'pr_template_filled.md', P.PR_TEMPLATE),
+        add('PR', 'pr_url.txt', 'https://git.example.com/textkit/pull/1\n'),
+      ]);
       await advance('PR', 'MONITOR');
       const finished = await advance('MONITOR', null);
-      assert.deepEqual(finished.artifacts.map((a) => a.path), ['evidence/T-1/monitor/deployment_status.json', 'evidence/T-1/monitor/smoke_test_results.json']);
+      assert.deepEqual(
+        finished.artifacts.map((a) => a.path),
+        ['evidence/T-1/monitor/deployment_status.json', 'evidence/T-1/monitor/smoke_test_results.json'],
+      );
     });
 
     await t.test('task status, ledger verify, show and export (JSONL and in-toto DSSE)', async () => {
@@ -180,7 +223,13 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
       // Read-only: all at once.
       const [status, verified, shown, exported, intoto] = await Promise.all([
         repo.ok<{ task: Task }>(['task', 'status', 'T-1']),
-        repo.ok<{ entries: number; tasks: number; artifacts: number; problems: unknown[]; head: { seq: number; hash: string } }>(['ledger', 'verify']),
+        repo.ok<{
+          entries: number;
+          tasks: number;
+          artifacts: number;
+          problems: unknown[];
+          head: { seq: number; hash: string };
+        }>(['ledger', 'verify']),
         repo.ok<{ entries: Entry[] }>(['ledger', 'show', '--task', 'T-1']),
         repo.run(['--json', 'ledger', 'export', '--format', 'jsonl']),
         repo.run(['ledger', 'export', '--format', 'intoto', '--task', 'T-1']),
@@ -195,7 +244,9 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
       assert.ok(verified.artifacts >= 20);
 
       assert.ok(shown.entries.every((e) => e.taskId === 'T-1'));
-      const moves = shown.entries.filter((e) => e.kind === 'transition' || e.kind === 'backtrack').map((e) => `${e.fromPhase}>${e.toPhase ?? 'DONE'}`);
+      const moves = shown.entries
+        .filter((e) => e.kind === 'transition' || e.kind === 'backtrack')
+        .map((e) => `${e.fromPhase}>${e.toPhase ?? 'DONE'}`);
       assert.deepEqual(moves, [
         'STRATEGIZE>SPEC',
         'SPEC>PLAN',
@@ -213,11 +264,17 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
         shown.entries.filter((e) => e.kind === 'violation').map((e) => e.data['code']),
         ['VERIFY_FAILED', 'PHASE_SKIP'],
       );
-      assert.deepEqual(shown.entries.filter((e) => e.kind === 'verify').map((e) => e.data['passed']), [false, true]);
+      assert.deepEqual(
+        shown.entries.filter((e) => e.kind === 'verify').map((e) => e.data['passed']),
+        [false, true],
+      );
 
       assert.equal(exported.code, 0, exported.stderr);
       const lines = parseLines<Entry>(exported.stdout);
-      assert.deepEqual(lines.map((e) => e.seq), Array.from({ length: head.seq }, (_, i) => i + 1));
+      assert.deepEqual(
+        lines.map((e) => e.seq),
+        Array.from({ length: head.seq }, (_, i) => i + 1),
+      );
       const keyId = lines[0]!.keyId;
       const pem = readFileSync(join(repo.stateDir, 'keys', `${keyId}.pub.pem`), 'utf8');
       lines.forEach((e, i) => {
@@ -227,16 +284,26 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
       assert.equal(lines[lines.length - 1]!.hash, head.hash);
 
       assert.equal(intoto.code, 0, intoto.stderr);
-      const envelopes = parseLines<{ payloadType: string; payload: string; signatures: { keyid: string; sig: string }[] }>(intoto.stdout);
+      const envelopes = parseLines<{
+        payloadType: string;
+        payload: string;
+        signatures: { keyid: string; sig: string }[];
+      }>(intoto.stdout);
       const taskLines = lines.filter((e) => e.taskId === 'T-1');
       assert.equal(envelopes.length, taskLines.length);
       envelopes.forEach((env, i) => {
         assert.equal(env.payloadType, 'application/vnd.in-toto+json');
         const payload = Buffer.from(env.payload, 'base64');
-        const pae = Buffer.concat([Buffer.from(`DSSEv1 ${Buffer.byteLength(env.payloadType)} ${env.payloadType} ${payload.length} `), payload]);
+        const pae = Buffer.concat([
+          Buffer.from(`DSSEv1 ${Buffer.byteLength(env.payloadType)} ${env.payloadType} ${payload.length} `),
+          payload,
+        ]);
         assert.equal(env.signatures.length, 1);
         const key = createPublicKey(readFileSync(join(repo.stateDir, 'keys', `${env.signatures[0]!.keyid}.pub.pem`)));
-        assert.ok(verify(null, pae, key, Buffer.from(env.signatures[0]!.sig, 'base64')), `DSSE signature of envelope ${i}`);
+        assert.ok(
+          verify(null, pae, key, Buffer.from(env.signatures[0]!.sig, 'base64')),
+          `DSSE signature of envelope ${i}`,
+        );
         // A changed payload does not verify.
         const forged = Buffer.concat([pae.subarray(0, -1), Buffer.from(' ')]);
         assert.equal(verify(null, forged, key, Buffer.from(env.signatures[0]!.sig, 'base64')), false);
@@ -257,8 +324,13 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
             : [{ name: `ledger/${entry.seq}`, digest: { sha256: entry.hash } }],
         );
       });
-      const done = JSON.parse(Buffer.from(envelopes[envelopes.length - 1]!.payload, 'base64').toString('utf8')) as { subject: { name: string }[] };
-      assert.deepEqual(done.subject.map((s) => s.name), ['evidence/T-1/monitor/deployment_status.json', 'evidence/T-1/monitor/smoke_test_results.json']);
+      const done = JSON.parse(Buffer.from(envelopes[envelopes.length - 1]!.payload, 'base64').toString('utf8')) as {
+        subject: { name: string }[];
+      };
+      assert.deepEqual(
+        done.subject.map((s) => s.name),
+        ['evidence/T-1/monitor/deployment_status.json', 'evidence/T-1/monitor/smoke_test_results.json'],
+      );
     });
 
     await t.test('a finished task is sealed: TASK_DONE for every move, nothing changes', async () => {
@@ -301,18 +373,25 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
     const run = entries.find((e) => e.seq === seq - 1)!;
     assert.deepEqual([run.kind, run.data['passed']], ['verify', false]);
     // Only Autopilot's VERIFY evidence was written (and the reports of the test run, when it ran in place).
-    const produced = ['build_output.log', 'coverage_report.json', 'test_results.json', 'verify_run.json'].map((f) => `.autopilot/evidence/T-1/verify/${f}`);
+    const produced = ['build_output.log', 'coverage_report.json', 'test_results.json', 'verify_run.json'].map(
+      (f) => `.autopilot/evidence/T-1/verify/${f}`,
+    );
     const changed = changedFiles(before, repo.snapshot());
     assert.deepEqual(
       changed.filter((f) => !produced.includes(f) && f !== 'coverage/lcov.info' && f !== 'reports/junit.xml'),
       [],
     );
     for (const f of produced) assert.ok(changed.includes(f), f);
-    const results = JSON.parse(readFileSync(join(repo.phaseDir('T-1', 'VERIFY'), 'test_results.json'), 'utf8')) as { totals: { failed: number } };
+    const results = JSON.parse(readFileSync(join(repo.phaseDir('T-1', 'VERIFY'), 'test_results.json'), 'utf8')) as {
+      totals: { failed: number };
+    };
     assert.equal(results.totals.failed, 2);
 
     // advance reuses that run (the source did not change) and refuses the same way.
-    const again = await repo.refusedUnchanged(['advance', 'T-1'], 'VERIFY_FAILED', 2, { taskId: 'T-1', violation: true });
+    const again = await repo.refusedUnchanged(['advance', 'T-1'], 'VERIFY_FAILED', 2, {
+      taskId: 'T-1',
+      violation: true,
+    });
     assert.equal(again.details['phase'], 'VERIFY');
     assert.ok((again.details['findings'] as { rule: string }[]).some((f) => f.rule === 'json-assert'));
   });
@@ -325,10 +404,16 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
     const doc = JSON.parse(readFileSync(file, 'utf8')) as { totals: { total: number } };
     doc.totals.total += 10;
     writeFileSync(file, JSON.stringify(doc));
-    const err = await repo.refusedUnchanged(['advance', 'T-1'], 'EVIDENCE_PROTECTED', 2, { taskId: 'T-1', violation: true });
+    const err = await repo.refusedUnchanged(['advance', 'T-1'], 'EVIDENCE_PROTECTED', 2, {
+      taskId: 'T-1',
+      violation: true,
+    });
     assert.equal(err.details['phase'], 'VERIFY');
     const findings = err.details['findings'] as { file: string; rule: string }[];
-    assert.deepEqual(findings.map((f) => [f.file, f.rule]), [['evidence/T-1/verify/test_results.json', 'protected']]);
+    assert.deepEqual(
+      findings.map((f) => [f.file, f.rule]),
+      [['evidence/T-1/verify/test_results.json', 'protected']],
+    );
   });
 
   it('LEDGER_TAMPERED: evidence of a passed phase changed on disk (exit 3), found by ledger verify and by advance', async () => {
@@ -357,7 +442,10 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
   });
 
   it('LEDGER_TAMPERED: a ledger, task or key row or the schema changed in the SQLite file; ledger verify names what', async () => {
-    const tamper = async (how: (repo: Repo, target: LedgerRow) => void, check: (details: Record<string, unknown>, target: LedgerRow, message: string) => void) => {
+    const tamper = async (
+      how: (repo: Repo, target: LedgerRow) => void,
+      check: (details: Record<string, unknown>, target: LedgerRow, message: string) => void,
+    ) => {
       const repo = await makeRepo();
       await repo.driveTo('T-1', 'PLAN');
       const target = repo.ledger('T-1').find((e) => e.kind === 'transition' && e.toPhase === 'PLAN')!;
@@ -365,13 +453,19 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
       const err = await repo.refused(['ledger', 'verify'], 'LEDGER_TAMPERED', 3);
       check(err.details, target, err.message);
     };
-    const first = (d: Record<string, unknown>) => (d['problems'] as { kind: string; seq?: number; reason: string }[])[0]!;
+    const first = (d: Record<string, unknown>) =>
+      (d['problems'] as { kind: string; seq?: number; reason: string }[])[0]!;
     await Promise.all([
       // The row's content changed: its hash no longer matches.
       tamper(
-        (repo, target) => repo.sql(`DROP TRIGGER ledger_no_update; UPDATE ledger SET actor = 'mallory' WHERE seq = ${target.seq};`),
+        (repo, target) =>
+          repo.sql(`DROP TRIGGER ledger_no_update; UPDATE ledger SET actor = 'mallory' WHERE seq = ${target.seq};`),
         (d, target, message) => {
-          assert.deepEqual(first(d), { kind: 'chain', seq: target.seq, reason: 'hash does not match the entry content' });
+          assert.deepEqual(first(d), {
+            kind: 'chain',
+            seq: target.seq,
+            reason: 'hash does not match the entry content',
+          });
           assert.match(message, new RegExp(`at entry ${target.seq}:`));
         },
       ),
@@ -379,8 +473,24 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
       tamper(
         (repo) => {
           const { seq, prevHash, ts, taskId, kind, fromPhase, toPhase, artifacts, data, keyId } = repo.ledger().at(-1)!;
-          const hash = sha256(canonicalize({ seq, prevHash, ts, taskId, kind, fromPhase, toPhase, actor: 'mallory', artifacts, data, keyId }) ?? '');
-          repo.sql(`DROP TRIGGER ledger_no_update; UPDATE ledger SET actor = 'mallory', hash = '${hash}' WHERE seq = ${seq};`);
+          const hash = sha256(
+            canonicalize({
+              seq,
+              prevHash,
+              ts,
+              taskId,
+              kind,
+              fromPhase,
+              toPhase,
+              actor: 'mallory',
+              artifacts,
+              data,
+              keyId,
+            }) ?? '',
+          );
+          repo.sql(
+            `DROP TRIGGER ledger_no_update; UPDATE ledger SET actor = 'mallory', hash = '${hash}' WHERE seq = ${seq};`,
+          );
         },
         (d) => {
           const p = first(d);
@@ -392,7 +502,9 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
       // A signature's padding changed to a character outside base64: a lenient decoder reads the same bytes.
       tamper(
         (repo, target) =>
-          repo.sql(`DROP TRIGGER ledger_no_update; UPDATE ledger SET signature = substr(signature, 1, length(signature) - 2) || '*=' WHERE seq = ${target.seq};`),
+          repo.sql(
+            `DROP TRIGGER ledger_no_update; UPDATE ledger SET signature = substr(signature, 1, length(signature) - 2) || '*=' WHERE seq = ${target.seq};`,
+          ),
         (d, target) => {
           const p = first(d);
           assert.deepEqual([p.kind, p.seq], ['chain', target.seq]);
@@ -401,7 +513,8 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
       ),
       // A value of the wrong type where a damaged record put it: a clear refusal, not a crash.
       tamper(
-        (repo, target) => repo.sql(`DROP TRIGGER ledger_no_update; UPDATE ledger SET signature = x'6e' WHERE seq = ${target.seq};`),
+        (repo, target) =>
+          repo.sql(`DROP TRIGGER ledger_no_update; UPDATE ledger SET signature = x'6e' WHERE seq = ${target.seq};`),
         (d, target, message) => {
           assert.equal(d['where'], `ledger entry ${target.seq} signature`);
           assert.match(message, /corrupt row in the store: .* is a blob, not text/);
@@ -426,7 +539,8 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
       ),
       // The last row deleted: the chain is whole, but the task's state no longer matches it.
       tamper(
-        (repo) => repo.sql('DROP TRIGGER ledger_no_delete; DELETE FROM ledger WHERE seq = (SELECT MAX(seq) FROM ledger);'),
+        (repo) =>
+          repo.sql('DROP TRIGGER ledger_no_delete; DELETE FROM ledger WHERE seq = (SELECT MAX(seq) FROM ledger);'),
         (d) => {
           const p = first(d);
           assert.equal(p.kind, 'projection');
@@ -436,9 +550,12 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
       // The schema's text changed under the data: a column the ledger needs is gone by that name.
       tamper(
         (repo) =>
-          repo.sql("PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = replace(sql, 'signature', 'signatura') WHERE name = 'ledger'; PRAGMA writable_schema = RESET;", {
-            schema: true,
-          }),
+          repo.sql(
+            "PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = replace(sql, 'signature', 'signatura') WHERE name = 'ledger'; PRAGMA writable_schema = RESET;",
+            {
+              schema: true,
+            },
+          ),
         (d, _target, message) => {
           assert.equal(d['reason'], 'schema');
           assert.match(message, /schema is not the one Autopilot made .*signature/);
@@ -452,7 +569,10 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
     await repo.driveTo('T-1', 'SPEC');
     await repo.ok(['lease', 'acquire', 'T-1', '--holder', 'agent-a']);
     repo.sql("UPDATE leases SET token = 'seven' WHERE task_id = 'T-1'");
-    for (const args of [['task', 'status', 'T-1'], ['advance', 'T-1', '--holder', 'agent-a']]) {
+    for (const args of [
+      ['task', 'status', 'T-1'],
+      ['advance', 'T-1', '--holder', 'agent-a'],
+    ]) {
       const err = await repo.refused(args, 'LEDGER_TAMPERED', 3);
       assert.equal(err.details['where'], 'the lease of task T-1', args.join(' '));
       assert.match(err.message, /corrupt row in the store: the lease of task T-1 holds a value of the wrong type/);
@@ -462,7 +582,15 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
   it('LEASE_HELD: a second holder is refused on lease, evidence and advance; nothing changes', async () => {
     const repo = await makeRepo();
     await repo.driveTo('T-1', 'SPEC');
-    const a = await repo.ok<{ change: string; lease: { holder: string; phase: string; token: number } }>(['lease', 'acquire', 'T-1', '--holder', 'agent-a', '--ttl', '600']);
+    const a = await repo.ok<{ change: string; lease: { holder: string; phase: string; token: number } }>([
+      'lease',
+      'acquire',
+      'T-1',
+      '--holder',
+      'agent-a',
+      '--ttl',
+      '600',
+    ]);
     assert.deepEqual([a.change, a.lease.holder, a.lease.phase], ['acquired', 'agent-a', 'SPEC']);
     const t = { taskId: 'T-1', violation: true };
     const spec = sourceFile('spec.md', P.SPEC);
@@ -472,7 +600,10 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
       ['advance', 'T-1', '--holder', 'agent-b'],
     ]) {
       const err = await repo.refusedUnchanged(args, 'LEASE_HELD', 2, t);
-      assert.deepEqual([err.details['holder'], err.details['phase'], err.details['token']], ['agent-a', 'SPEC', a.lease.token]);
+      assert.deepEqual(
+        [err.details['holder'], err.details['phase'], err.details['token']],
+        ['agent-a', 'SPEC', a.lease.token],
+      );
       assert.equal(typeof err.details['expiresAt'], 'string');
     }
     // The holder goes on.
@@ -486,7 +617,13 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
     await repo.driveTo('T-1', 'SPEC');
     const a = await repo.ok<{ lease: { token: number } }>(['lease', 'acquire', 'T-1', '--holder', 'agent-a']);
     await repo.ok(['lease', 'release', 'T-1', '--holder', 'agent-a']);
-    const b = await repo.ok<{ lease: { token: number; holder: string } }>(['lease', 'acquire', 'T-1', '--holder', 'agent-b']);
+    const b = await repo.ok<{ lease: { token: number; holder: string } }>([
+      'lease',
+      'acquire',
+      'T-1',
+      '--holder',
+      'agent-b',
+    ]);
     assert.ok(b.lease.token > a.lease.token);
     const stale = String(a.lease.token);
     const t = { taskId: 'T-1', violation: true };
@@ -495,7 +632,10 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
       ['evidence', 'add', 'T-1', 'SPEC', sourceFile('spec.md', P.SPEC), '--holder', 'agent-b', '--token', stale],
     ]) {
       const err = await repo.refusedUnchanged(args, 'LEASE_FENCED', 2, t);
-      assert.deepEqual([err.details['token'], err.details['current'], err.details['holder']], [a.lease.token, b.lease.token, 'agent-b']);
+      assert.deepEqual(
+        [err.details['token'], err.details['current'], err.details['holder']],
+        [a.lease.token, b.lease.token, 'agent-b'],
+      );
     }
   });
 
@@ -513,7 +653,17 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
       assert.match(err.message, /lease acquire T-1/);
     }
     const a = await repo.ok<{ lease: { token: number } }>(['lease', 'acquire', 'T-1', '--holder', 'agent-a']);
-    await repo.ok(['evidence', 'add', 'T-1', 'STRATEGIZE', strategy, '--holder', 'agent-a', '--token', String(a.lease.token)]);
+    await repo.ok([
+      'evidence',
+      'add',
+      'T-1',
+      'STRATEGIZE',
+      strategy,
+      '--holder',
+      'agent-a',
+      '--token',
+      String(a.lease.token),
+    ]);
     const moved = await repo.ok<Moved>(['advance', 'T-1', '--holder', 'agent-a', '--token', String(a.lease.token)]);
     assert.equal(moved.to, 'SPEC');
   });

@@ -32,11 +32,21 @@ describe('refusals through the CLI', { concurrency: true }, () => {
     err = await repo.refusedUnchanged(['advance', 'T-1', '--to', 'think'], 'PHASE_SKIP', 2, t);
     assert.equal(err.details['to'], 'THINK');
 
-    err = await repo.refusedUnchanged(['backtrack', 'T-1', '--to', 'SPEC', '--reason', 'the wrong way round'], 'PHASE_SKIP', 2, t);
+    err = await repo.refusedUnchanged(
+      ['backtrack', 'T-1', '--to', 'SPEC', '--reason', 'the wrong way round'],
+      'PHASE_SKIP',
+      2,
+      t,
+    );
     assert.deepEqual([err.details['from'], err.details['to']], ['STRATEGIZE', 'SPEC']);
     assert.match(err.message, /backtrack only goes to an earlier phase/);
 
-    err = await repo.refusedUnchanged(['evidence', 'add', 'T-1', 'SPEC', sourceFile('spec.md', P.SPEC)], 'PHASE_SKIP', 2, t);
+    err = await repo.refusedUnchanged(
+      ['evidence', 'add', 'T-1', 'SPEC', sourceFile('spec.md', P.SPEC)],
+      'PHASE_SKIP',
+      2,
+      t,
+    );
     assert.deepEqual([err.details['from'], err.details['to'], err.details['next']], ['STRATEGIZE', 'SPEC', 'SPEC']);
 
     err = await repo.refusedUnchanged(['verify', 'T-1'], 'PHASE_SKIP', 2, t);
@@ -54,7 +64,12 @@ describe('refusals through the CLI', { concurrency: true }, () => {
   it('PHASE_SKIP: backtrack to the current phase, from a later phase', async () => {
     const repo = await makeRepo();
     await repo.driveTo('T-1', 'PLAN');
-    const err = await repo.refusedUnchanged(['backtrack', 'T-1', '--to', 'PLAN', '--reason', 'again'], 'PHASE_SKIP', 2, { taskId: 'T-1', violation: true });
+    const err = await repo.refusedUnchanged(
+      ['backtrack', 'T-1', '--to', 'PLAN', '--reason', 'again'],
+      'PHASE_SKIP',
+      2,
+      { taskId: 'T-1', violation: true },
+    );
     assert.deepEqual([err.details['from'], err.details['to'], err.details['next']], ['PLAN', 'PLAN', 'THINK']);
   });
 
@@ -107,30 +122,48 @@ describe('refusals through the CLI', { concurrency: true }, () => {
   it('TASK_EXISTS: starting a task twice (exit 2)', async () => {
     const repo = await makeRepo();
     await repo.driveTo('T-1', 'SPEC');
-    const err = await repo.refusedUnchanged(['task', 'start', 'T-1', '--title', 'again'], 'TASK_EXISTS', 2, { taskId: 'T-1', violation: false });
+    const err = await repo.refusedUnchanged(['task', 'start', 'T-1', '--title', 'again'], 'TASK_EXISTS', 2, {
+      taskId: 'T-1',
+      violation: false,
+    });
     assert.deepEqual(err.details, { taskId: 'T-1', phase: 'SPEC' });
   });
 
   it('EVIDENCE_MISSING: advance with nothing written; evidence check says the same without recording', async () => {
     const repo = await makeRepo();
     await repo.driveTo('T-1', 'STRATEGIZE');
-    let err = await repo.refusedUnchanged(['advance', 'T-1'], 'EVIDENCE_MISSING', 2, { taskId: 'T-1', violation: true });
+    let err = await repo.refusedUnchanged(['advance', 'T-1'], 'EVIDENCE_MISSING', 2, {
+      taskId: 'T-1',
+      violation: true,
+    });
     assert.equal(err.details['phase'], 'STRATEGIZE');
     assert.deepEqual(
       findingsOf(err.details).map((f) => [f.file, f.rule]),
       [['evidence/T-1/strategize/strategy.md', 'missing']],
     );
-    err = await repo.refusedUnchanged(['evidence', 'check', 'T-1'], 'EVIDENCE_MISSING', 2, { taskId: 'T-1', violation: false });
+    err = await repo.refusedUnchanged(['evidence', 'check', 'T-1'], 'EVIDENCE_MISSING', 2, {
+      taskId: 'T-1',
+      violation: false,
+    });
     assert.equal(findingsOf(err.details)[0]?.rule, 'missing');
   });
 
   it('EVIDENCE_INVALID: a hollow strategy.md is stored with findings, and advance refuses it', async () => {
     const repo = await makeRepo();
     await repo.driveTo('T-1', 'STRATEGIZE');
-    const added = await repo.ok<{ path: string; findings: Finding[] }>(['evidence', 'add', 'T-1', 'STRATEGIZE', sourceFile('strategy.md', P.HOLLOW_STRATEGY)]);
+    const added = await repo.ok<{ path: string; findings: Finding[] }>([
+      'evidence',
+      'add',
+      'T-1',
+      'STRATEGIZE',
+      sourceFile('strategy.md', P.HOLLOW_STRATEGY),
+    ]);
     assert.equal(added.path, 'evidence/T-1/strategize/strategy.md');
     assert.equal(added.findings.length, 6);
-    const err = await repo.refusedUnchanged(['advance', 'T-1'], 'EVIDENCE_INVALID', 2, { taskId: 'T-1', violation: true });
+    const err = await repo.refusedUnchanged(['advance', 'T-1'], 'EVIDENCE_INVALID', 2, {
+      taskId: 'T-1',
+      violation: true,
+    });
     assert.equal(err.details['phase'], 'STRATEGIZE');
     const findings = findingsOf(err.details);
     assert.deepEqual(
@@ -145,12 +178,26 @@ describe('refusals through the CLI', { concurrency: true }, () => {
     await repo.driveTo('T-1', 'PLAN');
     await repo.put('T-1', 'PLAN', 'plan.md', P.PLAN);
     await repo.put('T-1', 'PLAN', 'file_map.json', '{"files": [');
-    let err = await repo.refusedUnchanged(['advance', 'T-1'], 'EVIDENCE_INVALID', 2, { taskId: 'T-1', violation: true });
+    let err = await repo.refusedUnchanged(['advance', 'T-1'], 'EVIDENCE_INVALID', 2, {
+      taskId: 'T-1',
+      violation: true,
+    });
     let findings = findingsOf(err.details);
-    assert.deepEqual(findings.map((f) => [f.file, f.rule]), [['evidence/T-1/plan/file_map.json', 'json-parse']]);
+    assert.deepEqual(
+      findings.map((f) => [f.file, f.rule]),
+      [['evidence/T-1/plan/file_map.json', 'json-parse']],
+    );
 
     const bad = JSON.stringify({ files: [{ path: 'src/count.js', change: 'rewrite' }] });
-    const added = await repo.ok<{ findings: Finding[] }>(['evidence', 'add', 'T-1', 'PLAN', sourceFile('map.json', bad), '--as', 'file_map.json']);
+    const added = await repo.ok<{ findings: Finding[] }>([
+      'evidence',
+      'add',
+      'T-1',
+      'PLAN',
+      sourceFile('map.json', bad),
+      '--as',
+      'file_map.json',
+    ]);
     assert.ok(added.findings.length > 0);
     err = await repo.refusedUnchanged(['advance', 'T-1'], 'EVIDENCE_INVALID', 2, { taskId: 'T-1', violation: true });
     findings = findingsOf(err.details);
@@ -163,10 +210,20 @@ describe('refusals through the CLI', { concurrency: true }, () => {
     await repo.driveTo('T-1', 'IMPLEMENT');
     const t = { taskId: 'T-1', violation: true };
     for (const name of ['git_diff.patch', 'modified_files.json']) {
-      const err = await repo.refusedUnchanged(['evidence', 'add', 'T-1', 'IMPLEMENT', sourceFile('x', 'diff --git a/x b/x\n'), '--as', name], 'EVIDENCE_PROTECTED', 2, t);
+      const err = await repo.refusedUnchanged(
+        ['evidence', 'add', 'T-1', 'IMPLEMENT', sourceFile('x', 'diff --git a/x b/x\n'), '--as', name],
+        'EVIDENCE_PROTECTED',
+        2,
+        t,
+      );
       assert.deepEqual({ ...err.details, seq: 0 }, { phase: 'IMPLEMENT', name, producer: 'autopilot', seq: 0 });
     }
-    const err = await repo.refusedUnchanged(['evidence', 'add', 'T-1', 'think', sourceFile('edge_cases.md', P.EDGE_CASES)], 'EVIDENCE_PROTECTED', 2, t);
+    const err = await repo.refusedUnchanged(
+      ['evidence', 'add', 'T-1', 'think', sourceFile('edge_cases.md', P.EDGE_CASES)],
+      'EVIDENCE_PROTECTED',
+      2,
+      t,
+    );
     assert.deepEqual({ ...err.details, seq: 0 }, { phase: 'THINK', name: 'edge_cases.md', producer: 'sealed', seq: 0 });
     assert.match(err.message, /backtrack/);
     assert.equal(existsSync(join(repo.phaseDir('T-1', 'IMPLEMENT'), 'git_diff.patch')), false);
@@ -177,7 +234,12 @@ describe('refusals through the CLI', { concurrency: true }, () => {
     await repo.driveTo('T-1', 'STRATEGIZE');
     const src = sourceFile('strategy.md', P.STRATEGY);
     for (const name of ['../x.md', 'a/b.md', '../../../../x.md']) {
-      const err = await repo.refusedUnchanged(['evidence', 'add', 'T-1', 'STRATEGIZE', src, '--as', name], 'PATH_OUTSIDE_EVIDENCE', 2, { taskId: 'T-1', violation: true });
+      const err = await repo.refusedUnchanged(
+        ['evidence', 'add', 'T-1', 'STRATEGIZE', src, '--as', name],
+        'PATH_OUTSIDE_EVIDENCE',
+        2,
+        { taskId: 'T-1', violation: true },
+      );
       assert.deepEqual({ ...err.details, seq: 0 }, { name, reason: 'path', seq: 0 });
     }
     assert.equal(existsSync(join(repo.evidenceDir, 'T-1', 'x.md')), false);
@@ -190,7 +252,12 @@ describe('refusals through the CLI', { concurrency: true }, () => {
     const target = sourceFile('strategy.md', P.STRATEGY);
     const link = join(tempDir('links'), 'strategy.md');
     symlinkSync(target, link);
-    const err = await repo.refusedUnchanged(['evidence', 'add', 'T-1', 'STRATEGIZE', link], 'PATH_OUTSIDE_EVIDENCE', 2, { taskId: 'T-1', violation: true });
+    const err = await repo.refusedUnchanged(
+      ['evidence', 'add', 'T-1', 'STRATEGIZE', link],
+      'PATH_OUTSIDE_EVIDENCE',
+      2,
+      { taskId: 'T-1', violation: true },
+    );
     assert.deepEqual([err.details['name'], err.details['reason']], [link, 'symlink']);
   });
 
@@ -201,7 +268,10 @@ describe('refusals through the CLI', { concurrency: true }, () => {
     // The phase folder is a symlink to a folder outside the repository.
     symlinkSync(outside, repo.phaseDir('T-1', 'SPEC'));
     const spec = sourceFile('spec.md', P.SPEC);
-    let err = await repo.refusedUnchanged(['evidence', 'add', 'T-1', 'SPEC', spec], 'PATH_OUTSIDE_EVIDENCE', 2, { taskId: 'T-1', violation: true });
+    let err = await repo.refusedUnchanged(['evidence', 'add', 'T-1', 'SPEC', spec], 'PATH_OUTSIDE_EVIDENCE', 2, {
+      taskId: 'T-1',
+      violation: true,
+    });
     assert.equal(err.details['reason'], 'symlink');
     assert.equal(err.details['name'], repo.phaseDir('T-1', 'SPEC'));
     assert.deepEqual(readdirSync(outside), []);
@@ -214,7 +284,10 @@ describe('refusals through the CLI', { concurrency: true }, () => {
     renameSync(join(repo.evidenceDir, 'T-1'), moved);
     symlinkSync(moved, join(repo.evidenceDir, 'T-1'));
     const before = readdirSync(moved).sort();
-    err = await repo.refusedUnchanged(['evidence', 'add', 'T-1', 'SPEC', spec], 'PATH_OUTSIDE_EVIDENCE', 2, { taskId: 'T-1', violation: true });
+    err = await repo.refusedUnchanged(['evidence', 'add', 'T-1', 'SPEC', spec], 'PATH_OUTSIDE_EVIDENCE', 2, {
+      taskId: 'T-1',
+      violation: true,
+    });
     assert.equal(err.details['name'], join(repo.evidenceDir, 'T-1'));
     assert.deepEqual(readdirSync(moved).sort(), before);
   });
@@ -224,7 +297,12 @@ describe('refusals through the CLI', { concurrency: true }, () => {
     await repo.driveTo('T-1', 'STRATEGIZE');
     const dir = tempDir('a-folder');
     for (const file of [join(dir, 'nope.md'), dir]) {
-      const err = await repo.refusedUnchanged(['evidence', 'add', 'T-1', 'STRATEGIZE', file, '--as', 'strategy.md'], 'USAGE', 1, { taskId: 'T-1', violation: false });
+      const err = await repo.refusedUnchanged(
+        ['evidence', 'add', 'T-1', 'STRATEGIZE', file, '--as', 'strategy.md'],
+        'USAGE',
+        1,
+        { taskId: 'T-1', violation: false },
+      );
       assert.deepEqual(err.details, { argument: 'file' });
     }
   });
@@ -237,19 +315,35 @@ describe('refusals through the CLI', { concurrency: true }, () => {
       ['utf8', Buffer.concat([Buffer.from('# Problem\nna'), Buffer.from([0xff, 0xfe]), Buffer.from('ve\n')])],
     ] as const;
     for (const [rule, bytes] of cases) {
-      const err = await repo.refusedUnchanged(['evidence', 'add', 'T-1', 'STRATEGIZE', sourceFile('strategy.md', bytes)], 'EVIDENCE_INVALID', 2, { taskId: 'T-1', violation: true });
+      const err = await repo.refusedUnchanged(
+        ['evidence', 'add', 'T-1', 'STRATEGIZE', sourceFile('strategy.md', bytes)],
+        'EVIDENCE_INVALID',
+        2,
+        { taskId: 'T-1', violation: true },
+      );
       assert.equal(err.details['phase'], 'STRATEGIZE');
-      assert.deepEqual(findingsOf(err.details).map((f) => [f.file, f.rule]), [['evidence/T-1/strategize/strategy.md', rule]]);
+      assert.deepEqual(
+        findingsOf(err.details).map((f) => [f.file, f.rule]),
+        [['evidence/T-1/strategize/strategy.md', rule]],
+      );
     }
     assert.equal(existsSync(repo.phaseDir('T-1', 'STRATEGIZE')), false);
   });
 
   it('bad source files: over limits.maxEvidenceBytes (EVIDENCE_INVALID, exit 2)', async () => {
-    const repo = await makeRepo({ config: (c) => void (c['limits'] = { maxEvidenceBytes: 2048, maxLogBytes: 1 << 20 }) });
+    const repo = await makeRepo({
+      config: (c) => void (c['limits'] = { maxEvidenceBytes: 2048, maxLogBytes: 1 << 20 }),
+    });
     await repo.driveTo('T-1', 'STRATEGIZE');
     const big = sourceFile('strategy.md', `${P.STRATEGY}\n${'More words of strategy. '.repeat(200)}`);
-    const err = await repo.refusedUnchanged(['evidence', 'add', 'T-1', 'STRATEGIZE', big], 'EVIDENCE_INVALID', 2, { taskId: 'T-1', violation: true });
-    assert.deepEqual(findingsOf(err.details).map((f) => f.rule), ['size']);
+    const err = await repo.refusedUnchanged(['evidence', 'add', 'T-1', 'STRATEGIZE', big], 'EVIDENCE_INVALID', 2, {
+      taskId: 'T-1',
+      violation: true,
+    });
+    assert.deepEqual(
+      findingsOf(err.details).map((f) => f.rule),
+      ['size'],
+    );
     assert.match(err.message, /2048-byte/);
     // Under the limit, the same content goes in.
     const small = sourceFile('strategy.md', P.STRATEGY);
@@ -262,7 +356,11 @@ describe('refusals through the CLI', { concurrency: true }, () => {
     await repo.driveTo('T-1', 'SPEC');
     const cases: [string, (c: Record<string, unknown>) => void, string][] = [
       ['bogus', (c) => void (c['bogus'] = 1), 'bogus'],
-      ['commands.tset', (c) => void ((c['commands'] as Record<string, unknown>)['tset'] = { run: ['x'] }), 'commands.tset'],
+      [
+        'commands.tset',
+        (c) => void ((c['commands'] as Record<string, unknown>)['tset'] = { run: ['x'] }),
+        'commands.tset',
+      ],
       ['limits.maxEvidenceBytes', (c) => void (c['limits'] = { maxEvidenceBytes: 'big' }), 'limits.maxEvidenceBytes'],
     ];
     for (const [what, edit, key] of cases) {
@@ -273,7 +371,10 @@ describe('refusals through the CLI', { concurrency: true }, () => {
       assert.match(err.message, new RegExp(`config key ${key.replace('.', '\\.')}`));
     }
     repo.write('.autopilot/config.yaml', 'version: 1\nphases: [STRATEGIZE, SPEC\nleases: {mode: off}\n');
-    const err = await repo.refusedUnchanged(['advance', 'T-1'], 'CONFIG_INVALID', 1, { taskId: 'T-1', violation: false });
+    const err = await repo.refusedUnchanged(['advance', 'T-1'], 'CONFIG_INVALID', 1, {
+      taskId: 'T-1',
+      violation: false,
+    });
     assert.equal(err.details['key'], '(yaml)');
     assert.equal(typeof err.details['line'], 'number');
     assert.match(err.message, /YAML syntax error/);
@@ -300,14 +401,20 @@ describe('refusals through the CLI', { concurrency: true }, () => {
     assert.deepEqual(group.details['commands'], ['verify', 'show', 'export']);
     assert.match(group.message, /autopilot ledger --help/);
     // A backtrack with an empty reason is refused by the process and recorded.
-    const err = await repo.refusedUnchanged(['backtrack', 'T-1', '--to', 'STRATEGIZE', '--reason', '  '], 'USAGE', 1, { taskId: 'T-1', violation: true });
+    const err = await repo.refusedUnchanged(['backtrack', 'T-1', '--to', 'STRATEGIZE', '--reason', '  '], 'USAGE', 1, {
+      taskId: 'T-1',
+      violation: true,
+    });
     assert.equal(err.details['argument'], 'reason');
   });
 
   it('USAGE: init outside a git repository writes nothing', async () => {
     const dir = tempDir('not-git');
     mkdirSync(join(dir, 'sub'));
-    for (const args of [['--json', '-C', dir, 'init'], ['--json', 'init']]) {
+    for (const args of [
+      ['--json', '-C', dir, 'init'],
+      ['--json', 'init'],
+    ]) {
       const r = await run(args, { cwd: join(dir, 'sub') });
       const body = parseOne<{ ok: boolean; error: { code: string; details: Record<string, unknown> } }>(r);
       assert.equal(r.code, 1);

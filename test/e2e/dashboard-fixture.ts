@@ -32,7 +32,8 @@ import { ProcessRunner } from '../../src/adapters/process/index.ts';
 
 export const AGENT: Actor = { id: 'agent:fixture', holder: 'agent:fixture' };
 
-export const WORKFLOW = 'name: ci\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: npm test\n';
+export const WORKFLOW =
+  'name: ci\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: npm test\n';
 
 type R<T> = { ok: true; value: T } | { ok: false; error: { code: string; message: string } };
 
@@ -48,13 +49,19 @@ function refused(r: R<unknown>, code: string, what: string): void {
 
 /** Opens the repository's engine with JSONL telemetry, runs `fn`, releases the fixture's leases, flushes and closes. */
 export async function withAgent<T>(repo: Repo, fn: (e: Engine, actor: Actor) => Promise<T>): Promise<T> {
-  const e = await openEngine({ runner: new ProcessRunner(), cwd: repo.dir, openStore: openStoreFor, makeSink: sinkFor });
+  const e = await openEngine({
+    runner: new ProcessRunner(),
+    cwd: repo.dir,
+    openStore: openStoreFor,
+    makeSink: sinkFor,
+  });
   try {
     return await fn(e, AGENT);
   } finally {
     for (const t of await e.store.listTasks()) {
       const lease = await e.store.getLease(t.taskId);
-      if (t.status === 'active' && lease && lease.holder === AGENT.holder && Date.parse(lease.expiresAt) > Date.now()) await leaseOp(e, AGENT, 'release', { taskId: t.taskId });
+      if (t.status === 'active' && lease && lease.holder === AGENT.holder && Date.parse(lease.expiresAt) > Date.now())
+        await leaseOp(e, AGENT, 'release', { taskId: t.taskId });
     }
     await closeEngine(e);
   }
@@ -62,7 +69,8 @@ export async function withAgent<T>(repo: Repo, fn: (e: Engine, actor: Actor) => 
 
 const put = async (e: Engine, taskId: string, phase: string, name: string, content: string) =>
   must(await putEvidence(e, AGENT, { taskId, phase, name, content: Buffer.from(content) }), `put ${name}`);
-const next = async (e: Engine, taskId: string, summary?: string) => must(await advance(e, AGENT, { taskId, ...(summary ? { summary } : {}) }), `advance ${taskId}`);
+const next = async (e: Engine, taskId: string, summary?: string) =>
+  must(await advance(e, AGENT, { taskId, ...(summary ? { summary } : {}) }), `advance ${taskId}`);
 
 /** The agent's evidence of the phases up to IMPLEMENT, with a move after each. */
 export async function throughThink(e: Engine, taskId: string): Promise<void> {
@@ -106,14 +114,38 @@ export async function storyRepo(): Promise<DashboardRepo> {
     await put(e, 'T-1', 'STRATEGIZE', 'strategy.md', P.HOLLOW_STRATEGY);
     refused(await advance(e, AGENT, { taskId: 'T-1' }), 'EVIDENCE_INVALID', 'advance with a hollow strategy');
     await throughThink(e, 'T-1');
-    refused(await putEvidence(e, AGENT, { taskId: 'T-1', phase: 'IMPLEMENT', name: 'git_diff.patch', content: Buffer.from('diff --git a/x b/x\n') }), 'EVIDENCE_PROTECTED', 'its own diff');
-    const push = must(await guardToolCall(e, AGENT, { taskId: 'T-1', client: 'claude', tool: 'Bash', input: { command: 'git push origin main' } }), 'guard');
+    refused(
+      await putEvidence(e, AGENT, {
+        taskId: 'T-1',
+        phase: 'IMPLEMENT',
+        name: 'git_diff.patch',
+        content: Buffer.from('diff --git a/x b/x\n'),
+      }),
+      'EVIDENCE_PROTECTED',
+      'its own diff',
+    );
+    const push = must(
+      await guardToolCall(e, AGENT, {
+        taskId: 'T-1',
+        client: 'claude',
+        tool: 'Bash',
+        input: { command: 'git push origin main' },
+      }),
+      'guard',
+    );
     assert.equal(push.decision, 'deny', 'git push is denied before PR');
     repo.write('src/count.js', P.COUNT_BUGGY);
     repo.write('test/count.test.js', P.COUNT_TEST);
     await next(e, 'T-1');
     refused(await runVerify(e, AGENT, { taskId: 'T-1' }), 'VERIFY_FAILED', 'verify with the bug');
-    must(await backtrack(e, AGENT, { taskId: 'T-1', to: 'IMPLEMENT', reason: 'wordCount counts an empty word for leading white space' }), 'backtrack');
+    must(
+      await backtrack(e, AGENT, {
+        taskId: 'T-1',
+        to: 'IMPLEMENT',
+        reason: 'wordCount counts an empty word for leading white space',
+      }),
+      'backtrack',
+    );
     repo.write('src/count.js', P.COUNT_FIXED);
     await next(e, 'T-1');
     must(await runVerify(e, AGENT, { taskId: 'T-1' }), 'verify T-1');
@@ -137,7 +169,12 @@ export async function storyRepo(): Promise<DashboardRepo> {
     repo.write('.github/workflows/ci.yml', WORKFLOW);
     await untilApproval(e, 'T-2');
     must(
-      await requestApproval(e, AGENT, { taskId: 'T-3', reason: 'the cache needs actions/cache, a new third-party action', tool: 'Bash', input: { command: 'npm install --save-dev yaml' } }),
+      await requestApproval(e, AGENT, {
+        taskId: 'T-3',
+        reason: 'the cache needs actions/cache, a new third-party action',
+        tool: 'Bash',
+        input: { command: 'npm install --save-dev yaml' },
+      }),
       'request T-3',
     );
     await put(e, 'T-4', 'STRATEGIZE', 'strategy.md', P.STRATEGY);
@@ -156,7 +193,15 @@ export async function quickRepo(): Promise<DashboardRepo> {
     must(await startTask(e, AGENT, { taskId: 'T-1', title: 'Add wordCount to textkit' }), 'start T-1');
     refused(await advance(e, AGENT, { taskId: 'T-1', to: 'PLAN' }), 'PHASE_SKIP', 'jump to PLAN');
     await put(e, 'T-1', 'STRATEGIZE', 'strategy.md', P.STRATEGY);
-    const edit = must(await guardToolCall(e, AGENT, { taskId: 'T-1', client: 'claude', tool: 'Edit', input: { file_path: 'src/slug.js' } }), 'guard');
+    const edit = must(
+      await guardToolCall(e, AGENT, {
+        taskId: 'T-1',
+        client: 'claude',
+        tool: 'Edit',
+        input: { file_path: 'src/slug.js' },
+      }),
+      'guard',
+    );
     assert.equal(edit.decision, 'deny', 'no source edits in STRATEGIZE');
     for (const id of ['T-2', 'T-3']) {
       must(await startTask(e, AGENT, { taskId: id, title: `Risky change ${id}` }), `start ${id}`);
@@ -181,7 +226,12 @@ export interface Served {
 export async function serve(repo: Repo): Promise<Served> {
   const bin = await binary();
   const child = spawn(process.execPath, [bin, '-C', repo.dir, 'serve', '--port', '0', '--json'], {
-    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AUTOPILOT_') && !k.startsWith('NODE_TEST'))), NO_COLOR: '1' },
+    env: {
+      ...Object.fromEntries(
+        Object.entries(process.env).filter(([k]) => !k.startsWith('AUTOPILOT_') && !k.startsWith('NODE_TEST')),
+      ),
+      NO_COLOR: '1',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
@@ -205,7 +255,9 @@ export async function serve(repo: Repo): Promise<Served> {
   const body = JSON.parse(first) as { ok: boolean; url: string; port: number; signInUrl: string; tokenFile: string };
   assert.equal(body.ok, true);
   const token = readFileSync(body.tokenFile, 'utf8').trim();
-  const exited = new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
+  const exited = new Promise<void>((resolve) =>
+    child.exitCode !== null ? resolve() : child.once('exit', () => resolve()),
+  );
   return {
     url: body.url,
     port: body.port,

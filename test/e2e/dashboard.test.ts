@@ -17,7 +17,15 @@ import { AGENT, serve, storyRepo, withAgent, type DashboardRepo, type Served } f
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 let d: DashboardRepo;
 let s: Served;
@@ -48,7 +56,11 @@ interface Win {
 
 /** Waits until the element's text matches. A function, not a string: the page's CSP forbids eval. */
 async function textMatches(p: Page, id: string, re: RegExp): Promise<void> {
-  await p.waitForFunction(([elementId, source]) => new RegExp(source!).test((globalThis as unknown as Win).document.getElementById(elementId!)?.textContent ?? ''), [id, re.source]);
+  await p.waitForFunction(
+    ([elementId, source]) =>
+      new RegExp(source!).test((globalThis as unknown as Win).document.getElementById(elementId!)?.textContent ?? ''),
+    [id, re.source],
+  );
 }
 
 const at = (path: string) => `http://127.0.0.1:${s.port}${path}`;
@@ -64,9 +76,15 @@ async function shoot(p: Page, name: string): Promise<void> {
 }
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `the browser tests need Debian's chromium at ${CHROMIUM} (apt-get install -y chromium; scripts/setup.sh installs it)`);
+  assert.ok(
+    existsSync(CHROMIUM),
+    `the browser tests need Debian's chromium at ${CHROMIUM} (apt-get install -y chromium; scripts/setup.sh installs it)`,
+  );
   mkdirSync(SHOTS, { recursive: true });
-  [d, browser] = await Promise.all([storyRepo(), chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS })]);
+  [d, browser] = await Promise.all([
+    storyRepo(),
+    chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS }),
+  ]);
   s = await serve(d.repo);
   ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   page = watch(await ctx.newPage());
@@ -89,7 +107,10 @@ describe('the dashboard in chromium', () => {
     await shoot(page, 'tasks');
 
     await page.keyboard.press('Tab');
-    assert.equal(await page.evaluate(() => (globalThis as unknown as Win).document.activeElement?.textContent), 'Skip to content');
+    assert.equal(
+      await page.evaluate(() => (globalThis as unknown as Win).document.activeElement?.textContent),
+      'Skip to content',
+    );
     await page.keyboard.press('Enter');
     assert.equal(await page.evaluate(() => (globalThis as unknown as Win).document.activeElement?.id), 'main');
 
@@ -109,8 +130,14 @@ describe('the dashboard in chromium', () => {
     await page.waitForURL(/\/tasks\/T-1$/);
     assert.equal(await page.locator('.phasebar .back').count(), 1, 'the backtrack is drawn in the timeline');
     assert.equal(await page.locator('svg.graph path.edge.backtrack').count(), 1, 'and in the graph');
-    assert.ok((await page.locator('svg.graph a.node.o-stale').count()) >= 3, 'the pass the backtrack sent back is stale');
-    assert.ok((await page.locator('svg.graph a.node.o-refused').count()) >= 4, 'skip, hollow strategy, own diff, git push, failing verify');
+    assert.ok(
+      (await page.locator('svg.graph a.node.o-stale').count()) >= 3,
+      'the pass the backtrack sent back is stale',
+    );
+    assert.ok(
+      (await page.locator('svg.graph a.node.o-refused').count()) >= 4,
+      'skip, hollow strategy, own diff, git push, failing verify',
+    );
     assert.equal(await page.locator('svg.graph a.node.k-tool').count(), 1);
 
     const gate = page.locator('svg.graph a.node.k-gate.o-passed[aria-label*="→ REVIEW"]');
@@ -130,7 +157,9 @@ describe('the dashboard in chromium', () => {
     await shoot(page, 'evidence-json');
 
     await page.goto(at('/tasks/T-1?show=tools'));
-    const kinds = await page.locator('svg.graph a.node').evaluateAll((els) => [...new Set(els.map((e) => [...e.classList].find((c) => c.startsWith('k-'))))].sort());
+    const kinds = await page
+      .locator('svg.graph a.node')
+      .evaluateAll((els) => [...new Set(els.map((e) => [...e.classList].find((c) => c.startsWith('k-'))))].sort());
     assert.deepEqual(kinds, ['k-backtrack', 'k-end', 'k-phase', 'k-tool']);
     await page.locator('svg.graph a.node.k-tool').click();
     assert.match(await page.locator('#detail').innerText(), /tool\.guard/);
@@ -142,7 +171,7 @@ describe('the dashboard in chromium', () => {
     await page.click('a.id:text-is("T-1")');
     await page.waitForURL(/\/evidence\/T-1$/);
     assert.match(await page.locator('#evidence-list').innerText(), /archived by backtrack 1/);
-    assert.ok(await page.locator('#evidence-list .badge.matches').count() >= 20);
+    assert.ok((await page.locator('#evidence-list .badge.matches').count()) >= 20);
     await shoot(page, 'evidence');
 
     await page.getByRole('link', { name: 'strategy.md' }).first().click();
@@ -156,7 +185,10 @@ describe('the dashboard in chromium', () => {
     await page.fill('#log-q', 'trim');
     await textMatches(page, 'log-count', /matching line/);
     const visible = await page.locator('#diff-view tr:not(.hidden)').count();
-    assert.ok(visible >= 1 && visible < (await page.locator('#diff-view tr').count()), 'the search hides the other lines');
+    assert.ok(
+      visible >= 1 && visible < (await page.locator('#diff-view tr').count()),
+      'the search hides the other lines',
+    );
     assert.ok(await page.locator('#diff-view mark').count());
     await shoot(page, 'evidence-diff');
   });
@@ -197,7 +229,11 @@ describe('the dashboard in chromium', () => {
 
     await page.goto(s.signInUrl);
     await page.waitForFunction(() => !(globalThis as unknown as Win).location.hash);
-    assert.equal(await page.evaluate(() => (globalThis as unknown as Win).sessionStorage.getItem('autopilot.token')), s.token, 'the token is kept for the tab');
+    assert.equal(
+      await page.evaluate(() => (globalThis as unknown as Win).sessionStorage.getItem('autopilot.token')),
+      s.token,
+      'the token is kept for the tab',
+    );
     assert.ok(!page.url().includes('token'), 'and taken out of the address bar');
     await page.getByRole('link', { name: /Approvals/ }).click();
     await page.waitForURL(/\/approvals$/);
@@ -231,25 +267,43 @@ describe('the dashboard in chromium', () => {
 
     await page.reload();
     assert.equal(await page.inputValue('#person'), 'Dana Reviewer', 'the name is remembered');
-    assert.match(await page.locator('#recent-decisions').innerText(), /changes requested by Dana Reviewer, back to PLAN/);
+    assert.match(
+      await page.locator('#recent-decisions').innerText(),
+      /changes requested by Dana Reviewer, back to PLAN/,
+    );
     await shoot(page, 'approvals-decided');
   });
 
   it('Live: a task page follows the agent without a reload', async () => {
     await page.goto(at('/tasks/T-4'));
     assert.equal(await page.locator('[data-testid=task-phase]').innerText(), 'PLAN');
-    await page.waitForFunction(() => (globalThis as unknown as Win).document.querySelector('[data-live-status]')?.getAttribute('data-state') === 'on');
+    await page.waitForFunction(
+      () =>
+        (globalThis as unknown as Win).document.querySelector('[data-live-status]')?.getAttribute('data-state') ===
+        'on',
+    );
     const marker = await page.evaluate(() => ((globalThis as unknown as Win).marker = Math.random()));
     await withAgent(d.repo, async (e) => {
-      for (const [name, content] of [['plan.md', P.PLAN], ['file_map.json', P.FILE_MAP]] as const) {
+      for (const [name, content] of [
+        ['plan.md', P.PLAN],
+        ['file_map.json', P.FILE_MAP],
+      ] as const) {
         const r = await putEvidence(e, AGENT, { taskId: 'T-4', phase: 'PLAN', name, content: Buffer.from(content) });
         assert.equal(r.ok, true);
       }
       const moved = await advance(e, AGENT, { taskId: 'T-4' });
       assert.equal(moved.ok, true, moved.ok ? '' : moved.error.message);
     });
-    await page.waitForFunction(() => (globalThis as unknown as Win).document.querySelector('[data-testid=task-phase]')?.textContent === 'THINK', null, { timeout: 15_000 });
-    assert.equal(await page.evaluate(() => (globalThis as unknown as Win).marker), marker, 'the same page, not a reload');
+    await page.waitForFunction(
+      () => (globalThis as unknown as Win).document.querySelector('[data-testid=task-phase]')?.textContent === 'THINK',
+      null,
+      { timeout: 15_000 },
+    );
+    assert.equal(
+      await page.evaluate(() => (globalThis as unknown as Win).marker),
+      marker,
+      'the same page, not a reload',
+    );
     assert.ok(await page.locator('svg.graph a.node.k-phase', { hasText: 'THINK' }).count(), 'the graph grew a node');
   });
 

@@ -54,7 +54,14 @@ it('autopilot demo --json --dir <tmp>: every step as scripted, the ledger verifi
     repo: string;
     taskId: string;
     steps: Step[];
-    ledger: { ok: boolean; entries: number; tasks: number; artifacts: number; problems: unknown[]; head: { seq: number; hash: string } };
+    ledger: {
+      ok: boolean;
+      entries: number;
+      tasks: number;
+      artifacts: number;
+      problems: unknown[];
+      head: { seq: number; hash: string };
+    };
   }>(r);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(body.ok, true);

@@ -42,11 +42,15 @@ describe('autopilot doctor', { concurrency: true }, () => {
     await repo.ok(['init'], { env: env() });
     const healthy = await doctor(repo, 0);
     assert.equal(healthy.healthy, true);
-    for (const id of ['config', 'key', 'store', 'hooks.claude', 'hooks.git', 'mcp', 'sandbox']) assert.notEqual(check(healthy, id).status, 'fail', id);
+    for (const id of ['config', 'key', 'store', 'hooks.claude', 'hooks.git', 'mcp', 'sandbox'])
+      assert.notEqual(check(healthy, id).status, 'fail', id);
 
     const file = repo.path('.claude', 'settings.json');
     const gone = join(tempDir('moved'), 'bin', 'autopilot.js');
-    const settings = readFileSync(file, 'utf8').replace(/\S*autopilot\.js hook claude Stop/, `${gone} hook claude Stop`);
+    const settings = readFileSync(file, 'utf8').replace(
+      /\S*autopilot\.js hook claude Stop/,
+      `${gone} hook claude Stop`,
+    );
     writeFileSync(file, settings);
     const broken = await doctor(repo, 1);
     assert.equal(broken.healthy, false);
@@ -57,7 +61,10 @@ describe('autopilot doctor', { concurrency: true }, () => {
 
     const text = await repo.run(['doctor'], { env: { ...env(), NO_COLOR: '1' } });
     assert.equal(text.code, 1);
-    assert.match(text.stdout, /✗ hooks\.claude {2}\.claude\/settings\.json: Stop: .* does not exist\n\s+fix: run `autopilot init` again/);
+    assert.match(
+      text.stdout,
+      /✗ hooks\.claude {2}\.claude\/settings\.json: Stop: .* does not exist\n\s+fix: run `autopilot init` again/,
+    );
     assert.match(text.stdout, /1 problem: fix it as shown, then run autopilot doctor again/);
 
     // init puts the path right.
@@ -103,7 +110,10 @@ describe('autopilot doctor', { concurrency: true }, () => {
     const r = await run(['--json', '-C', dir, 'doctor']);
     assert.equal(r.code, 1);
     const body = JSON.parse(r.stdout) as DoctorBody;
-    assert.deepEqual(body.checks.map((c) => [c.id, c.status]), [['config', 'fail']]);
+    assert.deepEqual(
+      body.checks.map((c) => [c.id, c.status]),
+      [['config', 'fail']],
+    );
     assert.match(body.checks[0]?.fix ?? '', /autopilot init/);
   });
 });

@@ -21,7 +21,8 @@ import { P, Repo, git, makeProject, makeRepo, parseOne, run, tempDir, writeFile,
 const BRANCH = 'task/T-1';
 const BUNDLE = '.autopilot/attestations/T-1.jsonl';
 
-type GateBody = ({ ok: true } & CiGateReport) | { ok: false; error: { code: string; message: string; details: CiGateReport } };
+type GateBody =
+  ({ ok: true } & CiGateReport) | { ok: false; error: { code: string; message: string; details: CiGateReport } };
 
 let source: Repo;
 let base: string;
@@ -59,9 +60,14 @@ type ProblemMatch = { [K in keyof CiProblem]?: CiProblem[K] | RegExp };
 
 function findProblem(problems: CiProblem[], match: ProblemMatch): CiProblem {
   const found = problems.find((p) =>
-    Object.entries(match).every(([k, v]: [string, unknown]) => (v instanceof RegExp ? v.test(String(p[k as keyof CiProblem])) : p[k as keyof CiProblem] === v)),
+    Object.entries(match).every(([k, v]: [string, unknown]) =>
+      v instanceof RegExp ? v.test(String(p[k as keyof CiProblem])) : p[k as keyof CiProblem] === v,
+    ),
   );
-  assert.ok(found, `a problem like ${JSON.stringify(match, (_k, v: unknown) => (v instanceof RegExp ? v.source : v))} in ${JSON.stringify(problems, null, 1)}`);
+  assert.ok(
+    found,
+    `a problem like ${JSON.stringify(match, (_k, v: unknown) => (v instanceof RegExp ? v.source : v))} in ${JSON.stringify(problems, null, 1)}`,
+  );
   return found;
 }
 
@@ -126,7 +132,10 @@ describe('the CI gate', { concurrency: true }, () => {
       assert.equal(entries[0]!.kind, 'task_started');
       const last = entries.at(-1)!;
       assert.deepEqual([last.kind, last.toPhase], ['transition', 'PR']);
-      assert.deepEqual(entries.map((e) => e.hash), ledger.filter((e) => e.seq >= first.seq && e.seq <= last.seq).map((e) => e.hash));
+      assert.deepEqual(
+        entries.map((e) => e.hash),
+        ledger.filter((e) => e.seq >= first.seq && e.seq <= last.seq).map((e) => e.hash),
+      );
 
       const r = await gate(dir);
       assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -139,7 +148,10 @@ describe('the CI gate', { concurrency: true }, () => {
       const [task] = r.body.tasks;
       assert.equal(task?.taskId, 'T-1');
       assert.equal(task.bundle, BUNDLE);
-      assert.deepEqual([task.fromSeq, task.toSeq, task.entries, task.phase], [first.seq, last.seq, entries.length, 'PR']);
+      assert.deepEqual(
+        [task.fromSeq, task.toSeq, task.entries, task.phase],
+        [first.seq, last.seq, entries.length, 'PR'],
+      );
       assert.ok(task.artifacts >= 10, `evidence files checked: ${task.artifacts}`);
       assert.ok(!('skipped' in task.verify), JSON.stringify(task.verify));
       if ('skipped' in task.verify) return;
@@ -171,7 +183,14 @@ describe('the CI gate', { concurrency: true }, () => {
       writeBundleLines(dir, lines);
       commit(dir, 'one entry less');
       const problems = await gateFails(dir, 'LEDGER_TAMPERED', 3);
-      findProblem(problems, { taskId: 'T-1', check: 'chain', file: BUNDLE, line: 6, seq: removed.seq + 1, reason: /sequence gap/ });
+      findProblem(problems, {
+        taskId: 'T-1',
+        check: 'chain',
+        file: BUNDLE,
+        line: 6,
+        seq: removed.seq + 1,
+        reason: /sequence gap/,
+      });
     });
 
     it('a reordered pair of envelopes: LEDGER_TAMPERED, naming the entries out of order', async () => {
@@ -183,20 +202,37 @@ describe('the CI gate', { concurrency: true }, () => {
       writeBundleLines(dir, lines);
       commit(dir, 'swapped');
       const problems = await gateFails(dir, 'LEDGER_TAMPERED', 3);
-      findProblem(problems, { taskId: 'T-1', check: 'chain', file: BUNDLE, line: 4, seq: entryOf(b).seq, reason: /sequence gap/ });
+      findProblem(problems, {
+        taskId: 'T-1',
+        check: 'chain',
+        file: BUNDLE,
+        line: 4,
+        seq: entryOf(b).seq,
+        reason: /sequence gap/,
+      });
     });
 
     it('an envelope signed by another key: LEDGER_TAMPERED, unknown key', async () => {
       const dir = clone();
       const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-      const other = { keyId: keyIdOf(publicKey), signBytes: (data: Uint8Array) => sign(null, data, privateKey).toString('base64') };
+      const other = {
+        keyId: keyIdOf(publicKey),
+        signBytes: (data: Uint8Array) => sign(null, data, privateKey).toString('base64'),
+      };
       const lines = bundleLines(dir);
       const entry = entryOf(lines[2]!);
       lines[2] = envelope(entry, other);
       writeBundleLines(dir, lines);
       commit(dir, 're-signed');
       const problems = await gateFails(dir, 'LEDGER_TAMPERED', 3);
-      findProblem(problems, { taskId: 'T-1', check: 'signature', file: BUNDLE, line: 3, seq: entry.seq, reason: new RegExp(`unknown key ${other.keyId}`) });
+      findProblem(problems, {
+        taskId: 'T-1',
+        check: 'signature',
+        file: BUNDLE,
+        line: 3,
+        seq: entry.seq,
+        reason: new RegExp(`unknown key ${other.keyId}`),
+      });
     });
 
     it('trusted keys: a chain re-signed with a key committed on the branch fails once the keys are pinned; the real key passes', async () => {
@@ -214,22 +250,42 @@ describe('the CI gate', { concurrency: true }, () => {
         const { hash: _h, signature: _s, ...rest } = e;
         forged.push(seal({ ...rest, keyId: mallory.keyId, prevHash: forged.at(-1)?.hash ?? e.prevHash }, mallory));
       }
-      writeBundleLines(forgedDir, forged.map((e) => envelope(e, mallory)));
-      writeFileSync(join(forgedDir, '.autopilot', 'attestations', 'keys', `${mallory.keyId}.pub.pem`), mallory.publicKeyPem);
+      writeBundleLines(
+        forgedDir,
+        forged.map((e) => envelope(e, mallory)),
+      );
+      writeFileSync(
+        join(forgedDir, '.autopilot', 'attestations', 'keys', `${mallory.keyId}.pub.pem`),
+        mallory.publicKeyPem,
+      );
       commit(forgedDir, 're-sealed with a key of my own');
-      const r = await run(['--json', '-C', forgedDir, 'gate', '--base', base], { env: { AUTOPILOT_TRUSTED_KEYS: agentKey.keyId } });
+      const r = await run(['--json', '-C', forgedDir, 'gate', '--base', base], {
+        env: { AUTOPILOT_TRUSTED_KEYS: agentKey.keyId },
+      });
       const body = parseOne<GateBody>(r);
       assert.equal(r.code, 3, r.stdout);
       assert.ok(!body.ok && body.error.code === 'LEDGER_TAMPERED', r.stdout);
       if (body.ok) return;
       const problems = body.error.details.problems ?? [];
-      findProblem(problems, { taskId: 'T-1', check: 'signature', file: BUNDLE, reason: new RegExp(`signed by key ${mallory.keyId}, which is not a trusted key \\(trusted: ${agentKey.keyId}\\)`) });
+      findProblem(problems, {
+        taskId: 'T-1',
+        check: 'signature',
+        file: BUNDLE,
+        reason: new RegExp(
+          `signed by key ${mallory.keyId}, which is not a trusted key \\(trusted: ${agentKey.keyId}\\)`,
+        ),
+      });
       assert.equal(problems.length, 1, JSON.stringify(problems));
       // Unpinned (a CI variable nobody set arrives empty), every committed key counts: the report flags the new one.
-      const open = await run(['--json', '-C', forgedDir, 'gate', '--base', base], { env: { AUTOPILOT_TRUSTED_KEYS: '' } });
+      const open = await run(['--json', '-C', forgedDir, 'gate', '--base', base], {
+        env: { AUTOPILOT_TRUSTED_KEYS: '' },
+      });
       const openBody = parseOne<GateBody>(open);
       assert.equal(open.code, 0, open.stdout);
-      assert.ok(openBody.ok && openBody.keys.some((k) => k.keyId === mallory.keyId && k.new && k.trusted === undefined), open.stdout);
+      assert.ok(
+        openBody.ok && openBody.keys.some((k) => k.keyId === mallory.keyId && k.new && k.trusted === undefined),
+        open.stdout,
+      );
 
       // The untouched branch, with the real key pinned: passes, and the report says which keys are trusted.
       const pinned = await gate(clone(), ['--base', base, '--trusted-keys', agentKey.keyId]);
@@ -241,7 +297,10 @@ describe('the CI gate', { concurrency: true }, () => {
       // Something that is no key id is a usage error.
       const bad = await gate(clone(), ['--base', base, '--trusted-keys', 'not-a-key']);
       assert.equal(bad.code, 1);
-      assert.ok(!bad.body.ok && bad.body.error.code === 'USAGE' && /"not-a-key" is not one/.test(bad.body.error.message), bad.stdout);
+      assert.ok(
+        !bad.body.ok && bad.body.error.code === 'USAGE' && /"not-a-key" is not one/.test(bad.body.error.message),
+        bad.stdout,
+      );
     });
 
     it('a forged entry with a recomputed hash but no valid signature: LEDGER_TAMPERED at that entry', async () => {
@@ -254,12 +313,27 @@ describe('the CI gate', { concurrency: true }, () => {
       const forged = { ...rest, data, hash: sha256Hex(canonicalPayload({ ...rest, data })), signature };
       // The envelope keeps its old DSSE signature: whoever forged the entry has no key.
       const env = JSON.parse(lines[i]!) as Envelope;
-      lines[i] = JSON.stringify({ ...env, payload: Buffer.from(JSON.stringify(statementFor(forged)), 'utf8').toString('base64') });
+      lines[i] = JSON.stringify({
+        ...env,
+        payload: Buffer.from(JSON.stringify(statementFor(forged)), 'utf8').toString('base64'),
+      });
       writeBundleLines(dir, lines);
       commit(dir, 'forged');
       const problems = await gateFails(dir, 'LEDGER_TAMPERED', 3);
-      findProblem(problems, { taskId: 'T-1', check: 'signature', seq: original.seq, line: i + 1, reason: /entry's signature does not verify/ });
-      findProblem(problems, { taskId: 'T-1', check: 'signature', seq: original.seq, line: i + 1, reason: /DSSE signature .* does not verify/ });
+      findProblem(problems, {
+        taskId: 'T-1',
+        check: 'signature',
+        seq: original.seq,
+        line: i + 1,
+        reason: /entry's signature does not verify/,
+      });
+      findProblem(problems, {
+        taskId: 'T-1',
+        check: 'signature',
+        seq: original.seq,
+        line: i + 1,
+        reason: /DSSE signature .* does not verify/,
+      });
       findProblem(problems, { taskId: 'T-1', check: 'chain', seq: original.seq + 1, reason: /prevHash/ });
     });
 
@@ -275,11 +349,20 @@ describe('the CI gate', { concurrency: true }, () => {
         const { hash: _h, signature: _s, ...rest } = e;
         forged.push(seal({ ...rest, seq: prev.seq + 1, prevHash: prev.hash }, agentKey));
       }
-      writeBundleLines(dir, forged.map((e) => envelope(e, agentKey)));
+      writeBundleLines(
+        dir,
+        forged.map((e) => envelope(e, agentKey)),
+      );
       commit(dir, 'no SPEC → PLAN');
       const problems = await gateFails(dir, 'PHASE_SKIP', 2);
       const next = forged.find((e) => e.kind === 'transition' && e.fromPhase === 'PLAN')!;
-      findProblem(problems, { taskId: 'T-1', check: 'process', seq: next.seq, file: BUNDLE, reason: /PLAN → THINK does not follow: the task was in SPEC/ });
+      findProblem(problems, {
+        taskId: 'T-1',
+        check: 'process',
+        seq: next.seq,
+        file: BUNDLE,
+        reason: /PLAN → THINK does not follow: the task was in SPEC/,
+      });
     });
 
     it('a test that fails on the branch: VERIFY_FAILED (exit 2), the re-run differs from the recorded one', async () => {
@@ -288,8 +371,18 @@ describe('the CI gate', { concurrency: true }, () => {
       commit(dir, 'a change after VERIFY');
       const problems = await gateFails(dir, 'VERIFY_FAILED', 2);
       const results = '.autopilot/evidence/T-1/verify/test_results.json';
-      findProblem(problems, { taskId: 'T-1', check: 'verify', file: results, reason: /re-run on this checkout fails: .*tests failed/ });
-      findProblem(problems, { taskId: 'T-1', check: 'verify', file: results, reason: /re-run ran 5 tests with 2 failing; the recorded run had 5 with 0 failing/ });
+      findProblem(problems, {
+        taskId: 'T-1',
+        check: 'verify',
+        file: results,
+        reason: /re-run on this checkout fails: .*tests failed/,
+      });
+      findProblem(problems, {
+        taskId: 'T-1',
+        check: 'verify',
+        file: results,
+        reason: /re-run ran 5 tests with 2 failing; the recorded run had 5 with 0 failing/,
+      });
       findProblem(problems, { taskId: 'T-1', check: 'verify', reason: /not the code VERIFY ran on/ });
       for (const p of problems) assert.equal(typeof p.seq, 'number');
     });
@@ -318,13 +411,26 @@ describe('the CI gate', { concurrency: true }, () => {
       const dry = await repo.ok<{ changes: { path: string; action: string; after: string }[] }>(['init', '--dry-run']);
       const workflow = dry.changes.find((c) => c.path === '.github/workflows/autopilot-gate.yml');
       assert.equal(workflow?.action, 'create');
-      const doc = parseYaml(workflow.after) as { on: unknown; jobs: { gate: { steps: { uses?: string; with?: Record<string, unknown>; run?: string; env?: Record<string, string> }[] } } };
+      const doc = parseYaml(workflow.after) as {
+        on: unknown;
+        jobs: {
+          gate: {
+            steps: { uses?: string; with?: Record<string, unknown>; run?: string; env?: Record<string, string> }[];
+          };
+        };
+      };
       assert.ok(doc.on && typeof doc.on === 'object' && 'pull_request' in doc.on);
       const steps = doc.jobs.gate.steps;
       assert.equal(steps.find((s) => s.uses?.startsWith('actions/checkout'))?.with?.['fetch-depth'], 0);
       assert.equal(steps.find((s) => s.uses?.startsWith('actions/setup-node'))?.with?.['node-version'], 20);
-      const gateStep = steps.find((s) => s.run === 'npx autopilot gate --base ${{ github.event.pull_request.base.sha }}');
-      assert.deepEqual(gateStep?.env, { AUTOPILOT_TRUSTED_KEYS: '${{ vars.AUTOPILOT_TRUSTED_KEYS }}' }, 'the trusted keys come from a repository variable');
+      const gateStep = steps.find(
+        (s) => s.run === 'npx autopilot gate --base ${{ github.event.pull_request.base.sha }}',
+      );
+      assert.deepEqual(
+        gateStep?.env,
+        { AUTOPILOT_TRUSTED_KEYS: '${{ vars.AUTOPILOT_TRUSTED_KEYS }}' },
+        'the trusted keys come from a repository variable',
+      );
       assert.equal(existsSync(repo.path('.github')), false, '--dry-run writes nothing');
 
       const first = await repo.ok<{ changes: { path: string; action: string }[] }>(['init']);
@@ -332,7 +438,10 @@ describe('the CI gate', { concurrency: true }, () => {
       assert.equal(readFileSync(repo.path('.github/workflows/autopilot-gate.yml'), 'utf8'), workflow.after);
       const files = repo.snapshot();
       const second = await repo.ok<{ changes: { path: string; action: string }[] }>(['init']);
-      assert.deepEqual(second.changes.map((c) => c.action), second.changes.map(() => 'unchanged'));
+      assert.deepEqual(
+        second.changes.map((c) => c.action),
+        second.changes.map(() => 'unchanged'),
+      );
       assert.deepEqual(repo.snapshot(), files);
       assert.equal(isIgnored(repo.dir, '.autopilot/attestations/keys/0123456789abcdef.pub.pem'), false);
       assert.ok(isIgnored(repo.dir, '.autopilot/keys/private.pem'));
@@ -345,7 +454,9 @@ describe('the CI gate', { concurrency: true }, () => {
       repo.write('.gitlab-ci.yml', ci);
       const first = await repo.ok<{ changes: { path: string; action: string }[]; notes: string[] }>(['init']);
       assert.deepEqual(
-        first.changes.filter((c) => c.path.includes('gitlab') || c.path.includes('.github')).map((c) => [c.path, c.action]),
+        first.changes
+          .filter((c) => c.path.includes('gitlab') || c.path.includes('.github'))
+          .map((c) => [c.path, c.action]),
         [
           ['.gitlab/autopilot-gate.gitlab-ci.yml', 'create'],
           ['.gitlab-ci.yml', 'update'],
@@ -357,7 +468,10 @@ describe('the CI gate', { concurrency: true }, () => {
       const parsed = parseYaml(after) as { include: { local: string }[]; unit: { script: string[] } };
       assert.deepEqual(parsed.include, [{ local: '.gitlab/autopilot-gate.gitlab-ci.yml' }]);
       assert.deepEqual(parsed.unit.script, ['npm test']);
-      const job = parseYaml(readFileSync(repo.path('.gitlab/autopilot-gate.gitlab-ci.yml'), 'utf8')) as Record<string, { script: string[]; variables: Record<string, string> }>;
+      const job = parseYaml(readFileSync(repo.path('.gitlab/autopilot-gate.gitlab-ci.yml'), 'utf8')) as Record<
+        string,
+        { script: string[]; variables: Record<string, string> }
+      >;
       assert.equal(job['autopilot-gate']?.variables['GIT_DEPTH'], '0');
       assert.ok(job['autopilot-gate']?.script.includes('npx autopilot gate --base "$CI_MERGE_REQUEST_DIFF_BASE_SHA"'));
       const files = repo.snapshot();
@@ -368,8 +482,14 @@ describe('the CI gate', { concurrency: true }, () => {
       const other = new Repo(makeProject());
       const withInclude = 'include:\n  - local: ci/common.yml\n';
       other.write('.gitlab-ci.yml', withInclude);
-      const plan = await other.ok<{ changes: { path: string; action: string }[]; notes: string[] }>(['init', '--dry-run']);
-      assert.equal(plan.changes.find((c) => c.path === '.gitlab-ci.yml'), undefined);
+      const plan = await other.ok<{ changes: { path: string; action: string }[]; notes: string[] }>([
+        'init',
+        '--dry-run',
+      ]);
+      assert.equal(
+        plan.changes.find((c) => c.path === '.gitlab-ci.yml'),
+        undefined,
+      );
       assert.equal(plan.changes.find((c) => c.path === '.gitlab/autopilot-gate.gitlab-ci.yml')?.action, 'create');
       assert.match(plan.notes.join('\n'), /include:.*- local: \.gitlab\/autopilot-gate\.gitlab-ci\.yml/);
     });

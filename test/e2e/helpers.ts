@@ -10,7 +10,19 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +45,17 @@ export { P };
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = join(ROOT, 'bin', 'autopilot.js');
-export const PHASES = ['STRATEGIZE', 'SPEC', 'PLAN', 'THINK', 'IMPLEMENT', 'VERIFY', 'REVIEW', 'PR', 'MONITOR'] as const;
+export const PHASES = [
+  'STRATEGIZE',
+  'SPEC',
+  'PLAN',
+  'THINK',
+  'IMPLEMENT',
+  'VERIFY',
+  'REVIEW',
+  'PR',
+  'MONITOR',
+] as const;
 
 const KEEP = process.env['AUTOPILOT_E2E_KEEP'] === '1';
 let base: string | undefined;
@@ -153,7 +175,9 @@ export function binary(): Promise<string> {
       target: 'node20',
       external: ['better-sqlite3'],
       // Bundled CommonJS dependencies load node's built-ins with require().
-      banner: { js: "import { createRequire as __e2eCreateRequire } from 'node:module'; const require = __e2eCreateRequire(import.meta.url);" },
+      banner: {
+        js: "import { createRequire as __e2eCreateRequire } from 'node:module'; const require = __e2eCreateRequire(import.meta.url);",
+      },
       logLevel: 'error',
       plugins: [
         {
@@ -214,7 +238,8 @@ let running = 0;
 const waiting: (() => void)[] = [];
 async function slot<T>(fn: () => Promise<T>, urgent = false): Promise<T> {
   // An urgent run (a long sequential scenario) goes ahead of the queue, so the longest chain is not the one that waits.
-  if (running >= slots + (urgent ? 1 : 0)) await new Promise<void>((r) => (urgent ? waiting.unshift(r) : waiting.push(r)));
+  if (running >= slots + (urgent ? 1 : 0))
+    await new Promise<void>((r) => (urgent ? waiting.unshift(r) : waiting.push(r)));
   running++;
   try {
     return await fn();
@@ -245,15 +270,24 @@ export async function run(args: readonly string[], opts: RunOptions = {}): Promi
         for (const [k, v] of Object.entries({ ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...opts.env })) {
           if (v !== undefined && !k.startsWith('AUTOPILOT_') && !k.startsWith('NODE_TEST')) env[k] = v;
         }
-        for (const [k, v] of Object.entries(opts.env ?? {})) if (k.startsWith('AUTOPILOT_') && v !== undefined) env[k] = v;
-        const child = spawn(process.execPath, [bin, ...args], { cwd: opts.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+        for (const [k, v] of Object.entries(opts.env ?? {}))
+          if (k.startsWith('AUTOPILOT_') && v !== undefined) env[k] = v;
+        const child = spawn(process.execPath, [bin, ...args], {
+          cwd: opts.cwd ?? ROOT,
+          env,
+          stdio: ['pipe', 'pipe', 'pipe'],
+        });
         const out: Buffer[] = [];
         const err: Buffer[] = [];
         child.stdout.on('data', (b: Buffer) => out.push(b));
         child.stderr.on('data', (b: Buffer) => err.push(b));
         child.on('error', reject);
         child.on('close', (code, signal) =>
-          resolvePromise({ code: code ?? (signal ? 128 : -1), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
+          resolvePromise({
+            code: code ?? (signal ? 128 : -1),
+            stdout: Buffer.concat(out).toString('utf8'),
+            stderr: Buffer.concat(err).toString('utf8'),
+          }),
         );
         child.stdin.end(opts.input ?? '');
       }),
@@ -264,7 +298,10 @@ export async function run(args: readonly string[], opts: RunOptions = {}): Promi
 /** Parses stdout that must be exactly one JSON object on one line. */
 export function parseOne<T = Record<string, unknown>>(r: CliResult): T {
   const { stdout } = r;
-  assert.ok(stdout.endsWith('\n'), `stdout must end with a newline: ${JSON.stringify(stdout.slice(-200))}\nstderr: ${r.stderr.slice(0, 2000)}`);
+  assert.ok(
+    stdout.endsWith('\n'),
+    `stdout must end with a newline: ${JSON.stringify(stdout.slice(-200))}\nstderr: ${r.stderr.slice(0, 2000)}`,
+  );
   assert.equal(stdout.indexOf('\n'), stdout.length - 1, `stdout must be exactly one line: ${stdout.slice(0, 2000)}`);
   const body = JSON.parse(stdout) as unknown;
   assert.ok(body !== null && typeof body === 'object' && !Array.isArray(body), 'stdout must be a JSON object');
@@ -369,7 +406,12 @@ export class Repo {
   }
 
   /** Runs a command that must be refused with `code` and exit code `exit`; returns the error. */
-  async refused(args: readonly string[], code: string, exit: number, opts: RunOptions = {}): Promise<ErrorBody['error']> {
+  async refused(
+    args: readonly string[],
+    code: string,
+    exit: number,
+    opts: RunOptions = {},
+  ): Promise<ErrorBody['error']> {
     const r = await this.json<ErrorBody>(args, opts);
     assert.equal(r.body.ok, false, `autopilot ${args.join(' ')} should be refused: ${r.stdout}`);
     assert.equal(r.body.error.code, code, `autopilot ${args.join(' ')}: ${r.body.error.message}`);
@@ -394,7 +436,9 @@ export class Repo {
   ledger(taskId?: string): LedgerRow[] {
     return this.db((db) =>
       (
-        db.prepare(`SELECT * FROM ledger ${taskId ? 'WHERE task_id = ?' : ''} ORDER BY seq`).all(...(taskId ? [taskId] : [])) as {
+        db
+          .prepare(`SELECT * FROM ledger ${taskId ? 'WHERE task_id = ?' : ''} ORDER BY seq`)
+          .all(...(taskId ? [taskId] : [])) as {
           seq: number;
           hash: string;
           prev_hash: string;
@@ -429,7 +473,11 @@ export class Repo {
 
   /** The ledger head: the last entry's seq and hash, or null for an empty ledger. */
   head(): { seq: number; hash: string } | null {
-    return this.db((db) => (db.prepare('SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined) ?? null);
+    return this.db(
+      (db) =>
+        (db.prepare('SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1').get() as
+          { seq: number; hash: string } | undefined) ?? null,
+    );
   }
 
   task(taskId: string): TaskRow | undefined {
@@ -525,13 +573,21 @@ export class Repo {
    * Starts `taskId` (unless it exists) and takes it forward, in-process, until
    * it is in `phase`, writing the demo's evidence and the fixed wordCount.
    */
-  async driveTo(taskId: string, phase: (typeof PHASES)[number] | 'DONE', opts: { buggy?: boolean } = {}): Promise<void> {
+  async driveTo(
+    taskId: string,
+    phase: (typeof PHASES)[number] | 'DONE',
+    opts: { buggy?: boolean } = {},
+  ): Promise<void> {
     await this.fixture(taskId, (e, actor) => this.drive(e, actor, taskId, phase, opts.buggy ?? false));
   }
 
   /** Puts evidence in-process, as the fixture's actor. */
   async put(taskId: string, phase: string, name: string, content: string): Promise<void> {
-    await this.fixture(taskId, async (e, actor) => void must(await putEvidence(e, actor, { taskId, phase, name, content: Buffer.from(content) }), `put ${name}`));
+    await this.fixture(
+      taskId,
+      async (e, actor) =>
+        void must(await putEvidence(e, actor, { taskId, phase, name, content: Buffer.from(content) }), `put ${name}`),
+    );
   }
 
   /** Runs VERIFY's commands in-process; the run must pass. */
@@ -546,14 +602,16 @@ export class Repo {
         return await fn(e, FIXTURE_ACTOR);
       } finally {
         const lease = await e.store.getLease(taskId);
-        if (lease && lease.holder === FIXTURE_ACTOR.holder && Date.parse(lease.expiresAt) > Date.now()) await leaseOp(e, FIXTURE_ACTOR, 'release', { taskId });
+        if (lease && lease.holder === FIXTURE_ACTOR.holder && Date.parse(lease.expiresAt) > Date.now())
+          await leaseOp(e, FIXTURE_ACTOR, 'release', { taskId });
       }
     });
   }
 
   private async drive(e: Engine, actor: Actor, taskId: string, phase: string, buggy: boolean): Promise<void> {
     if (!(await e.store.getTask(taskId))) must(await startTask(e, actor, { taskId, title: 'fixture task' }), 'start');
-    const put = async (p: string, name: string, content: string) => must(await putEvidence(e, actor, { taskId, phase: p, name, content: Buffer.from(content) }), `put ${name}`);
+    const put = async (p: string, name: string, content: string) =>
+      must(await putEvidence(e, actor, { taskId, phase: p, name, content: Buffer.from(content) }), `put ${name}`);
     for (;;) {
       const state = (await e.store.getTask(taskId))!;
       if (state.status === 'done' || state.phase === phase) return;
@@ -599,7 +657,11 @@ export function assertViolation(repo: Repo, taskId: string, code: string, afterS
 }
 
 /** Asserts the two snapshots are equal, naming the first difference. */
-export function assertSameFiles(before: Map<string, string>, after: Map<string, string>, what = 'the state folder'): void {
+export function assertSameFiles(
+  before: Map<string, string>,
+  after: Map<string, string>,
+  what = 'the state folder',
+): void {
   const changed: string[] = [];
   for (const [k, v] of after) if (before.get(k) !== v) changed.push(`${before.has(k) ? 'changed' : 'added'} ${k}`);
   for (const k of before.keys()) if (!after.has(k)) changed.push(`removed ${k}`);

@@ -17,7 +17,13 @@ after(async () => {
 });
 
 function edit(repo: Repo): string {
-  return JSON.stringify({ session_id: 'daemon-1', cwd: repo.dir, hook_event_name: 'PreToolUse', tool_name: 'Edit', tool_input: { file_path: repo.path('src', 'slug.js'), old_string: 'a', new_string: 'b' } });
+  return JSON.stringify({
+    session_id: 'daemon-1',
+    cwd: repo.dir,
+    hook_event_name: 'PreToolUse',
+    tool_name: 'Edit',
+    tool_input: { file_path: repo.path('src', 'slug.js'), old_string: 'a', new_string: 'b' },
+  });
 }
 
 describe('the hook daemon', () => {
@@ -25,9 +31,13 @@ describe('the hook daemon', () => {
     const repo = await makeRepo({ urgent: true });
     await repo.driveTo('T-1', 'SPEC');
     started.push(repo.dir);
-    const env = { AUTOPILOT_HOOK_DAEMON: undefined, AUTOPILOT_HOOK_DAEMON_IDLE_SECONDS: '120', CLAUDE_PROJECT_DIR: undefined };
+    const env = {
+      AUTOPILOT_HOOK_DAEMON: undefined,
+      AUTOPILOT_HOOK_DAEMON_IDLE_SECONDS: '120',
+      CLAUDE_PROJECT_DIR: undefined,
+    };
     const hook = () => run(['hook', 'claude', 'PreToolUse'], { cwd: repo.dir, input: edit(repo), env, urgent: true });
-    const decision = (r: { stdout: string; code: number; stderr: string; }) =>
+    const decision = (r: { stdout: string; code: number; stderr: string }) =>
       parseOne<{ hookSpecificOutput: { permissionDecision: string } }>(r).hookSpecificOutput.permissionDecision;
 
     assert.equal(await daemonRunning(repo.dir), false);

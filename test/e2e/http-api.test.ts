@@ -33,7 +33,11 @@ async function getJson<T = Body>(path: string): Promise<{ status: number; body: 
   return { status: r.status, body: (await r.json()) as T };
 }
 
-async function decideOn(taskId: string, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<{ status: number; body: Body }> {
+async function decideOn(
+  taskId: string,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Body }> {
   const r = await fetch(url(`/api/tasks/${taskId}/decision`), {
     method: 'POST',
     headers: { 'content-type': 'application/json', origin: origin(), ...headers },
@@ -74,7 +78,16 @@ describe('autopilot serve: JSON API', () => {
   });
 
   it('lists the tasks with phase, holder, last move and flags; filters by status and searches', async () => {
-    const { status, body } = await getJson<{ ok: true; tasks: { taskId: string; phase: string; holder: string | null; lastMove: { seq: number }; flags: { refusals: number; approval: string } }[] }>('/api/tasks');
+    const { status, body } = await getJson<{
+      ok: true;
+      tasks: {
+        taskId: string;
+        phase: string;
+        holder: string | null;
+        lastMove: { seq: number };
+        flags: { refusals: number; approval: string };
+      }[];
+    }>('/api/tasks');
     assert.equal(status, 200);
     assert.deepEqual(body.tasks.map((t) => t.taskId).sort(), ['T-1', 'T-2', 'T-3']);
     const t1 = body.tasks.find((t) => t.taskId === 'T-1')!;
@@ -85,7 +98,10 @@ describe('autopilot serve: JSON API', () => {
     const waiting = await getJson<{ tasks: { taskId: string }[] }>('/api/tasks?status=waiting');
     assert.deepEqual(waiting.body.tasks.map((t) => t.taskId).sort(), ['T-2', 'T-3']);
     const search = await getJson<{ tasks: { taskId: string }[] }>('/api/tasks?q=wordcount');
-    assert.deepEqual(search.body.tasks.map((t) => t.taskId), ['T-1']);
+    assert.deepEqual(
+      search.body.tasks.map((t) => t.taskId),
+      ['T-1'],
+    );
   });
 
   it("gives a task's graph: phases, refusals and tool calls, each node naming its ledger entry, with its span", async () => {
@@ -102,7 +118,9 @@ describe('autopilot serve: JSON API', () => {
     assert.equal(tool?.tool, 'Edit');
     assert.equal(body.entries.find((x) => x.seq === tool?.seq)?.kind, 'tool_blocked');
 
-    const detail = await getJson<{ selected: { entry: { kind: string }; span?: { name: string; attributes: Record<string, unknown> } } }>(`/api/tasks/T-1?node=${tool!.id}`);
+    const detail = await getJson<{
+      selected: { entry: { kind: string }; span?: { name: string; attributes: Record<string, unknown> } };
+    }>(`/api/tasks/T-1?node=${tool!.id}`);
     assert.equal(detail.body.selected.entry.kind, 'tool_blocked');
     assert.equal(detail.body.selected.span?.name, 'tool.guard', 'the span from telemetry/traces.jsonl');
     assert.equal(detail.body.selected.span?.attributes['gen_ai.tool.name'], 'Edit');
@@ -113,11 +131,15 @@ describe('autopilot serve: JSON API', () => {
   });
 
   it('serves evidence with its digest, producer and ledger state, and nothing outside the listed artifacts', async () => {
-    const list = await getJson<{ artifacts: { path: string; producer: string; state: string; sha256: string }[] }>('/api/evidence/T-1');
+    const list = await getJson<{ artifacts: { path: string; producer: string; state: string; sha256: string }[] }>(
+      '/api/evidence/T-1',
+    );
     const strategy = list.body.artifacts.find((a) => a.path === 'evidence/T-1/strategize/strategy.md');
     assert.equal(strategy?.producer, 'agent');
     assert.equal(strategy?.state, 'matches');
-    const one = await getJson<{ artifact: { sha256: string; state: string }; text: string }>('/api/evidence/T-1/strategize/strategy.md');
+    const one = await getJson<{ artifact: { sha256: string; state: string }; text: string }>(
+      '/api/evidence/T-1/strategize/strategy.md',
+    );
     assert.equal(one.status, 200);
     assert.equal(one.body.text, P.STRATEGY);
     assert.equal(one.body.artifact.sha256, createHash('sha256').update(P.STRATEGY).digest('hex'));
@@ -127,9 +149,15 @@ describe('autopilot serve: JSON API', () => {
   });
 
   it('renders Markdown evidence with the raw HTML escaped and unsafe links dropped', async () => {
-    const evil = '# Notes\n\n<script>alert(1)</script>\n\n<img src=x onerror=alert(2)>\n\n[click](javascript:alert(3)) and [docs](https://example.com/docs)\n';
+    const evil =
+      '# Notes\n\n<script>alert(1)</script>\n\n<img src=x onerror=alert(2)>\n\n[click](javascript:alert(3)) and [docs](https://example.com/docs)\n';
     await withAgent(d.repo, async (e) => {
-      const r = await putEvidence(e, AGENT, { taskId: 'T-1', phase: 'STRATEGIZE', name: 'notes.md', content: Buffer.from(evil) });
+      const r = await putEvidence(e, AGENT, {
+        taskId: 'T-1',
+        phase: 'STRATEGIZE',
+        name: 'notes.md',
+        content: Buffer.from(evil),
+      });
       assert.equal(r.ok, true);
     });
     const r = await fetch(url('/evidence/T-1/strategize/notes.md'));
@@ -144,7 +172,19 @@ describe('autopilot serve: JSON API', () => {
   });
 
   it('pages answer with HTML, the unknown with 404', async () => {
-    for (const path of ['/', '/tasks/T-1', '/tasks/T-1?node=p1&show=gates', '/approvals', '/metrics', '/metrics?window=24h', '/ledger', '/ledger?task=T-2', '/evidence', '/evidence/T-1', '/evidence/T-1/strategize/strategy.md']) {
+    for (const path of [
+      '/',
+      '/tasks/T-1',
+      '/tasks/T-1?node=p1&show=gates',
+      '/approvals',
+      '/metrics',
+      '/metrics?window=24h',
+      '/ledger',
+      '/ledger?task=T-2',
+      '/evidence',
+      '/evidence/T-1',
+      '/evidence/T-1/strategize/strategy.md',
+    ]) {
       const r = await fetch(url(path));
       assert.equal(r.status, 200, path);
       assert.match(r.headers.get('content-type') ?? '', /text\/html/, path);
@@ -163,15 +203,28 @@ describe('autopilot serve: JSON API', () => {
     const body = (await r.json()) as { report: { ok: boolean; entries: number; problems: unknown[] } };
     assert.equal(body.report.ok, true, JSON.stringify(body.report.problems));
     assert.equal(body.report.entries, headSeq());
-    const page = await getJson<{ rows: { entry: { seq: number }; check: string }[]; head: { seq: number } }>('/api/ledger?limit=5');
+    const page = await getJson<{ rows: { entry: { seq: number }; check: string }[]; head: { seq: number } }>(
+      '/api/ledger?limit=5',
+    );
     assert.equal(page.body.rows.length, 5);
     assert.equal(page.body.rows[0]!.entry.seq, headSeq(), 'newest first');
     assert.ok(page.body.rows.every((x) => x.check === 'ok'));
   });
 
   it('lists the approvals waiting, with the risk and its reasons', async () => {
-    const { body } = await getJson<{ waiting: { task: { taskId: string }; state: string; to: string; risk: { level: string; reasons: { class: string; detail: string }[] }; diff: { files: { path: string }[] } }[] }>('/api/approvals');
-    assert.deepEqual(body.waiting.map((w) => w.task.taskId), ['T-2', 'T-3']);
+    const { body } = await getJson<{
+      waiting: {
+        task: { taskId: string };
+        state: string;
+        to: string;
+        risk: { level: string; reasons: { class: string; detail: string }[] };
+        diff: { files: { path: string }[] };
+      }[];
+    }>('/api/approvals');
+    assert.deepEqual(
+      body.waiting.map((w) => w.task.taskId),
+      ['T-2', 'T-3'],
+    );
     const w = body.waiting[0]!;
     assert.equal(w.to, 'SPEC');
     assert.equal(w.risk.level, 'high');
@@ -193,9 +246,16 @@ describe('autopilot serve: JSON API', () => {
     assert.equal(cross.body.error?.code, 'ORIGIN_REFUSED');
     const site = await decideOn('T-2', approve, { 'x-autopilot-token': s.token, 'sec-fetch-site': 'cross-site' });
     assert.equal(site.status, 403);
-    const rebound = await decideOn('T-2', approve, { 'x-autopilot-token': s.token, origin: `http://127.0.0.1:${s.port + 1}` });
+    const rebound = await decideOn('T-2', approve, {
+      'x-autopilot-token': s.token,
+      origin: `http://127.0.0.1:${s.port + 1}`,
+    });
     assert.equal(rebound.status, 403, 'another port is another origin');
-    const form = await fetch(url('/api/tasks/T-2/decision'), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: origin(), 'x-autopilot-token': s.token }, body: 'decision=approve' });
+    const form = await fetch(url('/api/tasks/T-2/decision'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: origin(), 'x-autopilot-token': s.token },
+      body: 'decision=approve',
+    });
     assert.equal(form.status, 415);
     const get = await fetch(url('/api/tasks/T-2/decision'));
     assert.equal(get.status, 404, 'a decision is a POST');
@@ -208,7 +268,11 @@ describe('autopilot serve: JSON API', () => {
   });
 
   it('records a decision made with the token as a signed entry naming the person; the approved move then goes through', async () => {
-    const r = await decideOn('T-2', { decision: 'approve', reason: 'the workflow only runs the tests', by: 'Dana Reviewer' }, { 'x-autopilot-token': s.token });
+    const r = await decideOn(
+      'T-2',
+      { decision: 'approve', reason: 'the workflow only runs the tests', by: 'Dana Reviewer' },
+      { 'x-autopilot-token': s.token },
+    );
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.match(String(r.body['message']), /Dana Reviewer approved T-2/);
     const entry = d.repo.ledger('T-2').at(-1)!;
@@ -217,7 +281,12 @@ describe('autopilot serve: JSON API', () => {
     assert.equal(entry.actor, 'person:Dana Reviewer');
     assert.equal(entry.data['action'], 'approved');
     assert.match(entry.signature, /^[A-Za-z0-9+/=_-]{40,}$/);
-    assert.deepEqual((await getJson<{ waiting: { task: { taskId: string } }[] }>('/api/approvals')).body.waiting.map((w) => w.task.taskId), ['T-3']);
+    assert.deepEqual(
+      (await getJson<{ waiting: { task: { taskId: string } }[] }>('/api/approvals')).body.waiting.map(
+        (w) => w.task.taskId,
+      ),
+      ['T-3'],
+    );
     await withAgent(d.repo, async (e) => {
       const moved = await advance(e, AGENT, { taskId: 'T-2' });
       assert.equal(moved.ok, true, moved.ok ? '' : moved.error.message);
@@ -227,11 +296,19 @@ describe('autopilot serve: JSON API', () => {
 
   it('escalates, refuses an unknown phase for a change request, aborts, and then refuses a decision on the finished task', async () => {
     const auth = { 'x-autopilot-token': s.token };
-    const esc = await decideOn('T-3', { decision: 'escalate', reason: 'needs the platform team', by: 'Dana Reviewer' }, auth);
+    const esc = await decideOn(
+      'T-3',
+      { decision: 'escalate', reason: 'needs the platform team', by: 'Dana Reviewer' },
+      auth,
+    );
     assert.equal(esc.status, 200);
     const waiting = await getJson<{ waiting: { task: { taskId: string }; state: string }[] }>('/api/approvals');
     assert.equal(waiting.body.waiting[0]?.state, 'escalated', 'an escalated task still waits, flagged');
-    const bad = await decideOn('T-3', { decision: 'request_changes', reason: 'go back', by: 'Dana Reviewer', backtrackTo: 'NOWHERE' }, auth);
+    const bad = await decideOn(
+      'T-3',
+      { decision: 'request_changes', reason: 'go back', by: 'Dana Reviewer', backtrackTo: 'NOWHERE' },
+      auth,
+    );
     assert.equal(bad.status, 400);
     assert.equal(bad.body.error?.code, 'PHASE_UNKNOWN');
     const abort = await decideOn('T-3', { decision: 'abort', reason: 'out of scope', by: 'Sam Lead' }, auth);
@@ -274,7 +351,12 @@ describe('autopilot serve: JSON API', () => {
     try {
       assert.equal(await nextHead(), headSeq(), 'the head now, first');
       await withAgent(d.repo, async (e) => {
-        const r2 = await putEvidence(e, AGENT, { taskId: 'T-1', phase: 'STRATEGIZE', name: 'extra.md', content: Buffer.from('# More\n\nnotes\n') });
+        const r2 = await putEvidence(e, AGENT, {
+          taskId: 'T-1',
+          phase: 'STRATEGIZE',
+          name: 'extra.md',
+          content: Buffer.from('# More\n\nnotes\n'),
+        });
         assert.equal(r2.ok, true);
       });
       const deadline = Date.now() + 5000;
@@ -301,7 +383,10 @@ describe('autopilot serve: JSON API', () => {
       assert.equal((await verify()).ok, true, 'an edit in the open phase is not tampering');
       const listed = await getJson<{ artifacts: { path: string; state: string }[] }>('/api/evidence/T-1');
       assert.equal(listed.body.artifacts.find((a) => a.path.endsWith('strategize/strategy.md'))?.state, 'edited');
-      assert.match(await (await fetch(url('/evidence/T-1/strategize/strategy.md'))).text(), /edited since added: recorded when the phase is passed/);
+      assert.match(
+        await (await fetch(url('/evidence/T-1/strategize/strategy.md'))).text(),
+        /edited since added: recorded when the phase is passed/,
+      );
     } finally {
       writeFileSync(open, beforeOpen);
     }

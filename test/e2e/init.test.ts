@@ -38,7 +38,8 @@ const json = (repo: Repo, rel: string) => JSON.parse(readFileSync(repo.path(rel)
 
 function hookFiles(dir: string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const name of readdirSync(dir)) if (!name.endsWith('.sample')) out.set(name, readFileSync(join(dir, name), 'utf8'));
+  for (const name of readdirSync(dir))
+    if (!name.endsWith('.sample')) out.set(name, readFileSync(join(dir, name), 'utf8'));
   return out;
 }
 
@@ -47,36 +48,60 @@ describe('autopilot init', { concurrency: true }, () => {
     const repo = fixture('node-pnpm-jest');
     const plan = await repo.ok<InitBody & { dryRun: boolean }>(['init', '--dry-run'], { env: env() });
     const config = plan.changes.find((c) => c.path === '.autopilot/config.yaml')?.after ?? '';
-    assert.match(config, /^ {2}# detected: jest \(javascript\); check it\n {2}# jest-junit writes the JUnit report: add it as a dev dependency\n {2}test:\n {4}run:\n {6}- pnpm\n {6}- exec\n {6}- jest\n/m);
+    assert.match(
+      config,
+      /^ {2}# detected: jest \(javascript\); check it\n {2}# jest-junit writes the JUnit report: add it as a dev dependency\n {2}test:\n {4}run:\n {6}- pnpm\n {6}- exec\n {6}- jest\n/m,
+    );
     assert.match(config, /^ {4}junit: junit\.xml$/m);
     assert.match(config, /^ {4}lcov: coverage\/lcov\.info$/m);
     const python = await fixture('python-uv').ok<InitBody>(['init', '--dry-run'], { env: env() });
     const pyConfig = python.changes[0]?.after ?? '';
-    assert.match(pyConfig, /# detected: pytest \(python\); check it\n {2}test:\n {4}run:\n {6}- uv\n {6}- run\n {6}- pytest\n {6}- --junitxml=reports\/junit\.xml/);
+    assert.match(
+      pyConfig,
+      /# detected: pytest \(python\); check it\n {2}test:\n {4}run:\n {6}- uv\n {6}- run\n {6}- pytest\n {6}- --junitxml=reports\/junit\.xml/,
+    );
     assert.match(pyConfig, /# detected: ruff; check it\n {2}lint:/);
   });
 
   it("merges into the agents' files, keeping everything else; a second init changes nothing", async () => {
     const repo = fixture('agents');
     const settings = json(repo, '.claude/settings.json');
-    settings['hooks'] = { PreToolUse: [{ matcher: 'Bash', hooks: [{ type: 'command', command: 'echo mine' }] }], Notification: [{ hooks: [{ type: 'command', command: 'notify-send claude' }] }] };
+    settings['hooks'] = {
+      PreToolUse: [{ matcher: 'Bash', hooks: [{ type: 'command', command: 'echo mine' }] }],
+      Notification: [{ hooks: [{ type: 'command', command: 'notify-send claude' }] }],
+    };
     writeFileSync(repo.path('.claude/settings.json'), JSON.stringify(settings, null, 2) + '\n');
     git(repo.dir, ['commit', '-qam', 'a hook of my own']);
     const home = env();
     const first = await repo.ok<InitBody>(['init', '--yes'], { env: home });
     const actions = Object.fromEntries(first.changes.map((c) => [c.path, c.action]));
     assert.deepEqual(
-      [actions['.claude/settings.json'], actions['.mcp.json'], actions['AGENTS.md'], actions['.codex/hooks.json'], actions['.cursor/hooks.json'], actions['.git/hooks/pre-commit']],
+      [
+        actions['.claude/settings.json'],
+        actions['.mcp.json'],
+        actions['AGENTS.md'],
+        actions['.codex/hooks.json'],
+        actions['.cursor/hooks.json'],
+        actions['.git/hooks/pre-commit'],
+      ],
       ['update', 'update', 'update', 'create', 'create', 'create'],
     );
 
     const claude = json(repo, '.claude/settings.json');
     assert.deepEqual(claude['permissions'], { allow: ['Bash(npm test)'] }, 'other settings stay');
     assert.deepEqual(claude['hooks']['Notification'], settings['hooks']['Notification'], 'other events stay');
-    assert.deepEqual(claude['hooks']['PreToolUse'][0], { matcher: 'Bash', hooks: [{ type: 'command', command: 'echo mine' }] }, 'the user hook stays, first');
-    assert.match(claude['hooks']['PreToolUse'][1]['hooks'][0]['command'], /autopilot\.js hook claude PreToolUse \|\| exit 2$/);
+    assert.deepEqual(
+      claude['hooks']['PreToolUse'][0],
+      { matcher: 'Bash', hooks: [{ type: 'command', command: 'echo mine' }] },
+      'the user hook stays, first',
+    );
+    assert.match(
+      claude['hooks']['PreToolUse'][1]['hooks'][0]['command'],
+      /autopilot\.js hook claude PreToolUse \|\| exit 2$/,
+    );
     assert.match(claude['hooks']['PreToolUse'][1]['matcher'], /^Bash\|Edit\|MultiEdit\|Write/);
-    for (const event of ['Stop', 'SessionStart', 'UserPromptSubmit']) assert.match(claude['hooks'][event][0]['hooks'][0]['command'], new RegExp(`hook claude ${event}$`));
+    for (const event of ['Stop', 'SessionStart', 'UserPromptSubmit'])
+      assert.match(claude['hooks'][event][0]['hooks'][0]['command'], new RegExp(`hook claude ${event}$`));
 
     const mcp = json(repo, '.mcp.json');
     assert.deepEqual(mcp['mcpServers']['docs'], { command: 'docs-server', args: [] }, 'other servers stay');
@@ -88,20 +113,37 @@ describe('autopilot init', { concurrency: true }, () => {
     assert.equal(codex['hooks']['PreToolUse'][0]['matcher'], 'Bash|apply_patch|Edit|Write|mcp__.*');
     const cursor = json(repo, '.cursor/hooks.json');
     assert.equal(cursor['version'], 1);
-    assert.deepEqual(Object.keys(cursor['hooks']), ['beforeShellExecution', 'beforeMCPExecution', 'beforeReadFile', 'preToolUse', 'afterFileEdit', 'sessionStart', 'stop']);
-    assert.match(cursor['hooks']['beforeShellExecution'][0]['command'], /hook cursor beforeShellExecution \|\| exit 2$/);
+    assert.deepEqual(Object.keys(cursor['hooks']), [
+      'beforeShellExecution',
+      'beforeMCPExecution',
+      'beforeReadFile',
+      'preToolUse',
+      'afterFileEdit',
+      'sessionStart',
+      'stop',
+    ]);
+    assert.match(
+      cursor['hooks']['beforeShellExecution'][0]['command'],
+      /hook cursor beforeShellExecution \|\| exit 2$/,
+    );
     assert.match(cursor['hooks']['stop'][0]['command'], /hook cursor stop$/);
 
     const agents = readFileSync(repo.path('AGENTS.md'), 'utf8');
     assert.ok(agents.startsWith('# Agents\n\nKeep changes small.\n'), 'what AGENTS.md said stays first');
     assert.equal(agents.split('<!-- autopilot:begin -->').length, 2);
-    assert.match(agents, /<!-- autopilot:begin -->\n## Autopilot\n[\s\S]*STRATEGIZE → SPEC → PLAN[\s\S]*<!-- autopilot:end -->\n$/);
+    assert.match(
+      agents,
+      /<!-- autopilot:begin -->\n## Autopilot\n[\s\S]*STRATEGIZE → SPEC → PLAN[\s\S]*<!-- autopilot:end -->\n$/,
+    );
     assert.match(first.notes.join('\n'), /Codex runs project hooks/);
 
     const files = repo.snapshot();
     const hooks = hookFiles(repo.path('.git', 'hooks'));
     const second = await repo.ok<InitBody>(['init'], { env: home });
-    assert.deepEqual(second.changes.filter((c) => c.action !== 'unchanged'), []);
+    assert.deepEqual(
+      second.changes.filter((c) => c.action !== 'unchanged'),
+      [],
+    );
     assert.deepEqual(repo.snapshot(), files);
     assert.deepEqual(hookFiles(repo.path('.git', 'hooks')), hooks);
   });
@@ -111,9 +153,15 @@ describe('autopilot init', { concurrency: true }, () => {
     const home = env();
     await repo.ok(['init'], { env: home });
     const text = readFileSync(repo.path('AGENTS.md'), 'utf8');
-    writeFileSync(repo.path('AGENTS.md'), `${text.replace('## Autopilot', '## Autopilot, edited by hand')}\n## Our own rules\n\nGo fmt everything.\n`);
+    writeFileSync(
+      repo.path('AGENTS.md'),
+      `${text.replace('## Autopilot', '## Autopilot, edited by hand')}\n## Our own rules\n\nGo fmt everything.\n`,
+    );
     const again = await repo.ok<InitBody>(['init'], { env: home });
-    assert.deepEqual(again.changes.filter((c) => c.action !== 'unchanged').map((c) => c.path), ['AGENTS.md']);
+    assert.deepEqual(
+      again.changes.filter((c) => c.action !== 'unchanged').map((c) => c.path),
+      ['AGENTS.md'],
+    );
     assert.equal(readFileSync(repo.path('AGENTS.md'), 'utf8'), `${text}\n## Our own rules\n\nGo fmt everything.\n`);
   });
 
@@ -127,10 +175,20 @@ describe('autopilot init', { concurrency: true }, () => {
     chmodSync(repo.path('.githooks/pre-commit'), 0o755);
     const r = await repo.ok<InitBody>(['init'], { env: env() });
     const actions = Object.fromEntries(r.changes.map((c) => [c.path, c.action]));
-    assert.deepEqual([actions['.githooks/pre-commit.pre-autopilot'], actions['.githooks/pre-commit'], actions['.githooks/commit-msg']], ['create', 'update', 'create']);
+    assert.deepEqual(
+      [actions['.githooks/pre-commit.pre-autopilot'], actions['.githooks/pre-commit'], actions['.githooks/commit-msg']],
+      ['create', 'update', 'create'],
+    );
     assert.equal(readFileSync(repo.path('.githooks/pre-commit.pre-autopilot'), 'utf8'), mine);
-    assert.match(readFileSync(repo.path('.githooks/pre-commit'), 'utf8'), /^#!\/bin\/sh\n# autopilot-hook: pre-commit\n/);
-    assert.equal(existsSync(repo.path('.git', 'hooks', 'pre-commit')), false, 'nothing in .git/hooks: git does not look there');
+    assert.match(
+      readFileSync(repo.path('.githooks/pre-commit'), 'utf8'),
+      /^#!\/bin\/sh\n# autopilot-hook: pre-commit\n/,
+    );
+    assert.equal(
+      existsSync(repo.path('.git', 'hooks', 'pre-commit')),
+      false,
+      'nothing in .git/hooks: git does not look there',
+    );
     // Both run: the hook that was there, then Autopilot's (no task: a note).
     repo.write('more.txt', 'more\n');
     git(repo.dir, ['add', 'more.txt']);
@@ -138,13 +196,23 @@ describe('autopilot init', { concurrency: true }, () => {
     const commit = spawnSync('git', ['commit', '-q', '-m', 'more'], {
       cwd: repo.dir,
       encoding: 'utf8',
-      env: { ...process.env, AUTOPILOT_HOOK_DAEMON: '0', GIT_AUTHOR_NAME: 'E2E', GIT_AUTHOR_EMAIL: 'e@example.com', GIT_COMMITTER_NAME: 'E2E', GIT_COMMITTER_EMAIL: 'e@example.com' },
+      env: {
+        ...process.env,
+        AUTOPILOT_HOOK_DAEMON: '0',
+        GIT_AUTHOR_NAME: 'E2E',
+        GIT_AUTHOR_EMAIL: 'e@example.com',
+        GIT_COMMITTER_NAME: 'E2E',
+        GIT_COMMITTER_EMAIL: 'e@example.com',
+      },
     });
     assert.equal(commit.status, 0, commit.stderr);
     assert.ok(existsSync(repo.path('chained-hook-ran')), 'the hook that was there ran');
     assert.match(commit.stderr, /autopilot: no task is active/);
     const again = await repo.ok<InitBody>(['init'], { env: env() });
-    assert.deepEqual(again.changes.filter((c) => c.action !== 'unchanged'), []);
+    assert.deepEqual(
+      again.changes.filter((c) => c.action !== 'unchanged'),
+      [],
+    );
   });
 
   it('--dry-run writes nothing and shows every change as a diff', async () => {
@@ -156,10 +224,19 @@ describe('autopilot init', { concurrency: true }, () => {
     const text = await repo.run(['init', '--dry-run'], { env: { ...home, NO_COLOR: '1' } });
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /would make these changes/);
-    assert.match(text.stdout, /^ {2}update \.claude\/settings\.json\n--- a\/\.claude\/settings\.json\n\+\+\+ b\/\.claude\/settings\.json\n@@ -\d+,\d+ \+\d+,\d+ @@$/m);
-    assert.ok(/^\+\+\+ b\/\.claude\/settings\.json\n@@ [^\n]+\n \{$/m.test(text.stdout), 'context lines around the change');
+    assert.match(
+      text.stdout,
+      /^ {2}update \.claude\/settings\.json\n--- a\/\.claude\/settings\.json\n\+\+\+ b\/\.claude\/settings\.json\n@@ -\d+,\d+ \+\d+,\d+ @@$/m,
+    );
+    assert.ok(
+      /^\+\+\+ b\/\.claude\/settings\.json\n@@ [^\n]+\n \{$/m.test(text.stdout),
+      'context lines around the change',
+    );
     assert.match(text.stdout, /^\+ {8}"matcher": "Bash\|Edit\|/m);
-    assert.match(text.stdout, /^ {2}create \.git\/hooks\/pre-commit \(mode 755\)\n--- \/dev\/null\n\+\+\+ b\/\.git\/hooks\/pre-commit\n@@ -0,0 \+1,\d+ @@\n\+#!\/bin\/sh$/m);
+    assert.match(
+      text.stdout,
+      /^ {2}create \.git\/hooks\/pre-commit \(mode 755\)\n--- \/dev\/null\n\+\+\+ b\/\.git\/hooks\/pre-commit\n@@ -0,0 \+1,\d+ @@\n\+#!\/bin\/sh$/m,
+    );
     const plan = await repo.ok<InitBody>(['init', '--dry-run'], { env: home });
     const mcp = plan.changes.find((c) => c.path === '.mcp.json');
     assert.match(mcp?.diff ?? '', /^--- a\/\.mcp\.json\n\+\+\+ b\/\.mcp\.json\n/);

@@ -60,17 +60,40 @@ export async function callOk<T = Record<string, unknown>>(
   args: Record<string, unknown> = {},
   onprogress?: (p: { progress: number; message?: string }) => void,
 ): Promise<T> {
-  const r = (await client.callTool({ name, arguments: args }, { timeout: 120_000, ...(onprogress ? { onprogress, resetTimeoutOnProgress: true } : {}) })) as ToolResult;
-  assert.notEqual(r.isError, true, `${name} ${JSON.stringify(args).slice(0, 200)} should succeed: ${r.content.map((c) => c.text).join('\n')}`);
+  const r = (await client.callTool(
+    { name, arguments: args },
+    { timeout: 120_000, ...(onprogress ? { onprogress, resetTimeoutOnProgress: true } : {}) },
+  )) as ToolResult;
+  assert.notEqual(
+    r.isError,
+    true,
+    `${name} ${JSON.stringify(args).slice(0, 200)} should succeed: ${r.content.map((c) => c.text).join('\n')}`,
+  );
   assert.ok(r.structuredContent && typeof r.structuredContent === 'object', `${name}: structured content`);
-  assert.deepEqual(JSON.parse(r.content[r.content.length - 1]?.text ?? 'null'), r.structuredContent, `${name}: the text copy of the structured content`);
+  assert.deepEqual(
+    JSON.parse(r.content[r.content.length - 1]?.text ?? 'null'),
+    r.structuredContent,
+    `${name}: the text copy of the structured content`,
+  );
   return r.structuredContent as T;
 }
 
 /** Calls a tool that must be refused with `code`; returns `{code, message, details}`. */
-export async function callRefused(client: Client, name: string, args: Record<string, unknown>, code: string): Promise<Refusal> {
+export async function callRefused(
+  client: Client,
+  name: string,
+  args: Record<string, unknown>,
+  code: string,
+): Promise<Refusal> {
   const r = (await client.callTool({ name, arguments: args }, { timeout: 120_000 })) as ToolResult;
-  assert.equal(r.isError, true, `${name} ${JSON.stringify(args).slice(0, 200)} should be refused with ${code}: ${r.content.map((c) => c.text).join('\n').slice(0, 500)}`);
+  assert.equal(
+    r.isError,
+    true,
+    `${name} ${JSON.stringify(args).slice(0, 200)} should be refused with ${code}: ${r.content
+      .map((c) => c.text)
+      .join('\n')
+      .slice(0, 500)}`,
+  );
   const error = r.structuredContent as Refusal;
   assert.ok(error && typeof error === 'object', `${name}: a refusal carries structured content`);
   assert.deepEqual(Object.keys(error).sort(), ['code', 'details', 'message']);

@@ -32,14 +32,27 @@ function freePort(): Promise<number> {
   });
 }
 
-const INITIALIZE = { method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
+const INITIALIZE = {
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+};
 
 /** A raw POST of a JSON-RPC request (initialize unless told) with the given headers; resolves with the status code. */
-function rawPost(port: number, headers: Record<string, string>, message: { method: string; params?: unknown } = INITIALIZE): Promise<number> {
+function rawPost(
+  port: number,
+  headers: Record<string, string>,
+  message: { method: string; params?: unknown } = INITIALIZE,
+): Promise<number> {
   const body = JSON.stringify({ jsonrpc: '2.0', id: 1, ...message });
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, path: '/mcp', method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } },
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/mcp',
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
@@ -61,7 +74,10 @@ async function connect(url: URL, name: string): Promise<{ client: Client; transp
 it('serves MCP over Streamable HTTP on 127.0.0.1, one holder a session, localhost only', async () => {
   const repo = await makeRepo({ urgent: true });
   const port = await freePort();
-  child = spawn(process.execPath, [await binary(), '-C', repo.dir, 'mcp', '--http', String(port)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  child = spawn(process.execPath, [await binary(), '-C', repo.dir, 'mcp', '--http', String(port)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   let stderr = '';
   let stdout = '';
   child.stdout?.on('data', (b: Buffer) => (stdout += b.toString()));
@@ -81,12 +97,22 @@ it('serves MCP over Streamable HTTP on 127.0.0.1, one holder a session, localhos
   assert.ok(sessionId, 'the server gave the session an Mcp-Session-Id');
   const holder = `mcp:http-agent:${httpSession(sessionId)}`;
 
-  const started = await callOk<{ task: { phase: string } }>(client, 'task_start', { taskId: 'H-1', title: 'over http' });
+  const started = await callOk<{ task: { phase: string } }>(client, 'task_start', {
+    taskId: 'H-1',
+    title: 'over http',
+  });
   assert.equal(started.task.phase, 'STRATEGIZE');
-  const status = await callOk<{ task: { taskId: string; phase: string }; holder: string }>(client, 'task_status', { taskId: 'H-1' });
+  const status = await callOk<{ task: { taskId: string; phase: string }; holder: string }>(client, 'task_status', {
+    taskId: 'H-1',
+  });
   assert.deepEqual([status.task.phase, status.holder], ['STRATEGIZE', holder]);
   await callRefused(client, 'phase_advance', { taskId: 'H-1', to: 'PR' }, 'PHASE_SKIP');
-  await callOk(client, 'evidence_put', { taskId: 'H-1', phase: 'strategize', name: 'strategy.md', content: P.STRATEGY });
+  await callOk(client, 'evidence_put', {
+    taskId: 'H-1',
+    phase: 'strategize',
+    name: 'strategy.md',
+    content: P.STRATEGY,
+  });
   const moved = await callOk<{ from: string; to: string }>(client, 'phase_advance', { taskId: 'H-1' });
   assert.deepEqual([moved.from, moved.to], ['STRATEGIZE', 'SPEC']);
   assert.ok(repo.ledger('H-1').some((e) => e.kind === 'transition' && e.actor === holder));
@@ -96,7 +122,12 @@ it('serves MCP over Streamable HTTP on 127.0.0.1, one holder a session, localhos
   // Another session is another holder.
   const other = await connect(url, 'http-agent');
   assert.notEqual(other.transport.sessionId, sessionId);
-  const held = await callRefused(other.client, 'evidence_put', { taskId: 'H-1', phase: 'SPEC', name: 'spec.md', content: P.SPEC }, 'LEASE_HELD');
+  const held = await callRefused(
+    other.client,
+    'evidence_put',
+    { taskId: 'H-1', phase: 'SPEC', name: 'spec.md', content: P.SPEC },
+    'LEASE_HELD',
+  );
   assert.equal(held.details['holder'], holder);
 
   // DNS rebinding: a foreign Host or Origin is refused before MCP sees the request.
@@ -105,7 +136,10 @@ it('serves MCP over Streamable HTTP on 127.0.0.1, one holder a session, localhos
   assert.equal(await rawPost(port, { host: `localhost:${port}`, origin: 'http://evil.example.com' }), 403);
   assert.equal(await rawPost(port, { host: `localhost:${port}`, origin: `http://localhost:${port}` }), 200);
   // A session the server does not know, and a request outside any session.
-  assert.equal(await rawPost(port, { host: `localhost:${port}`, 'mcp-session-id': 'no-such-session' }, { method: 'tools/list' }), 404);
+  assert.equal(
+    await rawPost(port, { host: `localhost:${port}`, 'mcp-session-id': 'no-such-session' }, { method: 'tools/list' }),
+    404,
+  );
   assert.equal(await rawPost(port, { host: `127.0.0.1:${port}` }, { method: 'tools/list' }), 400);
 
   await client.callTool({ name: 'task_status', arguments: { taskId: 'H-1' } });

@@ -35,14 +35,25 @@ it('takes a task from task_start to done through every phase, over stdio', async
   const { client } = session;
   const taskId = 'T-1';
   const actor = `mcp:e2e-agent:${session.pid}`;
-  const put = (phase: string, name: string, content: string) => callOk<{ findings: unknown[]; path: string }>(client, 'evidence_put', { taskId, phase, name, content });
+  const put = (phase: string, name: string, content: string) =>
+    callOk<{ findings: unknown[]; path: string }>(client, 'evidence_put', { taskId, phase, name, content });
   const advance = (args: Record<string, unknown> = {}) => callOk<Moved>(client, 'phase_advance', { taskId, ...args });
 
-  const started = await callOk<{ task: Task; evidence: string[] }>(client, 'task_start', { taskId, title: 'Add wordCount to textkit' });
-  assert.deepEqual([started.task.phase, started.task.status, started.evidence], ['STRATEGIZE', 'active', ['strategy.md']]);
+  const started = await callOk<{ task: Task; evidence: string[] }>(client, 'task_start', {
+    taskId,
+    title: 'Add wordCount to textkit',
+  });
+  assert.deepEqual(
+    [started.task.phase, started.task.status, started.evidence],
+    ['STRATEGIZE', 'active', ['strategy.md']],
+  );
 
   // The instructions stay the same text while the task's counters move.
-  const prompt = await callOk<{ prompt: string; promptSha256: string; current: boolean; task: Task }>(client, 'prompt_get', { taskId });
+  const prompt = await callOk<{ prompt: string; promptSha256: string; current: boolean; task: Task }>(
+    client,
+    'prompt_get',
+    { taskId },
+  );
   assert.match(prompt.prompt, /^# Autopilot: STRATEGIZE/);
   assert.equal(prompt.current, true);
   await callRefused(client, 'phase_advance', { taskId }, 'EVIDENCE_MISSING');
@@ -65,7 +76,12 @@ it('takes a task from task_start to done through every phase, over stdio', async
   await put('THINK', 'edge_cases.md', P.EDGE_CASES);
   assert.equal((await advance()).to, 'IMPLEMENT');
 
-  const own = await callRefused(client, 'evidence_put', { taskId, phase: 'IMPLEMENT', name: 'git_diff.patch', content: 'diff --git a/x b/x\n' }, 'EVIDENCE_PROTECTED');
+  const own = await callRefused(
+    client,
+    'evidence_put',
+    { taskId, phase: 'IMPLEMENT', name: 'git_diff.patch', content: 'diff --git a/x b/x\n' },
+    'EVIDENCE_PROTECTED',
+  );
   assert.equal(own.details['producer'], 'autopilot');
 
   // The agent writes the code itself; Autopilot takes the diff from git.
@@ -79,11 +95,15 @@ it('takes a task from task_start to done through every phase, over stdio', async
   assert.match(failed.message, /Next: call phase_backtrack to IMPLEMENT/);
   assert.ok(Array.isArray(failed.details['findings']) && (failed.details['findings'] as unknown[]).length > 0);
 
-  const back = await callOk<{ from: string; to: string; archived: { from: string; to: string }[]; task: Task }>(client, 'phase_backtrack', {
-    taskId,
-    to: 'IMPLEMENT',
-    reason: 'wordCount counts an empty word for leading white space',
-  });
+  const back = await callOk<{ from: string; to: string; archived: { from: string; to: string }[]; task: Task }>(
+    client,
+    'phase_backtrack',
+    {
+      taskId,
+      to: 'IMPLEMENT',
+      reason: 'wordCount counts an empty word for leading white space',
+    },
+  );
   assert.deepEqual([back.from, back.to, back.task.counts.backtracks, back.task.visit], ['VERIFY', 'IMPLEMENT', 1, 2]);
   assert.ok(back.archived.some((a) => a.from.endsWith('implement/git_diff.patch') && a.to.includes('/.stale/1/')));
 
@@ -91,15 +111,30 @@ it('takes a task from task_start to done through every phase, over stdio', async
   assert.equal((await advance()).to, 'VERIFY');
   // A client that asks for progress hears of each command as it starts and ends.
   const progress: { progress: number; message?: string }[] = [];
-  const verified = await callOk<{ passed: boolean; tests: { total: number; passed: number; failed: number }; coverage: { percent: number } }>(client, 'verify_run', { taskId }, (p) =>
-    progress.push(p),
-  );
+  const verified = await callOk<{
+    passed: boolean;
+    tests: { total: number; passed: number; failed: number };
+    coverage: { percent: number };
+  }>(client, 'verify_run', { taskId }, (p) => progress.push(p));
   assert.equal(verified.passed, true);
   const messages = progress.map((p) => p.message ?? '');
-  assert.ok(messages.some((m) => /^running node scripts\/build\.js$/.test(m)), messages.join(' | '));
-  assert.ok(messages.some((m) => /^running node --test /.test(m)), messages.join(' | '));
-  assert.ok(messages.some((m) => /^node --test .*: exit 0 after [\d.]+ s$/.test(m)), messages.join(' | '));
-  assert.deepEqual(progress.map((p) => p.progress), progress.map((_, i) => i + 1), 'progress only grows');
+  assert.ok(
+    messages.some((m) => /^running node scripts\/build\.js$/.test(m)),
+    messages.join(' | '),
+  );
+  assert.ok(
+    messages.some((m) => /^running node --test /.test(m)),
+    messages.join(' | '),
+  );
+  assert.ok(
+    messages.some((m) => /^node --test .*: exit 0 after [\d.]+ s$/.test(m)),
+    messages.join(' | '),
+  );
+  assert.deepEqual(
+    progress.map((p) => p.progress),
+    progress.map((_, i) => i + 1),
+    'progress only grows',
+  );
   assert.ok(verified.tests.total > 0);
   assert.equal(verified.tests.failed, 0);
   assert.ok(verified.coverage.percent >= 80);
@@ -113,17 +148,29 @@ it('takes a task from task_start to done through every phase, over stdio', async
   moved = await advance();
   assert.deepEqual([moved.from, moved.to, moved.done, moved.task.status], ['MONITOR', null, true, 'done']);
 
-  const status = await callOk<{ task: Task; nextPhase: string | null; lease: unknown }>(client, 'task_status', { taskId });
+  const status = await callOk<{ task: Task; nextPhase: string | null; lease: unknown }>(client, 'task_status', {
+    taskId,
+  });
   assert.deepEqual([status.task.status, status.nextPhase], ['done', null]);
-  await callRefused(client, 'evidence_put', { taskId, phase: 'MONITOR', name: 'notes.md', content: 'late' }, 'TASK_DONE');
+  await callRefused(
+    client,
+    'evidence_put',
+    { taskId, phase: 'MONITOR', name: 'notes.md', content: 'late' },
+    'TASK_DONE',
+  );
   await callRefused(client, 'phase_advance', { taskId }, 'TASK_DONE');
 
-  const ledger = await callOk<{ ok: boolean; tasks: number; entries: number; problems: unknown[] }>(client, 'ledger_verify');
+  const ledger = await callOk<{ ok: boolean; tasks: number; entries: number; problems: unknown[] }>(
+    client,
+    'ledger_verify',
+  );
   assert.deepEqual([ledger.ok, ledger.tasks, ledger.problems], [true, 1, []]);
 
   // The ledger, read from the file: every phase entered in order, once more after the backtrack, all by this session.
   const rows = repo.ledger(taskId);
-  const entered = rows.filter((r) => r.kind === 'transition' || r.kind === 'task_started' || r.kind === 'backtrack').map((r) => r.toPhase ?? 'DONE');
+  const entered = rows
+    .filter((r) => r.kind === 'transition' || r.kind === 'task_started' || r.kind === 'backtrack')
+    .map((r) => r.toPhase ?? 'DONE');
   assert.deepEqual(entered, [...PHASES.slice(0, 6), 'IMPLEMENT', 'VERIFY', ...PHASES.slice(6), 'DONE']);
   assert.ok(rows.some((r) => r.kind === 'verify' && r.data['passed'] === false));
   assert.ok(rows.some((r) => r.kind === 'lease' && r.data['holder'] === actor));

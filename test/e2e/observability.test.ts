@@ -112,7 +112,12 @@ describe('observability end to end', { concurrency: true, timeout: 300_000 }, ()
     // which spares a process start each; the rest go through the binary, whose SDK is loaded on demand.
     const agent = { id: 'agent:e2e', holder: 'agent:e2e' };
     const step = async (fn: (e: Engine) => Promise<Result<unknown>>) => {
-      const e = await openEngine({ runner: new ProcessRunner(), cwd: repo.dir, openStore: openStoreFor, makeSink: (layout) => sinkFor(layout, env) });
+      const e = await openEngine({
+        runner: new ProcessRunner(),
+        cwd: repo.dir,
+        openStore: openStoreFor,
+        makeSink: (layout) => sinkFor(layout, env),
+      });
       try {
         const r = await fn(e);
         assert.ok(r.ok, r.ok ? '' : `${r.error.code}: ${r.error.message}`);
@@ -127,9 +132,14 @@ describe('observability end to end', { concurrency: true, timeout: 300_000 }, ()
     await repo.put('T-1', 'STRATEGIZE', 'strategy.md', P.STRATEGY);
     repo.write('AGENTS.md', '# Agents\n\nRun the tests before every commit. Skipping them is fine when in a hurry.\n');
     await cli(['advance', 'T-1', '--summary', 'strategy agreed']);
-    await refused(['guard', 'T-1', '--tool', 'Edit', '--input', '{"file_path":"src/count.js"}'], 'TOOL_NOT_ALLOWED_IN_PHASE');
+    await refused(
+      ['guard', 'T-1', '--tool', 'Edit', '--input', '{"file_path":"src/count.js"}'],
+      'TOOL_NOT_ALLOWED_IN_PHASE',
+    );
     await repo.put('T-1', 'SPEC', 'spec.md', P.SPEC);
-    await step((e) => backtrack(e, agent, { taskId: 'T-1', to: 'STRATEGIZE', reason: 'the scope missed non-ASCII white space' }));
+    await step((e) =>
+      backtrack(e, agent, { taskId: 'T-1', to: 'STRATEGIZE', reason: 'the scope missed non-ASCII white space' }),
+    );
     await repo.put('T-1', 'STRATEGIZE', 'strategy.md', P.STRATEGY);
     await step((e) => advance(e, agent, { taskId: 'T-1', summary: 'strategy agreed, white space included' }));
     await repo.put('T-1', 'SPEC', 'spec.md', P.SPEC);
@@ -142,10 +152,22 @@ describe('observability end to end', { concurrency: true, timeout: 300_000 }, ()
     repo.write('src/count.js', P.COUNT_BUGGY);
     repo.write('test/count.test.js', P.COUNT_TEST);
     await refused(['advance', 'T-1'], 'PROMPT_DRIFT');
-    await step((e) => recordBaseline(e, { id: 'cli:alice' }, { update: true, reason: 'AGENTS.md: the team relaxed the test rule', version: 'v2' }));
+    await step((e) =>
+      recordBaseline(
+        e,
+        { id: 'cli:alice' },
+        { update: true, reason: 'AGENTS.md: the team relaxed the test rule', version: 'v2' },
+      ),
+    );
     await cli(['advance', 'T-1']);
     await refused(['verify', 'T-1'], 'VERIFY_FAILED');
-    await step((e) => backtrack(e, agent, { taskId: 'T-1', to: 'IMPLEMENT', reason: 'wordCount counts an empty word for leading white space' }));
+    await step((e) =>
+      backtrack(e, agent, {
+        taskId: 'T-1',
+        to: 'IMPLEMENT',
+        reason: 'wordCount counts an empty word for leading white space',
+      }),
+    );
     repo.write('src/count.js', P.COUNT_FIXED);
     await step((e) => advance(e, agent, { taskId: 'T-1' }));
     await step((e) => runVerify(e, agent, { taskId: 'T-1' }));
@@ -168,8 +190,13 @@ describe('observability end to end', { concurrency: true, timeout: 300_000 }, ()
       const verifyRuns = taskSpans.filter((s) => s.name === 'agent.verify');
       const commands = (run: ReceivedSpan) => taskSpans.filter((s) => s.parentSpanId === run.spanId);
       assert.equal(verifyRuns.length, 2);
-      const commandNames = commands(verifyRuns[0]!).map((s) => s.name).sort();
-      assert.ok(commandNames.includes('agent.verify.build') && commandNames.includes('agent.verify.test'), commandNames.join(', '));
+      const commandNames = commands(verifyRuns[0]!)
+        .map((s) => s.name)
+        .sort();
+      assert.ok(
+        commandNames.includes('agent.verify.build') && commandNames.includes('agent.verify.test'),
+        commandNames.join(', '),
+      );
       const expected = [
         'agent.state.transition OK start →STRATEGIZE  ',
         'process.violation ERROR  STRATEGIZE→IMPLEMENT PHASE_SKIP ',
@@ -196,12 +223,26 @@ describe('observability end to end', { concurrency: true, timeout: 300_000 }, ()
         'agent.state.transition OK advance VERIFY→REVIEW  ',
       ];
       assert.deepEqual(taskSpans.map(describeSpan).sort(), expected.sort(), 'exactly the spans of the CLI steps');
-      assert.ok(commands(verifyRuns[0]!).some((s) => s.name === 'agent.verify.test' && s.status === 'ERROR' && s.attributes['process.exit.code'] === 1), 'the failing run: its test command failed');
-      assert.ok(commands(verifyRuns[1]!).every((s) => s.status === 'OK' && s.attributes['process.exit.code'] === 0), 'the passing run: every command passed');
+      assert.ok(
+        commands(verifyRuns[0]!).some(
+          (s) => s.name === 'agent.verify.test' && s.status === 'ERROR' && s.attributes['process.exit.code'] === 1,
+        ),
+        'the failing run: its test command failed',
+      );
+      assert.ok(
+        commands(verifyRuns[1]!).every((s) => s.status === 'OK' && s.attributes['process.exit.code'] === 0),
+        'the passing run: every command passed',
+      );
 
       for (const s of taskSpans) {
         assert.equal(s.traceId, task.traceId, `${s.name}: one trace per task`);
-        assert.equal(s.parentSpanId, s.name.startsWith('agent.verify.') ? verifyRuns.find((v) => commands(v).includes(s))?.spanId : task.rootSpanId, `${s.name}: parent`);
+        assert.equal(
+          s.parentSpanId,
+          s.name.startsWith('agent.verify.')
+            ? verifyRuns.find((v) => commands(v).includes(s))?.spanId
+            : task.rootSpanId,
+          `${s.name}: parent`,
+        );
         assert.equal(s.attributes['gen_ai.agent.name'], 'agent:e2e');
         assert.ok(s.endMs >= s.startMs, `${s.name} ends after it starts`);
         assert.equal(s.resource['service.name'], 'autopilot');
@@ -214,11 +255,25 @@ describe('observability end to end', { concurrency: true, timeout: 300_000 }, ()
         assert.equal(typeof seq, 'number', `${describeSpan(s)} names its ledger entry`);
         const entry = bySeq.get(seq as number);
         assert.ok(entry, `entry ${seq}`);
-        const kind = { 'agent.state.transition': s.attributes['gen_ai.operation.name'] === 'start' ? 'task_started' : s.attributes['gen_ai.operation.name'] === 'backtrack' ? 'backtrack' : 'transition', 'process.violation': 'violation', 'agent.verify': 'verify', 'tool.guard': 'tool_blocked' }[s.name];
+        const kind = {
+          'agent.state.transition':
+            s.attributes['gen_ai.operation.name'] === 'start'
+              ? 'task_started'
+              : s.attributes['gen_ai.operation.name'] === 'backtrack'
+                ? 'backtrack'
+                : 'transition',
+          'process.violation': 'violation',
+          'agent.verify': 'verify',
+          'tool.guard': 'tool_blocked',
+        }[s.name];
         assert.equal(entry.kind, kind, `${describeSpan(s)} ↔ entry ${seq}`);
         assert.equal(s.spanId, entrySpanId('T-1', entry.seq), 'the span id is derived from the entry');
         if (entry.kind === 'violation') assert.equal(s.attributes['autopilot.error.code'], entry.data['code']);
-        if (entry.kind === 'transition' || entry.kind === 'backtrack') assert.deepEqual([entry.fromPhase, entry.toPhase], [s.attributes['autopilot.phase.from'], s.attributes['autopilot.phase.to']]);
+        if (entry.kind === 'transition' || entry.kind === 'backtrack')
+          assert.deepEqual(
+            [entry.fromPhase, entry.toPhase],
+            [s.attributes['autopilot.phase.from'], s.attributes['autopilot.phase.to']],
+          );
       }
       const skip = taskSpans.find((s) => s.name === 'process.violation')!;
       assert.match(skip.statusMessage ?? '', /^PHASE_SKIP: cannot skip from STRATEGIZE to IMPLEMENT/);
@@ -231,7 +286,10 @@ describe('observability end to end', { concurrency: true, timeout: 300_000 }, ()
       for (const l of traced) {
         const s = got.get(l.spanId);
         assert.ok(s, `JSONL span ${l.name} ${l.spanId} also arrived over OTLP`);
-        assert.deepEqual([s.traceId, s.parentSpanId, s.name, s.status, s.attributes, s.startMs, s.endMs], [l.traceId, l.parentSpanId, l.name, l.status, l.attributes, Date.parse(l.startTime), Date.parse(l.endTime)]);
+        assert.deepEqual(
+          [s.traceId, s.parentSpanId, s.name, s.status, s.attributes, s.startMs, s.endMs],
+          [l.traceId, l.parentSpanId, l.name, l.status, l.attributes, Date.parse(l.startTime), Date.parse(l.endTime)],
+        );
       }
     })();
 
@@ -255,7 +313,10 @@ describe('observability end to end', { concurrency: true, timeout: 300_000 }, ()
       assert.deepEqual(tally(otlp.filter((p) => p.kind === 'sum')), expectedCounters, 'OTLP counters');
       const jsonl = lines<JsonlMetric>(join(repo.stateDir, 'telemetry', 'metrics.jsonl'));
       assert.deepEqual(tally(jsonl.filter((m) => m.type === 'counter')), expectedCounters, 'JSONL counters');
-      const body = metrics.body as { counters: Record<string, number>; breakdown: { name: string; value: number; attributes: Record<string, string> }[] };
+      const body = metrics.body as {
+        counters: Record<string, number>;
+        breakdown: { name: string; value: number; attributes: Record<string, string> }[];
+      };
       assert.equal(metrics.code, 0);
       assert.deepEqual(tally(body.breakdown), expectedCounters, 'counters reconstructed from the ledger');
       assert.equal(body.counters['prompt_drift_detected'], 7);
@@ -278,31 +339,74 @@ describe('observability end to end', { concurrency: true, timeout: 300_000 }, ()
     await (async function journal() {
       const text = readFileSync(join(repo.stateDir, 'journal', 'T-1.md'), 'utf8');
       const decisions = text.split('\n').filter((l) => l.startsWith('- '));
-      const journaled = ledger.filter((x) => ['task_started', 'transition', 'backtrack', 'violation', 'verify', 'tool_blocked'].includes(x.kind) || x.kind === 'prompt_drift');
+      const journaled = ledger.filter(
+        (x) =>
+          ['task_started', 'transition', 'backtrack', 'violation', 'verify', 'tool_blocked'].includes(x.kind) ||
+          x.kind === 'prompt_drift',
+      );
       assert.deepEqual(
         decisions.map((l) => Number(/ · #(\d+) /.exec(l)?.[1])),
         journaled.map((x) => x.seq),
         'a line per decision, the in-process ones too, in ledger order',
       );
-      for (const [i, x] of journaled.entries()) assert.ok(decisions[i]!.includes(`#${x.seq} \`${x.hash.slice(0, 12)}\``), decisions[i]);
-      for (const s of taskSpans.filter((x) => typeof x.attributes['autopilot.ledger.seq'] === 'number' && !x.name.startsWith('agent.verify.'))) {
+      for (const [i, x] of journaled.entries())
+        assert.ok(decisions[i]!.includes(`#${x.seq} \`${x.hash.slice(0, 12)}\``), decisions[i]);
+      for (const s of taskSpans.filter(
+        (x) => typeof x.attributes['autopilot.ledger.seq'] === 'number' && !x.name.startsWith('agent.verify.'),
+      )) {
         const line = decisions.find((l) => l.includes(` · #${s.attributes['autopilot.ledger.seq']} `));
-        assert.ok(line?.includes(`span \`${s.spanId}\``), `the journal names span ${s.spanId} of entry ${s.attributes['autopilot.ledger.seq']}`);
+        assert.ok(
+          line?.includes(`span \`${s.spanId}\``),
+          `the journal names span ${s.spanId} of entry ${s.attributes['autopilot.ledger.seq']}`,
+        );
       }
       assert.equal(decisions.filter((l) => l.includes('**refused** PHASE_SKIP')).length, 2);
-      assert.ok(decisions.some((l) => /\*\*backtracked\*\* SPEC ↩ STRATEGIZE — the scope missed non-ASCII white space/.test(l)), 'the backtrack and its reason');
-      assert.ok(decisions.some((l) => /\*\*tool denied\*\* Edit in SPEC — /.test(l)), 'the denied tool call');
+      assert.ok(
+        decisions.some((l) => /\*\*backtracked\*\* SPEC ↩ STRATEGIZE — the scope missed non-ASCII white space/.test(l)),
+        'the backtrack and its reason',
+      );
+      assert.ok(
+        decisions.some((l) => /\*\*tool denied\*\* Edit in SPEC — /.test(l)),
+        'the denied tool call',
+      );
       assert.equal(decisions.filter((l) => /\*\*drift\*\* .*AGENTS\.md changed/.test(l)).length, 6);
-      assert.ok(decisions.some((l) => l.includes('**refused** PROMPT_DRIFT')), 'the blocking drift');
-      assert.ok(decisions.some((l) => /\*\*verify failed\*\* .*evidence: .*\[test_results\.json\]\(\.\.\/evidence\/T-1\/verify\/test_results\.json\)/.test(l)), 'the failed verify run with its evidence');
+      assert.ok(
+        decisions.some((l) => l.includes('**refused** PROMPT_DRIFT')),
+        'the blocking drift',
+      );
+      assert.ok(
+        decisions.some((l) =>
+          /\*\*verify failed\*\* .*evidence: .*\[test_results\.json\]\(\.\.\/evidence\/T-1\/verify\/test_results\.json\)/.test(
+            l,
+          ),
+        ),
+        'the failed verify run with its evidence',
+      );
       assert.ok(decisions.at(-1)!.includes('**finished** MONITOR → DONE'), decisions.at(-1));
-      const moved = decisions.find((l) => l.includes('**moved** STRATEGIZE → SPEC — strategy agreed, white space included'));
+      const moved = decisions.find((l) =>
+        l.includes('**moved** STRATEGIZE → SPEC — strategy agreed, white space included'),
+      );
       assert.ok(moved?.includes('[strategy.md](../evidence/T-1/strategize/strategy.md)'), moved);
     })();
 
     await (async function contextFabric() {
       assert.equal(context.code, 0);
-      const steps = (context.body as { steps: { seq: number; from: string; to: string | null; hashOk: boolean; context: { inputs: { path: string; sha256: string }[]; summary: string | null; outputs: { path: string; sha256: string }[]; hash: string } }[] }).steps;
+      const steps = (
+        context.body as {
+          steps: {
+            seq: number;
+            from: string;
+            to: string | null;
+            hashOk: boolean;
+            context: {
+              inputs: { path: string; sha256: string }[];
+              summary: string | null;
+              outputs: { path: string; sha256: string }[];
+              hash: string;
+            };
+          }[];
+        }
+      ).steps;
       const transitions = ledger.filter((x) => x.kind === 'transition');
       assert.deepEqual(
         steps.map((s) => s.seq),
@@ -330,7 +434,11 @@ describe('observability end to end', { concurrency: true, timeout: 300_000 }, ()
         'PLAN built on the strategy and the spec',
       );
       const spec = steps.filter((s) => s.from === 'SPEC').at(-1)!;
-      assert.deepEqual(plan.context.inputs.find((a) => a.path.endsWith('spec.md')), spec.context.outputs[0], 'what SPEC produced is what PLAN built on');
+      assert.deepEqual(
+        plan.context.inputs.find((a) => a.path.endsWith('spec.md')),
+        spec.context.outputs[0],
+        'what SPEC produced is what PLAN built on',
+      );
       assert.equal(steps.at(-1)!.to, null);
       assert.ok(steps.at(-1)!.context.inputs.length >= 10, 'the last phase built on everything before it');
     })();
@@ -342,17 +450,30 @@ describe('observability end to end', { concurrency: true, timeout: 300_000 }, ()
         loopRate: { value: number; tasks: number; looping: number; loopingTasks: string[]; threshold: number };
         toolMttr: { seconds: number; incidents: number; open: number; met: boolean };
       };
-      assert.deepEqual([s.taskSuccessRate.value, s.taskSuccessRate.done, s.taskSuccessRate.aborted, s.taskSuccessRate.stuck], [1, 1, 0, 0]);
-      assert.deepEqual([s.loopRate.value, s.loopRate.tasks, s.loopRate.looping, s.loopRate.loopingTasks, s.loopRate.threshold], [1, 1, 1, ['T-1'], 1]);
+      assert.deepEqual(
+        [s.taskSuccessRate.value, s.taskSuccessRate.done, s.taskSuccessRate.aborted, s.taskSuccessRate.stuck],
+        [1, 1, 0, 0],
+      );
+      assert.deepEqual(
+        [s.loopRate.value, s.loopRate.tasks, s.loopRate.looping, s.loopRate.loopingTasks, s.loopRate.threshold],
+        [1, 1, 1, ['T-1'], 1],
+      );
       const denied = ledger.find((x) => x.kind === 'tool_blocked')!;
-      const recovered = ledger.find((x) => x.seq > denied.seq && ['evidence', 'verify', 'transition', 'backtrack'].includes(x.kind))!;
+      const recovered = ledger.find(
+        (x) => x.seq > denied.seq && ['evidence', 'verify', 'transition', 'backtrack'].includes(x.kind),
+      )!;
       assert.equal(recovered.kind, 'evidence', 'the spec put right after the denial');
       assert.deepEqual([s.toolMttr.incidents, s.toolMttr.open], [1, 0]);
       assert.equal(s.toolMttr.seconds, (Date.parse(recovered.ts) - Date.parse(denied.ts)) / 1000);
       assert.equal(s.toolMttr.met, s.toolMttr.seconds <= 30);
 
       assert.equal(alerts.code, 2, `alerts exits 2 when one fires: ${alerts.stdout}${alerts.stderr}`);
-      const a = alerts.body as { ok: boolean; firing: { name: string; value: number }[]; alerts: { name: string; firing: boolean }[]; spanId: string };
+      const a = alerts.body as {
+        ok: boolean;
+        firing: { name: string; value: number }[];
+        alerts: { name: string; firing: boolean }[];
+        spanId: string;
+      };
       assert.equal(a.ok, true);
       assert.deepEqual(
         a.firing.map((f) => [f.name, f.value]),
@@ -374,19 +495,31 @@ describe('observability end to end', { concurrency: true, timeout: 300_000 }, ()
       assert.equal(alertSpans[0]!.spanId, a.spanId);
       assert.equal(alertSpans[0]!.status, 'ERROR');
       assert.deepEqual(
-        alertSpans[0]!.events.map((x) => [x.name, x.attributes['autopilot.alert.name'], x.attributes['autopilot.alert.value']]),
+        alertSpans[0]!.events.map((x) => [
+          x.name,
+          x.attributes['autopilot.alert.name'],
+          x.attributes['autopilot.alert.value'],
+        ]),
         [
           ['alert.firing', 'skips', 2],
           ['alert.firing', 'loops', 1],
         ],
       );
-      const jsonlAlert = lines<JsonlSpan>(join(repo.stateDir, 'telemetry', 'traces.jsonl')).find((x) => x.name === 'autopilot.alerts');
-      assert.deepEqual(jsonlAlert?.events?.map((x) => x.attributes['autopilot.alert.name']), ['skips', 'loops']);
+      const jsonlAlert = lines<JsonlSpan>(join(repo.stateDir, 'telemetry', 'traces.jsonl')).find(
+        (x) => x.name === 'autopilot.alerts',
+      );
+      assert.deepEqual(
+        jsonlAlert?.events?.map((x) => x.attributes['autopilot.alert.name']),
+        ['skips', 'loops'],
+      );
       const alertLines = readFileSync(join(repo.stateDir, 'journal', '_alerts.md'), 'utf8')
         .split('\n')
         .filter((l) => l.startsWith('- '));
       assert.equal(alertLines.length, 2);
-      assert.ok(alertLines.every((l) => l.includes(`span \`${a.spanId}\``)), alertLines.join('\n'));
+      assert.ok(
+        alertLines.every((l) => l.includes(`span \`${a.spanId}\``)),
+        alertLines.join('\n'),
+      );
       assert.match(alertLines[0]!, /\*\*alert firing\*\* skips: phase_skips_attempted = 2 \(gte 2, over 24 h\)/);
     })();
   });
@@ -395,13 +528,18 @@ describe('observability end to end', { concurrency: true, timeout: 300_000 }, ()
     const rx = await startReceiver('fail');
     receivers.push(rx);
     const repo = await makeRepo();
-    const r = await repo.json<{ ok: boolean }>(['task', 'start', 'T-9'], { env: { OTEL_EXPORTER_OTLP_ENDPOINT: rx.url } });
+    const r = await repo.json<{ ok: boolean }>(['task', 'start', 'T-9'], {
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: rx.url },
+    });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.body.ok, true);
     const reports = r.stderr.split('\n').filter((l) => l.includes('OpenTelemetry export'));
     assert.equal(reports.length, 1, r.stderr);
     assert.match(reports[0]!, /failed .*spans and counters stay in the JSONL files/);
-    assert.ok(rx.bodies.some((b) => b.path === '/v1/traces'), 'the export was tried');
+    assert.ok(
+      rx.bodies.some((b) => b.path === '/v1/traces'),
+      'the export was tried',
+    );
     const traced = lines<JsonlSpan>(join(repo.stateDir, 'telemetry', 'traces.jsonl'));
     assert.deepEqual(
       traced.map((s) => [s.name, s.attributes['autopilot.task.id']]),

@@ -39,7 +39,15 @@ function workspace(): string {
 }
 
 function runner(cwd: string, opts: Partial<BwrapRunnerOptions> = {}): BwrapRunner {
-  return new BwrapRunner({ mode: 'required', workspace: 'copy', memoryMb: 1024, maxProcesses: 256, host, hide: [join(cwd, '.autopilot')], ...opts });
+  return new BwrapRunner({
+    mode: 'required',
+    workspace: 'copy',
+    memoryMb: 1024,
+    maxProcesses: 256,
+    host,
+    hide: [join(cwd, '.autopilot')],
+    ...opts,
+  });
 }
 
 const ENV = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: homedir() };
@@ -52,7 +60,14 @@ async function sh(
   extra: Partial<RunRequest> = {},
   read: (res: RunResult) => void = () => {},
 ): Promise<RunResult> {
-  const res = await r.run({ argv: ['/bin/sh', '-c', script], cwd, env: ENV, timeoutMs: 20_000, maxOutputBytes: 1 << 20, ...extra });
+  const res = await r.run({
+    argv: ['/bin/sh', '-c', script],
+    cwd,
+    env: ENV,
+    timeoutMs: 20_000,
+    maxOutputBytes: 1 << 20,
+    ...extra,
+  });
   try {
     read(res);
   } finally {
@@ -127,14 +142,26 @@ describe('the walls', { concurrency: 3, timeout: 120_000 }, () => {
       `echo private > /tmp/autopilot-${m} && echo "tmp written"`,
     ].join('\n');
     let inWorkspace = '';
-    const res = await sh(runner(cwd), cwd, script, {}, (r) => (inWorkspace = readFileSync(join(r.workspace, `new-${m}.txt`), 'utf8')));
+    const res = await sh(
+      runner(cwd),
+      cwd,
+      script,
+      {},
+      (r) => (inWorkspace = readFileSync(join(r.workspace, `new-${m}.txt`), 'utf8')),
+    );
     assert.match(res.output, /copy written/);
     assert.match(res.output, /module\.exports = 42/, 'node_modules is in the copy');
     assert.match(res.output, /tmp written/);
     assert.doesNotMatch(res.output, /WROTE|STATE VISIBLE/);
     assert.equal(inWorkspace, 'mine\n', 'what the command wrote is read back from its workspace');
     assert.equal(readFileSync(join(cwd, 'src/a.js'), 'utf8'), 'export const a = 1;\n', 'the repository is unchanged');
-    for (const p of [join(cwd, `new-${m}.txt`), `/etc/autopilot-${m}`, join(homedir(), `autopilot-${m}`), `/tmp/autopilot-${m}`]) assert.ok(!existsSync(p), `${p} must not exist`);
+    for (const p of [
+      join(cwd, `new-${m}.txt`),
+      `/etc/autopilot-${m}`,
+      join(homedir(), `autopilot-${m}`),
+      `/tmp/autopilot-${m}`,
+    ])
+      assert.ok(!existsSync(p), `${p} must not exist`);
     assert.match(res.isolation, /workspace: scratch copy/);
     assert.ok(!existsSync(res.workspace), 'the scratch copy is removed on release');
   });
@@ -152,12 +179,25 @@ describe('the walls', { concurrency: 3, timeout: 120_000 }, () => {
     try {
       const cwd = workspace();
       const r = runner(cwd);
-      const off = await r.run({ argv: [process.execPath, '-e', client], cwd, env: ENV, timeoutMs: 20_000, maxOutputBytes: 1 << 16 });
+      const off = await r.run({
+        argv: [process.execPath, '-e', client],
+        cwd,
+        env: ENV,
+        timeoutMs: 20_000,
+        maxOutputBytes: 1 << 16,
+      });
       await r.release(off);
       assert.equal(off.exitCode, 3, off.output);
       assert.match(off.output, /error E(CONNREFUSED|NETUNREACH)/);
       assert.equal(sockets.length, 0, 'the server saw no connection');
-      const on = await r.run({ argv: [process.execPath, '-e', client], cwd, env: ENV, timeoutMs: 20_000, maxOutputBytes: 1 << 16, network: true });
+      const on = await r.run({
+        argv: [process.execPath, '-e', client],
+        cwd,
+        env: ENV,
+        timeoutMs: 20_000,
+        maxOutputBytes: 1 << 16,
+        network: true,
+      });
       await r.release(on);
       assert.equal(on.exitCode, 0, on.output);
       assert.match(on.output, /connected/);
@@ -176,7 +216,13 @@ describe('the walls', { concurrency: 3, timeout: 120_000 }, () => {
     let pidfile = '';
     try {
       const script = `sleep ${a} >/dev/null 2>&1 & echo $! > pidfile; setsid sleep ${b} >/dev/null 2>&1 & echo started`;
-      const res = await sh(runner(cwd), cwd, script, { timeoutMs: 20_000 }, (r) => (pidfile = readFileSync(join(r.workspace, 'pidfile'), 'utf8')));
+      const res = await sh(
+        runner(cwd),
+        cwd,
+        script,
+        { timeoutMs: 20_000 },
+        (r) => (pidfile = readFileSync(join(r.workspace, 'pidfile'), 'utf8')),
+      );
       assert.equal(res.exitCode, 0, res.output);
       assert.equal(res.timedOut, false);
       assert.match(pidfile, /^\d+\n$/, 'the background process had started');
@@ -194,7 +240,13 @@ describe('the walls', { concurrency: 3, timeout: 120_000 }, () => {
       const cwd = workspace();
       const spec = { run: ['env'], timeoutSeconds: 20, env: ['AUTOPILOT_SANDBOX_NAMED'], network: false };
       const r = runner(cwd);
-      const res = await r.run({ argv: ['/usr/bin/env'], cwd, env: commandEnv(spec), timeoutMs: 20_000, maxOutputBytes: 1 << 16 });
+      const res = await r.run({
+        argv: ['/usr/bin/env'],
+        cwd,
+        env: commandEnv(spec),
+        timeoutMs: 20_000,
+        maxOutputBytes: 1 << 16,
+      });
       await r.release(res);
       assert.equal(res.exitCode, 0, res.output);
       assert.match(res.output, /^AUTOPILOT_SANDBOX_NAMED=named-value$/m);
@@ -219,8 +271,15 @@ describe('the walls', { concurrency: 3, timeout: 120_000 }, () => {
   test('memory limit: allocating more than the limit fails', async () => {
     const cwd = workspace();
     const r = runner(cwd, { memoryMb: 256, workspace: 'readonly' });
-    const alloc = 'const a = []; for (let i = 0; i < 8; i++) a.push(Buffer.alloc(64 << 20, 1)); console.log("allocated 512 MB")';
-    const res = await r.run({ argv: [process.execPath, '-e', alloc], cwd, env: ENV, timeoutMs: 30_000, maxOutputBytes: 1 << 16 });
+    const alloc =
+      'const a = []; for (let i = 0; i < 8; i++) a.push(Buffer.alloc(64 << 20, 1)); console.log("allocated 512 MB")';
+    const res = await r.run({
+      argv: [process.execPath, '-e', alloc],
+      cwd,
+      env: ENV,
+      timeoutMs: 30_000,
+      maxOutputBytes: 1 << 16,
+    });
     await r.release(res);
     assert.notEqual(res.exitCode, 0, res.output);
     assert.doesNotMatch(res.output, /allocated 512 MB/);
@@ -251,7 +310,11 @@ describe('the walls', { concurrency: 3, timeout: 120_000 }, () => {
       git(cwd, ['add', '-A']);
       git(cwd, ['commit', '-q', '-m', 'first commit']);
       for (const mode of ['copy', 'readonly'] as const) {
-        const res = await sh(runner(cwd, { workspace: mode }), cwd, 'git log --format=%s && test -r "$HOME" && test -x "$(command -v node)" && echo reachable');
+        const res = await sh(
+          runner(cwd, { workspace: mode }),
+          cwd,
+          'git log --format=%s && test -r "$HOME" && test -x "$(command -v node)" && echo reachable',
+        );
         assert.equal(res.exitCode, 0, `${mode}: ${res.output}`);
         assert.match(res.output, /first commit/, mode);
         assert.match(res.output, /reachable/, mode);
@@ -266,13 +329,23 @@ describe('the walls', { concurrency: 3, timeout: 120_000 }, () => {
     writeFile(cwd, 'reports/out.txt', 'planted\n');
     for (const mode of ['copy', 'readonly'] as const) {
       let report = '';
-      const res = await sh(runner(cwd, { workspace: mode }), cwd, 'cat reports/out.txt 2>/dev/null && echo SAW-PLANTED; echo fresh > reports/out.txt', { outputs: ['reports/out.txt'] }, (r) => {
-        report = readFileSync(join(r.workspace, 'reports/out.txt'), 'utf8');
-      });
+      const res = await sh(
+        runner(cwd, { workspace: mode }),
+        cwd,
+        'cat reports/out.txt 2>/dev/null && echo SAW-PLANTED; echo fresh > reports/out.txt',
+        { outputs: ['reports/out.txt'] },
+        (r) => {
+          report = readFileSync(join(r.workspace, 'reports/out.txt'), 'utf8');
+        },
+      );
       assert.equal(res.exitCode, 0, `${mode}: ${res.output}`);
       assert.doesNotMatch(res.output, /SAW-PLANTED/, mode);
       assert.equal(report, 'fresh\n', mode);
-      assert.equal(readFileSync(join(cwd, 'reports/out.txt'), 'utf8'), 'planted\n', `${mode}: the repository's file is untouched`);
+      assert.equal(
+        readFileSync(join(cwd, 'reports/out.txt'), 'utf8'),
+        'planted\n',
+        `${mode}: the repository's file is untouched`,
+      );
     }
     const top = await sh(runner(cwd, { workspace: 'readonly' }), cwd, 'echo x > junit.xml', { outputs: ['junit.xml'] });
     assert.equal(top.exitCode, null);
@@ -320,7 +393,11 @@ describe('VERIFY end to end', { concurrency: 2 }, () => {
     const repo = await inVerify({ mode: 'required', workspace: 'copy' });
     await repo.ok(['verify', 'T-1']);
     const dir = repo.phaseDir('T-1', 'VERIFY');
-    const run = JSON.parse(readFileSync(join(dir, 'verify_run.json'), 'utf8')) as { passed: boolean; isolation: string; commands: { isolation: string }[] };
+    const run = JSON.parse(readFileSync(join(dir, 'verify_run.json'), 'utf8')) as {
+      passed: boolean;
+      isolation: string;
+      commands: { isolation: string }[];
+    };
     assert.equal(run.passed, true);
     assert.match(run.isolation, /^bwrap \d.*workspace: scratch copy.*network: off/);
     assert.equal(run.commands.length, 2);
@@ -328,28 +405,40 @@ describe('VERIFY end to end', { concurrency: 2 }, () => {
     const log = readFileSync(join(dir, 'build_output.log'), 'utf8');
     assert.equal(log.split('\n')[0], `# isolation: ${run.isolation}`);
     assert.doesNotMatch(log, /NOT SANDBOXED/);
-    const tests = JSON.parse(readFileSync(join(dir, 'test_results.json'), 'utf8')) as { totals: { total: number; failed: number } };
+    const tests = JSON.parse(readFileSync(join(dir, 'test_results.json'), 'utf8')) as {
+      totals: { total: number; failed: number };
+    };
     assert.ok(tests.totals.total > 0, 'the JUnit report was read back from the copy');
-    assert.ok(!existsSync(repo.path('reports', 'junit.xml')), 'the tests wrote their report in the copy, not in the repository');
+    assert.ok(
+      !existsSync(repo.path('reports', 'junit.xml')),
+      'the tests wrote their report in the copy, not in the repository',
+    );
   });
 
   /** VERIFY in-process, with a runner of its own, or the composition root's for the repository's config. */
   async function verifyWith(repo: Repo, runner?: BwrapRunner) {
-    const e = await openEngine({ cwd: repo.dir, openStore: openStoreFor, ...(runner ? { runner } : { makeRunner: runnerFor }) });
+    const e = await openEngine({
+      cwd: repo.dir,
+      openStore: openStoreFor,
+      ...(runner ? { runner } : { makeRunner: runnerFor }),
+    });
     try {
       return await runVerify(e, FIXTURE_ACTOR, { taskId: 'T-1' });
     } finally {
       await closeEngine(e);
     }
   }
-  const missing = (mode: 'required' | 'preferred') => new BwrapRunner({ mode, workspace: 'copy', memoryMb: 4096, maxProcesses: 1024, host, bwrap: MISSING_BWRAP });
+  const missing = (mode: 'required' | 'preferred') =>
+    new BwrapRunner({ mode, workspace: 'copy', memoryMb: 4096, maxProcesses: 1024, host, bwrap: MISSING_BWRAP });
 
   test('read-only workspace: the reports get scratch folders and VERIFY passes', async () => {
     const repo = await inVerify({ mode: 'required', workspace: 'readonly' });
     const r = await verifyWith(repo);
     assert.equal(r.ok, true, !r.ok ? r.error.message : '');
     assert.match(r.ok ? r.value.verify.isolation : '', /^bwrap .*workspace: read-only/);
-    const run = JSON.parse(readFileSync(join(repo.phaseDir('T-1', 'VERIFY'), 'verify_run.json'), 'utf8')) as { isolation: string };
+    const run = JSON.parse(readFileSync(join(repo.phaseDir('T-1', 'VERIFY'), 'verify_run.json'), 'utf8')) as {
+      isolation: string;
+    };
     assert.match(run.isolation, /workspace: read-only/);
     assert.ok(!existsSync(repo.path('coverage', 'lcov.info')), 'the report went to a scratch folder');
   });
@@ -368,8 +457,14 @@ describe('VERIFY end to end', { concurrency: 2 }, () => {
     const r = await verifyWith(repo, missing('required'));
     assert.equal(r.ok, false);
     assert.equal(!r.ok && r.error.code, 'VERIFY_FAILED');
-    assert.match(!r.ok ? r.error.message : '', /could not start: sandbox\.mode is required, but bubblewrap is not available.*Install bubblewrap/);
-    const run = JSON.parse(readFileSync(join(repo.phaseDir('T-1', 'VERIFY'), 'verify_run.json'), 'utf8')) as { passed: boolean; isolation: string };
+    assert.match(
+      !r.ok ? r.error.message : '',
+      /could not start: sandbox\.mode is required, but bubblewrap is not available.*Install bubblewrap/,
+    );
+    const run = JSON.parse(readFileSync(join(repo.phaseDir('T-1', 'VERIFY'), 'verify_run.json'), 'utf8')) as {
+      passed: boolean;
+      isolation: string;
+    };
     assert.equal(run.passed, false);
     assert.match(run.isolation, /^none \(refused: bubblewrap not available/);
   });

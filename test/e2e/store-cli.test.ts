@@ -97,7 +97,11 @@ describe('autopilot store', { concurrency: true }, () => {
       db.close();
     }
     const url = await srv.createDatabase();
-    const err = await repo.refused(['store', 'copy', '--from', `sqlite:${repo.dbFile}`, '--to', url], 'LEDGER_TAMPERED', 3);
+    const err = await repo.refused(
+      ['store', 'copy', '--from', `sqlite:${repo.dbFile}`, '--to', url],
+      'LEDGER_TAMPERED',
+      3,
+    );
     assert.match(err.message, /entry 2.*nothing was copied/);
     const pg = await PostgresStore.open(url);
     try {
@@ -122,7 +126,9 @@ describe('autopilot store', { concurrency: true }, () => {
     assert.equal(second.code, 0);
     assert.match(second.stdout, /up to date, nothing to apply; schema version \d+/);
 
-    const viaEnv = await repo.ok<{ store: string; applied: number[] }>(['store', 'migrate'], { env: { AUTOPILOT_STORE: fromEnv } });
+    const viaEnv = await repo.ok<{ store: string; applied: number[] }>(['store', 'migrate'], {
+      env: { AUTOPILOT_STORE: fromEnv },
+    });
     assert.equal(viaEnv.store, fromEnv);
     assert.deepEqual(viaEnv.applied, versions);
 
@@ -142,7 +148,9 @@ describe('autopilot store', { concurrency: true }, () => {
     assert.equal(repo.task('T-env'), undefined, 'nothing went to the embedded store');
 
     // The embedded store migrates itself; an unknown store is named as such.
-    const sqlite = await repo.ok<{ kind: string; applied: null }>(['store', 'migrate'], { env: { AUTOPILOT_STORE: 'sqlite' } });
+    const sqlite = await repo.ok<{ kind: string; applied: null }>(['store', 'migrate'], {
+      env: { AUTOPILOT_STORE: 'sqlite' },
+    });
     assert.equal(sqlite.kind, 'sqlite');
     assert.equal(sqlite.applied, null);
     const bad = await repo.refused(['task', 'list'], 'CONFIG_INVALID', 1, { env: { AUTOPILOT_STORE: 'mysql://db/x' } });
@@ -160,7 +168,14 @@ describe('autopilot store', { concurrency: true }, () => {
     assert.equal(missing.code, 1);
     assert.equal(missing.body.error.code, 'USAGE');
     const nowhere = tempDir('nowhere');
-    const noFile = await repo.json<ErrorBody>(['store', 'copy', '--from', `sqlite:${join(nowhere, 'missing.db')}`, '--to', 'postgres://x@127.0.0.1:1/y']);
+    const noFile = await repo.json<ErrorBody>([
+      'store',
+      'copy',
+      '--from',
+      `sqlite:${join(nowhere, 'missing.db')}`,
+      '--to',
+      'postgres://x@127.0.0.1:1/y',
+    ]);
     assert.equal(noFile.code, 1);
     assert.match(noFile.body.error.message, /no SQLite store at/);
   });
@@ -169,7 +184,10 @@ describe('autopilot store', { concurrency: true }, () => {
     // A resolve hook that refuses `pg`: the embedded store opens anyway; a postgres:// store cannot.
     const dir = tempDir('nopg');
     const hook = join(dir, 'hook.mjs');
-    writeFileSync(hook, "export async function resolve(s, c, next) { if (s === 'pg') throw new Error('pg was loaded'); return next(s, c); }\n");
+    writeFileSync(
+      hook,
+      "export async function resolve(s, c, next) { if (s === 'pg') throw new Error('pg was loaded'); return next(s, c); }\n",
+    );
     const script = join(dir, 'open.mts');
     writeFileSync(
       script,
@@ -181,7 +199,8 @@ describe('autopilot store', { concurrency: true }, () => {
        await store.close();
        console.log('opened');`,
     );
-    const open = (spec: string) => spawnSync(process.execPath, ['--import', 'tsx', script, spec], { cwd: ROOT, encoding: 'utf8' });
+    const open = (spec: string) =>
+      spawnSync(process.execPath, ['--import', 'tsx', script, spec], { cwd: ROOT, encoding: 'utf8' });
     const sqlite = open(`sqlite:${join(dir, 'a.db')}`);
     assert.equal(sqlite.status, 0, sqlite.stderr);
     assert.match(sqlite.stdout, /opened/);

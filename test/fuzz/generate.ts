@@ -28,7 +28,8 @@ export class Gen {
       const r = this.random();
       if (r < 0.45) s += String.fromCharCode(0x20 + this.int(0x5f));
       else if (r < 0.6) s += String.fromCharCode(this.int(0x20));
-      else if (r < 0.7) s += String.fromCharCode(0xd800 + this.int(0x800)); // a lone surrogate
+      else if (r < 0.7)
+        s += String.fromCharCode(0xd800 + this.int(0x800)); // a lone surrogate
       else if (r < 0.8) s += String.fromCodePoint(0x10000 + this.int(0xfffff));
       else s += String.fromCharCode(this.int(0xffff));
     }
@@ -53,7 +54,13 @@ export class Gen {
     if (r < 0.45) return this.pick([0, -1, 1, 1.5, -0.5, 2 ** 31, 2 ** 53 + 1, 1e308, -1e308, Number.MAX_SAFE_INTEGER]);
     if (r < 0.52) return this.pick([true, false, null]);
     if (r < 0.7 && depth > 0) return Array.from({ length: this.int(4) }, () => this.value(depth - 1));
-    if (depth > 0) return Object.fromEntries(Array.from({ length: this.int(4) }, () => [this.pick([...KEYS, this.string().slice(0, 30)]), this.value(depth - 1)]));
+    if (depth > 0)
+      return Object.fromEntries(
+        Array.from({ length: this.int(4) }, () => [
+          this.pick([...KEYS, this.string().slice(0, 30)]),
+          this.value(depth - 1),
+        ]),
+      );
     return this.string();
   }
 
@@ -72,9 +79,41 @@ export class Gen {
 }
 
 /** Argument names of the contract, and a few that are not. */
-export const KEYS = ['taskId', 'title', 'phase', 'to', 'reason', 'name', 'content', 'holder', 'ttlSeconds', 'tool', 'input', 'token', 'summary', 'client', '__proto__', 'constructor', 'approve', 'decision'];
+export const KEYS = [
+  'taskId',
+  'title',
+  'phase',
+  'to',
+  'reason',
+  'name',
+  'content',
+  'holder',
+  'ttlSeconds',
+  'tool',
+  'input',
+  'token',
+  'summary',
+  'client',
+  '__proto__',
+  'constructor',
+  'approve',
+  'decision',
+];
 
-const PLAIN = ['T-1', 'T-2', 'STRATEGIZE', 'spec', 'PR', 'strategy.md', 'notes.md', 'git status', 'npm test', 'Bash', 'Edit', 'hello'];
+const PLAIN = [
+  'T-1',
+  'T-2',
+  'STRATEGIZE',
+  'spec',
+  'PR',
+  'strategy.md',
+  'notes.md',
+  'git status',
+  'npm test',
+  'Bash',
+  'Edit',
+  'hello',
+];
 
 /** Strings that have hurt parsers, path checks and policies elsewhere. */
 export const HOSTILE: readonly string[] = [
@@ -133,10 +172,29 @@ export const HOSTILE: readonly string[] = [
 /** Malformed JSON texts and bytes, for inputs read from stdin. */
 export function badJson(g: Gen): string | Buffer {
   const r = g.random();
-  if (r < 0.15) return g.pick(['', ' ', 'null', '[]', '"x"', '42', '{', '{"a":', '{"tool_name": }', '{"tool_name":"Bash","tool_input":{"command":"git push"}', 'undefined', 'NaN']);
+  if (r < 0.15)
+    return g.pick([
+      '',
+      ' ',
+      'null',
+      '[]',
+      '"x"',
+      '42',
+      '{',
+      '{"a":',
+      '{"tool_name": }',
+      '{"tool_name":"Bash","tool_input":{"command":"git push"}',
+      'undefined',
+      'NaN',
+    ]);
   if (r < 0.25) return '['.repeat(5000 + g.int(50_000));
   if (r < 0.35) return Buffer.from(Array.from({ length: 1 + g.int(300) }, () => g.int(256))); // not UTF-8 at all
-  if (r < 0.45) return Buffer.concat([Buffer.from('{"tool_name":"Bash","tool_input":{"command":"git '), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from(' push"}}')]);
+  if (r < 0.45)
+    return Buffer.concat([
+      Buffer.from('{"tool_name":"Bash","tool_input":{"command":"git '),
+      Buffer.from([0xff, 0xfe, 0xc3]),
+      Buffer.from(' push"}}'),
+    ]);
   if (r < 0.5) return `{"tool_name":"Bash","tool_input":{"command":"${'a'.repeat(2_000_000)}"}}`;
   return JSON.stringify(g.value(3));
 }

@@ -17,11 +17,21 @@ export interface Bounded {
  * of this process), with `input` on stdin; a process that exits before reading
  * all of it is no error (a hook that needs no input does).
  */
-export function runBounded(bin: string, args: readonly string[], cwd: string, opts: { input?: string | Buffer; env?: Record<string, string> } = {}): Promise<Bounded> {
+export function runBounded(
+  bin: string,
+  args: readonly string[],
+  cwd: string,
+  opts: { input?: string | Buffer; env?: Record<string, string> } = {},
+): Promise<Bounded> {
   return new Promise((resolve, reject) => {
     const env: Record<string, string> = { NO_COLOR: '1' };
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('AUTOPILOT_') && !k.startsWith('NODE_TEST')) env[k] = v;
-    const child = spawn(process.execPath, [bin, ...args], { cwd, env: { ...env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    for (const [k, v] of Object.entries(process.env))
+      if (v !== undefined && !k.startsWith('AUTOPILOT_') && !k.startsWith('NODE_TEST')) env[k] = v;
+    const child = spawn(process.execPath, [bin, ...args], {
+      cwd,
+      env: { ...env, ...opts.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let hung = false;
@@ -35,7 +45,12 @@ export function runBounded(bin: string, args: readonly string[], cwd: string, op
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code: code ?? (signal ? 128 : -1), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), hung });
+      resolve({
+        code: code ?? (signal ? 128 : -1),
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        hung,
+      });
     });
     child.stdin.end(opts.input ?? '');
   });

@@ -2,7 +2,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canonicalPayload, GENESIS_HASH, type ChainHead, type EntryDraft, type LedgerEntry } from '../../src/core/ledger.ts';
+import {
+  canonicalPayload,
+  GENESIS_HASH,
+  type ChainHead,
+  type EntryDraft,
+  type LedgerEntry,
+} from '../../src/core/ledger.ts';
 import { defaultConfig } from '../../src/core/config.ts';
 import { foldTask, type TaskState } from '../../src/core/task.ts';
 import type { Lease } from '../../src/core/lease.ts';
@@ -40,11 +46,25 @@ export const T0 = Date.UTC(2026, 0, 1);
 
 /** A draft with sensible defaults. */
 export function draft(extra: Partial<EntryDraft> = {}): EntryDraft {
-  return { taskId: 'T-1', kind: 'evidence', fromPhase: null, toPhase: null, actor: 'cli:test', artifacts: [], data: {}, ...extra };
+  return {
+    taskId: 'T-1',
+    kind: 'evidence',
+    fromPhase: null,
+    toPhase: null,
+    actor: 'cli:test',
+    artifacts: [],
+    data: {},
+    ...extra,
+  };
 }
 
 /** Seals a draft on top of `head` exactly as the engine does (src/engine/task/record.ts). */
-export function seal(signer: Signer, head: ChainHead | null, d: EntryDraft, ts: string | Date = new Date(T0)): LedgerEntry {
+export function seal(
+  signer: Signer,
+  head: ChainHead | null,
+  d: EntryDraft,
+  ts: string | Date = new Date(T0),
+): LedgerEntry {
   const unsigned = {
     ...d,
     seq: head ? head.seq + 1 : 1,
@@ -64,7 +84,11 @@ export function reseal(signer: Signer, e: Omit<LedgerEntry, 'hash' | 'signature'
 }
 
 /** A well-formed chain of `n` entries, one second apart. */
-export function chain(signer: Signer, n: number, draftFor: (i: number) => EntryDraft = (i) => draft({ data: { i } })): LedgerEntry[] {
+export function chain(
+  signer: Signer,
+  n: number,
+  draftFor: (i: number) => EntryDraft = (i) => draft({ data: { i } }),
+): LedgerEntry[] {
   const out: LedgerEntry[] = [];
   for (let i = 0; i < n; i++) {
     const prev = out.at(-1);
@@ -75,11 +99,27 @@ export function chain(signer: Signer, n: number, draftFor: (i: number) => EntryD
 
 /** A realistic task state: the fold of a start and one transition. */
 export function taskState(taskId: string, startedAt: string, signer: Signer): TaskState {
-  const start = seal(signer, null, draft({ taskId, kind: 'task_started', toPhase: 'STRATEGIZE', data: { title: `title of ${taskId}`, baseCommit: 'abc123' } }), startedAt);
+  const start = seal(
+    signer,
+    null,
+    draft({
+      taskId,
+      kind: 'task_started',
+      toPhase: 'STRATEGIZE',
+      data: { title: `title of ${taskId}`, baseCommit: 'abc123' },
+    }),
+    startedAt,
+  );
   const next = seal(
     signer,
     start,
-    draft({ taskId, kind: 'transition', fromPhase: 'STRATEGIZE', toPhase: 'SPEC', artifacts: [{ path: `evidence/${taskId}/strategize/strategy.md`, sha256: 'a'.repeat(64), producer: 'agent' }] }),
+    draft({
+      taskId,
+      kind: 'transition',
+      fromPhase: 'STRATEGIZE',
+      toPhase: 'SPEC',
+      artifacts: [{ path: `evidence/${taskId}/strategize/strategy.md`, sha256: 'a'.repeat(64), producer: 'agent' }],
+    }),
     startedAt,
   );
   const state = foldTask([start, next]);
@@ -105,7 +145,15 @@ const noRunner: CommandRunner = {
 
 /** The engine's dependencies around a store, enough for `append` and the lease use cases. */
 export function testEngine(store: Store, signer: Signer, clock: Clock = new ManualClock(T0), root = tmpdir()): Engine {
-  return { layout: layoutFor(root, '.autopilot'), config: defaultConfig(), store, signer, clock, sink: noopSink, runner: noRunner };
+  return {
+    layout: layoutFor(root, '.autopilot'),
+    config: defaultConfig(),
+    store,
+    signer,
+    clock,
+    sink: noopSink,
+    runner: noRunner,
+  };
 }
 
 /** A promise with its resolve function, to hold a transaction open. */

@@ -6,7 +6,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-type AnyValue = { stringValue?: string; intValue?: string | number; doubleValue?: number; boolValue?: boolean; arrayValue?: { values?: AnyValue[] } };
+type AnyValue = {
+  stringValue?: string;
+  intValue?: string | number;
+  doubleValue?: number;
+  boolValue?: boolean;
+  arrayValue?: { values?: AnyValue[] };
+};
 type KeyValue = { key: string; value: AnyValue };
 
 export type Attr = string | number | boolean | Attr[];
@@ -43,7 +49,8 @@ const value = (v: AnyValue): Attr => {
   if (v.boolValue !== undefined) return v.boolValue;
   return (v.arrayValue?.values ?? []).map(value);
 };
-const attrs = (kvs: KeyValue[] | undefined): Record<string, Attr> => Object.fromEntries((kvs ?? []).map((kv) => [kv.key, value(kv.value)]));
+const attrs = (kvs: KeyValue[] | undefined): Record<string, Attr> =>
+  Object.fromEntries((kvs ?? []).map((kv) => [kv.key, value(kv.value)]));
 const nanosToMs = (n: string | number) => Number(BigInt(n) / 1_000_000n);
 
 export interface Receiver {
@@ -132,14 +139,34 @@ export async function startReceiver(mode: 'ok' | 'fail' | 'hang' = 'ok'): Promis
             for (const raw of sm.metrics ?? []) {
               const m = raw as {
                 name: string;
-                sum?: { aggregationTemporality: number; dataPoints: { attributes?: KeyValue[]; asInt?: string | number; asDouble?: number }[] };
-                histogram?: { aggregationTemporality: number; dataPoints: { attributes?: KeyValue[]; count: string | number; sum?: number }[] };
+                sum?: {
+                  aggregationTemporality: number;
+                  dataPoints: { attributes?: KeyValue[]; asInt?: string | number; asDouble?: number }[];
+                };
+                histogram?: {
+                  aggregationTemporality: number;
+                  dataPoints: { attributes?: KeyValue[]; count: string | number; sum?: number }[];
+                };
               };
               for (const p of m.sum?.dataPoints ?? []) {
-                out.push({ name: m.name, kind: 'sum', temporality: m.sum!.aggregationTemporality, attributes: attrs(p.attributes), value: Number(p.asInt ?? p.asDouble ?? 0), count: 1 });
+                out.push({
+                  name: m.name,
+                  kind: 'sum',
+                  temporality: m.sum!.aggregationTemporality,
+                  attributes: attrs(p.attributes),
+                  value: Number(p.asInt ?? p.asDouble ?? 0),
+                  count: 1,
+                });
               }
               for (const p of m.histogram?.dataPoints ?? []) {
-                out.push({ name: m.name, kind: 'histogram', temporality: m.histogram!.aggregationTemporality, attributes: attrs(p.attributes), value: p.sum ?? 0, count: Number(p.count) });
+                out.push({
+                  name: m.name,
+                  kind: 'histogram',
+                  temporality: m.histogram!.aggregationTemporality,
+                  attributes: attrs(p.attributes),
+                  value: p.sum ?? 0,
+                  count: Number(p.count),
+                });
               }
             }
           }

@@ -28,7 +28,8 @@ function serverUser(): { uid: number; gid: number } | null {
     .split('\n')
     .find((l) => l.startsWith('postgres:'));
   const [, , uid, gid] = line?.split(':') ?? [];
-  if (uid === undefined || gid === undefined) throw new Error('running as root, but there is no `postgres` user to run the server as');
+  if (uid === undefined || gid === undefined)
+    throw new Error('running as root, but there is no `postgres` user to run the server as');
   return { uid: Number(uid), gid: Number(gid) };
 }
 
@@ -56,7 +57,9 @@ function run(bin: string, args: string[], cwd: string, user: { uid: number; gid:
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr.on('data', (b: Buffer) => (out += b.toString()));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${bin} ${args.join(' ')} exited ${code}: ${out}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${bin} ${args.join(' ')} exited ${code}: ${out}`)),
+    );
   });
 }
 
@@ -83,7 +86,8 @@ export interface PgServer {
 /** Starts a throw-away PostgreSQL server. Throws when no PostgreSQL binaries are installed. */
 export async function startPostgres(): Promise<PgServer> {
   const bin = findPgBin();
-  if (!bin) throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql/*/bin: apt-get install -y postgresql');
+  if (!bin)
+    throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql/*/bin: apt-get install -y postgresql');
   const user = serverUser();
   const dir = mkdtempSync(join(tmpdir(), 'autopilot-pg-'));
   if (user) chownSync(dir, user.uid, user.gid);
@@ -91,13 +95,23 @@ export async function startPostgres(): Promise<PgServer> {
   const data = join(dir, 'data');
   const log = join(dir, 'server.log');
   const port = await freePort();
-  await run(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions'], dir, user);
+  await run(
+    join(bin, 'initdb'),
+    ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions'],
+    dir,
+    user,
+  );
   // Durability settings are off: the cluster lives for one test run.
   const serverOpts = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
-  const pgCtl = (...args: string[]) => run(join(bin, 'pg_ctl'), ['-D', data, '-l', log, '-w', '-t', '30', ...args], dir, user);
+  const pgCtl = (...args: string[]) =>
+    run(join(bin, 'pg_ctl'), ['-D', data, '-l', log, '-w', '-t', '30', ...args], dir, user);
   const stopNow = () => {
     try {
-      execFileSync(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop'], { stdio: 'ignore', cwd: dir, ...(user ?? {}) });
+      execFileSync(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop'], {
+        stdio: 'ignore',
+        cwd: dir,
+        ...(user ?? {}),
+      });
     } catch {
       // not running
     }

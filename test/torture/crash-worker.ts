@@ -57,7 +57,8 @@ function crashing(inner: Store): Store {
           putTask: (s) => tx.putTask(s),
           append: async (entry) => {
             // `evidence-replace`: an evidence entry for a file this phase visit has recorded already.
-            const replaces = kind === 'evidence-replace' && entry.kind === 'evidence' && (await replacesRecorded(tx, entry));
+            const replaces =
+              kind === 'evidence-replace' && entry.kind === 'evidence' && (await replacesRecorded(tx, entry));
             await tx.append(entry);
             if ((entry.kind === kind || replaces) && random() < Number(p)) {
               if (when === 'before-commit') die();
@@ -83,17 +84,28 @@ function crashing(inner: Store): Store {
 
 async function replacesRecorded(tx: StoreTx, entry: LedgerEntry): Promise<boolean> {
   const state = entry.taskId ? await tx.getTask(entry.taskId) : undefined;
-  return !!state && entry.artifacts.some((a) => (state.artifacts[a.path]?.seq ?? -1) >= state.phaseEpoch && state.artifacts[a.path]?.sha256 !== a.sha256);
+  return (
+    !!state &&
+    entry.artifacts.some(
+      (a) => (state.artifacts[a.path]?.seq ?? -1) >= state.phaseEpoch && state.artifacts[a.path]?.sha256 !== a.sha256,
+    )
+  );
 }
 
-const e: Engine = await openEngine({ runner: new ProcessRunner(), cwd: repo, openStore: async (layout) => crashing(new SqliteStore(layout.dbFile, { busyTimeoutMs: 60_000 })) });
+const e: Engine = await openEngine({
+  runner: new ProcessRunner(),
+  cwd: repo,
+  openStore: async (layout) => crashing(new SqliteStore(layout.dbFile, { busyTimeoutMs: 60_000 })),
+});
 const actor: Actor = { id: `worker:${slot}`, holder: `worker-${slot}` };
 const prefix = `W${slot}-`;
 const THINKING = ['STRATEGIZE', 'SPEC', 'PLAN', 'THINK', 'IMPLEMENT'];
 
 function revise(name: string, content: string, n: number): string {
   if (n === 0) return content;
-  return name.endsWith('.json') ? JSON.stringify(JSON.parse(content), null, n + 1) : `${content}\nRevision ${n}: reworded after a second look.\n`;
+  return name.endsWith('.json')
+    ? JSON.stringify(JSON.parse(content), null, n + 1)
+    : `${content}\nRevision ${n}: reworded after a second look.\n`;
 }
 
 async function hashOf(seq: number): Promise<string> {
@@ -102,7 +114,11 @@ async function hashOf(seq: number): Promise<string> {
 }
 
 /** Prints the ack of an outcome: the entry that committed it, refusals (which are entries too) included. */
-async function ack(op: string, taskId: string, r: Result<{ entry: LedgerEntry }> | { ok: false; error: Refusal }): Promise<void> {
+async function ack(
+  op: string,
+  taskId: string,
+  r: Result<{ entry: LedgerEntry }> | { ok: false; error: Refusal },
+): Promise<void> {
   if (r.ok) return say('ack', { op, taskId, seq: r.value.entry.seq, hash: r.value.entry.hash });
   const seq = r.error.details['seq'];
   if (typeof seq === 'number') say('ack', { op, taskId, seq, hash: await hashOf(seq), refused: r.error.code });

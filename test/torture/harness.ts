@@ -60,7 +60,9 @@ export function bundled(script: string): Promise<string> {
         format: 'esm',
         target: 'node20',
         external: ['better-sqlite3'],
-        banner: { js: "import { createRequire as __tortureRequire } from 'node:module'; const require = __tortureRequire(import.meta.url);" },
+        banner: {
+          js: "import { createRequire as __tortureRequire } from 'node:module'; const require = __tortureRequire(import.meta.url);",
+        },
         logLevel: 'error',
       });
       return outfile;
@@ -120,7 +122,11 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Opens the engine of a repository on its SQLite file. */
 export function openRepoEngine(dir: string): Promise<Engine> {
-  return openEngine({ runner: new ProcessRunner(), cwd: dir, openStore: (layout) => openStoreAt({ kind: 'sqlite', file: layout.dbFile }) });
+  return openEngine({
+    runner: new ProcessRunner(),
+    cwd: dir,
+    openStore: (layout) => openStoreAt({ kind: 'sqlite', file: layout.dbFile }),
+  });
 }
 
 /** An acknowledged write: the entry a worker saw committed. */
@@ -138,16 +144,34 @@ export interface Ack {
  * uncommitted files of the task's current phase and, with `allowLinks`, hard links
  * to named files that an archive interrupted by a crash left (see {@link strays}).
  */
-export async function assertStoreInvariants(e: Engine, acks: Iterable<Ack>, what: string, allowLinks = true): Promise<LedgerReport> {
+export async function assertStoreInvariants(
+  e: Engine,
+  acks: Iterable<Ack>,
+  what: string,
+  allowLinks = true,
+): Promise<LedgerReport> {
   const report = await verifyLedger(e);
   assert.deepEqual(report.problems, [], `${what}: ledger verify`);
   const bySeq = new Map((await e.store.entries()).map((x) => [x.seq, x]));
-  for (const a of acks) assert.equal(bySeq.get(a.seq)?.hash, a.hash, `${what}: entry ${a.seq} acknowledged to ${a.who} must be in the ledger with its hash`);
+  for (const a of acks)
+    assert.equal(
+      bySeq.get(a.seq)?.hash,
+      a.hash,
+      `${what}: entry ${a.seq} acknowledged to ${a.who} must be in the ledger with its hash`,
+    );
   for (const task of await e.store.listTasks()) {
     const entries = [...bySeq.values()].filter((x) => x.taskId === task.taskId);
-    assert.equal(canonicalize(task), canonicalize(foldTask(entries)), `${what}: the projection of ${task.taskId} is the fold of its entries`);
+    assert.equal(
+      canonicalize(task),
+      canonicalize(foldTask(entries)),
+      `${what}: the projection of ${task.taskId} is the fold of its entries`,
+    );
     const unexplained = strays(e, task).filter((x) => !(allowLinks && x.link));
-    assert.deepEqual(unexplained, [], `${what}: files under the evidence folder of ${task.taskId} that the ledger does not account for`);
+    assert.deepEqual(
+      unexplained,
+      [],
+      `${what}: files under the evidence folder of ${task.taskId} that the ledger does not account for`,
+    );
   }
   return report;
 }

@@ -23,10 +23,12 @@ if (!repo || !holder || !seedArg || !durationArg || !skewArg || !taskId) {
 }
 const random = mulberry32(Number(seedArg));
 const skew = Number(skewArg);
-const say = (kind: 'ready' | 'ack' | 'note', value: Record<string, unknown>) => writeSync(1, `${kind} ${JSON.stringify(value)}\n`);
+const say = (kind: 'ready' | 'ack' | 'note', value: Record<string, unknown>) =>
+  writeSync(1, `${kind} ${JSON.stringify(value)}\n`);
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const e = await openEngine({ runner: new ProcessRunner(),
+const e = await openEngine({
+  runner: new ProcessRunner(),
   cwd: repo,
   openStore: async (layout) => new SqliteStore(layout.dbFile, { busyTimeoutMs: 60_000 }),
   clock: { now: () => new Date(Date.now() + skew) },

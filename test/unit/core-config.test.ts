@@ -48,7 +48,9 @@ describe('parseConfig defaults', () => {
     });
     assert.deepEqual(c.leases, { mode: 'explicit', ttlSeconds: 300 });
     assert.deepEqual(c.commands.build, { run: ['make'], timeoutSeconds: 600, env: [], network: false });
-    assert.deepEqual(c.commands.smoke, [{ name: 'up', run: ['curl', 'x'], timeoutSeconds: 600, env: [], network: false }]);
+    assert.deepEqual(c.commands.smoke, [
+      { name: 'up', run: ['curl', 'x'], timeoutSeconds: 600, env: [], network: false },
+    ]);
     assert.deepEqual(c.evidence['SPEC'], [
       {
         name: 'spec.md',
@@ -79,7 +81,10 @@ describe('parseConfig refusals name the exact key', () => {
     assert.equal(badKey({ commands: { tset: { run: ['npm', 'test'] } } }), 'commands.tset');
     assert.equal(badKey({ bogus: true }), 'bogus');
     assert.equal(badKey({ leases: { ttl: 5 } }), 'leases.ttl');
-    assert.equal(badKey({ evidence: { SPEC: [{ name: 'spec.md', sections: [{ heading: 'x', extra: 1 }] }] } }), 'evidence.SPEC.0.sections.0.extra');
+    assert.equal(
+      badKey({ evidence: { SPEC: [{ name: 'spec.md', sections: [{ heading: 'x', extra: 1 }] }] } }),
+      'evidence.SPEC.0.sections.0.extra',
+    );
   });
 
   it('an evidence key that is not a phase', () => {
@@ -94,8 +99,14 @@ describe('parseConfig refusals name the exact key', () => {
   });
 
   it('an invalid regular expression, by rule and index', () => {
-    assert.equal(badKey({ evidence: { SPEC: [{ name: 'spec.md', mustMatch: ['('] }] } }), 'evidence.SPEC.0.mustMatch.0');
-    assert.equal(badKey({ evidence: { SPEC: [{ name: 'a.md' }, { name: 'b.md', mustNotMatch: ['ok', '[z-a]'] }] } }), 'evidence.SPEC.1.mustNotMatch.1');
+    assert.equal(
+      badKey({ evidence: { SPEC: [{ name: 'spec.md', mustMatch: ['('] }] } }),
+      'evidence.SPEC.0.mustMatch.0',
+    );
+    assert.equal(
+      badKey({ evidence: { SPEC: [{ name: 'a.md' }, { name: 'b.md', mustNotMatch: ['ok', '[z-a]'] }] } }),
+      'evidence.SPEC.1.mustNotMatch.1',
+    );
   });
 
   it('an artifact listed twice and an unknown backtrackFrom phase', () => {
@@ -111,18 +122,48 @@ describe('parseConfig refusals name the exact key', () => {
     assert.equal(badKey({ leases: { mode: 'sometimes' } }), 'leases.mode');
     assert.equal(badKey({ verify: { coverageThreshold: 101 } }), 'verify.coverageThreshold');
     assert.equal(badKey({ commands: { build: { run: [] } } }), 'commands.build.run');
-    assert.equal(badKey({ commands: { test: { run: ['npm', 'test'] } } }), 'commands.test.report', 'a test command without a report to read');
-    assert.equal(badKey({ commands: { test: { run: ['t'], junit: 'a.xml', report: { format: 'tap', path: 'a.tap' } } } }), 'commands.test.report', 'junit and report both');
-    assert.equal(badKey({ commands: { test: { run: ['t'], report: { format: 'nunit', path: 'a.xml' } } } }), 'commands.test.report.format');
-    assert.equal(badKey({ commands: { test: { run: ['t'], junit: 'a.xml', lcov: 'l', coverage: { format: 'lcov', path: 'l' } } } }), 'commands.test.coverage');
-    assert.equal(badKey({ commands: { test: { run: ['t'], junit: 'a.xml', coverage: { format: 'clover', path: 'c.xml' } } } }), 'commands.test.coverage.format');
-    assert.equal(badKey({ commands: { test: { run: ['t'], junit: 'a.xml', coverage: { format: 'go', path: 'c.out', module: 'x' } } } }), 'commands.test.coverage.module');
+    assert.equal(
+      badKey({ commands: { test: { run: ['npm', 'test'] } } }),
+      'commands.test.report',
+      'a test command without a report to read',
+    );
+    assert.equal(
+      badKey({ commands: { test: { run: ['t'], junit: 'a.xml', report: { format: 'tap', path: 'a.tap' } } } }),
+      'commands.test.report',
+      'junit and report both',
+    );
+    assert.equal(
+      badKey({ commands: { test: { run: ['t'], report: { format: 'nunit', path: 'a.xml' } } } }),
+      'commands.test.report.format',
+    );
+    assert.equal(
+      badKey({
+        commands: { test: { run: ['t'], junit: 'a.xml', lcov: 'l', coverage: { format: 'lcov', path: 'l' } } },
+      }),
+      'commands.test.coverage',
+    );
+    assert.equal(
+      badKey({ commands: { test: { run: ['t'], junit: 'a.xml', coverage: { format: 'clover', path: 'c.xml' } } } }),
+      'commands.test.coverage.format',
+    );
+    assert.equal(
+      badKey({
+        commands: { test: { run: ['t'], junit: 'a.xml', coverage: { format: 'go', path: 'c.out', module: 'x' } } },
+      }),
+      'commands.test.coverage.module',
+    );
     assert.equal(badKey({ verify: { baseCoverage: 'sometimes' } }), 'verify.baseCoverage');
     assert.equal(badKey({ commands: { build: { run: ['make'], env: ['NOT-A-NAME'] } } }), 'commands.build.env.0');
     assert.equal(badKey({ evidence: { SPEC: {} } }), 'evidence.SPEC');
     assert.equal(badKey({ evidence: { SPEC: [{ name: '../escape.md' }] } }), 'evidence.SPEC.0.name');
-    assert.equal(badKey({ evidence: { SPEC: [{ name: 'spec.md', sections: [{ heading: '' }] }] } }), 'evidence.SPEC.0.sections.0.heading');
-    assert.equal(badKey({ evidence: { SPEC: [{ name: 'x.json', assert: [{ path: 'a', op: 'approx', value: 1 }] }] } }), 'evidence.SPEC.0.assert.0.op');
+    assert.equal(
+      badKey({ evidence: { SPEC: [{ name: 'spec.md', sections: [{ heading: '' }] }] } }),
+      'evidence.SPEC.0.sections.0.heading',
+    );
+    assert.equal(
+      badKey({ evidence: { SPEC: [{ name: 'x.json', assert: [{ path: 'a', op: 'approx', value: 1 }] }] } }),
+      'evidence.SPEC.0.assert.0.op',
+    );
     assert.equal(badKey({ store: 'mysql://db/x' }), 'store');
     assert.equal(badKey({ store: 'sqlite:' }), 'store');
     assert.equal(parseConfig({ store: 'postgres://ap@db/autopilot' }).ok, true);
@@ -149,7 +190,15 @@ describe('exitCodeFor', () => {
       TASK_UNKNOWN: 1,
     };
     for (const code of Object.values(ErrorCode)) assert.equal(exitCodeFor(code), expected[code] ?? 2, code);
-    for (const code of ['PHASE_SKIP', 'EVIDENCE_MISSING', 'LEASE_HELD', 'LEASE_FENCED', 'TASK_DONE', 'PROMPT_DRIFT'] as const) assert.equal(exitCodeFor(code), 2);
+    for (const code of [
+      'PHASE_SKIP',
+      'EVIDENCE_MISSING',
+      'LEASE_HELD',
+      'LEASE_FENCED',
+      'TASK_DONE',
+      'PROMPT_DRIFT',
+    ] as const)
+      assert.equal(exitCodeFor(code), 2);
   });
 
   it('carries the code into thrown errors and back into refusals', () => {

@@ -1,6 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkFence, decideAcquire, decideRelease, decideRenew, isLive, type Lease, type LeaseDecision } from '../../src/core/lease.ts';
+import {
+  checkFence,
+  decideAcquire,
+  decideRelease,
+  decideRenew,
+  isLive,
+  type Lease,
+  type LeaseDecision,
+} from '../../src/core/lease.ts';
 import { ErrorCode, type Result } from '../../src/core/errors.ts';
 import { ManualClock } from '../../src/ports/clock.ts';
 import { lease, T0 } from '../helpers/ledger.ts';
@@ -34,13 +42,21 @@ describe('isLive', () => {
 describe('lease expiry and fencing, on a manual clock', () => {
   it('runs the whole sequence: acquire, held, takeover, fenced, renew, release, re-acquire', () => {
     const clock = new ManualClock(T0);
-    const acquire = (cur: Lease | undefined, holder: string, phase = 'SPEC') => decideAcquire(cur, { taskId: 'T-1', phase, holder, ttlMs: TTL, now: clock.now() });
+    const acquire = (cur: Lease | undefined, holder: string, phase = 'SPEC') =>
+      decideAcquire(cur, { taskId: 'T-1', phase, holder, ttlMs: TTL, now: clock.now() });
 
     // A acquires a free task.
     const a = granted(acquire(undefined, 'A'));
     assert.equal(a.change, 'acquired');
     assert.equal(a.previousHolder, undefined);
-    assert.deepEqual(a.lease, { taskId: 'T-1', phase: 'SPEC', holder: 'A', token: 1, acquiredAt: iso(T0), expiresAt: iso(T0 + TTL) });
+    assert.deepEqual(a.lease, {
+      taskId: 'T-1',
+      phase: 'SPEC',
+      holder: 'A',
+      token: 1,
+      acquiredAt: iso(T0),
+      expiresAt: iso(T0 + TTL),
+    });
     let current: Lease = a.lease;
 
     // B is refused while A's lease is live, told who holds it and until when.
@@ -60,11 +76,19 @@ describe('lease expiry and fencing, on a manual clock', () => {
     current = b.lease;
 
     // A comes back with its old token: fenced, on renew and on release.
-    const fenced = refused(decideRenew(current, { taskId: 'T-1', holder: 'A', ttlMs: TTL, now: clock.now(), token: 1 }), ErrorCode.LEASE_FENCED);
+    const fenced = refused(
+      decideRenew(current, { taskId: 'T-1', holder: 'A', ttlMs: TTL, now: clock.now(), token: 1 }),
+      ErrorCode.LEASE_FENCED,
+    );
     assert.deepEqual(fenced, { token: 1, current: 2, holder: 'B' });
     refused(decideRelease(current, { taskId: 'T-1', holder: 'A', now: clock.now(), token: 1 }), ErrorCode.LEASE_FENCED);
     // Without a token A is still not the holder.
-    assert.equal(refused(decideRenew(current, { taskId: 'T-1', holder: 'A', ttlMs: TTL, now: clock.now() }), ErrorCode.LEASE_HELD)['holder'], 'B');
+    assert.equal(
+      refused(decideRenew(current, { taskId: 'T-1', holder: 'A', ttlMs: TTL, now: clock.now() }), ErrorCode.LEASE_HELD)[
+        'holder'
+      ],
+      'B',
+    );
 
     // B reclaims its own unexpired lease: same token, same acquiredAt, later expiry.
     clock.advance(10_000);
@@ -77,7 +101,9 @@ describe('lease expiry and fencing, on a manual clock', () => {
 
     // B renews with its token.
     clock.advance(1000);
-    const renewed = granted(decideRenew(current, { taskId: 'T-1', holder: 'B', ttlMs: TTL, now: clock.now(), token: 2 }));
+    const renewed = granted(
+      decideRenew(current, { taskId: 'T-1', holder: 'B', ttlMs: TTL, now: clock.now(), token: 2 }),
+    );
     assert.equal(renewed.change, 'renewed');
     assert.deepEqual(renewed.lease, { ...current, expiresAt: iso(clock.now().getTime() + TTL) });
     current = renewed.lease;
@@ -90,7 +116,10 @@ describe('lease expiry and fencing, on a manual clock', () => {
     current = rel.lease;
 
     // Renewing a released lease needs a new acquire.
-    refused(decideRenew(current, { taskId: 'T-1', holder: 'B', ttlMs: TTL, now: clock.now() }), ErrorCode.LEASE_REQUIRED);
+    refused(
+      decideRenew(current, { taskId: 'T-1', holder: 'B', ttlMs: TTL, now: clock.now() }),
+      ErrorCode.LEASE_REQUIRED,
+    );
 
     // The next acquire, by anyone, gets token + 1 and is a plain acquire.
     const c = granted(acquire(current, 'C'));
@@ -101,9 +130,13 @@ describe('lease expiry and fencing, on a manual clock', () => {
 
   it('lets a holder reclaim its own expired lease when nobody took it, keeping the token', () => {
     const clock = new ManualClock(T0);
-    const first = granted(decideAcquire(undefined, { taskId: 'T-1', phase: 'SPEC', holder: 'A', ttlMs: TTL, now: clock.now() }));
+    const first = granted(
+      decideAcquire(undefined, { taskId: 'T-1', phase: 'SPEC', holder: 'A', ttlMs: TTL, now: clock.now() }),
+    );
     clock.advance(TTL * 3);
-    const back = granted(decideAcquire(first.lease, { taskId: 'T-1', phase: 'SPEC', holder: 'A', ttlMs: TTL, now: clock.now() }));
+    const back = granted(
+      decideAcquire(first.lease, { taskId: 'T-1', phase: 'SPEC', holder: 'A', ttlMs: TTL, now: clock.now() }),
+    );
     assert.equal(back.change, 'reclaimed');
     assert.equal(back.lease.token, 1);
     assert.equal(back.lease.acquiredAt, iso(clock.now().getTime()));
@@ -112,7 +145,15 @@ describe('lease expiry and fencing, on a manual clock', () => {
 
   it('moves a renewed lease to the phase asked for', () => {
     const now = new Date(T0);
-    const d = granted(decideAcquire(lease({ phase: 'SPEC', holder: 'A' }), { taskId: 'T-1', phase: 'PLAN', holder: 'A', ttlMs: TTL, now }));
+    const d = granted(
+      decideAcquire(lease({ phase: 'SPEC', holder: 'A' }), {
+        taskId: 'T-1',
+        phase: 'PLAN',
+        holder: 'A',
+        ttlMs: TTL,
+        now,
+      }),
+    );
     assert.equal(d.lease.phase, 'PLAN');
     assert.equal(d.lease.token, 1);
   });
@@ -121,11 +162,19 @@ describe('lease expiry and fencing, on a manual clock', () => {
     const now = new Date(T0 + 120_000);
     const expired = lease({ expiresAt: iso(T0 + 60_000) });
     for (const cur of [undefined, expired]) {
-      assert.equal(refused(decideRenew(cur, { taskId: 'T-1', holder: 'agent-a', ttlMs: TTL, now }), ErrorCode.LEASE_REQUIRED)['holder'], 'agent-a');
+      assert.equal(
+        refused(decideRenew(cur, { taskId: 'T-1', holder: 'agent-a', ttlMs: TTL, now }), ErrorCode.LEASE_REQUIRED)[
+          'holder'
+        ],
+        'agent-a',
+      );
       refused(decideRelease(cur, { taskId: 'T-1', holder: 'agent-a', now }), ErrorCode.LEASE_REQUIRED);
     }
     // The fence checks the token before liveness: a stale token is named as such.
     refused(checkFence(expired, { taskId: 'T-1', holder: 'agent-a', now, token: 7 }), ErrorCode.LEASE_FENCED);
-    assert.deepEqual(checkFence(lease(), { taskId: 'T-1', holder: 'agent-a', now: new Date(T0), token: 1 }), { ok: true, value: lease() });
+    assert.deepEqual(checkFence(lease(), { taskId: 'T-1', holder: 'agent-a', now: new Date(T0), token: 1 }), {
+      ok: true,
+      value: lease(),
+    });
   });
 });

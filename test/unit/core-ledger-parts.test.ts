@@ -1,7 +1,17 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import canonicalize from 'canonicalize';
-import { canonicalPayload, checkChain, chainProblemAt, GENESIS_HASH, payloadFromParts, payloadPartsOf, sealPayload, withPayloadParts, type LedgerEntry } from '../../src/core/ledger.ts';
+import {
+  canonicalPayload,
+  checkChain,
+  chainProblemAt,
+  GENESIS_HASH,
+  payloadFromParts,
+  payloadPartsOf,
+  sealPayload,
+  withPayloadParts,
+  type LedgerEntry,
+} from '../../src/core/ledger.ts';
 import { chain, cryptoFor, draft, makeSigner } from '../helpers/ledger.ts';
 
 const signer = makeSigner();
@@ -22,16 +32,31 @@ const base = {
 };
 
 /** Parts as a store that keeps canonical texts holds them. */
-const canonicalParts = (e: Pick<LedgerEntry, 'artifacts' | 'data'>) => ({ artifacts: canonicalize(e.artifacts)!, data: canonicalize(e.data)! });
+const canonicalParts = (e: Pick<LedgerEntry, 'artifacts' | 'data'>) => ({
+  artifacts: canonicalize(e.artifacts)!,
+  data: canonicalize(e.data)!,
+});
 
 /** An entry as the SQLite store reads it back: values parsed from the texts, the texts attached. */
 function asRead(e: LedgerEntry, parts: { artifacts: string; data: string }): LedgerEntry {
-  return withPayloadParts({ ...e, artifacts: JSON.parse(parts.artifacts) as LedgerEntry['artifacts'], data: JSON.parse(parts.data) as LedgerEntry['data'] }, parts);
+  return withPayloadParts(
+    {
+      ...e,
+      artifacts: JSON.parse(parts.artifacts) as LedgerEntry['artifacts'],
+      data: JSON.parse(parts.data) as LedgerEntry['data'],
+    },
+    parts,
+  );
 }
 
 describe('payload parts', () => {
   it('rebuild exactly the canonical payload from canonical texts', () => {
-    const variants = [base, { ...base, taskId: null, fromPhase: null, toPhase: 'PLAN' }, { ...base, artifacts: [], data: {} }, { ...base, seq: 123456789 }];
+    const variants = [
+      base,
+      { ...base, taskId: null, fromPhase: null, toPhase: 'PLAN' },
+      { ...base, artifacts: [], data: {} },
+      { ...base, seq: 123456789 },
+    ];
     for (const v of variants) assert.equal(payloadFromParts(v, canonicalParts(v)), canonicalPayload(v));
   });
 
@@ -45,7 +70,10 @@ describe('payload parts', () => {
     assert.equal(payloadFromParts({ ...base, actor: 'a\ud800' }, canonicalParts(base)), undefined);
     assert.throws(() => sealPayload({ ...base, actor: 'a\ud800' }));
     assert.equal(payloadFromParts({ ...base, toPhase: undefined as unknown as null }, canonicalParts(base)), undefined);
-    assert.equal(sealPayload({ ...base, toPhase: undefined as unknown as null }).text, canonicalPayload({ ...base, toPhase: undefined as unknown as null }));
+    assert.equal(
+      sealPayload({ ...base, toPhase: undefined as unknown as null }).text,
+      canonicalPayload({ ...base, toPhase: undefined as unknown as null }),
+    );
     assert.equal(payloadFromParts({ ...base, seq: Number.NaN }, canonicalParts(base)), undefined);
   });
 
@@ -59,12 +87,28 @@ describe('payload parts', () => {
 });
 
 describe('checkChain over entries with texts attached', () => {
-  const good = chain(signer, 6, (i) => draft({ data: { i, b: { y: 1, x: [i] } }, artifacts: [{ path: `p${i}`, sha256: 'ab', producer: 'agent' }] }));
+  const good = chain(signer, 6, (i) =>
+    draft({ data: { i, b: { y: 1, x: [i] } }, artifacts: [{ path: `p${i}`, sha256: 'ab', producer: 'agent' }] }),
+  );
 
   it('passes canonical texts, and older non-canonical texts through the canonical form', () => {
-    assert.equal(checkChain(good.map((e) => asRead(e, canonicalParts(e))), null, crypto), null);
+    assert.equal(
+      checkChain(
+        good.map((e) => asRead(e, canonicalParts(e))),
+        null,
+        crypto,
+      ),
+      null,
+    );
     // JSON.stringify keeps insertion order: not canonical, still the same values.
-    assert.equal(checkChain(good.map((e) => asRead(e, { artifacts: JSON.stringify(e.artifacts), data: JSON.stringify(e.data) })), null, crypto), null);
+    assert.equal(
+      checkChain(
+        good.map((e) => asRead(e, { artifacts: JSON.stringify(e.artifacts), data: JSON.stringify(e.data) })),
+        null,
+        crypto,
+      ),
+      null,
+    );
   });
 
   it('finds an edited value whatever the texts say', () => {
@@ -88,7 +132,11 @@ describe('checkChain over entries with texts attached', () => {
 
   it('reports the index of the entry with the problem', () => {
     const gap = [...good.slice(0, 2), ...good.slice(3)];
-    assert.deepEqual(chainProblemAt(gap, null, crypto), { index: 2, seq: 4, reason: 'sequence gap: expected 3, found 4' });
+    assert.deepEqual(chainProblemAt(gap, null, crypto), {
+      index: 2,
+      seq: 4,
+      reason: 'sequence gap: expected 3, found 4',
+    });
     assert.deepEqual(checkChain(gap, null, crypto), { seq: 4, reason: 'sequence gap: expected 3, found 4' });
   });
 });

@@ -30,7 +30,12 @@ const GOLDEN =
 /** The same object with its keys inserted in reverse order, all the way down. */
 function reversedKeys<T>(v: T): T {
   if (Array.isArray(v)) return v.map(reversedKeys) as T;
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reversedKeys(x)])) as T;
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.entries(v)
+        .reverse()
+        .map(([k, x]) => [k, reversedKeys(x)]),
+    ) as T;
   return v;
 }
 
@@ -46,9 +51,22 @@ describe('canonicalPayload (RFC 8785)', () => {
   });
 
   it('sorts keys by UTF-16 code units (the RFC 8785 example)', () => {
-    const data = { '\u20ac': 'Euro', '\r': 'CR', '\ufb33': 'Dalet', '1': 'One', '\ud83d\ude00': 'Emoji', '\u0080': 'Control', '\u00f6': 'o' };
+    const data = {
+      '\u20ac': 'Euro',
+      '\r': 'CR',
+      '\ufb33': 'Dalet',
+      '1': 'One',
+      '\ud83d\ude00': 'Emoji',
+      '\u0080': 'Control',
+      '\u00f6': 'o',
+    };
     const text = canonicalPayload({ ...unsigned, data });
-    assert.ok(text.includes('"data":{"\\r":"CR","1":"One","\u0080":"Control","\u00f6":"o","\u20ac":"Euro","\ud83d\ude00":"Emoji","\ufb33":"Dalet"}'), text);
+    assert.ok(
+      text.includes(
+        '"data":{"\\r":"CR","1":"One","\u0080":"Control","\u00f6":"o","\u20ac":"Euro","\ud83d\ude00":"Emoji","\ufb33":"Dalet"}',
+      ),
+      text,
+    );
   });
 
   it('leaves hash, signature and unknown fields out, and is stable across calls', () => {
@@ -89,15 +107,28 @@ describe('checkChain', () => {
     assert.equal(at(0).prevHash, GENESIS_HASH);
     assert.deepEqual(checkChain(good.slice(1), null, crypto), { seq: 2, reason: 'sequence gap: expected 1, found 2' });
     const forged = reseal(signer, { ...at(0), prevHash: 'f'.repeat(64) });
-    assert.deepEqual(checkChain([forged], null, crypto), { seq: 1, reason: 'prevHash does not match the previous entry hash' });
+    assert.deepEqual(checkChain([forged], null, crypto), {
+      seq: 1,
+      reason: 'prevHash does not match the previous entry hash',
+    });
     assert.equal(checkChain(good.slice(3), { seq: 3, hash: at(1).hash }, crypto)?.seq, 4);
   });
 
   it('names an entry whose field was modified', () => {
-    const edits: Partial<LedgerEntry>[] = [{ data: { i: 99 } }, { actor: 'cli:mallory' }, { ts: '2030-01-01T00:00:00.000Z' }, { taskId: 'T-9' }, { kind: 'approval' }];
+    const edits: Partial<LedgerEntry>[] = [
+      { data: { i: 99 } },
+      { actor: 'cli:mallory' },
+      { ts: '2030-01-01T00:00:00.000Z' },
+      { taskId: 'T-9' },
+      { kind: 'approval' },
+    ];
     for (const edit of edits) {
       const tampered = good.map((e, i) => (i === 2 ? { ...e, ...edit } : e));
-      assert.deepEqual(checkChain(tampered, null, crypto), { seq: 3, reason: 'hash does not match the entry content' }, JSON.stringify(edit));
+      assert.deepEqual(
+        checkChain(tampered, null, crypto),
+        { seq: 3, reason: 'hash does not match the entry content' },
+        JSON.stringify(edit),
+      );
     }
   });
 
@@ -110,7 +141,10 @@ describe('checkChain', () => {
     assert.equal(problem?.seq, 3);
     assert.match(problem?.reason ?? '', /signature does not verify/);
     // Without signatures the rehash passes this entry and the next one's link fails.
-    assert.deepEqual(checkChain(tampered, null, crypto, false), { seq: 4, reason: 'prevHash does not match the previous entry hash' });
+    assert.deepEqual(checkChain(tampered, null, crypto, false), {
+      seq: 4,
+      reason: 'prevHash does not match the previous entry hash',
+    });
   });
 
   it('names a reordered pair', () => {
@@ -118,19 +152,31 @@ describe('checkChain', () => {
     assert.deepEqual(checkChain(swapped, null, crypto), { seq: 3, reason: 'sequence gap: expected 2, found 3' });
     // Renumbered to hide the swap, the links no longer hold.
     const renumbered = [at(0), { ...at(2), seq: 2 }, { ...at(1), seq: 3 }, ...good.slice(3)];
-    assert.deepEqual(checkChain(renumbered, null, crypto), { seq: 2, reason: 'prevHash does not match the previous entry hash' });
+    assert.deepEqual(checkChain(renumbered, null, crypto), {
+      seq: 2,
+      reason: 'prevHash does not match the previous entry hash',
+    });
   });
 
   it('names the entry after a deleted one, and a replayed one', () => {
-    assert.deepEqual(checkChain([...good.slice(0, 2), ...good.slice(3)], null, crypto), { seq: 4, reason: 'sequence gap: expected 3, found 4' });
-    assert.deepEqual(checkChain([...good.slice(0, 3), at(2), ...good.slice(3)], null, crypto), { seq: 3, reason: 'sequence gap: expected 4, found 3' });
+    assert.deepEqual(checkChain([...good.slice(0, 2), ...good.slice(3)], null, crypto), {
+      seq: 4,
+      reason: 'sequence gap: expected 3, found 4',
+    });
+    assert.deepEqual(checkChain([...good.slice(0, 3), at(2), ...good.slice(3)], null, crypto), {
+      seq: 3,
+      reason: 'sequence gap: expected 4, found 3',
+    });
   });
 
   it('names a bad signature', () => {
     const badSigs = [at(1).signature, 'AAAA', '', Buffer.from('x'.repeat(64)).toString('base64')];
     for (const signature of badSigs) {
       const tampered = good.map((e, i) => (i === 3 ? { ...e, signature } : e));
-      assert.deepEqual(checkChain(tampered, null, crypto), { seq: 4, reason: `signature does not verify with key ${signer.keyId}` });
+      assert.deepEqual(checkChain(tampered, null, crypto), {
+        seq: 4,
+        reason: `signature does not verify with key ${signer.keyId}`,
+      });
     }
   });
 
@@ -138,13 +184,25 @@ describe('checkChain', () => {
     const mallory = makeSigner();
     // A forger re-seals the whole tail with its own key: every link and hash holds.
     const forged: LedgerEntry[] = good.slice(0, 2);
-    for (const e of good.slice(2)) forged.push(reseal(mallory, { ...e, prevHash: forged.at(-1)!.hash, data: { i: 'forged' } }));
-    assert.deepEqual(checkChain(forged, null, crypto), { seq: 3, reason: `signature does not verify with key ${mallory.keyId}` });
+    for (const e of good.slice(2))
+      forged.push(reseal(mallory, { ...e, prevHash: forged.at(-1)!.hash, data: { i: 'forged' } }));
+    assert.deepEqual(checkChain(forged, null, crypto), {
+      seq: 3,
+      reason: `signature does not verify with key ${mallory.keyId}`,
+    });
     assert.equal(checkChain(forged, null, crypto, false), null);
     assert.equal(checkChain(forged, null, cryptoFor(signer, mallory)), null);
     // A key filed under another key's id is no key.
-    const misfiled = chainCrypto(new Map([[mallory.keyId, signer.publicKeyPem], [signer.keyId, signer.publicKeyPem]]));
+    const misfiled = chainCrypto(
+      new Map([
+        [mallory.keyId, signer.publicKeyPem],
+        [signer.keyId, signer.publicKeyPem],
+      ]),
+    );
     assert.equal(checkChain(forged, null, misfiled)?.seq, 3);
-    assert.equal(chainCrypto(new Map([[signer.keyId, 'not a pem']])).verify(signer.keyId, at(0).hash, at(0).signature), false);
+    assert.equal(
+      chainCrypto(new Map([[signer.keyId, 'not a pem']])).verify(signer.keyId, at(0).hash, at(0).signature),
+      false,
+    );
   });
 });

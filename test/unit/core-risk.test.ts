@@ -3,8 +3,17 @@ import assert from 'node:assert/strict';
 import { assessRisk, atLeast, globToRegExp } from '../../src/core/risk.ts';
 
 const file = (path: string, additions = 1, deletions = 0) => ({ path, additions, deletions, status: 'modified' });
-const assess = (files: ReturnType<typeof file>[], added: Record<string, string[]> = {}, extra: Partial<{ riskyPaths: string[]; maxLines: number }> = {}) =>
-  assessRisk({ files, addedLines: new Map(Object.entries(added)), riskyPaths: extra.riskyPaths ?? [], maxLines: extra.maxLines ?? 500 });
+const assess = (
+  files: ReturnType<typeof file>[],
+  added: Record<string, string[]> = {},
+  extra: Partial<{ riskyPaths: string[]; maxLines: number }> = {},
+) =>
+  assessRisk({
+    files,
+    addedLines: new Map(Object.entries(added)),
+    riskyPaths: extra.riskyPaths ?? [],
+    maxLines: extra.maxLines ?? 500,
+  });
 
 describe('risk of a diff', () => {
   it('globs match paths the way people write them', () => {
@@ -32,7 +41,10 @@ describe('risk of a diff', () => {
     for (const [path, cls] of cases) {
       const r = assess([file(path)]);
       assert.equal(r.level, 'high', path);
-      assert.ok(r.reasons.some((x) => x.class === cls && x.detail === path), `${path} → ${cls}`);
+      assert.ok(
+        r.reasons.some((x) => x.class === cls && x.detail === path),
+        `${path} → ${cls}`,
+      );
     }
   });
 

@@ -1,7 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EntryDraft, LedgerEntry } from '../../src/core/ledger.ts';
-import { applyEntry, checkTaskId, decideAdvance, decideBacktrack, foldTask, stalePhases, type TaskState } from '../../src/core/task.ts';
+import {
+  applyEntry,
+  checkTaskId,
+  decideAdvance,
+  decideBacktrack,
+  foldTask,
+  stalePhases,
+  type TaskState,
+} from '../../src/core/task.ts';
 import { defaultConfig, parseConfig, type Config } from '../../src/core/config.ts';
 import { ErrorCode, type Result } from '../../src/core/errors.ts';
 import { draft, makeSigner, seal, T0 } from '../helpers/ledger.ts';
@@ -18,12 +26,19 @@ function entries(...drafts: Partial<EntryDraft>[]): LedgerEntry[] {
 }
 
 const art = (path: string, c = 'a') => ({ path, sha256: c.repeat(64), producer: 'agent' as const });
-const start = (data: Record<string, unknown> = { title: 'Fix the login', baseCommit: 'abc123' }): Partial<EntryDraft> => ({
+const start = (
+  data: Record<string, unknown> = { title: 'Fix the login', baseCommit: 'abc123' },
+): Partial<EntryDraft> => ({
   kind: 'task_started',
   toPhase: 'STRATEGIZE',
   data,
 });
-const move = (from: string, to: string, extra: Partial<EntryDraft> = {}): Partial<EntryDraft> => ({ kind: 'transition', fromPhase: from, toPhase: to, ...extra });
+const move = (from: string, to: string, extra: Partial<EntryDraft> = {}): Partial<EntryDraft> => ({
+  kind: 'transition',
+  fromPhase: from,
+  toPhase: to,
+  ...extra,
+});
 
 function fold(...drafts: Partial<EntryDraft>[]): TaskState {
   const s = foldTask(entries(...drafts));
@@ -88,7 +103,11 @@ describe('task fold', () => {
   });
 
   it('moves on a transition: phase, epoch, entry time, visits and artifacts', () => {
-    const s = fold(start(), { kind: 'evidence', artifacts: [art('evidence/T-1/strategize/strategy.md')] }, move('STRATEGIZE', 'SPEC', { artifacts: [art('evidence/T-1/strategize/strategy.md', 'b')] }));
+    const s = fold(
+      start(),
+      { kind: 'evidence', artifacts: [art('evidence/T-1/strategize/strategy.md')] },
+      move('STRATEGIZE', 'SPEC', { artifacts: [art('evidence/T-1/strategize/strategy.md', 'b')] }),
+    );
     assert.equal(s.phase, 'SPEC');
     assert.equal(s.phaseEpoch, 3);
     assert.equal(s.lastSeq, 3);
@@ -97,11 +116,18 @@ describe('task fold', () => {
     assert.equal(s.startedAt, iso(0));
     assert.deepEqual(s.visits, { STRATEGIZE: 1, SPEC: 1 });
     // The transition's digest replaces the evidence entry's, with its seq.
-    assert.deepEqual(s.artifacts, { 'evidence/T-1/strategize/strategy.md': { ...art('evidence/T-1/strategize/strategy.md', 'b'), seq: 3 } });
+    assert.deepEqual(s.artifacts, {
+      'evidence/T-1/strategize/strategy.md': { ...art('evidence/T-1/strategize/strategy.md', 'b'), seq: 3 },
+    });
   });
 
   it('records evidence without moving the phase or its epoch', () => {
-    const s = fold(start(), move('STRATEGIZE', 'SPEC'), { kind: 'evidence', artifacts: [art('evidence/T-1/spec/spec.md')] }, { kind: 'verify', artifacts: [art('evidence/T-1/spec/x.json', 'c')] });
+    const s = fold(
+      start(),
+      move('STRATEGIZE', 'SPEC'),
+      { kind: 'evidence', artifacts: [art('evidence/T-1/spec/spec.md')] },
+      { kind: 'verify', artifacts: [art('evidence/T-1/spec/x.json', 'c')] },
+    );
     assert.equal(s.phase, 'SPEC');
     assert.equal(s.phaseEpoch, 2);
     assert.equal(s.lastSeq, 4);
@@ -113,7 +139,11 @@ describe('task fold', () => {
   });
 
   it('finishes on a done transition, keeping the last phase', () => {
-    const s = fold(start(), move('STRATEGIZE', 'SPEC'), move('SPEC', 'SPEC', { toPhase: null, data: { status: 'done' }, artifacts: [art('evidence/T-1/spec/spec.md')] }));
+    const s = fold(
+      start(),
+      move('STRATEGIZE', 'SPEC'),
+      move('SPEC', 'SPEC', { toPhase: null, data: { status: 'done' }, artifacts: [art('evidence/T-1/spec/spec.md')] }),
+    );
     assert.equal(s.status, 'done');
     assert.equal(s.phase, 'SPEC');
     assert.deepEqual(s.visits, { STRATEGIZE: 1, SPEC: 1 });
@@ -151,7 +181,10 @@ describe('task fold', () => {
     assert.equal(s.phaseEnteredAt, iso(6));
     assert.deepEqual(s.visits, { STRATEGIZE: 1, SPEC: 2, PLAN: 1 });
     assert.deepEqual(s.counts, { refusals: 0, backtracks: 1, skips: 0 });
-    assert.deepEqual(Object.keys(s.artifacts).sort(), [strategy, 'evidence/T-1/.stale/1/plan/plan.md', 'evidence/T-1/.stale/1/spec/spec.md'].sort());
+    assert.deepEqual(
+      Object.keys(s.artifacts).sort(),
+      [strategy, 'evidence/T-1/.stale/1/plan/plan.md', 'evidence/T-1/.stale/1/spec/spec.md'].sort(),
+    );
     assert.equal(s.artifacts[strategy]?.seq, 2, 'evidence of an earlier phase stays');
     assert.equal(s.artifacts['evidence/T-1/.stale/1/spec/spec.md']?.seq, 7);
   });
@@ -177,12 +210,18 @@ describe('task fold', () => {
   });
 
   it('never mutates the state it is given', () => {
-    const es = entries(start(), { kind: 'evidence', artifacts: [art('a')] }, move('STRATEGIZE', 'SPEC'), { kind: 'violation', data: { code: ErrorCode.PHASE_SKIP } }, {
-      kind: 'backtrack',
-      fromPhase: 'SPEC',
-      toPhase: 'STRATEGIZE',
-      data: { archived: [{ from: 'a', to: 'b' }] },
-    });
+    const es = entries(
+      start(),
+      { kind: 'evidence', artifacts: [art('a')] },
+      move('STRATEGIZE', 'SPEC'),
+      { kind: 'violation', data: { code: ErrorCode.PHASE_SKIP } },
+      {
+        kind: 'backtrack',
+        fromPhase: 'SPEC',
+        toPhase: 'STRATEGIZE',
+        data: { archived: [{ from: 'a', to: 'b' }] },
+      },
+    );
     let s: TaskState | undefined;
     for (const e of es) s = applyEntry(s === undefined ? s : frozen(structuredClone(s)), e);
     assert.deepEqual(s, foldTask(es));
@@ -191,12 +230,18 @@ describe('task fold', () => {
 
 describe('decideAdvance', () => {
   it('goes to the next phase, named or not', () => {
-    assert.deepEqual(decideAdvance(at('STRATEGIZE'), undefined, config), { ok: true, value: { from: 'STRATEGIZE', to: 'SPEC' } });
+    assert.deepEqual(decideAdvance(at('STRATEGIZE'), undefined, config), {
+      ok: true,
+      value: { from: 'STRATEGIZE', to: 'SPEC' },
+    });
     assert.deepEqual(decideAdvance(at('PLAN'), 'THINK', config), { ok: true, value: { from: 'PLAN', to: 'THINK' } });
   });
 
   it('finishes the task when leaving the last phase', () => {
-    assert.deepEqual(decideAdvance(at('MONITOR'), undefined, config), { ok: true, value: { from: 'MONITOR', to: null } });
+    assert.deepEqual(decideAdvance(at('MONITOR'), undefined, config), {
+      ok: true,
+      value: { from: 'MONITOR', to: null },
+    });
   });
 
   it('refuses a skip forward, naming the phases to pass first', () => {
@@ -231,8 +276,14 @@ describe('decideAdvance', () => {
 
 describe('decideBacktrack', () => {
   it('goes to any earlier phase with a reason', () => {
-    assert.deepEqual(decideBacktrack(at('VERIFY'), 'SPEC', 'the spec was wrong', config), { ok: true, value: { from: 'VERIFY', to: 'SPEC' } });
-    assert.deepEqual(decideBacktrack(at('SPEC'), 'STRATEGIZE', 'x', config), { ok: true, value: { from: 'SPEC', to: 'STRATEGIZE' } });
+    assert.deepEqual(decideBacktrack(at('VERIFY'), 'SPEC', 'the spec was wrong', config), {
+      ok: true,
+      value: { from: 'VERIFY', to: 'SPEC' },
+    });
+    assert.deepEqual(decideBacktrack(at('SPEC'), 'STRATEGIZE', 'x', config), {
+      ok: true,
+      value: { from: 'SPEC', to: 'STRATEGIZE' },
+    });
   });
 
   it('refuses the same or a later phase', () => {
@@ -252,7 +303,10 @@ describe('decideBacktrack', () => {
 
   it('refuses an unknown phase and a finished task', () => {
     assert.equal(refused(decideBacktrack(at('PLAN'), 'NOPE', 'r', config), ErrorCode.PHASE_UNKNOWN)['phase'], 'NOPE');
-    assert.equal(refused(decideBacktrack({ ...at('PLAN'), status: 'done' }, 'SPEC', 'r', config), ErrorCode.TASK_DONE)['taskId'], 'T-1');
+    assert.equal(
+      refused(decideBacktrack({ ...at('PLAN'), status: 'done' }, 'SPEC', 'r', config), ErrorCode.TASK_DONE)['taskId'],
+      'T-1',
+    );
   });
 
   it('only backtracks from the phases the config allows', () => {
@@ -261,8 +315,14 @@ describe('decideBacktrack', () => {
     const cfg = parsed.value;
     const d = refused(decideBacktrack(at('PLAN', cfg), 'SPEC', 'r', cfg), ErrorCode.PHASE_SKIP);
     assert.match(String(d['message']), /process\.backtrackFrom: VERIFY, REVIEW/);
-    assert.deepEqual(decideBacktrack(at('VERIFY', cfg), 'SPEC', 'r', cfg), { ok: true, value: { from: 'VERIFY', to: 'SPEC' } });
-    assert.deepEqual(decideBacktrack(at('REVIEW', cfg), 'IMPLEMENT', 'r', cfg), { ok: true, value: { from: 'REVIEW', to: 'IMPLEMENT' } });
+    assert.deepEqual(decideBacktrack(at('VERIFY', cfg), 'SPEC', 'r', cfg), {
+      ok: true,
+      value: { from: 'VERIFY', to: 'SPEC' },
+    });
+    assert.deepEqual(decideBacktrack(at('REVIEW', cfg), 'IMPLEMENT', 'r', cfg), {
+      ok: true,
+      value: { from: 'REVIEW', to: 'IMPLEMENT' },
+    });
   });
 
   it('names the phases a backtrack makes stale', () => {
@@ -273,7 +333,8 @@ describe('decideBacktrack', () => {
 
 describe('checkTaskId', () => {
   it('accepts folder-safe ids and refuses the rest', () => {
-    for (const id of ['T-1', 'JIRA-123', 'a', 'x.y_z-1', 'A'.repeat(64)]) assert.deepEqual(checkTaskId(id), { ok: true, value: id });
+    for (const id of ['T-1', 'JIRA-123', 'a', 'x.y_z-1', 'A'.repeat(64)])
+      assert.deepEqual(checkTaskId(id), { ok: true, value: id });
     for (const id of ['', '.hidden', '-dash', 'a/b', 'a\\b', 'a..b', 'A'.repeat(65), 'has space', 'é']) {
       assert.equal(refused(checkTaskId(id), ErrorCode.USAGE)['argument'], 'taskId', id);
     }

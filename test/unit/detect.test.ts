@@ -24,7 +24,10 @@ describe('repository detection', () => {
     const d = detect('node-npm-vitest');
     assert.deepEqual(d.languages, ['typescript']);
     assert.deepEqual(d.packageManagers, ['npm']);
-    assert.deepEqual(d.testRunners.map((t) => t.name), ['vitest']);
+    assert.deepEqual(
+      d.testRunners.map((t) => t.name),
+      ['vitest'],
+    );
     const test = d.testRunners[0]!;
     assert.deepEqual(test.command.run, [
       'npx',
@@ -40,8 +43,14 @@ describe('repository detection', () => {
     assert.equal(test.command.junit, 'reports/junit.xml');
     assert.equal(test.command.lcov, 'coverage/lcov.info');
     assert.deepEqual(test.notes, []);
-    assert.deepEqual(d.linters.map((l) => [l.name, l.command.run]), [['eslint', ['npx', 'eslint', '.']]]);
-    assert.deepEqual(d.builds.map((b) => b.command.run), [['npm', 'run', 'build']]);
+    assert.deepEqual(
+      d.linters.map((l) => [l.name, l.command.run]),
+      [['eslint', ['npx', 'eslint', '.']]],
+    );
+    assert.deepEqual(
+      d.builds.map((b) => b.command.run),
+      [['npm', 'run', 'build']],
+    );
     assert.deepEqual(d.ci, ['github-actions']);
   });
 
@@ -65,10 +74,23 @@ describe('repository detection', () => {
     assert.deepEqual(d.packageManagers, ['yarn']);
     const [test] = d.testRunners;
     assert.equal(test?.name, 'mocha');
-    assert.deepEqual(test?.command.run, ['yarn', 'c8', '--reporter=lcov', '--reporter=text', 'mocha', '--reporter', 'mocha-junit-reporter', '--reporter-options', 'mochaFile=reports/junit.xml']);
+    assert.deepEqual(test?.command.run, [
+      'yarn',
+      'c8',
+      '--reporter=lcov',
+      '--reporter=text',
+      'mocha',
+      '--reporter',
+      'mocha-junit-reporter',
+      '--reporter-options',
+      'mochaFile=reports/junit.xml',
+    ]);
     assert.equal(test?.command.lcov, 'coverage/lcov.info');
     assert.deepEqual(test?.notes, []);
-    assert.deepEqual(d.linters.map((l) => l.name), ['biome']);
+    assert.deepEqual(
+      d.linters.map((l) => l.name),
+      ['biome'],
+    );
   });
 
   it("node:test: the script's own arguments, with the junit and lcov reporters added", () => {
@@ -95,9 +117,19 @@ describe('repository detection', () => {
     assert.deepEqual(d.languages, ['python']);
     assert.deepEqual(d.packageManagers, ['pip']);
     const [test] = d.testRunners;
-    assert.deepEqual(test?.command.run, ['python', '-m', 'pytest', '--junitxml=reports/junit.xml', '--cov=.', '--cov-report=lcov:coverage/lcov.info']);
+    assert.deepEqual(test?.command.run, [
+      'python',
+      '-m',
+      'pytest',
+      '--junitxml=reports/junit.xml',
+      '--cov=.',
+      '--cov-report=lcov:coverage/lcov.info',
+    ]);
     assert.equal(test?.command.lcov, 'coverage/lcov.info');
-    assert.deepEqual(d.linters.map((l) => l.command.run), [['python', '-m', 'ruff', 'check', '.']]);
+    assert.deepEqual(
+      d.linters.map((l) => l.command.run),
+      [['python', '-m', 'ruff', 'check', '.']],
+    );
   });
 
   it('python with poetry: poetry run pytest; coverage.py is named when pytest-cov is missing', () => {
@@ -113,8 +145,18 @@ describe('repository detection', () => {
   it('python with uv: uv run pytest with coverage; uv run ruff', () => {
     const d = detect('python-uv');
     assert.deepEqual(d.packageManagers, ['uv']);
-    assert.deepEqual(d.testRunners[0]?.command.run, ['uv', 'run', 'pytest', '--junitxml=reports/junit.xml', '--cov=.', '--cov-report=lcov:coverage/lcov.info']);
-    assert.deepEqual(d.linters.map((l) => l.command.run), [['uv', 'run', 'ruff', 'check', '.']]);
+    assert.deepEqual(d.testRunners[0]?.command.run, [
+      'uv',
+      'run',
+      'pytest',
+      '--junitxml=reports/junit.xml',
+      '--cov=.',
+      '--cov-report=lcov:coverage/lcov.info',
+    ]);
+    assert.deepEqual(
+      d.linters.map((l) => l.command.run),
+      [['uv', 'run', 'ruff', 'check', '.']],
+    );
   });
 
   it('go: go test -json and the cover profile read as they are; golangci-lint; go build', () => {
@@ -122,14 +164,23 @@ describe('repository detection', () => {
     assert.deepEqual([d.languages, d.packageManagers], [['go'], ['go']]);
     const [test] = d.testRunners;
     assert.equal(test?.command.run[0], 'sh');
-    assert.match(test?.command.run[2] ?? '', /go test -json -coverprofile=coverage\.out \.\/\.\.\. > reports\/go-test\.json/);
+    assert.match(
+      test?.command.run[2] ?? '',
+      /go test -json -coverprofile=coverage\.out \.\/\.\.\. > reports\/go-test\.json/,
+    );
     assert.deepEqual(test?.command.report, { format: 'go-json', path: 'reports/go-test.json' });
     assert.equal(test?.command.coverage?.format, 'go');
     assert.equal(test?.command.coverage?.path, 'coverage.out');
     assert.equal(test?.command.coverage?.modulePrefix, 'example.com/fixture');
     assert.equal(test?.command.junit, undefined);
-    assert.deepEqual(d.linters.map((l) => l.command.run), [['golangci-lint', 'run']]);
-    assert.deepEqual(d.builds.map((b) => b.command.run), [['go', 'build', './...']]);
+    assert.deepEqual(
+      d.linters.map((l) => l.command.run),
+      [['golangci-lint', 'run']],
+    );
+    assert.deepEqual(
+      d.builds.map((b) => b.command.run),
+      [['go', 'build', './...']],
+    );
   });
 
   it("java with maven: Surefire's reports joined into one JUnit file", () => {
@@ -137,7 +188,10 @@ describe('repository detection', () => {
     assert.deepEqual([d.languages, d.packageManagers], [['java'], ['maven']]);
     const [test] = d.testRunners;
     assert.equal(test?.name, 'maven-surefire');
-    assert.match(test?.command.run[2] ?? '', /^mvn -B test; status=\$\?; .*target\/surefire-reports\/TEST-\*\.xml.*> target\/junit\.xml; exit \$status$/);
+    assert.match(
+      test?.command.run[2] ?? '',
+      /^mvn -B test; status=\$\?; .*target\/surefire-reports\/TEST-\*\.xml.*> target\/junit\.xml; exit \$status$/,
+    );
     assert.equal(test?.command.junit, 'target/junit.xml');
     assert.deepEqual(d.builds[0]?.command.run, ['mvn', '-B', '-q', '-DskipTests', 'package']);
   });
@@ -162,17 +216,35 @@ describe('repository detection', () => {
   });
 
   it('agents: Claude Code, Codex, Cursor, AGENTS.md and .mcp.json; none in a bare repository', () => {
-    assert.deepEqual(detect('agents').agents, { claude: true, codex: true, cursor: true, agentsMd: true, mcpJson: true });
-    assert.deepEqual(detect('go').agents, { claude: false, codex: false, cursor: false, agentsMd: false, mcpJson: false });
+    assert.deepEqual(detect('agents').agents, {
+      claude: true,
+      codex: true,
+      cursor: true,
+      agentsMd: true,
+      mcpJson: true,
+    });
+    assert.deepEqual(detect('go').agents, {
+      claude: false,
+      codex: false,
+      cursor: false,
+      agentsMd: false,
+      mcpJson: false,
+    });
   });
 
-  it("Codex counts when its config is in the home folder; CLAUDE.md alone counts for Claude Code", () => {
+  it('Codex counts when its config is in the home folder; CLAUDE.md alone counts for Claude Code', () => {
     const home = mkdtempSync(join(TMP, 'home-'));
     mkdirSync(join(home, '.codex'));
     writeFileSync(join(home, '.codex', 'config.toml'), 'model = "gpt-5"\n');
     const repo = mkdtempSync(join(TMP, 'repo-'));
     writeFileSync(join(repo, 'CLAUDE.md'), '# notes\n');
-    assert.deepEqual(detectAgents(repo, home), { claude: true, codex: true, cursor: false, agentsMd: false, mcpJson: false });
+    assert.deepEqual(detectAgents(repo, home), {
+      claude: true,
+      codex: true,
+      cursor: false,
+      agentsMd: false,
+      mcpJson: false,
+    });
     assert.equal(detectAgents(repo, HOME).codex, false);
   });
 

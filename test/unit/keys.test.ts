@@ -18,7 +18,14 @@ describe('signature texts', () => {
 
   it('refuses a text that a lenient decoder would read as the same bytes', () => {
     assert.ok(good.endsWith('=='));
-    for (const bad of [`${good.slice(0, -2)}*=`, `${good.slice(0, -1)}\uFFFD`, `${good.slice(0, -2)}`, ` ${good}`, `${good}\n`, good.replace(/\+|\//, (c) => (c === '+' ? '-' : '_'))]) {
+    for (const bad of [
+      `${good.slice(0, -2)}*=`,
+      `${good.slice(0, -1)}\uFFFD`,
+      `${good.slice(0, -2)}`,
+      ` ${good}`,
+      `${good}\n`,
+      good.replace(/\+|\//, (c) => (c === '+' ? '-' : '_')),
+    ]) {
       if (bad === good) continue;
       assert.equal(signatureBytes(bad), null, JSON.stringify(bad));
       assert.equal(crypto.verify(keyId, hash, bad), false, JSON.stringify(bad));

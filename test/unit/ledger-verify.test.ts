@@ -20,8 +20,14 @@ async function fill(store: Store): Promise<void> {
   const e = testEngine(store, signer);
   await store.putKey(signer.keyId, signer.publicKeyPem);
   await store.transact(async (tx) => {
-    for (let t = 0; t < 4; t++) await append(e, tx, draft({ taskId: `T-${t}`, kind: 'task_started', toPhase: 'STRATEGIZE', data: { title: `task ${t}` } }));
-    for (let i = 4; i < ENTRIES; i++) await append(e, tx, draft({ taskId: `T-${i % 4}`, data: { i, note: { b: i, a: [i] } } }));
+    for (let t = 0; t < 4; t++)
+      await append(
+        e,
+        tx,
+        draft({ taskId: `T-${t}`, kind: 'task_started', toPhase: 'STRATEGIZE', data: { title: `task ${t}` } }),
+      );
+    for (let i = 4; i < ENTRIES; i++)
+      await append(e, tx, draft({ taskId: `T-${i % 4}`, data: { i, note: { b: i, a: [i] } } }));
   });
 }
 
@@ -31,7 +37,8 @@ function rewrite(file: string, seq: number, set: { data?: string; signature?: st
   try {
     db.exec('DROP TRIGGER IF EXISTS ledger_no_update');
     if (set.data !== undefined) db.prepare('UPDATE ledger SET data = ? WHERE seq = ?').run(set.data, seq);
-    if (set.signature !== undefined) db.prepare('UPDATE ledger SET signature = ? WHERE seq = ?').run(set.signature, seq);
+    if (set.signature !== undefined)
+      db.prepare('UPDATE ledger SET signature = ? WHERE seq = ?').run(set.signature, seq);
   } finally {
     db.close();
   }
@@ -64,7 +71,10 @@ describe('verifyLedger', () => {
     const store = new SqliteStore(copy);
     try {
       const e = testEngine(store, signer);
-      return [await verifyLedger(e, { evidence: false, workers: 2 }), await verifyLedger(e, { evidence: false, workers: 0 })] as const;
+      return [
+        await verifyLedger(e, { evidence: false, workers: 2 }),
+        await verifyLedger(e, { evidence: false, workers: 0 }),
+      ] as const;
     } finally {
       await store.close();
     }
@@ -84,7 +94,9 @@ describe('verifyLedger', () => {
       rewrite(f, 700, { signature: forged });
     });
     assert.deepEqual(withWorkers, alone);
-    assert.deepEqual(withWorkers.problems, [{ kind: 'chain', seq: 700, reason: `signature does not verify with key ${signer.keyId}` }]);
+    assert.deepEqual(withWorkers.problems, [
+      { kind: 'chain', seq: 700, reason: `signature does not verify with key ${signer.keyId}` },
+    ]);
     assert.equal(withWorkers.entries, 699);
   });
 
@@ -94,7 +106,9 @@ describe('verifyLedger', () => {
       rewrite(f, 601, { signature: forged });
     });
     assert.deepEqual(withWorkers, alone);
-    assert.deepEqual(withWorkers.problems, [{ kind: 'chain', seq: 600, reason: 'hash does not match the entry content' }]);
+    assert.deepEqual(withWorkers.problems, [
+      { kind: 'chain', seq: 600, reason: 'hash does not match the entry content' },
+    ]);
     assert.equal(withWorkers.entries, 599);
   });
 
@@ -110,7 +124,10 @@ describe('verifyLedger', () => {
     const store = new MemoryStore();
     await fill(store);
     const e = testEngine(store, signer);
-    const [withWorkers, alone] = [await verifyLedger(e, { evidence: false, workers: 2 }), await verifyLedger(e, { evidence: false, workers: 0 })];
+    const [withWorkers, alone] = [
+      await verifyLedger(e, { evidence: false, workers: 2 }),
+      await verifyLedger(e, { evidence: false, workers: 0 }),
+    ];
     assert.equal(withWorkers.ok, true, withWorkers.problems[0]?.reason);
     assert.deepEqual(withWorkers, alone);
   });
@@ -119,15 +136,23 @@ describe('verifyLedger', () => {
 describe('the signature worker', () => {
   it('answers ready, then the index of the first bad signature of each batch', { timeout: 120_000 }, async () => {
     const hashes = ['a', 'b', 'c'].map((c) => c.repeat(64));
-    const batch: SignatureBatch = { id: 7, keyIds: hashes.map(() => signer.keyId), hashes, signatures: [signer.sign(hashes[0]!), forged, signer.sign(hashes[2]!)] };
+    const batch: SignatureBatch = {
+      id: 7,
+      keyIds: hashes.map(() => signer.keyId),
+      hashes,
+      signatures: [signer.sign(hashes[0]!), forged, signer.sign(hashes[2]!)],
+    };
     assert.equal(firstBadSignature(cryptoFor(signer), batch), 1);
     // From the sources the worker registers tsx itself, as verifyLedger starts it.
     const api = import.meta.resolve('tsx/esm/api');
     const url = new URL('../../src/engine/ledger/verify-worker.ts', import.meta.url).href;
-    const worker = new Worker(`import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(url)}); })`, {
-      eval: true,
-      workerData: { verifyLedgerKeys: [[signer.keyId, signer.publicKeyPem]] },
-    });
+    const worker = new Worker(
+      `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(url)}); })`,
+      {
+        eval: true,
+        workerData: { verifyLedgerKeys: [[signer.keyId, signer.publicKeyPem]] },
+      },
+    );
     try {
       const messages: WorkerMessage[] = [];
       await new Promise<void>((resolve, reject) => {

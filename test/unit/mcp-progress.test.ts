@@ -6,7 +6,16 @@ import type { Engine } from '../../src/engine/context.ts';
 import type { CommandRunner, RunRequest, RunResult } from '../../src/ports/runner.ts';
 import { withProgress, type ProgressUpdate } from '../../src/surfaces/mcp/progress.ts';
 
-const result = (exitCode: number): RunResult => ({ exitCode, signal: null, timedOut: false, output: '', truncated: false, durationMs: 1, isolation: 'none', workspace: '/tmp' });
+const result = (exitCode: number): RunResult => ({
+  exitCode,
+  signal: null,
+  timedOut: false,
+  output: '',
+  truncated: false,
+  durationMs: 1,
+  isolation: 'none',
+  workspace: '/tmp',
+});
 
 function engineWith(runner: CommandRunner): Engine {
   return { runner } as unknown as Engine;
@@ -32,17 +41,33 @@ describe('withProgress', () => {
     assert.deepEqual(released, [slow]);
     const messages = updates.map((u) => u.message);
     assert.equal(messages[0], 'running slow a b c …');
-    assert.ok(messages.filter((m) => /^still running slow a b c … \(\d+ s\)$/.test(m)).length >= 2, messages.join(' | '));
-    assert.match(messages.find((m) => m.startsWith('slow a b c …:'))!, /: exit 0 after [\d.]+ s$/);
-    assert.deepEqual(messages.slice(-2).map((m) => m.replace(/after [\d.]+ s/, 'after T')), ['running fast', 'fast: exit 3 after T']);
-    assert.deepEqual(updates.map((u) => u.progress), updates.map((_, i) => i + 1));
+    assert.ok(
+      messages.filter((m) => /^still running slow a b c … \(\d+ s\)$/.test(m)).length >= 2,
+      messages.join(' | '),
+    );
+    assert.match(
+      messages.find((m) => m.startsWith('slow a b c …:'))!,
+      /: exit 0 after [\d.]+ s$/,
+    );
+    assert.deepEqual(
+      messages.slice(-2).map((m) => m.replace(/after [\d.]+ s/, 'after T')),
+      ['running fast', 'fast: exit 3 after T'],
+    );
+    assert.deepEqual(
+      updates.map((u) => u.progress),
+      updates.map((_, i) => i + 1),
+    );
     const count = updates.length;
     await sleep(60);
     assert.equal(updates.length, count, 'no heartbeat after the command ended');
   });
 
   it('drops a report that fails: the command and its result are unaffected', async () => {
-    const e = withProgress(engineWith({ run: async () => result(0) }), () => Promise.reject(new Error('client went away')), 5);
+    const e = withProgress(
+      engineWith({ run: async () => result(0) }),
+      () => Promise.reject(new Error('client went away')),
+      5,
+    );
     assert.equal((await e.runner.run(request(['true']))).exitCode, 0);
     assert.equal(e.runner.release, undefined, 'no release where the runner has none');
   });

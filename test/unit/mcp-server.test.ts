@@ -101,14 +101,18 @@ describe('MCP server, in memory', () => {
     }
     // One meaning for `taskId` wherever it is required (tool_check's is optional: the only active task).
     assert.equal(taskIdMeaning.size, 1);
-    const props = (name: string) => Object.keys((tools.find((t) => t.name === name)?.inputSchema as JsonSchema).properties ?? {});
+    const props = (name: string) =>
+      Object.keys((tools.find((t) => t.name === name)?.inputSchema as JsonSchema).properties ?? {});
     assert.deepEqual(props('evidence_put').sort(), ['content', 'name', 'phase', 'taskId', 'token']);
     assert.deepEqual(props('tool_check').sort(), ['client', 'input', 'taskId', 'tool']);
     assert.deepEqual(props('phase_backtrack').sort(), ['reason', 'taskId', 'to', 'token']);
     assert.deepEqual(props('lease_acquire').sort(), ['phase', 'taskId', 'ttlSeconds']);
     assert.deepEqual(props('task_start').sort(), ['base', 'taskId', 'title']);
-    for (const t of tools) for (const key of props(t.name)) if (!SHARED.includes(key)) assert.ok(['token', 'summary', 'client', 'base'].includes(key), `${t.name}.${key}`);
-    const required = (name: string) => ((tools.find((t) => t.name === name)?.inputSchema as JsonSchema).required ?? []).sort();
+    for (const t of tools)
+      for (const key of props(t.name))
+        if (!SHARED.includes(key)) assert.ok(['token', 'summary', 'client', 'base'].includes(key), `${t.name}.${key}`);
+    const required = (name: string) =>
+      ((tools.find((t) => t.name === name)?.inputSchema as JsonSchema).required ?? []).sort();
     assert.deepEqual(required('evidence_put'), ['content', 'name', 'phase', 'taskId']);
     assert.deepEqual(required('tool_check'), ['input', 'tool']);
   });
@@ -118,7 +122,8 @@ describe('MCP server, in memory', () => {
     const readOnly = new Set(['task_status', 'evidence_check', 'ledger_verify', 'prompt_get']);
     for (const t of tools) {
       const a = t.annotations ?? {};
-      for (const hint of ['readOnlyHint', 'idempotentHint', 'destructiveHint', 'openWorldHint'] as const) assert.equal(typeof a[hint], 'boolean', `${t.name}.${hint}`);
+      for (const hint of ['readOnlyHint', 'idempotentHint', 'destructiveHint', 'openWorldHint'] as const)
+        assert.equal(typeof a[hint], 'boolean', `${t.name}.${hint}`);
       assert.equal(a.readOnlyHint, readOnly.has(t.name), `${t.name}.readOnlyHint`);
       assert.equal(a.openWorldHint, false, `${t.name} stays in the repository`);
       if (a.readOnlyHint) assert.equal(a.destructiveHint, false, t.name);
@@ -149,7 +154,11 @@ describe('MCP server, in memory', () => {
   it('answers with structured content that matches the output schema, and refuses with {code, message, details}', async () => {
     const started = await client.callTool({ name: 'task_start', arguments: { taskId: 'U-1', title: 'unit' } });
     assert.equal(started.isError, undefined);
-    const value = started.structuredContent as { task: { taskId: string; phase: string }; seq: number; evidence: string[] };
+    const value = started.structuredContent as {
+      task: { taskId: string; phase: string };
+      seq: number;
+      evidence: string[];
+    };
     assert.deepEqual([value.task.taskId, value.task.phase, value.evidence], ['U-1', 'STRATEGIZE', ['strategy.md']]);
     assert.equal(started.content.length, 2);
     assert.deepEqual(JSON.parse((started.content[1] as { text: string }).text), value);
@@ -176,7 +185,11 @@ describe('MCP server, in memory', () => {
 
 describe('MCP server without a usable repository', () => {
   it('still lists its tools, and every tool answers CONFIG_INVALID', async () => {
-    const refusal = { code: 'CONFIG_INVALID' as const, message: 'no .autopilot/config.yaml at or above /x', details: { key: '(file)', reason: 'not initialised' } };
+    const refusal = {
+      code: 'CONFIG_INVALID' as const,
+      message: 'no .autopilot/config.yaml at or above /x',
+      details: { key: '(file)', reason: 'not initialised' },
+    };
     const client = await linked({ ok: false, error: refusal });
     try {
       const { tools } = await client.listTools();
@@ -198,7 +211,11 @@ describe('MCP server without a usable repository', () => {
 
 describe('sessionActor', () => {
   it('names the client and the session, and holds leases under that name', () => {
-    assert.deepEqual(sessionActor('claude-code', '4242'), { id: 'mcp:claude-code:4242', holder: 'mcp:claude-code:4242', sessionId: '4242' });
+    assert.deepEqual(sessionActor('claude-code', '4242'), {
+      id: 'mcp:claude-code:4242',
+      holder: 'mcp:claude-code:4242',
+      sessionId: '4242',
+    });
     assert.equal(sessionActor('My Client/1', 's').id, 'mcp:My-Client-1:s');
     assert.equal(sessionActor(undefined, 's').id, 'mcp:client:s');
     assert.equal(sessionActor('', 's').id, 'mcp:client:s');

@@ -19,10 +19,17 @@ describe('policy table: every real-world tool call classifies as expected', () =
   it('holds at least 150 rows, Bash and every client', () => {
     assert.ok(TABLE.length >= 150, `only ${TABLE.length} rows`);
     for (const client of ['claude', 'codex', 'cursor', 'mcp', 'generic'] as const) {
-      assert.ok(TABLE.some((r) => r.call.client === client), `no row for ${client}`);
+      assert.ok(
+        TABLE.some((r) => r.call.client === client),
+        `no row for ${client}`,
+      );
     }
     const names = TABLE.map((r) => r.name);
-    assert.equal(new Set(names).size, names.length, `duplicate row names: ${names.filter((n, i) => names.indexOf(n) !== i).join(', ')}`);
+    assert.equal(
+      new Set(names).size,
+      names.length,
+      `duplicate row names: ${names.filter((n, i) => names.indexOf(n) !== i).join(', ')}`,
+    );
   });
   for (const row of TABLE) {
     it(row.name, () => {
@@ -50,7 +57,7 @@ describe('classifier building blocks', () => {
     assert.equal(decodeAnsiC('\\x67it'), 'git');
     assert.equal(decodeAnsiC('\\147\\151\\164'), 'git');
     assert.equal(decodeAnsiC('\\u00e9\\U0001F600'), 'é😀');
-    assert.equal(decodeAnsiC('a\\tb\\nc\\\\d\\\'e'), "a\tb\nc\\d'e");
+    assert.equal(decodeAnsiC("a\\tb\\nc\\\\d\\'e"), "a\tb\nc\\d'e");
     assert.equal(decodeAnsiC('\\cA'), '\x01');
     assert.equal(decodeAnsiC('git\\x00push'), 'git', 'a NUL ends the string');
     assert.equal(decodeAnsiC('\\q'), '\\q', 'an unknown escape stays');
@@ -65,8 +72,16 @@ describe('classifier building blocks', () => {
     assert.equal(classifyPath('.autopilot/evidence/T-10/a', '/repo', scope).kind, 'state');
     assert.equal(classifyPath('/dev/null', '/repo', scope).kind, 'device');
     assert.equal(classifyPath('/tmp/../repo/src/a.ts', '/repo', scope).kind, 'source');
-    assert.equal(classifyPath('a', '/repo', { repoRoot: '/repo', evidenceDir: '' }).kind, 'source', 'an empty evidence dir holds nothing');
-    assert.equal(classifyPath('a', '/repo', { repoRoot: '/repo', evidenceDir: '.' }).kind, 'source', 'the root is never the evidence folder');
+    assert.equal(
+      classifyPath('a', '/repo', { repoRoot: '/repo', evidenceDir: '' }).kind,
+      'source',
+      'an empty evidence dir holds nothing',
+    );
+    assert.equal(
+      classifyPath('a', '/repo', { repoRoot: '/repo', evidenceDir: '.' }).kind,
+      'source',
+      'the root is never the evidence folder',
+    );
   });
   it('scans sed scripts for w and e', () => {
     assert.deepEqual(sedEffect('s/a/b/g'), { kind: 'read' });
@@ -78,7 +93,12 @@ describe('classifier building blocks', () => {
     assert.deepEqual(sedEffect('s|/usr|/opt|g'), { kind: 'read' });
   });
   it('reads apply_patch headers', () => {
-    assert.deepEqual(patchPaths('*** Begin Patch\n*** Add File: a.md\n+x\n*** Update File: b.ts\n*** Move to: c.ts\n*** Delete File: d.ts\n*** End Patch'), ['a.md', 'b.ts', 'c.ts', 'd.ts']);
+    assert.deepEqual(
+      patchPaths(
+        '*** Begin Patch\n*** Add File: a.md\n+x\n*** Update File: b.ts\n*** Move to: c.ts\n*** Delete File: d.ts\n*** End Patch',
+      ),
+      ['a.md', 'b.ts', 'c.ts', 'd.ts'],
+    );
     assert.equal(patchPaths('nothing here'), undefined);
   });
   it('splits MCP names', () => {
@@ -89,14 +109,29 @@ describe('classifier building blocks', () => {
   });
   it('parses options like getopt', () => {
     const p = parseOptions(['-u', 'root', '-H', 'git', 'push'].map(plainWord), { short: 'u' });
-    assert.deepEqual(p.options.map((o) => [o.name, o.value?.text]), [['-u', 'root'], ['-H', undefined]]);
+    assert.deepEqual(
+      p.options.map((o) => [o.name, o.value?.text]),
+      [
+        ['-u', 'root'],
+        ['-H', undefined],
+      ],
+    );
     assert.equal(p.firstOperand, 3);
     const q = parseOptions(['-uroot', '--', '-x'].map(plainWord), { short: 'u' });
     assert.equal(q.options[0]?.value?.text, 'root');
-    assert.deepEqual(q.operands.map((w) => w.text), ['-x']);
+    assert.deepEqual(
+      q.operands.map((w) => w.text),
+      ['-x'],
+    );
     const r = parseOptions(['a', '-f', 'b', '--out=c'].map(plainWord), { permute: true });
-    assert.deepEqual(r.operands.map((w) => w.text), ['a', 'b']);
-    assert.deepEqual(r.options.map((o) => o.name), ['-f', '--out']);
+    assert.deepEqual(
+      r.operands.map((w) => w.text),
+      ['a', 'b'],
+    );
+    assert.deepEqual(
+      r.options.map((o) => o.name),
+      ['-f', '--out'],
+    );
   });
   it('splits git alias values', () => {
     assert.deepEqual(splitGitWords(`commit -m "a b" 'c d' e\\ f`), ['commit', '-m', 'a b', 'c d', 'e f']);
@@ -113,19 +148,35 @@ describe('classifier building blocks', () => {
   });
   it('never throws on odd input', () => {
     for (const input of [null, 42, 'x', [], { command: 42 }, { command: ['git', 1] }, '{"command":"ls"}']) {
-      for (const tool of ['Bash', 'shell', 'Write', 'apply_patch', 'beforeMCPExecution', 'write_stdin', 'mcp__autopilot__task_status']) {
+      for (const tool of [
+        'Bash',
+        'shell',
+        'Write',
+        'apply_patch',
+        'beforeMCPExecution',
+        'write_stdin',
+        'mcp__autopilot__task_status',
+      ]) {
         const c = classifyToolCall({ client: 'generic', tool, input }, TABLE_CONTEXT);
         assert.ok(Array.isArray(c.capabilities));
       }
     }
   });
-  it('walks every node mvdan/sh\'s own syntax.Walk visits, in the same order', () => {
+  it("walks every node mvdan/sh's own syntax.Walk visits, in the same order", () => {
     const { syntax } = mvdan as unknown as {
-      syntax: { NewParser(): { Parse(s: string, n: string): object }; Walk(n: object, f: (n: object | null) => boolean): void; NodeType(n: object): string };
+      syntax: {
+        NewParser(): { Parse(s: string, n: string): object };
+        Walk(n: object, f: (n: object | null) => boolean): void;
+        NodeType(n: object): string;
+      };
     };
     const parser = syntax.NewParser();
-    const sources = TABLE.map((r) => (r.call.tool === 'Bash' ? (r.call.input as { command?: unknown }).command : undefined)).filter((c): c is string => typeof c === 'string');
-    sources.push('for ((i=0;i<3;i++)); do echo $((i*2)); done; select x in a b; do :; done; let "x=$(id)"; declare -A m=([k]=$(id)); echo ${x/$(a)/$(b)} ${x:$(c):1}; [[ $(d) =~ e ]]; (( $(f) ))');
+    const sources = TABLE.map((r) =>
+      r.call.tool === 'Bash' ? (r.call.input as { command?: unknown }).command : undefined,
+    ).filter((c): c is string => typeof c === 'string');
+    sources.push(
+      'for ((i=0;i<3;i++)); do echo $((i*2)); done; select x in a b; do :; done; let "x=$(id)"; declare -A m=([k]=$(id)); echo ${x/$(a)/$(b)} ${x:$(c):1}; [[ $(d) =~ e ]]; (( $(f) ))',
+    );
     let compared = 0;
     for (const source of sources) {
       let theirs: object;
@@ -151,17 +202,34 @@ describe('classifier building blocks', () => {
     assert.ok(compared > 100);
   });
   it('caches shell classifications per command and context', () => {
-    const a = classifyToolCall({ client: 'claude', tool: 'Bash', input: { command: 'echo x > notes.md' } }, { ...TABLE_CONTEXT, evidenceDir: '.' });
-    const b = classifyToolCall({ client: 'claude', tool: 'Bash', input: { command: 'echo x > notes.md', cwd: '/repo/.autopilot/evidence/T-1' } }, TABLE_CONTEXT);
-    const c = classifyToolCall({ client: 'claude', tool: 'Bash', input: { command: 'echo x > notes.md' } }, TABLE_CONTEXT);
+    const a = classifyToolCall(
+      { client: 'claude', tool: 'Bash', input: { command: 'echo x > notes.md' } },
+      { ...TABLE_CONTEXT, evidenceDir: '.' },
+    );
+    const b = classifyToolCall(
+      { client: 'claude', tool: 'Bash', input: { command: 'echo x > notes.md', cwd: '/repo/.autopilot/evidence/T-1' } },
+      TABLE_CONTEXT,
+    );
+    const c = classifyToolCall(
+      { client: 'claude', tool: 'Bash', input: { command: 'echo x > notes.md' } },
+      TABLE_CONTEXT,
+    );
     assert.deepEqual(a.capabilities, ['read', 'write:source']);
     assert.deepEqual(b.capabilities, ['read', 'write:evidence']);
     assert.deepEqual(c.capabilities, ['read', 'write:source']);
     c.capabilities.push('deploy');
-    assert.deepEqual(classifyToolCall({ client: 'claude', tool: 'Bash', input: { command: 'echo x > notes.md' } }, TABLE_CONTEXT).capabilities, ['read', 'write:source'], 'a cached result cannot be changed by a caller');
+    assert.deepEqual(
+      classifyToolCall({ client: 'claude', tool: 'Bash', input: { command: 'echo x > notes.md' } }, TABLE_CONTEXT)
+        .capabilities,
+      ['read', 'write:source'],
+      'a cached result cannot be changed by a caller',
+    );
   });
   it('accepts a JSON string as the input', () => {
-    const c = classifyToolCall({ client: 'cursor', tool: 'beforeShellExecution', input: '{"command":"git push"}' }, TABLE_CONTEXT);
+    const c = classifyToolCall(
+      { client: 'cursor', tool: 'beforeShellExecution', input: '{"command":"git push"}' },
+      TABLE_CONTEXT,
+    );
     assert.deepEqual(c.capabilities, ['vcs:push']);
   });
 });

@@ -4,24 +4,52 @@ import { DEFAULT_PHASES } from '../../src/core/phases.ts';
 import type { Capability } from '../../src/core/policy/capabilities.ts';
 import { classifyToolCall, type Classification } from '../../src/core/policy/classify.ts';
 import { decideToolCall } from '../../src/core/policy/decide.ts';
-import { DEFAULT_POLICY, DEFAULT_TOOL_POLICY, resolveToolPolicy, toolPolicySchema } from '../../src/core/policy/policy.ts';
+import {
+  DEFAULT_POLICY,
+  DEFAULT_TOOL_POLICY,
+  resolveToolPolicy,
+  toolPolicySchema,
+} from '../../src/core/policy/policy.ts';
 import { TABLE, TABLE_CONTEXT } from './policy-table.ts';
 
-const cls = (capabilities: Capability[], reasons: string[] = capabilities.map((c) => `x is ${c}`), unknown = false): Classification => ({ capabilities, unknown, reasons });
-const bash = (command: string): Classification => classifyToolCall({ client: 'claude', tool: 'Bash', input: { command } }, TABLE_CONTEXT);
+const cls = (
+  capabilities: Capability[],
+  reasons: string[] = capabilities.map((c) => `x is ${c}`),
+  unknown = false,
+): Classification => ({ capabilities, unknown, reasons });
+const bash = (command: string): Classification =>
+  classifyToolCall({ client: 'claude', tool: 'Bash', input: { command } }, TABLE_CONTEXT);
 
 const THINKING = ['STRATEGIZE', 'SPEC', 'PLAN', 'THINK'];
 
 describe('default tool policy', () => {
   it('covers the nine phases with the product table', () => {
     assert.deepEqual(Object.keys(DEFAULT_TOOL_POLICY), [...DEFAULT_PHASES]);
-    for (const p of THINKING) assert.deepEqual([...(DEFAULT_TOOL_POLICY[p] ?? [])].sort(), ['read', 'search', 'write:evidence']);
-    assert.deepEqual([...(DEFAULT_TOOL_POLICY.IMPLEMENT ?? [])].sort(), ['exec', 'exec:test', 'read', 'search', 'write:evidence', 'write:source']);
-    for (const p of ['VERIFY', 'REVIEW', 'MONITOR']) assert.deepEqual([...(DEFAULT_TOOL_POLICY[p] ?? [])].sort(), ['exec:test', 'read', 'search', 'write:evidence']);
-    assert.deepEqual([...(DEFAULT_TOOL_POLICY.PR ?? [])].sort(), ['exec:test', 'pr:create', 'read', 'search', 'vcs:commit', 'vcs:push', 'write:evidence']);
+    for (const p of THINKING)
+      assert.deepEqual([...(DEFAULT_TOOL_POLICY[p] ?? [])].sort(), ['read', 'search', 'write:evidence']);
+    assert.deepEqual([...(DEFAULT_TOOL_POLICY.IMPLEMENT ?? [])].sort(), [
+      'exec',
+      'exec:test',
+      'read',
+      'search',
+      'write:evidence',
+      'write:source',
+    ]);
+    for (const p of ['VERIFY', 'REVIEW', 'MONITOR'])
+      assert.deepEqual([...(DEFAULT_TOOL_POLICY[p] ?? [])].sort(), ['exec:test', 'read', 'search', 'write:evidence']);
+    assert.deepEqual([...(DEFAULT_TOOL_POLICY.PR ?? [])].sort(), [
+      'exec:test',
+      'pr:create',
+      'read',
+      'search',
+      'vcs:commit',
+      'vcs:push',
+      'write:evidence',
+    ]);
   });
   it('allows net, agent and deploy in no phase', () => {
-    for (const caps of Object.values(DEFAULT_TOOL_POLICY)) for (const c of ['net', 'agent', 'deploy'] as const) assert.ok(!caps.includes(c));
+    for (const caps of Object.values(DEFAULT_TOOL_POLICY))
+      for (const c of ['net', 'agent', 'deploy'] as const) assert.ok(!caps.includes(c));
   });
 });
 
@@ -30,7 +58,11 @@ describe('decideToolCall per phase', () => {
     ['read', bash('cat README.md'), [...DEFAULT_PHASES]],
     ['search', bash('rg TODO'), [...DEFAULT_PHASES]],
     ['write:evidence', bash('echo x > .autopilot/evidence/T-1/spec/notes.md'), [...DEFAULT_PHASES]],
-    ['process control', classifyToolCall({ client: 'claude', tool: 'mcp__autopilot__phase_advance', input: {} }, TABLE_CONTEXT), [...DEFAULT_PHASES]],
+    [
+      'process control',
+      classifyToolCall({ client: 'claude', tool: 'mcp__autopilot__phase_advance', input: {} }, TABLE_CONTEXT),
+      [...DEFAULT_PHASES],
+    ],
     ['write:source', bash('echo x > src/a.ts'), ['IMPLEMENT']],
     ['exec', bash('npm run build'), ['IMPLEMENT']],
     ['exec:test', bash('npm test'), ['IMPLEMENT', 'VERIFY', 'REVIEW', 'PR', 'MONITOR']],
@@ -89,7 +121,24 @@ describe('decision reasons tell the agent what to do next', () => {
     assert.match(d.reason, /git push is vcs:push/);
   });
   it('an unknown call is denied with its reason, in every phase, even one that allows everything', () => {
-    const everything = resolveToolPolicy({ phases: { PR: ['read', 'search', 'write:evidence', 'write:source', 'exec', 'exec:test', 'vcs:commit', 'vcs:push', 'pr:create', 'net', 'agent', 'deploy'] } });
+    const everything = resolveToolPolicy({
+      phases: {
+        PR: [
+          'read',
+          'search',
+          'write:evidence',
+          'write:source',
+          'exec',
+          'exec:test',
+          'vcs:commit',
+          'vcs:push',
+          'pr:create',
+          'net',
+          'agent',
+          'deploy',
+        ],
+      },
+    });
     const d = decideToolCall(bash('$(echo git) push'), 'PR', everything);
     assert.equal(d.decision, 'deny');
     assert.match(d.reason, /command name is not a literal/);
@@ -128,7 +177,9 @@ describe('ask', () => {
 describe('toolPolicySchema and resolveToolPolicy', () => {
   it('fills defaults', () => {
     assert.deepEqual(toolPolicySchema.parse({}), { phases: {}, ask: [], mcpServers: {} });
-    const parsed = toolPolicySchema.parse({ mcpServers: { github: { tools: { create_pull_request: ['pr:create'] } } } });
+    const parsed = toolPolicySchema.parse({
+      mcpServers: { github: { tools: { create_pull_request: ['pr:create'] } } },
+    });
     assert.deepEqual(parsed.mcpServers.github, { tools: { create_pull_request: ['pr:create'] } });
   });
   it('rejects an unknown capability and names the key', () => {

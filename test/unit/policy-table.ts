@@ -31,7 +31,13 @@ export const TABLE_CONTEXT: ClassifyContext = {
 
 type Extra = Partial<Pick<TableRow, 'paths' | 'name'>>;
 
-const row = (client: ToolClient, tool: string, input: unknown, caps: readonly Capability[] | 'unknown', extra: Extra = {}): TableRow => ({
+const row = (
+  client: ToolClient,
+  tool: string,
+  input: unknown,
+  caps: readonly Capability[] | 'unknown',
+  extra: Extra = {},
+): TableRow => ({
   name: extra.name ?? `${client} ${tool} ${typeof input === 'string' ? input : JSON.stringify(input)}`.slice(0, 160),
   call: { client, tool, input },
   ...(caps === 'unknown' ? { unknown: true } : { caps }),
@@ -42,9 +48,12 @@ const row = (client: ToolClient, tool: string, input: unknown, caps: readonly Ca
 const bash = (command: string, caps: readonly Capability[] | 'unknown', extra: Extra = {}): TableRow =>
   row('claude', 'Bash', { command, description: 'run' }, caps, { name: `bash: ${command}`.slice(0, 160), ...extra });
 
-const claude = (tool: string, input: unknown, caps: readonly Capability[] | 'unknown', extra: Extra = {}): TableRow => row('claude', tool, input, caps, extra);
-const codex = (tool: string, input: unknown, caps: readonly Capability[] | 'unknown', extra: Extra = {}): TableRow => row('codex', tool, input, caps, extra);
-const cursor = (tool: string, input: unknown, caps: readonly Capability[] | 'unknown', extra: Extra = {}): TableRow => row('cursor', tool, input, caps, extra);
+const claude = (tool: string, input: unknown, caps: readonly Capability[] | 'unknown', extra: Extra = {}): TableRow =>
+  row('claude', tool, input, caps, extra);
+const codex = (tool: string, input: unknown, caps: readonly Capability[] | 'unknown', extra: Extra = {}): TableRow =>
+  row('codex', tool, input, caps, extra);
+const cursor = (tool: string, input: unknown, caps: readonly Capability[] | 'unknown', extra: Extra = {}): TableRow =>
+  row('cursor', tool, input, caps, extra);
 
 const EV = '.autopilot/evidence/T-1';
 
@@ -56,21 +65,42 @@ export const TABLE: readonly TableRow[] = [
   claude('Grep', { pattern: 'TODO', path: '/repo', output_mode: 'files_with_matches' }, ['search']),
   claude('LS', { path: '/repo/src' }, ['read']),
   claude('NotebookRead', { notebook_path: '/repo/nb.ipynb' }, ['read']),
-  claude('Write', { file_path: `/repo/${EV}/strategize/strategy.md`, content: '# Problem' }, ['write:evidence'], { paths: [`${EV}/strategize/strategy.md`] }),
-  claude('Write', { file_path: `${EV}/spec/spec.md`, content: 'x' }, ['write:evidence'], { name: 'Write to a repo-relative evidence path' }),
+  claude('Write', { file_path: `/repo/${EV}/strategize/strategy.md`, content: '# Problem' }, ['write:evidence'], {
+    paths: [`${EV}/strategize/strategy.md`],
+  }),
+  claude('Write', { file_path: `${EV}/spec/spec.md`, content: 'x' }, ['write:evidence'], {
+    name: 'Write to a repo-relative evidence path',
+  }),
   claude('Write', { file_path: '/repo/src/app.ts', content: 'x' }, ['write:source'], { paths: ['src/app.ts'] }),
   claude('Edit', { file_path: '/repo/src/app.ts', old_string: 'a', new_string: 'b' }, ['write:source']),
   claude('Edit', { file_path: `/repo/${EV}/plan/plan.md`, old_string: 'a', new_string: 'b' }, ['write:evidence']),
-  claude('Edit', { file_path: `/repo/${EV}/../../../src/app.ts`, old_string: 'a', new_string: 'b' }, ['write:source'], { name: 'Edit escaping the evidence folder with ..', paths: ['src/app.ts'] }),
-  claude('Write', { file_path: `/repo/${EV}/./spec/../spec/notes.md`, content: 'x' }, ['write:evidence'], { name: 'Write with . and .. that stays inside' }),
-  claude('Write', { file_path: '/repo/.autopilot/evidence/T-10/spec.md', content: 'x' }, 'unknown', { name: "Write into another task's evidence (T-10 is not T-1)" }),
-  claude('Write', { file_path: '/repo/.autopilot/evidence/T-1-other/x.md', content: 'x' }, 'unknown', { name: 'Write into a sibling folder whose name starts like the evidence folder' }),
-  claude('Write', { file_path: '/repo/.autopilot/config.yaml', content: 'tools: {}' }, 'unknown', { name: 'Write the Autopilot config (state) is denied always' }),
-  claude('Write', { file_path: '/tmp/scratch.txt', content: 'x' }, [], { name: 'Write to scratch /tmp needs no capability' }),
+  claude('Edit', { file_path: `/repo/${EV}/../../../src/app.ts`, old_string: 'a', new_string: 'b' }, ['write:source'], {
+    name: 'Edit escaping the evidence folder with ..',
+    paths: ['src/app.ts'],
+  }),
+  claude('Write', { file_path: `/repo/${EV}/./spec/../spec/notes.md`, content: 'x' }, ['write:evidence'], {
+    name: 'Write with . and .. that stays inside',
+  }),
+  claude('Write', { file_path: '/repo/.autopilot/evidence/T-10/spec.md', content: 'x' }, 'unknown', {
+    name: "Write into another task's evidence (T-10 is not T-1)",
+  }),
+  claude('Write', { file_path: '/repo/.autopilot/evidence/T-1-other/x.md', content: 'x' }, 'unknown', {
+    name: 'Write into a sibling folder whose name starts like the evidence folder',
+  }),
+  claude('Write', { file_path: '/repo/.autopilot/config.yaml', content: 'tools: {}' }, 'unknown', {
+    name: 'Write the Autopilot config (state) is denied always',
+  }),
+  claude('Write', { file_path: '/tmp/scratch.txt', content: 'x' }, [], {
+    name: 'Write to scratch /tmp needs no capability',
+  }),
   claude('Write', { file_path: '/etc/hosts', content: 'x' }, ['write:source']),
-  claude('MultiEdit', { file_path: `/repo/${EV}/think/edge_cases.md`, edits: [{ old_string: 'a', new_string: 'b' }] }, ['write:evidence']),
+  claude('MultiEdit', { file_path: `/repo/${EV}/think/edge_cases.md`, edits: [{ old_string: 'a', new_string: 'b' }] }, [
+    'write:evidence',
+  ]),
   claude('MultiEdit', { file_path: '/repo/src/a.ts', edits: [{ old_string: 'a', new_string: 'b' }] }, ['write:source']),
-  claude('NotebookEdit', { notebook_path: '/repo/analysis.ipynb', new_source: 'print(1)', cell_id: 'c1' }, ['write:source']),
+  claude('NotebookEdit', { notebook_path: '/repo/analysis.ipynb', new_source: 'print(1)', cell_id: 'c1' }, [
+    'write:source',
+  ]),
   claude('NotebookEdit', { notebook_path: `/repo/${EV}/spec/explore.ipynb`, new_source: 'x' }, ['write:evidence']),
   claude('Write', { content: 'no path' }, ['write:source'], { name: 'Write without a path is write:source' }),
   claude('WebFetch', { url: 'https://example.com', prompt: 'summarize' }, ['net']),
@@ -92,32 +122,87 @@ export const TABLE: readonly TableRow[] = [
   codex('shell', { command: ['rg', '-n', 'TODO', 'src'] }, ['search']),
   codex('shell', { command: ['bash', '-lc', 'npm test'], workdir: '/repo', timeout_ms: 120000 }, ['exec:test']),
   codex('shell', { command: 'cat README.md' }, ['read'], { name: 'codex shell with a string command' }),
-  codex('shell', { command: ['bash', '-lc', 'echo hi > notes.md'], workdir: `/repo/${EV}/spec` }, ['read', 'write:evidence'], { name: 'codex workdir inside the evidence folder resolves relative writes', paths: [`${EV}/spec/notes.md`] }),
+  codex(
+    'shell',
+    { command: ['bash', '-lc', 'echo hi > notes.md'], workdir: `/repo/${EV}/spec` },
+    ['read', 'write:evidence'],
+    { name: 'codex workdir inside the evidence folder resolves relative writes', paths: [`${EV}/spec/notes.md`] },
+  ),
   codex('shell', { command: ['bash', '-lc', 'echo hi > notes.md'], workdir: '/repo/src' }, ['read', 'write:source']),
-  codex('shell', { command: ['bash', '-lc', "apply_patch <<'EOF'\n*** Begin Patch\n*** Update File: src/a.ts\n@@\n-a\n+b\n*** End Patch\nEOF"] }, ['write:source'], { name: 'codex apply_patch through bash here-document', paths: ['src/a.ts'] }),
-  codex('shell', { command: ['apply_patch', `*** Begin Patch\n*** Add File: ${EV}/plan/plan.md\n+# Plan\n*** End Patch`] }, ['write:evidence'], { name: 'codex apply_patch argv into evidence' }),
-  codex('apply_patch', { input: `*** Begin Patch\n*** Add File: ${EV}/spec/spec.md\n+# Spec\n*** End Patch` }, ['write:evidence'], { paths: [`${EV}/spec/spec.md`] }),
-  codex('apply_patch', { input: '*** Begin Patch\n*** Update File: src/index.ts\n@@\n-a\n+b\n*** End Patch' }, ['write:source']),
-  codex('apply_patch', { input: `*** Begin Patch\n*** Update File: ${EV}/spec/spec.md\n*** Move to: src/spec.md\n*** End Patch` }, ['write:evidence', 'write:source'], { name: 'apply_patch moving evidence into the source tree' }),
+  codex(
+    'shell',
+    {
+      command: [
+        'bash',
+        '-lc',
+        "apply_patch <<'EOF'\n*** Begin Patch\n*** Update File: src/a.ts\n@@\n-a\n+b\n*** End Patch\nEOF",
+      ],
+    },
+    ['write:source'],
+    { name: 'codex apply_patch through bash here-document', paths: ['src/a.ts'] },
+  ),
+  codex(
+    'shell',
+    { command: ['apply_patch', `*** Begin Patch\n*** Add File: ${EV}/plan/plan.md\n+# Plan\n*** End Patch`] },
+    ['write:evidence'],
+    { name: 'codex apply_patch argv into evidence' },
+  ),
+  codex(
+    'apply_patch',
+    { input: `*** Begin Patch\n*** Add File: ${EV}/spec/spec.md\n+# Spec\n*** End Patch` },
+    ['write:evidence'],
+    { paths: [`${EV}/spec/spec.md`] },
+  ),
+  codex('apply_patch', { input: '*** Begin Patch\n*** Update File: src/index.ts\n@@\n-a\n+b\n*** End Patch' }, [
+    'write:source',
+  ]),
+  codex(
+    'apply_patch',
+    { input: `*** Begin Patch\n*** Update File: ${EV}/spec/spec.md\n*** Move to: src/spec.md\n*** End Patch` },
+    ['write:evidence', 'write:source'],
+    { name: 'apply_patch moving evidence into the source tree' },
+  ),
   codex('apply_patch', { input: '*** Begin Patch\n*** Delete File: src/old.ts\n*** End Patch' }, ['write:source']),
   codex('apply_patch', { input: 'not a patch' }, 'unknown'),
   codex('update_plan', { plan: [{ step: 'a', status: 'pending' }] }, ['read']),
   codex('web_search', { query: 'x' }, ['net']),
   codex('exec_command', { cmd: 'pytest -q', workdir: '/repo' }, ['exec:test']),
   codex('write_stdin', { session_id: 1, chars: '' }, ['read']),
-  codex('write_stdin', { session_id: 1, chars: 'git push\n' }, ['exec', 'vcs:push'], { name: 'codex write_stdin typing git push into a shell' }),
-  codex('local_shell', { action: { command: ['git', 'commit', '-m', 'x'], working_directory: '/repo' } }, ['vcs:commit']),
+  codex('write_stdin', { session_id: 1, chars: 'git push\n' }, ['exec', 'vcs:push'], {
+    name: 'codex write_stdin typing git push into a shell',
+  }),
+  codex('local_shell', { action: { command: ['git', 'commit', '-m', 'x'], working_directory: '/repo' } }, [
+    'vcs:commit',
+  ]),
 
   // ---- Cursor ------------------------------------------------------------------------------
-  cursor('beforeShellExecution', { command: 'npm install express', cwd: '/repo', hook_event_name: 'beforeShellExecution' }, ['net']),
+  cursor(
+    'beforeShellExecution',
+    { command: 'npm install express', cwd: '/repo', hook_event_name: 'beforeShellExecution' },
+    ['net'],
+  ),
   cursor('beforeShellExecution', { command: 'git push --force', cwd: '/repo' }, ['vcs:push']),
   cursor('beforeShellExecution', { command: 'npx vitest run', cwd: '/repo' }, ['exec:test']),
   cursor('beforeReadFile', { file_path: '/repo/secrets.env', content: 'API_KEY=x' }, ['read']),
-  cursor('afterFileEdit', { file_path: '/repo/src/main.ts', edits: [{ old_string: 'a', new_string: 'b' }] }, ['write:source']),
+  cursor('afterFileEdit', { file_path: '/repo/src/main.ts', edits: [{ old_string: 'a', new_string: 'b' }] }, [
+    'write:source',
+  ]),
   cursor('afterFileEdit', { file_path: `/repo/${EV}/review/review_rubric.json`, edits: [] }, ['write:evidence']),
-  cursor('beforeMCPExecution', { tool_name: 'task_status', tool_input: '{"taskId":"T-1"}', command: 'npx autopilot mcp' }, ['read'], { name: "cursor MCP call to Autopilot's own server" }),
-  cursor('beforeMCPExecution', { tool_name: 'database_query', tool_input: { query: 'select 1' }, url: 'http://localhost:3000' }, 'unknown', { name: 'cursor MCP call to an unnamed server' }),
-  cursor('beforeMCPExecution', JSON.stringify({ tool_name: 'mcp__github__get_issue', tool_input: {} }), ['read'], { name: 'cursor MCP input as a JSON string' }),
+  cursor(
+    'beforeMCPExecution',
+    { tool_name: 'task_status', tool_input: '{"taskId":"T-1"}', command: 'npx autopilot mcp' },
+    ['read'],
+    { name: "cursor MCP call to Autopilot's own server" },
+  ),
+  cursor(
+    'beforeMCPExecution',
+    { tool_name: 'database_query', tool_input: { query: 'select 1' }, url: 'http://localhost:3000' },
+    'unknown',
+    { name: 'cursor MCP call to an unnamed server' },
+  ),
+  cursor('beforeMCPExecution', JSON.stringify({ tool_name: 'mcp__github__get_issue', tool_input: {} }), ['read'], {
+    name: 'cursor MCP input as a JSON string',
+  }),
   cursor('Shell', { command: 'rm -rf dist' }, ['write:source']),
   cursor('StrReplace', { file_path: '/repo/src/x.ts', old_string: 'a', new_string: 'b' }, ['write:source']),
   cursor('Delete', { file_path: `/repo/${EV}/tmp.md` }, ['write:evidence']),
@@ -127,9 +212,13 @@ export const TABLE: readonly TableRow[] = [
 
   // ---- MCP tools ---------------------------------------------------------------------------
   claude('mcp__autopilot__task_status', { taskId: 'T-1' }, ['read']),
-  claude('mcp__autopilot__phase_advance', { taskId: 'T-1' }, [], { name: 'phase_advance needs no capability: allowed in every phase' }),
+  claude('mcp__autopilot__phase_advance', { taskId: 'T-1' }, [], {
+    name: 'phase_advance needs no capability: allowed in every phase',
+  }),
   claude('mcp__autopilot__phase_backtrack', { taskId: 'T-1', to: 'IMPLEMENT', reason: 'bug' }, []),
-  claude('mcp__autopilot__evidence_put', { taskId: 'T-1', phase: 'SPEC', name: 'spec.md', content: '# x' }, ['write:evidence']),
+  claude('mcp__autopilot__evidence_put', { taskId: 'T-1', phase: 'SPEC', name: 'spec.md', content: '# x' }, [
+    'write:evidence',
+  ]),
   claude('mcp__autopilot__evidence_check', { taskId: 'T-1' }, ['read']),
   claude('mcp__autopilot__lease_acquire', { taskId: 'T-1' }, []),
   claude('mcp__autopilot__verify_run', { taskId: 'T-1' }, ['exec:test']),
@@ -137,7 +226,9 @@ export const TABLE: readonly TableRow[] = [
   claude('mcp__autopilot__approve', { taskId: 'T-1' }, 'unknown', { name: 'no Autopilot MCP tool approves' }),
   claude('mcp__github__create_pull_request', { title: 'x' }, ['pr:create']),
   claude('mcp__github__merge_pull_request', { pull_number: 1 }, ['vcs:push']),
-  claude('mcp__github__delete_repository', { repo: 'x' }, 'unknown', { name: 'a configured server without default: unlisted tool unknown' }),
+  claude('mcp__github__delete_repository', { repo: 'x' }, 'unknown', {
+    name: 'a configured server without default: unlisted tool unknown',
+  }),
   claude('mcp__docs__search', { q: 'x' }, ['read'], { name: 'a configured server default' }),
   claude('mcp__harmless__ping', {}, []),
   claude('mcp__slack__post_message', { text: 'hi' }, 'unknown', { name: 'an MCP server that is not configured' }),
@@ -182,14 +273,19 @@ export const TABLE: readonly TableRow[] = [
   bash(`printf '%s\\n' a b >> ${EV}/think/edge_cases.md`, ['read', 'write:evidence']),
   bash('echo x > src/config.ts', ['read', 'write:source']),
   bash('echo x >> /repo/src/config.ts', ['read', 'write:source'], { paths: ['src/config.ts'] }),
-  bash(`echo x > ${EV}/../../../src/a.ts`, ['read', 'write:source'], { name: 'redirect escaping the evidence folder with ..', paths: ['src/a.ts'] }),
+  bash(`echo x > ${EV}/../../../src/a.ts`, ['read', 'write:source'], {
+    name: 'redirect escaping the evidence folder with ..',
+    paths: ['src/a.ts'],
+  }),
   bash(`tee ${EV}/verify/notes.md < notes.txt`, ['write:evidence']),
   bash('npm test 2>&1 | tee test.log', ['exec:test', 'write:source']),
   bash('npm test > /tmp/test.log 2>&1', ['exec:test'], { name: 'writing /tmp is scratch' }),
   bash('cmd_output 2>&1 >/dev/null', ['exec'], { name: 'an unknown command with fd duplication and /dev/null' }),
   bash(`mkdir -p ${EV}/spec && touch ${EV}/spec/spec.md`, ['write:evidence']),
   bash('touch src/new.ts', ['write:source']),
-  bash(`cp README.md ${EV}/strategize/`, ['write:evidence'], { name: 'cp into evidence reads the source and writes evidence' }),
+  bash(`cp README.md ${EV}/strategize/`, ['write:evidence'], {
+    name: 'cp into evidence reads the source and writes evidence',
+  }),
   bash(`cp ${EV}/spec/spec.md src/`, ['write:source']),
   bash(`mv ${EV}/a.md ${EV}/b.md`, ['write:evidence']),
   bash(`mv src/a.ts ${EV}/a.ts`, ['write:evidence', 'write:source'], { name: 'mv removes the source file too' }),
@@ -197,7 +293,9 @@ export const TABLE: readonly TableRow[] = [
   bash(`rm ${EV}/draft.md`, ['write:evidence']),
   bash(`rm -rf ${EV}/.*`, ['write:source'], { name: 'a dot glob can match .. and escape' }),
   bash(`rm ${EV}/*.tmp`, ['write:evidence'], { name: 'a plain glob stays inside the folder' }),
-  bash(`ln -s ../../../src/a.ts ${EV}/link.ts`, ['write:source'], { name: 'a symlink into evidence can lead anywhere' }),
+  bash(`ln -s ../../../src/a.ts ${EV}/link.ts`, ['write:source'], {
+    name: 'a symlink into evidence can lead anywhere',
+  }),
   bash('sed -i "s/foo/bar/g" src/a.ts src/b.ts', ['write:source']),
   bash(`sed -i.bak 's/a/b/' ${EV}/spec/spec.md`, ['write:evidence']),
   bash("sed 's/a/b/w src/out.txt' input.txt", ['read', 'write:source'], { name: 'sed w command writes a file' }),
@@ -212,7 +310,9 @@ export const TABLE: readonly TableRow[] = [
   bash('find . -name "*.ts" -exec rm {} \\;', ['search', 'write:source']),
   bash('find src -name "*.ts" -exec grep -l foo {} +', ['search']),
   bash('ls src | xargs rm', ['read', 'write:source'], { name: 'xargs rm writes files nobody can name' }),
-  bash(`cd ${EV} && echo x > notes.md`, ['read', 'write:source'], { name: 'a relative write after cd cannot be resolved' }),
+  bash(`cd ${EV} && echo x > notes.md`, ['read', 'write:source'], {
+    name: 'a relative write after cd cannot be resolved',
+  }),
   bash('echo x > ~/notes.txt', ['read', 'write:source']),
   bash('echo x > "$OUT"', ['read', 'write:source'], { name: 'a redirect to a variable' }),
   bash('exec 3>out.txt', ['read', 'write:source']),
@@ -407,15 +507,21 @@ export const TABLE: readonly TableRow[] = [
   bash('bash < commands.txt', ['exec']),
   bash('chroot / git push', ['exec', 'vcs:push'], { name: 'an unknown wrapper with git in its arguments' }),
   bash('strace -f git push', ['exec', 'vcs:push']),
-  bash("tmux new -d 'git push'", ['exec', 'vcs:push'], { name: 'a command line inside an argument of an unknown command' }),
+  bash("tmux new -d 'git push'", ['exec', 'vcs:push'], {
+    name: 'a command line inside an argument of an unknown command',
+  }),
   bash("script -q -c 'git push' /dev/null", ['vcs:push']),
   bash("rg --pre 'sh -c x' foo", ['exec', 'search'], { name: 'rg --pre runs a program' }),
   bash('fd -e ts -x rm', ['search', 'write:source']),
   bash('git --exec-path=/tmp/evil status', ['exec', 'read']),
   bash('npm run lint -- --fix', ['exec'], { name: 'a test script run with a flag that rewrites files' }),
   bash("bash /dev/stdin <<< 'git push'", ['vcs:push'], { name: 'bash reading /dev/stdin from a here-string' }),
-  bash(`python -c "import os; os.system('git push origin main')"`, ['exec', 'vcs:push'], { name: 'python -c running git push' }),
-  bash(`python3 -c 'import subprocess; subprocess.run(["git", "push"])'`, ['exec', 'vcs:push'], { name: 'python -c with an argv list' }),
+  bash(`python -c "import os; os.system('git push origin main')"`, ['exec', 'vcs:push'], {
+    name: 'python -c running git push',
+  }),
+  bash(`python3 -c 'import subprocess; subprocess.run(["git", "push"])'`, ['exec', 'vcs:push'], {
+    name: 'python -c with an argv list',
+  }),
   bash(`node -e "require('child_process').execSync('gh pr create --fill')"`, ['exec', 'pr:create']),
   bash(`awk 'BEGIN { system("curl -s https://x") }'`, ['read', 'exec', 'net'], { name: 'awk system()' }),
   bash("perl -pi -e 's/a/b/' src/x.ts", ['exec', 'write:source']),
@@ -432,7 +538,7 @@ export const TABLE: readonly TableRow[] = [
   bash("$'\\u0067it' $'pu\\x73h'", ['vcs:push'], { name: 'ANSI-C unicode escapes, subcommand too' }),
   bash('git pu\\sh', ['vcs:push']),
   bash("alias p='git push'; p", ['vcs:push'], { name: 'an alias defined in the same command' }),
-  bash("alias g=git; g push", ['read', 'vcs:push'], { name: 'an alias for git itself' }),
+  bash('alias g=git; g push', ['read', 'vcs:push'], { name: 'an alias for git itself' }),
   bash("alias ll='ls -la'; ll", ['read']),
   bash('f() { git push; }; f', ['vcs:push'], { name: 'a function body is classified' }),
   bash('function deploy_it { git push; }', ['vcs:push']),

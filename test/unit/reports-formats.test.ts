@@ -29,8 +29,10 @@ const fixture = (name: string): string => readFileSync(new URL(`../fixtures/repo
 /** [suite, name, status] of every case, for compact exact assertions. */
 const shape = (r: TestResults): [string, string, string][] => r.cases.map((c) => [c.suite, c.name, c.status]);
 /** [path, linesFound, linesHit] of every file. */
-const fileShape = (r: CoverageReport): [string, number, number][] => r.files.map((f) => [f.path, f.linesFound, f.linesHit]);
-const linesOf = (r: CoverageReport, path: string): Record<number, number> | undefined => r.files.find((f) => f.path === path)?.lines;
+const fileShape = (r: CoverageReport): [string, number, number][] =>
+  r.files.map((f) => [f.path, f.linesFound, f.linesHit]);
+const linesOf = (r: CoverageReport, path: string): Record<number, number> | undefined =>
+  r.files.find((f) => f.path === path)?.lines;
 const message = (r: TestResults, name: string): string | undefined => r.cases.find((c) => c.name === name)?.message;
 
 const reportError = (pattern: RegExp) => (err: unknown) => err instanceof ReportError && pattern.test(err.message);
@@ -63,13 +65,19 @@ describe('parseTap', () => {
     assert.equal('message' in (r.cases[0] ?? {}), false);
   });
 
-  it('sees the failure that node:test\'s own JUnit reporter drops from the same run (real)', () => {
+  it("sees the failure that node:test's own JUnit reporter drops from the same run (real)", () => {
     const junit = parseTestReport('junit', fixture('node-test-tap-run.junit.xml'));
     const tap = parseTestReport('tap', fixture('node-test.tap'));
     assert.equal(junit.totals.failed, 2);
     assert.equal(tap.totals.failed, 3);
-    assert.equal(junit.cases.some((c) => c.name === 'parent fails after its children pass'), false);
-    assert.equal(tap.cases.some((c) => c.name === 'parent fails after its children pass' && c.status === 'failed'), true);
+    assert.equal(
+      junit.cases.some((c) => c.name === 'parent fails after its children pass'),
+      false,
+    );
+    assert.equal(
+      tap.cases.some((c) => c.name === 'parent fails after its children pass' && c.status === 'failed'),
+      true,
+    );
   });
 
   it('node --test with a file that crashed on load (real): the file is one failed test, empty suites are not tests', () => {
@@ -86,7 +94,13 @@ describe('parseTap', () => {
   });
 
   it('finds the top level of an indented stream and of one that opens with a TAP 14 subtest block', () => {
-    assert.deepEqual(shape(parseTap('  TAP version 13\n  ok 1 - a\n      ok 1 - b\n      1..1\n  ok 2 - c\n  1..2\n')), [['', 'a', 'passed'], ['c', 'b', 'passed']]);
+    assert.deepEqual(
+      shape(parseTap('  TAP version 13\n  ok 1 - a\n      ok 1 - b\n      1..1\n  ok 2 - c\n  1..2\n')),
+      [
+        ['', 'a', 'passed'],
+        ['c', 'b', 'passed'],
+      ],
+    );
     const r = parseTap('TAP version 14\n    # Subtest: foo\n    not ok 1\n    1..1\nnot ok 1 - foo\n1..1\n');
     assert.deepEqual(shape(r), [['foo', '', 'failed']]);
   });
@@ -113,38 +127,85 @@ describe('parseTap', () => {
   });
 
   it('counts the tests a Bail out! left unrun, and reports the bail out', () => {
-    const r = parseTap('TAP version 14\n1..573\nnot ok 1 - database handle\nBail out! Couldn\'t connect to database.\nok 2 - never read\n');
+    const r = parseTap(
+      "TAP version 14\n1..573\nnot ok 1 - database handle\nBail out! Couldn't connect to database.\nok 2 - never read\n",
+    );
     assert.deepEqual(r.totals, { total: 574, passed: 0, failed: 573, errors: 1, skipped: 0, durationMs: 0 });
-    assert.deepEqual(shape(r).slice(0, 2), [['', 'database handle', 'failed'], ['', '#2 (not reported)', 'failed']]);
-    assert.deepEqual(r.cases.at(-1), { suite: '', name: 'Bail out!', status: 'error', durationMs: 0, message: "Couldn't connect to database." });
+    assert.deepEqual(shape(r).slice(0, 2), [
+      ['', 'database handle', 'failed'],
+      ['', '#2 (not reported)', 'failed'],
+    ]);
+    assert.deepEqual(r.cases.at(-1), {
+      suite: '',
+      name: 'Bail out!',
+      status: 'error',
+      durationMs: 0,
+      message: "Couldn't connect to database.",
+    });
     const noPlan = parseTap('ok 1 - a\nbail out!\n');
-    assert.deepEqual(shape(noPlan), [['', 'a', 'passed'], ['', 'Bail out!', 'error']]);
+    assert.deepEqual(shape(noPlan), [
+      ['', 'a', 'passed'],
+      ['', 'Bail out!', 'error'],
+    ]);
     assert.equal(noPlan.cases[1]?.message, 'the run bailed out');
   });
 
   it('reads TAP 13 indented subtests without # Subtest lines, unnumbered points and CRLF', () => {
-    const text = ['TAP version 13', '    ok - inner a', '    not ok - inner b', '    1..2', 'not ok 1 - outer', 'ok 2', '1..2', ''].join('\r\n');
+    const text = [
+      'TAP version 13',
+      '    ok - inner a',
+      '    not ok - inner b',
+      '    1..2',
+      'not ok 1 - outer',
+      'ok 2',
+      '1..2',
+      '',
+    ].join('\r\n');
     const r = parseTap(text);
-    assert.deepEqual(shape(r), [['outer', 'inner a', 'passed'], ['outer', 'inner b', 'failed'], ['', '', 'passed']]);
+    assert.deepEqual(shape(r), [
+      ['outer', 'inner a', 'passed'],
+      ['outer', 'inner b', 'failed'],
+      ['', '', 'passed'],
+    ]);
   });
 
   it('keeps the leaves of a subtest block no test point closed (a stream cut inside a subtest)', () => {
     const r = parseTap('1..2\nok 1 - first\n    # Subtest: second\n    ok 1 - half done\n');
-    assert.deepEqual(shape(r), [['', 'first', 'passed'], ['second', 'half done', 'passed'], ['', '#2 (not reported)', 'failed']]);
+    assert.deepEqual(shape(r), [
+      ['', 'first', 'passed'],
+      ['second', 'half done', 'passed'],
+      ['', '#2 (not reported)', 'failed'],
+    ]);
   });
 
   it('treats 1..0 as an empty run, failing SKIP as skipped, and numbers outside the plan as a failure', () => {
-    assert.deepEqual(parseTap('TAP version 14\n1..0 # skip because English-to-French translator isn\'t installed\n').totals, {
-      total: 0, passed: 0, failed: 0, errors: 0, skipped: 0, durationMs: 0,
-    });
+    assert.deepEqual(
+      parseTap("TAP version 14\n1..0 # skip because English-to-French translator isn't installed\n").totals,
+      {
+        total: 0,
+        passed: 0,
+        failed: 0,
+        errors: 0,
+        skipped: 0,
+        durationMs: 0,
+      },
+    );
     assert.deepEqual(shape(parseTap('1..1\nnot ok 1 - flaky # SKIP known flake\n')), [['', 'flaky', 'skipped']]);
     const r = parseTap('TAP version 14\n1..3\nok 2\nok 4\nok 1\n');
-    assert.deepEqual(shape(r), [['', '', 'passed'], ['', '', 'passed'], ['', '', 'passed'], ['', '#3 (not reported)', 'failed'], ['', 'test points outside the plan 1..3', 'failed']]);
+    assert.deepEqual(shape(r), [
+      ['', '', 'passed'],
+      ['', '', 'passed'],
+      ['', '', 'passed'],
+      ['', '#3 (not reported)', 'failed'],
+      ['', 'test points outside the plan 1..3', 'failed'],
+    ]);
     assert.equal(r.cases[4]?.message, 'test point number 4 outside the plan 1..3');
   });
 
   it('falls back to the raw diagnostics when the YAML block is not YAML, and skips suites with no tests', () => {
-    const r = parseTap('not ok 1 - broken yaml\n  ---\n  message: [unclosed\n    at thing\n  ...\nok 2 - empty suite\n  ---\n  type: \'suite\'\n  ...\n1..2\n');
+    const r = parseTap(
+      "not ok 1 - broken yaml\n  ---\n  message: [unclosed\n    at thing\n  ...\nok 2 - empty suite\n  ---\n  type: 'suite'\n  ...\n1..2\n",
+    );
     assert.deepEqual(shape(r), [['', 'broken yaml', 'failed']]);
     assert.equal(r.cases[0]?.message, 'message: [unclosed\n  at thing');
   });
@@ -152,8 +213,14 @@ describe('parseTap', () => {
   it('throws ReportError on text that is not TAP, a missing plan, a huge plan, and oversized input', () => {
     assert.throws(() => parseTap(''), reportError(/not a TAP report/));
     assert.throws(() => parseTap('Error: Cannot find module\n    at x.js:1\n'), reportError(/not a TAP report/));
-    assert.throws(() => parseTap('TAP version 13\nok 1 - a\nnot ok 2 - b\n'), reportError(/no top-level plan.*truncated/));
-    assert.throws(() => parseTap('1..99999999\n'), reportError(/line 1: plan 1\.\.99999999 is more than 1000000 tests/));
+    assert.throws(
+      () => parseTap('TAP version 13\nok 1 - a\nnot ok 2 - b\n'),
+      reportError(/no top-level plan.*truncated/),
+    );
+    assert.throws(
+      () => parseTap('1..99999999\n'),
+      reportError(/line 1: plan 1\.\.99999999 is more than 1000000 tests/),
+    );
     assert.throws(() => parseTap(`1..1\n${' '.repeat(MAX_REPORT_BYTES)}`), reportError(/TAP report is too large/));
   });
 });
@@ -191,14 +258,20 @@ describe('parseGoTestJson', () => {
       ['example.com/calc/slow', 'TestQuick', 'passed'],
       ['example.com/calc/slow', 'TestHangs', 'failed'],
     ]);
-    assert.equal(message(r, '[build failed]'), 'broken/broken_test.go:6:14: cannot use "not an int" (untyped string constant) as int value in variable declaration');
+    assert.equal(
+      message(r, '[build failed]'),
+      'broken/broken_test.go:6:14: cannot use "not an int" (untyped string constant) as int value in variable declaration',
+    );
     assert.equal(message(r, 'TestA/two'), 'a_test.go:20: boom');
     assert.equal(message(r, '[package failed]'), 'setup: database unavailable');
     assert.equal(
       message(r, 'TestHangs'),
       'no result: the test was still running when the output ended (it may have panicked or timed out, or the output is truncated)\npanic: test timed out after 1s\n\trunning tests:\n\t\tTestHangs (1s)',
     );
-    assert.deepEqual(r.cases.map((c) => c.durationMs), [0, 10, 20, 30, 5, 10, 0]);
+    assert.deepEqual(
+      r.cases.map((c) => c.durationMs),
+      [0, 10, 20, 30, 5, 10, 0],
+    );
   });
 
   it('keeps a failed parent whose subtests passed, and flags a stream cut before the package result', () => {
@@ -213,23 +286,42 @@ describe('parseGoTestJson', () => {
       ev({ Action: 'pass', Test: 'TestQ', Elapsed: 0 }),
     ].join('\n');
     const r = parseGoTestJson(text);
-    assert.deepEqual(shape(r), [['p', 'TestP', 'failed'], ['p', 'TestP/sub', 'passed'], ['p', 'TestQ', 'passed'], ['p', '[no package result]', 'error']]);
+    assert.deepEqual(shape(r), [
+      ['p', 'TestP', 'failed'],
+      ['p', 'TestP/sub', 'passed'],
+      ['p', 'TestQ', 'passed'],
+      ['p', '[no package result]', 'error'],
+    ]);
     assert.equal(message(r, 'TestP'), 'p_test.go:9: cleanup failed');
-    assert.deepEqual(r.cases.map((c) => c.durationMs), [2, 1, 0, 0]);
+    assert.deepEqual(
+      r.cases.map((c) => c.durationMs),
+      [2, 1, 0, 0],
+    );
   });
 
   it('reads a [setup failed] line', () => {
-    assert.deepEqual(shape(parseGoTestJson('FAIL\texample.com/x [setup failed]\n')), [['example.com/x', '[setup failed]', 'error']]);
+    assert.deepEqual(shape(parseGoTestJson('FAIL\texample.com/x [setup failed]\n')), [
+      ['example.com/x', '[setup failed]', 'error'],
+    ]);
   });
 
   it('throws ReportError on broken JSON lines, non-events and output that is not go test -json', () => {
     const good = fixture('go-test.json');
-    assert.throws(() => parseGoTestJson(good.slice(0, good.lastIndexOf('"Elapsed"'))), reportError(/line 45 is not valid JSON.*truncated/));
+    assert.throws(
+      () => parseGoTestJson(good.slice(0, good.lastIndexOf('"Elapsed"'))),
+      reportError(/line 45 is not valid JSON.*truncated/),
+    );
     assert.throws(() => parseGoTestJson('{"Package":"p"}\n'), reportError(/line 1 is not a test2json event/));
     assert.throws(() => parseGoTestJson('[1,2]\n'), reportError(/not a test2json event|no test2json event/));
-    assert.throws(() => parseGoTestJson('=== RUN   TestA\n--- PASS: TestA (0.00s)\nPASS\nok  \tp\t0.1s\n'), reportError(/not go test -json output: no test2json event/));
+    assert.throws(
+      () => parseGoTestJson('=== RUN   TestA\n--- PASS: TestA (0.00s)\nPASS\nok  \tp\t0.1s\n'),
+      reportError(/not go test -json output: no test2json event/),
+    );
     assert.throws(() => parseGoTestJson(''), reportError(/no test2json event/));
-    assert.throws(() => parseGoTestJson(`{"Action":"start"}\n${' '.repeat(MAX_REPORT_BYTES)}`), reportError(/too large/));
+    assert.throws(
+      () => parseGoTestJson(`{"Action":"start"}\n${' '.repeat(MAX_REPORT_BYTES)}`),
+      reportError(/too large/),
+    );
   });
 });
 
@@ -249,12 +341,19 @@ describe('parseJestJson', () => {
       ['src/format.test.js', 'Test suite failed to run', 'error'],
       ['src/broken.test.js', 'Test suite failed to run', 'error'],
     ]);
-    assert.ok(message(r, 'Calculator > adds wrongly')?.startsWith('Error: expect(received).toBe(expected) // Object.is equality\n\nExpected: 3\nReceived: 2\n    at Object.toBe (/repo/src/calc.test.js:9:23)'));
+    assert.ok(
+      message(r, 'Calculator > adds wrongly')?.startsWith(
+        'Error: expect(received).toBe(expected) // Object.is equality\n\nExpected: 3\nReceived: 2\n    at Object.toBe (/repo/src/calc.test.js:9:23)',
+      ),
+    );
     assert.equal(message(r, 'Calculator > multiplies'), 'TODO');
     assert.equal(message(r, 'Calculator > div > rounds'), undefined);
     const suiteErrors = r.cases.filter((c) => c.status === 'error').map((c) => c.message?.split('\n')[0]);
     assert.deepEqual(suiteErrors, ['cleanup failed', "Cannot find module './missing' from 'src/broken.test.js'"]);
-    assert.deepEqual(r.cases.map((c) => c.durationMs), [25, 3, 14, 0, 0, 11, 28, 0, 0]);
+    assert.deepEqual(
+      r.cases.map((c) => c.durationMs),
+      [25, 3, 14, 0, 0, 11, 28, 0, 0],
+    );
   });
 
   it('vitest --reporter=json (real): the same shapes, fractional durations', () => {
@@ -273,7 +372,10 @@ describe('parseJestJson', () => {
     ]);
     assert.equal(r.cases[0]?.message, "Cannot find module './missing.js' imported from /repo/src/broken.test.js");
     assert.equal(r.cases[8]?.message, 'cleanup failed');
-    assert.equal(message(r, 'Calculator > adds wrongly')?.split('\n')[0], 'AssertionError: expected 2 to be 3 // Object.is equality');
+    assert.equal(
+      message(r, 'Calculator > adds wrongly')?.split('\n')[0],
+      'AssertionError: expected 2 to be 3 // Object.is equality',
+    );
     assert.equal(r.cases[1]?.durationMs, 24.156);
   });
 
@@ -284,7 +386,12 @@ describe('parseJestJson', () => {
           name: '/elsewhere/a.test.js',
           status: 'failed',
           assertionResults: [
-            { title: 't', ancestorTitles: [], status: 'failed', failureMessages: ['\u001b[31mexpected\u001b[39m 1', 'second'] },
+            {
+              title: 't',
+              ancestorTitles: [],
+              status: 'failed',
+              failureMessages: ['\u001b[31mexpected\u001b[39m 1', 'second'],
+            },
             { title: 'u', status: 'focused', duration: 2 },
           ],
         },
@@ -292,7 +399,11 @@ describe('parseJestJson', () => {
       ],
     };
     const r = parseJestJson(JSON.stringify(report), { root: '/repo' });
-    assert.deepEqual(shape(r), [['/elsewhere/a.test.js', 't', 'failed'], ['/elsewhere/a.test.js', 'u', 'error'], ['b.test.js', 'Test suite failed to run', 'error']]);
+    assert.deepEqual(shape(r), [
+      ['/elsewhere/a.test.js', 't', 'failed'],
+      ['/elsewhere/a.test.js', 'u', 'error'],
+      ['b.test.js', 'Test suite failed to run', 'error'],
+    ]);
     assert.equal(r.cases[0]?.message, 'expected 1\n\nsecond');
     assert.equal(r.cases[1]?.message, 'unknown test status "focused" in the report');
     assert.equal(r.cases[2]?.message, 'boom');
@@ -301,10 +412,16 @@ describe('parseJestJson', () => {
   it('throws ReportError on input that is not a Jest/Vitest JSON report', () => {
     assert.throws(() => parseJestJson(''), reportError(/is empty/));
     assert.throws(() => parseJestJson('{"testResults": ['), reportError(/not valid JSON/));
-    assert.throws(() => parseJestJson('{"numTotalTests": 3}'), reportError(/expected an object with a testResults array/));
+    assert.throws(
+      () => parseJestJson('{"numTotalTests": 3}'),
+      reportError(/expected an object with a testResults array/),
+    );
     assert.throws(() => parseJestJson('[]'), reportError(/expected an object with a testResults array/));
     assert.throws(() => parseJestJson('{"testResults": [1]}'), reportError(/testResults\[0\] is not an object/));
-    assert.throws(() => parseJestJson('{"testResults": [{"assertionResults": [{"status": "passed"}]}]}'), reportError(/assertionResults\[0\] is not a test with a title/));
+    assert.throws(
+      () => parseJestJson('{"testResults": [{"assertionResults": [{"status": "passed"}]}]}'),
+      reportError(/assertionResults\[0\] is not a test with a title/),
+    );
   });
 });
 
@@ -313,14 +430,20 @@ describe('parseCobertura', () => {
     const r = parseCobertura(fixture('coverage-py.cobertura.xml'), { root: '/repo' });
     assert.equal(r.format, 'cobertura');
     assert.deepEqual(r.totals, { linesFound: 10, linesHit: 7, percent: 70 });
-    assert.deepEqual(fileShape(r), [['calc/__init__.py', 0, 0], ['calc/ops.py', 10, 7]]);
+    assert.deepEqual(fileShape(r), [
+      ['calc/__init__.py', 0, 0],
+      ['calc/ops.py', 10, 7],
+    ]);
     assert.deepEqual(linesOf(r, 'calc/ops.py'), { 1: 1, 2: 1, 5: 1, 6: 1, 7: 1, 8: 1, 11: 1, 12: 0, 13: 0, 14: 0 });
   });
 
   it('Istanbul via Jest (real): method lines are not statement lines', () => {
     const r = parseCobertura(fixture('jest-istanbul.cobertura.xml'), { root: '/repo' });
     assert.deepEqual(r.totals, { linesFound: 10, linesHit: 6, percent: 60 });
-    assert.deepEqual(fileShape(r), [['src/calc.js', 8, 4], ['src/format.js', 2, 2]]);
+    assert.deepEqual(fileShape(r), [
+      ['src/calc.js', 8, 4],
+      ['src/format.js', 2, 2],
+    ]);
     assert.deepEqual(linesOf(r, 'src/calc.js'), { 2: 2, 6: 2, 7: 0, 9: 2, 13: 0, 14: 0, 16: 0, 19: 1 });
   });
 
@@ -339,21 +462,41 @@ describe('parseCobertura', () => {
       { path: 'b.py', lines: { 1: 1 }, linesFound: 1, linesHit: 1 },
     ]);
     assert.equal(parseCobertura(xml).files[0]?.path, '/build/gen/a/A.java');
-    const noSources = '<coverage><packages><package><classes><class filename="./x.py"><lines/></class></classes></package></packages></coverage>';
+    const noSources =
+      '<coverage><packages><package><classes><class filename="./x.py"><lines/></class></classes></package></packages></coverage>';
     assert.equal(parseCobertura(noSources).files[0]?.path, 'x.py');
   });
 
   it('throws ReportError on malformed or foreign XML and bad line records', () => {
-    const wrap = (cls: string): string => `<coverage><packages><package><classes>${cls}</classes></package></packages></coverage>`;
+    const wrap = (cls: string): string =>
+      `<coverage><packages><package><classes>${cls}</classes></package></packages></coverage>`;
     assert.throws(() => parseCobertura(''), reportError(/Cobertura XML report is empty/));
     assert.throws(() => parseCobertura('<coverage><packages>'), reportError(/not well-formed XML/));
-    assert.throws(() => parseCobertura('<report name="x"/>'), reportError(/root element is <report>, expected <coverage>/));
+    assert.throws(
+      () => parseCobertura('<report name="x"/>'),
+      reportError(/root element is <report>, expected <coverage>/),
+    );
     assert.throws(() => parseCobertura('<coverage/>'), reportError(/lists no classes/));
-    assert.throws(() => parseCobertura(wrap('<class name="A"><lines/></class>')), reportError(/<class name="A"> has no filename/));
-    assert.throws(() => parseCobertura(wrap('<class filename="a.py"><lines><line number="x" hits="1"/></lines></class>')), reportError(/<line> of a\.py has a bad number "x"/));
-    assert.throws(() => parseCobertura(wrap('<class filename="a.py"><lines><line number="2"/></lines></class>')), reportError(/line 2 has no hits attribute/));
-    assert.throws(() => parseCobertura(wrap('<class filename="a.py"><lines><line number="2" hits="-1"/></lines></class>')), reportError(/bad hits "-1"/));
-    assert.throws(() => parseCobertura(`<coverage>${' '.repeat(MAX_REPORT_BYTES)}</coverage>`), reportError(/too large/));
+    assert.throws(
+      () => parseCobertura(wrap('<class name="A"><lines/></class>')),
+      reportError(/<class name="A"> has no filename/),
+    );
+    assert.throws(
+      () => parseCobertura(wrap('<class filename="a.py"><lines><line number="x" hits="1"/></lines></class>')),
+      reportError(/<line> of a\.py has a bad number "x"/),
+    );
+    assert.throws(
+      () => parseCobertura(wrap('<class filename="a.py"><lines><line number="2"/></lines></class>')),
+      reportError(/line 2 has no hits attribute/),
+    );
+    assert.throws(
+      () => parseCobertura(wrap('<class filename="a.py"><lines><line number="2" hits="-1"/></lines></class>')),
+      reportError(/bad hits "-1"/),
+    );
+    assert.throws(
+      () => parseCobertura(`<coverage>${' '.repeat(MAX_REPORT_BYTES)}</coverage>`),
+      reportError(/too large/),
+    );
   });
 });
 
@@ -367,7 +510,16 @@ describe('parseJacoco', () => {
       ['src/main/java/Main.java', 6, 5],
       ['src/main/java/com/example/Calc.java', 8, 4],
     ]);
-    assert.deepEqual(linesOf(r, 'src/main/java/com/example/Calc.java'), { 3: 3, 5: 4, 9: 2, 10: 0, 12: 4, 16: 0, 19: 0, 21: 0 });
+    assert.deepEqual(linesOf(r, 'src/main/java/com/example/Calc.java'), {
+      3: 3,
+      5: 4,
+      9: 2,
+      10: 0,
+      12: 4,
+      16: 0,
+      19: 0,
+      21: 0,
+    });
     assert.deepEqual(linesOf(r, 'src/main/java/Main.java'), { 4: 0, 6: 4, 7: 6, 8: 6, 9: 4, 10: 1 });
     assert.equal(parseJacoco(fixture('jacoco.xml')).files[0]?.path, 'com/example/util/Strings.java');
   });
@@ -385,12 +537,25 @@ describe('parseJacoco', () => {
   });
 
   it('throws ReportError on foreign XML and bad line records', () => {
-    const wrap = (line: string): string => `<report name="r"><package name="p"><sourcefile name="A.java">${line}</sourcefile></package></report>`;
-    assert.throws(() => parseJacoco('<coverage/>'), reportError(/not a JaCoCo XML report: the root element is <coverage>/));
+    const wrap = (line: string): string =>
+      `<report name="r"><package name="p"><sourcefile name="A.java">${line}</sourcefile></package></report>`;
+    assert.throws(
+      () => parseJacoco('<coverage/>'),
+      reportError(/not a JaCoCo XML report: the root element is <coverage>/),
+    );
     assert.throws(() => parseJacoco('<report name="r"/>'), reportError(/JaCoCo XML report lists no source files/));
-    assert.throws(() => parseJacoco('<report name="r"><package name="p"><sourcefile/></package></report>'), reportError(/<sourcefile> in package "p" has no name/));
-    assert.throws(() => parseJacoco(wrap('<line mi="1" ci="0"/>')), reportError(/<line> of p\/A\.java has no nr attribute/));
-    assert.throws(() => parseJacoco(wrap('<line nr="4" mi="1" ci="lots"/>')), reportError(/line 4 has a bad ci "lots"/));
+    assert.throws(
+      () => parseJacoco('<report name="r"><package name="p"><sourcefile/></package></report>'),
+      reportError(/<sourcefile> in package "p" has no name/),
+    );
+    assert.throws(
+      () => parseJacoco(wrap('<line mi="1" ci="0"/>')),
+      reportError(/<line> of p\/A\.java has no nr attribute/),
+    );
+    assert.throws(
+      () => parseJacoco(wrap('<line nr="4" mi="1" ci="lots"/>')),
+      reportError(/line 4 has a bad ci "lots"/),
+    );
     assert.throws(() => parseJacoco('<report><package>'), reportError(/not well-formed XML/));
   });
 });
@@ -400,21 +565,31 @@ describe('parseIstanbul', () => {
     const r = parseIstanbul(fixture('jest-coverage-final.json'), { root: '/repo' });
     assert.equal(r.format, 'istanbul');
     assert.deepEqual(r.totals, { linesFound: 10, linesHit: 6, percent: 60 });
-    assert.deepEqual(fileShape(r), [['src/calc.js', 8, 4], ['src/format.js', 2, 2]]);
+    assert.deepEqual(fileShape(r), [
+      ['src/calc.js', 8, 4],
+      ['src/format.js', 2, 2],
+    ]);
     assert.deepEqual(linesOf(r, 'src/calc.js'), { 2: 2, 6: 2, 7: 0, 9: 2, 13: 0, 14: 0, 16: 0, 19: 1 });
   });
 
   it('Vitest v8 coverage-final.json (real): null end columns are fine', () => {
     const r = parseIstanbul(fixture('vitest-v8-coverage-final.json'), { root: '/repo' });
     assert.deepEqual(r.totals, { linesFound: 8, linesHit: 4, percent: 50 });
-    assert.deepEqual(fileShape(r), [['src/calc.js', 7, 3], ['src/format.js', 1, 1]]);
+    assert.deepEqual(fileShape(r), [
+      ['src/calc.js', 7, 3],
+      ['src/format.js', 1, 1],
+    ]);
     assert.deepEqual(linesOf(r, 'src/calc.js'), { 2: 2, 6: 2, 7: 0, 9: 2, 13: 0, 14: 0, 16: 0 });
   });
 
   it('takes the max on a line, unwraps { data }, uses the key when path is missing, ignores unmapped counts', () => {
     const loc = (line: number) => ({ start: { line, column: 0 }, end: { line, column: 5 } });
     const map = {
-      '/repo/a.js': { path: '/repo/a.js', statementMap: { 0: loc(1), 1: loc(1), 2: loc(2) }, s: { 0: 0, 1: 3, 2: 0, 9: 4 } },
+      '/repo/a.js': {
+        path: '/repo/a.js',
+        statementMap: { 0: loc(1), 1: loc(1), 2: loc(2) },
+        s: { 0: 0, 1: 3, 2: 0, 9: 4 },
+      },
       'b.js': { data: { statementMap: { 0: loc(5) }, s: { 0: 1 } } },
     };
     const r = parseIstanbul(JSON.stringify(map), { root: '/repo' });
@@ -429,9 +604,18 @@ describe('parseIstanbul', () => {
     assert.throws(() => parseIstanbul('{"a.js": '), reportError(/not valid JSON/));
     assert.throws(() => parseIstanbul('[]'), reportError(/expected an object of file entries, got an array/));
     assert.throws(() => parseIstanbul('{}'), reportError(/lists no source files/));
-    assert.throws(() => parseIstanbul('{"total": {"lines": {"pct": 80}}}'), reportError(/entry for "total" has no statementMap and s objects/));
-    assert.throws(() => parseIstanbul('{"a.js": {"statementMap": {"0": {"start": {"line": 1}}}, "s": {"0": -2}}}'), reportError(/statement 0 of a\.js has a bad count -2/));
-    assert.throws(() => parseIstanbul('{"a.js": {"statementMap": {"0": {"start": {}}}, "s": {"0": 1}}}'), reportError(/statement 0 of a\.js has no start line/));
+    assert.throws(
+      () => parseIstanbul('{"total": {"lines": {"pct": 80}}}'),
+      reportError(/entry for "total" has no statementMap and s objects/),
+    );
+    assert.throws(
+      () => parseIstanbul('{"a.js": {"statementMap": {"0": {"start": {"line": 1}}}, "s": {"0": -2}}}'),
+      reportError(/statement 0 of a\.js has a bad count -2/),
+    );
+    assert.throws(
+      () => parseIstanbul('{"a.js": {"statementMap": {"0": {"start": {}}}, "s": {"0": 1}}}'),
+      reportError(/statement 0 of a\.js has no start line/),
+    );
   });
 });
 
@@ -440,32 +624,91 @@ describe('parseGoCoverProfile', () => {
     const r = parseGoCoverProfile(fixture('go-set.coverprofile'), { modulePrefix: 'example.com/calc' });
     assert.equal(r.format, 'go');
     assert.deepEqual(r.totals, { linesFound: 14, linesHit: 9, percent: 64.28 });
-    assert.deepEqual(fileShape(r), [['strutil/strutil.go', 1, 1], ['calc/calc.go', 13, 8]]);
-    assert.deepEqual(linesOf(r, 'calc/calc.go'), { 6: 1, 7: 1, 8: 1, 11: 1, 12: 1, 13: 1, 14: 1, 15: 1, 19: 0, 20: 0, 21: 0, 22: 0, 23: 0 });
-    assert.equal(parseGoCoverProfile(fixture('go-set.coverprofile')).files[0]?.path, 'example.com/calc/strutil/strutil.go');
-    const sub = parseGoCoverProfile(fixture('go-set.coverprofile'), { modulePrefix: 'example.com/calc/', sourceRoot: 'backend' });
-    assert.deepEqual(sub.files.map((f) => f.path), ['backend/strutil/strutil.go', 'backend/calc/calc.go']);
+    assert.deepEqual(fileShape(r), [
+      ['strutil/strutil.go', 1, 1],
+      ['calc/calc.go', 13, 8],
+    ]);
+    assert.deepEqual(linesOf(r, 'calc/calc.go'), {
+      6: 1,
+      7: 1,
+      8: 1,
+      11: 1,
+      12: 1,
+      13: 1,
+      14: 1,
+      15: 1,
+      19: 0,
+      20: 0,
+      21: 0,
+      22: 0,
+      23: 0,
+    });
+    assert.equal(
+      parseGoCoverProfile(fixture('go-set.coverprofile')).files[0]?.path,
+      'example.com/calc/strutil/strutil.go',
+    );
+    const sub = parseGoCoverProfile(fixture('go-set.coverprofile'), {
+      modulePrefix: 'example.com/calc/',
+      sourceRoot: 'backend',
+    });
+    assert.deepEqual(
+      sub.files.map((f) => f.path),
+      ['backend/strutil/strutil.go', 'backend/calc/calc.go'],
+    );
   });
 
   it('-coverpkg with mode count (real): the same block from several test binaries is added up', () => {
     const r = parseGoCoverProfile(fixture('go-coverpkg-count.coverprofile'), { modulePrefix: 'example.com/calc' });
     assert.deepEqual(r.totals, { linesFound: 14, linesHit: 9, percent: 64.28 });
-    assert.deepEqual(linesOf(r, 'calc/calc.go'), { 6: 2, 7: 2, 8: 2, 11: 3, 12: 3, 13: 1, 14: 1, 15: 2, 19: 0, 20: 0, 21: 0, 22: 0, 23: 0 });
+    assert.deepEqual(linesOf(r, 'calc/calc.go'), {
+      6: 2,
+      7: 2,
+      8: 2,
+      11: 3,
+      12: 3,
+      13: 1,
+      14: 1,
+      15: 2,
+      19: 0,
+      20: 0,
+      21: 0,
+      22: 0,
+      23: 0,
+    });
     assert.deepEqual(linesOf(r, 'strutil/strutil.go'), { 6: 1 });
   });
 
   it('keeps the larger count in set mode, leaves out blocks without statements, maps absolute paths with root', () => {
-    const text = ['mode: set', '/repo/x.go:1.1,2.2 1 1', '/repo/x.go:1.1,2.2 1 0', '/repo/x.go:4.1,4.5 0 0', 'mode: set', '/repo/x.go:5.1,6.1 2 0', ''].join('\n');
-    assert.deepEqual(parseGoCoverProfile(text, { root: '/repo' }).files, [{ path: 'x.go', lines: { 1: 1, 2: 1, 5: 0, 6: 0 }, linesFound: 4, linesHit: 2 }]);
+    const text = [
+      'mode: set',
+      '/repo/x.go:1.1,2.2 1 1',
+      '/repo/x.go:1.1,2.2 1 0',
+      '/repo/x.go:4.1,4.5 0 0',
+      'mode: set',
+      '/repo/x.go:5.1,6.1 2 0',
+      '',
+    ].join('\n');
+    assert.deepEqual(parseGoCoverProfile(text, { root: '/repo' }).files, [
+      { path: 'x.go', lines: { 1: 1, 2: 1, 5: 0, 6: 0 }, linesFound: 4, linesHit: 2 },
+    ]);
   });
 
   it('throws ReportError on profiles that are not Go cover profiles', () => {
     assert.throws(() => parseGoCoverProfile(''), reportError(/empty: no "mode:" line/));
     assert.throws(() => parseGoCoverProfile('mode: set\n'), reportError(/has no blocks/));
-    assert.throws(() => parseGoCoverProfile('a.go:1.1,2.2 1 1\n'), reportError(/line 1: a Go cover profile starts with a "mode: set\|count\|atomic" line/));
-    assert.throws(() => parseGoCoverProfile('mode: count\na.go:1.1,2.2 1 1\nmode: set\n'), reportError(/line 3: mode set differs from the profile's mode count/));
+    assert.throws(
+      () => parseGoCoverProfile('a.go:1.1,2.2 1 1\n'),
+      reportError(/line 1: a Go cover profile starts with a "mode: set\|count\|atomic" line/),
+    );
+    assert.throws(
+      () => parseGoCoverProfile('mode: count\na.go:1.1,2.2 1 1\nmode: set\n'),
+      reportError(/line 3: mode set differs from the profile's mode count/),
+    );
     assert.throws(() => parseGoCoverProfile('mode: set\na.go:1.1,2.2 1\n'), reportError(/line 2 is not a cover block/));
-    assert.throws(() => parseGoCoverProfile('mode: set\na.go:5.1,2.2 1 1\n'), reportError(/line 2: the block ends \(line 2\) before it starts \(line 5\)/));
+    assert.throws(
+      () => parseGoCoverProfile('mode: set\na.go:5.1,2.2 1 1\n'),
+      reportError(/line 2: the block ends \(line 2\) before it starts \(line 5\)/),
+    );
     assert.throws(() => parseGoCoverProfile('mode: set\na.go:1.1,900000.2 1 1\n'), reportError(/spans 900000 lines/));
   });
 });
@@ -495,22 +738,28 @@ describe('parse dispatcher', () => {
       assert.equal(r.totals.total, total, format);
     }
     assert.equal(parseTestReport('jest-json', fixture('jest.json')).cases[0]?.suite, '/repo/src/calc.test.js');
-    assert.equal(parseTestReport('jest-json', fixture('jest.json'), { root: '/repo' }).cases[0]?.suite, 'src/calc.test.js');
+    assert.equal(
+      parseTestReport('jest-json', fixture('jest.json'), { root: '/repo' }).cases[0]?.suite,
+      'src/calc.test.js',
+    );
   });
 
   it('pytest --junitxml (real) through the dispatcher', () => {
     const r = parseTestReport('junit', fixture('pytest-run.junit.xml'));
     assert.deepEqual(r.totals, { total: 8, passed: 3, failed: 2, errors: 1, skipped: 2, durationMs: 7 });
-    assert.deepEqual(r.cases.map((c) => [c.name, c.status]), [
-      ['test_add', 'passed'],
-      ['test_add_wrong', 'failed'],
-      ['test_div_by_zero', 'passed'],
-      ['test_needs_db', 'error'],
-      ['test_skipped', 'skipped'],
-      ['test_xfail', 'skipped'],
-      ['test_param[1-2-3]', 'passed'],
-      ['test_param[2-2-5]', 'failed'],
-    ]);
+    assert.deepEqual(
+      r.cases.map((c) => [c.name, c.status]),
+      [
+        ['test_add', 'passed'],
+        ['test_add_wrong', 'failed'],
+        ['test_div_by_zero', 'passed'],
+        ['test_needs_db', 'error'],
+        ['test_skipped', 'skipped'],
+        ['test_xfail', 'skipped'],
+        ['test_param[1-2-3]', 'passed'],
+        ['test_param[2-2-5]', 'failed'],
+      ],
+    );
     assert.equal(message(r, 'test_add_wrong'), 'assert 2 == 3\n +  where 2 = add(1, 1)');
     assert.equal(message(r, 'test_needs_db'), 'failed on setup with "RuntimeError: no database"');
   });
@@ -525,24 +774,45 @@ describe('parse dispatcher', () => {
     };
     for (const format of COVERAGE_FORMATS) {
       const [file, firstPath] = samples[format];
-      const r = parseCoverageReport(format, fixture(file), { root: '/repo', modulePrefix: 'example.com/calc', sourceRoot: 'java' });
+      const r = parseCoverageReport(format, fixture(file), {
+        root: '/repo',
+        modulePrefix: 'example.com/calc',
+        sourceRoot: 'java',
+      });
       assert.equal(r.format, format);
       assert.equal(r.files[0]?.path, firstPath, format);
     }
   });
 
   it('throws ReportError on an unknown format name and on oversized input for every format', () => {
-    assert.throws(() => parseTestReport('xunit' as TestReportFormat, '<x/>'), reportError(/unknown test report format "xunit"; expected one of junit, tap, go-json, jest-json/));
-    assert.throws(() => parseCoverageReport('clover' as CoverageFormat, '<x/>'), reportError(/unknown coverage format "clover"; expected one of lcov, cobertura, jacoco, istanbul, go/));
+    assert.throws(
+      () => parseTestReport('xunit' as TestReportFormat, '<x/>'),
+      reportError(/unknown test report format "xunit"; expected one of junit, tap, go-json, jest-json/),
+    );
+    assert.throws(
+      () => parseCoverageReport('clover' as CoverageFormat, '<x/>'),
+      reportError(/unknown coverage format "clover"; expected one of lcov, cobertura, jacoco, istanbul, go/),
+    );
     const huge = ' '.repeat(MAX_REPORT_BYTES + 1);
-    for (const format of TEST_REPORT_FORMATS) assert.throws(() => parseTestReport(format, huge), reportError(/too large/), format);
-    for (const format of COVERAGE_FORMATS) assert.throws(() => parseCoverageReport(format, huge), reportError(/too large/), format);
+    for (const format of TEST_REPORT_FORMATS)
+      assert.throws(() => parseTestReport(format, huge), reportError(/too large/), format);
+    for (const format of COVERAGE_FORMATS)
+      assert.throws(() => parseCoverageReport(format, huge), reportError(/too large/), format);
   });
 
   it('gives reports that changed-lines coverage can use as they are', () => {
     const coverage = parseCoverageReport('go', fixture('go-set.coverprofile'), { modulePrefix: 'example.com/calc' });
     const r = changedLinesCoverage(
-      [{ path: 'calc/calc.go', status: 'modified', addedLines: [7, 10, 20, 21], additions: 4, deletions: 0, binary: false }],
+      [
+        {
+          path: 'calc/calc.go',
+          status: 'modified',
+          addedLines: [7, 10, 20, 21],
+          additions: 4,
+          deletions: 0,
+          binary: false,
+        },
+      ],
       coverage,
       50,
     );

@@ -56,7 +56,13 @@ describe('parseJunit on real and published-shape reports', () => {
     assert.deepEqual(r.totals, { total: 5, passed: 2, failed: 1, errors: 1, skipped: 1, durationMs: 52 });
     assert.deepEqual(
       r.cases.map((c) => [c.name, c.status]),
-      [['adds', 'passed'], ['divides', 'failed'], ['readsConfig', 'error'], ['notYet', 'skipped'], ['flaky', 'passed']],
+      [
+        ['adds', 'passed'],
+        ['divides', 'failed'],
+        ['readsConfig', 'error'],
+        ['notYet', 'skipped'],
+        ['flaky', 'passed'],
+      ],
     );
     assert.ok(r.cases.every((c) => c.suite === 'com.example.CalculatorTest'));
     assert.equal(r.cases[1]?.message, 'expected: <2> but was: <3>');
@@ -71,7 +77,10 @@ describe('parseJunit on real and published-shape reports', () => {
       ['com.example.GreeterTest', 'greetsByName(String)[1]', 'failed'],
       ['com.example.GreeterTest', 'farewell()', 'skipped'],
     ]);
-    assert.equal(r.cases[1]?.message, 'org.opentest4j.AssertionFailedError: expected: <Hello, Ada> but was: <Hello, ada>');
+    assert.equal(
+      r.cases[1]?.message,
+      'org.opentest4j.AssertionFailedError: expected: <Hello, Ada> but was: <Hello, ada>',
+    );
     assert.equal(r.cases[2]?.message, undefined);
   });
 
@@ -138,8 +147,13 @@ describe('parseJunit details', () => {
   });
 
   it('uses the enclosing suite path when classname is missing, and reads a BOM and comma times', () => {
-    const r = parseJunit('\uFEFF<testsuites><testsuite name="outer"><testsuite name="inner"><testcase name="t" time="1,234.5"/></testsuite></testsuite><testcase name="top" time="0,5"/></testsuites>');
-    assert.deepEqual(shape(r), [['outer > inner', 't', 'passed'], ['', 'top', 'passed']]);
+    const r = parseJunit(
+      '\uFEFF<testsuites><testsuite name="outer"><testsuite name="inner"><testcase name="t" time="1,234.5"/></testsuite></testsuite><testcase name="top" time="0,5"/></testsuites>',
+    );
+    assert.deepEqual(shape(r), [
+      ['outer > inner', 't', 'passed'],
+      ['', 'top', 'passed'],
+    ]);
     assert.equal(r.cases[0]?.durationMs, 1234500);
     assert.equal(r.cases[1]?.durationMs, 500);
   });
@@ -149,30 +163,54 @@ describe('parseJunit details', () => {
       '<testsuite name="s"><testcase name="a"><skipped/><error type="E"/><failure type="F"/></testcase>' +
         '<testcase name="b"><skipped/><error type="java.lang.NullPointerException"/></testcase></testsuite>',
     );
-    assert.deepEqual(r.cases.map((c) => [c.status, c.message]), [['failed', 'F'], ['error', 'java.lang.NullPointerException']]);
+    assert.deepEqual(
+      r.cases.map((c) => [c.status, c.message]),
+      [
+        ['failed', 'F'],
+        ['error', 'java.lang.NullPointerException'],
+      ],
+    );
   });
 
   it('cuts long messages to 2000 characters', () => {
-    const r = parseJunit(`<testsuite name="s"><testcase name="a"><failure>${'x'.repeat(5000)}</failure></testcase></testsuite>`);
+    const r = parseJunit(
+      `<testsuite name="s"><testcase name="a"><failure>${'x'.repeat(5000)}</failure></testcase></testsuite>`,
+    );
     const message = r.cases[0]?.message ?? '';
     assert.equal(message.length, 2000);
     assert.ok(message.endsWith('…'));
   });
 
   it('gives zero totals for an empty <testsuites/>', () => {
-    assert.deepEqual(parseJunit('<?xml version="1.0"?><testsuites/>').totals, { total: 0, passed: 0, failed: 0, errors: 0, skipped: 0, durationMs: 0 });
+    assert.deepEqual(parseJunit('<?xml version="1.0"?><testsuites/>').totals, {
+      total: 0,
+      passed: 0,
+      failed: 0,
+      errors: 0,
+      skipped: 0,
+      durationMs: 0,
+    });
   });
 
   it('throws ReportError on malformed XML, naming the line', () => {
-    assert.throws(() => parseJunit('<testsuites>\n<testsuite name="s">\n<testcase name="a">\n</testsuite></testsuites>'), reportError(/not well-formed XML \(line 4.*testcase/));
-    assert.throws(() => parseJunit('<testsuite name="s"><testcase name="a" time=1/></testsuite>'), reportError(/not well-formed/));
+    assert.throws(
+      () => parseJunit('<testsuites>\n<testsuite name="s">\n<testcase name="a">\n</testsuite></testsuites>'),
+      reportError(/not well-formed XML \(line 4.*testcase/),
+    );
+    assert.throws(
+      () => parseJunit('<testsuite name="s"><testcase name="a" time=1/></testsuite>'),
+      reportError(/not well-formed/),
+    );
     assert.throws(() => parseJunit('Error: jest crashed before writing the report'), reportError(/not well-formed/));
   });
 
   it('throws ReportError on an empty document or one with no testsuite root', () => {
     assert.throws(() => parseJunit(''), reportError(/empty/));
     assert.throws(() => parseJunit('  \n'), reportError(/empty/));
-    assert.throws(() => parseJunit('<?xml version="1.0"?><html><body/></html>'), reportError(/root element is <html>, expected <testsuites> or <testsuite>/));
+    assert.throws(
+      () => parseJunit('<?xml version="1.0"?><html><body/></html>'),
+      reportError(/root element is <html>, expected <testsuites> or <testsuite>/),
+    );
     assert.throws(() => parseJunit('<?xml version="1.0"?>'), reportError(/no root element|not well-formed/));
   });
 
@@ -189,8 +227,30 @@ describe('parseLcov', () => {
     const r = parseLcov(fixture('node-test.lcov'));
     assert.equal(r.format, 'lcov');
     assert.deepEqual(r.totals, { linesFound: 39, linesHit: 36, percent: 92.3 });
-    assert.deepEqual(r.files.map((f) => [f.path, f.linesFound, f.linesHit]), [['src/math.js', 15, 12], ['test/math.test.js', 24, 24]]);
-    assert.deepEqual(r.files[0]?.lines, { 1: 1, 2: 2, 3: 2, 4: 1, 5: 1, 6: 2, 7: 1, 8: 1, 9: 1, 10: 2, 11: 1, 12: 1, 13: 0, 14: 0, 15: 0 });
+    assert.deepEqual(
+      r.files.map((f) => [f.path, f.linesFound, f.linesHit]),
+      [
+        ['src/math.js', 15, 12],
+        ['test/math.test.js', 24, 24],
+      ],
+    );
+    assert.deepEqual(r.files[0]?.lines, {
+      1: 1,
+      2: 2,
+      3: 2,
+      4: 1,
+      5: 1,
+      6: 2,
+      7: 1,
+      8: 1,
+      9: 1,
+      10: 2,
+      11: 1,
+      12: 1,
+      13: 0,
+      14: 0,
+      15: 0,
+    });
   });
 
   it('makes paths relative to root, merges repeated records, recounts LF/LH', () => {
@@ -234,7 +294,10 @@ describe('parseLcov', () => {
     assert.throws(() => parseLcov('<?xml version="1.0"?><coverage/>'), reportError(/line 1 is not an lcov record/));
     assert.throws(() => parseLcov('DA:1,1\n'), reportError(/line 1: DA record outside an SF record/));
     assert.throws(() => parseLcov('SF:x\nDA:one,1\nend_of_record\n'), reportError(/line 2: bad DA record/));
-    assert.throws(() => parseLcov('SF:x\nDA:1,1\nSF:y\nend_of_record\n'), reportError(/line 3: SF record starts before the record for x/));
+    assert.throws(
+      () => parseLcov('SF:x\nDA:1,1\nSF:y\nend_of_record\n'),
+      reportError(/line 3: SF record starts before the record for x/),
+    );
     assert.throws(() => parseLcov('SF:x\nDA:1,1\nDA:2,'), reportError(/line 3: bad DA record/));
     assert.throws(() => parseLcov('SF:x\nDA:1,1\n'), reportError(/ends inside the record for x .*truncated/));
   });
@@ -315,8 +378,24 @@ describe('parseUnifiedDiff', () => {
     ].join('\n');
     assert.deepEqual(parseUnifiedDiff(patch), [
       { path: 'dir/tab\there "q"', status: 'modified', addedLines: [2], additions: 1, deletions: 0, binary: false },
-      { path: 'new name.txt', status: 'renamed', from: 'old name.txt', addedLines: [], additions: 0, deletions: 0, binary: false },
-      { path: 'src/copy.ts', status: 'added', from: 'src/a.ts', addedLines: [4], additions: 1, deletions: 0, binary: false },
+      {
+        path: 'new name.txt',
+        status: 'renamed',
+        from: 'old name.txt',
+        addedLines: [],
+        additions: 0,
+        deletions: 0,
+        binary: false,
+      },
+      {
+        path: 'src/copy.ts',
+        status: 'added',
+        from: 'src/a.ts',
+        addedLines: [4],
+        additions: 1,
+        deletions: 0,
+        binary: false,
+      },
       { path: 'new/plain.txt', status: 'modified', addedLines: [1], additions: 1, deletions: 1, binary: false },
     ]);
   });
@@ -330,9 +409,18 @@ describe('parseUnifiedDiff', () => {
   });
 
   it('throws ReportError on bad hunk headers and combined diffs', () => {
-    assert.throws(() => parseUnifiedDiff('diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 oops\n'), reportError(/bad hunk header/));
-    assert.throws(() => parseUnifiedDiff('diff --cc x\nindex 1,2..3\n@@@ -1,1 -1,1 +1,1 @@@\n'), reportError(/combined/));
-    assert.throws(() => parseUnifiedDiff('diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n+c\n'), reportError(/outside any hunk/));
+    assert.throws(
+      () => parseUnifiedDiff('diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 oops\n'),
+      reportError(/bad hunk header/),
+    );
+    assert.throws(
+      () => parseUnifiedDiff('diff --cc x\nindex 1,2..3\n@@@ -1,1 -1,1 +1,1 @@@\n'),
+      reportError(/combined/),
+    );
+    assert.throws(
+      () => parseUnifiedDiff('diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n+c\n'),
+      reportError(/outside any hunk/),
+    );
   });
 });
 
@@ -382,11 +470,21 @@ describe('changedLinesCoverage', () => {
     assert.equal(r.meetsThreshold, true);
     assert.equal(changedLinesCoverage(changed, coverage, 66.67, { include: src }).meetsThreshold, false);
     const keepOnly = changedLinesCoverage(changed, coverage, 30, { include: (p) => p === 'src/keep.ts' });
-    assert.deepEqual([keepOnly.executable, keepOnly.covered, keepOnly.percent, keepOnly.meetsThreshold], [3, 1, 33.33, true]);
+    assert.deepEqual(
+      [keepOnly.executable, keepOnly.covered, keepOnly.percent, keepOnly.meetsThreshold],
+      [3, 1, 33.33, true],
+    );
   });
 
   it('is 100% when no added line is executable', () => {
-    const onlyComment: ChangedFile = { path: './src/keep.ts', status: 'modified', addedLines: [2, 12], additions: 2, deletions: 0, binary: false };
+    const onlyComment: ChangedFile = {
+      path: './src/keep.ts',
+      status: 'modified',
+      addedLines: [2, 12],
+      additions: 2,
+      deletions: 0,
+      binary: false,
+    };
     const r = changedLinesCoverage([onlyComment], coverage, 90);
     assert.deepEqual(r, {
       threshold: 90,

@@ -53,9 +53,20 @@ test('the environment is cleared, then exactly the given variables are set', () 
 });
 
 test('the root is read-only and /tmp, /run, /dev, /proc are private, before the workspace is laid over them', () => {
-  const opts = bwrapOptions(bwrapArgv({ ...base, cwd: '/tmp/e2e/repo', mounts: [{ kind: 'bind', src: '/tmp/scratch/ws', dest: '/tmp/e2e/repo' }] }));
+  const opts = bwrapOptions(
+    bwrapArgv({
+      ...base,
+      cwd: '/tmp/e2e/repo',
+      mounts: [{ kind: 'bind', src: '/tmp/scratch/ws', dest: '/tmp/e2e/repo' }],
+    }),
+  );
   assert.deepEqual(opts.slice(0, 3), ['--ro-bind', '/', '/']);
-  for (const [flag, dest] of [['--tmpfs', '/tmp'], ['--tmpfs', '/run'], ['--dev', '/dev'], ['--proc', '/proc']] as const) {
+  for (const [flag, dest] of [
+    ['--tmpfs', '/tmp'],
+    ['--tmpfs', '/run'],
+    ['--dev', '/dev'],
+    ['--proc', '/proc'],
+  ] as const) {
     const i = opts.indexOf(dest);
     assert.equal(opts[i - 1], flag, `${flag} ${dest}`);
   }
@@ -84,11 +95,22 @@ test('opening a closed folder: an open tmpfs, entries bound back, symlinks remad
   );
   const i = opts.indexOf('/root');
   assert.deepEqual(opts.slice(i - 3, i + 13), [
-    '--perms', '0755', '--tmpfs', '/root',
-    '--ro-bind', '/root/.gitconfig', '/root/.gitconfig',
-    '--symlink', '.nvm/bin', '/root/bin',
-    '--perms', '0755', '--dir', '/root/secret',
-    '--remount-ro', '/root',
+    '--perms',
+    '0755',
+    '--tmpfs',
+    '/root',
+    '--ro-bind',
+    '/root/.gitconfig',
+    '/root/.gitconfig',
+    '--symlink',
+    '.nvm/bin',
+    '/root/bin',
+    '--perms',
+    '0755',
+    '--dir',
+    '/root/secret',
+    '--remount-ro',
+    '/root',
   ]);
   assert.equal(opts[i + 13], '--chdir');
 });
@@ -101,13 +123,20 @@ test('a hiding tmpfs is made read-only', () => {
 
 test('the process tree lives in its own PID namespace and dies with bwrap', () => {
   const opts = bwrapOptions(bwrapArgv(base));
-  for (const flag of ['--unshare-pid', '--unshare-ipc', '--unshare-uts', '--die-with-parent', '--new-session']) assert.ok(opts.includes(flag), flag);
+  for (const flag of ['--unshare-pid', '--unshare-ipc', '--unshare-uts', '--die-with-parent', '--new-session'])
+    assert.ok(opts.includes(flag), flag);
 });
 
 test('limits: processes and data memory through prlimit, then the command', () => {
   const argv = bwrapArgv(base);
   const i = argv.indexOf('--');
-  assert.deepEqual(argv.slice(i, i + 5), ['--', '/usr/bin/prlimit', '--nproc=100', `--data=${512 * 1024 * 1024}`, '--']);
+  assert.deepEqual(argv.slice(i, i + 5), [
+    '--',
+    '/usr/bin/prlimit',
+    '--nproc=100',
+    `--data=${512 * 1024 * 1024}`,
+    '--',
+  ]);
   assert.deepEqual(argv.slice(-2), ['node', '--test']);
 });
 
@@ -123,7 +152,14 @@ test('root: no user namespace, capabilities cut down, the command dropped to nob
   const opts = bwrapOptions(argv);
   assert.ok(!opts.includes('--unshare-user'), 'a user namespace would map nobody nowhere');
   assert.equal(pairs(opts, '--cap-drop')[0], 'ALL');
-  assert.deepEqual(pairs(opts, '--cap-add').sort(), ['CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_SETGID', 'CAP_SETPCAP', 'CAP_SETUID']);
+  assert.deepEqual(pairs(opts, '--cap-add').sort(), [
+    'CAP_DAC_OVERRIDE',
+    'CAP_DAC_READ_SEARCH',
+    'CAP_FOWNER',
+    'CAP_SETGID',
+    'CAP_SETPCAP',
+    'CAP_SETUID',
+  ]);
   const s = argv.indexOf('/usr/bin/setpriv');
   assert.ok(s > argv.indexOf('/usr/bin/prlimit'), 'limits are set first, so that they hold for nobody');
   const setpriv = argv.slice(s, argv.indexOf('--', s) + 1);

@@ -20,13 +20,32 @@ test('every closed folder on the way is rebuilt open, outermost first, then made
   const mounts = openWay([join(inner, 'repo')]);
   const byDest = (dest: string) => mounts.findIndex((m) => m.dest === dest && m.kind !== 'remount-ro');
   assert.deepEqual(mounts[byDest(base)], { kind: 'tmpfs', dest: base });
-  assert.deepEqual(mounts[byDest(join(base, 'file.txt'))], { kind: 'ro-bind', src: join(base, 'file.txt'), dest: join(base, 'file.txt') });
-  assert.deepEqual(mounts[byDest(join(base, 'open-dir'))], { kind: 'ro-bind', src: join(base, 'open-dir'), dest: join(base, 'open-dir') });
-  assert.deepEqual(mounts[byDest(join(base, 'link'))], { kind: 'symlink', target: 'open-dir', dest: join(base, 'link') });
-  assert.deepEqual(mounts[byDest(inner)], { kind: 'dir', dest: inner }, 'a closed folder inside gets a mount point, then its own tmpfs');
+  assert.deepEqual(mounts[byDest(join(base, 'file.txt'))], {
+    kind: 'ro-bind',
+    src: join(base, 'file.txt'),
+    dest: join(base, 'file.txt'),
+  });
+  assert.deepEqual(mounts[byDest(join(base, 'open-dir'))], {
+    kind: 'ro-bind',
+    src: join(base, 'open-dir'),
+    dest: join(base, 'open-dir'),
+  });
+  assert.deepEqual(mounts[byDest(join(base, 'link'))], {
+    kind: 'symlink',
+    target: 'open-dir',
+    dest: join(base, 'link'),
+  });
+  assert.deepEqual(
+    mounts[byDest(inner)],
+    { kind: 'dir', dest: inner },
+    'a closed folder inside gets a mount point, then its own tmpfs',
+  );
   const innerTmpfs = mounts.findIndex((m) => m.kind === 'tmpfs' && m.dest === inner);
   const outerRo = mounts.findIndex((m) => m.kind === 'remount-ro' && m.dest === base);
-  assert.ok(byDest(inner) < outerRo && outerRo < innerTmpfs, 'the mount point is made before the outer tmpfs turns read-only');
+  assert.ok(
+    byDest(inner) < outerRo && outerRo < innerTmpfs,
+    'the mount point is made before the outer tmpfs turns read-only',
+  );
   assert.deepEqual(mounts[innerTmpfs + 1], { kind: 'ro-bind', src: join(inner, 'repo'), dest: join(inner, 'repo') });
   assert.deepEqual(mounts.at(-1), { kind: 'remount-ro', dest: inner });
 });

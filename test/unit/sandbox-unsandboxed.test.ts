@@ -10,7 +10,12 @@ import { isolationOf, logHeader, type CommandRecord } from '../../src/engine/evi
 const dir = mkdtempSync(join(tmpdir(), 'autopilot-plain-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
-const req = { cwd: dir, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' }, timeoutMs: 10_000, maxOutputBytes: 1 << 20 };
+const req = {
+  cwd: dir,
+  env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
+  timeoutMs: 10_000,
+  maxOutputBytes: 1 << 20,
+};
 
 test('the plain runner works in cwd, removes the outputs before the command starts, and labels its isolation', async () => {
   mkdirSync(join(dir, 'reports'), { recursive: true });
@@ -44,7 +49,10 @@ const record = (isolation: string): CommandRecord => ({
 });
 
 test('the log header names the isolation, and shouts when there was none', () => {
-  const sandboxed = logHeader([record('bwrap 0.8.0 (workspace: scratch copy)'), record('bwrap 0.8.0 (workspace: scratch copy)')]);
+  const sandboxed = logHeader([
+    record('bwrap 0.8.0 (workspace: scratch copy)'),
+    record('bwrap 0.8.0 (workspace: scratch copy)'),
+  ]);
   assert.equal(sandboxed, '# isolation: bwrap 0.8.0 (workspace: scratch copy)\n');
   const none = logHeader([record('none (bubblewrap not available: bwrap not found)')]);
   assert.match(none, /^# isolation: none \(bubblewrap not available: bwrap not found\)\n/);

@@ -1,10 +1,26 @@
 /** @module The sandbox's workspace on disk: what the scratch copy holds, and the mounts of the read-only mode. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { dropWorkspace, makeWorkspace, WorkspaceError, type WorkspaceRequest } from '../../src/adapters/bwrap/workspace.ts';
+import {
+  dropWorkspace,
+  makeWorkspace,
+  WorkspaceError,
+  type WorkspaceRequest,
+} from '../../src/adapters/bwrap/workspace.ts';
 import { findTool } from '../../src/adapters/bwrap/probe.ts';
 
 const base = mkdtempSync(join(tmpdir(), 'autopilot-ws-test-'));
@@ -38,12 +54,16 @@ test('copy: the working tree with untracked files and node_modules, without the 
   const r = repo();
   const ws = await makeWorkspace(req(r, { outputs: ['reports/junit.xml'] }));
   try {
-    for (const f of ['src/a.js', 'node_modules/dep/index.js', 'untracked.txt']) assert.equal(readFileSync(join(ws.dir, f), 'utf8'), f);
+    for (const f of ['src/a.js', 'node_modules/dep/index.js', 'untracked.txt'])
+      assert.equal(readFileSync(join(ws.dir, f), 'utf8'), f);
     assert.equal(readlinkSync(join(ws.dir, 'link.js')), 'src/a.js', 'symlinks stay symlinks');
     assert.ok(!existsSync(join(ws.dir, '.autopilot')), 'the state folder (and its key) is not copied');
     assert.ok(!existsSync(join(ws.dir, 'reports/junit.xml')), 'a planted report is removed before the command runs');
     assert.ok(existsSync(join(r, 'reports/junit.xml')), 'the repository itself is left alone');
-    assert.ok(lstatSync(join(ws.dir, '.git')).isDirectory() && !existsSync(join(ws.dir, '.git/HEAD')), '.git is a mount point, not a copy');
+    assert.ok(
+      lstatSync(join(ws.dir, '.git')).isDirectory() && !existsSync(join(ws.dir, '.git/HEAD')),
+      '.git is a mount point, not a copy',
+    );
     assert.deepEqual(ws.mounts, [
       { kind: 'bind', src: ws.dir, dest: r },
       { kind: 'ro-bind', src: join(r, '.git'), dest: join(r, '.git') },
@@ -84,7 +104,9 @@ test('copy: each run gets a fresh copy', async () => {
 
 test('read-only: the repository bound read-only, the state folder hidden, one scratch folder per report folder', async () => {
   const r = repo();
-  const ws = await makeWorkspace(req(r, { mode: 'readonly', outputs: ['reports/junit.xml', 'reports/sub/x.xml', 'coverage/lcov.info'] }));
+  const ws = await makeWorkspace(
+    req(r, { mode: 'readonly', outputs: ['reports/junit.xml', 'reports/sub/x.xml', 'coverage/lcov.info'] }),
+  );
   try {
     assert.deepEqual(ws.mounts, [
       { kind: 'ro-bind', src: r, dest: r },
@@ -94,7 +116,10 @@ test('read-only: the repository bound read-only, the state folder hidden, one sc
     ]);
     assert.ok(existsSync(join(ws.dir, 'reports/sub')), 'folders inside a bound one exist in its scratch');
     assert.ok(existsSync(join(r, 'coverage')), 'a missing mount point is made in the repository (an empty folder)');
-    assert.ok(!existsSync(join(ws.dir, 'reports/junit.xml')), 'the scratch starts empty: nothing planted shows through');
+    assert.ok(
+      !existsSync(join(ws.dir, 'reports/junit.xml')),
+      'the scratch starts empty: nothing planted shows through',
+    );
   } finally {
     await dropWorkspace(ws);
   }
@@ -106,7 +131,8 @@ test('read-only: a report at the top of the repository is refused, and nothing i
   const before = scratches();
   await assert.rejects(
     makeWorkspace(req(r, { mode: 'readonly', outputs: ['junit.xml'] })),
-    (err: Error) => err instanceof WorkspaceError && /junit\.xml/.test(err.message) && /sandbox\.workspace: copy/.test(err.message),
+    (err: Error) =>
+      err instanceof WorkspaceError && /junit\.xml/.test(err.message) && /sandbox\.workspace: copy/.test(err.message),
   );
   assert.equal(scratches(), before, 'the scratch folder is removed');
 });

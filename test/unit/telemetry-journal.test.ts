@@ -50,8 +50,17 @@ describe('the decision journal', () => {
       const entries = await put(
         e,
         { kind: 'task_started', toPhase: 'STRATEGIZE', data: { title: 'Add wordCount' } },
-        { kind: 'evidence', fromPhase: 'STRATEGIZE', artifacts: [{ path: 'evidence/T-1/strategize/strategy.md', sha256: sha('a'), producer: 'agent' }] },
-        { kind: 'violation', fromPhase: 'STRATEGIZE', toPhase: 'IMPLEMENT', data: { action: 'advance', code: 'PHASE_SKIP', message: 'cannot skip from STRATEGIZE to IMPLEMENT' } },
+        {
+          kind: 'evidence',
+          fromPhase: 'STRATEGIZE',
+          artifacts: [{ path: 'evidence/T-1/strategize/strategy.md', sha256: sha('a'), producer: 'agent' }],
+        },
+        {
+          kind: 'violation',
+          fromPhase: 'STRATEGIZE',
+          toPhase: 'IMPLEMENT',
+          data: { action: 'advance', code: 'PHASE_SKIP', message: 'cannot skip from STRATEGIZE to IMPLEMENT' },
+        },
         {
           kind: 'transition',
           fromPhase: 'STRATEGIZE',
@@ -59,12 +68,47 @@ describe('the decision journal', () => {
           artifacts: [{ path: 'evidence/T-1/strategize/strategy.md', sha256: sha('a'), producer: 'agent' }],
           data: { summary: 'strategy agreed', context: { hash: sha('c') } },
         },
-        { kind: 'tool_blocked', fromPhase: 'SPEC', data: { decision: 'deny', tool: 'Edit', reason: 'SPEC does not allow write:source' } },
-        { kind: 'prompt_drift', fromPhase: 'SPEC', toPhase: 'PLAN', data: { action: 'drift', baseline: '1', changes: [{ input: 'file:AGENTS.md', change: 'modified' }] } },
-        { kind: 'attestation', fromPhase: 'SPEC', toPhase: 'PLAN', data: { action: 'drift', baseline: '1', changes: [{ input: 'file:CLAUDE.md', change: 'added' }] } },
-        { kind: 'backtrack', fromPhase: 'SPEC', toPhase: 'STRATEGIZE', artifacts: [{ path: 'evidence/T-1/.stale/1/strategize/strategy.md', sha256: sha('a'), producer: 'agent' }], data: { reason: hostile } },
-        { kind: 'approval', fromPhase: 'STRATEGIZE', toPhase: 'PR', data: { action: 'requested', by: 'policy', reasons: ['src/auth/ is a risky path', '600 changed lines'] } },
-        { kind: 'approval', fromPhase: 'STRATEGIZE', actor: 'cli:alice', data: { action: 'changes_requested', by: 'cli:alice', reason: 'skipped the threat model', backtrackTo: 'THINK' } },
+        {
+          kind: 'tool_blocked',
+          fromPhase: 'SPEC',
+          data: { decision: 'deny', tool: 'Edit', reason: 'SPEC does not allow write:source' },
+        },
+        {
+          kind: 'prompt_drift',
+          fromPhase: 'SPEC',
+          toPhase: 'PLAN',
+          data: { action: 'drift', baseline: '1', changes: [{ input: 'file:AGENTS.md', change: 'modified' }] },
+        },
+        {
+          kind: 'attestation',
+          fromPhase: 'SPEC',
+          toPhase: 'PLAN',
+          data: { action: 'drift', baseline: '1', changes: [{ input: 'file:CLAUDE.md', change: 'added' }] },
+        },
+        {
+          kind: 'backtrack',
+          fromPhase: 'SPEC',
+          toPhase: 'STRATEGIZE',
+          artifacts: [{ path: 'evidence/T-1/.stale/1/strategize/strategy.md', sha256: sha('a'), producer: 'agent' }],
+          data: { reason: hostile },
+        },
+        {
+          kind: 'approval',
+          fromPhase: 'STRATEGIZE',
+          toPhase: 'PR',
+          data: { action: 'requested', by: 'policy', reasons: ['src/auth/ is a risky path', '600 changed lines'] },
+        },
+        {
+          kind: 'approval',
+          fromPhase: 'STRATEGIZE',
+          actor: 'cli:alice',
+          data: {
+            action: 'changes_requested',
+            by: 'cli:alice',
+            reason: 'skipped the threat model',
+            backtrackTo: 'THINK',
+          },
+        },
         { kind: 'lease', fromPhase: 'STRATEGIZE', data: { op: 'acquire' } },
         { kind: 'task_aborted', fromPhase: 'STRATEGIZE', data: { reason: 'superseded by T-2' } },
       );
@@ -82,27 +126,53 @@ describe('the decision journal', () => {
         const entry = bySeq.get(seq)!;
         assert.ok(l.startsWith(`- ${entry.ts} · #${seq} \`${entry.hash.slice(0, 12)}\``), l);
         const withSpan = ['task_started', 'transition', 'backtrack', 'violation', 'tool_blocked'].includes(entry.kind);
-        assert.equal(l.includes(`span \`${entrySpanId('T-1', seq)}\``), withSpan, `${entry.kind}: span id ${withSpan ? 'named' : 'absent'}`);
+        assert.equal(
+          l.includes(`span \`${entrySpanId('T-1', seq)}\``),
+          withSpan,
+          `${entry.kind}: span id ${withSpan ? 'named' : 'absent'}`,
+        );
       }
-      const line = (kind: string) => decisions[entries.filter((x) => x.kind !== 'evidence' && x.kind !== 'lease').findIndex((x) => x.kind === kind)]!;
+      const line = (kind: string) =>
+        decisions[
+          entries.filter((x) => x.kind !== 'evidence' && x.kind !== 'lease').findIndex((x) => x.kind === kind)
+        ]!;
       assert.match(line('task_started'), /\*\*started\*\* in STRATEGIZE — Add wordCount/);
       assert.match(line('violation'), /\*\*refused\*\* PHASE_SKIP \(advance in STRATEGIZE → IMPLEMENT\) — cannot skip/);
       assert.match(line('transition'), /\*\*moved\*\* STRATEGIZE → SPEC — strategy agreed · context `cccccccccccc`/);
       assert.match(line('transition'), /evidence: \[strategy\.md\]\(\.\.\/evidence\/T-1\/strategize\/strategy\.md\)$/);
       assert.match(line('tool_blocked'), /\*\*tool denied\*\* Edit in SPEC — SPEC does not allow write:source/);
       assert.match(line('prompt_drift'), /\*\*drift\*\* .* on SPEC → PLAN — file:AGENTS\.md modified/);
-      assert.match(line('attestation'), /\*\*drift\*\* .* on SPEC → PLAN — file:CLAUDE\.md added/, 'a drift warning of an older ledger');
+      assert.match(
+        line('attestation'),
+        /\*\*drift\*\* .* on SPEC → PLAN — file:CLAUDE\.md added/,
+        'a drift warning of an older ledger',
+      );
       assert.match(line('backtrack'), /\*\*backtracked\*\* SPEC ↩ STRATEGIZE — /);
       assert.match(line('backtrack'), /\[strategy\.md\]\(\.\.\/evidence\/T-1\/\.stale\/1\/strategize\/strategy\.md\)/);
-      const approvals = decisions.filter((l) => l.includes('**approval requested**') || l.includes('**changes requested**'));
-      assert.match(approvals[0]!, /\*\*approval requested\*\* for PR by policy — src\/auth\/ is a risky path; 600 changed lines/);
-      assert.match(approvals[1]!, /\*\*changes requested\*\* \(back to THINK\) by cli:alice — skipped the threat model/);
+      const approvals = decisions.filter(
+        (l) => l.includes('**approval requested**') || l.includes('**changes requested**'),
+      );
+      assert.match(
+        approvals[0]!,
+        /\*\*approval requested\*\* for PR by policy — src\/auth\/ is a risky path; 600 changed lines/,
+      );
+      assert.match(
+        approvals[1]!,
+        /\*\*changes requested\*\* \(back to THINK\) by cli:alice — skipped the threat model/,
+      );
       assert.match(line('task_aborted'), /\*\*aborted\*\* in STRATEGIZE — superseded by T-2/);
 
       const reason = line('backtrack');
       assert.ok(!reason.includes('[click](http'), 'an agent cannot plant a link');
       assert.doesNotMatch(reason, /(^|[^\\])<img/, 'nor HTML');
-      assert.ok(reason.includes('\\[click\\]') && reason.includes('\\<img') && reason.includes('\\`rm -rf\\`') && reason.includes('\\|') && reason.includes('\\*bold\\*'), reason);
+      assert.ok(
+        reason.includes('\\[click\\]') &&
+          reason.includes('\\<img') &&
+          reason.includes('\\`rm -rf\\`') &&
+          reason.includes('\\|') &&
+          reason.includes('\\*bold\\*'),
+        reason,
+      );
       assert.ok(reason.includes('second line'), 'a newline in a reason stays on the line');
       assert.equal(lines.filter((l) => l.startsWith('# ')).length, 1, 'one heading');
     } finally {
@@ -124,7 +194,9 @@ describe('the decision journal', () => {
       );
       assert.equal((await e.store.entries()).length, 1, 'the store rolled back');
       assert.deepEqual(
-        journal(t.dir).filter((l) => l.startsWith('- ')).map((l) => /\*\*(\w+)\*\*/.exec(l)?.[1]),
+        journal(t.dir)
+          .filter((l) => l.startsWith('- '))
+          .map((l) => /\*\*(\w+)\*\*/.exec(l)?.[1]),
         ['started'],
         'the journal holds only what the ledger holds',
       );
@@ -141,27 +213,49 @@ describe('the decision journal', () => {
       await put(e, { kind: 'task_started', toPhase: 'STRATEGIZE' });
       const { token } = ensureApprovalToken(e.layout);
       const person = { id: 'cli:alice' };
-      const changes = await decide(e, person, { taskId: 'T-1', decision: 'request_changes', reason: 'write the threat model', backtrackTo: 'STRATEGIZE', token });
+      const changes = await decide(e, person, {
+        taskId: 'T-1',
+        decision: 'request_changes',
+        reason: 'write the threat model',
+        backtrackTo: 'STRATEGIZE',
+        token,
+      });
       assert.ok(changes.ok, 'changes requested');
-      const aborted = await decide(e, person, { taskId: 'T-1', decision: 'abort', reason: 'the evidence was made up', token });
+      const aborted = await decide(e, person, {
+        taskId: 'T-1',
+        decision: 'abort',
+        reason: 'the evidence was made up',
+        token,
+      });
       assert.ok(aborted.ok, 'aborted');
-      const emitted = events.filter((ev) => ev.type === 'counter' && ev.name === 'tasks_rejected_for_process_violation');
+      const emitted = events.filter(
+        (ev) => ev.type === 'counter' && ev.name === 'tasks_rejected_for_process_violation',
+      );
       assert.deepEqual(
         emitted.map((ev) => (ev.type === 'counter' ? [ev.value, ev.attributes] : null)),
         [[1, { phase: 'STRATEGIZE' }]],
         'once: append itself does not count it again',
       );
       const { breakdown } = countersOf(await e.store.entries());
-      assert.deepEqual(breakdown, [{ name: 'tasks_rejected_for_process_violation', attributes: { phase: 'STRATEGIZE' }, value: 1 }]);
+      assert.deepEqual(breakdown, [
+        { name: 'tasks_rejected_for_process_violation', attributes: { phase: 'STRATEGIZE' }, value: 1 },
+      ]);
       assert.equal((await e.store.getTask('T-1'))?.status, 'aborted');
-      assert.match(journal(t.dir).filter((l) => l.startsWith('- ')).at(-1)!, /\*\*aborted\*\* in STRATEGIZE — the evidence was made up · by cli:alice$/);
+      assert.match(
+        journal(t.dir)
+          .filter((l) => l.startsWith('- '))
+          .at(-1)!,
+        /\*\*aborted\*\* in STRATEGIZE — the evidence was made up · by cli:alice$/,
+      );
     } finally {
       t.remove();
     }
   });
 
   it('has no line for entries that are not decisions', () => {
-    const [evidence] = [{ ...draft({ kind: 'evidence' }), seq: 1, prevHash: '', ts: '', keyId: '', hash: sha('a'), signature: '' }];
+    const [evidence] = [
+      { ...draft({ kind: 'evidence' }), seq: 1, prevHash: '', ts: '', keyId: '', hash: sha('a'), signature: '' },
+    ];
     assert.equal(journalLine(evidence!), null);
   });
 });
@@ -209,7 +303,11 @@ describe('the context fabric', () => {
     assert.equal(contextHash(c), c.hash);
     assert.notEqual(contextHash({ ...c, summary: 'something else' }), c.hash, 'the summary is covered');
     assert.notEqual(contextHash({ ...c, inputs: c.inputs.slice(1) }), c.hash, 'the inputs are covered');
-    assert.equal(phaseContext(DEFAULT_PHASES, s, [...outputs].reverse(), 'plan agreed with the team').hash, c.hash, 'order does not matter');
+    assert.equal(
+      phaseContext(DEFAULT_PHASES, s, [...outputs].reverse(), 'plan agreed with the team').hash,
+      c.hash,
+      'order does not matter',
+    );
     assert.equal(phaseContext(DEFAULT_PHASES, state('STRATEGIZE', []), [], '  ').summary, null);
   });
 });

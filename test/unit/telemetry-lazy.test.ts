@@ -20,7 +20,17 @@ const BLOCK = `export async function resolve(specifier, context, next) {
 }`;
 register(`data:text/javascript,${encodeURIComponent(BLOCK)}`);
 
-const event: AutopilotEvent = { type: 'transition', kind: 'start', taskId: 'T-1', from: null, to: 'STRATEGIZE', result: 'ok', seq: 1, startMs: 1, endMs: 2 };
+const event: AutopilotEvent = {
+  type: 'transition',
+  kind: 'start',
+  taskId: 'T-1',
+  from: null,
+  to: 'STRATEGIZE',
+  result: 'ok',
+  seq: 1,
+  startMs: 1,
+  endMs: 2,
+};
 
 function captureStderr(): { lines: string[]; restore: () => void } {
   const lines: string[] = [];
@@ -46,7 +56,12 @@ describe('loading the OpenTelemetry SDK on demand', () => {
       await sink.flush();
       await new Promise((r) => setTimeout(r, 50));
       assert.deepEqual(err.lines, []);
-      assert.equal(readFileSync(join(t.dir, '.autopilot', 'telemetry', 'traces.jsonl'), 'utf8').split('\n').filter(Boolean).length, 1);
+      assert.equal(
+        readFileSync(join(t.dir, '.autopilot', 'telemetry', 'traces.jsonl'), 'utf8')
+          .split('\n')
+          .filter(Boolean).length,
+        1,
+      );
     } finally {
       err.restore();
       t.remove();
@@ -76,7 +91,10 @@ describe('loading the OpenTelemetry SDK on demand', () => {
     assert.equal(otlpWanted({}), false);
     assert.equal(otlpWanted({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }), true);
     assert.equal(otlpWanted({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://127.0.0.1:4318/v1/traces' }), true);
-    assert.equal(otlpWanted({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_SDK_DISABLED: 'true' }), false);
+    assert.equal(
+      otlpWanted({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_SDK_DISABLED: 'true' }),
+      false,
+    );
   });
 
   it('a deferred sink keeps the events that came before it was ready, in order, and flushes them', async () => {

@@ -21,13 +21,85 @@ const agent = { actor: 'agent:a' };
 const ALERTS_SPAN = 'abcdef0123456789';
 
 const EVENTS: AutopilotEvent[] = [
-  { type: 'transition', kind: 'start', taskId: 'T-1', from: null, to: 'STRATEGIZE', result: 'ok', seq: 2, startMs: T, endMs: T + 3, ...agent, sessionId: 'sess-1' },
-  { type: 'transition', kind: 'advance', taskId: 'T-1', from: 'STRATEGIZE', to: 'IMPLEMENT', result: 'refused', code: 'PHASE_SKIP', startMs: T + 10, endMs: T + 12, ...agent },
-  { type: 'violation', taskId: 'T-1', phase: 'STRATEGIZE', to: 'IMPLEMENT', code: 'PHASE_SKIP', message: 'cannot skip to IMPLEMENT', seq: 3, startMs: T + 10, endMs: T + 11, ...agent },
-  { type: 'counter', name: 'phase_skips_attempted', value: 1, attributes: { phase: 'STRATEGIZE', code: 'PHASE_SKIP' }, taskId: 'T-1', startMs: T + 10, endMs: T + 11 },
-  { type: 'violation', taskId: 'T-1', phase: 'STRATEGIZE', to: 'PLAN', code: 'PHASE_SKIP', message: 'cannot skip to PLAN', seq: 4, startMs: T + 13, endMs: T + 14, ...agent },
-  { type: 'counter', name: 'phase_skips_attempted', value: 1, attributes: { phase: 'STRATEGIZE', code: 'PHASE_SKIP' }, taskId: 'T-1', startMs: T + 13, endMs: T + 14 },
-  { type: 'transition', kind: 'advance', taskId: 'T-1', from: 'STRATEGIZE', to: 'SPEC', result: 'ok', seq: 5, startMs: T + 20, endMs: T + 27, ...agent },
+  {
+    type: 'transition',
+    kind: 'start',
+    taskId: 'T-1',
+    from: null,
+    to: 'STRATEGIZE',
+    result: 'ok',
+    seq: 2,
+    startMs: T,
+    endMs: T + 3,
+    ...agent,
+    sessionId: 'sess-1',
+  },
+  {
+    type: 'transition',
+    kind: 'advance',
+    taskId: 'T-1',
+    from: 'STRATEGIZE',
+    to: 'IMPLEMENT',
+    result: 'refused',
+    code: 'PHASE_SKIP',
+    startMs: T + 10,
+    endMs: T + 12,
+    ...agent,
+  },
+  {
+    type: 'violation',
+    taskId: 'T-1',
+    phase: 'STRATEGIZE',
+    to: 'IMPLEMENT',
+    code: 'PHASE_SKIP',
+    message: 'cannot skip to IMPLEMENT',
+    seq: 3,
+    startMs: T + 10,
+    endMs: T + 11,
+    ...agent,
+  },
+  {
+    type: 'counter',
+    name: 'phase_skips_attempted',
+    value: 1,
+    attributes: { phase: 'STRATEGIZE', code: 'PHASE_SKIP' },
+    taskId: 'T-1',
+    startMs: T + 10,
+    endMs: T + 11,
+  },
+  {
+    type: 'violation',
+    taskId: 'T-1',
+    phase: 'STRATEGIZE',
+    to: 'PLAN',
+    code: 'PHASE_SKIP',
+    message: 'cannot skip to PLAN',
+    seq: 4,
+    startMs: T + 13,
+    endMs: T + 14,
+    ...agent,
+  },
+  {
+    type: 'counter',
+    name: 'phase_skips_attempted',
+    value: 1,
+    attributes: { phase: 'STRATEGIZE', code: 'PHASE_SKIP' },
+    taskId: 'T-1',
+    startMs: T + 13,
+    endMs: T + 14,
+  },
+  {
+    type: 'transition',
+    kind: 'advance',
+    taskId: 'T-1',
+    from: 'STRATEGIZE',
+    to: 'SPEC',
+    result: 'ok',
+    seq: 5,
+    startMs: T + 20,
+    endMs: T + 27,
+    ...agent,
+  },
   {
     type: 'verify',
     taskId: 'T-1',
@@ -42,9 +114,38 @@ const EVENTS: AutopilotEvent[] = [
     endMs: T + 51,
     ...agent,
   },
-  { type: 'guard', taskId: 'T-1', phase: 'SPEC', tool: 'Edit', decision: 'deny', capabilities: ['write:source'], seq: 11, startMs: T + 60, endMs: T + 61, ...agent, sessionId: 'sess-1' },
-  { type: 'counter', name: 'tool_calls_blocked', value: 1, attributes: { phase: 'SPEC', tool: 'Edit' }, taskId: 'T-1', startMs: T + 60, endMs: T + 61 },
-  { type: 'guard', taskId: null, phase: 'STRATEGIZE', tool: 'Read', decision: 'allow', capabilities: ['read'], startMs: T + 62, endMs: T + 63 },
+  {
+    type: 'guard',
+    taskId: 'T-1',
+    phase: 'SPEC',
+    tool: 'Edit',
+    decision: 'deny',
+    capabilities: ['write:source'],
+    seq: 11,
+    startMs: T + 60,
+    endMs: T + 61,
+    ...agent,
+    sessionId: 'sess-1',
+  },
+  {
+    type: 'counter',
+    name: 'tool_calls_blocked',
+    value: 1,
+    attributes: { phase: 'SPEC', tool: 'Edit' },
+    taskId: 'T-1',
+    startMs: T + 60,
+    endMs: T + 61,
+  },
+  {
+    type: 'guard',
+    taskId: null,
+    phase: 'STRATEGIZE',
+    tool: 'Read',
+    decision: 'allow',
+    capabilities: ['read'],
+    startMs: T + 62,
+    endMs: T + 63,
+  },
   {
     type: 'alerts',
     taskId: null,
@@ -88,7 +189,10 @@ describe('the OpenTelemetry sink', () => {
     const rx = await receiver();
     const dir = tempDir('autopilot-otel-');
     try {
-      const otel = await createOtelSink({ endpoint: rx.url, report: (m) => assert.fail(`unexpected export failure: ${m}`) });
+      const otel = await createOtelSink({
+        endpoint: rx.url,
+        report: (m) => assert.fail(`unexpected export failure: ${m}`),
+      });
       const sink = fanOut(new JsonlSink(dir.dir), otel);
       for (const ev of EVENTS) sink.emit(ev);
       await sink.flush();
@@ -102,8 +206,24 @@ describe('the OpenTelemetry sink', () => {
         const s = got.get(line.spanId);
         assert.ok(s, `span ${line.name} ${line.spanId} arrived`);
         assert.deepEqual(
-          { traceId: s.traceId, parent: s.parentSpanId, name: s.name, status: s.status, start: s.startMs, end: s.endMs, attributes: s.attributes },
-          { traceId: line.traceId, parent: line.parentSpanId, name: line.name, status: line.status, start: Date.parse(line.startTime), end: Date.parse(line.endTime), attributes: line.attributes },
+          {
+            traceId: s.traceId,
+            parent: s.parentSpanId,
+            name: s.name,
+            status: s.status,
+            start: s.startMs,
+            end: s.endMs,
+            attributes: s.attributes,
+          },
+          {
+            traceId: line.traceId,
+            parent: line.parentSpanId,
+            name: line.name,
+            status: line.status,
+            start: Date.parse(line.startTime),
+            end: Date.parse(line.endTime),
+            attributes: line.attributes,
+          },
           `span ${line.name}`,
         );
         if (line.status === 'ERROR') assert.equal(s.statusMessage, line.statusMessage);
@@ -113,19 +233,31 @@ describe('the OpenTelemetry sink', () => {
       const byName = (name: string) => [...got.values()].filter((s) => s.name === name);
       const transitions = byName('agent.state.transition');
       assert.deepEqual(
-        transitions.map((s) => [s.attributes['gen_ai.operation.name'], s.attributes['autopilot.phase.from'], s.attributes['autopilot.phase.to'], s.attributes['autopilot.result'], s.status]),
+        transitions.map((s) => [
+          s.attributes['gen_ai.operation.name'],
+          s.attributes['autopilot.phase.from'],
+          s.attributes['autopilot.phase.to'],
+          s.attributes['autopilot.result'],
+          s.status,
+        ]),
         [
           ['start', '', 'STRATEGIZE', 'ok', 'OK'],
           ['advance', 'STRATEGIZE', 'IMPLEMENT', 'refused', 'ERROR'],
           ['advance', 'STRATEGIZE', 'SPEC', 'ok', 'OK'],
         ],
       );
-      for (const s of [...got.values()].filter((x) => x.attributes['autopilot.task.id'] === 'T-1' && !x.name.startsWith('agent.verify.'))) {
+      for (const s of [...got.values()].filter(
+        (x) => x.attributes['autopilot.task.id'] === 'T-1' && !x.name.startsWith('agent.verify.'),
+      )) {
         assert.equal(s.traceId, task.traceId, `${s.name}: one trace per task`);
         assert.equal(s.parentSpanId, task.rootSpanId, `${s.name}: the task's root span is its parent`);
       }
       const start = transitions[0]!;
-      assert.equal(start.spanId, entrySpanId('T-1', 2), 'a span that stands for a ledger entry has the id derived from its seq');
+      assert.equal(
+        start.spanId,
+        entrySpanId('T-1', 2),
+        'a span that stands for a ledger entry has the id derived from its seq',
+      );
       assert.equal(start.attributes['autopilot.ledger.seq'], 2);
       assert.equal(start.attributes['gen_ai.agent.name'], 'agent:a');
       assert.equal(start.attributes['session.id'], 'sess-1');
@@ -134,7 +266,13 @@ describe('the OpenTelemetry sink', () => {
 
       const violations = byName('process.violation');
       assert.deepEqual(
-        violations.map((s) => [s.status, s.attributes['autopilot.error.code'], s.attributes['autopilot.phase.to'], s.attributes['autopilot.ledger.seq'], s.spanId]),
+        violations.map((s) => [
+          s.status,
+          s.attributes['autopilot.error.code'],
+          s.attributes['autopilot.phase.to'],
+          s.attributes['autopilot.ledger.seq'],
+          s.spanId,
+        ]),
         [
           ['ERROR', 'PHASE_SKIP', 'IMPLEMENT', 3, entrySpanId('T-1', 3)],
           ['ERROR', 'PHASE_SKIP', 'PLAN', 4, entrySpanId('T-1', 4)],
@@ -145,7 +283,9 @@ describe('the OpenTelemetry sink', () => {
       const [verify] = byName('agent.verify') as [ReceivedSpan];
       assert.equal(verify.status, 'ERROR');
       assert.equal(verify.spanId, entrySpanId('T-1', 9));
-      const children = [...got.values()].filter((s) => s.parentSpanId === verify.spanId).sort((a, b) => a.startMs - b.startMs);
+      const children = [...got.values()]
+        .filter((s) => s.parentSpanId === verify.spanId)
+        .sort((a, b) => a.startMs - b.startMs);
       assert.deepEqual(
         children.map((s) => [s.name, s.status, s.attributes['process.exit.code'], s.traceId, s.spanId]),
         [
@@ -156,7 +296,13 @@ describe('the OpenTelemetry sink', () => {
 
       const guards = byName('tool.guard');
       assert.deepEqual(
-        guards.map((s) => [s.attributes['gen_ai.operation.name'], s.attributes['gen_ai.tool.name'], s.attributes['autopilot.decision'], s.status, s.traceId]),
+        guards.map((s) => [
+          s.attributes['gen_ai.operation.name'],
+          s.attributes['gen_ai.tool.name'],
+          s.attributes['autopilot.decision'],
+          s.status,
+          s.traceId,
+        ]),
         [
           ['execute_tool', 'Edit', 'deny', 'ERROR', task.traceId],
           ['execute_tool', 'Read', 'allow', 'OK', taskTraceIds(null).traceId],
@@ -194,26 +340,27 @@ describe('the OpenTelemetry sink', () => {
       for (const ev of EVENTS) sink.emit(ev);
       await sink.flush();
       const points = rx.points();
-      assert.deepEqual(
-        [...totals(points, ['phase', 'code', 'tool'])].sort(),
-        [
-          ['phase_skips_attempted{phase=STRATEGIZE,code=PHASE_SKIP,tool=}', 2],
-          ['tool_calls_blocked{phase=SPEC,code=,tool=Edit}', 1],
-        ],
-      );
+      assert.deepEqual([...totals(points, ['phase', 'code', 'tool'])].sort(), [
+        ['phase_skips_attempted{phase=STRATEGIZE,code=PHASE_SKIP,tool=}', 2],
+        ['tool_calls_blocked{phase=SPEC,code=,tool=Edit}', 1],
+      ]);
       const histogram = points.filter((p) => p.name === 'transition_duration_ms');
-      assert.deepEqual(
-        histogram.map((p) => [p.attributes['from'], p.attributes['to'], p.count, p.value]).sort(),
-        [
-          ['', 'STRATEGIZE', 1, 3],
-          ['STRATEGIZE', 'SPEC', 1, 7],
-        ],
+      assert.deepEqual(histogram.map((p) => [p.attributes['from'], p.attributes['to'], p.count, p.value]).sort(), [
+        ['', 'STRATEGIZE', 1, 3],
+        ['STRATEGIZE', 'SPEC', 1, 7],
+      ]);
+      assert.ok(
+        points.every((p) => p.temporality === 1),
+        'delta temporality: each process exports what it counted',
       );
-      assert.ok(points.every((p) => p.temporality === 1), 'delta temporality: each process exports what it counted');
 
       const lines = readLines<MetricRecord>(join(dir.dir, 'metrics.jsonl'));
       const counters = lines.filter((l) => l.type === 'counter').map((l) => `${l.name}{${l.attributes['phase']}}`);
-      assert.deepEqual(counters, ['phase_skips_attempted{STRATEGIZE}', 'phase_skips_attempted{STRATEGIZE}', 'tool_calls_blocked{SPEC}']);
+      assert.deepEqual(counters, [
+        'phase_skips_attempted{STRATEGIZE}',
+        'phase_skips_attempted{STRATEGIZE}',
+        'tool_calls_blocked{SPEC}',
+      ]);
       assert.deepEqual(
         lines.filter((l) => l.type === 'histogram').map((l) => [l.name, l.value]),
         [
@@ -230,7 +377,11 @@ describe('the OpenTelemetry sink', () => {
     const traces = await receiver();
     const metrics = await receiver();
     const sink = await createOtelSink({
-      env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${traces.url}/v1/traces`, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${metrics.url}/v1/metrics` },
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9',
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${traces.url}/v1/traces`,
+        OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${metrics.url}/v1/metrics`,
+      },
       report: (m) => assert.fail(m),
     });
     for (const ev of EVENTS) sink.emit(ev);
@@ -238,7 +389,10 @@ describe('the OpenTelemetry sink', () => {
     assert.equal(traces.spans().length, 11);
     assert.equal(metrics.points().filter((p) => p.kind === 'sum').length, 2);
     const base = await receiver();
-    const both = await createOtelSink({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: `${base.url}/` }, report: (m) => assert.fail(m) });
+    const both = await createOtelSink({
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: `${base.url}/` },
+      report: (m) => assert.fail(m),
+    });
     for (const ev of EVENTS) both.emit(ev);
     await both.flush();
     assert.deepEqual([...new Set(base.bodies.map((b) => b.path))].sort(), ['/v1/metrics', '/v1/traces']);
@@ -260,7 +414,11 @@ describe('the OpenTelemetry sink', () => {
   it('reports an endpoint nobody listens on once, quickly', async () => {
     const port = await closedPort();
     const reports: string[] = [];
-    const sink = await createOtelSink({ endpoint: `http://127.0.0.1:${port}`, timeoutMs: 1000, report: (m) => reports.push(m) });
+    const sink = await createOtelSink({
+      endpoint: `http://127.0.0.1:${port}`,
+      timeoutMs: 1000,
+      report: (m) => reports.push(m),
+    });
     for (const ev of EVENTS) sink.emit(ev);
     const t0 = performance.now();
     await sink.flush();

@@ -23,12 +23,35 @@ const HOUR = 3_600_000;
 const NOW = Date.UTC(2026, 2, 1, 12);
 const signer = makeSigner();
 
-const art = (task: string, phase: string) => [{ path: `evidence/${task}/${phase}/x.md`, sha256: 'a'.repeat(64), producer: 'agent' as const }];
+const art = (task: string, phase: string) => [
+  { path: `evidence/${task}/${phase}/x.md`, sha256: 'a'.repeat(64), producer: 'agent' as const },
+];
 const start = (taskId: string): Partial<EntryDraft> => ({ taskId, kind: 'task_started', toPhase: 'STRATEGIZE' });
-const move = (taskId: string, from: string, to: string | null, data: Record<string, unknown> = {}): Partial<EntryDraft> => ({ taskId, kind: 'transition', fromPhase: from, toPhase: to, data });
-const back = (taskId: string, from: string, to: string): Partial<EntryDraft> => ({ taskId, kind: 'backtrack', fromPhase: from, toPhase: to, data: { reason: 'again' } });
-const deny = (taskId: string, phase: string): Partial<EntryDraft> => ({ taskId, kind: 'tool_blocked', fromPhase: phase, data: { decision: 'deny', tool: 'Edit' } });
-const evidence = (taskId: string, phase: string): Partial<EntryDraft> => ({ taskId, kind: 'evidence', fromPhase: phase, artifacts: art(taskId, phase.toLowerCase()) });
+const move = (
+  taskId: string,
+  from: string,
+  to: string | null,
+  data: Record<string, unknown> = {},
+): Partial<EntryDraft> => ({ taskId, kind: 'transition', fromPhase: from, toPhase: to, data });
+const back = (taskId: string, from: string, to: string): Partial<EntryDraft> => ({
+  taskId,
+  kind: 'backtrack',
+  fromPhase: from,
+  toPhase: to,
+  data: { reason: 'again' },
+});
+const deny = (taskId: string, phase: string): Partial<EntryDraft> => ({
+  taskId,
+  kind: 'tool_blocked',
+  fromPhase: phase,
+  data: { decision: 'deny', tool: 'Edit' },
+});
+const evidence = (taskId: string, phase: string): Partial<EntryDraft> => ({
+  taskId,
+  kind: 'evidence',
+  fromPhase: phase,
+  artifacts: art(taskId, phase.toLowerCase()),
+});
 
 let dir: ReturnType<typeof tempDir>;
 let e: Engine;
@@ -47,7 +70,10 @@ const withAlerts = (alerts: Config['alerts']): Engine => ({ ...e, config: { ...e
 
 before(async () => {
   dir = tempDir('autopilot-slo-');
-  e = { ...testEngine(new MemoryStore(), signer, clock, dir.dir), sink: { emit: (ev) => void events.push(ev), flush: async () => {} } };
+  e = {
+    ...testEngine(new MemoryStore(), signer, clock, dir.dir),
+    sink: { emit: (ev) => void events.push(ev), flush: async () => {} },
+  };
   // G: active since long before the window, stuck long before it too.
   await at(-300, 0, start('G'));
   // F: done 8 days ago, outside a 7-day window.
@@ -64,8 +90,20 @@ before(async () => {
   // a denial recovered after 40 s. D: two denials, then an action 20 s after the first: one incident of 20 s.
   await at(-50, 0, start('C'));
   await at(-47, 0, evidence('C', 'STRATEGIZE'));
-  await at(-10, 0, { taskId: 'C', kind: 'violation', fromPhase: 'STRATEGIZE', toPhase: 'PLAN', data: { code: 'PHASE_SKIP', action: 'advance', message: 'skip' } });
-  await at(-10, 1, { taskId: 'C', kind: 'prompt_drift', fromPhase: 'STRATEGIZE', toPhase: 'SPEC', data: { action: 'drift', severity: 'warning' } });
+  await at(-10, 0, {
+    taskId: 'C',
+    kind: 'violation',
+    fromPhase: 'STRATEGIZE',
+    toPhase: 'PLAN',
+    data: { code: 'PHASE_SKIP', action: 'advance', message: 'skip' },
+  });
+  await at(-10, 1, {
+    taskId: 'C',
+    kind: 'prompt_drift',
+    fromPhase: 'STRATEGIZE',
+    toPhase: 'SPEC',
+    data: { action: 'drift', severity: 'warning' },
+  });
   await at(-6, 0, start('E'));
   for (let i = 0; i < 3; i++) await at(-6, i * 2 + 1, move('E', 'STRATEGIZE', 'SPEC'), back('E', 'SPEC', 'STRATEGIZE'));
   await at(-5, 0, deny('C', 'STRATEGIZE'));
@@ -131,16 +169,39 @@ describe('figures from the ledger over a window', () => {
 
   it('task success rate, loop rate and tool MTTR over 7 days', async () => {
     const s = await computeSlo(e, 168 * HOUR);
-    assert.deepEqual(s.taskSuccessRate, { value: 1 / 3, done: 1, aborted: 1, stuck: 1, stuckTasks: ['C'], goal: 0.95, met: false });
-    assert.deepEqual(s.loopRate, { value: 1 / 5, tasks: 5, looping: 1, loopingTasks: ['E'], threshold: 3, goal: 0.02, met: false });
+    assert.deepEqual(s.taskSuccessRate, {
+      value: 1 / 3,
+      done: 1,
+      aborted: 1,
+      stuck: 1,
+      stuckTasks: ['C'],
+      goal: 0.95,
+      met: false,
+    });
+    assert.deepEqual(s.loopRate, {
+      value: 1 / 5,
+      tasks: 5,
+      looping: 1,
+      loopingTasks: ['E'],
+      threshold: 3,
+      goal: 0.02,
+      met: false,
+    });
     assert.deepEqual(s.toolMttr, { seconds: 30, incidents: 3, open: 1, goal: 30, met: true });
   });
 
   it('over 24 hours: only what happened in them', async () => {
     const s = await computeSlo(e, 24 * HOUR);
-    assert.deepEqual([s.taskSuccessRate.value, s.taskSuccessRate.done, s.taskSuccessRate.stuck], [0, 0, 1], 'C became stuck 23 h ago');
+    assert.deepEqual(
+      [s.taskSuccessRate.value, s.taskSuccessRate.done, s.taskSuccessRate.stuck],
+      [0, 0, 1],
+      'C became stuck 23 h ago',
+    );
     assert.deepEqual([s.loopRate.tasks, s.loopRate.looping], [3, 1]);
-    const hour = await computeSlo({ ...e, config: { ...e.config, slo: { loopThreshold: 4, stuckAfterHours: 24 } } }, HOUR / 2);
+    const hour = await computeSlo(
+      { ...e, config: { ...e.config, slo: { loopThreshold: 4, stuckAfterHours: 24 } } },
+      HOUR / 2,
+    );
     assert.equal(hour.taskSuccessRate.value, null, 'no outcome, no rate');
     assert.equal(hour.taskSuccessRate.met, null);
     assert.equal(hour.loopRate.value, null);
@@ -185,16 +246,28 @@ describe('figures from the ledger over a window', () => {
       .split('\n')
       .filter((l) => l.startsWith('- '));
     assert.equal(lines.length, 2);
-    assert.match(lines[0]!, new RegExp(`^- ${new Date(NOW).toISOString()} · span \`${r.value.spanId}\` · \\*\\*alert firing\\*\\* success: task_success_rate = 0\\.333`));
+    assert.match(
+      lines[0]!,
+      new RegExp(
+        `^- ${new Date(NOW).toISOString()} · span \`${r.value.spanId}\` · \\*\\*alert firing\\*\\* success: task_success_rate = 0\\.333`,
+      ),
+    );
     assert.match(lines[1]!, /slow recovery: tool_mttr_seconds = 30 \(gte 30, over 168 h\)/);
 
-    const quiet = await evaluateAlerts(withAlerts([{ name: 'blocked', metric: 'tool_calls_blocked', op: 'gt', threshold: 10, windowHours: 24 }]));
+    const quiet = await evaluateAlerts(
+      withAlerts([{ name: 'blocked', metric: 'tool_calls_blocked', op: 'gt', threshold: 10, windowHours: 24 }]),
+    );
     assert.ok(quiet.ok, 'alerts evaluated');
     assert.deepEqual(quiet.value.firing, []);
   });
 
   it('refuses a rule on an unknown metric, naming the key', async () => {
-    const r = await evaluateAlerts(withAlerts([{ name: 'x', metric: 'tool_calls_blocked', op: 'gt', threshold: 1, windowHours: 1 }, { name: 'y', metric: 'success', op: 'lt', threshold: 1, windowHours: 1 }]));
+    const r = await evaluateAlerts(
+      withAlerts([
+        { name: 'x', metric: 'tool_calls_blocked', op: 'gt', threshold: 1, windowHours: 1 },
+        { name: 'y', metric: 'success', op: 'lt', threshold: 1, windowHours: 1 },
+      ]),
+    );
     assert.equal(r.ok, false);
     assert.equal(!r.ok && r.error.code, 'CONFIG_INVALID');
     assert.equal(!r.ok && r.error.details['key'], 'alerts.1.metric');

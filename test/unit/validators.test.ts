@@ -11,7 +11,17 @@ const MAX = 4 * 1024 * 1024;
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 function rule(name: string, extra: Partial<ArtifactRule> = {}): ArtifactRule {
-  return { name, producer: 'agent', required: true, sections: [], minWords: 0, assert: [], mustMatch: [], mustNotMatch: [], ...extra };
+  return {
+    name,
+    producer: 'agent',
+    required: true,
+    sections: [],
+    minWords: 0,
+    assert: [],
+    mustMatch: [],
+    mustNotMatch: [],
+    ...extra,
+  };
 }
 
 function contract(phase: string, index: number): ArtifactRule {
@@ -20,7 +30,12 @@ function contract(phase: string, index: number): ArtifactRule {
   return r;
 }
 
-function check(r: ArtifactRule, text: string | Uint8Array, path = `evidence/T-1/x/${r.name}`, maxBytes = MAX): Finding[] {
+function check(
+  r: ArtifactRule,
+  text: string | Uint8Array,
+  path = `evidence/T-1/x/${r.name}`,
+  maxBytes = MAX,
+): Finding[] {
   return validateArtifact(r, typeof text === 'string' ? enc(text) : text, { path, maxBytes });
 }
 
@@ -98,7 +113,10 @@ describe('validateArtifact: default STRATEGIZE contract', () => {
   });
 
   it('names every missing heading of an empty-bodied file', () => {
-    const fs = check(STRATEGY, '# Notes\n\nSomething about the task, written in prose without any required headings.\n');
+    const fs = check(
+      STRATEGY,
+      '# Notes\n\nSomething about the task, written in prose without any required headings.\n',
+    );
     assert.deepEqual(rules(fs), Array(6).fill('section-missing'));
     assert.match(fs[3]?.problem ?? '', /Section "Non-goals" is missing/);
     assert.equal(fs[3]?.fix, 'Add a "## Non-goals" section with at least 8 words of real content.');
@@ -109,7 +127,9 @@ describe('validateArtifact: Markdown sections', () => {
   const one = (heading: string, extra = {}) => rule('doc.md', { sections: [sectionRule(heading, extra)] });
 
   it('matches headings at any level, case-insensitively, ignoring a trailing colon and extra spaces', () => {
-    const r = rule('doc.md', { sections: [sectionRule('Acceptance Criteria', { minWords: 3 }), sectionRule('KPIs', { minWords: 3 })] });
+    const r = rule('doc.md', {
+      sections: [sectionRule('Acceptance Criteria', { minWords: 3 }), sectionRule('KPIs', { minWords: 3 })],
+    });
     const text = '#### acceptance   CRITERIA:\nThe page loads in one second.\n\nKPIs\n====\nP95 latency under 300ms.\n';
     assert.deepEqual(check(r, text), []);
   });
@@ -146,13 +166,20 @@ describe('validateArtifact: Markdown sections', () => {
     const r = one('Scope', { minWords: 4 });
     // Visible words: "see", "the", "docs", "now" = 4, the URL and the tag do not add any.
     assert.deepEqual(check(r, '## Scope\n**see** `the` [docs](https://example.com/a/b/c/d/e) <span>now</span>\n'), []);
-    const f = only(check(r, '## Scope\n[docs](https://example.com/a/b/c/d/e/f/g) <!-- x y z w -->\n'), 'section-content');
+    const f = only(
+      check(r, '## Scope\n[docs](https://example.com/a/b/c/d/e/f/g) <!-- x y z w -->\n'),
+      'section-content',
+    );
     assert.match(f.problem, /Section "Scope" has 1 real word;/);
   });
 
   it('discards placeholder filler, label-only lines and lorem ipsum', () => {
     const r = one('Risks', { minWords: 2 });
-    for (const body of ['TBD TODO TBA FIXME N/A n/a ... … lorem ipsum placeholder xxx -', 'Risk 1: TBD\nRisk 2: -\nOwner: n/a', 'Lorem ipsum dolor sit amet consectetur']) {
+    for (const body of [
+      'TBD TODO TBA FIXME N/A n/a ... … lorem ipsum placeholder xxx -',
+      'Risk 1: TBD\nRisk 2: -\nOwner: n/a',
+      'Lorem ipsum dolor sit amet consectetur',
+    ]) {
       const f = only(check(r, `## Risks\n${body}\n`), 'section-content');
       assert.match(f.problem, /Section "Risks" has 0 real words; it needs at least 2/, body);
     }
@@ -169,17 +196,27 @@ describe('validateArtifact: Markdown sections', () => {
 
   it('requires a list for list sections, counting only real items', () => {
     const r = one('Acceptance Criteria', { list: true, minItems: 3 });
-    const prose = only(check(r, '## Acceptance Criteria\nThe feature works for every user in every browser we support.\n'), 'section-list');
+    const prose = only(
+      check(r, '## Acceptance Criteria\nThe feature works for every user in every browser we support.\n'),
+      'section-list',
+    );
     assert.match(prose.problem, /Section "Acceptance Criteria" has no list/);
     assert.match(prose.fix, /Under "## Acceptance Criteria", write a list .* at least 3 items/);
-    const hollow = only(check(r, '## Acceptance Criteria\n- Login works\n- TBD\n- Risk: ...\n- Owner:\n'), 'section-list');
-    assert.match(hollow.problem, /Section "Acceptance Criteria" has a list with 1 real item \(3 empty or placeholder\); it needs at least 3/);
+    const hollow = only(
+      check(r, '## Acceptance Criteria\n- Login works\n- TBD\n- Risk: ...\n- Owner:\n'),
+      'section-list',
+    );
+    assert.match(
+      hollow.problem,
+      /Section "Acceptance Criteria" has a list with 1 real item \(3 empty or placeholder\); it needs at least 3/,
+    );
     assert.deepEqual(check(r, '## Acceptance Criteria\n1. Login works\n2. Logout works\n3. Reset works\n'), []);
   });
 
   it('counts nested list items, and items anywhere in the section range', () => {
     const r = one('Edge Cases', { list: true, minItems: 4 });
-    const nested = '## Edge Cases\n- Inputs:\n  - empty string\n  - very long string\n    - over 1 MiB\n- TBD\n### Concurrency\n* two writers at once\n';
+    const nested =
+      '## Edge Cases\n- Inputs:\n  - empty string\n  - very long string\n    - over 1 MiB\n- TBD\n### Concurrency\n* two writers at once\n';
     assert.deepEqual(check(r, nested), []);
     const f = only(check(r, '## Edge Cases\n- Inputs:\n  - empty string\n  - TODO\n'), 'section-list');
     assert.match(f.problem, /Section "Edge Cases" has a list with 1 real item .*it needs at least 4/);
@@ -194,7 +231,10 @@ describe('validateArtifact: Markdown sections', () => {
 
   it('ignores table header cells and counts body cells', () => {
     const r = one('Risks', { minWords: 3 });
-    const f = only(check(r, '## Risks\n| Risk | Likelihood | Mitigation |\n|---|---|---|\n| TBD | TBD | TBD |\n'), 'section-content');
+    const f = only(
+      check(r, '## Risks\n| Risk | Likelihood | Mitigation |\n|---|---|---|\n| TBD | TBD | TBD |\n'),
+      'section-content',
+    );
     assert.match(f.problem, /Section "Risks" has 0 real words/);
     assert.deepEqual(check(r, '## Risks\n| Risk | Mitigation |\n|---|---|\n| cache miss | pin the key |\n'), []);
   });
@@ -206,7 +246,10 @@ describe('validateArtifact: text checks', () => {
     const f = only(check(rule('notes.txt'), big, 'e/notes.txt', 1000), 'size');
     assert.match(f.problem, /1500 bytes \(1\.5 KiB\), over the limit of 1000 bytes/);
     assert.equal(f.file, 'e/notes.txt');
-    assert.match(only(check(rule('notes.txt', { maxBytes: 100 }), big, 'e/notes.txt', MAX), 'size').problem, /limit of 100 bytes/);
+    assert.match(
+      only(check(rule('notes.txt', { maxBytes: 100 }), big, 'e/notes.txt', MAX), 'size').problem,
+      /limit of 100 bytes/,
+    );
     assert.deepEqual(check(rule('notes.txt', { maxBytes: 2000 }), big, 'e/notes.txt', 1000), []);
   });
 
@@ -274,7 +317,8 @@ describe('validateArtifact: text checks', () => {
     }
     assert.throws(
       () => check(rule('pr_url.txt', { mustMatch: ['(unclosed'] }), 'x'),
-      (e: unknown) => e instanceof AutopilotError && e.code === ErrorCode.CONFIG_INVALID && /mustMatch\.0/.test(e.message),
+      (e: unknown) =>
+        e instanceof AutopilotError && e.code === ErrorCode.CONFIG_INVALID && /mustMatch\.0/.test(e.message),
     );
   });
 });
@@ -299,7 +343,10 @@ describe('validateArtifact: JSON', () => {
     const fs = check(FILE_MAP, JSON.stringify(doc));
     assert.ok(fs.every((f) => f.rule === 'json-schema'));
     const problems = fs.map((f) => f.problem);
-    assert.ok(problems.some((p) => p.startsWith('At /files/0/change: must be equal to one of the allowed values: "add"')), problems.join('\n'));
+    assert.ok(
+      problems.some((p) => p.startsWith('At /files/0/change: must be equal to one of the allowed values: "add"')),
+      problems.join('\n'),
+    );
     assert.ok(problems.includes('At /files/0/why: must NOT have fewer than 3 characters.'), problems.join('\n'));
     assert.ok(problems.includes("At /files/1: must have required property 'change'."), problems.join('\n'));
     assert.ok(problems.includes('At /files/1/path: must NOT have fewer than 1 characters.'), problems.join('\n'));
@@ -318,9 +365,14 @@ describe('validateArtifact: JSON', () => {
 
   it('rejects a review rubric with a dimension that does not pass', () => {
     const dim = (pass: boolean) => ({ pass, notes: 'looked at every changed file' });
-    const dimensions = Object.fromEntries(['readability', 'maintainability', 'performance', 'security', 'governance'].map((d) => [d, dim(true)]));
+    const dimensions = Object.fromEntries(
+      ['readability', 'maintainability', 'performance', 'security', 'governance'].map((d) => [d, dim(true)]),
+    );
     assert.deepEqual(check(RUBRIC, JSON.stringify({ dimensions })), []);
-    const f = only(check(RUBRIC, JSON.stringify({ dimensions: { ...dimensions, security: dim(false) } })), 'json-schema');
+    const f = only(
+      check(RUBRIC, JSON.stringify({ dimensions: { ...dimensions, security: dim(false) } })),
+      'json-schema',
+    );
     assert.equal(f.problem, 'At /dimensions/security/pass: must be equal to constant true.');
     assert.match(f.fix, /Resolve what \/dimensions\/security\/pass reports .* do not change the value alone/);
   });
@@ -370,7 +422,11 @@ describe('validateArtifact: JSON', () => {
 
   it('supports 2020-12 schemas and formats, and throws CONFIG_INVALID on an unusable schema', () => {
     const r = rule('d.json', {
-      schema: { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', properties: { url: { type: 'string', format: 'uri' } } },
+      schema: {
+        $schema: 'https://json-schema.org/draft/2020-12/schema',
+        type: 'object',
+        properties: { url: { type: 'string', format: 'uri' } },
+      },
     });
     assert.deepEqual(check(r, '{"url": "https://example.com"}'), []);
     assert.equal(only(check(r, '{"url": "not a uri"}'), 'json-schema').problem, 'At /url: must match format "uri".');
@@ -390,29 +446,54 @@ describe('missingArtifact', () => {
     assert.equal(f.rule, 'missing');
     assert.equal(f.file, 'evidence/T-1/strategize/strategy.md');
     assert.match(f.problem, /strategy\.md does not exist at evidence\/T-1\/strategize\/strategy\.md/);
-    assert.match(f.fix, /^Create evidence\/T-1\/strategize\/strategy\.md with the sections "## Problem", "## Objectives", .*"## Strategy"/);
-    assert.match(missingArtifact(contract('PLAN', 1), 'e/file_map.json').fix, /as JSON satisfying its schema \(top-level keys: files\)/);
+    assert.match(
+      f.fix,
+      /^Create evidence\/T-1\/strategize\/strategy\.md with the sections "## Problem", "## Objectives", .*"## Strategy"/,
+    );
+    assert.match(
+      missingArtifact(contract('PLAN', 1), 'e/file_map.json').fix,
+      /as JSON satisfying its schema \(top-level keys: files\)/,
+    );
     assert.match(missingArtifact(contract('PR', 1), 'e/pr_url.txt').fix, /matching \/\^\\s\*https\?/);
   });
 
   it('points autopilot-produced artifacts at autopilot, and prefers the hint', () => {
-    assert.match(missingArtifact(contract('VERIFY', 2), 'e/test_results.json').fix, /Run the autopilot step that produces test_results\.json/);
-    assert.equal(missingArtifact(contract('VERIFY', 2), 'e/test_results.json', 'run `autopilot verify`').fix, 'run `autopilot verify`');
+    assert.match(
+      missingArtifact(contract('VERIFY', 2), 'e/test_results.json').fix,
+      /Run the autopilot step that produces test_results\.json/,
+    );
+    assert.equal(
+      missingArtifact(contract('VERIFY', 2), 'e/test_results.json', 'run `autopilot verify`').fix,
+      'run `autopilot verify`',
+    );
   });
 });
 
 describe('helpers', () => {
   it('picks the validator kind by extension', () => {
-    assert.deepEqual(
-      ['a.md', 'b.MARKDOWN', 'c.json', 'd.patch', 'e.log', 'Makefile'].map(artifactKind),
-      ['markdown', 'markdown', 'json', 'text', 'text', 'text'],
-    );
+    assert.deepEqual(['a.md', 'b.MARKDOWN', 'c.json', 'd.patch', 'e.log', 'Makefile'].map(artifactKind), [
+      'markdown',
+      'markdown',
+      'json',
+      'text',
+      'text',
+      'text',
+    ]);
   });
 
   it('normalizes headings and recognizes placeholders as whole words', () => {
     assert.equal(normalizeHeading('  Non-goals :: '), 'non-goals');
     assert.equal(normalizeHeading('Acceptance\t  Criteria:'), 'acceptance criteria');
-    assert.deepEqual(['TBD.', '(N/A)', 'XXXX', '…', '-', 'TODO/TBD', 'todos', 'a'].map(isPlaceholderWord), [true, true, true, true, true, true, false, false]);
+    assert.deepEqual(['TBD.', '(N/A)', 'XXXX', '…', '-', 'TODO/TBD', 'todos', 'a'].map(isPlaceholderWord), [
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+      false,
+      false,
+    ]);
     assert.equal(countRealWords('Risk: TBD'), 0);
     assert.equal(countRealWords('See https://example.com for details'), 4);
   });

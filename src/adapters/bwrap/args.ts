@@ -57,7 +57,10 @@ function parentsUnderTmpfs(dest: string, made: Set<string>): string[] {
   const root = TMPFS_ROOTS.find((r) => dest.startsWith(`${r}/`));
   if (!root) return [];
   const out: string[] = [];
-  const parts = dest.slice(root.length + 1).split('/').slice(0, -1);
+  const parts = dest
+    .slice(root.length + 1)
+    .split('/')
+    .slice(0, -1);
   let p = root;
   for (const part of parts) {
     p = `${p}/${part}`;
@@ -91,26 +94,50 @@ export function bwrapArgv(spec: SandboxSpec): string[] {
   const argv = [
     spec.tools.bwrap,
     // Everything read-only; a private /dev, /proc, /tmp; /run hidden (its sockets reach daemons outside).
-    '--ro-bind', '/', '/',
-    '--dev', '/dev',
-    '--proc', '/proc',
-    '--perms', '01777', '--size', String(bytes), '--tmpfs', '/tmp',
-    '--tmpfs', '/run',
-    ...(spec.network && spec.resolvConf ? mountArgs({ kind: 'ro-bind', src: spec.resolvConf, dest: spec.resolvConf }, made) : []),
+    '--ro-bind',
+    '/',
+    '/',
+    '--dev',
+    '/dev',
+    '--proc',
+    '/proc',
+    '--perms',
+    '01777',
+    '--size',
+    String(bytes),
+    '--tmpfs',
+    '/tmp',
+    '--tmpfs',
+    '/run',
+    ...(spec.network && spec.resolvConf
+      ? mountArgs({ kind: 'ro-bind', src: spec.resolvConf, dest: spec.resolvConf }, made)
+      : []),
     ...spec.mounts.flatMap((m) => mountArgs(m, made)),
-    '--chdir', spec.cwd,
-    '--unshare-ipc', '--unshare-pid', '--unshare-uts', '--unshare-cgroup-try',
+    '--chdir',
+    spec.cwd,
+    '--unshare-ipc',
+    '--unshare-pid',
+    '--unshare-uts',
+    '--unshare-cgroup-try',
     ...(spec.network ? [] : ['--unshare-net']),
     ...(spec.privileged ? [] : ['--unshare-user']),
     // The command's process tree lives in its own PID namespace: when bwrap dies, all of it dies.
-    '--die-with-parent', '--new-session',
+    '--die-with-parent',
+    '--new-session',
     '--clearenv',
     ...Object.keys(spec.env)
       .sort()
       .flatMap((k) => ['--setenv', k, spec.env[k]!]),
   ];
   if (spec.privileged) {
-    argv.push('--cap-drop', 'ALL', ...['CAP_SETUID', 'CAP_SETGID', 'CAP_SETPCAP', ...KEPT_CAPS.map((c) => `CAP_${c.toUpperCase()}`)].flatMap((c) => ['--cap-add', c]));
+    argv.push(
+      '--cap-drop',
+      'ALL',
+      ...['CAP_SETUID', 'CAP_SETGID', 'CAP_SETPCAP', ...KEPT_CAPS.map((c) => `CAP_${c.toUpperCase()}`)].flatMap((c) => [
+        '--cap-add',
+        c,
+      ]),
+    );
   }
   argv.push('--', spec.tools.prlimit, `--nproc=${spec.maxProcesses}`, `--data=${bytes}`, '--');
   if (spec.privileged) {

@@ -22,7 +22,9 @@ const FALLBACK_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/b
 
 /** An executable by name (searched on PATH, then in the usual folders) or by path; undefined when there is none. */
 export function findTool(name: string, path = process.env['PATH'] ?? ''): string | undefined {
-  const candidates = name.includes('/') ? [name] : [...path.split(delimiter).filter(isAbsolute), ...FALLBACK_PATH].map((d) => join(d, name));
+  const candidates = name.includes('/')
+    ? [name]
+    : [...path.split(delimiter).filter(isAbsolute), ...FALLBACK_PATH].map((d) => join(d, name));
   for (const c of candidates) {
     try {
       accessSync(c, constants.X_OK);
@@ -53,24 +55,60 @@ function firstLine(s: string): string {
 function runProbe(bwrapName: string): Probe {
   const privileged = process.geteuid?.() === 0;
   const bwrap = findTool(bwrapName);
-  if (!bwrap) return { available: false, privileged, reason: `${bwrapName.includes('/') ? bwrapName : 'bwrap'} not found (install the bubblewrap package)` };
+  if (!bwrap)
+    return {
+      available: false,
+      privileged,
+      reason: `${bwrapName.includes('/') ? bwrapName : 'bwrap'} not found (install the bubblewrap package)`,
+    };
   const v = spawnSync(bwrap, ['--version'], { encoding: 'utf8', timeout: 10_000, env: {} });
   const version = /(\d+\.\d+(?:\.\d+)?)/.exec(v.stdout ?? '')?.[1];
   if (v.error || v.status !== 0) {
-    return { available: false, privileged, reason: `${bwrap} --version failed: ${v.error?.message ?? (firstLine(v.stderr ?? '') || `exit ${v.status}`)}` };
+    return {
+      available: false,
+      privileged,
+      reason: `${bwrap} --version failed: ${v.error?.message ?? (firstLine(v.stderr ?? '') || `exit ${v.status}`)}`,
+    };
   }
   const prlimit = findTool('prlimit');
-  if (!prlimit) return { available: false, privileged, ...(version ? { version } : {}), reason: 'prlimit not found (it comes with util-linux)' };
+  if (!prlimit)
+    return {
+      available: false,
+      privileged,
+      ...(version ? { version } : {}),
+      reason: 'prlimit not found (it comes with util-linux)',
+    };
   const setpriv = privileged ? findTool('setpriv') : undefined;
-  if (privileged && !setpriv) return { available: false, privileged, ...(version ? { version } : {}), reason: 'setpriv not found (it comes with util-linux; needed when Autopilot runs as root)' };
+  if (privileged && !setpriv)
+    return {
+      available: false,
+      privileged,
+      ...(version ? { version } : {}),
+      reason: 'setpriv not found (it comes with util-linux; needed when Autopilot runs as root)',
+    };
   const trueBin = findTool('true') ?? '/bin/true';
   const tools: Tools = { bwrap, prlimit, ...(setpriv ? { setpriv } : {}) };
   // One real sandbox, made the way every command's is: it fails where user namespaces are off, or in a container that forbids mounts.
-  const argv = bwrapArgv({ tools, privileged, mounts: [], cwd: '/', env: {}, network: false, memoryMb: 256, maxProcesses: 64, argv: [trueBin] });
+  const argv = bwrapArgv({
+    tools,
+    privileged,
+    mounts: [],
+    cwd: '/',
+    env: {},
+    network: false,
+    memoryMb: 256,
+    maxProcesses: 64,
+    argv: [trueBin],
+  });
   const trial = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 15_000, env: {} });
   if (trial.error || trial.status !== 0) {
     const why = trial.error?.message ?? (firstLine(trial.stderr ?? '') || `exit ${trial.status ?? trial.signal}`);
-    return { available: false, privileged, ...(version ? { version } : {}), reason: `bwrap cannot make a sandbox here: ${why}` };
+    return {
+      available: false,
+      privileged,
+      ...(version ? { version } : {}),
+      reason: `bwrap cannot make a sandbox here: ${why}`,
+    };
   }
   return { available: true, privileged, tools, ...(version ? { version } : {}) };
 }

@@ -49,7 +49,17 @@ export function unsandboxedIsolation(reason: string): string {
 }
 
 function notRun(req: RunRequest, spawnError: string, isolation: string): RunResult {
-  return { exitCode: null, signal: null, timedOut: false, output: '', truncated: false, durationMs: 0, spawnError, isolation, workspace: req.cwd };
+  return {
+    exitCode: null,
+    signal: null,
+    timedOut: false,
+    output: '',
+    truncated: false,
+    durationMs: 0,
+    spawnError,
+    isolation,
+    workspace: req.cwd,
+  };
 }
 
 /**
@@ -72,7 +82,8 @@ export class BwrapRunner implements CommandRunner {
     const probe = this.probe();
     if (!probe.available || !probe.tools) {
       const reason = probe.reason ?? 'unknown';
-      if (this.opts.mode === 'required') return notRun(req, requiredMessage(reason), `none (refused: bubblewrap not available: ${reason})`);
+      if (this.opts.mode === 'required')
+        return notRun(req, requiredMessage(reason), `none (refused: bubblewrap not available: ${reason})`);
       const r = await this.opts.host.run(req);
       return { ...r, isolation: unsandboxedIsolation(reason) };
     }
@@ -102,8 +113,16 @@ export class BwrapRunner implements CommandRunner {
       // As nobody, git would take root's repository for someone else's ("dubious ownership") and refuse it.
       // A fixed value, not one taken from this side: the environment still leaks nothing.
       const n = Number(env['GIT_CONFIG_COUNT'] ?? 0) || 0;
-      Object.assign(env, { GIT_CONFIG_COUNT: String(n + 1), [`GIT_CONFIG_KEY_${n}`]: 'safe.directory', [`GIT_CONFIG_VALUE_${n}`]: '*' });
-      const needed = [dirname(req.cwd), ...(env['HOME'] ? [env['HOME']] : []), ...(env['PATH'] ?? '').split(delimiter).filter(Boolean)];
+      Object.assign(env, {
+        GIT_CONFIG_COUNT: String(n + 1),
+        [`GIT_CONFIG_KEY_${n}`]: 'safe.directory',
+        [`GIT_CONFIG_VALUE_${n}`]: '*',
+      });
+      const needed = [
+        dirname(req.cwd),
+        ...(env['HOME'] ? [env['HOME']] : []),
+        ...(env['PATH'] ?? '').split(delimiter).filter(Boolean),
+      ];
       mounts = [...openWay(needed), ...ws.mounts];
     }
     const resolvConf = network ? resolvConfUnderRun() : undefined;
@@ -121,7 +140,13 @@ export class BwrapRunner implements CommandRunner {
     });
     let r: RunResult;
     try {
-      r = await this.opts.host.run({ argv, cwd: req.cwd, env: {}, timeoutMs: req.timeoutMs, maxOutputBytes: req.maxOutputBytes });
+      r = await this.opts.host.run({
+        argv,
+        cwd: req.cwd,
+        env: {},
+        timeoutMs: req.timeoutMs,
+        maxOutputBytes: req.maxOutputBytes,
+      });
     } catch (err) {
       await dropWorkspace(ws);
       throw err;

@@ -44,8 +44,14 @@ function inside(root: string, abs: string): string | undefined {
 
 function cpBatch(cp: string, sources: readonly string[], dest: string): Promise<void> {
   return new Promise((done, fail) => {
-    execFile(cp, ['-a', '--reflink=auto', '-t', dest, '--', ...sources], { maxBuffer: 1024 * 1024 }, (err, _out, stderr) =>
-      err ? fail(new WorkspaceError(`could not copy the repository: ${stderr.trim().split('\n')[0] || err.message}`)) : done(),
+    execFile(
+      cp,
+      ['-a', '--reflink=auto', '-t', dest, '--', ...sources],
+      { maxBuffer: 1024 * 1024 },
+      (err, _out, stderr) =>
+        err
+          ? fail(new WorkspaceError(`could not copy the repository: ${stderr.trim().split('\n')[0] || err.message}`))
+          : done(),
     );
   });
 }
@@ -99,14 +105,17 @@ export async function makeWorkspace(req: WorkspaceRequest): Promise<Workspace> {
       }
     } else {
       mounts.push({ kind: 'ro-bind', src: req.cwd, dest: req.cwd });
-      for (const h of hidden) if (isDir(join(req.cwd, h))) mounts.push({ kind: 'tmpfs', dest: join(req.cwd, h), readonly: true });
+      for (const h of hidden)
+        if (isDir(join(req.cwd, h))) mounts.push({ kind: 'tmpfs', dest: join(req.cwd, h), readonly: true });
       // Each report folder gets a scratch folder of its own; the outermost one covers those inside it.
       const folders = [...new Set(outputs.map((o) => dirname(o)))].sort((a, b) => a.length - b.length);
       const bound: string[] = [];
       for (const f of folders) {
         if (f === '.') {
           const o = outputs.find((x) => dirname(x) === '.');
-          throw new WorkspaceError(`a read-only workspace cannot take ${o} at the top of the repository: write reports into a folder, or set sandbox.workspace: copy`);
+          throw new WorkspaceError(
+            `a read-only workspace cannot take ${o} at the top of the repository: write reports into a folder, or set sandbox.workspace: copy`,
+          );
         }
         mkdirSync(join(dir, f), { recursive: true });
         if (bound.some((b) => f.startsWith(`${b}/`))) continue;

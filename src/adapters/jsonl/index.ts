@@ -27,10 +27,26 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** The metric lines an event stands for: a counter increment, or a successful transition's duration. */
 export function metricsOf(ev: AutopilotEvent): MetricRecord[] {
   if (ev.type === 'counter') {
-    return [{ ts: iso(ev.endMs), type: 'counter', name: ev.name, value: ev.value, attributes: { ...ev.attributes, 'autopilot.task.id': ev.taskId ?? '' } }];
+    return [
+      {
+        ts: iso(ev.endMs),
+        type: 'counter',
+        name: ev.name,
+        value: ev.value,
+        attributes: { ...ev.attributes, 'autopilot.task.id': ev.taskId ?? '' },
+      },
+    ];
   }
   if (ev.type === 'transition' && ev.result === 'ok') {
-    return [{ ts: iso(ev.endMs), type: 'histogram', name: TRANSITION_HISTOGRAM, value: ev.endMs - ev.startMs, attributes: { from: ev.from ?? '', to: ev.to ?? 'DONE' } }];
+    return [
+      {
+        ts: iso(ev.endMs),
+        type: 'histogram',
+        name: TRANSITION_HISTOGRAM,
+        value: ev.endMs - ev.startMs,
+        attributes: { from: ev.from ?? '', to: ev.to ?? 'DONE' },
+      },
+    ];
   }
   return [];
 }
@@ -73,6 +89,8 @@ export class JsonlSink implements EventSink {
   #report(err: unknown): void {
     if (this.#failed) return;
     this.#failed = true;
-    process.stderr.write(`autopilot: telemetry to ${this.dir} failed (${(err as Error).message}); the ledger is unaffected\n`);
+    process.stderr.write(
+      `autopilot: telemetry to ${this.dir} failed (${(err as Error).message}); the ledger is unaffected\n`,
+    );
   }
 }

@@ -47,7 +47,10 @@ export class MemoryStore implements Store {
 
   async entries(q: EntryQuery = {}): Promise<LedgerEntry[]> {
     let out = this.#entries.filter(
-      (e) => (q.taskId === undefined || e.taskId === q.taskId) && (q.kind === undefined || e.kind === q.kind) && e.seq >= (q.fromSeq ?? 0),
+      (e) =>
+        (q.taskId === undefined || e.taskId === q.taskId) &&
+        (q.kind === undefined || e.kind === q.kind) &&
+        e.seq >= (q.fromSeq ?? 0),
     );
     if (q.newestFirst) out = out.reverse();
     if (q.limit !== undefined) out = out.slice(0, q.limit);

@@ -11,7 +11,13 @@ import type { Attributes, Context, Counter as ApiCounter, Histogram, Tracer } fr
 import type { ExportResult } from '@opentelemetry/core';
 import type { IdGenerator, ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { Counter, TRANSITION_HISTOGRAM, taskTraceIds, type AutopilotEvent, type EventSink } from '../../ports/events.ts';
+import {
+  Counter,
+  TRANSITION_HISTOGRAM,
+  taskTraceIds,
+  type AutopilotEvent,
+  type EventSink,
+} from '../../ports/events.ts';
 import { spansOf, type SpanRecord } from '../../ports/spans.ts';
 
 export interface OtelSinkOptions {
@@ -32,7 +38,9 @@ export interface OtelSinkOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 2000;
-const DURATION_BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 120_000, 300_000, 600_000];
+const DURATION_BUCKETS_MS = [
+  1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 120_000, 300_000, 600_000,
+];
 
 const COUNTER_HELP: Record<Counter, string> = {
   phase_skips_attempted: 'moves that tried to skip a phase (PHASE_SKIP)',
@@ -63,8 +71,18 @@ export async function createOtelSink(opts: OtelSinkOptions = {}): Promise<EventS
   const timeoutMs = opts.timeoutMs ?? (Number.isFinite(envTimeout) && envTimeout > 0 ? envTimeout : DEFAULT_TIMEOUT_MS);
   // The URLs are resolved here, from `env`, as the OTLP exporter would from process.env: `env` may be another environment.
   const base = (opts.endpoint ?? env['OTEL_EXPORTER_OTLP_ENDPOINT'])?.replace(/\/+$/, '');
-  const tracesUrl = opts.endpoint === undefined && env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] ? env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] : base ? `${base}/v1/traces` : undefined;
-  const metricsUrl = opts.endpoint === undefined && env['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT'] ? env['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT'] : base ? `${base}/v1/metrics` : undefined;
+  const tracesUrl =
+    opts.endpoint === undefined && env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']
+      ? env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']
+      : base
+        ? `${base}/v1/traces`
+        : undefined;
+  const metricsUrl =
+    opts.endpoint === undefined && env['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT']
+      ? env['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT']
+      : base
+        ? `${base}/v1/metrics`
+        : undefined;
   const target = base ?? tracesUrl ?? metricsUrl ?? 'the OTLP endpoint';
 
   let failed = false;
@@ -85,19 +103,29 @@ export async function createOtelSink(opts: OtelSinkOptions = {}): Promise<EventS
   let spanExporter = opts.spanExporter;
   let metricExporter = opts.metricExporter;
   if (!spanExporter || !metricExporter) {
-    const [traceOtlp, metricsOtlp] = await Promise.all([cjs(import('@opentelemetry/exporter-trace-otlp-http')), cjs(import('@opentelemetry/exporter-metrics-otlp-http'))]);
+    const [traceOtlp, metricsOtlp] = await Promise.all([
+      cjs(import('@opentelemetry/exporter-trace-otlp-http')),
+      cjs(import('@opentelemetry/exporter-metrics-otlp-http')),
+    ]);
     spanExporter ??= new traceOtlp.OTLPTraceExporter({ ...exporterConfig, ...(tracesUrl ? { url: tracesUrl } : {}) });
     metricExporter ??= new metricsOtlp.OTLPMetricExporter({
       ...exporterConfig,
       ...(metricsUrl ? { url: metricsUrl } : {}),
       // One process per command: deltas add up across processes, cumulative series would restart with each.
-      ...(env['OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE'] ? {} : { temporalityPreference: metricsOtlp.AggregationTemporalityPreference.DELTA }),
+      ...(env['OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE']
+        ? {}
+        : { temporalityPreference: metricsOtlp.AggregationTemporalityPreference.DELTA }),
     });
   }
 
   const resource = resources
     .defaultResource()
-    .merge(resources.resourceFromAttributes({ 'service.name': opts.serviceName ?? 'autopilot', 'service.instance.id': randomUUID() }))
+    .merge(
+      resources.resourceFromAttributes({
+        'service.name': opts.serviceName ?? 'autopilot',
+        'service.instance.id': randomUUID(),
+      }),
+    )
     .merge(resources.detectResources({ detectors: [resources.envDetector] }));
 
   // The span model fixes every span id; the SDK asks for it right when the span starts.
@@ -114,7 +142,10 @@ export async function createOtelSink(opts: OtelSinkOptions = {}): Promise<EventS
     resource,
     idGenerator,
     spanProcessors: [
-      new traceSdk.BatchSpanProcessor(reportingSpanExporter(spanExporter, onResult), { exportTimeoutMillis: timeoutMs, scheduledDelayMillis: 1000 }),
+      new traceSdk.BatchSpanProcessor(reportingSpanExporter(spanExporter, onResult), {
+        exportTimeoutMillis: timeoutMs,
+        scheduledDelayMillis: 1000,
+      }),
     ],
   });
   const reader = new metricsSdk.PeriodicExportingMetricReader({
@@ -125,7 +156,9 @@ export async function createOtelSink(opts: OtelSinkOptions = {}): Promise<EventS
   const meterProvider = new metricsSdk.MeterProvider({ resource, readers: [reader] });
   const tracer = tracerProvider.getTracer('autopilot');
   const meter = meterProvider.getMeter('autopilot');
-  const counters = new Map<string, ApiCounter>(Object.values(Counter).map((name) => [name, meter.createCounter(name, { description: COUNTER_HELP[name] })]));
+  const counters = new Map<string, ApiCounter>(
+    Object.values(Counter).map((name) => [name, meter.createCounter(name, { description: COUNTER_HELP[name] })]),
+  );
   const durations: Histogram = meter.createHistogram(TRANSITION_HISTOGRAM, {
     unit: 'ms',
     description: 'duration of successful phase transitions, by from and to phase',
@@ -145,10 +178,18 @@ export async function createOtelSink(opts: OtelSinkOptions = {}): Promise<EventS
   };
   const render = (t: Tracer, rec: SpanRecord, taskId: string | null) => {
     nextSpanId = rec.spanId;
-    const span = t.startSpan(rec.name, { startTime: Date.parse(rec.startTime), attributes: rec.attributes as Attributes, kind: api.SpanKind.INTERNAL }, parentContext(rec, taskId));
+    const span = t.startSpan(
+      rec.name,
+      { startTime: Date.parse(rec.startTime), attributes: rec.attributes as Attributes, kind: api.SpanKind.INTERNAL },
+      parentContext(rec, taskId),
+    );
     nextSpanId = undefined;
     for (const ev of rec.events ?? []) span.addEvent(ev.name, ev.attributes as Attributes, Date.parse(ev.time));
-    span.setStatus(rec.status === 'OK' ? { code: api.SpanStatusCode.OK } : { code: api.SpanStatusCode.ERROR, ...(rec.statusMessage ? { message: rec.statusMessage } : {}) });
+    span.setStatus(
+      rec.status === 'OK'
+        ? { code: api.SpanStatusCode.OK }
+        : { code: api.SpanStatusCode.ERROR, ...(rec.statusMessage ? { message: rec.statusMessage } : {}) },
+    );
     span.end(Date.parse(rec.endTime));
   };
 
@@ -157,7 +198,8 @@ export async function createOtelSink(opts: OtelSinkOptions = {}): Promise<EventS
       try {
         for (const rec of spansOf(ev)) render(tracer, rec, ev.taskId);
         if (ev.type === 'counter') counters.get(ev.name)?.add(ev.value, { ...ev.attributes });
-        else if (ev.type === 'transition' && ev.result === 'ok') durations.record(ev.endMs - ev.startMs, { from: ev.from ?? '', to: ev.to ?? 'DONE' });
+        else if (ev.type === 'transition' && ev.result === 'ok')
+          durations.record(ev.endMs - ev.startMs, { from: ev.from ?? '', to: ev.to ?? 'DONE' });
       } catch (err) {
         report((err as Error).message);
       }
@@ -168,7 +210,10 @@ export async function createOtelSink(opts: OtelSinkOptions = {}): Promise<EventS
         timer = setTimeout(() => resolve('timeout'), timeoutMs + 250);
         timer.unref();
       });
-      const done = Promise.allSettled([tracerProvider.forceFlush({ timeoutMillis: timeoutMs }), meterProvider.forceFlush({ timeoutMillis: timeoutMs })]).then((results) => {
+      const done = Promise.allSettled([
+        tracerProvider.forceFlush({ timeoutMillis: timeoutMs }),
+        meterProvider.forceFlush({ timeoutMillis: timeoutMs }),
+      ]).then((results) => {
         const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (rejected) report((rejected.reason as Error)?.message ?? String(rejected.reason));
         return 'done' as const;
@@ -214,7 +259,9 @@ function reportingMetricExporter(inner: PushMetricExporter, onResult: (r: Export
     },
     forceFlush: () => inner.forceFlush(),
     shutdown: () => inner.shutdown(),
-    ...(inner.selectAggregationTemporality ? { selectAggregationTemporality: inner.selectAggregationTemporality.bind(inner) } : {}),
+    ...(inner.selectAggregationTemporality
+      ? { selectAggregationTemporality: inner.selectAggregationTemporality.bind(inner) }
+      : {}),
     ...(inner.selectAggregation ? { selectAggregation: inner.selectAggregation.bind(inner) } : {}),
   };
 }

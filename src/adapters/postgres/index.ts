@@ -70,7 +70,18 @@ export interface MigrationReport {
   readonly versions: number[];
 }
 
-const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ENOENT']);
+const CONNECTION_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENOENT',
+]);
 
 /** True for failures of the connection itself (as opposed to errors the server reports about a statement). */
 export function isConnectionError(e: unknown): boolean {
@@ -79,9 +90,12 @@ export function isConnectionError(e: unknown): boolean {
   if (typeof code === 'string') {
     if (CONNECTION_ERRNOS.has(code)) return true;
     // 08: connection exception; 57P01-03: the server shutting down, crashed, or starting; 53300: too many connections.
-    if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300') return true;
+    if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300')
+      return true;
   }
-  return /connection terminated|connection error|not queryable|timeout exceeded when trying to connect|connection ended|terminating connection/i.test(e.message);
+  return /connection terminated|connection error|not queryable|timeout exceeded when trying to connect|connection ended|terminating connection/i.test(
+    e.message,
+  );
 }
 
 function toEntry(r: EntryRow): LedgerEntry {
@@ -105,7 +119,14 @@ function toEntry(r: EntryRow): LedgerEntry {
 
 function toLease(r: LeaseRow | undefined): Lease | undefined {
   if (!r) return undefined;
-  return { taskId: r.task_id, phase: r.phase, holder: r.holder, token: Number(r.token), acquiredAt: r.acquired_at, expiresAt: r.expires_at };
+  return {
+    taskId: r.task_id,
+    phase: r.phase,
+    holder: r.holder,
+    token: Number(r.token),
+    acquiredAt: r.acquired_at,
+    expiresAt: r.expires_at,
+  };
 }
 
 function toHead(r: { seq: string; hash: string } | undefined): ChainHead | null {
@@ -177,10 +198,14 @@ export class PostgresStore implements Store {
       }
       if (newest < latest) {
         if (opts.migrate === false) {
-          throw new AutopilotError(ErrorCode.CONFIG_INVALID, `the store at ${store.#where} has schema version ${newest}, this Autopilot needs ${latest}: run autopilot store migrate`, {
-            key: 'store',
-            reason: 'schema behind',
-          });
+          throw new AutopilotError(
+            ErrorCode.CONFIG_INVALID,
+            `the store at ${store.#where} has schema version ${newest}, this Autopilot needs ${latest}: run autopilot store migrate`,
+            {
+              key: 'store',
+              reason: 'schema behind',
+            },
+          );
         }
         await store.migrate();
       }
@@ -190,10 +215,14 @@ export class PostgresStore implements Store {
       const code = (e as { code?: unknown }).code;
       // A wrong password, user or database name is the configuration's fault: say which store.
       if (!(e instanceof AutopilotError) && typeof code === 'string' && (code.startsWith('28') || code === '3D000')) {
-        throw new AutopilotError(ErrorCode.CONFIG_INVALID, `the store at ${store.#where} refused the connection: ${(e as Error).message}`, {
-          key: 'store',
-          reason: (e as Error).message,
-        });
+        throw new AutopilotError(
+          ErrorCode.CONFIG_INVALID,
+          `the store at ${store.#where} refused the connection: ${(e as Error).message}`,
+          {
+            key: 'store',
+            reason: (e as Error).message,
+          },
+        );
       }
       throw e;
     }
@@ -203,7 +232,9 @@ export class PostgresStore implements Store {
   async versions(): Promise<number[]> {
     const exists = await this.#read<{ t: string | null }>("SELECT to_regclass('schema_migrations')::text AS t");
     if (!exists[0]?.t) return [];
-    return (await this.#read<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).map((r) => Number(r.version));
+    return (await this.#read<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).map((r) =>
+      Number(r.version),
+    );
   }
 
   /** Applies every pending migration, each in its own transaction, holding the migration lock so that two processes never both apply one. */
@@ -217,7 +248,9 @@ export class PostgresStore implements Store {
     try {
       await client.query(lockSql('pg_advisory_lock', LOCK_CLASS.migrate));
       try {
-        await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())');
+        await client.query(
+          'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())',
+        );
         for (const m of MIGRATIONS) {
           await client.query('BEGIN');
           try {
@@ -240,9 +273,13 @@ export class PostgresStore implements Store {
     } catch (e) {
       broken = e;
       if (isConnectionError(e)) {
-        throw new AutopilotError(ErrorCode.INTERNAL, `lost the connection to ${this.#where} while migrating (${(e as Error).message}); every migration is atomic: run autopilot store migrate again`, {
-          store: this.#where,
-        });
+        throw new AutopilotError(
+          ErrorCode.INTERNAL,
+          `lost the connection to ${this.#where} while migrating (${(e as Error).message}); every migration is atomic: run autopilot store migrate again`,
+          {
+            store: this.#where,
+          },
+        );
       }
       throw e;
     } finally {
@@ -275,7 +312,8 @@ export class PostgresStore implements Store {
         }
       };
       const tx: StoreTx = {
-        head: async () => (head === undefined ? (head = toHead((await q<{ seq: string; hash: string }>(SQL.head))[0])) : head),
+        head: async () =>
+          head === undefined ? (head = toHead((await q<{ seq: string; hash: string }>(SQL.head))[0])) : head,
         getTask: async (id) => {
           const row = (await q<{ state: string }>(SQL.getTask, [id]))[0];
           return row ? (parseJson(row.state, `task ${id}`) as TaskState) : undefined;
@@ -300,9 +338,11 @@ export class PostgresStore implements Store {
           head = { seq: entry.seq, hash: entry.hash };
           written.push(head);
         },
-        putTask: async (state) => void (await q(SQL.putTask, [state.taskId, state.startedAt, state.lastSeq, JSON.stringify(state)])),
+        putTask: async (state) =>
+          void (await q(SQL.putTask, [state.taskId, state.startedAt, state.lastSeq, JSON.stringify(state)])),
         getLease: async (id) => toLease((await q<LeaseRow>(SQL.getLease, [id]))[0]),
-        putLease: async (l) => void (await q(SQL.putLease, [l.taskId, l.phase, l.holder, l.token, l.acquiredAt, l.expiresAt])),
+        putLease: async (l) =>
+          void (await q(SQL.putLease, [l.taskId, l.phase, l.holder, l.token, l.acquiredAt, l.expiresAt])),
         // The server's clock, read after the lock: every host decides lease expiry on the same time line.
         now: async () => (await q<{ now: Date }>('SELECT clock_timestamp() AS now'))[0]!.now,
       };
@@ -315,21 +355,29 @@ export class PostgresStore implements Store {
           throw e;
         }
         if (lost !== undefined) {
-          throw new AutopilotError(ErrorCode.INTERNAL, `lost the connection to the store at ${this.#where} before the commit: nothing of this step was recorded; run the command again`, {
-            store: this.#where,
-            phase: 'before-commit',
-          });
+          throw new AutopilotError(
+            ErrorCode.INTERNAL,
+            `lost the connection to the store at ${this.#where} before the commit: nothing of this step was recorded; run the command again`,
+            {
+              store: this.#where,
+              phase: 'before-commit',
+            },
+          );
         }
         try {
           await client.query('COMMIT');
         } catch (e) {
           if (!isConnectionError(e)) throw e; // the server answered: it rolled the transaction back
           lost = e;
-          throw new AutopilotError(ErrorCode.INTERNAL, `lost the connection to the store at ${this.#where} during the commit (${(e as Error).message}): ${UNCONFIRMED}`, {
-            store: this.#where,
-            phase: 'commit',
-            entries: written,
-          });
+          throw new AutopilotError(
+            ErrorCode.INTERNAL,
+            `lost the connection to the store at ${this.#where} during the commit (${(e as Error).message}): ${UNCONFIRMED}`,
+            {
+              store: this.#where,
+              phase: 'commit',
+              entries: written,
+            },
+          );
         }
         return result;
       } finally {
@@ -362,7 +410,9 @@ export class PostgresStore implements Store {
   }
 
   async listTasks(): Promise<TaskState[]> {
-    return (await this.#read<{ state: string }>('SELECT state FROM tasks ORDER BY started_at, task_id')).map((r) => parseJson(r.state, 'task') as TaskState);
+    return (await this.#read<{ state: string }>('SELECT state FROM tasks ORDER BY started_at, task_id')).map(
+      (r) => parseJson(r.state, 'task') as TaskState,
+    );
   }
 
   async getLease(taskId: string): Promise<Lease | undefined> {
@@ -371,11 +421,19 @@ export class PostgresStore implements Store {
 
   async putKey(keyId: string, publicKeyPem: string): Promise<void> {
     // Idempotent (the first key filed under an id stays), so retrying it like a read is safe.
-    await this.#read('INSERT INTO keys (key_id, public_key) VALUES ($1, $2) ON CONFLICT (key_id) DO NOTHING', [keyId, publicKeyPem]);
+    await this.#read('INSERT INTO keys (key_id, public_key) VALUES ($1, $2) ON CONFLICT (key_id) DO NOTHING', [
+      keyId,
+      publicKeyPem,
+    ]);
   }
 
   async keys(): Promise<Map<string, string>> {
-    return new Map((await this.#read<{ key_id: string; public_key: string }>('SELECT key_id, public_key FROM keys')).map((r) => [r.key_id, r.public_key]));
+    return new Map(
+      (await this.#read<{ key_id: string; public_key: string }>('SELECT key_id, public_key FROM keys')).map((r) => [
+        r.key_id,
+        r.public_key,
+      ]),
+    );
   }
 
   async close(): Promise<void> {
@@ -390,9 +448,13 @@ export class PostgresStore implements Store {
   }
 
   #unreachable(e: unknown, attempts: number, what: string): AutopilotError {
-    return new AutopilotError(ErrorCode.INTERNAL, `the store at ${this.#where} cannot be reached (${(e as Error).message}; ${attempts} attempts): ${what}`, {
-      store: this.#where,
-    });
+    return new AutopilotError(
+      ErrorCode.INTERNAL,
+      `the store at ${this.#where} cannot be reached (${(e as Error).message}; ${attempts} attempts): ${what}`,
+      {
+        store: this.#where,
+      },
+    );
   }
 
   /** One statement outside any transaction, retried with backoff while the connection fails. */

@@ -28,7 +28,8 @@ type EntryRow = [
   signature: string,
 ];
 
-const ENTRY_COLUMNS = 'seq, prev_hash, hash, ts, task_id, kind, from_phase, to_phase, actor, artifacts, data, key_id, signature';
+const ENTRY_COLUMNS =
+  'seq, prev_hash, hash, ts, task_id, kind, from_phase, to_phase, actor, artifacts, data, key_id, signature';
 
 interface LeaseRow {
   task_id: string;
@@ -52,7 +53,11 @@ function checkRowTypes(r: EntryRow): void {
     if (!fits) {
       const where = `ledger entry ${typeof r[0] === 'number' ? r[0] : '?'} ${ENTRY_NAMES[i]}`;
       const what = v === null ? 'NULL' : Buffer.isBuffer(v) ? 'a blob' : `a ${typeof v}`;
-      throw new AutopilotError(ErrorCode.LEDGER_TAMPERED, `corrupt row in the store: ${where} is ${what}, not ${t === 'I' ? 'an integer' : 'text'}`, { where });
+      throw new AutopilotError(
+        ErrorCode.LEDGER_TAMPERED,
+        `corrupt row in the store: ${where} is ${what}, not ${t === 'I' ? 'an integer' : 'text'}`,
+        { where },
+      );
     }
   }
 }
@@ -60,8 +65,15 @@ function checkRowTypes(r: EntryRow): void {
 /** A task row's state: a JSON object naming its task, or a corrupt row. */
 function parseTask(text: unknown, where: string): TaskState {
   const state = typeof text === 'string' ? parseJson(text, where) : null;
-  if (typeof state !== 'object' || state === null || Array.isArray(state) || typeof (state as { taskId?: unknown }).taskId !== 'string') {
-    throw new AutopilotError(ErrorCode.LEDGER_TAMPERED, `corrupt row in the store: ${where} is not a task's state`, { where });
+  if (
+    typeof state !== 'object' ||
+    state === null ||
+    Array.isArray(state) ||
+    typeof (state as { taskId?: unknown }).taskId !== 'string'
+  ) {
+    throw new AutopilotError(ErrorCode.LEDGER_TAMPERED, `corrupt row in the store: ${where} is not a task's state`, {
+      where,
+    });
   }
   return state as TaskState;
 }
@@ -91,11 +103,29 @@ function toEntry(r: EntryRow): LedgerEntry {
 function toLease(r: LeaseRow | undefined): Lease | undefined {
   if (!r) return undefined;
   const text = (v: unknown) => typeof v === 'string';
-  if (!text(r.task_id) || !text(r.phase) || !(r.holder === null || text(r.holder)) || !Number.isSafeInteger(r.token) || !text(r.acquired_at) || !text(r.expires_at)) {
+  if (
+    !text(r.task_id) ||
+    !text(r.phase) ||
+    !(r.holder === null || text(r.holder)) ||
+    !Number.isSafeInteger(r.token) ||
+    !text(r.acquired_at) ||
+    !text(r.expires_at)
+  ) {
     const where = `the lease of task ${text(r.task_id) ? r.task_id : '?'}`;
-    throw new AutopilotError(ErrorCode.LEDGER_TAMPERED, `corrupt row in the store: ${where} holds a value of the wrong type`, { where });
+    throw new AutopilotError(
+      ErrorCode.LEDGER_TAMPERED,
+      `corrupt row in the store: ${where} holds a value of the wrong type`,
+      { where },
+    );
   }
-  return { taskId: r.task_id, phase: r.phase, holder: r.holder, token: r.token, acquiredAt: r.acquired_at, expiresAt: r.expires_at };
+  return {
+    taskId: r.task_id,
+    phase: r.phase,
+    holder: r.holder,
+    token: r.token,
+    acquiredAt: r.acquired_at,
+    expiresAt: r.expires_at,
+  };
 }
 
 export interface SqliteOptions {
@@ -109,7 +139,9 @@ function prepareReads(db: Database.Database) {
   return {
     head: db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1'),
     getTask: db.prepare<[string], { state: string }>('SELECT state FROM tasks WHERE task_id = ?'),
-    listTasks: db.prepare<[], { task_id: string; state: string }>('SELECT task_id, state FROM tasks ORDER BY started_at, task_id'),
+    listTasks: db.prepare<[], { task_id: string; state: string }>(
+      'SELECT task_id, state FROM tasks ORDER BY started_at, task_id',
+    ),
     getLease: db.prepare<[string], LeaseRow>('SELECT * FROM leases WHERE task_id = ?'),
     keys: db.prepare<[], { key_id: string; public_key: string }>('SELECT key_id, public_key FROM keys'),
   };
@@ -170,7 +202,10 @@ export class SqliteStore implements Store {
   /** The read statements on the writer's connection. */
   readonly #w: Reads;
 
-  constructor(readonly file: string, opts: SqliteOptions = {}) {
+  constructor(
+    readonly file: string,
+    opts: SqliteOptions = {},
+  ) {
     this.#db = new Database(file, { readonly: opts.readonly ?? false, timeout: opts.busyTimeoutMs ?? 10_000 });
     if (!opts.readonly) {
       this.#db.pragma('journal_mode = WAL');
@@ -314,7 +349,9 @@ export class SqliteStore implements Store {
   }
 
   async listTasks(): Promise<TaskState[]> {
-    return this.#reading().reads.listTasks.all().map((r) => parseTask(r.state, `task ${r.task_id}`));
+    return this.#reading()
+      .reads.listTasks.all()
+      .map((r) => parseTask(r.state, `task ${r.task_id}`));
   }
 
   async getLease(taskId: string): Promise<Lease | undefined> {
@@ -326,7 +363,11 @@ export class SqliteStore implements Store {
   }
 
   async keys(): Promise<Map<string, string>> {
-    return new Map(this.#reading().reads.keys.all().map((r) => [r.key_id, r.public_key]));
+    return new Map(
+      this.#reading()
+        .reads.keys.all()
+        .map((r) => [r.key_id, r.public_key]),
+    );
   }
 
   async integrity(): Promise<readonly string[]> {
@@ -341,8 +382,15 @@ export class SqliteStore implements Store {
 }
 
 function migrate(db: Database.Database): void {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-  const applied = new Set(db.prepare<[], { version: number }>('SELECT version FROM schema_migrations').all().map((r) => r.version));
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+  );
+  const applied = new Set(
+    db
+      .prepare<[], { version: number }>('SELECT version FROM schema_migrations')
+      .all()
+      .map((r) => r.version),
+  );
   for (const m of MIGRATIONS) {
     if (applied.has(m.version)) continue;
     db.exec('BEGIN IMMEDIATE');
@@ -351,7 +399,11 @@ function migrate(db: Database.Database): void {
       const done = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version);
       if (!done) {
         db.exec(m.sql);
-        db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
+        db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+          m.version,
+          m.name,
+          new Date().toISOString(),
+        );
       }
       db.exec('COMMIT');
     } catch (e) {

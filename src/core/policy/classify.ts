@@ -105,7 +105,17 @@ const TOOLS: Readonly<Record<string, Kind>> = {
   glob: 'search',
 };
 
-const PATH_KEYS = ['file_path', 'notebook_path', 'path', 'target_file', 'filePath', 'file', 'filename', 'target_notebook', 'relative_workspace_path'];
+const PATH_KEYS = [
+  'file_path',
+  'notebook_path',
+  'path',
+  'target_file',
+  'filePath',
+  'file',
+  'filename',
+  'target_notebook',
+  'relative_workspace_path',
+];
 
 type Input = Readonly<Record<string, unknown>>;
 
@@ -135,7 +145,8 @@ function pathsOf(input: Input | undefined): string[] {
     if (!Array.isArray(list)) continue;
     for (const item of list) {
       if (typeof item === 'string') out.push(item);
-      else if (item && typeof item === 'object') for (const k of PATH_KEYS) if (typeof (item as Input)[k] === 'string') out.push((item as Input)[k] as string);
+      else if (item && typeof item === 'object')
+        for (const k of PATH_KEYS) if (typeof (item as Input)[k] === 'string') out.push((item as Input)[k] as string);
     }
   }
   return [...new Set(out)];
@@ -143,7 +154,11 @@ function pathsOf(input: Input | undefined): string[] {
 
 function cwdOf(input: Input | undefined, ctx: ClassifyContext): string | undefined {
   const action = asInput(input?.['action']);
-  const dir = str(input?.['workdir']) ?? str(input?.['cwd']) ?? str(input?.['working_directory']) ?? str(action?.['working_directory']);
+  const dir =
+    str(input?.['workdir']) ??
+    str(input?.['cwd']) ??
+    str(input?.['working_directory']) ??
+    str(action?.['working_directory']);
   return dir ? resolvePath(dir, normalizeAbsolute(ctx.repoRoot)) : undefined;
 }
 
@@ -153,7 +168,10 @@ function writePaths(paths: readonly string[], what: string, ctx: ClassifyContext
   for (const p of paths) {
     const c = classifyPath(p, root, ctx);
     f.path(c.display);
-    if (c.kind === 'state') f.unknown(`${what} ${c.display}: Autopilot's own state; only Autopilot and people change it (use evidence_put for evidence)`);
+    if (c.kind === 'state')
+      f.unknown(
+        `${what} ${c.display}: Autopilot's own state; only Autopilot and people change it (use evidence_put for evidence)`,
+      );
     else if (c.kind === 'evidence') f.need('write:evidence', `${what} ${c.display}`);
     else if (c.kind === 'source') f.need('write:source', `${what} ${c.display}`);
     else if (c.kind === 'net') f.need('net', `${what} ${c.display}`);
@@ -204,14 +222,21 @@ const SHELL_CACHE_SIZE = 512;
 const CACHEABLE_SOURCE = 8 * 1024;
 
 function copy(c: Classification): Classification {
-  return { ...c, capabilities: [...c.capabilities], reasons: [...c.reasons], ...(c.paths ? { paths: [...c.paths] } : {}) };
+  return {
+    ...c,
+    capabilities: [...c.capabilities],
+    reasons: [...c.reasons],
+    ...(c.paths ? { paths: [...c.paths] } : {}),
+  };
 }
 
 function cachedShell(call: ToolCall, ctx: ClassifyContext, compute: () => Classification): Classification {
   const input = asInput(call.input);
   const command = input?.['command'] ?? input?.['cmd'];
   if (typeof command !== 'string' || command.length > CACHEABLE_SOURCE) return compute();
-  const key = [call.tool, ctx.repoRoot, ctx.evidenceDir, ctx.stateDir ?? '', cwdOf(input, ctx) ?? '', command].join('\0');
+  const key = [call.tool, ctx.repoRoot, ctx.evidenceDir, ctx.stateDir ?? '', cwdOf(input, ctx) ?? '', command].join(
+    '\0',
+  );
   const hit = SHELL_CACHE.get(key);
   if (hit) return copy(hit);
   const result = compute();
@@ -256,7 +281,8 @@ export function classifyToolCall(call: ToolCall, ctx: ClassifyContext): Classifi
         return f.result();
       });
     case 'patch': {
-      const text = typeof call.input === 'string' && !input ? call.input : (str(input?.['input']) ?? str(input?.['patch']));
+      const text =
+        typeof call.input === 'string' && !input ? call.input : (str(input?.['input']) ?? str(input?.['patch']));
       const paths = text === undefined ? undefined : patchPaths(text);
       if (!paths) f.unknown(`${tool}: no file header (*** Add/Update/Delete File:) in the patch`);
       else writePaths(paths, tool, ctx, f, cwdOf(input, ctx));

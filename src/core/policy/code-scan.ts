@@ -4,9 +4,37 @@ import type { CommandEnv } from './command-env.ts';
 import { Findings } from './findings.ts';
 
 /** Capabilities worth reporting from a command line found inside a string: the ones no exec covers. */
-export const SENSITIVE: ReadonlySet<Capability> = new Set(['vcs:commit', 'vcs:push', 'pr:create', 'net', 'deploy', 'agent']);
+export const SENSITIVE: ReadonlySet<Capability> = new Set([
+  'vcs:commit',
+  'vcs:push',
+  'pr:create',
+  'net',
+  'deploy',
+  'agent',
+]);
 
-const COMMANDS = new Set(['git', 'gh', 'hub', 'glab', 'curl', 'wget', 'ssh', 'scp', 'rsync', 'nc', 'kubectl', 'helm', 'terraform', 'docker', 'npm', 'pip', 'aws', 'gcloud', 'claude', 'codex']);
+const COMMANDS = new Set([
+  'git',
+  'gh',
+  'hub',
+  'glab',
+  'curl',
+  'wget',
+  'ssh',
+  'scp',
+  'rsync',
+  'nc',
+  'kubectl',
+  'helm',
+  'terraform',
+  'docker',
+  'npm',
+  'pip',
+  'aws',
+  'gcloud',
+  'claude',
+  'codex',
+]);
 const MAX_CODE = 16 * 1024;
 
 /** The string literals of a program ('…', "…", `…`), in order, backslash escapes kept simple. */
@@ -42,7 +70,8 @@ export function scanCode(code: string, env: CommandEnv, what: string): void {
     const scratch = new Findings();
     env.derive({ findings: scratch }).script(script, what);
     for (const cap of scratch.capabilities) {
-      if (SENSITIVE.has(cap)) env.findings.need(cap, `${script.trim().split(/\s+/).slice(0, 3).join(' ')} inside ${what}`);
+      if (SENSITIVE.has(cap))
+        env.findings.need(cap, `${script.trim().split(/\s+/).slice(0, 3).join(' ')} inside ${what}`);
     }
   }
 }

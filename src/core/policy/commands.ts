@@ -38,9 +38,50 @@ const HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
 
 // Commands that, found among the arguments of an unknown command, probably run: `chroot / git push`, `strace -f curl …`.
 const EMBEDDED = new Set([
-  'git', 'gh', 'hub', 'glab', 'curl', 'wget', 'ssh', 'scp', 'sftp', 'rsync', 'nc', 'ncat', 'netcat', 'socat', 'telnet',
-  'kubectl', 'helm', 'terraform', 'tofu', 'docker', 'podman', 'npm', 'pnpm', 'yarn', 'pip', 'pip3', 'aws', 'gcloud', 'az',
-  'bash', 'sh', 'zsh', 'dash', 'eval', 'sudo', 'env', 'xargs', 'claude', 'codex', 'rm', 'mv', 'cp', 'tee', 'dd',
+  'git',
+  'gh',
+  'hub',
+  'glab',
+  'curl',
+  'wget',
+  'ssh',
+  'scp',
+  'sftp',
+  'rsync',
+  'nc',
+  'ncat',
+  'netcat',
+  'socat',
+  'telnet',
+  'kubectl',
+  'helm',
+  'terraform',
+  'tofu',
+  'docker',
+  'podman',
+  'npm',
+  'pnpm',
+  'yarn',
+  'pip',
+  'pip3',
+  'aws',
+  'gcloud',
+  'az',
+  'bash',
+  'sh',
+  'zsh',
+  'dash',
+  'eval',
+  'sudo',
+  'env',
+  'xargs',
+  'claude',
+  'codex',
+  'rm',
+  'mv',
+  'cp',
+  'tee',
+  'dd',
 ]);
 
 /** The command name of a word: its text after the last slash, version suffixes of interpreters removed. */
@@ -65,16 +106,23 @@ function unknownCommand(head: ShellWord, args: readonly ShellWord[], cx: Cx): vo
     if (!w.literal || !/\s/.test(w.text.trim()) || w.text.length > 4096) continue;
     const scratch = new Findings();
     cx.env.derive({ findings: scratch }).script(w.text, `${cx.name} argument`);
-    for (const cap of scratch.capabilities) if (SENSITIVE.has(cap)) cx.env.findings.need(cap, `${w.text.trim().split(/\s+/).slice(0, 2).join(' ')} run by ${cx.name}`);
+    for (const cap of scratch.capabilities)
+      if (SENSITIVE.has(cap))
+        cx.env.findings.need(cap, `${w.text.trim().split(/\s+/).slice(0, 2).join(' ')} run by ${cx.name}`);
   }
 }
 
 /** Classifies one argv (a simple command after expansion), recording into `env.findings`. */
-export function classifyArgv(argv: readonly ShellWord[], env: CommandEnv, expanded: ReadonlySet<string> = new Set()): void {
+export function classifyArgv(
+  argv: readonly ShellWord[],
+  env: CommandEnv,
+  expanded: ReadonlySet<string> = new Set(),
+): void {
   const head = argv[0];
   if (!head) return;
   const f = env.findings;
-  if (!head.literal) return f.unknown(`${head.text}: the command name is not a literal (a variable or substitution can run anything)`);
+  if (!head.literal)
+    return f.unknown(`${head.text}: the command name is not a literal (a variable or substitution can run anything)`);
   if (head.glob) return f.unknown(`${head.text}: the command name is a glob pattern`);
   if (head.text === '') return f.unknown('an empty command name');
   const name = commandName(head.text);
@@ -95,7 +143,8 @@ export function classifyArgv(argv: readonly ShellWord[], env: CommandEnv, expand
   };
   const handler = HANDLERS.get(name);
   if (handler) return handler(args, cx);
-  if (env.isFunction(name) && !head.text.includes('/')) return f.reason(`${name} is a function defined in the command: its body is classified where it is defined`);
+  if (env.isFunction(name) && !head.text.includes('/'))
+    return f.reason(`${name} is a function defined in the command: its body is classified where it is defined`);
   if (name.startsWith('git-') && name.length > 4) return classifyGit([plainWord(name.slice(4)), ...args], cx);
   unknownCommand(head, args, cx);
 }

@@ -43,7 +43,11 @@ function advice(cap: Capability, phase: Phase, order: readonly Phase[], policy: 
  * ask when every missing capability is in `policy.ask`; deny otherwise, and always for an
  * unknown call or a phase without a policy.
  */
-export function decideToolCall(classification: Classification, phase: Phase, policy: ToolPolicy = DEFAULT_POLICY): ToolDecision {
+export function decideToolCall(
+  classification: Classification,
+  phase: Phase,
+  policy: ToolPolicy = DEFAULT_POLICY,
+): ToolDecision {
   const needed = sortCapabilities(classification.capabilities);
   if (classification.unknown) {
     const why = classification.reasons.filter((r) => !/ is [a-z:]+$/.test(r));
@@ -58,7 +62,11 @@ export function decideToolCall(classification: Classification, phase: Phase, pol
   }
   const allowed = policy.phases[phase];
   if (!allowed) {
-    return { decision: 'deny', missing: needed, reason: `phase ${phase} has no tool policy, so every tool call is denied in it` };
+    return {
+      decision: 'deny',
+      missing: needed,
+      reason: `phase ${phase} has no tool policy, so every tool call is denied in it`,
+    };
   }
   const missing = needed.filter((c) => !allowed.includes(c));
   if (missing.length === 0) {

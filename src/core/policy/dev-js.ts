@@ -7,23 +7,133 @@ import { runTasks } from './task-names.ts';
 import { scriptFile } from './wrappers.ts';
 
 const NET_SUBCOMMANDS = new Set([
-  'install', 'i', 'in', 'ins', 'inst', 'insta', 'instal', 'isnt', 'isnta', 'isntal', 'isntall', 'ci', 'clean-install', 'ic',
-  'install-clean', 'isntall-clean', 'install-test', 'it', 'install-ci-test', 'cit', 'add', 'update', 'up', 'upgrade', 'udpate',
-  'audit', 'outdated', 'view', 'v', 'info', 'show', 'search', 's', 'se', 'find', 'login', 'adduser', 'add-user', 'logout',
-  'whoami', 'ping', 'dist-tag', 'dist-tags', 'owner', 'team', 'access', 'token', 'fund', 'doctor', 'create', 'init', 'innit',
-  'publish', 'unpublish', 'deprecate', 'undeprecate', 'star', 'unstar', 'stars', 'repo', 'docs', 'home', 'bugs', 'issues',
-  'sbom', 'hook', 'org', 'profile', 'import', 'fetch', 'dedupe', 'ddp', 'upgrade-interactive', 'dlx-install',
+  'install',
+  'i',
+  'in',
+  'ins',
+  'inst',
+  'insta',
+  'instal',
+  'isnt',
+  'isnta',
+  'isntal',
+  'isntall',
+  'ci',
+  'clean-install',
+  'ic',
+  'install-clean',
+  'isntall-clean',
+  'install-test',
+  'it',
+  'install-ci-test',
+  'cit',
+  'add',
+  'update',
+  'up',
+  'upgrade',
+  'udpate',
+  'audit',
+  'outdated',
+  'view',
+  'v',
+  'info',
+  'show',
+  'search',
+  's',
+  'se',
+  'find',
+  'login',
+  'adduser',
+  'add-user',
+  'logout',
+  'whoami',
+  'ping',
+  'dist-tag',
+  'dist-tags',
+  'owner',
+  'team',
+  'access',
+  'token',
+  'fund',
+  'doctor',
+  'create',
+  'init',
+  'innit',
+  'publish',
+  'unpublish',
+  'deprecate',
+  'undeprecate',
+  'star',
+  'unstar',
+  'stars',
+  'repo',
+  'docs',
+  'home',
+  'bugs',
+  'issues',
+  'sbom',
+  'hook',
+  'org',
+  'profile',
+  'import',
+  'fetch',
+  'dedupe',
+  'ddp',
+  'upgrade-interactive',
+  'dlx-install',
 ]);
-const READ_SUBCOMMANDS = new Set(['ls', 'list', 'll', 'la', 'root', 'prefix', 'bin', 'help', 'why', 'explain', 'query', 'get', 'help-search', 'completion', 'outdated-local', 'licenses', '-v', '--version', '-h', '--help', 'env', 'store-path']);
+const READ_SUBCOMMANDS = new Set([
+  'ls',
+  'list',
+  'll',
+  'la',
+  'root',
+  'prefix',
+  'bin',
+  'help',
+  'why',
+  'explain',
+  'query',
+  'get',
+  'help-search',
+  'completion',
+  'outdated-local',
+  'licenses',
+  '-v',
+  '--version',
+  '-h',
+  '--help',
+  'env',
+  'store-path',
+]);
 const WRITE_SUBCOMMANDS = new Set(['uninstall', 'unlink', 'remove', 'rm', 'r', 'un', 'pkg', 'set-script']);
-const EXEC_SUBCOMMANDS = new Set(['start', 'restart', 'stop', 'build', 'rebuild', 'rb', 'prune', 'pack', 'link', 'ln', 'dev', 'serve', 'preview', 'watch', 'patch', 'patch-commit']);
+const EXEC_SUBCOMMANDS = new Set([
+  'start',
+  'restart',
+  'stop',
+  'build',
+  'rebuild',
+  'rb',
+  'prune',
+  'pack',
+  'link',
+  'ln',
+  'dev',
+  'serve',
+  'preview',
+  'watch',
+  'patch',
+  'patch-commit',
+]);
 
 function runScript(args: readonly ShellWord[], cx: Cx, what: string): void {
   const p = parseOptions(args, { short: 'wC', long: ['--workspace', '--filter', '--prefix', '--dir', '--cwd'] });
   const name = args[p.firstOperand];
   if (!name) return cx.env.findings.need('read', `${what} (lists scripts)`);
   if (!isExact(name)) return cx.env.findings.unknown(`${what} ${name.text}: the script name is not a literal`);
-  const rewrites = args.slice(p.firstOperand + 1).some((w) => /^--?(fix|write|w|u|update|updateSnapshot|update-snapshots)(=|$)/.test(w.text));
+  const rewrites = args
+    .slice(p.firstOperand + 1)
+    .some((w) => /^--?(fix|write|w|u|update|updateSnapshot|update-snapshots)(=|$)/.test(w.text));
   if (rewrites) return cx.env.findings.need('exec', `${what} ${name.text} (with a flag that rewrites files)`);
   runTasks([name.text], cx, what);
 }
@@ -47,7 +157,20 @@ export const npxLike: Handler = (args, cx) => {
 // npm, pnpm, yarn, bun and cnpm.
 const packageManager: Handler = (args, cx) => {
   const f = cx.env.findings;
-  const p = parseOptions(args, { short: 'wCF', long: ['--prefix', '--workspace', '--dir', '--filter', '--cwd', '--registry', '--loglevel', '--userconfig', '--cache'] });
+  const p = parseOptions(args, {
+    short: 'wCF',
+    long: [
+      '--prefix',
+      '--workspace',
+      '--dir',
+      '--filter',
+      '--cwd',
+      '--registry',
+      '--loglevel',
+      '--userconfig',
+      '--cache',
+    ],
+  });
   const subWord = args[p.firstOperand];
   const rest = args.slice(p.firstOperand + 1);
   const tool = cx.name;
@@ -67,7 +190,11 @@ const packageManager: Handler = (args, cx) => {
     f.need('vcs:commit', what);
     return f.need('write:source', what);
   }
-  if (sub === 'config') return f.need(rest[0]?.text === 'get' || rest[0]?.text === 'list' || rest[0]?.text === 'ls' ? 'read' : 'exec', what);
+  if (sub === 'config')
+    return f.need(
+      rest[0]?.text === 'get' || rest[0]?.text === 'list' || rest[0]?.text === 'ls' ? 'read' : 'exec',
+      what,
+    );
   if (sub === 'pkg' && rest[0]?.text === 'get') return f.need('read', `${what} get`);
   if (NET_SUBCOMMANDS.has(sub)) return f.need('net', what);
   if (READ_SUBCOMMANDS.has(sub)) return f.need('read', what);
@@ -80,16 +207,30 @@ const packageManager: Handler = (args, cx) => {
 
 const testRunner: Handler = (args, cx) => {
   const first = args[0]?.text;
-  if (cx.name === 'playwright' && first !== 'test') return cx.env.findings.need(first === 'install' ? 'net' : first === 'show-report' ? 'read' : 'exec', `playwright ${first ?? ''}`.trim());
-  if (cx.name === 'cypress' && first !== 'run') return cx.env.findings.need(first === 'install' ? 'net' : 'exec', `cypress ${first ?? ''}`.trim());
-  if (cx.name === 'jest' && hasOption(parseOptions(args, { permute: true }), '-u', '--updateSnapshot')) return cx.env.findings.need('exec', 'jest -u (updates snapshots)');
+  if (cx.name === 'playwright' && first !== 'test')
+    return cx.env.findings.need(
+      first === 'install' ? 'net' : first === 'show-report' ? 'read' : 'exec',
+      `playwright ${first ?? ''}`.trim(),
+    );
+  if (cx.name === 'cypress' && first !== 'run')
+    return cx.env.findings.need(first === 'install' ? 'net' : 'exec', `cypress ${first ?? ''}`.trim());
+  if (cx.name === 'jest' && hasOption(parseOptions(args, { permute: true }), '-u', '--updateSnapshot'))
+    return cx.env.findings.need('exec', 'jest -u (updates snapshots)');
   cx.env.findings.need('exec:test', cx.name);
 };
 
 // A checker that becomes a writer with one of `fixFlags` (or without one of `checkFlags`, for formatters).
-function checker(options: { readonly fix?: readonly string[]; readonly check?: readonly string[]; readonly output?: readonly string[] }): Handler {
+function checker(options: {
+  readonly fix?: readonly string[];
+  readonly check?: readonly string[];
+  readonly output?: readonly string[];
+}): Handler {
   return (args, cx) => {
-    const p = parseOptions(args, { short: 'o', long: ['--output-file', '--config', '-c', '--ext', '--format'], permute: true });
+    const p = parseOptions(args, {
+      short: 'o',
+      long: ['--output-file', '--config', '-c', '--ext', '--format'],
+      permute: true,
+    });
     const out = options.output ? optionValue(p, ...options.output) : undefined;
     if (out) cx.env.write(out, `${cx.name} ${options.output?.[0] ?? ''}`);
     const fixing = options.fix ? hasOption(p, ...options.fix) : options.check ? !hasOption(p, ...options.check) : false;
@@ -105,7 +246,10 @@ function checker(options: { readonly fix?: readonly string[]; readonly check?: r
 const biome: Handler = (args, cx) => {
   const sub = args[0]?.text;
   const p = parseOptions(args, { permute: true });
-  if (hasOption(p, '--write', '--apply', '--apply-unsafe', '--fix', '--unsafe') || (sub === 'format' && !hasOption(p, '--check'))) {
+  if (
+    hasOption(p, '--write', '--apply', '--apply-unsafe', '--fix', '--unsafe') ||
+    (sub === 'format' && !hasOption(p, '--check'))
+  ) {
     return cx.env.write(plainWord('.'), `biome ${sub ?? ''} (rewrites files)`);
   }
   cx.env.findings.need('exec:test', `biome ${sub ?? ''}`.trim());
@@ -114,11 +258,31 @@ const biome: Handler = (args, cx) => {
 const tsc: Handler = (args, cx) => {
   const p = parseOptions(args, { short: 'p', long: ['--project'], permute: true });
   if (hasOption(p, '-v', '--version', '-h', '--help')) return cx.env.findings.need('read', 'tsc --version');
-  cx.env.findings.need(hasOption(p, '--noEmit') ? 'exec:test' : 'exec', hasOption(p, '--noEmit') ? 'tsc --noEmit' : 'tsc (emits files)');
+  cx.env.findings.need(
+    hasOption(p, '--noEmit') ? 'exec:test' : 'exec',
+    hasOption(p, '--noEmit') ? 'tsc --noEmit' : 'tsc (emits files)',
+  );
 };
 
 const node: Handler = (args, cx) => {
-  const p = parseOptions(args, { short: 'erpC', long: ['--eval', '--print', '--require', '--import', '--loader', '--experimental-loader', '--env-file', '--conditions', '--input-type', '--test-reporter', '--test-reporter-destination', '--test-name-pattern', '--test-concurrency'] });
+  const p = parseOptions(args, {
+    short: 'erpC',
+    long: [
+      '--eval',
+      '--print',
+      '--require',
+      '--import',
+      '--loader',
+      '--experimental-loader',
+      '--env-file',
+      '--conditions',
+      '--input-type',
+      '--test-reporter',
+      '--test-reporter-destination',
+      '--test-name-pattern',
+      '--test-concurrency',
+    ],
+  });
   if (hasOption(p, '--test')) return cx.env.findings.need('exec:test', `${cx.name} --test`);
   const code = p.options.find((o) => ['-e', '--eval', '-p', '--print'].includes(o.name));
   if (code) {
@@ -135,10 +299,23 @@ const node: Handler = (args, cx) => {
 const deno: Handler = (args, cx) => {
   const sub = args[0]?.text ?? '';
   const p = parseOptions(args, { permute: true });
-  if (sub === 'test' || sub === 'lint' || sub === 'check' || sub === 'bench') return cx.env.findings.need('exec:test', `deno ${sub}`);
-  if (sub === 'fmt') return hasOption(p, '--check') ? cx.env.findings.need('exec:test', 'deno fmt --check') : cx.env.write(plainWord('.'), 'deno fmt');
-  if (sub === 'install' || sub === 'cache' || sub === 'upgrade' || sub === 'add' || sub === 'publish') return cx.env.findings.need('net', `deno ${sub}`);
-  if (sub === 'task') return runTasks(p.operands.slice(1).map((w) => w.text).slice(0, 1), cx, 'deno task');
+  if (sub === 'test' || sub === 'lint' || sub === 'check' || sub === 'bench')
+    return cx.env.findings.need('exec:test', `deno ${sub}`);
+  if (sub === 'fmt')
+    return hasOption(p, '--check')
+      ? cx.env.findings.need('exec:test', 'deno fmt --check')
+      : cx.env.write(plainWord('.'), 'deno fmt');
+  if (sub === 'install' || sub === 'cache' || sub === 'upgrade' || sub === 'add' || sub === 'publish')
+    return cx.env.findings.need('net', `deno ${sub}`);
+  if (sub === 'task')
+    return runTasks(
+      p.operands
+        .slice(1)
+        .map((w) => w.text)
+        .slice(0, 1),
+      cx,
+      'deno task',
+    );
   cx.env.findings.need(sub === '--version' || sub === 'info' || sub === 'doc' ? 'read' : 'exec', `deno ${sub}`.trim());
 };
 
@@ -151,31 +328,77 @@ const tsxLike: Handler = (args, cx) => {
 };
 
 const monorepo: Handler = (args, cx) => {
-  const p = parseOptions(args, { short: 't', long: ['--target', '--targets', '--filter', '--scope', '--projects', '-p'], permute: true });
+  const p = parseOptions(args, {
+    short: 't',
+    long: ['--target', '--targets', '--filter', '--scope', '--projects', '-p'],
+    permute: true,
+  });
   const names = [
     ...p.operands.map((w) => w.text).filter((t) => !['run', 'run-many', 'affected', 'exec'].includes(t)),
-    ...p.options.filter((o) => ['-t', '--target', '--targets'].includes(o.name)).flatMap((o) => (o.value?.text ?? '').split(',')),
+    ...p.options
+      .filter((o) => ['-t', '--target', '--targets'].includes(o.name))
+      .flatMap((o) => (o.value?.text ?? '').split(',')),
   ].map((t) => t.slice(t.lastIndexOf(':') + 1));
-  runTasks(names.filter((n) => n !== ''), cx, cx.name);
+  runTasks(
+    names.filter((n) => n !== ''),
+    cx,
+    cx.name,
+  );
 };
 
 /** The JavaScript tools, by name. */
 export const DEV_JS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ...['npm', 'pnpm', 'yarn', 'bun', 'cnpm'].map((n): [string, Handler] => [n, packageManager]),
   ...['npx', 'pnpx', 'bunx'].map((n): [string, Handler] => [n, npxLike]),
-  ...['vitest', 'jest', 'mocha', 'ava', 'tap', 'tape', 'jasmine', 'karma', 'uvu', 'playwright', 'cypress', 'wdio', 'qunit', 'web-test-runner', 'wtr'].map((n): [string, Handler] => [n, testRunner]),
-  ...['c8', 'nyc'].map((n): [string, Handler] => [n, (args, cx) => {
-    const p = parseOptions(args, { short: 'r', long: ['--reporter', '--report-dir', '--temp-directory', '--include', '--exclude'] });
-    const inner = args.slice(p.firstOperand);
-    if (inner.length === 0 || ['report', 'check-coverage'].includes(inner[0]?.text ?? '')) return cx.env.findings.need('exec:test', n);
-    cx.run(inner);
-  }]),
+  ...[
+    'vitest',
+    'jest',
+    'mocha',
+    'ava',
+    'tap',
+    'tape',
+    'jasmine',
+    'karma',
+    'uvu',
+    'playwright',
+    'cypress',
+    'wdio',
+    'qunit',
+    'web-test-runner',
+    'wtr',
+  ].map((n): [string, Handler] => [n, testRunner]),
+  ...['c8', 'nyc'].map((n): [string, Handler] => [
+    n,
+    (args, cx) => {
+      const p = parseOptions(args, {
+        short: 'r',
+        long: ['--reporter', '--report-dir', '--temp-directory', '--include', '--exclude'],
+      });
+      const inner = args.slice(p.firstOperand);
+      if (inner.length === 0 || ['report', 'check-coverage'].includes(inner[0]?.text ?? ''))
+        return cx.env.findings.need('exec:test', n);
+      cx.run(inner);
+    },
+  ]),
   ['eslint', checker({ fix: ['--fix'], output: ['-o', '--output-file'] })],
   ['prettier', checker({ fix: ['--write', '-w'] })],
   ['stylelint', checker({ fix: ['--fix'], output: ['-o', '--output-file'] })],
   ['markdownlint', checker({ fix: ['--fix'] })],
   ['markdownlint-cli2', checker({ fix: ['--fix'] })],
-  ...['knip', 'depcheck', 'publint', 'cspell', 'vue-tsc', 'svelte-check', 'oxlint', 'standard', 'xo', 'tslint', 'jshint', 'lint-staged'].map((n): [string, Handler] => [n, checker({ fix: ['--fix'] })]),
+  ...[
+    'knip',
+    'depcheck',
+    'publint',
+    'cspell',
+    'vue-tsc',
+    'svelte-check',
+    'oxlint',
+    'standard',
+    'xo',
+    'tslint',
+    'jshint',
+    'lint-staged',
+  ].map((n): [string, Handler] => [n, checker({ fix: ['--fix'] })]),
   ['biome', biome],
   ['tsc', tsc],
   ['node', node],

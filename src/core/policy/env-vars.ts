@@ -53,14 +53,24 @@ const CODE_VARS = new Set([
 ]);
 
 /** Checks `NAME=value` (a prefix assignment, `export`, `env NAME=value`): a command in the value is classified, a code path is exec. */
-export function checkEnvAssignment(name: string, value: ShellWord | undefined, env: CommandEnv, what = 'assignment'): void {
+export function checkEnvAssignment(
+  name: string,
+  value: ShellWord | undefined,
+  env: CommandEnv,
+  what = 'assignment',
+): void {
   if (COMMAND_VARS.has(name)) {
     if (!value || value.text === '') return;
     if (!value.literal) env.findings.unknown(`${name}=${value.text}: the command in it is not a literal`);
     else env.script(value.text, `${name}=…`);
     return;
   }
-  if (CODE_VARS.has(name) || name.startsWith('GIT_CONFIG_KEY_') || name.startsWith('GIT_CONFIG_VALUE_') || name.startsWith('BASH_FUNC_')) {
+  if (
+    CODE_VARS.has(name) ||
+    name.startsWith('GIT_CONFIG_KEY_') ||
+    name.startsWith('GIT_CONFIG_VALUE_') ||
+    name.startsWith('BASH_FUNC_')
+  ) {
     env.findings.need('exec', `${name}=… (${what}) changes which code runs`);
   }
 }

@@ -35,9 +35,25 @@ const GH: Readonly<Record<string, { readonly sub: Table; readonly other: Capabil
   },
   issue: { sub: { list: 'read', ls: 'read', view: 'read', status: 'read' }, other: 'net' },
   run: { sub: { list: 'read', ls: 'read', view: 'read', watch: 'read' }, other: 'net' },
-  workflow: { sub: { list: 'read', ls: 'read', view: 'read', run: 'deploy', enable: 'deploy', disable: 'deploy' }, other: 'net' },
+  workflow: {
+    sub: { list: 'read', ls: 'read', view: 'read', run: 'deploy', enable: 'deploy', disable: 'deploy' },
+    other: 'net',
+  },
   repo: { sub: { view: 'read', list: 'read', ls: 'read', sync: 'vcs:push' }, other: 'net' },
-  release: { sub: { list: 'read', ls: 'read', view: 'read', create: 'deploy', new: 'deploy', upload: 'deploy', edit: 'deploy', delete: 'deploy', 'delete-asset': 'deploy' }, other: 'net' },
+  release: {
+    sub: {
+      list: 'read',
+      ls: 'read',
+      view: 'read',
+      create: 'deploy',
+      new: 'deploy',
+      upload: 'deploy',
+      edit: 'deploy',
+      delete: 'deploy',
+      'delete-asset': 'deploy',
+    },
+    other: 'net',
+  },
   auth: { sub: { status: 'read' }, other: 'net' },
   alias: { sub: { list: 'read', ls: 'read' }, other: 'exec' },
   config: { sub: { get: 'read', list: 'read' }, other: 'exec' },
@@ -85,8 +101,11 @@ export function classifyGh(args: readonly ShellWord[], cx: Cx): void {
   const f = cx.env.findings;
   if (group === undefined) return f.need('read', 'gh');
   const entry = GH[group];
-  if (!entry) return f.unknown(`gh ${group}: not a gh command Autopilot knows (a gh alias or extension hides what it runs)`);
-  const cap = (sub !== undefined ? entry.sub[sub] : undefined) ?? (sub === undefined && entry.other === 'net' ? 'read' : entry.other);
+  if (!entry)
+    return f.unknown(`gh ${group}: not a gh command Autopilot knows (a gh alias or extension hides what it runs)`);
+  const cap =
+    (sub !== undefined ? entry.sub[sub] : undefined) ??
+    (sub === undefined && entry.other === 'net' ? 'read' : entry.other);
   f.need(cap, sub !== undefined ? `gh ${group} ${sub}` : `gh ${group}`);
 }
 
@@ -114,14 +133,25 @@ export function classifyHub(args: readonly ShellWord[], cx: Cx): void {
   }
   if (isExact(first) && first.text === 'release') {
     const sub = args[1]?.text;
-    return f.need(sub === 'create' || sub === 'edit' || sub === 'delete' ? 'deploy' : 'read', `hub release ${sub ?? ''}`.trim());
+    return f.need(
+      sub === 'create' || sub === 'edit' || sub === 'delete' ? 'deploy' : 'read',
+      `hub release ${sub ?? ''}`.trim(),
+    );
   }
   const cap = isExact(first) ? HUB[first.text] : undefined;
   if (cap && first) return f.need(cap, `hub ${first.text}`);
   classifyGit(args, cx);
 }
 
-const GLAB_MR: Table = { create: 'pr:create', new: 'pr:create', merge: 'vcs:push', list: 'read', view: 'read', diff: 'read', checkout: 'write:source' };
+const GLAB_MR: Table = {
+  create: 'pr:create',
+  new: 'pr:create',
+  merge: 'vcs:push',
+  list: 'read',
+  view: 'read',
+  diff: 'read',
+  checkout: 'write:source',
+};
 
 /** Classifies `glab ARGS…` (GitLab): `glab mr create` is pr:create. */
 export function classifyGlab(args: readonly ShellWord[], cx: Cx): void {
@@ -131,7 +161,12 @@ export function classifyGlab(args: readonly ShellWord[], cx: Cx): void {
   const f = cx.env.findings;
   if (group === undefined) return f.need('read', 'glab');
   if (group === 'mr') return f.need((sub ? GLAB_MR[sub] : undefined) ?? 'pr:create', `glab mr ${sub ?? ''}`.trim());
-  if (group === 'release') return f.need(sub === 'list' || sub === 'view' ? 'read' : 'deploy', `glab release ${sub ?? ''}`.trim());
-  if (group === 'ci' || group === 'pipeline') return f.need(sub === 'run' || sub === 'retry' || sub === 'trigger' ? 'deploy' : 'read', `glab ${group} ${sub ?? ''}`.trim());
+  if (group === 'release')
+    return f.need(sub === 'list' || sub === 'view' ? 'read' : 'deploy', `glab release ${sub ?? ''}`.trim());
+  if (group === 'ci' || group === 'pipeline')
+    return f.need(
+      sub === 'run' || sub === 'retry' || sub === 'trigger' ? 'deploy' : 'read',
+      `glab ${group} ${sub ?? ''}`.trim(),
+    );
   f.need(group === 'help' || group === 'version' ? 'read' : 'net', `glab ${group}`);
 }

@@ -4,8 +4,25 @@ import type { Cx } from './command-env.ts';
 import { hasOption, optionValue, parseOptions, type ParsedArgs } from './options.ts';
 import { isExact, plainWord, type ShellWord } from './shell-words.ts';
 
-const VALUE_OPTIONS = new Set(['-C', '-c', '--git-dir', '--work-tree', '--namespace', '--super-prefix', '--attr-source', '--config-env']);
-const VALUE_PREFIXES = ['--git-dir=', '--work-tree=', '--namespace=', '--exec-path', '--super-prefix=', '--attr-source=', '--list-cmds='];
+const VALUE_OPTIONS = new Set([
+  '-C',
+  '-c',
+  '--git-dir',
+  '--work-tree',
+  '--namespace',
+  '--super-prefix',
+  '--attr-source',
+  '--config-env',
+]);
+const VALUE_PREFIXES = [
+  '--git-dir=',
+  '--work-tree=',
+  '--namespace=',
+  '--exec-path',
+  '--super-prefix=',
+  '--attr-source=',
+  '--list-cmds=',
+];
 const FLAG_OPTIONS = new Set([
   '-p',
   '-P',
@@ -119,7 +136,20 @@ const COMMIT = new Set([
   'citool',
   'gui',
 ]);
-const NET = new Set(['fetch', 'clone', 'ls-remote', 'fetch-pack', 'receive-pack', 'upload-pack', 'upload-archive', 'http-fetch', 'send-email', 'imap-send', 'request-pull', 'credential']);
+const NET = new Set([
+  'fetch',
+  'clone',
+  'ls-remote',
+  'fetch-pack',
+  'receive-pack',
+  'upload-pack',
+  'upload-archive',
+  'http-fetch',
+  'send-email',
+  'imap-send',
+  'request-pull',
+  'credential',
+]);
 const SOURCE = new Set(['restore', 'init', 'mergetool', 'merge-file']);
 const EXEC = new Set([
   'gc',
@@ -182,7 +212,11 @@ interface GitState {
 }
 
 /** Classifies `git ARGS…` (args without the `git` itself). */
-export function classifyGit(args: readonly ShellWord[], cx: Cx, state: GitState = { aliases: new Map(), depth: 0 }): void {
+export function classifyGit(
+  args: readonly ShellWord[],
+  cx: Cx,
+  state: GitState = { aliases: new Map(), depth: 0 },
+): void {
   const f = cx.env.findings;
   let i = 0;
   for (; i < args.length; i++) {
@@ -293,7 +327,8 @@ function subcommand(sub: string, rest: readonly ShellWord[], cx: Cx): void {
   const f = cx.env.findings;
   const p = parse(rest);
   const first = p.operands[0]?.text;
-  if (hasOption(p, '--no-verify') || (sub === 'commit' && hasOption(p, '-n'))) f.reason(`${what} --no-verify skips the git hooks`);
+  if (hasOption(p, '--no-verify') || (sub === 'commit' && hasOption(p, '-n')))
+    f.reason(`${what} --no-verify skips the git hooks`);
   if (READ.has(sub)) {
     const output = optionValue(p, '--output');
     if (output) cx.env.write(output, `${what} --output`);
@@ -303,7 +338,10 @@ function subcommand(sub: string, rest: readonly ShellWord[], cx: Cx): void {
   }
   if (sub === 'grep') return need(cx, 'search', what);
   if (COMMIT.has(sub)) {
-    if ((sub === 'commit' || sub === 'add' || sub === 'stage') && hasOption(p, '--dry-run', ...(sub === 'commit' ? [] : ['-n']))) {
+    if (
+      (sub === 'commit' || sub === 'add' || sub === 'stage') &&
+      hasOption(p, '--dry-run', ...(sub === 'commit' ? [] : ['-n']))
+    ) {
       return need(cx, 'read', `${what} --dry-run`);
     }
     return need(cx, 'vcs:commit', what);
@@ -319,18 +357,63 @@ function subcommand(sub: string, rest: readonly ShellWord[], cx: Cx): void {
       need(cx, 'net', what);
       return need(cx, 'vcs:commit', what);
     case 'branch': {
-      const modify = hasOption(p, '-d', '-D', '-m', '-M', '-c', '-C', '-f', '--delete', '--move', '--copy', '--force', '-u', '--set-upstream-to', '--unset-upstream', '--edit-description', '-t', '--track');
-      const list = hasOption(p, '-l', '--list', '--contains', '--no-contains', '--merged', '--no-merged', '--points-at');
+      const modify = hasOption(
+        p,
+        '-d',
+        '-D',
+        '-m',
+        '-M',
+        '-c',
+        '-C',
+        '-f',
+        '--delete',
+        '--move',
+        '--copy',
+        '--force',
+        '-u',
+        '--set-upstream-to',
+        '--unset-upstream',
+        '--edit-description',
+        '-t',
+        '--track',
+      );
+      const list = hasOption(
+        p,
+        '-l',
+        '--list',
+        '--contains',
+        '--no-contains',
+        '--merged',
+        '--no-merged',
+        '--points-at',
+      );
       return need(cx, modify || (p.operands.length > 0 && !list) ? 'vcs:commit' : 'read', what);
     }
     case 'tag': {
-      const list = hasOption(p, '-l', '--list', '-v', '--verify', '--contains', '--no-contains', '--points-at', '--merged', '--no-merged') || (p.operands.length === 0 && !hasOption(p, '-d', '--delete', '-a', '-s', '-m', '-F', '-f'));
+      const list =
+        hasOption(
+          p,
+          '-l',
+          '--list',
+          '-v',
+          '--verify',
+          '--contains',
+          '--no-contains',
+          '--points-at',
+          '--merged',
+          '--no-merged',
+        ) ||
+        (p.operands.length === 0 && !hasOption(p, '-d', '--delete', '-a', '-s', '-m', '-F', '-f'));
       return need(cx, list ? 'read' : 'vcs:commit', what);
     }
     case 'reflog':
       return need(cx, first === 'expire' || first === 'delete' ? 'vcs:commit' : 'read', what);
     case 'notes':
-      return need(cx, first === undefined || first === 'list' || first === 'show' || first === 'get-ref' ? 'read' : 'vcs:commit', what);
+      return need(
+        cx,
+        first === undefined || first === 'list' || first === 'show' || first === 'get-ref' ? 'read' : 'vcs:commit',
+        what,
+      );
     case 'remote':
       if (first === undefined || first === 'show' || first === 'get-url') return need(cx, 'read', what);
       return need(cx, first === 'update' || first === 'prune' ? 'net' : 'vcs:push', `${what} ${first}`);
@@ -341,7 +424,11 @@ function subcommand(sub: string, rest: readonly ShellWord[], cx: Cx): void {
       return need(cx, create ? 'vcs:commit' : 'write:source', what);
     }
     case 'switch':
-      return need(cx, hasOption(p, '-c', '-C', '--create', '--force-create', '--orphan') ? 'vcs:commit' : 'write:source', what);
+      return need(
+        cx,
+        hasOption(p, '-c', '-C', '--create', '--force-create', '--orphan') ? 'vcs:commit' : 'write:source',
+        what,
+      );
     case 'reset':
       return need(cx, hasOption(p, '--hard', '--merge', '--keep') ? 'write:source' : 'vcs:commit', what);
     case 'stash':
@@ -349,7 +436,8 @@ function subcommand(sub: string, rest: readonly ShellWord[], cx: Cx): void {
     case 'clean':
       return need(cx, hasOption(p, '-n', '--dry-run') ? 'read' : 'write:source', what);
     case 'apply':
-      if (hasOption(p, '--check', '--stat', '--numstat', '--summary') && !hasOption(p, '--apply')) return need(cx, 'read', what);
+      if (hasOption(p, '--check', '--stat', '--numstat', '--summary') && !hasOption(p, '--apply'))
+        return need(cx, 'read', what);
       return need(cx, hasOption(p, '--cached') ? 'vcs:commit' : 'write:source', what);
     case 'rm':
     case 'mv':
@@ -385,7 +473,8 @@ function subcommand(sub: string, rest: readonly ShellWord[], cx: Cx): void {
       return need(cx, 'net', `${what} ${first}`);
     case 'lfs':
       if (first === 'push') return need(cx, 'vcs:push', `${what} push`);
-      if (first === 'pull' || first === 'fetch' || first === 'clone' || first === 'install') return need(cx, 'net', `${what} ${first}`);
+      if (first === 'pull' || first === 'fetch' || first === 'clone' || first === 'install')
+        return need(cx, 'net', `${what} ${first}`);
       return need(cx, first === 'track' || first === 'untrack' || first === 'migrate' ? 'write:source' : 'read', what);
     case 'svn':
       if (first === 'dcommit' || first === 'set-tree') return need(cx, 'vcs:push', `${what} ${first}`);
@@ -409,8 +498,28 @@ function subcommand(sub: string, rest: readonly ShellWord[], cx: Cx): void {
 function config(p: ParsedArgs, cx: Cx): void {
   const what = 'git config';
   const first = p.operands[0]?.text;
-  const readFlags = hasOption(p, '--get', '--get-all', '--get-regexp', '--get-urlmatch', '--get-color', '--get-colorbool', '-l', '--list');
-  const writeFlags = hasOption(p, '--unset', '--unset-all', '--add', '--replace-all', '--rename-section', '--remove-section', '-e', '--edit');
+  const readFlags = hasOption(
+    p,
+    '--get',
+    '--get-all',
+    '--get-regexp',
+    '--get-urlmatch',
+    '--get-color',
+    '--get-colorbool',
+    '-l',
+    '--list',
+  );
+  const writeFlags = hasOption(
+    p,
+    '--unset',
+    '--unset-all',
+    '--add',
+    '--replace-all',
+    '--rename-section',
+    '--remove-section',
+    '-e',
+    '--edit',
+  );
   if (first === 'list' || first === 'get' || (!writeFlags && (readFlags || p.operands.length <= 1))) {
     cx.env.findings.need('read', what);
     return;
@@ -433,6 +542,7 @@ function config(p: ParsedArgs, cx: Cx): void {
       classifyGit(splitGitWords(value.text).map(plainWord), cx);
       return;
     }
-    if (!k.endsWith('hookspath')) cx.env.script(value.text.startsWith('!') ? value.text.slice(1) : value.text, `${what} ${k}`);
+    if (!k.endsWith('hookspath'))
+      cx.env.script(value.text.startsWith('!') ? value.text.slice(1) : value.text, `${what} ${k}`);
   }
 }

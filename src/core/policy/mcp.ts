@@ -46,14 +46,17 @@ export function classifyMcpTool(
   findings: Findings,
 ): void {
   const what = `MCP tool ${server ?? '?'}/${tool}`;
-  if (server === undefined) return findings.unknown(`${what}: the MCP server is not named, so its tool cannot be looked up`);
+  if (server === undefined)
+    return findings.unknown(`${what}: the MCP server is not named, so its tool cannot be looked up`);
   const own = server === AUTOPILOT_SERVER ? AUTOPILOT_TOOLS[tool] : undefined;
   if (server === AUTOPILOT_SERVER && !own) return findings.unknown(`${what}: not one of Autopilot's MCP tools`);
   const config = servers?.[server];
   const caps = own ?? config?.tools[tool] ?? config?.default;
   if (!caps) {
     return findings.unknown(
-      config ? `${what}: not listed for server ${server} in tools.mcpServers, and the server has no default` : `${what}: server ${server} is not in tools.mcpServers`,
+      config
+        ? `${what}: not listed for server ${server} in tools.mcpServers, and the server has no default`
+        : `${what}: server ${server} is not in tools.mcpServers`,
     );
   }
   if (caps.length === 0) findings.reason(`${what} needs no capability`);

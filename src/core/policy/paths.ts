@@ -44,7 +44,15 @@ export interface PathClass {
   readonly display: string;
 }
 
-const DEVICES = new Set(['/dev/null', '/dev/stdout', '/dev/stderr', '/dev/stdin', '/dev/tty', '/dev/zero', '/dev/full']);
+const DEVICES = new Set([
+  '/dev/null',
+  '/dev/stdout',
+  '/dev/stderr',
+  '/dev/stdin',
+  '/dev/tty',
+  '/dev/zero',
+  '/dev/full',
+]);
 const SCRATCH = ['/tmp', '/var/tmp'];
 
 /** Shows an absolute path repo-relative when it lies inside the repository. */

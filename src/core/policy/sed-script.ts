@@ -1,7 +1,8 @@
 /** @module A small sed script scanner: finds the commands that write files (`w`) or run programs (`e`). */
 
 /** What a sed script may do besides printing: nothing, write files, or run commands. */
-export type SedEffect = { readonly kind: 'read' } | { readonly kind: 'write'; readonly file: string } | { readonly kind: 'exec' };
+export type SedEffect =
+  { readonly kind: 'read' } | { readonly kind: 'write'; readonly file: string } | { readonly kind: 'exec' };
 
 function skipDelimited(s: string, from: number, delim: string): number {
   let i = from;

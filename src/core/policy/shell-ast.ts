@@ -75,12 +75,15 @@ export function parseBash(source: string, depth: number): File {
   try {
     return parser.Parse(source, '').__internal_object__ as File;
   } catch (e) {
-    const message = e && typeof (e as mvdan.ParseError).Error === 'function' ? (e as mvdan.ParseError).Error() : String(e);
+    const message =
+      e && typeof (e as mvdan.ParseError).Error === 'function' ? (e as mvdan.ParseError).Error() : String(e);
     throw new ShellSyntaxError(message);
   }
 }
 
-type GoObject = { readonly constructor?: { readonly string?: unknown; readonly nil?: unknown } } & Readonly<Record<string, unknown>>;
+type GoObject = { readonly constructor?: { readonly string?: unknown; readonly nil?: unknown } } & Readonly<
+  Record<string, unknown>
+>;
 
 const TYPES = new Map<unknown, string | null>();
 

@@ -129,7 +129,12 @@ function hasBraceExpansion(layer: string): boolean {
   return false;
 }
 
-const PLACEHOLDER: Readonly<Record<string, string>> = { CmdSubst: '$(…)', ProcSubst: '<(…)', ArithmExp: '$((…))', ExtGlob: '@(…)' };
+const PLACEHOLDER: Readonly<Record<string, string>> = {
+  CmdSubst: '$(…)',
+  ProcSubst: '<(…)',
+  ArithmExp: '$((…))',
+  ExtGlob: '@(…)',
+};
 
 function paramText(p: ParamExp): string {
   const name = typeOf(p.Param) ? p.Param.Value : '…';

@@ -115,7 +115,8 @@ class ShellWalk {
       if (!(e instanceof ShellSyntaxError)) throw e;
       return findings.unknown(`not a shell command Autopilot can parse (${e.message})`);
     }
-    if (source.includes('alias') || source.includes('(') || source.includes('function')) this.collectDefinitions(file, depth);
+    if (source.includes('alias') || source.includes('(') || source.includes('function'))
+      this.collectDefinitions(file, depth);
     let stmt: Stmt | undefined;
     walk(file, (type, node) => {
       if (type === 'Stmt') stmt = node as Stmt;
@@ -126,7 +127,8 @@ class ShellWalk {
         const a = node as Assign;
         const name = present(a.Name)?.Value;
         const value = present(a.Value);
-        if (name !== undefined) checkEnvAssignment(name, value ? word(value) : undefined, this.env(depth, findings, { kind: 'none' }));
+        if (name !== undefined)
+          checkEnvAssignment(name, value ? word(value) : undefined, this.env(depth, findings, { kind: 'none' }));
       } else if (type === 'Redirect') {
         this.redirect(node as Redirect, findings);
       }
@@ -170,7 +172,13 @@ class ShellWalk {
     return items(call.Assigns).length > 0 ? null : items(call.Args).map(word);
   }
 
-  private env(depth: number, findings: Findings, stdin: Stdin, trailingUnknown = false, cwdUnknown = false): CommandEnv {
+  private env(
+    depth: number,
+    findings: Findings,
+    stdin: Stdin,
+    trailingUnknown = false,
+    cwdUnknown = false,
+  ): CommandEnv {
     return {
       findings,
       stdin,
@@ -190,7 +198,13 @@ class ShellWalk {
       alias: (name) => this.aliases.get(name),
       isFunction: (name) => this.functions.has(name),
       derive: (c) =>
-        this.env(depth, c.findings ?? findings, c.stdin ?? stdin, c.trailingUnknown ?? trailingUnknown, c.cwdUnknown ?? cwdUnknown),
+        this.env(
+          depth,
+          c.findings ?? findings,
+          c.stdin ?? stdin,
+          c.trailingUnknown ?? trailingUnknown,
+          c.cwdUnknown ?? cwdUnknown,
+        ),
     };
   }
 
@@ -199,7 +213,8 @@ class ShellWalk {
     if (!targetWord || r.Op === HDOC || r.Op === DASH_HDOC || r.Op === WORD_HDOC) return;
     const target = word(targetWord);
     if (r.Op === RDR_IN || r.Op === DPL_IN) {
-      if (target.literal && classifyPath(target.text, this.cwd, this.scope).kind === 'net') findings.need('net', `< ${target.text}`);
+      if (target.literal && classifyPath(target.text, this.cwd, this.scope).kind === 'net')
+        findings.need('net', `< ${target.text}`);
       return;
     }
     if (r.Op === DPL_OUT && target.literal && /^(\d+-?|-)$/.test(target.text)) return;
@@ -214,15 +229,19 @@ class ShellWalk {
       if (!t) f.need('write:source', `${w.what} (to files it does not name)`);
       else if (!t.literal) f.need('write:source', `${w.what} ${t.text} (target not a literal)`);
       else if (t.tilde) f.need('write:source', `${w.what} ${t.text}`);
-      else if (!t.text.startsWith('/') && (this.cwdChanged || w.cwdUnknown)) f.need('write:source', `${w.what} ${t.text} (relative to a changed directory)`);
-      else if (t.glob && t.text.split('/').some((seg) => seg.startsWith('.') && /[*?[]/.test(seg))) f.need('write:source', `${w.what} ${t.text} (a glob that can match ..)`);
+      else if (!t.text.startsWith('/') && (this.cwdChanged || w.cwdUnknown))
+        f.need('write:source', `${w.what} ${t.text} (relative to a changed directory)`);
+      else if (t.glob && t.text.split('/').some((seg) => seg.startsWith('.') && /[*?[]/.test(seg)))
+        f.need('write:source', `${w.what} ${t.text} (a glob that can match ..)`);
       else {
         const c = classifyPath(t.text, this.cwd, this.scope);
         if (w.link && c.kind !== 'device') {
           f.need('write:source', `${w.what} ${c.display} (a link can lead anywhere)`);
           f.path(c.display);
         } else if (c.kind === 'state') {
-          f.unknown(`${w.what} ${c.display}: Autopilot's own state; only Autopilot and people change it (use evidence_put for evidence)`);
+          f.unknown(
+            `${w.what} ${c.display}: Autopilot's own state; only Autopilot and people change it (use evidence_put for evidence)`,
+          );
           f.path(c.display);
         } else if (c.kind === 'evidence' || c.kind === 'source') {
           f.need(c.kind === 'evidence' ? 'write:evidence' : 'write:source', `${w.what} ${c.display}`);
@@ -244,7 +263,11 @@ export function classifyShell(source: string, ctx: ShellContext, findings: Findi
 }
 
 /** Classifies a command given as an argv array (Codex `shell`), unwrapping `bash -lc '…'`. */
-export function classifyArgvCommand(argv: readonly string[], ctx: ShellContext, findings: Findings = new Findings()): Findings {
+export function classifyArgvCommand(
+  argv: readonly string[],
+  ctx: ShellContext,
+  findings: Findings = new Findings(),
+): Findings {
   const walk = new ShellWalk(findings, ctx);
   walk.argv(argv, 0);
   walk.finish();

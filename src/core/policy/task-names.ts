@@ -2,7 +2,8 @@
 import type { Capability } from './capabilities.ts';
 import type { Cx } from './command-env.ts';
 
-const TEST = /^(test|tests|spec|specs|check|checks|coverage|cov|lint|typecheck|type-check|types|tsc|verify|e2e|unit|integration|smoke)($|[:._-])|[:._-](test|tests|spec|specs|check|lint|typecheck|types|e2e|unit|integration|smoke)$/i;
+const TEST =
+  /^(test|tests|spec|specs|check|checks|coverage|cov|lint|typecheck|type-check|types|tsc|verify|e2e|unit|integration|smoke)($|[:._-])|[:._-](test|tests|spec|specs|check|lint|typecheck|types|e2e|unit|integration|smoke)$/i;
 const DEPLOY = /deploy|publish|release|ship/i;
 const REWRITE = /(^|[:._-])(fix|format|fmt|write|update|u|snapshot|snapshots)($|[:._-])/i;
 
@@ -21,6 +22,7 @@ export function runTasks(names: readonly string[], cx: Cx, what: string): void {
     return;
   }
   const caps = new Set(names.map(taskCapability));
-  for (const cap of caps) cx.env.findings.need(cap, `${what} ${names.filter((n) => taskCapability(n) === cap).join(' ')}`);
+  for (const cap of caps)
+    cx.env.findings.need(cap, `${what} ${names.filter((n) => taskCapability(n) === cap).join(' ')}`);
   if (caps.has('exec:test') && caps.size > 1) cx.env.findings.reason(`${what}: some tasks are not tests`);
 }

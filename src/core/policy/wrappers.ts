@@ -5,7 +5,10 @@ import { isExact, type ShellWord } from './shell-words.ts';
 import { checkEnvAssignment } from './env-vars.ts';
 
 // A wrapper whose options follow `spec` and whose first operand starts the wrapped command.
-function wrapper(spec: OptionSpec, onOptions?: (p: ReturnType<typeof parseOptions>, args: readonly ShellWord[], cx: Cx) => boolean): Handler {
+function wrapper(
+  spec: OptionSpec,
+  onOptions?: (p: ReturnType<typeof parseOptions>, args: readonly ShellWord[], cx: Cx) => boolean,
+): Handler {
   return (args, cx) => {
     const p = parseOptions(args, spec);
     if (onOptions && !onOptions(p, args, cx)) return;
@@ -108,7 +111,8 @@ const source: Handler = (args, cx) => {
   const file = args[0];
   if (!file) return cx.env.findings.need('read', cx.name);
   if (isStdinPath(file)) return shell([], cx);
-  if (file.literal && /(^|\/)bin\/activate(\.(fish|csh))?$/.test(file.text)) return cx.env.findings.need('read', `${cx.name} ${file.text} (activates a virtualenv)`);
+  if (file.literal && /(^|\/)bin\/activate(\.(fish|csh))?$/.test(file.text))
+    return cx.env.findings.need('read', `${cx.name} ${file.text} (activates a virtualenv)`);
   scriptFile(file, cx);
 };
 
@@ -121,14 +125,43 @@ const command: Handler = (args, cx) => {
 };
 
 const sudo: Handler = (args, cx) => {
-  const p = parseOptions(args, { short: 'ugpChDrtTU', long: ['--user', '--group', '--prompt', '--close-from', '--host', '--chdir', '--role', '--type', '--command-timeout', '--other-user'] });
+  const p = parseOptions(args, {
+    short: 'ugpChDrtTU',
+    long: [
+      '--user',
+      '--group',
+      '--prompt',
+      '--close-from',
+      '--host',
+      '--chdir',
+      '--role',
+      '--type',
+      '--command-timeout',
+      '--other-user',
+    ],
+  });
   const f = cx.env.findings;
   const inner = args.slice(p.firstOperand);
   if (hasOption(p, '-e', '--edit')) {
     for (const t of inner) cx.env.write(t, `${cx.name} -e`);
     return;
   }
-  if (hasOption(p, '-l', '--list', '-v', '--validate', '-k', '-K', '--reset-timestamp', '--remove-timestamp', '-V', '--version', '--help')) {
+  if (
+    hasOption(
+      p,
+      '-l',
+      '--list',
+      '-v',
+      '--validate',
+      '-k',
+      '-K',
+      '--reset-timestamp',
+      '--remove-timestamp',
+      '-V',
+      '--version',
+      '--help',
+    )
+  ) {
     return f.need('read', `${cx.name} ${p.options[0]?.name ?? ''}`.trim());
   }
   if (inner.length === 0) return f.unknown(`${cx.name} without a command opens a shell that reads its input`);
@@ -137,7 +170,11 @@ const sudo: Handler = (args, cx) => {
 };
 
 const su: Handler = (args, cx) => {
-  const p = parseOptions(args, { short: 'csgGw', long: ['--command', '--session-command', '--shell', '--group', '--supp-group', '--whitelist-environment'], permute: true });
+  const p = parseOptions(args, {
+    short: 'csgGw',
+    long: ['--command', '--session-command', '--shell', '--group', '--supp-group', '--whitelist-environment'],
+    permute: true,
+  });
   const script = optionValue(p, '-c', '--command', '--session-command');
   if (!script) return cx.env.findings.unknown(`${cx.name} without -c opens a shell that reads its input`);
   if (!script.literal) return cx.env.findings.unknown(`${cx.name} -c: the command is not a literal`);
@@ -145,7 +182,10 @@ const su: Handler = (args, cx) => {
 };
 
 const runuser: Handler = (args, cx) => {
-  const p = parseOptions(args, { short: 'ucsgG', long: ['--user', '--command', '--session-command', '--shell', '--group', '--supp-group'] });
+  const p = parseOptions(args, {
+    short: 'ucsgG',
+    long: ['--user', '--command', '--session-command', '--shell', '--group', '--supp-group'],
+  });
   const script = optionValue(p, '-c', '--command', '--session-command');
   if (script) return su(args, cx);
   const inner = args.slice(p.firstOperand);
@@ -174,8 +214,16 @@ const env: Handler = (args, cx) => {
       derived = derived.derive({ cwdUnknown: true });
       continue;
     }
-    if (t === '-S' || t === '--split-string' || t.startsWith('--split-string=') || (t.startsWith('-S') && t.length > 2)) {
-      const value = t === '-S' || t === '--split-string' ? args[++i] : { ...w, text: t.startsWith('-S') ? t.slice(2) : t.slice(t.indexOf('=') + 1) };
+    if (
+      t === '-S' ||
+      t === '--split-string' ||
+      t.startsWith('--split-string=') ||
+      (t.startsWith('-S') && t.length > 2)
+    ) {
+      const value =
+        t === '-S' || t === '--split-string'
+          ? args[++i]
+          : { ...w, text: t.startsWith('-S') ? t.slice(2) : t.slice(t.indexOf('=') + 1) };
       const text = value ? joined([value, ...args.slice(i + 1)], cx, 'env -S') : undefined;
       if (text !== undefined) cx.env.script(text, 'env -S');
       return;
@@ -209,7 +257,18 @@ const time = wrapper({ short: 'fo', long: ['--format', '--output'] }, (p, _args,
 const exec = wrapper({ short: 'a' });
 
 const xargs: Handler = (args, cx) => {
-  const p = parseOptions(args, { short: 'adEILnPs', long: ['--arg-file', '--delimiter', '--max-lines', '--max-args', '--max-procs', '--max-chars', '--process-slot-var'] });
+  const p = parseOptions(args, {
+    short: 'adEILnPs',
+    long: [
+      '--arg-file',
+      '--delimiter',
+      '--max-lines',
+      '--max-args',
+      '--max-procs',
+      '--max-chars',
+      '--process-slot-var',
+    ],
+  });
   const replaceOpt = p.options.find((o) => o.name === '-I' || o.name === '-i' || o.name === '--replace');
   const replace = replaceOpt ? (replaceOpt.name === '-I' ? (replaceOpt.value?.text ?? '{}') : '{}') : undefined;
   let inner = args.slice(p.firstOperand);
@@ -228,7 +287,11 @@ const watch: Handler = (args, cx) => {
 };
 
 const flock: Handler = (args, cx) => {
-  const p = parseOptions(args, { short: 'wEc', long: ['--timeout', '--conflict-exit-code', '--command'], permute: true });
+  const p = parseOptions(args, {
+    short: 'wEc',
+    long: ['--timeout', '--conflict-exit-code', '--command'],
+    permute: true,
+  });
   const script = optionValue(p, '-c', '--command');
   if (script) {
     if (!script.literal) return cx.env.findings.unknown('flock -c: the command is not a literal');
@@ -242,7 +305,10 @@ const flock: Handler = (args, cx) => {
 
 const parallel: Handler = (args, cx) => {
   const end = args.findIndex((w) => w.text === ':::' || w.text === '::::' || w.text === ':::+');
-  const p = parseOptions(end < 0 ? args : args.slice(0, end), { short: 'jSI', long: ['--jobs', '--sshlogin', '--delay', '--timeout', '--joblog', '--results'] });
+  const p = parseOptions(end < 0 ? args : args.slice(0, end), {
+    short: 'jSI',
+    long: ['--jobs', '--sshlogin', '--delay', '--timeout', '--joblog', '--results'],
+  });
   const template = (end < 0 ? args : args.slice(0, end)).slice(p.firstOperand);
   if (template.length === 0) return cx.env.findings.unknown('parallel reads the commands to run from its input');
   const text = joined(template, cx, 'parallel');
@@ -250,7 +316,11 @@ const parallel: Handler = (args, cx) => {
 };
 
 const scriptCommand: Handler = (args, cx) => {
-  const p = parseOptions(args, { short: 'cEIOBT', long: ['--command', '--echo', '--log-in', '--log-out', '--log-io', '--log-timing'], permute: true });
+  const p = parseOptions(args, {
+    short: 'cEIOBT',
+    long: ['--command', '--echo', '--log-in', '--log-out', '--log-io', '--log-timing'],
+    permute: true,
+  });
   const cmd = optionValue(p, '-c', '--command');
   const file = p.operands[0];
   if (file) cx.env.write(file, 'script (typescript file)');
@@ -285,7 +355,13 @@ export const WRAPPERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ['chronic', wrapper({})],
   ['unbuffer', wrapper({})],
   ['caffeinate', wrapper({ short: 'tw' })],
-  ['xvfb-run', wrapper({ short: 'efnswp', long: ['--error-file', '--xauth-protocol', '--server-num', '--server-args', '--wait', '--auth-file'] })],
+  [
+    'xvfb-run',
+    wrapper({
+      short: 'efnswp',
+      long: ['--error-file', '--xauth-protocol', '--server-num', '--server-args', '--wait', '--auth-file'],
+    }),
+  ],
   ['busybox', (args, cx) => (args.length ? cx.run(args) : cx.env.findings.need('read', 'busybox'))],
   ['xargs', xargs],
   ['watch', watch],

@@ -51,13 +51,22 @@ export type ApprovalState = 'none' | 'requested' | 'approved' | 'changes_request
  * request wins. `request` is the request that state is about: the newest
  * `requested` entry up to it (absent when a person decided with nothing asked).
  */
-export function approvalState(entries: readonly LedgerEntry[], state: TaskState): { state: ApprovalState; entry?: LedgerEntry; request?: LedgerEntry } {
+export function approvalState(
+  entries: readonly LedgerEntry[],
+  state: TaskState,
+): { state: ApprovalState; entry?: LedgerEntry; request?: LedgerEntry } {
   const visit = entries.filter((x) => x.kind === 'approval' && x.taskId === state.taskId && x.seq >= state.phaseEpoch);
   const last = visit.at(-1);
   if (!last) return { state: 'none' };
   const action = last.data['action'];
   const s: ApprovalState =
-    action === 'approved' ? 'approved' : action === 'changes_requested' ? 'changes_requested' : action === 'escalated' ? 'escalated' : 'requested';
+    action === 'approved'
+      ? 'approved'
+      : action === 'changes_requested'
+        ? 'changes_requested'
+        : action === 'escalated'
+          ? 'escalated'
+          : 'requested';
   const request = visit.findLast((x) => x.data['action'] === 'requested');
   return { state: s, entry: last, ...(request ? { request } : {}) };
 }
@@ -110,7 +119,14 @@ export async function guardApproval(
       toPhase: to,
       actor: actor.id,
       artifacts: [],
-      data: { action: 'requested', by: 'policy', risk: risk.level, reasons: risk.reasons, changedLines: risk.changedLines, files: risk.files },
+      data: {
+        action: 'requested',
+        by: 'policy',
+        risk: risk.level,
+        reasons: risk.reasons,
+        changedLines: risk.changedLines,
+        files: risk.files,
+      },
     });
   }
   const note = current.entry?.data['reason'];
@@ -118,7 +134,13 @@ export async function guardApproval(
     current.state === 'changes_requested'
       ? `a person requested changes: ${String(note ?? '')}. Backtrack to ${String(current.entry?.data['backtrackTo'] ?? 'the phase named')} and pass the phases again`
       : `entering ${to} with a ${risk.level}-risk change needs a person's approval (${why.join('; ')}); it is ${current.state === 'escalated' ? 'escalated and ' : ''}waiting in the approval panel (autopilot serve) or for: autopilot approve ${state.taskId} --reason "…"`;
-  const r = refuse(ErrorCode.APPROVAL_REQUIRED, message, { phase: to, reasons: why, risk: risk.level, approval: current.state, ...(note ? { note } : {}) });
+  const r = refuse(ErrorCode.APPROVAL_REQUIRED, message, {
+    phase: to,
+    reasons: why,
+    risk: risk.level,
+    approval: current.state,
+    ...(note ? { note } : {}),
+  });
   return { ok: false, error: await recordRefusal(e, tx, state, actor, { action: 'advance', to }, r.error, startMs) };
 }
 
@@ -135,7 +157,11 @@ export interface DecisionRequest {
 }
 
 /** A person's decision, recorded as a signed `approval` entry naming them. */
-export async function decide(e: Engine, person: Actor, req: DecisionRequest): Promise<Result<{ task: TaskState; entry: LedgerEntry }>> {
+export async function decide(
+  e: Engine,
+  person: Actor,
+  req: DecisionRequest,
+): Promise<Result<{ task: TaskState; entry: LedgerEntry }>> {
   if (!checkApprovalToken(e.layout, req.token)) {
     return refuse(
       ErrorCode.APPROVAL_REQUIRED,
@@ -147,17 +173,32 @@ export async function decide(e: Engine, person: Actor, req: DecisionRequest): Pr
   if (!reason) return refuse(ErrorCode.USAGE, 'a decision needs a reason: --reason "…"', { argument: 'reason' });
   let backtrackTo: string | undefined;
   if (req.decision === 'request_changes') {
-    if (!req.backtrackTo) return refuse(ErrorCode.USAGE, 'requesting changes needs the phase to go back to: --to PHASE', { argument: 'to' });
+    if (!req.backtrackTo)
+      return refuse(ErrorCode.USAGE, 'requesting changes needs the phase to go back to: --to PHASE', {
+        argument: 'to',
+      });
     backtrackTo = normalizePhase(e.config.phases, req.backtrackTo);
     if (!backtrackTo) return refusePhaseUnknown(req.backtrackTo, e.config);
   }
   return e.store.transact(async (tx) => {
     const state = await tx.getTask(req.taskId);
-    if (!state) return refuse(ErrorCode.TASK_UNKNOWN, `no task ${req.taskId}; list tasks with: autopilot task list`, { taskId: req.taskId });
-    if (state.status !== 'active') return refuse(ErrorCode.TASK_DONE, `task ${req.taskId} is ${state.status}`, { taskId: req.taskId, status: state.status });
+    if (!state)
+      return refuse(ErrorCode.TASK_UNKNOWN, `no task ${req.taskId}; list tasks with: autopilot task list`, {
+        taskId: req.taskId,
+      });
+    if (state.status !== 'active')
+      return refuse(ErrorCode.TASK_DONE, `task ${req.taskId} is ${state.status}`, {
+        taskId: req.taskId,
+        status: state.status,
+      });
     const base = { taskId: state.taskId, fromPhase: state.phase, actor: person.id, artifacts: [] };
     if (req.decision === 'abort') {
-      const entry = await append(e, tx, { ...base, kind: 'task_aborted', toPhase: null, data: { reason, by: person.id } });
+      const entry = await append(e, tx, {
+        ...base,
+        kind: 'task_aborted',
+        toPhase: null,
+        data: { reason, by: person.id },
+      });
       e.sink.emit({
         type: 'counter',
         name: Counter.tasks_rejected_for_process_violation,
@@ -170,14 +211,24 @@ export async function decide(e: Engine, person: Actor, req: DecisionRequest): Pr
       });
       return ok({ task: (await tx.getTask(state.taskId)) ?? state, entry });
     }
-    const action = req.decision === 'approve' ? 'approved' : req.decision === 'escalate' ? 'escalated' : 'changes_requested';
+    const action =
+      req.decision === 'approve' ? 'approved' : req.decision === 'escalate' ? 'escalated' : 'changes_requested';
     // The decision names the request it answers, and the move that request was for.
-    const answers = approvalState(await e.store.entries({ taskId: state.taskId, kind: 'approval', fromSeq: state.phaseEpoch }), state).request;
+    const answers = approvalState(
+      await e.store.entries({ taskId: state.taskId, kind: 'approval', fromSeq: state.phaseEpoch }),
+      state,
+    ).request;
     const entry = await append(e, tx, {
       ...base,
       kind: 'approval',
       toPhase: answers?.toPhase ?? null,
-      data: { action, reason, by: person.id, ...(answers ? { answers: answers.seq } : {}), ...(backtrackTo ? { backtrackTo } : {}) },
+      data: {
+        action,
+        reason,
+        by: person.id,
+        ...(answers ? { answers: answers.seq } : {}),
+        ...(backtrackTo ? { backtrackTo } : {}),
+      },
     });
     return ok({ task: (await tx.getTask(state.taskId)) ?? state, entry });
   });

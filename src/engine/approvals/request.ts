@@ -35,14 +35,25 @@ export interface ApprovalRequestOutcome {
  * is a new request, since a person's decision answers only what it was asked.
  * After "changes requested" the request is refused until the agent backtracks.
  */
-export async function requestApproval(e: Engine, actor: Actor, req: ApprovalRequest): Promise<Result<ApprovalRequestOutcome>> {
+export async function requestApproval(
+  e: Engine,
+  actor: Actor,
+  req: ApprovalRequest,
+): Promise<Result<ApprovalRequestOutcome>> {
   const reason = req.reason.trim();
-  if (!reason) return refuse(ErrorCode.USAGE, 'say why the approval is needed: reason must not be empty', { argument: 'reason' });
+  if (!reason)
+    return refuse(ErrorCode.USAGE, 'say why the approval is needed: reason must not be empty', { argument: 'reason' });
   return e.store.transact(async (tx): Promise<Result<ApprovalRequestOutcome>> => {
     const state = await tx.getTask(req.taskId);
-    if (!state) return refuse(ErrorCode.TASK_UNKNOWN, `no task ${req.taskId}; list tasks with: autopilot task list`, { taskId: req.taskId });
+    if (!state)
+      return refuse(ErrorCode.TASK_UNKNOWN, `no task ${req.taskId}; list tasks with: autopilot task list`, {
+        taskId: req.taskId,
+      });
     if (state.status !== 'active') {
-      return refuse(ErrorCode.TASK_DONE, `task ${req.taskId} is ${state.status}: there is nothing left to approve`, { taskId: req.taskId, status: state.status });
+      return refuse(ErrorCode.TASK_DONE, `task ${req.taskId} is ${state.status}: there is nothing left to approve`, {
+        taskId: req.taskId,
+        status: state.status,
+      });
     }
     let to: string | null = null;
     if (req.to !== undefined) {
@@ -53,7 +64,10 @@ export async function requestApproval(e: Engine, actor: Actor, req: ApprovalRequ
     const input = req.input === undefined ? undefined : JSON.stringify(req.input);
     const stored = input !== undefined && input.length > 1000 ? `${input.slice(0, 1000)}…` : input;
     const tool = req.tool?.slice(0, 200);
-    const standing = approvalState(await e.store.entries({ taskId: state.taskId, kind: 'approval', fromSeq: state.phaseEpoch }), state);
+    const standing = approvalState(
+      await e.store.entries({ taskId: state.taskId, kind: 'approval', fromSeq: state.phaseEpoch }),
+      state,
+    );
     if (standing.state === 'changes_requested') {
       return refuse(
         ErrorCode.APPROVAL_REQUIRED,
@@ -62,8 +76,14 @@ export async function requestApproval(e: Engine, actor: Actor, req: ApprovalRequ
       );
     }
     // One request waits at a time. An approval answers only what it was asked: a request about something else is new.
-    const sameSubject = (r: typeof standing.request) => !!r && (r.toPhase ?? null) === to && r.data['tool'] === tool && r.data['input'] === stored;
-    if (standing.entry && (standing.state === 'requested' || standing.state === 'escalated' || (standing.state === 'approved' && sameSubject(standing.request)))) {
+    const sameSubject = (r: typeof standing.request) =>
+      !!r && (r.toPhase ?? null) === to && r.data['tool'] === tool && r.data['input'] === stored;
+    if (
+      standing.entry &&
+      (standing.state === 'requested' ||
+        standing.state === 'escalated' ||
+        (standing.state === 'approved' && sameSubject(standing.request)))
+    ) {
       return ok({ task: state, entry: standing.entry, status: standing.state, created: false });
     }
     const entry = await append(e, tx, {

@@ -76,7 +76,12 @@ export interface TaskCiGate {
 export interface CiGateReport {
   readonly passed: boolean;
   /** `ref` as given (or found), the commit it names, and the merge-base with HEAD the branch is compared from. */
-  readonly base: { readonly ref: string; readonly commit: string; readonly mergeBase: string; readonly how: 'given' | 'default' };
+  readonly base: {
+    readonly ref: string;
+    readonly commit: string;
+    readonly mergeBase: string;
+    readonly how: 'given' | 'default';
+  };
   readonly head: string;
   readonly stateDir: string;
   readonly tasks: TaskCiGate[];
@@ -127,24 +132,40 @@ const NO_SIGNER: Signer = {
  */
 export async function runGate(opts: CiGateOptions): Promise<Result<CiGateReport>> {
   const top = await git(opts.cwd, ['rev-parse', '--show-toplevel']);
-  if (top.code !== 0) return refuse(ErrorCode.USAGE, `${opts.cwd} is not inside a git repository: run the gate on a checkout of the branch`, { argument: 'cwd' });
+  if (top.code !== 0)
+    return refuse(
+      ErrorCode.USAGE,
+      `${opts.cwd} is not inside a git repository: run the gate on a checkout of the branch`,
+      { argument: 'cwd' },
+    );
   const root = top.stdout.trim();
   const head = await resolveCommit(root, 'HEAD');
-  if (!head) return refuse(ErrorCode.USAGE, 'the repository has no commit at HEAD: check out the branch to gate', { argument: 'cwd' });
+  if (!head)
+    return refuse(ErrorCode.USAGE, 'the repository has no commit at HEAD: check out the branch to gate', {
+      argument: 'cwd',
+    });
 
   const configPath = `${CONFIG_DIR}/${CONFIG_FILE}`;
   const [configBlob] = await readCommitted(root, head, [configPath]);
   if (configBlob?.kind !== 'file') {
-    return refuse(ErrorCode.CONFIG_INVALID, `no ${configPath} is committed at HEAD: the branch is not set up with Autopilot (run \`autopilot init\` and commit ${CONFIG_DIR}/)`, {
-      key: '(file)',
-      reason: 'missing',
-      file: configPath,
-    });
+    return refuse(
+      ErrorCode.CONFIG_INVALID,
+      `no ${configPath} is committed at HEAD: the branch is not set up with Autopilot (run \`autopilot init\` and commit ${CONFIG_DIR}/)`,
+      {
+        key: '(file)',
+        reason: 'missing',
+        file: configPath,
+      },
+    );
   }
   const config = parseConfigText(configBlob.bytes.toString('utf8'), configPath);
   const stateRel = stateFolder(config.stateDir);
   if (stateRel === undefined) {
-    return refuse(ErrorCode.CONFIG_INVALID, `stateDir "${config.stateDir}" is not a folder inside the repository`, { key: 'stateDir', reason: 'outside the repository', file: configPath });
+    return refuse(ErrorCode.CONFIG_INVALID, `stateDir "${config.stateDir}" is not a folder inside the repository`, {
+      key: 'stateDir',
+      reason: 'outside the repository',
+      file: configPath,
+    });
   }
   const inState = (p: string) => (stateRel === '' ? p : `${stateRel}/${p}`);
 
@@ -153,8 +174,19 @@ export async function runGate(opts: CiGateOptions): Promise<Result<CiGateReport>
 
   // The bundles the branch touched.
   const attDir = inState('attestations/');
-  const diff = await git(root, ['diff', '--name-status', '--no-renames', '-z', `${base.value.mergeBase}..${head}`, '--', attDir]);
-  if (diff.code !== 0) return refuse(ErrorCode.USAGE, `git diff ${base.value.mergeBase}..HEAD failed: ${diff.stderr.trim()}`, { argument: 'base' });
+  const diff = await git(root, [
+    'diff',
+    '--name-status',
+    '--no-renames',
+    '-z',
+    `${base.value.mergeBase}..${head}`,
+    '--',
+    attDir,
+  ]);
+  if (diff.code !== 0)
+    return refuse(ErrorCode.USAGE, `git diff ${base.value.mergeBase}..HEAD failed: ${diff.stderr.trim()}`, {
+      argument: 'base',
+    });
   const problems: CiProblem[] = [];
   const bundles: { taskId: string; path: string }[] = [];
   const fields = diff.stdout.split('\0').filter((f) => f !== '');
@@ -164,7 +196,13 @@ export async function runGate(opts: CiGateOptions): Promise<Result<CiGateReport>
     if (!path.startsWith(attDir) || name.includes('/') || !name.endsWith('.jsonl')) continue;
     const taskId = name.slice(0, -'.jsonl'.length);
     if (status.startsWith('D')) {
-      problems.push({ taskId, check: 'bundle', code: ErrorCode.LEDGER_TAMPERED, file: path, reason: 'the bundle was deleted on the branch: committed attestations are the audit trail' });
+      problems.push({
+        taskId,
+        check: 'bundle',
+        code: ErrorCode.LEDGER_TAMPERED,
+        file: path,
+        reason: 'the bundle was deleted on the branch: committed attestations are the audit trail',
+      });
     } else {
       bundles.push({ taskId, path });
     }
@@ -190,7 +228,9 @@ export async function runGate(opts: CiGateOptions): Promise<Result<CiGateReport>
   const rechecks = new Map<string, TaskCiGate['verify']>();
   if (anchor) {
     if (problems.length > 0) {
-      rechecks.set(anchor.taskId, { skipped: 'the gate already failed on the checks above; a re-run would not change that' });
+      rechecks.set(anchor.taskId, {
+        skipped: 'the gate already failed on the checks above; a re-run would not change that',
+      });
     } else {
       opts.progress?.(`re-running VERIFY for ${anchor.taskId} (build, tests, coverage)…`);
       const r = await recheckVerify(ctx, anchor, opts);
@@ -214,7 +254,9 @@ export async function runGate(opts: CiGateOptions): Promise<Result<CiGateReport>
       (c.problems.length > 0
         ? { skipped: 'the bundle did not pass the checks above' }
         : c.verifyPass
-          ? { skipped: `VERIFY was re-run for ${anchor?.taskId}, whose VERIFY is later (entry ${anchor?.verifyPass?.seq}) and saw the latest code` }
+          ? {
+              skipped: `VERIFY was re-run for ${anchor?.taskId}, whose VERIFY is later (entry ${anchor?.verifyPass?.seq}) and saw the latest code`,
+            }
           : { skipped: 'the bundle records no passed VERIFY' }),
     passed: !problems.some((p) => p.taskId === c.taskId),
   }));
@@ -224,19 +266,35 @@ export async function runGate(opts: CiGateOptions): Promise<Result<CiGateReport>
     head,
     stateDir: stateRel,
     tasks,
-    keys: [...keys.keys()].sort().map((keyId) => ({ keyId, new: !baseKeys.has(keyId), ...(opts.trustedKeys ? { trusted: opts.trustedKeys.includes(keyId) } : {}) })),
+    keys: [...keys.keys()].sort().map((keyId) => ({
+      keyId,
+      new: !baseKeys.has(keyId),
+      ...(opts.trustedKeys ? { trusted: opts.trustedKeys.includes(keyId) } : {}),
+    })),
     problems,
   };
   if (report.passed) return ok(report);
-  const code = problems.some((p) => p.code === ErrorCode.LEDGER_TAMPERED) ? ErrorCode.LEDGER_TAMPERED : problems[0]!.code;
+  const code = problems.some((p) => p.code === ErrorCode.LEDGER_TAMPERED)
+    ? ErrorCode.LEDGER_TAMPERED
+    : problems[0]!.code;
   const lines = problems.slice(0, 20).map((p) => `  - ${describeProblem(p)}`);
   if (problems.length > 20) lines.push(`  … and ${problems.length - 20} more (see --json)`);
-  return refuse(code, `the gate failed with ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${lines.join('\n')}`, { ...report });
+  return refuse(
+    code,
+    `the gate failed with ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${lines.join('\n')}`,
+    { ...report },
+  );
 }
 
 /** One problem on one line: task, entry, file and reason. */
 export function describeProblem(p: CiProblem): string {
-  const where = [p.taskId ?? '-', p.seq !== undefined ? `entry ${p.seq}` : '', p.file ? `${p.file}${p.line !== undefined ? `:${p.line}` : ''}` : ''].filter(Boolean).join(' ');
+  const where = [
+    p.taskId ?? '-',
+    p.seq !== undefined ? `entry ${p.seq}` : '',
+    p.file ? `${p.file}${p.line !== undefined ? `:${p.line}` : ''}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
   return `${where}: ${p.reason}`;
 }
 
@@ -267,8 +325,19 @@ async function checkBundle(ctx: BundleContext, taskId: string, path: string): Pr
   const entries: LedgerEntry[] = [];
   const keyIds = new Set<string>();
   const files = new Map<string, Buffer>();
-  const result = (extra: Partial<Checked> = {}): Checked => ({ taskId, path, entries, state: undefined, keyIds, problems, artifacts: 0, files, ...extra });
-  const tampered = (p: Omit<CiProblem, 'taskId' | 'code' | 'file'>) => problems.push({ taskId, code: ErrorCode.LEDGER_TAMPERED, file: path, ...p });
+  const result = (extra: Partial<Checked> = {}): Checked => ({
+    taskId,
+    path,
+    entries,
+    state: undefined,
+    keyIds,
+    problems,
+    artifacts: 0,
+    files,
+    ...extra,
+  });
+  const tampered = (p: Omit<CiProblem, 'taskId' | 'code' | 'file'>) =>
+    problems.push({ taskId, code: ErrorCode.LEDGER_TAMPERED, file: path, ...p });
 
   const [blob] = await readCommitted(ctx.root, ctx.head, [path]);
   if (blob?.kind !== 'file') {
@@ -286,23 +355,42 @@ async function checkBundle(ctx: BundleContext, taskId: string, path: string): Pr
   lines.forEach((text, i) => {
     const line = open(text, i + 1);
     line.keyIds.forEach((k) => keyIds.add(k));
-    for (const p of line.problems) tampered({ check: p.kind === 'signature' ? 'signature' : 'bundle', line: line.line, reason: p.reason, ...(line.entry ? { seq: line.entry.seq } : {}) });
+    for (const p of line.problems)
+      tampered({
+        check: p.kind === 'signature' ? 'signature' : 'bundle',
+        line: line.line,
+        reason: p.reason,
+        ...(line.entry ? { seq: line.entry.seq } : {}),
+      });
     const entry = line.entry;
     if (!entry) return;
     keyIds.add(entry.keyId);
     const at = { line: line.line, seq: entry.seq };
-    if (prev && entry.seq !== prev.seq + 1) tampered({ check: 'chain', ...at, reason: `sequence gap: entry ${prev.seq} is followed by entry ${entry.seq}` });
-    else if (prev && entry.prevHash !== prev.hash) tampered({ check: 'chain', ...at, reason: `prevHash does not match the hash of entry ${prev.seq}` });
-    else if (!prev && entry.seq === 1 && entry.prevHash !== GENESIS_HASH) tampered({ check: 'chain', ...at, reason: 'the first entry of the ledger must link to the genesis hash' });
+    if (prev && entry.seq !== prev.seq + 1)
+      tampered({ check: 'chain', ...at, reason: `sequence gap: entry ${prev.seq} is followed by entry ${entry.seq}` });
+    else if (prev && entry.prevHash !== prev.hash)
+      tampered({ check: 'chain', ...at, reason: `prevHash does not match the hash of entry ${prev.seq}` });
+    else if (!prev && entry.seq === 1 && entry.prevHash !== GENESIS_HASH)
+      tampered({ check: 'chain', ...at, reason: 'the first entry of the ledger must link to the genesis hash' });
     // The entry on its own: its hash over the canonical payload, and its ed25519 signature.
     const own = checkChain([entry], entry.seq === 1 ? null : { seq: entry.seq - 1, hash: entry.prevHash }, crypto);
-    if (own) tampered({ check: /signature/.test(own.reason) ? 'signature' : 'chain', ...at, reason: own.reason.replace('signature does not verify', "the entry's signature does not verify") });
+    if (own)
+      tampered({
+        check: /signature/.test(own.reason) ? 'signature' : 'chain',
+        ...at,
+        reason: own.reason.replace('signature does not verify', "the entry's signature does not verify"),
+      });
     entries.push(entry);
     prev = entry;
   });
   const first = entries[0];
   if (first && (first.taskId !== taskId || first.kind !== 'task_started')) {
-    tampered({ check: 'chain', seq: first.seq, line: 1, reason: `the bundle must start with the task's first entry (task_started of ${taskId}), not a ${first.kind} of ${first.taskId ?? 'no task'}` });
+    tampered({
+      check: 'chain',
+      seq: first.seq,
+      line: 1,
+      reason: `the bundle must start with the task's first entry (task_started of ${taskId}), not a ${first.kind} of ${first.taskId ?? 'no task'}`,
+    });
   }
   if (problems.length > 0) return result();
 
@@ -324,7 +412,10 @@ async function checkBundle(ctx: BundleContext, taskId: string, path: string): Pr
       const to = entry.toPhase;
       if (entry.fromPhase !== state.phase || to !== next) {
         const move = `the transition ${entry.fromPhase} → ${to ?? 'DONE'} does not follow`;
-        const skipped = to && phaseIndex(phases, to) > phaseIndex(phases, state.phase) + 1 ? phases.slice(phaseIndex(phases, state.phase) + 1, phaseIndex(phases, to)) : [];
+        const skipped =
+          to && phaseIndex(phases, to) > phaseIndex(phases, state.phase) + 1
+            ? phases.slice(phaseIndex(phases, state.phase) + 1, phaseIndex(phases, to))
+            : [];
         refused(
           entry,
           entry.fromPhase !== state.phase
@@ -336,7 +427,11 @@ async function checkBundle(ctx: BundleContext, taskId: string, path: string): Pr
       if (entry.fromPhase === 'VERIFY') verifyPass = entry;
     } else if (state && entry.kind === 'backtrack') {
       const to = entry.toPhase ?? '';
-      if (entry.fromPhase !== state.phase || phaseIndex(phases, to) < 0 || phaseIndex(phases, to) >= phaseIndex(phases, state.phase)) {
+      if (
+        entry.fromPhase !== state.phase ||
+        phaseIndex(phases, to) < 0 ||
+        phaseIndex(phases, to) >= phaseIndex(phases, state.phase)
+      ) {
         refused(entry, `the backtrack ${entry.fromPhase} → ${to} does not follow: the task was in ${state.phase}`);
       }
       if (phaseIndex(phases, to) <= phaseIndex(phases, 'VERIFY')) verifyPass = undefined;
@@ -350,7 +445,10 @@ async function checkBundle(ctx: BundleContext, taskId: string, path: string): Pr
     return result();
   }
   if (state.status !== 'done' && phaseIndex(phases, state.phase) < phaseIndex(phases, target)) {
-    refused(entries[entries.length - 1], `the bundle leaves ${taskId} in ${state.phase}: every phase up to ${target} must be passed (${phases.slice(phaseIndex(phases, state.phase), phaseIndex(phases, target)).join(', ')} missing)`);
+    refused(
+      entries[entries.length - 1],
+      `the bundle leaves ${taskId} in ${state.phase}: every phase up to ${target} must be passed (${phases.slice(phaseIndex(phases, state.phase), phaseIndex(phases, target)).join(', ')} missing)`,
+    );
   }
 
   // The contract the task was checked against is the one committed.
@@ -369,18 +467,42 @@ async function checkBundle(ctx: BundleContext, taskId: string, path: string): Pr
   // Every live artifact, as committed, against the digest the ledger recorded.
   const live = Object.values(state.artifacts).sort((a, b) => a.path.localeCompare(b.path));
   const safe = live.filter((a) => {
-    const ok = !a.path.includes('\n') && !a.path.startsWith('/') && !a.path.split('/').includes('..') && !a.path.includes('\\');
-    if (!ok) refused(undefined, `entry ${a.seq} names the artifact path ${JSON.stringify(a.path)}, outside the evidence folder`, ErrorCode.PATH_OUTSIDE_EVIDENCE);
+    const ok =
+      !a.path.includes('\n') && !a.path.startsWith('/') && !a.path.split('/').includes('..') && !a.path.includes('\\');
+    if (!ok)
+      refused(
+        undefined,
+        `entry ${a.seq} names the artifact path ${JSON.stringify(a.path)}, outside the evidence folder`,
+        ErrorCode.PATH_OUTSIDE_EVIDENCE,
+      );
     return ok;
   });
-  const blobs = await readCommitted(ctx.root, ctx.head, safe.map((a) => ctx.inState(a.path)));
+  const blobs = await readCommitted(
+    ctx.root,
+    ctx.head,
+    safe.map((a) => ctx.inState(a.path)),
+  );
   safe.forEach((a, i) => {
     const b = blobs[i]!;
     const file = ctx.inState(a.path);
     if (b.kind !== 'file') {
-      problems.push({ taskId, check: 'evidence', code: ErrorCode.LEDGER_TAMPERED, seq: a.seq, file, reason: `recorded by entry ${a.seq} but not committed at HEAD: commit the evidence folder with the work` });
+      problems.push({
+        taskId,
+        check: 'evidence',
+        code: ErrorCode.LEDGER_TAMPERED,
+        seq: a.seq,
+        file,
+        reason: `recorded by entry ${a.seq} but not committed at HEAD: commit the evidence folder with the work`,
+      });
     } else if (b.sha256 !== a.sha256) {
-      problems.push({ taskId, check: 'evidence', code: ErrorCode.LEDGER_TAMPERED, seq: a.seq, file, reason: `changed after entry ${a.seq} recorded it (sha256 ${a.sha256.slice(0, 12)}… recorded, ${b.sha256.slice(0, 12)}… committed)` });
+      problems.push({
+        taskId,
+        check: 'evidence',
+        code: ErrorCode.LEDGER_TAMPERED,
+        seq: a.seq,
+        file,
+        reason: `changed after entry ${a.seq} recorded it (sha256 ${a.sha256.slice(0, 12)}… recorded, ${b.sha256.slice(0, 12)}… committed)`,
+      });
     } else {
       files.set(a.path, b.bytes);
     }
@@ -389,33 +511,69 @@ async function checkBundle(ctx: BundleContext, taskId: string, path: string): Pr
 }
 
 /** Runs VERIFY's commands on the checkout, as Autopilot did, and compares with the recorded run. */
-async function recheckVerify(ctx: BundleContext, task: Checked, opts: CiGateOptions): Promise<{ recheck: TaskCiGate['verify']; problems: CiProblem[] }> {
+async function recheckVerify(
+  ctx: BundleContext,
+  task: Checked,
+  opts: CiGateOptions,
+): Promise<{ recheck: TaskCiGate['verify']; problems: CiProblem[] }> {
   const state = task.state!;
   const seq = task.verifyPass!.seq;
   const problems: CiProblem[] = [];
   const rel = (name: string) => evidenceRel(state.taskId, 'VERIFY', name);
   const fail = (name: string, reason: string, code: ErrorCode = ErrorCode.VERIFY_FAILED) =>
-    problems.push({ taskId: state.taskId, check: 'verify', code, seq: state.artifacts[rel(name)]?.seq ?? seq, file: ctx.inState(rel(name)), reason });
+    problems.push({
+      taskId: state.taskId,
+      check: 'verify',
+      code,
+      seq: state.artifacts[rel(name)]?.seq ?? seq,
+      file: ctx.inState(rel(name)),
+      reason,
+    });
   if (state.baseCommit && state.baseCommit !== EMPTY_TREE && !(await resolveCommit(ctx.root, state.baseCommit))) {
-    fail('verify_run.json', `the task's base commit ${state.baseCommit.slice(0, 12)} is not in this clone: fetch the whole history (actions/checkout with fetch-depth: 0, GIT_DEPTH: 0)`, ErrorCode.USAGE);
+    fail(
+      'verify_run.json',
+      `the task's base commit ${state.baseCommit.slice(0, 12)} is not in this clone: fetch the whole history (actions/checkout with fetch-depth: 0, GIT_DEPTH: 0)`,
+      ErrorCode.USAGE,
+    );
     return { recheck: { skipped: 'the base commit is missing' }, problems };
   }
   const layout = layoutFor(ctx.root, ctx.config.stateDir);
   const store = await opts.openStore(layout, ctx.config);
   let out: VerifyOutput;
   try {
-    const engine: Engine = { layout, config: ctx.config, store, signer: NO_SIGNER, clock: systemClock, sink: noopSink, runner: opts.makeRunner(layout, ctx.config) };
+    const engine: Engine = {
+      layout,
+      config: ctx.config,
+      store,
+      signer: NO_SIGNER,
+      clock: systemClock,
+      sink: noopSink,
+      runner: opts.makeRunner(layout, ctx.config),
+    };
     out = await produceVerify(engine, state);
   } finally {
     await store.close();
   }
   const recordedTests = readJson(task.files.get(rel('test_results.json'))) as { totals?: Partial<Totals> } | undefined;
   const recordedRun = readJson(task.files.get(rel('verify_run.json'))) as { treeDigest?: unknown } | undefined;
-  const recorded = recordedTests?.totals ? { total: Number(recordedTests.totals.total ?? 0), failed: Number(recordedTests.totals.failed ?? 0), errors: Number(recordedTests.totals.errors ?? 0) } : null;
+  const recorded = recordedTests?.totals
+    ? {
+        total: Number(recordedTests.totals.total ?? 0),
+        failed: Number(recordedTests.totals.failed ?? 0),
+        errors: Number(recordedTests.totals.errors ?? 0),
+      }
+    : null;
   const tests = out.tests ? { total: out.tests.total, failed: out.tests.failed, errors: out.tests.errors } : null;
-  for (const p of out.problems) fail(/coverage/.test(p) ? 'coverage_report.json' : /build/.test(p) ? 'build_output.log' : 'test_results.json', `the re-run on this checkout fails: ${p}`);
+  for (const p of out.problems)
+    fail(
+      /coverage/.test(p) ? 'coverage_report.json' : /build/.test(p) ? 'build_output.log' : 'test_results.json',
+      `the re-run on this checkout fails: ${p}`,
+    );
   if (!recorded) fail('test_results.json', 'the recorded test results are missing or unreadable');
-  else if (tests && (tests.total !== recorded.total || tests.failed + tests.errors !== recorded.failed + recorded.errors)) {
+  else if (
+    tests &&
+    (tests.total !== recorded.total || tests.failed + tests.errors !== recorded.failed + recorded.errors)
+  ) {
     fail(
       'test_results.json',
       `the re-run ran ${tests.total} tests with ${tests.failed + tests.errors} failing; the recorded run had ${recorded.total} with ${recorded.failed + recorded.errors} failing`,
@@ -435,7 +593,13 @@ async function recheckVerify(ctx: BundleContext, task: Checked, opts: CiGateOpti
       passed: problems.length === 0,
       tests,
       recorded,
-      coverage: out.coverage ? { percent: out.coverage.percent, threshold: out.coverage.threshold, meetsThreshold: out.coverage.meetsThreshold } : null,
+      coverage: out.coverage
+        ? {
+            percent: out.coverage.percent,
+            threshold: out.coverage.threshold,
+            meetsThreshold: out.coverage.meetsThreshold,
+          }
+        : null,
       sameCode,
     },
   };
@@ -452,20 +616,31 @@ function readJson(bytes: Buffer | undefined): unknown {
 
 /** The state folder relative to the root, with forward slashes ('' for the root itself); undefined when it leaves the repository. */
 function stateFolder(stateDir: string): string | undefined {
-  const rel = stateDir.replace(/\\/g, '/').replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+  const rel = stateDir
+    .replace(/\\/g, '/')
+    .replace(/^(\.\/)+/, '')
+    .replace(/\/+$/, '');
   if (rel === '.' || rel === '') return '';
   if (rel.startsWith('/') || /^[A-Za-z]:/.test(rel) || rel.split('/').includes('..')) return undefined;
   return rel;
 }
 
-async function resolveBase(root: string, head: string, given: string | undefined): Promise<Result<CiGateReport['base']>> {
+async function resolveBase(
+  root: string,
+  head: string,
+  given: string | undefined,
+): Promise<Result<CiGateReport['base']>> {
   let found: { ref: string; commit: string; how: 'given' | 'default' } | undefined;
   if (given !== undefined) {
     const commit = await resolveCommit(root, given);
     if (!commit) {
-      return refuse(ErrorCode.USAGE, `--base ${given} does not name a commit in this clone: fetch the whole history (actions/checkout with fetch-depth: 0) or give another ref`, {
-        argument: 'base',
-      });
+      return refuse(
+        ErrorCode.USAGE,
+        `--base ${given} does not name a commit in this clone: fetch the whole history (actions/checkout with fetch-depth: 0) or give another ref`,
+        {
+          argument: 'base',
+        },
+      );
     }
     found = { ref: given, commit, how: 'given' };
   } else {
@@ -477,14 +652,22 @@ async function resolveBase(root: string, head: string, given: string | undefined
       }
     }
     if (!found) {
-      return refuse(ErrorCode.USAGE, `no --base given, and none of ${DEFAULT_BASES.join(', ')} exists in this clone: pass --base <ref>, the commit the branch is compared with`, {
-        argument: 'base',
-      });
+      return refuse(
+        ErrorCode.USAGE,
+        `no --base given, and none of ${DEFAULT_BASES.join(', ')} exists in this clone: pass --base <ref>, the commit the branch is compared with`,
+        {
+          argument: 'base',
+        },
+      );
     }
   }
   const mb = await git(root, ['merge-base', found.commit, head]);
   if (mb.code !== 0) {
-    return refuse(ErrorCode.USAGE, `${found.ref} and HEAD have no common history in this clone: fetch the whole history (fetch-depth: 0)`, { argument: 'base' });
+    return refuse(
+      ErrorCode.USAGE,
+      `${found.ref} and HEAD have no common history in this clone: fetch the whole history (fetch-depth: 0)`,
+      { argument: 'base' },
+    );
   }
   return ok({ ...found, mergeBase: mb.stdout.trim() });
 }
@@ -511,7 +694,10 @@ function untrusted(checked: readonly Checked[], trusted: readonly string[]): CiP
 /** Public keys committed under `dir` at `commit`, by key id; a key filed under another key's id is left out. */
 async function committedKeys(root: string, commit: string, dir: string): Promise<Map<string, string>> {
   const listing = await git(root, ['ls-tree', '-r', '-z', '--name-only', commit, '--', dir]);
-  const names = listing.code === 0 ? listing.stdout.split('\0').filter((p) => p.startsWith(dir) && /^[^/]+\.pub\.pem$/.test(p.slice(dir.length))) : [];
+  const names =
+    listing.code === 0
+      ? listing.stdout.split('\0').filter((p) => p.startsWith(dir) && /^[^/]+\.pub\.pem$/.test(p.slice(dir.length)))
+      : [];
   const blobs = await readCommitted(root, commit, names);
   const keys = new Map<string, string>();
   names.forEach((name, i) => {
@@ -527,13 +713,20 @@ async function committedKeys(root: string, commit: string, dir: string): Promise
   return keys;
 }
 
-type Blob = { readonly kind: 'file'; readonly bytes: Buffer; readonly sha256: string } | { readonly kind: 'missing' } | { readonly kind: 'not-a-file' };
+type Blob =
+  | { readonly kind: 'file'; readonly bytes: Buffer; readonly sha256: string }
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'not-a-file' };
 
 /** Reads files as committed at `commit`, byte for byte, with one `git cat-file --batch`. */
 async function readCommitted(root: string, commit: string, paths: readonly string[]): Promise<Blob[]> {
   if (paths.length === 0) return [];
   const out = await new Promise<Buffer>((resolve, reject) => {
-    const child = spawn('git', ['cat-file', '--batch'], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+    const child = spawn('git', ['cat-file', '--batch'], {
+      cwd: root,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+    });
     const chunks: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
@@ -542,7 +735,13 @@ async function readCommitted(root: string, commit: string, paths: readonly strin
     child.on('close', (code) =>
       code === 0
         ? resolve(Buffer.concat(chunks))
-        : reject(new AutopilotError(ErrorCode.INTERNAL, `git cat-file failed: ${Buffer.concat(err).toString('utf8').trim()}`, { commit })),
+        : reject(
+            new AutopilotError(
+              ErrorCode.INTERNAL,
+              `git cat-file failed: ${Buffer.concat(err).toString('utf8').trim()}`,
+              { commit },
+            ),
+          ),
     );
     child.stdin.end(paths.map((p) => `${commit}:${p}\n`).join(''));
   });

@@ -6,7 +6,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { globSync, isDynamicPattern } from 'tinyglobby';
-import { compareInstructions, normalizeForDigest, type InstructionDigests, type Baseline, type Drift } from '../../core/drift.ts';
+import {
+  compareInstructions,
+  normalizeForDigest,
+  type InstructionDigests,
+  type Baseline,
+  type Drift,
+} from '../../core/drift.ts';
 import { phasePrompt } from '../../core/prompts.ts';
 import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
@@ -39,7 +45,8 @@ export function instructionFiles(e: Engine): string[] {
     const base = pattern.split('/').findIndex((part) => isDynamicPattern(part));
     const dir = pattern.split('/').slice(0, base).join('/');
     if (dir && !existsSync(join(root, dir))) continue;
-    for (const f of globSync(pattern, { cwd: root, dot: true, onlyFiles: true, followSymbolicLinks: false })) found.add(f);
+    for (const f of globSync(pattern, { cwd: root, dot: true, onlyFiles: true, followSymbolicLinks: false }))
+      found.add(f);
   }
   return [...found].sort();
 }
@@ -86,19 +93,31 @@ export interface BaselineRequest {
 }
 
 /** Records the current instructions as the baseline. A second baseline must be an update, with a reason. */
-export async function recordBaseline(e: Engine, actor: Actor, req: BaselineRequest): Promise<Result<Baseline & { drift: Drift[] }>> {
+export async function recordBaseline(
+  e: Engine,
+  actor: Actor,
+  req: BaselineRequest,
+): Promise<Result<Baseline & { drift: Drift[] }>> {
   const previous = await latestBaseline(e);
   if (previous && !req.update) {
-    return refuse(ErrorCode.USAGE, `a baseline (version ${previous.version}) exists; change it on purpose with: autopilot attest update --reason "…" --tag TAG`, {
-      argument: 'update',
-    });
+    return refuse(
+      ErrorCode.USAGE,
+      `a baseline (version ${previous.version}) exists; change it on purpose with: autopilot attest update --reason "…" --tag TAG`,
+      {
+        argument: 'update',
+      },
+    );
   }
   if (req.update && !req.reason?.trim()) {
-    return refuse(ErrorCode.USAGE, 'an attestation update needs a reason: --reason "why the instructions changed"', { argument: 'reason' });
+    return refuse(ErrorCode.USAGE, 'an attestation update needs a reason: --reason "why the instructions changed"', {
+      argument: 'reason',
+    });
   }
   const inputs = currentInputs(e);
   const drift = previous ? compareInstructions(previous, inputs) : [];
-  if (previous) for (const p of e.config.phases) drift.push(...compareInstructions(previous, inputs, p).filter((d) => d.input.startsWith('prompt:')));
+  if (previous)
+    for (const p of e.config.phases)
+      drift.push(...compareInstructions(previous, inputs, p).filter((d) => d.input.startsWith('prompt:')));
   const version = req.version ?? (previous ? `${previous.version}+1` : '1');
   const entry = await e.store.transact((tx) =>
     append(e, tx, {
@@ -135,8 +154,15 @@ export async function checkDrift(e: Engine, phase?: string): Promise<DriftCheck>
   if (!baseline) return { baseline: null, drift: [], blocking: false, phase: phase ?? null };
   const inputs = currentInputs(e);
   const drift = compareInstructions(baseline, inputs, phase);
-  if (phase === undefined) for (const p of e.config.phases) drift.push(...compareInstructions(baseline, inputs, p).filter((d) => d.input.startsWith('prompt:')));
-  return { baseline, drift, blocking: drift.length > 0 && phase !== undefined && e.config.attest.blockIn.includes(phase), phase: phase ?? null };
+  if (phase === undefined)
+    for (const p of e.config.phases)
+      drift.push(...compareInstructions(baseline, inputs, p).filter((d) => d.input.startsWith('prompt:')));
+  return {
+    baseline,
+    drift,
+    blocking: drift.length > 0 && phase !== undefined && e.config.attest.blockIn.includes(phase),
+    phase: phase ?? null,
+  };
 }
 
 /**

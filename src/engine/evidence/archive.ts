@@ -10,7 +10,17 @@
  * which {@link settleArchive} removes before the evidence is read again. Both are
  * settled ({@link tidyArchive}) before the task's evidence is written again.
  */
-import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
+import {
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  unlinkSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { ok } from '../../core/errors.ts';
 import type { ArchivedArtifact, TaskState } from '../../core/task.ts';
@@ -41,7 +51,8 @@ export function linkAside(from: string, to: string): { from: string; to: string 
         linkSync(src, dst);
         continue;
       } catch (err) {
-        if (!['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+        if (!['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK'].includes((err as NodeJS.ErrnoException).code ?? ''))
+          throw err;
       }
     }
     renameSync(src, dst);
@@ -143,7 +154,8 @@ export function archivePlan(layout: Layout, state: TaskState, phases: string[]) 
       const to = `evidence/${state.taskId}/.stale/${n}/${phaseDir(phase)}/${name}`;
       archived.push({ from, to });
       const file = readNoFollow(join(folder.value, name), 256 * 1024 * 1024);
-      if (file.kind === 'file') artifacts.push({ path: to, sha256: file.sha256, producer: state.artifacts[from]?.producer ?? 'agent' });
+      if (file.kind === 'file')
+        artifacts.push({ path: to, sha256: file.sha256, producer: state.artifacts[from]?.producer ?? 'agent' });
     }
   }
   return ok({ dirs, archived, artifacts });

@@ -20,10 +20,14 @@ export function phaseFolder(layout: Layout, taskId: string, phase: string): Resu
       continue; // not created yet: nothing to follow
     }
     if (st.isSymbolicLink() || !st.isDirectory()) {
-      return refuse(ErrorCode.PATH_OUTSIDE_EVIDENCE, `${dir} is a symlink or not a folder; evidence folders must be real folders`, {
-        name: dir,
-        reason: 'symlink',
-      });
+      return refuse(
+        ErrorCode.PATH_OUTSIDE_EVIDENCE,
+        `${dir} is a symlink or not a folder; evidence folders must be real folders`,
+        {
+          name: dir,
+          reason: 'symlink',
+        },
+      );
     }
   }
   return ok(dir);
@@ -35,7 +39,10 @@ export function checkArtifactName(name: string): Result<string> {
     return refuse(
       ErrorCode.PATH_OUTSIDE_EVIDENCE,
       `"${name.slice(0, 100)}" is not a plain file name: use letters, digits, ".", "-", "_" (no folders, no "..", at most 128)`,
-      { name: name.slice(0, 200), reason: name.includes('/') || name.includes(sep) || name.includes('..') ? 'path' : 'characters' },
+      {
+        name: name.slice(0, 200),
+        reason: name.includes('/') || name.includes(sep) || name.includes('..') ? 'path' : 'characters',
+      },
     );
   }
   return ok(name);

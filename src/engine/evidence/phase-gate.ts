@@ -38,7 +38,12 @@ const MAX_FILES = 200;
  * Checks the current phase's evidence. `produced` holds what Autopilot itself
  * just wrote (name → digest); other Autopilot artifacts must match the ledger.
  */
-export function checkPhase(e: Engine, state: TaskState, phase: string, produced: ReadonlyMap<string, string> = new Map()): PhaseGateReport {
+export function checkPhase(
+  e: Engine,
+  state: TaskState,
+  phase: string,
+  produced: ReadonlyMap<string, string> = new Map(),
+): PhaseGateReport {
   const findings: Finding[] = [];
   const artifacts: ArtifactRef[] = [];
   const rules = e.config.evidence[phase] ?? [];
@@ -49,7 +54,14 @@ export function checkPhase(e: Engine, state: TaskState, phase: string, produced:
     return {
       phase,
       passed: false,
-      findings: [{ file: evidenceRel(state.taskId, phase, ''), rule: 'symlink', problem: folder.error.message, fix: 'replace the symlink with a real folder' }],
+      findings: [
+        {
+          file: evidenceRel(state.taskId, phase, ''),
+          rule: 'symlink',
+          problem: folder.error.message,
+          fix: 'replace the symlink with a real folder',
+        },
+      ],
       artifacts,
     };
   }
@@ -61,14 +73,18 @@ export function checkPhase(e: Engine, state: TaskState, phase: string, produced:
     const rule = byName.get(name);
     const file = readNoFollow(join(folder.value, name), Math.max(maxBytes, rule?.maxBytes ?? 0));
     if (file.kind === 'missing') {
-      if (rule?.required) findings.push(missingArtifact(rule, rel, rule.producer === 'autopilot' ? PRODUCE_HINT[phase] : undefined));
+      if (rule?.required)
+        findings.push(missingArtifact(rule, rel, rule.producer === 'autopilot' ? PRODUCE_HINT[phase] : undefined));
       continue;
     }
     if (file.kind !== 'file') {
       findings.push({
         file: rel,
         rule: file.kind === 'too-large' ? 'size' : 'symlink',
-        problem: file.kind === 'too-large' ? `${name} is ${file.size} bytes, over the ${maxBytes}-byte limit` : `${name} is a ${file.kind}, not a regular file`,
+        problem:
+          file.kind === 'too-large'
+            ? `${name} is ${file.size} bytes, over the ${maxBytes}-byte limit`
+            : `${name} is a ${file.kind}, not a regular file`,
         fix: file.kind === 'too-large' ? 'shorten it' : `replace it with a regular file`,
       });
       continue;
@@ -119,7 +135,10 @@ export function gateRefusal(taskId: string, report: PhaseGateReport): Refusal {
         ? ErrorCode.VERIFY_FAILED // VERIFY's evidence is the result of Autopilot's own run: a failure is a failed verify
         : ErrorCode.EVIDENCE_INVALID;
   const first = report.findings[0];
-  const more = report.findings.length > 1 ? ` (and ${report.findings.length - 1} more finding${report.findings.length > 2 ? 's' : ''})` : '';
+  const more =
+    report.findings.length > 1
+      ? ` (and ${report.findings.length - 1} more finding${report.findings.length > 2 ? 's' : ''})`
+      : '';
   return {
     code,
     message: `${report.phase} evidence for ${taskId} does not pass: ${first ? `${first.problem.replace(/[.\s]+$/, '')}. ${first.fix}` : 'no findings'}${more}. Check with: autopilot evidence check ${taskId}`,
@@ -145,7 +164,8 @@ export function checkPassedArtifacts(e: Engine, state: TaskState): IntegrityProb
     if (a.path.startsWith(current)) continue;
     const file = readNoFollow(join(e.layout.stateDir, a.path), 256 * 1024 * 1024);
     if (file.kind !== 'file') problems.push({ path: a.path, expected: a.sha256, actual: null, reason: file.kind });
-    else if (file.sha256 !== a.sha256) problems.push({ path: a.path, expected: a.sha256, actual: file.sha256, reason: 'changed' });
+    else if (file.sha256 !== a.sha256)
+      problems.push({ path: a.path, expected: a.sha256, actual: file.sha256, reason: 'changed' });
   }
   return problems;
 }

@@ -52,13 +52,20 @@ const BATCH = 2000;
 export async function writeBundle(e: Engine, taskId: string): Promise<Result<BundleWritten>> {
   const id = checkTaskId(taskId);
   if (!id.ok) return id;
-  const path = relative(e.layout.root, join(e.layout.stateDir, bundleRel(taskId))).split(sep).join('/');
+  const path = relative(e.layout.root, join(e.layout.stateDir, bundleRel(taskId)))
+    .split(sep)
+    .join('/');
   try {
     const first = (await e.store.entries({ taskId, limit: 1 }))[0];
-    if (!first) return refuse(ErrorCode.TASK_UNKNOWN, `no ledger entries for task ${taskId}; nothing to attest`, { taskId });
+    if (!first)
+      return refuse(ErrorCode.TASK_UNKNOWN, `no ledger entries for task ${taskId}; nothing to attest`, { taskId });
     for (const dir of [e.layout.attestationsDir, join(e.layout.attestationsDir, 'keys')]) {
       if (isSymlink(dir)) {
-        return refuse(ErrorCode.PATH_OUTSIDE_EVIDENCE, `${dir} is a symlink; the attestation folder must be a real folder`, { name: dir, reason: 'symlink' });
+        return refuse(
+          ErrorCode.PATH_OUTSIDE_EVIDENCE,
+          `${dir} is a symlink; the attestation folder must be a real folder`,
+          { name: dir, reason: 'symlink' },
+        );
       }
     }
     const lines: string[] = [];
@@ -84,16 +91,24 @@ export async function writeBundle(e: Engine, taskId: string): Promise<Result<Bun
       else pems.set(keyId, pem);
     }
     if (missing.length > 0) {
-      return refuse(ErrorCode.LEDGER_TAMPERED, `the store has no public key for ${missing.join(', ')}, which signed entries of ${taskId}; its bundle would not verify`, {
-        reason: 'unknown key',
-        keys: missing,
-      });
+      return refuse(
+        ErrorCode.LEDGER_TAMPERED,
+        `the store has no public key for ${missing.join(', ')}, which signed entries of ${taskId}; its bundle would not verify`,
+        {
+          reason: 'unknown key',
+          keys: missing,
+        },
+      );
     }
     for (const [keyId, pem] of pems) writeAtomic(join(e.layout.attestationsDir, 'keys'), `${keyId}.pub.pem`, pem);
     writeAtomic(e.layout.attestationsDir, `${taskId}.jsonl`, `${lines.join('\n')}\n`);
     return ok({ path, fromSeq: first.seq, toSeq: last, entries: lines.length, keys: [...pems.keys()] });
   } catch (err) {
-    return refuse(ErrorCode.INTERNAL, `the attestation bundle ${path} could not be written: ${(err as Error).message}`, { taskId, path });
+    return refuse(
+      ErrorCode.INTERNAL,
+      `the attestation bundle ${path} could not be written: ${(err as Error).message}`,
+      { taskId, path },
+    );
   }
 }
 
@@ -118,7 +133,9 @@ const entrySchema = z
     fromPhase: z.string().nullable(),
     toPhase: z.string().nullable(),
     actor: z.string(),
-    artifacts: z.array(z.object({ path: z.string().min(1), sha256: hex64, producer: z.enum(['agent', 'autopilot']) }).strict()),
+    artifacts: z.array(
+      z.object({ path: z.string().min(1), sha256: hex64, producer: z.enum(['agent', 'autopilot']) }).strict(),
+    ),
     data: z.record(z.string(), z.unknown()),
     keyId: z.string(),
     signature: z.string(),
@@ -177,22 +194,42 @@ export function envelopeVerifier(publicKeys: ReadonlyMap<string, string>) {
       return { line, keyIds: [], problems: [{ kind: 'envelope', reason: 'not JSON' }] };
     }
     const env = envelopeSchema.safeParse(raw);
-    if (!env.success) return { line, keyIds: [], problems: [{ kind: 'envelope', reason: 'not a DSSE envelope (payloadType, payload, signatures)' }] };
+    if (!env.success)
+      return {
+        line,
+        keyIds: [],
+        problems: [{ kind: 'envelope', reason: 'not a DSSE envelope (payloadType, payload, signatures)' }],
+      };
     const { payloadType, payload, signatures } = env.data;
     const keyIds = signatures.map((s) => s.keyid);
-    if (payloadType !== INTOTO_PAYLOAD_TYPE) problems.push({ kind: 'envelope', reason: `payloadType is ${payloadType}, not ${INTOTO_PAYLOAD_TYPE}` });
+    if (payloadType !== INTOTO_PAYLOAD_TYPE)
+      problems.push({ kind: 'envelope', reason: `payloadType is ${payloadType}, not ${INTOTO_PAYLOAD_TYPE}` });
     const body = Buffer.from(payload, 'base64');
     const pae = preAuthEncoding(payloadType, body);
     const known = signatures.filter((s) => keyFor(s.keyid));
     if (known.length === 0) {
-      problems.push({ kind: 'signature', reason: `the envelope is signed by unknown key ${keyIds.join(', ')}: no committed public key has that id` });
+      problems.push({
+        kind: 'signature',
+        reason: `the envelope is signed by unknown key ${keyIds.join(', ')}: no committed public key has that id`,
+      });
     } else if (!known.some((s) => safeVerify(pae, keyFor(s.keyid)!, s.sig))) {
-      problems.push({ kind: 'signature', reason: `the envelope's DSSE signature by ${known.map((s) => s.keyid).join(', ')} does not verify` });
+      problems.push({
+        kind: 'signature',
+        reason: `the envelope's DSSE signature by ${known.map((s) => s.keyid).join(', ')} does not verify`,
+      });
     }
     let statement: z.infer<typeof statementSchema>;
     try {
       const parsed = statementSchema.safeParse(JSON.parse(body.toString('utf8')));
-      if (!parsed.success) return { line, keyIds, problems: [...problems, { kind: 'envelope', reason: 'the payload is not an in-toto Statement v1 of a ledger entry' }] };
+      if (!parsed.success)
+        return {
+          line,
+          keyIds,
+          problems: [
+            ...problems,
+            { kind: 'envelope', reason: 'the payload is not an in-toto Statement v1 of a ledger entry' },
+          ],
+        };
       statement = parsed.data;
     } catch {
       return { line, keyIds, problems: [...problems, { kind: 'envelope', reason: 'the payload is not JSON' }] };
@@ -200,7 +237,17 @@ export function envelopeVerifier(publicKeys: ReadonlyMap<string, string>) {
     const entry = entrySchema.safeParse(statement.predicate);
     if (!entry.success) {
       const issue = entry.error.issues[0];
-      return { line, keyIds, problems: [...problems, { kind: 'envelope', reason: `the predicate is not a ledger entry (${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'})` }] };
+      return {
+        line,
+        keyIds,
+        problems: [
+          ...problems,
+          {
+            kind: 'envelope',
+            reason: `the predicate is not a ledger entry (${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'})`,
+          },
+        ],
+      };
     }
     const value = entry.data as LedgerEntry;
     if (JSON.stringify(statement.subject) !== JSON.stringify(statementFor(value).subject)) {

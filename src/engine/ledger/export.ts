@@ -15,10 +15,17 @@ export function envelopeFor(e: Engine, entry: LedgerEntry): Envelope {
 }
 
 /** Yields one line per entry, in order. */
-export async function* exportLedger(e: Engine, opts: { taskId?: string; format: ExportFormat }): AsyncGenerator<string> {
+export async function* exportLedger(
+  e: Engine,
+  opts: { taskId?: string; format: ExportFormat },
+): AsyncGenerator<string> {
   let from = 1;
   for (;;) {
-    const batch = await e.store.entries({ fromSeq: from, limit: 2000, ...(opts.taskId ? { taskId: opts.taskId } : {}) });
+    const batch = await e.store.entries({
+      fromSeq: from,
+      limit: 2000,
+      ...(opts.taskId ? { taskId: opts.taskId } : {}),
+    });
     if (batch.length === 0) return;
     for (const entry of batch) yield JSON.stringify(opts.format === 'intoto' ? envelopeFor(e, entry) : entry);
     from = batch[batch.length - 1]!.seq + 1;

@@ -109,13 +109,20 @@ const TASK_HEADER = (taskId: string) =>
   `# Decision journal: ${taskId}\n\nOne line per decision, in ledger order: time · ledger entry (seq, hash) · span · what happened and why · evidence.\n\n`;
 
 /** The heading of `_alerts.md`. */
-export const ALERTS_HEADER = '# Alerts\n\nOne line per alert that fired: time · span of the evaluation · rule: metric = value (rule, window).\n\n';
+export const ALERTS_HEADER =
+  '# Alerts\n\nOne line per alert that fired: time · span of the evaluation · rule: metric = value (rule, window).\n\n';
 
 /** Journal files this process has seen exist: the next lines are only appended (no folder check, no failing create). */
 const started = new Set<string>();
 
 /** Appends lines to a journal file, writing `header` first when the file is new. Never throws: `report` hears of a failure. */
-export function appendJournal(dir: string, file: string, header: string, lines: readonly string[], report: (err: unknown) => void = reportOnce): void {
+export function appendJournal(
+  dir: string,
+  file: string,
+  header: string,
+  lines: readonly string[],
+  report: (err: unknown) => void = reportOnce,
+): void {
   if (lines.length === 0) return;
   try {
     const path = join(dir, file);
@@ -148,7 +155,9 @@ let reported = false;
 function reportOnce(err: unknown): void {
   if (reported) return;
   reported = true;
-  process.stderr.write(`autopilot: the decision journal could not be written (${(err as Error).message}); the ledger is unaffected\n`);
+  process.stderr.write(
+    `autopilot: the decision journal could not be written (${(err as Error).message}); the ledger is unaffected\n`,
+  );
 }
 
 /** Writes the journal lines of committed entries, task by task. */

@@ -64,16 +64,24 @@ export function loadSigner(dir: string): Signer {
   try {
     pem = readFileSync(file, 'utf8');
   } catch {
-    throw new AutopilotError(ErrorCode.CONFIG_INVALID, `no signing key at ${file}; run \`autopilot init\` to create one`, {
-      key: 'keys',
-      reason: 'missing private key',
-      file,
-    });
+    throw new AutopilotError(
+      ErrorCode.CONFIG_INVALID,
+      `no signing key at ${file}; run \`autopilot init\` to create one`,
+      {
+        key: 'keys',
+        reason: 'missing private key',
+        file,
+      },
+    );
   }
   try {
     return signerFrom(createPrivateKey(pem));
   } catch (e) {
-    throw new AutopilotError(ErrorCode.LEDGER_TAMPERED, `the signing key at ${file} is unreadable: ${(e as Error).message}`, { path: file });
+    throw new AutopilotError(
+      ErrorCode.LEDGER_TAMPERED,
+      `the signing key at ${file} is unreadable: ${(e as Error).message}`,
+      { path: file },
+    );
   }
 }
 

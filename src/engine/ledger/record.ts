@@ -37,14 +37,18 @@ const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
 function hasLoneSurrogate(value: unknown): boolean {
   if (typeof value === 'string') return LONE_SURROGATE.test(value);
   if (Array.isArray(value)) return value.some(hasLoneSurrogate);
-  if (value && typeof value === 'object') return Object.entries(value).some(([k, v]) => LONE_SURROGATE.test(k) || hasLoneSurrogate(v));
+  if (value && typeof value === 'object')
+    return Object.entries(value).some(([k, v]) => LONE_SURROGATE.test(k) || hasLoneSurrogate(v));
   return false;
 }
 
 function replaceLoneSurrogates(value: unknown): unknown {
   if (typeof value === 'string') return value.replace(LONE_SURROGATES, '\ufffd');
   if (Array.isArray(value)) return value.map(replaceLoneSurrogates);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [replaceLoneSurrogates(k), replaceLoneSurrogates(v)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [replaceLoneSurrogates(k), replaceLoneSurrogates(v)]),
+    );
   return value;
 }
 
@@ -89,8 +93,22 @@ export async function recordRefusal(
     data: { action: attempt.action, code: refusal.code, message: refusal.message, details: refusal.details },
   });
   const endMs = Date.now();
-  const base = { taskId: state.taskId, startMs, endMs, actor: actor.id, ...(actor.sessionId ? { sessionId: actor.sessionId } : {}) };
-  e.sink.emit({ ...base, type: 'violation', phase: state.phase, to: attempt.to ?? null, code: refusal.code, message: refusal.message, seq: entry.seq });
+  const base = {
+    taskId: state.taskId,
+    startMs,
+    endMs,
+    actor: actor.id,
+    ...(actor.sessionId ? { sessionId: actor.sessionId } : {}),
+  };
+  e.sink.emit({
+    ...base,
+    type: 'violation',
+    phase: state.phase,
+    to: attempt.to ?? null,
+    code: refusal.code,
+    message: refusal.message,
+    seq: entry.seq,
+  });
   for (const name of COUNTER_FOR[refusal.code] ?? []) {
     e.sink.emit({ ...base, type: 'counter', name, value: 1, attributes: { phase: state.phase, code: refusal.code } });
   }

@@ -22,11 +22,19 @@ export interface CopyReport {
 const BATCH = 2000;
 
 /** Walks a store's ledger in batches up to `until`, checking the chain and every signature; calls `each` with every batch. */
-async function walk(store: Store, crypto: ChainCrypto, until: number, each?: (batch: LedgerEntry[]) => Promise<void>): Promise<{ head: ChainHead | null; problem: { seq: number; reason: string } | null }> {
+async function walk(
+  store: Store,
+  crypto: ChainCrypto,
+  until: number,
+  each?: (batch: LedgerEntry[]) => Promise<void>,
+): Promise<{ head: ChainHead | null; problem: { seq: number; reason: string } | null }> {
   let prev: ChainHead | null = null;
   while ((prev?.seq ?? 0) < until) {
-    const batch: LedgerEntry[] = (await store.entries({ fromSeq: (prev?.seq ?? 0) + 1, limit: BATCH })).filter((e) => e.seq <= until);
-    if (batch.length === 0) return { head: prev, problem: { seq: (prev?.seq ?? 0) + 1, reason: `entry ${(prev?.seq ?? 0) + 1} is missing` } };
+    const batch: LedgerEntry[] = (await store.entries({ fromSeq: (prev?.seq ?? 0) + 1, limit: BATCH })).filter(
+      (e) => e.seq <= until,
+    );
+    if (batch.length === 0)
+      return { head: prev, problem: { seq: (prev?.seq ?? 0) + 1, reason: `entry ${(prev?.seq ?? 0) + 1} is missing` } };
     const problem = checkChain(batch, prev, crypto);
     if (problem) return { head: prev, problem };
     await each?.(batch);
@@ -36,7 +44,8 @@ async function walk(store: Store, crypto: ChainCrypto, until: number, each?: (ba
   return { head: prev, problem: null };
 }
 
-const sameHead = (a: ChainHead | null, b: ChainHead | null) => (a?.seq ?? 0) === (b?.seq ?? 0) && (a?.hash ?? null) === (b?.hash ?? null);
+const sameHead = (a: ChainHead | null, b: ChainHead | null) =>
+  (a?.seq ?? 0) === (b?.seq ?? 0) && (a?.hash ?? null) === (b?.hash ?? null);
 
 /**
  * Copies `from` into `to`. Refuses (USAGE) a target that already holds entries
@@ -56,17 +65,28 @@ export async function copyStore(from: Store, to: Store): Promise<Result<CopyRepo
   const head = await from.head();
   const source = await walk(from, chainCrypto(keys), head?.seq ?? 0);
   if (source.problem) {
-    throw new AutopilotError(ErrorCode.LEDGER_TAMPERED, `the source ledger does not verify at entry ${source.problem.seq}: ${source.problem.reason}; nothing was copied`, {
-      seq: source.problem.seq,
-      reason: source.problem.reason,
-    });
+    throw new AutopilotError(
+      ErrorCode.LEDGER_TAMPERED,
+      `the source ledger does not verify at entry ${source.problem.seq}: ${source.problem.reason}; nothing was copied`,
+      {
+        seq: source.problem.seq,
+        reason: source.problem.reason,
+      },
+    );
   }
   const tasks = await from.listTasks();
-  const leases = (await Promise.all(tasks.map((t) => from.getLease(t.taskId)))).filter((l): l is Lease => l !== undefined);
+  const leases = (await Promise.all(tasks.map((t) => from.getLease(t.taskId)))).filter(
+    (l): l is Lease => l !== undefined,
+  );
 
   for (const [keyId, pem] of keys) await to.putKey(keyId, pem);
   await to.transact(async (tx) => {
-    if (await tx.head()) throw new AutopilotError(ErrorCode.USAGE, 'the target store was written to while the copy was starting; nothing was copied', { argument: 'to' });
+    if (await tx.head())
+      throw new AutopilotError(
+        ErrorCode.USAGE,
+        'the target store was written to while the copy was starting; nothing was copied',
+        { argument: 'to' },
+      );
     await walk(from, chainCrypto(keys), head?.seq ?? 0, async (batch) => {
       for (const entry of batch) await tx.append(entry);
     });
@@ -74,9 +94,13 @@ export async function copyStore(from: Store, to: Store): Promise<Result<CopyRepo
     for (const l of leases) await tx.putLease(l);
     // Tasks and leases were read before the entries: if an agent wrote meanwhile they may not match. Roll back.
     if (!sameHead(await from.head(), head)) {
-      throw new AutopilotError(ErrorCode.USAGE, 'the source store changed during the copy; stop the agents that write to it and copy again (nothing was copied)', {
-        argument: 'from',
-      });
+      throw new AutopilotError(
+        ErrorCode.USAGE,
+        'the source store changed during the copy; stop the agents that write to it and copy again (nothing was copied)',
+        {
+          argument: 'from',
+        },
+      );
     }
   });
 
@@ -85,12 +109,17 @@ export async function copyStore(from: Store, to: Store): Promise<Result<CopyRepo
   const targetNow = await to.head();
   const problems: string[] = [];
   if (copied.problem) problems.push(`entry ${copied.problem.seq}: ${copied.problem.reason}`);
-  if (!sameHead(targetNow, head)) problems.push(`the head is ${targetNow?.seq ?? 0}:${targetNow?.hash ?? '-'}, the source's ${head?.seq ?? 0}:${head?.hash ?? '-'}`);
+  if (!sameHead(targetNow, head))
+    problems.push(
+      `the head is ${targetNow?.seq ?? 0}:${targetNow?.hash ?? '-'}, the source's ${head?.seq ?? 0}:${head?.hash ?? '-'}`,
+    );
   if (!isDeepStrictEqual(await to.listTasks(), tasks)) problems.push('the tasks differ from the source');
   const copiedLeases = await Promise.all(leases.map((l) => to.getLease(l.taskId)));
   if (!isDeepStrictEqual(copiedLeases, leases)) problems.push('the leases differ from the source');
   if (problems.length) {
-    throw new AutopilotError(ErrorCode.LEDGER_TAMPERED, `the copy does not verify: ${problems.join('; ')}`, { reason: problems.join('; ') });
+    throw new AutopilotError(ErrorCode.LEDGER_TAMPERED, `the copy does not verify: ${problems.join('; ')}`, {
+      reason: problems.join('; '),
+    });
   }
   return ok({ entries: head?.seq ?? 0, tasks: tasks.length, leases: leases.length, keys: keys.size, head });
 }

@@ -8,7 +8,14 @@ import * as nodeCrypto from 'node:crypto';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { chainProblemAt, signatureProblem, type ChainCrypto, type ChainHead, type ChainProblem, type LedgerEntry } from '../../core/ledger.ts';
+import {
+  chainProblemAt,
+  signatureProblem,
+  type ChainCrypto,
+  type ChainHead,
+  type ChainProblem,
+  type LedgerEntry,
+} from '../../core/ledger.ts';
 import canonicalize from 'canonicalize';
 import { applyEntry, type TaskState } from '../../core/task.ts';
 import { chainCrypto } from './keys.ts';
@@ -63,7 +70,10 @@ const AHEAD = 8;
 export const PARALLEL_FROM = 3000;
 
 // The built package runs the compiled worker; the sources run the TypeScript one.
-const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './verify-worker.ts' : './verify-worker.js', import.meta.url);
+const WORKER_URL = new URL(
+  import.meta.url.endsWith('.ts') ? './verify-worker.ts' : './verify-worker.js',
+  import.meta.url,
+);
 
 /** Starts a worker; from the sources, the worker registers tsx first, as bin/autopilot.js does without a build. Null when it cannot start. */
 function startWorker(data: VerifyWorkerData): Worker | null {
@@ -146,7 +156,11 @@ class SignaturePool {
         hashes: part.map((e) => e.hash),
         signatures: part.map((e) => e.signature),
       };
-      verdicts.push(new Promise<number>((resolve) => this.#queue.push({ batch, resolve })).then((bad) => (bad < 0 ? -1 : start + bad)));
+      verdicts.push(
+        new Promise<number>((resolve) => this.#queue.push({ batch, resolve })).then((bad) =>
+          bad < 0 ? -1 : start + bad,
+        ),
+      );
     }
     this.#pump();
     // Batches are in order: the first verdict that found one holds the first bad entry.
@@ -202,7 +216,9 @@ export async function verifyLedger(e: Engine, opts: VerifyOptions = {}): Promise
   const local = chainCrypto(publicKeys);
   const crypto: ChainCrypto = { sha256, verify: local.verify };
   const checkSignatures = opts.signatures ?? true;
-  const size = checkSignatures ? (opts.workers ?? (((await e.store.head())?.seq ?? 0) >= PARALLEL_FROM ? availableParallelism() : 0)) : 0;
+  const size = checkSignatures
+    ? (opts.workers ?? (((await e.store.head())?.seq ?? 0) >= PARALLEL_FROM ? availableParallelism() : 0))
+    : 0;
   const pool = size > 0 ? new SignaturePool(publicKeys, size, local) : null;
   const problems: LedgerProblem[] = [];
   const states = new Map<string, TaskState | undefined>();
@@ -263,25 +279,41 @@ export async function verifyLedger(e: Engine, opts: VerifyOptions = {}): Promise
       // Read by its key, as the use cases read it, and compared whole: the gate trusts the digests recorded in it.
       const s = await e.store.getTask(taskId);
       if (!s || canonicalize(s) !== canonicalize(folded)) {
-        problems.push({ kind: 'projection', taskId, reason: `the stored state of ${taskId} does not match its ledger entries` });
+        problems.push({
+          kind: 'projection',
+          taskId,
+          reason: `the stored state of ${taskId} does not match its ledger entries`,
+        });
       }
       stored.delete(taskId);
     }
-    for (const taskId of stored.keys()) problems.push({ kind: 'projection', taskId, reason: `task ${taskId} is stored but has no ledger entries` });
+    for (const taskId of stored.keys())
+      problems.push({ kind: 'projection', taskId, reason: `task ${taskId} is stored but has no ledger entries` });
     if (opts.evidence ?? true) {
       for (const folded of states.values()) {
         // The current phase of an active task is still being written: a file may be replaced before its
         // entry commits (or a killed process may leave it so). Its digests are checked by the gate when
         // the phase is passed; from then on every digest is sealed and checked here.
-        const open = folded && folded.status === 'active' ? `evidence/${folded.taskId}/${folded.phase.toLowerCase()}/` : null;
+        const open =
+          folded && folded.status === 'active' ? `evidence/${folded.taskId}/${folded.phase.toLowerCase()}/` : null;
         for (const a of Object.values(folded?.artifacts ?? {})) {
           if (open && a.path.startsWith(open)) continue;
           artifacts++;
           const file = readNoFollow(join(e.layout.stateDir, a.path), 1024 * 1024 * 1024);
           if (file.kind !== 'file') {
-            problems.push({ kind: 'evidence', seq: a.seq, path: a.path, reason: `${a.path} is ${file.kind === 'missing' ? 'missing' : `a ${file.kind}`}` });
+            problems.push({
+              kind: 'evidence',
+              seq: a.seq,
+              path: a.path,
+              reason: `${a.path} is ${file.kind === 'missing' ? 'missing' : `a ${file.kind}`}`,
+            });
           } else if (file.sha256 !== a.sha256) {
-            problems.push({ kind: 'evidence', seq: a.seq, path: a.path, reason: `${a.path} changed after entry ${a.seq} recorded it` });
+            problems.push({
+              kind: 'evidence',
+              seq: a.seq,
+              path: a.path,
+              reason: `${a.path} changed after entry ${a.seq} recorded it`,
+            });
           }
         }
       }

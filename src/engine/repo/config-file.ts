@@ -24,16 +24,22 @@ export function parseConfigText(text: string, file: string): Config {
   const err = doc.errors[0];
   if (err) {
     // Without prettyErrors the error carries offsets only; the line counter turns them into a line.
-    const line = err.linePos?.[0]?.line ?? (err.pos[0] !== undefined ? lineCounter.linePos(err.pos[0]).line : undefined);
-    throw new AutopilotError(ErrorCode.CONFIG_INVALID, `${file}${line ? `:${line}` : ''}: YAML syntax error: ${err.message.split('\n')[0]}`, {
-      key: '(yaml)',
-      reason: err.message.split('\n')[0],
-      file,
-      line,
-    });
+    const line =
+      err.linePos?.[0]?.line ?? (err.pos[0] !== undefined ? lineCounter.linePos(err.pos[0]).line : undefined);
+    throw new AutopilotError(
+      ErrorCode.CONFIG_INVALID,
+      `${file}${line ? `:${line}` : ''}: YAML syntax error: ${err.message.split('\n')[0]}`,
+      {
+        key: '(yaml)',
+        reason: err.message.split('\n')[0],
+        file,
+        line,
+      },
+    );
   }
   const r = parseConfig(doc.toJS());
-  if (!r.ok) throw new AutopilotError(ErrorCode.CONFIG_INVALID, `${file}: ${r.error.message}`, { ...r.error.details, file });
+  if (!r.ok)
+    throw new AutopilotError(ErrorCode.CONFIG_INVALID, `${file}: ${r.error.message}`, { ...r.error.details, file });
   return r.value;
 }
 
@@ -43,11 +49,15 @@ export function loadConfig(root: string): Config {
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    throw new AutopilotError(ErrorCode.CONFIG_INVALID, `no config at ${file}; run \`autopilot init\` in the repository`, {
-      key: '(file)',
-      reason: 'missing',
-      file,
-    });
+    throw new AutopilotError(
+      ErrorCode.CONFIG_INVALID,
+      `no config at ${file}; run \`autopilot init\` in the repository`,
+      {
+        key: '(file)',
+        reason: 'missing',
+        file,
+      },
+    );
   }
   return parseConfigText(text, file);
 }

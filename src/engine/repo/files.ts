@@ -1,5 +1,16 @@
 /** @module Files on disk: reads that never follow a symlink, atomic writes, folder listings, digests. */
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, readdirSync, renameSync, writeFileSync, unlinkSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  readdirSync,
+  renameSync,
+  writeFileSync,
+  unlinkSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 
@@ -60,7 +71,9 @@ export function writeAtomic(dir: string, name: string, content: string | Uint8Ar
 /** Names of the entries of a phase folder, hidden temp files left out; [] when it does not exist. */
 export function listFolder(dir: string): string[] {
   try {
-    return readdirSync(dir).filter((n) => !n.startsWith('.')).sort();
+    return readdirSync(dir)
+      .filter((n) => !n.startsWith('.'))
+      .sort();
   } catch {
     return [];
   }

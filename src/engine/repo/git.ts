@@ -16,7 +16,12 @@ export function git(cwd: string, args: readonly string[], env: Record<string, st
     execFile(
       'git',
       [...args],
-      { cwd, env: { ...process.env, ...env, GIT_TERMINAL_PROMPT: '0' }, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' },
+      {
+        cwd,
+        env: { ...process.env, ...env, GIT_TERMINAL_PROMPT: '0' },
+        maxBuffer: 256 * 1024 * 1024,
+        encoding: 'utf8',
+      },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
         resolve({ code, stdout, stderr: stderr || (err && typeof err.code !== 'number' ? err.message : '') });
@@ -63,7 +68,12 @@ function stateExclude(root: string, stateDir: string): string | undefined {
  * the tree id of that working tree (two more git runs). Uses a throw-away index
  * so the user's index is never touched.
  */
-export async function workingTreeDiff(root: string, base: string, stateDir: string, opts: { tree?: boolean } = {}): Promise<WorkingTree> {
+export async function workingTreeDiff(
+  root: string,
+  base: string,
+  stateDir: string,
+  opts: { tree?: boolean } = {},
+): Promise<WorkingTree> {
   const gitDir = (await gitOk(root, ['rev-parse', '--absolute-git-dir'])).trim();
   const tmp = mkdtempSync(join(tmpdir(), 'autopilot-index-'));
   const index = join(tmp, 'index');
@@ -73,7 +83,22 @@ export async function workingTreeDiff(root: string, base: string, stateDir: stri
     const exclude = stateExclude(root, stateDir);
     const pathspec = ['--', '.', ...(exclude ? [`:(exclude)${exclude}`] : [])];
     await gitOk(root, ['add', '-A', ...pathspec], env);
-    const patch = await gitOk(root, ['diff', '--cached', '--no-color', '--no-ext-diff', '--no-renames', '--full-index', '--src-prefix=a/', '--dst-prefix=b/', base, ...pathspec], env);
+    const patch = await gitOk(
+      root,
+      [
+        'diff',
+        '--cached',
+        '--no-color',
+        '--no-ext-diff',
+        '--no-renames',
+        '--full-index',
+        '--src-prefix=a/',
+        '--dst-prefix=b/',
+        base,
+        ...pathspec,
+      ],
+      env,
+    );
     if (!opts.tree) return { patch };
     if (exclude) await gitOk(root, ['rm', '-r', '-q', '--cached', '--ignore-unmatch', '--', exclude], env);
     return { patch, tree: (await gitOk(root, ['write-tree'], env)).trim() };

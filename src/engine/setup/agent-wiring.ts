@@ -54,7 +54,15 @@ export const CURSOR_EDIT_MATCHER = 'Write|StrReplace|Edit|MultiEdit|Delete|TabWr
 
 export const CLAUDE_EVENTS = ['PreToolUse', 'Stop', 'SessionStart', 'UserPromptSubmit'] as const;
 export const CODEX_EVENTS = ['PreToolUse', 'Stop', 'SessionStart', 'UserPromptSubmit'] as const;
-export const CURSOR_EVENTS = ['beforeShellExecution', 'beforeMCPExecution', 'beforeReadFile', 'preToolUse', 'afterFileEdit', 'sessionStart', 'stop'] as const;
+export const CURSOR_EVENTS = [
+  'beforeShellExecution',
+  'beforeMCPExecution',
+  'beforeReadFile',
+  'preToolUse',
+  'afterFileEdit',
+  'sessionStart',
+  'stop',
+] as const;
 export const GIT_HOOKS = ['pre-commit', 'commit-msg', 'pre-push'] as const;
 
 export const AGENTS_BEGIN = '<!-- autopilot:begin -->';
@@ -83,7 +91,11 @@ function gatingCommand(l: Launcher, args: readonly string[]): string {
 
 /** True when a hook command is one of Autopilot's (for merging and for `autopilot doctor`). */
 export function isAutopilotHookCommand(command: unknown, client: 'claude' | 'codex' | 'cursor'): boolean {
-  return typeof command === 'string' && /autopilot/.test(command) && new RegExp(`\\shook\\s+${client}\\s`).test(`${command} `);
+  return (
+    typeof command === 'string' &&
+    /autopilot/.test(command) &&
+    new RegExp(`\\shook\\s+${client}\\s`).test(`${command} `)
+  );
 }
 
 type Json = Record<string, unknown>;
@@ -110,7 +122,13 @@ function change(root: string, abs: string, before: string | null, after: string,
 
 // Merges one JSON file: `edit` changes the parsed object in place. A file that is not a JSON object is left
 // alone, with a note.
-function mergeJson(root: string, rel: string, edit: (obj: Json) => void, notes: string[], what: string): WiringFile | undefined {
+function mergeJson(
+  root: string,
+  rel: string,
+  edit: (obj: Json) => void,
+  notes: string[],
+  what: string,
+): WiringFile | undefined {
   const abs = join(root, rel);
   const before = readText(abs);
   let obj: Json = {};
@@ -120,7 +138,9 @@ function mergeJson(root: string, rel: string, edit: (obj: Json) => void, notes: 
       if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
       obj = parsed as Json;
     } catch (err) {
-      notes.push(`${rel} is not a JSON object (${(err as Error).message}); left as it is: add ${what} by hand, then check with autopilot doctor`);
+      notes.push(
+        `${rel} is not a JSON object (${(err as Error).message}); left as it is: add ${what} by hand, then check with autopilot doctor`,
+      );
       return undefined;
     }
   }
@@ -169,7 +189,10 @@ function claudeSettings(o: WiringOptions, notes: string[]): WiringFile | undefin
       const hooks = asObject(obj['hooks']);
       for (const event of CLAUDE_EVENTS) {
         const args = ['hook', 'claude', event];
-        const hook = { type: 'command', command: event === 'PreToolUse' ? gatingCommand(o.launcher, args) : launchCommand(o.launcher, args) };
+        const hook = {
+          type: 'command',
+          command: event === 'PreToolUse' ? gatingCommand(o.launcher, args) : launchCommand(o.launcher, args),
+        };
         const group = event === 'PreToolUse' ? { matcher: CLAUDE_MATCHER, hooks: [hook] } : { hooks: [hook] };
         hooks[event] = mergeGroups(hooks[event], group, (c) => isAutopilotHookCommand(c, 'claude'));
       }
@@ -188,7 +211,11 @@ function codexHooks(o: WiringOptions, notes: string[]): WiringFile | undefined {
       const hooks = asObject(obj['hooks']);
       for (const event of CODEX_EVENTS) {
         const args = ['hook', 'codex', event];
-        const hook = { type: 'command', command: event === 'PreToolUse' ? gatingCommand(o.launcher, args) : launchCommand(o.launcher, args), timeout: 60 };
+        const hook = {
+          type: 'command',
+          command: event === 'PreToolUse' ? gatingCommand(o.launcher, args) : launchCommand(o.launcher, args),
+          timeout: 60,
+        };
         const group = event === 'PreToolUse' ? { matcher: CODEX_MATCHER, hooks: [hook] } : { hooks: [hook] };
         hooks[event] = mergeGroups(hooks[event], group, (c) => isAutopilotHookCommand(c, 'codex'));
       }
@@ -250,7 +277,7 @@ function agentsSection(phases: readonly string[]): string {
     '',
     '- Start a task before changing anything: the MCP tool `task_start` (or `autopilot task start T-1 --title "…"`).',
     "- Put each phase's evidence with `evidence_put`; move on with `phase_advance`; go back with `phase_backtrack` and a reason.",
-    "- Tool calls are checked against the phase: source edits in IMPLEMENT, commits and pushes in PR. Hooks deny the others and record them in the ledger.",
+    '- Tool calls are checked against the phase: source edits in IMPLEMENT, commits and pushes in PR. Hooks deny the others and record them in the ledger.',
     '- The diff, the test results and the coverage are produced by Autopilot itself; do not write them.',
     '- `autopilot task status <TASK>` shows where a task is and what its phase still needs.',
     AGENTS_END,
@@ -264,7 +291,8 @@ function agentsMd(o: WiringOptions): WiringFile {
   if (before === null) return change(o.root, abs, null, `# Agents\n\n${section}\n`);
   const begin = before.indexOf(AGENTS_BEGIN);
   const end = before.indexOf(AGENTS_END, begin);
-  if (begin >= 0 && end > begin) return change(o.root, abs, before, `${before.slice(0, begin)}${section}${before.slice(end + AGENTS_END.length)}`);
+  if (begin >= 0 && end > begin)
+    return change(o.root, abs, before, `${before.slice(0, begin)}${section}${before.slice(end + AGENTS_END.length)}`);
   const sep = before === '' ? '' : before.endsWith('\n\n') ? '' : before.endsWith('\n') ? '\n' : '\n\n';
   return change(o.root, abs, before, `${before}${sep}${section}\n`);
 }
@@ -299,7 +327,9 @@ export function gitHookScript(name: (typeof GIT_HOOKS)[number], l: Launcher): st
 function gitHooks(o: WiringOptions, notes: string[]): WiringFile[] {
   const files: WiringFile[] = [];
   if (/(^|[\\/])\.husky([\\/]_)?$/.test(o.gitHooksDir)) {
-    notes.push(`git's hooks folder is ${o.gitHooksDir} (husky): husky may write its hooks again; if it does, call \`autopilot hook git <hook> "$@"\` from .husky/<hook>`);
+    notes.push(
+      `git's hooks folder is ${o.gitHooksDir} (husky): husky may write its hooks again; if it does, call \`autopilot hook git <hook> "$@"\` from .husky/<hook>`,
+    );
   }
   for (const name of GIT_HOOKS) {
     const abs = join(o.gitHooksDir, name);
@@ -324,7 +354,9 @@ function gitHooks(o: WiringOptions, notes: string[]): WiringFile[] {
     // Someone else's hook: it moves aside and Autopilot's hook runs it first.
     const chained = `${abs}${CHAINED_SUFFIX}`;
     if (existsSync(chained)) {
-      notes.push(`${abs} is not Autopilot's, and ${chained} exists already; left as they are: have ${name} run \`autopilot hook git ${name} "$@"\``);
+      notes.push(
+        `${abs} is not Autopilot's, and ${chained} exists already; left as they are: have ${name} run \`autopilot hook git ${name} "$@"\``,
+      );
       continue;
     }
     files.push(change(o.root, chained, null, before, mode | 0o100));
@@ -340,7 +372,8 @@ export function planWiring(o: WiringOptions): WiringPlan {
   if (o.agents.codex) {
     const codex = codexHooks(o, notes);
     files.push(codex);
-    if (codex && codex.action !== 'unchanged') notes.push('Codex runs project hooks (.codex/hooks.json) only in a trusted project, after a person reviews them');
+    if (codex && codex.action !== 'unchanged')
+      notes.push('Codex runs project hooks (.codex/hooks.json) only in a trusted project, after a person reviews them');
   }
   if (o.agents.cursor) files.push(cursorHooks(o, notes));
   files.push(agentsMd(o));

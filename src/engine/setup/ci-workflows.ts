@@ -15,7 +15,19 @@ export const GITHUB_WORKFLOW = '.github/workflows/autopilot-gate.yml';
 export const GITLAB_JOB = '.gitlab/autopilot-gate.gitlab-ci.yml';
 
 /** CI systems other than GitHub Actions and GitLab CI, by the file or folder that gives them away. */
-const OTHER_CI = ['.circleci', '.travis.yml', 'Jenkinsfile', 'azure-pipelines.yml', 'bitbucket-pipelines.yml', '.buildkite', '.drone.yml', '.woodpecker.yml', '.woodpecker', 'appveyor.yml', '.semaphore'];
+const OTHER_CI = [
+  '.circleci',
+  '.travis.yml',
+  'Jenkinsfile',
+  'azure-pipelines.yml',
+  'bitbucket-pipelines.yml',
+  '.buildkite',
+  '.drone.yml',
+  '.woodpecker.yml',
+  '.woodpecker',
+  'appveyor.yml',
+  '.semaphore',
+];
 
 /** The install step the re-run of VERIFY needs, from the lock file the repository has. */
 function installCommand(root: string): string | undefined {
@@ -88,25 +100,41 @@ export function planCiFiles(root: string): { files: CiFile[]; notes: string[] } 
   const read = (rel: string) => (existsSync(join(root, rel)) ? readFileSync(join(root, rel), 'utf8') : null);
   const keep = (rel: string, fresh: string): CiFile => {
     const before = read(rel);
-    return before === null ? { path: rel, action: 'create', before, after: fresh } : { path: rel, action: 'unchanged', before, after: before };
+    return before === null
+      ? { path: rel, action: 'create', before, after: fresh }
+      : { path: rel, action: 'unchanged', before, after: before };
   };
   const install = installCommand(root);
   const hasGithub = existsSync(join(root, '.github'));
   const gitlabCi = read('.gitlab-ci.yml');
   const other = OTHER_CI.filter((f) => existsSync(join(root, f)));
-  if (hasGithub || (gitlabCi === null && other.length === 0)) files.push(keep(GITHUB_WORKFLOW, githubWorkflow(install)));
+  if (hasGithub || (gitlabCi === null && other.length === 0))
+    files.push(keep(GITHUB_WORKFLOW, githubWorkflow(install)));
   if (gitlabCi !== null) {
     files.push(keep(GITLAB_JOB, gitlabJob(install)));
     const included = gitlabCi.includes(GITLAB_JOB);
     const docs = parseAllDocuments(gitlabCi);
     const single = Array.isArray(docs) && docs.length === 1 ? docs[0] : undefined;
-    const appendable = !!single && single.errors.length === 0 && isMap(single.contents) && !single.contents.flow && !single.contents.has('include');
+    const appendable =
+      !!single &&
+      single.errors.length === 0 &&
+      isMap(single.contents) &&
+      !single.contents.flow &&
+      !single.contents.has('include');
     if (included) files.push({ path: '.gitlab-ci.yml', action: 'unchanged', before: gitlabCi, after: gitlabCi });
-    else if (appendable) files.push({ path: '.gitlab-ci.yml', action: 'update', before: gitlabCi, after: `${gitlabCi}${gitlabCi.endsWith('\n') ? '' : '\n'}${INCLUDE}` });
+    else if (appendable)
+      files.push({
+        path: '.gitlab-ci.yml',
+        action: 'update',
+        before: gitlabCi,
+        after: `${gitlabCi}${gitlabCi.endsWith('\n') ? '' : '\n'}${INCLUDE}`,
+      });
     else notes.push(`add the CI gate to .gitlab-ci.yml: under include:, add "- local: ${GITLAB_JOB}"`);
   }
   if (other.length > 0 && !hasGithub) {
-    notes.push(`found ${other.join(', ')}: add a job there that runs, on the full history, npx autopilot gate --base <the pull request's base commit>`);
+    notes.push(
+      `found ${other.join(', ')}: add a job there that runs, on the full history, npx autopilot gate --base <the pull request's base commit>`,
+    );
   }
   return { files, notes };
 }

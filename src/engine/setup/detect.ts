@@ -20,12 +20,18 @@ export interface DetectedReports {
   readonly junit?: string;
   readonly lcov?: string;
   readonly report?: { readonly format: TestReportFormat; readonly path: string };
-  readonly coverage?: { readonly format: CoverageFormat; readonly path: string; readonly sourceRoot?: string; readonly modulePrefix?: string };
+  readonly coverage?: {
+    readonly format: CoverageFormat;
+    readonly path: string;
+    readonly sourceRoot?: string;
+    readonly modulePrefix?: string;
+  };
 }
 
 /** A test runner and the command that makes it write a test report (and a coverage report where the tool can). */
 export interface DetectedTestRunner {
-  readonly name: 'vitest' | 'jest' | 'mocha' | 'node:test' | 'pytest' | 'go test' | 'maven-surefire' | 'gradle' | 'cargo-nextest';
+  readonly name:
+    'vitest' | 'jest' | 'mocha' | 'node:test' | 'pytest' | 'go test' | 'maven-surefire' | 'gradle' | 'cargo-nextest';
   readonly language: Language;
   readonly command: DetectedCommand & DetectedReports;
   /** What a person should know or add (a reporter package, a config table). */
@@ -143,7 +149,12 @@ function detectNode(root: string, out: Builder): void {
   const mentions = (word: string) => new RegExp(`(^|[\\s/])${word}(\\s|$)`).test(script);
   const order: DetectedTestRunner['name'][] = [];
   // The test script says which runner the project uses; dependencies say which it has.
-  for (const [name, word] of [['vitest', 'vitest'], ['jest', 'jest'], ['mocha', 'mocha']] as const) if (mentions(word)) order.push(name);
+  for (const [name, word] of [
+    ['vitest', 'vitest'],
+    ['jest', 'jest'],
+    ['mocha', 'mocha'],
+  ] as const)
+    if (mentions(word)) order.push(name);
   if (/\bnode\b.*\s--test\b/.test(script) || /\btsx\b.*\s--test\b/.test(script)) order.push('node:test');
   for (const name of ['vitest', 'jest', 'mocha'] as const) if (dep(name) && !order.includes(name)) order.push(name);
   for (const name of order) {
@@ -154,11 +165,25 @@ function detectNode(root: string, out: Builder): void {
           name,
           language,
           command: {
-            run: [...x, 'vitest', 'run', '--reporter=default', '--reporter=junit', `--outputFile.junit=${JUNIT}`, ...(coverage ? ['--coverage.enabled', '--coverage.reporter=lcov', '--coverage.reportsDirectory=coverage'] : [])],
+            run: [
+              ...x,
+              'vitest',
+              'run',
+              '--reporter=default',
+              '--reporter=junit',
+              `--outputFile.junit=${JUNIT}`,
+              ...(coverage
+                ? ['--coverage.enabled', '--coverage.reporter=lcov', '--coverage.reportsDirectory=coverage']
+                : []),
+            ],
             junit: JUNIT,
             ...(coverage ? { lcov: LCOV } : {}),
           },
-          notes: coverage ? [] : ['for coverage add @vitest/coverage-v8, then --coverage.enabled --coverage.reporter=lcov and lcov: coverage/lcov.info'],
+          notes: coverage
+            ? []
+            : [
+                'for coverage add @vitest/coverage-v8, then --coverage.enabled --coverage.reporter=lcov and lcov: coverage/lcov.info',
+              ],
         });
         break;
       }
@@ -166,7 +191,19 @@ function detectNode(root: string, out: Builder): void {
         out.test({
           name,
           language,
-          command: { run: [...x, 'jest', '--ci', '--reporters=default', '--reporters=jest-junit', '--coverage', '--coverageReporters=lcov'], junit: 'junit.xml', lcov: LCOV },
+          command: {
+            run: [
+              ...x,
+              'jest',
+              '--ci',
+              '--reporters=default',
+              '--reporters=jest-junit',
+              '--coverage',
+              '--coverageReporters=lcov',
+            ],
+            junit: 'junit.xml',
+            lcov: LCOV,
+          },
           notes: dep('jest-junit') ? [] : ['jest-junit writes the JUnit report: add it as a dev dependency'],
         });
         break;
@@ -176,9 +213,15 @@ function detectNode(root: string, out: Builder): void {
         out.test({
           name,
           language,
-          command: { run: c8 ? [...x, 'c8', '--reporter=lcov', '--reporter=text', ...mocha] : [...x, ...mocha], junit: JUNIT, ...(c8 ? { lcov: LCOV } : {}) },
+          command: {
+            run: c8 ? [...x, 'c8', '--reporter=lcov', '--reporter=text', ...mocha] : [...x, ...mocha],
+            junit: JUNIT,
+            ...(c8 ? { lcov: LCOV } : {}),
+          },
           notes: [
-            ...(dep('mocha-junit-reporter') ? [] : ['mocha-junit-reporter writes the JUnit report: add it as a dev dependency']),
+            ...(dep('mocha-junit-reporter')
+              ? []
+              : ['mocha-junit-reporter writes the JUnit report: add it as a dev dependency']),
             ...(c8 ? [] : ['for coverage add c8 and run mocha under `c8 --reporter=lcov`']),
           ],
         });
@@ -196,23 +239,50 @@ function detectNode(root: string, out: Builder): void {
           '--test-reporter=lcov',
           `--test-reporter-destination=${LCOV}`,
         ];
-        out.test({ name, language, command: { run: ['node', ...args.slice(0, at), ...reporters, ...args.slice(at)], junit: JUNIT, lcov: LCOV }, notes: [] });
+        out.test({
+          name,
+          language,
+          command: { run: ['node', ...args.slice(0, at), ...reporters, ...args.slice(at)], junit: JUNIT, lcov: LCOV },
+          notes: [],
+        });
         break;
       }
       default:
         break;
     }
   }
-  const eslintConfig = ['eslint.config.js', 'eslint.config.mjs', 'eslint.config.cjs', 'eslint.config.ts', '.eslintrc', '.eslintrc.js', '.eslintrc.cjs', '.eslintrc.json', '.eslintrc.yml', '.eslintrc.yaml'];
-  if (dep('eslint') || pkg.eslintConfig !== undefined || eslintConfig.some((f) => has(root, f))) out.lint({ name: 'eslint', language, command: { run: [...x, 'eslint', '.'] }, notes: [] });
-  if (dep('@biomejs/biome') || has(root, 'biome.json') || has(root, 'biome.jsonc')) out.lint({ name: 'biome', language, command: { run: [...x, 'biome', 'check', '.'] }, notes: [] });
-  if (typeof pkg.scripts?.['build'] === 'string') out.build({ name: `${pm} run build`, language, command: { run: [pm, 'run', 'build'] }, notes: [] });
-  else if (typescript) out.build({ name: 'tsc', language, command: { run: [...x, 'tsc', '--noEmit'] }, notes: ['no build script: the type check stands in for the build'] });
+  const eslintConfig = [
+    'eslint.config.js',
+    'eslint.config.mjs',
+    'eslint.config.cjs',
+    'eslint.config.ts',
+    '.eslintrc',
+    '.eslintrc.js',
+    '.eslintrc.cjs',
+    '.eslintrc.json',
+    '.eslintrc.yml',
+    '.eslintrc.yaml',
+  ];
+  if (dep('eslint') || pkg.eslintConfig !== undefined || eslintConfig.some((f) => has(root, f)))
+    out.lint({ name: 'eslint', language, command: { run: [...x, 'eslint', '.'] }, notes: [] });
+  if (dep('@biomejs/biome') || has(root, 'biome.json') || has(root, 'biome.jsonc'))
+    out.lint({ name: 'biome', language, command: { run: [...x, 'biome', 'check', '.'] }, notes: [] });
+  if (typeof pkg.scripts?.['build'] === 'string')
+    out.build({ name: `${pm} run build`, language, command: { run: [pm, 'run', 'build'] }, notes: [] });
+  else if (typescript)
+    out.build({
+      name: 'tsc',
+      language,
+      command: { run: [...x, 'tsc', '--noEmit'] },
+      notes: ['no build script: the type check stands in for the build'],
+    });
 }
 
 function detectPython(root: string, out: Builder): void {
   const pyproject = read(root, 'pyproject.toml') ?? '';
-  const requirements = ['requirements.txt', 'requirements-dev.txt', 'requirements_dev.txt', 'dev-requirements.txt'].map((f) => read(root, f) ?? '').join('\n');
+  const requirements = ['requirements.txt', 'requirements-dev.txt', 'requirements_dev.txt', 'dev-requirements.txt']
+    .map((f) => read(root, f) ?? '')
+    .join('\n');
   const setupCfg = read(root, 'setup.cfg') ?? '';
   const tox = read(root, 'tox.ini') ?? '';
   if (!pyproject && !requirements.trim() && !has(root, 'setup.py') && !setupCfg && !has(root, 'Pipfile')) return;
@@ -231,14 +301,27 @@ function detectPython(root: string, out: Builder): void {
     prefix = ['python', '-m'];
   }
   const pytest =
-    /^\[tool\.pytest/m.test(pyproject) || has(root, 'pytest.ini') || has(root, 'conftest.py') || /^\[tool:pytest\]/m.test(setupCfg) || /^\[pytest\]/m.test(tox) || mentions('pytest');
+    /^\[tool\.pytest/m.test(pyproject) ||
+    has(root, 'pytest.ini') ||
+    has(root, 'conftest.py') ||
+    /^\[tool:pytest\]/m.test(setupCfg) ||
+    /^\[pytest\]/m.test(tox) ||
+    mentions('pytest');
   if (pytest) {
     const cov = mentions('pytest-cov');
     out.test({
       name: 'pytest',
       language: 'python',
-      command: { run: [...prefix, 'pytest', `--junitxml=${JUNIT}`, ...(cov ? ['--cov=.', `--cov-report=lcov:${LCOV}`] : [])], junit: JUNIT, ...(cov ? { lcov: LCOV } : {}) },
-      notes: cov ? [] : ['for coverage add pytest-cov (coverage.py), then --cov=. --cov-report=lcov:coverage/lcov.info and lcov: coverage/lcov.info'],
+      command: {
+        run: [...prefix, 'pytest', `--junitxml=${JUNIT}`, ...(cov ? ['--cov=.', `--cov-report=lcov:${LCOV}`] : [])],
+        junit: JUNIT,
+        ...(cov ? { lcov: LCOV } : {}),
+      },
+      notes: cov
+        ? []
+        : [
+            'for coverage add pytest-cov (coverage.py), then --cov=. --cov-report=lcov:coverage/lcov.info and lcov: coverage/lcov.info',
+          ],
     });
   }
   const run = (tool: string) => (prefix[0] === 'python' ? ['python', '-m', tool] : [...prefix, tool]);
@@ -266,7 +349,11 @@ function detectGo(root: string, out: Builder): void {
     notes: [],
   });
   const golangci = ['.golangci.yml', '.golangci.yaml', '.golangci.toml', '.golangci.json'].some((f) => has(root, f));
-  out.lint(golangci ? { name: 'golangci-lint', language: 'go', command: { run: ['golangci-lint', 'run'] }, notes: [] } : { name: 'go vet', language: 'go', command: { run: ['go', 'vet', './...'] }, notes: [] });
+  out.lint(
+    golangci
+      ? { name: 'golangci-lint', language: 'go', command: { run: ['golangci-lint', 'run'] }, notes: [] }
+      : { name: 'go vet', language: 'go', command: { run: ['go', 'vet', './...'] }, notes: [] },
+  );
   out.build({ name: 'go build', language: 'go', command: { run: ['go', 'build', './...'] }, notes: [] });
 }
 
@@ -285,17 +372,44 @@ function detectJava(root: string, out: Builder): void {
       name: 'maven-surefire',
       language: 'java',
       command: {
-        run: ['sh', '-c', `${mvn} -B ${jacoco ? 'verify' : 'test'}; status=$?; ${joinReports('target/surefire-reports', 'target/junit.xml')}; exit $status`],
+        run: [
+          'sh',
+          '-c',
+          `${mvn} -B ${jacoco ? 'verify' : 'test'}; status=$?; ${joinReports('target/surefire-reports', 'target/junit.xml')}; exit $status`,
+        ],
         junit: 'target/junit.xml',
-        ...(jacoco ? { coverage: { format: 'jacoco' as const, path: 'target/site/jacoco/jacoco.xml', sourceRoot: 'src/main/java' } } : {}),
+        ...(jacoco
+          ? {
+              coverage: {
+                format: 'jacoco' as const,
+                path: 'target/site/jacoco/jacoco.xml',
+                sourceRoot: 'src/main/java',
+              },
+            }
+          : {}),
       },
       notes: [
         'Surefire writes one report a test class in target/surefire-reports/; the command joins them into target/junit.xml',
-        ...(jacoco ? [] : ["for coverage add jacoco-maven-plugin's report goal; its target/site/jacoco/jacoco.xml is read with format: jacoco"]),
+        ...(jacoco
+          ? []
+          : [
+              "for coverage add jacoco-maven-plugin's report goal; its target/site/jacoco/jacoco.xml is read with format: jacoco",
+            ]),
       ],
     });
-    out.build({ name: 'maven package', language: 'java', command: { run: [mvn, '-B', '-q', '-DskipTests', 'package'] }, notes: [] });
-    if (/maven-checkstyle-plugin/.test(read(root, 'pom.xml') ?? '')) out.lint({ name: 'checkstyle', language: 'java', command: { run: [mvn, '-B', '-q', 'checkstyle:check'] }, notes: [] });
+    out.build({
+      name: 'maven package',
+      language: 'java',
+      command: { run: [mvn, '-B', '-q', '-DskipTests', 'package'] },
+      notes: [],
+    });
+    if (/maven-checkstyle-plugin/.test(read(root, 'pom.xml') ?? ''))
+      out.lint({
+        name: 'checkstyle',
+        language: 'java',
+        command: { run: [mvn, '-B', '-q', 'checkstyle:check'] },
+        notes: [],
+      });
     return;
   }
   if (['build.gradle', 'build.gradle.kts', 'settings.gradle', 'settings.gradle.kts'].some((f) => has(root, f))) {
@@ -307,13 +421,27 @@ function detectJava(root: string, out: Builder): void {
       name: 'gradle',
       language: 'java',
       command: {
-        run: ['sh', '-c', `${gradle} test${jacoco ? ' jacocoTestReport' : ''}; status=$?; ${joinReports('build/test-results/test', 'build/junit.xml')}; exit $status`],
+        run: [
+          'sh',
+          '-c',
+          `${gradle} test${jacoco ? ' jacocoTestReport' : ''}; status=$?; ${joinReports('build/test-results/test', 'build/junit.xml')}; exit $status`,
+        ],
         junit: 'build/junit.xml',
-        ...(jacoco ? { coverage: { format: 'jacoco' as const, path: 'build/reports/jacoco/test/jacocoTestReport.xml', sourceRoot: 'src/main/java' } } : {}),
+        ...(jacoco
+          ? {
+              coverage: {
+                format: 'jacoco' as const,
+                path: 'build/reports/jacoco/test/jacocoTestReport.xml',
+                sourceRoot: 'src/main/java',
+              },
+            }
+          : {}),
       },
       notes: [
         'Gradle writes one report a test class in build/test-results/test/; the command joins them into build/junit.xml',
-        ...(jacoco ? ['the jacoco plugin writes XML only with jacocoTestReport { reports { xml.required = true } }'] : ["for coverage apply the jacoco plugin; its XML report is read with format: jacoco"]),
+        ...(jacoco
+          ? ['the jacoco plugin writes XML only with jacocoTestReport { reports { xml.required = true } }']
+          : ['for coverage apply the jacoco plugin; its XML report is read with format: jacoco']),
       ],
     });
     out.build({ name: 'gradle assemble', language: 'java', command: { run: [gradle, 'assemble'] }, notes: [] });
@@ -331,11 +459,20 @@ function detectRust(root: string, out: Builder): void {
     language: 'rust',
     command: { run: ['cargo', 'nextest', 'run', '--profile', profile], junit: `target/nextest/${profile}/junit.xml` },
     notes: [
-      ...(nextest.includes(`[profile.${profile}.junit]`) ? [] : [`cargo-nextest writes JUnit with a [profile.${profile}.junit] table (path = "junit.xml") in .config/nextest.toml`]),
+      ...(nextest.includes(`[profile.${profile}.junit]`)
+        ? []
+        : [
+            `cargo-nextest writes JUnit with a [profile.${profile}.junit] table (path = "junit.xml") in .config/nextest.toml`,
+          ]),
       'for coverage run it under cargo llvm-cov nextest --lcov --output-path coverage/lcov.info and set lcov:',
     ],
   });
-  out.lint({ name: 'clippy', language: 'rust', command: { run: ['cargo', 'clippy', '--all-targets', '--', '-D', 'warnings'] }, notes: [] });
+  out.lint({
+    name: 'clippy',
+    language: 'rust',
+    command: { run: ['cargo', 'clippy', '--all-targets', '--', '-D', 'warnings'] },
+    notes: [],
+  });
   out.build({ name: 'cargo build', language: 'rust', command: { run: ['cargo', 'build'] }, notes: [] });
 }
 
@@ -365,7 +502,9 @@ function detectCi(root: string): string[] {
 export function detectAgents(root: string, home?: string): DetectedAgents {
   return {
     claude: isDir(join(root, '.claude')) || has(root, 'CLAUDE.md'),
-    codex: isDir(join(root, '.codex')) || (home !== undefined && (existsSync(join(home, '.codex', 'config.toml')) || isDir(join(home, '.codex')))),
+    codex:
+      isDir(join(root, '.codex')) ||
+      (home !== undefined && (existsSync(join(home, '.codex', 'config.toml')) || isDir(join(home, '.codex')))),
     cursor: isDir(join(root, '.cursor')) || has(root, '.cursorrules'),
     agentsMd: has(root, 'AGENTS.md'),
     mcpJson: has(root, '.mcp.json'),
@@ -415,10 +554,25 @@ export function detectRepository(root: string, opts: { home?: string } = {}): De
 }
 
 /** The config's commands from a detection (the first of each kind), with the comment for each that a person should read. */
-export function detectedCommands(d: Detection): { commands: CommandsInput; notes: Partial<Record<'build' | 'test' | 'lint', string>> } {
-  const commands: { build?: { run: string[] }; test?: NonNullable<CommandsInput['test']>; lint?: { run: string[] }; smoke: []; ci: [] } = { smoke: [], ci: [] };
+export function detectedCommands(d: Detection): {
+  commands: CommandsInput;
+  notes: Partial<Record<'build' | 'test' | 'lint', string>>;
+} {
+  const commands: {
+    build?: { run: string[] };
+    test?: NonNullable<CommandsInput['test']>;
+    lint?: { run: string[] };
+    smoke: [];
+    ci: [];
+  } = { smoke: [], ci: [] };
   const notes: Partial<Record<'build' | 'test' | 'lint', string>> = {};
-  const others = (list: readonly { name: string }[]) => (list.length > 1 ? `; also found: ${list.slice(1).map((t) => t.name).join(', ')}` : '');
+  const others = (list: readonly { name: string }[]) =>
+    list.length > 1
+      ? `; also found: ${list
+          .slice(1)
+          .map((t) => t.name)
+          .join(', ')}`
+      : '';
   const [test] = d.testRunners;
   if (test) {
     const c = test.command;
@@ -429,7 +583,9 @@ export function detectedCommands(d: Detection): { commands: CommandsInput; notes
       ...(c.lcov ? { lcov: c.lcov } : {}),
       ...(c.coverage ? { coverage: { ...c.coverage } } : {}),
     };
-    notes.test = [`detected: ${test.name} (${test.language})${others(d.testRunners)}; check it`, ...test.notes].join('\n');
+    notes.test = [`detected: ${test.name} (${test.language})${others(d.testRunners)}; check it`, ...test.notes].join(
+      '\n',
+    );
   }
   const [build] = d.builds;
   if (build) {

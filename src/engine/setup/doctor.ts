@@ -13,7 +13,15 @@ import { layoutFor, type Layout } from '../repo/layout.ts';
 import { loadSigner, PRIVATE_KEY_FILE } from '../ledger/keys.ts';
 import { git } from '../repo/git.ts';
 import { detectAgents } from './detect.ts';
-import { CHAINED_SUFFIX, CLAUDE_EVENTS, CODEX_EVENTS, CURSOR_EVENTS, GIT_HOOK_MARK, GIT_HOOKS, isAutopilotHookCommand } from './agent-wiring.ts';
+import {
+  CHAINED_SUFFIX,
+  CLAUDE_EVENTS,
+  CODEX_EVENTS,
+  CURSOR_EVENTS,
+  GIT_HOOK_MARK,
+  GIT_HOOKS,
+  isAutopilotHookCommand,
+} from './agent-wiring.ts';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -37,14 +45,20 @@ export interface DoctorDeps {
   /** Opens the configured store. */
   readonly openStore: (layout: Layout, config: Config) => Promise<Store>;
   /** Whether the configured sandbox can be had here. */
-  readonly sandboxStatus: (config: Config) => { readonly mode: string; readonly available: boolean; readonly reason?: string; readonly bwrapVersion?: string };
+  readonly sandboxStatus: (config: Config) => {
+    readonly mode: string;
+    readonly available: boolean;
+    readonly reason?: string;
+    readonly bwrapVersion?: string;
+  };
   /** Whether the repository's hook daemon answers (informational). */
   readonly daemonRunning?: (root: string) => Promise<boolean>;
   /** Where Codex's user config is looked for. */
   readonly home?: string;
 }
 
-const REINIT = 'run `autopilot init` again: it writes the hooks and the MCP entry with this installation\'s paths and leaves everything else as it is';
+const REINIT =
+  "run `autopilot init` again: it writes the hooks and the MCP entry with this installation's paths and leaves everything else as it is";
 
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
 
@@ -116,7 +130,8 @@ function readJson(path: string): { value?: Record<string, unknown>; error?: stri
   }
 }
 
-const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const obj = (v: unknown): Record<string, unknown> =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 
 // The commands of a Claude-style hooks object for one event (`[{matcher, hooks: [{command}]}]`), or Cursor's
 // flat list.
@@ -127,15 +142,28 @@ function commandsOf(hooks: Record<string, unknown>, event: string): string[] {
   for (const entry of list) {
     const e = obj(entry);
     if (typeof e['command'] === 'string') out.push(e['command']);
-    if (Array.isArray(e['hooks'])) for (const h of e['hooks']) if (typeof obj(h)['command'] === 'string') out.push(obj(h)['command'] as string);
+    if (Array.isArray(e['hooks']))
+      for (const h of e['hooks']) if (typeof obj(h)['command'] === 'string') out.push(obj(h)['command'] as string);
   }
   return out;
 }
 
-function agentHooks(root: string, rel: string, client: 'claude' | 'codex' | 'cursor', events: readonly string[], name: string): DoctorCheck {
+function agentHooks(
+  root: string,
+  rel: string,
+  client: 'claude' | 'codex' | 'cursor',
+  events: readonly string[],
+  name: string,
+): DoctorCheck {
   const id = `hooks.${client}`;
   const file = readJson(join(root, rel));
-  if (!file.value) return { id, status: 'fail', message: `${rel} is ${file.error}: ${name}'s hooks are not wired`, fix: file.error === 'missing' ? REINIT : `repair ${rel} (it must be a JSON object), then ${REINIT}` };
+  if (!file.value)
+    return {
+      id,
+      status: 'fail',
+      message: `${rel} is ${file.error}: ${name}'s hooks are not wired`,
+      fix: file.error === 'missing' ? REINIT : `repair ${rel} (it must be a JSON object), then ${REINIT}`,
+    };
   const hooks = obj(file.value['hooks']);
   const problems: string[] = [];
   for (const event of events) {
@@ -150,7 +178,13 @@ function agentHooks(root: string, rel: string, client: 'claude' | 'codex' | 'cur
 async function gitHooksCheck(root: string): Promise<DoctorCheck> {
   const id = 'hooks.git';
   const r = await git(root, ['rev-parse', '--git-path', 'hooks']);
-  if (r.code !== 0) return { id, status: 'fail', message: `not a git repository: ${r.stderr.trim()}`, fix: 'run Autopilot in a git repository' };
+  if (r.code !== 0)
+    return {
+      id,
+      status: 'fail',
+      message: `not a git repository: ${r.stderr.trim()}`,
+      fix: 'run Autopilot in a git repository',
+    };
   const dir = resolve(root, r.stdout.trim());
   const problems: string[] = [];
   const warnings: string[] = [];
@@ -170,31 +204,59 @@ async function gitHooksCheck(root: string): Promise<DoctorCheck> {
     if ((statSync(path).mode & 0o111) === 0) problems.push(`${name} is not executable`);
     const run = text.split('\n').find((l) => /\shook git /.test(l));
     if (!run) problems.push(`${name} does not run autopilot hook git ${name}`);
-    else for (const p of commandProblems(run.replace(/^\s*(exec|printf '%s\\n' "\$input" \|)\s+/, ''))) problems.push(`${name}: ${p}`);
+    else
+      for (const p of commandProblems(run.replace(/^\s*(exec|printf '%s\\n' "\$input" \|)\s+/, '')))
+        problems.push(`${name}: ${p}`);
     const chained = `${path}${CHAINED_SUFFIX}`;
-    if (existsSync(chained) && (statSync(chained).mode & 0o111) === 0) warnings.push(`${name}${CHAINED_SUFFIX} (the hook that was there before) is not executable, so it is skipped`);
+    if (existsSync(chained) && (statSync(chained).mode & 0o111) === 0)
+      warnings.push(`${name}${CHAINED_SUFFIX} (the hook that was there before) is not executable, so it is skipped`);
   }
-  if (problems.length) return { id, status: 'fail', message: `git hooks in ${dir}: ${[...problems, ...warnings].join('; ')}`, fix: REINIT };
-  if (warnings.length) return { id, status: 'warn', message: warnings.join('; '), fix: `chmod +x the chained hook if it should run` };
+  if (problems.length)
+    return {
+      id,
+      status: 'fail',
+      message: `git hooks in ${dir}: ${[...problems, ...warnings].join('; ')}`,
+      fix: REINIT,
+    };
+  if (warnings.length)
+    return { id, status: 'warn', message: warnings.join('; '), fix: `chmod +x the chained hook if it should run` };
   return { id, status: 'ok', message: `git hooks in ${dir}: ${GIT_HOOKS.join(', ')}` };
 }
 
 function mcpCheck(root: string): DoctorCheck {
   const id = 'mcp';
   const file = readJson(join(root, '.mcp.json'));
-  if (!file.value) return { id, status: 'fail', message: `.mcp.json is ${file.error}`, fix: file.error === 'missing' ? REINIT : `repair .mcp.json (it must be a JSON object), then ${REINIT}` };
+  if (!file.value)
+    return {
+      id,
+      status: 'fail',
+      message: `.mcp.json is ${file.error}`,
+      fix: file.error === 'missing' ? REINIT : `repair .mcp.json (it must be a JSON object), then ${REINIT}`,
+    };
   const entry = obj(obj(file.value['mcpServers'])['autopilot']);
   const command = entry['command'];
   const args = Array.isArray(entry['args']) ? entry['args'].filter((a): a is string => typeof a === 'string') : [];
-  if (typeof command !== 'string') return { id, status: 'fail', message: '.mcp.json has no mcpServers.autopilot entry with a command', fix: REINIT };
+  if (typeof command !== 'string')
+    return { id, status: 'fail', message: '.mcp.json has no mcpServers.autopilot entry with a command', fix: REINIT };
   const words = [command, ...args];
   if (!words.some((w) => /autopilot/.test(w)) || !args.includes('mcp')) {
-    return { id, status: 'fail', message: `.mcp.json's autopilot entry does not start \`autopilot mcp\` (${words.join(' ')})`, fix: REINIT };
+    return {
+      id,
+      status: 'fail',
+      message: `.mcp.json's autopilot entry does not start \`autopilot mcp\` (${words.join(' ')})`,
+      fix: REINIT,
+    };
   }
   const problems = commandProblems(words.map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' '));
   if (problems.length) return { id, status: 'fail', message: `.mcp.json: ${problems.join('; ')}`, fix: REINIT };
   if (command === 'npx' && !existsSync(join(root, 'node_modules', 'autopilot'))) {
-    return { id, status: 'warn', message: ".mcp.json starts `npx autopilot mcp`, but autopilot is not installed in this repository's node_modules: npx would fetch a package of that name", fix: 'install it as a dev dependency, or ' + REINIT };
+    return {
+      id,
+      status: 'warn',
+      message:
+        ".mcp.json starts `npx autopilot mcp`, but autopilot is not installed in this repository's node_modules: npx would fetch a package of that name",
+      fix: 'install it as a dev dependency, or ' + REINIT,
+    };
   }
   return { id, status: 'ok', message: `.mcp.json: autopilot → ${words.join(' ')}` };
 }
@@ -203,15 +265,31 @@ function keyCheck(layout: Layout): DoctorCheck {
   const id = 'key';
   const file = join(layout.keysDir, PRIVATE_KEY_FILE);
   if (!existsSync(file)) {
-    return { id, status: 'fail', message: `no signing key at ${file}: nothing can be recorded`, fix: 'run `autopilot init` to create a key pair (entries signed by an earlier key still verify: the store keeps its public key)' };
+    return {
+      id,
+      status: 'fail',
+      message: `no signing key at ${file}: nothing can be recorded`,
+      fix: 'run `autopilot init` to create a key pair (entries signed by an earlier key still verify: the store keeps its public key)',
+    };
   }
   const mode = statSync(file).mode & 0o777;
-  if ((mode & 0o077) !== 0) return { id, status: 'fail', message: `the private key ${file} is mode ${mode.toString(8)}: other users can read it`, fix: `chmod 600 ${file}` };
+  if ((mode & 0o077) !== 0)
+    return {
+      id,
+      status: 'fail',
+      message: `the private key ${file} is mode ${mode.toString(8)}: other users can read it`,
+      fix: `chmod 600 ${file}`,
+    };
   try {
     const signer = loadSigner(layout.keysDir);
     return { id, status: 'ok', message: `signing key ${signer.keyId} (${file}, mode 600)` };
   } catch (err) {
-    return { id, status: 'fail', message: messageOf(err), fix: `restore ${file} from a backup, or move it aside and run \`autopilot init\` for a new key pair` };
+    return {
+      id,
+      status: 'fail',
+      message: messageOf(err),
+      fix: `restore ${file} from a backup, or move it aside and run \`autopilot init\` for a new key pair`,
+    };
   }
 }
 
@@ -240,12 +318,29 @@ async function storeCheck(layout: Layout, config: Config, deps: DoctorDeps): Pro
 
 function sandboxCheck(config: Config, deps: DoctorDeps): DoctorCheck {
   const id = 'sandbox';
-  if (config.sandbox.mode === 'off') return { id, status: 'ok', message: 'sandbox.mode is off: evidence commands run unsandboxed, as configured' };
+  if (config.sandbox.mode === 'off')
+    return { id, status: 'ok', message: 'sandbox.mode is off: evidence commands run unsandboxed, as configured' };
   const s = deps.sandboxStatus(config);
-  if (s.available) return { id, status: 'ok', message: `bubblewrap ${s.bwrapVersion ?? ''} makes the sandbox (sandbox.mode: ${s.mode})`.replace('  ', ' ') };
+  if (s.available)
+    return {
+      id,
+      status: 'ok',
+      message: `bubblewrap ${s.bwrapVersion ?? ''} makes the sandbox (sandbox.mode: ${s.mode})`.replace('  ', ' '),
+    };
   const fix = 'install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) and allow unprivileged user namespaces';
-  if (config.sandbox.mode === 'required') return { id, status: 'fail', message: `sandbox.mode is required, but no sandbox can be made here: ${s.reason ?? 'bwrap is missing'}`, fix: `${fix}, or set sandbox.mode: preferred` };
-  return { id, status: 'warn', message: `no sandbox here (${s.reason ?? 'bwrap is missing'}): evidence commands run unsandboxed, and the evidence says so`, fix };
+  if (config.sandbox.mode === 'required')
+    return {
+      id,
+      status: 'fail',
+      message: `sandbox.mode is required, but no sandbox can be made here: ${s.reason ?? 'bwrap is missing'}`,
+      fix: `${fix}, or set sandbox.mode: preferred`,
+    };
+  return {
+    id,
+    status: 'warn',
+    message: `no sandbox here (${s.reason ?? 'bwrap is missing'}): evidence commands run unsandboxed, and the evidence says so`,
+    fix,
+  };
 }
 
 /** Checks the installation around `cwd`. */
@@ -253,7 +348,12 @@ export async function runDoctor(cwd: string, deps: DoctorDeps): Promise<DoctorRe
   const checks: DoctorCheck[] = [];
   const root = findRoot(cwd);
   if (!root) {
-    checks.push({ id: 'config', status: 'fail', message: `no .autopilot/config.yaml at or above ${cwd}`, fix: 'run `autopilot init` in the repository' });
+    checks.push({
+      id: 'config',
+      status: 'fail',
+      message: `no .autopilot/config.yaml at or above ${cwd}`,
+      fix: 'run `autopilot init` in the repository',
+    });
     return { root: null, healthy: false, checks };
   }
   let config: Config | undefined;
@@ -261,21 +361,34 @@ export async function runDoctor(cwd: string, deps: DoctorDeps): Promise<DoctorRe
     config = loadConfig(root);
     checks.push({ id: 'config', status: 'ok', message: `.autopilot/config.yaml is valid` });
   } catch (err) {
-    checks.push({ id: 'config', status: 'fail', message: messageOf(err), fix: 'fix the key it names in .autopilot/config.yaml (the message says which), then run `autopilot doctor` again' });
+    checks.push({
+      id: 'config',
+      status: 'fail',
+      message: messageOf(err),
+      fix: 'fix the key it names in .autopilot/config.yaml (the message says which), then run `autopilot doctor` again',
+    });
   }
   const layout = layoutFor(root, config?.stateDir ?? '.autopilot');
   checks.push(keyCheck(layout));
   if (config) checks.push(await storeCheck(layout, config, deps));
   const agents = detectAgents(root, deps.home);
   checks.push(agentHooks(root, '.claude/settings.json', 'claude', CLAUDE_EVENTS, 'Claude Code'));
-  if (agents.codex || existsSync(join(root, '.codex', 'hooks.json'))) checks.push(agentHooks(root, '.codex/hooks.json', 'codex', CODEX_EVENTS, 'Codex'));
-  if (agents.cursor || existsSync(join(root, '.cursor', 'hooks.json'))) checks.push(agentHooks(root, '.cursor/hooks.json', 'cursor', CURSOR_EVENTS, 'Cursor'));
+  if (agents.codex || existsSync(join(root, '.codex', 'hooks.json')))
+    checks.push(agentHooks(root, '.codex/hooks.json', 'codex', CODEX_EVENTS, 'Codex'));
+  if (agents.cursor || existsSync(join(root, '.cursor', 'hooks.json')))
+    checks.push(agentHooks(root, '.cursor/hooks.json', 'cursor', CURSOR_EVENTS, 'Cursor'));
   checks.push(await gitHooksCheck(root));
   checks.push(mcpCheck(root));
   if (config) checks.push(sandboxCheck(config, deps));
   if (deps.daemonRunning) {
     const running = await deps.daemonRunning(root).catch(() => false);
-    checks.push({ id: 'daemon', status: 'ok', message: running ? 'the hook daemon answers for this repository' : 'no hook daemon is running (the next hook starts one; AUTOPILOT_HOOK_DAEMON=0 turns it off)' });
+    checks.push({
+      id: 'daemon',
+      status: 'ok',
+      message: running
+        ? 'the hook daemon answers for this repository'
+        : 'no hook daemon is running (the next hook starts one; AUTOPILOT_HOOK_DAEMON=0 turns it off)',
+    });
   }
   return { root, healthy: checks.every((c) => c.status !== 'fail'), checks };
 }

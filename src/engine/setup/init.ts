@@ -121,7 +121,11 @@ export function renderConfig(opts: InitOptions = {}): string {
     for (const p of commands.items) {
       const key = (p.key as { value?: unknown }).value;
       const note = key === 'build' || key === 'test' || key === 'lint' ? opts.commandNotes?.[key] : undefined;
-      if (note) (p.key as { commentBefore?: string }).commentBefore = note.split('\n').map((l) => ` ${l}`).join('\n');
+      if (note)
+        (p.key as { commentBefore?: string }).commentBefore = note
+          .split('\n')
+          .map((l) => ` ${l}`)
+          .join('\n');
     }
   }
   const evidence = root.get('evidence', true);
@@ -135,9 +139,13 @@ export function renderConfig(opts: InitOptions = {}): string {
 
 export async function planInit(cwd: string, opts: InitOptions = {}): Promise<Result<InitPlan>> {
   if (!(await isGitRepo(cwd))) {
-    return refuse(ErrorCode.USAGE, `${cwd} is not inside a git repository; run \`git init\` first, or run init in your repository`, {
-      argument: 'cwd',
-    });
+    return refuse(
+      ErrorCode.USAGE,
+      `${cwd} is not inside a git repository; run \`git init\` first, or run init in your repository`,
+      {
+        argument: 'cwd',
+      },
+    );
   }
   const root = (await git(cwd, ['rev-parse', '--show-toplevel'])).stdout.trim();
   const changes: FileChange[] = [];
@@ -156,13 +164,25 @@ export async function planInit(cwd: string, opts: InitOptions = {}): Promise<Res
     const detected = opts.commands ? undefined : detectedCommands(detectRepository(root));
     const commands = opts.commands ?? detected?.commands;
     const commandNotes = { ...detected?.notes, ...opts.commandNotes };
-    changes.push({ path: configPath, action: 'create', before: null, after: renderConfig({ ...opts, stateDir, ...(commands ? { commands } : {}), commandNotes }) });
+    changes.push({
+      path: configPath,
+      action: 'create',
+      before: null,
+      after: renderConfig({ ...opts, stateDir, ...(commands ? { commands } : {}), commandNotes }),
+    });
   }
   const gitignore = readOrNull(join(root, '.gitignore'));
   const block = GITIGNORE_BLOCK(stateDir);
   const hasBlock = gitignore !== null && gitignore.includes(`${stateDir}/autopilot.db*`);
-  const after = hasBlock ? (gitignore ?? '') : `${gitignore ?? ''}${gitignore && !gitignore.endsWith('\n') ? '\n' : ''}${block}`;
-  changes.push({ path: '.gitignore', action: hasBlock ? 'unchanged' : gitignore === null ? 'create' : 'update', before: gitignore, after });
+  const after = hasBlock
+    ? (gitignore ?? '')
+    : `${gitignore ?? ''}${gitignore && !gitignore.endsWith('\n') ? '\n' : ''}${block}`;
+  changes.push({
+    path: '.gitignore',
+    action: hasBlock ? 'unchanged' : gitignore === null ? 'create' : 'update',
+    before: gitignore,
+    after,
+  });
   const ci = planCiFiles(root);
   changes.push(...ci.files);
   const notes = [...ci.notes];
@@ -170,7 +190,13 @@ export async function planInit(cwd: string, opts: InitOptions = {}): Promise<Res
     // git's hooks folder: core.hooksPath when it is set, else the repository's (a worktree's common) hooks folder.
     const hooks = (await git(root, ['rev-parse', '--git-path', 'hooks'])).stdout.trim() || '.git/hooks';
     const detection = detectRepository(root, opts.wiring.home !== undefined ? { home: opts.wiring.home } : {});
-    const wiring = planWiring({ root, gitHooksDir: resolve(root, hooks), agents: detection.agents, launcher: opts.wiring.launcher, phases });
+    const wiring = planWiring({
+      root,
+      gitHooksDir: resolve(root, hooks),
+      agents: detection.agents,
+      launcher: opts.wiring.launcher,
+      phases,
+    });
     changes.push(...wiring.files);
     notes.push(...wiring.notes);
   }
@@ -184,7 +210,10 @@ export interface InitResult {
 }
 
 /** Writes the planned files, creates the key pair and the store. Running it twice changes nothing the second time. */
-export async function applyInit(plan: InitPlan, openStore: (layout: Layout, config: Config) => Promise<Store>): Promise<InitResult> {
+export async function applyInit(
+  plan: InitPlan,
+  openStore: (layout: Layout, config: Config) => Promise<Store>,
+): Promise<InitResult> {
   for (const c of plan.changes) {
     if (c.action === 'unchanged') continue;
     const abs = isAbsolute(c.path) ? c.path : join(plan.root, c.path);
@@ -206,4 +235,3 @@ export async function applyInit(plan: InitPlan, openStore: (layout: Layout, conf
 function readOrNull(path: string): string | null {
   return existsSync(path) ? readFileSync(path, 'utf8') : null;
 }
-

@@ -91,14 +91,36 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
           `evidence of a passed phase changed after the ledger recorded it: ${first.path} (${first.reason}); restore it, or backtrack to its phase to produce it again`,
           { path: first.path, reason: first.reason, problems: tampered },
         );
-        return { ok: false, error: await recordRefusal(e, tx, current, actor, { action: 'advance', to: decision.value.to }, r.error, startMs) };
+        return {
+          ok: false,
+          error: await recordRefusal(
+            e,
+            tx,
+            current,
+            actor,
+            { action: 'advance', to: decision.value.to },
+            r.error,
+            startMs,
+          ),
+        };
       }
       const drift = await guardDrift(e, tx, current, actor, 'advance', decision.value.to, attestation, startMs);
       if (!drift.ok) return drift;
       const gate = checkPhase(e, current, current.phase, produced.digests);
       if (!gate.passed) {
         const refusal = gateRefusal(current.taskId, gate);
-        return { ok: false, error: await recordRefusal(e, tx, current, actor, { action: 'advance', to: decision.value.to }, refusal, startMs) };
+        return {
+          ok: false,
+          error: await recordRefusal(
+            e,
+            tx,
+            current,
+            actor,
+            { action: 'advance', to: decision.value.to },
+            refusal,
+            startMs,
+          ),
+        };
       }
       if (risk && decision.value.to) {
         const approval = await guardApproval(e, tx, current, actor, decision.value.to, risk, startMs);
@@ -117,7 +139,15 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
           ...(req.summary ? { summary: req.summary.slice(0, 2000) } : {}),
           configDigest: configDigest(e.config),
           context: phaseContext(e.config.phases, current, gate.artifacts, req.summary),
-          ...(produced.commands.length ? { commands: produced.commands.map((c) => ({ name: c.name, exitCode: c.exitCode, durationMs: c.durationMs })) } : {}),
+          ...(produced.commands.length
+            ? {
+                commands: produced.commands.map((c) => ({
+                  name: c.name,
+                  exitCode: c.exitCode,
+                  durationMs: c.durationMs,
+                })),
+              }
+            : {}),
           ...(lease.value ? { leaseToken: lease.value.token } : {}),
           ...(drift.value.length ? { promptDrift: drift.value.length } : {}),
           ...(risk ? { risk: risk.level } : {}),
@@ -147,19 +177,29 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
     }
     return result;
   }
-  return refuse(ErrorCode.LEASE_HELD, `task ${req.taskId} kept moving while this advance was checked; read its status and try again`, {
-    holder: null,
-    expiresAt: null,
-    phase: null,
-  });
+  return refuse(
+    ErrorCode.LEASE_HELD,
+    `task ${req.taskId} kept moving while this advance was checked; read its status and try again`,
+    {
+      holder: null,
+      expiresAt: null,
+      phase: null,
+    },
+  );
 }
 
 function unknownTask(taskId: string) {
-  return refuse(ErrorCode.TASK_UNKNOWN, `no task ${taskId}; start it with: autopilot task start ${taskId}, or list tasks with: autopilot task list`, { taskId });
+  return refuse(
+    ErrorCode.TASK_UNKNOWN,
+    `no task ${taskId}; start it with: autopilot task start ${taskId}, or list tasks with: autopilot task list`,
+    { taskId },
+  );
 }
 
 async function record(e: Engine, state: TaskState, actor: Actor, to: string | null, refusal: Refusal, startMs: number) {
-  const error = await e.store.transact((tx) => recordRefusal(e, tx, state, actor, { action: 'advance', to }, refusal, startMs));
+  const error = await e.store.transact((tx) =>
+    recordRefusal(e, tx, state, actor, { action: 'advance', to }, refusal, startMs),
+  );
   e.sink.emit({
     type: 'transition',
     kind: 'advance',
@@ -208,7 +248,11 @@ export async function recordVerify(
     fromPhase: state.phase,
     toPhase: null,
     actor: actor.id,
-    artifacts: [...produced.digests].map(([name, sha256]) => ({ path: evidenceRel(state.taskId, state.phase, name), sha256, producer: 'autopilot' as const })),
+    artifacts: [...produced.digests].map(([name, sha256]) => ({
+      path: evidenceRel(state.taskId, state.phase, name),
+      sha256,
+      producer: 'autopilot' as const,
+    })),
     data: {
       passed: v?.passed ?? false,
       problems: v?.problems ?? [],
@@ -217,7 +261,13 @@ export async function recordVerify(
       ...(v?.coverage ? { changedLinesCoverage: v.coverage.percent } : {}),
       ...(v ? { tree: v.tree } : {}),
       ...(v?.totalCoverage ? { totalCoverage: v.totalCoverage } : {}),
-      commands: produced.commands.map((c) => ({ name: c.name, argv: c.argv, exitCode: c.exitCode, durationMs: c.durationMs, isolation: c.isolation })),
+      commands: produced.commands.map((c) => ({
+        name: c.name,
+        argv: c.argv,
+        exitCode: c.exitCode,
+        durationMs: c.durationMs,
+        isolation: c.isolation,
+      })),
     },
   });
   e.sink.emit({
@@ -226,7 +276,12 @@ export async function recordVerify(
     phase: state.phase,
     passed: v?.passed ?? false,
     seq: entry.seq,
-    commands: produced.commands.map((c) => ({ name: c.name, exitCode: c.exitCode, startMs: c.startMs, endMs: c.startMs + c.durationMs })),
+    commands: produced.commands.map((c) => ({
+      name: c.name,
+      exitCode: c.exitCode,
+      startMs: c.startMs,
+      endMs: c.startMs + c.durationMs,
+    })),
     startMs: produced.commands[0]?.startMs ?? Date.now(),
     endMs: Date.now(),
     actor: actor.id,

@@ -6,7 +6,13 @@
  */
 import { renameSync, rmSync } from 'node:fs';
 import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
-import { decideBacktrack, refusePhaseUnknown, stalePhases, type ArchivedArtifact, type TaskState } from '../../core/task.ts';
+import {
+  decideBacktrack,
+  refusePhaseUnknown,
+  stalePhases,
+  type ArchivedArtifact,
+  type TaskState,
+} from '../../core/task.ts';
 import { normalizePhase } from '../../core/phases.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
 import { append, recordRefusal } from '../ledger/record.ts';
@@ -37,11 +43,25 @@ export async function backtrack(e: Engine, actor: Actor, req: BacktrackRequest):
   const attestation = wanted ? await checkDrift(e, wanted) : null;
   const result = await e.store.transact(async (tx): Promise<Result<BacktrackOutcome>> => {
     const state = await tx.getTask(req.taskId);
-    if (!state) return refuse(ErrorCode.TASK_UNKNOWN, `no task ${req.taskId}; list tasks with: autopilot task list`, { taskId: req.taskId });
+    if (!state)
+      return refuse(ErrorCode.TASK_UNKNOWN, `no task ${req.taskId}; list tasks with: autopilot task list`, {
+        taskId: req.taskId,
+      });
     const to = normalizePhase(e.config.phases, req.to);
     const decision = to ? decideBacktrack(state, to, req.reason, e.config) : refusePhaseUnknown(req.to, e.config);
     if (!decision.ok) {
-      return { ok: false, error: await recordRefusal(e, tx, state, actor, { action: 'backtrack', to: to ?? req.to }, decision.error, startMs) };
+      return {
+        ok: false,
+        error: await recordRefusal(
+          e,
+          tx,
+          state,
+          actor,
+          { action: 'backtrack', to: to ?? req.to },
+          decision.error,
+          startMs,
+        ),
+      };
     }
     const lease = await guardLease(e, tx, state, actor, 'backtrack', req.token, startMs);
     if (!lease.ok) return lease;
@@ -64,7 +84,11 @@ export async function backtrack(e: Engine, actor: Actor, req: BacktrackRequest):
         toPhase: target,
         actor: actor.id,
         artifacts: moves.value.artifacts,
-        data: { reason: req.reason.slice(0, 2000), archived: moves.value.archived, stale: stalePhases(e.config, state.phase, target) },
+        data: {
+          reason: req.reason.slice(0, 2000),
+          archived: moves.value.archived,
+          stale: stalePhases(e.config, state.phase, target),
+        },
       });
       await moveLease(tx, lease.value, target);
       const task = (await tx.getTask(state.taskId)) ?? state;
@@ -78,9 +102,29 @@ export async function backtrack(e: Engine, actor: Actor, req: BacktrackRequest):
   if (result.ok) {
     // The entry naming the archived copies has committed: the live ones can go.
     settleArchive(e.layout, result.value.task);
-    const base = { taskId: req.taskId, startMs, endMs: Date.now(), actor: actor.id, ...(actor.sessionId ? { sessionId: actor.sessionId } : {}) };
-    e.sink.emit({ ...base, type: 'transition', kind: 'backtrack', from: result.value.from, to: result.value.to, result: 'ok', seq: result.value.entry.seq });
-    e.sink.emit({ ...base, type: 'counter', name: Counter.phase_backtracks, value: 1, attributes: { from: result.value.from, to: result.value.to } });
+    const base = {
+      taskId: req.taskId,
+      startMs,
+      endMs: Date.now(),
+      actor: actor.id,
+      ...(actor.sessionId ? { sessionId: actor.sessionId } : {}),
+    };
+    e.sink.emit({
+      ...base,
+      type: 'transition',
+      kind: 'backtrack',
+      from: result.value.from,
+      to: result.value.to,
+      result: 'ok',
+      seq: result.value.entry.seq,
+    });
+    e.sink.emit({
+      ...base,
+      type: 'counter',
+      name: Counter.phase_backtracks,
+      value: 1,
+      attributes: { from: result.value.from, to: result.value.to },
+    });
   }
   return result;
 }

@@ -44,14 +44,22 @@ export function readSourceFile(path: string, maxBytes: number): Result<Uint8Arra
     case 'missing':
       return refuse(ErrorCode.USAGE, `no file at ${path}`, { argument: 'file' });
     case 'symlink':
-      return refuse(ErrorCode.PATH_OUTSIDE_EVIDENCE, `${path} is a symlink; evidence is copied from regular files only`, { name: path, reason: 'symlink' });
+      return refuse(
+        ErrorCode.PATH_OUTSIDE_EVIDENCE,
+        `${path} is a symlink; evidence is copied from regular files only`,
+        { name: path, reason: 'symlink' },
+      );
     case 'not-a-file':
       return refuse(ErrorCode.USAGE, `${path} is not a regular file`, { argument: 'file' });
     case 'too-large':
-      return refuse(ErrorCode.EVIDENCE_INVALID, `${path} is ${file.size} bytes, over the ${maxBytes}-byte evidence limit (limits.maxEvidenceBytes)`, {
-        phase: null,
-        findings: [{ file: path, rule: 'size', problem: `${file.size} bytes`, fix: 'shorten it' }],
-      });
+      return refuse(
+        ErrorCode.EVIDENCE_INVALID,
+        `${path} is ${file.size} bytes, over the ${maxBytes}-byte evidence limit (limits.maxEvidenceBytes)`,
+        {
+          phase: null,
+          findings: [{ file: path, rule: 'size', problem: `${file.size} bytes`, fix: 'shorten it' }],
+        },
+      );
   }
 }
 
@@ -70,18 +78,29 @@ export async function refuseSourceFile(e: Engine, actor: Actor, taskId: string, 
   });
 }
 
-export async function putEvidence(e: Engine, actor: Actor, req: PutEvidenceRequest): Promise<Result<PutEvidenceOutcome>> {
+export async function putEvidence(
+  e: Engine,
+  actor: Actor,
+  req: PutEvidenceRequest,
+): Promise<Result<PutEvidenceOutcome>> {
   const startMs = Date.now();
   const name = checkArtifactName(req.name);
   const max = e.config.limits.maxEvidenceBytes;
   return e.store.transact(async (tx): Promise<Result<PutEvidenceOutcome>> => {
     const state = await tx.getTask(req.taskId);
-    if (!state) return refuse(ErrorCode.TASK_UNKNOWN, `no task ${req.taskId}; list tasks with: autopilot task list`, { taskId: req.taskId });
+    if (!state)
+      return refuse(ErrorCode.TASK_UNKNOWN, `no task ${req.taskId}; list tasks with: autopilot task list`, {
+        taskId: req.taskId,
+      });
     const fail = async (r: { ok: false; error: Refusal }) => ({
       ok: false as const,
       error: await recordRefusal(e, tx, state, actor, { action: 'evidence_put' }, r.error, startMs),
     });
-    if (state.status !== 'active') return refuse(ErrorCode.TASK_DONE, `task ${req.taskId} is ${state.status}; its evidence is sealed`, { taskId: req.taskId, status: state.status });
+    if (state.status !== 'active')
+      return refuse(ErrorCode.TASK_DONE, `task ${req.taskId} is ${state.status}; its evidence is sealed`, {
+        taskId: req.taskId,
+        status: state.status,
+      });
     const phase = normalizePhase(e.config.phases, req.phase);
     if (!phase) return fail(refusePhaseUnknown(req.phase, e.config));
     if (!name.ok) return fail(name);
@@ -89,45 +108,66 @@ export async function putEvidence(e: Engine, actor: Actor, req: PutEvidenceReque
     const ci = phaseIndex(e.config.phases, state.phase);
     if (pi > ci) {
       return fail(
-        refuse(ErrorCode.PHASE_SKIP, `${req.taskId} is in ${state.phase}; evidence for ${phase} is added after advancing to it`, {
-          from: state.phase,
-          to: phase,
-          next: e.config.phases[ci + 1] ?? null,
-        }),
+        refuse(
+          ErrorCode.PHASE_SKIP,
+          `${req.taskId} is in ${state.phase}; evidence for ${phase} is added after advancing to it`,
+          {
+            from: state.phase,
+            to: phase,
+            next: e.config.phases[ci + 1] ?? null,
+          },
+        ),
       );
     }
     if (pi < ci) {
       return fail(
-        refuse(ErrorCode.EVIDENCE_PROTECTED, `${phase} is already passed and its evidence is sealed; to change it, backtrack: autopilot backtrack ${req.taskId} --to ${phase} --reason "…"`, {
-          phase,
-          name: req.name,
-          producer: 'sealed',
-        }),
+        refuse(
+          ErrorCode.EVIDENCE_PROTECTED,
+          `${phase} is already passed and its evidence is sealed; to change it, backtrack: autopilot backtrack ${req.taskId} --to ${phase} --reason "…"`,
+          {
+            phase,
+            name: req.name,
+            producer: 'sealed',
+          },
+        ),
       );
     }
     const rule = (e.config.evidence[phase] ?? []).find((r) => r.name === req.name);
     if (rule?.producer === 'autopilot') {
       return fail(
-        refuse(ErrorCode.EVIDENCE_PROTECTED, `${req.name} is produced by Autopilot itself and cannot be added or replaced; Autopilot writes it when the task advances (or with autopilot verify)`, {
-          phase,
-          name: req.name,
-          producer: 'autopilot',
-        }),
+        refuse(
+          ErrorCode.EVIDENCE_PROTECTED,
+          `${req.name} is produced by Autopilot itself and cannot be added or replaced; Autopilot writes it when the task advances (or with autopilot verify)`,
+          {
+            phase,
+            name: req.name,
+            producer: 'autopilot',
+          },
+        ),
       );
     }
     if (req.content.byteLength > max) {
       return fail(
-        refuse(ErrorCode.EVIDENCE_INVALID, `${req.name} is ${req.content.byteLength} bytes, over the ${max}-byte limit (limits.maxEvidenceBytes)`, {
-          phase,
-          findings: [{ file: req.name, rule: 'size', problem: `${req.content.byteLength} bytes`, fix: 'shorten it' }],
-        }),
+        refuse(
+          ErrorCode.EVIDENCE_INVALID,
+          `${req.name} is ${req.content.byteLength} bytes, over the ${max}-byte limit (limits.maxEvidenceBytes)`,
+          {
+            phase,
+            findings: [{ file: req.name, rule: 'size', problem: `${req.content.byteLength} bytes`, fix: 'shorten it' }],
+          },
+        ),
       );
     }
     // Evidence is text: a binary or non-UTF-8 file can never meet a contract, so it is not stored at all.
     const decoded = decodeEvidence(req.content, evidenceRel(state.taskId, phase, req.name), max);
     if (!decoded.ok) {
       const f = decoded.finding;
-      return fail(refuse(ErrorCode.EVIDENCE_INVALID, `${req.name} is not evidence: ${f.problem.replace(/\.$/, '')}. ${f.fix}`, { phase, findings: [f] }));
+      return fail(
+        refuse(ErrorCode.EVIDENCE_INVALID, `${req.name} is not evidence: ${f.problem.replace(/\.$/, '')}. ${f.fix}`, {
+          phase,
+          findings: [f],
+        }),
+      );
     }
     const lease = await guardLease(e, tx, state, actor, 'evidence_put', req.token, startMs);
     if (!lease.ok) return lease;
@@ -156,9 +196,15 @@ export async function putEvidence(e: Engine, actor: Actor, req: PutEvidenceReque
  * Checks a phase's evidence as the gate would, without producing or moving:
  * Autopilot's artifacts must already be there. Defaults to the current phase.
  */
-export async function checkEvidence(e: Engine, req: { taskId: string; phase?: string }): Promise<Result<PhaseGateReport>> {
+export async function checkEvidence(
+  e: Engine,
+  req: { taskId: string; phase?: string },
+): Promise<Result<PhaseGateReport>> {
   const state = await e.store.getTask(req.taskId);
-  if (!state) return refuse(ErrorCode.TASK_UNKNOWN, `no task ${req.taskId}; list tasks with: autopilot task list`, { taskId: req.taskId });
+  if (!state)
+    return refuse(ErrorCode.TASK_UNKNOWN, `no task ${req.taskId}; list tasks with: autopilot task list`, {
+      taskId: req.taskId,
+    });
   const phase = req.phase === undefined ? state.phase : normalizePhase(e.config.phases, req.phase);
   if (!phase) return refusePhaseUnknown(req.phase ?? '', e.config);
   if (phase !== state.phase) {

@@ -39,7 +39,8 @@ export interface GuardOutcome {
 export async function resolveTask(e: Engine, taskId: string | undefined): Promise<Result<TaskState | null>> {
   if (taskId) {
     const t = await e.store.getTask(taskId);
-    if (!t) return refuse(ErrorCode.TASK_UNKNOWN, `no task ${taskId}; list tasks with: autopilot task list`, { taskId });
+    if (!t)
+      return refuse(ErrorCode.TASK_UNKNOWN, `no task ${taskId}; list tasks with: autopilot task list`, { taskId });
     return ok(t);
   }
   const active = (await e.store.listTasks()).filter((t) => t.status === 'active');
@@ -98,10 +99,30 @@ export async function guardToolCall(e: Engine, actor: Actor, req: GuardRequest):
     seq = entry.seq;
   }
   const endMs = Date.now();
-  const base = { taskId: task?.taskId ?? null, startMs, endMs, actor: actor.id, ...(actor.sessionId ? { sessionId: actor.sessionId } : {}) };
-  e.sink.emit({ ...base, type: 'guard', phase, tool: req.tool, decision: decision.decision, capabilities: classification.capabilities, ...(seq !== undefined ? { seq } : {}) });
+  const base = {
+    taskId: task?.taskId ?? null,
+    startMs,
+    endMs,
+    actor: actor.id,
+    ...(actor.sessionId ? { sessionId: actor.sessionId } : {}),
+  };
+  e.sink.emit({
+    ...base,
+    type: 'guard',
+    phase,
+    tool: req.tool,
+    decision: decision.decision,
+    capabilities: classification.capabilities,
+    ...(seq !== undefined ? { seq } : {}),
+  });
   if (decision.decision === 'deny') {
-    e.sink.emit({ ...base, type: 'counter', name: Counter.tool_calls_blocked, value: 1, attributes: { phase, tool: req.tool.slice(0, 100) } });
+    e.sink.emit({
+      ...base,
+      type: 'counter',
+      name: Counter.tool_calls_blocked,
+      value: 1,
+      attributes: { phase, tool: req.tool.slice(0, 100) },
+    });
   }
   return ok({
     decision: decision.decision,

@@ -64,11 +64,15 @@ export async function guardLease(
   });
   if (token !== undefined && current && token !== current.token) {
     return fail(
-      refuse(ErrorCode.LEASE_FENCED, `lease token ${token} is stale (current ${current.token}, held by ${current.holder ?? 'nobody'}): another holder has worked on ${state.taskId} since; re-read its status`, {
-        token,
-        current: current.token,
-        holder: current.holder,
-      }),
+      refuse(
+        ErrorCode.LEASE_FENCED,
+        `lease token ${token} is stale (current ${current.token}, held by ${current.holder ?? 'nobody'}): another holder has worked on ${state.taskId} since; re-read its status`,
+        {
+          token,
+          current: current.token,
+          holder: current.holder,
+        },
+      ),
     );
   }
   if (mode === 'explicit' && !(isLive(current, now) && current.holder === holder)) {
@@ -77,13 +81,23 @@ export async function guardLease(
       if (!d.ok) return fail(d);
     }
     return fail(
-      refuse(ErrorCode.LEASE_REQUIRED, `leases are explicit: take the lease first with: autopilot lease acquire ${state.taskId} --holder ${holder}`, {
-        phase: state.phase,
-        holder,
-      }),
+      refuse(
+        ErrorCode.LEASE_REQUIRED,
+        `leases are explicit: take the lease first with: autopilot lease acquire ${state.taskId} --holder ${holder}`,
+        {
+          phase: state.phase,
+          holder,
+        },
+      ),
     );
   }
-  const d = decideAcquire(current, { taskId: state.taskId, phase: state.phase, holder, ttlMs: e.config.leases.ttlSeconds * 1000, now });
+  const d = decideAcquire(current, {
+    taskId: state.taskId,
+    phase: state.phase,
+    holder,
+    ttlMs: e.config.leases.ttlSeconds * 1000,
+    now,
+  });
   if (!d.ok) return fail(d);
   await recordChange(e, tx, actor, d.value, state);
   return ok(d.value.lease);
@@ -97,21 +111,39 @@ export interface LeaseRequest {
 
 type LeaseOp = 'acquire' | 'renew' | 'release';
 
-export async function leaseOp(e: Engine, actor: Actor, op: LeaseOp, req: LeaseRequest & { phase?: string }): Promise<Result<LeaseDecision>> {
+export async function leaseOp(
+  e: Engine,
+  actor: Actor,
+  op: LeaseOp,
+  req: LeaseRequest & { phase?: string },
+): Promise<Result<LeaseDecision>> {
   const startMs = Date.now();
   return e.store.transact(async (tx) => {
     const state = await tx.getTask(req.taskId);
-    if (!state) return refuse(ErrorCode.TASK_UNKNOWN, `no task ${req.taskId}; list tasks with: autopilot task list`, { taskId: req.taskId });
+    if (!state)
+      return refuse(ErrorCode.TASK_UNKNOWN, `no task ${req.taskId}; list tasks with: autopilot task list`, {
+        taskId: req.taskId,
+      });
     if (state.status !== 'active') {
-      return refuse(ErrorCode.TASK_DONE, `task ${req.taskId} is ${state.status}: there is nothing to lease`, { taskId: req.taskId, status: state.status });
+      return refuse(ErrorCode.TASK_DONE, `task ${req.taskId} is ${state.status}: there is nothing to lease`, {
+        taskId: req.taskId,
+        status: state.status,
+      });
     }
     const phase = req.phase === undefined ? state.phase : normalizePhase(e.config.phases, req.phase);
     if (phase !== state.phase) {
       // A lease on another phase is a way to work ahead: refused, counted and recorded like any skip.
       const r = phase
-        ? refuse(ErrorCode.PHASE_SKIP, `a lease can only be taken on the task's current phase, ${state.phase}`, { from: state.phase, to: phase, next: state.phase })
+        ? refuse(ErrorCode.PHASE_SKIP, `a lease can only be taken on the task's current phase, ${state.phase}`, {
+            from: state.phase,
+            to: phase,
+            next: state.phase,
+          })
         : refusePhaseUnknown(req.phase ?? '', e.config);
-      return { ok: false, error: await recordRefusal(e, tx, state, actor, { action: `lease_${op}`, to: phase ?? null }, r.error, startMs) };
+      return {
+        ok: false,
+        error: await recordRefusal(e, tx, state, actor, { action: `lease_${op}`, to: phase ?? null }, r.error, startMs),
+      };
     }
     const now = await leaseNow(e, tx);
     const holder = holderOf(actor);
@@ -121,9 +153,24 @@ export async function leaseOp(e: Engine, actor: Actor, op: LeaseOp, req: LeaseRe
       op === 'acquire'
         ? decideAcquire(current, { taskId: req.taskId, phase: state.phase, holder, ttlMs, now })
         : op === 'renew'
-          ? decideRenew(current, { taskId: req.taskId, holder, ttlMs, now, ...(req.token !== undefined ? { token: req.token } : {}) })
-          : decideRelease(current, { taskId: req.taskId, holder, now, ...(req.token !== undefined ? { token: req.token } : {}) });
-    if (!d.ok) return { ok: false, error: await recordRefusal(e, tx, state, actor, { action: `lease_${op}` }, d.error, startMs) };
+          ? decideRenew(current, {
+              taskId: req.taskId,
+              holder,
+              ttlMs,
+              now,
+              ...(req.token !== undefined ? { token: req.token } : {}),
+            })
+          : decideRelease(current, {
+              taskId: req.taskId,
+              holder,
+              now,
+              ...(req.token !== undefined ? { token: req.token } : {}),
+            });
+    if (!d.ok)
+      return {
+        ok: false,
+        error: await recordRefusal(e, tx, state, actor, { action: `lease_${op}` }, d.error, startMs),
+      };
     if (op === 'release') {
       await tx.putLease(d.value.lease);
       await append(e, tx, {

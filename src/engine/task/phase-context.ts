@@ -41,7 +41,12 @@ export function contextHash(ctx: Pick<PhaseContext, 'inputs' | 'summary' | 'outp
  * artifacts of the phases before it (artifacts moved aside by a backtrack are
  * not live), sorted by path.
  */
-export function phaseContext(phases: readonly string[], state: TaskState, outputs: readonly ArtifactRef[], summary?: string): PhaseContext {
+export function phaseContext(
+  phases: readonly string[],
+  state: TaskState,
+  outputs: readonly ArtifactRef[],
+  summary?: string,
+): PhaseContext {
   const earlier = phases.slice(0, phases.indexOf(state.phase)).map((p) => `evidence/${state.taskId}/${phaseDir(p)}/`);
   const inputs = Object.values(state.artifacts)
     .filter((a) => earlier.some((prefix) => a.path.startsWith(prefix)))

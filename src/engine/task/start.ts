@@ -25,11 +25,14 @@ export async function startTask(e: Engine, actor: Actor, req: StartTaskRequest):
   const id = checkTaskId(req.taskId);
   if (!id.ok) return id;
   const title = (req.title ?? '').trim();
-  if (title.length > 200) return refuse(ErrorCode.USAGE, 'the title is longer than 200 characters', { argument: 'title' });
+  if (title.length > 200)
+    return refuse(ErrorCode.USAGE, 'the title is longer than 200 characters', { argument: 'title' });
   let base = await resolveCommit(e.layout.root, req.base ?? 'HEAD');
   if (!base) {
     if (req.base !== undefined) {
-      return refuse(ErrorCode.USAGE, `--base ${req.base} does not name a commit; give a branch, tag or commit id`, { argument: 'base' });
+      return refuse(ErrorCode.USAGE, `--base ${req.base} does not name a commit; give a branch, tag or commit id`, {
+        argument: 'base',
+      });
     }
     base = EMPTY_TREE; // a repository without commits: everything is new
   }
@@ -39,10 +42,14 @@ export async function startTask(e: Engine, actor: Actor, req: StartTaskRequest):
   const result = await e.store.transact(async (tx): Promise<Result<StartTaskOutcome>> => {
     const existing = await tx.getTask(req.taskId);
     if (existing) {
-      return refuse(ErrorCode.TASK_EXISTS, `task ${req.taskId} already exists (${existing.status}, in ${existing.phase}); pick another id or see: autopilot task status ${req.taskId}`, {
-        taskId: req.taskId,
-        phase: existing.phase,
-      });
+      return refuse(
+        ErrorCode.TASK_EXISTS,
+        `task ${req.taskId} already exists (${existing.status}, in ${existing.phase}); pick another id or see: autopilot task status ${req.taskId}`,
+        {
+          taskId: req.taskId,
+          phase: existing.phase,
+        },
+      );
     }
     const entry = await append(e, tx, {
       taskId: req.taskId,

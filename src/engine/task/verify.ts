@@ -15,12 +15,22 @@ export interface VerifyOutcome {
   readonly verify: VerifyOutput;
 }
 
-export async function runVerify(e: Engine, actor: Actor, req: { taskId: string; token?: number }): Promise<Result<VerifyOutcome>> {
+export async function runVerify(
+  e: Engine,
+  actor: Actor,
+  req: { taskId: string; token?: number },
+): Promise<Result<VerifyOutcome>> {
   const startMs = Date.now();
   const state = await e.store.getTask(req.taskId);
-  if (!state) return refuse(ErrorCode.TASK_UNKNOWN, `no task ${req.taskId}; list tasks with: autopilot task list`, { taskId: req.taskId });
+  if (!state)
+    return refuse(ErrorCode.TASK_UNKNOWN, `no task ${req.taskId}; list tasks with: autopilot task list`, {
+      taskId: req.taskId,
+    });
   if (state.status !== 'active') {
-    return refuse(ErrorCode.TASK_DONE, `task ${req.taskId} is ${state.status}`, { taskId: req.taskId, status: state.status });
+    return refuse(ErrorCode.TASK_DONE, `task ${req.taskId} is ${state.status}`, {
+      taskId: req.taskId,
+      status: state.status,
+    });
   }
   if (state.phase !== 'VERIFY') {
     const r = refuse(
@@ -28,7 +38,12 @@ export async function runVerify(e: Engine, actor: Actor, req: { taskId: string; 
       `verify runs in VERIFY; ${req.taskId} is in ${state.phase}: finish ${state.phase} and advance first`,
       { from: state.phase, to: 'VERIFY', next: null },
     );
-    return { ok: false, error: await e.store.transact((tx) => recordRefusal(e, tx, state, actor, { action: 'verify', to: 'VERIFY' }, r.error, startMs)) };
+    return {
+      ok: false,
+      error: await e.store.transact((tx) =>
+        recordRefusal(e, tx, state, actor, { action: 'verify', to: 'VERIFY' }, r.error, startMs),
+      ),
+    };
   }
   const pre = await e.store.transact((tx) => guardLease(e, tx, state, actor, 'verify', req.token, startMs));
   if (!pre.ok) return pre;

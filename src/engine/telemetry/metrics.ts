@@ -27,13 +27,19 @@ export function parseWindow(text: string): Result<number> {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$/.exec(text);
   const ms = m ? Number(m[1]) * (UNIT_MS[m[2]!] ?? 0) : NaN;
   if (!Number.isFinite(ms) || ms <= 0) {
-    return refuse(ErrorCode.USAGE, `--window needs a duration such as 30m, 24h, 7d or 2w, got "${text}"`, { argument: 'window' });
+    return refuse(ErrorCode.USAGE, `--window needs a duration such as 30m, 24h, 7d or 2w, got "${text}"`, {
+      argument: 'window',
+    });
   }
   return ok(ms);
 }
 
 export function windowOf(sinceMs: number, untilMs: number): TimeWindow {
-  return { since: new Date(sinceMs).toISOString(), until: new Date(untilMs).toISOString(), hours: (untilMs - sinceMs) / 3_600_000 };
+  return {
+    since: new Date(sinceMs).toISOString(),
+    until: new Date(untilMs).toISOString(),
+    hours: (untilMs - sinceMs) / 3_600_000,
+  };
 }
 
 const PAGE = 5000;
@@ -59,7 +65,7 @@ export async function entriesInWindow(e: Engine, sinceMs: number, untilMs: numbe
     else lo = mid + 1;
   }
   const out: LedgerEntry[] = [];
-  for (let from = lo; ; ) {
+  for (let from = lo; ;) {
     const page = await e.store.entries({ fromSeq: from, limit: PAGE });
     for (const entry of page) {
       const t = Date.parse(entry.ts);
@@ -88,19 +94,32 @@ export function counterIncrements(entry: LedgerEntry): CounterIncrement[] {
   switch (entry.kind) {
     case 'violation': {
       const code = String(d['code'] ?? '');
-      for (const name of COUNTER_FOR[code] ?? []) out.push({ name, attributes: { phase: entry.fromPhase ?? '', code } });
+      for (const name of COUNTER_FOR[code] ?? [])
+        out.push({ name, attributes: { phase: entry.fromPhase ?? '', code } });
       break;
     }
     case 'tool_blocked':
-      if (d['decision'] === 'deny') out.push({ name: Counter.tool_calls_blocked, attributes: { phase: entry.fromPhase ?? '', tool: String(d['tool'] ?? '').slice(0, 100) } });
+      if (d['decision'] === 'deny')
+        out.push({
+          name: Counter.tool_calls_blocked,
+          attributes: { phase: entry.fromPhase ?? '', tool: String(d['tool'] ?? '').slice(0, 100) },
+        });
       break;
     case 'backtrack':
-      out.push({ name: Counter.phase_backtracks, attributes: { from: entry.fromPhase ?? '', to: entry.toPhase ?? '' } });
+      out.push({
+        name: Counter.phase_backtracks,
+        attributes: { from: entry.fromPhase ?? '', to: entry.toPhase ?? '' },
+      });
       break;
   }
-  if (isDriftWarning(entry)) out.push({ name: Counter.prompt_drift_detected, attributes: { phase: entry.toPhase ?? entry.fromPhase ?? '', severity: 'warning' } });
+  if (isDriftWarning(entry))
+    out.push({
+      name: Counter.prompt_drift_detected,
+      attributes: { phase: entry.toPhase ?? entry.fromPhase ?? '', severity: 'warning' },
+    });
   // A person aborting the task (the approval flow's `abort` decision); "changes requested" sends it back but does not reject it.
-  if (entry.kind === 'task_aborted') out.push({ name: Counter.tasks_rejected_for_process_violation, attributes: { phase: entry.fromPhase ?? '' } });
+  if (entry.kind === 'task_aborted')
+    out.push({ name: Counter.tasks_rejected_for_process_violation, attributes: { phase: entry.fromPhase ?? '' } });
   return out;
 }
 
@@ -123,7 +142,10 @@ export interface MetricsReport {
 }
 
 /** Sums the counter increments of entries. */
-export function countersOf(entries: readonly LedgerEntry[]): { counters: Record<Counter, number>; breakdown: CounterPoint[] } {
+export function countersOf(entries: readonly LedgerEntry[]): {
+  counters: Record<Counter, number>;
+  breakdown: CounterPoint[];
+} {
   const counters = Object.fromEntries(Object.values(Counter).map((c) => [c, 0])) as Record<Counter, number>;
   const points = new Map<string, CounterPoint>();
   for (const entry of entries) {
@@ -134,7 +156,9 @@ export function countersOf(entries: readonly LedgerEntry[]): { counters: Record<
       points.set(key, { name: inc.name, attributes: inc.attributes, value: (p?.value ?? 0) + 1 });
     }
   }
-  const breakdown = [...points.values()].sort((a, b) => b.value - a.value || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const breakdown = [...points.values()].sort(
+    (a, b) => b.value - a.value || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
   return { counters, breakdown };
 }
 

@@ -124,7 +124,9 @@ async function sloOf(e: Engine, entries: readonly LedgerEntry[], since: number, 
 
   const seen = new Set(entries.map((x) => x.taskId).filter((t): t is string => t !== null));
   const threshold = e.config.slo.loopThreshold;
-  const loopingTasks = tasks.filter((t) => seen.has(t.taskId) && Object.values(t.visits).some((n) => n > threshold)).map((t) => t.taskId);
+  const loopingTasks = tasks
+    .filter((t) => seen.has(t.taskId) && Object.values(t.visits).some((n) => n > threshold))
+    .map((t) => t.taskId);
   const population = tasks.filter((t) => seen.has(t.taskId)).length;
   const loop = population ? loopingTasks.length / population : null;
 
@@ -140,8 +142,20 @@ async function sloOf(e: Engine, entries: readonly LedgerEntry[], since: number, 
       goal: SLO_GOALS.task_success_rate.target,
       met: meets(success, SLO_GOALS.task_success_rate),
     },
-    loopRate: { value: loop, tasks: population, looping: loopingTasks.length, loopingTasks: loopingTasks.sort(), threshold, goal: SLO_GOALS.loop_rate.target, met: meets(loop, SLO_GOALS.loop_rate) },
-    toolMttr: { ...mttr, goal: SLO_GOALS.tool_mttr_seconds.target, met: meets(mttr.seconds, SLO_GOALS.tool_mttr_seconds) },
+    loopRate: {
+      value: loop,
+      tasks: population,
+      looping: loopingTasks.length,
+      loopingTasks: loopingTasks.sort(),
+      threshold,
+      goal: SLO_GOALS.loop_rate.target,
+      met: meets(loop, SLO_GOALS.loop_rate),
+    },
+    toolMttr: {
+      ...mttr,
+      goal: SLO_GOALS.tool_mttr_seconds.target,
+      met: meets(mttr.seconds, SLO_GOALS.tool_mttr_seconds),
+    },
   };
 }
 
@@ -165,7 +179,13 @@ export interface AlertsReport {
 }
 
 const compare = (value: number, op: FiringAlert['op'], threshold: number) =>
-  op === 'gt' ? value > threshold : op === 'gte' ? value >= threshold : op === 'lt' ? value < threshold : value <= threshold;
+  op === 'gt'
+    ? value > threshold
+    : op === 'gte'
+      ? value >= threshold
+      : op === 'lt'
+        ? value < threshold
+        : value <= threshold;
 
 /**
  * Evaluates the config's alert rules, each over its own window ending now. The
@@ -175,10 +195,14 @@ const compare = (value: number, op: FiringAlert['op'], threshold: number) =>
 export async function evaluateAlerts(e: Engine): Promise<Result<AlertsReport>> {
   for (const [i, rule] of e.config.alerts.entries()) {
     if (!ALERT_METRICS.includes(rule.metric)) {
-      return refuse(ErrorCode.CONFIG_INVALID, `config key alerts.${i}.metric: unknown metric "${rule.metric}"; use one of ${ALERT_METRICS.join(', ')}`, {
-        key: `alerts.${i}.metric`,
-        reason: 'unknown metric',
-      });
+      return refuse(
+        ErrorCode.CONFIG_INVALID,
+        `config key alerts.${i}.metric: unknown metric "${rule.metric}"; use one of ${ALERT_METRICS.join(', ')}`,
+        {
+          key: `alerts.${i}.metric`,
+          reason: 'unknown metric',
+        },
+      );
     }
   }
   const startMs = Date.now();
@@ -189,7 +213,10 @@ export async function evaluateAlerts(e: Engine): Promise<Result<AlertsReport>> {
     let f = byWindow.get(hours);
     if (!f) {
       const since = until - hours * 3_600_000;
-      f = entriesInWindow(e, since, until).then(async (entries) => ({ slo: await sloOf(e, entries, since, until), counters: countersOf(entries).counters }));
+      f = entriesInWindow(e, since, until).then(async (entries) => ({
+        slo: await sloOf(e, entries, since, until),
+        counters: countersOf(entries).counters,
+      }));
       byWindow.set(hours, f);
     }
     return f;
@@ -209,7 +236,14 @@ export async function evaluateAlerts(e: Engine): Promise<Result<AlertsReport>> {
   }
   const firing: FiringAlert[] = alerts
     .filter((a) => a.firing)
-    .map((a) => ({ name: a.name, metric: a.metric, op: a.op, threshold: a.threshold, value: a.value as number, windowHours: a.windowHours }));
+    .map((a) => ({
+      name: a.name,
+      metric: a.metric,
+      op: a.op,
+      threshold: a.threshold,
+      value: a.value as number,
+      windowHours: a.windowHours,
+    }));
   const spanId = randomSpanId();
   e.sink.emit({ type: 'alerts', taskId: null, spanId, evaluated: alerts.length, firing, startMs, endMs: Date.now() });
   appendJournal(

@@ -7,13 +7,16 @@ import type { LedgerEntry } from '../../core/ledger.ts';
 import type { Finding } from '../../validators/index.ts';
 
 export function formatFindings(findings: readonly Finding[]): string {
-  return findings.map((f) => `  ${pc.red('✗')} ${f.file} [${f.rule}] ${f.problem}\n    ${pc.dim('→')} ${f.fix}`).join('\n');
+  return findings
+    .map((f) => `  ${pc.red('✗')} ${f.file} [${f.rule}] ${f.problem}\n    ${pc.dim('→')} ${f.fix}`)
+    .join('\n');
 }
 
 export function formatRefusal(err: Refusal): string {
   let text = `${pc.red('refused')} ${pc.bold(err.code)}: ${err.message}`;
   const findings = err.details['findings'];
-  if (Array.isArray(findings) && findings.length && typeof findings[0] === 'object') text += `\n${formatFindings(findings as Finding[])}`;
+  if (Array.isArray(findings) && findings.length && typeof findings[0] === 'object')
+    text += `\n${formatFindings(findings as Finding[])}`;
   return text;
 }
 
@@ -47,8 +50,16 @@ export function statusLabel(t: TaskState): string {
 }
 
 export function formatEntry(e: LedgerEntry): string {
-  const move = e.fromPhase || e.toPhase ? ` ${e.fromPhase ?? '∅'} → ${e.toPhase ?? (e.data['status'] === 'done' ? 'DONE' : '·')}` : '';
+  const move =
+    e.fromPhase || e.toPhase
+      ? ` ${e.fromPhase ?? '∅'} → ${e.toPhase ?? (e.data['status'] === 'done' ? 'DONE' : '·')}`
+      : '';
   const code = typeof e.data['code'] === 'string' ? ` ${pc.red(e.data['code'])}` : '';
-  const kind = e.kind === 'violation' || e.kind === 'tool_blocked' ? pc.red(e.kind) : e.kind === 'transition' ? pc.green(e.kind) : e.kind;
+  const kind =
+    e.kind === 'violation' || e.kind === 'tool_blocked'
+      ? pc.red(e.kind)
+      : e.kind === 'transition'
+        ? pc.green(e.kind)
+        : e.kind;
   return `${pc.dim(String(e.seq).padStart(5))} ${pc.dim(e.ts)} ${e.taskId ?? '-'} ${kind}${move}${code} ${pc.dim(`by ${e.actor}`)} ${pc.dim(e.hash.slice(0, 12))}`;
 }

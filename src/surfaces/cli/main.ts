@@ -32,14 +32,23 @@ function printError(error: Refusal): number {
 
 function toRefusal(err: unknown): Refusal {
   if (err instanceof AutopilotError) return err.toRefusal();
-  if (err instanceof UsageError) return { code: ErrorCode.USAGE, message: err.message, details: { argument: err.argument } };
+  if (err instanceof UsageError)
+    return { code: ErrorCode.USAGE, message: err.message, details: { argument: err.argument } };
   const message = err instanceof Error ? err.message : String(err);
   // SQLite's word for a damaged store file: an integrity failure, not a bug of Autopilot's.
   const sqlite = (err as { code?: unknown } | null)?.code;
   if (typeof sqlite === 'string' && /^SQLITE_(CORRUPT|NOTADB)/.test(sqlite)) {
-    return { code: ErrorCode.LEDGER_TAMPERED, message: `the store file is damaged (${sqlite}: ${message}); restore it from a backup, or keep it aside for a person to examine`, details: { reason: sqlite } };
+    return {
+      code: ErrorCode.LEDGER_TAMPERED,
+      message: `the store file is damaged (${sqlite}: ${message}); restore it from a backup, or keep it aside for a person to examine`,
+      details: { reason: sqlite },
+    };
   }
-  return { code: ErrorCode.INTERNAL, message: `internal error: ${message}`, details: { stack: err instanceof Error ? err.stack?.split('\n').slice(0, 6) : undefined } };
+  return {
+    code: ErrorCode.INTERNAL,
+    message: `internal error: ${message}`,
+    details: { stack: err instanceof Error ? err.stack?.split('\n').slice(0, 6) : undefined },
+  };
 }
 
 /** Wraps a verb so that commander hands it its arguments and options merged with the global ones. */
@@ -57,15 +66,18 @@ function act<F extends Action>(fn: F) {
   };
 }
 
-const example = (lines: string) => `\nExamples:\n${lines
-  .trim()
-  .split('\n')
-  .map((l) => `  $ ${l.trim()}`)
-  .join('\n')}\n`;
+const example = (lines: string) =>
+  `\nExamples:\n${lines
+    .trim()
+    .split('\n')
+    .map((l) => `  $ ${l.trim()}`)
+    .join('\n')}\n`;
 
 export function buildProgram(): Command {
   const program = new Command('autopilot')
-    .description('Carries every task through STRATEGIZE → SPEC → PLAN → THINK → IMPLEMENT → VERIFY → REVIEW → PR → MONITOR,\nchecks the evidence of each phase and records every step in a signed, hash-chained ledger.')
+    .description(
+      'Carries every task through STRATEGIZE → SPEC → PLAN → THINK → IMPLEMENT → VERIFY → REVIEW → PR → MONITOR,\nchecks the evidence of each phase and records every step in a signed, hash-chained ledger.',
+    )
     .version('0.1.0')
     .option('--json', 'print one JSON object: {"ok": true, …} or {"ok": false, "error": {code, message, details}}')
     .option('--holder <id>', 'lease holder id (default: $AUTOPILOT_HOLDER, else this user at this host)')
@@ -120,7 +132,9 @@ export function buildProgram(): Command {
     .action(act(async (id: string, opts: Opts) => (await import('./verbs/task.ts')).taskStatus(id, opts)));
   task
     .command('context <TASK>')
-    .description('how each phase grew from the last: what it built on, the summary given, what it produced, and the digest over them')
+    .description(
+      'how each phase grew from the last: what it built on, the summary given, what it produced, and the digest over them',
+    )
     .addHelpText('after', example('autopilot task context T-1\nautopilot task context T-1 --json'))
     .action(act(async (id: string, opts: Opts) => (await import('./verbs/task-context.ts')).taskContextVerb(id, opts)));
 
@@ -140,7 +154,11 @@ export function buildProgram(): Command {
     .requiredOption('--reason <text>', 'what went wrong')
     .option('--token <n>', 'the lease token you hold (fencing)')
     .addHelpText('after', example('autopilot backtrack T-1 --to IMPLEMENT --reason "test for empty input fails"'))
-    .action(act(async (id: string, opts: Opts) => (await import('./verbs/advance.ts')).backtrackVerb(id, opts as Opts & { to: string; reason: string })));
+    .action(
+      act(async (id: string, opts: Opts) =>
+        (await import('./verbs/advance.ts')).backtrackVerb(id, opts as Opts & { to: string; reason: string }),
+      ),
+    );
 
   const evidence = program.command('evidence').description("add and check a phase's evidence");
   evidence
@@ -148,13 +166,26 @@ export function buildProgram(): Command {
     .description("copy a file into the phase's evidence folder (never through a symlink) and record its digest")
     .option('--as <name>', 'the artifact name (default: the file name)')
     .option('--token <n>', 'the lease token you hold (fencing)')
-    .addHelpText('after', example('autopilot evidence add T-1 STRATEGIZE ./notes/strategy.md\nautopilot evidence add T-1 PLAN ./map.json --as file_map.json'))
-    .action(act(async (id: string, phase: string, file: string, opts: Opts) => (await import('./verbs/evidence.ts')).evidenceAdd(id, phase, file, opts)));
+    .addHelpText(
+      'after',
+      example(
+        'autopilot evidence add T-1 STRATEGIZE ./notes/strategy.md\nautopilot evidence add T-1 PLAN ./map.json --as file_map.json',
+      ),
+    )
+    .action(
+      act(async (id: string, phase: string, file: string, opts: Opts) =>
+        (await import('./verbs/evidence.ts')).evidenceAdd(id, phase, file, opts),
+      ),
+    );
   evidence
     .command('check <TASK> [PHASE]')
     .description("check a phase's evidence against the contract without moving (default: the current phase)")
     .addHelpText('after', example('autopilot evidence check T-1\nautopilot evidence check T-1 SPEC --json'))
-    .action(act(async (id: string, phase: string | undefined, opts: Opts) => (await import('./verbs/evidence.ts')).evidenceCheck(id, phase, opts)));
+    .action(
+      act(async (id: string, phase: string | undefined, opts: Opts) =>
+        (await import('./verbs/evidence.ts')).evidenceCheck(id, phase, opts),
+      ),
+    );
 
   program
     .command('verify <TASK>')
@@ -169,9 +200,16 @@ export function buildProgram(): Command {
     .requiredOption('--tool <name>', 'the tool: Bash, Edit, Write, shell, apply_patch, mcp__server__tool, …')
     .option('--input <json>', "the tool's input as JSON, as the agent sent it", '{}')
     .option('--client <client>', 'whose tool names: claude, codex, cursor, mcp, generic', 'claude')
-    .addHelpText('after', example(`autopilot guard T-1 --tool Bash --input '{"command":"git push origin main"}'
-autopilot guard T-1 --tool Edit --input '{"file_path":"src/app.ts"}'`))
-    .action(act(async (id: string, opts: Opts) => (await import('./verbs/guard.ts')).guardVerb(id, opts as Opts & { tool: string })));
+    .addHelpText(
+      'after',
+      example(`autopilot guard T-1 --tool Bash --input '{"command":"git push origin main"}'
+autopilot guard T-1 --tool Edit --input '{"file_path":"src/app.ts"}'`),
+    )
+    .action(
+      act(async (id: string, opts: Opts) =>
+        (await import('./verbs/guard.ts')).guardVerb(id, opts as Opts & { tool: string }),
+      ),
+    );
 
   const decisionOptions = (cmd: Command) =>
     cmd
@@ -182,8 +220,15 @@ autopilot guard T-1 --tool Edit --input '{"file_path":"src/app.ts"}'`))
     program
       .command('approve <TASK>')
       .description("a person's approval of a move that policy sends to a person (signed, names the person)")
-      .addHelpText('after', example('AUTOPILOT_APPROVAL_TOKEN=… autopilot approve T-1 --reason "migration reviewed with DBA"')),
-  ).action(act(async (id: string, opts: Opts) => (await import('./verbs/approve.ts')).approveVerb(id, opts as Opts & { reason: string })));
+      .addHelpText(
+        'after',
+        example('AUTOPILOT_APPROVAL_TOKEN=… autopilot approve T-1 --reason "migration reviewed with DBA"'),
+      ),
+  ).action(
+    act(async (id: string, opts: Opts) =>
+      (await import('./verbs/approve.ts')).approveVerb(id, opts as Opts & { reason: string }),
+    ),
+  );
   decisionOptions(
     program
       .command('reject <TASK>')
@@ -191,8 +236,17 @@ autopilot guard T-1 --tool Edit --input '{"file_path":"src/app.ts"}'`))
       .option('--to <phase>', 'with a change request: the phase the agent must go back to')
       .option('--escalate', 'pass it up: the task stays waiting, flagged')
       .option('--abort', 'stop the task for good')
-      .addHelpText('after', example('autopilot reject T-1 --to IMPLEMENT --reason "handle the empty list"\nautopilot reject T-1 --abort --reason "out of scope"')),
-  ).action(act(async (id: string, opts: Opts) => (await import('./verbs/approve.ts')).rejectVerb(id, opts as Opts & { reason: string })));
+      .addHelpText(
+        'after',
+        example(
+          'autopilot reject T-1 --to IMPLEMENT --reason "handle the empty list"\nautopilot reject T-1 --abort --reason "out of scope"',
+        ),
+      ),
+  ).action(
+    act(async (id: string, opts: Opts) =>
+      (await import('./verbs/approve.ts')).rejectVerb(id, opts as Opts & { reason: string }),
+    ),
+  );
 
   const lease = program.command('lease').description('keep two agents off the same task and phase');
   for (const op of ['acquire', 'renew', 'release'] as const) {
@@ -202,11 +256,16 @@ autopilot guard T-1 --tool Edit --input '{"file_path":"src/app.ts"}'`))
       .option('--phase <phase>', "the phase (must be the task's current phase)")
       .option('--ttl <seconds>', 'lease time to live (default: leases.ttlSeconds)')
       .option('--token <n>', 'the token you hold (fencing)')
-      .addHelpText('after', example(`autopilot lease ${op} T-1 --holder agent-a${op === 'release' ? '' : ' --ttl 600'}`))
+      .addHelpText(
+        'after',
+        example(`autopilot lease ${op} T-1 --holder agent-a${op === 'release' ? '' : ' --ttl 600'}`),
+      )
       .action(act(async (id: string, opts: Opts) => (await import('./verbs/lease.ts')).leaseVerb(op, id, opts)));
   }
 
-  const attest = program.command('attest').description("prompt attestation: notice when the agent's instructions change");
+  const attest = program
+    .command('attest')
+    .description("prompt attestation: notice when the agent's instructions change");
   attest
     .command('baseline')
     .description('record the current phase prompts and instruction files (AGENTS.md, CLAUDE.md, …) as the baseline')
@@ -250,26 +309,54 @@ autopilot guard T-1 --tool Edit --input '{"file_path":"src/app.ts"}'`))
     .addHelpText('after', example('autopilot ledger export --task T-1 --format intoto > T-1.jsonl'))
     .action(act(async (opts: Opts) => (await import('./verbs/ledger.ts')).ledgerExport(opts)));
 
-  const store = program.command('store').description("the store's schema, and moving a store to another (SQLite to a team's PostgreSQL)");
+  const store = program
+    .command('store')
+    .description("the store's schema, and moving a store to another (SQLite to a team's PostgreSQL)");
   store
     .command('migrate')
-    .description('apply pending schema migrations to the configured store (AUTOPILOT_STORE, else store: in the config) and report its versions')
+    .description(
+      'apply pending schema migrations to the configured store (AUTOPILOT_STORE, else store: in the config) and report its versions',
+    )
     .option('--store <store>', 'migrate this store instead: sqlite:<path> or a postgres:// URL')
-    .addHelpText('after', example('autopilot store migrate\nAUTOPILOT_STORE=postgres://autopilot@db.internal/autopilot autopilot store migrate --json'))
+    .addHelpText(
+      'after',
+      example(
+        'autopilot store migrate\nAUTOPILOT_STORE=postgres://autopilot@db.internal/autopilot autopilot store migrate --json',
+      ),
+    )
     .action(act(async (opts: Opts) => (await import('./verbs/store.ts')).storeMigrate(opts)));
   store
     .command('copy')
-    .description('copy every ledger entry, task, lease and key into an empty store, then verify the copy: chain, signatures, same head')
+    .description(
+      'copy every ledger entry, task, lease and key into an empty store, then verify the copy: chain, signatures, same head',
+    )
     .requiredOption('--from <store>', 'the store to copy: sqlite:<path> or a postgres:// URL')
     .requiredOption('--to <store>', 'the empty store to copy into: sqlite:<path> or a postgres:// URL')
-    .addHelpText('after', example('autopilot store copy --from sqlite:.autopilot/autopilot.db --to postgres://autopilot@db.internal/autopilot'))
-    .action(act(async (opts: Opts) => (await import('./verbs/store.ts')).storeCopy(opts as Opts & { from: string; to: string })));
+    .addHelpText(
+      'after',
+      example(
+        'autopilot store copy --from sqlite:.autopilot/autopilot.db --to postgres://autopilot@db.internal/autopilot',
+      ),
+    )
+    .action(
+      act(async (opts: Opts) =>
+        (await import('./verbs/store.ts')).storeCopy(opts as Opts & { from: string; to: string }),
+      ),
+    );
 
   program
     .command('gate')
-    .description("the CI check of a branch: its committed attestation bundles, evidence and phase order, and VERIFY run again")
-    .option('--base <ref>', 'the commit the branch is compared with (default: the merge-base of HEAD and origin/main, else main, origin/master, master)')
-    .option('--trusted-keys <ids>', 'only signatures by these key ids count, comma-separated (default: AUTOPILOT_TRUSTED_KEYS, else every committed key)')
+    .description(
+      'the CI check of a branch: its committed attestation bundles, evidence and phase order, and VERIFY run again',
+    )
+    .option(
+      '--base <ref>',
+      'the commit the branch is compared with (default: the merge-base of HEAD and origin/main, else main, origin/master, master)',
+    )
+    .option(
+      '--trusted-keys <ids>',
+      'only signatures by these key ids count, comma-separated (default: AUTOPILOT_TRUSTED_KEYS, else every committed key)',
+    )
     .addHelpText(
       'after',
       `
@@ -292,7 +379,9 @@ ${example('autopilot gate --base origin/main\nautopilot gate --json --base "$BAS
 
   program
     .command('hook <client> <event> [args...]')
-    .description("answer an agent's or git's hook: reads the client's hook JSON on stdin and answers in the client's format (client: claude, codex, cursor, git)")
+    .description(
+      "answer an agent's or git's hook: reads the client's hook JSON on stdin and answers in the client's format (client: claude, codex, cursor, git)",
+    )
     .allowUnknownOption()
     .addHelpText(
       'after',
@@ -306,24 +395,37 @@ Which task: AUTOPILOT_TASK, else the only active task. AUTOPILOT_HOOK_DAEMON=0 a
 ${example(`echo '{"session_id":"s1","tool_name":"Edit","tool_input":{"file_path":"src/app.ts"}}' | autopilot hook claude PreToolUse
 autopilot hook git commit-msg .git/COMMIT_EDITMSG`)}`,
     )
-    .action(act(async (client: string, event: string, args: string[], opts: Opts) => (await import('./verbs/hook.ts')).hookVerb(client, event, args, opts)));
+    .action(
+      act(async (client: string, event: string, args: string[], opts: Opts) =>
+        (await import('./verbs/hook.ts')).hookVerb(client, event, args, opts),
+      ),
+    );
 
   program
     .command('doctor')
-    .description('check the installation: config, store, key, hooks, MCP entry, sandbox; say how to fix what is wrong (exit 1 when something is)')
+    .description(
+      'check the installation: config, store, key, hooks, MCP entry, sandbox; say how to fix what is wrong (exit 1 when something is)',
+    )
     .addHelpText('after', example('autopilot doctor\nautopilot doctor --json'))
     .action(act(async (opts: Opts) => (await import('./verbs/doctor.ts')).doctorVerb(opts)));
 
   program
     .command('mcp')
-    .description("serve Autopilot's MCP tools and phase prompts to an agent: over stdio, or over Streamable HTTP on 127.0.0.1 with --http")
-    .option('--http <port>', 'serve http://127.0.0.1:<port>/mcp instead of stdio (0 picks a free port, printed on stderr)')
+    .description(
+      "serve Autopilot's MCP tools and phase prompts to an agent: over stdio, or over Streamable HTTP on 127.0.0.1 with --http",
+    )
+    .option(
+      '--http <port>',
+      'serve http://127.0.0.1:<port>/mcp instead of stdio (0 picks a free port, printed on stderr)',
+    )
     .addHelpText('after', example('autopilot mcp\nautopilot mcp --http 4401'))
     .action(act(async (opts: Opts) => (await import('./verbs/mcp.ts')).mcpVerb(opts)));
 
   program
     .command('serve')
-    .description('the dashboard and its HTTP API on 127.0.0.1: tasks, trace graphs, evidence, metrics, the ledger and the approval panel')
+    .description(
+      'the dashboard and its HTTP API on 127.0.0.1: tasks, trace graphs, evidence, metrics, the ledger and the approval panel',
+    )
     .option('--port <port>', 'the port to listen on (default 4400; 0 picks a free one)')
     .addHelpText(
       'after',
@@ -373,7 +475,9 @@ ${example('autopilot slo --window 24h')}`,
 
   program
     .command('redteam')
-    .description('attack the enforcer itself: skips, forged evidence and ledger entries, path escapes, stale leases, disguised pushes, injections; exit 2 when one gets through')
+    .description(
+      'attack the enforcer itself: skips, forged evidence and ledger entries, path escapes, stale leases, disguised pushes, injections; exit 2 when one gets through',
+    )
     .option('--only <text>', 'only the cases whose id contains <text> (e.g. push., ledger.)')
     .option('--concurrency <n>', 'how many cases run at once (default 3)')
     .option('--keep', 'keep the throw-away repositories')
@@ -386,7 +490,12 @@ ${example('autopilot slo --window 24h')}`,
 /** The refusal for `autopilot <group>` without a verb: which verbs the group has, and where its help is. */
 function missingVerb(program: Command, argv: readonly string[]): Refusal {
   const group = program.commands.find((c) => c.commands.length > 0 && argv.slice(2).includes(c.name()));
-  if (!group) return { code: ErrorCode.USAGE, message: 'a command is needed; see: autopilot --help', details: { argument: 'command' } };
+  if (!group)
+    return {
+      code: ErrorCode.USAGE,
+      message: 'a command is needed; see: autopilot --help',
+      details: { argument: 'command' },
+    };
   const verbs = group.commands.map((c) => c.name()).filter((n) => n !== 'help');
   return {
     code: ErrorCode.USAGE,
@@ -401,7 +510,11 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || (err.code === 'commander.help' && err.exitCode === 0)) {
+      if (
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.version' ||
+        (err.code === 'commander.help' && err.exitCode === 0)
+      ) {
         process.exitCode = 0;
         return;
       }
@@ -410,7 +523,11 @@ export async function main(argv: string[]): Promise<void> {
         process.exitCode = printError(missingVerb(program, argv));
         return;
       }
-      process.exitCode = printError({ code: ErrorCode.USAGE, message: err.message.replace(/^error: /, ''), details: { argument: err.code } });
+      process.exitCode = printError({
+        code: ErrorCode.USAGE,
+        message: err.message.replace(/^error: /, ''),
+        details: { argument: err.code },
+      });
       if (!jsonMode) process.stderr.write(pc.dim('see: autopilot --help\n'));
       return;
     }

@@ -44,7 +44,10 @@ export function cwdOf(opts: GlobalOptions): string {
 }
 
 /** Opens the engine for the repository around the working directory, runs `fn`, closes it. */
-export async function withEngine(opts: GlobalOptions, fn: (e: Engine, actor: Actor) => Promise<VerbResult>): Promise<VerbResult> {
+export async function withEngine(
+  opts: GlobalOptions,
+  fn: (e: Engine, actor: Actor) => Promise<VerbResult>,
+): Promise<VerbResult> {
   const e = await openEngine({ cwd: cwdOf(opts), openStore: openStoreFor, makeSink: sinkFor, makeRunner: runnerFor });
   try {
     return await fn(e, cliActor(opts));
@@ -66,7 +69,10 @@ export function intOption(value: string | undefined, name: string): number | und
 }
 
 export class UsageError extends Error {
-  constructor(message: string, readonly argument: string) {
+  constructor(
+    message: string,
+    readonly argument: string,
+  ) {
     super(message);
   }
 }
@@ -75,13 +81,24 @@ export class UsageError extends Error {
  * Starts a server on 127.0.0.1:`port`; a port in use or not allowed is a usage
  * refusal naming `option` (the verb's port option), anything else is thrown.
  */
-export async function listenOn<T>(port: number, option: string, start: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: Refusal }> {
+export async function listenOn<T>(
+  port: number,
+  option: string,
+  start: () => Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; error: Refusal }> {
   try {
     return { ok: true, value: await start() };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'EADDRINUSE' && code !== 'EACCES') throw err;
-    return { ok: false, error: { code: ErrorCode.USAGE, message: `cannot listen on 127.0.0.1:${port} (${code}); pick another port with --${option} PORT`, details: { argument: option } } };
+    return {
+      ok: false,
+      error: {
+        code: ErrorCode.USAGE,
+        message: `cannot listen on 127.0.0.1:${port} (${code}); pick another port with --${option} PORT`,
+        details: { argument: option },
+      },
+    };
   }
 }
 

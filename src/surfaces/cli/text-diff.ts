@@ -11,12 +11,14 @@ function lines(text: string): string[] {
 
 // The line operations that turn `a` into `b` (longest common subsequence; whole replacement past a size limit).
 function operations(a: readonly string[], b: readonly string[]): Op[] {
-  if (a.length * b.length > 4_000_000) return [...a.map((line) => ({ kind: '-' as const, line })), ...b.map((line) => ({ kind: '+' as const, line }))];
+  if (a.length * b.length > 4_000_000)
+    return [...a.map((line) => ({ kind: '-' as const, line })), ...b.map((line) => ({ kind: '+' as const, line }))];
   const n = a.length;
   const m = b.length;
   const lcs: Uint32Array[] = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
   for (let i = n - 1; i >= 0; i--) {
-    for (let j = m - 1; j >= 0; j--) lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+    for (let j = m - 1; j >= 0; j--)
+      lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
   }
   const ops: Op[] = [];
   let i = 0;
@@ -49,7 +51,8 @@ export function unifiedDiff(path: string, before: string | null, after: string, 
   while (k < changed.length) {
     const start = Math.max(0, changed[k]! - context);
     let end = Math.min(ops.length, changed[k]! + context + 1);
-    while (k + 1 < changed.length && changed[k + 1]! - context <= end) end = Math.min(ops.length, changed[++k]! + context + 1);
+    while (k + 1 < changed.length && changed[k + 1]! - context <= end)
+      end = Math.min(ops.length, changed[++k]! + context + 1);
     k++;
     let oldLine = 1;
     let newLine = 1;
@@ -60,7 +63,9 @@ export function unifiedDiff(path: string, before: string | null, after: string, 
     const hunk = ops.slice(start, end);
     const oldCount = hunk.filter((o) => o.kind !== '+').length;
     const newCount = hunk.filter((o) => o.kind !== '-').length;
-    out.push(`@@ -${oldCount === 0 ? oldLine - 1 : oldLine},${oldCount} +${newCount === 0 ? newLine - 1 : newLine},${newCount} @@`);
+    out.push(
+      `@@ -${oldCount === 0 ? oldLine - 1 : oldLine},${oldCount} +${newCount === 0 ? newLine - 1 : newLine},${newCount} @@`,
+    );
     for (const o of hunk) out.push(`${o.kind}${o.line}`);
   }
   return out.join('\n');

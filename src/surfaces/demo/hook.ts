@@ -13,13 +13,29 @@ export interface HookDecision {
  * Runs Claude Code's PreToolUse hook for `tool` with `input` in `repo` and reads
  * its answer; a denial comes back as a TOOL_NOT_ALLOWED_IN_PHASE refusal.
  */
-export function claudePreToolUse(repo: string, tool: string, input: Record<string, unknown>): Promise<Result<HookDecision>> {
-  const payload = { session_id: 'demo-session', transcript_path: '', cwd: repo, permission_mode: 'default', hook_event_name: 'PreToolUse', tool_name: tool, tool_input: input };
+export function claudePreToolUse(
+  repo: string,
+  tool: string,
+  input: Record<string, unknown>,
+): Promise<Result<HookDecision>> {
+  const payload = {
+    session_id: 'demo-session',
+    transcript_path: '',
+    cwd: repo,
+    permission_mode: 'default',
+    hook_event_name: 'PreToolUse',
+    tool_name: tool,
+    tool_input: input,
+  };
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', AUTOPILOT_HOOK_DAEMON: '0' };
   delete env['CLAUDE_PROJECT_DIR'];
   delete env['AUTOPILOT_TASK'];
   return new Promise((done) => {
-    const child = spawn(process.execPath, [AUTOPILOT_BIN, 'hook', 'claude', 'PreToolUse'], { cwd: repo, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [AUTOPILOT_BIN, 'hook', 'claude', 'PreToolUse'], {
+      cwd: repo,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -27,7 +43,14 @@ export function claudePreToolUse(repo: string, tool: string, input: Record<strin
     child.on('error', (e) => done(refuse(ErrorCode.INTERNAL, `the hook did not start: ${e.message}`)));
     child.on('close', (code) => {
       const stdout = Buffer.concat(out).toString('utf8');
-      if (code !== 0) return done(refuse(ErrorCode.TOOL_NOT_ALLOWED_IN_PHASE, Buffer.concat(err).toString('utf8').trim() || `the hook exited ${code}`, { exitCode: code }));
+      if (code !== 0)
+        return done(
+          refuse(
+            ErrorCode.TOOL_NOT_ALLOWED_IN_PHASE,
+            Buffer.concat(err).toString('utf8').trim() || `the hook exited ${code}`,
+            { exitCode: code },
+          ),
+        );
       let answer: { hookSpecificOutput?: { permissionDecision?: 'deny' | 'ask'; permissionDecisionReason?: string } };
       try {
         answer = JSON.parse(stdout) as typeof answer;

@@ -2,7 +2,12 @@
 
 /** The project as committed before the task starts. */
 export const PROJECT_FILES: Record<string, string> = {
-  'package.json': JSON.stringify({ name: 'textkit', version: '1.0.0', type: 'module', private: true, scripts: { test: 'node --test test/' } }, null, 2) + '\n',
+  'package.json':
+    JSON.stringify(
+      { name: 'textkit', version: '1.0.0', type: 'module', private: true, scripts: { test: 'node --test test/' } },
+      null,
+      2,
+    ) + '\n',
   '.gitignore': 'reports/*.xml\ncoverage/*.info\n',
   'reports/.keep': '',
   'coverage/.keep': '',

@@ -41,7 +41,17 @@ export interface DemoReport {
 }
 
 function sh(cwd: string, args: string[]): void {
-  execFileSync('git', args, { cwd, stdio: 'ignore', env: { ...process.env, GIT_AUTHOR_NAME: 'Demo', GIT_AUTHOR_EMAIL: 'demo@example.com', GIT_COMMITTER_NAME: 'Demo', GIT_COMMITTER_EMAIL: 'demo@example.com' } });
+  execFileSync('git', args, {
+    cwd,
+    stdio: 'ignore',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'Demo',
+      GIT_AUTHOR_EMAIL: 'demo@example.com',
+      GIT_COMMITTER_NAME: 'Demo',
+      GIT_COMMITTER_EMAIL: 'demo@example.com',
+    },
+  });
 }
 
 function write(root: string, rel: string, content: string): void {
@@ -77,36 +87,68 @@ export async function runDemo(opts: { dir?: string; log?: (line: string) => void
 
   const mcp = await connectAutopilot(repo, 'demo-agent');
   log(pc.dim(`the agent connects to autopilot mcp over stdio (server pid ${mcp.pid})`));
-  const call = <T,>(tool: string, args: Record<string, unknown>) => callTool<T>(mcp.client, tool, args);
+  const call = <T>(tool: string, args: Record<string, unknown>) => callTool<T>(mcp.client, tool, args);
   const taskId = 'T-1';
   const steps: DemoStep[] = [];
-  const step = async <T,>(action: string, expect: 'ok' | 'refused', run: () => Promise<Result<T>>, describe: (v: T) => string = () => '') => {
+  const step = async <T>(
+    action: string,
+    expect: 'ok' | 'refused',
+    run: () => Promise<Result<T>>,
+    describe: (v: T) => string = () => '',
+  ) => {
     const r = await run();
     const s: DemoStep = r.ok
       ? { action, expect, ok: expect === 'ok', detail: describe(r.value) }
       : { action, expect, ok: expect === 'refused', code: r.error.code, detail: r.error.message };
     steps.push(s);
     const mark = s.ok ? (r.ok ? pc.green('✓') : pc.yellow('⛔')) : pc.red('✗ unexpected:');
-    log(`${mark} ${action}${s.code ? ` ${pc.bold(s.code)}` : ''}${s.detail ? `\n    ${pc.dim(s.detail.length > 220 ? `${s.detail.slice(0, 220)}…` : s.detail)}` : ''}`);
+    log(
+      `${mark} ${action}${s.code ? ` ${pc.bold(s.code)}` : ''}${s.detail ? `\n    ${pc.dim(s.detail.length > 220 ? `${s.detail.slice(0, 220)}…` : s.detail)}` : ''}`,
+    );
     return r;
   };
-  const put = (phase: string, name: string, content: string) => call<z.output<typeof evidencePutTool.output>>('evidence_put', { taskId, phase, name, content });
-  const advance = (args: { to?: string; summary?: string } = {}) => call<z.output<typeof phaseAdvanceTool.output>>('phase_advance', { taskId, ...args });
+  const put = (phase: string, name: string, content: string) =>
+    call<z.output<typeof evidencePutTool.output>>('evidence_put', { taskId, phase, name, content });
+  const advance = (args: { to?: string; summary?: string } = {}) =>
+    call<z.output<typeof phaseAdvanceTool.output>>('phase_advance', { taskId, ...args });
   const verify = () => call<z.output<typeof verifyRunTool.output>>('verify_run', { taskId });
   const moved = (v: z.output<typeof phaseAdvanceTool.output>) =>
     `${v.from} → ${v.to ?? 'DONE'} (ledger entry ${v.seq})${
-      !v.attestation ? '' : v.attestation.written ? `; attestation bundle ${v.attestation.path}, entries ${v.attestation.fromSeq}–${v.attestation.toSeq}` : `; no attestation bundle: ${v.attestation.message}`
+      !v.attestation
+        ? ''
+        : v.attestation.written
+          ? `; attestation bundle ${v.attestation.path}, entries ${v.attestation.fromSeq}–${v.attestation.toSeq}`
+          : `; no attestation bundle: ${v.attestation.message}`
     }`;
 
   try {
-    await step('start task T-1 "Add wordCount"', 'ok', () => call<z.output<typeof taskStartTool.output>>('task_start', { taskId, title: 'Add wordCount to textkit' }), (v) => `in ${v.task.phase}, base ${v.task.baseCommit?.slice(0, 12)}`);
+    await step(
+      'start task T-1 "Add wordCount"',
+      'ok',
+      () => call<z.output<typeof taskStartTool.output>>('task_start', { taskId, title: 'Add wordCount to textkit' }),
+      (v) => `in ${v.task.phase}, base ${v.task.baseCommit?.slice(0, 12)}`,
+    );
     await step('try to jump straight to IMPLEMENT', 'refused', () => advance({ to: 'IMPLEMENT' }));
-    await step('write a hollow strategy.md (headings, no content)', 'ok', () => put('STRATEGIZE', 'strategy.md', P.HOLLOW_STRATEGY), (v) => `stored; ${v.findings.length} findings against the contract`);
+    await step(
+      'write a hollow strategy.md (headings, no content)',
+      'ok',
+      () => put('STRATEGIZE', 'strategy.md', P.HOLLOW_STRATEGY),
+      (v) => `stored; ${v.findings.length} findings against the contract`,
+    );
     await step('advance with the hollow strategy', 'refused', () => advance());
-    await step('rewrite strategy.md with real content', 'ok', () => put('STRATEGIZE', 'strategy.md', P.STRATEGY), (v) => `stored; ${v.findings.length} findings`);
+    await step(
+      'rewrite strategy.md with real content',
+      'ok',
+      () => put('STRATEGIZE', 'strategy.md', P.STRATEGY),
+      (v) => `stored; ${v.findings.length} findings`,
+    );
     await step('advance to SPEC', 'ok', () => advance({ summary: 'strategy agreed' }), moved);
     await step("Claude Code's PreToolUse hook: the agent tries to edit src/count.js in SPEC", 'refused', () =>
-      claudePreToolUse(repo, 'Edit', { file_path: join(repo, 'src', 'count.js'), old_string: '', new_string: 'export const wordCount = () => 0;\n' }),
+      claudePreToolUse(repo, 'Edit', {
+        file_path: join(repo, 'src', 'count.js'),
+        old_string: '',
+        new_string: 'export const wordCount = () => 0;\n',
+      }),
     );
     await step('write spec.md', 'ok', () => put('SPEC', 'spec.md', P.SPEC));
     await step('advance to PLAN', 'ok', () => advance(), moved);
@@ -117,18 +159,34 @@ export async function runDemo(opts: { dir?: string; log?: (line: string) => void
     await step('advance to THINK', 'ok', () => advance(), moved);
     await step('write edge_cases.md', 'ok', () => put('THINK', 'edge_cases.md', P.EDGE_CASES));
     await step('advance to IMPLEMENT', 'ok', () => advance(), moved);
-    await step('try to hand in its own git_diff.patch', 'refused', () => put('IMPLEMENT', 'git_diff.patch', 'diff --git a/x b/x\n'));
+    await step('try to hand in its own git_diff.patch', 'refused', () =>
+      put('IMPLEMENT', 'git_diff.patch', 'diff --git a/x b/x\n'),
+    );
     write(repo, 'src/count.js', P.COUNT_BUGGY);
     write(repo, 'test/count.test.js', P.COUNT_TEST);
     log(pc.dim('  the agent writes src/count.js (with a bug: it forgets to trim) and test/count.test.js'));
     await step('advance to VERIFY (Autopilot computes the diff from git)', 'ok', () => advance(), moved);
     await step('autopilot verify: build, tests, coverage', 'refused', () => verify());
-    await step('backtrack to IMPLEMENT', 'ok', () => call<z.output<typeof phaseBacktrackTool.output>>('phase_backtrack', { taskId, to: 'IMPLEMENT', reason: 'wordCount counts an empty word for leading white space' }), (v) => `${v.from} ↩ ${v.to}; ${v.archived.length} stale artifacts kept for audit`);
+    await step(
+      'backtrack to IMPLEMENT',
+      'ok',
+      () =>
+        call<z.output<typeof phaseBacktrackTool.output>>('phase_backtrack', {
+          taskId,
+          to: 'IMPLEMENT',
+          reason: 'wordCount counts an empty word for leading white space',
+        }),
+      (v) => `${v.from} ↩ ${v.to}; ${v.archived.length} stale artifacts kept for audit`,
+    );
     write(repo, 'src/count.js', P.COUNT_FIXED);
     log(pc.dim('  the agent fixes src/count.js: trim first'));
     await step('advance to VERIFY again (fresh diff)', 'ok', () => advance(), moved);
-    await step('autopilot verify again', 'ok', () => verify(), (v) =>
-      `tests ${v.tests?.passed}/${v.tests?.total} passed; changed-lines coverage ${v.coverage?.percent.toFixed(1)}% of ${v.coverage?.executable} lines; isolation: ${v.isolation}`,
+    await step(
+      'autopilot verify again',
+      'ok',
+      () => verify(),
+      (v) =>
+        `tests ${v.tests?.passed}/${v.tests?.total} passed; changed-lines coverage ${v.coverage?.percent.toFixed(1)}% of ${v.coverage?.executable} lines; isolation: ${v.isolation}`,
     );
     await step('advance to REVIEW', 'ok', () => advance(), moved);
     await step('write review_rubric.json', 'ok', () => put('REVIEW', 'review_rubric.json', P.RUBRIC));
@@ -151,5 +209,3 @@ export async function runDemo(opts: { dir?: string; log?: (line: string) => void
     await mcp.close();
   }
 }
-
-

@@ -7,7 +7,15 @@
  */
 import { guardToolCall } from '../../engine/task/guard.ts';
 import type { Actor, Engine } from '../../engine/context.ts';
-import { jsonAnswer, parseJsonObject, str, type ClientHooks, type HookAnswer, type HookRequest, type Payload } from './request.ts';
+import {
+  jsonAnswer,
+  parseJsonObject,
+  str,
+  type ClientHooks,
+  type HookAnswer,
+  type HookRequest,
+  type Payload,
+} from './request.ts';
 import { chooseTask, stopReason, taskContext } from './shared.ts';
 
 /** What differs between clients that speak Claude Code's hook format. */
@@ -26,7 +34,9 @@ function actorOf(style: ClaudeStyle, payload: Payload): Actor {
 }
 
 function decision(event: string, permissionDecision: 'deny' | 'ask', reason: string): HookAnswer {
-  return jsonAnswer({ hookSpecificOutput: { hookEventName: event, permissionDecision, permissionDecisionReason: reason } });
+  return jsonAnswer({
+    hookSpecificOutput: { hookEventName: event, permissionDecision, permissionDecisionReason: reason },
+  });
 }
 
 function context(event: string, text: string): HookAnswer {
@@ -37,7 +47,12 @@ async function preToolUse(style: ClaudeStyle, e: Engine, req: HookRequest, paylo
   const choice = await chooseTask(e, req.env);
   if (choice.kind === 'refused') return decision('PreToolUse', 'deny', `Autopilot: ${choice.error.message}`);
   const { tool, input } = style.toolCall(payload);
-  if (!tool) return decision('PreToolUse', 'deny', 'Autopilot: the hook input names no tool (tool_name), so the call cannot be checked');
+  if (!tool)
+    return decision(
+      'PreToolUse',
+      'deny',
+      'Autopilot: the hook input names no tool (tool_name), so the call cannot be checked',
+    );
   const r = await guardToolCall(e, actorOf(style, payload), {
     ...(choice.kind === 'task' ? { taskId: choice.task.taskId } : {}),
     client: style.client,
@@ -54,7 +69,11 @@ async function preToolUse(style: ClaudeStyle, e: Engine, req: HookRequest, paylo
   const reason = `Autopilot (${where}): ${g.reason}${recorded}`;
   if (g.decision === 'ask' && style.canAsk) return decision('PreToolUse', 'ask', reason);
   if (g.decision === 'ask') {
-    return decision('PreToolUse', 'deny', `${reason}. ${style.name} hooks cannot ask a person, so the call is denied; a person can run it, or allow it in the config (tools.phases)`);
+    return decision(
+      'PreToolUse',
+      'deny',
+      `${reason}. ${style.name} hooks cannot ask a person, so the call is denied; a person can run it, or allow it in the config (tools.phases)`,
+    );
   }
   return decision('PreToolUse', 'deny', reason);
 }
@@ -95,7 +114,10 @@ export function claudeStyleHooks(style: ClaudeStyle): ClientHooks {
         case 'SessionStart':
         case 'UserPromptSubmit':
           // Nothing to deny here: the tool calls that follow are denied by PreToolUse; the agent and the person are told now.
-          return jsonAnswer({ systemMessage: message, hookSpecificOutput: { hookEventName: req.event, additionalContext: message } });
+          return jsonAnswer({
+            systemMessage: message,
+            hookSpecificOutput: { hookEventName: req.event, additionalContext: message },
+          });
         default:
           return jsonAnswer({}, 0, `${message}\n`);
       }

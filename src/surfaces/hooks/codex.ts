@@ -12,7 +12,12 @@ import { str, type ClientHooks, type Payload } from './request.ts';
 function toolCall(payload: Payload): { tool: string; input: unknown } {
   const tool = str(payload['tool_name']) ?? '';
   const input = payload['tool_input'] ?? {};
-  if (tool === 'apply_patch' && input && typeof input === 'object' && typeof (input as Record<string, unknown>)['command'] === 'string') {
+  if (
+    tool === 'apply_patch' &&
+    input &&
+    typeof input === 'object' &&
+    typeof (input as Record<string, unknown>)['command'] === 'string'
+  ) {
     return { tool, input: { input: (input as Record<string, unknown>)['command'] } };
   }
   return { tool, input };

@@ -7,7 +7,15 @@
  */
 import { guardToolCall } from '../../engine/task/guard.ts';
 import type { Actor, Engine } from '../../engine/context.ts';
-import { jsonAnswer, parseJsonObject, str, type ClientHooks, type HookAnswer, type HookRequest, type Payload } from './request.ts';
+import {
+  jsonAnswer,
+  parseJsonObject,
+  str,
+  type ClientHooks,
+  type HookAnswer,
+  type HookRequest,
+  type Payload,
+} from './request.ts';
 import { chooseTask, stopReason, taskContext } from './shared.ts';
 
 function actorOf(payload: Payload): Actor {
@@ -19,16 +27,32 @@ function actorOf(payload: Payload): Actor {
 // its first release).
 function permission(value: 'allow' | 'deny' | 'ask', message?: string, exitCode = 0): HookAnswer {
   if (!message) return jsonAnswer({ permission: value }, exitCode);
-  return jsonAnswer({ permission: value, user_message: message, agent_message: message, userMessage: message, agentMessage: message }, exitCode);
+  return jsonAnswer(
+    { permission: value, user_message: message, agent_message: message, userMessage: message, agentMessage: message },
+    exitCode,
+  );
 }
 
 // The events that ask for a permission, with the tool call each one is for.
 function toolCallOf(event: string, payload: Payload): { tool: string; input: unknown; canAsk: boolean } | undefined {
   switch (event) {
     case 'beforeShellExecution':
-      return { tool: event, input: { command: payload['command'], ...(str(payload['cwd']) ? { cwd: payload['cwd'] } : {}) }, canAsk: true };
+      return {
+        tool: event,
+        input: { command: payload['command'], ...(str(payload['cwd']) ? { cwd: payload['cwd'] } : {}) },
+        canAsk: true,
+      };
     case 'beforeMCPExecution':
-      return { tool: event, input: { tool_name: payload['tool_name'], tool_input: payload['tool_input'], url: payload['url'], command: payload['command'] }, canAsk: true };
+      return {
+        tool: event,
+        input: {
+          tool_name: payload['tool_name'],
+          tool_input: payload['tool_input'],
+          url: payload['url'],
+          command: payload['command'],
+        },
+        canAsk: true,
+      };
     case 'beforeReadFile':
       // The file's content is in the payload too; only its path is the guard's (and the ledger's) business.
       return { tool: event, input: { file_path: payload['file_path'] }, canAsk: false };
@@ -39,17 +63,28 @@ function toolCallOf(event: string, payload: Payload): { tool: string; input: unk
   }
 }
 
-async function decide(e: Engine, req: HookRequest, payload: Payload, call: { tool: string; input: unknown; canAsk: boolean }): Promise<HookAnswer> {
+async function decide(
+  e: Engine,
+  req: HookRequest,
+  payload: Payload,
+  call: { tool: string; input: unknown; canAsk: boolean },
+): Promise<HookAnswer> {
   const choice = await chooseTask(e, req.env);
   if (choice.kind === 'refused') return permission('deny', `Autopilot: ${choice.error.message}`);
-  const r = await guardToolCall(e, actorOf(payload), { ...(choice.kind === 'task' ? { taskId: choice.task.taskId } : {}), client: 'cursor', tool: call.tool, input: call.input });
+  const r = await guardToolCall(e, actorOf(payload), {
+    ...(choice.kind === 'task' ? { taskId: choice.task.taskId } : {}),
+    client: 'cursor',
+    tool: call.tool,
+    input: call.input,
+  });
   if (!r.ok) return permission('deny', `Autopilot: ${r.error.message}`);
   const g = r.value;
   if (g.decision === 'allow') return permission('allow');
   const where = g.taskId ? `task ${g.taskId} is in ${g.phase}` : `no task: judged as in ${g.phase}`;
   const reason = `Autopilot (${where}): ${g.reason}${g.seq !== undefined ? ` (ledger entry ${g.seq})` : ''}`;
   if (g.decision === 'ask' && call.canAsk) return permission('ask', reason);
-  if (g.decision === 'ask') return permission('deny', `${reason}. This Cursor hook cannot ask a person, so the call is denied`);
+  if (g.decision === 'ask')
+    return permission('deny', `${reason}. This Cursor hook cannot ask a person, so the call is denied`);
   return permission('deny', reason);
 }
 
@@ -63,7 +98,10 @@ async function afterFileEdit(e: Engine, req: HookRequest, payload: Payload): Pro
     tool: 'afterFileEdit',
     input: { file_path: payload['file_path'] },
   });
-  const note = r.ok && r.value.decision !== 'allow' ? `autopilot: ${str(payload['file_path']) ?? 'a file'} was edited out of phase: ${r.value.reason}\n` : '';
+  const note =
+    r.ok && r.value.decision !== 'allow'
+      ? `autopilot: ${str(payload['file_path']) ?? 'a file'} was edited out of phase: ${r.value.reason}\n`
+      : '';
   return jsonAnswer({}, 0, note);
 }
 

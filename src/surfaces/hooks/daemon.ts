@@ -23,7 +23,8 @@ interface DaemonRequest {
 }
 
 // What the daemon answers.
-type DaemonReply = { readonly answer: HookAnswer } | { readonly stale: true } | { readonly error: string } | { readonly stopped: true };
+type DaemonReply =
+  { readonly answer: HookAnswer } | { readonly stale: true } | { readonly error: string } | { readonly stopped: true };
 
 const MAX_REQUEST = 16 * 1024 * 1024;
 
@@ -157,7 +158,12 @@ export async function startDaemon(root: string, bin: string): Promise<void> {
     return startDaemon(root, bin);
   }
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, [bin, 'hook', '--daemon', root], { cwd: root, detached: true, stdio: 'ignore', env: process.env });
+  const child = spawn(process.execPath, [bin, 'hook', '--daemon', root], {
+    cwd: root,
+    detached: true,
+    stdio: 'ignore',
+    env: process.env,
+  });
   child.on('error', () => {});
   child.unref();
 }
@@ -252,9 +258,13 @@ export async function serveDaemon(root: string): Promise<void> {
       });
     });
   });
-  const ticker = setInterval(() => {
-    if (Date.now() - last > idleMs || !existsSync(join(root, '.autopilot', 'config.yaml')) || !existsSync(path)) leave();
-  }, Math.min(15_000, idleMs));
+  const ticker = setInterval(
+    () => {
+      if (Date.now() - last > idleMs || !existsSync(join(root, '.autopilot', 'config.yaml')) || !existsSync(path))
+        leave();
+    },
+    Math.min(15_000, idleMs),
+  );
   await new Promise<void>((done) => server.on('close', () => done()));
   await queue;
 }

@@ -3,7 +3,9 @@ import { hookProcess } from './main.ts';
 
 // Whatever escapes is a denial: exit 2 blocks the call for every agent client and fails git's hook.
 const deny = (err: unknown) => {
-  process.stderr.write(`Autopilot's hook failed (${(err as Error)?.message ?? String(err)}), so it denies. Run \`autopilot doctor\` to see what is wrong.\n`);
+  process.stderr.write(
+    `Autopilot's hook failed (${(err as Error)?.message ?? String(err)}), so it denies. Run \`autopilot doctor\` to see what is wrong.\n`,
+  );
   process.exit(2);
 };
 process.on('uncaughtException', deny);

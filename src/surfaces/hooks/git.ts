@@ -24,15 +24,23 @@ const refused = (message: string): HookAnswer => ({ stdout: '', stderr: `autopil
 async function vcs(e: Engine, req: HookRequest, what: 'commit' | 'push'): Promise<HookAnswer> {
   const choice = await chooseTask(e, req.env);
   if (choice.kind === 'refused') return refused(`${what} refused: ${choice.error.message}`);
-  if (choice.kind === 'none') return ok(`${choice.why}, so this ${what} is not checked against a phase (commits outside a task are allowed; the CI gate checks the branch)`);
+  if (choice.kind === 'none')
+    return ok(
+      `${choice.why}, so this ${what} is not checked against a phase (commits outside a task are allowed; the CI gate checks the branch)`,
+    );
   const task = choice.task;
-  if (task.status !== 'active') return ok(`task ${task.taskId} is ${task.status}; this ${what} is not checked against a phase`);
-  const r = await guardToolCall(e, { id: `hook:git:${req.event}`, holder: `git:${req.event}` }, {
-    taskId: task.taskId,
-    client: 'generic',
-    tool: 'bash',
-    input: { command: `git ${what}` },
-  });
+  if (task.status !== 'active')
+    return ok(`task ${task.taskId} is ${task.status}; this ${what} is not checked against a phase`);
+  const r = await guardToolCall(
+    e,
+    { id: `hook:git:${req.event}`, holder: `git:${req.event}` },
+    {
+      taskId: task.taskId,
+      client: 'generic',
+      tool: 'bash',
+      input: { command: `git ${what}` },
+    },
+  );
   if (!r.ok) return refused(`${what} refused: ${r.error.message}`);
   const g = r.value;
   if (g.decision === 'allow') return ok();
@@ -55,7 +63,15 @@ async function commitMsg(e: Engine, req: HookRequest): Promise<HookAnswer> {
   const head = await e.store.head();
   if (!head) return ok('the ledger is empty; no Autopilot-Ledger trailer added');
   const path = isAbsolute(file) ? file : resolve(req.cwd, file);
-  const r = await gitRun(req.cwd, ['interpret-trailers', '--in-place', '--if-exists', 'replace', '--trailer', `Autopilot-Ledger: ${head.hash}`, path]);
+  const r = await gitRun(req.cwd, [
+    'interpret-trailers',
+    '--in-place',
+    '--if-exists',
+    'replace',
+    '--trailer',
+    `Autopilot-Ledger: ${head.hash}`,
+    path,
+  ]);
   if (r.code !== 0) return refused(`could not add the Autopilot-Ledger trailer: ${r.stderr.trim()}`);
   return ok();
 }

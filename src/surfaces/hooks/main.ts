@@ -56,7 +56,8 @@ export interface HookCommandOptions {
 /** Answers `autopilot hook <client> <event> [args…]`; never throws. */
 export async function hookCommand(args: readonly string[], opts: HookCommandOptions = {}): Promise<HookAnswer> {
   const [client, event, ...rest] = args;
-  if (!client || !event || !(HOOK_CLIENTS as readonly string[]).includes(client)) return { stdout: '', stderr: USAGE, exitCode: 1 };
+  if (!client || !event || !(HOOK_CLIENTS as readonly string[]).includes(client))
+    return { stdout: '', stderr: USAGE, exitCode: 1 };
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
   // git gives most hooks a terminal, not input; only pre-push's stdin says what is pushed.
@@ -87,7 +88,11 @@ export async function hookProcess(args: readonly string[]): Promise<number> {
     answer = await hookCommand(args);
   } catch (err) {
     // A bug: deny (exit 2 blocks the call for every agent client, and fails git's hook) rather than let the call through.
-    answer = { stdout: '', stderr: `Autopilot's hook failed (${(err as Error)?.message ?? String(err)}), so it denies. Run \`autopilot doctor\` to see what is wrong.\n`, exitCode: 2 };
+    answer = {
+      stdout: '',
+      stderr: `Autopilot's hook failed (${(err as Error)?.message ?? String(err)}), so it denies. Run \`autopilot doctor\` to see what is wrong.\n`,
+      exitCode: 2,
+    };
   }
   await new Promise<void>((done) => process.stdout.write(answer.stdout, () => done()));
   if (answer.stderr) await new Promise<void>((done) => process.stderr.write(answer.stderr, () => done()));

@@ -50,7 +50,8 @@ export interface ClientHooks {
 export function hookEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
-    if (v !== undefined && (k.startsWith('AUTOPILOT_') || k.startsWith('OTEL_') || k === 'CLAUDE_PROJECT_DIR')) out[k] = v;
+    if (v !== undefined && (k.startsWith('AUTOPILOT_') || k.startsWith('OTEL_') || k === 'CLAUDE_PROJECT_DIR'))
+      out[k] = v;
   }
   return out;
 }
@@ -68,7 +69,8 @@ export function parseJsonObject(stdin: string, client: string): Payload {
   } catch (err) {
     throw new Error(`the hook input is not the JSON ${client} sends (${(err as Error).message})`);
   }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error(`the hook input is not the JSON object ${client} sends`);
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw new Error(`the hook input is not the JSON object ${client} sends`);
   return value as Payload;
 }
 
@@ -79,4 +81,3 @@ export function brokenMessage(root: string | undefined, reason: string): string 
   const where = root ? ` in ${root}` : '';
   return `Autopilot cannot check this (${reason.replace(/\.$/, '')}), so it denies until that is repaired. Run \`autopilot doctor\`${where} to see what is wrong and how to fix it.`;
 }
-

@@ -7,7 +7,14 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { closeEngine, openEngine, type Engine } from '../../engine/context.ts';
 import { openStoreAt, parseStoreSpec, runnerFor, sinkFor, storeSpecFor } from '../compose.ts';
-import { brokenMessage, type ClientHooks, type HookAnswer, type HookClient, type HookRequest, type Payload } from './request.ts';
+import {
+  brokenMessage,
+  type ClientHooks,
+  type HookAnswer,
+  type HookClient,
+  type HookRequest,
+  type Payload,
+} from './request.ts';
 
 async function hooksOf(client: HookClient): Promise<ClientHooks> {
   switch (client) {
@@ -120,6 +127,13 @@ export async function noRepository(req: Omit<HookRequest, 'root'>, start: string
   } catch {
     payload = undefined;
   }
-  const message = brokenMessage(undefined, `no .autopilot/config.yaml at or above ${start}, though Autopilot's ${req.client} hook is wired here`);
-  return hooks.failClosed({ ...req, root: start }, payload, `${message} To take Autopilot out of this repository instead, remove its hooks.`);
+  const message = brokenMessage(
+    undefined,
+    `no .autopilot/config.yaml at or above ${start}, though Autopilot's ${req.client} hook is wired here`,
+  );
+  return hooks.failClosed(
+    { ...req, root: start },
+    payload,
+    `${message} To take Autopilot out of this repository instead, remove its hooks.`,
+  );
 }

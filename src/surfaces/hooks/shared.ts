@@ -20,7 +20,11 @@ export async function chooseTask(e: Engine, env: Readonly<Record<string, string>
     if (!task) {
       return {
         kind: 'refused',
-        error: { code: ErrorCode.TASK_UNKNOWN, message: `AUTOPILOT_TASK names ${named}, and there is no such task; start it with: autopilot task start ${named} --title "…"`, details: { taskId: named } },
+        error: {
+          code: ErrorCode.TASK_UNKNOWN,
+          message: `AUTOPILOT_TASK names ${named}, and there is no such task; start it with: autopilot task start ${named} --title "…"`,
+          details: { taskId: named },
+        },
       };
     }
     return { kind: 'task', task, named: true };
@@ -30,12 +34,16 @@ export async function chooseTask(e: Engine, env: Readonly<Record<string, string>
   const why =
     active.length === 0
       ? 'no task is active in this repository'
-      : `${active.length} tasks are active (${active.map((t) => t.taskId).slice(0, 5).join(', ')}) and AUTOPILOT_TASK does not say which one this is`;
+      : `${active.length} tasks are active (${active
+          .map((t) => t.taskId)
+          .slice(0, 5)
+          .join(', ')}) and AUTOPILOT_TASK does not say which one this is`;
   return { kind: 'none', why, active: active.length };
 }
 
 /** How to start a task, in the words of the MCP tools and of the command line. */
-export const START_HINT = 'start one before changing anything: call the MCP tool task_start with a taskId and a title (or run `autopilot task start T-1 --title "…"`)';
+export const START_HINT =
+  'start one before changing anything: call the MCP tool task_start with a taskId and a title (or run `autopilot task start T-1 --title "…"`)';
 
 /**
  * What an agent is told at the start of a session and with each prompt: the
@@ -57,10 +65,15 @@ export async function taskContext(e: Engine, env: Readonly<Record<string, string
   }
   const task = choice.task;
   const at = e.config.phases.indexOf(task.phase) + 1;
-  const lines = [`Autopilot: task ${task.taskId}${task.title ? ` "${task.title}"` : ''} is in ${task.phase} (phase ${at} of ${e.config.phases.length}).`];
+  const lines = [
+    `Autopilot: task ${task.taskId}${task.title ? ` "${task.title}"` : ''} is in ${task.phase} (phase ${at} of ${e.config.phases.length}).`,
+  ];
   const report = await checkEvidence(e, { taskId: task.taskId });
   if (report.ok && !report.value.passed) {
-    lines.push(`Its evidence does not meet the contract yet:`, ...report.value.findings.slice(0, 8).map((f) => `- ${f.file}: ${f.problem} ${f.fix}`));
+    lines.push(
+      `Its evidence does not meet the contract yet:`,
+      ...report.value.findings.slice(0, 8).map((f) => `- ${f.file}: ${f.problem} ${f.fix}`),
+    );
   } else if (report.ok) {
     lines.push(`Its evidence meets the contract: call phase_advance to move on.`);
   }

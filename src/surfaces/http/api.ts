@@ -32,28 +32,49 @@ function fail(c: Context, error: Refusal, status?: ContentfulStatusCode) {
 
 const DECISIONS: readonly Decision[] = ['approve', 'request_changes', 'escalate', 'abort'];
 const PERSON = /^[\p{L}\p{N}][\p{L}\p{N} .'@_-]{0,63}$/u;
-const DONE_WORD: Record<Decision, string> = { approve: 'approved', request_changes: 'requested changes on', escalate: 'escalated', abort: 'aborted' };
+const DONE_WORD: Record<Decision, string> = {
+  approve: 'approved',
+  request_changes: 'requested changes on',
+  escalate: 'escalated',
+  abort: 'aborted',
+};
 
 export function mountApi(app: Hono, ctx: DashboardContext): void {
   const { e } = ctx;
-  const unknownTask = (c: Context, id: string) => fail(c, { code: ErrorCode.TASK_UNKNOWN, message: `no task ${id}`, details: { taskId: id } });
+  const unknownTask = (c: Context, id: string) =>
+    fail(c, { code: ErrorCode.TASK_UNKNOWN, message: `no task ${id}`, details: { taskId: id } });
 
   app.get('/api/head', async (c) => c.json({ ok: true, head: await e.store.head() }));
 
-  app.get('/api/tasks', async (c) => c.json({ ok: true, tasks: await listTasks(e, { status: c.req.query('status') ?? 'all', q: c.req.query('q') ?? '' }) }));
+  app.get('/api/tasks', async (c) =>
+    c.json({
+      ok: true,
+      tasks: await listTasks(e, { status: c.req.query('status') ?? 'all', q: c.req.query('q') ?? '' }),
+    }),
+  );
 
   app.get('/api/tasks/:id', async (c) => {
     const task = await e.store.getTask(c.req.param('id'));
     if (!task) return unknownTask(c, c.req.param('id'));
     const node = c.req.query('node');
-    const m = await taskDetail(e, ctx.spans, task, { filter: parseFilter(c.req.query('show'), c.req.query('tool')), ...(node ? { node } : {}) });
+    const m = await taskDetail(e, ctx.spans, task, {
+      filter: parseFilter(c.req.query('show'), c.req.query('tool')),
+      ...(node ? { node } : {}),
+    });
     return c.json({
       ok: true,
       task,
       summary: m.summary,
       lease: liveLease(await e.store.getLease(task.taskId), e.clock.now().getTime()),
       visits: m.visits.map(({ nodes: _nodes, ...v }) => v),
-      graph: { nodes: m.graph.nodes, edges: m.graph.edges, lanes: m.graph.lanes, tools: m.graph.tools, width: m.graph.width, height: m.graph.height },
+      graph: {
+        nodes: m.graph.nodes,
+        edges: m.graph.edges,
+        lanes: m.graph.lanes,
+        tools: m.graph.tools,
+        width: m.graph.width,
+        height: m.graph.height,
+      },
       entries: m.entries,
       ...(m.selected ? { selected: m.selected } : {}),
     });
@@ -67,7 +88,12 @@ export function mountApi(app: Hono, ctx: DashboardContext): void {
     if (rest.length === 0) return c.json({ ok: true, taskId: task.taskId, artifacts: taskArtifacts(e, task, entries) });
     const path = ['evidence', task.taskId, ...rest].join('/');
     const content = readArtifact(e, task, entries, path);
-    if (!content) return fail(c, { code: ErrorCode.USAGE, message: `${task.taskId} has no artifact ${rest.join('/')}`, details: { path } }, 404);
+    if (!content)
+      return fail(
+        c,
+        { code: ErrorCode.USAGE, message: `${task.taskId} has no artifact ${rest.join('/')}`, details: { path } },
+        404,
+      );
     return c.json({ ok: true, artifact: content.info, text: content.text });
   });
 
@@ -97,13 +123,27 @@ export function mountApi(app: Hono, ctx: DashboardContext): void {
 
   app.get('/api/approvals', async (c) => {
     const waiting = await waitingApprovals(e);
-    return c.json({ ok: true, waiting: waiting.map((w) => ({ ...w, task: { taskId: w.task.taskId, title: w.task.title, phase: w.task.phase, status: w.task.status } })) });
+    return c.json({
+      ok: true,
+      waiting: waiting.map((w) => ({
+        ...w,
+        task: { taskId: w.task.taskId, title: w.task.title, phase: w.task.phase, status: w.task.status },
+      })),
+    });
   });
 
   app.post('/api/tasks/:id/decision', async (c) => {
     const taskId = c.req.param('id');
     if (!(c.req.header('content-type') ?? '').toLowerCase().startsWith('application/json')) {
-      return fail(c, { code: ErrorCode.USAGE, message: 'send the decision as JSON (Content-Type: application/json)', details: { argument: 'body' } }, 415);
+      return fail(
+        c,
+        {
+          code: ErrorCode.USAGE,
+          message: 'send the decision as JSON (Content-Type: application/json)',
+          details: { argument: 'body' },
+        },
+        415,
+      );
     }
     let body: Record<string, unknown>;
     try {
@@ -111,22 +151,45 @@ export function mountApi(app: Hono, ctx: DashboardContext): void {
     } catch {
       return fail(c, { code: ErrorCode.USAGE, message: 'the body is not JSON', details: { argument: 'body' } });
     }
-    if (body === null || typeof body !== 'object') return fail(c, { code: ErrorCode.USAGE, message: 'the body must be a JSON object', details: { argument: 'body' } });
+    if (body === null || typeof body !== 'object')
+      return fail(c, {
+        code: ErrorCode.USAGE,
+        message: 'the body must be a JSON object',
+        details: { argument: 'body' },
+      });
     const decision = body['decision'] as Decision;
     const token = c.req.header(TOKEN_HEADER);
     if (!token) {
-      return fail(c, { code: ErrorCode.APPROVAL_REQUIRED, message: `a decision needs the approval token in the ${TOKEN_HEADER} header: open the sign-in URL autopilot serve printed`, details: { reason: 'token' } });
+      return fail(c, {
+        code: ErrorCode.APPROVAL_REQUIRED,
+        message: `a decision needs the approval token in the ${TOKEN_HEADER} header: open the sign-in URL autopilot serve printed`,
+        details: { reason: 'token' },
+      });
     }
-    if (!DECISIONS.includes(decision)) return fail(c, { code: ErrorCode.USAGE, message: `decision must be one of ${DECISIONS.join(', ')}`, details: { argument: 'decision' } });
+    if (!DECISIONS.includes(decision))
+      return fail(c, {
+        code: ErrorCode.USAGE,
+        message: `decision must be one of ${DECISIONS.join(', ')}`,
+        details: { argument: 'decision' },
+      });
     const by = typeof body['by'] === 'string' ? body['by'].trim() : '';
-    if (!PERSON.test(by)) return fail(c, { code: ErrorCode.USAGE, message: 'say who decides: a name of up to 64 letters, digits, spaces or . \' @ _ -', details: { argument: 'by' } });
-    const r = await decide(e, { id: `person:${by}` }, {
-      taskId,
-      decision,
-      reason: typeof body['reason'] === 'string' ? body['reason'].slice(0, 2000) : '',
-      token,
-      ...(typeof body['backtrackTo'] === 'string' && body['backtrackTo'] ? { backtrackTo: body['backtrackTo'] } : {}),
-    });
+    if (!PERSON.test(by))
+      return fail(c, {
+        code: ErrorCode.USAGE,
+        message: "say who decides: a name of up to 64 letters, digits, spaces or . ' @ _ -",
+        details: { argument: 'by' },
+      });
+    const r = await decide(
+      e,
+      { id: `person:${by}` },
+      {
+        taskId,
+        decision,
+        reason: typeof body['reason'] === 'string' ? body['reason'].slice(0, 2000) : '',
+        token,
+        ...(typeof body['backtrackTo'] === 'string' && body['backtrackTo'] ? { backtrackTo: body['backtrackTo'] } : {}),
+      },
+    );
     await e.sink.flush();
     if (!r.ok) return fail(c, r.error);
     ctx.log(`${by} ${DONE_WORD[decision]} ${taskId} (ledger entry ${r.value.entry.seq})`);

@@ -14,9 +14,14 @@ const headData = (h: ChainHead | null) => JSON.stringify({ seq: h?.seq ?? 0, has
 /** Builds the application for a context; the server listens with it. */
 export function createApp(ctx: DashboardContext): Hono {
   const app = new Hono();
-  app.use('*', requestGuard(() => ctx.port));
+  app.use(
+    '*',
+    requestGuard(() => ctx.port),
+  );
 
-  app.get('/assets/app.js', (c) => c.body(CLIENT_JS, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }));
+  app.get('/assets/app.js', (c) =>
+    c.body(CLIENT_JS, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }),
+  );
   app.get('/favicon.ico', (c) => c.body(null, 204));
 
   // Live updates: the head now, then every move of it, and a comment now and then to keep proxies from closing the stream.
@@ -24,7 +29,8 @@ export function createApp(ctx: DashboardContext): Hono {
     streamSSE(c, async (stream) => {
       let wake = () => {};
       const ended = new Promise<void>((resolve) => (wake = resolve));
-      const send = (h: ChainHead | null) => void stream.writeSSE({ event: 'head', data: headData(h) }).catch(() => wake());
+      const send = (h: ChainHead | null) =>
+        void stream.writeSSE({ event: 'head', data: headData(h) }).catch(() => wake());
       const off = ctx.watcher.subscribe(send);
       const offStop = ctx.watcher.onStop(() => wake());
       stream.onAbort(() => wake());
@@ -44,12 +50,23 @@ export function createApp(ctx: DashboardContext): Hono {
   mountPages(app, ctx);
 
   app.notFound(async (c) => {
-    if (c.req.path.startsWith('/api/')) return c.json({ ok: false, error: { code: 'USAGE', message: `no API route ${c.req.method} ${c.req.path}`, details: {} } }, 404);
-    return c.html(await renderPage(ctx, 'tasks', 'Not found', errorBody('Not found', `Nothing lives at ${c.req.path}.`)), 404);
+    if (c.req.path.startsWith('/api/'))
+      return c.json(
+        { ok: false, error: { code: 'USAGE', message: `no API route ${c.req.method} ${c.req.path}`, details: {} } },
+        404,
+      );
+    return c.html(
+      await renderPage(ctx, 'tasks', 'Not found', errorBody('Not found', `Nothing lives at ${c.req.path}.`)),
+      404,
+    );
   });
   app.onError(async (err, c) => {
     ctx.log(`${c.req.method} ${c.req.path} failed: ${err.stack ?? err.message}`);
-    if (c.req.path.startsWith('/api/')) return c.json({ ok: false, error: { code: 'INTERNAL', message: `internal error: ${err.message}`, details: {} } }, 500);
+    if (c.req.path.startsWith('/api/'))
+      return c.json(
+        { ok: false, error: { code: 'INTERNAL', message: `internal error: ${err.message}`, details: {} } },
+        500,
+      );
     return c.html(errorBody('Something went wrong', err.message).value, 500);
   });
   return app;

@@ -24,7 +24,8 @@ export interface DashboardContext {
 /** Renders a whole page around `body`, with the head and the waiting count read now. */
 export async function renderPage(ctx: DashboardContext, section: Section, title: string, body: Html): Promise<string> {
   const head = (await ctx.e.store.head())?.seq ?? 0;
-  return page({ title, section, repo: basename(ctx.e.layout.root), head, waiting: await waitingCount(ctx.e), body }).value;
+  return page({ title, section, repo: basename(ctx.e.layout.root), head, waiting: await waitingCount(ctx.e), body })
+    .value;
 }
 
 export function tokenFileOf(ctx: DashboardContext): string {

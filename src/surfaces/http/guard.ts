@@ -32,7 +32,8 @@ export function requestGuard(port: () => number): MiddlewareHandler {
       return refused(403, 'HOST_REFUSED', `this dashboard answers to ${allowedHosts(port()).join(' or ')} only`);
     }
     const method = c.req.method;
-    if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') return refused(405, 'METHOD_REFUSED', 'only GET, HEAD and POST are served');
+    if (method !== 'GET' && method !== 'HEAD' && method !== 'POST')
+      return refused(405, 'METHOD_REFUSED', 'only GET, HEAD and POST are served');
     if (method === 'POST') {
       const origin = c.req.header('origin');
       if (origin !== undefined && !allowedOrigins(port()).includes(origin)) {

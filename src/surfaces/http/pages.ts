@@ -35,30 +35,55 @@ const intParam = (v: string | undefined) => (v !== undefined && /^\d{1,12}$/.tes
 
 export function mountPages(app: Hono, ctx: DashboardContext): void {
   const { e } = ctx;
-  const notFound = async (c: Context, what: string) => c.html(await renderPage(ctx, 'tasks', 'Not found', errorBody('Not found', what)), 404);
+  const notFound = async (c: Context, what: string) =>
+    c.html(await renderPage(ctx, 'tasks', 'Not found', errorBody('Not found', what)), 404);
 
   app.get('/', async (c) => {
     const status = c.req.query('status') ?? 'all';
     const q = c.req.query('q') ?? '';
     const tasks = await listTasks(e, { status, q });
     const total = (await e.store.listTasks()).length;
-    return c.html(await renderPage(ctx, 'tasks', 'Tasks', tasksBody({ tasks, phases: e.config.phases, status, q, total, nowMs: e.clock.now().getTime() })));
+    return c.html(
+      await renderPage(
+        ctx,
+        'tasks',
+        'Tasks',
+        tasksBody({ tasks, phases: e.config.phases, status, q, total, nowMs: e.clock.now().getTime() }),
+      ),
+    );
   });
 
   app.get('/tasks/:id', async (c) => {
     const task = await e.store.getTask(c.req.param('id'));
     if (!task) return notFound(c, `There is no task ${c.req.param('id')}.`);
     const node = c.req.query('node');
-    const model = await taskDetail(e, ctx.spans, task, { filter: parseFilter(c.req.query('show'), c.req.query('tool')), ...(node ? { node } : {}) });
+    const model = await taskDetail(e, ctx.spans, task, {
+      filter: parseFilter(c.req.query('show'), c.req.query('tool')),
+      ...(node ? { node } : {}),
+    });
     return c.html(await renderPage(ctx, 'tasks', `${task.taskId} ${task.title}`.trim(), taskBody(model)));
   });
 
   app.get('/approvals', async (c) => {
-    const recent = (await e.store.entries({ kind: 'approval', newestFirst: true, limit: 40 })).filter((x) => x.data['action'] !== 'requested').slice(0, 12);
-    const aborted = (await e.store.entries({ kind: 'task_aborted', newestFirst: true, limit: 12 })).filter((x) => String(x.data['by'] ?? '').startsWith('person:'));
+    const recent = (await e.store.entries({ kind: 'approval', newestFirst: true, limit: 40 }))
+      .filter((x) => x.data['action'] !== 'requested')
+      .slice(0, 12);
+    const aborted = (await e.store.entries({ kind: 'task_aborted', newestFirst: true, limit: 12 })).filter((x) =>
+      String(x.data['by'] ?? '').startsWith('person:'),
+    );
     const decisions = [...recent, ...aborted].sort((a, b) => b.seq - a.seq).slice(0, 12);
     return c.html(
-      await renderPage(ctx, 'approvals', 'Approvals', approvalsBody({ waiting: await waitingApprovals(e), recent: decisions, tokenFile: tokenFileOf(ctx), nowMs: e.clock.now().getTime() })),
+      await renderPage(
+        ctx,
+        'approvals',
+        'Approvals',
+        approvalsBody({
+          waiting: await waitingApprovals(e),
+          recent: decisions,
+          tokenFile: tokenFileOf(ctx),
+          nowMs: e.clock.now().getTime(),
+        }),
+      ),
     );
   });
 
@@ -79,7 +104,14 @@ export function mountPages(app: Hono, ctx: DashboardContext): void {
     if (!task) return notFound(c, `There is no task ${taskId ?? ''}.`);
     const entries = await taskEntries(e, task.taskId);
     if (rest.length === 0) {
-      return c.html(await renderPage(ctx, 'evidence', `Evidence of ${task.taskId}`, taskEvidenceBody(await summarize(e, task), taskArtifacts(e, task, entries), e.config.phases)));
+      return c.html(
+        await renderPage(
+          ctx,
+          'evidence',
+          `Evidence of ${task.taskId}`,
+          taskEvidenceBody(await summarize(e, task), taskArtifacts(e, task, entries), e.config.phases),
+        ),
+      );
     }
     const path = ['evidence', task.taskId, ...rest].join('/');
     const content = readArtifact(e, task, entries, path);
@@ -91,7 +123,14 @@ export function mountPages(app: Hono, ctx: DashboardContext): void {
         'content-security-policy': "default-src 'none'; sandbox",
       });
     }
-    return c.html(await renderPage(ctx, 'evidence', `${content.info.name} · ${task.taskId}`, artifactBody(task.taskId, content, c.req.query('q') ?? '')));
+    return c.html(
+      await renderPage(
+        ctx,
+        'evidence',
+        `${content.info.name} · ${task.taskId}`,
+        artifactBody(task.taskId, content, c.req.query('q') ?? ''),
+      ),
+    );
   });
 
   app.get('/metrics', async (c) => {
@@ -104,7 +143,11 @@ export function mountPages(app: Hono, ctx: DashboardContext): void {
     const task = c.req.query('task') ?? '';
     const before = intParam(c.req.query('before'));
     const limit = intParam(c.req.query('limit'));
-    const page = await ledgerPage(e, { ...(task ? { task } : {}), ...(before !== undefined ? { before } : {}), limit: limit ?? 50 });
+    const page = await ledgerPage(e, {
+      ...(task ? { task } : {}),
+      ...(before !== undefined ? { before } : {}),
+      limit: limit ?? 50,
+    });
     const tasks = (await e.store.listTasks()).map((t) => t.taskId).sort();
     return c.html(await renderPage(ctx, 'ledger', 'Ledger', ledgerBody({ page, task, tasks, last: ctx.lastVerify })));
   });

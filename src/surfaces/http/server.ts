@@ -35,7 +35,14 @@ export interface DashboardHandle {
 /** Listens on 127.0.0.1:`port`; rejects when the port cannot be bound (EADDRINUSE, EACCES). */
 export async function serveDashboard(opts: DashboardOptions): Promise<DashboardHandle> {
   const watcher = new HeadWatcher(opts.engine, opts.pollMs ?? 500, opts.log);
-  const ctx: DashboardContext = { e: opts.engine, spans: opts.spans, watcher, port: opts.port, lastVerify: undefined, log: opts.log };
+  const ctx: DashboardContext = {
+    e: opts.engine,
+    spans: opts.spans,
+    watcher,
+    port: opts.port,
+    lastVerify: undefined,
+    log: opts.log,
+  };
   const app = createApp(ctx);
   await watcher.start();
   let server: Server;

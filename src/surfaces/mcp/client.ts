@@ -29,7 +29,12 @@ export async function connectAutopilot(cwd: string, clientName: string): Promise
   transport.stderr?.on('data', (b: Buffer) => chunks.push(b));
   const client = new Client({ name: clientName, version: '0.1.0' });
   await client.connect(transport);
-  return { client, pid: transport.pid, stderr: () => Buffer.concat(chunks).toString('utf8'), close: () => client.close() };
+  return {
+    client,
+    pid: transport.pid,
+    stderr: () => Buffer.concat(chunks).toString('utf8'),
+    close: () => client.close(),
+  };
 }
 
 /** Calls a tool and reads the answer back as the engine would have given it: the structured value, or the refusal. */
@@ -37,7 +42,8 @@ export async function callTool<T>(client: Client, name: string, args: Record<str
   const r = await client.callTool({ name, arguments: args }, { timeout: 10 * 60_000 });
   const structured = r.structuredContent as Record<string, unknown> | undefined;
   if (!r.isError) return { ok: true, value: structured as T };
-  if (structured && typeof structured['code'] === 'string') return { ok: false, error: structured as unknown as Refusal };
+  if (structured && typeof structured['code'] === 'string')
+    return { ok: false, error: structured as unknown as Refusal };
   const text = r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
   return { ok: false, error: { code: ErrorCode.USAGE, message: text, details: {} } };
 }

@@ -7,7 +7,11 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { localhostHostValidation, localhostOriginValidation, NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
+import {
+  localhostHostValidation,
+  localhostOriginValidation,
+  NodeStreamableHTTPServerTransport,
+} from '@modelcontextprotocol/node';
 import type { McpServer } from '@modelcontextprotocol/server';
 import { createAutopilotServer, maxMessageBytes, type AutopilotServerOptions } from './server.ts';
 import type { ServerHandle } from './stdio.ts';
@@ -32,7 +36,9 @@ function reply(res: ServerResponse, status: number, message: string): void {
 }
 
 /** Listens on 127.0.0.1:`port` (0 picks a free port). Rejects when the port cannot be bound. */
-export async function serveHttp(opts: Omit<AutopilotServerOptions, 'session'> & { readonly port: number }): Promise<HttpServerHandle> {
+export async function serveHttp(
+  opts: Omit<AutopilotServerOptions, 'session'> & { readonly port: number },
+): Promise<HttpServerHandle> {
   const sessions = new Map<string, Session>();
   const validHost = localhostHostValidation();
   const validOrigin = localhostOriginValidation();
@@ -68,7 +74,8 @@ export async function serveHttp(opts: Omit<AutopilotServerOptions, 'session'> & 
     const header = req.headers['mcp-session-id'];
     const id = Array.isArray(header) ? header[0] : header;
     if (id === undefined) {
-      if (req.method !== 'POST') return reply(res, 400, 'no Mcp-Session-Id: a session starts with a POST of initialize');
+      if (req.method !== 'POST')
+        return reply(res, 400, 'no Mcp-Session-Id: a session starts with a POST of initialize');
       return open(req, res);
     }
     const session = sessions.get(id);

@@ -18,7 +18,11 @@ export interface ProgressUpdate {
 export const HEARTBEAT_MS = 10_000;
 
 /** `engine` with its runner reporting each command to `report`; reports that fail are dropped (progress never fails a call). */
-export function withProgress(engine: Engine, report: (u: ProgressUpdate) => Promise<void>, heartbeatMs = HEARTBEAT_MS): Engine {
+export function withProgress(
+  engine: Engine,
+  report: (u: ProgressUpdate) => Promise<void>,
+  heartbeatMs = HEARTBEAT_MS,
+): Engine {
   let progress = 0;
   const send = (message: string) => void report({ progress: ++progress, message }).catch(() => {});
   const inner = engine.runner;
@@ -27,10 +31,15 @@ export function withProgress(engine: Engine, report: (u: ProgressUpdate) => Prom
       const what = describe(req.argv);
       const started = Date.now();
       send(`running ${what}`);
-      const timer = setInterval(() => send(`still running ${what} (${Math.round((Date.now() - started) / 1000)} s)`), heartbeatMs);
+      const timer = setInterval(
+        () => send(`still running ${what} (${Math.round((Date.now() - started) / 1000)} s)`),
+        heartbeatMs,
+      );
       try {
         const r = await inner.run(req);
-        send(`${what}: ${r.timedOut ? 'timed out' : r.spawnError ? 'could not start' : `exit ${r.exitCode ?? r.signal ?? '?'}`} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        send(
+          `${what}: ${r.timedOut ? 'timed out' : r.spawnError ? 'could not start' : `exit ${r.exitCode ?? r.signal ?? '?'}`} after ${((Date.now() - started) / 1000).toFixed(1)} s`,
+        );
         return r;
       } finally {
         clearInterval(timer);

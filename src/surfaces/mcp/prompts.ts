@@ -23,11 +23,16 @@ export function registerPhasePrompts(server: McpServer, engine: Engine): void {
       {
         title: `Autopilot: ${phase}`,
         description: `How to work in ${phase}: what to produce, the evidence contract, which tools are allowed, and how to move on.`,
-        argsSchema: z.object({ taskId: z.string().max(200).optional().describe('A task to report on after the instructions.') }),
+        argsSchema: z.object({
+          taskId: z.string().max(200).optional().describe('A task to report on after the instructions.'),
+        }),
       },
       async ({ taskId }): Promise<GetPromptResult> => {
-        const messages: GetPromptResult['messages'] = [{ role: 'user', content: { type: 'text', text: promptFor(engine, phase) } }];
-        if (taskId) messages.push({ role: 'user', content: { type: 'text', text: await taskNote(engine, taskId, phase) } });
+        const messages: GetPromptResult['messages'] = [
+          { role: 'user', content: { type: 'text', text: promptFor(engine, phase) } },
+        ];
+        if (taskId)
+          messages.push({ role: 'user', content: { type: 'text', text: await taskNote(engine, taskId, phase) } });
         return { description: `Autopilot instructions for ${phase}`, messages };
       },
     );

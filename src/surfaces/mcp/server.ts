@@ -95,8 +95,15 @@ export function maxMessageBytes(engine: Result<Engine>): number {
 
 /** One MCP server instance (one a session): every tool of {@link TOOLS} and a prompt for every phase. */
 export function createAutopilotServer(opts: AutopilotServerOptions): McpServer {
-  const server = new McpServer({ name: SERVER_NAME, title: 'Autopilot', version: SERVER_VERSION }, { instructions: INSTRUCTIONS });
-  const actorOf = (ctx: ServerContext) => sessionActor(server.server.getClientVersion()?.name, ctx.sessionId === undefined ? opts.session : httpSession(ctx.sessionId));
+  const server = new McpServer(
+    { name: SERVER_NAME, title: 'Autopilot', version: SERVER_VERSION },
+    { instructions: INSTRUCTIONS },
+  );
+  const actorOf = (ctx: ServerContext) =>
+    sessionActor(
+      server.server.getClientVersion()?.name,
+      ctx.sessionId === undefined ? opts.session : httpSession(ctx.sessionId),
+    );
   for (const tool of TOOLS) {
     const handler = async (args: unknown, ctx: ServerContext) => {
       if (!opts.engine.ok) return refusalResult(opts.engine.error);
@@ -104,13 +111,24 @@ export function createAutopilotServer(opts: AutopilotServerOptions): McpServer {
       const engine =
         token === undefined
           ? opts.engine.value
-          : withProgress(opts.engine.value, (u) => ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken: token, progress: u.progress, message: u.message } }));
+          : withProgress(opts.engine.value, (u) =>
+              ctx.mcpReq.notify({
+                method: 'notifications/progress',
+                params: { progressToken: token, progress: u.progress, message: u.message },
+              }),
+            );
       const call = runTool(tool, { engine, actor: actorOf(ctx) }, args, opts.log);
       return opts.inFlight ? opts.inFlight.track(call) : call;
     };
     server.registerTool(
       tool.name,
-      { title: tool.title, description: tool.description, inputSchema: tool.input, outputSchema: tool.output, annotations: { title: tool.title, ...tool.annotations } },
+      {
+        title: tool.title,
+        description: tool.description,
+        inputSchema: tool.input,
+        outputSchema: tool.output,
+        annotations: { title: tool.title, ...tool.annotations },
+      },
       handler as ToolCallback<z.ZodObject>,
     );
   }

@@ -44,17 +44,25 @@ export function describeTool(...lines: string[]): string {
 // -- arguments shared across tools: same name, same meaning
 
 export const arg = {
-  taskId: z.string().min(1).max(200).describe('The task id given to task_start, e.g. "T-1" (letters, digits, ".", "-", "_"; at most 64).'),
+  taskId: z
+    .string()
+    .min(1)
+    .max(200)
+    .describe('The task id given to task_start, e.g. "T-1" (letters, digits, ".", "-", "_"; at most 64).'),
   phase: z
     .string()
     .min(1)
     .max(100)
-    .describe('A phase name, any case: STRATEGIZE, SPEC, PLAN, THINK, IMPLEMENT, VERIFY, REVIEW, PR or MONITOR (the repository config may name others).'),
+    .describe(
+      'A phase name, any case: STRATEGIZE, SPEC, PLAN, THINK, IMPLEMENT, VERIFY, REVIEW, PR or MONITOR (the repository config may name others).',
+    ),
   token: z
     .number()
     .int()
     .min(0)
-    .describe('Optional fencing token: the lease token you were given (lease_acquire, task_status). A stale token is refused with LEASE_FENCED.'),
+    .describe(
+      'Optional fencing token: the lease token you were given (lease_acquire, task_status). A stale token is refused with LEASE_FENCED.',
+    ),
   reason: z.string().min(1).max(2000),
 };
 
@@ -74,13 +82,16 @@ export const taskOut = z.object({
   title: z.string(),
   status: z.enum(['active', 'done', 'aborted']),
   phase: z.string().describe('the current phase; the last one for a finished task'),
-  baseCommit: z.string().nullable().describe('the commit the task started from; the IMPLEMENT diff is taken against it'),
+  baseCommit: z
+    .string()
+    .nullable()
+    .describe('the commit the task started from; the IMPLEMENT diff is taken against it'),
   startedAt: z.string(),
   updatedAt: z.string(),
   phaseEnteredAt: z.string(),
   visit: z.number().int().describe('how many times the current phase has been entered (more than 1 after a backtrack)'),
   counts: z.object({ refusals: z.number().int(), backtracks: z.number().int(), skips: z.number().int() }),
-  lastSeq: z.number().int().describe("the ledger entry that last changed the task"),
+  lastSeq: z.number().int().describe('the ledger entry that last changed the task'),
 });
 
 export const leaseOut = z.object({
@@ -110,7 +121,14 @@ export function taskView(t: TaskState): z.output<typeof taskOut> {
 }
 
 export function leaseView(l: Lease): z.output<typeof leaseOut> {
-  return { taskId: l.taskId, phase: l.phase, holder: l.holder, token: l.token, acquiredAt: l.acquiredAt, expiresAt: l.expiresAt };
+  return {
+    taskId: l.taskId,
+    phase: l.phase,
+    holder: l.holder,
+    token: l.token,
+    acquiredAt: l.acquiredAt,
+    expiresAt: l.expiresAt,
+  };
 }
 
 // -- results
@@ -124,14 +142,17 @@ const NEXT: Partial<Record<ErrorCode, string>> = {
   TASK_DONE: 'start a new task with task_start for new work',
   EVIDENCE_MISSING: 'write each missing file with evidence_put (details.findings), then call phase_advance again',
   EVIDENCE_INVALID: 'fix each of details.findings, put the file again with evidence_put, then call phase_advance again',
-  EVIDENCE_PROTECTED: 'leave Autopilot\'s artifacts to Autopilot (phase_advance, verify_run write them); to change a passed phase, call phase_backtrack',
+  EVIDENCE_PROTECTED:
+    "leave Autopilot's artifacts to Autopilot (phase_advance, verify_run write them); to change a passed phase, call phase_backtrack",
   PATH_OUTSIDE_EVIDENCE: 'use a plain file name such as strategy.md',
   LEASE_HELD: 'another session works on this task: work on another task, or try again after details.expiresAt',
   LEASE_REQUIRED: 'call lease_acquire, then try again',
   LEASE_FENCED: 'another session held the task since: call task_status, then lease_acquire, before doing anything else',
-  PROMPT_DRIFT: 'restore the instruction files as they were, or ask a person to accept the change (autopilot attest update); you cannot accept it yourself',
+  PROMPT_DRIFT:
+    'restore the instruction files as they were, or ask a person to accept the change (autopilot attest update); you cannot accept it yourself',
   APPROVAL_REQUIRED: 'call approval_request and wait for a person to decide',
-  VERIFY_FAILED: 'call phase_backtrack to IMPLEMENT with the reason, fix the code, advance to VERIFY again and call verify_run',
+  VERIFY_FAILED:
+    'call phase_backtrack to IMPLEMENT with the reason, fix the code, advance to VERIFY again and call verify_run',
   LEDGER_TAMPERED: 'stop and tell a person; do not try to repair the ledger or the evidence',
   CONFIG_INVALID: 'a person must fix .autopilot/config.yaml (or run autopilot init) and restart this MCP server',
 };
@@ -183,7 +204,12 @@ export class InFlight {
  * refusal, an integrity failure the engine threw (with its code), or a bug
  * (INTERNAL, logged with its stack). The server never dies of a tool call.
  */
-export async function runTool(tool: AnyTool, ctx: ToolContext, args: unknown, log: (line: string) => void): Promise<CallToolResult> {
+export async function runTool(
+  tool: AnyTool,
+  ctx: ToolContext,
+  args: unknown,
+  log: (line: string) => void,
+): Promise<CallToolResult> {
   try {
     const r = await tool.run(ctx, args as z.output<z.ZodObject>);
     return r.ok ? successResult(tool.summary(r.value), r.value) : refusalResult(r.error);

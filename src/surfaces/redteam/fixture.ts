@@ -55,7 +55,11 @@ function must<T>(r: Result<T>, what: string): T {
 
 /** Opens the engine of a case's repository on its own SQLite file, whatever AUTOPILOT_STORE says. */
 export function openCaseEngine(dir: string): Promise<Engine> {
-  return openEngine({ cwd: dir, openStore: (layout) => openStoreAt({ kind: 'sqlite', file: layout.dbFile }), makeRunner: runnerFor });
+  return openEngine({
+    cwd: dir,
+    openStore: (layout) => openStoreAt({ kind: 'sqlite', file: layout.dbFile }),
+    makeRunner: runnerFor,
+  });
 }
 
 async function withEngine<T>(dir: string, fn: (e: Engine) => Promise<T>): Promise<T> {
@@ -109,7 +113,12 @@ export class Fixtures {
       await makeBase(dir);
       return dir;
     }
-    const previous: Record<Exclude<Waypoint, 'NO_TASK'>, Waypoint> = { STRATEGIZE: 'NO_TASK', SPEC: 'STRATEGIZE', IMPLEMENT: 'SPEC', VERIFY: 'IMPLEMENT' };
+    const previous: Record<Exclude<Waypoint, 'NO_TASK'>, Waypoint> = {
+      STRATEGIZE: 'NO_TASK',
+      SPEC: 'STRATEGIZE',
+      IMPLEMENT: 'SPEC',
+      VERIFY: 'IMPLEMENT',
+    };
     cpSync(await this.waypoint(previous[at]), dir, { recursive: true, verbatimSymlinks: true });
     await withEngine(dir, async (e) => {
       try {
@@ -153,8 +162,12 @@ async function makeBase(dir: string): Promise<void> {
 /** Takes T-1 forward from wherever it is to `at`, with the demo's evidence; VERIFY ends with a passing verify run. */
 async function driveTo(e: Engine, dir: string, at: Exclude<Waypoint, 'NO_TASK'>): Promise<void> {
   const put = async (phase: string, name: string, content: string) =>
-    must(await putEvidence(e, SETUP_ACTOR, { taskId: TASK, phase, name, content: Buffer.from(content) }), `put ${name}`);
-  if (!(await e.store.getTask(TASK))) must(await startTask(e, SETUP_ACTOR, { taskId: TASK, title: 'Add wordCount to textkit' }), 'start');
+    must(
+      await putEvidence(e, SETUP_ACTOR, { taskId: TASK, phase, name, content: Buffer.from(content) }),
+      `put ${name}`,
+    );
+  if (!(await e.store.getTask(TASK)))
+    must(await startTask(e, SETUP_ACTOR, { taskId: TASK, title: 'Add wordCount to textkit' }), 'start');
   for (;;) {
     const state = (await e.store.getTask(TASK))!;
     if (state.phase === at) break;

@@ -20,7 +20,12 @@ export interface CaseReport {
   readonly route: string;
   readonly expected: { readonly outcome: 'blocked' | 'person'; readonly layer: Layer };
   /** What the decisive move got. */
-  readonly observed: { readonly outcome: Outcome | 'error'; readonly code?: string; readonly exit?: number; readonly detail: string };
+  readonly observed: {
+    readonly outcome: Outcome | 'error';
+    readonly code?: string;
+    readonly exit?: number;
+    readonly detail: string;
+  };
   /** The layer that stopped it, or null for a miss. */
   readonly stoppedBy: Layer | null;
   readonly passed: boolean;
@@ -88,12 +93,25 @@ function readDb<T>(dir: string, fn: (db: Database.Database) => T): T {
 function check(c: Check, ctx: CaseContext, outsideBefore: Map<string, string>): string | null {
   switch (c.kind) {
     case 'phase': {
-      const row = readDb(ctx.dir, (db) => db.prepare('SELECT state FROM tasks WHERE task_id = ?').get(TASK) as { state: string } | undefined);
+      const row = readDb(
+        ctx.dir,
+        (db) => db.prepare('SELECT state FROM tasks WHERE task_id = ?').get(TASK) as { state: string } | undefined,
+      );
       const phase = row ? (JSON.parse(row.state) as { phase: string }).phase : '(no task)';
       return phase === c.is ? null : `${TASK} must still be in ${c.is}, and is in ${phase}`;
     }
     case 'no-approval': {
-      const n = readDb(ctx.dir, (db) => (db.prepare("SELECT count(*) AS n FROM ledger WHERE kind = 'approval' AND json_extract(data, '$.action') = 'approved'").get() as { n: number }).n);
+      const n = readDb(
+        ctx.dir,
+        (db) =>
+          (
+            db
+              .prepare(
+                "SELECT count(*) AS n FROM ledger WHERE kind = 'approval' AND json_extract(data, '$.action') = 'approved'",
+              )
+              .get() as { n: number }
+          ).n,
+      );
       return n === 0 ? null : `the ledger holds ${n} approval${n === 1 ? '' : 's'}`;
     }
     case 'outside-unchanged': {
@@ -128,14 +146,22 @@ async function runCase(c: AttackCase, fixtures: Fixtures): Promise<CaseReport> {
       const { expect } = step;
       if (!expect) {
         if (obs.outcome === 'allowed') continue;
-        problems.push(`the move "${describeStep(step)}" the attack builds on was refused: ${obs.code ?? ''} ${obs.detail}`.trim());
+        problems.push(
+          `the move "${describeStep(step)}" the attack builds on was refused: ${obs.code ?? ''} ${obs.detail}`.trim(),
+        );
         break;
       }
       decisive = { route: describeStep(step), obs };
-      if (obs.outcome !== c.outcome) problems.push(`${describeStep(step)}: ${obs.outcome}, expected ${c.outcome}${obs.code ? ` (${obs.code})` : ''}: ${obs.detail}`);
-      if (expect.code !== undefined && obs.code !== expect.code) problems.push(`${describeStep(step)}: code ${obs.code ?? 'none'}, expected ${expect.code}`);
-      if (expect.exit !== undefined && obs.exit !== expect.exit) problems.push(`${describeStep(step)}: exit ${obs.exit ?? 'none'}, expected ${expect.exit}`);
-      if (expect.mentions !== undefined && !new RegExp(expect.mentions).test(obs.raw)) problems.push(`${describeStep(step)}: the answer does not name ${expect.mentions}`);
+      if (obs.outcome !== c.outcome)
+        problems.push(
+          `${describeStep(step)}: ${obs.outcome}, expected ${c.outcome}${obs.code ? ` (${obs.code})` : ''}: ${obs.detail}`,
+        );
+      if (expect.code !== undefined && obs.code !== expect.code)
+        problems.push(`${describeStep(step)}: code ${obs.code ?? 'none'}, expected ${expect.code}`);
+      if (expect.exit !== undefined && obs.exit !== expect.exit)
+        problems.push(`${describeStep(step)}: exit ${obs.exit ?? 'none'}, expected ${expect.exit}`);
+      if (expect.mentions !== undefined && !new RegExp(expect.mentions).test(obs.raw))
+        problems.push(`${describeStep(step)}: the answer does not name ${expect.mentions}`);
       if (problems.length > 0) break;
     }
     if (problems.length === 0) {
@@ -159,7 +185,12 @@ async function runCase(c: AttackCase, fixtures: Fixtures): Promise<CaseReport> {
     route: decisive?.route ?? describeStep(c.steps[c.steps.length - 1]!),
     expected: { outcome: c.outcome, layer: c.layer },
     observed: obs
-      ? { outcome: obs.outcome, ...(obs.code ? { code: obs.code } : {}), ...(obs.exit !== undefined ? { exit: obs.exit } : {}), detail: obs.detail }
+      ? {
+          outcome: obs.outcome,
+          ...(obs.code ? { code: obs.code } : {}),
+          ...(obs.exit !== undefined ? { exit: obs.exit } : {}),
+          detail: obs.detail,
+        }
       : { outcome: 'error', detail: problems[0] ?? '' },
     stoppedBy: passed ? c.layer : null,
     passed,
@@ -171,7 +202,8 @@ async function runCase(c: AttackCase, fixtures: Fixtures): Promise<CaseReport> {
 function merge(target: Record<string, unknown>, patch: Record<string, unknown>): void {
   for (const [k, v] of Object.entries(patch)) {
     const t = target[k];
-    if (v && typeof v === 'object' && !Array.isArray(v) && t && typeof t === 'object' && !Array.isArray(t)) merge(t as Record<string, unknown>, v as Record<string, unknown>);
+    if (v && typeof v === 'object' && !Array.isArray(v) && t && typeof t === 'object' && !Array.isArray(t))
+      merge(t as Record<string, unknown>, v as Record<string, unknown>);
     else target[k] = v;
   }
 }
@@ -205,5 +237,12 @@ export async function runRedteam(opts: RedteamOptions = {}): Promise<RedteamRepo
     if (!opts.keep) fixtures.dispose();
   }
   const misses = reports.filter((r) => !r.passed).length;
-  return { passed: misses === 0, total: reports.length, misses, durationMs: Date.now() - started, cases: reports, ...(opts.keep ? { kept: fixtures.root } : {}) };
+  return {
+    passed: misses === 0,
+    total: reports.length,
+    misses,
+    durationMs: Date.now() - started,
+    cases: reports,
+    ...(opts.keep ? { kept: fixtures.root } : {}),
+  };
 }

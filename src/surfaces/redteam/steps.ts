@@ -53,7 +53,12 @@ export type Step =
    */
   | { readonly kind: 'forge'; readonly mode: 'garbage' | 'rehash'; readonly toPhase: string }
   /** A lease operation by another holder, whose clock runs `skewSeconds` ahead (a holder paused that long). */
-  | { readonly kind: 'lease'; readonly op: 'acquire' | 'release'; readonly holder: string; readonly skewSeconds?: number };
+  | {
+      readonly kind: 'lease';
+      readonly op: 'acquire' | 'release';
+      readonly holder: string;
+      readonly skewSeconds?: number;
+    };
 
 /** What one step did. */
 export interface Observation {
@@ -79,7 +84,8 @@ export interface CaseContext {
 export function fill<T>(value: T, ctx: CaseContext): T {
   if (typeof value === 'string') return value.replaceAll('{outside}', ctx.outside).replaceAll('{repo}', ctx.dir) as T;
   if (Array.isArray(value)) return value.map((v: unknown) => fill(v, ctx)) as T;
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v, ctx)])) as T;
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v, ctx)])) as T;
   return value;
 }
 
@@ -113,19 +119,35 @@ const cut = (s: string, n = 240) => (s.length > n ? `${s.slice(0, n)}…` : s);
 /** The environment of a spawned Autopilot: this one's, without any AUTOPILOT_ setting that would point it elsewhere. */
 function childEnv(extra: Readonly<Record<string, string>> = {}): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('AUTOPILOT_') && !k.startsWith('NODE_TEST')) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !k.startsWith('AUTOPILOT_') && !k.startsWith('NODE_TEST')) env[k] = v;
   return { ...env, NO_COLOR: '1', FORCE_COLOR: '0', AUTOPILOT_HOOK_DAEMON: '0', ...extra };
 }
 
-function spawnAutopilot(args: readonly string[], cwd: string, input: string, env?: Readonly<Record<string, string>>): Promise<{ code: number; stdout: string; stderr: string }> {
+function spawnAutopilot(
+  args: readonly string[],
+  cwd: string,
+  input: string,
+  env?: Readonly<Record<string, string>>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [AUTOPILOT_BIN, ...args], { cwd, env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [AUTOPILOT_BIN, ...args], {
+      cwd,
+      env: childEnv(env),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : -1), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+    child.on('close', (code, signal) =>
+      resolve({
+        code: code ?? (signal ? 128 : -1),
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
+    );
     child.stdin.end(input);
   });
 }
@@ -141,12 +163,22 @@ async function cliStep(step: Extract<Step, { kind: 'cli' }>, ctx: CaseContext): 
   const raw = `${r.stdout}${r.stderr}`;
   if (r.code === 0) return { outcome: 'allowed', exit: 0, detail: cut(r.stdout.trim() || 'exit 0'), raw };
   const code = body?.error?.code;
-  return { outcome: code === 'APPROVAL_REQUIRED' ? 'person' : 'blocked', ...(code ? { code } : {}), exit: r.code, detail: cut(body?.error?.message ?? r.stderr.trim()), raw };
+  return {
+    outcome: code === 'APPROVAL_REQUIRED' ? 'person' : 'blocked',
+    ...(code ? { code } : {}),
+    exit: r.code,
+    detail: cut(body?.error?.message ?? r.stderr.trim()),
+    raw,
+  };
 }
 
 async function mcpSession(ctx: CaseContext): Promise<Client> {
   if (ctx.mcp) return ctx.mcp.client;
-  const engine = await openEngine({ cwd: ctx.dir, openStore: (layout) => openStoreAt({ kind: 'sqlite', file: layout.dbFile }), makeRunner: runnerFor });
+  const engine = await openEngine({
+    cwd: ctx.dir,
+    openStore: (layout) => openStoreAt({ kind: 'sqlite', file: layout.dbFile }),
+    makeRunner: runnerFor,
+  });
   const server = createAutopilotServer({ engine: { ok: true, value: engine }, session: 'redteam', log: () => {} });
   const [a, b] = InMemoryTransport.createLinkedPair();
   await server.connect(a);
@@ -171,16 +203,27 @@ async function mcpStep(step: Extract<Step, { kind: 'mcp' }>, ctx: CaseContext): 
     const raw = JSON.stringify(r);
     if (!r.isError) {
       // An approval request only ever asks: the task waits for a person.
-      if (step.tool === 'approval_request' && s?.status === 'requested') return { outcome: 'person', detail: cut(`request recorded, status ${s.status}`), raw };
+      if (step.tool === 'approval_request' && s?.status === 'requested')
+        return { outcome: 'person', detail: cut(`request recorded, status ${s.status}`), raw };
       return { outcome: 'allowed', detail: cut(JSON.stringify(s ?? r.content)), raw };
     }
     const text = (r.content as { type: string; text?: string }[]).map((c) => c.text ?? '').join(' ');
     const code = typeof s?.code === 'string' ? s.code : undefined;
-    return { outcome: code === 'APPROVAL_REQUIRED' ? 'person' : 'blocked', ...(code ? { code } : {}), detail: cut(s?.message ?? text), raw };
+    return {
+      outcome: code === 'APPROVAL_REQUIRED' ? 'person' : 'blocked',
+      ...(code ? { code } : {}),
+      detail: cut(s?.message ?? text),
+      raw,
+    };
   } catch (err) {
     // A protocol error: no such tool, or arguments the schema turns away.
     const message = err instanceof Error ? err.message : String(err);
-    return { outcome: 'blocked', code: /not found/i.test(message) ? 'NO_SUCH_TOOL' : 'PROTOCOL_ERROR', detail: cut(message), raw: message };
+    return {
+      outcome: 'blocked',
+      code: /not found/i.test(message) ? 'NO_SUCH_TOOL' : 'PROTOCOL_ERROR',
+      detail: cut(message),
+      raw: message,
+    };
   }
 }
 
@@ -189,10 +232,14 @@ async function hookStep(step: Extract<Step, { kind: 'hook' }>, ctx: CaseContext)
   const argv = [step.client, step.event, ...(step.args ?? [])];
   const r = step.process
     ? await spawnAutopilot(['hook', ...argv], ctx.dir, input, step.env)
-    : await hookCommand(argv, { cwd: ctx.dir, env: { AUTOPILOT_HOOK_DAEMON: '0', ...step.env }, stdin: input }).then((a) => ({ code: a.exitCode, stdout: a.stdout, stderr: a.stderr }));
+    : await hookCommand(argv, { cwd: ctx.dir, env: { AUTOPILOT_HOOK_DAEMON: '0', ...step.env }, stdin: input }).then(
+        (a) => ({ code: a.exitCode, stdout: a.stdout, stderr: a.stderr }),
+      );
   const raw = `${r.stdout}${r.stderr}`;
   if (step.client === 'git') {
-    return r.code === 0 ? { outcome: 'allowed', exit: 0, detail: cut(r.stderr.trim() || 'exit 0'), raw } : { outcome: 'blocked', exit: r.code, detail: cut(r.stderr.trim()), raw };
+    return r.code === 0
+      ? { outcome: 'allowed', exit: 0, detail: cut(r.stderr.trim() || 'exit 0'), raw }
+      : { outcome: 'blocked', exit: r.code, detail: cut(r.stderr.trim()), raw };
   }
   if (r.code === 2) return { outcome: 'blocked', exit: 2, detail: cut(r.stderr.trim()), raw };
   let answer: Record<string, unknown> = {};
@@ -201,15 +248,29 @@ async function hookStep(step: Extract<Step, { kind: 'hook' }>, ctx: CaseContext)
   } catch {
     return { outcome: 'allowed', exit: r.code, detail: cut(`unreadable answer: ${r.stdout}`), raw };
   }
-  const specific = answer['hookSpecificOutput'] as { permissionDecision?: string; permissionDecisionReason?: string } | undefined;
+  const specific = answer['hookSpecificOutput'] as
+    { permissionDecision?: string; permissionDecisionReason?: string } | undefined;
   const cursor = answer['permission'] as string | undefined;
   const decision = specific?.permissionDecision ?? cursor ?? (answer['decision'] === 'block' ? 'deny' : undefined);
-  const reason = specific?.permissionDecisionReason ?? (answer['user_message'] as string | undefined) ?? (answer['reason'] as string | undefined) ?? '';
+  const reason =
+    specific?.permissionDecisionReason ??
+    (answer['user_message'] as string | undefined) ??
+    (answer['reason'] as string | undefined) ??
+    '';
   const outcome: Outcome = decision === 'deny' ? 'blocked' : decision === 'ask' ? 'person' : 'allowed';
-  return { outcome, ...(outcome === 'allowed' ? {} : { code: 'TOOL_NOT_ALLOWED_IN_PHASE' }), ...(r.code !== 0 ? { exit: r.code } : {}), detail: cut(reason || `exit ${r.code}, ${r.stdout.trim() || 'no objection'}`), raw };
+  return {
+    outcome,
+    ...(outcome === 'allowed' ? {} : { code: 'TOOL_NOT_ALLOWED_IN_PHASE' }),
+    ...(r.code !== 0 ? { exit: r.code } : {}),
+    detail: cut(reason || `exit ${r.code}, ${r.stdout.trim() || 'no objection'}`),
+    raw,
+  };
 }
 
-function fileStep(step: Extract<Step, { kind: 'write' | 'append' | 'remove' | 'symlink' }>, ctx: CaseContext): Observation {
+function fileStep(
+  step: Extract<Step, { kind: 'write' | 'append' | 'remove' | 'symlink' }>,
+  ctx: CaseContext,
+): Observation {
   const abs = step.path.startsWith('/') ? step.path : join(ctx.dir, step.path);
   mkdirSync(dirname(abs), { recursive: true });
   if (step.kind === 'write') writeFileSync(abs, step.content);
@@ -234,7 +295,12 @@ function sqlStep(step: Extract<Step, { kind: 'sql' }>, ctx: CaseContext): Observ
     return { outcome: 'allowed', detail: 'the statements ran', raw: '' };
   } catch (err) {
     const e = err as { code?: string; message?: string };
-    return { outcome: 'blocked', ...(e.code ? { code: e.code } : {}), detail: cut(e.message ?? String(err)), raw: e.message ?? '' };
+    return {
+      outcome: 'blocked',
+      ...(e.code ? { code: e.code } : {}),
+      detail: cut(e.message ?? String(err)),
+      raw: e.message ?? '',
+    };
   }
 }
 
@@ -269,13 +335,41 @@ function forgeStep(step: Extract<Step, { kind: 'forge' }>, ctx: CaseContext): Ob
       keyId,
     };
     const hash = step.mode === 'garbage' ? 'f'.repeat(64) : sha256Hex(canonicalPayload(unsigned));
-    const signature = step.mode === 'garbage' ? Buffer.alloc(64, 7).toString('base64') : sign(null, Buffer.from(hash, 'hex'), privateKey).toString('base64');
+    const signature =
+      step.mode === 'garbage'
+        ? Buffer.alloc(64, 7).toString('base64')
+        : sign(null, Buffer.from(hash, 'hex'), privateKey).toString('base64');
     db.prepare(
       `INSERT INTO ledger (seq, prev_hash, hash, ts, task_id, kind, from_phase, to_phase, actor, artifacts, data, key_id, signature)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(unsigned.seq, unsigned.prevHash, hash, unsigned.ts, unsigned.taskId, unsigned.kind, unsigned.fromPhase, unsigned.toPhase, unsigned.actor, '[]', JSON.stringify(unsigned.data), keyId, signature);
-    const moved = { ...state, phase: step.toPhase, phaseEpoch: unsigned.seq, lastSeq: unsigned.seq, updatedAt: unsigned.ts, phaseEnteredAt: unsigned.ts };
-    db.prepare('UPDATE tasks SET state = ?, last_seq = ? WHERE task_id = ?').run(JSON.stringify(moved), unsigned.seq, 'T-1');
+    ).run(
+      unsigned.seq,
+      unsigned.prevHash,
+      hash,
+      unsigned.ts,
+      unsigned.taskId,
+      unsigned.kind,
+      unsigned.fromPhase,
+      unsigned.toPhase,
+      unsigned.actor,
+      '[]',
+      JSON.stringify(unsigned.data),
+      keyId,
+      signature,
+    );
+    const moved = {
+      ...state,
+      phase: step.toPhase,
+      phaseEpoch: unsigned.seq,
+      lastSeq: unsigned.seq,
+      updatedAt: unsigned.ts,
+      phaseEnteredAt: unsigned.ts,
+    };
+    db.prepare('UPDATE tasks SET state = ?, last_seq = ? WHERE task_id = ?').run(
+      JSON.stringify(moved),
+      unsigned.seq,
+      'T-1',
+    );
     return { outcome: 'allowed', detail: `entry ${unsigned.seq} forged (${step.mode})`, raw: '' };
   });
 }
@@ -290,8 +384,13 @@ async function leaseStep(step: Extract<Step, { kind: 'lease' }>, ctx: CaseContex
   });
   try {
     const r = await leaseOp(e, { id: step.holder, holder: step.holder }, step.op, { taskId: 'T-1' });
-    if (!r.ok) return { outcome: 'blocked', code: r.error.code, detail: cut(r.error.message), raw: JSON.stringify(r.error) };
-    return { outcome: 'allowed', detail: `${r.value.change} by ${step.holder}, token ${r.value.lease.token}`, raw: JSON.stringify(r.value) };
+    if (!r.ok)
+      return { outcome: 'blocked', code: r.error.code, detail: cut(r.error.message), raw: JSON.stringify(r.error) };
+    return {
+      outcome: 'allowed',
+      detail: `${r.value.change} by ${step.holder}, token ${r.value.lease.token}`,
+      raw: JSON.stringify(r.value),
+    };
   } finally {
     await closeEngine(e);
   }

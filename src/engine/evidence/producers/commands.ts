@@ -30,8 +30,18 @@ export async function produceReview(e: Engine): Promise<ProducedFiles> {
     return { files: [{ name: 'code_quality_score.json', content: JSON.stringify(doc, null, 2) + '\n' }], commands: [] };
   }
   const { record, result } = await runCommand(e, 'lint', lint);
-  const doc = { configured: true, passed: passed(result), exitCode: result.exitCode, timedOut: result.timedOut, durationMs: result.durationMs, outputTail: tail(result.output) };
-  return { files: [{ name: 'code_quality_score.json', content: JSON.stringify(doc, null, 2) + '\n' }], commands: [record] };
+  const doc = {
+    configured: true,
+    passed: passed(result),
+    exitCode: result.exitCode,
+    timedOut: result.timedOut,
+    durationMs: result.durationMs,
+    outputTail: tail(result.output),
+  };
+  return {
+    files: [{ name: 'code_quality_score.json', content: JSON.stringify(doc, null, 2) + '\n' }],
+    commands: [record],
+  };
 }
 
 export async function producePr(e: Engine): Promise<ProducedFiles> {

@@ -24,7 +24,10 @@ export async function taskDiff(e: Engine, state: TaskState, opts: { tree?: boole
 
 /** Paths PLAN's file_map.json names, or undefined when there is no readable file map. */
 export function plannedPaths(e: Engine, state: TaskState): Set<string> | undefined {
-  const file = readNoFollow(join(e.layout.evidenceDir, state.taskId, 'plan', 'file_map.json'), e.config.limits.maxEvidenceBytes);
+  const file = readNoFollow(
+    join(e.layout.evidenceDir, state.taskId, 'plan', 'file_map.json'),
+    e.config.limits.maxEvidenceBytes,
+  );
   if (file.kind !== 'file') return undefined;
   try {
     const doc = JSON.parse(file.bytes.toString('utf8')) as { files?: { path?: unknown }[] };
@@ -34,7 +37,10 @@ export function plannedPaths(e: Engine, state: TaskState): Set<string> | undefin
   }
 }
 
-export async function produceImplement(e: Engine, state: TaskState): Promise<{ files: { name: string; content: string }[]; diff: TaskDiff }> {
+export async function produceImplement(
+  e: Engine,
+  state: TaskState,
+): Promise<{ files: { name: string; content: string }[]; diff: TaskDiff }> {
   const diff = await taskDiff(e, state);
   const planned = plannedPaths(e, state);
   const files = diff.files.map((f) => ({

@@ -16,7 +16,10 @@ export interface Produced {
   readonly verify?: VerifyOutput;
 }
 
-type ProducerFn = (e: Engine, state: TaskState) => Promise<{ files: { name: string; content: string }[]; commands?: CommandRecord[]; verify?: VerifyOutput }>;
+type ProducerFn = (
+  e: Engine,
+  state: TaskState,
+) => Promise<{ files: { name: string; content: string }[]; commands?: CommandRecord[]; verify?: VerifyOutput }>;
 
 const PRODUCERS: Record<string, ProducerFn> = {
   IMPLEMENT: produceImplement,

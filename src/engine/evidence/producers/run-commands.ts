@@ -90,7 +90,11 @@ export function passed(r: RunResult): boolean {
 
 /** Why a command did not pass, for a list of problems: `could not start: …`, `timed out`, `exit 1`. */
 export function failure(r: RunResult): string {
-  return r.spawnError ? `could not start: ${r.spawnError}` : r.timedOut ? 'timed out' : `exit ${r.exitCode ?? r.signal}`;
+  return r.spawnError
+    ? `could not start: ${r.spawnError}`
+    : r.timedOut
+      ? 'timed out'
+      : `exit ${r.exitCode ?? r.signal}`;
 }
 
 /** The isolation the commands ran under, as one line: each distinct one, in order. */
@@ -103,7 +107,9 @@ export function isolationOf(records: readonly CommandRecord[]): string {
 export function logHeader(records: readonly CommandRecord[]): string {
   const lines = [`# isolation: ${isolationOf(records)}`];
   if (records.some((r) => r.isolation.startsWith('none'))) {
-    lines.push('# WARNING: NOT SANDBOXED. These commands ran with every right of the user running Autopilot: network, home folder, the whole file system.');
+    lines.push(
+      '# WARNING: NOT SANDBOXED. These commands ran with every right of the user running Autopilot: network, home folder, the whole file system.',
+    );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -9,11 +9,25 @@
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { TaskState } from '../../../core/task.ts';
 import type { TestResults } from '../../../reports/test-results.ts';
-import { parseCoverageReport, parseTestReport, type CoverageFormat, type TestReportFormat } from '../../../reports/parse.ts';
+import {
+  parseCoverageReport,
+  parseTestReport,
+  type CoverageFormat,
+  type TestReportFormat,
+} from '../../../reports/parse.ts';
 import type { Config } from '../../../core/config.ts';
 import { commitTree } from '../../repo/git.ts';
 import { changedLinesCoverage, type ChangedLinesCoverage } from '../../../reports/changed-lines.ts';
-import { failure, isolationOf, logHeader, logSection, passed, runCommand, type CommandRecord, type OutputFile } from './run-commands.ts';
+import {
+  failure,
+  isolationOf,
+  logHeader,
+  logSection,
+  passed,
+  runCommand,
+  type CommandRecord,
+  type OutputFile,
+} from './run-commands.ts';
 import { taskDiff, type TaskDiff } from './diff.ts';
 import type { Engine } from '../../context.ts';
 
@@ -59,7 +73,8 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     commands.push(record);
     log.push(logSection('build', build, result));
     buildExit = passed(result) ? 0 : (result.exitCode ?? -1);
-    if (!passed(result)) problems.push(result.spawnError ? `the build ${failure(result)}` : `the build failed (${failure(result)})`);
+    if (!passed(result))
+      problems.push(result.spawnError ? `the build ${failure(result)}` : `the build failed (${failure(result)})`);
   } else {
     log.push('=== build: no build command configured (commands.build)\n');
   }
@@ -76,10 +91,18 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     const coverageAt = cov ? reportPath(e.layout.root, cov.path) : undefined;
     if (report && !reportAt) problems.push(`${report.key} (${report.path}) points outside the repository`);
     if (cov && !coverageAt) problems.push(`${cov.key} (${cov.path}) points outside the repository`);
-    const { record, result, outputs } = await runCommand(e, 'test', test, [reportAt, coverageAt].filter((p): p is string => p !== undefined));
+    const { record, result, outputs } = await runCommand(
+      e,
+      'test',
+      test,
+      [reportAt, coverageAt].filter((p): p is string => p !== undefined),
+    );
     commands.push(record);
     log.push(logSection('test', test, result));
-    if (!passed(result)) problems.push(result.spawnError ? `the test command ${failure(result)}` : `the test command failed (${failure(result)})`);
+    if (!passed(result))
+      problems.push(
+        result.spawnError ? `the test command ${failure(result)}` : `the test command failed (${failure(result)})`,
+      );
     if (report && reportAt) {
       try {
         tests = parseTestReport(report.format, reportText(outputs.get(reportAt)), { root: e.layout.root });
@@ -101,7 +124,11 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
           ...(cov.modulePrefix ? { modulePrefix: cov.modulePrefix } : {}),
         });
         coverage = changedLinesCoverage(diff.files, parsed, threshold);
-        total = { linesFound: parsed.totals.linesFound, linesHit: parsed.totals.linesHit, percent: parsed.totals.percent };
+        total = {
+          linesFound: parsed.totals.linesFound,
+          linesHit: parsed.totals.linesHit,
+          percent: parsed.totals.percent,
+        };
         if (!coverage.meetsThreshold) {
           problems.push(`changed-lines coverage is ${coverage.percent.toFixed(1)}%, under the ${threshold}% threshold`);
         }
@@ -137,11 +164,20 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     threshold: e.config.verify.coverageThreshold,
     ...(coverage
       ? { changedLines: coverage }
-      : { changedLines: { meetsThreshold: e.config.verify.coverageThreshold === 0, note: coverageNote ?? 'tests did not run' } }),
+      : {
+          changedLines: {
+            meetsThreshold: e.config.verify.coverageThreshold === 0,
+            note: coverageNote ?? 'tests did not run',
+          },
+        }),
     ...(total ? { total } : {}),
     ...(base ? { base } : {}),
   };
-  const testDoc = tests ?? { format: 'none', totals: { total: 0, passed: 0, failed: 0, errors: 0, skipped: 0, durationMs: 0 }, cases: [] };
+  const testDoc = tests ?? {
+    format: 'none',
+    totals: { total: 0, passed: 0, failed: 0, errors: 0, skipped: 0, durationMs: 0 },
+    cases: [],
+  };
   return {
     passed: ok,
     problems,
@@ -160,7 +196,6 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     ],
   };
 }
-
 
 type TestCommand = NonNullable<Config['commands']['test']>;
 
@@ -204,7 +239,15 @@ async function baseCoverage(e: Engine, diff: TaskDiff): Promise<BaseCoverage> {
   for (const entry of entries) {
     const t = entry.data['totalCoverage'] as Partial<CoverageTotal> | undefined;
     if (entry.data['tree'] !== tree || !t || typeof t.percent !== 'number' || entry.taskId === null) continue;
-    return { tree, total: { linesFound: Number(t.linesFound ?? 0), linesHit: Number(t.linesHit ?? 0), percent: t.percent }, taskId: entry.taskId, seq: entry.seq };
+    return {
+      tree,
+      total: { linesFound: Number(t.linesFound ?? 0), linesHit: Number(t.linesHit ?? 0), percent: t.percent },
+      taskId: entry.taskId,
+      seq: entry.seq,
+    };
   }
-  return { tree, note: `no VERIFY in the ledger measured the base commit's tree (${tree.slice(0, 12)}): nothing to compare with` };
+  return {
+    tree,
+    note: `no VERIFY in the ledger measured the base commit's tree (${tree.slice(0, 12)}): nothing to compare with`,
+  };
 }

@@ -4,7 +4,10 @@ import { backtrack } from '../../../engine/task/backtrack.ts';
 import { done, intOption, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
 import { formatTask } from '../format.ts';
 
-export async function advanceVerb(taskId: string, opts: GlobalOptions & { to?: string; summary?: string; token?: string }): Promise<VerbResult> {
+export async function advanceVerb(
+  taskId: string,
+  opts: GlobalOptions & { to?: string; summary?: string; token?: string },
+): Promise<VerbResult> {
   const token = intOption(opts.token, 'token');
   return withEngine(opts, async (e, actor) => {
     const r = await advance(e, actor, {
@@ -15,23 +18,41 @@ export async function advanceVerb(taskId: string, opts: GlobalOptions & { to?: s
     });
     if (!r.ok) return r;
     const { task, from, to, entry, attestation } = r.value;
-    const next = to ? `Next: ${e.config.evidence[to]?.map((a) => a.name).join(', ') || 'no evidence'} for ${to}, then: autopilot advance ${taskId}` : 'The task is done.';
+    const next = to
+      ? `Next: ${e.config.evidence[to]?.map((a) => a.name).join(', ') || 'no evidence'} for ${to}, then: autopilot advance ${taskId}`
+      : 'The task is done.';
     const bundle = !attestation
       ? ''
       : attestation.ok
         ? `\nattestation bundle ${attestation.value.path} (entries ${attestation.value.fromSeq}–${attestation.value.toSeq}): commit it with the work`
         : `\nthe attestation bundle was not written: ${attestation.error.message}`;
     return done(
-      { task, from, to, seq: entry.seq, hash: entry.hash, artifacts: entry.artifacts, ...(attestation ? { attestation: attestation.ok ? attestation.value : { error: attestation.error } } : {}) },
+      {
+        task,
+        from,
+        to,
+        seq: entry.seq,
+        hash: entry.hash,
+        artifacts: entry.artifacts,
+        ...(attestation ? { attestation: attestation.ok ? attestation.value : { error: attestation.error } } : {}),
+      },
       `${from} → ${to ?? 'DONE'} (ledger entry ${entry.seq}, ${entry.artifacts.length} artifacts recorded)\n${formatTask(task, e.config.phases)}\n${next}${bundle}`,
     );
   });
 }
 
-export async function backtrackVerb(taskId: string, opts: GlobalOptions & { to: string; reason: string; token?: string }): Promise<VerbResult> {
+export async function backtrackVerb(
+  taskId: string,
+  opts: GlobalOptions & { to: string; reason: string; token?: string },
+): Promise<VerbResult> {
   const token = intOption(opts.token, 'token');
   return withEngine(opts, async (e, actor) => {
-    const r = await backtrack(e, actor, { taskId, to: opts.to, reason: opts.reason, ...(token !== undefined ? { token } : {}) });
+    const r = await backtrack(e, actor, {
+      taskId,
+      to: opts.to,
+      reason: opts.reason,
+      ...(token !== undefined ? { token } : {}),
+    });
     if (!r.ok) return r;
     const { task, from, to, entry, archived } = r.value;
     return done(

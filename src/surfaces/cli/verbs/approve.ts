@@ -24,7 +24,8 @@ function tokenFrom(opts: DecisionOptions): string | undefined {
     try {
       fd = openSync(opts.tokenFile, constants.O_RDONLY | constants.O_NONBLOCK);
       const st = fstatSync(fd);
-      if (!st.isFile() || st.size > MAX_TOKEN_FILE) throw new Error(`not a regular file of at most ${MAX_TOKEN_FILE} bytes`);
+      if (!st.isFile() || st.size > MAX_TOKEN_FILE)
+        throw new Error(`not a regular file of at most ${MAX_TOKEN_FILE} bytes`);
       const buf = Buffer.alloc(st.size);
       const n = readSync(fd, buf, 0, st.size, 0);
       return buf.subarray(0, n).toString('utf8').trim();
@@ -49,21 +50,39 @@ function person(opts: DecisionOptions): string {
 async function run(taskId: string, decision: Decision, opts: DecisionOptions): Promise<VerbResult> {
   const token = tokenFrom(opts);
   return withEngine(opts, async (e) => {
-    const r = await decide(e, { id: person(opts) }, {
-      taskId,
-      decision,
-      reason: opts.reason,
-      token,
-      ...(opts.to ? { backtrackTo: opts.to } : {}),
-    });
+    const r = await decide(
+      e,
+      { id: person(opts) },
+      {
+        taskId,
+        decision,
+        reason: opts.reason,
+        token,
+        ...(opts.to ? { backtrackTo: opts.to } : {}),
+      },
+    );
     if (!r.ok) {
       if (r.error.details['reason'] === 'token') {
-        return { ok: false, error: { ...r.error, message: `${r.error.message}; this installation's token is in ${approvalTokenFile(e.layout)}` } };
+        return {
+          ok: false,
+          error: {
+            ...r.error,
+            message: `${r.error.message}; this installation's token is in ${approvalTokenFile(e.layout)}`,
+          },
+        };
       }
       return r;
     }
-    const verb = { approve: 'approved', request_changes: 'requested changes on', escalate: 'escalated', abort: 'aborted' }[decision];
-    return done({ decision, task: r.value.task, seq: r.value.entry.seq }, `${pc.bold(person(opts))} ${verb} ${taskId} (ledger entry ${r.value.entry.seq}, signed)`);
+    const verb = {
+      approve: 'approved',
+      request_changes: 'requested changes on',
+      escalate: 'escalated',
+      abort: 'aborted',
+    }[decision];
+    return done(
+      { decision, task: r.value.task, seq: r.value.entry.seq },
+      `${pc.bold(person(opts))} ${verb} ${taskId} (ledger entry ${r.value.entry.seq}, signed)`,
+    );
   });
 }
 

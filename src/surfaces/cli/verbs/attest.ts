@@ -6,22 +6,37 @@ import { checkDrift, instructionFiles, recordBaseline } from '../../../engine/dr
 import { done, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
 
 const describeDrift = (d: readonly Drift[]) =>
-  d.map((x) => `  ${x.change === 'changed' ? pc.yellow('~') : x.change === 'added' ? pc.green('+') : pc.red('-')} ${x.input} ${pc.dim(`${x.old?.slice(0, 12) ?? '∅'} → ${x.new?.slice(0, 12) ?? '∅'}`)}`).join('\n');
+  d
+    .map(
+      (x) =>
+        `  ${x.change === 'changed' ? pc.yellow('~') : x.change === 'added' ? pc.green('+') : pc.red('-')} ${x.input} ${pc.dim(`${x.old?.slice(0, 12) ?? '∅'} → ${x.new?.slice(0, 12) ?? '∅'}`)}`,
+    )
+    .join('\n');
 
 export async function attestBaseline(opts: GlobalOptions & { tag?: string }): Promise<VerbResult> {
   return withEngine(opts, async (e, actor) => {
     const r = await recordBaseline(e, actor, { ...(opts.tag ? { version: opts.tag } : {}) });
     if (!r.ok) return r;
     const files = Object.keys(r.value.files);
-    return done(r.value, `baseline ${r.value.version} recorded (ledger entry ${r.value.seq}): ${e.config.phases.length} phase prompts, ${files.length} instruction files${files.length ? `: ${files.join(', ')}` : ''}`);
+    return done(
+      r.value,
+      `baseline ${r.value.version} recorded (ledger entry ${r.value.seq}): ${e.config.phases.length} phase prompts, ${files.length} instruction files${files.length ? `: ${files.join(', ')}` : ''}`,
+    );
   });
 }
 
 export async function attestUpdate(opts: GlobalOptions & { tag?: string; reason?: string }): Promise<VerbResult> {
   return withEngine(opts, async (e, actor) => {
-    const r = await recordBaseline(e, actor, { update: true, ...(opts.tag ? { version: opts.tag } : {}), reason: opts.reason ?? '' });
+    const r = await recordBaseline(e, actor, {
+      update: true,
+      ...(opts.tag ? { version: opts.tag } : {}),
+      reason: opts.reason ?? '',
+    });
     if (!r.ok) return r;
-    return done(r.value, `baseline ${r.value.version} recorded by ${actor.id} (ledger entry ${r.value.seq})${r.value.drift.length ? `; it accepts:\n${describeDrift(r.value.drift)}` : '; nothing had changed'}`);
+    return done(
+      r.value,
+      `baseline ${r.value.version} recorded by ${actor.id} (ledger entry ${r.value.seq})${r.value.drift.length ? `; it accepts:\n${describeDrift(r.value.drift)}` : '; nothing had changed'}`,
+    );
   });
 }
 
@@ -31,17 +46,28 @@ export async function attestCheck(opts: GlobalOptions & { phase?: string; task?:
     if (!phase && opts.task) phase = (await e.store.getTask(opts.task))?.phase;
     const check = await checkDrift(e, phase);
     if (!check.baseline) {
-      return done({ ...check, files: instructionFiles(e) }, 'no baseline yet: record one with: autopilot attest baseline (the first task start records one too)');
+      return done(
+        { ...check, files: instructionFiles(e) },
+        'no baseline yet: record one with: autopilot attest baseline (the first task start records one too)',
+      );
     }
-    if (check.drift.length === 0) return done(check, `${pc.green('✓')} instructions match baseline ${check.baseline.version}`);
+    if (check.drift.length === 0)
+      return done(check, `${pc.green('✓')} instructions match baseline ${check.baseline.version}`);
     const text = `${pc.yellow('drift')} from baseline ${check.baseline.version}:\n${describeDrift(check.drift)}`;
     if (check.blocking) {
       return {
         ok: false,
         text,
-        error: { code: ErrorCode.PROMPT_DRIFT, message: `the agent's instructions changed since baseline ${check.baseline.version}, and ${phase} blocks on drift`, details: { changes: check.drift, phase } },
+        error: {
+          code: ErrorCode.PROMPT_DRIFT,
+          message: `the agent's instructions changed since baseline ${check.baseline.version}, and ${phase} blocks on drift`,
+          details: { changes: check.drift, phase },
+        },
       };
     }
-    return done(check, `${text}\n(a warning in ${phase ?? 'this phase'}; it blocks moves into ${e.config.attest.blockIn.join(', ')})`);
+    return done(
+      check,
+      `${text}\n(a warning in ${phase ?? 'this phase'}; it blocks moves into ${e.config.attest.blockIn.join(', ')})`,
+    );
   });
 }

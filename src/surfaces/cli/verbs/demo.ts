@@ -13,7 +13,11 @@ export async function demoVerb(opts: GlobalOptions & { dir?: string }): Promise<
   if (!report.passed) {
     return {
       ok: false,
-      error: { code: ErrorCode.INTERNAL, message: 'the demo did not go as scripted; see the timeline above', details: { steps: report.steps, ledger: report.ledger } },
+      error: {
+        code: ErrorCode.INTERNAL,
+        message: 'the demo did not go as scripted; see the timeline above',
+        details: { steps: report.steps, ledger: report.ledger },
+      },
     };
   }
   const cli = `node ${process.argv[1] ?? 'bin/autopilot.js'}`;

@@ -6,35 +6,62 @@ import { checkEvidence, putEvidence, readSourceFile, refuseSourceFile } from '..
 import { cwdOf, done, intOption, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
 import { formatFindings } from '../format.ts';
 
-export async function evidenceAdd(taskId: string, phase: string, file: string, opts: GlobalOptions & { as?: string; token?: string }): Promise<VerbResult> {
+export async function evidenceAdd(
+  taskId: string,
+  phase: string,
+  file: string,
+  opts: GlobalOptions & { as?: string; token?: string },
+): Promise<VerbResult> {
   const token = intOption(opts.token, 'token');
   // A relative FILE is relative to where the command runs: the -C folder when one is given.
   const source = resolve(cwdOf(opts), file);
   return withEngine(opts, async (e, actor) => {
     const content = readSourceFile(source, e.config.limits.maxEvidenceBytes);
     if (!content.ok) return { ok: false, error: await refuseSourceFile(e, actor, taskId, content.error) };
-    const r = await putEvidence(e, actor, { taskId, phase, name: opts.as ?? basename(file), content: content.value, ...(token !== undefined ? { token } : {}) });
+    const r = await putEvidence(e, actor, {
+      taskId,
+      phase,
+      name: opts.as ?? basename(file),
+      content: content.value,
+      ...(token !== undefined ? { token } : {}),
+    });
     if (!r.ok) return r;
     const { path, sha256, findings, entry } = r.value;
     const verdict = findings.length
       ? `${pc.yellow('stored, but the contract is not met yet:')}\n${formatFindings(findings)}`
       : pc.green('stored; it meets the contract');
-    return done({ path, sha256, seq: entry.seq, findings }, `${path} (sha256 ${sha256.slice(0, 12)}…, ledger entry ${entry.seq}) ${verdict}`);
+    return done(
+      { path, sha256, seq: entry.seq, findings },
+      `${path} (sha256 ${sha256.slice(0, 12)}…, ledger entry ${entry.seq}) ${verdict}`,
+    );
   });
 }
 
-export async function evidenceCheck(taskId: string, phase: string | undefined, opts: GlobalOptions): Promise<VerbResult> {
+export async function evidenceCheck(
+  taskId: string,
+  phase: string | undefined,
+  opts: GlobalOptions,
+): Promise<VerbResult> {
   return withEngine(opts, async (e) => {
     const r = await checkEvidence(e, { taskId, ...(phase !== undefined ? { phase } : {}) });
     if (!r.ok) return r;
     const report = r.value;
     if (report.passed) {
-      return done(report, `${pc.green('✓')} ${report.phase} evidence of ${taskId} meets the contract (${report.artifacts.length} files)`);
+      return done(
+        report,
+        `${pc.green('✓')} ${report.phase} evidence of ${taskId} meets the contract (${report.artifacts.length} files)`,
+      );
     }
-    const code = report.findings.some((f) => f.rule === 'missing') ? ErrorCode.EVIDENCE_MISSING : ErrorCode.EVIDENCE_INVALID;
+    const code = report.findings.some((f) => f.rule === 'missing')
+      ? ErrorCode.EVIDENCE_MISSING
+      : ErrorCode.EVIDENCE_INVALID;
     return {
       ok: false,
-      error: { code, message: `${report.phase} evidence of ${taskId} does not meet the contract yet`, details: { phase: report.phase, findings: report.findings } },
+      error: {
+        code,
+        message: `${report.phase} evidence of ${taskId} does not meet the contract yet`,
+        details: { phase: report.phase, findings: report.findings },
+      },
     };
   });
 }

@@ -7,8 +7,12 @@ import { UsageError, cwdOf, done, type GlobalOptions, type VerbResult } from '..
 
 function describeVerify(v: TaskCiGate['verify']): string {
   if ('skipped' in v) return pc.dim(`VERIFY re-run skipped: ${v.skipped}`);
-  const tests = v.tests ? `${v.tests.total - v.tests.failed - v.tests.errors}/${v.tests.total} tests passed (recorded ${v.recorded?.total ?? '?'})` : 'no test results';
-  const coverage = v.coverage ? `, changed-lines coverage ${v.coverage.percent.toFixed(1)}% (threshold ${v.coverage.threshold}%)` : '';
+  const tests = v.tests
+    ? `${v.tests.total - v.tests.failed - v.tests.errors}/${v.tests.total} tests passed (recorded ${v.recorded?.total ?? '?'})`
+    : 'no test results';
+  const coverage = v.coverage
+    ? `, changed-lines coverage ${v.coverage.percent.toFixed(1)}% (threshold ${v.coverage.threshold}%)`
+    : '';
   return `VERIFY re-run: ${tests}${coverage}${v.sameCode ? ', same code as the recorded run' : ''}`;
 }
 
@@ -17,13 +21,19 @@ function formatReport(r: CiGateReport): string {
     `${pc.green('✓ autopilot gate passed')}: ${r.tasks.length} task${r.tasks.length === 1 ? '' : 's'}, ${r.base.ref} (${r.base.mergeBase.slice(0, 12)}) … HEAD ${r.head.slice(0, 12)}`,
   ];
   for (const t of r.tasks) {
-    rows.push(`  ${pc.green('✓')} ${pc.bold(t.taskId)} ${t.bundle}: entries ${t.fromSeq}–${t.toSeq} signed and chained, phases in order to ${t.status === 'done' ? 'DONE' : t.phase}, ${t.artifacts} evidence files match`);
+    rows.push(
+      `  ${pc.green('✓')} ${pc.bold(t.taskId)} ${t.bundle}: entries ${t.fromSeq}–${t.toSeq} signed and chained, phases in order to ${t.status === 'done' ? 'DONE' : t.phase}, ${t.artifacts} evidence files match`,
+    );
     rows.push(`    ${describeVerify(t.verify)}`);
   }
   const added = r.keys.filter((k) => k.new).map((k) => k.keyId);
   const pinned = r.keys.some((k) => k.trusted !== undefined);
   if (added.length && !pinned) {
-    rows.push(pc.yellow(`  keys first committed on this branch: ${added.join(', ')} (check that they belong to your team's installations, or pin them: AUTOPILOT_TRUSTED_KEYS)`));
+    rows.push(
+      pc.yellow(
+        `  keys first committed on this branch: ${added.join(', ')} (check that they belong to your team's installations, or pin them: AUTOPILOT_TRUSTED_KEYS)`,
+      ),
+    );
   }
   return rows.join('\n');
 }

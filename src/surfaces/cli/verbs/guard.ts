@@ -6,7 +6,10 @@ import { done, UsageError, withEngine, type GlobalOptions, type VerbResult } fro
 
 const CLIENTS = ['claude', 'codex', 'cursor', 'mcp', 'generic'] as const;
 
-export async function guardVerb(taskId: string, opts: GlobalOptions & { tool: string; input?: string; client?: string }): Promise<VerbResult> {
+export async function guardVerb(
+  taskId: string,
+  opts: GlobalOptions & { tool: string; input?: string; client?: string },
+): Promise<VerbResult> {
   let input: unknown = {};
   if (opts.input !== undefined) {
     try {

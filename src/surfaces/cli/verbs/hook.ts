@@ -2,7 +2,12 @@
 import { hookCommand } from '../../hooks/main.ts';
 import { cwdOf, type GlobalOptions, type VerbResult } from '../runtime.ts';
 
-export async function hookVerb(client: string, event: string, args: readonly string[], opts: GlobalOptions): Promise<VerbResult> {
+export async function hookVerb(
+  client: string,
+  event: string,
+  args: readonly string[],
+  opts: GlobalOptions,
+): Promise<VerbResult> {
   const answer = await hookCommand([client, event, ...args], opts.cwd ? { cwd: cwdOf(opts) } : {});
   process.stdout.write(answer.stdout);
   process.stderr.write(answer.stderr);

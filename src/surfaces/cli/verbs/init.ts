@@ -12,7 +12,15 @@ function describe(c: FileChange): string {
   const mode = c.mode !== undefined ? ` (mode ${c.mode.toString(8)})` : '';
   const body = unifiedDiff(c.path, c.before, c.after)
     .split('\n')
-    .map((l) => (l.startsWith('+') && !l.startsWith('+++') ? pc.green(l) : l.startsWith('-') && !l.startsWith('---') ? pc.red(l) : l.startsWith('@@') ? pc.cyan(l) : pc.dim(l)))
+    .map((l) =>
+      l.startsWith('+') && !l.startsWith('+++')
+        ? pc.green(l)
+        : l.startsWith('-') && !l.startsWith('---')
+          ? pc.red(l)
+          : l.startsWith('@@')
+            ? pc.cyan(l)
+            : pc.dim(l),
+    )
     .join('\n');
   return `  ${c.action === 'create' ? pc.green('create') : pc.yellow('update')} ${c.path}${mode}\n${body}`;
 }
@@ -23,21 +31,41 @@ function noteLines(notes: readonly string[] = []): string {
 
 export async function initVerb(opts: GlobalOptions & { dryRun?: boolean; yes?: boolean }): Promise<VerbResult> {
   // Hooks and the MCP entry start Autopilot the way this process was started: this Node, this package's bin script.
-  const plan = await planInit(cwdOf(opts), { wiring: { launcher: { node: process.execPath, bin: autopilotBin() }, home: homedir() } });
+  const plan = await planInit(cwdOf(opts), {
+    wiring: { launcher: { node: process.execPath, bin: autopilotBin() }, home: homedir() },
+  });
   if (!plan.ok) return plan;
   const changes = plan.value.changes;
   if (opts.dryRun) {
     return done(
-      { dryRun: true, root: plan.value.root, changes: changes.map((c) => ({ path: c.path, action: c.action, after: c.after, diff: unifiedDiff(c.path, c.before, c.after) })), notes: plan.value.notes ?? [] },
+      {
+        dryRun: true,
+        root: plan.value.root,
+        changes: changes.map((c) => ({
+          path: c.path,
+          action: c.action,
+          after: c.after,
+          diff: unifiedDiff(c.path, c.before, c.after),
+        })),
+        notes: plan.value.notes ?? [],
+      },
       `autopilot init would make these changes in ${plan.value.root} (and create a key pair and the store):\n${changes.map(describe).join('\n')}${noteLines(plan.value.notes)}`,
     );
   }
   const result = await applyInit(plan.value, openStoreFor);
   const wrote = changes.filter((c) => c.action !== 'unchanged');
   return done(
-    { root: plan.value.root, changes: changes.map((c) => ({ path: c.path, action: c.action })), keyId: result.keyId, keyCreated: result.keyCreated, notes: plan.value.notes ?? [] },
+    {
+      root: plan.value.root,
+      changes: changes.map((c) => ({ path: c.path, action: c.action })),
+      keyId: result.keyId,
+      keyCreated: result.keyCreated,
+      notes: plan.value.notes ?? [],
+    },
     [
-      wrote.length || result.keyCreated ? `${pc.green('✓')} Autopilot is set up in ${plan.value.root}` : `${pc.green('✓')} already set up; nothing changed`,
+      wrote.length || result.keyCreated
+        ? `${pc.green('✓')} Autopilot is set up in ${plan.value.root}`
+        : `${pc.green('✓')} already set up; nothing changed`,
       ...changes.map((c) => `  ${c.action === 'unchanged' ? pc.dim('unchanged') : pc.green(c.action)} ${c.path}`),
       `  key ${result.keyId}${result.keyCreated ? ' created' : ' kept'}`,
       ...(plan.value.notes ?? []).map((n) => `  ${pc.yellow('note')} ${n}`),

@@ -27,18 +27,25 @@ export async function ledgerVerify(opts: GlobalOptions): Promise<VerbResult> {
   });
 }
 
-export async function ledgerShow(opts: GlobalOptions & { task?: string; from?: string; limit?: string }): Promise<VerbResult> {
+export async function ledgerShow(
+  opts: GlobalOptions & { task?: string; from?: string; limit?: string },
+): Promise<VerbResult> {
   const from = intOption(opts.from, 'from');
   const limit = intOption(opts.limit, 'limit') ?? 200;
   return withEngine(opts, async (e) => {
-    const entries = await e.store.entries({ ...(opts.task ? { taskId: opts.task } : {}), ...(from !== undefined ? { fromSeq: from } : {}), limit });
+    const entries = await e.store.entries({
+      ...(opts.task ? { taskId: opts.task } : {}),
+      ...(from !== undefined ? { fromSeq: from } : {}),
+      limit,
+    });
     return done({ entries }, entries.length ? entries.map(formatEntry).join('\n') : 'the ledger has no entries yet');
   });
 }
 
 export async function ledgerExport(opts: GlobalOptions & { task?: string; format?: string }): Promise<VerbResult> {
   const format = (opts.format ?? 'jsonl') as ExportFormat;
-  if (format !== 'jsonl' && format !== 'intoto') throw new UsageError(`--format must be jsonl or intoto, got "${opts.format}"`, 'format');
+  if (format !== 'jsonl' && format !== 'intoto')
+    throw new UsageError(`--format must be jsonl or intoto, got "${opts.format}"`, 'format');
   return withEngine(opts, async (e) => {
     let n = 0;
     for await (const line of exportLedger(e, { format, ...(opts.task ? { taskId: opts.task } : {}) })) {

@@ -5,7 +5,15 @@ import { openStoreFor, runnerFor, sinkFor } from '../../compose.ts';
 import { serveStdio, type ServerHandle } from '../../mcp/stdio.ts';
 import { serveHttp } from '../../mcp/http.ts';
 import { InFlight } from '../../mcp/tool.ts';
-import { cwdOf, intOption, listenOn, serveUntilClosed, UsageError, type GlobalOptions, type VerbResult } from '../runtime.ts';
+import {
+  cwdOf,
+  intOption,
+  listenOn,
+  serveUntilClosed,
+  UsageError,
+  type GlobalOptions,
+  type VerbResult,
+} from '../runtime.ts';
 
 /** Diagnostics go to stderr: over stdio, stdout carries protocol messages only. */
 function log(line: string): void {
@@ -29,7 +37,8 @@ async function openOnce(cwd: string): Promise<Result<Engine>> {
 
 export async function mcpVerb(opts: GlobalOptions & { http?: string }): Promise<VerbResult> {
   const port = intOption(opts.http, 'http');
-  if (port !== undefined && port > 65535) throw new UsageError(`--http needs a port number up to 65535, got ${port}`, 'http');
+  if (port !== undefined && port > 65535)
+    throw new UsageError(`--http needs a port number up to 65535, got ${port}`, 'http');
   const engine = await openOnce(cwdOf(opts));
   const inFlight = new InFlight();
   let server: ServerHandle;

@@ -20,7 +20,14 @@ export async function metricsVerb(opts: WindowOptions): Promise<VerbResult> {
   return withEngine(opts, async (e) => {
     const m = await computeMetrics(e, ms);
     const rows = Object.entries(m.counters).map(([name, value]) => `  ${name.padEnd(38)} ${String(value).padStart(6)}`);
-    const by = m.breakdown.map((p) => `  ${p.name.padEnd(38)} ${String(p.value).padStart(6)}  ${pc.dim(Object.entries(p.attributes).map(([k, v]) => `${k}=${v}`).join(' '))}`);
+    const by = m.breakdown.map(
+      (p) =>
+        `  ${p.name.padEnd(38)} ${String(p.value).padStart(6)}  ${pc.dim(
+          Object.entries(p.attributes)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' '),
+        )}`,
+    );
     return done(
       m,
       [
@@ -60,7 +67,9 @@ export async function alertsVerb(opts: GlobalOptions): Promise<VerbResult> {
       (a) =>
         `  ${a.firing ? pc.red('FIRING') : pc.green('ok    ')} ${a.name}: ${a.metric} = ${a.value === null ? 'n/a' : Number(a.value.toFixed(4))} (${a.op} ${a.threshold}, over ${a.windowHours} h)`,
     );
-    const head = alerts.length ? `${firing.length} of ${alerts.length} alerts firing` : 'no alert rules in the config (key: alerts)';
+    const head = alerts.length
+      ? `${firing.length} of ${alerts.length} alerts firing`
+      : 'no alert rules in the config (key: alerts)';
     return { ...done(r.value, [head, ...lines].join('\n')), exitCode: firing.length ? 2 : 0 };
   });
 }

@@ -4,7 +4,15 @@ import { closeEngine, openEngine } from '../../../engine/context.ts';
 import { approvalTokenFile, ensureApprovalToken } from '../../../engine/approvals/token.ts';
 import { openStoreFor, runnerFor, sinkFor, spanReaderFor } from '../../compose.ts';
 import { serveDashboard } from '../../http/server.ts';
-import { cwdOf, intOption, listenOn, serveUntilClosed, UsageError, type GlobalOptions, type VerbResult } from '../runtime.ts';
+import {
+  cwdOf,
+  intOption,
+  listenOn,
+  serveUntilClosed,
+  UsageError,
+  type GlobalOptions,
+  type VerbResult,
+} from '../runtime.ts';
 
 /** The default port of the dashboard. */
 export const DEFAULT_PORT = 4400;
@@ -17,13 +25,17 @@ export async function serveVerb(opts: GlobalOptions & { port?: string }): Promis
   try {
     const { token, created } = ensureApprovalToken(e.layout);
     const tokenFile = approvalTokenFile(e.layout);
-    const listening = await listenOn(port, 'port', () => serveDashboard({ engine: e, spans: spanReaderFor(e.layout), port, log }));
+    const listening = await listenOn(port, 'port', () =>
+      serveDashboard({ engine: e, spans: spanReaderFor(e.layout), port, log }),
+    );
     if (!listening.ok) return listening;
     const server = listening.value;
     // The token travels in the fragment, which the browser never sends: it reaches the page, not a log.
     const signIn = `${server.url}#token=${encodeURIComponent(token)}`;
     if (opts.json) {
-      process.stdout.write(`${JSON.stringify({ ok: true, url: server.url, port: server.port, signInUrl: signIn, tokenFile, tokenCreated: created })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ ok: true, url: server.url, port: server.port, signInUrl: signIn, tokenFile, tokenCreated: created })}\n`,
+      );
     } else {
       process.stdout.write(
         [

@@ -6,7 +6,14 @@ import { findRoot, loadConfig } from '../../../engine/repo/config-file.ts';
 import { layoutFor } from '../../../engine/repo/layout.ts';
 import { copyStore } from '../../../engine/ledger/store-copy.ts';
 import type { Store } from '../../../ports/store.ts';
-import { describeStore, migrateStoreAt, openStoreAt, parseStoreSpec, storeSpecFor, type StoreLocation } from '../../compose.ts';
+import {
+  describeStore,
+  migrateStoreAt,
+  openStoreAt,
+  parseStoreSpec,
+  storeSpecFor,
+  type StoreLocation,
+} from '../../compose.ts';
 import { cwdOf, done, UsageError, type GlobalOptions, type VerbResult } from '../runtime.ts';
 
 /** A store named on the command line; a bad spec is a usage error naming the option. */
@@ -27,7 +34,10 @@ function configuredStore(opts: GlobalOptions & { store?: string }): StoreLocatio
   if (!root) {
     const fromEnv = process.env['AUTOPILOT_STORE'];
     if (fromEnv) return locate(fromEnv, 'store', cwd);
-    throw new UsageError(`no store to migrate: not in an Autopilot repository (${cwd}), and neither --store nor AUTOPILOT_STORE is set`, 'store');
+    throw new UsageError(
+      `no store to migrate: not in an Autopilot repository (${cwd}), and neither --store nor AUTOPILOT_STORE is set`,
+      'store',
+    );
   }
   const config = loadConfig(root);
   const layout = layoutFor(root, config.stateDir);

@@ -17,11 +17,26 @@ export interface ContextStep {
 export async function taskContextVerb(taskId: string, opts: GlobalOptions): Promise<VerbResult> {
   return withEngine(opts, async (e) => {
     const task = await e.store.getTask(taskId);
-    if (!task) return { ok: false, error: { code: ErrorCode.TASK_UNKNOWN, message: `no task ${taskId}; list tasks with: autopilot task list`, details: { taskId } } };
+    if (!task)
+      return {
+        ok: false,
+        error: {
+          code: ErrorCode.TASK_UNKNOWN,
+          message: `no task ${taskId}; list tasks with: autopilot task list`,
+          details: { taskId },
+        },
+      };
     const entries = await e.store.entries({ taskId, kind: 'transition' });
     const steps: ContextStep[] = entries.map((x) => {
       const context = (x.data['context'] as PhaseContext | undefined) ?? null;
-      return { seq: x.seq, ts: x.ts, from: x.fromPhase, to: x.toPhase, context, hashOk: context ? contextHash(context) === context.hash : null };
+      return {
+        seq: x.seq,
+        ts: x.ts,
+        from: x.fromPhase,
+        to: x.toPhase,
+        context,
+        hashOk: context ? contextHash(context) === context.hash : null,
+      };
     });
     const text = steps.length
       ? steps
@@ -29,7 +44,8 @@ export async function taskContextVerb(taskId: string, opts: GlobalOptions): Prom
             const head = `${pc.bold(`#${s.seq}`)} ${s.from} → ${s.to ?? 'DONE'} ${pc.dim(s.ts)}`;
             if (!s.context) return `${head}\n  ${pc.dim('(recorded without context)')}`;
             const c = s.context;
-            const list = (xs: readonly { path: string; sha256: string }[]) => (xs.length ? xs.map((a) => `\n    ${a.path} ${pc.dim(a.sha256.slice(0, 12))}`).join('') : pc.dim(' none'));
+            const list = (xs: readonly { path: string; sha256: string }[]) =>
+              xs.length ? xs.map((a) => `\n    ${a.path} ${pc.dim(a.sha256.slice(0, 12))}`).join('') : pc.dim(' none');
             return [
               head,
               `  built on:${list(c.inputs)}`,

@@ -4,13 +4,22 @@ import { startTask } from '../../../engine/task/start.ts';
 import { done, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
 import { formatTask, statusLabel } from '../format.ts';
 
-export async function taskStart(taskId: string, opts: GlobalOptions & { title?: string; base?: string }): Promise<VerbResult> {
+export async function taskStart(
+  taskId: string,
+  opts: GlobalOptions & { title?: string; base?: string },
+): Promise<VerbResult> {
   return withEngine(opts, async (e, actor) => {
-    const r = await startTask(e, actor, { taskId, ...(opts.title ? { title: opts.title } : {}), ...(opts.base ? { base: opts.base } : {}) });
+    const r = await startTask(e, actor, {
+      taskId,
+      ...(opts.title ? { title: opts.title } : {}),
+      ...(opts.base ? { base: opts.base } : {}),
+    });
     if (!r.ok) return r;
     return done(
       { task: r.value.task, seq: r.value.entry.seq },
-      `${formatTask(r.value.task, e.config.phases)}\nstarted at ledger entry ${r.value.entry.seq}. Next: write ${e.config.evidence[r.value.task.phase]
+      `${formatTask(r.value.task, e.config.phases)}\nstarted at ledger entry ${r.value.entry.seq}. Next: write ${e.config.evidence[
+        r.value.task.phase
+      ]
         ?.map((a) => a.name)
         .join(', ')} and run: autopilot advance ${taskId}`,
     );
@@ -21,7 +30,12 @@ export async function taskList(opts: GlobalOptions & { status?: string }): Promi
   return withEngine(opts, async (e) => {
     const tasks = (await e.store.listTasks()).filter((t) => !opts.status || t.status === opts.status);
     const text = tasks.length
-      ? tasks.map((t) => `${t.taskId.padEnd(16)} ${statusLabel(t).padEnd(16)} ${t.phase.padEnd(11)} ${t.updatedAt}  ${t.title}`).join('\n')
+      ? tasks
+          .map(
+            (t) =>
+              `${t.taskId.padEnd(16)} ${statusLabel(t).padEnd(16)} ${t.phase.padEnd(11)} ${t.updatedAt}  ${t.title}`,
+          )
+          .join('\n')
       : 'no tasks yet; start one with: autopilot task start T-1 --title "…"';
     return done({ tasks }, text);
   });
@@ -31,11 +45,24 @@ export async function taskStatus(taskId: string, opts: GlobalOptions): Promise<V
   return withEngine(opts, async (e) => {
     const task = await e.store.getTask(taskId);
     if (!task) {
-      return { ok: false, error: { code: ErrorCode.TASK_UNKNOWN, message: `no task ${taskId}; list tasks with: autopilot task list`, details: { taskId } } };
+      return {
+        ok: false,
+        error: {
+          code: ErrorCode.TASK_UNKNOWN,
+          message: `no task ${taskId}; list tasks with: autopilot task list`,
+          details: { taskId },
+        },
+      };
     }
     const lease = (await e.store.getLease(taskId)) ?? null;
-    const live = lease && lease.holder && Date.parse(lease.expiresAt) > e.clock.now().getTime() ? lease : lease ? { ...lease, holder: null } : null;
-    const needs = e.config.evidence[task.phase]?.map((a) => `${a.name}${a.producer === 'autopilot' ? ' (Autopilot)' : ''}`) ?? [];
+    const live =
+      lease && lease.holder && Date.parse(lease.expiresAt) > e.clock.now().getTime()
+        ? lease
+        : lease
+          ? { ...lease, holder: null }
+          : null;
+    const needs =
+      e.config.evidence[task.phase]?.map((a) => `${a.name}${a.producer === 'autopilot' ? ' (Autopilot)' : ''}`) ?? [];
     return done(
       { task, lease: live, evidence: needs },
       `${formatTask(task, e.config.phases, live)}${task.status === 'active' ? `\n  ${task.phase} needs: ${needs.join(', ')}` : ''}`,

@@ -10,9 +10,21 @@ export async function verifyVerb(taskId: string, opts: GlobalOptions & { token?:
     const r = await runVerify(e, actor, { taskId, ...(token !== undefined ? { token } : {}) });
     if (!r.ok) return r;
     const v = r.value.verify;
-    const lines = v.commands.map((c) => `  ${c.exitCode === 0 ? pc.green('✓') : pc.red('✗')} ${c.name}: ${c.argv.join(' ')} (${c.durationMs} ms, exit ${c.exitCode})`);
-    if (v.tests) lines.push(`  tests: ${v.tests.passed} passed, ${v.tests.failed} failed, ${v.tests.errors} errors, ${v.tests.skipped} skipped`);
-    if (v.coverage) lines.push(`  changed-lines coverage: ${v.coverage.percent.toFixed(1)}% of ${v.coverage.executable} lines (threshold ${v.coverage.threshold}%)`);
-    return done({ passed: v.passed, seq: r.value.entry.seq, commands: v.commands, tests: v.tests, coverage: v.coverage }, `${pc.green('verify passed')} (ledger entry ${r.value.entry.seq})\n${lines.join('\n')}`);
+    const lines = v.commands.map(
+      (c) =>
+        `  ${c.exitCode === 0 ? pc.green('✓') : pc.red('✗')} ${c.name}: ${c.argv.join(' ')} (${c.durationMs} ms, exit ${c.exitCode})`,
+    );
+    if (v.tests)
+      lines.push(
+        `  tests: ${v.tests.passed} passed, ${v.tests.failed} failed, ${v.tests.errors} errors, ${v.tests.skipped} skipped`,
+      );
+    if (v.coverage)
+      lines.push(
+        `  changed-lines coverage: ${v.coverage.percent.toFixed(1)}% of ${v.coverage.executable} lines (threshold ${v.coverage.threshold}%)`,
+      );
+    return done(
+      { passed: v.passed, seq: r.value.entry.seq, commands: v.commands, tests: v.tests, coverage: v.coverage },
+      `${pc.green('verify passed')} (ledger entry ${r.value.entry.seq})\n${lines.join('\n')}`,
+    );
   });
 }

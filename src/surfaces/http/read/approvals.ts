@@ -24,7 +24,12 @@ export interface WaitingApproval {
   readonly latest: LedgerEntry;
   /** The phase the task wants to enter, when the request is for a move. */
   readonly to: string | null;
-  readonly risk: { readonly level: string | null; readonly reasons: readonly RiskReason[]; readonly changedLines: number | null; readonly files: number | null };
+  readonly risk: {
+    readonly level: string | null;
+    readonly reasons: readonly RiskReason[];
+    readonly changedLines: number | null;
+    readonly files: number | null;
+  };
   /** Why the agent asked, when it did. */
   readonly reason: string | null;
   /** The task's diff from its base commit, as it is now. */
@@ -44,8 +49,17 @@ export async function waitingFor(e: Engine, task: TaskState): Promise<WaitingApp
   const d = request.data;
   let diff: WaitingApproval['diff'] = null;
   try {
-    const files = (await taskDiff(e, task)).files.map((f) => ({ path: f.path, status: f.status, additions: f.additions, deletions: f.deletions }));
-    diff = { files, additions: files.reduce((n, f) => n + f.additions, 0), deletions: files.reduce((n, f) => n + f.deletions, 0) };
+    const files = (await taskDiff(e, task)).files.map((f) => ({
+      path: f.path,
+      status: f.status,
+      additions: f.additions,
+      deletions: f.deletions,
+    }));
+    diff = {
+      files,
+      additions: files.reduce((n, f) => n + f.additions, 0),
+      deletions: files.reduce((n, f) => n + f.deletions, 0),
+    };
   } catch {
     diff = null; // not a git checkout any more: the panel says so
   }

@@ -11,7 +11,9 @@ export function describeEntry(x: LedgerEntry): string {
     case 'task_started':
       return `started in ${x.toPhase ?? '?'}${d['title'] ? `: ${str(d['title'])}` : ''}`;
     case 'transition':
-      return d['status'] === 'done' ? `finished ${x.fromPhase ?? ''}: task done` : `${x.fromPhase ?? '?'} → ${x.toPhase ?? '?'}${d['summary'] ? ` (${clip(str(d['summary']), 80)})` : ''}`;
+      return d['status'] === 'done'
+        ? `finished ${x.fromPhase ?? ''}: task done`
+        : `${x.fromPhase ?? '?'} → ${x.toPhase ?? '?'}${d['summary'] ? ` (${clip(str(d['summary']), 80)})` : ''}`;
     case 'backtrack':
       return `${x.fromPhase ?? '?'} ↩ ${x.toPhase ?? '?'}: ${clip(str(d['reason']))}`;
     case 'violation':
@@ -27,8 +29,16 @@ export function describeEntry(x: LedgerEntry): string {
     case 'approval': {
       const action = str(d['action']);
       const by = d['by'] ? ` by ${str(d['by']).replace(/^person:/, '')}` : '';
-      if (action === 'requested') return `approval requested${by}${d['risk'] ? ` (${str(d['risk'])} risk)` : ''}${d['reason'] ? `: ${clip(str(d['reason']))}` : ''}`;
-      const label = action === 'approved' ? 'approved' : action === 'changes_requested' ? 'changes requested' : action === 'escalated' ? 'escalated' : action;
+      if (action === 'requested')
+        return `approval requested${by}${d['risk'] ? ` (${str(d['risk'])} risk)` : ''}${d['reason'] ? `: ${clip(str(d['reason']))}` : ''}`;
+      const label =
+        action === 'approved'
+          ? 'approved'
+          : action === 'changes_requested'
+            ? 'changes requested'
+            : action === 'escalated'
+              ? 'escalated'
+              : action;
       return `${label}${by}${d['backtrackTo'] ? `, back to ${str(d['backtrackTo'])}` : ''}: ${clip(str(d['reason']))}`;
     }
     case 'lease':

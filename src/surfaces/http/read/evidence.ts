@@ -43,7 +43,9 @@ const MAX_READ = 256 * 1024 * 1024;
 
 function inspect(e: Engine, path: string): { sha256: string | null; bytes: number | null; content?: Buffer } {
   const file = readNoFollow(join(e.layout.stateDir, path), Math.max(e.config.limits.maxEvidenceBytes, MAX_READ));
-  return file.kind === 'file' ? { sha256: file.sha256, bytes: file.bytes.length, content: file.bytes } : { sha256: null, bytes: null };
+  return file.kind === 'file'
+    ? { sha256: file.sha256, bytes: file.bytes.length, content: file.bytes }
+    : { sha256: null, bytes: null };
 }
 
 function parts(path: string): { name: string; phase: string; staleRound: number | null } {
@@ -57,7 +59,8 @@ function parts(path: string): { name: string; phase: string; staleRound: number 
 /** Every artifact of a task, in process order: live phases first, then archived rounds. */
 export function taskArtifacts(e: Engine, task: TaskState, entries: readonly LedgerEntry[]): ArtifactInfo[] {
   const recorded = new Map<string, { sha256: string; producer: Producer; seq: number }>();
-  for (const x of entries) for (const a of x.artifacts) recorded.set(a.path, { sha256: a.sha256, producer: a.producer, seq: x.seq });
+  for (const x of entries)
+    for (const a of x.artifacts) recorded.set(a.path, { sha256: a.sha256, producer: a.producer, seq: x.seq });
   const out: ArtifactInfo[] = [];
   const seen = new Set<string>();
   const open = task.status === 'active' ? `evidence/${task.taskId}/${phaseDir(task.phase)}/` : null;
@@ -66,12 +69,30 @@ export function taskArtifacts(e: Engine, task: TaskState, entries: readonly Ledg
     seen.add(path);
     const now = inspect(e, path);
     const differs: ArtifactState = open && path.startsWith(open) ? 'edited' : 'changed';
-    const state: ArtifactState = !rec ? 'unrecorded' : now.sha256 === null ? 'missing' : now.sha256 === rec.sha256 ? 'matches' : differs;
-    out.push({ path, ...parts(path), producer: rec?.producer ?? null, sha256: rec?.sha256 ?? null, seq: rec?.seq ?? null, actualSha256: now.sha256, bytes: now.bytes, state });
+    const state: ArtifactState = !rec
+      ? 'unrecorded'
+      : now.sha256 === null
+        ? 'missing'
+        : now.sha256 === rec.sha256
+          ? 'matches'
+          : differs;
+    out.push({
+      path,
+      ...parts(path),
+      producer: rec?.producer ?? null,
+      sha256: rec?.sha256 ?? null,
+      seq: rec?.seq ?? null,
+      actualSha256: now.sha256,
+      bytes: now.bytes,
+      state,
+    });
   };
   for (const phase of e.config.phases) {
     const prefix = `evidence/${task.taskId}/${phaseDir(phase)}/`;
-    for (const [path, a] of Object.entries(task.artifacts).filter(([p]) => p.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : 1))) push(path, a);
+    for (const [path, a] of Object.entries(task.artifacts)
+      .filter(([p]) => p.startsWith(prefix))
+      .sort(([a], [b]) => (a < b ? -1 : 1)))
+      push(path, a);
     const folder = phaseFolder(e.layout, task.taskId, phase);
     if (folder.ok) for (const name of listFolder(folder.value)) push(`${prefix}${name}`, undefined);
   }
@@ -79,7 +100,12 @@ export function taskArtifacts(e: Engine, task: TaskState, entries: readonly Ledg
   stale.sort(([a], [b]) => {
     const ra = parts(a).staleRound ?? 0;
     const rb = parts(b).staleRound ?? 0;
-    return ra - rb || e.config.phases.findIndex((p) => phaseDir(p) === parts(a).phase) - e.config.phases.findIndex((p) => phaseDir(p) === parts(b).phase) || (a < b ? -1 : 1);
+    return (
+      ra - rb ||
+      e.config.phases.findIndex((p) => phaseDir(p) === parts(a).phase) -
+        e.config.phases.findIndex((p) => phaseDir(p) === parts(b).phase) ||
+      (a < b ? -1 : 1)
+    );
   });
   for (const [path, rec] of stale) push(path, rec);
   return out;
@@ -92,7 +118,12 @@ export interface ArtifactContent {
 }
 
 /** Reads one artifact the task lists; undefined for any other path (nothing outside the list is served). */
-export function readArtifact(e: Engine, task: TaskState, entries: readonly LedgerEntry[], path: string): ArtifactContent | undefined {
+export function readArtifact(
+  e: Engine,
+  task: TaskState,
+  entries: readonly LedgerEntry[],
+  path: string,
+): ArtifactContent | undefined {
   const info = taskArtifacts(e, task, entries).find((a) => a.path === path);
   if (!info) return undefined;
   const now = inspect(e, path);

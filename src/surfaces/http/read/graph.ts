@@ -9,7 +9,8 @@ import type { LedgerEntry } from '../../../core/ledger.ts';
 /** How a node turned out: its colour. */
 export type Outcome = 'passed' | 'refused' | 'stale' | 'current' | 'pending' | 'info';
 
-export type NodeKind = 'phase' | 'gate' | 'refusal' | 'tool' | 'verify' | 'command' | 'approval' | 'backtrack' | 'drift' | 'end';
+export type NodeKind =
+  'phase' | 'gate' | 'refusal' | 'tool' | 'verify' | 'command' | 'approval' | 'backtrack' | 'drift' | 'end';
 
 export interface GraphNode {
   /** `p<seq>` for a phase visit (the entry that entered it), `e<seq>` for an entry, `e<seq>c<i>` for a verify command. */
@@ -103,15 +104,39 @@ const SHORT: Record<string, string> = {
 };
 
 /** Codes that mean the phase's gate refused the move. */
-const GATE_CODES = new Set(['EVIDENCE_MISSING', 'EVIDENCE_INVALID', 'VERIFY_FAILED', 'APPROVAL_REQUIRED', 'LEDGER_TAMPERED', 'PROMPT_DRIFT']);
+const GATE_CODES = new Set([
+  'EVIDENCE_MISSING',
+  'EVIDENCE_INVALID',
+  'VERIFY_FAILED',
+  'APPROVAL_REQUIRED',
+  'LEDGER_TAMPERED',
+  'PROMPT_DRIFT',
+]);
 
-export const LAYOUT = { colW: 118, nodeW: 108, phaseH: 44, nodeH: 34, gap: 10, laneGap: 40, pad: 10, header: 30, indent: 10 } as const;
+export const LAYOUT = {
+  colW: 118,
+  nodeW: 108,
+  phaseH: 44,
+  nodeH: 34,
+  gap: 10,
+  laneGap: 40,
+  pad: 10,
+  header: 30,
+  indent: 10,
+} as const;
 
 const str = (v: unknown) => (typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v));
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 function node(partial: Omit<GraphNode, 'x' | 'y' | 'w' | 'h' | 'count'>): GraphNode {
-  return { ...partial, count: 1, x: 0, y: 0, w: LAYOUT.nodeW, h: partial.kind === 'phase' ? LAYOUT.phaseH : LAYOUT.nodeH };
+  return {
+    ...partial,
+    count: 1,
+    x: 0,
+    y: 0,
+    w: LAYOUT.nodeW,
+    h: partial.kind === 'phase' ? LAYOUT.phaseH : LAYOUT.nodeH,
+  };
 }
 
 function toolInput(v: unknown): string {
@@ -127,7 +152,11 @@ function toolInput(v: unknown): string {
 }
 
 /** Builds the graph of a task from its entries (oldest first). */
-export function buildGraph(entries: readonly LedgerEntry[], phases: readonly string[], filter: GraphFilter = {}): TraceGraph {
+export function buildGraph(
+  entries: readonly LedgerEntry[],
+  phases: readonly string[],
+  filter: GraphFilter = {},
+): TraceGraph {
   const visits: PhaseVisit[] = [];
   const backtrackEdges: { from: string; to: string; label: string }[] = [];
   const forwardFrom = new Map<number, string>(); // visit index → the gate node that passed it
@@ -150,7 +179,9 @@ export function buildGraph(entries: readonly LedgerEntry[], phases: readonly str
       leftSeq: null,
       nodes: [],
     };
-    v.nodes.push(node({ id: `p${x.seq}`, kind: 'phase', outcome: 'current', label: phase, sub: '', seq: x.seq, visit: v.index }));
+    v.nodes.push(
+      node({ id: `p${x.seq}`, kind: 'phase', outcome: 'current', label: phase, sub: '', seq: x.seq, visit: v.index }),
+    );
     visits.push(v);
     current = v;
     return v;
@@ -176,12 +207,27 @@ export function buildGraph(entries: readonly LedgerEntry[], phases: readonly str
         break;
       case 'transition': {
         const done = d['status'] === 'done';
-        const gate = add({ id: `e${x.seq}`, kind: 'gate', outcome: 'passed', label: 'gate ✓', sub: done ? 'finish' : `→ ${x.toPhase ?? ''}`, seq: x.seq });
+        const gate = add({
+          id: `e${x.seq}`,
+          kind: 'gate',
+          outcome: 'passed',
+          label: 'gate ✓',
+          sub: done ? 'finish' : `→ ${x.toPhase ?? ''}`,
+          seq: x.seq,
+        });
         close(x, done ? 'done' : 'advance');
         const from = current;
         if (done) {
           endVisit = from;
-          end = node({ id: `d${x.seq}`, kind: 'end', outcome: 'passed', label: 'DONE', sub: '', seq: x.seq, visit: from?.index ?? 0 });
+          end = node({
+            id: `d${x.seq}`,
+            kind: 'end',
+            outcome: 'passed',
+            label: 'DONE',
+            sub: '',
+            seq: x.seq,
+            visit: from?.index ?? 0,
+          });
           if (gate && from) forwardFrom.set(from.index, gate.id);
         } else {
           if (gate && from) forwardFrom.set(from.index, gate.id);
@@ -191,7 +237,14 @@ export function buildGraph(entries: readonly LedgerEntry[], phases: readonly str
       }
       case 'backtrack': {
         const to = x.toPhase ?? '?';
-        const b = add({ id: `e${x.seq}`, kind: 'backtrack', outcome: 'info', label: '↩ backtrack', sub: `to ${to}`, seq: x.seq });
+        const b = add({
+          id: `e${x.seq}`,
+          kind: 'backtrack',
+          outcome: 'info',
+          label: '↩ backtrack',
+          sub: `to ${to}`,
+          seq: x.seq,
+        });
         close(x, 'backtrack');
         const toIndex = phases.indexOf(to);
         for (const v of visits) if (v.phaseIndex >= toIndex) v.stale = true;
@@ -216,32 +269,88 @@ export function buildGraph(entries: readonly LedgerEntry[], phases: readonly str
       }
       case 'tool_blocked': {
         const tool = str(d['tool']);
-        add({ id: `e${x.seq}`, kind: 'tool', outcome: d['decision'] === 'ask' ? 'pending' : 'refused', label: `${d['decision'] === 'ask' ? '? ' : '✗ '}${tool}`, sub: clip(toolInput(d['input']), 26), seq: x.seq, tool });
+        add({
+          id: `e${x.seq}`,
+          kind: 'tool',
+          outcome: d['decision'] === 'ask' ? 'pending' : 'refused',
+          label: `${d['decision'] === 'ask' ? '? ' : '✗ '}${tool}`,
+          sub: clip(toolInput(d['input']), 26),
+          seq: x.seq,
+          tool,
+        });
         break;
       }
       case 'verify': {
         const t = d['tests'] as { passed?: number; total?: number } | undefined;
-        add({ id: `e${x.seq}`, kind: 'verify', outcome: d['passed'] ? 'passed' : 'refused', label: `verify ${d['passed'] ? '✓' : '✗'}`, sub: t ? `tests ${t.passed ?? 0}/${t.total ?? 0}` : '', seq: x.seq });
-        const commands = (Array.isArray(d['commands']) ? d['commands'] : []) as { name?: string; exitCode?: number | null; durationMs?: number }[];
+        add({
+          id: `e${x.seq}`,
+          kind: 'verify',
+          outcome: d['passed'] ? 'passed' : 'refused',
+          label: `verify ${d['passed'] ? '✓' : '✗'}`,
+          sub: t ? `tests ${t.passed ?? 0}/${t.total ?? 0}` : '',
+          seq: x.seq,
+        });
+        const commands = (Array.isArray(d['commands']) ? d['commands'] : []) as {
+          name?: string;
+          exitCode?: number | null;
+          durationMs?: number;
+        }[];
         commands.forEach((c, i) =>
-          add({ id: `e${x.seq}c${i}`, kind: 'command', outcome: c.exitCode === 0 ? 'passed' : 'refused', label: str(c.name) || `command ${i + 1}`, sub: `${c.exitCode === 0 ? '✓' : `exit ${c.exitCode ?? '–'}`}${typeof c.durationMs === 'number' ? ` · ${(c.durationMs / 1000).toFixed(1)} s` : ''}`, seq: x.seq, command: i }),
+          add({
+            id: `e${x.seq}c${i}`,
+            kind: 'command',
+            outcome: c.exitCode === 0 ? 'passed' : 'refused',
+            label: str(c.name) || `command ${i + 1}`,
+            sub: `${c.exitCode === 0 ? '✓' : `exit ${c.exitCode ?? '–'}`}${typeof c.durationMs === 'number' ? ` · ${(c.durationMs / 1000).toFixed(1)} s` : ''}`,
+            seq: x.seq,
+            command: i,
+          }),
         );
         break;
       }
       case 'approval': {
         const action = str(d['action']);
-        const outcome: Outcome = action === 'approved' ? 'passed' : action === 'changes_requested' ? 'refused' : 'pending';
-        const label = action === 'approved' ? 'approved' : action === 'changes_requested' ? 'changes' : action === 'escalated' ? 'escalated' : 'approval';
+        const outcome: Outcome =
+          action === 'approved' ? 'passed' : action === 'changes_requested' ? 'refused' : 'pending';
+        const label =
+          action === 'approved'
+            ? 'approved'
+            : action === 'changes_requested'
+              ? 'changes'
+              : action === 'escalated'
+                ? 'escalated'
+                : 'approval';
         const by = clip(str(d['by']).replace(/^person:/, ''), 24);
-        const sub = action === 'requested' ? (d['risk'] ? `asked · ${str(d['risk'])} risk` : `asked by ${by}`) : action === 'changes_requested' ? `asked by ${by}` : `by ${by}`;
+        const sub =
+          action === 'requested'
+            ? d['risk']
+              ? `asked · ${str(d['risk'])} risk`
+              : `asked by ${by}`
+            : action === 'changes_requested'
+              ? `asked by ${by}`
+              : `by ${by}`;
         add({ id: `e${x.seq}`, kind: 'approval', outcome, label, sub, seq: x.seq });
         break;
       }
       case 'prompt_drift':
-        add({ id: `e${x.seq}`, kind: 'drift', outcome: 'pending', label: '! drift', sub: 'instructions changed', seq: x.seq });
+        add({
+          id: `e${x.seq}`,
+          kind: 'drift',
+          outcome: 'pending',
+          label: '! drift',
+          sub: 'instructions changed',
+          seq: x.seq,
+        });
         break;
       case 'task_aborted':
-        add({ id: `e${x.seq}`, kind: 'refusal', outcome: 'refused', label: '✗ aborted', sub: clip(str(d['by']).replace(/^person:/, ''), 24), seq: x.seq });
+        add({
+          id: `e${x.seq}`,
+          kind: 'refusal',
+          outcome: 'refused',
+          label: '✗ aborted',
+          sub: clip(str(d['by']).replace(/^person:/, ''), 24),
+          seq: x.seq,
+        });
         close(x, 'aborted');
         break;
       default:
@@ -253,7 +362,13 @@ export function buildGraph(entries: readonly LedgerEntry[], phases: readonly str
   const last = visits.at(-1);
   for (const v of visits) {
     const head = v.nodes[0]!;
-    head.outcome = v.stale ? 'stale' : v.left === 'aborted' ? 'refused' : v.left === null && v === last ? 'current' : 'passed';
+    head.outcome = v.stale
+      ? 'stale'
+      : v.left === 'aborted'
+        ? 'refused'
+        : v.left === null && v === last
+          ? 'current'
+          : 'passed';
     head.sub = duration(v) || (v.left === null ? 'now' : '');
     if (v.stale) for (const n of v.nodes) if (n.outcome === 'passed') n.outcome = 'stale';
   }
@@ -274,14 +389,25 @@ export function buildGraph(entries: readonly LedgerEntry[], phases: readonly str
         return n.kind !== 'tool' || !filter.tool || n.tool === filter.tool;
     }
   };
-  const tools = [...new Set(visits.flatMap((v) => v.nodes.filter((n) => n.kind === 'tool').map((n) => n.tool ?? '')))].sort();
+  const tools = [
+    ...new Set(visits.flatMap((v) => v.nodes.filter((n) => n.kind === 'tool').map((n) => n.tool ?? ''))),
+  ].sort();
   for (const v of visits) {
     const kept = v.nodes.filter(keep);
     // Identical consecutive events (the same tool denied five times) are one node with a count.
     const merged: GraphNode[] = [];
     for (const n of kept) {
       const prev = merged.at(-1);
-      if (prev && prev.kind !== 'phase' && prev.kind === n.kind && prev.label === n.label && prev.sub === n.sub && prev.outcome === n.outcome && n.command === undefined) prev.count++;
+      if (
+        prev &&
+        prev.kind !== 'phase' &&
+        prev.kind === n.kind &&
+        prev.label === n.label &&
+        prev.sub === n.sub &&
+        prev.outcome === n.outcome &&
+        n.command === undefined
+      )
+        prev.count++;
       else merged.push(n);
     }
     v.nodes.splice(0, v.nodes.length, ...merged);
@@ -332,7 +458,11 @@ export function buildGraph(entries: readonly LedgerEntry[], phases: readonly str
     }
     if (v.left === 'done' && end) {
       const gate = forwardFrom.get(v.index);
-      edges.push({ from: gate && v.nodes.some((n) => n.id === gate) ? gate : v.nodes[0]!.id, to: end.id, kind: 'forward' });
+      edges.push({
+        from: gate && v.nodes.some((n) => n.id === gate) ? gate : v.nodes[0]!.id,
+        to: end.id,
+        kind: 'forward',
+      });
     }
   }
   for (const b of backtrackEdges) edges.push({ ...b, kind: 'backtrack' });

@@ -19,13 +19,18 @@ export interface LedgerPage {
 }
 
 /** A page of entries, newest first: all of them, or one task's; `before` is exclusive. */
-export async function ledgerPage(e: Engine, opts: { task?: string; before?: number; limit?: number } = {}): Promise<LedgerPage> {
+export async function ledgerPage(
+  e: Engine,
+  opts: { task?: string; before?: number; limit?: number } = {},
+): Promise<LedgerPage> {
   const limit = Math.min(Math.max(opts.limit ?? 50, 1), 500);
   const head = await e.store.head();
   const before = opts.before ?? (head?.seq ?? 0) + 1;
   let entries: LedgerEntry[];
   if (opts.task) {
-    entries = (await e.store.entries({ taskId: opts.task, newestFirst: true })).filter((x) => x.seq < before).slice(0, limit + 1);
+    entries = (await e.store.entries({ taskId: opts.task, newestFirst: true }))
+      .filter((x) => x.seq < before)
+      .slice(0, limit + 1);
   } else {
     const from = Math.max(1, before - limit - 1);
     entries = (await e.store.entries({ fromSeq: from, limit: before - from })).filter((x) => x.seq < before).reverse();
@@ -38,8 +43,17 @@ export async function ledgerPage(e: Engine, opts: { task?: string; before?: numb
   for (const entry of shown) {
     let prev = bySeq.get(entry.seq - 1);
     if (!prev && entry.seq > 1) [prev] = await e.store.entries({ fromSeq: entry.seq - 1, limit: 1 });
-    const link = entry.seq === 1 ? null : prev && prev.seq === entry.seq - 1 ? { seq: prev.seq, hash: prev.hash } : { seq: entry.seq - 1, hash: '' };
-    const problem = checkChain([entry], link, crypto) ?? (entry.seq === 1 && entry.prevHash !== GENESIS_HASH ? { reason: 'the first entry does not start from the genesis hash' } : null);
+    const link =
+      entry.seq === 1
+        ? null
+        : prev && prev.seq === entry.seq - 1
+          ? { seq: prev.seq, hash: prev.hash }
+          : { seq: entry.seq - 1, hash: '' };
+    const problem =
+      checkChain([entry], link, crypto) ??
+      (entry.seq === 1 && entry.prevHash !== GENESIS_HASH
+        ? { reason: 'the first entry does not start from the genesis hash' }
+        : null);
     rows.push(problem ? { entry, check: 'broken', problem: problem.reason } : { entry, check: 'ok' });
   }
   return { rows, head, older: more ? (shown.at(-1)?.seq ?? null) : null };

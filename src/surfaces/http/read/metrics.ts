@@ -4,7 +4,12 @@
  * config's alert rules, evaluated without recording anything.
  */
 import type { Counter } from '../../../ports/events.ts';
-import { computeMetrics, counterIncrements, entriesInWindow, type MetricsReport } from '../../../engine/telemetry/metrics.ts';
+import {
+  computeMetrics,
+  counterIncrements,
+  entriesInWindow,
+  type MetricsReport,
+} from '../../../engine/telemetry/metrics.ts';
 import { computeSlo, type SloReport } from '../../../engine/telemetry/slo.ts';
 import type { Engine } from '../../../engine/context.ts';
 
@@ -45,7 +50,13 @@ export interface MetricsView {
 }
 
 const compare = (value: number, op: AlertView['op'], threshold: number) =>
-  op === 'gt' ? value > threshold : op === 'gte' ? value >= threshold : op === 'lt' ? value < threshold : value <= threshold;
+  op === 'gt'
+    ? value > threshold
+    : op === 'gte'
+      ? value >= threshold
+      : op === 'lt'
+        ? value < threshold
+        : value <= threshold;
 
 /** The figures of one window ending now. */
 export async function metricsView(e: Engine, window: WindowKey): Promise<MetricsView> {
@@ -65,7 +76,11 @@ export async function metricsView(e: Engine, window: WindowKey): Promise<Metrics
     }
     if (x.kind === 'transition' || x.kind === 'backtrack') moves[i]! += 1;
   }
-  const series = [...buckets.entries()].map(([name, b]) => ({ name, total: report.counters[name as Counter], buckets: b }));
+  const series = [...buckets.entries()].map(([name, b]) => ({
+    name,
+    total: report.counters[name as Counter],
+    buckets: b,
+  }));
   const slo = await computeSlo(e, w.ms);
   return {
     window,
@@ -98,7 +113,15 @@ export async function alertsNow(e: Engine): Promise<AlertView[]> {
           : rule.metric === 'tool_mttr_seconds'
             ? f.slo.toolMttr.seconds
             : (f.counters[rule.metric] ?? null);
-    out.push({ name: rule.name, metric: rule.metric, op: rule.op, threshold: rule.threshold, windowHours: rule.windowHours, value, firing: value !== null && compare(value, rule.op, rule.threshold) });
+    out.push({
+      name: rule.name,
+      metric: rule.metric,
+      op: rule.op,
+      threshold: rule.threshold,
+      windowHours: rule.windowHours,
+      value,
+      firing: value !== null && compare(value, rule.op, rule.threshold),
+    });
   }
   return out;
 }

@@ -3,7 +3,14 @@ import type { LedgerEntry } from '../../../core/ledger.ts';
 import type { ArchivedArtifact, TaskState } from '../../../core/task.ts';
 import type { Engine } from '../../../engine/context.ts';
 import type { SpanRecord } from '../../../ports/spans.ts';
-import { buildGraph, parseNodeId, type GraphFilter, type GraphNode, type PhaseVisit, type TraceGraph } from './graph.ts';
+import {
+  buildGraph,
+  parseNodeId,
+  type GraphFilter,
+  type GraphNode,
+  type PhaseVisit,
+  type TraceGraph,
+} from './graph.ts';
 import { summarize, taskEntries, type TaskSummary } from './tasks.ts';
 import { taskArtifacts, type ArtifactInfo } from './evidence.ts';
 import { spanIdOf, type SpanReader } from '../../../ports/spans.ts';
@@ -45,15 +52,27 @@ export function parseFilter(show: string | undefined, tool: string | undefined):
 function resolver(entries: readonly LedgerEntry[]): (path: string, seq: number) => string {
   const moves = entries
     .filter((x) => x.kind === 'backtrack')
-    .map((x) => ({ seq: x.seq, archived: ((x.data['archived'] ?? []) as ArchivedArtifact[]).filter((a) => typeof a?.from === 'string') }));
-  return (path, seq) => moves.find((m) => m.seq > seq && m.archived.some((a) => a.from === path))?.archived.find((a) => a.from === path)?.to ?? path;
+    .map((x) => ({
+      seq: x.seq,
+      archived: ((x.data['archived'] ?? []) as ArchivedArtifact[]).filter((a) => typeof a?.from === 'string'),
+    }));
+  return (path, seq) =>
+    moves.find((m) => m.seq > seq && m.archived.some((a) => a.from === path))?.archived.find((a) => a.from === path)
+      ?.to ?? path;
 }
 
 /** The artifacts a node stands for: its entry's, or for a phase visit, every artifact recorded during the visit. */
-function nodeArtifacts(entries: readonly LedgerEntry[], all: readonly ArtifactInfo[], entry: LedgerEntry, phaseVisit: { from: number; to: number } | undefined): ArtifactInfo[] {
+function nodeArtifacts(
+  entries: readonly LedgerEntry[],
+  all: readonly ArtifactInfo[],
+  entry: LedgerEntry,
+  phaseVisit: { from: number; to: number } | undefined,
+): ArtifactInfo[] {
   const resolve = resolver(entries);
   const refs = phaseVisit
-    ? entries.filter((x) => x.seq > phaseVisit.from && x.seq <= phaseVisit.to && x.kind !== 'backtrack').flatMap((x) => x.artifacts.map((a) => ({ path: a.path, seq: x.seq })))
+    ? entries
+        .filter((x) => x.seq > phaseVisit.from && x.seq <= phaseVisit.to && x.kind !== 'backtrack')
+        .flatMap((x) => x.artifacts.map((a) => ({ path: a.path, seq: x.seq })))
     : entry.artifacts.map((a) => ({ path: a.path, seq: entry.seq }));
   const byPath = new Map(all.map((a) => [a.path, a]));
   const out = new Map<string, ArtifactInfo>();
@@ -66,7 +85,12 @@ function nodeArtifacts(entries: readonly LedgerEntry[], all: readonly ArtifactIn
 }
 
 /** The model of a task's page; `node` is the selected node id (`p12`, `e12`, `e12c0`). */
-export async function taskDetail(e: Engine, spans: SpanReader, task: TaskState, opts: { filter: GraphFilter; node?: string }): Promise<TaskModel> {
+export async function taskDetail(
+  e: Engine,
+  spans: SpanReader,
+  task: TaskState,
+  opts: { filter: GraphFilter; node?: string },
+): Promise<TaskModel> {
   const entries = await taskEntries(e, task.taskId);
   const phases = e.config.phases;
   const graph = buildGraph(entries, phases, opts.filter);
@@ -83,7 +107,12 @@ export async function taskDetail(e: Engine, spans: SpanReader, task: TaskState, 
       entry,
       ...(parsed.command !== undefined ? { command: parsed.command } : {}),
       span: spans.taskSpans(task.taskId).get(spanIdOf(task.taskId, parsed.seq, parsed.command)),
-      artifacts: nodeArtifacts(entries, all, entry, visit ? { from: visit.seq, to: visit.leftSeq ?? Number.MAX_SAFE_INTEGER } : undefined),
+      artifacts: nodeArtifacts(
+        entries,
+        all,
+        entry,
+        visit ? { from: visit.seq, to: visit.leftSeq ?? Number.MAX_SAFE_INTEGER } : undefined,
+      ),
     };
   }
   return {

@@ -48,15 +48,24 @@ export interface TaskFilter {
 
 /** The lease when it is held right now. */
 export function liveLease(lease: Lease | undefined, nowMs: number): (Lease & { holder: string }) | null {
-  return lease && lease.holder !== null && Date.parse(lease.expiresAt) > nowMs ? (lease as Lease & { holder: string }) : null;
+  return lease && lease.holder !== null && Date.parse(lease.expiresAt) > nowMs
+    ? (lease as Lease & { holder: string })
+    : null;
 }
 
 /** Flags of a task from its entries: refusals, drift and the standing approval. */
 async function flagsOf(e: Engine, t: TaskState): Promise<TaskFlags> {
   const approvals = await e.store.entries({ taskId: t.taskId, kind: 'approval', fromSeq: t.phaseEpoch });
   const warnings = (await e.store.entries({ taskId: t.taskId, kind: 'prompt_drift' })).filter(isDriftWarning).length;
-  const refused = (await e.store.entries({ taskId: t.taskId, kind: 'violation' })).filter((x) => x.data['code'] === 'PROMPT_DRIFT').length;
-  return { refusals: t.counts.refusals, backtracks: t.counts.backtracks, drift: warnings + refused, approval: t.status === 'active' ? approvalState(approvals, t).state : 'none' };
+  const refused = (await e.store.entries({ taskId: t.taskId, kind: 'violation' })).filter(
+    (x) => x.data['code'] === 'PROMPT_DRIFT',
+  ).length;
+  return {
+    refusals: t.counts.refusals,
+    backtracks: t.counts.backtracks,
+    drift: warnings + refused,
+    approval: t.status === 'active' ? approvalState(approvals, t).state : 'none',
+  };
 }
 
 export async function summarize(e: Engine, t: TaskState): Promise<TaskSummary> {
@@ -86,18 +95,27 @@ const STATUS_ORDER: Record<TaskStatus, number> = { active: 0, done: 1, aborted: 
 export async function listTasks(e: Engine, filter: TaskFilter = {}): Promise<TaskSummary[]> {
   const q = filter.q?.trim().toLowerCase();
   const tasks = (await e.store.listTasks())
-    .filter((t) => !filter.status || filter.status === 'all' || (filter.status === 'waiting' ? t.status === 'active' : t.status === filter.status))
+    .filter(
+      (t) =>
+        !filter.status ||
+        filter.status === 'all' ||
+        (filter.status === 'waiting' ? t.status === 'active' : t.status === filter.status),
+    )
     .filter((t) => !q || t.taskId.toLowerCase().includes(q) || t.title.toLowerCase().includes(q));
   const out = await Promise.all(tasks.map((t) => summarize(e, t)));
   return out
     .filter((t) => filter.status !== 'waiting' || t.flags.approval === 'requested' || t.flags.approval === 'escalated')
-    .sort((a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || (a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : 0));
+    .sort(
+      (a, b) =>
+        STATUS_ORDER[a.status] - STATUS_ORDER[b.status] ||
+        (a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : 0),
+    );
 }
 
 /** Every entry of a task, oldest first. */
 export async function taskEntries(e: Engine, taskId: string): Promise<LedgerEntry[]> {
   const out: LedgerEntry[] = [];
-  for (let from = 1; ; ) {
+  for (let from = 1; ;) {
     const page = await e.store.entries({ taskId, fromSeq: from, limit: 2000 });
     out.push(...page);
     if (page.length < 2000) return out;
@@ -110,7 +128,10 @@ export async function waitingCount(e: Engine): Promise<number> {
   let n = 0;
   for (const t of await e.store.listTasks()) {
     if (t.status !== 'active') continue;
-    const s = approvalState(await e.store.entries({ taskId: t.taskId, kind: 'approval', fromSeq: t.phaseEpoch }), t).state;
+    const s = approvalState(
+      await e.store.entries({ taskId: t.taskId, kind: 'approval', fromSeq: t.phaseEpoch }),
+      t,
+    ).state;
     if (s === 'requested' || s === 'escalated') n++;
   }
   return n;

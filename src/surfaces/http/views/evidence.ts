@@ -7,16 +7,20 @@ import { statusBadge } from './tasks.ts';
 import type { ArtifactContent, ArtifactInfo } from '../read/evidence.ts';
 import type { TaskSummary } from '../read/tasks.ts';
 
-export function evidenceIndexBody(tasks: readonly { summary: TaskSummary; artifacts: readonly ArtifactInfo[] }[]): Html {
+export function evidenceIndexBody(
+  tasks: readonly { summary: TaskSummary; artifacts: readonly ArtifactInfo[] }[],
+): Html {
   return html`<div class="page-head"><div><h1>Evidence</h1><p class="lede">What each task handed in and what Autopilot produced, phase by phase, each file checked against the digest the ledger recorded.</p></div></div>
 <section class="section" id="evidence-tasks" data-live aria-label="Tasks and their evidence">
 <div class="card">${
     tasks.length
-      ? html`<div class="table-wrap"><table class="data responsive"><thead><tr><th scope="col">Task</th><th scope="col">Status</th><th scope="col" class="num">Artifacts</th><th scope="col" class="num">Archived</th><th scope="col">Integrity</th></tr></thead><tbody>${tasks.map(({ summary: t, artifacts }) => {
-          const live = artifacts.filter((a) => a.staleRound === null);
-          const bad = artifacts.filter((a) => a.state === 'changed' || a.state === 'missing').length;
-          return html`<tr><td class="primary" data-label="Task"><a class="id" href="/evidence/${encodeURIComponent(t.taskId)}">${t.taskId}</a><div class="title">${t.title}</div></td><td data-label="Status">${statusBadge(t.status)}</td><td data-label="Artifacts" class="num">${live.length}</td><td data-label="Archived" class="num">${artifacts.length - live.length}</td><td data-label="Integrity">${bad ? html`<span class="badge bad">${bad} changed or missing</span>` : html`<span class="badge ok">all match the ledger</span>`}</td></tr>`;
-        })}</tbody></table></div>`
+      ? html`<div class="table-wrap"><table class="data responsive"><thead><tr><th scope="col">Task</th><th scope="col">Status</th><th scope="col" class="num">Artifacts</th><th scope="col" class="num">Archived</th><th scope="col">Integrity</th></tr></thead><tbody>${tasks.map(
+          ({ summary: t, artifacts }) => {
+            const live = artifacts.filter((a) => a.staleRound === null);
+            const bad = artifacts.filter((a) => a.state === 'changed' || a.state === 'missing').length;
+            return html`<tr><td class="primary" data-label="Task"><a class="id" href="/evidence/${encodeURIComponent(t.taskId)}">${t.taskId}</a><div class="title">${t.title}</div></td><td data-label="Status">${statusBadge(t.status)}</td><td data-label="Artifacts" class="num">${live.length}</td><td data-label="Archived" class="num">${artifacts.length - live.length}</td><td data-label="Integrity">${bad ? html`<span class="badge bad">${bad} changed or missing</span>` : html`<span class="badge ok">all match the ledger</span>`}</td></tr>`;
+          },
+        )}</tbody></table></div>`
       : html`<div class="empty"><strong>No evidence yet</strong>Tasks hand in evidence as they pass their phases.</div>`
   }</div></section>`;
 }
@@ -34,7 +38,11 @@ function artifactRows(list: readonly ArtifactInfo[]): Html {
   )}</tbody></table></div>`;
 }
 
-export function taskEvidenceBody(task: TaskSummary, artifacts: readonly ArtifactInfo[], phases: readonly string[]): Html {
+export function taskEvidenceBody(
+  task: TaskSummary,
+  artifacts: readonly ArtifactInfo[],
+  phases: readonly string[],
+): Html {
   const groups = new Map<string, ArtifactInfo[]>();
   for (const a of artifacts) {
     const key = a.staleRound === null ? a.phase : `.stale/${a.staleRound}/${a.phase}`;
@@ -54,7 +62,8 @@ export function taskEvidenceBody(task: TaskSummary, artifacts: readonly Artifact
 ${bad ? html`<p class="notice">${bad} file(s) no longer match the digest the ledger recorded: the evidence was changed or removed after it was recorded.</p>` : ''}
 <section id="evidence-list" data-live aria-label="Artifacts by phase">
 ${[...groups.entries()].map(
-  ([key, list]) => html`<div class="phase-group"><h3>${label(key)}</h3><div class="card">${artifactRows(list)}</div></div>`,
+  ([key, list]) =>
+    html`<div class="phase-group"><h3>${label(key)}</h3><div class="card">${artifactRows(list)}</div></div>`,
 )}
 ${artifacts.length ? '' : html`<div class="card empty"><strong>No evidence yet</strong>The task has not handed in anything.</div>`}
 </section>`;
@@ -62,17 +71,31 @@ ${artifacts.length ? '' : html`<div class="card empty"><strong>No evidence yet</
 
 function lineTable(id: string, lines: readonly string[], classOf: (line: string) => string, q: string): Html {
   const needle = q.toLowerCase();
-  return html`<div class="code-view${id.startsWith('diff') ? ' diff' : ''}" id="${id}" tabindex="0" role="region" aria-label="File contents"><table><tbody>${lines.map((line, i) => {
-    const hit = !needle || line.toLowerCase().includes(needle);
-    const at = needle ? line.toLowerCase().indexOf(needle) : -1;
-    const code = at >= 0 ? html`${line.slice(0, at)}<mark>${line.slice(at, at + needle.length)}</mark>${line.slice(at + needle.length)}` : line;
-    return html`<tr class="${classOf(line)}${hit ? '' : ' hidden'}"><td class="ln">${i + 1}</td><td class="code">${code}</td></tr>`;
-  })}</tbody></table></div>`;
+  return html`<div class="code-view${id.startsWith('diff') ? ' diff' : ''}" id="${id}" tabindex="0" role="region" aria-label="File contents"><table><tbody>${lines.map(
+    (line, i) => {
+      const hit = !needle || line.toLowerCase().includes(needle);
+      const at = needle ? line.toLowerCase().indexOf(needle) : -1;
+      const code =
+        at >= 0
+          ? html`${line.slice(0, at)}<mark>${line.slice(at, at + needle.length)}</mark>${line.slice(at + needle.length)}`
+          : line;
+      return html`<tr class="${classOf(line)}${hit ? '' : ' hidden'}"><td class="ln">${i + 1}</td><td class="code">${code}</td></tr>`;
+    },
+  )}</tbody></table></div>`;
 }
 
 function diffClass(line: string): string {
   if (line.startsWith('diff --git')) return 'file';
-  if (line.startsWith('+++ ') || line.startsWith('--- ') || line.startsWith('index ') || line.startsWith('new file') || line.startsWith('deleted file') || line.startsWith('similarity ') || line.startsWith('rename ')) return 'meta';
+  if (
+    line.startsWith('+++ ') ||
+    line.startsWith('--- ') ||
+    line.startsWith('index ') ||
+    line.startsWith('new file') ||
+    line.startsWith('deleted file') ||
+    line.startsWith('similarity ') ||
+    line.startsWith('rename ')
+  )
+    return 'meta';
   if (line.startsWith('@@')) return 'hunk';
   if (line.startsWith('+')) return 'add';
   if (line.startsWith('-')) return 'del';

@@ -51,15 +51,20 @@ export function percent(v: number | null, digits = 1): string {
 /** Pretty JSON with its tokens coloured. */
 export function prettyJson(value: unknown): Html {
   const text = JSON.stringify(value, null, 2) ?? 'null';
-  const out = text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(
-    /("(?:\\u[a-fA-F0-9]{4}|\\[^u]|[^\\"])*"(\s*:)?|\b(?:true|false)\b|\bnull\b|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g,
-    (m, _s: string, colon: string | undefined) => {
-      if (m.startsWith('"')) return colon ? `<span class="k">${m.slice(0, -colon.length)}</span>${colon}` : `<span class="s">${m}</span>`;
-      if (m === 'true' || m === 'false') return `<span class="b">${m}</span>`;
-      if (m === 'null') return `<span class="z">${m}</span>`;
-      return `<span class="n">${m}</span>`;
-    },
-  );
+  const out = text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(
+      /("(?:\\u[a-fA-F0-9]{4}|\\[^u]|[^\\"])*"(\s*:)?|\b(?:true|false)\b|\bnull\b|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g,
+      (m, _s: string, colon: string | undefined) => {
+        if (m.startsWith('"'))
+          return colon ? `<span class="k">${m.slice(0, -colon.length)}</span>${colon}` : `<span class="s">${m}</span>`;
+        if (m === 'true' || m === 'false') return `<span class="b">${m}</span>`;
+        if (m === 'null') return `<span class="z">${m}</span>`;
+        return `<span class="n">${m}</span>`;
+      },
+    );
   return html`<pre class="json">${raw(out)}</pre>`;
 }
 

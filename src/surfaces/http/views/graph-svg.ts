@@ -39,18 +39,28 @@ function edgePath(e: GraphEdge, a: GraphNode, b: GraphNode): string {
 }
 
 /** The graph; `href(node)` is where a node leads, `selected` the node shown in detail. */
-export function graphSvg(g: TraceGraph, opts: { taskId: string; href: (n: GraphNode) => string; selected?: string }): Html {
+export function graphSvg(
+  g: TraceGraph,
+  opts: { taskId: string; href: (n: GraphNode) => string; selected?: string },
+): Html {
   const byId = new Map(g.nodes.map((n) => [n.id, n]));
-  const heads = g.phases.map((p, i) => html`<text class="colhead" x="${g.columns[i]! + 54}" y="${16 + 12}" text-anchor="middle">${p}</text>`);
+  const heads = g.phases.map(
+    (p, i) => html`<text class="colhead" x="${g.columns[i]! + 54}" y="${16 + 12}" text-anchor="middle">${p}</text>`,
+  );
   const end = g.nodes.find((n) => n.kind === 'end');
   if (end) heads.push(html`<text class="colhead" x="${end.x + 54}" y="28" text-anchor="middle">END</text>`);
-  const guides = g.columns.slice(0, g.phases.length + (end ? 1 : 0)).map((x) => html`<line class="guide" x1="${x + 54}" y1="36" x2="${x + 54}" y2="${g.height - 8}"/>`);
-  const lanes = g.laneTops.slice(1).map((y, i) => html`<text class="lane-label" x="6" y="${y - 12}">pass ${i + 2} ↓</text>`);
+  const guides = g.columns
+    .slice(0, g.phases.length + (end ? 1 : 0))
+    .map((x) => html`<line class="guide" x1="${x + 54}" y1="36" x2="${x + 54}" y2="${g.height - 8}"/>`);
+  const lanes = g.laneTops
+    .slice(1)
+    .map((y, i) => html`<text class="lane-label" x="6" y="${y - 12}">pass ${i + 2} ↓</text>`);
   const edges = g.edges.map((e) => {
     const a = byId.get(e.from);
     const b = byId.get(e.to);
     if (!a || !b) return '';
-    const marker = e.kind === 'flow' ? '' : e.kind === 'backtrack' ? ' marker-end="url(#arrow-back)"' : ' marker-end="url(#arrow)"';
+    const marker =
+      e.kind === 'flow' ? '' : e.kind === 'backtrack' ? ' marker-end="url(#arrow-back)"' : ' marker-end="url(#arrow)"';
     return html`<path class="edge ${e.kind}" d="${edgePath(e, a, b)}"${raw(marker)}>${e.kind === 'backtrack' ? html`<title>backtrack</title>` : ''}</path>`;
   });
   const nodes = g.nodes.map((n) => {

@@ -49,7 +49,9 @@ export function page(f: PageFrame): Html {
       ${NAV.map(
         (n) =>
           html`<a href="${n.href}"${raw(n.section === f.section ? ' aria-current="page"' : '')}>${n.label}${
-            n.section === 'approvals' && f.waiting > 0 ? html`<span class="count" aria-label="${f.waiting} waiting">${f.waiting}</span>` : ''
+            n.section === 'approvals' && f.waiting > 0
+              ? html`<span class="count" aria-label="${f.waiting} waiting">${f.waiting}</span>`
+              : ''
           }</a>`,
       )}
     </nav>

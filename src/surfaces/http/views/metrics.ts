@@ -50,9 +50,17 @@ export function metricsBody(v: MetricsView): Html {
 </div></div>
 ${
   v.report.breakdown.length
-    ? html`<div class="section"><div class="section-head"><h2>Breakdown</h2></div><div class="card"><div class="table-wrap"><table class="data responsive"><thead><tr><th scope="col">Counter</th><th scope="col">Attributes</th><th scope="col" class="num">Count</th></tr></thead><tbody>${v.report.breakdown.slice(0, 30).map(
-        (p) => html`<tr><td class="primary" data-label="Counter"><code>${p.name}</code></td><td data-label="Attributes" class="small">${Object.entries(p.attributes).filter(([, val]) => val).map(([k, val]) => `${k}=${val}`).join(' · ')}</td><td data-label="Count" class="num">${p.value}</td></tr>`,
-      )}</tbody></table></div></div></div>`
+    ? html`<div class="section"><div class="section-head"><h2>Breakdown</h2></div><div class="card"><div class="table-wrap"><table class="data responsive"><thead><tr><th scope="col">Counter</th><th scope="col">Attributes</th><th scope="col" class="num">Count</th></tr></thead><tbody>${v.report.breakdown
+        .slice(0, 30)
+        .map(
+          (p) =>
+            html`<tr><td class="primary" data-label="Counter"><code>${p.name}</code></td><td data-label="Attributes" class="small">${Object.entries(
+              p.attributes,
+            )
+              .filter(([, val]) => val)
+              .map(([k, val]) => `${k}=${val}`)
+              .join(' · ')}</td><td data-label="Count" class="num">${p.value}</td></tr>`,
+        )}</tbody></table></div></div></div>`
     : ''
 }
 </section>`;

@@ -28,7 +28,10 @@ function visitOutcome(v: PhaseVisit, last: boolean, task: TaskModel['task']): st
 
 function timeline(m: TaskModel): Html {
   const now = m.nowMs;
-  const spans = m.visits.map((v) => ({ v, ms: Math.max(0, (v.leftAt ? Date.parse(v.leftAt) : now) - Date.parse(v.enteredAt)) }));
+  const spans = m.visits.map((v) => ({
+    v,
+    ms: Math.max(0, (v.leftAt ? Date.parse(v.leftAt) : now) - Date.parse(v.enteredAt)),
+  }));
   const total = spans.reduce((n, s) => n + s.ms, 0) || 1;
   const segs: Html[] = [];
   spans.forEach(({ v, ms }, i) => {
@@ -51,7 +54,8 @@ function timeline(m: TaskModel): Html {
     ${backs.length ? html`<ul class="plain small" style="margin:0 0 12px">${backs.map((b) => html`<li><span class="badge info">↩ backtrack</span> ${b.fromPhase} → ${b.toPhase}: ${String(b.data['reason'] ?? '')} <a href="${taskHref(m.task.taskId)}${query(m.filter, `e${b.seq}`)}#detail">entry ${b.seq}</a></li>`)}</ul>` : ''}
     <h3 class="sr-only">Time in each phase</h3>
     <dl class="phase-times">${per.map(
-      (p) => html`<div class="${p.visits ? '' : 'none'}"><dt>${p.phase}</dt><dd>${p.visits ? formatDuration(p.ms) || '0 s' : '—'} ${p.visits > 1 ? html`<span>· ${p.visits} visits</span>` : ''}</dd></div>`,
+      (p) =>
+        html`<div class="${p.visits ? '' : 'none'}"><dt>${p.phase}</dt><dd>${p.visits ? formatDuration(p.ms) || '0 s' : '—'} ${p.visits > 1 ? html`<span>· ${p.visits} visits</span>` : ''}</dd></div>`,
     )}</dl>
   </div>
 </section>`;
@@ -60,7 +64,8 @@ function timeline(m: TaskModel): Html {
 function artifactList(list: readonly ArtifactInfo[]): Html {
   if (!list.length) return html`<p class="muted small">No artifacts on this entry.</p>`;
   return html`<ul class="plain artifacts">${list.map(
-    (a) => html`<li><a href="${evidenceHref(a.path)}">${a.staleRound !== null ? `.stale/${a.staleRound}/` : ''}${a.phase}/${a.name}</a> <span class="flags"><span class="badge ${a.producer === 'autopilot' ? 'info' : ''}">${a.producer ?? 'unrecorded'}</span><span class="badge ${a.state}">${stateWord(a.state)}</span></span></li>`,
+    (a) =>
+      html`<li><a href="${evidenceHref(a.path)}">${a.staleRound !== null ? `.stale/${a.staleRound}/` : ''}${a.phase}/${a.name}</a> <span class="flags"><span class="badge ${a.producer === 'autopilot' ? 'info' : ''}">${a.producer ?? 'unrecorded'}</span><span class="badge ${a.state}">${stateWord(a.state)}</span></span></li>`,
   )}</ul>`;
 }
 
@@ -82,7 +87,10 @@ function detail(m: TaskModel): Html {
     return html`<div class="detail" id="detail" tabindex="-1"><p class="muted" style="margin:0">Select a node to see its ledger entry, its span and its evidence. Nodes are links: Tab moves through them, Enter opens one.</p></div>`;
   }
   const x = s.entry;
-  const command = s.command !== undefined ? ((x.data['commands'] as unknown[] | undefined)?.[s.command] as Record<string, unknown> | undefined) : undefined;
+  const command =
+    s.command !== undefined
+      ? ((x.data['commands'] as unknown[] | undefined)?.[s.command] as Record<string, unknown> | undefined)
+      : undefined;
   const title = s.node ? `${s.node.label}${s.node.sub ? ` · ${s.node.sub}` : ''}` : describeEntry(x);
   const span = s.span;
   return html`<div class="detail" id="detail" tabindex="-1" aria-labelledby="detail-h">
@@ -190,4 +198,3 @@ ${timeline(m)}
 ${graphSection(m)}
 ${history(m)}`;
 }
-

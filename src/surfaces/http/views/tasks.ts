@@ -21,8 +21,10 @@ const STATUSES: readonly [string, string][] = [
 ];
 
 export function pips(index: number, count: number, status: string): Html {
-  return html`<span class="pips" aria-hidden="true">${Array.from({ length: count }, (_, i) =>
-    html`<i class="${i < index || status === 'done' ? 'done' : i === index && status === 'active' ? 'now' : ''}"></i>`,
+  return html`<span class="pips" aria-hidden="true">${Array.from(
+    { length: count },
+    (_, i) =>
+      html`<i class="${i < index || status === 'done' ? 'done' : i === index && status === 'active' ? 'now' : ''}"></i>`,
   )}</span>`;
 }
 
@@ -33,11 +35,17 @@ export function statusBadge(status: string): Html {
 export function flagBadges(t: TaskSummary): Html {
   const f = t.flags;
   const out: Html[] = [];
-  if (f.approval === 'requested' || f.approval === 'escalated') out.push(html`<a class="badge warn" href="/approvals#task-${t.taskId}">${f.approval === 'escalated' ? 'escalated' : 'needs approval'}</a>`);
+  if (f.approval === 'requested' || f.approval === 'escalated')
+    out.push(
+      html`<a class="badge warn" href="/approvals#task-${t.taskId}">${f.approval === 'escalated' ? 'escalated' : 'needs approval'}</a>`,
+    );
   if (f.approval === 'changes_requested') out.push(html`<span class="badge bad">changes requested</span>`);
-  if (f.refusals > 0) out.push(html`<span class="badge bad" title="refused moves and tool calls">${f.refusals} refused</span>`);
-  if (f.backtracks > 0) out.push(html`<span class="badge info">${f.backtracks} backtrack${f.backtracks === 1 ? '' : 's'}</span>`);
-  if (f.drift > 0) out.push(html`<span class="badge warn" title="moves made with drifted instructions">drift ×${f.drift}</span>`);
+  if (f.refusals > 0)
+    out.push(html`<span class="badge bad" title="refused moves and tool calls">${f.refusals} refused</span>`);
+  if (f.backtracks > 0)
+    out.push(html`<span class="badge info">${f.backtracks} backtrack${f.backtracks === 1 ? '' : 's'}</span>`);
+  if (f.drift > 0)
+    out.push(html`<span class="badge warn" title="moves made with drifted instructions">drift ×${f.drift}</span>`);
   return out.length ? html`<span class="flags">${out}</span>` : html`<span class="faint">—</span>`;
 }
 

@@ -24,8 +24,12 @@ export const approvalRequestTool = defineTool({
   }),
   output: z.object({
     taskId: z.string(),
-    status: z.enum(['requested', 'approved', 'escalated']).describe("where the request stands: a person's decision is never made here"),
-    created: z.boolean().describe('false when a request or decision of this phase visit stood already and nothing was recorded'),
+    status: z
+      .enum(['requested', 'approved', 'escalated'])
+      .describe("where the request stands: a person's decision is never made here"),
+    created: z
+      .boolean()
+      .describe('false when a request or decision of this phase visit stood already and nothing was recorded'),
     phase: z.string().describe('the phase the task was in'),
     to: z.string().nullable(),
     seq: z.number().int().describe('the ledger entry of the request, or of the standing request or decision'),
@@ -41,7 +45,14 @@ export const approvalRequestTool = defineTool({
     });
     if (!r.ok) return r;
     const { entry, status, created } = r.value;
-    return ok({ taskId: args.taskId, status, created, phase: entry.fromPhase ?? '', to: entry.toPhase, seq: entry.seq });
+    return ok({
+      taskId: args.taskId,
+      status,
+      created,
+      phase: entry.fromPhase ?? '',
+      to: entry.toPhase,
+      seq: entry.seq,
+    });
   },
   summary: (v) =>
     v.status === 'requested'

@@ -24,10 +24,21 @@ export const evidenceCheckTool = defineTool({
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async run({ engine }, args) {
-    const r = await checkEvidence(engine, { taskId: args.taskId, ...(args.phase !== undefined ? { phase: args.phase } : {}) });
+    const r = await checkEvidence(engine, {
+      taskId: args.taskId,
+      ...(args.phase !== undefined ? { phase: args.phase } : {}),
+    });
     if (!r.ok) return r;
     const g = r.value;
-    return ok({ phase: g.phase, passed: g.passed, findings: [...g.findings], artifacts: g.artifacts.map((a) => ({ path: a.path, sha256: a.sha256, producer: a.producer })) });
+    return ok({
+      phase: g.phase,
+      passed: g.passed,
+      findings: [...g.findings],
+      artifacts: g.artifacts.map((a) => ({ path: a.path, sha256: a.sha256, producer: a.producer })),
+    });
   },
-  summary: (v) => (v.passed ? `${v.phase}: the evidence meets the contract` : `${v.phase}: ${v.findings.length} findings; fix them before phase_advance`),
+  summary: (v) =>
+    v.passed
+      ? `${v.phase}: the evidence meets the contract`
+      : `${v.phase}: ${v.findings.length} findings; fix them before phase_advance`,
 });

@@ -15,7 +15,11 @@ export const evidencePutTool = defineTool({
   input: z.strictObject({
     taskId: arg.taskId,
     phase: arg.phase.describe("The task's current phase (evidence of other phases is refused)."),
-    name: z.string().min(1).max(200).describe('The artifact file name, e.g. "strategy.md": letters, digits, ".", "-", "_"; no folders.'),
+    name: z
+      .string()
+      .min(1)
+      .max(200)
+      .describe('The artifact file name, e.g. "strategy.md": letters, digits, ".", "-", "_"; no folders.'),
     content: z.string().describe('The whole file, as UTF-8 text.'),
     token: arg.token.optional(),
   }),
@@ -24,7 +28,9 @@ export const evidencePutTool = defineTool({
     sha256: z.string(),
     bytes: z.number().int(),
     seq: z.number().int().describe('the ledger entry that recorded it'),
-    findings: z.array(findingOut).describe("what the phase's contract says of this file; empty when it meets the contract"),
+    findings: z
+      .array(findingOut)
+      .describe("what the phase's contract says of this file; empty when it meets the contract"),
     task: taskOut,
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
@@ -39,7 +45,14 @@ export const evidencePutTool = defineTool({
     });
     if (!r.ok) return r;
     const v = r.value;
-    return ok({ path: v.path, sha256: v.sha256, bytes: content.byteLength, seq: v.entry.seq, findings: [...v.findings], task: taskView(v.task) });
+    return ok({
+      path: v.path,
+      sha256: v.sha256,
+      bytes: content.byteLength,
+      seq: v.entry.seq,
+      findings: [...v.findings],
+      task: taskView(v.task),
+    });
   },
   summary: (v) =>
     `stored ${v.path} (${v.bytes} bytes, ledger entry ${v.seq}); ${v.findings.length === 0 ? 'it meets the contract' : `${v.findings.length} findings against the contract: fix them and put it again`}`,

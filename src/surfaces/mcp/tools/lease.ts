@@ -6,7 +6,9 @@ import { leaseOut, leaseView, type ToolContext } from '../tool.ts';
 
 export const leaseResult = z.object({
   lease: leaseOut,
-  change: z.enum(['acquired', 'renewed', 'reclaimed', 'takeover', 'released', 'moved']).describe('what happened to the lease'),
+  change: z
+    .enum(['acquired', 'renewed', 'reclaimed', 'takeover', 'released', 'moved'])
+    .describe('what happened to the lease'),
 });
 
 export type LeaseResult = z.output<typeof leaseResult>;

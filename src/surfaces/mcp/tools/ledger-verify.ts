@@ -35,7 +35,11 @@ export const ledgerVerifyTool = defineTool({
     const report = await verifyLedger(engine);
     if (!report.ok) {
       const first = report.problems[0];
-      return refuse(ErrorCode.LEDGER_TAMPERED, `ledger verification failed${first?.seq !== undefined ? ` at entry ${first.seq}` : ''}: ${first?.reason ?? 'unknown problem'}`, { ...report });
+      return refuse(
+        ErrorCode.LEDGER_TAMPERED,
+        `ledger verification failed${first?.seq !== undefined ? ` at entry ${first.seq}` : ''}: ${first?.reason ?? 'unknown problem'}`,
+        { ...report },
+      );
     }
     return ok({
       ok: true as const,
@@ -47,5 +51,6 @@ export const ledgerVerifyTool = defineTool({
       problems: [],
     });
   },
-  summary: (v) => `ledger verified: ${v.entries} entries (chain and every signature), ${v.tasks} tasks, ${v.artifacts} evidence files match their digests`,
+  summary: (v) =>
+    `ledger verified: ${v.entries} entries (chain and every signature), ${v.tasks} tasks, ${v.artifacts} evidence files match their digests`,
 });

@@ -15,8 +15,14 @@ export const phaseAdvanceTool = defineTool({
   ),
   input: z.strictObject({
     taskId: arg.taskId,
-    to: arg.phase.optional().describe('The phase to enter; must be the next one. Leave it out to enter the next phase.'),
-    summary: z.string().max(2000).optional().describe('What this phase produced, in a sentence or two, for the reviewer.'),
+    to: arg.phase
+      .optional()
+      .describe('The phase to enter; must be the next one. Leave it out to enter the next phase.'),
+    summary: z
+      .string()
+      .max(2000)
+      .optional()
+      .describe('What this phase produced, in a sentence or two, for the reviewer.'),
     token: arg.token.optional(),
   }),
   output: z.object({
@@ -30,11 +36,19 @@ export const phaseAdvanceTool = defineTool({
     findings: z.array(findingOut).describe('remarks of the gate that did not block the move'),
     attestation: z
       .discriminatedUnion('written', [
-        z.object({ written: z.literal(true), path: z.string(), fromSeq: z.number().int(), toSeq: z.number().int(), entries: z.number().int() }),
+        z.object({
+          written: z.literal(true),
+          path: z.string(),
+          fromSeq: z.number().int(),
+          toSeq: z.number().int(),
+          entries: z.number().int(),
+        }),
         z.object({ written: z.literal(false), code: z.string(), message: z.string() }),
       ])
       .nullable()
-      .describe('the attestation bundle (the ledger as signed envelopes, for CI) written on entering PR and on finishing; null on other moves'),
+      .describe(
+        'the attestation bundle (the ledger as signed envelopes, for CI) written on entering PR and on finishing; null on other moves',
+      ),
     task: taskOut,
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
@@ -57,10 +71,19 @@ export const phaseAdvanceTool = defineTool({
       attestation: !v.attestation
         ? null
         : v.attestation.ok
-          ? { written: true as const, path: v.attestation.value.path, fromSeq: v.attestation.value.fromSeq, toSeq: v.attestation.value.toSeq, entries: v.attestation.value.entries }
+          ? {
+              written: true as const,
+              path: v.attestation.value.path,
+              fromSeq: v.attestation.value.fromSeq,
+              toSeq: v.attestation.value.toSeq,
+              entries: v.attestation.value.entries,
+            }
           : { written: false as const, code: v.attestation.error.code, message: v.attestation.error.message },
       task: taskView(v.task),
     });
   },
-  summary: (v) => (v.done ? `${v.task.taskId} finished: ${v.from} passed (ledger entry ${v.seq})` : `${v.task.taskId}: ${v.from} → ${v.to} (ledger entry ${v.seq}); read its instructions with prompt_get`),
+  summary: (v) =>
+    v.done
+      ? `${v.task.taskId} finished: ${v.from} passed (ledger entry ${v.seq})`
+      : `${v.task.taskId}: ${v.from} → ${v.to} (ledger entry ${v.seq}); read its instructions with prompt_get`,
 });

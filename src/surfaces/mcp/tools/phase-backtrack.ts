@@ -22,15 +22,29 @@ export const phaseBacktrackTool = defineTool({
     from: z.string(),
     to: z.string(),
     seq: z.number().int().describe('the ledger entry of the backtrack'),
-    archived: z.array(z.object({ from: z.string(), to: z.string() })).describe('evidence moved aside, from → to, relative to the state folder'),
+    archived: z
+      .array(z.object({ from: z.string(), to: z.string() }))
+      .describe('evidence moved aside, from → to, relative to the state folder'),
     task: taskOut,
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   async run({ engine, actor }, args) {
-    const r = await backtrack(engine, actor, { taskId: args.taskId, to: args.to, reason: args.reason, ...(args.token !== undefined ? { token: args.token } : {}) });
+    const r = await backtrack(engine, actor, {
+      taskId: args.taskId,
+      to: args.to,
+      reason: args.reason,
+      ...(args.token !== undefined ? { token: args.token } : {}),
+    });
     if (!r.ok) return r;
     const v = r.value;
-    return ok({ from: v.from, to: v.to, seq: v.entry.seq, archived: v.archived.map((a) => ({ from: a.from, to: a.to })), task: taskView(v.task) });
+    return ok({
+      from: v.from,
+      to: v.to,
+      seq: v.entry.seq,
+      archived: v.archived.map((a) => ({ from: a.from, to: a.to })),
+      task: taskView(v.task),
+    });
   },
-  summary: (v) => `${v.task.taskId}: ${v.from} ↩ ${v.to} (ledger entry ${v.seq}); ${v.archived.length} stale artifacts kept for audit; pass ${v.to} and every later phase again`,
+  summary: (v) =>
+    `${v.task.taskId}: ${v.from} ↩ ${v.to} (ledger entry ${v.seq}); ${v.archived.length} stale artifacts kept for audit; pass ${v.to} and every later phase again`,
 });

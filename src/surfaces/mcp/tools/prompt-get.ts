@@ -18,7 +18,9 @@ export const promptGetTool = defineTool({
   ),
   input: z.strictObject({
     taskId: arg.taskId,
-    phase: arg.phase.optional().describe("The phase whose instructions to return; the task's current phase when left out."),
+    phase: arg.phase
+      .optional()
+      .describe("The phase whose instructions to return; the task's current phase when left out."),
   }),
   output: z.object({
     phase: z.string(),
@@ -30,11 +32,21 @@ export const promptGetTool = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async run({ engine }, args) {
     const task = await engine.store.getTask(args.taskId);
-    if (!task) return refuse(ErrorCode.TASK_UNKNOWN, `no task ${args.taskId}; start it with task_start, or check the id`, { taskId: args.taskId });
+    if (!task)
+      return refuse(ErrorCode.TASK_UNKNOWN, `no task ${args.taskId}; start it with task_start, or check the id`, {
+        taskId: args.taskId,
+      });
     const phase = args.phase === undefined ? task.phase : normalizePhase(engine.config.phases, args.phase);
     if (!phase) return refusePhaseUnknown(args.phase ?? '', engine.config);
     const prompt = promptFor(engine, phase);
-    return ok({ phase, prompt, promptSha256: sha256Hex(normalizeForDigest(prompt)), current: phase === task.phase && task.status === 'active', task: taskView(task) });
+    return ok({
+      phase,
+      prompt,
+      promptSha256: sha256Hex(normalizeForDigest(prompt)),
+      current: phase === task.phase && task.status === 'active',
+      task: taskView(task),
+    });
   },
-  summary: (v) => `instructions for ${v.phase}${v.current ? ` (${v.task.taskId} is here, visit ${v.task.visit})` : ''}:\n\n${v.prompt}`,
+  summary: (v) =>
+    `instructions for ${v.phase}${v.current ? ` (${v.task.taskId} is here, visit ${v.task.visit})` : ''}:\n\n${v.prompt}`,
 });

@@ -31,7 +31,12 @@ export const taskStartTool = defineTool({
     });
     if (!r.ok) return r;
     const { task, entry } = r.value;
-    return ok({ task: taskView(task), seq: entry.seq, evidence: (engine.config.evidence[task.phase] ?? []).map((a) => a.name) });
+    return ok({
+      task: taskView(task),
+      seq: entry.seq,
+      evidence: (engine.config.evidence[task.phase] ?? []).map((a) => a.name),
+    });
   },
-  summary: (v) => `started ${v.task.taskId} in ${v.task.phase} (ledger entry ${v.seq}); next: write ${v.evidence.join(', ') || 'the evidence'} with evidence_put, then call phase_advance`,
+  summary: (v) =>
+    `started ${v.task.taskId} in ${v.task.phase} (ledger entry ${v.seq}); next: write ${v.evidence.join(', ') || 'the evidence'} with evidence_put, then call phase_advance`,
 });

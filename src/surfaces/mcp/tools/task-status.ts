@@ -16,23 +16,36 @@ export const taskStatusTool = defineTool({
   input: z.strictObject({ taskId: arg.taskId }),
   output: z.object({
     task: taskOut,
-    nextPhase: z.string().nullable().describe('the phase phase_advance enters; null from the last phase (advancing finishes the task)'),
+    nextPhase: z
+      .string()
+      .nullable()
+      .describe('the phase phase_advance enters; null from the last phase (advancing finishes the task)'),
     evidence: z
       .array(z.object({ name: z.string(), producer: z.enum(['agent', 'autopilot']), required: z.boolean() }))
-      .describe("the current phase's artifacts: write the agent's with evidence_put; Autopilot writes its own when the task advances"),
+      .describe(
+        "the current phase's artifacts: write the agent's with evidence_put; Autopilot writes its own when the task advances",
+      ),
     lease: leaseOut.nullable().describe('the live lease on the task, or null'),
     holder: z.string().describe('your own lease holder id in this MCP session'),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async run({ engine, actor }, args) {
     const task = await engine.store.getTask(args.taskId);
-    if (!task) return refuse(ErrorCode.TASK_UNKNOWN, `no task ${args.taskId}; start it with task_start, or check the id`, { taskId: args.taskId });
+    if (!task)
+      return refuse(ErrorCode.TASK_UNKNOWN, `no task ${args.taskId}; start it with task_start, or check the id`, {
+        taskId: args.taskId,
+      });
     const lease = await engine.store.getLease(args.taskId);
-    const live = lease && lease.holder !== null && Date.parse(lease.expiresAt) > engine.clock.now().getTime() ? lease : null;
+    const live =
+      lease && lease.holder !== null && Date.parse(lease.expiresAt) > engine.clock.now().getTime() ? lease : null;
     return ok({
       task: taskView(task),
       nextPhase: task.status === 'active' ? (nextPhase(engine.config.phases, task.phase) ?? null) : null,
-      evidence: (engine.config.evidence[task.phase] ?? []).map((a) => ({ name: a.name, producer: a.producer, required: a.required })),
+      evidence: (engine.config.evidence[task.phase] ?? []).map((a) => ({
+        name: a.name,
+        producer: a.producer,
+        required: a.required,
+      })),
       lease: live ? leaseView(live) : null,
       holder: holderOf(actor),
     });

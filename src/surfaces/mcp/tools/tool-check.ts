@@ -15,17 +15,33 @@ export const toolCheckTool = defineTool({
     'Refused with TOOL_NOT_ALLOWED_IN_PHASE: details.decision is deny (the reason says in which phase the call is allowed) or ask (call approval_request and wait for a person); TASK_UNKNOWN.',
   ),
   input: z.strictObject({
-    taskId: z.string().min(1).max(200).optional().describe('The task the call belongs to; the only active task when left out.'),
-    tool: z.string().min(1).max(500).describe('The tool name: Bash, Edit, Write, shell, apply_patch, mcp__server__tool, …'),
+    taskId: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe('The task the call belongs to; the only active task when left out.'),
+    tool: z
+      .string()
+      .min(1)
+      .max(500)
+      .describe('The tool name: Bash, Edit, Write, shell, apply_patch, mcp__server__tool, …'),
     input: z
       .union([z.record(z.string(), z.unknown()), z.string()])
-      .describe("The tool's input, as the agent would send it: an object (e.g. {\"command\": \"npm test\"}), or a JSON string of one."),
-    client: z.enum(CLIENTS).optional().describe("Whose tool names these are: claude, codex, cursor, mcp or generic (the default)."),
+      .describe(
+        'The tool\'s input, as the agent would send it: an object (e.g. {"command": "npm test"}), or a JSON string of one.',
+      ),
+    client: z
+      .enum(CLIENTS)
+      .optional()
+      .describe('Whose tool names these are: claude, codex, cursor, mcp or generic (the default).'),
   }),
   output: z.object({
     decision: z.literal('allow'),
     reason: z.string(),
-    capabilities: z.array(z.string()).describe('what the call needs, e.g. read, write:source, exec:test, net, vcs:push'),
+    capabilities: z
+      .array(z.string())
+      .describe('what the call needs, e.g. read, write:source, exec:test, net, vcs:push'),
     phase: z.string().describe('the phase the call was judged in'),
     taskId: z.string().nullable(),
     note: z.string().optional().describe('why the call was judged by the first phase (no task, or several)'),
@@ -41,10 +57,20 @@ export const toolCheckTool = defineTool({
     if (!r.ok) return r;
     const g = r.value;
     if (g.decision !== 'allow') {
-      const reason = g.decision === 'ask' ? `${g.reason}: call approval_request with the reason, and wait for a person's decision` : g.reason;
+      const reason =
+        g.decision === 'ask'
+          ? `${g.reason}: call approval_request with the reason, and wait for a person's decision`
+          : g.reason;
       return refuse(ErrorCode.TOOL_NOT_ALLOWED_IN_PHASE, reason, { ...g, tool: args.tool });
     }
-    return ok({ decision: 'allow' as const, reason: g.reason, capabilities: [...g.capabilities], phase: g.phase, taskId: g.taskId, ...(g.note ? { note: g.note } : {}) });
+    return ok({
+      decision: 'allow' as const,
+      reason: g.reason,
+      capabilities: [...g.capabilities],
+      phase: g.phase,
+      taskId: g.taskId,
+      ...(g.note ? { note: g.note } : {}),
+    });
   },
   summary: (v) => `allow ${v.phase}: ${v.reason}`,
 });

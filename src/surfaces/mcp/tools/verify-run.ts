@@ -17,27 +17,65 @@ export const verifyRunTool = defineTool({
     passed: z.literal(true),
     seq: z.number().int().describe('the ledger entry of the run'),
     commands: z.array(
-      z.object({ name: z.string(), argv: z.array(z.string()), exitCode: z.number().int().nullable(), timedOut: z.boolean(), durationMs: z.number(), isolation: z.string() }),
+      z.object({
+        name: z.string(),
+        argv: z.array(z.string()),
+        exitCode: z.number().int().nullable(),
+        timedOut: z.boolean(),
+        durationMs: z.number(),
+        isolation: z.string(),
+      }),
     ),
-    tests: z.object({ total: z.number().int(), passed: z.number().int(), failed: z.number().int(), errors: z.number().int(), skipped: z.number().int(), durationMs: z.number() }).nullable(),
+    tests: z
+      .object({
+        total: z.number().int(),
+        passed: z.number().int(),
+        failed: z.number().int(),
+        errors: z.number().int(),
+        skipped: z.number().int(),
+        durationMs: z.number(),
+      })
+      .nullable(),
     coverage: z
-      .object({ percent: z.number(), threshold: z.number(), executable: z.number().int(), covered: z.number().int(), meetsThreshold: z.boolean() })
+      .object({
+        percent: z.number(),
+        threshold: z.number(),
+        executable: z.number().int(),
+        covered: z.number().int(),
+        meetsThreshold: z.boolean(),
+      })
       .nullable()
       .describe('coverage of the lines the task added'),
     isolation: z.string().describe('how the commands were isolated: bwrap …, or none (…) with the reason'),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   async run({ engine, actor }, args) {
-    const r = await runVerify(engine, actor, { taskId: args.taskId, ...(args.token !== undefined ? { token: args.token } : {}) });
+    const r = await runVerify(engine, actor, {
+      taskId: args.taskId,
+      ...(args.token !== undefined ? { token: args.token } : {}),
+    });
     if (!r.ok) return r;
     const v = r.value.verify;
     return ok({
       passed: true as const,
       seq: r.value.entry.seq,
-      commands: v.commands.map((c) => ({ name: c.name, argv: [...c.argv], exitCode: c.exitCode, timedOut: c.timedOut, durationMs: c.durationMs, isolation: c.isolation })),
+      commands: v.commands.map((c) => ({
+        name: c.name,
+        argv: [...c.argv],
+        exitCode: c.exitCode,
+        timedOut: c.timedOut,
+        durationMs: c.durationMs,
+        isolation: c.isolation,
+      })),
       tests: v.tests ? { ...v.tests } : null,
       coverage: v.coverage
-        ? { percent: v.coverage.percent, threshold: v.coverage.threshold, executable: v.coverage.executable, covered: v.coverage.covered, meetsThreshold: v.coverage.meetsThreshold }
+        ? {
+            percent: v.coverage.percent,
+            threshold: v.coverage.threshold,
+            executable: v.coverage.executable,
+            covered: v.coverage.covered,
+            meetsThreshold: v.coverage.meetsThreshold,
+          }
         : null,
       isolation: v.isolation,
     });
