@@ -13,7 +13,7 @@ export type { TaskState, TaskStatus } from './core/task.ts';
 export type { Lease } from './core/lease.ts';
 export type { Store, StoreTx, EntryQuery } from './ports/store.ts';
 export { StaleHeadError } from './ports/store.ts';
-export { systemClock, ManualClock } from './ports/clock.ts';
+export { systemClock } from './ports/clock.ts';
 export type { Clock } from './ports/clock.ts';
 export {
   noopSink,

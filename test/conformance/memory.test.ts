@@ -1,18 +1,22 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryStore } from '../../src/adapters/memory/index.ts';
+import type { LedgerEntry } from '../../src/core/ledger.ts';
 import { Mutex } from '../../src/adapters/shared/store.ts';
 import { runStoreSuite } from './store-suite.ts';
 
 runStoreSuite(
   'memory',
   async () => {
-    const store = new MemoryStore();
+    const entries: LedgerEntry[] = [];
+    const store = new MemoryStore(entries);
     return {
       store,
+      // Replaces the stored entry as an attacker with access to the store's memory would.
       tamper: async (seq) => {
-        const e = (await store.entries({ fromSeq: seq, limit: 1 }))[0];
-        store.tamper(seq, { data: { ...e?.data, note: 'forged' } });
+        const i = entries.findIndex((e) => e.seq === seq);
+        const e = entries[i];
+        if (e) entries[i] = { ...e, data: { ...e.data, note: 'forged' } };
       },
     };
   },

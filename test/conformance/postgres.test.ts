@@ -11,7 +11,7 @@ import { AutopilotError, ErrorCode } from '../../src/core/errors.ts';
 import { chainCrypto } from '../../src/engine/ledger/keys.ts';
 import { leaseOp } from '../../src/engine/task/leases.ts';
 import { append } from '../../src/engine/ledger/record.ts';
-import { ManualClock } from '../../src/ports/clock.ts';
+import { ManualClock } from '../helpers/clock.ts';
 import type { Store } from '../../src/ports/store.ts';
 import { cryptoFor, draft, gate, makeSigner, seal, tempDir, testEngine } from '../helpers/ledger.ts';
 import { startPostgres, type PgServer } from '../helpers/postgres.ts';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { checkChain, GENESIS_HASH, type LedgerEntry } from '../../src/core/ledger.ts';
 import { decideAcquire, decideRelease, decideRenew, type Lease, type LeaseDecision } from '../../src/core/lease.ts';
 import { ErrorCode, type Result } from '../../src/core/errors.ts';
-import { ManualClock } from '../../src/ports/clock.ts';
+import { ManualClock } from '../helpers/clock.ts';
 import { StaleHeadError, type Store } from '../../src/ports/store.ts';
 import { append as engineAppend } from '../../src/engine/ledger/record.ts';
 import { cryptoFor, draft, gate, lease, makeSigner, seal, T0, taskState, testEngine } from '../helpers/ledger.ts';

@@ -10,7 +10,7 @@ import {
   type LeaseDecision,
 } from '../../src/core/lease.ts';
 import { ErrorCode, type Result } from '../../src/core/errors.ts';
-import { ManualClock } from '../../src/ports/clock.ts';
+import { ManualClock } from '../helpers/clock.ts';
 import { lease, T0 } from '../helpers/ledger.ts';
 
 const TTL = 60_000;

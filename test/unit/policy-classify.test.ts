@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CAPABILITIES, isCapability, sortCapabilities } from '../../src/core/policy/capabilities.ts';
 import { classifyToolCall } from '../../src/core/policy/classify.ts';
+import { reasonsOf } from '../../src/core/policy/findings.ts';
 import { patchPaths } from '../../src/core/policy/patch.ts';
 import { classifyPath, normalizeAbsolute, resolvePath } from '../../src/core/policy/paths.ts';
 import { sedEffect } from '../../src/core/policy/sed-script.ts';
@@ -38,7 +39,7 @@ describe('policy table: every real-world tool call classifies as expected', () =
       assert.equal(c.unknown, row.unknown ?? false, `unknown: ${shown}`);
       if (row.caps) assert.deepEqual(c.capabilities, sortCapabilities(row.caps), `capabilities: ${shown}`);
       for (const p of row.paths ?? []) assert.ok(c.paths?.includes(p), `path ${p}: ${shown}`);
-      assert.ok(c.reasons.length > 0, 'every classification explains itself');
+      assert.ok(reasonsOf(c).length > 0, 'every classification explains itself');
     });
   }
 });

@@ -12,11 +12,12 @@ import {
 } from '../../src/core/policy/policy.ts';
 import { TABLE, TABLE_CONTEXT } from './policy-table.ts';
 
-const cls = (
-  capabilities: Capability[],
-  reasons: string[] = capabilities.map((c) => `x is ${c}`),
-  unknown = false,
-): Classification => ({ capabilities, unknown, reasons });
+const cls = (capabilities: Capability[]): Classification => ({
+  capabilities,
+  unknown: false,
+  needs: capabilities.map((capability) => ({ capability, subject: 'x' })),
+  notes: [],
+});
 const bash = (command: string): Classification =>
   classifyToolCall({ client: 'claude', tool: 'Bash', input: { command } }, TABLE_CONTEXT);
 

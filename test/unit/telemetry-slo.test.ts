@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { EntryDraft } from '../../src/core/ledger.ts';
 import type { Config } from '../../src/core/config.ts';
 import { MemoryStore } from '../../src/adapters/memory/index.ts';
-import { ManualClock } from '../../src/ports/clock.ts';
+import { ManualClock } from '../helpers/clock.ts';
 import type { AutopilotEvent } from '../../src/ports/events.ts';
 import { append } from '../../src/engine/ledger/record.ts';
 import type { Engine } from '../../src/engine/context.ts';

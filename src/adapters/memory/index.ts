@@ -6,11 +6,16 @@ import type { EntryQuery, Store, StoreTx } from '../../ports/store.ts';
 import { Mutex, checkExtends } from '../shared/store.ts';
 
 export class MemoryStore implements Store {
-  readonly #entries: LedgerEntry[] = [];
+  readonly #entries: LedgerEntry[];
   readonly #tasks = new Map<string, TaskState>();
   readonly #leases = new Map<string, Lease>();
   readonly #keys = new Map<string, string>();
   readonly #mutex = new Mutex();
+
+  /** A store over `entries` (empty by default), which it appends to; a test may change the array as an attacker with file access would. */
+  constructor(entries: LedgerEntry[] = []) {
+    this.#entries = entries;
+  }
 
   async transact<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     return this.#mutex.run(async () => {
@@ -80,11 +85,4 @@ export class MemoryStore implements Store {
   }
 
   async close(): Promise<void> {}
-
-  /** Test hook: replaces a stored entry as an attacker with file access would. */
-  tamper(seq: number, patch: Partial<LedgerEntry>): void {
-    const i = this.#entries.findIndex((e) => e.seq === seq);
-    const e = this.#entries[i];
-    if (e) this.#entries[i] = { ...e, ...patch };
-  }
 }

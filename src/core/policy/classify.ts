@@ -225,7 +225,8 @@ function copy(c: Classification): Classification {
   return {
     ...c,
     capabilities: [...c.capabilities],
-    reasons: [...c.reasons],
+    needs: [...c.needs],
+    notes: [...c.notes],
     ...(c.paths ? { paths: [...c.paths] } : {}),
   };
 }

@@ -12,8 +12,7 @@ export interface ToolDecision {
 }
 
 function subjects(c: Classification, cap: Capability): string[] {
-  const suffix = ` is ${cap}`;
-  const found = c.reasons.filter((r) => r.endsWith(suffix)).map((r) => r.slice(0, -suffix.length));
+  const found = c.needs.filter((n) => n.capability === cap).map((n) => n.subject);
   return [...new Set(found)].slice(0, 3);
 }
 
@@ -50,7 +49,7 @@ export function decideToolCall(
 ): ToolDecision {
   const needed = sortCapabilities(classification.capabilities);
   if (classification.unknown) {
-    const why = classification.reasons.filter((r) => !/ is [a-z:]+$/.test(r));
+    const why = classification.notes;
     return {
       decision: 'deny',
       missing: [],

@@ -5,6 +5,7 @@
  * below, so that a second pass through a phase sits under the first.
  */
 import type { LedgerEntry } from '../../../core/ledger.ts';
+import { ErrorCode } from '../../../core/errors.ts';
 
 /** How a node turned out: its colour. */
 export type Outcome = 'passed' | 'refused' | 'stale' | 'current' | 'pending' | 'info';
@@ -85,7 +86,7 @@ export interface TraceGraph {
 }
 
 /** Short words for refusal codes, where a node has little room; the detail shows the code. */
-const SHORT: Record<string, string> = {
+const SHORT: Partial<Record<ErrorCode, string>> = {
   PHASE_SKIP: 'skip',
   PHASE_UNKNOWN: 'unknown phase',
   EVIDENCE_MISSING: 'evidence missing',
@@ -104,13 +105,13 @@ const SHORT: Record<string, string> = {
 };
 
 /** Codes that mean the phase's gate refused the move. */
-const GATE_CODES = new Set([
-  'EVIDENCE_MISSING',
-  'EVIDENCE_INVALID',
-  'VERIFY_FAILED',
-  'APPROVAL_REQUIRED',
-  'LEDGER_TAMPERED',
-  'PROMPT_DRIFT',
+const GATE_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  ErrorCode.EVIDENCE_MISSING,
+  ErrorCode.EVIDENCE_INVALID,
+  ErrorCode.VERIFY_FAILED,
+  ErrorCode.APPROVAL_REQUIRED,
+  ErrorCode.LEDGER_TAMPERED,
+  ErrorCode.PROMPT_DRIFT,
 ]);
 
 export const LAYOUT = {
@@ -262,7 +263,9 @@ export function buildGraph(
           kind: gate ? 'gate' : 'refusal',
           outcome: 'refused',
           label: gate ? 'gate ✗' : `✗ ${(action || 'refused').replace(/_/g, ' ')}`,
-          sub: (SHORT[code] ?? code) + (x.toPhase && !gate && code === 'PHASE_SKIP' ? ` → ${x.toPhase}` : ''),
+          sub:
+            (SHORT[code as ErrorCode] ?? code) +
+            (x.toPhase && !gate && code === ErrorCode.PHASE_SKIP ? ` → ${x.toPhase}` : ''),
           seq: x.seq,
         });
         break;

@@ -1,5 +1,6 @@
 /** @module The task list and a task's details as the dashboard shows them: phase, holder, age, last move and flags. */
 import type { LedgerEntry } from '../../../core/ledger.ts';
+import { ErrorCode } from '../../../core/errors.ts';
 import type { TaskState, TaskStatus } from '../../../core/task.ts';
 import type { Lease } from '../../../core/lease.ts';
 import { approvalState, type ApprovalState } from '../../../engine/approvals/guard.ts';
@@ -58,7 +59,7 @@ async function flagsOf(e: Engine, t: TaskState): Promise<TaskFlags> {
   const approvals = await e.store.entries({ taskId: t.taskId, kind: 'approval', fromSeq: t.phaseEpoch });
   const warnings = (await e.store.entries({ taskId: t.taskId, kind: 'prompt_drift' })).filter(isDriftWarning).length;
   const refused = (await e.store.entries({ taskId: t.taskId, kind: 'violation' })).filter(
-    (x) => x.data['code'] === 'PROMPT_DRIFT',
+    (x) => x.data['code'] === ErrorCode.PROMPT_DRIFT,
   ).length;
   return {
     refusals: t.counts.refusals,
