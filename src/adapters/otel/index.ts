@@ -53,6 +53,101 @@ const COUNTER_HELP: Record<Counter, string> = {
   tasks_rejected_for_process_violation: 'tasks a person aborted (reject --abort)',
 };
 
+/** Where and how long the exports go: from the options, else from `env` as the OTLP exporter would read process.env. */
+function exportTargets(opts: OtelSinkOptions, env: Readonly<Record<string, string | undefined>>) {
+  const envTimeout = Number(env['OTEL_EXPORTER_OTLP_TIMEOUT']);
+  const timeoutMs = opts.timeoutMs ?? (Number.isFinite(envTimeout) && envTimeout > 0 ? envTimeout : DEFAULT_TIMEOUT_MS);
+  const base = (opts.endpoint ?? env['OTEL_EXPORTER_OTLP_ENDPOINT'])?.replace(/\/+$/, '');
+  // A signal's own variable wins over the base endpoint, unless the options name an endpoint.
+  const signalUrl = (variable: string, path: string) =>
+    opts.endpoint === undefined && env[variable] ? env[variable] : base ? `${base}${path}` : undefined;
+  const tracesUrl = signalUrl('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', '/v1/traces');
+  const metricsUrl = signalUrl('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', '/v1/metrics');
+  return { timeoutMs, tracesUrl, metricsUrl, target: base ?? tracesUrl ?? metricsUrl ?? 'the OTLP endpoint' };
+}
+
+/** Reports the first export failure, once: the JSONL files and the ledger do not depend on the collector. */
+function reportOnce(target: string, out: (message: string) => void): (why: string) => void {
+  let failed = false;
+  return (why) => {
+    if (failed) return;
+    failed = true;
+    out(
+      `autopilot: OpenTelemetry export to ${target} failed (${why}); spans and counters stay in the JSONL files and the ledger is unaffected`,
+    );
+  };
+}
+
+/** The OTLP/HTTP exporters, where the options give none: metrics as deltas (one process per command). */
+async function otlpExporters(
+  opts: OtelSinkOptions,
+  env: Readonly<Record<string, string | undefined>>,
+  t: ReturnType<typeof exportTargets>,
+): Promise<{ spans: SpanExporter; metrics: PushMetricExporter }> {
+  if (opts.spanExporter && opts.metricExporter) return { spans: opts.spanExporter, metrics: opts.metricExporter };
+  const [traceOtlp, metricsOtlp] = await Promise.all([
+    cjs(import('@opentelemetry/exporter-trace-otlp-http')),
+    cjs(import('@opentelemetry/exporter-metrics-otlp-http')),
+  ]);
+  const config = { timeoutMillis: t.timeoutMs, ...(opts.headers ? { headers: { ...opts.headers } } : {}) };
+  return {
+    spans:
+      opts.spanExporter ?? new traceOtlp.OTLPTraceExporter({ ...config, ...(t.tracesUrl ? { url: t.tracesUrl } : {}) }),
+    metrics:
+      opts.metricExporter ??
+      new metricsOtlp.OTLPMetricExporter({
+        ...config,
+        ...(t.metricsUrl ? { url: t.metricsUrl } : {}),
+        // One process per command: deltas add up across processes, cumulative series would restart with each.
+        ...(env['OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE']
+          ? {}
+          : { temporalityPreference: metricsOtlp.AggregationTemporalityPreference.DELTA }),
+      }),
+  };
+}
+
+/**
+ * An id generator whose next span id can be set: the span model fixes every span id, and the SDK asks for it right
+ * when the span starts.
+ */
+function presetIds(): { generator: IdGenerator; next(spanId: string | undefined): void } {
+  let nextSpanId: string | undefined;
+  return {
+    generator: {
+      generateTraceId: () => randomBytes(16).toString('hex'),
+      generateSpanId: () => {
+        const id = nextSpanId ?? randomBytes(8).toString('hex');
+        nextSpanId = undefined;
+        return id;
+      },
+    },
+    next: (id) => {
+      nextSpanId = id;
+    },
+  };
+}
+
+/** Waits for both providers to flush, at most `timeoutMs` (and a little): an unanswered collector never holds a command. */
+async function flushWithin(
+  providers: readonly { forceFlush(o: { timeoutMillis: number }): Promise<void> }[],
+  timeoutMs: number,
+  report: (why: string) => void,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs + 250);
+    timer.unref();
+  });
+  const done = Promise.allSettled(providers.map((p) => p.forceFlush({ timeoutMillis: timeoutMs }))).then((results) => {
+    const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (rejected) report((rejected.reason as Error)?.message ?? String(rejected.reason));
+    return 'done' as const;
+  });
+  const outcome = await Promise.race([done, timeout]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') report(`no answer within ${timeoutMs} ms`);
+}
+
 /**
  * Builds the OpenTelemetry sink: a tracer provider whose spans carry the task's
  * trace id (the task's root span is their remote parent) and the span model's
@@ -67,56 +162,13 @@ export async function createOtelSink(opts: OtelSinkOptions = {}): Promise<EventS
     cjs(import('@opentelemetry/sdk-metrics')),
   ]);
   const env = opts.env ?? process.env;
-  const envTimeout = Number(env['OTEL_EXPORTER_OTLP_TIMEOUT']);
-  const timeoutMs = opts.timeoutMs ?? (Number.isFinite(envTimeout) && envTimeout > 0 ? envTimeout : DEFAULT_TIMEOUT_MS);
-  // The URLs are resolved here, from `env`, as the OTLP exporter would from process.env: `env` may be another environment.
-  const base = (opts.endpoint ?? env['OTEL_EXPORTER_OTLP_ENDPOINT'])?.replace(/\/+$/, '');
-  const tracesUrl =
-    opts.endpoint === undefined && env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']
-      ? env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']
-      : base
-        ? `${base}/v1/traces`
-        : undefined;
-  const metricsUrl =
-    opts.endpoint === undefined && env['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT']
-      ? env['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT']
-      : base
-        ? `${base}/v1/metrics`
-        : undefined;
-  const target = base ?? tracesUrl ?? metricsUrl ?? 'the OTLP endpoint';
-
-  let failed = false;
-  const report = (why: string) => {
-    if (failed) return;
-    failed = true;
-    const line = `autopilot: OpenTelemetry export to ${target} failed (${why}); spans and counters stay in the JSONL files and the ledger is unaffected`;
-    (opts.report ?? ((m: string) => void process.stderr.write(`${m}\n`)))(line);
-  };
+  const targets = exportTargets(opts, env);
+  const { timeoutMs } = targets;
+  const report = reportOnce(targets.target, opts.report ?? ((m: string) => void process.stderr.write(`${m}\n`)));
   const onResult = (r: ExportResult) => {
     if (r.code !== core.ExportResultCode.SUCCESS) report(r.error?.message ?? 'export failed');
   };
-
-  const exporterConfig = {
-    timeoutMillis: timeoutMs,
-    ...(opts.headers ? { headers: { ...opts.headers } } : {}),
-  };
-  let spanExporter = opts.spanExporter;
-  let metricExporter = opts.metricExporter;
-  if (!spanExporter || !metricExporter) {
-    const [traceOtlp, metricsOtlp] = await Promise.all([
-      cjs(import('@opentelemetry/exporter-trace-otlp-http')),
-      cjs(import('@opentelemetry/exporter-metrics-otlp-http')),
-    ]);
-    spanExporter ??= new traceOtlp.OTLPTraceExporter({ ...exporterConfig, ...(tracesUrl ? { url: tracesUrl } : {}) });
-    metricExporter ??= new metricsOtlp.OTLPMetricExporter({
-      ...exporterConfig,
-      ...(metricsUrl ? { url: metricsUrl } : {}),
-      // One process per command: deltas add up across processes, cumulative series would restart with each.
-      ...(env['OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE']
-        ? {}
-        : { temporalityPreference: metricsOtlp.AggregationTemporalityPreference.DELTA }),
-    });
-  }
+  const exporters = await otlpExporters(opts, env, targets);
 
   const resource = resources
     .defaultResource()
@@ -128,28 +180,19 @@ export async function createOtelSink(opts: OtelSinkOptions = {}): Promise<EventS
     )
     .merge(resources.detectResources({ detectors: [resources.envDetector] }));
 
-  // The span model fixes every span id; the SDK asks for it right when the span starts.
-  let nextSpanId: string | undefined;
-  const idGenerator: IdGenerator = {
-    generateTraceId: () => randomBytes(16).toString('hex'),
-    generateSpanId: () => {
-      const id = nextSpanId ?? randomBytes(8).toString('hex');
-      nextSpanId = undefined;
-      return id;
-    },
-  };
+  const ids = presetIds();
   const tracerProvider = new traceSdk.BasicTracerProvider({
     resource,
-    idGenerator,
+    idGenerator: ids.generator,
     spanProcessors: [
-      new traceSdk.BatchSpanProcessor(reportingSpanExporter(spanExporter, onResult), {
+      new traceSdk.BatchSpanProcessor(reportingSpanExporter(exporters.spans, onResult), {
         exportTimeoutMillis: timeoutMs,
         scheduledDelayMillis: 1000,
       }),
     ],
   });
   const reader = new metricsSdk.PeriodicExportingMetricReader({
-    exporter: reportingMetricExporter(metricExporter, onResult),
+    exporter: reportingMetricExporter(exporters.metrics, onResult),
     exportIntervalMillis: 60_000,
     exportTimeoutMillis: timeoutMs,
   });
@@ -177,13 +220,13 @@ export async function createOtelSink(opts: OtelSinkOptions = {}): Promise<EventS
     });
   };
   const render = (t: Tracer, rec: SpanRecord, taskId: string | null) => {
-    nextSpanId = rec.spanId;
+    ids.next(rec.spanId);
     const span = t.startSpan(
       rec.name,
       { startTime: Date.parse(rec.startTime), attributes: rec.attributes as Attributes, kind: api.SpanKind.INTERNAL },
       parentContext(rec, taskId),
     );
-    nextSpanId = undefined;
+    ids.next(undefined);
     for (const ev of rec.events ?? []) span.addEvent(ev.name, ev.attributes as Attributes, Date.parse(ev.time));
     span.setStatus(
       rec.status === 'OK'
@@ -204,24 +247,7 @@ export async function createOtelSink(opts: OtelSinkOptions = {}): Promise<EventS
         report((err as Error).message);
       }
     },
-    async flush() {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), timeoutMs + 250);
-        timer.unref();
-      });
-      const done = Promise.allSettled([
-        tracerProvider.forceFlush({ timeoutMillis: timeoutMs }),
-        meterProvider.forceFlush({ timeoutMillis: timeoutMs }),
-      ]).then((results) => {
-        const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-        if (rejected) report((rejected.reason as Error)?.message ?? String(rejected.reason));
-        return 'done' as const;
-      });
-      const outcome = await Promise.race([done, timeout]);
-      clearTimeout(timer);
-      if (outcome === 'timeout') report(`no answer within ${timeoutMs} ms`);
-    },
+    flush: () => flushWithin([tracerProvider, meterProvider], timeoutMs, report),
   };
 }
 

@@ -152,26 +152,129 @@ function toolInput(v: unknown): string {
   return text;
 }
 
-/** Builds the graph of a task from its entries (oldest first). */
-export function buildGraph(
-  entries: readonly LedgerEntry[],
-  phases: readonly string[],
-  filter: GraphFilter = {},
-): TraceGraph {
-  const visits: PhaseVisit[] = [];
-  const backtrackEdges: { from: string; to: string; label: string }[] = [];
-  const forwardFrom = new Map<number, string>(); // visit index → the gate node that passed it
-  let current: PhaseVisit | undefined;
-  let lane = 0;
-  let end: GraphNode | undefined;
-  let endVisit: PhaseVisit | undefined;
+/** A node as an entry describes it, before it is placed in a visit and laid out. */
+type NodeDraft = Omit<GraphNode, 'x' | 'y' | 'w' | 'h' | 'count' | 'visit'>;
 
-  const open = (x: LedgerEntry, phase: string) => {
+function violationNodes(x: LedgerEntry): NodeDraft[] {
+  const code = str(x.data['code']);
+  const action = str(x.data['action']);
+  const gate = action === 'advance' && GATE_CODES.has(code);
+  const skipTo = x.toPhase && !gate && code === ErrorCode.PHASE_SKIP ? ` → ${x.toPhase}` : '';
+  return [
+    {
+      id: `e${x.seq}`,
+      kind: gate ? 'gate' : 'refusal',
+      outcome: 'refused',
+      label: gate ? 'gate ✗' : `✗ ${(action || 'refused').replace(/_/g, ' ')}`,
+      sub: (SHORT[code as ErrorCode] ?? code) + skipTo,
+      seq: x.seq,
+    },
+  ];
+}
+
+function toolNodes(x: LedgerEntry): NodeDraft[] {
+  const tool = str(x.data['tool']);
+  const ask = x.data['decision'] === 'ask';
+  return [
+    {
+      id: `e${x.seq}`,
+      kind: 'tool',
+      outcome: ask ? 'pending' : 'refused',
+      label: `${ask ? '? ' : '✗ '}${tool}`,
+      sub: clip(toolInput(x.data['input']), 26),
+      seq: x.seq,
+      tool,
+    },
+  ];
+}
+
+/** A verify run, then a child node for each of its commands. */
+function verifyNodes(x: LedgerEntry): NodeDraft[] {
+  const d = x.data;
+  const t = d['tests'] as { passed?: number; total?: number } | undefined;
+  const commands = (Array.isArray(d['commands']) ? d['commands'] : []) as {
+    name?: string;
+    exitCode?: number | null;
+    durationMs?: number;
+  }[];
+  return [
+    {
+      id: `e${x.seq}`,
+      kind: 'verify',
+      outcome: d['passed'] ? 'passed' : 'refused',
+      label: `verify ${d['passed'] ? '✓' : '✗'}`,
+      sub: t ? `tests ${t.passed ?? 0}/${t.total ?? 0}` : '',
+      seq: x.seq,
+    },
+    ...commands.map((c, i): NodeDraft => ({
+      id: `e${x.seq}c${i}`,
+      kind: 'command',
+      outcome: c.exitCode === 0 ? 'passed' : 'refused',
+      label: str(c.name) || `command ${i + 1}`,
+      sub:
+        (c.exitCode === 0 ? '✓' : `exit ${c.exitCode ?? '–'}`) +
+        (typeof c.durationMs === 'number' ? ` · ${(c.durationMs / 1000).toFixed(1)} s` : ''),
+      seq: x.seq,
+      command: i,
+    })),
+  ];
+}
+
+/** How each approval action shows: its outcome and label. */
+const APPROVAL_LOOK: Record<string, { outcome: Outcome; label: string }> = {
+  approved: { outcome: 'passed', label: 'approved' },
+  changes_requested: { outcome: 'refused', label: 'changes' },
+  escalated: { outcome: 'pending', label: 'escalated' },
+};
+
+function approvalNodes(x: LedgerEntry): NodeDraft[] {
+  const action = str(x.data['action']);
+  const look = APPROVAL_LOOK[action] ?? { outcome: 'pending', label: 'approval' };
+  const by = clip(str(x.data['by']).replace(/^person:/, ''), 24);
+  const risk = x.data['risk'];
+  const sub =
+    action === 'requested'
+      ? risk
+        ? `asked · ${str(risk)} risk`
+        : `asked by ${by}`
+      : action === 'changes_requested'
+        ? `asked by ${by}`
+        : `by ${by}`;
+  return [{ id: `e${x.seq}`, kind: 'approval', outcome: look.outcome, label: look.label, sub, seq: x.seq }];
+}
+
+/** The nodes of the entries that happen inside a phase visit without ending it. */
+const EVENT_NODES: Partial<Record<LedgerEntry['kind'], (x: LedgerEntry) => NodeDraft[]>> = {
+  violation: violationNodes,
+  tool_blocked: toolNodes,
+  verify: verifyNodes,
+  approval: approvalNodes,
+  prompt_drift: (x) => [
+    { id: `e${x.seq}`, kind: 'drift', outcome: 'pending', label: '! drift', sub: 'instructions changed', seq: x.seq },
+  ],
+};
+
+/** The phase visits of a task, with their nodes, as its entries open, fill and close them. */
+interface Walk {
+  readonly visits: PhaseVisit[];
+  readonly backtrackEdges: { from: string; to: string; label: string }[];
+  /** Visit index → the gate node that passed it. */
+  readonly forwardFrom: Map<number, string>;
+  /** How many lanes: one a pass through the phases (a backtrack starts a new one). */
+  lanes: number;
+  /** The DONE node and the visit it follows, once the task finished. */
+  end?: { node: GraphNode; visit: PhaseVisit };
+}
+
+function walkVisits(entries: readonly LedgerEntry[], phases: readonly string[]): Walk {
+  const w: Walk = { visits: [], backtrackEdges: [], forwardFrom: new Map(), lanes: 1 };
+  let current: PhaseVisit | undefined;
+  const open = (x: LedgerEntry, phase: string): PhaseVisit => {
     const v: PhaseVisit = {
-      index: visits.length,
+      index: w.visits.length,
       phase,
       phaseIndex: Math.max(0, phases.indexOf(phase)),
-      lane,
+      lane: w.lanes - 1,
       seq: x.seq,
       enteredAt: x.ts,
       leftAt: null,
@@ -183,7 +286,7 @@ export function buildGraph(
     v.nodes.push(
       node({ id: `p${x.seq}`, kind: 'phase', outcome: 'current', label: phase, sub: '', seq: x.seq, visit: v.index }),
     );
-    visits.push(v);
+    w.visits.push(v);
     current = v;
     return v;
   };
@@ -193,7 +296,7 @@ export function buildGraph(
     current.left = how;
     current.leftSeq = x.seq;
   };
-  const add = (n: Omit<GraphNode, 'x' | 'y' | 'w' | 'h' | 'count' | 'visit'>) => {
+  const add = (n: NodeDraft) => {
     if (!current) return undefined;
     const full = node({ ...n, visit: current.index });
     current.nodes.push(full);
@@ -201,26 +304,24 @@ export function buildGraph(
   };
 
   for (const x of entries) {
-    const d = x.data;
+    const events = EVENT_NODES[x.kind];
+    if (events) {
+      events(x).forEach(add);
+      continue;
+    }
     switch (x.kind) {
       case 'task_started':
         open(x, x.toPhase ?? phases[0] ?? '?');
         break;
       case 'transition': {
-        const done = d['status'] === 'done';
-        const gate = add({
-          id: `e${x.seq}`,
-          kind: 'gate',
-          outcome: 'passed',
-          label: 'gate ✓',
-          sub: done ? 'finish' : `→ ${x.toPhase ?? ''}`,
-          seq: x.seq,
-        });
+        const done = x.data['status'] === 'done';
+        const sub = done ? 'finish' : `→ ${x.toPhase ?? ''}`;
+        const gate = add({ id: `e${x.seq}`, kind: 'gate', outcome: 'passed', label: 'gate ✓', sub, seq: x.seq });
         close(x, done ? 'done' : 'advance');
         const from = current;
+        if (gate && from) w.forwardFrom.set(from.index, gate.id);
         if (done) {
-          endVisit = from;
-          end = node({
+          const end = node({
             id: `d${x.seq}`,
             kind: 'end',
             outcome: 'passed',
@@ -229,9 +330,8 @@ export function buildGraph(
             seq: x.seq,
             visit: from?.index ?? 0,
           });
-          if (gate && from) forwardFrom.set(from.index, gate.id);
+          if (from) w.end = { node: end, visit: from };
         } else {
-          if (gate && from) forwardFrom.set(from.index, gate.id);
           open(x, x.toPhase ?? '?');
         }
         break;
@@ -248,110 +348,19 @@ export function buildGraph(
         });
         close(x, 'backtrack');
         const toIndex = phases.indexOf(to);
-        for (const v of visits) if (v.phaseIndex >= toIndex) v.stale = true;
-        lane++;
+        for (const v of w.visits) if (v.phaseIndex >= toIndex) v.stale = true;
+        w.lanes++;
         const next = open(x, to);
-        if (b) backtrackEdges.push({ from: b.id, to: next.nodes[0]!.id, label: 'backtrack' });
+        if (b) w.backtrackEdges.push({ from: b.id, to: next.nodes[0]!.id, label: 'backtrack' });
         break;
       }
-      case 'violation': {
-        const code = str(d['code']);
-        const action = str(d['action']);
-        const gate = action === 'advance' && GATE_CODES.has(code);
-        add({
-          id: `e${x.seq}`,
-          kind: gate ? 'gate' : 'refusal',
-          outcome: 'refused',
-          label: gate ? 'gate ✗' : `✗ ${(action || 'refused').replace(/_/g, ' ')}`,
-          sub:
-            (SHORT[code as ErrorCode] ?? code) +
-            (x.toPhase && !gate && code === ErrorCode.PHASE_SKIP ? ` → ${x.toPhase}` : ''),
-          seq: x.seq,
-        });
-        break;
-      }
-      case 'tool_blocked': {
-        const tool = str(d['tool']);
-        add({
-          id: `e${x.seq}`,
-          kind: 'tool',
-          outcome: d['decision'] === 'ask' ? 'pending' : 'refused',
-          label: `${d['decision'] === 'ask' ? '? ' : '✗ '}${tool}`,
-          sub: clip(toolInput(d['input']), 26),
-          seq: x.seq,
-          tool,
-        });
-        break;
-      }
-      case 'verify': {
-        const t = d['tests'] as { passed?: number; total?: number } | undefined;
-        add({
-          id: `e${x.seq}`,
-          kind: 'verify',
-          outcome: d['passed'] ? 'passed' : 'refused',
-          label: `verify ${d['passed'] ? '✓' : '✗'}`,
-          sub: t ? `tests ${t.passed ?? 0}/${t.total ?? 0}` : '',
-          seq: x.seq,
-        });
-        const commands = (Array.isArray(d['commands']) ? d['commands'] : []) as {
-          name?: string;
-          exitCode?: number | null;
-          durationMs?: number;
-        }[];
-        commands.forEach((c, i) =>
-          add({
-            id: `e${x.seq}c${i}`,
-            kind: 'command',
-            outcome: c.exitCode === 0 ? 'passed' : 'refused',
-            label: str(c.name) || `command ${i + 1}`,
-            sub: `${c.exitCode === 0 ? '✓' : `exit ${c.exitCode ?? '–'}`}${typeof c.durationMs === 'number' ? ` · ${(c.durationMs / 1000).toFixed(1)} s` : ''}`,
-            seq: x.seq,
-            command: i,
-          }),
-        );
-        break;
-      }
-      case 'approval': {
-        const action = str(d['action']);
-        const outcome: Outcome =
-          action === 'approved' ? 'passed' : action === 'changes_requested' ? 'refused' : 'pending';
-        const label =
-          action === 'approved'
-            ? 'approved'
-            : action === 'changes_requested'
-              ? 'changes'
-              : action === 'escalated'
-                ? 'escalated'
-                : 'approval';
-        const by = clip(str(d['by']).replace(/^person:/, ''), 24);
-        const sub =
-          action === 'requested'
-            ? d['risk']
-              ? `asked · ${str(d['risk'])} risk`
-              : `asked by ${by}`
-            : action === 'changes_requested'
-              ? `asked by ${by}`
-              : `by ${by}`;
-        add({ id: `e${x.seq}`, kind: 'approval', outcome, label, sub, seq: x.seq });
-        break;
-      }
-      case 'prompt_drift':
-        add({
-          id: `e${x.seq}`,
-          kind: 'drift',
-          outcome: 'pending',
-          label: '! drift',
-          sub: 'instructions changed',
-          seq: x.seq,
-        });
-        break;
       case 'task_aborted':
         add({
           id: `e${x.seq}`,
           kind: 'refusal',
           outcome: 'refused',
           label: '✗ aborted',
-          sub: clip(str(d['by']).replace(/^person:/, ''), 24),
+          sub: clip(str(x.data['by']).replace(/^person:/, ''), 24),
           seq: x.seq,
         });
         close(x, 'aborted');
@@ -360,8 +369,11 @@ export function buildGraph(
         break; // evidence, leases and keys are shown on the timeline, not as nodes
     }
   }
+  return w;
+}
 
-  // Outcomes that only the whole history tells.
+/** Outcomes that only the whole history tells: the current visit, stale passes, an aborted end. */
+function settleOutcomes(visits: readonly PhaseVisit[]): void {
   const last = visits.at(-1);
   for (const v of visits) {
     const head = v.nodes[0]!;
@@ -375,64 +387,63 @@ export function buildGraph(
     head.sub = duration(v) || (v.left === null ? 'now' : '');
     if (v.stale) for (const n of v.nodes) if (n.outcome === 'passed') n.outcome = 'stale';
   }
+}
 
-  // The filter keeps phases, backtracks and the end; among the rest, what was asked for.
-  const keep = (n: GraphNode) => {
-    if (n.kind === 'phase' || n.kind === 'backtrack' || n.kind === 'end') return true;
-    switch (filter.show ?? 'all') {
-      case 'gates':
-        return n.kind === 'gate' || n.kind === 'approval';
-      case 'tools':
-        return n.kind === 'tool' && (!filter.tool || n.tool === filter.tool);
-      case 'verify':
-        return n.kind === 'verify' || n.kind === 'command';
-      case 'refusals':
-        return n.outcome === 'refused';
-      default:
-        return n.kind !== 'tool' || !filter.tool || n.tool === filter.tool;
-    }
-  };
-  const tools = [
-    ...new Set(visits.flatMap((v) => v.nodes.filter((n) => n.kind === 'tool').map((n) => n.tool ?? ''))),
-  ].sort();
+/** Whether the filter keeps a node: phases, backtracks and the end always; among the rest, what was asked for. */
+function kept(filter: GraphFilter, n: GraphNode): boolean {
+  if (n.kind === 'phase' || n.kind === 'backtrack' || n.kind === 'end') return true;
+  switch (filter.show ?? 'all') {
+    case 'gates':
+      return n.kind === 'gate' || n.kind === 'approval';
+    case 'tools':
+      return n.kind === 'tool' && (!filter.tool || n.tool === filter.tool);
+    case 'verify':
+      return n.kind === 'verify' || n.kind === 'command';
+    case 'refusals':
+      return n.outcome === 'refused';
+    default:
+      return n.kind !== 'tool' || !filter.tool || n.tool === filter.tool;
+  }
+}
+
+/** Filters each visit's nodes, and makes identical consecutive events (the same tool denied five times) one node with a count. */
+function filterAndMerge(visits: readonly PhaseVisit[], filter: GraphFilter): void {
   for (const v of visits) {
-    const kept = v.nodes.filter(keep);
-    // Identical consecutive events (the same tool denied five times) are one node with a count.
     const merged: GraphNode[] = [];
-    for (const n of kept) {
+    for (const n of v.nodes.filter((n) => kept(filter, n))) {
       const prev = merged.at(-1);
-      if (
+      const same =
         prev &&
         prev.kind !== 'phase' &&
         prev.kind === n.kind &&
         prev.label === n.label &&
         prev.sub === n.sub &&
         prev.outcome === n.outcome &&
-        n.command === undefined
-      )
-        prev.count++;
+        n.command === undefined;
+      if (same) prev.count++;
       else merged.push(n);
     }
     v.nodes.splice(0, v.nodes.length, ...merged);
   }
+}
 
-  // Layout: columns by phase, lanes by pass, nodes stacked under their phase.
+/** Places the nodes: columns by phase, lanes by pass, nodes stacked under their phase. */
+function layOut(w: Walk, phases: readonly string[]) {
   const { colW, nodeW, phaseH, nodeH, gap, laneGap, pad, header, indent } = LAYOUT;
-  const lanes = lane + 1;
-  const laneHeight: number[] = Array.from({ length: lanes }, () => phaseH);
-  for (const v of visits) {
+  const laneHeight: number[] = Array.from({ length: w.lanes }, () => phaseH);
+  for (const v of w.visits) {
     const h = phaseH + (v.nodes.length - 1) * (gap + nodeH);
     laneHeight[v.lane] = Math.max(laneHeight[v.lane] ?? 0, h);
   }
   const laneTops: number[] = [];
   let y = pad + header;
-  for (let i = 0; i < lanes; i++) {
+  for (let i = 0; i < w.lanes; i++) {
     laneTops.push(y);
     y += (laneHeight[i] ?? phaseH) + laneGap;
   }
-  const cols = phases.length + (end || visits.some((v) => v.left === 'aborted') ? 1 : 0);
+  const cols = phases.length + (w.end || w.visits.some((v) => v.left === 'aborted') ? 1 : 0);
   const columns = Array.from({ length: Math.max(cols, phases.length) + 1 }, (_, i) => pad + i * colW);
-  for (const v of visits) {
+  for (const v of w.visits) {
     let ny = laneTops[v.lane]!;
     for (const n of v.nodes) {
       const child = n.kind === 'command';
@@ -442,46 +453,64 @@ export function buildGraph(
       ny += n.h + gap;
     }
   }
-  const nodes = visits.flatMap((v) => v.nodes);
-  if (end && endVisit) {
-    end.x = columns[phases.length]!;
-    end.y = laneTops[endVisit.lane]!;
-    end.h = phaseH;
-    nodes.push(end);
+  const nodes = w.visits.flatMap((v) => v.nodes);
+  if (w.end) {
+    w.end.node.x = columns[phases.length]!;
+    w.end.node.y = laneTops[w.end.visit.lane]!;
+    w.end.node.h = phaseH;
+    nodes.push(w.end.node);
   }
-
-  const edges: GraphEdge[] = [];
-  for (const v of visits) {
-    for (let i = 1; i < v.nodes.length; i++) edges.push({ from: v.nodes[i - 1]!.id, to: v.nodes[i]!.id, kind: 'flow' });
-    const next = visits[v.index + 1];
-    if (v.left === 'advance' && next) {
-      const gate = forwardFrom.get(v.index);
-      const from = gate && v.nodes.some((n) => n.id === gate) ? gate : v.nodes[0]!.id;
-      edges.push({ from, to: next.nodes[0]!.id, kind: 'forward' });
-    }
-    if (v.left === 'done' && end) {
-      const gate = forwardFrom.get(v.index);
-      edges.push({
-        from: gate && v.nodes.some((n) => n.id === gate) ? gate : v.nodes[0]!.id,
-        to: end.id,
-        kind: 'forward',
-      });
-    }
-  }
-  for (const b of backtrackEdges) edges.push({ ...b, kind: 'backtrack' });
-
   return {
-    phases,
-    visits,
     nodes,
-    edges,
-    lanes,
-    tools,
-    width: pad * 2 + (cols || 1) * colW - (colW - nodeW),
-    height: y - laneGap + pad,
     columns,
     laneTops,
-    header,
+    width: pad * 2 + (cols || 1) * colW - (colW - nodeW),
+    height: y - laneGap + pad,
+  };
+}
+
+/** The edges: along each visit, forward from the gate that passed it, and back along each backtrack. */
+function edgesOf(w: Walk): GraphEdge[] {
+  const edges: GraphEdge[] = [];
+  const passedBy = (v: PhaseVisit) => {
+    const gate = w.forwardFrom.get(v.index);
+    return gate && v.nodes.some((n) => n.id === gate) ? gate : v.nodes[0]!.id;
+  };
+  for (const v of w.visits) {
+    for (let i = 1; i < v.nodes.length; i++) edges.push({ from: v.nodes[i - 1]!.id, to: v.nodes[i]!.id, kind: 'flow' });
+    const next = w.visits[v.index + 1];
+    if (v.left === 'advance' && next) edges.push({ from: passedBy(v), to: next.nodes[0]!.id, kind: 'forward' });
+    if (v.left === 'done' && w.end) edges.push({ from: passedBy(v), to: w.end.node.id, kind: 'forward' });
+  }
+  for (const b of w.backtrackEdges) edges.push({ ...b, kind: 'backtrack' });
+  return edges;
+}
+
+/** Builds the graph of a task from its entries (oldest first). */
+export function buildGraph(
+  entries: readonly LedgerEntry[],
+  phases: readonly string[],
+  filter: GraphFilter = {},
+): TraceGraph {
+  const w = walkVisits(entries, phases);
+  settleOutcomes(w.visits);
+  const tools = [
+    ...new Set(w.visits.flatMap((v) => v.nodes.filter((n) => n.kind === 'tool').map((n) => n.tool ?? ''))),
+  ].sort();
+  filterAndMerge(w.visits, filter);
+  const placed = layOut(w, phases);
+  return {
+    phases,
+    visits: w.visits,
+    nodes: placed.nodes,
+    edges: edgesOf(w),
+    lanes: w.lanes,
+    tools,
+    width: placed.width,
+    height: placed.height,
+    columns: placed.columns,
+    laneTops: placed.laneTops,
+    header: LAYOUT.header,
   };
 }
 
