@@ -95,9 +95,17 @@ describe('MCP server, in memory', () => {
         assert.ok(prop.description, `${t.name}.${key} is described`);
         if (key === 'taskId' && t.name !== 'tool_check') taskIdMeaning.add(String(prop.description));
       }
-      const output = t.outputSchema as JsonSchema | undefined;
+      // The success shape or the refusal shape, with an object at the root as MCP requires.
+      const output = t.outputSchema as (JsonSchema & { anyOf?: JsonSchema[] }) | undefined;
       assert.equal(output?.type, 'object', `${t.name}: an output schema`);
-      assert.ok(Object.keys(output?.properties ?? {}).length > 0, `${t.name}: output properties`);
+      const [success, refusal] = output?.anyOf ?? [];
+      assert.equal(output?.anyOf?.length, 2, `${t.name}: success or refusal`);
+      assert.ok(Object.keys(success?.properties ?? {}).length > 0, `${t.name}: output properties`);
+      assert.equal(success?.additionalProperties, false, `${t.name}: a strict success shape`);
+      assert.deepEqual(refusal?.required?.sort(), ['code', 'details', 'message'], `${t.name}: the refusal shape`);
+      assert.equal(refusal?.additionalProperties, false, `${t.name}: a strict refusal shape`);
+      const codes = (refusal?.properties?.['code'] as { enum?: string[] } | undefined)?.enum ?? [];
+      assert.ok(codes.includes('PHASE_SKIP') && codes.includes('INTERNAL'), `${t.name}: every refusal code`);
     }
     // One meaning for `taskId` wherever it is required (tool_check's is optional: the only active task).
     assert.equal(taskIdMeaning.size, 1);

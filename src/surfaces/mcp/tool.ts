@@ -103,6 +103,34 @@ export const leaseOut = z.object({
   expiresAt: z.string(),
 });
 
+/** A refusal's structured content: the same three fields for every tool and every code. */
+export const refusalOut = z
+  .object({
+    code: z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]).describe('the refusal code'),
+    message: z.string().describe('what failed and what to do next, in terms of the tools'),
+    details: z.record(z.string(), z.unknown()).describe("the code's details (see the tool's description)"),
+  })
+  .describe('a refusal: the result has isError true');
+
+/**
+ * The output schema a tool advertises: its success shape or the refusal shape.
+ *
+ * A refusal carries `structuredContent` (the contract: `{code, message,
+ * details}` for a program to act on), and clients built on the TypeScript SDK
+ * 1.x, the MCP Inspector among them, validate `structuredContent` against the
+ * tool's `outputSchema` even when `isError` is true: with the success shape
+ * alone every refusal failed there (-32602) and its code and advice were lost.
+ * Either/or keeps the schema honest: a result is exactly one of the two shapes,
+ * each strict (no extra properties), where folding optional refusal fields
+ * into every output would make every success field optional in the schema.
+ * Every member is an object, so the SDK advertises the union with
+ * `type: 'object'` at its root, as MCP requires (`{type, anyOf: [success,
+ * refusal]}`), and does not wrap it for clients of the 2025 protocol.
+ */
+export function advertisedOutput(tool: AnyTool): z.ZodType {
+  return z.union([tool.output, refusalOut]);
+}
+
 /** The task as the tools show it: its state without the artifact map. */
 export function taskView(t: TaskState): z.output<typeof taskOut> {
   return {
