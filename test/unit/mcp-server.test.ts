@@ -229,6 +229,14 @@ describe('sessionActor', () => {
     assert.equal(sessionActor('', 's').id, 'mcp:client:s');
   });
 
+  it('holds leases as the holder the server was given, and stays the session in the ledger', () => {
+    assert.deepEqual(sessionActor('claude-code', '4242', 'agent-a'), {
+      id: 'mcp:claude-code:4242',
+      holder: 'agent-a',
+      sessionId: '4242',
+    });
+  });
+
   it('names an HTTP session by a digest of its Mcp-Session-Id, never the id itself', () => {
     const id = '0f8fad5b-d9cb-469f-a165-70867728950e';
     assert.match(httpSession(id), /^[0-9a-f]{16}$/);

@@ -418,7 +418,12 @@ autopilot hook git commit-msg .git/COMMIT_EDITMSG`)}`,
       '--http <port>',
       'serve http://127.0.0.1:<port>/mcp instead of stdio (0 picks a free port, printed on stderr)',
     )
-    .addHelpText('after', example('autopilot mcp\nautopilot mcp --http 4401'))
+    .addHelpText(
+      'after',
+      `\nLease holder: --holder ID, else $AUTOPILOT_HOLDER, else (over stdio) claude:$CLAUDE_CODE_SESSION_ID when\nClaude Code started the server, else each MCP session is its own holder. A client that starts one server\nprocess per call must name its holder, or every write after the first is LEASE_HELD.\n${example(
+        'autopilot mcp\nautopilot mcp --http 4401\nautopilot mcp --holder agent-a\nAUTOPILOT_HOLDER=agent-a autopilot mcp',
+      )}`,
+    )
     .action(act(async (opts: Opts) => (await import('./verbs/mcp.ts')).mcpVerb(opts)));
 
   program
