@@ -5,6 +5,7 @@ import { AutopilotError, ErrorCode, type Refusal, type Result } from '../../core
 import type { TaskState } from '../../core/task.ts';
 import type { Lease } from '../../core/lease.ts';
 import type { Actor, Engine } from '../../engine/context.ts';
+import { clause } from '../../core/phrasing.ts';
 
 /** What a tool's handler works with: the server's engine and the session's actor. */
 export interface ToolContext {
@@ -188,7 +189,7 @@ const NEXT: Partial<Record<ErrorCode, string>> = {
 /** A refusal as MCP carries it: `isError`, and `{code, message, details}` both structured and as text. */
 export function refusalResult(refusal: Refusal): CallToolResult {
   const next = NEXT[refusal.code];
-  const error = next ? { ...refusal, message: `${refusal.message.replace(/[.\s]+$/, '')}. Next: ${next}.` } : refusal;
+  const error = next ? { ...refusal, message: `${clause(refusal.message)}. Next: ${next}.` } : refusal;
   const structured = { code: error.code, message: error.message, details: error.details };
   return {
     isError: true,
@@ -246,7 +247,7 @@ export async function runTool(
     log(`${tool.name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     return refusalResult({
       code: ErrorCode.INTERNAL,
-      message: `internal error in ${tool.name}: ${err instanceof Error ? err.message : String(err)}. Read the task with task_status before trying again; if it persists, tell a person`,
+      message: `internal error in ${tool.name}: ${clause(err instanceof Error ? err.message : String(err))}. Read the task with task_status before trying again; if it persists, tell a person`,
       details: {},
     });
   }
