@@ -50,6 +50,8 @@ export function describeEntry(x: LedgerEntry): string {
       return `instructions ${str(d['action']) || 'baseline'} ${str(d['version'])}`.trim();
     case 'task_aborted':
       return `aborted by ${str(d['by']).replace(/^person:/, '')}: ${clip(str(d['reason']))}`;
+    case 'task_renamed':
+      return `renamed: ${clip(str(d['title']))} (was ${clip(str(d['previousTitle']), 80)})`;
     case 'key':
       return 'signing key recorded';
     default:
