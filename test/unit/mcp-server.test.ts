@@ -41,14 +41,16 @@ interface JsonSchema {
   additionalProperties?: unknown;
 }
 
-async function linked(engine: Parameters<typeof createAutopilotServer>[0]['engine']): Promise<Client> {
-  const server = createAutopilotServer({ engine, session: 'unit', log: () => {} });
+async function linked(engine: Parameters<typeof createAutopilotServer>[0]['engine'], holder?: string): Promise<Client> {
+  const server = createAutopilotServer({ engine, session: 'unit', log: () => {}, ...(holder ? { holder } : {}) });
   const [a, b] = InMemoryTransport.createLinkedPair();
   await server.connect(a);
   const client = new Client({ name: 'unit test', version: '1.0.0' });
   await client.connect(b);
   return client;
 }
+
+const callTool = (c: Client, name: string, args: Record<string, unknown>) => c.callTool({ name, arguments: args });
 
 describe('MCP server, in memory', () => {
   let engine: Engine;
@@ -182,6 +184,17 @@ describe('MCP server, in memory', () => {
 
     const status = await client.callTool({ name: 'task_status', arguments: { taskId: 'U-1' } });
     assert.equal((status.structuredContent as { holder: string }).holder, sessionActor('unit test', 'unit').holder);
+  });
+
+  it('takes leases as the holder the server was given, in every session', async () => {
+    const named = await linked({ ok: true, value: engine }, 'agent-z');
+    try {
+      await callTool(named, 'task_start', { taskId: 'U-2', title: 'named holder' });
+      const status = await callTool(named, 'task_status', { taskId: 'U-2' });
+      assert.equal((status.structuredContent as { holder: string }).holder, 'agent-z');
+    } finally {
+      await named.close();
+    }
   });
 
   it('refuses unknown arguments instead of ignoring them', async () => {
