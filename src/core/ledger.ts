@@ -19,6 +19,7 @@ export const EntryKind = {
   tool_blocked: 'tool_blocked',
   verify: 'verify',
   task_aborted: 'task_aborted',
+  task_renamed: 'task_renamed',
   key: 'key',
 } as const;
 export type EntryKind = (typeof EntryKind)[keyof typeof EntryKind];

@@ -110,6 +110,9 @@ export function applyEntry(state: TaskState | undefined, e: LedgerEntry): TaskSt
       return { ...base, counts: { ...state.counts, refusals: state.counts.refusals + 1 } };
     case 'task_aborted':
       return { ...base, status: 'aborted' };
+    case 'task_renamed':
+      // A new title and nothing else: phase, counts and evidence stay as they were.
+      return typeof e.data['title'] === 'string' ? { ...base, title: e.data['title'] } : base;
     default:
       return base;
   }
@@ -204,6 +207,33 @@ export function stalePhases(config: Config, from: Phase, to: Phase): Phase[] {
 const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** Task ids become folder names: letters, digits, dot, dash, underscore, at most 64, not starting with a dot. */
+/** The longest title a task may have. */
+export const MAX_TITLE_LENGTH = 200;
+
+/**
+ * A task's title, trimmed: at most {@link MAX_TITLE_LENGTH} characters of one
+ * line; empty only where `required` is false (`task start` takes none).
+ */
+export function checkTitle(raw: string, required: boolean): Result<string> {
+  const title = raw.trim();
+  if (title.length === 0 && required)
+    return refuse(ErrorCode.USAGE, 'the title is empty; give the new title, e.g. --title "Add rate limiting"', {
+      argument: 'title',
+    });
+  if (title.length > MAX_TITLE_LENGTH)
+    return refuse(
+      ErrorCode.USAGE,
+      `the title is ${title.length} characters long; shorten it to at most ${MAX_TITLE_LENGTH}`,
+      { argument: 'title' },
+    );
+  // A line break or another control character would break the task list and the journal's one line a decision.
+  if (/\p{Cc}/u.test(title))
+    return refuse(ErrorCode.USAGE, 'the title has a line break or another control character; give it on one line', {
+      argument: 'title',
+    });
+  return ok(title);
+}
+
 export function checkTaskId(taskId: string): Result<string> {
   if (!TASK_ID.test(taskId) || taskId.includes('..')) {
     return refuse(

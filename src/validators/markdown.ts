@@ -3,6 +3,7 @@ import { Lexer, getDefaults, type Token, type Tokens } from 'marked';
 import type { SectionRule } from '../core/config.ts';
 import type { Finding } from './types.ts';
 import { countRealWords, PLACEHOLDER_EXAMPLES } from './words.ts';
+import { plural } from '../core/phrasing.ts';
 
 /** What a range of block tokens holds, in real (non-placeholder) words and list items. */
 export interface ContentStats {
@@ -152,10 +153,6 @@ export function splitSections(tokens: readonly Token[]): Section[] {
 function passes(rule: SectionRule, s: ContentStats): boolean {
   if (rule.list) return s.items >= rule.minItems;
   return s.words >= rule.minWords || s.items >= 1;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 function sectionFinding(rule: SectionRule, s: ContentStats, file: string): Finding {

@@ -32,14 +32,24 @@ export interface McpSession {
   close(): Promise<void>;
 }
 
+/** What else the server is started with: arguments after `mcp` (`--holder ID`), variables (AUTOPILOT_HOLDER). */
+export interface StdioOptions {
+  readonly args?: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+}
+
 /** Spawns `node bin/autopilot.js mcp` in `dir` and connects the official client to it over stdio. */
-export async function connectStdio(dir: string, clientName = 'e2e-agent'): Promise<McpSession> {
+export async function connectStdio(
+  dir: string,
+  clientName = 'e2e-agent',
+  opts: StdioOptions = {},
+): Promise<McpSession> {
   const bin = await binary();
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [bin, 'mcp'],
+    args: [bin, 'mcp', ...(opts.args ?? [])],
     cwd: dir,
-    env: { ...getDefaultEnvironment(), NO_COLOR: '1' },
+    env: { ...getDefaultEnvironment(), NO_COLOR: '1', ...opts.env },
     stderr: 'pipe',
   });
   const chunks: Buffer[] = [];

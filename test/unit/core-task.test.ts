@@ -4,6 +4,7 @@ import type { EntryDraft, LedgerEntry } from '../../src/core/ledger.ts';
 import {
   applyEntry,
   checkTaskId,
+  checkTitle,
   decideAdvance,
   decideBacktrack,
   foldTask,
@@ -337,6 +338,37 @@ describe('checkTaskId', () => {
       assert.deepEqual(checkTaskId(id), { ok: true, value: id });
     for (const id of ['', '.hidden', '-dash', 'a/b', 'a\\b', 'a..b', 'A'.repeat(65), 'has space', 'é']) {
       assert.equal(refused(checkTaskId(id), ErrorCode.USAGE)['argument'], 'taskId', id);
+    }
+  });
+});
+
+describe('task_renamed', () => {
+  it('changes the title and nothing else', () => {
+    const before = fold(start(), move('STRATEGIZE', 'SPEC'));
+    const after = fold(start(), move('STRATEGIZE', 'SPEC'), {
+      kind: 'task_renamed',
+      fromPhase: 'SPEC',
+      data: { title: 'Fix the login redirect only', previousTitle: 'Fix the login' },
+    });
+    assert.equal(after.title, 'Fix the login redirect only');
+    assert.deepEqual({ ...after, title: before.title, updatedAt: before.updatedAt, lastSeq: before.lastSeq }, before);
+  });
+
+  it('keeps the title when the entry carries none', () => {
+    const s = fold(start(), { kind: 'task_renamed', fromPhase: 'STRATEGIZE', data: {} });
+    assert.equal(s.title, 'Fix the login');
+  });
+});
+
+describe('checkTitle', () => {
+  it('trims; refuses empty (when required), over-long and multi-line titles with USAGE', () => {
+    assert.deepEqual(checkTitle('  A title ', true), { ok: true, value: 'A title' });
+    assert.deepEqual(checkTitle('', false), { ok: true, value: '' });
+    assert.equal(checkTitle('x'.repeat(200), true).ok, true);
+    for (const bad of ['', '  ', 'x'.repeat(201), 'a\nb', 'tab\tin']) {
+      const r = checkTitle(bad, true);
+      assert.equal(r.ok, false, JSON.stringify(bad));
+      if (!r.ok) assert.deepEqual([r.error.code, r.error.details], [ErrorCode.USAGE, { argument: 'title' }]);
     }
   });
 });

@@ -41,14 +41,16 @@ interface JsonSchema {
   additionalProperties?: unknown;
 }
 
-async function linked(engine: Parameters<typeof createAutopilotServer>[0]['engine']): Promise<Client> {
-  const server = createAutopilotServer({ engine, session: 'unit', log: () => {} });
+async function linked(engine: Parameters<typeof createAutopilotServer>[0]['engine'], holder?: string): Promise<Client> {
+  const server = createAutopilotServer({ engine, session: 'unit', log: () => {}, ...(holder ? { holder } : {}) });
   const [a, b] = InMemoryTransport.createLinkedPair();
   await server.connect(a);
   const client = new Client({ name: 'unit test', version: '1.0.0' });
   await client.connect(b);
   return client;
 }
+
+const callTool = (c: Client, name: string, args: Record<string, unknown>) => c.callTool({ name, arguments: args });
 
 describe('MCP server, in memory', () => {
   let engine: Engine;
@@ -95,9 +97,17 @@ describe('MCP server, in memory', () => {
         assert.ok(prop.description, `${t.name}.${key} is described`);
         if (key === 'taskId' && t.name !== 'tool_check') taskIdMeaning.add(String(prop.description));
       }
-      const output = t.outputSchema as JsonSchema | undefined;
+      // The success shape or the refusal shape, with an object at the root as MCP requires.
+      const output = t.outputSchema as (JsonSchema & { anyOf?: JsonSchema[] }) | undefined;
       assert.equal(output?.type, 'object', `${t.name}: an output schema`);
-      assert.ok(Object.keys(output?.properties ?? {}).length > 0, `${t.name}: output properties`);
+      const [success, refusal] = output?.anyOf ?? [];
+      assert.equal(output?.anyOf?.length, 2, `${t.name}: success or refusal`);
+      assert.ok(Object.keys(success?.properties ?? {}).length > 0, `${t.name}: output properties`);
+      assert.equal(success?.additionalProperties, false, `${t.name}: a strict success shape`);
+      assert.deepEqual(refusal?.required?.sort(), ['code', 'details', 'message'], `${t.name}: the refusal shape`);
+      assert.equal(refusal?.additionalProperties, false, `${t.name}: a strict refusal shape`);
+      const codes = (refusal?.properties?.['code'] as { enum?: string[] } | undefined)?.enum ?? [];
+      assert.ok(codes.includes('PHASE_SKIP') && codes.includes('INTERNAL'), `${t.name}: every refusal code`);
     }
     // One meaning for `taskId` wherever it is required (tool_check's is optional: the only active task).
     assert.equal(taskIdMeaning.size, 1);
@@ -176,6 +186,17 @@ describe('MCP server, in memory', () => {
     assert.equal((status.structuredContent as { holder: string }).holder, sessionActor('unit test', 'unit').holder);
   });
 
+  it('takes leases as the holder the server was given, in every session', async () => {
+    const named = await linked({ ok: true, value: engine }, 'agent-z');
+    try {
+      await callTool(named, 'task_start', { taskId: 'U-2', title: 'named holder' });
+      const status = await callTool(named, 'task_status', { taskId: 'U-2' });
+      assert.equal((status.structuredContent as { holder: string }).holder, 'agent-z');
+    } finally {
+      await named.close();
+    }
+  });
+
   it('refuses unknown arguments instead of ignoring them', async () => {
     const r = await client.callTool({ name: 'task_status', arguments: { task_id: 'U-1' } });
     assert.equal(r.isError, true);
@@ -219,6 +240,14 @@ describe('sessionActor', () => {
     assert.equal(sessionActor('My Client/1', 's').id, 'mcp:My-Client-1:s');
     assert.equal(sessionActor(undefined, 's').id, 'mcp:client:s');
     assert.equal(sessionActor('', 's').id, 'mcp:client:s');
+  });
+
+  it('holds leases as the holder the server was given, and stays the session in the ledger', () => {
+    assert.deepEqual(sessionActor('claude-code', '4242', 'agent-a'), {
+      id: 'mcp:claude-code:4242',
+      holder: 'agent-a',
+      sessionId: '4242',
+    });
   });
 
   it('names an HTTP session by a digest of its Mcp-Session-Id, never the id itself', () => {

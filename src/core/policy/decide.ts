@@ -3,6 +3,7 @@ import type { Phase } from '../phases.ts';
 import { sortCapabilities, type Capability } from './capabilities.ts';
 import type { Classification } from './findings.ts';
 import { DEFAULT_POLICY, type ToolPolicy } from './policy.ts';
+import { clause } from '../phrasing.ts';
 
 /** The guard's answer, with the capabilities the phase lacks and a reason that tells the agent what to do next. */
 export interface ToolDecision {
@@ -54,7 +55,7 @@ export function decideToolCall(
       decision: 'deny',
       missing: [],
       reason:
-        `denied in every phase: ${why.join('; ') || 'Autopilot cannot tell what this call does'}. ` +
+        `denied in every phase: ${clause(why.join('; ')) || 'Autopilot cannot tell what this call does'}. ` +
         'Spell the command out literally (no variable, substitution or unknown alias as a command or subcommand), ' +
         'or use the dedicated tool (evidence_put for evidence)',
     };
@@ -81,8 +82,8 @@ export function decideToolCall(
     return {
       decision: 'ask',
       missing,
-      reason: `${parts.join('. ')}. ${phase} does not allow ${missing.join(', ')}, but the policy lets a person approve it: ask for approval`,
+      reason: `${parts.map(clause).join('. ')}. ${phase} does not allow ${missing.join(', ')}, but the policy lets a person approve it: ask for approval`,
     };
   }
-  return { decision: 'deny', missing, reason: `${parts.join('. ')}.` };
+  return { decision: 'deny', missing, reason: `${parts.map(clause).join('. ')}.` };
 }

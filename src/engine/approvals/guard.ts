@@ -14,6 +14,7 @@ import { append, recordRefusal } from '../ledger/record.ts';
 import { taskDiff } from '../evidence/producers/diff.ts';
 import { checkApprovalToken } from './token.ts';
 import type { Actor, Engine } from '../context.ts';
+import { clause } from '../../core/phrasing.ts';
 
 /** Lines each file of a patch adds, by path. */
 export function addedLinesByFile(patch: string): Map<string, string[]> {
@@ -132,7 +133,7 @@ export async function guardApproval(
   const note = current.entry?.data['reason'];
   const message =
     current.state === 'changes_requested'
-      ? `a person requested changes: ${String(note ?? '')}. Backtrack to ${String(current.entry?.data['backtrackTo'] ?? 'the phase named')} and pass the phases again`
+      ? `a person requested changes: ${clause(String(note ?? ''))}. Backtrack to ${String(current.entry?.data['backtrackTo'] ?? 'the phase named')} and pass the phases again`
       : `entering ${to} with a ${risk.level}-risk change needs a person's approval (${why.join('; ')}); it is ${current.state === 'escalated' ? 'escalated and ' : ''}waiting in the approval panel (autopilot serve) or for: autopilot approve ${state.taskId} --reason "…"`;
   const r = refuse(ErrorCode.APPROVAL_REQUIRED, message, {
     phase: to,

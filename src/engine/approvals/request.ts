@@ -6,6 +6,7 @@ import { refusePhaseUnknown, type TaskState } from '../../core/task.ts';
 import { append } from '../ledger/record.ts';
 import { approvalState } from './guard.ts';
 import type { Actor, Engine } from '../context.ts';
+import { clause } from '../../core/phrasing.ts';
 
 export interface ApprovalRequest {
   readonly taskId: string;
@@ -71,7 +72,7 @@ export async function requestApproval(
     if (standing.state === 'changes_requested') {
       return refuse(
         ErrorCode.APPROVAL_REQUIRED,
-        `a person requested changes: ${String(standing.entry?.data['reason'] ?? '')}. Backtrack to ${String(standing.entry?.data['backtrackTo'] ?? 'the phase named')} and pass the phases again before asking again`,
+        `a person requested changes: ${clause(String(standing.entry?.data['reason'] ?? ''))}. Backtrack to ${String(standing.entry?.data['backtrackTo'] ?? 'the phase named')} and pass the phases again before asking again`,
         { phase: standing.entry?.toPhase ?? state.phase, approval: standing.state, reasons: [] },
       );
     }

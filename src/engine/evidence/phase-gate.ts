@@ -14,6 +14,7 @@ import { listFolder, readNoFollow } from '../repo/files.ts';
 import { phaseFolder } from './folder.ts';
 import { settleArchive } from './archive.ts';
 import type { Engine } from '../context.ts';
+import { clause } from '../../core/phrasing.ts';
 
 export interface PhaseGateReport {
   readonly phase: string;
@@ -141,7 +142,7 @@ export function gateRefusal(taskId: string, report: PhaseGateReport): Refusal {
       : '';
   return {
     code,
-    message: `${report.phase} evidence for ${taskId} does not pass: ${first ? `${first.problem.replace(/[.\s]+$/, '')}. ${first.fix}` : 'no findings'}${more}. Check with: autopilot evidence check ${taskId}`,
+    message: `${report.phase} evidence for ${taskId} does not pass: ${first ? `${clause(first.problem)}. ${clause(first.fix)}` : 'no findings'}${more}. Check with: autopilot evidence check ${taskId}`,
     details: { phase: report.phase, findings: report.findings },
   };
 }

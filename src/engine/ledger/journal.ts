@@ -1,7 +1,7 @@
 /**
  * @module The decision journal, `<stateDir>/journal/<TASK>.md`: one Markdown
  * line per decision (start, move, refusal, backtrack, verify run, blocked tool,
- * drift, approval, abort) with its reason, links to the evidence, the ledger
+ * drift, approval, abort, rename) with its reason, links to the evidence, the ledger
  * entry (seq and hash prefix) and the span id. It is hooked at the store's
  * commit rather than written by a sink or inside `append`: a line appears only
  * once the transaction holding its entry committed (a rolled-back move never
@@ -96,6 +96,9 @@ export function journalLine(entry: LedgerEntry): string | null {
     }
     case 'task_aborted':
       what = `**aborted** in ${from} — ${md(d['reason'])}`;
+      break;
+    case 'task_renamed':
+      what = `**renamed** in ${from} — ${md(d['previousTitle'])} → ${md(d['title'])}`;
       break;
     default:
       return null;

@@ -9,6 +9,7 @@ import type { Lease } from '../../core/lease.ts';
 import { AutopilotError, ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
 import type { Store } from '../../ports/store.ts';
 import { chainCrypto } from './keys.ts';
+import { plural } from '../../core/phrasing.ts';
 
 export interface CopyReport {
   readonly entries: number;
@@ -57,7 +58,7 @@ export async function copyStore(from: Store, to: Store): Promise<Result<CopyRepo
   if (targetHead || targetTasks.length) {
     return refuse(
       ErrorCode.USAGE,
-      `the target store is not empty (${targetHead?.seq ?? 0} ledger entries, ${targetTasks.length} tasks): copy into a new, empty database`,
+      `the target store is not empty (${plural(targetHead?.seq ?? 0, 'ledger entry')}, ${plural(targetTasks.length, 'task')}): copy into a new, empty database`,
       { argument: 'to', entries: targetHead?.seq ?? 0, tasks: targetTasks.length },
     );
   }

@@ -17,6 +17,7 @@ import { sha256Hex } from '../repo/files.ts';
 import { checkPhase, type PhaseGateReport } from '../evidence/phase-gate.ts';
 import { tidyArchive } from '../evidence/archive.ts';
 import type { Actor, Engine } from '../context.ts';
+import { clause } from '../../core/phrasing.ts';
 
 export interface PutEvidenceRequest {
   readonly taskId: string;
@@ -163,7 +164,7 @@ export async function putEvidence(
     if (!decoded.ok) {
       const f = decoded.finding;
       return fail(
-        refuse(ErrorCode.EVIDENCE_INVALID, `${req.name} is not evidence: ${f.problem.replace(/\.$/, '')}. ${f.fix}`, {
+        refuse(ErrorCode.EVIDENCE_INVALID, `${req.name} is not evidence: ${clause(f.problem)}. ${f.fix}`, {
           phase,
           findings: [f],
         }),

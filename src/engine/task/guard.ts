@@ -12,6 +12,7 @@ import { Counter } from '../../ports/events.ts';
 import { append } from '../ledger/record.ts';
 import { toolPolicyOf } from '../../core/policy/tool-policy.ts';
 import type { Actor, Engine } from '../context.ts';
+import { clause } from '../../core/phrasing.ts';
 
 export interface GuardRequest {
   /** The task the call belongs to; found from the store when absent. */
@@ -73,7 +74,7 @@ export async function guardToolCall(e: Engine, actor: Actor, req: GuardRequest):
     },
   );
   const decision = decideToolCall(classification, phase, toolPolicyOf(e.config));
-  const reason = note ? `${decision.reason}. ${note}` : decision.reason;
+  const reason = note ? `${clause(decision.reason)}. ${note}` : decision.reason;
   let seq: number | undefined;
   if (decision.decision !== 'allow' && task) {
     const entry = await e.store.transact((tx) =>

@@ -1,6 +1,6 @@
 /** @module Use case: start a task in the first phase, recording its base commit. */
 import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
-import { checkTaskId, type TaskState } from '../../core/task.ts';
+import { checkTaskId, checkTitle, type TaskState } from '../../core/task.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
 import { append } from '../ledger/record.ts';
 import { EMPTY_TREE, resolveCommit } from '../repo/git.ts';
@@ -24,9 +24,9 @@ export async function startTask(e: Engine, actor: Actor, req: StartTaskRequest):
   const startMs = Date.now();
   const id = checkTaskId(req.taskId);
   if (!id.ok) return id;
-  const title = (req.title ?? '').trim();
-  if (title.length > 200)
-    return refuse(ErrorCode.USAGE, 'the title is longer than 200 characters', { argument: 'title' });
+  const checked = checkTitle(req.title ?? '', false);
+  if (!checked.ok) return checked;
+  const title = checked.value;
   let base = await resolveCommit(e.layout.root, req.base ?? 'HEAD');
   if (!base) {
     if (req.base !== undefined) {

@@ -8,6 +8,7 @@ import { produce } from '../evidence/producers/index.ts';
 import { recordVerify } from './advance.ts';
 import type { VerifyOutput } from '../evidence/producers/verify.ts';
 import type { Actor, Engine } from '../context.ts';
+import { clause } from '../../core/phrasing.ts';
 
 export interface VerifyOutcome {
   readonly task: TaskState;
@@ -71,7 +72,7 @@ export async function runVerify(
         { action: 'verify' },
         {
           code: ErrorCode.VERIFY_FAILED,
-          message: `verify failed: ${verify.problems.join('; ')}. Fix it in IMPLEMENT: autopilot backtrack ${req.taskId} --to IMPLEMENT --reason "…"`,
+          message: `verify failed: ${clause(verify.problems.join('; '))}. Fix it in IMPLEMENT: autopilot backtrack ${req.taskId} --to IMPLEMENT --reason "…"`,
           details: { commands: verify.commands, findings: verify.problems, seq: entry.seq },
         },
         startMs,

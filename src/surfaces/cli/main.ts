@@ -111,7 +111,7 @@ export function buildProgram(): Command {
     .addHelpText('after', example('autopilot init --dry-run\nautopilot init'))
     .action(act(async (opts: Opts) => (await import('./verbs/init.ts')).initVerb(opts)));
 
-  const task = program.command('task').description('start, list and inspect tasks');
+  const task = program.command('task').description('start, list, inspect and rename tasks');
   task
     .command('start <TASK>')
     .description('start a task in the first phase; its base commit is recorded for the diff')
@@ -130,6 +130,22 @@ export function buildProgram(): Command {
     .description('where a task is, what its phase needs, and who holds its lease')
     .addHelpText('after', example('autopilot task status T-1 --json'))
     .action(act(async (id: string, opts: Opts) => (await import('./verbs/task.ts')).taskStatus(id, opts)));
+  task
+    .command('rename <TASK>')
+    .description("give an active task a new title (its phase, evidence and history stay); needs the task's lease")
+    .requiredOption('--title <text>', 'the new title, one line of at most 200 characters')
+    .option('--token <n>', 'the lease token you hold (fencing)')
+    .addHelpText(
+      'after',
+      example(
+        'autopilot task rename T-1 --title "Rate-limit the login endpoint only"\nautopilot task rename T-1 --title "…" --json',
+      ),
+    )
+    .action(
+      act(async (id: string, opts: Opts) =>
+        (await import('./verbs/task.ts')).taskRename(id, opts as Opts & { title: string; token?: string }),
+      ),
+    );
   task
     .command('context <TASK>')
     .description(
@@ -418,7 +434,12 @@ autopilot hook git commit-msg .git/COMMIT_EDITMSG`)}`,
       '--http <port>',
       'serve http://127.0.0.1:<port>/mcp instead of stdio (0 picks a free port, printed on stderr)',
     )
-    .addHelpText('after', example('autopilot mcp\nautopilot mcp --http 4401'))
+    .addHelpText(
+      'after',
+      `\nLease holder: --holder ID, else $AUTOPILOT_HOLDER, else (over stdio) claude:$CLAUDE_CODE_SESSION_ID when\nClaude Code started the server, else each MCP session is its own holder. A client that starts one server\nprocess per call must name its holder, or every write after the first is LEASE_HELD.\n${example(
+        'autopilot mcp\nautopilot mcp --http 4401\nautopilot mcp --holder agent-a\nAUTOPILOT_HOLDER=agent-a autopilot mcp',
+      )}`,
+    )
     .action(act(async (opts: Opts) => (await import('./verbs/mcp.ts')).mcpVerb(opts)));
 
   program

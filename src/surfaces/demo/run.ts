@@ -21,6 +21,7 @@ import type { evidencePutTool } from '../mcp/tools/evidence-put.ts';
 import type { verifyRunTool } from '../mcp/tools/verify-run.ts';
 import * as P from './project.ts';
 import { claudePreToolUse } from './hook.ts';
+import { plural } from '../../core/phrasing.ts';
 
 export interface DemoStep {
   readonly action: string;
@@ -133,14 +134,14 @@ export async function runDemo(opts: { dir?: string; log?: (line: string) => void
       'write a hollow strategy.md (headings, no content)',
       'ok',
       () => put('STRATEGIZE', 'strategy.md', P.HOLLOW_STRATEGY),
-      (v) => `stored; ${v.findings.length} findings against the contract`,
+      (v) => `stored; ${plural(v.findings.length, 'finding')} against the contract`,
     );
     await step('advance with the hollow strategy', 'refused', () => advance());
     await step(
       'rewrite strategy.md with real content',
       'ok',
       () => put('STRATEGIZE', 'strategy.md', P.STRATEGY),
-      (v) => `stored; ${v.findings.length} findings`,
+      (v) => `stored; ${plural(v.findings.length, 'finding')}`,
     );
     await step('advance to SPEC', 'ok', () => advance({ summary: 'strategy agreed' }), moved);
     await step("Claude Code's PreToolUse hook: the agent tries to edit src/count.js in SPEC", 'refused', () =>
@@ -186,7 +187,7 @@ export async function runDemo(opts: { dir?: string; log?: (line: string) => void
       'ok',
       () => verify(),
       (v) =>
-        `tests ${v.tests?.passed}/${v.tests?.total} passed; changed-lines coverage ${v.coverage?.percent.toFixed(1)}% of ${v.coverage?.executable} lines; isolation: ${v.isolation}`,
+        `tests ${v.tests?.passed}/${v.tests?.total} passed; changed-lines coverage ${v.coverage?.percent.toFixed(1)}% of ${plural(v.coverage?.executable ?? 0, 'line')}; isolation: ${v.isolation}`,
     );
     await step('advance to REVIEW', 'ok', () => advance(), moved);
     await step('write review_rubric.json', 'ok', () => put('REVIEW', 'review_rubric.json', P.RUBRIC));
@@ -201,7 +202,7 @@ export async function runDemo(opts: { dir?: string; log?: (line: string) => void
     const ledger = verified.ok ? verified.value : (verified.error.details as unknown as LedgerReport);
     log(
       ledger.ok
-        ? `${pc.green('✓ ledger verify')}: ${ledger.entries} entries, every signature and ${ledger.artifacts} evidence digests check out`
+        ? `${pc.green('✓ ledger verify')}: ${plural(ledger.entries, 'entry')}, every signature and ${plural(ledger.artifacts, 'evidence digest')} check out`
         : `${pc.red('✗ ledger verify failed')}: ${ledger.problems[0]?.reason}`,
     );
     return { repo, taskId, steps, ledger, passed: ledger.ok && steps.every((s) => s.ok) };

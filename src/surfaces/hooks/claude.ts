@@ -17,6 +17,7 @@ import {
   type Payload,
 } from './request.ts';
 import { chooseTask, stopReason, taskContext } from './shared.ts';
+import { clause } from '../../core/phrasing.ts';
 
 /** What differs between clients that speak Claude Code's hook format. */
 export interface ClaudeStyle {
@@ -72,7 +73,7 @@ async function preToolUse(style: ClaudeStyle, e: Engine, req: HookRequest, paylo
     return decision(
       'PreToolUse',
       'deny',
-      `${reason}. ${style.name} hooks cannot ask a person, so the call is denied; a person can run it, or allow it in the config (tools.phases)`,
+      `${clause(reason)}. ${style.name} hooks cannot ask a person, so the call is denied; a person can run it, or allow it in the config (tools.phases)`,
     );
   }
   return decision('PreToolUse', 'deny', reason);

@@ -17,6 +17,7 @@ import {
   type Payload,
 } from './request.ts';
 import { chooseTask, stopReason, taskContext } from './shared.ts';
+import { clause } from '../../core/phrasing.ts';
 
 function actorOf(payload: Payload): Actor {
   const conversation = str(payload['conversation_id']) || 'unknown';
@@ -84,7 +85,7 @@ async function decide(
   const reason = `Autopilot (${where}): ${g.reason}${g.seq !== undefined ? ` (ledger entry ${g.seq})` : ''}`;
   if (g.decision === 'ask' && call.canAsk) return permission('ask', reason);
   if (g.decision === 'ask')
-    return permission('deny', `${reason}. This Cursor hook cannot ask a person, so the call is denied`);
+    return permission('deny', `${clause(reason)}. This Cursor hook cannot ask a person, so the call is denied`);
   return permission('deny', reason);
 }
 

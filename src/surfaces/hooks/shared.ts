@@ -5,6 +5,7 @@ import { promptFor } from '../../engine/drift/baseline.ts';
 import { checkEvidence } from '../../engine/task/evidence.ts';
 import { allowedCapabilities } from '../../core/policy/tool-policy.ts';
 import type { Engine } from '../../engine/context.ts';
+import { clause } from '../../core/phrasing.ts';
 
 /** The task a hook acts on, or why there is none. */
 export type TaskChoice =
@@ -53,11 +54,11 @@ export const START_HINT =
 export async function taskContext(e: Engine, env: Readonly<Record<string, string>>, full: boolean): Promise<string> {
   const choice = await chooseTask(e, env);
   const first = e.config.phases[0] as string;
-  if (choice.kind === 'refused') return `Autopilot: ${choice.error.message}.`;
+  if (choice.kind === 'refused') return `Autopilot: ${clause(choice.error.message)}.`;
   if (choice.kind === 'none' || choice.task.status !== 'active') {
     const why = choice.kind === 'none' ? choice.why : `task ${choice.task.taskId} is ${choice.task.status}`;
     return [
-      `Autopilot: ${why}. Every task here goes through ${e.config.phases.join(' → ')}, with evidence for each phase;`,
+      `Autopilot: ${clause(why)}. Every task here goes through ${e.config.phases.join(' → ')}, with evidence for each phase;`,
       `${START_HINT}.`,
       `Until then, tool calls are judged as in ${first}, which allows: ${allowedCapabilities(e.config, first).join(', ') || 'nothing'}.`,
       ...(choice.kind === 'none' && choice.active > 1 ? ['Set AUTOPILOT_TASK to the task you work on.'] : []),

@@ -4,6 +4,7 @@ import type { GetPromptResult, McpServer } from '@modelcontextprotocol/server';
 import { phaseDir } from '../../core/phases.ts';
 import { promptFor } from '../../engine/drift/baseline.ts';
 import type { Engine } from '../../engine/context.ts';
+import { plural } from '../../core/phrasing.ts';
 
 /** The prompt name of a phase: `phase-` and the phase in lower case. */
 export function promptName(phase: string): string {
@@ -43,6 +44,6 @@ async function taskNote(engine: Engine, taskId: string, phase: string): Promise<
   const task = await engine.store.getTask(taskId);
   if (!task) return `There is no task ${taskId} yet: start it with task_start.`;
   if (task.status !== 'active') return `Task ${taskId} is ${task.status}.`;
-  const where = `Task ${taskId} is in ${task.phase} (visit ${task.visits[task.phase] ?? 0}; ${task.counts.refusals} refusals, ${task.counts.backtracks} backtracks so far).`;
+  const where = `Task ${taskId} is in ${task.phase} (visit ${task.visits[task.phase] ?? 0}; ${plural(task.counts.refusals, 'refusal')}, ${plural(task.counts.backtracks, 'backtrack')} so far).`;
   return task.phase === phase ? where : `${where} These instructions are for ${phase}, not its current phase.`;
 }

@@ -4,7 +4,7 @@ import type * as z from 'zod';
 import { McpServer, type ServerContext, type ToolCallback } from '@modelcontextprotocol/server';
 import type { Result } from '../../core/errors.ts';
 import type { Actor, Engine } from '../../engine/context.ts';
-import { refusalResult, runTool, type AnyTool, type InFlight } from './tool.ts';
+import { advertisedOutput, refusalResult, runTool, type AnyTool, type InFlight } from './tool.ts';
 import { registerPhasePrompts } from './prompts.ts';
 import { withProgress } from './progress.ts';
 import { taskStartTool } from './tools/task-start.ts';
@@ -56,6 +56,8 @@ export interface AutopilotServerOptions {
   readonly engine: Result<Engine>;
   /** The session when the transport has none of its own (stdio: the process id). */
   readonly session: string;
+  /** The lease holder of every session of this server (`resolveHolder` in holder.ts); each session its own when left out. */
+  readonly holder?: string;
   /** Diagnostics: never stdout, which belongs to the protocol over stdio. */
   readonly log: (line: string) => void;
   /** Where running calls are tracked, for a shutdown that waits for them. */
@@ -63,15 +65,17 @@ export interface AutopilotServerOptions {
 }
 
 /**
- * The actor of an MCP session: `mcp:<client name>:<session>`, used as its
- * ledger actor and its lease holder. The session is the server's process id
- * over stdio and {@link httpSession} of the Mcp-Session-Id over HTTP, so every
- * session holds leases of its own and a second client is told LEASE_HELD.
+ * The actor of an MCP session: `mcp:<client name>:<session>` in the ledger.
+ * The session is the server's process id over stdio and {@link httpSession} of
+ * the Mcp-Session-Id over HTTP. Its lease holder is `holder` when the server
+ * was given one (`resolveHolder` in holder.ts: `--holder`, AUTOPILOT_HOLDER, Claude
+ * Code's session), else the actor id, so that every session holds leases of its
+ * own and a second client is told LEASE_HELD.
  */
-export function sessionActor(clientName: string | undefined, session: string): Actor {
+export function sessionActor(clientName: string | undefined, session: string, holder?: string): Actor {
   const client = (clientName ?? '').replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 64) || 'client';
   const id = `mcp:${client}:${session}`;
-  return { id, holder: id, sessionId: session };
+  return { id, holder: holder ?? id, sessionId: session };
 }
 
 /**
@@ -103,6 +107,7 @@ export function createAutopilotServer(opts: AutopilotServerOptions): McpServer {
     sessionActor(
       server.server.getClientVersion()?.name,
       ctx.sessionId === undefined ? opts.session : httpSession(ctx.sessionId),
+      opts.holder,
     );
   for (const tool of TOOLS) {
     const handler = async (args: unknown, ctx: ServerContext) => {
@@ -126,7 +131,7 @@ export function createAutopilotServer(opts: AutopilotServerOptions): McpServer {
         title: tool.title,
         description: tool.description,
         inputSchema: tool.input,
-        outputSchema: tool.output,
+        outputSchema: advertisedOutput(tool),
         annotations: { title: tool.title, ...tool.annotations },
       },
       handler as ToolCallback<z.ZodObject>,

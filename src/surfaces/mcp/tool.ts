@@ -5,6 +5,7 @@ import { AutopilotError, ErrorCode, type Refusal, type Result } from '../../core
 import type { TaskState } from '../../core/task.ts';
 import type { Lease } from '../../core/lease.ts';
 import type { Actor, Engine } from '../../engine/context.ts';
+import { clause } from '../../core/phrasing.ts';
 
 /** What a tool's handler works with: the server's engine and the session's actor. */
 export interface ToolContext {
@@ -103,6 +104,34 @@ export const leaseOut = z.object({
   expiresAt: z.string(),
 });
 
+/** A refusal's structured content: the same three fields for every tool and every code. */
+export const refusalOut = z
+  .object({
+    code: z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]).describe('the refusal code'),
+    message: z.string().describe('what failed and what to do next, in terms of the tools'),
+    details: z.record(z.string(), z.unknown()).describe("the code's details (see the tool's description)"),
+  })
+  .describe('a refusal: the result has isError true');
+
+/**
+ * The output schema a tool advertises: its success shape or the refusal shape.
+ *
+ * A refusal carries `structuredContent` (the contract: `{code, message,
+ * details}` for a program to act on), and clients built on the TypeScript SDK
+ * 1.x, the MCP Inspector among them, validate `structuredContent` against the
+ * tool's `outputSchema` even when `isError` is true: with the success shape
+ * alone every refusal failed there (-32602) and its code and advice were lost.
+ * Either/or keeps the schema honest: a result is exactly one of the two shapes,
+ * each strict (no extra properties), where folding optional refusal fields
+ * into every output would make every success field optional in the schema.
+ * Every member is an object, so the SDK advertises the union with
+ * `type: 'object'` at its root, as MCP requires (`{type, anyOf: [success,
+ * refusal]}`), and does not wrap it for clients of the 2025 protocol.
+ */
+export function advertisedOutput(tool: AnyTool): z.ZodType {
+  return z.union([tool.output, refusalOut]);
+}
+
 /** The task as the tools show it: its state without the artifact map. */
 export function taskView(t: TaskState): z.output<typeof taskOut> {
   return {
@@ -160,7 +189,7 @@ const NEXT: Partial<Record<ErrorCode, string>> = {
 /** A refusal as MCP carries it: `isError`, and `{code, message, details}` both structured and as text. */
 export function refusalResult(refusal: Refusal): CallToolResult {
   const next = NEXT[refusal.code];
-  const error = next ? { ...refusal, message: `${refusal.message.replace(/[.\s]+$/, '')}. Next: ${next}.` } : refusal;
+  const error = next ? { ...refusal, message: `${clause(refusal.message)}. Next: ${next}.` } : refusal;
   const structured = { code: error.code, message: error.message, details: error.details };
   return {
     isError: true,
@@ -218,7 +247,7 @@ export async function runTool(
     log(`${tool.name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     return refusalResult({
       code: ErrorCode.INTERNAL,
-      message: `internal error in ${tool.name}: ${err instanceof Error ? err.message : String(err)}. Read the task with task_status before trying again; if it persists, tell a person`,
+      message: `internal error in ${tool.name}: ${clause(err instanceof Error ? err.message : String(err))}. Read the task with task_status before trying again; if it persists, tell a person`,
       details: {},
     });
   }

@@ -30,6 +30,7 @@ import {
 } from './run-commands.ts';
 import { taskDiff, type TaskDiff } from './diff.ts';
 import type { Engine } from '../../context.ts';
+import { plural } from '../../../core/phrasing.ts';
 
 export interface VerifyOutput {
   readonly passed: boolean;
@@ -112,7 +113,7 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     }
     if (tests && tests.totals.total === 0) problems.push('the test command ran no test');
     if (tests && tests.totals.failed + tests.totals.errors > 0) {
-      problems.push(`${tests.totals.failed + tests.totals.errors} of ${tests.totals.total} tests failed`);
+      problems.push(`${tests.totals.failed + tests.totals.errors} of ${plural(tests.totals.total, 'test')} failed`);
     }
     const threshold = e.config.verify.coverageThreshold;
     if (cov && coverageAt) {

@@ -3,6 +3,7 @@ import { advance } from '../../../engine/task/advance.ts';
 import { backtrack } from '../../../engine/task/backtrack.ts';
 import { done, intOption, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
 import { formatTask } from '../format.ts';
+import { plural } from '../../../core/phrasing.ts';
 
 export async function advanceVerb(
   taskId: string,
@@ -36,7 +37,7 @@ export async function advanceVerb(
         artifacts: entry.artifacts,
         ...(attestation ? { attestation: attestation.ok ? attestation.value : { error: attestation.error } } : {}),
       },
-      `${from} → ${to ?? 'DONE'} (ledger entry ${entry.seq}, ${entry.artifacts.length} artifacts recorded)\n${formatTask(task, e.config.phases)}\n${next}${bundle}`,
+      `${from} → ${to ?? 'DONE'} (ledger entry ${entry.seq}, ${plural(entry.artifacts.length, 'artifact')} recorded)\n${formatTask(task, e.config.phases)}\n${next}${bundle}`,
     );
   });
 }

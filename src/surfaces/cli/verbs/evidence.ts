@@ -5,6 +5,7 @@ import { ErrorCode } from '../../../core/errors.ts';
 import { checkEvidence, putEvidence, readSourceFile, refuseSourceFile } from '../../../engine/task/evidence.ts';
 import { cwdOf, done, intOption, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
 import { formatFindings } from '../format.ts';
+import { plural } from '../../../core/phrasing.ts';
 
 export async function evidenceAdd(
   taskId: string,
@@ -49,7 +50,7 @@ export async function evidenceCheck(
     if (report.passed) {
       return done(
         report,
-        `${pc.green('✓')} ${report.phase} evidence of ${taskId} meets the contract (${report.artifacts.length} files)`,
+        `${pc.green('✓')} ${report.phase} evidence of ${taskId} meets the contract (${plural(report.artifacts.length, 'file')})`,
       );
     }
     const code = report.findings.some((f) => f.rule === 'missing')

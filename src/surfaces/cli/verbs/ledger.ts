@@ -5,6 +5,7 @@ import { verifyLedger } from '../../../engine/ledger/verify.ts';
 import { exportLedger, type ExportFormat } from '../../../engine/ledger/export.ts';
 import { done, intOption, UsageError, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
 import { formatEntry } from '../format.ts';
+import { plural } from '../../../core/phrasing.ts';
 
 export async function ledgerVerify(opts: GlobalOptions): Promise<VerbResult> {
   return withEngine(opts, async (e) => {
@@ -22,7 +23,7 @@ export async function ledgerVerify(opts: GlobalOptions): Promise<VerbResult> {
     }
     return done(
       report,
-      `${pc.green('✓ ledger verified')}: ${report.entries} entries (chain and every signature), ${report.tasks} tasks, ${report.artifacts} evidence files match their digests; head ${report.head?.hash.slice(0, 16) ?? '-'}`,
+      `${pc.green('✓ ledger verified')}: ${plural(report.entries, 'entry')} (chain and every signature), ${plural(report.tasks, 'task')}, ${plural(report.artifacts, 'evidence file')} ${report.artifacts === 1 ? 'matches its digest' : 'match their digests'}; head ${report.head?.hash.slice(0, 16) ?? '-'}`,
     );
   });
 }

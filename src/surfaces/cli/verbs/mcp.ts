@@ -1,10 +1,11 @@
-/** @module `autopilot mcp [--http PORT]`: the MCP server, over stdio or over Streamable HTTP on 127.0.0.1. */
+/** @module `autopilot mcp [--http PORT] [--holder ID]`: the MCP server, over stdio or over Streamable HTTP on 127.0.0.1. */
 import { AutopilotError, ErrorCode, ok, type Result } from '../../../core/errors.ts';
 import { closeEngine, openEngine, type Engine } from '../../../engine/context.ts';
 import { openStoreFor, runnerFor, sinkFor } from '../../compose.ts';
 import { serveStdio, type ServerHandle } from '../../mcp/stdio.ts';
 import { serveHttp } from '../../mcp/http.ts';
 import { InFlight } from '../../mcp/tool.ts';
+import { resolveHolder } from '../../mcp/holder.ts';
 import {
   cwdOf,
   intOption,
@@ -39,14 +40,28 @@ export async function mcpVerb(opts: GlobalOptions & { http?: string }): Promise<
   const port = intOption(opts.http, 'http');
   if (port !== undefined && port > 65535)
     throw new UsageError(`--http needs a port number up to 65535, got ${port}`, 'http');
+  const chosen = resolveHolder({
+    option: opts.holder,
+    env: process.env,
+    transport: port === undefined ? 'stdio' : 'http',
+  });
+  if (!chosen.ok) return chosen;
+  const { holder } = chosen.value;
+  log(
+    holder === undefined
+      ? 'each MCP session holds leases of its own (name one holder with --holder or AUTOPILOT_HOLDER)'
+      : `lease holder ${holder} (from ${chosen.value.source})`,
+  );
   const engine = await openOnce(cwdOf(opts));
   const inFlight = new InFlight();
   let server: ServerHandle;
   try {
     if (port === undefined) {
-      server = await serveStdio({ engine, log, inFlight });
+      server = await serveStdio({ engine, log, inFlight, ...(holder !== undefined ? { holder } : {}) });
     } else {
-      const listening = await listenOn(port, 'http', () => serveHttp({ engine, port, log, inFlight }));
+      const listening = await listenOn(port, 'http', () =>
+        serveHttp({ engine, port, log, inFlight, ...(holder !== undefined ? { holder } : {}) }),
+      );
       if (!listening.ok) return listening;
       log(`serving MCP over Streamable HTTP at ${listening.value.url}`);
       server = listening.value;

@@ -3,6 +3,7 @@ import pc from 'picocolors';
 import { computeMetrics, DEFAULT_WINDOW, parseWindow } from '../../../engine/telemetry/metrics.ts';
 import { computeSlo, evaluateAlerts, type SloReport } from '../../../engine/telemetry/slo.ts';
 import { done, UsageError, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
+import { plural } from '../../../core/phrasing.ts';
 
 type WindowOptions = GlobalOptions & { window?: string };
 
@@ -31,7 +32,7 @@ export async function metricsVerb(opts: WindowOptions): Promise<VerbResult> {
     return done(
       m,
       [
-        `${pc.bold('counters')} from ${m.window.since} to ${m.window.until}: ${m.entries} ledger entries, ${m.tasks} tasks`,
+        `${pc.bold('counters')} from ${m.window.since} to ${m.window.until}: ${plural(m.entries, 'ledger entry')}, ${plural(m.tasks, 'task')}`,
         ...rows,
         ...(by.length ? ['', pc.bold('by phase and code'), ...by] : []),
       ].join('\n'),
@@ -44,7 +45,7 @@ export function formatSlo(s: SloReport): string {
   return [
     `${pc.bold('service levels')} from ${s.window.since} to ${s.window.until}`,
     `  ${mark(t.met)} task success rate  ${pct(t.value).padStart(7)}  goal ≥ ${pct(t.goal)}   ${pc.dim(`done ${t.done} · aborted ${t.aborted} · stuck ${t.stuck}${t.stuckTasks.length ? ` (${t.stuckTasks.join(', ')})` : ''}`)}`,
-    `  ${mark(l.met)} loop rate          ${pct(l.value).padStart(7)}  goal ≤ ${pct(l.goal)}    ${pc.dim(`${l.looping} of ${l.tasks} tasks entered a phase more than ${l.threshold} times${l.loopingTasks.length ? ` (${l.loopingTasks.join(', ')})` : ''}`)}`,
+    `  ${mark(l.met)} loop rate          ${pct(l.value).padStart(7)}  goal ≤ ${pct(l.goal)}    ${pc.dim(`${l.looping} of ${plural(l.tasks, 'task')} entered a phase more than ${plural(l.threshold, 'time')}${l.loopingTasks.length ? ` (${l.loopingTasks.join(', ')})` : ''}`)}`,
     `  ${mark(m.met)} tool MTTR          ${(m.seconds === null ? 'n/a' : `${m.seconds.toFixed(1)} s`).padStart(7)}  goal ≤ ${m.goal} s     ${pc.dim(`${m.incidents} incidents, ${m.open} still open`)}`,
   ].join('\n');
 }
@@ -68,7 +69,7 @@ export async function alertsVerb(opts: GlobalOptions): Promise<VerbResult> {
         `  ${a.firing ? pc.red('FIRING') : pc.green('ok    ')} ${a.name}: ${a.metric} = ${a.value === null ? 'n/a' : Number(a.value.toFixed(4))} (${a.op} ${a.threshold}, over ${a.windowHours} h)`,
     );
     const head = alerts.length
-      ? `${firing.length} of ${alerts.length} alerts firing`
+      ? `${firing.length} of ${plural(alerts.length, 'alert')} firing`
       : 'no alert rules in the config (key: alerts)';
     return { ...done(r.value, [head, ...lines].join('\n')), exitCode: firing.length ? 2 : 0 };
   });

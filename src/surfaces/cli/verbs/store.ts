@@ -15,6 +15,7 @@ import {
   type StoreLocation,
 } from '../../compose.ts';
 import { cwdOf, done, UsageError, type GlobalOptions, type VerbResult } from '../runtime.ts';
+import { plural } from '../../../core/phrasing.ts';
 
 /** A store named on the command line; a bad spec is a usage error naming the option. */
 function locate(spec: string, option: string, cwd: string): StoreLocation {
@@ -75,7 +76,7 @@ export async function storeCopy(opts: GlobalOptions & { from: string; to: string
       const { entries, tasks, leases, keys, head } = r.value;
       return done(
         { from: describeStore(from), to: describeStore(to), ...r.value, verified: true },
-        `${pc.green('✓')} copied ${entries} ledger entries, ${tasks} tasks, ${leases} leases and ${keys} keys from ${describeStore(from)} to ${describeStore(to)}\n` +
+        `${pc.green('✓')} copied ${plural(entries, 'ledger entry')}, ${plural(tasks, 'task')}, ${plural(leases, 'lease')} and ${plural(keys, 'key')} from ${describeStore(from)} to ${describeStore(to)}\n` +
           `  verified: the chain and every signature, same head ${head ? `${head.seq} ${head.hash.slice(0, 16)}` : '(empty ledger)'}`,
       );
     } finally {

@@ -1,7 +1,8 @@
-/** @module `autopilot task start|list|status`. */
+/** @module `autopilot task start|list|status|rename`. */
 import { ErrorCode } from '../../../core/errors.ts';
 import { startTask } from '../../../engine/task/start.ts';
-import { done, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
+import { renameTask } from '../../../engine/task/rename.ts';
+import { done, intOption, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
 import { formatTask, statusLabel } from '../format.ts';
 
 export async function taskStart(
@@ -66,6 +67,26 @@ export async function taskStatus(taskId: string, opts: GlobalOptions): Promise<V
     return done(
       { task, lease: live, evidence: needs },
       `${formatTask(task, e.config.phases, live)}${task.status === 'active' ? `\n  ${task.phase} needs: ${needs.join(', ')}` : ''}`,
+    );
+  });
+}
+
+export async function taskRename(
+  taskId: string,
+  opts: GlobalOptions & { title: string; token?: string },
+): Promise<VerbResult> {
+  const token = intOption(opts.token, 'token');
+  return withEngine(opts, async (e, actor) => {
+    const r = await renameTask(e, actor, { taskId, title: opts.title, ...(token !== undefined ? { token } : {}) });
+    if (!r.ok) return r;
+    const { task, previousTitle, entry } = r.value;
+    return done(
+      { task, previousTitle, seq: entry?.seq ?? null },
+      entry
+        ? `${formatTask(task, e.config.phases)}
+renamed from "${previousTitle}" at ledger entry ${entry.seq}`
+        : `${formatTask(task, e.config.phases)}
+the title is already "${task.title}"; nothing was recorded`,
     );
   });
 }

@@ -2,6 +2,7 @@
 import pc from 'picocolors';
 import { runVerify } from '../../../engine/task/verify.ts';
 import { done, intOption, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
+import { plural } from '../../../core/phrasing.ts';
 
 export async function verifyVerb(taskId: string, opts: GlobalOptions & { token?: string }): Promise<VerbResult> {
   const token = intOption(opts.token, 'token');
@@ -16,11 +17,11 @@ export async function verifyVerb(taskId: string, opts: GlobalOptions & { token?:
     );
     if (v.tests)
       lines.push(
-        `  tests: ${v.tests.passed} passed, ${v.tests.failed} failed, ${v.tests.errors} errors, ${v.tests.skipped} skipped`,
+        `  tests: ${v.tests.passed} passed, ${v.tests.failed} failed, ${plural(v.tests.errors, 'error')}, ${v.tests.skipped} skipped`,
       );
     if (v.coverage)
       lines.push(
-        `  changed-lines coverage: ${v.coverage.percent.toFixed(1)}% of ${v.coverage.executable} lines (threshold ${v.coverage.threshold}%)`,
+        `  changed-lines coverage: ${v.coverage.percent.toFixed(1)}% of ${plural(v.coverage.executable, 'line')} (threshold ${v.coverage.threshold}%)`,
       );
     return done(
       { passed: v.passed, seq: r.value.entry.seq, commands: v.commands, tests: v.tests, coverage: v.coverage },

@@ -1,5 +1,6 @@
 /** @module One line of plain text for a ledger entry, as the dashboard lists it. */
 import type { LedgerEntry } from '../../../core/ledger.ts';
+import { plural } from '../../../core/phrasing.ts';
 
 const str = (v: unknown) => (typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v));
 const clip = (s: string, n = 140) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
@@ -19,7 +20,7 @@ export function describeEntry(x: LedgerEntry): string {
     case 'violation':
       return `refused ${str(d['code'])}${d['action'] ? ` (${str(d['action'])}${x.toPhase ? ` → ${x.toPhase}` : ''})` : ''}: ${clip(str(d['message']))}`;
     case 'evidence':
-      return `evidence ${str(d['name'])} added${typeof d['findings'] === 'number' && d['findings'] > 0 ? `, ${d['findings']} findings` : ''}`;
+      return `evidence ${str(d['name'])} added${typeof d['findings'] === 'number' && d['findings'] > 0 ? `, ${plural(d['findings'], 'finding')}` : ''}`;
     case 'verify': {
       const t = d['tests'] as { passed?: number; total?: number } | undefined;
       return `verify ${d['passed'] ? 'passed' : 'failed'}${t ? `: tests ${t.passed ?? 0}/${t.total ?? 0}` : ''}${typeof d['changedLinesCoverage'] === 'number' ? `, changed-lines coverage ${d['changedLinesCoverage'].toFixed(1)}%` : ''}`;
@@ -49,6 +50,8 @@ export function describeEntry(x: LedgerEntry): string {
       return `instructions ${str(d['action']) || 'baseline'} ${str(d['version'])}`.trim();
     case 'task_aborted':
       return `aborted by ${str(d['by']).replace(/^person:/, '')}: ${clip(str(d['reason']))}`;
+    case 'task_renamed':
+      return `renamed: ${clip(str(d['title']))} (was ${clip(str(d['previousTitle']), 80)})`;
     case 'key':
       return 'signing key recorded';
     default:

@@ -5,6 +5,7 @@ import { evidenceHref, timeAgo } from './format.ts';
 import { stateWord } from './task.ts';
 import { describeEntry } from '../read/describe.ts';
 import type { WaitingApproval } from '../read/approvals.ts';
+import { plural } from '../../../core/phrasing.ts';
 
 export interface ApprovalsModel {
   readonly waiting: readonly WaitingApproval[];
@@ -37,7 +38,7 @@ function card(w: WaitingApproval, nowMs: number): Html {
       <h3 style="margin:14px 0 6px">Diff${diff ? html` <span class="diffstat" style="display:inline-flex;margin-left:6px"><span class="a">+${diff.additions}</span><span class="d">−${diff.deletions}</span></span> <span class="muted small">in ${diff.files.length} file${diff.files.length === 1 ? '' : 's'}</span>` : ''}</h3>
       ${diff ? html`<ul class="plain artifacts">${diff.files.slice(0, 30).map((f) => html`<li><span class="mono small">${f.path}${f.status !== 'modified' ? html` <span class="faint">(${f.status})</span>` : ''}</span><span class="diffstat"><span class="a">+${f.additions}</span><span class="d">−${f.deletions}</span></span></li>`)}</ul>` : html`<p class="muted small">The diff could not be read from git.</p>`}
       ${patch ? html`<p style="margin:10px 0 0"><a class="btn secondary" href="${evidenceHref(patch.path)}">View the diff (${patch.phase}/${patch.name})</a></p>` : ''}
-      <details style="margin-top:14px"><summary><strong>Evidence</strong> <span class="muted small">${w.evidence.length} files${changed ? html`, <span class="badge bad">${changed} changed or missing</span>` : ', every recorded digest matches'}</span></summary>
+      <details style="margin-top:14px"><summary><strong>Evidence</strong> <span class="muted small">${plural(w.evidence.length, 'file')}${changed ? html`, <span class="badge bad">${changed} changed or missing</span>` : ', every recorded digest matches'}</span></summary>
       <ul class="plain artifacts">${w.evidence.map((a) => html`<li><a href="${evidenceHref(a.path)}" class="mono small">${a.phase}/${a.name}</a><span class="badge ${a.state}">${stateWord(a.state)}</span></li>`)}</ul></details>
       <p class="small" style="margin:10px 0 0"><a href="/tasks/${encodeURIComponent(id)}">Trace graph and history of ${id}</a></p>
     </div>

@@ -6,6 +6,7 @@ import { stateWord } from './task.ts';
 import { statusBadge } from './tasks.ts';
 import type { ArtifactContent, ArtifactInfo } from '../read/evidence.ts';
 import type { TaskSummary } from '../read/tasks.ts';
+import { plural } from '../../../core/phrasing.ts';
 
 export function evidenceIndexBody(
   tasks: readonly { summary: TaskSummary; artifacts: readonly ArtifactInfo[] }[],
@@ -57,7 +58,7 @@ export function taskEvidenceBody(
   return html`<div class="page-head"><div>
   <div class="crumbs"><a href="/evidence">Evidence</a> / ${task.taskId}</div>
   <div class="title-row"><h1>Evidence of ${task.taskId}</h1>${statusBadge(task.status)}</div>
-  <p class="lede">${task.title} · ${artifacts.length} files across ${phases.filter((p) => groups.has(p.toLowerCase())).length} phases${bad ? '' : ', every recorded digest matches'}.</p></div>
+  <p class="lede">${task.title} · ${plural(artifacts.length, 'file')} across ${plural(phases.filter((p) => groups.has(p.toLowerCase())).length, 'phase')}${bad ? '' : ', every recorded digest matches'}.</p></div>
   <div class="toolbar"><a class="btn secondary" href="/tasks/${encodeURIComponent(task.taskId)}">Task and trace graph</a></div></div>
 ${bad ? html`<p class="notice">${bad} file(s) no longer match the digest the ledger recorded: the evidence was changed or removed after it was recorded.</p>` : ''}
 <section id="evidence-list" data-live aria-label="Artifacts by phase">
@@ -117,7 +118,7 @@ function searchBox(target: string, q: string, lines: number): Html {
   return html`<form class="toolbar" method="get" role="search" style="padding:12px 20px;border-bottom:1px solid var(--line)" aria-label="Search this file">
   <div class="field grow"><label for="log-q">Search in this file</label><input id="log-q" type="search" name="q" value="${q}" placeholder="error, FAIL, a file name…" data-log-search="${target}" data-log-count="log-count" autocomplete="off"></div>
   <noscript><button class="btn secondary" type="submit">Search</button></noscript>
-  <span id="log-count" class="muted small" aria-live="polite">${lines} lines</span>
+  <span id="log-count" class="muted small" aria-live="polite">${plural(lines, 'line')}</span>
 </form>`;
 }
 

@@ -4,6 +4,7 @@ import { clock, shortHash } from './format.ts';
 import { describeEntry } from '../read/describe.ts';
 import type { LedgerPage } from '../read/ledger.ts';
 import type { LedgerReport } from '../../../engine/ledger/verify.ts';
+import { plural } from '../../../core/phrasing.ts';
 
 export interface LedgerModel {
   readonly page: LedgerPage;
@@ -17,7 +18,7 @@ function verdict(last: LedgerModel['last']): Html {
   if (!last) return html`Not verified from this dashboard yet.`;
   const r = last.report;
   return r.ok
-    ? html`✓ Verified at ${last.at.slice(11, 19)} UTC: ${r.entries} entries, ${r.artifacts} evidence digests, ${r.tasks} tasks.`
+    ? html`✓ Verified at ${last.at.slice(11, 19)} UTC: ${plural(r.entries, 'entry')}, ${plural(r.artifacts, 'evidence digest')}, ${plural(r.tasks, 'task')}.`
     : html`✗ ${r.problems.length} problem(s) at ${last.at.slice(11, 19)} UTC: ${r.problems.map((p) => `${p.seq ? `entry ${p.seq}: ` : ''}${p.reason}`).join('; ')}`;
 }
 

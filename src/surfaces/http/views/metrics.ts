@@ -2,6 +2,7 @@
 import { html, type Html } from './html.ts';
 import { percent } from './format.ts';
 import { WINDOWS, type MetricsView, type Series, type WindowKey } from '../read/metrics.ts';
+import { plural } from '../../../core/phrasing.ts';
 
 function spark(s: Series, v: MetricsView): Html {
   const n = s.buckets.length;
@@ -25,13 +26,13 @@ export function metricsBody(v: MetricsView): Html {
   const s = v.slo;
   const firing = v.alerts.filter((a) => a.firing);
   const opWord = { gt: '>', gte: '≥', lt: '<', lte: '≤' } as const;
-  return html`<div class="page-head"><div><h1>Metrics</h1><p class="lede">Counted from the ledger itself, so they agree with what was recorded: ${WINDOWS[v.window].label}, ${v.report.entries} entries over ${v.report.tasks} tasks.</p></div>
+  return html`<div class="page-head"><div><h1>Metrics</h1><p class="lede">Counted from the ledger itself, so they agree with what was recorded: ${WINDOWS[v.window].label}, ${plural(v.report.entries, 'entry')} over ${plural(v.report.tasks, 'task')}.</p></div>
 <form class="toolbar" method="get" action="/metrics" data-autosubmit aria-label="Time window"><div class="field"><label for="m-window">Window</label><select id="m-window" name="window">${(Object.keys(WINDOWS) as WindowKey[]).map((k) => html`<option value="${k}"${k === v.window ? html` selected` : ''}>${WINDOWS[k].label}</option>`)}</select></div><noscript><button class="btn secondary">Show</button></noscript></form></div>
 <section id="metrics" data-live aria-label="Figures">
 <div class="section"><div class="section-head"><h2>Service levels</h2></div>
 <div class="grid grid-3">
   ${sloCard('Task success rate', percent(s.taskSuccessRate.value), s.taskSuccessRate.met, `goal ≥ ${percent(s.taskSuccessRate.goal, 0)}`, `${s.taskSuccessRate.done} done, ${s.taskSuccessRate.aborted} aborted, ${s.taskSuccessRate.stuck} stuck${s.taskSuccessRate.stuckTasks.length ? ` (${s.taskSuccessRate.stuckTasks.join(', ')})` : ''}`)}
-  ${sloCard('Loop rate', percent(s.loopRate.value), s.loopRate.met, `goal ≤ ${percent(s.loopRate.goal, 0)}`, `${s.loopRate.looping} of ${s.loopRate.tasks} tasks entered a phase more than ${s.loopRate.threshold} times`)}
+  ${sloCard('Loop rate', percent(s.loopRate.value), s.loopRate.met, `goal ≤ ${percent(s.loopRate.goal, 0)}`, `${s.loopRate.looping} of ${plural(s.loopRate.tasks, 'task')} entered a phase more than ${plural(s.loopRate.threshold, 'time')}`)}
   ${sloCard('Tool MTTR', s.toolMttr.seconds === null ? '—' : `${s.toolMttr.seconds.toFixed(1)} s`, s.toolMttr.met, `goal ≤ ${s.toolMttr.goal} s`, `${s.toolMttr.incidents} denied-tool incidents, ${s.toolMttr.open} still open`)}
 </div></div>
 <div class="section"><div class="section-head"><div><h2>Alerts</h2><p>The rules of <code>alerts:</code> in the config, each over its own window, evaluated now.</p></div>${firing.length ? html`<span class="badge bad">${firing.length} firing</span>` : html`<span class="badge ok">none firing</span>`}</div>

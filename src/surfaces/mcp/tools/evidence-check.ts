@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { ok } from '../../../core/errors.ts';
 import { checkEvidence } from '../../../engine/task/evidence.ts';
 import { arg, defineTool, describeTool, findingOut } from '../tool.ts';
+import { plural } from '../../../core/phrasing.ts';
 
 export const evidenceCheckTool = defineTool({
   name: 'evidence_check',
@@ -40,5 +41,5 @@ export const evidenceCheckTool = defineTool({
   summary: (v) =>
     v.passed
       ? `${v.phase}: the evidence meets the contract`
-      : `${v.phase}: ${v.findings.length} findings; fix them before phase_advance`,
+      : `${v.phase}: ${plural(v.findings.length, 'finding')}; fix ${v.findings.length === 1 ? 'it' : 'them'} before phase_advance`,
 });

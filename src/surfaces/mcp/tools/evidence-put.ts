@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { ok } from '../../../core/errors.ts';
 import { putEvidence } from '../../../engine/task/evidence.ts';
 import { arg, defineTool, describeTool, findingOut, taskOut, taskView } from '../tool.ts';
+import { plural } from '../../../core/phrasing.ts';
 
 export const evidencePutTool = defineTool({
   name: 'evidence_put',
@@ -55,5 +56,5 @@ export const evidencePutTool = defineTool({
     });
   },
   summary: (v) =>
-    `stored ${v.path} (${v.bytes} bytes, ledger entry ${v.seq}); ${v.findings.length === 0 ? 'it meets the contract' : `${v.findings.length} findings against the contract: fix them and put it again`}`,
+    `stored ${v.path} (${plural(v.bytes, 'byte')}, ledger entry ${v.seq}); ${v.findings.length === 0 ? 'it meets the contract' : `${plural(v.findings.length, 'finding')} against the contract: fix ${v.findings.length === 1 ? 'it' : 'them'} and put the file again`}`,
 });

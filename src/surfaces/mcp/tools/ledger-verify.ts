@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { ErrorCode, ok, refuse } from '../../../core/errors.ts';
 import { verifyLedger } from '../../../engine/ledger/verify.ts';
 import { defineTool, describeTool } from '../tool.ts';
+import { plural } from '../../../core/phrasing.ts';
 
 const problem = z.object({
   kind: z.enum(['chain', 'projection', 'evidence']),
@@ -52,5 +53,5 @@ export const ledgerVerifyTool = defineTool({
     });
   },
   summary: (v) =>
-    `ledger verified: ${v.entries} entries (chain and every signature), ${v.tasks} tasks, ${v.artifacts} evidence files match their digests`,
+    `ledger verified: ${plural(v.entries, 'entry')} (chain and every signature), ${plural(v.tasks, 'task')}, ${plural(v.artifacts, 'evidence file')} ${v.artifacts === 1 ? 'matches its digest' : 'match their digests'}`,
 });

@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { ok } from '../../../core/errors.ts';
 import { runVerify } from '../../../engine/task/verify.ts';
 import { arg, defineTool, describeTool } from '../tool.ts';
+import { plural } from '../../../core/phrasing.ts';
 
 export const verifyRunTool = defineTool({
   name: 'verify_run',
@@ -81,5 +82,5 @@ export const verifyRunTool = defineTool({
     });
   },
   summary: (v) =>
-    `verify passed (ledger entry ${v.seq})${v.tests ? `: tests ${v.tests.passed}/${v.tests.total} passed` : ''}${v.coverage ? `; changed-lines coverage ${v.coverage.percent.toFixed(1)}% of ${v.coverage.executable} lines` : ''}; next: phase_advance`,
+    `verify passed (ledger entry ${v.seq})${v.tests ? `: tests ${v.tests.passed}/${v.tests.total} passed` : ''}${v.coverage ? `; changed-lines coverage ${v.coverage.percent.toFixed(1)}% of ${plural(v.coverage.executable, 'line')}` : ''}; next: phase_advance`,
 });

@@ -1,0 +1,58 @@
+/**
+ * @module Use case: give a task a new title after its scope changed. A
+ * `task_renamed` ledger entry whose projection changes the title and nothing
+ * else; like every write it needs the task's lease.
+ */
+import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
+import { checkTitle, type TaskState } from '../../core/task.ts';
+import type { LedgerEntry } from '../../core/ledger.ts';
+import { append } from '../ledger/record.ts';
+import { guardLease } from './leases.ts';
+import type { Actor, Engine } from '../context.ts';
+
+export interface RenameTaskRequest {
+  readonly taskId: string;
+  readonly title: string;
+  readonly token?: number;
+}
+
+export interface RenameTaskOutcome {
+  readonly task: TaskState;
+  readonly previousTitle: string;
+  /** The entry that recorded the new title; null when the title was already this one (nothing is written). */
+  readonly entry: LedgerEntry | null;
+}
+
+export async function renameTask(e: Engine, actor: Actor, req: RenameTaskRequest): Promise<Result<RenameTaskOutcome>> {
+  const startMs = Date.now();
+  const title = checkTitle(req.title, true);
+  if (!title.ok) return title;
+  return e.store.transact(async (tx): Promise<Result<RenameTaskOutcome>> => {
+    const state = await tx.getTask(req.taskId);
+    if (!state)
+      return refuse(ErrorCode.TASK_UNKNOWN, `no task ${req.taskId}; list tasks with: autopilot task list`, {
+        taskId: req.taskId,
+      });
+    // A finished task's record is what was done under its title: it stays as it was.
+    if (state.status !== 'active')
+      return refuse(ErrorCode.TASK_DONE, `task ${req.taskId} is ${state.status}; its title stays as it was recorded`, {
+        taskId: req.taskId,
+        status: state.status,
+      });
+    if (state.title === title.value) return ok({ task: state, previousTitle: state.title, entry: null });
+    const lease = await guardLease(e, tx, state, actor, 'task_rename', req.token, startMs);
+    if (!lease.ok) return lease;
+    const entry = await append(e, tx, {
+      taskId: state.taskId,
+      kind: 'task_renamed',
+      fromPhase: state.phase,
+      toPhase: null,
+      actor: actor.id,
+      artifacts: [],
+      data: { title: title.value, previousTitle: state.title },
+    });
+    const task = await tx.getTask(state.taskId);
+    if (!task) throw new Error('task projection missing after rename');
+    return ok({ task, previousTitle: state.title, entry });
+  });
+}
