@@ -8,6 +8,7 @@ import pc from 'picocolors';
 import { AutopilotError, ErrorCode, exitCodeFor, type Refusal } from '../../core/errors.ts';
 import { UsageError, type GlobalOptions, type VerbResult } from './runtime.ts';
 import { formatRefusal } from './format.ts';
+import { packageVersion } from '../../engine/setup/package-info.ts';
 
 type Opts = GlobalOptions & Record<string, unknown>;
 type Action = (...args: never[]) => Promise<VerbResult>;
@@ -78,7 +79,7 @@ export function buildProgram(): Command {
     .description(
       'Carries every task through STRATEGIZE → SPEC → PLAN → THINK → IMPLEMENT → VERIFY → REVIEW → PR → MONITOR,\nchecks the evidence of each phase and records every step in a signed, hash-chained ledger.',
     )
-    .version('0.1.0')
+    .version(packageVersion())
     .option('--json', 'print one JSON object: {"ok": true, …} or {"ok": false, "error": {code, message, details}}')
     .option('--holder <id>', 'lease holder id (default: $AUTOPILOT_HOLDER, else this user at this host)')
     .addOption(new Option('-C, --cwd <dir>', 'run as if started in <dir>'))
