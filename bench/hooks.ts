@@ -15,7 +15,6 @@ import { daemonRunning, stopDaemon } from '../src/surfaces/hooks/daemon.ts';
 import { compilePackage } from './build.ts';
 import { percentile, table, type Stats } from './stats.ts';
 
-
 function repository(dir: string, bin: string): void {
   const env = {
     ...process.env,

@@ -20,7 +20,6 @@ import type * as EventsModule from '../src/ports/events.ts';
 import { compilePackage } from './build.ts';
 import { cpuSince, type Stats } from './stats.ts';
 
-
 /** Appends copies of the ledger's own entries (task starts and attestations left out) until it holds `target`; not journaled. */
 export async function fillLedger(e: Engine, target: number): Promise<void> {
   // The store without the decision journal: a hundred thousand journal lines would time the journal, not the ledger.
