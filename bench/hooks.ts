@@ -7,39 +7,13 @@
  * AUTOPILOT_HOOK_DAEMON=0). Run alone with `node --import tsx bench/hooks.ts`.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { daemonRunning, stopDaemon } from '../src/surfaces/hooks/daemon.ts';
+import { compilePackage } from './build.ts';
 import { percentile, table, type Stats } from './stats.ts';
-
-const ROOT = resolve(import.meta.dirname, '..');
-
-// The package as it is installed: bin/autopilot.js, package.json, and dist/ from `tsc -p tsconfig.build.json`.
-function builtPackage(dir: string): string {
-  mkdirSync(join(dir, 'bin'), { recursive: true });
-  copyFileSync(join(ROOT, 'bin', 'autopilot.js'), join(dir, 'bin', 'autopilot.js'));
-  copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  try {
-    execFileSync(
-      process.execPath,
-      [
-        join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
-        '-p',
-        join(ROOT, 'tsconfig.build.json'),
-        '--outDir',
-        join(dir, 'dist'),
-      ],
-      { stdio: 'pipe' },
-    );
-  } catch (err) {
-    // tsc writes its output even when a file elsewhere in the tree does not type-check.
-    void err;
-  }
-  return join(dir, 'bin', 'autopilot.js');
-}
 
 function repository(dir: string, bin: string): void {
   const env = {
@@ -102,7 +76,7 @@ export async function benchHooks(n: number): Promise<Stats[]> {
   const repo = join(work, 'repo');
   mkdirSync(repo);
   try {
-    const bin = builtPackage(join(work, 'package'));
+    const bin = compilePackage(join(work, 'package'));
     repository(repo, bin);
     const payload = JSON.stringify({
       session_id: 'bench',

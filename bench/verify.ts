@@ -6,9 +6,7 @@
  * every signature on worker threads, every signature on one thread, and the
  * chain alone.
  */
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, symlinkSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { availableParallelism } from 'node:os';
 import type { EntryDraft } from '../src/core/ledger.ts';
@@ -19,9 +17,8 @@ import type * as VerifyModule from '../src/engine/ledger/verify.ts';
 import type * as ContextModule from '../src/engine/context.ts';
 import type * as ComposeModule from '../src/surfaces/compose.ts';
 import type * as EventsModule from '../src/ports/events.ts';
+import { compilePackage } from './build.ts';
 import { cpuSince, type Stats } from './stats.ts';
-
-const ROOT = resolve(import.meta.dirname, '..');
 
 /** Appends copies of the ledger's own entries (task starts and attestations left out) until it holds `target`; not journaled. */
 export async function fillLedger(e: Engine, target: number): Promise<void> {
@@ -65,24 +62,7 @@ interface Built {
 
 /** Compiles the package into `dir` (dist/, package.json, node_modules linked) and loads what verification needs from it. */
 async function buildPackage(dir: string): Promise<Built> {
-  mkdirSync(dir, { recursive: true });
-  copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
-  if (!existsSync(join(dir, 'node_modules'))) symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  try {
-    execFileSync(
-      process.execPath,
-      [
-        join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
-        '-p',
-        join(ROOT, 'tsconfig.build.json'),
-        '--outDir',
-        join(dir, 'dist'),
-      ],
-      { stdio: 'pipe' },
-    );
-  } catch {
-    // tsc writes its output even when a file elsewhere in the tree does not type-check.
-  }
+  compilePackage(dir);
   const load = async <T>(rel: string): Promise<T> => (await import(pathToFileURL(join(dir, 'dist', rel)).href)) as T;
   const verify = await load<typeof VerifyModule>('engine/ledger/verify.js');
   const context = await load<typeof ContextModule>('engine/context.js');

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Entry point: runs the built CLI when present, the TypeScript sources otherwise.
+// Entry point of the installed package: runs the built CLI in dist/.
 // `autopilot hook …` runs for every tool call of an agent, so it goes to the hook
 // entry, which loads none of the command line's verbs (the CLI has the verb too).
+// A checkout runs the TypeScript sources through scripts/autopilot-dev.js instead.
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -9,16 +10,14 @@ import { dirname, join } from 'node:path';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // (`autopilot hook --help` is the command line's: it has the verb's help and examples.)
 const hook = process.argv[2] === 'hook' && !process.argv.slice(3).some((a) => a === '--help' || a === '-h');
-const built = join(root, 'dist', 'surfaces', 'cli', 'main.js');
-const builtHook = join(root, 'dist', 'surfaces', 'hooks', 'entry.js');
-if (hook && existsSync(builtHook)) {
-  await import(pathToFileURL(builtHook).href);
-} else if (existsSync(built)) {
-  await import(pathToFileURL(built).href);
-} else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import(
-    pathToFileURL(join(root, 'src', 'surfaces', hook ? 'hooks' : 'cli', hook ? 'entry.ts' : 'main.ts')).href
+const entry = join(root, 'dist', 'surfaces', hook ? 'hooks' : 'cli', hook ? 'entry.js' : 'main.js');
+if (!existsSync(entry)) {
+  process.stderr.write(
+    `autopilot: ${entry} is missing: this copy of agent-autopilot was not built.\n` +
+      `In a checkout of its sources, run \`npm run build\` (or \`node scripts/autopilot-dev.js …\` to run the sources);\n` +
+      `otherwise install it again: npm install --save-dev agent-autopilot\n`,
   );
+  // A hook that cannot answer denies (exit 2), as every hook of Autopilot fails closed.
+  process.exit(hook ? 2 : 1);
 }
+await import(pathToFileURL(entry).href);

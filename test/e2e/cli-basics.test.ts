@@ -4,10 +4,10 @@
  * --json, refusals on stderr without it.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { Repo, git, makeProject, makeRepo, parseOne, run } from './helpers.ts';
+import { BIN, ROOT, Repo, git, makeProject, makeRepo, parseOne, run, tempDir } from './helpers.ts';
 
 interface InitBody {
   ok: true;
@@ -173,6 +173,29 @@ describe('setting up, help and the output contract', { concurrency: true }, () =
     const r = await run(['hook', '--help']);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /Example/);
+  });
+
+  it('--version prints the version in package.json', async () => {
+    const r = await run(['--version']);
+    assert.equal(r.code, 0);
+    assert.equal(
+      r.stdout.trim(),
+      (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version,
+    );
+  });
+
+  it('the shipped bin script without dist/ says how to fix it; a hook denies (exit 2) rather than pass', async () => {
+    // A copy of the package that was never built: bin/autopilot.js needs no tsx, and does not reach for it.
+    const pkg = tempDir('unbuilt');
+    mkdirSync(join(pkg, 'bin'));
+    copyFileSync(BIN, join(pkg, 'bin', 'autopilot.js'));
+    const cli = await run(['task', 'list'], { bin: join(pkg, 'bin', 'autopilot.js') });
+    assert.equal(cli.code, 1);
+    assert.match(cli.stderr, /dist\/surfaces\/cli\/main\.js is missing: this copy of agent-autopilot was not built/);
+    assert.match(cli.stderr, /npm run build/);
+    const hook = await run(['hook', 'claude', 'PreToolUse'], { bin: join(pkg, 'bin', 'autopilot.js'), input: '{}' });
+    assert.equal(hook.code, 2);
+    assert.match(hook.stderr, /dist\/surfaces\/hooks\/entry\.js is missing/);
   });
 
   it('exit codes 0/1/2/3; --json prints one JSON object on stdout, text mode prints refusals on stderr', async () => {

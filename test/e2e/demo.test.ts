@@ -1,13 +1,15 @@
 /**
- * E2E: `autopilot demo --json --dir <tmp>` with this repository's own
- * bin/autopilot.js: every step goes as scripted, the ledger verifies, and the
- * repository it leaves behind checks out with the CLI too.
+ * E2E: `autopilot demo --json --dir <tmp>` from this repository's sources
+ * (scripts/autopilot-dev.js, as `npm run demo` runs it): every step goes as
+ * scripted, the ledger verifies, the repository it leaves behind checks out
+ * with the CLI too, and the commands it prints to try run as printed.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { it } from 'node:test';
-import { BIN, Repo, parseOne, run, tempDir } from './helpers.ts';
+import { DEV_BIN, Repo, parseOne, run, tempDir } from './helpers.ts';
 
 interface Step {
   action: string;
@@ -48,7 +50,7 @@ const SCRIPT: [RegExp, 'ok' | 'refused', string?][] = [
 
 it('autopilot demo --json --dir <tmp>: every step as scripted, the ledger verified', async () => {
   const dir = join(tempDir('demo'), 'textkit');
-  const r = await run(['demo', '--json', '--dir', dir], { bin: BIN });
+  const r = await run(['demo', '--json', '--dir', dir], { bin: DEV_BIN });
   const body = parseOne<{
     ok: boolean;
     repo: string;
@@ -62,6 +64,7 @@ it('autopilot demo --json --dir <tmp>: every step as scripted, the ledger verifi
       problems: unknown[];
       head: { seq: number; hash: string };
     };
+    try: Record<'ledgerShow' | 'ledgerVerify' | 'taskStatus' | 'serve', string[]>;
   }>(r);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(body.ok, true);
@@ -86,6 +89,19 @@ it('autopilot demo --json --dir <tmp>: every step as scripted, the ledger verifi
   assert.equal(repo.task('T-1')?.status, 'done');
   assert.deepEqual(repo.head(), body.ledger.head);
   assert.ok(existsSync(join(repo.evidenceDir, 'T-1', '.stale', '1', 'implement', 'git_diff.patch')));
-  const verified = await repo.ok<{ entries: number; problems: unknown[] }>(['ledger', 'verify'], { bin: BIN });
+  const verified = await repo.ok<{ entries: number; problems: unknown[] }>(['ledger', 'verify'], { bin: DEV_BIN });
   assert.equal(verified.entries, body.ledger.entries);
+
+  // The commands the demo prints to try run as they are (Node 20 cannot run the .ts file the demo starts from).
+  for (const argv of [body.try.ledgerVerify, body.try.taskStatus]) {
+    assert.equal(argv[0], process.execPath);
+    assert.doesNotMatch(argv[1]!, /\.ts$/);
+    const tried = spawnSync(argv[0]!, [...argv.slice(1), '--json'], {
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    assert.equal(tried.status, 0, `${argv.join(' ')}: ${tried.stderr}`);
+    assert.equal((JSON.parse(tried.stdout) as { ok: boolean }).ok, true);
+  }
+  assert.deepEqual(body.try.serve.slice(-3), ['-C', dir, 'serve']);
 });

@@ -2,12 +2,16 @@
  * E2E: `autopilot doctor` after init (healthy, exit 0), then with a hook that
  * points at a bin script that is gone, a missing or readable private key, a
  * git hook removed and a broken .mcp.json: each reported with its fix, exit 1.
+ * Which form the wired files use: this machine's absolute paths warn; the
+ * repository's own install is ok once installed and fails with the fix before;
+ * a bare `npx autopilot` in a file Autopilot writes fails.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { makeRepo, tempDir, type Repo } from './helpers.ts';
+import { binary, makeRepo, tempDir, type Repo } from './helpers.ts';
 
 interface Check {
   id: string;
@@ -56,16 +60,19 @@ describe('autopilot doctor', { concurrency: true }, () => {
     assert.equal(broken.healthy, false);
     const hooks = check(broken, 'hooks.claude');
     assert.equal(hooks.status, 'fail');
-    assert.equal(hooks.message, `.claude/settings.json: Stop: ${gone} does not exist`);
+    assert.equal(
+      hooks.message,
+      `.claude/settings.json: Stop: ${gone} does not exist (runs this machine's Node and bin script by absolute path)`,
+    );
     assert.match(hooks.fix ?? '', /run `autopilot init` again/);
 
     const text = await repo.run(['doctor'], { env: { ...env(), NO_COLOR: '1' } });
     assert.equal(text.code, 1);
     assert.match(
       text.stdout,
-      /✗ hooks\.claude {2}\.claude\/settings\.json: Stop: .* does not exist\n\s+fix: run `autopilot init` again/,
+      /✗ hooks\.claude {2}\.claude\/settings\.json: Stop: .* does not exist \(.*\)\n\s+fix: run `autopilot init` again/,
     );
-    assert.match(text.stdout, /1 problem: fix it as shown, then run autopilot doctor again/);
+    assert.match(text.stdout, /1 problem, 2 warnings: fix it as shown, then run autopilot doctor again/);
 
     // init puts the path right.
     await repo.ok(['init'], { env: env() });
@@ -102,6 +109,109 @@ describe('autopilot doctor', { concurrency: true }, () => {
     rmSync(repo.path('.mcp.json'));
     await repo.ok(['init'], { env: env() });
     assert.equal((await doctor(repo, 0)).healthy, true);
+  });
+
+  it("warns of this machine's absolute paths in the wired files, and says how to get files that work in a clone", async () => {
+    const repo = await makeRepo();
+    await repo.ok(['init'], { env: env() });
+    const body = await doctor(repo, 0);
+    for (const id of ['hooks.claude', 'hooks.git', 'mcp']) {
+      const c = check(body, id);
+      assert.equal(c.status, 'warn', id);
+      assert.match(
+        c.message,
+        /runs this machine's Node and bin script by absolute path\): .* committed, the file breaks in a teammate's clone$/,
+      );
+      assert.match(
+        c.fix ?? '',
+        /npm install --save-dev agent-autopilot` and run `npx --no-install autopilot init` again/,
+      );
+    }
+    assert.equal(check(body, 'npx').status, 'ok');
+  });
+
+  it('with the package in the repository: the files run its node_modules/.bin/autopilot; before npm install, a failure that says to install', async () => {
+    const repo = await makeRepo();
+    const pkg = JSON.parse(readFileSync(repo.path('package.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(
+      repo.path('package.json'),
+      JSON.stringify({ ...pkg, devDependencies: { 'agent-autopilot': '*' } }, null, 2),
+    );
+    await repo.ok(['init'], { env: env() });
+    const settings = readFileSync(repo.path('.claude', 'settings.json'), 'utf8');
+    assert.doesNotMatch(settings, /autopilot\.js/, 'no bin script by absolute path');
+    assert.deepEqual(JSON.parse(readFileSync(repo.path('.mcp.json'), 'utf8')).mcpServers.autopilot, {
+      command: 'npx',
+      args: ['--no-install', 'autopilot', 'mcp'],
+    });
+
+    // A clone that has not installed its packages yet.
+    const before = await doctor(repo, 1);
+    for (const id of ['hooks.claude', 'hooks.git', 'mcp']) {
+      const c = check(before, id);
+      assert.equal(c.status, 'fail', id);
+      assert.match(c.message, /node_modules\/\.bin\/autopilot is missing/, id);
+      assert.match(c.fix ?? '', /^install this repository's packages \(npm install, or npm ci\)/, id);
+    }
+
+    // Installed (the package under test, linked as npm would place it).
+    const packageDir = dirname(dirname(await binary()));
+    mkdirSync(repo.path('node_modules', '.bin'), { recursive: true });
+    symlinkSync(packageDir, repo.path('node_modules', 'agent-autopilot'), 'dir');
+    symlinkSync('../agent-autopilot/bin/autopilot.js', repo.path('node_modules', '.bin', 'autopilot'));
+    const after = await doctor(repo, 0);
+    for (const id of ['hooks.claude', 'hooks.git', 'mcp', 'npx']) assert.equal(check(after, id).status, 'ok', id);
+    assert.match(check(after, 'hooks.claude').message, /\(runs the repository's node_modules\/\.bin\/autopilot\)$/);
+
+    // The committed command, as Claude Code runs it from a sub-folder: the repository's copy answers.
+    const command = (JSON.parse(settings) as { hooks: Record<string, { hooks: { command: string }[] }[]> }).hooks[
+      'PreToolUse'
+    ]!.at(-1)!.hooks[0]!.command;
+    const r = spawnSync('sh', ['-c', command], {
+      cwd: repo.path('src'),
+      env: { ...process.env, CLAUDE_PROJECT_DIR: repo.dir, AUTOPILOT_HOOK_DAEMON: '0', NO_COLOR: '1' },
+      input: JSON.stringify({
+        session_id: 's',
+        cwd: repo.dir,
+        hook_event_name: 'PreToolUse',
+        tool_name: 'Write',
+        tool_input: { file_path: repo.path('src', 'new.js'), content: 'x' },
+      }),
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(
+      (JSON.parse(r.stdout) as { hookSpecificOutput: { permissionDecision: string } }).hookSpecificOutput
+        .permissionDecision,
+      'deny',
+    );
+  });
+
+  it('fails a line that runs a bare npx of Autopilot in a file it writes, naming the file and line', async () => {
+    const repo = await makeRepo();
+    await repo.ok(['init'], { env: env() });
+    const workflow = repo.path('.github', 'workflows', 'autopilot-gate.yml');
+    const text = readFileSync(workflow, 'utf8');
+    writeFileSync(
+      workflow,
+      text.replace(/- run: autopilot gate --base/, '- run: npx autopilot gate --base') +
+        '# npx autopilot in a comment\n',
+    );
+    writeFileSync(
+      repo.path('AGENTS.md'),
+      `${readFileSync(repo.path('AGENTS.md'), 'utf8')}\nRun npx agent-autopilot init.\n`,
+    );
+    const body = await doctor(repo, 1);
+    const c = check(body, 'npx');
+    assert.equal(c.status, 'fail');
+    const line = text.split('\n').findIndex((l) => l.includes('- run: autopilot gate')) + 1;
+    assert.match(
+      c.message,
+      new RegExp(`\\.github/workflows/autopilot-gate\\.yml:${line} \\(- run: npx autopilot gate`),
+    );
+    assert.match(c.message, /AGENTS\.md:\d+ \(Run npx agent-autopilot init\.\)$/);
+    assert.doesNotMatch(c.message, /in a comment/);
+    assert.match(c.fix ?? '', /`npx --no-install autopilot …`/);
   });
 
   it('outside a repository with Autopilot: one failed check that says to run init', async () => {

@@ -16,6 +16,8 @@ import { canonicalPayload, type LedgerEntry } from '../../src/core/ledger.ts';
 import { keyIdOf, loadSigner, type Signer } from '../../src/engine/ledger/keys.ts';
 import { sha256Hex } from '../../src/engine/repo/files.ts';
 import type { CiProblem, CiGateReport } from '../../src/engine/ci/gate.ts';
+import { runsBareNpx } from '../../src/engine/setup/doctor.ts';
+import { packageVersion } from '../../src/engine/setup/package-info.ts';
 import { P, Repo, git, makeProject, makeRepo, parseOne, run, tempDir, writeFile, type CliResult } from './helpers.ts';
 
 const BRANCH = 'task/T-1';
@@ -423,9 +425,15 @@ describe('the CI gate', { concurrency: true }, () => {
       const steps = doc.jobs.gate.steps;
       assert.equal(steps.find((s) => s.uses?.startsWith('actions/checkout'))?.with?.['fetch-depth'], 0);
       assert.equal(steps.find((s) => s.uses?.startsWith('actions/setup-node'))?.with?.['node-version'], 20);
-      const gateStep = steps.find(
-        (s) => s.run === 'npx autopilot gate --base ${{ github.event.pull_request.base.sha }}',
-      );
+      // The project does not have agent-autopilot among its dependencies: the job installs the version that
+      // wrote it, then runs that install (never a bare npx, which would fetch another package).
+      const runs = steps.flatMap((s) => (s.run ? [s.run] : []));
+      assert.deepEqual(runs.slice(-2), [
+        `npm install --global agent-autopilot@${packageVersion()}`,
+        'autopilot gate --base ${{ github.event.pull_request.base.sha }}',
+      ]);
+      assert.ok(runs.every((r) => !runsBareNpx(r)));
+      const gateStep = steps.find((s) => s.run === 'autopilot gate --base ${{ github.event.pull_request.base.sha }}');
       assert.deepEqual(
         gateStep?.env,
         { AUTOPILOT_TRUSTED_KEYS: '${{ vars.AUTOPILOT_TRUSTED_KEYS }}' },
@@ -462,7 +470,10 @@ describe('the CI gate', { concurrency: true }, () => {
           ['.gitlab-ci.yml', 'update'],
         ],
       );
-      assert.deepEqual(first.notes, []);
+      assert.deepEqual(
+        first.notes.filter((n) => /gitlab/i.test(n)),
+        [],
+      );
       const after = readFileSync(repo.path('.gitlab-ci.yml'), 'utf8');
       assert.ok(after.startsWith(ci));
       const parsed = parseYaml(after) as { include: { local: string }[]; unit: { script: string[] } };
@@ -473,7 +484,10 @@ describe('the CI gate', { concurrency: true }, () => {
         { script: string[]; variables: Record<string, string> }
       >;
       assert.equal(job['autopilot-gate']?.variables['GIT_DEPTH'], '0');
-      assert.ok(job['autopilot-gate']?.script.includes('npx autopilot gate --base "$CI_MERGE_REQUEST_DIFF_BASE_SHA"'));
+      assert.deepEqual(job['autopilot-gate']?.script.slice(-2), [
+        `npm install --global agent-autopilot@${packageVersion()}`,
+        'autopilot gate --base "$CI_MERGE_REQUEST_DIFF_BASE_SHA"',
+      ]);
       const files = repo.snapshot();
       const second = await repo.ok<{ changes: { action: string }[] }>(['init']);
       assert.ok(second.changes.every((c) => c.action === 'unchanged'));

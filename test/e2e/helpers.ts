@@ -45,6 +45,8 @@ export { P };
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = join(ROOT, 'bin', 'autopilot.js');
+/** The development entry: the command line from the TypeScript sources, through tsx (bin/autopilot.js runs only dist/). */
+export const DEV_BIN = join(ROOT, 'scripts', 'autopilot-dev.js');
 export const PHASES = [
   'STRATEGIZE',
   'SPEC',
@@ -156,11 +158,11 @@ let program: Promise<string> | undefined;
  * (the bin script runs dist/ when it is there, as an installed package does;
  * only the native better-sqlite3 stays in node_modules). A run then costs a
  * third of what compiling the TypeScript at every start-up does, which is what
- * keeps the suite near a minute on two cores. AUTOPILOT_E2E_SOURCE=1 spawns this
- * repository's bin/autopilot.js itself, through tsx (demo.test.ts always does).
+ * keeps the suite near a minute on two cores. AUTOPILOT_E2E_SOURCE=1 spawns the
+ * development entry scripts/autopilot-dev.js, which runs the sources through tsx (demo.test.ts always does).
  */
 export function binary(): Promise<string> {
-  if (process.env['AUTOPILOT_E2E_SOURCE'] === '1') return Promise.resolve(BIN);
+  if (process.env['AUTOPILOT_E2E_SOURCE'] === '1') return Promise.resolve(DEV_BIN);
   program ??= (async () => {
     const pkg = tempDir('package');
     mkdirSync(join(pkg, 'bin'));

@@ -97,7 +97,7 @@ describe('autopilot init', { concurrency: true }, () => {
     );
     assert.match(
       claude['hooks']['PreToolUse'][1]['hooks'][0]['command'],
-      /autopilot\.js hook claude PreToolUse \|\| exit 2$/,
+      /autopilot(-dev)?\.js hook claude PreToolUse \|\| exit 2$/,
     );
     assert.match(claude['hooks']['PreToolUse'][1]['matcher'], /^Bash\|Edit\|MultiEdit\|Write/);
     for (const event of ['Stop', 'SessionStart', 'UserPromptSubmit'])
@@ -106,7 +106,11 @@ describe('autopilot init', { concurrency: true }, () => {
     const mcp = json(repo, '.mcp.json');
     assert.deepEqual(mcp['mcpServers']['docs'], { command: 'docs-server', args: [] }, 'other servers stay');
     assert.deepEqual(mcp['mcpServers']['autopilot']['args'].slice(-1), ['mcp']);
-    assert.match(mcp['mcpServers']['autopilot']['args'][0], /autopilot\.js$/);
+    assert.match(
+      mcp['mcpServers']['autopilot']['args'][0],
+      /autopilot(-dev)?\.js$/,
+      'the bin script: the development entry in AUTOPILOT_E2E_SOURCE=1',
+    );
 
     const codex = json(repo, '.codex/hooks.json');
     assert.deepEqual(Object.keys(codex['hooks']), ['PreToolUse', 'Stop', 'SessionStart', 'UserPromptSubmit']);

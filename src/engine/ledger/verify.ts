@@ -75,7 +75,7 @@ const WORKER_URL = new URL(
   import.meta.url,
 );
 
-/** Starts a worker; from the sources, the worker registers tsx first, as bin/autopilot.js does without a build. Null when it cannot start. */
+/** Starts a worker; from the sources, the worker registers tsx first, as scripts/autopilot-dev.js does. Null when it cannot start. */
 function startWorker(data: VerifyWorkerData): Worker | null {
   try {
     if (WORKER_URL.pathname.endsWith('.js')) return new Worker(WORKER_URL, { workerData: data });

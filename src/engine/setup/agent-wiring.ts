@@ -6,12 +6,20 @@
  * section of AGENTS.md between markers. Existing files are merged, never
  * replaced: other settings, other hooks and other servers stay as they are,
  * and planning the same wiring twice changes nothing.
+ *
+ * The files are committed, so what they run must work in a teammate's clone:
+ * where the repository has its own copy of the package (node_modules, or a
+ * dependency in package.json), every command runs that copy through a path
+ * relative to the repository's root, found the way each client allows. Only a
+ * repository without one (a Python or Go project using a global install) gets
+ * this machine's Node and bin script by absolute path, which `doctor` warns of.
  */
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import type { DetectedAgents } from './detect.ts';
+import { BIN_NAME, PACKAGE_NAME } from './package-info.ts';
 
-/** How the wiring starts Autopilot: this Node and this package's bin script. */
+/** How the absolute form starts Autopilot: this Node and this package's bin script. */
 export interface Launcher {
   /** Absolute path of the Node binary. */
   readonly node: string;
@@ -41,8 +49,57 @@ export interface WiringOptions {
   readonly gitHooksDir: string;
   readonly agents: DetectedAgents;
   readonly launcher: Launcher;
+  /** How the files start Autopilot; by default `local` where {@link hasLocalInstall}, else `absolute`. */
+  readonly form?: LaunchForm;
   /** The phases, for the AGENTS.md section. */
   readonly phases: readonly string[];
+}
+
+/**
+ * How a written file starts Autopilot. `local`: the repository's own install, `node_modules/.bin/autopilot`
+ * under the repository's root (and `npx --no-install autopilot`, which never downloads); the files work in
+ * every clone that ran `npm install`. `absolute`: this machine's Node and bin script, for a repository with no
+ * install of its own; the files work on this machine only.
+ */
+export type LaunchForm = 'local' | 'absolute';
+
+/** Who runs a command, which decides how it finds the repository's root. */
+export type CommandRunner = 'claude' | 'codex' | 'cursor' | 'git';
+
+/** The repository's own copy of the command, relative to its root. */
+export const LOCAL_BIN = `node_modules/.bin/${BIN_NAME}`;
+/** The command line that runs the repository's copy from a shell, and never fetches a package. */
+export const LOCAL_NPX = `npx --no-install ${BIN_NAME}`;
+
+/**
+ * How each runner's command names the repository's root. Claude Code sets CLAUDE_PROJECT_DIR for its hooks;
+ * Codex and Cursor document no such variable (and a hook may start in a sub-folder), so git says where the
+ * work tree's top is; git runs its own hooks at the top of the work tree.
+ */
+export const ROOT_PREFIX: Record<CommandRunner, string> = {
+  claude: '"$CLAUDE_PROJECT_DIR"/',
+  codex: '"$(git rev-parse --show-toplevel)"/',
+  cursor: '"$(git rev-parse --show-toplevel)"/',
+  git: '',
+};
+
+/** True when the repository at `root` has its own copy of the package: installed, or a dependency in package.json. */
+export function hasLocalInstall(root: string): boolean {
+  if (existsSync(join(root, 'node_modules', PACKAGE_NAME, 'package.json'))) return true;
+  return declaresPackage(root);
+}
+
+/** True when the repository's package.json lists the package among its dependencies of any kind. */
+export function declaresPackage(root: string): boolean {
+  try {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Record<string, unknown>;
+    return ['dependencies', 'devDependencies', 'optionalDependencies'].some((k) => {
+      const deps = pkg[k];
+      return !!deps && typeof deps === 'object' && Object.hasOwn(deps, PACKAGE_NAME);
+    });
+  } catch {
+    return false;
+  }
 }
 
 /** The Claude Code tools whose calls the PreToolUse hook checks: every tool that changes something or reaches out. */
@@ -77,17 +134,30 @@ export function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The shell command that runs `autopilot <args>` with this launcher. */
+/** The shell command that runs `autopilot <args>` with this launcher (the absolute form). */
 export function launchCommand(l: Launcher, args: readonly string[]): string {
   return [l.node, l.bin, ...args].map(shellQuote).join(' ');
 }
 
-// The command of a hook that decides a tool call. Any failure to answer becomes exit 2, a denial for every
-// client (a missing Node, say, exits 127, which the clients treat as a hook error and run the tool). Only for
-// the events that gate a call: a Stop hook that always exits 2 would never let the agent stop.
-function gatingCommand(l: Launcher, args: readonly string[]): string {
-  return `${launchCommand(l, args)} || exit 2`;
+/** The shell command that runs `autopilot <args>` for `runner`, in the given form. */
+export function wiredCommand(
+  o: { readonly launcher: Launcher; readonly form: LaunchForm },
+  runner: CommandRunner,
+  args: readonly string[],
+): string {
+  if (o.form === 'absolute') return launchCommand(o.launcher, args);
+  return [`${ROOT_PREFIX[runner]}${LOCAL_BIN}`, ...args.map(shellQuote)].join(' ');
 }
+
+// The command of a hook that decides a tool call. Any failure to answer becomes exit 2, a denial for every
+// client (a missing Node or a missing node_modules/.bin/autopilot, say, exits 127, which the clients treat as a
+// hook error and run the tool). Only for the events that gate a call: a Stop hook that always exits 2 would
+// never let the agent stop.
+function gatingCommand(o: ResolvedOptions, runner: CommandRunner, args: readonly string[]): string {
+  return `${wiredCommand(o, runner, args)} || exit 2`;
+}
+
+type ResolvedOptions = WiringOptions & { readonly form: LaunchForm };
 
 /** True when a hook command is one of Autopilot's (for merging and for `autopilot doctor`). */
 export function isAutopilotHookCommand(command: unknown, client: 'claude' | 'codex' | 'cursor'): boolean {
@@ -181,7 +251,7 @@ function mergeFlat(entries: unknown, ours: Json, isOurs: (command: unknown) => b
   return out;
 }
 
-function claudeSettings(o: WiringOptions, notes: string[]): WiringFile | undefined {
+function claudeSettings(o: ResolvedOptions, notes: string[]): WiringFile | undefined {
   return mergeJson(
     o.root,
     '.claude/settings.json',
@@ -191,7 +261,7 @@ function claudeSettings(o: WiringOptions, notes: string[]): WiringFile | undefin
         const args = ['hook', 'claude', event];
         const hook = {
           type: 'command',
-          command: event === 'PreToolUse' ? gatingCommand(o.launcher, args) : launchCommand(o.launcher, args),
+          command: event === 'PreToolUse' ? gatingCommand(o, 'claude', args) : wiredCommand(o, 'claude', args),
         };
         const group = event === 'PreToolUse' ? { matcher: CLAUDE_MATCHER, hooks: [hook] } : { hooks: [hook] };
         hooks[event] = mergeGroups(hooks[event], group, (c) => isAutopilotHookCommand(c, 'claude'));
@@ -203,7 +273,7 @@ function claudeSettings(o: WiringOptions, notes: string[]): WiringFile | undefin
   );
 }
 
-function codexHooks(o: WiringOptions, notes: string[]): WiringFile | undefined {
+function codexHooks(o: ResolvedOptions, notes: string[]): WiringFile | undefined {
   return mergeJson(
     o.root,
     '.codex/hooks.json',
@@ -213,7 +283,7 @@ function codexHooks(o: WiringOptions, notes: string[]): WiringFile | undefined {
         const args = ['hook', 'codex', event];
         const hook = {
           type: 'command',
-          command: event === 'PreToolUse' ? gatingCommand(o.launcher, args) : launchCommand(o.launcher, args),
+          command: event === 'PreToolUse' ? gatingCommand(o, 'codex', args) : wiredCommand(o, 'codex', args),
           timeout: 60,
         };
         const group = event === 'PreToolUse' ? { matcher: CODEX_MATCHER, hooks: [hook] } : { hooks: [hook] };
@@ -226,7 +296,7 @@ function codexHooks(o: WiringOptions, notes: string[]): WiringFile | undefined {
   );
 }
 
-function cursorHooks(o: WiringOptions, notes: string[]): WiringFile | undefined {
+function cursorHooks(o: ResolvedOptions, notes: string[]): WiringFile | undefined {
   return mergeJson(
     o.root,
     '.cursor/hooks.json',
@@ -236,7 +306,7 @@ function cursorHooks(o: WiringOptions, notes: string[]): WiringFile | undefined 
       for (const event of CURSOR_EVENTS) {
         const args = ['hook', 'cursor', event];
         const gates = event.startsWith('before') || event === 'preToolUse';
-        const command = gates ? gatingCommand(o.launcher, args) : launchCommand(o.launcher, args);
+        const command = gates ? gatingCommand(o, 'cursor', args) : wiredCommand(o, 'cursor', args);
         const entry = event === 'preToolUse' ? { command, matcher: CURSOR_EDIT_MATCHER } : { command };
         hooks[event] = mergeFlat(hooks[event], entry, (c) => isAutopilotHookCommand(c, 'cursor'));
       }
@@ -247,14 +317,20 @@ function cursorHooks(o: WiringOptions, notes: string[]): WiringFile | undefined 
   );
 }
 
-/** The MCP entry: `npx autopilot mcp` where the package is installed in the repository, this launcher otherwise. */
-export function mcpEntry(o: Pick<WiringOptions, 'root' | 'launcher'>): { command: string; args: string[] } {
-  const local = join(o.root, 'node_modules', 'autopilot', 'bin', 'autopilot.js');
-  if (existsSync(local)) return { command: 'npx', args: ['autopilot', 'mcp'] };
+/**
+ * The MCP entry. Local: `npx --no-install autopilot mcp`, which Claude Code starts in the project's root and which
+ * runs the repository's copy or fails, never fetching a package (npx's start-up cost is paid once a session).
+ * Absolute: this launcher.
+ */
+export function mcpEntry(o: { readonly launcher: Launcher; readonly form: LaunchForm }): {
+  command: string;
+  args: string[];
+} {
+  if (o.form === 'local') return { command: 'npx', args: ['--no-install', BIN_NAME, 'mcp'] };
   return { command: o.launcher.node, args: [o.launcher.bin, 'mcp'] };
 }
 
-function mcpJson(o: WiringOptions, notes: string[]): WiringFile | undefined {
+function mcpJson(o: ResolvedOptions, notes: string[]): WiringFile | undefined {
   return mergeJson(
     o.root,
     '.mcp.json',
@@ -268,26 +344,28 @@ function mcpJson(o: WiringOptions, notes: string[]): WiringFile | undefined {
   );
 }
 
-function agentsSection(phases: readonly string[]): string {
+function agentsSection(phases: readonly string[], form: LaunchForm): string {
+  // The command a shell runs: the repository's copy through npx (never a download), else the one on PATH.
+  const cli = form === 'local' ? LOCAL_NPX : BIN_NAME;
   return [
     AGENTS_BEGIN,
     '## Autopilot',
     '',
     `Every task in this repository goes through ${phases.join(' → ')}, with evidence for each phase, and every step is recorded in a signed ledger (\`.autopilot/\`).`,
     '',
-    '- Start a task before changing anything: the MCP tool `task_start` (or `autopilot task start T-1 --title "…"`).',
+    `- Start a task before changing anything: the MCP tool \`task_start\` (or \`${cli} task start T-1 --title "…"\`).`,
     "- Put each phase's evidence with `evidence_put`; move on with `phase_advance`; go back with `phase_backtrack` and a reason.",
     '- Tool calls are checked against the phase: source edits in IMPLEMENT, commits and pushes in PR. Hooks deny the others and record them in the ledger.',
     '- The diff, the test results and the coverage are produced by Autopilot itself; do not write them.',
-    '- `autopilot task status <TASK>` shows where a task is and what its phase still needs.',
+    `- \`${cli} task status <TASK>\` shows where a task is and what its phase still needs.`,
     AGENTS_END,
   ].join('\n');
 }
 
-function agentsMd(o: WiringOptions): WiringFile {
+function agentsMd(o: ResolvedOptions): WiringFile {
   const abs = join(o.root, 'AGENTS.md');
   const before = readText(abs);
-  const section = agentsSection(o.phases);
+  const section = agentsSection(o.phases, o.form);
   if (before === null) return change(o.root, abs, null, `# Agents\n\n${section}\n`);
   const begin = before.indexOf(AGENTS_BEGIN);
   const end = before.indexOf(AGENTS_END, begin);
@@ -297,14 +375,17 @@ function agentsMd(o: WiringOptions): WiringFile {
   return change(o.root, abs, before, `${before}${sep}${section}\n`);
 }
 
-/** The git hook script for `name`: runs a hook that was there before, then Autopilot's. */
-export function gitHookScript(name: (typeof GIT_HOOKS)[number], l: Launcher): string {
+/**
+ * The git hook script for `name`: runs a hook that was there before, then Autopilot's. In the local form a clone
+ * without the package installed is refused with the fix, rather than with the shell's "not found".
+ */
+export function gitHookScript(name: (typeof GIT_HOOKS)[number], l: Launcher, form: LaunchForm = 'absolute'): string {
   const what: Record<(typeof GIT_HOOKS)[number], string> = {
     'pre-commit': 'a commit goes through only in a phase whose tool policy allows vcs:commit',
     'commit-msg': 'adds the trailer Autopilot-Ledger: <hash of the ledger head>',
     'pre-push': 'a push goes through only in a phase whose tool policy allows vcs:push',
   };
-  const run = launchCommand(l, ['hook', 'git', name]);
+  const run = wiredCommand({ launcher: l, form }, 'git', ['hook', 'git', name]);
   const lines = [
     '#!/bin/sh',
     `${GIT_HOOK_MARK} ${name}`,
@@ -312,6 +393,11 @@ export function gitHookScript(name: (typeof GIT_HOOKS)[number], l: Launcher): st
     '# `autopilot doctor` checks it; `autopilot init` writes it again. A hook that was here before runs first.',
     `chained="$(dirname "$0")/${name}${CHAINED_SUFFIX}"`,
   ];
+  if (form === 'local')
+    // git runs a hook at the top of the work tree, where the repository's install is.
+    lines.push(
+      `if [ ! -x ${LOCAL_BIN} ]; then echo "autopilot: $(pwd)/${LOCAL_BIN} is missing: install this repository's packages (npm install) so that ${PACKAGE_NAME} is there" >&2; exit 1; fi`,
+    );
   if (name === 'pre-push') {
     lines.push(
       'input=$(cat)',
@@ -324,7 +410,7 @@ export function gitHookScript(name: (typeof GIT_HOOKS)[number], l: Launcher): st
   return `${lines.join('\n')}\n`;
 }
 
-function gitHooks(o: WiringOptions, notes: string[]): WiringFile[] {
+function gitHooks(o: ResolvedOptions, notes: string[]): WiringFile[] {
   const files: WiringFile[] = [];
   if (/(^|[\\/])\.husky([\\/]_)?$/.test(o.gitHooksDir)) {
     notes.push(
@@ -333,7 +419,7 @@ function gitHooks(o: WiringOptions, notes: string[]): WiringFile[] {
   }
   for (const name of GIT_HOOKS) {
     const abs = join(o.gitHooksDir, name);
-    const after = gitHookScript(name, o.launcher);
+    const after = gitHookScript(name, o.launcher, o.form);
     let before: string | null = null;
     let mode = 0o755;
     if (existsSync(abs)) {
@@ -366,8 +452,16 @@ function gitHooks(o: WiringOptions, notes: string[]): WiringFile[] {
 }
 
 /** Plans the wiring of the agents and of git. */
-export function planWiring(o: WiringOptions): WiringPlan {
+export function planWiring(options: WiringOptions): WiringPlan {
+  const o: ResolvedOptions = {
+    ...options,
+    form: options.form ?? (hasLocalInstall(options.root) ? 'local' : 'absolute'),
+  };
   const notes: string[] = [];
+  if (o.form === 'absolute')
+    notes.push(
+      `${PACKAGE_NAME} is not installed in this repository: the hooks and .mcp.json run ${o.launcher.bin} with ${o.launcher.node}, which exist on this machine only. In a Node repository, \`npm install --save-dev ${PACKAGE_NAME}\` and run \`${LOCAL_NPX} init\` again for files that work in every clone; otherwise each person runs \`autopilot init\` on their own machine.`,
+    );
   const files: (WiringFile | undefined)[] = [mcpJson(o, notes), claudeSettings(o, notes)];
   if (o.agents.codex) {
     const codex = codexHooks(o, notes);

@@ -1,7 +1,14 @@
-/** @module The CI jobs init writes so that `autopilot gate` runs on every pull or merge request: GitHub Actions and GitLab CI. */
+/**
+ * @module The CI jobs init writes so that `autopilot gate` runs on every pull or merge request: GitHub Actions
+ * and GitLab CI. The job runs the copy of Autopilot the repository pins and never a bare `npx autopilot`, which
+ * would fetch whatever package holds that name: a Node repository with the package among its dependencies
+ * installs it with the rest; any other repository installs the exact version that wrote the job.
+ */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMap, parseAllDocuments } from 'yaml';
+import { declaresPackage, LOCAL_NPX } from './agent-wiring.ts';
+import { BIN_NAME, PACKAGE_NAME } from './package-info.ts';
 
 /** A file init would write, in the shape of init's file changes. */
 export interface CiFile {
@@ -38,11 +45,36 @@ function installCommand(root: string): string | undefined {
   return undefined;
 }
 
+/** How a CI job gets Autopilot and runs it. */
+export interface GateSteps {
+  /** The repository's own install step (for VERIFY's commands, and the package when it is a dependency). */
+  readonly install?: string;
+  /** The install of the pinned package, when the repository does not have it among its dependencies. */
+  readonly installAutopilot?: string;
+  /** The command that runs the installed copy: `npx --no-install autopilot` or `autopilot` (a global install). */
+  readonly cli: string;
+}
+
+/** The steps for the repository at `root`, pinning `version` where the repository does not pin the package itself. */
+export function gateSteps(root: string, version: string): GateSteps {
+  const install = installCommand(root);
+  if (declaresPackage(root)) return { ...(install ? { install } : {}), cli: LOCAL_NPX };
+  // A global install of the exact version: it leaves the work tree (and so VERIFY's re-run) as it is.
+  return {
+    ...(install ? { install } : {}),
+    installAutopilot: `npm install --global ${PACKAGE_NAME}@${version}`,
+    cli: BIN_NAME,
+  };
+}
+
+const installLines = (s: GateSteps, prefix: string) =>
+  (s.install ? `${prefix}${s.install}\n` : '') + (s.installAutopilot ? `${prefix}${s.installAutopilot}\n` : '');
+
 /** The GitHub Actions workflow: the gate on every pull request, with the whole history. */
-export function githubWorkflow(install: string | undefined): string {
+export function githubWorkflow(steps: GateSteps): string {
   return `# Autopilot: the CI gate. On every pull request it checks the committed attestation
 # bundles (signatures, hash chain, phase order), the evidence they name, and runs
-# VERIFY's build and test commands again (see: npx autopilot gate --help).
+# VERIFY's build and test commands again (see: ${steps.cli} gate --help).
 name: autopilot-gate
 on:
   pull_request:
@@ -58,7 +90,7 @@ jobs:
       - uses: actions/setup-node@v4
         with:
           node-version: 20
-${install ? `      - run: ${install}\n` : '      # Install here what the VERIFY commands in .autopilot/config.yaml need.\n'}      - run: npx autopilot gate --base \${{ github.event.pull_request.base.sha }}
+${steps.install ? '' : '      # Install here what the VERIFY commands in .autopilot/config.yaml need.\n'}${installLines(steps, '      - run: ')}      - run: ${steps.cli} gate --base \${{ github.event.pull_request.base.sha }}
         env:
           # Your team's key ids, as a repository variable a branch cannot change: only their signatures count.
           AUTOPILOT_TRUSTED_KEYS: \${{ vars.AUTOPILOT_TRUSTED_KEYS }}
@@ -66,10 +98,10 @@ ${install ? `      - run: ${install}\n` : '      # Install here what the VERIFY 
 }
 
 /** The GitLab CI job: the gate on every merge request, with the whole history. */
-export function gitlabJob(install: string | undefined): string {
+export function gitlabJob(steps: GateSteps): string {
   return `# Autopilot: the CI gate. On every merge request it checks the committed attestation
 # bundles (signatures, hash chain, phase order), the evidence they name, and runs
-# VERIFY's build and test commands again (see: npx autopilot gate --help).
+# VERIFY's build and test commands again (see: ${steps.cli} gate --help).
 # Include it from .gitlab-ci.yml:
 #   include:
 #     - local: ${GITLAB_JOB}
@@ -82,7 +114,7 @@ autopilot-gate:
     # Set AUTOPILOT_TRUSTED_KEYS (your team's key ids) as a protected CI/CD variable:
     # then only their signatures count.
   script:
-${install ? `    - ${install}\n` : '    # Install here what the VERIFY commands in .autopilot/config.yaml need.\n'}    - npx autopilot gate --base "$CI_MERGE_REQUEST_DIFF_BASE_SHA"
+${steps.install ? '' : '    # Install here what the VERIFY commands in .autopilot/config.yaml need.\n'}${installLines(steps, '    - ')}    - ${steps.cli} gate --base "$CI_MERGE_REQUEST_DIFF_BASE_SHA"
 `;
 }
 
@@ -92,9 +124,10 @@ const INCLUDE = `\n# Autopilot: the CI gate on merge requests\ninclude:\n  - loc
  * The CI files for the repository at `root`: the GitHub workflow when it has
  * `.github/` or no CI at all, the GitLab job when it has `.gitlab-ci.yml`. A file
  * that exists is kept as it is. `.gitlab-ci.yml` gets an `include:` appended only
- * when it has none; otherwise a note says what to add.
+ * when it has none; otherwise a note says what to add. `version` is the version of
+ * Autopilot a job installs where the repository does not pin it.
  */
-export function planCiFiles(root: string): { files: CiFile[]; notes: string[] } {
+export function planCiFiles(root: string, version: string): { files: CiFile[]; notes: string[] } {
   const files: CiFile[] = [];
   const notes: string[] = [];
   const read = (rel: string) => (existsSync(join(root, rel)) ? readFileSync(join(root, rel), 'utf8') : null);
@@ -104,14 +137,13 @@ export function planCiFiles(root: string): { files: CiFile[]; notes: string[] } 
       ? { path: rel, action: 'create', before, after: fresh }
       : { path: rel, action: 'unchanged', before, after: before };
   };
-  const install = installCommand(root);
+  const steps = gateSteps(root, version);
   const hasGithub = existsSync(join(root, '.github'));
   const gitlabCi = read('.gitlab-ci.yml');
   const other = OTHER_CI.filter((f) => existsSync(join(root, f)));
-  if (hasGithub || (gitlabCi === null && other.length === 0))
-    files.push(keep(GITHUB_WORKFLOW, githubWorkflow(install)));
+  if (hasGithub || (gitlabCi === null && other.length === 0)) files.push(keep(GITHUB_WORKFLOW, githubWorkflow(steps)));
   if (gitlabCi !== null) {
-    files.push(keep(GITLAB_JOB, gitlabJob(install)));
+    files.push(keep(GITLAB_JOB, gitlabJob(steps)));
     const included = gitlabCi.includes(GITLAB_JOB);
     const docs = parseAllDocuments(gitlabCi);
     const single = Array.isArray(docs) && docs.length === 1 ? docs[0] : undefined;
@@ -133,7 +165,7 @@ export function planCiFiles(root: string): { files: CiFile[]; notes: string[] } 
   }
   if (other.length > 0 && !hasGithub) {
     notes.push(
-      `found ${other.join(', ')}: add a job there that runs, on the full history, npx autopilot gate --base <the pull request's base commit>`,
+      `found ${other.join(', ')}: add a job there that runs, on the full history, ${steps.installAutopilot ? `${steps.installAutopilot} then ` : ''}${steps.cli} gate --base <the pull request's base commit>`,
     );
   }
   return { files, notes };

@@ -2,6 +2,10 @@
  * @module Use case: check an installation and say how to fix what is wrong:
  * the config, the signing key, the store, the hooks of each agent and of git
  * (wired, and pointing at files that exist), the MCP entry and the sandbox.
+ * It says which form each wired file uses (the repository's own install, or
+ * this machine's absolute paths, which a teammate's clone cannot run), and
+ * fails any line of a file Autopilot writes that runs a bare `npx autopilot`,
+ * which would download whatever package holds that name.
  * The store and the sandbox probe come from the composition root.
  */
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
@@ -21,13 +25,17 @@ import {
   GIT_HOOK_MARK,
   GIT_HOOKS,
   isAutopilotHookCommand,
+  LOCAL_BIN,
+  LOCAL_NPX,
 } from './agent-wiring.ts';
+import { GITHUB_WORKFLOW, GITLAB_JOB } from './ci-workflows.ts';
+import { BIN_NAME, PACKAGE_NAME } from './package-info.ts';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
 /** One finding: what was checked, how it stands, and the fix when it is not ok. */
 export interface DoctorCheck {
-  /** config, key, store, hooks.claude, hooks.codex, hooks.cursor, hooks.git, mcp, sandbox, daemon. */
+  /** config, key, store, hooks.claude, hooks.codex, hooks.cursor, hooks.git, mcp, npx, sandbox, daemon. */
   readonly id: string;
   readonly status: CheckStatus;
   readonly message: string;
@@ -58,7 +66,9 @@ export interface DoctorDeps {
 }
 
 const REINIT =
-  "run `autopilot init` again: it writes the hooks and the MCP entry with this installation's paths and leaves everything else as it is";
+  "run `autopilot init` again: it writes the hooks and the MCP entry for this repository's install of Autopilot (else this machine's) and leaves everything else as it is";
+const INSTALL = `install this repository's packages (npm install, or npm ci): ${LOCAL_BIN} comes with ${PACKAGE_NAME}, one of its dependencies`;
+const ABSOLUTE_FIX = `in a Node repository, \`npm install --save-dev ${PACKAGE_NAME}\` and run \`${LOCAL_NPX} init\` again: the files then run the repository's own copy in every clone. Without Node, each person runs \`autopilot init\` on their own machine`;
 
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
 
@@ -97,12 +107,43 @@ export function shellWords(command: string): string[] {
   return words;
 }
 
-// What is wrong with a command's program and script paths (absolute ones must exist; the program must be
-// executable).
-function commandProblems(command: string): string[] {
-  const words = shellWords(command);
-  const problems: string[] = [];
+/**
+ * How a wired command starts Autopilot. `local`: the repository's node_modules/.bin/autopilot, named relative to
+ * its root (or through `npx --no-install`); `absolute`: a Node and a script by absolute path, this machine's;
+ * `other`: anything else (a command someone wrote by hand).
+ */
+export type CommandForm = 'local' | 'absolute' | 'other';
+
+const FORM_WORDS: Record<CommandForm, string> = {
+  local: `the repository's ${LOCAL_BIN}`,
+  absolute: "this machine's Node and bin script by absolute path",
+  other: 'a command of its own',
+};
+
+interface CommandLook {
+  readonly form: CommandForm;
+  readonly problems: string[];
+  /** The local form, with the repository's install missing. */
+  readonly missingLocal: boolean;
+}
+
+// The program word of the local form: node_modules/.bin/autopilot under whatever names the repository's root
+// ("$CLAUDE_PROJECT_DIR"/…, "$(git rev-parse --show-toplevel)"/…, or nothing where the runner starts there).
+const LOCAL_PROGRAM = new RegExp(`^(?:\\$\\{?\\w+\\}?/|\\$\\([^)]*\\)/|\\./)?${LOCAL_BIN.replace(/[./]/g, '\\$&')}$`);
+
+/** How a command (a shell command line, or an MCP entry's words) starts Autopilot, and what is wrong with it. */
+export function lookAtCommand(root: string, words: readonly string[]): CommandLook {
   const [program, script] = words;
+  const npxLocal = program === 'npx' && words.includes('--no-install') && words.includes(BIN_NAME);
+  if (program && (LOCAL_PROGRAM.test(program) || npxLocal)) {
+    try {
+      accessSync(join(root, LOCAL_BIN), constants.X_OK);
+      return { form: 'local', problems: [], missingLocal: false };
+    } catch {
+      return { form: 'local', problems: [`${LOCAL_BIN} is missing`], missingLocal: true };
+    }
+  }
+  const problems: string[] = [];
   if (program && isAbsolute(program)) {
     try {
       accessSync(program, constants.X_OK);
@@ -111,7 +152,33 @@ function commandProblems(command: string): string[] {
     }
   }
   if (script && isAbsolute(script) && !existsSync(script)) problems.push(`${script} does not exist`);
-  return problems;
+  const absolute = !!program && isAbsolute(program) && !!script && isAbsolute(script);
+  return { form: absolute ? 'absolute' : 'other', problems, missingLocal: false };
+}
+
+// The outcome of the commands of one wired file: a failure with the fix that fits, a warning for this machine's
+// absolute paths, else ok; the message says which form the file uses.
+function wiredOutcome(
+  id: string,
+  rel: string,
+  looks: readonly CommandLook[],
+  problems: readonly string[],
+  okMessage: string,
+): DoctorCheck {
+  const forms = [...new Set(looks.map((l) => l.form))];
+  const uses = forms.length ? ` (runs ${forms.map((f) => FORM_WORDS[f]).join(' and ')})` : '';
+  if (problems.length) {
+    const fix = looks.some((l) => l.missingLocal) ? INSTALL : REINIT;
+    return { id, status: 'fail', message: `${rel}: ${problems.join('; ')}${uses}`, fix };
+  }
+  if (forms.includes('absolute'))
+    return {
+      id,
+      status: 'warn',
+      message: `${okMessage}${uses}: these paths exist on this machine only: committed, the file breaks in a teammate's clone`,
+      fix: ABSOLUTE_FIX,
+    };
+  return { id, status: 'ok', message: `${okMessage}${uses}` };
 }
 
 function readJson(path: string): { value?: Record<string, unknown>; error?: string } {
@@ -166,13 +233,17 @@ function agentHooks(
     };
   const hooks = obj(file.value['hooks']);
   const problems: string[] = [];
+  const looks: CommandLook[] = [];
   for (const event of events) {
     const ours = commandsOf(hooks, event).filter((c) => isAutopilotHookCommand(c, client));
     if (ours.length === 0) problems.push(`${event} is not wired`);
-    for (const c of ours) for (const p of commandProblems(c)) problems.push(`${event}: ${p}`);
+    for (const c of ours) {
+      const look = lookAtCommand(root, shellWords(c));
+      looks.push(look);
+      for (const p of look.problems) problems.push(`${event}: ${p}`);
+    }
   }
-  if (problems.length) return { id, status: 'fail', message: `${rel}: ${problems.join('; ')}`, fix: REINIT };
-  return { id, status: 'ok', message: `${rel}: ${events.join(', ')} wired` };
+  return wiredOutcome(id, rel, looks, [...new Set(problems)], `${rel}: ${events.join(', ')} wired`);
 }
 
 async function gitHooksCheck(root: string): Promise<DoctorCheck> {
@@ -188,6 +259,7 @@ async function gitHooksCheck(root: string): Promise<DoctorCheck> {
   const dir = resolve(root, r.stdout.trim());
   const problems: string[] = [];
   const warnings: string[] = [];
+  const looks: CommandLook[] = [];
   for (const name of GIT_HOOKS) {
     const path = join(dir, name);
     let text: string;
@@ -204,23 +276,24 @@ async function gitHooksCheck(root: string): Promise<DoctorCheck> {
     if ((statSync(path).mode & 0o111) === 0) problems.push(`${name} is not executable`);
     const run = text.split('\n').find((l) => /\shook git /.test(l));
     if (!run) problems.push(`${name} does not run autopilot hook git ${name}`);
-    else
-      for (const p of commandProblems(run.replace(/^\s*(exec|printf '%s\\n' "\$input" \|)\s+/, '')))
-        problems.push(`${name}: ${p}`);
+    else {
+      const look = lookAtCommand(root, shellWords(run.replace(/^\s*(exec|printf '%s\\n' "\$input" \|)\s+/, '')));
+      looks.push(look);
+      for (const p of look.problems) problems.push(`${name}: ${p}`);
+    }
     const chained = `${path}${CHAINED_SUFFIX}`;
     if (existsSync(chained) && (statSync(chained).mode & 0o111) === 0)
       warnings.push(`${name}${CHAINED_SUFFIX} (the hook that was there before) is not executable, so it is skipped`);
   }
-  if (problems.length)
-    return {
-      id,
-      status: 'fail',
-      message: `git hooks in ${dir}: ${[...problems, ...warnings].join('; ')}`,
-      fix: REINIT,
-    };
-  if (warnings.length)
+  if (warnings.length && !problems.length && !looks.some((l) => l.form === 'absolute'))
     return { id, status: 'warn', message: warnings.join('; '), fix: `chmod +x the chained hook if it should run` };
-  return { id, status: 'ok', message: `git hooks in ${dir}: ${GIT_HOOKS.join(', ')}` };
+  return wiredOutcome(
+    id,
+    `git hooks in ${dir}`,
+    looks,
+    problems.length ? [...problems, ...warnings] : [],
+    `git hooks in ${dir}: ${GIT_HOOKS.join(', ')}`,
+  );
 }
 
 function mcpCheck(root: string): DoctorCheck {
@@ -247,18 +320,85 @@ function mcpCheck(root: string): DoctorCheck {
       fix: REINIT,
     };
   }
-  const problems = commandProblems(words.map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' '));
-  if (problems.length) return { id, status: 'fail', message: `.mcp.json: ${problems.join('; ')}`, fix: REINIT };
-  if (command === 'npx' && !existsSync(join(root, 'node_modules', 'autopilot'))) {
-    return {
-      id,
-      status: 'warn',
-      message:
-        ".mcp.json starts `npx autopilot mcp`, but autopilot is not installed in this repository's node_modules: npx would fetch a package of that name",
-      fix: 'install it as a dev dependency, or ' + REINIT,
-    };
+  const look = lookAtCommand(root, words);
+  return wiredOutcome(id, '.mcp.json', [look], look.problems, `.mcp.json: autopilot → ${words.join(' ')}`);
+}
+
+// A package name npx would fetch for Autopilot: the name of the package, or the name of its command (another
+// project's package on the registry).
+const NPX_TARGET = new RegExp(`^(?:${BIN_NAME}|${PACKAGE_NAME})(?:@\\S*)?$`);
+
+/**
+ * True when a line runs `npx autopilot` or `npx agent-autopilot` without `--no-install`: a line that downloads
+ * and runs whatever the registry holds under that name when the repository has no copy installed.
+ */
+export function runsBareNpx(line: string): boolean {
+  const words = line.split(/[\s"'`;&|()[\],{}]+/).filter(Boolean);
+  for (let i = 0; i < words.length; i++) {
+    if (words[i] !== 'npx' && !words[i]!.endsWith('/npx')) continue;
+    let safe = false;
+    for (let j = i + 1; j < words.length; j++) {
+      const w = words[j]!;
+      if (w === '--no-install' || w === '--no') safe = true;
+      else if (w === '-p' || w === '--package') {
+        if (NPX_TARGET.test(words[j + 1] ?? '') && !safe) return true;
+        j++;
+      } else if (w.startsWith('--package=')) {
+        if (NPX_TARGET.test(w.slice('--package='.length)) && !safe) return true;
+      } else if (!w.startsWith('-')) {
+        if (NPX_TARGET.test(w) && !safe) return true;
+        break;
+      }
+    }
   }
-  return { id, status: 'ok', message: `.mcp.json: autopilot → ${words.join(' ')}` };
+  return false;
+}
+
+/** Every line, in the files Autopilot writes, that runs a bare npx of Autopilot: `file:line` and the line. */
+async function bareNpxCheck(root: string): Promise<DoctorCheck> {
+  const id = 'npx';
+  const hooksDir = (await git(root, ['rev-parse', '--git-path', 'hooks'])).stdout.trim();
+  const files: [label: string, abs: string, comments: boolean][] = [
+    [GITHUB_WORKFLOW, join(root, GITHUB_WORKFLOW), true],
+    [GITLAB_JOB, join(root, GITLAB_JOB), true],
+    ['.claude/settings.json', join(root, '.claude/settings.json'), false],
+    ['.codex/hooks.json', join(root, '.codex/hooks.json'), false],
+    ['.cursor/hooks.json', join(root, '.cursor/hooks.json'), false],
+    ['AGENTS.md', join(root, 'AGENTS.md'), false],
+    ...(hooksDir
+      ? GIT_HOOKS.map((h): [string, string, boolean] => [`git hook ${h}`, join(resolve(root, hooksDir), h), true])
+      : []),
+  ];
+  const found: string[] = [];
+  for (const [label, abs, comments] of files) {
+    let text: string;
+    try {
+      text = readFileSync(abs, 'utf8');
+    } catch {
+      continue;
+    }
+    text.split('\n').forEach((line, i) => {
+      // A comment in a YAML or shell file runs nothing.
+      if (comments && line.trimStart().startsWith('#')) return;
+      if (runsBareNpx(line)) found.push(`${label}:${i + 1} (${line.trim()})`);
+    });
+  }
+  // .mcp.json holds the command and its arguments apart.
+  const mcp = readJson(join(root, '.mcp.json')).value;
+  for (const [name, server] of Object.entries(obj(mcp?.['mcpServers']))) {
+    const entry = obj(server);
+    const args = Array.isArray(entry['args']) ? entry['args'].filter((a): a is string => typeof a === 'string') : [];
+    const line = [entry['command'], ...args].join(' ');
+    if (typeof entry['command'] === 'string' && runsBareNpx(line)) found.push(`.mcp.json mcpServers.${name} (${line})`);
+  }
+  if (found.length === 0)
+    return { id, status: 'ok', message: `no file Autopilot writes runs a bare \`npx ${BIN_NAME}\`` };
+  return {
+    id,
+    status: 'fail',
+    message: `a bare \`npx ${BIN_NAME}\` downloads and runs whatever the registry holds under that name when this repository has no copy installed (the name \`${BIN_NAME}\` is another project's package): ${found.join('; ')}`,
+    fix: `make each of those lines run the installed copy: \`${LOCAL_NPX} …\` where ${PACKAGE_NAME} is one of the repository's dependencies, else install ${PACKAGE_NAME}@<version> first (npm install --global) and run \`${BIN_NAME} …\`. \`autopilot init\` writes the hooks, .mcp.json and AGENTS.md again, but keeps a CI file that exists: edit it, or delete it and run init`,
+  };
 }
 
 function keyCheck(layout: Layout): DoctorCheck {
@@ -379,6 +519,7 @@ export async function runDoctor(cwd: string, deps: DoctorDeps): Promise<DoctorRe
     checks.push(agentHooks(root, '.cursor/hooks.json', 'cursor', CURSOR_EVENTS, 'Cursor'));
   checks.push(await gitHooksCheck(root));
   checks.push(mcpCheck(root));
+  checks.push(await bareNpxCheck(root));
   if (config) checks.push(sandboxCheck(config, deps));
   if (deps.daemonRunning) {
     const running = await deps.daemonRunning(root).catch(() => false);

@@ -17,6 +17,7 @@ import { parseConfigText } from '../repo/config-file.ts';
 import { planCiFiles } from './ci-workflows.ts';
 import { detectRepository, detectedCommands } from './detect.ts';
 import { planWiring, type Launcher } from './agent-wiring.ts';
+import { packageVersion } from './package-info.ts';
 
 export interface FileChange {
   /** Relative to the repository root (absolute for a file outside it, such as a git hooks folder elsewhere). */
@@ -49,6 +50,8 @@ export interface InitOptions {
    * all starting Autopilot with `launcher`. `home` is where Codex's user config is looked for.
    */
   readonly wiring?: { readonly launcher: Launcher; readonly home?: string };
+  /** The version of Autopilot a CI job installs where the repository does not pin it (default: this package's). */
+  readonly version?: string;
 }
 
 const GITIGNORE_BLOCK = (stateDir: string) =>
@@ -183,7 +186,7 @@ export async function planInit(cwd: string, opts: InitOptions = {}): Promise<Res
     before: gitignore,
     after,
   });
-  const ci = planCiFiles(root);
+  const ci = planCiFiles(root, opts.version ?? packageVersion());
   changes.push(...ci.files);
   const notes = [...ci.notes];
   if (opts.wiring) {

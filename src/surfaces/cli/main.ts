@@ -8,6 +8,7 @@ import pc from 'picocolors';
 import { AutopilotError, ErrorCode, exitCodeFor, type Refusal } from '../../core/errors.ts';
 import { UsageError, type GlobalOptions, type VerbResult } from './runtime.ts';
 import { formatRefusal } from './format.ts';
+import { packageVersion } from '../../engine/setup/package-info.ts';
 
 type Opts = GlobalOptions & Record<string, unknown>;
 type Action = (...args: never[]) => Promise<VerbResult>;
@@ -78,7 +79,7 @@ export function buildProgram(): Command {
     .description(
       'Carries every task through STRATEGIZE → SPEC → PLAN → THINK → IMPLEMENT → VERIFY → REVIEW → PR → MONITOR,\nchecks the evidence of each phase and records every step in a signed, hash-chained ledger.',
     )
-    .version('0.1.0')
+    .version(packageVersion())
     .option('--json', 'print one JSON object: {"ok": true, …} or {"ok": false, "error": {code, message, details}}')
     .option('--holder <id>', 'lease holder id (default: $AUTOPILOT_HOLDER, else this user at this host)')
     .addOption(new Option('-C, --cwd <dir>', 'run as if started in <dir>'))
@@ -105,10 +106,24 @@ export function buildProgram(): Command {
 
   program
     .command('init')
-    .description('set Autopilot up in this git repository: config, key pair, store, .gitignore lines')
+    .description(
+      'set Autopilot up in this git repository: config, key pair, store, .gitignore lines, CI job, MCP entry, agent and git hooks, AGENTS.md section',
+    )
     .option('--dry-run', 'show what would be written, write nothing')
     .option('--yes', 'do not ask (init never asks today; accepted for scripts)')
-    .addHelpText('after', example('autopilot init --dry-run\nautopilot init'))
+    .addHelpText(
+      'after',
+      `
+In a Node repository, install the package first and run the installed copy:
+npm install --save-dev agent-autopilot, then npx --no-install autopilot init. The hooks,
+.mcp.json, the CI job and AGENTS.md then run the repository's own copy
+(node_modules/.bin/autopilot) and work in every clone after npm install. Elsewhere
+(a Python or Go repository, with npm install --global agent-autopilot) they name this
+machine's Node and bin script by absolute path, autopilot doctor warns of it, and the CI
+job installs the exact version that wrote it. Never a bare \`npx autopilot\`: on the
+registry, the name autopilot is another project's package.
+${example('npx --no-install autopilot init --dry-run\nnpx --no-install autopilot init\nautopilot init')}`,
+    )
     .action(act(async (opts: Opts) => (await import('./verbs/init.ts')).initVerb(opts)));
 
   const task = program.command('task').description('start, list, inspect and rename tasks');
@@ -421,6 +436,15 @@ autopilot hook git commit-msg .git/COMMIT_EDITMSG`)}`,
     .command('doctor')
     .description(
       'check the installation: config, store, key, hooks, MCP entry, sandbox; say how to fix what is wrong (exit 1 when something is)',
+    )
+    .addHelpText(
+      'after',
+      `
+For the hooks and .mcp.json it says which form they use: the repository's own install
+(node_modules/.bin/autopilot, npx --no-install autopilot), or this machine's Node and bin
+script by absolute path, a warning, since those files break in a teammate's clone. A line
+in a file Autopilot writes (CI job, hooks, .mcp.json, AGENTS.md) that runs a bare
+\`npx autopilot\` fails: it would download whatever package holds that name.`,
     )
     .addHelpText('after', example('autopilot doctor\nautopilot doctor --json'))
     .action(act(async (opts: Opts) => (await import('./verbs/doctor.ts')).doctorVerb(opts)));

@@ -1,11 +1,12 @@
 /** @module Driving Autopilot's own MCP server as an agent would: this package's `autopilot mcp` spawned over stdio, tool results read back as results or refusals. */
-import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/client';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { ErrorCode, type Refusal, type Result } from '../../core/errors.ts';
+import { packageVersion } from '../../engine/setup/package-info.ts';
+import { PACKAGE_BIN } from '../hooks/launcher.ts';
 
-/** This package's bin script: three folders up from here, in the sources and in the built or bundled package alike. */
-export const AUTOPILOT_BIN = fileURLToPath(new URL('../../../bin/autopilot.js', import.meta.url));
+/** This package's bin script (from the sources, the development entry that runs them through tsx). */
+export const AUTOPILOT_BIN = PACKAGE_BIN;
 
 export interface StdioConnection {
   readonly client: Client;
@@ -27,7 +28,7 @@ export async function connectAutopilot(cwd: string, clientName: string): Promise
   });
   const chunks: Buffer[] = [];
   transport.stderr?.on('data', (b: Buffer) => chunks.push(b));
-  const client = new Client({ name: clientName, version: '0.1.0' });
+  const client = new Client({ name: clientName, version: packageVersion() });
   await client.connect(transport);
   return {
     client,

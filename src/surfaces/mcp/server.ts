@@ -21,6 +21,7 @@ import { verifyRunTool } from './tools/verify-run.ts';
 import { ledgerVerifyTool } from './tools/ledger-verify.ts';
 import { approvalRequestTool } from './tools/approval-request.ts';
 import { promptGetTool } from './tools/prompt-get.ts';
+import { packageVersion } from '../../engine/setup/package-info.ts';
 
 /** Every tool, in the order `tools/list` shows them. */
 export const TOOLS: readonly AnyTool[] = [
@@ -42,7 +43,7 @@ export const TOOLS: readonly AnyTool[] = [
 
 /** The name the server gives itself; `.mcp.json` entries use it too, so tools appear as `mcp__autopilot__…`. */
 export const SERVER_NAME = 'autopilot';
-const SERVER_VERSION = '0.1.0';
+const SERVER_VERSION = packageVersion();
 
 const INSTRUCTIONS = [
   'Autopilot carries every task through STRATEGIZE → SPEC → PLAN → THINK → IMPLEMENT → VERIFY → REVIEW → PR → MONITOR and records every step in a signed ledger.',

@@ -1,7 +1,9 @@
 /** @module `autopilot demo`: the whole process on a throw-away repository, told as a timeline. */
 import pc from 'picocolors';
 import { ErrorCode } from '../../../core/errors.ts';
+import { shellQuote } from '../../../engine/setup/agent-wiring.ts';
 import { runDemo } from '../../demo/run.ts';
+import { autopilotBin } from '../../hooks/launcher.ts';
 import { done, type GlobalOptions, type VerbResult } from '../runtime.ts';
 
 export async function demoVerb(opts: GlobalOptions & { dir?: string }): Promise<VerbResult> {
@@ -20,18 +22,30 @@ export async function demoVerb(opts: GlobalOptions & { dir?: string }): Promise<
       },
     };
   }
-  const cli = `node ${process.argv[1] ?? 'bin/autopilot.js'}`;
+  // Commands that run as printed: this Node and the bin script this process runs as (from the sources, the
+  // development entry that runs them through tsx; Node 20 cannot run a .ts file by itself).
+  const cli = (...args: string[]) => [process.execPath, autopilotBin(), '-C', report.repo, ...args];
+  const tryCommands = {
+    ledgerShow: cli('ledger', 'show', '--task', report.taskId),
+    ledgerVerify: cli('ledger', 'verify'),
+    taskStatus: cli('task', 'status', report.taskId),
+    serve: cli('serve'),
+  };
+  const line = (argv: string[]) => argv.map(shellQuote).join(' ');
   const text = [
     '',
     pc.bold('Look around:'),
     `  repository   ${report.repo}`,
     `  ledger       ${report.repo}/.autopilot/autopilot.db`,
     `  evidence     ${report.repo}/.autopilot/evidence/${report.taskId}/`,
-    `  try          ${cli} -C ${report.repo} ledger show --task ${report.taskId}`,
-    `               ${cli} -C ${report.repo} ledger verify`,
-    `               ${cli} -C ${report.repo} task status ${report.taskId}`,
-    `  dashboard    ${cli} -C ${report.repo} serve`,
+    `  try          ${line(tryCommands.ledgerShow)}`,
+    `               ${line(tryCommands.ledgerVerify)}`,
+    `               ${line(tryCommands.taskStatus)}`,
+    `  dashboard    ${line(tryCommands.serve)}`,
     `               then open the address it prints: the task's trace graph, evidence, metrics and ledger`,
   ].join('\n');
-  return done({ repo: report.repo, taskId: report.taskId, steps: report.steps, ledger: report.ledger }, text);
+  return done(
+    { repo: report.repo, taskId: report.taskId, steps: report.steps, ledger: report.ledger, try: tryCommands },
+    text,
+  );
 }
