@@ -1,6 +1,7 @@
 /** @module `autopilot gate [--base REF]`: the CI check of a branch, on a checkout without the local store or private key. */
 import pc from 'picocolors';
-import { runGate, type CiGateReport, type TaskCiGate } from '../../../engine/ci/gate.ts';
+import { runGate } from '../../../engine/ci/gate.ts';
+import type { CiGateReport, TaskCiGate } from '../../../engine/ci/report.ts';
 import { MemoryStore } from '../../../adapters/memory/index.ts';
 import { runnerFor } from '../../compose.ts';
 import { UsageError, cwdOf, done, type GlobalOptions, type VerbResult } from '../runtime.ts';

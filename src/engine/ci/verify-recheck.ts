@@ -1,0 +1,148 @@
+/**
+ * @module VERIFY run again on the checkout, with the commands of the contract, and
+ * compared with the run the ledger recorded: the same tests with the same outcome,
+ * the coverage threshold met, and the same code.
+ */
+import { AutopilotError, ErrorCode } from '../../core/errors.ts';
+import type { LedgerEntry } from '../../core/ledger.ts';
+import type { TaskState } from '../../core/task.ts';
+import type { Config } from '../../core/config.ts';
+import type { Store } from '../../ports/store.ts';
+import type { CommandRunner } from '../../ports/runner.ts';
+import { noopSink } from '../../ports/events.ts';
+import { systemClock } from '../../ports/clock.ts';
+import { produceVerify, type VerifyOutput } from '../evidence/producers/verify.ts';
+import type { Signer } from '../ledger/keys.ts';
+import { EMPTY_TREE, resolveCommit } from '../repo/git.ts';
+import { evidenceRel, layoutFor, type Layout } from '../repo/layout.ts';
+import type { Engine } from '../context.ts';
+import { readJson } from './committed.ts';
+import type { GateContext } from './check-bundle.ts';
+import type { CiProblem, TaskCiGate, Totals } from './report.ts';
+
+/** How the re-run gets its store and runner: the composition root picks them. */
+export interface RecheckDeps {
+  /** The store the re-run's engine gets (it writes nothing there). */
+  readonly openStore: (layout: Layout, config: Config) => Promise<Store>;
+  /** The runner of VERIFY's commands for the config (the sandbox). */
+  readonly makeRunner: (layout: Layout, config: Config) => CommandRunner;
+}
+
+/** The task whose VERIFY is run again: its state, the transition out of VERIFY, its committed evidence. */
+export interface RecheckTask {
+  readonly state: TaskState;
+  readonly verifyPass: LedgerEntry;
+  /** Committed evidence by path relative to the state folder. */
+  readonly files: ReadonlyMap<string, Buffer>;
+}
+
+/** The re-run's engine signs nothing: the gate records nothing. */
+const NO_SIGNER: Signer = {
+  keyId: 'ci-gate',
+  publicKeyPem: '',
+  sign: () => {
+    throw new AutopilotError(ErrorCode.INTERNAL, 'the CI gate signs nothing');
+  },
+  signBytes: () => {
+    throw new AutopilotError(ErrorCode.INTERNAL, 'the CI gate signs nothing');
+  },
+};
+
+/** Runs VERIFY's commands on the checkout, as Autopilot did, and compares with the recorded run. */
+export async function recheckVerify(
+  ctx: GateContext,
+  task: RecheckTask,
+  deps: RecheckDeps,
+): Promise<{ recheck: TaskCiGate['verify']; problems: CiProblem[] }> {
+  const { state } = task;
+  const seq = task.verifyPass.seq;
+  const problems: CiProblem[] = [];
+  const rel = (name: string) => evidenceRel(state.taskId, 'VERIFY', name);
+  const fail = (name: string, reason: string, code: ErrorCode = ErrorCode.VERIFY_FAILED) =>
+    problems.push({
+      taskId: state.taskId,
+      check: 'verify',
+      code,
+      seq: state.artifacts[rel(name)]?.seq ?? seq,
+      file: ctx.inState(rel(name)),
+      reason,
+    });
+  if (state.baseCommit && state.baseCommit !== EMPTY_TREE && !(await resolveCommit(ctx.root, state.baseCommit))) {
+    fail(
+      'verify_run.json',
+      `the task's base commit ${state.baseCommit.slice(0, 12)} is not in this clone: fetch the whole history (actions/checkout with fetch-depth: 0, GIT_DEPTH: 0)`,
+      ErrorCode.USAGE,
+    );
+    return { recheck: { skipped: 'the base commit is missing' }, problems };
+  }
+  const out = await runVerify(ctx, state, deps);
+  const recordedTests = readJson(task.files.get(rel('test_results.json'))) as { totals?: Partial<Totals> } | undefined;
+  const recordedRun = readJson(task.files.get(rel('verify_run.json'))) as { treeDigest?: unknown } | undefined;
+  const recorded = recordedTests?.totals
+    ? {
+        total: Number(recordedTests.totals.total ?? 0),
+        failed: Number(recordedTests.totals.failed ?? 0),
+        errors: Number(recordedTests.totals.errors ?? 0),
+      }
+    : null;
+  const tests = out.tests ? { total: out.tests.total, failed: out.tests.failed, errors: out.tests.errors } : null;
+  for (const p of out.problems)
+    fail(
+      /coverage/.test(p) ? 'coverage_report.json' : /build/.test(p) ? 'build_output.log' : 'test_results.json',
+      `the re-run on this checkout fails: ${p}`,
+    );
+  if (!recorded) fail('test_results.json', 'the recorded test results are missing or unreadable');
+  else if (
+    tests &&
+    (tests.total !== recorded.total || tests.failed + tests.errors !== recorded.failed + recorded.errors)
+  ) {
+    fail(
+      'test_results.json',
+      `the re-run ran ${tests.total} tests with ${tests.failed + tests.errors} failing; the recorded run had ${recorded.total} with ${recorded.failed + recorded.errors} failing`,
+    );
+  }
+  const sameCode = recordedRun?.treeDigest === out.treeDigest;
+  if (!sameCode) {
+    fail(
+      'verify_run.json',
+      `the code on the branch is not the code VERIFY ran on: its diff from the task's base ${state.baseCommit?.slice(0, 12)} has sha256 ${out.treeDigest.slice(0, 12)}…, the recorded run ${String(recordedRun?.treeDigest ?? 'none').slice(0, 12)}…. Code changed after VERIFY (or files are uncommitted, or the branch was rebased since): take the task back with autopilot backtrack ${state.taskId} --to IMPLEMENT and pass the phases again`,
+    );
+  }
+  return {
+    problems,
+    recheck: {
+      seq,
+      passed: problems.length === 0,
+      tests,
+      recorded,
+      coverage: out.coverage
+        ? {
+            percent: out.coverage.percent,
+            threshold: out.coverage.threshold,
+            meetsThreshold: out.coverage.meetsThreshold,
+          }
+        : null,
+      sameCode,
+    },
+  };
+}
+
+/** VERIFY's producer on an engine of its own: the contract's commands, a store it writes nothing to, no key. */
+async function runVerify(ctx: GateContext, state: TaskState, deps: RecheckDeps): Promise<VerifyOutput> {
+  const layout = layoutFor(ctx.root, ctx.config.stateDir);
+  const store = await deps.openStore(layout, ctx.config);
+  try {
+    const engine: Engine = {
+      layout,
+      config: ctx.config,
+      store,
+      signer: NO_SIGNER,
+      clock: systemClock,
+      sink: noopSink,
+      runner: deps.makeRunner(layout, ctx.config),
+    };
+    return await produceVerify(engine, state);
+  } finally {
+    await store.close();
+  }
+}
