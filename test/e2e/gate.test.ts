@@ -387,6 +387,56 @@ describe('the CI gate', { concurrency: true }, () => {
       for (const p of problems) assert.equal(typeof p.seq, 'number');
     });
 
+    it('a failing re-run shows the failed test cases and the tail of the build and test output, in --json and in text', async () => {
+      const dir = clone();
+      writeFile(dir, 'src/count.js', P.COUNT_BUGGY);
+      commit(dir, 'a change after VERIFY');
+      const r = await gate(dir);
+      assert.equal(r.code, 2, r.stdout);
+      assert.ok(!r.body.ok);
+      if (r.body.ok) return;
+      const task = r.body.error.details.tasks.find((t) => t.taskId === 'T-1')!;
+      assert.ok(!('skipped' in task.verify), JSON.stringify(task.verify));
+      if ('skipped' in task.verify) return;
+      assert.equal(task.verify.passed, false);
+      // The failed cases, by name, with the assertion's message.
+      const failed = task.verify.failedCases ?? [];
+      assert.deepEqual(failed.map((c) => c.name).sort(), [
+        'empty and white-space-only text has no words',
+        'runs of white space and surrounding space count once',
+      ]);
+      for (const c of failed) {
+        assert.ok(['failed', 'error'].includes(c.status), c.status);
+        assert.match(c.message ?? '', /Expected values to be strictly equal|expected/i);
+      }
+      // The output of both commands, in the order they ran; the test output names the failures too.
+      const logs = task.verify.logs ?? [];
+      assert.deepEqual(
+        logs.map((l) => l.command),
+        ['build', 'test'],
+      );
+      const testLog = logs[1]!;
+      assert.ok(testLog.tail.length > 0 && testLog.tail.length <= 40, `${testLog.tail.length} lines`);
+      assert.ok(testLog.lines >= testLog.tail.length);
+      assert.match(testLog.tail.join('\n'), /✖ runs of white space and surrounding space count once/);
+
+      // Text: the same, under the failing task, on stdout; the refusal on stderr.
+      const text = await run(['-C', dir, 'gate', '--base', base]);
+      assert.equal(text.code, 2);
+      const out = text.stdout;
+      const at = (s: string) => {
+        const i = out.indexOf(s);
+        assert.ok(i >= 0, `${s} in:\n${out}`);
+        return i;
+      };
+      assert.ok(at('✗ autopilot gate failed') < at('✗ T-1'));
+      assert.ok(at('✗ T-1') < at('failed tests:'));
+      assert.ok(at('failed tests:') < at('✗ empty and white-space-only text has no words'));
+      assert.ok(at('failed tests:') < at('test output'));
+      assert.match(out, /│ ✖ runs of white space and surrounding space count once/);
+      assert.match(text.stderr, /VERIFY_FAILED/);
+    });
+
     it('no bundle at all: EVIDENCE_MISSING (exit 2), a change made without Autopilot; the base defaults to the merge-base with origin/main', async () => {
       const dir = clone('main');
       git(dir, ['checkout', '-q', '-b', 'quick-fix']);

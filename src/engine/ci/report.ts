@@ -1,5 +1,6 @@
 /** @module What the CI gate reports: typed problems by the check that found them, each task's outcome, the branch's. */
 import type { ErrorCode } from '../../core/errors.ts';
+import type { TestCase } from '../../reports/test-results.ts';
 
 /** Which check found a problem. */
 export type CiCheck = 'bundle' | 'signature' | 'chain' | 'process' | 'config' | 'evidence' | 'verify';
@@ -29,7 +30,16 @@ export interface VerifyRecheck {
   readonly recorded: Totals | null;
   readonly coverage: { readonly percent: number; readonly threshold: number; readonly meetsThreshold: boolean } | null;
   readonly sameCode: boolean;
+  /** When the re-run did not pass: the last lines of each command's output, build and test, in the order they ran. */
+  readonly logs?: readonly { readonly command: 'build' | 'test'; readonly tail: string[]; readonly lines: number }[];
+  /** When the re-run did not pass: the test cases that failed or erred (at most {@link MAX_FAILED_CASES}). */
+  readonly failedCases?: readonly TestCase[];
 }
+
+/** How many lines of each command's output a failed re-run keeps. */
+export const LOG_TAIL_LINES = 40;
+/** How many failed test cases a failed re-run lists. */
+export const MAX_FAILED_CASES = 20;
 
 /** What the gate found for one task's bundle. */
 export interface TaskCiGate {

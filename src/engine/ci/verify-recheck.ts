@@ -11,14 +11,26 @@ import type { Store } from '../../ports/store.ts';
 import type { CommandRunner } from '../../ports/runner.ts';
 import { noopSink } from '../../ports/events.ts';
 import { systemClock } from '../../ports/clock.ts';
-import { produceVerify, type VerifyOutput } from '../evidence/producers/verify.ts';
+import {
+  produceVerify,
+  type VerifyFailure,
+  type VerifyFailureKind,
+  type VerifyOutput,
+} from '../evidence/producers/verify.ts';
 import type { Signer } from '../ledger/keys.ts';
 import { EMPTY_TREE, resolveCommit } from '../repo/git.ts';
 import { evidenceRel, layoutFor, type Layout } from '../repo/layout.ts';
 import type { Engine } from '../context.ts';
 import { readJson } from './committed.ts';
 import type { GateContext } from './check-bundle.ts';
-import type { CiProblem, TaskCiGate, Totals } from './report.ts';
+import {
+  LOG_TAIL_LINES,
+  MAX_FAILED_CASES,
+  type CiProblem,
+  type TaskCiGate,
+  type Totals,
+  type VerifyRecheck,
+} from './report.ts';
 
 /** How the re-run gets its store and runner: the composition root picks them. */
 export interface RecheckDeps {
@@ -86,11 +98,7 @@ export async function recheckVerify(
       }
     : null;
   const tests = out.tests ? { total: out.tests.total, failed: out.tests.failed, errors: out.tests.errors } : null;
-  for (const p of out.problems)
-    fail(
-      /coverage/.test(p) ? 'coverage_report.json' : /build/.test(p) ? 'build_output.log' : 'test_results.json',
-      `the re-run on this checkout fails: ${p}`,
-    );
+  for (const f of out.failures) fail(FAILURE_EVIDENCE[f.kind](f), `the re-run on this checkout fails: ${f.message}`);
   if (!recorded) fail('test_results.json', 'the recorded test results are missing or unreadable');
   else if (
     tests &&
@@ -123,7 +131,32 @@ export async function recheckVerify(
           }
         : null,
       sameCode,
+      ...(problems.length > 0 ? failedOutput(out) : {}),
     },
+  };
+}
+
+/** The VERIFY evidence file that shows each kind of failure. */
+const FAILURE_EVIDENCE: Record<VerifyFailureKind, (f: VerifyFailure) => string> = {
+  build: () => 'build_output.log',
+  spawn: (f) => (f.command === 'build' ? 'build_output.log' : 'test_results.json'),
+  tests: () => 'test_results.json',
+  'test-report': () => 'test_results.json',
+  config: () => 'test_results.json',
+  coverage: () => 'coverage_report.json',
+  'coverage-report': () => 'coverage_report.json',
+  'base-coverage': () => 'coverage_report.json',
+};
+
+/** What a person needs to see of a failed re-run: each command's last lines and the failed cases. */
+function failedOutput(out: VerifyOutput): Pick<VerifyRecheck, 'logs' | 'failedCases'> {
+  return {
+    logs: out.outputs.map(({ command, output }) => {
+      const lines = output.split('\n');
+      if (lines[lines.length - 1] === '') lines.pop();
+      return { command, tail: lines.slice(-LOG_TAIL_LINES), lines: lines.length };
+    }),
+    failedCases: (out.failedCases ?? []).slice(0, MAX_FAILED_CASES),
   };
 }
 

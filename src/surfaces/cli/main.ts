@@ -21,6 +21,8 @@ function print(result: VerbResult): number {
     else if (result.text) process.stdout.write(`${result.text}\n`);
     return result.exitCode ?? 0;
   }
+  // A refusal may carry a readable report of its own (the gate's): text mode prints it before the refusal.
+  if (!jsonMode && result.text) process.stdout.write(`${result.text}\n`);
   return printError(result.error);
 }
 
@@ -370,7 +372,9 @@ push can commit a key too: set AUTOPILOT_TRUSTED_KEYS (or --trusted-keys) to you
 team's key ids as a CI variable the branch cannot change, and a bundle signed by any
 other key fails. Then it runs VERIFY's build and test commands itself and compares:
 tests pass with the recorded totals, changed-lines coverage meets the threshold, the
-code is the code VERIFY ran on.
+code is the code VERIFY ran on. A failed re-run prints, under its task, the failed
+test cases and the last 40 lines of the build and test output (--json: the task's
+verify.failedCases and verify.logs).
 A branch without a bundle fails: its change was made without Autopilot.
 Exit codes: 0 passed · 2 failed gate · 3 signature, hash, chain or evidence digest wrong.
 ${example('autopilot gate --base origin/main\nautopilot gate --json --base "$BASE_SHA"\nAUTOPILOT_TRUSTED_KEYS=3f2a9c0d1e4b5a67 autopilot gate')}`,

@@ -8,7 +8,7 @@
  */
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { TaskState } from '../../../core/task.ts';
-import type { TestResults } from '../../../reports/test-results.ts';
+import type { TestCase, TestResults } from '../../../reports/test-results.ts';
 import {
   parseCoverageReport,
   parseTestReport,
@@ -31,9 +31,27 @@ import {
 import { taskDiff, type TaskDiff } from './diff.ts';
 import type { Engine } from '../../context.ts';
 
+/** What made a VERIFY run fail, by kind, so that a reader acts on the kind and never on the message's words. */
+export type VerifyFailureKind =
+  'build' | 'tests' | 'test-report' | 'coverage' | 'coverage-report' | 'base-coverage' | 'spawn' | 'config';
+
+export interface VerifyFailure {
+  readonly kind: VerifyFailureKind;
+  /** The command it concerns, for build, tests and spawn failures. */
+  readonly command?: 'build' | 'test';
+  /** The same text as the entry of {@link VerifyOutput.problems}. */
+  readonly message: string;
+}
+
 export interface VerifyOutput {
   readonly passed: boolean;
   readonly problems: string[];
+  /** `problems`, one for one, with their kinds. */
+  readonly failures: VerifyFailure[];
+  /** Each command's output as it ran (capped at limits.maxLogBytes), for a reader who wants the tail. */
+  readonly outputs: { readonly command: 'build' | 'test'; readonly output: string }[];
+  /** The test cases that failed or erred, when there was a report. */
+  readonly failedCases?: TestCase[];
   readonly commands: CommandRecord[];
   readonly tests?: TestResults['totals'];
   readonly coverage?: ChangedLinesCoverage;
@@ -62,6 +80,12 @@ function reportText(f: OutputFile | undefined): string {
 export async function produceVerify(e: Engine, state: TaskState): Promise<VerifyOutput> {
   const { build, test } = e.config.commands;
   const problems: string[] = [];
+  const failures: VerifyFailure[] = [];
+  const fail = (kind: VerifyFailureKind, message: string, command?: 'build' | 'test') => {
+    problems.push(message);
+    failures.push({ kind, message, ...(command ? { command } : {}) });
+  };
+  const logs: VerifyOutput['outputs'] = [];
   const commands: CommandRecord[] = [];
   const log: string[] = [];
   // The tree is recorded with the run: a later task whose base is this tree compares its total coverage with it.
@@ -72,9 +96,14 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     const { record, result } = await runCommand(e, 'build', build);
     commands.push(record);
     log.push(logSection('build', build, result));
+    logs.push({ command: 'build', output: result.output });
     buildExit = passed(result) ? 0 : (result.exitCode ?? -1);
     if (!passed(result))
-      problems.push(result.spawnError ? `the build ${failure(result)}` : `the build failed (${failure(result)})`);
+      fail(
+        result.spawnError ? 'spawn' : 'build',
+        result.spawnError ? `the build ${failure(result)}` : `the build failed (${failure(result)})`,
+        'build',
+      );
   } else {
     log.push('=== build: no build command configured (commands.build)\n');
   }
@@ -84,13 +113,13 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
   let total: CoverageTotal | undefined;
   let coverageNote: string | undefined;
   if (!test) {
-    problems.push('no test command is configured: set commands.test in .autopilot/config.yaml');
+    fail('config', 'no test command is configured: set commands.test in .autopilot/config.yaml');
   } else if (buildExit === 0) {
     const { report, coverage: cov } = reportsOf(test);
     const reportAt = report ? reportPath(e.layout.root, report.path) : undefined;
     const coverageAt = cov ? reportPath(e.layout.root, cov.path) : undefined;
-    if (report && !reportAt) problems.push(`${report.key} (${report.path}) points outside the repository`);
-    if (cov && !coverageAt) problems.push(`${cov.key} (${cov.path}) points outside the repository`);
+    if (report && !reportAt) fail('test-report', `${report.key} (${report.path}) points outside the repository`);
+    if (cov && !coverageAt) fail('coverage-report', `${cov.key} (${cov.path}) points outside the repository`);
     const { record, result, outputs } = await runCommand(
       e,
       'test',
@@ -99,20 +128,23 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     );
     commands.push(record);
     log.push(logSection('test', test, result));
+    logs.push({ command: 'test', output: result.output });
     if (!passed(result))
-      problems.push(
+      fail(
+        result.spawnError ? 'spawn' : 'tests',
         result.spawnError ? `the test command ${failure(result)}` : `the test command failed (${failure(result)})`,
+        'test',
       );
     if (report && reportAt) {
       try {
         tests = parseTestReport(report.format, reportText(outputs.get(reportAt)), { root: e.layout.root });
       } catch (err) {
-        problems.push(`no usable ${report.format} test report at ${report.path}: ${(err as Error).message}`);
+        fail('test-report', `no usable ${report.format} test report at ${report.path}: ${(err as Error).message}`);
       }
     }
-    if (tests && tests.totals.total === 0) problems.push('the test command ran no test');
+    if (tests && tests.totals.total === 0) fail('tests', 'the test command ran no test', 'test');
     if (tests && tests.totals.failed + tests.totals.errors > 0) {
-      problems.push(`${tests.totals.failed + tests.totals.errors} of ${tests.totals.total} tests failed`);
+      fail('tests', `${tests.totals.failed + tests.totals.errors} of ${tests.totals.total} tests failed`, 'test');
     }
     const threshold = e.config.verify.coverageThreshold;
     if (cov && coverageAt) {
@@ -130,21 +162,25 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
           percent: parsed.totals.percent,
         };
         if (!coverage.meetsThreshold) {
-          problems.push(`changed-lines coverage is ${coverage.percent.toFixed(1)}%, under the ${threshold}% threshold`);
+          fail(
+            'coverage',
+            `changed-lines coverage is ${coverage.percent.toFixed(1)}%, under the ${threshold}% threshold`,
+          );
         }
       } catch (err) {
         coverageNote = `no usable ${cov.format} coverage report at ${cov.path}: ${(err as Error).message}`;
-        problems.push(coverageNote);
+        fail('coverage-report', coverageNote);
       }
     } else if (!cov) {
       coverageNote = 'no coverage report configured (commands.test.coverage)';
-      if (threshold > 0) problems.push(`${coverageNote}; set it, or set verify.coverageThreshold to 0`);
+      if (threshold > 0) fail('coverage-report', `${coverageNote}; set it, or set verify.coverageThreshold to 0`);
     }
   }
 
   const base = total && e.config.verify.baseCoverage === 'compare' ? await baseCoverage(e, diff) : undefined;
   if (total && base?.total && total.percent < base.total.percent) {
-    problems.push(
+    fail(
+      'base-coverage',
       `total coverage fell from ${base.total.percent}% at the base commit (measured by ${base.taskId}'s VERIFY, ledger entry ${base.seq}) to ${total.percent}%: test what the change left untested`,
     );
   }
@@ -181,6 +217,9 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
   return {
     passed: ok,
     problems,
+    failures,
+    outputs: logs,
+    ...(tests ? { failedCases: tests.cases.filter((c) => c.status === 'failed' || c.status === 'error') } : {}),
     commands,
     ...(tests ? { tests: tests.totals } : {}),
     ...(coverage ? { coverage } : {}),
