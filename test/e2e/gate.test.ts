@@ -16,7 +16,21 @@ import { canonicalPayload, type LedgerEntry } from '../../src/core/ledger.ts';
 import { keyIdOf, loadSigner, type Signer } from '../../src/engine/ledger/keys.ts';
 import { sha256Hex } from '../../src/engine/repo/files.ts';
 import type { CiProblem, CiGateReport } from '../../src/engine/ci/gate.ts';
-import { P, Repo, git, makeProject, makeRepo, parseOne, run, tempDir, writeFile, type CliResult } from './helpers.ts';
+import { applyInit, planInit } from '../../src/engine/setup/init.ts';
+import { openStoreFor } from '../../src/surfaces/compose.ts';
+import {
+  COMMANDS,
+  P,
+  Repo,
+  git,
+  makeProject,
+  makeRepo,
+  parseOne,
+  run,
+  tempDir,
+  writeFile,
+  type CliResult,
+} from './helpers.ts';
 
 const BRANCH = 'task/T-1';
 const BUNDLE = '.autopilot/attestations/T-1.jsonl';
@@ -451,6 +465,67 @@ describe('the CI gate', { concurrency: true }, () => {
       const text = await run(['-C', dir, 'gate']);
       assert.equal(text.code, 2);
       assert.match(text.stderr, /EVIDENCE_MISSING.*without Autopilot/);
+    });
+  });
+
+  describe('a repository whose .gitignore has *.log', { concurrency: true }, () => {
+    let logRepo: Repo;
+    let logBase: string;
+    const LOG = '.autopilot/evidence/T-1/verify/build_output.log';
+
+    before(async () => {
+      const dir = makeProject();
+      writeFileSync(join(dir, '.gitignore'), `${readFileSync(join(dir, '.gitignore'), 'utf8')}*.log\n`);
+      commit(dir, 'logs stay local');
+      const plan = await planInit(dir, { commands: COMMANDS });
+      if (!plan.ok) throw new Error(plan.error.message);
+      await applyInit(plan.value, openStoreFor);
+      commit(dir, 'autopilot init');
+      logBase = git(dir, ['rev-parse', 'HEAD']).trim();
+      git(dir, ['checkout', '-q', '-b', BRANCH]);
+      logRepo = new Repo(dir, true);
+      await logRepo.driveTo('T-1', 'PR');
+      commit(dir, 'T-1, committed with git add -A as anyone would');
+    });
+
+    function logClone(): string {
+      const dir = tempDir('clone');
+      git(dir, ['clone', '-q', '--branch', BRANCH, logRepo.dir, '.']);
+      return dir;
+    }
+
+    it("init's lines keep the evidence committable: build_output.log is committed and the gate passes", async () => {
+      assert.ok(isIgnored(logRepo.dir, 'server.log'), "the repository's own pattern still applies elsewhere");
+      assert.equal(isIgnored(logRepo.dir, LOG), false);
+      assert.ok(git(logRepo.dir, ['ls-files']).split('\n').includes(LOG));
+      const r = await gate(logClone(), ['--base', logBase]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.equal(r.body.ok, true);
+    });
+
+    it('a recorded file left out of the commit is EVIDENCE_MISSING (exit 2), naming the pattern that hid it and the fix', async () => {
+      // As in a repository set up before init wrote the state folder's own .gitignore: *.log wins again.
+      const dir = logClone();
+      git(dir, ['rm', '-q', '--', '.autopilot/.gitignore']);
+      git(dir, ['rm', '-q', '--cached', '--', LOG]);
+      commit(dir, 'without the evidence .gitignore');
+      assert.ok(isIgnored(dir, LOG));
+      const problems = await gateFails(dir, 'EVIDENCE_MISSING', 2, ['--base', logBase]);
+      const p = findProblem(problems, { taskId: 'T-1', check: 'evidence', code: 'EVIDENCE_MISSING', file: LOG });
+      assert.match(p.reason, /not committed at HEAD/);
+      assert.match(p.reason, /the \.gitignore pattern \*\.log \(\.gitignore:\d+\) hides it/);
+      assert.match(p.reason, new RegExp(`git add -f ${LOG.replace(/\./g, '\\.')}`));
+      assert.equal(typeof p.seq, 'number');
+      assert.ok(
+        problems.every((q) => q.code !== 'LEDGER_TAMPERED'),
+        JSON.stringify(problems),
+      );
+      // Committed with different bytes it is still tampering.
+      writeFileSync(join(dir, LOG), 'all green, trust me\n');
+      git(dir, ['add', '-f', '--', LOG]);
+      commit(dir, 'a log of my own');
+      const tampered = await gateFails(dir, 'LEDGER_TAMPERED', 3, ['--base', logBase]);
+      findProblem(tampered, { taskId: 'T-1', check: 'evidence', file: LOG, reason: /changed after entry/ });
     });
   });
 

@@ -1,6 +1,7 @@
 /** @module Every live artifact of a task, as committed at HEAD, against the digest the ledger recorded for it. */
 import { ErrorCode } from '../../core/errors.ts';
 import type { TaskState } from '../../core/task.ts';
+import { gitWithInput } from '../repo/git.ts';
 import { readCommitted } from './committed.ts';
 import type { GateContext } from './check-bundle.ts';
 import type { CiProblem } from './report.ts';
@@ -36,17 +37,30 @@ export async function checkEvidence(ctx: GateContext, state: TaskState, bundle: 
     ctx.head,
     safe.map((a) => ctx.inState(a.path)),
   );
+  const missing = safe.filter((_, i) => blobs[i]!.kind === 'missing').map((a) => ctx.inState(a.path));
+  const hidden = await ignoredBy(ctx.root, missing);
   safe.forEach((a, i) => {
     const b = blobs[i]!;
     const file = ctx.inState(a.path);
-    if (b.kind !== 'file') {
+    if (b.kind === 'missing') {
+      // Left out of the commit is a packaging slip, not tampering: say what hid it and how to put it in.
+      const rule = hidden.get(file);
+      problems.push({
+        taskId,
+        check: 'evidence',
+        code: ErrorCode.EVIDENCE_MISSING,
+        seq: a.seq,
+        file,
+        reason: `recorded by entry ${a.seq} but not committed at HEAD${rule ? `: the .gitignore pattern ${rule.pattern} (${rule.source}:${rule.line}) hides it` : ''}. Commit it: git add -f ${file}${rule ? ` (and run autopilot init, whose .gitignore lines keep the evidence committed)` : ''}`,
+      });
+    } else if (b.kind !== 'file') {
       problems.push({
         taskId,
         check: 'evidence',
         code: ErrorCode.LEDGER_TAMPERED,
         seq: a.seq,
         file,
-        reason: `recorded by entry ${a.seq} but not committed at HEAD: commit the evidence folder with the work`,
+        reason: `recorded by entry ${a.seq} as a file, but committed at HEAD as something else (a folder or a submodule)`,
       });
     } else if (b.sha256 !== a.sha256) {
       problems.push({
@@ -62,4 +76,22 @@ export async function checkEvidence(ctx: GateContext, state: TaskState, bundle: 
     }
   });
   return { artifacts: safe.length, files, problems };
+}
+
+/** The ignore rule that hides each of `paths` in this checkout (`git check-ignore -v`), by path; paths no rule hides are left out. */
+async function ignoredBy(
+  root: string,
+  paths: readonly string[],
+): Promise<Map<string, { source: string; line: number; pattern: string }>> {
+  const found = new Map<string, { source: string; line: number; pattern: string }>();
+  if (paths.length === 0) return found;
+  // Exit 1 means that no path is ignored; -z gives source, line, pattern and path, each ended by NUL.
+  const r = await gitWithInput(root, ['check-ignore', '-v', '-z', '--no-index', '--stdin'], `${paths.join('\0')}\0`);
+  const fields = r.stdout.split('\0');
+  for (let i = 0; i + 3 < fields.length; i += 4) {
+    const [source, line, pattern, path] = [fields[i]!, fields[i + 1]!, fields[i + 2]!, fields[i + 3]!];
+    // A negated pattern that matched last means the path is not ignored.
+    if (source !== '' && !pattern.startsWith('!')) found.set(path, { source, line: Number(line), pattern });
+  }
+  return found;
 }

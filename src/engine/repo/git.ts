@@ -12,8 +12,18 @@ export interface GitResult {
 }
 
 export function git(cwd: string, args: readonly string[], env: Record<string, string> = {}): Promise<GitResult> {
+  return gitWithInput(cwd, args, undefined, env);
+}
+
+/** {@link git}, with `input` written to its standard input (`--stdin` forms, `git patch-id`). */
+export function gitWithInput(
+  cwd: string,
+  args: readonly string[],
+  input: string | undefined,
+  env: Record<string, string> = {},
+): Promise<GitResult> {
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       'git',
       [...args],
       {
@@ -27,6 +37,9 @@ export function git(cwd: string, args: readonly string[], env: Record<string, st
         resolve({ code, stdout, stderr: stderr || (err && typeof err.code !== 'number' ? err.message : '') });
       },
     );
+    // A git that exits before reading all of it closes the pipe: that is its answer, not an error of ours.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(input ?? '');
   });
 }
 

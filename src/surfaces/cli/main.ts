@@ -375,7 +375,9 @@ tests pass with the recorded totals, changed-lines coverage meets the threshold,
 code is the code VERIFY ran on. A failed re-run prints, under its task, the failed
 test cases and the last 40 lines of the build and test output (--json: the task's
 verify.failedCases and verify.logs).
-A branch without a bundle fails: its change was made without Autopilot.
+A branch without a bundle fails: its change was made without Autopilot. An evidence
+file the ledger recorded but the branch did not commit is EVIDENCE_MISSING, with the
+.gitignore pattern that hid it and the fix (git add -f <path>).
 Exit codes: 0 passed · 2 failed gate · 3 signature, hash, chain or evidence digest wrong.
 ${example('autopilot gate --base origin/main\nautopilot gate --json --base "$BASE_SHA"\nAUTOPILOT_TRUSTED_KEYS=3f2a9c0d1e4b5a67 autopilot gate')}`,
     )
