@@ -468,6 +468,102 @@ describe('the CI gate', { concurrency: true }, () => {
     });
   });
 
+  describe('each task is judged by the contract it adopted', { concurrency: true }, () => {
+    it('two tasks, the second under a changed config: both pass, each judged by its own contract', async () => {
+      const repo = await makeRepo();
+      const start = git(repo.dir, ['rev-parse', 'HEAD']).trim();
+      git(repo.dir, ['checkout', '-q', '-b', BRANCH]);
+      await repo.driveTo('T-1', 'PR');
+      commit(repo.dir, 'T-1');
+      const first = readFileSync(repo.path('.autopilot/evidence/T-1/contract.yaml'), 'utf8');
+      assert.equal(first, readFileSync(repo.configFile, 'utf8'), 'the contract is the config file as it was');
+      // A later task's contract: a lower threshold and a longer test timeout.
+      repo.editConfig((c) => {
+        (c['verify'] as Record<string, unknown>)['coverageThreshold'] = 50;
+        ((c['commands'] as Record<string, unknown>)['test'] as Record<string, unknown>)['timeoutSeconds'] = 90;
+      });
+      commit(repo.dir, 'config: threshold 50');
+      await repo.driveTo('T-2', 'IMPLEMENT');
+      repo.write(
+        'src/slug.js',
+        P.PROJECT_FILES['src/slug.js']!.replace('return title', 'const text = String(title);\n  return text'),
+      );
+      await repo.driveTo('T-2', 'PR');
+      commit(repo.dir, 'T-2');
+      assert.notEqual(readFileSync(repo.path('.autopilot/evidence/T-2/contract.yaml'), 'utf8'), first);
+
+      const dir = tempDir('clone');
+      git(dir, ['clone', '-q', '--branch', BRANCH, repo.dir, '.']);
+      const r = await gate(dir, ['--base', start]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.ok(r.body.ok);
+      if (!r.body.ok) return;
+      const byId = new Map(r.body.tasks.map((t) => [t.taskId, t]));
+      assert.deepEqual([...byId.keys()].sort(), ['T-1', 'T-2']);
+      for (const id of ['T-1', 'T-2']) {
+        const contract = byId.get(id)!.contract;
+        assert.equal(contract?.source, 'task');
+        assert.equal(contract?.file, `.autopilot/evidence/${id}/contract.yaml`);
+      }
+      assert.notEqual(byId.get('T-1')!.contract?.digest, byId.get('T-2')!.contract?.digest);
+      // VERIFY is re-run for T-2, the later one, under T-2's contract.
+      const v = byId.get('T-2')!.verify;
+      assert.ok(!('skipped' in v), JSON.stringify(v));
+      if ('skipped' in v) return;
+      assert.equal(v.coverage?.threshold, 50);
+    });
+
+    it('a move made under a weakened config, restored afterwards, fails the gate at that move', async () => {
+      const repo = await makeRepo();
+      const start = git(repo.dir, ['rev-parse', 'HEAD']).trim();
+      git(repo.dir, ['checkout', '-q', '-b', BRANCH]);
+      const original = readFileSync(repo.configFile, 'utf8');
+      await repo.driveTo('T-1', 'VERIFY');
+      // VERIFY passed with no coverage asked for, then the config put back as it was.
+      repo.editConfig((c) => void ((c['verify'] as Record<string, unknown>)['coverageThreshold'] = 0));
+      await repo.driveTo('T-1', 'REVIEW');
+      writeFileSync(repo.configFile, original);
+      await repo.driveTo('T-1', 'PR');
+      commit(repo.dir, 'T-1');
+      const weakened = repo.ledger('T-1').find((e) => e.kind === 'transition' && e.fromPhase === 'VERIFY')!;
+
+      const dir = tempDir('clone');
+      git(dir, ['clone', '-q', '--branch', BRANCH, repo.dir, '.']);
+      const problems = await gateFails(dir, 'EVIDENCE_INVALID', 2, ['--base', start]);
+      findProblem(problems, {
+        taskId: 'T-1',
+        check: 'config',
+        seq: weakened.seq,
+        file: BUNDLE,
+        reason: /the move VERIFY → REVIEW was checked against another config .* than the contract T-1 adopted/,
+      });
+      assert.equal(problems.filter((p) => p.check === 'config').length, 1, 'only the move made under it');
+    });
+
+    it('the contract is Autopilot evidence: recorded at start; an edit of it is caught by advance and ledger verify', async () => {
+      const repo = await makeRepo();
+      const started = await repo.ok<{ task: { artifacts: Record<string, { producer: string; sha256: string }> } }>([
+        'task',
+        'start',
+        'T-1',
+      ]);
+      const rel = 'evidence/T-1/contract.yaml';
+      const abs = join(repo.stateDir, rel);
+      const entry = repo.ledger('T-1').find((e) => e.kind === 'task_started')!;
+      assert.deepEqual(entry.artifacts, [{ path: rel, sha256: sha256Hex(readFileSync(abs)), producer: 'autopilot' }]);
+      assert.equal(started.task.artifacts[rel]?.producer, 'autopilot');
+      // The agent writes a weaker contract of its own over it.
+      writeFileSync(abs, readFileSync(abs, 'utf8').replace('coverageThreshold: 80', 'coverageThreshold: 0'));
+      assert.notEqual(sha256Hex(readFileSync(abs)), entry.artifacts[0]!.sha256);
+      await repo.put('T-1', 'STRATEGIZE', 'strategy.md', P.AGENT_EVIDENCE['STRATEGIZE']![0]![1]);
+      const refused = await repo.refused(['advance', 'T-1'], 'LEDGER_TAMPERED', 3);
+      assert.match(refused.message, /evidence\/T-1\/contract\.yaml/);
+      const verify = await repo.json<{ ok: boolean; problems?: { path?: string }[] }>(['ledger', 'verify']);
+      assert.equal(verify.code, 3, verify.stdout);
+      assert.ok(verify.stdout.includes(rel), verify.stdout);
+    });
+  });
+
   describe('a repository whose .gitignore has *.log', { concurrency: true }, () => {
     let logRepo: Repo;
     let logBase: string;

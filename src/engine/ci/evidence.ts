@@ -43,15 +43,13 @@ export async function checkEvidence(ctx: GateContext, state: TaskState, bundle: 
     const b = blobs[i]!;
     const file = ctx.inState(a.path);
     if (b.kind === 'missing') {
-      // Left out of the commit is a packaging slip, not tampering: say what hid it and how to put it in.
-      const rule = hidden.get(file);
       problems.push({
         taskId,
         check: 'evidence',
         code: ErrorCode.EVIDENCE_MISSING,
         seq: a.seq,
         file,
-        reason: `recorded by entry ${a.seq} but not committed at HEAD${rule ? `: the .gitignore pattern ${rule.pattern} (${rule.source}:${rule.line}) hides it` : ''}. Commit it: git add -f ${file}${rule ? ` (and run autopilot init, whose .gitignore lines keep the evidence committed)` : ''}`,
+        reason: missingReason(file, a.seq, hidden.get(file)),
       });
     } else if (b.kind !== 'file') {
       problems.push({
@@ -78,12 +76,24 @@ export async function checkEvidence(ctx: GateContext, state: TaskState, bundle: 
   return { artifacts: safe.length, files, problems };
 }
 
+/** What git ignores a path by: the pattern, and the file and line it is on. */
+export interface IgnoreRule {
+  readonly source: string;
+  readonly line: number;
+  readonly pattern: string;
+}
+
+/**
+ * Why a file the ledger recorded is not committed, and the fix. Left out of a commit is a packaging slip, not
+ * tampering: say what hid it, when a .gitignore pattern does, and how to put it in.
+ */
+export function missingReason(file: string, seq: number, rule: IgnoreRule | undefined): string {
+  return `recorded by entry ${seq} but not committed at HEAD${rule ? `: the .gitignore pattern ${rule.pattern} (${rule.source}:${rule.line}) hides it` : ''}. Commit it: git add -f ${file}${rule ? ` (and run autopilot init, whose .gitignore lines keep the evidence committed)` : ''}`;
+}
+
 /** The ignore rule that hides each of `paths` in this checkout (`git check-ignore -v`), by path; paths no rule hides are left out. */
-async function ignoredBy(
-  root: string,
-  paths: readonly string[],
-): Promise<Map<string, { source: string; line: number; pattern: string }>> {
-  const found = new Map<string, { source: string; line: number; pattern: string }>();
+export async function ignoredBy(root: string, paths: readonly string[]): Promise<Map<string, IgnoreRule>> {
+  const found = new Map<string, IgnoreRule>();
   if (paths.length === 0) return found;
   // Exit 1 means that no path is ignored; -z gives source, line, pattern and path, each ended by NUL.
   const r = await gitWithInput(root, ['check-ignore', '-v', '-z', '--no-index', '--stdin'], `${paths.join('\0')}\0`);

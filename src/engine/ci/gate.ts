@@ -9,18 +9,18 @@ import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
 import type { TaskState } from '../../core/task.ts';
 import type { Config } from '../../core/config.ts';
-import { configDigest } from '../repo/config-digest.ts';
 import { parseConfigText } from '../repo/config-file.ts';
 import { git, resolveCommit } from '../repo/git.ts';
 import { CONFIG_DIR, CONFIG_FILE } from '../repo/layout.ts';
 import { committedKeys, readCommitted } from './committed.ts';
 import { openBundle, type GateContext } from './check-bundle.ts';
 import { replayProcess } from './replay.ts';
+import { adoptedContract, movesUnderContract } from './contract.ts';
 import { checkEvidence } from './evidence.ts';
 import { recheckVerify, type RecheckDeps } from './verify-recheck.ts';
-import { describeProblem, type CiGateReport, type CiProblem, type TaskCiGate } from './report.ts';
+import { describeProblem, type CiGateReport, type CiProblem, type TaskCiGate, type TaskContract } from './report.ts';
 
-export type { CiCheck, CiGateReport, CiProblem, TaskCiGate, VerifyRecheck } from './report.ts';
+export type { CiCheck, CiGateReport, CiProblem, TaskCiGate, TaskContract, VerifyRecheck } from './report.ts';
 export { describeProblem } from './report.ts';
 
 export interface CiGateOptions extends RecheckDeps {
@@ -48,6 +48,9 @@ interface Checked {
   readonly keyIds: Set<string>;
   readonly problems: CiProblem[];
   readonly artifacts: number;
+  /** The contract the task is judged by, and the config it holds. */
+  readonly contract: TaskContract | null;
+  readonly config: Config | undefined;
   /** The last transition out of VERIFY. */
   readonly verifyPass?: LedgerEntry;
   /** Committed evidence read for the digest check, by path relative to the state folder. */
@@ -189,46 +192,49 @@ async function findBundles(
   return ok({ bundles, problems });
 }
 
-/** One task's bundle: integrity first; only a sound chain is replayed, held to the config, and its evidence read. */
+/**
+ * One task's bundle: integrity first; only a sound chain is read further: the contract the task adopted, the process
+ * replayed against that contract's phases, every move made under it, and the evidence against its digests.
+ */
 async function checkTask(ctx: GateContext, taskId: string, path: string): Promise<Checked> {
   const opened = await openBundle(ctx, taskId, path);
   const { entries, keyIds } = opened;
   const problems = [...opened.problems];
-  const empty = { taskId, path, entries, keyIds, problems, state: undefined, artifacts: 0, files: new Map() };
-  if (problems.length > 0) return empty;
+  const empty: Checked = {
+    taskId,
+    path,
+    entries,
+    keyIds,
+    problems,
+    state: undefined,
+    contract: null,
+    config: undefined,
+    artifacts: 0,
+    files: new Map(),
+  };
+  if (problems.length > 0 || !entries[0]) return empty;
 
-  const replayed = replayProcess(taskId, path, entries, ctx.config.phases);
+  const adopted = await adoptedContract(ctx, entries[0]);
+  problems.push(...adopted.problems);
+  if (!adopted.config) return empty;
+  const judged = { ...empty, contract: adopted.contract, config: adopted.config };
+
+  const replayed = replayProcess(taskId, path, entries, adopted.config.phases);
   problems.push(...replayed.problems);
   const { state } = replayed;
-  if (!state) return empty;
+  if (!state) return judged;
 
-  problems.push(...checkContract(ctx, taskId, replayed.lastTransition));
+  problems.push(...movesUnderContract(taskId, entries, adopted.contract, path));
 
   const evidence = await checkEvidence(ctx, state, path);
   problems.push(...evidence.problems);
   return {
-    ...empty,
+    ...judged,
     state,
     artifacts: evidence.artifacts,
     files: evidence.files,
     ...(replayed.verifyPass ? { verifyPass: replayed.verifyPass } : {}),
   };
-}
-
-/** The contract the task was checked against is the one committed. */
-function checkContract(ctx: GateContext, taskId: string, lastTransition: LedgerEntry | undefined): CiProblem[] {
-  const recordedConfig = lastTransition?.data['configDigest'];
-  if (!lastTransition || typeof recordedConfig !== 'string' || recordedConfig === configDigest(ctx.config)) return [];
-  return [
-    {
-      taskId,
-      check: 'config',
-      code: ErrorCode.EVIDENCE_INVALID,
-      seq: lastTransition.seq,
-      file: `${CONFIG_DIR}/${CONFIG_FILE}`,
-      reason: `the committed config is not the one entry ${lastTransition.seq} checked the task against (config digest ${recordedConfig.slice(0, 12)}…, committed ${configDigest(ctx.config).slice(0, 12)}…): restore it, or pass the task's phases again under the new config`,
-    },
-  ];
 }
 
 /** Re-runs VERIFY for the task whose VERIFY passed last, unless the gate already failed; its problems join `problems`. */
@@ -250,7 +256,7 @@ async function recheckAnchor(
   opts.progress?.(`re-running VERIFY for ${anchor.taskId} (build, tests, coverage)…`);
   const r = await recheckVerify(
     ctx,
-    { state: anchor.state!, verifyPass: anchor.verifyPass!, files: anchor.files },
+    { state: anchor.state!, verifyPass: anchor.verifyPass!, files: anchor.files, config: anchor.config! },
     opts,
   );
   problems.push(...r.problems);
@@ -273,6 +279,7 @@ function taskReport(
     phase: c.state?.phase ?? null,
     status: c.state?.status ?? null,
     artifacts: c.artifacts,
+    contract: c.contract,
     keys: [...c.keyIds].sort(),
     verify:
       rechecks.get(c.taskId) ??

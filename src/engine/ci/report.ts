@@ -41,6 +41,17 @@ export const LOG_TAIL_LINES = 40;
 /** How many failed test cases a failed re-run lists. */
 export const MAX_FAILED_CASES = 20;
 
+/** The contract a task was judged by. */
+export interface TaskContract {
+  /** `task`: the contract the task adopted at its start; `committed`: the config at HEAD, for a task that recorded none. */
+  readonly source: 'task' | 'committed';
+  /** Repository-relative: the task's contract.yaml, or the config file. */
+  readonly file: string;
+  /** The config digest, as task_started and every transition record it. */
+  readonly digest: string;
+  readonly note?: string;
+}
+
 /** What the gate found for one task's bundle. */
 export interface TaskCiGate {
   readonly taskId: string;
@@ -54,6 +65,8 @@ export interface TaskCiGate {
   readonly status: string | null;
   /** Evidence files compared with their ledger digests. */
   readonly artifacts: number;
+  /** The contract the task was judged by; null when its bundle could not be read that far. */
+  readonly contract: TaskContract | null;
   readonly keys: string[];
   /** The re-run, or why there was none for this task. */
   readonly verify: VerifyRecheck | { readonly skipped: string };

@@ -46,6 +46,8 @@ export interface RecheckTask {
   readonly verifyPass: LedgerEntry;
   /** Committed evidence by path relative to the state folder. */
   readonly files: ReadonlyMap<string, Buffer>;
+  /** The contract the task is judged by: its VERIFY commands and coverage threshold. */
+  readonly config: Config;
 }
 
 /** The re-run's engine signs nothing: the gate records nothing. */
@@ -87,7 +89,7 @@ export async function recheckVerify(
     );
     return { recheck: { skipped: 'the base commit is missing' }, problems };
   }
-  const out = await runVerify(ctx, state, deps);
+  const out = await runVerify(ctx, task.config, state, deps);
   const recordedTests = readJson(task.files.get(rel('test_results.json'))) as { totals?: Partial<Totals> } | undefined;
   const recordedRun = readJson(task.files.get(rel('verify_run.json'))) as { treeDigest?: unknown } | undefined;
   const recorded = recordedTests?.totals
@@ -161,18 +163,19 @@ function failedOutput(out: VerifyOutput): Pick<VerifyRecheck, 'logs' | 'failedCa
 }
 
 /** VERIFY's producer on an engine of its own: the contract's commands, a store it writes nothing to, no key. */
-async function runVerify(ctx: GateContext, state: TaskState, deps: RecheckDeps): Promise<VerifyOutput> {
+async function runVerify(ctx: GateContext, config: Config, state: TaskState, deps: RecheckDeps): Promise<VerifyOutput> {
+  // The files are where the committed config puts them; the commands and the threshold are the contract's.
   const layout = layoutFor(ctx.root, ctx.config.stateDir);
-  const store = await deps.openStore(layout, ctx.config);
+  const store = await deps.openStore(layout, config);
   try {
     const engine: Engine = {
       layout,
-      config: ctx.config,
+      config,
       store,
       signer: NO_SIGNER,
       clock: systemClock,
       sink: noopSink,
-      runner: deps.makeRunner(layout, ctx.config),
+      runner: deps.makeRunner(layout, config),
     };
     return await produceVerify(engine, state);
   } finally {

@@ -49,6 +49,12 @@ function formatReport(r: CiGateReport): string {
         ? `  ${pc.green('✓')} ${pc.bold(t.taskId)} ${t.bundle}: entries ${t.fromSeq}–${t.toSeq} signed and chained, phases in order to ${t.status === 'done' ? 'DONE' : t.phase}, ${t.artifacts} evidence files match`
         : `  ${pc.red('✗')} ${pc.bold(t.taskId)} ${t.bundle}: entries ${t.fromSeq ?? '?'}–${t.toSeq ?? '?'}`,
     );
+    if (t.contract)
+      rows.push(
+        pc.dim(
+          `    judged by ${t.contract.source === 'task' ? `the contract it adopted, ${t.contract.file}` : `the committed ${t.contract.file}`}${t.contract.note ? ` (${t.contract.note})` : ''}`,
+        ),
+      );
     for (const p of r.problems.filter((p) => p.taskId === t.taskId))
       rows.push(`    ${pc.red('-')} ${describeProblem(p)}`);
     rows.push(...describeVerify(t.verify).map((l) => `    ${l}`));
