@@ -451,6 +451,47 @@ describe('the CI gate', { concurrency: true }, () => {
       assert.match(text.stderr, /VERIFY_FAILED/);
     });
 
+    it('a clean rebase onto a newer main passes, compared as a patch; a rebase that changes a line of the task fails', async () => {
+      const dir = clone();
+      // main moves on: a change to a file the task does not touch.
+      git(dir, ['checkout', '-q', '-b', 'newer-main', 'origin/main']);
+      writeFile(dir, 'src/slug.js', `// Slugs are plain ASCII.\n${P.PROJECT_FILES['src/slug.js']!}`);
+      commit(dir, 'main: a note on slugs');
+      git(dir, ['checkout', '-q', BRANCH]);
+      git(dir, ['rebase', '-q', 'newer-main']);
+      assert.notEqual(git(dir, ['merge-base', 'HEAD', 'newer-main']).trim(), base);
+
+      const r = await gate(dir, ['--base', 'newer-main']);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.ok(r.body.ok);
+      if (!r.body.ok) return;
+      const v = r.body.tasks[0]!.verify;
+      assert.ok(!('skipped' in v), JSON.stringify(v));
+      if ('skipped' in v) return;
+      assert.equal(v.sameCode, true);
+      assert.equal(v.compared?.how, 'patch-id');
+      assert.equal(v.compared?.role, 'merge-base');
+      assert.equal(v.compared?.from, git(dir, ['rev-parse', 'newer-main']).trim());
+      assert.match(v.compared?.why ?? '', /rebased onto, or merged with, a newer base/);
+
+      // The same rebase, with one line of the task's change edited on the way: the tests still pass, the patch differs.
+      writeFile(
+        dir,
+        'src/count.js',
+        P.COUNT_FIXED.replace('runs of non-space characters', 'runs of non-blank characters'),
+      );
+      git(dir, ['commit', '-q', '-a', '--amend', '--no-edit']);
+      const problems = await gateFails(dir, 'VERIFY_FAILED', 2, ['--base', 'newer-main']);
+      findProblem(problems, {
+        taskId: 'T-1',
+        check: 'verify',
+        file: '.autopilot/evidence/T-1/verify/verify_run.json',
+        reason:
+          /not the patch VERIFY checked: the branch's diff from the merge-base .* rebased onto, or merged with, a newer base/,
+      });
+      assert.equal(problems.length, 1, JSON.stringify(problems));
+    });
+
     it('no bundle at all: EVIDENCE_MISSING (exit 2), a change made without Autopilot; the base defaults to the merge-base with origin/main', async () => {
       const dir = clone('main');
       git(dir, ['checkout', '-q', '-b', 'quick-fix']);

@@ -15,6 +15,8 @@ import type { CiProblem } from './report.ts';
 export interface GateContext {
   readonly root: string;
   readonly head: string;
+  /** The merge-base of HEAD and the base ref: where the branch's own change starts. */
+  readonly mergeBase: string;
   /** The config committed at HEAD. */
   readonly config: Config;
   /** Public keys committed at HEAD, by key id. */

@@ -91,7 +91,7 @@ export async function runGate(opts: CiGateOptions): Promise<Result<CiGateReport>
   // Each bundle: integrity, process, contract, evidence; then the keys that signed them.
   const keys = await committedKeys(root, head, inState('attestations/keys/'));
   const baseKeys = await committedKeys(root, base.value.mergeBase, inState('attestations/keys/'));
-  const ctx: GateContext = { root, head, config, keys, inState };
+  const ctx: GateContext = { root, head, mergeBase: base.value.mergeBase, config, keys, inState };
   const checked: Checked[] = [];
   for (const b of bundles) checked.push(await checkTask(ctx, b.taskId, b.path));
   for (const c of checked) problems.push(...c.problems);

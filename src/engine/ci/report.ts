@@ -30,6 +30,16 @@ export interface VerifyRecheck {
   readonly recorded: Totals | null;
   readonly coverage: { readonly percent: number; readonly threshold: number; readonly meetsThreshold: boolean } | null;
   readonly sameCode: boolean;
+  /**
+   * How the code was compared: the digest of the diff from the task's base (the base is on the branch), or the
+   * patch-id of the branch's diff from the merge-base (the branch was rebased since VERIFY; `why` says how it shows).
+   */
+  readonly compared?: {
+    readonly how: 'diff digest' | 'patch-id';
+    readonly from: string;
+    readonly role: 'task base' | 'merge-base';
+    readonly why?: string;
+  };
   /** When the re-run did not pass: the last lines of each command's output, build and test, in the order they ran. */
   readonly logs?: readonly { readonly command: 'build' | 'test'; readonly tail: string[]; readonly lines: number }[];
   /** When the re-run did not pass: the test cases that failed or erred (at most {@link MAX_FAILED_CASES}). */

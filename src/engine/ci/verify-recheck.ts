@@ -18,7 +18,7 @@ import {
   type VerifyOutput,
 } from '../evidence/producers/verify.ts';
 import type { Signer } from '../ledger/keys.ts';
-import { EMPTY_TREE, resolveCommit } from '../repo/git.ts';
+import { EMPTY_TREE, isAncestor, resolveCommit } from '../repo/git.ts';
 import { evidenceRel, layoutFor, type Layout } from '../repo/layout.ts';
 import type { Engine } from '../context.ts';
 import { readJson } from './committed.ts';
@@ -81,17 +81,22 @@ export async function recheckVerify(
       file: ctx.inState(rel(name)),
       reason,
     });
-  if (state.baseCommit && state.baseCommit !== EMPTY_TREE && !(await resolveCommit(ctx.root, state.baseCommit))) {
+  const recordedTests = readJson(task.files.get(rel('test_results.json'))) as { totals?: Partial<Totals> } | undefined;
+  const recordedRun = readJson(task.files.get(rel('verify_run.json'))) as
+    { treeDigest?: unknown; patchId?: unknown } | undefined;
+  const recordedPatch = typeof recordedRun?.patchId === 'string' ? recordedRun.patchId : undefined;
+
+  // Where the task's change starts on this branch: its base, or, after a rebase, the merge-base.
+  const from = await changeBase(ctx, state.baseCommit, recordedPatch !== undefined);
+  if (!from) {
     fail(
       'verify_run.json',
-      `the task's base commit ${state.baseCommit.slice(0, 12)} is not in this clone: fetch the whole history (actions/checkout with fetch-depth: 0, GIT_DEPTH: 0)`,
+      `the task's base commit ${state.baseCommit?.slice(0, 12)} is not in this clone: fetch the whole history (actions/checkout with fetch-depth: 0, GIT_DEPTH: 0)`,
       ErrorCode.USAGE,
     );
     return { recheck: { skipped: 'the base commit is missing' }, problems };
   }
-  const out = await runVerify(ctx, task.config, state, deps);
-  const recordedTests = readJson(task.files.get(rel('test_results.json'))) as { totals?: Partial<Totals> } | undefined;
-  const recordedRun = readJson(task.files.get(rel('verify_run.json'))) as { treeDigest?: unknown } | undefined;
+  const out = await runVerify(ctx, task.config, { ...state, baseCommit: from.commit }, deps);
   const recorded = recordedTests?.totals
     ? {
         total: Number(recordedTests.totals.total ?? 0),
@@ -111,11 +116,18 @@ export async function recheckVerify(
       `the re-run ran ${tests.total} tests with ${tests.failed + tests.errors} failing; the recorded run had ${recorded.total} with ${recorded.failed + recorded.errors} failing`,
     );
   }
-  const sameCode = recordedRun?.treeDigest === out.treeDigest;
-  if (!sameCode) {
+  // The same code: the same diff from the task's base, byte for byte; after a rebase, the same patch.
+  const sameCode =
+    from.role === 'task base' ? recordedRun?.treeDigest === out.treeDigest : recordedPatch === out.patchId;
+  if (!sameCode && from.role === 'task base') {
     fail(
       'verify_run.json',
-      `the code on the branch is not the code VERIFY ran on: its diff from the task's base ${state.baseCommit?.slice(0, 12)} has sha256 ${out.treeDigest.slice(0, 12)}…, the recorded run ${String(recordedRun?.treeDigest ?? 'none').slice(0, 12)}…. Code changed after VERIFY (or files are uncommitted, or the branch was rebased since): take the task back with autopilot backtrack ${state.taskId} --to IMPLEMENT and pass the phases again`,
+      `the code on the branch is not the code VERIFY ran on: its diff from the task's base ${from.commit.slice(0, 12)} has sha256 ${out.treeDigest.slice(0, 12)}…, the recorded run ${String(recordedRun?.treeDigest ?? 'none').slice(0, 12)}…. Code changed after VERIFY (or files are uncommitted${recordedPatch ? '' : ', or the branch was rebased since: this run was recorded before VERIFY recorded patch-ids'}): take the task back with autopilot backtrack ${state.taskId} --to IMPLEMENT and pass the phases again`,
+    );
+  } else if (!sameCode && from.role === 'merge-base') {
+    fail(
+      'verify_run.json',
+      `the task's change on the branch is not the patch VERIFY checked: the branch's diff from the merge-base ${from.commit.slice(0, 12)} (the task's base ${state.baseCommit?.slice(0, 12)} ${from.why}) has patch-id ${out.patchId?.slice(0, 12) ?? 'none (no change)'}…, VERIFY's diff had ${recordedPatch?.slice(0, 12)}…. A rebase that changed the task's lines, or code changed after VERIFY: take the task back with autopilot backtrack ${state.taskId} --to IMPLEMENT and pass the phases again`,
     );
   }
   return {
@@ -133,9 +145,45 @@ export async function recheckVerify(
           }
         : null,
       sameCode,
+      compared: {
+        how: from.role === 'task base' ? 'diff digest' : 'patch-id',
+        from: from.commit,
+        role: from.role,
+        ...(from.role === 'merge-base' ? { why: from.why } : {}),
+      },
       ...(problems.length > 0 ? failedOutput(out) : {}),
     },
   };
+}
+
+/** Where the task's change starts on the branch, and why there. */
+type ChangeBase =
+  | { readonly commit: string; readonly role: 'task base' }
+  | { readonly commit: string; readonly role: 'merge-base'; readonly why: string };
+
+/**
+ * The task's change is the diff from its base commit to the tree VERIFY ran on. On the branch it starts at the task's
+ * base while that commit lies on the branch (between the merge-base and HEAD). When it does not, the branch was
+ * rebased (or merged with) a newer base, or the base was rewritten: then the branch's own change starts at the
+ * merge-base, and only a run that recorded its patch-id can be matched there. Undefined when the base is needed but
+ * missing from the clone.
+ */
+async function changeBase(
+  ctx: GateContext,
+  base: string | null,
+  patchRecorded: boolean,
+): Promise<ChangeBase | undefined> {
+  if (!base || base === EMPTY_TREE) return { commit: base ?? EMPTY_TREE, role: 'task base' };
+  const present = await resolveCommit(ctx.root, base);
+  if (present && (await isAncestor(ctx.root, ctx.mergeBase, base)) && (await isAncestor(ctx.root, base, ctx.head)))
+    return { commit: base, role: 'task base' };
+  if (!patchRecorded) return present ? { commit: base, role: 'task base' } : undefined;
+  const why = !present
+    ? 'is not in this clone: the branch was rebased'
+    : (await isAncestor(ctx.root, base, ctx.mergeBase))
+      ? 'is behind it: the branch was rebased onto, or merged with, a newer base'
+      : 'is not on the branch any more: the branch was rebased';
+  return { commit: ctx.mergeBase, role: 'merge-base', why };
 }
 
 /** The VERIFY evidence file that shows each kind of failure. */

@@ -137,6 +137,22 @@ export async function commitTree(root: string, commit: string, stateDir: string)
   }
 }
 
+/**
+ * The patch-id of a diff (`git patch-id --verbatim`): the same for the same change wherever it applies, since line
+ * numbers and blob ids do not count, while every other character, white space included, does. Undefined for an empty diff.
+ */
+export async function patchId(root: string, patch: string): Promise<string | undefined> {
+  if (patch === '') return undefined;
+  const r = await gitWithInput(root, ['patch-id', '--verbatim'], patch);
+  if (r.code !== 0) throw new AutopilotError(ErrorCode.INTERNAL, `git patch-id failed: ${r.stderr.trim()}`, {});
+  return r.stdout.split(' ')[0] || undefined;
+}
+
+/** True when `ancestor` is `commit` or one of its ancestors. */
+export async function isAncestor(root: string, ancestor: string, commit: string): Promise<boolean> {
+  return (await git(root, ['merge-base', '--is-ancestor', ancestor, commit])).code === 0;
+}
+
 export async function headCommit(cwd: string): Promise<string | undefined> {
   return resolveCommit(cwd, 'HEAD');
 }

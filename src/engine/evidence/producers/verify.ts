@@ -16,7 +16,7 @@ import {
   type TestReportFormat,
 } from '../../../reports/parse.ts';
 import type { Config } from '../../../core/config.ts';
-import { commitTree } from '../../repo/git.ts';
+import { commitTree, patchId } from '../../repo/git.ts';
 import { changedLinesCoverage, type ChangedLinesCoverage } from '../../../reports/changed-lines.ts';
 import {
   failure,
@@ -58,6 +58,8 @@ export interface VerifyOutput {
   /** How the commands were isolated: `bwrap …`, or `none (…)` with the reason. */
   readonly isolation: string;
   readonly treeDigest: string;
+  /** `git patch-id --verbatim` of the same diff: what a rebase that changes none of the task's lines keeps. */
+  readonly patchId?: string;
   /** Total coverage of the whole report, when there was one. */
   readonly totalCoverage?: CoverageTotal;
   /** Tree id of the working tree that was verified (the state folder left out). */
@@ -187,11 +189,13 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
 
   const ok = problems.length === 0;
   const isolation = isolationOf(commands);
+  const patch = await patchId(e.layout.root, diff.patch);
   const verifyRun = {
     passed: ok,
     isolation,
     problems,
     treeDigest: diff.sha256,
+    ...(patch ? { patchId: patch } : {}),
     base: diff.base,
     build: { configured: !!build, exitCode: buildExit },
     commands,
@@ -226,6 +230,7 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     ...(total ? { totalCoverage: total } : {}),
     isolation,
     treeDigest: diff.sha256,
+    ...(patch ? { patchId: patch } : {}),
     tree: diff.tree ?? null,
     files: [
       { name: 'verify_run.json', content: JSON.stringify(verifyRun, null, 2) + '\n' },
