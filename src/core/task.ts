@@ -56,7 +56,8 @@ export function applyEntry(state: TaskState | undefined, e: LedgerEntry): TaskSt
       phaseEpoch: e.seq,
       lastSeq: e.seq,
       visits: { [phase]: 1 },
-      artifacts: {},
+      // The contract the task adopted, when the entry records it.
+      artifacts: Object.fromEntries(e.artifacts.map((a) => [a.path, { ...a, seq: e.seq }])),
       counts: { refusals: 0, backtracks: 0, skips: 0 },
     };
   }

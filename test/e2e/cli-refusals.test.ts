@@ -105,8 +105,9 @@ describe('refusals through the CLI', { concurrency: true }, () => {
       const err = await repo.refusedUnchanged(args, 'TASK_UNKNOWN', 1, { violation: false });
       assert.deepEqual(err.details, { taskId });
     }
-    // Nothing appeared next to or above the task folders.
-    assert.deepEqual(readdirSync(repo.evidenceDir), []);
+    // Nothing appeared next to or above the task folders: only T-1's own, with the contract it adopted at its start.
+    assert.deepEqual(readdirSync(repo.evidenceDir), ['T-1']);
+    assert.deepEqual(readdirSync(join(repo.evidenceDir, 'T-1')), ['contract.yaml']);
     assert.equal(existsSync(join(repo.stateDir, 'x')), false);
   });
 

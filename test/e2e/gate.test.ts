@@ -18,7 +18,21 @@ import { sha256Hex } from '../../src/engine/repo/files.ts';
 import type { CiProblem, CiGateReport } from '../../src/engine/ci/gate.ts';
 import { runsBareNpx } from '../../src/engine/setup/doctor.ts';
 import { packageVersion } from '../../src/engine/setup/package-info.ts';
-import { P, Repo, git, makeProject, makeRepo, parseOne, run, tempDir, writeFile, type CliResult } from './helpers.ts';
+import { applyInit, planInit } from '../../src/engine/setup/init.ts';
+import { openStoreFor } from '../../src/surfaces/compose.ts';
+import {
+  COMMANDS,
+  P,
+  Repo,
+  git,
+  makeProject,
+  makeRepo,
+  parseOne,
+  run,
+  tempDir,
+  writeFile,
+  type CliResult,
+} from './helpers.ts';
 
 const BRANCH = 'task/T-1';
 const BUNDLE = '.autopilot/attestations/T-1.jsonl';
@@ -389,6 +403,97 @@ describe('the CI gate', { concurrency: true }, () => {
       for (const p of problems) assert.equal(typeof p.seq, 'number');
     });
 
+    it('a failing re-run shows the failed test cases and the tail of the build and test output, in --json and in text', async () => {
+      const dir = clone();
+      writeFile(dir, 'src/count.js', P.COUNT_BUGGY);
+      commit(dir, 'a change after VERIFY');
+      const r = await gate(dir);
+      assert.equal(r.code, 2, r.stdout);
+      assert.ok(!r.body.ok);
+      if (r.body.ok) return;
+      const task = r.body.error.details.tasks.find((t) => t.taskId === 'T-1')!;
+      assert.ok(!('skipped' in task.verify), JSON.stringify(task.verify));
+      if ('skipped' in task.verify) return;
+      assert.equal(task.verify.passed, false);
+      // The failed cases, by name, with the assertion's message.
+      const failed = task.verify.failedCases ?? [];
+      assert.deepEqual(failed.map((c) => c.name).sort(), [
+        'empty and white-space-only text has no words',
+        'runs of white space and surrounding space count once',
+      ]);
+      for (const c of failed) {
+        assert.ok(['failed', 'error'].includes(c.status), c.status);
+        assert.match(c.message ?? '', /Expected values to be strictly equal|expected/i);
+      }
+      // The output of both commands, in the order they ran; the test output names the failures too.
+      const logs = task.verify.logs ?? [];
+      assert.deepEqual(
+        logs.map((l) => l.command),
+        ['build', 'test'],
+      );
+      const testLog = logs[1]!;
+      assert.ok(testLog.tail.length > 0 && testLog.tail.length <= 40, `${testLog.tail.length} lines`);
+      assert.ok(testLog.lines >= testLog.tail.length);
+      assert.match(testLog.tail.join('\n'), /✖ runs of white space and surrounding space count once/);
+
+      // Text: the same, under the failing task, on stdout; the refusal on stderr.
+      const text = await run(['-C', dir, 'gate', '--base', base]);
+      assert.equal(text.code, 2);
+      const out = text.stdout;
+      const at = (s: string) => {
+        const i = out.indexOf(s);
+        assert.ok(i >= 0, `${s} in:\n${out}`);
+        return i;
+      };
+      assert.ok(at('✗ autopilot gate failed') < at('✗ T-1'));
+      assert.ok(at('✗ T-1') < at('failed tests:'));
+      assert.ok(at('failed tests:') < at('✗ empty and white-space-only text has no words'));
+      assert.ok(at('failed tests:') < at('test output'));
+      assert.match(out, /│ ✖ runs of white space and surrounding space count once/);
+      assert.match(text.stderr, /VERIFY_FAILED/);
+    });
+
+    it('a clean rebase onto a newer main passes, compared as a patch; a rebase that changes a line of the task fails', async () => {
+      const dir = clone();
+      // main moves on: a change to a file the task does not touch.
+      git(dir, ['checkout', '-q', '-b', 'newer-main', 'origin/main']);
+      writeFile(dir, 'src/slug.js', `// Slugs are plain ASCII.\n${P.PROJECT_FILES['src/slug.js']!}`);
+      commit(dir, 'main: a note on slugs');
+      git(dir, ['checkout', '-q', BRANCH]);
+      git(dir, ['rebase', '-q', 'newer-main']);
+      assert.notEqual(git(dir, ['merge-base', 'HEAD', 'newer-main']).trim(), base);
+
+      const r = await gate(dir, ['--base', 'newer-main']);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.ok(r.body.ok);
+      if (!r.body.ok) return;
+      const v = r.body.tasks[0]!.verify;
+      assert.ok(!('skipped' in v), JSON.stringify(v));
+      if ('skipped' in v) return;
+      assert.equal(v.sameCode, true);
+      assert.equal(v.compared?.how, 'patch-id');
+      assert.equal(v.compared?.role, 'merge-base');
+      assert.equal(v.compared?.from, git(dir, ['rev-parse', 'newer-main']).trim());
+      assert.match(v.compared?.why ?? '', /rebased onto, or merged with, a newer base/);
+
+      // The same rebase, with one line of the task's change edited on the way: the tests still pass, the patch differs.
+      writeFile(
+        dir,
+        'src/count.js',
+        P.COUNT_FIXED.replace('runs of non-space characters', 'runs of non-blank characters'),
+      );
+      git(dir, ['commit', '-q', '-a', '--amend', '--no-edit']);
+      const problems = await gateFails(dir, 'VERIFY_FAILED', 2, ['--base', 'newer-main']);
+      findProblem(problems, {
+        taskId: 'T-1',
+        check: 'verify',
+        file: '.autopilot/evidence/T-1/verify/verify_run.json',
+        reason:
+          /not the patch VERIFY checked: the branch's diff from the merge-base .* rebased onto, or merged with, a newer base/,
+      });
+      assert.equal(problems.length, 1, JSON.stringify(problems));
+    });
+
     it('no bundle at all: EVIDENCE_MISSING (exit 2), a change made without Autopilot; the base defaults to the merge-base with origin/main', async () => {
       const dir = clone('main');
       git(dir, ['checkout', '-q', '-b', 'quick-fix']);
@@ -403,6 +508,163 @@ describe('the CI gate', { concurrency: true }, () => {
       const text = await run(['-C', dir, 'gate']);
       assert.equal(text.code, 2);
       assert.match(text.stderr, /EVIDENCE_MISSING.*without Autopilot/);
+    });
+  });
+
+  describe('each task is judged by the contract it adopted', { concurrency: true }, () => {
+    it('two tasks, the second under a changed config: both pass, each judged by its own contract', async () => {
+      const repo = await makeRepo();
+      const start = git(repo.dir, ['rev-parse', 'HEAD']).trim();
+      git(repo.dir, ['checkout', '-q', '-b', BRANCH]);
+      await repo.driveTo('T-1', 'PR');
+      commit(repo.dir, 'T-1');
+      const first = readFileSync(repo.path('.autopilot/evidence/T-1/contract.yaml'), 'utf8');
+      assert.equal(first, readFileSync(repo.configFile, 'utf8'), 'the contract is the config file as it was');
+      // A later task's contract: a lower threshold and a longer test timeout.
+      repo.editConfig((c) => {
+        (c['verify'] as Record<string, unknown>)['coverageThreshold'] = 50;
+        ((c['commands'] as Record<string, unknown>)['test'] as Record<string, unknown>)['timeoutSeconds'] = 90;
+      });
+      commit(repo.dir, 'config: threshold 50');
+      await repo.driveTo('T-2', 'IMPLEMENT');
+      repo.write(
+        'src/slug.js',
+        P.PROJECT_FILES['src/slug.js']!.replace('return title', 'const text = String(title);\n  return text'),
+      );
+      await repo.driveTo('T-2', 'PR');
+      commit(repo.dir, 'T-2');
+      assert.notEqual(readFileSync(repo.path('.autopilot/evidence/T-2/contract.yaml'), 'utf8'), first);
+
+      const dir = tempDir('clone');
+      git(dir, ['clone', '-q', '--branch', BRANCH, repo.dir, '.']);
+      const r = await gate(dir, ['--base', start]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.ok(r.body.ok);
+      if (!r.body.ok) return;
+      const byId = new Map(r.body.tasks.map((t) => [t.taskId, t]));
+      assert.deepEqual([...byId.keys()].sort(), ['T-1', 'T-2']);
+      for (const id of ['T-1', 'T-2']) {
+        const contract = byId.get(id)!.contract;
+        assert.equal(contract?.source, 'task');
+        assert.equal(contract?.file, `.autopilot/evidence/${id}/contract.yaml`);
+      }
+      assert.notEqual(byId.get('T-1')!.contract?.digest, byId.get('T-2')!.contract?.digest);
+      // VERIFY is re-run for T-2, the later one, under T-2's contract.
+      const v = byId.get('T-2')!.verify;
+      assert.ok(!('skipped' in v), JSON.stringify(v));
+      if ('skipped' in v) return;
+      assert.equal(v.coverage?.threshold, 50);
+    });
+
+    it('a move made under a weakened config, restored afterwards, fails the gate at that move', async () => {
+      const repo = await makeRepo();
+      const start = git(repo.dir, ['rev-parse', 'HEAD']).trim();
+      git(repo.dir, ['checkout', '-q', '-b', BRANCH]);
+      const original = readFileSync(repo.configFile, 'utf8');
+      await repo.driveTo('T-1', 'VERIFY');
+      // VERIFY passed with no coverage asked for, then the config put back as it was.
+      repo.editConfig((c) => void ((c['verify'] as Record<string, unknown>)['coverageThreshold'] = 0));
+      await repo.driveTo('T-1', 'REVIEW');
+      writeFileSync(repo.configFile, original);
+      await repo.driveTo('T-1', 'PR');
+      commit(repo.dir, 'T-1');
+      const weakened = repo.ledger('T-1').find((e) => e.kind === 'transition' && e.fromPhase === 'VERIFY')!;
+
+      const dir = tempDir('clone');
+      git(dir, ['clone', '-q', '--branch', BRANCH, repo.dir, '.']);
+      const problems = await gateFails(dir, 'EVIDENCE_INVALID', 2, ['--base', start]);
+      findProblem(problems, {
+        taskId: 'T-1',
+        check: 'config',
+        seq: weakened.seq,
+        file: BUNDLE,
+        reason: /the move VERIFY → REVIEW was checked against another config .* than the contract T-1 adopted/,
+      });
+      assert.equal(problems.filter((p) => p.check === 'config').length, 1, 'only the move made under it');
+    });
+
+    it('the contract is Autopilot evidence: recorded at start; an edit of it is caught by advance and ledger verify', async () => {
+      const repo = await makeRepo();
+      const started = await repo.ok<{ task: { artifacts: Record<string, { producer: string; sha256: string }> } }>([
+        'task',
+        'start',
+        'T-1',
+      ]);
+      const rel = 'evidence/T-1/contract.yaml';
+      const abs = join(repo.stateDir, rel);
+      const entry = repo.ledger('T-1').find((e) => e.kind === 'task_started')!;
+      assert.deepEqual(entry.artifacts, [{ path: rel, sha256: sha256Hex(readFileSync(abs)), producer: 'autopilot' }]);
+      assert.equal(started.task.artifacts[rel]?.producer, 'autopilot');
+      // The agent writes a weaker contract of its own over it.
+      writeFileSync(abs, readFileSync(abs, 'utf8').replace('coverageThreshold: 80', 'coverageThreshold: 0'));
+      assert.notEqual(sha256Hex(readFileSync(abs)), entry.artifacts[0]!.sha256);
+      await repo.put('T-1', 'STRATEGIZE', 'strategy.md', P.AGENT_EVIDENCE['STRATEGIZE']![0]![1]);
+      const refused = await repo.refused(['advance', 'T-1'], 'LEDGER_TAMPERED', 3);
+      assert.match(refused.message, /evidence\/T-1\/contract\.yaml/);
+      const verify = await repo.json<{ ok: boolean; problems?: { path?: string }[] }>(['ledger', 'verify']);
+      assert.equal(verify.code, 3, verify.stdout);
+      assert.ok(verify.stdout.includes(rel), verify.stdout);
+    });
+  });
+
+  describe('a repository whose .gitignore has *.log', { concurrency: true }, () => {
+    let logRepo: Repo;
+    let logBase: string;
+    const LOG = '.autopilot/evidence/T-1/verify/build_output.log';
+
+    before(async () => {
+      const dir = makeProject();
+      writeFileSync(join(dir, '.gitignore'), `${readFileSync(join(dir, '.gitignore'), 'utf8')}*.log\n`);
+      commit(dir, 'logs stay local');
+      const plan = await planInit(dir, { commands: COMMANDS });
+      if (!plan.ok) throw new Error(plan.error.message);
+      await applyInit(plan.value, openStoreFor);
+      commit(dir, 'autopilot init');
+      logBase = git(dir, ['rev-parse', 'HEAD']).trim();
+      git(dir, ['checkout', '-q', '-b', BRANCH]);
+      logRepo = new Repo(dir, true);
+      await logRepo.driveTo('T-1', 'PR');
+      commit(dir, 'T-1, committed with git add -A as anyone would');
+    });
+
+    function logClone(): string {
+      const dir = tempDir('clone');
+      git(dir, ['clone', '-q', '--branch', BRANCH, logRepo.dir, '.']);
+      return dir;
+    }
+
+    it("init's lines keep the evidence committable: build_output.log is committed and the gate passes", async () => {
+      assert.ok(isIgnored(logRepo.dir, 'server.log'), "the repository's own pattern still applies elsewhere");
+      assert.equal(isIgnored(logRepo.dir, LOG), false);
+      assert.ok(git(logRepo.dir, ['ls-files']).split('\n').includes(LOG));
+      const r = await gate(logClone(), ['--base', logBase]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.equal(r.body.ok, true);
+    });
+
+    it('a recorded file left out of the commit is EVIDENCE_MISSING (exit 2), naming the pattern that hid it and the fix', async () => {
+      // As in a repository set up before init wrote the state folder's own .gitignore: *.log wins again.
+      const dir = logClone();
+      git(dir, ['rm', '-q', '--', '.autopilot/.gitignore']);
+      git(dir, ['rm', '-q', '--cached', '--', LOG]);
+      commit(dir, 'without the evidence .gitignore');
+      assert.ok(isIgnored(dir, LOG));
+      const problems = await gateFails(dir, 'EVIDENCE_MISSING', 2, ['--base', logBase]);
+      const p = findProblem(problems, { taskId: 'T-1', check: 'evidence', code: 'EVIDENCE_MISSING', file: LOG });
+      assert.match(p.reason, /not committed at HEAD/);
+      assert.match(p.reason, /the \.gitignore pattern \*\.log \(\.gitignore:\d+\) hides it/);
+      assert.match(p.reason, new RegExp(`git add -f ${LOG.replace(/\./g, '\\.')}`));
+      assert.equal(typeof p.seq, 'number');
+      assert.ok(
+        problems.every((q) => q.code !== 'LEDGER_TAMPERED'),
+        JSON.stringify(problems),
+      );
+      // Committed with different bytes it is still tampering.
+      writeFileSync(join(dir, LOG), 'all green, trust me\n');
+      git(dir, ['add', '-f', '--', LOG]);
+      commit(dir, 'a log of my own');
+      const tampered = await gateFails(dir, 'LEDGER_TAMPERED', 3, ['--base', logBase]);
+      findProblem(tampered, { taskId: 'T-1', check: 'evidence', file: LOG, reason: /changed after entry/ });
     });
   });
 

@@ -9,7 +9,15 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** The absolute folder of a task's phase; refuses if any part of it is a symlink or not a folder. */
 export function phaseFolder(layout: Layout, taskId: string, phase: string): Result<string> {
-  const parts = [taskId, phaseDir(phase)];
+  return realFolder(layout, [taskId, phaseDir(phase)]);
+}
+
+/** The absolute evidence folder of a task (where its contract is); refuses if any part of it is a symlink or not a folder. */
+export function taskFolder(layout: Layout, taskId: string): Result<string> {
+  return realFolder(layout, [taskId]);
+}
+
+function realFolder(layout: Layout, parts: readonly string[]): Result<string> {
   let dir = layout.evidenceDir;
   for (const part of ['', ...parts]) {
     dir = part ? join(dir, part) : dir;

@@ -12,8 +12,18 @@ export interface GitResult {
 }
 
 export function git(cwd: string, args: readonly string[], env: Record<string, string> = {}): Promise<GitResult> {
+  return gitWithInput(cwd, args, undefined, env);
+}
+
+/** {@link git}, with `input` written to its standard input (`--stdin` forms, `git patch-id`). */
+export function gitWithInput(
+  cwd: string,
+  args: readonly string[],
+  input: string | undefined,
+  env: Record<string, string> = {},
+): Promise<GitResult> {
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       'git',
       [...args],
       {
@@ -27,6 +37,9 @@ export function git(cwd: string, args: readonly string[], env: Record<string, st
         resolve({ code, stdout, stderr: stderr || (err && typeof err.code !== 'number' ? err.message : '') });
       },
     );
+    // A git that exits before reading all of it closes the pipe: that is its answer, not an error of ours.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(input ?? '');
   });
 }
 
@@ -122,6 +135,22 @@ export async function commitTree(root: string, commit: string, stateDir: string)
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * The patch-id of a diff (`git patch-id --verbatim`): the same for the same change wherever it applies, since line
+ * numbers and blob ids do not count, while every other character, white space included, does. Undefined for an empty diff.
+ */
+export async function patchId(root: string, patch: string): Promise<string | undefined> {
+  if (patch === '') return undefined;
+  const r = await gitWithInput(root, ['patch-id', '--verbatim'], patch);
+  if (r.code !== 0) throw new AutopilotError(ErrorCode.INTERNAL, `git patch-id failed: ${r.stderr.trim()}`, {});
+  return r.stdout.split(' ')[0] || undefined;
+}
+
+/** True when `ancestor` is `commit` or one of its ancestors. */
+export async function isAncestor(root: string, ancestor: string, commit: string): Promise<boolean> {
+  return (await git(root, ['merge-base', '--is-ancestor', ancestor, commit])).code === 0;
 }
 
 export async function headCommit(cwd: string): Promise<string | undefined> {

@@ -54,6 +54,15 @@ export interface InitOptions {
   readonly version?: string;
 }
 
+/** The folders from the root down to `stateDir` (`a/b` gives `a`, `a/b`); none for the root itself. */
+function stateFolders(stateDir: string): string[] {
+  const parts = stateDir
+    .replace(/\\/g, '/')
+    .split('/')
+    .filter((p) => p !== '' && p !== '.');
+  return parts.map((_, i) => parts.slice(0, i + 1).join('/'));
+}
+
 const GITIGNORE_BLOCK = (stateDir: string) =>
   [
     '# Autopilot: the local store and private key stay on this machine',
@@ -63,8 +72,61 @@ const GITIGNORE_BLOCK = (stateDir: string) =>
     '# ... and the public keys that check the attestation bundles are committed',
     `!${stateDir}/attestations/keys/`,
     `!${stateDir}/attestations/keys/*.pub.pem`,
+    ...UNHIDE_STATE(stateDir),
     '',
   ].join('\n');
+
+/**
+ * The state folder itself is never hidden (git does not look inside an ignored folder, so nothing in it could be
+ * un-ignored); what in it is committed, its own .gitignore says.
+ */
+const UNHIDE_STATE = (stateDir: string) => {
+  const folders = stateFolders(stateDir);
+  return folders.length === 0
+    ? []
+    : [
+        `# ... and the state folder is never hidden: ${folders[folders.length - 1]}/.gitignore keeps its evidence committed`,
+        ...folders.map((f) => `!/${f}/`),
+      ];
+};
+
+/**
+ * The state folder's own .gitignore. A .gitignore deeper in the tree wins over the ones above it, so a
+ * repository's `*.log` or `*.json` cannot leave Autopilot's evidence or bundles out of a commit.
+ */
+const STATE_GITIGNORE = [
+  '# Autopilot: the evidence and the attestation bundles are committed with the work, whatever a pattern',
+  '# elsewhere says (*.log, *.json): this file is deeper than those, so its lines win.',
+  '!/evidence/',
+  '!/evidence/**',
+  '!/attestations/',
+  '!/attestations/*.jsonl',
+  '!/attestations/keys/',
+  '!/attestations/keys/*.pub.pem',
+  '',
+].join('\n');
+
+/** `text` with every line of `block` it lacks appended (comments only with the lines they introduce). */
+function withLines(text: string | null, block: string): string {
+  const have = new Set((text ?? '').split('\n').map((l) => l.trim()));
+  const lines = block.split('\n');
+  const missing = lines.filter((l, i) => {
+    if (l === '') return false;
+    if (!l.startsWith('#')) return !have.has(l);
+    // A comment goes in when a line it stands above does.
+    for (let j = i + 1; j < lines.length && lines[j] !== ''; j++) {
+      if (lines[j]!.startsWith('#')) {
+        if (j === i + 1 || lines[j - 1]!.startsWith('#')) continue; // the same comment, on its next line
+        break; // the next comment's lines
+      }
+      if (!have.has(lines[j]!)) return true;
+    }
+    return false;
+  });
+  if (missing.length === 0) return text ?? '';
+  const before = text ?? '';
+  return `${before}${before && !before.endsWith('\n') ? '\n' : ''}${missing.join('\n')}\n`;
+}
 
 /** The config file's text: every default written out, with comments. */
 export function renderConfig(opts: InitOptions = {}): string {
@@ -175,17 +237,24 @@ export async function planInit(cwd: string, opts: InitOptions = {}): Promise<Res
     });
   }
   const gitignore = readOrNull(join(root, '.gitignore'));
-  const block = GITIGNORE_BLOCK(stateDir);
-  const hasBlock = gitignore !== null && gitignore.includes(`${stateDir}/autopilot.db*`);
-  const after = hasBlock
-    ? (gitignore ?? '')
-    : `${gitignore ?? ''}${gitignore && !gitignore.endsWith('\n') ? '\n' : ''}${block}`;
+  const after = withLines(gitignore, GITIGNORE_BLOCK(stateDir));
   changes.push({
     path: '.gitignore',
-    action: hasBlock ? 'unchanged' : gitignore === null ? 'create' : 'update',
+    action: after === (gitignore ?? '') && gitignore !== null ? 'unchanged' : gitignore === null ? 'create' : 'update',
     before: gitignore,
     after,
   });
+  if (stateFolders(stateDir).length > 0) {
+    const rel = `${stateFolders(stateDir).pop()}/.gitignore`;
+    const existing = readOrNull(join(root, rel));
+    const next = withLines(existing, STATE_GITIGNORE);
+    changes.push({
+      path: rel,
+      action: existing === null ? 'create' : next === existing ? 'unchanged' : 'update',
+      before: existing,
+      after: next,
+    });
+  }
   const ci = planCiFiles(root, opts.version ?? packageVersion());
   changes.push(...ci.files);
   const notes = [...ci.notes];

@@ -1,10 +1,13 @@
-/** @module Use case: start a task in the first phase, recording its base commit. */
+/** @module Use case: start a task in the first phase, recording its base commit and the contract it adopts. */
 import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
 import { checkTaskId, checkTitle, type TaskState } from '../../core/task.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
 import { append } from '../ledger/record.ts';
+import { taskFolder } from '../evidence/folder.ts';
 import { EMPTY_TREE, resolveCommit } from '../repo/git.ts';
 import { configDigest } from '../repo/config-digest.ts';
+import { CONTRACT_FILE, contractRel, contractText } from '../repo/contract.ts';
+import { sha256Hex, writeAtomic } from '../repo/files.ts';
 import { latestBaseline, recordBaseline } from '../drift/baseline.ts';
 import type { Actor, Engine } from '../context.ts';
 
@@ -51,13 +54,20 @@ export async function startTask(e: Engine, actor: Actor, req: StartTaskRequest):
         },
       );
     }
+    // The contract the task adopts goes beside its evidence, its digest into the entry: judged by it later, whatever
+    // the config becomes. Written before the entry commits; a start that fails leaves a file no entry names.
+    const folder = taskFolder(e.layout, req.taskId);
+    if (!folder.ok) return folder;
+    const contract = contractText(e.layout.configFile, e.config);
+    const rel = contractRel(req.taskId);
+    writeAtomic(folder.value, CONTRACT_FILE, contract);
     const entry = await append(e, tx, {
       taskId: req.taskId,
       kind: 'task_started',
       fromPhase: null,
       toPhase: first,
       actor: actor.id,
-      artifacts: [],
+      artifacts: [{ path: rel, sha256: sha256Hex(contract), producer: 'autopilot' }],
       data: { title, baseCommit: base, configDigest: configDigest(e.config) },
     });
     const task = await tx.getTask(req.taskId);

@@ -22,6 +22,8 @@ function print(result: VerbResult): number {
     else if (result.text) process.stdout.write(`${result.text}\n`);
     return result.exitCode ?? 0;
   }
+  // A refusal may carry a readable report of its own (the gate's): text mode prints it before the refusal.
+  if (!jsonMode && result.text) process.stdout.write(`${result.text}\n`);
   return printError(result.error);
 }
 
@@ -399,10 +401,17 @@ unknown key fails), each entry's hash and signature, the chain, that every phase
 to PR was passed in order, and each evidence file against its digest. Anyone who can
 push can commit a key too: set AUTOPILOT_TRUSTED_KEYS (or --trusted-keys) to your
 team's key ids as a CI variable the branch cannot change, and a bundle signed by any
-other key fails. Then it runs VERIFY's build and test commands itself and compares:
-tests pass with the recorded totals, changed-lines coverage meets the threshold, the
-code is the code VERIFY ran on.
-A branch without a bundle fails: its change was made without Autopilot.
+other key fails. Each task is judged by the contract it adopted at its start
+(<stateDir>/evidence/<TASK>/contract.yaml): its phases, evidence and VERIFY commands;
+a move checked against another config fails. Then it runs VERIFY's build and test
+commands itself and compares: tests pass with the recorded totals, changed-lines
+coverage meets the threshold, the code is the code VERIFY ran on (after a rebase,
+the branch's change from the merge-base must have the patch-id VERIFY recorded). A failed re-run prints, under its task, the failed
+test cases and the last 40 lines of the build and test output (--json: the task's
+verify.failedCases and verify.logs).
+A branch without a bundle fails: its change was made without Autopilot. An evidence
+file the ledger recorded but the branch did not commit is EVIDENCE_MISSING, with the
+.gitignore pattern that hid it and the fix (git add -f <path>).
 Exit codes: 0 passed · 2 failed gate · 3 signature, hash, chain or evidence digest wrong.
 ${example('autopilot gate --base origin/main\nautopilot gate --json --base "$BASE_SHA"\nAUTOPILOT_TRUSTED_KEYS=3f2a9c0d1e4b5a67 autopilot gate')}`,
     )

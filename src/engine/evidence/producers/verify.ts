@@ -8,7 +8,7 @@
  */
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { TaskState } from '../../../core/task.ts';
-import type { TestResults } from '../../../reports/test-results.ts';
+import type { TestCase, TestResults } from '../../../reports/test-results.ts';
 import {
   parseCoverageReport,
   parseTestReport,
@@ -16,7 +16,7 @@ import {
   type TestReportFormat,
 } from '../../../reports/parse.ts';
 import type { Config } from '../../../core/config.ts';
-import { commitTree } from '../../repo/git.ts';
+import { commitTree, patchId } from '../../repo/git.ts';
 import { changedLinesCoverage, type ChangedLinesCoverage } from '../../../reports/changed-lines.ts';
 import {
   failure,
@@ -32,15 +32,35 @@ import { taskDiff, type TaskDiff } from './diff.ts';
 import type { Engine } from '../../context.ts';
 import { plural } from '../../../core/phrasing.ts';
 
+/** What made a VERIFY run fail, by kind, so that a reader acts on the kind and never on the message's words. */
+export type VerifyFailureKind =
+  'build' | 'tests' | 'test-report' | 'coverage' | 'coverage-report' | 'base-coverage' | 'spawn' | 'config';
+
+export interface VerifyFailure {
+  readonly kind: VerifyFailureKind;
+  /** The command it concerns, for build, tests and spawn failures. */
+  readonly command?: 'build' | 'test';
+  /** The same text as the entry of {@link VerifyOutput.problems}. */
+  readonly message: string;
+}
+
 export interface VerifyOutput {
   readonly passed: boolean;
   readonly problems: string[];
+  /** `problems`, one for one, with their kinds. */
+  readonly failures: VerifyFailure[];
+  /** Each command's output as it ran (capped at limits.maxLogBytes), for a reader who wants the tail. */
+  readonly outputs: { readonly command: 'build' | 'test'; readonly output: string }[];
+  /** The test cases that failed or erred, when there was a report. */
+  readonly failedCases?: TestCase[];
   readonly commands: CommandRecord[];
   readonly tests?: TestResults['totals'];
   readonly coverage?: ChangedLinesCoverage;
   /** How the commands were isolated: `bwrap …`, or `none (…)` with the reason. */
   readonly isolation: string;
   readonly treeDigest: string;
+  /** `git patch-id --verbatim` of the same diff: what a rebase that changes none of the task's lines keeps. */
+  readonly patchId?: string;
   /** Total coverage of the whole report, when there was one. */
   readonly totalCoverage?: CoverageTotal;
   /** Tree id of the working tree that was verified (the state folder left out). */
@@ -63,6 +83,12 @@ function reportText(f: OutputFile | undefined): string {
 export async function produceVerify(e: Engine, state: TaskState): Promise<VerifyOutput> {
   const { build, test } = e.config.commands;
   const problems: string[] = [];
+  const failures: VerifyFailure[] = [];
+  const fail = (kind: VerifyFailureKind, message: string, command?: 'build' | 'test') => {
+    problems.push(message);
+    failures.push({ kind, message, ...(command ? { command } : {}) });
+  };
+  const logs: VerifyOutput['outputs'] = [];
   const commands: CommandRecord[] = [];
   const log: string[] = [];
   // The tree is recorded with the run: a later task whose base is this tree compares its total coverage with it.
@@ -73,9 +99,14 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     const { record, result } = await runCommand(e, 'build', build);
     commands.push(record);
     log.push(logSection('build', build, result));
+    logs.push({ command: 'build', output: result.output });
     buildExit = passed(result) ? 0 : (result.exitCode ?? -1);
     if (!passed(result))
-      problems.push(result.spawnError ? `the build ${failure(result)}` : `the build failed (${failure(result)})`);
+      fail(
+        result.spawnError ? 'spawn' : 'build',
+        result.spawnError ? `the build ${failure(result)}` : `the build failed (${failure(result)})`,
+        'build',
+      );
   } else {
     log.push('=== build: no build command configured (commands.build)\n');
   }
@@ -85,13 +116,13 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
   let total: CoverageTotal | undefined;
   let coverageNote: string | undefined;
   if (!test) {
-    problems.push('no test command is configured: set commands.test in .autopilot/config.yaml');
+    fail('config', 'no test command is configured: set commands.test in .autopilot/config.yaml');
   } else if (buildExit === 0) {
     const { report, coverage: cov } = reportsOf(test);
     const reportAt = report ? reportPath(e.layout.root, report.path) : undefined;
     const coverageAt = cov ? reportPath(e.layout.root, cov.path) : undefined;
-    if (report && !reportAt) problems.push(`${report.key} (${report.path}) points outside the repository`);
-    if (cov && !coverageAt) problems.push(`${cov.key} (${cov.path}) points outside the repository`);
+    if (report && !reportAt) fail('test-report', `${report.key} (${report.path}) points outside the repository`);
+    if (cov && !coverageAt) fail('coverage-report', `${cov.key} (${cov.path}) points outside the repository`);
     const { record, result, outputs } = await runCommand(
       e,
       'test',
@@ -100,20 +131,27 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     );
     commands.push(record);
     log.push(logSection('test', test, result));
+    logs.push({ command: 'test', output: result.output });
     if (!passed(result))
-      problems.push(
+      fail(
+        result.spawnError ? 'spawn' : 'tests',
         result.spawnError ? `the test command ${failure(result)}` : `the test command failed (${failure(result)})`,
+        'test',
       );
     if (report && reportAt) {
       try {
         tests = parseTestReport(report.format, reportText(outputs.get(reportAt)), { root: e.layout.root });
       } catch (err) {
-        problems.push(`no usable ${report.format} test report at ${report.path}: ${(err as Error).message}`);
+        fail('test-report', `no usable ${report.format} test report at ${report.path}: ${(err as Error).message}`);
       }
     }
-    if (tests && tests.totals.total === 0) problems.push('the test command ran no test');
+    if (tests && tests.totals.total === 0) fail('tests', 'the test command ran no test', 'test');
     if (tests && tests.totals.failed + tests.totals.errors > 0) {
-      problems.push(`${tests.totals.failed + tests.totals.errors} of ${plural(tests.totals.total, 'test')} failed`);
+      fail(
+        'tests',
+        `${tests.totals.failed + tests.totals.errors} of ${plural(tests.totals.total, 'test')} failed`,
+        'test',
+      );
     }
     const threshold = e.config.verify.coverageThreshold;
     if (cov && coverageAt) {
@@ -131,32 +169,38 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
           percent: parsed.totals.percent,
         };
         if (!coverage.meetsThreshold) {
-          problems.push(`changed-lines coverage is ${coverage.percent.toFixed(1)}%, under the ${threshold}% threshold`);
+          fail(
+            'coverage',
+            `changed-lines coverage is ${coverage.percent.toFixed(1)}%, under the ${threshold}% threshold`,
+          );
         }
       } catch (err) {
         coverageNote = `no usable ${cov.format} coverage report at ${cov.path}: ${(err as Error).message}`;
-        problems.push(coverageNote);
+        fail('coverage-report', coverageNote);
       }
     } else if (!cov) {
       coverageNote = 'no coverage report configured (commands.test.coverage)';
-      if (threshold > 0) problems.push(`${coverageNote}; set it, or set verify.coverageThreshold to 0`);
+      if (threshold > 0) fail('coverage-report', `${coverageNote}; set it, or set verify.coverageThreshold to 0`);
     }
   }
 
   const base = total && e.config.verify.baseCoverage === 'compare' ? await baseCoverage(e, diff) : undefined;
   if (total && base?.total && total.percent < base.total.percent) {
-    problems.push(
+    fail(
+      'base-coverage',
       `total coverage fell from ${base.total.percent}% at the base commit (measured by ${base.taskId}'s VERIFY, ledger entry ${base.seq}) to ${total.percent}%: test what the change left untested`,
     );
   }
 
   const ok = problems.length === 0;
   const isolation = isolationOf(commands);
+  const patch = await patchId(e.layout.root, diff.patch);
   const verifyRun = {
     passed: ok,
     isolation,
     problems,
     treeDigest: diff.sha256,
+    ...(patch ? { patchId: patch } : {}),
     base: diff.base,
     build: { configured: !!build, exitCode: buildExit },
     commands,
@@ -182,12 +226,16 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
   return {
     passed: ok,
     problems,
+    failures,
+    outputs: logs,
+    ...(tests ? { failedCases: tests.cases.filter((c) => c.status === 'failed' || c.status === 'error') } : {}),
     commands,
     ...(tests ? { tests: tests.totals } : {}),
     ...(coverage ? { coverage } : {}),
     ...(total ? { totalCoverage: total } : {}),
     isolation,
     treeDigest: diff.sha256,
+    ...(patch ? { patchId: patch } : {}),
     tree: diff.tree ?? null,
     files: [
       { name: 'verify_run.json', content: JSON.stringify(verifyRun, null, 2) + '\n' },

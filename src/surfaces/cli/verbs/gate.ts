@@ -1,31 +1,66 @@
 /** @module `autopilot gate [--base REF]`: the CI check of a branch, on a checkout without the local store or private key. */
 import pc from 'picocolors';
-import { runGate, type CiGateReport, type TaskCiGate } from '../../../engine/ci/gate.ts';
+import { runGate } from '../../../engine/ci/gate.ts';
+import { describeProblem, type CiGateReport, type TaskCiGate } from '../../../engine/ci/report.ts';
 import { MemoryStore } from '../../../adapters/memory/index.ts';
 import { runnerFor } from '../../compose.ts';
 import { UsageError, cwdOf, done, type GlobalOptions, type VerbResult } from '../runtime.ts';
 
-function describeVerify(v: TaskCiGate['verify']): string {
-  if ('skipped' in v) return pc.dim(`VERIFY re-run skipped: ${v.skipped}`);
+function describeVerify(v: TaskCiGate['verify']): string[] {
+  if ('skipped' in v) return [pc.dim(`VERIFY re-run skipped: ${v.skipped}`)];
   const tests = v.tests
     ? `${v.tests.total - v.tests.failed - v.tests.errors}/${v.tests.total} tests passed (recorded ${v.recorded?.total ?? '?'})`
     : 'no test results';
   const coverage = v.coverage
     ? `, changed-lines coverage ${v.coverage.percent.toFixed(1)}% (threshold ${v.coverage.threshold}%)`
     : '';
-  return `VERIFY re-run: ${tests}${coverage}${v.sameCode ? ', same code as the recorded run' : ''}`;
+  const rows = [`VERIFY re-run: ${tests}${coverage}${v.sameCode ? ', same code as the recorded run' : ''}`];
+  // A failed re-run shows what a person needs to fix it without re-running it: the failed cases and the output's tail.
+  if (v.failedCases?.length) {
+    rows.push(pc.bold('failed tests:'));
+    for (const c of v.failedCases) {
+      rows.push(`  ${pc.red('✗')} ${c.suite ? `${c.suite} › ` : ''}${c.name}`);
+      if (c.message)
+        rows.push(
+          ...c.message
+            .split('\n')
+            .slice(0, 6)
+            .map((l) => pc.dim(`      ${l}`)),
+        );
+    }
+  }
+  for (const log of v.logs ?? []) {
+    const cut = log.lines - log.tail.length;
+    rows.push(pc.bold(`${log.command} output${cut > 0 ? ` (last ${log.tail.length} of ${log.lines} lines)` : ''}:`));
+    rows.push(...(log.tail.length ? log.tail.map((l) => pc.dim(`  │ ${l}`)) : [pc.dim('  │ (no output)')]));
+  }
+  return rows;
 }
 
+/** The report as text: passed or failed, each task with its re-run; a failed one says why under the task. */
 function formatReport(r: CiGateReport): string {
+  const head = `${r.tasks.length} task${r.tasks.length === 1 ? '' : 's'}, ${r.base.ref} (${r.base.mergeBase.slice(0, 12)}) … HEAD ${r.head.slice(0, 12)}`;
   const rows = [
-    `${pc.green('✓ autopilot gate passed')}: ${r.tasks.length} task${r.tasks.length === 1 ? '' : 's'}, ${r.base.ref} (${r.base.mergeBase.slice(0, 12)}) … HEAD ${r.head.slice(0, 12)}`,
+    r.passed ? `${pc.green('✓ autopilot gate passed')}: ${head}` : `${pc.red('✗ autopilot gate failed')}: ${head}`,
   ];
   for (const t of r.tasks) {
     rows.push(
-      `  ${pc.green('✓')} ${pc.bold(t.taskId)} ${t.bundle}: entries ${t.fromSeq}–${t.toSeq} signed and chained, phases in order to ${t.status === 'done' ? 'DONE' : t.phase}, ${t.artifacts} evidence files match`,
+      t.passed
+        ? `  ${pc.green('✓')} ${pc.bold(t.taskId)} ${t.bundle}: entries ${t.fromSeq}–${t.toSeq} signed and chained, phases in order to ${t.status === 'done' ? 'DONE' : t.phase}, ${t.artifacts} evidence files match`
+        : `  ${pc.red('✗')} ${pc.bold(t.taskId)} ${t.bundle}: entries ${t.fromSeq ?? '?'}–${t.toSeq ?? '?'}`,
     );
-    rows.push(`    ${describeVerify(t.verify)}`);
+    if (t.contract)
+      rows.push(
+        pc.dim(
+          `    judged by ${t.contract.source === 'task' ? `the contract it adopted, ${t.contract.file}` : `the committed ${t.contract.file}`}${t.contract.note ? ` (${t.contract.note})` : ''}`,
+        ),
+      );
+    for (const p of r.problems.filter((p) => p.taskId === t.taskId))
+      rows.push(`    ${pc.red('-')} ${describeProblem(p)}`);
+    rows.push(...describeVerify(t.verify).map((l) => `    ${l}`));
   }
+  for (const p of r.problems.filter((p) => !r.tasks.some((t) => t.taskId === p.taskId)))
+    rows.push(`  ${pc.red('-')} ${describeProblem(p)}`);
   const added = r.keys.filter((k) => k.new).map((k) => k.keyId);
   const pinned = r.keys.some((k) => k.trusted !== undefined);
   if (added.length && !pinned) {
@@ -65,6 +100,10 @@ export async function gateVerb(opts: GlobalOptions & { base?: string; trustedKey
     makeRunner: runnerFor,
     ...(opts.json ? {} : { progress: (line: string) => void process.stderr.write(pc.dim(`${line}\n`)) }),
   });
-  if (!r.ok) return r;
+  if (!r.ok) {
+    // A failed gate's details are its report: shown in full above the refusal, so the reasons sit under their task.
+    const report = r.error.details as Partial<CiGateReport>;
+    return Array.isArray(report.tasks) ? { ...r, text: formatReport(report as CiGateReport) } : r;
+  }
   return done(r.value, formatReport(r.value));
 }

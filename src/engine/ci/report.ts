@@ -1,0 +1,116 @@
+/** @module What the CI gate reports: typed problems by the check that found them, each task's outcome, the branch's. */
+import type { ErrorCode } from '../../core/errors.ts';
+import type { TestCase } from '../../reports/test-results.ts';
+
+/** Which check found a problem. */
+export type CiCheck = 'bundle' | 'signature' | 'chain' | 'process' | 'config' | 'evidence' | 'verify';
+
+/** One reason the gate fails: the task, the ledger entry, the file (repository-relative) and what is wrong. */
+export interface CiProblem {
+  readonly taskId: string | null;
+  readonly check: CiCheck;
+  /** LEDGER_TAMPERED for signature, hash, chain and evidence-digest problems (exit 3); a process code otherwise (exit 2). */
+  readonly code: ErrorCode;
+  readonly seq?: number;
+  readonly file?: string;
+  /** Line of the bundle, for bundle, signature and chain problems. */
+  readonly line?: number;
+  readonly reason: string;
+}
+
+/** Test totals as a VERIFY run counts them. */
+export type Totals = { total: number; failed: number; errors: number };
+
+/** VERIFY run again on the checkout, beside what the ledger recorded. */
+export interface VerifyRecheck {
+  /** The entry that recorded the VERIFY results compared with. */
+  readonly seq: number;
+  readonly passed: boolean;
+  readonly tests: Totals | null;
+  readonly recorded: Totals | null;
+  readonly coverage: { readonly percent: number; readonly threshold: number; readonly meetsThreshold: boolean } | null;
+  readonly sameCode: boolean;
+  /**
+   * How the code was compared: the digest of the diff from the task's base (the base is on the branch), or the
+   * patch-id of the branch's diff from the merge-base (the branch was rebased since VERIFY; `why` says how it shows).
+   */
+  readonly compared?: {
+    readonly how: 'diff digest' | 'patch-id';
+    readonly from: string;
+    readonly role: 'task base' | 'merge-base';
+    readonly why?: string;
+  };
+  /** When the re-run did not pass: the last lines of each command's output, build and test, in the order they ran. */
+  readonly logs?: readonly { readonly command: 'build' | 'test'; readonly tail: string[]; readonly lines: number }[];
+  /** When the re-run did not pass: the test cases that failed or erred (at most {@link MAX_FAILED_CASES}). */
+  readonly failedCases?: readonly TestCase[];
+}
+
+/** How many lines of each command's output a failed re-run keeps. */
+export const LOG_TAIL_LINES = 40;
+/** How many failed test cases a failed re-run lists. */
+export const MAX_FAILED_CASES = 20;
+
+/** The contract a task was judged by. */
+export interface TaskContract {
+  /** `task`: the contract the task adopted at its start; `committed`: the config at HEAD, for a task that recorded none. */
+  readonly source: 'task' | 'committed';
+  /** Repository-relative: the task's contract.yaml, or the config file. */
+  readonly file: string;
+  /** The config digest, as task_started and every transition record it. */
+  readonly digest: string;
+  readonly note?: string;
+}
+
+/** What the gate found for one task's bundle. */
+export interface TaskCiGate {
+  readonly taskId: string;
+  /** The bundle, repository-relative. */
+  readonly bundle: string;
+  readonly entries: number;
+  readonly fromSeq: number | null;
+  readonly toSeq: number | null;
+  /** The phase the bundle leaves the task in, and its status. */
+  readonly phase: string | null;
+  readonly status: string | null;
+  /** Evidence files compared with their ledger digests. */
+  readonly artifacts: number;
+  /** The contract the task was judged by; null when its bundle could not be read that far. */
+  readonly contract: TaskContract | null;
+  readonly keys: string[];
+  /** The re-run, or why there was none for this task. */
+  readonly verify: VerifyRecheck | { readonly skipped: string };
+  readonly passed: boolean;
+}
+
+export interface CiGateReport {
+  readonly passed: boolean;
+  /** `ref` as given (or found), the commit it names, and the merge-base with HEAD the branch is compared from. */
+  readonly base: {
+    readonly ref: string;
+    readonly commit: string;
+    readonly mergeBase: string;
+    readonly how: 'given' | 'default';
+  };
+  readonly head: string;
+  readonly stateDir: string;
+  readonly tasks: TaskCiGate[];
+  /**
+   * Committed public keys; `new` ones were added on the branch and deserve a reviewer's look.
+   * `trusted` is there when the gate was given its trusted keys.
+   */
+  readonly keys: { readonly keyId: string; readonly new: boolean; readonly trusted?: boolean }[];
+  readonly problems: CiProblem[];
+}
+
+/** One problem on one line: task, entry, file and reason. */
+export function describeProblem(p: CiProblem): string {
+  const where = [
+    p.taskId ?? '-',
+    p.seq !== undefined ? `entry ${p.seq}` : '',
+    p.file ? `${p.file}${p.line !== undefined ? `:${p.line}` : ''}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  return `${where}: ${p.reason}`;
+}
