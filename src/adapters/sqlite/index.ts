@@ -128,6 +128,22 @@ function toLease(r: LeaseRow | undefined): Lease | undefined {
   };
 }
 
+/**
+ * A key row: both columns text. A damaged record can turn the public key into a blob of the same
+ * bytes, which a signature check would still accept: the row is corrupt all the same, and named.
+ */
+function toKey(r: { key_id: unknown; public_key: unknown }): [string, string] {
+  if (typeof r.key_id !== 'string' || typeof r.public_key !== 'string') {
+    const where = `the public key ${typeof r.key_id === 'string' ? r.key_id : '?'}`;
+    throw new AutopilotError(
+      ErrorCode.LEDGER_TAMPERED,
+      `corrupt row in the store: ${where} holds a value of the wrong type`,
+      { where },
+    );
+  }
+  return [r.key_id, r.public_key];
+}
+
 export interface SqliteOptions {
   /** How long a writer waits for another process's lock, milliseconds. */
   readonly busyTimeoutMs?: number;
@@ -363,11 +379,7 @@ export class SqliteStore implements Store {
   }
 
   async keys(): Promise<Map<string, string>> {
-    return new Map(
-      this.#reading()
-        .reads.keys.all()
-        .map((r) => [r.key_id, r.public_key]),
-    );
+    return new Map(this.#reading().reads.keys.all().map(toKey));
   }
 
   async integrity(): Promise<readonly string[]> {
