@@ -6,7 +6,7 @@
  * Usage: node move-worker.ts <repo> <holder> <taskId> <to> <go file> <delayMs>
  */
 import { existsSync, writeSync } from 'node:fs';
-import { SqliteStore } from '../../src/adapters/sqlite/index.ts';
+import { openStoreFor } from '../../src/surfaces/compose.ts';
 import { closeEngine, openEngine, type Actor } from '../../src/engine/context.ts';
 import { advance } from '../../src/engine/task/advance.ts';
 import { ProcessRunner } from '../../src/adapters/process/index.ts';
@@ -23,7 +23,8 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const e = await openEngine({
   runner: new ProcessRunner(),
   cwd: repo,
-  openStore: async (layout) => new SqliteStore(layout.dbFile, { busyTimeoutMs: 60_000 }),
+  // The store the repository's config names: its SQLite file, or a PostgreSQL database.
+  openStore: openStoreFor,
 });
 const actor: Actor = { id: `cli:${holder}`, holder };
 say('ready', { pid: process.pid });

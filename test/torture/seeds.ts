@@ -16,6 +16,7 @@ export type Suite =
   | 'crash-torture'
   | 'leases'
   | 'moves'
+  | 'moves-postgres'
   | 'fuzz-cli'
   | 'fuzz-hooks'
   | 'fuzz-hooks-binary'
@@ -33,6 +34,7 @@ export const SEEDS: Record<Suite, readonly number[]> = {
   'crash-torture': [20261207],
   leases: [20261207],
   moves: [20261207, 7],
+  'moves-postgres': [20261207],
   'fuzz-cli': [20261207],
   'fuzz-hooks': [20261207],
   'fuzz-hooks-binary': [20261207],
