@@ -5,7 +5,10 @@
  * passes one phase, and the ledger verifies afterwards.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { hostname } from 'node:os';
 import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { makeRepo, P, type ErrorBody } from './helpers.ts';
 
 const PARALLEL = 5;
@@ -48,4 +51,36 @@ describe('parallel advances of one task through the CLI', { concurrency: true },
       assert.equal(verified.code, 0);
     });
   }
+
+  it('a claim of a live process refuses moves and backtracks; one whose process died is taken over', async () => {
+    const repo = await makeRepo();
+    await repo.driveTo('T-1', 'VERIFY');
+    const claim = (pid: number) =>
+      repo.sql(
+        `INSERT OR REPLACE INTO move_claims (task_id, token, holder, action, phase, host, pid, taken_at, expires_at)
+         VALUES ('T-1', 'other-move', 'agent-b', 'verify', 'VERIFY', '${hostname()}', ${pid},
+                 '${new Date().toISOString()}', '${new Date(Date.now() + 3_600_000).toISOString()}')`,
+      );
+    // This test's own process stands for a mover that is still running.
+    claim(process.pid);
+    const held = await repo.refused(['advance', 'T-1'], 'LEASE_HELD', 2);
+    assert.equal(held.details['reason'], 'move-running');
+    assert.equal(held.details['holder'], 'agent-b');
+    const back = await repo.refused(['backtrack', 'T-1', '--to', 'IMPLEMENT', '--reason', 'retry'], 'LEASE_HELD', 2);
+    assert.equal(back.details['action'], 'verify');
+    assert.equal(repo.task('T-1')?.phase, 'VERIFY', 'nothing moved');
+    // A mover that was killed: its process is gone, so its claim no longer holds the task.
+    const child = spawn(process.execPath, ['-e', '']);
+    await new Promise((resolve) => child.on('close', resolve));
+    claim(child.pid!);
+    await repo.ok(['advance', 'T-1']);
+    assert.equal(repo.task('T-1')?.phase, 'REVIEW');
+    const rows = new Database(repo.dbFile, { readonly: true });
+    try {
+      const n = (rows.prepare('SELECT count(*) AS n FROM move_claims').get() as { n: number }).n;
+      assert.equal(n, 0, 'the move dropped its claim with its commit');
+    } finally {
+      rows.close();
+    }
+  });
 });
