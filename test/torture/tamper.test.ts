@@ -7,7 +7,7 @@
  * SQLite opens and reports no corruption in (`PRAGMA integrity_check`): the
  * ledger rows; each task row (its key and its stored state); and the public key
  * of every key id an entry names, as opening the store leaves it (Autopilot
- * files its own key again whenever it is missing). Lease rows (a lock, not part
+ * files its own key again whenever it is missing). Lease and move claim rows (locks, not part
  * of the audit), the names and times of migrations and free or unused bytes do
  * not count; the versions of the migrations applied count with the schema.
  *
