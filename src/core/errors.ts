@@ -11,7 +11,9 @@
  * - EVIDENCE_MISSING / EVIDENCE_INVALID: `{ phase, findings: Finding[] }`.
  * - EVIDENCE_PROTECTED: `{ phase, name, producer }`.
  * - PATH_OUTSIDE_EVIDENCE: `{ name, reason }`.
- * - LEASE_HELD: `{ holder, expiresAt, phase }`. LEASE_FENCED: `{ token, current }`. LEASE_REQUIRED: `{ phase }`.
+ * - LEASE_HELD: `{ holder, expiresAt, phase }`; when another move of the same task (advance, verify) is running,
+ *   also `reason: 'move-running'` and its `action`; when one ran while this one was checked, `reason: 'moved'`
+ *   and `from`, the phase this one had read. LEASE_FENCED: `{ token, current }`. LEASE_REQUIRED: `{ phase }`.
  * - PROMPT_DRIFT: `{ changes }`. TOOL_NOT_ALLOWED_IN_PHASE: `{ tool, capabilities, phase }`.
  * - APPROVAL_REQUIRED: `{ phase, reasons }`. VERIFY_FAILED: `{ commands, findings }`.
  * - LEDGER_TAMPERED: `{ seq?, path?, reason }`. CONFIG_INVALID: `{ key, reason, file }`.

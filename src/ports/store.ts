@@ -1,7 +1,8 @@
-/** @module The storage port: the ledger chain, the task projection, leases and keys. */
+/** @module The storage port: the ledger chain, the task projection, leases, move claims and keys. */
 import type { ChainHead, LedgerEntry } from '../core/ledger.ts';
 import type { TaskState } from '../core/task.ts';
 import type { Lease } from '../core/lease.ts';
+import type { MoveClaim } from '../core/move.ts';
 
 /** Thrown by `append` when the entry does not extend the current head: someone else appended first. */
 export class StaleHeadError extends Error {
@@ -23,6 +24,12 @@ export interface StoreTx {
   putTask(state: TaskState): Promise<void>;
   getLease(taskId: string): Promise<Lease | undefined>;
   putLease(lease: Lease): Promise<void>;
+  /** The task's move claim (see core/move.ts), whether in force or not. */
+  getMoveClaim(taskId: string): Promise<MoveClaim | undefined>;
+  /** Puts the task's move claim, replacing the one it had. */
+  putMoveClaim(claim: MoveClaim): Promise<void>;
+  /** Drops the task's move claim if it is the one with `token`; another move's claim stays. */
+  dropMoveClaim(taskId: string, token: string): Promise<void>;
   /**
    * The store's own clock, read inside the transaction. A store that several
    * hosts share (PostgreSQL) gives its server's time, so that lease expiry and

@@ -6,6 +6,7 @@ import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkChain, GENESIS_HASH, type LedgerEntry } from '../../src/core/ledger.ts';
 import { decideAcquire, decideRelease, decideRenew, type Lease, type LeaseDecision } from '../../src/core/lease.ts';
+import { decideClaim, type MoveClaim } from '../../src/core/move.ts';
 import { ErrorCode, type Result } from '../../src/core/errors.ts';
 import { ManualClock } from '../helpers/clock.ts';
 import { StaleHeadError, type Store } from '../../src/ports/store.ts';
@@ -523,6 +524,106 @@ export function runStoreSuite(name: string, makeStore: MakeStore, opts: { persis
           assert.equal(next.change, 'acquired');
           assert.equal(next.lease.token, 3);
           assert.deepEqual(await store.getLease('T-1'), next.lease);
+        }),
+      );
+    });
+
+    describe('move claims', () => {
+      const claim = (over: Partial<MoveClaim> = {}): MoveClaim => ({
+        taskId: 'T-1',
+        token: 'move-1',
+        holder: 'agent-a',
+        action: 'advance',
+        phase: 'VERIFY',
+        host: 'host-a',
+        pid: 4242,
+        takenAt: new Date(T0).toISOString(),
+        expiresAt: new Date(T0 + 60_000).toISOString(),
+        ...over,
+      });
+
+      it(
+        "puts, replaces and reads claims in transactions; a drop with another move's token leaves the claim",
+        withStore(async ({ store }) => {
+          const first = claim();
+          await store.transact(async (tx) => {
+            assert.equal(await tx.getMoveClaim('T-1'), undefined);
+            await tx.putMoveClaim(first);
+            assert.deepEqual(await tx.getMoveClaim('T-1'), first, 'read back in its own transaction');
+          });
+          assert.deepEqual(await store.transact((tx) => tx.getMoveClaim('T-1')), first, 'committed');
+          assert.equal(await store.transact((tx) => tx.getMoveClaim('T-2')), undefined, 'one claim a task');
+
+          await store.transact((tx) => tx.dropMoveClaim('T-1', 'another-move'));
+          assert.deepEqual(await store.transact((tx) => tx.getMoveClaim('T-1')), first, 'another token drops nothing');
+
+          const second = claim({
+            token: 'move-2',
+            holder: 'agent-b',
+            pid: 7,
+            expiresAt: new Date(T0 + 1).toISOString(),
+          });
+          await store.transact((tx) => tx.putMoveClaim(second));
+          assert.deepEqual(await store.transact((tx) => tx.getMoveClaim('T-1')), second, 'a put replaces the claim');
+
+          await store.transact(async (tx) => {
+            await tx.dropMoveClaim('T-1', 'move-2');
+            assert.equal(await tx.getMoveClaim('T-1'), undefined, 'gone in its own transaction');
+          });
+          assert.equal(await store.transact((tx) => tx.getMoveClaim('T-1')), undefined, 'dropped for good');
+        }),
+      );
+
+      it(
+        'rolls back a claim taken or dropped in a transaction that throws',
+        withStore(async ({ store }) => {
+          await assert.rejects(
+            store.transact(async (tx) => {
+              await tx.putMoveClaim(claim());
+              throw new Error('boom');
+            }),
+            /boom/,
+          );
+          assert.equal(await store.transact((tx) => tx.getMoveClaim('T-1')), undefined, 'the put rolled back');
+          await store.transact((tx) => tx.putMoveClaim(claim()));
+          await assert.rejects(
+            store.transact(async (tx) => {
+              await tx.dropMoveClaim('T-1', 'move-1');
+              throw new Error('boom');
+            }),
+            /boom/,
+          );
+          assert.deepEqual(await store.transact((tx) => tx.getMoveClaim('T-1')), claim(), 'the drop rolled back');
+        }),
+      );
+
+      it(
+        'grants one of many parallel claims of a task, each decided inside its transaction',
+        withStore(async ({ store }) => {
+          const now = new Date(T0 + 1000);
+          const results = await Promise.all(
+            Array.from({ length: 8 }, (_, i) =>
+              store.transact(async (tx) => {
+                const d = decideClaim(await tx.getMoveClaim('T-1'), claim({ token: `move-${i}` }), now, false);
+                if (d.ok) await tx.putMoveClaim(d.value.claim);
+                return d;
+              }),
+            ),
+          );
+          const won = results.filter((r) => r.ok);
+          assert.equal(won.length, 1, 'exactly one move holds the claim');
+          for (const r of results.filter((x) => !x.ok))
+            assert.equal(refusedWith(r, ErrorCode.LEASE_HELD)['reason'], 'move-running');
+          const held = await store.transact((tx) => tx.getMoveClaim('T-1'));
+          assert.equal(held?.token, won[0]!.ok ? won[0]!.value.claim.token : '');
+          // Once the claim has expired, the next move takes it over.
+          const later = new Date(T0 + 120_000);
+          const next = await store.transact(async (tx) => {
+            const d = decideClaim(await tx.getMoveClaim('T-1'), claim({ token: 'move-late' }), later, false);
+            if (d.ok) await tx.putMoveClaim(d.value.claim);
+            return d;
+          });
+          assert.ok(next.ok && next.value.replaced?.token === held?.token, 'an expired claim is replaced');
         }),
       );
     });

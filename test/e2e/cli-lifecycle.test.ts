@@ -579,6 +579,16 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
     }
   });
 
+  it('LEDGER_TAMPERED: a public key stored as a blob of the same bytes is a corrupt row, named by ledger verify', async () => {
+    const repo = await makeRepo();
+    await repo.driveTo('T-1', 'SPEC');
+    // The bytes stay the same, so every signature would still check: only the value's type says the row was changed.
+    repo.sql('UPDATE keys SET public_key = CAST(public_key AS BLOB)');
+    const err = await repo.refused(['ledger', 'verify'], 'LEDGER_TAMPERED', 3);
+    assert.match(err.message, /corrupt row in the store: the public key [0-9a-f]+ holds a value of the wrong type/);
+    assert.match(String(err.details['where']), /^the public key [0-9a-f]+$/);
+  });
+
   it('LEASE_HELD: a second holder is refused on lease, evidence and advance; nothing changes', async () => {
     const repo = await makeRepo();
     await repo.driveTo('T-1', 'SPEC');

@@ -359,7 +359,8 @@ describe('autopilot serve: JSON API', () => {
         });
         assert.equal(r2.ok, true);
       });
-      const deadline = Date.now() + 5000;
+      // A generous bound, only so that a missing event fails instead of hanging: what is asserted is the event.
+      const deadline = Date.now() + 30_000;
       let seen = 0;
       while (seen < headSeq() && Date.now() < deadline) seen = await nextHead();
       assert.equal(seen, headSeq(), 'an event for the new head');

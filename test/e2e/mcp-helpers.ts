@@ -114,8 +114,8 @@ export async function callRefused(
   return error;
 }
 
-/** True once the process is gone. */
-export async function exited(pid: number, withinMs = 10_000): Promise<boolean> {
+/** True once the process is gone; false if it is still there after `withinMs` (a generous bound that only catches a hang). */
+export async function exited(pid: number, withinMs = 30_000): Promise<boolean> {
   const end = Date.now() + withinMs;
   for (;;) {
     try {

@@ -16,7 +16,7 @@ import { describe, it } from 'node:test';
 import { ErrorCode } from '../../src/core/errors.ts';
 import * as P from '../../src/surfaces/demo/project.ts';
 import { assertSameFiles, binary, makeRepo, tempDir } from '../e2e/helpers.ts';
-import { LONG, mulberry32, tortureSeed } from '../torture/random.ts';
+import { LONG, mulberry32, seedsFor, withSeed } from '../torture/random.ts';
 import { Gen, HOSTILE } from './generate.ts';
 import { outsideState, SENTINEL } from './outside.ts';
 import { HANG_MS, runBounded } from './process.ts';
@@ -72,109 +72,128 @@ const VERBS: readonly (readonly string[])[] = [
 const STREAMED = (argv: readonly string[]) => argv[0] === 'ledger' && argv[1] === 'export';
 
 describe('CLI fuzz', () => {
-  it(
-    `answers ${RUNS} runs of the real binary with hostile arguments within the exit-code contract`,
-    { timeout: LONG ? 3_600_000 : 300_000 },
-    async () => {
-      const seed = tortureSeed();
-      const g = new Gen(mulberry32(seed));
-      const repo = await makeRepo();
-      await repo.driveTo('T-1', 'SPEC');
-      const files = tempDir('fuzz-files');
-      const ok = join(files, 'strategy.md');
-      writeFileSync(ok, P.STRATEGY);
-      writeFileSync(join(files, 'bad-utf8.md'), Buffer.from([0x23, 0x20, 0xff, 0xfe, 0xc3, 0x28, 0x0a]));
-      writeFileSync(join(files, 'big.md'), Buffer.alloc(5 * 1024 * 1024, 0x61));
-      writeFileSync(join(files, 'token'), 'not-the-token\n');
-      mkdirSync(join(files, 'a-folder'));
-      symlinkSync('/etc/hostname', join(files, 'link.md'));
-      symlinkSync(repo.dbFile, join(files, 'db-link.md'));
-      const fileArg = () =>
-        g.pick([
-          ok,
-          join(files, 'bad-utf8.md'),
-          join(files, 'big.md'),
-          join(files, 'a-folder'),
-          join(files, 'link.md'),
-          join(files, 'db-link.md'),
-          join(files, 'token'),
-          '/dev/zero',
-          '/dev/null',
-          '/nonexistent/x.md',
-          '.autopilot/autopilot.db',
-          '../../../../etc/passwd',
-          repo.dir,
-          g.string(),
-        ]);
-      const fill = (w: string): string => {
-        switch (w) {
-          case '$T':
-            return g.chance(0.5) ? g.pick(['T-1', 'T-2', 'T-3']) : g.string();
-          case '$P':
-            return g.chance(0.5) ? g.pick(['STRATEGIZE', 'spec', 'PLAN', 'PR', 'MONITOR', 'DONE']) : g.string();
-          case '$F':
-            return fileArg();
-          case '$N':
-            return g.pick(['0', '1', '2', '-1', '1.5', '1e999', 'NaN', '0x10', '99999999999999999999', '', g.string()]);
-          case '$J':
-            return g.chance(0.5) ? JSON.stringify(g.value(2)) : g.string();
-          case '$STORE':
-            return g.pick(['', 'mysql://x', 'postgres:/', 'sqlite', 'nope', 'sqlite:']);
-          case '$S':
-            return g.string();
-          case '--$S':
-            return `--${g.string()}`;
-          default:
-            return w;
-        }
-      };
-      const bin = await binary();
-      rmSync(SENTINEL, { force: true });
-      const before = outsideState(repo.dir);
-      const problems: string[] = [];
-      for (let i = 0; i < RUNS && problems.length < 10; i++) {
-        // An argument cannot hold NUL: the operating system ends it there. Argument lists stay under the system's limit.
-        const argv = g
-          .pick(VERBS)
-          .map(fill)
-          .map((a) => a.replaceAll('\u0000', '').slice(0, 100_000));
-        const json = g.chance(0.8);
-        const args = [...(json ? ['--json'] : []), ...(argv[0] === '-C' ? [] : ['-C', repo.dir]), ...argv];
-        const what = `autopilot ${args.map((a) => JSON.stringify(a.slice(0, 60))).join(' ')} (seed ${seed})`;
-        const r = await runBounded(bin, args, repo.dir);
-        if (r.hung) {
-          problems.push(`${what}: still running after ${HANG_MS / 1000} s`);
-          continue;
-        }
-        if (![0, 1, 2, 3].includes(r.code)) problems.push(`${what}: exit ${r.code}: ${r.stderr.slice(0, 300)}`);
-        if (/\n\s+at \S+ \(|node:internal|"stack"/.test(r.stdout + r.stderr))
-          problems.push(`${what}: a stack trace: ${(r.stdout + r.stderr).slice(0, 500)}`);
-        if (json && !STREAMED(argv)) {
-          let body: { ok?: unknown; error?: { code?: string; message?: string } } | undefined;
-          try {
-            body = JSON.parse(r.stdout) as typeof body;
-          } catch {
-            problems.push(
-              `${what}: stdout is not one JSON object: ${r.stdout.slice(0, 300)} ${r.stderr.slice(0, 300)}`,
-            );
-            continue;
+  for (const seed of seedsFor('fuzz-cli'))
+    it(
+      `answers ${RUNS} runs of the real binary with hostile arguments within the exit-code contract (seed ${seed})`,
+      { timeout: LONG ? 3_600_000 : 300_000 },
+      () =>
+        withSeed(seed, 'fuzz/cli', async () => {
+          const g = new Gen(mulberry32(seed));
+          const repo = await makeRepo();
+          await repo.driveTo('T-1', 'SPEC');
+          const files = tempDir('fuzz-files');
+          const ok = join(files, 'strategy.md');
+          writeFileSync(ok, P.STRATEGY);
+          writeFileSync(join(files, 'bad-utf8.md'), Buffer.from([0x23, 0x20, 0xff, 0xfe, 0xc3, 0x28, 0x0a]));
+          writeFileSync(join(files, 'big.md'), Buffer.alloc(5 * 1024 * 1024, 0x61));
+          writeFileSync(join(files, 'token'), 'not-the-token\n');
+          mkdirSync(join(files, 'a-folder'));
+          symlinkSync('/etc/hostname', join(files, 'link.md'));
+          symlinkSync(repo.dbFile, join(files, 'db-link.md'));
+          const fileArg = () =>
+            g.pick([
+              ok,
+              join(files, 'bad-utf8.md'),
+              join(files, 'big.md'),
+              join(files, 'a-folder'),
+              join(files, 'link.md'),
+              join(files, 'db-link.md'),
+              join(files, 'token'),
+              '/dev/zero',
+              '/dev/null',
+              '/nonexistent/x.md',
+              '.autopilot/autopilot.db',
+              '../../../../etc/passwd',
+              repo.dir,
+              g.string(),
+            ]);
+          const fill = (w: string): string => {
+            switch (w) {
+              case '$T':
+                return g.chance(0.5) ? g.pick(['T-1', 'T-2', 'T-3']) : g.string();
+              case '$P':
+                return g.chance(0.5) ? g.pick(['STRATEGIZE', 'spec', 'PLAN', 'PR', 'MONITOR', 'DONE']) : g.string();
+              case '$F':
+                return fileArg();
+              case '$N':
+                return g.pick([
+                  '0',
+                  '1',
+                  '2',
+                  '-1',
+                  '1.5',
+                  '1e999',
+                  'NaN',
+                  '0x10',
+                  '99999999999999999999',
+                  '',
+                  g.string(),
+                ]);
+              case '$J':
+                return g.chance(0.5) ? JSON.stringify(g.value(2)) : g.string();
+              case '$STORE':
+                return g.pick(['', 'mysql://x', 'postgres:/', 'sqlite', 'nope', 'sqlite:']);
+              case '$S':
+                return g.string();
+              case '--$S':
+                return `--${g.string()}`;
+              default:
+                return w;
+            }
+          };
+          const bin = await binary();
+          rmSync(SENTINEL, { force: true });
+          const before = outsideState(repo.dir);
+          const problems: string[] = [];
+          for (let i = 0; i < RUNS && problems.length < 10; i++) {
+            // An argument cannot hold NUL: the operating system ends it there. Argument lists stay under the system's limit.
+            const argv = g
+              .pick(VERBS)
+              .map(fill)
+              .map((a) => a.replaceAll('\u0000', '').slice(0, 100_000));
+            const json = g.chance(0.8);
+            const args = [...(json ? ['--json'] : []), ...(argv[0] === '-C' ? [] : ['-C', repo.dir]), ...argv];
+            const what = `autopilot ${args.map((a) => JSON.stringify(a.slice(0, 60))).join(' ')} (seed ${seed})`;
+            const r = await runBounded(bin, args, repo.dir);
+            if (r.hung) {
+              problems.push(`${what}: still running after ${HANG_MS / 1000} s`);
+              continue;
+            }
+            if (![0, 1, 2, 3].includes(r.code)) problems.push(`${what}: exit ${r.code}: ${r.stderr.slice(0, 300)}`);
+            if (/\n\s+at \S+ \(|node:internal|"stack"/.test(r.stdout + r.stderr))
+              problems.push(`${what}: a stack trace: ${(r.stdout + r.stderr).slice(0, 500)}`);
+            if (json && !STREAMED(argv)) {
+              let body: { ok?: unknown; error?: { code?: string; message?: string } } | undefined;
+              try {
+                body = JSON.parse(r.stdout) as typeof body;
+              } catch {
+                problems.push(
+                  `${what}: stdout is not one JSON object: ${r.stdout.slice(0, 300)} ${r.stderr.slice(0, 300)}`,
+                );
+                continue;
+              }
+              if (r.stdout.indexOf('\n') !== r.stdout.length - 1)
+                problems.push(`${what}: more than one line on stdout`);
+              if (typeof body?.ok !== 'boolean') problems.push(`${what}: no ok field`);
+              else if (
+                body.ok !== (r.code === 0) &&
+                !(body.ok && ((argv[0] === 'alerts' && r.code === 2) || (argv[0] === 'doctor' && r.code === 1)))
+              )
+                problems.push(`${what}: ok ${String(body.ok)} with exit ${r.code}`);
+              if (
+                body?.ok === false &&
+                (!CODES.has(String(body.error?.code)) || body.error?.code === ErrorCode.INTERNAL)
+              )
+                problems.push(
+                  `${what}: refused with ${String(body.error?.code)}: ${body.error?.message?.slice(0, 300)}`,
+                );
+            }
           }
-          if (r.stdout.indexOf('\n') !== r.stdout.length - 1) problems.push(`${what}: more than one line on stdout`);
-          if (typeof body?.ok !== 'boolean') problems.push(`${what}: no ok field`);
-          else if (
-            body.ok !== (r.code === 0) &&
-            !(body.ok && ((argv[0] === 'alerts' && r.code === 2) || (argv[0] === 'doctor' && r.code === 1)))
-          )
-            problems.push(`${what}: ok ${String(body.ok)} with exit ${r.code}`);
-          if (body?.ok === false && (!CODES.has(String(body.error?.code)) || body.error?.code === ErrorCode.INTERNAL))
-            problems.push(`${what}: refused with ${String(body.error?.code)}: ${body.error?.message?.slice(0, 300)}`);
-        }
-      }
-      assert.deepEqual(problems, []);
-      assertSameFiles(before, outsideState(repo.dir), 'the files outside the state folder');
-      assert.equal(existsSync(SENTINEL), false, 'no argument was run as a command');
-      assert.ok(HOSTILE.length > 0);
-      process.stdout.write(`# CLI fuzz: seed ${seed}, ${RUNS} runs\n`);
-    },
-  );
+          assert.deepEqual(problems, []);
+          assertSameFiles(before, outsideState(repo.dir), 'the files outside the state folder');
+          assert.equal(existsSync(SENTINEL), false, 'no argument was run as a command');
+          assert.ok(HOSTILE.length > 0);
+          process.stdout.write(`# CLI fuzz: seed ${seed}, ${RUNS} runs\n`);
+        }),
+    );
 });

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { hookCommand } from '../../src/surfaces/hooks/main.ts';
 import { assertSameFiles, binary, makeRepo, type Repo } from '../e2e/helpers.ts';
-import { LONG, mulberry32, tortureSeed } from '../torture/random.ts';
+import { LONG, mulberry32, seedsFor, withSeed } from '../torture/random.ts';
 import { badJson, Gen, HOSTILE } from './generate.ts';
 import { outsideState, SENTINEL } from './outside.ts';
 import { HANG_MS, runBounded } from './process.ts';
@@ -169,81 +169,83 @@ async function hookRepo(): Promise<{ repo: Repo; link: string; outside: string }
 }
 
 describe('hook fuzz', () => {
-  it(
-    `answers ${IN_PROCESS} hostile hook inputs in the client's terms`,
-    { timeout: LONG ? 3_600_000 : 240_000 },
-    async () => {
-      const seed = tortureSeed();
-      const g = new Gen(mulberry32(seed));
-      const { repo, link } = await hookRepo();
-      rmSync(SENTINEL, { force: true });
-      const before = outsideState(repo.dir);
-      const problems: string[] = [];
-      const env = { AUTOPILOT_HOOK_DAEMON: '0', ...(g.chance(0.5) ? {} : { AUTOPILOT_TASK: 'T-1' }) };
-      for (let i = 0; i < IN_PROCESS && problems.length < 10; i++) {
-        const client = g.chance(0.03) ? g.pick(HOSTILE) : g.pick(Object.keys(EVENTS));
-        const event = g.chance(0.9) ? g.pick(EVENTS[client] ?? ['x']) : g.string();
-        // commit-msg edits the file it is given: only files of this test (never a hostile path such as /etc/passwd).
-        const args =
-          client === 'git' && event === 'commit-msg'
-            ? [g.pick(['no-such-file', '.git', '', join(repo.dir, '.git', 'COMMIT_EDITMSG'), `${link}/missing`])]
-            : g.chance(0.1)
-              ? [g.string()]
-              : [];
-        const input = g.chance(0.25) ? badJson(g) : JSON.stringify(payload(g, client, repo, link));
-        const stdin = typeof input === 'string' ? input : input.toString('utf8');
-        const what = `hook ${client.slice(0, 40)} ${event.slice(0, 40)} ${JSON.stringify(args).slice(0, 80)} <<< ${stdin.slice(0, 160)} (seed ${seed})`;
-        try {
-          const answer = await hookCommand([client, event, ...args], {
-            cwd: repo.dir,
-            env: {
-              ...env,
-              ...(g.chance(0.05) ? { CLAUDE_PROJECT_DIR: g.pick(['/', link, repo.dir, g.string()]) } : {}),
-            },
-            stdin,
-          });
-          if (!Object.keys(EVENTS).includes(client) || event === '') {
-            if (answer.exitCode !== 1)
-              problems.push(`${what}: an unknown client or no event is a usage error, got exit ${answer.exitCode}`);
-          } else {
-            problems.push(...checkAnswer(client, answer, what));
+  for (const seed of seedsFor('fuzz-hooks'))
+    it(
+      `answers ${IN_PROCESS} hostile hook inputs in the client's terms (seed ${seed})`,
+      { timeout: LONG ? 3_600_000 : 240_000 },
+      () =>
+        withSeed(seed, 'fuzz/hooks', async () => {
+          const g = new Gen(mulberry32(seed));
+          const { repo, link } = await hookRepo();
+          rmSync(SENTINEL, { force: true });
+          const before = outsideState(repo.dir);
+          const problems: string[] = [];
+          const env = { AUTOPILOT_HOOK_DAEMON: '0', ...(g.chance(0.5) ? {} : { AUTOPILOT_TASK: 'T-1' }) };
+          for (let i = 0; i < IN_PROCESS && problems.length < 10; i++) {
+            const client = g.chance(0.03) ? g.pick(HOSTILE) : g.pick(Object.keys(EVENTS));
+            const event = g.chance(0.9) ? g.pick(EVENTS[client] ?? ['x']) : g.string();
+            // commit-msg edits the file it is given: only files of this test (never a hostile path such as /etc/passwd).
+            const args =
+              client === 'git' && event === 'commit-msg'
+                ? [g.pick(['no-such-file', '.git', '', join(repo.dir, '.git', 'COMMIT_EDITMSG'), `${link}/missing`])]
+                : g.chance(0.1)
+                  ? [g.string()]
+                  : [];
+            const input = g.chance(0.25) ? badJson(g) : JSON.stringify(payload(g, client, repo, link));
+            const stdin = typeof input === 'string' ? input : input.toString('utf8');
+            const what = `hook ${client.slice(0, 40)} ${event.slice(0, 40)} ${JSON.stringify(args).slice(0, 80)} <<< ${stdin.slice(0, 160)} (seed ${seed})`;
+            try {
+              const answer = await hookCommand([client, event, ...args], {
+                cwd: repo.dir,
+                env: {
+                  ...env,
+                  ...(g.chance(0.05) ? { CLAUDE_PROJECT_DIR: g.pick(['/', link, repo.dir, g.string()]) } : {}),
+                },
+                stdin,
+              });
+              if (!Object.keys(EVENTS).includes(client) || event === '') {
+                if (answer.exitCode !== 1)
+                  problems.push(`${what}: an unknown client or no event is a usage error, got exit ${answer.exitCode}`);
+              } else {
+                problems.push(...checkAnswer(client, answer, what));
+              }
+            } catch (err) {
+              problems.push(`${what}: threw ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+            }
           }
-        } catch (err) {
-          problems.push(`${what}: threw ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-        }
-      }
-      assert.deepEqual(problems, []);
-      assertSameFiles(before, outsideState(repo.dir), 'the files outside the state folder');
-      assert.equal(existsSync(SENTINEL), false, 'no input was run as a command');
-      process.stdout.write(`# hook fuzz, in-process: seed ${seed}, ${IN_PROCESS} inputs\n`);
-    },
-  );
+          assert.deepEqual(problems, []);
+          assertSameFiles(before, outsideState(repo.dir), 'the files outside the state folder');
+          assert.equal(existsSync(SENTINEL), false, 'no input was run as a command');
+          process.stdout.write(`# hook fuzz, in-process: seed ${seed}, ${IN_PROCESS} inputs\n`);
+        }),
+    );
 
-  it(
-    `answers ${THROUGH_BINARY} hostile hook inputs through the real binary, invalid UTF-8 included`,
-    { timeout: LONG ? 3_600_000 : 240_000 },
-    async () => {
-      const seed = tortureSeed();
-      const g = new Gen(mulberry32(seed));
-      const { repo, link } = await hookRepo();
-      const bin = await binary(); // built once, beside the repository: not a write of a hook
-      const before = outsideState(repo.dir);
-      const problems: string[] = [];
-      for (let i = 0; i < THROUGH_BINARY && problems.length < 10; i++) {
-        const client = g.pick(['claude', 'codex', 'cursor', 'git']);
-        const event = g.pick(EVENTS[client]!);
-        const raw = g.chance(0.5) ? badJson(g) : JSON.stringify(payload(g, client, repo, link));
-        const bytes = typeof raw === 'string' ? Buffer.from(raw) : raw;
-        const what = `autopilot hook ${client} ${event} <<< ${bytes.subarray(0, 160).toString('latin1')} (seed ${seed})`;
-        const r = await runBounded(bin, ['hook', client, event], repo.dir, {
-          env: { AUTOPILOT_HOOK_DAEMON: '0' },
-          input: bytes,
-        });
-        if (r.hung) problems.push(`${what}: still running after ${HANG_MS / 1000} s`);
-        else problems.push(...checkAnswer(client, { stdout: r.stdout, stderr: r.stderr, exitCode: r.code }, what));
-      }
-      assert.deepEqual(problems, []);
-      assertSameFiles(before, outsideState(repo.dir), 'the files outside the state folder');
-    },
-  );
+  for (const seed of seedsFor('fuzz-hooks-binary'))
+    it(
+      `answers ${THROUGH_BINARY} hostile hook inputs through the real binary, invalid UTF-8 included (seed ${seed})`,
+      { timeout: LONG ? 3_600_000 : 240_000 },
+      () =>
+        withSeed(seed, 'fuzz/hooks', async () => {
+          const g = new Gen(mulberry32(seed));
+          const { repo, link } = await hookRepo();
+          const bin = await binary(); // built once, beside the repository: not a write of a hook
+          const before = outsideState(repo.dir);
+          const problems: string[] = [];
+          for (let i = 0; i < THROUGH_BINARY && problems.length < 10; i++) {
+            const client = g.pick(['claude', 'codex', 'cursor', 'git']);
+            const event = g.pick(EVENTS[client]!);
+            const raw = g.chance(0.5) ? badJson(g) : JSON.stringify(payload(g, client, repo, link));
+            const bytes = typeof raw === 'string' ? Buffer.from(raw) : raw;
+            const what = `autopilot hook ${client} ${event} <<< ${bytes.subarray(0, 160).toString('latin1')} (seed ${seed})`;
+            const r = await runBounded(bin, ['hook', client, event], repo.dir, {
+              env: { AUTOPILOT_HOOK_DAEMON: '0' },
+              input: bytes,
+            });
+            if (r.hung) problems.push(`${what}: still running after ${HANG_MS / 1000} s`);
+            else problems.push(...checkAnswer(client, { stdout: r.stdout, stderr: r.stderr, exitCode: r.code }, what));
+          }
+          assert.deepEqual(problems, []);
+          assertSameFiles(before, outsideState(repo.dir), 'the files outside the state folder');
+        }),
+    );
 });

@@ -17,7 +17,7 @@ import { createAutopilotServer } from '../../src/surfaces/mcp/server.ts';
 import * as P from '../../src/surfaces/demo/project.ts';
 import { assertSameFiles, makeRepo } from '../e2e/helpers.ts';
 import { openRepoEngine } from '../torture/harness.ts';
-import { LONG, mulberry32, tortureSeed } from '../torture/random.ts';
+import { LONG, mulberry32, seedsFor, withSeed } from '../torture/random.ts';
 import { Gen } from './generate.ts';
 import { outsideState, SENTINEL } from './outside.ts';
 
@@ -63,107 +63,111 @@ const VALID: Record<string, { weight: number; inputs: Record<string, unknown>[] 
 };
 
 describe('MCP fuzz', () => {
-  it(
-    `answers ${CALLS} hostile tool calls with results or structured refusals`,
-    { timeout: LONG ? 3_600_000 : 240_000 },
-    async () => {
-      const seed = tortureSeed();
-      const g = new Gen(mulberry32(seed));
-      const repo = await makeRepo();
-      await repo.driveTo('T-1', 'SPEC');
-      await repo.driveTo('T-2', 'STRATEGIZE');
-      rmSync(SENTINEL, { force: true });
-      const before = outsideState(repo.dir);
-      const engine = await openRepoEngine(repo.dir);
-      const logged: string[] = [];
-      const server = createAutopilotServer({
-        engine: { ok: true, value: engine },
-        session: 'fuzz',
-        log: (l) => logged.push(l),
-      });
-      const [a, b] = InMemoryTransport.createLinkedPair();
-      await server.connect(a);
-      const client = new Client({ name: 'fuzz', version: '1.0.0' });
-      await client.connect(b);
-      const { tools } = await client.listTools();
-      assert.deepEqual(tools.map((t) => t.name).sort(), Object.keys(VALID).sort(), 'every tool is fuzzed');
-      const names = Object.keys(VALID);
-      const total = names.reduce((n, k) => n + VALID[k]!.weight, 0);
-      const pickTool = () => {
-        let r = g.random() * total;
-        for (const k of names) if ((r -= VALID[k]!.weight) < 0) return k;
-        return names[0]!;
-      };
-      const problems: string[] = [];
-      const tally = { ok: 0, refused: 0, invalid: 0, protocol: 0 };
-      try {
-        for (let i = 0; i < CALLS && problems.length < 10; i++) {
-          const name = g.chance(0.02) ? g.string().slice(0, 60) : pickTool();
-          const valid = VALID[name]?.inputs ?? [{}];
-          const r = g.random();
-          const args =
-            r < 0.6
-              ? g.mutate(g.pick(valid))
-              : r < 0.8
-                ? (Object.fromEntries(Object.keys(g.pick(valid)).map((k) => [k, g.string()])) as Record<
-                    string,
-                    unknown
-                  >)
-                : (g.value(2) as Record<string, unknown>);
-          const what = `call ${i} ${name} ${JSON.stringify(args)?.slice(0, 300)} (seed ${seed})`;
+  for (const seed of seedsFor('fuzz-mcp'))
+    it(
+      `answers ${CALLS} hostile tool calls with results or structured refusals (seed ${seed})`,
+      { timeout: LONG ? 3_600_000 : 240_000 },
+      () =>
+        withSeed(seed, 'fuzz/mcp', async () => {
+          const g = new Gen(mulberry32(seed));
+          const repo = await makeRepo();
+          await repo.driveTo('T-1', 'SPEC');
+          await repo.driveTo('T-2', 'STRATEGIZE');
+          rmSync(SENTINEL, { force: true });
+          const before = outsideState(repo.dir);
+          const engine = await openRepoEngine(repo.dir);
+          const logged: string[] = [];
+          const server = createAutopilotServer({
+            engine: { ok: true, value: engine },
+            session: 'fuzz',
+            log: (l) => logged.push(l),
+          });
+          const [a, b] = InMemoryTransport.createLinkedPair();
+          await server.connect(a);
+          const client = new Client({ name: 'fuzz', version: '1.0.0' });
+          await client.connect(b);
+          const { tools } = await client.listTools();
+          assert.deepEqual(tools.map((t) => t.name).sort(), Object.keys(VALID).sort(), 'every tool is fuzzed');
+          const names = Object.keys(VALID);
+          const total = names.reduce((n, k) => n + VALID[k]!.weight, 0);
+          const pickTool = () => {
+            let r = g.random() * total;
+            for (const k of names) if ((r -= VALID[k]!.weight) < 0) return k;
+            return names[0]!;
+          };
+          const problems: string[] = [];
+          const tally = { ok: 0, refused: 0, invalid: 0, protocol: 0 };
           try {
-            const res = (await client.callTool(
-              { name, arguments: args && typeof args === 'object' && !Array.isArray(args) ? args : { value: args } },
-              { timeout: 60_000 },
-            )) as {
+            for (let i = 0; i < CALLS && problems.length < 10; i++) {
+              const name = g.chance(0.02) ? g.string().slice(0, 60) : pickTool();
+              const valid = VALID[name]?.inputs ?? [{}];
+              const r = g.random();
+              const args =
+                r < 0.6
+                  ? g.mutate(g.pick(valid))
+                  : r < 0.8
+                    ? (Object.fromEntries(Object.keys(g.pick(valid)).map((k) => [k, g.string()])) as Record<
+                        string,
+                        unknown
+                      >)
+                    : (g.value(2) as Record<string, unknown>);
+              const what = `call ${i} ${name} ${JSON.stringify(args)?.slice(0, 300)} (seed ${seed})`;
+              try {
+                const res = (await client.callTool(
+                  {
+                    name,
+                    arguments: args && typeof args === 'object' && !Array.isArray(args) ? args : { value: args },
+                  },
+                  { timeout: 60_000 },
+                )) as {
+                  isError?: boolean;
+                  structuredContent?: Record<string, unknown>;
+                  content: { type: string; text?: string }[];
+                };
+                if (!res.isError) {
+                  tally.ok++;
+                  if (!res.structuredContent || typeof res.structuredContent !== 'object')
+                    problems.push(`${what}: a success without structured content`);
+                  continue;
+                }
+                const s = res.structuredContent;
+                if (!s) {
+                  // The SDK turns away arguments that do not fit the tool's schema before the tool runs.
+                  tally.invalid++;
+                  if (!/^Input validation error: /.test(res.content[0]?.text ?? ''))
+                    problems.push(
+                      `${what}: an error result without structured content: ${JSON.stringify(res.content).slice(0, 300)}`,
+                    );
+                  continue;
+                }
+                tally.refused++;
+                if (Object.keys(s).sort().join() !== 'code,details,message')
+                  problems.push(`${what}: refusal shape ${Object.keys(s).join()}`);
+                else if (!CODES.has(String(s['code'])) || s['code'] === ErrorCode.INTERNAL)
+                  problems.push(`${what}: refused with ${String(s['code'])}: ${String(s['message']).slice(0, 300)}`);
+                else if (typeof s['message'] !== 'string' || (s['message'] as string).length < 10)
+                  problems.push(`${what}: a refusal without a message`);
+              } catch (err) {
+                tally.protocol++;
+                const code = (err as { code?: number }).code;
+                // JSON-RPC's "invalid params" for an unknown tool name is the protocol's own structured error.
+                if (code !== -32602) problems.push(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+              }
+            }
+            const alive = (await client.callTool({ name: 'task_status', arguments: { taskId: 'T-1' } })) as {
               isError?: boolean;
-              structuredContent?: Record<string, unknown>;
-              content: { type: string; text?: string }[];
             };
-            if (!res.isError) {
-              tally.ok++;
-              if (!res.structuredContent || typeof res.structuredContent !== 'object')
-                problems.push(`${what}: a success without structured content`);
-              continue;
-            }
-            const s = res.structuredContent;
-            if (!s) {
-              // The SDK turns away arguments that do not fit the tool's schema before the tool runs.
-              tally.invalid++;
-              if (!/^Input validation error: /.test(res.content[0]?.text ?? ''))
-                problems.push(
-                  `${what}: an error result without structured content: ${JSON.stringify(res.content).slice(0, 300)}`,
-                );
-              continue;
-            }
-            tally.refused++;
-            if (Object.keys(s).sort().join() !== 'code,details,message')
-              problems.push(`${what}: refusal shape ${Object.keys(s).join()}`);
-            else if (!CODES.has(String(s['code'])) || s['code'] === ErrorCode.INTERNAL)
-              problems.push(`${what}: refused with ${String(s['code'])}: ${String(s['message']).slice(0, 300)}`);
-            else if (typeof s['message'] !== 'string' || (s['message'] as string).length < 10)
-              problems.push(`${what}: a refusal without a message`);
-          } catch (err) {
-            tally.protocol++;
-            const code = (err as { code?: number }).code;
-            // JSON-RPC's "invalid params" for an unknown tool name is the protocol's own structured error.
-            if (code !== -32602) problems.push(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+            assert.notEqual(alive.isError, true, 'the server still answers');
+          } finally {
+            await client.close();
+            await closeEngine(engine);
           }
-        }
-        const alive = (await client.callTool({ name: 'task_status', arguments: { taskId: 'T-1' } })) as {
-          isError?: boolean;
-        };
-        assert.notEqual(alive.isError, true, 'the server still answers');
-      } finally {
-        await client.close();
-        await closeEngine(engine);
-      }
-      process.stdout.write(`# MCP fuzz: seed ${seed}, ${JSON.stringify(tally)}\n`);
-      assert.deepEqual(problems, []);
-      assert.deepEqual(logged, [], 'no tool failed with a bug (the server logs those)');
-      assertSameFiles(before, outsideState(repo.dir), 'the files outside the state folder');
-      assert.equal(existsSync(SENTINEL), false, 'no input was run as a command');
-      assert.ok(tally.ok > 0 && tally.refused > 0 && tally.invalid > 0, 'the inputs reached every kind of answer');
-    },
-  );
+          process.stdout.write(`# MCP fuzz: seed ${seed}, ${JSON.stringify(tally)}\n`);
+          assert.deepEqual(problems, []);
+          assert.deepEqual(logged, [], 'no tool failed with a bug (the server logs those)');
+          assertSameFiles(before, outsideState(repo.dir), 'the files outside the state folder');
+          assert.equal(existsSync(SENTINEL), false, 'no input was run as a command');
+          assert.ok(tally.ok > 0 && tally.refused > 0 && tally.invalid > 0, 'the inputs reached every kind of answer');
+        }),
+    );
 });

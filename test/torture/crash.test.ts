@@ -29,7 +29,7 @@ import {
   type Ack,
   type Worker,
 } from './harness.ts';
-import { LONG, mulberry32, tortureSeed } from './random.ts';
+import { LONG, mulberry32, seedsFor, withSeed } from './random.ts';
 
 const ROUNDS = LONG ? 80 : 10;
 const WORKERS = 3;
@@ -48,8 +48,12 @@ const CRASH_MODES = [
  * `kind` (`when`: after the append, before the commit; or right after the commit).
  */
 async function crashAt(when: 'before-commit' | 'after-commit', kind: string): Promise<void> {
+  for (const seed of seedsFor('crash-points'))
+    await withSeed(seed, 'torture/crash', () => crashAtSeed(when, kind, seed));
+}
+
+async function crashAtSeed(when: 'before-commit' | 'after-commit', kind: string, seed: number): Promise<void> {
   const repo = await makeRepo();
-  const seed = tortureSeed();
   const w = await startWorker('./crash-worker.ts', [repo.dir, '0', String(seed), `${when}:${kind}:1`]);
   const timer = setTimeout(() => w.child.kill('SIGKILL'), 60_000);
   const end = await w.exited;
@@ -149,127 +153,132 @@ describe('crash points', () => {
 });
 
 describe('crash torture', () => {
-  it(
-    `keeps the store consistent through ${ROUNDS} rounds of SIGKILL`,
-    { timeout: LONG ? 3_600_000 : 240_000 },
-    async () => {
-      const seed = tortureSeed();
-      const random = mulberry32(seed);
-      const repo = await makeRepo();
-      const acks: Ack[] = [];
-      let killed = 0;
-      let selfKilled = 0;
-      const ops = new Map<string, number>();
-      for (let round = 0; round < ROUNDS; round++) {
-        const mode = CRASH_MODES[round % CRASH_MODES.length];
-        const workers: Worker[] = [];
-        for (let w = 0; w < WORKERS; w++) {
-          workers.push(
-            await startWorker('./crash-worker.ts', [
-              repo.dir,
-              String(w),
-              String(seed + round * WORKERS + w),
-              ...(mode ? [mode] : []),
-            ]),
-          );
-        }
-        await Promise.all(workers.map((w) => w.first('ready')));
-        // Each worker dies at its own random moment within the round, unless it killed itself first.
-        await Promise.all(
-          workers.map(async (w) => {
-            await Promise.race([sleep(200 + random() * 1500), w.exited]);
-            if (w.child.exitCode === null && w.child.signalCode === null) {
-              w.child.kill('SIGKILL');
-              killed++;
-            } else {
-              selfKilled++;
+  for (const seed of seedsFor('crash-torture'))
+    it(
+      `keeps the store consistent through ${ROUNDS} rounds of SIGKILL (seed ${seed})`,
+      { timeout: LONG ? 3_600_000 : 240_000 },
+      () =>
+        withSeed(seed, 'torture/crash', async () => {
+          const random = mulberry32(seed);
+          const repo = await makeRepo();
+          const acks: Ack[] = [];
+          let killed = 0;
+          let selfKilled = 0;
+          const ops = new Map<string, number>();
+          for (let round = 0; round < ROUNDS; round++) {
+            const mode = CRASH_MODES[round % CRASH_MODES.length];
+            const workers: Worker[] = [];
+            for (let w = 0; w < WORKERS; w++) {
+              workers.push(
+                await startWorker('./crash-worker.ts', [
+                  repo.dir,
+                  String(w),
+                  String(seed + round * WORKERS + w),
+                  ...(mode ? [mode] : []),
+                ]),
+              );
             }
-          }),
-        );
-        const ends = await Promise.all(workers.map((w) => w.exited));
-        for (const [i, end] of ends.entries()) {
-          assert.equal(
-            end.signal,
-            'SIGKILL',
-            `round ${round} (seed ${seed}): worker ${i} must only die of SIGKILL, not of an error:\n${workers[i]!.stderr()}`,
-          );
-        }
-        for (const [i, w] of workers.entries()) {
-          for (const l of w.lines) {
-            if (l.kind === 'ack')
-              acks.push({
-                seq: l.value['seq'] as number,
-                hash: l.value['hash'] as string,
-                who: `worker ${i} of round ${round}`,
-              });
-            if (l.kind === 'ack' || l.kind === 'note')
-              ops.set(String(l.value['op']), (ops.get(String(l.value['op'])) ?? 0) + 1);
+            await Promise.all(workers.map((w) => w.first('ready')));
+            // Each worker dies at its own random moment within the round, unless it killed itself first.
+            await Promise.all(
+              workers.map(async (w) => {
+                await Promise.race([sleep(200 + random() * 1500), w.exited]);
+                if (w.child.exitCode === null && w.child.signalCode === null) {
+                  w.child.kill('SIGKILL');
+                  killed++;
+                } else {
+                  selfKilled++;
+                }
+              }),
+            );
+            const ends = await Promise.all(workers.map((w) => w.exited));
+            for (const [i, end] of ends.entries()) {
+              assert.equal(
+                end.signal,
+                'SIGKILL',
+                `round ${round} (seed ${seed}): worker ${i} must only die of SIGKILL, not of an error:\n${workers[i]!.stderr()}`,
+              );
+            }
+            for (const [i, w] of workers.entries()) {
+              for (const l of w.lines) {
+                if (l.kind === 'ack')
+                  acks.push({
+                    seq: l.value['seq'] as number,
+                    hash: l.value['hash'] as string,
+                    who: `worker ${i} of round ${round}`,
+                  });
+                if (l.kind === 'ack' || l.kind === 'note')
+                  ops.set(String(l.value['op']), (ops.get(String(l.value['op'])) ?? 0) + 1);
+              }
+            }
+            const e = await openRepoEngine(repo.dir);
+            try {
+              await assertStoreInvariants(
+                e,
+                acks,
+                `after round ${round} (seed ${seed}, ${mode ?? 'killed at random'})`,
+              );
+            } finally {
+              await closeEngine(e);
+            }
           }
-        }
-        const e = await openRepoEngine(repo.dir);
-        try {
-          await assertStoreInvariants(e, acks, `after round ${round} (seed ${seed}, ${mode ?? 'killed at random'})`);
-        } finally {
-          await closeEngine(e);
-        }
-      }
-      assert.ok(acks.length > ROUNDS * 5, `the workers got work done (${acks.length} acknowledged writes)`);
-      assert.ok((ops.get('backtrack') ?? 0) > 0, 'backtracks happened');
+          assert.ok(acks.length > ROUNDS * 5, `the workers got work done (${acks.length} acknowledged writes)`);
+          assert.ok((ops.get('backtrack') ?? 0) > 0, 'backtracks happened');
 
-      // Every task must still move: a check of its evidence settles an archive left half done,
-      // its holder can put evidence, and a task past its first phase can go back to it.
-      const e = await openRepoEngine(repo.dir);
-      try {
-        for (const task of await e.store.listTasks()) {
-          if (task.status !== 'active') continue;
-          const actor = {
-            id: `worker:${task.taskId.slice(1, task.taskId.indexOf('-'))}`,
-            holder: `worker-${task.taskId.slice(1, task.taskId.indexOf('-'))}`,
-          };
-          const checked = await checkEvidence(e, { taskId: task.taskId });
-          assert.ok(checked.ok, `${task.taskId}: evidence check`);
-          const after = (await e.store.getTask(task.taskId))!;
-          // An archive that never committed may stay under .stale/ (no entry names it, nothing reads it) until the next backtrack drops it.
-          const live = strays(e, after).filter((x) => !x.path.includes('/.stale/'));
-          assert.deepEqual(
-            live,
-            [],
-            `${task.taskId}: nothing of an interrupted archive left in the live folders once its phase is checked`,
+          // Every task must still move: a check of its evidence settles an archive left half done,
+          // its holder can put evidence, and a task past its first phase can go back to it.
+          const e = await openRepoEngine(repo.dir);
+          try {
+            for (const task of await e.store.listTasks()) {
+              if (task.status !== 'active') continue;
+              const actor = {
+                id: `worker:${task.taskId.slice(1, task.taskId.indexOf('-'))}`,
+                holder: `worker-${task.taskId.slice(1, task.taskId.indexOf('-'))}`,
+              };
+              const checked = await checkEvidence(e, { taskId: task.taskId });
+              assert.ok(checked.ok, `${task.taskId}: evidence check`);
+              const after = (await e.store.getTask(task.taskId))!;
+              // An archive that never committed may stay under .stale/ (no entry names it, nothing reads it) until the next backtrack drops it.
+              const live = strays(e, after).filter((x) => !x.path.includes('/.stale/'));
+              assert.deepEqual(
+                live,
+                [],
+                `${task.taskId}: nothing of an interrupted archive left in the live folders once its phase is checked`,
+              );
+              const first = P.AGENT_EVIDENCE[after.phase]?.[0];
+              if (first) {
+                const [name, content] = first;
+                const put = await putEvidence(e, actor, {
+                  taskId: task.taskId,
+                  phase: after.phase,
+                  name,
+                  content: Buffer.from(content),
+                });
+                assert.ok(
+                  put.ok,
+                  `${task.taskId}: its holder can put evidence in ${after.phase}: ${put.ok ? '' : put.error.message}`,
+                );
+                assert.ok((await e.store.getTask(task.taskId))!.artifacts[evidenceRel(task.taskId, after.phase, name)]);
+              }
+              if (after.phase !== 'STRATEGIZE') {
+                const back = await backtrack(e, actor, {
+                  taskId: task.taskId,
+                  to: 'STRATEGIZE',
+                  reason: 'after the torture',
+                });
+                assert.ok(
+                  back.ok,
+                  `${task.taskId}: back to STRATEGIZE from ${after.phase}: ${back.ok ? '' : `${back.error.code} ${back.error.message}`}`,
+                );
+              }
+            }
+            await assertStoreInvariants(e, acks, `after the final moves (seed ${seed})`, false);
+          } finally {
+            await closeEngine(e);
+          }
+          process.stdout.write(
+            `# crash torture: seed ${seed}, ${ROUNDS} rounds, ${killed} killed by the driver, ${selfKilled} inside a commit, ${acks.length} acknowledged writes, ops ${JSON.stringify(Object.fromEntries(ops))}\n`,
           );
-          const first = P.AGENT_EVIDENCE[after.phase]?.[0];
-          if (first) {
-            const [name, content] = first;
-            const put = await putEvidence(e, actor, {
-              taskId: task.taskId,
-              phase: after.phase,
-              name,
-              content: Buffer.from(content),
-            });
-            assert.ok(
-              put.ok,
-              `${task.taskId}: its holder can put evidence in ${after.phase}: ${put.ok ? '' : put.error.message}`,
-            );
-            assert.ok((await e.store.getTask(task.taskId))!.artifacts[evidenceRel(task.taskId, after.phase, name)]);
-          }
-          if (after.phase !== 'STRATEGIZE') {
-            const back = await backtrack(e, actor, {
-              taskId: task.taskId,
-              to: 'STRATEGIZE',
-              reason: 'after the torture',
-            });
-            assert.ok(
-              back.ok,
-              `${task.taskId}: back to STRATEGIZE from ${after.phase}: ${back.ok ? '' : `${back.error.code} ${back.error.message}`}`,
-            );
-          }
-        }
-        await assertStoreInvariants(e, acks, `after the final moves (seed ${seed})`, false);
-      } finally {
-        await closeEngine(e);
-      }
-      process.stdout.write(
-        `# crash torture: seed ${seed}, ${ROUNDS} rounds, ${killed} killed by the driver, ${selfKilled} inside a commit, ${acks.length} acknowledged writes, ops ${JSON.stringify(Object.fromEntries(ops))}\n`,
-      );
-    },
-  );
+        }),
+    );
 });

@@ -7,7 +7,7 @@
  * SQLite opens and reports no corruption in (`PRAGMA integrity_check`): the
  * ledger rows; each task row (its key and its stored state); and the public key
  * of every key id an entry names, as opening the store leaves it (Autopilot
- * files its own key again whenever it is missing). Lease rows (a lock, not part
+ * files its own key again whenever it is missing). Lease and move claim rows (locks, not part
  * of the audit), the names and times of migrations and free or unused bytes do
  * not count; the versions of the migrations applied count with the schema.
  *
@@ -33,7 +33,7 @@ import { closeEngine, openEngine } from '../../src/engine/context.ts';
 import { verifyLedger } from '../../src/engine/ledger/verify.ts';
 import { makeRepo, parseOne, run, tempDir, type Repo } from '../e2e/helpers.ts';
 import { openRepoEngine } from './harness.ts';
-import { LONG, mulberry32, tortureSeed } from './random.ts';
+import { LONG, mulberry32, seedsFor, withSeed } from './random.ts';
 import { ProcessRunner } from '../../src/adapters/process/index.ts';
 
 const DB_TRIALS = LONG ? 3000 : 300;
@@ -127,133 +127,135 @@ async function tamperRepo(): Promise<Repo> {
 }
 
 describe('tamper torture', () => {
-  it(
-    `catches every single-byte change to the store that changes its meaning (${DB_TRIALS} trials)`,
-    { timeout: LONG ? 3_600_000 : 240_000 },
-    async () => {
-      const seed = tortureSeed();
-      const random = mulberry32(seed);
-      const repo = await tamperRepo();
-      assert.ok(
-        !existsSync(`${repo.dbFile}-wal`) || statSync(`${repo.dbFile}-wal`).size === 0,
-        'the store is checkpointed: every byte is in the main file',
-      );
-      const e = await openRepoEngine(repo.dir);
-      const own = { id: e.signer.keyId, pem: e.signer.publicKeyPem };
-      assert.ok((await verifyLedger(e)).ok, 'the untouched store verifies');
-      await closeEngine(e);
-      const original = readFileSync(repo.dbFile);
-      const base = meaning(repo.dbFile, own.id, own.pem);
-      assert.ok('content' in base);
-      const dir = tempDir('tamper');
-      const tally = { none: 0, changed: 0, corrupt: 0, schema: 0 };
-      const misses: string[] = [];
-      let cli = 0;
-      for (let t = 0; t < DB_TRIALS; t++) {
-        const copy = join(dir, `trial-${t}.db`);
-        const bytes = Buffer.from(original);
-        const at = Math.floor(random() * bytes.length);
-        const before = bytes[at]!;
-        bytes[at] = random() < 0.5 ? before ^ (1 << Math.floor(random() * 8)) : Math.floor(random() * 256);
-        if (bytes[at] === before) bytes[at] = before ^ 0x01;
-        writeFileSync(copy, bytes);
-        const m = meaning(copy, own.id, own.pem);
-        const cls =
-          'corrupt' in m
-            ? 'corrupt'
-            : m.content !== base.content
-              ? 'changed'
-              : m.schema !== base.schema
-                ? 'schema'
-                : 'none';
-        tally[cls]++;
-        const what = `byte ${at} (page ${Math.floor(at / 4096) + 1}) ${before} → ${bytes[at]}, ${cls}${'corrupt' in m ? `: ${m.corrupt}` : ''} (seed ${seed})`;
-        const verdict = await verifyWith(repo, copy);
-        if (verdict.kind === 'crash') misses.push(`${what}: verify crashed: ${verdict.message}`);
-        else if (cls === 'schema')
-          continue; // the data is intact, the schema's text is not: a clear error or a pass, never a crash
-        else if (cls === 'none' && verdict.kind !== 'ok')
-          misses.push(`${what}: verify failed on a store whose meaning is intact: ${JSON.stringify(verdict)}`);
-        else if (cls !== 'none' && verdict.kind === 'ok') misses.push(`${what}: verify passed`);
-        else if (verdict.kind === 'problems' && verdict.named.length === 0)
-          misses.push(`${what}: verify failed without naming anything`);
-        // Some trials through the real binary, which must exit 3 (or 0 when nothing changed), print one JSON object, and no stack.
-        if (cls !== 'none' && cli < CLI_SAMPLE) {
-          cli++;
-          writeFileSync(copy, bytes);
-          const r = await run(['--json', '-C', repo.dir, 'ledger', 'verify'], {
-            env: { AUTOPILOT_STORE: `sqlite:${copy}` },
-          });
-          const body = parseOne<{ ok: boolean; error?: { code: string; message: string } }>(r);
-          if (r.code !== 3 || body.ok || body.error?.code !== 'LEDGER_TAMPERED')
-            misses.push(`${what}: autopilot ledger verify exited ${r.code}: ${r.stdout.slice(0, 300)}`);
-          if (/\n\s+at /.test(r.stdout + r.stderr))
-            misses.push(`${what}: autopilot ledger verify printed a stack trace`);
-        }
-      }
-      process.stdout.write(
-        `# tamper torture, store: seed ${seed}, ${DB_TRIALS} flips: ${tally.none} changed no meaning, ${tally.changed} changed meaning, ${tally.corrupt} corrupt, ${tally.schema} changed the schema only; ${cli} through the binary\n`,
-      );
-      assert.deepEqual(misses, []);
-      assert.ok(tally.changed > 0 && tally.none > 0, 'both kinds of change were tried');
-    },
-  );
-
-  it(
-    `names every sealed evidence file changed by one byte (${EVIDENCE_TRIALS} trials)`,
-    { timeout: LONG ? 1_800_000 : 180_000 },
-    async () => {
-      const seed = tortureSeed();
-      const random = mulberry32(seed);
-      const repo = await tamperRepo();
-      const e = await openRepoEngine(repo.dir);
-      try {
-        // Sealed evidence: every file the ledger names but those of an active task's current phase, which is still
-        // being written (the gate checks those when the phase is passed).
-        const named = [
-          ...new Set(
-            (await e.store.listTasks()).flatMap((t) => {
-              const open = t.status === 'active' ? `evidence/${t.taskId}/${t.phase.toLowerCase()}/` : null;
-              return Object.values(t.artifacts)
-                .map((a) => a.path)
-                .filter((p) => !open || !p.startsWith(open));
-            }),
-          ),
-        ].sort();
-        assert.ok(
-          named.some((p) => p.includes('/.stale/')) && named.some((p) => p.endsWith('test_results.json')),
-          'archived and Autopilot-produced evidence is among the files',
-        );
-        const misses: string[] = [];
-        for (let t = 0; t < EVIDENCE_TRIALS; t++) {
-          const path = named[Math.floor(random() * named.length)]!;
-          const abs = join(e.layout.stateDir, path);
-          const original = readFileSync(abs);
-          const bytes = Buffer.from(original);
-          const at = Math.floor(random() * bytes.length);
-          bytes[at] = bytes[at]! ^ (1 << Math.floor(random() * 8));
-          writeFileSync(abs, bytes);
-          try {
-            const report = await verifyLedger(e, { signatures: t % 10 === 0 });
-            const hit = report.problems.some((p) => p.kind === 'evidence' && p.path === path);
-            if (report.ok || !hit)
-              misses.push(
-                `${path} byte ${at}: ${report.ok ? 'verify passed' : `verify did not name it: ${JSON.stringify(report.problems)}`} (seed ${seed})`,
-              );
-            if (t < CLI_SAMPLE / 2) {
-              const r = await repo.refused(['ledger', 'verify'], 'LEDGER_TAMPERED', 3);
-              if (!r.message.includes(path) && !JSON.stringify(r.details).includes(path))
-                misses.push(`${path}: autopilot ledger verify does not name it`);
+  for (const seed of seedsFor('tamper-store'))
+    it(
+      `catches every single-byte change to the store that changes its meaning (${DB_TRIALS} trials) (seed ${seed})`,
+      { timeout: LONG ? 3_600_000 : 240_000 },
+      () =>
+        withSeed(seed, 'torture/tamper', async () => {
+          const random = mulberry32(seed);
+          const repo = await tamperRepo();
+          assert.ok(
+            !existsSync(`${repo.dbFile}-wal`) || statSync(`${repo.dbFile}-wal`).size === 0,
+            'the store is checkpointed: every byte is in the main file',
+          );
+          const e = await openRepoEngine(repo.dir);
+          const own = { id: e.signer.keyId, pem: e.signer.publicKeyPem };
+          assert.ok((await verifyLedger(e)).ok, 'the untouched store verifies');
+          await closeEngine(e);
+          const original = readFileSync(repo.dbFile);
+          const base = meaning(repo.dbFile, own.id, own.pem);
+          assert.ok('content' in base);
+          const dir = tempDir('tamper');
+          const tally = { none: 0, changed: 0, corrupt: 0, schema: 0 };
+          const misses: string[] = [];
+          let cli = 0;
+          for (let t = 0; t < DB_TRIALS; t++) {
+            const copy = join(dir, `trial-${t}.db`);
+            const bytes = Buffer.from(original);
+            const at = Math.floor(random() * bytes.length);
+            const before = bytes[at]!;
+            bytes[at] = random() < 0.5 ? before ^ (1 << Math.floor(random() * 8)) : Math.floor(random() * 256);
+            if (bytes[at] === before) bytes[at] = before ^ 0x01;
+            writeFileSync(copy, bytes);
+            const m = meaning(copy, own.id, own.pem);
+            const cls =
+              'corrupt' in m
+                ? 'corrupt'
+                : m.content !== base.content
+                  ? 'changed'
+                  : m.schema !== base.schema
+                    ? 'schema'
+                    : 'none';
+            tally[cls]++;
+            const what = `byte ${at} (page ${Math.floor(at / 4096) + 1}) ${before} → ${bytes[at]}, ${cls}${'corrupt' in m ? `: ${m.corrupt}` : ''} (seed ${seed})`;
+            const verdict = await verifyWith(repo, copy);
+            if (verdict.kind === 'crash') misses.push(`${what}: verify crashed: ${verdict.message}`);
+            else if (cls === 'schema')
+              continue; // the data is intact, the schema's text is not: a clear error or a pass, never a crash
+            else if (cls === 'none' && verdict.kind !== 'ok')
+              misses.push(`${what}: verify failed on a store whose meaning is intact: ${JSON.stringify(verdict)}`);
+            else if (cls !== 'none' && verdict.kind === 'ok') misses.push(`${what}: verify passed`);
+            else if (verdict.kind === 'problems' && verdict.named.length === 0)
+              misses.push(`${what}: verify failed without naming anything`);
+            // Some trials through the real binary, which must exit 3 (or 0 when nothing changed), print one JSON object, and no stack.
+            if (cls !== 'none' && cli < CLI_SAMPLE) {
+              cli++;
+              writeFileSync(copy, bytes);
+              const r = await run(['--json', '-C', repo.dir, 'ledger', 'verify'], {
+                env: { AUTOPILOT_STORE: `sqlite:${copy}` },
+              });
+              const body = parseOne<{ ok: boolean; error?: { code: string; message: string } }>(r);
+              if (r.code !== 3 || body.ok || body.error?.code !== 'LEDGER_TAMPERED')
+                misses.push(`${what}: autopilot ledger verify exited ${r.code}: ${r.stdout.slice(0, 300)}`);
+              if (/\n\s+at /.test(r.stdout + r.stderr))
+                misses.push(`${what}: autopilot ledger verify printed a stack trace`);
             }
-          } finally {
-            writeFileSync(abs, original);
           }
-        }
-        assert.deepEqual(misses, []);
-        assert.ok((await verifyLedger(e)).ok, 'restored, the evidence verifies again');
-      } finally {
-        await closeEngine(e);
-      }
-    },
-  );
+          process.stdout.write(
+            `# tamper torture, store: seed ${seed}, ${DB_TRIALS} flips: ${tally.none} changed no meaning, ${tally.changed} changed meaning, ${tally.corrupt} corrupt, ${tally.schema} changed the schema only; ${cli} through the binary\n`,
+          );
+          assert.deepEqual(misses, []);
+          assert.ok(tally.changed > 0 && tally.none > 0, 'both kinds of change were tried');
+        }),
+    );
+
+  for (const seed of seedsFor('tamper-evidence'))
+    it(
+      `names every sealed evidence file changed by one byte (${EVIDENCE_TRIALS} trials) (seed ${seed})`,
+      { timeout: LONG ? 1_800_000 : 180_000 },
+      () =>
+        withSeed(seed, 'torture/tamper', async () => {
+          const random = mulberry32(seed);
+          const repo = await tamperRepo();
+          const e = await openRepoEngine(repo.dir);
+          try {
+            // Sealed evidence: every file the ledger names but those of an active task's current phase, which is still
+            // being written (the gate checks those when the phase is passed).
+            const named = [
+              ...new Set(
+                (await e.store.listTasks()).flatMap((t) => {
+                  const open = t.status === 'active' ? `evidence/${t.taskId}/${t.phase.toLowerCase()}/` : null;
+                  return Object.values(t.artifacts)
+                    .map((a) => a.path)
+                    .filter((p) => !open || !p.startsWith(open));
+                }),
+              ),
+            ].sort();
+            assert.ok(
+              named.some((p) => p.includes('/.stale/')) && named.some((p) => p.endsWith('test_results.json')),
+              'archived and Autopilot-produced evidence is among the files',
+            );
+            const misses: string[] = [];
+            for (let t = 0; t < EVIDENCE_TRIALS; t++) {
+              const path = named[Math.floor(random() * named.length)]!;
+              const abs = join(e.layout.stateDir, path);
+              const original = readFileSync(abs);
+              const bytes = Buffer.from(original);
+              const at = Math.floor(random() * bytes.length);
+              bytes[at] = bytes[at]! ^ (1 << Math.floor(random() * 8));
+              writeFileSync(abs, bytes);
+              try {
+                const report = await verifyLedger(e, { signatures: t % 10 === 0 });
+                const hit = report.problems.some((p) => p.kind === 'evidence' && p.path === path);
+                if (report.ok || !hit)
+                  misses.push(
+                    `${path} byte ${at}: ${report.ok ? 'verify passed' : `verify did not name it: ${JSON.stringify(report.problems)}`} (seed ${seed})`,
+                  );
+                if (t < CLI_SAMPLE / 2) {
+                  const r = await repo.refused(['ledger', 'verify'], 'LEDGER_TAMPERED', 3);
+                  if (!r.message.includes(path) && !JSON.stringify(r.details).includes(path))
+                    misses.push(`${path}: autopilot ledger verify does not name it`);
+                }
+              } finally {
+                writeFileSync(abs, original);
+              }
+            }
+            assert.deepEqual(misses, []);
+            assert.ok((await verifyLedger(e)).ok, 'restored, the evidence verifies again');
+          } finally {
+            await closeEngine(e);
+          }
+        }),
+    );
 });

@@ -26,14 +26,16 @@ const request = (argv: string[]): RunRequest => ({ argv, cwd: '/tmp', env: {}, t
 describe('withProgress', () => {
   it('reports start, heartbeats and end of each command, numbered in order; release passes through', async () => {
     const released: RunResult[] = [];
+    const updates: ProgressUpdate[] = [];
+    const heartbeats = () => updates.filter((u) => u.message.startsWith('still running')).length;
     const inner: CommandRunner = {
       run: async (req) => {
-        await sleep(req.argv[0] === '/usr/bin/slow' ? 120 : 1);
+        // The slow command ends only once two heartbeats came: the test waits for events, not for a time.
+        if (req.argv[0] === '/usr/bin/slow') while (heartbeats() < 2) await sleep(5);
         return result(req.argv[0] === '/usr/bin/slow' ? 0 : 3);
       },
       release: async (r) => void released.push(r),
     };
-    const updates: ProgressUpdate[] = [];
     const e = withProgress(engineWith(inner), async (u) => void updates.push(u), 25);
     const slow = await e.runner.run(request(['/usr/bin/slow', 'a', 'b', 'c', 'd']));
     await e.runner.run(request(['/usr/bin/fast']));
@@ -57,8 +59,9 @@ describe('withProgress', () => {
       updates.map((u) => u.progress),
       updates.map((_, i) => i + 1),
     );
+    // Heartbeats come every 25 ms while a command runs: none may come in four times that after both ended.
     const count = updates.length;
-    await sleep(60);
+    await sleep(100);
     assert.equal(updates.length, count, 'no heartbeat after the command ended');
   });
 

@@ -2,6 +2,7 @@
 import type { ChainHead, LedgerEntry } from '../../core/ledger.ts';
 import type { TaskState } from '../../core/task.ts';
 import type { Lease } from '../../core/lease.ts';
+import type { MoveClaim } from '../../core/move.ts';
 import type { EntryQuery, Store, StoreTx } from '../../ports/store.ts';
 import { Mutex, checkExtends } from '../shared/store.ts';
 
@@ -9,6 +10,7 @@ export class MemoryStore implements Store {
   readonly #entries: LedgerEntry[];
   readonly #tasks = new Map<string, TaskState>();
   readonly #leases = new Map<string, Lease>();
+  readonly #claims = new Map<string, MoveClaim>();
   readonly #keys = new Map<string, string>();
   readonly #mutex = new Mutex();
 
@@ -22,6 +24,9 @@ export class MemoryStore implements Store {
       const entries: LedgerEntry[] = [];
       const tasks = new Map<string, TaskState>();
       const leases = new Map<string, Lease>();
+      // A claim put (a value) or dropped (null) in this transaction.
+      const claims = new Map<string, MoveClaim | null>();
+      const claim = (id: string) => (claims.has(id) ? (claims.get(id) ?? undefined) : this.#claims.get(id));
       const head = (): ChainHead | null => {
         const last = entries.at(-1) ?? this.#entries.at(-1);
         return last ? { seq: last.seq, hash: last.hash } : null;
@@ -36,11 +41,20 @@ export class MemoryStore implements Store {
         putTask: async (state) => void tasks.set(state.taskId, state),
         getLease: async (id) => leases.get(id) ?? this.#leases.get(id),
         putLease: async (lease) => void leases.set(lease.taskId, lease),
+        getMoveClaim: async (id) => claim(id),
+        putMoveClaim: async (c) => void claims.set(c.taskId, c),
+        dropMoveClaim: async (id, token) => {
+          if (claim(id)?.token === token) claims.set(id, null);
+        },
       };
       const result = await fn(tx);
       this.#entries.push(...entries);
       for (const [k, v] of tasks) this.#tasks.set(k, v);
       for (const [k, v] of leases) this.#leases.set(k, v);
+      for (const [k, v] of claims) {
+        if (v) this.#claims.set(k, v);
+        else this.#claims.delete(k);
+      }
       return result;
     });
   }

@@ -8,6 +8,7 @@ import { Pool, type PoolClient, type QueryResultRow } from 'pg';
 import type { ChainHead, LedgerEntry } from '../../core/ledger.ts';
 import type { TaskState } from '../../core/task.ts';
 import type { Lease } from '../../core/lease.ts';
+import type { MoveClaim } from '../../core/move.ts';
 import { AutopilotError, ErrorCode } from '../../core/errors.ts';
 import type { EntryQuery, Store, StoreTx } from '../../ports/store.ts';
 import { Mutex, checkExtends, parseJson, redactUrl } from '../shared/store.ts';
@@ -129,6 +130,33 @@ function toLease(r: LeaseRow | undefined): Lease | undefined {
   };
 }
 
+interface ClaimRow {
+  task_id: string;
+  token: string;
+  holder: string;
+  action: string;
+  phase: string;
+  host: string;
+  pid: number;
+  taken_at: string;
+  expires_at: string;
+}
+
+function toClaim(r: ClaimRow | undefined): MoveClaim | undefined {
+  if (!r) return undefined;
+  return {
+    taskId: r.task_id,
+    token: r.token,
+    holder: r.holder,
+    action: r.action,
+    phase: r.phase,
+    host: r.host,
+    pid: Number(r.pid),
+    takenAt: r.taken_at,
+    expiresAt: r.expires_at,
+  };
+}
+
 function toHead(r: { seq: string; hash: string } | undefined): ChainHead | null {
   return r ? { seq: Number(r.seq), hash: r.hash } : null;
 }
@@ -146,6 +174,13 @@ const SQL = {
   putLease: `INSERT INTO leases (task_id, phase, holder, token, acquired_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (task_id) DO UPDATE SET phase = excluded.phase, holder = excluded.holder, token = excluded.token,
                acquired_at = excluded.acquired_at, expires_at = excluded.expires_at`,
+  getClaim: 'SELECT * FROM move_claims WHERE task_id = $1',
+  putClaim: `INSERT INTO move_claims (task_id, token, holder, action, phase, host, pid, taken_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (task_id) DO UPDATE SET token = excluded.token, holder = excluded.holder, action = excluded.action,
+               phase = excluded.phase, host = excluded.host, pid = excluded.pid, taken_at = excluded.taken_at,
+               expires_at = excluded.expires_at`,
+  dropClaim: 'DELETE FROM move_claims WHERE task_id = $1 AND token = $2',
 } as const;
 
 export class PostgresStore implements Store {
@@ -343,6 +378,20 @@ export class PostgresStore implements Store {
         getLease: async (id) => toLease((await q<LeaseRow>(SQL.getLease, [id]))[0]),
         putLease: async (l) =>
           void (await q(SQL.putLease, [l.taskId, l.phase, l.holder, l.token, l.acquiredAt, l.expiresAt])),
+        getMoveClaim: async (id) => toClaim((await q<ClaimRow>(SQL.getClaim, [id]))[0]),
+        putMoveClaim: async (c) =>
+          void (await q(SQL.putClaim, [
+            c.taskId,
+            c.token,
+            c.holder,
+            c.action,
+            c.phase,
+            c.host,
+            c.pid,
+            c.takenAt,
+            c.expiresAt,
+          ])),
+        dropMoveClaim: async (id, token) => void (await q(SQL.dropClaim, [id, token])),
         // The server's clock, read after the lock: every host decides lease expiry on the same time line.
         now: async () => (await q<{ now: Date }>('SELECT clock_timestamp() AS now'))[0]!.now,
       };

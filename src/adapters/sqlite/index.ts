@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { payloadPartsOf, withPayloadParts, type ChainHead, type LedgerEntry } from '../../core/ledger.ts';
 import type { TaskState } from '../../core/task.ts';
 import type { Lease } from '../../core/lease.ts';
+import type { MoveClaim } from '../../core/move.ts';
 import { AutopilotError, ErrorCode } from '../../core/errors.ts';
 import type { EntryQuery, Store, StoreTx } from '../../ports/store.ts';
 import { Mutex, checkExtends, parseJson } from '../shared/store.ts';
@@ -38,6 +39,43 @@ interface LeaseRow {
   token: number;
   acquired_at: string;
   expires_at: string;
+}
+
+interface ClaimRow {
+  task_id: unknown;
+  token: unknown;
+  holder: unknown;
+  action: unknown;
+  phase: unknown;
+  host: unknown;
+  pid: unknown;
+  taken_at: unknown;
+  expires_at: unknown;
+}
+
+/** A move claim row, checked like the other rows: a value of the wrong type is a corrupt row, named. */
+function toClaim(r: ClaimRow | undefined): MoveClaim | undefined {
+  if (!r) return undefined;
+  const texts = [r.task_id, r.token, r.holder, r.action, r.phase, r.host, r.taken_at, r.expires_at];
+  if (!texts.every((v) => typeof v === 'string') || !Number.isSafeInteger(r.pid)) {
+    const where = `the move claim of task ${typeof r.task_id === 'string' ? r.task_id : '?'}`;
+    throw new AutopilotError(
+      ErrorCode.LEDGER_TAMPERED,
+      `corrupt row in the store: ${where} holds a value of the wrong type`,
+      { where },
+    );
+  }
+  return {
+    taskId: r.task_id as string,
+    token: r.token as string,
+    holder: r.holder as string,
+    action: r.action as string,
+    phase: r.phase as string,
+    host: r.host as string,
+    pid: r.pid as number,
+    takenAt: r.taken_at as string,
+    expiresAt: r.expires_at as string,
+  };
 }
 
 /** Which columns of a ledger row hold text (T), text or NULL (N), or the integer seq (I), in `ENTRY_COLUMNS` order. */
@@ -128,6 +166,22 @@ function toLease(r: LeaseRow | undefined): Lease | undefined {
   };
 }
 
+/**
+ * A key row: both columns text. A damaged record can turn the public key into a blob of the same
+ * bytes, which a signature check would still accept: the row is corrupt all the same, and named.
+ */
+function toKey(r: { key_id: unknown; public_key: unknown }): [string, string] {
+  if (typeof r.key_id !== 'string' || typeof r.public_key !== 'string') {
+    const where = `the public key ${typeof r.key_id === 'string' ? r.key_id : '?'}`;
+    throw new AutopilotError(
+      ErrorCode.LEDGER_TAMPERED,
+      `corrupt row in the store: ${where} holds a value of the wrong type`,
+      { where },
+    );
+  }
+  return [r.key_id, r.public_key];
+}
+
 export interface SqliteOptions {
   /** How long a writer waits for another process's lock, milliseconds. */
   readonly busyTimeoutMs?: number;
@@ -166,6 +220,13 @@ function prepareWrites(db: Database.Database, reads: Reads) {
          acquired_at = excluded.acquired_at, expires_at = excluded.expires_at`,
     ),
     putKey: db.prepare('INSERT OR IGNORE INTO keys (key_id, public_key) VALUES (?, ?)'),
+    // Move claims are read and written inside write transactions only: a read-only open never needs their table.
+    getClaim: db.prepare<[string], ClaimRow>('SELECT * FROM move_claims WHERE task_id = ?'),
+    putClaim: db.prepare(
+      `INSERT OR REPLACE INTO move_claims (task_id, token, holder, action, phase, host, pid, taken_at, expires_at)
+       VALUES (@taskId, @token, @holder, @action, @phase, @host, @pid, @takenAt, @expiresAt)`,
+    ),
+    dropClaim: db.prepare('DELETE FROM move_claims WHERE task_id = ? AND token = ?'),
     begin: db.prepare('BEGIN IMMEDIATE'),
     commit: db.prepare('COMMIT'),
     rollback: db.prepare('ROLLBACK'),
@@ -275,6 +336,9 @@ export class SqliteStore implements Store {
         },
         getLease: async (id) => toLease(s.getLease.get(id)),
         putLease: async (lease) => void s.putLease.run(lease),
+        getMoveClaim: async (id) => toClaim(s.getClaim.get(id)),
+        putMoveClaim: async (claim) => void s.putClaim.run(claim),
+        dropMoveClaim: async (id, token) => void s.dropClaim.run(id, token),
       };
       try {
         const result = await fn(tx);
@@ -363,11 +427,7 @@ export class SqliteStore implements Store {
   }
 
   async keys(): Promise<Map<string, string>> {
-    return new Map(
-      this.#reading()
-        .reads.keys.all()
-        .map((r) => [r.key_id, r.public_key]),
-    );
+    return new Map(this.#reading().reads.keys.all().map(toKey));
   }
 
   async integrity(): Promise<readonly string[]> {

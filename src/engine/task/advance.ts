@@ -7,17 +7,19 @@ import { join } from 'node:path';
 import { ErrorCode, ok, refuse, type Refusal, type Result } from '../../core/errors.ts';
 import { decideAdvance, refusePhaseUnknown, type TaskState } from '../../core/task.ts';
 import { normalizePhase } from '../../core/phases.ts';
+import { refuseMovedMeanwhile, type MoveClaim } from '../../core/move.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
 import type { StoreTx } from '../../ports/store.ts';
 import { append, recordRefusal } from '../ledger/record.ts';
 import { checkPassedArtifacts, checkPhase, gateRefusal, type PhaseGateReport } from '../evidence/phase-gate.ts';
 import { guardLease, moveLease } from './leases.ts';
-import { hasProducer, produce, type Produced } from '../evidence/producers/index.ts';
+import { checkClaimHeld, claimMove, releaseClaim } from './move-claim.ts';
+import { hasProducer, installProduced, produce, type Produced } from '../evidence/producers/index.ts';
 import { taskDiff } from '../evidence/producers/diff.ts';
 import { readNoFollow } from '../repo/files.ts';
 import { evidenceRel } from '../repo/layout.ts';
 import { configDigest } from '../repo/config-digest.ts';
-import { dropUncommittedArchive } from '../evidence/archive.ts';
+import { tidyArchive } from '../evidence/archive.ts';
 import { checkDrift, guardDrift } from '../drift/baseline.ts';
 import { assessTaskRisk, guardApproval, mayNeedApproval } from '../approvals/guard.ts';
 import { phaseContext } from './phase-context.ts';
@@ -45,119 +47,117 @@ export interface AdvanceOutcome {
   readonly attestation?: Result<BundleWritten>;
 }
 
-const MAX_ATTEMPTS = 3;
-
 export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Promise<Result<AdvanceOutcome>> {
   const startMs = Date.now();
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const state = await e.store.getTask(req.taskId);
-    if (!state) return unknownTask(req.taskId);
-    let to: string | undefined;
-    if (req.to !== undefined) {
-      to = normalizePhase(e.config.phases, req.to);
-      if (!to) return record(e, state, actor, req.to, refusePhaseUnknown(req.to, e.config).error, startMs);
-    }
-    const decision = decideAdvance(state, to, e.config);
-    if (!decision.ok) return record(e, state, actor, to ?? null, decision.error, startMs);
+  const state = await e.store.getTask(req.taskId);
+  if (!state) return unknownTask(req.taskId);
+  let to: string | undefined;
+  if (req.to !== undefined) {
+    to = normalizePhase(e.config.phases, req.to);
+    if (!to) return record(e, state, actor, req.to, refusePhaseUnknown(req.to, e.config).error, startMs);
+  }
+  const decision = decideAdvance(state, to, e.config);
+  if (!decision.ok) return record(e, state, actor, to ?? null, decision.error, startMs);
+  const attempt = { action: 'advance', to: decision.value.to };
 
-    if (hasProducer(state.phase)) {
-      // Producers run commands: check the lease before spending that time. Other phases check it once, below.
-      const pre = await e.store.transact((tx) => guardLease(e, tx, state, actor, 'advance', req.token, startMs));
-      if (!pre.ok) return pre;
-    }
-
+  // One move of a task at a time, end to end: the claim is taken before anything is produced or read, and dropped by
+  // the transaction that records the move. A move that read the task before another one moved it is refused, never
+  // decided again from the new phase (that would pass a phase nobody asked to pass).
+  const taken = await e.store.transact(async (tx): Promise<Result<MoveClaim>> => {
+    const now = await tx.getTask(req.taskId);
+    if (!now) return unknownTask(req.taskId);
+    if (moved(now, state)) return refuseMoved(e, tx, state, now, actor, attempt, startMs);
+    const claim = await claimMove(e, tx, now, actor, attempt, startMs);
+    if (!claim.ok || !hasProducer(state.phase)) return claim;
+    // Producers run commands: check the lease before spending that time. Other phases check it once, below.
+    const pre = await guardLease(e, tx, now, actor, 'advance', req.token, startMs);
+    if (pre.ok) return claim;
+    await tx.dropMoveClaim(claim.value.taskId, claim.value.token);
+    return pre;
+  });
+  if (!taken.ok) return taken;
+  const claim = taken.value;
+  let released = false;
+  try {
     const produced = await produceIfNeeded(e, state);
     const attestation = await checkDrift(e, decision.value.to ?? state.phase);
     const risk = mayNeedApproval(e, decision.value.to) ? await assessTaskRisk(e, state) : null;
 
-    const result = await e.store.transact(async (tx): Promise<Result<AdvanceOutcome> | 'retry'> => {
-      const now = await tx.getTask(req.taskId);
-      if (!now || now.phaseEpoch !== state.phaseEpoch || now.status !== state.status) return 'retry';
-      const lease = await guardLease(e, tx, now, actor, 'advance', req.token, startMs);
-      if (!lease.ok) return lease;
-      // An archive an interrupted backtrack never committed goes before the gate reads the folder (producers may have
-      // replaced its files); the gate settles a committed one itself.
-      dropUncommittedArchive(e.layout, now);
-      let current = now;
-      if (produced.verify) {
-        await recordVerify(e, tx, current, actor, produced);
-        current = (await tx.getTask(req.taskId)) ?? current;
+    const result = await e.store.transact(async (tx): Promise<Result<AdvanceOutcome>> => {
+      try {
+        const now = await tx.getTask(req.taskId);
+        if (!now) return unknownTask(req.taskId);
+        const held = await checkClaimHeld(e, tx, now, actor, claim, attempt, startMs);
+        if (!held.ok) return held;
+        if (moved(now, state)) return refuseMoved(e, tx, state, now, actor, attempt, startMs);
+        const lease = await guardLease(e, tx, now, actor, 'advance', req.token, startMs);
+        if (!lease.ok) return lease;
+        // What an earlier backtrack left half done goes before the produced files replace the folder's and the gate
+        // reads it: an uncommitted archive holds links to the live files (see evidence/archive.ts).
+        tidyArchive(e.layout, now);
+        installProduced(e, now.taskId, produced);
+        let current = now;
+        if (produced.verify) {
+          await recordVerify(e, tx, current, actor, produced);
+          current = (await tx.getTask(req.taskId)) ?? current;
+        }
+        const tampered = checkPassedArtifacts(e, current);
+        if (tampered.length > 0) {
+          const first = tampered[0]!;
+          const r = refuse(
+            ErrorCode.LEDGER_TAMPERED,
+            `evidence of a passed phase changed after the ledger recorded it: ${first.path} (${first.reason}); restore it, or backtrack to its phase to produce it again`,
+            { path: first.path, reason: first.reason, problems: tampered },
+          );
+          return { ok: false, error: await recordRefusal(e, tx, current, actor, attempt, r.error, startMs) };
+        }
+        const drift = await guardDrift(e, tx, current, actor, 'advance', decision.value.to, attestation, startMs);
+        if (!drift.ok) return drift;
+        const gate = checkPhase(e, current, current.phase, produced.digests);
+        if (!gate.passed) {
+          const refusal = gateRefusal(current.taskId, gate);
+          return { ok: false, error: await recordRefusal(e, tx, current, actor, attempt, refusal, startMs) };
+        }
+        if (risk && decision.value.to) {
+          const approval = await guardApproval(e, tx, current, actor, decision.value.to, risk, startMs);
+          if (!approval.ok) return approval;
+        }
+        const done = decision.value.to === null;
+        const entry = await append(e, tx, {
+          taskId: current.taskId,
+          kind: 'transition',
+          fromPhase: current.phase,
+          toPhase: decision.value.to,
+          actor: actor.id,
+          artifacts: gate.artifacts,
+          data: {
+            ...(done ? { status: 'done' } : {}),
+            ...(req.summary ? { summary: req.summary.slice(0, 2000) } : {}),
+            configDigest: configDigest(e.config),
+            context: phaseContext(e.config.phases, current, gate.artifacts, req.summary),
+            ...(produced.commands.length
+              ? {
+                  commands: produced.commands.map((c) => ({
+                    name: c.name,
+                    exitCode: c.exitCode,
+                    durationMs: c.durationMs,
+                  })),
+                }
+              : {}),
+            ...(lease.value ? { leaseToken: lease.value.token } : {}),
+            ...(drift.value.length ? { promptDrift: drift.value.length } : {}),
+            ...(risk ? { risk: risk.level } : {}),
+          },
+        });
+        if (decision.value.to) await moveLease(tx, lease.value, decision.value.to);
+        const task = (await tx.getTask(current.taskId)) ?? current;
+        return ok({ task, entry, from: current.phase, to: decision.value.to, gate });
+      } finally {
+        // Dropped with whatever this transaction commits, the move or its refusal.
+        await tx.dropMoveClaim(claim.taskId, claim.token);
       }
-      const tampered = checkPassedArtifacts(e, current);
-      if (tampered.length > 0) {
-        const first = tampered[0]!;
-        const r = refuse(
-          ErrorCode.LEDGER_TAMPERED,
-          `evidence of a passed phase changed after the ledger recorded it: ${first.path} (${first.reason}); restore it, or backtrack to its phase to produce it again`,
-          { path: first.path, reason: first.reason, problems: tampered },
-        );
-        return {
-          ok: false,
-          error: await recordRefusal(
-            e,
-            tx,
-            current,
-            actor,
-            { action: 'advance', to: decision.value.to },
-            r.error,
-            startMs,
-          ),
-        };
-      }
-      const drift = await guardDrift(e, tx, current, actor, 'advance', decision.value.to, attestation, startMs);
-      if (!drift.ok) return drift;
-      const gate = checkPhase(e, current, current.phase, produced.digests);
-      if (!gate.passed) {
-        const refusal = gateRefusal(current.taskId, gate);
-        return {
-          ok: false,
-          error: await recordRefusal(
-            e,
-            tx,
-            current,
-            actor,
-            { action: 'advance', to: decision.value.to },
-            refusal,
-            startMs,
-          ),
-        };
-      }
-      if (risk && decision.value.to) {
-        const approval = await guardApproval(e, tx, current, actor, decision.value.to, risk, startMs);
-        if (!approval.ok) return approval;
-      }
-      const done = decision.value.to === null;
-      const entry = await append(e, tx, {
-        taskId: current.taskId,
-        kind: 'transition',
-        fromPhase: current.phase,
-        toPhase: decision.value.to,
-        actor: actor.id,
-        artifacts: gate.artifacts,
-        data: {
-          ...(done ? { status: 'done' } : {}),
-          ...(req.summary ? { summary: req.summary.slice(0, 2000) } : {}),
-          configDigest: configDigest(e.config),
-          context: phaseContext(e.config.phases, current, gate.artifacts, req.summary),
-          ...(produced.commands.length
-            ? {
-                commands: produced.commands.map((c) => ({
-                  name: c.name,
-                  exitCode: c.exitCode,
-                  durationMs: c.durationMs,
-                })),
-              }
-            : {}),
-          ...(lease.value ? { leaseToken: lease.value.token } : {}),
-          ...(drift.value.length ? { promptDrift: drift.value.length } : {}),
-          ...(risk ? { risk: risk.level } : {}),
-        },
-      });
-      if (decision.value.to) await moveLease(tx, lease.value, decision.value.to);
-      const task = (await tx.getTask(current.taskId)) ?? current;
-      return ok({ task, entry, from: current.phase, to: decision.value.to, gate });
     });
-    if (result === 'retry') continue;
+    released = true;
     e.sink.emit({
       type: 'transition',
       kind: 'advance',
@@ -176,16 +176,28 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
       return ok({ ...result.value, attestation: await writeBundle(e, req.taskId) });
     }
     return result;
+  } finally {
+    // A producer or the store failed before the claim was dropped with a commit: drop it now.
+    if (!released) await releaseClaim(e, claim).catch(() => {});
   }
-  return refuse(
-    ErrorCode.LEASE_HELD,
-    `task ${req.taskId} kept moving while this advance was checked; read its status and try again`,
-    {
-      holder: null,
-      expiresAt: null,
-      phase: null,
-    },
-  );
+}
+
+/** True when another move changed the task since `read` was read. */
+function moved(now: TaskState, read: TaskState): boolean {
+  return now.phaseEpoch !== read.phaseEpoch || now.status !== read.status;
+}
+
+async function refuseMoved(
+  e: Engine,
+  tx: StoreTx,
+  read: TaskState,
+  now: TaskState,
+  actor: Actor,
+  attempt: { action: string; to: string | null },
+  startMs: number,
+): Promise<{ ok: false; error: Refusal }> {
+  const r = refuseMovedMeanwhile(read.taskId, read.phase, now.status === 'active' ? now.phase : now.status);
+  return { ok: false, error: await recordRefusal(e, tx, now, actor, attempt, r.error, startMs) };
 }
 
 function unknownTask(taskId: string) {

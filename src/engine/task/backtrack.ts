@@ -17,6 +17,7 @@ import { normalizePhase } from '../../core/phases.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
 import { append, recordRefusal } from '../ledger/record.ts';
 import { guardLease, moveLease } from './leases.ts';
+import { guardNoMove } from './move-claim.ts';
 import { archiveDir, archivePlan, linkAside, settleArchive, tidyArchive } from '../evidence/archive.ts';
 import { Counter } from '../../ports/events.ts';
 import { checkDrift, guardDrift } from '../drift/baseline.ts';
@@ -66,6 +67,9 @@ export async function backtrack(e: Engine, actor: Actor, req: BacktrackRequest):
     const lease = await guardLease(e, tx, state, actor, 'backtrack', req.token, startMs);
     if (!lease.ok) return lease;
     const target = decision.value.to as string;
+    // A move running out of the current phase (its producers writing that phase's evidence) finishes first.
+    const running = await guardNoMove(e, tx, state, actor, { action: 'backtrack', to: target }, startMs);
+    if (!running.ok) return running;
     if (attestation) {
       const drift = await guardDrift(e, tx, state, actor, 'backtrack', target, attestation, startMs);
       if (!drift.ok) return drift;

@@ -15,7 +15,7 @@ export function holderOf(actor: Actor): string {
 }
 
 /** The time lease decisions use: the store's clock when it has one (shared by every host), else the engine's. */
-async function leaseNow(e: Engine, tx: StoreTx): Promise<Date> {
+export async function leaseNow(e: Engine, tx: StoreTx): Promise<Date> {
   return tx.now ? tx.now() : e.clock.now();
 }
 

@@ -4,7 +4,10 @@ import type { LedgerEntry } from '../../core/ledger.ts';
 import type { TaskState } from '../../core/task.ts';
 import { guardLease } from './leases.ts';
 import { recordRefusal } from '../ledger/record.ts';
-import { produce } from '../evidence/producers/index.ts';
+import { installProduced, produce } from '../evidence/producers/index.ts';
+import { tidyArchive } from '../evidence/archive.ts';
+import { checkClaimHeld, claimMove, releaseClaim } from './move-claim.ts';
+import type { MoveClaim } from '../../core/move.ts';
 import { recordVerify } from './advance.ts';
 import type { VerifyOutput } from '../evidence/producers/verify.ts';
 import type { Actor, Engine } from '../context.ts';
@@ -46,39 +49,69 @@ export async function runVerify(
       ),
     };
   }
-  const pre = await e.store.transact((tx) => guardLease(e, tx, state, actor, 'verify', req.token, startMs));
-  if (!pre.ok) return pre;
-  const produced = await produce(e, state, 'VERIFY');
-  const verify = produced.verify;
-  if (!verify) throw new Error('the VERIFY producer returned no run');
-  return e.store.transact(async (tx) => {
+  const attempt = { action: 'verify' };
+  // A verify run is a move of the task like an advance: one at a time, its files written only when it is recorded.
+  const taken = await e.store.transact(async (tx): Promise<Result<MoveClaim>> => {
     const now = (await tx.getTask(req.taskId)) ?? state;
-    if (now.phaseEpoch !== state.phaseEpoch) {
-      return refuse(ErrorCode.LEASE_FENCED, `task ${req.taskId} moved while verify ran; its result was not recorded`, {
-        token: req.token ?? null,
-        current: null,
-      });
-    }
-    const lease = await guardLease(e, tx, now, actor, 'verify', req.token, startMs);
-    if (!lease.ok) return lease;
-    const entry = await recordVerify(e, tx, now, actor, produced);
-    const task = (await tx.getTask(req.taskId)) ?? now;
-    if (!verify.passed) {
-      const error = await recordRefusal(
-        e,
-        tx,
-        task,
-        actor,
-        { action: 'verify' },
-        {
-          code: ErrorCode.VERIFY_FAILED,
-          message: `verify failed: ${clause(verify.problems.join('; '))}. Fix it in IMPLEMENT: autopilot backtrack ${req.taskId} --to IMPLEMENT --reason "…"`,
-          details: { commands: verify.commands, findings: verify.problems, seq: entry.seq },
-        },
-        startMs,
-      );
-      return { ok: false, error };
-    }
-    return ok({ task, entry, verify });
+    if (now.phaseEpoch !== state.phaseEpoch) return movedWhileRunning(req);
+    const claim = await claimMove(e, tx, now, actor, attempt, startMs);
+    if (!claim.ok) return claim;
+    const pre = await guardLease(e, tx, now, actor, 'verify', req.token, startMs);
+    if (pre.ok) return claim;
+    await tx.dropMoveClaim(claim.value.taskId, claim.value.token);
+    return pre;
+  });
+  if (!taken.ok) return taken;
+  const claim = taken.value;
+  let released = false;
+  try {
+    const produced = await produce(e, state, 'VERIFY');
+    const verify = produced.verify;
+    if (!verify) throw new Error('the VERIFY producer returned no run');
+    const result = await e.store.transact(async (tx): Promise<Result<VerifyOutcome>> => {
+      try {
+        const now = (await tx.getTask(req.taskId)) ?? state;
+        const held = await checkClaimHeld(e, tx, now, actor, claim, attempt, startMs);
+        if (!held.ok) return held;
+        if (now.phaseEpoch !== state.phaseEpoch) return movedWhileRunning(req);
+        const lease = await guardLease(e, tx, now, actor, 'verify', req.token, startMs);
+        if (!lease.ok) return lease;
+        // The files go in with the entry that records their digests, the archive of an interrupted backtrack settled first.
+        tidyArchive(e.layout, now);
+        installProduced(e, now.taskId, produced);
+        const entry = await recordVerify(e, tx, now, actor, produced);
+        const task = (await tx.getTask(req.taskId)) ?? now;
+        if (!verify.passed) {
+          const error = await recordRefusal(
+            e,
+            tx,
+            task,
+            actor,
+            attempt,
+            {
+              code: ErrorCode.VERIFY_FAILED,
+              message: `verify failed: ${clause(verify.problems.join('; '))}. Fix it in IMPLEMENT: autopilot backtrack ${req.taskId} --to IMPLEMENT --reason "…"`,
+              details: { commands: verify.commands, findings: verify.problems, seq: entry.seq },
+            },
+            startMs,
+          );
+          return { ok: false, error };
+        }
+        return ok({ task, entry, verify });
+      } finally {
+        await tx.dropMoveClaim(claim.taskId, claim.token);
+      }
+    });
+    released = true;
+    return result;
+  } finally {
+    if (!released) await releaseClaim(e, claim).catch(() => {});
+  }
+}
+
+function movedWhileRunning(req: { taskId: string; token?: number }) {
+  return refuse(ErrorCode.LEASE_FENCED, `task ${req.taskId} moved while verify ran; its result was not recorded`, {
+    token: req.token ?? null,
+    current: null,
   });
 }

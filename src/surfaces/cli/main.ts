@@ -177,6 +177,12 @@ ${example('npx --no-install autopilot init --dry-run\nnpx --no-install autopilot
     .option('--to <phase>', 'the phase to enter; must be the next one')
     .option('--summary <text>', 'what this phase produced, for the reviewer')
     .option('--token <n>', 'the lease token you hold (fencing)')
+    .addHelpText(
+      'after',
+      '\nOne move of a task runs at a time (advance and verify, from any process): another one started meanwhile\n' +
+        "is refused with LEASE_HELD (details.reason 'move-running', or 'moved' when the task moved while it was\n" +
+        'checked) and changes nothing; read the task status, then advance again if it still needs it.\n',
+    )
     .addHelpText('after', example('autopilot advance T-1\nautopilot advance T-1 --to SPEC --summary "strategy agreed"'))
     .action(act(async (id: string, opts: Opts) => (await import('./verbs/advance.ts')).advanceVerb(id, opts)));
 
@@ -224,6 +230,11 @@ ${example('npx --no-install autopilot init --dry-run\nnpx --no-install autopilot
     .command('verify <TASK>')
     .description('run the configured build and test commands now and record VERIFY evidence')
     .option('--token <n>', 'the lease token you hold (fencing)')
+    .addHelpText(
+      'after',
+      '\nRefused with LEASE_HELD while another move of the task (advance, verify) runs; its files are written\n' +
+        'only when the run is recorded.\n',
+    )
     .addHelpText('after', example('autopilot verify T-1'))
     .action(act(async (id: string, opts: Opts) => (await import('./verbs/verify.ts')).verifyVerb(id, opts)));
 

@@ -174,7 +174,8 @@ const NEXT: Partial<Record<ErrorCode, string>> = {
   EVIDENCE_PROTECTED:
     "leave Autopilot's artifacts to Autopilot (phase_advance, verify_run write them); to change a passed phase, call phase_backtrack",
   PATH_OUTSIDE_EVIDENCE: 'use a plain file name such as strategy.md',
-  LEASE_HELD: 'another session works on this task: work on another task, or try again after details.expiresAt',
+  LEASE_HELD:
+    "another session works on this task: work on another task, or try again after details.expiresAt; when details.reason is 'move-running' or 'moved', another move of the task runs or ran: call task_status once it is done, then move again only if the task still needs it",
   LEASE_REQUIRED: 'call lease_acquire, then try again',
   LEASE_FENCED: 'another session held the task since: call task_status, then lease_acquire, before doing anything else',
   PROMPT_DRIFT:

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CASES, type AttackCase, type Check, type Layer } from './cases.ts';
 import { Fixtures, editConfig, TASK } from './fixture.ts';
-import { describeStep, runStep, type CaseContext, type Observation, type Outcome } from './steps.ts';
+import { describeStep, runStep, type CaseContext, type Observation, type Outcome, type Step } from './steps.ts';
+import { loadConfig } from '../../engine/repo/config-file.ts';
+import { phaseDir } from '../../core/phases.ts';
 
 /** One case as it went. */
 export interface CaseReport {
@@ -25,8 +27,10 @@ export interface CaseReport {
     readonly code?: string;
     readonly exit?: number;
     readonly detail: string;
+    /** The layer that answered, as observed (see {@link observedLayer}); null when none did. */
+    readonly layer: Layer | null;
   };
-  /** The layer that stopped it, or null for a miss. */
+  /** The layer that stopped it, as observed, or null for a miss. */
   readonly stoppedBy: Layer | null;
   readonly passed: boolean;
   /** Why a miss is a miss. */
@@ -131,11 +135,101 @@ function isLink(path: string): boolean {
   }
 }
 
+/**
+ * The layer that answered a move, as observed rather than as the case expects it: the
+ * surface the move went through (a git hook, a client's hook, SQL on the store, the MCP
+ * protocol) and, for Autopilot's refusals, the code and details of the refusal. Null when
+ * the move was let through, or when what answered is none of the layers.
+ */
+export function observedLayer(step: Step, obs: Observation, produced: ReadonlySet<string>): Layer | null {
+  if (obs.outcome === 'allowed') return null;
+  switch (step.kind) {
+    case 'hook':
+      if (step.client === 'git') return 'git hook';
+      // A shell command reaches the policy as what the shell parser made of it; any other tool call as it is.
+      return isShellCall(step) ? 'guard: shell parser' : 'guard: tool policy';
+    case 'sql':
+      return obs.code?.startsWith('SQLITE_CONSTRAINT') ? 'store: append-only triggers' : null;
+    case 'mcp':
+      if (obs.code === 'NO_SUCH_TOOL' || obs.code === 'PROTOCOL_ERROR') return 'MCP surface';
+      if (step.tool === 'approval_request' && obs.outcome === 'person') return 'approvals: token';
+      break;
+    case 'cli':
+    case 'lease':
+      break;
+    default:
+      return null;
+  }
+  switch (obs.code) {
+    case 'PHASE_SKIP':
+      return 'engine: phase order';
+    case 'PATH_OUTSIDE_EVIDENCE':
+      return 'engine: evidence paths';
+    case 'LEASE_HELD':
+    case 'LEASE_FENCED':
+    case 'LEASE_REQUIRED':
+      return 'leases: fencing';
+    case 'PROMPT_DRIFT':
+      return 'attestation: drift';
+    case 'APPROVAL_REQUIRED':
+      return 'approvals: token';
+    case 'TOOL_NOT_ALLOWED_IN_PHASE':
+      return 'guard: tool policy';
+    case 'LEDGER_TAMPERED':
+      // `ledger verify` reads the whole chain; a move re-checks the sealed evidence of the phases passed.
+      return step.kind === 'cli' && step.args[0] === 'ledger' && step.args[1] === 'verify'
+        ? 'ledger verify'
+        : 'gate: sealed evidence';
+    case 'EVIDENCE_PROTECTED':
+      return obs.details?.['producer'] === 'sealed' ? 'gate: sealed evidence' : 'gate: produced evidence';
+    case 'VERIFY_FAILED':
+      return 'gate: produced evidence';
+    case 'USAGE':
+      // A task id becomes a folder name: the engine's path check refuses one that would climb out.
+      return obs.details?.['argument'] === 'taskId' ? 'engine: evidence paths' : null;
+    case 'EVIDENCE_INVALID':
+    case 'EVIDENCE_MISSING': {
+      const findings = (obs.details?.['findings'] ?? []) as { file?: unknown; rule?: unknown }[];
+      if (findings.some((f) => f.rule === 'symlink')) return 'engine: evidence paths';
+      const ofProduced = findings.some((f) => typeof f.file === 'string' && produced.has(phaseAndName(f.file)));
+      return ofProduced ? 'gate: produced evidence' : 'gate: evidence content';
+    }
+  }
+  return null;
+}
+
+/** A client's shell command: Claude Code's Bash, Codex's shell tool, Cursor's shell execution. */
+function isShellCall(step: Extract<Step, { kind: 'hook' }>): boolean {
+  if (step.client === 'cursor') return step.event === 'beforeShellExecution';
+  const payload = step.payload as { tool_name?: unknown } | null;
+  const name = typeof payload === 'object' && payload !== null ? payload.tool_name : undefined;
+  return name === 'Bash' || name === 'shell' || name === 'local_shell' || name === 'exec_command';
+}
+
+/** `phase/name` of an evidence path (`evidence/T-1/implement/git_diff.patch` → `implement/git_diff.patch`). */
+function phaseAndName(path: string): string {
+  return path.split('/').slice(-2).join('/');
+}
+
+/** The artifacts Autopilot produces itself under the case's config, as `phase/name`. */
+function producedArtifacts(dir: string): Set<string> {
+  try {
+    const config = loadConfig(dir);
+    return new Set(
+      Object.entries(config.evidence).flatMap(([phase, rules]) =>
+        rules.filter((r) => r.producer === 'autopilot').map((r) => `${phaseDir(phase)}/${r.name}`),
+      ),
+    );
+  } catch {
+    return new Set();
+  }
+}
+
 /** Runs one case in a fresh copy of its waypoint. */
 async function runCase(c: AttackCase, fixtures: Fixtures): Promise<CaseReport> {
   const started = Date.now();
   const problems: string[] = [];
-  let decisive: { route: string; obs: Observation } | undefined;
+  let decisive: { route: string; obs: Observation; layer: Layer | null; wanted: Layer } | undefined;
   const { dir, outside } = await fixtures.caseRepo(c.at, c.id);
   const ctx: CaseContext = { dir, outside };
   try {
@@ -151,7 +245,11 @@ async function runCase(c: AttackCase, fixtures: Fixtures): Promise<CaseReport> {
         );
         break;
       }
-      decisive = { route: describeStep(step), obs };
+      const layer = observedLayer(step, obs, producedArtifacts(dir));
+      const wanted = expect.layer ?? c.layer;
+      decisive = { route: describeStep(step), obs, layer, wanted };
+      if (obs.outcome === c.outcome && layer !== wanted)
+        problems.push(`${describeStep(step)}: answered by ${layer ?? 'no known layer'}, expected ${wanted}`);
       if (obs.outcome !== c.outcome)
         problems.push(
           `${describeStep(step)}: ${obs.outcome}, expected ${c.outcome}${obs.code ? ` (${obs.code})` : ''}: ${obs.detail}`,
@@ -183,16 +281,17 @@ async function runCase(c: AttackCase, fixtures: Fixtures): Promise<CaseReport> {
     category: c.category,
     title: c.title,
     route: decisive?.route ?? describeStep(c.steps[c.steps.length - 1]!),
-    expected: { outcome: c.outcome, layer: c.layer },
+    expected: { outcome: c.outcome, layer: decisive?.wanted ?? c.layer },
     observed: obs
       ? {
           outcome: obs.outcome,
           ...(obs.code ? { code: obs.code } : {}),
           ...(obs.exit !== undefined ? { exit: obs.exit } : {}),
           detail: obs.detail,
+          layer: decisive?.layer ?? null,
         }
-      : { outcome: 'error', detail: problems[0] ?? '' },
-    stoppedBy: passed ? c.layer : null,
+      : { outcome: 'error', detail: problems[0] ?? '', layer: null },
+    stoppedBy: passed ? (decisive?.layer ?? null) : null,
     passed,
     problems,
     durationMs: Date.now() - started,

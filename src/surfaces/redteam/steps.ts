@@ -70,6 +70,8 @@ export interface Observation {
   readonly detail: string;
   /** Everything the step printed or returned, searched by `mentions`. */
   readonly raw: string;
+  /** The refusal's details, as the surface that answered gave them. */
+  readonly details?: Readonly<Record<string, unknown>>;
 }
 
 /** Where the steps of one case run. */
@@ -154,7 +156,8 @@ function spawnAutopilot(
 
 async function cliStep(step: Extract<Step, { kind: 'cli' }>, ctx: CaseContext): Promise<Observation> {
   const r = await spawnAutopilot(['--json', '-C', ctx.dir, ...step.args], ctx.dir, '', step.env);
-  let body: { ok?: boolean; error?: { code?: string; message?: string } } | undefined;
+  let body:
+    { ok?: boolean; error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined;
   try {
     body = JSON.parse(r.stdout) as typeof body;
   } catch {
@@ -169,6 +172,7 @@ async function cliStep(step: Extract<Step, { kind: 'cli' }>, ctx: CaseContext): 
     exit: r.code,
     detail: cut(body?.error?.message ?? r.stderr.trim()),
     raw,
+    ...(body?.error?.details ? { details: body.error.details } : {}),
   };
 }
 
@@ -199,7 +203,8 @@ async function mcpStep(step: Extract<Step, { kind: 'mcp' }>, ctx: CaseContext): 
   const client = await mcpSession(ctx);
   try {
     const r = await client.callTool({ name: step.tool, arguments: { ...step.args } }, { timeout: 120_000 });
-    const s = r.structuredContent as { code?: string; message?: string; status?: string } | undefined;
+    const s = r.structuredContent as
+      { code?: string; message?: string; status?: string; details?: Record<string, unknown> } | undefined;
     const raw = JSON.stringify(r);
     if (!r.isError) {
       // An approval request only ever asks: the task waits for a person.
@@ -214,6 +219,7 @@ async function mcpStep(step: Extract<Step, { kind: 'mcp' }>, ctx: CaseContext): 
       ...(code ? { code } : {}),
       detail: cut(s?.message ?? text),
       raw,
+      ...(s?.details ? { details: s.details } : {}),
     };
   } catch (err) {
     // A protocol error: no such tool, or arguments the schema turns away.
@@ -385,7 +391,13 @@ async function leaseStep(step: Extract<Step, { kind: 'lease' }>, ctx: CaseContex
   try {
     const r = await leaseOp(e, { id: step.holder, holder: step.holder }, step.op, { taskId: 'T-1' });
     if (!r.ok)
-      return { outcome: 'blocked', code: r.error.code, detail: cut(r.error.message), raw: JSON.stringify(r.error) };
+      return {
+        outcome: 'blocked',
+        code: r.error.code,
+        detail: cut(r.error.message),
+        raw: JSON.stringify(r.error),
+        details: r.error.details,
+      };
     return {
       outcome: 'allowed',
       detail: `${r.value.change} by ${step.holder}, token ${r.value.lease.token}`,

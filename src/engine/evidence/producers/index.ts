@@ -10,8 +10,11 @@ import { produceVerify, type VerifyOutput } from './verify.ts';
 import type { Engine } from '../../context.ts';
 
 export interface Produced {
-  /** Artifact name → sha256 of what Autopilot just wrote. */
+  /** Artifact name → sha256 of what Autopilot just produced. */
   readonly digests: Map<string, string>;
+  /** The phase the files are evidence of, and the files; written by {@link installProduced} only. */
+  readonly phase?: string;
+  readonly files?: readonly { readonly name: string; readonly content: string }[];
   readonly commands: CommandRecord[];
   readonly verify?: VerifyOutput;
 }
@@ -36,17 +39,34 @@ export function hasProducer(phase: string): boolean {
   return phase in PRODUCERS;
 }
 
-/** Runs the phase's producer and writes its files into the phase folder. */
+/**
+ * Runs the phase's producer. Its files are kept in memory, not written: a move writes
+ * them with {@link installProduced} inside the transaction that records them, so that a
+ * producer of a move that loses (or a slow one that another process overtook) can never
+ * replace files that the ledger has recorded, nor files another process is reading.
+ */
 export async function produce(e: Engine, state: TaskState, phase: string): Promise<Produced> {
   const fn = PRODUCERS[phase];
   if (!fn) return { digests: new Map(), commands: [] };
-  const out = await fn(e, state);
+  // A folder that cannot take the files is refused before any command runs (and again when they are written).
   const folder = phaseFolder(e.layout, state.taskId, phase);
   if (!folder.ok) throw new AutopilotError(ErrorCode.PATH_OUTSIDE_EVIDENCE, folder.error.message, folder.error.details);
-  const digests = new Map<string, string>();
-  for (const f of out.files) {
-    writeAtomic(folder.value, f.name, f.content);
-    digests.set(f.name, sha256Hex(f.content));
-  }
-  return { digests, commands: out.commands ?? [], ...(out.verify ? { verify: out.verify } : {}) };
+  const out = await fn(e, state);
+  const digests = new Map(out.files.map((f) => [f.name, sha256Hex(f.content)]));
+  return {
+    digests,
+    phase,
+    files: out.files,
+    commands: out.commands ?? [],
+    ...(out.verify ? { verify: out.verify } : {}),
+  };
+}
+
+/** Writes what a producer made into its phase folder; call it inside the transaction that records it. */
+export function installProduced(e: Engine, taskId: string, produced: Produced): void {
+  if (!produced.phase || !produced.files?.length) return;
+  // Checked now, as the files are written: the folder must still be a real folder, not a symlink put there meanwhile.
+  const folder = phaseFolder(e.layout, taskId, produced.phase);
+  if (!folder.ok) throw new AutopilotError(ErrorCode.PATH_OUTSIDE_EVIDENCE, folder.error.message, folder.error.details);
+  for (const f of produced.files) writeAtomic(folder.value, f.name, f.content);
 }

@@ -11,7 +11,7 @@ export const phaseAdvanceTool = defineTool({
     "Checks the current phase's evidence against the contract (the content, not only that files exist) and, when it passes, enters the next phase; from the last phase it finishes the task.",
     'Before the check Autopilot produces its own evidence for the phase being left: the git diff in IMPLEMENT, the build, test and coverage run in VERIFY (reused when verify_run already passed on the same source), the linter in REVIEW, CI commands in PR, smoke commands in MONITOR. This can take as long as those commands.',
     'Call it when the evidence of the current phase is complete. Phases cannot be skipped: `to`, when given, must be the next phase.',
-    'Refused with PHASE_SKIP (ask for the next phase only), PHASE_UNKNOWN, EVIDENCE_MISSING or EVIDENCE_INVALID (details.findings say what to fix in which file), VERIFY_FAILED, PROMPT_DRIFT (the instructions changed; a person must restore or re-baseline them), LEASE_HELD (another session works on the task), LEASE_REQUIRED (leases are explicit here: call lease_acquire), LEASE_FENCED, TASK_DONE, TASK_UNKNOWN.',
+    'Refused with PHASE_SKIP (ask for the next phase only), PHASE_UNKNOWN, EVIDENCE_MISSING or EVIDENCE_INVALID (details.findings say what to fix in which file), VERIFY_FAILED, PROMPT_DRIFT (the instructions changed; a person must restore or re-baseline them), LEASE_HELD (another session works on the task, or another move of it is running: details.reason move-running or moved), LEASE_REQUIRED (leases are explicit here: call lease_acquire), LEASE_FENCED, TASK_DONE, TASK_UNKNOWN.',
   ),
   input: z.strictObject({
     taskId: arg.taskId,
