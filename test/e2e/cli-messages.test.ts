@@ -93,7 +93,8 @@ describe('wording of counts and sentences', () => {
       await cli(args, true);
     }
     const verified = seen.find(([label]) => label === 'autopilot ledger verify')?.[1] ?? '';
-    assert.match(verified, /, 1 task, 1 evidence file matches its digest/);
+    // The task's adopted contract and its strategy: two evidence files, one task.
+    assert.match(verified, /, 1 task, 2 evidence files match their digests/);
     const listed = seen.find(([label]) => label === 'autopilot metrics')?.[1] ?? '';
     assert.match(listed, /\b1 task\b/);
 
