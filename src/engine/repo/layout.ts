@@ -17,6 +17,8 @@ export interface Layout {
   readonly telemetryDir: string;
   readonly journalDir: string;
   readonly attestationsDir: string;
+  /** The build and test tools' caches (Go's, pip's, npm's), the one part of the state folder a sandboxed command may write. */
+  readonly cacheDir: string;
 }
 
 export function layoutFor(root: string, stateDir: string): Layout {
@@ -31,6 +33,7 @@ export function layoutFor(root: string, stateDir: string): Layout {
     telemetryDir: join(abs, 'telemetry'),
     journalDir: join(abs, 'journal'),
     attestationsDir: join(abs, 'attestations'),
+    cacheDir: join(abs, 'cache'),
   };
 }
 

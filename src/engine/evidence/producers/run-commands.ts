@@ -1,4 +1,5 @@
 /** @module Running configured commands for evidence, with a clean environment and a timeout, and reading back the reports they write. */
+import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CommandSpec } from '../../../core/config.ts';
@@ -13,6 +14,33 @@ export function commandEnv(spec: CommandSpec): Record<string, string> {
   for (const name of [...BASE_ENV, ...spec.env]) {
     const v = process.env[name];
     if (v !== undefined) env[name] = v;
+  }
+  return env;
+}
+
+/**
+ * Each ecosystem's cache, a folder under the state folder's `cache/`: persistent across runs, and writable
+ * in the sandbox, where the home folder's caches (`~/.cache/go-build`) are read-only.
+ */
+export const CACHE_VARS: Readonly<Record<string, string>> = {
+  GOCACHE: 'go-build',
+  GOMODCACHE: 'go-mod',
+  PIP_CACHE_DIR: 'pip',
+  npm_config_cache: 'npm',
+  npm_config_store_dir: 'pnpm-store',
+};
+
+/**
+ * The cache variables a command gets, each folder made when missing. A variable the command names in its
+ * `env` (and that is set) keeps the caller's value.
+ */
+export function cacheEnv(cacheDir: string, spec: CommandSpec): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, folder] of Object.entries(CACHE_VARS)) {
+    if (spec.env.includes(name) && process.env[name] !== undefined) continue;
+    const dir = join(cacheDir, folder);
+    mkdirSync(dir, { recursive: true });
+    env[name] = dir;
   }
   return env;
 }
@@ -48,7 +76,7 @@ export async function runCommand(
   const result = await e.runner.run({
     argv: spec.run,
     cwd: e.layout.root,
-    env: commandEnv(spec),
+    env: { ...cacheEnv(e.layout.cacheDir, spec), ...commandEnv(spec) },
     timeoutMs: spec.timeoutSeconds * 1000,
     maxOutputBytes: e.config.limits.maxLogBytes,
     network: spec.network,
