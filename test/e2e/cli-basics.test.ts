@@ -77,6 +77,16 @@ describe('setting up, help and the output contract', { concurrency: true }, () =
       repo.ledger().filter((e) => e.taskId !== null),
       [],
     );
+    // The first task waits for init's files to be committed, and says how; it changes nothing meanwhile.
+    const refused = await repo.refusedUnchanged(['task', 'start', 'T-1'], 'CONFIG_INVALID', 1, { violation: false });
+    assert.equal(refused.details['reason'], 'not committed');
+    assert.match(refused.message, /\.autopilot\/config\.yaml is not committed/);
+    const toCommit = /git add (.*?) && git commit/.exec(refused.message)?.[1]?.split(' ') ?? [];
+    assert.deepEqual(toCommit.slice(0, 2), ['.autopilot/config.yaml', '.gitignore']);
+    assert.equal(repo.task('T-1'), undefined);
+    git(repo.dir, ['add', ...toCommit]);
+    git(repo.dir, ['commit', '-q', '-m', 'Set up Autopilot']);
+    assert.equal(git(repo.dir, ['status', '--porcelain']), '', 'the advice named every file init wrote');
     // And the repository works.
     const started = await repo.ok<{ task: { phase: string } }>(['task', 'start', 'T-1']);
     assert.equal(started.task.phase, 'STRATEGIZE');

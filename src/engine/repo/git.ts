@@ -64,7 +64,8 @@ function stateExclude(root: string, stateDir: string): string | undefined {
 
 /**
  * The diff from `base` to the working tree, new untracked files included
- * (respecting .gitignore), leaving out the state folder, and with `opts.tree`
+ * (respecting .gitignore), leaving out the state folder and the paths in
+ * `opts.exclude` (relative to the root), and with `opts.tree`
  * the tree id of that working tree (two more git runs). Uses a throw-away index
  * so the user's index is never touched.
  */
@@ -72,7 +73,7 @@ export async function workingTreeDiff(
   root: string,
   base: string,
   stateDir: string,
-  opts: { tree?: boolean } = {},
+  opts: { tree?: boolean; exclude?: readonly string[] } = {},
 ): Promise<WorkingTree> {
   const gitDir = (await gitOk(root, ['rev-parse', '--absolute-git-dir'])).trim();
   const tmp = mkdtempSync(join(tmpdir(), 'autopilot-index-'));
@@ -81,7 +82,13 @@ export async function workingTreeDiff(
     if (existsSync(join(gitDir, 'index'))) copyFileSync(join(gitDir, 'index'), index);
     const env = { GIT_INDEX_FILE: index };
     const exclude = stateExclude(root, stateDir);
-    const pathspec = ['--', '.', ...(exclude ? [`:(exclude)${exclude}`] : [])];
+    // The state folder, and what the test command wrote (its reports), are never part of the change.
+    const pathspec = [
+      '--',
+      '.',
+      ...(exclude ? [`:(exclude)${exclude}`] : []),
+      ...(opts.exclude ?? []).map((p) => `:(exclude,literal)${p}`),
+    ];
     await gitOk(root, ['add', '-A', ...pathspec], env);
     const patch = await gitOk(
       root,
@@ -122,6 +129,20 @@ export async function commitTree(root: string, commit: string, stateDir: string)
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** Whether `commit` holds the file `rel` (relative to the repository root). */
+export async function commitHas(root: string, commit: string, rel: string): Promise<boolean> {
+  return (await git(root, ['cat-file', '-e', `${commit}:${rel.split('\\').join('/')}`])).code === 0;
+}
+
+/** Those of `paths` (relative to the root) that are new or changed in the working tree or the index, against HEAD. */
+export async function uncommitted(root: string, paths: readonly string[]): Promise<string[]> {
+  const r = await git(root, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--', ...paths]);
+  if (r.code !== 0) return [];
+  const found = new Set<string>();
+  for (const rec of r.stdout.split('\0')) if (rec.length > 3) found.add(rec.slice(3));
+  return paths.filter((p) => found.has(p));
 }
 
 export async function headCommit(cwd: string): Promise<string | undefined> {

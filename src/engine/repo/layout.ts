@@ -5,6 +5,23 @@ import { phaseDir } from '../../core/phases.ts';
 export const CONFIG_DIR = '.autopilot';
 export const CONFIG_FILE = 'config.yaml';
 
+/**
+ * The files `autopilot init` may write in a repository (besides git's hooks), relative to its root: a task
+ * started before they are committed would hold them in its diff.
+ */
+export const INIT_FILES: readonly string[] = [
+  `${CONFIG_DIR}/${CONFIG_FILE}`,
+  '.gitignore',
+  '.mcp.json',
+  '.claude/settings.json',
+  '.codex/hooks.json',
+  '.cursor/hooks.json',
+  'AGENTS.md',
+  '.github/workflows/autopilot-gate.yml',
+  '.gitlab/autopilot-gate.gitlab-ci.yml',
+  '.gitlab-ci.yml',
+];
+
 export interface Layout {
   /** The repository root. */
   readonly root: string;

@@ -108,13 +108,24 @@ export function buildProgram(): Command {
     .description('set Autopilot up in this git repository: config, key pair, store, .gitignore lines')
     .option('--dry-run', 'show what would be written, write nothing')
     .option('--yes', 'do not ask (init never asks today; accepted for scripts)')
-    .addHelpText('after', example('autopilot init --dry-run\nautopilot init'))
+    .addHelpText(
+      'after',
+      '\nIt detects the test, build and lint commands (asking which interpreters and tools are installed), writes\n' +
+        "every section of the config with a comment, and adds the state folder, the tools' caches and the test\n" +
+        'reports to .gitignore. Commit what it wrote before the first task: task start refuses until the config is\n' +
+        'committed.\n' +
+        example(
+          'autopilot init --dry-run\nautopilot init\ngit add .autopilot/config.yaml .gitignore && git commit -m "Set up Autopilot"',
+        ),
+    )
     .action(act(async (opts: Opts) => (await import('./verbs/init.ts')).initVerb(opts)));
 
   const task = program.command('task').description('start, list and inspect tasks');
   task
     .command('start <TASK>')
-    .description('start a task in the first phase; its base commit is recorded for the diff')
+    .description(
+      "start a task in the first phase; its base commit is recorded for the diff (refused while init's config is not committed)",
+    )
     .option('--title <text>', 'what the task is about')
     .option('--base <ref>', 'the commit the task starts from (default HEAD)')
     .addHelpText('after', example('autopilot task start T-1 --title "Fix login redirect" --base main'))
