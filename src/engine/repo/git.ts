@@ -82,14 +82,12 @@ export async function workingTreeDiff(
     if (existsSync(join(gitDir, 'index'))) copyFileSync(join(gitDir, 'index'), index);
     const env = { GIT_INDEX_FILE: index };
     const exclude = stateExclude(root, stateDir);
-    // The state folder, and what the test command wrote (its reports), are never part of the change.
-    const pathspec = [
-      '--',
-      '.',
-      ...(exclude ? [`:(exclude)${exclude}`] : []),
-      ...(opts.exclude ?? []).map((p) => `:(exclude,literal)${p}`),
-    ];
+    const pathspec = ['--', '.', ...(exclude ? [`:(exclude)${exclude}`] : [])];
     await gitOk(root, ['add', '-A', ...pathspec], env);
+    // What the test command wrote (its reports) is never part of the change: those paths are as the base has
+    // them. (An exclude pathspec would not do: `git add` refuses one that names an ignored file.)
+    if (opts.exclude?.length)
+      await gitOk(root, ['reset', '-q', base, '--', ...opts.exclude.map((p) => `:(literal)${p}`)], env);
     const patch = await gitOk(
       root,
       [

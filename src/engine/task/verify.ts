@@ -7,6 +7,7 @@ import { recordRefusal } from '../ledger/record.ts';
 import { produce } from '../evidence/producers/index.ts';
 import { recordVerify } from './advance.ts';
 import type { VerifyOutput } from '../evidence/producers/verify.ts';
+import { backtrackAdvice, failureAdvice } from '../evidence/producers/run-commands.ts';
 import type { Actor, Engine } from '../context.ts';
 
 export interface VerifyOutcome {
@@ -71,8 +72,16 @@ export async function runVerify(
         { action: 'verify' },
         {
           code: ErrorCode.VERIFY_FAILED,
-          message: `verify failed: ${verify.problems.join('; ')}. Fix it in IMPLEMENT: autopilot backtrack ${req.taskId} --to IMPLEMENT --reason "…"`,
-          details: { commands: verify.commands, findings: verify.problems, seq: entry.seq },
+          message: `verify failed: ${failureAdvice(verify.failures, {
+            retry: `run autopilot verify ${req.taskId} again`,
+            backtrack: backtrackAdvice(req.taskId),
+          })}`,
+          details: {
+            commands: verify.commands,
+            findings: verify.problems,
+            failures: verify.failures,
+            seq: entry.seq,
+          },
         },
         startMs,
       );

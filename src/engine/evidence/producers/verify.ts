@@ -19,13 +19,17 @@ import type { Config } from '../../../core/config.ts';
 import { commitTree } from '../../repo/git.ts';
 import { changedLinesCoverage, type ChangedLinesCoverage } from '../../../reports/changed-lines.ts';
 import {
+  couldNotStart,
   failure,
+  outputTail,
   isolationOf,
   logHeader,
   logSection,
   passed,
   runCommand,
+  type CommandFailure,
   type CommandRecord,
+  type FailureKind,
   type OutputFile,
 } from './run-commands.ts';
 import { taskDiff, type TaskDiff } from './diff.ts';
@@ -34,6 +38,8 @@ import type { Engine } from '../../context.ts';
 export interface VerifyOutput {
   readonly passed: boolean;
   readonly problems: string[];
+  /** Each problem with its kind: whether the config or the machine is at fault, or the code. */
+  readonly failures: CommandFailure[];
   readonly commands: CommandRecord[];
   readonly tests?: TestResults['totals'];
   readonly coverage?: ChangedLinesCoverage;
@@ -62,6 +68,11 @@ function reportText(f: OutputFile | undefined): string {
 export async function produceVerify(e: Engine, state: TaskState): Promise<VerifyOutput> {
   const { build, test } = e.config.commands;
   const problems: string[] = [];
+  const failures: CommandFailure[] = [];
+  const fail = (kind: FailureKind, command: string, message: string, tail?: string) => {
+    problems.push(message);
+    failures.push({ kind, command, message, ...(tail ? { outputTail: tail } : {}) });
+  };
   const commands: CommandRecord[] = [];
   const log: string[] = [];
   // The tree is recorded with the run: a later task whose base is this tree compares its total coverage with it.
@@ -73,8 +84,10 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     commands.push(record);
     log.push(logSection('build', build, result));
     buildExit = passed(result) ? 0 : (result.exitCode ?? -1);
-    if (!passed(result))
-      problems.push(result.spawnError ? `the build ${failure(result)}` : `the build failed (${failure(result)})`);
+    const notStarted = couldNotStart(build.run, result);
+    if (notStarted)
+      fail('spawn', 'build', `the build command could not start: ${notStarted}`, outputTail(result.output));
+    else if (!passed(result)) fail('build', 'build', `the build failed (${failure(result)})`);
   } else {
     log.push('=== build: no build command configured (commands.build)\n');
   }
@@ -84,13 +97,13 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
   let total: CoverageTotal | undefined;
   let coverageNote: string | undefined;
   if (!test) {
-    problems.push('no test command is configured: set commands.test in .autopilot/config.yaml');
+    fail('config', 'test', 'no test command is configured: set commands.test in .autopilot/config.yaml');
   } else if (buildExit === 0) {
     const { report, coverage: cov } = reportsOf(test);
     const reportAt = report ? reportPath(e.layout.root, report.path) : undefined;
     const coverageAt = cov ? reportPath(e.layout.root, cov.path) : undefined;
-    if (report && !reportAt) problems.push(`${report.key} (${report.path}) points outside the repository`);
-    if (cov && !coverageAt) problems.push(`${cov.key} (${cov.path}) points outside the repository`);
+    if (report && !reportAt) fail('config', 'test', `${report.key} (${report.path}) points outside the repository`);
+    if (cov && !coverageAt) fail('config', 'test', `${cov.key} (${cov.path}) points outside the repository`);
     const { record, result, outputs } = await runCommand(
       e,
       'test',
@@ -99,21 +112,36 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     );
     commands.push(record);
     log.push(logSection('test', test, result));
-    if (!passed(result))
-      problems.push(
-        result.spawnError ? `the test command ${failure(result)}` : `the test command failed (${failure(result)})`,
-      );
-    if (report && reportAt) {
+    const notStarted = couldNotStart(test.run, result);
+    const tail = outputTail(result.output);
+    let reportError: string | undefined;
+    if (report && reportAt && !notStarted) {
       try {
         tests = parseTestReport(report.format, reportText(outputs.get(reportAt)), { root: e.layout.root });
       } catch (err) {
-        problems.push(`no usable ${report.format} test report at ${report.path}: ${(err as Error).message}`);
+        reportError = `no usable ${report.format} test report at ${report.path}: ${(err as Error).message}`;
       }
     }
-    if (tests && tests.totals.total === 0) problems.push('the test command ran no test');
-    if (tests && tests.totals.failed + tests.totals.errors > 0) {
-      problems.push(`${tests.totals.failed + tests.totals.errors} of ${tests.totals.total} tests failed`);
-    }
+    const failing = tests ? tests.totals.failed + tests.totals.errors : 0;
+    if (notStarted) fail('spawn', 'test', `the test command could not start: ${notStarted}`, tail);
+    else if (reportError && passed(result)) fail('config', 'test', `the test command passed, but left ${reportError}`);
+    else if (reportError)
+      // No report from a failing run: the runner stopped before the tests (a missing plugin, an unknown flag).
+      fail(
+        'config',
+        'test',
+        `the test command failed (${failure(result)}) without writing its report (${reportError}): it stopped before running the tests`,
+        tail,
+      );
+    else if (!passed(result) && failing === 0)
+      fail('tests', 'test', `the test command failed (${failure(result)}) though its report lists no failing test`);
+    if (tests && tests.totals.total === 0)
+      fail(
+        'config',
+        'test',
+        'the test command ran no test: check where it looks for tests and where it writes its report',
+      );
+    if (failing > 0) fail('tests', 'test', `${failing} of ${tests!.totals.total} tests failed`);
     const threshold = e.config.verify.coverageThreshold;
     if (cov && coverageAt) {
       try {
@@ -130,21 +158,29 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
           percent: parsed.totals.percent,
         };
         if (!coverage.meetsThreshold) {
-          problems.push(`changed-lines coverage is ${coverage.percent.toFixed(1)}%, under the ${threshold}% threshold`);
+          fail(
+            'coverage',
+            'test',
+            `changed-lines coverage is ${coverage.percent.toFixed(1)}%, under the ${threshold}% threshold`,
+          );
         }
       } catch (err) {
         coverageNote = `no usable ${cov.format} coverage report at ${cov.path}: ${(err as Error).message}`;
-        problems.push(coverageNote);
+        // Without tests that ran, a missing coverage report says nothing new.
+        if (!notStarted && !reportError) fail('config', 'test', coverageNote);
+        else problems.push(coverageNote);
       }
     } else if (!cov) {
       coverageNote = 'no coverage report configured (commands.test.coverage)';
-      if (threshold > 0) problems.push(`${coverageNote}; set it, or set verify.coverageThreshold to 0`);
+      if (threshold > 0) fail('config', 'test', `${coverageNote}; set it, or set verify.coverageThreshold to 0`);
     }
   }
 
   const base = total && e.config.verify.baseCoverage === 'compare' ? await baseCoverage(e, diff) : undefined;
   if (total && base?.total && total.percent < base.total.percent) {
-    problems.push(
+    fail(
+      'coverage',
+      'test',
       `total coverage fell from ${base.total.percent}% at the base commit (measured by ${base.taskId}'s VERIFY, ledger entry ${base.seq}) to ${total.percent}%: test what the change left untested`,
     );
   }
@@ -155,6 +191,7 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     passed: ok,
     isolation,
     problems,
+    failures,
     treeDigest: diff.sha256,
     base: diff.base,
     build: { configured: !!build, exitCode: buildExit },
@@ -181,6 +218,7 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
   return {
     passed: ok,
     problems,
+    failures,
     commands,
     ...(tests ? { tests: tests.totals } : {}),
     ...(coverage ? { coverage } : {}),
