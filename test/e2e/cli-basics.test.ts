@@ -16,6 +16,7 @@ interface InitBody {
   keyId: string;
   keyCreated: boolean;
   dryRun?: boolean;
+  toCommit: string[];
 }
 
 /** The git hooks of a repository, by name (init may write some; the snapshot leaves .git out). */
@@ -49,6 +50,12 @@ describe('setting up, help and the output contract', { concurrency: true }, () =
     assert.equal(actions.get('.gitignore'), 'update');
     for (const c of first.changes) assert.ok(c.action === 'create' || c.action === 'update', `${c.path}: ${c.action}`);
     assert.equal(first.keyCreated, true);
+    // What to commit before the first task: every file init wrote in the repository, none in .git.
+    assert.deepEqual(
+      first.toCommit,
+      first.changes.map((c) => c.path).filter((p) => !p.startsWith('.git/')),
+    );
+    assert.deepEqual(first.toCommit.slice(0, 2), ['.autopilot/config.yaml', '.gitignore']);
     assert.match(first.keyId, /^[0-9a-f]{16}$/);
     assert.ok(existsSync(repo.configFile));
     assert.ok(existsSync(repo.dbFile));

@@ -280,7 +280,7 @@ describe('repository detection', () => {
     assert.equal(test?.command.run[0], 'sh');
     assert.match(
       test?.command.run[2] ?? '',
-      /go test -json -coverprofile=coverage\.out \.\/\.\.\. > reports\/go-test\.json/,
+      /go test -count=1 -json -coverprofile=coverage\.out \.\/\.\.\. > reports\/go-test\.json/,
     );
     assert.deepEqual(test?.command.report, { format: 'go-json', path: 'reports/go-test.json' });
     assert.equal(test?.command.coverage?.format, 'go');

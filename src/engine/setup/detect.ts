@@ -436,7 +436,12 @@ function detectGo(root: string, out: Builder): void {
     name: 'go test',
     language: 'go',
     command: {
-      run: ['sh', '-c', 'mkdir -p reports && go test -json -coverprofile=coverage.out ./... > reports/go-test.json'],
+      // -count=1: evidence comes from tests that ran now, never from go's cache of earlier results.
+      run: [
+        'sh',
+        '-c',
+        'mkdir -p reports && go test -count=1 -json -coverprofile=coverage.out ./... > reports/go-test.json',
+      ],
       report: { format: 'go-json', path: 'reports/go-test.json' },
       coverage: { format: 'go', path: 'coverage.out', ...(module ? { modulePrefix: module } : {}) },
     },
