@@ -5,7 +5,7 @@
  * and the config commands init writes from them.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -271,6 +271,18 @@ describe('repository detection', () => {
     assert.equal(probe.pythonHas('python3', 'json'), true, 'the standard library imports');
     assert.equal(probe.pythonHas('python3', 'no_such_module_anywhere'), false);
     assert.equal(probe.pythonHas('python3', 'os; import sys'), false, 'only a module name is asked');
+    assert.equal(probe.onPath(join(bin, 'fake-tool')), true, 'a path is taken as it is');
+    // A module of the current folder's own neither answers nor runs: the question is asked from elsewhere.
+    const here = mkdtempSync(join(TMP, 'cwd-'));
+    writeFileSync(join(here, 'planted_module_xyz.py'), "open('ran', 'w').write('x')\n");
+    const cwd = process.cwd();
+    process.chdir(here);
+    try {
+      assert.equal(machineProbe().pythonHas('python3', 'planted_module_xyz'), false);
+    } finally {
+      process.chdir(cwd);
+    }
+    assert.equal(existsSync(join(here, 'ran')), false);
   });
 
   it('go: go test -json and the cover profile read as they are; golangci-lint; go build', () => {

@@ -9,6 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
 import type { CommandsInput } from '../../core/config.ts';
 import type { CoverageFormat, TestReportFormat } from '../../core/report-formats.ts';
@@ -600,18 +601,22 @@ function detectCi(root: string): string[] {
 /** The probe of this machine: PATH searched as given, Python asked with `-c "import …"` (answers kept). */
 export function machineProbe(path = process.env['PATH'] ?? ''): DetectProbe {
   const imports = new Map<string, boolean>();
+  const executable = (file: string) => {
+    try {
+      accessSync(file, constants.X_OK);
+      return statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  };
+  // A name is looked for on PATH; a path (`/usr/bin/python3`) is taken as it is.
   const onPath = (name: string) =>
-    path
-      .split(delimiter)
-      .filter(isAbsolute)
-      .some((d) => {
-        try {
-          accessSync(join(d, name), constants.X_OK);
-          return statSync(join(d, name)).isFile();
-        } catch {
-          return false;
-        }
-      });
+    name.includes('/')
+      ? executable(name)
+      : path
+          .split(delimiter)
+          .filter(isAbsolute)
+          .some((d) => executable(join(d, name)));
   return {
     onPath,
     pythonHas(python, module) {
@@ -621,7 +626,9 @@ export function machineProbe(path = process.env['PATH'] ?? ''): DetectProbe {
         answer =
           onPath(python) &&
           /^[A-Za-z_][\w.]*$/.test(module) &&
-          spawnSync(python, ['-c', `import ${module}`], { stdio: 'ignore', timeout: 20_000 }).status === 0;
+          // From a neutral folder: a module of the repository's own (a pytest.py) must neither answer nor run.
+          spawnSync(python, ['-c', `import ${module}`], { cwd: tmpdir(), stdio: 'ignore', timeout: 20_000 }).status ===
+            0;
         imports.set(key, answer);
       }
       return answer;
