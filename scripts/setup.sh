@@ -16,6 +16,10 @@ command -v bwrap >/dev/null || need+=(bubblewrap)
 compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || need+=(postgresql)
 # The dashboard's browser tests drive Debian's chromium (playwright-core never downloads a browser).
 [[ -x /usr/bin/chromium ]] || need+=(chromium)
+# The end-to-end tests of real Python and Go projects: Debian's python3 with pytest and pytest-cov, and go.
+/usr/bin/python3 -c 'import pytest' 2>/dev/null || need+=(python3-pytest)
+/usr/bin/python3 -c 'import pytest_cov' 2>/dev/null || need+=(python3-pytest-cov)
+[[ -x /usr/bin/go ]] || need+=(golang-go)
 if ((${#need[@]})); then
   if [[ $(id -u) -eq 0 ]]; then
     echo "== apt-get install ${need[*]}"

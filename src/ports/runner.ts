@@ -11,7 +11,8 @@ export interface RunRequest {
   /**
    * Files, relative to `cwd`, that the command writes and the caller reads back
    * (reports). They are removed before the command starts, so that a stale or
-   * planted file never counts, and stay writable in a read-only workspace.
+   * planted file never counts; their folders are made, since not every reporter
+   * makes its own; and they stay writable in a read-only workspace.
    */
   readonly outputs?: readonly string[];
   /** Whether the command may reach the network; a sandbox cuts it off otherwise. */

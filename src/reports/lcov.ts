@@ -42,7 +42,8 @@ const DA_RE = /^(\d+),(\d+(?:\.\d+)?(?:[eE]\+?\d+)?)(?:,.*)?$/;
 
 /**
  * Parses an lcov tracefile. Only line data (DA records) is read: LF/LH are
- * recounted from the DA lines, and function and branch records are ignored.
+ * recounted from the DA lines (line 0, which some tools write for an empty
+ * file, is no line), and function and branch records are ignored.
  * Several records for the same file (concatenated or merged tracefiles) are
  * merged by adding their hit counts. Files keep the order of their first record.
  *
@@ -91,6 +92,8 @@ export function parseLcov(text: string, opts: { root?: string } = {}): CoverageR
         throw new ReportError(`${at}: bad DA record ${JSON.stringify(line.slice(0, 80))}, expected DA:<line>,<hits>`);
       const lineNo = Number(match[1]);
       const hits = Number(match[2]);
+      // Lines count from 1. coverage.py (6.x) writes `DA:0,1` for an empty file: a line that does not exist.
+      if (lineNo === 0) continue;
       current.lines.set(lineNo, (current.lines.get(lineNo) ?? 0) + hits);
     }
     // TN, VER, FN, FNDA, FNF, FNH, FNL, FNA, BRDA, BRF, BRH, LF, LH and newer keys: not needed.

@@ -31,6 +31,8 @@ export function runnerFor(layout: Layout, config: Config): CommandRunner {
     maxProcesses,
     host: new ProcessRunner(),
     hide: [layout.stateDir],
+    // The tools' caches (GOCACHE, pip's, npm's) are the one part of the state folder a command sees, and may write.
+    writable: [layout.cacheDir],
   });
 }
 

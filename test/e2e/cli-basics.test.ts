@@ -16,6 +16,7 @@ interface InitBody {
   keyId: string;
   keyCreated: boolean;
   dryRun?: boolean;
+  toCommit: string[];
 }
 
 /** The git hooks of a repository, by name (init may write some; the snapshot leaves .git out). */
@@ -49,6 +50,12 @@ describe('setting up, help and the output contract', { concurrency: true }, () =
     assert.equal(actions.get('.gitignore'), 'update');
     for (const c of first.changes) assert.ok(c.action === 'create' || c.action === 'update', `${c.path}: ${c.action}`);
     assert.equal(first.keyCreated, true);
+    // What to commit before the first task: every file init wrote in the repository, none in .git.
+    assert.deepEqual(
+      first.toCommit,
+      first.changes.map((c) => c.path).filter((p) => !p.startsWith('.git/')),
+    );
+    assert.deepEqual(first.toCommit.slice(0, 2), ['.autopilot/config.yaml', '.gitignore']);
     assert.match(first.keyId, /^[0-9a-f]{16}$/);
     assert.ok(existsSync(repo.configFile));
     assert.ok(existsSync(repo.dbFile));
@@ -77,6 +84,16 @@ describe('setting up, help and the output contract', { concurrency: true }, () =
       repo.ledger().filter((e) => e.taskId !== null),
       [],
     );
+    // The first task waits for init's files to be committed, and says how; it changes nothing meanwhile.
+    const refused = await repo.refusedUnchanged(['task', 'start', 'T-1'], 'CONFIG_INVALID', 1, { violation: false });
+    assert.equal(refused.details['reason'], 'not committed');
+    assert.match(refused.message, /\.autopilot\/config\.yaml is not committed/);
+    const toCommit = /git add (.*?) && git commit/.exec(refused.message)?.[1]?.split(' ') ?? [];
+    assert.deepEqual(toCommit.slice(0, 2), ['.autopilot/config.yaml', '.gitignore']);
+    assert.equal(repo.task('T-1'), undefined);
+    git(repo.dir, ['add', ...toCommit]);
+    git(repo.dir, ['commit', '-q', '-m', 'Set up Autopilot']);
+    assert.equal(git(repo.dir, ['status', '--porcelain']), '', 'the advice named every file init wrote');
     // And the repository works.
     const started = await repo.ok<{ task: { phase: string } }>(['task', 'start', 'T-1']);
     assert.equal(started.task.phase, 'STRATEGIZE');

@@ -1,7 +1,8 @@
 /**
  * E2E: `autopilot doctor` after init (healthy, exit 0), then with a hook that
  * points at a bin script that is gone, a missing or readable private key, a
- * git hook removed and a broken .mcp.json: each reported with its fix, exit 1.
+ * git hook removed, a broken .mcp.json, and a test command that is missing or
+ * cannot start: each reported with its fix, exit 1.
  * Which form the wired files use: this machine's absolute paths warn; the
  * repository's own install is ok once installed and fails with the fix before;
  * a bare `npx autopilot` in a file Autopilot writes fails.
@@ -212,6 +213,51 @@ describe('autopilot doctor', { concurrency: true }, () => {
     assert.match(c.message, /AGENTS\.md:\d+ \(Run npx agent-autopilot init\.\)$/);
     assert.doesNotMatch(c.message, /in a comment/);
     assert.match(c.fix ?? '', /`npx --no-install autopilot …`/);
+  });
+
+  it('refuses "healthy" when the test command is missing or cannot start; a build or lint that cannot start is a warning', async () => {
+    const repo = await makeRepo();
+    await repo.ok(['init'], { env: env() });
+    const healthy = await doctor(repo, 0);
+    assert.equal(check(healthy, 'test').status, 'ok');
+    assert.match(check(healthy, 'test').message, /^commands\.test: /);
+
+    // No test command at all, as init leaves a repository whose tests it could not run.
+    repo.editConfig((c) => void delete (c['commands'] as Record<string, unknown>)['test']);
+    let body = await doctor(repo, 1);
+    assert.equal(body.healthy, false);
+    assert.equal(check(body, 'test').status, 'fail');
+    assert.match(check(body, 'test').message, /commands\.test is not set/);
+
+    // `python` where only python3 exists (stock Debian), and a module the interpreter cannot import.
+    const cases: [string[], RegExp][] = [
+      [['no-such-interpreter-here', '-m', 'pytest'], /no-such-interpreter-here is not on PATH/],
+      [['python3', '-m', 'no_such_module_here'], /python3 cannot import no_such_module_here/],
+      [['sh', '-c', 'mkdir -p reports && no-such-go test ./... > reports/go.json'], /no-such-go is not on PATH/],
+      [['npx', 'no-such-runner'], /no-such-runner is not installed in node_modules/],
+    ];
+    for (const [run, message] of cases) {
+      repo.editConfig((c) => {
+        (c['commands'] as Record<string, unknown>)['test'] = { run, junit: 'reports/junit.xml' };
+        (c['commands'] as Record<string, unknown>)['lint'] = { run: ['no-such-linter', '.'] };
+      });
+      body = await doctor(repo, 1);
+      assert.equal(check(body, 'test').status, 'fail', run.join(' '));
+      assert.match(check(body, 'test').message, message);
+      assert.match(check(body, 'test').fix ?? '', /install what is missing, or fix commands\.test\.run/);
+      assert.equal(check(body, 'lint').status, 'warn');
+      assert.match(check(body, 'lint').message, /no-such-linter is not on PATH/);
+    }
+    // A lint that cannot start alone leaves the installation healthy, with a warning.
+    repo.editConfig((c) => {
+      (c['commands'] as Record<string, unknown>)['test'] = {
+        run: ['python3', '-m', 'json.tool', '--help'],
+        junit: 'r/j.xml',
+      };
+    });
+    body = await doctor(repo, 0);
+    assert.equal(body.healthy, true);
+    assert.equal(check(body, 'lint').status, 'warn');
   });
 
   it('outside a repository with Autopilot: one failed check that says to run init', async () => {

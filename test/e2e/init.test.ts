@@ -54,6 +54,13 @@ describe('autopilot init', { concurrency: true }, () => {
     );
     assert.match(config, /^ {4}junit: junit\.xml$/m);
     assert.match(config, /^ {4}lcov: coverage\/lcov\.info$/m);
+    // What the test command writes is ignored, the report at the top by itself, the coverage folder whole.
+    const ignore = plan.changes.find((c) => c.path === '.gitignore')?.after ?? '';
+    assert.match(ignore, /^\.autopilot\/cache\/$/m);
+    assert.match(
+      ignore,
+      /^# Autopilot: what the test command writes \(reports, coverage\), never part of a change\n\/junit\.xml\n\/coverage\/\n$/m,
+    );
     const python = await fixture('python-uv').ok<InitBody>(['init', '--dry-run'], { env: env() });
     const pyConfig = python.changes[0]?.after ?? '';
     assert.match(
@@ -61,6 +68,9 @@ describe('autopilot init', { concurrency: true }, () => {
       /# detected: pytest \(python\); check it\n {2}test:\n {4}run:\n {6}- uv\n {6}- run\n {6}- pytest\n {6}- --junitxml=reports\/junit\.xml/,
     );
     assert.match(pyConfig, /# detected: ruff; check it\n {2}lint:/);
+    const pyIgnore = python.changes.find((c) => c.path === '.gitignore')?.after ?? '';
+    for (const line of ['/reports/', '/coverage/', '.coverage', '.pytest_cache/', '__pycache__/'])
+      assert.ok(pyIgnore.split('\n').includes(line), `${line} in .gitignore`);
   });
 
   it("merges into the agents' files, keeping everything else; a second init changes nothing", async () => {

@@ -6,7 +6,7 @@
  */
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -165,6 +165,43 @@ describe('the walls', { concurrency: 3, timeout: 120_000 }, () => {
     assert.match(res.isolation, /workspace: scratch copy/);
     assert.ok(!existsSync(res.workspace), 'the scratch copy is removed on release');
   });
+
+  for (const mode of ['readonly', 'copy'] as const)
+    test(`${mode} workspace: the cache folder under the hidden state folder is writable and kept; the rest stays hidden; report folders exist before the command`, async () => {
+      const cwd = workspace();
+      const cache = join(cwd, '.autopilot', 'cache');
+      const m = marker();
+      const script = [
+        `echo cached > '${join(cache, 'go-build', `entry-${m}`)}' && echo "cache written"`,
+        `test -e .autopilot/keys && echo "KEYS VISIBLE"`,
+        `if echo x > .autopilot/planted-${m}; then echo WROTE-state; fi`,
+        // A reporter that does not make its folder, as node --test's does not.
+        `test -d reports && test -d coverage/deep && echo "report folders there"`,
+        `echo '<testsuites/>' > reports/junit.xml`,
+      ].join('\n');
+      mkdirSync(join(cache, 'go-build'), { recursive: true });
+      let report = '';
+      const res = await sh(
+        runner(cwd, { workspace: mode, writable: [cache] }),
+        cwd,
+        script,
+        { outputs: ['reports/junit.xml', 'coverage/deep/lcov.info'] },
+        (r) => (report = readFileSync(join(r.workspace, 'reports/junit.xml'), 'utf8')),
+      );
+      assert.match(res.output, /cache written/, res.output);
+      assert.match(res.output, /report folders there/, res.output);
+      assert.doesNotMatch(res.output, /KEYS VISIBLE/);
+      // In a copy, the write lands in the scratch copy (checked below: never in the real state folder).
+      if (mode === 'readonly') assert.doesNotMatch(res.output, /WROTE-state/);
+      assert.equal(report, '<testsuites/>\n');
+      assert.equal(
+        readFileSync(join(cache, 'go-build', `entry-${m}`), 'utf8'),
+        'cached\n',
+        'the cache outlives the run',
+      );
+      assert.ok(!existsSync(join(cwd, '.autopilot', `planted-${m}`)));
+      assert.equal(readFileSync(join(cwd, '.autopilot/keys/private.pem'), 'utf8'), 'secret key\n');
+    });
 
   test('network: a TCP server on 127.0.0.1 is out of reach, unless the command has network: true', async () => {
     const sockets: Socket[] = [];

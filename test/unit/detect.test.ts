@@ -5,12 +5,19 @@
  * and the config commands init writes from them.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
-import { detectAgents, detectRepository, detectedCommands, type Detection } from '../../src/engine/setup/detect.ts';
+import {
+  detectAgents,
+  detectRepository,
+  detectedCommands,
+  machineProbe,
+  type DetectProbe,
+  type Detection,
+} from '../../src/engine/setup/detect.ts';
 
 const REPOS = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'repos');
 const TMP = mkdtempSync(join(tmpdir(), 'autopilot-detect-'));
@@ -112,13 +119,13 @@ describe('repository detection', () => {
     assert.deepEqual(d.ci, []);
   });
 
-  it('python with pip: pytest --junitxml with pytest-cov lcov; ruff', () => {
+  it('python with pip: python3 -m pytest --junitxml with pytest-cov lcov; ruff', () => {
     const d = detect('python-pytest');
     assert.deepEqual(d.languages, ['python']);
     assert.deepEqual(d.packageManagers, ['pip']);
     const [test] = d.testRunners;
     assert.deepEqual(test?.command.run, [
-      'python',
+      'python3',
       '-m',
       'pytest',
       '--junitxml=reports/junit.xml',
@@ -128,7 +135,7 @@ describe('repository detection', () => {
     assert.equal(test?.command.lcov, 'coverage/lcov.info');
     assert.deepEqual(
       d.linters.map((l) => l.command.run),
-      [['python', '-m', 'ruff', 'check', '.']],
+      [['python3', '-m', 'ruff', 'check', '.']],
     );
   });
 
@@ -159,6 +166,125 @@ describe('repository detection', () => {
     );
   });
 
+  /** A machine that has `programs` on PATH and whose Python imports `modules`. */
+  const machine = (programs: string[], modules: string[]): DetectProbe => ({
+    onPath: (name) => programs.includes(name),
+    pythonHas: (python, module) => programs.includes(python) && modules.includes(module),
+  });
+  /** A repository of the given files, in a folder of its own. */
+  const repoOf = (files: Record<string, string>): string => {
+    const dir = mkdtempSync(join(TMP, 'py-'));
+    for (const [rel, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir, rel)), { recursive: true });
+      writeFileSync(join(dir, rel), text);
+    }
+    return dir;
+  };
+  const UNITTEST =
+    'import unittest\n\nclass T(unittest.TestCase):\n    def test_one(self):\n        self.assertTrue(True)\n';
+
+  it('python unittest suites run through pytest where pytest is installed (it writes JUnit), with pytest-cov when importable', () => {
+    const dir = repoOf({ 'tests/test_calc.py': UNITTEST, 'calc.py': 'def add(a, b):\n    return a + b\n' });
+    const d = detectRepository(dir, { home: HOME, probe: machine(['python3'], ['pytest', 'pytest_cov']) });
+    assert.deepEqual(d.languages, ['python']);
+    const [test] = d.testRunners;
+    assert.deepEqual(test?.command.run, [
+      'python3',
+      '-m',
+      'pytest',
+      '--junitxml=reports/junit.xml',
+      '--cov=.',
+      '--cov-report=lcov:coverage/lcov.info',
+    ]);
+    assert.match(test?.notes.join('\n') ?? '', /unittest suites \(tests\/test_calc\.py\), run through pytest/);
+    const bare = detectRepository(dir, { home: HOME, probe: machine(['python3'], ['pytest']) });
+    assert.deepEqual(bare.testRunners[0]?.command.run, ['python3', '-m', 'pytest', '--junitxml=reports/junit.xml']);
+    assert.match(bare.testRunners[0]?.notes.join(' ') ?? '', /for coverage add pytest-cov/);
+  });
+
+  it('python unittest without pytest: no test command, and a note that says what to install', () => {
+    const dir = repoOf({ 'test_calc.py': UNITTEST });
+    const d = detectRepository(dir, { home: HOME, probe: machine(['python3'], []) });
+    assert.deepEqual(d.testRunners, []);
+    assert.deepEqual(
+      d.untestable.map((u) => u.name),
+      ['unittest'],
+    );
+    const { commands, notes } = detectedCommands(d);
+    assert.equal(commands.test, undefined);
+    assert.match(notes.test ?? '', /^detected: unittest \(python\); no test command written\n/);
+    assert.match(notes.test ?? '', /standard library writes no JUnit report/);
+    assert.match(notes.test ?? '', /apt-get install python3-pytest python3-pytest-cov/);
+  });
+
+  it('python: tox.ini and noxfile.py say how the tests run; their runner is used, never tox or nox themselves', () => {
+    const tox = repoOf({
+      'tox.ini': '[tox]\nenvlist = py311\n\n[testenv]\ncommands = python -m unittest discover -s tests\n',
+      'tests/helper.py': 'X = 1\n',
+    });
+    const viaTox = detectRepository(tox, { home: HOME, probe: machine(['python3'], ['pytest']) });
+    assert.equal(viaTox.testRunners[0]?.name, 'pytest');
+    assert.match(
+      viaTox.testRunners[0]?.notes.join('\n') ?? '',
+      /tox\.ini found: Autopilot runs the tests with python3/,
+    );
+    const noTox = detectRepository(tox, { home: HOME, probe: machine(['python3'], []) });
+    assert.deepEqual(
+      noTox.untestable.map((u) => u.name),
+      ['unittest'],
+      'tox running unittest, without pytest here',
+    );
+    const nox = repoOf({
+      'noxfile.py':
+        'import nox\n\n@nox.session\ndef tests(session):\n    session.install("pytest")\n    session.run("pytest")\n',
+    });
+    const viaNox = detectRepository(nox, { home: HOME, probe: machine(['python3'], []) });
+    assert.deepEqual(viaNox.testRunners[0]?.command.run.slice(0, 3), ['python3', '-m', 'pytest']);
+    assert.match(viaNox.testRunners[0]?.notes.join('\n') ?? '', /noxfile\.py found/);
+  });
+
+  it('python: the interpreter that exists; `python` only where python3 is missing', () => {
+    const dir = repoOf({ 'requirements.txt': 'pytest==8.3.4\n' });
+    assert.equal(
+      detectRepository(dir, { home: HOME, probe: machine(['python3', 'python'], []) }).testRunners[0]?.command.run[0],
+      'python3',
+    );
+    assert.equal(
+      detectRepository(dir, { home: HOME, probe: machine(['python'], []) }).testRunners[0]?.command.run[0],
+      'python',
+    );
+    assert.equal(
+      detectRepository(dir, { home: HOME }).testRunners[0]?.command.run[0],
+      'python3',
+      'files only: python3',
+    );
+  });
+
+  it('the machine probe: PATH searched as given, imports asked of the interpreter', () => {
+    const bin = mkdtempSync(join(TMP, 'bin-'));
+    writeFileSync(join(bin, 'fake-tool'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    writeFileSync(join(bin, 'not-executable'), 'data\n', { mode: 0o644 });
+    const probe = machineProbe(`${bin}:${process.env['PATH'] ?? ''}`);
+    assert.equal(probe.onPath('fake-tool'), true);
+    assert.equal(probe.onPath('not-executable'), false);
+    assert.equal(probe.onPath('no-such-tool-anywhere'), false);
+    assert.equal(probe.pythonHas('python3', 'json'), true, 'the standard library imports');
+    assert.equal(probe.pythonHas('python3', 'no_such_module_anywhere'), false);
+    assert.equal(probe.pythonHas('python3', 'os; import sys'), false, 'only a module name is asked');
+    assert.equal(probe.onPath(join(bin, 'fake-tool')), true, 'a path is taken as it is');
+    // A module of the current folder's own neither answers nor runs: the question is asked from elsewhere.
+    const here = mkdtempSync(join(TMP, 'cwd-'));
+    writeFileSync(join(here, 'planted_module_xyz.py'), "open('ran', 'w').write('x')\n");
+    const cwd = process.cwd();
+    process.chdir(here);
+    try {
+      assert.equal(machineProbe().pythonHas('python3', 'planted_module_xyz'), false);
+    } finally {
+      process.chdir(cwd);
+    }
+    assert.equal(existsSync(join(here, 'ran')), false);
+  });
+
   it('go: go test -json and the cover profile read as they are; golangci-lint; go build', () => {
     const d = detect('go');
     assert.deepEqual([d.languages, d.packageManagers], [['go'], ['go']]);
@@ -166,7 +292,7 @@ describe('repository detection', () => {
     assert.equal(test?.command.run[0], 'sh');
     assert.match(
       test?.command.run[2] ?? '',
-      /go test -json -coverprofile=coverage\.out \.\/\.\.\. > reports\/go-test\.json/,
+      /go test -count=1 -json -coverprofile=coverage\.out \.\/\.\.\. > reports\/go-test\.json/,
     );
     assert.deepEqual(test?.command.report, { format: 'go-json', path: 'reports/go-test.json' });
     assert.equal(test?.command.coverage?.format, 'go');
@@ -250,7 +376,7 @@ describe('repository detection', () => {
 
   it('an empty repository: nothing detected, no commands', () => {
     const d = detectRepository(mkdtempSync(join(TMP, 'empty-')), { home: HOME });
-    assert.deepEqual([d.languages, d.testRunners, d.linters, d.builds, d.ci], [[], [], [], [], []]);
+    assert.deepEqual([d.languages, d.testRunners, d.linters, d.builds, d.ci, d.untestable], [[], [], [], [], [], []]);
     assert.deepEqual(detectedCommands(d), { commands: { smoke: [], ci: [] }, notes: {} });
   });
 

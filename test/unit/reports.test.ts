@@ -283,6 +283,15 @@ describe('parseLcov', () => {
     assert.deepEqual(r.totals, { linesFound: 4, linesHit: 3, percent: 75 });
     assert.equal(parseLcov('SF:/repo2/x.ts\nDA:1,1\nend_of_record\n', { root: '/repo' }).files[0]?.path, '/repo2/x.ts');
     assert.deepEqual(parseLcov('SF:x.ts\nend_of_record\n').totals, { linesFound: 0, linesHit: 0, percent: 100 });
+    // coverage.py 6.x's record of an empty file: DA:0, a line that does not exist, and LH above LF.
+    assert.deepEqual(
+      parseLcov('SF:tests/__init__.py\nDA:0,1,1B2M2Y8AsgTpgAmY7PhCfg\nLF:0\nLH:1\nend_of_record\n').totals,
+      {
+        linesFound: 0,
+        linesHit: 0,
+        percent: 100,
+      },
+    );
   });
 
   it('rounds the percentage down', () => {

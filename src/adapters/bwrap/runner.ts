@@ -28,6 +28,8 @@ export interface BwrapRunnerOptions {
   readonly host: CommandRunner;
   /** Absolute paths inside the repository the command must not see: the state folder, with the signing key. */
   readonly hide?: readonly string[];
+  /** Absolute folders bound read-write at their own path, even inside a hidden one: the tools' caches. */
+  readonly writable?: readonly string[];
   /** bubblewrap by name on PATH or by path (default `bwrap`). */
   readonly bwrap?: string;
   /** Where scratch workspaces are made (default the system's temporary folder). */
@@ -98,6 +100,7 @@ export class BwrapRunner implements CommandRunner {
         cwd: req.cwd,
         hide: this.opts.hide ?? [],
         outputs: req.outputs ?? [],
+        writable: this.opts.writable ?? [],
         scratchBase: this.opts.scratchDir ?? tmpdir(),
         cp,
       });

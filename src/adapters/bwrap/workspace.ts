@@ -27,6 +27,11 @@ export interface WorkspaceRequest {
   readonly hide: readonly string[];
   /** Files, relative to cwd, the command writes for the caller. */
   readonly outputs: readonly string[];
+  /**
+   * Absolute folders the command may write, bound read-write at their own path even inside a hidden folder
+   * (the tools' caches under the state folder); made when missing.
+   */
+  readonly writable?: readonly string[];
   /** Where scratch folders are made. */
   readonly scratchBase: string;
   /** GNU cp. */
@@ -88,6 +93,8 @@ function outputRel(cwd: string, rel: string): string {
 export async function makeWorkspace(req: WorkspaceRequest): Promise<Workspace> {
   const outputs = req.outputs.map((o) => outputRel(req.cwd, o));
   const hidden = req.hide.map((h) => inside(req.cwd, h)).filter((h): h is string => h !== undefined);
+  const writable = (req.writable ?? []).map((w) => resolve(w));
+  for (const w of writable) mkdirSync(w, { recursive: true });
   const scratch = mkdtempSync(join(req.scratchBase, 'autopilot-sandbox-'));
   const dir = join(scratch, 'ws');
   try {
@@ -97,16 +104,39 @@ export async function makeWorkspace(req: WorkspaceRequest): Promise<Workspace> {
       // .git is history, not the working tree: bound read-only, so that git commands still work.
       const gitDir = isDir(join(req.cwd, '.git'));
       await copyTree(req.cp, req.cwd, dir, [...hidden, ...(gitDir ? ['.git'] : [])]);
-      for (const o of outputs) rmSync(join(dir, o), { force: true, recursive: true });
+      for (const o of outputs) {
+        rmSync(join(dir, o), { force: true, recursive: true });
+        // Reporters that do not make their folder (node --test's) would fail on a fresh checkout.
+        mkdirSync(dirname(join(dir, o)), { recursive: true });
+      }
       mounts.push({ kind: 'bind', src: dir, dest: req.cwd });
       if (gitDir) {
         mkdirSync(join(dir, '.git'));
         mounts.push({ kind: 'ro-bind', src: join(req.cwd, '.git'), dest: join(req.cwd, '.git') });
       }
+      // A writable folder inside the copy (a cache under the hidden state folder) needs its mount point there.
+      for (const w of writable) {
+        const rel = inside(req.cwd, w);
+        if (rel !== undefined) mkdirSync(join(dir, rel), { recursive: true });
+        mounts.push({ kind: 'bind', src: w, dest: w });
+      }
     } else {
       mounts.push({ kind: 'ro-bind', src: req.cwd, dest: req.cwd });
-      for (const h of hidden)
-        if (isDir(join(req.cwd, h))) mounts.push({ kind: 'tmpfs', dest: join(req.cwd, h), readonly: true });
+      for (const h of hidden) {
+        const abs = join(req.cwd, h);
+        if (!isDir(abs)) continue;
+        // A hidden folder is an empty read-only tmpfs; the writable folders inside it get their mount points first,
+        // because a read-only tmpfs takes none afterwards.
+        const within = writable.filter((w) => inside(abs, w) !== undefined);
+        mounts.push({ kind: 'tmpfs', dest: abs, readonly: within.length === 0 });
+        if (within.length === 0) continue;
+        for (const w of within) {
+          const parts = inside(abs, w)!.split('/');
+          for (let i = 1; i <= parts.length; i++) mounts.push({ kind: 'dir', dest: join(abs, ...parts.slice(0, i)) });
+        }
+        mounts.push({ kind: 'remount-ro', dest: abs });
+      }
+      for (const w of writable) mounts.push({ kind: 'bind', src: w, dest: w });
       // Each report folder gets a scratch folder of its own; the outermost one covers those inside it.
       const folders = [...new Set(outputs.map((o) => dirname(o)))].sort((a, b) => a.length - b.length);
       const bound: string[] = [];

@@ -4,8 +4,8 @@
  * command has every right of the user running Autopilot, and its result says so.
  */
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { CommandRunner, RunRequest, RunResult } from '../../ports/runner.ts';
 
 export interface ProcessRunnerOptions {
@@ -32,7 +32,12 @@ export class ProcessRunner implements CommandRunner {
   async run(req: RunRequest): Promise<RunResult> {
     const [cmd, ...args] = req.argv;
     if (!cmd) throw new Error('empty command');
-    for (const rel of req.outputs ?? []) rmSync(outputPath(req.cwd, rel), { force: true });
+    for (const rel of req.outputs ?? []) {
+      const abs = outputPath(req.cwd, rel);
+      rmSync(abs, { force: true });
+      // Reporters that do not make their folder (node --test's) would fail on a fresh checkout.
+      mkdirSync(dirname(abs), { recursive: true });
+    }
     const started = performance.now();
     return new Promise<RunResult>((resolvePromise) => {
       const chunks: Buffer[] = [];

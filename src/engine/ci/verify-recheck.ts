@@ -11,12 +11,8 @@ import type { Store } from '../../ports/store.ts';
 import type { CommandRunner } from '../../ports/runner.ts';
 import { noopSink } from '../../ports/events.ts';
 import { systemClock } from '../../ports/clock.ts';
-import {
-  produceVerify,
-  type VerifyFailure,
-  type VerifyFailureKind,
-  type VerifyOutput,
-} from '../evidence/producers/verify.ts';
+import { produceVerify, type VerifyOutput } from '../evidence/producers/verify.ts';
+import type { CommandFailure, FailureKind } from '../evidence/producers/run-commands.ts';
 import type { Signer } from '../ledger/keys.ts';
 import { EMPTY_TREE, isAncestor, resolveCommit } from '../repo/git.ts';
 import { evidenceRel, layoutFor, type Layout } from '../repo/layout.ts';
@@ -187,15 +183,15 @@ async function changeBase(
 }
 
 /** The VERIFY evidence file that shows each kind of failure. */
-const FAILURE_EVIDENCE: Record<VerifyFailureKind, (f: VerifyFailure) => string> = {
+const FAILURE_EVIDENCE: Record<FailureKind, (f: CommandFailure) => string> = {
   build: () => 'build_output.log',
+  // A command that could not start, crashed, or was set up wrong: the log of the build, else the test results.
   spawn: (f) => (f.command === 'build' ? 'build_output.log' : 'test_results.json'),
+  crash: (f) => (f.command === 'build' ? 'build_output.log' : 'test_results.json'),
+  config: (f) => (f.command === 'build' ? 'build_output.log' : 'test_results.json'),
   tests: () => 'test_results.json',
-  'test-report': () => 'test_results.json',
-  config: () => 'test_results.json',
   coverage: () => 'coverage_report.json',
-  'coverage-report': () => 'coverage_report.json',
-  'base-coverage': () => 'coverage_report.json',
+  lint: () => 'build_output.log',
 };
 
 /** What a person needs to see of a failed re-run: each command's last lines and the failed cases. */

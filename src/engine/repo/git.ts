@@ -77,7 +77,8 @@ function stateExclude(root: string, stateDir: string): string | undefined {
 
 /**
  * The diff from `base` to the working tree, new untracked files included
- * (respecting .gitignore), leaving out the state folder, and with `opts.tree`
+ * (respecting .gitignore), leaving out the state folder and the paths in
+ * `opts.exclude` (relative to the root), and with `opts.tree`
  * the tree id of that working tree (two more git runs). Uses a throw-away index
  * so the user's index is never touched.
  */
@@ -85,7 +86,7 @@ export async function workingTreeDiff(
   root: string,
   base: string,
   stateDir: string,
-  opts: { tree?: boolean } = {},
+  opts: { tree?: boolean; exclude?: readonly string[] } = {},
 ): Promise<WorkingTree> {
   const gitDir = (await gitOk(root, ['rev-parse', '--absolute-git-dir'])).trim();
   const tmp = mkdtempSync(join(tmpdir(), 'autopilot-index-'));
@@ -96,6 +97,10 @@ export async function workingTreeDiff(
     const exclude = stateExclude(root, stateDir);
     const pathspec = ['--', '.', ...(exclude ? [`:(exclude)${exclude}`] : [])];
     await gitOk(root, ['add', '-A', ...pathspec], env);
+    // What the test command wrote (its reports) is never part of the change: those paths are as the base has
+    // them. (An exclude pathspec would not do: `git add` refuses one that names an ignored file.)
+    if (opts.exclude?.length)
+      await gitOk(root, ['reset', '-q', base, '--', ...opts.exclude.map((p) => `:(literal)${p}`)], env);
     const patch = await gitOk(
       root,
       [
@@ -151,6 +156,20 @@ export async function patchId(root: string, patch: string): Promise<string | und
 /** True when `ancestor` is `commit` or one of its ancestors. */
 export async function isAncestor(root: string, ancestor: string, commit: string): Promise<boolean> {
   return (await git(root, ['merge-base', '--is-ancestor', ancestor, commit])).code === 0;
+}
+
+/** Whether `commit` holds the file `rel` (relative to the repository root). */
+export async function commitHas(root: string, commit: string, rel: string): Promise<boolean> {
+  return (await git(root, ['cat-file', '-e', `${commit}:${rel.split('\\').join('/')}`])).code === 0;
+}
+
+/** Those of `paths` (relative to the root) that are new or changed in the working tree or the index, against HEAD. */
+export async function uncommitted(root: string, paths: readonly string[]): Promise<string[]> {
+  const r = await git(root, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--', ...paths]);
+  if (r.code !== 0) return [];
+  const found = new Set<string>();
+  for (const rec of r.stdout.split('\0')) if (rec.length > 3) found.add(rec.slice(3));
+  return paths.filter((p) => found.has(p));
 }
 
 export async function headCommit(cwd: string): Promise<string | undefined> {

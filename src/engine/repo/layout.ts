@@ -5,6 +5,23 @@ import { phaseDir } from '../../core/phases.ts';
 export const CONFIG_DIR = '.autopilot';
 export const CONFIG_FILE = 'config.yaml';
 
+/**
+ * The files `autopilot init` may write in a repository (besides git's hooks), relative to its root: a task
+ * started before they are committed would hold them in its diff.
+ */
+export const INIT_FILES: readonly string[] = [
+  `${CONFIG_DIR}/${CONFIG_FILE}`,
+  '.gitignore',
+  '.mcp.json',
+  '.claude/settings.json',
+  '.codex/hooks.json',
+  '.cursor/hooks.json',
+  'AGENTS.md',
+  '.github/workflows/autopilot-gate.yml',
+  '.gitlab/autopilot-gate.gitlab-ci.yml',
+  '.gitlab-ci.yml',
+];
+
 export interface Layout {
   /** The repository root. */
   readonly root: string;
@@ -17,6 +34,8 @@ export interface Layout {
   readonly telemetryDir: string;
   readonly journalDir: string;
   readonly attestationsDir: string;
+  /** The build and test tools' caches (Go's, pip's, npm's), the one part of the state folder a sandboxed command may write. */
+  readonly cacheDir: string;
 }
 
 export function layoutFor(root: string, stateDir: string): Layout {
@@ -31,6 +50,7 @@ export function layoutFor(root: string, stateDir: string): Layout {
     telemetryDir: join(abs, 'telemetry'),
     journalDir: join(abs, 'journal'),
     attestationsDir: join(abs, 'attestations'),
+    cacheDir: join(abs, 'cache'),
   };
 }
 

@@ -2,11 +2,15 @@
  * @module Repository detection for `autopilot init`: languages, package
  * managers, test runners (and how to make each write JUnit XML and lcov),
  * linters, build commands, the CI provider and the agents already set up.
- * It reads files only; nothing is run. What it finds is a guess that init
- * writes into the config with a comment, for a person to check.
+ * It reads files, and with a probe asks the machine which programs are on
+ * PATH and what Python can import; nothing of the repository is run. What it
+ * finds is a guess that init writes into the config with a comment, for a
+ * person to check.
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, isAbsolute, join } from 'node:path';
 import type { CommandsInput } from '../../core/config.ts';
 import type { CoverageFormat, TestReportFormat } from '../../core/report-formats.ts';
 
@@ -45,6 +49,13 @@ export interface DetectedTool {
   readonly notes: readonly string[];
 }
 
+/** Tests detection found but cannot give a command for (no runner that writes a report), with what to do. */
+export interface UntestableSuite {
+  readonly name: string;
+  readonly language: Language;
+  readonly notes: readonly string[];
+}
+
 export type Language = 'javascript' | 'typescript' | 'python' | 'go' | 'java' | 'rust';
 
 /** The agents (and agent files) a repository is set up for. */
@@ -68,6 +79,8 @@ export interface Detection {
   readonly testRunners: readonly DetectedTestRunner[];
   readonly linters: readonly DetectedTool[];
   readonly builds: readonly DetectedTool[];
+  /** Test suites without a command that writes a report (unittest without pytest), and what to install. */
+  readonly untestable: readonly UntestableSuite[];
   /** github-actions, gitlab-ci, circleci, jenkins, azure-pipelines, bitbucket-pipelines, buildkite, travis. */
   readonly ci: readonly string[];
   readonly agents: DetectedAgents;
@@ -278,17 +291,64 @@ function detectNode(root: string, out: Builder): void {
     });
 }
 
-function detectPython(root: string, out: Builder): void {
+/**
+ * What detection may ask of the machine beyond the repository's files: which programs are on PATH and what
+ * a Python interpreter can import. Without one, detection reads files only and assumes `python3` and nothing
+ * importable.
+ */
+export interface DetectProbe {
+  /** Whether `name` is an executable on PATH. */
+  onPath(name: string): boolean;
+  /** Whether `python` (an interpreter on PATH) can import `module`. */
+  pythonHas(python: string, module: string): boolean;
+}
+
+// Test files of the standard library's unittest: test*.py (at the top, or in test/ or tests/) that import it.
+function unittestFiles(root: string): string[] {
+  const found: string[] = [];
+  for (const dir of ['.', 'test', 'tests']) {
+    let names: string[];
+    try {
+      names = readdirSync(join(root, dir));
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (!/^test.*\.py$/.test(name)) continue;
+      const rel = dir === '.' ? name : `${dir}/${name}`;
+      if (/^\s*(import unittest\b|from unittest\b)/m.test(read(root, rel, 256 * 1024) ?? '')) found.push(rel);
+    }
+  }
+  return found;
+}
+
+function detectPython(root: string, out: Builder, probe: DetectProbe | undefined): void {
   const pyproject = read(root, 'pyproject.toml') ?? '';
   const requirements = ['requirements.txt', 'requirements-dev.txt', 'requirements_dev.txt', 'dev-requirements.txt']
     .map((f) => read(root, f) ?? '')
     .join('\n');
   const setupCfg = read(root, 'setup.cfg') ?? '';
   const tox = read(root, 'tox.ini') ?? '';
-  if (!pyproject && !requirements.trim() && !has(root, 'setup.py') && !setupCfg && !has(root, 'Pipfile')) return;
+  const nox = read(root, 'noxfile.py') ?? '';
+  const makefile = read(root, 'Makefile') ?? '';
+  const unittests = unittestFiles(root);
+  if (
+    !pyproject &&
+    !requirements.trim() &&
+    !has(root, 'setup.py') &&
+    !setupCfg &&
+    !has(root, 'Pipfile') &&
+    !tox &&
+    !nox &&
+    unittests.length === 0
+  )
+    return;
   out.language('python');
   const all = `${pyproject}\n${requirements}\n${setupCfg}\n${read(root, 'Pipfile') ?? ''}`;
-  const mentions = (name: string) => new RegExp(`(^|[^\\w-])${name}([^\\w-]|$)`, 'm').test(all);
+  const mentions = (name: string, text = all) => new RegExp(`(^|[^\\w-])${name}([^\\w-]|$)`, 'm').test(text);
+  // The interpreter that exists: stock Debian has python3 and no `python`.
+  const python = !probe || probe.onPath('python3') || !probe.onPath('python') ? 'python3' : 'python';
+  const importable = (module: string) => probe?.pythonHas(python, module) ?? false;
   let prefix: string[];
   if (/^\[tool\.poetry\]/m.test(pyproject) || has(root, 'poetry.lock')) {
     out.manager('poetry');
@@ -298,17 +358,34 @@ function detectPython(root: string, out: Builder): void {
     prefix = ['uv', 'run'];
   } else {
     out.manager('pip');
-    prefix = ['python', '-m'];
+    prefix = [python, '-m'];
   }
-  const pytest =
+  // Where a project says how it runs its tests: tox's commands, nox's sessions, a Makefile.
+  const runners = `${tox}\n${nox}\n${makefile}`;
+  const via = [...(tox ? ['tox.ini'] : []), ...(nox ? ['noxfile.py'] : [])];
+  const viaNote = via.length
+    ? [
+        `${via.join(' and ')} found: Autopilot runs the tests with ${prefix[0]} directly (tox and nox build virtualenvs from the network); keep the two in step`,
+      ]
+    : [];
+  const pytestConfigured =
     /^\[tool\.pytest/m.test(pyproject) ||
     has(root, 'pytest.ini') ||
     has(root, 'conftest.py') ||
+    has(root, 'tests/conftest.py') ||
     /^\[tool:pytest\]/m.test(setupCfg) ||
     /^\[pytest\]/m.test(tox) ||
-    mentions('pytest');
+    mentions('pytest') ||
+    mentions('pytest', runners);
+  const unittest =
+    unittests.length > 0 ||
+    /-m\s+unittest\b/.test(runners) ||
+    /["']unittest["']/.test(nox) ||
+    mentions('unittest', runners);
+  // pytest runs unittest's TestCases too, and writes JUnit, which the standard library cannot.
+  const pytest = pytestConfigured || (unittest && (prefix[0] !== python || importable('pytest')));
   if (pytest) {
-    const cov = mentions('pytest-cov');
+    const cov = mentions('pytest-cov') || (prefix[0] === python && importable('pytest_cov'));
     out.test({
       name: 'pytest',
       language: 'python',
@@ -317,14 +394,32 @@ function detectPython(root: string, out: Builder): void {
         junit: JUNIT,
         ...(cov ? { lcov: LCOV } : {}),
       },
-      notes: cov
-        ? []
-        : [
-            'for coverage add pytest-cov (coverage.py), then --cov=. --cov-report=lcov:coverage/lcov.info and lcov: coverage/lcov.info',
-          ],
+      notes: [
+        ...(pytestConfigured
+          ? []
+          : [
+              `unittest suites (${unittests.join(', ') || 'run by ' + via.join(', ')}), run through pytest, which writes JUnit`,
+            ]),
+        ...(cov
+          ? []
+          : [
+              'for coverage add pytest-cov (coverage.py), then --cov=. --cov-report=lcov:coverage/lcov.info and lcov: coverage/lcov.info',
+            ]),
+        ...viaNote,
+      ],
+    });
+  } else if (unittest) {
+    out.untestable({
+      name: 'unittest',
+      language: 'python',
+      notes: [
+        `unittest suites found (${unittests.join(', ') || 'run by ' + via.join(', ')}), but pytest is not installed for ${python}, and the standard library writes no JUnit report`,
+        `install pytest (Debian: apt-get install python3-pytest python3-pytest-cov; else pip install pytest pytest-cov), which runs unittest suites, then set:`,
+        `test: { run: [${python}, -m, pytest, --junitxml=${JUNIT}, --cov=., --cov-report=lcov:${LCOV}], junit: ${JUNIT}, lcov: ${LCOV} }`,
+      ],
     });
   }
-  const run = (tool: string) => (prefix[0] === 'python' ? ['python', '-m', tool] : [...prefix, tool]);
+  const run = (tool: string) => (prefix[0] === python ? [python, '-m', tool] : [...prefix, tool]);
   if (/^\[tool\.ruff/m.test(pyproject) || has(root, 'ruff.toml') || has(root, '.ruff.toml') || mentions('ruff')) {
     out.lint({ name: 'ruff', language: 'python', command: { run: [...run('ruff'), 'check', '.'] }, notes: [] });
   } else if (has(root, '.flake8') || /^\[flake8\]/m.test(setupCfg) || /^\[flake8\]/m.test(tox) || mentions('flake8')) {
@@ -342,7 +437,12 @@ function detectGo(root: string, out: Builder): void {
     name: 'go test',
     language: 'go',
     command: {
-      run: ['sh', '-c', 'mkdir -p reports && go test -json -coverprofile=coverage.out ./... > reports/go-test.json'],
+      // -count=1: evidence comes from tests that ran now, never from go's cache of earlier results.
+      run: [
+        'sh',
+        '-c',
+        'mkdir -p reports && go test -count=1 -json -coverprofile=coverage.out ./... > reports/go-test.json',
+      ],
       report: { format: 'go-json', path: 'reports/go-test.json' },
       coverage: { format: 'go', path: 'coverage.out', ...(module ? { modulePrefix: module } : {}) },
     },
@@ -498,6 +598,44 @@ function detectCi(root: string): string[] {
   }).map(([, name]) => name);
 }
 
+/** The probe of this machine: PATH searched as given, Python asked with `-c "import …"` (answers kept). */
+export function machineProbe(path = process.env['PATH'] ?? ''): DetectProbe {
+  const imports = new Map<string, boolean>();
+  const executable = (file: string) => {
+    try {
+      accessSync(file, constants.X_OK);
+      return statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  };
+  // A name is looked for on PATH; a path (`/usr/bin/python3`) is taken as it is.
+  const onPath = (name: string) =>
+    name.includes('/')
+      ? executable(name)
+      : path
+          .split(delimiter)
+          .filter(isAbsolute)
+          .some((d) => executable(join(d, name)));
+  return {
+    onPath,
+    pythonHas(python, module) {
+      const key = `${python} ${module}`;
+      let answer = imports.get(key);
+      if (answer === undefined) {
+        answer =
+          onPath(python) &&
+          /^[A-Za-z_][\w.]*$/.test(module) &&
+          // From a neutral folder: a module of the repository's own (a pytest.py) must neither answer nor run.
+          spawnSync(python, ['-c', `import ${module}`], { cwd: tmpdir(), stdio: 'ignore', timeout: 20_000 }).status ===
+            0;
+        imports.set(key, answer);
+      }
+      return answer;
+    },
+  };
+}
+
 /** The agents a repository is set up for; `home` is where Codex keeps its user config (`~/.codex`). */
 export function detectAgents(root: string, home?: string): DetectedAgents {
   return {
@@ -517,6 +655,7 @@ class Builder {
   readonly testRunners: DetectedTestRunner[] = [];
   readonly linters: DetectedTool[] = [];
   readonly builds: DetectedTool[] = [];
+  readonly untestables: UntestableSuite[] = [];
   language(l: Language): void {
     if (!this.languages.includes(l)) this.languages.push(l);
   }
@@ -532,13 +671,16 @@ class Builder {
   build(t: DetectedTool): void {
     this.builds.push(t);
   }
+  untestable(t: UntestableSuite): void {
+    this.untestables.push(t);
+  }
 }
 
 /** Detects what the repository at `root` is made of. `home` (default: none) is where a user's Codex config would be. */
-export function detectRepository(root: string, opts: { home?: string } = {}): Detection {
+export function detectRepository(root: string, opts: { home?: string; probe?: DetectProbe } = {}): Detection {
   const out = new Builder();
   detectNode(root, out);
-  detectPython(root, out);
+  detectPython(root, out, opts.probe);
   detectGo(root, out);
   detectJava(root, out);
   detectRust(root, out);
@@ -548,6 +690,7 @@ export function detectRepository(root: string, opts: { home?: string } = {}): De
     testRunners: out.testRunners,
     linters: out.linters,
     builds: out.builds,
+    untestable: out.untestables,
     ci: detectCi(root),
     agents: detectAgents(root, opts.home),
   };
@@ -586,6 +729,11 @@ export function detectedCommands(d: Detection): {
     notes.test = [`detected: ${test.name} (${test.language})${others(d.testRunners)}; check it`, ...test.notes].join(
       '\n',
     );
+  } else if (d.untestable.length > 0) {
+    // No command to write: the note says why, and what to install, where the command would be.
+    notes.test = d.untestable
+      .map((u) => [`detected: ${u.name} (${u.language}); no test command written`, ...u.notes].join('\n'))
+      .join('\n');
   }
   const [build] = d.builds;
   if (build) {

@@ -1,7 +1,8 @@
 /**
  * @module Use case: check an installation and say how to fix what is wrong:
  * the config, the signing key, the store, the hooks of each agent and of git
- * (wired, and pointing at files that exist), the MCP entry and the sandbox.
+ * (wired, and pointing at files that exist), the MCP entry, whether the
+ * configured test, build and lint commands can start, and the sandbox.
  * It says which form each wired file uses (the repository's own install, or
  * this machine's absolute paths, which a teammate's clone cannot run), and
  * fails any line of a file Autopilot writes that runs a bare `npx autopilot`,
@@ -16,7 +17,7 @@ import { findRoot, loadConfig } from '../repo/config-file.ts';
 import { layoutFor, type Layout } from '../repo/layout.ts';
 import { loadSigner, PRIVATE_KEY_FILE } from '../ledger/keys.ts';
 import { git } from '../repo/git.ts';
-import { detectAgents } from './detect.ts';
+import { detectAgents, machineProbe, type DetectProbe } from './detect.ts';
 import {
   CHAINED_SUFFIX,
   CLAUDE_EVENTS,
@@ -35,7 +36,7 @@ export type CheckStatus = 'ok' | 'warn' | 'fail';
 
 /** One finding: what was checked, how it stands, and the fix when it is not ok. */
 export interface DoctorCheck {
-  /** config, key, store, hooks.claude, hooks.codex, hooks.cursor, hooks.git, mcp, npx, sandbox, daemon. */
+  /** config, key, store, hooks.claude, hooks.codex, hooks.cursor, hooks.git, mcp, npx, test, build, lint (the configured commands), sandbox, daemon. */
   readonly id: string;
   readonly status: CheckStatus;
   readonly message: string;
@@ -63,6 +64,8 @@ export interface DoctorDeps {
   readonly daemonRunning?: (root: string) => Promise<boolean>;
   /** Where Codex's user config is looked for. */
   readonly home?: string;
+  /** Which programs are on PATH and what Python imports (this machine's by default). */
+  readonly probe?: DetectProbe;
 }
 
 const REINIT =
@@ -483,6 +486,90 @@ function sandboxCheck(config: Config, deps: DoctorDeps): DoctorCheck {
   };
 }
 
+// Words a shell runs itself, or that open and close its compound commands: not programs to look for.
+const SHELL_WORDS = new Set(
+  'if then else elif fi for while until do done case esac in function { } ! [ [[ test echo printf exit cd set export true false read local return shift eval exec trap wait : .'.split(
+    ' ',
+  ),
+);
+
+/** The programs a command runs: its first word and, for `sh -c SCRIPT`, the first word of each of the script's commands. */
+function programsOf(run: readonly string[]): string[] {
+  const [first, flag, script] = run;
+  if (!first) return [];
+  if (/^(\/(usr\/)?bin\/)?(ba|da)?sh$/.test(first) && flag === '-c' && script !== undefined) {
+    const words = script
+      .split(/&&|\|\||[;|\n(){}]/)
+      .map((part) => part.trim().split(/\s+/)[0] ?? '')
+      .filter((w) => /^[A-Za-z.\/][\w.+\/-]*$/.test(w) && !SHELL_WORDS.has(w) && !w.includes('='));
+    return [first, ...new Set(words)];
+  }
+  return [first];
+}
+
+/** What stands in the way of a configured command starting: a program not found, a module not installed. */
+export function commandStartProblems(root: string, run: readonly string[], probe: DetectProbe): string[] {
+  const problems: string[] = [];
+  for (const program of programsOf(run)) {
+    if (program.includes('/')) {
+      try {
+        accessSync(resolve(root, program), constants.X_OK);
+      } catch {
+        problems.push(`${program} does not exist or cannot be run`);
+      }
+    } else if (!probe.onPath(program)) {
+      problems.push(`${program} is not on PATH`);
+    }
+  }
+  if (problems.length > 0) return problems;
+  const [first, second, third] = run;
+  const name = first?.split('/').pop() ?? '';
+  if (/^python(\d(\.\d+)?)?$/.test(name) && second === '-m' && third && !probe.pythonHas(first!, third))
+    problems.push(`${first} cannot import ${third} (is it installed for this interpreter?)`);
+  // A package binary run through the package manager must be installed, or npx fetches it from the network.
+  const bin =
+    name === 'npx' || name === 'bunx' || name === 'yarn'
+      ? second
+      : name === 'pnpm' && second === 'exec'
+        ? third
+        : undefined;
+  if (
+    bin &&
+    /^[\w@][\w./@-]*$/.test(bin) &&
+    !bin.includes('/') &&
+    !existsSync(join(root, 'node_modules', '.bin', bin))
+  ) {
+    const script = name === 'yarn' && readJson(join(root, 'package.json')).value?.['scripts'];
+    if (!(script && typeof obj(script)[bin] === 'string'))
+      problems.push(`${bin} is not installed in node_modules (${name} would try to fetch it from the registry)`);
+  }
+  return problems;
+}
+
+function commandCheck(root: string, config: Config, key: 'test' | 'build' | 'lint', probe: DetectProbe): DoctorCheck {
+  const id = key;
+  const spec = config.commands[key];
+  const severity = key === 'test' ? 'fail' : 'warn';
+  if (!spec) {
+    if (key !== 'test') return { id, status: 'ok', message: `no ${key} command configured (commands.${key})` };
+    return {
+      id,
+      status: 'fail',
+      message: 'commands.test is not set: VERIFY has no tests to run, and every task stops there',
+      fix: 'set commands.test in .autopilot/config.yaml (the comment init wrote above commands says what it found and what to install)',
+    };
+  }
+  const problems = commandStartProblems(root, spec.run, probe);
+  if (problems.length > 0)
+    return {
+      id,
+      status: severity,
+      message: `commands.${key} cannot start: ${problems.join('; ')}`,
+      fix: `install what is missing, or fix commands.${key}.run in .autopilot/config.yaml`,
+    };
+  return { id, status: 'ok', message: `commands.${key}: ${spec.run.join(' ')}` };
+}
+
 /** Checks the installation around `cwd`. */
 export async function runDoctor(cwd: string, deps: DoctorDeps): Promise<DoctorReport> {
   const checks: DoctorCheck[] = [];
@@ -520,7 +607,11 @@ export async function runDoctor(cwd: string, deps: DoctorDeps): Promise<DoctorRe
   checks.push(await gitHooksCheck(root));
   checks.push(mcpCheck(root));
   checks.push(await bareNpxCheck(root));
-  if (config) checks.push(sandboxCheck(config, deps));
+  if (config) {
+    const probe = deps.probe ?? machineProbe();
+    for (const key of ['test', 'build', 'lint'] as const) checks.push(commandCheck(root, config, key, probe));
+    checks.push(sandboxCheck(config, deps));
+  }
   if (deps.daemonRunning) {
     const running = await deps.daemonRunning(root).catch(() => false);
     checks.push({

@@ -7,6 +7,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { Document, isMap, isSeq, type YAMLMap } from 'yaml';
 import { DEFAULT_EVIDENCE, defaultConfig, type CommandsInput, type Config } from '../../core/config.ts';
+import { DEFAULT_TOOL_POLICY } from '../../core/policy/policy.ts';
 import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
 import { isGitRepo, git } from '../repo/git.ts';
 import { CONFIG_DIR, CONFIG_FILE, layoutFor, type Layout } from '../repo/layout.ts';
@@ -15,7 +16,8 @@ import { ensureKeyPair } from '../ledger/keys.ts';
 import { ensureApprovalToken } from '../approvals/token.ts';
 import { parseConfigText } from '../repo/config-file.ts';
 import { planCiFiles } from './ci-workflows.ts';
-import { detectRepository, detectedCommands } from './detect.ts';
+import { outputPaths } from '../repo/outputs.ts';
+import { detectAgents, detectRepository, detectedCommands, machineProbe, type DetectProbe } from './detect.ts';
 import { planWiring, type Launcher } from './agent-wiring.ts';
 import { packageVersion } from './package-info.ts';
 
@@ -44,6 +46,8 @@ export interface InitOptions {
   /** A comment above each command in the config: what was detected and what to check. */
   readonly commandNotes?: Partial<Record<'build' | 'test' | 'lint', string>>;
   readonly stateDir?: string;
+  /** What detection may ask of the machine (programs on PATH, Python's modules); this machine's by default. */
+  readonly probe?: DetectProbe;
   /**
    * Wire the agents and git (what `autopilot init` does): the MCP entry, Claude Code's
    * hooks, Codex's and Cursor's where they are set up, git's hooks and AGENTS.md,
@@ -65,10 +69,11 @@ function stateFolders(stateDir: string): string[] {
 
 const GITIGNORE_BLOCK = (stateDir: string) =>
   [
-    '# Autopilot: the local store and private key stay on this machine',
+    "# Autopilot: the local store and private key stay on this machine, as do the tools' caches",
     `${stateDir}/autopilot.db*`,
     `${stateDir}/keys/`,
     `${stateDir}/telemetry/`,
+    `${stateDir}/cache/`,
     '# ... and the public keys that check the attestation bundles are committed',
     `!${stateDir}/attestations/keys/`,
     `!${stateDir}/attestations/keys/*.pub.pem`,
@@ -128,20 +133,120 @@ function withLines(text: string | null, block: string): string {
   return `${before}${before && !before.endsWith('\n') ? '\n' : ''}${missing.join('\n')}\n`;
 }
 
-/** The config file's text: every default written out, with comments. */
+/** What Python's test tools leave in the work tree besides the reports: coverage.py's data file, pytest's cache. */
+const PYTHON_LEFTOVERS = ['.coverage', '.pytest_cache/', '__pycache__/'];
+
+/** The .gitignore with a line for each of what the test command writes (reports, coverage) that it does not list yet. */
+function withReportLines(text: string, reportLines: readonly string[]): string {
+  const listed = new Set(text.split('\n').map((l) => l.trim().replace(/^\//, '')));
+  const missing = reportLines.filter((l) => !listed.has(l.replace(/^\//, '')));
+  if (missing.length === 0) return text;
+  return `${text}${text && !text.endsWith('\n') ? '\n' : ''}# Autopilot: what the test command writes (reports, coverage), never part of a change\n${missing.join('\n')}\n`;
+}
+
+/** The reports a test command (as the config takes it) names. */
+function reportsOf(test: CommandsInput['test']): string[] {
+  if (!test) return [];
+  return [test.junit, test.report?.path, test.lcov, test.coverage?.path].filter((p): p is string => p !== undefined);
+}
+
+/** What each top-level key of the config is for, in the order the file lists them. */
+const SECTION_COMMENTS: readonly (readonly [string, string])[] = [
+  ['version', ' The config format version.'],
+  ['stateDir', " Where the store, keys, evidence, telemetry, journal and the tools' caches (cache/) live."],
+  ['phases', ' The phases, in order. A forward move goes to the next one only.'],
+  ['process', " Which phases may send a task back ('any', or a list of phases)."],
+  ['leases', ' implicit: the first mutating call takes the lease; explicit: take it with `lease acquire`; off.'],
+  ['limits', ' Size caps, bytes.'],
+  [
+    'verify',
+    ' coverageThreshold: minimum coverage (percent) of the lines a task changes.\n' +
+      " baseCoverage: compare (total coverage may not fall below the base commit's, when a VERIFY measured it) or off.",
+  ],
+  [
+    'sandbox',
+    ' The sandbox evidence commands run in (bubblewrap).\n' +
+      ' mode: preferred (unsandboxed, and the evidence says so, where bubblewrap is missing), required, or off.\n' +
+      ' workspace: copy (a scratch copy of the repository a run) or readonly (the repository bound read-only).\n' +
+      ' memoryMb: data memory a process may have; maxProcesses: processes at once.\n' +
+      " The tools' caches under <stateDir>/cache/ (GOCACHE, GOMODCACHE, PIP_CACHE_DIR, npm_config_cache,\n" +
+      ' npm_config_store_dir) are the one part of the state folder a command sees, and may write.',
+  ],
+  [
+    'commands',
+    ' Commands Autopilot runs for evidence, as argument lists (never a shell string).\n' +
+      ' test: its reports are read after the run: junit: PATH and lcov: PATH, or any format with\n' +
+      '   report: { format: junit|tap|go-json|jest-json, path: PATH }\n' +
+      '   coverage: { format: lcov|cobertura|jacoco|istanbul|go, path: PATH, sourceRoot?: DIR, modulePrefix?: GO_MODULE }\n' +
+      ' Each command also takes timeoutSeconds (600), env (variables passed through; the rest is cleared) and network (false).\n' +
+      ' Examples:\n' +
+      '   test: { run: [npm, test], junit: reports/junit.xml, lcov: coverage/lcov.info }\n' +
+      '   test: { run: [python3, -m, pytest, --junitxml=junit.xml, --cov=., --cov-report=xml], junit: junit.xml, coverage: { format: cobertura, path: coverage.xml } }\n' +
+      '   lint: { run: [npx, eslint, .] }\n' +
+      '   smoke: [{ name: health, run: [curl, -fsS, http://127.0.0.1:8080/health] }]',
+  ],
+  [
+    'tools',
+    ' Which tool calls each phase allows, by capability. phases: a list for a phase replaces its default;\n' +
+      ' ask: capabilities a person may approve where the phase denies them; mcpServers: what third-party\n' +
+      " MCP servers' tools do ({ default: [CAPABILITIES], tools: { NAME: [CAPABILITIES] } }). The defaults:\n" +
+      Object.entries(DEFAULT_TOOL_POLICY)
+        .map(([phase, caps]) => `   ${phase}: [${caps.join(', ')}]`)
+        .join('\n'),
+  ],
+  [
+    'attest',
+    " files: the agent's instruction files (globs) whose content is attested; a change is drift.\n" +
+      ' blockIn: phases in which drift refuses a move (PROMPT_DRIFT); elsewhere it is a warning.',
+  ],
+  [
+    'approvals',
+    " Moves into the phases of enter need a person when the task's risk is at least minRisk (low, medium, high).\n" +
+      ' riskyPaths: globs that make a change high-risk; maxLines: a diff with more changed lines is high-risk.',
+  ],
+  [
+    'store',
+    ' The ledger, leases and approvals: sqlite (the embedded store in stateDir), sqlite:PATH,\n' +
+      ' or postgres://user@host/database for a team. AUTOPILOT_STORE overrides it.',
+  ],
+  [
+    'alerts',
+    ' Rules `autopilot alerts` evaluates, for example:\n' +
+      '   - { name: skips, metric: phase_skips_attempted, op: gte, threshold: 5, windowHours: 24 }\n' +
+      ' metric: task_success_rate, loop_rate, tool_mttr_seconds or a counter; op: gt, gte, lt, lte.',
+  ],
+  [
+    'slo',
+    ' loopThreshold: a task loops when it entered one phase more than this many times.\n' +
+      ' stuckAfterHours: an active task is stuck once this long has passed without an entry other than a refusal.',
+  ],
+  [
+    'evidence',
+    ' The evidence contract, phase by phase: the files each phase needs and how each is checked.\n' +
+      ' producer: autopilot marks files Autopilot writes itself; nobody else may write them.\n' +
+      ' sections: Markdown headings that need real content (minWords of prose, or a list).\n' +
+      ' schema: a JSON Schema; assert: values at dotted paths; mustMatch/mustNotMatch: regular expressions.',
+  ],
+];
+
+/**
+ * The config file's text: every section of the defaults written out, each with a comment, the detected
+ * commands with theirs. Parsed back it gives the defaults with those commands.
+ */
 export function renderConfig(opts: InitOptions = {}): string {
-  const defaults = defaultConfig();
-  const doc = new Document({
-    version: 1,
-    stateDir: opts.stateDir ?? defaults.stateDir,
-    phases: defaults.phases,
-    process: defaults.process,
-    leases: defaults.leases,
-    limits: defaults.limits,
-    verify: defaults.verify,
+  const defaults = defaultConfig() as unknown as Record<string, unknown>;
+  const values: Record<string, unknown> = {
+    ...defaults,
+    stateDir: opts.stateDir ?? defaults['stateDir'],
     commands: { smoke: [], ci: [], ...opts.commands },
     evidence: DEFAULT_EVIDENCE,
-  });
+  };
+  // The known sections in their order, then any other section the defaults have, so that none is left out.
+  const order = [
+    ...SECTION_COMMENTS.map(([key]) => key).filter((k) => k in values),
+    ...Object.keys(values).filter((k) => !SECTION_COMMENTS.some(([key]) => key === k)),
+  ];
+  const doc = new Document(Object.fromEntries(order.map((k) => [k, values[k]])));
   doc.commentBefore =
     ' Autopilot: the process every task goes through, the evidence each phase needs,\n' +
     ' and the commands Autopilot runs itself. Every key is optional: a missing key\n' +
@@ -151,46 +256,30 @@ export function renderConfig(opts: InitOptions = {}): string {
     const node = root.items.find((p) => (p.key as { value?: unknown }).value === key);
     if (node) (node.key as { commentBefore?: string }).commentBefore = text;
   };
-  comment('stateDir', ' Where the store, keys, evidence, telemetry and journal live.');
-  comment('phases', ' The phases, in order. A forward move goes to the next one only.');
-  comment('process', " Which phases may send a task back ('any', or a list of phases).");
-  comment('leases', ' implicit: the first mutating call takes the lease; explicit: take it with `lease acquire`; off.');
-  comment('limits', ' Size caps, bytes.');
-  comment(
-    'verify',
-    ' coverageThreshold: minimum coverage (percent) of the lines a task changes.\n' +
-      " baseCoverage: compare (total coverage may not fall below the base commit's, when a VERIFY measured it) or off.",
-  );
-  comment(
-    'commands',
-    ' Commands Autopilot runs for evidence, as argument lists (never a shell string).\n' +
-      ' test: its reports are read after the run: junit: PATH and lcov: PATH, or any format with\n' +
-      '   report: { format: junit|tap|go-json|jest-json, path: PATH }\n' +
-      '   coverage: { format: lcov|cobertura|jacoco|istanbul|go, path: PATH, sourceRoot?: DIR, modulePrefix?: GO_MODULE }\n' +
-      ' Examples:\n' +
-      '   test: { run: [npm, test], junit: reports/junit.xml, lcov: coverage/lcov.info }\n' +
-      '   test: { run: [pytest, --junitxml=junit.xml, --cov=., --cov-report=xml], junit: junit.xml, coverage: { format: cobertura, path: coverage.xml } }\n' +
-      '   lint: { run: [npx, eslint, .] }\n' +
-      '   smoke: [{ name: health, run: [curl, -fsS, http://127.0.0.1:8080/health] }]',
-  );
-  comment(
-    'evidence',
-    ' The evidence contract, phase by phase: the files each phase needs and how each is checked.\n' +
-      ' producer: autopilot marks files Autopilot writes itself; nobody else may write them.\n' +
-      ' sections: Markdown headings that need real content (minWords of prose, or a list).\n' +
-      ' schema: a JSON Schema; assert: values at dotted paths; mustMatch/mustNotMatch: regular expressions.',
-  );
+  for (const [key, text] of SECTION_COMMENTS) comment(key, text);
   // What detection found, above each command it wrote, for a person to check.
   const commands = root.get('commands', true);
+  const indent = (note: string) =>
+    note
+      .split('\n')
+      .map((l) => ` ${l}`)
+      .join('\n');
   if (isMap(commands)) {
     for (const p of commands.items) {
       const key = (p.key as { value?: unknown }).value;
       const note = key === 'build' || key === 'test' || key === 'lint' ? opts.commandNotes?.[key] : undefined;
-      if (note)
-        (p.key as { commentBefore?: string }).commentBefore = note
-          .split('\n')
-          .map((l) => ` ${l}`)
-          .join('\n');
+      if (note) (p.key as { commentBefore?: string }).commentBefore = indent(note);
+    }
+    // A note for a command that was not written (tests found, no runner that writes a report) goes on top.
+    const unwritten = (['test', 'build', 'lint'] as const).filter(
+      (k) => opts.commandNotes?.[k] && !commands.items.some((p) => (p.key as { value?: unknown }).value === k),
+    );
+    const first = commands.items[0];
+    if (unwritten.length > 0 && first) {
+      const key = first.key as { commentBefore?: string };
+      key.commentBefore = [...unwritten.map((k) => indent(opts.commandNotes![k]!)), key.commentBefore]
+        .filter(Boolean)
+        .join('\n');
     }
   }
   const evidence = root.get('evidence', true);
@@ -218,16 +307,24 @@ export async function planInit(cwd: string, opts: InitOptions = {}): Promise<Res
   const existingConfig = readOrNull(join(root, configPath));
   let stateDir = opts.stateDir ?? '.autopilot';
   let phases: readonly string[] = defaultConfig().phases;
+  let test: CommandsInput['test'];
+  // Files only, unless commands are to be detected: then the machine is asked which interpreters and tools it has.
+  const detection = detectRepository(
+    root,
+    opts.commands || existingConfig !== null ? {} : { probe: opts.probe ?? machineProbe() },
+  );
   if (existingConfig !== null) {
     // Keep a config the team already has; only check that it is valid.
     const existing = parseConfigText(existingConfig, join(root, configPath));
     stateDir = existing.stateDir;
     phases = existing.phases;
+    test = existing.commands.test;
     changes.push({ path: configPath, action: 'unchanged', before: existingConfig, after: existingConfig });
   } else {
     // Without commands given, the config gets the ones detection finds, each with a comment to check it.
-    const detected = opts.commands ? undefined : detectedCommands(detectRepository(root));
+    const detected = opts.commands ? undefined : detectedCommands(detection);
     const commands = opts.commands ?? detected?.commands;
+    test = commands?.test;
     const commandNotes = { ...detected?.notes, ...opts.commandNotes };
     changes.push({
       path: configPath,
@@ -237,7 +334,11 @@ export async function planInit(cwd: string, opts: InitOptions = {}): Promise<Res
     });
   }
   const gitignore = readOrNull(join(root, '.gitignore'));
-  const after = withLines(gitignore, GITIGNORE_BLOCK(stateDir));
+  const reportLines = [
+    ...(await outputPaths(root, reportsOf(test))).map((o) => (o.folder ? `/${o.path}/` : `/${o.path}`)),
+    ...(detection.languages.includes('python') ? PYTHON_LEFTOVERS : []),
+  ];
+  const after = withReportLines(withLines(gitignore, GITIGNORE_BLOCK(stateDir)), reportLines);
   changes.push({
     path: '.gitignore',
     action: after === (gitignore ?? '') && gitignore !== null ? 'unchanged' : gitignore === null ? 'create' : 'update',
@@ -261,11 +362,10 @@ export async function planInit(cwd: string, opts: InitOptions = {}): Promise<Res
   if (opts.wiring) {
     // git's hooks folder: core.hooksPath when it is set, else the repository's (a worktree's common) hooks folder.
     const hooks = (await git(root, ['rev-parse', '--git-path', 'hooks'])).stdout.trim() || '.git/hooks';
-    const detection = detectRepository(root, opts.wiring.home !== undefined ? { home: opts.wiring.home } : {});
     const wiring = planWiring({
       root,
       gitHooksDir: resolve(root, hooks),
-      agents: detection.agents,
+      agents: detectAgents(root, opts.wiring.home),
       launcher: opts.wiring.launcher,
       phases,
     });

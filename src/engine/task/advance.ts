@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { ErrorCode, ok, refuse, type Refusal, type Result } from '../../core/errors.ts';
 import { decideAdvance, refusePhaseUnknown, type TaskState } from '../../core/task.ts';
-import { normalizePhase } from '../../core/phases.ts';
+import { normalizePhase, phaseDir } from '../../core/phases.ts';
 import { refuseMovedMeanwhile, type MoveClaim } from '../../core/move.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
 import type { StoreTx } from '../../ports/store.ts';
@@ -16,6 +16,7 @@ import { guardLease, moveLease } from './leases.ts';
 import { checkClaimHeld, claimMove, releaseClaim } from './move-claim.ts';
 import { hasProducer, installProduced, produce, type Produced } from '../evidence/producers/index.ts';
 import { taskDiff } from '../evidence/producers/diff.ts';
+import { backtrackAdvice, failureAdvice, type CommandFailure } from '../evidence/producers/run-commands.ts';
 import { readNoFollow } from '../repo/files.ts';
 import { evidenceRel } from '../repo/layout.ts';
 import { configDigest } from '../repo/config-digest.ts';
@@ -115,7 +116,7 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
         if (!drift.ok) return drift;
         const gate = checkPhase(e, current, current.phase, produced.digests);
         if (!gate.passed) {
-          const refusal = gateRefusal(current.taskId, gate);
+          const refusal = withFailureAdvice(e, current, gateRefusal(current.taskId, gate));
           return { ok: false, error: await recordRefusal(e, tx, current, actor, attempt, refusal, startMs) };
         }
         if (risk && decision.value.to) {
@@ -226,6 +227,43 @@ async function record(e: Engine, state: TaskState, actor: Actor, to: string | nu
     ...(actor.sessionId ? { sessionId: actor.sessionId } : {}),
   });
   return { ok: false as const, error };
+}
+
+/**
+ * A failed gate of a phase whose evidence comes from commands (VERIFY's run, REVIEW's lint) says which step
+ * failed and whose fault it is: the config or the machine (fix it, then try again) or the code (backtrack),
+ * with the tool's own last lines where it could not run.
+ */
+function withFailureAdvice(e: Engine, state: TaskState, refusal: Refusal): Refusal {
+  const source =
+    state.phase === 'VERIFY'
+      ? { file: 'verify_run.json', retry: `run autopilot verify ${state.taskId}, then advance again` }
+      : state.phase === 'REVIEW'
+        ? { file: 'code_quality_score.json', retry: `advance ${state.taskId} again` }
+        : undefined;
+  if (!source) return refusal;
+  const file = readNoFollow(
+    join(e.layout.evidenceDir, state.taskId, phaseDir(state.phase), source.file),
+    e.config.limits.maxEvidenceBytes,
+  );
+  if (file.kind !== 'file') return refusal;
+  let failures: CommandFailure[];
+  try {
+    const doc = JSON.parse(file.bytes.toString('utf8')) as { failures?: unknown; failure?: unknown };
+    const list = Array.isArray(doc.failures) ? doc.failures : doc.failure ? [doc.failure] : [];
+    failures = list.filter(
+      (f): f is CommandFailure =>
+        !!f &&
+        typeof f === 'object' &&
+        typeof (f as CommandFailure).message === 'string' &&
+        typeof (f as CommandFailure).kind === 'string',
+    );
+  } catch {
+    return refusal;
+  }
+  if (failures.length === 0) return refusal;
+  const advice = failureAdvice(failures, { retry: source.retry, backtrack: backtrackAdvice(state.taskId) });
+  return { ...refusal, message: `${refusal.message}\n${advice}`, details: { ...refusal.details, failures } };
 }
 
 /** VERIFY reuses a run of this phase visit when the source has not changed since; everything else is produced fresh. */

@@ -4,7 +4,9 @@ import { checkTaskId, checkTitle, type TaskState } from '../../core/task.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
 import { append } from '../ledger/record.ts';
 import { taskFolder } from '../evidence/folder.ts';
-import { EMPTY_TREE, resolveCommit } from '../repo/git.ts';
+import { relative, sep } from 'node:path';
+import { EMPTY_TREE, commitHas, resolveCommit, uncommitted } from '../repo/git.ts';
+import { INIT_FILES } from '../repo/layout.ts';
 import { configDigest } from '../repo/config-digest.ts';
 import { CONTRACT_FILE, contractRel, contractText } from '../repo/contract.ts';
 import { sha256Hex, writeAtomic } from '../repo/files.ts';
@@ -38,6 +40,19 @@ export async function startTask(e: Engine, actor: Actor, req: StartTaskRequest):
       });
     }
     base = EMPTY_TREE; // a repository without commits: everything is new
+  }
+  // A task started on top of init's uncommitted files would hold them in its diff (the new CI workflow makes
+  // it high-risk), and the CI gate would find no committed contract: they go in first.
+  const head = await resolveCommit(e.layout.root, 'HEAD');
+  const configRel = relative(e.layout.root, e.layout.configFile).split(sep).join('/');
+  if (head && !(await commitHas(e.layout.root, head, configRel))) {
+    const files = await uncommitted(e.layout.root, INIT_FILES);
+    const list = (files.includes(configRel) ? files : [configRel, ...files]).join(' ');
+    return refuse(
+      ErrorCode.CONFIG_INVALID,
+      `${configRel} is not committed: the files \`autopilot init\` wrote would be part of ${req.taskId}'s change, and the CI gate would find no committed config. Commit them first: git add ${list} && git commit -m "Set up Autopilot"; then start the task again`,
+      { key: '(file)', reason: 'not committed', file: configRel, uncommitted: files },
+    );
   }
   const first = e.config.phases[0] as string;
   // The first task fixes the baseline of the agent's instructions, so drift is noticed from the start.

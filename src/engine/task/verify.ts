@@ -10,8 +10,8 @@ import { checkClaimHeld, claimMove, releaseClaim } from './move-claim.ts';
 import type { MoveClaim } from '../../core/move.ts';
 import { recordVerify } from './advance.ts';
 import type { VerifyOutput } from '../evidence/producers/verify.ts';
+import { backtrackAdvice, failureAdvice } from '../evidence/producers/run-commands.ts';
 import type { Actor, Engine } from '../context.ts';
-import { clause } from '../../core/phrasing.ts';
 
 export interface VerifyOutcome {
   readonly task: TaskState;
@@ -90,8 +90,16 @@ export async function runVerify(
             attempt,
             {
               code: ErrorCode.VERIFY_FAILED,
-              message: `verify failed: ${clause(verify.problems.join('; '))}. Fix it in IMPLEMENT: autopilot backtrack ${req.taskId} --to IMPLEMENT --reason "…"`,
-              details: { commands: verify.commands, findings: verify.problems, seq: entry.seq },
+              message: `verify failed: ${failureAdvice(verify.failures, {
+                retry: `run autopilot verify ${req.taskId} again`,
+                backtrack: backtrackAdvice(req.taskId),
+              })}`,
+              details: {
+                commands: verify.commands,
+                findings: verify.problems,
+                failures: verify.failures,
+                seq: entry.seq,
+              },
             },
             startMs,
           );

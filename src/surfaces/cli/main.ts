@@ -124,14 +124,20 @@ npm install --save-dev agent-autopilot, then npx --no-install autopilot init. Th
 machine's Node and bin script by absolute path, autopilot doctor warns of it, and the CI
 job installs the exact version that wrote it. Never a bare \`npx autopilot\`: on the
 registry, the name autopilot is another project's package.
-${example('npx --no-install autopilot init --dry-run\nnpx --no-install autopilot init\nautopilot init')}`,
+It detects the test, build and lint commands (asking which interpreters and tools are
+installed), writes every section of the config with a comment, and adds the state folder,
+the tools' caches and the test reports to .gitignore. Commit what it wrote before the
+first task: task start refuses until the config is committed.
+${example('npx --no-install autopilot init --dry-run\nnpx --no-install autopilot init\ngit add .autopilot .gitignore && git commit -m "Set up Autopilot"')}`,
     )
     .action(act(async (opts: Opts) => (await import('./verbs/init.ts')).initVerb(opts)));
 
   const task = program.command('task').description('start, list, inspect and rename tasks');
   task
     .command('start <TASK>')
-    .description('start a task in the first phase; its base commit is recorded for the diff')
+    .description(
+      "start a task in the first phase; its base commit is recorded for the diff (refused while init's config is not committed)",
+    )
     .option('--title <text>', 'what the task is about')
     .option('--base <ref>', 'the commit the task starts from (default HEAD)')
     .addHelpText('after', example('autopilot task start T-1 --title "Fix login redirect" --base main'))

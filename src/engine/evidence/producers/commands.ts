@@ -2,7 +2,16 @@
 import type { NamedCommandSpec } from '../../../core/config.ts';
 import type { TaskState } from '../../../core/task.ts';
 import { headCommit } from '../../repo/git.ts';
-import { passed, runCommand, type CommandRecord } from './run-commands.ts';
+import type { RunResult } from '../../../ports/runner.ts';
+import {
+  couldNotStart,
+  failure,
+  outputTail,
+  passed,
+  runCommand,
+  type CommandFailure,
+  type CommandRecord,
+} from './run-commands.ts';
 import type { Engine } from '../../context.ts';
 
 export interface ProducedFiles {
@@ -23,6 +32,27 @@ async function runAll(e: Engine, specs: readonly NamedCommandSpec[]) {
   return { results, commands, passed: results.every((r) => r.passed) };
 }
 
+/**
+ * Why the lint command failed: it could not start (`spawn`), it failed without a verdict on the code (`crash`:
+ * killed, timed out, or an exit status of 2 and above, which eslint, ruff and golangci-lint use for their own
+ * errors; cargo's 101 is clippy's verdict), or it found problems (`lint`). The linter's own last lines go with it.
+ */
+export function lintFailure(run: readonly string[], r: RunResult): CommandFailure {
+  const said = outputTail(r.output);
+  const withTail = said ? { outputTail: said } : {};
+  const notStarted = couldNotStart(run, r);
+  if (notStarted)
+    return { kind: 'spawn', command: 'lint', message: `the lint command could not start: ${notStarted}`, ...withTail };
+  if (r.timedOut || r.exitCode === null || (r.exitCode >= 2 && r.exitCode !== 101))
+    return {
+      kind: 'crash',
+      command: 'lint',
+      message: `the linter failed without a verdict on the code (${failure(r)})`,
+      ...withTail,
+    };
+  return { kind: 'lint', command: 'lint', message: `the linter found problems (${failure(r)})`, ...withTail };
+}
+
 export async function produceReview(e: Engine): Promise<ProducedFiles> {
   const lint = e.config.commands.lint;
   if (!lint) {
@@ -37,6 +67,7 @@ export async function produceReview(e: Engine): Promise<ProducedFiles> {
     timedOut: result.timedOut,
     durationMs: result.durationMs,
     outputTail: tail(result.output),
+    ...(passed(result) ? {} : { failure: lintFailure(lint.run, result) }),
   };
   return {
     files: [{ name: 'code_quality_score.json', content: JSON.stringify(doc, null, 2) + '\n' }],

@@ -1,8 +1,10 @@
 /** @module IMPLEMENT's evidence, produced from git: the task's diff and the files it touches. */
 import { join } from 'node:path';
+import type { Config } from '../../../core/config.ts';
 import type { TaskState } from '../../../core/task.ts';
 import { parseUnifiedDiff, type ChangedFile } from '../../../reports/diff.ts';
 import { workingTreeDiff, EMPTY_TREE } from '../../repo/git.ts';
+import { outputPaths } from '../../repo/outputs.ts';
 import { readNoFollow } from '../../repo/files.ts';
 import { sha256Hex } from '../../repo/files.ts';
 import type { Engine } from '../../context.ts';
@@ -16,9 +18,21 @@ export interface TaskDiff {
   readonly tree?: string;
 }
 
+/** The reports the configured test command writes (test report and coverage), as the config names them. */
+export function testReportPaths(config: Config): string[] {
+  const test = config.commands.test;
+  if (!test) return [];
+  return [test.junit, test.report?.path, test.lcov, test.coverage?.path].filter((p): p is string => p !== undefined);
+}
+
+/**
+ * The task's diff from its base to the working tree. What the test command wrote (with `sandbox.mode: off`
+ * its reports land in the work tree) is left out, so that a report never counts as a change of the task.
+ */
 export async function taskDiff(e: Engine, state: TaskState, opts: { tree?: boolean } = {}): Promise<TaskDiff> {
   const base = state.baseCommit ?? EMPTY_TREE;
-  const { patch, tree } = await workingTreeDiff(e.layout.root, base, e.layout.stateDir, opts);
+  const exclude = (await outputPaths(e.layout.root, testReportPaths(e.config))).map((o) => o.path);
+  const { patch, tree } = await workingTreeDiff(e.layout.root, base, e.layout.stateDir, { ...opts, exclude });
   return { base, patch, sha256: sha256Hex(patch), files: parseUnifiedDiff(patch), ...(tree ? { tree } : {}) };
 }
 

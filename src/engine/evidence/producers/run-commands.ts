@@ -1,4 +1,5 @@
 /** @module Running configured commands for evidence, with a clean environment and a timeout, and reading back the reports they write. */
+import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CommandSpec } from '../../../core/config.ts';
@@ -13,6 +14,38 @@ export function commandEnv(spec: CommandSpec): Record<string, string> {
   for (const name of [...BASE_ENV, ...spec.env]) {
     const v = process.env[name];
     if (v !== undefined) env[name] = v;
+  }
+  return env;
+}
+
+/**
+ * Each ecosystem's cache, a folder under the state folder's `cache/`: persistent across runs, and writable
+ * in the sandbox, where the home folder's caches (`~/.cache/go-build`) are read-only.
+ */
+export const CACHE_VARS: Readonly<Record<string, string>> = {
+  GOCACHE: 'go-build',
+  GOMODCACHE: 'go-mod',
+  PIP_CACHE_DIR: 'pip',
+  npm_config_cache: 'npm',
+  npm_config_store_dir: 'pnpm-store',
+};
+
+/** Variables only some programs know, given to the commands that run them: npm warns of a store-dir it does not know. */
+const CACHE_VAR_PROGRAMS: Readonly<Record<string, RegExp>> = { npm_config_store_dir: /\bpnpm\b/ };
+
+/**
+ * The cache variables a command gets, each folder made when missing (pnpm's store only for a command that
+ * runs pnpm). A variable the command names in its `env` (and that is set) keeps the caller's value.
+ */
+export function cacheEnv(cacheDir: string, spec: CommandSpec): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, folder] of Object.entries(CACHE_VARS)) {
+    if (spec.env.includes(name) && process.env[name] !== undefined) continue;
+    const program = CACHE_VAR_PROGRAMS[name];
+    if (program && !spec.run.some((a) => program.test(a))) continue;
+    const dir = join(cacheDir, folder);
+    mkdirSync(dir, { recursive: true });
+    env[name] = dir;
   }
   return env;
 }
@@ -48,7 +81,7 @@ export async function runCommand(
   const result = await e.runner.run({
     argv: spec.run,
     cwd: e.layout.root,
-    env: commandEnv(spec),
+    env: { ...cacheEnv(e.layout.cacheDir, spec), ...commandEnv(spec) },
     timeoutMs: spec.timeoutSeconds * 1000,
     maxOutputBytes: e.config.limits.maxLogBytes,
     network: spec.network,
@@ -82,6 +115,76 @@ export async function runCommand(
       ...(result.spawnError ? { spawnError: result.spawnError } : {}),
     },
   };
+}
+
+/**
+ * Why a command's step failed, by whose fault: `spawn` the program could not start (missing, not executable,
+ * a module not installed), `config` it ran but its report is missing or unusable (a wrong path, a plugin not
+ * installed), `crash` a linter that failed without judging the code; `build`, `tests`, `coverage` and `lint`
+ * are the code's.
+ */
+export type FailureKind = 'spawn' | 'config' | 'crash' | 'build' | 'tests' | 'coverage' | 'lint';
+
+/** One failed step of a producer, for the refusal's details and its advice. */
+export interface CommandFailure {
+  readonly kind: FailureKind;
+  /** The config key of the command: `test`, `build`, `lint`, `ci.NAME`. */
+  readonly command: string;
+  readonly message: string;
+  /** The last lines of the command's output, where they say what went wrong outside the code. */
+  readonly outputTail?: string;
+}
+
+/** Kinds that the config or the machine must fix, not the code: no backtrack helps. */
+export const SETUP_KINDS: ReadonlySet<FailureKind> = new Set(['spawn', 'config', 'crash']);
+
+/** The last `lines` lines of a command's output (at most `chars` characters). */
+export function outputTail(output: string, lines = 12, chars = 1500): string {
+  const tail = output.trimEnd().split('\n').slice(-lines).join('\n');
+  return tail.length > chars ? `…${tail.slice(-chars)}` : tail;
+}
+
+/**
+ * Whether the command never got to run its program: a spawn error, the shell's or exec's 127 (not found) and
+ * 126 (not executable), or `python -m X` without X. Inside the sandbox a missing program is exec's 127.
+ */
+export function couldNotStart(argv: readonly string[], r: RunResult): string | undefined {
+  if (r.spawnError) return r.spawnError;
+  if (r.exitCode === 127) return `${argv[0]} or a program it runs was not found (exit 127)`;
+  if (r.exitCode === 126) return `${argv[0]} or a program it runs cannot be executed (exit 126)`;
+  const module = argv[1] === '-m' ? argv[2] : undefined;
+  if (module && r.exitCode !== 0 && new RegExp(`No module named '?${module.replace(/\./g, '\\.')}'?`).test(r.output))
+    return `${argv[0]} has no module ${module}`;
+  return undefined;
+}
+
+/**
+ * The advice a refusal gives for failed steps: the setup's failures (fix the config or install the tool, then
+ * `retry`), and the code's (`backtrack`), each with what failed.
+ */
+export function failureAdvice(failures: readonly CommandFailure[], opts: { retry: string; backtrack: string }): string {
+  const setup = failures.filter((f) => SETUP_KINDS.has(f.kind));
+  const code = failures.filter((f) => !SETUP_KINDS.has(f.kind));
+  // What the tool itself said, after the advice: the cause is in its own words.
+  const said = (list: readonly CommandFailure[]) =>
+    list
+      .filter((f) => f.outputTail)
+      .map((f) => `\n${f.command} said:\n${f.outputTail}`)
+      .join('');
+  const parts: string[] = [];
+  if (setup.length > 0) {
+    const keys = [...new Set(setup.map((f) => `commands.${f.command}`))].join(', ');
+    parts.push(
+      `${setup.map((f) => f.message).join('; ')}. That is the config or the machine, not the code: fix ${keys} in .autopilot/config.yaml or install what is missing, then ${opts.retry}${said(setup)}`,
+    );
+  }
+  if (code.length > 0) parts.push(`${code.map((f) => f.message).join('; ')}. ${opts.backtrack}${said(code)}`);
+  return parts.join('\n');
+}
+
+/** The step back for a failure of the code: to IMPLEMENT, where source may change. */
+export function backtrackAdvice(taskId: string): string {
+  return `Fix it in IMPLEMENT: autopilot backtrack ${taskId} --to IMPLEMENT --reason "…"`;
 }
 
 export function passed(r: RunResult): boolean {

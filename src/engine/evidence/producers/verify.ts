@@ -19,36 +19,28 @@ import type { Config } from '../../../core/config.ts';
 import { commitTree, patchId } from '../../repo/git.ts';
 import { changedLinesCoverage, type ChangedLinesCoverage } from '../../../reports/changed-lines.ts';
 import {
+  couldNotStart,
   failure,
+  outputTail,
   isolationOf,
   logHeader,
   logSection,
   passed,
   runCommand,
+  type CommandFailure,
   type CommandRecord,
+  type FailureKind,
   type OutputFile,
 } from './run-commands.ts';
 import { taskDiff, type TaskDiff } from './diff.ts';
 import type { Engine } from '../../context.ts';
 import { plural } from '../../../core/phrasing.ts';
 
-/** What made a VERIFY run fail, by kind, so that a reader acts on the kind and never on the message's words. */
-export type VerifyFailureKind =
-  'build' | 'tests' | 'test-report' | 'coverage' | 'coverage-report' | 'base-coverage' | 'spawn' | 'config';
-
-export interface VerifyFailure {
-  readonly kind: VerifyFailureKind;
-  /** The command it concerns, for build, tests and spawn failures. */
-  readonly command?: 'build' | 'test';
-  /** The same text as the entry of {@link VerifyOutput.problems}. */
-  readonly message: string;
-}
-
 export interface VerifyOutput {
   readonly passed: boolean;
   readonly problems: string[];
-  /** `problems`, one for one, with their kinds. */
-  readonly failures: VerifyFailure[];
+  /** Each problem with its kind: whether the config or the machine is at fault, or the code. */
+  readonly failures: CommandFailure[];
   /** Each command's output as it ran (capped at limits.maxLogBytes), for a reader who wants the tail. */
   readonly outputs: { readonly command: 'build' | 'test'; readonly output: string }[];
   /** The test cases that failed or erred, when there was a report. */
@@ -83,10 +75,10 @@ function reportText(f: OutputFile | undefined): string {
 export async function produceVerify(e: Engine, state: TaskState): Promise<VerifyOutput> {
   const { build, test } = e.config.commands;
   const problems: string[] = [];
-  const failures: VerifyFailure[] = [];
-  const fail = (kind: VerifyFailureKind, message: string, command?: 'build' | 'test') => {
+  const failures: CommandFailure[] = [];
+  const fail = (kind: FailureKind, command: string, message: string, tail?: string) => {
     problems.push(message);
-    failures.push({ kind, message, ...(command ? { command } : {}) });
+    failures.push({ kind, command, message, ...(tail ? { outputTail: tail } : {}) });
   };
   const logs: VerifyOutput['outputs'] = [];
   const commands: CommandRecord[] = [];
@@ -101,12 +93,10 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     log.push(logSection('build', build, result));
     logs.push({ command: 'build', output: result.output });
     buildExit = passed(result) ? 0 : (result.exitCode ?? -1);
-    if (!passed(result))
-      fail(
-        result.spawnError ? 'spawn' : 'build',
-        result.spawnError ? `the build ${failure(result)}` : `the build failed (${failure(result)})`,
-        'build',
-      );
+    const notStarted = couldNotStart(build.run, result);
+    if (notStarted)
+      fail('spawn', 'build', `the build command could not start: ${notStarted}`, outputTail(result.output));
+    else if (!passed(result)) fail('build', 'build', `the build failed (${failure(result)})`);
   } else {
     log.push('=== build: no build command configured (commands.build)\n');
   }
@@ -116,13 +106,13 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
   let total: CoverageTotal | undefined;
   let coverageNote: string | undefined;
   if (!test) {
-    fail('config', 'no test command is configured: set commands.test in .autopilot/config.yaml');
+    fail('config', 'test', 'no test command is configured: set commands.test in .autopilot/config.yaml');
   } else if (buildExit === 0) {
     const { report, coverage: cov } = reportsOf(test);
     const reportAt = report ? reportPath(e.layout.root, report.path) : undefined;
     const coverageAt = cov ? reportPath(e.layout.root, cov.path) : undefined;
-    if (report && !reportAt) fail('test-report', `${report.key} (${report.path}) points outside the repository`);
-    if (cov && !coverageAt) fail('coverage-report', `${cov.key} (${cov.path}) points outside the repository`);
+    if (report && !reportAt) fail('config', 'test', `${report.key} (${report.path}) points outside the repository`);
+    if (cov && !coverageAt) fail('config', 'test', `${cov.key} (${cov.path}) points outside the repository`);
     const { record, result, outputs } = await runCommand(
       e,
       'test',
@@ -132,27 +122,36 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     commands.push(record);
     log.push(logSection('test', test, result));
     logs.push({ command: 'test', output: result.output });
-    if (!passed(result))
-      fail(
-        result.spawnError ? 'spawn' : 'tests',
-        result.spawnError ? `the test command ${failure(result)}` : `the test command failed (${failure(result)})`,
-        'test',
-      );
-    if (report && reportAt) {
+    const notStarted = couldNotStart(test.run, result);
+    const tail = outputTail(result.output);
+    let reportError: string | undefined;
+    if (report && reportAt && !notStarted) {
       try {
         tests = parseTestReport(report.format, reportText(outputs.get(reportAt)), { root: e.layout.root });
       } catch (err) {
-        fail('test-report', `no usable ${report.format} test report at ${report.path}: ${(err as Error).message}`);
+        reportError = `no usable ${report.format} test report at ${report.path}: ${(err as Error).message}`;
       }
     }
-    if (tests && tests.totals.total === 0) fail('tests', 'the test command ran no test', 'test');
-    if (tests && tests.totals.failed + tests.totals.errors > 0) {
+    const failing = tests ? tests.totals.failed + tests.totals.errors : 0;
+    if (notStarted) fail('spawn', 'test', `the test command could not start: ${notStarted}`, tail);
+    else if (reportError && passed(result)) fail('config', 'test', `the test command passed, but left ${reportError}`);
+    else if (reportError)
+      // No report from a failing run: the runner stopped before the tests (a missing plugin, an unknown flag).
       fail(
-        'tests',
-        `${tests.totals.failed + tests.totals.errors} of ${plural(tests.totals.total, 'test')} failed`,
+        'config',
         'test',
+        `the test command failed (${failure(result)}) without writing its report (${reportError}): it stopped before running the tests`,
+        tail,
       );
-    }
+    else if (!passed(result) && failing === 0)
+      fail('tests', 'test', `the test command failed (${failure(result)}) though its report lists no failing test`);
+    if (tests && tests.totals.total === 0)
+      fail(
+        'config',
+        'test',
+        'the test command ran no test: check where it looks for tests and where it writes its report',
+      );
+    if (failing > 0) fail('tests', 'test', `${failing} of ${plural(tests!.totals.total, 'test')} failed`);
     const threshold = e.config.verify.coverageThreshold;
     if (cov && coverageAt) {
       try {
@@ -171,23 +170,27 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
         if (!coverage.meetsThreshold) {
           fail(
             'coverage',
+            'test',
             `changed-lines coverage is ${coverage.percent.toFixed(1)}%, under the ${threshold}% threshold`,
           );
         }
       } catch (err) {
         coverageNote = `no usable ${cov.format} coverage report at ${cov.path}: ${(err as Error).message}`;
-        fail('coverage-report', coverageNote);
+        // Without tests that ran, a missing coverage report says nothing new.
+        if (!notStarted && !reportError) fail('config', 'test', coverageNote);
+        else problems.push(coverageNote);
       }
     } else if (!cov) {
       coverageNote = 'no coverage report configured (commands.test.coverage)';
-      if (threshold > 0) fail('coverage-report', `${coverageNote}; set it, or set verify.coverageThreshold to 0`);
+      if (threshold > 0) fail('config', 'test', `${coverageNote}; set it, or set verify.coverageThreshold to 0`);
     }
   }
 
   const base = total && e.config.verify.baseCoverage === 'compare' ? await baseCoverage(e, diff) : undefined;
   if (total && base?.total && total.percent < base.total.percent) {
     fail(
-      'base-coverage',
+      'coverage',
+      'test',
       `total coverage fell from ${base.total.percent}% at the base commit (measured by ${base.taskId}'s VERIFY, ledger entry ${base.seq}) to ${total.percent}%: test what the change left untested`,
     );
   }
@@ -199,6 +202,7 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     passed: ok,
     isolation,
     problems,
+    failures,
     treeDigest: diff.sha256,
     ...(patch ? { patchId: patch } : {}),
     base: diff.base,

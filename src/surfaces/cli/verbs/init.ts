@@ -1,5 +1,6 @@
 /** @module `autopilot init [--dry-run] [--yes]`: sets Autopilot up in a git repository. */
 import { homedir } from 'node:os';
+import { isAbsolute } from 'node:path';
 import pc from 'picocolors';
 import { applyInit, planInit, type FileChange } from '../../../engine/setup/init.ts';
 import { openStoreFor } from '../../compose.ts';
@@ -54,6 +55,11 @@ export async function initVerb(opts: GlobalOptions & { dryRun?: boolean; yes?: b
   }
   const result = await applyInit(plan.value, openStoreFor);
   const wrote = changes.filter((c) => c.action !== 'unchanged');
+  // What to commit before the first task: the files written in the repository (git's own hooks folder is not).
+  const toCommit = wrote.map((c) => c.path).filter((p) => !isAbsolute(p) && !p.startsWith('.git/'));
+  const commit = toCommit.length
+    ? `commit what init wrote, before the first task (task start refuses until the config is committed): git add ${toCommit.join(' ')} && git commit -m "Set up Autopilot"`
+    : undefined;
   return done(
     {
       root: plan.value.root,
@@ -61,6 +67,7 @@ export async function initVerb(opts: GlobalOptions & { dryRun?: boolean; yes?: b
       keyId: result.keyId,
       keyCreated: result.keyCreated,
       notes: plan.value.notes ?? [],
+      toCommit,
     },
     [
       wrote.length || result.keyCreated
@@ -69,7 +76,9 @@ export async function initVerb(opts: GlobalOptions & { dryRun?: boolean; yes?: b
       ...changes.map((c) => `  ${c.action === 'unchanged' ? pc.dim('unchanged') : pc.green(c.action)} ${c.path}`),
       `  key ${result.keyId}${result.keyCreated ? ' created' : ' kept'}`,
       ...(plan.value.notes ?? []).map((n) => `  ${pc.yellow('note')} ${n}`),
-      'Next: check the commands in .autopilot/config.yaml (commands.test above all), run autopilot doctor, then: autopilot task start T-1 --title "…"',
+      'Next: check the commands in .autopilot/config.yaml (commands.test above all) and run autopilot doctor;',
+      ...(commit ? [`  ${commit};`] : []),
+      '  then: autopilot task start T-1 --title "…"',
     ].join('\n'),
   );
 }
