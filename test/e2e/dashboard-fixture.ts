@@ -15,7 +15,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Actor, Engine } from '../../src/engine/context.ts';
 import { closeEngine, openEngine } from '../../src/engine/context.ts';
 import { startTask } from '../../src/engine/task/start.ts';
@@ -182,7 +181,7 @@ export async function storyRepo(): Promise<DashboardRepo> {
     await put(e, 'T-4', 'SPEC', 'spec.md', P.SPEC);
     await next(e, 'T-4');
   });
-  return { repo, tokenFile: join(repo.stateDir, 'keys', 'approval-token') };
+  return { repo, tokenFile: repo.userState.approvalTokenFile };
 }
 
 /** The quick store: approvals asked on entering SPEC, so nothing runs a command. */
@@ -209,7 +208,7 @@ export async function quickRepo(): Promise<DashboardRepo> {
       refused(await advance(e, AGENT, { taskId: id }), 'APPROVAL_REQUIRED', `${id} STRATEGIZE → SPEC`);
     }
   });
-  return { repo, tokenFile: join(repo.stateDir, 'keys', 'approval-token') };
+  return { repo, tokenFile: repo.userState.approvalTokenFile };
 }
 
 export interface Served {
