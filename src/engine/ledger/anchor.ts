@@ -117,7 +117,7 @@ export async function checkAnchor(
     return sameChain
       ? finding(
           'truncated',
-          `the store${here} ends at entry ${head.seq}, but ${anchored}: entries were cut off its end`,
+          `the store${here} ends at entry ${head.seq}, but ${anchored}: entries were removed (cut off its end, or erased and the rest chained again)`,
         )
       : finding(
           'replaced',

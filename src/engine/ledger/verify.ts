@@ -279,7 +279,20 @@ export async function verifyLedger(e: Engine, opts: VerifyOptions = {}): Promise
     problems.push({ kind: 'chain', seq: head?.seq ?? 0, reason: 'the head does not match the last entry walked' });
   }
   let artifacts = 0;
-  if (problems.length === 0) {
+  const chainSound = problems.length === 0;
+  // Whether this is the store's whole history: the anchored head, the commits' trailers and the committed bundles
+  // name entries it must hold (a wiped, truncated, replaced or shadow store is not "0 entries, green"). Before the
+  // projections: a store that lost entries explains the projections that no longer match them.
+  if (opts.history ?? true) {
+    for (const p of await historyProblems({ layout: e.layout, store: e.store, keyIds: [e.signer.keyId] }))
+      problems.push({
+        kind: 'history',
+        reason: `${p.reason}. To repair: ${p.fix}`,
+        ...(p.seq !== undefined ? { seq: p.seq } : {}),
+        ...(p.path ? { path: p.path } : {}),
+      });
+  }
+  if (chainSound) {
     const stored = new Map((await e.store.listTasks()).map((t) => [t.taskId, t]));
     for (const [taskId, folded] of states) {
       if (!folded) continue;
@@ -325,17 +338,6 @@ export async function verifyLedger(e: Engine, opts: VerifyOptions = {}): Promise
         }
       }
     }
-  }
-  // Whether this is the store's whole history: the anchored head, the commits' trailers and the committed bundles
-  // name entries it must hold (a wiped, truncated, replaced or shadow store is not "0 entries, green").
-  if (opts.history ?? true) {
-    for (const p of await historyProblems({ layout: e.layout, store: e.store, keyIds: [e.signer.keyId] }))
-      problems.push({
-        kind: 'history',
-        reason: `${p.reason}. To repair: ${p.fix}`,
-        ...(p.seq !== undefined ? { seq: p.seq } : {}),
-        ...(p.path ? { path: p.path } : {}),
-      });
   }
   // What the store finds damaged in itself: pages and indexes the walk above may never read.
   for (const reason of await storeDamage(e)) problems.push({ kind: 'store', reason });

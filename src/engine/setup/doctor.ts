@@ -475,7 +475,7 @@ async function secretsCheck(layout: Layout): Promise<DoctorCheck> {
   return {
     id,
     status: 'fail',
-    message: `the agent can read ${found.map((f) => `a ${f.what} in ${f.path}`).join('; ')}`,
+    message: `the agent can read ${found.map((f) => `${f.what === 'approval token' ? 'an' : 'a'} ${f.what} in ${f.path}`).join('; ')}`,
     fix: `run \`autopilot init\`, which moves the key pair and the token of an older installation (<stateDir>/keys/) to ${layout.keysDir}; delete any other copy (and \`git rm --cached\` a tracked one). A key that was in the repository may have been copied: move it aside and run init for a new key pair, and pin the keys the CI gate trusts (AUTOPILOT_TRUSTED_KEYS)`,
   };
 }
