@@ -337,7 +337,7 @@ function listen(server: Server, path: string): Promise<boolean> {
 }
 
 /** Nonces of requests already answered: a request sent again is refused. */
-class SeenNonces {
+export class SeenNonces {
   readonly #seen = new Set<string>();
   /** True the first time a nonce is seen. */
   first(nonce: string): boolean {
