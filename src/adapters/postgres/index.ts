@@ -8,36 +8,11 @@ import { Pool, type PoolClient, type QueryResultRow } from 'pg';
 import type { ChainHead, LedgerEntry } from '../../core/ledger.ts';
 import type { TaskState } from '../../core/task.ts';
 import type { Lease } from '../../core/lease.ts';
-import type { MoveClaim } from '../../core/move.ts';
 import { AutopilotError, ErrorCode } from '../../core/errors.ts';
 import type { EntryQuery, Store, StoreTx } from '../../ports/store.ts';
-import { Mutex, checkExtends, parseJson, redactUrl } from '../shared/store.ts';
+import { Mutex, checkExtends, redactUrl } from '../shared/store.ts';
+import { ENTRY_SELECT, rowDecoder } from '../shared/rows.ts';
 import { MIGRATIONS } from './migrations.ts';
-
-interface EntryRow {
-  seq: string;
-  prev_hash: string;
-  hash: string;
-  ts: string;
-  task_id: string | null;
-  kind: string;
-  from_phase: string | null;
-  to_phase: string | null;
-  actor: string;
-  artifacts: string;
-  data: string;
-  key_id: string;
-  signature: string;
-}
-
-interface LeaseRow {
-  task_id: string;
-  phase: string;
-  holder: string | null;
-  token: string;
-  acquired_at: string;
-  expires_at: string;
-}
 
 /** The two keys of the advisory locks; the second part is the schema, so that stores in different schemas do not wait for each other. */
 const LOCK_CLASS = { write: 1095782484, migrate: 1095782485 } as const;
@@ -99,73 +74,17 @@ export function isConnectionError(e: unknown): boolean {
   );
 }
 
-function toEntry(r: EntryRow): LedgerEntry {
-  const seq = Number(r.seq);
-  return {
-    seq,
-    prevHash: r.prev_hash,
-    hash: r.hash,
-    ts: r.ts,
-    taskId: r.task_id,
-    kind: r.kind as LedgerEntry['kind'],
-    fromPhase: r.from_phase,
-    toPhase: r.to_phase,
-    actor: r.actor,
-    artifacts: parseJson(r.artifacts, `ledger entry ${seq} artifacts`) as LedgerEntry['artifacts'],
-    data: parseJson(r.data, `ledger entry ${seq} data`) as LedgerEntry['data'],
-    keyId: r.key_id,
-    signature: r.signature,
-  };
-}
+/** pg hands over BIGINT columns as decimal text, to keep their whole range; INTEGER columns as numbers. */
+const rows = rowDecoder({ integersAsText: true });
 
-function toLease(r: LeaseRow | undefined): Lease | undefined {
-  if (!r) return undefined;
-  return {
-    taskId: r.task_id,
-    phase: r.phase,
-    holder: r.holder,
-    token: Number(r.token),
-    acquiredAt: r.acquired_at,
-    expiresAt: r.expires_at,
-  };
-}
-
-interface ClaimRow {
-  task_id: string;
-  token: string;
-  holder: string;
-  action: string;
-  phase: string;
-  host: string;
-  pid: number;
-  taken_at: string;
-  expires_at: string;
-}
-
-function toClaim(r: ClaimRow | undefined): MoveClaim | undefined {
-  if (!r) return undefined;
-  return {
-    taskId: r.task_id,
-    token: r.token,
-    holder: r.holder,
-    action: r.action,
-    phase: r.phase,
-    host: r.host,
-    pid: Number(r.pid),
-    takenAt: r.taken_at,
-    expiresAt: r.expires_at,
-  };
-}
-
-function toHead(r: { seq: string; hash: string } | undefined): ChainHead | null {
-  return r ? { seq: Number(r.seq), hash: r.hash } : null;
-}
+const toHead = (r: { seq: unknown; hash: unknown } | undefined): ChainHead | null =>
+  r ? rows.head(r.seq, r.hash) : null;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 const SQL = {
   head: 'SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1',
-  getTask: 'SELECT state FROM tasks WHERE task_id = $1',
+  getTask: 'SELECT task_id, state FROM tasks WHERE task_id = $1',
   getLease: 'SELECT * FROM leases WHERE task_id = $1',
   insert: `INSERT INTO ledger (seq, prev_hash, hash, ts, task_id, kind, from_phase, to_phase, actor, artifacts, data, key_id, signature)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
@@ -348,10 +267,10 @@ export class PostgresStore implements Store {
       };
       const tx: StoreTx = {
         head: async () =>
-          head === undefined ? (head = toHead((await q<{ seq: string; hash: string }>(SQL.head))[0])) : head,
+          head === undefined ? (head = toHead((await q<{ seq: unknown; hash: unknown }>(SQL.head))[0])) : head,
         getTask: async (id) => {
-          const row = (await q<{ state: string }>(SQL.getTask, [id]))[0];
-          return row ? (parseJson(row.state, `task ${id}`) as TaskState) : undefined;
+          const row = (await q<{ task_id: unknown; state: unknown }>(SQL.getTask, [id]))[0];
+          return row && rows.task(row.task_id, row.state);
         },
         append: async (entry) => {
           checkExtends(await tx.head(), entry);
@@ -375,10 +294,16 @@ export class PostgresStore implements Store {
         },
         putTask: async (state) =>
           void (await q(SQL.putTask, [state.taskId, state.startedAt, state.lastSeq, JSON.stringify(state)])),
-        getLease: async (id) => toLease((await q<LeaseRow>(SQL.getLease, [id]))[0]),
+        getLease: async (id) => {
+          const row = (await q<Record<string, unknown>>(SQL.getLease, [id]))[0];
+          return row && rows.lease(row);
+        },
         putLease: async (l) =>
           void (await q(SQL.putLease, [l.taskId, l.phase, l.holder, l.token, l.acquiredAt, l.expiresAt])),
-        getMoveClaim: async (id) => toClaim((await q<ClaimRow>(SQL.getClaim, [id]))[0]),
+        getMoveClaim: async (id) => {
+          const row = (await q<Record<string, unknown>>(SQL.getClaim, [id]))[0];
+          return row && rows.claim(row);
+        },
         putMoveClaim: async (c) =>
           void (await q(SQL.putClaim, [
             c.taskId,
@@ -437,7 +362,7 @@ export class PostgresStore implements Store {
   }
 
   async head(): Promise<ChainHead | null> {
-    return toHead((await this.#read<{ seq: string; hash: string }>(SQL.head))[0]);
+    return toHead((await this.#read<{ seq: unknown; hash: unknown }>(SQL.head))[0]);
   }
 
   async entries(q: EntryQuery = {}): Promise<LedgerEntry[]> {
@@ -447,25 +372,28 @@ export class PostgresStore implements Store {
     if (q.taskId !== undefined) where.push(`task_id = ${arg(q.taskId)}`);
     if (q.fromSeq !== undefined) where.push(`seq >= ${arg(q.fromSeq)}`);
     if (q.kind !== undefined) where.push(`kind = ${arg(q.kind)}`);
-    const sql = `SELECT * FROM ledger ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq${q.newestFirst ? ' DESC' : ''}${
+    const sql = `SELECT ${ENTRY_SELECT} FROM ledger ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq${q.newestFirst ? ' DESC' : ''}${
       q.limit !== undefined ? ` LIMIT ${arg(q.limit)}` : ''
     }`;
-    return (await this.#read<EntryRow>(sql, args)).map(toEntry);
+    return (await this.#readArrays(sql, args)).map(rows.entry);
   }
 
   async getTask(taskId: string): Promise<TaskState | undefined> {
-    const row = (await this.#read<{ state: string }>(SQL.getTask, [taskId]))[0];
-    return row ? (parseJson(row.state, `task ${taskId}`) as TaskState) : undefined;
+    const row = (await this.#read<{ task_id: unknown; state: unknown }>(SQL.getTask, [taskId]))[0];
+    return row && rows.task(row.task_id, row.state);
   }
 
   async listTasks(): Promise<TaskState[]> {
-    return (await this.#read<{ state: string }>('SELECT state FROM tasks ORDER BY started_at, task_id')).map(
-      (r) => parseJson(r.state, 'task') as TaskState,
-    );
+    return (
+      await this.#read<{ task_id: unknown; state: unknown }>(
+        'SELECT task_id, state FROM tasks ORDER BY started_at, task_id',
+      )
+    ).map((r) => rows.task(r.task_id, r.state));
   }
 
   async getLease(taskId: string): Promise<Lease | undefined> {
-    return toLease((await this.#read<LeaseRow>(SQL.getLease, [taskId]))[0]);
+    const row = (await this.#read<Record<string, unknown>>(SQL.getLease, [taskId]))[0];
+    return row && rows.lease(row);
   }
 
   async putKey(keyId: string, publicKeyPem: string): Promise<void> {
@@ -477,12 +405,7 @@ export class PostgresStore implements Store {
   }
 
   async keys(): Promise<Map<string, string>> {
-    return new Map(
-      (await this.#read<{ key_id: string; public_key: string }>('SELECT key_id, public_key FROM keys')).map((r) => [
-        r.key_id,
-        r.public_key,
-      ]),
-    );
+    return new Map((await this.#read<Record<string, unknown>>('SELECT key_id, public_key FROM keys')).map(rows.key));
   }
 
   async close(): Promise<void> {
@@ -508,9 +431,18 @@ export class PostgresStore implements Store {
 
   /** One statement outside any transaction, retried with backoff while the connection fails. */
   async #read<R extends QueryResultRow>(text: string, values?: unknown[]): Promise<R[]> {
+    return this.#retried(async () => (await this.#pool.query<R>(text, values)).rows);
+  }
+
+  /** `#read` with each row as an array of its values, in the order the statement selects them. */
+  async #readArrays(text: string, values?: unknown[]): Promise<unknown[][]> {
+    return this.#retried(async () => (await this.#pool.query<unknown[]>({ text, values, rowMode: 'array' })).rows);
+  }
+
+  async #retried<T>(read: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return (await this.#pool.query<R>(text, values)).rows;
+        return await read();
       } catch (e) {
         if (!isConnectionError(e)) throw e;
         if (attempt >= this.#attempts) throw this.#unreachable(e, attempt, 'nothing was read');
