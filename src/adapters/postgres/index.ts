@@ -60,9 +60,9 @@ const CONNECTION_ERRNOS = new Set([
 ]);
 
 /** True for failures of the connection itself (as opposed to errors the server reports about a statement). */
-export function isConnectionError(e: unknown): boolean {
-  if (!(e instanceof Error)) return false;
-  const code = (e as { code?: unknown }).code;
+export function isConnectionError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
   if (typeof code === 'string') {
     if (CONNECTION_ERRNOS.has(code)) return true;
     // 08: connection exception; 57P01-03: the server shutting down, crashed, or starting; 53300: too many connections.
@@ -70,7 +70,7 @@ export function isConnectionError(e: unknown): boolean {
       return true;
   }
   return /connection terminated|connection error|not queryable|timeout exceeded when trying to connect|connection ended|terminating connection/i.test(
-    e.message,
+    err.message,
   );
 }
 
@@ -164,21 +164,21 @@ export class PostgresStore implements Store {
         await store.migrate();
       }
       return store;
-    } catch (e) {
+    } catch (err) {
       await store.close();
-      const code = (e as { code?: unknown }).code;
+      const code = (err as { code?: unknown }).code;
       // A wrong password, user or database name is the configuration's fault: say which store.
-      if (!(e instanceof AutopilotError) && typeof code === 'string' && (code.startsWith('28') || code === '3D000')) {
+      if (!(err instanceof AutopilotError) && typeof code === 'string' && (code.startsWith('28') || code === '3D000')) {
         throw new AutopilotError(
           ErrorCode.CONFIG_INVALID,
-          `the store at ${store.#where} refused the connection: ${(e as Error).message}`,
+          `the store at ${store.#where} refused the connection: ${(err as Error).message}`,
           {
             key: 'store',
-            reason: (e as Error).message,
+            reason: (err as Error).message,
           },
         );
       }
-      throw e;
+      throw err;
     }
   }
 
@@ -216,26 +216,26 @@ export class PostgresStore implements Store {
               applied.push(m.version);
             }
             await client.query('COMMIT');
-          } catch (e) {
+          } catch (err) {
             await client.query('ROLLBACK').catch(() => {});
-            throw e;
+            throw err;
           }
         }
       } finally {
-        await client.query(lockSql('pg_advisory_unlock', LOCK_CLASS.migrate)).catch((e: unknown) => (broken = e));
+        await client.query(lockSql('pg_advisory_unlock', LOCK_CLASS.migrate)).catch((err: unknown) => (broken = err));
       }
-    } catch (e) {
-      broken = e;
-      if (isConnectionError(e)) {
+    } catch (err) {
+      broken = err;
+      if (isConnectionError(err)) {
         throw new AutopilotError(
           ErrorCode.INTERNAL,
-          `lost the connection to ${this.#where} while migrating (${(e as Error).message}); every migration is atomic: run autopilot store migrate again`,
+          `lost the connection to ${this.#where} while migrating (${(err as Error).message}); every migration is atomic: run autopilot store migrate again`,
           {
             store: this.#where,
           },
         );
       }
-      throw e;
+      throw err;
     } finally {
       // A session that failed mid-way may still hold the lock: drop it rather than hand it back.
       client.release(broken ? true : undefined);
@@ -248,19 +248,19 @@ export class PostgresStore implements Store {
     return this.#mutex.run(async () => {
       const client = await this.#begin();
       let lost: unknown;
-      const onError = (e: unknown) => (lost ??= e);
+      const onError = (err: unknown) => (lost ??= err);
       client.on('error', onError);
       const written: { seq: number; hash: string }[] = [];
       let head: ChainHead | null | undefined;
       const q = async <R extends QueryResultRow>(text: string, values?: unknown[]): Promise<R[]> => {
         try {
           return (await client.query<R>(text, values)).rows;
-        } catch (e) {
-          if (!isConnectionError(e) && lost === undefined) throw e;
-          lost ??= e;
+        } catch (err) {
+          if (!isConnectionError(err) && lost === undefined) throw err;
+          lost ??= err;
           throw new AutopilotError(
             ErrorCode.INTERNAL,
-            `lost the connection to the store at ${this.#where} before the commit (${(e as Error).message}): nothing of this step was recorded; run the command again`,
+            `lost the connection to the store at ${this.#where} before the commit (${(err as Error).message}): nothing of this step was recorded; run the command again`,
             { store: this.#where, phase: 'before-commit' },
           );
         }
@@ -324,9 +324,9 @@ export class PostgresStore implements Store {
         let result: T;
         try {
           result = await fn(tx);
-        } catch (e) {
+        } catch (err) {
           if (lost === undefined) await client.query('ROLLBACK').catch((r: unknown) => (lost = r));
-          throw e;
+          throw err;
         }
         if (lost !== undefined) {
           throw new AutopilotError(
@@ -340,12 +340,12 @@ export class PostgresStore implements Store {
         }
         try {
           await client.query('COMMIT');
-        } catch (e) {
-          if (!isConnectionError(e)) throw e; // the server answered: it rolled the transaction back
-          lost = e;
+        } catch (err) {
+          if (!isConnectionError(err)) throw err; // the server answered: it rolled the transaction back
+          lost = err;
           throw new AutopilotError(
             ErrorCode.INTERNAL,
-            `lost the connection to the store at ${this.#where} during the commit (${(e as Error).message}): ${UNCONFIRMED}`,
+            `lost the connection to the store at ${this.#where} during the commit (${(err as Error).message}): ${UNCONFIRMED}`,
             {
               store: this.#where,
               phase: 'commit',
@@ -419,10 +419,10 @@ export class PostgresStore implements Store {
     return ms / 2 + Math.random() * (ms / 2);
   }
 
-  #unreachable(e: unknown, attempts: number, what: string): AutopilotError {
+  #unreachable(err: unknown, attempts: number, what: string): AutopilotError {
     return new AutopilotError(
       ErrorCode.INTERNAL,
-      `the store at ${this.#where} cannot be reached (${(e as Error).message}; ${attempts} attempts): ${what}`,
+      `the store at ${this.#where} cannot be reached (${(err as Error).message}; ${attempts} attempts): ${what}`,
       {
         store: this.#where,
       },
@@ -443,9 +443,9 @@ export class PostgresStore implements Store {
     for (let attempt = 1; ; attempt++) {
       try {
         return await read();
-      } catch (e) {
-        if (!isConnectionError(e)) throw e;
-        if (attempt >= this.#attempts) throw this.#unreachable(e, attempt, 'nothing was read');
+      } catch (err) {
+        if (!isConnectionError(err)) throw err;
+        if (attempt >= this.#attempts) throw this.#unreachable(err, attempt, 'nothing was read');
         await sleep(this.#backoff(attempt));
       }
     }
@@ -455,9 +455,9 @@ export class PostgresStore implements Store {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.#pool.connect();
-      } catch (e) {
-        if (!isConnectionError(e)) throw e;
-        if (attempt >= this.#attempts) throw this.#unreachable(e, attempt, 'nothing was recorded');
+      } catch (err) {
+        if (!isConnectionError(err)) throw err;
+        if (attempt >= this.#attempts) throw this.#unreachable(err, attempt, 'nothing was recorded');
         await sleep(this.#backoff(attempt));
       }
     }
@@ -473,10 +473,10 @@ export class PostgresStore implements Store {
       try {
         await client.query(`BEGIN; ${lockSql('pg_advisory_xact_lock', LOCK_CLASS.write)}`);
         return client;
-      } catch (e) {
+      } catch (err) {
         client.release(true);
-        if (!isConnectionError(e)) throw e;
-        if (attempt >= this.#attempts) throw this.#unreachable(e, attempt, 'nothing was recorded');
+        if (!isConnectionError(err)) throw err;
+        if (attempt >= this.#attempts) throw this.#unreachable(err, attempt, 'nothing was recorded');
         await sleep(this.#backoff(attempt));
       }
     }

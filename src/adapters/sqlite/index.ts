@@ -185,9 +185,9 @@ export class SqliteStore implements Store {
         const result = await fn(tx);
         s.commit.run();
         return result;
-      } catch (e) {
+      } catch (err) {
         if (this.#db.inTransaction) s.rollback.run();
-        throw e;
+        throw err;
       }
     });
   }
@@ -309,9 +309,9 @@ function migrate(db: Database.Database): void {
         );
       }
       db.exec('COMMIT');
-    } catch (e) {
+    } catch (err) {
       db.exec('ROLLBACK');
-      throw e;
+      throw err;
     }
   }
 }
