@@ -151,7 +151,8 @@ export function mentionsInText(text: string, cwd: string | undefined, p: Protect
         let end = at + f.text.length;
         while (end < text.length && !PATH_END.test(text[end]!)) end++;
         const tail = text.slice(at + f.text.length, end);
-        const m = protectionOfPath(normalizeAbsolute(`${f.abs}${tail}`), p, false);
+        // A fragment that is part of a longer path (`/proc/1/root$PWD/.autopilot/keys`) is a path, not a mere word.
+        const m = protectionOfPath(normalizeAbsolute(`${f.abs}${tail}`), p, tail.length > 0 || before === '/');
         if (m) out.push(m);
       }
       at = text.indexOf(f.text, at + 1);

@@ -9,6 +9,7 @@
  * which would download whatever package holds that name.
  * The store and the sandbox probe come from the composition root.
  */
+import { checkGitHooks } from '../repo/git-hooks.ts';
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Config } from '../../core/config.ts';
@@ -288,8 +289,19 @@ async function gitHooksCheck(root: string): Promise<DoctorCheck> {
     if (existsSync(chained) && (statSync(chained).mode & 0o111) === 0)
       warnings.push(`${name}${CHAINED_SUFFIX} (the hook that was there before) is not executable, so it is skipped`);
   }
+  const integrity = await checkGitHooks(root);
+  for (const p of integrity.problems) problems.push(p);
+  if (!integrity.recorded && !problems.length)
+    warnings.push(
+      'no digest of the installed hooks is recorded (set up before they were); run `autopilot init` again to record them',
+    );
   if (warnings.length && !problems.length && !looks.some((l) => l.form === 'absolute'))
-    return { id, status: 'warn', message: warnings.join('; '), fix: `chmod +x the chained hook if it should run` };
+    return {
+      id,
+      status: 'warn',
+      message: warnings.join('; '),
+      fix: integrity.recorded ? 'chmod +x the chained hook if it should run' : 'run `autopilot init` again',
+    };
   return wiredOutcome(
     id,
     `git hooks in ${dir}`,
