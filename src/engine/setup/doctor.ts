@@ -37,7 +37,7 @@ export type CheckStatus = 'ok' | 'warn' | 'fail';
 
 /** One finding: what was checked, how it stands, and the fix when it is not ok. */
 export interface DoctorCheck {
-  /** config, key, store, hooks.claude, hooks.codex, hooks.cursor, hooks.git, mcp, npx, test, build, lint (the configured commands), sandbox, daemon. */
+  /** config, key, store, hooks.claude, hooks.codex, hooks.cursor, wall.claude, wall.codex, wall.cursor, hooks.git, mcp, npx, test, build, lint (the configured commands), sandbox, daemon. */
   readonly id: string;
   readonly status: CheckStatus;
   readonly message: string;
@@ -61,6 +61,8 @@ export interface DoctorDeps {
     readonly reason?: string;
     readonly bwrapVersion?: string;
   };
+  /** Whether bubblewrap can raise the wall around an agent's commands here. */
+  readonly wallStatus?: () => { readonly available: boolean; readonly reason?: string };
   /** Whether the repository's hook daemon answers (informational). */
   readonly daemonRunning?: (root: string) => Promise<boolean>;
   /** Where Codex's user config is looked for. */
@@ -248,6 +250,46 @@ function agentHooks(
     }
   }
   return wiredOutcome(id, rel, looks, [...new Set(problems)], `${rel}: ${events.join(', ')} wired`);
+}
+
+/** Which clients' shell commands run behind the wall, and which have none (their parser-only layer said so). */
+function wallChecks(root: string, agents: { codex: boolean; cursor: boolean }, deps: DoctorDeps): DoctorCheck[] {
+  const out: DoctorCheck[] = [];
+  const status = deps.wallStatus?.();
+  if (status) {
+    out.push(
+      status.available
+        ? {
+            id: 'wall.claude',
+            status: 'ok',
+            message:
+              "Claude Code's shell commands run behind the wall (autopilot exec, bubblewrap): Autopilot's state hidden or read-only, the work tree read-only outside IMPLEMENT",
+          }
+        : {
+            id: 'wall.claude',
+            status: 'warn',
+            message: `no wall for Claude Code here (${status.reason ?? 'bubblewrap is missing'}): its shell commands are checked by the guard's parser only`,
+            fix: 'install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) and allow user namespaces',
+          },
+    );
+  }
+  if (agents.codex || existsSync(join(root, '.codex', 'hooks.json')))
+    out.push({
+      id: 'wall.codex',
+      status: 'warn',
+      message:
+        "no wall for Codex: its hooks cannot be relied on to rewrite a command (before 0.131 it runs the original), so its shell commands are checked by the guard's parser only, which denies any command naming Autopilot's state, keys or git's hooks",
+      fix: 'run Codex in its own sandbox (sandbox_mode = "workspace-write") and review the ledger; the CI gate re-checks the branch',
+    });
+  if (agents.cursor || existsSync(join(root, '.cursor', 'hooks.json')))
+    out.push({
+      id: 'wall.cursor',
+      status: 'warn',
+      message:
+        "no wall for Cursor: its hooks answer allow or deny only, so its shell commands are checked by the guard's parser only, which denies any command naming Autopilot's state, keys or git's hooks",
+      fix: "turn on Cursor's sandboxed terminals where your version has them; the CI gate re-checks the branch",
+    });
+  return out;
 }
 
 async function gitHooksCheck(root: string): Promise<DoctorCheck> {
@@ -616,6 +658,7 @@ export async function runDoctor(cwd: string, deps: DoctorDeps): Promise<DoctorRe
     checks.push(agentHooks(root, '.codex/hooks.json', 'codex', CODEX_EVENTS, 'Codex'));
   if (agents.cursor || existsSync(join(root, '.cursor', 'hooks.json')))
     checks.push(agentHooks(root, '.cursor/hooks.json', 'cursor', CURSOR_EVENTS, 'Cursor'));
+  checks.push(...wallChecks(root, agents, deps));
   checks.push(await gitHooksCheck(root));
   checks.push(mcpCheck(root));
   checks.push(await bareNpxCheck(root));
