@@ -18,6 +18,9 @@ import { userStateRoot, type StateEnv } from './user-state.ts';
 /** Agent settings that Autopilot writes (or that configure an agent's hooks), relative to the root: read-only inside. */
 export const AGENT_SETTINGS: readonly string[] = ['.claude', '.mcp.json', '.codex', '.cursor/hooks.json', 'AGENTS.md'];
 
+/** Settings in the home folder that can switch an agent's hooks or git's hooks off, relative to it: read-only inside. */
+export const USER_SETTINGS: readonly string[] = ['.claude', '.codex', '.cursor', '.gitconfig', '.config/git'];
+
 /** The mounts of one walled command, before bubblewrap turns them into arguments. Paths are absolute and real. */
 export interface WallPlan {
   readonly root: string;
@@ -96,6 +99,13 @@ export async function planWall(layout: Layout, config: Config, phase: string, en
       join(stateDir, 'attestations'),
       join(stateDir, 'journal'),
     ],
-    readonly: [...AGENT_SETTINGS.map((p) => join(root, p)), ...(await gitControlPaths(root))],
+    readonly: [
+      ...AGENT_SETTINGS.map((p) => join(root, p)),
+      ...(await gitControlPaths(root)),
+      // The clients' and git's settings in the home folder: a command could switch the hooks off there
+      // (`disableAllHooks`, a global core.hooksPath) instead of in the repository.
+      ...(home ? USER_SETTINGS.map((p) => join(home, p)) : []),
+      ...(env['XDG_CONFIG_HOME'] && isAbsolute(env['XDG_CONFIG_HOME']) ? [join(env['XDG_CONFIG_HOME'], 'git')] : []),
+    ],
   };
 }
