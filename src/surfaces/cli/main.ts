@@ -9,6 +9,9 @@ import { AutopilotError, ErrorCode, exitCodeFor, type Refusal } from '../../core
 import { UsageError, type GlobalOptions, type VerbResult } from './runtime.ts';
 import { formatRefusal } from './format.ts';
 import { packageVersion } from '../../engine/setup/package-info.ts';
+import { existsSync } from 'node:fs';
+import { WALL_MARKER } from '../../core/wall.ts';
+import { wallRefusal } from './wall-gate.ts';
 
 type Opts = GlobalOptions & Record<string, unknown>;
 type Action = (...args: never[]) => Promise<VerbResult>;
@@ -459,6 +462,42 @@ autopilot hook git commit-msg .git/COMMIT_EDITMSG`)}`,
     );
 
   program
+    .command('exec')
+    .description(
+      "run an agent's command behind the wall of its task's phase: Autopilot's state hidden or read-only, the work tree read-only where the phase allows no source writes, no network unless the phase allows it",
+    )
+    .argument('<command...>', 'the command and its arguments, after --')
+    .option(
+      '--task <id>',
+      'the task whose phase decides the wall (default: $AUTOPILOT_TASK, else the only active task)',
+    )
+    .option('--phase <phase>', "the phase whose wall to raise (default: the task's current phase)")
+    .addHelpText(
+      'after',
+      `
+Claude Code's PreToolUse hook rewrites every Bash command it allows into
+  autopilot exec --task T --phase P --holder H -- bash -c '<the command>'
+so the operating system, not a parser, keeps the command off what it must not touch. Behind the wall:
+  hidden     the state folder's store, keys, approval token, stale archives, telemetry and caches;
+             the per-user state folder ($XDG_STATE_HOME/autopilot) and the hook daemon's socket folder
+  read-only  .autopilot/config.yaml, evidence/, attestations/, journal/; git's hooks folder and config;
+             .claude/, .mcp.json, .codex/, .cursor/hooks.json, AGENTS.md (a mount cannot guard only Autopilot's section)
+  work tree  read-write where the phase allows write:source (IMPLEMENT by default), read-only elsewhere:
+             drafts go to $TMPDIR (/tmp), which stays writable, as does the home folder
+  network    off unless the phase allows net
+Inside, the autopilot command line refuses every verb (it cannot see the store): the agent uses the MCP tools,
+which its client runs outside the wall. It needs bubblewrap; without it the command is refused, not run bare.
+The exit code is the command's.
+${example(`autopilot exec -- npm test
+autopilot exec --phase SPEC -- bash -c 'touch src/x.ts'   # Read-only file system`)}`,
+    )
+    .action(
+      act(async (command: string[], opts: Opts) =>
+        (await import('./verbs/exec.ts')).execVerb(command, opts as Opts & { task?: string; phase?: string }),
+      ),
+    );
+
+  program
     .command('doctor')
     .description(
       'check the installation: config, store, key, hooks, MCP entry, sandbox; say how to fix what is wrong (exit 1 when something is)',
@@ -576,6 +615,11 @@ function missingVerb(program: Command, argv: readonly string[]): Refusal {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  const walled = wallRefusal(argv.slice(2), process.env, existsSync(WALL_MARKER));
+  if (walled) {
+    process.exitCode = printError(walled);
+    return;
+  }
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
