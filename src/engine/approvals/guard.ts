@@ -133,7 +133,7 @@ export async function guardApproval(
   const message =
     current.state === 'changes_requested'
       ? `a person requested changes: ${clause(String(note ?? ''))}. Backtrack to ${String(current.entry?.data['backtrackTo'] ?? 'the phase named')} and pass the phases again`
-      : `entering ${to} with a ${risk.level}-risk change needs a person's approval (${why.join('; ')}); it is ${current.state === 'escalated' ? 'escalated and ' : ''}waiting for a person to decide with their passkey in the dashboard's approval panel (autopilot serve)`;
+      : `entering ${to} with a ${risk.level}-risk change needs a person's approval${why.length ? ` (${why.join('; ')})` : ''}; it is ${current.state === 'escalated' ? 'escalated and ' : ''}waiting for a person to decide with their passkey in the dashboard's approval panel (autopilot serve)`;
   const r = refuse(ErrorCode.APPROVAL_REQUIRED, message, {
     phase: to,
     reasons: why,
