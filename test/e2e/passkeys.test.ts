@@ -119,6 +119,38 @@ describe('passkey decisions', { concurrency: true }, () => {
     });
   });
 
+  it('approve and reject at a terminal record nothing: they name the decision page and refuse, token or not', async () => {
+    const { repo } = await waitingTask();
+    const head = repo.head();
+    const approve = await repo.json<{ ok: false; error: { code: string; message: string; details: { url: string } } }>(
+      ['approve', 'T-1', '--reason', 'I approve my own work'],
+      { env: { AUTOPILOT_APPROVAL_TOKEN: 'anything' } },
+    );
+    assert.equal(approve.code, 2);
+    assert.equal(approve.body.error.code, 'APPROVAL_REQUIRED');
+    assert.equal(approve.body.error.details.url, 'http://localhost:4400/approvals#task-T-1');
+    assert.match(approve.body.error.message, /passkey assertion, which a terminal cannot make/);
+    const reject = await repo.json<{ error: { code: string; details: { url: string; decision: string } } }>([
+      'reject',
+      'T-1',
+      '--abort',
+      '--reason',
+      'stop',
+      '--port',
+      '4401',
+    ]);
+    assert.equal(reject.code, 2);
+    assert.deepEqual(
+      [reject.body.error.details.decision, reject.body.error.details.url],
+      ['abort', 'http://localhost:4401/approvals#task-T-1'],
+    );
+    const unknown = await repo.json<{ error: { code: string } }>(['approve', 'T-9', '--reason', 'x']);
+    assert.equal(unknown.body.error.code, 'TASK_UNKNOWN');
+    assert.deepEqual(repo.head(), head, 'nothing was recorded');
+    const help = await repo.run(['approve', '--help']);
+    assert.match(help.stdout, /WebAuthn \(passkey\) assertion/);
+  });
+
   it('ledger verify flags decisions written into the ledger by hand: wrong credential, replayed assertion, changed note, changed diff digest, no assertion at all', async () => {
     const { repo, dana } = await waitingTask();
     const forged = await repo.withEngine(async (e) => {

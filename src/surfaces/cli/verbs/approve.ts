@@ -5,7 +5,7 @@
  */
 import { ErrorCode } from '../../../core/errors.ts';
 import type { Decision } from '../../../core/decision.ts';
-import { UsageError, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
+import { intOption, UsageError, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
 import { DEFAULT_PORT } from './serve.ts';
 
 interface DecisionOptions extends GlobalOptions {
@@ -25,6 +25,8 @@ const WORD: Record<Decision, string> = {
 
 async function run(taskId: string, decision: Decision, opts: DecisionOptions): Promise<VerbResult> {
   if (!opts.reason.trim()) throw new UsageError('a decision needs a reason: --reason "…"', 'reason');
+  const port = intOption(opts.port, 'port') ?? DEFAULT_PORT;
+  if (port < 1 || port > 65535) throw new UsageError(`--port needs a port number from 1 to 65535, got ${port}`, 'port');
   return withEngine(opts, async (e) => {
     const task = await e.store.getTask(taskId);
     if (!task)
@@ -45,7 +47,6 @@ async function run(taskId: string, decision: Decision, opts: DecisionOptions): P
           details: { taskId, status: task.status },
         },
       };
-    const port = opts.port ?? String(DEFAULT_PORT);
     const url = `http://localhost:${port}/approvals#task-${encodeURIComponent(taskId)}`;
     return {
       ok: false,
