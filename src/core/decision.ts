@@ -54,12 +54,13 @@ export function decisionText(d: PersonDecision): string {
   return text;
 }
 
-/** True when `x` records a person's decision: an approval with a decision's action, or a person's abort. */
-export function isPersonDecision(x: Pick<LedgerEntry, 'kind' | 'data' | 'actor'>): boolean {
+/**
+ * True when `x` records a person's decision: an approval with a decision's action, or an abort (only a person stops
+ * a task). Whoever the entry names, it needs a passkey assertion.
+ */
+export function isPersonDecision(x: Pick<LedgerEntry, 'kind' | 'data'>): boolean {
   if (x.kind === 'approval') return PERSON_ACTIONS.includes(String(x.data['action']));
-  if (x.kind === 'task_aborted')
-    return x.actor.startsWith('person:') || String(x.data['by'] ?? '').startsWith('person:');
-  return false;
+  return x.kind === 'task_aborted';
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
