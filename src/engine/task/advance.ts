@@ -136,9 +136,11 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
           const refusal = withFailureAdvice(e, current, gateRefusal(current.taskId, gate));
           return { ok: false, error: await recordRefusal(e, tx, current, actor, attempt, refusal, startMs) };
         }
+        let approvedBy: number | undefined;
         if (risk && decision.value.to) {
           const approval = await guardApproval(e, tx, current, actor, decision.value.to, risk, startMs);
           if (!approval.ok) return approval;
+          approvedBy = approval.value?.seq;
         }
         const done = decision.value.to === null;
         const entry = await append(e, tx, {
@@ -165,6 +167,8 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
             ...(lease.value ? { leaseToken: lease.value.token } : {}),
             ...(drift.value.length ? { promptDrift: drift.value.length } : {}),
             ...(risk ? { risk: risk.level } : {}),
+            // The person's decision this move relies on: the CI gate checks its passkey assertion.
+            ...(approvedBy !== undefined ? { approval: approvedBy } : {}),
           },
         });
         if (decision.value.to) await moveLease(tx, lease.value, decision.value.to);

@@ -267,16 +267,22 @@ autopilot guard T-1 --tool Edit --input '{"file_path":"src/app.ts"}'`),
   const decisionOptions = (cmd: Command) =>
     cmd
       .requiredOption('--reason <text>', 'why; the agent sees it')
-      .option('--by <name>', 'who decides (default: this user)')
-      .option('--token-file <path>', 'the approval token (default: $AUTOPILOT_APPROVAL_TOKEN)');
+      .option('--port <port>', 'the port autopilot serve listens on, for the decision URL (default 4400)')
+      .addHelpText(
+        'after',
+        `
+A person's decision is a WebAuthn (passkey) assertion over the decision (task,
+phase, diff digest, note), made in the dashboard: a terminal cannot make one,
+and no token, flag or variable stands in for it. This verb checks the task,
+prints the URL of its decision page and exits 2 (APPROVAL_REQUIRED), recording
+nothing. Run \`autopilot serve\`, register a passkey once with the one-time code
+it prints, then decide on the Approvals page.`,
+      );
   decisionOptions(
     program
       .command('approve <TASK>')
-      .description("a person's approval of a move that policy sends to a person (signed, names the person)")
-      .addHelpText(
-        'after',
-        example('AUTOPILOT_APPROVAL_TOKEN=… autopilot approve T-1 --reason "migration reviewed with DBA"'),
-      ),
+      .description('where a person approves a move that policy sends to a person: the dashboard, with a passkey')
+      .addHelpText('after', example('autopilot approve T-1 --reason "migration reviewed with DBA"')),
   ).action(
     act(async (id: string, opts: Opts) =>
       (await import('./verbs/approve.ts')).approveVerb(id, opts as Opts & { reason: string }),
@@ -285,7 +291,7 @@ autopilot guard T-1 --tool Edit --input '{"file_path":"src/app.ts"}'`),
   decisionOptions(
     program
       .command('reject <TASK>')
-      .description('a person requests changes (the agent must backtrack to --to), escalates, or aborts the task')
+      .description('where a person requests changes, escalates or aborts: the dashboard, with a passkey')
       .option('--to <phase>', 'with a change request: the phase the agent must go back to')
       .option('--escalate', 'pass it up: the task stays waiting, flagged')
       .option('--abort', 'stop the task for good')
@@ -540,11 +546,16 @@ in a file Autopilot writes (CI job, hooks, .mcp.json, AGENTS.md) that runs a bar
     .addHelpText(
       'after',
       `
-Prints the dashboard's URL and a sign-in URL for the person who approves: it
-carries the approval token in its fragment (#token=…), which the browser keeps
-for the tab and never sends to the server. The token itself stays in
-<stateDir>/keys/approval-token (0600). Requests whose Host is not
-127.0.0.1:PORT or localhost:PORT are refused, and so is a POST from another origin.
+Prints the dashboard's URL, http://localhost:PORT (WebAuthn needs a domain:
+browsers treat localhost as a secure context; it listens on 127.0.0.1 only),
+and a one-time registration code (8 characters, single use, valid 15 minutes).
+A person registers a passkey on the dashboard's Register page with their name
+and that code; when it is used, expired or guessed wrong 5 times, a new one is
+printed here. Each decision on the Approvals page (approve, request changes,
+escalate, abort) is then signed by the person's passkey (user verification
+required) and recorded with the assertion, which \`ledger verify\` and the CI
+gate check again. Requests whose Host is not 127.0.0.1:PORT or localhost:PORT
+are refused, and so is a POST from another origin.
 ${example('autopilot serve\nautopilot -C ../my-repo serve --port 4401')}`,
     )
     .action(act(async (opts: Opts) => (await import('./verbs/serve.ts')).serveVerb(opts)));
