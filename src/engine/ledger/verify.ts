@@ -1,8 +1,8 @@
 /**
  * @module Use case: verify the whole ledger: the chain, every signature, the
- * task projections against a fresh fold, the digest of every evidence file
- * the ledger names, and that the store holds the heads recorded outside it
- * (history.ts). On a large ledger the signatures are checked on worker
+ * task projections against a fresh fold, every person's passkey decision,
+ * the digest of every evidence file the ledger names, and that the store holds
+ * the heads recorded outside it (history.ts). On a large ledger the signatures are checked on worker
  * threads while the chain is walked here, in order.
  */
 import * as nodeCrypto from 'node:crypto';
@@ -25,9 +25,11 @@ import { readNoFollow } from '../repo/files.ts';
 import { firstBadSignature, type SignatureBatch, type VerifyWorkerData, type WorkerMessage } from './verify-worker.ts';
 import type { Engine } from '../context.ts';
 import { historyProblems } from './history.ts';
+import { isPersonDecision } from '../../core/decision.ts';
+import { checkDecisions, registrationsOf } from './passkeys.ts';
 
 export interface LedgerProblem {
-  readonly kind: 'chain' | 'projection' | 'evidence' | 'store' | 'history';
+  readonly kind: 'chain' | 'projection' | 'evidence' | 'decision' | 'store' | 'history';
   readonly seq?: number;
   readonly taskId?: string;
   readonly path?: string;
@@ -40,6 +42,8 @@ export interface LedgerReport {
   readonly entries: number;
   readonly tasks: number;
   readonly artifacts: number;
+  /** People's decisions whose passkey assertions were checked. */
+  readonly decisions: number;
   readonly keys: string[];
   readonly head: ChainHead | null;
   /** The first problem found, then any others (chain problems stop the walk). */
@@ -230,6 +234,9 @@ export async function verifyLedger(e: Engine, opts: VerifyOptions = {}): Promise
   const problems: LedgerProblem[] = [];
   const states = new Map<string, TaskState | undefined>();
   const keys = new Set<string>();
+  // People's passkeys and their decisions, checked once the chain holds.
+  const registrations: LedgerEntry[] = [];
+  const decisions: LedgerEntry[] = [];
   let prev: ChainHead | null = null;
   let count = 0;
 
@@ -240,6 +247,8 @@ export async function verifyLedger(e: Engine, opts: VerifyOptions = {}): Promise
     for (let i = 0; i < upto; i++) {
       const entry = page.entries[i]!;
       keys.add(entry.keyId);
+      if (entry.kind === 'person_registered') registrations.push(entry);
+      else if (isPersonDecision(entry)) decisions.push(entry);
       if (entry.taskId !== null) states.set(entry.taskId, applyEntry(states.get(entry.taskId), entry));
     }
     count += upto;
@@ -293,6 +302,10 @@ export async function verifyLedger(e: Engine, opts: VerifyOptions = {}): Promise
       });
   }
   if (chainSound) {
+    // Every person's decision: a valid passkey assertion by a credential registered before it, over what it records.
+    for (const p of await checkDecisions(decisions, registrationsOf(registrations))) {
+      problems.push({ kind: 'decision', seq: p.seq, ...(p.taskId ? { taskId: p.taskId } : {}), reason: p.reason });
+    }
     const stored = new Map((await e.store.listTasks()).map((t) => [t.taskId, t]));
     for (const [taskId, folded] of states) {
       if (!folded) continue;
@@ -341,7 +354,16 @@ export async function verifyLedger(e: Engine, opts: VerifyOptions = {}): Promise
   }
   // What the store finds damaged in itself: pages and indexes the walk above may never read.
   for (const reason of await storeDamage(e)) problems.push({ kind: 'store', reason });
-  return { ok: problems.length === 0, entries: count, tasks: states.size, artifacts, keys: [...keys], head, problems };
+  return {
+    ok: problems.length === 0,
+    entries: count,
+    tasks: states.size,
+    artifacts,
+    decisions: decisions.length,
+    keys: [...keys],
+    head,
+    problems,
+  };
 }
 
 async function storeDamage(e: Engine): Promise<string[]> {
