@@ -20,6 +20,7 @@ export const EntryKind = {
   verify: 'verify',
   task_aborted: 'task_aborted',
   task_renamed: 'task_renamed',
+  contract_adopted: 'contract_adopted',
   key: 'key',
 } as const;
 export type EntryKind = (typeof EntryKind)[keyof typeof EntryKind];

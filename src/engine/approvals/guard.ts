@@ -13,6 +13,7 @@ import { Counter } from '../../ports/events.ts';
 import { append, recordRefusal } from '../ledger/record.ts';
 import { taskDiff } from '../evidence/producers/diff.ts';
 import { checkApprovalToken } from './token.ts';
+import { adoptContract } from './adopt.ts';
 import type { Actor, Engine } from '../context.ts';
 import { clause } from '../../core/phrasing.ts';
 
@@ -145,7 +146,8 @@ export async function guardApproval(
   return { ok: false, error: await recordRefusal(e, tx, state, actor, { action: 'advance', to }, r.error, startMs) };
 }
 
-export type Decision = 'approve' | 'request_changes' | 'escalate' | 'abort';
+/** `adopt_contract`: the config loaded now becomes the task's contract (see adopt.ts). */
+export type Decision = 'approve' | 'request_changes' | 'escalate' | 'abort' | 'adopt_contract';
 
 export interface DecisionRequest {
   readonly taskId: string;
@@ -192,6 +194,7 @@ export async function decide(
         taskId: req.taskId,
         status: state.status,
       });
+    if (req.decision === 'adopt_contract') return adoptContract(e, tx, state, person, reason);
     const base = { taskId: state.taskId, fromPhase: state.phase, actor: person.id, artifacts: [] };
     if (req.decision === 'abort') {
       const entry = await append(e, tx, {

@@ -20,6 +20,8 @@ import { backtrackAdvice, failureAdvice, type CommandFailure } from '../evidence
 import { readNoFollow } from '../repo/files.ts';
 import { evidenceRel } from '../repo/layout.ts';
 import { configDigest } from '../repo/config-digest.ts';
+import { contractChange } from '../repo/contract.ts';
+import { refuseConfigChanged } from './contract.ts';
 import { tidyArchive } from '../evidence/archive.ts';
 import { checkDrift, guardDrift } from '../drift/baseline.ts';
 import { assessTaskRisk, guardApproval, mayNeedApproval } from '../approvals/guard.ts';
@@ -52,6 +54,9 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
   const startMs = Date.now();
   const state = await e.store.getTask(req.taskId);
   if (!state) return unknownTask(req.taskId);
+  // The task moves under the contract it adopted, before anything of the config loaded now is used to decide.
+  const change = state.status === 'active' ? contractChange(e.layout.stateDir, e.config, state) : undefined;
+  if (change) return record(e, state, actor, req.to ?? null, refuseConfigChanged(state.taskId, change).error, startMs);
   let to: string | undefined;
   if (req.to !== undefined) {
     to = normalizePhase(e.config.phases, req.to);

@@ -12,6 +12,8 @@ import { recordVerify } from './advance.ts';
 import type { VerifyOutput } from '../evidence/producers/verify.ts';
 import { backtrackAdvice, failureAdvice } from '../evidence/producers/run-commands.ts';
 import type { Actor, Engine } from '../context.ts';
+import { contractChange } from '../repo/contract.ts';
+import { refuseConfigChanged } from './contract.ts';
 
 export interface VerifyOutcome {
   readonly task: TaskState;
@@ -35,6 +37,16 @@ export async function runVerify(
       taskId: req.taskId,
       status: state.status,
     });
+  }
+  const change = contractChange(e.layout.stateDir, e.config, state);
+  if (change) {
+    const r = refuseConfigChanged(state.taskId, change);
+    return {
+      ok: false,
+      error: await e.store.transact((tx) =>
+        recordRefusal(e, tx, state, actor, { action: 'verify', to: 'VERIFY' }, r.error, startMs),
+      ),
+    };
   }
   if (state.phase !== 'VERIFY') {
     const r = refuse(

@@ -270,9 +270,15 @@ autopilot guard T-1 --tool Edit --input '{"file_path":"src/app.ts"}'`),
     program
       .command('approve <TASK>')
       .description("a person's approval of a move that policy sends to a person (signed, names the person)")
+      .option(
+        '--adopt-contract',
+        "adopt the config as it is now as the task's contract (after CONFIG_CHANGED); its later moves are judged by it",
+      )
       .addHelpText(
         'after',
-        example('AUTOPILOT_APPROVAL_TOKEN=… autopilot approve T-1 --reason "migration reviewed with DBA"'),
+        example(
+          'AUTOPILOT_APPROVAL_TOKEN=… autopilot approve T-1 --reason "migration reviewed with DBA"\nAUTOPILOT_APPROVAL_TOKEN=… autopilot approve T-1 --adopt-contract --reason "lint added to the contract"',
+        ),
       ),
   ).action(
     act(async (id: string, opts: Opts) =>

@@ -30,13 +30,14 @@ function fail(c: Context, error: Refusal, status?: ContentfulStatusCode) {
   return c.json({ ok: false, error }, status ?? STATUS_FOR[error.code] ?? 400);
 }
 
-const DECISIONS: readonly Decision[] = ['approve', 'request_changes', 'escalate', 'abort'];
+const DECISIONS: readonly Decision[] = ['approve', 'request_changes', 'escalate', 'abort', 'adopt_contract'];
 const PERSON = /^[\p{L}\p{N}][\p{L}\p{N} .'@_-]{0,63}$/u;
 const DONE_WORD: Record<Decision, string> = {
   approve: 'approved',
   request_changes: 'requested changes on',
   escalate: 'escalated',
   abort: 'aborted',
+  adopt_contract: 'adopted the current config as the contract of',
 };
 
 export function mountApi(app: Hono, ctx: DashboardContext): void {

@@ -13,6 +13,7 @@ interface DecisionOptions extends GlobalOptions {
   to?: string;
   escalate?: boolean;
   abort?: boolean;
+  adoptContract?: boolean;
 }
 
 /** A token file is small and regular: /dev/zero, a FIFO or a huge file would never end reading. */
@@ -78,6 +79,7 @@ async function run(taskId: string, decision: Decision, opts: DecisionOptions): P
       request_changes: 'requested changes on',
       escalate: 'escalated',
       abort: 'aborted',
+      adopt_contract: 'adopted the current config as the contract of',
     }[decision];
     return done(
       { decision, task: r.value.task, seq: r.value.entry.seq },
@@ -87,7 +89,7 @@ async function run(taskId: string, decision: Decision, opts: DecisionOptions): P
 }
 
 export function approveVerb(taskId: string, opts: DecisionOptions): Promise<VerbResult> {
-  return run(taskId, 'approve', opts);
+  return run(taskId, opts.adoptContract ? 'adopt_contract' : 'approve', opts);
 }
 
 export function rejectVerb(taskId: string, opts: DecisionOptions): Promise<VerbResult> {

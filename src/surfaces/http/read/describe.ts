@@ -52,6 +52,8 @@ export function describeEntry(x: LedgerEntry): string {
       return `aborted by ${str(d['by']).replace(/^person:/, '')}: ${clip(str(d['reason']))}`;
     case 'task_renamed':
       return `renamed: ${clip(str(d['title']))} (was ${clip(str(d['previousTitle']), 80)})`;
+    case 'contract_adopted':
+      return `contract ${str(d['version'])} adopted by ${str(d['by']).replace(/^person:/, '')}: ${clip(str(d['reason']))}`;
     case 'key':
       return 'signing key recorded';
     default:
