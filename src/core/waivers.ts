@@ -115,3 +115,16 @@ export function waivedCheckOf(
   }
   return undefined;
 }
+
+/** The refusal's message and details for a check of `phase` that is neither configured nor waived. */
+export function waiverRequired(
+  taskId: string,
+  phase: string,
+  check: CheckName,
+): { message: string; details: { check: CheckName; phase: string; fix: string } } {
+  const fix = waiverFix(check);
+  return {
+    message: `${phase} of ${taskId} relies on the ${check} check, which is not configured: nothing would run, and nothing passes on nothing. ${fix[0]!.toUpperCase()}${fix.slice(1)}; then try again`,
+    details: { check, phase, fix },
+  };
+}

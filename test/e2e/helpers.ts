@@ -37,6 +37,8 @@ import { advance } from '../../src/engine/task/advance.ts';
 import { putEvidence } from '../../src/engine/task/evidence.ts';
 import { runVerify } from '../../src/engine/task/verify.ts';
 import { leaseOp } from '../../src/engine/task/leases.ts';
+import { decide } from '../../src/engine/approvals/guard.ts';
+import { ensureApprovalToken } from '../../src/engine/approvals/token.ts';
 import { openStoreFor } from '../../src/surfaces/compose.ts';
 import * as P from '../../src/surfaces/demo/project.ts';
 import { ProcessRunner } from '../../src/adapters/process/index.ts';
@@ -347,6 +349,7 @@ export interface TaskRow {
   readonly lastSeq: number;
   readonly artifacts: Record<string, { path: string; sha256: string; producer: string; seq: number }>;
   readonly counts: { refusals: number; backtracks: number; skips: number };
+  readonly contract?: { digest: string; path: string | null; version: number };
 }
 
 export class Repo {
@@ -590,6 +593,20 @@ export class Repo {
       async (e, actor) =>
         void must(await putEvidence(e, actor, { taskId, phase, name, content: Buffer.from(content) }), `put ${name}`),
     );
+  }
+
+  /**
+   * A person adopts the config as it is now as the task's contract (after the config changed mid-task), in-process
+   * through the decision path the CLI's `approve --adopt-contract` takes.
+   */
+  async adoptConfig(taskId: string, reason = 'the config was fixed on purpose'): Promise<void> {
+    await this.withEngine(async (e) => {
+      const token = ensureApprovalToken(e.layout).token;
+      must(
+        await decide(e, { id: 'person:tester' }, { taskId, decision: 'adopt_contract', reason, token }),
+        'adopt the contract',
+      );
+    });
   }
 
   /** Runs VERIFY's commands in-process; the run must pass. */

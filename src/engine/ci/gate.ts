@@ -15,7 +15,8 @@ import { CONFIG_DIR, CONFIG_FILE } from '../repo/layout.ts';
 import { committedKeys, readCommitted } from './committed.ts';
 import { openBundle, type GateContext } from './check-bundle.ts';
 import { replayProcess } from './replay.ts';
-import { adoptedContract, movesUnderContract } from './contract.ts';
+import { adoptedContract, contractAt, contractVersions, movesUnderContract } from './contract.ts';
+import { revalidatePassed } from './revalidate.ts';
 import { checkEvidence } from './evidence.ts';
 import { recheckVerify, type RecheckDeps } from './verify-recheck.ts';
 import { describeProblem, type CiGateReport, type CiProblem, type TaskCiGate, type TaskContract } from './report.ts';
@@ -217,19 +218,33 @@ async function checkTask(ctx: GateContext, taskId: string, path: string): Promis
   const adopted = await adoptedContract(ctx, entries[0]);
   problems.push(...adopted.problems);
   if (!adopted.config) return empty;
-  const judged = { ...empty, contract: adopted.contract, config: adopted.config };
+  // The contracts a person adopted for the task since its start: each judges the moves made after it.
+  const contracts =
+    adopted.contract.source === 'task'
+      ? await contractVersions(ctx, taskId, entries, { config: adopted.config, contract: adopted.contract })
+      : { versions: [], contract: adopted.contract, problems: [] };
+  problems.push(...contracts.problems);
+  const judged = { ...empty, contract: contracts.contract, config: adopted.config };
 
   const replayed = replayProcess(taskId, path, entries, adopted.config.phases);
   problems.push(...replayed.problems);
   const { state } = replayed;
   if (!state) return judged;
 
-  problems.push(...movesUnderContract(taskId, entries, adopted.contract, path));
+  problems.push(...movesUnderContract(taskId, entries, adopted.contract, path, contracts.versions));
 
   const evidence = await checkEvidence(ctx, state, path);
   problems.push(...evidence.problems);
+  // The agent's evidence of every passed phase, against the contract in force when the phase was passed.
+  const versions = contracts.versions.length
+    ? contracts.versions
+    : [{ seq: 0, digest: adopted.contract.digest, config: adopted.config, file: adopted.contract.file }];
+  problems.push(...revalidatePassed(taskId, entries, state, versions, evidence.files, ctx.inState));
+  // VERIFY is re-run under the contract in force when it was passed.
+  const verifyConfig = replayed.verifyPass ? contractAt(versions, replayed.verifyPass.seq).config : adopted.config;
   return {
     ...judged,
+    config: verifyConfig,
     state,
     artifacts: evidence.artifacts,
     files: evidence.files,

@@ -60,6 +60,13 @@ export interface TaskContract {
   /** The config digest, as task_started and every transition record it. */
   readonly digest: string;
   readonly note?: string;
+  /** Contracts a person adopted for the task since its start, in order: each one judges the moves after it. */
+  readonly adopted?: readonly {
+    readonly seq: number;
+    readonly file: string;
+    readonly digest: string;
+    readonly by: string;
+  }[];
 }
 
 /** What the gate found for one task's bundle. */

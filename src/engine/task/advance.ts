@@ -24,7 +24,8 @@ import { contractChange } from '../repo/contract.ts';
 import { refuseConfigChanged } from './contract.ts';
 import { tidyArchive } from '../evidence/archive.ts';
 import { checkDrift, guardDrift } from '../drift/baseline.ts';
-import { assessTaskRisk, guardApproval, mayNeedApproval } from '../approvals/guard.ts';
+import { assessTaskRisk, guardApproval, mayNeedApproval, withWaivers } from '../approvals/guard.ts';
+import { phaseWaivers, waiverRequired } from '../../core/waivers.ts';
 import { phaseContext } from './phase-context.ts';
 import { bundlePhase, writeBundle, type BundleWritten } from '../ledger/bundle.ts';
 import type { Actor, Engine } from '../context.ts';
@@ -64,6 +65,14 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
   }
   const decision = decideAdvance(state, to, e.config);
   if (!decision.ok) return record(e, state, actor, to ?? null, decision.error, startMs);
+  // A check of this phase that is not configured blocks it, unless the config waives it: refused before anything runs.
+  const waivers = phaseWaivers(e.config, state.phase);
+  const unwaived = waivers.missing[0];
+  if (unwaived) {
+    const w = waiverRequired(state.taskId, state.phase, unwaived);
+    const r = refuse(ErrorCode.WAIVER_REQUIRED, w.message, w.details);
+    return record(e, state, actor, decision.value.to, r.error, startMs);
+  }
   const attempt = { action: 'advance', to: decision.value.to };
 
   // One move of a task at a time, end to end: the claim is taken before anything is produced or read, and dropped by
@@ -87,7 +96,9 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
   try {
     const produced = await produceIfNeeded(e, state);
     const attestation = await checkDrift(e, decision.value.to ?? state.phase);
-    const risk = mayNeedApproval(e, decision.value.to) ? await assessTaskRisk(e, state) : null;
+    const assessed = mayNeedApproval(e, decision.value.to) ? await assessTaskRisk(e, state) : null;
+    // A move that relies on a waiver needs a person too (approvals.waivers), through the same approval.
+    const needs = withWaivers(e, assessed, waivers.waived);
 
     const result = await e.store.transact(async (tx): Promise<Result<AdvanceOutcome>> => {
       try {
@@ -124,8 +135,8 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
           const refusal = withFailureAdvice(e, current, gateRefusal(current.taskId, gate));
           return { ok: false, error: await recordRefusal(e, tx, current, actor, attempt, refusal, startMs) };
         }
-        if (risk && decision.value.to) {
-          const approval = await guardApproval(e, tx, current, actor, decision.value.to, risk, startMs);
+        if (needs) {
+          const approval = await guardApproval(e, tx, current, actor, decision.value.to, needs, startMs);
           if (!approval.ok) return approval;
         }
         const done = decision.value.to === null;
@@ -152,7 +163,8 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
               : {}),
             ...(lease.value ? { leaseToken: lease.value.token } : {}),
             ...(drift.value.length ? { promptDrift: drift.value.length } : {}),
-            ...(risk ? { risk: risk.level } : {}),
+            ...(assessed ? { risk: assessed.level } : {}),
+            ...(waivers.waived.length ? { waivers: waivers.waived } : {}),
           },
         });
         if (decision.value.to) await moveLease(tx, lease.value, decision.value.to);
@@ -297,6 +309,7 @@ export async function recordVerify(
   produced: Produced,
 ): Promise<LedgerEntry> {
   const v = produced.verify;
+  const waived = phaseWaivers(e.config, state.phase).waived;
   const entry = await append(e, tx, {
     taskId: state.taskId,
     kind: 'verify',
@@ -316,6 +329,7 @@ export async function recordVerify(
       ...(v?.coverage ? { changedLinesCoverage: v.coverage.percent } : {}),
       ...(v ? { tree: v.tree } : {}),
       ...(v?.totalCoverage ? { totalCoverage: v.totalCoverage } : {}),
+      ...(waived.length ? { waivers: waived } : {}),
       commands: produced.commands.map((c) => ({
         name: c.name,
         argv: c.argv,

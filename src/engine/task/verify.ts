@@ -14,6 +14,7 @@ import { backtrackAdvice, failureAdvice } from '../evidence/producers/run-comman
 import type { Actor, Engine } from '../context.ts';
 import { contractChange } from '../repo/contract.ts';
 import { refuseConfigChanged } from './contract.ts';
+import { phaseWaivers, waiverRequired } from '../../core/waivers.ts';
 
 export interface VerifyOutcome {
   readonly task: TaskState;
@@ -58,6 +59,25 @@ export async function runVerify(
       ok: false,
       error: await e.store.transact((tx) =>
         recordRefusal(e, tx, state, actor, { action: 'verify', to: 'VERIFY' }, r.error, startMs),
+      ),
+    };
+  }
+  // Build and coverage not configured and not waived: nothing would stand behind the run, so it is refused first.
+  const unwaived = phaseWaivers(e.config, state.phase).missing[0];
+  if (unwaived) {
+    const w = waiverRequired(state.taskId, state.phase, unwaived);
+    return {
+      ok: false,
+      error: await e.store.transact((tx) =>
+        recordRefusal(
+          e,
+          tx,
+          state,
+          actor,
+          { action: 'verify', to: 'VERIFY' },
+          { code: ErrorCode.WAIVER_REQUIRED, ...w },
+          startMs,
+        ),
       ),
     };
   }

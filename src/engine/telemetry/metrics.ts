@@ -115,7 +115,10 @@ export function counterIncrements(entry: LedgerEntry): CounterIncrement[] {
   if (isDriftWarning(entry))
     out.push({
       name: Counter.prompt_drift_detected,
-      attributes: { phase: entry.toPhase ?? entry.fromPhase ?? '', severity: 'warning' },
+      attributes: {
+        phase: entry.toPhase ?? entry.fromPhase ?? '',
+        severity: typeof d['severity'] === 'string' ? d['severity'] : 'warning',
+      },
     });
   // A person aborting the task (the approval flow's `abort` decision); "changes requested" sends it back but does not reject it.
   if (entry.kind === 'task_aborted')
