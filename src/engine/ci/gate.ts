@@ -295,6 +295,7 @@ function taskReport(
     status: c.state?.status ?? null,
     artifacts: c.artifacts,
     contract: c.contract,
+    ...waiversOf(c),
     keys: [...c.keyIds].sort(),
     verify:
       rechecks.get(c.taskId) ??
@@ -307,6 +308,21 @@ function taskReport(
           : { skipped: 'the bundle records no passed VERIFY' }),
     passed: !problems.some((p) => p.taskId === c.taskId),
   };
+}
+
+/** The waived checks the task's transitions relied on, when there are any. */
+function waiversOf(c: Checked): { waivers?: NonNullable<TaskCiGate['waivers']> } {
+  const waivers = c.entries.flatMap((x) =>
+    x.taskId === c.taskId && x.kind === 'transition' && Array.isArray(x.data['waivers'])
+      ? (x.data['waivers'] as { check?: unknown; reason?: unknown }[]).map((w) => ({
+          check: String(w.check ?? ''),
+          reason: String(w.reason ?? ''),
+          phase: x.fromPhase ?? '',
+          seq: x.seq,
+        }))
+      : [],
+  );
+  return waivers.length ? { waivers } : {};
 }
 
 /** A failed gate as a refusal: LEDGER_TAMPERED when any integrity check failed, else the first problem's code. */

@@ -84,6 +84,13 @@ export interface TaskCiGate {
   readonly artifacts: number;
   /** The contract the task was judged by; null when its bundle could not be read that far. */
   readonly contract: TaskContract | null;
+  /** The waived checks the task's moves relied on, as its entries record them (`data.waivers`). */
+  readonly waivers?: readonly {
+    readonly check: string;
+    readonly reason: string;
+    readonly phase: string;
+    readonly seq: number;
+  }[];
   readonly keys: string[];
   /** The re-run, or why there was none for this task. */
   readonly verify: VerifyRecheck | { readonly skipped: string };
