@@ -330,9 +330,14 @@ autopilot guard T-1 --tool Edit --input '{"file_path":"src/app.ts"}'`),
     .action(act(async (opts: Opts) => (await import('./verbs/attest.ts')).attestBaseline(opts)));
   attest
     .command('check')
-    .description('compare the current instructions with the baseline; exit 2 when the drift blocks the phase')
+    .description(
+      'compare the current instructions with the baseline; drift found is recorded in the ledger (a prompt_drift entry, of the task) and counted; exit 2 when it blocks the phase',
+    )
     .option('--phase <phase>', "also compare this phase's prompt header; drift blocks in attest.blockIn phases")
-    .option('--task <TASK>', "use this task's current phase")
+    .option(
+      '--task <TASK>',
+      "use this task's current phase, and record drift as this task's (default: the only active task)",
+    )
     .addHelpText('after', example('autopilot attest check --task T-1'))
     .action(act(async (opts: Opts) => (await import('./verbs/attest.ts')).attestCheck(opts)));
   attest
