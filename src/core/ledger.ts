@@ -22,6 +22,7 @@ export const EntryKind = {
   task_renamed: 'task_renamed',
   contract_adopted: 'contract_adopted',
   key: 'key',
+  person_registered: 'person_registered',
 } as const;
 export type EntryKind = (typeof EntryKind)[keyof typeof EntryKind];
 

@@ -7,10 +7,16 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { adoptContract } from '../../src/engine/approvals/adopt.ts';
 import { ensureApprovalToken } from '../../src/engine/approvals/token.ts';
+import type { LedgerProblem } from '../../src/engine/ledger/verify.ts';
 import { sha256Hex } from '../../src/engine/repo/files.ts';
 import { P, makeRepo, sourceFile, type Repo } from './helpers.ts';
 import { callOk, callRefused, connectStdio, type McpSession } from './mcp-helpers.ts';
+import { serve } from './dashboard-fixture.ts';
+import { RP, SoftPasskey } from '../helpers/passkey.ts';
+import { prepareDecision } from '../../src/engine/approvals/passkeys.ts';
+import { configDigest } from '../../src/engine/repo/config-digest.ts';
 
 const sessions: McpSession[] = [];
 after(async () => {
@@ -63,7 +69,7 @@ describe('the contract a task adopted', { concurrency: true }, () => {
     assert.equal(refused.details['adopted'], repo.task('T-1')!.contract!.digest);
     assert.notEqual(refused.details['current'], refused.details['adopted']);
     assert.match(refused.message, /changed: evidence\.STRATEGIZE\.0\.required/);
-    assert.match(refused.message, /autopilot approve T-1 --adopt-contract --reason/);
+    assert.match(refused.message, /Adopt the new contract" in the dashboard's approval panel/);
     const strategy = sourceFile('strategy.md', P.STRATEGY);
     for (const args of [
       ['evidence', 'add', 'T-1', 'STRATEGIZE', strategy],
@@ -89,27 +95,37 @@ describe('the contract a task adopted', { concurrency: true }, () => {
     assert.equal(counts.refusals['CONFIG_CHANGED'], 3);
   });
 
-  it('a person adopts the changed config for the task: a signed entry and a new contract file; the task moves under it', async () => {
+  it('a person adopts the changed config for the task with a passkey: a signed entry carrying the proof, a new contract file; the task moves under it', async () => {
     const repo = await makeRepo();
     await repo.driveTo('T-1', 'STRATEGIZE');
     weaken(repo);
-    // Nobody without the approval token adopts anything: an agent cannot.
-    await repo.refusedUnchanged(
-      ['approve', 'T-1', '--adopt-contract', '--reason', 'lighter strategy'],
-      'APPROVAL_REQUIRED',
-      2,
-      { taskId: 'T-1', violation: false },
-    );
-    const env = { AUTOPILOT_APPROVAL_TOKEN: await token(repo) };
-    const adopted = await repo.ok<{ decision: string; seq: number }>(
-      ['approve', 'T-1', '--adopt-contract', '--by', 'Dana', '--reason', 'strategy is optional for chores'],
-      { env },
-    );
-    assert.equal(adopted.decision, 'adopt_contract');
-    const entry = repo.ledger('T-1').find((e) => e.seq === adopted.seq)!;
+    // A terminal adopts nothing, with the old approval token or without: it names the dashboard's card.
+    for (const env of [{}, { AUTOPILOT_APPROVAL_TOKEN: await token(repo) }]) {
+      const refused = await repo.refusedUnchanged(
+        ['approve', 'T-1', '--adopt-contract', '--reason', 'lighter strategy'],
+        'APPROVAL_REQUIRED',
+        2,
+        { taskId: 'T-1', violation: false, run: { env } },
+      );
+      assert.equal(refused.details['decision'], 'adopt_contract');
+      assert.equal(refused.details['url'], 'http://localhost:4400/approvals#contract-T-1');
+      assert.match(refused.message, /press "Adopt the new contract"/);
+      assert.match(refused.message, /Nothing was recorded/);
+    }
+    const adopted = await repo.decide({
+      taskId: 'T-1',
+      decision: 'adopt_contract',
+      note: 'strategy is optional for chores',
+    });
+    assert.ok(adopted.ok, adopted.ok ? '' : adopted.error.message);
+    const entry = repo.ledger('T-1').find((e) => e.seq === adopted.value.entry.seq)!;
     assert.equal(entry.kind, 'contract_adopted');
-    assert.equal(entry.actor, 'person:Dana');
+    assert.equal(entry.actor, 'person:tester');
+    assert.equal(entry.data['reason'], 'strategy is optional for chores');
     assert.deepEqual(entry.data['keys'], ['evidence.STRATEGIZE.0.required']);
+    const proof = entry.data['passkey'] as { decision: Record<string, unknown> };
+    assert.equal(proof.decision['decision'], 'adopt_contract');
+    assert.equal(proof.decision['contract'], entry.data['configDigest'], 'the signature covers the contract adopted');
     const file = join(repo.stateDir, 'evidence', 'T-1', 'contract.2.yaml');
     assert.equal(readFileSync(file, 'utf8'), readFileSync(repo.configFile, 'utf8'));
     assert.deepEqual(entry.artifacts, [
@@ -117,14 +133,54 @@ describe('the contract a task adopted', { concurrency: true }, () => {
     ]);
     assert.equal(repo.task('T-1')!.contract!.digest, entry.data['configDigest']);
 
-    // Adopting it again: nothing to adopt.
-    await repo.refused(['approve', 'T-1', '--adopt-contract', '--reason', 'again'], 'USAGE', 1, { env });
+    // Adopting it again: nothing to adopt, nothing recorded.
+    const head = repo.head();
+    const again = await repo.withEngine((e) =>
+      prepareDecision(e, RP, { taskId: 'T-1', decision: 'adopt_contract', note: 'again' }),
+    );
+    assert.equal(again.ok ? '' : again.error.code, 'USAGE');
+    assert.match(again.ok ? '' : again.error.message, /there is nothing to adopt/);
+    assert.deepEqual(repo.head(), head);
     // Under the adopted contract STRATEGIZE needs no strategy; the transition records that contract's digest.
     const moved = await repo.ok<{ to: string; seq: number }>(['advance', 'T-1']);
     assert.equal(moved.to, 'SPEC');
     const transition = repo.ledger('T-1').find((e) => e.kind === 'transition')!;
     assert.equal(transition.data['configDigest'], entry.data['configDigest']);
     await repo.ok(['ledger', 'verify']);
+  });
+
+  it('an adoption without a valid passkey assertion is a forged decision: ledger verify flags it', async () => {
+    const repo = await makeRepo();
+    await repo.driveTo('T-1', 'STRATEGIZE');
+    weaken(repo);
+    const real = await repo.decide({ taskId: 'T-1', decision: 'escalate', note: 'the strategy needs a look' });
+    assert.ok(real.ok, real.ok ? '' : real.error.message);
+    // Whoever holds the installation key can append an adoption; with no proof, or another decision's, it is caught.
+    const forge = (proof: Record<string, unknown>) =>
+      repo.withEngine(async (e) => {
+        const state = (await e.store.getTask('T-1'))!;
+        const r = await e.store.transact((tx) =>
+          adoptContract(e, tx, state, { id: 'person:tester' }, real.value.entry.data['reason'] as string, proof),
+        );
+        assert.ok(r.ok, r.ok ? '' : r.error.message);
+        return r.value.entry.seq;
+      });
+    const bare = await forge({});
+    repo.editConfig((c) => void ((c['verify'] as Record<string, unknown>)['coverageThreshold'] = 10));
+    const borrowed = await forge({ diff: real.value.entry.data['diff'], passkey: real.value.entry.data['passkey'] });
+    const v = await repo.json<{ ok: boolean; error?: { code: string; details: { problems: LedgerProblem[] } } }>([
+      'ledger',
+      'verify',
+    ]);
+    assert.equal(v.code, 3, v.stdout);
+    assert.equal(v.body.error?.code, 'LEDGER_TAMPERED');
+    const problems = v.body.error!.details.problems.filter((p) => p.kind === 'decision');
+    assert.deepEqual(
+      problems.map((p) => p.seq),
+      [bare, borrowed],
+    );
+    assert.match(problems[0]!.reason, /without a passkey assertion/);
+    assert.match(problems[1]!.reason, /the signed decision is escalate, the entry records contract_adopted/);
   });
 
   it('over MCP: a move under a changed config is refused with its keys; task_status says the contract changed', async () => {
@@ -220,13 +276,14 @@ describe('unconfigured checks', { concurrency: true }, () => {
     assert.equal(score['waived'], reason);
     assert.equal('passed' in score, false);
 
-    await repo.ok(['approve', 'T-1', '--by', 'Dana', '--reason', 'no linter indeed'], {
-      env: { AUTOPILOT_APPROVAL_TOKEN: await token(repo) },
-    });
+    const approved = await repo.decide({ taskId: 'T-1', decision: 'approve', note: 'no linter indeed' });
+    assert.ok(approved.ok, approved.ok ? '' : approved.error.message);
     const moved = await repo.ok<{ to: string; seq: number }>(['advance', 'T-1']);
     assert.equal(moved.to, 'PR');
     const transition = repo.ledger('T-1').find((e) => e.seq === moved.seq)!;
     assert.deepEqual(transition.data['waivers'], [{ check: 'lint', reason }]);
+    assert.equal(transition.data['approval'], approved.value.entry.seq, 'the move names the passkey approval');
+    await repo.ok(['ledger', 'verify']);
     const metrics = await repo.ok<{ waivers: Record<string, number> }>(['metrics']);
     assert.equal(metrics.waivers['lint'], 1);
   });
@@ -256,5 +313,73 @@ describe('unconfigured checks', { concurrency: true }, () => {
     assert.deepEqual(repo.ledger('T-1').find((e) => e.seq === moved.seq)!.data['waivers'], [
       { check: 'build', reason },
     ]);
+  });
+});
+
+describe("the dashboard's adoption", () => {
+  it('the approval panel lists a task under a changed config with "Adopt the new contract"; the passkey-signed adoption is recorded and verifies', async () => {
+    const repo = await makeRepo();
+    await repo.driveTo('T-1', 'STRATEGIZE');
+    weaken(repo);
+    const current = await repo.withEngine(async (e) => configDigest(e.config));
+    const s = await serve(repo);
+    const at = (path: string) => `http://127.0.0.1:${s.port}${path}`;
+    const post = async (path: string, body: Record<string, unknown>) => {
+      const r = await fetch(at(path), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: `http://127.0.0.1:${s.port}` },
+        body: JSON.stringify(body),
+      });
+      return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+    };
+    try {
+      const page = await (await fetch(at('/approvals'))).text();
+      assert.match(page, /id="contract-T-1"/);
+      assert.match(page, /evidence\.STRATEGIZE\.0\.required/);
+      assert.match(
+        page,
+        /<button class="btn ok" type="submit" name="decision" value="adopt_contract">Adopt the new contract<\/button>/,
+      );
+
+      const key = new SoftPasskey({ origin: `http://localhost:${s.port}`, rpId: 'localhost' });
+      const options = await post('/api/passkeys/options', { name: 'Dana', code: s.registrationCode });
+      assert.equal(options.status, 200, JSON.stringify(options.body));
+      const challenge = (options.body['options'] as { challenge: string }).challenge;
+      const registered = await post('/api/passkeys', {
+        name: 'Dana',
+        code: s.registrationCode,
+        response: key.register(challenge),
+      });
+      assert.equal(registered.status, 200, JSON.stringify(registered.body));
+
+      const prepared = await post('/api/tasks/T-1/decision/options', {
+        decision: 'adopt_contract',
+        reason: 'strategy is optional for chores',
+      });
+      assert.equal(prepared.status, 200, JSON.stringify(prepared.body));
+      const decision = prepared.body['decision'] as Record<string, unknown>;
+      assert.equal(decision['contract'], current, 'the person signs the digest of the config adopted');
+      const response = key.assert((prepared.body['options'] as { challenge: string }).challenge);
+      const done = await post('/api/tasks/T-1/decision', { decision, response });
+      assert.equal(done.status, 200, JSON.stringify(done.body));
+      assert.match(String(done.body['message']), /Dana adopted the current config as the contract of T-1/);
+      const entry = repo.ledger('T-1').at(-1)!;
+      assert.deepEqual(
+        [entry.kind, entry.actor, entry.data['configDigest'], entry.seq],
+        ['contract_adopted', 'person:Dana', current, done.body['seq']],
+      );
+      const replay = await post('/api/tasks/T-1/decision', { decision, response });
+      assert.equal(replay.status, 403, 'the same assertion twice');
+
+      const after = await (await fetch(at('/approvals'))).text();
+      assert.doesNotMatch(after, /id="contract-T-1"/);
+      assert.match(after, /contract 2 adopted by Dana: strategy is optional for chores/);
+    } finally {
+      await s.stop();
+    }
+    const verified = await repo.json<{ decisions: number }>(['ledger', 'verify']);
+    assert.equal(verified.code, 0, verified.stdout);
+    assert.equal(verified.body.decisions, 1);
+    assert.equal((await repo.ok<{ to: string }>(['advance', 'T-1'])).to, 'SPEC');
   });
 });

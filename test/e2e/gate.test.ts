@@ -17,6 +17,7 @@ import { keyIdOf, loadSigner, type Signer } from '../../src/engine/ledger/keys.t
 import { sha256Hex } from '../../src/engine/repo/files.ts';
 import { configDigest } from '../../src/engine/repo/config-digest.ts';
 import { append } from '../../src/engine/ledger/record.ts';
+import { adoptContract } from '../../src/engine/approvals/adopt.ts';
 import type { CiProblem, CiGateReport } from '../../src/engine/ci/gate.ts';
 import { runsBareNpx } from '../../src/engine/setup/doctor.ts';
 import { packageVersion } from '../../src/engine/setup/package-info.ts';
@@ -620,6 +621,35 @@ describe('the CI gate', { concurrency: true }, () => {
       );
       const v = r.body.tasks[0]!.verify;
       assert.ok(!('skipped' in v) && v.coverage?.threshold === 60, 'VERIFY is re-run under the adopted contract');
+    });
+
+    it('an adoption no passkey signed is a forged decision: the gate fails at it, LEDGER_TAMPERED', async () => {
+      const repo = await makeRepo();
+      const start = git(repo.dir, ['rev-parse', 'HEAD']).trim();
+      git(repo.dir, ['checkout', '-q', '-b', BRANCH]);
+      await repo.driveTo('T-1', 'VERIFY');
+      repo.editConfig((c) => void ((c['verify'] as Record<string, unknown>)['coverageThreshold'] = 60));
+      // Appended with the installation key but without a person's passkey assertion, as a modified copy could.
+      const forged = await repo.withEngine(async (e) => {
+        const state = (await e.store.getTask('T-1'))!;
+        const r = await e.store.transact((tx) =>
+          adoptContract(e, tx, state, { id: 'person:tester' }, 'nobody decided this', {}),
+        );
+        assert.ok(r.ok, r.ok ? '' : r.error.message);
+        return r.value.entry;
+      });
+      await repo.driveTo('T-1', 'PR');
+      commit(repo.dir, 'T-1');
+
+      const dir = tempDir('clone');
+      git(dir, ['clone', '-q', '--branch', BRANCH, repo.dir, '.']);
+      const problems = await gateFails(dir, 'LEDGER_TAMPERED', 3, ['--base', start]);
+      findProblem(problems, {
+        taskId: 'T-1',
+        check: 'decision',
+        seq: forged.seq,
+        reason: /not a person's decision: a person's decision without a passkey assertion/,
+      });
     });
 
     it('a passed phase whose evidence does not meet its contract fails the gate, though the chain is sound', async () => {

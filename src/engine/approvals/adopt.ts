@@ -1,7 +1,8 @@
 /**
  * @module A person's decision to adopt the config loaded now as a task's contract. The new contract's text is
  * written beside the task's evidence as its next version and named, with its digest, by a signed
- * `contract_adopted` entry; the task's later moves are compared with it, and the CI gate judges them by it.
+ * `contract_adopted` entry carrying the person's passkey proof; the task's later moves are compared with it, and the
+ * CI gate judges them by it.
  */
 import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
@@ -10,18 +11,12 @@ import type { StoreTx } from '../../ports/store.ts';
 import { append } from '../ledger/record.ts';
 import { taskFolder } from '../evidence/folder.ts';
 import { configDigest } from '../repo/config-digest.ts';
-import { contractChange, contractText, contractVersionRel } from '../repo/contract.ts';
+import { contractChange, contractText, contractVersionRel, type ContractChange } from '../repo/contract.ts';
 import { sha256Hex, writeAtomic } from '../repo/files.ts';
 import type { Actor, Engine } from '../context.ts';
 
-/** Records the adoption inside the decision's transaction; refused when the config already is the task's contract. */
-export async function adoptContract(
-  e: Engine,
-  tx: StoreTx,
-  state: TaskState,
-  person: Actor,
-  reason: string,
-): Promise<Result<{ task: TaskState; entry: LedgerEntry }>> {
+/** Refused when the config loaded now is already `state`'s contract (or the task adopted none): nothing to adopt. */
+export function adoptable(e: Engine, state: TaskState): Result<ContractChange> {
   const change = contractChange(e.layout.stateDir, e.config, state);
   if (!change) {
     return refuse(
@@ -32,6 +27,24 @@ export async function adoptContract(
       { argument: 'adopt-contract' },
     );
   }
+  return ok(change);
+}
+
+/**
+ * Records the adoption inside the decision's transaction, with `proof` (the signed decision's fields the entry must
+ * carry: its diff digest and passkey assertion); refused when there is nothing to adopt.
+ */
+export async function adoptContract(
+  e: Engine,
+  tx: StoreTx,
+  state: TaskState,
+  person: Actor,
+  reason: string,
+  proof: Readonly<Record<string, unknown>>,
+): Promise<Result<{ task: TaskState; entry: LedgerEntry }>> {
+  const adopting = adoptable(e, state);
+  if (!adopting.ok) return adopting;
+  const change = adopting.value;
   const folder = taskFolder(e.layout, state.taskId);
   if (!folder.ok) return folder;
   const version = (state.contract?.version ?? 1) + 1;
@@ -54,6 +67,7 @@ export async function adoptContract(
       previous: change.adopted,
       configDigest: configDigest(e.config),
       keys: change.keys,
+      ...proof,
     },
   });
   return ok({ task: (await tx.getTask(state.taskId)) ?? state, entry });

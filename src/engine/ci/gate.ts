@@ -18,6 +18,7 @@ import { replayProcess } from './replay.ts';
 import { adoptedContract, contractAt, contractVersions, movesUnderContract } from './contract.ts';
 import { revalidatePassed } from './revalidate.ts';
 import { checkEvidence } from './evidence.ts';
+import { checkTaskDecisions } from './decisions.ts';
 import { recheckVerify, type RecheckDeps } from './verify-recheck.ts';
 import { describeProblem, type CiGateReport, type CiProblem, type TaskCiGate, type TaskContract } from './report.ts';
 
@@ -232,13 +233,25 @@ async function checkTask(ctx: GateContext, taskId: string, path: string): Promis
   if (!state) return judged;
 
   problems.push(...movesUnderContract(taskId, entries, adopted.contract, path, contracts.versions));
+  const versions = contracts.versions.length
+    ? contracts.versions
+    : [{ seq: 0, digest: adopted.contract.digest, config: adopted.config, file: adopted.contract.file }];
+
+  // People's decisions (approvals, aborts, adoptions): each a passkey assertion by a registered credential; each
+  // approval a move relied on, valid, under the approval rules of the contract in force at that move.
+  const decisions = await checkTaskDecisions(
+    ctx,
+    taskId,
+    path,
+    entries,
+    (seq) => contractAt(versions, seq).config.approvals,
+  );
+  problems.push(...decisions.problems);
+  decisions.keyIds.forEach((k) => keyIds.add(k));
 
   const evidence = await checkEvidence(ctx, state, path);
   problems.push(...evidence.problems);
   // The agent's evidence of every passed phase, against the contract in force when the phase was passed.
-  const versions = contracts.versions.length
-    ? contracts.versions
-    : [{ seq: 0, digest: adopted.contract.digest, config: adopted.config, file: adopted.contract.file }];
   problems.push(...revalidatePassed(taskId, entries, state, versions, evidence.files, ctx.inState));
   // VERIFY is re-run under the contract in force when it was passed.
   const verifyConfig = replayed.verifyPass ? contractAt(versions, replayed.verifyPass.seq).config : adopted.config;

@@ -18,6 +18,7 @@ import { hasProducer, installProduced, produce, type Produced } from '../evidenc
 import { taskDiff } from '../evidence/producers/diff.ts';
 import { backtrackAdvice, failureAdvice, type CommandFailure } from '../evidence/producers/run-commands.ts';
 import { readNoFollow } from '../repo/files.ts';
+import { checkGitHooks } from '../repo/git-hooks.ts';
 import { evidenceRel } from '../repo/layout.ts';
 import { configDigest } from '../repo/config-digest.ts';
 import { contractChange } from '../repo/contract.ts';
@@ -65,6 +66,22 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
   }
   const decision = decideAdvance(state, to, e.config);
   if (!decision.ok) return record(e, state, actor, to ?? null, decision.error, startMs);
+  // git's hooks are the layer that checks commits and pushes: switched off or replaced since init, the setup no longer
+  // holds, which a person fixes (CONFIG_INVALID, like a broken config) rather than the agent's evidence.
+  const hooks = await checkGitHooks(e.layout.root);
+  if (hooks.problems.length > 0)
+    return record(
+      e,
+      state,
+      actor,
+      decision.value.to,
+      {
+        code: ErrorCode.CONFIG_INVALID,
+        message: `git's hooks are not the ones Autopilot installed (${hooks.problems.join('; ')}), so commits and pushes go unchecked; a person runs \`autopilot init\` again to restore them, after finding out who changed them`,
+        details: { reason: 'git-hooks', problems: hooks.problems },
+      },
+      startMs,
+    );
   // A check of this phase that is not configured blocks it, unless the config waives it: refused before anything runs.
   const waivers = phaseWaivers(e.config, state.phase);
   const unwaived = waivers.missing[0];
@@ -135,9 +152,11 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
           const refusal = withFailureAdvice(e, current, gateRefusal(current.taskId, gate));
           return { ok: false, error: await recordRefusal(e, tx, current, actor, attempt, refusal, startMs) };
         }
+        let approvedBy: number | undefined;
         if (needs) {
           const approval = await guardApproval(e, tx, current, actor, decision.value.to, needs, startMs);
           if (!approval.ok) return approval;
+          approvedBy = approval.value?.seq;
         }
         const done = decision.value.to === null;
         const entry = await append(e, tx, {
@@ -165,6 +184,8 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
             ...(drift.value.length ? { promptDrift: drift.value.length } : {}),
             ...(assessed ? { risk: assessed.level } : {}),
             ...(waivers.waived.length ? { waivers: waivers.waived } : {}),
+            // The person's decision this move relies on: the CI gate checks its passkey assertion.
+            ...(approvedBy !== undefined ? { approval: approvedBy } : {}),
           },
         });
         if (decision.value.to) await moveLease(tx, lease.value, decision.value.to);

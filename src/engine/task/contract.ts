@@ -18,7 +18,7 @@ export function refuseConfigChanged(taskId: string, change: ContractChange) {
     : (change.note ?? 'the keys could not be compared');
   return refuse(
     ErrorCode.CONFIG_CHANGED,
-    `the config is not the contract ${taskId} adopted (changed: ${keys}); ${taskId} moves only under its contract. Restore .autopilot/config.yaml (git checkout -- .autopilot/config.yaml), or have a person adopt the new config for this task: autopilot approve ${taskId} --adopt-contract --reason "…" (or the dashboard). A running autopilot mcp or serve reads the config when it starts: restart it after changing the config`,
+    `the config is not the contract ${taskId} adopted (changed: ${keys}); ${taskId} moves only under its contract. Restore .autopilot/config.yaml (git checkout -- .autopilot/config.yaml), or have a person adopt the new config for this task with their passkey ("Adopt the new contract" in the dashboard's approval panel, autopilot serve). A running autopilot mcp or serve reads the config when it starts: restart it after changing the config`,
     {
       taskId,
       adopted: change.adopted,

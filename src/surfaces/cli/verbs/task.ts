@@ -70,7 +70,7 @@ export async function taskStatus(taskId: string, opts: GlobalOptions): Promise<V
     const contract = contractStatus(e, task);
     const changed =
       contract.changed && task.status === 'active'
-        ? `\n  ${pc.yellow('the config is not the contract this task adopted')} (changed: ${contract.keys.join(', ') || 'see the config'}): moves are refused with CONFIG_CHANGED until it is restored or a person adopts it (autopilot approve ${taskId} --adopt-contract --reason "…")`
+        ? `\n  ${pc.yellow('the config is not the contract this task adopted')} (changed: ${contract.keys.join(', ') || 'see the config'}): moves are refused with CONFIG_CHANGED until it is restored or a person adopts it with their passkey (the dashboard's approval panel, autopilot serve)`
         : '';
     return done(
       { task, lease: live, evidence: needs, contract },
