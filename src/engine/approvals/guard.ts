@@ -1,7 +1,8 @@
 /**
- * @module Human in the loop: which moves need a person (config `approvals`),
- * the risk of a task's diff, the approval check a move goes through, and the
- * decisions a person takes (approve, request changes, escalate, abort).
+ * @module Human in the loop: which moves need a person (config `approvals`:
+ * risky diffs, and moves relying on a waived check), the risk of a task's diff,
+ * and the approval check a move goes through. A person's decisions are in
+ * passkeys.ts.
  */
 import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
