@@ -15,6 +15,9 @@ import { INTOTO_PAYLOAD_TYPE, preAuthEncoding, statementFor, type Envelope } fro
 import { canonicalPayload, type LedgerEntry } from '../../src/core/ledger.ts';
 import { keyIdOf, loadSigner, type Signer } from '../../src/engine/ledger/keys.ts';
 import { sha256Hex } from '../../src/engine/repo/files.ts';
+import { configDigest } from '../../src/engine/repo/config-digest.ts';
+import { append } from '../../src/engine/ledger/record.ts';
+import { adoptContract } from '../../src/engine/approvals/adopt.ts';
 import type { CiProblem, CiGateReport } from '../../src/engine/ci/gate.ts';
 import { runsBareNpx } from '../../src/engine/setup/doctor.ts';
 import { packageVersion } from '../../src/engine/setup/package-info.ts';
@@ -303,12 +306,30 @@ describe('the CI gate', { concurrency: true }, () => {
         open.stdout,
       );
 
+      // In CI (CI=true, as CI services set it, or --ci) an empty or absent pin is refused before anything is read.
+      for (const [args, env] of [
+        [[], { CI: 'true', AUTOPILOT_TRUSTED_KEYS: '' }],
+        [['--ci'], {}],
+      ] as const) {
+        const ci = await run(['--json', '-C', forgedDir, 'gate', '--base', base, ...args], { env });
+        const ciBody = parseOne<GateBody>(ci);
+        assert.equal(ci.code, 1, ci.stdout);
+        assert.ok(!ciBody.ok && ciBody.error.code === 'CONFIG_INVALID', ci.stdout);
+        if (ciBody.ok) return;
+        assert.equal((ciBody.error.details as unknown as Record<string, unknown>)['key'], 'AUTOPILOT_TRUSTED_KEYS');
+        assert.match(ciBody.error.message, /without trusted keys.*a CI variable a branch cannot change/);
+      }
+
       // The untouched branch, with the real key pinned: passes, and the report says which keys are trusted.
-      const pinned = await gate(clone(), ['--base', base, '--trusted-keys', agentKey.keyId]);
+      const pinned = await run(['--json', '-C', clone(), 'gate', '--base', base, '--trusted-keys', agentKey.keyId], {
+        env: { CI: 'true' },
+      });
+      const pinnedBody = parseOne<GateBody>(pinned);
       assert.equal(pinned.code, 0, pinned.stdout + pinned.stderr);
-      assert.ok(pinned.body.ok);
-      if (!pinned.body.ok) return;
-      assert.deepEqual(pinned.body.keys, [{ keyId: agentKey.keyId, new: true, trusted: true }]);
+      assert.ok(pinnedBody.ok);
+      if (!pinnedBody.ok) return;
+      assert.deepEqual(pinnedBody.keys, [{ keyId: agentKey.keyId, new: true, trusted: true }]);
+      assert.equal(pinnedBody.inputs.ci, true);
 
       // Something that is no key id is a usage error.
       const bad = await gate(clone(), ['--base', base, '--trusted-keys', 'not-a-key']);
@@ -512,20 +533,22 @@ describe('the CI gate', { concurrency: true }, () => {
   });
 
   describe('each task is judged by the contract it adopted', { concurrency: true }, () => {
-    it('two tasks, the second under a changed config: both pass, each judged by its own contract', async () => {
+    it('two tasks, the second under a config changed on the base branch: both pass, each judged by its own contract', async () => {
       const repo = await makeRepo();
-      const start = git(repo.dir, ['rev-parse', 'HEAD']).trim();
       git(repo.dir, ['checkout', '-q', '-b', BRANCH]);
       await repo.driveTo('T-1', 'PR');
       commit(repo.dir, 'T-1');
       const first = readFileSync(repo.path('.autopilot/evidence/T-1/contract.yaml'), 'utf8');
       assert.equal(first, readFileSync(repo.configFile, 'utf8'), 'the contract is the config file as it was');
-      // A later task's contract: a lower threshold and a longer test timeout.
+      // A later task's contract, changed on main: a lower threshold and a longer test timeout.
+      git(repo.dir, ['checkout', '-q', 'main']);
       repo.editConfig((c) => {
         (c['verify'] as Record<string, unknown>)['coverageThreshold'] = 50;
         ((c['commands'] as Record<string, unknown>)['test'] as Record<string, unknown>)['timeoutSeconds'] = 90;
       });
       commit(repo.dir, 'config: threshold 50');
+      git(repo.dir, ['checkout', '-q', BRANCH]);
+      git(repo.dir, ['merge', '-q', '--no-edit', 'main']);
       await repo.driveTo('T-2', 'IMPLEMENT');
       repo.write(
         'src/slug.js',
@@ -537,10 +560,17 @@ describe('the CI gate', { concurrency: true }, () => {
 
       const dir = tempDir('clone');
       git(dir, ['clone', '-q', '--branch', BRANCH, repo.dir, '.']);
-      const r = await gate(dir, ['--base', start]);
+      const r = await gate(dir, ['--base', 'origin/main']);
       assert.equal(r.code, 0, r.stdout + r.stderr);
       assert.ok(r.body.ok);
       if (!r.body.ok) return;
+      // T-1 started on main before the change, T-2 after main's change came in: both configs are the base branch's.
+      assert.equal(r.body.inputs.base?.commit, git(dir, ['rev-parse', 'origin/main']).trim());
+      assert.deepEqual(
+        r.body.inputs.trusted.map((t) => t.source),
+        ['base', 'base'],
+        "the config at T-1's base commit on main, and main's config now",
+      );
       const byId = new Map(r.body.tasks.map((t) => [t.taskId, t]));
       assert.deepEqual([...byId.keys()].sort(), ['T-1', 'T-2']);
       for (const id of ['T-1', 'T-2']) {
@@ -562,10 +592,19 @@ describe('the CI gate', { concurrency: true }, () => {
       git(repo.dir, ['checkout', '-q', '-b', BRANCH]);
       const original = readFileSync(repo.configFile, 'utf8');
       await repo.driveTo('T-1', 'VERIFY');
-      // VERIFY passed with no coverage asked for, then the config put back as it was.
+      // VERIFY passed with no coverage asked for, then the config put back as it was. Autopilot refuses that move
+      // (CONFIG_CHANGED), so the local check is bypassed as an agent with write access to the store could: the
+      // task's projection is told the weakened config is its contract, for that one move.
       repo.editConfig((c) => void ((c['verify'] as Record<string, unknown>)['coverageThreshold'] = 0));
+      await repo.refused(['advance', 'T-1'], 'CONFIG_CHANGED', 2);
+      const adopted = repo.task('T-1')!.contract!.digest;
+      const weak = await repo.withEngine(async (e) => configDigest(e.config));
+      const setContract = (digest: string) =>
+        repo.sql(`UPDATE tasks SET state = json_set(state, '$.contract.digest', '${digest}') WHERE task_id = 'T-1'`);
+      setContract(weak);
       await repo.driveTo('T-1', 'REVIEW');
       writeFileSync(repo.configFile, original);
+      setContract(adopted);
       await repo.driveTo('T-1', 'PR');
       commit(repo.dir, 'T-1');
       const weakened = repo.ledger('T-1').find((e) => e.kind === 'transition' && e.fromPhase === 'VERIFY')!;
@@ -578,9 +617,154 @@ describe('the CI gate', { concurrency: true }, () => {
         check: 'config',
         seq: weakened.seq,
         file: BUNDLE,
-        reason: /the move VERIFY → REVIEW was checked against another config .* than the contract T-1 adopted/,
+        reason: /the move VERIFY → REVIEW was checked against another config .* than the contract T-1 had adopted/,
       });
       assert.equal(problems.filter((p) => p.check === 'config').length, 1, 'only the move made under it');
+    });
+
+    it('a contract a person adopted mid-task judges the moves after it; the gate passes and names it', async () => {
+      const repo = await makeRepo();
+      const start = git(repo.dir, ['rev-parse', 'HEAD']).trim();
+      git(repo.dir, ['checkout', '-q', '-b', BRANCH]);
+      await repo.driveTo('T-1', 'VERIFY');
+      repo.editConfig((c) => void ((c['verify'] as Record<string, unknown>)['coverageThreshold'] = 60));
+      await repo.adoptConfig('T-1', 'the team settled on 60% for changed lines');
+      await repo.driveTo('T-1', 'PR');
+      commit(repo.dir, 'T-1');
+      const adoption = repo.ledger('T-1').find((e) => e.kind === 'contract_adopted')!;
+      assert.equal(adoption.actor, 'person:tester');
+      assert.deepEqual(adoption.data['keys'], ['verify.coverageThreshold']);
+
+      const dir = tempDir('clone');
+      git(dir, ['clone', '-q', '--branch', BRANCH, repo.dir, '.']);
+      const r = await gate(dir, ['--base', start]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.ok(r.body.ok);
+      if (!r.body.ok) return;
+      const contract = r.body.tasks[0]!.contract!;
+      assert.deepEqual(
+        contract.adopted?.map((a) => [a.seq, a.file, a.by]),
+        [[adoption.seq, '.autopilot/evidence/T-1/contract.2.yaml', 'person:tester']],
+      );
+      const v = r.body.tasks[0]!.verify;
+      assert.ok(!('skipped' in v) && v.coverage?.threshold === 60, 'VERIFY is re-run under the adopted contract');
+    });
+
+    it('an adoption no passkey signed is a forged decision: the gate fails at it, LEDGER_TAMPERED', async () => {
+      const repo = await makeRepo();
+      const start = git(repo.dir, ['rev-parse', 'HEAD']).trim();
+      git(repo.dir, ['checkout', '-q', '-b', BRANCH]);
+      await repo.driveTo('T-1', 'VERIFY');
+      repo.editConfig((c) => void ((c['verify'] as Record<string, unknown>)['coverageThreshold'] = 60));
+      // Appended with the installation key but without a person's passkey assertion, as a modified copy could.
+      const forged = await repo.withEngine(async (e) => {
+        const state = (await e.store.getTask('T-1'))!;
+        const r = await e.store.transact((tx) =>
+          adoptContract(e, tx, state, { id: 'person:tester' }, 'nobody decided this', {}),
+        );
+        assert.ok(r.ok, r.ok ? '' : r.error.message);
+        return r.value.entry;
+      });
+      await repo.driveTo('T-1', 'PR');
+      commit(repo.dir, 'T-1');
+
+      const dir = tempDir('clone');
+      git(dir, ['clone', '-q', '--branch', BRANCH, repo.dir, '.']);
+      const problems = await gateFails(dir, 'LEDGER_TAMPERED', 3, ['--base', start]);
+      findProblem(problems, {
+        taskId: 'T-1',
+        check: 'decision',
+        seq: forged.seq,
+        reason: /not a person's decision: a person's decision without a passkey assertion/,
+      });
+    });
+
+    it('a passed phase whose evidence does not meet its contract fails the gate, though the chain is sound', async () => {
+      const repo = await makeRepo();
+      const start = git(repo.dir, ['rev-parse', 'HEAD']).trim();
+      git(repo.dir, ['checkout', '-q', '-b', BRANCH]);
+      // A hollow strategy is stored (evidence add keeps what it is given, with its findings), and STRATEGIZE is
+      // passed by a transition signed with the real key but appended without the gate, as a modified copy of
+      // Autopilot could: every digest, signature and config digest checks out.
+      await repo.driveTo('T-1', 'STRATEGIZE');
+      await repo.put('T-1', 'STRATEGIZE', 'strategy.md', '# Strategy\n\n## Problem\n\nTBD\n');
+      await repo.fixture('T-1', async (e) => {
+        const state = (await e.store.getTask('T-1'))!;
+        await e.store.transact((tx) =>
+          append(e, tx, {
+            taskId: 'T-1',
+            kind: 'transition',
+            fromPhase: 'STRATEGIZE',
+            toPhase: 'SPEC',
+            actor: 'fixture',
+            artifacts: Object.values(state.artifacts)
+              .filter((a) => a.path.includes('/strategize/'))
+              .map(({ path, sha256, producer }) => ({ path, sha256, producer })),
+            data: { configDigest: configDigest(e.config) },
+          }),
+        );
+      });
+      await repo.driveTo('T-1', 'PR');
+      commit(repo.dir, 'T-1');
+      const passed = repo.ledger('T-1').find((e) => e.kind === 'transition' && e.fromPhase === 'STRATEGIZE')!;
+
+      const dir = tempDir('clone');
+      git(dir, ['clone', '-q', '--branch', BRANCH, repo.dir, '.']);
+      const problems = await gateFails(dir, 'EVIDENCE_INVALID', 2, ['--base', start]);
+      findProblem(problems, {
+        taskId: 'T-1',
+        check: 'evidence',
+        seq: passed.seq,
+        file: '.autopilot/evidence/T-1/strategize/strategy.md',
+        reason: /STRATEGIZE was passed \(entry \d+\) on strategy\.md, which does not meet the task's contract/,
+      });
+      assert.equal(problems.length, 1, JSON.stringify(problems));
+    });
+
+    it('the branch vouches for nothing: a config weakened on it, a task started under it and a changed gate workflow fail', async () => {
+      const repo = await makeRepo();
+      const start = git(repo.dir, ['rev-parse', 'HEAD']).trim();
+      git(repo.dir, ['checkout', '-q', '-b', BRANCH]);
+      repo.editConfig((c) => void ((c['verify'] as Record<string, unknown>)['coverageThreshold'] = 0));
+      commit(repo.dir, 'config: no coverage asked for');
+      await repo.driveTo('T-1', 'PR');
+      commit(repo.dir, 'T-1');
+      const started = repo.ledger('T-1').find((e) => e.kind === 'task_started')!;
+
+      const dir = tempDir('clone');
+      git(dir, ['clone', '-q', '--branch', BRANCH, repo.dir, '.']);
+      const problems = await gateFails(dir, 'CONFIG_CHANGED', 2, ['--base', start]);
+      findProblem(problems, {
+        taskId: 'T-1',
+        check: 'inputs',
+        seq: started.seq,
+        file: BUNDLE,
+        reason: /T-1 was started under a config .* that is not the base branch's .* and that no person adopted/,
+      });
+      findProblem(problems, {
+        taskId: null,
+        check: 'inputs',
+        file: '.autopilot/config.yaml',
+        reason: /the branch changes \.autopilot\/config\.yaml .* and no person adopted the new config/,
+      });
+      assert.equal(problems.length, 2, JSON.stringify(problems));
+    });
+
+    it("a branch that changes the gate's own workflow fails, however well its task went", async () => {
+      const repo = await makeRepo();
+      const start = git(repo.dir, ['rev-parse', 'HEAD']).trim();
+      git(repo.dir, ['checkout', '-q', '-b', BRANCH]);
+      const wf = '.github/workflows/autopilot-gate.yml';
+      assert.ok(existsSync(repo.path(wf)), 'init wrote the workflow on main');
+      repo.write(wf, readFileSync(repo.path(wf), 'utf8').replace(/gate --base/, 'gate --help --base'));
+      commit(repo.dir, 'a gate that never fails');
+      await repo.driveTo('T-1', 'PR');
+      commit(repo.dir, 'T-1');
+      const dir = tempDir('clone');
+      git(dir, ['clone', '-q', '--branch', BRANCH, repo.dir, '.']);
+      const problems = await gateFails(dir, 'CONFIG_CHANGED', 2, ['--base', start]);
+      findProblem(problems, { taskId: null, check: 'inputs', file: wf, reason: /changes the gate's own workflow/ });
+      assert.equal(problems.length, 1, JSON.stringify(problems));
     });
 
     it('the contract is Autopilot evidence: recorded at start; an edit of it is caught by advance and ledger verify', async () => {

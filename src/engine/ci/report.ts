@@ -3,7 +3,17 @@ import type { ErrorCode } from '../../core/errors.ts';
 import type { TestCase } from '../../reports/test-results.ts';
 
 /** Which check found a problem. */
-export type CiCheck = 'bundle' | 'signature' | 'chain' | 'process' | 'config' | 'evidence' | 'decision' | 'verify';
+export type CiCheck =
+  | 'bundle'
+  | 'signature'
+  | 'chain'
+  | 'process'
+  | 'config'
+  | 'evidence'
+  | 'decision'
+  | 'verify'
+  /** What the gate takes from outside the branch: the base branch's config, the trusted keys, the gate's workflow. */
+  | 'inputs';
 
 /** One reason the gate fails: the task, the ledger entry, the file (repository-relative) and what is wrong. */
 export interface CiProblem {
@@ -60,6 +70,13 @@ export interface TaskContract {
   /** The config digest, as task_started and every transition record it. */
   readonly digest: string;
   readonly note?: string;
+  /** Contracts a person adopted for the task since its start, in order: each one judges the moves after it. */
+  readonly adopted?: readonly {
+    readonly seq: number;
+    readonly file: string;
+    readonly digest: string;
+    readonly by: string;
+  }[];
 }
 
 /** What the gate found for one task's bundle. */
@@ -77,6 +94,13 @@ export interface TaskCiGate {
   readonly artifacts: number;
   /** The contract the task was judged by; null when its bundle could not be read that far. */
   readonly contract: TaskContract | null;
+  /** The waived checks the task's moves relied on, as its entries record them (`data.waivers`). */
+  readonly waivers?: readonly {
+    readonly check: string;
+    readonly reason: string;
+    readonly phase: string;
+    readonly seq: number;
+  }[];
   readonly keys: string[];
   /** The re-run, or why there was none for this task. */
   readonly verify: VerifyRecheck | { readonly skipped: string };
@@ -100,6 +124,21 @@ export interface CiGateReport {
    * `trusted` is there when the gate was given its trusted keys.
    */
   readonly keys: { readonly keyId: string; readonly new: boolean; readonly trusted?: boolean }[];
+  /**
+   * The configs the gate trusts: the base branch's (null when the base has no Autopilot config yet, and the branch,
+   * which installs it, is judged by its own) and those a person adopted for a task.
+   */
+  readonly inputs: {
+    readonly base: { readonly commit: string; readonly digest: string } | null;
+    readonly trusted: readonly {
+      readonly digest: string;
+      readonly source: 'base' | 'adopted';
+      readonly taskId?: string;
+      readonly seq?: number;
+    }[];
+    /** True when the gate ran in CI mode (`--ci` or `CI=true`), where it needs trusted keys. */
+    readonly ci: boolean;
+  };
   readonly problems: CiProblem[];
 }
 

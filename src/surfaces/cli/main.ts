@@ -282,7 +282,16 @@ it prints, then decide on the Approvals page.`,
     program
       .command('approve <TASK>')
       .description('where a person approves a move that policy sends to a person: the dashboard, with a passkey')
-      .addHelpText('after', example('autopilot approve T-1 --reason "migration reviewed with DBA"')),
+      .option(
+        '--adopt-contract',
+        "where a person adopts the config as it is now as the task's contract (after CONFIG_CHANGED): the dashboard, with a passkey",
+      )
+      .addHelpText(
+        'after',
+        example(
+          'autopilot approve T-1 --reason "migration reviewed with DBA"\nautopilot approve T-1 --adopt-contract --reason "lint added to the contract"',
+        ),
+      ),
   ).action(
     act(async (id: string, opts: Opts) =>
       (await import('./verbs/approve.ts')).approveVerb(id, opts as Opts & { reason: string }),
@@ -333,9 +342,14 @@ it prints, then decide on the Approvals page.`,
     .action(act(async (opts: Opts) => (await import('./verbs/attest.ts')).attestBaseline(opts)));
   attest
     .command('check')
-    .description('compare the current instructions with the baseline; exit 2 when the drift blocks the phase')
+    .description(
+      'compare the current instructions with the baseline; drift found is recorded in the ledger (a prompt_drift entry, of the task) and counted; exit 2 when it blocks the phase',
+    )
     .option('--phase <phase>', "also compare this phase's prompt header; drift blocks in attest.blockIn phases")
-    .option('--task <TASK>', "use this task's current phase")
+    .option(
+      '--task <TASK>',
+      "use this task's current phase, and record drift as this task's (default: the only active task)",
+    )
     .addHelpText('after', example('autopilot attest check --task T-1'))
     .action(act(async (opts: Opts) => (await import('./verbs/attest.ts')).attestCheck(opts)));
   attest
@@ -416,6 +430,7 @@ it prints, then decide on the Approvals page.`,
       '--trusted-keys <ids>',
       'only signatures by these key ids count, comma-separated (default: AUTOPILOT_TRUSTED_KEYS, else every committed key)',
     )
+    .option('--ci', 'CI mode, also on when CI=true: the gate refuses to run without trusted keys')
     .addHelpText(
       'after',
       `
@@ -427,9 +442,13 @@ unknown key fails), each entry's hash and signature, the chain, that every phase
 to PR was passed in order, and each evidence file against its digest. Anyone who can
 push can commit a key too: set AUTOPILOT_TRUSTED_KEYS (or --trusted-keys) to your
 team's key ids as a CI variable the branch cannot change, and a bundle signed by any
-other key fails. Each task is judged by the contract it adopted at its start
-(<stateDir>/evidence/<TASK>/contract.yaml): its phases, evidence and VERIFY commands;
-a move checked against another config fails. Then it runs VERIFY's build and test
+other key fails; in CI mode (--ci, or CI=true as CI services set it) the gate
+refuses to run without them. The branch cannot vouch for itself: a task must have
+started under the base branch's .autopilot/config.yaml or one a person adopted for
+it with a passkey, a config changed on the branch needs such an adoption, and a
+branch that changes the gate's own workflow fails. Each task is judged by the
+contract it adopted at its start (<stateDir>/evidence/<TASK>/contract.yaml): its
+phases, evidence and VERIFY commands; a move checked against another config fails. Then it runs VERIFY's build and test
 commands itself and compares: tests pass with the recorded totals, changed-lines
 coverage meets the threshold, the code is the code VERIFY ran on (after a rebase,
 the branch's change from the merge-base must have the patch-id VERIFY recorded). A failed re-run prints, under its task, the failed
