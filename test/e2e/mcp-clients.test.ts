@@ -151,7 +151,19 @@ async function inspector(repo: Repo, args: string[]): Promise<{ code: number; st
     const child = spawn(
       process.execPath,
       // The server's command first: --tool-arg takes every word after it.
-      [INSPECTOR, '--cli', '--cwd', repo.dir, process.execPath, bin, 'mcp', ...args],
+      // The server gets this test's per-user state folder (the key init made), not one under the throw-away home.
+      [
+        INSPECTOR,
+        '--cli',
+        '--cwd',
+        repo.dir,
+        '-e',
+        `XDG_STATE_HOME=${STATE_HOME}`,
+        process.execPath,
+        bin,
+        'mcp',
+        ...args,
+      ],
       {
         cwd: repo.dir,
         // Its catalog and anything else it keeps go to a throw-away home, never the user's.
