@@ -8,7 +8,7 @@ import { ErrorCode, type Refusal } from '../../core/errors.ts';
 import type { ArtifactRef } from '../../core/ledger.ts';
 import type { TaskState } from '../../core/task.ts';
 import { phaseDir } from '../../core/phases.ts';
-import { validateArtifact, missingArtifact, type Finding } from '../../validators/index.ts';
+import { validateArtifact, missingArtifact, type EvidenceContext, type Finding } from '../../validators/index.ts';
 import { evidenceRel } from '../repo/layout.ts';
 import { listFolder, readNoFollow } from '../repo/files.ts';
 import { phaseFolder } from './folder.ts';
@@ -38,11 +38,13 @@ const MAX_FILES = 200;
 /**
  * Checks the current phase's evidence. `produced` holds what Autopilot itself
  * just wrote (name → digest); other Autopilot artifacts must match the ledger.
+ * `context` is what the validators compare the files with (gatherEvidenceContext).
  */
 export function checkPhase(
   e: Engine,
   state: TaskState,
   phase: string,
+  context: EvidenceContext,
   produced: ReadonlyMap<string, string> = new Map(),
 ): PhaseGateReport {
   const findings: Finding[] = [];
@@ -114,7 +116,7 @@ export function checkPhase(
         continue;
       }
     }
-    findings.push(...validateArtifact(rule, file.bytes, { path: rel, maxBytes }));
+    findings.push(...validateArtifact(rule, file.bytes, { path: rel, maxBytes, context }));
   }
   return { phase, passed: findings.length === 0, findings, artifacts };
 }
