@@ -47,14 +47,24 @@ function partsOf(name: string): string[] {
 
 // A token that reads as code rather than prose: a path, a dotted or hyphenated name, camelCase, snake_case, digits.
 const CODE_SHAPED = /[./:_$-]|\p{Ll}\p{Lu}|\p{L}\d|\d\p{L}/u;
+// Marks around a plain word that make it a name: `/health`, `--verbose`, `#anchor`, `@scope`, `call(`, backticks.
+const NAME_BEFORE = /[/`@#$-]/;
+const NAME_AFTER = /[(`]/;
+
+function codeShaped(text: string, at: number, token: string): boolean {
+  return (
+    CODE_SHAPED.test(token) || NAME_BEFORE.test(text[at - 1] ?? '') || NAME_AFTER.test(text[at + token.length] ?? '')
+  );
+}
 
 /**
  * The terms a text names: its identifiers and words and their parts, stemmed, without generic and short ones.
- * With `codeOnly`, only tokens shaped like code (see {@link CODE_SHAPED}) and their parts.
+ * With `codeOnly`, only names: tokens shaped like code (see {@link CODE_SHAPED}), in backticks, after a slash or
+ * dash, or before a parenthesis, and their parts.
  */
 export function termsOf(text: string, into: Set<string> = new Set(), codeOnly = false): Set<string> {
   for (const m of text.matchAll(IDENT)) {
-    if (codeOnly && !CODE_SHAPED.test(m[0])) continue;
+    if (codeOnly && !codeShaped(text, m.index, m[0])) continue;
     for (const part of partsOf(m[0])) {
       if (part.length < 3 || /^\d+$/.test(part) || isStopword(part) || GENERIC.has(part)) continue;
       const s = stem(part);
