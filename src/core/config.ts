@@ -373,9 +373,11 @@ export function isMarkdownName(name: string): boolean {
 }
 
 /** The degenerate-evidence checks with their defaults, as every Markdown artifact gets them unless its rule says `false`. */
-export const DEFAULT_CONTENT_CHECKS: Readonly<
-  Required<Pick<ArtifactRule, 'distinctWords' | 'repeatedSections' | 'copiedText'>>
-> = {
+export const DEFAULT_CONTENT_CHECKS: {
+  readonly distinctWords: DistinctWordsCheck;
+  readonly repeatedSections: RepeatedSectionsCheck;
+  readonly copiedText: CopiedTextCheck;
+} = {
   distinctWords: distinctWordsCheck.parse({}),
   repeatedSections: repeatedSectionsCheck.parse({}),
   copiedText: copiedTextCheck.parse({}),
@@ -384,14 +386,18 @@ export const DEFAULT_CONTENT_CHECKS: Readonly<
 /** The default grounding: the spec's Acceptance Criteria. */
 export const DEFAULT_GROUNDING: GroundingCheck = groundingCheck.parse({});
 
-/** A Markdown rule with each content check it leaves out set to its default. */
+/**
+ * A Markdown rule with each content check it leaves out set to its default. Each rule gets copies of its own, so
+ * that the config init writes out spells every rule's settings out rather than aliasing one shared object.
+ */
 function withContentChecks(rule: ArtifactRule): ArtifactRule {
   if (!isMarkdownName(rule.name)) return rule;
+  const d = DEFAULT_CONTENT_CHECKS;
   return {
     ...rule,
-    distinctWords: rule.distinctWords ?? DEFAULT_CONTENT_CHECKS.distinctWords,
-    repeatedSections: rule.repeatedSections ?? DEFAULT_CONTENT_CHECKS.repeatedSections,
-    copiedText: rule.copiedText ?? DEFAULT_CONTENT_CHECKS.copiedText,
+    distinctWords: rule.distinctWords ?? { ...d.distinctWords },
+    repeatedSections: rule.repeatedSections ?? { ...d.repeatedSections },
+    copiedText: rule.copiedText ?? { ...d.copiedText, sources: [...d.copiedText.sources] },
   };
 }
 
@@ -466,7 +472,7 @@ export const DEFAULT_EVIDENCE: Readonly<Record<string, readonly ArtifactRule[]>>
     artifact('plan.md', { sections: [section('Work Breakdown', { list: true })] }),
     artifact('file_map.json', {
       schema: FILE_MAP_SCHEMA as unknown as Record<string, unknown>,
-      groundedIn: DEFAULT_GROUNDING,
+      groundedIn: { ...DEFAULT_GROUNDING },
     }),
   ],
   THINK: [
@@ -479,7 +485,7 @@ export const DEFAULT_EVIDENCE: Readonly<Record<string, readonly ArtifactRule[]>>
       producer: 'autopilot',
       minWords: 1,
       maxBytes: 64 * MiB,
-      groundedIn: DEFAULT_GROUNDING,
+      groundedIn: { ...DEFAULT_GROUNDING },
     }),
     artifact('modified_files.json', {
       producer: 'autopilot',
