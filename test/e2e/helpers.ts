@@ -40,6 +40,7 @@ import { leaseOp } from '../../src/engine/task/leases.ts';
 import { openStoreFor } from '../../src/surfaces/compose.ts';
 import * as P from '../../src/surfaces/demo/project.ts';
 import { ProcessRunner } from '../../src/adapters/process/index.ts';
+import { evidenceFor } from '../helpers/evidence.ts';
 
 export { P };
 
@@ -612,6 +613,8 @@ export class Repo {
 
   private async drive(e: Engine, actor: Actor, taskId: string, phase: string, buggy: boolean): Promise<void> {
     if (!(await e.store.getTask(taskId))) must(await startTask(e, actor, { taskId, title: 'fixture task' }), 'start');
+    // Each task of the repository writes its own evidence: a copy of an earlier task's is refused (copied-text).
+    const evidence = evidenceFor(await taskIndex(e, taskId));
     const put = async (p: string, name: string, content: string) =>
       must(await putEvidence(e, actor, { taskId, phase: p, name, content: Buffer.from(content) }), `put ${name}`);
     for (;;) {
@@ -626,11 +629,20 @@ export class Repo {
           must(await runVerify(e, actor, { taskId }), 'verify');
           break;
         default:
-          for (const [name, content] of P.AGENT_EVIDENCE[state.phase] ?? []) await put(state.phase, name, content);
+          for (const [name, content] of evidence[state.phase] ?? []) await put(state.phase, name, content);
       }
       must(await advance(e, actor, { taskId }), `advance from ${state.phase}`);
     }
   }
+}
+
+/** Where `taskId` stands among the repository's tasks in the order they started (0 for the first). */
+export async function taskIndex(e: Engine, taskId: string): Promise<number> {
+  const tasks = await e.store.listTasks();
+  const mine = tasks.find((t) => t.taskId === taskId);
+  if (!mine) return tasks.length;
+  return tasks.filter((t) => t.startedAt < mine.startedAt || (t.startedAt === mine.startedAt && t.taskId < mine.taskId))
+    .length;
 }
 
 function must<T>(r: { ok: true; value: T } | { ok: false; error: { code: string; message: string } }, what: string): T {
