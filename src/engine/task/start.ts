@@ -46,9 +46,7 @@ export async function startTask(e: Engine, actor: Actor, req: StartTaskRequest):
   const head = await resolveCommit(e.layout.root, 'HEAD');
   const configRel = relative(e.layout.root, e.layout.configFile).split(sep).join('/');
   if (head && !(await commitHas(e.layout.root, head, configRel))) {
-    // Init also writes the state folder's own .gitignore (it keeps the evidence committable), wherever stateDir is.
-    const stateIgnore = `${relative(e.layout.root, e.layout.stateDir).split(sep).join('/')}/.gitignore`;
-    const files = await uncommitted(e.layout.root, [...INIT_FILES, stateIgnore]);
+    const files = await uncommitted(e.layout.root, INIT_FILES);
     const list = (files.includes(configRel) ? files : [configRel, ...files]).join(' ');
     return refuse(
       ErrorCode.CONFIG_INVALID,
