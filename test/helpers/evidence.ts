@@ -5,7 +5,8 @@
  */
 import * as P from '../../src/surfaces/demo/project.ts';
 
-type Evidence = Readonly<Record<string, readonly (readonly [string, string])[]>>;
+/** A task's evidence, phase by phase, as [file name, content]. */
+export type Evidence = Readonly<Record<string, readonly (readonly [string, string])[]>>;
 
 function variant(v: {
   strategy: string;
@@ -299,3 +300,121 @@ export function evidenceFor(index: number): Evidence {
 
 /** How many write-ups there are: a repository with more tasks than this repeats one, which the gate refuses. */
 export const VARIANT_COUNT = VARIANTS.length;
+
+/**
+ * The evidence of a different change to textkit: slugify accepts a title that is not a string (a number, a date
+ * object) by turning it into text first, instead of throwing on `toLowerCase`. For a test whose later task changes
+ * src/slug.js, since the gate refuses a spec that names nothing the diff touches (spec-grounding).
+ */
+export const SLUG_STRING_EVIDENCE: Evidence = {
+  STRATEGIZE: [
+    [
+      'strategy.md',
+      `# Strategy: slugs for titles that are not strings
+
+## Problem
+The CMS import passes numeric titles such as 2024 straight to slugify, which then throws "toLowerCase is not a
+function" and stops the whole import at the first such post.
+
+## Objectives
+- slugify returns a slug for any title it is given, whatever its type.
+- The existing slugs of string titles stay exactly as they are.
+
+## Scope
+The first line of slugify in src/slug.js, where the title is read.
+
+## Non-goals
+Cleaning up the importer's data, and validating titles for length or emptiness.
+
+## Risks
+An object title would become "[object Object]" and slug to "object-object", which hides bad input instead of failing.
+
+## Strategy
+Convert the title with String() before lowering its case; every later step already works on any text.
+`,
+    ],
+  ],
+  SPEC: [
+    [
+      'spec.md',
+      `# Spec: slugify converts its title to text
+
+## Acceptance Criteria
+- \`slugify(2024)\` in src/slug.js returns "2024" instead of throwing.
+- String titles give the same slugs as before: the tests in test/slug.test.js pass unchanged.
+
+## KPIs
+The next CMS import finishes without a slug error.
+`,
+    ],
+  ],
+  PLAN: [
+    [
+      'plan.md',
+      `# Plan: text before slugging
+
+## Work Breakdown
+- In src/slug.js, read the title through String() into a local before the chain of replacements.
+- Run the existing slug tests and the smoke script to show string titles are unaffected.
+`,
+    ],
+    [
+      'file_map.json',
+      JSON.stringify(
+        { files: [{ path: 'src/slug.js', change: 'modify', why: 'slugify converts its title with String() first' }] },
+        null,
+        2,
+      ),
+    ],
+  ],
+  THINK: [
+    [
+      'edge_cases.md',
+      `# Edge cases: non-string titles
+
+## Edge Cases
+- A title of null or undefined from a post with no title at all.
+- A number with a decimal point, like 3.5.
+
+## Mitigations
+- String(null) is "null", a visible slug that makes the missing title easy to spot in the import log.
+- The dot is not a letter or digit, so 3.5 becomes "3-5", which is still a valid and readable slug.
+`,
+    ],
+  ],
+  REVIEW: [
+    [
+      'review_rubric.json',
+      JSON.stringify(
+        {
+          dimensions: {
+            readability: { pass: true, notes: 'One added line that names the converted title.' },
+            maintainability: { pass: true, notes: 'The replacement chain is untouched; the old tests still pin it.' },
+            performance: { pass: true, notes: 'One String() call per slug.' },
+            security: { pass: true, notes: 'No new input paths; the same character class strips everything else.' },
+            governance: { pass: true, notes: 'The diff changes only src/slug.js, as the file map says.' },
+          },
+        },
+        null,
+        2,
+      ),
+    ],
+  ],
+  PR: [
+    [
+      'pr_template_filled.md',
+      `# slugify accepts numeric titles
+
+## Summary
+slugify turns its title into text with String() first, so the CMS import no longer stops at a numeric title.
+
+## Risks
+An object passed by mistake now gets the slug "object-object" instead of an exception.
+
+## Rollback
+Revert the commit; the importer goes back to failing on numeric titles.
+`,
+    ],
+    ['pr_url.txt', 'https://git.example.com/textkit/pull/7\n'],
+  ],
+};

@@ -11,7 +11,7 @@ import { defaultConfig, type ArtifactRule } from '../../src/core/config.ts';
 import { allPhasePrompts } from '../../src/core/prompts.ts';
 import { validateArtifact, type CopySource, type EvidenceContext, type Finding } from '../../src/validators/index.ts';
 import * as P from '../../src/surfaces/demo/project.ts';
-import { evidenceFor, VARIANT_COUNT } from '../helpers/evidence.ts';
+import { evidenceFor, SLUG_STRING_EVIDENCE, VARIANT_COUNT } from '../helpers/evidence.ts';
 
 const CORPUS = join(import.meta.dirname, '..', 'fixtures', 'evidence-corpus');
 const ARTIFACTS = ['strategy.md', 'spec.md', 'plan.md', 'edge_cases.md'] as const;
@@ -106,6 +106,42 @@ for (let v = 0; v < VARIANT_COUNT; v++)
       }
       honest.push({ id: `tests/variant-${v}/${name}`, findings });
     }
+// The later task of a test that changes src/slug.js: the variants are its earlier tasks; its spec is grounded in its
+// own file map and in the diff that test makes.
+const SLUG_DIFF = [
+  'diff --git a/src/slug.js b/src/slug.js',
+  '--- a/src/slug.js',
+  '+++ b/src/slug.js',
+  '@@ -1,6 +1,7 @@',
+  ' /** Turns a title into a URL slug. */',
+  ' export function slugify(title) {',
+  '-  return title',
+  '+  const text = String(title);',
+  '+  return text',
+  '     .toLowerCase()',
+].join('\n');
+for (const [phase, files] of Object.entries(SLUG_STRING_EVIDENCE))
+  for (const [name, text] of files) {
+    if (!name.endsWith('.md')) continue;
+    const others = [...Array(VARIANT_COUNT).keys()].flatMap((w) =>
+      (evidenceFor(w)[phase] ?? [])
+        .filter(([other]) => other === name)
+        .map(([, otherText]): CopySource => ({
+          kind: 'earlier',
+          label: `variant ${w}: ${name}`,
+          text: otherText,
+          rank: w,
+        })),
+    );
+    const ctx = context(name);
+    const findings = validate(name, text, { ...ctx, sources: [...ctx.sources, ...others] });
+    if (name === 'spec.md') {
+      const map = SLUG_STRING_EVIDENCE['PLAN']!.find(([n]) => n === 'file_map.json')![1];
+      findings.push(...validate('file_map.json', map, context('file_map.json', undefined, text)));
+      findings.push(...validate('git_diff.patch', SLUG_DIFF, context('git_diff.patch', undefined, text)));
+    }
+    honest.push({ id: `tests/slug-string/${name}`, findings });
+  }
 
 interface Degenerate {
   readonly file: string;
