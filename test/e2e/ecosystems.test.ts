@@ -15,7 +15,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { advance } from '../../src/engine/task/advance.ts';
 import { putEvidence } from '../../src/engine/task/evidence.ts';
 import { taskDiff } from '../../src/engine/evidence/producers/diff.ts';
-import { P, ROOT, Repo, git, tempDir, writeFile } from './helpers.ts';
+import { ROOT, Repo, git, tempDir, writeFile } from './helpers.ts';
 
 /** Node first, then Debian's own folders: Debian's python3 (with pytest and pytest-cov) and go, whatever else PATH has. */
 const PATH = [dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(':');
