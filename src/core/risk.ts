@@ -18,7 +18,16 @@ export interface RiskInput {
 
 export interface RiskReason {
   readonly class:
-    'size' | 'migration' | 'ci-config' | 'dependencies' | 'auth' | 'configured-path' | 'new-dependency' | 'secret';
+    | 'size'
+    | 'migration'
+    | 'ci-config'
+    | 'dependencies'
+    | 'auth'
+    | 'configured-path'
+    | 'new-dependency'
+    | 'secret'
+    /** A move relying on a check the config waives (`waive:`), when `approvals.waivers` is `person`. */
+    | 'waiver';
   readonly level: RiskLevel;
   readonly detail: string;
 }

@@ -16,6 +16,7 @@ import {
   type TestReportFormat,
 } from '../../../reports/parse.ts';
 import type { Config } from '../../../core/config.ts';
+import { isUnconfigured, unconfiguredRecord, waiverFix, waiverReason } from '../../../core/waivers.ts';
 import { commitTree, patchId } from '../../repo/git.ts';
 import { changedLinesCoverage, type ChangedLinesCoverage } from '../../../reports/changed-lines.ts';
 import {
@@ -98,7 +99,10 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
       fail('spawn', 'build', `the build command could not start: ${notStarted}`, outputTail(result.output));
     else if (!passed(result)) fail('build', 'build', `the build failed (${failure(result)})`);
   } else {
-    log.push('=== build: no build command configured (commands.build)\n');
+    // No build ran: recorded as such, never as an exit status of 0. Without a waiver it is a failure of the config.
+    const reason = waiverReason(e.config, 'build');
+    log.push(`=== build: no build command configured (commands.build)${reason ? `; waived: ${reason}` : ''}\n`);
+    if (!reason) fail('config', 'build', `no build command is configured: ${waiverFix('build')}`);
   }
 
   let tests: TestResults | undefined;
@@ -181,8 +185,14 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
         else problems.push(coverageNote);
       }
     } else if (!cov) {
-      coverageNote = 'no coverage report configured (commands.test.coverage)';
-      if (threshold > 0) fail('config', 'test', `${coverageNote}; set it, or set verify.coverageThreshold to 0`);
+      const reason = waiverReason(e.config, 'coverage');
+      coverageNote = `no coverage report configured (commands.test.coverage)${reason ? `; waived: ${reason}` : ''}`;
+      if (threshold > 0 && !reason)
+        fail(
+          'config',
+          'test',
+          `${coverageNote}; set it, or set verify.coverageThreshold to 0, or ${waiverFix('coverage')}`,
+        );
     }
   }
 
@@ -206,19 +216,22 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     treeDigest: diff.sha256,
     ...(patch ? { patchId: patch } : {}),
     base: diff.base,
-    build: { configured: !!build, exitCode: buildExit },
+    build: build ? { configured: true, exitCode: buildExit } : unconfiguredRecord(e.config, 'build'),
     commands,
   };
+  const coverageWaived = !coverage && isUnconfigured(e.config, 'coverage');
   const coverageDoc = {
     threshold: e.config.verify.coverageThreshold,
     ...(coverage
       ? { changedLines: coverage }
-      : {
-          changedLines: {
-            meetsThreshold: e.config.verify.coverageThreshold === 0,
-            note: coverageNote ?? 'tests did not run',
-          },
-        }),
+      : coverageWaived
+        ? { changedLines: unconfiguredRecord(e.config, 'coverage') }
+        : {
+            changedLines: {
+              meetsThreshold: e.config.verify.coverageThreshold === 0,
+              note: coverageNote ?? 'tests did not run',
+            },
+          }),
     ...(total ? { total } : {}),
     ...(base ? { base } : {}),
   };
