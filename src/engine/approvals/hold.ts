@@ -74,7 +74,13 @@ export async function guardChangesRequested(
   const r = refuse(
     ErrorCode.APPROVAL_REQUIRED,
     `${by} requested changes (ledger entry ${last.seq}: ${clause(String(last.data['reason'] ?? ''))}): go back to ${back} and pass the phases again`,
-    { phase: to, approval: 'changes_requested', backtrackTo: back, note: last.data['reason'] ?? '', decision: last.seq },
+    {
+      phase: to,
+      approval: 'changes_requested',
+      backtrackTo: back,
+      note: last.data['reason'] ?? '',
+      decision: last.seq,
+    },
   );
   return { ok: false, error: await recordRefusal(e, tx, state, actor, { action: 'advance', to }, r.error, startMs) };
 }
