@@ -11,7 +11,7 @@ export const verifyRunTool = defineTool({
   description: describeTool(
     "Runs the repository's configured build and test commands now, measures the coverage of the lines the task changed, and records the run in the ledger, pass or fail. Autopilot writes test_results.json, build_output.log and coverage_report.json itself; they cannot be supplied.",
     'Call it in VERIFY, before phase_advance (which reuses a passing run when the source has not changed since). It can take as long as the build and the tests.',
-    'Refused with VERIFY_FAILED when the build fails, a test fails or the changed-lines coverage is below the threshold (details.findings say which; backtrack to IMPLEMENT with phase_backtrack, fix it, and come back), PHASE_SKIP outside VERIFY, LEASE_HELD, LEASE_REQUIRED (leases are explicit here: call lease_acquire), LEASE_FENCED, TASK_DONE, TASK_UNKNOWN.',
+    'Refused with VERIFY_FAILED when the build fails, a test fails or the changed-lines coverage is below the threshold (details.findings say which; backtrack to IMPLEMENT with phase_backtrack, fix it, and come back), PHASE_SKIP outside VERIFY, LEASE_HELD, LEASE_REQUIRED (leases are explicit here: call lease_acquire), LEASE_FENCED, ESCALATED (a person escalated the task: stop and wait for a person), ABORTED, TASK_DONE, TASK_UNKNOWN.',
   ),
   input: z.strictObject({ taskId: arg.taskId, token: arg.token.optional() }),
   output: z.object({
