@@ -278,6 +278,22 @@ const configSchema = z
       })
       .strict()
       .default({ mode: 'implicit', ttlSeconds: 300 }),
+    /**
+     * The watchdog: a task refused `refusals` times in a row for the same reason in one phase visit, or that has not
+     * moved forward for `idleMinutes` (0: never), is held for a person, with a loop diary in its journal.
+     */
+    watchdog: z
+      .object({
+        refusals: z.number().int().min(2).max(1000).default(3),
+        idleMinutes: z
+          .number()
+          .int()
+          .min(0)
+          .max(7 * 24 * 60)
+          .default(90),
+      })
+      .strict()
+      .default({ refusals: 3, idleMinutes: 90 }),
     /** Where the ledger, leases and approvals live: `sqlite` (the embedded store) or a `postgres://` URL. AUTOPILOT_STORE overrides it. */
     store: z
       .string()

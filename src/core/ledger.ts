@@ -23,6 +23,8 @@ export const EntryKind = {
   contract_adopted: 'contract_adopted',
   key: 'key',
   person_registered: 'person_registered',
+  /** The watchdog held the task for a person; `data.diary` is the loop diary. */
+  task_held: 'task_held',
 } as const;
 export type EntryKind = (typeof EntryKind)[keyof typeof EntryKind];
 

@@ -15,6 +15,8 @@ export const Counter = {
   tool_calls_blocked: 'tool_calls_blocked',
   phase_lease_contention: 'phase_lease_contention',
   tasks_rejected_for_process_violation: 'tasks_rejected_for_process_violation',
+  /** A task the watchdog held for a person: refused again and again for one reason, or not moving forward. */
+  tasks_held_by_watchdog: 'tasks_held_by_watchdog',
 } as const;
 export type Counter = (typeof Counter)[keyof typeof Counter];
 

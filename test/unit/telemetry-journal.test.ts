@@ -210,7 +210,11 @@ describe('the decision journal', () => {
     const t = tempDir('autopilot-journal-');
     try {
       const { e, events } = engineIn(t.dir);
-      await put(e, { kind: 'task_started', toPhase: 'STRATEGIZE' });
+      await put(
+        e,
+        { kind: 'task_started', toPhase: 'STRATEGIZE' },
+        { kind: 'transition', fromPhase: 'STRATEGIZE', toPhase: 'SPEC' },
+      );
       // A decision signs the digest of the task's diff: the folder is a git work tree.
       execFileSync('git', ['init', '-q'], { cwd: t.dir });
       const key = await registerSoft(e, 'alice');
@@ -232,7 +236,9 @@ describe('the decision journal', () => {
         'once: append itself does not count it again',
       );
       const { breakdown } = countersOf(await e.store.entries());
+      // The request for changes sent the task back (a backtrack, counted as one); only the abort is a rejection.
       assert.deepEqual(breakdown, [
+        { name: 'phase_backtracks', attributes: { from: 'SPEC', to: 'STRATEGIZE' }, value: 1 },
         { name: 'tasks_rejected_for_process_violation', attributes: { phase: 'STRATEGIZE' }, value: 1 },
       ]);
       assert.equal((await e.store.getTask('T-1'))?.status, 'aborted');

@@ -150,6 +150,7 @@ describe('figures from the ledger over a window', () => {
       tool_calls_blocked: 4,
       phase_lease_contention: 0,
       tasks_rejected_for_process_violation: 1,
+      tasks_held_by_watchdog: 0,
     });
     assert.equal(week.tasks, 5, 'A, B, C, D, E; F and G have no entry in the window');
     assert.deepEqual(
@@ -183,6 +184,7 @@ describe('figures from the ledger over a window', () => {
       tasks: 5,
       looping: 1,
       loopingTasks: ['E'],
+      heldByWatchdog: [],
       threshold: 3,
       goal: 0.02,
       met: false,

@@ -51,6 +51,7 @@ const COUNTER_HELP: Record<Counter, string> = {
   tool_calls_blocked: 'tool calls denied in the current phase',
   phase_lease_contention: 'moves refused because another holder has the lease',
   tasks_rejected_for_process_violation: 'tasks a person aborted (reject --abort)',
+  tasks_held_by_watchdog: 'tasks the watchdog held for a person (refused again and again, or not moving forward)',
 };
 
 /** Where and how long the exports go: from the options, else from `env` as the OTLP exporter would read process.env. */

@@ -9,7 +9,8 @@ import { PERSON_ACTIONS } from '../../core/decision.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
 import type { TaskState } from '../../core/task.ts';
 import type { StoreTx } from '../../ports/store.ts';
-import { recordRefusal } from '../ledger/record.ts';
+import { holdIfLooping, recordRefusal } from '../ledger/record.ts';
+import { holdEntries, standingHold } from '../ledger/watchdog.ts';
 import { clause } from '../../core/phrasing.ts';
 import type { Actor, Engine } from '../context.ts';
 
@@ -20,19 +21,26 @@ export function lastPersonDecision(entries: readonly LedgerEntry[], taskId: stri
   );
 }
 
-/** The escalation that holds the task, if its latest person's decision is one. */
+/** The escalation or watchdog hold that holds the task, if its latest hold or person's decision is one. */
 export async function escalationOf(e: Engine, state: TaskState): Promise<LedgerEntry | undefined> {
-  const last = lastPersonDecision(await e.store.entries({ taskId: state.taskId, kind: 'approval' }), state.taskId);
-  return last?.data['action'] === 'escalated' ? last : undefined;
+  return standingHold(await holdEntries(e, state.taskId), state.taskId);
 }
 
-/** The ESCALATED refusal for `entry`. */
+/** The ESCALATED refusal for `entry`, a person's escalation or the watchdog's hold. */
 export function refuseEscalated(state: TaskState, entry: LedgerEntry): Refusal {
-  const by = String(entry.data['by'] ?? entry.actor).replace(/^person:/, '');
   const reason = String(entry.data['reason'] ?? '');
+  const release =
+    "it waits for a person, who releases it by approving it in the dashboard's approval panel, or aborts it";
+  if (entry.kind === 'task_held')
+    return refuse(
+      ErrorCode.ESCALATED,
+      `the watchdog held ${state.taskId} (ledger entry ${entry.seq}: ${reason}); the loop diary is in its journal, and ${release}`,
+      { taskId: state.taskId, escalation: entry.seq, by: 'watchdog', reason },
+    ).error;
+  const by = String(entry.data['by'] ?? entry.actor).replace(/^person:/, '');
   return refuse(
     ErrorCode.ESCALATED,
-    `${by} escalated ${state.taskId} (ledger entry ${entry.seq}${reason ? `: ${clause(reason)}` : ''}): it waits for a person, who releases it by approving it in the dashboard's approval panel, or aborts it`,
+    `${by} escalated ${state.taskId} (ledger entry ${entry.seq}${reason ? `: ${clause(reason)}` : ''}): ${release}`,
     { taskId: state.taskId, escalation: entry.seq, by: entry.data['by'] ?? entry.actor, reason },
   ).error;
 }
@@ -49,7 +57,8 @@ export async function guardEscalation(
   attempt: { action: string; to?: string | null },
   startMs: number,
 ): Promise<Result<void>> {
-  const held = await escalationOf(e, state);
+  // Not held yet: a task that has not moved forward for too long is held now, before it acts again.
+  const held = (await escalationOf(e, state)) ?? (await holdIfLooping(e, tx, state, actor));
   if (!held) return ok(undefined);
   return { ok: false, error: await recordRefusal(e, tx, state, actor, attempt, refuseEscalated(state, held), startMs) };
 }

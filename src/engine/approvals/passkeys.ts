@@ -14,7 +14,7 @@ import {
 } from '@simplewebauthn/server';
 import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
-import { normalizePhase } from '../../core/phases.ts';
+import { normalizePhase, phaseIndex } from '../../core/phases.ts';
 import { refusePhaseUnknown, type TaskState, refuseInactive } from '../../core/task.ts';
 import {
   ACTION_OF,
@@ -179,6 +179,13 @@ export async function prepareDecision(
   }
   const state = await activeTask(e, req.taskId);
   if (!state.ok) return state;
+  // A request for changes sends the task back: to an earlier phase than the one it is in.
+  if (backtrackTo && phaseIndex(e.config.phases, backtrackTo) >= phaseIndex(e.config.phases, state.value.phase))
+    return refuse(
+      ErrorCode.USAGE,
+      `requesting changes sends ${state.value.taskId} back to an earlier phase than ${state.value.phase}, not to ${backtrackTo}`,
+      { argument: 'backtrackTo' },
+    );
   // An adoption signs the digest of the config loaded now: there must be a change to adopt.
   if (req.decision === 'adopt_contract') {
     const change = adoptable(e, state.value);

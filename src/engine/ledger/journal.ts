@@ -97,6 +97,18 @@ export function journalLine(entry: LedgerEntry): string | null {
     case 'task_aborted':
       what = `**aborted** in ${from} — ${md(d['reason'])}`;
       break;
+    case 'task_held': {
+      // The loop diary: what was refused, on which evidence, for how long.
+      const diary = (d['diary'] ?? {}) as {
+        refusals?: { seq: number; code: string; action: string }[];
+        evidence?: { path: string; sha256: string }[];
+        minutesInPhase?: number;
+      };
+      const refusals = (diary.refusals ?? []).map((r) => `${md(r.code, 40)} on ${md(r.action, 40)} (#${r.seq})`);
+      const evidence = (diary.evidence ?? []).map((a) => `${link(a.path)} ${md(a.sha256.slice(0, 12), 12)}`);
+      what = `**held by the watchdog** in ${from} — ${md(d['reason'])}. Loop diary: ${diary.minutesInPhase ?? 0} min in the phase; refusals: ${refusals.join(', ') || 'none'}; evidence: ${evidence.join(', ') || 'none'}. A person releases it by approving it`;
+      break;
+    }
     case 'task_renamed':
       what = `**renamed** in ${from} — ${md(d['previousTitle'])} → ${md(d['title'])}`;
       break;

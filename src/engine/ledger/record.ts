@@ -1,4 +1,5 @@
 /** @module Sealing and appending ledger entries, and recording refusals. */
+import { loopHold, WATCHDOG } from './watchdog.ts';
 import { sealPayload, withPayloadParts, type EntryDraft, type LedgerEntry } from '../../core/ledger.ts';
 import { applyEntry, type TaskState } from '../../core/task.ts';
 import type { Refusal } from '../../core/errors.ts';
@@ -113,5 +114,37 @@ export async function recordRefusal(
   for (const name of COUNTER_FOR[refusal.code] ?? []) {
     e.sink.emit({ ...base, type: 'counter', name, value: 1, attributes: { phase: state.phase, code: refusal.code } });
   }
-  return { ...refusal, details: { ...refusal.details, seq: entry.seq } };
+  // A refusal because of a hold adds nothing the watchdog would look at.
+  const held = refusal.code === ErrorCode.ESCALATED ? undefined : await holdIfLooping(e, tx, state, actor, entry);
+  if (!held) return { ...refusal, details: { ...refusal.details, seq: entry.seq } };
+  return {
+    ...refusal,
+    message: `${refusal.message}. The watchdog now holds ${state.taskId} for a person: ${String(held.data['reason'])}`,
+    details: { ...refusal.details, seq: entry.seq, heldBy: held.seq },
+  };
+}
+
+/** Appends the watchdog's hold when the task loops (see watchdog.ts); yields it. */
+export async function holdIfLooping(
+  e: Engine,
+  tx: StoreTx,
+  state: TaskState,
+  actor: Actor,
+  violation?: LedgerEntry,
+): Promise<LedgerEntry | undefined> {
+  const draft = await loopHold(e, state, actor, violation);
+  if (!draft) return undefined;
+  const held = await append(e, tx, draft);
+  const t = Date.now();
+  e.sink.emit({
+    type: 'counter',
+    name: Counter.tasks_held_by_watchdog,
+    value: 1,
+    attributes: { phase: state.phase },
+    taskId: state.taskId,
+    startMs: t,
+    endMs: t,
+    actor: WATCHDOG,
+  });
+  return held;
 }

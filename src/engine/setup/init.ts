@@ -192,6 +192,11 @@ const SECTION_COMMENTS: readonly (readonly [string, string])[] = [
   ['phases', ' The phases, in order. A forward move goes to the next one only.'],
   ['process', " Which phases may send a task back ('any', or a list of phases)."],
   ['leases', ' implicit: the first mutating call takes the lease; explicit: take it with `lease acquire`; off.'],
+  [
+    'watchdog',
+    ' A task refused `refusals` times in a row for the same reason, or with no forward move for `idleMinutes`\n' +
+      ' (0: never), is held for a person (ESCALATED) with a loop diary in its journal; approving releases it.',
+  ],
   ['limits', ' Size caps, bytes.'],
   [
     'verify',

@@ -121,6 +121,8 @@ export function counterIncrements(entry: LedgerEntry): CounterIncrement[] {
       },
     });
   // A person aborting the task (the approval flow's `abort` decision); "changes requested" sends it back but does not reject it.
+  if (entry.kind === 'task_held')
+    out.push({ name: Counter.tasks_held_by_watchdog, attributes: { phase: entry.fromPhase ?? '' } });
   if (entry.kind === 'task_aborted')
     out.push({ name: Counter.tasks_rejected_for_process_violation, attributes: { phase: entry.fromPhase ?? '' } });
   return out;

@@ -50,6 +50,8 @@ export interface SloReport {
     readonly tasks: number;
     readonly looping: number;
     readonly loopingTasks: readonly string[];
+    /** Tasks the watchdog held in the window (counted among the looping ones). */
+    readonly heldByWatchdog: readonly string[];
     readonly threshold: number;
     readonly goal: number;
     readonly met: boolean | null;
@@ -124,8 +126,10 @@ async function sloOf(e: Engine, entries: readonly LedgerEntry[], since: number, 
 
   const seen = new Set(entries.map((x) => x.taskId).filter((t): t is string => t !== null));
   const threshold = e.config.slo.loopThreshold;
+  // A task the watchdog held in the window loops too, however few its visits.
+  const held = new Set(entries.filter((x) => x.kind === 'task_held' && x.taskId !== null).map((x) => x.taskId!));
   const loopingTasks = tasks
-    .filter((t) => seen.has(t.taskId) && Object.values(t.visits).some((n) => n > threshold))
+    .filter((t) => seen.has(t.taskId) && (held.has(t.taskId) || Object.values(t.visits).some((n) => n > threshold)))
     .map((t) => t.taskId);
   const population = tasks.filter((t) => seen.has(t.taskId)).length;
   const loop = population ? loopingTasks.length / population : null;
@@ -147,6 +151,7 @@ async function sloOf(e: Engine, entries: readonly LedgerEntry[], since: number, 
       tasks: population,
       looping: loopingTasks.length,
       loopingTasks: loopingTasks.sort(),
+      heldByWatchdog: [...held].sort(),
       threshold,
       goal: SLO_GOALS.loop_rate.target,
       met: meets(loop, SLO_GOALS.loop_rate),

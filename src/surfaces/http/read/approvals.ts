@@ -3,6 +3,7 @@ import type { LedgerEntry } from '../../../core/ledger.ts';
 import type { TaskState } from '../../../core/task.ts';
 import type { RiskReason } from '../../../core/risk.ts';
 import { approvalState } from '../../../engine/approvals/guard.ts';
+import { escalationOf } from '../../../engine/approvals/hold.ts';
 import { taskDiff } from '../../../engine/evidence/producers/diff.ts';
 import { contractStatus } from '../../../engine/task/contract.ts';
 import type { Engine } from '../../../engine/context.ts';
@@ -44,9 +45,13 @@ export interface WaitingApproval {
 export async function waitingFor(e: Engine, task: TaskState): Promise<WaitingApproval | undefined> {
   if (task.status !== 'active') return undefined;
   const visit = await e.store.entries({ taskId: task.taskId, kind: 'approval', fromSeq: task.phaseEpoch });
-  const standing = approvalState(visit, task);
+  const approval = approvalState(visit, task);
+  const waiting = (approval.state === 'requested' || approval.state === 'escalated') && approval.entry;
+  // A task the watchdog held waits for a person too, with nothing asked.
+  const held = waiting ? undefined : await escalationOf(e, task);
+  const standing = held ? { state: 'escalated' as const, entry: held } : approval;
   if ((standing.state !== 'requested' && standing.state !== 'escalated') || !standing.entry) return undefined;
-  const request = [...visit].reverse().find((x) => x.data['action'] === 'requested') ?? standing.entry;
+  const request = held ?? [...visit].reverse().find((x) => x.data['action'] === 'requested') ?? standing.entry;
   const d = request.data;
   let diff: WaitingApproval['diff'] = null;
   try {

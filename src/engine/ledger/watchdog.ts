@@ -1,0 +1,112 @@
+/**
+ * @module The watchdog. A task whose moves are refused `watchdog.refusals` times in a row for the same reason in one
+ * phase visit, or that has not moved forward for `watchdog.idleMinutes`, is going round in a loop: it is held for a
+ * person with a `task_held` entry whose loop diary (the refusals, the evidence digests, the time spent) the task's
+ * journal shows. The hold is released by a person's decision (approvals/hold.ts).
+ */
+import { PERSON_ACTIONS } from '../../core/decision.ts';
+import type { LedgerEntry } from '../../core/ledger.ts';
+import type { TaskState } from '../../core/task.ts';
+import type { EntryDraft } from '../../core/ledger.ts';
+import type { Actor, Engine } from '../context.ts';
+
+/** The latest hold or person's decision of a task: a hold stands when it is a `task_held` or an escalation. */
+export function standingHold(entries: readonly LedgerEntry[], taskId: string): LedgerEntry | undefined {
+  const last = entries.findLast(
+    (x) =>
+      x.taskId === taskId &&
+      (x.kind === 'task_held' || (x.kind === 'approval' && PERSON_ACTIONS.includes(String(x.data['action'])))),
+  );
+  return last && (last.kind === 'task_held' || last.data['action'] === 'escalated') ? last : undefined;
+}
+
+/** The entries a hold is read from: the task's holds and approvals, in order. */
+export async function holdEntries(e: Engine, taskId: string): Promise<LedgerEntry[]> {
+  const [held, approvals] = await Promise.all([
+    e.store.entries({ taskId, kind: 'task_held' }),
+    e.store.entries({ taskId, kind: 'approval' }),
+  ]);
+  return [...held, ...approvals].sort((a, b) => a.seq - b.seq);
+}
+
+/**
+ * The entries of the task's phase visit, with the violation just appended in the running transaction (the store's
+ * reads see only what committed).
+ */
+async function visitEntries(e: Engine, state: TaskState, violation?: LedgerEntry): Promise<LedgerEntry[]> {
+  const committed = await e.store.entries({ taskId: state.taskId, fromSeq: state.phaseEpoch });
+  return violation && !committed.some((x) => x.seq === violation.seq) ? [...committed, violation] : committed;
+}
+
+/** Why the watchdog would hold the task now, or null. `violation` is the refusal just recorded, if any. */
+async function loopReason(e: Engine, state: TaskState, violation?: LedgerEntry): Promise<string | null> {
+  const { refusals, idleMinutes } = e.config.watchdog;
+  const visit = await visitEntries(e, state, violation);
+  if (violation) {
+    const code = violation.data['code'];
+    const action = violation.data['action'];
+    // The refusals since the last forward step of any kind (evidence written, verify run) or hold count as a row.
+    let row = 0;
+    for (const x of visit) {
+      if (x.kind === 'violation') row = x.data['code'] === code && x.data['action'] === action ? row + 1 : 1;
+      else if (x.kind === 'evidence' || x.kind === 'verify' || x.kind === 'task_held' || x.kind === 'approval') row = 0;
+    }
+    if (row >= refusals)
+      return `refused ${row} times in a row for the same reason (${String(code)} on ${String(action)})`;
+  }
+  if (idleMinutes > 0) {
+    const entered = visit[0];
+    const minutes = entered ? (e.clock.now().getTime() - Date.parse(entered.ts)) / 60_000 : 0;
+    if (minutes >= idleMinutes)
+      return `no forward move for ${Math.floor(minutes)} minutes in ${state.phase} (watchdog.idleMinutes: ${idleMinutes})`;
+  }
+  return null;
+}
+
+/**
+ * The `task_held` entry to append when the task loops and is not held already (inside the transaction that recorded
+ * a refusal, `violation`, or that is about to act on the task); undefined otherwise.
+ */
+export async function loopHold(
+  e: Engine,
+  state: TaskState,
+  actor: Actor,
+  violation?: LedgerEntry,
+): Promise<EntryDraft | undefined> {
+  if (state.status !== 'active') return undefined;
+  if (standingHold(await holdEntries(e, state.taskId), state.taskId)) return undefined;
+  const reason = await loopReason(e, state, violation);
+  if (!reason) return undefined;
+  const visit = await visitEntries(e, state, violation);
+  const refusals = visit
+    .filter((x) => x.kind === 'violation')
+    .slice(-10)
+    .map((x) => ({
+      seq: x.seq,
+      code: x.data['code'],
+      action: x.data['action'],
+      message: String(x.data['message'] ?? '').slice(0, 300),
+    }));
+  const entered = visit[0];
+  return {
+    taskId: state.taskId,
+    kind: 'task_held',
+    fromPhase: state.phase,
+    toPhase: null,
+    actor: WATCHDOG,
+    artifacts: [],
+    data: {
+      by: 'watchdog',
+      reason,
+      diary: {
+        refusals,
+        evidence: Object.entries(state.artifacts).map(([path, a]) => ({ path, sha256: a.sha256 })),
+        minutesInPhase: entered ? Math.floor((e.clock.now().getTime() - Date.parse(entered.ts)) / 60_000) : 0,
+        actor: actor.id,
+      },
+    },
+  };
+}
+
+/** The actor of the watchdog's entries. */
+export const WATCHDOG = 'autopilot:watchdog';
