@@ -18,7 +18,16 @@ export interface RiskInput {
 
 export interface RiskReason {
   readonly class:
-    'size' | 'migration' | 'ci-config' | 'dependencies' | 'auth' | 'configured-path' | 'new-dependency' | 'secret';
+    | 'size'
+    | 'migration'
+    | 'ci-config'
+    | 'dependencies'
+    | 'auth'
+    | 'configured-path'
+    | 'new-dependency'
+    | 'secret'
+    /** What VERIFY found in the tests themselves: removed, skipped, focused, coverage-ignored, a surviving mutant. */
+    | 'tests';
   readonly level: RiskLevel;
   readonly detail: string;
 }

@@ -1,6 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_EVIDENCE, defaultConfig, parseConfig, type Config } from '../../src/core/config.ts';
+import {
+  DEFAULT_EVIDENCE,
+  DEFAULT_SOURCE_GLOBS,
+  DEFAULT_TEST_GLOBS,
+  defaultConfig,
+  parseConfig,
+  type Config,
+} from '../../src/core/config.ts';
 import { DEFAULT_PHASES } from '../../src/core/phases.ts';
 import { AutopilotError, ErrorCode, exitCodeFor } from '../../src/core/errors.ts';
 
@@ -31,7 +38,13 @@ describe('parseConfig defaults', () => {
       assert.deepEqual(c.phases, [...DEFAULT_PHASES]);
       assert.deepEqual(c.process, { backtrackFrom: 'any' });
       assert.deepEqual(c.commands, { smoke: [], ci: [] });
-      assert.deepEqual(c.verify, { coverageThreshold: 80, baseCoverage: 'compare' });
+      assert.deepEqual(c.verify, {
+        coverageThreshold: 80,
+        baseCoverage: 'compare',
+        sources: [...DEFAULT_SOURCE_GLOBS],
+        tests: [...DEFAULT_TEST_GLOBS],
+        mutation: { enabled: true, maxMutants: 5, timeoutSeconds: 120, threshold: 0 },
+      });
       assert.deepEqual(c.limits, { maxEvidenceBytes: 4 * 1024 * 1024, maxLogBytes: 2 * 1024 * 1024 });
       assert.deepEqual(c.leases, { mode: 'implicit', ttlSeconds: 300 });
       assert.deepEqual(Object.keys(c.evidence), [...DEFAULT_PHASES]);

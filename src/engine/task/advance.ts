@@ -22,7 +22,13 @@ import { evidenceRel } from '../repo/layout.ts';
 import { configDigest } from '../repo/config-digest.ts';
 import { tidyArchive } from '../evidence/archive.ts';
 import { checkDrift, guardDrift } from '../drift/baseline.ts';
-import { assessTaskRisk, guardApproval, mayNeedApproval } from '../approvals/guard.ts';
+import {
+  assessTaskRisk,
+  guardApproval,
+  guardFindings,
+  latestVerifyFindings,
+  mayNeedApproval,
+} from '../approvals/guard.ts';
 import { phaseContext } from './phase-context.ts';
 import { bundlePhase, writeBundle, type BundleWritten } from '../ledger/bundle.ts';
 import type { Actor, Engine } from '../context.ts';
@@ -118,6 +124,14 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
         if (!gate.passed) {
           const refusal = withFailureAdvice(e, current, gateRefusal(current.taskId, gate));
           return { ok: false, error: await recordRefusal(e, tx, current, actor, attempt, refusal, startMs) };
+        }
+        if (current.phase === 'VERIFY' && decision.value.to) {
+          // What VERIFY found in the tests themselves is no failure of the code, but a person decides on it.
+          const run = await latestVerifyFindings(e, current);
+          if (run) {
+            const found = await guardFindings(e, tx, current, actor, decision.value.to, run, startMs);
+            if (!found.ok) return found;
+          }
         }
         if (risk && decision.value.to) {
           const approval = await guardApproval(e, tx, current, actor, decision.value.to, risk, startMs);
@@ -283,6 +297,20 @@ async function produceIfNeeded(e: Engine, state: TaskState): Promise<Produced> {
   return produce(e, state, state.phase);
 }
 
+/** Findings a VERIFY entry holds at most; the evidence files list them all. */
+const MAX_RECORDED_FINDINGS = 50;
+
+function mutationSummary(v: NonNullable<Produced['verify']>) {
+  const m = v.mutation;
+  return {
+    ran: m.mutants.length,
+    killed: m.killed,
+    survived: m.survived,
+    score: m.score,
+    ...(m.skipped ? { skipped: m.skipped } : {}),
+  };
+}
+
 /** Records a VERIFY run as its own entry, so that a failing run is in the ledger too. */
 export async function recordVerify(
   e: Engine,
@@ -309,6 +337,9 @@ export async function recordVerify(
       treeDigest: v?.treeDigest ?? null,
       ...(v?.tests ? { tests: v.tests } : {}),
       ...(v?.coverage ? { changedLinesCoverage: v.coverage.percent } : {}),
+      // Signed with the run: the move out of VERIFY asks a person about these, and nobody can edit them away.
+      ...(v ? { findings: v.findings.slice(0, MAX_RECORDED_FINDINGS), findingsTotal: v.findings.length } : {}),
+      ...(v ? { mutation: mutationSummary(v) } : {}),
       ...(v ? { tree: v.tree } : {}),
       ...(v?.totalCoverage ? { totalCoverage: v.totalCoverage } : {}),
       commands: produced.commands.map((c) => ({

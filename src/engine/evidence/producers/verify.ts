@@ -6,7 +6,7 @@
  * from the workspace the test command ran in (a sandbox's copy, usually), so a
  * stale or planted report can never count.
  */
-import { isAbsolute, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { TaskState } from '../../../core/task.ts';
 import type { TestCase, TestResults } from '../../../reports/test-results.ts';
 import {
@@ -16,8 +16,14 @@ import {
   type TestReportFormat,
 } from '../../../reports/parse.ts';
 import type { Config } from '../../../core/config.ts';
-import { commitTree, patchId } from '../../repo/git.ts';
+import { commitTree, fileAtCommit, patchId } from '../../repo/git.ts';
+import { readNoFollow } from '../../repo/files.ts';
 import { changedLinesCoverage, type ChangedLinesCoverage } from '../../../reports/changed-lines.ts';
+import { executableLines } from '../../../reports/executable.ts';
+import { fileKinds, type FileKind } from '../../../reports/file-kinds.ts';
+import { compareTestFiles, coverageIgnores, type TestFinding } from '../../../reports/test-inventory.ts';
+import type { ChangedFile } from '../../../reports/diff.ts';
+import { mutationFindings, runMutants, skippedMutation, type MutationReport } from './mutation.ts';
 import {
   couldNotStart,
   failure,
@@ -57,6 +63,12 @@ export interface VerifyOutput {
   readonly totalCoverage?: CoverageTotal;
   /** Tree id of the working tree that was verified (the state folder left out). */
   readonly tree: string | null;
+  /**
+   * What makes the tests say less than they seem to (tests removed, skipped or focused, coverage-ignore comments
+   * added, surviving mutants): not failures, but each needs a person's decision before the task leaves VERIFY.
+   */
+  readonly findings: TestFinding[];
+  readonly mutation: MutationReport;
   readonly files: { name: string; content: string }[];
 }
 
@@ -85,6 +97,9 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
   const log: string[] = [];
   // The tree is recorded with the run: a later task whose base is this tree compares its total coverage with it.
   const diff = await taskDiff(e, state, { tree: true });
+  const kindOf = fileKinds(e.config.verify);
+  const tree = workingTree(e);
+  let testRun: { ms: number; report?: { format: TestReportFormat; path: string }; outputs: string[] } | undefined;
 
   let buildExit: number | null = 0;
   if (build) {
@@ -161,17 +176,25 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
           ...(cov.sourceRoot ? { sourceRoot: cov.sourceRoot } : {}),
           ...(cov.modulePrefix ? { modulePrefix: cov.modulePrefix } : {}),
         });
-        coverage = changedLinesCoverage(diff.files, parsed, threshold);
+        coverage = changedLinesCoverage(diff.files, parsed, threshold, { kindOf, textOf: tree.text });
         total = {
           linesFound: parsed.totals.linesFound,
           linesHit: parsed.totals.linesHit,
           percent: parsed.totals.percent,
         };
-        if (!coverage.meetsThreshold) {
+        if (coverage.executable > 0 && coverage.covered === 0) {
+          const files = coverage.files.filter((f) => f.executable > 0).map((f) => f.path);
+          fail(
+            'untested',
+            'test',
+            `tests required for source changes: no test ran any of the ${plural(coverage.executable, 'executable line')} this task adds to ${files.join(', ')}; add tests that run them`,
+          );
+        } else if (!coverage.meetsThreshold) {
+          const unloaded = coverage.files.filter((f) => !f.inReport && f.executable > 0).map((f) => f.path);
           fail(
             'coverage',
             'test',
-            `changed-lines coverage is ${coverage.percent.toFixed(1)}%, under the ${threshold}% threshold`,
+            `changed-lines coverage is ${coverage.percent.toFixed(1)}% of ${plural(coverage.executable, 'line')}, under the ${threshold}% threshold${unloaded.length ? ` (no test loads ${unloaded.join(', ')})` : ''}`,
           );
         }
       } catch (err) {
@@ -183,7 +206,21 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     } else if (!cov) {
       coverageNote = 'no coverage report configured (commands.test.coverage)';
       if (threshold > 0) fail('config', 'test', `${coverageNote}; set it, or set verify.coverageThreshold to 0`);
+      else if (!notStarted && !reportError) {
+        const changedSource = sourceLines(diff.files, kindOf, tree.text);
+        if (changedSource.length > 0)
+          fail(
+            'untested',
+            'test',
+            `tests required for source changes: ${changedSource.join(', ')} changed, and without a coverage report nothing shows that a test ran it; configure commands.test.coverage`,
+          );
+      }
     }
+    testRun = {
+      ms: result.durationMs,
+      ...(report && reportAt ? { report: { format: report.format, path: reportAt } } : {}),
+      outputs: coverageAt ? [coverageAt] : [],
+    };
   }
 
   const base = total && e.config.verify.baseCoverage === 'compare' ? await baseCoverage(e, diff) : undefined;
@@ -194,6 +231,35 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
       `total coverage fell from ${base.total.percent}% at the base commit (measured by ${base.taskId}'s VERIFY, ledger entry ${base.seq}) to ${total.percent}%: test what the change left untested`,
     );
   }
+
+  // What the change does to the tests themselves: read from the test files at the base commit and now.
+  const findings: TestFinding[] = [
+    ...(await inventoryFindings(e, diff.base, diff.files, kindOf, tree.text)),
+    ...coverageIgnores(diff.files, tree.lineAt),
+  ];
+  const blocked = mutationBlocked(problems.length > 0, test, testRun);
+  const mutation =
+    blocked !== undefined || !test || !testRun?.report
+      ? skippedMutation(e.config, blocked ?? 'the tests did not run')
+      : await runMutants(e, {
+          test,
+          report: testRun.report,
+          outputs: testRun.outputs,
+          lines: coveredSourceLines(coverage, tree.lineAt),
+          baselineMs: testRun.ms,
+        });
+  findings.push(...mutationFindings(mutation));
+  if (!mutation.meetsThreshold)
+    fail(
+      'mutation',
+      'test',
+      `the mutation score is ${mutation.score}%, under the ${mutation.threshold}% threshold (verify.mutation.threshold): ${plural(mutation.survived, 'mutant')} survived; make the tests check what the changed lines do`,
+    );
+  const inventoryDoc = {
+    base: diff.base,
+    testFiles: diff.files.filter((f) => isTestChange(f, kindOf)).map((f) => f.path),
+    findings: findings.filter((f) => f.kind !== 'mutant-survived'),
+  };
 
   const ok = problems.length === 0;
   const isolation = isolationOf(commands);
@@ -208,6 +274,7 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     base: diff.base,
     build: { configured: !!build, exitCode: buildExit },
     commands,
+    findings,
   };
   const coverageDoc = {
     threshold: e.config.verify.coverageThreshold,
@@ -241,11 +308,15 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     treeDigest: diff.sha256,
     ...(patch ? { patchId: patch } : {}),
     tree: diff.tree ?? null,
+    findings,
+    mutation,
     files: [
       { name: 'verify_run.json', content: JSON.stringify(verifyRun, null, 2) + '\n' },
       { name: 'build_output.log', content: `${logHeader(commands)}\n${log.join('\n')}` },
       { name: 'test_results.json', content: JSON.stringify(testDoc, null, 2) + '\n' },
       { name: 'coverage_report.json', content: JSON.stringify(coverageDoc, null, 2) + '\n' },
+      { name: 'test_inventory.json', content: JSON.stringify(inventoryDoc, null, 2) + '\n' },
+      { name: 'mutation_report.json', content: JSON.stringify(mutation, null, 2) + '\n' },
     ],
   };
 }
@@ -303,4 +374,96 @@ async function baseCoverage(e: Engine, diff: TaskDiff): Promise<BaseCoverage> {
     tree,
     note: `no VERIFY in the ledger measured the base commit's tree (${tree.slice(0, 12)}): nothing to compare with`,
   };
+}
+
+/** The working tree's files as VERIFY reads them: whole text, and one line (1-based), each read once. */
+function workingTree(e: Engine): {
+  text: (path: string) => string | undefined;
+  lineAt: (path: string, line: number) => string | undefined;
+} {
+  const texts = new Map<string, string | undefined>();
+  const text = (path: string) => {
+    if (!texts.has(path)) {
+      const file = readNoFollow(join(e.layout.root, path), e.config.limits.maxEvidenceBytes);
+      texts.set(path, file.kind === 'file' ? file.bytes.toString('utf8') : undefined);
+    }
+    return texts.get(path);
+  };
+  const lines = new Map<string, string[] | undefined>();
+  const lineAt = (path: string, line: number) => {
+    if (!lines.has(path)) lines.set(path, text(path)?.split('\n'));
+    return lines.get(path)?.[line - 1];
+  };
+  return { text, lineAt };
+}
+
+/** A change of a test file: it is one now, or was one under its old name. */
+function isTestChange(f: ChangedFile, kindOf: (path: string) => FileKind): boolean {
+  return kindOf(f.path) === 'test' || (f.from !== undefined && kindOf(f.from) === 'test');
+}
+
+/** Changed source files with executable added lines. */
+function sourceLines(
+  files: readonly ChangedFile[],
+  kindOf: (path: string) => FileKind,
+  text: (path: string) => string | undefined,
+): string[] {
+  return files
+    .filter((f) => !f.binary && f.addedLines.length > 0 && kindOf(f.path) === 'source')
+    .filter((f) => {
+      const body = text(f.path);
+      if (body === undefined) return true;
+      const executable = executableLines(f.path, body);
+      return f.addedLines.some((n) => executable[n - 1]);
+    })
+    .map((f) => f.path);
+}
+
+/** Tests removed, newly skipped or focused in the changed test files, from their text at the base commit and now. */
+async function inventoryFindings(
+  e: Engine,
+  base: string,
+  files: readonly ChangedFile[],
+  kindOf: (path: string) => FileKind,
+  text: (path: string) => string | undefined,
+): Promise<TestFinding[]> {
+  const versions = [];
+  for (const f of files.filter((x) => !x.binary && isTestChange(x, kindOf))) {
+    const before =
+      f.status === 'added' && !f.from ? undefined : await fileAtCommit(e.layout.root, base, f.from ?? f.path);
+    const after = f.status === 'deleted' ? undefined : text(f.path);
+    versions.push({
+      path: f.path,
+      ...(f.from ? { from: f.from } : {}),
+      ...(before !== undefined ? { base: before } : {}),
+      ...(after !== undefined ? { head: after } : {}),
+    });
+  }
+  return compareTestFiles(versions);
+}
+
+/** The changed source lines that tests ran, with their text: what mutants are made of. */
+function coveredSourceLines(
+  coverage: ChangedLinesCoverage | undefined,
+  lineAt: (path: string, line: number) => string | undefined,
+): { file: string; line: number; text: string }[] {
+  if (!coverage) return [];
+  return coverage.files.flatMap((f) =>
+    f.coveredLines.flatMap((line) => {
+      const text = lineAt(f.path, line);
+      return text === undefined ? [] : [{ file: f.path, line, text }];
+    }),
+  );
+}
+
+/** Why mutants cannot be judged: a mutant is only meaningful against tests that pass, read from a report. */
+function mutationBlocked(
+  failed: boolean,
+  test: TestCommand | undefined,
+  run: { report?: { format: TestReportFormat; path: string } } | undefined,
+): string | undefined {
+  if (!test || !run) return 'the tests did not run';
+  if (!run.report) return 'the test command has no usable test report';
+  if (failed) return 'VERIFY failed: mutants are judged against passing tests only';
+  return undefined;
 }
