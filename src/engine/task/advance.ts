@@ -28,6 +28,7 @@ import {
   guardFindings,
   latestVerifyFindings,
   mayNeedApproval,
+  type RecordedFinding,
 } from '../approvals/guard.ts';
 import { phaseContext } from './phase-context.ts';
 import { bundlePhase, writeBundle, type BundleWritten } from '../ledger/bundle.ts';
@@ -104,8 +105,10 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
         tidyArchive(e.layout, now);
         installProduced(e, now.taskId, produced);
         let current = now;
+        let verified: { seq: number; findings: RecordedFinding[]; total: number } | undefined;
         if (produced.verify) {
-          await recordVerify(e, tx, current, actor, produced);
+          const entry = await recordVerify(e, tx, current, actor, produced);
+          verified = { seq: entry.seq, findings: produced.verify.findings, total: produced.verify.findings.length };
           current = (await tx.getTask(req.taskId)) ?? current;
         }
         const tampered = checkPassedArtifacts(e, current);
@@ -127,7 +130,7 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
         }
         if (current.phase === 'VERIFY' && decision.value.to) {
           // What VERIFY found in the tests themselves is no failure of the code, but a person decides on it.
-          const run = await latestVerifyFindings(e, current);
+          const run = verified ?? (await latestVerifyFindings(e, current));
           if (run) {
             const found = await guardFindings(e, tx, current, actor, decision.value.to, run, startMs);
             if (!found.ok) return found;
