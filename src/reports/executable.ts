@@ -88,11 +88,69 @@ const JS_IMPORT = /^(import\s+[^(]|import\s*\{|import\s*['"]|export\s*\*\s*from\
 const JS_BLOCK_DECLARATION =
   /^(export\s+)?(declare\s+)?(interface\s+[A-Za-z_$]|type\s+[A-Za-z_$][\w$]*\s*(<[^=]*>)?\s*=)/;
 
+/** Declarations istanbul counts no statement for: functions, classes and methods (their bodies count). */
+const JS_FUNCTION_DECLARATION = /^(export\s+(default\s+)?)?(async\s+)?function\b/;
+const JS_CLASS_DECLARATION = /^(export\s+(default\s+)?)?(abstract\s+)?class\b/;
+const JS_METHOD =
+  /^((static|get|set|async|public|private|protected|readonly|override)\s+)*(\*\s*)?[\w$#]+\s*(<[^>]*>)?\s*\([^)]*\)\s*(:\s*[^={]+)?\{$/;
+const JS_KEYWORD_CALL = /^(if|for|while|switch|catch|with|return|function)\b/;
+
+/** Where a line of JavaScript starts: inside a template literal, or the innermost open bracket (`{` a block or an object). */
+interface JsScan {
+  template: boolean;
+  stack: ('(' | '[' | 'block' | 'object')[];
+  /** The last character of code seen, for telling an object literal's brace from a block's. */
+  last: string;
+  lastWord: string;
+}
+
+/** Updates `scan` with one line of code (comments already blanked out); strings are skipped over. */
+function scanJs(code: string, scan: JsScan): void {
+  let quote: string | undefined = scan.template ? '`' : undefined;
+  let word = '';
+  for (let i = 0; i < code.length; i++) {
+    const ch = code[i]!;
+    if (quote) {
+      if (ch === '\\') i++;
+      else if (ch === quote) quote = undefined;
+      continue;
+    }
+    if (ch === '"' || ch === "'" || ch === '`') {
+      quote = ch;
+      continue;
+    }
+    if (/[\w$]/.test(ch)) {
+      word += ch;
+      continue;
+    }
+    if (word) {
+      scan.lastWord = word;
+      scan.last = word.slice(-1);
+      word = '';
+    }
+    if (ch === ' ' || ch === '\t') continue;
+    if (ch === '(' || ch === '[') scan.stack.push(ch);
+    else if (ch === '{') {
+      const objectLike = scan.last !== '' && ('=(,:[?'.includes(scan.last) || scan.lastWord === 'return');
+      scan.stack.push(objectLike ? 'object' : 'block');
+    } else if (ch === ')' || ch === ']' || ch === '}') scan.stack.pop();
+    scan.last = ch;
+    scan.lastWord = '';
+  }
+  if (word) {
+    scan.lastWord = word;
+    scan.last = word.slice(-1);
+  }
+  // A template literal left open goes on over the next lines; other strings end with their line.
+  scan.template = quote === '`';
+}
+
 function jsLines(lines: readonly string[]): boolean[] {
   const out: boolean[] = [];
   let comment = false;
   let declarationDepth = 0;
   let importOpen = false;
+  const scan: JsScan = { template: false, stack: [], last: '', lastWord: '' };
   for (const line of lines) {
     const { code, open } = stripBlockComments(line, comment);
     comment = open;
@@ -108,54 +166,96 @@ function jsLines(lines: readonly string[]): boolean[] {
       out.push(false);
       continue;
     }
-    if (text === '' || LONE_PUNCTUATION.test(text)) {
-      out.push(false);
-      continue;
-    }
-    if (JS_IMPORT.test(text)) {
+    // A line inside an open call, array, object literal or template literal continues a statement counted where it began.
+    const top = scan.stack[scan.stack.length - 1];
+    const continuation = scan.template || top === '(' || top === '[' || top === 'object';
+    if (!continuation && JS_IMPORT.test(text)) {
       importOpen = !/\bfrom\s*['"]|^import\s*['"]/.test(text);
       out.push(false);
       continue;
     }
-    if (JS_DECLARATION.test(text)) {
+    if (!continuation && JS_DECLARATION.test(text)) {
       if (JS_BLOCK_DECLARATION.test(text)) declarationDepth = Math.max(0, braceDelta(text));
       out.push(false);
       continue;
     }
-    out.push(true);
+    scanJs(code, scan);
+    if (continuation || text === '' || LONE_PUNCTUATION.test(text)) {
+      out.push(false);
+      continue;
+    }
+    const declaration =
+      JS_FUNCTION_DECLARATION.test(text) ||
+      JS_CLASS_DECLARATION.test(text) ||
+      (JS_METHOD.test(text) && !JS_KEYWORD_CALL.test(text));
+    out.push(!declaration);
   }
   return out;
 }
 
-/** Python: comments, docstrings (a string alone as a statement) and the clause lines coverage.py does not count. */
-const PY_CLAUSE = /^(else|try|finally)\s*:\s*(#.*)?$/;
+/** Python: the clause lines coverage.py does not count (it counts `try:`). */
+const PY_CLAUSE = /^(else|finally)\s*:\s*(#.*)?$/;
+
+/** Where a line of Python starts: inside a triple-quoted string, inside brackets, or after a backslash. */
+interface PyScan {
+  triple: string | undefined;
+  depth: number;
+  backslash: boolean;
+}
+
+/** Updates `scan` with one line of Python. */
+function scanPython(line: string, scan: PyScan): void {
+  let quote: string | undefined = scan.triple;
+  let i = 0;
+  while (i < line.length) {
+    const ch = line[i]!;
+    if (quote) {
+      if (ch === '\\') {
+        i += 2;
+        continue;
+      }
+      if (line.startsWith(quote, i)) {
+        i += quote.length;
+        quote = undefined;
+        continue;
+      }
+      i++;
+      continue;
+    }
+    if (ch === '#') break;
+    if (ch === '"' || ch === "'") {
+      quote = line.startsWith(ch.repeat(3), i) ? ch.repeat(3) : ch;
+      i += quote.length;
+      continue;
+    }
+    if ('([{'.includes(ch)) scan.depth++;
+    else if (')]}'.includes(ch)) scan.depth = Math.max(0, scan.depth - 1);
+    i++;
+  }
+  // Only a triple-quoted string goes on past its line.
+  scan.triple = quote && quote.length === 3 ? quote : undefined;
+  scan.backslash = !scan.triple && /\\$/.test(line);
+}
+
+/** A line that is a string literal and nothing more: a docstring, or a string as a statement. */
+const PY_STRING_STATEMENT = /^[rRbBuU]?("""|'''|"|')/;
 
 function pythonLines(lines: readonly string[]): boolean[] {
   const out: boolean[] = [];
-  let docstring: string | undefined;
-  let previous = '';
+  const scan: PyScan = { triple: undefined, depth: 0, backslash: false };
   for (const line of lines) {
     const text = line.trim();
-    if (docstring) {
-      if (text.includes(docstring)) docstring = undefined;
+    // A line that continues a statement (brackets, a backslash, a string) is counted where the statement began.
+    const continuation = scan.triple !== undefined || scan.depth > 0 || scan.backslash;
+    scanPython(line, scan);
+    if (continuation) {
       out.push(false);
       continue;
     }
-    const quote = /^[rRbBuU]?("""|''')/.exec(text);
-    // A string that opens a statement (and is no continuation of an expression) is a docstring or a no-op.
-    if (quote && !/[([{,=\\]$/.test(previous)) {
-      const rest = text.slice(quote[0].length);
-      if (!rest.includes(quote[1]!)) docstring = quote[1];
-      out.push(false);
-      continue;
-    }
-    if (text === '' || text.startsWith('#') || LONE_PUNCTUATION.test(text) || PY_CLAUSE.test(text)) {
-      out.push(false);
-      if (text !== '' && !text.startsWith('#')) previous = text;
-      continue;
-    }
-    previous = text;
-    out.push(true);
+    const docstring = PY_STRING_STATEMENT.test(text);
+    out.push(
+      !(text === '' || text.startsWith('#') || docstring || LONE_PUNCTUATION.test(text) || PY_CLAUSE.test(text)),
+    );
   }
   return out;
 }
@@ -225,9 +325,12 @@ function hashLines(lines: readonly string[]): boolean[] {
  * line by line and without a parser (strings that hold comment markers can fool them):
  * - every language: blank lines, comments and lines of lone braces, brackets or punctuation are not executable;
  * - JavaScript/TypeScript: `import` and `export … from` lines, `declare` lines, `type X =` and `interface` declarations
- *   with their bodies are not (istanbul counts none of them as statements);
- * - Python: docstrings (a string alone as a statement), `else:`, `try:` and `finally:` are not (coverage.py's rules);
- *   imports, `def`, `class` and decorators are, as coverage.py counts them;
+ *   with their bodies, and the opening lines of function, class and method declarations are not (istanbul counts
+ *   none of them as statements; the bodies count);
+ * - Python: docstrings (a string alone as a statement), `else:` and `finally:` are not (coverage.py's rules);
+ *   imports, `def`, `class`, `try:` and decorators are, as coverage.py counts them;
+ * - JavaScript/TypeScript and Python: a line that continues a statement (inside an open call, array, object literal,
+ *   template or triple-quoted string, or after a backslash) is not: the statement counts where it begins;
  * - Go: `package`, `import` (single or grouped), `type` declarations, and top-level `var` and `const` are not (no cover
  *   block holds them);
  * - other languages: every line that is not blank, a comment (`//`, `/* *\/`, or `#` by the file's extension) or lone

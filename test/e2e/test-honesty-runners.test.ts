@@ -5,14 +5,16 @@
  * lines judged by the real test runs.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { advance } from '../../src/engine/task/advance.ts';
 import { executableLines } from '../../src/reports/executable.ts';
+import { parseLcov } from '../../src/reports/lcov.ts';
 import { putEvidence } from '../../src/engine/task/evidence.ts';
-import { P, Repo, git, tempDir, writeFile } from './helpers.ts';
+import { P, ROOT, Repo, git, tempDir, writeFile } from './helpers.ts';
 
 /** Node first, then Debian's own folders: Debian's python3 (with pytest and pytest-cov) and go. */
 const PATH = [dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(':');
@@ -96,6 +98,136 @@ def money(cents):
     # two decimals
     return f"{cents / 100:.2f}"
 `;
+
+/** JavaScript that no test loads, in the shapes istanbul treats differently: declarations, methods, arrows, comments. */
+const JS_UNLOADED = `/** Title case for headings. */
+import { helper } from './helper.js';
+
+export function titleCase(text) {
+  // Each word gets a capital letter.
+  const words = text.split(' ');
+  if (words.length === 0) {
+    return '';
+  }
+  return words.map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join(' ');
+}
+
+export class Box {
+  constructor(v) {
+    this.v = helper(v);
+  }
+  get value() {
+    return this.v;
+  }
+  static of(v) {
+    return new Box(v);
+  }
+}
+export const twice = (n) =>
+  n * 2;
+export default async function main() {
+  /* a block
+     comment */
+  await null;
+}
+const table = {
+  a: 1,
+  f() {
+    return Math.max(
+      1,
+      [2, 3].length,
+    );
+  },
+};
+const page = \`<p>
+  {not code}
+</p>\`;
+setTimeout(() => {
+  table.f(page);
+});
+`;
+
+/** Python that no test imports: a docstring, decorators, clauses coverage.py leaves out, a multi-line return. */
+const PY_UNIMPORTED = `"""Doc."""
+import os
+
+# comment
+
+
+@staticmethod
+def f(x):
+    """Doc
+    string."""
+    try:
+        y = x + 1
+    finally:
+        pass
+    if y > 2:
+        return (
+            y
+        )
+    else:
+        return os.sep
+
+
+class A:
+    def m(self):
+        return 1
+`;
+
+/** The 1-based numbers of the lines the rules count. */
+const counted = (path: string, text: string) => executableLines(path, text).flatMap((yes, i) => (yes ? [i + 1] : []));
+
+describe('the rules for files no report lists agree with the tools', () => {
+  it('JavaScript: the lines istanbul (jest --coverage, collectCoverageFrom) counts in a file no test loads', () => {
+    const dir = tempDir('istanbul');
+    writeFile(dir, 'package.json', JSON.stringify({ name: 'x', private: true }));
+    writeFile(dir, 'src/unloaded.js', JS_UNLOADED);
+    writeFile(dir, 'src/helper.js', 'export const helper = (v) => v;\n');
+    writeFile(dir, 'test/a.test.js', "test('nothing', () => {});\n");
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+    execFileSync(
+      process.execPath,
+      [
+        join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'),
+        '--coverage',
+        '--collectCoverageFrom=src/**',
+        '--coverageReporters=lcovonly',
+      ],
+      { cwd: dir, env: { PATH, HOME: tempDir('home'), CI: 'true' }, stdio: 'pipe' },
+    );
+    const lcov = parseLcov(readFileSync(join(dir, 'coverage', 'lcov.info'), 'utf8'), { root: dir });
+    const file = lcov.files.find((f) => f.path === 'src/unloaded.js');
+    assert.ok(file, 'istanbul lists the unloaded file');
+    const istanbul = Object.keys(file.lines)
+      .map(Number)
+      .sort((a, b) => a - b);
+    assert.ok(istanbul.length > 5);
+    assert.deepEqual(counted('src/unloaded.js', JS_UNLOADED), istanbul);
+  });
+
+  it('Python: the lines coverage.py (pytest --cov) counts in a module no test imports', () => {
+    const dir = tempDir('coveragepy');
+    writeFile(dir, 'unimported.py', PY_UNIMPORTED);
+    writeFile(dir, 'tests/test_nothing.py', 'def test_nothing():\n    pass\n');
+    execFileSync(
+      'python3',
+      ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', '--cov=.', '--cov-report=lcov:lcov.info'],
+      {
+        cwd: dir,
+        env: { PATH, HOME: tempDir('home') },
+        stdio: 'pipe',
+      },
+    );
+    const lcov = parseLcov(readFileSync(join(dir, 'lcov.info'), 'utf8'), { root: dir });
+    const file = lcov.files.find((f) => f.path === 'unimported.py');
+    assert.ok(file, 'coverage.py lists the module');
+    const coveragePy = Object.keys(file.lines)
+      .map(Number)
+      .sort((a, b) => a - b);
+    assert.deepEqual(counted('unimported.py', PY_UNIMPORTED), coveragePy);
+  });
+});
 
 describe('no phase passes on nothing, with pytest and go test', { concurrency: 2 }, () => {
   it('pytest: an unimported module is untested; a skip and a coverage pragma need a person; mutants are judged by pytest', async () => {

@@ -12,7 +12,7 @@ const executable = (path: string, text: string) =>
   executableLines(path, text).flatMap((yes, i) => (yes ? [i + 1] : []));
 
 describe('executable lines of a file no coverage report lists', () => {
-  it('TypeScript: imports, type-only declarations with their bodies, comments, blanks and lone braces are not', () => {
+  it('TypeScript: imports, type-only declarations with their bodies, function heads, comments, blanks and lone braces are not', () => {
     const text = [
       "import { readFileSync } from 'node:fs';", // 1
       'import {', // 2
@@ -39,10 +39,10 @@ describe('executable lines of a file no coverage report lists', () => {
       'declare const g: number;', // 23
       "export * from './other.ts';", // 24
     ].join('\n');
-    assert.deepEqual(executable('src/a.ts', text), [15, 17, 18, 19, 21]);
+    assert.deepEqual(executable('src/a.ts', text), [17, 18, 19, 21]);
   });
 
-  it('Python: docstrings, comments, else/try/finally are not; imports, def and decorators are (as coverage.py counts)', () => {
+  it('Python: docstrings, comments, else/finally and continuation lines are not; imports, def, try and decorators are', () => {
     const text = [
       '"""Module docstring."""', // 1
       'import os', // 2
@@ -64,7 +64,28 @@ describe('executable lines of a file no coverage report lists', () => {
       '    else:', // 18
       '        return 0', // 19
     ].join('\n');
-    assert.deepEqual(executable('calc.py', text), [2, 5, 6, 11, 13, 14, 15, 16, 19]);
+    assert.deepEqual(executable('calc.py', text), [2, 5, 6, 10, 11, 13, 14, 15, 19]);
+  });
+
+  it('JavaScript: a statement counts where it begins, not on the lines of its call, array, object or template', () => {
+    const text = [
+      'const o = {', // 1
+      '  a: 1,', // 2
+      '  f() {', // 3
+      '    return g(', // 4
+      '      1,', // 5
+      '      [2, 3],', // 6
+      '    );', // 7
+      '  },', // 8
+      '};', // 9
+      'const t = `line', // 10
+      '  {not code}', // 11
+      '`;', // 12
+      'run(() => {', // 13
+      '  step();', // 14
+      '});', // 15
+    ].join('\n');
+    assert.deepEqual(executable('a.js', text), [1, 4, 10, 13, 14]);
   });
 
   it('Go: package, imports, type declarations and top-level var and const are not', () => {
