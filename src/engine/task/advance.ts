@@ -302,6 +302,8 @@ async function produceIfNeeded(e: Engine, state: TaskState): Promise<Produced> {
 
 /** Findings a VERIFY entry holds at most; the evidence files list them all. */
 const MAX_RECORDED_FINDINGS = 50;
+/** Test names a VERIFY entry holds at most; of a suite with more, later runs miss only those past the limit. */
+const MAX_RECORDED_CASES = 2000;
 
 function mutationSummary(v: NonNullable<Produced['verify']>) {
   const m = v.mutation;
@@ -343,6 +345,10 @@ export async function recordVerify(
       // Signed with the run: the move out of VERIFY asks a person about these, and nobody can edit them away.
       ...(v ? { findings: v.findings.slice(0, MAX_RECORDED_FINDINGS), findingsTotal: v.findings.length } : {}),
       ...(v ? { mutation: mutationSummary(v) } : {}),
+      // The tests this run ran, by name: a later task whose base is this tree tells which of them no longer run.
+      ...(v?.testCases
+        ? { testCases: v.testCases.slice(0, MAX_RECORDED_CASES), testCasesTotal: v.testCases.length }
+        : {}),
       ...(v ? { tree: v.tree } : {}),
       ...(v?.totalCoverage ? { totalCoverage: v.totalCoverage } : {}),
       commands: produced.commands.map((c) => ({

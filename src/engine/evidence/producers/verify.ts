@@ -69,6 +69,8 @@ export interface VerifyOutput {
    */
   readonly findings: TestFinding[];
   readonly mutation: MutationReport;
+  /** The tests that ran (not skipped), by {@link caseId}, when there was a report. */
+  readonly testCases?: string[];
   readonly files: { name: string; content: string }[];
 }
 
@@ -255,9 +257,20 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
       'test',
       `the mutation score is ${mutation.score}%, under the ${mutation.threshold}% threshold (verify.mutation.threshold): ${plural(mutation.survived, 'mutant')} survived; make the tests check what the changed lines do`,
     );
+  // Tests that ran at the base commit (by an earlier VERIFY of its very tree) and run no more: excluded by a
+  // pattern, a config or a command line, in ways no changed test file shows.
+  const baseRun = tests ? await baseTestRun(e, diff) : undefined;
+  if (tests && baseRun?.cases) findings.push(...notRunAnyMore(baseRun, tests, findings));
   const inventoryDoc = {
     base: diff.base,
     testFiles: diff.files.filter((f) => isTestChange(f, kindOf)).map((f) => f.path),
+    ...(baseRun
+      ? {
+          baseRun: baseRun.cases
+            ? { taskId: baseRun.taskId, seq: baseRun.seq, tests: baseRun.cases.length }
+            : { note: baseRun.note },
+        }
+      : {}),
     findings: findings.filter((f) => f.kind !== 'mutant-survived'),
   };
 
@@ -310,6 +323,7 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     tree: diff.tree ?? null,
     findings,
     mutation,
+    ...(tests ? { testCases: tests.cases.filter((c) => c.status !== 'skipped').map(caseId) } : {}),
     files: [
       { name: 'verify_run.json', content: JSON.stringify(verifyRun, null, 2) + '\n' },
       { name: 'build_output.log', content: `${logHeader(commands)}\n${log.join('\n')}` },
@@ -466,4 +480,52 @@ function mutationBlocked(
   if (!run.report) return 'the test command has no usable test report';
   if (failed) return 'VERIFY failed: mutants are judged against passing tests only';
   return undefined;
+}
+
+/** The id a test case is known by from one run to the next. */
+export function caseId(c: Pick<TestCase, 'suite' | 'name'>): string {
+  return c.suite ? `${c.suite} > ${c.name}` : c.name;
+}
+
+/** The tests an earlier VERIFY of the base commit's very tree ran (passed or failed), from its ledger entry. */
+type BaseTestRun =
+  | { readonly taskId: string; readonly seq: number; readonly cases: readonly string[]; readonly note?: undefined }
+  | { readonly cases?: undefined; readonly note: string };
+
+async function baseTestRun(e: Engine, diff: TaskDiff): Promise<BaseTestRun> {
+  const tree = await commitTree(e.layout.root, diff.base, e.layout.stateDir);
+  if (!tree) return { note: `the base commit ${diff.base.slice(0, 12)} cannot be read` };
+  const entries = await e.store.entries({ kind: 'verify', newestFirst: true, limit: BASE_SEARCH });
+  for (const entry of entries) {
+    const cases = entry.data['testCases'];
+    if (entry.data['tree'] !== tree || !Array.isArray(cases) || entry.taskId === null) continue;
+    return { taskId: entry.taskId, seq: entry.seq, cases: cases.filter((c): c is string => typeof c === 'string') };
+  }
+  return {
+    note: `no VERIFY in the ledger ran the tests of the base commit's tree (${tree.slice(0, 12)}): nothing to compare with`,
+  };
+}
+
+/** Tests the base run ran that this run did not (or skipped), unless a finding about the test files already names them. */
+function notRunAnyMore(
+  base: Extract<BaseTestRun, { cases: readonly string[] }>,
+  now: TestResults,
+  known: readonly TestFinding[],
+): TestFinding[] {
+  const ran = new Set(now.cases.filter((c) => c.status !== 'skipped').map(caseId));
+  // A finding names a test as the file declares it (`group > name`, Python's `Class.test_x`); a report names it
+  // with its suite in front (`module.Class > test_x`): either way the name is the tail of the case's id. A finding
+  // about a group (a removed describe) names every case inside it.
+  const named = known
+    .filter((f) => f.test !== undefined)
+    .flatMap((f) => [f.test!, f.test!.replace(/\.(?=[^.]*$)/, ' > ')]);
+  const covers = (c: string, n: string) =>
+    c === n || c.endsWith(` > ${n}`) || c.endsWith(`.${n}`) || c.startsWith(`${n} > `) || c.includes(` > ${n} > `);
+  const gone = base.cases.filter((c) => !ran.has(c) && !named.some((n) => covers(c, n)));
+  return gone.map((test) => ({
+    kind: 'test-not-run' as const,
+    file: '',
+    test,
+    detail: `the test "${test}" ran at the base commit (${base.taskId}'s VERIFY, ledger entry ${base.seq}) and does not run now: excluded by a pattern, the config or the command line`,
+  }));
 }
