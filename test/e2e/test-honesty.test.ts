@@ -10,8 +10,20 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ensureApprovalToken } from '../../src/engine/approvals/token.ts';
-import { P, makeRepo, type Repo } from './helpers.ts';
+import { P, git, makeRepo, type Repo } from './helpers.ts';
 import { callOk, callRefused, connectStdio, type McpSession } from './mcp-helpers.ts';
+import { serve } from './dashboard-fixture.ts';
+import { chromium } from 'playwright-core';
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 interface ChangedLinesDoc {
   changedLines: {
@@ -248,6 +260,24 @@ describe('VERIFY: what a change does to the tests needs a person', { concurrency
     });
     const moved = await repo.ok<{ to: string }>(['advance', 'T-1']);
     assert.equal(moved.to, 'REVIEW');
+
+    // The dashboard shows the findings on the task's VERIFY evidence, in a real browser.
+    const served = await serve(repo);
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${served.port}/evidence/T-1`);
+      const section = page.locator('#verify-findings');
+      assert.match(await section.innerText(), /3 findings: a person decides before the task leaves VERIFY/);
+      const rows = await section.locator('tbody tr').allInnerTexts();
+      assert.ok(rows.some((r) => /test-removed/.test(r) && /test\/slug\.test\.js/.test(r)));
+      assert.ok(rows.some((r) => /test-skipped/.test(r) && /test\/count\.test\.js/.test(r)));
+      assert.ok(rows.some((r) => /coverage-ignore/.test(r) && /src\/count\.js:3/.test(r)));
+      assert.match(await section.innerText(), /mutation score/);
+    } finally {
+      await browser.close();
+      await served.stop();
+    }
   });
 
   it('a focused test (.only), through MCP: phase_advance is refused with the finding', async () => {
@@ -279,6 +309,58 @@ describe('VERIFY: what a change does to the tests needs a person', { concurrency
     } finally {
       await session?.close();
     }
+  });
+
+  it('tests that ran at the base commit and are left out now (by the test command): a finding, through the CLI and MCP', async () => {
+    const repo = await makeRepo();
+    await taskAtImplement(repo);
+    repo.write('src/count.js', P.COUNT_FIXED);
+    repo.write('test/count.test.js', P.COUNT_TEST);
+    await repo.ok(['advance', 'T-1']);
+    await repo.ok(['verify', 'T-1']);
+    const t1 = repo
+      .ledger('T-1')
+      .filter((x) => x.kind === 'verify')
+      .at(-1)!;
+    assert.ok((t1.data['testCases'] as string[]).includes('slugify trims punctuation at both ends'));
+    // The verified tree is committed as it is: the next task's base is a tree whose tests the ledger knows by name.
+    git(repo.dir, ['add', '-A', '--', '.', ':(exclude).autopilot']);
+    git(repo.dir, ['commit', '-q', '-m', 'wordCount']);
+
+    await taskAtImplement(repo, 'T-2');
+    // No test file changes: the slugify tests are dropped from the test command, which no diff shows.
+    repo.write('NOTES.md', '# Notes\n\nwordCount counts runs of white space once.\n');
+    repo.editConfig(withTestFiles(['test/count.test.js']));
+    await repo.ok(['advance', 'T-2']);
+    const verified = await repo.ok<{ passed: boolean; findings: Finding[] }>(['verify', 'T-2']);
+    assert.equal(verified.passed, true);
+    assert.deepEqual(verified.findings.map((f) => f.kind).sort(), ['test-not-run', 'test-not-run']);
+    assert.deepEqual(verified.findings.map((f) => f.test).sort(), [
+      'slugify lowers case and joins words with dashes',
+      'slugify trims punctuation at both ends',
+    ]);
+    assert.match(
+      verified.findings[0]!.detail,
+      /ran at the base commit \(T-1's VERIFY, ledger entry \d+\) and does not run now/,
+    );
+    const inventory = read<{ baseRun?: { taskId: string; tests: number }; findings: Finding[] }>(
+      repo,
+      'T-2',
+      'test_inventory.json',
+    );
+    assert.equal(inventory.baseRun?.taskId, 'T-1');
+    assert.equal(inventory.baseRun?.tests, (t1.data['testCases'] as string[]).length);
+    assert.equal(inventory.findings.length, 2);
+
+    await repo.ok(['lease', 'release', 'T-2']);
+    const session = await connectStdio(repo.dir, 'e2e-agent');
+    try {
+      const refusal = await callRefused(session.client, 'phase_advance', { taskId: 'T-2' }, 'APPROVAL_REQUIRED');
+      assert.match(refusal.message, /test-not-run: the test "slugify/);
+    } finally {
+      await session.close();
+    }
+    assert.equal(repo.task('T-2')?.phase, 'VERIFY');
   });
 
   it('a test that runs the changed code but checks nothing: a mutant survives, through the CLI and MCP', async () => {
