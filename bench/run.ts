@@ -20,6 +20,7 @@ import { fanOut, noopSink } from '../src/ports/events.ts';
 import { STRATEGY } from '../src/surfaces/demo/project.ts';
 import { measure, table, type Stats } from './stats.ts';
 import { benchSandbox } from './sandbox.ts';
+import { benchWall } from './wall.ts';
 import { benchCoverage } from './coverage.ts';
 import { benchGuard } from './guard.ts';
 import { benchMcp } from './mcp.ts';
@@ -222,6 +223,7 @@ async function main(): Promise<void> {
   }
 
   rows.push(...(await benchSandbox(QUICK ? 20 : 100)));
+  rows.push(...(await benchWall(QUICK ? 20 : 100)));
   rows.push(...(await benchCoverage(5000, QUICK ? 5 : 20)));
   rows.push(...(await benchHooks(QUICK ? 20 : 100)));
 

@@ -21,6 +21,7 @@ export const EntryKind = {
   task_aborted: 'task_aborted',
   task_renamed: 'task_renamed',
   key: 'key',
+  person_registered: 'person_registered',
 } as const;
 export type EntryKind = (typeof EntryKind)[keyof typeof EntryKind];
 

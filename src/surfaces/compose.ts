@@ -14,7 +14,29 @@ import { ProcessRunner } from '../adapters/process/index.ts';
 import { redactUrl } from '../adapters/shared/store.ts';
 import { BwrapRunner } from '../adapters/bwrap/index.ts';
 
+import { probeWall, runWalled } from '../adapters/bwrap/wall.ts';
+import type { WallPlan } from '../engine/repo/wall.ts';
+
 export { sandboxStatus, type SandboxStatus } from '../adapters/bwrap/index.ts';
+export { probeWall, type WallProbe } from '../adapters/bwrap/wall.ts';
+
+/**
+ * Runs an agent's command behind the wall that `plan` describes, with the caller's standard streams; resolves to its
+ * exit code, or to a reason when bubblewrap cannot raise the wall on this machine (the command did not run).
+ */
+export async function runBehindWall(
+  plan: WallPlan,
+  run: {
+    readonly cwd: string;
+    readonly env: Readonly<Record<string, string>>;
+    readonly argv: readonly string[];
+    readonly marker: string;
+  },
+): Promise<{ readonly exitCode: number } | { readonly unavailable: string }> {
+  const probe = probeWall();
+  if (!probe.available || !probe.bwrap) return { unavailable: probe.reason ?? 'bubblewrap is not available' };
+  return { exitCode: await runWalled(probe.bwrap, probe.privileged, { ...plan, ...run }) };
+}
 
 /**
  * The runner of evidence commands, as `sandbox` in the config says: bubblewrap

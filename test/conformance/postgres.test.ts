@@ -15,6 +15,7 @@ import { ManualClock } from '../helpers/clock.ts';
 import type { Store } from '../../src/ports/store.ts';
 import { cryptoFor, draft, gate, makeSigner, seal, tempDir, testEngine } from '../helpers/ledger.ts';
 import { startPostgres, type PgServer } from '../helpers/postgres.ts';
+import type { RowTable } from '../../src/adapters/shared/rows.ts';
 import { runStoreSuite } from './store-suite.ts';
 
 let server: Promise<PgServer> | undefined;
@@ -23,27 +24,61 @@ after(async () => {
   if (server) await (await server).dispose();
 });
 
-runStoreSuite('postgres', async () => {
-  const srv = await pgServer();
-  // A schema per test: as fresh as a new database, and it also proves that stores in two schemas keep apart.
-  const url = await srv.createSchema();
-  const store = await PostgresStore.open(url);
-  let current: Store = store;
-  return {
-    store,
-    reopen: async () => {
-      await current.close();
-      current = await PostgresStore.open(url);
-      return current;
-    },
-    // As an attacker with the database password would: switch the trigger off, rewrite the row.
-    tamper: async (seq) => {
-      await srv.sql(url, 'ALTER TABLE ledger DISABLE TRIGGER ledger_no_update');
-      await srv.sql(url, `UPDATE ledger SET data = (data::jsonb || '{"note": "forged"}')::text WHERE seq = $1`, [seq]);
-    },
-    dispose: () => current.close(),
-  };
-});
+const KEY_COLUMN: Record<RowTable, string> = {
+  ledger: 'seq',
+  tasks: 'task_id',
+  leases: 'task_id',
+  keys: 'key_id',
+  move_claims: 'task_id',
+};
+
+runStoreSuite(
+  'postgres',
+  async () => {
+    const srv = await pgServer();
+    // A schema per test: as fresh as a new database, and it also proves that stores in two schemas keep apart.
+    const url = await srv.createSchema();
+    const store = await PostgresStore.open(url);
+    let current: Store = store;
+    return {
+      store,
+      reopen: async () => {
+        await current.close();
+        current = await PostgresStore.open(url);
+        return current;
+      },
+      // As an attacker with the database password would: switch the trigger off, rewrite the row.
+      tamper: async (seq) => {
+        await srv.sql(url, 'ALTER TABLE ledger DISABLE TRIGGER ledger_no_update');
+        await srv.sql(url, `UPDATE ledger SET data = (data::jsonb || '{"note": "forged"}')::text WHERE seq = $1`, [
+          seq,
+        ]);
+      },
+      // As an attacker with the database password would: the ledger's triggers off, and the column turned jsonb
+      // (pg hands over a jsonb value as the JavaScript value it holds), so that one row can hold a number, text or
+      // NULL where the schema wants text or an integer; the other rows keep their values (as JSON strings and numbers).
+      writeRaw: async (table, key, column, value) => {
+        const keyColumn = KEY_COLUMN[table];
+        if (table === 'ledger') await srv.sql(url, 'ALTER TABLE ledger DISABLE TRIGGER USER');
+        let set = '$1';
+        let param: unknown = value === null ? null : String(value);
+        if (column !== keyColumn) {
+          await srv.sql(
+            url,
+            `ALTER TABLE ${table} ALTER COLUMN ${column} DROP NOT NULL, ALTER COLUMN ${column} TYPE jsonb USING to_jsonb(${column})`,
+          );
+          set = '$1::jsonb';
+          param = value === null ? null : typeof value === 'string' ? JSON.stringify(value) : String(value);
+        }
+        const r = await srv.sql(url, `UPDATE ${table} SET ${column} = ${set} WHERE ${keyColumn} = $2`, [param, key]);
+        assert.equal(r.rowCount, 1, `no row ${key} in ${table}`);
+      },
+      dispose: () => current.close(),
+    };
+  },
+  // No blob: a bytea column holds blobs in every row (see "reads a column whose type was changed" below).
+  { rawRows: ['text', 'integer', 'real', 'null'] },
+);
 
 const WORKER = fileURLToPath(new URL('./postgres-worker.ts', import.meta.url));
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -175,6 +210,51 @@ describe('postgres adapter', () => {
       const e3 = seal(signer, e2, draft());
       await store.transact((tx) => tx.append(e3));
       assert.deepEqual(await store.head(), { seq: 3, hash: e3.hash });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('names a corrupt row where a column was retyped under the data: blobs, timestamps, numbers past 2^53', async () => {
+    const srv = await pgServer();
+    const url = await srv.createSchema();
+    const store = await PostgresStore.open(url);
+    try {
+      const e1 = seal(signer, null, draft());
+      await store.transact(async (tx) => {
+        await tx.append(e1);
+        await tx.putLease({
+          taskId: 'T-1',
+          phase: 'SPEC',
+          holder: 'agent-a',
+          token: 1,
+          acquiredAt: new Date(0).toISOString(),
+          expiresAt: new Date(60_000).toISOString(),
+        });
+      });
+      await store.putKey(signer.keyId, signer.publicKeyPem);
+      const named = (table: string, row: unknown, column: string, says: RegExp) => (e: unknown) => {
+        assert.ok(e instanceof AutopilotError, `expected an AutopilotError, got ${String(e)}`);
+        assert.equal(e.code, ErrorCode.LEDGER_TAMPERED);
+        assert.deepEqual([e.details['table'], e.details['row'], e.details['column']], [table, row, column]);
+        assert.match(e.message, says);
+        return true;
+      };
+      // The same bytes, as bytea: pg hands over a Buffer, which a signature check would still read as the key.
+      await srv.sql(url, "ALTER TABLE keys ALTER COLUMN public_key TYPE bytea USING convert_to(public_key, 'UTF8')");
+      await assert.rejects(store.keys(), named('keys', signer.keyId, 'public_key', /is a blob, not text/));
+      // The same instant, as timestamptz: pg hands over a Date.
+      await srv.sql(url, 'ALTER TABLE leases ALTER COLUMN expires_at TYPE timestamptz USING expires_at::timestamptz');
+      await assert.rejects(store.getLease('T-1'), named('leases', 'T-1', 'expires_at', /is a timestamp, not text/));
+      // A token past 2^53 in its BIGINT column: cast to a number, it would silently become another token.
+      await srv.sql(url, "UPDATE leases SET token = 9007199254740993, expires_at = now() WHERE task_id = 'T-1'");
+      await srv.sql(url, 'ALTER TABLE leases ALTER COLUMN expires_at TYPE text');
+      await assert.rejects(
+        store.getLease('T-1'),
+        named('leases', 'T-1', 'token', /is 9007199254740993, past the integers/),
+      );
+      // The ledger's columns untouched, its entries still read.
+      assert.deepEqual(await store.entries(), [e1]);
     } finally {
       await store.close();
     }

@@ -10,7 +10,8 @@ import { checkChain, GENESIS_HASH } from '../../src/core/ledger.ts';
 import { chainCrypto } from '../../src/engine/ledger/keys.ts';
 import type { Store } from '../../src/ports/store.ts';
 import { draft, makeSigner, seal, tempDir } from '../helpers/ledger.ts';
-import { runStoreSuite } from './store-suite.ts';
+import type { RowTable } from '../../src/adapters/shared/rows.ts';
+import { runStoreSuite, type RawValue } from './store-suite.ts';
 
 /** Rewrites one row's data as an attacker with the file would: drop the trigger, update, leave. */
 function tamperRow(file: string, seq: number): void {
@@ -26,24 +27,81 @@ function tamperRow(file: string, seq: number): void {
   }
 }
 
-runStoreSuite('sqlite', async () => {
-  const tmp = tempDir('autopilot-sqlite-');
-  const file = join(tmp.dir, 'autopilot.db');
-  let current: Store = new SqliteStore(file);
-  return {
-    store: current,
-    reopen: async () => {
-      await current.close();
-      current = new SqliteStore(file);
-      return current;
-    },
-    tamper: async (seq) => tamperRow(file, seq),
-    dispose: async () => {
-      await current.close();
-      tmp.remove();
-    },
+const KEY_COLUMN: Record<RowTable, string> = {
+  ledger: 'seq',
+  tasks: 'task_id',
+  leases: 'task_id',
+  keys: 'key_id',
+  move_claims: 'task_id',
+};
+
+/** Runs `fn` on a new connection to `file` that may write the schema's text, and closes it. */
+function withSchemaWriter(file: string, fn: (db: Database.Database) => void): void {
+  const db = new Database(file);
+  try {
+    db.unsafeMode(true);
+    fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Puts `value` into one column of one row as a damaged record or an attacker with the file could: past the
+ * ledger's triggers (dropped, as an attacker would), and past the column's declared type and NOT NULL, which would
+ * turn a number into text or refuse NULL. The column is declared BLOB (no conversion) for the write and its
+ * declaration put back after it, as the schema's text says nothing of the values stored under it.
+ */
+function writeRaw(file: string, table: RowTable, key: string | number, column: string, value: RawValue): void {
+  const keyColumn = KEY_COLUMN[table];
+  let declared = '';
+  const setTable = (db: Database.Database, sql: string) => {
+    db.pragma('writable_schema = ON');
+    db.prepare("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?").run(sql, table);
+    db.pragma('writable_schema = OFF');
   };
-});
+  withSchemaWriter(file, (db) => {
+    if (table === 'ledger') db.exec('DROP TRIGGER IF EXISTS ledger_no_update');
+    declared = db
+      .prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?")
+      .pluck()
+      .get(table) as string;
+    if (column === keyColumn) return;
+    const loose = declared.replace(new RegExp(`\\b(${column}) (?:TEXT|INTEGER)(?: NOT NULL)?`), '$1 BLOB');
+    assert.notEqual(loose, declared, `no declaration of ${table}.${column} to loosen`);
+    setTable(db, loose);
+  });
+  // A connection opened after the change reads the loosened declaration.
+  withSchemaWriter(file, (db) => {
+    const changed = db.prepare(`UPDATE ${table} SET ${column} = ? WHERE ${keyColumn} = ?`).run(value, key).changes;
+    assert.equal(changed, 1, `no row ${key} in ${table}`);
+  });
+  if (column !== keyColumn) withSchemaWriter(file, (db) => setTable(db, declared));
+}
+
+runStoreSuite(
+  'sqlite',
+  async () => {
+    const tmp = tempDir('autopilot-sqlite-');
+    const file = join(tmp.dir, 'autopilot.db');
+    let current: Store = new SqliteStore(file);
+    return {
+      store: current,
+      reopen: async () => {
+        await current.close();
+        current = new SqliteStore(file);
+        return current;
+      },
+      tamper: async (seq) => tamperRow(file, seq),
+      writeRaw: async (table, key, column, value) => writeRaw(file, table, key, column, value),
+      dispose: async () => {
+        await current.close();
+        tmp.remove();
+      },
+    };
+  },
+  { rawRows: ['text', 'integer', 'real', 'blob', 'null'] },
+);
 
 const WORKER = fileURLToPath(new URL('./append-worker.ts', import.meta.url));
 

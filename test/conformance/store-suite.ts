@@ -7,10 +7,12 @@ import assert from 'node:assert/strict';
 import { checkChain, GENESIS_HASH, type LedgerEntry } from '../../src/core/ledger.ts';
 import { decideAcquire, decideRelease, decideRenew, type Lease, type LeaseDecision } from '../../src/core/lease.ts';
 import { decideClaim, type MoveClaim } from '../../src/core/move.ts';
-import { ErrorCode, type Result } from '../../src/core/errors.ts';
+import { AutopilotError, ErrorCode, type Result } from '../../src/core/errors.ts';
 import { ManualClock } from '../helpers/clock.ts';
 import { StaleHeadError, type Store } from '../../src/ports/store.ts';
 import { append as engineAppend } from '../../src/engine/ledger/record.ts';
+import { verifyLedger } from '../../src/engine/ledger/verify.ts';
+import type { RowTable } from '../../src/adapters/shared/rows.ts';
 import { cryptoFor, draft, gate, lease, makeSigner, seal, T0, taskState, testEngine } from '../helpers/ledger.ts';
 
 export interface StoreHarness {
@@ -21,9 +23,90 @@ export interface StoreHarness {
   readonly tamper?: (seq: number) => Promise<void>;
   /** Closes whatever store is open and removes its files. */
   readonly dispose?: () => Promise<void>;
+  /**
+   * Puts `value` as it is into `column` of the row of `table` keyed `key` (a ledger seq, a task id or a key id),
+   * behind the adapter's back and past the schema's triggers, constraints and column types, as an attacker with
+   * the file or the database password, or a damaged record, would. The column's other rows may change in form
+   * (pg: a column turned jsonb), never in what they hold. Present where `rawRows` is given.
+   */
+  readonly writeRaw?: (table: RowTable, key: string | number, column: string, value: RawValue) => Promise<void>;
 }
 
 export type MakeStore = () => Promise<StoreHarness>;
+
+/** A value for one column of one stored row: text, an integer (a bigint past a JavaScript number's exact range), a real number, a blob or NULL. */
+export type RawValue = string | number | bigint | Buffer | null;
+export type RawKind = 'text' | 'integer' | 'real' | 'blob' | 'null';
+
+export function rawKind(v: RawValue): RawKind {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return 'text';
+  if (typeof v === 'bigint') return 'integer';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'real';
+  return 'blob';
+}
+
+/** One corrupt row: the value put into a column, and what the refusal must say of it. */
+interface CorruptCase {
+  readonly table: RowTable;
+  /** The row's key; by default ledger entry 2 (of 3), task T-1, the signer's key. */
+  readonly key?: string | number;
+  readonly column: string;
+  /** SAME_BYTES: the text the row holds, as a blob of the same bytes. */
+  readonly value: RawValue | typeof SAME_BYTES;
+  readonly says: RegExp;
+  /** The row the refusal names (details.row), when not `key`: a ledger entry whose seq cannot be read is named by its hash. */
+  readonly named?: null;
+}
+
+const BEYOND_SAFE = 2n ** 53n + 1n;
+const SAME_BYTES = Symbol('the same bytes as a blob');
+
+/** Every kind of corrupt row the SQL stores must name; an adapter's run includes those whose value it can store. */
+const CORRUPT_ROWS: readonly CorruptCase[] = [
+  { table: 'ledger', column: 'seq', value: BEYOND_SAFE, says: /past the integers/, named: null },
+  { table: 'ledger', column: 'prev_hash', value: Buffer.from('0'.repeat(64)), says: /is a blob, not text/ },
+  { table: 'ledger', column: 'ts', value: 1765000000, says: /is an integer, not text/ },
+  { table: 'ledger', column: 'task_id', value: 1.5, says: /is the number 1\.5, not text or NULL/ },
+  { table: 'ledger', column: 'kind', value: Buffer.from('evidence'), says: /is a blob, not text/ },
+  { table: 'ledger', column: 'actor', value: null, says: /is NULL, not text/ },
+  { table: 'ledger', column: 'artifacts', value: '[{"path": "a.md"', says: /is not JSON/ },
+  { table: 'ledger', column: 'artifacts', value: '{}', says: /is not a JSON list of artifacts/ },
+  {
+    table: 'ledger',
+    column: 'artifacts',
+    value: '[{"path": 1, "sha256": "", "producer": "agent"}]',
+    says: /list of artifacts/,
+  },
+  { table: 'ledger', column: 'data', value: '[]', says: /is not a JSON object/ },
+  { table: 'ledger', column: 'data', value: 'null', says: /is not a JSON object/ },
+  { table: 'ledger', column: 'data', value: 7, says: /is an integer, not text/ },
+  { table: 'ledger', column: 'key_id', value: null, says: /is NULL, not text/ },
+  // The head's row: read by head() too.
+  { table: 'ledger', key: 3, column: 'hash', value: 42, says: /is an integer, not text/ },
+  { table: 'ledger', key: 3, column: 'signature', value: Buffer.from('6e', 'hex'), says: /is a blob, not text/ },
+  { table: 'tasks', column: 'state', value: '{"taskId": "T-1"', says: /is not JSON/ },
+  { table: 'tasks', column: 'state', value: 'null', says: /is not a task's state/ },
+  { table: 'tasks', column: 'state', value: '[{"taskId": "T-1"}]', says: /is not a task's state/ },
+  { table: 'tasks', column: 'state', value: '{"title": "no task id"}', says: /is not a task's state/ },
+  { table: 'tasks', column: 'state', value: '{"taskId": "T-2"}', says: /is the state of another task, T-2/ },
+  { table: 'tasks', column: 'state', value: 42, says: /is an integer, not text/ },
+  { table: 'tasks', column: 'state', value: SAME_BYTES, says: /is a blob, not text/ },
+  { table: 'leases', column: 'token', value: 'seven', says: /is text, not an integer/ },
+  { table: 'leases', column: 'token', value: 1.5, says: /is the number 1\.5, not an integer/ },
+  { table: 'leases', column: 'token', value: BEYOND_SAFE, says: /past the integers/ },
+  { table: 'leases', column: 'holder', value: 7, says: /is an integer, not text or NULL/ },
+  { table: 'leases', column: 'acquired_at', value: Buffer.from('2026'), says: /is a blob, not text/ },
+  { table: 'leases', column: 'expires_at', value: null, says: /is NULL, not text/ },
+  // The same bytes as a blob: every signature would still check, only the value's type tells the row was changed.
+  { table: 'keys', column: 'public_key', value: SAME_BYTES, says: /is a blob, not text/ },
+  { table: 'keys', column: 'public_key', value: 42, says: /is an integer, not text/ },
+  { table: 'keys', column: 'public_key', value: null, says: /is NULL, not text/ },
+  { table: 'move_claims', column: 'pid', value: 'x', says: /is text, not an integer/ },
+  { table: 'move_claims', column: 'pid', value: 2.5, says: /is the number 2\.5, not an integer/ },
+  { table: 'move_claims', column: 'token', value: 5, says: /is an integer, not text/ },
+  { table: 'move_claims', column: 'expires_at', value: null, says: /is NULL, not text/ },
+];
 
 const signer = makeSigner();
 const crypto = cryptoFor(signer);
@@ -94,9 +177,111 @@ function granted(r: Result<LeaseDecision>): LeaseDecision {
   return r.value;
 }
 
-export function runStoreSuite(name: string, makeStore: MakeStore, opts: { persistent?: boolean } = {}): void {
-  /** A store that keeps nothing across a restart (the memory reference) has no restart test. */
+/** A store holding a row of every kind, all sound: three ledger entries (T-1, T-2, T-1), their tasks, the signer's key, and a lease and a move claim for T-1 and T-2. */
+async function storeOfEveryRow(store: Store): Promise<void> {
+  const engine = testEngine(store, signer);
+  await store.putKey(signer.keyId, signer.publicKeyPem);
+  await store.transact(async (tx) => {
+    await engineAppend(engine, tx, draft({ kind: 'task_started', toPhase: 'STRATEGIZE', data: { title: 'one' } }));
+    await engineAppend(
+      engine,
+      tx,
+      draft({ taskId: 'T-2', kind: 'task_started', toPhase: 'STRATEGIZE', data: { title: 'two' } }),
+    );
+    await engineAppend(engine, tx, draft({ kind: 'transition', fromPhase: 'STRATEGIZE', toPhase: 'SPEC' }));
+    for (const taskId of ['T-1', 'T-2']) {
+      await tx.putLease(lease({ taskId }));
+      await tx.putMoveClaim({
+        taskId,
+        token: `move-${taskId}`,
+        holder: 'agent-a',
+        action: 'advance',
+        phase: 'SPEC',
+        host: 'host-a',
+        pid: 4242,
+        takenAt: new Date(T0).toISOString(),
+        expiresAt: new Date(T0 + 60_000).toISOString(),
+      });
+    }
+  });
+}
+
+/** Every read of a store that meets the row `c` names, and one that does not (which must still succeed). */
+function readsOf(
+  store: Store,
+  c: CorruptCase,
+  key: string | number,
+): { meets: [string, () => Promise<unknown>][]; misses: () => Promise<unknown> } {
+  const engine = testEngine(store, signer);
+  const verify = (): [string, () => Promise<unknown>] => ['ledger verify', () => verifyLedger(engine)];
+  switch (c.table) {
+    case 'ledger':
+      return {
+        meets: [
+          ['entries()', () => store.entries()],
+          ['entries({ fromSeq })', () => store.entries({ fromSeq: 2 })],
+          // The head is the last row's seq and hash.
+          ...(key === 3 && (c.column === 'seq' || c.column === 'hash')
+            ? ([
+                ['head()', () => store.head()],
+                ['tx.head()', () => store.transact((tx) => tx.head())],
+              ] as [string, () => Promise<unknown>][])
+            : []),
+          verify(),
+        ],
+        misses: () => store.entries({ limit: 1 }),
+      };
+    case 'tasks':
+      return {
+        meets: [
+          ['getTask()', () => store.getTask('T-1')],
+          ['listTasks()', () => store.listTasks()],
+          ['tx.getTask()', () => store.transact((tx) => tx.getTask('T-1'))],
+          verify(),
+        ],
+        misses: () => store.getTask('T-2'),
+      };
+    case 'leases':
+      return {
+        meets: [
+          ['getLease()', () => store.getLease('T-1')],
+          ['tx.getLease()', () => store.transact((tx) => tx.getLease('T-1'))],
+        ],
+        misses: () => store.getLease('T-2'),
+      };
+    case 'keys':
+      return { meets: [['keys()', () => store.keys()], verify()], misses: () => store.entries() };
+    case 'move_claims':
+      return {
+        meets: [['tx.getMoveClaim()', () => store.transact((tx) => tx.getMoveClaim('T-1'))]],
+        misses: () => store.transact((tx) => tx.getMoveClaim('T-2')),
+      };
+  }
+}
+
+const DEFAULT_KEY: Record<RowTable, string | number> = {
+  ledger: 2,
+  tasks: 'T-1',
+  leases: 'T-1',
+  keys: signer.keyId,
+  move_claims: 'T-1',
+};
+
+export interface SuiteOptions {
+  /** False for a store that keeps nothing across a restart (the memory reference): it has no restart test. */
+  readonly persistent?: boolean;
+  /**
+   * The kinds of value the harness's `writeRaw` can put into a single row; the corrupt-row cases of those kinds
+   * run. A store without stored rows (the memory reference) gives none and has no corrupt-row cases.
+   */
+  readonly rawRows?: readonly RawKind[];
+}
+
+export function runStoreSuite(name: string, makeStore: MakeStore, opts: SuiteOptions = {}): void {
   const persistent = opts.persistent ?? true;
+  const corruptRows = CORRUPT_ROWS.filter(
+    (c) => opts.rawRows?.includes(c.value === SAME_BYTES ? 'blob' : rawKind(c.value)) ?? false,
+  );
   /** Runs a test body on a fresh store and disposes of it whatever happens. */
   const withStore = (body: (h: StoreHarness, t: TestContext) => Promise<void>) => async (t: TestContext) => {
     const h = await makeStore();
@@ -715,6 +900,64 @@ export function runStoreSuite(name: string, makeStore: MakeStore, opts: { persis
         }),
       );
     });
+
+    if (corruptRows.length > 0)
+      describe('corrupt rows', () => {
+        for (const c of corruptRows) {
+          const key = c.key ?? DEFAULT_KEY[c.table];
+          const shown =
+            c.value === SAME_BYTES
+              ? 'its text as a blob'
+              : Buffer.isBuffer(c.value)
+                ? 'a blob'
+                : typeof c.value === 'string'
+                  ? JSON.stringify(c.value)
+                  : String(c.value);
+          it(
+            `${c.table} ${c.table === 'keys' ? "(the signer's key)" : key} with ${c.column} ${shown}: LEDGER_TAMPERED naming the row and column on every read`,
+            withStore(async (h) => {
+              assert.ok(h.writeRaw, 'a store run with rawRows must offer writeRaw');
+              const { store } = h;
+              await storeOfEveryRow(store);
+              const reads = readsOf(store, c, key);
+              // Sound, every read succeeds: whatever fails below, the corrupt value made it fail.
+              for (const [label, read] of reads.meets)
+                await assert.doesNotReject(read(), `${label} on the sound store`);
+              assert.ok((await verifyLedger(testEngine(store, signer))).ok, 'the sound store verifies');
+              const original =
+                c.table === 'keys' ? signer.publicKeyPem : JSON.stringify(await store.getTask(String(key)));
+              await h.writeRaw(c.table, key, c.column, c.value === SAME_BYTES ? Buffer.from(original) : c.value);
+              for (const [label, read] of reads.meets) {
+                await assert.rejects(
+                  read(),
+                  (err: unknown) => {
+                    assert.ok(
+                      err instanceof AutopilotError,
+                      `${label}: expected an AutopilotError, got ${String(err)}`,
+                    );
+                    assert.equal(err.code, ErrorCode.LEDGER_TAMPERED, `${label}: ${err.message}`);
+                    assert.deepEqual(
+                      { table: err.details['table'], row: err.details['row'], column: err.details['column'] },
+                      { table: c.table, row: c.named === null ? null : key, column: c.column },
+                      label,
+                    );
+                    assert.match(err.message, /^corrupt row in the store: /, label);
+                    assert.match(err.message, c.says, label);
+                    assert.ok(
+                      err.message.includes(String(err.details['where'])),
+                      `${label}: the message names the row`,
+                    );
+                    return true;
+                  },
+                  `${label} read the corrupt row without complaint`,
+                );
+              }
+              // The other rows still read.
+              await reads.misses();
+            }),
+          );
+        }
+      });
 
     describe('persistence and tampering', () => {
       if (persistent)

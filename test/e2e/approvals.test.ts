@@ -7,16 +7,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { advance } from '../../src/engine/task/advance.ts';
-import { decide } from '../../src/engine/approvals/guard.ts';
-import { ensureApprovalToken } from '../../src/engine/approvals/token.ts';
 import { requestApproval } from '../../src/engine/approvals/request.ts';
 import { putEvidence } from '../../src/engine/task/evidence.ts';
 import { startTask } from '../../src/engine/task/start.ts';
-import type { Actor, Engine } from '../../src/engine/context.ts';
+import type { Engine } from '../../src/engine/context.ts';
 import { AGENT, WORKFLOW, withAgent } from './dashboard-fixture.ts';
 import { makeRepo, P } from './helpers.ts';
-
-const PERSON: Actor = { id: 'person:Dana Reviewer', holder: 'person:Dana Reviewer' };
+import { decideSoft, registerSoft, type SoftPasskey } from '../helpers/passkey.ts';
 
 function must<T>(r: { ok: true; value: T } | { ok: false; error: { code: string; message: string } }, what: string): T {
   if (!r.ok) throw new Error(`${what}: ${r.error.code} ${r.error.message}`);
@@ -25,14 +22,14 @@ function must<T>(r: { ok: true; value: T } | { ok: false; error: { code: string;
 
 async function riskyTask(): Promise<{
   run: <T>(fn: (e: Engine) => Promise<T>) => Promise<T>;
-  token: string;
+  key: SoftPasskey;
   ledger: () => { seq: number; kind: string; toPhase: string | null; data: Record<string, unknown> }[];
 }> {
   // Entering SPEC asks a person for a high-risk change; the CI workflow makes this change high-risk.
   const repo = await makeRepo({ config: (c) => void (c['approvals'] = { enter: ['SPEC'], minRisk: 'high' }) });
   repo.write('.github/workflows/ci.yml', WORKFLOW);
   const run = <T>(fn: (e: Engine) => Promise<T>) => withAgent(repo, (e) => fn(e));
-  const token = await run(async (e) => {
+  const key = await run(async (e) => {
     must(await startTask(e, AGENT, { taskId: 'T-1', title: 'Run the tests in CI' }), 'start');
     must(
       await putEvidence(e, AGENT, {
@@ -43,14 +40,14 @@ async function riskyTask(): Promise<{
       }),
       'put',
     );
-    return ensureApprovalToken(e.layout).token;
+    return registerSoft(e, 'Dana Reviewer');
   });
-  return { run, token, ledger: () => repo.ledger('T-1') };
+  return { run, key, ledger: () => repo.ledger('T-1') };
 }
 
 describe('approvals answer what they were asked', () => {
   it('an approved tool call does not approve the risky move; the move is asked for and approved on its own', async () => {
-    const { run, token, ledger } = await riskyTask();
+    const { run, key, ledger } = await riskyTask();
     await run(async (e) => {
       const asked = must(
         await requestApproval(e, AGENT, {
@@ -63,7 +60,7 @@ describe('approvals answer what they were asked', () => {
       );
       assert.equal(asked.created, true);
       const approved = must(
-        await decide(e, PERSON, { taskId: 'T-1', decision: 'approve', reason: 'yaml is fine', token }),
+        await decideSoft(e, key, { taskId: 'T-1', decision: 'approve', note: 'yaml is fine' }),
         'approve the tool call',
       );
       assert.equal(approved.entry.data['answers'], asked.entry.seq, 'the decision names the request it answers');
@@ -101,12 +98,7 @@ describe('approvals answer what they were asked', () => {
       );
 
       const moveApproved = must(
-        await decide(e, PERSON, {
-          taskId: 'T-1',
-          decision: 'approve',
-          reason: 'the workflow only runs the tests',
-          token,
-        }),
+        await decideSoft(e, key, { taskId: 'T-1', decision: 'approve', note: 'the workflow only runs the tests' }),
         'approve the move',
       );
       assert.deepEqual([moveApproved.entry.toPhase, moveApproved.entry.data['answers']], ['SPEC', policy.seq]);
@@ -116,13 +108,13 @@ describe('approvals answer what they were asked', () => {
   });
 
   it("an agent's request for the move, approved, lets it through, also after another question was asked and approved", async () => {
-    const { run, token } = await riskyTask();
+    const { run, key } = await riskyTask();
     await run(async (e) => {
       must(
         await requestApproval(e, AGENT, { taskId: 'T-1', reason: 'the workflow is new', to: 'spec' }),
         'ask for the move',
       );
-      must(await decide(e, PERSON, { taskId: 'T-1', decision: 'approve', reason: 'go ahead', token }), 'approve');
+      must(await decideSoft(e, key, { taskId: 'T-1', decision: 'approve', note: 'go ahead' }), 'approve');
       const same = must(
         await requestApproval(e, AGENT, { taskId: 'T-1', reason: 'asking again', to: 'SPEC' }),
         'ask the same again',
@@ -142,10 +134,7 @@ describe('approvals answer what they were asked', () => {
         [true, 'requested'],
         'a different question is not answered by that approval',
       );
-      must(
-        await decide(e, PERSON, { taskId: 'T-1', decision: 'approve', reason: 'fine too', token }),
-        'approve the package',
-      );
+      must(await decideSoft(e, key, { taskId: 'T-1', decision: 'approve', note: 'fine too' }), 'approve the package');
       // The move's approval still stands beside the package's.
       const moved = await advance(e, AGENT, { taskId: 'T-1' });
       assert.equal(moved.ok, true, moved.ok ? '' : moved.error.message);
@@ -153,15 +142,10 @@ describe('approvals answer what they were asked', () => {
   });
 
   it('a person who approves with nothing asked lets the next risky move of the visit through', async () => {
-    const { run, token } = await riskyTask();
+    const { run, key } = await riskyTask();
     await run(async (e) => {
       const approved = must(
-        await decide(e, PERSON, {
-          taskId: 'T-1',
-          decision: 'approve',
-          reason: 'reviewed the plan with the team',
-          token,
-        }),
+        await decideSoft(e, key, { taskId: 'T-1', decision: 'approve', note: 'reviewed the plan with the team' }),
         'approve',
       );
       assert.equal(approved.entry.data['answers'], undefined);

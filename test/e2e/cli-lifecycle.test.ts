@@ -516,16 +516,16 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
         (repo, target) =>
           repo.sql(`DROP TRIGGER ledger_no_update; UPDATE ledger SET signature = x'6e' WHERE seq = ${target.seq};`),
         (d, target, message) => {
-          assert.equal(d['where'], `ledger entry ${target.seq} signature`);
-          assert.match(message, /corrupt row in the store: .* is a blob, not text/);
+          assert.deepEqual([d['table'], d['row'], d['column']], ['ledger', target.seq, 'signature']);
+          assert.match(message, /corrupt row in the store: column signature of ledger entry \d+ is a blob, not text/);
         },
       ),
       // A task's stored state that is no state at all.
       tamper(
         (repo) => repo.sql("UPDATE tasks SET state = 'null' WHERE task_id = 'T-1'"),
         (d, _target, message) => {
-          assert.equal(d['where'], 'task T-1');
-          assert.match(message, /corrupt row in the store: task T-1 is not a task's state/);
+          assert.deepEqual([d['table'], d['row'], d['column']], ['tasks', 'T-1', 'state']);
+          assert.match(message, /corrupt row in the store: column state of task T-1 is not a task's state/);
         },
       ),
       // The public key's text changed: it no longer reads as a key, so no signature by it verifies.
@@ -575,7 +575,11 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
     ]) {
       const err = await repo.refused(args, 'LEDGER_TAMPERED', 3);
       assert.equal(err.details['where'], 'the lease of task T-1', args.join(' '));
-      assert.match(err.message, /corrupt row in the store: the lease of task T-1 holds a value of the wrong type/);
+      assert.equal(err.details['column'], 'token', args.join(' '));
+      assert.match(
+        err.message,
+        /corrupt row in the store: column token of the lease of task T-1 is text, not an integer/,
+      );
     }
   });
 
@@ -585,8 +589,9 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
     // The bytes stay the same, so every signature would still check: only the value's type says the row was changed.
     repo.sql('UPDATE keys SET public_key = CAST(public_key AS BLOB)');
     const err = await repo.refused(['ledger', 'verify'], 'LEDGER_TAMPERED', 3);
-    assert.match(err.message, /corrupt row in the store: the public key [0-9a-f]+ holds a value of the wrong type/);
-    assert.match(String(err.details['where']), /^the public key [0-9a-f]+$/);
+    assert.match(err.message, /corrupt row in the store: column public_key of key [0-9a-f]+ is a blob, not text/);
+    assert.match(String(err.details['where']), /^key [0-9a-f]+$/);
+    assert.deepEqual([err.details['table'], err.details['column']], ['keys', 'public_key']);
   });
 
   it('LEASE_HELD: a second holder is refused on lease, evidence and advance; nothing changes', async () => {

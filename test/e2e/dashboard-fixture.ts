@@ -14,8 +14,6 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Actor, Engine } from '../../src/engine/context.ts';
 import { closeEngine, openEngine } from '../../src/engine/context.ts';
 import { startTask } from '../../src/engine/task/start.ts';
@@ -96,7 +94,6 @@ async function untilApproval(e: Engine, taskId: string): Promise<void> {
 
 export interface DashboardRepo {
   readonly repo: Repo;
-  readonly tokenFile: string;
 }
 
 /** The story: four tasks, one done through every phase, two waiting for a person, one in PLAN. */
@@ -182,7 +179,7 @@ export async function storyRepo(): Promise<DashboardRepo> {
     await put(e, 'T-4', 'SPEC', 'spec.md', P.SPEC);
     await next(e, 'T-4');
   });
-  return { repo, tokenFile: join(repo.stateDir, 'keys', 'approval-token') };
+  return { repo };
 }
 
 /** The quick store: approvals asked on entering SPEC, so nothing runs a command. */
@@ -209,15 +206,17 @@ export async function quickRepo(): Promise<DashboardRepo> {
       refused(await advance(e, AGENT, { taskId: id }), 'APPROVAL_REQUIRED', `${id} STRATEGIZE → SPEC`);
     }
   });
-  return { repo, tokenFile: join(repo.stateDir, 'keys', 'approval-token') };
+  return { repo };
 }
 
 export interface Served {
-  /** `http://127.0.0.1:<port>/` */
+  /** `http://localhost:<port>/` */
   readonly url: string;
   readonly port: number;
-  readonly signInUrl: string;
-  readonly token: string;
+  /** The one-time registration code printed at start. */
+  readonly registrationCode: string;
+  /** The registration code the server printed last on its terminal (a new one after each use). */
+  latestCode(): string;
   readonly child: ChildProcess;
   stop(): Promise<void>;
 }
@@ -252,17 +251,17 @@ export async function serve(repo: Repo): Promise<Served> {
       reject(new Error(`autopilot serve exited ${code}: ${err}`));
     });
   });
-  const body = JSON.parse(first) as { ok: boolean; url: string; port: number; signInUrl: string; tokenFile: string };
+  const body = JSON.parse(first) as { ok: boolean; url: string; port: number; registrationCode: string };
   assert.equal(body.ok, true);
-  const token = readFileSync(body.tokenFile, 'utf8').trim();
   const exited = new Promise<void>((resolve) =>
     child.exitCode !== null ? resolve() : child.once('exit', () => resolve()),
   );
   return {
     url: body.url,
     port: body.port,
-    signInUrl: body.signInUrl,
-    token,
+    registrationCode: body.registrationCode,
+    latestCode: () =>
+      [...err.matchAll(/new registration code ([A-Z0-9]{4}-[A-Z0-9]{4})/g)].at(-1)?.[1] ?? body.registrationCode,
     child,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');

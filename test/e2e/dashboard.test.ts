@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { advance } from '../../src/engine/task/advance.ts';
 import { putEvidence } from '../../src/engine/task/evidence.ts';
+import { append } from '../../src/engine/ledger/record.ts';
 import { P, ROOT } from './helpers.ts';
 import { AGENT, serve, storyRepo, withAgent, type DashboardRepo, type Served } from './dashboard-fixture.ts';
 
@@ -34,10 +35,11 @@ let ctx: BrowserContext;
 let page: Page;
 const problems: string[] = [];
 
-function watch(p: Page): Page {
+/** Collects the page's errors; `expected` matches console errors a test provokes on purpose (a refused request). */
+function watch(p: Page, expected?: RegExp): Page {
   p.on('pageerror', (err) => problems.push(`page error on ${p.url()}: ${err.message}`));
   p.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console error on ${p.url()}: ${m.text()}`);
+    if (m.type() === 'error' && !expected?.test(m.text())) problems.push(`console error on ${p.url()}: ${m.text()}`);
   });
   return p;
 }
@@ -64,6 +66,8 @@ async function textMatches(p: Page, id: string, re: RegExp): Promise<void> {
 }
 
 const at = (path: string) => `http://127.0.0.1:${s.port}${path}`;
+/** Where passkeys work: a relying party id must be a domain. */
+const atLocal = (path: string) => `http://localhost:${s.port}${path}`;
 
 /** Saves the page at 1280 px and at 400 px, whole length, then goes back to 1280 px. */
 async function shoot(p: Page, name: string): Promise<void> {
@@ -219,64 +223,127 @@ describe('the dashboard in chromium', () => {
     await shoot(page, 'ledger');
   });
 
-  it('Approvals: no decision without signing in; with the sign-in URL a person approves one task and sends another back, each a signed entry naming them', async () => {
-    // Without the token, the panel asks for it and nothing is recorded.
-    const stranger = watch(await (await browser.newContext()).newPage());
-    await stranger.goto(at('/approvals'));
-    assert.match(await stranger.locator('[data-token-state]').innerText(), /Not signed in/);
-    await stranger.fill('#person', 'Eve');
-    await stranger.fill('#reason-T-2', 'ship it');
+  it('Passkeys: a person registers with the code serve printed (a wrong or used code is refused), approves one task and sends another back, each decision a passkey assertion that ledger verify checks', async () => {
+    // WebAuthn needs a domain: the passkey pages are used at localhost, with Chromium's virtual authenticator.
+    // The refusals below answer 403, which Chromium logs; any other error still counts.
+    const pk = watch(await ctx.newPage(), /^Failed to load resource: the server responded with a status of 403/);
+    const cdp = await ctx.newCDPSession(pk);
+    await cdp.send('WebAuthn.enable');
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
+    });
     const head = d.repo.head()?.seq;
-    await stranger.locator('#task-T-2 button[value=approve]').click();
-    assert.match(await stranger.locator('#task-T-2 .status-msg').innerText(), /Sign in first/);
+
+    // Nobody registered: a decision cannot even be prepared, and nothing is recorded.
+    await pk.goto(atLocal('/approvals'));
+    assert.match(await pk.locator('#who').innerText(), /No passkey is registered yet/);
+    await pk.fill('#reason-T-2', 'ship it');
+    await pk.locator('#task-T-2 button[value=approve]').click();
+    await textMatches(pk, 'task-T-2', /no person has registered a passkey yet/);
     assert.equal(d.repo.head()?.seq, head);
-    await stranger.context().close();
 
-    await page.goto(s.signInUrl);
-    await page.waitForFunction(() => !(globalThis as unknown as Win).location.hash);
+    // On 127.0.0.1 the page sends the person to localhost.
+    await page.goto(at('/register'));
+    assert.match(await page.locator('[data-passkey-state]').innerText(), /Passkeys need the address localhost/);
+
+    await pk.goto(atLocal('/register'));
+    await pk.fill('#reg-name', 'Dana Reviewer');
+    await pk.fill('#reg-code', 'ABCD-EFGH');
+    await pk.click('form[data-register] button');
+    await textMatches(pk, 'main', /not the registration code autopilot serve printed/);
+    assert.equal(d.repo.head()?.seq, head, 'a wrong code records nothing');
+    const code = s.latestCode();
+    assert.equal(code, s.registrationCode);
+    await pk.fill('#reg-code', code.toLowerCase());
+    await pk.click('form[data-register] button');
+    await textMatches(pk, 'main', /Passkey registered for Dana Reviewer/);
+    const registered = d.repo.ledger().at(-1)!;
+    assert.equal(registered.kind, 'person_registered');
+    assert.equal(registered.actor, 'person:Dana Reviewer');
+    const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+    assert.equal(credentials.length, 1, 'the authenticator holds one passkey');
     assert.equal(
-      await page.evaluate(() => (globalThis as unknown as Win).sessionStorage.getItem('autopilot.token')),
-      s.token,
-      'the token is kept for the tab',
+      registered.data['credentialId'],
+      Buffer.from(credentials[0]!.credentialId, 'base64').toString('base64url'),
     );
-    assert.ok(!page.url().includes('token'), 'and taken out of the address bar');
-    await page.getByRole('link', { name: /Approvals/ }).click();
-    await page.waitForURL(/\/approvals$/);
-    assert.match(await page.locator('[data-token-state]').innerText(), /Signed in/);
-    assert.equal(await page.locator('#approval-list article').count(), 2);
-    assert.match(await page.locator('#task-T-2').innerText(), /ci-config/);
-    assert.match(await page.locator('#task-T-2').innerText(), /\.github\/workflows\/ci\.yml/);
-    await page.fill('#person', 'Dana Reviewer');
-    await shoot(page, 'approvals');
+    await shoot(pk, 'register');
 
-    await page.fill('#reason-T-2', 'The workflow only runs the tests: approved.');
-    await page.locator('#task-T-2 button[value=approve]').click();
-    await textMatches(page, 'flash', /Dana Reviewer approved T-2/);
-    await page.locator('#task-T-2').waitFor({ state: 'detached' });
+    // The code worked once: the same code again is refused, and serve printed a new one.
+    await pk.fill('#reg-name', 'Eve');
+    await pk.fill('#reg-code', code);
+    await pk.click('form[data-register] button');
+    await textMatches(pk, 'main', /not the registration code/);
+    assert.notEqual(s.latestCode(), code, 'a new code was printed on the terminal');
+    assert.equal(d.repo.ledger().at(-1)!.seq, registered.seq);
+
+    await pk.goto(atLocal('/approvals'));
+    assert.match(await pk.locator('#who').innerText(), /Registered: Dana Reviewer/);
+    assert.equal(await pk.locator('#approval-list article').count(), 2);
+    assert.match(await pk.locator('#task-T-2').innerText(), /ci-config/);
+    assert.match(await pk.locator('#task-T-2').innerText(), /\.github\/workflows\/ci\.yml/);
+    await shoot(pk, 'approvals');
+
+    await pk.fill('#reason-T-2', 'The workflow only runs the tests: approved.');
+    await pk.locator('#task-T-2 button[value=approve]').click();
+    await textMatches(pk, 'flash', /Dana Reviewer approved T-2 .*passkey/);
+    await pk.locator('#task-T-2').waitFor({ state: 'detached' });
     const approved = d.repo.ledger('T-2').at(-1)!;
     assert.equal(approved.kind, 'approval');
     assert.equal(approved.actor, 'person:Dana Reviewer');
     assert.equal(approved.data['action'], 'approved');
     assert.equal(approved.data['reason'], 'The workflow only runs the tests: approved.');
+    const proof = approved.data['passkey'] as { response: { id: string }; decision: { diff: string; task: string } };
+    assert.equal(proof.response.id, registered.data['credentialId'], 'signed by the registered passkey');
+    assert.equal(proof.decision.task, 'T-2');
+    assert.equal(proof.decision.diff, approved.data['diff']);
 
-    await page.fill('#reason-T-3', 'Pin the action to a commit, not a tag.');
-    await page.selectOption('#to-T-3', 'PLAN');
-    await page.locator('#task-T-3 button[value=request_changes]').click();
-    await textMatches(page, 'flash', /requested changes on T-3/);
-    await page.locator('#task-T-3').waitFor({ state: 'detached' });
+    await pk.fill('#reason-T-3', 'Pin the action to a commit, not a tag.');
+    await pk.selectOption('#to-T-3', 'PLAN');
+    await pk.locator('#task-T-3 button[value=request_changes]').click();
+    await textMatches(pk, 'flash', /requested changes on T-3/);
+    await pk.locator('#task-T-3').waitFor({ state: 'detached' });
     const changes = d.repo.ledger('T-3').at(-1)!;
     assert.equal(changes.actor, 'person:Dana Reviewer');
     assert.equal(changes.data['action'], 'changes_requested');
     assert.equal(changes.data['backtrackTo'], 'PLAN');
-    assert.equal(await page.locator('#nav .count').count(), 0, 'the badge of waiting tasks is gone');
-
-    await page.reload();
-    assert.equal(await page.inputValue('#person'), 'Dana Reviewer', 'the name is remembered');
+    assert.equal(await pk.locator('#nav .count').count(), 0, 'the badge of waiting tasks is gone');
+    await pk.reload();
     assert.match(
-      await page.locator('#recent-decisions').innerText(),
-      /changes requested by Dana Reviewer, back to PLAN/,
+      await pk.locator('#recent-decisions').innerText(),
+      /changes requested by Dana Reviewer \(passkey\), back to PLAN/,
     );
-    await shoot(page, 'approvals-decided');
+    await shoot(pk, 'approvals-decided');
+
+    // Both decisions verify from the ledger alone.
+    const verified = await d.repo.json<{ decisions: number }>(['ledger', 'verify']);
+    assert.equal(verified.code, 0, verified.stdout);
+    assert.equal(verified.body.decisions, 2);
+
+    // The Chromium-made approval with its note changed, sealed with the installation key: ledger verify flags it.
+    const forged = await withAgent(d.repo, (e) =>
+      e.store.transact((tx) =>
+        append(e, tx, {
+          taskId: 'T-2',
+          kind: 'approval',
+          fromPhase: approved.fromPhase,
+          toPhase: approved.toPhase,
+          actor: approved.actor,
+          artifacts: [],
+          data: { ...approved.data, reason: 'Approved, and the deploy key too.' },
+        }),
+      ),
+    );
+    const flagged = await d.repo.json(['ledger', 'verify']);
+    assert.equal(flagged.code, 3);
+    assert.match(flagged.stdout, new RegExp(`entry ${forged.seq} is not a person's decision: .*the note differs`));
+    await pk.close();
   });
 
   it('Live: a task page follows the agent without a reload', async () => {

@@ -1,7 +1,8 @@
 /**
  * E2E: `autopilot demo --json --dir <tmp>` from this repository's sources
  * (scripts/autopilot-dev.js, as `npm run demo` runs it): every step goes as
- * scripted, the ledger verifies, the repository it leaves behind checks out
+ * scripted (the person's approval a passkey assertion made in headless
+ * Chromium), the ledger verifies, the repository it leaves behind checks out
  * with the CLI too, and the commands it prints to try run as printed.
  */
 import assert from 'node:assert/strict';
@@ -42,6 +43,8 @@ const SCRIPT: [RegExp, 'ok' | 'refused', string?][] = [
   [/autopilot verify again/, 'ok'],
   [/advance to REVIEW/, 'ok'],
   [/review_rubric\.json/, 'ok'],
+  [/ask to advance to PR: policy wants a person/, 'refused', 'APPROVAL_REQUIRED'],
+  [/a person registers a passkey with the printed code and approves T-1 in the dashboard \(headless Chromium/, 'ok'],
   [/advance to PR/, 'ok'],
   [/pr_template_filled\.md and pr_url\.txt/, 'ok'],
   [/advance to MONITOR/, 'ok'],
@@ -61,9 +64,11 @@ it('autopilot demo --json --dir <tmp>: every step as scripted, the ledger verifi
       entries: number;
       tasks: number;
       artifacts: number;
+      decisions: number;
       problems: unknown[];
       head: { seq: number; hash: string };
     };
+    approval: { by?: string; skipped?: string };
     try: Record<'ledgerShow' | 'ledgerVerify' | 'taskStatus' | 'serve', string[]>;
   }>(r);
   assert.equal(r.code, 0, r.stderr);
@@ -83,6 +88,10 @@ it('autopilot demo --json --dir <tmp>: every step as scripted, the ledger verifi
   assert.deepEqual(body.ledger.problems, []);
   assert.equal(body.ledger.tasks, 1);
   assert.equal(body.ledger.entries, body.ledger.head.seq);
+  // CI installs Chromium: the person's approval here is a passkey assertion made in it.
+  assert.deepEqual(body.approval, { by: 'passkey in Chromium' });
+  assert.equal(body.ledger.decisions, 1);
+  assert.match(body.steps.find((x) => /passkey/.test(x.action))!.detail, /Demo Reviewer approved T-1 .*passkey/);
 
   // What the demo leaves behind checks out with the CLI as well.
   const repo = new Repo(dir);
@@ -104,4 +113,14 @@ it('autopilot demo --json --dir <tmp>: every step as scripted, the ledger verifi
     assert.equal((JSON.parse(tried.stdout) as { ok: boolean }).ok, true);
   }
   assert.deepEqual(body.try.serve.slice(-3), ['-C', dir, 'serve']);
+});
+
+it('without Chromium the demo says so, leaves out only the passkey step, and still goes through', async () => {
+  const dir = join(tempDir('demo'), 'textkit');
+  const r = await run(['demo', '--dir', dir], { bin: DEV_BIN, env: { AUTOPILOT_CHROMIUM: join(dir, 'no-chromium') } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /skipped: a person's passkey approval in Chromium, because no Chromium at .*no-chromium/);
+  assert.doesNotMatch(r.stdout, /policy wants a person/);
+  assert.match(r.stdout, /finish \(Autopilot runs the smoke commands\)/);
+  assert.equal(new Repo(dir).task('T-1')?.status, 'done');
 });

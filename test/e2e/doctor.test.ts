@@ -27,7 +27,10 @@ interface DoctorBody {
   checks: Check[];
 }
 
-const env = () => ({ HOME: tempDir('home'), AUTOPILOT_HOOK_DAEMON: '0' });
+// One home for the file's runs (no ~/.codex of this machine), shared so that what init records in the per-user state
+// folder (the git hooks' digests) is there for doctor.
+let home: string | undefined;
+const env = () => ({ HOME: (home ??= tempDir('home')), AUTOPILOT_HOOK_DAEMON: '0' });
 
 async function doctor(repo: Repo, exit: number): Promise<DoctorBody> {
   const r = await repo.json<DoctorBody>(['doctor'], { env: env() });

@@ -54,7 +54,7 @@ function decisionOf(r: CliResult): { permissionDecision?: string; permissionDeci
 }
 
 describe('agent hooks', { concurrency: true }, () => {
-  it('Claude Code PreToolUse: an Edit of the source in SPEC is denied and recorded as tool_blocked; an allowed call gets no decision', async () => {
+  it('Claude Code PreToolUse: an Edit of the source in SPEC is denied and recorded as tool_blocked; an allowed shell command runs behind the wall', async () => {
     const repo = await makeRepo();
     await repo.driveTo('T-1', 'SPEC');
     const head = repo.head()!.seq;
@@ -83,12 +83,16 @@ describe('agent hooks', { concurrency: true }, () => {
     );
     assert.match(denied.permissionDecisionReason ?? '', new RegExp(`ledger entry ${entry?.seq}`));
 
-    // Allowed: reading, and writing the task's own evidence. No decision, so Claude Code's own permissions still apply.
-    assert.deepEqual(
-      decisionOf(
-        await hook(repo, 'claude', 'PreToolUse', claudeCall(repo, 'Bash', { command: 'git status && ls src' })),
-      ),
-      {},
+    // Allowed: reading, and writing the task's own evidence. A shell command is allowed behind the wall (the same
+    // command, run by autopilot exec); a file tool gets no decision, so Claude Code's own permissions still apply.
+    const read = parseOne<{ hookSpecificOutput: Json }>(
+      await hook(repo, 'claude', 'PreToolUse', claudeCall(repo, 'Bash', { command: 'git status && ls src' })),
+    ).hookSpecificOutput;
+    assert.equal(read['permissionDecision'], 'allow');
+    const updated = read['updatedInput'] as Json;
+    assert.match(
+      String(updated['command']),
+      / exec --task T-1 --phase SPEC --holder claude:sess-1 -- bash -c 'git status && ls src'$/,
     );
     assert.deepEqual(
       decisionOf(

@@ -1,19 +1,20 @@
 /**
  * E2E: `autopilot serve` as a process on a free port, against a real store,
  * through its JSON API and pages with node's fetch (no browser): the reads,
- * evidence and its integrity, ledger verification, live events, decisions
- * with and without the approval token, and the DNS-rebinding and cross-site
- * guards.
+ * evidence and its integrity, ledger verification, live events, passkey
+ * registration with the printed code and decisions signed by a (software)
+ * passkey, forged ones refused, and the DNS-rebinding and cross-site guards.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { advance } from '../../src/engine/task/advance.ts';
 import { putEvidence } from '../../src/engine/task/evidence.ts';
 import { P } from './helpers.ts';
+import { SoftPasskey } from '../helpers/passkey.ts';
 import { AGENT, quickRepo, serve, withAgent, type DashboardRepo, type Served } from './dashboard-fixture.ts';
 
 let d: DashboardRepo;
@@ -33,17 +34,38 @@ async function getJson<T = Body>(path: string): Promise<{ status: number; body: 
   return { status: r.status, body: (await r.json()) as T };
 }
 
-async function decideOn(
-  taskId: string,
+async function post(
+  path: string,
   body: Record<string, unknown>,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; body: Body }> {
-  const r = await fetch(url(`/api/tasks/${taskId}/decision`), {
+  const r = await fetch(url(path), {
     method: 'POST',
     headers: { 'content-type': 'application/json', origin: origin(), ...headers },
     body: JSON.stringify(body),
   });
   return { status: r.status, body: (await r.json()) as Body };
+}
+
+const decideOn = (taskId: string, body: Record<string, unknown>, headers: Record<string, string> = {}) =>
+  post(`/api/tasks/${taskId}/decision`, body, headers);
+
+/** The relying party of the server under test, and Dana's passkey (registered by the registration test). */
+let RP: { origin: string; rpId: string };
+let dana: SoftPasskey;
+
+/** Asks the server for a decision, and signs its challenge with `key`: what the page sends after the passkey signed. */
+async function signed(
+  taskId: string,
+  draft: Record<string, unknown>,
+  key: SoftPasskey,
+): Promise<{ decision: Record<string, unknown>; response: unknown }> {
+  const r = await post(`/api/tasks/${taskId}/decision/options`, draft);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return {
+    decision: r.body['decision'] as Record<string, unknown>,
+    response: key.assert((r.body['options'] as { challenge: string }).challenge),
+  };
 }
 
 /** A request with a Host header of our choosing (fetch sets its own). */
@@ -63,6 +85,8 @@ const headSeq = () => d.repo.head()?.seq ?? 0;
 before(async () => {
   d = await quickRepo();
   s = await serve(d.repo);
+  RP = { origin: `http://localhost:${s.port}`, rpId: 'localhost' };
+  dana = new SoftPasskey(RP);
 });
 
 after(async () => {
@@ -70,11 +94,9 @@ after(async () => {
 });
 
 describe('autopilot serve: JSON API', () => {
-  it('prints its URL on 127.0.0.1 and a sign-in URL that carries the token in the fragment; the token file is 0600', () => {
-    assert.match(s.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
-    assert.equal(s.signInUrl, `${s.url}#token=${encodeURIComponent(s.token)}`);
-    assert.ok(s.token.length >= 24);
-    assert.equal(statSync(d.tokenFile).mode & 0o777, 0o600);
+  it('prints its URL as localhost (WebAuthn needs a domain) and a one-time registration code', () => {
+    assert.match(s.url, /^http:\/\/localhost:\d+\/$/);
+    assert.match(s.registrationCode, /^[A-Z2-9]{4}-[A-Z2-9]{4}$/);
   });
 
   it('lists the tasks with phase, holder, last move and flags; filters by status and searches', async () => {
@@ -232,28 +254,74 @@ describe('autopilot serve: JSON API', () => {
     assert.ok(w.diff.files.some((f) => f.path === '.github/workflows/ci.yml'));
   });
 
-  it('refuses a decision without the token, with a wrong one, from another origin, or not as JSON; the ledger does not grow', async () => {
+  it('registers a passkey only with the printed code: a wrong code, a used code and a registration never begun are refused; the ledger grows by one entry', async () => {
     const head = headSeq();
-    const approve = { decision: 'approve', reason: 'looks fine', by: 'Mallory' };
-    const none = await decideOn('T-2', approve);
-    assert.equal(none.status, 403);
-    assert.equal(none.body.error?.code, 'APPROVAL_REQUIRED');
-    const wrong = await decideOn('T-2', approve, { 'x-autopilot-token': 'not-the-token' });
+    const wrong = await post('/api/passkeys/options', { name: 'Mallory', code: 'AAAA-BBBB' });
     assert.equal(wrong.status, 403);
     assert.equal(wrong.body.error?.code, 'APPROVAL_REQUIRED');
-    const cross = await decideOn('T-2', approve, { 'x-autopilot-token': s.token, origin: 'http://evil.example' });
+    assert.match(String(wrong.body.error?.message), /not the registration code/);
+    const noName = await post('/api/passkeys/options', { name: '', code: s.registrationCode });
+    assert.equal(noName.status, 400);
+    const skipped = await post('/api/passkeys', {
+      name: 'Mallory',
+      code: s.registrationCode,
+      response: new SoftPasskey(RP).register('made-up'),
+    });
+    assert.equal(skipped.status, 403, 'a registration not begun with options is refused');
+    assert.equal(headSeq(), head);
+
+    const options = await post('/api/passkeys/options', { name: 'Dana Reviewer', code: s.registrationCode });
+    assert.equal(options.status, 200, JSON.stringify(options.body));
+    const challenge = (options.body['options'] as { challenge: string; rp: { id: string } }).challenge;
+    assert.equal((options.body['options'] as { rp: { id: string } }).rp.id, 'localhost');
+    const done = await post('/api/passkeys', {
+      name: 'Dana Reviewer',
+      code: s.registrationCode,
+      response: dana.register(challenge),
+    });
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    assert.equal(headSeq(), head + 1);
+    const entry = d.repo.ledger().at(-1)!;
+    assert.deepEqual(
+      [entry.kind, entry.actor, entry.data['credentialId']],
+      ['person_registered', 'person:Dana Reviewer', dana.credentialId],
+    );
+
+    const again = await post('/api/passkeys/options', { name: 'Eve', code: s.registrationCode });
+    assert.equal(again.status, 403, 'the code worked once');
+    assert.notEqual(s.latestCode(), s.registrationCode, 'and serve printed a new one');
+  });
+
+  it('refuses decisions that no registered passkey signed, that were changed after signing or replayed, that come from another origin or not as JSON; the ledger does not grow', async () => {
+    const head = headSeq();
+    const approve = { decision: 'approve', reason: 'looks fine' };
+    const stranger = await signed('T-2', approve, new SoftPasskey(RP));
+    const unregistered = await decideOn('T-2', stranger);
+    assert.equal(unregistered.status, 403);
+    assert.match(String(unregistered.body.error?.message), /not registered/);
+    const real = await signed('T-2', approve, dana);
+    const note = await decideOn('T-2', { ...real, decision: { ...real.decision, note: 'ship it' } });
+    assert.equal(note.status, 403);
+    assert.match(String(note.body.error?.message), /assertion does not verify/);
+    const digest = await decideOn('T-2', {
+      ...real,
+      decision: { ...real.decision, diff: createHash('sha256').update('x').digest('hex') },
+    });
+    assert.equal(digest.status, 403);
+    const otherTask = await decideOn('T-3', { ...real, decision: { ...real.decision, task: 'T-3' } });
+    assert.equal(otherTask.status, 403, 'an assertion over T-2 does not decide T-3');
+    const noAssertion = await decideOn('T-2', { decision: real.decision });
+    assert.equal(noAssertion.status, 403);
+    const cross = await decideOn('T-2', real, { origin: 'http://evil.example' });
     assert.equal(cross.status, 403);
     assert.equal(cross.body.error?.code, 'ORIGIN_REFUSED');
-    const site = await decideOn('T-2', approve, { 'x-autopilot-token': s.token, 'sec-fetch-site': 'cross-site' });
+    const site = await decideOn('T-2', real, { 'sec-fetch-site': 'cross-site' });
     assert.equal(site.status, 403);
-    const rebound = await decideOn('T-2', approve, {
-      'x-autopilot-token': s.token,
-      origin: `http://127.0.0.1:${s.port + 1}`,
-    });
+    const rebound = await decideOn('T-2', real, { origin: `http://127.0.0.1:${s.port + 1}` });
     assert.equal(rebound.status, 403, 'another port is another origin');
     const form = await fetch(url('/api/tasks/T-2/decision'), {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: origin(), 'x-autopilot-token': s.token },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: origin() },
       body: 'decision=approve',
     });
     assert.equal(form.status, 415);
@@ -261,18 +329,17 @@ describe('autopilot serve: JSON API', () => {
     assert.equal(get.status, 404, 'a decision is a POST');
     const put = await fetch(url('/api/tasks/T-2/decision'), { method: 'PUT', headers: { origin: origin() } });
     assert.equal(put.status, 405);
-    const noName = await decideOn('T-2', { ...approve, by: '' }, { 'x-autopilot-token': s.token });
-    assert.equal(noName.status, 400);
+    const unknownDecision = await post('/api/tasks/T-2/decision/options', { decision: 'merge', reason: 'x' });
+    assert.equal(unknownDecision.status, 400);
+    const noNote = await post('/api/tasks/T-2/decision/options', { decision: 'approve', reason: ' ' });
+    assert.equal(noNote.status, 400);
     assert.equal(headSeq(), head, 'no refused decision reaches the ledger');
     assert.equal((await getJson<{ waiting: unknown[] }>('/api/approvals')).body.waiting.length, 2);
   });
 
-  it('records a decision made with the token as a signed entry naming the person; the approved move then goes through', async () => {
-    const r = await decideOn(
-      'T-2',
-      { decision: 'approve', reason: 'the workflow only runs the tests', by: 'Dana Reviewer' },
-      { 'x-autopilot-token': s.token },
-    );
+  it('records a decision signed by the registered passkey, naming its person; sent again it is a replay; the approved move then goes through', async () => {
+    const decision = await signed('T-2', { decision: 'approve', reason: 'the workflow only runs the tests' }, dana);
+    const r = await decideOn('T-2', decision);
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.match(String(r.body['message']), /Dana Reviewer approved T-2/);
     const entry = d.repo.ledger('T-2').at(-1)!;
@@ -281,6 +348,9 @@ describe('autopilot serve: JSON API', () => {
     assert.equal(entry.actor, 'person:Dana Reviewer');
     assert.equal(entry.data['action'], 'approved');
     assert.match(entry.signature, /^[A-Za-z0-9+/=_-]{40,}$/);
+    const replay = await decideOn('T-2', decision);
+    assert.equal(replay.status, 403, 'the same assertion twice');
+    assert.equal(d.repo.ledger('T-2').at(-1)!.seq, entry.seq);
     assert.deepEqual(
       (await getJson<{ waiting: { task: { taskId: string } }[] }>('/api/approvals')).body.waiting.map(
         (w) => w.task.taskId,
@@ -295,29 +365,31 @@ describe('autopilot serve: JSON API', () => {
   });
 
   it('escalates, refuses an unknown phase for a change request, aborts, and then refuses a decision on the finished task', async () => {
-    const auth = { 'x-autopilot-token': s.token };
     const esc = await decideOn(
       'T-3',
-      { decision: 'escalate', reason: 'needs the platform team', by: 'Dana Reviewer' },
-      auth,
+      await signed('T-3', { decision: 'escalate', reason: 'needs the platform team' }, dana),
     );
-    assert.equal(esc.status, 200);
+    assert.equal(esc.status, 200, JSON.stringify(esc.body));
     const waiting = await getJson<{ waiting: { task: { taskId: string }; state: string }[] }>('/api/approvals');
     assert.equal(waiting.body.waiting[0]?.state, 'escalated', 'an escalated task still waits, flagged');
-    const bad = await decideOn(
-      'T-3',
-      { decision: 'request_changes', reason: 'go back', by: 'Dana Reviewer', backtrackTo: 'NOWHERE' },
-      auth,
-    );
+    const bad = await post('/api/tasks/T-3/decision/options', {
+      decision: 'request_changes',
+      reason: 'go back',
+      backtrackTo: 'NOWHERE',
+    });
     assert.equal(bad.status, 400);
     assert.equal(bad.body.error?.code, 'PHASE_UNKNOWN');
-    const abort = await decideOn('T-3', { decision: 'abort', reason: 'out of scope', by: 'Sam Lead' }, auth);
-    assert.equal(abort.status, 200);
+    const late = await signed('T-3', { decision: 'approve', reason: 'too late' }, dana);
+    const abort = await decideOn('T-3', await signed('T-3', { decision: 'abort', reason: 'out of scope' }, dana));
+    assert.equal(abort.status, 200, JSON.stringify(abort.body));
     assert.equal(d.repo.task('T-3')?.status, 'aborted');
-    assert.equal(d.repo.ledger('T-3').at(-1)?.actor, 'person:Sam Lead');
-    const late = await decideOn('T-3', { decision: 'approve', reason: 'too late', by: 'Dana Reviewer' }, auth);
-    assert.equal(late.status, 409);
-    assert.equal(late.body.error?.code, 'TASK_DONE');
+    assert.equal(d.repo.ledger('T-3').at(-1)?.actor, 'person:Dana Reviewer');
+    const after = await decideOn('T-3', late);
+    assert.equal(after.status, 409);
+    assert.equal(after.body.error?.code, 'TASK_DONE');
+    const verified = await d.repo.json<{ decisions: number }>(['ledger', 'verify']);
+    assert.equal(verified.code, 0, verified.stdout);
+    assert.equal(verified.body.decisions, 3);
   });
 
   it('answers to its own Host only: 127.0.0.1:PORT and localhost:PORT (DNS rebinding)', async () => {

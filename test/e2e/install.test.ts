@@ -5,9 +5,12 @@
  * `init` (its files run the repository's copy, name no path of this machine and
  * no bare `npx autopilot`), the committed .mcp.json and Claude Code hook
  * answering, a task through VERIFY with real evidence, `ledger verify`, the task
- * on to PR, and `gate` on a fresh clone with the same install. The install
- * compiles better-sqlite3 from source (minutes): it is done once for the file.
- * It needs the npm registry, as `npm ci` does.
+ * on to PR, and `gate` on a fresh clone with the same install. The install is
+ * done once for the file. It needs the npm registry, as `npm ci` does.
+ * better-sqlite3's native module would compile from source for minutes (no
+ * prebuilt binary can be downloaded here): the install is handed the one this
+ * repository's `npm ci` already built, through prebuild-install's documented
+ * local-prebuilds setting, so that npm installs it as it would a downloaded one.
  */
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
@@ -46,6 +49,19 @@ function must(r: SpawnSyncReturns<string>, what: string): string {
 let project: string;
 let tarball: string;
 
+/**
+ * A folder holding better-sqlite3's native module, built by this repository's install, as the prebuilt tarball
+ * prebuild-install looks for (`{name}-v{version}-node-v{abi}-{platform}-{arch}.tar.gz`, holding build/Release/).
+ */
+function localPrebuild(): string {
+  const pkg = join(ROOT, 'node_modules', 'better-sqlite3');
+  const { version } = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { version: string };
+  const dir = tempDir('prebuilds');
+  const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
+  must(sh('tar', ['czf', join(dir, name), '-C', pkg, 'build/Release/better_sqlite3.node'], ROOT), 'tar czf');
+  return dir;
+}
+
 /** `autopilot …args --json` through the install's node_modules/.bin/autopilot; the one JSON object it printed. */
 function cli<T = Record<string, unknown>>(dir: string, args: string[], exit = 0): T & { ok: boolean } {
   const r = sh(join(dir, 'node_modules', '.bin', 'autopilot'), [...args, '--json'], dir);
@@ -66,9 +82,12 @@ describe('the packed package, installed with production dependencies only', () =
     project = tempDir('user-project');
     for (const [rel, content] of Object.entries(P.PROJECT_FILES)) writeFile(project, rel, content);
     git(project, ['init', '-q', '-b', 'main']);
-    // JOBS: node-gyp compiles better-sqlite3 on both cores.
+    // JOBS: were node-gyp to compile better-sqlite3 after all, on both cores.
     must(
-      sh('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', tarball], project, { JOBS: '2' }),
+      sh('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', tarball], project, {
+        JOBS: '2',
+        npm_config_better_sqlite3_local_prebuilds: localPrebuild(),
+      }),
       'npm install --omit=dev',
     );
   });

@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ensureApprovalToken } from '../../src/engine/approvals/token.ts';
 import { P, git, makeRepo, type Repo } from './helpers.ts';
 import { callOk, callRefused, connectStdio, type McpSession } from './mcp-helpers.ts';
 import { serve } from './dashboard-fixture.ts';
+import { decideSoft, registerSoft } from '../helpers/passkey.ts';
 import { chromium } from 'playwright-core';
 
 const CHROMIUM_ARGS = [
@@ -91,8 +91,6 @@ test('wordCount runs', () => {
 async function taskAtImplement(repo: Repo, taskId = 'T-1'): Promise<void> {
   await repo.driveTo(taskId, 'IMPLEMENT');
 }
-
-const approvalToken = (repo: Repo) => repo.withEngine(async (e) => ensureApprovalToken(e.layout).token);
 
 describe('VERIFY: changed-lines coverage counts what no test ran, and only source', { concurrency: 2 }, () => {
   it('a new source file that no test imports counts every executable line it adds as unrun, and VERIFY fails', async () => {
@@ -237,7 +235,7 @@ describe('VERIFY: what a change does to the tests needs a person', { concurrency
 
     const err = await repo.refused(['advance', 'T-1'], 'APPROVAL_REQUIRED', 2);
     assert.match(err.message, /leaving VERIFY needs a person's decision on what VERIFY found in the tests/);
-    assert.match(err.message, /autopilot approve T-1/);
+    assert.match(err.message, /decide with their passkey in the dashboard's approval panel/);
     const reasons = err.details['reasons'] as string[];
     assert.ok(
       reasons.some((r) => r.startsWith('test-removed: the test "slugify trims punctuation at both ends" was removed')),
@@ -252,14 +250,27 @@ describe('VERIFY: what a change does to the tests needs a person', { concurrency
     assert.equal(request.data['by'], 'verify');
     assert.equal(repo.task('T-1')?.phase, 'VERIFY');
 
-    // The agent cannot approve; a person can, and then the move goes through.
+    // The terminal records no decision; a person decides with a passkey, and then the move goes through.
     await repo.refused(['approve', 'T-1', '--reason', 'self-approval'], 'APPROVAL_REQUIRED', 2);
-    const token = await approvalToken(repo);
-    await repo.ok(['approve', 'T-1', '--reason', 'the trimmed test duplicated another one'], {
-      env: { AUTOPILOT_APPROVAL_TOKEN: token },
+    assert.equal(repo.ledger('T-1').filter((x) => x.kind === 'approval').length, 1, 'the terminal recorded nothing');
+    const decision = await repo.withEngine(async (e) => {
+      const key = await registerSoft(e, 'Dana Reviewer');
+      const r = await decideSoft(e, key, {
+        taskId: 'T-1',
+        decision: 'approve',
+        note: 'the trimmed test duplicated another one',
+      });
+      assert.ok(r.ok, r.ok ? '' : r.error.message);
+      return r.value.entry;
     });
+    assert.equal(decision.data['answers'], request.seq, "the decision answers VERIFY's request");
     const moved = await repo.ok<{ to: string }>(['advance', 'T-1']);
     assert.equal(moved.to, 'REVIEW');
+    const transition = repo
+      .ledger('T-1')
+      .filter((x) => x.kind === 'transition')
+      .at(-1)!;
+    assert.equal(transition.data['approval'], decision.seq, "the move names the person's decision it relies on");
 
     // The dashboard shows the findings on the task's VERIFY evidence, in a real browser.
     const served = await serve(repo);

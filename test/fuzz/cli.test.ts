@@ -53,7 +53,7 @@ const VERBS: readonly (readonly string[])[] = [
   ['ledger', 'show', '--task', '$T', '--from', '$N', '--limit', '$N'],
   ['ledger', 'export', '--format', '$S', '--task', '$T'],
   ['approve', '$T', '--reason', '$S'],
-  ['approve', '$T', '--reason', '$S', '--token-file', '$F'],
+  ['approve', '$T', '--reason', '$S', '--port', '$S'],
   ['reject', '$T', '--reason', '$S', '--to', '$P'],
   ['reject', '$T', '--reason', '$S', '--abort'],
   ['metrics', '--window', '$S'],

@@ -26,7 +26,7 @@ export const SEEDS: Record<Suite, readonly number[]> = {
   'tamper-store': [
     20261207,
     // 2026-12: a flip turned the public key's column from text into a blob of the same bytes, and verify
-    // passed; key rows of the wrong type are now corrupt rows (src/adapters/sqlite/index.ts).
+    // passed; key rows of the wrong type are now corrupt rows (src/adapters/shared/rows.ts).
     1765674051,
   ],
   'tamper-evidence': [20261207],

@@ -16,6 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import {
+  CLAUDE_DENY_RULES,
   gitHookScript,
   hasLocalInstall,
   mcpEntry,
@@ -99,6 +100,28 @@ const commands = (text: string): Record<string, string> => {
     }),
   );
 };
+
+describe("Claude Code's permission rules", () => {
+  it("denies reading the keys and the store and editing Autopilot's state and git's controls, keeping the person's rules", () => {
+    const root = nodeRepo();
+    mkdirSync(join(root, '.claude'));
+    writeFileSync(
+      join(root, '.claude', 'settings.json'),
+      JSON.stringify({ permissions: { deny: ['Bash(curl:*)', 'Read(./.autopilot/keys/**)'], allow: ['Bash(ls)'] } }),
+    );
+    const first = fileOf(plan(root).files, '.claude/settings.json');
+    const settings = JSON.parse(first.after) as { permissions: { deny: string[]; allow: string[] } };
+    assert.equal(settings.permissions.deny[0], 'Bash(curl:*)', "the person's own rules stay first");
+    assert.deepEqual(settings.permissions.allow, ['Bash(ls)']);
+    for (const rule of CLAUDE_DENY_RULES)
+      assert.equal(settings.permissions.deny.filter((r) => r === rule).length, 1, rule);
+    assert.ok(settings.permissions.deny.includes('Edit(./.git/hooks/**)'));
+    assert.ok(settings.permissions.deny.includes('Read(~/.local/state/autopilot/**)'));
+    // Planned again over what it wrote: nothing changes.
+    writeFileSync(join(root, '.claude', 'settings.json'), first.after);
+    assert.equal(fileOf(plan(root).files, '.claude/settings.json').action, 'unchanged');
+  });
+});
 
 describe('the wiring in a repository with its own install', () => {
   it("names no path of this machine: hooks resolve the repository's root, .mcp.json and AGENTS.md use npx --no-install", () => {

@@ -5,6 +5,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EntryDraft } from '../../src/core/ledger.ts';
@@ -12,8 +13,7 @@ import type { TaskState } from '../../src/core/task.ts';
 import { MemoryStore } from '../../src/adapters/memory/index.ts';
 import { append } from '../../src/engine/ledger/record.ts';
 import { journaled, journalLine } from '../../src/engine/ledger/journal.ts';
-import { decide } from '../../src/engine/approvals/guard.ts';
-import { ensureApprovalToken } from '../../src/engine/approvals/token.ts';
+import { decideSoft, registerSoft } from '../helpers/passkey.ts';
 import { countersOf } from '../../src/engine/telemetry/metrics.ts';
 import { contextHash, phaseContext } from '../../src/engine/task/phase-context.ts';
 import { DEFAULT_PHASES } from '../../src/core/phases.ts';
@@ -211,23 +211,18 @@ describe('the decision journal', () => {
     try {
       const { e, events } = engineIn(t.dir);
       await put(e, { kind: 'task_started', toPhase: 'STRATEGIZE' });
-      const { token } = ensureApprovalToken(e.layout);
-      const person = { id: 'cli:alice' };
-      const changes = await decide(e, person, {
+      // A decision signs the digest of the task's diff: the folder is a git work tree.
+      execFileSync('git', ['init', '-q'], { cwd: t.dir });
+      const key = await registerSoft(e, 'alice');
+      const changes = await decideSoft(e, key, {
         taskId: 'T-1',
         decision: 'request_changes',
-        reason: 'write the threat model',
+        note: 'write the threat model',
         backtrackTo: 'STRATEGIZE',
-        token,
       });
-      assert.ok(changes.ok, 'changes requested');
-      const aborted = await decide(e, person, {
-        taskId: 'T-1',
-        decision: 'abort',
-        reason: 'the evidence was made up',
-        token,
-      });
-      assert.ok(aborted.ok, 'aborted');
+      assert.ok(changes.ok, changes.ok ? '' : changes.error.message);
+      const aborted = await decideSoft(e, key, { taskId: 'T-1', decision: 'abort', note: 'the evidence was made up' });
+      assert.ok(aborted.ok, aborted.ok ? '' : aborted.error.message);
       const emitted = events.filter(
         (ev) => ev.type === 'counter' && ev.name === 'tasks_rejected_for_process_violation',
       );
@@ -245,7 +240,7 @@ describe('the decision journal', () => {
         journal(t.dir)
           .filter((l) => l.startsWith('- '))
           .at(-1)!,
-        /\*\*aborted\*\* in STRATEGIZE — the evidence was made up · by cli:alice$/,
+        /\*\*aborted\*\* in STRATEGIZE — the evidence was made up · by person:alice$/,
       );
     } finally {
       t.remove();

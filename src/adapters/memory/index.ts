@@ -66,10 +66,10 @@ export class MemoryStore implements Store {
 
   async entries(q: EntryQuery = {}): Promise<LedgerEntry[]> {
     let out = this.#entries.filter(
-      (e) =>
-        (q.taskId === undefined || e.taskId === q.taskId) &&
-        (q.kind === undefined || e.kind === q.kind) &&
-        e.seq >= (q.fromSeq ?? 0),
+      (entry) =>
+        (q.taskId === undefined || entry.taskId === q.taskId) &&
+        (q.kind === undefined || entry.kind === q.kind) &&
+        entry.seq >= (q.fromSeq ?? 0),
     );
     if (q.newestFirst) out = out.reverse();
     if (q.limit !== undefined) out = out.slice(0, q.limit);

@@ -8,36 +8,11 @@ import { Pool, type PoolClient, type QueryResultRow } from 'pg';
 import type { ChainHead, LedgerEntry } from '../../core/ledger.ts';
 import type { TaskState } from '../../core/task.ts';
 import type { Lease } from '../../core/lease.ts';
-import type { MoveClaim } from '../../core/move.ts';
 import { AutopilotError, ErrorCode } from '../../core/errors.ts';
 import type { EntryQuery, Store, StoreTx } from '../../ports/store.ts';
-import { Mutex, checkExtends, parseJson, redactUrl } from '../shared/store.ts';
+import { Mutex, checkExtends, redactUrl } from '../shared/store.ts';
+import { ENTRY_SELECT, rowDecoder } from '../shared/rows.ts';
 import { MIGRATIONS } from './migrations.ts';
-
-interface EntryRow {
-  seq: string;
-  prev_hash: string;
-  hash: string;
-  ts: string;
-  task_id: string | null;
-  kind: string;
-  from_phase: string | null;
-  to_phase: string | null;
-  actor: string;
-  artifacts: string;
-  data: string;
-  key_id: string;
-  signature: string;
-}
-
-interface LeaseRow {
-  task_id: string;
-  phase: string;
-  holder: string | null;
-  token: string;
-  acquired_at: string;
-  expires_at: string;
-}
 
 /** The two keys of the advisory locks; the second part is the schema, so that stores in different schemas do not wait for each other. */
 const LOCK_CLASS = { write: 1095782484, migrate: 1095782485 } as const;
@@ -85,9 +60,9 @@ const CONNECTION_ERRNOS = new Set([
 ]);
 
 /** True for failures of the connection itself (as opposed to errors the server reports about a statement). */
-export function isConnectionError(e: unknown): boolean {
-  if (!(e instanceof Error)) return false;
-  const code = (e as { code?: unknown }).code;
+export function isConnectionError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
   if (typeof code === 'string') {
     if (CONNECTION_ERRNOS.has(code)) return true;
     // 08: connection exception; 57P01-03: the server shutting down, crashed, or starting; 53300: too many connections.
@@ -95,77 +70,21 @@ export function isConnectionError(e: unknown): boolean {
       return true;
   }
   return /connection terminated|connection error|not queryable|timeout exceeded when trying to connect|connection ended|terminating connection/i.test(
-    e.message,
+    err.message,
   );
 }
 
-function toEntry(r: EntryRow): LedgerEntry {
-  const seq = Number(r.seq);
-  return {
-    seq,
-    prevHash: r.prev_hash,
-    hash: r.hash,
-    ts: r.ts,
-    taskId: r.task_id,
-    kind: r.kind as LedgerEntry['kind'],
-    fromPhase: r.from_phase,
-    toPhase: r.to_phase,
-    actor: r.actor,
-    artifacts: parseJson(r.artifacts, `ledger entry ${seq} artifacts`) as LedgerEntry['artifacts'],
-    data: parseJson(r.data, `ledger entry ${seq} data`) as LedgerEntry['data'],
-    keyId: r.key_id,
-    signature: r.signature,
-  };
-}
+/** pg hands over BIGINT columns as decimal text, to keep their whole range; INTEGER columns as numbers. */
+const rows = rowDecoder({ integersAsText: true });
 
-function toLease(r: LeaseRow | undefined): Lease | undefined {
-  if (!r) return undefined;
-  return {
-    taskId: r.task_id,
-    phase: r.phase,
-    holder: r.holder,
-    token: Number(r.token),
-    acquiredAt: r.acquired_at,
-    expiresAt: r.expires_at,
-  };
-}
-
-interface ClaimRow {
-  task_id: string;
-  token: string;
-  holder: string;
-  action: string;
-  phase: string;
-  host: string;
-  pid: number;
-  taken_at: string;
-  expires_at: string;
-}
-
-function toClaim(r: ClaimRow | undefined): MoveClaim | undefined {
-  if (!r) return undefined;
-  return {
-    taskId: r.task_id,
-    token: r.token,
-    holder: r.holder,
-    action: r.action,
-    phase: r.phase,
-    host: r.host,
-    pid: Number(r.pid),
-    takenAt: r.taken_at,
-    expiresAt: r.expires_at,
-  };
-}
-
-function toHead(r: { seq: string; hash: string } | undefined): ChainHead | null {
-  return r ? { seq: Number(r.seq), hash: r.hash } : null;
-}
+const toHead = (r: { seq: unknown; hash: unknown } | undefined): ChainHead | null =>
+  r ? rows.head(r.seq, r.hash) : null;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 const SQL = {
   head: 'SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1',
-  getTask: 'SELECT state FROM tasks WHERE task_id = $1',
+  getTask: 'SELECT task_id, state FROM tasks WHERE task_id = $1',
   getLease: 'SELECT * FROM leases WHERE task_id = $1',
   insert: `INSERT INTO ledger (seq, prev_hash, hash, ts, task_id, kind, from_phase, to_phase, actor, artifacts, data, key_id, signature)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
@@ -245,21 +164,21 @@ export class PostgresStore implements Store {
         await store.migrate();
       }
       return store;
-    } catch (e) {
+    } catch (err) {
       await store.close();
-      const code = (e as { code?: unknown }).code;
+      const code = (err as { code?: unknown }).code;
       // A wrong password, user or database name is the configuration's fault: say which store.
-      if (!(e instanceof AutopilotError) && typeof code === 'string' && (code.startsWith('28') || code === '3D000')) {
+      if (!(err instanceof AutopilotError) && typeof code === 'string' && (code.startsWith('28') || code === '3D000')) {
         throw new AutopilotError(
           ErrorCode.CONFIG_INVALID,
-          `the store at ${store.#where} refused the connection: ${(e as Error).message}`,
+          `the store at ${store.#where} refused the connection: ${(err as Error).message}`,
           {
             key: 'store',
-            reason: (e as Error).message,
+            reason: (err as Error).message,
           },
         );
       }
-      throw e;
+      throw err;
     }
   }
 
@@ -297,26 +216,26 @@ export class PostgresStore implements Store {
               applied.push(m.version);
             }
             await client.query('COMMIT');
-          } catch (e) {
+          } catch (err) {
             await client.query('ROLLBACK').catch(() => {});
-            throw e;
+            throw err;
           }
         }
       } finally {
-        await client.query(lockSql('pg_advisory_unlock', LOCK_CLASS.migrate)).catch((e: unknown) => (broken = e));
+        await client.query(lockSql('pg_advisory_unlock', LOCK_CLASS.migrate)).catch((err: unknown) => (broken = err));
       }
-    } catch (e) {
-      broken = e;
-      if (isConnectionError(e)) {
+    } catch (err) {
+      broken = err;
+      if (isConnectionError(err)) {
         throw new AutopilotError(
           ErrorCode.INTERNAL,
-          `lost the connection to ${this.#where} while migrating (${(e as Error).message}); every migration is atomic: run autopilot store migrate again`,
+          `lost the connection to ${this.#where} while migrating (${(err as Error).message}); every migration is atomic: run autopilot store migrate again`,
           {
             store: this.#where,
           },
         );
       }
-      throw e;
+      throw err;
     } finally {
       // A session that failed mid-way may still hold the lock: drop it rather than hand it back.
       client.release(broken ? true : undefined);
@@ -329,29 +248,29 @@ export class PostgresStore implements Store {
     return this.#mutex.run(async () => {
       const client = await this.#begin();
       let lost: unknown;
-      const onError = (e: unknown) => (lost ??= e);
+      const onError = (err: unknown) => (lost ??= err);
       client.on('error', onError);
       const written: { seq: number; hash: string }[] = [];
       let head: ChainHead | null | undefined;
       const q = async <R extends QueryResultRow>(text: string, values?: unknown[]): Promise<R[]> => {
         try {
           return (await client.query<R>(text, values)).rows;
-        } catch (e) {
-          if (!isConnectionError(e) && lost === undefined) throw e;
-          lost ??= e;
+        } catch (err) {
+          if (!isConnectionError(err) && lost === undefined) throw err;
+          lost ??= err;
           throw new AutopilotError(
             ErrorCode.INTERNAL,
-            `lost the connection to the store at ${this.#where} before the commit (${(e as Error).message}): nothing of this step was recorded; run the command again`,
+            `lost the connection to the store at ${this.#where} before the commit (${(err as Error).message}): nothing of this step was recorded; run the command again`,
             { store: this.#where, phase: 'before-commit' },
           );
         }
       };
       const tx: StoreTx = {
         head: async () =>
-          head === undefined ? (head = toHead((await q<{ seq: string; hash: string }>(SQL.head))[0])) : head,
+          head === undefined ? (head = toHead((await q<{ seq: unknown; hash: unknown }>(SQL.head))[0])) : head,
         getTask: async (id) => {
-          const row = (await q<{ state: string }>(SQL.getTask, [id]))[0];
-          return row ? (parseJson(row.state, `task ${id}`) as TaskState) : undefined;
+          const row = (await q<{ task_id: unknown; state: unknown }>(SQL.getTask, [id]))[0];
+          return row && rows.task(row.task_id, row.state);
         },
         append: async (entry) => {
           checkExtends(await tx.head(), entry);
@@ -375,10 +294,16 @@ export class PostgresStore implements Store {
         },
         putTask: async (state) =>
           void (await q(SQL.putTask, [state.taskId, state.startedAt, state.lastSeq, JSON.stringify(state)])),
-        getLease: async (id) => toLease((await q<LeaseRow>(SQL.getLease, [id]))[0]),
+        getLease: async (id) => {
+          const row = (await q<Record<string, unknown>>(SQL.getLease, [id]))[0];
+          return row && rows.lease(row);
+        },
         putLease: async (l) =>
           void (await q(SQL.putLease, [l.taskId, l.phase, l.holder, l.token, l.acquiredAt, l.expiresAt])),
-        getMoveClaim: async (id) => toClaim((await q<ClaimRow>(SQL.getClaim, [id]))[0]),
+        getMoveClaim: async (id) => {
+          const row = (await q<Record<string, unknown>>(SQL.getClaim, [id]))[0];
+          return row && rows.claim(row);
+        },
         putMoveClaim: async (c) =>
           void (await q(SQL.putClaim, [
             c.taskId,
@@ -399,9 +324,9 @@ export class PostgresStore implements Store {
         let result: T;
         try {
           result = await fn(tx);
-        } catch (e) {
+        } catch (err) {
           if (lost === undefined) await client.query('ROLLBACK').catch((r: unknown) => (lost = r));
-          throw e;
+          throw err;
         }
         if (lost !== undefined) {
           throw new AutopilotError(
@@ -415,12 +340,12 @@ export class PostgresStore implements Store {
         }
         try {
           await client.query('COMMIT');
-        } catch (e) {
-          if (!isConnectionError(e)) throw e; // the server answered: it rolled the transaction back
-          lost = e;
+        } catch (err) {
+          if (!isConnectionError(err)) throw err; // the server answered: it rolled the transaction back
+          lost = err;
           throw new AutopilotError(
             ErrorCode.INTERNAL,
-            `lost the connection to the store at ${this.#where} during the commit (${(e as Error).message}): ${UNCONFIRMED}`,
+            `lost the connection to the store at ${this.#where} during the commit (${(err as Error).message}): ${UNCONFIRMED}`,
             {
               store: this.#where,
               phase: 'commit',
@@ -437,7 +362,7 @@ export class PostgresStore implements Store {
   }
 
   async head(): Promise<ChainHead | null> {
-    return toHead((await this.#read<{ seq: string; hash: string }>(SQL.head))[0]);
+    return toHead((await this.#read<{ seq: unknown; hash: unknown }>(SQL.head))[0]);
   }
 
   async entries(q: EntryQuery = {}): Promise<LedgerEntry[]> {
@@ -447,25 +372,28 @@ export class PostgresStore implements Store {
     if (q.taskId !== undefined) where.push(`task_id = ${arg(q.taskId)}`);
     if (q.fromSeq !== undefined) where.push(`seq >= ${arg(q.fromSeq)}`);
     if (q.kind !== undefined) where.push(`kind = ${arg(q.kind)}`);
-    const sql = `SELECT * FROM ledger ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq${q.newestFirst ? ' DESC' : ''}${
+    const sql = `SELECT ${ENTRY_SELECT} FROM ledger ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq${q.newestFirst ? ' DESC' : ''}${
       q.limit !== undefined ? ` LIMIT ${arg(q.limit)}` : ''
     }`;
-    return (await this.#read<EntryRow>(sql, args)).map(toEntry);
+    return (await this.#readArrays(sql, args)).map(rows.entry);
   }
 
   async getTask(taskId: string): Promise<TaskState | undefined> {
-    const row = (await this.#read<{ state: string }>(SQL.getTask, [taskId]))[0];
-    return row ? (parseJson(row.state, `task ${taskId}`) as TaskState) : undefined;
+    const row = (await this.#read<{ task_id: unknown; state: unknown }>(SQL.getTask, [taskId]))[0];
+    return row && rows.task(row.task_id, row.state);
   }
 
   async listTasks(): Promise<TaskState[]> {
-    return (await this.#read<{ state: string }>('SELECT state FROM tasks ORDER BY started_at, task_id')).map(
-      (r) => parseJson(r.state, 'task') as TaskState,
-    );
+    return (
+      await this.#read<{ task_id: unknown; state: unknown }>(
+        'SELECT task_id, state FROM tasks ORDER BY started_at, task_id',
+      )
+    ).map((r) => rows.task(r.task_id, r.state));
   }
 
   async getLease(taskId: string): Promise<Lease | undefined> {
-    return toLease((await this.#read<LeaseRow>(SQL.getLease, [taskId]))[0]);
+    const row = (await this.#read<Record<string, unknown>>(SQL.getLease, [taskId]))[0];
+    return row && rows.lease(row);
   }
 
   async putKey(keyId: string, publicKeyPem: string): Promise<void> {
@@ -477,12 +405,7 @@ export class PostgresStore implements Store {
   }
 
   async keys(): Promise<Map<string, string>> {
-    return new Map(
-      (await this.#read<{ key_id: string; public_key: string }>('SELECT key_id, public_key FROM keys')).map((r) => [
-        r.key_id,
-        r.public_key,
-      ]),
-    );
+    return new Map((await this.#read<Record<string, unknown>>('SELECT key_id, public_key FROM keys')).map(rows.key));
   }
 
   async close(): Promise<void> {
@@ -496,10 +419,10 @@ export class PostgresStore implements Store {
     return ms / 2 + Math.random() * (ms / 2);
   }
 
-  #unreachable(e: unknown, attempts: number, what: string): AutopilotError {
+  #unreachable(err: unknown, attempts: number, what: string): AutopilotError {
     return new AutopilotError(
       ErrorCode.INTERNAL,
-      `the store at ${this.#where} cannot be reached (${(e as Error).message}; ${attempts} attempts): ${what}`,
+      `the store at ${this.#where} cannot be reached (${(err as Error).message}; ${attempts} attempts): ${what}`,
       {
         store: this.#where,
       },
@@ -508,12 +431,21 @@ export class PostgresStore implements Store {
 
   /** One statement outside any transaction, retried with backoff while the connection fails. */
   async #read<R extends QueryResultRow>(text: string, values?: unknown[]): Promise<R[]> {
+    return this.#retried(async () => (await this.#pool.query<R>(text, values)).rows);
+  }
+
+  /** `#read` with each row as an array of its values, in the order the statement selects them. */
+  async #readArrays(text: string, values?: unknown[]): Promise<unknown[][]> {
+    return this.#retried(async () => (await this.#pool.query<unknown[]>({ text, values, rowMode: 'array' })).rows);
+  }
+
+  async #retried<T>(read: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return (await this.#pool.query<R>(text, values)).rows;
-      } catch (e) {
-        if (!isConnectionError(e)) throw e;
-        if (attempt >= this.#attempts) throw this.#unreachable(e, attempt, 'nothing was read');
+        return await read();
+      } catch (err) {
+        if (!isConnectionError(err)) throw err;
+        if (attempt >= this.#attempts) throw this.#unreachable(err, attempt, 'nothing was read');
         await sleep(this.#backoff(attempt));
       }
     }
@@ -523,9 +455,9 @@ export class PostgresStore implements Store {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.#pool.connect();
-      } catch (e) {
-        if (!isConnectionError(e)) throw e;
-        if (attempt >= this.#attempts) throw this.#unreachable(e, attempt, 'nothing was recorded');
+      } catch (err) {
+        if (!isConnectionError(err)) throw err;
+        if (attempt >= this.#attempts) throw this.#unreachable(err, attempt, 'nothing was recorded');
         await sleep(this.#backoff(attempt));
       }
     }
@@ -541,10 +473,10 @@ export class PostgresStore implements Store {
       try {
         await client.query(`BEGIN; ${lockSql('pg_advisory_xact_lock', LOCK_CLASS.write)}`);
         return client;
-      } catch (e) {
+      } catch (err) {
         client.release(true);
-        if (!isConnectionError(e)) throw e;
-        if (attempt >= this.#attempts) throw this.#unreachable(e, attempt, 'nothing was recorded');
+        if (!isConnectionError(err)) throw err;
+        if (attempt >= this.#attempts) throw this.#unreachable(err, attempt, 'nothing was recorded');
         await sleep(this.#backoff(attempt));
       }
     }

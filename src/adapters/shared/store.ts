@@ -1,6 +1,5 @@
-/** @module What the store adapters share: an in-process lock, the head check of an append, and reading a row's JSON. */
+/** @module What the store adapters share: an in-process lock, the head check of an append, and a URL fit for messages. */
 import type { ChainHead, LedgerEntry } from '../../core/ledger.ts';
-import { AutopilotError, ErrorCode } from '../../core/errors.ts';
 import { StaleHeadError } from '../../ports/store.ts';
 
 /** Serialises async critical sections within one process. */
@@ -24,15 +23,6 @@ export function checkExtends(head: ChainHead | null, entry: LedgerEntry): void {
   const seq = head ? head.seq + 1 : 1;
   const prev = head ? head.hash : '0'.repeat(64);
   if (entry.seq !== seq || entry.prevHash !== prev) throw new StaleHeadError(head, entry);
-}
-
-/** A JSON column of a row; text that is not JSON is a corrupt row (LEDGER_TAMPERED naming `where`). */
-export function parseJson(text: string, where: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new AutopilotError(ErrorCode.LEDGER_TAMPERED, `corrupt row in the store: ${where} is not JSON`, { where });
-  }
 }
 
 /** A database URL without its password, for messages. */

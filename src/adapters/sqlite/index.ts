@@ -3,184 +3,17 @@
  * processes are serialised by `BEGIN IMMEDIATE`; within a process by a mutex.
  */
 import Database from 'better-sqlite3';
-import { payloadPartsOf, withPayloadParts, type ChainHead, type LedgerEntry } from '../../core/ledger.ts';
+import { payloadPartsOf, type ChainHead, type LedgerEntry } from '../../core/ledger.ts';
 import type { TaskState } from '../../core/task.ts';
 import type { Lease } from '../../core/lease.ts';
-import type { MoveClaim } from '../../core/move.ts';
 import { AutopilotError, ErrorCode } from '../../core/errors.ts';
 import type { EntryQuery, Store, StoreTx } from '../../ports/store.ts';
-import { Mutex, checkExtends, parseJson } from '../shared/store.ts';
+import { Mutex, checkExtends } from '../shared/store.ts';
+import { ENTRY_SELECT, rowDecoder } from '../shared/rows.ts';
 import { MIGRATIONS } from './migrations.ts';
 
-/** A ledger row as `ENTRY_COLUMNS` lists it: rows are read as arrays, which costs a third of reading them as objects. */
-type EntryRow = [
-  seq: number,
-  prevHash: string,
-  hash: string,
-  ts: string,
-  taskId: string | null,
-  kind: string,
-  fromPhase: string | null,
-  toPhase: string | null,
-  actor: string,
-  artifacts: string,
-  data: string,
-  keyId: string,
-  signature: string,
-];
-
-const ENTRY_COLUMNS =
-  'seq, prev_hash, hash, ts, task_id, kind, from_phase, to_phase, actor, artifacts, data, key_id, signature';
-
-interface LeaseRow {
-  task_id: string;
-  phase: string;
-  holder: string | null;
-  token: number;
-  acquired_at: string;
-  expires_at: string;
-}
-
-interface ClaimRow {
-  task_id: unknown;
-  token: unknown;
-  holder: unknown;
-  action: unknown;
-  phase: unknown;
-  host: unknown;
-  pid: unknown;
-  taken_at: unknown;
-  expires_at: unknown;
-}
-
-/** A move claim row, checked like the other rows: a value of the wrong type is a corrupt row, named. */
-function toClaim(r: ClaimRow | undefined): MoveClaim | undefined {
-  if (!r) return undefined;
-  const texts = [r.task_id, r.token, r.holder, r.action, r.phase, r.host, r.taken_at, r.expires_at];
-  if (!texts.every((v) => typeof v === 'string') || !Number.isSafeInteger(r.pid)) {
-    const where = `the move claim of task ${typeof r.task_id === 'string' ? r.task_id : '?'}`;
-    throw new AutopilotError(
-      ErrorCode.LEDGER_TAMPERED,
-      `corrupt row in the store: ${where} holds a value of the wrong type`,
-      { where },
-    );
-  }
-  return {
-    taskId: r.task_id as string,
-    token: r.token as string,
-    holder: r.holder as string,
-    action: r.action as string,
-    phase: r.phase as string,
-    host: r.host as string,
-    pid: r.pid as number,
-    takenAt: r.taken_at as string,
-    expiresAt: r.expires_at as string,
-  };
-}
-
-/** Which columns of a ledger row hold text (T), text or NULL (N), or the integer seq (I), in `ENTRY_COLUMNS` order. */
-const ENTRY_TYPES = 'ITTTNTNNTTTTT';
-const ENTRY_NAMES = ENTRY_COLUMNS.split(', ');
-
-/** A row whose values are not of their column's type: SQLite keeps whatever a damaged record says. */
-function checkRowTypes(r: EntryRow): void {
-  for (let i = 0; i < ENTRY_TYPES.length; i++) {
-    const v: unknown = r[i];
-    const t = ENTRY_TYPES[i];
-    const fits = t === 'I' ? Number.isSafeInteger(v) : typeof v === 'string' || (t === 'N' && v === null);
-    if (!fits) {
-      const where = `ledger entry ${typeof r[0] === 'number' ? r[0] : '?'} ${ENTRY_NAMES[i]}`;
-      const what = v === null ? 'NULL' : Buffer.isBuffer(v) ? 'a blob' : `a ${typeof v}`;
-      throw new AutopilotError(
-        ErrorCode.LEDGER_TAMPERED,
-        `corrupt row in the store: ${where} is ${what}, not ${t === 'I' ? 'an integer' : 'text'}`,
-        { where },
-      );
-    }
-  }
-}
-
-/** A task row's state: a JSON object naming its task, or a corrupt row. */
-function parseTask(text: unknown, where: string): TaskState {
-  const state = typeof text === 'string' ? parseJson(text, where) : null;
-  if (
-    typeof state !== 'object' ||
-    state === null ||
-    Array.isArray(state) ||
-    typeof (state as { taskId?: unknown }).taskId !== 'string'
-  ) {
-    throw new AutopilotError(ErrorCode.LEDGER_TAMPERED, `corrupt row in the store: ${where} is not a task's state`, {
-      where,
-    });
-  }
-  return state as TaskState;
-}
-
-function toEntry(r: EntryRow): LedgerEntry {
-  checkRowTypes(r);
-  const [seq, prevHash, hash, ts, taskId, kind, fromPhase, toPhase, actor, artifacts, data, keyId, signature] = r;
-  const entry: LedgerEntry = {
-    seq,
-    prevHash,
-    hash,
-    ts,
-    taskId,
-    kind: kind as LedgerEntry['kind'],
-    fromPhase,
-    toPhase,
-    actor,
-    artifacts: parseJson(artifacts, `ledger entry ${seq} artifacts`) as LedgerEntry['artifacts'],
-    data: parseJson(data, `ledger entry ${seq} data`) as LedgerEntry['data'],
-    keyId,
-    signature,
-  };
-  // The texts the values were parsed from: a chain check hashes them as they are when they are canonical.
-  return withPayloadParts(entry, { artifacts, data });
-}
-
-function toLease(r: LeaseRow | undefined): Lease | undefined {
-  if (!r) return undefined;
-  const text = (v: unknown) => typeof v === 'string';
-  if (
-    !text(r.task_id) ||
-    !text(r.phase) ||
-    !(r.holder === null || text(r.holder)) ||
-    !Number.isSafeInteger(r.token) ||
-    !text(r.acquired_at) ||
-    !text(r.expires_at)
-  ) {
-    const where = `the lease of task ${text(r.task_id) ? r.task_id : '?'}`;
-    throw new AutopilotError(
-      ErrorCode.LEDGER_TAMPERED,
-      `corrupt row in the store: ${where} holds a value of the wrong type`,
-      { where },
-    );
-  }
-  return {
-    taskId: r.task_id,
-    phase: r.phase,
-    holder: r.holder,
-    token: r.token,
-    acquiredAt: r.acquired_at,
-    expiresAt: r.expires_at,
-  };
-}
-
-/**
- * A key row: both columns text. A damaged record can turn the public key into a blob of the same
- * bytes, which a signature check would still accept: the row is corrupt all the same, and named.
- */
-function toKey(r: { key_id: unknown; public_key: unknown }): [string, string] {
-  if (typeof r.key_id !== 'string' || typeof r.public_key !== 'string') {
-    const where = `the public key ${typeof r.key_id === 'string' ? r.key_id : '?'}`;
-    throw new AutopilotError(
-      ErrorCode.LEDGER_TAMPERED,
-      `corrupt row in the store: ${where} holds a value of the wrong type`,
-      { where },
-    );
-  }
-  return [r.key_id, r.public_key];
-}
+/** SQLite hands over every integer as a number: text in an integer column is a value of the wrong type. */
+const rows = rowDecoder({ integersAsText: false });
 
 export interface SqliteOptions {
   /** How long a writer waits for another process's lock, milliseconds. */
@@ -191,13 +24,15 @@ export interface SqliteOptions {
 /** The statements that read, prepared on a connection. */
 function prepareReads(db: Database.Database) {
   return {
-    head: db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1'),
-    getTask: db.prepare<[string], { state: string }>('SELECT state FROM tasks WHERE task_id = ?'),
-    listTasks: db.prepare<[], { task_id: string; state: string }>(
+    head: db.prepare<[], { seq: unknown; hash: unknown }>('SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1'),
+    getTask: db.prepare<[string], { task_id: unknown; state: unknown }>(
+      'SELECT task_id, state FROM tasks WHERE task_id = ?',
+    ),
+    listTasks: db.prepare<[], { task_id: unknown; state: unknown }>(
       'SELECT task_id, state FROM tasks ORDER BY started_at, task_id',
     ),
-    getLease: db.prepare<[string], LeaseRow>('SELECT * FROM leases WHERE task_id = ?'),
-    keys: db.prepare<[], { key_id: string; public_key: string }>('SELECT key_id, public_key FROM keys'),
+    getLease: db.prepare<[string], Record<string, unknown>>('SELECT * FROM leases WHERE task_id = ?'),
+    keys: db.prepare<[], Record<string, unknown>>('SELECT key_id, public_key FROM keys'),
   };
 }
 type Reads = ReturnType<typeof prepareReads>;
@@ -221,7 +56,7 @@ function prepareWrites(db: Database.Database, reads: Reads) {
     ),
     putKey: db.prepare('INSERT OR IGNORE INTO keys (key_id, public_key) VALUES (?, ?)'),
     // Move claims are read and written inside write transactions only: a read-only open never needs their table.
-    getClaim: db.prepare<[string], ClaimRow>('SELECT * FROM move_claims WHERE task_id = ?'),
+    getClaim: db.prepare<[string], Record<string, unknown>>('SELECT * FROM move_claims WHERE task_id = ?'),
     putClaim: db.prepare(
       `INSERT OR REPLACE INTO move_claims (task_id, token, holder, action, phase, host, pid, taken_at, expires_at)
        VALUES (@taskId, @token, @holder, @action, @phase, @host, @pid, @takenAt, @expiresAt)`,
@@ -247,7 +82,7 @@ function schemaError(file: string, err: unknown): unknown {
   );
 }
 
-type EntryStatement = Database.Statement<(string | number)[], EntryRow>;
+type EntryStatement = Database.Statement<(string | number)[], unknown[]>;
 
 export class SqliteStore implements Store {
   readonly #db: Database.Database;
@@ -334,9 +169,15 @@ export class SqliteStore implements Store {
           s.putTask.run(state.taskId, state.startedAt, state.lastSeq, JSON.stringify(state));
           tasks.set(state.taskId, state);
         },
-        getLease: async (id) => toLease(s.getLease.get(id)),
+        getLease: async (id) => {
+          const row = s.getLease.get(id);
+          return row && rows.lease(row);
+        },
         putLease: async (lease) => void s.putLease.run(lease),
-        getMoveClaim: async (id) => toClaim(s.getClaim.get(id)),
+        getMoveClaim: async (id) => {
+          const row = s.getClaim.get(id);
+          return row && rows.claim(row);
+        },
         putMoveClaim: async (claim) => void s.putClaim.run(claim),
         dropMoveClaim: async (id, token) => void s.dropClaim.run(id, token),
       };
@@ -344,20 +185,21 @@ export class SqliteStore implements Store {
         const result = await fn(tx);
         s.commit.run();
         return result;
-      } catch (e) {
+      } catch (err) {
         if (this.#db.inTransaction) s.rollback.run();
-        throw e;
+        throw err;
       }
     });
   }
 
   #headSync(on: Reads): ChainHead | null {
-    return on.head.get() ?? null;
+    const row = on.head.get();
+    return row ? rows.head(row.seq, row.hash) : null;
   }
 
   #getTaskSync(on: Reads, taskId: string): TaskState | undefined {
     const row = on.getTask.get(taskId);
-    return row ? parseTask(row.state, `task ${taskId}`) : undefined;
+    return row && rows.task(row.task_id, row.state);
   }
 
   /**
@@ -391,17 +233,17 @@ export class SqliteStore implements Store {
       where.push('kind = ?');
       args.push(q.kind);
     }
-    const sql = `SELECT ${ENTRY_COLUMNS} FROM ledger ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq${q.newestFirst ? ' DESC' : ''}${
+    const sql = `SELECT ${ENTRY_SELECT} FROM ledger ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq${q.newestFirst ? ' DESC' : ''}${
       q.limit !== undefined ? ' LIMIT ?' : ''
     }`;
     if (q.limit !== undefined) args.push(q.limit);
     const on = this.#reading();
     let stmt = on.queries.get(sql);
     if (!stmt) {
-      stmt = on.db.prepare<(string | number)[], EntryRow>(sql).raw(true);
+      stmt = on.db.prepare<(string | number)[], unknown[]>(sql).raw(true);
       on.queries.set(sql, stmt);
     }
-    return stmt.all(...args).map(toEntry);
+    return stmt.all(...args).map(rows.entry);
   }
 
   /** Prepared entry queries by SQL text, one map a connection: there are only a few shapes, and preparing costs more than running. */
@@ -415,11 +257,12 @@ export class SqliteStore implements Store {
   async listTasks(): Promise<TaskState[]> {
     return this.#reading()
       .reads.listTasks.all()
-      .map((r) => parseTask(r.state, `task ${r.task_id}`));
+      .map((r) => rows.task(r.task_id, r.state));
   }
 
   async getLease(taskId: string): Promise<Lease | undefined> {
-    return toLease(this.#reading().reads.getLease.get(taskId));
+    const row = this.#reading().reads.getLease.get(taskId);
+    return row && rows.lease(row);
   }
 
   async putKey(keyId: string, publicKeyPem: string): Promise<void> {
@@ -427,7 +270,7 @@ export class SqliteStore implements Store {
   }
 
   async keys(): Promise<Map<string, string>> {
-    return new Map(this.#reading().reads.keys.all().map(toKey));
+    return new Map(this.#reading().reads.keys.all().map(rows.key));
   }
 
   async integrity(): Promise<readonly string[]> {
@@ -466,9 +309,9 @@ function migrate(db: Database.Database): void {
         );
       }
       db.exec('COMMIT');
-    } catch (e) {
+    } catch (err) {
       db.exec('ROLLBACK');
-      throw e;
+      throw err;
     }
   }
 }

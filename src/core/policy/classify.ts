@@ -6,6 +6,7 @@ import { patchPaths } from './patch.ts';
 import { classifyPath, normalizeAbsolute, resolvePath, type PathScope } from './paths.ts';
 import type { McpServerPolicy } from './policy.ts';
 import { classifyArgvCommand, classifyShell } from './shell.ts';
+import { protectionOf, protectionOfPath, type ProtectionScope } from './protected.ts';
 
 export type { Classification } from './findings.ts';
 
@@ -22,7 +23,7 @@ export interface ToolCall {
 }
 
 /** What the classifier needs to know about the task and the repository. */
-export interface ClassifyContext extends PathScope {
+export interface ClassifyContext extends PathScope, ProtectionScope {
   /** Third-party MCP servers and what their tools do (`tools.mcpServers` of the config). */
   readonly mcpServers?: Readonly<Record<string, McpServerPolicy>>;
 }
@@ -162,13 +163,32 @@ function cwdOf(input: Input | undefined, ctx: ClassifyContext): string | undefin
   return dir ? resolvePath(dir, normalizeAbsolute(ctx.repoRoot)) : undefined;
 }
 
+// What a file tool's path really is: its protection, checked on the path as given and on its real path (symlinks).
+function protectedPath(
+  path: string,
+  base: string,
+  ctx: ClassifyContext,
+): { what: string; secret: boolean } | undefined {
+  const abs = resolvePath(path, base);
+  const p = protectionOf(ctx);
+  const real = ctx.realpath?.(abs) ?? abs;
+  const hit = protectionOfPath(real, p) ?? protectionOfPath(abs, p);
+  if (!hit) return undefined;
+  return { what: real !== abs ? `${hit.what} (through ${abs})` : hit.what, secret: hit.kind === 'secret' };
+}
+
 function writePaths(paths: readonly string[], what: string, ctx: ClassifyContext, f: Findings, base?: string): void {
   if (paths.length === 0) return f.need('write:source', `${what} (no target path given)`);
   const root = base ?? normalizeAbsolute(ctx.repoRoot);
   for (const p of paths) {
     const c = classifyPath(p, root, ctx);
     f.path(c.display);
-    if (c.kind === 'state')
+    const hit = protectedPath(p, root, ctx);
+    if (hit)
+      f.unknown(
+        `${what} ${hit.what}: only Autopilot and people change it (its state and the evidence it produces, git's hooks and config, the agent settings); denied in every phase (use evidence_put for evidence)`,
+      );
+    else if (c.kind === 'state')
       f.unknown(
         `${what} ${c.display}: Autopilot's own state; only Autopilot and people change it (use evidence_put for evidence)`,
       );
@@ -231,16 +251,25 @@ function copy(c: Classification): Classification {
   };
 }
 
-function cachedShell(call: ToolCall, ctx: ClassifyContext, compute: () => Classification): Classification {
+function cachedShell(call: ToolCall, ctx: ClassifyContext, run: () => Findings): Classification {
+  const compute = (): Classification => run().result();
   const input = asInput(call.input);
   const command = input?.['command'] ?? input?.['cmd'];
   if (typeof command !== 'string' || command.length > CACHEABLE_SOURCE) return compute();
-  const key = [call.tool, ctx.repoRoot, ctx.evidenceDir, ctx.stateDir ?? '', cwdOf(input, ctx) ?? '', command].join(
-    '\0',
-  );
+  const key = [
+    call.tool,
+    ctx.repoRoot,
+    ctx.evidenceDir,
+    ctx.stateDir ?? '',
+    cwdOf(input, ctx) ?? '',
+    JSON.stringify([ctx.produced ?? [], ctx.secretDirs ?? [], ctx.guardedPaths ?? []]),
+    command,
+  ].join('\0');
   const hit = SHELL_CACHE.get(key);
   if (hit) return copy(hit);
-  const result = compute();
+  const f = run();
+  const result = f.result();
+  if (f.isVolatile) return result;
   if (SHELL_CACHE.size >= SHELL_CACHE_SIZE) SHELL_CACHE.delete(SHELL_CACHE.keys().next().value as string);
   SHELL_CACHE.set(key, copy(result));
   return result;
@@ -264,7 +293,15 @@ export function classifyToolCall(call: ToolCall, ctx: ClassifyContext): Classifi
   const input = asInput(call.input);
   const simple = (cap: Capability): void => {
     f.need(cap, tool);
-    for (const p of pathsOf(input)) f.path(classifyPath(p, normalizeAbsolute(ctx.repoRoot), ctx).display);
+    const root = normalizeAbsolute(ctx.repoRoot);
+    for (const p of pathsOf(input)) {
+      f.path(classifyPath(p, root, ctx).display);
+      const hit = protectedPath(p, root, ctx);
+      if (hit?.secret)
+        f.unknown(
+          `${tool} ${hit.what}: one of Autopilot's secrets (its store, keys and approval token); no agent reads them`,
+        );
+    }
   };
   switch (kind) {
     case 'read':
@@ -279,7 +316,7 @@ export function classifyToolCall(call: ToolCall, ctx: ClassifyContext): Classifi
     case 'shell':
       return cachedShell(call, ctx, () => {
         shellCall(tool, call.input, ctx, f);
-        return f.result();
+        return f;
       });
     case 'patch': {
       const text =

@@ -2,6 +2,7 @@
 import { SENSITIVE } from './code-scan.ts';
 import type { CommandEnv, Cx, Handler } from './command-env.ts';
 import { DEV_JS } from './dev-js.ts';
+import { escapeHandlers } from './escapes.ts';
 import { DEV_LANGS } from './dev-langs.ts';
 import { Findings } from './findings.ts';
 import { classifyGh, classifyGlab, classifyHub } from './forge.ts';
@@ -22,7 +23,7 @@ const applyPatch: Handler = (args, cx) => {
   for (const p of paths) cx.env.write(plainWord(p), 'apply_patch');
 };
 
-const HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
+const BASE_HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ...UNIX,
   ...WRAPPERS,
   ...DEV_JS,
@@ -34,6 +35,11 @@ const HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ['glab', classifyGlab],
   ['apply_patch', applyPatch],
   ['applypatch', applyPatch],
+]);
+
+const HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
+  ...BASE_HANDLERS,
+  ...escapeHandlers(BASE_HANDLERS),
 ]);
 
 // Commands that, found among the arguments of an unknown command, probably run: `chroot / git push`, `strace -f curl …`.

@@ -293,6 +293,9 @@ const node: Handler = (args, cx) => {
   if (hasOption(p, '-v', '--version', '-h', '--help')) return cx.env.findings.need('read', `${cx.name} --version`);
   const script = args[p.firstOperand];
   if (!script) return cx.env.findings.unknown(`${cx.name} without a script reads the program from its input`);
+  // Autopilot's own command line run through node (bin/autopilot.js, node_modules/.bin/autopilot, the dev entry).
+  if (script.literal && /(^|\/)(autopilot(\.js)?|autopilot-dev\.js)$|\/agent-autopilot\//.test(script.text))
+    return cx.run([plainWord('autopilot'), ...args.slice(p.firstOperand + 1)]);
   scriptFile(script, cx);
 };
 

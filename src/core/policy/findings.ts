@@ -30,6 +30,17 @@ export class Findings {
   private readonly noteSet = new Set<string>();
   private readonly pathSet = new Set<string>();
   private isUnknown = false;
+  private volatile = false;
+
+  /** Records that the classification rests on the file system as it is now (a symlink): it must not be cached. */
+  markVolatile(): void {
+    this.volatile = true;
+  }
+
+  /** True when the classification must not be cached. */
+  get isVolatile(): boolean {
+    return this.volatile;
+  }
 
   /** Records that the call needs `cap` because of `what` (`"git push"`). */
   need(cap: Capability, what: string): void {

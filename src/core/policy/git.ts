@@ -336,7 +336,12 @@ function subcommand(sub: string, rest: readonly ShellWord[], cx: Cx): void {
     need(cx, 'read', what);
     return;
   }
-  if (sub === 'grep') return need(cx, 'search', what);
+  if (sub === 'grep') {
+    // -O / --open-files-in-pager runs the program it is given on the matching files.
+    if (rest.some((w) => /^(-O|--open-files-in-pager)/.test(w.text)))
+      need(cx, 'exec', `${what} -O (runs a program on the matches)`);
+    return need(cx, 'search', what);
+  }
   if (COMMIT.has(sub)) {
     if (
       (sub === 'commit' || sub === 'add' || sub === 'stage') &&
@@ -434,7 +439,14 @@ function subcommand(sub: string, rest: readonly ShellWord[], cx: Cx): void {
     case 'stash':
       return need(cx, first === 'list' || first === 'show' ? 'read' : 'write:source', what);
     case 'clean':
-      return need(cx, hasOption(p, '-n', '--dry-run') ? 'read' : 'write:source', what);
+      if (hasOption(p, '-n', '--dry-run')) return need(cx, 'read', what);
+      // Without a path it removes every untracked file, Autopilot's evidence and (with -x) its store among them.
+      if (p.operands.filter((o) => o.text !== '--').length === 0)
+        return cx.env.findings.unknown(
+          `${what} without a path removes untracked and ignored files anywhere, Autopilot's state among them; name the paths to clean`,
+        );
+      need(cx, 'write:source', what);
+      return writeTargets(cx, p.operands, what);
     case 'apply':
       if (hasOption(p, '--check', '--stat', '--numstat', '--summary') && !hasOption(p, '--apply'))
         return need(cx, 'read', what);

@@ -1,8 +1,9 @@
 /** @module Operations and agents: containers, clusters, infrastructure, clouds, other coding agents, and Autopilot's own CLI. */
+import { isPersonVerb } from '../wall.ts';
 import type { Capability } from './capabilities.ts';
 import type { Handler } from './command-env.ts';
 import { hasOption, parseOptions } from './options.ts';
-import { isExact, plainWord } from './shell-words.ts';
+import { isExact, plainWord, type ShellWord } from './shell-words.ts';
 
 const fixed =
   (cap: Capability): Handler =>
@@ -108,25 +109,43 @@ const AUTOPILOT_READ = new Set([
   '-V',
 ]);
 
-// `autopilot …` run by the agent: process moves need no capability, reads are read, `approve` is a person's.
+// `autopilot …` run by the agent: process moves need no capability, reads are read; a person's verbs (approve,
+// reject, attest baseline|update, store, init) and a holder, repository or store named by the agent are refused,
+// whatever runs the command line (npx, npm exec, node bin/autopilot.js).
 const autopilot: Handler = (args, cx) => {
   const f = cx.env.findings;
-  const sub = args[0]?.text ?? '';
-  const second = args[1]?.text ?? '';
+  const rest: ShellWord[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const name = a.text.split('=')[0]!;
+    if (a.text === '--' && rest.length === 0) continue;
+    if (['--holder', '-C', '--cwd', '--config', '--store'].includes(name)) {
+      return f.unknown(
+        `autopilot ${name}: an agent's command acts as its session, in its repository; it cannot name another holder, repository or store`,
+      );
+    }
+    if (a.text === '--json' && rest.length === 0) continue;
+    rest.push(a);
+  }
+  const sub = rest[0]?.text ?? '';
+  const second = rest[1]?.text ?? '';
   const what = `autopilot ${sub}`.trim();
-  if (sub === 'approve' || sub === 'reject')
-    return f.unknown(`${what}: approving is a person's decision, never the agent's`);
+  if (isPersonVerb(sub, second))
+    return f.unknown(`${what}${sub === 'attest' ? ` ${second}` : ''}: a person's command, never an agent's`);
   if (AUTOPILOT_PROCESS.has(sub) || (sub === 'task' && second === 'start'))
     return f.reason(`${what} needs no capability: it is process control, checked by the engine`);
   // git's commit-msg hook adds a trailer to the file it is given: run by hand on any file, it writes that file.
-  if (sub === 'hook' && second === 'git' && args[2]?.text === 'commit-msg')
-    return cx.env.write(args[3], 'autopilot hook git commit-msg');
+  if (sub === 'hook' && second === 'git' && rest[2]?.text === 'commit-msg')
+    return cx.env.write(rest[3], 'autopilot hook git commit-msg');
   if (sub === 'task' || AUTOPILOT_READ.has(sub) || sub === '') return f.need('read', what);
   if (sub === 'evidence') return f.need(second === 'add' ? 'write:evidence' : 'read', `${what} ${second}`.trim());
   if (sub === 'verify' || sub === 'gate') return f.need('exec:test', what);
-  if (sub === 'attest') return f.need(second === 'check' ? 'read' : 'write:source', `${what} ${second}`.trim());
-  if (sub === 'init')
-    return f.need(hasOption(parseOptions(args, { permute: true }), '--dry-run') ? 'read' : 'write:source', what);
+  if (sub === 'attest') return f.need('read', `${what} ${second}`.trim());
+  if (sub === 'exec') {
+    // The wall's own verb: what it runs is classified as if run bare (the wall only takes capabilities away).
+    const at = rest.findIndex((w) => w.text === '--');
+    return at > 0 ? cx.run(rest.slice(at + 1)) : f.unknown('autopilot exec without -- before its command');
+  }
   f.need('exec', what);
 };
 

@@ -2,8 +2,18 @@
 import type { CommandEnv, Stdin } from './command-env.ts';
 import { classifyArgv } from './commands.ts';
 import { checkEnvAssignment } from './env-vars.ts';
+import { shellEscapes } from './escapes.ts';
 import { Findings } from './findings.ts';
 import { classifyPath, normalizeAbsolute, resolvePath, type PathScope } from './paths.ts';
+import {
+  holdsProtected,
+  mentionsInGlob,
+  mentionsInText,
+  protectionOf,
+  protectionOfPath,
+  type Mention,
+  type ProtectionScope,
+} from './protected.ts';
 import {
   items,
   parseBash,
@@ -43,7 +53,7 @@ const APP_ALL = 65;
 const WRITES = new Set([RDR_OUT, APP_OUT, RDR_IN_OUT, DPL_OUT, CLB_OUT, RDR_ALL, APP_ALL]);
 
 /** Where a shell command runs. */
-export interface ShellContext extends PathScope {
+export interface ShellContext extends PathScope, ProtectionScope {
   /** The shell's working directory, absolute or repo-relative; the repository root when absent. */
   readonly cwd?: string;
 }
@@ -93,6 +103,10 @@ class ShellWalk {
   private readonly aliases = new Map<string, readonly ShellWord[] | null>();
   private readonly functions = new Set<string>();
   private cwdChanged = false;
+  /** Every word of the command line and of the scripts in it, with whether the shell's directory was known there. */
+  private readonly words: { readonly word: ShellWord; readonly cwdKnown: boolean }[] = [];
+  /** Variables set to a literal in the command (`D=.autopilot`), to resolve `$D` in protected-path checks. */
+  private readonly vars = new Map<string, string>();
   private readonly cwd: string;
   private readonly root: string;
 
@@ -119,25 +133,58 @@ class ShellWalk {
       this.collectDefinitions(file, depth);
     let stmt: Stmt | undefined;
     walk(file, (type, node) => {
-      if (type === 'Stmt') stmt = node as Stmt;
-      else if (type === 'CallExpr') {
+      if (type === 'Stmt') {
+        stmt = node as Stmt;
+        const stdin = stdinOf(stmt);
+        if (stdin.kind === 'text') this.note(plainWord(stdin.text));
+      } else if (type === 'CallExpr') {
         const args = items((node as CallExpr).Args);
-        if (args.length > 0) classifyArgv(args.map(word), this.env(depth, findings, stdinOf(stmt)));
+        const words = args.map(word);
+        for (const w of words) this.note(w);
+        if (args.length > 0) classifyArgv(words, this.env(depth, findings, stdinOf(stmt)));
       } else if (type === 'Assign') {
         const a = node as Assign;
         const name = present(a.Name)?.Value;
         const value = present(a.Value);
+        if (value) {
+          const w = word(value);
+          this.note(w);
+          if (name !== undefined && w.literal) this.vars.set(name, w.text);
+        }
         if (name !== undefined)
           checkEnvAssignment(name, value ? word(value) : undefined, this.env(depth, findings, { kind: 'none' }));
       } else if (type === 'Redirect') {
         this.redirect(node as Redirect, findings);
       }
     });
+    for (const why of shellEscapes(source, this.vars)) findings.need('exec', why);
   }
 
   // Classifies an argv given as an array (no shell in between).
   argv(argv: readonly string[], depth: number): void {
-    classifyArgv(argv.map(plainWord), this.env(depth, this.findings, { kind: 'none' }));
+    const words = argv.map(plainWord);
+    for (const w of words) this.note(w);
+    classifyArgv(words, this.env(depth, this.findings, { kind: 'none' }));
+  }
+
+  private note(w: ShellWord): void {
+    if (this.words.length < 4096) this.words.push({ word: w, cwdKnown: !this.cwdChanged });
+  }
+
+  // `$D` and `${D}` of variables the command set to a literal; undefined when something stays unknown.
+  private resolve(w: ShellWord): ShellWord | undefined {
+    if (w.literal) return w;
+    let unresolved = false;
+    const text = w.text.replace(
+      /\$\{([A-Za-z_][A-Za-z0-9_]*)…\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+      (all, a?: string, b?: string) => {
+        const v = this.vars.get((a ?? b)!);
+        if (v === undefined) unresolved = true;
+        return v ?? all;
+      },
+    );
+    if (unresolved || /[$…]/.test(text)) return undefined;
+    return { ...w, text, literal: true };
   }
 
   private collectDefinitions(file: File, depth: number): void {
@@ -226,16 +273,43 @@ class ShellWalk {
     const f = this.findings;
     for (const w of this.writes) {
       const t = w.target;
+      const r = t ? this.resolve(t) : undefined;
       if (!t) f.need('write:source', `${w.what} (to files it does not name)`);
-      else if (!t.literal) f.need('write:source', `${w.what} ${t.text} (target not a literal)`);
-      else if (t.tilde) f.need('write:source', `${w.what} ${t.text}`);
+      else if (!r)
+        // A variable or substitution could name Autopilot's state as well as anything else: fail closed.
+        f.unknown(
+          `${w.what} ${t.text}: a write to a path Autopilot cannot resolve (a variable or substitution); spell the path out`,
+        );
+      else if (r !== t) {
+        this.writes.push({ ...w, target: r });
+        continue;
+      } else if (t.tilde) f.need('write:source', `${w.what} ${t.text}`);
       else if (!t.text.startsWith('/') && (this.cwdChanged || w.cwdUnknown))
         f.need('write:source', `${w.what} ${t.text} (relative to a changed directory)`);
       else if (t.glob && t.text.split('/').some((seg) => seg.startsWith('.') && /[*?[]/.test(seg)))
         f.need('write:source', `${w.what} ${t.text} (a glob that can match ..)`);
       else {
-        const c = classifyPath(t.text, this.cwd, this.scope);
-        if (w.link && c.kind !== 'device') {
+        const given = classifyPath(t.text, this.cwd, this.scope);
+        const p = this.protection();
+        const real = this.scope.realpath?.(given.absolute) ?? given.absolute;
+        if (real !== given.absolute) f.markVolatile();
+        // A symlink (from /tmp into the repository, say) writes where it really leads.
+        const c = real !== given.absolute ? classifyPath(real, this.cwd, this.scope) : given;
+        const hit = protectionOfPath(real, p) ?? protectionOfPath(c.absolute, p);
+        // Removing or re-permissioning a folder that holds them reaches them too: a parser cannot evaluate the
+        // filters of `find … -delete` or `-exec rm`, so a sweep over such a folder fails closed.
+        const sweeping = holdsProtected(c.absolute, p) || holdsProtected(real, p);
+        if (
+          hit ||
+          (sweeping && /^(rm|rmdir|shred|srm|unlink|mv|chmod|chown|chgrp|setfacl|git clean|rsync|find)\b/.test(w.what))
+        ) {
+          f.unknown(
+            `${w.what} ${c.display}${real !== c.absolute ? ` (really ${real})` : ''}: ${
+              hit ? `${hit.what} is` : 'it holds'
+            } what only Autopilot and people change (its state, git's hooks and config, the agent settings); denied in every phase (use evidence_put for evidence)`,
+          );
+          f.path(c.display);
+        } else if (w.link && c.kind !== 'device') {
           f.need('write:source', `${w.what} ${c.display} (a link can lead anywhere)`);
           f.path(c.display);
         } else if (c.kind === 'state') {
@@ -248,6 +322,46 @@ class ShellWalk {
           f.path(c.display);
         } else if (c.kind === 'net') f.need('net', `${w.what} ${c.display}`);
         else if (c.kind === 'scratch') f.reason(`${w.what} ${c.display} writes scratch space only`);
+      }
+    }
+    this.protectedMentions();
+  }
+
+  private protection(): ReturnType<typeof protectionOf> {
+    this.prot ??= protectionOf(this.scope);
+    return this.prot;
+  }
+  private prot: ReturnType<typeof protectionOf> | undefined;
+
+  // A command that names Autopilot's secrets, or names what only Autopilot and people change and does more than
+  // read, is denied: what a program does with a path it is given is not for a parser to tell.
+  private protectedMentions(): void {
+    const f = this.findings;
+    const p = this.protection();
+    const mentions: Mention[] = [];
+    for (const { word: w, cwdKnown } of this.words) {
+      const r = this.resolve(w);
+      const text = r?.text ?? w.text;
+      const cwd = r && cwdKnown && !this.cwdChanged ? this.cwd : undefined;
+      if (r?.glob) mentions.push(...mentionsInGlob(text, cwd, p));
+      mentions.push(...mentionsInText(text, cwd, p));
+    }
+    if (mentions.length === 0) return;
+    const beyondRead = f.isUnknownCall || [...f.capabilities].some((c) => c !== 'read' && c !== 'search');
+    const seen = new Set<string>();
+    for (const m of mentions) {
+      if (seen.has(`${m.kind}:${m.what}`)) continue;
+      seen.add(`${m.kind}:${m.what}`);
+      if (m.kind === 'secret' && (m.strong || beyondRead)) {
+        f.unknown(
+          `the command names ${m.what}, one of Autopilot's secrets (its store, keys and approval token): no agent command may read or change them`,
+        );
+        f.path(m.what);
+      } else if (beyondRead) {
+        f.unknown(
+          `the command names ${m.what}, which only Autopilot and people change (its state, git's hooks and config, the agent settings), and does more than read: denied in every phase (use evidence_put for evidence)`,
+        );
+        f.path(m.what);
       }
     }
   }

@@ -5,14 +5,11 @@
  */
 import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
-import { normalizePhase } from '../../core/phases.ts';
-import { refusePhaseUnknown, type TaskState } from '../../core/task.ts';
+import type { TaskState } from '../../core/task.ts';
 import { assessRisk, atLeast, type RiskAssessment, type RiskReason } from '../../core/risk.ts';
 import type { StoreTx } from '../../ports/store.ts';
-import { Counter } from '../../ports/events.ts';
 import { append, recordRefusal } from '../ledger/record.ts';
 import { taskDiff } from '../evidence/producers/diff.ts';
-import { checkApprovalToken } from './token.ts';
 import type { Actor, Engine } from '../context.ts';
 import { clause } from '../../core/phrasing.ts';
 
@@ -78,15 +75,15 @@ export function approvalState(
  * approved with nothing asked, and asked for no changes since. An approval of
  * a tool call is not an approval of the move.
  */
-export function approvalCovers(entries: readonly LedgerEntry[], state: TaskState, to: string): boolean {
+export function approvalCovers(entries: readonly LedgerEntry[], state: TaskState, to: string): LedgerEntry | undefined {
   let request: LedgerEntry | undefined;
-  let covered = false;
+  let covered: LedgerEntry | undefined;
   for (const x of entries) {
     if (x.kind !== 'approval' || x.taskId !== state.taskId || x.seq < state.phaseEpoch) continue;
     const action = x.data['action'];
     if (action === 'requested') request = x;
-    else if (action === 'approved' && (request === undefined || request.toPhase === to)) covered = true;
-    else if (action === 'changes_requested') covered = false;
+    else if (action === 'approved' && (request === undefined || request.toPhase === to)) covered = x;
+    else if (action === 'changes_requested') covered = undefined;
   }
   return covered;
 }
@@ -94,7 +91,8 @@ export function approvalCovers(entries: readonly LedgerEntry[], state: TaskState
 /**
  * The approval check of a move into `to`, inside the move's transaction: a
  * risky move needs a person's approval given during this phase visit. The
- * first refusal records the request so that it shows in the panel.
+ * first refusal records the request so that it shows in the panel. Yields the
+ * approval entry the move relies on, if it needed one.
  */
 export async function guardApproval(
   e: Engine,
@@ -104,10 +102,11 @@ export async function guardApproval(
   to: string,
   risk: RiskAssessment,
   startMs: number,
-): Promise<Result<RiskAssessment>> {
-  if (!atLeast(risk.level, e.config.approvals.minRisk)) return ok(risk);
+): Promise<Result<LedgerEntry | undefined>> {
+  if (!atLeast(risk.level, e.config.approvals.minRisk)) return ok(undefined);
   const entries = await e.store.entries({ taskId: state.taskId, kind: 'approval', fromSeq: state.phaseEpoch });
-  if (approvalCovers(entries, state, to)) return ok(risk);
+  const covering = approvalCovers(entries, state, to);
+  if (covering) return ok(covering);
   const standing = approvalState(entries, state);
   // An approval of something else (a tool call the agent asked about) leaves this move to be asked for.
   const current: ReturnType<typeof approvalState> = standing.state === 'approved' ? { state: 'none' } : standing;
@@ -134,7 +133,7 @@ export async function guardApproval(
   const message =
     current.state === 'changes_requested'
       ? `a person requested changes: ${clause(String(note ?? ''))}. Backtrack to ${String(current.entry?.data['backtrackTo'] ?? 'the phase named')} and pass the phases again`
-      : `entering ${to} with a ${risk.level}-risk change needs a person's approval (${why.join('; ')}); it is ${current.state === 'escalated' ? 'escalated and ' : ''}waiting in the approval panel (autopilot serve) or for: autopilot approve ${state.taskId} --reason "…"`;
+      : `entering ${to} with a ${risk.level}-risk change needs a person's approval${why.length ? ` (${why.join('; ')})` : ''}; it is ${current.state === 'escalated' ? 'escalated and ' : ''}waiting for a person to decide with their passkey in the dashboard's approval panel (autopilot serve)`;
   const r = refuse(ErrorCode.APPROVAL_REQUIRED, message, {
     phase: to,
     reasons: why,
@@ -184,7 +183,8 @@ export async function latestVerifyFindings(
 /**
  * The move out of VERIFY when its run found ways the tests say less than they seem to (tests removed, skipped or
  * focused, coverage-ignore comments, surviving mutants): a person decides, through the same approval as a risky
- * move. An approval counts only when given after that run, so a later run with new findings asks again.
+ * move. An approval counts only when given after that run, so a later run with new findings asks again. Yields the
+ * approval entry the move relies on, if the run found anything.
  */
 export async function guardFindings(
   e: Engine,
@@ -194,11 +194,12 @@ export async function guardFindings(
   to: string,
   run: { seq: number; findings: readonly RecordedFinding[]; total: number },
   startMs: number,
-): Promise<Result<void>> {
+): Promise<Result<LedgerEntry | undefined>> {
   if (run.findings.length === 0) return ok(undefined);
   const all = await e.store.entries({ taskId: state.taskId, kind: 'approval', fromSeq: state.phaseEpoch });
   const entries = all.filter((x) => x.seq > run.seq);
-  if (approvalCovers(entries, state, to)) return ok(undefined);
+  const covering = approvalCovers(entries, state, to);
+  if (covering) return ok(covering);
   const standing = approvalState(entries, state);
   const current: ReturnType<typeof approvalState> = standing.state === 'approved' ? { state: 'none' } : standing;
   const reasons: RiskReason[] = run.findings.map((f) => ({
@@ -223,7 +224,7 @@ export async function guardFindings(
   const message =
     current.state === 'changes_requested'
       ? `a person requested changes: ${clause(String(note ?? ''))}. Backtrack to ${String(current.entry?.data['backtrackTo'] ?? 'the phase named')} and pass the phases again`
-      : `leaving ${state.phase} needs a person's decision on what VERIFY found in the tests (${shown.join('; ')}${more}); it is ${current.state === 'escalated' ? 'escalated and ' : ''}waiting in the approval panel (autopilot serve) or for: autopilot approve ${state.taskId} --reason "…". Or change the tests so that nothing is found, and verify again`;
+      : `leaving ${state.phase} needs a person's decision on what VERIFY found in the tests (${shown.join('; ')}${more}); it is ${current.state === 'escalated' ? 'escalated and ' : ''}waiting for a person to decide with their passkey in the dashboard's approval panel (autopilot serve). Or change the tests so that nothing is found, and verify again`;
   const r = refuse(ErrorCode.APPROVAL_REQUIRED, message, {
     phase: to,
     reasons: reasons.map((x) => x.detail).slice(0, 20),
@@ -233,94 +234,4 @@ export async function guardFindings(
     ...(note ? { note } : {}),
   });
   return { ok: false, error: await recordRefusal(e, tx, state, actor, { action: 'advance', to }, r.error, startMs) };
-}
-
-export type Decision = 'approve' | 'request_changes' | 'escalate' | 'abort';
-
-export interface DecisionRequest {
-  readonly taskId: string;
-  readonly decision: Decision;
-  readonly reason: string;
-  /** The approval token; decisions without it are refused. */
-  readonly token: string | undefined;
-  /** For request_changes: the phase the agent must go back to. */
-  readonly backtrackTo?: string;
-}
-
-/** A person's decision, recorded as a signed `approval` entry naming them. */
-export async function decide(
-  e: Engine,
-  person: Actor,
-  req: DecisionRequest,
-): Promise<Result<{ task: TaskState; entry: LedgerEntry }>> {
-  if (!checkApprovalToken(e.layout, req.token)) {
-    return refuse(
-      ErrorCode.APPROVAL_REQUIRED,
-      'a decision needs the approval token of a person: set AUTOPILOT_APPROVAL_TOKEN, or use the dashboard (autopilot serve prints where the token is)',
-      { reason: 'token' },
-    );
-  }
-  const reason = req.reason.trim();
-  if (!reason) return refuse(ErrorCode.USAGE, 'a decision needs a reason: --reason "…"', { argument: 'reason' });
-  let backtrackTo: string | undefined;
-  if (req.decision === 'request_changes') {
-    if (!req.backtrackTo)
-      return refuse(ErrorCode.USAGE, 'requesting changes needs the phase to go back to: --to PHASE', {
-        argument: 'to',
-      });
-    backtrackTo = normalizePhase(e.config.phases, req.backtrackTo);
-    if (!backtrackTo) return refusePhaseUnknown(req.backtrackTo, e.config);
-  }
-  return e.store.transact(async (tx) => {
-    const state = await tx.getTask(req.taskId);
-    if (!state)
-      return refuse(ErrorCode.TASK_UNKNOWN, `no task ${req.taskId}; list tasks with: autopilot task list`, {
-        taskId: req.taskId,
-      });
-    if (state.status !== 'active')
-      return refuse(ErrorCode.TASK_DONE, `task ${req.taskId} is ${state.status}`, {
-        taskId: req.taskId,
-        status: state.status,
-      });
-    const base = { taskId: state.taskId, fromPhase: state.phase, actor: person.id, artifacts: [] };
-    if (req.decision === 'abort') {
-      const entry = await append(e, tx, {
-        ...base,
-        kind: 'task_aborted',
-        toPhase: null,
-        data: { reason, by: person.id },
-      });
-      e.sink.emit({
-        type: 'counter',
-        name: Counter.tasks_rejected_for_process_violation,
-        value: 1,
-        attributes: { phase: state.phase },
-        taskId: state.taskId,
-        startMs: Date.now(),
-        endMs: Date.now(),
-        actor: person.id,
-      });
-      return ok({ task: (await tx.getTask(state.taskId)) ?? state, entry });
-    }
-    const action =
-      req.decision === 'approve' ? 'approved' : req.decision === 'escalate' ? 'escalated' : 'changes_requested';
-    // The decision names the request it answers, and the move that request was for.
-    const answers = approvalState(
-      await e.store.entries({ taskId: state.taskId, kind: 'approval', fromSeq: state.phaseEpoch }),
-      state,
-    ).request;
-    const entry = await append(e, tx, {
-      ...base,
-      kind: 'approval',
-      toPhase: answers?.toPhase ?? null,
-      data: {
-        action,
-        reason,
-        by: person.id,
-        ...(answers ? { answers: answers.seq } : {}),
-        ...(backtrackTo ? { backtrackTo } : {}),
-      },
-    });
-    return ok({ task: (await tx.getTask(state.taskId)) ?? state, entry });
-  });
 }

@@ -17,6 +17,7 @@ import { openBundle, type GateContext } from './check-bundle.ts';
 import { replayProcess } from './replay.ts';
 import { adoptedContract, movesUnderContract } from './contract.ts';
 import { checkEvidence } from './evidence.ts';
+import { checkTaskDecisions } from './decisions.ts';
 import { recheckVerify, type RecheckDeps } from './verify-recheck.ts';
 import { describeProblem, type CiGateReport, type CiProblem, type TaskCiGate, type TaskContract } from './report.ts';
 
@@ -225,6 +226,11 @@ async function checkTask(ctx: GateContext, taskId: string, path: string): Promis
   if (!state) return judged;
 
   problems.push(...movesUnderContract(taskId, entries, adopted.contract, path));
+
+  // People's decisions: each a passkey assertion by a registered credential; each approval a move relied on, valid.
+  const decisions = await checkTaskDecisions(ctx, taskId, path, entries, adopted.config.approvals);
+  problems.push(...decisions.problems);
+  decisions.keyIds.forEach((k) => keyIds.add(k));
 
   const evidence = await checkEvidence(ctx, state, path);
   problems.push(...evidence.problems);

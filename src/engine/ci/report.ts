@@ -3,7 +3,7 @@ import type { ErrorCode } from '../../core/errors.ts';
 import type { TestCase } from '../../reports/test-results.ts';
 
 /** Which check found a problem. */
-export type CiCheck = 'bundle' | 'signature' | 'chain' | 'process' | 'config' | 'evidence' | 'verify';
+export type CiCheck = 'bundle' | 'signature' | 'chain' | 'process' | 'config' | 'evidence' | 'decision' | 'verify';
 
 /** One reason the gate fails: the task, the ledger entry, the file (repository-relative) and what is wrong. */
 export interface CiProblem {

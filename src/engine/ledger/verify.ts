@@ -23,9 +23,11 @@ import { sha256Hex } from '../repo/files.ts';
 import { readNoFollow } from '../repo/files.ts';
 import { firstBadSignature, type SignatureBatch, type VerifyWorkerData, type WorkerMessage } from './verify-worker.ts';
 import type { Engine } from '../context.ts';
+import { isPersonDecision } from '../../core/decision.ts';
+import { checkDecisions, registrationsOf } from './passkeys.ts';
 
 export interface LedgerProblem {
-  readonly kind: 'chain' | 'projection' | 'evidence' | 'store';
+  readonly kind: 'chain' | 'projection' | 'evidence' | 'decision' | 'store';
   readonly seq?: number;
   readonly taskId?: string;
   readonly path?: string;
@@ -38,6 +40,8 @@ export interface LedgerReport {
   readonly entries: number;
   readonly tasks: number;
   readonly artifacts: number;
+  /** People's decisions whose passkey assertions were checked. */
+  readonly decisions: number;
   readonly keys: string[];
   readonly head: ChainHead | null;
   /** The first problem found, then any others (chain problems stop the walk). */
@@ -223,6 +227,9 @@ export async function verifyLedger(e: Engine, opts: VerifyOptions = {}): Promise
   const problems: LedgerProblem[] = [];
   const states = new Map<string, TaskState | undefined>();
   const keys = new Set<string>();
+  // People's passkeys and their decisions, checked once the chain holds.
+  const registrations: LedgerEntry[] = [];
+  const decisions: LedgerEntry[] = [];
   let prev: ChainHead | null = null;
   let count = 0;
 
@@ -233,6 +240,8 @@ export async function verifyLedger(e: Engine, opts: VerifyOptions = {}): Promise
     for (let i = 0; i < upto; i++) {
       const entry = page.entries[i]!;
       keys.add(entry.keyId);
+      if (entry.kind === 'person_registered') registrations.push(entry);
+      else if (isPersonDecision(entry)) decisions.push(entry);
       if (entry.taskId !== null) states.set(entry.taskId, applyEntry(states.get(entry.taskId), entry));
     }
     count += upto;
@@ -273,6 +282,10 @@ export async function verifyLedger(e: Engine, opts: VerifyOptions = {}): Promise
   }
   let artifacts = 0;
   if (problems.length === 0) {
+    // Every person's decision: a valid passkey assertion by a credential registered before it, over what it records.
+    for (const p of await checkDecisions(decisions, registrationsOf(registrations))) {
+      problems.push({ kind: 'decision', seq: p.seq, ...(p.taskId ? { taskId: p.taskId } : {}), reason: p.reason });
+    }
     const stored = new Map((await e.store.listTasks()).map((t) => [t.taskId, t]));
     for (const [taskId, folded] of states) {
       if (!folded) continue;
@@ -321,7 +334,16 @@ export async function verifyLedger(e: Engine, opts: VerifyOptions = {}): Promise
   }
   // What the store finds damaged in itself: pages and indexes the walk above may never read.
   for (const reason of await storeDamage(e)) problems.push({ kind: 'store', reason });
-  return { ok: problems.length === 0, entries: count, tasks: states.size, artifacts, keys: [...keys], head, problems };
+  return {
+    ok: problems.length === 0,
+    entries: count,
+    tasks: states.size,
+    artifacts,
+    decisions: decisions.length,
+    keys: [...keys],
+    head,
+    problems,
+  };
 }
 
 async function storeDamage(e: Engine): Promise<string[]> {

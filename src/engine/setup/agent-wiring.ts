@@ -267,11 +267,37 @@ function claudeSettings(o: ResolvedOptions, notes: string[]): WiringFile | undef
         hooks[event] = mergeGroups(hooks[event], group, (c) => isAutopilotHookCommand(c, 'claude'));
       }
       obj['hooks'] = hooks;
+      // Claude Code's own permission rules hold for its file tools even where a hook is skipped: no reading of the
+      // keys, token or store, no editing of Autopilot's state, git's hooks and config, or the agent settings.
+      const permissions = asObject(obj['permissions']);
+      const deny = Array.isArray(permissions['deny']) ? [...(permissions['deny'] as unknown[])] : [];
+      for (const rule of CLAUDE_DENY_RULES) if (!deny.includes(rule)) deny.push(rule);
+      permissions['deny'] = deny;
+      obj['permissions'] = permissions;
     },
     notes,
     "Claude Code's hooks (autopilot hook claude <Event>)",
   );
 }
+
+/** Claude Code permission rules init adds to `permissions.deny` (paths relative to the project's folder, and home). */
+export const CLAUDE_DENY_RULES: readonly string[] = [
+  'Read(./.autopilot/keys/**)',
+  'Read(./.autopilot/autopilot.db*)',
+  'Read(~/.local/state/autopilot/**)',
+  'Edit(./.autopilot/config.yaml)',
+  'Edit(./.autopilot/autopilot.db*)',
+  'Edit(./.autopilot/keys/**)',
+  'Edit(./.autopilot/attestations/**)',
+  'Edit(./.autopilot/journal/**)',
+  'Edit(./.autopilot/telemetry/**)',
+  'Edit(~/.local/state/autopilot/**)',
+  'Edit(./.git/hooks/**)',
+  'Edit(./.git/config)',
+  'Edit(./.mcp.json)',
+  'Edit(./.codex/**)',
+  'Edit(./.cursor/hooks.json)',
+];
 
 function codexHooks(o: ResolvedOptions, notes: string[]): WiringFile | undefined {
   return mergeJson(

@@ -9,6 +9,7 @@
  * which would download whatever package holds that name.
  * The store and the sandbox probe come from the composition root.
  */
+import { checkGitHooks } from '../repo/git-hooks.ts';
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Config } from '../../core/config.ts';
@@ -36,7 +37,7 @@ export type CheckStatus = 'ok' | 'warn' | 'fail';
 
 /** One finding: what was checked, how it stands, and the fix when it is not ok. */
 export interface DoctorCheck {
-  /** config, key, store, hooks.claude, hooks.codex, hooks.cursor, hooks.git, mcp, npx, test, build, lint (the configured commands), sandbox, daemon. */
+  /** config, key, store, hooks.claude, hooks.codex, hooks.cursor, wall.claude, wall.codex, wall.cursor, hooks.git, mcp, npx, test, build, lint (the configured commands), sandbox, daemon. */
   readonly id: string;
   readonly status: CheckStatus;
   readonly message: string;
@@ -60,6 +61,8 @@ export interface DoctorDeps {
     readonly reason?: string;
     readonly bwrapVersion?: string;
   };
+  /** Whether bubblewrap can raise the wall around an agent's commands here. */
+  readonly wallStatus?: () => { readonly available: boolean; readonly reason?: string };
   /** Whether the repository's hook daemon answers (informational). */
   readonly daemonRunning?: (root: string) => Promise<boolean>;
   /** Where Codex's user config is looked for. */
@@ -249,6 +252,46 @@ function agentHooks(
   return wiredOutcome(id, rel, looks, [...new Set(problems)], `${rel}: ${events.join(', ')} wired`);
 }
 
+/** Which clients' shell commands run behind the wall, and which have none (their parser-only layer said so). */
+function wallChecks(root: string, agents: { codex: boolean; cursor: boolean }, deps: DoctorDeps): DoctorCheck[] {
+  const out: DoctorCheck[] = [];
+  const status = deps.wallStatus?.();
+  if (status) {
+    out.push(
+      status.available
+        ? {
+            id: 'wall.claude',
+            status: 'ok',
+            message:
+              "Claude Code's shell commands run behind the wall (autopilot exec, bubblewrap): Autopilot's state hidden or read-only, the work tree read-only outside IMPLEMENT",
+          }
+        : {
+            id: 'wall.claude',
+            status: 'warn',
+            message: `no wall for Claude Code here (${status.reason ?? 'bubblewrap is missing'}): its shell commands are checked by the guard's parser only`,
+            fix: 'install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) and allow user namespaces',
+          },
+    );
+  }
+  if (agents.codex || existsSync(join(root, '.codex', 'hooks.json')))
+    out.push({
+      id: 'wall.codex',
+      status: 'warn',
+      message:
+        "no wall for Codex: its hooks cannot be relied on to rewrite a command (before 0.131 it runs the original), so its shell commands are checked by the guard's parser only, which denies any command naming Autopilot's state, keys or git's hooks",
+      fix: 'run Codex in its own sandbox (sandbox_mode = "workspace-write") and review the ledger; the CI gate re-checks the branch',
+    });
+  if (agents.cursor || existsSync(join(root, '.cursor', 'hooks.json')))
+    out.push({
+      id: 'wall.cursor',
+      status: 'warn',
+      message:
+        "no wall for Cursor: its hooks answer allow or deny only, so its shell commands are checked by the guard's parser only, which denies any command naming Autopilot's state, keys or git's hooks",
+      fix: "turn on Cursor's sandboxed terminals where your version has them; the CI gate re-checks the branch",
+    });
+  return out;
+}
+
 async function gitHooksCheck(root: string): Promise<DoctorCheck> {
   const id = 'hooks.git';
   const r = await git(root, ['rev-parse', '--git-path', 'hooks']);
@@ -288,8 +331,19 @@ async function gitHooksCheck(root: string): Promise<DoctorCheck> {
     if (existsSync(chained) && (statSync(chained).mode & 0o111) === 0)
       warnings.push(`${name}${CHAINED_SUFFIX} (the hook that was there before) is not executable, so it is skipped`);
   }
+  const integrity = await checkGitHooks(root);
+  for (const p of integrity.problems) problems.push(p);
+  if (!integrity.recorded && !problems.length)
+    warnings.push(
+      'no digest of the installed hooks is recorded (set up before they were); run `autopilot init` again to record them',
+    );
   if (warnings.length && !problems.length && !looks.some((l) => l.form === 'absolute'))
-    return { id, status: 'warn', message: warnings.join('; '), fix: `chmod +x the chained hook if it should run` };
+    return {
+      id,
+      status: 'warn',
+      message: warnings.join('; '),
+      fix: integrity.recorded ? 'chmod +x the chained hook if it should run' : 'run `autopilot init` again',
+    };
   return wiredOutcome(
     id,
     `git hooks in ${dir}`,
@@ -604,6 +658,7 @@ export async function runDoctor(cwd: string, deps: DoctorDeps): Promise<DoctorRe
     checks.push(agentHooks(root, '.codex/hooks.json', 'codex', CODEX_EVENTS, 'Codex'));
   if (agents.cursor || existsSync(join(root, '.cursor', 'hooks.json')))
     checks.push(agentHooks(root, '.cursor/hooks.json', 'cursor', CURSOR_EVENTS, 'Cursor'));
+  checks.push(...wallChecks(root, agents, deps));
   checks.push(await gitHooksCheck(root));
   checks.push(mcpCheck(root));
   checks.push(await bareNpxCheck(root));

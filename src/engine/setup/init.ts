@@ -25,7 +25,8 @@ import {
   machineProbe,
   type DetectProbe,
 } from './detect.ts';
-import { planWiring, type Launcher } from './agent-wiring.ts';
+import { GIT_HOOK_MARK, planWiring, type Launcher } from './agent-wiring.ts';
+import { recordGitHooks } from '../repo/git-hooks.ts';
 import { packageVersion } from './package-info.ts';
 
 export interface FileChange {
@@ -429,6 +430,8 @@ export async function applyInit(
   const layout = layoutFor(plan.root, config.stateDir);
   mkdirSync(layout.evidenceDir, { recursive: true });
   ensureApprovalToken(layout);
+  // The digests of the git hooks just written, for doctor and every move to notice a hook switched off or replaced.
+  if (plan.changes.some((c) => c.after.includes(GIT_HOOK_MARK))) await recordGitHooks(plan.root);
   const store = await openStore(layout, config);
   await store.putKey(signer.keyId, signer.publicKeyPem);
   await store.close();

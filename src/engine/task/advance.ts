@@ -18,6 +18,7 @@ import { hasProducer, installProduced, produce, type Produced } from '../evidenc
 import { taskDiff } from '../evidence/producers/diff.ts';
 import { backtrackAdvice, failureAdvice, type CommandFailure } from '../evidence/producers/run-commands.ts';
 import { readNoFollow } from '../repo/files.ts';
+import { checkGitHooks } from '../repo/git-hooks.ts';
 import { evidenceRel } from '../repo/layout.ts';
 import { configDigest } from '../repo/config-digest.ts';
 import { tidyArchive } from '../evidence/archive.ts';
@@ -66,6 +67,22 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
   }
   const decision = decideAdvance(state, to, e.config);
   if (!decision.ok) return record(e, state, actor, to ?? null, decision.error, startMs);
+  // git's hooks are the layer that checks commits and pushes: switched off or replaced since init, the setup no longer
+  // holds, which a person fixes (CONFIG_INVALID, like a broken config) rather than the agent's evidence.
+  const hooks = await checkGitHooks(e.layout.root);
+  if (hooks.problems.length > 0)
+    return record(
+      e,
+      state,
+      actor,
+      decision.value.to,
+      {
+        code: ErrorCode.CONFIG_INVALID,
+        message: `git's hooks are not the ones Autopilot installed (${hooks.problems.join('; ')}), so commits and pushes go unchecked; a person runs \`autopilot init\` again to restore them, after finding out who changed them`,
+        details: { reason: 'git-hooks', problems: hooks.problems },
+      },
+      startMs,
+    );
   const attempt = { action: 'advance', to: decision.value.to };
 
   // One move of a task at a time, end to end: the claim is taken before anything is produced or read, and dropped by
@@ -128,17 +145,20 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
           const refusal = withFailureAdvice(e, current, gateRefusal(current.taskId, gate));
           return { ok: false, error: await recordRefusal(e, tx, current, actor, attempt, refusal, startMs) };
         }
+        let approvedBy: number | undefined;
         if (current.phase === 'VERIFY' && decision.value.to) {
           // What VERIFY found in the tests themselves is no failure of the code, but a person decides on it.
           const run = verified ?? (await latestVerifyFindings(e, current));
           if (run) {
             const found = await guardFindings(e, tx, current, actor, decision.value.to, run, startMs);
             if (!found.ok) return found;
+            approvedBy = found.value?.seq;
           }
         }
         if (risk && decision.value.to) {
           const approval = await guardApproval(e, tx, current, actor, decision.value.to, risk, startMs);
           if (!approval.ok) return approval;
+          approvedBy = approval.value?.seq ?? approvedBy;
         }
         const done = decision.value.to === null;
         const entry = await append(e, tx, {
@@ -165,6 +185,8 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
             ...(lease.value ? { leaseToken: lease.value.token } : {}),
             ...(drift.value.length ? { promptDrift: drift.value.length } : {}),
             ...(risk ? { risk: risk.level } : {}),
+            // The person's decision this move relies on: the CI gate checks its passkey assertion.
+            ...(approvedBy !== undefined ? { approval: approvedBy } : {}),
           },
         });
         if (decision.value.to) await moveLease(tx, lease.value, decision.value.to);

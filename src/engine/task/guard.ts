@@ -13,6 +13,24 @@ import { append } from '../ledger/record.ts';
 import { toolPolicyOf } from '../../core/policy/tool-policy.ts';
 import type { Actor, Engine } from '../context.ts';
 import { clause } from '../../core/phrasing.ts';
+import { phaseDir } from '../../core/phases.ts';
+import { realpathSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { userStateRoot } from '../repo/user-state.ts';
+import { gitControlPaths } from '../repo/wall.ts';
+
+// git's hooks folder and config, by repository: looked up once per process (a daemon answers many calls).
+const CONTROL = new Map<string, Promise<string[]>>();
+
+/** The real path of `abs`, following symlinks as far as the path exists (a file about to be written does not). */
+export function realPath(abs: string): string {
+  try {
+    return realpathSync(abs);
+  } catch {
+    const up = dirname(abs);
+    return up === abs ? abs : join(realPath(up), basename(abs));
+  }
+}
 
 export interface GuardRequest {
   /** The task the call belongs to; found from the store when absent. */
@@ -71,6 +89,18 @@ export async function guardToolCall(e: Engine, actor: Actor, req: GuardRequest):
       evidenceDir: task ? `${evidenceRoot}/${task.taskId}` : `${evidenceRoot}/-`,
       stateDir: e.layout.stateDir.slice(e.layout.root.length + 1) || '.autopilot',
       mcpServers: toolPolicyOf(e.config).mcpServers,
+      // What Autopilot produces in the task's evidence folder, its per-user state, and git's controls wherever they
+      // live: the guard's protected paths besides the state folder and the agent settings.
+      produced: task
+        ? Object.entries(e.config.evidence).flatMap(([p, rules]) =>
+            rules
+              .filter((r) => r.producer === 'autopilot')
+              .map((r) => `${evidenceRoot}/${task.taskId}/${phaseDir(p)}/${r.name}`),
+          )
+        : [],
+      secretDirs: [userStateRoot(process.env)],
+      guardedPaths: await controlPaths(e.layout.root),
+      realpath: realPath,
     },
   );
   const decision = decideToolCall(classification, phase, toolPolicyOf(e.config));
@@ -136,6 +166,15 @@ export async function guardToolCall(e: Engine, actor: Actor, req: GuardRequest):
     ...(note ? { note } : {}),
     ...(seq !== undefined ? { seq } : {}),
   });
+}
+
+function controlPaths(root: string): Promise<string[]> {
+  let p = CONTROL.get(root);
+  if (!p) {
+    p = gitControlPaths(root).catch(() => []);
+    CONTROL.set(root, p);
+  }
+  return p;
 }
 
 /** A bounded summary of a tool input for the ledger: the command or path, never a whole file. */

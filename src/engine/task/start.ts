@@ -4,7 +4,7 @@ import { checkTaskId, checkTitle, type TaskState } from '../../core/task.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
 import { append } from '../ledger/record.ts';
 import { taskFolder } from '../evidence/folder.ts';
-import { relative, sep } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { EMPTY_TREE, commitHas, resolveCommit, uncommitted } from '../repo/git.ts';
 import { INIT_FILES } from '../repo/layout.ts';
 import { configDigest } from '../repo/config-digest.ts';
@@ -46,7 +46,8 @@ export async function startTask(e: Engine, actor: Actor, req: StartTaskRequest):
   const head = await resolveCommit(e.layout.root, 'HEAD');
   const configRel = relative(e.layout.root, e.layout.configFile).split(sep).join('/');
   if (head && !(await commitHas(e.layout.root, head, configRel))) {
-    const files = await uncommitted(e.layout.root, INIT_FILES);
+    const stateIgnore = relative(e.layout.root, join(e.layout.stateDir, '.gitignore')).split(sep).join('/');
+    const files = await uncommitted(e.layout.root, [...INIT_FILES, stateIgnore]);
     const list = (files.includes(configRel) ? files : [configRel, ...files]).join(' ');
     return refuse(
       ErrorCode.CONFIG_INVALID,

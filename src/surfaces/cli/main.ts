@@ -9,6 +9,9 @@ import { AutopilotError, ErrorCode, exitCodeFor, type Refusal } from '../../core
 import { UsageError, type GlobalOptions, type VerbResult } from './runtime.ts';
 import { formatRefusal } from './format.ts';
 import { packageVersion } from '../../engine/setup/package-info.ts';
+import { existsSync } from 'node:fs';
+import { WALL_MARKER } from '../../core/wall.ts';
+import { wallRefusal } from './wall-gate.ts';
 
 type Opts = GlobalOptions & Record<string, unknown>;
 type Action = (...args: never[]) => Promise<VerbResult>;
@@ -245,7 +248,8 @@ ${example('npx --no-install autopilot init --dry-run\nnpx --no-install autopilot
         '(test files never count; a source file no test loads counts all its lines as unrun).\n' +
         'It also lists findings about the tests: tests removed, skipped or focused, coverage-ignore comments\n' +
         'added, and mutants of the changed lines the tests pass on (verify.mutation). The run passes with\n' +
-        "them, but leaving VERIFY then needs a person's approval (APPROVAL_REQUIRED): autopilot approve.\n",
+        "them, but leaving VERIFY then needs a person's approval (APPROVAL_REQUIRED), given with a passkey\n" +
+        'in the dashboard (autopilot serve).\n',
     )
     .addHelpText('after', example('autopilot verify T-1'))
     .action(act(async (id: string, opts: Opts) => (await import('./verbs/verify.ts')).verifyVerb(id, opts)));
@@ -270,16 +274,22 @@ autopilot guard T-1 --tool Edit --input '{"file_path":"src/app.ts"}'`),
   const decisionOptions = (cmd: Command) =>
     cmd
       .requiredOption('--reason <text>', 'why; the agent sees it')
-      .option('--by <name>', 'who decides (default: this user)')
-      .option('--token-file <path>', 'the approval token (default: $AUTOPILOT_APPROVAL_TOKEN)');
+      .option('--port <port>', 'the port autopilot serve listens on, for the decision URL (default 4400)')
+      .addHelpText(
+        'after',
+        `
+A person's decision is a WebAuthn (passkey) assertion over the decision (task,
+phase, diff digest, note), made in the dashboard: a terminal cannot make one,
+and no token, flag or variable stands in for it. This verb checks the task,
+prints the URL of its decision page and exits 2 (APPROVAL_REQUIRED), recording
+nothing. Run \`autopilot serve\`, register a passkey once with the one-time code
+it prints, then decide on the Approvals page.`,
+      );
   decisionOptions(
     program
       .command('approve <TASK>')
-      .description("a person's approval of a move that policy sends to a person (signed, names the person)")
-      .addHelpText(
-        'after',
-        example('AUTOPILOT_APPROVAL_TOKEN=… autopilot approve T-1 --reason "migration reviewed with DBA"'),
-      ),
+      .description('where a person approves a move that policy sends to a person: the dashboard, with a passkey')
+      .addHelpText('after', example('autopilot approve T-1 --reason "migration reviewed with DBA"')),
   ).action(
     act(async (id: string, opts: Opts) =>
       (await import('./verbs/approve.ts')).approveVerb(id, opts as Opts & { reason: string }),
@@ -288,7 +298,7 @@ autopilot guard T-1 --tool Edit --input '{"file_path":"src/app.ts"}'`),
   decisionOptions(
     program
       .command('reject <TASK>')
-      .description('a person requests changes (the agent must backtrack to --to), escalates, or aborts the task')
+      .description('where a person requests changes, escalates or aborts: the dashboard, with a passkey')
       .option('--to <phase>', 'with a change request: the phase the agent must go back to')
       .option('--escalate', 'pass it up: the task stays waiting, flagged')
       .option('--abort', 'stop the task for good')
@@ -465,6 +475,42 @@ autopilot hook git commit-msg .git/COMMIT_EDITMSG`)}`,
     );
 
   program
+    .command('exec')
+    .description(
+      "run an agent's command behind the wall of its task's phase: Autopilot's state hidden or read-only, the work tree read-only where the phase allows no source writes, no network unless the phase allows it",
+    )
+    .argument('<command...>', 'the command and its arguments, after --')
+    .option(
+      '--task <id>',
+      'the task whose phase decides the wall (default: $AUTOPILOT_TASK, else the only active task)',
+    )
+    .option('--phase <phase>', "the phase whose wall to raise (default: the task's current phase)")
+    .addHelpText(
+      'after',
+      `
+Claude Code's PreToolUse hook rewrites every Bash command it allows into
+  autopilot exec --task T --phase P --holder H -- bash -c '<the command>'
+so the operating system, not a parser, keeps the command off what it must not touch. Behind the wall:
+  hidden     the state folder's store, keys, approval token, stale archives, telemetry and caches;
+             the per-user state folder ($XDG_STATE_HOME/autopilot) and the hook daemon's socket folder
+  read-only  .autopilot/config.yaml, evidence/, attestations/, journal/; git's hooks folder and config;
+             .claude/, .mcp.json, .codex/, .cursor/hooks.json, AGENTS.md (a mount cannot guard only Autopilot's section)
+  work tree  read-write where the phase allows write:source (IMPLEMENT by default), read-only elsewhere:
+             drafts go to $TMPDIR (/tmp), which stays writable, as does the home folder
+  network    off unless the phase allows net
+Inside, the autopilot command line refuses every verb (it cannot see the store): the agent uses the MCP tools,
+which its client runs outside the wall. It needs bubblewrap; without it the command is refused, not run bare.
+The exit code is the command's.
+${example(`autopilot exec -- npm test
+autopilot exec --phase SPEC -- bash -c 'touch src/x.ts'   # Read-only file system`)}`,
+    )
+    .action(
+      act(async (command: string[], opts: Opts) =>
+        (await import('./verbs/exec.ts')).execVerb(command, opts as Opts & { task?: string; phase?: string }),
+      ),
+    );
+
+  program
     .command('doctor')
     .description(
       'check the installation: config, store, key, hooks, MCP entry, sandbox; say how to fix what is wrong (exit 1 when something is)',
@@ -507,11 +553,16 @@ in a file Autopilot writes (CI job, hooks, .mcp.json, AGENTS.md) that runs a bar
     .addHelpText(
       'after',
       `
-Prints the dashboard's URL and a sign-in URL for the person who approves: it
-carries the approval token in its fragment (#token=…), which the browser keeps
-for the tab and never sends to the server. The token itself stays in
-<stateDir>/keys/approval-token (0600). Requests whose Host is not
-127.0.0.1:PORT or localhost:PORT are refused, and so is a POST from another origin.
+Prints the dashboard's URL, http://localhost:PORT (WebAuthn needs a domain:
+browsers treat localhost as a secure context; it listens on 127.0.0.1 only),
+and a one-time registration code (8 characters, single use, valid 15 minutes).
+A person registers a passkey on the dashboard's Register page with their name
+and that code; when it is used, expired or guessed wrong 5 times, a new one is
+printed here. Each decision on the Approvals page (approve, request changes,
+escalate, abort) is then signed by the person's passkey (user verification
+required) and recorded with the assertion, which \`ledger verify\` and the CI
+gate check again. Requests whose Host is not 127.0.0.1:PORT or localhost:PORT
+are refused, and so is a POST from another origin.
 ${example('autopilot serve\nautopilot -C ../my-repo serve --port 4401')}`,
     )
     .action(act(async (opts: Opts) => (await import('./verbs/serve.ts')).serveVerb(opts)));
@@ -582,6 +633,11 @@ function missingVerb(program: Command, argv: readonly string[]): Refusal {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  const walled = wallRefusal(argv.slice(2), process.env, existsSync(WALL_MARKER));
+  if (walled) {
+    process.exitCode = printError(walled);
+    return;
+  }
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

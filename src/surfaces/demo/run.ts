@@ -4,10 +4,11 @@
  * It works as an agent does, through `autopilot mcp` over stdio.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import pc from 'picocolors';
+import { parseDocument } from 'yaml';
 import type * as z from 'zod';
 import type { Result } from '../../core/errors.ts';
 import { applyInit, planInit } from '../../engine/setup/init.ts';
@@ -22,6 +23,7 @@ import type { verifyRunTool } from '../mcp/tools/verify-run.ts';
 import * as P from './project.ts';
 import { claudePreToolUse } from './hook.ts';
 import { plural } from '../../core/phrasing.ts';
+import { approveInChromium, browserAvailable } from './passkey.ts';
 
 export interface DemoStep {
   readonly action: string;
@@ -37,6 +39,8 @@ export interface DemoReport {
   readonly taskId: string;
   readonly steps: DemoStep[];
   readonly ledger: LedgerReport;
+  /** How the person's approval was given: a passkey assertion in Chromium, or why that step was left out. */
+  readonly approval: { readonly by: 'passkey in Chromium' } | { readonly skipped: string };
   /** True when every step went the way the script expected and the ledger verifies. */
   readonly passed: boolean;
 }
@@ -82,6 +86,15 @@ export async function runDemo(opts: { dir?: string; log?: (line: string) => void
   });
   if (!plan.ok) throw new Error(plan.error.message);
   const init = await applyInit(plan.value, openStoreFor);
+  // With a browser at hand, the move into PR needs a person, who approves it with a passkey in Chromium.
+  const browser = await browserAvailable();
+  if ('playwright' in browser) {
+    const file = join(repo, '.autopilot', 'config.yaml');
+    const doc = parseDocument(readFileSync(file, 'utf8'));
+    doc.setIn(['approvals', 'enter'], ['PR']);
+    doc.setIn(['approvals', 'minRisk'], 'low');
+    writeFileSync(file, doc.toString());
+  }
   sh(repo, ['add', '-A']);
   sh(repo, ['commit', '-q', '-m', 'autopilot init']);
   log(pc.dim(`autopilot init: config, key ${init.keyId}, store in .autopilot/ (committed, as a team would)`));
@@ -191,6 +204,28 @@ export async function runDemo(opts: { dir?: string; log?: (line: string) => void
     );
     await step('advance to REVIEW', 'ok', () => advance(), moved);
     await step('write review_rubric.json', 'ok', () => put('REVIEW', 'review_rubric.json', P.RUBRIC));
+    if ('playwright' in browser) {
+      await step('ask to advance to PR: policy wants a person', 'refused', () => advance());
+      await step(
+        'a person registers a passkey with the printed code and approves T-1 in the dashboard (headless Chromium, virtual authenticator)',
+        'ok',
+        () =>
+          approveInChromium(
+            browser.playwright,
+            repo,
+            taskId,
+            'Demo Reviewer',
+            'Reviewed the diff and the tests: approved.',
+          ),
+        (v) => v.message,
+      );
+    } else {
+      log(
+        pc.yellow(
+          `  skipped: a person's passkey approval in Chromium, because ${browser.missing}; policy asks no person in this run`,
+        ),
+      );
+    }
     await step('advance to PR (Autopilot runs the linter)', 'ok', () => advance(), moved);
     await step('write pr_template_filled.md and pr_url.txt', 'ok', async () => {
       const r = await put('PR', 'pr_template_filled.md', P.PR_TEMPLATE);
@@ -202,10 +237,11 @@ export async function runDemo(opts: { dir?: string; log?: (line: string) => void
     const ledger = verified.ok ? verified.value : (verified.error.details as unknown as LedgerReport);
     log(
       ledger.ok
-        ? `${pc.green('✓ ledger verify')}: ${plural(ledger.entries, 'entry')}, every signature and ${plural(ledger.artifacts, 'evidence digest')} check out`
+        ? `${pc.green('✓ ledger verify')}: ${plural(ledger.entries, 'entry')}, every signature, ${plural(ledger.artifacts, 'evidence digest')} and ${plural(ledger.decisions, "person's passkey decision", "people's passkey decisions")} check out`
         : `${pc.red('✗ ledger verify failed')}: ${ledger.problems[0]?.reason}`,
     );
-    return { repo, taskId, steps, ledger, passed: ledger.ok && steps.every((s) => s.ok) };
+    const approval = 'playwright' in browser ? { by: 'passkey in Chromium' as const } : { skipped: browser.missing };
+    return { repo, taskId, steps, ledger, approval, passed: ledger.ok && steps.every((s) => s.ok) };
   } finally {
     await mcp.close();
   }

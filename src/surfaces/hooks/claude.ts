@@ -18,6 +18,10 @@ import {
 } from './request.ts';
 import { chooseTask, stopReason, taskContext } from './shared.ts';
 import { clause } from '../../core/phrasing.ts';
+import { join } from 'node:path';
+import { hasLocalInstall, LOCAL_BIN, shellQuote } from '../../engine/setup/agent-wiring.ts';
+import { probeWall } from '../compose.ts';
+import { autopilotBin } from './launcher.ts';
 
 /** What differs between clients that speak Claude Code's hook format. */
 export interface ClaudeStyle {
@@ -27,6 +31,37 @@ export interface ClaudeStyle {
   readonly canAsk: boolean;
   /** The tool call as the guard reads it, from the payload's tool_name and tool_input. */
   readonly toolCall: (payload: Payload) => { tool: string; input: unknown };
+  /** Whether an allowed shell command is rewritten to run behind the wall (`updatedInput`). */
+  readonly wall: boolean;
+}
+
+/**
+ * The command that runs `command` behind the wall of the task's phase, started the way the wiring starts Autopilot
+ * (the repository's install, else this Node and bin script); undefined when bubblewrap
+ * cannot raise the wall here, in which case the command runs as the client runs it and `doctor` says so.
+ */
+export function walledCommand(
+  root: string,
+  command: string,
+  at: { readonly taskId: string | null; readonly phase: string; readonly holder: string },
+): string | undefined {
+  if (!probeWall().available) return undefined;
+  const args = [
+    'exec',
+    ...(at.taskId ? ['--task', at.taskId] : []),
+    '--phase',
+    at.phase,
+    '--holder',
+    at.holder,
+    '--',
+    'bash',
+    '-c',
+    command,
+  ];
+  // The rewritten command is never written to a file: the repository's own install by its absolute path (the Bash
+  // tool's shell has no $CLAUDE_PROJECT_DIR of its own), else this Node and bin script.
+  const launch = hasLocalInstall(root) ? [join(root, LOCAL_BIN)] : [process.execPath, autopilotBin()];
+  return [...launch, ...args].map(shellQuote).join(' ');
 }
 
 function actorOf(style: ClaudeStyle, payload: Payload): Actor {
@@ -62,9 +97,30 @@ async function preToolUse(style: ClaudeStyle, e: Engine, req: HookRequest, paylo
   });
   if (!r.ok) return decision('PreToolUse', 'deny', `Autopilot: ${r.error.message}`);
   const g = r.value;
-  // An allowed call gets no decision: Autopilot has no objection, and the client's own
-  // permission rules (and the person's prompts) still apply. `allow` would skip them.
-  if (g.decision === 'allow') return jsonAnswer({});
+  if (g.decision === 'allow') {
+    // A shell command runs behind the wall: the same command, started by `autopilot exec`. Claude Code applies an
+    // updated input only with `allow`, which skips its default prompt but not the person's deny and ask rules.
+    const command = (input as Record<string, unknown> | null)?.['command'];
+    const holder = actorOf(style, payload).holder ?? `${style.client}:unknown`;
+    const walled =
+      style.wall && tool === 'Bash' && typeof command === 'string'
+        ? walledCommand(e.layout.root, command, { taskId: g.taskId, phase: g.phase, holder })
+        : undefined;
+    if (walled) {
+      const where = g.taskId ? `task ${g.taskId} in ${g.phase}` : `no task, judged as in ${g.phase}`;
+      return jsonAnswer({
+        hookSpecificOutput: {
+          hookEventName: 'PreToolUse',
+          permissionDecision: 'allow',
+          permissionDecisionReason: `Autopilot: runs behind the wall of ${where}`,
+          updatedInput: { ...(input as Record<string, unknown>), command: walled },
+        },
+      });
+    }
+    // Any other allowed call gets no decision: Autopilot has no objection, and the client's own
+    // permission rules (and the person's prompts) still apply. `allow` would skip them.
+    return jsonAnswer({});
+  }
   const where = g.taskId ? `task ${g.taskId} is in ${g.phase}` : `no task: judged as in ${g.phase}`;
   const recorded = g.seq !== undefined ? ` (ledger entry ${g.seq})` : '';
   const reason = `Autopilot (${where}): ${g.reason}${recorded}`;
@@ -132,4 +188,5 @@ export const claudeHooks: ClientHooks = claudeStyleHooks({
   name: 'Claude Code',
   canAsk: true,
   toolCall: (payload) => ({ tool: str(payload['tool_name']) ?? '', input: payload['tool_input'] ?? {} }),
+  wall: true,
 });

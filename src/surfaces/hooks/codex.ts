@@ -24,4 +24,12 @@ function toolCall(payload: Payload): { tool: string; input: unknown } {
 }
 
 /** Codex CLI. */
-export const codexHooks: ClientHooks = claudeStyleHooks({ client: 'codex', name: 'Codex', canAsk: false, toolCall });
+export const codexHooks: ClientHooks = claudeStyleHooks({
+  client: 'codex',
+  name: 'Codex',
+  canAsk: false,
+  toolCall,
+  // Codex applies a rewritten input from 0.131 on; an older one ignores it (or fails the hook) and runs the original,
+  // so no wall is claimed for it: the guard's parser stays its layer, and doctor says so.
+  wall: false,
+});

@@ -63,6 +63,8 @@ export async function hookCommand(args: readonly string[], opts: HookCommandOpti
   // git gives most hooks a terminal, not input; only pre-push's stdin says what is pushed.
   const wantsStdin = client !== 'git' || event === 'pre-push';
   const stdin = opts.stdin ?? (wantsStdin ? await readStdin() : '');
+  const walled = await (await import('./walled.ts')).walledHook(client, event, rest, cwd);
+  if (walled) return walled;
   const which = client as HookClient;
   const base = { client: which, event, args: rest, stdin, cwd, env: hookEnv(env) };
   const start = startDir(which, stdin, cwd, env);

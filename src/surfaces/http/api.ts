@@ -1,12 +1,11 @@
 /**
- * @module The dashboard's JSON API: the same reads as the pages, ledger
- * verification, and the one change it makes: a person's decision on an
- * approval, which needs the approval token in the `X-Autopilot-Token` header.
+ * @module The dashboard's JSON API: the same reads as the pages and ledger
+ * verification. The changes it makes (passkeys and people's decisions) are in
+ * passkeys.ts.
  */
 import type { Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ErrorCode, type Refusal } from '../../core/errors.ts';
-import { decide, type Decision } from '../../engine/approvals/guard.ts';
 import { verifyLedger } from '../../engine/ledger/verify.ts';
 import { liveLease, listTasks, taskEntries } from './read/tasks.ts';
 import { parseFilter, taskDetail } from './read/task-detail.ts';
@@ -15,7 +14,6 @@ import { ledgerPage } from './read/ledger.ts';
 import { metricsView, WINDOWS, type WindowKey } from './read/metrics.ts';
 import { waitingApprovals } from './read/approvals.ts';
 import { evidenceSegments } from './pages.ts';
-import { TOKEN_HEADER } from './guard.ts';
 import type { DashboardContext } from './context.ts';
 
 const STATUS_FOR: Partial<Record<string, ContentfulStatusCode>> = {
@@ -26,18 +24,9 @@ const STATUS_FOR: Partial<Record<string, ContentfulStatusCode>> = {
   [ErrorCode.APPROVAL_REQUIRED]: 403,
 };
 
-function fail(c: Context, error: Refusal, status?: ContentfulStatusCode) {
+export function fail(c: Context, error: Refusal, status?: ContentfulStatusCode) {
   return c.json({ ok: false, error }, status ?? STATUS_FOR[error.code] ?? 400);
 }
-
-const DECISIONS: readonly Decision[] = ['approve', 'request_changes', 'escalate', 'abort'];
-const PERSON = /^[\p{L}\p{N}][\p{L}\p{N} .'@_-]{0,63}$/u;
-const DONE_WORD: Record<Decision, string> = {
-  approve: 'approved',
-  request_changes: 'requested changes on',
-  escalate: 'escalated',
-  abort: 'aborted',
-};
 
 export function mountApi(app: Hono, ctx: DashboardContext): void {
   const { e } = ctx;
@@ -129,77 +118,6 @@ export function mountApi(app: Hono, ctx: DashboardContext): void {
         ...w,
         task: { taskId: w.task.taskId, title: w.task.title, phase: w.task.phase, status: w.task.status },
       })),
-    });
-  });
-
-  app.post('/api/tasks/:id/decision', async (c) => {
-    const taskId = c.req.param('id');
-    if (!(c.req.header('content-type') ?? '').toLowerCase().startsWith('application/json')) {
-      return fail(
-        c,
-        {
-          code: ErrorCode.USAGE,
-          message: 'send the decision as JSON (Content-Type: application/json)',
-          details: { argument: 'body' },
-        },
-        415,
-      );
-    }
-    let body: Record<string, unknown>;
-    try {
-      body = (await c.req.json()) as Record<string, unknown>;
-    } catch {
-      return fail(c, { code: ErrorCode.USAGE, message: 'the body is not JSON', details: { argument: 'body' } });
-    }
-    if (body === null || typeof body !== 'object')
-      return fail(c, {
-        code: ErrorCode.USAGE,
-        message: 'the body must be a JSON object',
-        details: { argument: 'body' },
-      });
-    const decision = body['decision'] as Decision;
-    const token = c.req.header(TOKEN_HEADER);
-    if (!token) {
-      return fail(c, {
-        code: ErrorCode.APPROVAL_REQUIRED,
-        message: `a decision needs the approval token in the ${TOKEN_HEADER} header: open the sign-in URL autopilot serve printed`,
-        details: { reason: 'token' },
-      });
-    }
-    if (!DECISIONS.includes(decision))
-      return fail(c, {
-        code: ErrorCode.USAGE,
-        message: `decision must be one of ${DECISIONS.join(', ')}`,
-        details: { argument: 'decision' },
-      });
-    const by = typeof body['by'] === 'string' ? body['by'].trim() : '';
-    if (!PERSON.test(by))
-      return fail(c, {
-        code: ErrorCode.USAGE,
-        message: "say who decides: a name of up to 64 letters, digits, spaces or . ' @ _ -",
-        details: { argument: 'by' },
-      });
-    const r = await decide(
-      e,
-      { id: `person:${by}` },
-      {
-        taskId,
-        decision,
-        reason: typeof body['reason'] === 'string' ? body['reason'].slice(0, 2000) : '',
-        token,
-        ...(typeof body['backtrackTo'] === 'string' && body['backtrackTo'] ? { backtrackTo: body['backtrackTo'] } : {}),
-      },
-    );
-    await e.sink.flush();
-    if (!r.ok) return fail(c, r.error);
-    ctx.log(`${by} ${DONE_WORD[decision]} ${taskId} (ledger entry ${r.value.entry.seq})`);
-    void ctx.watcher.poll();
-    return c.json({
-      ok: true,
-      decision,
-      seq: r.value.entry.seq,
-      task: r.value.task,
-      message: `${by} ${DONE_WORD[decision]} ${taskId} (ledger entry ${r.value.entry.seq}, signed)`,
     });
   });
 }

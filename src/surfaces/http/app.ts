@@ -6,7 +6,8 @@ import { requestGuard } from './guard.ts';
 import { mountPages } from './pages.ts';
 import { mountApi } from './api.ts';
 import { renderPage, type DashboardContext } from './context.ts';
-import { CLIENT_JS } from './views/client.ts';
+import { CLIENT_JS, webauthnBrowserJs } from './views/client.ts';
+import { mountPasskeys } from './passkeys.ts';
 import { errorBody } from './views/layout.ts';
 
 const headData = (h: ChainHead | null) => JSON.stringify({ seq: h?.seq ?? 0, hash: h?.hash ?? null });
@@ -21,6 +22,11 @@ export function createApp(ctx: DashboardContext): Hono {
 
   app.get('/assets/app.js', (c) =>
     c.body(CLIENT_JS, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }),
+  );
+  // @simplewebauthn/browser's own bundle, from the installed package: the page loads nothing from the network.
+  const webauthn = webauthnBrowserJs();
+  app.get('/assets/webauthn.js', (c) =>
+    c.body(webauthn, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }),
   );
   app.get('/favicon.ico', (c) => c.body(null, 204));
 
@@ -47,6 +53,7 @@ export function createApp(ctx: DashboardContext): Hono {
   );
 
   mountApi(app, ctx);
+  mountPasskeys(app, ctx);
   mountPages(app, ctx);
 
   app.notFound(async (c) => {

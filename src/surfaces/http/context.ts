@@ -2,8 +2,8 @@
 import { basename } from 'node:path';
 import type { Engine } from '../../engine/context.ts';
 import type { LedgerReport } from '../../engine/ledger/verify.ts';
-import { approvalTokenFile } from '../../engine/approvals/token.ts';
 import type { HeadWatcher } from './live.ts';
+import type { RegistrationCodes } from './registration.ts';
 import type { SpanReader } from '../../ports/spans.ts';
 import { waitingCount } from './read/tasks.ts';
 import { page, type Section } from './views/layout.ts';
@@ -18,6 +18,8 @@ export interface DashboardContext {
   port: number;
   /** The last `verify` run from the dashboard. */
   lastVerify: { at: string; report: LedgerReport } | undefined;
+  /** The one-time code that lets a person register a passkey. */
+  readonly codes: RegistrationCodes;
   readonly log: (line: string) => void;
 }
 
@@ -26,8 +28,4 @@ export async function renderPage(ctx: DashboardContext, section: Section, title:
   const head = (await ctx.e.store.head())?.seq ?? 0;
   return page({ title, section, repo: basename(ctx.e.layout.root), head, waiting: await waitingCount(ctx.e), body })
     .value;
-}
-
-export function tokenFileOf(ctx: DashboardContext): string {
-  return approvalTokenFile(ctx.e.layout);
 }

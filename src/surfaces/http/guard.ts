@@ -2,12 +2,9 @@
  * @module What every request passes before a route sees it: the Host must be
  * this server's own (no DNS rebinding), only GET, HEAD and POST are served, and
  * a POST must come from the dashboard's own origin (no cross-site requests).
- * The approval token itself is checked by the decision it authorises.
+ * A person's decision is proven by its passkey assertion, checked by the engine.
  */
 import type { MiddlewareHandler } from 'hono';
-
-/** The header a decision carries the approval token in. */
-export const TOKEN_HEADER = 'x-autopilot-token';
 
 export function allowedHosts(port: number): string[] {
   return [`127.0.0.1:${port}`, `localhost:${port}`];

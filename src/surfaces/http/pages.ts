@@ -6,7 +6,7 @@ import { readArtifact, taskArtifacts } from './read/evidence.ts';
 import { metricsView, WINDOWS, type WindowKey } from './read/metrics.ts';
 import { ledgerPage } from './read/ledger.ts';
 import { waitingApprovals } from './read/approvals.ts';
-import { renderPage, tokenFileOf, type DashboardContext } from './context.ts';
+import { renderPage, type DashboardContext } from './context.ts';
 import { tasksBody } from './views/tasks.ts';
 import { taskBody } from './views/task.ts';
 import { artifactBody, evidenceIndexBody, taskEvidenceBody } from './views/evidence.ts';
@@ -14,6 +14,8 @@ import { verifyFindings } from './read/verify-findings.ts';
 import { metricsBody } from './views/metrics.ts';
 import { ledgerBody } from './views/ledger.ts';
 import { approvalsBody } from './views/approvals.ts';
+import { registerBody } from './views/register.ts';
+import { credentialOf } from '../../engine/ledger/passkeys.ts';
 import { errorBody } from './views/layout.ts';
 
 /** The path segments after `/evidence/`, decoded: `[task, ...rest]`. */
@@ -81,12 +83,32 @@ export function mountPages(app: Hono, ctx: DashboardContext): void {
         approvalsBody({
           waiting: await waitingApprovals(e),
           recent: decisions,
-          tokenFile: tokenFileOf(ctx),
+          people: [
+            ...new Set(
+              (await e.store.entries({ kind: 'person_registered' }))
+                .map((x) => credentialOf(x)?.name ?? '')
+                .filter(Boolean),
+            ),
+          ],
           nowMs: e.clock.now().getTime(),
         }),
       ),
     );
   });
+
+  app.get('/register', async (c) =>
+    c.html(
+      await renderPage(
+        ctx,
+        'approvals',
+        'Register a passkey',
+        registerBody({
+          registrations: await e.store.entries({ kind: 'person_registered' }),
+          nowMs: e.clock.now().getTime(),
+        }),
+      ),
+    ),
+  );
 
   app.get('/evidence', async (c) => {
     const tasks = await listTasks(e, {});

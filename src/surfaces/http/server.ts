@@ -1,6 +1,7 @@
 /**
- * @module `autopilot serve`'s server: the dashboard and its JSON API on
- * 127.0.0.1 only, with a watcher that pushes every move of the ledger head to
+ * @module `autopilot serve`'s server: the dashboard and its JSON API,
+ * listening on 127.0.0.1 only and addressed as http://localhost:PORT (WebAuthn
+ * needs a domain), with a watcher that pushes every move of the ledger head to
  * the open pages.
  */
 import type { Server } from 'node:http';
@@ -10,6 +11,7 @@ import type { Engine } from '../../engine/context.ts';
 import { createApp } from './app.ts';
 import { HeadWatcher } from './live.ts';
 import type { DashboardContext } from './context.ts';
+import { RegistrationCodes } from './registration.ts';
 import type { SpanReader } from '../../ports/spans.ts';
 
 export interface DashboardOptions {
@@ -21,12 +23,16 @@ export interface DashboardOptions {
   readonly log: (line: string) => void;
   /** How often the ledger head is read, milliseconds (default 500). */
   readonly pollMs?: number;
+  /** Shows a new one-time registration code on the server's terminal (never on a page). */
+  readonly printCode: (code: string, why: string) => void;
 }
 
 export interface DashboardHandle {
-  /** `http://127.0.0.1:<port>/` */
+  /** `http://localhost:<port>/` */
   readonly url: string;
   readonly port: number;
+  /** The registration code in force when the server started listening. */
+  readonly registrationCode: { readonly code: string; readonly expires: string };
   /** Resolves when the server has closed. */
   readonly closed: Promise<void>;
   close(): Promise<void>;
@@ -41,6 +47,7 @@ export async function serveDashboard(opts: DashboardOptions): Promise<DashboardH
     watcher,
     port: opts.port,
     lastVerify: undefined,
+    codes: new RegistrationCodes(() => opts.engine.clock.now().getTime(), opts.printCode),
     log: opts.log,
   };
   const app = createApp(ctx);
@@ -69,5 +76,11 @@ export async function serveDashboard(opts: DashboardOptions): Promise<DashboardH
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     })());
-  return { url: `http://127.0.0.1:${ctx.port}/`, port: ctx.port, closed, close };
+  return {
+    url: `http://localhost:${ctx.port}/`,
+    port: ctx.port,
+    registrationCode: ctx.codes.current(),
+    closed,
+    close,
+  };
 }

@@ -22,7 +22,7 @@ export type Layer =
   | 'guard: tool policy'
   | 'git hook'
   | 'attestation: drift'
-  | 'approvals: token'
+  | 'approvals: passkey'
   | 'MCP surface';
 
 /** What a decisive step must observe besides the case's outcome. */
@@ -790,7 +790,7 @@ export const CASES: readonly AttackCase[] = [
       },
     ],
     outcome: 'person',
-    layer: 'approvals: token',
+    layer: 'approvals: passkey',
     then: [{ kind: 'no-approval' }, { kind: 'phase', is: 'SPEC' }],
   },
   {
@@ -890,9 +890,9 @@ export const CASES: readonly AttackCase[] = [
     layer: 'guard: shell parser',
   },
   {
-    id: 'approve.cli-no-token',
+    id: 'approve.cli',
     category: 'self-approval',
-    title: '`autopilot approve` without the approval token',
+    title: '`autopilot approve` from a terminal, where no passkey can sign',
     at: 'SPEC',
     steps: [
       {
@@ -902,13 +902,13 @@ export const CASES: readonly AttackCase[] = [
       },
     ],
     outcome: 'person',
-    layer: 'approvals: token',
+    layer: 'approvals: passkey',
     then: [{ kind: 'no-approval' }],
   },
   {
-    id: 'approve.cli-guessed-token',
+    id: 'approve.cli-token',
     category: 'self-approval',
-    title: '`autopilot approve` with a guessed token',
+    title: '`autopilot approve` with an approval token in the environment (a decision takes none)',
     at: 'SPEC',
     steps: [
       {
@@ -919,7 +919,7 @@ export const CASES: readonly AttackCase[] = [
       },
     ],
     outcome: 'person',
-    layer: 'approvals: token',
+    layer: 'approvals: passkey',
     then: [{ kind: 'no-approval' }],
   },
 ];

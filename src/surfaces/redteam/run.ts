@@ -152,7 +152,7 @@ export function observedLayer(step: Step, obs: Observation, produced: ReadonlySe
       return obs.code?.startsWith('SQLITE_CONSTRAINT') ? 'store: append-only triggers' : null;
     case 'mcp':
       if (obs.code === 'NO_SUCH_TOOL' || obs.code === 'PROTOCOL_ERROR') return 'MCP surface';
-      if (step.tool === 'approval_request' && obs.outcome === 'person') return 'approvals: token';
+      if (step.tool === 'approval_request' && obs.outcome === 'person') return 'approvals: passkey';
       break;
     case 'cli':
     case 'lease':
@@ -172,7 +172,7 @@ export function observedLayer(step: Step, obs: Observation, produced: ReadonlySe
     case 'PROMPT_DRIFT':
       return 'attestation: drift';
     case 'APPROVAL_REQUIRED':
-      return 'approvals: token';
+      return 'approvals: passkey';
     case 'TOOL_NOT_ALLOWED_IN_PHASE':
       return 'guard: tool policy';
     case 'LEDGER_TAMPERED':

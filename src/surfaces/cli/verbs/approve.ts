@@ -1,88 +1,61 @@
-/** @module `autopilot approve|reject <TASK> --reason TEXT`: a person's decision on a task waiting for approval. */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { userInfo } from 'node:os';
-import pc from 'picocolors';
-import { decide, type Decision } from '../../../engine/approvals/guard.ts';
-import { approvalTokenFile } from '../../../engine/approvals/token.ts';
-import { done, UsageError, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
+/**
+ * @module `autopilot approve|reject <TASK> --reason TEXT`: where a person decides. A decision is a passkey assertion
+ * made in the dashboard, which a terminal cannot make: these verbs check the task, say where its decision page is,
+ * and refuse with APPROVAL_REQUIRED. They record nothing.
+ */
+import { ErrorCode } from '../../../core/errors.ts';
+import type { Decision } from '../../../core/decision.ts';
+import { intOption, UsageError, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
+import { DEFAULT_PORT } from './serve.ts';
 
 interface DecisionOptions extends GlobalOptions {
   reason: string;
-  by?: string;
-  tokenFile?: string;
   to?: string;
   escalate?: boolean;
   abort?: boolean;
+  port?: string;
 }
 
-/** A token file is small and regular: /dev/zero, a FIFO or a huge file would never end reading. */
-const MAX_TOKEN_FILE = 4096;
-
-function tokenFrom(opts: DecisionOptions): string | undefined {
-  if (opts.tokenFile) {
-    let fd: number | undefined;
-    try {
-      fd = openSync(opts.tokenFile, constants.O_RDONLY | constants.O_NONBLOCK);
-      const st = fstatSync(fd);
-      if (!st.isFile() || st.size > MAX_TOKEN_FILE)
-        throw new Error(`not a regular file of at most ${MAX_TOKEN_FILE} bytes`);
-      const buf = Buffer.alloc(st.size);
-      const n = readSync(fd, buf, 0, st.size, 0);
-      return buf.subarray(0, n).toString('utf8').trim();
-    } catch (err) {
-      throw new UsageError(`cannot read --token-file: ${(err as Error).message}`, 'token-file');
-    } finally {
-      if (fd !== undefined) closeSync(fd);
-    }
-  }
-  return process.env['AUTOPILOT_APPROVAL_TOKEN'];
-}
-
-function person(opts: DecisionOptions): string {
-  if (opts.by) return `person:${opts.by}`;
-  try {
-    return `person:${userInfo().username}`;
-  } catch {
-    return 'person:unknown';
-  }
-}
+const WORD: Record<Decision, string> = {
+  approve: 'Approve',
+  request_changes: 'Request changes',
+  escalate: 'Escalate',
+  abort: 'Abort',
+};
 
 async function run(taskId: string, decision: Decision, opts: DecisionOptions): Promise<VerbResult> {
-  const token = tokenFrom(opts);
+  if (!opts.reason.trim()) throw new UsageError('a decision needs a reason: --reason "…"', 'reason');
+  const port = intOption(opts.port, 'port') ?? DEFAULT_PORT;
+  if (port < 1 || port > 65535) throw new UsageError(`--port needs a port number from 1 to 65535, got ${port}`, 'port');
   return withEngine(opts, async (e) => {
-    const r = await decide(
-      e,
-      { id: person(opts) },
-      {
-        taskId,
-        decision,
-        reason: opts.reason,
-        token,
-        ...(opts.to ? { backtrackTo: opts.to } : {}),
+    const task = await e.store.getTask(taskId);
+    if (!task)
+      return {
+        ok: false,
+        error: {
+          code: ErrorCode.TASK_UNKNOWN,
+          message: `no task ${taskId}; list tasks with: autopilot task list`,
+          details: { taskId },
+        },
+      };
+    if (task.status !== 'active')
+      return {
+        ok: false,
+        error: {
+          code: ErrorCode.TASK_DONE,
+          message: `task ${taskId} is ${task.status}: there is nothing left to decide`,
+          details: { taskId, status: task.status },
+        },
+      };
+    const url = `http://localhost:${port}/approvals#task-${encodeURIComponent(taskId)}`;
+    return {
+      ok: false,
+      error: {
+        code: ErrorCode.APPROVAL_REQUIRED,
+        message: `a person's decision is a passkey assertion, which a terminal cannot make: run autopilot serve, open ${url}, write your note and press "${WORD[decision]}" (your registered passkey signs it). Nothing was recorded`,
+        details: { reason: 'passkey', taskId, decision, url },
       },
-    );
-    if (!r.ok) {
-      if (r.error.details['reason'] === 'token') {
-        return {
-          ok: false,
-          error: {
-            ...r.error,
-            message: `${r.error.message}; this installation's token is in ${approvalTokenFile(e.layout)}`,
-          },
-        };
-      }
-      return r;
-    }
-    const verb = {
-      approve: 'approved',
-      request_changes: 'requested changes on',
-      escalate: 'escalated',
-      abort: 'aborted',
-    }[decision];
-    return done(
-      { decision, task: r.value.task, seq: r.value.entry.seq },
-      `${pc.bold(person(opts))} ${verb} ${taskId} (ledger entry ${r.value.entry.seq}, signed)`,
-    );
+    };
   });
 }
 

@@ -45,7 +45,14 @@ export async function demoVerb(opts: GlobalOptions & { dir?: string }): Promise<
     `               then open the address it prints: the task's trace graph, evidence, metrics and ledger`,
   ].join('\n');
   return done(
-    { repo: report.repo, taskId: report.taskId, steps: report.steps, ledger: report.ledger, try: tryCommands },
+    {
+      repo: report.repo,
+      taskId: report.taskId,
+      steps: report.steps,
+      ledger: report.ledger,
+      approval: report.approval,
+      try: tryCommands,
+    },
     text,
   );
 }

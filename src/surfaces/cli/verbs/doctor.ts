@@ -2,7 +2,7 @@
 import { homedir } from 'node:os';
 import pc from 'picocolors';
 import { runDoctor, type DoctorCheck } from '../../../engine/setup/doctor.ts';
-import { openStoreFor, sandboxStatus } from '../../compose.ts';
+import { openStoreFor, probeWall, sandboxStatus } from '../../compose.ts';
 import { daemonRunning } from '../../hooks/daemon.ts';
 import { cwdOf, type GlobalOptions, type VerbResult } from '../runtime.ts';
 
@@ -12,6 +12,7 @@ export async function doctorVerb(opts: GlobalOptions): Promise<VerbResult> {
   const report = await runDoctor(cwdOf(opts), {
     openStore: openStoreFor,
     sandboxStatus,
+    wallStatus: probeWall,
     daemonRunning,
     home: homedir(),
   });

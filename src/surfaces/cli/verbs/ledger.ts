@@ -23,7 +23,7 @@ export async function ledgerVerify(opts: GlobalOptions): Promise<VerbResult> {
     }
     return done(
       report,
-      `${pc.green('✓ ledger verified')}: ${plural(report.entries, 'entry')} (chain and every signature), ${plural(report.tasks, 'task')}, ${plural(report.artifacts, 'evidence file')} ${report.artifacts === 1 ? 'matches its digest' : 'match their digests'}; head ${report.head?.hash.slice(0, 16) ?? '-'}`,
+      `${pc.green('✓ ledger verified')}: ${plural(report.entries, 'entry')} (chain and every signature), ${plural(report.tasks, 'task')}, ${plural(report.artifacts, 'evidence file')} ${report.artifacts === 1 ? 'matches its digest' : 'match their digests'}, ${plural(report.decisions, "person's decision", "people's decisions")} with a valid passkey assertion; head ${report.head?.hash.slice(0, 16) ?? '-'}`,
     );
   });
 }

@@ -1,7 +1,9 @@
-/** @module `autopilot serve [--port 4400]`: the dashboard and its HTTP API on 127.0.0.1, until Ctrl-C. */
+/**
+ * @module `autopilot serve [--port 4400]`: the dashboard and its HTTP API on 127.0.0.1, addressed as
+ * http://localhost:PORT, until Ctrl-C; prints the one-time code a person registers a passkey with.
+ */
 import pc from 'picocolors';
 import { closeEngine, openEngine } from '../../../engine/context.ts';
-import { approvalTokenFile, ensureApprovalToken } from '../../../engine/approvals/token.ts';
 import { openStoreFor, runnerFor, sinkFor, spanReaderFor } from '../../compose.ts';
 import { serveDashboard } from '../../http/server.ts';
 import {
@@ -22,30 +24,33 @@ export async function serveVerb(opts: GlobalOptions & { port?: string }): Promis
   if (port > 65535) throw new UsageError(`--port needs a port number up to 65535, got ${port}`, 'port');
   const e = await openEngine({ cwd: cwdOf(opts), openStore: openStoreFor, makeSink: sinkFor, makeRunner: runnerFor });
   const log = (line: string) => process.stderr.write(`autopilot serve: ${line}\n`);
+  // Codes after the first go to the terminal as they are issued (the first is part of the start-up text).
+  let started = false;
+  const printCode = (code: string, why: string) => {
+    if (started) log(`new registration code ${code} (${why}); valid 15 minutes, single use`);
+  };
   try {
-    const { token, created } = ensureApprovalToken(e.layout);
-    const tokenFile = approvalTokenFile(e.layout);
     const listening = await listenOn(port, 'port', () =>
-      serveDashboard({ engine: e, spans: spanReaderFor(e.layout), port, log }),
+      serveDashboard({ engine: e, spans: spanReaderFor(e.layout), port, log, printCode }),
     );
     if (!listening.ok) return listening;
     const server = listening.value;
-    // The token travels in the fragment, which the browser never sends: it reaches the page, not a log.
-    const signIn = `${server.url}#token=${encodeURIComponent(token)}`;
+    started = true;
+    const { code, expires } = server.registrationCode;
     if (opts.json) {
       process.stdout.write(
-        `${JSON.stringify({ ok: true, url: server.url, port: server.port, signInUrl: signIn, tokenFile, tokenCreated: created })}\n`,
+        `${JSON.stringify({ ok: true, url: server.url, port: server.port, registrationCode: code, registrationCodeExpires: expires })}\n`,
       );
     } else {
       process.stdout.write(
         [
           `${pc.bold('Autopilot dashboard')}  ${server.url}`,
           '',
-          `Approvals need a person's token. Open this sign-in URL yourself (it holds the token; do not share it):`,
-          `  ${signIn}`,
-          `The token is in ${tokenFile} (mode 0600${created ? ', created now' : ''}); the agent is never given it.`,
+          `A person's decision is signed with their passkey. To register one, open ${server.url}register`,
+          `and type this one-time code (single use, valid 15 minutes; a new one is printed here after):`,
+          `  ${pc.bold(code)}`,
           '',
-          pc.dim('Serving on 127.0.0.1 only. Ctrl-C stops.'),
+          pc.dim('Listening on 127.0.0.1 only (open it as localhost: passkeys need a domain). Ctrl-C stops.'),
           '',
         ].join('\n'),
       );

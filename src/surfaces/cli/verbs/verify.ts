@@ -33,7 +33,7 @@ export async function verifyVerb(taskId: string, opts: GlobalOptions & { token?:
     for (const f of v.findings) lines.push(`  ${pc.yellow('!')} ${f.kind}: ${f.detail}`);
     if (v.findings.length > 0)
       lines.push(
-        `  ${plural(v.findings.length, 'finding')} about the tests: leaving VERIFY needs a person's approval (autopilot approve ${taskId} --reason "…")`,
+        `  ${plural(v.findings.length, 'finding')} about the tests: leaving VERIFY needs a person's approval, given with a passkey in the dashboard (autopilot serve)`,
       );
     return done(
       {

@@ -40,7 +40,7 @@ export function describeEntry(x: LedgerEntry): string {
             : action === 'escalated'
               ? 'escalated'
               : action;
-      return `${label}${by}${d['backtrackTo'] ? `, back to ${str(d['backtrackTo'])}` : ''}: ${clip(str(d['reason']))}`;
+      return `${label}${by}${d['passkey'] ? ' (passkey)' : ''}${d['backtrackTo'] ? `, back to ${str(d['backtrackTo'])}` : ''}: ${clip(str(d['reason']))}`;
     }
     case 'lease':
       return `lease ${str(d['change'])}${d['holder'] ? ` by ${str(d['holder'])}` : ''}`;
@@ -49,11 +49,13 @@ export function describeEntry(x: LedgerEntry): string {
     case 'attestation':
       return `instructions ${str(d['action']) || 'baseline'} ${str(d['version'])}`.trim();
     case 'task_aborted':
-      return `aborted by ${str(d['by']).replace(/^person:/, '')}: ${clip(str(d['reason']))}`;
+      return `aborted by ${str(d['by']).replace(/^person:/, '')}${d['passkey'] ? ' (passkey)' : ''}: ${clip(str(d['reason']))}`;
     case 'task_renamed':
       return `renamed: ${clip(str(d['title']))} (was ${clip(str(d['previousTitle']), 80)})`;
     case 'key':
       return 'signing key recorded';
+    case 'person_registered':
+      return `passkey registered for ${str(d['name'])}`;
     default:
       return x.kind;
   }

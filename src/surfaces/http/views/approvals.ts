@@ -10,7 +10,8 @@ import { plural } from '../../../core/phrasing.ts';
 export interface ApprovalsModel {
   readonly waiting: readonly WaitingApproval[];
   readonly recent: readonly LedgerEntry[];
-  readonly tokenFile: string;
+  /** Names of the people with a registered passkey. */
+  readonly people: readonly string[];
   readonly nowMs: number;
 }
 
@@ -60,18 +61,11 @@ function card(w: WaitingApproval, nowMs: number): Html {
 }
 
 export function approvalsBody(m: ApprovalsModel): Html {
-  return html`<div class="page-head"><div><h1>Approvals</h1><p class="lede">Moves that policy sends to a person: risky changes (CI config, dependencies, migrations, auth, secrets, large diffs) and what an agent asked about. Each decision is a signed ledger entry that names you.</p></div></div>
+  return html`<div class="page-head"><div><h1>Approvals</h1><p class="lede">Moves that policy sends to a person: risky changes (CI config, dependencies, migrations, auth, secrets, large diffs) and what an agent asked about. Each decision is a ledger entry signed with your passkey.</p></div></div>
 <section class="card card-pad" id="who" aria-labelledby="who-h">
   <h2 id="who-h" class="sr-only">Who decides</h2>
-  <div class="who">
-    <div class="field"><label for="person">Your name (recorded with each decision)</label><input id="person" type="text" data-person autocomplete="name" placeholder="e.g. Dana Reviewer" maxlength="64"></div>
-    <div style="flex:1 1 300px"><p data-token-state="token-form" class="notice">Checking sign-in…</p></div>
-  </div>
-  <form id="token-form" class="toolbar" data-token-form style="margin-top:12px" hidden aria-label="Sign in with the approval token">
-    <div class="field grow"><label for="token-input">Approval token (from ${m.tokenFile})</label><input id="token-input" type="password" autocomplete="off" spellcheck="false"></div>
-    <button class="btn secondary" type="submit">Use this token</button>
-  </form>
-  <noscript><p class="notice" style="margin-top:12px">Decisions need JavaScript: the token travels in a request header, never in a form or a URL the server sees.</p></noscript>
+  <p class="notice" data-passkey-state>Each decision is signed with your passkey over the task, its phase, the digest of its diff and your note; the ledger records it with your name, and <code>ledger verify</code> and the CI gate check the signature again. ${m.people.length ? html`Registered: ${m.people.join(', ')}.` : html`<strong>No passkey is registered yet.</strong>`} <a href="/register">Register a passkey</a> with the code <code>autopilot serve</code> printed on its terminal.</p>
+  <noscript><p class="notice" style="margin-top:12px">Decisions need JavaScript: your passkey signs them in the browser.</p></noscript>
 </section>
 <section class="section" id="approval-list" data-live aria-label="Waiting for a person">
   <div class="section-head"><h2>${m.waiting.length ? `${m.waiting.length} waiting` : 'Nothing waiting'}</h2></div>

@@ -1,25 +1,26 @@
 /**
- * @module The dashboard's browser script, served as /assets/app.js: the
- * sign-in token from the URL fragment, live updates by server-sent events,
- * relative times, log search, ledger verification and the approval panel's
- * decisions. Plain script, no build step.
+ * @module The dashboard's browser script, served as /assets/app.js: live
+ * updates by server-sent events, relative times, log search, ledger
+ * verification, passkey registration and the approval panel's decisions, each
+ * signed with a passkey through @simplewebauthn/browser (served beside it as
+ * /assets/webauthn.js). Plain script, no build step.
  */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+/** @simplewebauthn/browser's UMD bundle (it defines `SimpleWebAuthnBrowser`), read from the installed package. */
+export function webauthnBrowserJs(): string {
+  const main = createRequire(import.meta.url).resolve('@simplewebauthn/browser');
+  return readFileSync(join(dirname(main), '..', 'dist', 'bundle', 'index.umd.min.js'), 'utf8');
+}
 
 export const CLIENT_JS = String.raw`(function () {
   'use strict';
-  var TOKEN_KEY = 'autopilot.token';
-  var PERSON_KEY = 'autopilot.person';
-
-  // The sign-in URL carries the approval token in its fragment, which never reaches the server:
-  // keep it for this tab only and take it out of the address bar and the history.
-  (function takeToken() {
-    var m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
-    if (!m) return;
-    try { sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(m[1])); } catch (e) { /* storage off: decisions will ask */ }
-    history.replaceState(null, '', location.pathname + location.search);
-  })();
-  function token() { try { return sessionStorage.getItem(TOKEN_KEY) || ''; } catch (e) { return ''; } }
-  function person() { try { return localStorage.getItem(PERSON_KEY) || ''; } catch (e) { return ''; } }
+  var WA = window.SimpleWebAuthnBrowser;
+  // WebAuthn needs a domain: on 127.0.0.1 the passkey parts send the person to localhost.
+  function onLocalhost() { return location.hostname === 'localhost'; }
+  function localhostHref() { return 'http://localhost:' + location.port + location.pathname + location.search + location.hash; }
 
   // Relative times.
   function rel(ms) {
@@ -99,8 +100,6 @@ export const CLIENT_JS = String.raw`(function () {
   function api(method, url, body) {
     var headers = { Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
-    var t = token();
-    if (t) headers['X-Autopilot-Token'] = t;
     return fetch(url, { method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' })
       .then(function (r) { return r.json().catch(function () { return { ok: false, error: { message: 'HTTP ' + r.status } }; }); });
   }
@@ -162,30 +161,50 @@ export const CLIENT_JS = String.raw`(function () {
       });
     });
 
-    // Who decides: remembered in this browser.
-    root.querySelectorAll('input[data-person]').forEach(function (input) {
-      if (!input.value) input.value = person();
-      input.addEventListener('change', function () { try { localStorage.setItem(PERSON_KEY, input.value.trim()); } catch (e) { /* not remembered */ } });
+    // Passkeys work on localhost only (a relying party id is a domain): say so, with a link.
+    root.querySelectorAll('[data-passkey-state]').forEach(function (el) {
+      if (!WA || !WA.browserSupportsWebAuthn()) {
+        el.textContent = 'This browser cannot use passkeys: decisions need one.';
+        el.className = 'notice bad';
+      } else if (!onLocalhost()) {
+        el.textContent = '';
+        el.appendChild(document.createTextNode('Passkeys need the address localhost: '));
+        var a = document.createElement('a'); a.href = localhostHref(); a.textContent = localhostHref();
+        el.appendChild(a);
+        el.className = 'notice bad';
+      }
     });
-    root.querySelectorAll('[data-token-state]').forEach(function (el) {
-      var has = !!token();
-      el.textContent = has ? 'Signed in for approvals in this tab.' : 'Not signed in: open the sign-in URL that autopilot serve printed, or paste the token from the file it named.';
-      el.className = 'notice' + (has ? ' ok' : '');
-      var form = document.getElementById(el.getAttribute('data-token-state'));
-      if (form) form.hidden = has;
-    });
-    root.querySelectorAll('form[data-token-form]').forEach(function (form) {
+
+    // Registering a passkey with the code autopilot serve printed.
+    root.querySelectorAll('form[data-register]').forEach(function (form) {
       form.addEventListener('submit', function (ev) {
         ev.preventDefault();
-        var v = form.querySelector('input').value.trim();
-        if (!v) return;
-        try { sessionStorage.setItem(TOKEN_KEY, v); } catch (e) { /* kept nowhere */ }
-        form.querySelector('input').value = '';
-        wire(document.getElementById('who') || document);
+        var out = form.querySelector('.status-msg');
+        var name = (form.querySelector('input[name="name"]') || {}).value || '';
+        var code = (form.querySelector('input[name="code"]') || {}).value || '';
+        name = name.trim();
+        if (!name) { say(out, 'Give your name: your decisions are recorded with it.', 'bad'); return; }
+        if (!code.trim()) { say(out, 'Type the registration code autopilot serve printed on its terminal.', 'bad'); return; }
+        if (!WA || !onLocalhost()) { say(out, 'Open this page at ' + localhostHref() + ': passkeys need a domain.', 'bad'); return; }
+        var button = form.querySelector('button'); button.disabled = true;
+        say(out, 'Creating a passkey: follow your browser or device…');
+        api('POST', '/api/passkeys/options', { name: name, code: code }).then(function (r) {
+          if (!r.ok) throw new Error((r.error && r.error.message) || 'refused');
+          return WA.startRegistration({ optionsJSON: r.options });
+        }).then(function (response) {
+          return api('POST', '/api/passkeys', { name: name, code: code, response: response });
+        }).then(function (r) {
+          button.disabled = false;
+          if (r.ok) { form.reset(); say(out, '✓ ' + r.message, 'ok'); setTimeout(refresh, 300); }
+          else say(out, '✗ ' + ((r.error && r.error.message) || 'refused'), 'bad');
+        }).catch(function (err) {
+          button.disabled = false;
+          say(out, '✗ ' + (err && err.message ? err.message : 'the passkey was not created'), 'bad');
+        });
       });
     });
 
-    // Decisions.
+    // Decisions: the server prepares the decision, the passkey signs it, the server verifies and records it.
     root.querySelectorAll('form[data-decision]').forEach(function (form) {
       form.addEventListener('input', function () { form.setAttribute('data-dirty', ''); });
       form.addEventListener('submit', function (ev) {
@@ -193,30 +212,37 @@ export const CLIENT_JS = String.raw`(function () {
         var btn = ev.submitter || form.querySelector('button[value="approve"]');
         var decision = btn ? btn.value : 'approve';
         var out = form.querySelector('.status-msg');
-        var who = (document.getElementById('person') || {}).value || person();
-        who = (who || '').trim();
+        var task = form.getAttribute('data-decision');
         var reason = (form.querySelector('textarea[name="reason"]') || {}).value || '';
         var to = (form.querySelector('select[name="backtrackTo"]') || {}).value || '';
-        if (!who) { say(out, 'Say who you are first (your name, above): every decision is signed with it.', 'bad'); var p = document.getElementById('person'); if (p) p.focus(); return; }
-        if (!token()) { say(out, 'Sign in first: open the sign-in URL that autopilot serve printed.', 'bad'); return; }
         if (!reason.trim()) { say(out, 'Give a reason: the agent reads it.', 'bad'); form.querySelector('textarea').focus(); return; }
-        if (decision === 'abort' && !confirm('Abort task ' + form.getAttribute('data-decision') + ' for good?')) return;
-        try { localStorage.setItem(PERSON_KEY, who); } catch (e) { /* not remembered */ }
-        form.querySelectorAll('button').forEach(function (b) { b.disabled = true; });
-        say(out, 'Recording…');
-        var body = { decision: decision, reason: reason, by: who };
+        if (!WA || !onLocalhost()) { say(out, 'Open this page at ' + localhostHref() + ': passkeys need a domain.', 'bad'); return; }
+        if (decision === 'abort' && !confirm('Abort task ' + task + ' for good?')) return;
+        var buttons = form.querySelectorAll('button');
+        buttons.forEach(function (b) { b.disabled = true; });
+        say(out, 'Sign the decision with your passkey…');
+        var body = { decision: decision, reason: reason };
         if (decision === 'request_changes') body.backtrackTo = to;
-        api('POST', '/api/tasks/' + encodeURIComponent(form.getAttribute('data-decision')) + '/decision', body).then(function (r) {
-          form.querySelectorAll('button').forEach(function (b) { b.disabled = false; });
+        var base = '/api/tasks/' + encodeURIComponent(task) + '/decision';
+        var signed;
+        api('POST', base + '/options', body).then(function (r) {
+          if (!r.ok) throw new Error((r.error && r.error.message) || 'refused');
+          signed = r.decision;
+          return WA.startAuthentication({ optionsJSON: r.options });
+        }).then(function (response) {
+          say(out, 'Recording…');
+          return api('POST', base, { decision: signed, response: response });
+        }).then(function (r) {
+          buttons.forEach(function (b) { b.disabled = false; });
           if (r.ok) {
             form.removeAttribute('data-dirty');
             say(out, '✓ ' + r.message, 'ok');
             say(document.getElementById('flash'), '✓ ' + r.message, 'ok');
             setTimeout(refresh, 300);
           } else say(out, '✗ ' + ((r.error && r.error.message) || 'refused'), 'bad');
-        }, function () {
-          form.querySelectorAll('button').forEach(function (b) { b.disabled = false; });
-          say(out, '✗ the server did not answer', 'bad');
+        }).catch(function (err) {
+          buttons.forEach(function (b) { b.disabled = false; });
+          say(out, '✗ ' + (err && err.message ? err.message : 'the passkey did not sign'), 'bad');
         });
       });
     });

@@ -38,6 +38,7 @@ export function page(f: PageFrame): Html {
 <meta name="referrer" content="no-referrer">
 <title>${f.title} · Autopilot</title>
 <style>${raw(CSS)}</style>
+<script src="/assets/webauthn.js" defer></script>
 <script src="/assets/app.js" defer></script>
 </head>
 <body data-head="${f.head}">

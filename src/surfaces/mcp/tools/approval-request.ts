@@ -8,7 +8,7 @@ export const approvalRequestTool = defineTool({
   name: 'approval_request',
   title: 'Request a human approval',
   description: describeTool(
-    "Records a request for a person's approval in the ledger: for entering a phase the policy guards (`to`), or for a tool call that tool_check answered with ask (`tool` and `input`). It does not approve anything: a person decides, with `autopilot approve` or the dashboard, and no MCP tool can.",
+    "Records a request for a person's approval in the ledger: for entering a phase the policy guards (`to`), or for a tool call that tool_check answered with ask (`tool` and `input`). It does not approve anything: a person decides in the dashboard, signing with their passkey, and no MCP tool can.",
     'Call it when a refusal tells you to ask for approval; then continue with other work or wait, and check again later. Asking again in the same phase visit appends nothing and returns where the request stands (requested, approved or escalated).',
     'Refused with APPROVAL_REQUIRED when a person requested changes (backtrack as the message says first), TASK_UNKNOWN, TASK_DONE, PHASE_UNKNOWN, USAGE (no reason).',
   ),

@@ -6,7 +6,7 @@ import { defineTool, describeTool } from '../tool.ts';
 import { plural } from '../../../core/phrasing.ts';
 
 const problem = z.object({
-  kind: z.enum(['chain', 'projection', 'evidence']),
+  kind: z.enum(['chain', 'projection', 'evidence', 'decision', 'store']),
   seq: z.number().int().optional(),
   taskId: z.string().optional(),
   path: z.string().optional(),
@@ -17,7 +17,7 @@ export const ledgerVerifyTool = defineTool({
   name: 'ledger_verify',
   title: 'Verify the ledger',
   description: describeTool(
-    'Verifies the whole ledger: the hash chain, every signature, the task states against their entries, and the digest of every evidence file the ledger names. It changes nothing.',
+    "Verifies the whole ledger: the hash chain, every signature, the task states against their entries, the digest of every evidence file the ledger names, and every person's decision against its passkey assertion. It changes nothing.",
     'Call it before a pull request, or when you suspect that evidence or history was changed.',
     'Refused with LEDGER_TAMPERED when anything does not check out (details.problems name the entry or file). Do not try to repair the ledger or the evidence: tell a person.',
   ),
@@ -27,6 +27,7 @@ export const ledgerVerifyTool = defineTool({
     entries: z.number().int(),
     tasks: z.number().int(),
     artifacts: z.number().int().describe('evidence files checked against their digests'),
+    decisions: z.number().int().describe("people's decisions whose passkey assertions were checked"),
     keys: z.array(z.string()).describe('the signing keys seen'),
     head: z.object({ seq: z.number().int(), hash: z.string() }).nullable(),
     problems: z.array(problem).max(0),
@@ -47,6 +48,7 @@ export const ledgerVerifyTool = defineTool({
       entries: report.entries,
       tasks: report.tasks,
       artifacts: report.artifacts,
+      decisions: report.decisions,
       keys: [...report.keys],
       head: report.head ? { seq: report.head.seq, hash: report.head.hash } : null,
       problems: [],

@@ -1,0 +1,122 @@
+/**
+ * @module `autopilot exec [--task T] [--phase P] -- <command…>`: runs an agent's command behind the wall of the task's
+ * phase. Claude Code's PreToolUse hook rewrites every allowed Bash command into this verb, so a command the guard's
+ * parser misread still cannot touch Autopilot's state, git's hooks or the agent settings, nor write the work tree in a
+ * phase that does not allow it.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ErrorCode, refuse } from '../../../core/errors.ts';
+import { allowedCapabilities } from '../../../core/policy/tool-policy.ts';
+import { WALL_ENV, type WallFacts } from '../../../core/wall.ts';
+import { userStateRoot } from '../../../engine/repo/user-state.ts';
+import { openEngine, closeEngine } from '../../../engine/context.ts';
+import { findRoot, loadConfig } from '../../../engine/repo/config-file.ts';
+import { layoutFor } from '../../../engine/repo/layout.ts';
+import { planWall } from '../../../engine/repo/wall.ts';
+import { resolveTask } from '../../../engine/task/guard.ts';
+import { openStoreFor, runBehindWall, sinkFor } from '../../compose.ts';
+import { cliActor, cwdOf, UsageError, type GlobalOptions, type VerbResult } from '../runtime.ts';
+
+export interface ExecOptions extends GlobalOptions {
+  readonly task?: string;
+  readonly phase?: string;
+}
+
+interface Chosen {
+  readonly phase: string;
+  readonly taskId?: string;
+  readonly ledgerHead: string | null;
+}
+
+/** The ledger head, read only for a phase that may commit (git's commit-msg hook inside the wall adds it). */
+async function headIfCommitting(root: string, caps: readonly string[]): Promise<string | null> {
+  if (!caps.includes('vcs:commit')) return null;
+  const e = await openEngine({ cwd: root, openStore: openStoreFor, makeSink: sinkFor });
+  try {
+    return (await e.store.head())?.hash ?? null;
+  } finally {
+    await closeEngine(e);
+  }
+}
+
+/** The phase whose wall the command gets: `--phase`, else the task's (named or the only active one), else the first. */
+async function phaseOf(cwd: string, opts: ExecOptions): Promise<Chosen | VerbResult> {
+  const root = findRoot(cwd);
+  if (!root)
+    return refuse(
+      ErrorCode.CONFIG_INVALID,
+      `no .autopilot/config.yaml at or above ${cwd}; run \`autopilot init\` in the repository first`,
+      { reason: 'missing' },
+    );
+  const config = loadConfig(root);
+  if (opts.phase !== undefined) {
+    if (!config.phases.includes(opts.phase))
+      return refuse(ErrorCode.PHASE_UNKNOWN, `no phase ${opts.phase}; the phases are ${config.phases.join(', ')}`, {
+        phase: opts.phase,
+        known: config.phases,
+      });
+    const ledgerHead = await headIfCommitting(root, allowedCapabilities(config, opts.phase));
+    return { phase: opts.phase, ledgerHead, ...(opts.task ? { taskId: opts.task } : {}) };
+  }
+  const e = await openEngine({ cwd: root, openStore: openStoreFor, makeSink: sinkFor });
+  try {
+    const found = await resolveTask(e, opts.task ?? process.env['AUTOPILOT_TASK']);
+    if (!found.ok) return found;
+    const t = found.value;
+    const phase = t && t.status === 'active' ? t.phase : (config.phases[0] as string);
+    const ledgerHead = allowedCapabilities(config, phase).includes('vcs:commit')
+      ? ((await e.store.head())?.hash ?? null)
+      : null;
+    return { phase, ledgerHead, ...(t && t.status === 'active' ? { taskId: t.taskId } : {}) };
+  } finally {
+    await closeEngine(e);
+  }
+}
+
+export async function execVerb(command: readonly string[], opts: ExecOptions): Promise<VerbResult> {
+  if (command.length === 0)
+    throw new UsageError('exec needs a command after --, e.g. autopilot exec -- npm test', 'command');
+  const cwd = cwdOf(opts);
+  const chosen = await phaseOf(cwd, opts);
+  if ('ok' in chosen) return chosen;
+  const root = findRoot(cwd) as string;
+  const config = loadConfig(root);
+  const plan = await planWall(layoutFor(root, config.stateDir), config, chosen.phase, process.env);
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  // Inside, the command line refuses every verb that would need the state (which it cannot see) and every override
+  // of who or where it is; the holder is the session's, for messages.
+  delete env['AUTOPILOT_STORE'];
+  const holder = cliActor(opts).holder ?? cliActor(opts).id;
+  env[WALL_ENV] = '1';
+  env['AUTOPILOT_HOLDER'] = holder;
+  if (chosen.taskId) env['AUTOPILOT_TASK'] = chosen.taskId;
+  env['AUTOPILOT_PHASE'] = chosen.phase;
+  // The sealed facts live where the command cannot reach them (the per-user state folder is hidden inside).
+  const facts: WallFacts = {
+    phase: chosen.phase,
+    taskId: chosen.taskId ?? null,
+    holder,
+    capabilities: allowedCapabilities(config, chosen.phase),
+    ledgerHead: chosen.ledgerHead,
+  };
+  const dir = join(userStateRoot(process.env), 'wall');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const marker = join(dir, `${process.pid}-${randomBytes(6).toString('hex')}.json`);
+  writeFileSync(marker, `${JSON.stringify(facts)}\n`, { mode: 0o600 });
+  let r;
+  try {
+    r = await runBehindWall(plan, { cwd, env, argv: command, marker });
+  } finally {
+    rmSync(marker, { force: true });
+  }
+  if ('unavailable' in r)
+    return refuse(
+      ErrorCode.TOOL_NOT_ALLOWED_IN_PHASE,
+      `the wall cannot be raised on this machine (${r.unavailable}), so the command was not run; install bubblewrap (apt-get install bubblewrap) and check with: autopilot doctor`,
+      { reason: 'no-wall', phase: chosen.phase },
+    );
+  return { ok: true, value: { exitCode: r.exitCode }, text: '', streamed: true, exitCode: r.exitCode };
+}
