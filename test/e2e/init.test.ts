@@ -98,7 +98,10 @@ describe('autopilot init', { concurrency: true }, () => {
     );
 
     const claude = json(repo, '.claude/settings.json');
-    assert.deepEqual(claude['permissions'], { allow: ['Bash(npm test)'] }, 'other settings stay');
+    assert.deepEqual(claude['permissions']['allow'], ['Bash(npm test)'], 'other settings stay');
+    // Beside them, the wall's deny rules: the agent reads no key and edits no hook or Autopilot state.
+    assert.ok(claude['permissions']['deny'].includes('Edit(./.git/hooks/**)'));
+    assert.ok(claude['permissions']['deny'].includes('Read(./.autopilot/keys/**)'));
     assert.deepEqual(claude['hooks']['Notification'], settings['hooks']['Notification'], 'other events stay');
     assert.deepEqual(
       claude['hooks']['PreToolUse'][0],
