@@ -18,6 +18,10 @@
  * - APPROVAL_REQUIRED: `{ phase, reasons }`. VERIFY_FAILED: `{ commands, findings }`.
  * - LEDGER_TAMPERED: `{ seq?, path?, reason }`. CONFIG_INVALID: `{ key, reason, file }`.
  * - USAGE: `{ argument }` (bad command-line or tool input that is not one of the above).
+ * - CONFIG_CHANGED: `{ taskId, adopted, current, keys }`: the digest of the contract the task adopted, the digest of
+ *   the config loaded now, and the dotted config keys that differ (`evidence.STRATEGIZE.0.required`).
+ * - WAIVER_REQUIRED: `{ check, phase, fix }`: a check the phase relies on (`build`, `coverage`, `lint`, `ci`,
+ *   `smoke`) is not configured and the config does not waive it; `fix` says how to configure or waive it.
  */
 export const ErrorCode = {
   PHASE_SKIP: 'PHASE_SKIP',
@@ -38,6 +42,8 @@ export const ErrorCode = {
   VERIFY_FAILED: 'VERIFY_FAILED',
   LEDGER_TAMPERED: 'LEDGER_TAMPERED',
   CONFIG_INVALID: 'CONFIG_INVALID',
+  CONFIG_CHANGED: 'CONFIG_CHANGED',
+  WAIVER_REQUIRED: 'WAIVER_REQUIRED',
   USAGE: 'USAGE',
   INTERNAL: 'INTERNAL',
 } as const;

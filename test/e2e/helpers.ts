@@ -270,10 +270,11 @@ export async function run(args: readonly string[], opts: RunOptions = {}): Promi
       new Promise<CliResult>((resolvePromise, reject) => {
         const env: Record<string, string> = {};
         for (const [k, v] of Object.entries({ ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...opts.env })) {
-          if (v !== undefined && !k.startsWith('AUTOPILOT_') && !k.startsWith('NODE_TEST')) env[k] = v;
+          if (v !== undefined && !k.startsWith('AUTOPILOT_') && !k.startsWith('NODE_TEST') && k !== 'CI') env[k] = v;
         }
+        // Autopilot's own variables, and CI (the gate's CI mode), only when the test sets them.
         for (const [k, v] of Object.entries(opts.env ?? {}))
-          if (k.startsWith('AUTOPILOT_') && v !== undefined) env[k] = v;
+          if ((k.startsWith('AUTOPILOT_') || k === 'CI') && v !== undefined) env[k] = v;
         const child = spawn(process.execPath, [bin, ...args], {
           cwd: opts.cwd ?? ROOT,
           env,

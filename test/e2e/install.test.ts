@@ -28,7 +28,7 @@ const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as
 function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env))
-    if (v !== undefined && !/^(npm_|NODE_TEST|AUTOPILOT_)/i.test(k) && k !== 'INIT_CWD') env[k] = v;
+    if (v !== undefined && !/^(npm_|NODE_TEST|AUTOPILOT_)/i.test(k) && k !== 'INIT_CWD' && k !== 'CI') env[k] = v;
   return { ...env, NO_COLOR: '1', AUTOPILOT_HOOK_DAEMON: '0', ...extra };
 }
 
@@ -227,7 +227,15 @@ describe('the packed package, installed with production dependencies only', () =
     git(clone, ['clone', '-q', '--branch', 'feature/word-count', project, '.']);
     assert.equal(existsSync(join(clone, '.autopilot', 'autopilot.db')), false);
     cpSync(join(project, 'node_modules'), join(clone, 'node_modules'), { recursive: true, verbatimSymlinks: true });
-    const gate = sh('npx', ['--no-install', 'autopilot', 'gate', '--base', base, '--json'], clone);
+    // As CI runs it: CI=true, with the installation's key pinned in the variable a branch cannot change.
+    const keyIds = readdirSync(join(clone, '.autopilot', 'attestations', 'keys')).map((f) =>
+      f.replace(/\.pub\.pem$/, ''),
+    );
+    assert.equal(keyIds.length, 1, `one key committed: ${keyIds.join(', ')}`);
+    const gate = sh('npx', ['--no-install', 'autopilot', 'gate', '--base', base, '--json'], clone, {
+      CI: 'true',
+      AUTOPILOT_TRUSTED_KEYS: keyIds[0]!,
+    });
     assert.equal(gate.status, 0, `${gate.stdout}\n${gate.stderr}`);
     assert.equal((JSON.parse(gate.stdout) as { ok: boolean }).ok, true);
   });

@@ -223,6 +223,9 @@ describe('passkey decisions', { concurrency: true }, () => {
     before(async () => {
       const made = await waitingTask();
       source = made.repo;
+      // The approvals policy is the base branch's: the gate takes the config from there.
+      git(source.dir, ['add', '.autopilot/config.yaml']);
+      git(source.dir, ['commit', '-q', '-m', 'approvals: a person approves the move into SPEC']);
       base = git(source.dir, ['rev-parse', 'HEAD']).trim();
       git(source.dir, ['checkout', '-q', '-b', 'task/T-1']);
       await source.withEngine(async (e) =>

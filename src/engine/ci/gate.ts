@@ -10,6 +10,7 @@ import type { LedgerEntry } from '../../core/ledger.ts';
 import type { TaskState } from '../../core/task.ts';
 import type { Config } from '../../core/config.ts';
 import { parseConfigText } from '../repo/config-file.ts';
+import { configDigest } from '../repo/config-digest.ts';
 import { git, resolveCommit } from '../repo/git.ts';
 import { CONFIG_DIR, CONFIG_FILE } from '../repo/layout.ts';
 import { committedKeys, readCommitted } from './committed.ts';
@@ -18,6 +19,16 @@ import { replayProcess } from './replay.ts';
 import { adoptedContract, movesUnderContract } from './contract.ts';
 import { checkEvidence } from './evidence.ts';
 import { checkTaskDecisions } from './decisions.ts';
+import {
+  adoptedByPeople,
+  baseConfigFor,
+  changedWorkflows,
+  configAt,
+  untrustedHeadConfig,
+  untrustedStart,
+  type BaseConfig,
+  type TrustedConfig,
+} from './inputs.ts';
 import { recheckVerify, type RecheckDeps } from './verify-recheck.ts';
 import { describeProblem, type CiGateReport, type CiProblem, type TaskCiGate, type TaskContract } from './report.ts';
 
@@ -35,6 +46,11 @@ export interface CiGateOptions extends RecheckDeps {
    * push can also commit a key of their own and sign a bundle with it. Absent: every committed key counts.
    */
   readonly trustedKeys?: readonly string[];
+  /**
+   * CI mode (`--ci`, or `CI=true` as GitHub Actions and GitLab CI set it): the gate runs where a branch must not vouch
+   * for itself, so it refuses to run without trusted keys.
+   */
+  readonly ci?: boolean;
 }
 
 /** Refs tried, in order, for the merge-base when no base is given. */
@@ -64,6 +80,13 @@ interface Checked {
  * any signature, hash, chain or evidence digest is wrong, else the first problem's code.
  */
 export async function runGate(opts: CiGateOptions): Promise<Result<CiGateReport>> {
+  if (opts.ci && !opts.trustedKeys?.length) {
+    return refuse(
+      ErrorCode.CONFIG_INVALID,
+      "the gate runs in CI without trusted keys, so any key a branch commits would count: set AUTOPILOT_TRUSTED_KEYS to your team's key ids as a CI variable a branch cannot change (a repository variable on GitHub, a protected CI/CD variable on GitLab); `autopilot doctor` prints this installation's key id",
+      { key: 'AUTOPILOT_TRUSTED_KEYS', reason: 'no trusted keys in CI mode', file: '(environment)' },
+    );
+  }
   // The checkout, and the config committed at HEAD.
   const checkout = await checkoutOf(opts.cwd);
   if (!checkout.ok) return checkout;
@@ -89,14 +112,29 @@ export async function runGate(opts: CiGateOptions): Promise<Result<CiGateReport>
     );
   }
 
+  // What comes from outside the branch: the base branch's config (tasks without a contract of their own are judged
+  // by it) and its gate workflow.
+  const baseConfig = await configAt(root, base.value.mergeBase);
+  if (baseConfig && 'reason' in baseConfig) problems.push(baseConfig);
+  const trustedBase = baseConfig && !('reason' in baseConfig) ? baseConfig : null;
+  if (trustedBase) problems.push(...(await changedWorkflows(root, base.value.mergeBase, head)));
+
   // Each bundle: integrity, process, contract, evidence; then the keys that signed them.
   const keys = await committedKeys(root, head, inState('attestations/keys/'));
   const baseKeys = await committedKeys(root, base.value.mergeBase, inState('attestations/keys/'));
-  const ctx: GateContext = { root, head, mergeBase: base.value.mergeBase, config, keys, inState };
+  const ctx: GateContext = {
+    root,
+    head,
+    mergeBase: base.value.mergeBase,
+    config: trustedBase?.config ?? config,
+    keys,
+    inState,
+  };
   const checked: Checked[] = [];
   for (const b of bundles) checked.push(await checkTask(ctx, b.taskId, b.path));
   for (const c of checked) problems.push(...c.problems);
   if (opts.trustedKeys) problems.push(...untrusted(checked, opts.trustedKeys));
+  const trusted = trustedBase ? await trustedConfigs(root, trustedBase, config, checked, problems) : [];
 
   // VERIFY, run again once, for the task whose VERIFY was passed last: its run saw the latest code.
   const rechecks = await recheckAnchor(ctx, checked, problems, opts);
@@ -112,9 +150,48 @@ export async function runGate(opts: CiGateOptions): Promise<Result<CiGateReport>
       new: !baseKeys.has(keyId),
       ...(opts.trustedKeys ? { trusted: opts.trustedKeys.includes(keyId) } : {}),
     })),
+    inputs: {
+      base: trustedBase ? { commit: trustedBase.commit, digest: trustedBase.digest } : null,
+      trusted,
+      ci: opts.ci === true,
+    },
     problems,
   };
   return report.passed ? ok(report) : failed(report);
+}
+
+/**
+ * The configs the gate trusts, and a problem for each task started under another one and for a config the branch
+ * changed without a person's adoption. Runs after the decision checks: an adoption whose decision did not verify
+ * vouches for nothing.
+ */
+async function trustedConfigs(
+  root: string,
+  base: BaseConfig,
+  headConfig: Config,
+  checked: readonly Checked[],
+  problems: CiProblem[],
+): Promise<TrustedConfig[]> {
+  const flagged = new Set(problems.filter((p) => p.check === 'decision' && p.seq !== undefined).map((p) => p.seq!));
+  const adopted = checked.flatMap((c) => adoptedByPeople(c.entries, flagged));
+  const trusted: TrustedConfig[] = [{ digest: base.digest, source: 'base', commit: base.commit }, ...adopted];
+  for (const c of checked) {
+    const started = c.entries[0];
+    if (!started || c.contract?.source !== 'task') continue;
+    const under = await baseConfigFor(root, base, started);
+    if (under && 'reason' in under) {
+      problems.push({ ...under, taskId: c.taskId });
+      continue;
+    }
+    if (under && under.digest !== base.digest)
+      trusted.push({ digest: under.digest, source: 'base', commit: under.commit });
+    const p = untrustedStart(c.taskId, started, c.path, c.contract.digest, under ?? base, trusted);
+    if (p) problems.push(p);
+  }
+  const head = { commit: 'HEAD', config: headConfig, digest: configDigest(headConfig) };
+  const p = untrustedHeadConfig(head, base, trusted);
+  if (p) problems.push(p);
+  return trusted;
 }
 
 /** The repository root around `cwd` and the commit at HEAD. */

@@ -3,7 +3,17 @@ import type { ErrorCode } from '../../core/errors.ts';
 import type { TestCase } from '../../reports/test-results.ts';
 
 /** Which check found a problem. */
-export type CiCheck = 'bundle' | 'signature' | 'chain' | 'process' | 'config' | 'evidence' | 'decision' | 'verify';
+export type CiCheck =
+  | 'bundle'
+  | 'signature'
+  | 'chain'
+  | 'process'
+  | 'config'
+  | 'evidence'
+  | 'decision'
+  | 'verify'
+  /** What the gate takes from outside the branch: the base branch's config, the trusted keys, the gate's workflow. */
+  | 'inputs';
 
 /** One reason the gate fails: the task, the ledger entry, the file (repository-relative) and what is wrong. */
 export interface CiProblem {
@@ -100,6 +110,21 @@ export interface CiGateReport {
    * `trusted` is there when the gate was given its trusted keys.
    */
   readonly keys: { readonly keyId: string; readonly new: boolean; readonly trusted?: boolean }[];
+  /**
+   * The configs the gate trusts: the base branch's (null when the base has no Autopilot config yet, and the branch,
+   * which installs it, is judged by its own) and those a person adopted for a task.
+   */
+  readonly inputs: {
+    readonly base: { readonly commit: string; readonly digest: string } | null;
+    readonly trusted: readonly {
+      readonly digest: string;
+      readonly source: 'base' | 'adopted';
+      readonly taskId?: string;
+      readonly seq?: number;
+    }[];
+    /** True when the gate ran in CI mode (`--ci` or `CI=true`), where it needs trusted keys. */
+    readonly ci: boolean;
+  };
   readonly problems: CiProblem[];
 }
 

@@ -22,6 +22,12 @@ export const INIT_FILES: readonly string[] = [
   '.gitlab-ci.yml',
 ];
 
+/** The gate's own CI files as init writes them: the gate reads them from the base branch, never from the branch it judges. */
+export const GATE_WORKFLOW_FILES: readonly string[] = [
+  '.github/workflows/autopilot-gate.yml',
+  '.gitlab/autopilot-gate.gitlab-ci.yml',
+];
+
 export interface Layout {
   /** The repository root. */
   readonly root: string;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { isMap, parseAllDocuments } from 'yaml';
 import { declaresPackage, LOCAL_NPX } from './agent-wiring.ts';
 import { BIN_NAME, PACKAGE_NAME } from './package-info.ts';
+import { GATE_WORKFLOW_FILES } from '../repo/layout.ts';
 
 /** A file init would write, in the shape of init's file changes. */
 export interface CiFile {
@@ -18,8 +19,7 @@ export interface CiFile {
   readonly after: string;
 }
 
-export const GITHUB_WORKFLOW = '.github/workflows/autopilot-gate.yml';
-export const GITLAB_JOB = '.gitlab/autopilot-gate.gitlab-ci.yml';
+export const [GITHUB_WORKFLOW, GITLAB_JOB] = GATE_WORKFLOW_FILES as [string, string];
 
 /** CI systems other than GitHub Actions and GitLab CI, by the file or folder that gives them away. */
 const OTHER_CI = [

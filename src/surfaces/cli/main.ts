@@ -423,6 +423,7 @@ it prints, then decide on the Approvals page.`,
       '--trusted-keys <ids>',
       'only signatures by these key ids count, comma-separated (default: AUTOPILOT_TRUSTED_KEYS, else every committed key)',
     )
+    .option('--ci', 'CI mode, also on when CI=true: the gate refuses to run without trusted keys')
     .addHelpText(
       'after',
       `
@@ -434,9 +435,13 @@ unknown key fails), each entry's hash and signature, the chain, that every phase
 to PR was passed in order, and each evidence file against its digest. Anyone who can
 push can commit a key too: set AUTOPILOT_TRUSTED_KEYS (or --trusted-keys) to your
 team's key ids as a CI variable the branch cannot change, and a bundle signed by any
-other key fails. Each task is judged by the contract it adopted at its start
-(<stateDir>/evidence/<TASK>/contract.yaml): its phases, evidence and VERIFY commands;
-a move checked against another config fails. Then it runs VERIFY's build and test
+other key fails; in CI mode (--ci, or CI=true as CI services set it) the gate
+refuses to run without them. The branch cannot vouch for itself: a task must have
+started under the base branch's .autopilot/config.yaml or one a person adopted for
+it with a passkey, a config changed on the branch needs such an adoption, and a
+branch that changes the gate's own workflow fails. Each task is judged by the
+contract it adopted at its start (<stateDir>/evidence/<TASK>/contract.yaml): its
+phases, evidence and VERIFY commands; a move checked against another config fails. Then it runs VERIFY's build and test
 commands itself and compares: tests pass with the recorded totals, changed-lines
 coverage meets the threshold, the code is the code VERIFY ran on (after a rebase,
 the branch's change from the merge-base must have the patch-id VERIFY recorded). A failed re-run prints, under its task, the failed

@@ -61,6 +61,20 @@ function formatReport(r: CiGateReport): string {
   }
   for (const p of r.problems.filter((p) => !r.tasks.some((t) => t.taskId === p.taskId)))
     rows.push(`  ${pc.red('-')} ${describeProblem(p)}`);
+  rows.push(
+    pc.dim(
+      r.inputs.base
+        ? `  config and gate workflow from the base branch (config digest ${r.inputs.base.digest.slice(0, 12)}… at ${r.inputs.base.commit.slice(0, 12)})${
+            r.inputs.trusted.some((t) => t.source === 'adopted')
+              ? `; configs a person adopted: ${r.inputs.trusted
+                  .filter((t) => t.source === 'adopted')
+                  .map((t) => `${t.digest.slice(0, 12)}… (${t.taskId}, entry ${t.seq})`)
+                  .join(', ')}`
+              : ''
+          }`
+        : '  the base branch has no Autopilot config: this branch installs it, and is judged by its own',
+    ),
+  );
   const added = r.keys.filter((k) => k.new).map((k) => k.keyId);
   const pinned = r.keys.some((k) => k.trusted !== undefined);
   if (added.length && !pinned) {
@@ -90,10 +104,20 @@ function trustedKeys(opts: { trustedKeys?: string }): string[] | undefined {
   return ids;
 }
 
-export async function gateVerb(opts: GlobalOptions & { base?: string; trustedKeys?: string }): Promise<VerbResult> {
+/** CI mode: `--ci`, or the `CI` variable GitHub Actions, GitLab CI and most others set to `true`. */
+function ciMode(opts: { ci?: boolean }): boolean {
+  if (opts.ci) return true;
+  const v = process.env['CI']?.trim().toLowerCase();
+  return v !== undefined && v !== '' && v !== 'false' && v !== '0';
+}
+
+export async function gateVerb(
+  opts: GlobalOptions & { base?: string; trustedKeys?: string; ci?: boolean },
+): Promise<VerbResult> {
   const trusted = trustedKeys(opts);
   const r = await runGate({
     cwd: cwdOf(opts),
+    ci: ciMode(opts),
     ...(opts.base !== undefined ? { base: opts.base } : {}),
     ...(trusted ? { trustedKeys: trusted } : {}),
     openStore: async () => new MemoryStore(),

@@ -78,6 +78,7 @@ export async function initVerb(opts: GlobalOptions & { dryRun?: boolean; yes?: b
       ...(plan.value.notes ?? []).map((n) => `  ${pc.yellow('note')} ${n}`),
       'Next: check the commands in .autopilot/config.yaml (commands.test above all) and run autopilot doctor;',
       ...(commit ? [`  ${commit};`] : []),
+      `  in CI, the gate needs your team's key ids in a variable a branch cannot change: AUTOPILOT_TRUSTED_KEYS=${result.keyId} (a repository variable on GitHub: gh variable set AUTOPILOT_TRUSTED_KEYS --body ${result.keyId}; a protected CI/CD variable on GitLab);`,
       '  then: autopilot task start T-1 --title "…"',
     ].join('\n'),
   );
