@@ -11,7 +11,7 @@ import { runRedteam, type RedteamReport } from '../../src/surfaces/redteam/run.t
 import { parseOne, run } from './helpers.ts';
 
 /** The size of the suite: a case that disappears must be noticed. */
-const EXPECTED_CASES = 65;
+const EXPECTED_CASES = 114;
 
 const CATEGORIES = [
   'phase skip',
@@ -24,6 +24,7 @@ const CATEGORIES = [
   'subagent',
   'prompt drift',
   'self-approval',
+  'self-protection',
 ];
 
 describe('autopilot redteam', () => {
@@ -47,6 +48,13 @@ describe('autopilot redteam', () => {
       assert.equal(c.observed.outcome, c.expected.outcome, c.id);
     }
     assert.ok(new Set(body.cases.map((c) => c.stoppedBy)).size >= 10, 'the attacks meet many different layers');
+    const self = body.cases.filter((c) => c.category === 'self-protection');
+    assert.ok(self.length >= 40, `at least 40 self-protection cases: ${self.length}`);
+    for (const area of ['state', 'keys', 'hooks', 'settings', 'approvals', 'baselines'])
+      assert.ok(
+        self.some((c) => c.id.startsWith(`self.${area}.`)),
+        `self-protection covers ${area}`,
+      );
     assert.ok(
       body.cases.some((c) => c.expected.outcome === 'person'),
       'some attacks end with a person',

@@ -143,6 +143,11 @@ function isLink(path: string): boolean {
  */
 export function observedLayer(step: Step, obs: Observation, produced: ReadonlySet<string>): Layer | null {
   if (obs.outcome === 'allowed') return null;
+  // The guard's own words for the rule that answered: a protected path named, or a person's verb.
+  if ((step.kind === 'hook' && step.client !== 'git') || (step.kind === 'mcp' && step.tool === 'tool_check')) {
+    if (PROTECTED_RULE.test(obs.raw)) return 'guard: protected paths';
+    if (PERSON_RULE.test(obs.raw)) return 'guard: person verbs';
+  }
   switch (step.kind) {
     case 'hook':
       if (step.client === 'git') return 'git hook';
@@ -205,6 +210,9 @@ function isShellCall(step: Extract<Step, { kind: 'hook' }>): boolean {
   const name = typeof payload === 'object' && payload !== null ? payload.tool_name : undefined;
   return name === 'Bash' || name === 'shell' || name === 'local_shell' || name === 'exec_command';
 }
+
+const PROTECTED_RULE = /one of Autopilot's secrets|only Autopilot and people change/;
+const PERSON_RULE = /a person's command, never an agent's|cannot name another holder, repository or store/;
 
 /** `phase/name` of an evidence path (`evidence/T-1/implement/git_diff.patch` → `implement/git_diff.patch`). */
 function phaseAndName(path: string): string {
