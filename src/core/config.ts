@@ -7,6 +7,7 @@ import { DEFAULT_PHASES, type Phase } from './phases.ts';
 import { ErrorCode, refuse, ok, type Result } from './errors.ts';
 import { toolPolicySchema } from './policy/policy.ts';
 import { COVERAGE_FORMATS, TEST_REPORT_FORMATS } from './report-formats.ts';
+import { CHECKS, type CheckName } from './checks.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -352,9 +353,27 @@ const configSchema = z
         riskyPaths: z.array(z.string()).default([]),
         /** A diff larger than this many changed lines is high-risk. */
         maxLines: z.number().int().min(1).default(500),
+        /**
+         * `person` (the default when absent): a move that relies on a waiver (`waive:`) needs a person's approval;
+         * `none`: the waiver is recorded and needs no one. No default is filled in, so that configs written before
+         * waivers existed keep their digest (the contract a task adopted is compared by it).
+         */
+        waivers: z.enum(['person', 'none']).optional(),
       })
       .strict()
       .default({ enter: ['PR'], minRisk: 'high', riskyPaths: [], maxLines: 500 }),
+    /**
+     * Checks left unconfigured on purpose, each with the reason: without a waiver an unconfigured check blocks its
+     * phase (WAIVER_REQUIRED). Optional without a default, like `approvals.waivers`, for the same reason.
+     */
+    waive: z
+      .object(
+        Object.fromEntries(
+          CHECKS.map((c) => [c, z.string().trim().min(3, 'a waiver needs its reason, in a few words').optional()]),
+        ) as Record<CheckName, z.ZodOptional<z.ZodString>>,
+      )
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -5,12 +5,18 @@
 import canonicalize from 'canonicalize';
 import type { LedgerEntry } from './ledger.ts';
 
-/** The four decisions a person takes on a task. */
-export const DECISIONS = ['approve', 'request_changes', 'escalate', 'abort'] as const;
+/**
+ * The decisions a person takes on a task. `adopt_contract` makes the config loaded now the task's contract, after
+ * it changed mid-task (a `contract_adopted` entry).
+ */
+export const DECISIONS = ['approve', 'request_changes', 'escalate', 'abort', 'adopt_contract'] as const;
 export type Decision = (typeof DECISIONS)[number];
 
-/** The `action` an `approval` entry records for each decision (abort is a `task_aborted` entry instead). */
-export const ACTION_OF: Record<Exclude<Decision, 'abort'>, string> = {
+/**
+ * The `action` an `approval` entry records for each decision (abort is a `task_aborted` entry instead, and an
+ * adoption a `contract_adopted` entry).
+ */
+export const ACTION_OF: Record<Exclude<Decision, 'abort' | 'adopt_contract'>, string> = {
   approve: 'approved',
   request_changes: 'changes_requested',
   escalate: 'escalated',
@@ -45,6 +51,11 @@ export interface PersonDecision {
   readonly origin: string;
   /** The WebAuthn relying party id (a domain: `localhost`, or a team server's host name). */
   readonly rpId: string;
+  /**
+   * For adopt_contract only (absent from the other decisions): the digest of the config adopted, so the signature
+   * covers which contract the person accepted.
+   */
+  readonly contract?: string;
 }
 
 /** The signed bytes of a decision. */
@@ -55,13 +66,16 @@ export function decisionText(d: PersonDecision): string {
 }
 
 /**
- * True when `x` records a person's decision: an approval with a decision's action, or an abort (only a person stops
- * a task). Whoever the entry names, it needs a passkey assertion.
+ * True when `x` records a person's decision: an approval with a decision's action, an abort (only a person stops
+ * a task), or a contract's adoption. Whoever the entry names, it needs a passkey assertion.
  */
 export function isPersonDecision(x: Pick<LedgerEntry, 'kind' | 'data'>): boolean {
   if (x.kind === 'approval') return PERSON_ACTIONS.includes(String(x.data['action']));
-  return x.kind === 'task_aborted';
+  return x.kind === 'task_aborted' || x.kind === 'contract_adopted';
 }
+
+/** The ledger entry kinds that can record a person's decision (see {@link isPersonDecision}). */
+export const DECISION_KINDS = ['approval', 'task_aborted', 'contract_adopted'] as const;
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const str = (v: unknown): v is string => typeof v === 'string';
@@ -71,7 +85,12 @@ export function parseDecision(v: unknown): { ok: true; value: PersonDecision } |
   if (!v || typeof v !== 'object' || Array.isArray(v)) return { ok: false, reason: 'the decision is not an object' };
   const d = v as Record<string, unknown>;
   const keys = Object.keys(d).sort().join(',');
-  if (keys !== 'answers,backtrackTo,decision,diff,expires,nonce,note,origin,phase,rpId,task,v')
+  // An adoption also names the contract adopted; no other decision carries it.
+  const fields =
+    d['decision'] === 'adopt_contract'
+      ? 'answers,backtrackTo,contract,decision,diff,expires,nonce,note,origin,phase,rpId,task,v'
+      : 'answers,backtrackTo,decision,diff,expires,nonce,note,origin,phase,rpId,task,v';
+  if (keys !== fields)
     return { ok: false, reason: `the decision has the fields ${keys}, not those of a version 1 decision` };
   if (d['v'] !== 1) return { ok: false, reason: 'the decision is not version 1' };
   if (!str(d['task']) || !str(d['phase']) || !str(d['note']) || !str(d['nonce']) || !str(d['origin']))
@@ -81,6 +100,8 @@ export function parseDecision(v: unknown): { ok: true; value: PersonDecision } |
   if (!DECISIONS.includes(d['decision'] as Decision))
     return { ok: false, reason: `decision must be one of ${DECISIONS.join(', ')}` };
   if (!str(d['diff']) || !HEX64.test(d['diff'])) return { ok: false, reason: 'diff must be a SHA-256 in hex' };
+  if (d['decision'] === 'adopt_contract' && (!str(d['contract']) || !HEX64.test(d['contract'])))
+    return { ok: false, reason: "contract must be the adopted config's SHA-256 in hex" };
   if (d['backtrackTo'] !== null && !str(d['backtrackTo']))
     return { ok: false, reason: 'backtrackTo must be a phase or null' };
   if (d['answers'] !== null && !Number.isSafeInteger(d['answers']))
@@ -97,13 +118,16 @@ export function entryMismatch(x: LedgerEntry, d: PersonDecision): string | null 
   if (x.fromPhase !== d.phase) return `the entry is in ${x.fromPhase}, the signed decision in ${d.phase}`;
   if (d.decision === 'abort') {
     if (x.kind !== 'task_aborted') return `the signed decision is an abort, the entry a ${x.kind}`;
+  } else if (d.decision === 'adopt_contract') {
+    if (x.kind !== 'contract_adopted') return `the signed decision adopts a contract, the entry is a ${x.kind}`;
+    if (x.data['configDigest'] !== d.contract) return 'the contract adopted differs from the signed one';
   } else if (x.kind !== 'approval' || x.data['action'] !== ACTION_OF[d.decision]) {
     return `the signed decision is ${d.decision}, the entry records ${x.kind} ${String(x.data['action'] ?? '')}`.trim();
   }
   if (x.data['reason'] !== d.note) return 'the note differs from the signed one';
   if (x.data['diff'] !== d.diff) return 'the diff digest differs from the signed one';
   if ((x.data['backtrackTo'] ?? null) !== d.backtrackTo) return 'the phase to go back to differs from the signed one';
-  if (d.decision !== 'abort' && (x.data['answers'] ?? null) !== d.answers)
+  if (d.decision !== 'abort' && d.decision !== 'adopt_contract' && (x.data['answers'] ?? null) !== d.answers)
     return 'the request answered differs from the signed one';
   if (Date.parse(x.ts) > Date.parse(d.expires)) return `recorded at ${x.ts}, after the decision expired (${d.expires})`;
   return null;

@@ -20,6 +20,7 @@ export const EntryKind = {
   verify: 'verify',
   task_aborted: 'task_aborted',
   task_renamed: 'task_renamed',
+  contract_adopted: 'contract_adopted',
   key: 'key',
   person_registered: 'person_registered',
 } as const;

@@ -27,7 +27,9 @@ export interface RiskReason {
     | 'new-dependency'
     | 'secret'
     /** What VERIFY found in the tests themselves: removed, skipped, focused, coverage-ignored, a surviving mutant. */
-    | 'tests';
+    | 'tests'
+    /** A move relying on a check the config waives (`waive:`), when `approvals.waivers` is `person`. */
+    | 'waiver';
   readonly level: RiskLevel;
   readonly detail: string;
 }

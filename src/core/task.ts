@@ -28,6 +28,20 @@ export interface TaskState {
   /** Live artifacts by path (relative to the state folder): the digest the ledger last recorded, and where. */
   readonly artifacts: Readonly<Record<string, LiveArtifact>>;
   readonly counts: { readonly refusals: number; readonly backtracks: number; readonly skips: number };
+  /**
+   * The contract the task moves under: the config digest its task_started entry recorded, or the latest one a
+   * person adopted for it (`contract_adopted`), with the file that holds its text. Absent for tasks started before
+   * tasks recorded their contract.
+   */
+  readonly contract?: TaskContractRef;
+}
+
+/** The contract a task adopted: the config's digest, its text's file (relative to the state folder), its version. */
+export interface TaskContractRef {
+  readonly digest: string;
+  readonly path: string | null;
+  /** 1 at the start, one more at each adoption. */
+  readonly version: number;
 }
 
 export interface LiveArtifact extends ArtifactRef {
@@ -59,6 +73,9 @@ export function applyEntry(state: TaskState | undefined, e: LedgerEntry): TaskSt
       // The contract the task adopted, when the entry records it.
       artifacts: Object.fromEntries(e.artifacts.map((a) => [a.path, { ...a, seq: e.seq }])),
       counts: { refusals: 0, backtracks: 0, skips: 0 },
+      ...(typeof e.data['configDigest'] === 'string'
+        ? { contract: { digest: e.data['configDigest'], path: e.artifacts[0]?.path ?? null, version: 1 } }
+        : {}),
     };
   }
   if (!state) return undefined;
@@ -111,6 +128,13 @@ export function applyEntry(state: TaskState | undefined, e: LedgerEntry): TaskSt
       return { ...base, counts: { ...state.counts, refusals: state.counts.refusals + 1 } };
     case 'task_aborted':
       return { ...base, status: 'aborted' };
+    case 'contract_adopted': {
+      // A person adopted another config as the task's contract: later moves are compared with it.
+      const digest = e.data['configDigest'];
+      if (typeof digest !== 'string') return base;
+      const contract = { digest, path: e.artifacts[0]?.path ?? null, version: (state.contract?.version ?? 1) + 1 };
+      return { ...base, contract, artifacts: withArtifacts({ ...state.artifacts }) };
+    }
     case 'task_renamed':
       // A new title and nothing else: phase, counts and evidence stay as they were.
       return typeof e.data['title'] === 'string' ? { ...base, title: e.data['title'] } : base;

@@ -113,6 +113,7 @@ describe('VERIFY: report formats from the config, total coverage against the bas
 
     // With verify.baseCoverage: off the same change passes.
     repo.editConfig((c) => void ((c['verify'] as Record<string, unknown>)['baseCoverage'] = 'off'));
+    await repo.adoptConfig('T-2');
     const again = await repo.ok<{ passed: boolean }>(['verify', 'T-2']);
     assert.equal(again.passed, true);
     assert.equal(coverageDoc(repo, 'T-2').base, undefined);

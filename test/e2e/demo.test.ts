@@ -36,6 +36,9 @@ const SCRIPT: [RegExp, 'ok' | 'refused', string?][] = [
   [/edge_cases\.md/, 'ok'],
   [/advance to IMPLEMENT/, 'ok'],
   [/its own git_diff\.patch/, 'refused', 'EVIDENCE_PROTECTED'],
+  [/read Autopilot's signing key/, 'refused', 'TOOL_NOT_ALLOWED_IN_PHASE'],
+  [/switch git's hooks off/, 'refused', 'TOOL_NOT_ALLOWED_IN_PHASE'],
+  [/approve its own work/, 'refused', 'TOOL_NOT_ALLOWED_IN_PHASE'],
   [/advance to VERIFY/, 'ok'],
   [/autopilot verify/, 'refused', 'VERIFY_FAILED'],
   [/backtrack to IMPLEMENT/, 'ok'],
@@ -92,6 +95,11 @@ it('autopilot demo --json --dir <tmp>: every step as scripted, the ledger verifi
   assert.deepEqual(body.approval, { by: 'passkey in Chromium' });
   assert.equal(body.ledger.decisions, 1);
   assert.match(body.steps.find((x) => /passkey/.test(x.action))!.detail, /Demo Reviewer approved T-1 .*passkey/);
+  // The three attacks are each answered by the rule that protects what they reach for.
+  const answer = (re: RegExp) => body.steps.find((x) => re.test(x.action))!.detail;
+  assert.match(answer(/signing key/), /one of Autopilot's secrets/);
+  assert.match(answer(/hooks off/), /core\.hooksPath.*only Autopilot and people change/);
+  assert.match(answer(/approve its own work/), /a person's command, never an agent's/);
 
   // What the demo leaves behind checks out with the CLI as well.
   const repo = new Repo(dir);

@@ -15,6 +15,9 @@ import { INTOTO_PAYLOAD_TYPE, preAuthEncoding, statementFor, type Envelope } fro
 import { canonicalPayload, type LedgerEntry } from '../../src/core/ledger.ts';
 import { keyIdOf, loadSigner, type Signer } from '../../src/engine/ledger/keys.ts';
 import { sha256Hex } from '../../src/engine/repo/files.ts';
+import { configDigest } from '../../src/engine/repo/config-digest.ts';
+import { append } from '../../src/engine/ledger/record.ts';
+import { adoptContract } from '../../src/engine/approvals/adopt.ts';
 import type { CiProblem, CiGateReport } from '../../src/engine/ci/gate.ts';
 import { runsBareNpx } from '../../src/engine/setup/doctor.ts';
 import { packageVersion } from '../../src/engine/setup/package-info.ts';
@@ -589,10 +592,19 @@ describe('the CI gate', { concurrency: true }, () => {
       git(repo.dir, ['checkout', '-q', '-b', BRANCH]);
       const original = readFileSync(repo.configFile, 'utf8');
       await repo.driveTo('T-1', 'VERIFY');
-      // VERIFY passed with no coverage asked for, then the config put back as it was.
+      // VERIFY passed with no coverage asked for, then the config put back as it was. Autopilot refuses that move
+      // (CONFIG_CHANGED), so the local check is bypassed as an agent with write access to the store could: the
+      // task's projection is told the weakened config is its contract, for that one move.
       repo.editConfig((c) => void ((c['verify'] as Record<string, unknown>)['coverageThreshold'] = 0));
+      await repo.refused(['advance', 'T-1'], 'CONFIG_CHANGED', 2);
+      const adopted = repo.task('T-1')!.contract!.digest;
+      const weak = await repo.withEngine(async (e) => configDigest(e.config));
+      const setContract = (digest: string) =>
+        repo.sql(`UPDATE tasks SET state = json_set(state, '$.contract.digest', '${digest}') WHERE task_id = 'T-1'`);
+      setContract(weak);
       await repo.driveTo('T-1', 'REVIEW');
       writeFileSync(repo.configFile, original);
+      setContract(adopted);
       await repo.driveTo('T-1', 'PR');
       commit(repo.dir, 'T-1');
       const weakened = repo.ledger('T-1').find((e) => e.kind === 'transition' && e.fromPhase === 'VERIFY')!;
@@ -605,9 +617,108 @@ describe('the CI gate', { concurrency: true }, () => {
         check: 'config',
         seq: weakened.seq,
         file: BUNDLE,
-        reason: /the move VERIFY → REVIEW was checked against another config .* than the contract T-1 adopted/,
+        reason: /the move VERIFY → REVIEW was checked against another config .* than the contract T-1 had adopted/,
       });
       assert.equal(problems.filter((p) => p.check === 'config').length, 1, 'only the move made under it');
+    });
+
+    it('a contract a person adopted mid-task judges the moves after it; the gate passes and names it', async () => {
+      const repo = await makeRepo();
+      const start = git(repo.dir, ['rev-parse', 'HEAD']).trim();
+      git(repo.dir, ['checkout', '-q', '-b', BRANCH]);
+      await repo.driveTo('T-1', 'VERIFY');
+      repo.editConfig((c) => void ((c['verify'] as Record<string, unknown>)['coverageThreshold'] = 60));
+      await repo.adoptConfig('T-1', 'the team settled on 60% for changed lines');
+      await repo.driveTo('T-1', 'PR');
+      commit(repo.dir, 'T-1');
+      const adoption = repo.ledger('T-1').find((e) => e.kind === 'contract_adopted')!;
+      assert.equal(adoption.actor, 'person:tester');
+      assert.deepEqual(adoption.data['keys'], ['verify.coverageThreshold']);
+
+      const dir = tempDir('clone');
+      git(dir, ['clone', '-q', '--branch', BRANCH, repo.dir, '.']);
+      const r = await gate(dir, ['--base', start]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.ok(r.body.ok);
+      if (!r.body.ok) return;
+      const contract = r.body.tasks[0]!.contract!;
+      assert.deepEqual(
+        contract.adopted?.map((a) => [a.seq, a.file, a.by]),
+        [[adoption.seq, '.autopilot/evidence/T-1/contract.2.yaml', 'person:tester']],
+      );
+      const v = r.body.tasks[0]!.verify;
+      assert.ok(!('skipped' in v) && v.coverage?.threshold === 60, 'VERIFY is re-run under the adopted contract');
+    });
+
+    it('an adoption no passkey signed is a forged decision: the gate fails at it, LEDGER_TAMPERED', async () => {
+      const repo = await makeRepo();
+      const start = git(repo.dir, ['rev-parse', 'HEAD']).trim();
+      git(repo.dir, ['checkout', '-q', '-b', BRANCH]);
+      await repo.driveTo('T-1', 'VERIFY');
+      repo.editConfig((c) => void ((c['verify'] as Record<string, unknown>)['coverageThreshold'] = 60));
+      // Appended with the installation key but without a person's passkey assertion, as a modified copy could.
+      const forged = await repo.withEngine(async (e) => {
+        const state = (await e.store.getTask('T-1'))!;
+        const r = await e.store.transact((tx) =>
+          adoptContract(e, tx, state, { id: 'person:tester' }, 'nobody decided this', {}),
+        );
+        assert.ok(r.ok, r.ok ? '' : r.error.message);
+        return r.value.entry;
+      });
+      await repo.driveTo('T-1', 'PR');
+      commit(repo.dir, 'T-1');
+
+      const dir = tempDir('clone');
+      git(dir, ['clone', '-q', '--branch', BRANCH, repo.dir, '.']);
+      const problems = await gateFails(dir, 'LEDGER_TAMPERED', 3, ['--base', start]);
+      findProblem(problems, {
+        taskId: 'T-1',
+        check: 'decision',
+        seq: forged.seq,
+        reason: /not a person's decision: a person's decision without a passkey assertion/,
+      });
+    });
+
+    it('a passed phase whose evidence does not meet its contract fails the gate, though the chain is sound', async () => {
+      const repo = await makeRepo();
+      const start = git(repo.dir, ['rev-parse', 'HEAD']).trim();
+      git(repo.dir, ['checkout', '-q', '-b', BRANCH]);
+      // A hollow strategy is stored (evidence add keeps what it is given, with its findings), and STRATEGIZE is
+      // passed by a transition signed with the real key but appended without the gate, as a modified copy of
+      // Autopilot could: every digest, signature and config digest checks out.
+      await repo.driveTo('T-1', 'STRATEGIZE');
+      await repo.put('T-1', 'STRATEGIZE', 'strategy.md', '# Strategy\n\n## Problem\n\nTBD\n');
+      await repo.fixture('T-1', async (e) => {
+        const state = (await e.store.getTask('T-1'))!;
+        await e.store.transact((tx) =>
+          append(e, tx, {
+            taskId: 'T-1',
+            kind: 'transition',
+            fromPhase: 'STRATEGIZE',
+            toPhase: 'SPEC',
+            actor: 'fixture',
+            artifacts: Object.values(state.artifacts)
+              .filter((a) => a.path.includes('/strategize/'))
+              .map(({ path, sha256, producer }) => ({ path, sha256, producer })),
+            data: { configDigest: configDigest(e.config) },
+          }),
+        );
+      });
+      await repo.driveTo('T-1', 'PR');
+      commit(repo.dir, 'T-1');
+      const passed = repo.ledger('T-1').find((e) => e.kind === 'transition' && e.fromPhase === 'STRATEGIZE')!;
+
+      const dir = tempDir('clone');
+      git(dir, ['clone', '-q', '--branch', BRANCH, repo.dir, '.']);
+      const problems = await gateFails(dir, 'EVIDENCE_INVALID', 2, ['--base', start]);
+      findProblem(problems, {
+        taskId: 'T-1',
+        check: 'evidence',
+        seq: passed.seq,
+        file: '.autopilot/evidence/T-1/strategize/strategy.md',
+        reason: /STRATEGIZE was passed \(entry \d+\) on strategy\.md, which does not meet the task's contract/,
+      });
+      assert.equal(problems.length, 1, JSON.stringify(problems));
     });
 
     it('the branch vouches for nothing: a config weakened on it, a task started under it and a changed gate workflow fail', async () => {

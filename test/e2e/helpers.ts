@@ -37,6 +37,8 @@ import { advance } from '../../src/engine/task/advance.ts';
 import { putEvidence } from '../../src/engine/task/evidence.ts';
 import { runVerify } from '../../src/engine/task/verify.ts';
 import { leaseOp } from '../../src/engine/task/leases.ts';
+import type { DecisionDraft } from '../../src/engine/approvals/passkeys.ts';
+import { decideSoft, registerSoft, type SoftPasskey } from '../helpers/passkey.ts';
 import { openStoreFor } from '../../src/surfaces/compose.ts';
 import * as P from '../../src/surfaces/demo/project.ts';
 import { ProcessRunner } from '../../src/adapters/process/index.ts';
@@ -348,9 +350,13 @@ export interface TaskRow {
   readonly lastSeq: number;
   readonly artifacts: Record<string, { path: string; sha256: string; producer: string; seq: number }>;
   readonly counts: { refusals: number; backtracks: number; skips: number };
+  readonly contract?: { digest: string; path: string | null; version: number };
 }
 
 export class Repo {
+  /** The passkey of this repository's person, registered at its first decision. */
+  #person: SoftPasskey | undefined;
+
   /** `urgent`: this repository's runs go ahead of the queue (for the long sequential scenario). */
   constructor(
     readonly dir: string,
@@ -591,6 +597,22 @@ export class Repo {
       async (e, actor) =>
         void must(await putEvidence(e, actor, { taskId, phase, name, content: Buffer.from(content) }), `put ${name}`),
     );
+  }
+
+  /**
+   * A person's decision, in-process as the dashboard records it: signed with the passkey of `person:tester`
+   * (a software authenticator, registered on first use).
+   */
+  async decide(draft: DecisionDraft): ReturnType<typeof decideSoft> {
+    return this.withEngine(async (e) => {
+      this.#person ??= await registerSoft(e, 'tester');
+      return decideSoft(e, this.#person, draft);
+    });
+  }
+
+  /** A person adopts the config as it is now as the task's contract (after it changed mid-task); it must succeed. */
+  async adoptConfig(taskId: string, reason = 'the config was fixed on purpose'): Promise<void> {
+    must(await this.decide({ taskId, decision: 'adopt_contract', note: reason }), 'adopt the contract');
   }
 
   /** Runs VERIFY's commands in-process; the run must pass. */

@@ -338,10 +338,11 @@ describe('VERIFY: what a change does to the tests needs a person', { concurrency
     git(repo.dir, ['add', '-A', '--', '.', ':(exclude).autopilot']);
     git(repo.dir, ['commit', '-q', '-m', 'wordCount']);
 
-    await taskAtImplement(repo, 'T-2');
-    // No test file changes: the slugify tests are dropped from the test command, which no diff shows.
-    repo.write('NOTES.md', '# Notes\n\nwordCount counts runs of white space once.\n');
+    // No test file changes: the slugify tests are dropped from the test command (the contract T-2 starts under),
+    // which no diff shows.
     repo.editConfig(withTestFiles(['test/count.test.js']));
+    await taskAtImplement(repo, 'T-2');
+    repo.write('NOTES.md', '# Notes\n\nwordCount counts runs of white space once.\n');
     await repo.ok(['advance', 'T-2']);
     const verified = await repo.ok<{ passed: boolean; findings: Finding[] }>(['verify', 'T-2']);
     assert.equal(verified.passed, true);
@@ -392,8 +393,15 @@ describe('VERIFY: what a change does to the tests needs a person', { concurrency
     const survivor = mutation.mutants.find((m) => m.status === 'survived')!;
     assert.equal(survivor.file, 'src/count.js');
 
+    // A new threshold is a new contract for the task: a person adopts it.
     repo.editConfig((c) => void ((c['verify'] as { mutation: Record<string, unknown> }).mutation['threshold'] = 0));
     await repo.ok(['lease', 'release', 'T-1']);
+    const adopted = await repo.decide({
+      taskId: 'T-1',
+      decision: 'adopt_contract',
+      note: 'surviving mutants go to a person, not a threshold',
+    });
+    assert.ok(adopted.ok, adopted.ok ? '' : adopted.error.message);
     const session = await connectStdio(repo.dir, 'e2e-agent');
     try {
       const verified = await callOk<{ passed: boolean; findings: Finding[]; mutation: { survived: number } }>(

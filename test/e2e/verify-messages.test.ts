@@ -16,11 +16,13 @@ interface Failure {
   outputTail?: string;
 }
 
-function setTest(repo: Repo, run: string[]): void {
+/** Changes the test command mid-task; a person adopts the changed config as T-1's contract. */
+async function setTest(repo: Repo, run: string[]): Promise<void> {
   repo.editConfig((c) => {
     const commands = c['commands'] as Record<string, unknown>;
     commands['test'] = { ...(commands['test'] as Record<string, unknown>), run };
   });
+  await repo.adoptConfig('T-1');
 }
 
 const NOT_THE_CODE =
@@ -30,7 +32,7 @@ describe('what a failed VERIFY or REVIEW says to do', { concurrency: true }, () 
   it('a test program that is not installed: could not start, fix the config; no backtrack', async () => {
     const repo = await makeRepo();
     await repo.driveTo('T-1', 'VERIFY');
-    setTest(repo, ['no-such-test-runner', '--junit']);
+    await setTest(repo, ['no-such-test-runner', '--junit']);
     const err = await repo.refused(['verify', 'T-1'], 'VERIFY_FAILED', 2);
     const failures = err.details['failures'] as Failure[];
     assert.deepEqual(
@@ -45,7 +47,7 @@ describe('what a failed VERIFY or REVIEW says to do', { concurrency: true }, () 
   it('python3 -m a module that is not installed: could not start, in the words of the interpreter', async () => {
     const repo = await makeRepo();
     await repo.driveTo('T-1', 'VERIFY');
-    setTest(repo, ['python3', '-m', 'no_such_test_module', '--junitxml=reports/junit.xml']);
+    await setTest(repo, ['python3', '-m', 'no_such_test_module', '--junitxml=reports/junit.xml']);
     const err = await repo.refused(['verify', 'T-1'], 'VERIFY_FAILED', 2);
     const [failure] = err.details['failures'] as Failure[];
     assert.equal(failure?.kind, 'spawn');
@@ -57,7 +59,7 @@ describe('what a failed VERIFY or REVIEW says to do', { concurrency: true }, () 
   it('a runner that stops before its tests (an unknown flag, a plugin missing): no report, the config is at fault', async () => {
     const repo = await makeRepo();
     await repo.driveTo('T-1', 'VERIFY');
-    setTest(repo, [process.execPath, '--no-such-flag-for-node', ...P.TEST_COMMAND.run.slice(1)]);
+    await setTest(repo, [process.execPath, '--no-such-flag-for-node', ...P.TEST_COMMAND.run.slice(1)]);
     const err = await repo.refused(['verify', 'T-1'], 'VERIFY_FAILED', 2);
     const failures = err.details['failures'] as Failure[];
     assert.deepEqual(
@@ -94,10 +96,12 @@ describe('what a failed VERIFY or REVIEW says to do', { concurrency: true }, () 
     const repo = await makeRepo();
     await repo.driveTo('T-1', 'REVIEW');
     for (const rubric of P.AGENT_EVIDENCE['REVIEW'] ?? []) await repo.put('T-1', 'REVIEW', rubric[0], rubric[1]);
-    const setLint = (run: string[]) =>
+    const setLint = async (run: string[]) => {
       repo.editConfig((c) => void ((c['commands'] as Record<string, unknown>)['lint'] = { run }));
+      await repo.adoptConfig('T-1');
+    };
 
-    setLint(['no-such-linter', '.']);
+    await setLint(['no-such-linter', '.']);
     let err = await repo.refused(['advance', 'T-1'], 'EVIDENCE_INVALID', 2);
     let failures = err.details['failures'] as Failure[];
     assert.deepEqual(
@@ -110,7 +114,7 @@ describe('what a failed VERIFY or REVIEW says to do', { concurrency: true }, () 
       /fix commands\.lint in \.autopilot\/config\.yaml or install what is missing, then advance T-1 again/,
     );
 
-    setLint([
+    await setLint([
       process.execPath,
       '-e',
       "console.error('lint: cannot read eslint.config.js: Unexpected token'); process.exit(2)",
@@ -125,7 +129,7 @@ describe('what a failed VERIFY or REVIEW says to do', { concurrency: true }, () 
     assert.match(err.message, /lint said:\nlint: cannot read eslint\.config\.js: Unexpected token/);
 
     // A verdict on the code is the code's: back to IMPLEMENT, with what the linter found.
-    setLint([process.execPath, '-e', "console.log('src/count.js:3 no-unused-vars'); process.exit(1)"]);
+    await setLint([process.execPath, '-e', "console.log('src/count.js:3 no-unused-vars'); process.exit(1)"]);
     err = await repo.refused(['advance', 'T-1'], 'EVIDENCE_INVALID', 2);
     assert.match(err.message, /the linter found problems \(exit 1\)\. Fix it in IMPLEMENT: autopilot backtrack T-1/);
     assert.match(err.message, /lint said:\nsrc\/count\.js:3 no-unused-vars/);

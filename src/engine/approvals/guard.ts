@@ -1,12 +1,14 @@
 /**
- * @module Human in the loop: which moves need a person (config `approvals`),
- * the risk of a task's diff, the approval check a move goes through, and the
- * decisions a person takes (approve, request changes, escalate, abort).
+ * @module Human in the loop: which moves need a person (config `approvals`:
+ * risky diffs, and moves relying on a waived check), the risk of a task's diff,
+ * and the approval check a move goes through. A person's decisions are in
+ * passkeys.ts.
  */
 import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
 import type { TaskState } from '../../core/task.ts';
 import { assessRisk, atLeast, type RiskAssessment, type RiskReason } from '../../core/risk.ts';
+import { waiversNeedPerson, type Waiver } from '../../core/waivers.ts';
 import type { StoreTx } from '../../ports/store.ts';
 import { append, recordRefusal } from '../ledger/record.ts';
 import { taskDiff } from '../evidence/producers/diff.ts';
@@ -35,6 +37,21 @@ export async function assessTaskRisk(e: Engine, state: TaskState): Promise<RiskA
     riskyPaths: e.config.approvals.riskyPaths,
     maxLines: e.config.approvals.maxLines,
   });
+}
+
+/**
+ * What a move relying on waivers needs from a person: with `approvals.waivers: person` (the default) each waiver is
+ * a reason for an approval, whatever the diff's risk; the diff's own reasons join them when they reach `minRisk`.
+ */
+export function withWaivers(e: Engine, risk: RiskAssessment | null, waivers: readonly Waiver[]): RiskAssessment | null {
+  if (waivers.length === 0 || !waiversNeedPerson(e.config)) return risk;
+  const reasons: RiskReason[] = waivers.map((w) => ({
+    class: 'waiver',
+    level: 'high',
+    detail: `${w.check} waived: ${w.reason}`,
+  }));
+  if (risk && atLeast(risk.level, e.config.approvals.minRisk)) reasons.push(...risk.reasons);
+  return { level: 'high', reasons, changedLines: risk?.changedLines ?? 0, files: risk?.files ?? 0 };
 }
 
 /** True when moving into `to` can need a person under the config. */
@@ -75,7 +92,11 @@ export function approvalState(
  * approved with nothing asked, and asked for no changes since. An approval of
  * a tool call is not an approval of the move.
  */
-export function approvalCovers(entries: readonly LedgerEntry[], state: TaskState, to: string): LedgerEntry | undefined {
+export function approvalCovers(
+  entries: readonly LedgerEntry[],
+  state: TaskState,
+  to: string | null,
+): LedgerEntry | undefined {
   let request: LedgerEntry | undefined;
   let covered: LedgerEntry | undefined;
   for (const x of entries) {
@@ -99,7 +120,7 @@ export async function guardApproval(
   tx: StoreTx,
   state: TaskState,
   actor: Actor,
-  to: string,
+  to: string | null,
   risk: RiskAssessment,
   startMs: number,
 ): Promise<Result<LedgerEntry | undefined>> {
@@ -133,7 +154,7 @@ export async function guardApproval(
   const message =
     current.state === 'changes_requested'
       ? `a person requested changes: ${clause(String(note ?? ''))}. Backtrack to ${String(current.entry?.data['backtrackTo'] ?? 'the phase named')} and pass the phases again`
-      : `entering ${to} with a ${risk.level}-risk change needs a person's approval${why.length ? ` (${why.join('; ')})` : ''}; it is ${current.state === 'escalated' ? 'escalated and ' : ''}waiting for a person to decide with their passkey in the dashboard's approval panel (autopilot serve)`;
+      : `${to ? `entering ${to}` : `finishing ${state.taskId}`} ${risk.reasons.every((r) => r.class === 'waiver') ? 'relies on a waived check and' : `with a ${risk.level}-risk change`} needs a person's approval${why.length ? ` (${why.join('; ')})` : ''}; it is ${current.state === 'escalated' ? 'escalated and ' : ''}waiting for a person to decide with their passkey in the dashboard's approval panel (autopilot serve)`;
   const r = refuse(ErrorCode.APPROVAL_REQUIRED, message, {
     phase: to,
     reasons: why,

@@ -18,6 +18,7 @@ import { normalizePhase } from '../../core/phases.ts';
 import { refusePhaseUnknown, type TaskState } from '../../core/task.ts';
 import {
   ACTION_OF,
+  DECISION_KINDS,
   decisionText,
   entryMismatch,
   isPersonDecision,
@@ -38,6 +39,8 @@ import {
 } from '../ledger/passkeys.ts';
 import { taskDiff } from '../evidence/producers/diff.ts';
 import { approvalState } from './guard.ts';
+import { adoptable, adoptContract } from './adopt.ts';
+import { configDigest } from '../repo/config-digest.ts';
 import type { Engine } from '../context.ts';
 
 /** Where the dashboard is, for WebAuthn: its origin (`http://localhost:4400`) and relying party id (`localhost`). */
@@ -176,6 +179,11 @@ export async function prepareDecision(
   }
   const state = await activeTask(e, req.taskId);
   if (!state.ok) return state;
+  // An adoption signs the digest of the config loaded now: there must be a change to adopt.
+  if (req.decision === 'adopt_contract') {
+    const change = adoptable(e, state.value);
+    if (!change.ok) return change;
+  }
   const credentials = await registeredCredentials(e);
   if (credentials.size === 0)
     return refusedPasskey(
@@ -199,6 +207,7 @@ export async function prepareDecision(
     expires: new Date(e.clock.now().getTime() + DECISION_TTL_MS).toISOString(),
     origin: rp.origin,
     rpId: rp.rpId,
+    ...(req.decision === 'adopt_contract' ? { contract: configDigest(e.config) } : {}),
   };
   const text = decisionText(decision);
   const options = await generateAuthenticationOptions({
@@ -273,9 +282,12 @@ export async function decide(
         `${d.task} moved since the decision was prepared (now in ${now.phase}): look again and decide anew`,
         'stale',
       );
+    // The contract adopted must be the config loaded now: the one the person saw.
+    if (d.decision === 'adopt_contract' && d.contract !== configDigest(e.config))
+      return refusedPasskey(`the config changed since the adoption was prepared: look again and decide anew`, 'stale');
     // Replays: every earlier decision in order, for its nonce and the credential's counter.
     const replay = new DecisionReplay();
-    for (const kind of ['approval', 'task_aborted'] as const) {
+    for (const kind of DECISION_KINDS) {
       for (const x of await e.store.entries({ kind })) {
         const p = isPersonDecision(x) ? proofOf(x) : null;
         const earlier = p && parseDecision(p.decision);
@@ -294,20 +306,27 @@ export async function decide(
     };
     const base = { taskId: now.taskId, fromPhase: now.phase, actor: person, artifacts: [] };
     const common = { reason: d.note, by: person, diff: d.diff, passkey: proof };
-    const entry =
-      d.decision === 'abort'
-        ? await append(e, tx, { ...base, kind: 'task_aborted', toPhase: null, data: common })
-        : await append(e, tx, {
-            ...base,
-            kind: 'approval',
-            toPhase: answers?.toPhase ?? null,
-            data: {
-              action: ACTION_OF[d.decision],
-              ...common,
-              ...(answers ? { answers: answers.seq } : {}),
-              ...(d.backtrackTo ? { backtrackTo: d.backtrackTo } : {}),
-            },
-          });
+    let entry: LedgerEntry;
+    if (d.decision === 'adopt_contract') {
+      // The adopted contract's text is written as its next version; the entry carries the proof like the others.
+      const adopted = await adoptContract(e, tx, now, { id: person }, d.note, { diff: d.diff, passkey: proof });
+      if (!adopted.ok) return adopted;
+      entry = adopted.value.entry;
+    } else if (d.decision === 'abort') {
+      entry = await append(e, tx, { ...base, kind: 'task_aborted', toPhase: null, data: common });
+    } else {
+      entry = await append(e, tx, {
+        ...base,
+        kind: 'approval',
+        toPhase: answers?.toPhase ?? null,
+        data: {
+          action: ACTION_OF[d.decision],
+          ...common,
+          ...(answers ? { answers: answers.seq } : {}),
+          ...(d.backtrackTo ? { backtrackTo: d.backtrackTo } : {}),
+        },
+      });
+    }
     // What was recorded is what was signed; anything else is a bug, not a refusal.
     const mismatch = entryMismatch(entry, d);
     if (mismatch) throw new Error(`the recorded decision does not match the signed one: ${mismatch}`);

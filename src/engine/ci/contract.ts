@@ -6,7 +6,7 @@
  */
 import { AutopilotError, ErrorCode } from '../../core/errors.ts';
 import type { Config } from '../../core/config.ts';
-import type { LedgerEntry } from '../../core/ledger.ts';
+import type { ArtifactRef, LedgerEntry } from '../../core/ledger.ts';
 import { configDigest } from '../repo/config-digest.ts';
 import { parseConfigText } from '../repo/config-file.ts';
 import { contractRel } from '../repo/contract.ts';
@@ -39,20 +39,39 @@ export async function adoptedContract(ctx: GateContext, started: LedgerEntry): P
       problems: [],
     };
   }
+  const loaded = await loadContract(ctx, taskId, started, ref, digest);
+  if (!loaded.ok) return { problems: [loaded.problem] };
   const file = ctx.inState(ref.path);
-  const problem = (code: ErrorCode, reason: string): Adopted => ({
-    problems: [{ taskId, check: 'config', code, seq: started.seq, file, reason }],
+  return {
+    config: loaded.config,
+    contract: { source: 'task', file, digest: configDigest(loaded.config) },
+    problems: [],
+  };
+}
+
+/** Reads and checks the committed text of a contract an entry names: its digest as recorded, and its config's. */
+async function loadContract(
+  ctx: GateContext,
+  taskId: string,
+  entry: LedgerEntry,
+  ref: ArtifactRef,
+  digest: string | null,
+): Promise<{ ok: true; config: Config } | { ok: false; problem: CiProblem }> {
+  const file = ctx.inState(ref.path);
+  const problem = (code: ErrorCode, reason: string) => ({
+    ok: false as const,
+    problem: { taskId, check: 'config' as const, code, seq: entry.seq, file, reason },
   });
   const [blob] = await readCommitted(ctx.root, ctx.head, [file]);
   if (blob?.kind === 'missing')
     return problem(
       ErrorCode.EVIDENCE_MISSING,
-      missingReason(file, started.seq, (await ignoredBy(ctx.root, [file])).get(file)),
+      missingReason(file, entry.seq, (await ignoredBy(ctx.root, [file])).get(file)),
     );
   if (blob?.kind !== 'file' || blob.sha256 !== ref.sha256)
     return problem(
       ErrorCode.LEDGER_TAMPERED,
-      `the contract ${taskId} adopted changed after entry ${started.seq} recorded it (sha256 ${ref.sha256.slice(0, 12)}… recorded, ${blob?.kind === 'file' ? `${blob.sha256.slice(0, 12)}…` : 'no file'} committed)`,
+      `the contract ${taskId} adopted changed after entry ${entry.seq} recorded it (sha256 ${ref.sha256.slice(0, 12)}… recorded, ${blob?.kind === 'file' ? `${blob.sha256.slice(0, 12)}…` : 'no file'} committed)`,
     );
   let config: Config;
   try {
@@ -64,13 +83,75 @@ export async function adoptedContract(ctx: GateContext, started: LedgerEntry): P
   if (configDigest(config) !== digest)
     return problem(
       ErrorCode.CONFIG_INVALID,
-      `the contract ${taskId} adopted loads as another config here (digest ${configDigest(config).slice(0, 12)}…, entry ${started.seq} recorded ${String(digest).slice(0, 12)}…): run the gate with the Autopilot version the task ran under`,
+      `the contract ${taskId} adopted loads as another config here (digest ${configDigest(config).slice(0, 12)}…, entry ${entry.seq} recorded ${String(digest).slice(0, 12)}…): run the gate with the Autopilot version the task ran under`,
     );
-  return {
-    config,
-    contract: { source: 'task', file, digest: configDigest(config) },
-    problems: [],
-  };
+  return { ok: true, config };
+}
+
+/** One contract of a task, in force from the entry that adopted it (task_started or contract_adopted) on. */
+export interface ContractVersion {
+  readonly seq: number;
+  readonly digest: string;
+  readonly config: Config;
+  readonly file: string;
+}
+
+/**
+ * The contracts of a task in order: the one adopted at its start, then each a person adopted since (a
+ * `contract_adopted` entry, whose actor must be a person, naming the committed text of the new contract).
+ */
+export async function contractVersions(
+  ctx: GateContext,
+  taskId: string,
+  entries: readonly LedgerEntry[],
+  first: { readonly config: Config; readonly contract: TaskContract },
+): Promise<{ versions: ContractVersion[]; contract: TaskContract; problems: CiProblem[] }> {
+  const started = entries.find((x) => x.taskId === taskId && x.kind === 'task_started');
+  const versions: ContractVersion[] = [
+    { seq: started?.seq ?? 0, digest: first.contract.digest, config: first.config, file: first.contract.file },
+  ];
+  const problems: CiProblem[] = [];
+  const adopted: NonNullable<TaskContract['adopted']>[number][] = [];
+  for (const entry of entries) {
+    if (entry.taskId !== taskId || entry.kind !== 'contract_adopted') continue;
+    const ref = entry.artifacts[0];
+    const digest = typeof entry.data['configDigest'] === 'string' ? entry.data['configDigest'] : null;
+    const at = { taskId, check: 'config' as const, seq: entry.seq };
+    if (!entry.actor.startsWith('person:')) {
+      problems.push({
+        ...at,
+        code: ErrorCode.APPROVAL_REQUIRED,
+        file: first.contract.file,
+        reason: `entry ${entry.seq} adopts another contract for ${taskId}, but its actor ${entry.actor} is not a person: only a person's decision adopts a contract`,
+      });
+      continue;
+    }
+    if (!ref || !digest) {
+      problems.push({
+        ...at,
+        code: ErrorCode.LEDGER_TAMPERED,
+        file: first.contract.file,
+        reason: `entry ${entry.seq} adopts a contract but names no contract file or digest`,
+      });
+      continue;
+    }
+    const loaded = await loadContract(ctx, taskId, entry, ref, digest);
+    if (!loaded.ok) {
+      problems.push(loaded.problem);
+      continue;
+    }
+    const file = ctx.inState(ref.path);
+    versions.push({ seq: entry.seq, digest, config: loaded.config, file });
+    adopted.push({ seq: entry.seq, file, digest, by: entry.actor });
+  }
+  return { versions, contract: adopted.length ? { ...first.contract, adopted } : first.contract, problems };
+}
+
+/** The contract in force at entry `seq`: the latest one adopted before it. */
+export function contractAt(versions: readonly ContractVersion[], seq: number): ContractVersion {
+  let current = versions[0]!;
+  for (const v of versions) if (v.seq < seq) current = v;
+  return current;
 }
 
 /**
@@ -82,6 +163,7 @@ export function movesUnderContract(
   entries: readonly LedgerEntry[],
   contract: TaskContract,
   bundle: string,
+  versions: readonly ContractVersion[] = [],
 ): CiProblem[] {
   const problems: CiProblem[] = [];
   const moves = entries.filter((e) => e.taskId === taskId && e.kind === 'transition');
@@ -102,14 +184,16 @@ export function movesUnderContract(
   }
   for (const move of moves) {
     const recorded = move.data['configDigest'];
-    if (recorded === contract.digest) continue;
+    // The contract in force at the move: adopted at the start, or by a person's decision before the move.
+    const inForce = versions.length ? contractAt(versions, move.seq) : { digest: contract.digest, file: contract.file };
+    if (recorded === inForce.digest) continue;
     problems.push({
       taskId,
       check: 'config',
       code: ErrorCode.EVIDENCE_INVALID,
       seq: move.seq,
       file: bundle,
-      reason: `the move ${move.fromPhase} → ${move.toPhase ?? 'DONE'} was checked against another config (digest ${typeof recorded === 'string' ? `${recorded.slice(0, 12)}…` : 'none'}) than the contract ${taskId} adopted (${contract.digest.slice(0, 12)}…, ${contract.file}): a phase passed under a changed config does not count; backtrack to it and pass it again under the task's contract`,
+      reason: `the move ${move.fromPhase} → ${move.toPhase ?? 'DONE'} was checked against another config (digest ${typeof recorded === 'string' ? `${recorded.slice(0, 12)}…` : 'none'}) than the contract ${taskId} had adopted (${inForce.digest.slice(0, 12)}…, ${inForce.file}): a phase passed under a changed config does not count; backtrack to it and pass it again under the task's contract`,
     });
   }
   return problems;

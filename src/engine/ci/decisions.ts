@@ -1,8 +1,9 @@
 /**
  * @module The people's decisions a bundle records: each one's passkey assertion checked against the registration it
  * carries (a `person_registered` entry whose signature must verify with a committed key, and with a trusted one when
- * the gate has them), no nonce used twice, counters that grow; and every move that needed a person's approval relies
- * on such a decision.
+ * the gate has them), no nonce used twice, counters that grow; and every move that needed a person's approval (a risky
+ * move, or one relying on a waived check under `approvals.waivers: person`) relies on such a decision. A contract's
+ * adoption is a person's decision too.
  */
 import { ErrorCode } from '../../core/errors.ts';
 import { isPersonDecision } from '../../core/decision.ts';
@@ -27,7 +28,8 @@ export async function checkTaskDecisions(
   taskId: string,
   path: string,
   entries: readonly LedgerEntry[],
-  approvals: Config['approvals'],
+  /** The approval rules of the contract in force at an entry (the task's contract can be adopted anew mid-task). */
+  approvalsAt: (seq: number) => Config['approvals'],
 ): Promise<DecisionsChecked> {
   const problems: CiProblem[] = [];
   const keyIds = new Set<string>();
@@ -63,17 +65,21 @@ export async function checkTaskDecisions(
     else verified.set(x.seq, x);
   }
 
-  // Every move a person had to approve (the contract's rule: entering a listed phase at or above its risk) relies on
-  // a verified approval given before it.
+  // Every move a person had to approve (the contract's rule: entering a listed phase at or above its risk, or relying
+  // on a waived check when waivers need a person) relies on a verified approval given before it.
   for (const x of entries) {
     if (x.taskId !== taskId || x.kind !== 'transition') continue;
+    const approvals = approvalsAt(x.seq);
     const relied = x.data['approval'];
     const risk = x.data['risk'];
-    const needed =
+    const waivers = x.data['waivers'];
+    const waived = Array.isArray(waivers) && waivers.length > 0 && (approvals.waivers ?? 'person') === 'person';
+    const risky =
       x.toPhase !== null &&
       approvals.enter.includes(x.toPhase) &&
       typeof risk === 'string' &&
       atLeast(risk as RiskLevel, approvals.minRisk);
+    const needed = risky || waived;
     if (typeof relied === 'number') {
       const d = verified.get(relied);
       if (!d || d.data['action'] !== 'approved' || d.seq > x.seq)
@@ -84,7 +90,9 @@ export async function checkTaskDecisions(
     } else if (needed) {
       problem(
         x,
-        `the move ${x.fromPhase} → ${x.toPhase} of a ${String(risk)}-risk change needed a person's approval, and none is recorded for it`,
+        risky
+          ? `the move ${x.fromPhase} → ${x.toPhase} of a ${String(risk)}-risk change needed a person's approval, and none is recorded for it`
+          : `the move ${x.fromPhase} → ${x.toPhase ?? 'done'} relied on a waived check (${(waivers as { check?: unknown }[]).map((w) => String(w.check)).join(', ')}) and needed a person's approval, and none is recorded for it`,
         ErrorCode.APPROVAL_REQUIRED,
       );
     }

@@ -16,7 +16,8 @@ import { CONFIG_DIR, CONFIG_FILE } from '../repo/layout.ts';
 import { committedKeys, readCommitted } from './committed.ts';
 import { openBundle, type GateContext } from './check-bundle.ts';
 import { replayProcess } from './replay.ts';
-import { adoptedContract, movesUnderContract } from './contract.ts';
+import { adoptedContract, contractAt, contractVersions, movesUnderContract } from './contract.ts';
+import { revalidatePassed } from './revalidate.ts';
 import { checkEvidence } from './evidence.ts';
 import { checkTaskDecisions } from './decisions.ts';
 import {
@@ -295,24 +296,45 @@ async function checkTask(ctx: GateContext, taskId: string, path: string): Promis
   const adopted = await adoptedContract(ctx, entries[0]);
   problems.push(...adopted.problems);
   if (!adopted.config) return empty;
-  const judged = { ...empty, contract: adopted.contract, config: adopted.config };
+  // The contracts a person adopted for the task since its start: each judges the moves made after it.
+  const contracts =
+    adopted.contract.source === 'task'
+      ? await contractVersions(ctx, taskId, entries, { config: adopted.config, contract: adopted.contract })
+      : { versions: [], contract: adopted.contract, problems: [] };
+  problems.push(...contracts.problems);
+  const judged = { ...empty, contract: contracts.contract, config: adopted.config };
 
   const replayed = replayProcess(taskId, path, entries, adopted.config.phases);
   problems.push(...replayed.problems);
   const { state } = replayed;
   if (!state) return judged;
 
-  problems.push(...movesUnderContract(taskId, entries, adopted.contract, path));
+  problems.push(...movesUnderContract(taskId, entries, adopted.contract, path, contracts.versions));
+  const versions = contracts.versions.length
+    ? contracts.versions
+    : [{ seq: 0, digest: adopted.contract.digest, config: adopted.config, file: adopted.contract.file }];
 
-  // People's decisions: each a passkey assertion by a registered credential; each approval a move relied on, valid.
-  const decisions = await checkTaskDecisions(ctx, taskId, path, entries, adopted.config.approvals);
+  // People's decisions (approvals, aborts, adoptions): each a passkey assertion by a registered credential; each
+  // approval a move relied on, valid, under the approval rules of the contract in force at that move.
+  const decisions = await checkTaskDecisions(
+    ctx,
+    taskId,
+    path,
+    entries,
+    (seq) => contractAt(versions, seq).config.approvals,
+  );
   problems.push(...decisions.problems);
   decisions.keyIds.forEach((k) => keyIds.add(k));
 
   const evidence = await checkEvidence(ctx, state, path);
   problems.push(...evidence.problems);
+  // The agent's evidence of every passed phase, against the contract in force when the phase was passed.
+  problems.push(...revalidatePassed(taskId, entries, state, versions, evidence.files, ctx.inState));
+  // VERIFY is re-run under the contract in force when it was passed.
+  const verifyConfig = replayed.verifyPass ? contractAt(versions, replayed.verifyPass.seq).config : adopted.config;
   return {
     ...judged,
+    config: verifyConfig,
     state,
     artifacts: evidence.artifacts,
     files: evidence.files,
@@ -363,6 +385,7 @@ function taskReport(
     status: c.state?.status ?? null,
     artifacts: c.artifacts,
     contract: c.contract,
+    ...waiversOf(c),
     keys: [...c.keyIds].sort(),
     verify:
       rechecks.get(c.taskId) ??
@@ -375,6 +398,21 @@ function taskReport(
           : { skipped: 'the bundle records no passed VERIFY' }),
     passed: !problems.some((p) => p.taskId === c.taskId),
   };
+}
+
+/** The waived checks the task's transitions relied on, when there are any. */
+function waiversOf(c: Checked): { waivers?: NonNullable<TaskCiGate['waivers']> } {
+  const waivers = c.entries.flatMap((x) =>
+    x.taskId === c.taskId && x.kind === 'transition' && Array.isArray(x.data['waivers'])
+      ? (x.data['waivers'] as { check?: unknown; reason?: unknown }[]).map((w) => ({
+          check: String(w.check ?? ''),
+          reason: String(w.reason ?? ''),
+          phase: x.fromPhase ?? '',
+          seq: x.seq,
+        }))
+      : [],
+  );
+  return waivers.length ? { waivers } : {};
 }
 
 /** A failed gate as a refusal: LEDGER_TAMPERED when any integrity check failed, else the first problem's code. */

@@ -70,6 +70,13 @@ export interface TaskContract {
   /** The config digest, as task_started and every transition record it. */
   readonly digest: string;
   readonly note?: string;
+  /** Contracts a person adopted for the task since its start, in order: each one judges the moves after it. */
+  readonly adopted?: readonly {
+    readonly seq: number;
+    readonly file: string;
+    readonly digest: string;
+    readonly by: string;
+  }[];
 }
 
 /** What the gate found for one task's bundle. */
@@ -87,6 +94,13 @@ export interface TaskCiGate {
   readonly artifacts: number;
   /** The contract the task was judged by; null when its bundle could not be read that far. */
   readonly contract: TaskContract | null;
+  /** The waived checks the task's moves relied on, as its entries record them (`data.waivers`). */
+  readonly waivers?: readonly {
+    readonly check: string;
+    readonly reason: string;
+    readonly phase: string;
+    readonly seq: number;
+  }[];
   readonly keys: string[];
   /** The re-run, or why there was none for this task. */
   readonly verify: VerifyRecheck | { readonly skipped: string };

@@ -210,3 +210,52 @@ export async function guardDrift(
   });
   return ok(check.drift);
 }
+
+/**
+ * Records drift found by a check outside a move (`attest check`), as a move records it: a `prompt_drift` entry, of
+ * the task when one is named or the only one active, else of none, and one `prompt_drift_detected`. No drift
+ * records nothing.
+ */
+export async function recordDriftCheck(
+  e: Engine,
+  actor: Actor,
+  check: DriftCheck,
+  taskId?: string,
+): Promise<LedgerEntry | undefined> {
+  if (check.drift.length === 0) return undefined;
+  const startMs = Date.now();
+  const severity = check.blocking ? 'blocking' : 'warning';
+  const entry = await e.store.transact(async (tx) => {
+    let task: TaskState | undefined = taskId ? await tx.getTask(taskId) : undefined;
+    if (!taskId) {
+      const active = (await e.store.listTasks()).filter((t) => t.status === 'active');
+      if (active.length === 1) task = active[0];
+    }
+    return append(e, tx, {
+      taskId: task?.taskId ?? null,
+      kind: 'prompt_drift',
+      fromPhase: task?.phase ?? check.phase,
+      toPhase: null,
+      actor: actor.id,
+      artifacts: [],
+      data: {
+        action: 'check',
+        severity,
+        baseline: check.baseline?.version ?? null,
+        changes: check.drift,
+        ...(check.phase ? { phase: check.phase } : {}),
+      },
+    });
+  });
+  e.sink.emit({
+    type: 'counter',
+    name: Counter.prompt_drift_detected,
+    value: 1,
+    attributes: { phase: entry.fromPhase ?? '', severity },
+    taskId: entry.taskId,
+    startMs,
+    endMs: Date.now(),
+    actor: actor.id,
+  });
+  return entry;
+}

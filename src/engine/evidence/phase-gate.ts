@@ -15,6 +15,7 @@ import { phaseFolder } from './folder.ts';
 import { settleArchive } from './archive.ts';
 import type { Engine } from '../context.ts';
 import { clause } from '../../core/phrasing.ts';
+import { waivedCheckOf } from '../../core/waivers.ts';
 
 export interface PhaseGateReport {
   readonly phase: string;
@@ -114,9 +115,41 @@ export function checkPhase(
         continue;
       }
     }
+    // A check the config waives ran nothing: its file records the waiver, which stands in for its pass/fail assertions.
+    const waived = producer === 'autopilot' ? waivedCheckOf(e.config, phase, name) : undefined;
+    if (waived) {
+      const finding = waiverFinding(file.bytes, waived, rel);
+      if (finding) findings.push(finding);
+      const assert = rule.assert.filter((a) => waived.field !== undefined && !a.path.startsWith(`${waived.field}.`));
+      findings.push(...validateArtifact({ ...rule, assert }, file.bytes, { path: rel, maxBytes }));
+      continue;
+    }
     findings.push(...validateArtifact(rule, file.bytes, { path: rel, maxBytes }));
   }
   return { phase, passed: findings.length === 0, findings, artifacts };
+}
+
+/** A finding when a waived check's file does not record that waiver (it was produced under another config). */
+function waiverFinding(
+  bytes: Uint8Array,
+  waived: { check: string; reason: string; field?: string },
+  rel: string,
+): Finding | undefined {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    doc = undefined;
+  }
+  const at = waived.field && doc && typeof doc === 'object' ? (doc as Record<string, unknown>)[waived.field] : doc;
+  const recorded = at && typeof at === 'object' ? (at as Record<string, unknown>)['waived'] : undefined;
+  if (recorded === waived.reason) return undefined;
+  return {
+    file: rel,
+    rule: 'waiver',
+    problem: `the config waives ${waived.check} ("${waived.reason}"), but ${rel} does not record that waiver`,
+    fix: 'produce it again: advance again (or run autopilot verify in VERIFY)',
+  };
 }
 
 /** The digest an Autopilot entry recorded for `rel` in the current phase visit, if any. */

@@ -100,6 +100,11 @@ export function journalLine(entry: LedgerEntry): string | null {
     case 'task_renamed':
       what = `**renamed** in ${from} — ${md(d['previousTitle'])} → ${md(d['title'])}`;
       break;
+    case 'contract_adopted': {
+      const keys = Array.isArray(d['keys']) ? (d['keys'] as unknown[]).join(', ') : '';
+      what = `**contract ${md(d['version'])} adopted** in ${from}${d['by'] ? ` by ${md(d['by'], 120)}` : ''} (${md(keys)}) — ${md(d['reason'])}`;
+      break;
+    }
     default:
       return null;
   }

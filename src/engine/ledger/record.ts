@@ -67,6 +67,7 @@ export const COUNTER_FOR: Partial<Record<string, Counter[]>> = {
   [ErrorCode.EVIDENCE_MISSING]: [Counter.evidence_gate_failed, Counter.phase_validations_failed],
   [ErrorCode.EVIDENCE_INVALID]: [Counter.evidence_gate_failed, Counter.phase_validations_failed],
   [ErrorCode.VERIFY_FAILED]: [Counter.evidence_gate_failed, Counter.phase_validations_failed],
+  [ErrorCode.WAIVER_REQUIRED]: [Counter.evidence_gate_failed, Counter.phase_validations_failed],
   [ErrorCode.EVIDENCE_PROTECTED]: [Counter.evidence_gate_failed],
   [ErrorCode.LEASE_HELD]: [Counter.phase_lease_contention],
   [ErrorCode.PROMPT_DRIFT]: [Counter.prompt_drift_detected],

@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import type { CommandsInput } from '../../core/config.ts';
 import type { CoverageFormat, TestReportFormat } from '../../core/report-formats.ts';
 
@@ -83,7 +84,23 @@ export interface Detection {
   readonly untestable: readonly UntestableSuite[];
   /** github-actions, gitlab-ci, circleci, jenkins, azure-pipelines, bitbucket-pipelines, buildkite, travis. */
   readonly ci: readonly string[];
+  /** The test and lint steps of the CI workflows that are plain commands, and those that could not be wired. */
+  readonly ciSteps?: CiSteps;
   readonly agents: DetectedAgents;
+}
+
+/** A CI step wired as one of `commands.ci`: its name and its command as an argument list. */
+export interface CiStep {
+  readonly name: string;
+  readonly run: readonly string[];
+  /** The workflow file it came from. */
+  readonly file: string;
+}
+
+export interface CiSteps {
+  readonly steps: readonly CiStep[];
+  /** Test or lint steps that are shell scripts, not plain commands: named in the config's comment, not wired. */
+  readonly skipped: readonly { readonly file: string; readonly command: string }[];
 }
 
 const JUNIT = 'reports/junit.xml';
@@ -692,23 +709,110 @@ export function detectRepository(root: string, opts: { home?: string; probe?: De
     builds: out.builds,
     untestable: out.untestables,
     ci: detectCi(root),
+    ciSteps: detectCiSteps(root),
     agents: detectAgents(root, opts.home),
   };
+}
+
+/** A step worth running as a CI command: a test, lint or check step, not an install or a deploy. */
+const CHECK_STEP =
+  /(^|[\s:/])(test|tests|lint|check|vet|clippy|typecheck|type-check|pytest|jest|vitest|mocha|eslint|biome|ruff|flake8|mypy|golangci-lint|tsc)(?=[\s:]|$)/;
+/** Setup and Autopilot's own steps: never wired. */
+const SETUP_STEP =
+  /^(npm (ci|install|i)\b|yarn( install)?$|pnpm (i|install)\b|bun install|pip3? install|python3? -m pip|poetry install|uv sync|apt-get|sudo|go mod download|.*\bautopilot\b)/;
+/** Shell syntax a plain argument list cannot hold. */
+const SHELL_SYNTAX = /[|&;<>()$`\\"'*?{}\[\]~#]|^\S*=/;
+/** Keys of .gitlab-ci.yml that are not jobs. */
+const GITLAB_KEYWORDS = new Set([
+  'stages',
+  'variables',
+  'default',
+  'include',
+  'image',
+  'services',
+  'before_script',
+  'after_script',
+  'workflow',
+  'cache',
+  'pages',
+]);
+
+/**
+ * The test and lint steps of the repository's CI (GitHub Actions `run:` steps, GitLab `script:` lines) that are
+ * plain commands, as argument lists for `commands.ci`. A step in shell syntax (pipes, variables, quotes, several
+ * lines) is not guessed at: it is listed for the config's comment. Autopilot's own gate workflow is left out.
+ */
+export function detectCiSteps(root: string): CiSteps {
+  const steps: CiStep[] = [];
+  const skipped: { file: string; command: string }[] = [];
+  const seen = new Set<string>();
+  const take = (file: string, name: string, command: unknown) => {
+    if (typeof command !== 'string') return;
+    const text = command.trim();
+    if (!text || SETUP_STEP.test(text) || !CHECK_STEP.test(text)) return;
+    if (text.includes('\n') || SHELL_SYNTAX.test(text)) {
+      skipped.push({ file, command: text.split('\n')[0]!.slice(0, 120) });
+      return;
+    }
+    const run = text.split(/\s+/);
+    if (seen.has(run.join(' '))) return;
+    seen.add(run.join(' '));
+    steps.push({ name: name.slice(0, 80), run, file });
+  };
+  const parse = (rel: string): unknown => {
+    const text = read(root, rel);
+    if (text === undefined) return undefined;
+    try {
+      return parseYaml(text);
+    } catch {
+      return undefined;
+    }
+  };
+  const obj = (v: unknown): Record<string, unknown> | undefined =>
+    v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  let workflows: string[] = [];
+  try {
+    workflows = readdirSync(join(root, '.github', 'workflows'))
+      .filter((f) => /\.ya?ml$/.test(f) && !f.startsWith('autopilot-gate.'))
+      .sort();
+  } catch {
+    // no GitHub Actions
+  }
+  for (const f of workflows) {
+    const file = `.github/workflows/${f}`;
+    for (const [jobName, job] of Object.entries(obj(obj(parse(file))?.['jobs']) ?? {})) {
+      const list = obj(job)?.['steps'];
+      if (!Array.isArray(list)) continue;
+      for (const step of list) {
+        const st = obj(step);
+        if (st && typeof st['run'] === 'string')
+          take(file, typeof st['name'] === 'string' ? st['name'] : `${jobName}: ${st['run'].trim()}`, st['run']);
+      }
+    }
+  }
+  const gitlab = obj(parse('.gitlab-ci.yml'));
+  for (const [jobName, job] of Object.entries(gitlab ?? {})) {
+    if (jobName.startsWith('.') || GITLAB_KEYWORDS.has(jobName)) continue;
+    const script = obj(job)?.['script'];
+    const lines = typeof script === 'string' ? [script] : Array.isArray(script) ? script : [];
+    for (const line of lines) take('.gitlab-ci.yml', `${jobName}: ${String(line).trim()}`, line);
+  }
+  return { steps, skipped };
 }
 
 /** The config's commands from a detection (the first of each kind), with the comment for each that a person should read. */
 export function detectedCommands(d: Detection): {
   commands: CommandsInput;
-  notes: Partial<Record<'build' | 'test' | 'lint', string>>;
+  notes: Partial<Record<'build' | 'test' | 'lint' | 'ci', string>>;
 } {
   const commands: {
     build?: { run: string[] };
     test?: NonNullable<CommandsInput['test']>;
     lint?: { run: string[] };
     smoke: [];
-    ci: [];
+    ci: { name: string; run: string[] }[];
   } = { smoke: [], ci: [] };
-  const notes: Partial<Record<'build' | 'test' | 'lint', string>> = {};
+  const notes: Partial<Record<'build' | 'test' | 'lint' | 'ci', string>> = {};
   const others = (list: readonly { name: string }[]) =>
     list.length > 1
       ? `; also found: ${list
@@ -744,6 +848,15 @@ export function detectedCommands(d: Detection): {
   if (lint) {
     commands.lint = { run: [...lint.command.run] };
     notes.lint = [`detected: ${lint.name}${others(d.linters)}; check it`, ...lint.notes].join('\n');
+  }
+  const ci = d.ciSteps;
+  if (ci && (ci.steps.length > 0 || ci.skipped.length > 0)) {
+    commands.ci = ci.steps.map((s) => ({ name: s.name, run: [...s.run] }));
+    const files = [...new Set([...ci.steps, ...ci.skipped].map((s) => s.file))].join(', ');
+    notes.ci = [
+      `detected from ${files}: the test and lint steps that are plain commands; check them (they run in Autopilot's sandbox, without the network unless network: true)`,
+      ...ci.skipped.map((s) => `not wired (shell syntax; add it as an argument list if it should run): ${s.command}`),
+    ].join('\n');
   }
   return { commands, notes };
 }

@@ -6,7 +6,8 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { Document, isMap, isSeq, type YAMLMap } from 'yaml';
-import { DEFAULT_EVIDENCE, defaultConfig, type CommandsInput, type Config } from '../../core/config.ts';
+import { DEFAULT_EVIDENCE, defaultConfig, parseConfig, type CommandsInput, type Config } from '../../core/config.ts';
+import { CHECKS, isUnconfigured, type CheckName } from '../../core/waivers.ts';
 import { DEFAULT_TOOL_POLICY } from '../../core/policy/policy.ts';
 import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
 import { isGitRepo, git } from '../repo/git.ts';
@@ -52,7 +53,12 @@ export interface InitOptions {
   /** Commands to write into the config (detected or given); others stay as commented examples. */
   readonly commands?: CommandsInput;
   /** A comment above each command in the config: what was detected and what to check. */
-  readonly commandNotes?: Partial<Record<'build' | 'test' | 'lint', string>>;
+  readonly commandNotes?: Partial<Record<'build' | 'test' | 'lint' | 'ci', string>>;
+  /**
+   * The reason to waive the build check with, when detection found no build step: many repositories have none,
+   * and the config says so in writing rather than a build passing on nothing.
+   */
+  readonly waiveBuild?: string;
   readonly stateDir?: string;
   /** What detection may ask of the machine (programs on PATH, Python's modules); this machine's by default. */
   readonly probe?: DetectProbe;
@@ -265,6 +271,7 @@ export function renderConfig(opts: InitOptions = {}): string {
           },
         }
       : {}),
+    ...(opts.waiveBuild ? { waive: { build: opts.waiveBuild } } : {}),
   };
   // The known sections in their order, then any other section the defaults have, so that none is left out.
   const order = [
@@ -292,7 +299,8 @@ export function renderConfig(opts: InitOptions = {}): string {
   if (isMap(commands)) {
     for (const p of commands.items) {
       const key = (p.key as { value?: unknown }).value;
-      const note = key === 'build' || key === 'test' || key === 'lint' ? opts.commandNotes?.[key] : undefined;
+      const note =
+        key === 'build' || key === 'test' || key === 'lint' || key === 'ci' ? opts.commandNotes?.[key] : undefined;
       if (note) (p.key as { commentBefore?: string }).commentBefore = indent(note);
     }
     // A note for a command that was not written (tests found, no runner that writes a report) goes on top.
@@ -313,7 +321,47 @@ export function renderConfig(opts: InitOptions = {}): string {
       if (isSeq(p.value)) p.value.flow = false;
     }
   }
+  // The checks left unconfigured: never waived silently. The waiver lines stay commented out for a person to decide.
+  const note = waiverSuggestions(opts);
+  const waive = root.items.find((p) => (p.key as { value?: unknown }).value === 'waive');
+  if (note && waive) {
+    (waive.key as { commentBefore?: string }).commentBefore = note.about;
+    // The suggestions under the waiver that is there, indented as its siblings, to uncomment in place.
+    if (note.open.length && isMap(waive.value)) waive.value.comment = note.open.map((l) => ` ${l}`).join('\n');
+  } else if (note) {
+    doc.comment = [note.about, ...(note.open.length ? [' waive:', ...note.open.map((l) => `   ${l}`)] : [])].join('\n');
+  }
   return doc.toString({ lineWidth: 0 });
+}
+
+/** What a waiver suggestion says for each check init left unconfigured. */
+const SUGGESTED_REASON: Readonly<Record<CheckName, string>> = {
+  build: 'no build step: the tests are the check',
+  coverage: 'the test runner writes no coverage report',
+  lint: 'no linter in this repository',
+  ci: 'the CI runs nothing Autopilot can run here',
+  smoke: 'nothing is deployed: no smoke test',
+};
+
+/**
+ * The comment on `waive:`: what it is for, and a commented-out line for each check the config leaves unconfigured
+ * (`open`, to uncomment under `waive:`), or undefined when every check is configured.
+ */
+function waiverSuggestions(opts: InitOptions): { about: string; open: string[] } | undefined {
+  const parsed = parseConfig({ commands: { smoke: [], ci: [], ...opts.commands } });
+  if (!parsed.ok) return undefined;
+  const open = CHECKS.filter((c) => isUnconfigured(parsed.value, c) && !(c === 'build' && opts.waiveBuild));
+  if (open.length === 0 && !opts.waiveBuild) return undefined;
+  const about = [
+    ' waive: checks this repository leaves unconfigured on purpose, each with its reason. An unconfigured',
+    ' check blocks its phase (WAIVER_REQUIRED) until it is configured under commands or waived here; a move',
+    " that relies on a waiver is recorded with it and needs a person's approval (approvals.waivers: person,",
+    ' the default; none records it only).',
+    ...(open.length
+      ? [' Not configured and not waived, so a person decides: configure them, or uncomment what is true here.']
+      : []),
+  ].join('\n');
+  return { about, open: open.map((c) => `${c}: "${SUGGESTED_REASON[c]}"`) };
 }
 
 export async function planInit(cwd: string, opts: InitOptions = {}): Promise<Result<InitPlan>> {
@@ -352,6 +400,12 @@ export async function planInit(cwd: string, opts: InitOptions = {}): Promise<Res
     test = commands?.test;
     const commandNotes = { ...detected?.notes, ...opts.commandNotes };
     const fileGlobs = opts.fileGlobs ?? detectedFileGlobs(root, detection);
+    // No build step found: written down as a waiver, so that VERIFY records it rather than passing on nothing.
+    const waiveBuild =
+      opts.waiveBuild ??
+      (detected && !detected.commands.build
+        ? 'init found no build step (build script, tsc, go build, Maven, Gradle, cargo): the tests are the check; set commands.build and remove this line when there is one'
+        : undefined);
     changes.push({
       path: configPath,
       action: 'create',
@@ -362,6 +416,7 @@ export async function planInit(cwd: string, opts: InitOptions = {}): Promise<Res
         ...(commands ? { commands } : {}),
         commandNotes,
         ...(fileGlobs ? { fileGlobs } : {}),
+        ...(waiveBuild ? { waiveBuild } : {}),
       }),
     });
   }

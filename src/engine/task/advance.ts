@@ -21,6 +21,8 @@ import { readNoFollow } from '../repo/files.ts';
 import { checkGitHooks } from '../repo/git-hooks.ts';
 import { evidenceRel } from '../repo/layout.ts';
 import { configDigest } from '../repo/config-digest.ts';
+import { contractChange } from '../repo/contract.ts';
+import { refuseConfigChanged } from './contract.ts';
 import { tidyArchive } from '../evidence/archive.ts';
 import { checkDrift, guardDrift } from '../drift/baseline.ts';
 import {
@@ -29,8 +31,10 @@ import {
   guardFindings,
   latestVerifyFindings,
   mayNeedApproval,
+  withWaivers,
   type RecordedFinding,
 } from '../approvals/guard.ts';
+import { phaseWaivers, waiverRequired } from '../../core/waivers.ts';
 import { phaseContext } from './phase-context.ts';
 import { bundlePhase, writeBundle, type BundleWritten } from '../ledger/bundle.ts';
 import type { Actor, Engine } from '../context.ts';
@@ -60,6 +64,9 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
   const startMs = Date.now();
   const state = await e.store.getTask(req.taskId);
   if (!state) return unknownTask(req.taskId);
+  // The task moves under the contract it adopted, before anything of the config loaded now is used to decide.
+  const change = state.status === 'active' ? contractChange(e.layout.stateDir, e.config, state) : undefined;
+  if (change) return record(e, state, actor, req.to ?? null, refuseConfigChanged(state.taskId, change).error, startMs);
   let to: string | undefined;
   if (req.to !== undefined) {
     to = normalizePhase(e.config.phases, req.to);
@@ -83,6 +90,14 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
       },
       startMs,
     );
+  // A check of this phase that is not configured blocks it, unless the config waives it: refused before anything runs.
+  const waivers = phaseWaivers(e.config, state.phase);
+  const unwaived = waivers.missing[0];
+  if (unwaived) {
+    const w = waiverRequired(state.taskId, state.phase, unwaived);
+    const r = refuse(ErrorCode.WAIVER_REQUIRED, w.message, w.details);
+    return record(e, state, actor, decision.value.to, r.error, startMs);
+  }
   const attempt = { action: 'advance', to: decision.value.to };
 
   // One move of a task at a time, end to end: the claim is taken before anything is produced or read, and dropped by
@@ -106,7 +121,9 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
   try {
     const produced = await produceIfNeeded(e, state);
     const attestation = await checkDrift(e, decision.value.to ?? state.phase);
-    const risk = mayNeedApproval(e, decision.value.to) ? await assessTaskRisk(e, state) : null;
+    const assessed = mayNeedApproval(e, decision.value.to) ? await assessTaskRisk(e, state) : null;
+    // A move that relies on a waiver needs a person too (approvals.waivers), through the same approval.
+    const needs = withWaivers(e, assessed, waivers.waived);
 
     const result = await e.store.transact(async (tx): Promise<Result<AdvanceOutcome>> => {
       try {
@@ -155,8 +172,8 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
             approvedBy = found.value?.seq;
           }
         }
-        if (risk && decision.value.to) {
-          const approval = await guardApproval(e, tx, current, actor, decision.value.to, risk, startMs);
+        if (needs) {
+          const approval = await guardApproval(e, tx, current, actor, decision.value.to, needs, startMs);
           if (!approval.ok) return approval;
           approvedBy = approval.value?.seq ?? approvedBy;
         }
@@ -184,7 +201,8 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
               : {}),
             ...(lease.value ? { leaseToken: lease.value.token } : {}),
             ...(drift.value.length ? { promptDrift: drift.value.length } : {}),
-            ...(risk ? { risk: risk.level } : {}),
+            ...(assessed ? { risk: assessed.level } : {}),
+            ...(waivers.waived.length ? { waivers: waivers.waived } : {}),
             // The person's decision this move relies on: the CI gate checks its passkey assertion.
             ...(approvedBy !== undefined ? { approval: approvedBy } : {}),
           },
@@ -347,6 +365,7 @@ export async function recordVerify(
   produced: Produced,
 ): Promise<LedgerEntry> {
   const v = produced.verify;
+  const waived = phaseWaivers(e.config, state.phase).waived;
   const entry = await append(e, tx, {
     taskId: state.taskId,
     kind: 'verify',
@@ -373,6 +392,7 @@ export async function recordVerify(
         : {}),
       ...(v ? { tree: v.tree } : {}),
       ...(v?.totalCoverage ? { totalCoverage: v.totalCoverage } : {}),
+      ...(waived.length ? { waivers: waived } : {}),
       commands: produced.commands.map((c) => ({
         name: c.name,
         argv: c.argv,

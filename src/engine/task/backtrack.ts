@@ -21,6 +21,7 @@ import { guardNoMove } from './move-claim.ts';
 import { archiveDir, archivePlan, linkAside, settleArchive, tidyArchive } from '../evidence/archive.ts';
 import { Counter } from '../../ports/events.ts';
 import { checkDrift, guardDrift } from '../drift/baseline.ts';
+import { guardContract } from './contract.ts';
 import type { Actor, Engine } from '../context.ts';
 
 export interface BacktrackRequest {
@@ -48,6 +49,8 @@ export async function backtrack(e: Engine, actor: Actor, req: BacktrackRequest):
       return refuse(ErrorCode.TASK_UNKNOWN, `no task ${req.taskId}; list tasks with: autopilot task list`, {
         taskId: req.taskId,
       });
+    const contract = await guardContract(e, tx, state, actor, { action: 'backtrack', to: req.to }, startMs);
+    if (!contract.ok) return contract;
     const to = normalizePhase(e.config.phases, req.to);
     const decision = to ? decideBacktrack(state, to, req.reason, e.config) : refusePhaseUnknown(req.to, e.config);
     if (!decision.ok) {

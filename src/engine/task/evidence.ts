@@ -18,6 +18,7 @@ import { checkPhase, type PhaseGateReport } from '../evidence/phase-gate.ts';
 import { tidyArchive } from '../evidence/archive.ts';
 import type { Actor, Engine } from '../context.ts';
 import { clause } from '../../core/phrasing.ts';
+import { guardContract } from './contract.ts';
 
 export interface PutEvidenceRequest {
   readonly taskId: string;
@@ -102,6 +103,8 @@ export async function putEvidence(
         taskId: req.taskId,
         status: state.status,
       });
+    const contract = await guardContract(e, tx, state, actor, { action: 'evidence_put' }, startMs);
+    if (!contract.ok) return contract;
     const phase = normalizePhase(e.config.phases, req.phase);
     if (!phase) return fail(refusePhaseUnknown(req.phase, e.config));
     if (!name.ok) return fail(name);

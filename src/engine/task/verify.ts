@@ -12,6 +12,9 @@ import { recordVerify } from './advance.ts';
 import type { VerifyOutput } from '../evidence/producers/verify.ts';
 import { backtrackAdvice, failureAdvice } from '../evidence/producers/run-commands.ts';
 import type { Actor, Engine } from '../context.ts';
+import { contractChange } from '../repo/contract.ts';
+import { refuseConfigChanged } from './contract.ts';
+import { phaseWaivers, waiverRequired } from '../../core/waivers.ts';
 
 export interface VerifyOutcome {
   readonly task: TaskState;
@@ -36,6 +39,16 @@ export async function runVerify(
       status: state.status,
     });
   }
+  const change = contractChange(e.layout.stateDir, e.config, state);
+  if (change) {
+    const r = refuseConfigChanged(state.taskId, change);
+    return {
+      ok: false,
+      error: await e.store.transact((tx) =>
+        recordRefusal(e, tx, state, actor, { action: 'verify', to: 'VERIFY' }, r.error, startMs),
+      ),
+    };
+  }
   if (state.phase !== 'VERIFY') {
     const r = refuse(
       ErrorCode.PHASE_SKIP,
@@ -46,6 +59,25 @@ export async function runVerify(
       ok: false,
       error: await e.store.transact((tx) =>
         recordRefusal(e, tx, state, actor, { action: 'verify', to: 'VERIFY' }, r.error, startMs),
+      ),
+    };
+  }
+  // Build and coverage not configured and not waived: nothing would stand behind the run, so it is refused first.
+  const unwaived = phaseWaivers(e.config, state.phase).missing[0];
+  if (unwaived) {
+    const w = waiverRequired(state.taskId, state.phase, unwaived);
+    return {
+      ok: false,
+      error: await e.store.transact((tx) =>
+        recordRefusal(
+          e,
+          tx,
+          state,
+          actor,
+          { action: 'verify', to: 'VERIFY' },
+          { code: ErrorCode.WAIVER_REQUIRED, ...w },
+          startMs,
+        ),
       ),
     };
   }

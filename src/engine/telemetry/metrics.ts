@@ -115,7 +115,10 @@ export function counterIncrements(entry: LedgerEntry): CounterIncrement[] {
   if (isDriftWarning(entry))
     out.push({
       name: Counter.prompt_drift_detected,
-      attributes: { phase: entry.toPhase ?? entry.fromPhase ?? '', severity: 'warning' },
+      attributes: {
+        phase: entry.toPhase ?? entry.fromPhase ?? '',
+        severity: typeof d['severity'] === 'string' ? d['severity'] : 'warning',
+      },
     });
   // A person aborting the task (the approval flow's `abort` decision); "changes requested" sends it back but does not reject it.
   if (entry.kind === 'task_aborted')
@@ -139,6 +142,33 @@ export interface MetricsReport {
   readonly counters: Readonly<Record<Counter, number>>;
   /** The totals by attributes (phase and code, phase and tool, from and to), largest first. */
   readonly breakdown: readonly CounterPoint[];
+  /** Refusals recorded in the window by their code, every code (CONFIG_CHANGED and WAIVER_REQUIRED among them). */
+  readonly refusals: Readonly<Record<string, number>>;
+  /** Moves and VERIFY runs that relied on a waived check, by check (`lint`, `build`, …). */
+  readonly waivers: Readonly<Record<string, number>>;
+}
+
+/** Refusals by code and waivers relied on by check, from the entries that record them. */
+export function refusalsAndWaivers(entries: readonly LedgerEntry[]): {
+  refusals: Record<string, number>;
+  waivers: Record<string, number>;
+} {
+  const refusals: Record<string, number> = {};
+  const waivers: Record<string, number> = {};
+  for (const entry of entries) {
+    if (entry.kind === 'violation') {
+      const code = String(entry.data['code'] ?? '');
+      refusals[code] = (refusals[code] ?? 0) + 1;
+    }
+    const relied = entry.data['waivers'];
+    if ((entry.kind === 'transition' || entry.kind === 'verify') && Array.isArray(relied)) {
+      for (const w of relied as { check?: unknown }[]) {
+        const check = String(w?.check ?? '');
+        waivers[check] = (waivers[check] ?? 0) + 1;
+      }
+    }
+  }
+  return { refusals, waivers };
 }
 
 /** Sums the counter increments of entries. */
@@ -172,5 +202,6 @@ export async function computeMetrics(e: Engine, windowMs: number): Promise<Metri
     entries: entries.length,
     tasks: new Set(entries.map((x) => x.taskId).filter((t) => t !== null)).size,
     ...countersOf(entries),
+    ...refusalsAndWaivers(entries),
   };
 }

@@ -289,7 +289,16 @@ it prints, then decide on the Approvals page.`,
     program
       .command('approve <TASK>')
       .description('where a person approves a move that policy sends to a person: the dashboard, with a passkey')
-      .addHelpText('after', example('autopilot approve T-1 --reason "migration reviewed with DBA"')),
+      .option(
+        '--adopt-contract',
+        "where a person adopts the config as it is now as the task's contract (after CONFIG_CHANGED): the dashboard, with a passkey",
+      )
+      .addHelpText(
+        'after',
+        example(
+          'autopilot approve T-1 --reason "migration reviewed with DBA"\nautopilot approve T-1 --adopt-contract --reason "lint added to the contract"',
+        ),
+      ),
   ).action(
     act(async (id: string, opts: Opts) =>
       (await import('./verbs/approve.ts')).approveVerb(id, opts as Opts & { reason: string }),
@@ -340,9 +349,14 @@ it prints, then decide on the Approvals page.`,
     .action(act(async (opts: Opts) => (await import('./verbs/attest.ts')).attestBaseline(opts)));
   attest
     .command('check')
-    .description('compare the current instructions with the baseline; exit 2 when the drift blocks the phase')
+    .description(
+      'compare the current instructions with the baseline; drift found is recorded in the ledger (a prompt_drift entry, of the task) and counted; exit 2 when it blocks the phase',
+    )
     .option('--phase <phase>', "also compare this phase's prompt header; drift blocks in attest.blockIn phases")
-    .option('--task <TASK>', "use this task's current phase")
+    .option(
+      '--task <TASK>',
+      "use this task's current phase, and record drift as this task's (default: the only active task)",
+    )
     .addHelpText('after', example('autopilot attest check --task T-1'))
     .action(act(async (opts: Opts) => (await import('./verbs/attest.ts')).attestCheck(opts)));
   attest

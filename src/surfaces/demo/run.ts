@@ -176,6 +176,16 @@ export async function runDemo(opts: { dir?: string; log?: (line: string) => void
     await step('try to hand in its own git_diff.patch', 'refused', () =>
       put('IMPLEMENT', 'git_diff.patch', 'diff --git a/x b/x\n'),
     );
+    // Three attacks on what makes the promise, each as Claude Code would send it: the hook denies them.
+    await step("the agent tries to read Autopilot's signing key (cat .autopilot/keys/*)", 'refused', () =>
+      claudePreToolUse(repo, 'Bash', { command: 'cat .autopilot/keys/*' }),
+    );
+    await step("the agent tries to switch git's hooks off (git config core.hooksPath /dev/null)", 'refused', () =>
+      claudePreToolUse(repo, 'Bash', { command: 'git config core.hooksPath /dev/null' }),
+    );
+    await step('the agent tries to approve its own work (npx --no-install autopilot approve T-1)', 'refused', () =>
+      claudePreToolUse(repo, 'Bash', { command: 'npx --no-install autopilot approve T-1 --reason "looks good"' }),
+    );
     write(repo, 'src/count.js', P.COUNT_BUGGY);
     write(repo, 'test/count.test.js', P.COUNT_TEST);
     log(pc.dim('  the agent writes src/count.js (with a bug: it forgets to trim) and test/count.test.js'));

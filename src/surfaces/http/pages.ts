@@ -5,7 +5,7 @@ import { parseFilter, taskDetail } from './read/task-detail.ts';
 import { readArtifact, taskArtifacts } from './read/evidence.ts';
 import { metricsView, WINDOWS, type WindowKey } from './read/metrics.ts';
 import { ledgerPage } from './read/ledger.ts';
-import { waitingApprovals } from './read/approvals.ts';
+import { waitingApprovals, contractChanges } from './read/approvals.ts';
 import { renderPage, type DashboardContext } from './context.ts';
 import { tasksBody } from './views/tasks.ts';
 import { taskBody } from './views/task.ts';
@@ -74,7 +74,8 @@ export function mountPages(app: Hono, ctx: DashboardContext): void {
     const aborted = (await e.store.entries({ kind: 'task_aborted', newestFirst: true, limit: 12 })).filter((x) =>
       String(x.data['by'] ?? '').startsWith('person:'),
     );
-    const decisions = [...recent, ...aborted].sort((a, b) => b.seq - a.seq).slice(0, 12);
+    const adopted = await e.store.entries({ kind: 'contract_adopted', newestFirst: true, limit: 12 });
+    const decisions = [...recent, ...aborted, ...adopted].sort((a, b) => b.seq - a.seq).slice(0, 12);
     return c.html(
       await renderPage(
         ctx,
@@ -82,6 +83,7 @@ export function mountPages(app: Hono, ctx: DashboardContext): void {
         'Approvals',
         approvalsBody({
           waiting: await waitingApprovals(e),
+          contracts: await contractChanges(e),
           recent: decisions,
           people: [
             ...new Set(

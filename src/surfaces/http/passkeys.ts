@@ -17,6 +17,7 @@ const DONE_WORD: Record<Decision, string> = {
   request_changes: 'requested changes on',
   escalate: 'escalated',
   abort: 'aborted',
+  adopt_contract: 'adopted the current config as the contract of',
 };
 
 /** The relying party of a dashboard on `port`: WebAuthn needs a domain, and browsers treat localhost as secure. */

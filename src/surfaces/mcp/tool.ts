@@ -185,6 +185,10 @@ const NEXT: Partial<Record<ErrorCode, string>> = {
     'call phase_backtrack to IMPLEMENT with the reason, fix the code, advance to VERIFY again and call verify_run',
   LEDGER_TAMPERED: 'stop and tell a person; do not try to repair the ledger or the evidence',
   CONFIG_INVALID: 'a person must fix .autopilot/config.yaml (or run autopilot init) and restart this MCP server',
+  CONFIG_CHANGED:
+    "restore .autopilot/config.yaml to the task's contract (the keys in details.keys), or ask a person to adopt the new config for the task with approval_request; you cannot adopt it yourself",
+  WAIVER_REQUIRED:
+    'a person must configure the check (details.fix) or waive it with a reason in .autopilot/config.yaml; tell them, then call phase_advance again',
 };
 
 /** A refusal as MCP carries it: `isError`, and `{code, message, details}` both structured and as text. */

@@ -1,5 +1,6 @@
 /** @module REVIEW's lint score, PR's CI results and MONITOR's smoke results, from configured commands. */
 import type { NamedCommandSpec } from '../../../core/config.ts';
+import { unconfiguredRecord } from '../../../core/waivers.ts';
 import type { TaskState } from '../../../core/task.ts';
 import { headCommit } from '../../repo/git.ts';
 import type { RunResult } from '../../../ports/runner.ts';
@@ -56,7 +57,8 @@ export function lintFailure(run: readonly string[], r: RunResult): CommandFailur
 export async function produceReview(e: Engine): Promise<ProducedFiles> {
   const lint = e.config.commands.lint;
   if (!lint) {
-    const doc = { configured: false, passed: true, note: 'no lint command configured (commands.lint)' };
+    // Nothing ran, so nothing passed: the file says whether the config waives the check, and why.
+    const doc = unconfiguredRecord(e.config, 'lint');
     return { files: [{ name: 'code_quality_score.json', content: JSON.stringify(doc, null, 2) + '\n' }], commands: [] };
   }
   const { record, result } = await runCommand(e, 'lint', lint);
@@ -78,12 +80,10 @@ export async function produceReview(e: Engine): Promise<ProducedFiles> {
 export async function producePr(e: Engine): Promise<ProducedFiles> {
   const specs = e.config.commands.ci;
   const run = await runAll(e, specs);
-  const doc = {
-    configured: specs.length > 0,
-    passed: run.passed,
-    ...(specs.length === 0 ? { note: 'no CI commands configured (commands.ci)' } : {}),
-    commands: run.results,
-  };
+  const doc =
+    specs.length > 0
+      ? { configured: true, passed: run.passed, commands: run.results }
+      : { ...unconfiguredRecord(e.config, 'ci'), commands: [] };
   return { files: [{ name: 'ci_results.json', content: JSON.stringify(doc, null, 2) + '\n' }], commands: run.commands };
 }
 
@@ -91,13 +91,15 @@ export async function produceMonitor(e: Engine, _state: TaskState): Promise<Prod
   const specs = e.config.commands.smoke;
   const run = await runAll(e, specs);
   const head = await headCommit(e.layout.root);
-  const smoke = {
-    configured: specs.length > 0,
-    passed: run.passed,
-    ...(specs.length === 0 ? { note: 'no smoke commands configured (commands.smoke)' } : {}),
-    commands: run.results,
+  const configured = specs.length > 0;
+  const smoke = configured
+    ? { configured, passed: run.passed, commands: run.results }
+    : { ...unconfiguredRecord(e.config, 'smoke'), commands: [] };
+  const deployment = {
+    commit: head ?? null,
+    checkedAt: e.clock.now().toISOString(),
+    smokePassed: configured ? run.passed : null,
   };
-  const deployment = { commit: head ?? null, checkedAt: e.clock.now().toISOString(), smokePassed: run.passed };
   return {
     files: [
       { name: 'smoke_test_results.json', content: JSON.stringify(smoke, null, 2) + '\n' },

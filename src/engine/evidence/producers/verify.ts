@@ -16,6 +16,7 @@ import {
   type TestReportFormat,
 } from '../../../reports/parse.ts';
 import type { Config } from '../../../core/config.ts';
+import { isUnconfigured, unconfiguredRecord, waiverFix, waiverReason } from '../../../core/waivers.ts';
 import { commitTree, fileAtCommit, patchId } from '../../repo/git.ts';
 import { readNoFollow } from '../../repo/files.ts';
 import { changedLinesCoverage, type ChangedLinesCoverage } from '../../../reports/changed-lines.ts';
@@ -115,7 +116,10 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
       fail('spawn', 'build', `the build command could not start: ${notStarted}`, outputTail(result.output));
     else if (!passed(result)) fail('build', 'build', `the build failed (${failure(result)})`);
   } else {
-    log.push('=== build: no build command configured (commands.build)\n');
+    // No build ran: recorded as such, never as an exit status of 0. Without a waiver it is a failure of the config.
+    const reason = waiverReason(e.config, 'build');
+    log.push(`=== build: no build command configured (commands.build)${reason ? `; waived: ${reason}` : ''}\n`);
+    if (!reason) fail('config', 'build', `no build command is configured: ${waiverFix('build')}`);
   }
 
   let tests: TestResults | undefined;
@@ -206,15 +210,22 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
         else problems.push(coverageNote);
       }
     } else if (!cov) {
-      coverageNote = 'no coverage report configured (commands.test.coverage)';
-      if (threshold > 0) fail('config', 'test', `${coverageNote}; set it, or set verify.coverageThreshold to 0`);
-      else if (!notStarted && !reportError) {
+      const reason = waiverReason(e.config, 'coverage');
+      coverageNote = `no coverage report configured (commands.test.coverage)${reason ? `; waived: ${reason}` : ''}`;
+      if (threshold > 0 && !reason)
+        fail(
+          'config',
+          'test',
+          `${coverageNote}; set it, or set verify.coverageThreshold to 0, or ${waiverFix('coverage')}`,
+        );
+      else if (!reason && !notStarted && !reportError) {
+        // Coverage waived in writing is a person's call; otherwise nothing shows that a test ran the source change.
         const changedSource = sourceLines(diff.files, kindOf, tree.text);
         if (changedSource.length > 0)
           fail(
             'untested',
             'test',
-            `tests required for source changes: ${changedSource.join(', ')} changed, and without a coverage report nothing shows that a test ran it; configure commands.test.coverage`,
+            `tests required for source changes: ${changedSource.join(', ')} changed, and without a coverage report nothing shows that a test ran it; ${waiverFix('coverage')}`,
           );
       }
     }
@@ -285,20 +296,23 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     treeDigest: diff.sha256,
     ...(patch ? { patchId: patch } : {}),
     base: diff.base,
-    build: { configured: !!build, exitCode: buildExit },
+    build: build ? { configured: true, exitCode: buildExit } : unconfiguredRecord(e.config, 'build'),
     commands,
     findings,
   };
+  const coverageWaived = !coverage && isUnconfigured(e.config, 'coverage');
   const coverageDoc = {
     threshold: e.config.verify.coverageThreshold,
     ...(coverage
       ? { changedLines: coverage }
-      : {
-          changedLines: {
-            meetsThreshold: e.config.verify.coverageThreshold === 0,
-            note: coverageNote ?? 'tests did not run',
-          },
-        }),
+      : coverageWaived
+        ? { changedLines: unconfiguredRecord(e.config, 'coverage') }
+        : {
+            changedLines: {
+              meetsThreshold: e.config.verify.coverageThreshold === 0,
+              note: coverageNote ?? 'tests did not run',
+            },
+          }),
     ...(total ? { total } : {}),
     ...(base ? { base } : {}),
   };

@@ -1,5 +1,5 @@
 /**
- * @module `autopilot approve|reject <TASK> --reason TEXT`: where a person decides. A decision is a passkey assertion
+ * @module `autopilot approve|reject <TASK> --reason TEXT` (and `approve --adopt-contract`): where a person decides. A decision is a passkey assertion
  * made in the dashboard, which a terminal cannot make: these verbs check the task, say where its decision page is,
  * and refuse with APPROVAL_REQUIRED. They record nothing.
  */
@@ -14,6 +14,7 @@ interface DecisionOptions extends GlobalOptions {
   escalate?: boolean;
   abort?: boolean;
   port?: string;
+  adoptContract?: boolean;
 }
 
 const WORD: Record<Decision, string> = {
@@ -21,6 +22,7 @@ const WORD: Record<Decision, string> = {
   request_changes: 'Request changes',
   escalate: 'Escalate',
   abort: 'Abort',
+  adopt_contract: 'Adopt the new contract',
 };
 
 async function run(taskId: string, decision: Decision, opts: DecisionOptions): Promise<VerbResult> {
@@ -47,7 +49,8 @@ async function run(taskId: string, decision: Decision, opts: DecisionOptions): P
           details: { taskId, status: task.status },
         },
       };
-    const url = `http://localhost:${port}/approvals#task-${encodeURIComponent(taskId)}`;
+    // An adoption has its own card in the panel, beside the waiting approvals.
+    const url = `http://localhost:${port}/approvals#${decision === 'adopt_contract' ? 'contract' : 'task'}-${encodeURIComponent(taskId)}`;
     return {
       ok: false,
       error: {
@@ -60,7 +63,7 @@ async function run(taskId: string, decision: Decision, opts: DecisionOptions): P
 }
 
 export function approveVerb(taskId: string, opts: DecisionOptions): Promise<VerbResult> {
-  return run(taskId, 'approve', opts);
+  return run(taskId, opts.adoptContract ? 'adopt_contract' : 'approve', opts);
 }
 
 export function rejectVerb(taskId: string, opts: DecisionOptions): Promise<VerbResult> {

@@ -2,7 +2,7 @@
 import pc from 'picocolors';
 import { ErrorCode } from '../../../core/errors.ts';
 import type { Drift } from '../../../core/drift.ts';
-import { checkDrift, instructionFiles, recordBaseline } from '../../../engine/drift/baseline.ts';
+import { checkDrift, instructionFiles, recordBaseline, recordDriftCheck } from '../../../engine/drift/baseline.ts';
 import { done, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
 
 const describeDrift = (d: readonly Drift[]) =>
@@ -41,10 +41,15 @@ export async function attestUpdate(opts: GlobalOptions & { tag?: string; reason?
 }
 
 export async function attestCheck(opts: GlobalOptions & { phase?: string; task?: string }): Promise<VerbResult> {
-  return withEngine(opts, async (e) => {
+  return withEngine(opts, async (e, actor) => {
     let phase = opts.phase?.toUpperCase();
     if (!phase && opts.task) phase = (await e.store.getTask(opts.task))?.phase;
     const check = await checkDrift(e, phase);
+    // Drift found is recorded and counted as a move records it; a check that finds none records nothing.
+    const recorded = await recordDriftCheck(e, actor, check, opts.task);
+    const seq = recorded
+      ? ` (recorded: ledger entry ${recorded.seq}${recorded.taskId ? `, task ${recorded.taskId}` : ''})`
+      : '';
     if (!check.baseline) {
       return done(
         { ...check, files: instructionFiles(e) },
@@ -53,7 +58,7 @@ export async function attestCheck(opts: GlobalOptions & { phase?: string; task?:
     }
     if (check.drift.length === 0)
       return done(check, `${pc.green('✓')} instructions match baseline ${check.baseline.version}`);
-    const text = `${pc.yellow('drift')} from baseline ${check.baseline.version}:\n${describeDrift(check.drift)}`;
+    const text = `${pc.yellow('drift')} from baseline ${check.baseline.version}${seq}:\n${describeDrift(check.drift)}`;
     if (check.blocking) {
       return {
         ok: false,
@@ -61,12 +66,12 @@ export async function attestCheck(opts: GlobalOptions & { phase?: string; task?:
         error: {
           code: ErrorCode.PROMPT_DRIFT,
           message: `the agent's instructions changed since baseline ${check.baseline.version}, and ${phase} blocks on drift`,
-          details: { changes: check.drift, phase },
+          details: { changes: check.drift, phase, ...(recorded ? { seq: recorded.seq } : {}) },
         },
       };
     }
     return done(
-      check,
+      { ...check, ...(recorded ? { seq: recorded.seq, taskId: recorded.taskId } : {}) },
       `${text}\n(a warning in ${phase ?? 'this phase'}; it blocks moves into ${e.config.attest.blockIn.join(', ')})`,
     );
   });

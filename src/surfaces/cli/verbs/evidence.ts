@@ -3,6 +3,7 @@ import { basename, resolve } from 'node:path';
 import pc from 'picocolors';
 import { ErrorCode } from '../../../core/errors.ts';
 import { checkEvidence, putEvidence, readSourceFile, refuseSourceFile } from '../../../engine/task/evidence.ts';
+import { contractStatus } from '../../../engine/task/contract.ts';
 import { cwdOf, done, intOption, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
 import { formatFindings } from '../format.ts';
 import { plural } from '../../../core/phrasing.ts';
@@ -47,10 +48,16 @@ export async function evidenceCheck(
     const r = await checkEvidence(e, { taskId, ...(phase !== undefined ? { phase } : {}) });
     if (!r.ok) return r;
     const report = r.value;
+    const task = await e.store.getTask(taskId);
+    const contract = task ? contractStatus(e, task) : undefined;
+    const note =
+      contract?.changed && task?.status === 'active'
+        ? `\n${pc.yellow('note:')} the config is not the contract ${taskId} adopted (changed: ${contract.keys.join(', ') || 'see the config'}); the next move is refused with CONFIG_CHANGED until it is restored or a person adopts it`
+        : '';
     if (report.passed) {
       return done(
-        report,
-        `${pc.green('✓')} ${report.phase} evidence of ${taskId} meets the contract (${plural(report.artifacts.length, 'file')})`,
+        { ...report, ...(contract ? { contract } : {}) },
+        `${pc.green('✓')} ${report.phase} evidence of ${taskId} meets the contract (${plural(report.artifacts.length, 'file')})${note}`,
       );
     }
     const code = report.findings.some((f) => f.rule === 'missing')
@@ -60,7 +67,7 @@ export async function evidenceCheck(
       ok: false,
       error: {
         code,
-        message: `${report.phase} evidence of ${taskId} does not meet the contract yet`,
+        message: `${report.phase} evidence of ${taskId} does not meet the contract yet${note}`,
         details: { phase: report.phase, findings: report.findings },
       },
     };

@@ -52,7 +52,13 @@ function formatReport(r: CiGateReport): string {
     if (t.contract)
       rows.push(
         pc.dim(
-          `    judged by ${t.contract.source === 'task' ? `the contract it adopted, ${t.contract.file}` : `the committed ${t.contract.file}`}${t.contract.note ? ` (${t.contract.note})` : ''}`,
+          `    judged by ${t.contract.source === 'task' ? `the contract it adopted, ${t.contract.file}` : `the committed ${t.contract.file}`}${t.contract.note ? ` (${t.contract.note})` : ''}${t.contract.adopted?.length ? `; then by the contracts a person adopted: ${t.contract.adopted.map((a) => `${a.file} (entry ${a.seq}, ${a.by})`).join(', ')}` : ''}`,
+        ),
+      );
+    if (t.waivers?.length)
+      rows.push(
+        pc.yellow(
+          `    relies on waived checks: ${t.waivers.map((w) => `${w.check} in ${w.phase} ("${w.reason}", entry ${w.seq})`).join(', ')}`,
         ),
       );
     for (const p of r.problems.filter((p) => p.taskId === t.taskId))

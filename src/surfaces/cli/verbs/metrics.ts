@@ -29,12 +29,20 @@ export async function metricsVerb(opts: WindowOptions): Promise<VerbResult> {
             .join(' '),
         )}`,
     );
+    const table = (o: Readonly<Record<string, number>>) =>
+      Object.entries(o)
+        .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+        .map(([k, v]) => `  ${k.padEnd(38)} ${String(v).padStart(6)}`);
+    const refusals = table(m.refusals);
+    const waivers = table(m.waivers);
     return done(
       m,
       [
         `${pc.bold('counters')} from ${m.window.since} to ${m.window.until}: ${plural(m.entries, 'ledger entry')}, ${plural(m.tasks, 'task')}`,
         ...rows,
         ...(by.length ? ['', pc.bold('by phase and code'), ...by] : []),
+        ...(refusals.length ? ['', pc.bold('refusals by code'), ...refusals] : []),
+        ...(waivers.length ? ['', pc.bold('waived checks relied on'), ...waivers] : []),
       ].join('\n'),
     );
   });

@@ -2,6 +2,8 @@
 import { ErrorCode } from '../../../core/errors.ts';
 import { startTask } from '../../../engine/task/start.ts';
 import { renameTask } from '../../../engine/task/rename.ts';
+import { contractStatus } from '../../../engine/task/contract.ts';
+import pc from 'picocolors';
 import { done, intOption, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
 import { formatTask, statusLabel } from '../format.ts';
 
@@ -64,9 +66,15 @@ export async function taskStatus(taskId: string, opts: GlobalOptions): Promise<V
           : null;
     const needs =
       e.config.evidence[task.phase]?.map((a) => `${a.name}${a.producer === 'autopilot' ? ' (Autopilot)' : ''}`) ?? [];
+    // A reading verb says the contract changed but refuses nothing: the next move will.
+    const contract = contractStatus(e, task);
+    const changed =
+      contract.changed && task.status === 'active'
+        ? `\n  ${pc.yellow('the config is not the contract this task adopted')} (changed: ${contract.keys.join(', ') || 'see the config'}): moves are refused with CONFIG_CHANGED until it is restored or a person adopts it with their passkey (the dashboard's approval panel, autopilot serve)`
+        : '';
     return done(
-      { task, lease: live, evidence: needs },
-      `${formatTask(task, e.config.phases, live)}${task.status === 'active' ? `\n  ${task.phase} needs: ${needs.join(', ')}` : ''}`,
+      { task, lease: live, evidence: needs, contract },
+      `${formatTask(task, e.config.phases, live)}${task.status === 'active' ? `\n  ${task.phase} needs: ${needs.join(', ')}` : ''}${changed}`,
     );
   });
 }

@@ -4,6 +4,7 @@ import type { TaskState } from '../../../core/task.ts';
 import type { RiskReason } from '../../../core/risk.ts';
 import { approvalState } from '../../../engine/approvals/guard.ts';
 import { taskDiff } from '../../../engine/evidence/producers/diff.ts';
+import { contractStatus } from '../../../engine/task/contract.ts';
 import type { Engine } from '../../../engine/context.ts';
 import { taskArtifacts, type ArtifactInfo } from './evidence.ts';
 import { taskEntries } from './tasks.ts';
@@ -92,4 +93,22 @@ export async function waitingApprovals(e: Engine): Promise<WaitingApproval[]> {
     if (w) out.push(w);
   }
   return out.sort((a, b) => a.request.seq - b.request.seq);
+}
+
+/** An active task whose config is no longer the contract it adopted: its moves wait until a person adopts it. */
+export interface ContractWaiting {
+  readonly task: TaskState;
+  /** The dotted config keys that differ. */
+  readonly keys: readonly string[];
+}
+
+/** Every active task whose config changed since it adopted its contract. */
+export async function contractChanges(e: Engine): Promise<ContractWaiting[]> {
+  const out: ContractWaiting[] = [];
+  for (const t of await e.store.listTasks()) {
+    if (t.status !== 'active') continue;
+    const c = contractStatus(e, t);
+    if (c.changed) out.push({ task: t, keys: c.keys });
+  }
+  return out;
 }

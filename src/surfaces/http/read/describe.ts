@@ -5,6 +5,12 @@ import { plural } from '../../../core/phrasing.ts';
 const str = (v: unknown) => (typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v));
 const clip = (s: string, n = 140) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
+/** The waived checks an entry relied on, as a suffix: ` · waived: lint, ci`. */
+function waived(d: Readonly<Record<string, unknown>>): string {
+  const list = Array.isArray(d['waivers']) ? (d['waivers'] as { check?: unknown }[]).map((w) => str(w.check)) : [];
+  return list.length ? ` · waived: ${list.join(', ')}` : '';
+}
+
 /** What an entry says, in a few words: "SPEC → PLAN", "refused EVIDENCE_INVALID: …". */
 export function describeEntry(x: LedgerEntry): string {
   const d = x.data;
@@ -14,7 +20,7 @@ export function describeEntry(x: LedgerEntry): string {
     case 'transition':
       return d['status'] === 'done'
         ? `finished ${x.fromPhase ?? ''}: task done`
-        : `${x.fromPhase ?? '?'} → ${x.toPhase ?? '?'}${d['summary'] ? ` (${clip(str(d['summary']), 80)})` : ''}`;
+        : `${x.fromPhase ?? '?'} → ${x.toPhase ?? '?'}${d['summary'] ? ` (${clip(str(d['summary']), 80)})` : ''}${waived(d)}`;
     case 'backtrack':
       return `${x.fromPhase ?? '?'} ↩ ${x.toPhase ?? '?'}: ${clip(str(d['reason']))}`;
     case 'violation':
@@ -52,6 +58,8 @@ export function describeEntry(x: LedgerEntry): string {
       return `aborted by ${str(d['by']).replace(/^person:/, '')}${d['passkey'] ? ' (passkey)' : ''}: ${clip(str(d['reason']))}`;
     case 'task_renamed':
       return `renamed: ${clip(str(d['title']))} (was ${clip(str(d['previousTitle']), 80)})`;
+    case 'contract_adopted':
+      return `contract ${str(d['version'])} adopted by ${str(d['by']).replace(/^person:/, '')}: ${clip(str(d['reason']))}`;
     case 'key':
       return 'signing key recorded';
     case 'person_registered':

@@ -4,11 +4,13 @@ import { html, type Html } from './html.ts';
 import { evidenceHref, timeAgo } from './format.ts';
 import { stateWord } from './task.ts';
 import { describeEntry } from '../read/describe.ts';
-import type { WaitingApproval } from '../read/approvals.ts';
+import type { ContractWaiting, WaitingApproval } from '../read/approvals.ts';
 import { plural } from '../../../core/phrasing.ts';
 
 export interface ApprovalsModel {
   readonly waiting: readonly WaitingApproval[];
+  /** Tasks whose config changed since they adopted their contract: a person adopts the new one, or it is restored. */
+  readonly contracts: readonly ContractWaiting[];
   readonly recent: readonly LedgerEntry[];
   /** Names of the people with a registered passkey. */
   readonly people: readonly string[];
@@ -60,6 +62,33 @@ function card(w: WaitingApproval, nowMs: number): Html {
 </article>`;
 }
 
+function contractCard(w: ContractWaiting): Html {
+  const id = w.task.taskId;
+  return html`<article class="card approval" id="contract-${id}" aria-labelledby="hc-${id}">
+  <div class="approval-head">
+    <div>
+      <h2 id="hc-${id}"><a href="/tasks/${encodeURIComponent(id)}">${id}</a> <span class="muted" style="font-weight:500">· ${w.task.title || 'untitled'}</span></h2>
+      <p class="muted small" style="margin:4px 0 0">In <strong>${w.task.phase}</strong>: the config is not the contract this task adopted, so its moves are refused (CONFIG_CHANGED).</p>
+    </div>
+    <div class="flags"><span class="badge warn">config changed</span></div>
+  </div>
+  <div class="approval-body">
+    <div>
+      <h3 style="margin:4px 0 6px">Keys that differ</h3>
+      <ul class="reasons">${w.keys.length ? w.keys.map((k) => html`<li><span class="mono small">${k}</span></li>`) : html`<li class="muted small">the adopted contract could not be read to compare</li>`}</ul>
+      <p class="small">Adopt the config as it is now as ${id}'s contract (its later moves are judged by it, in the ledger and by the CI gate), or restore the config file instead.</p>
+    </div>
+    <div>
+      <form class="decide" data-decision="${id}" aria-label="Adopt the new contract for ${id}" novalidate>
+        <div class="field"><label for="creason-${id}">Why the change is right for this task (required)</label><textarea id="creason-${id}" name="reason" required placeholder="What changed in the config, and why"></textarea></div>
+        <div class="row"><button class="btn ok" type="submit" name="decision" value="adopt_contract">Adopt the new contract</button></div>
+        <p class="status-msg" role="status" aria-live="polite"></p>
+      </form>
+    </div>
+  </div>
+</article>`;
+}
+
 export function approvalsBody(m: ApprovalsModel): Html {
   return html`<div class="page-head"><div><h1>Approvals</h1><p class="lede">Moves that policy sends to a person: risky changes (CI config, dependencies, migrations, auth, secrets, large diffs) and what an agent asked about. Each decision is a ledger entry signed with your passkey.</p></div></div>
 <section class="card card-pad" id="who" aria-labelledby="who-h">
@@ -71,6 +100,14 @@ export function approvalsBody(m: ApprovalsModel): Html {
   <div class="section-head"><h2>${m.waiting.length ? `${m.waiting.length} waiting` : 'Nothing waiting'}</h2></div>
   ${m.waiting.length ? m.waiting.map((w) => card(w, m.nowMs)) : html`<div class="card empty"><strong>Nothing waits for a person</strong>Tasks show up here when policy or the agent asks for an approval.</div>`}
 </section>
+${
+  m.contracts.length
+    ? html`<section class="section" id="contract-list" data-live aria-label="Contracts changed">
+  <div class="section-head"><h2>${plural(m.contracts.length, 'task')} under a changed config</h2></div>
+  ${m.contracts.map((w) => contractCard(w))}
+</section>`
+    : ''
+}
 <section class="section" id="recent-decisions" data-live aria-labelledby="recent-h">
   <div class="section-head"><h2 id="recent-h">Recent decisions</h2></div>
   <div class="card">${

@@ -194,7 +194,27 @@ export function taskBody(m: TaskModel): Html {
     <a class="btn secondary" href="/ledger?task=${encodeURIComponent(t.taskId)}">Ledger</a>
   </div>
 </div>
+${waivers(m)}
 ${timeline(m)}
 ${graphSection(m)}
 ${history(m)}`;
+}
+
+/** The waived checks the task's moves relied on, each with the config's reason and the entry that recorded it. */
+function waivers(m: TaskModel): Html | string {
+  const rows = m.entries.flatMap((x) =>
+    (x.kind === 'transition' || x.kind === 'verify') && Array.isArray(x.data['waivers'])
+      ? (x.data['waivers'] as { check?: unknown; reason?: unknown }[]).map((w) => ({
+          seq: x.seq,
+          phase: x.fromPhase ?? '',
+          check: String(w.check ?? ''),
+          reason: String(w.reason ?? ''),
+        }))
+      : [],
+  );
+  if (rows.length === 0) return '';
+  return html`<section class="section" id="waivers" aria-labelledby="waivers-h">
+  <div class="section-head"><div><h2 id="waivers-h">Waivers</h2><p>Checks the config leaves unconfigured on purpose, that moves of this task relied on.</p></div></div>
+  <div class="card"><ul class="reasons" data-testid="waivers">${rows.map((r) => html`<li><span class="badge warn">${r.check}</span> <span class="small">${r.reason}</span> <span class="muted small">(${r.phase}, entry <a href="/ledger?task=${encodeURIComponent(m.task.taskId)}#entry-${r.seq}">#${r.seq}</a>)</span></li>`)}</ul></div>
+</section>`;
 }

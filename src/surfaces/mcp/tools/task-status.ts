@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { ErrorCode, ok, refuse } from '../../../core/errors.ts';
 import { nextPhase } from '../../../core/phases.ts';
 import { holderOf } from '../../../engine/task/leases.ts';
+import { contractStatus } from '../../../engine/task/contract.ts';
 import { arg, defineTool, describeTool, leaseOut, leaseView, taskOut, taskView } from '../tool.ts';
 
 export const taskStatusTool = defineTool({
@@ -27,6 +28,11 @@ export const taskStatusTool = defineTool({
       ),
     lease: leaseOut.nullable().describe('the live lease on the task, or null'),
     holder: z.string().describe('your own lease holder id in this MCP session'),
+    contract: z
+      .object({ changed: z.boolean(), keys: z.array(z.string()) })
+      .describe(
+        'whether the config differs from the contract the task adopted (moves are then refused with CONFIG_CHANGED until it is restored or a person adopts it), and the keys that differ',
+      ),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async run({ engine, actor }, args) {
@@ -48,6 +54,9 @@ export const taskStatusTool = defineTool({
       })),
       lease: live ? leaseView(live) : null,
       holder: holderOf(actor),
+      contract: (({ changed, keys }) => ({ changed: changed && task.status === 'active', keys }))(
+        contractStatus(engine, task),
+      ),
     });
   },
   summary: (v) =>
