@@ -39,6 +39,64 @@ const artifactName = z
   .max(128)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a plain file name: letters, digits, dot, dash, underscore');
 
+const share = z.number().min(0).max(1);
+
+/** Markdown: every section needs words of its own, not one word or one phrase over and over. */
+const distinctWordsCheck = z
+  .object({
+    /** Distinct content words a section needs (half its content words when it has fewer than twice this many). */
+    minDistinct: z.number().int().min(1).default(4),
+    /** The largest share of a section's content words that one word may take, in sections of 8 content words or more. */
+    maxShare: share.default(0.34),
+    /** Distinct content words over the square root of all of them, in sections of 30 content words or more. */
+    minRichness: z.number().min(0).default(2.5),
+  })
+  .strict();
+
+/** Markdown: no section may repeat another section of the same document. */
+const repeatedSectionsCheck = z
+  .object({
+    /** The largest share of the smaller section's 3-word runs that may also occur in the other (headings' words aside). */
+    maxOverlap: share.default(0.5),
+  })
+  .strict();
+
+/** Where copied text is looked for. */
+export const COPY_SOURCES = ['template', 'readme', 'earlier'] as const;
+export type CopySourceKind = (typeof COPY_SOURCES)[number];
+
+/** Markdown: no section may be (near-)verbatim text the agent had at hand. */
+const copiedTextCheck = z
+  .object({
+    /** The largest share of a section's 5-word runs that may occur in one source. */
+    maxContainment: share.default(0.5),
+    /**
+     * template: the phase prompts Autopilot gives (every phase's); readme: the repository's README;
+     * earlier: the files of the same name of the tasks started before this one.
+     */
+    sources: z.array(z.enum(COPY_SOURCES)).default([...COPY_SOURCES]),
+    /** How many earlier tasks (the most recent first) are compared. */
+    earlierTasks: z.number().int().min(0).max(500).default(50),
+  })
+  .strict();
+
+/**
+ * The task's spec must name something this artifact touches: a file map (JSON with `files: [{path, why}]`) or a diff.
+ * Checked in the gate of the phase that holds this artifact, against the task's copy of `artifact`.
+ */
+const groundingCheck = z
+  .object({
+    /** The artifact holding the criteria, from an earlier phase of the task. */
+    artifact: artifactName.default('spec.md'),
+    /** Its section whose text must name something this artifact touches. */
+    section: z.string().min(1).default('Acceptance Criteria'),
+  })
+  .strict();
+
+/** A check that is on with its settings, `true` for its defaults, or `false` for off. */
+const orOff = <T extends z.ZodObject>(check: T) =>
+  z.union([z.literal(false), z.literal(true).transform(() => check.parse({}) as z.output<T>), check]);
+
 const artifactRule = z
   .object({
     name: artifactName,
@@ -61,6 +119,12 @@ const artifactRule = z
     /** Regular expressions the text must match / must not match. */
     mustMatch: z.array(z.string()).default([]),
     mustNotMatch: z.array(z.string()).default([]),
+    /** Markdown: the degenerate-evidence checks, each on with its defaults unless `false` (see parseConfig). */
+    distinctWords: orOff(distinctWordsCheck).optional(),
+    repeatedSections: orOff(repeatedSectionsCheck).optional(),
+    copiedText: orOff(copiedTextCheck).optional(),
+    /** The spec's criteria must name something this artifact (a file map, a diff) touches; off unless given. */
+    groundedIn: orOff(groundingCheck).optional(),
   })
   .strict();
 
@@ -378,6 +442,10 @@ const configSchema = z
   .strict();
 
 export type SectionRule = z.infer<typeof sectionRule>;
+export type DistinctWordsCheck = z.infer<typeof distinctWordsCheck>;
+export type RepeatedSectionsCheck = z.infer<typeof repeatedSectionsCheck>;
+export type CopiedTextCheck = z.infer<typeof copiedTextCheck>;
+export type GroundingCheck = z.infer<typeof groundingCheck>;
 export type JsonAssertion = z.infer<typeof jsonAssertion>;
 export type ArtifactRule = z.infer<typeof artifactRule>;
 export type CommandSpec = z.infer<typeof command>;
@@ -398,17 +466,52 @@ const section = (heading: string, extra: Partial<SectionRule> = {}): SectionRule
   ...extra,
 });
 
-const artifact = (name: string, extra: Partial<ArtifactRule> = {}): ArtifactRule => ({
-  name,
-  producer: 'agent',
-  required: true,
-  sections: [],
-  minWords: 0,
-  assert: [],
-  mustMatch: [],
-  mustNotMatch: [],
-  ...extra,
-});
+/** True for an artifact validated as Markdown (`.md`, `.markdown`). */
+export function isMarkdownName(name: string): boolean {
+  return /\.(md|markdown)$/i.test(name);
+}
+
+/** The degenerate-evidence checks with their defaults, as every Markdown artifact gets them unless its rule says `false`. */
+export const DEFAULT_CONTENT_CHECKS: {
+  readonly distinctWords: DistinctWordsCheck;
+  readonly repeatedSections: RepeatedSectionsCheck;
+  readonly copiedText: CopiedTextCheck;
+} = {
+  distinctWords: distinctWordsCheck.parse({}),
+  repeatedSections: repeatedSectionsCheck.parse({}),
+  copiedText: copiedTextCheck.parse({}),
+};
+
+/** The default grounding: the spec's Acceptance Criteria. */
+export const DEFAULT_GROUNDING: GroundingCheck = groundingCheck.parse({});
+
+/**
+ * A Markdown rule with each content check it leaves out set to its default. Each rule gets copies of its own, so
+ * that the config init writes out spells every rule's settings out rather than aliasing one shared object.
+ */
+function withContentChecks(rule: ArtifactRule): ArtifactRule {
+  if (!isMarkdownName(rule.name)) return rule;
+  const d = DEFAULT_CONTENT_CHECKS;
+  return {
+    ...rule,
+    distinctWords: rule.distinctWords ?? { ...d.distinctWords },
+    repeatedSections: rule.repeatedSections ?? { ...d.repeatedSections },
+    copiedText: rule.copiedText ?? { ...d.copiedText, sources: [...d.copiedText.sources] },
+  };
+}
+
+const artifact = (name: string, extra: Partial<ArtifactRule> = {}): ArtifactRule =>
+  withContentChecks({
+    name,
+    producer: 'agent',
+    required: true,
+    sections: [],
+    minWords: 0,
+    assert: [],
+    mustMatch: [],
+    mustNotMatch: [],
+    ...extra,
+  });
 
 const FILE_MAP_SCHEMA = {
   type: 'object',
@@ -466,7 +569,10 @@ export const DEFAULT_EVIDENCE: Readonly<Record<string, readonly ArtifactRule[]>>
   ],
   PLAN: [
     artifact('plan.md', { sections: [section('Work Breakdown', { list: true })] }),
-    artifact('file_map.json', { schema: FILE_MAP_SCHEMA as unknown as Record<string, unknown> }),
+    artifact('file_map.json', {
+      schema: FILE_MAP_SCHEMA as unknown as Record<string, unknown>,
+      groundedIn: { ...DEFAULT_GROUNDING },
+    }),
   ],
   THINK: [
     artifact('edge_cases.md', {
@@ -474,7 +580,12 @@ export const DEFAULT_EVIDENCE: Readonly<Record<string, readonly ArtifactRule[]>>
     }),
   ],
   IMPLEMENT: [
-    artifact('git_diff.patch', { producer: 'autopilot', minWords: 1, maxBytes: 64 * MiB }),
+    artifact('git_diff.patch', {
+      producer: 'autopilot',
+      minWords: 1,
+      maxBytes: 64 * MiB,
+      groundedIn: { ...DEFAULT_GROUNDING },
+    }),
     artifact('modified_files.json', {
       producer: 'autopilot',
       assert: [
@@ -538,6 +649,20 @@ function formatPath(path: readonly PropertyKey[]): string {
   return path.map((p) => String(p)).join('.') || '(root)';
 }
 
+/**
+ * The issue to report: for a value that matches no branch of a union (`copiedText: {sources: [wiki]}` is neither
+ * `false` nor a valid object), the issue of the branch that got furthest, so that the key and reason are exact.
+ */
+function deepest(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return issue;
+  const inner = issue.errors
+    .map((branch) => branch[0])
+    .filter((i): i is z.core.$ZodIssue => i !== undefined)
+    .reduce<z.core.$ZodIssue | undefined>((a, b) => (!a || b.path.length > a.path.length ? b : a), undefined);
+  if (!inner || inner.path.length === 0) return issue;
+  return deepest({ ...inner, path: [...issue.path, ...inner.path] });
+}
+
 /** The key an issue is about: for an unknown key, the unknown key itself (`commands.tset`), not its parent. */
 function issueKey(issue: z.core.$ZodIssue): string {
   return formatPath(
@@ -552,13 +677,14 @@ function issueKey(issue: z.core.$ZodIssue): string {
 export function parseConfig(raw: unknown): Result<Config> {
   const parsed = configSchema.safeParse(raw ?? {});
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
+    const issues = parsed.error.issues.map(deepest);
+    const issue = issues[0];
     const key = issue ? issueKey(issue) : '(root)';
     const reason = issue?.message ?? 'invalid';
     return refuse(ErrorCode.CONFIG_INVALID, `config key ${key}: ${reason}`, {
       key,
       reason,
-      issues: parsed.error.issues.map((i) => ({ key: issueKey(i), reason: i.message })),
+      issues: issues.map((i) => ({ key: issueKey(i), reason: i.message })),
     });
   }
   const c = parsed.data;
@@ -594,6 +720,14 @@ export function parseConfig(raw: unknown): Result<Config> {
     for (const [i, rule] of rules.entries()) {
       if (seen.has(rule.name)) return problem(`evidence.${phase}.${i}.name`, `artifact ${rule.name} is listed twice`);
       seen.add(rule.name);
+      // The spec is Markdown; what grounds it is a file map or a diff, never another Markdown file.
+      if (rule.groundedIn && isMarkdownName(rule.name))
+        return problem(
+          `evidence.${phase}.${i}.groundedIn`,
+          'groundedIn applies to a file map (JSON) or a diff, not to a Markdown artifact',
+        );
+      if (rule.groundedIn && rule.groundedIn.artifact === rule.name)
+        return problem(`evidence.${phase}.${i}.groundedIn.artifact`, 'an artifact cannot be grounded in itself');
       for (const field of ['mustMatch', 'mustNotMatch'] as const) {
         for (const [j, pattern] of rule[field].entries()) {
           try {
@@ -606,7 +740,10 @@ export function parseConfig(raw: unknown): Result<Config> {
     }
   }
   const evidence: Record<Phase, readonly ArtifactRule[]> = {};
-  for (const phase of phases) evidence[phase] = c.evidence[phase] ?? DEFAULT_EVIDENCE[phase] ?? [];
+  for (const phase of phases) {
+    const given = c.evidence[phase];
+    evidence[phase] = given ? given.map(withContentChecks) : (DEFAULT_EVIDENCE[phase] ?? []);
+  }
   return ok({ ...c, attest, evidence });
 }
 

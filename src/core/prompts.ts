@@ -5,6 +5,7 @@
  */
 import type { ArtifactRule, Config } from './config.ts';
 import { nextPhase } from './phases.ts';
+import { allowedCapabilities } from './policy/tool-policy.ts';
 
 const PURPOSE: Record<string, string> = {
   STRATEGIZE:
@@ -60,4 +61,13 @@ export function phasePrompt(config: Config, phase: string, allowed: readonly str
       : 'When the evidence meets the contract, call phase_advance to finish the task.',
     'If an earlier phase turns out wrong, call phase_backtrack with the phase and a reason; every later phase is then passed again.',
   ].join('\n');
+}
+
+/**
+ * Every phase's prompt, one after the other: the instructions an agent has in front of it, and so the "template"
+ * whose text its evidence must not copy. (A headings-only skeleton needs no check of its own: its sections are
+ * empty, which the section rules refuse.)
+ */
+export function allPhasePrompts(config: Config): string {
+  return config.phases.map((p) => phasePrompt(config, p, allowedCapabilities(config, p))).join('\n\n');
 }

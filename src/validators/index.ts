@@ -1,22 +1,23 @@
 /** @module Evidence validation entry point: picks validators by file extension and composes their findings. */
-import type { ArtifactRule } from '../core/config.ts';
+import { isMarkdownName, type ArtifactRule } from '../core/config.ts';
 import { validateJson } from './json.ts';
-import { checkSections, contentStats, parseMarkdown } from './markdown.ts';
+import { checkSections, contentStats, parseMarkdown, sectionProse } from './markdown.ts';
 import { checkEmpty, checkMinWords, checkPatterns, countTextWords, decodeEvidence } from './text.ts';
-import type { Finding } from './types.ts';
+import { checkDistinctWords } from './distinct-words.ts';
+import { checkRepeatedSections } from './repeated-sections.ts';
+import { checkCopiedText } from './copied-text.ts';
+import { checkGrounding } from './grounding.ts';
+import type { EvidenceContext, Finding } from './types.ts';
 
-export type { Finding, ValidatorRuleId } from './types.ts';
+export type { CopySource, EvidenceContext, Finding, RelatedArtifact, ValidatorRuleId } from './types.ts';
 
 /** How an artifact is validated, from its file extension. */
 export type ArtifactKind = 'markdown' | 'json' | 'text';
 
 /** `.md`/`.markdown` → markdown, `.json` → json, anything else → text (case-insensitive). */
 export function artifactKind(name: string): ArtifactKind {
-  const dot = name.lastIndexOf('.');
-  const ext = dot === -1 ? '' : name.slice(dot + 1).toLowerCase();
-  if (ext === 'md' || ext === 'markdown') return 'markdown';
-  if (ext === 'json') return 'json';
-  return 'text';
+  if (isMarkdownName(name)) return 'markdown';
+  return /\.json$/i.test(name) ? 'json' : 'text';
 }
 
 /**
@@ -25,13 +26,16 @@ export function artifactKind(name: string): ArtifactKind {
  * first failure is the only finding. Then: emptiness; by kind (from `rule.name`'s
  * extension) Markdown sections or JSON parse/schema/assertions (skipped when
  * empty); whole-document `minWords` (Markdown counts content words outside
- * headings); `mustMatch`/`mustNotMatch`. An empty array means the file passes.
+ * headings); `mustMatch`/`mustNotMatch`. Then the degenerate-evidence checks the rule
+ * turns on: for Markdown, distinct words per section, sections repeating each other, and
+ * (with `opts.context`) sections copied from its sources; with `opts.context`, the spec
+ * grounding of `groundedIn`. An empty array means the file passes.
  * Throws AutopilotError (CONFIG_INVALID) for an invalid regex or JSON Schema.
  */
 export function validateArtifact(
   rule: ArtifactRule,
   content: Uint8Array,
-  opts: { path: string; maxBytes: number },
+  opts: { path: string; maxBytes: number; context?: EvidenceContext },
 ): Finding[] {
   const file = opts.path;
   const decoded = decodeEvidence(content, file, rule.maxBytes ?? opts.maxBytes);
@@ -45,9 +49,24 @@ export function validateArtifact(
     const tokens = parseMarkdown(text);
     findings.push(...checkSections(rule.sections, tokens, file));
     words = () => contentStats(tokens).words;
+    if (!empty) {
+      const prose = sectionProse(tokens);
+      if (rule.distinctWords) findings.push(...checkDistinctWords(rule.distinctWords, prose, file));
+      if (rule.repeatedSections) findings.push(...checkRepeatedSections(rule.repeatedSections, prose, file));
+      if (rule.copiedText && opts.context)
+        findings.push(...checkCopiedText(rule.copiedText, prose, opts.context.sources, file));
+    }
   } else if (kind === 'json' && !empty) {
     findings.push(...validateJson(rule, text, file));
   }
+  if (
+    rule.groundedIn &&
+    opts.context &&
+    !empty &&
+    kind !== 'markdown' &&
+    !findings.some((f) => f.rule === 'json-parse')
+  )
+    findings.push(...checkGrounding(rule.groundedIn, text, kind, file, opts.context));
   if (!empty && rule.minWords > 0) {
     findings.push(
       ...checkMinWords(

@@ -121,6 +121,73 @@ function addBlocks(tokens: readonly Token[], into: ContentStats): void {
   }
 }
 
+// The prose of block tokens, one string a paragraph, list item or table cell. Code blocks are left out: code repeats
+// itself and quotes other files for good reasons, and the words count of minWords still sees it.
+function proseBlocks(tokens: readonly Token[], out: string[]): void {
+  for (const t of tokens) {
+    switch (t.type) {
+      case 'heading':
+      case 'html':
+      case 'space':
+      case 'hr':
+      case 'def':
+      case 'code':
+        break;
+      case 'paragraph':
+      case 'text':
+        out.push(blockText(t));
+        break;
+      case 'blockquote':
+        proseBlocks((t as Tokens.Blockquote).tokens, out);
+        break;
+      case 'list':
+        for (const item of (t as Tokens.List).items) proseBlocks(item.tokens, out);
+        break;
+      case 'table':
+        for (const row of (t as Tokens.Table).rows) for (const cell of row) out.push(inlineText(cell.tokens));
+        break;
+      default:
+        if ('tokens' in t && Array.isArray(t.tokens)) proseBlocks(t.tokens, out);
+    }
+  }
+}
+
+/** A heading and the prose directly under it, as the degenerate-evidence checks read a document. */
+export interface SectionProse {
+  /** The heading's plain text; empty for the text before the first heading. */
+  readonly title: string;
+  /** Paragraphs, list items and table cells up to the next heading of any level; code blocks left out. */
+  readonly blocks: readonly string[];
+}
+
+/**
+ * Every heading of a document with its own prose (a sub-section's text is its own, not its parent's), and the text
+ * before the first heading as an untitled section when there is any. Sections without prose are left out.
+ */
+export function sectionProse(tokens: readonly Token[]): SectionProse[] {
+  const out: SectionProse[] = [];
+  let title = '';
+  let body: Token[] = [];
+  const flush = () => {
+    const blocks: string[] = [];
+    proseBlocks(body, blocks);
+    if (blocks.some((b) => b.trim() !== '')) out.push({ title, blocks });
+  };
+  for (const t of tokens) {
+    if (t.type !== 'heading') {
+      body.push(t);
+      continue;
+    }
+    flush();
+    title = inlineText((t as Tokens.Heading).tokens)
+      .replace(/\s+/g, ' ')
+      .trim();
+    body = [];
+  }
+  flush();
+  return out;
+}
+
 /** Counts real words and list items of block tokens (see {@link ContentStats}). */
 export function contentStats(tokens: readonly Token[]): ContentStats {
   const stats = emptyStats();
@@ -148,6 +215,20 @@ export function splitSections(tokens: readonly Token[]): Section[] {
     sections.push({ title, key: normalizeHeading(title), depth: heading.depth, body: tokens.slice(i + 1, end) });
   }
   return sections;
+}
+
+/**
+ * The prose of the section a heading names, sub-sections included (the deepest occurrences when the heading repeats,
+ * as {@link checkSections} reads it), or undefined when no heading reads so.
+ */
+export function namedSectionProse(tokens: readonly Token[], heading: string): string[] | undefined {
+  const key = normalizeHeading(heading);
+  const matches = splitSections(tokens).filter((s) => s.key === key);
+  if (matches.length === 0) return undefined;
+  const depth = Math.max(...matches.map((s) => s.depth));
+  const blocks: string[] = [];
+  for (const s of matches) if (s.depth === depth) proseBlocks(s.body, blocks);
+  return blocks;
 }
 
 function passes(rule: SectionRule, s: ContentStats): boolean {

@@ -1,4 +1,5 @@
-/** @module The finding: one defect in one evidence file, stated with the fix an agent can act on. */
+/** @module The finding: one defect in one evidence file, stated with the fix an agent can act on; and what else a validator may see. */
+import type { CopySourceKind } from '../core/config.ts';
 
 /** The rule ids the evidence validators emit; other producers of findings may use ids of their own. */
 export type ValidatorRuleId =
@@ -15,7 +16,11 @@ export type ValidatorRuleId =
   | 'json-schema'
   | 'json-assert'
   | 'must-match'
-  | 'must-not-match';
+  | 'must-not-match'
+  | 'distinct-words'
+  | 'repeated-section'
+  | 'copied-text'
+  | 'spec-grounding';
 
 /** One defect in one evidence file. */
 export interface Finding {
@@ -27,4 +32,35 @@ export interface Finding {
   readonly problem: string;
   /** What to do next, one imperative sentence an AI agent can act on. */
   readonly fix: string;
+}
+
+/** A text that evidence must not copy. */
+export interface CopySource {
+  readonly kind: CopySourceKind;
+  /** What it is, for messages: "README.md", "evidence/T-3/strategize/strategy.md", "the phase prompts". */
+  readonly label: string;
+  readonly text: string;
+  /** For an earlier task's file: 0 for the task started last before this one, 1 for the one before, and so on. */
+  readonly rank?: number;
+}
+
+/** Another artifact of the same task, from an earlier phase. */
+export interface RelatedArtifact {
+  readonly name: string;
+  /** Its path as findings name it (relative to the state folder). */
+  readonly path: string;
+  /** The phase whose folder holds it. */
+  readonly phase: string;
+  readonly text: string;
+}
+
+/**
+ * What the validators may compare a file with beyond its own bytes, gathered by the caller (validators do no I/O).
+ * A check whose context is absent does not run; the phase gate always gathers it.
+ */
+export interface EvidenceContext {
+  /** Texts not to copy: the phase prompts, the README, earlier tasks' files of the same name. */
+  readonly sources: readonly CopySource[];
+  /** The task's artifacts that a rule refers to (the spec of `groundedIn`), by name. */
+  readonly artifacts: readonly RelatedArtifact[];
 }

@@ -27,6 +27,7 @@ import { leaseOp } from '../../src/engine/task/leases.ts';
 import { openStoreFor, sinkFor } from '../../src/surfaces/compose.ts';
 import { binary, git, makeRepo, P, type Repo } from './helpers.ts';
 import { ProcessRunner } from '../../src/adapters/process/index.ts';
+import { evidenceFor } from '../helpers/evidence.ts';
 
 export const AGENT: Actor = { id: 'agent:fixture', holder: 'agent:fixture' };
 
@@ -70,16 +71,138 @@ const put = async (e: Engine, taskId: string, phase: string, name: string, conte
 const next = async (e: Engine, taskId: string, summary?: string) =>
   must(await advance(e, AGENT, { taskId, ...(summary ? { summary } : {}) }), `advance ${taskId}`);
 
+type Evidence = ReturnType<typeof evidenceFor>;
+
+/** The evidence of a task whose change is the CI workflow (its spec must name what the diff touches). */
+function ciTask(v: { strategy: string; spec: string; plan: string; why: string; edgeCases: string }): Evidence {
+  const map = { files: [{ path: '.github/workflows/ci.yml', change: 'add', why: v.why }] };
+  return {
+    STRATEGIZE: [['strategy.md', v.strategy]],
+    SPEC: [['spec.md', v.spec]],
+    PLAN: [
+      ['plan.md', v.plan],
+      ['file_map.json', JSON.stringify(map, null, 2)],
+    ],
+    THINK: [['edge_cases.md', v.edgeCases]],
+    REVIEW: [['review_rubric.json', P.RUBRIC]],
+  };
+}
+
+/** T-2 of the story: "Run the tests in CI". */
+const RUN_TESTS_IN_CI = ciTask({
+  strategy: `# Strategy: run the tests in CI
+
+## Problem
+textkit's tests run only on the laptops of whoever remembers to run them, so a broken helper can reach main unnoticed.
+
+## Objectives
+- Every push runs the whole test suite on a clean machine.
+- A red run is visible on the commit before anyone merges it.
+
+## Scope
+One GitHub Actions workflow that checks out the repository and runs npm test on each push.
+
+## Non-goals
+Deployments, release automation and test matrices across Node versions are left for later.
+
+## Risks
+A workflow that pulls third-party actions widens what can run with the repository's token.
+
+## Strategy
+Start with the smallest workflow: the official checkout action and npm test, nothing else, and extend it when needed.
+`,
+  spec: `# Spec: tests in CI
+
+## Acceptance Criteria
+- .github/workflows/ci.yml runs on every push.
+- The workflow's job runs \`npm test\` on ubuntu-latest after actions/checkout.
+
+## KPIs
+Every commit on main shows a test run.
+`,
+  plan: `# Plan
+
+## Work Breakdown
+- Write the workflow file with one job and two steps.
+- Push a branch and watch the first run pass.
+`,
+  why: 'the workflow that runs npm test on every push',
+  edgeCases: `# Edge cases
+
+## Edge Cases
+- A push that only changes documentation still starts a run.
+- The runner image updates its default Node version.
+
+## Mitigations
+- Accept the extra runs for now; path filters can come once runs cost something.
+- The test script uses only Node's built-in runner, which every recent version ships.
+`,
+});
+
+/** T-3 of the story: "Cache dependencies in CI". */
+const CACHE_IN_CI = ciTask({
+  strategy: `# Strategy: cache dependencies in CI
+
+## Problem
+Each CI run downloads every npm package again, which adds about a minute to runs that take two.
+
+## Objectives
+Halve the time of a typical CI run without changing what it tests.
+
+## Scope
+The dependency install step of the CI workflow and a cache keyed by the lock file.
+
+## Non-goals
+Caching build output or test results; only downloaded packages are kept between runs.
+
+## Risks
+A stale cache could hide a broken lock file if the key does not change with it.
+
+## Strategy
+Use the cache action with a key derived from package-lock.json, so any change to the lock file starts a fresh cache.
+`,
+  spec: `# Spec: dependency cache
+
+## Acceptance Criteria
+- The ci.yml workflow restores ~/.npm from a cache keyed by the hash of package-lock.json.
+- A change to package-lock.json produces a new cache key.
+
+## KPIs
+Median CI run time drops from two minutes to about one.
+`,
+  plan: `# Plan
+
+## Work Breakdown
+- Add the cache step before the install step of the workflow.
+- Compare the timing of three runs before and after.
+`,
+  why: 'restore and save the npm cache keyed by package-lock.json',
+  edgeCases: `# Edge cases
+
+## Edge Cases
+- The cache service is unavailable during a run.
+- Two branches write the same cache key at once.
+
+## Mitigations
+- A missed cache only slows the run down; the install step still fetches everything.
+- Cache entries are immutable per key, so the second writer simply keeps the first entry.
+`,
+});
+
+/** Puts a task's own write-up of a phase (the gate refuses a copy of an earlier task's). */
+async function putAll(e: Engine, taskId: string, evidence: Evidence, phase: string): Promise<void> {
+  for (const [name, content] of evidence[phase] ?? []) await put(e, taskId, phase, name, content);
+}
+
 /** The agent's evidence of the phases up to IMPLEMENT, with a move after each. */
-export async function throughThink(e: Engine, taskId: string): Promise<void> {
-  await put(e, taskId, 'STRATEGIZE', 'strategy.md', P.STRATEGY);
+export async function throughThink(e: Engine, taskId: string, evidence: Evidence): Promise<void> {
+  await putAll(e, taskId, evidence, 'STRATEGIZE');
   await next(e, taskId, 'strategy agreed');
-  await put(e, taskId, 'SPEC', 'spec.md', P.SPEC);
+  await putAll(e, taskId, evidence, 'SPEC');
   await next(e, taskId);
-  await put(e, taskId, 'PLAN', 'plan.md', P.PLAN);
-  await put(e, taskId, 'PLAN', 'file_map.json', P.FILE_MAP);
+  await putAll(e, taskId, evidence, 'PLAN');
   await next(e, taskId);
-  await put(e, taskId, 'THINK', 'edge_cases.md', P.EDGE_CASES);
+  await putAll(e, taskId, evidence, 'THINK');
   await next(e, taskId);
 }
 
@@ -110,7 +233,7 @@ export async function storyRepo(): Promise<DashboardRepo> {
     refused(await advance(e, AGENT, { taskId: 'T-1', to: 'IMPLEMENT' }), 'PHASE_SKIP', 'jump to IMPLEMENT');
     await put(e, 'T-1', 'STRATEGIZE', 'strategy.md', P.HOLLOW_STRATEGY);
     refused(await advance(e, AGENT, { taskId: 'T-1' }), 'EVIDENCE_INVALID', 'advance with a hollow strategy');
-    await throughThink(e, 'T-1');
+    await throughThink(e, 'T-1', evidenceFor(0));
     refused(
       await putEvidence(e, AGENT, {
         taskId: 'T-1',
@@ -161,8 +284,8 @@ export async function storyRepo(): Promise<DashboardRepo> {
     must(await startTask(e, AGENT, { taskId: 'T-2', title: 'Run the tests in CI' }), 'start T-2');
     must(await startTask(e, AGENT, { taskId: 'T-3', title: 'Cache dependencies in CI' }), 'start T-3');
     must(await startTask(e, AGENT, { taskId: 'T-4', title: 'Count sentences' }), 'start T-4');
-    await throughThink(e, 'T-2');
-    await throughThink(e, 'T-3');
+    await throughThink(e, 'T-2', RUN_TESTS_IN_CI);
+    await throughThink(e, 'T-3', CACHE_IN_CI);
     repo.write('.github/workflows/ci.yml', WORKFLOW);
     await untilApproval(e, 'T-2');
     must(
@@ -174,9 +297,9 @@ export async function storyRepo(): Promise<DashboardRepo> {
       }),
       'request T-3',
     );
-    await put(e, 'T-4', 'STRATEGIZE', 'strategy.md', P.STRATEGY);
+    await putAll(e, 'T-4', evidenceFor(3), 'STRATEGIZE');
     await next(e, 'T-4');
-    await put(e, 'T-4', 'SPEC', 'spec.md', P.SPEC);
+    await putAll(e, 'T-4', evidenceFor(3), 'SPEC');
     await next(e, 'T-4');
   });
   return { repo };
@@ -200,9 +323,9 @@ export async function quickRepo(): Promise<DashboardRepo> {
       'guard',
     );
     assert.equal(edit.decision, 'deny', 'no source edits in STRATEGIZE');
-    for (const id of ['T-2', 'T-3']) {
+    for (const [index, id] of ['T-2', 'T-3'].entries()) {
       must(await startTask(e, AGENT, { taskId: id, title: `Risky change ${id}` }), `start ${id}`);
-      await put(e, id, 'STRATEGIZE', 'strategy.md', P.STRATEGY);
+      await putAll(e, id, evidenceFor(index + 1), 'STRATEGIZE');
       refused(await advance(e, AGENT, { taskId: id }), 'APPROVAL_REQUIRED', `${id} STRATEGIZE → SPEC`);
     }
   });

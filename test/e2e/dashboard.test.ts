@@ -13,8 +13,9 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { advance } from '../../src/engine/task/advance.ts';
 import { putEvidence } from '../../src/engine/task/evidence.ts';
 import { append } from '../../src/engine/ledger/record.ts';
-import { P, ROOT } from './helpers.ts';
+import { ROOT } from './helpers.ts';
 import { AGENT, serve, storyRepo, withAgent, type DashboardRepo, type Served } from './dashboard-fixture.ts';
+import { evidenceFor } from '../helpers/evidence.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
@@ -356,10 +357,8 @@ describe('the dashboard in chromium', () => {
     );
     const marker = await page.evaluate(() => ((globalThis as unknown as Win).marker = Math.random()));
     await withAgent(d.repo, async (e) => {
-      for (const [name, content] of [
-        ['plan.md', P.PLAN],
-        ['file_map.json', P.FILE_MAP],
-      ] as const) {
+      // T-4 is the story's fourth task: its own plan, not a copy of T-1's.
+      for (const [name, content] of evidenceFor(3)['PLAN'] ?? []) {
         const r = await putEvidence(e, AGENT, { taskId: 'T-4', phase: 'PLAN', name, content: Buffer.from(content) });
         assert.equal(r.ok, true);
       }

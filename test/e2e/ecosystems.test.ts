@@ -15,7 +15,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { advance } from '../../src/engine/task/advance.ts';
 import { putEvidence } from '../../src/engine/task/evidence.ts';
 import { taskDiff } from '../../src/engine/evidence/producers/diff.ts';
-import { P, ROOT, Repo, git, tempDir, writeFile } from './helpers.ts';
+import { ROOT, Repo, git, tempDir, writeFile } from './helpers.ts';
 
 /** Node first, then Debian's own folders: Debian's python3 (with pytest and pytest-cov) and go, whatever else PATH has. */
 const PATH = [dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(':');
@@ -76,8 +76,86 @@ const must = <T>(r: { ok: true; value: T } | { ok: false; error: { code: string;
 };
 
 /**
+ * The agent's evidence of the one-line change every project here makes: clamp's upper bound compared with `>=`, in
+ * `file`. Its own write-up, since the gate refuses a spec that names nothing the diff touches (spec-grounding).
+ */
+function clampEvidence(file: string): Record<string, readonly (readonly [string, string])[]> {
+  const map = { files: [{ path: file, change: 'modify', why: 'clamp returns hi as soon as x reaches it' }] };
+  return {
+    STRATEGIZE: [
+      [
+        'strategy.md',
+        `# Strategy: clamp's upper bound
+
+## Problem
+The clamp function in the calc module tests its lower bound with a strict comparison and its upper bound the same
+way, so a reader has to think twice about what happens when the value equals a bound.
+
+## Objectives
+- Make the upper bound's comparison say plainly that a value at the bound is returned as the bound.
+- Keep every result of clamp exactly as it is today.
+
+## Scope
+One comparison in clamp, in ${file}, and the existing tests that pin the function's results.
+
+## Non-goals
+Changing add, checking that lo is below hi, or handling values that are not numbers.
+
+## Risks
+An off-by-one edit here would silently change results at the bound, which callers rarely test.
+
+## Strategy
+Change the comparison to greater-or-equal, which returns the same value at the bound, and let the tests confirm it.
+`,
+      ],
+    ],
+    SPEC: [
+      [
+        'spec.md',
+        `# Spec: clamp at its upper bound
+
+## Acceptance Criteria
+- In ${file}, clamp compares x with hi using greater-or-equal.
+- clamp(hi, lo, hi) still returns hi, and values inside the range come back unchanged.
+
+## KPIs
+The project's existing tests pass without edits.
+`,
+      ],
+    ],
+    PLAN: [
+      [
+        'plan.md',
+        `# Plan: one comparison
+
+## Work Breakdown
+- Edit the upper-bound test in clamp in ${file}.
+- Run the project's tests with coverage to see the changed line executed.
+`,
+      ],
+      ['file_map.json', JSON.stringify(map, null, 2)],
+    ],
+    THINK: [
+      [
+        'edge_cases.md',
+        `# Edge cases: clamp's upper bound
+
+## Edge Cases
+- A value exactly equal to hi.
+- A range where lo and hi are the same number.
+
+## Mitigations
+- At equality both comparisons return hi, so the result does not change; a test already covers a value above hi.
+- With lo equal to hi every value ends up at that number either way, since the lower test runs first.
+`,
+      ],
+    ],
+  };
+}
+
+/**
  * The first task: refused while init's files are uncommitted (nothing changes), started once they are; taken
- * to VERIFY with the demo's evidence and the project's one-line change; then `autopilot verify`.
+ * to VERIFY with the agent's evidence of the project's one-line change and the change itself; then `autopilot verify`.
  */
 async function verifyTask(repo: Repo, project: Project): Promise<{ tests: Totals; coverage: CoverageDoc }> {
   const refused = await repo.refusedUnchanged(['task', 'start', 'T-1'], 'CONFIG_INVALID', 1, { violation: false });
@@ -85,9 +163,10 @@ async function verifyTask(repo: Repo, project: Project): Promise<{ tests: Totals
   git(repo.dir, ['add', '-A']);
   git(repo.dir, ['commit', '-q', '-m', 'Set up Autopilot']);
   await repo.ok(['task', 'start', 'T-1', '--title', 'a one-line change'], { env: ENV() });
+  const evidence = clampEvidence(project.change[0]);
   await repo.fixture('T-1', async (e, actor) => {
     for (const phase of ['STRATEGIZE', 'SPEC', 'PLAN', 'THINK']) {
-      for (const [name, content] of P.AGENT_EVIDENCE[phase] ?? [])
+      for (const [name, content] of evidence[phase] ?? [])
         must(await putEvidence(e, actor, { taskId: 'T-1', phase, name, content: Buffer.from(content) }), name);
       must(await advance(e, actor, { taskId: 'T-1' }), `advance from ${phase}`);
     }

@@ -36,6 +36,7 @@ import {
   writeFile,
   type CliResult,
 } from './helpers.ts';
+import { SLUG_STRING_EVIDENCE } from '../helpers/evidence.ts';
 
 const BRANCH = 'task/T-1';
 const BUNDLE = '.autopilot/attestations/T-1.jsonl';
@@ -549,12 +550,13 @@ describe('the CI gate', { concurrency: true }, () => {
       commit(repo.dir, 'config: threshold 50');
       git(repo.dir, ['checkout', '-q', BRANCH]);
       git(repo.dir, ['merge', '-q', '--no-edit', 'main']);
-      await repo.driveTo('T-2', 'IMPLEMENT');
+      // T-2 is another change (slugify takes any title), with evidence that names what it touches.
+      await repo.driveTo('T-2', 'IMPLEMENT', { evidence: SLUG_STRING_EVIDENCE });
       repo.write(
         'src/slug.js',
         P.PROJECT_FILES['src/slug.js']!.replace('return title', 'const text = String(title);\n  return text'),
       );
-      await repo.driveTo('T-2', 'PR');
+      await repo.driveTo('T-2', 'PR', { evidence: SLUG_STRING_EVIDENCE });
       commit(repo.dir, 'T-2');
       assert.notEqual(readFileSync(repo.path('.autopilot/evidence/T-2/contract.yaml'), 'utf8'), first);
 

@@ -42,6 +42,7 @@ import { decideSoft, registerSoft, type SoftPasskey } from '../helpers/passkey.t
 import { openStoreFor } from '../../src/surfaces/compose.ts';
 import * as P from '../../src/surfaces/demo/project.ts';
 import { ProcessRunner } from '../../src/adapters/process/index.ts';
+import { evidenceFor, type Evidence } from '../helpers/evidence.ts';
 
 export { P };
 
@@ -580,14 +581,15 @@ export class Repo {
 
   /**
    * Starts `taskId` (unless it exists) and takes it forward, in-process, until
-   * it is in `phase`, writing the demo's evidence and the fixed wordCount.
+   * it is in `phase`, writing the task's evidence and the fixed wordCount. The evidence is the demo's write-up of
+   * wordCount as this task would word it (see test/helpers/evidence.ts), unless `opts.evidence` gives the task's own.
    */
   async driveTo(
     taskId: string,
     phase: (typeof PHASES)[number] | 'DONE',
-    opts: { buggy?: boolean } = {},
+    opts: { buggy?: boolean; evidence?: Evidence } = {},
   ): Promise<void> {
-    await this.fixture(taskId, (e, actor) => this.drive(e, actor, taskId, phase, opts.buggy ?? false));
+    await this.fixture(taskId, (e, actor) => this.drive(e, actor, taskId, phase, opts.buggy ?? false, opts.evidence));
   }
 
   /** Puts evidence in-process, as the fixture's actor. */
@@ -633,8 +635,17 @@ export class Repo {
     });
   }
 
-  private async drive(e: Engine, actor: Actor, taskId: string, phase: string, buggy: boolean): Promise<void> {
+  private async drive(
+    e: Engine,
+    actor: Actor,
+    taskId: string,
+    phase: string,
+    buggy: boolean,
+    own?: Evidence,
+  ): Promise<void> {
     if (!(await e.store.getTask(taskId))) must(await startTask(e, actor, { taskId, title: 'fixture task' }), 'start');
+    // Each task of the repository writes its own evidence: a copy of an earlier task's is refused (copied-text).
+    const evidence = own ?? evidenceFor(await taskIndex(e, taskId));
     const put = async (p: string, name: string, content: string) =>
       must(await putEvidence(e, actor, { taskId, phase: p, name, content: Buffer.from(content) }), `put ${name}`);
     for (;;) {
@@ -649,11 +660,20 @@ export class Repo {
           must(await runVerify(e, actor, { taskId }), 'verify');
           break;
         default:
-          for (const [name, content] of P.AGENT_EVIDENCE[state.phase] ?? []) await put(state.phase, name, content);
+          for (const [name, content] of evidence[state.phase] ?? []) await put(state.phase, name, content);
       }
       must(await advance(e, actor, { taskId }), `advance from ${state.phase}`);
     }
   }
+}
+
+/** Where `taskId` stands among the repository's tasks in the order they started (0 for the first). */
+export async function taskIndex(e: Engine, taskId: string): Promise<number> {
+  const tasks = await e.store.listTasks();
+  const mine = tasks.find((t) => t.taskId === taskId);
+  if (!mine) return tasks.length;
+  return tasks.filter((t) => t.startedAt < mine.startedAt || (t.startedAt === mine.startedAt && t.taskId < mine.taskId))
+    .length;
 }
 
 function must<T>(r: { ok: true; value: T } | { ok: false; error: { code: string; message: string } }, what: string): T {

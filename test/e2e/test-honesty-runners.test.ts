@@ -38,8 +38,11 @@ const must = <T>(r: { ok: true; value: T } | { ok: false; error: { code: string;
   return r.value;
 };
 
-/** A committed project with Autopilot set up by `autopilot init` and committed, and task T-1 in IMPLEMENT. */
-async function project(name: string, files: Record<string, string>): Promise<Repo> {
+/**
+ * A committed project with Autopilot set up by `autopilot init` and committed, and task T-1 in IMPLEMENT. The
+ * evidence is the demo's, with `own` files (a spec and file map about what the task changes) in place of its own.
+ */
+async function project(name: string, files: Record<string, string>, own: Record<string, string> = {}): Promise<Repo> {
   const dir = tempDir(name);
   for (const [rel, text] of Object.entries(files)) writeFile(dir, rel, text);
   git(dir, ['init', '-q', '-b', 'main']);
@@ -52,13 +55,31 @@ async function project(name: string, files: Record<string, string>): Promise<Rep
   await repo.ok(['task', 'start', 'T-1', '--title', 'tests that say something'], { env: ENV() });
   await repo.fixture('T-1', async (e, actor) => {
     for (const phase of ['STRATEGIZE', 'SPEC', 'PLAN', 'THINK']) {
-      for (const [n, content] of P.AGENT_EVIDENCE[phase] ?? [])
-        must(await putEvidence(e, actor, { taskId: 'T-1', phase, name: n, content: Buffer.from(content) }), n);
+      for (const [n, text] of P.AGENT_EVIDENCE[phase] ?? []) {
+        const content = Buffer.from(own[n] ?? text);
+        must(await putEvidence(e, actor, { taskId: 'T-1', phase, name: n, content }), n);
+      }
       must(await advance(e, actor, { taskId: 'T-1' }), `advance from ${phase}`);
     }
   });
   return repo;
 }
+
+/** The Go task's spec and file map: they name the function and file the change touches. */
+const GO_EVIDENCE = {
+  'file_map.json': JSON.stringify({
+    files: [{ path: 'calc.go', change: 'modify', why: 'Clamp returns hi for a value above it' }],
+  }),
+  'spec.md': `# Spec: Clamp's upper bound
+
+## Acceptance Criteria
+- In calc.go, \`Clamp(11, 0, 10)\` returns 10: a value above hi comes back as hi.
+- Values inside the range come back unchanged, and values below lo still give lo.
+
+## KPIs
+No caller of Clamp receives a value above hi; the existing Clamp tests keep passing.
+`,
+};
 
 const verifyDoc = <T>(repo: Repo, name: string): T =>
   JSON.parse(readFileSync(join(repo.phaseDir('T-1', 'VERIFY'), name), 'utf8')) as T;
@@ -298,9 +319,11 @@ describe('no phase passes on nothing, with pytest and go test', { concurrency: 2
   });
 
   it('go test: t.Skip() added needs a person; a test that calls without checking leaves a Go mutant alive', async () => {
-    const repo = await project('go-honesty', {
-      'go.mod': 'module example.com/calc\n\ngo 1.19\n',
-      'calc.go': `package calc
+    const repo = await project(
+      'go-honesty',
+      {
+        'go.mod': 'module example.com/calc\n\ngo 1.19\n',
+        'calc.go': `package calc
 
 func Clamp(x, lo, hi int) int {
 	if x < lo {
@@ -309,7 +332,7 @@ func Clamp(x, lo, hi int) int {
 	return x
 }
 `,
-      'calc_test.go': `package calc
+        'calc_test.go': `package calc
 
 import "testing"
 
@@ -325,7 +348,9 @@ func TestClampInside(t *testing.T) {
 	}
 }
 `,
-    });
+      },
+      GO_EVIDENCE,
+    );
     const config = parse(readFileSync(repo.configFile, 'utf8')) as { verify: { sources: string[]; tests: string[] } };
     assert.deepEqual(config.verify, {
       ...config.verify,

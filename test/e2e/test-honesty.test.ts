@@ -13,6 +13,7 @@ import { P, git, makeRepo, type Repo } from './helpers.ts';
 import { callOk, callRefused, connectStdio, type McpSession } from './mcp-helpers.ts';
 import { serve } from './dashboard-fixture.ts';
 import { decideSoft, registerSoft } from '../helpers/passkey.ts';
+import { SLUG_STRING_EVIDENCE, type Evidence } from '../helpers/evidence.ts';
 import { chromium } from 'playwright-core';
 
 const CHROMIUM_ARGS = [
@@ -88,8 +89,8 @@ test('wordCount runs', () => {
 });
 `;
 
-async function taskAtImplement(repo: Repo, taskId = 'T-1'): Promise<void> {
-  await repo.driveTo(taskId, 'IMPLEMENT');
+async function taskAtImplement(repo: Repo, taskId = 'T-1', evidence?: Evidence): Promise<void> {
+  await repo.driveTo(taskId, 'IMPLEMENT', evidence ? { evidence } : {});
 }
 
 describe('VERIFY: changed-lines coverage counts what no test ran, and only source', { concurrency: 2 }, () => {
@@ -191,7 +192,8 @@ describe('VERIFY: changed-lines coverage counts what no test ran, and only sourc
 
   it('lines of test files never pad the figure: a change of test files only has nothing to count', async () => {
     const repo = await makeRepo({ config: withTestFiles(['test/slug.test.js', 'test/more.test.js']) });
-    await taskAtImplement(repo);
+    // The task's write-up is about slugify, which the new test checks.
+    await taskAtImplement(repo, 'T-1', SLUG_STRING_EVIDENCE);
     // The fixture's IMPLEMENT files are replaced: this task adds a test file only.
     repo.write(
       'test/more.test.js',

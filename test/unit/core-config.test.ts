@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  DEFAULT_CONTENT_CHECKS,
   DEFAULT_EVIDENCE,
   DEFAULT_SOURCE_GLOBS,
   DEFAULT_TEST_GLOBS,
@@ -74,6 +75,8 @@ describe('parseConfig defaults', () => {
         assert: [],
         mustMatch: [],
         mustNotMatch: [],
+        // A Markdown artifact gets the degenerate-evidence checks with their defaults.
+        ...DEFAULT_CONTENT_CHECKS,
       },
     ]);
     // Phases the file does not mention keep the default contract.
@@ -86,6 +89,77 @@ describe('parseConfig defaults', () => {
     assert.deepEqual(c.evidence['SHIP'], []);
     assert.equal(c.evidence['BUILD']?.[0]?.name, 'log.txt');
     assert.deepEqual(Object.keys(c.evidence), ['DESIGN', 'BUILD', 'SHIP']);
+  });
+});
+
+describe('parseConfig: the degenerate-evidence checks', () => {
+  it('turns them on for every Markdown artifact of the default contract, and grounds the file map and the diff', () => {
+    const c = defaultConfig();
+    for (const rules of Object.values(c.evidence))
+      for (const r of rules) {
+        const markdown = r.name.endsWith('.md');
+        assert.deepEqual(r.distinctWords, markdown ? DEFAULT_CONTENT_CHECKS.distinctWords : undefined, r.name);
+        assert.deepEqual(r.repeatedSections, markdown ? DEFAULT_CONTENT_CHECKS.repeatedSections : undefined, r.name);
+        assert.deepEqual(r.copiedText, markdown ? DEFAULT_CONTENT_CHECKS.copiedText : undefined, r.name);
+      }
+    const grounded = Object.values(c.evidence)
+      .flat()
+      .filter((r) => r.groundedIn)
+      .map((r) => [r.name, r.groundedIn]);
+    const spec = { artifact: 'spec.md', section: 'Acceptance Criteria' };
+    assert.deepEqual(grounded, [
+      ['file_map.json', spec],
+      ['git_diff.patch', spec],
+    ]);
+    assert.deepEqual(DEFAULT_CONTENT_CHECKS, {
+      distinctWords: { minDistinct: 4, maxShare: 0.34, minRichness: 2.5 },
+      repeatedSections: { maxOverlap: 0.5 },
+      copiedText: { maxContainment: 0.5, sources: ['template', 'readme', 'earlier'], earlierTasks: 50 },
+    });
+  });
+
+  it('takes false to turn a check off, true for its defaults, and fills the settings a rule leaves out', () => {
+    const c = parsed({
+      evidence: {
+        STRATEGIZE: [
+          {
+            name: 'strategy.md',
+            distinctWords: false,
+            repeatedSections: true,
+            copiedText: { sources: ['readme'], maxContainment: 0.8 },
+          },
+        ],
+        PLAN: [{ name: 'file_map.json', groundedIn: { section: 'Criteria' } }],
+      },
+    });
+    const [strategy] = c.evidence['STRATEGIZE']!;
+    assert.equal(strategy?.distinctWords, false);
+    assert.deepEqual(strategy?.repeatedSections, DEFAULT_CONTENT_CHECKS.repeatedSections);
+    assert.deepEqual(strategy?.copiedText, { sources: ['readme'], maxContainment: 0.8, earlierTasks: 50 });
+    assert.deepEqual(c.evidence['PLAN']?.[0]?.groundedIn, { artifact: 'spec.md', section: 'Criteria' });
+    assert.equal(c.evidence['PLAN']?.[0]?.copiedText, undefined, 'JSON artifacts get no Markdown checks');
+  });
+
+  it('refuses a bad setting by its exact key', () => {
+    const spec = (extra: Record<string, unknown>) => ({ evidence: { SPEC: [{ name: 'spec.md', ...extra }] } });
+    assert.equal(badKey(spec({ distinctWords: { minDistinct: 0 } })), 'evidence.SPEC.0.distinctWords.minDistinct');
+    assert.equal(
+      badKey(spec({ repeatedSections: { maxOverlap: 1.5 } })),
+      'evidence.SPEC.0.repeatedSections.maxOverlap',
+    );
+    assert.equal(badKey(spec({ copiedText: { sources: ['wiki'] } })), 'evidence.SPEC.0.copiedText.sources.0');
+    assert.equal(badKey(spec({ copiedText: { earlierTasks: -1 } })), 'evidence.SPEC.0.copiedText.earlierTasks');
+    assert.equal(badKey(spec({ copiedText: { maxRatio: 1 } })), 'evidence.SPEC.0.copiedText.maxRatio');
+    assert.equal(badKey(spec({ copiedText: 'yes' })), 'evidence.SPEC.0.copiedText');
+    assert.equal(badKey(spec({ groundedIn: { artifact: 'spec.md' } })), 'evidence.SPEC.0.groundedIn');
+    assert.equal(
+      badKey({ evidence: { PLAN: [{ name: 'map.json', groundedIn: { artifact: 'map.json' } }] } }),
+      'evidence.PLAN.0.groundedIn.artifact',
+    );
+    assert.equal(
+      badKey({ evidence: { PLAN: [{ name: 'map.json', groundedIn: { artifact: '../spec.md' } }] } }),
+      'evidence.PLAN.0.groundedIn.artifact',
+    );
   });
 });
 

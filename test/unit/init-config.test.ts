@@ -42,6 +42,10 @@ describe('the config init writes', () => {
       "the tools section's comment lists the default capabilities",
     );
     assert.ok(text.includes('GOCACHE, GOMODCACHE, PIP_CACHE_DIR'), "the sandbox section's comment names the caches");
+    // Each evidence rule's filler checks are written out in full, not as anchors and aliases a person cannot edit apart.
+    assert.doesNotMatch(text, /(^|\s)[&*]a\d+\b/m, 'no YAML anchors or aliases');
+    assert.ok(text.includes('\n      distinctWords:\n'), 'a Markdown rule spells its distinctWords settings out');
+    assert.ok(text.includes('groundedIn: the spec'), 'the evidence comment explains groundedIn');
   });
 
   it('parses back to the defaults with the commands it was given', () => {

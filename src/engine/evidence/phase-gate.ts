@@ -8,7 +8,7 @@ import { ErrorCode, type Refusal } from '../../core/errors.ts';
 import type { ArtifactRef } from '../../core/ledger.ts';
 import type { TaskState } from '../../core/task.ts';
 import { phaseDir } from '../../core/phases.ts';
-import { validateArtifact, missingArtifact, type Finding } from '../../validators/index.ts';
+import { validateArtifact, missingArtifact, type EvidenceContext, type Finding } from '../../validators/index.ts';
 import { evidenceRel } from '../repo/layout.ts';
 import { listFolder, readNoFollow } from '../repo/files.ts';
 import { phaseFolder } from './folder.ts';
@@ -39,11 +39,13 @@ const MAX_FILES = 200;
 /**
  * Checks the current phase's evidence. `produced` holds what Autopilot itself
  * just wrote (name → digest); other Autopilot artifacts must match the ledger.
+ * `context` is what the validators compare the files with (gatherEvidenceContext).
  */
 export function checkPhase(
   e: Engine,
   state: TaskState,
   phase: string,
+  context: EvidenceContext,
   produced: ReadonlyMap<string, string> = new Map(),
 ): PhaseGateReport {
   const findings: Finding[] = [];
@@ -121,10 +123,10 @@ export function checkPhase(
       const finding = waiverFinding(file.bytes, waived, rel);
       if (finding) findings.push(finding);
       const assert = rule.assert.filter((a) => waived.field !== undefined && !a.path.startsWith(`${waived.field}.`));
-      findings.push(...validateArtifact({ ...rule, assert }, file.bytes, { path: rel, maxBytes }));
+      findings.push(...validateArtifact({ ...rule, assert }, file.bytes, { path: rel, maxBytes, context }));
       continue;
     }
-    findings.push(...validateArtifact(rule, file.bytes, { path: rel, maxBytes }));
+    findings.push(...validateArtifact(rule, file.bytes, { path: rel, maxBytes, context }));
   }
   return { phase, passed: findings.length === 0, findings, artifacts };
 }

@@ -247,7 +247,9 @@ const SECTION_COMMENTS: readonly (readonly [string, string])[] = [
     ' The evidence contract, phase by phase: the files each phase needs and how each is checked.\n' +
       ' producer: autopilot marks files Autopilot writes itself; nobody else may write them.\n' +
       ' sections: Markdown headings that need real content (minWords of prose, or a list).\n' +
-      ' schema: a JSON Schema; assert: values at dotted paths; mustMatch/mustNotMatch: regular expressions.',
+      ' schema: a JSON Schema; assert: values at dotted paths; mustMatch/mustNotMatch: regular expressions.\n' +
+      ' distinctWords, repeatedSections, copiedText (Markdown): filler checks, each false to turn it off for the file.\n' +
+      " groundedIn: the spec's Acceptance Criteria must name something this file map or diff touches.",
   ],
 ];
 

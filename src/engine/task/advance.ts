@@ -12,6 +12,7 @@ import type { LedgerEntry } from '../../core/ledger.ts';
 import type { StoreTx } from '../../ports/store.ts';
 import { append, recordRefusal } from '../ledger/record.ts';
 import { checkPassedArtifacts, checkPhase, gateRefusal, type PhaseGateReport } from '../evidence/phase-gate.ts';
+import { gatherEvidenceContext } from '../evidence/context.ts';
 import { guardLease, moveLease } from './leases.ts';
 import { checkClaimHeld, claimMove, releaseClaim } from './move-claim.ts';
 import { hasProducer, installProduced, produce, type Produced } from '../evidence/producers/index.ts';
@@ -124,6 +125,8 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
     const assessed = mayNeedApproval(e, decision.value.to) ? await assessTaskRisk(e, state) : null;
     // A move that relies on a waiver needs a person too (approvals.waivers), through the same approval.
     const needs = withWaivers(e, assessed, waivers.waived);
+    // Read before the transaction: the store's task list, the README, the spec. The evidence itself is read inside.
+    const context = await gatherEvidenceContext(e, state, state.phase);
 
     const result = await e.store.transact(async (tx): Promise<Result<AdvanceOutcome>> => {
       try {
@@ -157,7 +160,7 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
         }
         const drift = await guardDrift(e, tx, current, actor, 'advance', decision.value.to, attestation, startMs);
         if (!drift.ok) return drift;
-        const gate = checkPhase(e, current, current.phase, produced.digests);
+        const gate = checkPhase(e, current, current.phase, context, produced.digests);
         if (!gate.passed) {
           const refusal = withFailureAdvice(e, current, gateRefusal(current.taskId, gate));
           return { ok: false, error: await recordRefusal(e, tx, current, actor, attempt, refusal, startMs) };

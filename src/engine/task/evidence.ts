@@ -15,6 +15,7 @@ import { checkArtifactName, phaseFolder } from '../evidence/folder.ts';
 import { evidenceRel } from '../repo/layout.ts';
 import { sha256Hex } from '../repo/files.ts';
 import { checkPhase, type PhaseGateReport } from '../evidence/phase-gate.ts';
+import { gatherEvidenceContext } from '../evidence/context.ts';
 import { tidyArchive } from '../evidence/archive.ts';
 import type { Actor, Engine } from '../context.ts';
 import { clause } from '../../core/phrasing.ts';
@@ -88,6 +89,10 @@ export async function putEvidence(
   const startMs = Date.now();
   const name = checkArtifactName(req.name);
   const max = e.config.limits.maxEvidenceBytes;
+  // What the file's findings compare it with, read before the transaction (the store's task list among it).
+  const before = await e.store.getTask(req.taskId);
+  const putPhase = normalizePhase(e.config.phases, req.phase);
+  const context = before && putPhase ? await gatherEvidenceContext(e, before, putPhase) : undefined;
   return e.store.transact(async (tx): Promise<Result<PutEvidenceOutcome>> => {
     const state = await tx.getTask(req.taskId);
     if (!state)
@@ -181,7 +186,9 @@ export async function putEvidence(
     tidyArchive(e.layout, state);
     writeAtomic(folder.value, req.name, req.content);
     const sha256 = sha256Hex(req.content);
-    const findings = rule ? validateArtifact(rule, req.content, { path, maxBytes: max }) : [];
+    const findings = rule
+      ? validateArtifact(rule, req.content, { path, maxBytes: max, ...(context ? { context } : {}) })
+      : [];
     const entry = await append(e, tx, {
       taskId: state.taskId,
       kind: 'evidence',
@@ -218,7 +225,7 @@ export async function checkEvidence(
         .filter((a) => a.path.startsWith(evidenceRel(state.taskId, phase, '')) && a.producer === 'autopilot')
         .map((a) => [a.path.slice(a.path.lastIndexOf('/') + 1), a.sha256]),
     );
-    return ok(checkPhase(e, state, phase, recorded));
+    return ok(checkPhase(e, state, phase, await gatherEvidenceContext(e, state, phase), recorded));
   }
-  return ok(checkPhase(e, state, phase));
+  return ok(checkPhase(e, state, phase, await gatherEvidenceContext(e, state, phase)));
 }

@@ -72,6 +72,16 @@ function act<F extends Action>(fn: F) {
   };
 }
 
+/** What "checked for content" means, for the help of the verbs that check evidence. */
+const CONTENT_CHECKS = `Checked for content: besides the contract's sections, word counts, schemas and patterns, Markdown
+evidence is refused for filler, each finding with its rule id and fix:
+  distinct-words     a section of one word or one phrase over and over
+  repeated-section   a section that repeats another one of the document
+  copied-text        a section copied from the phase prompts, the README or an earlier task's file
+  spec-grounding     a file map (PLAN) or diff (IMPLEMENT) the spec's Acceptance Criteria say nothing about
+Settings per artifact in .autopilot/config.yaml: distinctWords, repeatedSections, copiedText, groundedIn.
+`;
+
 const example = (lines: string) =>
   `\nExamples:\n${lines
     .trim()
@@ -220,6 +230,7 @@ ${example('npx --no-install autopilot init --dry-run\nnpx --no-install autopilot
         'autopilot evidence add T-1 STRATEGIZE ./notes/strategy.md\nautopilot evidence add T-1 PLAN ./map.json --as file_map.json',
       ),
     )
+    .addHelpText('after', CONTENT_CHECKS)
     .action(
       act(async (id: string, phase: string, file: string, opts: Opts) =>
         (await import('./verbs/evidence.ts')).evidenceAdd(id, phase, file, opts),
@@ -229,6 +240,7 @@ ${example('npx --no-install autopilot init --dry-run\nnpx --no-install autopilot
     .command('check <TASK> [PHASE]')
     .description("check a phase's evidence against the contract without moving (default: the current phase)")
     .addHelpText('after', example('autopilot evidence check T-1\nautopilot evidence check T-1 SPEC --json'))
+    .addHelpText('after', CONTENT_CHECKS)
     .action(
       act(async (id: string, phase: string | undefined, opts: Opts) =>
         (await import('./verbs/evidence.ts')).evidenceCheck(id, phase, opts),

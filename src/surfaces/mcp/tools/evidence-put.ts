@@ -10,7 +10,7 @@ export const evidencePutTool = defineTool({
   title: 'Put evidence',
   description: describeTool(
     "Writes one text artifact (Markdown, JSON, plain text) into the evidence folder of the task's current phase, replacing an artifact of the same name, and records its digest in the ledger. Returns what the phase's contract says of the file now (findings); the gate checks again at phase_advance.",
-    'Call it for each artifact the phase needs (task_status and prompt_get list them), e.g. strategy.md in STRATEGIZE, spec.md in SPEC, plan.md and file_map.json in PLAN. Fix every finding and put the file again before advancing.',
+    "Call it for each artifact the phase needs (task_status and prompt_get list them), e.g. strategy.md in STRATEGIZE, spec.md in SPEC, plan.md and file_map.json in PLAN. Write about this task in your own words: filler is refused (one word or phrase over and over: distinct-words; a section repeating another: repeated-section; text copied from the phase prompts, the README or an earlier task's file: copied-text; a file map the spec's Acceptance Criteria say nothing about: spec-grounding). Fix every finding and put the file again before advancing.",
     'Refused with EVIDENCE_PROTECTED for artifacts Autopilot produces itself (git_diff.patch, test_results.json, …) or for a phase already passed (backtrack to change it), PHASE_SKIP for a later phase, PATH_OUTSIDE_EVIDENCE for a name that is not a plain file name, EVIDENCE_INVALID for binary content or content over the size limit (limits.maxEvidenceBytes), LEASE_HELD, LEASE_REQUIRED (leases are explicit here: call lease_acquire), LEASE_FENCED, TASK_DONE, TASK_UNKNOWN, PHASE_UNKNOWN.',
   ),
   input: z.strictObject({
