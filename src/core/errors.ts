@@ -8,6 +8,8 @@
  * - PHASE_SKIP: `{ from, to, next }` the move asked for and the only legal next phase.
  * - PHASE_UNKNOWN: `{ phase, known }`.
  * - TASK_UNKNOWN: `{ taskId }`. TASK_EXISTS: `{ taskId, phase }`. TASK_DONE: `{ taskId, status }`.
+ * - ESCALATED: `{ taskId, escalation, by, reason }`: a person escalated the task (entry `escalation`); it waits for a person.
+ * - ABORTED: `{ taskId, status }`: a person aborted the task.
  * - EVIDENCE_MISSING / EVIDENCE_INVALID: `{ phase, findings: Finding[] }`.
  * - EVIDENCE_PROTECTED: `{ phase, name, producer }`.
  * - PATH_OUTSIDE_EVIDENCE: `{ name, reason }`.
@@ -29,6 +31,8 @@ export const ErrorCode = {
   TASK_UNKNOWN: 'TASK_UNKNOWN',
   TASK_EXISTS: 'TASK_EXISTS',
   TASK_DONE: 'TASK_DONE',
+  ESCALATED: 'ESCALATED',
+  ABORTED: 'ABORTED',
   EVIDENCE_MISSING: 'EVIDENCE_MISSING',
   EVIDENCE_INVALID: 'EVIDENCE_INVALID',
   EVIDENCE_PROTECTED: 'EVIDENCE_PROTECTED',

@@ -156,12 +156,17 @@ export interface MoveDecision {
   readonly to: Phase | null;
 }
 
-function refuseFinished(state: TaskState) {
-  return refuse(ErrorCode.TASK_DONE, `task ${state.taskId} is ${state.status}; start a new task for new work`, {
-    taskId: state.taskId,
-    status: state.status,
-  });
+/**
+ * The refusal of any change to a task that is no longer active: TASK_DONE when it finished, ABORTED when a person
+ * stopped it. `what` says what was refused (`its evidence is sealed`); the default points to a new task.
+ */
+export function refuseInactive(state: Pick<TaskState, 'taskId' | 'status'>, what = 'start a new task for new work') {
+  const code = state.status === 'aborted' ? ErrorCode.ABORTED : ErrorCode.TASK_DONE;
+  const how = state.status === 'aborted' ? 'was aborted by a person' : `is ${state.status}`;
+  return refuse(code, `task ${state.taskId} ${how}; ${what}`, { taskId: state.taskId, status: state.status });
 }
+
+const refuseFinished = (state: TaskState) => refuseInactive(state);
 
 /**
  * A forward move: only to the next phase (leaving MONITOR finishes the task).

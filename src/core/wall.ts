@@ -36,4 +36,9 @@ export interface WallFacts {
   readonly capabilities: readonly string[];
   /** The ledger head when the run began, for the commit-msg trailer; null when the phase cannot commit. */
   readonly ledgerHead: string | null;
+  /**
+   * That head's `Autopilot-Entry` trailer (`<seq> <key id>`), which lets `ledger verify` hold this user's store to the
+   * commit; null (or absent, from an older version) when there is none.
+   */
+  readonly ledgerEntry?: string | null;
 }

@@ -6,7 +6,10 @@ import { noopSink, type EventSink } from '../ports/events.ts';
 import type { CommandRunner } from '../ports/runner.ts';
 import { layoutFor, type Layout } from './repo/layout.ts';
 import { findRoot, loadConfig } from './repo/config-file.ts';
-import { loadSigner, type Signer } from './ledger/keys.ts';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadSigner, PRIVATE_KEY_FILE, type Signer } from './ledger/keys.ts';
+import { anchored } from './ledger/anchor.ts';
 import { AutopilotError, ErrorCode } from '../core/errors.ts';
 import { journaled } from './ledger/journal.ts';
 
@@ -60,9 +63,10 @@ export async function openEngine(opts: OpenOptions): Promise<Engine> {
   }
   const config = loadConfig(root);
   const layout = layoutFor(root, config.stateDir);
-  const signer = loadSigner(layout.keysDir);
-  // Every committed decision also goes to the task's decision journal (see journal.ts).
-  const store = journaled(await opts.openStore(layout, config), layout.journalDir);
+  const signer = signerFor(layout);
+  // Every committed decision also goes to the task's decision journal (see journal.ts), and every commit moves the
+  // anchored head in the per-user state (see anchor.ts), which a wiped, truncated or replaced store cannot match.
+  const store = anchored(journaled(await opts.openStore(layout, config), layout.journalDir), layout.user);
   const keys = await store.keys();
   if (keys.get(signer.keyId) !== signer.publicKeyPem) await store.putKey(signer.keyId, signer.publicKeyPem);
   return {
@@ -74,6 +78,23 @@ export async function openEngine(opts: OpenOptions): Promise<Engine> {
     sink: opts.sink ?? opts.makeSink?.(layout) ?? noopSink,
     runner: opts.runner ?? opts.makeRunner?.(layout, config) ?? NO_RUNNER,
   };
+}
+
+/**
+ * The signer, from the per-user state folder only. A key pair left in the repository by an older installation is
+ * not used (the agent could have read it): `autopilot init` moves it out.
+ */
+function signerFor(layout: Layout): Signer {
+  const file = join(layout.keysDir, PRIVATE_KEY_FILE);
+  const legacy = join(layout.repoKeysDir, PRIVATE_KEY_FILE);
+  if (!existsSync(file) && existsSync(legacy)) {
+    throw new AutopilotError(
+      ErrorCode.CONFIG_INVALID,
+      `the signing key is still in the repository (${legacy}), where an agent can read it; run \`autopilot init\` to move it to this user's state folder (${layout.keysDir})`,
+      { key: 'keys', reason: 'key in the repository', file: legacy },
+    );
+  }
+  return loadSigner(layout.keysDir);
 }
 
 /** The runner of an engine that was given none: a command it is asked to run is a wiring bug, never an unsandboxed run. */

@@ -51,6 +51,11 @@ export interface EntryQuery {
 }
 
 export interface Store {
+  /**
+   * Where the store lives, for messages and the anchored head's record of which store it was read from
+   * (`sqlite:<file>`, a PostgreSQL URL without its password). A store that cannot say leaves it out.
+   */
+  readonly location?: string;
   /** Runs `fn` holding the store's write lock, across processes; rolls back if it throws. */
   transact<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   head(): Promise<ChainHead | null>;

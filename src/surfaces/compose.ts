@@ -13,6 +13,7 @@ import type { CommandRunner } from '../ports/runner.ts';
 import { ProcessRunner } from '../adapters/process/index.ts';
 import { redactUrl } from '../adapters/shared/store.ts';
 import { BwrapRunner } from '../adapters/bwrap/index.ts';
+import { userStateRoot } from '../engine/repo/user-state.ts';
 
 import { probeWall, runWalled } from '../adapters/bwrap/wall.ts';
 import type { WallPlan } from '../engine/repo/wall.ts';
@@ -52,7 +53,9 @@ export function runnerFor(layout: Layout, config: Config): CommandRunner {
     memoryMb,
     maxProcesses,
     host: new ProcessRunner(),
-    hide: [layout.stateDir],
+    // The state folder, and the per-user state with the signing key and the approval token: a test the agent wrote
+    // must not read them.
+    hide: [layout.stateDir, userStateRoot()],
     // The tools' caches (GOCACHE, pip's, npm's) are the one part of the state folder a command sees, and may write.
     writable: [layout.cacheDir],
   });

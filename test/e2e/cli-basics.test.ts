@@ -59,8 +59,11 @@ describe('setting up, help and the output contract', { concurrency: true }, () =
     assert.match(first.keyId, /^[0-9a-f]{16}$/);
     assert.ok(existsSync(repo.configFile));
     assert.ok(existsSync(repo.dbFile));
-    assert.equal(statSync(join(repo.stateDir, 'keys', 'private.pem')).mode & 0o777, 0o600);
-    assert.ok(existsSync(join(repo.stateDir, 'keys', `${first.keyId}.pub.pem`)));
+    // The key pair lives in this user's state folder (0700), not in the repository.
+    assert.equal(statSync(join(repo.userState.keysDir, 'private.pem')).mode & 0o777, 0o600);
+    assert.equal(statSync(repo.userState.keysDir).mode & 0o777, 0o700);
+    assert.ok(existsSync(join(repo.userState.keysDir, `${first.keyId}.pub.pem`)));
+    assert.equal(existsSync(join(repo.stateDir, 'keys')), false);
     const ignored = readFileSync(repo.path('.gitignore'), 'utf8');
     assert.ok(ignored.startsWith(gitignore));
     assert.match(ignored, /^\.autopilot\/autopilot\.db\*$/m);

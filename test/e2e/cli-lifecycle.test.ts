@@ -283,7 +283,7 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
         Array.from({ length: head.seq }, (_, i) => i + 1),
       );
       const keyId = lines[0]!.keyId;
-      const pem = readFileSync(join(repo.stateDir, 'keys', `${keyId}.pub.pem`), 'utf8');
+      const pem = readFileSync(join(repo.userState.keysDir, `${keyId}.pub.pem`), 'utf8');
       lines.forEach((e, i) => {
         assert.equal(e.prevHash, i === 0 ? '0'.repeat(64) : lines[i - 1]!.hash);
         checkEntry(e, pem);
@@ -306,7 +306,7 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
           payload,
         ]);
         assert.equal(env.signatures.length, 1);
-        const key = createPublicKey(readFileSync(join(repo.stateDir, 'keys', `${env.signatures[0]!.keyid}.pub.pem`)));
+        const key = createPublicKey(readFileSync(join(repo.userState.keysDir, `${env.signatures[0]!.keyid}.pub.pem`)));
         assert.ok(
           verify(null, pae, key, Buffer.from(env.signatures[0]!.sig, 'base64')),
           `DSSE signature of envelope ${i}`,
@@ -549,14 +549,19 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
           assert.match(p.reason, /^signature does not verify/);
         },
       ),
-      // The last row deleted: the chain is whole, but the task's state no longer matches it.
+      // The last row deleted: the chain is whole, but it no longer holds the head anchored in this user's state
+      // folder (said first: it explains the rest), and the task's state no longer matches it.
       tamper(
         (repo) =>
           repo.sql('DROP TRIGGER ledger_no_delete; DELETE FROM ledger WHERE seq = (SELECT MAX(seq) FROM ledger);'),
         (d) => {
-          const p = first(d);
-          assert.equal(p.kind, 'projection');
-          assert.match(p.reason, /T-1/);
+          const problems = d['problems'] as { kind: string; reason: string }[];
+          assert.equal(problems[0]!.kind, 'history');
+          assert.match(problems[0]!.reason, /entries were removed/);
+          assert.ok(
+            problems.some((p) => p.kind === 'projection' && /T-1/.test(p.reason)),
+            JSON.stringify(problems),
+          );
         },
       ),
       // The schema's text changed under the data: a column the ledger needs is gone by that name.

@@ -86,7 +86,7 @@ describe('autopilot doctor', { concurrency: true }, () => {
   it('reports a missing private key, a key others can read, a missing git hook and a broken .mcp.json', async () => {
     const repo = await makeRepo();
     await repo.ok(['init'], { env: env() });
-    const key = join(repo.stateDir, 'keys', 'private.pem');
+    const key = join(repo.userState.keysDir, 'private.pem');
     chmodSync(key, 0o644);
     let body = await doctor(repo, 1);
     assert.deepEqual([check(body, 'key').status, check(body, 'key').fix], ['fail', `chmod 600 ${key}`]);
@@ -98,7 +98,10 @@ describe('autopilot doctor', { concurrency: true }, () => {
     body = await doctor(repo, 1);
     const k = check(body, 'key');
     assert.equal(k.status, 'fail');
-    assert.match(k.message, /^no signing key at .*private\.pem: nothing can be recorded$/);
+    assert.equal(
+      k.message,
+      `no signing key for this repository at ${key} (this user's state folder): nothing can be recorded`,
+    );
     assert.match(k.fix ?? '', /autopilot init/);
     const g = check(body, 'hooks.git');
     assert.equal(g.status, 'fail');

@@ -132,7 +132,7 @@ describe('the CI gate', { concurrency: true }, () => {
       base = git(source.dir, ['rev-parse', 'HEAD']).trim();
       git(source.dir, ['checkout', '-q', '-b', BRANCH]);
       await source.driveTo('T-1', 'PR');
-      agentKey = loadSigner(join(source.stateDir, 'keys'));
+      agentKey = loadSigner(source.userState.keysDir);
       commit(source.dir, 'T-1: wordCount, with its evidence and attestation bundle');
     });
 

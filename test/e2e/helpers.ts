@@ -7,6 +7,7 @@
  * engine, which is much faster than one CLI process per step; what a test
  * asserts on always goes through the binary.
  */
+import '../helpers/state-home.ts';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -42,6 +43,7 @@ import { decideSoft, registerSoft, type SoftPasskey } from '../helpers/passkey.t
 import { openStoreFor } from '../../src/surfaces/compose.ts';
 import * as P from '../../src/surfaces/demo/project.ts';
 import { ProcessRunner } from '../../src/adapters/process/index.ts';
+import { ensurePrivateDir, userStateFor, type UserStateLayout } from '../../src/engine/repo/user-state.ts';
 import { evidenceFor, type Evidence } from '../helpers/evidence.ts';
 
 export { P };
@@ -139,11 +141,28 @@ export interface RepoOptions {
   readonly config?: (config: Record<string, unknown>) => void;
 }
 
-/** A copy of the initialised template: a git repository with the demo project and `.autopilot/`. */
+/**
+ * Copies a repository's per-user state (its key pair, approval token and anchored head) to another repository's, as
+ * a person who copies a repository together with their state folder would: the copy is the same installation.
+ */
+export function copyUserState(fromRoot: string, toRoot: string): void {
+  const from = userStateFor(fromRoot);
+  const to = userStateFor(toRoot);
+  if (!existsSync(from.dir)) return;
+  ensurePrivateDir(to);
+  cpSync(from.dir, to.dir, {
+    recursive: true,
+    // The daemon's socket and secret belong to the daemon of the other repository.
+    filter: (src) => src !== from.daemonSocket && src !== from.daemonSecretFile && !src.endsWith('.starting'),
+  });
+}
+
+/** A copy of the initialised template: a git repository with the demo project and `.autopilot/`, and its user state. */
 export async function makeRepo(opts: RepoOptions = {}): Promise<Repo> {
   const src = await initialisedTemplate();
   const dir = tempDir('repo');
   cpSync(src, dir, { recursive: true, verbatimSymlinks: true });
+  copyUserState(src, dir);
   const repo = new Repo(dir, opts.urgent);
   if (opts.config) repo.editConfig(opts.config);
   return repo;
@@ -372,6 +391,10 @@ export class Repo {
   }
   get dbFile(): string {
     return join(this.stateDir, 'autopilot.db');
+  }
+  /** The repository's folder in the per-user state (this test process's XDG_STATE_HOME): keys, token, anchor. */
+  get userState(): UserStateLayout {
+    return userStateFor(this.dir);
   }
   get configFile(): string {
     return join(this.stateDir, 'config.yaml');

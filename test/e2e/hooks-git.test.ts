@@ -1,7 +1,8 @@
 /**
  * E2E: git's hooks as `autopilot init` writes them, in a real repository with
  * a local bare remote: a commit is refused in SPEC and recorded, goes through
- * in PR with the trailer `Autopilot-Ledger: <hash of the ledger head>`; a push
+ * in PR with the trailers `Autopilot-Ledger: <hash of the ledger head>` and
+ * `Autopilot-Entry: <its seq> <key id>`; a push
  * is refused outside PR and goes through in PR; without a task, commits go
  * through with a note.
  */
@@ -91,6 +92,9 @@ describe('git hooks', () => {
     ]).stdout.trim();
     assert.match(trailer, /^[0-9a-f]{64}$/);
     assert.equal(trailer, repo.head()!.hash, 'the trailer is the hash of the ledger head');
+    // Which entry it is and whose key signed it, so that `ledger verify` holds this store to its own commits only.
+    const named = gitRun(repo.dir, ['log', '-1', '--format=%(trailers:key=Autopilot-Entry,valueonly)']).stdout.trim();
+    assert.equal(named, `${repo.head()!.seq} ${repo.ledger().at(-1)!.keyId}`);
     const pushed = gitRun(repo.dir, ['push', '-q', 'origin', 'main']);
     assert.equal(pushed.code, 0, pushed.stderr);
     assert.equal(

@@ -12,6 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { Repo, git, makeProject, tempDir } from './helpers.ts';
+import { CLAUDE_DENY_RULES } from '../../src/engine/setup/agent-wiring.ts';
 
 const REPOS = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'repos');
 
@@ -98,10 +99,12 @@ describe('autopilot init', { concurrency: true }, () => {
     );
 
     const claude = json(repo, '.claude/settings.json');
-    assert.deepEqual(claude['permissions']['allow'], ['Bash(npm test)'], 'other settings stay');
-    // Beside them, the wall's deny rules: the agent reads no key and edits no hook or Autopilot state.
-    assert.ok(claude['permissions']['deny'].includes('Edit(./.git/hooks/**)'));
-    assert.ok(claude['permissions']['deny'].includes('Read(./.autopilot/keys/**)'));
+    // The person's rules stay; init adds Claude Code's deny rules for Autopilot's secrets and controls beside them.
+    assert.deepEqual(
+      claude['permissions'],
+      { allow: ['Bash(npm test)'], deny: [...CLAUDE_DENY_RULES] },
+      'other settings stay',
+    );
     assert.deepEqual(claude['hooks']['Notification'], settings['hooks']['Notification'], 'other events stay');
     assert.deepEqual(
       claude['hooks']['PreToolUse'][0],

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Client as Sdk1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport as Sdk1Stdio, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { STATE_HOME } from '../helpers/state-home.ts';
 import { binary, makeRepo, ROOT, tempDir, type Repo } from './helpers.ts';
 import { callOk, callRefused, connectStdio, type McpSession } from './mcp-helpers.ts';
 
@@ -53,7 +54,7 @@ describe('MCP with real clients over stdio', () => {
       command: process.execPath,
       args: [await binary(), 'mcp'],
       cwd: repo.dir,
-      env: { ...getDefaultEnvironment(), NO_COLOR: '1' },
+      env: { ...getDefaultEnvironment(), XDG_STATE_HOME: STATE_HOME, NO_COLOR: '1' },
       stderr: 'pipe',
     });
     const client = new Sdk1Client({ name: 'sdk1-agent', version: '1.0.0' });
@@ -150,7 +151,19 @@ async function inspector(repo: Repo, args: string[]): Promise<{ code: number; st
     const child = spawn(
       process.execPath,
       // The server's command first: --tool-arg takes every word after it.
-      [INSPECTOR, '--cli', '--cwd', repo.dir, process.execPath, bin, 'mcp', ...args],
+      // The server gets this test's per-user state folder (the key init made), not one under the throw-away home.
+      [
+        INSPECTOR,
+        '--cli',
+        '--cwd',
+        repo.dir,
+        '-e',
+        `XDG_STATE_HOME=${STATE_HOME}`,
+        process.execPath,
+        bin,
+        'mcp',
+        ...args,
+      ],
       {
         cwd: repo.dir,
         // Its catalog and anything else it keeps go to a throw-away home, never the user's.

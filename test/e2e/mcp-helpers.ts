@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { Client } from '@modelcontextprotocol/client';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { STATE_HOME } from '../helpers/state-home.ts';
 import { binary } from './helpers.ts';
 
 export interface Refusal {
@@ -49,7 +50,7 @@ export async function connectStdio(
     command: process.execPath,
     args: [bin, 'mcp', ...(opts.args ?? [])],
     cwd: dir,
-    env: { ...getDefaultEnvironment(), NO_COLOR: '1', ...opts.env },
+    env: { ...getDefaultEnvironment(), XDG_STATE_HOME: STATE_HOME, NO_COLOR: '1', ...opts.env },
     stderr: 'pipe',
   });
   const chunks: Buffer[] = [];

@@ -232,7 +232,7 @@ describe('passkey decisions', { concurrency: true }, () => {
         must(await decideSoft(e, made.dana, { taskId: 'T-1', decision: 'approve', note: 'strategy agreed' }), 'ok'),
       );
       await source.driveTo('T-1', 'PR');
-      key = loadSigner(join(source.stateDir, 'keys'));
+      key = loadSigner(source.userState.keysDir);
       git(source.dir, ['add', '-A']);
       git(source.dir, ['commit', '-q', '-m', 'T-1 with its bundle']);
     });

@@ -20,7 +20,8 @@ import { closeEngine, openEngine, type Engine } from '../../src/engine/context.t
 import { openStoreFor, probeWall } from '../../src/surfaces/compose.ts';
 import { createAutopilotServer } from '../../src/surfaces/mcp/server.ts';
 import { ProcessRunner } from '../../src/adapters/process/index.ts';
-import { binary, git, makeRepo, parseOne, run, type CliResult, type Repo } from './helpers.ts';
+import { binary, git, makeRepo, parseOne, run, tempDir, type CliResult, type Repo } from './helpers.ts';
+import { STATE_HOME } from '../helpers/state-home.ts';
 
 type Json = Record<string, unknown>;
 
@@ -73,6 +74,9 @@ function fingerprint(repo: Repo): Record<string, string> {
   };
   for (const rel of ['.autopilot', '.git/hooks', '.git/config', '.claude', '.mcp.json', 'AGENTS.md'])
     walk(repo.path(rel), rel);
+  // This user's state folder of the repository: its keys and its anchored ledger head.
+  walk(repo.userState.keysDir, '<user state>/keys');
+  walk(repo.userState.anchorFile, '<user state>/anchor.json');
   return out;
 }
 
@@ -104,6 +108,11 @@ const ATTACKS: readonly { readonly command: string; readonly secret?: boolean; r
   { command: `cat ${homedir()}/.local/state/autopilot/repos/*/keys/*`, secret: true },
   { command: 'ls -la /proc/1/root$PWD/.autopilot/keys; cat /proc/1/root$PWD/.autopilot/keys/*', secret: true },
   { command: 'ln -sfn $PWD/.autopilot /tmp/wall-ap && rm -rf /tmp/wall-ap/autopilot.db /tmp/wall-ap/keys' },
+  // This user's state folder (this test process's XDG_STATE_HOME): the signing key, the token, the anchored head.
+  { command: `cat ${STATE_HOME}/autopilot/repos/*/keys/*`, secret: true },
+  { command: `find ${STATE_HOME}/autopilot -type f -exec cat {} +`, secret: true },
+  { command: `rm -f ${STATE_HOME}/autopilot/repos/*/anchor.json ${STATE_HOME}/autopilot/repos/*/keys/private.pem` },
+  { command: `echo '{}' > ${STATE_HOME}/autopilot/repos/$(ls ${STATE_HOME}/autopilot/repos | head -1)/anchor.json` },
   { command: 'mount -t tmpfs none .autopilot; umount .autopilot; umount -l .autopilot; rm -f .autopilot/config.yaml' },
 ];
 
@@ -320,6 +329,19 @@ describe(
       assert.notEqual(r.code, 0);
       assert.match(r.stderr, /commit refused: task T-1 is in IMPLEMENT, which does not allow vcs:commit/);
       assert.equal(git(r2.dir, ['log', '--oneline']).split('\n').filter(Boolean).length, 2, 'no commit was made');
+
+      // In a phase that commits, commit-msg adds the trailers the wall sealed: the head, and its entry and key, which
+      // `ledger verify` holds this user's store to. (The hook run as git runs it, on a message file in /tmp.)
+      const message = join(tempDir('msg'), 'COMMIT_EDITMSG');
+      writeFileSync(message, 'y\n');
+      const bin = await binary();
+      const pr = await walled(r2, 'PR', `'${process.execPath}' '${bin}' hook git commit-msg '${message}'`);
+      assert.equal(pr.code, 0, pr.stderr);
+      const head = r2.head()!;
+      assert.equal(
+        readFileSync(message, 'utf8'),
+        `y\n\nAutopilot-Ledger: ${head.hash}\nAutopilot-Entry: ${head.seq} ${r2.ledger().at(-1)!.keyId}\n`,
+      );
     });
   },
 );

@@ -1,4 +1,5 @@
 /** @module Test helpers: a real signer, sealed entries, task states and a minimal engine around a store. */
+import './state-home.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

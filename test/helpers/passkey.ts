@@ -3,6 +3,7 @@
  * registration ("none" attestation) and assertion responses, byte for byte what an authenticator returns, so the
  * server's verification runs unchanged. The browser tests use Chromium's virtual authenticator instead.
  */
+import { applyDecision } from '../../src/engine/task/decision.ts';
 import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { Engine } from '../../src/engine/context.ts';
@@ -148,7 +149,12 @@ export async function signSoft(e: Engine, key: SoftPasskey, draft: DecisionDraft
   return { decision: prepared.decision, response: key.assert(prepared.options.challenge) };
 }
 
-/** A person's decision through the engine, signed with `key`. */
+/** A person's decision through the engine, signed with `key`, and carried out (a request for changes sends the task back). */
 export async function decideSoft(e: Engine, key: SoftPasskey, draft: DecisionDraft) {
+  return applyDecision(e, await signSoft(e, key, draft));
+}
+
+/** Only records a person's decision, without carrying it out: what a crash between the two leaves. */
+export async function recordSoft(e: Engine, key: SoftPasskey, draft: DecisionDraft) {
   return decide(e, await signSoft(e, key, draft));
 }

@@ -23,7 +23,7 @@ export interface Workspace {
 export interface WorkspaceRequest {
   readonly mode: WorkspaceMode;
   readonly cwd: string;
-  /** Absolute paths the command must not see (the state folder, with the signing key). */
+  /** Absolute paths the command must not see (the state folder; the per-user state, with the signing key). */
   readonly hide: readonly string[];
   /** Files, relative to cwd, the command writes for the caller. */
   readonly outputs: readonly string[];
@@ -154,6 +154,13 @@ export async function makeWorkspace(req: WorkspaceRequest): Promise<Workspace> {
         mkdirSync(join(req.cwd, f), { recursive: true });
         mounts.push({ kind: 'bind', src: join(dir, f), dest: join(req.cwd, f) });
       }
+    }
+    // A hidden folder outside the repository (the per-user state, with the signing key and the approval token) is
+    // an empty read-only tmpfs, whichever the mode; one that holds the repository itself cannot be hidden.
+    for (const h of req.hide) {
+      const abs = resolve(h);
+      if (inside(req.cwd, abs) === undefined && abs !== resolve(req.cwd) && inside(abs, req.cwd) === undefined)
+        if (isDir(abs)) mounts.push({ kind: 'tmpfs', dest: abs, readonly: true });
     }
     return { dir, mounts, scratch };
   } catch (err) {

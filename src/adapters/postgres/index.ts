@@ -111,6 +111,11 @@ export class PostgresStore implements Store {
   readonly #maxBackoffMs: number;
   #closed = false;
 
+  /** The database's URL, without its password. */
+  get location(): string {
+    return this.#where;
+  }
+
   private constructor(url: string, opts: PostgresOptions) {
     this.#where = redactUrl(url);
     this.#attempts = Math.max(1, opts.attempts ?? 8);

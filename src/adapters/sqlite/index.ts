@@ -98,6 +98,11 @@ export class SqliteStore implements Store {
   /** The read statements on the writer's connection. */
   readonly #w: Reads;
 
+  /** `sqlite:<file>`. */
+  get location(): string {
+    return `sqlite:${this.file}`;
+  }
+
   constructor(
     readonly file: string,
     opts: SqliteOptions = {},

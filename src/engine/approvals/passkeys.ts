@@ -15,7 +15,7 @@ import {
 import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
 import { normalizePhase } from '../../core/phases.ts';
-import { refusePhaseUnknown, type TaskState } from '../../core/task.ts';
+import { refusePhaseUnknown, type TaskState, refuseInactive } from '../../core/task.ts';
 import {
   ACTION_OF,
   DECISION_KINDS,
@@ -226,8 +226,7 @@ export async function prepareDecision(
 async function activeTask(e: Engine, taskId: string): Promise<Result<TaskState>> {
   const state = await e.store.getTask(taskId);
   if (!state) return refuse(ErrorCode.TASK_UNKNOWN, `no task ${taskId}`, { taskId });
-  if (state.status !== 'active')
-    return refuse(ErrorCode.TASK_DONE, `task ${taskId} is ${state.status}`, { taskId, status: state.status });
+  if (state.status !== 'active') return refuseInactive(state, 'there is nothing left to decide');
   return ok(state);
 }
 
@@ -271,8 +270,8 @@ export async function decide(
 
   return e.store.transact(async (tx) => {
     const now = await tx.getTask(d.task);
-    if (!now || now.status !== 'active')
-      return refuse(ErrorCode.TASK_DONE, `task ${d.task} is ${now?.status ?? 'gone'}`, { taskId: d.task });
+    if (!now) return refuse(ErrorCode.TASK_UNKNOWN, `no task ${d.task}`, { taskId: d.task });
+    if (now.status !== 'active') return refuseInactive(now, 'there is nothing left to decide');
     const answers = approvalState(
       await e.store.entries({ taskId: now.taskId, kind: 'approval', fromSeq: now.phaseEpoch }),
       now,

@@ -2,7 +2,7 @@
 import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
 import { normalizePhase } from '../../core/phases.ts';
-import { refusePhaseUnknown, type TaskState } from '../../core/task.ts';
+import { refusePhaseUnknown, type TaskState, refuseInactive } from '../../core/task.ts';
 import { append } from '../ledger/record.ts';
 import { approvalState } from './guard.ts';
 import type { Actor, Engine } from '../context.ts';
@@ -51,10 +51,7 @@ export async function requestApproval(
         taskId: req.taskId,
       });
     if (state.status !== 'active') {
-      return refuse(ErrorCode.TASK_DONE, `task ${req.taskId} is ${state.status}: there is nothing left to approve`, {
-        taskId: req.taskId,
-        status: state.status,
-      });
+      return refuseInactive(state, 'there is nothing left to approve');
     }
     let to: string | null = null;
     if (req.to !== undefined) {

@@ -1,22 +1,27 @@
 /**
  * @module The approval token: a secret a person presents to approve or reject.
- * It lives in the git-ignored keys folder (0600); the agent is never given it,
- * and no MCP tool accepts it.
+ * It lives in this user's state folder, outside the repository (0600, in a
+ * 0700 folder the agent's wall masks); the agent is never given it, and no MCP
+ * tool accepts it.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Layout } from '../repo/layout.ts';
+import { ensurePrivateDir } from '../repo/user-state.ts';
+
+/** The token's file name, in the keys folder of this user's state (and, before it moved, of the repository). */
+export const APPROVAL_TOKEN = 'approval-token';
 
 export function approvalTokenFile(layout: Layout): string {
-  return join(layout.keysDir, 'approval-token');
+  return join(layout.keysDir, APPROVAL_TOKEN);
 }
 
 /** Creates the token unless there is one; returns it. */
 export function ensureApprovalToken(layout: Layout): { token: string; created: boolean } {
   const file = approvalTokenFile(layout);
   if (existsSync(file)) return { token: readFileSync(file, 'utf8').trim(), created: false };
-  mkdirSync(layout.keysDir, { recursive: true, mode: 0o700 });
+  ensurePrivateDir(layout.user, layout.keysDir);
   const token = randomBytes(24).toString('base64url');
   writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
   chmodSync(file, 0o600);

@@ -69,7 +69,7 @@ export function replayProcess(
       }
       if (phaseIndex(phases, to) <= phaseIndex(phases, 'VERIFY')) verifyPass = undefined;
     } else if (state && entry.kind === 'task_aborted') {
-      refused(entry, `${taskId} was aborted`, ErrorCode.TASK_DONE);
+      refused(entry, `${taskId} was aborted`, ErrorCode.ABORTED);
     }
     state = applyEntry(state, entry);
   }

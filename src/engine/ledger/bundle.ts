@@ -10,7 +10,9 @@ import { checkTaskId } from '../../core/task.ts';
 import type { Phase } from '../../core/phases.ts';
 import { envelopeFor } from './export.ts';
 import { keyIdOf, signatureBytes } from './keys.ts';
-import { writeAtomic } from '../repo/files.ts';
+import { readNoFollow, writeAtomic } from '../repo/files.ts';
+import { readCommitted } from '../repo/committed.ts';
+import { entryOfLine } from './history.ts';
 import type { Engine } from '../context.ts';
 
 /** The bundle of a task, relative to the state folder. */
@@ -69,6 +71,7 @@ export async function writeBundle(e: Engine, taskId: string): Promise<Result<Bun
       }
     }
     const lines: string[] = [];
+    const chain: { seq: number; hash: string }[] = [];
     const signers = new Set<string>([e.signer.keyId]);
     let from = first.seq;
     let last = first.seq;
@@ -77,10 +80,23 @@ export async function writeBundle(e: Engine, taskId: string): Promise<Result<Bun
       if (batch.length === 0) break;
       for (const entry of batch) {
         lines.push(JSON.stringify(envelopeFor(e, entry)));
+        chain.push({ seq: entry.seq, hash: entry.hash });
         signers.add(entry.keyId);
       }
       last = batch[batch.length - 1]!.seq;
       from = last + 1;
+    }
+    // A bundle only grows: the one committed (or written before) must be the start of this one. Written from another
+    // chain (a shadow store named by AUTOPILOT_STORE, a replaced store), it would overwrite the real history.
+    for (const [label, text] of await earlierBundles(e, path)) {
+      const diverge = divergence(text, chain);
+      if (diverge !== null) {
+        return refuse(
+          ErrorCode.LEDGER_TAMPERED,
+          `the ${label} bundle ${path} holds entries this store's chain does not (from its line ${diverge + 1} on): this store${e.store.location ? ` (${e.store.location})` : ''} is not the one that wrote it, so the bundle was left as it is. Run the task against the real store (check \`store\` and AUTOPILOT_STORE), or have a person look at both`,
+          { reason: 'bundle of another chain', path, line: diverge + 1 },
+        );
+      }
     }
     const known = await e.store.keys();
     const missing: string[] = [];
@@ -110,6 +126,30 @@ export async function writeBundle(e: Engine, taskId: string): Promise<Result<Bun
       { taskId, path },
     );
   }
+}
+
+/** The task's bundle as committed at HEAD and as it is in the work tree, where there is one. */
+async function earlierBundles(e: Engine, path: string): Promise<[string, string][]> {
+  const out: [string, string][] = [];
+  try {
+    const [blob] = await readCommitted(e.layout.root, 'HEAD', [path]);
+    if (blob?.kind === 'file') out.push(['committed', blob.bytes.toString('utf8')]);
+  } catch {
+    // no git history to read: nothing committed
+  }
+  const file = readNoFollow(join(e.layout.root, path), 1024 * 1024 * 1024);
+  if (file.kind === 'file') out.push(['written', file.bytes.toString('utf8')]);
+  return out;
+}
+
+/** The index of the first line of `text` that is not the entry at the same place in `chain`, or null when `text` is a start of it. */
+function divergence(text: string, chain: readonly { seq: number; hash: string }[]): number | null {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  for (let i = 0; i < lines.length; i++) {
+    const entry = entryOfLine(lines[i]!);
+    if (!entry || entry.seq !== chain[i]?.seq || entry.hash !== chain[i]?.hash) return i;
+  }
+  return null;
 }
 
 function isSymlink(path: string): boolean {

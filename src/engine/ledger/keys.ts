@@ -1,4 +1,7 @@
-/** @module This installation's ed25519 key pair: creation, loading, signing and verification. */
+/**
+ * @module This installation's ed25519 key pair: creation, loading, signing and verification. The private key lives in
+ * the per-user state folder (see repo/user-state.ts), never in the repository.
+ */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -66,7 +69,7 @@ export function loadSigner(dir: string): Signer {
   } catch {
     throw new AutopilotError(
       ErrorCode.CONFIG_INVALID,
-      `no signing key at ${file}; run \`autopilot init\` to create one`,
+      `no signing key for this repository at ${file} (this user's key pair lives in the per-user state folder, outside the repository); run \`autopilot init\` to create one`,
       {
         key: 'keys',
         reason: 'missing private key',

@@ -1,7 +1,8 @@
 /**
  * @module Use case: verify the whole ledger: the chain, every signature, the
- * task projections against a fresh fold, and the digest of every evidence file
- * the ledger names. On a large ledger the signatures are checked on worker
+ * task projections against a fresh fold, every person's passkey decision,
+ * the digest of every evidence file the ledger names, and that the store holds
+ * the heads recorded outside it (history.ts). On a large ledger the signatures are checked on worker
  * threads while the chain is walked here, in order.
  */
 import * as nodeCrypto from 'node:crypto';
@@ -23,11 +24,12 @@ import { sha256Hex } from '../repo/files.ts';
 import { readNoFollow } from '../repo/files.ts';
 import { firstBadSignature, type SignatureBatch, type VerifyWorkerData, type WorkerMessage } from './verify-worker.ts';
 import type { Engine } from '../context.ts';
+import { historyProblems } from './history.ts';
 import { isPersonDecision } from '../../core/decision.ts';
 import { checkDecisions, registrationsOf } from './passkeys.ts';
 
 export interface LedgerProblem {
-  readonly kind: 'chain' | 'projection' | 'evidence' | 'decision' | 'store';
+  readonly kind: 'chain' | 'projection' | 'evidence' | 'decision' | 'store' | 'history';
   readonly seq?: number;
   readonly taskId?: string;
   readonly path?: string;
@@ -54,6 +56,11 @@ export interface VerifyOptions {
   readonly signatures?: boolean;
   /** Check the digest of every evidence file the ledger names (default true). */
   readonly evidence?: boolean;
+  /**
+   * Check that the store holds the heads named outside it: this user's anchor, the trailers of the commits on HEAD,
+   * the committed bundles (default true; see history.ts).
+   */
+  readonly history?: boolean;
   /**
    * Worker threads for the signatures: by default one a core once the ledger
    * holds `PARALLEL_FROM` entries, none below (a worker costs more to start
@@ -281,7 +288,20 @@ export async function verifyLedger(e: Engine, opts: VerifyOptions = {}): Promise
     problems.push({ kind: 'chain', seq: head?.seq ?? 0, reason: 'the head does not match the last entry walked' });
   }
   let artifacts = 0;
-  if (problems.length === 0) {
+  const chainSound = problems.length === 0;
+  // Whether this is the store's whole history: the anchored head, the commits' trailers and the committed bundles
+  // name entries it must hold (a wiped, truncated, replaced or shadow store is not "0 entries, green"). Before the
+  // projections: a store that lost entries explains the projections that no longer match them.
+  if (opts.history ?? true) {
+    for (const p of await historyProblems({ layout: e.layout, store: e.store, keyIds: [e.signer.keyId] }))
+      problems.push({
+        kind: 'history',
+        reason: `${p.reason}. To repair: ${p.fix}`,
+        ...(p.seq !== undefined ? { seq: p.seq } : {}),
+        ...(p.path ? { path: p.path } : {}),
+      });
+  }
+  if (chainSound) {
     // Every person's decision: a valid passkey assertion by a credential registered before it, over what it records.
     for (const p of await checkDecisions(decisions, registrationsOf(registrations))) {
       problems.push({ kind: 'decision', seq: p.seq, ...(p.taskId ? { taskId: p.taskId } : {}), reason: p.reason });

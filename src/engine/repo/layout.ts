@@ -1,6 +1,7 @@
 /** @module Where things live in a repository: the state folder and its parts. */
 import { join } from 'node:path';
 import { phaseDir } from '../../core/phases.ts';
+import { userStateFor, type StateEnv, type UserStateLayout } from './user-state.ts';
 
 export const CONFIG_DIR = '.autopilot';
 export const CONFIG_FILE = 'config.yaml';
@@ -35,7 +36,15 @@ export interface Layout {
   readonly stateDir: string;
   readonly configFile: string;
   readonly dbFile: string;
+  /** This user's signing key pair and approval token: in the per-user state folder, never in the repository. */
   readonly keysDir: string;
+  /**
+   * `<stateDir>/keys`, where installations made before the per-user state folder kept the key pair and the token:
+   * `init` moves them out, and `doctor` fails while a secret is left there.
+   */
+  readonly repoKeysDir: string;
+  /** The repository's folder in the per-user state (keys, the ledger anchor, the hook daemon's socket and secret). */
+  readonly user: UserStateLayout;
   readonly evidenceDir: string;
   readonly telemetryDir: string;
   readonly journalDir: string;
@@ -44,14 +53,17 @@ export interface Layout {
   readonly cacheDir: string;
 }
 
-export function layoutFor(root: string, stateDir: string): Layout {
+export function layoutFor(root: string, stateDir: string, env: StateEnv = process.env): Layout {
   const abs = join(root, stateDir);
+  const user = userStateFor(root, env);
   return {
     root,
     stateDir: abs,
     configFile: join(root, CONFIG_DIR, CONFIG_FILE),
     dbFile: join(abs, 'autopilot.db'),
-    keysDir: join(abs, 'keys'),
+    keysDir: user.keysDir,
+    repoKeysDir: join(abs, 'keys'),
+    user,
     evidenceDir: join(abs, 'evidence'),
     telemetryDir: join(abs, 'telemetry'),
     journalDir: join(abs, 'journal'),

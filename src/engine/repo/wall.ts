@@ -1,13 +1,13 @@
 /**
  * @module What the wall around an agent's commands hides and what it makes read-only, for one repository and phase:
- * the plan the composition root hands to bubblewrap. Hidden: the per-user state folder, the hook daemon's socket
- * folder, and in the state folder the store, keys, token, archives, telemetry and caches. Read-only: the config, the
+ * the plan the composition root hands to bubblewrap. Hidden: the per-user state folder (the signing key, the approval
+ * token, the anchored ledger head, the hook daemon's socket and secret), and in the state folder the store, an older
+ * installation's keys, archives, telemetry and caches. Read-only: the config, the
  * evidence and the bundles, git's hooks and config, the agent settings Autopilot wrote and AGENTS.md (a mount cannot
  * protect only Autopilot's section of it, so the whole file is read-only inside). The work tree is writable only in a
  * phase that allows `write:source`; the network only in one that allows `net`.
  */
 import { realpathSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Config } from '../../core/config.ts';
 import { allowedCapabilities } from '../../core/policy/tool-policy.ts';
@@ -40,13 +40,6 @@ function real(path: string): string {
   } catch {
     return path;
   }
-}
-
-/** The hook daemon's socket folder, as the daemon names it (`$XDG_RUNTIME_DIR/autopilot-<uid>`, else in tmpdir). */
-export function daemonRuntimeDir(env: StateEnv): string {
-  const runtime = env['XDG_RUNTIME_DIR'];
-  const uid = process.getuid?.() ?? 0;
-  return join(runtime && isAbsolute(runtime) ? runtime : tmpdir(), `autopilot-${uid}`);
 }
 
 /** git's hooks folder and config file(s), real paths (core.hooksPath and a worktree's common folder included). */
@@ -90,7 +83,9 @@ export async function planWall(layout: Layout, config: Config, phase: string, en
     // The state folder (and the config folder, when the state lives elsewhere) is hidden whole; the parts the agent
     // may read are bound back read-only below.
     hidden: [...new Set([stateDir, configDir]), ...staleArchives(evidence)],
-    hiddenDirs: [real(userStateRoot(env)), daemonRuntimeDir(env)],
+    // The per-user state folder whole: the keys, the token, the anchor, and the hook daemon's socket and secret (its
+    // socket lives there, or under its `s/` folder where the path would be too long for a socket).
+    hiddenDirs: [real(userStateRoot(env))],
     shown: [
       join(configDir, 'config.yaml'),
       join(configDir, '.gitignore'),

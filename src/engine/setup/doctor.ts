@@ -1,6 +1,8 @@
 /**
  * @module Use case: check an installation and say how to fix what is wrong:
- * the config, the signing key, the store, the hooks of each agent and of git
+ * the config, the signing key (in this user's state folder, and no key or
+ * approval token left in the repository), the store and whether it holds the
+ * history recorded outside it, the hooks of each agent and of git
  * (wired, and pointing at files that exist), the MCP entry, whether the
  * configured test, build and lint commands can start, and the sandbox.
  * It says which form each wired file uses (the repository's own install, or
@@ -17,6 +19,10 @@ import type { Store } from '../../ports/store.ts';
 import { findRoot, loadConfig } from '../repo/config-file.ts';
 import { layoutFor, type Layout } from '../repo/layout.ts';
 import { loadSigner, PRIVATE_KEY_FILE } from '../ledger/keys.ts';
+import { historyProblems } from '../ledger/history.ts';
+import { approvalTokenFile } from '../approvals/token.ts';
+import { ErrorCode } from '../../core/errors.ts';
+import { findRepoSecrets } from './secrets-scan.ts';
 import { git } from '../repo/git.ts';
 import { detectAgents, machineProbe, type DetectProbe } from './detect.ts';
 import {
@@ -37,11 +43,17 @@ export type CheckStatus = 'ok' | 'warn' | 'fail';
 
 /** One finding: what was checked, how it stands, and the fix when it is not ok. */
 export interface DoctorCheck {
-  /** config, key, store, hooks.claude, hooks.codex, hooks.cursor, wall.claude, wall.codex, wall.cursor, hooks.git, mcp, npx, test, build, lint (the configured commands), sandbox, daemon. */
+  /**
+   * config, key, secrets (a key or token in the repository), store, history (the store against its anchored head,
+   * commit trailers and committed bundles), hooks.claude, hooks.codex, hooks.cursor, wall.claude, wall.codex,
+   * wall.cursor, hooks.git, mcp, npx, test, build, lint (the configured commands), sandbox, daemon.
+   */
   readonly id: string;
   readonly status: CheckStatus;
   readonly message: string;
   readonly fix?: string;
+  /** The error code of a failure that is one (LEDGER_TAMPERED for a store that lacks its recorded history). */
+  readonly code?: string;
 }
 
 export interface DoctorReport {
@@ -461,12 +473,20 @@ async function bareNpxCheck(root: string): Promise<DoctorCheck> {
 function keyCheck(layout: Layout): DoctorCheck {
   const id = 'key';
   const file = join(layout.keysDir, PRIVATE_KEY_FILE);
+  const legacy = join(layout.repoKeysDir, PRIVATE_KEY_FILE);
   if (!existsSync(file)) {
+    if (existsSync(legacy))
+      return {
+        id,
+        status: 'fail',
+        message: `the signing key is still in the repository (${legacy}), where the agent can read it; it is not used from there`,
+        fix: `run \`autopilot init\`: it moves the key to this user's state folder (${layout.keysDir})`,
+      };
     return {
       id,
       status: 'fail',
-      message: `no signing key at ${file}: nothing can be recorded`,
-      fix: 'run `autopilot init` to create a key pair (entries signed by an earlier key still verify: the store keeps its public key)',
+      message: `no signing key for this repository at ${file} (this user's state folder): nothing can be recorded`,
+      fix: "run `autopilot init` to create this user's key pair (entries signed by an earlier key still verify: the store keeps its public key). A repository moved to another folder has a new state folder: move the old one (under the same state root) along, or accept a new key",
     };
   }
   const mode = statSync(file).mode & 0o777;
@@ -479,7 +499,7 @@ function keyCheck(layout: Layout): DoctorCheck {
     };
   try {
     const signer = loadSigner(layout.keysDir);
-    return { id, status: 'ok', message: `signing key ${signer.keyId} (${file}, mode 600)` };
+    return { id, status: 'ok', message: `signing key ${signer.keyId} (${file}, mode 600, outside the repository)` };
   } catch (err) {
     return {
       id,
@@ -490,24 +510,75 @@ function keyCheck(layout: Layout): DoctorCheck {
   }
 }
 
-async function storeCheck(layout: Layout, config: Config, deps: DoctorDeps): Promise<DoctorCheck> {
+/** Fails on every private key or approval token found in the repository (the state folder included). */
+async function secretsCheck(layout: Layout): Promise<DoctorCheck> {
+  const id = 'secrets';
+  let token: string | undefined;
+  try {
+    token = readFileSync(approvalTokenFile(layout), 'utf8').trim() || undefined;
+  } catch {
+    token = undefined;
+  }
+  const found = await findRepoSecrets(layout, token);
+  if (found.length === 0)
+    return {
+      id,
+      status: 'ok',
+      message: `no private key or approval token in the repository; they are in ${layout.keysDir}`,
+    };
+  return {
+    id,
+    status: 'fail',
+    message: `the agent can read ${found.map((f) => `${f.what === 'approval token' ? 'an' : 'a'} ${f.what} in ${f.path}`).join('; ')}`,
+    fix: `run \`autopilot init\`, which moves the key pair and the token of an older installation (<stateDir>/keys/) to ${layout.keysDir}; delete any other copy (and \`git rm --cached\` a tracked one). A key that was in the repository may have been copied: move it aside and run init for a new key pair, and pin the keys the CI gate trusts (AUTOPILOT_TRUSTED_KEYS)`,
+  };
+}
+
+async function storeCheck(layout: Layout, config: Config, deps: DoctorDeps): Promise<DoctorCheck[]> {
   const id = 'store';
   let store: Store | undefined;
   try {
     store = await deps.openStore(layout, config);
     const head = await store.head();
     const active = (await store.listTasks()).filter((t) => t.status === 'active').length;
-    return { id, status: 'ok', message: `store readable: ${head?.seq ?? 0} ledger entries, ${active} active task(s)` };
+    const checks: DoctorCheck[] = [
+      { id, status: 'ok', message: `store readable: ${head?.seq ?? 0} ledger entries, ${active} active task(s)` },
+    ];
+    let keyIds: string[] = [];
+    try {
+      keyIds = [loadSigner(layout.keysDir).keyId];
+    } catch {
+      // the key check says what is wrong with it; the store's own keys still say which trailers are its
+    }
+    const problems = await historyProblems({ layout, store, keyIds });
+    checks.push(
+      problems.length === 0
+        ? {
+            id: 'history',
+            status: 'ok',
+            message: 'the store holds every head recorded outside it (the anchor, commit trailers, committed bundles)',
+          }
+        : {
+            id: 'history',
+            status: 'fail',
+            code: ErrorCode.LEDGER_TAMPERED,
+            message: `LEDGER_TAMPERED: ${problems.map((p) => p.reason).join(' · ')}`,
+            fix: problems[0]!.fix,
+          },
+    );
+    return checks;
   } catch (err) {
     const sqlite = config.store === 'sqlite' || config.store.startsWith('sqlite:');
-    return {
-      id,
-      status: 'fail',
-      message: `the store cannot be read: ${messageOf(err)}`,
-      fix: sqlite
-        ? `the SQLite file is damaged: move it aside (mv ${layout.dbFile} ${layout.dbFile}.broken), restore a backup, or run \`autopilot init\` for an empty store (its history is lost; committed attestation bundles keep what was committed)`
-        : 'check that the database is reachable with the configured URL (store, AUTOPILOT_STORE), then run `autopilot store migrate`',
-    };
+    return [
+      {
+        id,
+        status: 'fail',
+        message: `the store cannot be read: ${messageOf(err)}`,
+        fix: sqlite
+          ? `the SQLite file is damaged: move it aside (mv ${layout.dbFile} ${layout.dbFile}.broken) and restore a backup. An empty store from \`autopilot init\` is not accepted while this user's anchor names the old history (its fix is in \`autopilot doctor\` then); committed attestation bundles keep what was committed`
+          : 'check that the database is reachable with the configured URL (store, AUTOPILOT_STORE), then run `autopilot store migrate`',
+      },
+    ];
   } finally {
     await store?.close().catch(() => {});
   }
@@ -651,7 +722,8 @@ export async function runDoctor(cwd: string, deps: DoctorDeps): Promise<DoctorRe
   }
   const layout = layoutFor(root, config?.stateDir ?? '.autopilot');
   checks.push(keyCheck(layout));
-  if (config) checks.push(await storeCheck(layout, config, deps));
+  checks.push(await secretsCheck(layout));
+  if (config) checks.push(...(await storeCheck(layout, config, deps)));
   const agents = detectAgents(root, deps.home);
   checks.push(agentHooks(root, '.claude/settings.json', 'claude', CLAUDE_EVENTS, 'Claude Code'));
   if (agents.codex || existsSync(join(root, '.codex', 'hooks.json')))

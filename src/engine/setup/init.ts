@@ -1,10 +1,23 @@
 /**
  * @module Use case: set Autopilot up in a git repository: state folder, config
- * with the defaults written out, key pair, store, .gitignore lines. Planning is
- * separate from applying, so `--dry-run` shows exactly what would be written.
+ * with the defaults written out, key pair and approval token (in this user's
+ * state folder, moved there from the repository where an older installation
+ * kept them), store, .gitignore lines. Planning is separate from applying, so
+ * `--dry-run` shows exactly what would be written.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmdirSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { Document, isMap, isSeq, type YAMLMap } from 'yaml';
 import { DEFAULT_EVIDENCE, defaultConfig, parseConfig, type CommandsInput, type Config } from '../../core/config.ts';
 import { CHECKS, isUnconfigured, type CheckName } from '../../core/waivers.ts';
@@ -13,8 +26,10 @@ import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
 import { isGitRepo, git } from '../repo/git.ts';
 import { CONFIG_DIR, CONFIG_FILE, layoutFor, type Layout } from '../repo/layout.ts';
 import type { Store } from '../../ports/store.ts';
-import { ensureKeyPair } from '../ledger/keys.ts';
-import { ensureApprovalToken } from '../approvals/token.ts';
+import { ensureKeyPair, PRIVATE_KEY_FILE } from '../ledger/keys.ts';
+import { advanceAnchor, readAnchor } from '../ledger/anchor.ts';
+import { APPROVAL_TOKEN, ensureApprovalToken } from '../approvals/token.ts';
+import { ensurePrivateDir } from '../repo/user-state.ts';
 import { parseConfigText } from '../repo/config-file.ts';
 import { planCiFiles } from './ci-workflows.ts';
 import { outputPaths } from '../repo/outputs.ts';
@@ -40,11 +55,24 @@ export interface FileChange {
   readonly mode?: number;
 }
 
+/**
+ * A secret an older installation kept in the repository (`<stateDir>/keys/`), moved by init to this user's state
+ * folder: the copy in the repository is removed. `drop`: the same file is there already, so the repository's copy
+ * is only removed.
+ */
+export interface SecretMove {
+  readonly from: string;
+  readonly to: string;
+  readonly action: 'move' | 'drop';
+}
+
 export interface InitPlan {
   readonly root: string;
   readonly changes: FileChange[];
-  /** Created on apply besides the files: key pair and store. */
+  /** Created on apply besides the files: key pair and approval token (this user's state folder) and store. */
   readonly keysDir: string;
+  /** Secrets to move out of the repository into {@link keysDir}. */
+  readonly moves: SecretMove[];
   /** What init could not do itself and a person should (a CI include it would not risk writing). */
   readonly notes?: string[];
 }
@@ -461,7 +489,85 @@ export async function planInit(cwd: string, opts: InitOptions = {}): Promise<Res
     changes.push(...wiring.files);
     notes.push(...wiring.notes);
   }
-  return ok({ root, changes, keysDir: layoutFor(root, stateDir).keysDir, notes });
+  const layout = layoutFor(root, stateDir);
+  const moves = await planSecretMoves(layout);
+  if (!moves.ok) return moves;
+  if (moves.value.moves.length > 0)
+    notes.push(
+      `moves ${moves.value.moves.map((m) => relative(root, m.from)).join(', ')} out of the repository to ${layout.keysDir} (this user's state folder, which the agent cannot reach)`,
+      ...moves.value.notes,
+    );
+  return ok({ root, changes, keysDir: layout.keysDir, moves: moves.value.moves, notes });
+}
+
+/** What older installations kept in `<stateDir>/keys/`: the private key, the approval token, the public keys. */
+function isRepoSecret(name: string): boolean {
+  return name === PRIVATE_KEY_FILE || name === APPROVAL_TOKEN || /^[A-Za-z0-9_-]{1,64}\.pub\.pem$/.test(name);
+}
+
+/**
+ * The secrets to move out of the repository. Two different private keys (one in the repository, one in this user's
+ * state folder) are refused: which one signed the ledger is for a person to say.
+ */
+async function planSecretMoves(layout: Layout): Promise<Result<{ moves: SecretMove[]; notes: string[] }>> {
+  let names: string[];
+  try {
+    names = readdirSync(layout.repoKeysDir).filter(isRepoSecret).sort();
+  } catch {
+    return ok({ moves: [], notes: [] });
+  }
+  const moves: SecretMove[] = [];
+  const notes: string[] = [];
+  for (const name of names) {
+    const from = join(layout.repoKeysDir, name);
+    const to = join(layout.keysDir, name);
+    if (!statSync(from).isFile()) continue;
+    const there = readOrNull(to);
+    if (there === null) {
+      moves.push({ from, to, action: 'move' });
+    } else if (there === readFileSync(from, 'utf8') || name !== PRIVATE_KEY_FILE) {
+      // The same file, a public key (named by its own id), or a second token: the one in this user's folder stays.
+      moves.push({ from, to, action: 'drop' });
+    } else {
+      return refuse(
+        ErrorCode.CONFIG_INVALID,
+        `there are two different signing keys: ${from} in the repository and ${to} in this user's state folder. Keep the one whose key id signed the ledger (\`autopilot ledger show\` names it in each entry's keyId): move the other aside, then run init again`,
+        { key: 'keys', reason: 'two keys', files: [from, to] },
+      );
+    }
+  }
+  const tracked = moves.length
+    ? await git(layout.root, ['ls-files', '--', ...moves.map((m) => m.from)])
+    : { code: 0, stdout: '' };
+  if (tracked.code === 0 && tracked.stdout.trim())
+    notes.push(
+      `git tracks ${tracked.stdout.trim().split('\n').join(', ')}: the secret is in the repository's history, so treat it as known: run \`git rm --cached\` on it, and move the key aside and run init again for a new key pair (entries it signed still verify with its public key)`,
+    );
+  if (moves.some((m) => m.action === 'move' && m.from.endsWith(PRIVATE_KEY_FILE)))
+    notes.push(
+      'an agent that ran here before could read the moved key: pin the keys the CI gate trusts (AUTOPILOT_TRUSTED_KEYS) to the ones you know',
+    );
+  return ok({ moves, notes });
+}
+
+/** Moves the secrets out of the repository (copy, then remove: the repository's copy must be gone), and its keys folder when empty. */
+function applySecretMoves(layout: Layout, moves: readonly SecretMove[]): void {
+  for (const m of moves) {
+    if (m.action === 'move') {
+      const bytes = readFileSync(m.from);
+      const tmp = `${m.to}.${process.pid}.tmp`;
+      writeFileSync(tmp, bytes, { mode: m.to.endsWith('.pub.pem') ? 0o644 : 0o600, flag: 'w' });
+      renameSync(tmp, m.to);
+    }
+    unlinkSync(m.from);
+  }
+  if (moves.length > 0) {
+    try {
+      rmdirSync(layout.repoKeysDir);
+    } catch {
+      // something else is left in it: it stays, and doctor names any secret among it
+    }
+  }
 }
 
 export interface InitResult {
@@ -482,16 +588,28 @@ export async function applyInit(
     writeFileSync(abs, c.after);
     if (c.mode !== undefined) chmodSync(abs, c.mode);
   }
-  const { signer, created } = ensureKeyPair(plan.keysDir);
   const config = parseConfigText(readFileSync(join(plan.root, CONFIG_DIR, CONFIG_FILE), 'utf8'), CONFIG_FILE);
   const layout = layoutFor(plan.root, config.stateDir);
+  // This user's folder first (0700 all the way down), then what an older installation left in the repository, so
+  // that a key moved in is the one kept: a key is created only where there is none.
+  ensurePrivateDir(layout.user, layout.keysDir);
+  applySecretMoves(layout, plan.moves);
+  const { signer, created } = ensureKeyPair(layout.keysDir);
   mkdirSync(layout.evidenceDir, { recursive: true });
   ensureApprovalToken(layout);
   // The digests of the git hooks just written, for doctor and every move to notice a hook switched off or replaced.
   if (plan.changes.some((c) => c.after.includes(GIT_HOOK_MARK))) await recordGitHooks(plan.root);
   const store = await openStore(layout, config);
-  await store.putKey(signer.keyId, signer.publicKeyPem);
-  await store.close();
+  try {
+    await store.putKey(signer.keyId, signer.publicKeyPem);
+    // An installation from before the anchor: its head as it is now is the first anchored one.
+    const head = await store.head();
+    const [first] = head ? await store.entries({ fromSeq: 1, limit: 1 }) : [];
+    if (head && first?.seq === 1 && !readAnchor(layout.user.anchorFile))
+      advanceAnchor(layout.user, head, first.hash, store.location ?? '', new Date());
+  } finally {
+    await store.close();
+  }
   return { plan, keyId: signer.keyId, keyCreated: created };
 }
 

@@ -3,6 +3,7 @@
  * the move, produces Autopilot's evidence for the phase being left, checks the
  * whole contract, and appends the transition, or the refusal, to the ledger.
  */
+import { guardChangesRequested, guardEscalation } from '../approvals/hold.ts';
 import { join } from 'node:path';
 import { ErrorCode, ok, refuse, type Refusal, type Result } from '../../core/errors.ts';
 import { decideAdvance, refusePhaseUnknown, type TaskState } from '../../core/task.ts';
@@ -108,6 +109,9 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
     const now = await tx.getTask(req.taskId);
     if (!now) return unknownTask(req.taskId);
     if (moved(now, state)) return refuseMoved(e, tx, state, now, actor, attempt, startMs);
+    // A person's decision holds before anything runs: an escalation, or changes requested in this phase visit.
+    const held = await guardDecisions(e, tx, now, actor, attempt, startMs);
+    if (!held.ok) return held;
     const claim = await claimMove(e, tx, now, actor, attempt, startMs);
     if (!claim.ok || !hasProducer(state.phase)) return claim;
     // Producers run commands: check the lease before spending that time. Other phases check it once, below.
@@ -165,6 +169,9 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
           const refusal = withFailureAdvice(e, current, gateRefusal(current.taskId, gate));
           return { ok: false, error: await recordRefusal(e, tx, current, actor, attempt, refusal, startMs) };
         }
+        // A person may have decided while the producers ran.
+        const decided = await guardDecisions(e, tx, current, actor, attempt, startMs);
+        if (!decided.ok) return decided;
         let approvedBy: number | undefined;
         if (current.phase === 'VERIFY' && decision.value.to) {
           // What VERIFY found in the tests themselves is no failure of the code, but a person decides on it.
@@ -423,4 +430,18 @@ export async function recordVerify(
     ...(actor.sessionId ? { sessionId: actor.sessionId } : {}),
   });
   return entry;
+}
+
+/** The person's decisions that hold a forward move: an escalation of the task, or changes requested in this visit. */
+async function guardDecisions(
+  e: Engine,
+  tx: StoreTx,
+  state: TaskState,
+  actor: Actor,
+  attempt: { action: string; to: string | null },
+  startMs: number,
+): Promise<Result<void>> {
+  const escalation = await guardEscalation(e, tx, state, actor, attempt, startMs);
+  if (!escalation.ok) return escalation;
+  return guardChangesRequested(e, tx, state, actor, attempt.to, startMs);
 }

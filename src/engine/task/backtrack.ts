@@ -4,6 +4,8 @@
  * audit, recorded in the ledger with its digests; see evidence/archive.ts) so
  * that each phase must be passed again.
  */
+import type { Lease } from '../../core/lease.ts';
+import { guardEscalation } from '../approvals/hold.ts';
 import { renameSync, rmSync } from 'node:fs';
 import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
 import {
@@ -29,6 +31,11 @@ export interface BacktrackRequest {
   readonly to: string;
   readonly reason: string;
   readonly token?: number;
+  /**
+   * The ledger seq of the person's request for changes this backtrack carries out: it goes where the person said,
+   * whoever holds the task's lease.
+   */
+  readonly decidedBy?: number;
 }
 
 export interface BacktrackOutcome {
@@ -67,9 +74,17 @@ export async function backtrack(e: Engine, actor: Actor, req: BacktrackRequest):
         ),
       };
     }
-    const lease = await guardLease(e, tx, state, actor, 'backtrack', req.token, startMs);
-    if (!lease.ok) return lease;
     const target = decision.value.to as string;
+    const decided = req.decidedBy !== undefined ? await personsRequest(e, state, req.decidedBy, target) : undefined;
+    // The lease moves with the task: the holder's when a person sent it back, else checked as for any move.
+    let lease: Lease | null = decided ? ((await tx.getLease(state.taskId)) ?? null) : null;
+    if (!decided) {
+      const escalation = await guardEscalation(e, tx, state, actor, { action: 'backtrack', to: target }, startMs);
+      if (!escalation.ok) return escalation;
+      const guarded = await guardLease(e, tx, state, actor, 'backtrack', req.token, startMs);
+      if (!guarded.ok) return guarded;
+      lease = guarded.value;
+    }
     // A move running out of the current phase (its producers writing that phase's evidence) finishes first.
     const running = await guardNoMove(e, tx, state, actor, { action: 'backtrack', to: target }, startMs);
     if (!running.ok) return running;
@@ -95,9 +110,10 @@ export async function backtrack(e: Engine, actor: Actor, req: BacktrackRequest):
           reason: req.reason.slice(0, 2000),
           archived: moves.value.archived,
           stale: stalePhases(e.config, state.phase, target),
+          ...(decided ? { decision: decided.seq, by: decided.data['by'] } : {}),
         },
       });
-      await moveLease(tx, lease.value, target);
+      await moveLease(tx, lease, target);
       const task = (await tx.getTask(state.taskId)) ?? state;
       return ok({ task, entry, from: state.phase, to: target, archived: moves.value.archived });
     } catch (err) {
@@ -134,4 +150,16 @@ export async function backtrack(e: Engine, actor: Actor, req: BacktrackRequest):
     });
   }
   return result;
+}
+
+/** The person's request for changes `seq`, when it is one made in this phase visit that sends the task to `to`. */
+async function personsRequest(e: Engine, state: TaskState, seq: number, to: string): Promise<LedgerEntry | undefined> {
+  const [x] = await e.store.entries({ taskId: state.taskId, kind: 'approval', fromSeq: seq, limit: 1 });
+  const ok =
+    x?.seq === seq &&
+    x.seq >= state.phaseEpoch &&
+    x.data['action'] === 'changes_requested' &&
+    x.data['backtrackTo'] === to &&
+    String(x.data['by'] ?? '').startsWith('person:');
+  return ok ? x : undefined;
 }

@@ -2,10 +2,11 @@
  * @module Use cases: put an artifact into the current phase's evidence folder
  * (from a file or from content), and check a phase's evidence without moving.
  */
+import { guardEscalation } from '../approvals/hold.ts';
 import { ErrorCode, ok, refuse, type Refusal, type Result } from '../../core/errors.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
 import { phaseIndex, normalizePhase } from '../../core/phases.ts';
-import { refusePhaseUnknown, type TaskState } from '../../core/task.ts';
+import { refusePhaseUnknown, type TaskState, refuseInactive } from '../../core/task.ts';
 import { validateArtifact, type Finding } from '../../validators/index.ts';
 import { decodeEvidence } from '../../validators/text.ts';
 import { append, recordRefusal } from '../ledger/record.ts';
@@ -103,11 +104,9 @@ export async function putEvidence(
       ok: false as const,
       error: await recordRefusal(e, tx, state, actor, { action: 'evidence_put' }, r.error, startMs),
     });
-    if (state.status !== 'active')
-      return refuse(ErrorCode.TASK_DONE, `task ${req.taskId} is ${state.status}; its evidence is sealed`, {
-        taskId: req.taskId,
-        status: state.status,
-      });
+    if (state.status !== 'active') return refuseInactive(state, 'its evidence is sealed');
+    const escalation = await guardEscalation(e, tx, state, actor, { action: 'evidence_put' }, startMs);
+    if (!escalation.ok) return escalation;
     const contract = await guardContract(e, tx, state, actor, { action: 'evidence_put' }, startMs);
     if (!contract.ok) return contract;
     const phase = normalizePhase(e.config.phases, req.phase);

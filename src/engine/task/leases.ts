@@ -2,9 +2,10 @@
  * @module Use cases: lease acquire, renew, release, and the lease check every
  * mutating call goes through (implicit leases take and renew on the way).
  */
+import { guardEscalation } from '../approvals/hold.ts';
 import { ErrorCode, ok, refuse, type Refusal, type Result } from '../../core/errors.ts';
 import { decideAcquire, decideRelease, decideRenew, isLive, type Lease, type LeaseDecision } from '../../core/lease.ts';
-import { refusePhaseUnknown, type TaskState } from '../../core/task.ts';
+import { refusePhaseUnknown, type TaskState, refuseInactive } from '../../core/task.ts';
 import { normalizePhase } from '../../core/phases.ts';
 import type { StoreTx } from '../../ports/store.ts';
 import { append, recordRefusal } from '../ledger/record.ts';
@@ -125,10 +126,12 @@ export async function leaseOp(
         taskId: req.taskId,
       });
     if (state.status !== 'active') {
-      return refuse(ErrorCode.TASK_DONE, `task ${req.taskId} is ${state.status}: there is nothing to lease`, {
-        taskId: req.taskId,
-        status: state.status,
-      });
+      return refuseInactive(state, 'there is nothing to lease');
+    }
+    // Stepping away stays possible; taking or keeping the task waits for the person an escalation called.
+    if (op !== 'release') {
+      const escalation = await guardEscalation(e, tx, state, actor, { action: `lease_${op}` }, startMs);
+      if (!escalation.ok) return escalation;
     }
     const phase = req.phase === undefined ? state.phase : normalizePhase(e.config.phases, req.phase);
     if (phase !== state.phase) {

@@ -4,7 +4,7 @@
  * else; like every write it needs the task's lease.
  */
 import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
-import { checkTitle, type TaskState } from '../../core/task.ts';
+import { checkTitle, type TaskState, refuseInactive } from '../../core/task.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
 import { append } from '../ledger/record.ts';
 import { guardLease } from './leases.ts';
@@ -34,11 +34,7 @@ export async function renameTask(e: Engine, actor: Actor, req: RenameTaskRequest
         taskId: req.taskId,
       });
     // A finished task's record is what was done under its title: it stays as it was.
-    if (state.status !== 'active')
-      return refuse(ErrorCode.TASK_DONE, `task ${req.taskId} is ${state.status}; its title stays as it was recorded`, {
-        taskId: req.taskId,
-        status: state.status,
-      });
+    if (state.status !== 'active') return refuseInactive(state, 'its title stays as it was recorded');
     if (state.title === title.value) return ok({ task: state, previousTitle: state.title, entry: null });
     const lease = await guardLease(e, tx, state, actor, 'task_rename', req.token, startMs);
     if (!lease.ok) return lease;

@@ -1,4 +1,6 @@
 /** @module Use case: run VERIFY's commands now and record the result, pass or fail. */
+import { guardEscalation } from '../approvals/hold.ts';
+import { refuseInactive } from '../../core/task.ts';
 import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
 import type { TaskState } from '../../core/task.ts';
@@ -34,10 +36,7 @@ export async function runVerify(
       taskId: req.taskId,
     });
   if (state.status !== 'active') {
-    return refuse(ErrorCode.TASK_DONE, `task ${req.taskId} is ${state.status}`, {
-      taskId: req.taskId,
-      status: state.status,
-    });
+    return refuseInactive(state, 'there is nothing to verify');
   }
   const change = contractChange(e.layout.stateDir, e.config, state);
   if (change) {
@@ -86,6 +85,8 @@ export async function runVerify(
   const taken = await e.store.transact(async (tx): Promise<Result<MoveClaim>> => {
     const now = (await tx.getTask(req.taskId)) ?? state;
     if (now.phaseEpoch !== state.phaseEpoch) return movedWhileRunning(req);
+    const escalation = await guardEscalation(e, tx, now, actor, attempt, startMs);
+    if (!escalation.ok) return escalation;
     const claim = await claimMove(e, tx, now, actor, attempt, startMs);
     if (!claim.ok) return claim;
     const pre = await guardLease(e, tx, now, actor, 'verify', req.token, startMs);

@@ -544,7 +544,7 @@ autopilot exec --phase SPEC -- bash -c 'touch src/x.ts'   # Read-only file syste
   program
     .command('doctor')
     .description(
-      'check the installation: config, store, key, hooks, MCP entry, sandbox; say how to fix what is wrong (exit 1 when something is)',
+      'check the installation: config, key, secrets, store and its history, hooks, MCP entry, sandbox; say how to fix what is wrong (exit 1 when something is)',
     )
     .addHelpText(
       'after',
@@ -553,7 +553,14 @@ For the hooks and .mcp.json it says which form they use: the repository's own in
 (node_modules/.bin/autopilot, npx --no-install autopilot), or this machine's Node and bin
 script by absolute path, a warning, since those files break in a teammate's clone. A line
 in a file Autopilot writes (CI job, hooks, .mcp.json, AGENTS.md) that runs a bare
-\`npx autopilot\` fails: it would download whatever package holds that name.`,
+\`npx autopilot\` fails: it would download whatever package holds that name.
+The key must be in this user's state folder ($XDG_STATE_HOME/autopilot/repos/<repo>/keys);
+"secrets" fails while an ed25519 private key or the approval token is in a tracked or
+untracked file of the repository or in its state folder (autopilot init moves an older
+.autopilot/keys there). "history" fails with LEDGER_TAMPERED when the store does not hold
+the ledger head anchored in this user's state folder, or an entry a commit's
+Autopilot-Entry trailer or a committed bundle of this installation's keys names: a
+wiped, truncated, replaced, shadow or rewritten store.`,
     )
     .addHelpText('after', example('autopilot doctor\nautopilot doctor --json'))
     .action(act(async (opts: Opts) => (await import('./verbs/doctor.ts')).doctorVerb(opts)));

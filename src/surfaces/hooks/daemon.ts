@@ -1,32 +1,77 @@
 /**
  * @module The hook daemon: a process per repository that keeps the engine's
  * code loaded, so that a hook, started for every tool call, costs little more
- * than starting Node. A hook asks it over a Unix socket in a folder only this
- * user can open; when there is none (or it runs other code), the hook answers
- * by itself and starts one for the next call. It answers one request at a time
- * with a freshly opened engine, and leaves after ten idle minutes, when its
- * repository goes away, or when a hook of another build reaches it.
- * AUTOPILOT_HOOK_DAEMON=0 turns it off.
+ * than starting Node. A hook asks it over a Unix socket in this user's state
+ * folder (0700, masked inside the agent's wall); when there is none (or it runs
+ * other code), the hook answers by itself and starts one for the next call. It
+ * answers one request at a time with a freshly opened engine, and leaves after
+ * ten idle minutes, when its repository goes away, or when a hook of another
+ * build reaches it. AUTOPILOT_HOOK_DAEMON=0 turns it off.
+ *
+ * Both sides prove themselves with a secret the daemon creates when it starts
+ * (32 random bytes, 0600, beside the socket): every request, `shutdown`
+ * included, carries an HMAC of itself under a fresh nonce, never the secret, so
+ * that a process posing as the daemon learns nothing it could reuse; every reply
+ * carries an HMAC over that nonce and the reply. A request without a valid proof
+ * is refused; a reply without a valid MAC is not trusted, and the hook judges
+ * the call itself (failing closed when it cannot).
  */
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  openSync,
+  readSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  ensurePrivateDir,
+  MAX_SOCKET_PATH,
+  userStateFor,
+  type StateEnv,
+  type UserStateLayout,
+} from '../../engine/repo/user-state.ts';
 import type { HookAnswer, HookRequest } from './request.ts';
 
-// What a hook sends: its request, and which build of Autopilot it is.
+// What a hook asks: its request, and which build of Autopilot it is.
 interface DaemonRequest {
   readonly op: 'hook' | 'shutdown';
   readonly build: string;
   readonly request?: HookRequest;
 }
 
-// What the daemon answers.
-type DaemonReply =
-  { readonly answer: HookAnswer } | { readonly stale: true } | { readonly error: string } | { readonly stopped: true };
+/** What the daemon answers. */
+export type DaemonReply =
+  | { readonly answer: HookAnswer }
+  | { readonly stale: true }
+  | { readonly error: string }
+  | { readonly stopped: true }
+  | { readonly refused: string };
+
+/** A request on the wire: the request's JSON text, a fresh nonce, and the proof (HMAC) over both. */
+export interface SealedRequest {
+  readonly v: 1;
+  readonly nonce: string;
+  readonly body: string;
+  readonly proof: string;
+}
+
+/** A reply on the wire: the reply's JSON text and the MAC over the request's nonce and it. */
+export interface SealedReply {
+  readonly body: string;
+  readonly mac?: string;
+}
 
 const MAX_REQUEST = 16 * 1024 * 1024;
+const SECRET_BYTES = 32;
 
 /** The build this code comes from: a daemon only answers hooks of its own build. */
 export const BUILD_ID = (() => {
@@ -39,43 +84,115 @@ export const BUILD_ID = (() => {
   }
 })();
 
-// FNV-1a (64-bit) of a string, hex: a short, stable socket name for a repository.
-function fnv1a(text: string): string {
-  let h = 0xcbf29ce484222325n;
-  for (const b of Buffer.from(text, 'utf8')) h = BigInt.asUintN(64, (h ^ BigInt(b)) * 0x100000001b3n);
-  return h.toString(16).padStart(16, '0');
+/**
+ * The daemon's socket for a repository, in this user's state folder (made 0700 on the way); undefined where that
+ * cannot be had (Windows, a folder that is someone else's or a symlink, a path too long for a socket).
+ */
+export function socketPathFor(root: string, env: StateEnv = process.env): string | undefined {
+  return daemonPaths(root, env)?.socket;
 }
 
-/**
- * The daemon's socket for a repository, in `$XDG_RUNTIME_DIR/autopilot-<uid>/`
- * (else the temporary folder's), which must be this user's and closed to others;
- * undefined where that cannot be had (Windows, someone else's folder).
- */
-export function socketPathFor(root: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+interface DaemonPaths {
+  readonly user: UserStateLayout;
+  readonly socket: string;
+  readonly secret: string;
+}
+
+function daemonPaths(root: string, env: StateEnv = process.env): DaemonPaths | undefined {
   if (process.platform === 'win32' || typeof process.getuid !== 'function') return undefined;
-  const uid = process.getuid();
-  const runtime = env['XDG_RUNTIME_DIR'];
-  const dir = join(runtime && isAbsolute(runtime) ? runtime : tmpdir(), `autopilot-${uid}`);
+  const user = userStateFor(root, env);
+  if (Buffer.byteLength(user.daemonSocket) > MAX_SOCKET_PATH) return undefined;
   try {
-    mkdirSync(dir, { mode: 0o700 });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return undefined;
-  }
-  try {
-    const st = lstatSync(dir);
-    if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) return undefined;
+    ensurePrivateDir(user, dirname(user.daemonSocket));
+    ensurePrivateDir(user, dirname(user.daemonSecretFile));
   } catch {
     return undefined;
   }
-  const path = join(dir, `hooks-${fnv1a(root)}.sock`);
-  return Buffer.byteLength(path) < 100 ? path : undefined;
+  return { user, socket: user.daemonSocket, secret: user.daemonSecretFile };
 }
 
-function exchange(path: string, message: DaemonRequest, timeoutMs: number): Promise<DaemonReply | undefined> {
+/** The daemon's secret, when there is one this user alone can read (a regular file, 0600, of the right size). */
+export function readDaemonSecret(file: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = fstatSync(fd);
+    const uid = process.getuid?.();
+    if (!st.isFile() || (st.mode & 0o077) !== 0 || (uid !== undefined && st.uid !== uid)) return undefined;
+    const text = Buffer.alloc(SECRET_BYTES * 2 + 1);
+    const n = readSync(fd, text, 0, text.length, 0);
+    const hex = text.subarray(0, n).toString('utf8').trim();
+    return /^[0-9a-f]{64}$/.test(hex) ? Buffer.from(hex, 'hex') : undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes a new secret (atomically, 0600) and returns it: a daemon does so once it holds the socket. */
+function newDaemonSecret(file: string): Buffer {
+  const secret = randomBytes(SECRET_BYTES);
+  const tmp = join(dirname(file), `.daemon.secret.${process.pid}.${randomBytes(4).toString('hex')}`);
+  writeFileSync(tmp, `${secret.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  renameSync(tmp, file);
+  return secret;
+}
+
+const mac = (secret: Buffer, label: string, nonce: string, body: string) =>
+  createHmac('sha256', secret).update(`autopilot-hook-${label}\0${nonce}\0${body}`).digest('hex');
+
+function sameHex(a: unknown, b: string): boolean {
+  if (typeof a !== 'string' || a.length !== b.length) return false;
+  return timingSafeEqual(Buffer.from(a), Buffer.from(b));
+}
+
+/** Seals a request with a fresh nonce and its proof. */
+export function sealRequest(secret: Buffer, message: unknown, nonce = randomBytes(16).toString('hex')): SealedRequest {
+  const body = JSON.stringify(message);
+  return { v: 1, nonce, body, proof: mac(secret, 'request', nonce, body) };
+}
+
+/** The request a sealed one carries, when its proof holds; undefined otherwise. */
+export function openRequest(secret: Buffer, sealed: unknown): { nonce: string; message: unknown } | undefined {
+  const s = sealed as Partial<SealedRequest> | null;
+  if (!s || typeof s !== 'object' || s.v !== 1 || typeof s.nonce !== 'string' || typeof s.body !== 'string')
+    return undefined;
+  if (!/^[0-9a-f]{32}$/.test(s.nonce) || !sameHex(s.proof, mac(secret, 'request', s.nonce, s.body))) return undefined;
+  try {
+    return { nonce: s.nonce, message: JSON.parse(s.body) as unknown };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Seals a reply to the request with `nonce`. */
+export function sealReply(secret: Buffer, nonce: string, reply: DaemonReply): SealedReply {
+  const body = JSON.stringify(reply);
+  return { body, mac: mac(secret, 'reply', nonce, body) };
+}
+
+/** The reply a sealed one carries, when its MAC is the daemon's for this request's nonce; undefined otherwise. */
+export function openReply(secret: Buffer, nonce: string, sealed: unknown): DaemonReply | undefined {
+  const s = sealed as Partial<SealedReply> | null;
+  if (!s || typeof s !== 'object' || typeof s.body !== 'string') return undefined;
+  if (!sameHex(s.mac, mac(secret, 'reply', nonce, s.body))) return undefined;
+  try {
+    return JSON.parse(s.body) as DaemonReply;
+  } catch {
+    return undefined;
+  }
+}
+
+// Sends one line, reads everything until the other side closes; undefined on an error or a timeout.
+function exchange(path: string, line: string, timeoutMs: number): Promise<unknown> {
   return new Promise((done) => {
     const chunks: Buffer[] = [];
+    let size = 0;
     let settled = false;
-    const finish = (reply: DaemonReply | undefined) => {
+    const finish = (reply: unknown) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -84,12 +201,16 @@ function exchange(path: string, message: DaemonRequest, timeoutMs: number): Prom
     };
     const socket = createConnection(path);
     const timer = setTimeout(() => finish(undefined), timeoutMs);
-    socket.on('connect', () => socket.end(`${JSON.stringify(message)}\n`));
-    socket.on('data', (b: Buffer) => chunks.push(b));
+    socket.on('connect', () => socket.end(`${line}\n`));
+    socket.on('data', (b: Buffer) => {
+      size += b.length;
+      if (size > MAX_REQUEST) finish(undefined);
+      else chunks.push(b);
+    });
     socket.on('error', () => finish(undefined));
     socket.on('end', () => {
       try {
-        finish(JSON.parse(Buffer.concat(chunks).toString('utf8')) as DaemonReply);
+        finish(JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown);
       } catch {
         finish(undefined);
       }
@@ -97,29 +218,50 @@ function exchange(path: string, message: DaemonRequest, timeoutMs: number): Prom
   });
 }
 
+/**
+ * Sends a sealed request to the repository's daemon: `none` when there is no daemon (no socket, no secret, no
+ * answer in time), `untrusted` when what answered did not prove it is the daemon, else its reply.
+ */
+async function ask(
+  root: string,
+  message: DaemonRequest,
+  timeoutMs: number,
+): Promise<{ kind: 'none' } | { kind: 'untrusted' } | { kind: 'reply'; reply: DaemonReply }> {
+  const paths = daemonPaths(root);
+  if (!paths || !existsSync(paths.socket)) return { kind: 'none' };
+  const secret = readDaemonSecret(paths.secret);
+  if (!secret) return { kind: 'none' };
+  const sealed = sealRequest(secret, message);
+  const raw = await exchange(paths.socket, JSON.stringify(sealed), timeoutMs);
+  if (raw === undefined) return { kind: 'none' };
+  const reply = openReply(secret, sealed.nonce, raw);
+  return reply ? { kind: 'reply', reply } : { kind: 'untrusted' };
+}
+
 /** Whether hooks may use a daemon here. */
 export function daemonWanted(env: NodeJS.ProcessEnv = process.env): boolean {
   return env['AUTOPILOT_HOOK_DAEMON'] !== '0';
 }
 
+/** What a hook got from the daemon: its answer, nothing (no daemon), or something that did not prove it is the daemon. */
+export type DaemonAnswer =
+  { readonly kind: 'answer'; readonly answer: HookAnswer } | { readonly kind: 'none' } | { readonly kind: 'untrusted' };
+
 /**
- * Asks the repository's daemon to answer. Undefined when there is no daemon,
- * it is of another build (it leaves), or it does not answer in time: the hook
- * then answers by itself.
+ * Asks the repository's daemon to answer. `none` when there is no daemon, it is of another build (it leaves), or it
+ * does not answer in time; `untrusted` when what listens on the socket does not prove it is the daemon. Either way
+ * the hook answers by itself.
  */
-export async function askDaemon(request: HookRequest, timeoutMs = 20_000): Promise<HookAnswer | undefined> {
-  const path = socketPathFor(request.root);
-  if (!path || !existsSync(path)) return undefined;
-  const reply = await exchange(path, { op: 'hook', build: BUILD_ID, request }, timeoutMs);
-  return reply && 'answer' in reply ? reply.answer : undefined;
+export async function askDaemon(request: HookRequest, timeoutMs = 20_000): Promise<DaemonAnswer> {
+  const r = await ask(request.root, { op: 'hook', build: BUILD_ID, request }, timeoutMs);
+  if (r.kind !== 'reply') return r;
+  return 'answer' in r.reply ? { kind: 'answer', answer: r.reply.answer } : { kind: 'none' };
 }
 
-/** Asks the repository's daemon to leave; true when one was there and said so. */
+/** Asks the repository's daemon to leave, with the proof it needs; true when the real daemon was there and said so. */
 export async function stopDaemon(root: string): Promise<boolean> {
-  const path = socketPathFor(root);
-  if (!path || !existsSync(path)) return false;
-  const reply = await exchange(path, { op: 'shutdown', build: BUILD_ID }, 5_000);
-  return !!reply && 'stopped' in reply;
+  const r = await ask(root, { op: 'shutdown', build: BUILD_ID }, 5_000);
+  return r.kind === 'reply' && 'stopped' in r.reply;
 }
 
 /** Whether a daemon answers for the repository (for `autopilot doctor`). */
@@ -194,10 +336,24 @@ function listen(server: Server, path: string): Promise<boolean> {
   });
 }
 
+/** Nonces of requests already answered: a request sent again is refused. */
+export class SeenNonces {
+  readonly #seen = new Set<string>();
+  /** True the first time a nonce is seen. */
+  first(nonce: string): boolean {
+    if (this.#seen.has(nonce)) return false;
+    this.#seen.add(nonce);
+    // A set that only grows would be a leak in a daemon that lives for days: the oldest go first.
+    if (this.#seen.size > 10_000) this.#seen.delete(this.#seen.values().next().value as string);
+    return true;
+  }
+}
+
 /** Runs the daemon for `root` until it is idle, its repository is gone, or it is told to leave. */
 export async function serveDaemon(root: string): Promise<void> {
-  const path = socketPathFor(root);
-  if (!path) return;
+  const paths = daemonPaths(root);
+  if (!paths) return;
+  const path = paths.socket;
   const idleMs = Math.max(1, Number(process.env['AUTOPILOT_HOOK_DAEMON_IDLE_SECONDS'] ?? 600)) * 1000;
   // Load everything a hook needs before listening, so that the first request is as fast as the rest.
   const { runHook, EngineCache } = await import('./run.ts');
@@ -213,6 +369,16 @@ export async function serveDaemon(root: string): Promise<void> {
     // none
   }
   if (!listening) return;
+  // A new secret for every daemon, written once it holds the socket (a daemon that lost the race to another
+  // must not change the secret the other one answers with).
+  let secret: Buffer;
+  try {
+    secret = newDaemonSecret(paths.secret);
+  } catch {
+    server.close();
+    return;
+  }
+  const seen = new SeenNonces();
   let last = Date.now();
   let queue: Promise<void> = Promise.resolve();
   const leave = () => {
@@ -220,7 +386,7 @@ export async function serveDaemon(root: string): Promise<void> {
     server.close();
     queue = queue.then(() => cache.drop());
   };
-  const reply = (socket: Socket, r: DaemonReply) => socket.end(`${JSON.stringify(r)}\n`);
+  const send = (socket: Socket, r: SealedReply) => socket.end(`${JSON.stringify(r)}\n`);
   server.on('connection', (socket) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -231,28 +397,42 @@ export async function serveDaemon(root: string): Promise<void> {
       else chunks.push(b);
     });
     socket.on('end', () => {
-      last = Date.now();
-      let message: DaemonRequest;
+      let sealed: unknown;
       try {
-        message = JSON.parse(Buffer.concat(chunks).toString('utf8')) as DaemonRequest;
+        sealed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
       } catch {
-        return reply(socket, { error: 'not a request' });
+        sealed = undefined;
       }
-      if (message.op === 'shutdown') {
-        reply(socket, { stopped: true });
+      const opened = openRequest(secret, sealed);
+      if (!opened || !seen.first(opened.nonce)) {
+        // No proof, a wrong one, or a request sent again: refused, unsealed (a refusal answers nothing), and the
+        // daemon goes on as it was: `shutdown` needs the proof too.
+        return send(socket, {
+          body: JSON.stringify({
+            refused: opened
+              ? 'this request was answered before'
+              : "this request does not prove it comes from a hook of this user (no valid proof with the daemon's secret)",
+          } satisfies DaemonReply),
+        });
+      }
+      last = Date.now();
+      const reply = (r: DaemonReply) => send(socket, sealReply(secret, opened.nonce, r));
+      const message = opened.message as Partial<DaemonRequest> | null;
+      if (message?.op === 'shutdown') {
+        reply({ stopped: true });
         return leave();
       }
-      if (message.build !== BUILD_ID) {
-        reply(socket, { stale: true });
+      if (message?.build !== BUILD_ID) {
+        reply({ stale: true });
         return leave();
       }
       const request = message.request;
-      if (!request || request.root !== root) return reply(socket, { error: 'another repository' });
+      if (message.op !== 'hook' || !request || request.root !== root) return reply({ error: 'another repository' });
       queue = queue.then(async () => {
         try {
-          reply(socket, { answer: await runHook(request, cache) });
+          reply({ answer: await runHook(request, cache) });
         } catch (err) {
-          reply(socket, { error: (err as Error).message });
+          reply({ error: (err as Error).message });
         }
         last = Date.now();
       });

@@ -1,8 +1,10 @@
 /**
  * @module git's hooks: pre-commit lets a commit through only in a phase whose
  * tool policy allows `vcs:commit` (PR by default), pre-push only where
- * `vcs:push` is allowed, and commit-msg adds the trailer
- * `Autopilot-Ledger: <hash of the ledger head>`. A denial exits 1 with the
+ * `vcs:push` is allowed, and commit-msg adds the trailers
+ * `Autopilot-Ledger: <hash of the ledger head>` and
+ * `Autopilot-Entry: <its seq> <the key id that signed it>`, which
+ * `ledger verify` checks the store against. A denial exits 1 with the
  * reason on stderr and is recorded in the ledger as `tool_blocked`.
  *
  * Without one task to judge by (none active, or several and AUTOPILOT_TASK
@@ -16,6 +18,7 @@ import { guardToolCall } from '../../engine/task/guard.ts';
 import type { Engine } from '../../engine/context.ts';
 import type { ClientHooks, HookAnswer, HookRequest, Payload } from './request.ts';
 import { chooseTask } from './shared.ts';
+import { ENTRY_TRAILER, entryTrailer, HASH_TRAILER } from '../../engine/ledger/history.ts';
 
 const ok = (note = ''): HookAnswer => ({ stdout: '', stderr: note ? `autopilot: ${note}\n` : '', exitCode: 0 });
 const refused = (message: string): HookAnswer => ({ stdout: '', stderr: `autopilot: ${message}\n`, exitCode: 1 });
@@ -62,6 +65,7 @@ async function commitMsg(e: Engine, req: HookRequest): Promise<HookAnswer> {
   if (!file) return refused('commit-msg needs the commit message file (git passes it as the first argument)');
   const head = await e.store.head();
   if (!head) return ok('the ledger is empty; no Autopilot-Ledger trailer added');
+  const [entry] = await e.store.entries({ fromSeq: head.seq, limit: 1 });
   const path = isAbsolute(file) ? file : resolve(req.cwd, file);
   const r = await gitRun(req.cwd, [
     'interpret-trailers',
@@ -69,7 +73,10 @@ async function commitMsg(e: Engine, req: HookRequest): Promise<HookAnswer> {
     '--if-exists',
     'replace',
     '--trailer',
-    `Autopilot-Ledger: ${head.hash}`,
+    `${HASH_TRAILER}: ${head.hash}`,
+    // Which entry that is, and whose key signed it: `ledger verify` holds this installation's store to the
+    // trailers its own key signed, and leaves a teammate's alone.
+    ...(entry?.seq === head.seq ? ['--trailer', `${ENTRY_TRAILER}: ${entryTrailer(entry)}`] : []),
     path,
   ]);
   if (r.code !== 0) return refused(`could not add the Autopilot-Ledger trailer: ${r.stderr.trim()}`);

@@ -72,9 +72,11 @@ export async function hookCommand(args: readonly string[], opts: HookCommandOpti
   if (!root) return (await import('./run.ts')).noRepository(base, start);
   const request: HookRequest = { ...base, root };
   if (daemonWanted(env)) {
-    const answer = await askDaemon(request);
-    if (answer) return answer;
-    await startDaemon(root, autopilotBin()).catch(() => {});
+    const asked = await askDaemon(request);
+    if (asked.kind === 'answer') return asked.answer;
+    // Something that did not prove it is the daemon holds the socket: its answer is not used, the hook judges the
+    // call itself, and no daemon is started beside it (it would find the socket taken).
+    if (asked.kind === 'none') await startDaemon(root, autopilotBin()).catch(() => {});
   }
   return (await import('./run.ts')).runHook(request);
 }

@@ -21,11 +21,22 @@ function readFacts(): WallFacts | undefined {
   }
 }
 
-function addTrailer(cwd: string, path: string, head: string): Promise<HookAnswer> {
+function addTrailer(cwd: string, path: string, head: string, entry: string | null | undefined): Promise<HookAnswer> {
+  // As outside the wall: the head's hash, and which entry it is and whose key signed it (`ledger verify` holds this
+  // user's store to the commits its own key signed). The trailer names of engine/ledger/history.ts are written out
+  // here: every hook loads this file first, and its load stays small.
+  const trailers = [`Autopilot-Ledger: ${head}`, ...(entry ? [`Autopilot-Entry: ${entry}`] : [])];
   return new Promise((done) => {
     execFile(
       'git',
-      ['interpret-trailers', '--in-place', '--if-exists', 'replace', '--trailer', `Autopilot-Ledger: ${head}`, path],
+      [
+        'interpret-trailers',
+        '--in-place',
+        '--if-exists',
+        'replace',
+        ...trailers.flatMap((t) => ['--trailer', t]),
+        path,
+      ],
       { cwd, encoding: 'utf8' },
       (err, _out, stderr) =>
         done(err ? refused(`could not add the Autopilot-Ledger trailer: ${(stderr || err.message).trim()}`) : ok()),
@@ -59,7 +70,7 @@ export async function walledHook(
     const file = args[0];
     if (!file) return refused('commit-msg needs the commit message file (git passes it as the first argument)');
     if (!facts.ledgerHead) return ok('no ledger head sealed for this command; no Autopilot-Ledger trailer added');
-    return addTrailer(cwd, isAbsolute(file) ? file : resolve(cwd, file), facts.ledgerHead);
+    return addTrailer(cwd, isAbsolute(file) ? file : resolve(cwd, file), facts.ledgerHead, facts.ledgerEntry);
   }
   return ok();
 }

@@ -21,6 +21,8 @@ const STATUS_FOR: Partial<Record<string, ContentfulStatusCode>> = {
   [ErrorCode.PHASE_UNKNOWN]: 400,
   [ErrorCode.TASK_UNKNOWN]: 404,
   [ErrorCode.TASK_DONE]: 409,
+  [ErrorCode.ESCALATED]: 409,
+  [ErrorCode.ABORTED]: 409,
   [ErrorCode.APPROVAL_REQUIRED]: 403,
 };
 

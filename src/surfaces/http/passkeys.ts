@@ -6,7 +6,8 @@
 import type { Context, Hono } from 'hono';
 import { ErrorCode } from '../../core/errors.ts';
 import { DECISIONS, type Decision } from '../../core/decision.ts';
-import { decide, prepareDecision, registerPasskey, registrationOptions } from '../../engine/approvals/passkeys.ts';
+import { prepareDecision, registerPasskey, registrationOptions } from '../../engine/approvals/passkeys.ts';
+import { applyDecision } from '../../engine/task/decision.ts';
 import type { RelyingParty } from '../../engine/approvals/passkeys.ts';
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import { fail } from './api.ts';
@@ -140,20 +141,29 @@ export function mountPasskeys(app: Hono, ctx: DashboardContext): void {
         message: `the signed decision is not about ${c.req.param('id')}`,
         details: { argument: 'decision' },
       });
-    const r = await decide(e, { decision: b['decision'], response: b['response'] });
+    const r = await applyDecision(e, { decision: b['decision'], response: b['response'] });
     await e.sink.flush();
     if (!r.ok) return fail(c, r.error);
     const who = r.value.person.replace(/^person:/, '');
     const word = DONE_WORD[signed.decision as Decision];
     ctx.log(`${who} ${word} ${signed.task} with a passkey (ledger entry ${r.value.entry.seq})`);
     void ctx.watcher.poll();
+    const back = r.value.backtrack;
+    const sent = back
+      ? back.ok
+        ? `; sent back to ${back.value.to} (ledger entry ${back.value.entry.seq})`
+        : `; it goes back to ${String(r.value.entry.data['backtrackTo'])} before it moves on (the backtrack itself was refused: ${back.error.message})`
+      : '';
     return c.json({
       ok: true,
       decision: signed.decision,
       seq: r.value.entry.seq,
       task: r.value.task,
       person: who,
-      message: `${who} ${word} ${String(signed.task)} (ledger entry ${r.value.entry.seq}, signed with a passkey)`,
+      ...(back
+        ? { backtrack: back.ok ? { seq: back.value.entry.seq, to: back.value.to } : { refused: back.error } }
+        : {}),
+      message: `${who} ${word} ${String(signed.task)} (ledger entry ${r.value.entry.seq}, signed with a passkey)${sent}`,
     });
   });
 }

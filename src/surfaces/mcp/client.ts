@@ -23,7 +23,12 @@ export async function connectAutopilot(cwd: string, clientName: string): Promise
     command: process.execPath,
     args: [AUTOPILOT_BIN, 'mcp'],
     cwd,
-    env: { ...getDefaultEnvironment(), NO_COLOR: '1' },
+    // The per-user state folder the caller uses, so that the server signs with the same key and moves the same anchor.
+    env: {
+      ...getDefaultEnvironment(),
+      ...(process.env['XDG_STATE_HOME'] ? { XDG_STATE_HOME: process.env['XDG_STATE_HOME'] } : {}),
+      NO_COLOR: '1',
+    },
     stderr: 'pipe',
   });
   const chunks: Buffer[] = [];

@@ -169,6 +169,10 @@ const NEXT: Partial<Record<ErrorCode, string>> = {
   TASK_UNKNOWN: 'check the id, or start the task with task_start',
   TASK_EXISTS: 'read it with task_status, or call task_start with another id',
   TASK_DONE: 'start a new task with task_start for new work',
+  ESCALATED:
+    'a person escalated the task: stop working on it and wait; a person releases it by approving in the dashboard, or aborts it (check with task_status)',
+  ABORTED:
+    'a person aborted the task: stop working on it; start a new task with task_start only if a person asks for one',
   EVIDENCE_MISSING: 'write each missing file with evidence_put (details.findings), then call phase_advance again',
   EVIDENCE_INVALID: 'fix each of details.findings, put the file again with evidence_put, then call phase_advance again',
   EVIDENCE_PROTECTED:

@@ -4,7 +4,7 @@
  * copied for every case so that no attack sees another's leftovers.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
@@ -18,6 +18,7 @@ import { startTask } from '../../engine/task/start.ts';
 import { runVerify } from '../../engine/task/verify.ts';
 import { openStoreAt, runnerFor } from '../compose.ts';
 import * as P from '../demo/project.ts';
+import { ensurePrivateDir, userStateFor } from '../../engine/repo/user-state.ts';
 
 /** Where T-1 stands in a case's repository before the attack. */
 export type Waypoint = 'NO_TASK' | 'STRATEGIZE' | 'SPEC' | 'IMPLEMENT' | 'VERIFY';
@@ -79,6 +80,8 @@ async function withEngine<T>(dir: string, fn: (e: Engine) => Promise<T>): Promis
 export class Fixtures {
   readonly root: string;
   readonly #waypoints = new Map<Waypoint, Promise<string>>();
+  /** The per-user state folders of the repositories made, removed with them. */
+  readonly #states = new Set<string>();
   #n = 0;
 
   constructor(root?: string) {
@@ -91,7 +94,7 @@ export class Fixtures {
     const n = ++this.#n;
     const slug = id.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 40);
     const dir = join(this.root, `case-${n}-${slug}`);
-    cpSync(src, dir, { recursive: true, verbatimSymlinks: true });
+    this.#copy(src, dir);
     const outside = join(this.root, `outside-${n}`);
     mkdirSync(outside, { recursive: true });
     writeFileSync(join(outside, 'secret.txt'), 'a file outside the repository\n');
@@ -110,6 +113,7 @@ export class Fixtures {
   async #make(at: Waypoint): Promise<string> {
     const dir = join(this.root, `waypoint-${at.toLowerCase()}`);
     if (at === 'NO_TASK') {
+      this.#states.add(userStateFor(dir).dir);
       await makeBase(dir);
       return dir;
     }
@@ -119,7 +123,7 @@ export class Fixtures {
       IMPLEMENT: 'SPEC',
       VERIFY: 'IMPLEMENT',
     };
-    cpSync(await this.waypoint(previous[at]), dir, { recursive: true, verbatimSymlinks: true });
+    this.#copy(await this.waypoint(previous[at]), dir);
     await withEngine(dir, async (e) => {
       try {
         await driveTo(e, dir, at);
@@ -131,8 +135,26 @@ export class Fixtures {
     return dir;
   }
 
+  /**
+   * Copies a repository and its per-user state (key pair, approval token, anchored head): the copy is the same
+   * installation, as the base's keys signed its ledger.
+   */
+  #copy(src: string, dir: string): void {
+    cpSync(src, dir, { recursive: true, verbatimSymlinks: true });
+    const from = userStateFor(src);
+    const to = userStateFor(dir);
+    this.#states.add(from.dir).add(to.dir);
+    if (!existsSync(from.dir)) return;
+    ensurePrivateDir(to);
+    // The daemon's socket and secret are the other repository's daemon's.
+    const skip = new Set([from.daemonSocket, from.daemonSecretFile]);
+    cpSync(from.dir, to.dir, { recursive: true, filter: (p) => !skip.has(p) && !p.endsWith('.starting') });
+  }
+
   dispose(): void {
     rmSync(this.root, { recursive: true, force: true });
+    // The per-user state of every throw-away repository goes with it.
+    for (const dir of this.#states) rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -11,7 +11,8 @@ import { ErrorCode, refuse } from '../../../core/errors.ts';
 import { allowedCapabilities } from '../../../core/policy/tool-policy.ts';
 import { WALL_ENV, type WallFacts } from '../../../core/wall.ts';
 import { userStateRoot } from '../../../engine/repo/user-state.ts';
-import { openEngine, closeEngine } from '../../../engine/context.ts';
+import { openEngine, closeEngine, type Engine } from '../../../engine/context.ts';
+import { entryTrailer } from '../../../engine/ledger/history.ts';
 import { findRoot, loadConfig } from '../../../engine/repo/config-file.ts';
 import { layoutFor } from '../../../engine/repo/layout.ts';
 import { planWall } from '../../../engine/repo/wall.ts';
@@ -24,18 +25,32 @@ export interface ExecOptions extends GlobalOptions {
   readonly phase?: string;
 }
 
-interface Chosen {
-  readonly phase: string;
-  readonly taskId?: string;
+interface Head {
   readonly ledgerHead: string | null;
+  readonly ledgerEntry: string | null;
 }
 
-/** The ledger head, read only for a phase that may commit (git's commit-msg hook inside the wall adds it). */
-async function headIfCommitting(root: string, caps: readonly string[]): Promise<string | null> {
-  if (!caps.includes('vcs:commit')) return null;
+interface Chosen extends Head {
+  readonly phase: string;
+  readonly taskId?: string;
+}
+
+const NO_HEAD: Head = { ledgerHead: null, ledgerEntry: null };
+
+/** The ledger head and its `Autopilot-Entry` value: git's commit-msg hook inside the wall adds both trailers. */
+async function headOf(e: Engine): Promise<Head> {
+  const head = await e.store.head();
+  if (!head) return NO_HEAD;
+  const [entry] = await e.store.entries({ fromSeq: head.seq, limit: 1 });
+  return { ledgerHead: head.hash, ledgerEntry: entry?.seq === head.seq ? entryTrailer(entry) : null };
+}
+
+/** The ledger head, read only for a phase that may commit. */
+async function headIfCommitting(root: string, caps: readonly string[]): Promise<Head> {
+  if (!caps.includes('vcs:commit')) return NO_HEAD;
   const e = await openEngine({ cwd: root, openStore: openStoreFor, makeSink: sinkFor });
   try {
-    return (await e.store.head())?.hash ?? null;
+    return await headOf(e);
   } finally {
     await closeEngine(e);
   }
@@ -57,8 +72,8 @@ async function phaseOf(cwd: string, opts: ExecOptions): Promise<Chosen | VerbRes
         phase: opts.phase,
         known: config.phases,
       });
-    const ledgerHead = await headIfCommitting(root, allowedCapabilities(config, opts.phase));
-    return { phase: opts.phase, ledgerHead, ...(opts.task ? { taskId: opts.task } : {}) };
+    const head = await headIfCommitting(root, allowedCapabilities(config, opts.phase));
+    return { phase: opts.phase, ...head, ...(opts.task ? { taskId: opts.task } : {}) };
   }
   const e = await openEngine({ cwd: root, openStore: openStoreFor, makeSink: sinkFor });
   try {
@@ -66,10 +81,8 @@ async function phaseOf(cwd: string, opts: ExecOptions): Promise<Chosen | VerbRes
     if (!found.ok) return found;
     const t = found.value;
     const phase = t && t.status === 'active' ? t.phase : (config.phases[0] as string);
-    const ledgerHead = allowedCapabilities(config, phase).includes('vcs:commit')
-      ? ((await e.store.head())?.hash ?? null)
-      : null;
-    return { phase, ledgerHead, ...(t && t.status === 'active' ? { taskId: t.taskId } : {}) };
+    const head = allowedCapabilities(config, phase).includes('vcs:commit') ? await headOf(e) : NO_HEAD;
+    return { phase, ...head, ...(t && t.status === 'active' ? { taskId: t.taskId } : {}) };
   } finally {
     await closeEngine(e);
   }
@@ -101,6 +114,7 @@ export async function execVerb(command: readonly string[], opts: ExecOptions): P
     holder,
     capabilities: allowedCapabilities(config, chosen.phase),
     ledgerHead: chosen.ledgerHead,
+    ledgerEntry: chosen.ledgerEntry,
   };
   const dir = join(userStateRoot(process.env), 'wall');
   mkdirSync(dir, { recursive: true, mode: 0o700 });

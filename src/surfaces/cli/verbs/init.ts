@@ -2,7 +2,7 @@
 import { homedir } from 'node:os';
 import { isAbsolute } from 'node:path';
 import pc from 'picocolors';
-import { applyInit, planInit, type FileChange } from '../../../engine/setup/init.ts';
+import { applyInit, planInit, type FileChange, type SecretMove } from '../../../engine/setup/init.ts';
 import { openStoreFor } from '../../compose.ts';
 import { autopilotBin } from '../../hooks/launcher.ts';
 import { unifiedDiff } from '../text-diff.ts';
@@ -24,6 +24,12 @@ function describe(c: FileChange): string {
     )
     .join('\n');
   return `  ${c.action === 'create' ? pc.green('create') : pc.yellow('update')} ${c.path}${mode}\n${body}`;
+}
+
+function describeMove(m: SecretMove): string {
+  return m.action === 'move'
+    ? `  ${pc.yellow('move')} ${m.from} → ${m.to}`
+    : `  ${pc.yellow('remove')} ${m.from} (the same file is in ${m.to})`;
 }
 
 function noteLines(notes: readonly string[] = []): string {
@@ -49,8 +55,10 @@ export async function initVerb(opts: GlobalOptions & { dryRun?: boolean; yes?: b
           diff: unifiedDiff(c.path, c.before, c.after),
         })),
         notes: plan.value.notes ?? [],
+        moves: plan.value.moves,
+        keysDir: plan.value.keysDir,
       },
-      `autopilot init would make these changes in ${plan.value.root} (and create a key pair and the store):\n${changes.map(describe).join('\n')}${noteLines(plan.value.notes)}`,
+      `autopilot init would make these changes in ${plan.value.root} (and create the store, and a key pair and an approval token in ${plan.value.keysDir} where there are none):\n${[...changes.map(describe), ...plan.value.moves.map(describeMove)].join('\n')}${noteLines(plan.value.notes)}`,
     );
   }
   const result = await applyInit(plan.value, openStoreFor);
@@ -66,15 +74,18 @@ export async function initVerb(opts: GlobalOptions & { dryRun?: boolean; yes?: b
       changes: changes.map((c) => ({ path: c.path, action: c.action })),
       keyId: result.keyId,
       keyCreated: result.keyCreated,
+      keysDir: plan.value.keysDir,
+      moves: plan.value.moves,
       notes: plan.value.notes ?? [],
       toCommit,
     },
     [
-      wrote.length || result.keyCreated
+      wrote.length || result.keyCreated || plan.value.moves.length
         ? `${pc.green('✓')} Autopilot is set up in ${plan.value.root}`
         : `${pc.green('✓')} already set up; nothing changed`,
       ...changes.map((c) => `  ${c.action === 'unchanged' ? pc.dim('unchanged') : pc.green(c.action)} ${c.path}`),
-      `  key ${result.keyId}${result.keyCreated ? ' created' : ' kept'}`,
+      ...plan.value.moves.map(describeMove),
+      `  key ${result.keyId}${result.keyCreated ? ' created' : ' kept'} in ${plan.value.keysDir}`,
       ...(plan.value.notes ?? []).map((n) => `  ${pc.yellow('note')} ${n}`),
       'Next: check the commands in .autopilot/config.yaml (commands.test above all) and run autopilot doctor;',
       ...(commit ? [`  ${commit};`] : []),

@@ -9,7 +9,7 @@ export const leaseRenewTool = defineTool({
   description: describeTool(
     'Extends the lease this MCP session holds on a task, keeping its token.',
     'Call it during a long stretch without changes (a long build, reading code) so the lease does not expire and pass to another agent.',
-    'Refused with LEASE_REQUIRED when you hold no live lease (take one with lease_acquire), LEASE_HELD when another session holds it, LEASE_FENCED when `token` is stale (someone else held the task since: re-read it with task_status), TASK_DONE, TASK_UNKNOWN.',
+    'Refused with LEASE_REQUIRED when you hold no live lease (take one with lease_acquire), LEASE_HELD when another session holds it, LEASE_FENCED when `token` is stale (someone else held the task since: re-read it with task_status), ESCALATED (a person escalated the task: stop and wait for a person), ABORTED, TASK_DONE, TASK_UNKNOWN.',
   ),
   input: z.strictObject({ taskId: arg.taskId, ttlSeconds: ttlSeconds.optional(), token: arg.token.optional() }),
   output: leaseResult,

@@ -10,7 +10,7 @@ export const phaseBacktrackTool = defineTool({
   description: describeTool(
     'Sends a task back to an earlier phase, the earliest one a problem touches, with the reason. The evidence of that phase and of every later one is moved aside (kept for audit) and each of those phases must be passed again with fresh evidence.',
     'Call it when verify_run or a review shows a problem that an earlier phase must fix, e.g. a failing test: backtrack to IMPLEMENT. A backtrack is allowed from any phase unless process.backtrackFrom in the repository config says otherwise.',
-    'Refused with PHASE_SKIP (not an earlier phase, or not allowed from the current one: to move forward use phase_advance), PHASE_UNKNOWN, USAGE (no reason), LEASE_HELD, LEASE_REQUIRED (leases are explicit here: call lease_acquire), LEASE_FENCED, PROMPT_DRIFT, TASK_DONE, TASK_UNKNOWN.',
+    'Refused with PHASE_SKIP (not an earlier phase, or not allowed from the current one: to move forward use phase_advance), PHASE_UNKNOWN, USAGE (no reason), LEASE_HELD, LEASE_REQUIRED (leases are explicit here: call lease_acquire), LEASE_FENCED, PROMPT_DRIFT, ESCALATED (a person escalated the task: stop and wait for a person), ABORTED, TASK_DONE, TASK_UNKNOWN.',
   ),
   input: z.strictObject({
     taskId: arg.taskId,

@@ -1,0 +1,86 @@
+/**
+ * @module A person's decision holds. An escalation stops the task where it is: every move, lease, evidence write and
+ * verify is refused with ESCALATED until a person decides again (approving releases it, requesting changes sends it
+ * back, aborting closes it). A request for changes keeps the task from moving forward out of the phase it was made
+ * in; the task is sent back to the phase the person chose (see task/decision.ts), and this guard holds until it is.
+ */
+import { ErrorCode, refuse, type Refusal, type Result, ok } from '../../core/errors.ts';
+import { PERSON_ACTIONS } from '../../core/decision.ts';
+import type { LedgerEntry } from '../../core/ledger.ts';
+import type { TaskState } from '../../core/task.ts';
+import type { StoreTx } from '../../ports/store.ts';
+import { recordRefusal } from '../ledger/record.ts';
+import { clause } from '../../core/phrasing.ts';
+import type { Actor, Engine } from '../context.ts';
+
+/** The task's latest decision by a person (approved, changes requested, escalated), over every phase visit. */
+export function lastPersonDecision(entries: readonly LedgerEntry[], taskId: string): LedgerEntry | undefined {
+  return entries.findLast(
+    (x) => x.taskId === taskId && x.kind === 'approval' && PERSON_ACTIONS.includes(String(x.data['action'])),
+  );
+}
+
+/** The escalation that holds the task, if its latest person's decision is one. */
+export async function escalationOf(e: Engine, state: TaskState): Promise<LedgerEntry | undefined> {
+  const last = lastPersonDecision(await e.store.entries({ taskId: state.taskId, kind: 'approval' }), state.taskId);
+  return last?.data['action'] === 'escalated' ? last : undefined;
+}
+
+/** The ESCALATED refusal for `entry`. */
+export function refuseEscalated(state: TaskState, entry: LedgerEntry): Refusal {
+  const by = String(entry.data['by'] ?? entry.actor).replace(/^person:/, '');
+  const reason = String(entry.data['reason'] ?? '');
+  return refuse(
+    ErrorCode.ESCALATED,
+    `${by} escalated ${state.taskId} (ledger entry ${entry.seq}${reason ? `: ${clause(reason)}` : ''}): it waits for a person, who releases it by approving it in the dashboard's approval panel, or aborts it`,
+    { taskId: state.taskId, escalation: entry.seq, by: entry.data['by'] ?? entry.actor, reason },
+  ).error;
+}
+
+/**
+ * Inside an operation's transaction: refused with ESCALATED (recorded as a violation, as other refusals of a move are)
+ * while a person's escalation holds the task.
+ */
+export async function guardEscalation(
+  e: Engine,
+  tx: StoreTx,
+  state: TaskState,
+  actor: Actor,
+  attempt: { action: string; to?: string | null },
+  startMs: number,
+): Promise<Result<void>> {
+  const held = await escalationOf(e, state);
+  if (!held) return ok(undefined);
+  return { ok: false, error: await recordRefusal(e, tx, state, actor, attempt, refuseEscalated(state, held), startMs) };
+}
+
+/**
+ * Inside a forward move's transaction: refused while a person's request for changes made in this phase visit stands
+ * (whatever the approvals policy says about the move): the task must go back first.
+ */
+export async function guardChangesRequested(
+  e: Engine,
+  tx: StoreTx,
+  state: TaskState,
+  actor: Actor,
+  to: string | null,
+  startMs: number,
+): Promise<Result<void>> {
+  const visit = await e.store.entries({ taskId: state.taskId, kind: 'approval', fromSeq: state.phaseEpoch });
+  const last = lastPersonDecision(visit, state.taskId);
+  if (last?.data['action'] !== 'changes_requested') return ok(undefined);
+  const by = String(last.data['by'] ?? last.actor).replace(/^person:/, '');
+  const back = String(last.data['backtrackTo'] ?? 'the phase named');
+  const r = refuse(
+    ErrorCode.APPROVAL_REQUIRED,
+    `${by} requested changes (ledger entry ${last.seq}: ${clause(String(last.data['reason'] ?? ''))}): go back to ${back} and pass the phases again`,
+    {
+      phase: to,
+      approval: 'changes_requested',
+      backtrackTo: back,
+      note: last.data['reason'] ?? '',
+      decision: last.seq,
+    },
+  );
+  return { ok: false, error: await recordRefusal(e, tx, state, actor, { action: 'advance', to }, r.error, startMs) };
+}
