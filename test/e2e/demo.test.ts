@@ -47,7 +47,14 @@ const SCRIPT: [RegExp, 'ok' | 'refused', string?][] = [
   [/advance to REVIEW/, 'ok'],
   [/review_rubric\.json/, 'ok'],
   [/ask to advance to PR: policy wants a person/, 'refused', 'APPROVAL_REQUIRED'],
-  [/a person registers a passkey with the printed code and approves T-1 in the dashboard \(headless Chromium/, 'ok'],
+  [/a person registers a passkey with the printed code in the dashboard \(headless Chromium/, 'ok'],
+  [/requests changes with their passkey: back to IMPLEMENT/, 'ok'],
+  [/advance to VERIFY \(a fresh diff, with the new test\)/, 'ok'],
+  [/autopilot verify, with the new test/, 'ok'],
+  [/advance to REVIEW again/, 'ok'],
+  [/review_rubric\.json again/, 'ok'],
+  [/ask to advance to PR again/, 'refused', 'APPROVAL_REQUIRED'],
+  [/the person approves T-1 with their passkey/, 'ok'],
   [/advance to PR/, 'ok'],
   [/pr_template_filled\.md and pr_url\.txt/, 'ok'],
   [/advance to MONITOR/, 'ok'],
@@ -93,8 +100,13 @@ it('autopilot demo --json --dir <tmp>: every step as scripted, the ledger verifi
   assert.equal(body.ledger.entries, body.ledger.head.seq);
   // CI installs Chromium: the person's approval here is a passkey assertion made in it.
   assert.deepEqual(body.approval, { by: 'passkey in Chromium' });
-  assert.equal(body.ledger.decisions, 1);
-  assert.match(body.steps.find((x) => /passkey/.test(x.action))!.detail, /Demo Reviewer approved T-1 .*passkey/);
+  assert.equal(body.ledger.decisions, 2, 'the request for changes and the approval');
+  assert.match(body.steps.find((x) => /approves T-1/.test(x.action))!.detail, /Demo Reviewer approved T-1 .*passkey/);
+  // The request for changes sent the task back at once, as a backtrack by the person.
+  assert.match(
+    body.steps.find((x) => /requests changes/.test(x.action))!.detail,
+    /Demo Reviewer requested changes on T-1 .*passkey.*sent back to IMPLEMENT/,
+  );
   // The three attacks are each answered by the rule that protects what they reach for.
   const answer = (re: RegExp) => body.steps.find((x) => re.test(x.action))!.detail;
   assert.match(answer(/signing key/), /one of Autopilot's secrets/);

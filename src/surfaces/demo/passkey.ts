@@ -1,7 +1,7 @@
 /**
  * @module The demo's person: the dashboard served in-process, and headless Chromium with a virtual authenticator
- * (CDP `WebAuthn.addVirtualAuthenticator`) registering a passkey with the printed code and approving the task on
- * the approval panel, as a person at a browser would. Needs Debian's chromium and playwright-core (a development
+ * (CDP `WebAuthn.addVirtualAuthenticator`) registering a passkey with the printed code and deciding on the approval
+ * panel (requesting changes, approving), as a person at a browser would. Needs Debian's chromium and playwright-core (a development
  * dependency); without them the demo says so and leaves this step out.
  */
 import { existsSync } from 'node:fs';
@@ -39,17 +39,27 @@ const ARGS = [
   '--no-first-run',
 ];
 
+/** A person at the dashboard in Chromium, with a registered passkey: they decide on tasks until closed. */
+export interface DemoPerson {
+  readonly message: string;
+  decide(
+    taskId: string,
+    decision: 'approve' | 'request_changes',
+    note: string,
+    backtrackTo?: string,
+  ): Promise<Result<{ seq: number; message: string }>>;
+  close(): Promise<void>;
+}
+
 /**
- * `person` registers a passkey with the code the dashboard printed and approves `taskId` with `note`, in Chromium.
- * Yields the ledger entry of the approval.
+ * Serves the dashboard in-process, opens Chromium with a virtual authenticator, and has `person` register a passkey
+ * with the code the dashboard printed. The person then decides on the approval panel, as at a browser.
  */
-export async function approveInChromium(
+export async function personInChromium(
   playwright: Playwright,
   repo: string,
-  taskId: string,
   person: string,
-  note: string,
-): Promise<Result<{ seq: number; message: string }>> {
+): Promise<Result<DemoPerson>> {
   const e = await openEngine({ cwd: repo, openStore: openStoreFor, makeSink: sinkFor });
   const server = await serveDashboard({
     engine: e,
@@ -59,6 +69,11 @@ export async function approveInChromium(
     printCode: () => {},
   });
   const browser = await playwright.chromium.launch({ executablePath: chromiumPath(), headless: true, args: ARGS });
+  const close = async () => {
+    await browser.close();
+    await server.close();
+    await closeEngine(e);
+  };
   try {
     const page = await (await browser.newContext()).newPage();
     const cdp = await page.context().newCDPSession(page);
@@ -80,21 +95,26 @@ export async function approveInChromium(
     const registered = page.locator('form[data-register] .status-msg');
     await registered.filter({ hasText: /✓|✗/ }).waitFor({ timeout: 30_000 });
     const reg = await registered.innerText();
-    if (!reg.startsWith('✓')) return refuse(ErrorCode.APPROVAL_REQUIRED, `registering the passkey failed: ${reg}`, {});
-
-    await page.goto(`${server.url}approvals`);
-    await page.fill(`#reason-${taskId}`, note);
-    await page.click(`#task-${taskId} button[value=approve]`);
-    // Once recorded, the card leaves the refreshed list; the page-wide message stays.
-    const status = page.locator(`#flash, #task-${taskId} .status-msg`).filter({ hasText: /✓|✗/ }).first();
-    await status.waitFor({ timeout: 30_000 });
-    const said = await status.innerText();
-    if (!said.startsWith('✓')) return refuse(ErrorCode.APPROVAL_REQUIRED, `the approval failed: ${said}`, {});
-    const seq = Number(/ledger entry (\d+)/.exec(said)?.[1] ?? 0);
-    return ok({ seq, message: said.replace(/^✓\s*/, '') });
-  } finally {
-    await browser.close();
-    await server.close();
-    await closeEngine(e);
+    if (!reg.startsWith('✓')) {
+      await close();
+      return refuse(ErrorCode.APPROVAL_REQUIRED, `registering the passkey failed: ${reg}`, {});
+    }
+    const decide: DemoPerson['decide'] = async (taskId, decision, note, backtrackTo) => {
+      await page.goto(`${server.url}approvals`);
+      await page.fill(`#reason-${taskId}`, note);
+      if (backtrackTo) await page.selectOption(`#to-${taskId}`, backtrackTo);
+      await page.click(`#task-${taskId} button[value=${decision}]`);
+      // Once recorded, the card leaves the refreshed list; the page-wide message stays.
+      const status = page.locator(`#flash, #task-${taskId} .status-msg`).filter({ hasText: /✓|✗/ }).first();
+      await status.waitFor({ timeout: 30_000 });
+      const said = await status.innerText();
+      if (!said.startsWith('✓')) return refuse(ErrorCode.APPROVAL_REQUIRED, `the decision failed: ${said}`, {});
+      const seq = Number(/ledger entry (\d+)/.exec(said)?.[1] ?? 0);
+      return ok({ seq, message: said.replace(/^✓\s*/, '') });
+    };
+    return ok({ message: reg.replace(/^✓\s*/, ''), decide, close });
+  } catch (err) {
+    await close();
+    throw err;
   }
 }

@@ -219,6 +219,28 @@ export const RUBRIC = JSON.stringify(
   2,
 );
 
+/** The tests once a person asked for one more: hyphenated words and apostrophes count once. */
+export const COUNT_TEST_MORE = `${COUNT_TEST}
+test('hyphenated words and apostrophes count as one word', () => {
+  assert.equal(wordCount("don't stop-here"), 2);
+});
+`;
+
+/** The rubric of the second review, after the change the person asked for. */
+export const RUBRIC_AGAIN = JSON.stringify(
+  {
+    dimensions: {
+      readability: { pass: true, notes: 'Unchanged code; the added test names the case it pins in its title.' },
+      maintainability: { pass: true, notes: 'Four focused tests now, hyphens and apostrophes among them.' },
+      performance: { pass: true, notes: 'Still linear in the input; the change adds a test only.' },
+      security: { pass: true, notes: 'Pure function on strings; the new test reads no input from outside.' },
+      governance: { pass: true, notes: "The person's requested change was made after the backtrack they ordered." },
+    },
+  },
+  null,
+  2,
+);
+
 export const PR_TEMPLATE = `# Add wordCount
 
 ## Summary

@@ -23,7 +23,7 @@ import type { verifyRunTool } from '../mcp/tools/verify-run.ts';
 import * as P from './project.ts';
 import { claudePreToolUse } from './hook.ts';
 import { plural } from '../../core/phrasing.ts';
-import { approveInChromium, browserAvailable } from './passkey.ts';
+import { browserAvailable, personInChromium } from './passkey.ts';
 
 export interface DemoStep {
   readonly action: string;
@@ -216,19 +216,42 @@ export async function runDemo(opts: { dir?: string; log?: (line: string) => void
     await step('write review_rubric.json', 'ok', () => put('REVIEW', 'review_rubric.json', P.RUBRIC));
     if ('playwright' in browser) {
       await step('ask to advance to PR: policy wants a person', 'refused', () => advance());
-      await step(
-        'a person registers a passkey with the printed code and approves T-1 in the dashboard (headless Chromium, virtual authenticator)',
+      const person = await step(
+        'a person registers a passkey with the printed code in the dashboard (headless Chromium, virtual authenticator)',
         'ok',
-        () =>
-          approveInChromium(
-            browser.playwright,
-            repo,
-            taskId,
-            'Demo Reviewer',
-            'Reviewed the diff and the tests: approved.',
-          ),
+        () => personInChromium(browser.playwright, repo, 'Demo Reviewer'),
         (v) => v.message,
       );
+      if (!person.ok) throw new Error(`the demo's person could not register: ${person.error.message}`);
+      try {
+        await step(
+          'the person requests changes with their passkey: back to IMPLEMENT, for a test of hyphens and apostrophes',
+          'ok',
+          () =>
+            person.value.decide(
+              taskId,
+              'request_changes',
+              'Add a test that hyphenated words and apostrophes count as one word.',
+              'IMPLEMENT',
+            ),
+          (v) => v.message,
+        );
+        write(repo, 'test/count.test.js', P.COUNT_TEST_MORE);
+        log(pc.dim('  sent back to IMPLEMENT; the agent adds the test the person asked for'));
+        await step('advance to VERIFY (a fresh diff, with the new test)', 'ok', () => advance(), moved);
+        await step('autopilot verify, with the new test', 'ok', () => verify());
+        await step('advance to REVIEW again', 'ok', () => advance(), moved);
+        await step('write review_rubric.json again', 'ok', () => put('REVIEW', 'review_rubric.json', P.RUBRIC_AGAIN));
+        await step('ask to advance to PR again', 'refused', () => advance());
+        await step(
+          'the person approves T-1 with their passkey',
+          'ok',
+          () => person.value.decide(taskId, 'approve', 'The new test covers it: approved.'),
+          (v) => v.message,
+        );
+      } finally {
+        await person.value.close();
+      }
     } else {
       log(
         pc.yellow(
