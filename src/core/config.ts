@@ -185,6 +185,74 @@ const testCommand = command
 
 const namedCommand = command.extend({ name: z.string().min(1) });
 
+/** Code files by extension: what counts as source where init could not name the source folders. */
+export const CODE_EXTENSIONS = [
+  'js',
+  'mjs',
+  'cjs',
+  'jsx',
+  'ts',
+  'mts',
+  'cts',
+  'tsx',
+  'py',
+  'go',
+  'java',
+  'kt',
+  'rs',
+  'rb',
+  'php',
+  'cs',
+  'c',
+  'h',
+  'cc',
+  'cpp',
+  'hpp',
+  'swift',
+  'scala',
+] as const;
+
+/** Source globs of a config that names none: every code file (test files are told apart by {@link DEFAULT_TEST_GLOBS}). */
+export const DEFAULT_SOURCE_GLOBS: readonly string[] = CODE_EXTENSIONS.map((x) => `**/*.${x}`);
+
+/** Test globs of a config that names none: the layouts of the common test runners. */
+export const DEFAULT_TEST_GLOBS: readonly string[] = [
+  '**/*.test.*',
+  '**/*.spec.*',
+  '**/*_test.go',
+  '**/test_*.py',
+  '**/*_test.py',
+  '**/conftest.py',
+  '**/test/**',
+  '**/tests/**',
+  '**/__tests__/**',
+  '**/spec/**',
+  '**/testdata/**',
+];
+
+const mutationSchema = z
+  .object({
+    /** Run mutants at all. */
+    enabled: z.boolean().default(true),
+    /** Mutants a VERIFY runs at most, each a full run of the test command. */
+    maxMutants: z.number().int().min(1).max(1000).default(5),
+    /** Time all the mutants of one VERIFY may take together; what does not fit is recorded as not run. */
+    timeoutSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 3600)
+      .default(120),
+    /** Minimum mutation score, percent of the mutants that ran and were killed; under it VERIFY fails. 0: survivors only need a person. */
+    threshold: z.number().min(0).max(100).default(0),
+  })
+  .strict();
+
+const DEFAULT_MUTATION = { enabled: true, maxMutants: 5, timeoutSeconds: 120, threshold: 0 };
+
+/** The mutation settings of `verify.mutation`. */
+export type MutationSettings = z.infer<typeof mutationSchema>;
+
 const commandsSchema = z
   .object({
     build: command.optional(),
@@ -224,9 +292,21 @@ const configSchema = z
          * VERIFY recorded in the ledger measured the base commit's tree. `off`: no such check.
          */
         baseCoverage: z.enum(['compare', 'off']).default('compare'),
+        /** Globs of the repository's source files: their changed lines need tests that run them. */
+        sources: z.array(z.string().min(1)).default([...DEFAULT_SOURCE_GLOBS]),
+        /** Globs of its test files (they win over `sources`): they never count toward changed-lines coverage. */
+        tests: z.array(z.string().min(1)).default([...DEFAULT_TEST_GLOBS]),
+        /** Mutants of a sample of the changed lines, each a re-run of the test command: a survivor is a finding. */
+        mutation: mutationSchema.default(DEFAULT_MUTATION),
       })
       .strict()
-      .default({ coverageThreshold: 80, baseCoverage: 'compare' }),
+      .default({
+        coverageThreshold: 80,
+        baseCoverage: 'compare',
+        sources: [...DEFAULT_SOURCE_GLOBS],
+        tests: [...DEFAULT_TEST_GLOBS],
+        mutation: DEFAULT_MUTATION,
+      }),
     limits: z
       .object({
         maxEvidenceBytes: z

@@ -26,6 +26,8 @@ export interface RiskReason {
     | 'configured-path'
     | 'new-dependency'
     | 'secret'
+    /** What VERIFY found in the tests themselves: removed, skipped, focused, coverage-ignored, a surviving mutant. */
+    | 'tests'
     /** A move relying on a check the config waives (`waive:`), when `approvals.waivers` is `person`. */
     | 'waiver';
   readonly level: RiskLevel;

@@ -155,6 +155,8 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
           'implement/modified_files.json',
           'verify/build_output.log',
           'verify/coverage_report.json',
+          'verify/mutation_report.json',
+          'verify/test_inventory.json',
           'verify/test_results.json',
           'verify/verify_run.json',
         ];
@@ -195,9 +197,14 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
       const toReview = await advance('VERIFY', 'REVIEW');
       assert.deepEqual(
         toReview.artifacts.map((a) => a.path),
-        ['build_output.log', 'coverage_report.json', 'test_results.json', 'verify_run.json'].map(
-          (f) => `evidence/T-1/verify/${f}`,
-        ),
+        [
+          'build_output.log',
+          'coverage_report.json',
+          'mutation_report.json',
+          'test_inventory.json',
+          'test_results.json',
+          'verify_run.json',
+        ].map((f) => `evidence/T-1/verify/${f}`),
       );
       await add('REVIEW', 'review_rubric.json', P.RUBRIC);
       const toPr = await advance('REVIEW', 'PR');
@@ -373,9 +380,14 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
     const run = entries.find((e) => e.seq === seq - 1)!;
     assert.deepEqual([run.kind, run.data['passed']], ['verify', false]);
     // Only Autopilot's VERIFY evidence was written (and the reports of the test run, when it ran in place).
-    const produced = ['build_output.log', 'coverage_report.json', 'test_results.json', 'verify_run.json'].map(
-      (f) => `.autopilot/evidence/T-1/verify/${f}`,
-    );
+    const produced = [
+      'build_output.log',
+      'coverage_report.json',
+      'mutation_report.json',
+      'test_inventory.json',
+      'test_results.json',
+      'verify_run.json',
+    ].map((f) => `.autopilot/evidence/T-1/verify/${f}`);
     const changed = changedFiles(before, repo.snapshot());
     assert.deepEqual(
       changed.filter((f) => !produced.includes(f) && f !== 'coverage/lcov.info' && f !== 'reports/junit.xml'),

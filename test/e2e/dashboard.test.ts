@@ -177,6 +177,11 @@ describe('the dashboard in chromium', () => {
     await page.waitForURL(/\/evidence\/T-1$/);
     assert.match(await page.locator('#evidence-list').innerText(), /archived by backtrack 1/);
     assert.ok((await page.locator('#evidence-list .badge.matches').count()) >= 20);
+    // What VERIFY found in the tests: nothing, and every mutant of the changed lines killed.
+    const verify = page.locator('#verify-findings');
+    assert.match(await verify.innerText(), /nothing found/);
+    assert.match(await verify.innerText(), /mutation score 100%/);
+    assert.ok((await verify.locator('.badge.ok', { hasText: 'killed' }).count()) > 0);
     await shoot(page, 'evidence');
 
     await page.getByRole('link', { name: 'strategy.md' }).first().click();

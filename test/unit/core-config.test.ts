@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import {
   DEFAULT_CONTENT_CHECKS,
   DEFAULT_EVIDENCE,
+  DEFAULT_SOURCE_GLOBS,
+  DEFAULT_TEST_GLOBS,
   defaultConfig,
   parseConfig,
   type Config,
@@ -37,7 +39,13 @@ describe('parseConfig defaults', () => {
       assert.deepEqual(c.phases, [...DEFAULT_PHASES]);
       assert.deepEqual(c.process, { backtrackFrom: 'any' });
       assert.deepEqual(c.commands, { smoke: [], ci: [] });
-      assert.deepEqual(c.verify, { coverageThreshold: 80, baseCoverage: 'compare' });
+      assert.deepEqual(c.verify, {
+        coverageThreshold: 80,
+        baseCoverage: 'compare',
+        sources: [...DEFAULT_SOURCE_GLOBS],
+        tests: [...DEFAULT_TEST_GLOBS],
+        mutation: { enabled: true, maxMutants: 5, timeoutSeconds: 120, threshold: 0 },
+      });
       assert.deepEqual(c.limits, { maxEvidenceBytes: 4 * 1024 * 1024, maxLogBytes: 2 * 1024 * 1024 });
       assert.deepEqual(c.leases, { mode: 'implicit', ttlSeconds: 300 });
       assert.deepEqual(Object.keys(c.evidence), [...DEFAULT_PHASES]);

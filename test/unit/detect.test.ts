@@ -14,6 +14,7 @@ import {
   detectAgents,
   detectRepository,
   detectedCommands,
+  detectedFileGlobs,
   machineProbe,
   type DetectProbe,
   type Detection,
@@ -388,5 +389,36 @@ describe('repository detection', () => {
     assert.match(notes.test ?? '', /^detected: jest \(javascript\); check it\njest-junit/);
     const py = detectedCommands(detect('python-uv'));
     assert.match(py.notes.lint ?? '', /^detected: ruff; check it$/);
+  });
+});
+
+describe('the source and test globs init writes', () => {
+  it("per language: source folders where a JavaScript project has them, the test runners' layouts, none when nothing is found", () => {
+    const withSrc = mkdtempSync(join(TMP, 'js-src-'));
+    mkdirSync(join(withSrc, 'src'));
+    mkdirSync(join(withSrc, 'lib'));
+    assert.deepEqual(detectedFileGlobs(withSrc, { languages: ['javascript'] }), {
+      sources: ['src/**', 'lib/**'],
+      tests: ['**/*.test.*', '**/*.spec.*', '**/__tests__/**', 'test/**', 'tests/**'],
+    });
+    assert.deepEqual(detectedFileGlobs(join(REPOS, 'node-npm-vitest'), detect('node-npm-vitest'))?.sources, [
+      '**/*.js',
+      '**/*.mjs',
+      '**/*.cjs',
+      '**/*.jsx',
+      '**/*.ts',
+      '**/*.mts',
+      '**/*.cts',
+      '**/*.tsx',
+    ]);
+    assert.deepEqual(detectedFileGlobs(join(REPOS, 'go'), detect('go')), {
+      sources: ['**/*.go'],
+      tests: ['**/*_test.go', '**/testdata/**'],
+    });
+    assert.deepEqual(detectedFileGlobs(join(REPOS, 'python-pytest'), detect('python-pytest')), {
+      sources: ['**/*.py'],
+      tests: ['**/test_*.py', '**/*_test.py', '**/conftest.py', 'tests/**', 'test/**'],
+    });
+    assert.equal(detectedFileGlobs(TMP, { languages: [] }), undefined);
   });
 });

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { changedLinesCoverage } from '../../src/reports/changed-lines.ts';
+import { fileKinds } from '../../src/reports/file-kinds.ts';
 import { parseUnifiedDiff, type ChangedFile } from '../../src/reports/diff.ts';
 import { ReportError } from '../../src/reports/errors.ts';
 import { parseJunit } from '../../src/reports/junit.ts';
@@ -464,11 +465,36 @@ describe('changedLinesCoverage', () => {
       percent: 66.66,
       meetsThreshold: false,
       files: [
-        { path: 'src/added.ts', executable: 5, covered: 4, percent: 80, uncovered: [5] },
-        { path: 'src/keep.ts', executable: 3, covered: 1, percent: 33.33, uncovered: [7, 14] },
-        { path: 'src/new-name.ts', executable: 1, covered: 1, percent: 100, uncovered: [] },
+        {
+          path: 'src/added.ts',
+          executable: 5,
+          covered: 4,
+          percent: 80,
+          uncovered: [5],
+          coveredLines: [1, 4, 7, 8],
+          inReport: true,
+        },
+        {
+          path: 'src/keep.ts',
+          executable: 3,
+          covered: 1,
+          percent: 33.33,
+          uncovered: [7, 14],
+          coveredLines: [13],
+          inReport: true,
+        },
+        {
+          path: 'src/new-name.ts',
+          executable: 1,
+          covered: 1,
+          percent: 100,
+          uncovered: [],
+          coveredLines: [5],
+          inReport: true,
+        },
       ],
       notInReport: ['db/schema.sql', 'docs/my notes.md', 'src/naïve.ts'],
+      excluded: { tests: [], other: [] },
     });
   });
 
@@ -501,10 +527,53 @@ describe('changedLinesCoverage', () => {
       covered: 0,
       percent: 100,
       meetsThreshold: true,
-      files: [{ path: './src/keep.ts', executable: 0, covered: 0, percent: 100, uncovered: [] }],
+      files: [
+        {
+          path: './src/keep.ts',
+          executable: 0,
+          covered: 0,
+          percent: 100,
+          uncovered: [],
+          coveredLines: [],
+          inReport: true,
+        },
+      ],
       notInReport: [],
+      excluded: { tests: [], other: [] },
     });
     assert.equal(changedLinesCoverage([], coverage, 100).percent, 100);
+  });
+
+  it('with kinds: counts source only, and a source file the report lacks as wholly unrun', () => {
+    const kindOf = fileKinds({ sources: ['src/**'], tests: ['**/*.test.*'] });
+    const diff: ChangedFile[] = [
+      { path: 'src/keep.ts', status: 'modified', addedLines: [7, 13], additions: 2, deletions: 0, binary: false },
+      {
+        path: 'src/unloaded.ts',
+        status: 'added',
+        addedLines: [1, 2, 3, 4, 5],
+        additions: 5,
+        deletions: 0,
+        binary: false,
+      },
+      { path: 'src/keep.test.ts', status: 'added', addedLines: [1, 2], additions: 2, deletions: 0, binary: false },
+      { path: 'README.md', status: 'modified', addedLines: [1], additions: 1, deletions: 0, binary: false },
+      { path: 'src/gone.ts', status: 'added', addedLines: [1], additions: 1, deletions: 0, binary: false },
+    ];
+    const texts: Record<string, string> = {
+      'src/unloaded.ts': "import { x } from './x';\n\n// doubles\nexport const twice = (n: number) => n * 2;\n}\n",
+    };
+    const r = changedLinesCoverage(diff, coverage, 50, { kindOf, textOf: (p) => texts[p] });
+    assert.deepEqual(
+      r.files.map((f) => [f.path, f.executable, f.covered, f.uncovered, f.inReport]),
+      [
+        ['src/keep.ts', 2, 1, [7], true],
+        ['src/unloaded.ts', 1, 0, [4], false],
+      ],
+    );
+    assert.deepEqual([r.executable, r.covered, r.percent, r.meetsThreshold], [3, 1, 33.33, false]);
+    assert.deepEqual(r.excluded, { tests: ['src/keep.test.ts'], other: ['README.md'] });
+    assert.deepEqual(r.notInReport, ['src/gone.ts'], 'a source file whose text cannot be read');
   });
 
   it('rejects a threshold outside 0..100', () => {

@@ -164,3 +164,95 @@ export async function guardApproval(
   });
   return { ok: false, error: await recordRefusal(e, tx, state, actor, { action: 'advance', to }, r.error, startMs) };
 }
+
+/** A finding of a VERIFY run as its ledger entry records it. */
+export interface RecordedFinding {
+  readonly kind: string;
+  readonly file: string;
+  readonly line?: number;
+  readonly test?: string;
+  readonly detail: string;
+}
+
+/** The newest VERIFY run of the current phase visit, from its signed ledger entry: its seq and findings. */
+export async function latestVerifyFindings(
+  e: Engine,
+  state: TaskState,
+): Promise<{ seq: number; findings: RecordedFinding[]; total: number } | undefined> {
+  const [entry] = await e.store.entries({
+    taskId: state.taskId,
+    kind: 'verify',
+    fromSeq: state.phaseEpoch,
+    newestFirst: true,
+    limit: 1,
+  });
+  if (!entry) return undefined;
+  const list = entry.data['findings'];
+  const findings = Array.isArray(list)
+    ? list.filter(
+        (f): f is RecordedFinding =>
+          !!f &&
+          typeof f === 'object' &&
+          typeof (f as RecordedFinding).kind === 'string' &&
+          typeof (f as RecordedFinding).detail === 'string',
+      )
+    : [];
+  const total = entry.data['findingsTotal'];
+  return { seq: entry.seq, findings, total: typeof total === 'number' ? total : findings.length };
+}
+
+/**
+ * The move out of VERIFY when its run found ways the tests say less than they seem to (tests removed, skipped or
+ * focused, coverage-ignore comments, surviving mutants): a person decides, through the same approval as a risky
+ * move. An approval counts only when given after that run, so a later run with new findings asks again. Yields the
+ * approval entry the move relies on, if the run found anything.
+ */
+export async function guardFindings(
+  e: Engine,
+  tx: StoreTx,
+  state: TaskState,
+  actor: Actor,
+  to: string,
+  run: { seq: number; findings: readonly RecordedFinding[]; total: number },
+  startMs: number,
+): Promise<Result<LedgerEntry | undefined>> {
+  if (run.findings.length === 0) return ok(undefined);
+  const all = await e.store.entries({ taskId: state.taskId, kind: 'approval', fromSeq: state.phaseEpoch });
+  const entries = all.filter((x) => x.seq > run.seq);
+  const covering = approvalCovers(entries, state, to);
+  if (covering) return ok(covering);
+  const standing = approvalState(entries, state);
+  const current: ReturnType<typeof approvalState> = standing.state === 'approved' ? { state: 'none' } : standing;
+  const reasons: RiskReason[] = run.findings.map((f) => ({
+    class: 'tests',
+    level: 'high',
+    detail: `${f.kind}: ${f.detail}`,
+  }));
+  if (current.state === 'none') {
+    await append(e, tx, {
+      taskId: state.taskId,
+      kind: 'approval',
+      fromPhase: state.phase,
+      toPhase: to,
+      actor: actor.id,
+      artifacts: [],
+      data: { action: 'requested', by: 'verify', verifySeq: run.seq, risk: 'high', reasons, findings: run.total },
+    });
+  }
+  const note = current.entry?.data['reason'];
+  const shown = run.findings.slice(0, 3).map((f) => `${f.kind}: ${f.detail}`);
+  const more = run.total > shown.length ? `; and ${run.total - shown.length} more` : '';
+  const message =
+    current.state === 'changes_requested'
+      ? `a person requested changes: ${clause(String(note ?? ''))}. Backtrack to ${String(current.entry?.data['backtrackTo'] ?? 'the phase named')} and pass the phases again`
+      : `leaving ${state.phase} needs a person's decision on what VERIFY found in the tests (${shown.join('; ')}${more}); it is ${current.state === 'escalated' ? 'escalated and ' : ''}waiting for a person to decide with their passkey in the dashboard's approval panel (autopilot serve). Or change the tests so that nothing is found, and verify again`;
+  const r = refuse(ErrorCode.APPROVAL_REQUIRED, message, {
+    phase: to,
+    reasons: reasons.map((x) => x.detail).slice(0, 20),
+    findings: run.findings,
+    verifySeq: run.seq,
+    approval: current.state,
+    ...(note ? { note } : {}),
+  });
+  return { ok: false, error: await recordRefusal(e, tx, state, actor, { action: 'advance', to }, r.error, startMs) };
+}

@@ -191,6 +191,8 @@ const FAILURE_EVIDENCE: Record<FailureKind, (f: CommandFailure) => string> = {
   config: (f) => (f.command === 'build' ? 'build_output.log' : 'test_results.json'),
   tests: () => 'test_results.json',
   coverage: () => 'coverage_report.json',
+  untested: () => 'coverage_report.json',
+  mutation: () => 'mutation_report.json',
   lint: () => 'build_output.log',
 };
 

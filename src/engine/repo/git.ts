@@ -175,3 +175,10 @@ export async function uncommitted(root: string, paths: readonly string[]): Promi
 export async function headCommit(cwd: string): Promise<string | undefined> {
   return resolveCommit(cwd, 'HEAD');
 }
+
+/** The content of `rel` at `commit`, or undefined when the commit has no such file (or it is not text git can show). */
+export async function fileAtCommit(root: string, commit: string, rel: string): Promise<string | undefined> {
+  if (commit === EMPTY_TREE) return undefined;
+  const r = await git(root, ['cat-file', 'blob', `${commit}:${rel.split('\\').join('/')}`]);
+  return r.code === 0 ? r.stdout : undefined;
+}

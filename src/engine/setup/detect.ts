@@ -860,3 +860,58 @@ export function detectedCommands(d: Detection): {
   }
   return { commands, notes };
 }
+
+/** Where each language keeps its tests, by the conventions of its test runners. */
+const TEST_GLOBS: Readonly<Record<Language, readonly string[]>> = {
+  javascript: ['**/*.test.*', '**/*.spec.*', '**/__tests__/**', 'test/**', 'tests/**'],
+  typescript: ['**/*.test.*', '**/*.spec.*', '**/__tests__/**', 'test/**', 'tests/**'],
+  python: ['**/test_*.py', '**/*_test.py', '**/conftest.py', 'tests/**', 'test/**'],
+  go: ['**/*_test.go', '**/testdata/**'],
+  java: ['src/test/**', '**/src/test/**'],
+  rust: ['tests/**', 'benches/**'],
+};
+
+const JS_EXTENSIONS = ['js', 'mjs', 'cjs', 'jsx', 'ts', 'mts', 'cts', 'tsx'];
+/** Folders a JavaScript or TypeScript project keeps its code in, when it has them. */
+const JS_SOURCE_FOLDERS = ['src', 'lib', 'app', 'server', 'client', 'packages'];
+
+/**
+ * The config's `verify.sources` and `verify.tests` for what detection found: each language's source folders (or its
+ * files by extension where it has none) and its test runners' test layouts. Undefined when no language was found
+ * (the config's defaults, every code file, then apply).
+ */
+export function detectedFileGlobs(
+  root: string,
+  d: Pick<Detection, 'languages'>,
+): { sources: string[]; tests: string[] } | undefined {
+  if (d.languages.length === 0) return undefined;
+  const sources: string[] = [];
+  const tests: string[] = [];
+  const add = (list: string[], globs: readonly string[]) => {
+    for (const g of globs) if (!list.includes(g)) list.push(g);
+  };
+  for (const language of d.languages) {
+    add(tests, TEST_GLOBS[language]);
+    switch (language) {
+      case 'javascript':
+      case 'typescript': {
+        const folders = JS_SOURCE_FOLDERS.filter((f) => isDir(join(root, f)));
+        add(sources, folders.length > 0 ? folders.map((f) => `${f}/**`) : JS_EXTENSIONS.map((x) => `**/*.${x}`));
+        break;
+      }
+      case 'python':
+        add(sources, [isDir(join(root, 'src')) ? 'src/**/*.py' : '**/*.py']);
+        break;
+      case 'go':
+        add(sources, ['**/*.go']);
+        break;
+      case 'java':
+        add(sources, ['src/main/**', '**/src/main/**']);
+        break;
+      case 'rust':
+        add(sources, ['src/**/*.rs', '**/src/**/*.rs']);
+        break;
+    }
+  }
+  return { sources, tests };
+}

@@ -33,7 +33,14 @@ import { ensurePrivateDir } from '../repo/user-state.ts';
 import { parseConfigText } from '../repo/config-file.ts';
 import { planCiFiles } from './ci-workflows.ts';
 import { outputPaths } from '../repo/outputs.ts';
-import { detectAgents, detectRepository, detectedCommands, machineProbe, type DetectProbe } from './detect.ts';
+import {
+  detectAgents,
+  detectRepository,
+  detectedCommands,
+  detectedFileGlobs,
+  machineProbe,
+  type DetectProbe,
+} from './detect.ts';
 import { GIT_HOOK_MARK, planWiring, type Launcher } from './agent-wiring.ts';
 import { recordGitHooks } from '../repo/git-hooks.ts';
 import { packageVersion } from './package-info.ts';
@@ -91,6 +98,8 @@ export interface InitOptions {
   readonly wiring?: { readonly launcher: Launcher; readonly home?: string };
   /** The version of Autopilot a CI job installs where the repository does not pin it (default: this package's). */
   readonly version?: string;
+  /** `verify.sources` and `verify.tests` to write (detected per language); the defaults otherwise. */
+  readonly fileGlobs?: { readonly sources: readonly string[]; readonly tests: readonly string[] };
 }
 
 /** The folders from the root down to `stateDir` (`a/b` gives `a`, `a/b`); none for the root itself. */
@@ -200,8 +209,14 @@ const SECTION_COMMENTS: readonly (readonly [string, string])[] = [
   ['limits', ' Size caps, bytes.'],
   [
     'verify',
-    ' coverageThreshold: minimum coverage (percent) of the lines a task changes.\n' +
-      " baseCoverage: compare (total coverage may not fall below the base commit's, when a VERIFY measured it) or off.",
+    ' coverageThreshold: minimum coverage (percent) of the lines a task changes in source files; a source file no\n' +
+      ' test loads counts all its executable lines as unrun, and source changed with no test that runs it fails.\n' +
+      " baseCoverage: compare (total coverage may not fall below the base commit's, when a VERIFY measured it) or off.\n" +
+      ' sources, tests: globs of the source and test files (init detects them per language; a test glob wins).\n' +
+      '   Test files never count toward the coverage; files matching neither (docs, config) count for nothing.\n' +
+      ' mutation: mutants of a sample of the changed lines that tests run, each a re-run of the test command in the\n' +
+      '   sandbox; a survivor needs a person. enabled, maxMutants, timeoutSeconds (for all of them together),\n' +
+      '   threshold (a mutation score under it fails VERIFY; 0: survivors only need a person).',
   ],
   [
     'sandbox',
@@ -282,6 +297,15 @@ export function renderConfig(opts: InitOptions = {}): string {
     stateDir: opts.stateDir ?? defaults['stateDir'],
     commands: { smoke: [], ci: [], ...opts.commands },
     evidence: DEFAULT_EVIDENCE,
+    ...(opts.fileGlobs
+      ? {
+          verify: {
+            ...(defaults['verify'] as Record<string, unknown>),
+            sources: [...opts.fileGlobs.sources],
+            tests: [...opts.fileGlobs.tests],
+          },
+        }
+      : {}),
     ...(opts.waiveBuild ? { waive: { build: opts.waiveBuild } } : {}),
   };
   // The known sections in their order, then any other section the defaults have, so that none is left out.
@@ -410,6 +434,7 @@ export async function planInit(cwd: string, opts: InitOptions = {}): Promise<Res
     const commands = opts.commands ?? detected?.commands;
     test = commands?.test;
     const commandNotes = { ...detected?.notes, ...opts.commandNotes };
+    const fileGlobs = opts.fileGlobs ?? detectedFileGlobs(root, detection);
     // No build step found: written down as a waiver, so that VERIFY records it rather than passing on nothing.
     const waiveBuild =
       opts.waiveBuild ??
@@ -425,6 +450,7 @@ export async function planInit(cwd: string, opts: InitOptions = {}): Promise<Res
         stateDir,
         ...(commands ? { commands } : {}),
         commandNotes,
+        ...(fileGlobs ? { fileGlobs } : {}),
         ...(waiveBuild ? { waiveBuild } : {}),
       }),
     });

@@ -27,7 +27,15 @@ import { contractChange } from '../repo/contract.ts';
 import { refuseConfigChanged } from './contract.ts';
 import { tidyArchive } from '../evidence/archive.ts';
 import { checkDrift, guardDrift } from '../drift/baseline.ts';
-import { assessTaskRisk, guardApproval, mayNeedApproval, withWaivers } from '../approvals/guard.ts';
+import {
+  assessTaskRisk,
+  guardApproval,
+  guardFindings,
+  latestVerifyFindings,
+  mayNeedApproval,
+  withWaivers,
+  type RecordedFinding,
+} from '../approvals/guard.ts';
 import { phaseWaivers, waiverRequired } from '../../core/waivers.ts';
 import { phaseContext } from './phase-context.ts';
 import { bundlePhase, writeBundle, type BundleWritten } from '../ledger/bundle.ts';
@@ -138,8 +146,10 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
         tidyArchive(e.layout, now);
         installProduced(e, now.taskId, produced);
         let current = now;
+        let verified: { seq: number; findings: RecordedFinding[]; total: number } | undefined;
         if (produced.verify) {
-          await recordVerify(e, tx, current, actor, produced);
+          const entry = await recordVerify(e, tx, current, actor, produced);
+          verified = { seq: entry.seq, findings: produced.verify.findings, total: produced.verify.findings.length };
           current = (await tx.getTask(req.taskId)) ?? current;
         }
         const tampered = checkPassedArtifacts(e, current);
@@ -163,10 +173,19 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
         const decided = await guardDecisions(e, tx, current, actor, attempt, startMs);
         if (!decided.ok) return decided;
         let approvedBy: number | undefined;
+        if (current.phase === 'VERIFY' && decision.value.to) {
+          // What VERIFY found in the tests themselves is no failure of the code, but a person decides on it.
+          const run = verified ?? (await latestVerifyFindings(e, current));
+          if (run) {
+            const found = await guardFindings(e, tx, current, actor, decision.value.to, run, startMs);
+            if (!found.ok) return found;
+            approvedBy = found.value?.seq;
+          }
+        }
         if (needs) {
           const approval = await guardApproval(e, tx, current, actor, decision.value.to, needs, startMs);
           if (!approval.ok) return approval;
-          approvedBy = approval.value?.seq;
+          approvedBy = approval.value?.seq ?? approvedBy;
         }
         const done = decision.value.to === null;
         const entry = await append(e, tx, {
@@ -331,6 +350,22 @@ async function produceIfNeeded(e: Engine, state: TaskState): Promise<Produced> {
   return produce(e, state, state.phase);
 }
 
+/** Findings a VERIFY entry holds at most; the evidence files list them all. */
+const MAX_RECORDED_FINDINGS = 50;
+/** Test names a VERIFY entry holds at most; of a suite with more, later runs miss only those past the limit. */
+const MAX_RECORDED_CASES = 2000;
+
+function mutationSummary(v: NonNullable<Produced['verify']>) {
+  const m = v.mutation;
+  return {
+    ran: m.mutants.length,
+    killed: m.killed,
+    survived: m.survived,
+    score: m.score,
+    ...(m.skipped ? { skipped: m.skipped } : {}),
+  };
+}
+
 /** Records a VERIFY run as its own entry, so that a failing run is in the ledger too. */
 export async function recordVerify(
   e: Engine,
@@ -358,6 +393,13 @@ export async function recordVerify(
       treeDigest: v?.treeDigest ?? null,
       ...(v?.tests ? { tests: v.tests } : {}),
       ...(v?.coverage ? { changedLinesCoverage: v.coverage.percent } : {}),
+      // Signed with the run: the move out of VERIFY asks a person about these, and nobody can edit them away.
+      ...(v ? { findings: v.findings.slice(0, MAX_RECORDED_FINDINGS), findingsTotal: v.findings.length } : {}),
+      ...(v ? { mutation: mutationSummary(v) } : {}),
+      // The tests this run ran, by name: a later task whose base is this tree tells which of them no longer run.
+      ...(v?.testCases
+        ? { testCases: v.testCases.slice(0, MAX_RECORDED_CASES), testCasesTotal: v.testCases.length }
+        : {}),
       ...(v ? { tree: v.tree } : {}),
       ...(v?.totalCoverage ? { totalCoverage: v.totalCoverage } : {}),
       ...(waived.length ? { waivers: waived } : {}),

@@ -254,7 +254,14 @@ ${example('npx --no-install autopilot init --dry-run\nnpx --no-install autopilot
     .addHelpText(
       'after',
       '\nRefused with LEASE_HELD while another move of the task (advance, verify) runs; its files are written\n' +
-        'only when the run is recorded.\n',
+        'only when the run is recorded.\n' +
+        '\nVERIFY_FAILED (exit 2) when the build or a test fails, when source changed and no test ran it\n' +
+        '(untested), or when the changed-lines coverage of source files is under verify.coverageThreshold\n' +
+        '(test files never count; a source file no test loads counts all its lines as unrun).\n' +
+        'It also lists findings about the tests: tests removed, skipped or focused, coverage-ignore comments\n' +
+        'added, and mutants of the changed lines the tests pass on (verify.mutation). The run passes with\n' +
+        "them, but leaving VERIFY then needs a person's approval (APPROVAL_REQUIRED), given with a passkey\n" +
+        'in the dashboard (autopilot serve).\n',
     )
     .addHelpText('after', example('autopilot verify T-1'))
     .action(act(async (id: string, opts: Opts) => (await import('./verbs/verify.ts')).verifyVerb(id, opts)));

@@ -10,6 +10,7 @@ import { renderPage, type DashboardContext } from './context.ts';
 import { tasksBody } from './views/tasks.ts';
 import { taskBody } from './views/task.ts';
 import { artifactBody, evidenceIndexBody, taskEvidenceBody } from './views/evidence.ts';
+import { verifyFindings } from './read/verify-findings.ts';
 import { metricsBody } from './views/metrics.ts';
 import { ledgerBody } from './views/ledger.ts';
 import { approvalsBody } from './views/approvals.ts';
@@ -133,7 +134,12 @@ export function mountPages(app: Hono, ctx: DashboardContext): void {
           ctx,
           'evidence',
           `Evidence of ${task.taskId}`,
-          taskEvidenceBody(await summarize(e, task), taskArtifacts(e, task, entries), e.config.phases),
+          taskEvidenceBody(
+            await summarize(e, task),
+            taskArtifacts(e, task, entries),
+            e.config.phases,
+            verifyFindings(e, task, entries),
+          ),
         ),
       );
     }

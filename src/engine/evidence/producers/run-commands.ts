@@ -120,10 +120,12 @@ export async function runCommand(
 /**
  * Why a command's step failed, by whose fault: `spawn` the program could not start (missing, not executable,
  * a module not installed), `config` it ran but its report is missing or unusable (a wrong path, a plugin not
- * installed), `crash` a linter that failed without judging the code; `build`, `tests`, `coverage` and `lint`
- * are the code's.
+ * installed), `crash` a linter that failed without judging the code; `build`, `tests`, `coverage`, `untested`
+ * (source changed and no test ran any of it), `mutation` (a mutation score under the threshold) and `lint` are the
+ * code's.
  */
-export type FailureKind = 'spawn' | 'config' | 'crash' | 'build' | 'tests' | 'coverage' | 'lint';
+export type FailureKind =
+  'spawn' | 'config' | 'crash' | 'build' | 'tests' | 'coverage' | 'untested' | 'mutation' | 'lint';
 
 /** One failed step of a producer, for the refusal's details and its advice. */
 export interface CommandFailure {

@@ -6,7 +6,7 @@
  * from the workspace the test command ran in (a sandbox's copy, usually), so a
  * stale or planted report can never count.
  */
-import { isAbsolute, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { TaskState } from '../../../core/task.ts';
 import type { TestCase, TestResults } from '../../../reports/test-results.ts';
 import {
@@ -17,8 +17,14 @@ import {
 } from '../../../reports/parse.ts';
 import type { Config } from '../../../core/config.ts';
 import { isUnconfigured, unconfiguredRecord, waiverFix, waiverReason } from '../../../core/waivers.ts';
-import { commitTree, patchId } from '../../repo/git.ts';
+import { commitTree, fileAtCommit, patchId } from '../../repo/git.ts';
+import { readNoFollow } from '../../repo/files.ts';
 import { changedLinesCoverage, type ChangedLinesCoverage } from '../../../reports/changed-lines.ts';
+import { executableLines } from '../../../reports/executable.ts';
+import { fileKinds, type FileKind } from '../../../reports/file-kinds.ts';
+import { compareTestFiles, coverageIgnores, type TestFinding } from '../../../reports/test-inventory.ts';
+import type { ChangedFile } from '../../../reports/diff.ts';
+import { mutationFindings, runMutants, skippedMutation, type MutationReport } from './mutation.ts';
 import {
   couldNotStart,
   failure,
@@ -58,6 +64,14 @@ export interface VerifyOutput {
   readonly totalCoverage?: CoverageTotal;
   /** Tree id of the working tree that was verified (the state folder left out). */
   readonly tree: string | null;
+  /**
+   * What makes the tests say less than they seem to (tests removed, skipped or focused, coverage-ignore comments
+   * added, surviving mutants): not failures, but each needs a person's decision before the task leaves VERIFY.
+   */
+  readonly findings: TestFinding[];
+  readonly mutation: MutationReport;
+  /** The tests that ran (not skipped), by {@link caseId}, when there was a report. */
+  readonly testCases?: string[];
   readonly files: { name: string; content: string }[];
 }
 
@@ -86,6 +100,9 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
   const log: string[] = [];
   // The tree is recorded with the run: a later task whose base is this tree compares its total coverage with it.
   const diff = await taskDiff(e, state, { tree: true });
+  const kindOf = fileKinds(e.config.verify);
+  const tree = workingTree(e);
+  let testRun: { ms: number; report?: { format: TestReportFormat; path: string }; outputs: string[] } | undefined;
 
   let buildExit: number | null = 0;
   if (build) {
@@ -165,17 +182,25 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
           ...(cov.sourceRoot ? { sourceRoot: cov.sourceRoot } : {}),
           ...(cov.modulePrefix ? { modulePrefix: cov.modulePrefix } : {}),
         });
-        coverage = changedLinesCoverage(diff.files, parsed, threshold);
+        coverage = changedLinesCoverage(diff.files, parsed, threshold, { kindOf, textOf: tree.text });
         total = {
           linesFound: parsed.totals.linesFound,
           linesHit: parsed.totals.linesHit,
           percent: parsed.totals.percent,
         };
-        if (!coverage.meetsThreshold) {
+        if (coverage.executable > 0 && coverage.covered === 0) {
+          const files = coverage.files.filter((f) => f.executable > 0).map((f) => f.path);
+          fail(
+            'untested',
+            'test',
+            `tests required for source changes: no test ran any of the ${plural(coverage.executable, 'executable line')} this task adds to ${files.join(', ')}; add tests that run them`,
+          );
+        } else if (!coverage.meetsThreshold) {
+          const unloaded = coverage.files.filter((f) => !f.inReport && f.executable > 0).map((f) => f.path);
           fail(
             'coverage',
             'test',
-            `changed-lines coverage is ${coverage.percent.toFixed(1)}%, under the ${threshold}% threshold`,
+            `changed-lines coverage is ${coverage.percent.toFixed(1)}% of ${plural(coverage.executable, 'line')}, under the ${threshold}% threshold${unloaded.length ? ` (no test loads ${unloaded.join(', ')})` : ''}`,
           );
         }
       } catch (err) {
@@ -193,7 +218,22 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
           'test',
           `${coverageNote}; set it, or set verify.coverageThreshold to 0, or ${waiverFix('coverage')}`,
         );
+      else if (!reason && !notStarted && !reportError) {
+        // Coverage waived in writing is a person's call; otherwise nothing shows that a test ran the source change.
+        const changedSource = sourceLines(diff.files, kindOf, tree.text);
+        if (changedSource.length > 0)
+          fail(
+            'untested',
+            'test',
+            `tests required for source changes: ${changedSource.join(', ')} changed, and without a coverage report nothing shows that a test ran it; ${waiverFix('coverage')}`,
+          );
+      }
     }
+    testRun = {
+      ms: result.durationMs,
+      ...(report && reportAt ? { report: { format: report.format, path: reportAt } } : {}),
+      outputs: coverageAt ? [coverageAt] : [],
+    };
   }
 
   const base = total && e.config.verify.baseCoverage === 'compare' ? await baseCoverage(e, diff) : undefined;
@@ -204,6 +244,46 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
       `total coverage fell from ${base.total.percent}% at the base commit (measured by ${base.taskId}'s VERIFY, ledger entry ${base.seq}) to ${total.percent}%: test what the change left untested`,
     );
   }
+
+  // What the change does to the tests themselves: read from the test files at the base commit and now.
+  const findings: TestFinding[] = [
+    ...(await inventoryFindings(e, diff.base, diff.files, kindOf, tree.text)),
+    ...coverageIgnores(diff.files, tree.lineAt),
+  ];
+  const blocked = mutationBlocked(problems.length > 0, test, testRun);
+  const mutation =
+    blocked !== undefined || !test || !testRun?.report
+      ? skippedMutation(e.config, blocked ?? 'the tests did not run')
+      : await runMutants(e, {
+          test,
+          report: testRun.report,
+          outputs: testRun.outputs,
+          lines: coveredSourceLines(coverage, tree.lineAt),
+          baselineMs: testRun.ms,
+        });
+  findings.push(...mutationFindings(mutation));
+  if (!mutation.meetsThreshold)
+    fail(
+      'mutation',
+      'test',
+      `the mutation score is ${mutation.score}%, under the ${mutation.threshold}% threshold (verify.mutation.threshold): ${plural(mutation.survived, 'mutant')} survived; make the tests check what the changed lines do`,
+    );
+  // Tests that ran at the base commit (by an earlier VERIFY of its very tree) and run no more: excluded by a
+  // pattern, a config or a command line, in ways no changed test file shows.
+  const baseRun = tests ? await baseTestRun(e, diff) : undefined;
+  if (tests && baseRun?.cases) findings.push(...notRunAnyMore(baseRun, tests, findings));
+  const inventoryDoc = {
+    base: diff.base,
+    testFiles: diff.files.filter((f) => isTestChange(f, kindOf)).map((f) => f.path),
+    ...(baseRun
+      ? {
+          baseRun: baseRun.cases
+            ? { taskId: baseRun.taskId, seq: baseRun.seq, tests: baseRun.cases.length }
+            : { note: baseRun.note },
+        }
+      : {}),
+    findings: findings.filter((f) => f.kind !== 'mutant-survived'),
+  };
 
   const ok = problems.length === 0;
   const isolation = isolationOf(commands);
@@ -218,6 +298,7 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     base: diff.base,
     build: build ? { configured: true, exitCode: buildExit } : unconfiguredRecord(e.config, 'build'),
     commands,
+    findings,
   };
   const coverageWaived = !coverage && isUnconfigured(e.config, 'coverage');
   const coverageDoc = {
@@ -254,11 +335,16 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     treeDigest: diff.sha256,
     ...(patch ? { patchId: patch } : {}),
     tree: diff.tree ?? null,
+    findings,
+    mutation,
+    ...(tests ? { testCases: tests.cases.filter((c) => c.status !== 'skipped').map(caseId) } : {}),
     files: [
       { name: 'verify_run.json', content: JSON.stringify(verifyRun, null, 2) + '\n' },
       { name: 'build_output.log', content: `${logHeader(commands)}\n${log.join('\n')}` },
       { name: 'test_results.json', content: JSON.stringify(testDoc, null, 2) + '\n' },
       { name: 'coverage_report.json', content: JSON.stringify(coverageDoc, null, 2) + '\n' },
+      { name: 'test_inventory.json', content: JSON.stringify(inventoryDoc, null, 2) + '\n' },
+      { name: 'mutation_report.json', content: JSON.stringify(mutation, null, 2) + '\n' },
     ],
   };
 }
@@ -316,4 +402,144 @@ async function baseCoverage(e: Engine, diff: TaskDiff): Promise<BaseCoverage> {
     tree,
     note: `no VERIFY in the ledger measured the base commit's tree (${tree.slice(0, 12)}): nothing to compare with`,
   };
+}
+
+/** The working tree's files as VERIFY reads them: whole text, and one line (1-based), each read once. */
+function workingTree(e: Engine): {
+  text: (path: string) => string | undefined;
+  lineAt: (path: string, line: number) => string | undefined;
+} {
+  const texts = new Map<string, string | undefined>();
+  const text = (path: string) => {
+    if (!texts.has(path)) {
+      const file = readNoFollow(join(e.layout.root, path), e.config.limits.maxEvidenceBytes);
+      texts.set(path, file.kind === 'file' ? file.bytes.toString('utf8') : undefined);
+    }
+    return texts.get(path);
+  };
+  const lines = new Map<string, string[] | undefined>();
+  const lineAt = (path: string, line: number) => {
+    if (!lines.has(path)) lines.set(path, text(path)?.split('\n'));
+    return lines.get(path)?.[line - 1];
+  };
+  return { text, lineAt };
+}
+
+/** A change of a test file: it is one now, or was one under its old name. */
+function isTestChange(f: ChangedFile, kindOf: (path: string) => FileKind): boolean {
+  return kindOf(f.path) === 'test' || (f.from !== undefined && kindOf(f.from) === 'test');
+}
+
+/** Changed source files with executable added lines. */
+function sourceLines(
+  files: readonly ChangedFile[],
+  kindOf: (path: string) => FileKind,
+  text: (path: string) => string | undefined,
+): string[] {
+  return files
+    .filter((f) => !f.binary && f.addedLines.length > 0 && kindOf(f.path) === 'source')
+    .filter((f) => {
+      const body = text(f.path);
+      if (body === undefined) return true;
+      const executable = executableLines(f.path, body);
+      return f.addedLines.some((n) => executable[n - 1]);
+    })
+    .map((f) => f.path);
+}
+
+/** Tests removed, newly skipped or focused in the changed test files, from their text at the base commit and now. */
+async function inventoryFindings(
+  e: Engine,
+  base: string,
+  files: readonly ChangedFile[],
+  kindOf: (path: string) => FileKind,
+  text: (path: string) => string | undefined,
+): Promise<TestFinding[]> {
+  const versions = [];
+  for (const f of files.filter((x) => !x.binary && isTestChange(x, kindOf))) {
+    const before =
+      f.status === 'added' && !f.from ? undefined : await fileAtCommit(e.layout.root, base, f.from ?? f.path);
+    const after = f.status === 'deleted' ? undefined : text(f.path);
+    versions.push({
+      path: f.path,
+      ...(f.from ? { from: f.from } : {}),
+      ...(before !== undefined ? { base: before } : {}),
+      ...(after !== undefined ? { head: after } : {}),
+    });
+  }
+  return compareTestFiles(versions);
+}
+
+/** The changed source lines that tests ran, with their text: what mutants are made of. */
+function coveredSourceLines(
+  coverage: ChangedLinesCoverage | undefined,
+  lineAt: (path: string, line: number) => string | undefined,
+): { file: string; line: number; text: string }[] {
+  if (!coverage) return [];
+  return coverage.files.flatMap((f) =>
+    f.coveredLines.flatMap((line) => {
+      const text = lineAt(f.path, line);
+      return text === undefined ? [] : [{ file: f.path, line, text }];
+    }),
+  );
+}
+
+/** Why mutants cannot be judged: a mutant is only meaningful against tests that pass, read from a report. */
+function mutationBlocked(
+  failed: boolean,
+  test: TestCommand | undefined,
+  run: { report?: { format: TestReportFormat; path: string } } | undefined,
+): string | undefined {
+  if (!test || !run) return 'the tests did not run';
+  if (!run.report) return 'the test command has no usable test report';
+  if (failed) return 'VERIFY failed: mutants are judged against passing tests only';
+  return undefined;
+}
+
+/** The id a test case is known by from one run to the next. */
+export function caseId(c: Pick<TestCase, 'suite' | 'name'>): string {
+  return c.suite ? `${c.suite} > ${c.name}` : c.name;
+}
+
+/** The tests an earlier VERIFY of the base commit's very tree ran (passed or failed), from its ledger entry. */
+type BaseTestRun =
+  | { readonly taskId: string; readonly seq: number; readonly cases: readonly string[]; readonly note?: undefined }
+  | { readonly cases?: undefined; readonly note: string };
+
+async function baseTestRun(e: Engine, diff: TaskDiff): Promise<BaseTestRun> {
+  const tree = await commitTree(e.layout.root, diff.base, e.layout.stateDir);
+  if (!tree) return { note: `the base commit ${diff.base.slice(0, 12)} cannot be read` };
+  const entries = await e.store.entries({ kind: 'verify', newestFirst: true, limit: BASE_SEARCH });
+  for (const entry of entries) {
+    const cases = entry.data['testCases'];
+    if (entry.data['tree'] !== tree || !Array.isArray(cases) || entry.taskId === null) continue;
+    return { taskId: entry.taskId, seq: entry.seq, cases: cases.filter((c): c is string => typeof c === 'string') };
+  }
+  return {
+    note: `no VERIFY in the ledger ran the tests of the base commit's tree (${tree.slice(0, 12)}): nothing to compare with`,
+  };
+}
+
+/** Tests the base run ran that this run did not (or skipped), unless a finding about the test files already names them. */
+function notRunAnyMore(
+  base: Extract<BaseTestRun, { cases: readonly string[] }>,
+  now: TestResults,
+  known: readonly TestFinding[],
+): TestFinding[] {
+  const ran = new Set(now.cases.filter((c) => c.status !== 'skipped').map(caseId));
+  // A finding names a test as the file declares it (`group > name`, Python's `Class.test_x`); a report names it
+  // with its suite in front (`module.Class > test_x`): either way the name is the tail of the case's id. A finding
+  // about a group (a removed describe) names every case inside it.
+  const named = known
+    .filter((f) => f.test !== undefined)
+    .flatMap((f) => [f.test!, f.test!.replace(/\.(?=[^.]*$)/, ' > ')]);
+  const covers = (c: string, n: string) =>
+    c === n || c.endsWith(` > ${n}`) || c.endsWith(`.${n}`) || c.startsWith(`${n} > `) || c.includes(` > ${n} > `);
+  const gone = base.cases.filter((c) => !ran.has(c) && !named.some((n) => covers(c, n)));
+  return gone.map((test) => ({
+    kind: 'test-not-run' as const,
+    file: '',
+    test,
+    detail: `the test "${test}" ran at the base commit (${base.taskId}'s VERIFY, ledger entry ${base.seq}) and does not run now: excluded by a pattern, the config or the command line`,
+  }));
 }

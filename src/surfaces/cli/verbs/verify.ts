@@ -23,8 +23,36 @@ export async function verifyVerb(taskId: string, opts: GlobalOptions & { token?:
       lines.push(
         `  changed-lines coverage: ${v.coverage.percent.toFixed(1)}% of ${plural(v.coverage.executable, 'line')} (threshold ${v.coverage.threshold}%)`,
       );
+    const m = v.mutation;
+    lines.push(
+      m.mutants.length > 0
+        ? `  mutants: ${m.killed + m.timedOut} of ${m.killed + m.timedOut + m.survived} killed${m.errors ? `, ${plural(m.errors, 'error')}` : ''}${m.score !== null ? ` (score ${m.score}%)` : ''}`
+        : `  mutants: none ran (${m.skipped ?? 'nothing to mutate'})`,
+    );
+    // Findings are no failure of the run, but the move out of VERIFY waits for a person's decision on them.
+    for (const f of v.findings) lines.push(`  ${pc.yellow('!')} ${f.kind}: ${f.detail}`);
+    if (v.findings.length > 0)
+      lines.push(
+        `  ${plural(v.findings.length, 'finding')} about the tests: leaving VERIFY needs a person's approval, given with a passkey in the dashboard (autopilot serve)`,
+      );
     return done(
-      { passed: v.passed, seq: r.value.entry.seq, commands: v.commands, tests: v.tests, coverage: v.coverage },
+      {
+        passed: v.passed,
+        seq: r.value.entry.seq,
+        commands: v.commands,
+        tests: v.tests,
+        coverage: v.coverage,
+        findings: v.findings,
+        mutation: {
+          ran: m.mutants.length,
+          killed: m.killed,
+          survived: m.survived,
+          timedOut: m.timedOut,
+          errors: m.errors,
+          score: m.score,
+          ...(m.skipped ? { skipped: m.skipped } : {}),
+        },
+      },
       `${pc.green('verify passed')} (ledger entry ${r.value.entry.seq})\n${lines.join('\n')}`,
     );
   });

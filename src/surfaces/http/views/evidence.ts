@@ -6,6 +6,7 @@ import { stateWord } from './task.ts';
 import { statusBadge } from './tasks.ts';
 import type { ArtifactContent, ArtifactInfo } from '../read/evidence.ts';
 import type { TaskSummary } from '../read/tasks.ts';
+import type { VerifyFindings } from '../read/verify-findings.ts';
 import { plural } from '../../../core/phrasing.ts';
 
 export function evidenceIndexBody(
@@ -39,10 +40,40 @@ function artifactRows(list: readonly ArtifactInfo[]): Html {
   )}</tbody></table></div>`;
 }
 
+/** Mutant statuses as badges: killed and timed out are the tests doing their work. */
+const MUTANT_BADGE: Record<string, string> = { killed: 'ok', timeout: 'ok', survived: 'bad', error: 'warn' };
+
+/** What VERIFY found in the tests: each finding needs a person's decision before the task leaves VERIFY. */
+function verifyFindingsSection(v: VerifyFindings): Html {
+  const m = v.mutation;
+  const findings = v.findings.length
+    ? html`<div class="table-wrap"><table class="data responsive"><thead><tr><th scope="col">Finding</th><th scope="col">Where</th><th scope="col">What</th></tr></thead><tbody>${v.findings.map(
+        (f) =>
+          html`<tr><td data-label="Finding"><span class="badge ${f.kind === 'mutant-survived' ? 'bad' : 'warn'}">${f.kind}</span></td><td data-label="Where" class="mono small">${f.file}${f.line !== null ? `:${f.line}` : ''}</td><td data-label="What" class="small">${f.detail}</td></tr>`,
+      )}</tbody></table></div>`
+    : html`<p class="muted small card-pad">No test removed, skipped or focused, no coverage-ignore comment added, no mutant survived.</p>`;
+  const mutants = m
+    ? m.mutants.length
+      ? html`<div class="table-wrap"><table class="data responsive"><thead><tr><th scope="col">Mutant</th><th scope="col">Status</th><th scope="col">Line as mutated</th><th scope="col">Why</th></tr></thead><tbody>${m.mutants.map(
+          (x) =>
+            html`<tr><td data-label="Mutant" class="mono small">${x.file}:${x.line} · ${x.operator}</td><td data-label="Status"><span class="badge ${MUTANT_BADGE[x.status] ?? ''}">${x.status}</span></td><td data-label="Line as mutated" class="mono small">${x.replacement.trim() || '(removed)'}</td><td data-label="Why" class="small">${x.detail}</td></tr>`,
+        )}</tbody></table></div>`
+      : html`<p class="muted small card-pad">No mutant ran: ${m.skipped ?? 'nothing to mutate'}.</p>`
+    : html``;
+  const score = m
+    ? html`<span class="badge ${m.survived > 0 ? 'bad' : 'ok'}">mutation score ${m.score === null ? '—' : `${m.score}%`}</span> <span class="muted small">${m.killed + m.timedOut} killed, ${m.survived} survived${m.errors ? `, ${m.errors} could not be judged` : ''}${m.notRun ? `, ${m.notRun} left out by the time budget` : ''}</span>`
+    : html``;
+  return html`<section class="section" id="verify-findings" aria-label="What VERIFY found in the tests">
+<div class="phase-group"><h3>VERIFY · what the tests say</h3><div class="card">
+<div class="toolbar card-pad">${v.findings.length ? html`<span class="badge bad">${plural(v.findings.length, 'finding')}: a person decides before the task leaves VERIFY</span>` : html`<span class="badge ok">nothing found</span>`} ${score}${v.state === 'matches' ? '' : html` <span class="badge ${v.state}">${stateWord(v.state)}</span>`}</div>
+${findings}${mutants}</div></div></section>`;
+}
+
 export function taskEvidenceBody(
   task: TaskSummary,
   artifacts: readonly ArtifactInfo[],
   phases: readonly string[],
+  verify?: VerifyFindings,
 ): Html {
   const groups = new Map<string, ArtifactInfo[]>();
   for (const a of artifacts) {
@@ -61,6 +92,7 @@ export function taskEvidenceBody(
   <p class="lede">${task.title} · ${plural(artifacts.length, 'file')} across ${plural(phases.filter((p) => groups.has(p.toLowerCase())).length, 'phase')}${bad ? '' : ', every recorded digest matches'}.</p></div>
   <div class="toolbar"><a class="btn secondary" href="/tasks/${encodeURIComponent(task.taskId)}">Task and trace graph</a></div></div>
 ${bad ? html`<p class="notice">${bad} file(s) no longer match the digest the ledger recorded: the evidence was changed or removed after it was recorded.</p>` : ''}
+${verify ? verifyFindingsSection(verify) : ''}
 <section id="evidence-list" data-live aria-label="Artifacts by phase">
 ${[...groups.entries()].map(
   ([key, list]) =>
