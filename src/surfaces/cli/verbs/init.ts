@@ -49,6 +49,7 @@ export async function initVerb(opts: GlobalOptions & { dryRun?: boolean; yes?: b
           diff: unifiedDiff(c.path, c.before, c.after),
         })),
         notes: plan.value.notes ?? [],
+        undecided: plan.value.undecided ?? [],
       },
       `autopilot init would make these changes in ${plan.value.root} (and create a key pair and the store):\n${changes.map(describe).join('\n')}${noteLines(plan.value.notes)}`,
     );
@@ -60,6 +61,11 @@ export async function initVerb(opts: GlobalOptions & { dryRun?: boolean; yes?: b
   const commit = toCommit.length
     ? `commit what init wrote, before the first task (task start refuses until the config is committed): git add ${toCommit.join(' ')} && git commit -m "Set up Autopilot"`
     : undefined;
+  // Checks left to a person: decided before the commit, they are part of the contract every task adopts.
+  const undecided = plan.value.undecided ?? [];
+  const decide = undecided.length
+    ? `decide what init left unconfigured (${undecided.join(', ')}): configure it under commands, or uncomment its waiver under waive: with a reason that is true here; until then the phase that relies on it refuses to move on (WAIVER_REQUIRED), and a config changed after a task started needs a person to adopt it for that task`
+    : undefined;
   return done(
     {
       root: plan.value.root,
@@ -67,6 +73,7 @@ export async function initVerb(opts: GlobalOptions & { dryRun?: boolean; yes?: b
       keyId: result.keyId,
       keyCreated: result.keyCreated,
       notes: plan.value.notes ?? [],
+      undecided,
       toCommit,
     },
     [
@@ -77,6 +84,7 @@ export async function initVerb(opts: GlobalOptions & { dryRun?: boolean; yes?: b
       `  key ${result.keyId}${result.keyCreated ? ' created' : ' kept'}`,
       ...(plan.value.notes ?? []).map((n) => `  ${pc.yellow('note')} ${n}`),
       'Next: check the commands in .autopilot/config.yaml (commands.test above all) and run autopilot doctor;',
+      ...(decide ? [`  ${decide};`] : []),
       ...(commit ? [`  ${commit};`] : []),
       `  in CI, the gate needs your team's key ids in a variable a branch cannot change: AUTOPILOT_TRUSTED_KEYS=${result.keyId} (a repository variable on GitHub: gh variable set AUTOPILOT_TRUSTED_KEYS --body ${result.keyId}; a protected CI/CD variable on GitLab);`,
       '  then: autopilot task start T-1 --title "…"',
