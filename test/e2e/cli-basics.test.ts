@@ -17,6 +17,7 @@ interface InitBody {
   keyCreated: boolean;
   dryRun?: boolean;
   toCommit: string[];
+  undecided: string[];
 }
 
 /** The git hooks of a repository, by name (init may write some; the snapshot leaves .git out). */
@@ -87,6 +88,21 @@ describe('setting up, help and the output contract', { concurrency: true }, () =
       repo.ledger().filter((e) => e.taskId !== null),
       [],
     );
+    // The checks left unconfigured and unwaived are named in init's next steps, for a person to decide before the
+    // config is committed; once they are waived (or configured), no step asks for it.
+    assert.deepEqual(first.undecided, ['lint', 'ci', 'smoke']);
+    const next = (await repo.run(['init'])).stdout;
+    assert.match(
+      next,
+      /decide what init left unconfigured \(lint, ci, smoke\): configure it under commands, or uncomment its waiver under waive:/,
+    );
+    assert.ok(next.indexOf('Next:') < next.indexOf('decide what init left'), 'one of the next steps');
+    repo.editConfig(
+      (c) =>
+        void (c['waive'] = { ...(c['waive'] as object), lint: 'no linter', ci: 'no CI commands', smoke: 'a library' }),
+    );
+    assert.deepEqual((await repo.ok<InitBody>(['init'])).undecided, []);
+    assert.doesNotMatch((await repo.run(['init'])).stdout, /decide what init left/);
     // The first task waits for init's files to be committed, and says how; it changes nothing meanwhile.
     const refused = await repo.refusedUnchanged(['task', 'start', 'T-1'], 'CONFIG_INVALID', 1, { violation: false });
     assert.equal(refused.details['reason'], 'not committed');

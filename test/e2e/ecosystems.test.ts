@@ -1,21 +1,28 @@
 /**
- * E2E, one real project per test runner that installs from npm or Debian (vitest, jest, mocha under c8,
- * node:test, pytest with pytest-cov, unittest through tox's setup, `go test` with its cover profile): the real
- * `autopilot init` detects the commands, the first task is refused until init's files are committed, a task is
- * taken to VERIFY with a one-line change, and `autopilot verify` runs the detected commands in the sandbox
+ * E2E, one real project per test runner that installs from npm or Debian (vitest on TypeScript, jest, mocha
+ * under c8, node:test, pytest with pytest-cov, unittest through tox's setup, `go test` with its cover profile):
+ * the real `autopilot init` detects the commands, the first task is refused until init's files are committed, a
+ * task is taken to VERIFY with a one-line change, and `autopilot verify` runs the detected commands in the sandbox
  * (one project with `sandbox.mode: off`). The totals and coverage it records are checked against the tool's
  * own report, parsed here independently, from a run of the same command outside Autopilot.
+ *
+ * Four of them (TypeScript with vitest, mocha, pytest, Go) then go on as a new user's team would: the waivers
+ * init suggests uncommented and committed on main with init's files, the task on a branch of its own, a person's
+ * passkey approval for each move that relies on a waiver, the task to DONE, its evidence and bundle committed,
+ * and `autopilot gate` in CI mode (`CI=true`, the installation's key id as `AUTOPILOT_TRUSTED_KEYS`) on a fresh
+ * clone of the branch, which must pass with nothing else done by hand.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { XMLParser } from 'fast-xml-parser';
 import { advance } from '../../src/engine/task/advance.ts';
 import { putEvidence } from '../../src/engine/task/evidence.ts';
 import { taskDiff } from '../../src/engine/evidence/producers/diff.ts';
-import { ROOT, Repo, git, tempDir, writeFile } from './helpers.ts';
+import { ROOT, Repo, git, run, sourceFile, tempDir, writeFile, type ErrorBody } from './helpers.ts';
+import type { CiGateReport } from '../../src/engine/ci/gate.ts';
 
 /** Node first, then Debian's own folders: Debian's python3 (with pytest and pytest-cov) and go, whatever else PATH has. */
 const PATH = [dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(':');
@@ -52,7 +59,7 @@ interface CoverageDoc {
 }
 
 /** A git repository holding the project, committed, with Autopilot set up by the real `autopilot init`. */
-async function initialised(name: string, project: Project): Promise<{ repo: Repo; test: TestCommand }> {
+async function initialised(name: string, project: Project): Promise<{ repo: Repo; test: TestCommand; keyId: string }> {
   const dir = tempDir(name);
   for (const [rel, text] of Object.entries(project.files)) writeFile(dir, rel, text);
   // A symlink is no folder to git: `node_modules/` would not match it.
@@ -62,12 +69,12 @@ async function initialised(name: string, project: Project): Promise<{ repo: Repo
   git(dir, ['add', '-A']);
   git(dir, ['commit', '-q', '-m', `${name}: a function and its tests`]);
   const repo = new Repo(dir);
-  await repo.ok(['init'], { env: ENV() });
+  const { keyId } = await repo.ok<{ keyId: string }>(['init'], { env: ENV() });
   const config = readFileSync(repo.configFile, 'utf8');
   const { parse } = await import('yaml');
   const test = (parse(config) as { commands: { test?: TestCommand } }).commands.test;
   assert.ok(test, `init detected a test command for ${name}:\n${config}`);
-  return { repo, test };
+  return { repo, test, keyId };
 }
 
 const must = <T>(r: { ok: true; value: T } | { ok: false; error: { code: string; message: string } }, what: string) => {
@@ -76,92 +83,173 @@ const must = <T>(r: { ok: true; value: T } | { ok: false; error: { code: string;
 };
 
 /**
- * The agent's evidence of the one-line change every project here makes: clamp's upper bound compared with `>=`, in
- * `file`. Its own write-up, since the gate refuses a spec that names nothing the diff touches (spec-grounding).
+ * The agent's evidence for the one-line change of `file`: the early return of clamp's upper bound made inclusive
+ * (a value at the bound returns the bound at once; what clamp returns is the same), phase by phase as
+ * [file name, content].
  */
 function clampEvidence(file: string): Record<string, readonly (readonly [string, string])[]> {
-  const map = { files: [{ path: file, change: 'modify', why: 'clamp returns hi as soon as x reaches it' }] };
   return {
     STRATEGIZE: [
       [
         'strategy.md',
-        `# Strategy: clamp's upper bound
+        `# Strategy: an inclusive upper bound in clamp
 
 ## Problem
-The clamp function in the calc module tests its lower bound with a strict comparison and its upper bound the same
-way, so a reader has to think twice about what happens when the value equals a bound.
+clamp compares the value with the upper bound strictly, so a value equal to the bound falls through to the last return instead of taking the bound's early return, which reads as if the bound were excluded.
 
 ## Objectives
-- Make the upper bound's comparison say plainly that a value at the bound is returned as the bound.
+- Make the upper bound's early return inclusive, so that the code says what clamp means.
 - Keep every result of clamp exactly as it is today.
 
 ## Scope
-One comparison in clamp, in ${file}, and the existing tests that pin the function's results.
+The one comparison of the upper bound in ${file}, and nothing else in the module or its tests.
 
 ## Non-goals
-Changing add, checking that lo is below hi, or handling values that are not numbers.
+The lower bound, the add function, argument checks for a lower bound above the upper one, and new tests are left for later tasks.
 
 ## Risks
-An off-by-one edit here would silently change results at the bound, which callers rarely test.
+A slip of the comparison could change results at the bound; the existing tests pin values below, above and inside the range.
 
 ## Strategy
-Change the comparison to greater-or-equal, which returns the same value at the bound, and let the tests confirm it.
+Change the strict comparison to an inclusive one, run the existing tests with coverage, and check that the changed line is run.
 `,
       ],
     ],
     SPEC: [
       [
         'spec.md',
-        `# Spec: clamp at its upper bound
+        `# Spec: clamp's upper bound
 
 ## Acceptance Criteria
-- In ${file}, clamp compares x with hi using greater-or-equal.
-- clamp(hi, lo, hi) still returns hi, and values inside the range come back unchanged.
+- clamp returns the upper bound for a value equal to it, through the bound's early return.
+- clamp returns the same results as before for values below, inside and above the range.
+- The existing tests pass unchanged.
 
 ## KPIs
-The project's existing tests pass without edits.
+Every existing test passes; the changed line is covered by the tests.
 `,
       ],
     ],
     PLAN: [
       [
         'plan.md',
-        `# Plan: one comparison
+        `# Plan
 
 ## Work Breakdown
-- Edit the upper-bound test in clamp in ${file}.
-- Run the project's tests with coverage to see the changed line executed.
+1. Change the comparison of the upper bound in ${file} from strict to inclusive.
+2. Run the existing tests with coverage and read the changed-lines figure.
 `,
       ],
-      ['file_map.json', JSON.stringify(map, null, 2)],
+      [
+        'file_map.json',
+        JSON.stringify(
+          { files: [{ path: file, change: 'modify', why: "clamp's upper bound: an inclusive early return" }] },
+          null,
+          2,
+        ),
+      ],
     ],
     THINK: [
       [
         'edge_cases.md',
-        `# Edge cases: clamp's upper bound
+        `# Edge cases
 
 ## Edge Cases
-- A value exactly equal to hi.
-- A range where lo and hi are the same number.
+- A value exactly at the upper bound.
+- A value just above the upper bound.
+- A range whose lower and upper bounds are equal.
 
 ## Mitigations
-- At equality both comparisons return hi, so the result does not change; a test already covers a value above hi.
-- With lo equal to hi every value ends up at that number either way, since the lower test runs first.
+- At the bound, both the old and the new code return the bound: the result does not change.
+- Above the bound the early return is taken as before, and the test of values above the range pins it.
+- With equal bounds the lower bound's check comes first, as before, so the result stays the bound.
 `,
       ],
+    ],
+    REVIEW: [
+      [
+        'review_rubric.json',
+        JSON.stringify(
+          {
+            dimensions: {
+              readability: { pass: true, notes: 'The inclusive comparison says that the bound belongs to the range.' },
+              maintainability: { pass: true, notes: 'One operator changed; no new code paths, no new dependencies.' },
+              performance: { pass: true, notes: 'The same single comparison as before.' },
+              security: { pass: true, notes: 'A pure function on numbers: no input parsing, no I/O.' },
+              governance: { pass: true, notes: 'Each phase passed with its evidence; the diff is the file map.' },
+            },
+          },
+          null,
+          2,
+        ),
+      ],
+    ],
+    PR: [
+      [
+        'pr_template_filled.md',
+        `# clamp: an inclusive upper bound
+
+## Summary
+Makes the early return of clamp's upper bound inclusive in ${file}, so that a value at the bound takes it; every result stays the same.
+
+## Risks
+None expected: at the bound both forms return the bound.
+
+## Rollback
+Revert the commit; nothing else depends on it.
+`,
+      ],
+      ['pr_url.txt', 'https://git.example.com/calc/pull/1\n'],
     ],
   };
 }
 
+/** Uncomments the waivers init suggested for the checks it left unconfigured, as its comment on `waive:` says to. */
+function uncommentWaivers(repo: Repo): string[] {
+  const lines = readFileSync(repo.configFile, 'utf8').split('\n');
+  const waived: string[] = [];
+  let inWaive = false;
+  const out = lines.map((line) => {
+    if (/^# waive:$/.test(line) || /^waive:$/.test(line)) {
+      inWaive = true;
+      return 'waive:';
+    }
+    const m = /^(?:# {3}| {2}# )([a-z]+): (".*")$/.exec(line);
+    if (inWaive && m) {
+      waived.push(m[1]!);
+      return `  ${m[1]}: ${m[2]}`;
+    }
+    if (!/^ {2}\S/.test(line)) inWaive = false;
+    return line;
+  });
+  writeFileSync(repo.configFile, out.join('\n'));
+  return waived;
+}
+
 /**
  * The first task: refused while init's files are uncommitted (nothing changes), started once they are; taken
- * to VERIFY with the agent's evidence of the project's one-line change and the change itself; then `autopilot verify`.
+ * to VERIFY with honest evidence and the project's one-line change; then `autopilot verify`. With `branch`,
+ * as a team would: the waivers init suggests are uncommented and committed on main with init's files, and the
+ * task starts on that branch.
  */
-async function verifyTask(repo: Repo, project: Project): Promise<{ tests: Totals; coverage: CoverageDoc }> {
+async function verifyTask(
+  repo: Repo,
+  project: Project,
+  opts: { branch?: string } = {},
+): Promise<{ tests: Totals; coverage: CoverageDoc }> {
+  if (opts.branch) {
+    // init's next steps name the checks a person must decide; here, the waivers it suggests are true.
+    const { stdout } = await repo.run(['init'], { env: ENV() });
+    const undecided = /decide what init left unconfigured \(([a-z, ]+)\)/.exec(stdout)?.[1]?.split(', ');
+    assert.ok(undecided?.length, `init's next steps name the checks left to decide:\n${stdout}`);
+    assert.deepEqual(uncommentWaivers(repo), undecided, 'each has a waiver to uncomment');
+    assert.deepEqual((await repo.ok<{ undecided: string[] }>(['init'], { env: ENV() })).undecided, []);
+  }
   const refused = await repo.refusedUnchanged(['task', 'start', 'T-1'], 'CONFIG_INVALID', 1, { violation: false });
   assert.match(refused.message, /git add \.autopilot\/config\.yaml .*&& git commit/);
   git(repo.dir, ['add', '-A']);
   git(repo.dir, ['commit', '-q', '-m', 'Set up Autopilot']);
+  if (opts.branch) git(repo.dir, ['checkout', '-q', '-b', opts.branch]);
   await repo.ok(['task', 'start', 'T-1', '--title', 'a one-line change'], { env: ENV() });
   const evidence = clampEvidence(project.change[0]);
   await repo.fixture('T-1', async (e, actor) => {
@@ -305,6 +393,95 @@ function assertAgainstTool(
   assert.equal(recorded.coverage.changedLines.meetsThreshold, true);
 }
 
+/** The branch a task is worked on where it goes to the gate. */
+const BRANCH = 'task/T-1';
+
+type GateBody =
+  ({ ok: true } & CiGateReport) | { ok: false; error: { code: string; message: string; details: CiGateReport } };
+
+/**
+ * From VERIFY to DONE, as the agent and a person would: the agent's evidence of each phase, then the move; where
+ * a move relies on a waived check, Autopilot refuses it (APPROVAL_REQUIRED, the waiver as the reason) and a person
+ * approves with their passkey. Returns the waived checks the person approved, in order.
+ */
+async function finishTask(repo: Repo, project: Project): Promise<string[]> {
+  const evidence = clampEvidence(project.change[0]);
+  const approved: string[] = [];
+  for (let moves = 0; ; moves++) {
+    assert.ok(moves < 12, 'the task reaches DONE');
+    const state = repo.task('T-1')!;
+    if (state.status === 'done') return approved;
+    // The agent, on the command line as `autopilot verify` was (the same lease holder).
+    for (const [name, content] of evidence[state.phase] ?? [])
+      await repo.ok(['evidence', 'add', 'T-1', state.phase, sourceFile(name, content)], { env: ENV() });
+    const r = await repo.json<ErrorBody | { ok: true }>(['advance', 'T-1'], { env: ENV() });
+    if (r.body.ok) continue;
+    const { error } = r.body;
+    assert.equal(error.code, 'APPROVAL_REQUIRED', `advance from ${state.phase}: ${error.message}`);
+    assert.match(error.message, /relies on a waived check/, `only waivers need a person here: ${error.message}`);
+    const reasons = error.details['reasons'] as string[];
+    approved.push(...reasons.map((x) => /^waiver: (\w+)/.exec(x)?.[1] ?? x));
+    // A person, with their passkey.
+    must(
+      await repo.decide({ taskId: 'T-1', decision: 'approve', note: `the waiver stands: ${reasons.join('; ')}` }),
+      'approve',
+    );
+  }
+}
+
+/**
+ * The finished task's work, evidence and bundle committed on its branch; the branch cloned to a fresh folder
+ * (node projects get their dependencies there, as CI's install step does); `autopilot gate` run there in CI mode
+ * with the installation's key as the only trusted one and the base the pull request would have: it must pass.
+ */
+async function gateOnClone(repo: Repo, project: Project, branch: string, keyId: string): Promise<CiGateReport> {
+  git(repo.dir, ['add', '-A']);
+  git(repo.dir, ['commit', '-q', '-m', 'T-1: an inclusive upper bound in clamp, with its evidence']);
+  assert.equal(git(repo.dir, ['status', '--porcelain']), '', 'everything the task wrote is committed or ignored');
+  const base = git(repo.dir, ['rev-parse', 'main']).trim();
+  const dir = tempDir('clone');
+  git(dir, ['clone', '-q', '--branch', branch, repo.dir, '.']);
+  assert.equal(existsSync(join(dir, '.autopilot', 'autopilot.db')), false, 'the clone has no store');
+  assert.equal(existsSync(join(dir, '.autopilot', 'keys')), false, 'nor the private key');
+  if (project.node) {
+    // The install step of the job init wrote, which this symlink stands in for (nothing is downloaded here).
+    const job = readFileSync(join(dir, '.github', 'workflows', 'autopilot-gate.yml'), 'utf8');
+    assert.match(job, /^ {6}- run: npm install$/m, 'the CI job installs the dependencies the tests need');
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  }
+  const r = await run(['--json', '-C', dir, 'gate', '--base', base], {
+    env: { ...ENV(), CI: 'true', AUTOPILOT_TRUSTED_KEYS: keyId },
+  });
+  const body = JSON.parse(r.stdout) as GateBody;
+  assert.equal(r.code, 0, `the gate passes on a fresh clone:\n${r.stdout}\n${r.stderr}`);
+  assert.ok(body.ok);
+  assert.equal(body.passed, true);
+  assert.deepEqual(body.problems, []);
+  // The installation's public key is first committed with the task's bundle: new on the branch, and trusted.
+  assert.deepEqual(body.keys, [{ keyId, new: true, trusted: true }]);
+  assert.equal(body.tasks.length, 1);
+  return body;
+}
+
+/**
+ * After VERIFY: the task to DONE, with a person's approval of each waived check it relied on (`expected`, in
+ * order), then the gate on a fresh clone, which re-runs VERIFY and reports the waivers.
+ */
+async function toGreenGate(repo: Repo, project: Project, keyId: string, expected: string[]): Promise<void> {
+  assert.deepEqual(await finishTask(repo, project), expected, 'the waived checks a person approved');
+  const report = await gateOnClone(repo, project, BRANCH, keyId);
+  const [task] = report.tasks;
+  assert.equal(task?.taskId, 'T-1');
+  assert.equal(task.status, 'done');
+  assert.equal(task.contract?.source, 'task', "judged by the contract the task adopted, main's config");
+  assert.deepEqual([...new Set(task.waivers?.map((w) => w.check))], expected, 'the report lists the waivers');
+  assert.ok(!('skipped' in task.verify), `VERIFY is run again: ${JSON.stringify(task.verify)}`);
+  if ('skipped' in task.verify) return;
+  assert.equal(task.verify.passed, true);
+  assert.equal(task.verify.sameCode, true);
+  assert.deepEqual(task.verify.tests, task.verify.recorded);
+}
+
 const JS_CALC = `export function add(a, b) {
   return a + b;
 }
@@ -315,6 +492,11 @@ export function clamp(x, lo, hi) {
   return x;
 }
 `;
+const TS_CALC = JS_CALC.replace('add(a, b)', 'add(a: number, b: number): number').replace(
+  'clamp(x, lo, hi)',
+  'clamp(x: number, lo: number, hi: number): number',
+);
+const TS_CHANGE = ['src/calc.ts', '  if (x > hi) return hi;', '  if (x >= hi) return hi;'] as const;
 const CJS_CALC = JS_CALC.replace(/export function/g, 'function') + 'module.exports = { add, clamp };\n';
 const JS_CHANGE = ['src/calc.js', '  if (x > hi) return hi;', '  if (x >= hi) return hi;'] as const;
 
@@ -350,33 +532,51 @@ def clamp(x, lo, hi):
 const PY_CHANGE = ['calc.py', '    if x > hi:', '    if x >= hi:'] as const;
 
 describe('a real project per test runner: init, a task to VERIFY, figures against the tool', { concurrency: 2 }, () => {
-  it('vitest with @vitest/coverage-v8, in the sandbox', async () => {
+  it('vitest on TypeScript with @vitest/coverage-v8, in the sandbox, then to DONE and a green gate on a fresh clone', async () => {
     const project: Project = {
       node: true,
       files: {
         'package.json': pkg({
           type: 'module',
           scripts: { test: 'vitest run' },
-          devDependencies: { vitest: '4.1.12', '@vitest/coverage-v8': '4.1.12' },
+          devDependencies: { vitest: '4.1.12', '@vitest/coverage-v8': '4.1.12', typescript: '5.9.3' },
         }),
-        'src/calc.js': JS_CALC,
-        'test/calc.test.js': jsTests(
-          "import { describe, it } from 'vitest';\nimport { add, clamp } from '../src/calc.js';",
+        'tsconfig.json': JSON.stringify(
+          {
+            compilerOptions: {
+              strict: true,
+              module: 'nodenext',
+              target: 'es2022',
+              noEmit: true,
+              allowImportingTsExtensions: true,
+              types: [],
+            },
+          },
+          null,
+          2,
+        ),
+        'src/calc.ts': TS_CALC,
+        'test/calc.test.ts': jsTests(
+          "import { describe, it } from 'vitest';\nimport { add, clamp } from '../src/calc.ts';",
         ),
       },
-      change: JS_CHANGE,
+      change: TS_CHANGE,
     };
-    const { repo, test } = await initialised('vitest', project);
+    const { repo, test, keyId } = await initialised('vitest', project);
     assert.deepEqual(test.run.slice(0, 3), ['npx', 'vitest', 'run']);
-    const recorded = await verifyTask(repo, project);
+    const recorded = await verifyTask(repo, project, { branch: BRANCH });
     assertAgainstTool(repo, test, recorded, 3);
+    await toGreenGate(repo, project, keyId, ['lint', 'ci', 'smoke']);
   });
 
   it('jest with jest-junit, in the sandbox', async () => {
     const project: Project = {
       node: true,
       files: {
-        'package.json': pkg({ scripts: { test: 'jest' }, devDependencies: { jest: '30.5.2', 'jest-junit': '17.0.0' } }),
+        'package.json': pkg({
+          scripts: { test: 'jest' },
+          devDependencies: { jest: '30.5.2', 'jest-junit': '17.0.0' },
+        }),
         'src/calc.js': CJS_CALC,
         'test/calc.test.js': jsTests("const { add, clamp } = require('../src/calc.js');"),
       },
@@ -388,7 +588,7 @@ describe('a real project per test runner: init, a task to VERIFY, figures agains
     assertAgainstTool(repo, test, recorded, 3);
   });
 
-  it('mocha with mocha-junit-reporter under c8, in the sandbox', async () => {
+  it('mocha with mocha-junit-reporter under c8, in the sandbox, then to DONE and a green gate on a fresh clone', async () => {
     const project: Project = {
       node: true,
       files: {
@@ -401,10 +601,11 @@ describe('a real project per test runner: init, a task to VERIFY, figures agains
       },
       change: JS_CHANGE,
     };
-    const { repo, test } = await initialised('mocha', project);
+    const { repo, test, keyId } = await initialised('mocha', project);
     assert.deepEqual(test.run.slice(0, 2), ['npx', 'c8']);
-    const recorded = await verifyTask(repo, project);
+    const recorded = await verifyTask(repo, project, { branch: BRANCH });
     assertAgainstTool(repo, test, recorded, 3);
+    await toGreenGate(repo, project, keyId, ['build', 'lint', 'ci', 'smoke']);
   });
 
   it('node:test with its junit and lcov reporters, in the sandbox: report folders made for reporters that do not', async () => {
@@ -430,7 +631,7 @@ test('keeps what is in range', () => assert.equal(clamp(5, 0, 10), 5));
     assertAgainstTool(repo, test, recorded, 3);
   });
 
-  it('pytest with pytest-cov, in the sandbox: python3, never python', async () => {
+  it('pytest with pytest-cov, in the sandbox: python3, never python; then to DONE and a green gate on a fresh clone', async () => {
     const project: Project = {
       files: {
         'requirements-dev.txt': 'pytest\npytest-cov\n',
@@ -453,11 +654,12 @@ def test_clamp_inside():
       },
       change: PY_CHANGE,
     };
-    const { repo, test } = await initialised('pytest', project);
+    const { repo, test, keyId } = await initialised('pytest', project);
     assert.deepEqual(test.run.slice(0, 3), ['python3', '-m', 'pytest']);
     assert.ok(test.run.includes('--cov-report=lcov:coverage/lcov.info'));
-    const recorded = await verifyTask(repo, project);
+    const recorded = await verifyTask(repo, project, { branch: BRANCH });
     assertAgainstTool(repo, test, recorded, 3);
+    await toGreenGate(repo, project, keyId, ['build', 'lint', 'ci', 'smoke']);
   });
 
   it('unittest suites set up for tox, run through pytest with sandbox.mode off: reports stay out of the diff', async () => {
@@ -509,7 +711,7 @@ class CalcTest(unittest.TestCase):
     assertAgainstTool(repo, test, recorded, 3);
   });
 
-  it('go test -json with its cover profile, in the sandbox: GOCACHE in the state folder', async () => {
+  it('go test -json with its cover profile, in the sandbox: GOCACHE in the state folder; then to DONE and a green gate on a fresh clone', async () => {
     const project: Project = {
       files: {
         'go.mod': 'module example.com/calc\n\ngo 1.19\n',
@@ -554,10 +756,11 @@ func TestClampInside(t *testing.T) {
       },
       change: ['calc.go', '\tif x > hi {', '\tif x >= hi {'],
     };
-    const { repo, test } = await initialised('go', project);
+    const { repo, test, keyId } = await initialised('go', project);
     assert.deepEqual(test.report, { format: 'go-json', path: 'reports/go-test.json' });
-    const recorded = await verifyTask(repo, project);
+    const recorded = await verifyTask(repo, project, { branch: BRANCH });
     assert.ok(existsSync(join(repo.stateDir, 'cache', 'go-build')), "go's build cache is kept in the state folder");
     assertAgainstTool(repo, test, recorded, 3);
+    await toGreenGate(repo, project, keyId, ['ci', 'smoke']);
   });
 });

@@ -20,7 +20,7 @@ import {
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { Document, isMap, isSeq, type YAMLMap } from 'yaml';
 import { DEFAULT_EVIDENCE, defaultConfig, parseConfig, type CommandsInput, type Config } from '../../core/config.ts';
-import { CHECKS, isUnconfigured, type CheckName } from '../../core/waivers.ts';
+import { CHECKS, isUnconfigured, waiverReason, type CheckName } from '../../core/waivers.ts';
 import { DEFAULT_TOOL_POLICY } from '../../core/policy/policy.ts';
 import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
 import { isGitRepo, git } from '../repo/git.ts';
@@ -75,6 +75,11 @@ export interface InitPlan {
   readonly moves: SecretMove[];
   /** What init could not do itself and a person should (a CI include it would not risk writing). */
   readonly notes?: string[];
+  /**
+   * The checks the config leaves unconfigured and does not waive: each blocks its phase (WAIVER_REQUIRED) until a
+   * person configures or waives it, best before the config is committed and the first task adopts it.
+   */
+  readonly undecided?: CheckName[];
 }
 
 export interface InitOptions {
@@ -502,7 +507,10 @@ export async function planInit(cwd: string, opts: InitOptions = {}): Promise<Res
       `moves ${moves.value.moves.map((m) => relative(root, m.from)).join(', ')} out of the repository to ${layout.keysDir} (this user's state folder, which the agent cannot reach)`,
       ...moves.value.notes,
     );
-  return ok({ root, changes, keysDir: layout.keysDir, moves: moves.value.moves, notes });
+  const config = changes.find((c) => c.path === configPath)!.after;
+  const written = parseConfigText(config, join(root, configPath));
+  const undecided = CHECKS.filter((c) => isUnconfigured(written, c) && waiverReason(written, c) === undefined);
+  return ok({ root, changes, keysDir: layout.keysDir, moves: moves.value.moves, notes, undecided });
 }
 
 /** What older installations kept in `<stateDir>/keys/`: the private key, the approval token, the public keys. */

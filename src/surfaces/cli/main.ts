@@ -139,7 +139,9 @@ job installs the exact version that wrote it. Never a bare \`npx autopilot\`: on
 registry, the name autopilot is another project's package.
 It detects the test, build and lint commands (asking which interpreters and tools are
 installed), writes every section of the config with a comment, and adds the state folder,
-the tools' caches and the test reports to .gitignore. Commit what it wrote before the
+the tools' caches and the test reports to .gitignore. The checks it leaves unconfigured
+(no linter, no CI commands, no smoke test) it names in its next steps: configure each,
+or uncomment its waiver under waive: in the config. Commit what it wrote before the
 first task: task start refuses until the config is committed.
 ${example('npx --no-install autopilot init --dry-run\nnpx --no-install autopilot init\ngit add .autopilot .gitignore && git commit -m "Set up Autopilot"')}`,
     )

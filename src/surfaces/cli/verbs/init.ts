@@ -57,6 +57,7 @@ export async function initVerb(opts: GlobalOptions & { dryRun?: boolean; yes?: b
         notes: plan.value.notes ?? [],
         moves: plan.value.moves,
         keysDir: plan.value.keysDir,
+        undecided: plan.value.undecided ?? [],
       },
       `autopilot init would make these changes in ${plan.value.root} (and create the store, and a key pair and an approval token in ${plan.value.keysDir} where there are none):\n${[...changes.map(describe), ...plan.value.moves.map(describeMove)].join('\n')}${noteLines(plan.value.notes)}`,
     );
@@ -68,6 +69,11 @@ export async function initVerb(opts: GlobalOptions & { dryRun?: boolean; yes?: b
   const commit = toCommit.length
     ? `commit what init wrote, before the first task (task start refuses until the config is committed): git add ${toCommit.join(' ')} && git commit -m "Set up Autopilot"`
     : undefined;
+  // Checks left to a person: decided before the commit, they are part of the contract every task adopts.
+  const undecided = plan.value.undecided ?? [];
+  const decide = undecided.length
+    ? `decide what init left unconfigured (${undecided.join(', ')}): configure it under commands, or uncomment its waiver under waive: with a reason that is true here; until then the phase that relies on it refuses to move on (WAIVER_REQUIRED), and a config changed after a task started needs a person to adopt it for that task`
+    : undefined;
   return done(
     {
       root: plan.value.root,
@@ -77,6 +83,7 @@ export async function initVerb(opts: GlobalOptions & { dryRun?: boolean; yes?: b
       keysDir: plan.value.keysDir,
       moves: plan.value.moves,
       notes: plan.value.notes ?? [],
+      undecided,
       toCommit,
     },
     [
@@ -88,6 +95,7 @@ export async function initVerb(opts: GlobalOptions & { dryRun?: boolean; yes?: b
       `  key ${result.keyId}${result.keyCreated ? ' created' : ' kept'} in ${plan.value.keysDir}`,
       ...(plan.value.notes ?? []).map((n) => `  ${pc.yellow('note')} ${n}`),
       'Next: check the commands in .autopilot/config.yaml (commands.test above all) and run autopilot doctor;',
+      ...(decide ? [`  ${decide};`] : []),
       ...(commit ? [`  ${commit};`] : []),
       `  in CI, the gate needs your team's key ids in a variable a branch cannot change: AUTOPILOT_TRUSTED_KEYS=${result.keyId} (a repository variable on GitHub: gh variable set AUTOPILOT_TRUSTED_KEYS --body ${result.keyId}; a protected CI/CD variable on GitLab);`,
       '  then: autopilot task start T-1 --title "…"',
