@@ -308,12 +308,18 @@ describe('the dashboard in chromium', () => {
     await pk.fill('#reason-T-3', 'Pin the action to a commit, not a tag.');
     await pk.selectOption('#to-T-3', 'PLAN');
     await pk.locator('#task-T-3 button[value=request_changes]').click();
-    await textMatches(pk, 'flash', /requested changes on T-3/);
+    await textMatches(pk, 'flash', /requested changes on T-3 .*sent back to PLAN/);
     await pk.locator('#task-T-3').waitFor({ state: 'detached' });
-    const changes = d.repo.ledger('T-3').at(-1)!;
-    assert.equal(changes.actor, 'person:Dana Reviewer');
-    assert.equal(changes.data['action'], 'changes_requested');
-    assert.equal(changes.data['backtrackTo'], 'PLAN');
+    // The decision, then the backtrack that carries it out: the task is in PLAN at once.
+    const [changes, back] = d.repo.ledger('T-3').slice(-2);
+    assert.equal(changes!.actor, 'person:Dana Reviewer');
+    assert.equal(changes!.data['action'], 'changes_requested');
+    assert.equal(changes!.data['backtrackTo'], 'PLAN');
+    assert.deepEqual(
+      [back!.kind, back!.actor, back!.toPhase, back!.data['decision']],
+      ['backtrack', 'person:Dana Reviewer', 'PLAN', changes!.seq],
+    );
+    assert.equal(d.repo.task('T-3')?.phase, 'PLAN');
     assert.equal(await pk.locator('#nav .count').count(), 0, 'the badge of waiting tasks is gone');
     await pk.reload();
     assert.match(
