@@ -121,7 +121,7 @@ Change the strict comparison to an inclusive one, run the existing tests with co
         `# Spec: clamp's upper bound
 
 ## Acceptance Criteria
-- clamp returns the upper bound for a value equal to it, through the bound's early return.
+- In ${file}, clamp returns the upper bound for a value equal to it, through the bound's early return.
 - clamp returns the same results as before for values below, inside and above the range.
 - The existing tests pass unchanged.
 

@@ -318,6 +318,32 @@ describe(
       assert.match(refused.message, /autopilot init/);
     });
 
+    it('commits for real behind the wall in a phase that commits; the work tree, git hooks and config stay read-only', async () => {
+      const r3 = await wiredRepo();
+      r3.write('src/extra.js', 'export const x = 1;\n');
+      const commits = () => git(r3.dir, ['log', '--oneline']).split('\n').filter(Boolean).length;
+      const before = commits();
+      const hook = sha(r3.path('.git/hooks/pre-commit'));
+      const config = sha(r3.path('.git/config'));
+      const r = await walled(
+        r3,
+        'PR',
+        [
+          "git add src/extra.js && git -c user.name=a -c user.email=a@b commit -qm 'an extra export'",
+          'echo x > src/other.js',
+          'chmod -x .git/hooks/pre-commit',
+          'git config core.hooksPath /dev/null',
+          'true',
+        ].join('; '),
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(commits(), before + 1, 'the commit was made');
+      assert.match(git(r3.dir, ['log', '-1', '--format=%B']), /Autopilot-Ledger: [0-9a-f]{64}/);
+      assert.equal(existsSync(r3.path('src/other.js')), false, 'the work tree stays read-only in PR');
+      assert.equal(sha(r3.path('.git/hooks/pre-commit')), hook, "git's hooks stay as init installed them");
+      assert.equal(sha(r3.path('.git/config')), config, "git's config stays as it was");
+    });
+
     it("git's hooks inside the wall judge a commit by the sealed phase", async () => {
       const r2 = await wiredRepo();
       r2.write('src/extra.js', 'export const x = 1;\n');

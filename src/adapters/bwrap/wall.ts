@@ -17,6 +17,8 @@ export interface WallSpec {
   readonly root: string;
   /** False in phases without write:source: the work tree is read-only. */
   readonly writableTree: boolean;
+  /** The git folder bound read-write over a read-only tree (a phase that commits without writing source). */
+  readonly writableGit?: string;
   /** Folders bound read-write at their own path (the home folder, /tmp, /var/tmp), laid before the work tree. */
   readonly writable: readonly string[];
   /** Paths made invisible: a folder becomes an empty read-only folder, a file an empty file. */
@@ -108,6 +110,8 @@ export function wallArgv(bwrap: string, privileged: boolean, spec: WallSpec): st
   // A work tree under a writable folder (a repository in /tmp or in the home folder) is laid after it.
   for (const w of spec.writable) if (kindOf(w) === 'dir') argv.push('--bind', w, w);
   argv.push(spec.writableTree ? '--bind' : '--ro-bind', spec.root, spec.root);
+  // Its hooks and config are bound read-only again below, with the other read-only paths.
+  if (!spec.writableTree && spec.writableGit) argv.push('--bind', spec.writableGit, spec.writableGit);
   // /run holds sockets of daemons outside (a read-only mount does not stop connect()); the marker sits there.
   argv.push('--tmpfs', '/run', '--ro-bind', spec.marker, WALL_MARKER);
   const resolv = spec.network ? resolvConfUnderRun() : undefined;

@@ -7,7 +7,7 @@
  * protect only Autopilot's section of it, so the whole file is read-only inside). The work tree is writable only in a
  * phase that allows `write:source`; the network only in one that allows `net`.
  */
-import { realpathSync, readdirSync } from 'node:fs';
+import { realpathSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Config } from '../../core/config.ts';
 import { allowedCapabilities } from '../../core/policy/tool-policy.ts';
@@ -26,12 +26,25 @@ export interface WallPlan {
   readonly root: string;
   readonly phase: string;
   readonly writableTree: boolean;
+  /**
+   * The repository's git folder, bound read-write over a read-only work tree when the phase commits but does not
+   * write source (PR): a commit writes objects, refs and the index. Its hooks and config stay read-only.
+   */
+  readonly writableGit?: string;
   readonly network: boolean;
   readonly writable: readonly string[];
   readonly hidden: readonly string[];
   readonly hiddenDirs: readonly string[];
   readonly shown: readonly string[];
   readonly readonly: readonly string[];
+}
+
+function isDir(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function real(path: string): string {
@@ -78,6 +91,9 @@ export async function planWall(layout: Layout, config: Config, phase: string, en
     root,
     phase,
     writableTree: caps.includes('write:source'),
+    ...(!caps.includes('write:source') && caps.includes('vcs:commit') && isDir(join(root, '.git'))
+      ? { writableGit: join(root, '.git') }
+      : {}),
     network: caps.includes('net'),
     writable,
     // The state folder (and the config folder, when the state lives elsewhere) is hidden whole; the parts the agent
