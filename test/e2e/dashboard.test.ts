@@ -109,6 +109,10 @@ describe('the dashboard in chromium', () => {
     assert.match(await t2.innerText(), /REVIEW/);
     assert.match(await t2.innerText(), /needs approval/);
     assert.match(await rows.filter({ hasText: 'T-1' }).innerText(), /1 backtrack/);
+    // The page says which clients' commands run behind the wall, as doctor does (Codex and Cursor are not wired here:
+    // test/unit/dashboard-wall.test.ts renders their lines).
+    const wall = page.locator('#wall');
+    assert.match(await wall.locator('[data-wall="wall.claude"]').innerText(), /^Claude Code: /);
     await shoot(page, 'tasks');
 
     await page.keyboard.press('Tab');

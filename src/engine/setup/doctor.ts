@@ -265,7 +265,11 @@ function agentHooks(
 }
 
 /** Which clients' shell commands run behind the wall, and which have none (their parser-only layer said so). */
-function wallChecks(root: string, agents: { codex: boolean; cursor: boolean }, deps: DoctorDeps): DoctorCheck[] {
+export function wallChecks(
+  root: string,
+  agents: { codex: boolean; cursor: boolean },
+  deps: Pick<DoctorDeps, 'wallStatus'>,
+): DoctorCheck[] {
   const out: DoctorCheck[] = [];
   const status = deps.wallStatus?.();
   if (status) {

@@ -21,6 +21,8 @@ export interface DashboardContext {
   /** The one-time code that lets a person register a passkey. */
   readonly codes: RegistrationCodes;
   readonly log: (line: string) => void;
+  /** doctor's wall lines: which clients' shell commands run behind the wall, and which have none. */
+  readonly wall: readonly { readonly id: string; readonly status: string; readonly message: string }[];
 }
 
 /** Renders a whole page around `body`, with the head and the waiting count read now. */

@@ -51,7 +51,7 @@ export function mountPages(app: Hono, ctx: DashboardContext): void {
         ctx,
         'tasks',
         'Tasks',
-        tasksBody({ tasks, phases: e.config.phases, status, q, total, nowMs: e.clock.now().getTime() }),
+        tasksBody({ tasks, phases: e.config.phases, status, q, total, nowMs: e.clock.now().getTime(), wall: ctx.wall }),
       ),
     );
   });

@@ -4,6 +4,7 @@
  * needs a domain), with a watcher that pushes every move of the ledger head to
  * the open pages.
  */
+import { wallChecks } from '../../engine/setup/doctor.ts';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
@@ -25,6 +26,8 @@ export interface DashboardOptions {
   readonly pollMs?: number;
   /** Shows a new one-time registration code on the server's terminal (never on a page). */
   readonly printCode: (code: string, why: string) => void;
+  /** Whether bubblewrap can raise the wall here (the composition root probes it); absent: not known. */
+  readonly wallStatus?: () => { readonly available: boolean; readonly reason?: string };
 }
 
 export interface DashboardHandle {
@@ -49,6 +52,10 @@ export async function serveDashboard(opts: DashboardOptions): Promise<DashboardH
     lastVerify: undefined,
     codes: new RegistrationCodes(() => opts.engine.clock.now().getTime(), opts.printCode),
     log: opts.log,
+    // Which clients' commands run behind the wall, as doctor says it: read once, when the server starts.
+    wall: opts.wallStatus
+      ? wallChecks(opts.engine.layout.root, { codex: false, cursor: false }, { wallStatus: opts.wallStatus })
+      : [],
   };
   const app = createApp(ctx);
   await watcher.start();

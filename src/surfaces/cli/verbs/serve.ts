@@ -4,7 +4,7 @@
  */
 import pc from 'picocolors';
 import { closeEngine, openEngine } from '../../../engine/context.ts';
-import { openStoreFor, runnerFor, sinkFor, spanReaderFor } from '../../compose.ts';
+import { openStoreFor, probeWall, runnerFor, sinkFor, spanReaderFor } from '../../compose.ts';
 import { serveDashboard } from '../../http/server.ts';
 import {
   cwdOf,
@@ -31,7 +31,7 @@ export async function serveVerb(opts: GlobalOptions & { port?: string }): Promis
   };
   try {
     const listening = await listenOn(port, 'port', () =>
-      serveDashboard({ engine: e, spans: spanReaderFor(e.layout), port, log, printCode }),
+      serveDashboard({ engine: e, spans: spanReaderFor(e.layout), port, log, printCode, wallStatus: probeWall }),
     );
     if (!listening.ok) return listening;
     const server = listening.value;

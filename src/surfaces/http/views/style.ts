@@ -208,6 +208,7 @@ svg.graph .count { font-size: 11px; font-weight: 700; }
 pre.json { background: #f7f8fa; border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; overflow: auto; max-height: 360px; margin: 0; line-height: 1.45; }
 .json .k { color: #1d4ea8; } .json .s { color: #1c6b37; } .json .n { color: #a34a00; } .json .b { color: #7a3db8; } .json .z { color: #8a94a3; }
 ul.plain { list-style: none; padding: 0; margin: 0; }
+.wall-lines { display: grid; gap: 8px; }
 ul.artifacts li { display: flex; gap: 8px; align-items: center; justify-content: space-between; padding: 6px 0; border-bottom: 1px dashed var(--line); flex-wrap: wrap; }
 ul.artifacts li:last-child { border-bottom: 0; }
 

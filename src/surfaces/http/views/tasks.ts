@@ -10,6 +10,27 @@ export interface TasksModel {
   readonly q: string;
   readonly total: number;
   readonly nowMs: number;
+  /** doctor's wall lines, one per client: behind the wall (ok), or without one (warn). */
+  readonly wall?: readonly { readonly id: string; readonly status: string; readonly message: string }[];
+}
+
+const CLIENT_OF: Record<string, string> = {
+  'wall.claude': 'Claude Code',
+  'wall.codex': 'Codex',
+  'wall.cursor': 'Cursor',
+};
+
+/** Where an agent's shell commands run without the wall, the page says so, as `autopilot doctor` does. */
+function wallSection(lines: NonNullable<TasksModel['wall']>): Html | string {
+  if (lines.length === 0) return '';
+  const items = lines.map(
+    (l) =>
+      html`<li class="notice${l.status === 'ok' ? ' ok' : ''}" data-wall="${l.id}"><strong>${CLIENT_OF[l.id] ?? l.id}</strong>: ${l.message}</li>`,
+  );
+  return html`<section class="section" id="wall" aria-labelledby="wall-h">
+  <div class="section-head"><h2 id="wall-h">The wall around the agents' commands</h2></div>
+  <ul class="plain wall-lines">${items}</ul>
+</section>`;
 }
 
 const STATUSES: readonly [string, string][] = [
@@ -67,6 +88,7 @@ export function tasksBody(m: TasksModel): Html {
   <div class="field grow"><label for="f-q">Search by id or title</label><input id="f-q" type="search" name="q" value="${m.q}" placeholder="T-12, login redirect…"></div>
   <button class="btn secondary" type="submit">Filter</button>
 </form>
+${wallSection(m.wall ?? [])}
 <section class="section" id="task-list" data-live aria-labelledby="task-list-h">
   <div class="section-head"><h2 id="task-list-h">${m.tasks.length === m.total ? `${m.total} task${m.total === 1 ? '' : 's'}` : `${m.tasks.length} of ${m.total} tasks`}</h2></div>
   <div class="card">${
