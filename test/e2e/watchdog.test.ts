@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { closeEngine, openEngine } from '../../src/engine/context.ts';
 import { putEvidence } from '../../src/engine/task/evidence.ts';
+import { advance } from '../../src/engine/task/advance.ts';
 import { ProcessRunner } from '../../src/adapters/process/index.ts';
 import { openStoreFor } from '../../src/surfaces/compose.ts';
 import { waitingApprovals } from '../../src/surfaces/http/read/approvals.ts';
@@ -68,19 +69,22 @@ describe('the watchdog', { concurrency: true }, () => {
     await repo.refused(['advance', 'T-1'], 'EVIDENCE_INVALID', 2);
   });
 
-  it('holds a task that has not moved forward for watchdog.idleMinutes at its next step', async () => {
+  it('holds a task that has not moved forward for watchdog.idleMinutes when it next tries to', async () => {
     const repo = await makeRepo({ config: (c) => void (c['watchdog'] = { refusals: 3, idleMinutes: 90 }) });
     await repo.ok(['task', 'start', 'T-1', '--title', 'Count words']);
     const clock = new ManualClock(Date.now() + 91 * 60_000);
     const e = await openEngine({ runner: new ProcessRunner(), cwd: repo.dir, openStore: openStoreFor, clock });
     try {
       const actor = { id: 'agent:late' };
-      const r = await putEvidence(e, actor, {
+      // Evidence written after a long pause is work starting again; the move forward is where the pause is judged.
+      const put = await putEvidence(e, actor, {
         taskId: 'T-1',
         phase: 'STRATEGIZE',
         name: 'strategy.md',
         content: Buffer.from('# Strategy\n'),
       });
+      assert.ok(put.ok, JSON.stringify(put));
+      const r = await advance(e, actor, { taskId: 'T-1' });
       assert.equal(r.ok ? 'ok' : r.error.code, 'ESCALATED');
       if (r.ok) return;
       assert.match(r.error.message, /no forward move for 9\d minutes in STRATEGIZE \(watchdog\.idleMinutes: 90\)/);

@@ -58,7 +58,8 @@ export async function guardEscalation(
   startMs: number,
 ): Promise<Result<void>> {
   // Not held yet: a task that has not moved forward for too long is held now, before it acts again.
-  const held = (await escalationOf(e, state)) ?? (await holdIfLooping(e, tx, state, actor));
+  const moving = attempt.action === 'advance' || attempt.action === 'verify';
+  const held = (await escalationOf(e, state)) ?? (await holdIfLooping(e, tx, state, actor, undefined, moving));
   if (!held) return ok(undefined);
   return { ok: false, error: await recordRefusal(e, tx, state, actor, attempt, refuseEscalated(state, held), startMs) };
 }

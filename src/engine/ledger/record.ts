@@ -115,7 +115,9 @@ export async function recordRefusal(
     e.sink.emit({ ...base, type: 'counter', name, value: 1, attributes: { phase: state.phase, code: refusal.code } });
   }
   // A refusal because of a hold adds nothing the watchdog would look at.
-  const held = refusal.code === ErrorCode.ESCALATED ? undefined : await holdIfLooping(e, tx, state, actor, entry);
+  const moving = attempt.action === 'advance' || attempt.action === 'verify';
+  const held =
+    refusal.code === ErrorCode.ESCALATED ? undefined : await holdIfLooping(e, tx, state, actor, entry, moving);
   if (!held) return { ...refusal, details: { ...refusal.details, seq: entry.seq } };
   return {
     ...refusal,
@@ -131,8 +133,9 @@ export async function holdIfLooping(
   state: TaskState,
   actor: Actor,
   violation?: LedgerEntry,
+  moving = false,
 ): Promise<LedgerEntry | undefined> {
-  const draft = await loopHold(e, state, actor, violation);
+  const draft = await loopHold(e, state, actor, violation, moving);
   if (!draft) return undefined;
   const held = await append(e, tx, draft);
   const t = Date.now();

@@ -39,7 +39,12 @@ async function visitEntries(e: Engine, state: TaskState, violation?: LedgerEntry
 }
 
 /** Why the watchdog would hold the task now, or null. `violation` is the refusal just recorded, if any. */
-async function loopReason(e: Engine, state: TaskState, violation?: LedgerEntry): Promise<string | null> {
+async function loopReason(
+  e: Engine,
+  state: TaskState,
+  violation: LedgerEntry | undefined,
+  moving: boolean,
+): Promise<string | null> {
   const { refusals, idleMinutes } = e.config.watchdog;
   const visit = await visitEntries(e, state, violation);
   if (violation) {
@@ -54,7 +59,9 @@ async function loopReason(e: Engine, state: TaskState, violation?: LedgerEntry):
     if (row >= refusals)
       return `refused ${row} times in a row for the same reason (${String(code)} on ${String(action)})`;
   }
-  if (idleMinutes > 0) {
+  // Time without forward progress is judged when the task tries to move forward (advance, verify): a lease or a
+  // draft of evidence after a night away is work starting again, not a loop.
+  if (moving && idleMinutes > 0) {
     const entered = visit[0];
     const minutes = entered ? (e.clock.now().getTime() - Date.parse(entered.ts)) / 60_000 : 0;
     if (minutes >= idleMinutes)
@@ -71,11 +78,12 @@ export async function loopHold(
   e: Engine,
   state: TaskState,
   actor: Actor,
-  violation?: LedgerEntry,
+  violation: LedgerEntry | undefined,
+  moving: boolean,
 ): Promise<EntryDraft | undefined> {
   if (state.status !== 'active') return undefined;
   if (standingHold(await holdEntries(e, state.taskId), state.taskId)) return undefined;
-  const reason = await loopReason(e, state, violation);
+  const reason = await loopReason(e, state, violation, moving);
   if (!reason) return undefined;
   const visit = await visitEntries(e, state, violation);
   const refusals = visit

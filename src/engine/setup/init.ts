@@ -208,8 +208,8 @@ const SECTION_COMMENTS: readonly (readonly [string, string])[] = [
   ['leases', ' implicit: the first mutating call takes the lease; explicit: take it with `lease acquire`; off.'],
   [
     'watchdog',
-    ' A task refused `refusals` times in a row for the same reason, or with no forward move for `idleMinutes`\n' +
-      ' (0: never), is held for a person (ESCALATED) with a loop diary in its journal; approving releases it.',
+    ' A task refused `refusals` times in a row for the same reason, or trying to move forward after `idleMinutes`\n' +
+      ' without (0: never), is held for a person (ESCALATED) with a loop diary in its journal; approving releases it.',
   ],
   ['limits', ' Size caps, bytes.'],
   [
