@@ -1,6 +1,7 @@
 /**
- * @module The watchdog. A task whose moves are refused `watchdog.refusals` times in a row for the same reason in one
- * phase visit, or that has not moved forward for `watchdog.idleMinutes`, is going round in a loop: it is held for a
+ * @module The watchdog. A task whose forward moves (advance, verify) are refused `watchdog.refusals` times in a row
+ * for the same actor with the same message in one phase visit (waits for a lease or a person do not count), or that
+ * tries to move forward after `watchdog.idleMinutes` without, is going round in a loop: it is held for a
  * person with a `task_held` entry whose loop diary (the refusals, the evidence digests, the time spent) the task's
  * journal shows. The hold is released by a person's decision (approvals/hold.ts).
  */
@@ -38,6 +39,15 @@ async function visitEntries(e: Engine, state: TaskState, violation?: LedgerEntry
   return violation && !committed.some((x) => x.seq === violation.seq) ? [...committed, violation] : committed;
 }
 
+/** Codes that say the task waits for someone else (a lease, a person, a hold): never a loop of its own. */
+const WAITS = new Set(['LEASE_HELD', 'LEASE_FENCED', 'LEASE_REQUIRED', 'APPROVAL_REQUIRED', 'ESCALATED']);
+
+/** A refusal of a forward move (advance, verify) that is not a wait. */
+function loopable(x: LedgerEntry): boolean {
+  const action = x.data['action'];
+  return (action === 'advance' || action === 'verify') && !WAITS.has(String(x.data['code']));
+}
+
 /** Why the watchdog would hold the task now, or null. `violation` is the refusal just recorded, if any. */
 async function loopReason(
   e: Engine,
@@ -47,17 +57,23 @@ async function loopReason(
 ): Promise<string | null> {
   const { refusals, idleMinutes } = e.config.watchdog;
   const visit = await visitEntries(e, state, violation);
-  if (violation) {
-    const code = violation.data['code'];
-    const action = violation.data['action'];
-    // The refusals since the last forward step of any kind (evidence written, verify run) or hold count as a row.
+  if (violation && loopable(violation)) {
+    // The same move by the same actor, refused with the same message (no finding fixed in between), again and again.
+    // Another holder's lease, a person's approval awaited and a hold are waits, not loops; evidence written in
+    // between resets the row only when it changes the answer, which the message shows.
+    const same = (x: LedgerEntry) =>
+      x.kind === 'violation' &&
+      x.actor === violation.actor &&
+      x.data['action'] === violation.data['action'] &&
+      x.data['code'] === violation.data['code'] &&
+      x.data['message'] === violation.data['message'];
     let row = 0;
     for (const x of visit) {
-      if (x.kind === 'violation') row = x.data['code'] === code && x.data['action'] === action ? row + 1 : 1;
-      else if (x.kind === 'evidence' || x.kind === 'verify' || x.kind === 'task_held' || x.kind === 'approval') row = 0;
+      if (x.kind === 'violation' && x.actor === violation.actor && loopable(x)) row = same(x) ? row + 1 : 0;
+      else if (x.kind === 'task_held' || x.kind === 'approval') row = 0;
     }
     if (row >= refusals)
-      return `refused ${row} times in a row for the same reason (${String(code)} on ${String(action)})`;
+      return `refused ${row} times in a row for the same reason (${String(violation.data['code'])} on ${String(violation.data['action'])})`;
   }
   // Time without forward progress is judged when the task tries to move forward (advance, verify): a lease or a
   // draft of evidence after a night away is work starting again, not a loop.
