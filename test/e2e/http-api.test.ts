@@ -386,7 +386,7 @@ describe('autopilot serve: JSON API', () => {
     assert.equal(d.repo.ledger('T-3').at(-1)?.actor, 'person:Dana Reviewer');
     const after = await decideOn('T-3', late);
     assert.equal(after.status, 409);
-    assert.equal(after.body.error?.code, 'TASK_DONE');
+    assert.equal(after.body.error?.code, 'ABORTED');
     const verified = await d.repo.json<{ decisions: number }>(['ledger', 'verify']);
     assert.equal(verified.code, 0, verified.stdout);
     assert.equal(verified.body.decisions, 3);

@@ -141,3 +141,28 @@ test('an output outside the workspace is a bug of the caller', async () => {
   const r = repo();
   await assert.rejects(makeWorkspace(req(r, { outputs: ['../elsewhere.xml'] })), /not inside/);
 });
+
+test('a folder the repository links to from its top level is bound read-only at its real path, unless it is hidden', async () => {
+  const r = repo();
+  const shared = mkdtempSync(join(base, 'shared-modules-'));
+  put(shared, 'dep/index.js');
+  rmSync(join(r, 'node_modules'), { recursive: true });
+  symlinkSync(shared, join(r, 'node_modules'));
+  const secret = mkdtempSync(join(base, 'user-state-'));
+  symlinkSync(secret, join(r, 'state-link'));
+  const ws = await makeWorkspace(req(r, { hide: [join(r, '.autopilot'), secret] }));
+  try {
+    assert.equal(readlinkSync(join(ws.dir, 'node_modules')), shared, 'the link is copied as a link');
+    assert.deepEqual(
+      ws.mounts.filter((m) => m.kind === 'ro-bind' && m.src !== join(r, '.git')),
+      [{ kind: 'ro-bind', src: shared, dest: shared }],
+      'the shared folder is bound; the hidden one is not',
+    );
+    assert.ok(
+      ws.mounts.some((m) => m.kind === 'tmpfs' && m.dest === secret),
+      'the hidden one stays hidden',
+    );
+  } finally {
+    await dropWorkspace(ws);
+  }
+});

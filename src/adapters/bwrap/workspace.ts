@@ -5,7 +5,7 @@
  * that paths in its reports (lcov's) mean the same inside and out.
  */
 import { execFile } from 'node:child_process';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Mount } from './args.ts';
@@ -155,6 +155,16 @@ export async function makeWorkspace(req: WorkspaceRequest): Promise<Workspace> {
         mounts.push({ kind: 'bind', src: join(dir, f), dest: join(req.cwd, f) });
       }
     }
+    // A folder the repository links to from its top level (a node_modules shared from elsewhere) is bound read-only
+    // at its real path, so that the link leads somewhere inside too: /tmp, for one, is the sandbox's own.
+    for (const target of linkedFolders(req.cwd)) {
+      const hides = (h: string) => {
+        const a = resolve(h);
+        return a === target || inside(a, target) !== undefined || inside(target, a) !== undefined;
+      };
+      if (!req.hide.some(hides) && inside(req.cwd, target) === undefined)
+        mounts.push({ kind: 'ro-bind', src: target, dest: target });
+    }
     // A hidden folder outside the repository (the per-user state, with the signing key and the approval token) is
     // an empty read-only tmpfs, whichever the mode; one that holds the repository itself cannot be hidden.
     for (const h of req.hide) {
@@ -167,6 +177,28 @@ export async function makeWorkspace(req: WorkspaceRequest): Promise<Workspace> {
     rmSync(scratch, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** The real folders the top-level symbolic links of `dir` lead to. */
+function linkedFolders(dir: string): string[] {
+  const out: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    const p = join(dir, name);
+    try {
+      if (!lstatSync(p).isSymbolicLink()) continue;
+      const target = realpathSync(p);
+      if (isDir(target)) out.push(target);
+    } catch {
+      // a dangling link leads nowhere here either
+    }
+  }
+  return out;
 }
 
 function isDir(p: string): boolean {
