@@ -1,6 +1,6 @@
 /**
  * @module The watchdog. A task whose forward moves (advance, verify) are refused `watchdog.refusals` times in a row
- * for the same actor with the same message in one phase visit (waits for a lease or a person do not count), or that
+ * for the same actor with the same message in one phase visit, because its evidence or VERIFY fails as before, or that
  * tries to move forward after `watchdog.idleMinutes` without, is going round in a loop: it is held for a
  * person with a `task_held` entry whose loop diary (the refusals, the evidence digests, the time spent) the task's
  * journal shows. The hold is released by a person's decision (approvals/hold.ts).
@@ -39,13 +39,16 @@ async function visitEntries(e: Engine, state: TaskState, violation?: LedgerEntry
   return violation && !committed.some((x) => x.seq === violation.seq) ? [...committed, violation] : committed;
 }
 
-/** Codes that say the task waits for someone else (a lease, a person, a hold): never a loop of its own. */
-const WAITS = new Set(['LEASE_HELD', 'LEASE_FENCED', 'LEASE_REQUIRED', 'APPROVAL_REQUIRED', 'ESCALATED']);
+/**
+ * Refusals that say the work did not get better: the phase's evidence, or VERIFY, fails as it did. A wait for someone
+ * else (a lease, a person, a hold) is never a loop of its own, and a refused skip is answered by its own code.
+ */
+const NO_PROGRESS = new Set(['EVIDENCE_MISSING', 'EVIDENCE_INVALID', 'VERIFY_FAILED']);
 
-/** A refusal of a forward move (advance, verify) that is not a wait. */
+/** A refusal of a forward move (advance, verify) because its work fails as before. */
 function loopable(x: LedgerEntry): boolean {
   const action = x.data['action'];
-  return (action === 'advance' || action === 'verify') && !WAITS.has(String(x.data['code']));
+  return (action === 'advance' || action === 'verify') && NO_PROGRESS.has(String(x.data['code']));
 }
 
 /** Why the watchdog would hold the task now, or null. `violation` is the refusal just recorded, if any. */
