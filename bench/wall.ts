@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { probeWall, wallArgv } from '../src/adapters/bwrap/wall.ts';
+import { prepareWall, probeWall, wallArgv } from '../src/adapters/bwrap/wall.ts';
 import { loadConfig } from '../src/engine/repo/config-file.ts';
 import { layoutFor } from '../src/engine/repo/layout.ts';
 import { planWall } from '../src/engine/repo/wall.ts';
@@ -24,7 +24,7 @@ const TARGET_MS = 25;
 
 function runArgv(argv: readonly string[], cwd: string): Promise<void> {
   return new Promise((done, fail) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd, stdio: 'ignore' });
+    const child = spawn(argv[0]!, argv.slice(1), { cwd, stdio: ['ignore', 'ignore', 'inherit'] });
     child.on('error', fail);
     child.on('exit', (code) => (code === 0 ? done() : fail(new Error(`${argv.slice(-1)[0]} exited ${code}`))));
   });
@@ -74,7 +74,10 @@ export async function benchWall(n: number): Promise<Stats[]> {
       const shell = ['bash', '-c', script];
       const bare = await measure(`\`${label}\`, bare (bash -c)`, n, () => runArgv(shell, dir), { warmup: 5 });
       rows.push(bare);
-      const walled = wallArgv(probe.bwrap, probe.privileged, { ...plan, cwd: dir, env, argv: shell, marker });
+      const spec = { ...plan, cwd: dir, env, argv: shell, marker };
+      // The folders the wall hides must exist before it mounts over them, as autopilot exec makes them.
+      prepareWall(spec);
+      const walled = wallArgv(probe.bwrap, probe.privileged, spec);
       const wall = await measure(`\`${label}\`, behind the wall (bubblewrap)`, n, () => runArgv(walled, dir), {
         warmup: 5,
       });
