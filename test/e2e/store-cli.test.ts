@@ -132,9 +132,11 @@ describe('autopilot store', { concurrency: true }, () => {
     assert.equal(viaEnv.store, fromEnv);
     assert.deepEqual(viaEnv.applied, versions);
 
-    // Tasks go where AUTOPILOT_STORE points, and to the config's store without it.
+    // Tasks go where AUTOPILOT_STORE points; without it, to the config's store, which must hold the history this
+    // user's anchor names: an empty one beside it is a shadow store, refused before anything is written.
     await repo.ok(['task', 'start', 'T-env'], { env: { AUTOPILOT_STORE: fromEnv } });
-    await repo.ok(['task', 'start', 'T-config']);
+    const shadow = await repo.refused(['task', 'start', 'T-config'], 'LEDGER_TAMPERED', 3);
+    assert.match(shadow.message, /is empty, but this user's anchor .* holds entry \d+/);
     const ids = async (url: string) => {
       const s = await PostgresStore.open(url);
       try {
@@ -144,7 +146,7 @@ describe('autopilot store', { concurrency: true }, () => {
       }
     };
     assert.deepEqual(await ids(fromEnv), ['T-env']);
-    assert.deepEqual(await ids(fromConfig), ['T-config']);
+    assert.deepEqual(await ids(fromConfig), []);
     assert.equal(repo.task('T-env'), undefined, 'nothing went to the embedded store');
 
     // The embedded store migrates itself; an unknown store is named as such.

@@ -271,7 +271,7 @@ describe('decideAdvance', () => {
     const done = { ...at('MONITOR'), status: 'done' as const };
     const aborted = { ...at('SPEC'), status: 'aborted' as const };
     assert.deepEqual(refused(decideAdvance(done, undefined, config), ErrorCode.TASK_DONE)['status'], 'done');
-    assert.deepEqual(refused(decideAdvance(aborted, 'PLAN', config), ErrorCode.TASK_DONE)['status'], 'aborted');
+    assert.deepEqual(refused(decideAdvance(aborted, 'PLAN', config), ErrorCode.ABORTED)['status'], 'aborted');
   });
 });
 

@@ -167,10 +167,22 @@ export async function makeWorkspace(req: WorkspaceRequest): Promise<Workspace> {
     }
     // A hidden folder outside the repository (the per-user state, with the signing key and the approval token) is
     // an empty read-only tmpfs, whichever the mode; one that holds the repository itself cannot be hidden.
+    // A writable folder inside it (the tools' caches in the state folder, when the command runs elsewhere, as
+    // mutants do) keeps its place: its mount point is made in the tmpfs, then it is bound again over it.
     for (const h of req.hide) {
       const abs = resolve(h);
-      if (inside(req.cwd, abs) === undefined && abs !== resolve(req.cwd) && inside(abs, req.cwd) === undefined)
-        if (isDir(abs)) mounts.push({ kind: 'tmpfs', dest: abs, readonly: true });
+      if (inside(req.cwd, abs) !== undefined || abs === resolve(req.cwd) || inside(abs, req.cwd) !== undefined)
+        continue;
+      if (!isDir(abs)) continue;
+      const within = writable.filter((w) => inside(abs, w) !== undefined);
+      mounts.push({ kind: 'tmpfs', dest: abs, readonly: within.length === 0 });
+      if (within.length === 0) continue;
+      for (const w of within) {
+        const parts = inside(abs, w)!.split('/');
+        for (let i = 1; i <= parts.length; i++) mounts.push({ kind: 'dir', dest: join(abs, ...parts.slice(0, i)) });
+      }
+      mounts.push({ kind: 'remount-ro', dest: abs });
+      for (const w of within) mounts.push({ kind: 'bind', src: w, dest: w });
     }
     return { dir, mounts, scratch };
   } catch (err) {
@@ -189,6 +201,9 @@ function linkedFolders(dir: string): string[] {
     return out;
   }
   for (const name of names) {
+    // A linked .git stays behind: history is bound on purpose where it is wanted, and a tool that finds one it
+    // cannot use as this user (Go's VCS stamping, as nobody) fails the command.
+    if (name === '.git') continue;
     const p = join(dir, name);
     try {
       if (!lstatSync(p).isSymbolicLink()) continue;

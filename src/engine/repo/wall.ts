@@ -101,7 +101,13 @@ export async function planWall(layout: Layout, config: Config, phase: string, en
     hidden: [...new Set([stateDir, configDir]), ...staleArchives(evidence)],
     // The per-user state folder whole: the keys, the token, the anchor, and the hook daemon's socket and secret (its
     // socket lives there, or under its `s/` folder where the path would be too long for a socket).
-    hiddenDirs: [real(userStateRoot(env))],
+    // The default one too, when XDG_STATE_HOME points elsewhere: its keys are this user's all the same.
+    hiddenDirs: [
+      ...new Set([
+        real(userStateRoot(env)),
+        ...(home && home !== '/' ? [real(join(home, '.local', 'state', 'autopilot'))] : []),
+      ]),
+    ],
     shown: [
       join(configDir, 'config.yaml'),
       join(configDir, '.gitignore'),
