@@ -124,17 +124,7 @@ export async function makeWorkspace(req: WorkspaceRequest): Promise<Workspace> {
       mounts.push({ kind: 'ro-bind', src: req.cwd, dest: req.cwd });
       for (const h of hidden) {
         const abs = join(req.cwd, h);
-        if (!isDir(abs)) continue;
-        // A hidden folder is an empty read-only tmpfs; the writable folders inside it get their mount points first,
-        // because a read-only tmpfs takes none afterwards.
-        const within = writable.filter((w) => inside(abs, w) !== undefined);
-        mounts.push({ kind: 'tmpfs', dest: abs, readonly: within.length === 0 });
-        if (within.length === 0) continue;
-        for (const w of within) {
-          const parts = inside(abs, w)!.split('/');
-          for (let i = 1; i <= parts.length; i++) mounts.push({ kind: 'dir', dest: join(abs, ...parts.slice(0, i)) });
-        }
-        mounts.push({ kind: 'remount-ro', dest: abs });
+        if (isDir(abs)) hideFolder(abs, writable, mounts);
       }
       for (const w of writable) mounts.push({ kind: 'bind', src: w, dest: w });
       // Each report folder gets a scratch folder of its own; the outermost one covers those inside it.
@@ -174,21 +164,29 @@ export async function makeWorkspace(req: WorkspaceRequest): Promise<Workspace> {
       if (inside(req.cwd, abs) !== undefined || abs === resolve(req.cwd) || inside(abs, req.cwd) !== undefined)
         continue;
       if (!isDir(abs)) continue;
-      const within = writable.filter((w) => inside(abs, w) !== undefined);
-      mounts.push({ kind: 'tmpfs', dest: abs, readonly: within.length === 0 });
-      if (within.length === 0) continue;
-      for (const w of within) {
-        const parts = inside(abs, w)!.split('/');
-        for (let i = 1; i <= parts.length; i++) mounts.push({ kind: 'dir', dest: join(abs, ...parts.slice(0, i)) });
-      }
-      mounts.push({ kind: 'remount-ro', dest: abs });
-      for (const w of within) mounts.push({ kind: 'bind', src: w, dest: w });
+      for (const w of hideFolder(abs, writable, mounts)) mounts.push({ kind: 'bind', src: w, dest: w });
     }
     return { dir, mounts, scratch };
   } catch (err) {
     rmSync(scratch, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * Hides `abs` behind an empty read-only tmpfs. The writable folders inside it get their mount points first, because a
+ * read-only tmpfs takes none afterwards; they are returned, for the caller to bind over those points.
+ */
+function hideFolder(abs: string, writable: readonly string[], mounts: Mount[]): string[] {
+  const within = writable.filter((w) => inside(abs, w) !== undefined);
+  mounts.push({ kind: 'tmpfs', dest: abs, readonly: within.length === 0 });
+  if (within.length === 0) return within;
+  for (const w of within) {
+    const parts = inside(abs, w)!.split('/');
+    for (let i = 1; i <= parts.length; i++) mounts.push({ kind: 'dir', dest: join(abs, ...parts.slice(0, i)) });
+  }
+  mounts.push({ kind: 'remount-ro', dest: abs });
+  return within;
 }
 
 /** The real folders the top-level symbolic links of `dir` lead to. */
