@@ -5,6 +5,7 @@
  * through the approval panel, and a live update while the page is open.
  * Screenshots of each page at 1280 and 400 px go to test-artifacts/screenshots/.
  */
+import { CHROMIUM_ARGS } from '../../src/surfaces/demo/passkey.ts';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,15 +20,6 @@ import { evidenceFor } from '../helpers/evidence.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 let d: DashboardRepo;
 let s: Served;
@@ -88,7 +80,7 @@ before(async () => {
   mkdirSync(SHOTS, { recursive: true });
   [d, browser] = await Promise.all([
     storyRepo(),
-    chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS }),
+    chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS] }),
   ]);
   s = await serve(d.repo);
   ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });

@@ -5,6 +5,7 @@
  * coverage-ignore comments added and tests that run a line without checking it (a surviving mutant) each stop the
  * move out of VERIFY until a person decides; an honest change goes through.
  */
+import { CHROMIUM_ARGS } from '../../src/surfaces/demo/passkey.ts';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,16 +16,6 @@ import { serve } from './dashboard-fixture.ts';
 import { decideSoft, registerSoft } from '../helpers/passkey.ts';
 import { SLUG_STRING_EVIDENCE, type Evidence } from '../helpers/evidence.ts';
 import { chromium } from 'playwright-core';
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 interface ChangedLinesDoc {
   changedLines: {
@@ -276,7 +267,11 @@ describe('VERIFY: what a change does to the tests needs a person', { concurrency
 
     // The dashboard shows the findings on the task's VERIFY evidence, in a real browser.
     const served = await serve(repo);
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: [...CHROMIUM_ARGS],
+    });
     try {
       const page = await browser.newPage();
       await page.goto(`http://127.0.0.1:${served.port}/evidence/T-1`);

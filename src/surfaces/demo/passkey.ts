@@ -29,7 +29,8 @@ export async function browserAvailable(): Promise<{ playwright: Playwright } | {
   }
 }
 
-const ARGS = [
+/** Headless Chromium's flags for a run with no network, no updates and no first-run pages (tests use them too). */
+export const CHROMIUM_ARGS: readonly string[] = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -68,7 +69,11 @@ export async function personInChromium(
     log: () => {},
     printCode: () => {},
   });
-  const browser = await playwright.chromium.launch({ executablePath: chromiumPath(), headless: true, args: ARGS });
+  const browser = await playwright.chromium.launch({
+    executablePath: chromiumPath(),
+    headless: true,
+    args: [...CHROMIUM_ARGS],
+  });
   const close = async () => {
     await browser.close();
     await server.close();
