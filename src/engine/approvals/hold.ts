@@ -59,7 +59,9 @@ export async function guardEscalation(
 ): Promise<Result<void>> {
   // Not held yet: a task that has not moved forward for too long is held now, before it acts again.
   const moving = attempt.action === 'advance' || attempt.action === 'verify';
-  const held = (await escalationOf(e, state)) ?? (await holdIfLooping(e, tx, state, actor, undefined, moving));
+  // Only a move forward can find the task idle too long; other calls need not read the phase visit again.
+  const held =
+    (await escalationOf(e, state)) ?? (moving ? await holdIfLooping(e, tx, state, actor, undefined, true) : undefined);
   if (!held) return ok(undefined);
   return { ok: false, error: await recordRefusal(e, tx, state, actor, attempt, refuseEscalated(state, held), startMs) };
 }
