@@ -222,7 +222,7 @@ function mcpCall(call: ToolCall, ctx: ClassifyContext, f: Findings): void {
   const launcher = str(input?.['command']);
   if (!server && launcher) {
     const words = launcher.split(/\s+/);
-    const at = words.findIndex((w) => w.slice(w.lastIndexOf('/') + 1) === 'autopilot');
+    const at = words.findIndex((w) => /^(autopilot|agent-autopilot(@[^/]*)?)$/.test(w.slice(w.lastIndexOf('/') + 1)));
     if (at >= 0 && words.slice(at + 1).includes('mcp')) server = AUTOPILOT_SERVER;
   }
   classifyMcpTool(server, name || '?', ctx.mcpServers, f);

@@ -150,9 +150,12 @@ export const npxLike: Handler = (args, cx) => {
   const head = inner[0];
   if (!head) return cx.env.findings.need('read', cx.name);
   const at = head.text.lastIndexOf('@');
-  const bin = at > 0 ? { ...head, text: head.text.slice(0, at) } : head;
-  cx.run([bin, ...inner.slice(1)]);
+  const name = at > 0 ? head.text.slice(0, at) : head.text;
+  cx.run([{ ...head, text: PACKAGE_BINS[name] ?? name }, ...inner.slice(1)]);
 };
+
+// Packages whose binary is named otherwise: `npx agent-autopilot advance` runs Autopilot's `autopilot`.
+const PACKAGE_BINS: Readonly<Record<string, string>> = { 'agent-autopilot': 'autopilot' };
 
 // npm, pnpm, yarn, bun and cnpm.
 const packageManager: Handler = (args, cx) => {
