@@ -100,6 +100,7 @@ describe('the packed package, installed with production dependencies only', () =
     assert.ok(listing.includes('package/dist/surfaces/cli/main.js'));
     assert.ok(listing.includes('package/dist/surfaces/hooks/entry.js'));
     assert.ok(listing.includes('package/README.md'));
+    assert.ok(listing.includes('package/LICENSE'));
     assert.deepEqual(
       listing.filter((f) => /^package\/(src|test|bench|scripts)\//.test(f) || /\.map$|tsbuildinfo/.test(f)),
       [],
