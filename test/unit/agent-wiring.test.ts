@@ -26,6 +26,7 @@ import {
   type WiringFile,
 } from '../../src/engine/setup/agent-wiring.ts';
 import { gateSteps, githubWorkflow, gitlabJob } from '../../src/engine/setup/ci-workflows.ts';
+import { parseDocument } from 'yaml';
 import type { DetectedAgents } from '../../src/engine/setup/detect.ts';
 import { lookAtCommand, runsBareNpx, shellWords } from '../../src/engine/setup/doctor.ts';
 import { findPackageJson, PACKAGE_NAME, packageVersion } from '../../src/engine/setup/package-info.ts';
@@ -271,6 +272,53 @@ describe('the CI jobs', () => {
       /\n {4}# Install here what the VERIFY commands .*\n {4}- npm install --global agent-autopilot@9\.8\.7\n {4}- autopilot gate --base "\$CI_MERGE_REQUEST_DIFF_BASE_SHA"\n$/,
     );
     assert.ok(job.split('\n').every((l) => !runsBareNpx(l)));
+  });
+});
+
+describe('the CI jobs of Python and Go repositories', () => {
+  const repoWith = (files: Record<string, string>) => {
+    const root = tempDir();
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(root, name), text);
+    return root;
+  };
+  const steps = (root: string) => parseDocument(githubWorkflow(gateSteps(root, '9.8.7'))).toJS().jobs.gate.steps;
+
+  it('a Python project sets up Python and installs pytest, pytest-cov, its requirements and itself', () => {
+    const root = repoWith({
+      'pyproject.toml': '[build-system]\nrequires = ["flit_core"]\n',
+      'requirements-dev.txt': 'hypothesis\n',
+    });
+    const all = steps(root);
+    assert.deepEqual(all[2], { uses: 'actions/setup-python@v5', with: { 'python-version': '3.x' } });
+    assert.deepEqual(all[3], { run: 'python3 -m pip install pytest pytest-cov -r requirements-dev.txt -e .' });
+    assert.match(all[5].run, /^autopilot gate --base /);
+    const job = gitlabJob(gateSteps(root, '9.8.7'));
+    assert.match(job, /apt-get install -y -qq python3-pip python3-pytest python3-pytest-cov\n/);
+    assert.match(job, /- python3 -m pip install --break-system-packages -r requirements-dev\.txt -e \.\n/);
+    assert.equal(parseDocument(job).errors.length, 0);
+  });
+
+  it('a Python folder of scripts with unittest suites installs the test tools only', () => {
+    const all = steps(repoWith({ 'tox.ini': '[tox]\n' }));
+    assert.deepEqual(all[3], { run: 'python3 -m pip install pytest pytest-cov' });
+    assert.doesNotMatch(gitlabJob(gateSteps(repoWith({ 'tox.ini': '' }), '1.0.0')), /--break-system-packages/);
+  });
+
+  it('a Go module sets up the Go that go.mod names and downloads its modules', () => {
+    const root = repoWith({ 'go.mod': 'module example.com/x\n\ngo 1.21\n' });
+    const all = steps(root);
+    assert.deepEqual(all[2], { uses: 'actions/setup-go@v5', with: { 'go-version-file': 'go.mod' } });
+    assert.deepEqual(all[3], { run: 'go mod download' });
+    assert.match(
+      gitlabJob(gateSteps(root, '9.8.7')),
+      /# Install the Go toolchain go\.mod names here.*\n {4}- go mod download\n/,
+    );
+  });
+
+  it('a repository of neither keeps the comment that says where to install', () => {
+    const all = githubWorkflow(gateSteps(tempDir(), '9.8.7'));
+    assert.match(all, /# Install here what the VERIFY commands/);
+    assert.doesNotMatch(all, /setup-python|setup-go/);
   });
 });
 

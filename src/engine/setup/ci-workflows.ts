@@ -45,8 +45,37 @@ function installCommand(root: string): string | undefined {
   return undefined;
 }
 
+/** Python's and Go's toolchains: the runner's setup and the install of what VERIFY's test command runs. */
+export interface Toolchain {
+  readonly lang: 'python' | 'go';
+  /** The install command, run after the toolchain is set up. */
+  readonly install: string;
+}
+
+const has = (root: string, ...names: string[]) => names.some((n) => existsSync(join(root, n)));
+
+/**
+ * The toolchain of a Python or Go repository. Python: pytest and pytest-cov (init's test command runs pytest
+ * and writes coverage through pytest-cov), the requirement files there are, and the project itself when it can be
+ * installed (its tests import it). Go: the modules go.mod names.
+ */
+export function toolchainOf(root: string): Toolchain | undefined {
+  if (has(root, 'go.mod')) return { lang: 'go', install: 'go mod download' };
+  const requirements = ['requirements.txt', 'requirements-dev.txt', 'requirements-test.txt'].filter((f) =>
+    has(root, f),
+  );
+  const pyproject = has(root, 'pyproject.toml') ? readFileSync(join(root, 'pyproject.toml'), 'utf8') : '';
+  const installable = has(root, 'setup.py') || /^\[(build-system|project)\]/m.test(pyproject);
+  if (!installable && requirements.length === 0 && !has(root, 'setup.cfg', 'tox.ini', 'pyproject.toml'))
+    return undefined;
+  const args = ['pytest', 'pytest-cov', ...requirements.map((f) => `-r ${f}`), ...(installable ? ['-e .'] : [])];
+  return { lang: 'python', install: `python3 -m pip install ${args.join(' ')}` };
+}
+
 /** How a CI job gets Autopilot and runs it. */
 export interface GateSteps {
+  /** Python or Go: set up on the runner, with the install of what the tests need. */
+  readonly toolchain?: Toolchain;
   /** The repository's own install step (for VERIFY's commands, and the package when it is a dependency). */
   readonly install?: string;
   /** The install of the pinned package, when the repository does not have it among its dependencies. */
@@ -59,8 +88,10 @@ export interface GateSteps {
 export function gateSteps(root: string, version: string): GateSteps {
   const install = installCommand(root);
   if (declaresPackage(root)) return { ...(install ? { install } : {}), cli: LOCAL_NPX };
+  const toolchain = toolchainOf(root);
   // A global install of the exact version: it leaves the work tree (and so VERIFY's re-run) as it is.
   return {
+    ...(toolchain ? { toolchain } : {}),
     ...(install ? { install } : {}),
     installAutopilot: `npm install --global ${PACKAGE_NAME}@${version}`,
     cli: BIN_NAME,
@@ -69,6 +100,31 @@ export function gateSteps(root: string, version: string): GateSteps {
 
 const installLines = (s: GateSteps, prefix: string) =>
   (s.install ? `${prefix}${s.install}\n` : '') + (s.installAutopilot ? `${prefix}${s.installAutopilot}\n` : '');
+
+const INSTALL_HERE = 'Install here what the VERIFY commands in .autopilot/config.yaml need.';
+
+// GitHub's runner: the toolchain's setup action, then its install.
+function githubToolchain(s: GateSteps): string {
+  if (!s.toolchain) return s.install ? '' : `      # ${INSTALL_HERE}\n`;
+  const setup =
+    s.toolchain.lang === 'go'
+      ? '      - uses: actions/setup-go@v5\n        with:\n          go-version-file: go.mod\n'
+      : "      - uses: actions/setup-python@v5\n        with:\n          python-version: '3.x'\n";
+  return `${setup}      - run: ${s.toolchain.install}\n`;
+}
+
+// GitLab's node:20 image is Debian: Python's test tools come from its packages; Go needs a newer toolchain than
+// Debian's, which the job cannot guess.
+function gitlabToolchain(s: GateSteps): string {
+  if (!s.toolchain) return s.install ? '' : `    # ${INSTALL_HERE}\n`;
+  if (s.toolchain.lang === 'go')
+    return `    # Install the Go toolchain go.mod names here (or run the job in an image that has both Node 20 and Go).\n    - ${s.toolchain.install}\n`;
+  const rest = s.toolchain.install.replace(/^python3 -m pip install pytest pytest-cov ?/, '');
+  return (
+    '    - apt-get update -qq && apt-get install -y -qq python3-pip python3-pytest python3-pytest-cov\n' +
+    (rest ? `    - python3 -m pip install --break-system-packages ${rest}\n` : '')
+  );
+}
 
 /** The GitHub Actions workflow: the gate on every pull request, with the whole history. */
 export function githubWorkflow(steps: GateSteps): string {
@@ -90,7 +146,7 @@ jobs:
       - uses: actions/setup-node@v4
         with:
           node-version: 20
-${steps.install ? '' : '      # Install here what the VERIFY commands in .autopilot/config.yaml need.\n'}${installLines(steps, '      - run: ')}      - run: ${steps.cli} gate --base \${{ github.event.pull_request.base.sha }}
+${githubToolchain(steps)}${installLines(steps, '      - run: ')}      - run: ${steps.cli} gate --base \${{ github.event.pull_request.base.sha }}
         env:
           # Your team's key ids, as a repository variable a branch cannot change: only their signatures count.
           AUTOPILOT_TRUSTED_KEYS: \${{ vars.AUTOPILOT_TRUSTED_KEYS }}
@@ -114,7 +170,7 @@ autopilot-gate:
     # Set AUTOPILOT_TRUSTED_KEYS (your team's key ids) as a protected CI/CD variable:
     # then only their signatures count.
   script:
-${steps.install ? '' : '    # Install here what the VERIFY commands in .autopilot/config.yaml need.\n'}${installLines(steps, '    - ')}    - ${steps.cli} gate --base "$CI_MERGE_REQUEST_DIFF_BASE_SHA"
+${gitlabToolchain(steps)}${installLines(steps, '    - ')}    - ${steps.cli} gate --base "$CI_MERGE_REQUEST_DIFF_BASE_SHA"
 `;
 }
 
