@@ -81,6 +81,11 @@ describe('MCP with real clients over stdio', () => {
     const content = refused.content as { type: string; text: string }[];
     assert.equal(content[0]?.text, `refused: PHASE_SKIP: ${error.message}`);
     assert.deepEqual(JSON.parse(content[1]?.text ?? 'null'), error);
+
+    // An unknown argument: before, the SDK's own check answered a bare text with no code.
+    const wrong = await client.callTool({ name: 'task_status', arguments: { task_id: 'S1-1' } });
+    assert.equal(wrong.isError, true);
+    assertUsage(wrong.structuredContent, 'task_status', 'task_id');
     assert.deepEqual(errors, []);
   });
 
@@ -118,8 +123,27 @@ describe('MCP with real clients over stdio', () => {
     assert.equal(result.isError, true);
     assertSkip(repo, result.structuredContent);
     assert.doesNotMatch(refused.stderr, /output schema|-32602/i);
+
+    const wrong = await inspector(repo, toolCall('task_status', { taskId: 'I-1', verbose: 'yes' }));
+    assert.equal(wrong.code, 5, wrong.stderr);
+    assertUsage(
+      (JSON.parse(wrong.stdout) as { structuredContent: unknown }).structuredContent,
+      'task_status',
+      'verbose',
+    );
   });
 });
+
+/** A refusal of arguments the tool's schema does not allow: USAGE, naming the argument, the tool's own listed. */
+function assertUsage(structured: unknown, tool: string, argument: string): void {
+  const error = structured as { code: string; message: string; details: { known: string[] } };
+  assert.equal(error.code, 'USAGE', JSON.stringify(structured));
+  assert.match(
+    error.message,
+    new RegExp(`^invalid arguments for ${tool}: .*\\bunknown argument: ${argument}\\b.*\\. Next: `),
+  );
+  assert.ok(error.details.known.includes('taskId'));
+}
 
 function toolCall(name: string, args: Record<string, string>): string[] {
   return [

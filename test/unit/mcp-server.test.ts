@@ -197,10 +197,28 @@ describe('MCP server, in memory', () => {
     }
   });
 
-  it('refuses unknown arguments instead of ignoring them', async () => {
+  it('refuses unknown arguments instead of ignoring them, with the code USAGE and the known ones', async () => {
     const r = await client.callTool({ name: 'task_status', arguments: { task_id: 'U-1' } });
     assert.equal(r.isError, true);
-    assert.match((r.content[0] as { text: string }).text, /task_id|taskId/);
+    const error = r.structuredContent as { code: string; message: string; details: Record<string, unknown> };
+    assert.equal(error.code, 'USAGE');
+    assert.match(
+      error.message,
+      /^invalid arguments for task_status: taskId: missing \(string required\); unknown argument: task_id\. Next: call the tool again/,
+    );
+    assert.deepEqual(error.details['known'], ['taskId']);
+    assert.match((r.content[0] as { text: string }).text, /^refused: USAGE: /);
+  });
+
+  it('refuses an argument of the wrong type the same way, naming it', async () => {
+    const r = await client.callTool({ name: 'phase_advance', arguments: { taskId: 7 } });
+    const error = r.structuredContent as { code: string; details: { issues: { path: string }[] } };
+    assert.equal(r.isError, true);
+    assert.equal(error.code, 'USAGE');
+    assert.deepEqual(
+      error.details.issues.map((i) => i.path),
+      ['taskId'],
+    );
   });
 });
 

@@ -4,7 +4,7 @@ import type * as z from 'zod';
 import { McpServer, type ServerContext, type ToolCallback } from '@modelcontextprotocol/server';
 import type { Result } from '../../core/errors.ts';
 import type { Actor, Engine } from '../../engine/context.ts';
-import { advertisedOutput, refusalResult, runTool, type AnyTool, type InFlight } from './tool.ts';
+import { advertisedInput, advertisedOutput, refusalResult, runTool, type AnyTool, type InFlight } from './tool.ts';
 import { registerPhasePrompts } from './prompts.ts';
 import { withProgress } from './progress.ts';
 import { taskStartTool } from './tools/task-start.ts';
@@ -131,7 +131,7 @@ export function createAutopilotServer(opts: AutopilotServerOptions): McpServer {
       {
         title: tool.title,
         description: tool.description,
-        inputSchema: tool.input,
+        inputSchema: advertisedInput(tool),
         outputSchema: advertisedOutput(tool),
         annotations: { title: tool.title, ...tool.annotations },
       },

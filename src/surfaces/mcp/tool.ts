@@ -1,7 +1,7 @@
 /** @module What every Autopilot MCP tool shares: its shape, the argument and output schemas they have in common, and how an outcome becomes a tool result. */
 import * as z from 'zod';
-import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/server';
-import { AutopilotError, ErrorCode, type Refusal, type Result } from '../../core/errors.ts';
+import type { CallToolResult, StandardSchemaWithJSON, ToolAnnotations } from '@modelcontextprotocol/server';
+import { AutopilotError, ErrorCode, ok, refuse, type Refusal, type Result } from '../../core/errors.ts';
 import type { TaskState } from '../../core/task.ts';
 import type { Lease } from '../../core/lease.ts';
 import type { Actor, Engine } from '../../engine/context.ts';
@@ -132,6 +132,47 @@ export function advertisedOutput(tool: AnyTool): z.ZodType {
   return z.union([tool.output, refusalOut]);
 }
 
+/**
+ * The input schema the SDK is given: it advertises the tool's strict schema in `tools/list` and accepts every
+ * object, so that arguments the schema refuses reach {@link runTool}, which answers them as a refusal with a code
+ * (USAGE) and its advice. The SDK's own check would answer a bare "Input validation error" text with no code.
+ */
+export function advertisedInput(tool: AnyTool): StandardSchemaWithJSON<Record<string, unknown>> {
+  const std = tool.input['~standard'];
+  return {
+    '~standard': {
+      version: 1,
+      vendor: 'autopilot',
+      validate: (value) =>
+        value !== null && typeof value === 'object' && !Array.isArray(value)
+          ? { value: value as Record<string, unknown> }
+          : { issues: [{ message: 'the arguments must be an object' }] },
+      jsonSchema: std.jsonSchema,
+    },
+  };
+}
+
+/** The arguments checked against the tool's strict schema: the parsed value, or a USAGE refusal naming each problem. */
+export function checkArguments(tool: AnyTool, args: unknown): Result<z.output<z.ZodObject>> {
+  const parsed = tool.input.safeParse(args ?? {});
+  if (parsed.success) return ok(parsed.data);
+  const issues = parsed.error.issues.map((i) => ({
+    path: i.path.map(String).join('.') || '(arguments)',
+    message:
+      i.code === 'unrecognized_keys'
+        ? `unknown argument${i.keys.length === 1 ? '' : 's'}: ${i.keys.join(', ')}`
+        : i.code === 'invalid_type' && / received undefined$/.test(i.message)
+          ? `missing (${i.expected} required)`
+          : i.message,
+  }));
+  const known = Object.keys(tool.input.shape);
+  return refuse(
+    ErrorCode.USAGE,
+    `invalid arguments for ${tool.name}: ${issues.map((i) => (i.path === '(arguments)' ? i.message : `${i.path}: ${i.message}`)).join('; ')}`,
+    { tool: tool.name, issues, known },
+  );
+}
+
 /** The task as the tools show it: its state without the artifact map. */
 export function taskView(t: TaskState): z.output<typeof taskOut> {
   return {
@@ -167,6 +208,8 @@ const NEXT: Partial<Record<ErrorCode, string>> = {
   PHASE_SKIP: 'finish the current phase and call phase_advance without `to`, or phase_backtrack to an earlier phase',
   PHASE_UNKNOWN: 'use one of the phases in details.known',
   TASK_UNKNOWN: 'check the id, or start the task with task_start',
+  USAGE:
+    'call the tool again with the arguments its input schema names (details.known); details.issues says what was wrong',
   TASK_EXISTS: 'read it with task_status, or call task_start with another id',
   TASK_DONE: 'start a new task with task_start for new work',
   ESCALATED:
@@ -248,8 +291,10 @@ export async function runTool(
   args: unknown,
   log: (line: string) => void,
 ): Promise<CallToolResult> {
+  const checked = checkArguments(tool, args);
+  if (!checked.ok) return refusalResult(checked.error);
   try {
-    const r = await tool.run(ctx, args as z.output<z.ZodObject>);
+    const r = await tool.run(ctx, checked.value);
     return r.ok ? successResult(tool.summary(r.value), r.value) : refusalResult(r.error);
   } catch (err) {
     if (err instanceof AutopilotError) return refusalResult(err.toRefusal());
