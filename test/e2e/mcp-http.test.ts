@@ -1,7 +1,8 @@
 /**
  * E2E: `autopilot mcp --http <port>` with the official client over Streamable
  * HTTP: a task started, read, refused and advanced under the session's own
- * holder; a second session kept off it; requests with a foreign Host or Origin
+ * holder; a second session kept off it, unless `--holder` or AUTOPILOT_HOLDER names one holder for
+ * every session; requests with a foreign Host or Origin
  * refused before they reach MCP; a clean exit on SIGTERM.
  */
 import assert from 'node:assert/strict';
@@ -71,12 +72,19 @@ async function connect(url: URL, name: string): Promise<{ client: Client; transp
   return { client, transport };
 }
 
-it('serves MCP over Streamable HTTP on 127.0.0.1, one holder a session, localhost only', async () => {
-  const repo = await makeRepo({ urgent: true });
+interface Served {
+  readonly port: number;
+  readonly url: URL;
+  readonly exit: Promise<number | null>;
+  readonly output: () => { stdout: string; stderr: string };
+}
+
+/** `autopilot mcp --http <free port> [extra]` in the repository, once it says it serves. */
+async function serve(repoDir: string, extra: string[] = [], env: Record<string, string> = {}): Promise<Served> {
   const port = await freePort();
-  child = spawn(process.execPath, [await binary(), '-C', repo.dir, 'mcp', '--http', String(port)], {
+  child = spawn(process.execPath, [await binary(), '-C', repoDir, 'mcp', '--http', String(port), ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...env },
   });
   let stderr = '';
   let stdout = '';
@@ -89,8 +97,21 @@ it('serves MCP over Streamable HTTP on 127.0.0.1, one holder a session, localhos
     });
     child?.once('exit', () => reject(new Error(`the server exited: ${stderr}`)));
   });
-  assert.match(stderr, new RegExp(`http://127\\.0\\.0\\.1:${port}/mcp`));
-  const url = new URL(`http://127.0.0.1:${port}/mcp`);
+  return { port, url: new URL(`http://127.0.0.1:${port}/mcp`), exit, output: () => ({ stdout, stderr }) };
+}
+
+async function stop(served: Served): Promise<void> {
+  child?.kill('SIGTERM');
+  assert.equal(await served.exit, 0, served.output().stderr);
+  child = undefined;
+  assert.equal(served.output().stdout, '');
+}
+
+it('serves MCP over Streamable HTTP on 127.0.0.1, one holder a session, localhost only', async () => {
+  const repo = await makeRepo({ urgent: true });
+  const served = await serve(repo.dir);
+  const { port, url } = served;
+  assert.match(served.output().stderr, new RegExp(`http://127\\.0\\.0\\.1:${port}/mcp`));
 
   const { client, transport } = await connect(url, 'http-agent');
   const sessionId = transport.sessionId;
@@ -143,8 +164,37 @@ it('serves MCP over Streamable HTTP on 127.0.0.1, one holder a session, localhos
   assert.equal(await rawPost(port, { host: `127.0.0.1:${port}` }, { method: 'tools/list' }), 400);
 
   await client.callTool({ name: 'task_status', arguments: { taskId: 'H-1' } });
-  child.kill('SIGTERM');
-  assert.equal(await exit, 0, stderr);
-  child = undefined;
-  assert.equal(stdout, '');
+  await stop(served);
 });
+
+for (const [how, extra, env] of [
+  ['--holder', ['--holder', 'agent-a'], {}],
+  ['AUTOPILOT_HOLDER', [], { AUTOPILOT_HOLDER: 'agent-a' }],
+] as const) {
+  it(`names every session's holder with ${how}, so a client's next session goes on with its lease`, async () => {
+    const repo = await makeRepo({ urgent: true });
+    const served = await serve(repo.dir, [...extra], env);
+    const first = await connect(served.url, 'http-agent');
+    await callOk(first.client, 'task_start', { taskId: 'N-1', title: 'named holder' });
+    await callOk(first.client, 'evidence_put', {
+      taskId: 'N-1',
+      phase: 'STRATEGIZE',
+      name: 'strategy.md',
+      content: P.STRATEGY,
+    });
+    const status = await callOk<{ holder: string }>(first.client, 'task_status', { taskId: 'N-1' });
+    assert.equal(status.holder, 'agent-a');
+    await first.client.close();
+
+    // A new session (a client that connects again for its next call) is the same holder: no LEASE_HELD.
+    const second = await connect(served.url, 'http-agent');
+    assert.notEqual(second.transport.sessionId, first.transport.sessionId);
+    const moved = await callOk<{ from: string; to: string }>(second.client, 'phase_advance', { taskId: 'N-1' });
+    assert.deepEqual([moved.from, moved.to], ['STRATEGIZE', 'SPEC']);
+    const moves = repo.ledger('N-1').filter((e) => e.kind === 'transition');
+    assert.equal(moves.length, 1);
+    // The ledger still names the session that moved, not only the holder.
+    assert.equal(moves[0]?.actor, `mcp:http-agent:${httpSession(second.transport.sessionId ?? '')}`);
+    await stop(served);
+  });
+}
