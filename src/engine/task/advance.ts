@@ -6,6 +6,7 @@
 import { guardChangesRequested, guardEscalation } from '../approvals/hold.ts';
 import { join } from 'node:path';
 import { ErrorCode, ok, refuse, type Refusal, type Result } from '../../core/errors.ts';
+import { loadTask } from '../ledger/load-task.ts';
 import { decideAdvance, refusePhaseUnknown, type TaskState } from '../../core/task.ts';
 import { normalizePhase, phaseDir } from '../../core/phases.ts';
 import { refuseMovedMeanwhile, type MoveClaim } from '../../core/move.ts';
@@ -64,8 +65,9 @@ export interface AdvanceOutcome {
 
 export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Promise<Result<AdvanceOutcome>> {
   const startMs = Date.now();
-  const state = await e.store.getTask(req.taskId);
-  if (!state) return unknownTask(req.taskId);
+  const loaded = await loadTask(e.store, req.taskId);
+  if (!loaded.ok) return loaded;
+  const state = loaded.value;
   // The task moves under the contract it adopted, before anything of the config loaded now is used to decide.
   const change = state.status === 'active' ? contractChange(e.layout.stateDir, e.config, state) : undefined;
   if (change) return record(e, state, actor, req.to ?? null, refuseConfigChanged(state.taskId, change).error, startMs);
@@ -106,8 +108,9 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
   // the transaction that records the move. A move that read the task before another one moved it is refused, never
   // decided again from the new phase (that would pass a phase nobody asked to pass).
   const taken = await e.store.transact(async (tx): Promise<Result<MoveClaim>> => {
-    const now = await tx.getTask(req.taskId);
-    if (!now) return unknownTask(req.taskId);
+    const reread = await loadTask(tx, req.taskId);
+    if (!reread.ok) return reread;
+    const now = reread.value;
     if (moved(now, state)) return refuseMoved(e, tx, state, now, actor, attempt, startMs);
     // A person's decision holds before anything runs: an escalation, or changes requested in this phase visit.
     const held = await guardDecisions(e, tx, now, actor, attempt, startMs);
@@ -134,8 +137,9 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
 
     const result = await e.store.transact(async (tx): Promise<Result<AdvanceOutcome>> => {
       try {
-        const now = await tx.getTask(req.taskId);
-        if (!now) return unknownTask(req.taskId);
+        const reread = await loadTask(tx, req.taskId);
+        if (!reread.ok) return reread;
+        const now = reread.value;
         const held = await checkClaimHeld(e, tx, now, actor, claim, attempt, startMs);
         if (!held.ok) return held;
         if (moved(now, state)) return refuseMoved(e, tx, state, now, actor, attempt, startMs);
@@ -266,14 +270,6 @@ async function refuseMoved(
 ): Promise<{ ok: false; error: Refusal }> {
   const r = refuseMovedMeanwhile(read.taskId, read.phase, now.status === 'active' ? now.phase : now.status);
   return { ok: false, error: await recordRefusal(e, tx, now, actor, attempt, r.error, startMs) };
-}
-
-function unknownTask(taskId: string) {
-  return refuse(
-    ErrorCode.TASK_UNKNOWN,
-    `no task ${taskId}; start it with: autopilot task start ${taskId}, or list tasks with: autopilot task list`,
-    { taskId },
-  );
 }
 
 async function record(e: Engine, state: TaskState, actor: Actor, to: string | null, refusal: Refusal, startMs: number) {

@@ -17,6 +17,7 @@ import type { Actor, Engine } from '../context.ts';
 import { contractChange } from '../repo/contract.ts';
 import { refuseConfigChanged } from './contract.ts';
 import { phaseWaivers, waiverRequired } from '../../core/waivers.ts';
+import { loadTask } from '../ledger/load-task.ts';
 
 export interface VerifyOutcome {
   readonly task: TaskState;
@@ -30,11 +31,9 @@ export async function runVerify(
   req: { taskId: string; token?: number },
 ): Promise<Result<VerifyOutcome>> {
   const startMs = Date.now();
-  const state = await e.store.getTask(req.taskId);
-  if (!state)
-    return refuse(ErrorCode.TASK_UNKNOWN, `no task ${req.taskId}; list tasks with: autopilot task list`, {
-      taskId: req.taskId,
-    });
+  const loaded = await loadTask(e.store, req.taskId);
+  if (!loaded.ok) return loaded;
+  const state = loaded.value;
   if (state.status !== 'active') {
     return refuseInactive(state, 'there is nothing to verify');
   }
