@@ -304,7 +304,7 @@ async function checkTask(ctx: GateContext, taskId: string, path: string): Promis
   problems.push(...contracts.problems);
   const judged = { ...empty, contract: contracts.contract, config: adopted.config };
 
-  const replayed = replayProcess(taskId, path, entries, adopted.config.phases);
+  const replayed = replayProcess(taskId, path, entries, adopted.config);
   problems.push(...replayed.problems);
   const { state } = replayed;
   if (!state) return judged;

@@ -39,7 +39,7 @@ import {
 } from '../approvals/guard.ts';
 import { phaseWaivers, waiverRequired } from '../../core/waivers.ts';
 import { phaseContext } from './phase-context.ts';
-import { bundlePhase, writeBundle, type BundleWritten } from '../ledger/bundle.ts';
+import { writeBundle, type BundleWritten } from '../ledger/bundle.ts';
 import type { Actor, Engine } from '../context.ts';
 
 export interface AdvanceRequest {
@@ -116,7 +116,7 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
     const held = await guardDecisions(e, tx, now, actor, attempt, startMs);
     if (!held.ok) return held;
     const claim = await claimMove(e, tx, now, actor, attempt, startMs);
-    if (!claim.ok || !hasProducer(state.phase)) return claim;
+    if (!claim.ok || !hasProducer(e.config, state.phase)) return claim;
     // Producers run commands: check the lease before spending that time. Other phases check it once, below.
     const pre = await guardLease(e, tx, now, actor, 'advance', req.token, startMs);
     if (pre.ok) return claim;
@@ -170,14 +170,14 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
         if (!drift.ok) return drift;
         const gate = checkPhase(e, current, current.phase, context, produced.digests);
         if (!gate.passed) {
-          const refusal = withFailureAdvice(e, current, gateRefusal(current.taskId, gate));
+          const refusal = withFailureAdvice(e, current, gateRefusal(current.taskId, gate, e.config.roles));
           return { ok: false, error: await recordRefusal(e, tx, current, actor, attempt, refusal, startMs) };
         }
         // A person may have decided while the producers ran.
         const decided = await guardDecisions(e, tx, current, actor, attempt, startMs);
         if (!decided.ok) return decided;
         let approvedBy: number | undefined;
-        if (current.phase === 'VERIFY' && decision.value.to) {
+        if (current.phase === e.config.roles.verify && decision.value.to) {
           // What VERIFY found in the tests themselves is no failure of the code, but a person decides on it.
           const run = verified ?? (await latestVerifyFindings(e, current));
           if (run) {
@@ -243,7 +243,7 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
       actor: actor.id,
       ...(actor.sessionId ? { sessionId: actor.sessionId } : {}),
     });
-    if (result.ok && (result.value.to === null || result.value.to === bundlePhase(e.config.phases))) {
+    if (result.ok && (result.value.to === null || result.value.to === e.config.roles.seal)) {
       // After the commit, outside the transaction: the bundle holds the chain up to the entry just appended.
       return ok({ ...result.value, attestation: await writeBundle(e, req.taskId) });
     }
@@ -299,7 +299,7 @@ async function record(e: Engine, state: TaskState, actor: Actor, to: string | nu
  */
 function withFailureAdvice(e: Engine, state: TaskState, refusal: Refusal): Refusal {
   const source =
-    state.phase === 'VERIFY'
+    state.phase === e.config.roles.verify
       ? { file: 'verify_run.json', retry: `run autopilot verify ${state.taskId}, then advance again` }
       : state.phase === 'REVIEW'
         ? { file: 'code_quality_score.json', retry: `advance ${state.taskId} again` }
@@ -331,8 +331,8 @@ function withFailureAdvice(e: Engine, state: TaskState, refusal: Refusal): Refus
 
 /** VERIFY reuses a run of this phase visit when the source has not changed since; everything else is produced fresh. */
 async function produceIfNeeded(e: Engine, state: TaskState): Promise<Produced> {
-  if (state.phase === 'VERIFY') {
-    const rel = evidenceRel(state.taskId, 'VERIFY', 'verify_run.json');
+  if (state.phase === e.config.roles.verify) {
+    const rel = evidenceRel(state.taskId, state.phase, 'verify_run.json');
     const recorded = state.artifacts[rel];
     if (recorded && recorded.producer === 'autopilot' && recorded.seq >= state.phaseEpoch) {
       const file = readNoFollow(join(e.layout.stateDir, rel), e.config.limits.maxEvidenceBytes);

@@ -260,8 +260,9 @@ ${example('npx --no-install autopilot init --dry-run\nnpx --no-install autopilot
     .option('--token <n>', 'the lease token you hold (fencing)')
     .addHelpText(
       'after',
-      '\nRefused with LEASE_HELD while another move of the task (advance, verify) runs; its files are written\n' +
-        'only when the run is recorded.\n' +
+      '\nIt runs in the phase the config gives the verify role (roles.verify, VERIFY by default); elsewhere it is\n' +
+        'refused with PHASE_SKIP. Refused with LEASE_HELD while another move of the task (advance, verify) runs;\n' +
+        'its files are written only when the run is recorded.\n' +
         '\nVERIFY_FAILED (exit 2) when the build or a test fails, when source changed and no test ran it\n' +
         '(untested), or when the changed-lines coverage of source files is under verify.coverageThreshold\n' +
         '(test files never count; a source file no test loads counts all its lines as unrun).\n' +
