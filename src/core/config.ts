@@ -3,7 +3,7 @@
  * contract, and validation that names the exact key at fault.
  */
 import { z } from 'zod';
-import { DEFAULT_PHASES, type Phase } from './phases.ts';
+import { DEFAULT_PHASES, defaultRoles, type Phase, type PhaseRoles } from './phases.ts';
 import { ErrorCode, refuse, ok, type Result } from './errors.ts';
 import { toolPolicySchema } from './policy/policy.ts';
 import { COVERAGE_FORMATS, TEST_REPORT_FORMATS } from './report-formats.ts';
@@ -281,6 +281,14 @@ const configSchema = z
       })
       .strict()
       .default({ backtrackFrom: 'any' }),
+    /** Which phase plays each part of the process (see `PhaseRoles`); a role left out takes its default. */
+    roles: z
+      .object({
+        verify: z.string().nullable().optional(),
+        seal: z.string().optional(),
+      })
+      .strict()
+      .default({}),
     evidence: z.record(z.string(), z.array(artifactRule)).default({}),
     commands: commandsSchema.default({ smoke: [], ci: [] }),
     verify: z
@@ -470,8 +478,10 @@ export type NamedCommandSpec = z.infer<typeof namedCommand>;
 type ParsedConfig = z.infer<typeof configSchema>;
 
 /** The validated config with every default filled in, evidence contract included for every phase. */
-export interface Config extends Omit<ParsedConfig, 'evidence'> {
+export interface Config extends Omit<ParsedConfig, 'evidence' | 'roles'> {
   readonly evidence: Readonly<Record<Phase, readonly ArtifactRule[]>>;
+  /** Which phase verifies and which seals the bundle, defaults filled in. */
+  readonly roles: PhaseRoles;
 }
 
 const section = (heading: string, extra: Partial<SectionRule> = {}): SectionRule => ({
@@ -755,12 +765,56 @@ export function parseConfig(raw: unknown): Result<Config> {
       }
     }
   }
+  const roles = resolveRoles(c.roles, phases);
+  if (!roles.ok) return problem(roles.error.key, roles.error.reason);
   const evidence: Record<Phase, readonly ArtifactRule[]> = {};
   for (const phase of phases) {
     const given = c.evidence[phase];
     evidence[phase] = given ? given.map(withContentChecks) : (DEFAULT_EVIDENCE[phase] ?? []);
   }
-  return ok({ ...c, attest, evidence });
+  return ok({ ...c, attest, roles: roles.value, evidence });
+}
+
+/**
+ * The roles with their defaults filled in. A role the config names must be one of its phases, and the verify phase
+ * must come before the seal (the bundle seals what VERIFY checked).
+ */
+function resolveRoles(
+  given: { verify?: string | null | undefined; seal?: string | undefined },
+  phases: readonly Phase[],
+): { ok: true; value: PhaseRoles } | { ok: false; error: { key: string; reason: string } } {
+  const fallback = defaultRoles(phases);
+  const roles: PhaseRoles = {
+    verify: given.verify === undefined ? fallback.verify : given.verify,
+    seal: given.seal ?? fallback.seal,
+  };
+  const unknown = (key: string, p: string) => ({
+    ok: false as const,
+    error: { key, reason: `unknown phase ${p}; phases are ${phases.join(', ')}` },
+  });
+  if (given.verify && !phases.includes(given.verify)) return unknown('roles.verify', given.verify);
+  if (given.seal !== undefined && !phases.includes(given.seal)) return unknown('roles.seal', given.seal);
+  const named = given.verify !== undefined || given.seal !== undefined;
+  if (named && roles.verify !== null && phases.indexOf(roles.verify) >= phases.indexOf(roles.seal)) {
+    const key = given.verify !== undefined ? 'roles.verify' : 'roles.seal';
+    return {
+      ok: false,
+      error: { key, reason: `the verify phase (${roles.verify}) must come before the seal phase (${roles.seal})` },
+    };
+  }
+  return { ok: true, value: roles };
+}
+
+/**
+ * The config as its digest covers it: roles that are the defaults for its phases are left out, so that a config
+ * written before roles existed keeps the digest its tasks adopted (a config that names the default roles is the
+ * same contract, with the same digest).
+ */
+export function digestedConfig(config: Config): Omit<Config, 'roles'> & { roles?: PhaseRoles } {
+  const fallback = defaultRoles(config.phases);
+  if (config.roles.verify !== fallback.verify || config.roles.seal !== fallback.seal) return config;
+  const { roles: _defaults, ...rest } = config;
+  return rest;
 }
 
 /** The config a repository gets when it has no config file at all. */

@@ -15,6 +15,24 @@ export const DEFAULT_PHASES = [
 
 export type Phase = string;
 
+/**
+ * The phases with a part of their own in the process, named once so that the engine never special-cases a phase by
+ * its name: `verify` runs the build, the tests and coverage (`autopilot verify`, the CI gate's re-run), null in a
+ * process without such a phase; `seal` is the phase whose entry writes the attestation bundle the CI gate requires.
+ */
+export interface PhaseRoles {
+  readonly verify: Phase | null;
+  readonly seal: Phase;
+}
+
+/** The roles a process gets when its config names none: VERIFY and PR where it has them, else none and the last phase. */
+export function defaultRoles(phases: readonly Phase[]): PhaseRoles {
+  return {
+    verify: phases.includes('VERIFY') ? 'VERIFY' : null,
+    seal: phases.includes('PR') ? 'PR' : (phases[phases.length - 1] as Phase),
+  };
+}
+
 /** Evidence folder name of a phase: lower case (`evidence/T-1/strategize/`). */
 export function phaseDir(phase: Phase): string {
   return phase.toLowerCase();

@@ -169,6 +169,14 @@ export function refuseInactive(state: Pick<TaskState, 'taskId' | 'status'>, what
 const refuseFinished = (state: TaskState) => refuseInactive(state);
 
 /**
+ * The refusal for a task id the store does not know. The message names no command: each surface adds its own next
+ * step (the CLI's verbs, the MCP tools), since an MCP client cannot run a CLI verb it is told about.
+ */
+export function refuseTaskUnknown(taskId: string) {
+  return refuse(ErrorCode.TASK_UNKNOWN, `no task ${taskId}`, { taskId });
+}
+
+/**
  * A forward move: only to the next phase (leaving MONITOR finishes the task).
  * `to` undefined means "the next phase".
  */

@@ -9,17 +9,26 @@ import { CHECKS, type CheckName } from './checks.ts';
 export { CHECKS, type CheckName } from './checks.ts';
 
 /**
- * Where each check's result is recorded: the phase whose producer runs it, the artifact, and the field of that
- * document the check's result sits under (the whole document when absent). The producers are keyed by these phase
- * names too (evidence/producers/index.ts); this is the one table that ties checks to them.
+ * Where each check's result is recorded: the phase whose producer runs it (the verify role's phase, or a phase by
+ * name), the artifact, and the field of that document the check's result sits under (the whole document when
+ * absent). The producers are keyed the same way (evidence/producers/index.ts); this is the one table that ties
+ * checks to them.
  */
-export const CHECK_EVIDENCE: Readonly<Record<CheckName, { phase: string; artifact: string; field?: string }>> = {
-  build: { phase: 'VERIFY', artifact: 'verify_run.json', field: 'build' },
-  coverage: { phase: 'VERIFY', artifact: 'coverage_report.json', field: 'changedLines' },
+export const CHECK_EVIDENCE: Readonly<
+  Record<CheckName, { phase: { role: 'verify' } | string; artifact: string; field?: string }>
+> = {
+  build: { phase: { role: 'verify' }, artifact: 'verify_run.json', field: 'build' },
+  coverage: { phase: { role: 'verify' }, artifact: 'coverage_report.json', field: 'changedLines' },
   lint: { phase: 'REVIEW', artifact: 'code_quality_score.json' },
   ci: { phase: 'PR', artifact: 'ci_results.json' },
   smoke: { phase: 'MONITOR', artifact: 'smoke_test_results.json' },
 };
+
+/** The phase of `config` whose producer runs `check`; null when the process has no such phase. */
+export function checkPhase(config: Config, check: CheckName): string | null {
+  const at = CHECK_EVIDENCE[check].phase;
+  return typeof at === 'string' ? at : config.roles[at.role];
+}
 
 /** What to configure for each check. */
 const CONFIGURE: Readonly<Record<CheckName, string>> = {
@@ -67,7 +76,7 @@ export function phaseWaivers(config: Config, phase: string): { waived: Waiver[];
   const missing: CheckName[] = [];
   if (!config.phases.includes(phase)) return { waived, missing };
   for (const check of CHECKS) {
-    if (CHECK_EVIDENCE[check].phase !== phase || !isUnconfigured(config, check)) continue;
+    if (checkPhase(config, check) !== phase || !isUnconfigured(config, check)) continue;
     const reason = waiverReason(config, check);
     if (reason) waived.push({ check, reason });
     else missing.push(check);
@@ -109,7 +118,7 @@ export function waivedCheckOf(
 ): { check: CheckName; reason: string; field?: string } | undefined {
   for (const check of CHECKS) {
     const where = CHECK_EVIDENCE[check];
-    if (where.phase !== phase || where.artifact !== artifact || !isUnconfigured(config, check)) continue;
+    if (checkPhase(config, check) !== phase || where.artifact !== artifact || !isUnconfigured(config, check)) continue;
     const reason = waiverReason(config, check);
     if (reason) return { check, reason, ...(where.field ? { field: where.field } : {}) };
   }

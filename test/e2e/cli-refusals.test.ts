@@ -98,12 +98,22 @@ describe('refusals through the CLI', { concurrency: true }, () => {
       [['verify', 'T-9'], 'T-9'],
       [['task', 'status', 'T-9'], 'T-9'],
       [['lease', 'acquire', 'T-9'], 'T-9'],
+      [['task', 'context', 'T-9'], 'T-9'],
+      [['evidence', 'check', 'T-9'], 'T-9'],
+      [['guard', 'T-9', '--tool', 'Read'], 'T-9'],
       [['advance', '../x'], '../x'],
       [['evidence', 'add', 'a/b', 'STRATEGIZE', strategy], 'a/b'],
       [['evidence', 'add', '../T-1', 'STRATEGIZE', strategy], '../T-1'],
     ] as const) {
       const err = await repo.refusedUnchanged(args, 'TASK_UNKNOWN', 1, { violation: false });
       assert.deepEqual(err.details, { taskId });
+      // The engine's message names no command; the command line adds its own next step.
+      assert.equal(
+        err.message,
+        args[0] === 'advance'
+          ? `no task ${taskId}; start it with: autopilot task start ${taskId}, or list tasks with: autopilot task list`
+          : `no task ${taskId}; list tasks with: autopilot task list`,
+      );
     }
     // Nothing appeared next to or above the task folders: only T-1's own, with the contract it adopted at its start.
     assert.deepEqual(readdirSync(repo.evidenceDir), ['T-1']);

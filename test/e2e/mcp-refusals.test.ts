@@ -39,8 +39,24 @@ describe('refusals over MCP stdio', () => {
     const { client: a, pid } = await connect(repo, 'agent-a');
     const taskId = 'R-1';
 
-    await callRefused(a, 'task_status', { taskId: 'NOPE-404' }, 'TASK_UNKNOWN');
-    await callRefused(a, 'phase_advance', { taskId: 'NOPE-404' }, 'TASK_UNKNOWN');
+    // Every tool that reads a task refuses an unknown id in the tools' own terms: no CLI verb an MCP client cannot run.
+    for (const [tool, args] of [
+      ['task_status', {}],
+      ['phase_advance', {}],
+      ['phase_backtrack', { to: 'STRATEGIZE', reason: 'x' }],
+      ['evidence_put', { phase: 'STRATEGIZE', name: 'strategy.md', content: P.STRATEGY }],
+      ['evidence_check', {}],
+      ['verify_run', {}],
+      ['lease_acquire', {}],
+      ['approval_request', { reason: 'x' }],
+      ['prompt_get', {}],
+      ['tool_check', { tool: 'Read', input: { file_path: 'README.md' } }],
+    ] as const) {
+      const unknownTask = await callRefused(a, tool, { taskId: 'NOPE-404', ...args }, 'TASK_UNKNOWN');
+      assert.deepEqual(unknownTask.details, { taskId: 'NOPE-404' }, tool);
+      assert.match(unknownTask.message, /^no task NOPE-404\. Next: .*task_start/, tool);
+      assert.doesNotMatch(unknownTask.message, /autopilot /, tool);
+    }
     await callRefused(a, 'task_start', { taskId: 'bad id/..' }, 'USAGE');
     await callOk(a, 'task_start', { taskId, title: 'refusals' });
     const exists = await callRefused(a, 'task_start', { taskId }, 'TASK_EXISTS');

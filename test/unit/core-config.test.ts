@@ -11,6 +11,10 @@ import {
 } from '../../src/core/config.ts';
 import { DEFAULT_PHASES } from '../../src/core/phases.ts';
 import { AutopilotError, ErrorCode, exitCodeFor } from '../../src/core/errors.ts';
+import { configKeysDiffering } from '../../src/core/config-diff.ts';
+import { configDigest } from '../../src/engine/repo/config-digest.ts';
+import { sha256Hex } from '../../src/engine/repo/files.ts';
+import canonicalize from 'canonicalize';
 
 function parsed(raw: unknown): Config {
   const r = parseConfig(raw);
@@ -292,5 +296,55 @@ describe('exitCodeFor', () => {
     const e = new AutopilotError(ErrorCode.LEDGER_TAMPERED, 'entry 3 changed', { seq: 3 });
     assert.deepEqual(e.toRefusal(), { code: 'LEDGER_TAMPERED', message: 'entry 3 changed', details: { seq: 3 } });
     assert.equal(exitCodeFor(e.code), 3);
+  });
+});
+
+describe('phase roles', () => {
+  it('default to VERIFY and PR; a process without them verifies nowhere and seals at its last phase', () => {
+    assert.deepEqual(parsed({}).roles, { verify: 'VERIFY', seal: 'PR' });
+    assert.deepEqual(parsed({ phases: ['DESIGN', 'BUILD', 'SHIP'] }).roles, { verify: null, seal: 'SHIP' });
+    assert.deepEqual(parsed({ phases: ['A', 'VERIFY', 'B'] }).roles, { verify: 'VERIFY', seal: 'B' });
+  });
+
+  it('take the phases a config names, one role at a time', () => {
+    const phases = ['A', 'B', 'CHECK', 'SHIP', 'WATCH'];
+    assert.deepEqual(parsed({ phases, roles: { verify: 'CHECK', seal: 'SHIP' } }).roles, {
+      verify: 'CHECK',
+      seal: 'SHIP',
+    });
+    assert.deepEqual(parsed({ phases, roles: { verify: 'CHECK' } }).roles, { verify: 'CHECK', seal: 'WATCH' });
+    assert.deepEqual(parsed({ phases, roles: { verify: null } }).roles, { verify: null, seal: 'WATCH' });
+  });
+
+  it('refuse a role that names no phase, a verify phase not before the seal, and an unknown role, by key', () => {
+    assert.equal(badKey({ roles: { verify: 'CHECK' } }), 'roles.verify');
+    assert.equal(badKey({ roles: { seal: 'SHIP' } }), 'roles.seal');
+    assert.equal(badKey({ roles: { verify: 'PR', seal: 'VERIFY' } }), 'roles.verify');
+    assert.equal(badKey({ roles: { seal: 'IMPLEMENT' } }), 'roles.seal');
+    assert.equal(badKey({ roles: { verify: 'VERIFY', review: 'REVIEW' } }), 'roles.review');
+    const r = parseConfig({ roles: { verify: 'PR', seal: 'VERIFY' } });
+    assert.ok(!r.ok && /must come before the seal phase \(VERIFY\)/.test(r.error.message), JSON.stringify(r));
+  });
+});
+
+describe('the contract digest and roles', () => {
+  /** The digest as it was computed before configs had roles: the whole parsed config, which had no such key. */
+  const withoutRoles = (c: Config) => {
+    const { roles: _roles, ...rest } = c;
+    return sha256Hex(canonicalize(rest) ?? '');
+  };
+
+  it('is unchanged for a config without roles, so that tasks started before keep their contract', () => {
+    for (const raw of [{}, { phases: ['DESIGN', 'BUILD', 'SHIP'] }, { verify: { coverageThreshold: 60 } }]) {
+      const c = parsed(raw);
+      assert.equal(configDigest(c), withoutRoles(c), JSON.stringify(raw));
+    }
+  });
+
+  it('is the same for the default roles written out, and differs for roles that move a part', () => {
+    assert.equal(configDigest(parsed({ roles: { verify: 'VERIFY', seal: 'PR' } })), configDigest(parsed({})));
+    const moved = parsed({ roles: { seal: 'MONITOR' } });
+    assert.notEqual(configDigest(moved), configDigest(parsed({})));
+    assert.deepEqual(configKeysDiffering(parsed({}), moved), ['roles.seal']);
   });
 });

@@ -7,7 +7,9 @@
  * exporter is reported once, never thrown; a flush waits at most `timeoutMs`.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Attributes, Context, Counter as ApiCounter, Histogram, Tracer } from '@opentelemetry/api';
+import type * as OtelApi from '@opentelemetry/api';
+import type { Attributes, Context, Counter as ApiCounter, Histogram, Meter, Tracer } from '@opentelemetry/api';
+import type * as OtelResources from '@opentelemetry/resources';
 import type { ExportResult } from '@opentelemetry/core';
 import type { IdGenerator, ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
@@ -171,16 +173,7 @@ export async function createOtelSink(opts: OtelSinkOptions = {}): Promise<EventS
   };
   const exporters = await otlpExporters(opts, env, targets);
 
-  const resource = resources
-    .defaultResource()
-    .merge(
-      resources.resourceFromAttributes({
-        'service.name': opts.serviceName ?? 'autopilot',
-        'service.instance.id': randomUUID(),
-      }),
-    )
-    .merge(resources.detectResources({ detectors: [resources.envDetector] }));
-
+  const resource = sinkResource(resources, opts.serviceName);
   const ids = presetIds();
   const tracerProvider = new traceSdk.BasicTracerProvider({
     resource,
@@ -199,7 +192,42 @@ export async function createOtelSink(opts: OtelSinkOptions = {}): Promise<EventS
   });
   const meterProvider = new metricsSdk.MeterProvider({ resource, readers: [reader] });
   const tracer = tracerProvider.getTracer('autopilot');
-  const meter = meterProvider.getMeter('autopilot');
+  const { counters, durations } = contractInstruments(meterProvider.getMeter('autopilot'));
+  const render = spanRenderer(api, ids);
+
+  return {
+    emit(ev: AutopilotEvent) {
+      try {
+        for (const rec of spansOf(ev)) render(tracer, rec, ev.taskId);
+        if (ev.type === 'counter') counters.get(ev.name)?.add(ev.value, { ...ev.attributes });
+        else if (ev.type === 'transition' && ev.result === 'ok')
+          durations.record(ev.endMs - ev.startMs, { from: ev.from ?? '', to: ev.to ?? 'DONE' });
+      } catch (err) {
+        report((err as Error).message);
+      }
+    },
+    flush: () => flushWithin([tracerProvider, meterProvider], timeoutMs, report),
+  };
+}
+
+/** The service this process is: its name, a fresh instance id, and what the environment's resource detector adds. */
+function sinkResource(resources: typeof OtelResources, serviceName: string | undefined) {
+  return resources
+    .defaultResource()
+    .merge(
+      resources.resourceFromAttributes({
+        'service.name': serviceName ?? 'autopilot',
+        'service.instance.id': randomUUID(),
+      }),
+    )
+    .merge(resources.detectResources({ detectors: [resources.envDetector] }));
+}
+
+/** The contract's counters, by name, and the transition duration histogram. */
+function contractInstruments(meter: Meter): {
+  counters: Map<string, ApiCounter>;
+  durations: Histogram;
+} {
   const counters = new Map<string, ApiCounter>(
     Object.values(Counter).map((name) => [name, meter.createCounter(name, { description: COUNTER_HELP[name] })]),
   );
@@ -208,7 +236,17 @@ export async function createOtelSink(opts: OtelSinkOptions = {}): Promise<EventS
     description: 'duration of successful phase transitions, by from and to phase',
     advice: { explicitBucketBoundaries: DURATION_BUCKETS_MS },
   });
+  return { counters, durations };
+}
 
+/**
+ * Turns one span record of the span model into an SDK span with the record's own ids: the id generator is preset to
+ * the record's span id while the span starts, and the parent is the record's parent, remote for the task's root.
+ */
+function spanRenderer(
+  api: typeof OtelApi,
+  ids: ReturnType<typeof presetIds>,
+): (t: Tracer, rec: SpanRecord, taskId: string | null) => void {
   const parentContext = (rec: SpanRecord, taskId: string | null): Context => {
     const { rootSpanId } = taskTraceIds(taskId);
     if (!rec.parentSpanId) return api.ROOT_CONTEXT;
@@ -220,7 +258,7 @@ export async function createOtelSink(opts: OtelSinkOptions = {}): Promise<EventS
       isRemote: rec.parentSpanId === rootSpanId,
     });
   };
-  const render = (t: Tracer, rec: SpanRecord, taskId: string | null) => {
+  return (t, rec, taskId) => {
     ids.next(rec.spanId);
     const span = t.startSpan(
       rec.name,
@@ -235,20 +273,6 @@ export async function createOtelSink(opts: OtelSinkOptions = {}): Promise<EventS
         : { code: api.SpanStatusCode.ERROR, ...(rec.statusMessage ? { message: rec.statusMessage } : {}) },
     );
     span.end(Date.parse(rec.endTime));
-  };
-
-  return {
-    emit(ev: AutopilotEvent) {
-      try {
-        for (const rec of spansOf(ev)) render(tracer, rec, ev.taskId);
-        if (ev.type === 'counter') counters.get(ev.name)?.add(ev.value, { ...ev.attributes });
-        else if (ev.type === 'transition' && ev.result === 'ok')
-          durations.record(ev.endMs - ev.startMs, { from: ev.from ?? '', to: ev.to ?? 'DONE' });
-      } catch (err) {
-        report((err as Error).message);
-      }
-    },
-    flush: () => flushWithin([tracerProvider, meterProvider], timeoutMs, report),
   };
 }
 

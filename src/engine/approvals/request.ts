@@ -7,6 +7,7 @@ import { append } from '../ledger/record.ts';
 import { approvalState } from './guard.ts';
 import type { Actor, Engine } from '../context.ts';
 import { clause } from '../../core/phrasing.ts';
+import { loadTask } from '../ledger/load-task.ts';
 
 export interface ApprovalRequest {
   readonly taskId: string;
@@ -45,11 +46,9 @@ export async function requestApproval(
   if (!reason)
     return refuse(ErrorCode.USAGE, 'say why the approval is needed: reason must not be empty', { argument: 'reason' });
   return e.store.transact(async (tx): Promise<Result<ApprovalRequestOutcome>> => {
-    const state = await tx.getTask(req.taskId);
-    if (!state)
-      return refuse(ErrorCode.TASK_UNKNOWN, `no task ${req.taskId}; list tasks with: autopilot task list`, {
-        taskId: req.taskId,
-      });
+    const loaded = await loadTask(tx, req.taskId);
+    if (!loaded.ok) return loaded;
+    const state = loaded.value;
     if (state.status !== 'active') {
       return refuseInactive(state, 'there is nothing left to approve');
     }

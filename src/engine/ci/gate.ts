@@ -5,7 +5,7 @@
  * re-runs VERIFY on the checkout to compare with what was recorded. The checks
  * live beside it: committed.ts, check-bundle.ts, replay.ts, evidence.ts, verify-recheck.ts.
  */
-import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
+import { ErrorCode, ok, refuse, type Refusal, type Result } from '../../core/errors.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
 import type { TaskState } from '../../core/task.ts';
 import type { Config } from '../../core/config.ts';
@@ -81,13 +81,77 @@ interface Checked {
  * any signature, hash, chain or evidence digest is wrong, else the first problem's code.
  */
 export async function runGate(opts: CiGateOptions): Promise<Result<CiGateReport>> {
-  if (opts.ci && !opts.trustedKeys?.length) {
-    return refuse(
-      ErrorCode.CONFIG_INVALID,
-      "the gate runs in CI without trusted keys, so any key a branch commits would count: set AUTOPILOT_TRUSTED_KEYS to your team's key ids as a CI variable a branch cannot change (a repository variable on GitHub, a protected CI/CD variable on GitLab); `autopilot doctor` prints this installation's key id",
-      { key: 'AUTOPILOT_TRUSTED_KEYS', reason: 'no trusted keys in CI mode', file: '(environment)' },
-    );
-  }
+  if (opts.ci && !opts.trustedKeys?.length) return refuseWithoutTrustedKeys();
+  const branch = await readBranch(opts);
+  if (!branch.ok) return branch;
+  const { root, head, config, stateRel, inState, base, bundles, problems } = branch.value;
+
+  // What comes from outside the branch: the base branch's config (tasks without a contract of their own are judged
+  // by it) and its gate workflow.
+  const trustedBase = await readBaseInputs(root, base.mergeBase, head, problems);
+
+  // Each bundle: integrity, process, contract, evidence; then the keys that signed them.
+  const keys = await committedKeys(root, head, inState('attestations/keys/'));
+  const baseKeys = await committedKeys(root, base.mergeBase, inState('attestations/keys/'));
+  const ctx: GateContext = {
+    root,
+    head,
+    mergeBase: base.mergeBase,
+    config: trustedBase?.config ?? config,
+    keys,
+    inState,
+  };
+  const checked: Checked[] = [];
+  for (const b of bundles) checked.push(await checkTask(ctx, b.taskId, b.path));
+  for (const c of checked) problems.push(...c.problems);
+  if (opts.trustedKeys) problems.push(...untrusted(checked, opts.trustedKeys));
+  const trusted = trustedBase ? await trustedConfigs(root, trustedBase, config, checked, problems) : [];
+
+  // VERIFY, run again once, for the task whose VERIFY was passed last: its run saw the latest code.
+  const rechecks = await recheckAnchor(ctx, checked, problems, opts);
+
+  const report: CiGateReport = {
+    passed: problems.length === 0,
+    base,
+    head,
+    stateDir: stateRel,
+    tasks: checked.map((c) => taskReport(c, rechecks, problems)),
+    keys: keyReport(keys, baseKeys, opts.trustedKeys),
+    inputs: {
+      base: trustedBase ? { commit: trustedBase.commit, digest: trustedBase.digest } : null,
+      trusted,
+      ci: opts.ci === true,
+    },
+    problems,
+  };
+  return report.passed ? ok(report) : failed(report);
+}
+
+/** CI mode without pinned keys: every key a branch commits would count, so the gate does not run. */
+function refuseWithoutTrustedKeys(): { ok: false; error: Refusal } {
+  return refuse(
+    ErrorCode.CONFIG_INVALID,
+    "the gate runs in CI without trusted keys, so any key a branch commits would count: set AUTOPILOT_TRUSTED_KEYS to your team's key ids as a CI variable a branch cannot change (a repository variable on GitHub, a protected CI/CD variable on GitLab); `autopilot doctor` prints this installation's key id",
+    { key: 'AUTOPILOT_TRUSTED_KEYS', reason: 'no trusted keys in CI mode', file: '(environment)' },
+  );
+}
+
+/** The branch as the gate reads it: the checkout, the config committed at HEAD, the range and its bundles. */
+interface Branch {
+  readonly root: string;
+  readonly head: string;
+  readonly config: Config;
+  /** The state folder, relative to the root ('' for the root itself). */
+  readonly stateRel: string;
+  readonly inState: (p: string) => string;
+  readonly base: CiGateReport['base'];
+  readonly bundles: { taskId: string; path: string }[];
+  /** The problems found so far; every later check adds its own. */
+  readonly problems: CiProblem[];
+}
+
+/** Reads the branch; a branch whose range touches no bundle at all is a change made without Autopilot (refused). */
+async function readBranch(opts: CiGateOptions): Promise<Result<Branch>> {
   // The checkout, and the config committed at HEAD.
   const checkout = await checkoutOf(opts.cwd);
   if (!checkout.ok) return checkout;
@@ -112,53 +176,37 @@ export async function runGate(opts: CiGateOptions): Promise<Result<CiGateReport>
       { base: base.value, head, stateDir: stateRel },
     );
   }
+  return ok({ root, head, config, stateRel, inState, base: base.value, bundles, problems });
+}
 
-  // What comes from outside the branch: the base branch's config (tasks without a contract of their own are judged
-  // by it) and its gate workflow.
-  const baseConfig = await configAt(root, base.value.mergeBase);
+/**
+ * The base branch's config, when it has a readable one, and the problems with what the branch changed of the gate's
+ * workflows (checked only against a base that has a config). A base config that does not load is a problem too.
+ */
+async function readBaseInputs(
+  root: string,
+  mergeBase: string,
+  head: string,
+  problems: CiProblem[],
+): Promise<BaseConfig | null> {
+  const baseConfig = await configAt(root, mergeBase);
   if (baseConfig && 'reason' in baseConfig) problems.push(baseConfig);
   const trustedBase = baseConfig && !('reason' in baseConfig) ? baseConfig : null;
-  if (trustedBase) problems.push(...(await changedWorkflows(root, base.value.mergeBase, head)));
+  if (trustedBase) problems.push(...(await changedWorkflows(root, mergeBase, head)));
+  return trustedBase;
+}
 
-  // Each bundle: integrity, process, contract, evidence; then the keys that signed them.
-  const keys = await committedKeys(root, head, inState('attestations/keys/'));
-  const baseKeys = await committedKeys(root, base.value.mergeBase, inState('attestations/keys/'));
-  const ctx: GateContext = {
-    root,
-    head,
-    mergeBase: base.value.mergeBase,
-    config: trustedBase?.config ?? config,
-    keys,
-    inState,
-  };
-  const checked: Checked[] = [];
-  for (const b of bundles) checked.push(await checkTask(ctx, b.taskId, b.path));
-  for (const c of checked) problems.push(...c.problems);
-  if (opts.trustedKeys) problems.push(...untrusted(checked, opts.trustedKeys));
-  const trusted = trustedBase ? await trustedConfigs(root, trustedBase, config, checked, problems) : [];
-
-  // VERIFY, run again once, for the task whose VERIFY was passed last: its run saw the latest code.
-  const rechecks = await recheckAnchor(ctx, checked, problems, opts);
-
-  const report: CiGateReport = {
-    passed: problems.length === 0,
-    base: base.value,
-    head,
-    stateDir: stateRel,
-    tasks: checked.map((c) => taskReport(c, rechecks, problems)),
-    keys: [...keys.keys()].sort().map((keyId) => ({
-      keyId,
-      new: !baseKeys.has(keyId),
-      ...(opts.trustedKeys ? { trusted: opts.trustedKeys.includes(keyId) } : {}),
-    })),
-    inputs: {
-      base: trustedBase ? { commit: trustedBase.commit, digest: trustedBase.digest } : null,
-      trusted,
-      ci: opts.ci === true,
-    },
-    problems,
-  };
-  return report.passed ? ok(report) : failed(report);
+/** The keys that signed the bundles: new to the branch or not, trusted or not when keys are pinned. */
+function keyReport(
+  keys: Awaited<ReturnType<typeof committedKeys>>,
+  baseKeys: Awaited<ReturnType<typeof committedKeys>>,
+  trustedKeys: readonly string[] | undefined,
+): CiGateReport['keys'] {
+  return [...keys.keys()].sort().map((keyId) => ({
+    keyId,
+    new: !baseKeys.has(keyId),
+    ...(trustedKeys ? { trusted: trustedKeys.includes(keyId) } : {}),
+  }));
 }
 
 /**
@@ -304,7 +352,7 @@ async function checkTask(ctx: GateContext, taskId: string, path: string): Promis
   problems.push(...contracts.problems);
   const judged = { ...empty, contract: contracts.contract, config: adopted.config };
 
-  const replayed = replayProcess(taskId, path, entries, adopted.config.phases);
+  const replayed = replayProcess(taskId, path, entries, adopted.config);
   problems.push(...replayed.problems);
   const { state } = replayed;
   if (!state) return judged;

@@ -1,35 +1,35 @@
 /**
  * @module The process a bundle records: the task's entries replayed in order, every
  * forward move to the next phase only, backtracks to an earlier phase, every phase
- * up to PR passed. Yields the task's state and the moves the later checks read.
+ * up to the seal phase (`roles.seal`, PR by default) passed. Yields the task's state and the moves the later checks read.
  */
 import { ErrorCode } from '../../core/errors.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
 import { applyEntry, type TaskState } from '../../core/task.ts';
-import { nextPhase, phaseIndex, type Phase } from '../../core/phases.ts';
-import { bundlePhase } from '../ledger/bundle.ts';
+import { nextPhase, phaseIndex, type Phase, type PhaseRoles } from '../../core/phases.ts';
 import type { CiProblem } from './report.ts';
 
 /** The task as its bundle leaves it. */
 export interface Replayed {
   /** Undefined when the bundle holds no task_started entry of the task. */
   readonly state: TaskState | undefined;
-  /** The last transition out of VERIFY that no later backtrack undid. */
+  /** The last transition out of the verify phase (`roles.verify`) that no later backtrack undid. */
   readonly verifyPass?: LedgerEntry;
   /** The task's last transition. */
   readonly lastTransition?: LedgerEntry;
   readonly problems: CiProblem[];
 }
 
-/** Replays the entries of `taskId` (other tasks' entries in the chain are skipped) against `phases`. */
+/** Replays the entries of `taskId` (other tasks' entries in the chain are skipped) against the process of `config`. */
 export function replayProcess(
   taskId: string,
   path: string,
   entries: readonly LedgerEntry[],
-  phases: readonly Phase[],
+  config: { readonly phases: readonly Phase[]; readonly roles: PhaseRoles },
 ): Replayed {
+  const { phases, roles } = config;
   const problems: CiProblem[] = [];
-  const target = bundlePhase(phases);
+  const target = roles.seal;
   let state: TaskState | undefined;
   let verifyPass: LedgerEntry | undefined;
   let lastTransition: LedgerEntry | undefined;
@@ -57,7 +57,7 @@ export function replayProcess(
         );
       }
       lastTransition = entry;
-      if (entry.fromPhase === 'VERIFY') verifyPass = entry;
+      if (roles.verify !== null && entry.fromPhase === roles.verify) verifyPass = entry;
     } else if (state && entry.kind === 'backtrack') {
       const to = entry.toPhase ?? '';
       if (
@@ -67,7 +67,7 @@ export function replayProcess(
       ) {
         refused(entry, `the backtrack ${entry.fromPhase} → ${to} does not follow: the task was in ${state.phase}`);
       }
-      if (phaseIndex(phases, to) <= phaseIndex(phases, 'VERIFY')) verifyPass = undefined;
+      if (roles.verify !== null && phaseIndex(phases, to) <= phaseIndex(phases, roles.verify)) verifyPass = undefined;
     } else if (state && entry.kind === 'task_aborted') {
       refused(entry, `${taskId} was aborted`, ErrorCode.ABORTED);
     }

@@ -67,7 +67,9 @@ export async function recheckVerify(
   const { state } = task;
   const seq = task.verifyPass.seq;
   const problems: CiProblem[] = [];
-  const rel = (name: string) => evidenceRel(state.taskId, 'VERIFY', name);
+  // The phase the recorded run passed (a transition always has one): the verify role's phase when it was recorded.
+  const verifyPhase = task.verifyPass.fromPhase as string;
+  const rel = (name: string) => evidenceRel(state.taskId, verifyPhase, name);
   const fail = (name: string, reason: string, code: ErrorCode = ErrorCode.VERIFY_FAILED) =>
     problems.push({
       taskId: state.taskId,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ErrorCode, type Refusal } from '../../core/errors.ts';
 import type { ArtifactRef } from '../../core/ledger.ts';
 import type { TaskState } from '../../core/task.ts';
-import { phaseDir } from '../../core/phases.ts';
+import { phaseDir, type PhaseRoles } from '../../core/phases.ts';
 import { validateArtifact, missingArtifact, type EvidenceContext, type Finding } from '../../validators/index.ts';
 import { evidenceRel } from '../repo/layout.ts';
 import { listFolder, readNoFollow } from '../repo/files.ts';
@@ -25,14 +25,21 @@ export interface PhaseGateReport {
   readonly artifacts: readonly ArtifactRef[];
 }
 
-/** How to produce an Autopilot artifact that is missing, by phase. */
+/** How to produce an Autopilot artifact that is missing, for the phase in the verify role. */
+const VERIFY_HINT = 'run verify (`autopilot verify <TASK>`, or the MCP tool verify_run), or advance, which runs it';
+
+/** How to produce an Autopilot artifact that is missing, by phase name for the other producers. */
 const PRODUCE_HINT: Record<string, string> = {
   IMPLEMENT: 'Autopilot writes it from git when the task advances: change the source first',
-  VERIFY: 'run `autopilot verify <TASK>` (or advance, which runs it)',
   REVIEW: 'Autopilot writes it from the configured lint command when the task advances',
   PR: 'Autopilot writes it from the configured CI commands when the task advances',
   MONITOR: 'Autopilot writes it from the configured smoke commands when the task advances',
 };
+
+function produceHint(roles: PhaseRoles, phase: string): string | undefined {
+  if (phase === roles.verify) return VERIFY_HINT;
+  return Object.hasOwn(PRODUCE_HINT, phase) ? PRODUCE_HINT[phase] : undefined;
+}
 
 const MAX_FILES = 200;
 
@@ -78,7 +85,9 @@ export function checkPhase(
     const file = readNoFollow(join(folder.value, name), Math.max(maxBytes, rule?.maxBytes ?? 0));
     if (file.kind === 'missing') {
       if (rule?.required)
-        findings.push(missingArtifact(rule, rel, rule.producer === 'autopilot' ? PRODUCE_HINT[phase] : undefined));
+        findings.push(
+          missingArtifact(rule, rel, rule.producer === 'autopilot' ? produceHint(e.config.roles, phase) : undefined),
+        );
       continue;
     }
     if (file.kind !== 'file') {
@@ -103,7 +112,7 @@ export function checkPhase(
           file: rel,
           rule: 'protected',
           problem: `${name} is produced by Autopilot, but Autopilot has not produced it in this phase`,
-          fix: `delete it; ${PRODUCE_HINT[phase] ?? 'Autopilot produces it'}`,
+          fix: `delete it; ${produceHint(e.config.roles, phase) ?? 'Autopilot produces it'}`,
         });
         continue;
       }
@@ -112,7 +121,7 @@ export function checkPhase(
           file: rel,
           rule: 'protected',
           problem: `${name} was changed after Autopilot produced it (ledger sha256 ${expected.slice(0, 12)}…, file ${file.sha256.slice(0, 12)}…)`,
-          fix: `do not edit Autopilot's evidence; ${PRODUCE_HINT[phase] ?? 'produce it again'}`,
+          fix: `do not edit Autopilot's evidence; ${produceHint(e.config.roles, phase) ?? 'produce it again'}`,
         });
         continue;
       }
@@ -161,13 +170,13 @@ function recordedInPhase(state: TaskState, rel: string): string | undefined {
 }
 
 /** Turns a failed gate into the refusal the contract names. */
-export function gateRefusal(taskId: string, report: PhaseGateReport): Refusal {
+export function gateRefusal(taskId: string, report: PhaseGateReport, roles: PhaseRoles): Refusal {
   const rules = new Set(report.findings.map((f) => f.rule));
   const code = rules.has('protected')
     ? ErrorCode.EVIDENCE_PROTECTED
     : rules.has('missing')
       ? ErrorCode.EVIDENCE_MISSING
-      : report.phase === 'VERIFY'
+      : report.phase === roles.verify
         ? ErrorCode.VERIFY_FAILED // VERIFY's evidence is the result of Autopilot's own run: a failure is a failed verify
         : ErrorCode.EVIDENCE_INVALID;
   const first = report.findings[0];

@@ -7,7 +7,6 @@ import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
 import { INTOTO_PAYLOAD_TYPE, PREDICATE_TYPE, STATEMENT_TYPE, preAuthEncoding, statementFor } from '../../core/dsse.ts';
 import { EntryKind, type LedgerEntry } from '../../core/ledger.ts';
 import { checkTaskId } from '../../core/task.ts';
-import type { Phase } from '../../core/phases.ts';
 import { envelopeFor } from './export.ts';
 import { keyIdOf, signatureBytes } from './keys.ts';
 import { readNoFollow, writeAtomic } from '../repo/files.ts';
@@ -23,11 +22,6 @@ export function bundleRel(taskId: string): string {
 /** Where a public key that checks bundles is committed, relative to the state folder (`keys/` itself stays git-ignored). */
 export function publicKeyRel(keyId: string): string {
   return `attestations/keys/${keyId}.pub.pem`;
-}
-
-/** The phase whose entry writes the bundle and that the CI gate requires: PR, or the last phase of a process without one. */
-export function bundlePhase(phases: readonly Phase[]): Phase {
-  return phases.includes('PR') ? 'PR' : (phases[phases.length - 1] as Phase);
 }
 
 /** What a bundle write produced. */

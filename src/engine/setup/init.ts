@@ -205,6 +205,12 @@ const SECTION_COMMENTS: readonly (readonly [string, string])[] = [
   ['stateDir', " Where the store, keys, evidence, telemetry, journal and the tools' caches (cache/) live."],
   ['phases', ' The phases, in order. A forward move goes to the next one only.'],
   ['process', " Which phases may send a task back ('any', or a list of phases)."],
+  [
+    'roles',
+    ' Which phase plays each part: verify runs the build, tests and coverage (autopilot verify, and the CI gate\n' +
+      ' re-runs it); seal is the phase whose entry writes the attestation bundle the CI gate requires. Each names\n' +
+      ' one of the phases above, verify before seal. After renaming phases, point these at the new names.',
+  ],
   ['leases', ' implicit: the first mutating call takes the lease; explicit: take it with `lease acquire`; off.'],
   [
     'watchdog',

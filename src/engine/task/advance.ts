@@ -6,6 +6,7 @@
 import { guardChangesRequested, guardEscalation } from '../approvals/hold.ts';
 import { join } from 'node:path';
 import { ErrorCode, ok, refuse, type Refusal, type Result } from '../../core/errors.ts';
+import { loadTask } from '../ledger/load-task.ts';
 import { decideAdvance, refusePhaseUnknown, type TaskState } from '../../core/task.ts';
 import { normalizePhase, phaseDir } from '../../core/phases.ts';
 import { refuseMovedMeanwhile, type MoveClaim } from '../../core/move.ts';
@@ -36,9 +37,9 @@ import {
   withWaivers,
   type RecordedFinding,
 } from '../approvals/guard.ts';
-import { phaseWaivers, waiverRequired } from '../../core/waivers.ts';
+import { phaseWaivers, waiverRequired, type CheckName, type Waiver } from '../../core/waivers.ts';
 import { phaseContext } from './phase-context.ts';
-import { bundlePhase, writeBundle, type BundleWritten } from '../ledger/bundle.ts';
+import { writeBundle, type BundleWritten } from '../ledger/bundle.ts';
 import type { Actor, Engine } from '../context.ts';
 
 export interface AdvanceRequest {
@@ -64,8 +65,56 @@ export interface AdvanceOutcome {
 
 export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Promise<Result<AdvanceOutcome>> {
   const startMs = Date.now();
-  const state = await e.store.getTask(req.taskId);
-  if (!state) return unknownTask(req.taskId);
+  const loaded = await loadTask(e.store, req.taskId);
+  if (!loaded.ok) return loaded;
+  const state = loaded.value;
+  const planned = await decideMove(e, actor, state, req, startMs);
+  if (!planned.ok) return planned;
+  const move: Move = { e, actor, req, state, ...planned.value, attempt: { action: 'advance', to: planned.value.to } };
+  const taken = await e.store.transact((tx) => claimAdvance(move, tx, startMs));
+  if (!taken.ok) return taken;
+  const claim = taken.value;
+  let released = false;
+  try {
+    const prepared = await prepareMove(move);
+    const result = await e.store.transact((tx) => commitAdvance(move, tx, claim, prepared, startMs));
+    released = true;
+    emitAdvance(move, result, startMs);
+    if (result.ok && (result.value.to === null || result.value.to === e.config.roles.seal)) {
+      // After the commit, outside the transaction: the bundle holds the chain up to the entry just appended.
+      return ok({ ...result.value, attestation: await writeBundle(e, req.taskId) });
+    }
+    return result;
+  } finally {
+    // A producer or the store failed before the claim was dropped with a commit: drop it now.
+    if (!released) await releaseClaim(e, claim).catch(() => {});
+  }
+}
+
+/** One forward move as it is decided before anything runs: who asks, the task as read, where to, and the waivers. */
+interface Move {
+  readonly e: Engine;
+  readonly actor: Actor;
+  readonly req: AdvanceRequest;
+  /** The task as read before the move: every later read is compared with it (see {@link moved}). */
+  readonly state: TaskState;
+  /** The phase entered; null when the task finishes. */
+  readonly to: string | null;
+  readonly waivers: { waived: Waiver[]; missing: CheckName[] };
+  readonly attempt: { action: string; to: string | null };
+}
+
+/**
+ * The checks that need nothing run and nothing locked, each refusal recorded: the task's contract, the phase asked
+ * for, the move's legality, git's hooks, and the checks of this phase that are neither configured nor waived.
+ */
+async function decideMove(
+  e: Engine,
+  actor: Actor,
+  state: TaskState,
+  req: AdvanceRequest,
+  startMs: number,
+): Promise<Result<{ to: string | null; waivers: Move['waivers'] }>> {
   // The task moves under the contract it adopted, before anything of the config loaded now is used to decide.
   const change = state.status === 'active' ? contractChange(e.layout.stateDir, e.config, state) : undefined;
   if (change) return record(e, state, actor, req.to ?? null, refuseConfigChanged(state.taskId, change).error, startMs);
@@ -100,154 +149,225 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
     const r = refuse(ErrorCode.WAIVER_REQUIRED, w.message, w.details);
     return record(e, state, actor, decision.value.to, r.error, startMs);
   }
-  const attempt = { action: 'advance', to: decision.value.to };
+  return ok({ to: decision.value.to, waivers });
+}
 
-  // One move of a task at a time, end to end: the claim is taken before anything is produced or read, and dropped by
-  // the transaction that records the move. A move that read the task before another one moved it is refused, never
-  // decided again from the new phase (that would pass a phase nobody asked to pass).
-  const taken = await e.store.transact(async (tx): Promise<Result<MoveClaim>> => {
-    const now = await tx.getTask(req.taskId);
-    if (!now) return unknownTask(req.taskId);
-    if (moved(now, state)) return refuseMoved(e, tx, state, now, actor, attempt, startMs);
-    // A person's decision holds before anything runs: an escalation, or changes requested in this phase visit.
-    const held = await guardDecisions(e, tx, now, actor, attempt, startMs);
-    if (!held.ok) return held;
-    const claim = await claimMove(e, tx, now, actor, attempt, startMs);
-    if (!claim.ok || !hasProducer(state.phase)) return claim;
-    // Producers run commands: check the lease before spending that time. Other phases check it once, below.
-    const pre = await guardLease(e, tx, now, actor, 'advance', req.token, startMs);
-    if (pre.ok) return claim;
-    await tx.dropMoveClaim(claim.value.taskId, claim.value.token);
-    return pre;
-  });
-  if (!taken.ok) return taken;
-  const claim = taken.value;
-  let released = false;
+/**
+ * Takes the task's move claim, inside a transaction. One move of a task at a time, end to end: the claim is taken
+ * before anything is produced or read, and dropped by the transaction that records the move. A move that read the
+ * task before another one moved it is refused, never decided again from the new phase (that would pass a phase
+ * nobody asked to pass).
+ */
+async function claimAdvance(move: Move, tx: StoreTx, startMs: number): Promise<Result<MoveClaim>> {
+  const { e, actor, req, state, attempt } = move;
+  const reread = await loadTask(tx, req.taskId);
+  if (!reread.ok) return reread;
+  const now = reread.value;
+  if (moved(now, state)) return refuseMoved(e, tx, state, now, actor, attempt, startMs);
+  // A person's decision holds before anything runs: an escalation, or changes requested in this phase visit.
+  const held = await guardDecisions(e, tx, now, actor, attempt, startMs);
+  if (!held.ok) return held;
+  const claim = await claimMove(e, tx, now, actor, attempt, startMs);
+  if (!claim.ok || !hasProducer(e.config, state.phase)) return claim;
+  // Producers run commands: check the lease before spending that time. Other phases check it once, below.
+  const pre = await guardLease(e, tx, now, actor, 'advance', req.token, startMs);
+  if (pre.ok) return claim;
+  await tx.dropMoveClaim(claim.value.taskId, claim.value.token);
+  return pre;
+}
+
+/** What a move reads and runs outside the transaction that records it, while it holds the claim. */
+interface Prepared {
+  readonly produced: Produced;
+  readonly attestation: Awaited<ReturnType<typeof checkDrift>>;
+  readonly assessed: Awaited<ReturnType<typeof assessTaskRisk>> | null;
+  readonly needs: ReturnType<typeof withWaivers>;
+  readonly context: Awaited<ReturnType<typeof gatherEvidenceContext>>;
+}
+
+/** Runs the phase's producers, checks the instructions for drift, assesses the risk, reads the evidence's context. */
+async function prepareMove(move: Move): Promise<Prepared> {
+  const { e, state, to, waivers } = move;
+  const produced = await produceIfNeeded(e, state);
+  const attestation = await checkDrift(e, to ?? state.phase);
+  const assessed = mayNeedApproval(e, to) ? await assessTaskRisk(e, state) : null;
+  // A move that relies on a waiver needs a person too (approvals.waivers), through the same approval.
+  const needs = withWaivers(e, assessed, waivers.waived);
+  // Read before the transaction: the store's task list, the README, the spec. The evidence itself is read inside.
+  const context = await gatherEvidenceContext(e, state, state.phase);
+  return { produced, attestation, assessed, needs, context };
+}
+
+/**
+ * The move's transaction: check again what may have changed while the producers ran, gate the evidence, ask for
+ * what a person must decide, and append the transition. The claim is dropped with whatever it commits.
+ */
+async function commitAdvance(
+  move: Move,
+  tx: StoreTx,
+  claim: MoveClaim,
+  prepared: Prepared,
+  startMs: number,
+): Promise<Result<AdvanceOutcome>> {
+  const { e, actor, req, state, to, attempt } = move;
+  const { produced } = prepared;
   try {
-    const produced = await produceIfNeeded(e, state);
-    const attestation = await checkDrift(e, decision.value.to ?? state.phase);
-    const assessed = mayNeedApproval(e, decision.value.to) ? await assessTaskRisk(e, state) : null;
-    // A move that relies on a waiver needs a person too (approvals.waivers), through the same approval.
-    const needs = withWaivers(e, assessed, waivers.waived);
-    // Read before the transaction: the store's task list, the README, the spec. The evidence itself is read inside.
-    const context = await gatherEvidenceContext(e, state, state.phase);
-
-    const result = await e.store.transact(async (tx): Promise<Result<AdvanceOutcome>> => {
-      try {
-        const now = await tx.getTask(req.taskId);
-        if (!now) return unknownTask(req.taskId);
-        const held = await checkClaimHeld(e, tx, now, actor, claim, attempt, startMs);
-        if (!held.ok) return held;
-        if (moved(now, state)) return refuseMoved(e, tx, state, now, actor, attempt, startMs);
-        const lease = await guardLease(e, tx, now, actor, 'advance', req.token, startMs);
-        if (!lease.ok) return lease;
-        // What an earlier backtrack left half done goes before the produced files replace the folder's and the gate
-        // reads it: an uncommitted archive holds links to the live files (see evidence/archive.ts).
-        tidyArchive(e.layout, now);
-        installProduced(e, now.taskId, produced);
-        let current = now;
-        let verified: { seq: number; findings: RecordedFinding[]; total: number } | undefined;
-        if (produced.verify) {
-          const entry = await recordVerify(e, tx, current, actor, produced);
-          verified = { seq: entry.seq, findings: produced.verify.findings, total: produced.verify.findings.length };
-          current = (await tx.getTask(req.taskId)) ?? current;
-        }
-        const tampered = checkPassedArtifacts(e, current);
-        if (tampered.length > 0) {
-          const first = tampered[0]!;
-          const r = refuse(
-            ErrorCode.LEDGER_TAMPERED,
-            `evidence of a passed phase changed after the ledger recorded it: ${first.path} (${first.reason}); restore it, or backtrack to its phase to produce it again`,
-            { path: first.path, reason: first.reason, problems: tampered },
-          );
-          return { ok: false, error: await recordRefusal(e, tx, current, actor, attempt, r.error, startMs) };
-        }
-        const drift = await guardDrift(e, tx, current, actor, 'advance', decision.value.to, attestation, startMs);
-        if (!drift.ok) return drift;
-        const gate = checkPhase(e, current, current.phase, context, produced.digests);
-        if (!gate.passed) {
-          const refusal = withFailureAdvice(e, current, gateRefusal(current.taskId, gate));
-          return { ok: false, error: await recordRefusal(e, tx, current, actor, attempt, refusal, startMs) };
-        }
-        // A person may have decided while the producers ran.
-        const decided = await guardDecisions(e, tx, current, actor, attempt, startMs);
-        if (!decided.ok) return decided;
-        let approvedBy: number | undefined;
-        if (current.phase === 'VERIFY' && decision.value.to) {
-          // What VERIFY found in the tests themselves is no failure of the code, but a person decides on it.
-          const run = verified ?? (await latestVerifyFindings(e, current));
-          if (run) {
-            const found = await guardFindings(e, tx, current, actor, decision.value.to, run, startMs);
-            if (!found.ok) return found;
-            approvedBy = found.value?.seq;
-          }
-        }
-        if (needs) {
-          const approval = await guardApproval(e, tx, current, actor, decision.value.to, needs, startMs);
-          if (!approval.ok) return approval;
-          approvedBy = approval.value?.seq ?? approvedBy;
-        }
-        const done = decision.value.to === null;
-        const entry = await append(e, tx, {
-          taskId: current.taskId,
-          kind: 'transition',
-          fromPhase: current.phase,
-          toPhase: decision.value.to,
-          actor: actor.id,
-          artifacts: gate.artifacts,
-          data: {
-            ...(done ? { status: 'done' } : {}),
-            ...(req.summary ? { summary: req.summary.slice(0, 2000) } : {}),
-            configDigest: configDigest(e.config),
-            context: phaseContext(e.config.phases, current, gate.artifacts, req.summary),
-            ...(produced.commands.length
-              ? {
-                  commands: produced.commands.map((c) => ({
-                    name: c.name,
-                    exitCode: c.exitCode,
-                    durationMs: c.durationMs,
-                  })),
-                }
-              : {}),
-            ...(lease.value ? { leaseToken: lease.value.token } : {}),
-            ...(drift.value.length ? { promptDrift: drift.value.length } : {}),
-            ...(assessed ? { risk: assessed.level } : {}),
-            ...(waivers.waived.length ? { waivers: waivers.waived } : {}),
-            // The person's decision this move relies on: the CI gate checks its passkey assertion.
-            ...(approvedBy !== undefined ? { approval: approvedBy } : {}),
-          },
-        });
-        if (decision.value.to) await moveLease(tx, lease.value, decision.value.to);
-        const task = (await tx.getTask(current.taskId)) ?? current;
-        return ok({ task, entry, from: current.phase, to: decision.value.to, gate });
-      } finally {
-        // Dropped with whatever this transaction commits, the move or its refusal.
-        await tx.dropMoveClaim(claim.taskId, claim.token);
-      }
-    });
-    released = true;
-    e.sink.emit({
-      type: 'transition',
-      kind: 'advance',
-      taskId: req.taskId,
-      from: state.phase,
-      to: decision.value.to,
-      result: result.ok ? 'ok' : 'refused',
-      ...(result.ok ? { seq: result.value.entry.seq } : { code: result.error.code }),
-      startMs,
-      endMs: Date.now(),
-      actor: actor.id,
-      ...(actor.sessionId ? { sessionId: actor.sessionId } : {}),
-    });
-    if (result.ok && (result.value.to === null || result.value.to === bundlePhase(e.config.phases))) {
-      // After the commit, outside the transaction: the bundle holds the chain up to the entry just appended.
-      return ok({ ...result.value, attestation: await writeBundle(e, req.taskId) });
+    const reread = await loadTask(tx, req.taskId);
+    if (!reread.ok) return reread;
+    const now = reread.value;
+    const held = await checkClaimHeld(e, tx, now, actor, claim, attempt, startMs);
+    if (!held.ok) return held;
+    if (moved(now, state)) return refuseMoved(e, tx, state, now, actor, attempt, startMs);
+    const lease = await guardLease(e, tx, now, actor, 'advance', req.token, startMs);
+    if (!lease.ok) return lease;
+    // What an earlier backtrack left half done goes before the produced files replace the folder's and the gate
+    // reads it: an uncommitted archive holds links to the live files (see evidence/archive.ts).
+    tidyArchive(e.layout, now);
+    installProduced(e, now.taskId, produced);
+    let current = now;
+    let verified: VerifiedRun | undefined;
+    if (produced.verify) {
+      const entry = await recordVerify(e, tx, current, actor, produced);
+      verified = { seq: entry.seq, findings: produced.verify.findings, total: produced.verify.findings.length };
+      current = (await tx.getTask(req.taskId)) ?? current;
     }
-    return result;
+    const tampered = await refuseTamperedPassed(move, tx, current, startMs);
+    if (tampered) return tampered;
+    const drift = await guardDrift(e, tx, current, actor, 'advance', to, prepared.attestation, startMs);
+    if (!drift.ok) return drift;
+    const gate = checkPhase(e, current, current.phase, prepared.context, produced.digests);
+    if (!gate.passed) {
+      const refusal = withFailureAdvice(e, current, gateRefusal(current.taskId, gate, e.config.roles));
+      return { ok: false, error: await recordRefusal(e, tx, current, actor, attempt, refusal, startMs) };
+    }
+    // A person may have decided while the producers ran.
+    const decided = await guardDecisions(e, tx, current, actor, attempt, startMs);
+    if (!decided.ok) return decided;
+    const approved = await guardPersonDecisions(move, tx, current, verified, prepared.needs, startMs);
+    if (!approved.ok) return approved;
+    const entry = await append(e, tx, {
+      taskId: current.taskId,
+      kind: 'transition',
+      fromPhase: current.phase,
+      toPhase: to,
+      actor: actor.id,
+      artifacts: gate.artifacts,
+      data: transitionData(move, current, gate, prepared, {
+        leaseToken: lease.value?.token,
+        promptDrift: drift.value.length,
+        approvedBy: approved.value,
+      }),
+    });
+    if (to) await moveLease(tx, lease.value, to);
+    const task = (await tx.getTask(current.taskId)) ?? current;
+    return ok({ task, entry, from: current.phase, to, gate });
   } finally {
-    // A producer or the store failed before the claim was dropped with a commit: drop it now.
-    if (!released) await releaseClaim(e, claim).catch(() => {});
+    // Dropped with whatever this transaction commits, the move or its refusal.
+    await tx.dropMoveClaim(claim.taskId, claim.token);
   }
+}
+
+/** The run this move recorded in the verify phase: its entry and what it found in the tests. */
+type VerifiedRun = { seq: number; findings: RecordedFinding[]; total: number };
+
+/** LEDGER_TAMPERED, recorded, when evidence of a passed phase changed after the ledger recorded it; else null. */
+async function refuseTamperedPassed(
+  move: Move,
+  tx: StoreTx,
+  current: TaskState,
+  startMs: number,
+): Promise<{ ok: false; error: Refusal } | null> {
+  const tampered = checkPassedArtifacts(move.e, current);
+  if (tampered.length === 0) return null;
+  const first = tampered[0]!;
+  const r = refuse(
+    ErrorCode.LEDGER_TAMPERED,
+    `evidence of a passed phase changed after the ledger recorded it: ${first.path} (${first.reason}); restore it, or backtrack to its phase to produce it again`,
+    { path: first.path, reason: first.reason, problems: tampered },
+  );
+  return { ok: false, error: await recordRefusal(move.e, tx, current, move.actor, move.attempt, r.error, startMs) };
+}
+
+/**
+ * What a person must have decided for this move: on what the verify phase found in the tests, and on the task's
+ * risk or the waivers it relies on. The value is the entry of the decision the move relies on, if any.
+ */
+async function guardPersonDecisions(
+  move: Move,
+  tx: StoreTx,
+  current: TaskState,
+  verified: VerifiedRun | undefined,
+  needs: Prepared['needs'],
+  startMs: number,
+): Promise<Result<number | undefined>> {
+  const { e, actor, to } = move;
+  let approvedBy: number | undefined;
+  if (current.phase === e.config.roles.verify && to) {
+    // What VERIFY found in the tests themselves is no failure of the code, but a person decides on it.
+    const run = verified ?? (await latestVerifyFindings(e, current));
+    if (run) {
+      const found = await guardFindings(e, tx, current, actor, to, run, startMs);
+      if (!found.ok) return found;
+      approvedBy = found.value?.seq;
+    }
+  }
+  if (needs) {
+    const approval = await guardApproval(e, tx, current, actor, to, needs, startMs);
+    if (!approval.ok) return approval;
+    approvedBy = approval.value?.seq ?? approvedBy;
+  }
+  return ok(approvedBy);
+}
+
+/** The data of the transition entry: the contract, the phase's context, the commands run, and what the move relied on. */
+function transitionData(
+  move: Move,
+  current: TaskState,
+  gate: PhaseGateReport,
+  prepared: Prepared,
+  relied: { leaseToken: number | undefined; promptDrift: number; approvedBy: number | undefined },
+): Record<string, unknown> {
+  const { e, req, to, waivers } = move;
+  const { produced, assessed } = prepared;
+  return {
+    ...(to === null ? { status: 'done' } : {}),
+    ...(req.summary ? { summary: req.summary.slice(0, 2000) } : {}),
+    configDigest: configDigest(e.config),
+    context: phaseContext(e.config.phases, current, gate.artifacts, req.summary),
+    ...(produced.commands.length
+      ? {
+          commands: produced.commands.map((c) => ({
+            name: c.name,
+            exitCode: c.exitCode,
+            durationMs: c.durationMs,
+          })),
+        }
+      : {}),
+    ...(relied.leaseToken !== undefined ? { leaseToken: relied.leaseToken } : {}),
+    ...(relied.promptDrift ? { promptDrift: relied.promptDrift } : {}),
+    ...(assessed ? { risk: assessed.level } : {}),
+    ...(waivers.waived.length ? { waivers: waivers.waived } : {}),
+    // The person's decision this move relies on: the CI gate checks its passkey assertion.
+    ...(relied.approvedBy !== undefined ? { approval: relied.approvedBy } : {}),
+  };
+}
+
+/** Tells the sink how the move ended, recorded or refused. */
+function emitAdvance(move: Move, result: Result<AdvanceOutcome>, startMs: number): void {
+  const { e, actor, req, state, to } = move;
+  e.sink.emit({
+    type: 'transition',
+    kind: 'advance',
+    taskId: req.taskId,
+    from: state.phase,
+    to,
+    result: result.ok ? 'ok' : 'refused',
+    ...(result.ok ? { seq: result.value.entry.seq } : { code: result.error.code }),
+    startMs,
+    endMs: Date.now(),
+    actor: actor.id,
+    ...(actor.sessionId ? { sessionId: actor.sessionId } : {}),
+  });
 }
 
 /** True when another move changed the task since `read` was read. */
@@ -266,14 +386,6 @@ async function refuseMoved(
 ): Promise<{ ok: false; error: Refusal }> {
   const r = refuseMovedMeanwhile(read.taskId, read.phase, now.status === 'active' ? now.phase : now.status);
   return { ok: false, error: await recordRefusal(e, tx, now, actor, attempt, r.error, startMs) };
-}
-
-function unknownTask(taskId: string) {
-  return refuse(
-    ErrorCode.TASK_UNKNOWN,
-    `no task ${taskId}; start it with: autopilot task start ${taskId}, or list tasks with: autopilot task list`,
-    { taskId },
-  );
 }
 
 async function record(e: Engine, state: TaskState, actor: Actor, to: string | null, refusal: Refusal, startMs: number) {
@@ -303,7 +415,7 @@ async function record(e: Engine, state: TaskState, actor: Actor, to: string | nu
  */
 function withFailureAdvice(e: Engine, state: TaskState, refusal: Refusal): Refusal {
   const source =
-    state.phase === 'VERIFY'
+    state.phase === e.config.roles.verify
       ? { file: 'verify_run.json', retry: `run autopilot verify ${state.taskId}, then advance again` }
       : state.phase === 'REVIEW'
         ? { file: 'code_quality_score.json', retry: `advance ${state.taskId} again` }
@@ -335,8 +447,8 @@ function withFailureAdvice(e: Engine, state: TaskState, refusal: Refusal): Refus
 
 /** VERIFY reuses a run of this phase visit when the source has not changed since; everything else is produced fresh. */
 async function produceIfNeeded(e: Engine, state: TaskState): Promise<Produced> {
-  if (state.phase === 'VERIFY') {
-    const rel = evidenceRel(state.taskId, 'VERIFY', 'verify_run.json');
+  if (state.phase === e.config.roles.verify) {
+    const rel = evidenceRel(state.taskId, state.phase, 'verify_run.json');
     const recorded = state.artifacts[rel];
     if (recorded && recorded.producer === 'autopilot' && recorded.seq >= state.phaseEpoch) {
       const file = readNoFollow(join(e.layout.stateDir, rel), e.config.limits.maxEvidenceBytes);

@@ -7,7 +7,7 @@
 import type { Lease } from '../../core/lease.ts';
 import { guardEscalation } from '../approvals/hold.ts';
 import { renameSync, rmSync } from 'node:fs';
-import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
+import { ok, type Result } from '../../core/errors.ts';
 import {
   decideBacktrack,
   refusePhaseUnknown,
@@ -25,6 +25,7 @@ import { Counter } from '../../ports/events.ts';
 import { checkDrift, guardDrift } from '../drift/baseline.ts';
 import { guardContract } from './contract.ts';
 import type { Actor, Engine } from '../context.ts';
+import { loadTask } from '../ledger/load-task.ts';
 
 export interface BacktrackRequest {
   readonly taskId: string;
@@ -51,11 +52,9 @@ export async function backtrack(e: Engine, actor: Actor, req: BacktrackRequest):
   const wanted = normalizePhase(e.config.phases, req.to);
   const attestation = wanted ? await checkDrift(e, wanted) : null;
   const result = await e.store.transact(async (tx): Promise<Result<BacktrackOutcome>> => {
-    const state = await tx.getTask(req.taskId);
-    if (!state)
-      return refuse(ErrorCode.TASK_UNKNOWN, `no task ${req.taskId}; list tasks with: autopilot task list`, {
-        taskId: req.taskId,
-      });
+    const loaded = await loadTask(tx, req.taskId);
+    if (!loaded.ok) return loaded;
+    const state = loaded.value;
     const contract = await guardContract(e, tx, state, actor, { action: 'backtrack', to: req.to }, startMs);
     if (!contract.ok) return contract;
     const to = normalizePhase(e.config.phases, req.to);

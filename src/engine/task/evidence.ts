@@ -21,6 +21,7 @@ import { tidyArchive } from '../evidence/archive.ts';
 import type { Actor, Engine } from '../context.ts';
 import { clause } from '../../core/phrasing.ts';
 import { guardContract } from './contract.ts';
+import { loadTask } from '../ledger/load-task.ts';
 
 export interface PutEvidenceRequest {
   readonly taskId: string;
@@ -95,11 +96,9 @@ export async function putEvidence(
   const putPhase = normalizePhase(e.config.phases, req.phase);
   const context = before && putPhase ? await gatherEvidenceContext(e, before, putPhase) : undefined;
   return e.store.transact(async (tx): Promise<Result<PutEvidenceOutcome>> => {
-    const state = await tx.getTask(req.taskId);
-    if (!state)
-      return refuse(ErrorCode.TASK_UNKNOWN, `no task ${req.taskId}; list tasks with: autopilot task list`, {
-        taskId: req.taskId,
-      });
+    const loaded = await loadTask(tx, req.taskId);
+    if (!loaded.ok) return loaded;
+    const state = loaded.value;
     const fail = async (r: { ok: false; error: Refusal }) => ({
       ok: false as const,
       error: await recordRefusal(e, tx, state, actor, { action: 'evidence_put' }, r.error, startMs),
@@ -210,11 +209,9 @@ export async function checkEvidence(
   e: Engine,
   req: { taskId: string; phase?: string },
 ): Promise<Result<PhaseGateReport>> {
-  const state = await e.store.getTask(req.taskId);
-  if (!state)
-    return refuse(ErrorCode.TASK_UNKNOWN, `no task ${req.taskId}; list tasks with: autopilot task list`, {
-      taskId: req.taskId,
-    });
+  const loaded = await loadTask(e.store, req.taskId);
+  if (!loaded.ok) return loaded;
+  const state = loaded.value;
   const phase = req.phase === undefined ? state.phase : normalizePhase(e.config.phases, req.phase);
   if (!phase) return refusePhaseUnknown(req.phase ?? '', e.config);
   if (phase !== state.phase) {

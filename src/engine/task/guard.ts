@@ -3,7 +3,8 @@
  * The decision logic lives in core/policy; here the task is found, a denial is
  * recorded in the ledger and counted, and every decision becomes a span.
  */
-import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
+import { ErrorCode, ok, type Result } from '../../core/errors.ts';
+import { loadTask } from '../ledger/load-task.ts';
 import type { TaskState } from '../../core/task.ts';
 import { classifyToolCall, type ToolCall } from '../../core/policy/classify.ts';
 import { decideToolCall } from '../../core/policy/decide.ts';
@@ -57,10 +58,7 @@ export interface GuardOutcome {
 /** Which task a call without a task id belongs to: the only active task. */
 export async function resolveTask(e: Engine, taskId: string | undefined): Promise<Result<TaskState | null>> {
   if (taskId) {
-    const t = await e.store.getTask(taskId);
-    if (!t)
-      return refuse(ErrorCode.TASK_UNKNOWN, `no task ${taskId}; list tasks with: autopilot task list`, { taskId });
-    return ok(t);
+    return loadTask(e.store, taskId);
   }
   const active = (await e.store.listTasks()).filter((t) => t.status === 'active');
   return ok(active.length === 1 ? active[0]! : null);

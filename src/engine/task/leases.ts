@@ -10,6 +10,7 @@ import { normalizePhase } from '../../core/phases.ts';
 import type { StoreTx } from '../../ports/store.ts';
 import { append, recordRefusal } from '../ledger/record.ts';
 import type { Actor, Engine } from '../context.ts';
+import { loadTask } from '../ledger/load-task.ts';
 
 export function holderOf(actor: Actor): string {
   return actor.holder ?? actor.id;
@@ -120,11 +121,9 @@ export async function leaseOp(
 ): Promise<Result<LeaseDecision>> {
   const startMs = Date.now();
   return e.store.transact(async (tx) => {
-    const state = await tx.getTask(req.taskId);
-    if (!state)
-      return refuse(ErrorCode.TASK_UNKNOWN, `no task ${req.taskId}; list tasks with: autopilot task list`, {
-        taskId: req.taskId,
-      });
+    const loaded = await loadTask(tx, req.taskId);
+    if (!loaded.ok) return loaded;
+    const state = loaded.value;
     if (state.status !== 'active') {
       return refuseInactive(state, 'there is nothing to lease');
     }

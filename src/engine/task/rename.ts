@@ -3,12 +3,13 @@
  * `task_renamed` ledger entry whose projection changes the title and nothing
  * else; like every write it needs the task's lease.
  */
-import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
+import { ok, type Result } from '../../core/errors.ts';
 import { checkTitle, type TaskState, refuseInactive } from '../../core/task.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
 import { append } from '../ledger/record.ts';
 import { guardLease } from './leases.ts';
 import type { Actor, Engine } from '../context.ts';
+import { loadTask } from '../ledger/load-task.ts';
 
 export interface RenameTaskRequest {
   readonly taskId: string;
@@ -28,11 +29,9 @@ export async function renameTask(e: Engine, actor: Actor, req: RenameTaskRequest
   const title = checkTitle(req.title, true);
   if (!title.ok) return title;
   return e.store.transact(async (tx): Promise<Result<RenameTaskOutcome>> => {
-    const state = await tx.getTask(req.taskId);
-    if (!state)
-      return refuse(ErrorCode.TASK_UNKNOWN, `no task ${req.taskId}; list tasks with: autopilot task list`, {
-        taskId: req.taskId,
-      });
+    const loaded = await loadTask(tx, req.taskId);
+    if (!loaded.ok) return loaded;
+    const state = loaded.value;
     // A finished task's record is what was done under its title: it stays as it was.
     if (state.status !== 'active') return refuseInactive(state, 'its title stays as it was recorded');
     if (state.title === title.value) return ok({ task: state, previousTitle: state.title, entry: null });

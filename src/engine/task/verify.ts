@@ -17,6 +17,7 @@ import type { Actor, Engine } from '../context.ts';
 import { contractChange } from '../repo/contract.ts';
 import { refuseConfigChanged } from './contract.ts';
 import { phaseWaivers, waiverRequired } from '../../core/waivers.ts';
+import { loadTask } from '../ledger/load-task.ts';
 
 export interface VerifyOutcome {
   readonly task: TaskState;
@@ -30,34 +31,36 @@ export async function runVerify(
   req: { taskId: string; token?: number },
 ): Promise<Result<VerifyOutcome>> {
   const startMs = Date.now();
-  const state = await e.store.getTask(req.taskId);
-  if (!state)
-    return refuse(ErrorCode.TASK_UNKNOWN, `no task ${req.taskId}; list tasks with: autopilot task list`, {
-      taskId: req.taskId,
-    });
+  const loaded = await loadTask(e.store, req.taskId);
+  if (!loaded.ok) return loaded;
+  const state = loaded.value;
   if (state.status !== 'active') {
     return refuseInactive(state, 'there is nothing to verify');
   }
+  // The phase in the verify role: the only one whose commands this use case runs.
+  const verifyPhase = e.config.roles.verify;
   const change = contractChange(e.layout.stateDir, e.config, state);
   if (change) {
     const r = refuseConfigChanged(state.taskId, change);
     return {
       ok: false,
       error: await e.store.transact((tx) =>
-        recordRefusal(e, tx, state, actor, { action: 'verify', to: 'VERIFY' }, r.error, startMs),
+        recordRefusal(e, tx, state, actor, { action: 'verify', to: verifyPhase }, r.error, startMs),
       ),
     };
   }
-  if (state.phase !== 'VERIFY') {
+  if (state.phase !== verifyPhase) {
     const r = refuse(
       ErrorCode.PHASE_SKIP,
-      `verify runs in VERIFY; ${req.taskId} is in ${state.phase}: finish ${state.phase} and advance first`,
-      { from: state.phase, to: 'VERIFY', next: null },
+      verifyPhase
+        ? `verify runs in ${verifyPhase}; ${req.taskId} is in ${state.phase}: finish ${state.phase} and advance first`
+        : `verify runs in the phase the config gives the verify role, and this process has none (roles.verify in .autopilot/config.yaml)`,
+      { from: state.phase, to: verifyPhase, next: null },
     );
     return {
       ok: false,
       error: await e.store.transact((tx) =>
-        recordRefusal(e, tx, state, actor, { action: 'verify', to: 'VERIFY' }, r.error, startMs),
+        recordRefusal(e, tx, state, actor, { action: 'verify', to: verifyPhase }, r.error, startMs),
       ),
     };
   }
@@ -73,7 +76,7 @@ export async function runVerify(
           tx,
           state,
           actor,
-          { action: 'verify', to: 'VERIFY' },
+          { action: 'verify', to: verifyPhase },
           { code: ErrorCode.WAIVER_REQUIRED, ...w },
           startMs,
         ),
@@ -98,7 +101,7 @@ export async function runVerify(
   const claim = taken.value;
   let released = false;
   try {
-    const produced = await produce(e, state, 'VERIFY');
+    const produced = await produce(e, state, state.phase);
     const verify = produced.verify;
     if (!verify) throw new Error('the VERIFY producer returned no run');
     const result = await e.store.transact(async (tx): Promise<Result<VerifyOutcome>> => {

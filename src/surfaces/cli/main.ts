@@ -8,6 +8,7 @@ import pc from 'picocolors';
 import { AutopilotError, ErrorCode, exitCodeFor, type Refusal } from '../../core/errors.ts';
 import { UsageError, type GlobalOptions, type VerbResult } from './runtime.ts';
 import { formatRefusal } from './format.ts';
+import { withCliNextStep } from './next-step.ts';
 import { packageVersion } from '../../engine/setup/package-info.ts';
 import { existsSync } from 'node:fs';
 import { WALL_MARKER } from '../../core/wall.ts';
@@ -18,7 +19,7 @@ type Action = (...args: never[]) => Promise<VerbResult>;
 
 let jsonMode = process.argv.includes('--json');
 
-function print(result: VerbResult): number {
+function print(result: VerbResult, verb?: string): number {
   if (result.ok) {
     if (result.streamed) return result.exitCode ?? 0;
     if (jsonMode) process.stdout.write(`${JSON.stringify({ ok: true, ...(result.value as object) })}\n`);
@@ -27,10 +28,11 @@ function print(result: VerbResult): number {
   }
   // A refusal may carry a readable report of its own (the gate's): text mode prints it before the refusal.
   if (!jsonMode && result.text) process.stdout.write(`${result.text}\n`);
-  return printError(result.error);
+  return printError(result.error, verb);
 }
 
-function printError(error: Refusal): number {
+function printError(refusal: Refusal, verb?: string): number {
+  const error = withCliNextStep(refusal, verb);
   if (jsonMode) process.stdout.write(`${JSON.stringify({ ok: false, error })}\n`);
   else process.stderr.write(`${formatRefusal(error)}\n`);
   return exitCodeFor(error.code);
@@ -65,7 +67,10 @@ function act<F extends Action>(fn: F) {
     jsonMode = !!opts.json;
     const positional = args.slice(0, -2);
     try {
-      process.exitCode = print(await (fn as unknown as (...a: unknown[]) => Promise<VerbResult>)(...positional, opts));
+      process.exitCode = print(
+        await (fn as unknown as (...a: unknown[]) => Promise<VerbResult>)(...positional, opts),
+        cmd.name(),
+      );
     } catch (err) {
       process.exitCode = printError(toRefusal(err));
     }
@@ -255,8 +260,9 @@ ${example('npx --no-install autopilot init --dry-run\nnpx --no-install autopilot
     .option('--token <n>', 'the lease token you hold (fencing)')
     .addHelpText(
       'after',
-      '\nRefused with LEASE_HELD while another move of the task (advance, verify) runs; its files are written\n' +
-        'only when the run is recorded.\n' +
+      '\nIt runs in the phase the config gives the verify role (roles.verify, VERIFY by default); elsewhere it is\n' +
+        'refused with PHASE_SKIP. Refused with LEASE_HELD while another move of the task (advance, verify) runs;\n' +
+        'its files are written only when the run is recorded.\n' +
         '\nVERIFY_FAILED (exit 2) when the build or a test fails, when source changed and no test ran it\n' +
         '(untested), or when the changed-lines coverage of source files is under verify.coverageThreshold\n' +
         '(test files never count; a source file no test loads counts all its lines as unrun).\n' +

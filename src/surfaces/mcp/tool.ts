@@ -203,11 +203,11 @@ export function leaseView(l: Lease): z.output<typeof leaseOut> {
 
 // -- results
 
-/** The next step after a refusal, in terms of the MCP tools (the engine's messages name the CLI commands). */
+/** The next step after a refusal, in terms of the MCP tools (the engine's messages name no tool and no CLI verb). */
 const NEXT: Partial<Record<ErrorCode, string>> = {
   PHASE_SKIP: 'finish the current phase and call phase_advance without `to`, or phase_backtrack to an earlier phase',
   PHASE_UNKNOWN: 'use one of the phases in details.known',
-  TASK_UNKNOWN: 'check the id, or start the task with task_start',
+  TASK_UNKNOWN: 'check the id (task_status reads a task), or start the task with task_start',
   USAGE:
     'call the tool again with the arguments its input schema names (details.known); details.issues says what was wrong',
   TASK_EXISTS: 'read it with task_status, or call task_start with another id',

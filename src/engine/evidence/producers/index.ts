@@ -8,6 +8,7 @@ import { produceImplement } from './diff.ts';
 import { produceMonitor, producePr, produceReview } from './commands.ts';
 import { produceVerify, type VerifyOutput } from './verify.ts';
 import type { Engine } from '../../context.ts';
+import type { Config } from '../../../core/config.ts';
 
 export interface Produced {
   /** Artifact name → sha256 of what Autopilot just produced. */
@@ -24,19 +25,29 @@ type ProducerFn = (
   state: TaskState,
 ) => Promise<{ files: { name: string; content: string }[]; commands?: CommandRecord[]; verify?: VerifyOutput }>;
 
+/** The producer of the phase in the verify role (`roles.verify`), whatever its name. */
+const VERIFY_PRODUCER: ProducerFn = async (e, s) => {
+  const verify = await produceVerify(e, s);
+  return { files: verify.files, commands: verify.commands, verify };
+};
+
+/** The other producers, by phase name. */
 const PRODUCERS: Record<string, ProducerFn> = {
   IMPLEMENT: produceImplement,
-  VERIFY: async (e, s) => {
-    const verify = await produceVerify(e, s);
-    return { files: verify.files, commands: verify.commands, verify };
-  },
   REVIEW: (e) => produceReview(e),
   PR: (e) => producePr(e),
   MONITOR: produceMonitor,
 };
 
-export function hasProducer(phase: string): boolean {
-  return phase in PRODUCERS;
+function producerOf(config: Config, phase: string): ProducerFn | undefined {
+  if (phase === config.roles.verify) return VERIFY_PRODUCER;
+  // A phase named VERIFY that the config gives no verify role to produces nothing.
+  return Object.hasOwn(PRODUCERS, phase) ? PRODUCERS[phase] : undefined;
+}
+
+/** True when Autopilot writes evidence of `phase` itself (its producer runs commands or reads git). */
+export function hasProducer(config: Config, phase: string): boolean {
+  return producerOf(config, phase) !== undefined;
 }
 
 /**
@@ -46,7 +57,7 @@ export function hasProducer(phase: string): boolean {
  * replace files that the ledger has recorded, nor files another process is reading.
  */
 export async function produce(e: Engine, state: TaskState, phase: string): Promise<Produced> {
-  const fn = PRODUCERS[phase];
+  const fn = producerOf(e.config, phase);
   if (!fn) return { digests: new Map(), commands: [] };
   // A folder that cannot take the files is refused before any command runs (and again when they are written).
   const folder = phaseFolder(e.layout, state.taskId, phase);

@@ -89,232 +89,44 @@ function reportText(f: OutputFile | undefined): string {
 
 export async function produceVerify(e: Engine, state: TaskState): Promise<VerifyOutput> {
   const { build, test } = e.config.commands;
-  const problems: string[] = [];
-  const failures: CommandFailure[] = [];
-  const fail = (kind: FailureKind, command: string, message: string, tail?: string) => {
-    problems.push(message);
-    failures.push({ kind, command, message, ...(tail ? { outputTail: tail } : {}) });
-  };
-  const logs: VerifyOutput['outputs'] = [];
-  const commands: CommandRecord[] = [];
-  const log: string[] = [];
+  const run = newRunLog();
   // The tree is recorded with the run: a later task whose base is this tree compares its total coverage with it.
   const diff = await taskDiff(e, state, { tree: true });
   const kindOf = fileKinds(e.config.verify);
   const tree = workingTree(e);
-  let testRun: { ms: number; report?: { format: TestReportFormat; path: string }; outputs: string[] } | undefined;
 
-  let buildExit: number | null = 0;
-  if (build) {
-    const { record, result } = await runCommand(e, 'build', build);
-    commands.push(record);
-    log.push(logSection('build', build, result));
-    logs.push({ command: 'build', output: result.output });
-    buildExit = passed(result) ? 0 : (result.exitCode ?? -1);
-    const notStarted = couldNotStart(build.run, result);
-    if (notStarted)
-      fail('spawn', 'build', `the build command could not start: ${notStarted}`, outputTail(result.output));
-    else if (!passed(result)) fail('build', 'build', `the build failed (${failure(result)})`);
-  } else {
-    // No build ran: recorded as such, never as an exit status of 0. Without a waiver it is a failure of the config.
-    const reason = waiverReason(e.config, 'build');
-    log.push(`=== build: no build command configured (commands.build)${reason ? `; waived: ${reason}` : ''}\n`);
-    if (!reason) fail('config', 'build', `no build command is configured: ${waiverFix('build')}`);
-  }
-
-  let tests: TestResults | undefined;
-  let coverage: ChangedLinesCoverage | undefined;
-  let total: CoverageTotal | undefined;
-  let coverageNote: string | undefined;
-  if (!test) {
-    fail('config', 'test', 'no test command is configured: set commands.test in .autopilot/config.yaml');
-  } else if (buildExit === 0) {
-    const { report, coverage: cov } = reportsOf(test);
-    const reportAt = report ? reportPath(e.layout.root, report.path) : undefined;
-    const coverageAt = cov ? reportPath(e.layout.root, cov.path) : undefined;
-    if (report && !reportAt) fail('config', 'test', `${report.key} (${report.path}) points outside the repository`);
-    if (cov && !coverageAt) fail('config', 'test', `${cov.key} (${cov.path}) points outside the repository`);
-    const { record, result, outputs } = await runCommand(
-      e,
-      'test',
-      test,
-      [reportAt, coverageAt].filter((p): p is string => p !== undefined),
-    );
-    commands.push(record);
-    log.push(logSection('test', test, result));
-    logs.push({ command: 'test', output: result.output });
-    const notStarted = couldNotStart(test.run, result);
-    const tail = outputTail(result.output);
-    let reportError: string | undefined;
-    if (report && reportAt && !notStarted) {
-      try {
-        tests = parseTestReport(report.format, reportText(outputs.get(reportAt)), { root: e.layout.root });
-      } catch (err) {
-        reportError = `no usable ${report.format} test report at ${report.path}: ${(err as Error).message}`;
-      }
-    }
-    const failing = tests ? tests.totals.failed + tests.totals.errors : 0;
-    if (notStarted) fail('spawn', 'test', `the test command could not start: ${notStarted}`, tail);
-    else if (reportError && passed(result)) fail('config', 'test', `the test command passed, but left ${reportError}`);
-    else if (reportError)
-      // No report from a failing run: the runner stopped before the tests (a missing plugin, an unknown flag).
-      fail(
-        'config',
-        'test',
-        `the test command failed (${failure(result)}) without writing its report (${reportError}): it stopped before running the tests`,
-        tail,
-      );
-    else if (!passed(result) && failing === 0)
-      fail('tests', 'test', `the test command failed (${failure(result)}) though its report lists no failing test`);
-    if (tests && tests.totals.total === 0)
-      fail(
-        'config',
-        'test',
-        'the test command ran no test: check where it looks for tests and where it writes its report',
-      );
-    if (failing > 0) fail('tests', 'test', `${failing} of ${plural(tests!.totals.total, 'test')} failed`);
-    const threshold = e.config.verify.coverageThreshold;
-    if (cov && coverageAt) {
-      try {
-        // A sandbox shows the command its workspace at the repository's path, so the report's paths resolve against the repository.
-        const parsed = parseCoverageReport(cov.format, reportText(outputs.get(coverageAt)), {
-          root: e.layout.root,
-          ...(cov.sourceRoot ? { sourceRoot: cov.sourceRoot } : {}),
-          ...(cov.modulePrefix ? { modulePrefix: cov.modulePrefix } : {}),
-        });
-        coverage = changedLinesCoverage(diff.files, parsed, threshold, { kindOf, textOf: tree.text });
-        total = {
-          linesFound: parsed.totals.linesFound,
-          linesHit: parsed.totals.linesHit,
-          percent: parsed.totals.percent,
-        };
-        if (coverage.executable > 0 && coverage.covered === 0) {
-          const files = coverage.files.filter((f) => f.executable > 0).map((f) => f.path);
-          fail(
-            'untested',
-            'test',
-            `tests required for source changes: no test ran any of the ${plural(coverage.executable, 'executable line')} this task adds to ${files.join(', ')}; add tests that run them`,
-          );
-        } else if (!coverage.meetsThreshold) {
-          const unloaded = coverage.files.filter((f) => !f.inReport && f.executable > 0).map((f) => f.path);
-          fail(
-            'coverage',
-            'test',
-            `changed-lines coverage is ${coverage.percent.toFixed(1)}% of ${plural(coverage.executable, 'line')}, under the ${threshold}% threshold${unloaded.length ? ` (no test loads ${unloaded.join(', ')})` : ''}`,
-          );
-        }
-      } catch (err) {
-        coverageNote = `no usable ${cov.format} coverage report at ${cov.path}: ${(err as Error).message}`;
-        // Without tests that ran, a missing coverage report says nothing new.
-        if (!notStarted && !reportError) fail('config', 'test', coverageNote);
-        else problems.push(coverageNote);
-      }
-    } else if (!cov) {
-      const reason = waiverReason(e.config, 'coverage');
-      coverageNote = `no coverage report configured (commands.test.coverage)${reason ? `; waived: ${reason}` : ''}`;
-      if (threshold > 0 && !reason)
-        fail(
-          'config',
-          'test',
-          `${coverageNote}; set it, or set verify.coverageThreshold to 0, or ${waiverFix('coverage')}`,
-        );
-      else if (!reason && !notStarted && !reportError) {
-        // Coverage waived in writing is a person's call; otherwise nothing shows that a test ran the source change.
-        const changedSource = sourceLines(diff.files, kindOf, tree.text);
-        if (changedSource.length > 0)
-          fail(
-            'untested',
-            'test',
-            `tests required for source changes: ${changedSource.join(', ')} changed, and without a coverage report nothing shows that a test ran it; ${waiverFix('coverage')}`,
-          );
-      }
-    }
-    testRun = {
-      ms: result.durationMs,
-      ...(report && reportAt ? { report: { format: report.format, path: reportAt } } : {}),
-      outputs: coverageAt ? [coverageAt] : [],
-    };
-  }
+  const buildExit = await runBuild(e, run, build);
+  let tested: TestOutcome = {};
+  if (!test) run.fail('config', 'test', 'no test command is configured: set commands.test in .autopilot/config.yaml');
+  else if (buildExit === 0) tested = await runTests(e, run, test, diff, kindOf, tree);
+  const { tests, coverage, total, testRun } = tested;
 
   const base = total && e.config.verify.baseCoverage === 'compare' ? await baseCoverage(e, diff) : undefined;
   if (total && base?.total && total.percent < base.total.percent) {
-    fail(
+    run.fail(
       'coverage',
       'test',
       `total coverage fell from ${base.total.percent}% at the base commit (measured by ${base.taskId}'s VERIFY, ledger entry ${base.seq}) to ${total.percent}%: test what the change left untested`,
     );
   }
 
-  // What the change does to the tests themselves: read from the test files at the base commit and now.
-  const findings: TestFinding[] = [
-    ...(await inventoryFindings(e, diff.base, diff.files, kindOf, tree.text)),
-    ...coverageIgnores(diff.files, tree.lineAt),
-  ];
-  const blocked = mutationBlocked(problems.length > 0, test, testRun);
-  const mutation =
-    blocked !== undefined || !test || !testRun?.report
-      ? skippedMutation(e.config, blocked ?? 'the tests did not run')
-      : await runMutants(e, {
-          test,
-          report: testRun.report,
-          outputs: testRun.outputs,
-          lines: coveredSourceLines(coverage, tree.lineAt),
-          baselineMs: testRun.ms,
-        });
-  findings.push(...mutationFindings(mutation));
-  if (!mutation.meetsThreshold)
-    fail(
-      'mutation',
-      'test',
-      `the mutation score is ${mutation.score}%, under the ${mutation.threshold}% threshold (verify.mutation.threshold): ${plural(mutation.survived, 'mutant')} survived; make the tests check what the changed lines do`,
-    );
-  // Tests that ran at the base commit (by an earlier VERIFY of its very tree) and run no more: excluded by a
-  // pattern, a config or a command line, in ways no changed test file shows.
-  const baseRun = tests ? await baseTestRun(e, diff) : undefined;
-  if (tests && baseRun?.cases) findings.push(...notRunAnyMore(baseRun, tests, findings));
-  const inventoryDoc = {
-    base: diff.base,
-    testFiles: diff.files.filter((f) => isTestChange(f, kindOf)).map((f) => f.path),
-    ...(baseRun
-      ? {
-          baseRun: baseRun.cases
-            ? { taskId: baseRun.taskId, seq: baseRun.seq, tests: baseRun.cases.length }
-            : { note: baseRun.note },
-        }
-      : {}),
-    findings: findings.filter((f) => f.kind !== 'mutant-survived'),
-  };
+  const judged = await judgeTests(e, run, { test, testRun, tests, coverage, diff, kindOf, tree });
+  const { findings, mutation } = judged;
 
-  const ok = problems.length === 0;
-  const isolation = isolationOf(commands);
+  const ok = run.problems.length === 0;
+  const isolation = isolationOf(run.commands);
   const patch = await patchId(e.layout.root, diff.patch);
   const verifyRun = {
     passed: ok,
     isolation,
-    problems,
-    failures,
+    problems: run.problems,
+    failures: run.failures,
     treeDigest: diff.sha256,
     ...(patch ? { patchId: patch } : {}),
     base: diff.base,
     build: build ? { configured: true, exitCode: buildExit } : unconfiguredRecord(e.config, 'build'),
-    commands,
+    commands: run.commands,
     findings,
-  };
-  const coverageWaived = !coverage && isUnconfigured(e.config, 'coverage');
-  const coverageDoc = {
-    threshold: e.config.verify.coverageThreshold,
-    ...(coverage
-      ? { changedLines: coverage }
-      : coverageWaived
-        ? { changedLines: unconfiguredRecord(e.config, 'coverage') }
-        : {
-            changedLines: {
-              meetsThreshold: e.config.verify.coverageThreshold === 0,
-              note: coverageNote ?? 'tests did not run',
-            },
-          }),
-    ...(total ? { total } : {}),
-    ...(base ? { base } : {}),
   };
   const testDoc = tests ?? {
     format: 'none',
@@ -323,11 +135,11 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
   };
   return {
     passed: ok,
-    problems,
-    failures,
-    outputs: logs,
+    problems: run.problems,
+    failures: run.failures,
+    outputs: run.outputs,
     ...(tests ? { failedCases: tests.cases.filter((c) => c.status === 'failed' || c.status === 'error') } : {}),
-    commands,
+    commands: run.commands,
     ...(tests ? { tests: tests.totals } : {}),
     ...(coverage ? { coverage } : {}),
     ...(total ? { totalCoverage: total } : {}),
@@ -340,12 +152,318 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     ...(tests ? { testCases: tests.cases.filter((c) => c.status !== 'skipped').map(caseId) } : {}),
     files: [
       { name: 'verify_run.json', content: JSON.stringify(verifyRun, null, 2) + '\n' },
-      { name: 'build_output.log', content: `${logHeader(commands)}\n${log.join('\n')}` },
+      { name: 'build_output.log', content: `${logHeader(run.commands)}\n${run.log.join('\n')}` },
       { name: 'test_results.json', content: JSON.stringify(testDoc, null, 2) + '\n' },
-      { name: 'coverage_report.json', content: JSON.stringify(coverageDoc, null, 2) + '\n' },
-      { name: 'test_inventory.json', content: JSON.stringify(inventoryDoc, null, 2) + '\n' },
+      {
+        name: 'coverage_report.json',
+        content: JSON.stringify(coverageDocument(e.config, tested, base), null, 2) + '\n',
+      },
+      { name: 'test_inventory.json', content: JSON.stringify(judged.inventory, null, 2) + '\n' },
       { name: 'mutation_report.json', content: JSON.stringify(mutation, null, 2) + '\n' },
     ],
+  };
+}
+
+/** The working tree's files as VERIFY reads them (see {@link workingTree}). */
+type WorkingTree = ReturnType<typeof workingTree>;
+
+/** What a verify run gathers as its commands run: the problems and their kinds, the logs, the command records. */
+interface RunLog {
+  readonly problems: string[];
+  readonly failures: CommandFailure[];
+  readonly outputs: VerifyOutput['outputs'];
+  readonly commands: CommandRecord[];
+  /** The sections of build_output.log. */
+  readonly log: string[];
+  fail(kind: FailureKind, command: string, message: string, tail?: string): void;
+}
+
+function newRunLog(): RunLog {
+  const problems: string[] = [];
+  const failures: CommandFailure[] = [];
+  return {
+    problems,
+    failures,
+    outputs: [],
+    commands: [],
+    log: [],
+    fail(kind, command, message, tail) {
+      problems.push(message);
+      failures.push({ kind, command, message, ...(tail ? { outputTail: tail } : {}) });
+    },
+  };
+}
+
+/** Runs the build command; its exit status (0 when none is configured: a waiver or a config failure says why). */
+async function runBuild(e: Engine, run: RunLog, build: Config['commands']['build']): Promise<number | null> {
+  if (!build) {
+    // No build ran: recorded as such, never as an exit status of 0. Without a waiver it is a failure of the config.
+    const reason = waiverReason(e.config, 'build');
+    run.log.push(`=== build: no build command configured (commands.build)${reason ? `; waived: ${reason}` : ''}\n`);
+    if (!reason) run.fail('config', 'build', `no build command is configured: ${waiverFix('build')}`);
+    return 0;
+  }
+  const { record, result } = await runCommand(e, 'build', build);
+  run.commands.push(record);
+  run.log.push(logSection('build', build, result));
+  run.outputs.push({ command: 'build', output: result.output });
+  const buildExit = passed(result) ? 0 : (result.exitCode ?? -1);
+  const notStarted = couldNotStart(build.run, result);
+  if (notStarted)
+    run.fail('spawn', 'build', `the build command could not start: ${notStarted}`, outputTail(result.output));
+  else if (!passed(result)) run.fail('build', 'build', `the build failed (${failure(result)})`);
+  return buildExit;
+}
+
+/** What the test command left: its report, the coverage of the changed lines and of the whole report. */
+interface TestOutcome {
+  readonly tests?: TestResults;
+  readonly coverage?: ChangedLinesCoverage;
+  readonly total?: CoverageTotal;
+  readonly coverageNote?: string;
+  readonly testRun?: { ms: number; report?: { format: TestReportFormat; path: string }; outputs: string[] };
+}
+
+/** Runs the test command and reads what it wrote: the test report, then the coverage of the change. */
+async function runTests(
+  e: Engine,
+  run: RunLog,
+  test: TestCommand,
+  diff: TaskDiff,
+  kindOf: (path: string) => FileKind,
+  tree: WorkingTree,
+): Promise<TestOutcome> {
+  const { report, coverage: cov } = reportsOf(test);
+  const reportAt = report ? reportPath(e.layout.root, report.path) : undefined;
+  const coverageAt = cov ? reportPath(e.layout.root, cov.path) : undefined;
+  if (report && !reportAt) run.fail('config', 'test', `${report.key} (${report.path}) points outside the repository`);
+  if (cov && !coverageAt) run.fail('config', 'test', `${cov.key} (${cov.path}) points outside the repository`);
+  const { record, result, outputs } = await runCommand(
+    e,
+    'test',
+    test,
+    [reportAt, coverageAt].filter((p): p is string => p !== undefined),
+  );
+  run.commands.push(record);
+  run.log.push(logSection('test', test, result));
+  run.outputs.push({ command: 'test', output: result.output });
+  const notStarted = couldNotStart(test.run, result);
+  const tail = outputTail(result.output);
+  let tests: TestResults | undefined;
+  let reportError: string | undefined;
+  if (report && reportAt && !notStarted) {
+    try {
+      tests = parseTestReport(report.format, reportText(outputs.get(reportAt)), { root: e.layout.root });
+    } catch (err) {
+      reportError = `no usable ${report.format} test report at ${report.path}: ${(err as Error).message}`;
+    }
+  }
+  const failing = tests ? tests.totals.failed + tests.totals.errors : 0;
+  if (notStarted) run.fail('spawn', 'test', `the test command could not start: ${notStarted}`, tail);
+  else if (reportError && passed(result))
+    run.fail('config', 'test', `the test command passed, but left ${reportError}`);
+  else if (reportError)
+    // No report from a failing run: the runner stopped before the tests (a missing plugin, an unknown flag).
+    run.fail(
+      'config',
+      'test',
+      `the test command failed (${failure(result)}) without writing its report (${reportError}): it stopped before running the tests`,
+      tail,
+    );
+  else if (!passed(result) && failing === 0)
+    run.fail('tests', 'test', `the test command failed (${failure(result)}) though its report lists no failing test`);
+  if (tests && tests.totals.total === 0)
+    run.fail(
+      'config',
+      'test',
+      'the test command ran no test: check where it looks for tests and where it writes its report',
+    );
+  if (failing > 0) run.fail('tests', 'test', `${failing} of ${plural(tests!.totals.total, 'test')} failed`);
+  const ran = !notStarted && !reportError;
+  const covered =
+    cov && coverageAt
+      ? checkCoverage(e, run, { ...cov, file: outputs.get(coverageAt) }, diff, kindOf, tree, ran)
+      : !cov
+        ? checkWithoutCoverage(e, run, diff, kindOf, tree, ran)
+        : {};
+  return {
+    ...(tests ? { tests } : {}),
+    ...covered,
+    testRun: {
+      ms: result.durationMs,
+      ...(report && reportAt ? { report: { format: report.format, path: reportAt } } : {}),
+      outputs: coverageAt ? [coverageAt] : [],
+    },
+  };
+}
+
+/**
+ * Reads the coverage report and judges the changed lines: none run by a test, or under the threshold, fails. `ran`
+ * is false when the tests did not run: a missing report then says nothing new, and is a note only.
+ */
+function checkCoverage(
+  e: Engine,
+  run: RunLog,
+  cov: NonNullable<ReturnType<typeof reportsOf>['coverage']> & { file: OutputFile | undefined },
+  diff: TaskDiff,
+  kindOf: (path: string) => FileKind,
+  tree: WorkingTree,
+  ran: boolean,
+): Pick<TestOutcome, 'coverage' | 'total' | 'coverageNote'> {
+  const threshold = e.config.verify.coverageThreshold;
+  try {
+    // A sandbox shows the command its workspace at the repository's path, so the report's paths resolve against the repository.
+    const parsed = parseCoverageReport(cov.format, reportText(cov.file), {
+      root: e.layout.root,
+      ...(cov.sourceRoot ? { sourceRoot: cov.sourceRoot } : {}),
+      ...(cov.modulePrefix ? { modulePrefix: cov.modulePrefix } : {}),
+    });
+    const coverage = changedLinesCoverage(diff.files, parsed, threshold, { kindOf, textOf: tree.text });
+    const total = {
+      linesFound: parsed.totals.linesFound,
+      linesHit: parsed.totals.linesHit,
+      percent: parsed.totals.percent,
+    };
+    if (coverage.executable > 0 && coverage.covered === 0) {
+      const files = coverage.files.filter((f) => f.executable > 0).map((f) => f.path);
+      run.fail(
+        'untested',
+        'test',
+        `tests required for source changes: no test ran any of the ${plural(coverage.executable, 'executable line')} this task adds to ${files.join(', ')}; add tests that run them`,
+      );
+    } else if (!coverage.meetsThreshold) {
+      const unloaded = coverage.files.filter((f) => !f.inReport && f.executable > 0).map((f) => f.path);
+      run.fail(
+        'coverage',
+        'test',
+        `changed-lines coverage is ${coverage.percent.toFixed(1)}% of ${plural(coverage.executable, 'line')}, under the ${threshold}% threshold${unloaded.length ? ` (no test loads ${unloaded.join(', ')})` : ''}`,
+      );
+    }
+    return { coverage, total };
+  } catch (err) {
+    const coverageNote = `no usable ${cov.format} coverage report at ${cov.path}: ${(err as Error).message}`;
+    // Without tests that ran, a missing coverage report says nothing new.
+    if (ran) run.fail('config', 'test', coverageNote);
+    else run.problems.push(coverageNote);
+    return { coverageNote };
+  }
+}
+
+/**
+ * No coverage report configured: a failure of the config while a threshold applies and nothing waives it; with the
+ * threshold at 0 and no waiver, a changed source file still needs something that shows a test ran it.
+ */
+function checkWithoutCoverage(
+  e: Engine,
+  run: RunLog,
+  diff: TaskDiff,
+  kindOf: (path: string) => FileKind,
+  tree: WorkingTree,
+  ran: boolean,
+): Pick<TestOutcome, 'coverageNote'> {
+  const threshold = e.config.verify.coverageThreshold;
+  const reason = waiverReason(e.config, 'coverage');
+  const coverageNote = `no coverage report configured (commands.test.coverage)${reason ? `; waived: ${reason}` : ''}`;
+  if (threshold > 0 && !reason)
+    run.fail(
+      'config',
+      'test',
+      `${coverageNote}; set it, or set verify.coverageThreshold to 0, or ${waiverFix('coverage')}`,
+    );
+  else if (!reason && ran) {
+    // Coverage waived in writing is a person's call; otherwise nothing shows that a test ran the source change.
+    const changedSource = sourceLines(diff.files, kindOf, tree.text);
+    if (changedSource.length > 0)
+      run.fail(
+        'untested',
+        'test',
+        `tests required for source changes: ${changedSource.join(', ')} changed, and without a coverage report nothing shows that a test ran it; ${waiverFix('coverage')}`,
+      );
+  }
+  return { coverageNote };
+}
+
+/**
+ * What the change does to the tests themselves: read from the test files at the base commit and now, mutants of the
+ * changed lines, and the tests an earlier run of the base commit's tree ran that run no more.
+ */
+async function judgeTests(
+  e: Engine,
+  run: RunLog,
+  input: {
+    test: TestCommand | undefined;
+    testRun: TestOutcome['testRun'];
+    tests: TestResults | undefined;
+    coverage: ChangedLinesCoverage | undefined;
+    diff: TaskDiff;
+    kindOf: (path: string) => FileKind;
+    tree: WorkingTree;
+  },
+): Promise<{ findings: TestFinding[]; mutation: MutationReport; inventory: Record<string, unknown> }> {
+  const { test, testRun, tests, coverage, diff, kindOf, tree } = input;
+  const findings: TestFinding[] = [
+    ...(await inventoryFindings(e, diff.base, diff.files, kindOf, tree.text)),
+    ...coverageIgnores(diff.files, tree.lineAt),
+  ];
+  const blocked = mutationBlocked(run.problems.length > 0, test, testRun);
+  const mutation =
+    blocked !== undefined || !test || !testRun?.report
+      ? skippedMutation(e.config, blocked ?? 'the tests did not run')
+      : await runMutants(e, {
+          test,
+          report: testRun.report,
+          outputs: testRun.outputs,
+          lines: coveredSourceLines(coverage, tree.lineAt),
+          baselineMs: testRun.ms,
+        });
+  findings.push(...mutationFindings(mutation));
+  if (!mutation.meetsThreshold)
+    run.fail(
+      'mutation',
+      'test',
+      `the mutation score is ${mutation.score}%, under the ${mutation.threshold}% threshold (verify.mutation.threshold): ${plural(mutation.survived, 'mutant')} survived; make the tests check what the changed lines do`,
+    );
+  // Tests that ran at the base commit (by an earlier VERIFY of its very tree) and run no more: excluded by a
+  // pattern, a config or a command line, in ways no changed test file shows.
+  const baseRun = tests ? await baseTestRun(e, diff) : undefined;
+  if (tests && baseRun?.cases) findings.push(...notRunAnyMore(baseRun, tests, findings));
+  const inventory = {
+    base: diff.base,
+    testFiles: diff.files.filter((f) => isTestChange(f, kindOf)).map((f) => f.path),
+    ...(baseRun
+      ? {
+          baseRun: baseRun.cases
+            ? { taskId: baseRun.taskId, seq: baseRun.seq, tests: baseRun.cases.length }
+            : { note: baseRun.note },
+        }
+      : {}),
+    findings: findings.filter((f) => f.kind !== 'mutant-survived'),
+  };
+  return { findings, mutation, inventory };
+}
+
+/** coverage_report.json: the changed lines' coverage (or why there is none), the whole report's, the base's. */
+function coverageDocument(
+  config: Config,
+  tested: TestOutcome,
+  base: Awaited<ReturnType<typeof baseCoverage>> | undefined,
+): Record<string, unknown> {
+  const { coverage, total, coverageNote } = tested;
+  const coverageWaived = !coverage && isUnconfigured(config, 'coverage');
+  return {
+    threshold: config.verify.coverageThreshold,
+    ...(coverage
+      ? { changedLines: coverage }
+      : coverageWaived
+        ? { changedLines: unconfiguredRecord(config, 'coverage') }
+        : {
+            changedLines: {
+              meetsThreshold: config.verify.coverageThreshold === 0,
+              note: coverageNote ?? 'tests did not run',
+            },
+          }),
+    ...(total ? { total } : {}),
+    ...(base ? { base } : {}),
   };
 }
 

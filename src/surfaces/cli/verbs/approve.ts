@@ -7,6 +7,7 @@ import { ErrorCode } from '../../../core/errors.ts';
 import type { Decision } from '../../../core/decision.ts';
 import { intOption, UsageError, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
 import { DEFAULT_PORT } from './serve.ts';
+import { loadTask } from '../../../engine/ledger/load-task.ts';
 
 interface DecisionOptions extends GlobalOptions {
   reason: string;
@@ -30,16 +31,9 @@ async function run(taskId: string, decision: Decision, opts: DecisionOptions): P
   const port = intOption(opts.port, 'port') ?? DEFAULT_PORT;
   if (port < 1 || port > 65535) throw new UsageError(`--port needs a port number from 1 to 65535, got ${port}`, 'port');
   return withEngine(opts, async (e) => {
-    const task = await e.store.getTask(taskId);
-    if (!task)
-      return {
-        ok: false,
-        error: {
-          code: ErrorCode.TASK_UNKNOWN,
-          message: `no task ${taskId}; list tasks with: autopilot task list`,
-          details: { taskId },
-        },
-      };
+    const loaded = await loadTask(e.store, taskId);
+    if (!loaded.ok) return loaded;
+    const task = loaded.value;
     if (task.status !== 'active')
       return {
         ok: false,

@@ -1,8 +1,8 @@
 /** @module `autopilot task context <TASK>`: how each phase of a task grew from the ones before it. */
 import pc from 'picocolors';
-import { ErrorCode } from '../../../core/errors.ts';
 import { contextHash, type PhaseContext } from '../../../engine/task/phase-context.ts';
 import { done, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
+import { loadTask } from '../../../engine/ledger/load-task.ts';
 
 export interface ContextStep {
   readonly seq: number;
@@ -16,16 +16,8 @@ export interface ContextStep {
 
 export async function taskContextVerb(taskId: string, opts: GlobalOptions): Promise<VerbResult> {
   return withEngine(opts, async (e) => {
-    const task = await e.store.getTask(taskId);
-    if (!task)
-      return {
-        ok: false,
-        error: {
-          code: ErrorCode.TASK_UNKNOWN,
-          message: `no task ${taskId}; list tasks with: autopilot task list`,
-          details: { taskId },
-        },
-      };
+    const loaded = await loadTask(e.store, taskId);
+    if (!loaded.ok) return loaded;
     const entries = await e.store.entries({ taskId, kind: 'transition' });
     const steps: ContextStep[] = entries.map((x) => {
       const context = (x.data['context'] as PhaseContext | undefined) ?? null;

@@ -1,11 +1,11 @@
 /** @module `autopilot task start|list|status|rename`. */
-import { ErrorCode } from '../../../core/errors.ts';
 import { startTask } from '../../../engine/task/start.ts';
 import { renameTask } from '../../../engine/task/rename.ts';
 import { contractStatus } from '../../../engine/task/contract.ts';
 import pc from 'picocolors';
 import { done, intOption, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
 import { formatTask, statusLabel } from '../format.ts';
+import { loadTask } from '../../../engine/ledger/load-task.ts';
 
 export async function taskStart(
   taskId: string,
@@ -46,17 +46,9 @@ export async function taskList(opts: GlobalOptions & { status?: string }): Promi
 
 export async function taskStatus(taskId: string, opts: GlobalOptions): Promise<VerbResult> {
   return withEngine(opts, async (e) => {
-    const task = await e.store.getTask(taskId);
-    if (!task) {
-      return {
-        ok: false,
-        error: {
-          code: ErrorCode.TASK_UNKNOWN,
-          message: `no task ${taskId}; list tasks with: autopilot task list`,
-          details: { taskId },
-        },
-      };
-    }
+    const loaded = await loadTask(e.store, taskId);
+    if (!loaded.ok) return loaded;
+    const task = loaded.value;
     const lease = (await e.store.getLease(taskId)) ?? null;
     const live =
       lease && lease.holder && Date.parse(lease.expiresAt) > e.clock.now().getTime()

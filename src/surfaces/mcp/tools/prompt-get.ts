@@ -1,12 +1,13 @@
 /** @module MCP tool `prompt_get`: the instructions of a task's phase, with the task's volatile state kept apart. */
 import * as z from 'zod';
-import { ErrorCode, ok, refuse } from '../../../core/errors.ts';
+import { ok } from '../../../core/errors.ts';
 import { normalizePhase } from '../../../core/phases.ts';
 import { refusePhaseUnknown } from '../../../core/task.ts';
 import { normalizeForDigest } from '../../../core/drift.ts';
 import { promptFor } from '../../../engine/drift/baseline.ts';
 import { sha256Hex } from '../../../engine/repo/files.ts';
 import { arg, defineTool, describeTool, taskOut, taskView } from '../tool.ts';
+import { loadTask } from '../../../engine/ledger/load-task.ts';
 
 export const promptGetTool = defineTool({
   name: 'prompt_get',
@@ -31,11 +32,9 @@ export const promptGetTool = defineTool({
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async run({ engine }, args) {
-    const task = await engine.store.getTask(args.taskId);
-    if (!task)
-      return refuse(ErrorCode.TASK_UNKNOWN, `no task ${args.taskId}; start it with task_start, or check the id`, {
-        taskId: args.taskId,
-      });
+    const loaded = await loadTask(engine.store, args.taskId);
+    if (!loaded.ok) return loaded;
+    const task = loaded.value;
     const phase = args.phase === undefined ? task.phase : normalizePhase(engine.config.phases, args.phase);
     if (!phase) return refusePhaseUnknown(args.phase ?? '', engine.config);
     const prompt = promptFor(engine, phase);

@@ -1,10 +1,11 @@
 /** @module MCP tool `task_status`: where a task is, what its phase needs, who holds its lease. */
 import * as z from 'zod';
-import { ErrorCode, ok, refuse } from '../../../core/errors.ts';
+import { ok } from '../../../core/errors.ts';
 import { nextPhase } from '../../../core/phases.ts';
 import { holderOf } from '../../../engine/task/leases.ts';
 import { contractStatus } from '../../../engine/task/contract.ts';
 import { arg, defineTool, describeTool, leaseOut, leaseView, taskOut, taskView } from '../tool.ts';
+import { loadTask } from '../../../engine/ledger/load-task.ts';
 
 export const taskStatusTool = defineTool({
   name: 'task_status',
@@ -36,11 +37,9 @@ export const taskStatusTool = defineTool({
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async run({ engine, actor }, args) {
-    const task = await engine.store.getTask(args.taskId);
-    if (!task)
-      return refuse(ErrorCode.TASK_UNKNOWN, `no task ${args.taskId}; start it with task_start, or check the id`, {
-        taskId: args.taskId,
-      });
+    const loaded = await loadTask(engine.store, args.taskId);
+    if (!loaded.ok) return loaded;
+    const task = loaded.value;
     const lease = await engine.store.getLease(args.taskId);
     const live =
       lease && lease.holder !== null && Date.parse(lease.expiresAt) > engine.clock.now().getTime() ? lease : null;
