@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { advance } from '../../src/engine/task/advance.ts';
 import { putEvidence } from '../../src/engine/task/evidence.ts';
-import { P } from './helpers.ts';
+import { P, ROOT } from './helpers.ts';
 import { SoftPasskey } from '../helpers/passkey.ts';
 import { AGENT, quickRepo, serve, withAgent, type DashboardRepo, type Served } from './dashboard-fixture.ts';
 
@@ -217,6 +217,24 @@ describe('autopilot serve: JSON API', () => {
     assert.equal(await raw.text(), P.STRATEGY);
     assert.equal((await fetch(url('/tasks/NOPE'))).status, 404);
     assert.equal((await fetch(url('/api/nothing'))).status, 404);
+  });
+
+  it('serves its browser script and inlines its style sheet from the asset files, under its content security policy', async () => {
+    const assets = join(ROOT, 'src', 'surfaces', 'http', 'assets');
+    const script = await fetch(url('/assets/app.js'));
+    assert.equal(script.status, 200);
+    assert.match(script.headers.get('content-type') ?? '', /^text\/javascript/);
+    assert.equal(await script.text(), readFileSync(join(assets, 'client.js'), 'utf8'));
+    const webauthn = await fetch(url('/assets/webauthn.js'));
+    assert.equal(webauthn.status, 200);
+    assert.match(await webauthn.text(), /SimpleWebAuthnBrowser/);
+
+    const page = await fetch(url('/'));
+    const css = readFileSync(join(assets, 'app.css'), 'utf8');
+    assert.ok((await page.text()).includes(`<style>${css}</style>`), 'the page inlines app.css as it is');
+    const csp = page.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /script-src 'self'/);
+    assert.match(csp, /style-src 'unsafe-inline'/);
   });
 
   it('runs ledger verify and reports the chain, the signatures and every evidence digest', async () => {
