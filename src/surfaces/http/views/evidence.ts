@@ -27,8 +27,11 @@ export function evidenceIndexBody(
   }</div></section>`;
 }
 
+/** The widths of the artifact table's columns: artifact, producer, digest, size, recorded, ledger. */
+const ARTIFACT_COLS = html`<colgroup class="artifact-cols"><col class="c-name"><col class="c-producer"><col class="c-digest"><col class="c-size"><col class="c-recorded"><col class="c-ledger"></colgroup>`;
+
 function artifactRows(list: readonly ArtifactInfo[]): Html {
-  return html`<div class="table-wrap"><table class="data responsive fixed"><colgroup><col style="width:27%"><col style="width:12%"><col style="width:19%"><col style="width:10%"><col style="width:12%"><col style="width:20%"></colgroup><thead><tr><th scope="col">Artifact</th><th scope="col">Producer</th><th scope="col">Digest (SHA-256)</th><th scope="col" class="num">Size</th><th scope="col">Recorded</th><th scope="col">Ledger</th></tr></thead><tbody>${list.map(
+  return html`<div class="table-wrap"><table class="data responsive fixed">${ARTIFACT_COLS}<thead><tr><th scope="col">Artifact</th><th scope="col">Producer</th><th scope="col">Digest (SHA-256)</th><th scope="col" class="num">Size</th><th scope="col">Recorded</th><th scope="col">Ledger</th></tr></thead><tbody>${list.map(
     (a) => html`<tr>
       <td class="primary" data-label="Artifact"><a href="${evidenceHref(a.path)}" class="mono">${a.name}</a></td>
       <td data-label="Producer"><span class="badge ${a.producer === 'autopilot' ? 'info' : ''}">${a.producer ?? '—'}</span></td>
@@ -143,11 +146,11 @@ function diffStat(text: string): Html {
     else if (line.startsWith('-') && !line.startsWith('--- ') && files.length) files[files.length - 1]!.d++;
   }
   if (!files.length) return html``;
-  return html`<ul class="plain artifacts" style="padding:0 20px 8px">${files.map((f) => html`<li><span class="mono small">${f.path}</span><span class="diffstat"><span class="a">+${f.a}</span><span class="d">−${f.d}</span></span></li>`)}</ul>`;
+  return html`<ul class="plain artifacts diff-files">${files.map((f) => html`<li><span class="mono small">${f.path}</span><span class="diffstat"><span class="a">+${f.a}</span><span class="d">−${f.d}</span></span></li>`)}</ul>`;
 }
 
 function searchBox(target: string, q: string, lines: number): Html {
-  return html`<form class="toolbar" method="get" role="search" style="padding:12px 20px;border-bottom:1px solid var(--line)" aria-label="Search this file">
+  return html`<form class="toolbar file-search" method="get" role="search" aria-label="Search this file">
   <div class="field grow"><label for="log-q">Search in this file</label><input id="log-q" type="search" name="q" value="${q}" placeholder="error, FAIL, a file name…" data-log-search="${target}" data-log-count="log-count" autocomplete="off"></div>
   <noscript><button class="btn secondary" type="submit">Search</button></noscript>
   <span id="log-count" class="muted small" aria-live="polite">${plural(lines, 'line')}</span>
@@ -168,7 +171,7 @@ export function artifactBody(taskId: string, c: ArtifactContent, q: string): Htm
   } else if (ext === 'json') {
     kind = 'JSON';
     try {
-      view = html`<div style="padding:16px 20px">${prettyJson(JSON.parse(c.text))}</div>`;
+      view = html`<div class="json-view">${prettyJson(JSON.parse(c.text))}</div>`;
     } catch {
       view = html`${searchBox('log-view', q, c.text.split('\n').length)}${lineTable('log-view', c.text.split('\n'), () => '', q)}`;
     }
@@ -184,7 +187,7 @@ export function artifactBody(taskId: string, c: ArtifactContent, q: string): Htm
   const where = a.staleRound !== null ? `archived by backtrack ${a.staleRound}` : a.phase.toUpperCase();
   return html`<div class="page-head"><div>
   <div class="crumbs"><a href="/evidence">Evidence</a> / <a href="/evidence/${encodeURIComponent(taskId)}">${taskId}</a> / ${a.staleRound !== null ? `.stale/${a.staleRound}/` : ''}${a.phase}</div>
-  <div class="title-row"><h1 class="mono" style="font-size:21px">${a.name}</h1><span class="badge ${a.state}" data-testid="artifact-state">${stateWord(a.state)}</span></div>
+  <div class="title-row"><h1 class="mono artifact-name">${a.name}</h1><span class="badge ${a.state}" data-testid="artifact-state">${stateWord(a.state)}</span></div>
   <dl class="meta">
     <div><dt>Phase</dt><dd>${where}</dd></div>
     <div><dt>Producer</dt><dd>${a.producer ?? 'not recorded'}</dd></div>
@@ -192,7 +195,7 @@ export function artifactBody(taskId: string, c: ArtifactContent, q: string): Htm
     <div><dt>Size</dt><dd>${bytes(a.bytes)}</dd></div>
     <div><dt>Recorded at</dt><dd>${a.seq !== null ? html`<a href="/ledger?task=${encodeURIComponent(taskId)}#entry-${a.seq}">entry ${a.seq}</a>` : '—'}</dd></div>
   </dl>
-  <dl class="kv small" style="margin-top:12px">
+  <dl class="kv small mt-12">
     <dt>Ledger digest</dt><dd class="digest" data-testid="artifact-digest">${a.sha256 ?? '—'}</dd>
     <dt>File digest</dt><dd class="digest">${a.actualSha256 ?? 'missing'}</dd>
   </dl></div>

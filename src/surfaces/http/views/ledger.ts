@@ -26,7 +26,7 @@ export function ledgerBody(m: LedgerModel): Html {
   const { page } = m;
   const base = m.task ? `/ledger?task=${encodeURIComponent(m.task)}&` : '/ledger?';
   return html`<div class="page-head"><div><h1>Ledger</h1><p class="lede">The append-only, hash-chained, signed record of every move and every refusal. Each row is checked on its own (hash, signature, link to the entry before); the button walks the whole chain and every evidence digest.</p></div>
-<div class="card card-pad" style="min-width:280px;max-width:460px">
+<div class="card card-pad verify-card">
   <button class="btn" type="button" data-verify="verify-result">Verify the ledger</button>
   <p id="verify-result" class="status-msg${m.last ? (m.last.report.ok ? ' ok' : ' bad') : ''}" role="status" aria-live="polite">${verdict(m.last)}</p>
 </div></div>
@@ -52,6 +52,6 @@ export function ledgerBody(m: LedgerModel): Html {
         )}</tbody></table></div>`
       : html`<div class="empty"><strong>No entries</strong>The ledger is empty${m.task ? ' for this task' : ''}.</div>`
   }</div>
-${page.older !== null ? html`<p style="margin-top:12px"><a class="btn secondary" href="${base}before=${page.older}">Older entries</a></p>` : ''}
+${page.older !== null ? html`<p class="mt-12"><a class="btn secondary" href="${base}before=${page.older}">Older entries</a></p>` : ''}
 </section>`;
 }

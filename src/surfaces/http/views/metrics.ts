@@ -19,7 +19,7 @@ ${s.buckets.map((b, i) => (b > 0 ? html`<rect class="${i === n - 1 ? 'hot' : ''}
 
 function sloCard(label: string, value: string, met: boolean | null, goal: string, note: string): Html {
   const cls = met === null ? 'nodata' : met ? 'met' : 'missed';
-  return html`<div class="card stat ${cls}"><div class="label">${label}</div><div class="value">${value}</div><div class="goal">${goal} · ${met === null ? html`<span class="badge">no data</span>` : met ? html`<span class="badge ok">goal met</span>` : html`<span class="badge bad">goal missed</span>`}</div><p class="small muted" style="margin:8px 0 0">${note}</p></div>`;
+  return html`<div class="card stat ${cls}"><div class="label">${label}</div><div class="value">${value}</div><div class="goal">${goal} · ${met === null ? html`<span class="badge">no data</span>` : met ? html`<span class="badge ok">goal met</span>` : html`<span class="badge bad">goal missed</span>`}</div><p class="small muted note">${note}</p></div>`;
 }
 
 export function metricsBody(v: MetricsView): Html {

@@ -13,13 +13,13 @@ export function registerBody(m: RegisterModel): Html {
 <section class="card card-pad" aria-labelledby="reg-h">
   <h2 id="reg-h" class="sr-only">Your passkey</h2>
   <p class="notice" data-passkey-state>Your browser or device will ask you to create a passkey for localhost and to verify that it is you (PIN, fingerprint or face).</p>
-  <form class="toolbar" data-register aria-label="Register a passkey" novalidate style="margin-top:12px">
+  <form class="toolbar mt-12" data-register aria-label="Register a passkey" novalidate>
     <div class="field grow"><label for="reg-name">Your name (recorded with each of your decisions)</label><input id="reg-name" name="name" type="text" autocomplete="name" maxlength="64" placeholder="e.g. Dana Reviewer"></div>
     <div class="field"><label for="reg-code">Registration code</label><input id="reg-code" name="code" type="text" autocomplete="one-time-code" spellcheck="false" maxlength="16" placeholder="XXXX-XXXX"></div>
     <button class="btn ok" type="submit">Register a passkey</button>
     <p class="status-msg" role="status" aria-live="polite"></p>
   </form>
-  <noscript><p class="notice" style="margin-top:12px">Registering a passkey needs JavaScript.</p></noscript>
+  <noscript><p class="notice mt-12">Registering a passkey needs JavaScript.</p></noscript>
 </section>
 <section class="section" id="people" data-live aria-labelledby="people-h">
   <div class="section-head"><h2 id="people-h">Registered passkeys</h2></div>

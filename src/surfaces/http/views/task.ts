@@ -37,6 +37,7 @@ function timeline(m: TaskModel): Html {
   spans.forEach(({ v, ms }, i) => {
     const outcome = visitOutcome(v, i === spans.length - 1, m.task);
     const grow = Math.max(0.6, (ms / total) * 10);
+    // The one style attribute left: a segment's width is the visit's share of the task's time, a value, not a class.
     segs.push(
       html`<div class="seg ${outcome}" style="flex-grow:${grow.toFixed(2)}" title="${v.phase}: ${formatDuration(ms)} (${outcome})"><b>${v.phase}</b><span>${formatDuration(ms) || '0 s'}</span></div>`,
     );
@@ -46,12 +47,17 @@ function timeline(m: TaskModel): Html {
     const mine = spans.filter((s) => s.v.phase === p);
     return { phase: p, visits: mine.length, ms: mine.reduce((n, s) => n + s.ms, 0) };
   });
-  const backs = m.entries.filter((x) => x.kind === 'backtrack');
+  const backs = m.entries
+    .filter((x) => x.kind === 'backtrack')
+    .map(
+      (b) =>
+        html`<li><span class="badge info">↩ backtrack</span> ${b.fromPhase} → ${b.toPhase}: ${String(b.data['reason'] ?? '')} <a href="${taskHref(m.task.taskId)}${query(m.filter, `e${b.seq}`)}#detail">entry ${b.seq}</a></li>`,
+    );
   return html`<section class="section" id="timeline" data-live aria-labelledby="timeline-h">
   <div class="section-head"><div><h2 id="timeline-h">Phase timeline</h2><p>Each visit of a phase, in order; a hatched visit was sent back by a backtrack and its evidence archived.</p></div></div>
   <div class="card card-pad">
-    <div class="phasebar" role="list" aria-label="Phase visits in order">${segs.map((s) => html`<div role="listitem" style="display:contents">${s}</div>`)}</div>
-    ${backs.length ? html`<ul class="plain small" style="margin:0 0 12px">${backs.map((b) => html`<li><span class="badge info">↩ backtrack</span> ${b.fromPhase} → ${b.toPhase}: ${String(b.data['reason'] ?? '')} <a href="${taskHref(m.task.taskId)}${query(m.filter, `e${b.seq}`)}#detail">entry ${b.seq}</a></li>`)}</ul>` : ''}
+    <div class="phasebar" role="list" aria-label="Phase visits in order">${segs.map((s) => html`<div class="visit" role="listitem">${s}</div>`)}</div>
+    ${backs.length ? html`<ul class="plain small backtracks">${backs}</ul>` : ''}
     <h3 class="sr-only">Time in each phase</h3>
     <dl class="phase-times">${per.map(
       (p) =>
@@ -84,7 +90,7 @@ export function stateWord(s: ArtifactInfo['state']): string {
 function detail(m: TaskModel): Html {
   const s = m.selected;
   if (!s) {
-    return html`<div class="detail" id="detail" tabindex="-1"><p class="muted" style="margin:0">Select a node to see its ledger entry, its span and its evidence. Nodes are links: Tab moves through them, Enter opens one.</p></div>`;
+    return html`<div class="detail" id="detail" tabindex="-1"><p class="muted pick-hint">Select a node to see its ledger entry, its span and its evidence. Nodes are links: Tab moves through them, Enter opens one.</p></div>`;
   }
   const x = s.entry;
   const command =
@@ -92,44 +98,60 @@ function detail(m: TaskModel): Html {
       ? ((x.data['commands'] as unknown[] | undefined)?.[s.command] as Record<string, unknown> | undefined)
       : undefined;
   const title = s.node ? `${s.node.label}${s.node.sub ? ` · ${s.node.sub}` : ''}` : describeEntry(x);
-  const span = s.span;
   return html`<div class="detail" id="detail" tabindex="-1" aria-labelledby="detail-h">
   <h3 id="detail-h">${title} ${s.node ? html`<span class="badge ${s.node.outcome}">${s.node.outcome}</span>` : ''} <span class="muted small">ledger entry ${x.seq}</span></h3>
   <div class="cols">
     <div>
-      <h4>Ledger entry</h4>
+      ${entryBlock(m.task.taskId, x, command)}
+      <h4 class="next">Evidence</h4>
+      ${artifactList(s.artifacts)}
+    </div>
+    <div>
+      <h4>Span</h4>
+      ${s.span ? spanBlock(s.span) : NO_SPAN}
+    </div>
+  </div>
+</div>`;
+}
+
+type Selected = NonNullable<TaskModel['selected']>;
+
+/** The selected node's ledger entry: its facts, a link to it in the ledger, and its command or its data. */
+function entryBlock(taskId: string, x: Selected['entry'], command: Record<string, unknown> | undefined): Html {
+  const phases =
+    x.fromPhase || x.toPhase ? html`<dt>Phases</dt><dd>${x.fromPhase ?? '—'} → ${x.toPhase ?? '—'}</dd>` : '';
+  const more = command
+    ? html`<h4 class="next">Command</h4>${prettyJson(command)}`
+    : html`<details><summary class="small">Entry data</summary>${prettyJson(x.data)}</details>`;
+  return html`<h4>Ledger entry</h4>
       <dl class="kv">
         <dt>Kind</dt><dd><code>${x.kind}</code></dd>
         <dt>What</dt><dd>${describeEntry(x)}</dd>
         <dt>When</dt><dd>${x.ts.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}</dd>
         <dt>Actor</dt><dd><code>${x.actor}</code></dd>
-        ${x.fromPhase || x.toPhase ? html`<dt>Phases</dt><dd>${x.fromPhase ?? '—'} → ${x.toPhase ?? '—'}</dd>` : ''}
+        ${phases}
         <dt>Hash</dt><dd class="digest" title="${x.hash}">${shortHash(x.hash, 24)}…</dd>
         <dt>Signed by</dt><dd class="digest">${x.keyId}</dd>
       </dl>
-      <p class="small" style="margin-top:10px"><a href="/ledger?task=${encodeURIComponent(m.task.taskId)}#entry-${x.seq}">Show in the ledger</a></p>
-      ${command ? html`<h4 style="margin-top:14px">Command</h4>${prettyJson(command)}` : html`<details><summary class="small">Entry data</summary>${prettyJson(x.data)}</details>`}
-      <h4 style="margin-top:14px">Evidence</h4>
-      ${artifactList(s.artifacts)}
-    </div>
-    <div>
-      <h4>Span</h4>
-      ${
-        span
-          ? html`<dl class="kv">
+      <p class="small ledger-link"><a href="/ledger?task=${encodeURIComponent(taskId)}#entry-${x.seq}">Show in the ledger</a></p>
+      ${more}`;
+}
+
+/** The span the move's telemetry wrote for the entry. */
+function spanBlock(span: NonNullable<Selected['span']>): Html {
+  const message = span.statusMessage ? html` <span class="small muted">${span.statusMessage}</span>` : '';
+  const parent = span.parentSpanId ? html` <span class="faint">(parent ${span.parentSpanId})</span>` : '';
+  return html`<dl class="kv">
         <dt>Name</dt><dd><code>${span.name}</code></dd>
-        <dt>Status</dt><dd><span class="badge ${span.status === 'OK' ? 'ok' : 'bad'}">${span.status}</span>${span.statusMessage ? html` <span class="small muted">${span.statusMessage}</span>` : ''}</dd>
+        <dt>Status</dt><dd><span class="badge ${span.status === 'OK' ? 'ok' : 'bad'}">${span.status}</span>${message}</dd>
         <dt>Duration</dt><dd>${formatDuration(span.durationMs) || '0 ms'}</dd>
         <dt>Trace</dt><dd class="digest">${span.traceId}</dd>
-        <dt>Span</dt><dd class="digest">${span.spanId}${span.parentSpanId ? html` <span class="faint">(parent ${span.parentSpanId})</span>` : ''}</dd>
+        <dt>Span</dt><dd class="digest">${span.spanId}${parent}</dd>
       </dl>
-      <h4 style="margin-top:14px">Attributes</h4>${prettyJson(span.attributes)}`
-          : html`<p class="muted small">No span for this entry in <code>telemetry/traces.jsonl</code>: telemetry is written when the process that made the move flushes it, and entries made with telemetry off have none.</p>`
-      }
-    </div>
-  </div>
-</div>`;
+      <h4 class="next">Attributes</h4>${prettyJson(span.attributes)}`;
 }
+
+const NO_SPAN = html`<p class="muted small">No span for this entry in <code>telemetry/traces.jsonl</code>: telemetry is written when the process that made the move flushes it, and entries made with telemetry off have none.</p>`;
 
 function graphSection(m: TaskModel): Html {
   const g = m.graph;
@@ -178,7 +200,7 @@ export function taskBody(m: TaskModel): Html {
   return html`<div class="page-head" id="task-head" data-live>
   <div>
     <div class="crumbs"><a href="/">Tasks</a> / ${t.taskId}</div>
-    <div class="title-row"><h1>${t.taskId}${t.title ? html` <span class="muted" style="font-weight:500">· ${t.title}</span>` : ''}</h1>${statusBadge(t.status)}</div>
+    <div class="title-row"><h1>${t.taskId}${t.title ? html` <span class="muted title-note">· ${t.title}</span>` : ''}</h1>${statusBadge(t.status)}</div>
     <dl class="meta">
       <div><dt>Phase</dt><dd><span class="badge phase" data-testid="task-phase">${t.phase}</span></dd></div>
       <div><dt>Holder</dt><dd>${s.holder ? html`<span class="mono small">${s.holder}</span>` : html`<span class="faint">free</span>`}</dd></div>
