@@ -5,6 +5,7 @@ import { describeEntry } from '../read/describe.ts';
 import type { LedgerPage } from '../read/ledger.ts';
 import type { LedgerReport } from '../../../engine/ledger/verify.ts';
 import { plural } from '../../../core/phrasing.ts';
+import { dataTable } from './table.ts';
 
 export interface LedgerModel {
   readonly page: LedgerPage;
@@ -20,6 +21,20 @@ function verdict(last: LedgerModel['last']): Html {
   return r.ok
     ? html`✓ Verified at ${last.at.slice(11, 19)} UTC: ${plural(r.entries, 'entry')}, ${plural(r.artifacts, 'evidence digest')}, ${plural(r.tasks, 'task')}.`
     : html`✗ ${r.problems.length} problem(s) at ${last.at.slice(11, 19)} UTC: ${r.problems.map((p) => `${p.seq ? `entry ${p.seq}: ` : ''}${p.reason}`).join('; ')}`;
+}
+
+/** An entry with its own check: hash, signature and link to the entry before. */
+function entryRow({ entry: x, check, problem }: LedgerPage['rows'][number]): Html {
+  return html`<tr id="entry-${x.seq}">
+        <td class="primary" data-label="#"><strong>${x.seq}</strong></td>
+        <td data-label="Time" class="nowrap"><span>${x.ts.slice(0, 10)} ${clock(x.ts)}</span></td>
+        <td data-label="Task">${x.taskId ? html`<a href="/tasks/${encodeURIComponent(x.taskId)}">${x.taskId}</a>` : html`<span class="faint">—</span>`}</td>
+        <td data-label="Kind"><code>${x.kind}</code></td>
+        <td data-label="What" class="small">${describeEntry(x)}</td>
+        <td data-label="Actor" class="small mono hide-narrow">${x.actor}</td>
+        <td data-label="Hash" class="hide-narrow"><span class="digest" title="${x.hash}">${shortHash(x.hash, 10)}</span></td>
+        <td data-label="Check">${check === 'ok' ? html`<span class="badge ok" title="hash, signature and link verified">verified</span>` : html`<span class="badge broken" title="${problem ?? ''}">broken</span>`}</td>
+      </tr>`;
 }
 
 export function ledgerBody(m: LedgerModel): Html {
@@ -38,18 +53,7 @@ export function ledgerBody(m: LedgerModel): Html {
 <section class="section" id="ledger-rows" data-live aria-label="Entries">
 <div class="card">${
     page.rows.length
-      ? html`<div class="table-wrap"><table class="data responsive"><thead><tr><th scope="col">#</th><th scope="col">Time (UTC)</th><th scope="col">Task</th><th scope="col">Kind</th><th scope="col">What</th><th scope="col">Actor</th><th scope="col">Hash</th><th scope="col">Check</th></tr></thead><tbody>${page.rows.map(
-          ({ entry: x, check, problem }) => html`<tr id="entry-${x.seq}">
-        <td class="primary" data-label="#"><strong>${x.seq}</strong></td>
-        <td data-label="Time" class="nowrap"><span>${x.ts.slice(0, 10)} ${clock(x.ts)}</span></td>
-        <td data-label="Task">${x.taskId ? html`<a href="/tasks/${encodeURIComponent(x.taskId)}">${x.taskId}</a>` : html`<span class="faint">—</span>`}</td>
-        <td data-label="Kind"><code>${x.kind}</code></td>
-        <td data-label="What" class="small">${describeEntry(x)}</td>
-        <td data-label="Actor" class="small mono hide-narrow">${x.actor}</td>
-        <td data-label="Hash" class="hide-narrow"><span class="digest" title="${x.hash}">${shortHash(x.hash, 10)}</span></td>
-        <td data-label="Check">${check === 'ok' ? html`<span class="badge ok" title="hash, signature and link verified">verified</span>` : html`<span class="badge broken" title="${problem ?? ''}">broken</span>`}</td>
-      </tr>`,
-        )}</tbody></table></div>`
+      ? dataTable(['#', 'Time (UTC)', 'Task', 'Kind', 'What', 'Actor', 'Hash', 'Check'], page.rows.map(entryRow))
       : html`<div class="empty"><strong>No entries</strong>The ledger is empty${m.task ? ' for this task' : ''}.</div>`
   }</div>
 ${page.older !== null ? html`<p class="mt-12"><a class="btn secondary" href="${base}before=${page.older}">Older entries</a></p>` : ''}

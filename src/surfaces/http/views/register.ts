@@ -8,6 +8,12 @@ export interface RegisterModel {
   readonly nowMs: number;
 }
 
+/** A registered passkey: when, whose, its credential id (the start of it), and its ledger entry. */
+function registrationRow(x: LedgerEntry, nowMs: number): Html {
+  const credential = String(x.data['credentialId'] ?? '').slice(0, 16);
+  return html`<li class="k-${x.kind}"><span class="when">${timeAgo(x.ts, nowMs)}</span><span class="kind">${String(x.data['name'] ?? '')}</span><span class="text mono small">credential ${credential}…</span><span class="seq"><a href="/ledger#entry-${x.seq}">#${x.seq}</a></span></li>`;
+}
+
 export function registerBody(m: RegisterModel): Html {
   return html`<div class="page-head"><div><h1>Register a passkey</h1><p class="lede">A person's decision is a passkey signature that no agent can make. Register yours once, with your name and the one-time code that <code>autopilot serve</code> printed on its terminal (it works once and for 15 minutes; a new one is printed after).</p></div></div>
 <section class="card card-pad" aria-labelledby="reg-h">
@@ -25,7 +31,7 @@ export function registerBody(m: RegisterModel): Html {
   <div class="section-head"><h2 id="people-h">Registered passkeys</h2></div>
   <div class="card">${
     m.registrations.length
-      ? html`<ol class="history">${m.registrations.map((x) => html`<li class="k-${x.kind}"><span class="when">${timeAgo(x.ts, m.nowMs)}</span><span class="kind">${String(x.data['name'] ?? '')}</span><span class="text mono small">credential ${String(x.data['credentialId'] ?? '').slice(0, 16)}…</span><span class="seq"><a href="/ledger#entry-${x.seq}">#${x.seq}</a></span></li>`)}</ol>`
+      ? html`<ol class="history">${m.registrations.map((x) => registrationRow(x, m.nowMs))}</ol>`
       : html`<div class="empty">No passkey registered yet.</div>`
   }</div>
 </section>`;

@@ -181,15 +181,21 @@ function graphSection(m: TaskModel): Html {
 </section>`;
 }
 
+/** An entry of the history, linked to its node in the graph when it has one, else to the ledger. */
+function historyRow(m: TaskModel, x: TaskModel['entries'][number], nodeIds: ReadonlySet<string>): Html {
+  const id = nodeIds.has(`e${x.seq}`) ? `e${x.seq}` : nodeIds.has(`p${x.seq}`) ? `p${x.seq}` : undefined;
+  const link = id
+    ? html`<a href="${taskHref(m.task.taskId)}${query(m.filter, id)}#detail" aria-label="entry ${x.seq} in the graph">#${x.seq}</a>`
+    : html`<a href="/ledger?task=${encodeURIComponent(m.task.taskId)}#entry-${x.seq}" aria-label="entry ${x.seq} in the ledger">#${x.seq}</a>`;
+  return html`<li class="k-${x.kind}"><span class="when">${clock(x.ts)}</span><span class="kind">${x.kind === 'backtrack' ? '↩ backtrack' : x.kind}</span><span class="text">${describeEntry(x)}</span><span class="seq">${link}</span></li>`;
+}
+
 function history(m: TaskModel): Html {
   const nodeIds = new Set(m.graph.nodes.map((n) => n.id));
   const rows = [...m.entries].reverse().slice(0, 300);
   return html`<section class="section" id="history" data-live aria-labelledby="history-h">
   <div class="section-head"><div><h2 id="history-h">History</h2><p>Every ledger entry of the task, newest first${m.entries.length > 300 ? ' (the newest 300)' : ''}.</p></div></div>
-  <div class="card"><ol class="history" reversed>${rows.map((x) => {
-    const id = nodeIds.has(`e${x.seq}`) ? `e${x.seq}` : nodeIds.has(`p${x.seq}`) ? `p${x.seq}` : undefined;
-    return html`<li class="k-${x.kind}"><span class="when">${clock(x.ts)}</span><span class="kind">${x.kind === 'backtrack' ? '↩ backtrack' : x.kind}</span><span class="text">${describeEntry(x)}</span><span class="seq">${id ? html`<a href="${taskHref(m.task.taskId)}${query(m.filter, id)}#detail" aria-label="entry ${x.seq} in the graph">#${x.seq}</a>` : html`<a href="/ledger?task=${encodeURIComponent(m.task.taskId)}#entry-${x.seq}" aria-label="entry ${x.seq} in the ledger">#${x.seq}</a>`}</span></li>`;
-  })}</ol></div>
+  <div class="card"><ol class="history" reversed>${rows.map((x) => historyRow(m, x, nodeIds))}</ol></div>
 </section>`;
 }
 

@@ -2,6 +2,7 @@
 import { html, type Html } from './html.ts';
 import { formatDuration, timeAge, timeAgo } from './format.ts';
 import type { TaskSummary } from '../read/tasks.ts';
+import { dataTable } from './table.ts';
 
 export interface TasksModel {
   readonly tasks: readonly TaskSummary[];
@@ -93,7 +94,7 @@ ${wallSection(m.wall ?? [])}
   <div class="section-head"><h2 id="task-list-h">${m.tasks.length === m.total ? `${m.total} task${m.total === 1 ? '' : 's'}` : `${m.tasks.length} of ${m.total} tasks`}</h2></div>
   <div class="card">${
     m.tasks.length
-      ? html`<div class="table-wrap"><table class="data responsive"><thead><tr><th scope="col">Task</th><th scope="col">Status</th><th scope="col">Phase</th><th scope="col">Holder</th><th scope="col">Age</th><th scope="col">Last move</th><th scope="col">Flags</th></tr></thead><tbody>${rows}</tbody></table></div>`
+      ? dataTable(['Task', 'Status', 'Phase', 'Holder', 'Age', 'Last move', 'Flags'], rows)
       : html`<div class="empty"><strong>${m.total ? 'No task matches' : 'No tasks yet'}</strong>${m.total ? 'Change the filter or the search.' : html`Start one with <code>autopilot task start T-1 --title "…"</code>, or let an agent start one through MCP.`}</div>`
   }</div>
 </section>`;
