@@ -1,5 +1,6 @@
 /** @module The Ledger page: entries with their own verification state, and a button that verifies the whole ledger. */
 import { html, type Html } from './html.ts';
+import { options, selectField } from './fields.ts';
 import { clock, shortHash } from './format.ts';
 import { describeEntry } from '../read/describe.ts';
 import type { LedgerPage } from '../read/ledger.ts';
@@ -46,7 +47,7 @@ export function ledgerBody(m: LedgerModel): Html {
   <p id="verify-result" class="status-msg${m.last ? (m.last.report.ok ? ' ok' : ' bad') : ''}" role="status" aria-live="polite">${verdict(m.last)}</p>
 </div></div>
 <form class="toolbar" method="get" action="/ledger" data-autosubmit aria-label="Filter entries">
-  <div class="field"><label for="l-task">Task</label><select id="l-task" name="task"><option value="">Every task</option>${m.tasks.map((t) => html`<option value="${t}"${t === m.task ? html` selected` : ''}>${t}</option>`)}</select></div>
+  ${selectField('l-task', 'Task', 'task', options(m.tasks, m.task, 'Every task'))}
   <noscript><button class="btn secondary" type="submit">Show</button></noscript>
   <span class="muted small">Head: entry ${page.head?.seq ?? 0} · <span class="digest">${shortHash(page.head?.hash, 16)}</span></span>
 </form>

@@ -1,5 +1,6 @@
 /** @module The Metrics page: SLO figures against their goals, alert rules, and the contract's counters over time. */
 import { html, type Html } from './html.ts';
+import { options, selectField } from './fields.ts';
 import { percent } from './format.ts';
 import { WINDOWS, type MetricsView, type Series, type WindowKey } from '../read/metrics.ts';
 import { plural } from '../../../core/phrasing.ts';
@@ -34,10 +35,8 @@ const bucketWord = (v: MetricsView) =>
   v.bucketMs >= 86_400_000 ? 'day' : v.bucketMs >= 6 * 3_600_000 ? '6 hours' : 'hour';
 
 function windowForm(v: MetricsView): Html {
-  const options = (Object.keys(WINDOWS) as WindowKey[]).map(
-    (k) => html`<option value="${k}"${k === v.window ? html` selected` : ''}>${WINDOWS[k].label}</option>`,
-  );
-  return html`<form class="toolbar" method="get" action="/metrics" data-autosubmit aria-label="Time window"><div class="field"><label for="m-window">Window</label><select id="m-window" name="window">${options}</select></div><noscript><button class="btn secondary">Show</button></noscript></form>`;
+  const windows = (Object.keys(WINDOWS) as WindowKey[]).map((k) => [k, WINDOWS[k].label] as const);
+  return html`<form class="toolbar" method="get" action="/metrics" data-autosubmit aria-label="Time window">${selectField('m-window', 'Window', 'window', options(windows, v.window))}<noscript><button class="btn secondary">Show</button></noscript></form>`;
 }
 
 function serviceLevels(s: MetricsView['slo']): Html {

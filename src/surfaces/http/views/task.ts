@@ -1,5 +1,6 @@
 /** @module A task's page: its phase timeline, its trace graph with the selected node's entry, span and evidence, and its history. */
 import { html, type Html } from './html.ts';
+import { options, selectField } from './fields.ts';
 import { clock, evidenceHref, formatDuration, prettyJson, shortHash, timeAge, timeAgo } from './format.ts';
 import { graphSvg } from './graph-svg.ts';
 import { flagBadges, statusBadge } from './tasks.ts';
@@ -168,8 +169,8 @@ function graphSection(m: TaskModel): Html {
   <div class="card graph-card">
     <div class="graph-tools">
       <form class="toolbar" method="get" action="${taskHref(m.task.taskId)}" data-autosubmit aria-label="Filter the graph">
-        <div class="field"><label for="g-show">Show</label><select id="g-show" name="show">${shows.map(([v, l]) => html`<option value="${v}"${(m.filter.show ?? 'all') === v ? html` selected` : ''}>${l}</option>`)}</select></div>
-        ${g.tools.length ? html`<div class="field"><label for="g-tool">Tool</label><select id="g-tool" name="tool"><option value="">Any tool</option>${g.tools.map((t) => html`<option value="${t}"${m.filter.tool === t ? html` selected` : ''}>${t}</option>`)}</select></div>` : ''}
+        ${selectField('g-show', 'Show', 'show', options(shows, m.filter.show ?? 'all'))}
+        ${g.tools.length ? selectField('g-tool', 'Tool', 'tool', options(g.tools, m.filter.tool, 'Any tool')) : ''}
         <noscript><button class="btn secondary" type="submit">Apply</button></noscript>
       </form>
       <div class="legend" aria-label="Legend"><span><i class="passed"></i>passed</span><span><i class="refused"></i>refused</span><span><i class="stale"></i>stale</span><span><i class="current"></i>current</span><span><i class="pending"></i>waiting</span><span><i class="back"></i>backtrack</span></div>

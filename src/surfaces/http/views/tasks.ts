@@ -1,5 +1,6 @@
 /** @module The Tasks page: every task with its phase, holder, age, last move and flags; filter and search. */
 import { html, type Html } from './html.ts';
+import { options, selectField } from './fields.ts';
 import { formatDuration, timeAge, timeAgo } from './format.ts';
 import type { TaskSummary } from '../read/tasks.ts';
 import { dataTable } from './table.ts';
@@ -85,7 +86,7 @@ export function tasksBody(m: TasksModel): Html {
   );
   return html`<div class="page-head"><div><h1>Tasks</h1><p class="lede">Every task the agents carry through the process, with who holds it, what it last did and what went wrong on the way.</p></div></div>
 <form class="toolbar card card-pad" method="get" action="/" role="search" aria-label="Filter tasks" data-autosubmit>
-  <div class="field"><label for="f-status">Status</label><select id="f-status" name="status">${STATUSES.map(([v, l]) => html`<option value="${v}"${v === m.status ? html` selected` : ''}>${l}</option>`)}</select></div>
+  ${selectField('f-status', 'Status', 'status', options(STATUSES, m.status))}
   <div class="field grow"><label for="f-q">Search by id or title</label><input id="f-q" type="search" name="q" value="${m.q}" placeholder="T-12, login redirect…"></div>
   <button class="btn secondary" type="submit">Filter</button>
 </form>
