@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 shopt -s globstar nullglob
 if [[ -z "${TEST_FILTER:-}" ]]; then
   echo "== typecheck"; npx tsc -p tsconfig.json --noEmit
+  npx tsc -p tsconfig.browser.json # the dashboard's browser script, against the DOM library
   # One command a line: under `set -e` a failure inside an `a && b` list would not stop the script.
   echo "== lint"
   npx prettier --check .

@@ -227,6 +227,11 @@ export function binary(): Promise<string> {
       splitting: true,
       chunkNames: 'surfaces/cli/[name]-[hash]',
     });
+    // The dashboard reads its style sheet and browser script from assets/ beside the module that reads them, which
+    // the bundle puts among the command line's chunks (npm run build copies them beside dist/surfaces/http/ instead).
+    cpSync(join(ROOT, 'src', 'surfaces', 'http', 'assets'), join(pkg, 'dist', 'surfaces', 'cli', 'assets'), {
+      recursive: true,
+    });
     // The hook entry, as bin/autopilot.js routes `autopilot hook …` to it: its heavy parts in chunks of their own, loaded only when used.
     await build({
       ...options,

@@ -13,12 +13,28 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { advance } from '../../src/engine/task/advance.ts';
 import { putEvidence } from '../../src/engine/task/evidence.ts';
-import { P } from './helpers.ts';
+import { P, ROOT } from './helpers.ts';
 import { SoftPasskey } from '../helpers/passkey.ts';
 import { AGENT, quickRepo, serve, withAgent, type DashboardRepo, type Served } from './dashboard-fixture.ts';
 
 let d: DashboardRepo;
 let s: Served;
+
+/** Every page of the dashboard, with the variants of their queries. */
+const PAGES = [
+  '/',
+  '/tasks/T-1',
+  '/tasks/T-1?node=p1&show=gates',
+  '/approvals',
+  '/metrics',
+  '/metrics?window=24h',
+  '/ledger',
+  '/ledger?task=T-2',
+  '/evidence',
+  '/evidence/T-1',
+  '/evidence/T-1/strategize/strategy.md',
+  '/register',
+];
 
 interface Body {
   ok: boolean;
@@ -194,19 +210,7 @@ describe('autopilot serve: JSON API', () => {
   });
 
   it('pages answer with HTML, the unknown with 404', async () => {
-    for (const path of [
-      '/',
-      '/tasks/T-1',
-      '/tasks/T-1?node=p1&show=gates',
-      '/approvals',
-      '/metrics',
-      '/metrics?window=24h',
-      '/ledger',
-      '/ledger?task=T-2',
-      '/evidence',
-      '/evidence/T-1',
-      '/evidence/T-1/strategize/strategy.md',
-    ]) {
+    for (const path of PAGES) {
       const r = await fetch(url(path));
       assert.equal(r.status, 200, path);
       assert.match(r.headers.get('content-type') ?? '', /text\/html/, path);
@@ -217,6 +221,36 @@ describe('autopilot serve: JSON API', () => {
     assert.equal(await raw.text(), P.STRATEGY);
     assert.equal((await fetch(url('/tasks/NOPE'))).status, 404);
     assert.equal((await fetch(url('/api/nothing'))).status, 404);
+  });
+
+  it('serves its browser script and inlines its style sheet from the asset files; pages style by class, but for the timeline widths', async () => {
+    const assets = join(ROOT, 'src', 'surfaces', 'http', 'assets');
+    const script = await fetch(url('/assets/app.js'));
+    assert.equal(script.status, 200);
+    assert.match(script.headers.get('content-type') ?? '', /^text\/javascript/);
+    assert.equal(await script.text(), readFileSync(join(assets, 'client.js'), 'utf8'));
+    const webauthn = await fetch(url('/assets/webauthn.js'));
+    assert.equal(webauthn.status, 200);
+    assert.match(await webauthn.text(), /SimpleWebAuthnBrowser/);
+
+    const page = await fetch(url('/'));
+    const css = readFileSync(join(assets, 'app.css'), 'utf8');
+    assert.ok((await page.text()).includes(`<style>${css}</style>`), 'the page inlines app.css as it is');
+    const csp = page.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /script-src 'self'/);
+    assert.match(csp, /style-src 'unsafe-inline'/);
+
+    // Styles are classes of app.css; the one style attribute is a timeline segment's width, a share of the task's time.
+    const segments: string[] = [];
+    for (const path of PAGES) {
+      const text = await (await fetch(url(path))).text();
+      for (const [tag, style] of text.matchAll(/<[a-z][^>]*\sstyle="([^"]*)"[^>]*>/g)) {
+        assert.match(tag, /^<div class="seg /, `${path}: ${tag}`);
+        segments.push(style!);
+      }
+    }
+    assert.ok(segments.length > 0, 'the task pages draw their timeline');
+    for (const style of segments) assert.match(style, /^flex-grow:\d+\.\d\d$/);
   });
 
   it('runs ledger verify and reports the chain, the signatures and every evidence digest', async () => {

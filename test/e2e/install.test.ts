@@ -16,6 +16,7 @@ import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/client';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/client/stdio';
@@ -105,6 +106,9 @@ describe('the packed package, installed with production dependencies only', () =
       listing.filter((f) => /^package\/(src|test|bench|scripts)\//.test(f) || /\.map$|tsbuildinfo/.test(f)),
       [],
     );
+    // The dashboard's style sheet and browser script, copied by the build beside the module that reads them.
+    for (const asset of ['app.css', 'client.js'])
+      assert.ok(listing.includes(`package/dist/surfaces/http/assets/${asset}`), asset);
     const installed = join(project, 'node_modules');
     assert.equal(existsSync(join(installed, 'agent-autopilot', 'bin', 'autopilot.js')), true);
     for (const dev of ['tsx', 'typescript', 'esbuild']) assert.equal(existsSync(join(installed, dev)), false, dev);
@@ -112,6 +116,14 @@ describe('the packed package, installed with production dependencies only', () =
       must(sh('npx', ['--no-install', 'autopilot', '--version'], project), 'npx --no-install').trim(),
       VERSION,
     );
+  });
+
+  it("reads the dashboard's assets from the installed dist/", async () => {
+    const module = join(project, 'node_modules', 'agent-autopilot', 'dist', 'surfaces', 'http', 'assets.js');
+    const assets = (await import(pathToFileURL(module).href)) as { appCss(): string; clientJs(): string };
+    const sources = join(ROOT, 'src', 'surfaces', 'http', 'assets');
+    assert.equal(assets.appCss(), readFileSync(join(sources, 'app.css'), 'utf8'));
+    assert.equal(assets.clientJs(), readFileSync(join(sources, 'client.js'), 'utf8'));
   });
 
   it('init, a task through VERIFY, ledger verify, on to PR, and the gate on a fresh clone: all from that install', async () => {

@@ -6,7 +6,7 @@ import { requestGuard } from './guard.ts';
 import { mountPages } from './pages.ts';
 import { mountApi } from './api.ts';
 import { renderPage, type DashboardContext } from './context.ts';
-import { CLIENT_JS, webauthnBrowserJs } from './views/client.ts';
+import { appCss, clientJs, webauthnBrowserJs } from './assets.ts';
 import { mountPasskeys } from './passkeys.ts';
 import { errorBody } from './views/layout.ts';
 
@@ -20,8 +20,11 @@ export function createApp(ctx: DashboardContext): Hono {
     requestGuard(() => ctx.port),
   );
 
+  // Read at start, so that a copy missing them fails here rather than at the first page.
+  appCss();
+  const client = clientJs();
   app.get('/assets/app.js', (c) =>
-    c.body(CLIENT_JS, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }),
+    c.body(client, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }),
   );
   // @simplewebauthn/browser's own bundle, from the installed package: the page loads nothing from the network.
   const webauthn = webauthnBrowserJs();

@@ -17,38 +17,104 @@ export interface ApprovalsModel {
   readonly nowMs: number;
 }
 
-function card(w: WaitingApproval, nowMs: number): Html {
-  const t = w.task;
-  const id = t.taskId;
-  const defaultTarget = w.backtrackTargets.includes('IMPLEMENT') ? 'IMPLEMENT' : w.backtrackTargets.at(-1);
+const taskLink = (id: string) => html`<a href="/tasks/${encodeURIComponent(id)}">${id}</a>`;
+
+/** A card's heading: the task, its title, and the line under it. */
+function cardTitle(headingId: string, id: string, title: string, under: Html): Html {
+  return html`<div>
+      <h2 id="${headingId}">${taskLink(id)} <span class="muted title-note">· ${title || 'untitled'}</span></h2>
+      <p class="muted small asked">${under}</p>
+    </div>`;
+}
+
+const riskBadge = (level: string) => (level === 'high' ? 'bad' : level === 'medium' ? 'warn' : '');
+
+function waitingFlags(w: WaitingApproval): Html {
+  const risk = w.risk.level ? html`<span class="badge ${riskBadge(w.risk.level)}">${w.risk.level} risk</span>` : '';
+  const state = html`<span class="badge ${w.state}">${w.state === 'escalated' ? 'escalated' : 'waiting'}</span>`;
+  return html`<div class="flags">${risk}${state}</div>`;
+}
+
+function askedLine(w: WaitingApproval, nowMs: number): Html {
+  const to = w.to ? html`, wants to enter <strong>${w.to}</strong>` : '';
+  const by = w.request.data['by'] === 'agent' ? 'the agent' : 'policy';
+  return html`In <strong>${w.task.phase}</strong>${to} · asked ${timeAgo(w.request.ts, nowMs)} by ${by} (entry ${w.request.seq})`;
+}
+
+/** Why a person is asked: an escalation, the agent's reason, the tool call, the risk's reasons. */
+function whyAsked(w: WaitingApproval, nowMs: number): Html {
+  const escalated =
+    w.state === 'escalated'
+      ? html`<p class="notice">Escalated ${timeAgo(w.latest.ts, nowMs)}: ${String(w.latest.data['reason'] ?? '')} (${String(w.latest.data['by'] ?? '').replace(/^person:/, '')})</p>`
+      : '';
+  const reason = w.reason ? html`<h3>The agent's reason</h3><p>${w.reason}</p>` : '';
+  const tool = w.request.data['tool'];
+  const toolCall =
+    typeof tool === 'string'
+      ? html`<p class="small"><span class="muted">For the tool call</span> <code>${tool}</code> <code>${String(w.request.data['input'] ?? '')}</code></p>`
+      : '';
+  const reasons = w.risk.reasons.length
+    ? html`<h3>Why a person must decide</h3><ul class="reasons">${w.risk.reasons.map(
+        (r) =>
+          html`<li><span class="badge ${r.level === 'high' ? 'bad' : 'warn'}">${r.class}</span> <span class="mono small">${r.detail}</span></li>`,
+      )}</ul>`
+    : '';
+  return html`${escalated}
+      ${reason}
+      ${toolCall}
+      ${reasons}`;
+}
+
+const lineCounts = (additions: number, deletions: number) =>
+  html`<span class="a">+${additions}</span><span class="d">−${deletions}</span>`;
+
+/** The diff: its size, its files (the first 30), and a link to the patch. */
+function diffBlock(w: WaitingApproval): Html {
   const diff = w.diff;
   const patch = w.evidence.find((a) => a.name === 'git_diff.patch');
+  const stat = diff
+    ? html` <span class="diffstat">${lineCounts(diff.additions, diff.deletions)}</span> <span class="muted small">in ${diff.files.length} file${diff.files.length === 1 ? '' : 's'}</span>`
+    : '';
+  const files = diff
+    ? html`<ul class="plain artifacts">${diff.files
+        .slice(0, 30)
+        .map(
+          (f) =>
+            html`<li><span class="mono small">${f.path}${f.status !== 'modified' ? html` <span class="faint">(${f.status})</span>` : ''}</span><span class="diffstat">${lineCounts(f.additions, f.deletions)}</span></li>`,
+        )}</ul>`
+    : html`<p class="muted small">The diff could not be read from git.</p>`;
+  const link = patch
+    ? html`<p class="more"><a class="btn secondary" href="${evidenceHref(patch.path)}">View the diff (${patch.phase}/${patch.name})</a></p>`
+    : '';
+  return html`<h3 class="diff-head">Diff${stat}</h3>
+      ${files}
+      ${link}`;
+}
+
+/** The task's evidence, folded, with whether every recorded digest still matches. */
+function evidenceBlock(w: WaitingApproval): Html {
   const changed = w.evidence.filter((a) => a.state === 'changed' || a.state === 'missing').length;
-  return html`<article class="card approval" id="task-${id}" aria-labelledby="h-${id}">
-  <div class="approval-head">
-    <div>
-      <h2 id="h-${id}"><a href="/tasks/${encodeURIComponent(id)}">${id}</a> <span class="muted" style="font-weight:500">· ${t.title || 'untitled'}</span></h2>
-      <p class="muted small" style="margin:4px 0 0">In <strong>${t.phase}</strong>${w.to ? html`, wants to enter <strong>${w.to}</strong>` : ''} · asked ${timeAgo(w.request.ts, nowMs)} by ${w.request.data['by'] === 'agent' ? 'the agent' : 'policy'} (entry ${w.request.seq})</p>
-    </div>
-    <div class="flags">${w.risk.level ? html`<span class="badge ${w.risk.level === 'high' ? 'bad' : w.risk.level === 'medium' ? 'warn' : ''}">${w.risk.level} risk</span>` : ''}<span class="badge ${w.state}">${w.state === 'escalated' ? 'escalated' : 'waiting'}</span></div>
-  </div>
-  <div class="approval-body">
-    <div>
-      ${w.state === 'escalated' ? html`<p class="notice">Escalated ${timeAgo(w.latest.ts, nowMs)}: ${String(w.latest.data['reason'] ?? '')} (${String(w.latest.data['by'] ?? '').replace(/^person:/, '')})</p>` : ''}
-      ${w.reason ? html`<h3 style="margin:4px 0 6px">The agent's reason</h3><p>${w.reason}</p>` : ''}
-      ${typeof w.request.data['tool'] === 'string' ? html`<p class="small"><span class="muted">For the tool call</span> <code>${String(w.request.data['tool'])}</code> <code>${String(w.request.data['input'] ?? '')}</code></p>` : ''}
-      ${w.risk.reasons.length ? html`<h3 style="margin:4px 0 6px">Why a person must decide</h3><ul class="reasons">${w.risk.reasons.map((r) => html`<li><span class="badge ${r.level === 'high' ? 'bad' : 'warn'}">${r.class}</span> <span class="mono small">${r.detail}</span></li>`)}</ul>` : ''}
-      <h3 style="margin:14px 0 6px">Diff${diff ? html` <span class="diffstat" style="display:inline-flex;margin-left:6px"><span class="a">+${diff.additions}</span><span class="d">−${diff.deletions}</span></span> <span class="muted small">in ${diff.files.length} file${diff.files.length === 1 ? '' : 's'}</span>` : ''}</h3>
-      ${diff ? html`<ul class="plain artifacts">${diff.files.slice(0, 30).map((f) => html`<li><span class="mono small">${f.path}${f.status !== 'modified' ? html` <span class="faint">(${f.status})</span>` : ''}</span><span class="diffstat"><span class="a">+${f.additions}</span><span class="d">−${f.deletions}</span></span></li>`)}</ul>` : html`<p class="muted small">The diff could not be read from git.</p>`}
-      ${patch ? html`<p style="margin:10px 0 0"><a class="btn secondary" href="${evidenceHref(patch.path)}">View the diff (${patch.phase}/${patch.name})</a></p>` : ''}
-      <details style="margin-top:14px"><summary><strong>Evidence</strong> <span class="muted small">${plural(w.evidence.length, 'file')}${changed ? html`, <span class="badge bad">${changed} changed or missing</span>` : ', every recorded digest matches'}</span></summary>
-      <ul class="plain artifacts">${w.evidence.map((a) => html`<li><a href="${evidenceHref(a.path)}" class="mono small">${a.phase}/${a.name}</a><span class="badge ${a.state}">${stateWord(a.state)}</span></li>`)}</ul></details>
-      <p class="small" style="margin:10px 0 0"><a href="/tasks/${encodeURIComponent(id)}">Trace graph and history of ${id}</a></p>
-    </div>
-    <div>
-      <form class="decide" data-decision="${id}" aria-label="Decide on ${id}" novalidate>
+  const state = changed
+    ? html`, <span class="badge bad">${changed} changed or missing</span>`
+    : ', every recorded digest matches';
+  const items = w.evidence.map(
+    (a) =>
+      html`<li><a href="${evidenceHref(a.path)}" class="mono small">${a.phase}/${a.name}</a><span class="badge ${a.state}">${stateWord(a.state)}</span></li>`,
+  );
+  return html`<details class="evidence"><summary><strong>Evidence</strong> <span class="muted small">${plural(w.evidence.length, 'file')}${state}</span></summary>
+      <ul class="plain artifacts">${items}</ul></details>`;
+}
+
+/** The four decisions, with the note every decision needs and where a change request sends the task. */
+function decisionForm(w: WaitingApproval): Html {
+  const id = w.task.taskId;
+  const defaultTarget = w.backtrackTargets.includes('IMPLEMENT') ? 'IMPLEMENT' : w.backtrackTargets.at(-1);
+  const targets = w.backtrackTargets.map(
+    (p) => html`<option value="${p}"${p === defaultTarget ? html` selected` : ''}>${p}</option>`,
+  );
+  return html`<form class="decide" data-decision="${id}" aria-label="Decide on ${id}" novalidate>
         <div class="field"><label for="reason-${id}">Your note for the agent (required)</label><textarea id="reason-${id}" name="reason" required placeholder="What you checked, or what must change"></textarea></div>
-        <div class="field" style="margin-top:10px"><label for="to-${id}">If you request changes, send it back to</label><select id="to-${id}" name="backtrackTo">${w.backtrackTargets.map((p) => html`<option value="${p}"${p === defaultTarget ? html` selected` : ''}>${p}</option>`)}</select></div>
+        <div class="field"><label for="to-${id}">If you request changes, send it back to</label><select id="to-${id}" name="backtrackTo">${targets}</select></div>
         <div class="row">
           <button class="btn ok" type="submit" name="decision" value="approve">Approve</button>
           <button class="btn warn" type="submit" name="decision" value="request_changes">Request changes</button>
@@ -56,7 +122,25 @@ function card(w: WaitingApproval, nowMs: number): Html {
           <button class="btn danger" type="submit" name="decision" value="abort">Abort</button>
         </div>
         <p class="status-msg" role="status" aria-live="polite"></p>
-      </form>
+      </form>`;
+}
+
+function card(w: WaitingApproval, nowMs: number): Html {
+  const id = w.task.taskId;
+  return html`<article class="card approval" id="task-${id}" aria-labelledby="h-${id}">
+  <div class="approval-head">
+    ${cardTitle(`h-${id}`, id, w.task.title, askedLine(w, nowMs))}
+    ${waitingFlags(w)}
+  </div>
+  <div class="approval-body">
+    <div>
+      ${whyAsked(w, nowMs)}
+      ${diffBlock(w)}
+      ${evidenceBlock(w)}
+      <p class="small more"><a href="/tasks/${encodeURIComponent(id)}">Trace graph and history of ${id}</a></p>
+    </div>
+    <div>
+      ${decisionForm(w)}
     </div>
   </div>
 </article>`;
@@ -64,18 +148,19 @@ function card(w: WaitingApproval, nowMs: number): Html {
 
 function contractCard(w: ContractWaiting): Html {
   const id = w.task.taskId;
+  const under = html`In <strong>${w.task.phase}</strong>: the config is not the contract this task adopted, so its moves are refused (CONFIG_CHANGED).`;
+  const keys = w.keys.length
+    ? w.keys.map((k) => html`<li><span class="mono small">${k}</span></li>`)
+    : html`<li class="muted small">the adopted contract could not be read to compare</li>`;
   return html`<article class="card approval" id="contract-${id}" aria-labelledby="hc-${id}">
   <div class="approval-head">
-    <div>
-      <h2 id="hc-${id}"><a href="/tasks/${encodeURIComponent(id)}">${id}</a> <span class="muted" style="font-weight:500">· ${w.task.title || 'untitled'}</span></h2>
-      <p class="muted small" style="margin:4px 0 0">In <strong>${w.task.phase}</strong>: the config is not the contract this task adopted, so its moves are refused (CONFIG_CHANGED).</p>
-    </div>
+    ${cardTitle(`hc-${id}`, id, w.task.title, under)}
     <div class="flags"><span class="badge warn">config changed</span></div>
   </div>
   <div class="approval-body">
     <div>
-      <h3 style="margin:4px 0 6px">Keys that differ</h3>
-      <ul class="reasons">${w.keys.length ? w.keys.map((k) => html`<li><span class="mono small">${k}</span></li>`) : html`<li class="muted small">the adopted contract could not be read to compare</li>`}</ul>
+      <h3>Keys that differ</h3>
+      <ul class="reasons">${keys}</ul>
       <p class="small">Adopt the config as it is now as ${id}'s contract (its later moves are judged by it, in the ledger and by the CI gate), or restore the config file instead.</p>
     </div>
     <div>
@@ -89,12 +174,18 @@ function contractCard(w: ContractWaiting): Html {
 </article>`;
 }
 
+/** A decision in the recent list: when, on which task, what, and its ledger entry. */
+function decisionRow(x: LedgerEntry, nowMs: number): Html {
+  const task = html`<a href="/tasks/${encodeURIComponent(x.taskId ?? '')}">${x.taskId}</a>`;
+  return html`<li class="k-${x.kind}"><span class="when">${timeAgo(x.ts, nowMs)}</span><span class="kind">${task}</span><span class="text">${describeEntry(x)}</span><span class="seq"><a href="/ledger#entry-${x.seq}">#${x.seq}</a></span></li>`;
+}
+
 export function approvalsBody(m: ApprovalsModel): Html {
   return html`<div class="page-head"><div><h1>Approvals</h1><p class="lede">Moves that policy sends to a person: risky changes (CI config, dependencies, migrations, auth, secrets, large diffs) and what an agent asked about. Each decision is a ledger entry signed with your passkey.</p></div></div>
 <section class="card card-pad" id="who" aria-labelledby="who-h">
   <h2 id="who-h" class="sr-only">Who decides</h2>
   <p class="notice" data-passkey-state>Each decision is signed with your passkey over the task, its phase, the digest of its diff and your note; the ledger records it with your name, and <code>ledger verify</code> and the CI gate check the signature again. ${m.people.length ? html`Registered: ${m.people.join(', ')}.` : html`<strong>No passkey is registered yet.</strong>`} <a href="/register">Register a passkey</a> with the code <code>autopilot serve</code> printed on its terminal.</p>
-  <noscript><p class="notice" style="margin-top:12px">Decisions need JavaScript: your passkey signs them in the browser.</p></noscript>
+  <noscript><p class="notice mt-12">Decisions need JavaScript: your passkey signs them in the browser.</p></noscript>
 </section>
 <section class="section" id="approval-list" data-live aria-label="Waiting for a person">
   <div class="section-head"><h2>${m.waiting.length ? `${m.waiting.length} waiting` : 'Nothing waiting'}</h2></div>
@@ -112,7 +203,7 @@ ${
   <div class="section-head"><h2 id="recent-h">Recent decisions</h2></div>
   <div class="card">${
     m.recent.length
-      ? html`<ol class="history">${m.recent.map((x) => html`<li class="k-${x.kind}"><span class="when">${timeAgo(x.ts, m.nowMs)}</span><span class="kind"><a href="/tasks/${encodeURIComponent(x.taskId ?? '')}">${x.taskId}</a></span><span class="text">${describeEntry(x)}</span><span class="seq"><a href="/ledger#entry-${x.seq}">#${x.seq}</a></span></li>`)}</ol>`
+      ? html`<ol class="history">${m.recent.map((x) => decisionRow(x, m.nowMs))}</ol>`
       : html`<div class="empty">No decisions yet.</div>`
   }</div>
 </section>`;

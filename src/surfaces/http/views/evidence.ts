@@ -8,27 +8,45 @@ import type { ArtifactContent, ArtifactInfo } from '../read/evidence.ts';
 import type { TaskSummary } from '../read/tasks.ts';
 import type { VerifyFindings } from '../read/verify-findings.ts';
 import { plural } from '../../../core/phrasing.ts';
+import { dataTable } from './table.ts';
+
+/** A task's row on the Evidence page: its files, the archived ones, and whether each still matches its digest. */
+function evidenceTaskRow(t: TaskSummary, artifacts: readonly ArtifactInfo[]): Html {
+  const live = artifacts.filter((a) => a.staleRound === null);
+  const bad = artifacts.filter((a) => a.state === 'changed' || a.state === 'missing').length;
+  const integrity = bad
+    ? html`<span class="badge bad">${bad} changed or missing</span>`
+    : html`<span class="badge ok">all match the ledger</span>`;
+  return html`<tr><td class="primary" data-label="Task"><a class="id" href="/evidence/${encodeURIComponent(t.taskId)}">${t.taskId}</a><div class="title">${t.title}</div></td><td data-label="Status">${statusBadge(t.status)}</td><td data-label="Artifacts" class="num">${live.length}</td><td data-label="Archived" class="num">${artifacts.length - live.length}</td><td data-label="Integrity">${integrity}</td></tr>`;
+}
 
 export function evidenceIndexBody(
   tasks: readonly { summary: TaskSummary; artifacts: readonly ArtifactInfo[] }[],
 ): Html {
+  const columns = [
+    'Task',
+    'Status',
+    { label: 'Artifacts', num: true },
+    { label: 'Archived', num: true },
+    'Integrity',
+  ] as const;
   return html`<div class="page-head"><div><h1>Evidence</h1><p class="lede">What each task handed in and what Autopilot produced, phase by phase, each file checked against the digest the ledger recorded.</p></div></div>
 <section class="section" id="evidence-tasks" data-live aria-label="Tasks and their evidence">
 <div class="card">${
     tasks.length
-      ? html`<div class="table-wrap"><table class="data responsive"><thead><tr><th scope="col">Task</th><th scope="col">Status</th><th scope="col" class="num">Artifacts</th><th scope="col" class="num">Archived</th><th scope="col">Integrity</th></tr></thead><tbody>${tasks.map(
-          ({ summary: t, artifacts }) => {
-            const live = artifacts.filter((a) => a.staleRound === null);
-            const bad = artifacts.filter((a) => a.state === 'changed' || a.state === 'missing').length;
-            return html`<tr><td class="primary" data-label="Task"><a class="id" href="/evidence/${encodeURIComponent(t.taskId)}">${t.taskId}</a><div class="title">${t.title}</div></td><td data-label="Status">${statusBadge(t.status)}</td><td data-label="Artifacts" class="num">${live.length}</td><td data-label="Archived" class="num">${artifacts.length - live.length}</td><td data-label="Integrity">${bad ? html`<span class="badge bad">${bad} changed or missing</span>` : html`<span class="badge ok">all match the ledger</span>`}</td></tr>`;
-          },
-        )}</tbody></table></div>`
+      ? dataTable(
+          columns,
+          tasks.map(({ summary, artifacts }) => evidenceTaskRow(summary, artifacts)),
+        )
       : html`<div class="empty"><strong>No evidence yet</strong>Tasks hand in evidence as they pass their phases.</div>`
   }</div></section>`;
 }
 
+/** The widths of the artifact table's columns: artifact, producer, digest, size, recorded, ledger. */
+const ARTIFACT_COLS = html`<colgroup class="artifact-cols"><col class="c-name"><col class="c-producer"><col class="c-digest"><col class="c-size"><col class="c-recorded"><col class="c-ledger"></colgroup>`;
+
 function artifactRows(list: readonly ArtifactInfo[]): Html {
-  return html`<div class="table-wrap"><table class="data responsive fixed"><colgroup><col style="width:27%"><col style="width:12%"><col style="width:19%"><col style="width:10%"><col style="width:12%"><col style="width:20%"></colgroup><thead><tr><th scope="col">Artifact</th><th scope="col">Producer</th><th scope="col">Digest (SHA-256)</th><th scope="col" class="num">Size</th><th scope="col">Recorded</th><th scope="col">Ledger</th></tr></thead><tbody>${list.map(
+  return html`<div class="table-wrap"><table class="data responsive fixed">${ARTIFACT_COLS}<thead><tr><th scope="col">Artifact</th><th scope="col">Producer</th><th scope="col">Digest (SHA-256)</th><th scope="col" class="num">Size</th><th scope="col">Recorded</th><th scope="col">Ledger</th></tr></thead><tbody>${list.map(
     (a) => html`<tr>
       <td class="primary" data-label="Artifact"><a href="${evidenceHref(a.path)}" class="mono">${a.name}</a></td>
       <td data-label="Producer"><span class="badge ${a.producer === 'autopilot' ? 'info' : ''}">${a.producer ?? '—'}</span></td>
@@ -47,26 +65,39 @@ const MUTANT_BADGE: Record<string, string> = { killed: 'ok', timeout: 'ok', surv
 function verifyFindingsSection(v: VerifyFindings): Html {
   const m = v.mutation;
   const findings = v.findings.length
-    ? html`<div class="table-wrap"><table class="data responsive"><thead><tr><th scope="col">Finding</th><th scope="col">Where</th><th scope="col">What</th></tr></thead><tbody>${v.findings.map(
-        (f) =>
-          html`<tr><td data-label="Finding"><span class="badge ${f.kind === 'mutant-survived' ? 'bad' : 'warn'}">${f.kind}</span></td><td data-label="Where" class="mono small">${f.file}${f.line !== null ? `:${f.line}` : ''}</td><td data-label="What" class="small">${f.detail}</td></tr>`,
-      )}</tbody></table></div>`
+    ? dataTable(['Finding', 'Where', 'What'], v.findings.map(findingRow))
     : html`<p class="muted small card-pad">No test removed, skipped or focused, no coverage-ignore comment added, no mutant survived.</p>`;
   const mutants = m
     ? m.mutants.length
-      ? html`<div class="table-wrap"><table class="data responsive"><thead><tr><th scope="col">Mutant</th><th scope="col">Status</th><th scope="col">Line as mutated</th><th scope="col">Why</th></tr></thead><tbody>${m.mutants.map(
-          (x) =>
-            html`<tr><td data-label="Mutant" class="mono small">${x.file}:${x.line} · ${x.operator}</td><td data-label="Status"><span class="badge ${MUTANT_BADGE[x.status] ?? ''}">${x.status}</span></td><td data-label="Line as mutated" class="mono small">${x.replacement.trim() || '(removed)'}</td><td data-label="Why" class="small">${x.detail}</td></tr>`,
-        )}</tbody></table></div>`
+      ? dataTable(['Mutant', 'Status', 'Line as mutated', 'Why'], m.mutants.map(mutantRow))
       : html`<p class="muted small card-pad">No mutant ran: ${m.skipped ?? 'nothing to mutate'}.</p>`
     : html``;
-  const score = m
-    ? html`<span class="badge ${m.survived > 0 ? 'bad' : 'ok'}">mutation score ${m.score === null ? '—' : `${m.score}%`}</span> <span class="muted small">${m.killed + m.timedOut} killed, ${m.survived} survived${m.errors ? `, ${m.errors} could not be judged` : ''}${m.notRun ? `, ${m.notRun} left out by the time budget` : ''}</span>`
-    : html``;
+  const verdict = v.findings.length
+    ? html`<span class="badge bad">${plural(v.findings.length, 'finding')}: a person decides before the task leaves VERIFY</span>`
+    : html`<span class="badge ok">nothing found</span>`;
+  const state = v.state === 'matches' ? '' : html` <span class="badge ${v.state}">${stateWord(v.state)}</span>`;
   return html`<section class="section" id="verify-findings" aria-label="What VERIFY found in the tests">
 <div class="phase-group"><h3>VERIFY · what the tests say</h3><div class="card">
-<div class="toolbar card-pad">${v.findings.length ? html`<span class="badge bad">${plural(v.findings.length, 'finding')}: a person decides before the task leaves VERIFY</span>` : html`<span class="badge ok">nothing found</span>`} ${score}${v.state === 'matches' ? '' : html` <span class="badge ${v.state}">${stateWord(v.state)}</span>`}</div>
+<div class="toolbar card-pad">${verdict} ${m ? mutationScore(m) : html``}${state}</div>
 ${findings}${mutants}</div></div></section>`;
+}
+
+type Finding = VerifyFindings['findings'][number];
+type Mutation = NonNullable<VerifyFindings['mutation']>;
+
+function findingRow(f: Finding): Html {
+  return html`<tr><td data-label="Finding"><span class="badge ${f.kind === 'mutant-survived' ? 'bad' : 'warn'}">${f.kind}</span></td><td data-label="Where" class="mono small">${f.file}${f.line !== null ? `:${f.line}` : ''}</td><td data-label="What" class="small">${f.detail}</td></tr>`;
+}
+
+function mutantRow(x: Mutation['mutants'][number]): Html {
+  return html`<tr><td data-label="Mutant" class="mono small">${x.file}:${x.line} · ${x.operator}</td><td data-label="Status"><span class="badge ${MUTANT_BADGE[x.status] ?? ''}">${x.status}</span></td><td data-label="Line as mutated" class="mono small">${x.replacement.trim() || '(removed)'}</td><td data-label="Why" class="small">${x.detail}</td></tr>`;
+}
+
+function mutationScore(m: Mutation): Html {
+  const score = m.score === null ? '—' : `${m.score}%`;
+  const errors = m.errors ? `, ${m.errors} could not be judged` : '';
+  const notRun = m.notRun ? `, ${m.notRun} left out by the time budget` : '';
+  return html`<span class="badge ${m.survived > 0 ? 'bad' : 'ok'}">mutation score ${score}</span> <span class="muted small">${m.killed + m.timedOut} killed, ${m.survived} survived${errors}${notRun}</span>`;
 }
 
 export function taskEvidenceBody(
@@ -143,11 +174,11 @@ function diffStat(text: string): Html {
     else if (line.startsWith('-') && !line.startsWith('--- ') && files.length) files[files.length - 1]!.d++;
   }
   if (!files.length) return html``;
-  return html`<ul class="plain artifacts" style="padding:0 20px 8px">${files.map((f) => html`<li><span class="mono small">${f.path}</span><span class="diffstat"><span class="a">+${f.a}</span><span class="d">−${f.d}</span></span></li>`)}</ul>`;
+  return html`<ul class="plain artifacts diff-files">${files.map((f) => html`<li><span class="mono small">${f.path}</span><span class="diffstat"><span class="a">+${f.a}</span><span class="d">−${f.d}</span></span></li>`)}</ul>`;
 }
 
 function searchBox(target: string, q: string, lines: number): Html {
-  return html`<form class="toolbar" method="get" role="search" style="padding:12px 20px;border-bottom:1px solid var(--line)" aria-label="Search this file">
+  return html`<form class="toolbar file-search" method="get" role="search" aria-label="Search this file">
   <div class="field grow"><label for="log-q">Search in this file</label><input id="log-q" type="search" name="q" value="${q}" placeholder="error, FAIL, a file name…" data-log-search="${target}" data-log-count="log-count" autocomplete="off"></div>
   <noscript><button class="btn secondary" type="submit">Search</button></noscript>
   <span id="log-count" class="muted small" aria-live="polite">${plural(lines, 'line')}</span>
@@ -168,7 +199,7 @@ export function artifactBody(taskId: string, c: ArtifactContent, q: string): Htm
   } else if (ext === 'json') {
     kind = 'JSON';
     try {
-      view = html`<div style="padding:16px 20px">${prettyJson(JSON.parse(c.text))}</div>`;
+      view = html`<div class="json-view">${prettyJson(JSON.parse(c.text))}</div>`;
     } catch {
       view = html`${searchBox('log-view', q, c.text.split('\n').length)}${lineTable('log-view', c.text.split('\n'), () => '', q)}`;
     }
@@ -184,7 +215,7 @@ export function artifactBody(taskId: string, c: ArtifactContent, q: string): Htm
   const where = a.staleRound !== null ? `archived by backtrack ${a.staleRound}` : a.phase.toUpperCase();
   return html`<div class="page-head"><div>
   <div class="crumbs"><a href="/evidence">Evidence</a> / <a href="/evidence/${encodeURIComponent(taskId)}">${taskId}</a> / ${a.staleRound !== null ? `.stale/${a.staleRound}/` : ''}${a.phase}</div>
-  <div class="title-row"><h1 class="mono" style="font-size:21px">${a.name}</h1><span class="badge ${a.state}" data-testid="artifact-state">${stateWord(a.state)}</span></div>
+  <div class="title-row"><h1 class="mono artifact-name">${a.name}</h1><span class="badge ${a.state}" data-testid="artifact-state">${stateWord(a.state)}</span></div>
   <dl class="meta">
     <div><dt>Phase</dt><dd>${where}</dd></div>
     <div><dt>Producer</dt><dd>${a.producer ?? 'not recorded'}</dd></div>
@@ -192,7 +223,7 @@ export function artifactBody(taskId: string, c: ArtifactContent, q: string): Htm
     <div><dt>Size</dt><dd>${bytes(a.bytes)}</dd></div>
     <div><dt>Recorded at</dt><dd>${a.seq !== null ? html`<a href="/ledger?task=${encodeURIComponent(taskId)}#entry-${a.seq}">entry ${a.seq}</a>` : '—'}</dd></div>
   </dl>
-  <dl class="kv small" style="margin-top:12px">
+  <dl class="kv small mt-12">
     <dt>Ledger digest</dt><dd class="digest" data-testid="artifact-digest">${a.sha256 ?? '—'}</dd>
     <dt>File digest</dt><dd class="digest">${a.actualSha256 ?? 'missing'}</dd>
   </dl></div>

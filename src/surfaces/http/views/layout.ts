@@ -1,6 +1,6 @@
 /** @module The page shell: head, top bar with navigation and the live indicator, skip link, footer. */
 import { html, raw, type Html } from './html.ts';
-import { CSS } from './style.ts';
+import { appCss } from '../assets.ts';
 
 export type Section = 'tasks' | 'approvals' | 'evidence' | 'metrics' | 'ledger';
 
@@ -37,7 +37,7 @@ export function page(f: PageFrame): Html {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>${f.title} · Autopilot</title>
-<style>${raw(CSS)}</style>
+<style>${raw(appCss())}</style>
 <script src="/assets/webauthn.js" defer></script>
 <script src="/assets/app.js" defer></script>
 </head>

@@ -1,10 +1,12 @@
 /** @module The Ledger page: entries with their own verification state, and a button that verifies the whole ledger. */
 import { html, type Html } from './html.ts';
+import { options, selectField } from './fields.ts';
 import { clock, shortHash } from './format.ts';
 import { describeEntry } from '../read/describe.ts';
 import type { LedgerPage } from '../read/ledger.ts';
 import type { LedgerReport } from '../../../engine/ledger/verify.ts';
 import { plural } from '../../../core/phrasing.ts';
+import { dataTable } from './table.ts';
 
 export interface LedgerModel {
   readonly page: LedgerPage;
@@ -22,24 +24,9 @@ function verdict(last: LedgerModel['last']): Html {
     : html`✗ ${r.problems.length} problem(s) at ${last.at.slice(11, 19)} UTC: ${r.problems.map((p) => `${p.seq ? `entry ${p.seq}: ` : ''}${p.reason}`).join('; ')}`;
 }
 
-export function ledgerBody(m: LedgerModel): Html {
-  const { page } = m;
-  const base = m.task ? `/ledger?task=${encodeURIComponent(m.task)}&` : '/ledger?';
-  return html`<div class="page-head"><div><h1>Ledger</h1><p class="lede">The append-only, hash-chained, signed record of every move and every refusal. Each row is checked on its own (hash, signature, link to the entry before); the button walks the whole chain and every evidence digest.</p></div>
-<div class="card card-pad" style="min-width:280px;max-width:460px">
-  <button class="btn" type="button" data-verify="verify-result">Verify the ledger</button>
-  <p id="verify-result" class="status-msg${m.last ? (m.last.report.ok ? ' ok' : ' bad') : ''}" role="status" aria-live="polite">${verdict(m.last)}</p>
-</div></div>
-<form class="toolbar" method="get" action="/ledger" data-autosubmit aria-label="Filter entries">
-  <div class="field"><label for="l-task">Task</label><select id="l-task" name="task"><option value="">Every task</option>${m.tasks.map((t) => html`<option value="${t}"${t === m.task ? html` selected` : ''}>${t}</option>`)}</select></div>
-  <noscript><button class="btn secondary" type="submit">Show</button></noscript>
-  <span class="muted small">Head: entry ${page.head?.seq ?? 0} · <span class="digest">${shortHash(page.head?.hash, 16)}</span></span>
-</form>
-<section class="section" id="ledger-rows" data-live aria-label="Entries">
-<div class="card">${
-    page.rows.length
-      ? html`<div class="table-wrap"><table class="data responsive"><thead><tr><th scope="col">#</th><th scope="col">Time (UTC)</th><th scope="col">Task</th><th scope="col">Kind</th><th scope="col">What</th><th scope="col">Actor</th><th scope="col">Hash</th><th scope="col">Check</th></tr></thead><tbody>${page.rows.map(
-          ({ entry: x, check, problem }) => html`<tr id="entry-${x.seq}">
+/** An entry with its own check: hash, signature and link to the entry before. */
+function entryRow({ entry: x, check, problem }: LedgerPage['rows'][number]): Html {
+  return html`<tr id="entry-${x.seq}">
         <td class="primary" data-label="#"><strong>${x.seq}</strong></td>
         <td data-label="Time" class="nowrap"><span>${x.ts.slice(0, 10)} ${clock(x.ts)}</span></td>
         <td data-label="Task">${x.taskId ? html`<a href="/tasks/${encodeURIComponent(x.taskId)}">${x.taskId}</a>` : html`<span class="faint">—</span>`}</td>
@@ -48,10 +35,28 @@ export function ledgerBody(m: LedgerModel): Html {
         <td data-label="Actor" class="small mono hide-narrow">${x.actor}</td>
         <td data-label="Hash" class="hide-narrow"><span class="digest" title="${x.hash}">${shortHash(x.hash, 10)}</span></td>
         <td data-label="Check">${check === 'ok' ? html`<span class="badge ok" title="hash, signature and link verified">verified</span>` : html`<span class="badge broken" title="${problem ?? ''}">broken</span>`}</td>
-      </tr>`,
-        )}</tbody></table></div>`
+      </tr>`;
+}
+
+export function ledgerBody(m: LedgerModel): Html {
+  const { page } = m;
+  const base = m.task ? `/ledger?task=${encodeURIComponent(m.task)}&` : '/ledger?';
+  return html`<div class="page-head"><div><h1>Ledger</h1><p class="lede">The append-only, hash-chained, signed record of every move and every refusal. Each row is checked on its own (hash, signature, link to the entry before); the button walks the whole chain and every evidence digest.</p></div>
+<div class="card card-pad verify-card">
+  <button class="btn" type="button" data-verify="verify-result">Verify the ledger</button>
+  <p id="verify-result" class="status-msg${m.last ? (m.last.report.ok ? ' ok' : ' bad') : ''}" role="status" aria-live="polite">${verdict(m.last)}</p>
+</div></div>
+<form class="toolbar" method="get" action="/ledger" data-autosubmit aria-label="Filter entries">
+  ${selectField('l-task', 'Task', 'task', options(m.tasks, m.task, 'Every task'))}
+  <noscript><button class="btn secondary" type="submit">Show</button></noscript>
+  <span class="muted small">Head: entry ${page.head?.seq ?? 0} · <span class="digest">${shortHash(page.head?.hash, 16)}</span></span>
+</form>
+<section class="section" id="ledger-rows" data-live aria-label="Entries">
+<div class="card">${
+    page.rows.length
+      ? dataTable(['#', 'Time (UTC)', 'Task', 'Kind', 'What', 'Actor', 'Hash', 'Check'], page.rows.map(entryRow))
       : html`<div class="empty"><strong>No entries</strong>The ledger is empty${m.task ? ' for this task' : ''}.</div>`
   }</div>
-${page.older !== null ? html`<p style="margin-top:12px"><a class="btn secondary" href="${base}before=${page.older}">Older entries</a></p>` : ''}
+${page.older !== null ? html`<p class="mt-12"><a class="btn secondary" href="${base}before=${page.older}">Older entries</a></p>` : ''}
 </section>`;
 }

@@ -1,5 +1,6 @@
 /** @module A task's page: its phase timeline, its trace graph with the selected node's entry, span and evidence, and its history. */
 import { html, type Html } from './html.ts';
+import { options, selectField } from './fields.ts';
 import { clock, evidenceHref, formatDuration, prettyJson, shortHash, timeAge, timeAgo } from './format.ts';
 import { graphSvg } from './graph-svg.ts';
 import { flagBadges, statusBadge } from './tasks.ts';
@@ -37,6 +38,7 @@ function timeline(m: TaskModel): Html {
   spans.forEach(({ v, ms }, i) => {
     const outcome = visitOutcome(v, i === spans.length - 1, m.task);
     const grow = Math.max(0.6, (ms / total) * 10);
+    // The one style attribute left: a segment's width is the visit's share of the task's time, a value, not a class.
     segs.push(
       html`<div class="seg ${outcome}" style="flex-grow:${grow.toFixed(2)}" title="${v.phase}: ${formatDuration(ms)} (${outcome})"><b>${v.phase}</b><span>${formatDuration(ms) || '0 s'}</span></div>`,
     );
@@ -46,12 +48,17 @@ function timeline(m: TaskModel): Html {
     const mine = spans.filter((s) => s.v.phase === p);
     return { phase: p, visits: mine.length, ms: mine.reduce((n, s) => n + s.ms, 0) };
   });
-  const backs = m.entries.filter((x) => x.kind === 'backtrack');
+  const backs = m.entries
+    .filter((x) => x.kind === 'backtrack')
+    .map(
+      (b) =>
+        html`<li><span class="badge info">↩ backtrack</span> ${b.fromPhase} → ${b.toPhase}: ${String(b.data['reason'] ?? '')} <a href="${taskHref(m.task.taskId)}${query(m.filter, `e${b.seq}`)}#detail">entry ${b.seq}</a></li>`,
+    );
   return html`<section class="section" id="timeline" data-live aria-labelledby="timeline-h">
   <div class="section-head"><div><h2 id="timeline-h">Phase timeline</h2><p>Each visit of a phase, in order; a hatched visit was sent back by a backtrack and its evidence archived.</p></div></div>
   <div class="card card-pad">
-    <div class="phasebar" role="list" aria-label="Phase visits in order">${segs.map((s) => html`<div role="listitem" style="display:contents">${s}</div>`)}</div>
-    ${backs.length ? html`<ul class="plain small" style="margin:0 0 12px">${backs.map((b) => html`<li><span class="badge info">↩ backtrack</span> ${b.fromPhase} → ${b.toPhase}: ${String(b.data['reason'] ?? '')} <a href="${taskHref(m.task.taskId)}${query(m.filter, `e${b.seq}`)}#detail">entry ${b.seq}</a></li>`)}</ul>` : ''}
+    <div class="phasebar" role="list" aria-label="Phase visits in order">${segs.map((s) => html`<div class="visit" role="listitem">${s}</div>`)}</div>
+    ${backs.length ? html`<ul class="plain small backtracks">${backs}</ul>` : ''}
     <h3 class="sr-only">Time in each phase</h3>
     <dl class="phase-times">${per.map(
       (p) =>
@@ -84,7 +91,7 @@ export function stateWord(s: ArtifactInfo['state']): string {
 function detail(m: TaskModel): Html {
   const s = m.selected;
   if (!s) {
-    return html`<div class="detail" id="detail" tabindex="-1"><p class="muted" style="margin:0">Select a node to see its ledger entry, its span and its evidence. Nodes are links: Tab moves through them, Enter opens one.</p></div>`;
+    return html`<div class="detail" id="detail" tabindex="-1"><p class="muted pick-hint">Select a node to see its ledger entry, its span and its evidence. Nodes are links: Tab moves through them, Enter opens one.</p></div>`;
   }
   const x = s.entry;
   const command =
@@ -92,44 +99,60 @@ function detail(m: TaskModel): Html {
       ? ((x.data['commands'] as unknown[] | undefined)?.[s.command] as Record<string, unknown> | undefined)
       : undefined;
   const title = s.node ? `${s.node.label}${s.node.sub ? ` · ${s.node.sub}` : ''}` : describeEntry(x);
-  const span = s.span;
   return html`<div class="detail" id="detail" tabindex="-1" aria-labelledby="detail-h">
   <h3 id="detail-h">${title} ${s.node ? html`<span class="badge ${s.node.outcome}">${s.node.outcome}</span>` : ''} <span class="muted small">ledger entry ${x.seq}</span></h3>
   <div class="cols">
     <div>
-      <h4>Ledger entry</h4>
+      ${entryBlock(m.task.taskId, x, command)}
+      <h4 class="next">Evidence</h4>
+      ${artifactList(s.artifacts)}
+    </div>
+    <div>
+      <h4>Span</h4>
+      ${s.span ? spanBlock(s.span) : NO_SPAN}
+    </div>
+  </div>
+</div>`;
+}
+
+type Selected = NonNullable<TaskModel['selected']>;
+
+/** The selected node's ledger entry: its facts, a link to it in the ledger, and its command or its data. */
+function entryBlock(taskId: string, x: Selected['entry'], command: Record<string, unknown> | undefined): Html {
+  const phases =
+    x.fromPhase || x.toPhase ? html`<dt>Phases</dt><dd>${x.fromPhase ?? '—'} → ${x.toPhase ?? '—'}</dd>` : '';
+  const more = command
+    ? html`<h4 class="next">Command</h4>${prettyJson(command)}`
+    : html`<details><summary class="small">Entry data</summary>${prettyJson(x.data)}</details>`;
+  return html`<h4>Ledger entry</h4>
       <dl class="kv">
         <dt>Kind</dt><dd><code>${x.kind}</code></dd>
         <dt>What</dt><dd>${describeEntry(x)}</dd>
         <dt>When</dt><dd>${x.ts.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}</dd>
         <dt>Actor</dt><dd><code>${x.actor}</code></dd>
-        ${x.fromPhase || x.toPhase ? html`<dt>Phases</dt><dd>${x.fromPhase ?? '—'} → ${x.toPhase ?? '—'}</dd>` : ''}
+        ${phases}
         <dt>Hash</dt><dd class="digest" title="${x.hash}">${shortHash(x.hash, 24)}…</dd>
         <dt>Signed by</dt><dd class="digest">${x.keyId}</dd>
       </dl>
-      <p class="small" style="margin-top:10px"><a href="/ledger?task=${encodeURIComponent(m.task.taskId)}#entry-${x.seq}">Show in the ledger</a></p>
-      ${command ? html`<h4 style="margin-top:14px">Command</h4>${prettyJson(command)}` : html`<details><summary class="small">Entry data</summary>${prettyJson(x.data)}</details>`}
-      <h4 style="margin-top:14px">Evidence</h4>
-      ${artifactList(s.artifacts)}
-    </div>
-    <div>
-      <h4>Span</h4>
-      ${
-        span
-          ? html`<dl class="kv">
+      <p class="small ledger-link"><a href="/ledger?task=${encodeURIComponent(taskId)}#entry-${x.seq}">Show in the ledger</a></p>
+      ${more}`;
+}
+
+/** The span the move's telemetry wrote for the entry. */
+function spanBlock(span: NonNullable<Selected['span']>): Html {
+  const message = span.statusMessage ? html` <span class="small muted">${span.statusMessage}</span>` : '';
+  const parent = span.parentSpanId ? html` <span class="faint">(parent ${span.parentSpanId})</span>` : '';
+  return html`<dl class="kv">
         <dt>Name</dt><dd><code>${span.name}</code></dd>
-        <dt>Status</dt><dd><span class="badge ${span.status === 'OK' ? 'ok' : 'bad'}">${span.status}</span>${span.statusMessage ? html` <span class="small muted">${span.statusMessage}</span>` : ''}</dd>
+        <dt>Status</dt><dd><span class="badge ${span.status === 'OK' ? 'ok' : 'bad'}">${span.status}</span>${message}</dd>
         <dt>Duration</dt><dd>${formatDuration(span.durationMs) || '0 ms'}</dd>
         <dt>Trace</dt><dd class="digest">${span.traceId}</dd>
-        <dt>Span</dt><dd class="digest">${span.spanId}${span.parentSpanId ? html` <span class="faint">(parent ${span.parentSpanId})</span>` : ''}</dd>
+        <dt>Span</dt><dd class="digest">${span.spanId}${parent}</dd>
       </dl>
-      <h4 style="margin-top:14px">Attributes</h4>${prettyJson(span.attributes)}`
-          : html`<p class="muted small">No span for this entry in <code>telemetry/traces.jsonl</code>: telemetry is written when the process that made the move flushes it, and entries made with telemetry off have none.</p>`
-      }
-    </div>
-  </div>
-</div>`;
+      <h4 class="next">Attributes</h4>${prettyJson(span.attributes)}`;
 }
+
+const NO_SPAN = html`<p class="muted small">No span for this entry in <code>telemetry/traces.jsonl</code>: telemetry is written when the process that made the move flushes it, and entries made with telemetry off have none.</p>`;
 
 function graphSection(m: TaskModel): Html {
   const g = m.graph;
@@ -146,8 +169,8 @@ function graphSection(m: TaskModel): Html {
   <div class="card graph-card">
     <div class="graph-tools">
       <form class="toolbar" method="get" action="${taskHref(m.task.taskId)}" data-autosubmit aria-label="Filter the graph">
-        <div class="field"><label for="g-show">Show</label><select id="g-show" name="show">${shows.map(([v, l]) => html`<option value="${v}"${(m.filter.show ?? 'all') === v ? html` selected` : ''}>${l}</option>`)}</select></div>
-        ${g.tools.length ? html`<div class="field"><label for="g-tool">Tool</label><select id="g-tool" name="tool"><option value="">Any tool</option>${g.tools.map((t) => html`<option value="${t}"${m.filter.tool === t ? html` selected` : ''}>${t}</option>`)}</select></div>` : ''}
+        ${selectField('g-show', 'Show', 'show', options(shows, m.filter.show ?? 'all'))}
+        ${g.tools.length ? selectField('g-tool', 'Tool', 'tool', options(g.tools, m.filter.tool, 'Any tool')) : ''}
         <noscript><button class="btn secondary" type="submit">Apply</button></noscript>
       </form>
       <div class="legend" aria-label="Legend"><span><i class="passed"></i>passed</span><span><i class="refused"></i>refused</span><span><i class="stale"></i>stale</span><span><i class="current"></i>current</span><span><i class="pending"></i>waiting</span><span><i class="back"></i>backtrack</span></div>
@@ -159,15 +182,21 @@ function graphSection(m: TaskModel): Html {
 </section>`;
 }
 
+/** An entry of the history, linked to its node in the graph when it has one, else to the ledger. */
+function historyRow(m: TaskModel, x: TaskModel['entries'][number], nodeIds: ReadonlySet<string>): Html {
+  const id = nodeIds.has(`e${x.seq}`) ? `e${x.seq}` : nodeIds.has(`p${x.seq}`) ? `p${x.seq}` : undefined;
+  const link = id
+    ? html`<a href="${taskHref(m.task.taskId)}${query(m.filter, id)}#detail" aria-label="entry ${x.seq} in the graph">#${x.seq}</a>`
+    : html`<a href="/ledger?task=${encodeURIComponent(m.task.taskId)}#entry-${x.seq}" aria-label="entry ${x.seq} in the ledger">#${x.seq}</a>`;
+  return html`<li class="k-${x.kind}"><span class="when">${clock(x.ts)}</span><span class="kind">${x.kind === 'backtrack' ? '↩ backtrack' : x.kind}</span><span class="text">${describeEntry(x)}</span><span class="seq">${link}</span></li>`;
+}
+
 function history(m: TaskModel): Html {
   const nodeIds = new Set(m.graph.nodes.map((n) => n.id));
   const rows = [...m.entries].reverse().slice(0, 300);
   return html`<section class="section" id="history" data-live aria-labelledby="history-h">
   <div class="section-head"><div><h2 id="history-h">History</h2><p>Every ledger entry of the task, newest first${m.entries.length > 300 ? ' (the newest 300)' : ''}.</p></div></div>
-  <div class="card"><ol class="history" reversed>${rows.map((x) => {
-    const id = nodeIds.has(`e${x.seq}`) ? `e${x.seq}` : nodeIds.has(`p${x.seq}`) ? `p${x.seq}` : undefined;
-    return html`<li class="k-${x.kind}"><span class="when">${clock(x.ts)}</span><span class="kind">${x.kind === 'backtrack' ? '↩ backtrack' : x.kind}</span><span class="text">${describeEntry(x)}</span><span class="seq">${id ? html`<a href="${taskHref(m.task.taskId)}${query(m.filter, id)}#detail" aria-label="entry ${x.seq} in the graph">#${x.seq}</a>` : html`<a href="/ledger?task=${encodeURIComponent(m.task.taskId)}#entry-${x.seq}" aria-label="entry ${x.seq} in the ledger">#${x.seq}</a>`}</span></li>`;
-  })}</ol></div>
+  <div class="card"><ol class="history" reversed>${rows.map((x) => historyRow(m, x, nodeIds))}</ol></div>
 </section>`;
 }
 
@@ -178,7 +207,7 @@ export function taskBody(m: TaskModel): Html {
   return html`<div class="page-head" id="task-head" data-live>
   <div>
     <div class="crumbs"><a href="/">Tasks</a> / ${t.taskId}</div>
-    <div class="title-row"><h1>${t.taskId}${t.title ? html` <span class="muted" style="font-weight:500">· ${t.title}</span>` : ''}</h1>${statusBadge(t.status)}</div>
+    <div class="title-row"><h1>${t.taskId}${t.title ? html` <span class="muted title-note">· ${t.title}</span>` : ''}</h1>${statusBadge(t.status)}</div>
     <dl class="meta">
       <div><dt>Phase</dt><dd><span class="badge phase" data-testid="task-phase">${t.phase}</span></dd></div>
       <div><dt>Holder</dt><dd>${s.holder ? html`<span class="mono small">${s.holder}</span>` : html`<span class="faint">free</span>`}</dd></div>

@@ -1,7 +1,9 @@
 /** @module The Tasks page: every task with its phase, holder, age, last move and flags; filter and search. */
 import { html, type Html } from './html.ts';
+import { options, selectField } from './fields.ts';
 import { formatDuration, timeAge, timeAgo } from './format.ts';
 import type { TaskSummary } from '../read/tasks.ts';
+import { dataTable } from './table.ts';
 
 export interface TasksModel {
   readonly tasks: readonly TaskSummary[];
@@ -84,7 +86,7 @@ export function tasksBody(m: TasksModel): Html {
   );
   return html`<div class="page-head"><div><h1>Tasks</h1><p class="lede">Every task the agents carry through the process, with who holds it, what it last did and what went wrong on the way.</p></div></div>
 <form class="toolbar card card-pad" method="get" action="/" role="search" aria-label="Filter tasks" data-autosubmit>
-  <div class="field"><label for="f-status">Status</label><select id="f-status" name="status">${STATUSES.map(([v, l]) => html`<option value="${v}"${v === m.status ? html` selected` : ''}>${l}</option>`)}</select></div>
+  ${selectField('f-status', 'Status', 'status', options(STATUSES, m.status))}
   <div class="field grow"><label for="f-q">Search by id or title</label><input id="f-q" type="search" name="q" value="${m.q}" placeholder="T-12, login redirect…"></div>
   <button class="btn secondary" type="submit">Filter</button>
 </form>
@@ -93,7 +95,7 @@ ${wallSection(m.wall ?? [])}
   <div class="section-head"><h2 id="task-list-h">${m.tasks.length === m.total ? `${m.total} task${m.total === 1 ? '' : 's'}` : `${m.tasks.length} of ${m.total} tasks`}</h2></div>
   <div class="card">${
     m.tasks.length
-      ? html`<div class="table-wrap"><table class="data responsive"><thead><tr><th scope="col">Task</th><th scope="col">Status</th><th scope="col">Phase</th><th scope="col">Holder</th><th scope="col">Age</th><th scope="col">Last move</th><th scope="col">Flags</th></tr></thead><tbody>${rows}</tbody></table></div>`
+      ? dataTable(['Task', 'Status', 'Phase', 'Holder', 'Age', 'Last move', 'Flags'], rows)
       : html`<div class="empty"><strong>${m.total ? 'No task matches' : 'No tasks yet'}</strong>${m.total ? 'Change the filter or the search.' : html`Start one with <code>autopilot task start T-1 --title "…"</code>, or let an agent start one through MCP.`}</div>`
   }</div>
 </section>`;

@@ -1,0 +1,41 @@
+/** @module Watching the process over time: `metrics`, `slo`, `alerts`. */
+import type { Command } from 'commander';
+import { example, type Act, type Opts } from './shared.ts';
+
+const windowHelp = 'the time window ending now: 30m, 24h, 7d, 2w (default 7d)';
+
+/** `autopilot metrics`: the contract's counters over a window. */
+export function metricsCommand(program: Command, act: Act): void {
+  program
+    .command('metrics')
+    .description("the contract's counters over a window, reconstructed from the ledger, by phase and code")
+    .option('--window <duration>', windowHelp)
+    .addHelpText('after', example('autopilot metrics --window 24h\nautopilot metrics --json'))
+    .action(act(async (opts: Opts) => (await import('../verbs/metrics.ts')).metricsVerb(opts)));
+}
+
+/** `autopilot slo`: success rate, loop rate and tool MTTR against their goals. */
+export function sloCommand(program: Command, act: Act): void {
+  program
+    .command('slo')
+    .description('task success rate, loop rate and tool MTTR over a window, against their goals')
+    .option('--window <duration>', windowHelp)
+    .addHelpText(
+      'after',
+      `
+task success rate = done / (done + aborted + stuck) of the outcomes dated in the window (goal ≥ 95%);
+loop rate = share of the window's tasks that entered a phase more than slo.loopThreshold times (goal ≤ 2%);
+tool MTTR = mean time from a denied tool call to the task's next recorded action (goal ≤ 30 s).
+${example('autopilot slo --window 24h')}`,
+    )
+    .action(act(async (opts: Opts) => (await import('../verbs/metrics.ts')).sloVerb(opts)));
+}
+
+/** `autopilot alerts`: the config's alert rules, evaluated. */
+export function alertsCommand(program: Command, act: Act): void {
+  program
+    .command('alerts')
+    .description('evaluate the alert rules of the config (key: alerts); exit 2 when one fires')
+    .addHelpText('after', example('autopilot alerts\nautopilot alerts --json || notify "autopilot alert"'))
+    .action(act(async (opts: Opts) => (await import('../verbs/metrics.ts')).alertsVerb(opts)));
+}
