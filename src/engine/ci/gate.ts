@@ -25,6 +25,7 @@ import {
   baseConfigFor,
   changedWorkflows,
   configAt,
+  gateInputsAllowedByPeople,
   untrustedHeadConfig,
   untrustedStart,
   type BaseConfig,
@@ -118,7 +119,6 @@ export async function runGate(opts: CiGateOptions): Promise<Result<CiGateReport>
   const baseConfig = await configAt(root, base.value.mergeBase);
   if (baseConfig && 'reason' in baseConfig) problems.push(baseConfig);
   const trustedBase = baseConfig && !('reason' in baseConfig) ? baseConfig : null;
-  if (trustedBase) problems.push(...(await changedWorkflows(root, base.value.mergeBase, head)));
 
   // Each bundle: integrity, process, contract, evidence; then the keys that signed them.
   const keys = await committedKeys(root, head, inState('attestations/keys/'));
@@ -136,6 +136,17 @@ export async function runGate(opts: CiGateOptions): Promise<Result<CiGateReport>
   for (const c of checked) problems.push(...c.problems);
   if (opts.trustedKeys) problems.push(...untrusted(checked, opts.trustedKeys));
   const trusted = trustedBase ? await trustedConfigs(root, trustedBase, config, checked, problems) : [];
+  // The gate's own workflow as the base branch has it, or as a person allowed the branch's, with a passkey registered
+  // under a key the branch did not bring (after the decision checks: an allowance that did not verify counts for none).
+  let workflows: CiGateReport['inputs']['workflows'] = [];
+  if (trustedBase) {
+    const flagged = new Set(problems.filter((p) => p.check === 'decision' && p.seq !== undefined).map((p) => p.seq!));
+    const allowances = checked.filter((c) => c.state).flatMap((c) => gateInputsAllowedByPeople(c.entries, flagged));
+    const keysOfBase = new Set(opts.trustedKeys ?? baseKeys.keys());
+    const wf = await changedWorkflows(root, base.value.mergeBase, head, allowances, keysOfBase);
+    problems.push(...wf.problems);
+    workflows = wf.allowed;
+  }
 
   // VERIFY, run again once, for the task whose VERIFY was passed last: its run saw the latest code.
   const rechecks = await recheckAnchor(ctx, checked, problems, opts);
@@ -155,6 +166,7 @@ export async function runGate(opts: CiGateOptions): Promise<Result<CiGateReport>
       base: trustedBase ? { commit: trustedBase.commit, digest: trustedBase.digest } : null,
       trusted,
       ci: opts.ci === true,
+      workflows,
     },
     problems,
   };
