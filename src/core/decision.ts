@@ -7,16 +7,28 @@ import type { LedgerEntry } from './ledger.ts';
 
 /**
  * The decisions a person takes on a task. `adopt_contract` makes the config loaded now the task's contract, after
- * it changed mid-task (a `contract_adopted` entry).
+ * it changed mid-task (a `contract_adopted` entry). `adopt_gate_inputs` allows the gate's own files (its workflow) as
+ * the task changes them, each named with the SHA-256 of its new content (a `gate_inputs_adopted` entry), which the
+ * CI gate otherwise takes from the base branch only.
  */
-export const DECISIONS = ['approve', 'request_changes', 'escalate', 'abort', 'adopt_contract'] as const;
+export const DECISIONS = [
+  'approve',
+  'request_changes',
+  'escalate',
+  'abort',
+  'adopt_contract',
+  'adopt_gate_inputs',
+] as const;
 export type Decision = (typeof DECISIONS)[number];
 
+/** Decisions recorded as an entry of their own kind rather than as an `approval`. */
+type OwnKind = 'abort' | 'adopt_contract' | 'adopt_gate_inputs';
+
 /**
- * The `action` an `approval` entry records for each decision (abort is a `task_aborted` entry instead, and an
- * adoption a `contract_adopted` entry).
+ * The `action` an `approval` entry records for each decision (abort is a `task_aborted` entry instead, and the
+ * adoptions `contract_adopted` and `gate_inputs_adopted` entries).
  */
-export const ACTION_OF: Record<Exclude<Decision, 'abort' | 'adopt_contract'>, string> = {
+export const ACTION_OF: Record<Exclude<Decision, OwnKind>, string> = {
   approve: 'approved',
   request_changes: 'changes_requested',
   escalate: 'escalated',
@@ -56,6 +68,17 @@ export interface PersonDecision {
    * covers which contract the person accepted.
    */
   readonly contract?: string;
+  /**
+   * For adopt_gate_inputs only (absent from the other decisions): the gate's files allowed, each with the SHA-256 of
+   * the content allowed, sorted by path; the CI gate accepts a branch's change of such a file only at that digest.
+   */
+  readonly inputs?: readonly GateInput[];
+}
+
+/** A gate input file as a person allowed it: its path in the repository and the SHA-256 of its content. */
+export interface GateInput {
+  readonly path: string;
+  readonly sha256: string;
 }
 
 /** The signed bytes of a decision. */
@@ -71,11 +94,11 @@ export function decisionText(d: PersonDecision): string {
  */
 export function isPersonDecision(x: Pick<LedgerEntry, 'kind' | 'data'>): boolean {
   if (x.kind === 'approval') return PERSON_ACTIONS.includes(String(x.data['action']));
-  return x.kind === 'task_aborted' || x.kind === 'contract_adopted';
+  return x.kind === 'task_aborted' || x.kind === 'contract_adopted' || x.kind === 'gate_inputs_adopted';
 }
 
 /** The ledger entry kinds that can record a person's decision (see {@link isPersonDecision}). */
-export const DECISION_KINDS = ['approval', 'task_aborted', 'contract_adopted'] as const;
+export const DECISION_KINDS = ['approval', 'task_aborted', 'contract_adopted', 'gate_inputs_adopted'] as const;
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const str = (v: unknown): v is string => typeof v === 'string';
@@ -85,11 +108,13 @@ export function parseDecision(v: unknown): { ok: true; value: PersonDecision } |
   if (!v || typeof v !== 'object' || Array.isArray(v)) return { ok: false, reason: 'the decision is not an object' };
   const d = v as Record<string, unknown>;
   const keys = Object.keys(d).sort().join(',');
-  // An adoption also names the contract adopted; no other decision carries it.
+  // An adoption also names what it adopts (the contract, or the gate's files); no other decision carries it.
   const fields =
     d['decision'] === 'adopt_contract'
       ? 'answers,backtrackTo,contract,decision,diff,expires,nonce,note,origin,phase,rpId,task,v'
-      : 'answers,backtrackTo,decision,diff,expires,nonce,note,origin,phase,rpId,task,v';
+      : d['decision'] === 'adopt_gate_inputs'
+        ? 'answers,backtrackTo,decision,diff,expires,inputs,nonce,note,origin,phase,rpId,task,v'
+        : 'answers,backtrackTo,decision,diff,expires,nonce,note,origin,phase,rpId,task,v';
   if (keys !== fields)
     return { ok: false, reason: `the decision has the fields ${keys}, not those of a version 1 decision` };
   if (d['v'] !== 1) return { ok: false, reason: 'the decision is not version 1' };
@@ -102,11 +127,39 @@ export function parseDecision(v: unknown): { ok: true; value: PersonDecision } |
   if (!str(d['diff']) || !HEX64.test(d['diff'])) return { ok: false, reason: 'diff must be a SHA-256 in hex' };
   if (d['decision'] === 'adopt_contract' && (!str(d['contract']) || !HEX64.test(d['contract'])))
     return { ok: false, reason: "contract must be the adopted config's SHA-256 in hex" };
+  if (d['decision'] === 'adopt_gate_inputs') {
+    const bad = gateInputsProblem(d['inputs']);
+    if (bad) return { ok: false, reason: bad };
+  }
   if (d['backtrackTo'] !== null && !str(d['backtrackTo']))
     return { ok: false, reason: 'backtrackTo must be a phase or null' };
   if (d['answers'] !== null && !Number.isSafeInteger(d['answers']))
     return { ok: false, reason: 'answers must be a ledger seq or null' };
   return { ok: true, value: d as unknown as PersonDecision };
+}
+
+/** Why `v` is not a list of gate inputs (sorted, distinct, relative paths with a SHA-256 each), or null when it is. */
+export function gateInputsProblem(v: unknown): string | null {
+  if (!Array.isArray(v) || v.length === 0) return 'inputs must be a non-empty list of {path, sha256}';
+  let last = '';
+  for (const item of v as unknown[]) {
+    if (!item || typeof item !== 'object' || Array.isArray(item))
+      return 'each of inputs must be an object {path, sha256}';
+    const i = item as Record<string, unknown>;
+    if (Object.keys(i).sort().join(',') !== 'path,sha256') return 'each of inputs has exactly the fields path, sha256';
+    const path = i['path'];
+    if (!str(path) || path === '' || path.startsWith('/') || path.split('/').some((p) => p === '..' || p === ''))
+      return 'each input path must be a relative path inside the repository';
+    if (!str(i['sha256']) || !HEX64.test(i['sha256'])) return `the sha256 of ${path} must be a SHA-256 in hex`;
+    if (path <= last) return 'inputs must be sorted by path, each path once';
+    last = path;
+  }
+  return null;
+}
+
+/** The canonical text of a list of gate inputs, for comparing two of them. */
+function inputsText(v: unknown): string | undefined {
+  return canonicalize(v ?? null);
 }
 
 /**
@@ -121,13 +174,22 @@ export function entryMismatch(x: LedgerEntry, d: PersonDecision): string | null 
   } else if (d.decision === 'adopt_contract') {
     if (x.kind !== 'contract_adopted') return `the signed decision adopts a contract, the entry is a ${x.kind}`;
     if (x.data['configDigest'] !== d.contract) return 'the contract adopted differs from the signed one';
+  } else if (d.decision === 'adopt_gate_inputs') {
+    if (x.kind !== 'gate_inputs_adopted') return `the signed decision allows gate inputs, the entry is a ${x.kind}`;
+    if (inputsText(x.data['inputs']) !== inputsText(d.inputs))
+      return 'the gate inputs allowed differ from the signed ones';
   } else if (x.kind !== 'approval' || x.data['action'] !== ACTION_OF[d.decision]) {
     return `the signed decision is ${d.decision}, the entry records ${x.kind} ${String(x.data['action'] ?? '')}`.trim();
   }
   if (x.data['reason'] !== d.note) return 'the note differs from the signed one';
   if (x.data['diff'] !== d.diff) return 'the diff digest differs from the signed one';
   if ((x.data['backtrackTo'] ?? null) !== d.backtrackTo) return 'the phase to go back to differs from the signed one';
-  if (d.decision !== 'abort' && d.decision !== 'adopt_contract' && (x.data['answers'] ?? null) !== d.answers)
+  if (
+    d.decision !== 'abort' &&
+    d.decision !== 'adopt_contract' &&
+    d.decision !== 'adopt_gate_inputs' &&
+    (x.data['answers'] ?? null) !== d.answers
+  )
     return 'the request answered differs from the signed one';
   if (Date.parse(x.ts) > Date.parse(d.expires)) return `recorded at ${x.ts}, after the decision expired (${d.expires})`;
   return null;

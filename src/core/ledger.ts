@@ -21,6 +21,8 @@ export const EntryKind = {
   task_aborted: 'task_aborted',
   task_renamed: 'task_renamed',
   contract_adopted: 'contract_adopted',
+  /** A person allowed the gate's own input files (its workflow) as a branch changes them: `data.inputs`. */
+  gate_inputs_adopted: 'gate_inputs_adopted',
   key: 'key',
   person_registered: 'person_registered',
   /** The watchdog held the task for a person; `data.diary` is the loop diary. */

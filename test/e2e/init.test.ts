@@ -12,7 +12,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { Repo, git, makeProject, tempDir } from './helpers.ts';
-import { CLAUDE_DENY_RULES } from '../../src/engine/setup/agent-wiring.ts';
+import { claudeDenyRules } from '../../src/engine/setup/agent-wiring.ts';
+import { STATE_HOME } from '../helpers/state-home.ts';
 
 const REPOS = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'repos');
 
@@ -102,9 +103,13 @@ describe('autopilot init', { concurrency: true }, () => {
     // The person's rules stay; init adds Claude Code's deny rules for Autopilot's secrets and controls beside them.
     assert.deepEqual(
       claude['permissions'],
-      { allow: ['Bash(npm test)'], deny: [...CLAUDE_DENY_RULES] },
+      { allow: ['Bash(npm test)'], deny: claudeDenyRules(process.env) },
       'other settings stay',
     );
+    // The per-user state folder where this run keeps it (the test's XDG_STATE_HOME), beside the default one.
+    const deny = (claude['permissions'] as { deny: string[] }).deny;
+    for (const rule of [`Read(/${STATE_HOME}/autopilot/**)`, 'Read(~/.local/state/autopilot/**)'])
+      assert.ok(deny.includes(rule), `${rule} in ${deny.join(', ')}`);
     assert.deepEqual(claude['hooks']['Notification'], settings['hooks']['Notification'], 'other events stay');
     assert.deepEqual(
       claude['hooks']['PreToolUse'][0],

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import {
   CLAUDE_DENY_RULES,
+  claudeDenyRules,
   gitHookScript,
   hasLocalInstall,
   mcpEntry,
@@ -77,13 +78,14 @@ function installStub(dir: string): string {
   return join(dirname(bin), 'calls.log');
 }
 
-const plan = (root: string) =>
+const plan = (root: string, env?: Record<string, string>) =>
   planWiring({
     root,
     gitHooksDir: join(root, '.git', 'hooks'),
     agents: ALL_AGENTS,
     launcher: LAUNCHER,
     phases: PHASES,
+    ...(env ? { env } : {}),
   });
 const fileOf = (files: WiringFile[], path: string) => {
   const f = files.find((x) => x.path === path);
@@ -121,6 +123,37 @@ describe("Claude Code's permission rules", () => {
     // Planned again over what it wrote: nothing changes.
     writeFileSync(join(root, '.claude', 'settings.json'), first.after);
     assert.equal(fileOf(plan(root).files, '.claude/settings.json').action, 'unchanged');
+  });
+
+  it('names the per-user state folder where XDG_STATE_HOME puts it, beside the default one', () => {
+    const denyOf = (env: Record<string, string>) =>
+      (
+        JSON.parse(fileOf(plan(nodeRepo(), env).files, '.claude/settings.json').after) as {
+          permissions: { deny: string[] };
+        }
+      ).permissions.deny;
+    const stateRules = (deny: string[]) => deny.filter((r) => /state/.test(r));
+    // The default folder: the rules as they are, once each.
+    assert.deepEqual(stateRules(denyOf({ HOME: '/home/ann' })), [
+      'Read(~/.local/state/autopilot/**)',
+      'Edit(~/.local/state/autopilot/**)',
+    ]);
+    // Outside the home folder: an absolute rule (Claude Code's `//path`), the default one kept.
+    assert.deepEqual(stateRules(denyOf({ HOME: '/home/ann', XDG_STATE_HOME: '/srv/state' })), [
+      'Read(~/.local/state/autopilot/**)',
+      'Read(//srv/state/autopilot/**)',
+      'Edit(~/.local/state/autopilot/**)',
+      'Edit(//srv/state/autopilot/**)',
+    ]);
+    // Inside it: named from `~`, as a rule for any machine of the same layout.
+    assert.deepEqual(stateRules(denyOf({ HOME: '/home/ann', XDG_STATE_HOME: '/home/ann/.state' })), [
+      'Read(~/.local/state/autopilot/**)',
+      'Read(~/.state/autopilot/**)',
+      'Edit(~/.local/state/autopilot/**)',
+      'Edit(~/.state/autopilot/**)',
+    ]);
+    // A relative XDG_STATE_HOME is ignored, as the state folder itself ignores it.
+    assert.deepEqual(claudeDenyRules({ HOME: '/home/ann', XDG_STATE_HOME: 'rel' }), [...CLAUDE_DENY_RULES]);
   });
 });
 

@@ -92,6 +92,47 @@ describe('a decision as signed bytes', () => {
     for (const [entry, reason] of cases) assert.match(entryMismatch(entry, DECISION) ?? '', reason);
   });
 
+  it("an allowance of the gate's files signs each file's digest; the entry must name exactly those", () => {
+    const inputs = [
+      { path: '.github/workflows/autopilot-gate.yml', sha256: 'c'.repeat(64) },
+      { path: '.gitlab/autopilot-gate.gitlab-ci.yml', sha256: 'd'.repeat(64) },
+    ];
+    const allow: PersonDecision = { ...DECISION, decision: 'adopt_gate_inputs', answers: null, inputs };
+    assert.equal(parseDecision(allow).ok, true);
+    const bad: [unknown, RegExp][] = [
+      [{ ...DECISION, inputs }, /the fields/],
+      [Object.fromEntries(Object.entries(allow).filter(([k]) => k !== 'inputs')), /the fields/],
+      [{ ...allow, inputs: [] }, /non-empty list/],
+      [{ ...allow, inputs: [{ path: '../x.yml', sha256: 'c'.repeat(64) }] }, /relative path inside the repository/],
+      [{ ...allow, inputs: [{ path: '/etc/x.yml', sha256: 'c'.repeat(64) }] }, /relative path inside the repository/],
+      [{ ...allow, inputs: [{ path: 'a.yml', sha256: 'abc' }] }, /sha256 of a\.yml/],
+      [{ ...allow, inputs: [{ path: 'a.yml', sha256: 'c'.repeat(64), by: 'x' }] }, /exactly the fields/],
+      [{ ...allow, inputs: [...inputs].reverse() }, /sorted by path/],
+    ];
+    for (const [value, reason] of bad) {
+      const r = parseDecision(value);
+      assert.equal(r.ok, false, JSON.stringify(value));
+      if (!r.ok) assert.match(r.reason, reason);
+    }
+    const entry = (data: Record<string, unknown>, kind = 'gate_inputs_adopted') =>
+      entryFor(
+        allow,
+        { kind: kind as LedgerEntry['kind'], toPhase: null },
+        { action: undefined, answers: undefined, inputs, ...data },
+      );
+    assert.equal(entryMismatch(entry({}), allow), null);
+    assert.equal(isPersonDecision(entry({})), true);
+    assert.match(entryMismatch(entry({ inputs: inputs.slice(0, 1) }), allow) ?? '', /gate inputs allowed differ/);
+    assert.match(
+      entryMismatch(entry({ inputs: [{ ...inputs[0]!, sha256: 'e'.repeat(64) }, inputs[1]] }), allow) ?? '',
+      /gate inputs allowed differ/,
+    );
+    assert.match(
+      entryMismatch(entry({}, 'contract_adopted'), allow) ?? '',
+      /allows gate inputs, the entry is a contract_adopted/,
+    );
+  });
+
   it("every approval with a decision and every abort is a person's decision; a request is not", () => {
     assert.equal(isPersonDecision(entryFor(DECISION)), true);
     assert.equal(isPersonDecision(entryFor(DECISION, { actor: 'agent:x' })), true, 'whoever it names');

@@ -40,6 +40,8 @@ import {
 import { taskDiff } from '../evidence/producers/diff.ts';
 import { approvalState } from './guard.ts';
 import { adoptable, adoptContract } from './adopt.ts';
+import { adoptableGateInputs, adoptGateInputs } from './gate-inputs.ts';
+import type { GateInput } from '../../core/decision.ts';
 import { configDigest } from '../repo/config-digest.ts';
 import type { Engine } from '../context.ts';
 
@@ -191,6 +193,13 @@ export async function prepareDecision(
     const change = adoptable(e, state.value);
     if (!change.ok) return change;
   }
+  // An allowance of the gate's files signs the digest of each changed one as it is now.
+  let inputs: GateInput[] | undefined;
+  if (req.decision === 'adopt_gate_inputs') {
+    const changed = await adoptableGateInputs(e, state.value);
+    if (!changed.ok) return changed;
+    inputs = changed.value;
+  }
   const credentials = await registeredCredentials(e);
   if (credentials.size === 0)
     return refusedPasskey(
@@ -215,6 +224,7 @@ export async function prepareDecision(
     origin: rp.origin,
     rpId: rp.rpId,
     ...(req.decision === 'adopt_contract' ? { contract: configDigest(e.config) } : {}),
+    ...(inputs ? { inputs } : {}),
   };
   const text = decisionText(decision);
   const options = await generateAuthenticationOptions({
@@ -291,6 +301,17 @@ export async function decide(
     // The contract adopted must be the config loaded now: the one the person saw.
     if (d.decision === 'adopt_contract' && d.contract !== configDigest(e.config))
       return refusedPasskey(`the config changed since the adoption was prepared: look again and decide anew`, 'stale');
+    // The gate's files allowed must be the files as they are now: the ones the person saw.
+    let inputs: GateInput[] = [];
+    if (d.decision === 'adopt_gate_inputs') {
+      const changed = await adoptableGateInputs(e, now);
+      if (!changed.ok || JSON.stringify(changed.value) !== JSON.stringify(d.inputs))
+        return refusedPasskey(
+          `the gate's files changed since the decision was prepared: look again and decide anew`,
+          'stale',
+        );
+      inputs = changed.value;
+    }
     // Replays: every earlier decision in order, for its nonce and the credential's counter.
     const replay = new DecisionReplay();
     for (const kind of DECISION_KINDS) {
@@ -318,6 +339,8 @@ export async function decide(
       const adopted = await adoptContract(e, tx, now, { id: person }, d.note, { diff: d.diff, passkey: proof });
       if (!adopted.ok) return adopted;
       entry = adopted.value.entry;
+    } else if (d.decision === 'adopt_gate_inputs') {
+      entry = await adoptGateInputs(e, tx, now, { id: person }, d.note, inputs, { diff: d.diff, passkey: proof });
     } else if (d.decision === 'abort') {
       entry = await append(e, tx, { ...base, kind: 'task_aborted', toPhase: null, data: common });
     } else {

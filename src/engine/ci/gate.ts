@@ -25,6 +25,7 @@ import {
   baseConfigFor,
   changedWorkflows,
   configAt,
+  gateInputsAllowedByPeople,
   untrustedHeadConfig,
   untrustedStart,
   type BaseConfig,
@@ -106,6 +107,9 @@ export async function runGate(opts: CiGateOptions): Promise<Result<CiGateReport>
   for (const c of checked) problems.push(...c.problems);
   if (opts.trustedKeys) problems.push(...untrusted(checked, opts.trustedKeys));
   const trusted = trustedBase ? await trustedConfigs(root, trustedBase, config, checked, problems) : [];
+  const workflows = trustedBase
+    ? await allowedWorkflows(root, base.mergeBase, head, checked, problems, opts.trustedKeys ?? [...baseKeys.keys()])
+    : [];
 
   // VERIFY, run again once, for the task whose VERIFY was passed last: its run saw the latest code.
   const rechecks = await recheckAnchor(ctx, checked, problems, opts);
@@ -121,6 +125,7 @@ export async function runGate(opts: CiGateOptions): Promise<Result<CiGateReport>
       base: trustedBase ? { commit: trustedBase.commit, digest: trustedBase.digest } : null,
       trusted,
       ci: opts.ci === true,
+      workflows,
     },
     problems,
   };
@@ -179,10 +184,7 @@ async function readBranch(opts: CiGateOptions): Promise<Result<Branch>> {
   return ok({ root, head, config, stateRel, inState, base: base.value, bundles, problems });
 }
 
-/**
- * The base branch's config, when it has a readable one, and the problems with what the branch changed of the gate's
- * workflows (checked only against a base that has a config). A base config that does not load is a problem too.
- */
+/** The base branch's config, when it has a readable one. A base config that does not load is a problem. */
 async function readBaseInputs(
   root: string,
   mergeBase: string,
@@ -192,8 +194,27 @@ async function readBaseInputs(
   const baseConfig = await configAt(root, mergeBase);
   if (baseConfig && 'reason' in baseConfig) problems.push(baseConfig);
   const trustedBase = baseConfig && !('reason' in baseConfig) ? baseConfig : null;
-  if (trustedBase) problems.push(...(await changedWorkflows(root, mergeBase, head)));
   return trustedBase;
+}
+
+/**
+ * The gate's own workflows as the base branch has them, or as a person allowed the branch's, with a passkey registered
+ * under a key the branch did not bring. Runs after the decision checks: an allowance that did not verify counts for
+ * none. A changed workflow no person allowed is a problem.
+ */
+async function allowedWorkflows(
+  root: string,
+  mergeBase: string,
+  head: string,
+  checked: readonly Checked[],
+  problems: CiProblem[],
+  trustedKeyIds: readonly string[],
+): Promise<CiGateReport['inputs']['workflows']> {
+  const flagged = new Set(problems.filter((p) => p.check === 'decision' && p.seq !== undefined).map((p) => p.seq!));
+  const allowances = checked.filter((c) => c.state).flatMap((c) => gateInputsAllowedByPeople(c.entries, flagged));
+  const wf = await changedWorkflows(root, mergeBase, head, allowances, new Set(trustedKeyIds));
+  problems.push(...wf.problems);
+  return wf.allowed;
 }
 
 /** The keys that signed the bundles: new to the branch or not, trusted or not when keys are pinned. */

@@ -2,8 +2,9 @@
  * @module What the gate takes from outside the branch. A branch carries whatever its author committed, the agent's
  * own config, keys and workflow among them, so the gate trusts only: the config committed on the base branch, configs
  * a person adopted for a task with a passkey (a verified decision in a bundle), and the gate's workflow as the base
- * branch has it. A task started under any other config, a config changed on the branch without a person's adoption,
- * and a changed gate workflow fail the gate.
+ * branch has it, or as a person allowed it with a passkey registered under a key the base branch trusts. A task
+ * started under any other config, a config changed on the branch without a person's adoption, and a gate workflow
+ * changed without a person's allowance at exactly the branch's content fail the gate.
  */
 import { AutopilotError, ErrorCode } from '../../core/errors.ts';
 import type { Config } from '../../core/config.ts';
@@ -13,7 +14,8 @@ import { parseConfigText } from '../repo/config-file.ts';
 import { git, isAncestor } from '../repo/git.ts';
 import { CONFIG_DIR, CONFIG_FILE, GATE_WORKFLOW_FILES } from '../repo/layout.ts';
 import { readCommitted } from './committed.ts';
-import type { CiProblem } from './report.ts';
+import { proofOf } from '../ledger/passkeys.ts';
+import type { AllowedGateInput, CiProblem } from './report.ts';
 
 const CONFIG_PATH = `${CONFIG_DIR}/${CONFIG_FILE}`;
 
@@ -118,11 +120,48 @@ export function untrustedHeadConfig(
   };
 }
 
-/** The gate's own workflow files the branch changed, added or deleted, each a problem: they change on the base branch. */
-export async function changedWorkflows(root: string, mergeBase: string, head: string): Promise<CiProblem[]> {
+/** A person's allowance of gate files as recorded, before the gate compares it with the branch. */
+export interface GateInputAllowance extends AllowedGateInput {
+  /** The key that signed the registration of the passkey it was made with. */
+  readonly keyId: string;
+}
+
+/**
+ * The gate files people allowed: `gate_inputs_adopted` entries by a person whose decision check found nothing wrong
+ * (`refused` holds the seqs of entries the decision check flagged), one allowance per file.
+ */
+export function gateInputsAllowedByPeople(
+  entries: readonly LedgerEntry[],
+  refused: ReadonlySet<number>,
+): GateInputAllowance[] {
+  const out: GateInputAllowance[] = [];
+  for (const x of entries) {
+    if (String(x.kind) !== 'gate_inputs_adopted' || !x.actor.startsWith('person:') || refused.has(x.seq)) continue;
+    const keyId = String((proofOf(x)?.registration as Partial<LedgerEntry> | undefined)?.keyId ?? '');
+    const inputs = Array.isArray(x.data['inputs']) ? (x.data['inputs'] as { path?: unknown; sha256?: unknown }[]) : [];
+    for (const i of inputs) {
+      if (typeof i.path !== 'string' || typeof i.sha256 !== 'string') continue;
+      out.push({ file: i.path, sha256: i.sha256, taskId: x.taskId ?? '', seq: x.seq, by: x.actor, keyId });
+    }
+  }
+  return out;
+}
+
+/**
+ * The gate's own workflow files the branch changed, added or deleted: each a problem unless a person allowed the
+ * file at exactly its content at HEAD, with a passkey registered under a key in `trustedKeys` (the CI variable's
+ * keys, or the keys committed on the base branch): the branch's own keys could register a passkey of its own making.
+ */
+export async function changedWorkflows(
+  root: string,
+  mergeBase: string,
+  head: string,
+  allowances: readonly GateInputAllowance[],
+  trustedKeys: ReadonlySet<string>,
+): Promise<{ problems: CiProblem[]; allowed: AllowedGateInput[] }> {
   const diff = await git(root, [
     'diff',
-    '--name-only',
+    '--name-status',
     '--no-renames',
     '-z',
     `${mergeBase}..${head}`,
@@ -130,14 +169,41 @@ export async function changedWorkflows(root: string, mergeBase: string, head: st
     ...GATE_WORKFLOW_FILES,
   ]);
   if (diff.code !== 0) throw new Error(`git diff of the gate's workflow failed: ${diff.stderr.trim()}`);
-  return diff.stdout
-    .split('\0')
-    .filter(Boolean)
-    .map((file) => ({
+  const fields = diff.stdout.split('\0').filter(Boolean);
+  const changed: { file: string; deleted: boolean }[] = [];
+  for (let i = 0; i + 1 < fields.length; i += 2)
+    changed.push({ file: fields[i + 1]!, deleted: fields[i]!.startsWith('D') });
+  const blobs = await readCommitted(
+    root,
+    head,
+    changed.map((c) => c.file),
+  );
+  const problems: CiProblem[] = [];
+  const allowed: AllowedGateInput[] = [];
+  changed.forEach(({ file, deleted }, i) => {
+    const blob = blobs[i];
+    const sha256 = !deleted && blob?.kind === 'file' ? blob.sha256 : null;
+    const mine = allowances.filter((a) => a.file === file);
+    const ok = sha256 ? mine.find((a) => a.sha256 === sha256 && trustedKeys.has(a.keyId)) : undefined;
+    if (ok) {
+      const { keyId: _keyId, ...shown } = ok;
+      allowed.push(shown);
+      return;
+    }
+    const why = !sha256
+      ? 'a deleted workflow cannot be allowed; '
+      : mine.some((a) => a.sha256 === sha256)
+        ? `a person allowed it (entry ${mine.find((a) => a.sha256 === sha256)!.seq}), but with a passkey registered under key ${mine.find((a) => a.sha256 === sha256)!.keyId || '(none)'}, which is neither a trusted key nor committed on the base branch; `
+        : mine.length
+          ? `a person allowed other content of it (sha256 ${mine.map((a) => `${a.sha256.slice(0, 12)}…`).join(', ')}, entry ${mine.map((a) => a.seq).join(', ')}), not the branch's (sha256 ${sha256.slice(0, 12)}…); `
+          : '';
+    problems.push({
       taskId: null,
       check: 'inputs' as const,
       code: ErrorCode.CONFIG_CHANGED,
       file,
-      reason: `the branch changes the gate's own workflow (${file}): a branch could switch its gate off or weaken it, so the workflow changes only on the base branch. Land this change on its own, reviewed and merged by a person, without the other work`,
-    }));
+      reason: `the branch changes the gate's own workflow (${file}): a branch could switch its gate off or weaken it, so the workflow changes on the base branch, or with a person's allowance of exactly this content. ${why}Land this change on its own, reviewed and merged by a person, or have a person allow it for a task of this branch (the dashboard's approval panel, "Allow the gate workflow")`,
+    });
+  });
+  return { problems, allowed };
 }

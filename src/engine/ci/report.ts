@@ -15,6 +15,15 @@ export type CiCheck =
   /** What the gate takes from outside the branch: the base branch's config, the trusted keys, the gate's workflow. */
   | 'inputs';
 
+/** A gate file a person allowed with a verified passkey decision, at the SHA-256 of the content allowed. */
+export interface AllowedGateInput {
+  readonly file: string;
+  readonly sha256: string;
+  readonly taskId: string;
+  readonly seq: number;
+  readonly by: string;
+}
+
 /** One reason the gate fails: the task, the ledger entry, the file (repository-relative) and what is wrong. */
 export interface CiProblem {
   readonly taskId: string | null;
@@ -138,6 +147,8 @@ export interface CiGateReport {
     }[];
     /** True when the gate ran in CI mode (`--ci` or `CI=true`), where it needs trusted keys. */
     readonly ci: boolean;
+    /** The gate's own files the branch changes that a person allowed at the branch's content (entry `seq`). */
+    readonly workflows: readonly AllowedGateInput[];
   };
   readonly problems: CiProblem[];
 }

@@ -117,6 +117,15 @@ export function journalLine(entry: LedgerEntry): string | null {
       what = `**contract ${md(d['version'])} adopted** in ${from}${d['by'] ? ` by ${md(d['by'], 120)}` : ''} (${md(keys)}) — ${md(d['reason'])}`;
       break;
     }
+    case 'gate_inputs_adopted': {
+      const files = Array.isArray(d['inputs'])
+        ? (d['inputs'] as { path?: unknown; sha256?: unknown }[]).map(
+            (i) => `${md(i.path)} ${md(String(i.sha256 ?? '').slice(0, 12), 12)}`,
+          )
+        : [];
+      what = `**gate workflow allowed** in ${from}${d['by'] ? ` by ${md(d['by'], 120)}` : ''} (${files.join(', ')}) — ${md(d['reason'])}`;
+      break;
+    }
     default:
       return null;
   }

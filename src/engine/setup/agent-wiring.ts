@@ -15,7 +15,9 @@
  * this machine's Node and bin script by absolute path, which `doctor` warns of.
  */
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { homedir } from 'node:os';
+import { isAbsolute, join, relative, sep } from 'node:path';
+import { userStateRoot, type StateEnv } from '../repo/user-state.ts';
 import type { DetectedAgents } from './detect.ts';
 import { BIN_NAME, PACKAGE_NAME } from './package-info.ts';
 
@@ -53,6 +55,8 @@ export interface WiringOptions {
   readonly form?: LaunchForm;
   /** The phases, for the AGENTS.md section. */
   readonly phases: readonly string[];
+  /** Where the per-user state folder is found from (XDG_STATE_HOME, HOME); this process's environment by default. */
+  readonly env?: StateEnv;
 }
 
 /**
@@ -271,7 +275,7 @@ function claudeSettings(o: ResolvedOptions, notes: string[]): WiringFile | undef
       // keys, token or store, no editing of Autopilot's state, git's hooks and config, or the agent settings.
       const permissions = asObject(obj['permissions']);
       const deny = Array.isArray(permissions['deny']) ? [...(permissions['deny'] as unknown[])] : [];
-      for (const rule of CLAUDE_DENY_RULES) if (!deny.includes(rule)) deny.push(rule);
+      for (const rule of claudeDenyRules(o.env ?? process.env)) if (!deny.includes(rule)) deny.push(rule);
       permissions['deny'] = deny;
       obj['permissions'] = permissions;
     },
@@ -298,6 +302,28 @@ export const CLAUDE_DENY_RULES: readonly string[] = [
   'Edit(./.codex/**)',
   'Edit(./.cursor/hooks.json)',
 ];
+
+/**
+ * The deny rules for an environment: {@link CLAUDE_DENY_RULES}, and the per-user state folder as this environment
+ * resolves it when that is not the default one (XDG_STATE_HOME elsewhere): its keys and token must be out of the file
+ * tools' reach where they actually are. A folder in the home folder is named from `~`, any other by its absolute path
+ * (Claude Code reads `//path` as absolute).
+ */
+export function claudeDenyRules(env: StateEnv): string[] {
+  const home = env['HOME'] || homedir();
+  const root = userStateRoot(env);
+  const rules = [...CLAUDE_DENY_RULES];
+  if (root === join(home, '.local', 'state', 'autopilot')) return rules;
+  const inHome = relative(home, root);
+  const pattern =
+    inHome && !inHome.startsWith('..') && !isAbsolute(inHome)
+      ? `~/${inHome.split(sep).join('/')}/**`
+      : `/${root.split(sep).join('/')}/**`;
+  // Beside the default folder's rules, which stay: the keys made before XDG_STATE_HOME moved are this user's too.
+  rules.splice(rules.indexOf('Read(~/.local/state/autopilot/**)') + 1, 0, `Read(${pattern})`);
+  rules.splice(rules.indexOf('Edit(~/.local/state/autopilot/**)') + 1, 0, `Edit(${pattern})`);
+  return rules;
+}
 
 function codexHooks(o: ResolvedOptions, notes: string[]): WiringFile | undefined {
   return mergeJson(

@@ -92,6 +92,22 @@ export function socketPathFor(root: string, env: StateEnv = process.env): string
   return daemonPaths(root, env)?.socket;
 }
 
+/** The daemon's socket and secret file for a repository (see {@link socketPathFor}). */
+export function daemonFilesFor(
+  root: string,
+  env: StateEnv = process.env,
+): { readonly socket: string; readonly secret: string } | undefined {
+  const paths = daemonPaths(root, env);
+  return paths && { socket: paths.socket, secret: paths.secret };
+}
+
+/**
+ * What a hook adds to its answer when something on the daemon's socket did not prove it is the daemon: a person
+ * looking at the hook's output learns that the socket is held by another process.
+ */
+export const UNTRUSTED_DAEMON_NOTE =
+  "Autopilot: what listens on the hook daemon's socket did not prove it is Autopilot's daemon (its reply had no valid MAC under the daemon's secret), so its answer was not used and this hook judged the call itself. Find the process that holds the socket in this user's state folder (`ss -xlp` names it) and stop it.\n";
+
 interface DaemonPaths {
   readonly user: UserStateLayout;
   readonly socket: string;
@@ -132,8 +148,11 @@ export function readDaemonSecret(file: string): Buffer | undefined {
   }
 }
 
-/** Writes a new secret (atomically, 0600) and returns it: a daemon does so once it holds the socket. */
-function newDaemonSecret(file: string): Buffer {
+/**
+ * Writes a new secret (atomically, 0600) and returns it: a daemon does so once it holds the socket (and the red-team
+ * suite, to leave the secret a daemon that ran before would have left).
+ */
+export function newDaemonSecret(file: string): Buffer {
   const secret = randomBytes(SECRET_BYTES);
   const tmp = join(dirname(file), `.daemon.secret.${process.pid}.${randomBytes(4).toString('hex')}`);
   writeFileSync(tmp, `${secret.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });

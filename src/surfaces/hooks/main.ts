@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { askDaemon, daemonWanted, serveDaemon, startDaemon } from './daemon.ts';
+import { askDaemon, daemonWanted, serveDaemon, startDaemon, UNTRUSTED_DAEMON_NOTE } from './daemon.ts';
 import { autopilotBin } from './launcher.ts';
 import { HOOK_CLIENTS, hookEnv, type HookAnswer, type HookClient, type HookRequest } from './request.ts';
 
@@ -77,6 +77,10 @@ export async function hookCommand(args: readonly string[], opts: HookCommandOpti
     // Something that did not prove it is the daemon holds the socket: its answer is not used, the hook judges the
     // call itself, and no daemon is started beside it (it would find the socket taken).
     if (asked.kind === 'none') await startDaemon(root, autopilotBin()).catch(() => {});
+    if (asked.kind === 'untrusted') {
+      const own = await (await import('./run.ts')).runHook(request);
+      return { ...own, stderr: `${own.stderr}${UNTRUSTED_DAEMON_NOTE}` };
+    }
   }
   return (await import('./run.ts')).runHook(request);
 }

@@ -5,7 +5,7 @@ import { parseFilter, taskDetail } from './read/task-detail.ts';
 import { readArtifact, taskArtifacts } from './read/evidence.ts';
 import { metricsView, WINDOWS, type WindowKey } from './read/metrics.ts';
 import { ledgerPage } from './read/ledger.ts';
-import { waitingApprovals, contractChanges } from './read/approvals.ts';
+import { waitingApprovals, contractChanges, gateInputChanges } from './read/approvals.ts';
 import { renderPage, type DashboardContext } from './context.ts';
 import { tasksBody } from './views/tasks.ts';
 import { taskBody } from './views/task.ts';
@@ -75,7 +75,8 @@ export function mountPages(app: Hono, ctx: DashboardContext): void {
       String(x.data['by'] ?? '').startsWith('person:'),
     );
     const adopted = await e.store.entries({ kind: 'contract_adopted', newestFirst: true, limit: 12 });
-    const decisions = [...recent, ...aborted, ...adopted].sort((a, b) => b.seq - a.seq).slice(0, 12);
+    const allowed = await e.store.entries({ kind: 'gate_inputs_adopted', newestFirst: true, limit: 12 });
+    const decisions = [...recent, ...aborted, ...adopted, ...allowed].sort((a, b) => b.seq - a.seq).slice(0, 12);
     return c.html(
       await renderPage(
         ctx,
@@ -84,6 +85,7 @@ export function mountPages(app: Hono, ctx: DashboardContext): void {
         approvalsBody({
           waiting: await waitingApprovals(e),
           contracts: await contractChanges(e),
+          gateInputs: await gateInputChanges(e),
           recent: decisions,
           people: [
             ...new Set(

@@ -19,6 +19,7 @@ const DONE_WORD: Record<Decision, string> = {
   escalate: 'escalated',
   abort: 'aborted',
   adopt_contract: 'adopted the current config as the contract of',
+  adopt_gate_inputs: 'allowed the changed gate workflow of',
 };
 
 /** The relying party of a dashboard on `port`: WebAuthn needs a domain, and browsers treat localhost as secure. */

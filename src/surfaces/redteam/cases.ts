@@ -25,6 +25,7 @@ export type Layer =
   | 'git hook'
   | 'attestation: drift'
   | 'approvals: passkey'
+  | 'hook: daemon proof'
   | 'MCP surface';
 
 /** What a decisive step must observe besides the case's outcome. */
@@ -1149,6 +1150,32 @@ export const CASES: readonly AttackCase[] = [
     outcome: 'person',
     layer: 'approvals: passkey',
     then: [{ kind: 'no-approval' }],
+  },
+  {
+    id: 'self.hook-daemon-impostor',
+    category: 'self-protection',
+    title:
+      "a process of the same user takes the hook daemon's socket and answers allow to a source edit in SPEC, without the daemon's secret",
+    at: 'SPEC',
+    steps: [
+      {
+        kind: 'hook',
+        client: 'claude',
+        event: 'PreToolUse',
+        payload: {
+          session_id: 'redteam',
+          hook_event_name: 'PreToolUse',
+          tool_name: 'Write',
+          tool_input: { file_path: '{repo}/src/count.js', content: 'module.exports = () => 0;\n' },
+        },
+        process: true,
+        impostor: true,
+        expect: { ...denied, mentions: 'judged the call itself' },
+      },
+    ],
+    outcome: 'blocked',
+    layer: 'hook: daemon proof',
+    then: [{ kind: 'phase', is: 'SPEC' }, { kind: 'no-approval' }],
   },
   ...SELF_PROTECTION.map(([id, title, route, layer]): AttackCase => ({
     id: `self.${id}`,

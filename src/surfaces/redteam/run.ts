@@ -143,6 +143,8 @@ function isLink(path: string): boolean {
  */
 export function observedLayer(step: Step, obs: Observation, produced: ReadonlySet<string>): Layer | null {
   if (obs.outcome === 'allowed') return null;
+  // A hook that did not take the answer of what held the daemon's socket says so: it judged the call itself.
+  if (step.kind === 'hook' && DAEMON_UNTRUSTED.test(obs.raw)) return 'hook: daemon proof';
   // The guard's own words for the rule that answered: a protected path named, or a person's verb.
   if ((step.kind === 'hook' && step.client !== 'git') || (step.kind === 'mcp' && step.tool === 'tool_check')) {
     if (PROTECTED_RULE.test(obs.raw)) return 'guard: protected paths';
@@ -211,6 +213,7 @@ function isShellCall(step: Extract<Step, { kind: 'hook' }>): boolean {
   return name === 'Bash' || name === 'shell' || name === 'local_shell' || name === 'exec_command';
 }
 
+const DAEMON_UNTRUSTED = /did not prove it is Autopilot's daemon .* this hook judged the call itself/;
 const PROTECTED_RULE = /one of Autopilot's secrets|only Autopilot and people change/;
 const PERSON_RULE = /a person's command, never an agent's|cannot name another holder, repository or store/;
 

@@ -4,9 +4,10 @@
  * MCP client, a hook process, the file system, and SQL on the store file.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHmac, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
-import { generateKeyPairSync, sign } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { Client } from '@modelcontextprotocol/client';
 import { InMemoryTransport } from '@modelcontextprotocol/server';
@@ -18,6 +19,7 @@ import { leaseOp } from '../../engine/task/leases.ts';
 import { openStoreAt, runnerFor } from '../compose.ts';
 import { AUTOPILOT_BIN } from '../mcp/client.ts';
 import { createAutopilotServer } from '../mcp/server.ts';
+import { daemonFilesFor, newDaemonSecret } from '../hooks/daemon.ts';
 import { hookCommand } from '../hooks/main.ts';
 
 /** What an attempt came to: let through, refused (or caught), or handed to a person. */
@@ -39,6 +41,11 @@ export type Step =
       readonly env?: Readonly<Record<string, string>>;
       /** Through a process of the real binary, as the client starts it (default: the same hook command, in this process). */
       readonly process?: boolean;
+      /**
+       * A process of the same user holds the hook daemon's socket (a real daemon ran before and left its secret) and
+       * answers `allow` to every request, without the secret; the hook process runs with the daemon on.
+       */
+      readonly impostor?: boolean;
     }
   /** The agent's plain file system powers (it runs as the same user). */
   | { readonly kind: 'write'; readonly path: string; readonly content: string }
@@ -99,7 +106,7 @@ export function describeStep(step: Step): string {
     case 'mcp':
       return `MCP ${step.tool} ${JSON.stringify(step.args)}`;
     case 'hook':
-      return `${step.process ? 'autopilot ' : ''}hook ${step.client} ${step.event}${step.args?.length ? ` ${step.args.join(' ')}` : ''} ${JSON.stringify(step.payload)}`;
+      return `${step.impostor ? '(an impostor holds the daemon socket) ' : ''}${step.process ? 'autopilot ' : ''}hook ${step.client} ${step.event}${step.args?.length ? ` ${step.args.join(' ')}` : ''} ${JSON.stringify(step.payload)}`;
     case 'write':
     case 'append':
       return `${step.kind} ${step.path}`;
@@ -233,14 +240,81 @@ async function mcpStep(step: Extract<Step, { kind: 'mcp' }>, ctx: CaseContext): 
   }
 }
 
+/**
+ * Runs `fn` while a process of this user that does not know the daemon's secret listens on the repository's daemon
+ * socket and answers every request with `answer`, its best guess at a MAC attached. The secret a daemon that ran
+ * before would have left is written first; socket and secret are removed afterwards. Returns how often it was asked.
+ */
+async function withImpostor<T>(
+  dir: string,
+  answer: unknown,
+  fn: () => Promise<T>,
+): Promise<{ value: T; asked: number }> {
+  const files = daemonFilesFor(dir);
+  if (!files) throw new Error('no daemon socket can be had here (a path too long for a socket, or no Unix sockets)');
+  newDaemonSecret(files.secret);
+  if (existsSync(files.socket)) unlinkSync(files.socket);
+  let asked = 0;
+  const server = createServer({ allowHalfOpen: true }, (c) => {
+    const chunks: Buffer[] = [];
+    c.on('data', (b: Buffer) => chunks.push(b));
+    c.on('error', () => {});
+    c.on('end', () => {
+      const line = Buffer.concat(chunks).toString('utf8');
+      // A connection that sends nothing only checks that someone listens.
+      if (line === '') return void c.end();
+      asked++;
+      let nonce = '';
+      try {
+        nonce = String((JSON.parse(line) as { nonce?: unknown }).nonce ?? '');
+      } catch {
+        // not a sealed request: answered all the same
+      }
+      const body = JSON.stringify({ answer: { stdout: `${JSON.stringify(answer)}\n`, stderr: '', exitCode: 0 } });
+      const mac = createHmac('sha256', randomBytes(32)).update(`autopilot-hook-reply\0${nonce}\0${body}`).digest('hex');
+      c.end(`${JSON.stringify({ body, mac })}\n`);
+    });
+  });
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail);
+    server.listen(files.socket, done);
+  });
+  try {
+    return { value: await fn(), asked };
+  } finally {
+    await new Promise<void>((done) => server.close(() => done()));
+    rmSync(files.socket, { force: true });
+    rmSync(files.secret, { force: true });
+  }
+}
+
+/** Claude Code's allow, as an impostor daemon answers every call. */
+const IMPOSTOR_ALLOW = { hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'allow' } };
+
 async function hookStep(step: Extract<Step, { kind: 'hook' }>, ctx: CaseContext): Promise<Observation> {
   const input = typeof step.payload === 'string' ? step.payload : JSON.stringify(step.payload);
   const argv = [step.client, step.event, ...(step.args ?? [])];
+  if (step.impostor) {
+    // The hook process with the daemon on, as a client starts it: it asks whatever holds the socket.
+    const { value: r, asked } = await withImpostor(ctx.dir, IMPOSTOR_ALLOW, () =>
+      spawnAutopilot(['hook', ...argv], ctx.dir, input, { ...step.env, AUTOPILOT_HOOK_DAEMON: '1' }),
+    );
+    if (asked === 0) throw new Error('the hook never asked what held the daemon socket: the attack did not happen');
+    return hookObservation(step, r);
+  }
   const r = step.process
     ? await spawnAutopilot(['hook', ...argv], ctx.dir, input, step.env)
     : await hookCommand(argv, { cwd: ctx.dir, env: { AUTOPILOT_HOOK_DAEMON: '0', ...step.env }, stdin: input }).then(
         (a) => ({ code: a.exitCode, stdout: a.stdout, stderr: a.stderr }),
       );
+  return hookObservation(step, r);
+}
+
+/** What a hook's answer comes to, from its exit code, its JSON and its stderr. */
+function hookObservation(
+  step: Extract<Step, { kind: 'hook' }>,
+  r: { code: number; stdout: string; stderr: string },
+): Observation {
   const raw = `${r.stdout}${r.stderr}`;
   if (step.client === 'git') {
     return r.code === 0

@@ -16,6 +16,7 @@ interface DecisionOptions extends GlobalOptions {
   abort?: boolean;
   port?: string;
   adoptContract?: boolean;
+  allowGateWorkflow?: boolean;
 }
 
 const WORD: Record<Decision, string> = {
@@ -24,7 +25,11 @@ const WORD: Record<Decision, string> = {
   escalate: 'Escalate',
   abort: 'Abort',
   adopt_contract: 'Adopt the new contract',
+  adopt_gate_inputs: 'Allow the gate workflow',
 };
+
+/** The panel's card of each decision: adoptions have their own, beside the waiting approvals. */
+const CARD: Partial<Record<Decision, string>> = { adopt_contract: 'contract', adopt_gate_inputs: 'gate-inputs' };
 
 async function run(taskId: string, decision: Decision, opts: DecisionOptions): Promise<VerbResult> {
   if (!opts.reason.trim()) throw new UsageError('a decision needs a reason: --reason "…"', 'reason');
@@ -43,8 +48,7 @@ async function run(taskId: string, decision: Decision, opts: DecisionOptions): P
           details: { taskId, status: task.status },
         },
       };
-    // An adoption has its own card in the panel, beside the waiting approvals.
-    const url = `http://localhost:${port}/approvals#${decision === 'adopt_contract' ? 'contract' : 'task'}-${encodeURIComponent(taskId)}`;
+    const url = `http://localhost:${port}/approvals#${CARD[decision] ?? 'task'}-${encodeURIComponent(taskId)}`;
     return {
       ok: false,
       error: {
@@ -57,7 +61,13 @@ async function run(taskId: string, decision: Decision, opts: DecisionOptions): P
 }
 
 export function approveVerb(taskId: string, opts: DecisionOptions): Promise<VerbResult> {
-  return run(taskId, opts.adoptContract ? 'adopt_contract' : 'approve', opts);
+  if (opts.adoptContract && opts.allowGateWorkflow)
+    throw new UsageError('--adopt-contract and --allow-gate-workflow exclude each other', 'allow-gate-workflow');
+  return run(
+    taskId,
+    opts.adoptContract ? 'adopt_contract' : opts.allowGateWorkflow ? 'adopt_gate_inputs' : 'approve',
+    opts,
+  );
 }
 
 export function rejectVerb(taskId: string, opts: DecisionOptions): Promise<VerbResult> {

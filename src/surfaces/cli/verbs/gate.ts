@@ -81,6 +81,12 @@ function formatReport(r: CiGateReport): string {
         : '  the base branch has no Autopilot config: this branch installs it, and is judged by its own',
     ),
   );
+  for (const w of r.inputs.workflows)
+    rows.push(
+      pc.yellow(
+        `  the gate workflow ${w.file} is the branch's, allowed by ${w.by.replace(/^person:/, '')} at sha256 ${w.sha256.slice(0, 12)}… (${w.taskId}, entry ${w.seq})`,
+      ),
+    );
   const added = r.keys.filter((k) => k.new).map((k) => k.keyId);
   const pinned = r.keys.some((k) => k.trusted !== undefined);
   if (added.length && !pinned) {

@@ -6,6 +6,8 @@ import { approvalState } from '../../../engine/approvals/guard.ts';
 import { escalationOf } from '../../../engine/approvals/hold.ts';
 import { taskDiff } from '../../../engine/evidence/producers/diff.ts';
 import { contractStatus } from '../../../engine/task/contract.ts';
+import { changedGateInputs } from '../../../engine/approvals/gate-inputs.ts';
+import type { GateInput } from '../../../core/decision.ts';
 import type { Engine } from '../../../engine/context.ts';
 import { taskArtifacts, type ArtifactInfo } from './evidence.ts';
 import { taskEntries } from './tasks.ts';
@@ -114,6 +116,32 @@ export async function contractChanges(e: Engine): Promise<ContractWaiting[]> {
     if (t.status !== 'active') continue;
     const c = contractStatus(e, t);
     if (c.changed) out.push({ task: t, keys: c.keys });
+  }
+  return out;
+}
+
+/** An active task whose working tree changes the gate's own files, not yet allowed by a person at these digests. */
+export interface GateInputsWaiting {
+  readonly task: TaskState;
+  /** The changed files, with the SHA-256 of their content now. */
+  readonly inputs: readonly GateInput[];
+}
+
+/**
+ * Every active task whose gate files (its workflow) differ from its base commit, unless a person already allowed
+ * them as they are now: the CI gate fails such a branch until a person does.
+ */
+export async function gateInputChanges(e: Engine): Promise<GateInputsWaiting[]> {
+  const out: GateInputsWaiting[] = [];
+  for (const t of await e.store.listTasks()) {
+    if (t.status !== 'active') continue;
+    const inputs = await changedGateInputs(e, t).catch(() => []);
+    if (inputs.length === 0) continue;
+    const allowed = (await e.store.entries({ taskId: t.taskId, kind: 'gate_inputs_adopted' })).flatMap((x) =>
+      Array.isArray(x.data['inputs']) ? (x.data['inputs'] as GateInput[]) : [],
+    );
+    const open = inputs.filter((i) => !allowed.some((a) => a.path === i.path && a.sha256 === i.sha256));
+    if (open.length) out.push({ task: t, inputs });
   }
   return out;
 }

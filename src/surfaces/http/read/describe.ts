@@ -60,6 +60,10 @@ export function describeEntry(x: LedgerEntry): string {
       return `renamed: ${clip(str(d['title']))} (was ${clip(str(d['previousTitle']), 80)})`;
     case 'contract_adopted':
       return `contract ${str(d['version'])} adopted by ${str(d['by']).replace(/^person:/, '')}: ${clip(str(d['reason']))}`;
+    case 'gate_inputs_adopted': {
+      const files = Array.isArray(d['inputs']) ? (d['inputs'] as { path?: unknown }[]).map((i) => str(i.path)) : [];
+      return `gate workflow ${files.join(', ')} allowed by ${str(d['by']).replace(/^person:/, '')}${d['passkey'] ? ' (passkey)' : ''}: ${clip(str(d['reason']))}`;
+    }
     case 'key':
       return 'signing key recorded';
     case 'person_registered':

@@ -4,13 +4,15 @@ import { html, type Html } from './html.ts';
 import { evidenceHref, timeAgo } from './format.ts';
 import { stateWord } from './task.ts';
 import { describeEntry } from '../read/describe.ts';
-import type { ContractWaiting, WaitingApproval } from '../read/approvals.ts';
+import type { ContractWaiting, GateInputsWaiting, WaitingApproval } from '../read/approvals.ts';
 import { plural } from '../../../core/phrasing.ts';
 
 export interface ApprovalsModel {
   readonly waiting: readonly WaitingApproval[];
   /** Tasks whose config changed since they adopted their contract: a person adopts the new one, or it is restored. */
   readonly contracts: readonly ContractWaiting[];
+  /** Tasks that change the gate's own workflow: the CI gate fails their branch until a person allows the change. */
+  readonly gateInputs: readonly GateInputsWaiting[];
   readonly recent: readonly LedgerEntry[];
   /** Names of the people with a registered passkey. */
   readonly people: readonly string[];
@@ -174,6 +176,36 @@ function contractCard(w: ContractWaiting): Html {
 </article>`;
 }
 
+/** A task that changes the gate's own workflow: the files and their digests, and the decision that allows them. */
+function gateInputsCard(w: GateInputsWaiting): Html {
+  const id = w.task.taskId;
+  const under = html`In <strong>${w.task.phase}</strong>: the task changes the CI gate's own workflow, which the gate reads from the base branch; it fails the branch (CONFIG_CHANGED) unless a person allows the change.`;
+  const files = w.inputs.map(
+    (i) =>
+      html`<li><span class="mono small">${i.path}</span> <span class="faint mono small">sha256 ${i.sha256.slice(0, 12)}…</span></li>`,
+  );
+  return html`<article class="card approval" id="gate-inputs-${id}" aria-labelledby="hg-${id}">
+  <div class="approval-head">
+    ${cardTitle(`hg-${id}`, id, w.task.title, under)}
+    <div class="flags"><span class="badge warn">gate workflow changed</span></div>
+  </div>
+  <div class="approval-body">
+    <div>
+      <h3>Files changed since the task's base commit</h3>
+      <ul class="reasons">${files}</ul>
+      <p class="small">Read the change first: a workflow can switch the gate off. Your passkey signs each file's digest as it is now; the gate accepts the branch's file only with exactly this content, and only when your passkey was registered under a key the gate trusts.</p>
+    </div>
+    <div>
+      <form class="decide" data-decision="${id}" aria-label="Allow the gate workflow change of ${id}" novalidate>
+        <div class="field"><label for="greason-${id}">What you checked in the workflow change (required)</label><textarea id="greason-${id}" name="reason" required placeholder="What changed in the gate's workflow, and why it is safe"></textarea></div>
+        <div class="row"><button class="btn ok" type="submit" name="decision" value="adopt_gate_inputs">Allow the gate workflow</button></div>
+        <p class="status-msg" role="status" aria-live="polite"></p>
+      </form>
+    </div>
+  </div>
+</article>`;
+}
+
 /** A decision in the recent list: when, on which task, what, and its ledger entry. */
 function decisionRow(x: LedgerEntry, nowMs: number): Html {
   const task = html`<a href="/tasks/${encodeURIComponent(x.taskId ?? '')}">${x.taskId}</a>`;
@@ -196,6 +228,14 @@ ${
     ? html`<section class="section" id="contract-list" data-live aria-label="Contracts changed">
   <div class="section-head"><h2>${plural(m.contracts.length, 'task')} under a changed config</h2></div>
   ${m.contracts.map((w) => contractCard(w))}
+</section>`
+    : ''
+}
+${
+  m.gateInputs.length
+    ? html`<section class="section" id="gate-inputs-list" data-live aria-label="Gate workflow changed">
+  <div class="section-head"><h2>${plural(m.gateInputs.length, 'task')} changing the gate's workflow</h2></div>
+  ${m.gateInputs.map((w) => gateInputsCard(w))}
 </section>`
     : ''
 }
