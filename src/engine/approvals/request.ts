@@ -7,6 +7,7 @@ import { append } from '../ledger/record.ts';
 import { approvalState } from './guard.ts';
 import type { Actor, Engine } from '../context.ts';
 import { clause } from '../../core/phrasing.ts';
+import { guardRole } from '../evidence/role.ts';
 
 export interface ApprovalRequest {
   readonly taskId: string;
@@ -41,6 +42,8 @@ export async function requestApproval(
   actor: Actor,
   req: ApprovalRequest,
 ): Promise<Result<ApprovalRequestOutcome>> {
+  const role = guardRole(e, actor, 'approval_request');
+  if (!role.ok) return role;
   const reason = req.reason.trim();
   if (!reason)
     return refuse(ErrorCode.USAGE, 'say why the approval is needed: reason must not be empty', { argument: 'reason' });

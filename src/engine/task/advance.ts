@@ -14,7 +14,8 @@ import type { StoreTx } from '../../ports/store.ts';
 import { append, recordRefusal } from '../ledger/record.ts';
 import { checkPassedArtifacts, checkPhase, gateRefusal, type PhaseGateReport } from '../evidence/phase-gate.ts';
 import { gatherEvidenceContext } from '../evidence/context.ts';
-import { guardLease, moveLease } from './leases.ts';
+import { guardLease, holderOf, moveLease } from './leases.ts';
+import { clause } from '../../core/phrasing.ts';
 import { checkClaimHeld, claimMove, releaseClaim } from './move-claim.ts';
 import { hasProducer, installProduced, produce, type Produced } from '../evidence/producers/index.ts';
 import { taskDiff } from '../evidence/producers/diff.ts';
@@ -40,6 +41,8 @@ import { phaseWaivers, waiverRequired } from '../../core/waivers.ts';
 import { phaseContext } from './phase-context.ts';
 import { bundlePhase, writeBundle, type BundleWritten } from '../ledger/bundle.ts';
 import type { Actor, Engine } from '../context.ts';
+import { guardRole } from '../evidence/role.ts';
+import { checkReview, readReviewInputs } from '../evidence/review.ts';
 
 export interface AdvanceRequest {
   readonly taskId: string;
@@ -66,6 +69,8 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
   const startMs = Date.now();
   const state = await e.store.getTask(req.taskId);
   if (!state) return unknownTask(req.taskId);
+  const role = guardRole(e, actor, 'advance');
+  if (!role.ok) return record(e, state, actor, req.to ?? null, role.error, startMs);
   // The task moves under the contract it adopted, before anything of the config loaded now is used to decide.
   const change = state.status === 'active' ? contractChange(e.layout.stateDir, e.config, state) : undefined;
   if (change) return record(e, state, actor, req.to ?? null, refuseConfigChanged(state.taskId, change).error, startMs);
@@ -131,6 +136,8 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
     const needs = withWaivers(e, assessed, waivers.waived);
     // Read before the transaction: the store's task list, the README, the spec. The evidence itself is read inside.
     const context = await gatherEvidenceContext(e, state, state.phase);
+    // Leaving the review phase: who wrote its rubric and who worked the implement phase, from the ledger.
+    const reviewing = await readReviewInputs(e, state);
 
     const result = await e.store.transact(async (tx): Promise<Result<AdvanceOutcome>> => {
       try {
@@ -169,6 +176,15 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
           const refusal = withFailureAdvice(e, current, gateRefusal(current.taskId, gate));
           return { ok: false, error: await recordRefusal(e, tx, current, actor, attempt, refusal, startMs) };
         }
+        const review = reviewing ? checkReview(reviewing, current, gate) : null;
+        if (review) {
+          const r = refuse(
+            ErrorCode.EVIDENCE_INVALID,
+            `${current.taskId}'s ${current.phase} needs a review by another hand: ${clause(review.problem)}. To pass, ${review.fix}`,
+            { phase: current.phase, findings: [review] },
+          );
+          return { ok: false, error: await recordRefusal(e, tx, current, actor, attempt, r.error, startMs) };
+        }
         // A person may have decided while the producers ran.
         const decided = await guardDecisions(e, tx, current, actor, attempt, startMs);
         if (!decided.ok) return decided;
@@ -199,6 +215,8 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
             ...(done ? { status: 'done' } : {}),
             ...(req.summary ? { summary: req.summary.slice(0, 2000) } : {}),
             configDigest: configDigest(e.config),
+            // The hand that moved the task: the review check reads who worked the implement phase from it.
+            holder: holderOf(actor),
             context: phaseContext(e.config.phases, current, gate.artifacts, req.summary),
             ...(produced.commands.length
               ? {

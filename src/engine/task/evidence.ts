@@ -10,7 +10,8 @@ import { refusePhaseUnknown, type TaskState, refuseInactive } from '../../core/t
 import { validateArtifact, type Finding } from '../../validators/index.ts';
 import { decodeEvidence } from '../../validators/text.ts';
 import { append, recordRefusal } from '../ledger/record.ts';
-import { guardLease } from './leases.ts';
+import { guardLease, holderOf } from './leases.ts';
+import { guardRole } from '../evidence/role.ts';
 import { readNoFollow, writeAtomic } from '../repo/files.ts';
 import { checkArtifactName, phaseFolder } from '../evidence/folder.ts';
 import { evidenceRel } from '../repo/layout.ts';
@@ -112,6 +113,8 @@ export async function putEvidence(
     const phase = normalizePhase(e.config.phases, req.phase);
     if (!phase) return fail(refusePhaseUnknown(req.phase, e.config));
     if (!name.ok) return fail(name);
+    const role = guardRole(e, actor, 'evidence_put', { phase, name: req.name });
+    if (!role.ok) return fail(role);
     const pi = phaseIndex(e.config.phases, phase);
     const ci = phaseIndex(e.config.phases, state.phase);
     if (pi > ci) {
@@ -177,8 +180,12 @@ export async function putEvidence(
         }),
       );
     }
-    const lease = await guardLease(e, tx, state, actor, 'evidence_put', req.token, startMs);
-    if (!lease.ok) return lease;
+    // A reviewer writes beside the working agent, which keeps its lease while it waits for the review: the lease
+    // keeps two hands off the work, and the rubric is the only file a reviewer can write.
+    if (actor.role !== 'reviewer') {
+      const lease = await guardLease(e, tx, state, actor, 'evidence_put', req.token, startMs);
+      if (!lease.ok) return lease;
+    }
     const folder = phaseFolder(e.layout, state.taskId, phase);
     if (!folder.ok) return fail(folder);
     const path = evidenceRel(state.taskId, phase, req.name);
@@ -195,7 +202,14 @@ export async function putEvidence(
       toPhase: null,
       actor: actor.id,
       artifacts: [{ path, sha256, producer: 'agent' }],
-      data: { name: req.name, bytes: req.content.byteLength, findings: findings.length },
+      // The hand and role are what the review gate reads to tell a review from self-review (core/review.ts).
+      data: {
+        name: req.name,
+        bytes: req.content.byteLength,
+        findings: findings.length,
+        holder: holderOf(actor),
+        ...(actor.role ? { role: actor.role } : {}),
+      },
     });
     const task = (await tx.getTask(state.taskId)) ?? state;
     return ok({ task, entry, path, sha256, findings });

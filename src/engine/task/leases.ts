@@ -10,6 +10,7 @@ import { normalizePhase } from '../../core/phases.ts';
 import type { StoreTx } from '../../ports/store.ts';
 import { append, recordRefusal } from '../ledger/record.ts';
 import type { Actor, Engine } from '../context.ts';
+import { guardRole } from '../evidence/role.ts';
 
 export function holderOf(actor: Actor): string {
   return actor.holder ?? actor.id;
@@ -119,6 +120,9 @@ export async function leaseOp(
   req: LeaseRequest & { phase?: string },
 ): Promise<Result<LeaseDecision>> {
   const startMs = Date.now();
+  // A reviewer writes its rubric without the task's lease (see evidence.ts), so it never takes one.
+  const role = guardRole(e, actor, `lease_${op}`);
+  if (!role.ok) return role;
   return e.store.transact(async (tx) => {
     const state = await tx.getTask(req.taskId);
     if (!state)

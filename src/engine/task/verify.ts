@@ -17,6 +17,7 @@ import type { Actor, Engine } from '../context.ts';
 import { contractChange } from '../repo/contract.ts';
 import { refuseConfigChanged } from './contract.ts';
 import { phaseWaivers, waiverRequired } from '../../core/waivers.ts';
+import { guardRole } from '../evidence/role.ts';
 
 export interface VerifyOutcome {
   readonly task: TaskState;
@@ -30,6 +31,8 @@ export async function runVerify(
   req: { taskId: string; token?: number },
 ): Promise<Result<VerifyOutcome>> {
   const startMs = Date.now();
+  const role = guardRole(e, actor, 'verify');
+  if (!role.ok) return role;
   const state = await e.store.getTask(req.taskId);
   if (!state)
     return refuse(ErrorCode.TASK_UNKNOWN, `no task ${req.taskId}; list tasks with: autopilot task list`, {
