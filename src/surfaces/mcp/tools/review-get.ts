@@ -10,7 +10,7 @@ export const reviewGetTool = defineTool({
   title: 'Read the work to review',
   description: describeTool(
     "Reads what a review judges: every live artifact of the task's phases up to the review phase with its text (IMPLEMENT's git_diff.patch, spec.md, plan.md, VERIFY's test_results.json and coverage_report.json, …), the hand (lease holder) and role that recorded each, and the hands that worked the implement phase.",
-    'A reviewer session (autopilot mcp --role reviewer) calls it, judges the work, and writes the review rubric (review_rubric.json) with evidence_put; the working agent cannot pass the review phase on a rubric it wrote itself. Texts over 256 KiB are cut (truncated: true); matchesLedger false means the file on disk is not the one the ledger recorded. It changes nothing.',
+    'Call it from a reviewer session (autopilot mcp --role reviewer) to judge the work, then write the review rubric (review_rubric.json) with evidence_put; the working agent cannot pass the review phase on a rubric it wrote itself. Texts over 256 KiB are cut (truncated: true); matchesLedger false means the file on disk is not the one the ledger recorded. It changes nothing.',
     'Refused with TASK_UNKNOWN when there is no such task.',
   ),
   input: z.strictObject({ taskId: arg.taskId }),
