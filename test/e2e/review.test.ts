@@ -57,6 +57,10 @@ describe('REVIEW is not self-review', { concurrency: true }, () => {
 
     // The hand that worked IMPLEMENT writes the rubric: stored, but REVIEW does not pass on it.
     await callOk(agent.client, 'evidence_put', rubric);
+    // evidence_check says so before the move does.
+    const checked = await callOk<{ passed: boolean; findings: Finding[] }>(agent.client, 'evidence_check', { taskId });
+    assert.equal(checked.passed, false);
+    assert.ok(checked.findings.some((x) => x.rule === 'self-review' && x.file === RUBRIC_PATH(taskId)));
     const own = await callRefused(agent.client, 'phase_advance', { taskId }, 'EVIDENCE_INVALID');
     const self = reviewFinding(own.details, taskId);
     assert.equal(self.rule, 'self-review');

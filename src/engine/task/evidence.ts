@@ -17,6 +17,7 @@ import { checkArtifactName, phaseFolder } from '../evidence/folder.ts';
 import { evidenceRel } from '../repo/layout.ts';
 import { sha256Hex } from '../repo/files.ts';
 import { checkPhase, type PhaseGateReport } from '../evidence/phase-gate.ts';
+import { checkReview, readReviewInputs } from '../evidence/review.ts';
 import { gatherEvidenceContext } from '../evidence/context.ts';
 import { tidyArchive } from '../evidence/archive.ts';
 import type { Actor, Engine } from '../context.ts';
@@ -240,5 +241,11 @@ export async function checkEvidence(
     );
     return ok(checkPhase(e, state, phase, await gatherEvidenceContext(e, state, phase), recorded));
   }
-  return ok(checkPhase(e, state, phase, await gatherEvidenceContext(e, state, phase)));
+  const report = checkPhase(e, state, phase, await gatherEvidenceContext(e, state, phase));
+  // The review phase also needs its rubric from another hand: said here too, not first at the advance.
+  // A rubric not written yet is the gate's own finding (missing); a written one is judged for its hand.
+  const reviewing = await readReviewInputs(e, state);
+  const written = reviewing && report.artifacts.some((a) => a.path.endsWith(`/${reviewing.rules.artifact}`));
+  const review = reviewing && written ? checkReview(reviewing, state, report) : null;
+  return ok(review ? { ...report, passed: false, findings: [...report.findings, review] } : report);
 }
