@@ -451,6 +451,21 @@ const configSchema = z
       .strict()
       .default({ enter: ['PR'], minRisk: 'high', riskyPaths: [], maxLines: 500 }),
     /**
+     * REVIEW is not self-review: who may write the review phase's rubric (`by`: person, agent or either; never a hand
+     * that worked the implement phase). Optional without defaults filled in, like `approvals.waivers`, so that configs
+     * written before keep their digest; `reviewRules` (core/review.ts) fills in by: either, REVIEW, review_rubric.json,
+     * IMPLEMENT.
+     */
+    review: z
+      .object({
+        by: z.enum(['person', 'agent', 'either']).optional(),
+        phase: z.string().optional(),
+        artifact: z.string().min(1).optional(),
+        of: z.string().optional(),
+      })
+      .strict()
+      .optional(),
+    /**
      * Checks left unconfigured on purpose, each with the reason: without a waiver an unconfigured check blocks its
      * phase (WAIVER_REQUIRED). Optional without a default, like `approvals.waivers`, for the same reason.
      */
@@ -740,6 +755,21 @@ export function parseConfig(raw: unknown): Result<Config> {
     for (const [i, p] of c.process.backtrackFrom.entries()) {
       if (!phases.includes(p)) return problem(`process.backtrackFrom.${i}`, `unknown phase ${p}`);
     }
+  }
+  if (c.review) {
+    for (const key of ['phase', 'of'] as const) {
+      const p = c.review[key];
+      if (p !== undefined && !phases.includes(p)) return problem(`review.${key}`, `unknown phase ${p}`);
+    }
+    const r = { phase: c.review.phase ?? 'REVIEW', of: c.review.of ?? 'IMPLEMENT' };
+    if (phases.includes(r.phase) && phases.includes(r.of) && phases.indexOf(r.of) >= phases.indexOf(r.phase))
+      return problem('review.of', `${r.of} must come before the review phase ${r.phase}`);
+    // The dashboard has no form for a person's rubric yet: a rule no one could meet would block every task.
+    if (c.review.by === 'person')
+      return problem(
+        'review.by',
+        "person is not available yet: the dashboard cannot record a person's rubric; use agent or either",
+      );
   }
   for (const [phase, rules] of Object.entries(c.evidence)) {
     const seen = new Set<string>();

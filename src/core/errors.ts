@@ -19,6 +19,8 @@
  * - PROMPT_DRIFT: `{ changes }`. TOOL_NOT_ALLOWED_IN_PHASE: `{ tool, capabilities, phase }`.
  * - APPROVAL_REQUIRED: `{ phase, reasons }`. VERIFY_FAILED: `{ commands, findings }`.
  * - LEDGER_TAMPERED: `{ seq?, path?, reason }`. CONFIG_INVALID: `{ key, reason, file }`.
+ * - TOOL_NOT_ALLOWED_FOR_PERSONA: `{ action, role, allowed }`: the session's role (`reviewer`) may not do `action`;
+ *   `allowed` says what it may do (the review phase's rubric).
  * - USAGE: `{ argument }` (bad command-line or tool input that is not one of the above).
  * - CONFIG_CHANGED: `{ taskId, adopted, current, keys }`: the digest of the contract the task adopted, the digest of
  *   the config loaded now, and the dotted config keys that differ (`evidence.STRATEGIZE.0.required`).
@@ -48,6 +50,7 @@ export const ErrorCode = {
   CONFIG_INVALID: 'CONFIG_INVALID',
   CONFIG_CHANGED: 'CONFIG_CHANGED',
   WAIVER_REQUIRED: 'WAIVER_REQUIRED',
+  TOOL_NOT_ALLOWED_FOR_PERSONA: 'TOOL_NOT_ALLOWED_FOR_PERSONA',
   USAGE: 'USAGE',
   INTERNAL: 'INTERNAL',
 } as const;

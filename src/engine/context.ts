@@ -30,6 +30,11 @@ export interface Actor {
   /** Lease holder id; defaults to `id`. */
   readonly holder?: string;
   readonly sessionId?: string;
+  /**
+   * `reviewer`: a session that reviews another hand's work (`autopilot mcp --role reviewer`); it may write the review
+   * phase's rubric and nothing else. Recorded with every evidence entry it writes.
+   */
+  readonly role?: 'reviewer';
 }
 
 export interface OpenOptions {

@@ -206,7 +206,10 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
           'verify_run.json',
         ].map((f) => `evidence/T-1/verify/${f}`),
       );
-      await add('REVIEW', 'review_rubric.json', P.RUBRIC);
+      // REVIEW is not self-review: the rubric comes from a second hand, in the reviewer role.
+      await repo.ok(['evidence', 'add', 'T-1', 'REVIEW', sourceFile('review_rubric.json', P.RUBRIC)], {
+        env: { AUTOPILOT_HOLDER: 'reviewer-1', AUTOPILOT_ROLE: 'reviewer' },
+      });
       const toPr = await advance('REVIEW', 'PR');
       assert.ok(
         toPr.artifacts.some(

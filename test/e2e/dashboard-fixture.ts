@@ -25,7 +25,7 @@ import { guardToolCall } from '../../src/engine/task/guard.ts';
 import { requestApproval } from '../../src/engine/approvals/request.ts';
 import { leaseOp } from '../../src/engine/task/leases.ts';
 import { openStoreFor, sinkFor } from '../../src/surfaces/compose.ts';
-import { binary, git, makeRepo, P, type Repo } from './helpers.ts';
+import { binary, git, makeRepo, P, REVIEWER_ACTOR, type Repo } from './helpers.ts';
 import { ProcessRunner } from '../../src/adapters/process/index.ts';
 import { evidenceFor } from '../helpers/evidence.ts';
 
@@ -66,8 +66,17 @@ export async function withAgent<T>(repo: Repo, fn: (e: Engine, actor: Actor) => 
   }
 }
 
+/** The agent's evidence; the review rubric is the reviewer's (REVIEW is not self-review). */
 const put = async (e: Engine, taskId: string, phase: string, name: string, content: string) =>
-  must(await putEvidence(e, AGENT, { taskId, phase, name, content: Buffer.from(content) }), `put ${name}`);
+  must(
+    await putEvidence(e, name === 'review_rubric.json' ? REVIEWER_ACTOR : AGENT, {
+      taskId,
+      phase,
+      name,
+      content: Buffer.from(content),
+    }),
+    `put ${name}`,
+  );
 const next = async (e: Engine, taskId: string, summary?: string) =>
   must(await advance(e, AGENT, { taskId, ...(summary ? { summary } : {}) }), `advance ${taskId}`);
 

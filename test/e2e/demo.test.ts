@@ -45,14 +45,17 @@ const SCRIPT: [RegExp, 'ok' | 'refused', string?][] = [
   [/advance to VERIFY again/, 'ok'],
   [/autopilot verify again/, 'ok'],
   [/advance to REVIEW/, 'ok'],
-  [/review_rubric\.json/, 'ok'],
+  [/the agent writes its own review_rubric\.json/, 'ok'],
+  [/advance on a review of its own work/, 'refused', 'EVIDENCE_INVALID'],
+  [/the reviewer reads the work with review_get/, 'ok'],
+  [/the reviewer writes review_rubric\.json/, 'ok'],
   [/ask to advance to PR: policy wants a person/, 'refused', 'APPROVAL_REQUIRED'],
   [/a person registers a passkey with the printed code in the dashboard \(headless Chromium/, 'ok'],
   [/requests changes with their passkey: back to IMPLEMENT/, 'ok'],
   [/advance to VERIFY \(a fresh diff, with the new test\)/, 'ok'],
   [/autopilot verify, with the new test/, 'ok'],
   [/advance to REVIEW again/, 'ok'],
-  [/review_rubric\.json again/, 'ok'],
+  [/the reviewer writes review_rubric\.json again/, 'ok'],
   [/ask to advance to PR again/, 'refused', 'APPROVAL_REQUIRED'],
   [/the person approves T-1 with their passkey/, 'ok'],
   [/advance to PR/, 'ok'],
@@ -117,6 +120,17 @@ it('autopilot demo --json --dir <tmp>: every step as scripted, the ledger verifi
   const repo = new Repo(dir);
   assert.equal(repo.task('T-1')?.status, 'done');
   assert.deepEqual(repo.head(), body.ledger.head);
+  // REVIEW is not self-review: the agent's own rubric was refused, the rubrics that passed are the reviewer's.
+  assert.match(answer(/advance on a review of its own work/), /self-review/);
+  const rubrics = repo
+    .ledger('T-1')
+    .filter((e) => e.kind === 'evidence' && e.data['name'] === 'review_rubric.json')
+    .map((e) => [e.data['holder'], e.data['role'] ?? null]);
+  assert.deepEqual(rubrics.slice(1), [
+    ['reviewer-1', 'reviewer'],
+    ['reviewer-1', 'reviewer'],
+  ]);
+  assert.equal(rubrics[0]?.[1], null, "the agent's own rubric has no role");
   assert.ok(existsSync(join(repo.evidenceDir, 'T-1', '.stale', '1', 'implement', 'git_diff.patch')));
   const verified = await repo.ok<{ entries: number; problems: unknown[] }>(['ledger', 'verify'], { bin: DEV_BIN });
   assert.equal(verified.entries, body.ledger.entries);

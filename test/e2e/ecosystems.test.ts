@@ -412,8 +412,11 @@ async function finishTask(repo: Repo, project: Project): Promise<string[]> {
     const state = repo.task('T-1')!;
     if (state.status === 'done') return approved;
     // The agent, on the command line as `autopilot verify` was (the same lease holder).
-    for (const [name, content] of evidence[state.phase] ?? [])
-      await repo.ok(['evidence', 'add', 'T-1', state.phase, sourceFile(name, content)], { env: ENV() });
+    // REVIEW is not self-review: the rubric comes from a second hand, in the reviewer role.
+    for (const [name, content] of evidence[state.phase] ?? []) {
+      const hand = name === 'review_rubric.json' ? ['--holder', 'reviewer-1', '--role', 'reviewer'] : [];
+      await repo.ok([...hand, 'evidence', 'add', 'T-1', state.phase, sourceFile(name, content)], { env: ENV() });
+    }
     const r = await repo.json<ErrorBody | { ok: true }>(['advance', 'T-1'], { env: ENV() });
     if (r.body.ok) continue;
     const { error } = r.body;

@@ -403,6 +403,37 @@ describe('the CI gate', { concurrency: true }, () => {
       });
     });
 
+    it('a REVIEW passed on a rubric by the hand that worked IMPLEMENT, in a chain re-signed with the real key: EVIDENCE_INVALID (exit 2), naming the move out of REVIEW', async () => {
+      const dir = clone();
+      const entries = bundleLines(dir).map(entryOf);
+      const review = entries.findIndex((e) => e.kind === 'evidence' && e.data['name'] === 'review_rubric.json');
+      assert.ok(review > 0);
+      assert.deepEqual([entries[review]!.data['holder'], entries[review]!.data['role']], ['reviewer-1', 'reviewer']);
+      // Whoever holds the private key can rewrite who wrote the rubric: the gate judges the hands it then reads.
+      const forged: LedgerEntry[] = entries.slice(0, review);
+      for (const [i, e] of entries.slice(review).entries()) {
+        const prev = forged[forged.length - 1]!;
+        const { hash: _h, signature: _s, ...rest } = e;
+        const data = i === 0 ? { ...rest.data, holder: 'fixture', role: undefined } : rest.data;
+        forged.push(seal({ ...rest, data: JSON.parse(JSON.stringify(data)), prevHash: prev.hash }, agentKey));
+      }
+      writeBundleLines(
+        dir,
+        forged.map((e) => envelope(e, agentKey)),
+      );
+      commit(dir, 'the implementer reviewed itself');
+      const problems = await gateFails(dir, 'EVIDENCE_INVALID', 2);
+      const out = forged.find((e) => e.kind === 'transition' && e.fromPhase === 'REVIEW')!;
+      findProblem(problems, {
+        taskId: 'T-1',
+        check: 'evidence',
+        seq: out.seq,
+        file: '.autopilot/evidence/T-1/review/review_rubric.json',
+        reason:
+          /REVIEW was passed \(entry \d+\) without a review by another hand: .*written by fixture .*also worked IMPLEMENT/,
+      });
+    });
+
     it('a test that fails on the branch: VERIFY_FAILED (exit 2), the re-run differs from the recorded one', async () => {
       const dir = clone();
       writeFile(dir, 'src/count.js', P.COUNT_BUGGY);

@@ -620,12 +620,16 @@ export class Repo {
     await this.fixture(taskId, (e, actor) => this.drive(e, actor, taskId, phase, opts.buggy ?? false, opts.evidence));
   }
 
-  /** Puts evidence in-process, as the fixture's actor. */
+  /** Puts evidence in-process, as the fixture's actor; the review rubric as the fixture's reviewer (REVIEWER_ACTOR). */
   async put(taskId: string, phase: string, name: string, content: string): Promise<void> {
+    const review = phase === 'REVIEW' && name === 'review_rubric.json';
     await this.fixture(
       taskId,
       async (e, actor) =>
-        void must(await putEvidence(e, actor, { taskId, phase, name, content: Buffer.from(content) }), `put ${name}`),
+        void must(
+          await putEvidence(e, review ? REVIEWER_ACTOR : actor, { taskId, phase, name, content: Buffer.from(content) }),
+          `put ${name}`,
+        ),
     );
   }
 
@@ -687,6 +691,14 @@ export class Repo {
         case 'VERIFY':
           must(await runVerify(e, actor, { taskId }), 'verify');
           break;
+        case 'REVIEW':
+          // REVIEW is not self-review: a second session, in the reviewer role, writes the rubric.
+          for (const [name, content] of evidence[state.phase] ?? [])
+            must(
+              await putEvidence(e, REVIEWER_ACTOR, { taskId, phase: state.phase, name, content: Buffer.from(content) }),
+              `review ${name}`,
+            );
+          break;
         default:
           for (const [name, content] of evidence[state.phase] ?? []) await put(state.phase, name, content);
       }
@@ -718,6 +730,9 @@ export function sourceFile(name: string, content: string | Uint8Array): string {
 
 /** The fixture's actor; its lease holder is the same id the CLI gets with `--holder fixture`. */
 export const FIXTURE_ACTOR: Actor = { id: 'fixture', holder: 'fixture' };
+
+/** The fixture's reviewer: a second hand in the reviewer role, as the CLI is with `--holder reviewer-1 --role reviewer`. */
+export const REVIEWER_ACTOR: Actor = { id: 'fixture-reviewer', holder: 'reviewer-1', role: 'reviewer' };
 
 /** Asserts the ledger holds a `violation` entry for `taskId` with `code`, after `afterSeq`; returns it. */
 export function assertViolation(repo: Repo, taskId: string, code: string, afterSeq: number): LedgerRow {

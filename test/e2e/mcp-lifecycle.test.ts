@@ -27,7 +27,11 @@ interface Moved {
 }
 
 let session: McpSession | undefined;
-after(() => session?.close());
+let reviewer: McpSession | undefined;
+after(async () => {
+  await session?.close();
+  await reviewer?.close();
+});
 
 it('takes a task from task_start to done through every phase, over stdio', async () => {
   const repo = await makeRepo({ urgent: true });
@@ -140,7 +144,14 @@ it('takes a task from task_start to done through every phase, over stdio', async
   assert.ok(verified.coverage.percent >= 80);
 
   assert.equal((await advance()).to, 'REVIEW');
-  await put('REVIEW', 'review_rubric.json', P.RUBRIC);
+  // REVIEW is not self-review: a second session, in the reviewer role, writes the rubric.
+  reviewer = await connectStdio(repo.dir, 'e2e-reviewer', { args: ['--holder', 'reviewer-1', '--role', 'reviewer'] });
+  await callOk(reviewer.client, 'evidence_put', {
+    taskId,
+    phase: 'REVIEW',
+    name: 'review_rubric.json',
+    content: P.RUBRIC,
+  });
   assert.equal((await advance()).to, 'PR');
   await put('PR', 'pr_template_filled.md', P.PR_TEMPLATE);
   await put('PR', 'pr_url.txt', 'https://git.example.com/textkit/pull/1\n');
@@ -174,7 +185,17 @@ it('takes a task from task_start to done through every phase, over stdio', async
   assert.deepEqual(entered, [...PHASES.slice(0, 6), 'IMPLEMENT', 'VERIFY', ...PHASES.slice(6), 'DONE']);
   assert.ok(rows.some((r) => r.kind === 'verify' && r.data['passed'] === false));
   assert.ok(rows.some((r) => r.kind === 'lease' && r.data['holder'] === actor));
-  assert.deepEqual([...new Set(rows.filter((r) => r.kind !== 'attestation').map((r) => r.actor))], [actor]);
+  const reviewerActor = `mcp:e2e-reviewer:${reviewer.pid}`;
+  assert.deepEqual(
+    rows
+      .filter((r) => r.actor === reviewerActor)
+      .map((r) => [r.kind, r.data['name'], r.data['holder'], r.data['role']]),
+    [['evidence', 'review_rubric.json', 'reviewer-1', 'reviewer']],
+  );
+  assert.deepEqual(
+    [...new Set(rows.filter((r) => r.kind !== 'attestation' && r.actor !== reviewerActor).map((r) => r.actor))],
+    [actor],
+  );
   assert.equal(ledger.entries, repo.head()?.seq);
 
   // Nothing but protocol messages reached stdout, and the server ends when the client goes.

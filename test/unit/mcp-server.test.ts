@@ -29,6 +29,7 @@ const CONTRACT = [
   'ledger_verify',
   'approval_request',
   'prompt_get',
+  'review_get',
 ];
 
 /** The contract's shared argument names; any other input property must be camelCase too. */
@@ -129,7 +130,7 @@ describe('MCP server, in memory', () => {
 
   it('annotates every tool with all four hints, read-only exactly for the tools that change nothing', async () => {
     const { tools } = await client.listTools();
-    const readOnly = new Set(['task_status', 'evidence_check', 'ledger_verify', 'prompt_get']);
+    const readOnly = new Set(['task_status', 'evidence_check', 'ledger_verify', 'prompt_get', 'review_get']);
     for (const t of tools) {
       const a = t.annotations ?? {};
       for (const hint of ['readOnlyHint', 'idempotentHint', 'destructiveHint', 'openWorldHint'] as const)

@@ -8,6 +8,7 @@ import { approvalState } from './guard.ts';
 import type { Actor, Engine } from '../context.ts';
 import { clause } from '../../core/phrasing.ts';
 import { loadTask } from '../ledger/load-task.ts';
+import { guardRole } from '../evidence/role.ts';
 
 export interface ApprovalRequest {
   readonly taskId: string;
@@ -42,6 +43,8 @@ export async function requestApproval(
   actor: Actor,
   req: ApprovalRequest,
 ): Promise<Result<ApprovalRequestOutcome>> {
+  const role = guardRole(e, actor, 'approval_request');
+  if (!role.ok) return role;
   const reason = req.reason.trim();
   if (!reason)
     return refuse(ErrorCode.USAGE, 'say why the approval is needed: reason must not be empty', { argument: 'reason' });

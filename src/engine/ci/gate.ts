@@ -18,6 +18,7 @@ import { openBundle, type GateContext } from './check-bundle.ts';
 import { replayProcess } from './replay.ts';
 import { adoptedContract, contractAt, contractVersions, movesUnderContract } from './contract.ts';
 import { revalidatePassed } from './revalidate.ts';
+import { recheckReview } from './review.ts';
 import { checkEvidence } from './evidence.ts';
 import { checkTaskDecisions } from './decisions.ts';
 import {
@@ -399,6 +400,8 @@ async function checkTask(ctx: GateContext, taskId: string, path: string): Promis
   problems.push(...evidence.problems);
   // The agent's evidence of every passed phase, against the contract in force when the phase was passed.
   problems.push(...revalidatePassed(taskId, entries, state, versions, evidence.files, ctx.inState));
+  // REVIEW is not self-review: the rubric that passed it was another hand's, under the contract in force then.
+  problems.push(...recheckReview(taskId, entries, state, versions, ctx.inState));
   // VERIFY is re-run under the contract in force when it was passed.
   const verifyConfig = replayed.verifyPass ? contractAt(versions, replayed.verifyPass.seq).config : adopted.config;
   return {

@@ -15,7 +15,7 @@ import type { StoreTx } from '../../ports/store.ts';
 import { append, recordRefusal } from '../ledger/record.ts';
 import { checkPassedArtifacts, checkPhase, gateRefusal, type PhaseGateReport } from '../evidence/phase-gate.ts';
 import { gatherEvidenceContext } from '../evidence/context.ts';
-import { guardLease, moveLease } from './leases.ts';
+import { guardLease, holderOf, moveLease } from './leases.ts';
 import { checkClaimHeld, claimMove, releaseClaim } from './move-claim.ts';
 import { hasProducer, installProduced, produce, type Produced } from '../evidence/producers/index.ts';
 import { taskDiff } from '../evidence/producers/diff.ts';
@@ -41,6 +41,9 @@ import { phaseWaivers, waiverRequired, type CheckName, type Waiver } from '../..
 import { phaseContext } from './phase-context.ts';
 import { writeBundle, type BundleWritten } from '../ledger/bundle.ts';
 import type { Actor, Engine } from '../context.ts';
+import { guardRole } from '../evidence/role.ts';
+import { checkReview, readReviewInputs } from '../evidence/review.ts';
+import { clause } from '../../core/phrasing.ts';
 
 export interface AdvanceRequest {
   readonly taskId: string;
@@ -115,6 +118,8 @@ async function decideMove(
   req: AdvanceRequest,
   startMs: number,
 ): Promise<Result<{ to: string | null; waivers: Move['waivers'] }>> {
+  const role = guardRole(e, actor, 'advance');
+  if (!role.ok) return record(e, state, actor, req.to ?? null, role.error, startMs);
   // The task moves under the contract it adopted, before anything of the config loaded now is used to decide.
   const change = state.status === 'active' ? contractChange(e.layout.stateDir, e.config, state) : undefined;
   if (change) return record(e, state, actor, req.to ?? null, refuseConfigChanged(state.taskId, change).error, startMs);
@@ -183,6 +188,8 @@ interface Prepared {
   readonly assessed: Awaited<ReturnType<typeof assessTaskRisk>> | null;
   readonly needs: ReturnType<typeof withWaivers>;
   readonly context: Awaited<ReturnType<typeof gatherEvidenceContext>>;
+  /** Leaving the review phase: who wrote its rubric and who worked the implement phase, from the ledger. */
+  readonly reviewing: Awaited<ReturnType<typeof readReviewInputs>>;
 }
 
 /** Runs the phase's producers, checks the instructions for drift, assesses the risk, reads the evidence's context. */
@@ -195,7 +202,8 @@ async function prepareMove(move: Move): Promise<Prepared> {
   const needs = withWaivers(e, assessed, waivers.waived);
   // Read before the transaction: the store's task list, the README, the spec. The evidence itself is read inside.
   const context = await gatherEvidenceContext(e, state, state.phase);
-  return { produced, attestation, assessed, needs, context };
+  const reviewing = await readReviewInputs(e, state);
+  return { produced, attestation, assessed, needs, context, reviewing };
 }
 
 /**
@@ -239,6 +247,15 @@ async function commitAdvance(
     if (!gate.passed) {
       const refusal = withFailureAdvice(e, current, gateRefusal(current.taskId, gate, e.config.roles));
       return { ok: false, error: await recordRefusal(e, tx, current, actor, attempt, refusal, startMs) };
+    }
+    const review = prepared.reviewing ? checkReview(prepared.reviewing, current, gate) : null;
+    if (review) {
+      const r = refuse(
+        ErrorCode.EVIDENCE_INVALID,
+        `${current.taskId}'s ${current.phase} needs a review by another hand: ${clause(review.problem)}. To pass, ${review.fix}`,
+        { phase: current.phase, findings: [review] },
+      );
+      return { ok: false, error: await recordRefusal(e, tx, current, actor, attempt, r.error, startMs) };
     }
     // A person may have decided while the producers ran.
     const decided = await guardDecisions(e, tx, current, actor, attempt, startMs);
@@ -333,6 +350,8 @@ function transitionData(
     ...(to === null ? { status: 'done' } : {}),
     ...(req.summary ? { summary: req.summary.slice(0, 2000) } : {}),
     configDigest: configDigest(e.config),
+    // The hand that moved the task: the review check reads who worked the implement phase from it.
+    holder: holderOf(move.actor),
     context: phaseContext(e.config.phases, current, gate.artifacts, req.summary),
     ...(produced.commands.length
       ? {

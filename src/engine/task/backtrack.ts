@@ -18,7 +18,7 @@ import {
 import { normalizePhase } from '../../core/phases.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
 import { append, recordRefusal } from '../ledger/record.ts';
-import { guardLease, moveLease } from './leases.ts';
+import { guardLease, holderOf, moveLease } from './leases.ts';
 import { guardNoMove } from './move-claim.ts';
 import { archiveDir, archivePlan, linkAside, settleArchive, tidyArchive } from '../evidence/archive.ts';
 import { Counter } from '../../ports/events.ts';
@@ -26,6 +26,7 @@ import { checkDrift, guardDrift } from '../drift/baseline.ts';
 import { guardContract } from './contract.ts';
 import type { Actor, Engine } from '../context.ts';
 import { loadTask } from '../ledger/load-task.ts';
+import { guardRole } from '../evidence/role.ts';
 
 export interface BacktrackRequest {
   readonly taskId: string;
@@ -49,6 +50,8 @@ export interface BacktrackOutcome {
 
 export async function backtrack(e: Engine, actor: Actor, req: BacktrackRequest): Promise<Result<BacktrackOutcome>> {
   const startMs = Date.now();
+  const role = guardRole(e, actor, 'backtrack');
+  if (!role.ok) return role;
   const wanted = normalizePhase(e.config.phases, req.to);
   const attestation = wanted ? await checkDrift(e, wanted) : null;
   const result = await e.store.transact(async (tx): Promise<Result<BacktrackOutcome>> => {
@@ -109,6 +112,7 @@ export async function backtrack(e: Engine, actor: Actor, req: BacktrackRequest):
           reason: req.reason.slice(0, 2000),
           archived: moves.value.archived,
           stale: stalePhases(e.config, state.phase, target),
+          holder: holderOf(actor),
           ...(decided ? { decision: decided.seq, by: decided.data['by'] } : {}),
         },
       });

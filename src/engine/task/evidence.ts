@@ -10,12 +10,14 @@ import { refusePhaseUnknown, type TaskState, refuseInactive } from '../../core/t
 import { validateArtifact, type Finding } from '../../validators/index.ts';
 import { decodeEvidence } from '../../validators/text.ts';
 import { append, recordRefusal } from '../ledger/record.ts';
-import { guardLease } from './leases.ts';
+import { guardLease, holderOf } from './leases.ts';
+import { guardRole } from '../evidence/role.ts';
 import { readNoFollow, writeAtomic } from '../repo/files.ts';
 import { checkArtifactName, phaseFolder } from '../evidence/folder.ts';
 import { evidenceRel } from '../repo/layout.ts';
 import { sha256Hex } from '../repo/files.ts';
 import { checkPhase, type PhaseGateReport } from '../evidence/phase-gate.ts';
+import { checkReview, readReviewInputs } from '../evidence/review.ts';
 import { gatherEvidenceContext } from '../evidence/context.ts';
 import { tidyArchive } from '../evidence/archive.ts';
 import type { Actor, Engine } from '../context.ts';
@@ -111,6 +113,8 @@ export async function putEvidence(
     const phase = normalizePhase(e.config.phases, req.phase);
     if (!phase) return fail(refusePhaseUnknown(req.phase, e.config));
     if (!name.ok) return fail(name);
+    const role = guardRole(e, actor, 'evidence_put', { phase, name: req.name });
+    if (!role.ok) return fail(role);
     const pi = phaseIndex(e.config.phases, phase);
     const ci = phaseIndex(e.config.phases, state.phase);
     if (pi > ci) {
@@ -176,8 +180,12 @@ export async function putEvidence(
         }),
       );
     }
-    const lease = await guardLease(e, tx, state, actor, 'evidence_put', req.token, startMs);
-    if (!lease.ok) return lease;
+    // A reviewer writes beside the working agent, which keeps its lease while it waits for the review: the lease
+    // keeps two hands off the work, and the rubric is the only file a reviewer can write.
+    if (actor.role !== 'reviewer') {
+      const lease = await guardLease(e, tx, state, actor, 'evidence_put', req.token, startMs);
+      if (!lease.ok) return lease;
+    }
     const folder = phaseFolder(e.layout, state.taskId, phase);
     if (!folder.ok) return fail(folder);
     const path = evidenceRel(state.taskId, phase, req.name);
@@ -194,7 +202,14 @@ export async function putEvidence(
       toPhase: null,
       actor: actor.id,
       artifacts: [{ path, sha256, producer: 'agent' }],
-      data: { name: req.name, bytes: req.content.byteLength, findings: findings.length },
+      // The hand and role are what the review gate reads to tell a review from self-review (core/review.ts).
+      data: {
+        name: req.name,
+        bytes: req.content.byteLength,
+        findings: findings.length,
+        holder: holderOf(actor),
+        ...(actor.role ? { role: actor.role } : {}),
+      },
     });
     const task = (await tx.getTask(state.taskId)) ?? state;
     return ok({ task, entry, path, sha256, findings });
@@ -223,5 +238,11 @@ export async function checkEvidence(
     );
     return ok(checkPhase(e, state, phase, await gatherEvidenceContext(e, state, phase), recorded));
   }
-  return ok(checkPhase(e, state, phase, await gatherEvidenceContext(e, state, phase)));
+  const report = checkPhase(e, state, phase, await gatherEvidenceContext(e, state, phase));
+  // The review phase also needs its rubric from another hand: said here too, not first at the advance.
+  // A rubric not written yet is the gate's own finding (missing); a written one is judged for its hand.
+  const reviewing = await readReviewInputs(e, state);
+  const written = reviewing && report.artifacts.some((a) => a.path.endsWith(`/${reviewing.rules.artifact}`));
+  const review = reviewing && written ? checkReview(reviewing, state, report) : null;
+  return ok(review ? { ...report, passed: false, findings: [...report.findings, review] } : report);
 }

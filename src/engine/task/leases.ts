@@ -11,6 +11,7 @@ import type { StoreTx } from '../../ports/store.ts';
 import { append, recordRefusal } from '../ledger/record.ts';
 import type { Actor, Engine } from '../context.ts';
 import { loadTask } from '../ledger/load-task.ts';
+import { guardRole } from '../evidence/role.ts';
 
 export function holderOf(actor: Actor): string {
   return actor.holder ?? actor.id;
@@ -120,6 +121,9 @@ export async function leaseOp(
   req: LeaseRequest & { phase?: string },
 ): Promise<Result<LeaseDecision>> {
   const startMs = Date.now();
+  // A reviewer writes its rubric without the task's lease (see evidence.ts), so it never takes one.
+  const role = guardRole(e, actor, `lease_${op}`);
+  if (!role.ok) return role;
   return e.store.transact(async (tx) => {
     const loaded = await loadTask(tx, req.taskId);
     if (!loaded.ok) return loaded;

@@ -10,6 +10,7 @@ import { append } from '../ledger/record.ts';
 import { guardLease } from './leases.ts';
 import type { Actor, Engine } from '../context.ts';
 import { loadTask } from '../ledger/load-task.ts';
+import { guardRole } from '../evidence/role.ts';
 
 export interface RenameTaskRequest {
   readonly taskId: string;
@@ -26,6 +27,8 @@ export interface RenameTaskOutcome {
 
 export async function renameTask(e: Engine, actor: Actor, req: RenameTaskRequest): Promise<Result<RenameTaskOutcome>> {
   const startMs = Date.now();
+  const role = guardRole(e, actor, 'task_rename');
+  if (!role.ok) return role;
   const title = checkTitle(req.title, true);
   if (!title.ok) return title;
   return e.store.transact(async (tx): Promise<Result<RenameTaskOutcome>> => {

@@ -12,6 +12,7 @@ import { CONTRACT_FILE, contractRel, contractText } from '../repo/contract.ts';
 import { sha256Hex, writeAtomic } from '../repo/files.ts';
 import { latestBaseline, recordBaseline } from '../drift/baseline.ts';
 import type { Actor, Engine } from '../context.ts';
+import { guardRole } from '../evidence/role.ts';
 
 export interface StartTaskRequest {
   readonly taskId: string;
@@ -27,6 +28,8 @@ export interface StartTaskOutcome {
 
 export async function startTask(e: Engine, actor: Actor, req: StartTaskRequest): Promise<Result<StartTaskOutcome>> {
   const startMs = Date.now();
+  const role = guardRole(e, actor, 'task_start');
+  if (!role.ok) return role;
   const id = checkTaskId(req.taskId);
   if (!id.ok) return id;
   const checked = checkTitle(req.title ?? '', false);

@@ -18,6 +18,7 @@ import { contractChange } from '../repo/contract.ts';
 import { refuseConfigChanged } from './contract.ts';
 import { phaseWaivers, waiverRequired } from '../../core/waivers.ts';
 import { loadTask } from '../ledger/load-task.ts';
+import { guardRole } from '../evidence/role.ts';
 
 export interface VerifyOutcome {
   readonly task: TaskState;
@@ -31,6 +32,8 @@ export async function runVerify(
   req: { taskId: string; token?: number },
 ): Promise<Result<VerifyOutcome>> {
   const startMs = Date.now();
+  const role = guardRole(e, actor, 'verify');
+  if (!role.ok) return role;
   const loaded = await loadTask(e.store, req.taskId);
   if (!loaded.ok) return loaded;
   const state = loaded.value;

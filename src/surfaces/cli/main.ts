@@ -86,6 +86,10 @@ export function buildProgram(): Command {
     .version(packageVersion())
     .option('--json', 'print one JSON object: {"ok": true, …} or {"ok": false, "error": {code, message, details}}')
     .option('--holder <id>', 'lease holder id (default: $AUTOPILOT_HOLDER, else this user at this host)')
+    .option(
+      '--role <role>',
+      'reviewer: act as a reviewer, who writes the review rubric and nothing else (default: $AUTOPILOT_ROLE, else a working agent)',
+    )
     .addOption(new Option('-C, --cwd <dir>', 'run as if started in <dir>'))
     .showSuggestionAfterError(true)
     .addHelpText(

@@ -21,6 +21,7 @@ export type VerbResult =
 export interface GlobalOptions {
   readonly json?: boolean;
   readonly holder?: string;
+  readonly role?: string;
   readonly cwd?: string;
 }
 
@@ -32,11 +33,27 @@ function username(): string {
   }
 }
 
-/** The person or agent at this terminal: AUTOPILOT_ACTOR, else cli:<user>. */
+/**
+ * The role the command acts in: `--role`, else AUTOPILOT_ROLE; `reviewer` is the only one (a session that writes the
+ * review rubric and nothing else); empty or `agent` is a working agent. Anything else is a usage error.
+ */
+export function resolveRole(opts: GlobalOptions): 'reviewer' | undefined {
+  const [value, source] =
+    opts.role !== undefined ? [opts.role, '--role'] : [process.env['AUTOPILOT_ROLE'], 'AUTOPILOT_ROLE'];
+  if (value === undefined || value === '' || value === 'agent') return undefined;
+  if (value === 'reviewer') return 'reviewer';
+  throw new UsageError(
+    `${source} must be reviewer (or agent, the default), got ${JSON.stringify(value.slice(0, 40))}`,
+    source === '--role' ? 'role' : source,
+  );
+}
+
+/** The person or agent at this terminal: AUTOPILOT_ACTOR, else cli:<user>; in the role {@link resolveRole} gives. */
 export function cliActor(opts: GlobalOptions): Actor {
   const id = process.env['AUTOPILOT_ACTOR'] || `cli:${username()}`;
   const holder = opts.holder || process.env['AUTOPILOT_HOLDER'] || `${id}@${hostname()}`;
-  return { id, holder };
+  const role = resolveRole(opts);
+  return { id, holder, ...(role ? { role } : {}) };
 }
 
 export function cwdOf(opts: GlobalOptions): string {

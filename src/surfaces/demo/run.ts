@@ -14,12 +14,13 @@ import type { Result } from '../../core/errors.ts';
 import { applyInit, planInit } from '../../engine/setup/init.ts';
 import type { LedgerReport } from '../../engine/ledger/verify.ts';
 import { openStoreFor } from '../compose.ts';
-import { callTool, connectAutopilot } from '../mcp/client.ts';
+import { callTool, connectAutopilot, type StdioConnection } from '../mcp/client.ts';
 import type { taskStartTool } from '../mcp/tools/task-start.ts';
 import type { phaseAdvanceTool } from '../mcp/tools/phase-advance.ts';
 import type { phaseBacktrackTool } from '../mcp/tools/phase-backtrack.ts';
 import type { evidencePutTool } from '../mcp/tools/evidence-put.ts';
 import type { verifyRunTool } from '../mcp/tools/verify-run.ts';
+import type { reviewGetTool } from '../mcp/tools/review-get.ts';
 import * as P from './project.ts';
 import { claudePreToolUse } from './hook.ts';
 import { plural } from '../../core/phrasing.ts';
@@ -102,6 +103,8 @@ export async function runDemo(opts: { dir?: string; log?: (line: string) => void
   const mcp = await connectAutopilot(repo, 'demo-agent');
   log(pc.dim(`the agent connects to autopilot mcp over stdio (server pid ${mcp.pid})`));
   const call = <T>(tool: string, args: Record<string, unknown>) => callTool<T>(mcp.client, tool, args);
+  // The reviewer's own session, started when the task reaches REVIEW.
+  let reviewer: StdioConnection | undefined;
   const taskId = 'T-1';
   const steps: DemoStep[] = [];
   const step = async <T>(
@@ -213,7 +216,29 @@ export async function runDemo(opts: { dir?: string; log?: (line: string) => void
         `tests ${v.tests?.passed}/${v.tests?.total} passed; changed-lines coverage ${v.coverage?.percent.toFixed(1)}% of ${plural(v.coverage?.executable ?? 0, 'line')}; isolation: ${v.isolation}`,
     );
     await step('advance to REVIEW', 'ok', () => advance(), moved);
-    await step('write review_rubric.json', 'ok', () => put('REVIEW', 'review_rubric.json', P.RUBRIC));
+    await step('the agent writes its own review_rubric.json', 'ok', () =>
+      put('REVIEW', 'review_rubric.json', P.RUBRIC),
+    );
+    await step('advance on a review of its own work', 'refused', () => advance());
+    // REVIEW is not self-review: a second session, with a holder of its own and the reviewer role, writes the rubric.
+    reviewer = await connectAutopilot(repo, 'demo-reviewer', ['--holder', 'reviewer-1', '--role', 'reviewer']);
+    log(pc.dim(`a reviewer connects: autopilot mcp --holder reviewer-1 --role reviewer (server pid ${reviewer.pid})`));
+    const review = reviewer.client;
+    await step(
+      'the reviewer reads the work with review_get',
+      'ok',
+      () => callTool<z.output<typeof reviewGetTool.output>>(review, 'review_get', { taskId }),
+      (v) =>
+        `${plural(v.artifacts.length, 'artifact')} (the diff, spec, plan, test results); implemented by ${v.implementers.join(', ')}`,
+    );
+    const reviewPut = (content: string) =>
+      callTool<z.output<typeof evidencePutTool.output>>(review, 'evidence_put', {
+        taskId,
+        phase: 'REVIEW',
+        name: 'review_rubric.json',
+        content,
+      });
+    await step('the reviewer writes review_rubric.json', 'ok', () => reviewPut(P.RUBRIC));
     if ('playwright' in browser) {
       await step('ask to advance to PR: policy wants a person', 'refused', () => advance());
       const person = await step(
@@ -241,7 +266,7 @@ export async function runDemo(opts: { dir?: string; log?: (line: string) => void
         await step('advance to VERIFY (a fresh diff, with the new test)', 'ok', () => advance(), moved);
         await step('autopilot verify, with the new test', 'ok', () => verify());
         await step('advance to REVIEW again', 'ok', () => advance(), moved);
-        await step('write review_rubric.json again', 'ok', () => put('REVIEW', 'review_rubric.json', P.RUBRIC_AGAIN));
+        await step('the reviewer writes review_rubric.json again', 'ok', () => reviewPut(P.RUBRIC_AGAIN));
         await step('ask to advance to PR again', 'refused', () => advance());
         await step(
           'the person approves T-1 with their passkey',
@@ -276,6 +301,7 @@ export async function runDemo(opts: { dir?: string; log?: (line: string) => void
     const approval = 'playwright' in browser ? { by: 'passkey in Chromium' as const } : { skipped: browser.missing };
     return { repo, taskId, steps, ledger, approval, passed: ledger.ok && steps.every((s) => s.ok) };
   } finally {
+    await reviewer?.close();
     await mcp.close();
   }
 }

@@ -17,11 +17,18 @@ export interface StdioConnection {
   close(): Promise<void>;
 }
 
-/** Spawns `node bin/autopilot.js mcp` in `cwd` and connects an MCP client named `clientName` to it. */
-export async function connectAutopilot(cwd: string, clientName: string): Promise<StdioConnection> {
+/**
+ * Spawns `node bin/autopilot.js mcp` in `cwd` (with `args` after it: `--holder reviewer-1 --role reviewer`) and
+ * connects an MCP client named `clientName` to it.
+ */
+export async function connectAutopilot(
+  cwd: string,
+  clientName: string,
+  args: readonly string[] = [],
+): Promise<StdioConnection> {
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [AUTOPILOT_BIN, 'mcp'],
+    args: [AUTOPILOT_BIN, 'mcp', ...args],
     cwd,
     // The per-user state folder the caller uses, so that the server signs with the same key and moves the same anchor.
     env: {

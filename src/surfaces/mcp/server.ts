@@ -21,6 +21,7 @@ import { verifyRunTool } from './tools/verify-run.ts';
 import { ledgerVerifyTool } from './tools/ledger-verify.ts';
 import { approvalRequestTool } from './tools/approval-request.ts';
 import { promptGetTool } from './tools/prompt-get.ts';
+import { reviewGetTool } from './tools/review-get.ts';
 import { packageVersion } from '../../engine/setup/package-info.ts';
 
 /** Every tool, in the order `tools/list` shows them. */
@@ -38,12 +39,34 @@ export const TOOLS: readonly AnyTool[] = [
   leaseRenewTool,
   leaseReleaseTool,
   approvalRequestTool,
+  reviewGetTool,
+  ledgerVerifyTool,
+] as AnyTool[];
+
+/**
+ * The tools of a reviewer session (`autopilot mcp --role reviewer`): it reads the work and writes the review rubric,
+ * nothing else. The engine refuses a reviewer's other writes too (TOOL_NOT_ALLOWED_FOR_PERSONA); the short list
+ * keeps a reviewer from trying them.
+ */
+export const REVIEWER_TOOLS: readonly AnyTool[] = [
+  taskStatusTool,
+  reviewGetTool,
+  promptGetTool,
+  evidencePutTool,
+  evidenceCheckTool,
   ledgerVerifyTool,
 ] as AnyTool[];
 
 /** The name the server gives itself; `.mcp.json` entries use it too, so tools appear as `mcp__autopilot__…`. */
 export const SERVER_NAME = 'autopilot';
 const SERVER_VERSION = packageVersion();
+
+const REVIEWER_INSTRUCTIONS = [
+  'You are the reviewer of a task another agent implemented: Autopilot does not let the hand that wrote the changes pass its own review.',
+  'Read the work with review_get (the diff, the spec and plan, the test and coverage results), judge it, and write review_rubric.json with evidence_put in the REVIEW phase: each dimension (readability, maintainability, performance, security, governance) with pass and notes that say what you checked.',
+  'You cannot write other evidence, move the task or edit the work tree; the working agent advances the task once your rubric is in.',
+  'A refused call returns isError with {code, message, details}; the message says what to do next.',
+].join('\n');
 
 const INSTRUCTIONS = [
   'Autopilot carries every task through STRATEGIZE → SPEC → PLAN → THINK → IMPLEMENT → VERIFY → REVIEW → PR → MONITOR and records every step in a signed ledger.',
@@ -59,6 +82,8 @@ export interface AutopilotServerOptions {
   readonly session: string;
   /** The lease holder of every session of this server (`resolveHolder` in holder.ts); each session its own when left out. */
   readonly holder?: string;
+  /** `reviewer`: every session reviews ({@link REVIEWER_TOOLS}); a working agent's server when left out. */
+  readonly role?: 'reviewer';
   /** Diagnostics: never stdout, which belongs to the protocol over stdio. */
   readonly log: (line: string) => void;
   /** Where running calls are tracked, for a shutdown that waits for them. */
@@ -73,10 +98,15 @@ export interface AutopilotServerOptions {
  * Code's session), else the actor id, so that every session holds leases of its
  * own and a second client is told LEASE_HELD.
  */
-export function sessionActor(clientName: string | undefined, session: string, holder?: string): Actor {
+export function sessionActor(
+  clientName: string | undefined,
+  session: string,
+  holder?: string,
+  role?: 'reviewer',
+): Actor {
   const client = (clientName ?? '').replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 64) || 'client';
   const id = `mcp:${client}:${session}`;
-  return { id, holder: holder ?? id, sessionId: session };
+  return { id, holder: holder ?? id, sessionId: session, ...(role ? { role } : {}) };
 }
 
 /**
@@ -102,15 +132,16 @@ export function maxMessageBytes(engine: Result<Engine>): number {
 export function createAutopilotServer(opts: AutopilotServerOptions): McpServer {
   const server = new McpServer(
     { name: SERVER_NAME, title: 'Autopilot', version: SERVER_VERSION },
-    { instructions: INSTRUCTIONS },
+    { instructions: opts.role === 'reviewer' ? REVIEWER_INSTRUCTIONS : INSTRUCTIONS },
   );
   const actorOf = (ctx: ServerContext) =>
     sessionActor(
       server.server.getClientVersion()?.name,
       ctx.sessionId === undefined ? opts.session : httpSession(ctx.sessionId),
       opts.holder,
+      opts.role,
     );
-  for (const tool of TOOLS) {
+  for (const tool of opts.role === 'reviewer' ? REVIEWER_TOOLS : TOOLS) {
     const handler = async (args: unknown, ctx: ServerContext) => {
       if (!opts.engine.ok) return refusalResult(opts.engine.error);
       const token = ctx.mcpReq._meta?.progressToken;

@@ -234,6 +234,8 @@ const NEXT: Partial<Record<ErrorCode, string>> = {
   CONFIG_INVALID: 'a person must fix .autopilot/config.yaml (or run autopilot init) and restart this MCP server',
   CONFIG_CHANGED:
     "restore .autopilot/config.yaml to the task's contract (the keys in details.keys), or ask a person to adopt the new config for the task with approval_request; you cannot adopt it yourself",
+  TOOL_NOT_ALLOWED_FOR_PERSONA:
+    'this session is a reviewer: read the work with review_get and write the review rubric (details.allowed) with evidence_put; the working agent does everything else',
   WAIVER_REQUIRED:
     'a person must configure the check (details.fix) or waive it with a reason in .autopilot/config.yaml; tell them, then call phase_advance again',
 };

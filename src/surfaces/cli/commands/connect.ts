@@ -81,8 +81,8 @@ export function mcpCommand(program: Command, act: Act): void {
     )
     .addHelpText(
       'after',
-      `\nLease holder: --holder ID, else $AUTOPILOT_HOLDER, else (over stdio) claude:$CLAUDE_CODE_SESSION_ID when\nClaude Code started the server, else each MCP session is its own holder. A client that starts one server\nprocess per call must name its holder, or every write after the first is LEASE_HELD.\n${example(
-        'autopilot mcp\nautopilot mcp --http 4401\nautopilot mcp --holder agent-a\nAUTOPILOT_HOLDER=agent-a autopilot mcp',
+      `\nLease holder: --holder ID, else $AUTOPILOT_HOLDER, else (over stdio) claude:$CLAUDE_CODE_SESSION_ID when\nClaude Code started the server, else each MCP session is its own holder. A client that starts one server\nprocess per call must name its holder, or every write after the first is LEASE_HELD.\n\nReviewer: --role reviewer (or AUTOPILOT_ROLE=reviewer) serves a reviewer session: task_status, review_get,\nprompt_get, evidence_put of the review rubric only, evidence_check, ledger_verify. The review phase's rubric must\ncome from such a session with a holder of its own (review.by in the config), never from the hand that worked\nIMPLEMENT.\n${example(
+        'autopilot mcp\nautopilot mcp --http 4401\nautopilot mcp --holder agent-a\nAUTOPILOT_HOLDER=agent-a autopilot mcp\nautopilot mcp --holder reviewer-1 --role reviewer',
       )}`,
     )
     .action(act(async (opts: Opts) => (await import('../verbs/mcp.ts')).mcpVerb(opts)));

@@ -1,4 +1,4 @@
-/** @module `autopilot mcp [--http PORT] [--holder ID]`: the MCP server, over stdio or over Streamable HTTP on 127.0.0.1. */
+/** @module `autopilot mcp [--http PORT] [--holder ID] [--role reviewer]`: the MCP server, over stdio or over Streamable HTTP on 127.0.0.1. */
 import { AutopilotError, ErrorCode, ok, type Result } from '../../../core/errors.ts';
 import { closeEngine, openEngine, type Engine } from '../../../engine/context.ts';
 import { openStoreFor, runnerFor, sinkFor } from '../../compose.ts';
@@ -10,6 +10,7 @@ import {
   cwdOf,
   intOption,
   listenOn,
+  resolveRole,
   serveUntilClosed,
   UsageError,
   type GlobalOptions,
@@ -47,6 +48,8 @@ export async function mcpVerb(opts: GlobalOptions & { http?: string }): Promise<
   });
   if (!chosen.ok) return chosen;
   const { holder } = chosen.value;
+  const role = resolveRole(opts);
+  if (role) log(`reviewer session: review_get and the review rubric only`);
   log(
     holder === undefined
       ? 'each MCP session holds leases of its own (name one holder with --holder or AUTOPILOT_HOLDER)'
@@ -57,10 +60,23 @@ export async function mcpVerb(opts: GlobalOptions & { http?: string }): Promise<
   let server: ServerHandle;
   try {
     if (port === undefined) {
-      server = await serveStdio({ engine, log, inFlight, ...(holder !== undefined ? { holder } : {}) });
+      server = await serveStdio({
+        engine,
+        log,
+        inFlight,
+        ...(holder !== undefined ? { holder } : {}),
+        ...(role ? { role } : {}),
+      });
     } else {
       const listening = await listenOn(port, 'http', () =>
-        serveHttp({ engine, port, log, inFlight, ...(holder !== undefined ? { holder } : {}) }),
+        serveHttp({
+          engine,
+          port,
+          log,
+          inFlight,
+          ...(holder !== undefined ? { holder } : {}),
+          ...(role ? { role } : {}),
+        }),
       );
       if (!listening.ok) return listening;
       log(`serving MCP over Streamable HTTP at ${listening.value.url}`);

@@ -1,0 +1,49 @@
+/**
+ * @module The gate's re-check of REVIEW is not self-review: the transition that passed the review phase passed a
+ * rubric recorded by another hand than the implement phase's, in a role the task's contract allows, read from the
+ * signed entries alone (core/review.ts judges it as the engine's gate did).
+ */
+import { ErrorCode } from '../../core/errors.ts';
+import type { LedgerEntry } from '../../core/ledger.ts';
+import { phaseIndex } from '../../core/phases.ts';
+import { clause } from '../../core/phrasing.ts';
+import { implementersOf, judgeReview, reviewRules } from '../../core/review.ts';
+import type { TaskState } from '../../core/task.ts';
+import { evidenceRel } from '../repo/layout.ts';
+import { contractAt, type ContractVersion } from './contract.ts';
+import type { CiProblem } from './report.ts';
+
+/** The problem with the review that passed the task's review phase, if it did pass it; none otherwise. */
+export function recheckReview(
+  taskId: string,
+  entries: readonly LedgerEntry[],
+  state: TaskState,
+  versions: readonly ContractVersion[],
+  inState: (p: string) => string,
+): CiProblem[] {
+  const phases = versions[0]!.config.phases;
+  const mine = entries.filter((x) => x.taskId === taskId);
+  // The last pass of the review phase is the one the task stands on; a phase not passed now has nothing to judge.
+  for (const move of mine.filter((x) => x.kind === 'transition').reverse()) {
+    const rules = reviewRules(contractAt(versions, move.seq).config);
+    if (!rules || move.fromPhase !== rules.phase) continue;
+    const stillPassed = state.status === 'done' || phaseIndex(phases, state.phase) > phaseIndex(phases, rules.phase);
+    if (!stillPassed) return [];
+    const path = evidenceRel(taskId, rules.phase, rules.artifact);
+    const passed = move.artifacts.find((a) => a.path === path);
+    const writer = mine.findLast((x) => x.seq < move.seq && x.artifacts.some((a) => a.path === path));
+    const problem = judgeReview(rules, writer, path, passed?.sha256 ?? '', implementersOf(mine, rules, move.seq));
+    if (!problem) return [];
+    return [
+      {
+        taskId,
+        check: 'evidence',
+        code: ErrorCode.EVIDENCE_INVALID,
+        seq: move.seq,
+        file: inState(path),
+        reason: `${rules.phase} was passed (entry ${move.seq}) without a review by another hand: ${clause(problem.problem)}; backtrack to ${rules.phase} and have it reviewed`,
+      },
+    ];
+  }
+  return [];
+}
