@@ -28,6 +28,14 @@ export type OutboxState = (typeof OutboxState)[keyof typeof OutboxState];
 
 export const OUTBOX_STATES: readonly OutboxState[] = Object.values(OutboxState);
 
+/**
+ * The phase whose entry decides the push in git-only mode: PR, or the last phase of a process without one (the
+ * phase the attestation bundle is written on entering, see engine/ledger/bundle.ts).
+ */
+export function pushPhase(phases: readonly string[]): string {
+  return phases.includes('PR') ? 'PR' : (phases[phases.length - 1] ?? 'PR');
+}
+
 /** The actions a row may name. `push`: push the task branch to a git remote (git-only mode). */
 export const OutboxAction = { push: 'push' } as const;
 export type OutboxAction = (typeof OutboxAction)[keyof typeof OutboxAction];

@@ -39,6 +39,8 @@ import {
 import { phaseWaivers, waiverRequired } from '../../core/waivers.ts';
 import { phaseContext } from './phase-context.ts';
 import { bundlePhase, writeBundle, type BundleWritten } from '../ledger/bundle.ts';
+import { gitOnlyMode, planPush } from '../outbox/push.ts';
+import { newOutboxRow, OutboxAction, pushPhase, type PushPayload } from '../../core/outbox.ts';
 import type { Actor, Engine } from '../context.ts';
 
 export interface AdvanceRequest {
@@ -58,6 +60,8 @@ export interface AdvanceOutcome {
   /** The phase entered; null when the task finished. */
   readonly to: string | null;
   readonly gate: PhaseGateReport;
+  /** The key of the outbox row this move decided (git-only mode's push on entering PR), for the dispatcher. */
+  readonly outbox?: string;
   /** The attestation bundle written on entering PR and on finishing; a refusal when it could not be written. */
   readonly attestation?: Result<BundleWritten>;
 }
@@ -99,6 +103,14 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
     const w = waiverRequired(state.taskId, state.phase, unwaived);
     const r = refuse(ErrorCode.WAIVER_REQUIRED, w.message, w.details);
     return record(e, state, actor, decision.value.to, r.error, startMs);
+  }
+  // Git-only mode: the move into PR decides the push of the task branch; what cannot be pushed is refused now.
+  let push: PushPayload | undefined;
+  const into = decision.value.to;
+  if (into !== null && gitOnlyMode(e) && into === pushPhase(e.config.phases)) {
+    const plan = await planPush(e, into);
+    if (!plan.ok) return record(e, state, actor, into, plan.error, startMs);
+    push = plan.value;
   }
   const attempt = { action: 'advance', to: decision.value.to };
 
@@ -218,8 +230,16 @@ export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Pro
           },
         });
         if (decision.value.to) await moveLease(tx, lease.value, decision.value.to);
+        // The external side effect this move decides, committed with it (see engine/outbox/dispatch.ts).
+        let outbox: string | undefined;
+        if (push) {
+          const at = (await tx.now?.()) ?? e.clock.now();
+          const row = newOutboxRow(current.taskId, entry.seq, OutboxAction.push, { ...push }, entry.seq, at);
+          await tx.addOutbox(row);
+          outbox = row.key;
+        }
         const task = (await tx.getTask(current.taskId)) ?? current;
-        return ok({ task, entry, from: current.phase, to: decision.value.to, gate });
+        return ok({ task, entry, from: current.phase, to: decision.value.to, gate, ...(outbox ? { outbox } : {}) });
       } finally {
         // Dropped with whatever this transaction commits, the move or its refusal.
         await tx.dropMoveClaim(claim.taskId, claim.token);
