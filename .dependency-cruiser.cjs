@@ -2,12 +2,23 @@
  * Import-graph rules: no cycles; imports point one way (surfaces → engine → core and ports; adapters → ports);
  * and inside engine/, each sub-folder imports only the folders below it:
  *
- *   repo  <  ledger  <  evidence  <  drift, approvals  <  task
+ *   repo  <  ledger  <  evidence  <  drift, approvals, outbox  <  task
  *   telemetry (ledger)   ci (evidence, ledger)   setup (approvals, ledger)
  *
  * engine/context.ts (the Engine every use case takes) sits beside repo and ledger.
  */
-const ENGINE_FOLDERS = ['repo', 'ledger', 'evidence', 'drift', 'approvals', 'task', 'telemetry', 'ci', 'setup'];
+const ENGINE_FOLDERS = [
+  'repo',
+  'ledger',
+  'evidence',
+  'drift',
+  'approvals',
+  'outbox',
+  'task',
+  'telemetry',
+  'ci',
+  'setup',
+];
 
 /** What each engine folder may import of its siblings. */
 const ENGINE_MAY_IMPORT = {
@@ -16,7 +27,8 @@ const ENGINE_MAY_IMPORT = {
   evidence: ['repo', 'ledger'],
   drift: ['repo', 'ledger', 'evidence'],
   approvals: ['repo', 'ledger', 'evidence'],
-  task: ['repo', 'ledger', 'evidence', 'drift', 'approvals'],
+  outbox: ['repo', 'ledger', 'evidence'],
+  task: ['repo', 'ledger', 'evidence', 'drift', 'approvals', 'outbox'],
   telemetry: ['repo', 'ledger'],
   ci: ['repo', 'ledger', 'evidence'],
   setup: ['repo', 'ledger', 'approvals'],

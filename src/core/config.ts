@@ -466,6 +466,25 @@ const configSchema = z
       .strict()
       .optional(),
     /**
+     * How PR reaches the outside world. Absent (or `mode: manual`): the agent writes `pr_url.txt`, as before.
+     * `mode: git` (git-only mode, for a repository without a forge): entering PR decides a push of the task branch
+     * to `remote`, which the outbox sends; PR's evidence is then `pushed_commit.json`, written by Autopilot, and no
+     * PR URL. Optional without a default, like `waive`, so that configs written before it keep their digest.
+     */
+    pr: z
+      .object({
+        mode: z.enum(['manual', 'git']).default('manual'),
+        remote: z
+          .string()
+          .regex(
+            /^[A-Za-z0-9][A-Za-z0-9._/-]*$/,
+            'a git remote name (letters, digits, . _ / -), not a URL or an option',
+          )
+          .default('origin'),
+      })
+      .strict()
+      .optional(),
+    /**
      * Checks left unconfigured on purpose, each with the reason: without a waiver an unconfigured check blocks its
      * phase (WAIVER_REQUIRED). Optional without a default, like `approvals.waivers`, for the same reason.
      */
@@ -686,6 +705,31 @@ export const DEFAULT_EVIDENCE: Readonly<Record<string, readonly ArtifactRule[]>>
   ],
 };
 
+/** The artifact of a push the outbox made in git-only mode (`pr.mode: git`); see engine/outbox/push.ts. */
+export const PUSHED_COMMIT = 'pushed_commit.json';
+
+/**
+ * The default contract in git-only mode: PR needs the commit Autopilot pushed, read back from the remote, instead of a
+ * PR URL, which no forge gave and which nobody may make up.
+ */
+export const GIT_ONLY_EVIDENCE: Readonly<Record<string, readonly ArtifactRule[]>> = {
+  ...DEFAULT_EVIDENCE,
+  PR: [
+    ...(DEFAULT_EVIDENCE['PR'] ?? []).filter((r) => r.name !== 'pr_url.txt'),
+    artifact(PUSHED_COMMIT, {
+      producer: 'autopilot',
+      assert: [
+        {
+          path: 'pushed',
+          op: 'eq',
+          value: true,
+          hint: 'run autopilot outbox run: it pushes the task branch and records the commit the remote holds',
+        },
+      ],
+    }),
+  ],
+};
+
 function formatPath(path: readonly PropertyKey[]): string {
   return path.map((p) => String(p)).join('.') || '(root)';
 }
@@ -797,10 +841,27 @@ export function parseConfig(raw: unknown): Result<Config> {
   }
   const roles = resolveRoles(c.roles, phases);
   if (!roles.ok) return problem(roles.error.key, roles.error.reason);
+  // Git-only mode has no forge, so no PR URL: the contract of the push's phase must ask for the pushed commit instead.
+  if (c.pr?.mode === 'git') {
+    const phase = roles.value.seal;
+    const given = c.evidence[phase];
+    const url = given?.findIndex((r) => r.name === 'pr_url.txt' && r.required) ?? -1;
+    if (url >= 0)
+      return problem(
+        `evidence.${phase}.${url}`,
+        `pr.mode is git, where no forge opens a pull request and nobody may make up its URL: replace pr_url.txt with ${PUSHED_COMMIT} (producer: autopilot), which records the commit Autopilot pushed`,
+      );
+    if (given && !given.some((r) => r.name === PUSHED_COMMIT && r.producer === 'autopilot' && r.required))
+      return problem(
+        `evidence.${phase}`,
+        `pr.mode is git: ${phase} needs ${PUSHED_COMMIT} (producer: autopilot, required), the commit Autopilot pushed to pr.remote`,
+      );
+  }
   const evidence: Record<Phase, readonly ArtifactRule[]> = {};
+  const defaults = c.pr?.mode === 'git' ? GIT_ONLY_EVIDENCE : DEFAULT_EVIDENCE;
   for (const phase of phases) {
     const given = c.evidence[phase];
-    evidence[phase] = given ? given.map(withContentChecks) : (DEFAULT_EVIDENCE[phase] ?? []);
+    evidence[phase] = given ? given.map(withContentChecks) : (defaults[phase] ?? []);
   }
   return ok({ ...c, attest, roles: roles.value, evidence });
 }

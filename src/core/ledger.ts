@@ -27,6 +27,8 @@ export const EntryKind = {
   person_registered: 'person_registered',
   /** The watchdog held the task for a person; `data.diary` is the loop diary. */
   task_held: 'task_held',
+  /** The outbox sent an external side effect (or found it done) and records it; `data.outbox` names the row. */
+  outbox: 'outbox',
 } as const;
 export type EntryKind = (typeof EntryKind)[keyof typeof EntryKind];
 

@@ -116,6 +116,7 @@ export function applyEntry(state: TaskState | undefined, e: LedgerEntry): TaskSt
     }
     case 'evidence':
     case 'verify':
+    case 'outbox':
       return { ...base, artifacts: withArtifacts({ ...state.artifacts }) };
     case 'violation': {
       const skip = e.data['code'] === ErrorCode.PHASE_SKIP ? 1 : 0;

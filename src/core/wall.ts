@@ -19,6 +19,8 @@ export const PERSON_VERBS: ReadonlyMap<string, readonly string[] | 'all'> = new 
   ['init', 'all'],
   ['store', 'all'],
   ['attest', ['baseline', 'update']],
+  // An agent that could drop or retry the outbox's rows could undo or repeat what the process decided.
+  ['outbox', ['retry', 'drop']],
 ]);
 
 /** True when `autopilot <verb> <sub>` is a person's verb. */

@@ -1,8 +1,9 @@
-/** @module The storage port: the ledger chain, the task projection, leases, move claims and keys. */
+/** @module The storage port: the ledger chain, the task projection, leases, move claims, the outbox and keys. */
 import type { ChainHead, LedgerEntry } from '../core/ledger.ts';
 import type { TaskState } from '../core/task.ts';
 import type { Lease } from '../core/lease.ts';
 import type { MoveClaim } from '../core/move.ts';
+import type { OutboxRow, OutboxState } from '../core/outbox.ts';
 
 /** Thrown by `append` when the entry does not extend the current head: someone else appended first. */
 export class StaleHeadError extends Error {
@@ -31,6 +32,14 @@ export interface StoreTx {
   /** Drops the task's move claim if it is the one with `token`; another move's claim stays. */
   dropMoveClaim(taskId: string, token: string): Promise<void>;
   /**
+   * Adds an outbox row unless one with its key exists (see core/outbox.ts); true when added. Written in the
+   * transaction of the entry that decides the effect, so that the two commit or roll back together.
+   */
+  addOutbox(row: OutboxRow): Promise<boolean>;
+  getOutbox(key: string): Promise<OutboxRow | undefined>;
+  /** Replaces the row with `row.key`, which must exist. */
+  putOutbox(row: OutboxRow): Promise<void>;
+  /**
    * The store's own clock, read inside the transaction. A store that several
    * hosts share (PostgreSQL) gives its server's time, so that lease expiry and
    * fencing do not depend on whose clock is right; a store on one machine
@@ -50,6 +59,12 @@ export interface EntryQuery {
   readonly newestFirst?: boolean;
 }
 
+export interface OutboxQuery {
+  readonly taskId?: string;
+  /** Only rows in one of these states. */
+  readonly states?: readonly OutboxState[];
+}
+
 export interface Store {
   /**
    * Where the store lives, for messages and the anchored head's record of which store it was read from
@@ -63,6 +78,9 @@ export interface Store {
   getTask(taskId: string): Promise<TaskState | undefined>;
   listTasks(): Promise<TaskState[]>;
   getLease(taskId: string): Promise<Lease | undefined>;
+  /** Outbox rows, oldest first (by creation time, then key). */
+  listOutbox(query?: OutboxQuery): Promise<OutboxRow[]>;
+  getOutbox(key: string): Promise<OutboxRow | undefined>;
   putKey(keyId: string, publicKeyPem: string): Promise<void>;
   keys(): Promise<Map<string, string>>;
   /**

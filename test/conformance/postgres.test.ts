@@ -30,6 +30,7 @@ const KEY_COLUMN: Record<RowTable, string> = {
   leases: 'task_id',
   keys: 'key_id',
   move_claims: 'task_id',
+  outbox: 'key',
 };
 
 runStoreSuite(

@@ -33,6 +33,7 @@ const KEY_COLUMN: Record<RowTable, string> = {
   leases: 'task_id',
   keys: 'key_id',
   move_claims: 'task_id',
+  outbox: 'key',
 };
 
 /** Runs `fn` on a new connection to `file` that may write the schema's text, and closes it. */

@@ -7,6 +7,15 @@ import assert from 'node:assert/strict';
 import { checkChain, GENESIS_HASH, type LedgerEntry } from '../../src/core/ledger.ts';
 import { decideAcquire, decideRelease, decideRenew, type Lease, type LeaseDecision } from '../../src/core/lease.ts';
 import { decideClaim, type MoveClaim } from '../../src/core/move.ts';
+import {
+  claimRow,
+  failRow,
+  newOutboxRow,
+  outboxKey,
+  OutboxState,
+  sentRow,
+  type OutboxRow,
+} from '../../src/core/outbox.ts';
 import { AutopilotError, ErrorCode, type Result } from '../../src/core/errors.ts';
 import { ManualClock } from '../helpers/clock.ts';
 import { StaleHeadError, type Store } from '../../src/ports/store.ts';
@@ -106,6 +115,12 @@ const CORRUPT_ROWS: readonly CorruptCase[] = [
   { table: 'move_claims', column: 'pid', value: 2.5, says: /is the number 2\.5, not an integer/ },
   { table: 'move_claims', column: 'token', value: 5, says: /is an integer, not text/ },
   { table: 'move_claims', column: 'expires_at', value: null, says: /is NULL, not text/ },
+  { table: 'outbox', column: 'payload', value: '{"remote": ', says: /is not JSON/ },
+  { table: 'outbox', column: 'payload', value: '[]', says: /is not a JSON object/ },
+  { table: 'outbox', column: 'state', value: 'sent-twice', says: /not an outbox state/ },
+  { table: 'outbox', column: 'attempts', value: 'two', says: /is text, not an integer/ },
+  { table: 'outbox', column: 'claim_pid', value: 1.5, says: /is the number 1\.5, not an integer/ },
+  { table: 'outbox', column: 'next_at', value: null, says: /is NULL, not text/ },
 ];
 
 const signer = makeSigner();
@@ -141,6 +156,18 @@ const richDraft = (i: number) => ({
     list: [],
   },
 });
+
+/** A pending push row of `taskId`, decided by entry `epoch` at T0 + `epoch` seconds. */
+function pushRow(taskId: string, epoch: number, commit = 'c'.repeat(40)): OutboxRow {
+  return newOutboxRow(
+    taskId,
+    epoch,
+    'push',
+    { remote: 'origin', branch: `task/${taskId}`, commit, phase: 'PR', note: 'é ✓ "quoted"' },
+    epoch,
+    new Date(T0 + epoch * 1000),
+  );
+}
 
 /** Everything a reader can see of a store, for "nothing changed" checks. */
 async function snapshot(store: Store, taskIds: string[] = ['T-1', 'T-2']) {
@@ -202,6 +229,7 @@ async function storeOfEveryRow(store: Store): Promise<void> {
         takenAt: new Date(T0).toISOString(),
         expiresAt: new Date(T0 + 60_000).toISOString(),
       });
+      await tx.addOutbox(pushRow(taskId, taskId === 'T-1' ? 1 : 2));
     }
   });
 }
@@ -256,6 +284,15 @@ function readsOf(
         meets: [['tx.getMoveClaim()', () => store.transact((tx) => tx.getMoveClaim('T-1'))]],
         misses: () => store.transact((tx) => tx.getMoveClaim('T-2')),
       };
+    case 'outbox':
+      return {
+        meets: [
+          ['listOutbox()', () => store.listOutbox()],
+          ['getOutbox()', () => store.getOutbox(String(key))],
+          ['tx.getOutbox()', () => store.transact((tx) => tx.getOutbox(String(key)))],
+        ],
+        misses: () => store.getOutbox(outboxKey('T-2', 2, 'push')),
+      };
   }
 }
 
@@ -265,6 +302,7 @@ const DEFAULT_KEY: Record<RowTable, string | number> = {
   leases: 'T-1',
   keys: signer.keyId,
   move_claims: 'T-1',
+  outbox: outboxKey('T-1', 1, 'push'),
 };
 
 export interface SuiteOptions {
@@ -1019,6 +1057,151 @@ export function runStoreSuite(name: string, makeStore: MakeStore, opts: SuiteOpt
           assert.match(problem?.reason ?? '', /hash does not match/);
         }),
       );
+    });
+
+    describe('outbox', () => {
+      const now = (s: number) => new Date(T0 + s * 1000);
+
+      it(
+        'commits a row with the entry that decides it, and rolls both back together',
+        withStore(async ({ store }) => {
+          const [entry, added] = await store.transact(async (tx) => {
+            const e = seal(signer, await tx.head(), draft({ kind: 'transition', fromPhase: 'REVIEW', toPhase: 'PR' }));
+            await tx.append(e);
+            return [e, await tx.addOutbox(pushRow('T-1', e.seq))] as const;
+          });
+          assert.equal(added, true);
+          assert.deepEqual(await store.listOutbox(), [pushRow('T-1', entry.seq)]);
+          await assert.rejects(
+            store.transact(async (tx) => {
+              const e = seal(
+                signer,
+                await tx.head(),
+                draft({ kind: 'transition', fromPhase: 'PR', toPhase: 'MONITOR' }),
+              );
+              await tx.append(e);
+              assert.equal(await tx.addOutbox(pushRow('T-1', e.seq)), true);
+              assert.ok(await tx.getOutbox(outboxKey('T-1', e.seq, 'push')), 'the transaction sees its own row');
+              throw new Error('abort');
+            }),
+            /abort/,
+          );
+          assert.equal((await store.head())?.seq, 1);
+          assert.deepEqual(
+            (await store.listOutbox()).map((r) => r.key),
+            [outboxKey('T-1', 1, 'push')],
+          );
+          assert.equal(await store.getOutbox(outboxKey('T-1', 2, 'push')), undefined);
+        }),
+      );
+
+      it(
+        'keeps the first row of a key: a decision written twice is one row',
+        withStore(async ({ store }) => {
+          const first = pushRow('T-1', 5, 'a'.repeat(40));
+          assert.equal(await store.transact((tx) => tx.addOutbox(first)), true);
+          assert.equal(await store.transact((tx) => tx.addOutbox(pushRow('T-1', 5, 'b'.repeat(40)))), false);
+          const both = await store.transact(async (tx) => [
+            await tx.addOutbox(pushRow('T-1', 6)),
+            await tx.addOutbox(pushRow('T-1', 6, 'd'.repeat(40))),
+          ]);
+          assert.deepEqual(both, [true, false]);
+          assert.deepEqual(await store.getOutbox(first.key), first);
+          assert.equal((await store.getOutbox(outboxKey('T-1', 6, 'push')))?.payload['commit'], 'c'.repeat(40));
+          assert.equal((await store.listOutbox()).length, 2);
+        }),
+      );
+
+      it(
+        'reads back every field of every state exactly as put, and refuses to replace a row that is not there',
+        withStore(async ({ store }) => {
+          const row = pushRow('T-1', 3);
+          await store.transact((tx) => tx.addOutbox(row));
+          const claimed = claimRow(row, 'tok-1', 'host-a', 4242, now(10));
+          const failed = failRow(claimed, 'remote hung up: "origin" ✗', true, now(11));
+          const again = claimRow(failed, 'tok-2', 'host-b', 7, now(30));
+          const sent = sentRow(again, 42, now(31));
+          for (const step of [claimed, failed, again, sent]) {
+            await store.transact((tx) => tx.putOutbox(step));
+            assert.deepEqual(await store.getOutbox(row.key), step);
+            assert.deepEqual(await store.transact((tx) => tx.getOutbox(row.key)), step);
+          }
+          assert.equal(failed.state, OutboxState.failed);
+          assert.equal(failed.nextAt, new Date(T0 + 11_000 + 5_000).toISOString());
+          assert.equal(sent.attempts, 2);
+          assert.equal(sent.claimToken, null);
+          await assert.rejects(
+            store.transact(async (tx) => {
+              await tx.addOutbox(pushRow('T-2', 9));
+              await tx.putOutbox(pushRow('T-2', 10));
+            }),
+            /no outbox row T-2@10:push/,
+          );
+          assert.equal(
+            await store.getOutbox(outboxKey('T-2', 9, 'push')),
+            undefined,
+            'the failed transaction left nothing',
+          );
+          assert.deepEqual(await store.listOutbox(), [sent]);
+        }),
+      );
+
+      it(
+        'lists oldest first, then by key, filtered by task and state',
+        withStore(async ({ store }) => {
+          const rows = [pushRow('T-2', 4), pushRow('T-1', 2), pushRow('T-10', 2), pushRow('T-1', 9)];
+          await store.transact(async (tx) => {
+            for (const r of rows) await tx.addOutbox(r);
+            await tx.putOutbox(sentRow(rows[3]!, 12, now(20)));
+          });
+          const keys = async (q?: Parameters<Store['listOutbox']>[0]) => (await store.listOutbox(q)).map((r) => r.key);
+          // Code-point order: '0' (0x30) sorts before '@' (0x40).
+          assert.deepEqual(await keys(), ['T-10@2:push', 'T-1@2:push', 'T-2@4:push', 'T-1@9:push']);
+          assert.deepEqual(await keys({ taskId: 'T-1' }), ['T-1@2:push', 'T-1@9:push']);
+          assert.deepEqual(await keys({ states: [OutboxState.sent] }), ['T-1@9:push']);
+          assert.deepEqual(await keys({ states: [OutboxState.pending, OutboxState.failed], taskId: 'T-2' }), [
+            'T-2@4:push',
+          ]);
+          assert.deepEqual(await keys({ states: [] }), []);
+          assert.deepEqual(await keys({ taskId: 'T-9' }), []);
+        }),
+      );
+
+      it(
+        'lets one of two dispatchers claim a row: the claim is read and put inside one transaction',
+        withStore(async ({ store }) => {
+          const row = pushRow('T-1', 3);
+          await store.transact((tx) => tx.addOutbox(row));
+          const claim = (token: string) =>
+            store.transact(async (tx) => {
+              const current = await tx.getOutbox(row.key);
+              if (current?.state !== OutboxState.pending) return null;
+              await tx.putOutbox(claimRow(current, token, 'host-a', 1, now(5)));
+              return token;
+            });
+          const won = (await Promise.all(['a', 'b', 'c', 'd'].map(claim))).filter((t) => t !== null);
+          assert.equal(won.length, 1);
+          const stored = await store.getOutbox(row.key);
+          assert.equal(stored?.claimToken, won[0]);
+          assert.equal(stored?.attempts, 1);
+        }),
+      );
+
+      if (persistent)
+        it(
+          'keeps its rows across a restart',
+          withStore(async (h, t) => {
+            if (!h.reopen) return t.skip('this store keeps nothing across a restart');
+            const rows = [pushRow('T-1', 2), claimRow(pushRow('T-2', 3), 'tok', 'host-a', 99, now(4))];
+            await h.store.transact(async (tx) => {
+              await tx.addOutbox(rows[0]!);
+              await tx.addOutbox(pushRow('T-2', 3));
+              await tx.putOutbox(rows[1]!);
+            });
+            const reopened = await h.reopen();
+            assert.deepEqual(await reopened.listOutbox(), rows);
+          }),
+        );
     });
   });
 }

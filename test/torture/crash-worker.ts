@@ -76,6 +76,8 @@ function crashing(inner: Store): Store {
     getTask: (id) => inner.getTask(id),
     listTasks: () => inner.listTasks(),
     getLease: (id) => inner.getLease(id),
+    listOutbox: (q) => inner.listOutbox(q),
+    getOutbox: (key) => inner.getOutbox(key),
     putKey: (id, pem) => inner.putKey(id, pem),
     keys: () => inner.keys(),
     close: () => inner.close(),

@@ -694,6 +694,10 @@ export const TABLE: readonly TableRow[] = [
   bash('node node_modules/agent-autopilot/bin/autopilot.js reject T-1 --reason x', 'unknown'),
   bash('npm exec autopilot -- approve T-1 --reason ok', 'unknown'),
   bash('./node_modules/.bin/autopilot store copy sqlite postgres://x/y', 'unknown'),
+  bash('autopilot outbox drop T-1@9:push --reason done', 'unknown', {
+    name: "dropping the outbox's push is a person's",
+  }),
+  bash('npx --no-install autopilot outbox retry T-1@9:push --reason again', 'unknown'),
   bash('autopilot init', 'unknown'),
   bash('autopilot --json init --dry-run', 'unknown', { name: "init is a person's command, dry or not" }),
   bash('autopilot --holder agent-b lease acquire T-1', 'unknown', { name: 'impersonating a lease holder' }),

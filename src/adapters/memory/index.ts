@@ -3,7 +3,9 @@ import type { ChainHead, LedgerEntry } from '../../core/ledger.ts';
 import type { TaskState } from '../../core/task.ts';
 import type { Lease } from '../../core/lease.ts';
 import type { MoveClaim } from '../../core/move.ts';
-import type { EntryQuery, Store, StoreTx } from '../../ports/store.ts';
+import type { OutboxRow } from '../../core/outbox.ts';
+import type { EntryQuery, OutboxQuery, Store, StoreTx } from '../../ports/store.ts';
+import { compareOutbox, matchesOutbox, missingOutboxRow } from '../shared/outbox.ts';
 import { Mutex, checkExtends } from '../shared/store.ts';
 
 export class MemoryStore implements Store {
@@ -12,6 +14,7 @@ export class MemoryStore implements Store {
   readonly #leases = new Map<string, Lease>();
   readonly #claims = new Map<string, MoveClaim>();
   readonly #keys = new Map<string, string>();
+  readonly #outbox = new Map<string, OutboxRow>();
   readonly #mutex = new Mutex();
 
   /** A store over `entries` (empty by default), which it appends to; a test may change the array as an attacker with file access would. */
@@ -26,6 +29,8 @@ export class MemoryStore implements Store {
       const leases = new Map<string, Lease>();
       // A claim put (a value) or dropped (null) in this transaction.
       const claims = new Map<string, MoveClaim | null>();
+      const outbox = new Map<string, OutboxRow>();
+      const outboxRow = (key: string) => outbox.get(key) ?? this.#outbox.get(key);
       const claim = (id: string) => (claims.has(id) ? (claims.get(id) ?? undefined) : this.#claims.get(id));
       const head = (): ChainHead | null => {
         const last = entries.at(-1) ?? this.#entries.at(-1);
@@ -46,11 +51,22 @@ export class MemoryStore implements Store {
         dropMoveClaim: async (id, token) => {
           if (claim(id)?.token === token) claims.set(id, null);
         },
+        addOutbox: async (row) => {
+          if (outboxRow(row.key)) return false;
+          outbox.set(row.key, row);
+          return true;
+        },
+        getOutbox: async (key) => outboxRow(key),
+        putOutbox: async (row) => {
+          if (!outboxRow(row.key)) throw missingOutboxRow(row.key);
+          outbox.set(row.key, row);
+        },
       };
       const result = await fn(tx);
       this.#entries.push(...entries);
       for (const [k, v] of tasks) this.#tasks.set(k, v);
       for (const [k, v] of leases) this.#leases.set(k, v);
+      for (const [k, v] of outbox) this.#outbox.set(k, v);
       for (const [k, v] of claims) {
         if (v) this.#claims.set(k, v);
         else this.#claims.delete(k);
@@ -87,6 +103,14 @@ export class MemoryStore implements Store {
 
   async getLease(taskId: string): Promise<Lease | undefined> {
     return this.#leases.get(taskId);
+  }
+
+  async listOutbox(q: OutboxQuery = {}): Promise<OutboxRow[]> {
+    return [...this.#outbox.values()].filter((r) => matchesOutbox(r, q)).sort(compareOutbox);
+  }
+
+  async getOutbox(key: string): Promise<OutboxRow | undefined> {
+    return this.#outbox.get(key);
   }
 
   async putKey(keyId: string, publicKeyPem: string): Promise<void> {

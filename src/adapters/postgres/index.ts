@@ -9,7 +9,9 @@ import type { ChainHead, LedgerEntry } from '../../core/ledger.ts';
 import type { TaskState } from '../../core/task.ts';
 import type { Lease } from '../../core/lease.ts';
 import { AutopilotError, ErrorCode } from '../../core/errors.ts';
-import type { EntryQuery, Store, StoreTx } from '../../ports/store.ts';
+import type { OutboxRow } from '../../core/outbox.ts';
+import type { EntryQuery, OutboxQuery, Store, StoreTx } from '../../ports/store.ts';
+import { matchesOutbox, missingOutboxRow, OUTBOX_COLUMNS, outboxValues } from '../shared/outbox.ts';
 import { Mutex, checkExtends, redactUrl } from '../shared/store.ts';
 import { ENTRY_SELECT, rowDecoder } from '../shared/rows.ts';
 import { MIGRATIONS } from './migrations.ts';
@@ -100,6 +102,13 @@ const SQL = {
                phase = excluded.phase, host = excluded.host, pid = excluded.pid, taken_at = excluded.taken_at,
                expires_at = excluded.expires_at`,
   dropClaim: 'DELETE FROM move_claims WHERE task_id = $1 AND token = $2',
+  addOutbox: `INSERT INTO outbox (${OUTBOX_COLUMNS.join(', ')}) VALUES (${OUTBOX_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
+              ON CONFLICT (key) DO NOTHING`,
+  getOutbox: 'SELECT * FROM outbox WHERE key = $1',
+  putOutbox: `UPDATE outbox SET ${OUTBOX_COLUMNS.slice(1)
+    .map((c, i) => `${c} = $${i + 2}`)
+    .join(', ')} WHERE key = $1`,
+  listOutbox: 'SELECT * FROM outbox ORDER BY created_at, key',
 } as const;
 
 export class PostgresStore implements Store {
@@ -257,19 +266,17 @@ export class PostgresStore implements Store {
       client.on('error', onError);
       const written: { seq: number; hash: string }[] = [];
       let head: ChainHead | null | undefined;
-      const q = async <R extends QueryResultRow>(text: string, values?: unknown[]): Promise<R[]> => {
-        try {
-          return (await client.query<R>(text, values)).rows;
-        } catch (err) {
-          if (!isConnectionError(err) && lost === undefined) throw err;
-          lost ??= err;
-          throw new AutopilotError(
-            ErrorCode.INTERNAL,
-            `lost the connection to the store at ${this.#where} before the commit (${(err as Error).message}): nothing of this step was recorded; run the command again`,
-            { store: this.#where, phase: 'before-commit' },
-          );
-        }
+      const fail = (err: unknown): never => {
+        if (!isConnectionError(err) && lost === undefined) throw err;
+        lost ??= err;
+        throw new AutopilotError(
+          ErrorCode.INTERNAL,
+          `lost the connection to the store at ${this.#where} before the commit (${(err as Error).message}): nothing of this step was recorded; run the command again`,
+          { store: this.#where, phase: 'before-commit' },
+        );
       };
+      const q = async <R extends QueryResultRow>(text: string, values?: unknown[]): Promise<R[]> =>
+        (await client.query<R>(text, values).catch(fail)).rows;
       const tx: StoreTx = {
         head: async () =>
           head === undefined ? (head = toHead((await q<{ seq: unknown; hash: unknown }>(SQL.head))[0])) : head,
@@ -322,6 +329,15 @@ export class PostgresStore implements Store {
             c.expiresAt,
           ])),
         dropMoveClaim: async (id, token) => void (await q(SQL.dropClaim, [id, token])),
+        addOutbox: async (row) => (await client.query(SQL.addOutbox, outboxValues(row)).catch(fail)).rowCount === 1,
+        getOutbox: async (key) => {
+          const row = (await q<Record<string, unknown>>(SQL.getOutbox, [key]))[0];
+          return row && rows.outbox(row);
+        },
+        putOutbox: async (row) => {
+          if ((await client.query(SQL.putOutbox, outboxValues(row)).catch(fail)).rowCount !== 1)
+            throw missingOutboxRow(row.key);
+        },
         // The server's clock, read after the lock: every host decides lease expiry on the same time line.
         now: async () => (await q<{ now: Date }>('SELECT clock_timestamp() AS now'))[0]!.now,
       };
@@ -399,6 +415,17 @@ export class PostgresStore implements Store {
   async getLease(taskId: string): Promise<Lease | undefined> {
     const row = (await this.#read<Record<string, unknown>>(SQL.getLease, [taskId]))[0];
     return row && rows.lease(row);
+  }
+
+  async listOutbox(q: OutboxQuery = {}): Promise<OutboxRow[]> {
+    return (await this.#read<Record<string, unknown>>(SQL.listOutbox))
+      .map((r) => rows.outbox(r))
+      .filter((r) => matchesOutbox(r, q));
+  }
+
+  async getOutbox(key: string): Promise<OutboxRow | undefined> {
+    const row = (await this.#read<Record<string, unknown>>(SQL.getOutbox, [key]))[0];
+    return row && rows.outbox(row);
   }
 
   async putKey(keyId: string, publicKeyPem: string): Promise<void> {

@@ -96,4 +96,30 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'outbox: external side effects, decided with their ledger entry',
+    sql: `
+      CREATE TABLE outbox (
+        key TEXT COLLATE "C" PRIMARY KEY,
+        task_id TEXT NOT NULL,
+        action TEXT NOT NULL,
+        epoch BIGINT NOT NULL,
+        payload TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_at TEXT NOT NULL,
+        claim_token TEXT,
+        claim_host TEXT,
+        claim_pid INTEGER,
+        claimed_at TEXT,
+        decided_seq BIGINT NOT NULL,
+        result_seq BIGINT,
+        last_error TEXT,
+        created_at TEXT COLLATE "C" NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX outbox_order ON outbox (created_at, key);
+    `,
+  },
 ];

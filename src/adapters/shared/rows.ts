@@ -7,6 +7,7 @@ import { withPayloadParts, type ArtifactRef, type ChainHead, type LedgerEntry } 
 import type { TaskState } from '../../core/task.ts';
 import type { Lease } from '../../core/lease.ts';
 import type { MoveClaim } from '../../core/move.ts';
+import { OUTBOX_STATES, type OutboxRow, type OutboxState } from '../../core/outbox.ts';
 import { AutopilotError, ErrorCode } from '../../core/errors.ts';
 
 /** The ledger's columns in the order `RowDecoder.entry` reads them: rows are read as arrays, which costs a third of objects. */
@@ -30,7 +31,7 @@ export const ENTRY_COLUMNS = [
 export const ENTRY_SELECT = ENTRY_COLUMNS.join(', ');
 
 /** The tables whose rows are decoded here, as the schemas name them. */
-export type RowTable = 'ledger' | 'tasks' | 'leases' | 'keys' | 'move_claims';
+export type RowTable = 'ledger' | 'tasks' | 'leases' | 'keys' | 'move_claims' | 'outbox';
 
 /**
  * What `details` of a corrupt row's LEDGER_TAMPERED holds: the table, the row's key (a ledger entry's seq, a task
@@ -126,6 +127,7 @@ export interface RowDecoder {
   /** A key row as [key id, public key PEM]. */
   key(row: Readonly<Record<string, unknown>>): [string, string];
   claim(row: Readonly<Record<string, unknown>>): MoveClaim;
+  outbox(row: Readonly<Record<string, unknown>>): OutboxRow;
 }
 
 /** The decoder for a driver that hands over integers as `dialect` says. */
@@ -255,6 +257,35 @@ export function rowDecoder(dialect: RowDialect): RowDecoder {
         pid: needInteger(r, 'pid', row['pid']),
         takenAt: r.text('taken_at', row['taken_at']),
         expiresAt: r.text('expires_at', row['expires_at']),
+      };
+    },
+
+    outbox(row) {
+      const key = keyOf(row['key']);
+      const r: Row = new Row('outbox', key, `outbox row ${key ?? '?'}`);
+      const intOrNull = (column: string) => (row[column] === null ? null : needInteger(r, column, row[column]));
+      const payload = r.json('payload', r.text('payload', row['payload']));
+      if (!isObject(payload)) r.fail('payload', 'is not a JSON object');
+      const state = r.text('state', row['state']);
+      if (!OUTBOX_STATES.includes(state as OutboxState)) r.fail('state', `is "${state}", not an outbox state`);
+      return {
+        key: r.text('key', row['key']),
+        taskId: r.text('task_id', row['task_id']),
+        action: r.text('action', row['action']),
+        epoch: needInteger(r, 'epoch', row['epoch']),
+        payload,
+        state: state as OutboxState,
+        attempts: needInteger(r, 'attempts', row['attempts']),
+        nextAt: r.text('next_at', row['next_at']),
+        claimToken: r.textOrNull('claim_token', row['claim_token']),
+        claimHost: r.textOrNull('claim_host', row['claim_host']),
+        claimPid: intOrNull('claim_pid'),
+        claimedAt: r.textOrNull('claimed_at', row['claimed_at']),
+        decidedSeq: needInteger(r, 'decided_seq', row['decided_seq']),
+        resultSeq: intOrNull('result_seq'),
+        lastError: r.textOrNull('last_error', row['last_error']),
+        createdAt: r.text('created_at', row['created_at']),
+        updatedAt: r.text('updated_at', row['updated_at']),
       };
     },
   };

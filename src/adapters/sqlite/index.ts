@@ -7,7 +7,9 @@ import { payloadPartsOf, type ChainHead, type LedgerEntry } from '../../core/led
 import type { TaskState } from '../../core/task.ts';
 import type { Lease } from '../../core/lease.ts';
 import { AutopilotError, ErrorCode } from '../../core/errors.ts';
-import type { EntryQuery, Store, StoreTx } from '../../ports/store.ts';
+import type { OutboxRow } from '../../core/outbox.ts';
+import type { EntryQuery, OutboxQuery, Store, StoreTx } from '../../ports/store.ts';
+import { matchesOutbox, missingOutboxRow, OUTBOX_COLUMNS, outboxValues } from '../shared/outbox.ts';
 import { Mutex, checkExtends } from '../shared/store.ts';
 import { ENTRY_SELECT, rowDecoder } from '../shared/rows.ts';
 import { MIGRATIONS } from './migrations.ts';
@@ -62,6 +64,17 @@ function prepareWrites(db: Database.Database, reads: Reads) {
        VALUES (@taskId, @token, @holder, @action, @phase, @host, @pid, @takenAt, @expiresAt)`,
     ),
     dropClaim: db.prepare('DELETE FROM move_claims WHERE task_id = ? AND token = ?'),
+    // Like move claims, the outbox is written inside write transactions; its reads outside go through `#outboxReads`.
+    addOutbox: db.prepare(
+      `INSERT INTO outbox (${OUTBOX_COLUMNS.join(', ')}) VALUES (${OUTBOX_COLUMNS.map(() => '?').join(', ')})
+       ON CONFLICT (key) DO NOTHING`,
+    ),
+    getOutbox: db.prepare<[string], Record<string, unknown>>('SELECT * FROM outbox WHERE key = ?'),
+    putOutbox: db.prepare(
+      `UPDATE outbox SET ${OUTBOX_COLUMNS.slice(1)
+        .map((c) => `${c} = ?`)
+        .join(', ')} WHERE key = ?`,
+    ),
     begin: db.prepare('BEGIN IMMEDIATE'),
     commit: db.prepare('COMMIT'),
     rollback: db.prepare('ROLLBACK'),
@@ -185,6 +198,15 @@ export class SqliteStore implements Store {
         },
         putMoveClaim: async (claim) => void s.putClaim.run(claim),
         dropMoveClaim: async (id, token) => void s.dropClaim.run(id, token),
+        addOutbox: async (row) => s.addOutbox.run(...outboxValues(row)).changes === 1,
+        getOutbox: async (key) => {
+          const row = s.getOutbox.get(key);
+          return row && rows.outbox(row);
+        },
+        putOutbox: async (row) => {
+          const [key, ...rest] = outboxValues(row);
+          if (s.putOutbox.run(...rest, key).changes !== 1) throw missingOutboxRow(row.key);
+        },
       };
       try {
         const result = await fn(tx);
@@ -269,6 +291,43 @@ export class SqliteStore implements Store {
     const row = this.#reading().reads.getLease.get(taskId);
     return row && rows.lease(row);
   }
+
+  async listOutbox(q: OutboxQuery = {}): Promise<OutboxRow[]> {
+    const all = this.#outboxReads()
+      .list.all()
+      .map((r) => rows.outbox(r));
+    return all.filter((r) => matchesOutbox(r, q));
+  }
+
+  async getOutbox(key: string): Promise<OutboxRow | undefined> {
+    const row = this.#outboxReads().get.get(key);
+    return row && rows.outbox(row);
+  }
+
+  /**
+   * The outbox's reads outside a transaction, prepared on first use: a store opened read-only on a file made before
+   * the outbox existed has no such table, and must still open for everything else.
+   */
+  #outboxReads() {
+    const on = this.#reading();
+    let reads = this.#outboxStatements.get(on.db);
+    if (!reads) {
+      reads = {
+        list: on.db.prepare<[], Record<string, unknown>>('SELECT * FROM outbox ORDER BY created_at, key'),
+        get: on.db.prepare<[string], Record<string, unknown>>('SELECT * FROM outbox WHERE key = ?'),
+      };
+      this.#outboxStatements.set(on.db, reads);
+    }
+    return reads;
+  }
+
+  readonly #outboxStatements = new Map<
+    Database.Database,
+    {
+      list: Database.Statement<[], Record<string, unknown>>;
+      get: Database.Statement<[string], Record<string, unknown>>;
+    }
+  >();
 
   async putKey(keyId: string, publicKeyPem: string): Promise<void> {
     this.#s.putKey.run(keyId, publicKeyPem);

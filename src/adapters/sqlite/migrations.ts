@@ -81,4 +81,30 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'outbox: external side effects, decided with their ledger entry',
+    sql: `
+      CREATE TABLE outbox (
+        key TEXT PRIMARY KEY,
+        task_id TEXT NOT NULL,
+        action TEXT NOT NULL,
+        epoch INTEGER NOT NULL,
+        payload TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_at TEXT NOT NULL,
+        claim_token TEXT,
+        claim_host TEXT,
+        claim_pid INTEGER,
+        claimed_at TEXT,
+        decided_seq INTEGER NOT NULL,
+        result_seq INTEGER,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX outbox_order ON outbox (created_at, key);
+    `,
+  },
 ];

@@ -40,6 +40,8 @@ import {
 import { phaseWaivers, waiverRequired, type CheckName, type Waiver } from '../../core/waivers.ts';
 import { phaseContext } from './phase-context.ts';
 import { writeBundle, type BundleWritten } from '../ledger/bundle.ts';
+import { gitOnlyMode, planPush } from '../outbox/push.ts';
+import { newOutboxRow, OutboxAction, type PushPayload } from '../../core/outbox.ts';
 import type { Actor, Engine } from '../context.ts';
 import { guardRole } from '../evidence/role.ts';
 import { checkReview, readReviewInputs } from '../evidence/review.ts';
@@ -62,6 +64,8 @@ export interface AdvanceOutcome {
   /** The phase entered; null when the task finished. */
   readonly to: string | null;
   readonly gate: PhaseGateReport;
+  /** The key of the outbox row this move decided (git-only mode's push on entering PR), for the dispatcher. */
+  readonly outbox?: string;
   /** The attestation bundle written on entering PR and on finishing; a refusal when it could not be written. */
   readonly attestation?: Result<BundleWritten>;
 }
@@ -104,6 +108,8 @@ interface Move {
   /** The phase entered; null when the task finishes. */
   readonly to: string | null;
   readonly waivers: { waived: Waiver[]; missing: CheckName[] };
+  /** Git-only mode's push of the task branch, which the move into the sealing phase decides. */
+  readonly push?: PushPayload;
   readonly attempt: { action: string; to: string | null };
 }
 
@@ -117,7 +123,7 @@ async function decideMove(
   state: TaskState,
   req: AdvanceRequest,
   startMs: number,
-): Promise<Result<{ to: string | null; waivers: Move['waivers'] }>> {
+): Promise<Result<Pick<Move, 'to' | 'waivers' | 'push'>>> {
   const role = guardRole(e, actor, 'advance');
   if (!role.ok) return record(e, state, actor, req.to ?? null, role.error, startMs);
   // The task moves under the contract it adopted, before anything of the config loaded now is used to decide.
@@ -154,7 +160,15 @@ async function decideMove(
     const r = refuse(ErrorCode.WAIVER_REQUIRED, w.message, w.details);
     return record(e, state, actor, decision.value.to, r.error, startMs);
   }
-  return ok({ to: decision.value.to, waivers });
+  // Git-only mode: the move into the sealing phase decides the push of the task branch; what cannot be pushed is
+  // refused now.
+  const into = decision.value.to;
+  if (into !== null && gitOnlyMode(e) && into === e.config.roles.seal) {
+    const plan = await planPush(e, into);
+    if (!plan.ok) return record(e, state, actor, into, plan.error, startMs);
+    return ok({ to: into, waivers, push: plan.value });
+  }
+  return ok({ to: into, waivers });
 }
 
 /**
@@ -276,12 +290,21 @@ async function commitAdvance(
       }),
     });
     if (to) await moveLease(tx, lease.value, to);
+    const outbox = move.push ? await decideOutbox(move, tx, current.taskId, entry.seq, move.push) : undefined;
     const task = (await tx.getTask(current.taskId)) ?? current;
-    return ok({ task, entry, from: current.phase, to, gate });
+    return ok({ task, entry, from: current.phase, to, gate, ...(outbox ? { outbox } : {}) });
   } finally {
     // Dropped with whatever this transaction commits, the move or its refusal.
     await tx.dropMoveClaim(claim.taskId, claim.token);
   }
+}
+
+/** The external side effect this move decides, committed with it (see engine/outbox/dispatch.ts); its key. */
+async function decideOutbox(move: Move, tx: StoreTx, taskId: string, seq: number, push: PushPayload): Promise<string> {
+  const at = (await tx.now?.()) ?? move.e.clock.now();
+  const row = newOutboxRow(taskId, seq, OutboxAction.push, { ...push }, seq, at);
+  await tx.addOutbox(row);
+  return row.key;
 }
 
 /** The run this move recorded in the verify phase: its entry and what it found in the tests. */

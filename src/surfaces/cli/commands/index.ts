@@ -18,6 +18,7 @@ import { approveCommand, rejectCommand } from './decisions.ts';
 import { attestCommand, gateCommand, ledgerCommand, storeCommand } from './record.ts';
 import { execCommand, hookCommand, mcpCommand, serveCommand } from './connect.ts';
 import { alertsCommand, metricsCommand, sloCommand } from './metrics.ts';
+import { outboxCommand } from './outbox.ts';
 
 /** A top-level verb (or group of verbs) and the function that adds it, with its options and help, to the program. */
 export interface Verb {
@@ -39,6 +40,7 @@ export const VERBS: readonly Verb[] = [
   { name: 'attest', register: attestCommand },
   { name: 'ledger', register: ledgerCommand },
   { name: 'store', register: storeCommand },
+  { name: 'outbox', register: outboxCommand },
   { name: 'gate', register: gateCommand },
   { name: 'hook', register: hookCommand },
   { name: 'exec', register: execCommand },

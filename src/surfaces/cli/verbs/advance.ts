@@ -18,7 +18,10 @@ export async function advanceVerb(
       ...(token !== undefined ? { token } : {}),
     });
     if (!r.ok) return r;
-    const { task, from, to, entry, attestation } = r.value;
+    const { task, from, to, entry, attestation, outbox } = r.value;
+    const pushed = outbox
+      ? `\nthe push of this branch is in the outbox as ${outbox}: autopilot outbox run sends it and records pushed_commit.json`
+      : '';
     const next = to
       ? `Next: ${e.config.evidence[to]?.map((a) => a.name).join(', ') || 'no evidence'} for ${to}, then: autopilot advance ${taskId}`
       : 'The task is done.';
@@ -36,8 +39,9 @@ export async function advanceVerb(
         hash: entry.hash,
         artifacts: entry.artifacts,
         ...(attestation ? { attestation: attestation.ok ? attestation.value : { error: attestation.error } } : {}),
+        ...(outbox ? { outbox } : {}),
       },
-      `${from} → ${to ?? 'DONE'} (ledger entry ${entry.seq}, ${plural(entry.artifacts.length, 'artifact')} recorded)\n${formatTask(task, e.config.phases)}\n${next}${bundle}`,
+      `${from} → ${to ?? 'DONE'} (ledger entry ${entry.seq}, ${plural(entry.artifacts.length, 'artifact')} recorded)\n${formatTask(task, e.config.phases)}\n${next}${bundle}${pushed}`,
     );
   });
 }

@@ -1,0 +1,332 @@
+/**
+ * @module Git-only mode and the outbox end to end: entering PR decides a push of the task branch, `autopilot outbox
+ * run` performs it against a real bare repository over file://, and a dispatcher killed with SIGKILL before the
+ * push, during it and after it (before recording) is followed by one that converges to exactly one effect.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { binary, git, makeRepo, tempDir, type Repo } from './helpers.ts';
+import { evidenceFor } from '../helpers/evidence.ts';
+import { GIT_ONLY_EVIDENCE } from '../../src/core/config.ts';
+
+/**
+ * Git-only mode, as a person switches it on: `pr.mode: git`, and PR's contract asks for Autopilot's
+ * pushed_commit.json where it asked for a PR URL (a config that still asks for pr_url.txt is refused).
+ */
+function gitOnly(c: Record<string, unknown>): void {
+  c['pr'] = { mode: 'git' };
+  const evidence = c['evidence'] as Record<string, { name: string }[]>;
+  const rule = GIT_ONLY_EVIDENCE['PR']?.find((r) => r.name === 'pushed_commit.json');
+  assert.ok(rule);
+  evidence['PR'] = [...(evidence['PR'] ?? []).filter((r) => r.name !== 'pr_url.txt'), rule];
+}
+
+interface Remote {
+  readonly dir: string;
+  /** Connections that could push (each `git push` starts one receive-pack): the sends. */
+  sends(): number;
+  /** Ref updates the remote accepted (its post-receive hook's lines): the effects. */
+  effects(): string[];
+  ref(branch: string): string | null;
+}
+
+/**
+ * A bare repository holding `main`, with a receive-pack wrapper that counts every push connection and a
+ * post-receive hook that logs every ref update (and stops, when the test asks, after the update: "during the send").
+ */
+function bareRemote(): Remote {
+  const dir = tempDir('remote');
+  git(dir, ['init', '-q', '--bare', '-b', 'main']);
+  const sendsLog = join(dir, 'sends.log');
+  const effectsLog = join(dir, 'effects.log');
+  writeFileSync(
+    join(dir, 'hooks', 'post-receive'),
+    `#!/bin/sh
+while read old new ref; do echo "$ref $new" >> '${effectsLog}'; done
+if [ -n "$OUTBOX_TEST_HOOK_PAUSE" ]; then echo $$ > "$OUTBOX_TEST_HOOK_PAUSE"; while true; do sleep 1; done; fi
+`,
+  );
+  chmodSync(join(dir, 'hooks', 'post-receive'), 0o755);
+  const wrapper = join(dir, 'counting-receive-pack');
+  writeFileSync(wrapper, `#!/bin/sh\necho send >> '${sendsLog}'\nexec git-receive-pack "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  const lines = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean) : []);
+  return {
+    dir,
+    sends: () => lines(sendsLog).length,
+    effects: () => lines(effectsLog),
+    ref: (branch) => {
+      try {
+        return git(dir, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`]).trim();
+      } catch {
+        return null;
+      }
+    },
+  };
+}
+
+interface Setup {
+  readonly repo: Repo;
+  readonly remote: Remote;
+  /** The commit the move into PR decided to push. */
+  readonly commit: string;
+  readonly key: string;
+}
+
+/**
+ * A repository in git-only mode whose origin is a fresh bare remote holding main, with T-1 on `branch`, its work
+ * committed, moved into PR by the CLI. The counting wrapper is wired after main was pushed, so sends start at 0.
+ */
+async function inPr(branch = 'task/T-1'): Promise<Setup> {
+  const repo = await makeRepo({ config: gitOnly });
+  const remote = bareRemote();
+  git(repo.dir, ['add', '-A']);
+  git(repo.dir, ['commit', '-q', '-m', 'git-only mode']);
+  git(repo.dir, ['remote', 'add', 'origin', `file://${remote.dir}`]);
+  git(repo.dir, ['push', '-q', 'origin', 'main']);
+  git(repo.dir, ['config', 'remote.origin.receivepack', join(remote.dir, 'counting-receive-pack')]);
+  rmSync(join(remote.dir, 'effects.log'), { force: true });
+  if (branch !== 'main') git(repo.dir, ['switch', '-q', '-c', branch]);
+  await inReview(repo);
+  git(repo.dir, ['add', '-A', '--', '.', ':(exclude).autopilot']);
+  git(repo.dir, ['commit', '-q', '-m', 'count words']);
+  const commit = git(repo.dir, ['rev-parse', 'HEAD']).trim();
+  const moved = await repo.ok<{ to: string; outbox: string; seq: number }>(['advance', 'T-1']);
+  assert.equal(moved.to, 'PR');
+  assert.equal(moved.outbox, `T-1@${moved.seq}:push`);
+  return { repo, remote, commit, key: moved.outbox };
+}
+
+/** T-1 driven into REVIEW with its REVIEW evidence put: ready to move into PR. */
+async function inReview(repo: Repo): Promise<void> {
+  await repo.driveTo('T-1', 'REVIEW');
+  for (const [name, content] of evidenceFor(0)['REVIEW'] ?? []) await repo.put('T-1', 'REVIEW', name, content);
+}
+
+interface Row {
+  key: string;
+  state: string;
+  attempts: number;
+  payload: Record<string, unknown>;
+  lastError: string | null;
+  resultSeq: number | null;
+}
+
+async function rows(repo: Repo): Promise<Row[]> {
+  return (await repo.ok<{ rows: Row[] }>(['outbox', 'list'])).rows;
+}
+
+/** The ledger's outbox entries of T-1 that record a done effect. */
+function recordedSends(repo: Repo) {
+  return repo.ledger('T-1').filter((x) => x.kind === 'outbox' && ['sent', 'found'].includes(String(x.data['result'])));
+}
+
+describe('git-only mode: the push of the task branch through the outbox', () => {
+  it('decides one push on entering PR, sends it to the bare remote, and records the pushed commit as PR evidence', async () => {
+    const { repo, remote, commit, key } = await inPr();
+    // Decided with the move, not sent: the remote has no task branch yet.
+    const [row] = await rows(repo);
+    assert.equal(row?.key, key);
+    assert.equal(row?.state, 'pending');
+    assert.deepEqual(row?.payload, { remote: 'origin', branch: 'task/T-1', commit, phase: 'PR' });
+    assert.equal(remote.ref('task/T-1'), null);
+
+    // PR's gate in git-only mode needs Autopilot's pushed_commit.json, and no made-up PR URL.
+    const template = evidenceFor(0)['PR']?.find(([name]) => name === 'pr_template_filled.md');
+    assert.ok(template);
+    const file = join(tempDir('pr'), 'pr_template_filled.md');
+    writeFileSync(file, template[1]);
+    await repo.ok(['evidence', 'add', 'T-1', 'PR', file]);
+    const missing = await repo.refused(['advance', 'T-1'], 'EVIDENCE_MISSING', 2);
+    const files = (missing.details['findings'] as { file: string }[]).map((f) => f.file);
+    assert.ok(
+      files.some((f) => f.endsWith('pushed_commit.json')),
+      JSON.stringify(files),
+    );
+    assert.ok(!files.some((f) => f.endsWith('pr_url.txt')), JSON.stringify(files));
+
+    const run = await repo.ok<{ outcomes: { key: string; outcome: string; seq: number }[] }>(['outbox', 'run']);
+    assert.deepEqual(
+      run.outcomes.map((o) => [o.key, o.outcome]),
+      [[key, 'sent']],
+    );
+    assert.equal(remote.ref('task/T-1'), commit);
+    assert.equal(remote.sends(), 1);
+    assert.deepEqual(remote.effects(), [`refs/heads/task/T-1 ${commit}`]);
+    assert.equal(remote.ref('main'), git(repo.dir, ['rev-parse', 'main']).trim(), 'main is untouched');
+    const evidence = JSON.parse(readFileSync(join(repo.phaseDir('T-1', 'PR'), 'pushed_commit.json'), 'utf8'));
+    assert.equal(evidence.pushed, true);
+    assert.equal(evidence.commit, commit);
+    assert.equal(evidence.branch, 'task/T-1');
+    const [entry] = recordedSends(repo);
+    assert.equal(entry?.seq, run.outcomes[0]?.seq);
+    assert.equal(entry?.artifacts[0]?.path, 'evidence/T-1/pr/pushed_commit.json');
+    assert.equal(entry?.artifacts[0]?.producer, 'autopilot');
+
+    // Nothing is due any more: a second run sends nothing.
+    const again = await repo.json(['outbox', 'run']);
+    assert.equal(again.code, 0);
+    assert.deepEqual(again.body['outcomes'], []);
+    assert.equal(remote.sends(), 1);
+    assert.equal((await rows(repo))[0]?.state, 'sent');
+
+    // The agent cannot hand the file in itself, and the move out of PR passes on Autopilot's.
+    const fake = join(tempDir('fake'), 'pushed_commit.json');
+    writeFileSync(fake, '{"pushed": true}\n');
+    await repo.refused(['evidence', 'add', 'T-1', 'PR', fake], 'EVIDENCE_PROTECTED', 2);
+    const done = await repo.ok<{ from: string; to: string }>(['advance', 'T-1']);
+    assert.deepEqual([done.from, done.to], ['PR', 'MONITOR']);
+    await repo.ok(['ledger', 'verify']);
+  });
+
+  it('refuses to decide a push from the default branch, and changes nothing', async () => {
+    const repo = await makeRepo({ config: gitOnly });
+    const remote = bareRemote();
+    git(repo.dir, ['add', '-A']);
+    git(repo.dir, ['commit', '-q', '-m', 'git-only mode']);
+    git(repo.dir, ['remote', 'add', 'origin', `file://${remote.dir}`]);
+    git(repo.dir, ['push', '-q', 'origin', 'main']);
+    await inReview(repo);
+    git(repo.dir, ['add', '-A', '--', '.', ':(exclude).autopilot']);
+    git(repo.dir, ['commit', '-q', '-m', 'count words']);
+    const head = git(repo.dir, ['rev-parse', 'HEAD']).trim();
+    const error = await repo.refusedUnchanged(['advance', 'T-1'], 'CONFIG_INVALID', 1, {
+      taskId: 'T-1',
+      violation: true,
+    });
+    assert.equal(error.details['reason'], 'default branch');
+    assert.match(error.message, /never pushes to it.*git switch -c/);
+    assert.equal(repo.task('T-1')?.phase, 'REVIEW');
+    assert.deepEqual(await rows(repo), []);
+    assert.notEqual(remote.ref('main'), head, 'the work did not reach main');
+  });
+
+  it('refuses to decide a push while the work is not committed', async () => {
+    const repo = await makeRepo({ config: gitOnly });
+    const remote = bareRemote();
+    git(repo.dir, ['add', '-A']);
+    git(repo.dir, ['commit', '-q', '-m', 'git-only mode']);
+    git(repo.dir, ['remote', 'add', 'origin', `file://${remote.dir}`]);
+    git(repo.dir, ['switch', '-q', '-c', 'task/T-1']);
+    await inReview(repo);
+    const error = await repo.refused(['advance', 'T-1'], 'EVIDENCE_MISSING', 2);
+    assert.match(error.message, /not committed \(.*src\/count\.js/);
+    assert.deepEqual(await rows(repo), []);
+  });
+
+  it('retries a failed push with backoff, and lets a person retry a stopped row or drop one', async () => {
+    const { repo, remote, commit, key } = await inPr();
+    // The remote is gone: the attempt fails, is recorded, and waits for its backoff.
+    git(repo.dir, ['remote', 'set-url', 'origin', `file://${remote.dir}-moved`]);
+    const failed = await repo.json<{ ok: true; outcomes: { outcome: string; nextAt: string; error: string }[] }>([
+      'outbox',
+      'run',
+    ]);
+    assert.equal(failed.code, 2, 'a row that did not go out makes the run exit 2');
+    assert.equal(failed.body.outcomes[0]?.outcome, 'failed');
+    assert.match(failed.body.outcomes[0]?.error ?? '', /cannot read origin/);
+    const [row] = await rows(repo);
+    assert.equal(row?.state, 'failed');
+    assert.equal(row?.attempts, 1);
+    // Not due before its backoff: a run right away leaves it alone.
+    assert.deepEqual((await repo.ok<{ outcomes: unknown[] }>(['outbox', 'run'])).outcomes, []);
+
+    // Operators' refusals: clear, coded, and nothing changes.
+    await repo.refused(['outbox', 'retry', 'T-9@1:push', '--reason', 'the remote is back'], 'USAGE', 1);
+    await repo.refused(['outbox', 'retry', key], 'USAGE', 1);
+    await repo.refused(['outbox', 'list', '--state', 'lost'], 'USAGE', 1);
+    assert.equal((await rows(repo))[0]?.attempts, 1);
+
+    git(repo.dir, ['remote', 'set-url', 'origin', `file://${remote.dir}`]);
+    await repo.ok(['outbox', 'retry', key, '--reason', 'the remote is back']);
+    assert.equal((await rows(repo))[0]?.state, 'pending');
+    const sent = await repo.ok<{ outcomes: { outcome: string }[] }>(['outbox', 'run']);
+    assert.equal(sent.outcomes[0]?.outcome, 'sent');
+    assert.equal(remote.ref('task/T-1'), commit);
+    await repo.refused(['outbox', 'drop', key, '--reason', 'changed my mind'], 'USAGE', 1);
+    const kinds = repo
+      .ledger('T-1')
+      .filter((x) => x.kind === 'outbox')
+      .map((x) => x.data['result']);
+    assert.deepEqual(kinds, ['failed', 'retried', 'sent']);
+  });
+
+  it('drops a push the task has moved past instead of sending it', async () => {
+    const { repo, remote } = await inPr();
+    await repo.ok(['backtrack', 'T-1', '--to', 'IMPLEMENT', '--reason', 'the reviewer found a missed case']);
+    const run = await repo.ok<{ outcomes: { outcome: string; error: string }[] }>(['outbox', 'run']);
+    assert.equal(run.outcomes[0]?.outcome, 'superseded');
+    assert.match(run.outcomes[0]?.error ?? '', /now in IMPLEMENT/);
+    assert.equal(remote.ref('task/T-1'), null);
+    assert.equal(remote.sends(), 0);
+    assert.equal((await rows(repo))[0]?.state, 'dropped');
+  });
+});
+
+/** Spawns `outbox run` in a process group of its own, stopped at `pause`; resolves once it is there. */
+async function stoppedDispatcher(repo: Repo, pause: 'before-send' | 'during-send' | 'after-send') {
+  const marker = join(tempDir('pause'), 'here');
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('NODE_TEST')) env[k] = v;
+  if (pause === 'during-send') env['OUTBOX_TEST_HOOK_PAUSE'] = marker;
+  else {
+    env['AUTOPILOT_TEST_OUTBOX_PAUSE'] = pause;
+    env['AUTOPILOT_TEST_OUTBOX_PAUSE_FILE'] = marker;
+  }
+  const child = spawn(process.execPath, [await binary(), '-C', repo.dir, 'outbox', 'run'], {
+    env,
+    detached: true,
+    stdio: 'ignore',
+  });
+  const exited = new Promise<void>((r) => child.on('exit', () => r()));
+  for (let i = 0; !existsSync(marker) || readFileSync(marker, 'utf8') === ''; i++) {
+    assert.ok(i < 1200, `the dispatcher never reached ${pause}`);
+    assert.equal(child.exitCode, null, `the dispatcher exited before ${pause}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    /** SIGKILL to the whole group (the dispatcher, its git push, the remote's hook), and wait until it is reaped. */
+    async kill9() {
+      process.kill(-child.pid!, 'SIGKILL');
+      await exited;
+    },
+  };
+}
+
+describe('the outbox dispatcher killed with SIGKILL', () => {
+  for (const point of ['before-send', 'during-send', 'after-send'] as const) {
+    it(`${point}: the next run converges to exactly one push, one recorded result`, async () => {
+      const { repo, remote, commit, key } = await inPr();
+      const dispatcher = await stoppedDispatcher(repo, point);
+      await dispatcher.kill9();
+      const left = (await rows(repo))[0];
+      assert.equal(left?.state, 'sending', 'the killed dispatcher held the row');
+      assert.equal(recordedSends(repo).length, 0, 'nothing was recorded by the killed dispatcher');
+      assert.equal(remote.sends(), point === 'before-send' ? 0 : 1);
+      assert.equal(remote.ref('task/T-1'), point === 'before-send' ? null : commit);
+
+      const run = await repo.ok<{ outcomes: { key: string; outcome: string }[] }>(['outbox', 'run']);
+      assert.deepEqual(
+        run.outcomes.map((o) => [o.key, o.outcome]),
+        [[key, point === 'before-send' ? 'sent' : 'found']],
+      );
+      // Exactly one effect: one push connection, one ref update, one recorded result.
+      assert.equal(remote.sends(), 1);
+      assert.deepEqual(remote.effects(), [`refs/heads/task/T-1 ${commit}`]);
+      assert.equal(remote.ref('task/T-1'), commit);
+      assert.equal(recordedSends(repo).length, 1);
+      const [row] = await rows(repo);
+      assert.equal(row?.state, 'sent');
+      assert.equal(row?.attempts, 2);
+      assert.equal(row?.resultSeq, recordedSends(repo)[0]?.seq);
+      // And again: nothing more happens.
+      await repo.ok(['outbox', 'run']);
+      assert.equal(remote.sends(), 1);
+      assert.equal(recordedSends(repo).length, 1);
+      await repo.ok(['ledger', 'verify']);
+    });
+  }
+});

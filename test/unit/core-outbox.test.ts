@@ -1,0 +1,125 @@
+/** @module The outbox's pure decisions: keys, backoff, who may claim a row, failures, a person's retry and drop; and git-only mode's config. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  backoffMs,
+  claimable,
+  claimRow,
+  decideOperator,
+  failRow,
+  newOutboxRow,
+  outboxKey,
+  sentRow,
+  type Backoff,
+} from '../../src/core/outbox.ts';
+import { defaultConfig, parseConfig, DEFAULT_EVIDENCE } from '../../src/core/config.ts';
+
+const T0 = Date.UTC(2026, 0, 1);
+const at = (s: number) => new Date(T0 + s * 1000);
+const B: Backoff = { baseMs: 1000, maxMs: 5000, maxAttempts: 3, claimTtlMs: 60_000 };
+const row = () => newOutboxRow('T-1', 7, 'push', { remote: 'origin' }, 7, at(0));
+
+describe('outbox decisions', () => {
+  it('keys a row by task, phase epoch and action', () => {
+    assert.equal(outboxKey('T-1', 7, 'push'), 'T-1@7:push');
+    assert.equal(row().key, 'T-1@7:push');
+    assert.equal(row().state, 'pending');
+  });
+
+  it('backs off 1, 2, 4 s and stays at the ceiling', () => {
+    assert.deepEqual(
+      [1, 2, 3, 4, 5].map((n) => backoffMs(n, B)),
+      [1000, 2000, 4000, 5000, 5000],
+    );
+  });
+
+  it('lets a pending row be claimed at once, a failed one after its backoff, a sending one when its dispatcher is gone or its claim old', () => {
+    const r = row();
+    assert.equal(claimable(r, at(0), false, B), true);
+    const claimed = claimRow(r, 'tok', 'host-a', 10, at(1));
+    assert.deepEqual([claimed.state, claimed.attempts, claimed.claimToken], ['sending', 1, 'tok']);
+    assert.equal(claimable(claimed, at(2), false, B), false, 'a live dispatcher keeps its row');
+    assert.equal(claimable(claimed, at(2), true, B), true, 'a dead one does not');
+    assert.equal(claimable(claimed, at(61), false, B), true, 'nor one whose claim outlived its time');
+    const failed = failRow(claimed, 'remote down', true, at(3), B);
+    assert.equal(failed.state, 'failed');
+    assert.equal(failed.nextAt, at(4).toISOString());
+    assert.equal(failed.claimToken, null);
+    assert.equal(claimable(failed, at(3.5), false, B), false);
+    assert.equal(claimable(failed, at(4), false, B), true);
+    assert.equal(claimable(sentRow(failed, 9, at(5)), at(100), true, B), false);
+  });
+
+  it('stops a row after maxAttempts failures, or at once when no retry can help', () => {
+    let r = row();
+    for (let i = 1; i <= 3; i++) r = failRow(claimRow(r, `t${i}`, 'h', 1, at(i)), 'no', true, at(i), B);
+    assert.equal(r.state, 'stopped');
+    assert.equal(r.attempts, 3);
+    assert.equal(failRow(claimRow(row(), 't', 'h', 1, at(1)), 'default branch', false, at(1), B).state, 'stopped');
+  });
+
+  it('lets a person retry a failed, stopped or dropped row and drop one not sent; refuses the rest with USAGE', () => {
+    const stopped = failRow(claimRow(row(), 't', 'h', 1, at(1)), 'x', false, at(1), B);
+    const retried = decideOperator(stopped, stopped.key, 'retry', at(2));
+    assert.ok(retried.ok);
+    assert.deepEqual([retried.value.state, retried.value.attempts, retried.value.lastError], ['pending', 0, null]);
+    const dropped = decideOperator(row(), 'T-1@7:push', 'drop', at(2));
+    assert.ok(dropped.ok);
+    assert.equal(dropped.value.state, 'dropped');
+    const sent = sentRow(claimRow(row(), 't', 'h', 1, at(1)), 9, at(2));
+    for (const [r, op, says] of [
+      [undefined, 'retry', /no outbox row T-1@7:push/],
+      [sent, 'drop', /sent and recorded already/],
+      [sent, 'retry', /sent and recorded already/],
+      [claimRow(row(), 't', 'h', 1, at(1)), 'drop', /sending it now/],
+      [row(), 'retry', /it is pending/],
+    ] as const) {
+      const d = decideOperator(r, 'T-1@7:push', op, at(3));
+      assert.equal(d.ok, false);
+      if (!d.ok) {
+        assert.equal(d.error.code, 'USAGE');
+        assert.match(d.error.message, says);
+      }
+    }
+  });
+});
+
+describe('git-only mode in the config', () => {
+  const prNames = (c: ReturnType<typeof defaultConfig>) => (c.evidence['PR'] ?? []).map((r) => r.name);
+
+  it('is off by default and leaves the default contract (and its digest) alone', () => {
+    const c = defaultConfig();
+    assert.equal(c.pr, undefined);
+    assert.ok(prNames(c).includes('pr_url.txt'));
+  });
+
+  it('asks PR for the pushed commit instead of a PR URL by default', () => {
+    const r = parseConfig({ pr: { mode: 'git' } });
+    assert.ok(r.ok);
+    assert.deepEqual(r.value.pr, { mode: 'git', remote: 'origin' });
+    assert.ok(!prNames(r.value).includes('pr_url.txt'));
+    const pushed = r.value.evidence['PR']?.find((x) => x.name === 'pushed_commit.json');
+    assert.equal(pushed?.producer, 'autopilot');
+  });
+
+  it('refuses a git-only config whose PR still needs pr_url.txt, or lacks pushed_commit.json, naming the key', () => {
+    const withUrl = parseConfig({ pr: { mode: 'git' }, evidence: { PR: DEFAULT_EVIDENCE['PR'] } });
+    assert.equal(withUrl.ok, false);
+    if (!withUrl.ok) {
+      assert.equal(withUrl.error.code, 'CONFIG_INVALID');
+      assert.equal(withUrl.error.details['key'], 'evidence.PR.1');
+      assert.match(withUrl.error.message, /replace pr_url\.txt with pushed_commit\.json/);
+    }
+    const without = parseConfig({ pr: { mode: 'git' }, evidence: { PR: [{ name: 'pr_template_filled.md' }] } });
+    assert.equal(without.ok, false);
+    if (!without.ok) assert.equal(without.error.details['key'], 'evidence.PR');
+  });
+
+  it('refuses a remote that is an option or a URL', () => {
+    for (const remote of ['--upload-pack=touch x', 'https://example.com/x.git', '']) {
+      const r = parseConfig({ pr: { mode: 'git', remote } });
+      assert.equal(r.ok, false, remote);
+      if (!r.ok) assert.equal(r.error.details['key'], 'pr.remote');
+    }
+  });
+});
