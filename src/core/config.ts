@@ -266,6 +266,36 @@ const commandsSchema = z
 /** The commands section as a person writes it (defaults not yet filled in). */
 export type CommandsInput = z.input<typeof commandsSchema>;
 
+/** An ISO calendar date, `YYYY-MM-DD`, that exists. */
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')
+  .refine((d) => new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'not a date of the calendar');
+
+const supplyChainSchema = z
+  .object({
+    /** The OSV database: a folder of OSV JSON records, or a zip of them (osv.dev's per-ecosystem all.zip), relative to the repository. */
+    osv: z.string().trim().min(1, 'the path of an OSV folder or zip'),
+    /** The lowest severity that fails VERIFY. A finding without a severity counts as critical. */
+    failOn: z.enum(['low', 'medium', 'high', 'critical']).default('high'),
+    /** Known vulnerabilities a person accepts: by OSV id or alias (CVE, GHSA), with the reason and the last day it counts. */
+    accept: z
+      .array(
+        z
+          .object({
+            id: z.string().trim().min(1),
+            reason: z.string().trim().min(3, 'an acceptance needs its reason, in a few words'),
+            expires: isoDate,
+          })
+          .strict(),
+      )
+      .default([]),
+  })
+  .strict();
+
+/** The `supplyChain` settings. */
+export type SupplyChainSettings = z.infer<typeof supplyChainSchema>;
+
 const configSchema = z
   .object({
     version: z.literal(1).default(1),
@@ -442,6 +472,12 @@ const configSchema = z
       })
       .strict()
       .default({ enter: ['PR'], minRisk: 'high', riskyPaths: [], maxLines: 500 }),
+    /**
+     * The supply-chain check of VERIFY: SBOMs of the base and the head from their lockfiles, the dependency diff, and
+     * the head's known vulnerabilities from an offline OSV database. Optional without a default: a config without it
+     * keeps its digest, and VERIFY then reads no lockfile.
+     */
+    supplyChain: supplyChainSchema.optional(),
     /**
      * Checks left unconfigured on purpose, each with the reason: without a waiver an unconfigured check blocks its
      * phase (WAIVER_REQUIRED). Optional without a default, like `approvals.waivers`, for the same reason.
