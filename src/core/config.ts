@@ -697,6 +697,30 @@ export const DEFAULT_EVIDENCE: Readonly<Record<string, readonly ArtifactRule[]>>
   ],
 };
 
+/** VERIFY's evidence when `supplyChain` is configured (added to the phase's rules unless they name the files). */
+export const SUPPLY_CHAIN_EVIDENCE: readonly ArtifactRule[] = [
+  artifact('sbom.cdx.json', { producer: 'autopilot', maxBytes: 64 * MiB }),
+  artifact('dependency_diff.json', { producer: 'autopilot', maxBytes: 64 * MiB }),
+  artifact('vulnerabilities.json', {
+    producer: 'autopilot',
+    maxBytes: 64 * MiB,
+    assert: [
+      {
+        path: 'status',
+        op: 'eq',
+        value: 'checked',
+        hint: 'the OSV database could not be read: fix supplyChain.osv, then run `autopilot verify`',
+      },
+      {
+        path: 'passed',
+        op: 'eq',
+        value: true,
+        hint: 'a dependency has a known vulnerability at or above supplyChain.failOn: upgrade it to a fixed version, or have a person accept it in supplyChain.accept with a reason and an expiry date',
+      },
+    ],
+  }),
+];
+
 function formatPath(path: readonly PropertyKey[]): string {
   return path.map((p) => String(p)).join('.') || '(root)';
 }
@@ -795,6 +819,12 @@ export function parseConfig(raw: unknown): Result<Config> {
   for (const phase of phases) {
     const given = c.evidence[phase];
     evidence[phase] = given ? given.map(withContentChecks) : (DEFAULT_EVIDENCE[phase] ?? []);
+  }
+  // The supply-chain check gates the move out of VERIFY through its evidence, like the other checks of that phase.
+  const verify = evidence['VERIFY'];
+  if (c.supplyChain && verify) {
+    const named = new Set(verify.map((r) => r.name));
+    evidence['VERIFY'] = [...verify, ...SUPPLY_CHAIN_EVIDENCE.filter((r) => !named.has(r.name))];
   }
   return ok({ ...c, attest, evidence });
 }

@@ -40,6 +40,7 @@ import {
   type OutputFile,
 } from './run-commands.ts';
 import { taskDiff, type TaskDiff } from './diff.ts';
+import { produceSupplyChain, type SupplyChainOutput } from './supply-chain.ts';
 import type { Engine } from '../../context.ts';
 import { plural } from '../../../core/phrasing.ts';
 
@@ -285,6 +286,19 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     findings: findings.filter((f) => f.kind !== 'mutant-survived'),
   };
 
+  // Dependencies: SBOMs of the base and of the verified tree, read from git, and their known vulnerabilities.
+  let supply: SupplyChainOutput | undefined;
+  if (e.config.supplyChain) {
+    if (!diff.tree) throw new Error('the verified tree has no id: the supply-chain check needs one');
+    supply = await produceSupplyChain(
+      e.layout.root,
+      e.config.supplyChain,
+      { base: diff.base, head: diff.tree },
+      e.clock.now(),
+    );
+    for (const p of supply.problems) fail(p.kind, p.kind === 'config' ? 'supplyChain.osv' : 'supplyChain', p.message);
+  }
+
   const ok = problems.length === 0;
   const isolation = isolationOf(commands);
   const patch = await patchId(e.layout.root, diff.patch);
@@ -299,6 +313,15 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     build: build ? { configured: true, exitCode: buildExit } : unconfiguredRecord(e.config, 'build'),
     commands,
     findings,
+    ...(supply?.report
+      ? {
+          supplyChain: {
+            findings: supply.report.findings.length,
+            blocking: supply.report.blocking,
+            accepted: supply.report.findings.filter((f) => f.accepted).length,
+          },
+        }
+      : {}),
   };
   const coverageWaived = !coverage && isUnconfigured(e.config, 'coverage');
   const coverageDoc = {
@@ -345,6 +368,7 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
       { name: 'coverage_report.json', content: JSON.stringify(coverageDoc, null, 2) + '\n' },
       { name: 'test_inventory.json', content: JSON.stringify(inventoryDoc, null, 2) + '\n' },
       { name: 'mutation_report.json', content: JSON.stringify(mutation, null, 2) + '\n' },
+      ...(supply?.files ?? []),
     ],
   };
 }
