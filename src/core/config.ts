@@ -270,7 +270,11 @@ export type CommandsInput = z.input<typeof commandsSchema>;
 const isoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')
-  .refine((d) => new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'not a date of the calendar');
+  .refine((d) => {
+    // Date.parse rolls some impossible days over (or gives NaN): only a date that reads back the same exists.
+    const t = Date.parse(`${d}T00:00:00Z`);
+    return !Number.isNaN(t) && new Date(t).toISOString().startsWith(d);
+  }, 'not a date of the calendar');
 
 const supplyChainSchema = z
   .object({
