@@ -73,6 +73,36 @@ describe('JavaScript lockfiles, as the package managers wrote them', () => {
     assert.deepEqual(berry.notes, []);
   });
 
+  it('pnpm v6 keys (`/name@version(peers)`) and yarn classic aliases (`alias@npm:real@range`), in their documented forms', () => {
+    const v6 = readLockfile('pnpm-lock.yaml', () =>
+      [
+        "lockfileVersion: '6.0'",
+        'importers:',
+        '  .:',
+        '    dependencies:',
+        '      react-dom:',
+        '        specifier: ^18.2.0',
+        '        version: 18.2.0(react@18.2.0)',
+        'packages:',
+        '  /react-dom@18.2.0(react@18.2.0):',
+        '    resolution: {integrity: sha512-AAAA}',
+        '  /react@18.2.0:',
+        '    resolution: {integrity: sha512-BBBB}',
+        '    dev: false',
+      ].join('\n'),
+    );
+    assert.deepEqual(table(v6), { 'react-dom@18.2.0': [true, false], 'react@18.2.0': [false, false] });
+    const aliased = readLockfile('yarn.lock', (p) =>
+      p === 'package.json'
+        ? '{"dependencies": {"old-lodash": "npm:lodash@4.17.11"}}'
+        : '# yarn lockfile v1\n\n\n"old-lodash@npm:lodash@4.17.11":\n  version "4.17.11"\n',
+    );
+    assert.deepEqual(
+      aliased.packages.map((p) => p.purl),
+      ['pkg:npm/lodash@4.17.11'],
+    );
+  });
+
   it('a lockfile that is not what its name says is refused with the reason', () => {
     assert.throws(
       () => readLockfile('package-lock.json', () => '{"lockfileVersion": 1, "dependencies": {}}'),
