@@ -37,6 +37,7 @@ export function notes(rows: readonly Stats[], facts: RunFacts): string {
   const hookDaemon = find(rows, 'hook claude PreToolUse, answered by the daemon');
   const peer = find(rows, 'LangGraph.js step (SqliteSaver as it comes)');
   const peerNormal = find(rows, 'LangGraph.js step (SqliteSaver, synchronous NORMAL)');
+  const supply = find(rows, 'supply chain, 2,000-package lockfile');
 
   const targets: [string, string, boolean | undefined][] = [
     ['transition p99 < 1 ms (telemetry on)', ms(transition?.p99), transition && transition.p99 < 1],
@@ -66,6 +67,11 @@ export function notes(rows: readonly Stats[], facts: RunFacts): string {
         ? `${(hookDaemon.p50 / hookFloor.p50).toFixed(2)}× at p50 (${ms(hookDaemon.p50)} against ${ms(hookFloor.p50)})`
         : '-',
       hookFloor && hookDaemon ? hookDaemon.p50 <= 1.5 * hookFloor.p50 : undefined,
+    ],
+    [
+      'SBOMs and OSV matching, 2,000-package lockfile, < 2 s',
+      `${ms(supply?.p50)} at p50, ${ms(supply?.p95)} at p95, ${ms(supply?.p99)} at p99`,
+      supply && supply.p95 < 2000,
     ],
   ];
 

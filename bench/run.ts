@@ -22,6 +22,7 @@ import { measure, table, type Stats } from './stats.ts';
 import { benchSandbox } from './sandbox.ts';
 import { benchWall } from './wall.ts';
 import { benchCoverage } from './coverage.ts';
+import { benchSupplyChain } from './supply-chain.ts';
 import { benchGuard } from './guard.ts';
 import { benchMcp } from './mcp.ts';
 import { benchVerify, fillLedger } from './verify.ts';
@@ -225,6 +226,7 @@ async function main(): Promise<void> {
   rows.push(...(await benchSandbox(QUICK ? 20 : 100)));
   rows.push(...(await benchWall(QUICK ? 20 : 100)));
   rows.push(...(await benchCoverage(5000, QUICK ? 5 : 20)));
+  rows.push(...(await benchSupplyChain(2000, QUICK ? 5 : 20)));
   rows.push(...(await benchHooks(QUICK ? 20 : 100)));
 
   const loadAfter = loadavg()[0] ?? NaN;

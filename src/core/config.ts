@@ -266,6 +266,40 @@ const commandsSchema = z
 /** The commands section as a person writes it (defaults not yet filled in). */
 export type CommandsInput = z.input<typeof commandsSchema>;
 
+/** An ISO calendar date, `YYYY-MM-DD`, that exists. */
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')
+  .refine((d) => {
+    // Date.parse rolls some impossible days over (or gives NaN): only a date that reads back the same exists.
+    const t = Date.parse(`${d}T00:00:00Z`);
+    return !Number.isNaN(t) && new Date(t).toISOString().startsWith(d);
+  }, 'not a date of the calendar');
+
+const supplyChainSchema = z
+  .object({
+    /** The OSV database: a folder of OSV JSON records, or a zip of them (osv.dev's per-ecosystem all.zip), relative to the repository. */
+    osv: z.string().trim().min(1, 'the path of an OSV folder or zip'),
+    /** The lowest severity that fails VERIFY. A finding without a severity counts as critical. */
+    failOn: z.enum(['low', 'medium', 'high', 'critical']).default('high'),
+    /** Known vulnerabilities a person accepts: by OSV id or alias (CVE, GHSA), with the reason and the last day it counts. */
+    accept: z
+      .array(
+        z
+          .object({
+            id: z.string().trim().min(1),
+            reason: z.string().trim().min(3, 'an acceptance needs its reason, in a few words'),
+            expires: isoDate,
+          })
+          .strict(),
+      )
+      .default([]),
+  })
+  .strict();
+
+/** The `supplyChain` settings. */
+export type SupplyChainSettings = z.infer<typeof supplyChainSchema>;
+
 const configSchema = z
   .object({
     version: z.literal(1).default(1),
@@ -484,6 +518,12 @@ const configSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * The supply-chain check of VERIFY: SBOMs of the base and the head from their lockfiles, the dependency diff, and
+     * the head's known vulnerabilities from an offline OSV database. Optional without a default: a config without it
+     * keeps its digest, and VERIFY then reads no lockfile.
+     */
+    supplyChain: supplyChainSchema.optional(),
     /**
      * Checks left unconfigured on purpose, each with the reason: without a waiver an unconfigured check blocks its
      * phase (WAIVER_REQUIRED). Optional without a default, like `approvals.waivers`, for the same reason.
@@ -730,6 +770,30 @@ export const GIT_ONLY_EVIDENCE: Readonly<Record<string, readonly ArtifactRule[]>
   ],
 };
 
+/** VERIFY's evidence when `supplyChain` is configured (added to the phase's rules unless they name the files). */
+export const SUPPLY_CHAIN_EVIDENCE: readonly ArtifactRule[] = [
+  artifact('sbom.cdx.json', { producer: 'autopilot', maxBytes: 64 * MiB }),
+  artifact('dependency_diff.json', { producer: 'autopilot', maxBytes: 64 * MiB }),
+  artifact('vulnerabilities.json', {
+    producer: 'autopilot',
+    maxBytes: 64 * MiB,
+    assert: [
+      {
+        path: 'status',
+        op: 'eq',
+        value: 'checked',
+        hint: 'the OSV database could not be read: fix supplyChain.osv, then run `autopilot verify`',
+      },
+      {
+        path: 'passed',
+        op: 'eq',
+        value: true,
+        hint: 'a dependency has a known vulnerability at or above supplyChain.failOn: upgrade it to a fixed version, or have a person accept it in supplyChain.accept with a reason and an expiry date',
+      },
+    ],
+  }),
+];
+
 function formatPath(path: readonly PropertyKey[]): string {
   return path.map((p) => String(p)).join('.') || '(root)';
 }
@@ -862,6 +926,13 @@ export function parseConfig(raw: unknown): Result<Config> {
   for (const phase of phases) {
     const given = c.evidence[phase];
     evidence[phase] = given ? given.map(withContentChecks) : (defaults[phase] ?? []);
+  }
+  // The supply-chain check gates the move out of the verify phase through its evidence, like its other checks.
+  const verifyPhase = roles.value.verify;
+  const verify = verifyPhase ? evidence[verifyPhase] : undefined;
+  if (c.supplyChain && verifyPhase && verify) {
+    const named = new Set(verify.map((r) => r.name));
+    evidence[verifyPhase] = [...verify, ...SUPPLY_CHAIN_EVIDENCE.filter((r) => !named.has(r.name))];
   }
   return ok({ ...c, attest, roles: roles.value, evidence });
 }

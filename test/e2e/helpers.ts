@@ -197,7 +197,8 @@ export function binary(): Promise<string> {
       platform: 'node',
       format: 'esm',
       target: 'node20',
-      external: ['better-sqlite3'],
+      // The CycloneDX library's optional plug-ins (XML, schema validation) are not installed: it loads from node_modules.
+      external: ['better-sqlite3', '@cyclonedx/cyclonedx-library'],
       // Bundled CommonJS dependencies load node's built-ins with require().
       banner: {
         js: "import { createRequire as __e2eCreateRequire } from 'node:module'; const require = __e2eCreateRequire(import.meta.url);",

@@ -190,12 +190,19 @@ const FAILURE_EVIDENCE: Record<FailureKind, (f: CommandFailure) => string> = {
   // A command that could not start, crashed, or was set up wrong: the log of the build, else the test results.
   spawn: (f) => (f.command === 'build' ? 'build_output.log' : 'test_results.json'),
   crash: (f) => (f.command === 'build' ? 'build_output.log' : 'test_results.json'),
-  config: (f) => (f.command === 'build' ? 'build_output.log' : 'test_results.json'),
+  config: (f) =>
+    f.command === 'build'
+      ? 'build_output.log'
+      : f.command.startsWith('supplyChain')
+        ? 'vulnerabilities.json'
+        : 'test_results.json',
   tests: () => 'test_results.json',
   coverage: () => 'coverage_report.json',
   untested: () => 'coverage_report.json',
   mutation: () => 'mutation_report.json',
   lint: () => 'build_output.log',
+  lockfile: () => 'dependency_diff.json',
+  vulnerabilities: () => 'vulnerabilities.json',
 };
 
 /** What a person needs to see of a failed re-run: each command's last lines and the failed cases. */

@@ -125,12 +125,22 @@ export async function runCommand(
  * code's.
  */
 export type FailureKind =
-  'spawn' | 'config' | 'crash' | 'build' | 'tests' | 'coverage' | 'untested' | 'mutation' | 'lint';
+  | 'spawn'
+  | 'config'
+  | 'crash'
+  | 'build'
+  | 'tests'
+  | 'coverage'
+  | 'untested'
+  | 'mutation'
+  | 'lint'
+  | 'lockfile'
+  | 'vulnerabilities';
 
 /** One failed step of a producer, for the refusal's details and its advice. */
 export interface CommandFailure {
   readonly kind: FailureKind;
-  /** The config key of the command: `test`, `build`, `lint`, `ci.NAME`. */
+  /** The config key of the command: `test`, `build`, `lint`, `ci.NAME`; `supplyChain` or `supplyChain.osv` for that check. */
   readonly command: string;
   readonly message: string;
   /** The last lines of the command's output, where they say what went wrong outside the code. */
@@ -175,7 +185,9 @@ export function failureAdvice(failures: readonly CommandFailure[], opts: { retry
       .join('');
   const parts: string[] = [];
   if (setup.length > 0) {
-    const keys = [...new Set(setup.map((f) => `commands.${f.command}`))].join(', ');
+    // A command's key is under `commands.`; the supply-chain check names its own key (`supplyChain.osv`).
+    const keyOf = (f: CommandFailure) => (f.command.startsWith('supplyChain') ? f.command : `commands.${f.command}`);
+    const keys = [...new Set(setup.map(keyOf))].join(', ');
     parts.push(
       `${setup.map((f) => f.message).join('; ')}. That is the config or the machine, not the code: fix ${keys} in .autopilot/config.yaml or install what is missing, then ${opts.retry}${said(setup)}`,
     );

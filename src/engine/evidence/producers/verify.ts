@@ -40,6 +40,7 @@ import {
   type OutputFile,
 } from './run-commands.ts';
 import { taskDiff, type TaskDiff } from './diff.ts';
+import { produceSupplyChain, type SupplyChainOutput } from './supply-chain.ts';
 import type { Engine } from '../../context.ts';
 import { plural } from '../../../core/phrasing.ts';
 
@@ -113,6 +114,7 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
   const judged = await judgeTests(e, run, { test, testRun, tests, coverage, diff, kindOf, tree });
   const { findings, mutation } = judged;
 
+  const supply = await checkSupplyChain(e, diff, run);
   const ok = run.problems.length === 0;
   const isolation = isolationOf(run.commands);
   const patch = await patchId(e.layout.root, diff.patch);
@@ -127,6 +129,15 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     build: build ? { configured: true, exitCode: buildExit } : unconfiguredRecord(e.config, 'build'),
     commands: run.commands,
     findings,
+    ...(supply?.report
+      ? {
+          supplyChain: {
+            findings: supply.report.findings.length,
+            blocking: supply.report.blocking,
+            accepted: supply.report.findings.filter((f) => f.accepted).length,
+          },
+        }
+      : {}),
   };
   const testDoc = tests ?? {
     format: 'none',
@@ -160,8 +171,26 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
       },
       { name: 'test_inventory.json', content: JSON.stringify(judged.inventory, null, 2) + '\n' },
       { name: 'mutation_report.json', content: JSON.stringify(mutation, null, 2) + '\n' },
+      ...(supply?.files ?? []),
     ],
   };
+}
+
+/**
+ * Dependencies, when `supplyChain` is configured: SBOMs of the base and of the verified tree, read from git, and the
+ * tree's known vulnerabilities; each problem fails the run.
+ */
+async function checkSupplyChain(e: Engine, diff: TaskDiff, run: RunLog): Promise<SupplyChainOutput | undefined> {
+  if (!e.config.supplyChain) return undefined;
+  if (!diff.tree) throw new Error('the verified tree has no id: the supply-chain check needs one');
+  const supply = await produceSupplyChain(
+    e.layout.root,
+    e.config.supplyChain,
+    { base: diff.base, head: diff.tree },
+    e.clock.now(),
+  );
+  for (const p of supply.problems) run.fail(p.kind, p.kind === 'config' ? 'supplyChain.osv' : 'supplyChain', p.message);
+  return supply;
 }
 
 /** The working tree's files as VERIFY reads them (see {@link workingTree}). */

@@ -145,7 +145,12 @@ export function verifyCommand(program: Command, act: Act): void {
         'It also lists findings about the tests: tests removed, skipped or focused, coverage-ignore comments\n' +
         'added, and mutants of the changed lines the tests pass on (verify.mutation). The run passes with\n' +
         "them, but leaving VERIFY then needs a person's approval (APPROVAL_REQUIRED), given with a passkey\n" +
-        'in the dashboard (autopilot serve).\n',
+        'in the dashboard (autopilot serve).\n' +
+        '\nWith supplyChain in the config it also writes sbom.cdx.json (CycloneDX 1.6), dependency_diff.json\n' +
+        "and vulnerabilities.json from the lockfiles of the task's base commit and of the verified tree, and\n" +
+        'fails when a dependency the change adds or keeps has a known vulnerability (from the offline OSV\n' +
+        'database at supplyChain.osv) at or above supplyChain.failOn, unless supplyChain.accept holds an\n' +
+        'unexpired acceptance of it with a reason.\n',
     )
     .addHelpText('after', example('autopilot verify T-1'))
     .action(act(async (id: string, opts: Opts) => (await import('../verbs/verify.ts')).verifyVerb(id, opts)));

@@ -1,0 +1,236 @@
+/**
+ * @module VERIFY's supply-chain evidence: CycloneDX 1.6 SBOMs of the task's base commit and of the tree being
+ * verified, both read from git (never from the work tree, which the agent may change meanwhile), the dependency diff
+ * between them, and the head's known vulnerabilities matched against an offline OSV database (a folder or a zip).
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, isAbsolute, join, resolve } from 'node:path';
+import type * as CycloneDX from '@cyclonedx/cyclonedx-library';
+import { unzipSync } from 'fflate';
+import type { SupplyChainSettings } from '../../../core/config.ts';
+import { lockfilesIn, companionsOf, readLockfile, LockfileError } from '../../../core/supply/lockfiles.ts';
+import type { DependencyPackage, LockfileRead } from '../../../core/supply/packages.ts';
+import { asOsvRecord, OsvIndex } from '../../../core/supply/osv.ts';
+import { dependencyDiff, vulnerabilityReport, type VulnerabilityReport } from '../../../core/supply/report.ts';
+import { git, fileAtCommit, EMPTY_TREE } from '../../repo/git.ts';
+import { plural } from '../../../core/phrasing.ts';
+
+/** What went wrong, for VERIFY's failures: `config` (the OSV database), `lockfile` or `vulnerabilities` (the change). */
+export interface SupplyChainProblem {
+  readonly kind: 'config' | 'lockfile' | 'vulnerabilities';
+  readonly message: string;
+}
+
+export interface SupplyChainOutput {
+  readonly files: { name: string; content: string }[];
+  readonly problems: SupplyChainProblem[];
+  readonly report?: VulnerabilityReport;
+}
+
+/** The packages of one tree (a commit or a tree id) and the lockfiles that could not be read. */
+export interface TreePackages {
+  readonly treeish: string;
+  readonly lockfiles: LockfileRead[];
+  readonly unreadable: { readonly lockfile: string; readonly reason: string }[];
+}
+
+/** Reads every lockfile of a tree from git, with the files beside them that their parsers need. */
+export async function treePackages(root: string, treeish: string): Promise<TreePackages> {
+  if (treeish === EMPTY_TREE) return { treeish, lockfiles: [], unreadable: [] };
+  const listed = await git(root, ['ls-tree', '-r', '-z', '--name-only', '--full-tree', treeish]);
+  if (listed.code !== 0) throw new Error(`git ls-tree ${treeish} failed: ${listed.stderr.trim()}`);
+  const paths = listed.stdout.split('\0').filter(Boolean);
+  const present = new Set(paths);
+  const texts = new Map<string, string>();
+  const lockfiles = lockfilesIn(paths);
+  for (const p of lockfiles.flatMap((l) => [l, ...companionsOf(l)])) {
+    if (!present.has(p) || texts.has(p)) continue;
+    const text = await fileAtCommit(root, treeish, p);
+    if (text !== undefined) texts.set(p, text);
+  }
+  const out: TreePackages = { treeish, lockfiles: [], unreadable: [] };
+  for (const l of lockfiles) {
+    try {
+      out.lockfiles.push(readLockfile(l, (p) => texts.get(p)));
+    } catch (err) {
+      if (!(err instanceof LockfileError)) throw err;
+      out.unreadable.push({ lockfile: l, reason: err.message });
+    }
+  }
+  return out;
+}
+
+/** The records of an OSV database: every `*.json` of a folder (at any depth) or of a zip. */
+export function loadOsv(path: string): { index: OsvIndex; invalid: string[] } {
+  const index = new OsvIndex();
+  const invalid: string[] = [];
+  const add = (name: string, text: string) => {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      invalid.push(`${name}: not JSON`);
+      return;
+    }
+    const rec = asOsvRecord(raw);
+    if (typeof rec === 'string') invalid.push(`${name}: ${rec}`);
+    else index.add(rec);
+  };
+  if (statSync(path).isDirectory()) {
+    const walk = (dir: string) => {
+      for (const d of readdirSync(dir, { withFileTypes: true })) {
+        const full = join(dir, d.name);
+        // Symbolic links are not followed: the database is the folder's own files.
+        if (d.isDirectory()) walk(full);
+        else if (d.isFile() && d.name.endsWith('.json')) add(full.slice(path.length + 1), readFileSync(full, 'utf8'));
+      }
+    };
+    walk(path);
+  } else {
+    const files = unzipSync(readFileSync(path), { filter: (f) => f.name.endsWith('.json') });
+    const decoder = new TextDecoder();
+    for (const [name, bytes] of Object.entries(files)) add(name, decoder.decode(bytes));
+  }
+  return { index, invalid };
+}
+
+/** The library, loaded when a VERIFY first needs it: the hooks and the other verbs never pay for it. */
+let library: Promise<typeof CycloneDX> | undefined;
+const loadCycloneDx = () => (library ??= import('@cyclonedx/cyclonedx-library'));
+
+const sriOf = (CDX: typeof CycloneDX) => ({
+  sha1: CDX.Enums.HashAlgorithm['SHA-1'],
+  sha256: CDX.Enums.HashAlgorithm['SHA-256'],
+  sha384: CDX.Enums.HashAlgorithm['SHA-384'],
+  sha512: CDX.Enums.HashAlgorithm['SHA-512'],
+});
+
+/** A lockfile's hash as CycloneDX's (algorithm, hex): npm's SRI `sha512-<base64>` and pip's `sha256:<hex>`. */
+function cdxHash(CDX: typeof CycloneDX, h: string): [CycloneDX.Enums.HashAlgorithm, string] | undefined {
+  const SRI = sriOf(CDX);
+  const sri = /^(sha1|sha256|sha384|sha512)-([A-Za-z0-9+/=]+)$/.exec(h);
+  if (sri) return [SRI[sri[1] as keyof typeof SRI], Buffer.from(sri[2]!, 'base64').toString('hex')];
+  const hex = /^(sha256|sha384|sha512):([0-9a-f]+)$/i.exec(h);
+  if (hex) return [SRI[hex[1]!.toLowerCase() as keyof typeof SRI], hex[2]!.toLowerCase()];
+  return undefined;
+}
+
+/** A CycloneDX 1.6 JSON SBOM of a tree's packages, one component per purl; no timestamp, so the same tree gives the same bytes. */
+export async function sbomOf(name: string, tree: TreePackages): Promise<string> {
+  const CDX = await loadCycloneDx();
+  const bom = new CDX.Models.Bom();
+  bom.metadata.component = new CDX.Models.Component(CDX.Enums.ComponentType.Application, name, {
+    // A fixed reference, not the library's random one: the same tree gives the same bytes.
+    bomRef: 'root',
+    properties: new CDX.Models.PropertyRepository([new CDX.Models.Property('autopilot:tree', tree.treeish)]),
+  });
+  bom.metadata.tools.components.add(new CDX.Models.Component(CDX.Enums.ComponentType.Application, 'autopilot'));
+  const byPurl = new Map<string, DependencyPackage[]>();
+  for (const l of tree.lockfiles) for (const p of l.packages) byPurl.set(p.purl, [...(byPurl.get(p.purl) ?? []), p]);
+  for (const [purl, same] of byPurl) {
+    const p = same[0]!;
+    const group = p.ecosystem === 'npm' && p.name.startsWith('@') ? p.name.slice(0, p.name.indexOf('/')) : undefined;
+    const bare = group ? p.name.slice(group.length + 1) : p.name;
+    const hashes = new CDX.Models.HashDictionary();
+    for (const h of same.flatMap((x) => x.hashes)) {
+      const c = cdxHash(CDX, h);
+      if (c) hashes.set(c[0], c[1]);
+    }
+    const properties = new CDX.Models.PropertyRepository([
+      ...[...new Set(same.map((x) => x.lockfile))].map((l) => new CDX.Models.Property('autopilot:lockfile', l)),
+      new CDX.Models.Property('autopilot:direct', String(same.some((x) => x.direct))),
+    ]);
+    bom.components.add(
+      new CDX.Models.Component(CDX.Enums.ComponentType.Library, bare, {
+        version: p.version,
+        ...(group ? { group } : {}),
+        purl,
+        bomRef: purl,
+        hashes,
+        properties,
+        scope: same.every((x) => x.dev) ? CDX.Enums.ComponentScope.Optional : CDX.Enums.ComponentScope.Required,
+      }),
+    );
+  }
+  const serializer = new CDX.Serialize.JsonSerializer(new CDX.Serialize.JSON.Normalize.Factory(CDX.Spec.Spec1dot6));
+  return serializer.serialize(bom, { sortLists: true, space: 2 }) + '\n';
+}
+
+const all = (t: TreePackages) => t.lockfiles.flatMap((l) => l.packages);
+
+/**
+ * Runs the supply-chain check of a change: `base` is the task's base commit, `head` the tree id of what VERIFY
+ * verifies. The OSV path is relative to the repository (or absolute).
+ */
+export async function produceSupplyChain(
+  root: string,
+  settings: SupplyChainSettings,
+  commits: { readonly base: string; readonly head: string },
+  now: Date,
+): Promise<SupplyChainOutput> {
+  const problems: SupplyChainProblem[] = [];
+  const [base, head] = [await treePackages(root, commits.base), await treePackages(root, commits.head)];
+  for (const u of head.unreadable)
+    problems.push({
+      kind: 'lockfile',
+      message: `the lockfile ${u.lockfile} cannot be read: ${u.reason}; fix or regenerate it`,
+    });
+  const name = basename(root);
+  const diff = dependencyDiff(all(base), all(head));
+  const summary = (t: TreePackages) => ({
+    tree: t.treeish,
+    lockfiles: t.lockfiles.map((l) => ({
+      path: l.lockfile,
+      format: l.format,
+      packages: l.packages.length,
+      notes: l.notes,
+    })),
+    unreadable: t.unreadable,
+  });
+  const files = [
+    { name: 'sbom.cdx.json', content: await sbomOf(name, head) },
+    { name: 'sbom-base.cdx.json', content: await sbomOf(name, base) },
+    {
+      name: 'dependency_diff.json',
+      content: JSON.stringify({ base: summary(base), head: summary(head), ...diff }, null, 2) + '\n',
+    },
+  ];
+  const osvPath = isAbsolute(settings.osv) ? settings.osv : resolve(root, settings.osv);
+  let db: ReturnType<typeof loadOsv> | undefined;
+  try {
+    db = loadOsv(osvPath);
+  } catch (err) {
+    const message = `the OSV database supplyChain.osv (${settings.osv}) cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; download the ecosystems' all.zip from osv.dev and point supplyChain.osv at it`;
+    problems.push({ kind: 'config', message });
+    files.push({
+      name: 'vulnerabilities.json',
+      content: JSON.stringify({ status: 'unavailable', reason: message }, null, 2) + '\n',
+    });
+    return { files, problems };
+  }
+  const report = vulnerabilityReport(db.index, all(base), all(head), {
+    failOn: settings.failOn,
+    accept: settings.accept,
+    now,
+  });
+  if (!report.passed) {
+    const blocking = report.findings.filter((f) => f.blocking);
+    const list = blocking
+      .map(
+        (f) =>
+          `${f.id} (${f.severity.level}) in ${f.package.name}@${f.package.version}${f.fixed ? `, fixed in ${f.fixed}` : ''}`,
+      )
+      .join('; ');
+    problems.push({
+      kind: 'vulnerabilities',
+      message: `${plural(blocking.length, 'known vulnerability', 'known vulnerabilities')} at or above ${settings.failOn}: ${list}. Upgrade to a fixed version, or have a person accept it in supplyChain.accept with a reason and an expiry date`,
+    });
+  }
+  const doc = {
+    status: 'checked',
+    database: { path: settings.osv, records: db.index.records, invalid: db.invalid },
+    ...report,
+  };
+  files.push({ name: 'vulnerabilities.json', content: JSON.stringify(doc, null, 2) + '\n' });
+  return { files, problems, report };
+}
