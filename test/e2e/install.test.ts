@@ -207,7 +207,9 @@ describe('the packed package, installed with production dependencies only', () =
       for (const [name, content] of P.AGENT_EVIDENCE[phase] ?? []) {
         const file = join(evidence, name);
         writeFileSync(file, content);
-        cli(project, ['evidence', 'add', 'T-1', phase, file, '--as', name]);
+        // REVIEW is not self-review: the rubric comes from a second hand, in the reviewer role.
+        const hand = name === 'review_rubric.json' ? ['--holder', 'reviewer-1', '--role', 'reviewer'] : [];
+        cli(project, [...hand, 'evidence', 'add', 'T-1', phase, file, '--as', name]);
       }
     };
     for (const phase of ['STRATEGIZE', 'SPEC', 'PLAN', 'THINK']) {

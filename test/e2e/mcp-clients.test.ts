@@ -38,7 +38,7 @@ function assertSkip(repo: Repo, error: { code: string; message: string; details:
 
 /** Every contract tool, listed with an object-typed output schema that admits the refusal shape. */
 function assertListed(tools: readonly { name: string; outputSchema?: unknown }[]): void {
-  assert.equal(tools.length, 14);
+  assert.equal(tools.length, 15);
   for (const t of tools) {
     const out = t.outputSchema as { type?: string; anyOf?: { properties?: Record<string, unknown> }[] };
     assert.equal(out.type, 'object', `${t.name}: MCP wants an object at the root`);

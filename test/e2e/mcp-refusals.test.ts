@@ -230,7 +230,7 @@ describe('refusals over MCP stdio', () => {
   it('serves a repository with a broken config, every tool answering CONFIG_INVALID', async () => {
     const repo = await makeRepo({ urgent: true, config: (c) => void (c['phasez'] = ['SPEC']) });
     const { client, stderr } = await connect(repo, 'agent');
-    assert.equal((await client.listTools()).tools.length, 14);
+    assert.equal((await client.listTools()).tools.length, 15);
     const error = await callRefused(client, 'task_start', { taskId: 'C-1' }, 'CONFIG_INVALID');
     assert.match(error.message, /phasez/);
     assert.match(error.message, /restart this MCP server/);
