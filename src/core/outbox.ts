@@ -28,7 +28,6 @@ export type OutboxState = (typeof OutboxState)[keyof typeof OutboxState];
 
 export const OUTBOX_STATES: readonly OutboxState[] = Object.values(OutboxState);
 
-
 /** The actions a row may name. `push`: push the task branch to a git remote (git-only mode). */
 export const OutboxAction = { push: 'push' } as const;
 export type OutboxAction = (typeof OutboxAction)[keyof typeof OutboxAction];
