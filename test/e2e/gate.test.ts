@@ -434,6 +434,31 @@ describe('the CI gate', { concurrency: true }, () => {
       });
     });
 
+    it('a task recorded before entries named their hands (no holder on any entry) is not judged by the review rule', async () => {
+      const dir = clone();
+      const entries = bundleLines(dir).map(entryOf);
+      const older: LedgerEntry[] = [];
+      for (const e of entries) {
+        const { hash: _h, signature: _s, ...rest } = e;
+        const data = { ...rest.data, holder: undefined, role: undefined };
+        const prevHash = older.length ? older[older.length - 1]!.hash : rest.prevHash;
+        older.push(seal({ ...rest, data: JSON.parse(JSON.stringify(data)), prevHash }, agentKey));
+      }
+      assert.ok(older.some((e) => e.kind === 'transition' && e.fromPhase === 'REVIEW'));
+      writeBundleLines(
+        dir,
+        older.map((e) => envelope(e, agentKey)),
+      );
+      commit(dir, 'a bundle from before hands were recorded');
+      const r = await gate(dir);
+      const problems = r.body.ok ? [] : ((r.body.error.details as { problems?: CiProblem[] }).problems ?? []);
+      assert.deepEqual(
+        problems.filter((p) => /without a review by another hand/.test(p.reason)),
+        [],
+        JSON.stringify(problems),
+      );
+    });
+
     it('a test that fails on the branch: VERIFY_FAILED (exit 2), the re-run differs from the recorded one', async () => {
       const dir = clone();
       writeFile(dir, 'src/count.js', P.COUNT_BUGGY);

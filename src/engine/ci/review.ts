@@ -27,6 +27,9 @@ export function recheckReview(
   for (const move of mine.filter((x) => x.kind === 'transition').reverse()) {
     const rules = reviewRules(contractAt(versions, move.seq).config);
     if (!rules || move.fromPhase !== rules.phase) continue;
+    // A move that recorded no hand was made before Autopilot recorded hands (every move records its holder since):
+    // the rule did not exist when the task passed it, and its entries could not tell the hands apart.
+    if (typeof move.data['holder'] !== 'string') return [];
     const stillPassed = state.status === 'done' || phaseIndex(phases, state.phase) > phaseIndex(phases, rules.phase);
     if (!stillPassed) return [];
     const path = evidenceRel(taskId, rules.phase, rules.artifact);
