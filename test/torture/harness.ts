@@ -59,7 +59,8 @@ export function bundled(script: string): Promise<string> {
         platform: 'node',
         format: 'esm',
         target: 'node20',
-        external: ['better-sqlite3'],
+        // Loaded from node_modules: the CycloneDX library's optional plug-ins (XML, schema validation) are not installed.
+        external: ['better-sqlite3', '@cyclonedx/cyclonedx-library'],
         banner: {
           js: "import { createRequire as __tortureRequire } from 'node:module'; const require = __tortureRequire(import.meta.url);",
         },
