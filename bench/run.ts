@@ -58,13 +58,13 @@ async function repo(): Promise<string> {
 
 const agent: Actor = { id: 'agent:bench', holder: 'agent:bench' };
 
-async function transitions(e: Engine, prefix: string, label: string): Promise<Stats> {
+async function transitions(engine: Engine, prefix: string, label: string): Promise<Stats> {
   const ids: string[] = [];
   for (let i = 0; i < N + 50; i++) {
     const id = `${prefix}-${i}`;
-    const s = await startTask(e, agent, { taskId: id });
+    const s = await startTask(engine, agent, { taskId: id });
     if (!s.ok) throw new Error(s.error.message);
-    const p = await putEvidence(e, agent, {
+    const p = await putEvidence(engine, agent, {
       taskId: id,
       phase: 'STRATEGIZE',
       name: 'strategy.md',
@@ -78,7 +78,7 @@ async function transitions(e: Engine, prefix: string, label: string): Promise<St
     `transition STRATEGIZE→SPEC (${label})`,
     N,
     async () => {
-      const r = await advance(e, agent, { taskId: ids[next++]! });
+      const r = await advance(engine, agent, { taskId: ids[next++]! });
       if (!r.ok) throw new Error(r.error.message);
     },
     {

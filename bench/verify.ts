@@ -21,11 +21,11 @@ import { compilePackage } from './build.ts';
 import { cpuSince, type Stats } from './stats.ts';
 
 /** Appends copies of the ledger's own entries (task starts and attestations left out) until it holds `target`; not journaled. */
-export async function fillLedger(e: Engine, target: number): Promise<void> {
+export async function fillLedger(engine: Engine, target: number): Promise<void> {
   // The store without the decision journal: a hundred thousand journal lines would time the journal, not the ledger.
-  const store = await openStoreFor(e.layout, e.config);
+  const store = await openStoreFor(engine.layout, engine.config);
   try {
-    const filler: Engine = { ...e, store };
+    const filler: Engine = { ...engine, store };
     const drafts: EntryDraft[] = (await store.entries())
       .filter((x) => x.kind !== 'task_started' && x.kind !== 'attestation')
       .map(({ taskId, kind, fromPhase, toPhase, actor, artifacts, data }) => ({

@@ -896,8 +896,11 @@ export function parseConfig(raw: unknown): Result<Config> {
         for (const [j, pattern] of rule[field].entries()) {
           try {
             new RegExp(pattern, 'm');
-          } catch (e) {
-            return problem(`evidence.${phase}.${i}.${field}.${j}`, `not a regular expression: ${(e as Error).message}`);
+          } catch (err) {
+            return problem(
+              `evidence.${phase}.${i}.${field}.${j}`,
+              `not a regular expression: ${(err as Error).message}`,
+            );
           }
         }
       }

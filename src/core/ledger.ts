@@ -161,14 +161,14 @@ export function sealPayload(entry: Omit<LedgerEntry, 'hash' | 'signature'>): { t
 }
 
 /** The hash of an entry's payload: from its attached texts when they hash to `e.hash`, else from its canonical form. */
-function payloadHash(e: LedgerEntry, crypto: ChainCrypto): string {
-  const parts = payloadPartsOf(e);
-  const fast = parts && payloadFromParts(e, parts);
+function payloadHash(entry: LedgerEntry, crypto: ChainCrypto): string {
+  const parts = payloadPartsOf(entry);
+  const fast = parts && payloadFromParts(entry, parts);
   if (fast !== undefined) {
     const hash = crypto.sha256(fast);
-    if (hash === e.hash) return hash;
+    if (hash === entry.hash) return hash;
   }
-  return crypto.sha256(canonicalPayload(e));
+  return crypto.sha256(canonicalPayload(entry));
 }
 
 export interface ChainCrypto {

@@ -46,14 +46,14 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 }
 
 /** The hand behind an entry: the lease holder it recorded (`data.holder`), else its actor id. */
-export function handOf(e: LedgerEntry): string {
-  const h = e.data['holder'];
-  return typeof h === 'string' && h.length > 0 ? h : e.actor;
+export function handOf(entry: LedgerEntry): string {
+  const h = entry.data['holder'];
+  return typeof h === 'string' && h.length > 0 ? h : entry.actor;
 }
 
 /** The role an entry recorded, or null for a working agent's. */
-export function roleOf(e: LedgerEntry): Role | null {
-  const r = e.data['role'];
+export function roleOf(entry: LedgerEntry): Role | null {
+  const r = entry.data['role'];
   return r === Role.reviewer || r === Role.person ? r : null;
 }
 

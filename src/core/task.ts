@@ -55,60 +55,60 @@ export interface ArchivedArtifact {
 }
 
 /** Applies one entry of the task to its state. Entries of other tasks must not be passed. */
-export function applyEntry(state: TaskState | undefined, e: LedgerEntry): TaskState | undefined {
-  if (e.kind === 'task_started') {
-    const phase = e.toPhase ?? '';
+export function applyEntry(state: TaskState | undefined, entry: LedgerEntry): TaskState | undefined {
+  if (entry.kind === 'task_started') {
+    const phase = entry.toPhase ?? '';
     return {
-      taskId: e.taskId ?? '',
-      title: typeof e.data['title'] === 'string' ? e.data['title'] : '',
+      taskId: entry.taskId ?? '',
+      title: typeof entry.data['title'] === 'string' ? entry.data['title'] : '',
       status: 'active',
       phase,
-      baseCommit: typeof e.data['baseCommit'] === 'string' ? e.data['baseCommit'] : null,
-      startedAt: e.ts,
-      updatedAt: e.ts,
-      phaseEnteredAt: e.ts,
-      phaseEpoch: e.seq,
-      lastSeq: e.seq,
+      baseCommit: typeof entry.data['baseCommit'] === 'string' ? entry.data['baseCommit'] : null,
+      startedAt: entry.ts,
+      updatedAt: entry.ts,
+      phaseEnteredAt: entry.ts,
+      phaseEpoch: entry.seq,
+      lastSeq: entry.seq,
       visits: { [phase]: 1 },
       // The contract the task adopted, when the entry records it.
-      artifacts: Object.fromEntries(e.artifacts.map((a) => [a.path, { ...a, seq: e.seq }])),
+      artifacts: Object.fromEntries(entry.artifacts.map((a) => [a.path, { ...a, seq: entry.seq }])),
       counts: { refusals: 0, backtracks: 0, skips: 0 },
-      ...(typeof e.data['configDigest'] === 'string'
-        ? { contract: { digest: e.data['configDigest'], path: e.artifacts[0]?.path ?? null, version: 1 } }
+      ...(typeof entry.data['configDigest'] === 'string'
+        ? { contract: { digest: entry.data['configDigest'], path: entry.artifacts[0]?.path ?? null, version: 1 } }
         : {}),
     };
   }
   if (!state) return undefined;
-  const base = { ...state, updatedAt: e.ts, lastSeq: e.seq };
+  const base = { ...state, updatedAt: entry.ts, lastSeq: entry.seq };
   const withArtifacts = (artifacts: Record<string, LiveArtifact>) => {
-    for (const a of e.artifacts) artifacts[a.path] = { ...a, seq: e.seq };
+    for (const a of entry.artifacts) artifacts[a.path] = { ...a, seq: entry.seq };
     return artifacts;
   };
-  switch (e.kind) {
+  switch (entry.kind) {
     case 'transition': {
       const artifacts = withArtifacts({ ...state.artifacts });
-      if (e.data['status'] === 'done') return { ...base, status: 'done', artifacts };
-      const to = e.toPhase ?? state.phase;
+      if (entry.data['status'] === 'done') return { ...base, status: 'done', artifacts };
+      const to = entry.toPhase ?? state.phase;
       return {
         ...base,
         phase: to,
-        phaseEnteredAt: e.ts,
-        phaseEpoch: e.seq,
+        phaseEnteredAt: entry.ts,
+        phaseEpoch: entry.seq,
         visits: { ...state.visits, [to]: (state.visits[to] ?? 0) + 1 },
         artifacts,
       };
     }
     case 'backtrack': {
       const artifacts = { ...state.artifacts };
-      const archived = (e.data['archived'] ?? []) as ArchivedArtifact[];
+      const archived = (entry.data['archived'] ?? []) as ArchivedArtifact[];
       for (const a of archived) delete artifacts[a.from];
       withArtifacts(artifacts);
-      const to = e.toPhase ?? state.phase;
+      const to = entry.toPhase ?? state.phase;
       return {
         ...base,
         phase: to,
-        phaseEnteredAt: e.ts,
-        phaseEpoch: e.seq,
+        phaseEnteredAt: entry.ts,
+        phaseEpoch: entry.seq,
         visits: { ...state.visits, [to]: (state.visits[to] ?? 0) + 1 },
         artifacts,
         counts: { ...state.counts, backtracks: state.counts.backtracks + 1 },
@@ -119,7 +119,7 @@ export function applyEntry(state: TaskState | undefined, e: LedgerEntry): TaskSt
     case 'outbox':
       return { ...base, artifacts: withArtifacts({ ...state.artifacts }) };
     case 'violation': {
-      const skip = e.data['code'] === ErrorCode.PHASE_SKIP ? 1 : 0;
+      const skip = entry.data['code'] === ErrorCode.PHASE_SKIP ? 1 : 0;
       return {
         ...base,
         counts: { ...state.counts, refusals: state.counts.refusals + 1, skips: state.counts.skips + skip },
@@ -131,14 +131,14 @@ export function applyEntry(state: TaskState | undefined, e: LedgerEntry): TaskSt
       return { ...base, status: 'aborted' };
     case 'contract_adopted': {
       // A person adopted another config as the task's contract: later moves are compared with it.
-      const digest = e.data['configDigest'];
+      const digest = entry.data['configDigest'];
       if (typeof digest !== 'string') return base;
-      const contract = { digest, path: e.artifacts[0]?.path ?? null, version: (state.contract?.version ?? 1) + 1 };
+      const contract = { digest, path: entry.artifacts[0]?.path ?? null, version: (state.contract?.version ?? 1) + 1 };
       return { ...base, contract, artifacts: withArtifacts({ ...state.artifacts }) };
     }
     case 'task_renamed':
       // A new title and nothing else: phase, counts and evidence stay as they were.
-      return typeof e.data['title'] === 'string' ? { ...base, title: e.data['title'] } : base;
+      return typeof entry.data['title'] === 'string' ? { ...base, title: entry.data['title'] } : base;
     default:
       return base;
   }

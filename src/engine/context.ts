@@ -112,7 +112,7 @@ const NO_RUNNER: CommandRunner = {
   },
 };
 
-export async function closeEngine(e: Engine): Promise<void> {
-  await e.sink.flush();
-  await e.store.close();
+export async function closeEngine(engine: Engine): Promise<void> {
+  await engine.sink.flush();
+  await engine.store.close();
 }

@@ -39,8 +39,8 @@ export function schemaProblem(schema: Record<string, unknown>): string | undefin
   try {
     compileSchema(schema);
     return undefined;
-  } catch (e) {
-    return (e as Error).message;
+  } catch (err) {
+    return (err as Error).message;
   }
 }
 
@@ -190,8 +190,8 @@ export function validateJson(
   let doc: unknown;
   try {
     doc = JSON.parse(text);
-  } catch (e) {
-    const message = (e as Error).message;
+  } catch (err) {
+    const message = (err as Error).message;
     return [
       {
         file,
@@ -206,8 +206,8 @@ export function validateJson(
     let validate: ValidateFunction;
     try {
       validate = compileSchema(rule.schema);
-    } catch (e) {
-      const reason = `not a usable JSON Schema: ${(e as Error).message}`;
+    } catch (err) {
+      const reason = `not a usable JSON Schema: ${(err as Error).message}`;
       throw new AutopilotError(ErrorCode.CONFIG_INVALID, `artifact ${rule.name}: schema is ${reason}`, {
         key: 'schema',
         reason,

@@ -127,8 +127,8 @@ export function checkMinWords(minWords: number, words: number, file: string, whe
 function compile(pattern: string, field: string, index: number, name: string): RegExp {
   try {
     return new RegExp(pattern, 'm');
-  } catch (e) {
-    const reason = `not a regular expression: ${(e as Error).message}`;
+  } catch (err) {
+    const reason = `not a regular expression: ${(err as Error).message}`;
     throw new AutopilotError(ErrorCode.CONFIG_INVALID, `artifact ${name}: ${field}.${index} is ${reason}`, {
       key: `${field}.${index}`,
       reason,

@@ -14,7 +14,7 @@ runStoreSuite(
       store,
       // Replaces the stored entry as an attacker with access to the store's memory would.
       tamper: async (seq) => {
-        const i = entries.findIndex((e) => e.seq === seq);
+        const i = entries.findIndex((entry) => entry.seq === seq);
         const e = entries[i];
         if (e) entries[i] = { ...e, data: { ...e.data, note: 'forged' } };
       },

@@ -337,19 +337,19 @@ describe('postgres adapter', () => {
 
         const entries = await store.entries();
         assert.deepEqual(
-          entries.map((e) => e.seq),
+          entries.map((entry) => entry.seq),
           Array.from({ length: entries.length }, (_, i) => i + 1),
           'a gap or a repeat in seq',
         );
         assert.equal(entries[0]?.prevHash, GENESIS_HASH);
-        assert.equal(new Set(entries.map((e) => e.hash)).size, entries.length);
+        assert.equal(new Set(entries.map((entry) => entry.hash)).size, entries.length);
         const keys = await store.keys();
         assert.equal(keys.size, workers + 1);
         assert.equal(checkChain(entries, null, chainCrypto(keys)), null);
         assert.deepEqual(await store.head(), { seq: entries.length, hash: entries.at(-1)!.hash });
         for (const [w, r] of reports.entries()) {
           assert.equal(r.own, 1 + rounds * 3);
-          assert.equal(entries.filter((e) => e.taskId === `T-worker-${w}`).length, r.own);
+          assert.equal(entries.filter((entry) => entry.taskId === `T-worker-${w}`).length, r.own);
           assert.equal(r.held, rounds);
           assert.equal(r.worked, rounds * 3);
         }
@@ -414,7 +414,8 @@ describe('postgres adapter', () => {
         assert.equal(reports[0]?.stale, ErrorCode.LEASE_FENCED);
         assert.ok(
           entries.some(
-            (e) => e.kind === 'violation' && e.actor === 'worker-0' && e.data['code'] === ErrorCode.LEASE_FENCED,
+            (entry) =>
+              entry.kind === 'violation' && entry.actor === 'worker-0' && entry.data['code'] === ErrorCode.LEASE_FENCED,
           ),
         );
       } finally {

@@ -140,23 +140,23 @@ describe('sqlite adapter', () => {
         const total = workers * perWorker;
         assert.equal(entries.length, total);
         assert.deepEqual(
-          entries.map((e) => e.seq),
+          entries.map((entry) => entry.seq),
           Array.from({ length: total }, (_, i) => i + 1),
         );
         assert.equal(entries[0]?.prevHash, GENESIS_HASH);
-        assert.equal(new Set(entries.map((e) => e.hash)).size, total);
+        assert.equal(new Set(entries.map((entry) => entry.hash)).size, total);
         // Each worker got exactly the seqs it reports, and together they cover the chain once.
         const reported = reports.flatMap((r) => r.seqs).sort((a, b) => a - b);
         assert.deepEqual(
           reported,
-          entries.map((e) => e.seq),
+          entries.map((entry) => entry.seq),
         );
         for (const [w, r] of reports.entries()) {
           assert.equal(r.seqs.length, perWorker);
-          assert.equal(entries.filter((e) => e.actor === `worker-${w}`).length, perWorker);
+          assert.equal(entries.filter((entry) => entry.actor === `worker-${w}`).length, perWorker);
         }
         // They interleaved: not one worker's whole run after another's.
-        const switches = entries.filter((e, i) => i > 0 && e.actor !== entries[i - 1]?.actor).length;
+        const switches = entries.filter((entry, i) => i > 0 && entry.actor !== entries[i - 1]?.actor).length;
         assert.ok(switches > workers - 1, `the workers never interleaved (${switches} switches)`);
         const keys = await store.keys();
         assert.equal(keys.size, workers);

@@ -378,7 +378,7 @@ export function runStoreSuite(name: string, makeStore: MakeStore, opts: SuiteOpt
           const read = await store.entries();
           assert.deepEqual(read, written);
           assert.deepEqual(
-            read.map((e) => e.seq),
+            read.map((entry) => entry.seq),
             [1, 2, 3, 4, 5, 6],
           );
           assert.equal(read[2]?.taskId, null);
@@ -393,7 +393,7 @@ export function runStoreSuite(name: string, makeStore: MakeStore, opts: SuiteOpt
             store,
             Array.from({ length: 9 }, (_, i) => richDraft(i)),
           );
-          const seqs = async (q: Parameters<Store['entries']>[0]) => (await store.entries(q)).map((e) => e.seq);
+          const seqs = async (q: Parameters<Store['entries']>[0]) => (await store.entries(q)).map((entry) => entry.seq);
           assert.deepEqual(await seqs({ taskId: 'T-1' }), [1, 4, 7]);
           assert.deepEqual(await seqs({ taskId: 'T-2' }), [2, 5, 8]);
           assert.deepEqual(await seqs({ taskId: 'T-9' }), []);
@@ -418,7 +418,7 @@ export function runStoreSuite(name: string, makeStore: MakeStore, opts: SuiteOpt
             store,
             kinds.map((kind, i) => draft({ kind, taskId: i % 2 ? 'T-1' : 'T-2' })),
           );
-          const seqs = async (q: Parameters<Store['entries']>[0]) => (await store.entries(q)).map((e) => e.seq);
+          const seqs = async (q: Parameters<Store['entries']>[0]) => (await store.entries(q)).map((entry) => entry.seq);
           assert.deepEqual(await seqs({ kind: 'evidence' }), [2, 4, 6]);
           assert.deepEqual(await seqs({ kind: 'approval' }), []);
           assert.deepEqual(await seqs({ kind: 'evidence', taskId: 'T-1', fromSeq: 3 }), [4, 6]);
@@ -505,8 +505,8 @@ export function runStoreSuite(name: string, makeStore: MakeStore, opts: SuiteOpt
                 await tx.putLease(lease({ holder: 'intruder', token: 99 }));
                 await tx.append(bad);
               });
-            } catch (e) {
-              thrown = e;
+            } catch (err) {
+              thrown = err;
             }
             assert.ok(thrown instanceof StaleHeadError, `${label}: expected StaleHeadError, got ${String(thrown)}`);
             assert.deepEqual(thrown.expected, head, label);
@@ -555,7 +555,7 @@ export function runStoreSuite(name: string, makeStore: MakeStore, opts: SuiteOpt
           });
           assert.deepEqual(value, { seq: 2 });
           assert.deepEqual(
-            (await store.entries()).map((e) => e.seq),
+            (await store.entries()).map((entry) => entry.seq),
             [1, 2],
           );
         }),
@@ -899,13 +899,13 @@ export function runStoreSuite(name: string, makeStore: MakeStore, opts: SuiteOpt
           );
           const entries = await store.entries();
           assert.deepEqual(
-            entries.map((e) => e.seq),
+            entries.map((entry) => entry.seq),
             Array.from({ length: n }, (_, i) => i + 1),
           );
-          assert.deepEqual(new Set(results.map((e) => e.seq)).size, n);
-          assert.equal(new Set(entries.map((e) => e.hash)).size, n);
+          assert.deepEqual(new Set(results.map((entry) => entry.seq)).size, n);
+          assert.equal(new Set(entries.map((entry) => entry.hash)).size, n);
           assert.deepEqual(
-            entries.map((e) => e.data['i']).sort((a, b) => Number(a) - Number(b)),
+            entries.map((entry) => entry.data['i']).sort((a, b) => Number(a) - Number(b)),
             Array.from({ length: n }, (_, i) => i),
           );
           assert.equal(checkChain(entries, null, crypto), null);
@@ -931,7 +931,7 @@ export function runStoreSuite(name: string, makeStore: MakeStore, opts: SuiteOpt
           );
           const entries = await store.entries();
           assert.deepEqual(
-            entries.map((e) => e.data['i']),
+            entries.map((entry) => entry.data['i']),
             [1, 3, 5, 7, 9],
           );
           assert.equal(checkChain(entries, null, crypto), null);

@@ -21,18 +21,18 @@ function must<T>(r: { ok: true; value: T } | { ok: false; error: { code: string;
 }
 
 async function riskyTask(): Promise<{
-  run: <T>(fn: (e: Engine) => Promise<T>) => Promise<T>;
+  run: <T>(fn: (engine: Engine) => Promise<T>) => Promise<T>;
   key: SoftPasskey;
   ledger: () => { seq: number; kind: string; toPhase: string | null; data: Record<string, unknown> }[];
 }> {
   // Entering SPEC asks a person for a high-risk change; the CI workflow makes this change high-risk.
   const repo = await makeRepo({ config: (c) => void (c['approvals'] = { enter: ['SPEC'], minRisk: 'high' }) });
   repo.write('.github/workflows/ci.yml', WORKFLOW);
-  const run = <T>(fn: (e: Engine) => Promise<T>) => withAgent(repo, (e) => fn(e));
-  const key = await run(async (e) => {
-    must(await startTask(e, AGENT, { taskId: 'T-1', title: 'Run the tests in CI' }), 'start');
+  const run = <T>(fn: (engine: Engine) => Promise<T>) => withAgent(repo, (engine) => fn(engine));
+  const key = await run(async (engine) => {
+    must(await startTask(engine, AGENT, { taskId: 'T-1', title: 'Run the tests in CI' }), 'start');
     must(
-      await putEvidence(e, AGENT, {
+      await putEvidence(engine, AGENT, {
         taskId: 'T-1',
         phase: 'STRATEGIZE',
         name: 'strategy.md',
@@ -40,7 +40,7 @@ async function riskyTask(): Promise<{
       }),
       'put',
     );
-    return registerSoft(e, 'Dana Reviewer');
+    return registerSoft(engine, 'Dana Reviewer');
   });
   return { run, key, ledger: () => repo.ledger('T-1') };
 }
@@ -48,9 +48,9 @@ async function riskyTask(): Promise<{
 describe('approvals answer what they were asked', () => {
   it('an approved tool call does not approve the risky move; the move is asked for and approved on its own', async () => {
     const { run, key, ledger } = await riskyTask();
-    await run(async (e) => {
+    await run(async (engine) => {
       const asked = must(
-        await requestApproval(e, AGENT, {
+        await requestApproval(engine, AGENT, {
           taskId: 'T-1',
           reason: 'needs the yaml package',
           tool: 'Bash',
@@ -60,13 +60,13 @@ describe('approvals answer what they were asked', () => {
       );
       assert.equal(asked.created, true);
       const approved = must(
-        await decideSoft(e, key, { taskId: 'T-1', decision: 'approve', note: 'yaml is fine' }),
+        await decideSoft(engine, key, { taskId: 'T-1', decision: 'approve', note: 'yaml is fine' }),
         'approve the tool call',
       );
       assert.equal(approved.entry.data['answers'], asked.entry.seq, 'the decision names the request it answers');
       assert.equal(approved.entry.toPhase, null);
 
-      const refused = await advance(e, AGENT, { taskId: 'T-1' });
+      const refused = await advance(engine, AGENT, { taskId: 'T-1' });
       assert.equal(refused.ok, false);
       assert.equal(
         refused.ok ? '' : refused.error.code,
@@ -83,7 +83,7 @@ describe('approvals answer what they were asked', () => {
       );
 
       const again = must(
-        await requestApproval(e, AGENT, {
+        await requestApproval(engine, AGENT, {
           taskId: 'T-1',
           reason: 'please',
           tool: 'Bash',
@@ -98,30 +98,30 @@ describe('approvals answer what they were asked', () => {
       );
 
       const moveApproved = must(
-        await decideSoft(e, key, { taskId: 'T-1', decision: 'approve', note: 'the workflow only runs the tests' }),
+        await decideSoft(engine, key, { taskId: 'T-1', decision: 'approve', note: 'the workflow only runs the tests' }),
         'approve the move',
       );
       assert.deepEqual([moveApproved.entry.toPhase, moveApproved.entry.data['answers']], ['SPEC', policy.seq]);
-      const moved = await advance(e, AGENT, { taskId: 'T-1' });
+      const moved = await advance(engine, AGENT, { taskId: 'T-1' });
       assert.equal(moved.ok, true, moved.ok ? '' : moved.error.message);
     });
   });
 
   it("an agent's request for the move, approved, lets it through, also after another question was asked and approved", async () => {
     const { run, key } = await riskyTask();
-    await run(async (e) => {
+    await run(async (engine) => {
       must(
-        await requestApproval(e, AGENT, { taskId: 'T-1', reason: 'the workflow is new', to: 'spec' }),
+        await requestApproval(engine, AGENT, { taskId: 'T-1', reason: 'the workflow is new', to: 'spec' }),
         'ask for the move',
       );
-      must(await decideSoft(e, key, { taskId: 'T-1', decision: 'approve', note: 'go ahead' }), 'approve');
+      must(await decideSoft(engine, key, { taskId: 'T-1', decision: 'approve', note: 'go ahead' }), 'approve');
       const same = must(
-        await requestApproval(e, AGENT, { taskId: 'T-1', reason: 'asking again', to: 'SPEC' }),
+        await requestApproval(engine, AGENT, { taskId: 'T-1', reason: 'asking again', to: 'SPEC' }),
         'ask the same again',
       );
       assert.deepEqual([same.created, same.status], [false, 'approved'], 'the same question gets the standing answer');
       const other = must(
-        await requestApproval(e, AGENT, {
+        await requestApproval(engine, AGENT, {
           taskId: 'T-1',
           reason: 'and a package',
           tool: 'Bash',
@@ -134,22 +134,25 @@ describe('approvals answer what they were asked', () => {
         [true, 'requested'],
         'a different question is not answered by that approval',
       );
-      must(await decideSoft(e, key, { taskId: 'T-1', decision: 'approve', note: 'fine too' }), 'approve the package');
+      must(
+        await decideSoft(engine, key, { taskId: 'T-1', decision: 'approve', note: 'fine too' }),
+        'approve the package',
+      );
       // The move's approval still stands beside the package's.
-      const moved = await advance(e, AGENT, { taskId: 'T-1' });
+      const moved = await advance(engine, AGENT, { taskId: 'T-1' });
       assert.equal(moved.ok, true, moved.ok ? '' : moved.error.message);
     });
   });
 
   it('a person who approves with nothing asked lets the next risky move of the visit through', async () => {
     const { run, key } = await riskyTask();
-    await run(async (e) => {
+    await run(async (engine) => {
       const approved = must(
-        await decideSoft(e, key, { taskId: 'T-1', decision: 'approve', note: 'reviewed the plan with the team' }),
+        await decideSoft(engine, key, { taskId: 'T-1', decision: 'approve', note: 'reviewed the plan with the team' }),
         'approve',
       );
       assert.equal(approved.entry.data['answers'], undefined);
-      const moved = await advance(e, AGENT, { taskId: 'T-1' });
+      const moved = await advance(engine, AGENT, { taskId: 'T-1' });
       assert.equal(moved.ok, true, moved.ok ? '' : moved.error.message);
     });
   });

@@ -41,7 +41,7 @@ function weaken(repo: Repo): void {
 }
 
 async function token(repo: Repo): Promise<string> {
-  return repo.withEngine(async (e) => ensureApprovalToken(e.layout).token);
+  return repo.withEngine(async (engine) => ensureApprovalToken(engine.layout).token);
 }
 
 function commandsWithout(...keys: string[]) {
@@ -135,8 +135,8 @@ describe('the contract a task adopted', { concurrency: true }, () => {
 
     // Adopting it again: nothing to adopt, nothing recorded.
     const head = repo.head();
-    const again = await repo.withEngine((e) =>
-      prepareDecision(e, RP, { taskId: 'T-1', decision: 'adopt_contract', note: 'again' }),
+    const again = await repo.withEngine((engine) =>
+      prepareDecision(engine, RP, { taskId: 'T-1', decision: 'adopt_contract', note: 'again' }),
     );
     assert.equal(again.ok ? '' : again.error.code, 'USAGE');
     assert.match(again.ok ? '' : again.error.message, /there is nothing to adopt/);
@@ -157,10 +157,10 @@ describe('the contract a task adopted', { concurrency: true }, () => {
     assert.ok(real.ok, real.ok ? '' : real.error.message);
     // Whoever holds the installation key can append an adoption; with no proof, or another decision's, it is caught.
     const forge = (proof: Record<string, unknown>) =>
-      repo.withEngine(async (e) => {
-        const state = (await e.store.getTask('T-1'))!;
-        const r = await e.store.transact((tx) =>
-          adoptContract(e, tx, state, { id: 'person:tester' }, real.value.entry.data['reason'] as string, proof),
+      repo.withEngine(async (engine) => {
+        const state = (await engine.store.getTask('T-1'))!;
+        const r = await engine.store.transact((tx) =>
+          adoptContract(engine, tx, state, { id: 'person:tester' }, real.value.entry.data['reason'] as string, proof),
         );
         assert.ok(r.ok, r.ok ? '' : r.error.message);
         return r.value.entry.seq;
@@ -321,7 +321,7 @@ describe("the dashboard's adoption", () => {
     const repo = await makeRepo();
     await repo.driveTo('T-1', 'STRATEGIZE');
     weaken(repo);
-    const current = await repo.withEngine(async (e) => configDigest(e.config));
+    const current = await repo.withEngine(async (engine) => configDigest(engine.config));
     const s = await serve(repo);
     const at = (path: string) => `http://127.0.0.1:${s.port}${path}`;
     const post = async (path: string, body: Record<string, unknown>) => {

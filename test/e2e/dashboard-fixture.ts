@@ -47,7 +47,7 @@ function refused(r: R<unknown>, code: string, what: string): void {
 }
 
 /** Opens the repository's engine with JSONL telemetry, runs `fn`, releases the fixture's leases, flushes and closes. */
-export async function withAgent<T>(repo: Repo, fn: (e: Engine, actor: Actor) => Promise<T>): Promise<T> {
+export async function withAgent<T>(repo: Repo, fn: (engine: Engine, actor: Actor) => Promise<T>): Promise<T> {
   const e = await openEngine({
     runner: new ProcessRunner(),
     cwd: repo.dir,
@@ -67,9 +67,9 @@ export async function withAgent<T>(repo: Repo, fn: (e: Engine, actor: Actor) => 
 }
 
 /** The agent's evidence; the review rubric is the reviewer's (REVIEW is not self-review). */
-const put = async (e: Engine, taskId: string, phase: string, name: string, content: string) =>
+const put = async (engine: Engine, taskId: string, phase: string, name: string, content: string) =>
   must(
-    await putEvidence(e, name === 'review_rubric.json' ? REVIEWER_ACTOR : AGENT, {
+    await putEvidence(engine, name === 'review_rubric.json' ? REVIEWER_ACTOR : AGENT, {
       taskId,
       phase,
       name,
@@ -77,8 +77,8 @@ const put = async (e: Engine, taskId: string, phase: string, name: string, conte
     }),
     `put ${name}`,
   );
-const next = async (e: Engine, taskId: string, summary?: string) =>
-  must(await advance(e, AGENT, { taskId, ...(summary ? { summary } : {}) }), `advance ${taskId}`);
+const next = async (engine: Engine, taskId: string, summary?: string) =>
+  must(await advance(engine, AGENT, { taskId, ...(summary ? { summary } : {}) }), `advance ${taskId}`);
 
 type Evidence = ReturnType<typeof evidenceFor>;
 
@@ -199,29 +199,29 @@ Median CI run time drops from two minutes to about one.
 });
 
 /** Puts a task's own write-up of a phase (the gate refuses a copy of an earlier task's). */
-async function putAll(e: Engine, taskId: string, evidence: Evidence, phase: string): Promise<void> {
-  for (const [name, content] of evidence[phase] ?? []) await put(e, taskId, phase, name, content);
+async function putAll(engine: Engine, taskId: string, evidence: Evidence, phase: string): Promise<void> {
+  for (const [name, content] of evidence[phase] ?? []) await put(engine, taskId, phase, name, content);
 }
 
 /** The agent's evidence of the phases up to IMPLEMENT, with a move after each. */
-export async function throughThink(e: Engine, taskId: string, evidence: Evidence): Promise<void> {
-  await putAll(e, taskId, evidence, 'STRATEGIZE');
-  await next(e, taskId, 'strategy agreed');
-  await putAll(e, taskId, evidence, 'SPEC');
-  await next(e, taskId);
-  await putAll(e, taskId, evidence, 'PLAN');
-  await next(e, taskId);
-  await putAll(e, taskId, evidence, 'THINK');
-  await next(e, taskId);
+export async function throughThink(engine: Engine, taskId: string, evidence: Evidence): Promise<void> {
+  await putAll(engine, taskId, evidence, 'STRATEGIZE');
+  await next(engine, taskId, 'strategy agreed');
+  await putAll(engine, taskId, evidence, 'SPEC');
+  await next(engine, taskId);
+  await putAll(engine, taskId, evidence, 'PLAN');
+  await next(engine, taskId);
+  await putAll(engine, taskId, evidence, 'THINK');
+  await next(engine, taskId);
 }
 
 /** From IMPLEMENT (the change already in the working tree) to the move into PR, which a person must approve. */
-async function untilApproval(e: Engine, taskId: string): Promise<void> {
-  await next(e, taskId); // IMPLEMENT → VERIFY: Autopilot takes the diff from git
-  must(await runVerify(e, AGENT, { taskId }), `verify ${taskId}`);
-  await next(e, taskId);
-  await put(e, taskId, 'REVIEW', 'review_rubric.json', P.RUBRIC);
-  refused(await advance(e, AGENT, { taskId }), 'APPROVAL_REQUIRED', `${taskId} REVIEW → PR`);
+async function untilApproval(engine: Engine, taskId: string): Promise<void> {
+  await next(engine, taskId); // IMPLEMENT → VERIFY: Autopilot takes the diff from git
+  must(await runVerify(engine, AGENT, { taskId }), `verify ${taskId}`);
+  await next(engine, taskId);
+  await put(engine, taskId, 'REVIEW', 'review_rubric.json', P.RUBRIC);
+  refused(await advance(engine, AGENT, { taskId }), 'APPROVAL_REQUIRED', `${taskId} REVIEW → PR`);
 }
 
 export interface DashboardRepo {
@@ -237,14 +237,14 @@ export async function storyRepo(): Promise<DashboardRepo> {
         { name: 'tasks stuck or aborted', metric: 'task_success_rate', op: 'lt', threshold: 0.95, windowHours: 168 },
       ]),
   });
-  await withAgent(repo, async (e) => {
-    must(await startTask(e, AGENT, { taskId: 'T-1', title: 'Add wordCount to textkit' }), 'start T-1');
-    refused(await advance(e, AGENT, { taskId: 'T-1', to: 'IMPLEMENT' }), 'PHASE_SKIP', 'jump to IMPLEMENT');
-    await put(e, 'T-1', 'STRATEGIZE', 'strategy.md', P.HOLLOW_STRATEGY);
-    refused(await advance(e, AGENT, { taskId: 'T-1' }), 'EVIDENCE_INVALID', 'advance with a hollow strategy');
-    await throughThink(e, 'T-1', evidenceFor(0));
+  await withAgent(repo, async (engine) => {
+    must(await startTask(engine, AGENT, { taskId: 'T-1', title: 'Add wordCount to textkit' }), 'start T-1');
+    refused(await advance(engine, AGENT, { taskId: 'T-1', to: 'IMPLEMENT' }), 'PHASE_SKIP', 'jump to IMPLEMENT');
+    await put(engine, 'T-1', 'STRATEGIZE', 'strategy.md', P.HOLLOW_STRATEGY);
+    refused(await advance(engine, AGENT, { taskId: 'T-1' }), 'EVIDENCE_INVALID', 'advance with a hollow strategy');
+    await throughThink(engine, 'T-1', evidenceFor(0));
     refused(
-      await putEvidence(e, AGENT, {
+      await putEvidence(engine, AGENT, {
         taskId: 'T-1',
         phase: 'IMPLEMENT',
         name: 'git_diff.patch',
@@ -254,7 +254,7 @@ export async function storyRepo(): Promise<DashboardRepo> {
       'its own diff',
     );
     const push = must(
-      await guardToolCall(e, AGENT, {
+      await guardToolCall(engine, AGENT, {
         taskId: 'T-1',
         client: 'claude',
         tool: 'Bash',
@@ -265,10 +265,10 @@ export async function storyRepo(): Promise<DashboardRepo> {
     assert.equal(push.decision, 'deny', 'git push is denied before PR');
     repo.write('src/count.js', P.COUNT_BUGGY);
     repo.write('test/count.test.js', P.COUNT_TEST);
-    await next(e, 'T-1');
-    refused(await runVerify(e, AGENT, { taskId: 'T-1' }), 'VERIFY_FAILED', 'verify with the bug');
+    await next(engine, 'T-1');
+    refused(await runVerify(engine, AGENT, { taskId: 'T-1' }), 'VERIFY_FAILED', 'verify with the bug');
     must(
-      await backtrack(e, AGENT, {
+      await backtrack(engine, AGENT, {
         taskId: 'T-1',
         to: 'IMPLEMENT',
         reason: 'wordCount counts an empty word for leading white space',
@@ -276,29 +276,29 @@ export async function storyRepo(): Promise<DashboardRepo> {
       'backtrack',
     );
     repo.write('src/count.js', P.COUNT_FIXED);
-    await next(e, 'T-1');
-    must(await runVerify(e, AGENT, { taskId: 'T-1' }), 'verify T-1');
-    await next(e, 'T-1');
-    await put(e, 'T-1', 'REVIEW', 'review_rubric.json', P.RUBRIC);
-    await next(e, 'T-1');
-    await put(e, 'T-1', 'PR', 'pr_template_filled.md', P.PR_TEMPLATE);
-    await put(e, 'T-1', 'PR', 'pr_url.txt', 'https://git.example.com/textkit/pull/1\n');
-    await next(e, 'T-1');
-    await next(e, 'T-1');
+    await next(engine, 'T-1');
+    must(await runVerify(engine, AGENT, { taskId: 'T-1' }), 'verify T-1');
+    await next(engine, 'T-1');
+    await put(engine, 'T-1', 'REVIEW', 'review_rubric.json', P.RUBRIC);
+    await next(engine, 'T-1');
+    await put(engine, 'T-1', 'PR', 'pr_template_filled.md', P.PR_TEMPLATE);
+    await put(engine, 'T-1', 'PR', 'pr_url.txt', 'https://git.example.com/textkit/pull/1\n');
+    await next(engine, 'T-1');
+    await next(engine, 'T-1');
   });
   // T-1 is merged, as a team would: the next tasks start from it.
   git(repo.dir, ['add', '-A', 'src', 'test']);
   git(repo.dir, ['commit', '-q', '-m', 'wordCount']);
-  await withAgent(repo, async (e) => {
-    must(await startTask(e, AGENT, { taskId: 'T-2', title: 'Run the tests in CI' }), 'start T-2');
-    must(await startTask(e, AGENT, { taskId: 'T-3', title: 'Cache dependencies in CI' }), 'start T-3');
-    must(await startTask(e, AGENT, { taskId: 'T-4', title: 'Count sentences' }), 'start T-4');
-    await throughThink(e, 'T-2', RUN_TESTS_IN_CI);
-    await throughThink(e, 'T-3', CACHE_IN_CI);
+  await withAgent(repo, async (engine) => {
+    must(await startTask(engine, AGENT, { taskId: 'T-2', title: 'Run the tests in CI' }), 'start T-2');
+    must(await startTask(engine, AGENT, { taskId: 'T-3', title: 'Cache dependencies in CI' }), 'start T-3');
+    must(await startTask(engine, AGENT, { taskId: 'T-4', title: 'Count sentences' }), 'start T-4');
+    await throughThink(engine, 'T-2', RUN_TESTS_IN_CI);
+    await throughThink(engine, 'T-3', CACHE_IN_CI);
     repo.write('.github/workflows/ci.yml', WORKFLOW);
-    await untilApproval(e, 'T-2');
+    await untilApproval(engine, 'T-2');
     must(
-      await requestApproval(e, AGENT, {
+      await requestApproval(engine, AGENT, {
         taskId: 'T-3',
         reason: 'the cache needs actions/cache, a new third-party action',
         tool: 'Bash',
@@ -306,10 +306,10 @@ export async function storyRepo(): Promise<DashboardRepo> {
       }),
       'request T-3',
     );
-    await putAll(e, 'T-4', evidenceFor(3), 'STRATEGIZE');
-    await next(e, 'T-4');
-    await putAll(e, 'T-4', evidenceFor(3), 'SPEC');
-    await next(e, 'T-4');
+    await putAll(engine, 'T-4', evidenceFor(3), 'STRATEGIZE');
+    await next(engine, 'T-4');
+    await putAll(engine, 'T-4', evidenceFor(3), 'SPEC');
+    await next(engine, 'T-4');
   });
   return { repo };
 }
@@ -318,12 +318,12 @@ export async function storyRepo(): Promise<DashboardRepo> {
 export async function quickRepo(): Promise<DashboardRepo> {
   const repo = await makeRepo({ config: (c) => void (c['approvals'] = { enter: ['SPEC'], minRisk: 'high' }) });
   repo.write('.github/workflows/ci.yml', WORKFLOW);
-  await withAgent(repo, async (e) => {
-    must(await startTask(e, AGENT, { taskId: 'T-1', title: 'Add wordCount to textkit' }), 'start T-1');
-    refused(await advance(e, AGENT, { taskId: 'T-1', to: 'PLAN' }), 'PHASE_SKIP', 'jump to PLAN');
-    await put(e, 'T-1', 'STRATEGIZE', 'strategy.md', P.STRATEGY);
+  await withAgent(repo, async (engine) => {
+    must(await startTask(engine, AGENT, { taskId: 'T-1', title: 'Add wordCount to textkit' }), 'start T-1');
+    refused(await advance(engine, AGENT, { taskId: 'T-1', to: 'PLAN' }), 'PHASE_SKIP', 'jump to PLAN');
+    await put(engine, 'T-1', 'STRATEGIZE', 'strategy.md', P.STRATEGY);
     const edit = must(
-      await guardToolCall(e, AGENT, {
+      await guardToolCall(engine, AGENT, {
         taskId: 'T-1',
         client: 'claude',
         tool: 'Edit',
@@ -333,9 +333,9 @@ export async function quickRepo(): Promise<DashboardRepo> {
     );
     assert.equal(edit.decision, 'deny', 'no source edits in STRATEGIZE');
     for (const [index, id] of ['T-2', 'T-3'].entries()) {
-      must(await startTask(e, AGENT, { taskId: id, title: `Risky change ${id}` }), `start ${id}`);
-      await putAll(e, id, evidenceFor(index + 1), 'STRATEGIZE');
-      refused(await advance(e, AGENT, { taskId: id }), 'APPROVAL_REQUIRED', `${id} STRATEGIZE → SPEC`);
+      must(await startTask(engine, AGENT, { taskId: id, title: `Risky change ${id}` }), `start ${id}`);
+      await putAll(engine, id, evidenceFor(index + 1), 'STRATEGIZE');
+      refused(await advance(engine, AGENT, { taskId: id }), 'APPROVAL_REQUIRED', `${id} STRATEGIZE → SPEC`);
     }
   });
   return { repo };

@@ -330,9 +330,9 @@ describe('the dashboard in chromium', () => {
     assert.equal(verified.body.decisions, 2);
 
     // The Chromium-made approval with its note changed, sealed with the installation key: ledger verify flags it.
-    const forged = await withAgent(d.repo, (e) =>
-      e.store.transact((tx) =>
-        append(e, tx, {
+    const forged = await withAgent(d.repo, (engine) =>
+      engine.store.transact((tx) =>
+        append(engine, tx, {
           taskId: 'T-2',
           kind: 'approval',
           fromPhase: approved.fromPhase,
@@ -358,13 +358,18 @@ describe('the dashboard in chromium', () => {
         'on',
     );
     const marker = await page.evaluate(() => ((globalThis as unknown as Win).marker = Math.random()));
-    await withAgent(d.repo, async (e) => {
+    await withAgent(d.repo, async (engine) => {
       // T-4 is the story's fourth task: its own plan, not a copy of T-1's.
       for (const [name, content] of evidenceFor(3)['PLAN'] ?? []) {
-        const r = await putEvidence(e, AGENT, { taskId: 'T-4', phase: 'PLAN', name, content: Buffer.from(content) });
+        const r = await putEvidence(engine, AGENT, {
+          taskId: 'T-4',
+          phase: 'PLAN',
+          name,
+          content: Buffer.from(content),
+        });
         assert.equal(r.ok, true);
       }
-      const moved = await advance(e, AGENT, { taskId: 'T-4' });
+      const moved = await advance(engine, AGENT, { taskId: 'T-4' });
       assert.equal(moved.ok, true, moved.ok ? '' : moved.error.message);
     });
     await page.waitForFunction(

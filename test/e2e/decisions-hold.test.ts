@@ -54,8 +54,8 @@ describe("a person's decision holds", { concurrency: true }, () => {
 
   it('a request for changes recorded without its backtrack still stops every forward move until the task goes back', async () => {
     const repo = await taskAt('REVIEW');
-    const r = await repo.withEngine(async (e) =>
-      recordSoft(e, await registerSoft(e, 'Dana'), {
+    const r = await repo.withEngine(async (engine) =>
+      recordSoft(engine, await registerSoft(engine, 'Dana'), {
         taskId: 'T-1',
         decision: 'request_changes',
         backtrackTo: 'IMPLEMENT',

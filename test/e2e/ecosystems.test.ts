@@ -252,17 +252,17 @@ async function verifyTask(
   if (opts.branch) git(repo.dir, ['checkout', '-q', '-b', opts.branch]);
   await repo.ok(['task', 'start', 'T-1', '--title', 'a one-line change'], { env: ENV() });
   const evidence = clampEvidence(project.change[0]);
-  await repo.fixture('T-1', async (e, actor) => {
+  await repo.fixture('T-1', async (engine, actor) => {
     for (const phase of ['STRATEGIZE', 'SPEC', 'PLAN', 'THINK']) {
       for (const [name, content] of evidence[phase] ?? [])
-        must(await putEvidence(e, actor, { taskId: 'T-1', phase, name, content: Buffer.from(content) }), name);
-      must(await advance(e, actor, { taskId: 'T-1' }), `advance from ${phase}`);
+        must(await putEvidence(engine, actor, { taskId: 'T-1', phase, name, content: Buffer.from(content) }), name);
+      must(await advance(engine, actor, { taskId: 'T-1' }), `advance from ${phase}`);
     }
     const [file, from, to] = project.change;
     const text = readFileSync(repo.path(file), 'utf8');
     assert.ok(text.includes(from), `${file} has the line to change`);
     repo.write(file, text.replace(from, to));
-    must(await advance(e, actor, { taskId: 'T-1' }), 'advance from IMPLEMENT');
+    must(await advance(engine, actor, { taskId: 'T-1' }), 'advance from IMPLEMENT');
   });
   const modified = JSON.parse(readFileSync(join(repo.phaseDir('T-1', 'IMPLEMENT'), 'modified_files.json'), 'utf8')) as {
     files: { path: string }[];
@@ -701,7 +701,7 @@ class CalcTest(unittest.TestCase):
     const recorded = await verifyTask(repo, project);
     for (const left of ['reports/junit.xml', 'coverage/lcov.info'])
       assert.ok(existsSync(repo.path(left)), `with the sandbox off, ${left} is in the work tree`);
-    const diff = await repo.withEngine(async (e) => taskDiff(e, (await e.store.getTask('T-1'))!));
+    const diff = await repo.withEngine(async (engine) => taskDiff(engine, (await engine.store.getTask('T-1'))!));
     assert.deepEqual(
       diff.files.map((f) => f.path),
       ['calc.py'],

@@ -168,16 +168,16 @@ describe("a person's allowance of the gate's workflow", () => {
     commit(repo.dir, 'gate workflow changed');
     await repo.driveTo('T-1', 'STRATEGIZE');
     // Appended with the installation key but without a person's passkey assertion, as a modified copy could.
-    const forged = await repo.withEngine(async (e) => {
-      const state = (await e.store.getTask('T-1'))!;
-      const inputs = await changedGateInputs(e, state);
+    const forged = await repo.withEngine(async (engine) => {
+      const state = (await engine.store.getTask('T-1'))!;
+      const inputs = await changedGateInputs(engine, state);
       assert.deepEqual(
         inputs.map((i) => i.path),
         [WORKFLOW],
         'changed on the branch before the task started: offered all the same',
       );
-      return e.store.transact((tx) =>
-        adoptGateInputs(e, tx, state, { id: 'person:tester' }, 'nobody decided this', inputs, {}),
+      return engine.store.transact((tx) =>
+        adoptGateInputs(engine, tx, state, { id: 'person:tester' }, 'nobody decided this', inputs, {}),
       );
     });
     await repo.driveTo('T-1', 'PR');

@@ -153,7 +153,7 @@ describe('the CI gate', { concurrency: true }, () => {
       const last = entries.at(-1)!;
       assert.deepEqual([last.kind, last.toPhase], ['transition', 'PR']);
       assert.deepEqual(
-        entries.map((e) => e.hash),
+        entries.map((entry) => entry.hash),
         ledger.filter((e) => e.seq >= first.seq && e.seq <= last.seq).map((e) => e.hash),
       );
 
@@ -272,7 +272,7 @@ describe('the CI gate', { concurrency: true }, () => {
       }
       writeBundleLines(
         forgedDir,
-        forged.map((e) => envelope(e, mallory)),
+        forged.map((entry) => envelope(entry, mallory)),
       );
       writeFileSync(
         join(forgedDir, '.autopilot', 'attestations', 'keys', `${mallory.keyId}.pub.pem`),
@@ -378,7 +378,7 @@ describe('the CI gate', { concurrency: true }, () => {
     it('a skipped phase, in a chain re-signed with the real key: PHASE_SKIP (exit 2), naming the transition', async () => {
       const dir = clone();
       const entries = bundleLines(dir).map(entryOf);
-      const dropped = entries.findIndex((e) => e.kind === 'transition' && e.fromPhase === 'SPEC');
+      const dropped = entries.findIndex((entry) => entry.kind === 'transition' && entry.fromPhase === 'SPEC');
       assert.ok(dropped > 0);
       // Whoever holds the private key can re-seal the chain: the gate must still see the skip.
       const forged: LedgerEntry[] = entries.slice(0, dropped);
@@ -389,11 +389,11 @@ describe('the CI gate', { concurrency: true }, () => {
       }
       writeBundleLines(
         dir,
-        forged.map((e) => envelope(e, agentKey)),
+        forged.map((entry) => envelope(entry, agentKey)),
       );
       commit(dir, 'no SPEC → PLAN');
       const problems = await gateFails(dir, 'PHASE_SKIP', 2);
-      const next = forged.find((e) => e.kind === 'transition' && e.fromPhase === 'PLAN')!;
+      const next = forged.find((entry) => entry.kind === 'transition' && entry.fromPhase === 'PLAN')!;
       findProblem(problems, {
         taskId: 'T-1',
         check: 'process',
@@ -406,7 +406,9 @@ describe('the CI gate', { concurrency: true }, () => {
     it('a REVIEW passed on a rubric by the hand that worked IMPLEMENT, in a chain re-signed with the real key: EVIDENCE_INVALID (exit 2), naming the move out of REVIEW', async () => {
       const dir = clone();
       const entries = bundleLines(dir).map(entryOf);
-      const review = entries.findIndex((e) => e.kind === 'evidence' && e.data['name'] === 'review_rubric.json');
+      const review = entries.findIndex(
+        (entry) => entry.kind === 'evidence' && entry.data['name'] === 'review_rubric.json',
+      );
       assert.ok(review > 0);
       assert.deepEqual([entries[review]!.data['holder'], entries[review]!.data['role']], ['reviewer-1', 'reviewer']);
       // Whoever holds the private key can rewrite who wrote the rubric: the gate judges the hands it then reads.
@@ -419,11 +421,11 @@ describe('the CI gate', { concurrency: true }, () => {
       }
       writeBundleLines(
         dir,
-        forged.map((e) => envelope(e, agentKey)),
+        forged.map((entry) => envelope(entry, agentKey)),
       );
       commit(dir, 'the implementer reviewed itself');
       const problems = await gateFails(dir, 'EVIDENCE_INVALID', 2);
-      const out = forged.find((e) => e.kind === 'transition' && e.fromPhase === 'REVIEW')!;
+      const out = forged.find((entry) => entry.kind === 'transition' && entry.fromPhase === 'REVIEW')!;
       findProblem(problems, {
         taskId: 'T-1',
         check: 'evidence',
@@ -444,10 +446,10 @@ describe('the CI gate', { concurrency: true }, () => {
         const prevHash = older.length ? older[older.length - 1]!.hash : rest.prevHash;
         older.push(seal({ ...rest, data: JSON.parse(JSON.stringify(data)), prevHash }, agentKey));
       }
-      assert.ok(older.some((e) => e.kind === 'transition' && e.fromPhase === 'REVIEW'));
+      assert.ok(older.some((entry) => entry.kind === 'transition' && entry.fromPhase === 'REVIEW'));
       writeBundleLines(
         dir,
-        older.map((e) => envelope(e, agentKey)),
+        older.map((entry) => envelope(entry, agentKey)),
       );
       commit(dir, 'a bundle from before hands were recorded');
       const r = await gate(dir);
@@ -656,7 +658,7 @@ describe('the CI gate', { concurrency: true }, () => {
       repo.editConfig((c) => void ((c['verify'] as Record<string, unknown>)['coverageThreshold'] = 0));
       await repo.refused(['advance', 'T-1'], 'CONFIG_CHANGED', 2);
       const adopted = repo.task('T-1')!.contract!.digest;
-      const weak = await repo.withEngine(async (e) => configDigest(e.config));
+      const weak = await repo.withEngine(async (engine) => configDigest(engine.config));
       const setContract = (digest: string) =>
         repo.sql(`UPDATE tasks SET state = json_set(state, '$.contract.digest', '${digest}') WHERE task_id = 'T-1'`);
       setContract(weak);
@@ -715,10 +717,10 @@ describe('the CI gate', { concurrency: true }, () => {
       await repo.driveTo('T-1', 'VERIFY');
       repo.editConfig((c) => void ((c['verify'] as Record<string, unknown>)['coverageThreshold'] = 60));
       // Appended with the installation key but without a person's passkey assertion, as a modified copy could.
-      const forged = await repo.withEngine(async (e) => {
-        const state = (await e.store.getTask('T-1'))!;
-        const r = await e.store.transact((tx) =>
-          adoptContract(e, tx, state, { id: 'person:tester' }, 'nobody decided this', {}),
+      const forged = await repo.withEngine(async (engine) => {
+        const state = (await engine.store.getTask('T-1'))!;
+        const r = await engine.store.transact((tx) =>
+          adoptContract(engine, tx, state, { id: 'person:tester' }, 'nobody decided this', {}),
         );
         assert.ok(r.ok, r.ok ? '' : r.error.message);
         return r.value.entry;
@@ -746,10 +748,10 @@ describe('the CI gate', { concurrency: true }, () => {
       // Autopilot could: every digest, signature and config digest checks out.
       await repo.driveTo('T-1', 'STRATEGIZE');
       await repo.put('T-1', 'STRATEGIZE', 'strategy.md', '# Strategy\n\n## Problem\n\nTBD\n');
-      await repo.fixture('T-1', async (e) => {
-        const state = (await e.store.getTask('T-1'))!;
-        await e.store.transact((tx) =>
-          append(e, tx, {
+      await repo.fixture('T-1', async (engine) => {
+        const state = (await engine.store.getTask('T-1'))!;
+        await engine.store.transact((tx) =>
+          append(engine, tx, {
             taskId: 'T-1',
             kind: 'transition',
             fromPhase: 'STRATEGIZE',
@@ -758,7 +760,7 @@ describe('the CI gate', { concurrency: true }, () => {
             artifacts: Object.values(state.artifacts)
               .filter((a) => a.path.includes('/strategize/'))
               .map(({ path, sha256, producer }) => ({ path, sha256, producer })),
-            data: { configDigest: configDigest(e.config) },
+            data: { configDigest: configDigest(engine.config) },
           }),
         );
       });

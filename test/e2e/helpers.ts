@@ -599,7 +599,7 @@ export class Repo {
 
   // -- fixtures through the engine, in-process
 
-  async withEngine<T>(fn: (e: Engine) => Promise<T>): Promise<T> {
+  async withEngine<T>(fn: (engine: Engine) => Promise<T>): Promise<T> {
     const e = await openEngine({ runner: new ProcessRunner(), cwd: this.dir, openStore: openStoreFor });
     try {
       return await fn(e);
@@ -618,7 +618,9 @@ export class Repo {
     phase: (typeof PHASES)[number] | 'DONE',
     opts: { buggy?: boolean; evidence?: Evidence } = {},
   ): Promise<void> {
-    await this.fixture(taskId, (e, actor) => this.drive(e, actor, taskId, phase, opts.buggy ?? false, opts.evidence));
+    await this.fixture(taskId, (engine, actor) =>
+      this.drive(engine, actor, taskId, phase, opts.buggy ?? false, opts.evidence),
+    );
   }
 
   /** Puts evidence in-process, as the fixture's actor; the review rubric as the fixture's reviewer (REVIEWER_ACTOR). */
@@ -626,9 +628,14 @@ export class Repo {
     const review = phase === 'REVIEW' && name === 'review_rubric.json';
     await this.fixture(
       taskId,
-      async (e, actor) =>
+      async (engine, actor) =>
         void must(
-          await putEvidence(e, review ? REVIEWER_ACTOR : actor, { taskId, phase, name, content: Buffer.from(content) }),
+          await putEvidence(engine, review ? REVIEWER_ACTOR : actor, {
+            taskId,
+            phase,
+            name,
+            content: Buffer.from(content),
+          }),
           `put ${name}`,
         ),
     );
@@ -639,9 +646,9 @@ export class Repo {
    * (a software authenticator, registered on first use).
    */
   async decide(draft: DecisionDraft): ReturnType<typeof decideSoft> {
-    return this.withEngine(async (e) => {
-      this.#person ??= await registerSoft(e, 'tester');
-      return decideSoft(e, this.#person, draft);
+    return this.withEngine(async (engine) => {
+      this.#person ??= await registerSoft(engine, 'tester');
+      return decideSoft(engine, this.#person, draft);
     });
   }
 
@@ -652,37 +659,41 @@ export class Repo {
 
   /** Runs VERIFY's commands in-process; the run must pass. */
   async verify(taskId: string): Promise<void> {
-    await this.fixture(taskId, async (e, actor) => void must(await runVerify(e, actor, { taskId }), 'verify'));
+    await this.fixture(
+      taskId,
+      async (engine, actor) => void must(await runVerify(engine, actor, { taskId }), 'verify'),
+    );
   }
 
   /** Runs `fn` on the engine as the fixture's actor, then releases the lease it took, leaving the task free for the CLI. */
-  async fixture<T>(taskId: string, fn: (e: Engine, actor: Actor) => Promise<T>): Promise<T> {
-    return this.withEngine(async (e) => {
+  async fixture<T>(taskId: string, fn: (engine: Engine, actor: Actor) => Promise<T>): Promise<T> {
+    return this.withEngine(async (engine) => {
       try {
-        return await fn(e, FIXTURE_ACTOR);
+        return await fn(engine, FIXTURE_ACTOR);
       } finally {
-        const lease = await e.store.getLease(taskId);
+        const lease = await engine.store.getLease(taskId);
         if (lease && lease.holder === FIXTURE_ACTOR.holder && Date.parse(lease.expiresAt) > Date.now())
-          await leaseOp(e, FIXTURE_ACTOR, 'release', { taskId });
+          await leaseOp(engine, FIXTURE_ACTOR, 'release', { taskId });
       }
     });
   }
 
   private async drive(
-    e: Engine,
+    engine: Engine,
     actor: Actor,
     taskId: string,
     phase: string,
     buggy: boolean,
     own?: Evidence,
   ): Promise<void> {
-    if (!(await e.store.getTask(taskId))) must(await startTask(e, actor, { taskId, title: 'fixture task' }), 'start');
+    if (!(await engine.store.getTask(taskId)))
+      must(await startTask(engine, actor, { taskId, title: 'fixture task' }), 'start');
     // Each task of the repository writes its own evidence: a copy of an earlier task's is refused (copied-text).
-    const evidence = own ?? evidenceFor(await taskIndex(e, taskId));
+    const evidence = own ?? evidenceFor(await taskIndex(engine, taskId));
     const put = async (p: string, name: string, content: string) =>
-      must(await putEvidence(e, actor, { taskId, phase: p, name, content: Buffer.from(content) }), `put ${name}`);
+      must(await putEvidence(engine, actor, { taskId, phase: p, name, content: Buffer.from(content) }), `put ${name}`);
     for (;;) {
-      const state = (await e.store.getTask(taskId))!;
+      const state = (await engine.store.getTask(taskId))!;
       if (state.status === 'done' || state.phase === phase) return;
       switch (state.phase) {
         case 'IMPLEMENT':
@@ -690,27 +701,32 @@ export class Repo {
           this.write('test/count.test.js', P.COUNT_TEST);
           break;
         case 'VERIFY':
-          must(await runVerify(e, actor, { taskId }), 'verify');
+          must(await runVerify(engine, actor, { taskId }), 'verify');
           break;
         case 'REVIEW':
           // REVIEW is not self-review: a second session, in the reviewer role, writes the rubric.
           for (const [name, content] of evidence[state.phase] ?? [])
             must(
-              await putEvidence(e, REVIEWER_ACTOR, { taskId, phase: state.phase, name, content: Buffer.from(content) }),
+              await putEvidence(engine, REVIEWER_ACTOR, {
+                taskId,
+                phase: state.phase,
+                name,
+                content: Buffer.from(content),
+              }),
               `review ${name}`,
             );
           break;
         default:
           for (const [name, content] of evidence[state.phase] ?? []) await put(state.phase, name, content);
       }
-      must(await advance(e, actor, { taskId }), `advance from ${state.phase}`);
+      must(await advance(engine, actor, { taskId }), `advance from ${state.phase}`);
     }
   }
 }
 
 /** Where `taskId` stands among the repository's tasks in the order they started (0 for the first). */
-export async function taskIndex(e: Engine, taskId: string): Promise<number> {
-  const tasks = await e.store.listTasks();
+export async function taskIndex(engine: Engine, taskId: string): Promise<number> {
+  const tasks = await engine.store.listTasks();
   const mine = tasks.find((t) => t.taskId === taskId);
   if (!mine) return tasks.length;
   return tasks.filter((t) => t.startedAt < mine.startedAt || (t.startedAt === mine.startedAt && t.taskId < mine.taskId))

@@ -189,8 +189,8 @@ describe('autopilot serve: JSON API', () => {
   it('renders Markdown evidence with the raw HTML escaped and unsafe links dropped', async () => {
     const evil =
       '# Notes\n\n<script>alert(1)</script>\n\n<img src=x onerror=alert(2)>\n\n[click](javascript:alert(3)) and [docs](https://example.com/docs)\n';
-    await withAgent(d.repo, async (e) => {
-      const r = await putEvidence(e, AGENT, {
+    await withAgent(d.repo, async (engine) => {
+      const r = await putEvidence(engine, AGENT, {
         taskId: 'T-1',
         phase: 'STRATEGIZE',
         name: 'notes.md',
@@ -391,8 +391,8 @@ describe('autopilot serve: JSON API', () => {
       ),
       ['T-3'],
     );
-    await withAgent(d.repo, async (e) => {
-      const moved = await advance(e, AGENT, { taskId: 'T-2' });
+    await withAgent(d.repo, async (engine) => {
+      const moved = await advance(engine, AGENT, { taskId: 'T-2' });
       assert.equal(moved.ok, true, moved.ok ? '' : moved.error.message);
     });
     assert.equal(d.repo.task('T-2')?.phase, 'SPEC');
@@ -456,8 +456,8 @@ describe('autopilot serve: JSON API', () => {
     };
     try {
       assert.equal(await nextHead(), headSeq(), 'the head now, first');
-      await withAgent(d.repo, async (e) => {
-        const r2 = await putEvidence(e, AGENT, {
+      await withAgent(d.repo, async (engine) => {
+        const r2 = await putEvidence(engine, AGENT, {
           taskId: 'T-1',
           phase: 'STRATEGIZE',
           name: 'extra.md',

@@ -111,7 +111,7 @@ describe('observability end to end', { concurrency: true, timeout: 300_000 }, ()
     // Some steps run in this process through the same composition root (sinkFor with the OTLP endpoint),
     // which spares a process start each; the rest go through the binary, whose SDK is loaded on demand.
     const agent = { id: 'agent:e2e', holder: 'agent:e2e' };
-    const step = async (fn: (e: Engine) => Promise<Result<unknown>>) => {
+    const step = async (fn: (engine: Engine) => Promise<Result<unknown>>) => {
       const e = await openEngine({
         runner: new ProcessRunner(),
         cwd: repo.dir,
@@ -137,41 +137,41 @@ describe('observability end to end', { concurrency: true, timeout: 300_000 }, ()
       'TOOL_NOT_ALLOWED_IN_PHASE',
     );
     await repo.put('T-1', 'SPEC', 'spec.md', P.SPEC);
-    await step((e) =>
-      backtrack(e, agent, { taskId: 'T-1', to: 'STRATEGIZE', reason: 'the scope missed non-ASCII white space' }),
+    await step((engine) =>
+      backtrack(engine, agent, { taskId: 'T-1', to: 'STRATEGIZE', reason: 'the scope missed non-ASCII white space' }),
     );
     await repo.put('T-1', 'STRATEGIZE', 'strategy.md', P.STRATEGY);
-    await step((e) => advance(e, agent, { taskId: 'T-1', summary: 'strategy agreed, white space included' }));
+    await step((engine) => advance(engine, agent, { taskId: 'T-1', summary: 'strategy agreed, white space included' }));
     await repo.put('T-1', 'SPEC', 'spec.md', P.SPEC);
-    await step((e) => advance(e, agent, { taskId: 'T-1' }));
+    await step((engine) => advance(engine, agent, { taskId: 'T-1' }));
     await repo.put('T-1', 'PLAN', 'plan.md', P.PLAN);
     await repo.put('T-1', 'PLAN', 'file_map.json', P.FILE_MAP);
-    await step((e) => advance(e, agent, { taskId: 'T-1' }));
+    await step((engine) => advance(engine, agent, { taskId: 'T-1' }));
     await repo.put('T-1', 'THINK', 'edge_cases.md', P.EDGE_CASES);
-    await step((e) => advance(e, agent, { taskId: 'T-1' }));
+    await step((engine) => advance(engine, agent, { taskId: 'T-1' }));
     repo.write('src/count.js', P.COUNT_BUGGY);
     repo.write('test/count.test.js', P.COUNT_TEST);
     await refused(['advance', 'T-1'], 'PROMPT_DRIFT');
-    await step((e) =>
+    await step((engine) =>
       recordBaseline(
-        e,
+        engine,
         { id: 'cli:alice' },
         { update: true, reason: 'AGENTS.md: the team relaxed the test rule', version: 'v2' },
       ),
     );
     await cli(['advance', 'T-1']);
     await refused(['verify', 'T-1'], 'VERIFY_FAILED');
-    await step((e) =>
-      backtrack(e, agent, {
+    await step((engine) =>
+      backtrack(engine, agent, {
         taskId: 'T-1',
         to: 'IMPLEMENT',
         reason: 'wordCount counts an empty word for leading white space',
       }),
     );
     repo.write('src/count.js', P.COUNT_FIXED);
-    await step((e) => advance(e, agent, { taskId: 'T-1' }));
-    await step((e) => runVerify(e, agent, { taskId: 'T-1' }));
-    await step((e) => advance(e, agent, { taskId: 'T-1' }));
+    await step((engine) => advance(engine, agent, { taskId: 'T-1' }));
+    await step((engine) => runVerify(engine, agent, { taskId: 'T-1' }));
+    await step((engine) => advance(engine, agent, { taskId: 'T-1' }));
     await repo.driveTo('T-1', 'DONE'); // REVIEW, PR, MONITOR without telemetry: in the ledger and the journal only
     const [metrics, slo, alerts, context] = await Promise.all([
       repo.json<Record<string, unknown>>(['metrics', '--window', '24h'], opts),

@@ -40,10 +40,10 @@ function refused(r: R<unknown>, pattern: RegExp): void {
 /** A task whose move into SPEC needs a person (every change is at least low risk), with Dana's passkey registered. */
 async function waitingTask(): Promise<{ repo: Repo; dana: SoftPasskey }> {
   const repo = await makeRepo({ config: (c) => void (c['approvals'] = { enter: ['SPEC'], minRisk: 'low' }) });
-  const dana = await repo.fixture('T-1', async (e, actor) => {
-    must(await startTask(e, actor, { taskId: 'T-1', title: 'Count words' }), 'start');
+  const dana = await repo.fixture('T-1', async (engine, actor) => {
+    must(await startTask(engine, actor, { taskId: 'T-1', title: 'Count words' }), 'start');
     must(
-      await putEvidence(e, actor, {
+      await putEvidence(engine, actor, {
         taskId: 'T-1',
         phase: 'STRATEGIZE',
         name: 'strategy.md',
@@ -51,9 +51,9 @@ async function waitingTask(): Promise<{ repo: Repo; dana: SoftPasskey }> {
       }),
       'put',
     );
-    const moved = await advance(e, actor, { taskId: 'T-1' });
+    const moved = await advance(engine, actor, { taskId: 'T-1' });
     assert.equal(moved.ok ? '' : moved.error.code, 'APPROVAL_REQUIRED', 'the move waits for a person');
-    return registerSoft(e, 'Dana Reviewer');
+    return registerSoft(engine, 'Dana Reviewer');
   });
   return { repo, dana };
 }
@@ -71,40 +71,43 @@ async function ledgerVerify(repo: Repo) {
 describe('passkey decisions', { concurrency: true }, () => {
   it('the engine refuses a forged decision: unregistered credential, replayed assertion, changed note, changed diff digest, another task', async () => {
     const { repo, dana } = await waitingTask();
-    await repo.withEngine(async (e) => {
+    await repo.withEngine(async (engine) => {
       const draft = { taskId: 'T-1', decision: 'approve' as const, note: 'strategy reviewed' };
-      const head = (await e.store.head())!.seq;
+      const head = (await engine.store.head())!.seq;
 
       // A credential nobody registered signs a real decision.
       const stranger = new SoftPasskey();
-      refused(await decideSoft(e, stranger, draft), /credential .* is not registered/);
+      refused(await decideSoft(engine, stranger, draft), /credential .* is not registered/);
 
       // Dana signs, then the decision is changed after signing.
-      const signed = await signSoft(e, dana, draft);
+      const signed = await signSoft(engine, dana, draft);
       const changedNote = { ...signed, decision: { ...signed.decision, note: 'ship it, no review needed' } };
-      refused(await decide(e, changedNote), /assertion does not verify/);
+      refused(await decide(engine, changedNote), /assertion does not verify/);
       const changedDiff = { ...signed, decision: { ...signed.decision, diff: sha256Hex('another diff') } };
-      refused(await decide(e, changedDiff), /assertion does not verify/);
+      refused(await decide(engine, changedDiff), /assertion does not verify/);
       // Signed for one origin, sent as if from another.
-      const elsewhere = await signSoft(e, dana, draft);
+      const elsewhere = await signSoft(engine, dana, draft);
       const moved = { ...elsewhere, decision: { ...elsewhere.decision, origin: 'http://localhost:4401' } };
-      refused(await decide(e, moved), /assertion does not verify/);
-      assert.equal((await e.store.head())!.seq, head, 'nothing was recorded');
+      refused(await decide(engine, moved), /assertion does not verify/);
+      assert.equal((await engine.store.head())!.seq, head, 'nothing was recorded');
 
       // The real one is recorded; sent again, it is a replay.
-      const recorded = must(await decide(e, signed), 'the signed decision');
+      const recorded = must(await decide(engine, signed), 'the signed decision');
       assert.equal(recorded.entry.actor, 'person:Dana Reviewer');
       assert.equal(recorded.entry.data['reason'], 'strategy reviewed');
       const proof = recorded.entry.data['passkey'] as PasskeyProof;
       assert.equal(proof.response.id, dana.credentialId);
       assert.equal(proof.registration.kind, 'person_registered');
-      refused(await decide(e, signed), /nonce was already used|counter/);
+      refused(await decide(engine, signed), /nonce was already used|counter/);
 
       // An assertion over one decision offered for another: the signature covers the whole decision.
-      const other = await signSoft(e, dana, { ...draft, decision: 'escalate', note: 'ask the platform team' });
-      refused(await decide(e, { decision: other.decision, response: signed.response }), /assertion does not verify/);
-      must(await decide(e, other), 'the escalation as signed');
-      assert.equal((await e.store.head())!.seq, head + 2, 'two decisions, nothing else');
+      const other = await signSoft(engine, dana, { ...draft, decision: 'escalate', note: 'ask the platform team' });
+      refused(
+        await decide(engine, { decision: other.decision, response: signed.response }),
+        /assertion does not verify/,
+      );
+      must(await decide(engine, other), 'the escalation as signed');
+      assert.equal((await engine.store.head())!.seq, head + 2, 'two decisions, nothing else');
     });
     const verified = await ledgerVerify(repo);
     assert.equal(verified.code, 0, JSON.stringify(verified.body));
@@ -112,10 +115,10 @@ describe('passkey decisions', { concurrency: true }, () => {
 
   it('a decision is stale once the diff or the task moved on since it was prepared', async () => {
     const { repo, dana } = await waitingTask();
-    await repo.withEngine(async (e) => {
-      const signed = await signSoft(e, dana, { taskId: 'T-1', decision: 'approve', note: 'looks fine' });
+    await repo.withEngine(async (engine) => {
+      const signed = await signSoft(engine, dana, { taskId: 'T-1', decision: 'approve', note: 'looks fine' });
       repo.write('src/sneaky.js', 'export const x = 1;\n');
-      refused(await decide(e, signed), /diff of T-1 changed since the decision was prepared/);
+      refused(await decide(engine, signed), /diff of T-1 changed since the decision was prepared/);
     });
   });
 
@@ -153,22 +156,22 @@ describe('passkey decisions', { concurrency: true }, () => {
 
   it('ledger verify flags decisions written into the ledger by hand: wrong credential, replayed assertion, changed note, changed diff digest, no assertion at all', async () => {
     const { repo, dana } = await waitingTask();
-    const forged = await repo.withEngine(async (e) => {
+    const forged = await repo.withEngine(async (engine) => {
       const good = must(
-        await decideSoft(e, dana, { taskId: 'T-1', decision: 'escalate', note: 'needs the platform team' }),
+        await decideSoft(engine, dana, { taskId: 'T-1', decision: 'escalate', note: 'needs the platform team' }),
         'a real decision',
       ).entry;
       const proof = good.data['passkey'] as PasskeyProof;
       const stranger = new SoftPasskey();
-      const strangers = await signSoft(e, stranger, {
+      const strangers = await signSoft(engine, stranger, {
         taskId: 'T-1',
         decision: 'approve',
         note: 'I approve my own work',
       });
       // Whoever holds the installation key can append anything; each of these must still be caught.
       const write = (data: Record<string, unknown>, actor = 'person:Dana Reviewer') =>
-        e.store.transact((tx) =>
-          append(e, tx, {
+        engine.store.transact((tx) =>
+          append(engine, tx, {
             taskId: 'T-1',
             kind: 'approval',
             fromPhase: 'STRATEGIZE',
@@ -228,8 +231,11 @@ describe('passkey decisions', { concurrency: true }, () => {
       git(source.dir, ['commit', '-q', '-m', 'approvals: a person approves the move into SPEC']);
       base = git(source.dir, ['rev-parse', 'HEAD']).trim();
       git(source.dir, ['checkout', '-q', '-b', 'task/T-1']);
-      await source.withEngine(async (e) =>
-        must(await decideSoft(e, made.dana, { taskId: 'T-1', decision: 'approve', note: 'strategy agreed' }), 'ok'),
+      await source.withEngine(async (engine) =>
+        must(
+          await decideSoft(engine, made.dana, { taskId: 'T-1', decision: 'approve', note: 'strategy agreed' }),
+          'ok',
+        ),
       );
       await source.driveTo('T-1', 'PR');
       key = loadSigner(source.userState.keysDir);

@@ -49,30 +49,30 @@ describe('phase roles in a process with other phase names', () => {
     const base = git(repo.dir, ['rev-parse', 'HEAD']).trim();
     git(repo.dir, ['checkout', '-q', '-b', BRANCH]);
 
-    await repo.fixture('T-1', async (e, actor) => {
-      assert.deepEqual(e.config.roles, { verify: 'CHECK', seal: 'SHIP' });
-      const started = await startTask(e, actor, { taskId: 'T-1', title: 'count words' });
+    await repo.fixture('T-1', async (engine, actor) => {
+      assert.deepEqual(engine.config.roles, { verify: 'CHECK', seal: 'SHIP' });
+      const started = await startTask(engine, actor, { taskId: 'T-1', title: 'count words' });
       assert.ok(started.ok, JSON.stringify(started));
 
       // verify runs in the verify role's phase only, and says which one that is.
-      const early = await runVerify(e, actor, { taskId: 'T-1' });
+      const early = await runVerify(engine, actor, { taskId: 'T-1' });
       assert.equal(early.ok, false);
       if (early.ok) return;
       assert.equal(early.error.code, 'PHASE_SKIP');
       assert.deepEqual([early.error.details['from'], early.error.details['to']], ['A', 'CHECK']);
       assert.match(early.error.message, /^verify runs in CHECK; T-1 is in A/);
 
-      const toB = await advance(e, actor, { taskId: 'T-1' });
+      const toB = await advance(engine, actor, { taskId: 'T-1' });
       assert.ok(toB.ok, JSON.stringify(toB));
       repo.write('src/count.js', P.COUNT_FIXED);
       repo.write('test/count.test.js', P.COUNT_TEST);
-      const toCheck = await advance(e, actor, { taskId: 'T-1' });
+      const toCheck = await advance(engine, actor, { taskId: 'T-1' });
       assert.ok(toCheck.ok, JSON.stringify(toCheck));
       assert.equal(toCheck.value.attestation, undefined, 'no bundle before the seal phase');
 
-      const verified = await runVerify(e, actor, { taskId: 'T-1' });
+      const verified = await runVerify(engine, actor, { taskId: 'T-1' });
       assert.ok(verified.ok, JSON.stringify(verified));
-      const toShip = await advance(e, actor, { taskId: 'T-1' });
+      const toShip = await advance(engine, actor, { taskId: 'T-1' });
       assert.ok(toShip.ok, JSON.stringify(toShip));
       assert.equal(toShip.value.to, 'SHIP');
       assert.ok(toShip.value.attestation?.ok, JSON.stringify(toShip.value.attestation));

@@ -53,13 +53,13 @@ async function project(name: string, files: Record<string, string>, own: Record<
   git(dir, ['add', '-A']);
   git(dir, ['commit', '-q', '-m', 'Set up Autopilot']);
   await repo.ok(['task', 'start', 'T-1', '--title', 'tests that say something'], { env: ENV() });
-  await repo.fixture('T-1', async (e, actor) => {
+  await repo.fixture('T-1', async (engine, actor) => {
     for (const phase of ['STRATEGIZE', 'SPEC', 'PLAN', 'THINK']) {
       for (const [n, text] of P.AGENT_EVIDENCE[phase] ?? []) {
         const content = Buffer.from(own[n] ?? text);
-        must(await putEvidence(e, actor, { taskId: 'T-1', phase, name: n, content }), n);
+        must(await putEvidence(engine, actor, { taskId: 'T-1', phase, name: n, content }), n);
       }
-      must(await advance(e, actor, { taskId: 'T-1' }), `advance from ${phase}`);
+      must(await advance(engine, actor, { taskId: 'T-1' }), `advance from ${phase}`);
     }
   });
   return repo;

@@ -246,9 +246,9 @@ describe('VERIFY: what a change does to the tests needs a person', { concurrency
     // The terminal records no decision; a person decides with a passkey, and then the move goes through.
     await repo.refused(['approve', 'T-1', '--reason', 'self-approval'], 'APPROVAL_REQUIRED', 2);
     assert.equal(repo.ledger('T-1').filter((x) => x.kind === 'approval').length, 1, 'the terminal recorded nothing');
-    const decision = await repo.withEngine(async (e) => {
-      const key = await registerSoft(e, 'Dana Reviewer');
-      const r = await decideSoft(e, key, {
+    const decision = await repo.withEngine(async (engine) => {
+      const key = await registerSoft(engine, 'Dana Reviewer');
+      const r = await decideSoft(engine, key, {
         taskId: 'T-1',
         decision: 'approve',
         note: 'the trimmed test duplicated another one',

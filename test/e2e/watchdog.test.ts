@@ -52,7 +52,7 @@ describe('the watchdog', { concurrency: true }, () => {
       await mcp.close();
     }
     // The dashboard's approvals list it; metrics and slo count it.
-    const waiting = await repo.withEngine((e) => waitingApprovals(e));
+    const waiting = await repo.withEngine((engine) => waitingApprovals(engine));
     assert.deepEqual(
       waiting.map((w) => [w.task.taskId, w.state, w.request.seq]),
       [['T-1', 'escalated', held.seq]],

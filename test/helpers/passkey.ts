@@ -129,11 +129,11 @@ function must<T>(r: R<T>, what: string): T {
 }
 
 /** Registers a new software passkey for `name` through the engine, as the dashboard does after the code check. */
-export async function registerSoft(e: Engine, name: string, rp: RelyingParty = RP): Promise<SoftPasskey> {
+export async function registerSoft(engine: Engine, name: string, rp: RelyingParty = RP): Promise<SoftPasskey> {
   const key = new SoftPasskey(rp);
-  const options = must(await registrationOptions(e, rp, name), 'registration options');
+  const options = must(await registrationOptions(engine, rp, name), 'registration options');
   must(
-    await registerPasskey(e, rp, {
+    await registerPasskey(engine, rp, {
       name,
       response: key.register(options.challenge),
       expectedChallenge: options.challenge,
@@ -144,17 +144,17 @@ export async function registerSoft(e: Engine, name: string, rp: RelyingParty = R
 }
 
 /** Prepares a decision and signs it with `key`: what the dashboard sends once the person's passkey signed. */
-export async function signSoft(e: Engine, key: SoftPasskey, draft: DecisionDraft) {
-  const prepared = must(await prepareDecision(e, key.rp, draft), 'prepare the decision');
+export async function signSoft(engine: Engine, key: SoftPasskey, draft: DecisionDraft) {
+  const prepared = must(await prepareDecision(engine, key.rp, draft), 'prepare the decision');
   return { decision: prepared.decision, response: key.assert(prepared.options.challenge) };
 }
 
 /** A person's decision through the engine, signed with `key`, and carried out (a request for changes sends the task back). */
-export async function decideSoft(e: Engine, key: SoftPasskey, draft: DecisionDraft) {
-  return applyDecision(e, await signSoft(e, key, draft));
+export async function decideSoft(engine: Engine, key: SoftPasskey, draft: DecisionDraft) {
+  return applyDecision(engine, await signSoft(engine, key, draft));
 }
 
 /** Only records a person's decision, without carrying it out: what a crash between the two leaves. */
-export async function recordSoft(e: Engine, key: SoftPasskey, draft: DecisionDraft) {
-  return decide(e, await signSoft(e, key, draft));
+export async function recordSoft(engine: Engine, key: SoftPasskey, draft: DecisionDraft) {
+  return decide(engine, await signSoft(engine, key, draft));
 }

@@ -127,9 +127,9 @@ export async function startPostgres(): Promise<PgServer> {
   const withLog = async (p: Promise<string>) => {
     try {
       return await p;
-    } catch (e) {
+    } catch (err) {
       const tail = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-20).join('\n') : '';
-      throw new Error(`${(e as Error).message}\n--- server log ---\n${tail}`);
+      throw new Error(`${(err as Error).message}\n--- server log ---\n${tail}`);
     }
   };
   await withLog(pgCtl('-o', serverOpts, 'start'));

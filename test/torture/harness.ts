@@ -146,28 +146,28 @@ export interface Ack {
  * to named files that an archive interrupted by a crash left (see {@link strays}).
  */
 export async function assertStoreInvariants(
-  e: Engine,
+  engine: Engine,
   acks: Iterable<Ack>,
   what: string,
   allowLinks = true,
 ): Promise<LedgerReport> {
-  const report = await verifyLedger(e);
+  const report = await verifyLedger(engine);
   assert.deepEqual(report.problems, [], `${what}: ledger verify`);
-  const bySeq = new Map((await e.store.entries()).map((x) => [x.seq, x]));
+  const bySeq = new Map((await engine.store.entries()).map((x) => [x.seq, x]));
   for (const a of acks)
     assert.equal(
       bySeq.get(a.seq)?.hash,
       a.hash,
       `${what}: entry ${a.seq} acknowledged to ${a.who} must be in the ledger with its hash`,
     );
-  for (const task of await e.store.listTasks()) {
+  for (const task of await engine.store.listTasks()) {
     const entries = [...bySeq.values()].filter((x) => x.taskId === task.taskId);
     assert.equal(
       canonicalize(task),
       canonicalize(foldTask(entries)),
       `${what}: the projection of ${task.taskId} is the fold of its entries`,
     );
-    const unexplained = strays(e, task).filter((x) => !(allowLinks && x.link));
+    const unexplained = strays(engine, task).filter((x) => !(allowLinks && x.link));
     assert.deepEqual(
       unexplained,
       [],
@@ -206,9 +206,9 @@ export interface Stray {
  * or a producer that did not commit writes there, and the gate reads it as any
  * file there) unless they are links to an archived copy, and hidden temp files.
  */
-export function strays(e: Engine, task: TaskState): Stray[] {
-  const stateDir = e.layout.stateDir;
-  const root = join(e.layout.evidenceDir, task.taskId);
+export function strays(engine: Engine, task: TaskState): Stray[] {
+  const stateDir = engine.layout.stateDir;
+  const root = join(engine.layout.evidenceDir, task.taskId);
   const named = new Set<string>();
   for (const a of Object.values(task.artifacts)) {
     try {

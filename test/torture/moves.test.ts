@@ -39,7 +39,7 @@ interface Outcome {
 }
 
 /** The engine on the store the repository's config names (SQLite, or the PostgreSQL database of the variant). */
-function withEngine<T>(repo: Repo, fn: (e: Engine) => Promise<T>): Promise<T> {
+function withEngine<T>(repo: Repo, fn: (engine: Engine) => Promise<T>): Promise<T> {
   return repo.withEngine(fn);
 }
 
@@ -111,10 +111,15 @@ describe('move torture', () => {
             const codes = new Map<string, number>();
             let runningInVerify = 0;
             for (let round = 0; round < ROUNDS; round++) {
-              await withEngine(repo, async (e) => {
+              await withEngine(repo, async (engine) => {
                 for (const [name, content] of P.AGENT_EVIDENCE['THINK'] ?? [])
                   must(
-                    await putEvidence(e, ACTOR, { taskId: TASK, phase: 'THINK', name, content: Buffer.from(content) }),
+                    await putEvidence(engine, ACTOR, {
+                      taskId: TASK,
+                      phase: 'THINK',
+                      name,
+                      content: Buffer.from(content),
+                    }),
                     `put ${name}`,
                   );
               });
@@ -131,17 +136,17 @@ describe('move torture', () => {
                   runningInVerify += outcomes.filter(
                     (o) => o.code === 'LEASE_HELD' && o.reason === 'move-running',
                   ).length;
-                await withEngine(repo, async (e) => {
-                  const task = (await e.store.getTask(TASK))!;
+                await withEngine(repo, async (engine) => {
+                  const task = (await engine.store.getTask(TASK))!;
                   assert.equal(task.phase, to, `${what}: the task entered ${to}, and no further`);
-                  const [entry] = await e.store.entries({ fromSeq: won.seq!, limit: 1 });
+                  const [entry] = await engine.store.entries({ fromSeq: won.seq!, limit: 1 });
                   assert.equal(entry?.kind, 'transition', `${what}: the winner's entry is the transition`);
                   assert.equal(entry?.fromPhase, from);
                   acks.push({ seq: entry!.seq, hash: entry!.hash, who: `the winner of ${what}` });
-                  if (to === 'IMPLEMENT') must(await advance(e, ACTOR, { taskId: TASK }), 'advance to VERIFY');
+                  if (to === 'IMPLEMENT') must(await advance(engine, ACTOR, { taskId: TASK }), 'advance to VERIFY');
                   else if (round < ROUNDS - 1)
                     must(
-                      await backtrack(e, ACTOR, {
+                      await backtrack(engine, ACTOR, {
                         taskId: TASK,
                         to: 'THINK',
                         reason: `move torture: round ${round + 1}`,
@@ -151,9 +156,9 @@ describe('move torture', () => {
                 });
               }
             }
-            await withEngine(repo, async (e) => {
-              await assertStoreInvariants(e, acks, `after the move torture (seed ${seed})`);
-              const entries = await e.store.entries({ taskId: TASK });
+            await withEngine(repo, async (engine) => {
+              await assertStoreInvariants(engine, acks, `after the move torture (seed ${seed})`);
+              const entries = await engine.store.entries({ taskId: TASK });
               const transitions = entries.filter((x) => x.kind === 'transition');
               for (const [from, to] of [
                 ['THINK', 'IMPLEMENT'],
@@ -169,7 +174,7 @@ describe('move torture', () => {
               if (store) {
                 // The variant really ran on PostgreSQL: the database holds the whole ledger.
                 const rows = await (await server!).sql(store, 'SELECT count(*)::int AS n FROM ledger');
-                assert.equal((rows.rows[0] as { n: number }).n, (await e.store.entries()).length);
+                assert.equal((rows.rows[0] as { n: number }).n, (await engine.store.entries()).length);
               }
             });
             process.stdout.write(

@@ -114,9 +114,9 @@ async function tamperRepo(): Promise<Repo> {
   const repo = await makeRepo();
   await repo.driveTo('T-1', 'REVIEW');
   await repo.driveTo('T-2', 'PLAN');
-  await repo.fixture('T-2', async (e, actor) => {
+  await repo.fixture('T-2', async (engine, actor) => {
     const { backtrack } = await import('../../src/engine/task/backtrack.ts');
-    const r = await backtrack(e, actor, {
+    const r = await backtrack(engine, actor, {
       taskId: 'T-2',
       to: 'SPEC',
       reason: 'tamper torture: an archive to tamper with',

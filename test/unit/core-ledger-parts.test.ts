@@ -38,10 +38,10 @@ const canonicalParts = (e: Pick<LedgerEntry, 'artifacts' | 'data'>) => ({
 });
 
 /** An entry as the SQLite store reads it back: values parsed from the texts, the texts attached. */
-function asRead(e: LedgerEntry, parts: { artifacts: string; data: string }): LedgerEntry {
+function asRead(entry: LedgerEntry, parts: { artifacts: string; data: string }): LedgerEntry {
   return withPayloadParts(
     {
-      ...e,
+      ...entry,
       artifacts: JSON.parse(parts.artifacts) as LedgerEntry['artifacts'],
       data: JSON.parse(parts.data) as LedgerEntry['data'],
     },
@@ -94,7 +94,7 @@ describe('checkChain over entries with texts attached', () => {
   it('passes canonical texts, and older non-canonical texts through the canonical form', () => {
     assert.equal(
       checkChain(
-        good.map((e) => asRead(e, canonicalParts(e))),
+        good.map((entry) => asRead(entry, canonicalParts(entry))),
         null,
         crypto,
       ),
@@ -103,7 +103,9 @@ describe('checkChain over entries with texts attached', () => {
     // JSON.stringify keeps insertion order: not canonical, still the same values.
     assert.equal(
       checkChain(
-        good.map((e) => asRead(e, { artifacts: JSON.stringify(e.artifacts), data: JSON.stringify(e.data) })),
+        good.map((entry) =>
+          asRead(entry, { artifacts: JSON.stringify(entry.artifacts), data: JSON.stringify(entry.data) }),
+        ),
         null,
         crypto,
       ),
@@ -112,7 +114,7 @@ describe('checkChain over entries with texts attached', () => {
   });
 
   it('finds an edited value whatever the texts say', () => {
-    const edited = good.map((e) => asRead(e, canonicalParts(e)));
+    const edited = good.map((entry) => asRead(entry, canonicalParts(entry)));
     const forgedData = canonicalize({ ...good[3]!.data, forged: true })!;
     edited[3] = asRead(good[3]!, { artifacts: canonicalParts(good[3]!).artifacts, data: forgedData });
     assert.deepEqual(checkChain(edited, null, crypto), { seq: 4, reason: 'hash does not match the entry content' });

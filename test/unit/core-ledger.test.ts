@@ -123,7 +123,7 @@ describe('checkChain', () => {
       { kind: 'approval' },
     ];
     for (const edit of edits) {
-      const tampered = good.map((e, i) => (i === 2 ? { ...e, ...edit } : e));
+      const tampered = good.map((entry, i) => (i === 2 ? { ...entry, ...edit } : entry));
       assert.deepEqual(
         checkChain(tampered, null, crypto),
         { seq: 3, reason: 'hash does not match the entry content' },
@@ -172,7 +172,7 @@ describe('checkChain', () => {
   it('names a bad signature', () => {
     const badSigs = [at(1).signature, 'AAAA', '', Buffer.from('x'.repeat(64)).toString('base64')];
     for (const signature of badSigs) {
-      const tampered = good.map((e, i) => (i === 3 ? { ...e, signature } : e));
+      const tampered = good.map((entry, i) => (i === 3 ? { ...entry, signature } : entry));
       assert.deepEqual(checkChain(tampered, null, crypto), {
         seq: 4,
         reason: `signature does not verify with key ${signer.keyId}`,

@@ -55,7 +55,7 @@ describe('verifyLedger', () => {
   before(async () => {
     const store = new SqliteStore(file);
     await fill(store);
-    const rows = new Map((await store.entries()).map((e) => [e.seq, JSON.stringify(e.data)]));
+    const rows = new Map((await store.entries()).map((entry) => [entry.seq, JSON.stringify(entry.data)]));
     dataOf = (seq) => rows.get(seq)!;
     await store.close();
   });

@@ -30,10 +30,10 @@ function engineIn(dir: string): { e: Engine; events: AutopilotEvent[] } {
   return { e: { ...base, sink: { emit: (ev) => void events.push(ev), flush: async () => {} } }, events };
 }
 
-const put = (e: Engine, ...drafts: Partial<EntryDraft>[]) =>
-  e.store.transact(async (tx) => {
+const put = (engine: Engine, ...drafts: Partial<EntryDraft>[]) =>
+  engine.store.transact(async (tx) => {
     const out = [];
-    for (const d of drafts) out.push(await append(e, tx, draft(d)));
+    for (const d of drafts) out.push(await append(engine, tx, draft(d)));
     return out;
   });
 

@@ -74,9 +74,9 @@ export function parseBash(source: string, depth: number): File {
   }
   try {
     return parser.Parse(source, '').__internal_object__ as File;
-  } catch (e) {
+  } catch (err) {
     const message =
-      e && typeof (e as mvdan.ParseError).Error === 'function' ? (e as mvdan.ParseError).Error() : String(e);
+      err && typeof (err as mvdan.ParseError).Error === 'function' ? (err as mvdan.ParseError).Error() : String(err);
     throw new ShellSyntaxError(message);
   }
 }

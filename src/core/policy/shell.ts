@@ -125,9 +125,9 @@ class ShellWalk {
     let file: File;
     try {
       file = parseBash(source, depth);
-    } catch (e) {
-      if (!(e instanceof ShellSyntaxError)) throw e;
-      return findings.unknown(`not a shell command Autopilot can parse (${e.message})`);
+    } catch (err) {
+      if (!(err instanceof ShellSyntaxError)) throw err;
+      return findings.unknown(`not a shell command Autopilot can parse (${err.message})`);
     }
     if (source.includes('alias') || source.includes('(') || source.includes('function'))
       this.collectDefinitions(file, depth);

@@ -16,8 +16,8 @@ import { sha256Hex, writeAtomic } from '../repo/files.ts';
 import type { Actor, Engine } from '../context.ts';
 
 /** Refused when the config loaded now is already `state`'s contract (or the task adopted none): nothing to adopt. */
-export function adoptable(e: Engine, state: TaskState): Result<ContractChange> {
-  const change = contractChange(e.layout.stateDir, e.config, state);
+export function adoptable(engine: Engine, state: TaskState): Result<ContractChange> {
+  const change = contractChange(engine.layout.stateDir, engine.config, state);
   if (!change) {
     return refuse(
       ErrorCode.USAGE,
@@ -35,25 +35,25 @@ export function adoptable(e: Engine, state: TaskState): Result<ContractChange> {
  * carry: its diff digest and passkey assertion); refused when there is nothing to adopt.
  */
 export async function adoptContract(
-  e: Engine,
+  engine: Engine,
   tx: StoreTx,
   state: TaskState,
   person: Actor,
   reason: string,
   proof: Readonly<Record<string, unknown>>,
 ): Promise<Result<{ task: TaskState; entry: LedgerEntry }>> {
-  const adopting = adoptable(e, state);
+  const adopting = adoptable(engine, state);
   if (!adopting.ok) return adopting;
   const change = adopting.value;
-  const folder = taskFolder(e.layout, state.taskId);
+  const folder = taskFolder(engine.layout, state.taskId);
   if (!folder.ok) return folder;
   const version = (state.contract?.version ?? 1) + 1;
   const rel = contractVersionRel(state.taskId, version);
-  const text = contractText(e.layout.configFile, e.config);
+  const text = contractText(engine.layout.configFile, engine.config);
   // Written before the entry commits, like the first contract at task start: a decision that fails leaves a file
   // no entry names, which the next adoption of that version replaces.
   writeAtomic(folder.value, rel.slice(rel.lastIndexOf('/') + 1), text);
-  const entry = await append(e, tx, {
+  const entry = await append(engine, tx, {
     taskId: state.taskId,
     kind: 'contract_adopted',
     fromPhase: state.phase,
@@ -65,7 +65,7 @@ export async function adoptContract(
       by: person.id,
       version,
       previous: change.adopted,
-      configDigest: configDigest(e.config),
+      configDigest: configDigest(engine.config),
       keys: change.keys,
       ...proof,
     },

@@ -38,8 +38,8 @@ async function mainMergeBase(root: string): Promise<string | undefined> {
  * left its main branch (a branch may change the workflow before the task starts), sorted by path, each with the
  * SHA-256 of its content now. A deleted file is left out: a deletion is not adoptable.
  */
-export async function changedGateInputs(e: Engine, state: TaskState): Promise<GateInput[]> {
-  const root = e.layout.root;
+export async function changedGateInputs(engine: Engine, state: TaskState): Promise<GateInput[]> {
+  const root = engine.layout.root;
   const paths = [...GATE_WORKFLOW_FILES].sort();
   const bases = [...new Set([state.baseCommit, await mainMergeBase(root)].filter((c): c is string => !!c))];
   const before = await Promise.all(bases.map((commit) => readCommitted(root, commit, paths)));
@@ -58,8 +58,8 @@ export async function changedGateInputs(e: Engine, state: TaskState): Promise<Ga
 }
 
 /** The gate's files a person can allow for `state` now; refused when none of them changed since its base commit. */
-export async function adoptableGateInputs(e: Engine, state: TaskState): Promise<Result<GateInput[]>> {
-  const inputs = await changedGateInputs(e, state);
+export async function adoptableGateInputs(engine: Engine, state: TaskState): Promise<Result<GateInput[]>> {
+  const inputs = await changedGateInputs(engine, state);
   if (inputs.length === 0)
     return refuse(
       ErrorCode.USAGE,
@@ -74,7 +74,7 @@ export async function adoptableGateInputs(e: Engine, state: TaskState): Promise<
  * passkey assertion). The caller has checked that `inputs` are the files as they are now.
  */
 export async function adoptGateInputs(
-  e: Engine,
+  engine: Engine,
   tx: StoreTx,
   state: TaskState,
   person: Actor,
@@ -82,7 +82,7 @@ export async function adoptGateInputs(
   inputs: readonly GateInput[],
   proof: Readonly<Record<string, unknown>>,
 ): Promise<LedgerEntry> {
-  return append(e, tx, {
+  return append(engine, tx, {
     taskId: state.taskId,
     kind: 'gate_inputs_adopted',
     fromPhase: state.phase,

@@ -29,13 +29,13 @@ export function addedLinesByFile(patch: string): Map<string, string[]> {
   return out;
 }
 
-export async function assessTaskRisk(e: Engine, state: TaskState): Promise<RiskAssessment> {
-  const diff = await taskDiff(e, state);
+export async function assessTaskRisk(engine: Engine, state: TaskState): Promise<RiskAssessment> {
+  const diff = await taskDiff(engine, state);
   return assessRisk({
     files: diff.files.map((f) => ({ path: f.path, additions: f.additions, deletions: f.deletions, status: f.status })),
     addedLines: addedLinesByFile(diff.patch),
-    riskyPaths: e.config.approvals.riskyPaths,
-    maxLines: e.config.approvals.maxLines,
+    riskyPaths: engine.config.approvals.riskyPaths,
+    maxLines: engine.config.approvals.maxLines,
   });
 }
 
@@ -43,20 +43,24 @@ export async function assessTaskRisk(e: Engine, state: TaskState): Promise<RiskA
  * What a move relying on waivers needs from a person: with `approvals.waivers: person` (the default) each waiver is
  * a reason for an approval, whatever the diff's risk; the diff's own reasons join them when they reach `minRisk`.
  */
-export function withWaivers(e: Engine, risk: RiskAssessment | null, waivers: readonly Waiver[]): RiskAssessment | null {
-  if (waivers.length === 0 || !waiversNeedPerson(e.config)) return risk;
+export function withWaivers(
+  engine: Engine,
+  risk: RiskAssessment | null,
+  waivers: readonly Waiver[],
+): RiskAssessment | null {
+  if (waivers.length === 0 || !waiversNeedPerson(engine.config)) return risk;
   const reasons: RiskReason[] = waivers.map((w) => ({
     class: 'waiver',
     level: 'high',
     detail: `${w.check} waived: ${w.reason}`,
   }));
-  if (risk && atLeast(risk.level, e.config.approvals.minRisk)) reasons.push(...risk.reasons);
+  if (risk && atLeast(risk.level, engine.config.approvals.minRisk)) reasons.push(...risk.reasons);
   return { level: 'high', reasons, changedLines: risk?.changedLines ?? 0, files: risk?.files ?? 0 };
 }
 
 /** True when moving into `to` can need a person under the config. */
-export function mayNeedApproval(e: Engine, to: string | null): to is string {
-  return to !== null && e.config.approvals.enter.includes(to);
+export function mayNeedApproval(engine: Engine, to: string | null): to is string {
+  return to !== null && engine.config.approvals.enter.includes(to);
 }
 
 export type ApprovalState = 'none' | 'requested' | 'approved' | 'changes_requested' | 'escalated';
@@ -116,7 +120,7 @@ export function approvalCovers(
  * approval entry the move relies on, if it needed one.
  */
 export async function guardApproval(
-  e: Engine,
+  engine: Engine,
   tx: StoreTx,
   state: TaskState,
   actor: Actor,
@@ -124,8 +128,8 @@ export async function guardApproval(
   risk: RiskAssessment,
   startMs: number,
 ): Promise<Result<LedgerEntry | undefined>> {
-  if (!atLeast(risk.level, e.config.approvals.minRisk)) return ok(undefined);
-  const entries = await e.store.entries({ taskId: state.taskId, kind: 'approval', fromSeq: state.phaseEpoch });
+  if (!atLeast(risk.level, engine.config.approvals.minRisk)) return ok(undefined);
+  const entries = await engine.store.entries({ taskId: state.taskId, kind: 'approval', fromSeq: state.phaseEpoch });
   const covering = approvalCovers(entries, state, to);
   if (covering) return ok(covering);
   const standing = approvalState(entries, state);
@@ -133,7 +137,7 @@ export async function guardApproval(
   const current: ReturnType<typeof approvalState> = standing.state === 'approved' ? { state: 'none' } : standing;
   const why = risk.reasons.map((r) => `${r.class}: ${r.detail}`).slice(0, 8);
   if (current.state === 'none') {
-    await append(e, tx, {
+    await append(engine, tx, {
       taskId: state.taskId,
       kind: 'approval',
       fromPhase: state.phase,
@@ -162,7 +166,10 @@ export async function guardApproval(
     approval: current.state,
     ...(note ? { note } : {}),
   });
-  return { ok: false, error: await recordRefusal(e, tx, state, actor, { action: 'advance', to }, r.error, startMs) };
+  return {
+    ok: false,
+    error: await recordRefusal(engine, tx, state, actor, { action: 'advance', to }, r.error, startMs),
+  };
 }
 
 /** A finding of a VERIFY run as its ledger entry records it. */
@@ -176,10 +183,10 @@ export interface RecordedFinding {
 
 /** The newest VERIFY run of the current phase visit, from its signed ledger entry: its seq and findings. */
 export async function latestVerifyFindings(
-  e: Engine,
+  engine: Engine,
   state: TaskState,
 ): Promise<{ seq: number; findings: RecordedFinding[]; total: number } | undefined> {
-  const [entry] = await e.store.entries({
+  const [entry] = await engine.store.entries({
     taskId: state.taskId,
     kind: 'verify',
     fromSeq: state.phaseEpoch,
@@ -208,7 +215,7 @@ export async function latestVerifyFindings(
  * approval entry the move relies on, if the run found anything.
  */
 export async function guardFindings(
-  e: Engine,
+  engine: Engine,
   tx: StoreTx,
   state: TaskState,
   actor: Actor,
@@ -217,7 +224,7 @@ export async function guardFindings(
   startMs: number,
 ): Promise<Result<LedgerEntry | undefined>> {
   if (run.findings.length === 0) return ok(undefined);
-  const all = await e.store.entries({ taskId: state.taskId, kind: 'approval', fromSeq: state.phaseEpoch });
+  const all = await engine.store.entries({ taskId: state.taskId, kind: 'approval', fromSeq: state.phaseEpoch });
   const entries = all.filter((x) => x.seq > run.seq);
   const covering = approvalCovers(entries, state, to);
   if (covering) return ok(covering);
@@ -229,7 +236,7 @@ export async function guardFindings(
     detail: `${f.kind}: ${f.detail}`,
   }));
   if (current.state === 'none') {
-    await append(e, tx, {
+    await append(engine, tx, {
       taskId: state.taskId,
       kind: 'approval',
       fromPhase: state.phase,
@@ -254,5 +261,8 @@ export async function guardFindings(
     approval: current.state,
     ...(note ? { note } : {}),
   });
-  return { ok: false, error: await recordRefusal(e, tx, state, actor, { action: 'advance', to }, r.error, startMs) };
+  return {
+    ok: false,
+    error: await recordRefusal(engine, tx, state, actor, { action: 'advance', to }, r.error, startMs),
+  };
 }

@@ -22,8 +22,8 @@ export function lastPersonDecision(entries: readonly LedgerEntry[], taskId: stri
 }
 
 /** The escalation or watchdog hold that holds the task, if its latest hold or person's decision is one. */
-export async function escalationOf(e: Engine, state: TaskState): Promise<LedgerEntry | undefined> {
-  return standingHold(await holdEntries(e, state.taskId), state.taskId);
+export async function escalationOf(engine: Engine, state: TaskState): Promise<LedgerEntry | undefined> {
+  return standingHold(await holdEntries(engine, state.taskId), state.taskId);
 }
 
 /** The ESCALATED refusal for `entry`, a person's escalation or the watchdog's hold. */
@@ -50,7 +50,7 @@ export function refuseEscalated(state: TaskState, entry: LedgerEntry): Refusal {
  * while a person's escalation holds the task.
  */
 export async function guardEscalation(
-  e: Engine,
+  engine: Engine,
   tx: StoreTx,
   state: TaskState,
   actor: Actor,
@@ -61,9 +61,13 @@ export async function guardEscalation(
   const moving = attempt.action === 'advance' || attempt.action === 'verify';
   // Only a move forward can find the task idle too long; other calls need not read the phase visit again.
   const held =
-    (await escalationOf(e, state)) ?? (moving ? await holdIfLooping(e, tx, state, actor, undefined, true) : undefined);
+    (await escalationOf(engine, state)) ??
+    (moving ? await holdIfLooping(engine, tx, state, actor, undefined, true) : undefined);
   if (!held) return ok(undefined);
-  return { ok: false, error: await recordRefusal(e, tx, state, actor, attempt, refuseEscalated(state, held), startMs) };
+  return {
+    ok: false,
+    error: await recordRefusal(engine, tx, state, actor, attempt, refuseEscalated(state, held), startMs),
+  };
 }
 
 /**
@@ -71,14 +75,14 @@ export async function guardEscalation(
  * (whatever the approvals policy says about the move): the task must go back first.
  */
 export async function guardChangesRequested(
-  e: Engine,
+  engine: Engine,
   tx: StoreTx,
   state: TaskState,
   actor: Actor,
   to: string | null,
   startMs: number,
 ): Promise<Result<void>> {
-  const visit = await e.store.entries({ taskId: state.taskId, kind: 'approval', fromSeq: state.phaseEpoch });
+  const visit = await engine.store.entries({ taskId: state.taskId, kind: 'approval', fromSeq: state.phaseEpoch });
   const last = lastPersonDecision(visit, state.taskId);
   if (last?.data['action'] !== 'changes_requested') return ok(undefined);
   const by = String(last.data['by'] ?? last.actor).replace(/^person:/, '');
@@ -94,5 +98,8 @@ export async function guardChangesRequested(
       decision: last.seq,
     },
   );
-  return { ok: false, error: await recordRefusal(e, tx, state, actor, { action: 'advance', to }, r.error, startMs) };
+  return {
+    ok: false,
+    error: await recordRefusal(engine, tx, state, actor, { action: 'advance', to }, r.error, startMs),
+  };
 }

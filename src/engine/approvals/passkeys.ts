@@ -61,13 +61,13 @@ const refusedPasskey = (message: string, reason: string, extra: Record<string, u
   refuse(ErrorCode.APPROVAL_REQUIRED, message, { reason, ...extra });
 
 /** Every registered credential, by id, from the ledger. */
-export async function registeredCredentials(e: Engine): Promise<Map<string, LedgerEntry>> {
-  return registrationsOf(await e.store.entries({ kind: 'person_registered' }));
+export async function registeredCredentials(engine: Engine): Promise<Map<string, LedgerEntry>> {
+  return registrationsOf(await engine.store.entries({ kind: 'person_registered' }));
 }
 
 /** The options a browser needs to create a passkey for `name` (the challenge is the caller's to keep). */
 export async function registrationOptions(
-  e: Engine,
+  engine: Engine,
   rp: RelyingParty,
   name: string,
 ): Promise<Result<PublicKeyCredentialCreationOptionsJSON>> {
@@ -75,7 +75,7 @@ export async function registrationOptions(
     return refuse(ErrorCode.USAGE, "a person's name has up to 64 letters, digits, spaces or . ' @ _ -", {
       argument: 'name',
     });
-  const existing = [...(await registeredCredentials(e)).values()].map((x) => credentialOf(x)!);
+  const existing = [...(await registeredCredentials(engine)).values()].map((x) => credentialOf(x)!);
   return ok(
     await generateRegistrationOptions({
       rpName: 'Autopilot',
@@ -94,7 +94,7 @@ export async function registrationOptions(
  * installation's key. The caller has already checked the one-time registration code.
  */
 export async function registerPasskey(
-  e: Engine,
+  engine: Engine,
   rp: RelyingParty,
   req: { readonly name: string; readonly response: RegistrationResponseJSON; readonly expectedChallenge: string },
 ): Promise<Result<{ entry: LedgerEntry; credential: RegisteredCredential }>> {
@@ -125,13 +125,13 @@ export async function registerPasskey(
     rpId: rp.rpId,
     origin: rp.origin,
   };
-  return e.store.transact(async (tx) => {
-    const known = registrationsOf(await e.store.entries({ kind: 'person_registered' }));
+  return engine.store.transact(async (tx) => {
+    const known = registrationsOf(await engine.store.entries({ kind: 'person_registered' }));
     if (known.has(credential.credentialId))
       return refusedPasskey('this passkey is registered already', 'registered', {
         credentialId: credential.credentialId,
       });
-    const entry = await append(e, tx, {
+    const entry = await append(engine, tx, {
       taskId: null,
       kind: 'person_registered',
       fromPhase: null,
@@ -165,7 +165,7 @@ export interface DecisionDraft {
  * current diff, a fresh nonce and an expiry. Nothing is recorded.
  */
 export async function prepareDecision(
-  e: Engine,
+  engine: Engine,
   rp: RelyingParty,
   req: DecisionDraft,
 ): Promise<Result<PreparedDecision>> {
@@ -175,14 +175,17 @@ export async function prepareDecision(
   if (req.decision === 'request_changes') {
     if (!req.backtrackTo)
       return refuse(ErrorCode.USAGE, 'requesting changes needs the phase to go back to', { argument: 'backtrackTo' });
-    const phase = normalizePhase(e.config.phases, req.backtrackTo);
-    if (!phase) return refusePhaseUnknown(req.backtrackTo, e.config);
+    const phase = normalizePhase(engine.config.phases, req.backtrackTo);
+    if (!phase) return refusePhaseUnknown(req.backtrackTo, engine.config);
     backtrackTo = phase;
   }
-  const state = await activeTask(e, req.taskId);
+  const state = await activeTask(engine, req.taskId);
   if (!state.ok) return state;
   // A request for changes sends the task back: to an earlier phase than the one it is in.
-  if (backtrackTo && phaseIndex(e.config.phases, backtrackTo) >= phaseIndex(e.config.phases, state.value.phase))
+  if (
+    backtrackTo &&
+    phaseIndex(engine.config.phases, backtrackTo) >= phaseIndex(engine.config.phases, state.value.phase)
+  )
     return refuse(
       ErrorCode.USAGE,
       `requesting changes sends ${state.value.taskId} back to an earlier phase than ${state.value.phase}, not to ${backtrackTo}`,
@@ -190,24 +193,24 @@ export async function prepareDecision(
     );
   // An adoption signs the digest of the config loaded now: there must be a change to adopt.
   if (req.decision === 'adopt_contract') {
-    const change = adoptable(e, state.value);
+    const change = adoptable(engine, state.value);
     if (!change.ok) return change;
   }
   // An allowance of the gate's files signs the digest of each changed one as it is now.
   let inputs: GateInput[] | undefined;
   if (req.decision === 'adopt_gate_inputs') {
-    const changed = await adoptableGateInputs(e, state.value);
+    const changed = await adoptableGateInputs(engine, state.value);
     if (!changed.ok) return changed;
     inputs = changed.value;
   }
-  const credentials = await registeredCredentials(e);
+  const credentials = await registeredCredentials(engine);
   if (credentials.size === 0)
     return refusedPasskey(
       'no person has registered a passkey yet: register one on the dashboard first, with the code autopilot serve printed',
       'unregistered',
     );
   const answers = approvalState(
-    await e.store.entries({ taskId: state.value.taskId, kind: 'approval', fromSeq: state.value.phaseEpoch }),
+    await engine.store.entries({ taskId: state.value.taskId, kind: 'approval', fromSeq: state.value.phaseEpoch }),
     state.value,
   ).request;
   const decision: PersonDecision = {
@@ -216,14 +219,14 @@ export async function prepareDecision(
     phase: state.value.phase,
     decision: req.decision,
     backtrackTo,
-    diff: (await taskDiff(e, state.value)).sha256,
+    diff: (await taskDiff(engine, state.value)).sha256,
     note: note.slice(0, 2000),
     answers: answers?.seq ?? null,
     nonce: randomBytes(16).toString('base64url'),
-    expires: new Date(e.clock.now().getTime() + DECISION_TTL_MS).toISOString(),
+    expires: new Date(engine.clock.now().getTime() + DECISION_TTL_MS).toISOString(),
     origin: rp.origin,
     rpId: rp.rpId,
-    ...(req.decision === 'adopt_contract' ? { contract: configDigest(e.config) } : {}),
+    ...(req.decision === 'adopt_contract' ? { contract: configDigest(engine.config) } : {}),
     ...(inputs ? { inputs } : {}),
   };
   const text = decisionText(decision);
@@ -240,8 +243,8 @@ export async function prepareDecision(
   return ok({ decision, text, options });
 }
 
-async function activeTask(e: Engine, taskId: string): Promise<Result<TaskState>> {
-  const state = await e.store.getTask(taskId);
+async function activeTask(engine: Engine, taskId: string): Promise<Result<TaskState>> {
+  const state = await engine.store.getTask(taskId);
   if (!state) return refuse(ErrorCode.TASK_UNKNOWN, `no task ${taskId}`, { taskId });
   if (state.status !== 'active') return refuseInactive(state, 'there is nothing left to decide');
   return ok(state);
@@ -259,38 +262,38 @@ export interface SignedDecision {
  * credential's counter must grow. The entry names the person the credential belongs to and carries the proof.
  */
 export async function decide(
-  e: Engine,
+  engine: Engine,
   signed: SignedDecision,
 ): Promise<Result<{ task: TaskState; entry: LedgerEntry; person: string }>> {
   const parsed = parseDecision(signed.decision);
   if (!parsed.ok) return refuse(ErrorCode.USAGE, `the signed decision is malformed: ${parsed.reason}`, {});
   const d = parsed.value;
-  const now = e.clock.now().getTime();
+  const now = engine.clock.now().getTime();
   const expires = Date.parse(d.expires);
   if (now > expires || expires - now > DECISION_TTL_MS + 60_000)
     return refusedPasskey('the decision expired before it was recorded: open the task again and decide anew', 'stale');
   const credentialId = (signed.response as { id?: unknown } | null)?.id;
   const registration =
-    typeof credentialId === 'string' ? (await registeredCredentials(e)).get(credentialId) : undefined;
+    typeof credentialId === 'string' ? (await registeredCredentials(engine)).get(credentialId) : undefined;
   const check = await checkAssertion(d, signed.response, registration);
   if (!check.ok) return refusedPasskey(`not a person's decision: ${check.reason}`, 'passkey');
   const cred = credentialOf(registration!)!;
   const person = `person:${cred.name}`;
-  const state = await activeTask(e, d.task);
+  const state = await activeTask(engine, d.task);
   if (!state.ok) return state;
   // The diff must be the one the person saw.
-  if ((await taskDiff(e, state.value)).sha256 !== d.diff)
+  if ((await taskDiff(engine, state.value)).sha256 !== d.diff)
     return refusedPasskey(
       `the diff of ${d.task} changed since the decision was prepared: look again and decide anew`,
       'stale',
     );
 
-  return e.store.transact(async (tx) => {
+  return engine.store.transact(async (tx) => {
     const now = await tx.getTask(d.task);
     if (!now) return refuse(ErrorCode.TASK_UNKNOWN, `no task ${d.task}`, { taskId: d.task });
     if (now.status !== 'active') return refuseInactive(now, 'there is nothing left to decide');
     const answers = approvalState(
-      await e.store.entries({ taskId: now.taskId, kind: 'approval', fromSeq: now.phaseEpoch }),
+      await engine.store.entries({ taskId: now.taskId, kind: 'approval', fromSeq: now.phaseEpoch }),
       now,
     ).request;
     if (now.phase !== d.phase || (answers?.seq ?? null) !== d.answers)
@@ -299,12 +302,12 @@ export async function decide(
         'stale',
       );
     // The contract adopted must be the config loaded now: the one the person saw.
-    if (d.decision === 'adopt_contract' && d.contract !== configDigest(e.config))
+    if (d.decision === 'adopt_contract' && d.contract !== configDigest(engine.config))
       return refusedPasskey(`the config changed since the adoption was prepared: look again and decide anew`, 'stale');
     // The gate's files allowed must be the files as they are now: the ones the person saw.
     let inputs: GateInput[] = [];
     if (d.decision === 'adopt_gate_inputs') {
-      const changed = await adoptableGateInputs(e, now);
+      const changed = await adoptableGateInputs(engine, now);
       if (!changed.ok || JSON.stringify(changed.value) !== JSON.stringify(d.inputs))
         return refusedPasskey(
           `the gate's files changed since the decision was prepared: look again and decide anew`,
@@ -315,7 +318,7 @@ export async function decide(
     // Replays: every earlier decision in order, for its nonce and the credential's counter.
     const replay = new DecisionReplay();
     for (const kind of DECISION_KINDS) {
-      for (const x of await e.store.entries({ kind })) {
+      for (const x of await engine.store.entries({ kind })) {
         const p = isPersonDecision(x) ? proofOf(x) : null;
         const earlier = p && parseDecision(p.decision);
         if (!p || !earlier?.ok) continue;
@@ -336,15 +339,15 @@ export async function decide(
     let entry: LedgerEntry;
     if (d.decision === 'adopt_contract') {
       // The adopted contract's text is written as its next version; the entry carries the proof like the others.
-      const adopted = await adoptContract(e, tx, now, { id: person }, d.note, { diff: d.diff, passkey: proof });
+      const adopted = await adoptContract(engine, tx, now, { id: person }, d.note, { diff: d.diff, passkey: proof });
       if (!adopted.ok) return adopted;
       entry = adopted.value.entry;
     } else if (d.decision === 'adopt_gate_inputs') {
-      entry = await adoptGateInputs(e, tx, now, { id: person }, d.note, inputs, { diff: d.diff, passkey: proof });
+      entry = await adoptGateInputs(engine, tx, now, { id: person }, d.note, inputs, { diff: d.diff, passkey: proof });
     } else if (d.decision === 'abort') {
-      entry = await append(e, tx, { ...base, kind: 'task_aborted', toPhase: null, data: common });
+      entry = await append(engine, tx, { ...base, kind: 'task_aborted', toPhase: null, data: common });
     } else {
-      entry = await append(e, tx, {
+      entry = await append(engine, tx, {
         ...base,
         kind: 'approval',
         toPhase: answers?.toPhase ?? null,
@@ -361,7 +364,7 @@ export async function decide(
     if (mismatch) throw new Error(`the recorded decision does not match the signed one: ${mismatch}`);
     if (d.decision === 'abort') {
       const t = Date.now();
-      e.sink.emit({
+      engine.sink.emit({
         type: 'counter',
         name: Counter.tasks_rejected_for_process_violation,
         value: 1,

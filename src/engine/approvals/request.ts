@@ -39,16 +39,16 @@ export interface ApprovalRequestOutcome {
  * After "changes requested" the request is refused until the agent backtracks.
  */
 export async function requestApproval(
-  e: Engine,
+  engine: Engine,
   actor: Actor,
   req: ApprovalRequest,
 ): Promise<Result<ApprovalRequestOutcome>> {
-  const role = guardRole(e, actor, 'approval_request');
+  const role = guardRole(engine, actor, 'approval_request');
   if (!role.ok) return role;
   const reason = req.reason.trim();
   if (!reason)
     return refuse(ErrorCode.USAGE, 'say why the approval is needed: reason must not be empty', { argument: 'reason' });
-  return e.store.transact(async (tx): Promise<Result<ApprovalRequestOutcome>> => {
+  return engine.store.transact(async (tx): Promise<Result<ApprovalRequestOutcome>> => {
     const loaded = await loadTask(tx, req.taskId);
     if (!loaded.ok) return loaded;
     const state = loaded.value;
@@ -57,15 +57,15 @@ export async function requestApproval(
     }
     let to: string | null = null;
     if (req.to !== undefined) {
-      const phase = normalizePhase(e.config.phases, req.to);
-      if (!phase) return refusePhaseUnknown(req.to, e.config);
+      const phase = normalizePhase(engine.config.phases, req.to);
+      if (!phase) return refusePhaseUnknown(req.to, engine.config);
       to = phase;
     }
     const input = req.input === undefined ? undefined : JSON.stringify(req.input);
     const stored = input !== undefined && input.length > 1000 ? `${input.slice(0, 1000)}…` : input;
     const tool = req.tool?.slice(0, 200);
     const standing = approvalState(
-      await e.store.entries({ taskId: state.taskId, kind: 'approval', fromSeq: state.phaseEpoch }),
+      await engine.store.entries({ taskId: state.taskId, kind: 'approval', fromSeq: state.phaseEpoch }),
       state,
     );
     if (standing.state === 'changes_requested') {
@@ -86,7 +86,7 @@ export async function requestApproval(
     ) {
       return ok({ task: state, entry: standing.entry, status: standing.state, created: false });
     }
-    const entry = await append(e, tx, {
+    const entry = await append(engine, tx, {
       taskId: state.taskId,
       kind: 'approval',
       fromPhase: state.phase,

@@ -166,7 +166,7 @@ export function movesUnderContract(
   versions: readonly ContractVersion[] = [],
 ): CiProblem[] {
   const problems: CiProblem[] = [];
-  const moves = entries.filter((e) => e.taskId === taskId && e.kind === 'transition');
+  const moves = entries.filter((entry) => entry.taskId === taskId && entry.kind === 'transition');
   if (contract.source === 'committed') {
     // As before contracts were recorded: the last move was checked against the committed config.
     const last = moves[moves.length - 1];

@@ -28,15 +28,15 @@ import type { Actor, Engine } from '../context.ts';
 const MAX_INSTRUCTION_BYTES = 4 * 1024 * 1024;
 
 /** The phase prompt header Autopilot gives the agent in `phase`. */
-export function promptFor(e: Engine, phase: string): string {
-  return phasePrompt(e.config, phase, allowedCapabilities(e.config, phase));
+export function promptFor(engine: Engine, phase: string): string {
+  return phasePrompt(engine.config, phase, allowedCapabilities(engine.config, phase));
 }
 
 /** The instruction files the config names that exist, repository-relative, sorted. */
-export function instructionFiles(e: Engine): string[] {
-  const root = e.layout.root;
+export function instructionFiles(engine: Engine): string[] {
+  const root = engine.layout.root;
   const found = new Set<string>();
-  for (const pattern of e.config.attest.files) {
+  for (const pattern of engine.config.attest.files) {
     if (!isDynamicPattern(pattern)) {
       if (existsSync(join(root, pattern))) found.add(pattern);
       continue;
@@ -54,24 +54,24 @@ export function instructionFiles(e: Engine): string[] {
 const headerCache = new WeakMap<object, Record<string, string>>();
 
 /** Digests of each phase's prompt header: a pure function of the config, so computed once per config. */
-function headerDigests(e: Engine): Record<string, string> {
-  let headers = headerCache.get(e.config);
+function headerDigests(engine: Engine): Record<string, string> {
+  let headers = headerCache.get(engine.config);
   if (!headers) {
     headers = {};
-    for (const phase of e.config.phases) headers[phase] = sha256Hex(normalizeForDigest(promptFor(e, phase)));
-    headerCache.set(e.config, headers);
+    for (const phase of engine.config.phases) headers[phase] = sha256Hex(normalizeForDigest(promptFor(engine, phase)));
+    headerCache.set(engine.config, headers);
   }
   return headers;
 }
 
 /** Digests of everything attested, now. */
-export function currentInputs(e: Engine): InstructionDigests {
+export function currentInputs(engine: Engine): InstructionDigests {
   const files: Record<string, string> = {};
-  for (const rel of instructionFiles(e)) {
-    const f = readNoFollow(join(e.layout.root, rel), MAX_INSTRUCTION_BYTES);
+  for (const rel of instructionFiles(engine)) {
+    const f = readNoFollow(join(engine.layout.root, rel), MAX_INSTRUCTION_BYTES);
     files[rel] = f.kind === 'file' ? sha256Hex(normalizeForDigest(f.bytes.toString('utf8'))) : `${f.kind}`;
   }
-  return { headers: headerDigests(e), files };
+  return { headers: headerDigests(engine), files };
 }
 
 function baselineOf(entry: LedgerEntry): Baseline {
@@ -79,9 +79,9 @@ function baselineOf(entry: LedgerEntry): Baseline {
   return { version: d.version ?? '?', headers: d.headers ?? {}, files: d.files ?? {}, seq: entry.seq };
 }
 
-export async function latestBaseline(e: Engine): Promise<Baseline | undefined> {
+export async function latestBaseline(engine: Engine): Promise<Baseline | undefined> {
   // Only baselines and updates are `attestation` entries (drift is `prompt_drift`), so the newest one is the baseline.
-  const [entry] = await e.store.entries({ kind: 'attestation', newestFirst: true, limit: 1 });
+  const [entry] = await engine.store.entries({ kind: 'attestation', newestFirst: true, limit: 1 });
   return entry ? baselineOf(entry) : undefined;
 }
 
@@ -94,11 +94,11 @@ export interface BaselineRequest {
 
 /** Records the current instructions as the baseline. A second baseline must be an update, with a reason. */
 export async function recordBaseline(
-  e: Engine,
+  engine: Engine,
   actor: Actor,
   req: BaselineRequest,
 ): Promise<Result<Baseline & { drift: Drift[] }>> {
-  const previous = await latestBaseline(e);
+  const previous = await latestBaseline(engine);
   if (previous && !req.update) {
     return refuse(
       ErrorCode.USAGE,
@@ -113,14 +113,14 @@ export async function recordBaseline(
       argument: 'reason',
     });
   }
-  const inputs = currentInputs(e);
+  const inputs = currentInputs(engine);
   const drift = previous ? compareInstructions(previous, inputs) : [];
   if (previous)
-    for (const p of e.config.phases)
+    for (const p of engine.config.phases)
       drift.push(...compareInstructions(previous, inputs, p).filter((d) => d.input.startsWith('prompt:')));
   const version = req.version ?? (previous ? `${previous.version}+1` : '1');
-  const entry = await e.store.transact((tx) =>
-    append(e, tx, {
+  const entry = await engine.store.transact((tx) =>
+    append(engine, tx, {
       taskId: null,
       kind: 'attestation',
       fromPhase: null,
@@ -149,18 +149,18 @@ export interface DriftCheck {
 }
 
 /** Compares the current instructions with the baseline, for a phase (every phase's header when none is given). */
-export async function checkDrift(e: Engine, phase?: string): Promise<DriftCheck> {
-  const baseline = await latestBaseline(e);
+export async function checkDrift(engine: Engine, phase?: string): Promise<DriftCheck> {
+  const baseline = await latestBaseline(engine);
   if (!baseline) return { baseline: null, drift: [], blocking: false, phase: phase ?? null };
-  const inputs = currentInputs(e);
+  const inputs = currentInputs(engine);
   const drift = compareInstructions(baseline, inputs, phase);
   if (phase === undefined)
-    for (const p of e.config.phases)
+    for (const p of engine.config.phases)
       drift.push(...compareInstructions(baseline, inputs, p).filter((d) => d.input.startsWith('prompt:')));
   return {
     baseline,
     drift,
-    blocking: drift.length > 0 && phase !== undefined && e.config.attest.blockIn.includes(phase),
+    blocking: drift.length > 0 && phase !== undefined && engine.config.attest.blockIn.includes(phase),
     phase: phase ?? null,
   };
 }
@@ -170,7 +170,7 @@ export async function checkDrift(e: Engine, phase?: string): Promise<DriftCheck>
  * recorded and counted; into a phase the config names it refuses the move.
  */
 export async function guardDrift(
-  e: Engine,
+  engine: Engine,
   tx: StoreTx,
   state: TaskState,
   actor: Actor,
@@ -187,9 +187,9 @@ export async function guardDrift(
       `the agent's instructions changed since baseline ${check.baseline?.version}: ${what}. ${check.phase} does not accept drifted instructions; restore them, or have a person record the change: autopilot attest update --reason "…" --tag TAG`,
       { changes: check.drift, baseline: check.baseline?.version ?? null, phase: check.phase },
     );
-    return { ok: false, error: await recordRefusal(e, tx, state, actor, { action, to }, r.error, startMs) };
+    return { ok: false, error: await recordRefusal(engine, tx, state, actor, { action, to }, r.error, startMs) };
   }
-  await append(e, tx, {
+  await append(engine, tx, {
     taskId: state.taskId,
     kind: 'prompt_drift',
     fromPhase: state.phase,
@@ -198,7 +198,7 @@ export async function guardDrift(
     artifacts: [],
     data: { action: 'drift', severity: 'warning', baseline: check.baseline?.version ?? null, changes: check.drift },
   });
-  e.sink.emit({
+  engine.sink.emit({
     type: 'counter',
     name: Counter.prompt_drift_detected,
     value: 1,
@@ -217,7 +217,7 @@ export async function guardDrift(
  * records nothing.
  */
 export async function recordDriftCheck(
-  e: Engine,
+  engine: Engine,
   actor: Actor,
   check: DriftCheck,
   taskId?: string,
@@ -225,13 +225,13 @@ export async function recordDriftCheck(
   if (check.drift.length === 0) return undefined;
   const startMs = Date.now();
   const severity = check.blocking ? 'blocking' : 'warning';
-  const entry = await e.store.transact(async (tx) => {
+  const entry = await engine.store.transact(async (tx) => {
     let task: TaskState | undefined = taskId ? await tx.getTask(taskId) : undefined;
     if (!taskId) {
-      const active = (await e.store.listTasks()).filter((t) => t.status === 'active');
+      const active = (await engine.store.listTasks()).filter((t) => t.status === 'active');
       if (active.length === 1) task = active[0];
     }
-    return append(e, tx, {
+    return append(engine, tx, {
       taskId: task?.taskId ?? null,
       kind: 'prompt_drift',
       fromPhase: task?.phase ?? check.phase,
@@ -247,7 +247,7 @@ export async function recordDriftCheck(
       },
     });
   });
-  e.sink.emit({
+  engine.sink.emit({
     type: 'counter',
     name: Counter.prompt_drift_detected,
     value: 1,

@@ -37,9 +37,9 @@ function readText(path: string, maxBytes: number): string | undefined {
   }
 }
 
-function readme(e: Engine): CopySource | undefined {
+function readme(engine: Engine): CopySource | undefined {
   for (const name of README_NAMES) {
-    const text = readText(join(e.layout.root, name), e.config.limits.maxEvidenceBytes);
+    const text = readText(join(engine.layout.root, name), engine.config.limits.maxEvidenceBytes);
     if (text !== undefined) return { kind: 'readme', label: name, text };
   }
   return undefined;
@@ -52,9 +52,14 @@ function liveFile(task: TaskState, name: string): string | undefined {
 }
 
 /** The same-named files of the tasks started before `state`, the most recent first, `limit` tasks at most. */
-async function earlier(e: Engine, state: TaskState, names: readonly string[], limit: number): Promise<CopySource[]> {
+async function earlier(
+  engine: Engine,
+  state: TaskState,
+  names: readonly string[],
+  limit: number,
+): Promise<CopySource[]> {
   if (names.length === 0 || limit === 0) return [];
-  const tasks = (await e.store.listTasks())
+  const tasks = (await engine.store.listTasks())
     .filter((t) => t.taskId !== state.taskId && t.startedAt <= state.startedAt)
     .sort((a, b) => (a.startedAt === b.startedAt ? 0 : a.startedAt < b.startedAt ? 1 : -1))
     .slice(0, limit);
@@ -62,7 +67,7 @@ async function earlier(e: Engine, state: TaskState, names: readonly string[], li
   tasks.forEach((t, rank) => {
     for (const name of names) {
       const path = liveFile(t, name);
-      const text = path && readText(join(e.layout.stateDir, path), e.config.limits.maxEvidenceBytes);
+      const text = path && readText(join(engine.layout.stateDir, path), engine.config.limits.maxEvidenceBytes);
       if (path && text !== undefined) sources.push({ kind: 'earlier', label: path, text, rank });
     }
   });
@@ -70,20 +75,20 @@ async function earlier(e: Engine, state: TaskState, names: readonly string[], li
 }
 
 /** The task's copy of each artifact a rule of `phase` grounds in, from the latest earlier phase whose contract has it. */
-function related(e: Engine, state: TaskState, phase: string): RelatedArtifact[] {
+function related(engine: Engine, state: TaskState, phase: string): RelatedArtifact[] {
   const out: RelatedArtifact[] = [];
-  const here = phaseIndex(e.config.phases, phase);
-  for (const rule of e.config.evidence[phase] ?? []) {
+  const here = phaseIndex(engine.config.phases, phase);
+  for (const rule of engine.config.evidence[phase] ?? []) {
     if (!rule.groundedIn) continue;
     const name = rule.groundedIn.artifact;
-    const holder = e.config.phases
+    const holder = engine.config.phases
       .slice(0, Math.max(here, 0))
       .reverse()
-      .find((p) => (e.config.evidence[p] ?? []).some((r) => r.name === name));
+      .find((p) => (engine.config.evidence[p] ?? []).some((r) => r.name === name));
     if (!holder || out.some((a) => a.name === name)) continue;
     const path = evidenceRel(state.taskId, holder, name);
     if (!state.artifacts[path]) continue;
-    const text = readText(join(e.layout.stateDir, path), e.config.limits.maxEvidenceBytes);
+    const text = readText(join(engine.layout.stateDir, path), engine.config.limits.maxEvidenceBytes);
     if (text !== undefined) out.push({ name, path, phase: holder, text });
   }
   return out;
@@ -93,23 +98,23 @@ function related(e: Engine, state: TaskState, phase: string): RelatedArtifact[] 
  * Everything the validators of `phase` may compare the task's evidence with. Only what a rule of the phase asks for
  * is read: earlier tasks' files for rules whose `copiedText.sources` has `earlier`, the spec for `groundedIn`.
  */
-export async function gatherEvidenceContext(e: Engine, state: TaskState, phase: string): Promise<EvidenceContext> {
-  const rules = e.config.evidence[phase] ?? [];
+export async function gatherEvidenceContext(engine: Engine, state: TaskState, phase: string): Promise<EvidenceContext> {
+  const rules = engine.config.evidence[phase] ?? [];
   const copying = rules.filter((r) => isMarkdownName(r.name) && r.copiedText);
   const wants = (kind: CopySource['kind']) => copying.some((r) => r.copiedText && r.copiedText.sources.includes(kind));
   const sources: CopySource[] = [];
-  if (wants('template')) sources.push(template(e.config));
-  const r = wants('readme') ? readme(e) : undefined;
+  if (wants('template')) sources.push(template(engine.config));
+  const r = wants('readme') ? readme(engine) : undefined;
   if (r) sources.push(r);
   const earlierRules = copying.filter((r) => r.copiedText && r.copiedText.sources.includes('earlier'));
   const limit = Math.max(0, ...earlierRules.map((r) => (r.copiedText ? r.copiedText.earlierTasks : 0)));
   sources.push(
     ...(await earlier(
-      e,
+      engine,
       state,
       earlierRules.map((r) => r.name),
       limit,
     )),
   );
-  return { sources, artifacts: related(e, state, phase) };
+  return { sources, artifacts: related(engine, state, phase) };
 }

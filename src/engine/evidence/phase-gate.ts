@@ -49,7 +49,7 @@ const MAX_FILES = 200;
  * `context` is what the validators compare the files with (gatherEvidenceContext).
  */
 export function checkPhase(
-  e: Engine,
+  engine: Engine,
   state: TaskState,
   phase: string,
   context: EvidenceContext,
@@ -57,10 +57,10 @@ export function checkPhase(
 ): PhaseGateReport {
   const findings: Finding[] = [];
   const artifacts: ArtifactRef[] = [];
-  const rules = e.config.evidence[phase] ?? [];
+  const rules = engine.config.evidence[phase] ?? [];
   // A backtrack whose process died after its commit leaves the archived files live too: they are not fresh evidence.
-  settleArchive(e.layout, state);
-  const folder = phaseFolder(e.layout, state.taskId, phase);
+  settleArchive(engine.layout, state);
+  const folder = phaseFolder(engine.layout, state.taskId, phase);
   if (!folder.ok) {
     return {
       phase,
@@ -76,7 +76,7 @@ export function checkPhase(
       artifacts,
     };
   }
-  const maxBytes = e.config.limits.maxEvidenceBytes;
+  const maxBytes = engine.config.limits.maxEvidenceBytes;
   const byName = new Map(rules.map((r) => [r.name, r]));
   const names = new Set([...listFolder(folder.value).slice(0, MAX_FILES), ...rules.map((r) => r.name)]);
   for (const name of names) {
@@ -86,7 +86,11 @@ export function checkPhase(
     if (file.kind === 'missing') {
       if (rule?.required)
         findings.push(
-          missingArtifact(rule, rel, rule.producer === 'autopilot' ? produceHint(e.config.roles, phase) : undefined),
+          missingArtifact(
+            rule,
+            rel,
+            rule.producer === 'autopilot' ? produceHint(engine.config.roles, phase) : undefined,
+          ),
         );
       continue;
     }
@@ -112,7 +116,7 @@ export function checkPhase(
           file: rel,
           rule: 'protected',
           problem: `${name} is produced by Autopilot, but Autopilot has not produced it in this phase`,
-          fix: `delete it; ${produceHint(e.config.roles, phase) ?? 'Autopilot produces it'}`,
+          fix: `delete it; ${produceHint(engine.config.roles, phase) ?? 'Autopilot produces it'}`,
         });
         continue;
       }
@@ -121,13 +125,13 @@ export function checkPhase(
           file: rel,
           rule: 'protected',
           problem: `${name} was changed after Autopilot produced it (ledger sha256 ${expected.slice(0, 12)}…, file ${file.sha256.slice(0, 12)}…)`,
-          fix: `do not edit Autopilot's evidence; ${produceHint(e.config.roles, phase) ?? 'produce it again'}`,
+          fix: `do not edit Autopilot's evidence; ${produceHint(engine.config.roles, phase) ?? 'produce it again'}`,
         });
         continue;
       }
     }
     // A check the config waives ran nothing: its file records the waiver, which stands in for its pass/fail assertions.
-    const waived = producer === 'autopilot' ? waivedCheckOf(e.config, phase, name) : undefined;
+    const waived = producer === 'autopilot' ? waivedCheckOf(engine.config, phase, name) : undefined;
     if (waived) {
       const finding = waiverFinding(file.bytes, waived, rel);
       if (finding) findings.push(finding);
@@ -202,12 +206,12 @@ export interface IntegrityProblem {
  * Re-checks the digest of every live artifact of the phases already passed:
  * evidence that changed after its phase was passed is tampering.
  */
-export function checkPassedArtifacts(e: Engine, state: TaskState): IntegrityProblem[] {
+export function checkPassedArtifacts(engine: Engine, state: TaskState): IntegrityProblem[] {
   const current = `evidence/${state.taskId}/${phaseDir(state.phase)}/`;
   const problems: IntegrityProblem[] = [];
   for (const a of Object.values(state.artifacts)) {
     if (a.path.startsWith(current)) continue;
-    const file = readNoFollow(join(e.layout.stateDir, a.path), 256 * 1024 * 1024);
+    const file = readNoFollow(join(engine.layout.stateDir, a.path), 256 * 1024 * 1024);
     if (file.kind !== 'file') problems.push({ path: a.path, expected: a.sha256, actual: null, reason: file.kind });
     else if (file.sha256 !== a.sha256)
       problems.push({ path: a.path, expected: a.sha256, actual: file.sha256, reason: 'changed' });

@@ -17,10 +17,10 @@ export interface ReviewInputs {
 }
 
 /** The task's entries when it is in the review phase; undefined when the process has no review to check. */
-export async function readReviewInputs(e: Engine, state: TaskState): Promise<ReviewInputs | undefined> {
-  const rules = reviewRules(e.config);
+export async function readReviewInputs(engine: Engine, state: TaskState): Promise<ReviewInputs | undefined> {
+  const rules = reviewRules(engine.config);
   if (!rules || state.phase !== rules.phase) return undefined;
-  return { rules, entries: await e.store.entries({ taskId: state.taskId }) };
+  return { rules, entries: await engine.store.entries({ taskId: state.taskId }) };
 }
 
 /**

@@ -11,13 +11,13 @@ import type { Actor, Engine } from '../context.ts';
  * Other actors pass.
  */
 export function guardRole(
-  e: Engine,
+  engine: Engine,
   actor: Actor,
   action: string,
   put?: { readonly phase: string; readonly name: string },
 ): Result<null> {
   if (actor.role !== 'reviewer') return ok(null);
-  const rules = reviewRules(e.config);
+  const rules = reviewRules(engine.config);
   if (rules && put && put.phase === rules.phase && put.name === rules.artifact) return ok(null);
   const allowed = rules ? `${rules.artifact} in ${rules.phase}` : 'nothing: this process has no review phase';
   return refuse(

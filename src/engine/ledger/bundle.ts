@@ -45,17 +45,17 @@ const BATCH = 2000;
  * `<stateDir>/attestations/keys/`. A failure is a refusal value: the move that
  * asked for the bundle has already been recorded.
  */
-export async function writeBundle(e: Engine, taskId: string): Promise<Result<BundleWritten>> {
+export async function writeBundle(engine: Engine, taskId: string): Promise<Result<BundleWritten>> {
   const id = checkTaskId(taskId);
   if (!id.ok) return id;
-  const path = relative(e.layout.root, join(e.layout.stateDir, bundleRel(taskId)))
+  const path = relative(engine.layout.root, join(engine.layout.stateDir, bundleRel(taskId)))
     .split(sep)
     .join('/');
   try {
-    const first = (await e.store.entries({ taskId, limit: 1 }))[0];
+    const first = (await engine.store.entries({ taskId, limit: 1 }))[0];
     if (!first)
       return refuse(ErrorCode.TASK_UNKNOWN, `no ledger entries for task ${taskId}; nothing to attest`, { taskId });
-    for (const dir of [e.layout.attestationsDir, join(e.layout.attestationsDir, 'keys')]) {
+    for (const dir of [engine.layout.attestationsDir, join(engine.layout.attestationsDir, 'keys')]) {
       if (isSymlink(dir)) {
         return refuse(
           ErrorCode.PATH_OUTSIDE_EVIDENCE,
@@ -66,14 +66,14 @@ export async function writeBundle(e: Engine, taskId: string): Promise<Result<Bun
     }
     const lines: string[] = [];
     const chain: { seq: number; hash: string }[] = [];
-    const signers = new Set<string>([e.signer.keyId]);
+    const signers = new Set<string>([engine.signer.keyId]);
     let from = first.seq;
     let last = first.seq;
     for (;;) {
-      const batch = await e.store.entries({ fromSeq: from, limit: BATCH });
+      const batch = await engine.store.entries({ fromSeq: from, limit: BATCH });
       if (batch.length === 0) break;
       for (const entry of batch) {
-        lines.push(JSON.stringify(envelopeFor(e, entry)));
+        lines.push(JSON.stringify(envelopeFor(engine, entry)));
         chain.push({ seq: entry.seq, hash: entry.hash });
         signers.add(entry.keyId);
       }
@@ -82,21 +82,21 @@ export async function writeBundle(e: Engine, taskId: string): Promise<Result<Bun
     }
     // A bundle only grows: the one committed (or written before) must be the start of this one. Written from another
     // chain (a shadow store named by AUTOPILOT_STORE, a replaced store), it would overwrite the real history.
-    for (const [label, text] of await earlierBundles(e, path)) {
+    for (const [label, text] of await earlierBundles(engine, path)) {
       const diverge = divergence(text, chain);
       if (diverge !== null) {
         return refuse(
           ErrorCode.LEDGER_TAMPERED,
-          `the ${label} bundle ${path} holds entries this store's chain does not (from its line ${diverge + 1} on): this store${e.store.location ? ` (${e.store.location})` : ''} is not the one that wrote it, so the bundle was left as it is. Run the task against the real store (check \`store\` and AUTOPILOT_STORE), or have a person look at both`,
+          `the ${label} bundle ${path} holds entries this store's chain does not (from its line ${diverge + 1} on): this store${engine.store.location ? ` (${engine.store.location})` : ''} is not the one that wrote it, so the bundle was left as it is. Run the task against the real store (check \`store\` and AUTOPILOT_STORE), or have a person look at both`,
           { reason: 'bundle of another chain', path, line: diverge + 1 },
         );
       }
     }
-    const known = await e.store.keys();
+    const known = await engine.store.keys();
     const missing: string[] = [];
     const pems = new Map<string, string>();
     for (const keyId of [...signers].sort()) {
-      const pem = keyId === e.signer.keyId ? e.signer.publicKeyPem : known.get(keyId);
+      const pem = keyId === engine.signer.keyId ? engine.signer.publicKeyPem : known.get(keyId);
       if (!pem || !KEY_ID.test(keyId)) missing.push(keyId);
       else pems.set(keyId, pem);
     }
@@ -110,8 +110,8 @@ export async function writeBundle(e: Engine, taskId: string): Promise<Result<Bun
         },
       );
     }
-    for (const [keyId, pem] of pems) writeAtomic(join(e.layout.attestationsDir, 'keys'), `${keyId}.pub.pem`, pem);
-    writeAtomic(e.layout.attestationsDir, `${taskId}.jsonl`, `${lines.join('\n')}\n`);
+    for (const [keyId, pem] of pems) writeAtomic(join(engine.layout.attestationsDir, 'keys'), `${keyId}.pub.pem`, pem);
+    writeAtomic(engine.layout.attestationsDir, `${taskId}.jsonl`, `${lines.join('\n')}\n`);
     return ok({ path, fromSeq: first.seq, toSeq: last, entries: lines.length, keys: [...pems.keys()] });
   } catch (err) {
     return refuse(
@@ -123,15 +123,15 @@ export async function writeBundle(e: Engine, taskId: string): Promise<Result<Bun
 }
 
 /** The task's bundle as committed at HEAD and as it is in the work tree, where there is one. */
-async function earlierBundles(e: Engine, path: string): Promise<[string, string][]> {
+async function earlierBundles(engine: Engine, path: string): Promise<[string, string][]> {
   const out: [string, string][] = [];
   try {
-    const [blob] = await readCommitted(e.layout.root, 'HEAD', [path]);
+    const [blob] = await readCommitted(engine.layout.root, 'HEAD', [path]);
     if (blob?.kind === 'file') out.push(['committed', blob.bytes.toString('utf8')]);
   } catch {
     // no git history to read: nothing committed
   }
-  const file = readNoFollow(join(e.layout.root, path), 1024 * 1024 * 1024);
+  const file = readNoFollow(join(engine.layout.root, path), 1024 * 1024 * 1024);
   if (file.kind === 'file') out.push(['written', file.bytes.toString('utf8')]);
   return out;
 }

@@ -79,10 +79,10 @@ export function loadSigner(dir: string): Signer {
   }
   try {
     return signerFrom(createPrivateKey(pem));
-  } catch (e) {
+  } catch (err) {
     throw new AutopilotError(
       ErrorCode.LEDGER_TAMPERED,
-      `the signing key at ${file} is unreadable: ${(e as Error).message}`,
+      `the signing key at ${file} is unreadable: ${(err as Error).message}`,
       { path: file },
     );
   }

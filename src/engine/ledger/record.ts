@@ -10,18 +10,18 @@ import { sha256Hex } from '../repo/files.ts';
 import type { Actor, Engine } from '../context.ts';
 
 /** Seals a draft on top of the transaction's head, appends it and updates the task projection. */
-export async function append(e: Engine, tx: StoreTx, draft: EntryDraft): Promise<LedgerEntry> {
+export async function append(engine: Engine, tx: StoreTx, draft: EntryDraft): Promise<LedgerEntry> {
   const head = await tx.head();
   const unsigned = {
     ...wellFormed(draft),
     seq: head ? head.seq + 1 : 1,
     prevHash: head ? head.hash : '0'.repeat(64),
-    ts: e.clock.now().toISOString(),
-    keyId: e.signer.keyId,
+    ts: engine.clock.now().toISOString(),
+    keyId: engine.signer.keyId,
   };
   const payload = sealPayload(unsigned);
   const hash = sha256Hex(payload.text);
-  const entry: LedgerEntry = { ...unsigned, hash, signature: e.signer.sign(hash) };
+  const entry: LedgerEntry = { ...unsigned, hash, signature: engine.signer.sign(hash) };
   // The store keeps the canonical texts as they are: verifying hashes them without canonicalizing again.
   if (payload.parts) withPayloadParts(entry, payload.parts);
   await tx.append(entry);
@@ -77,7 +77,7 @@ export const COUNTER_FOR: Partial<Record<string, Counter[]>> = {
 
 /** Records a refusal as a `violation` entry and tells the sink. Returns the refusal with the entry's seq. */
 export async function recordRefusal(
-  e: Engine,
+  engine: Engine,
   tx: StoreTx,
   state: TaskState,
   actor: Actor,
@@ -85,7 +85,7 @@ export async function recordRefusal(
   refusal: Refusal,
   startMs: number,
 ): Promise<Refusal> {
-  const entry = await append(e, tx, {
+  const entry = await append(engine, tx, {
     taskId: state.taskId,
     kind: 'violation',
     fromPhase: state.phase,
@@ -102,7 +102,7 @@ export async function recordRefusal(
     actor: actor.id,
     ...(actor.sessionId ? { sessionId: actor.sessionId } : {}),
   };
-  e.sink.emit({
+  engine.sink.emit({
     ...base,
     type: 'violation',
     phase: state.phase,
@@ -112,12 +112,18 @@ export async function recordRefusal(
     seq: entry.seq,
   });
   for (const name of COUNTER_FOR[refusal.code] ?? []) {
-    e.sink.emit({ ...base, type: 'counter', name, value: 1, attributes: { phase: state.phase, code: refusal.code } });
+    engine.sink.emit({
+      ...base,
+      type: 'counter',
+      name,
+      value: 1,
+      attributes: { phase: state.phase, code: refusal.code },
+    });
   }
   // A refusal because of a hold adds nothing the watchdog would look at.
   const moving = attempt.action === 'advance' || attempt.action === 'verify';
   const held =
-    refusal.code === ErrorCode.ESCALATED ? undefined : await holdIfLooping(e, tx, state, actor, entry, moving);
+    refusal.code === ErrorCode.ESCALATED ? undefined : await holdIfLooping(engine, tx, state, actor, entry, moving);
   if (!held) return { ...refusal, details: { ...refusal.details, seq: entry.seq } };
   return {
     ...refusal,
@@ -128,18 +134,18 @@ export async function recordRefusal(
 
 /** Appends the watchdog's hold when the task loops (see watchdog.ts); yields it. */
 export async function holdIfLooping(
-  e: Engine,
+  engine: Engine,
   tx: StoreTx,
   state: TaskState,
   actor: Actor,
   violation?: LedgerEntry,
   moving = false,
 ): Promise<LedgerEntry | undefined> {
-  const draft = await loopHold(e, state, actor, violation, moving);
+  const draft = await loopHold(engine, state, actor, violation, moving);
   if (!draft) return undefined;
-  const held = await append(e, tx, draft);
+  const held = await append(engine, tx, draft);
   const t = Date.now();
-  e.sink.emit({
+  engine.sink.emit({
     type: 'counter',
     name: Counter.tasks_held_by_watchdog,
     value: 1,

@@ -32,7 +32,7 @@ async function walk(
   let prev: ChainHead | null = null;
   while ((prev?.seq ?? 0) < until) {
     const batch: LedgerEntry[] = (await store.entries({ fromSeq: (prev?.seq ?? 0) + 1, limit: BATCH })).filter(
-      (e) => e.seq <= until,
+      (entry) => entry.seq <= until,
     );
     if (batch.length === 0)
       return { head: prev, problem: { seq: (prev?.seq ?? 0) + 1, reason: `entry ${(prev?.seq ?? 0) + 1} is missing` } };

@@ -163,9 +163,9 @@ class SignaturePool {
       const part = entries.slice(start, start + CHUNK);
       const batch: SignatureBatch = {
         id: this.#id++,
-        keyIds: part.map((e) => e.keyId),
-        hashes: part.map((e) => e.hash),
-        signatures: part.map((e) => e.signature),
+        keyIds: part.map((entry) => entry.keyId),
+        hashes: part.map((entry) => entry.hash),
+        signatures: part.map((entry) => entry.signature),
       };
       verdicts.push(
         new Promise<number>((resolve) => this.#queue.push({ batch, resolve })).then((bad) =>
@@ -222,13 +222,13 @@ interface Walked {
  * ledger order, and within an entry the first failed check (sequence, link,
  * hash, signature), whether or not worker threads checked the signatures.
  */
-export async function verifyLedger(e: Engine, opts: VerifyOptions = {}): Promise<LedgerReport> {
-  const publicKeys = await e.store.keys();
+export async function verifyLedger(engine: Engine, opts: VerifyOptions = {}): Promise<LedgerReport> {
+  const publicKeys = await engine.store.keys();
   const local = chainCrypto(publicKeys);
   const crypto: ChainCrypto = { sha256, verify: local.verify };
   const checkSignatures = opts.signatures ?? true;
   const size = checkSignatures
-    ? (opts.workers ?? (((await e.store.head())?.seq ?? 0) >= PARALLEL_FROM ? availableParallelism() : 0))
+    ? (opts.workers ?? (((await engine.store.head())?.seq ?? 0) >= PARALLEL_FROM ? availableParallelism() : 0))
     : 0;
   const pool = size > 0 ? new SignaturePool(publicKeys, size, local) : null;
   const problems: LedgerProblem[] = [];
@@ -260,7 +260,7 @@ export async function verifyLedger(e: Engine, opts: VerifyOptions = {}): Promise
     let problem: ChainProblem | null = null;
     let walk: ChainHead | null = null;
     for (;;) {
-      const batch = await e.store.entries({ fromSeq: (walk?.seq ?? 0) + 1, limit: PAGE });
+      const batch = await engine.store.entries({ fromSeq: (walk?.seq ?? 0) + 1, limit: PAGE });
       if (batch.length === 0) break;
       // The chain in order, here; with a pool, the signatures of the sound part go to the workers.
       const found = chainProblemAt(batch, walk, crypto, checkSignatures && !pool);
@@ -283,7 +283,7 @@ export async function verifyLedger(e: Engine, opts: VerifyOptions = {}): Promise
   } finally {
     await pool?.close();
   }
-  const head = await e.store.head();
+  const head = await engine.store.head();
   if (problems.length === 0 && (head?.seq ?? 0) !== (prev?.seq ?? 0)) {
     problems.push({ kind: 'chain', seq: head?.seq ?? 0, reason: 'the head does not match the last entry walked' });
   }
@@ -293,7 +293,11 @@ export async function verifyLedger(e: Engine, opts: VerifyOptions = {}): Promise
   // name entries it must hold (a wiped, truncated, replaced or shadow store is not "0 entries, green"). Before the
   // projections: a store that lost entries explains the projections that no longer match them.
   if (opts.history ?? true) {
-    for (const p of await historyProblems({ layout: e.layout, store: e.store, keyIds: [e.signer.keyId] }))
+    for (const p of await historyProblems({
+      layout: engine.layout,
+      store: engine.store,
+      keyIds: [engine.signer.keyId],
+    }))
       problems.push({
         kind: 'history',
         reason: `${p.reason}. To repair: ${p.fix}`,
@@ -306,11 +310,11 @@ export async function verifyLedger(e: Engine, opts: VerifyOptions = {}): Promise
     for (const p of await checkDecisions(decisions, registrationsOf(registrations))) {
       problems.push({ kind: 'decision', seq: p.seq, ...(p.taskId ? { taskId: p.taskId } : {}), reason: p.reason });
     }
-    const stored = new Map((await e.store.listTasks()).map((t) => [t.taskId, t]));
+    const stored = new Map((await engine.store.listTasks()).map((t) => [t.taskId, t]));
     for (const [taskId, folded] of states) {
       if (!folded) continue;
       // Read by its key, as the use cases read it, and compared whole: the gate trusts the digests recorded in it.
-      const s = await e.store.getTask(taskId);
+      const s = await engine.store.getTask(taskId);
       if (!s || canonicalize(s) !== canonicalize(folded)) {
         problems.push({
           kind: 'projection',
@@ -332,7 +336,7 @@ export async function verifyLedger(e: Engine, opts: VerifyOptions = {}): Promise
         for (const a of Object.values(folded?.artifacts ?? {})) {
           if (open && a.path.startsWith(open)) continue;
           artifacts++;
-          const file = readNoFollow(join(e.layout.stateDir, a.path), 1024 * 1024 * 1024);
+          const file = readNoFollow(join(engine.layout.stateDir, a.path), 1024 * 1024 * 1024);
           if (file.kind !== 'file') {
             problems.push({
               kind: 'evidence',
@@ -353,7 +357,7 @@ export async function verifyLedger(e: Engine, opts: VerifyOptions = {}): Promise
     }
   }
   // What the store finds damaged in itself: pages and indexes the walk above may never read.
-  for (const reason of await storeDamage(e)) problems.push({ kind: 'store', reason });
+  for (const reason of await storeDamage(engine)) problems.push({ kind: 'store', reason });
   return {
     ok: problems.length === 0,
     entries: count,
@@ -366,10 +370,10 @@ export async function verifyLedger(e: Engine, opts: VerifyOptions = {}): Promise
   };
 }
 
-async function storeDamage(e: Engine): Promise<string[]> {
-  if (!e.store.integrity) return [];
+async function storeDamage(engine: Engine): Promise<string[]> {
+  if (!engine.store.integrity) return [];
   try {
-    return (await e.store.integrity()).slice(0, 10).map((p) => `the store reports damage: ${p}`);
+    return (await engine.store.integrity()).slice(0, 10).map((p) => `the store reports damage: ${p}`);
   } catch (err) {
     return [`the store cannot check itself: ${(err as Error).message}`];
   }

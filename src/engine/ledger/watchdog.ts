@@ -22,10 +22,10 @@ export function standingHold(entries: readonly LedgerEntry[], taskId: string): L
 }
 
 /** The entries a hold is read from: the task's holds and approvals, in order. */
-export async function holdEntries(e: Engine, taskId: string): Promise<LedgerEntry[]> {
+export async function holdEntries(engine: Engine, taskId: string): Promise<LedgerEntry[]> {
   const [held, approvals] = await Promise.all([
-    e.store.entries({ taskId, kind: 'task_held' }),
-    e.store.entries({ taskId, kind: 'approval' }),
+    engine.store.entries({ taskId, kind: 'task_held' }),
+    engine.store.entries({ taskId, kind: 'approval' }),
   ]);
   return [...held, ...approvals].sort((a, b) => a.seq - b.seq);
 }
@@ -34,8 +34,8 @@ export async function holdEntries(e: Engine, taskId: string): Promise<LedgerEntr
  * The entries of the task's phase visit, with the violation just appended in the running transaction (the store's
  * reads see only what committed).
  */
-async function visitEntries(e: Engine, state: TaskState, violation?: LedgerEntry): Promise<LedgerEntry[]> {
-  const committed = await e.store.entries({ taskId: state.taskId, fromSeq: state.phaseEpoch });
+async function visitEntries(engine: Engine, state: TaskState, violation?: LedgerEntry): Promise<LedgerEntry[]> {
+  const committed = await engine.store.entries({ taskId: state.taskId, fromSeq: state.phaseEpoch });
   return violation && !committed.some((x) => x.seq === violation.seq) ? [...committed, violation] : committed;
 }
 
@@ -53,13 +53,13 @@ function loopable(x: LedgerEntry): boolean {
 
 /** Why the watchdog would hold the task now, or null. `violation` is the refusal just recorded, if any. */
 async function loopReason(
-  e: Engine,
+  engine: Engine,
   state: TaskState,
   violation: LedgerEntry | undefined,
   moving: boolean,
 ): Promise<string | null> {
-  const { refusals, idleMinutes } = e.config.watchdog;
-  const visit = await visitEntries(e, state, violation);
+  const { refusals, idleMinutes } = engine.config.watchdog;
+  const visit = await visitEntries(engine, state, violation);
   if (violation && loopable(violation)) {
     // The same move by the same actor, refused with the same message (no finding fixed in between), again and again.
     // Another holder's lease, a person's approval awaited and a hold are waits, not loops; evidence written in
@@ -82,7 +82,7 @@ async function loopReason(
   // draft of evidence after a night away is work starting again, not a loop.
   if (moving && idleMinutes > 0) {
     const entered = visit[0];
-    const minutes = entered ? (e.clock.now().getTime() - Date.parse(entered.ts)) / 60_000 : 0;
+    const minutes = entered ? (engine.clock.now().getTime() - Date.parse(entered.ts)) / 60_000 : 0;
     if (minutes >= idleMinutes)
       return `no forward move for ${Math.floor(minutes)} minutes in ${state.phase} (watchdog.idleMinutes: ${idleMinutes})`;
   }
@@ -94,17 +94,17 @@ async function loopReason(
  * a refusal, `violation`, or that is about to act on the task); undefined otherwise.
  */
 export async function loopHold(
-  e: Engine,
+  engine: Engine,
   state: TaskState,
   actor: Actor,
   violation: LedgerEntry | undefined,
   moving: boolean,
 ): Promise<EntryDraft | undefined> {
   if (state.status !== 'active') return undefined;
-  if (standingHold(await holdEntries(e, state.taskId), state.taskId)) return undefined;
-  const reason = await loopReason(e, state, violation, moving);
+  if (standingHold(await holdEntries(engine, state.taskId), state.taskId)) return undefined;
+  const reason = await loopReason(engine, state, violation, moving);
   if (!reason) return undefined;
-  const visit = await visitEntries(e, state, violation);
+  const visit = await visitEntries(engine, state, violation);
   const refusals = visit
     .filter((x) => x.kind === 'violation')
     .slice(-10)
@@ -128,7 +128,7 @@ export async function loopHold(
       diary: {
         refusals,
         evidence: Object.entries(state.artifacts).map(([path, a]) => ({ path, sha256: a.sha256 })),
-        minutesInPhase: entered ? Math.floor((e.clock.now().getTime() - Date.parse(entered.ts)) / 60_000) : 0,
+        minutesInPhase: entered ? Math.floor((engine.clock.now().getTime() - Date.parse(entered.ts)) / 60_000) : 0,
         actor: actor.id,
       },
     },

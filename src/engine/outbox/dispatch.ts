@@ -60,13 +60,13 @@ export type PausePoint = 'before-send' | 'after-send';
  * Sends every due row once (a failed row's next try waits for its backoff, so a run never loops on one), and says
  * what became of each; rows not due are left out. Rows another live dispatcher is sending are left to it (`skipped`).
  */
-export async function runOutbox(e: Engine, actor: Actor, opts: DispatchOptions = {}): Promise<DispatchOutcome[]> {
+export async function runOutbox(engine: Engine, actor: Actor, opts: DispatchOptions = {}): Promise<DispatchOutcome[]> {
   const backoff = opts.backoff ?? DEFAULT_BACKOFF;
-  const due = await e.store.listOutbox({ states: [OutboxState.pending, OutboxState.failed, OutboxState.sending] });
+  const due = await engine.store.listOutbox({ states: [OutboxState.pending, OutboxState.failed, OutboxState.sending] });
   const out: DispatchOutcome[] = [];
   for (const row of due) {
     if (opts.key !== undefined && row.key !== opts.key) continue;
-    const outcome = await dispatchRow(e, actor, row.key, backoff);
+    const outcome = await dispatchRow(engine, actor, row.key, backoff);
     if (outcome) out.push(outcome);
   }
   return out;
@@ -86,7 +86,7 @@ function claimGone(row: OutboxRow): boolean {
 
 /** What became of the row; undefined when it was not due (a failed row waiting for its backoff, or done meanwhile). */
 async function dispatchRow(
-  e: Engine,
+  engine: Engine,
   actor: Actor,
   key: string,
   backoff: Backoff,
@@ -94,9 +94,9 @@ async function dispatchRow(
   const token = randomUUID();
   // 1. Claim, in a transaction: the row is ours until we record or another takes over a claim whose process died.
   type Claimed = { skipped: OutboxRow | undefined } | { superseded: OutboxRow; reason: string } | { row: OutboxRow };
-  const claimed = await e.store.transact(async (tx): Promise<Claimed> => {
+  const claimed = await engine.store.transact(async (tx): Promise<Claimed> => {
     const row = await tx.getOutbox(key);
-    const now = (await tx.now?.()) ?? e.clock.now();
+    const now = (await tx.now?.()) ?? engine.clock.now();
     if (!row || !claimable(row, now, claimGone(row), backoff)) return { skipped: row };
     // A decision the task has moved past is not carried out; one that may have been sent already is checked first.
     const task = await tx.getTask(row.taskId);
@@ -122,17 +122,18 @@ async function dispatchRow(
   const row = claimed.row;
   await testPause('before-send');
   const payload = row.action === OutboxAction.push ? pushPayload(row.payload) : undefined;
-  if (!payload) return fail(e, actor, row, `the row holds no ${row.action} this Autopilot can perform`, false, backoff);
+  if (!payload)
+    return fail(engine, actor, row, `the row holds no ${row.action} this Autopilot can perform`, false, backoff);
 
   // 2. Check: a dispatcher that died after the push left the remote at the commit; then there is nothing to send.
-  const before = await remoteCommit(e, payload);
-  if (!before.ok) return fail(e, actor, row, before.error.message, true, backoff);
+  const before = await remoteCommit(engine, payload);
+  if (!before.ok) return fail(engine, actor, row, before.error.message, true, backoff);
   const found = before.value === payload.commit;
   if (!found) {
     // Checked again at the last moment: the remote's default branch may have been renamed to this one meanwhile.
-    if ((await defaultBranches(e, payload.remote)).includes(payload.branch))
+    if ((await defaultBranches(engine, payload.remote)).includes(payload.branch))
       return fail(
-        e,
+        engine,
         actor,
         row,
         `${payload.branch} is the default branch of ${payload.remote}: never pushed`,
@@ -140,38 +141,39 @@ async function dispatchRow(
         backoff,
       );
     // 3. Send.
-    const sent = await sendPush(e, payload);
+    const sent = await sendPush(engine, payload);
     await testPause('after-send');
     if (!sent.ok) {
       // The push may have reached the remote before the failure: read it back rather than trust the exit code.
-      const after = await remoteCommit(e, payload);
-      if (!after.ok || after.value !== payload.commit) return fail(e, actor, row, sent.error.message, true, backoff);
+      const after = await remoteCommit(engine, payload);
+      if (!after.ok || after.value !== payload.commit)
+        return fail(engine, actor, row, sent.error.message, true, backoff);
     }
   }
   // 4. Record: read back what the remote holds, then the entry and the row's new state in one transaction.
-  const held = await remoteCommit(e, payload);
+  const held = await remoteCommit(engine, payload);
   if (!held.ok || held.value !== payload.commit)
     return fail(
-      e,
+      engine,
       actor,
       row,
       `the push returned, but ${payload.remote} holds ${held.ok ? (held.value ?? 'no such branch') : 'nothing readable'} at ${payload.branch}`,
       true,
       backoff,
     );
-  return record(e, actor, row, payload, found);
+  return record(engine, actor, row, payload, found);
 }
 
 /** Records a done push: the entry (with the pushed commit as PR evidence while the decision is current) and the row. */
 async function record(
-  e: Engine,
+  engine: Engine,
   actor: Actor,
   row: OutboxRow,
   p: PushPayload,
   found: boolean,
 ): Promise<DispatchOutcome> {
-  return e.store.transact(async (tx): Promise<DispatchOutcome> => {
-    const now = (await tx.now?.()) ?? e.clock.now();
+  return engine.store.transact(async (tx): Promise<DispatchOutcome> => {
+    const now = (await tx.now?.()) ?? engine.clock.now();
     const current = await tx.getOutbox(row.key);
     // Another dispatcher took the row over (this one was thought dead): it checks the remote and records.
     if (current?.claimToken !== row.claimToken)
@@ -181,7 +183,7 @@ async function record(
     const doc = {
       pushed: true,
       remote: p.remote,
-      remoteUrl: await remoteUrl(e, p.remote),
+      remoteUrl: await remoteUrl(engine, p.remote),
       branch: p.branch,
       commit: p.commit,
       remoteCommit: p.commit,
@@ -189,8 +191,8 @@ async function record(
       at: now.toISOString(),
     };
     let artifacts: { path: string; sha256: string; producer: 'autopilot' }[] = [];
-    if (evidence) artifacts = [writeEvidence(e, row.taskId, p.phase, `${JSON.stringify(doc, null, 2)}\n`)];
-    const entry = await append(e, tx, {
+    if (evidence) artifacts = [writeEvidence(engine, row.taskId, p.phase, `${JSON.stringify(doc, null, 2)}\n`)];
+    const entry = await append(engine, tx, {
       taskId: row.taskId,
       kind: 'outbox',
       fromPhase: task?.phase ?? null,
@@ -206,21 +208,21 @@ async function record(
 
 /** Records a failed attempt: the row waits for its backoff, or for a person when no retry can help. */
 async function fail(
-  e: Engine,
+  engine: Engine,
   actor: Actor,
   row: OutboxRow,
   error: string,
   retryable: boolean,
   backoff: Backoff,
 ): Promise<DispatchOutcome> {
-  return e.store.transact(async (tx): Promise<DispatchOutcome> => {
-    const now = (await tx.now?.()) ?? e.clock.now();
+  return engine.store.transact(async (tx): Promise<DispatchOutcome> => {
+    const now = (await tx.now?.()) ?? engine.clock.now();
     const current = await tx.getOutbox(row.key);
     if (current?.claimToken !== row.claimToken)
       return { key: row.key, taskId: row.taskId, action: row.action, outcome: 'skipped' };
     const next = failRow(current, error, retryable, now, backoff);
     const task = await tx.getTask(row.taskId);
-    const entry = await append(e, tx, {
+    const entry = await append(engine, tx, {
       taskId: row.taskId,
       kind: 'outbox',
       fromPhase: task?.phase ?? null,
@@ -250,8 +252,8 @@ async function fail(
 }
 
 /** Writes the push's evidence into the phase folder, inside the transaction that records it. */
-function writeEvidence(e: Engine, taskId: string, phase: string, content: string) {
-  const folder = phaseFolder(e.layout, taskId, phase);
+function writeEvidence(engine: Engine, taskId: string, phase: string, content: string) {
+  const folder = phaseFolder(engine.layout, taskId, phase);
   if (!folder.ok) throw new Error(folder.error.message);
   writeAtomic(folder.value, PUSHED_COMMIT, content);
   return {
@@ -261,8 +263,8 @@ function writeEvidence(e: Engine, taskId: string, phase: string, content: string
   };
 }
 
-async function remoteUrl(e: Engine, remote: string): Promise<string | null> {
-  const r = await git(e.layout.root, ['remote', 'get-url', '--', remote]);
+async function remoteUrl(engine: Engine, remote: string): Promise<string | null> {
+  const r = await git(engine.layout.root, ['remote', 'get-url', '--', remote]);
   // A URL may carry a password (https://user:token@host/…): keep it out of the ledger.
   return r.code === 0 ? r.stdout.trim().replace(/\/\/[^/@]*@/, '//') : null;
 }

@@ -11,14 +11,14 @@ export interface OutboxListRequest {
 }
 
 /** The rows, oldest first; an unknown state name is a USAGE refusal naming the known ones. */
-export async function listOutbox(e: Engine, req: OutboxListRequest = {}): Promise<Result<OutboxRow[]>> {
+export async function listOutbox(engine: Engine, req: OutboxListRequest = {}): Promise<Result<OutboxRow[]>> {
   const unknown = req.states?.find((s) => !OUTBOX_STATES.includes(s as OutboxState));
   if (unknown !== undefined)
     return refuse(ErrorCode.USAGE, `no outbox state "${unknown}"; the states are ${OUTBOX_STATES.join(', ')}`, {
       argument: 'state',
     });
   return ok(
-    await e.store.listOutbox({
+    await engine.store.listOutbox({
       ...(req.taskId !== undefined ? { taskId: req.taskId } : {}),
       ...(req.states ? { states: req.states as OutboxState[] } : {}),
     }),
@@ -30,7 +30,7 @@ export async function listOutbox(e: Engine, req: OutboxListRequest = {}): Promis
  * sent is given up. Either is recorded as an `outbox` entry naming the person, with their reason.
  */
 export async function operateOutbox(
-  e: Engine,
+  engine: Engine,
   actor: Actor,
   op: 'retry' | 'drop',
   key: string,
@@ -38,13 +38,13 @@ export async function operateOutbox(
 ): Promise<Result<OutboxRow>> {
   if (reason.trim().length < 3)
     return refuse(ErrorCode.USAGE, `outbox ${op} needs --reason with a few words on why`, { argument: 'reason' });
-  return e.store.transact(async (tx): Promise<Result<OutboxRow>> => {
-    const now = (await tx.now?.()) ?? e.clock.now();
+  return engine.store.transact(async (tx): Promise<Result<OutboxRow>> => {
+    const now = (await tx.now?.()) ?? engine.clock.now();
     const row = await tx.getOutbox(key);
     const d = decideOperator(row, key, op, now);
     if (!d.ok) return d;
     const task = await tx.getTask(d.value.taskId);
-    await append(e, tx, {
+    await append(engine, tx, {
       taskId: d.value.taskId,
       kind: 'outbox',
       fromPhase: task?.phase ?? null,

@@ -12,13 +12,13 @@ import type { Engine } from '../context.ts';
 const USUAL_DEFAULTS = ['main', 'master'];
 
 /** The remote's name in the config (`pr.remote`, default origin). */
-export function pushRemote(e: Engine): string {
-  return e.config.pr?.remote ?? 'origin';
+export function pushRemote(engine: Engine): string {
+  return engine.config.pr?.remote ?? 'origin';
 }
 
 /** True when the config asks Autopilot to push the task branch itself (`pr.mode: git`). */
-export function gitOnlyMode(e: Engine): boolean {
-  return e.config.pr?.mode === 'git';
+export function gitOnlyMode(engine: Engine): boolean {
+  return engine.config.pr?.mode === 'git';
 }
 
 /**
@@ -27,9 +27,9 @@ export function gitOnlyMode(e: Engine): boolean {
  * default branch: Autopilot pushes task branches only; refused (EVIDENCE_MISSING) while work outside the state
  * folder is not committed, since the commit pushed must be the work reviewed.
  */
-export async function planPush(e: Engine, phase: string): Promise<Result<PushPayload>> {
-  const root = e.layout.root;
-  const remote = pushRemote(e);
+export async function planPush(engine: Engine, phase: string): Promise<Result<PushPayload>> {
+  const root = engine.layout.root;
+  const remote = pushRemote(engine);
   const url = await git(root, ['remote', 'get-url', '--', remote]);
   if (url.code !== 0)
     return refuse(
@@ -44,7 +44,7 @@ export async function planPush(e: Engine, phase: string): Promise<Result<PushPay
       'git-only mode pushes the task branch, but HEAD is detached: switch to the task branch (git switch -c task/<TASK>), then advance again',
       { key: 'pr', reason: 'detached HEAD' },
     );
-  const defaults = await defaultBranches(e, remote);
+  const defaults = await defaultBranches(engine, remote);
   if (defaults.includes(branch))
     return refuse(
       ErrorCode.CONFIG_INVALID,
@@ -52,7 +52,7 @@ export async function planPush(e: Engine, phase: string): Promise<Result<PushPay
       { key: 'pr', reason: 'default branch', branch, remote },
     );
   // The commit pushed is the work reviewed: changes left out of it would reach the remote nowhere.
-  const state = relative(root, e.layout.stateDir);
+  const state = relative(root, engine.layout.stateDir);
   const status = await git(root, [
     'status',
     '--porcelain=v1',
@@ -95,19 +95,19 @@ export async function planPush(e: Engine, phase: string): Promise<Result<PushPay
  * (`refs/remotes/<remote>/HEAD`); the usual names when neither knows, so that an unreachable remote cannot make
  * main pushable.
  */
-export async function defaultBranches(e: Engine, remote: string): Promise<string[]> {
-  const said = await git(e.layout.root, ['ls-remote', '--symref', '--', remote, 'HEAD']);
+export async function defaultBranches(engine: Engine, remote: string): Promise<string[]> {
+  const said = await git(engine.layout.root, ['ls-remote', '--symref', '--', remote, 'HEAD']);
   const m = /^ref: refs\/heads\/(\S+)\tHEAD$/m.exec(said.stdout);
   if (said.code === 0 && m?.[1]) return [m[1]];
-  const local = await git(e.layout.root, ['symbolic-ref', '--quiet', '--short', `refs/remotes/${remote}/HEAD`]);
+  const local = await git(engine.layout.root, ['symbolic-ref', '--quiet', '--short', `refs/remotes/${remote}/HEAD`]);
   const name = local.stdout.trim().slice(remote.length + 1);
   if (local.code === 0 && name) return [name];
   return USUAL_DEFAULTS;
 }
 
 /** What the remote holds at the row's branch: the commit, null for no such branch; an error when it cannot be asked. */
-export async function remoteCommit(e: Engine, p: PushPayload): Promise<Result<string | null>> {
-  const r = await git(e.layout.root, ['ls-remote', '--', p.remote, `refs/heads/${p.branch}`]);
+export async function remoteCommit(engine: Engine, p: PushPayload): Promise<Result<string | null>> {
+  const r = await git(engine.layout.root, ['ls-remote', '--', p.remote, `refs/heads/${p.branch}`]);
   if (r.code !== 0)
     return refuse(ErrorCode.INTERNAL, `cannot read ${p.remote}: ${r.stderr.trim() || `git exited ${r.code}`}`, {
       remote: p.remote,
@@ -117,8 +117,14 @@ export async function remoteCommit(e: Engine, p: PushPayload): Promise<Result<st
 }
 
 /** Pushes the row's commit to its branch on the remote, never with force: a branch that moved elsewhere is refused. */
-export async function sendPush(e: Engine, p: PushPayload): Promise<Result<void>> {
-  const r = await git(e.layout.root, ['push', '--porcelain', '--', p.remote, `${p.commit}:refs/heads/${p.branch}`]);
+export async function sendPush(engine: Engine, p: PushPayload): Promise<Result<void>> {
+  const r = await git(engine.layout.root, [
+    'push',
+    '--porcelain',
+    '--',
+    p.remote,
+    `${p.commit}:refs/heads/${p.branch}`,
+  ]);
   if (r.code === 0) return ok(undefined);
   const why = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-4).join(' | ');
   return refuse(ErrorCode.INTERNAL, `git push to ${p.remote} failed: ${why}`, { remote: p.remote, exitCode: r.code });

@@ -26,12 +26,12 @@ export function readNoFollow(path: string, maxBytes: number): ReadOutcome {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'missing' };
     if (code === 'ELOOP') return { kind: 'symlink' };
     if (code === 'EISDIR') return { kind: 'not-a-file' };
-    throw e;
+    throw err;
   }
   try {
     const st = fstatSync(fd);
@@ -58,13 +58,13 @@ export function writeAtomic(dir: string, name: string, content: string | Uint8Ar
   try {
     writeFileSync(tmp, content, { flag: 'wx', mode: 0o644 });
     renameSync(tmp, join(dir, name));
-  } catch (e) {
+  } catch (err) {
     try {
       unlinkSync(tmp);
     } catch {
       // nothing to clean
     }
-    throw e;
+    throw err;
   }
 }
 

@@ -70,31 +70,38 @@ export interface AdvanceOutcome {
   readonly attestation?: Result<BundleWritten>;
 }
 
-export async function advance(e: Engine, actor: Actor, req: AdvanceRequest): Promise<Result<AdvanceOutcome>> {
+export async function advance(engine: Engine, actor: Actor, req: AdvanceRequest): Promise<Result<AdvanceOutcome>> {
   const startMs = Date.now();
-  const loaded = await loadTask(e.store, req.taskId);
+  const loaded = await loadTask(engine.store, req.taskId);
   if (!loaded.ok) return loaded;
   const state = loaded.value;
-  const planned = await decideMove(e, actor, state, req, startMs);
+  const planned = await decideMove(engine, actor, state, req, startMs);
   if (!planned.ok) return planned;
-  const move: Move = { e, actor, req, state, ...planned.value, attempt: { action: 'advance', to: planned.value.to } };
-  const taken = await e.store.transact((tx) => claimAdvance(move, tx, startMs));
+  const move: Move = {
+    e: engine,
+    actor,
+    req,
+    state,
+    ...planned.value,
+    attempt: { action: 'advance', to: planned.value.to },
+  };
+  const taken = await engine.store.transact((tx) => claimAdvance(move, tx, startMs));
   if (!taken.ok) return taken;
   const claim = taken.value;
   let released = false;
   try {
     const prepared = await prepareMove(move);
-    const result = await e.store.transact((tx) => commitAdvance(move, tx, claim, prepared, startMs));
+    const result = await engine.store.transact((tx) => commitAdvance(move, tx, claim, prepared, startMs));
     released = true;
     emitAdvance(move, result, startMs);
-    if (result.ok && (result.value.to === null || result.value.to === e.config.roles.seal)) {
+    if (result.ok && (result.value.to === null || result.value.to === engine.config.roles.seal)) {
       // After the commit, outside the transaction: the bundle holds the chain up to the entry just appended.
-      return ok({ ...result.value, attestation: await writeBundle(e, req.taskId) });
+      return ok({ ...result.value, attestation: await writeBundle(engine, req.taskId) });
     }
     return result;
   } finally {
     // A producer or the store failed before the claim was dropped with a commit: drop it now.
-    if (!released) await releaseClaim(e, claim).catch(() => {});
+    if (!released) await releaseClaim(engine, claim).catch(() => {});
   }
 }
 
@@ -118,30 +125,31 @@ interface Move {
  * for, the move's legality, git's hooks, and the checks of this phase that are neither configured nor waived.
  */
 async function decideMove(
-  e: Engine,
+  engine: Engine,
   actor: Actor,
   state: TaskState,
   req: AdvanceRequest,
   startMs: number,
 ): Promise<Result<Pick<Move, 'to' | 'waivers' | 'push'>>> {
-  const role = guardRole(e, actor, 'advance');
-  if (!role.ok) return record(e, state, actor, req.to ?? null, role.error, startMs);
+  const role = guardRole(engine, actor, 'advance');
+  if (!role.ok) return record(engine, state, actor, req.to ?? null, role.error, startMs);
   // The task moves under the contract it adopted, before anything of the config loaded now is used to decide.
-  const change = state.status === 'active' ? contractChange(e.layout.stateDir, e.config, state) : undefined;
-  if (change) return record(e, state, actor, req.to ?? null, refuseConfigChanged(state.taskId, change).error, startMs);
+  const change = state.status === 'active' ? contractChange(engine.layout.stateDir, engine.config, state) : undefined;
+  if (change)
+    return record(engine, state, actor, req.to ?? null, refuseConfigChanged(state.taskId, change).error, startMs);
   let to: string | undefined;
   if (req.to !== undefined) {
-    to = normalizePhase(e.config.phases, req.to);
-    if (!to) return record(e, state, actor, req.to, refusePhaseUnknown(req.to, e.config).error, startMs);
+    to = normalizePhase(engine.config.phases, req.to);
+    if (!to) return record(engine, state, actor, req.to, refusePhaseUnknown(req.to, engine.config).error, startMs);
   }
-  const decision = decideAdvance(state, to, e.config);
-  if (!decision.ok) return record(e, state, actor, to ?? null, decision.error, startMs);
+  const decision = decideAdvance(state, to, engine.config);
+  if (!decision.ok) return record(engine, state, actor, to ?? null, decision.error, startMs);
   // git's hooks are the layer that checks commits and pushes: switched off or replaced since init, the setup no longer
   // holds, which a person fixes (CONFIG_INVALID, like a broken config) rather than the agent's evidence.
-  const hooks = await checkGitHooks(e.layout.root);
+  const hooks = await checkGitHooks(engine.layout.root);
   if (hooks.problems.length > 0)
     return record(
-      e,
+      engine,
       state,
       actor,
       decision.value.to,
@@ -153,19 +161,19 @@ async function decideMove(
       startMs,
     );
   // A check of this phase that is not configured blocks it, unless the config waives it: refused before anything runs.
-  const waivers = phaseWaivers(e.config, state.phase);
+  const waivers = phaseWaivers(engine.config, state.phase);
   const unwaived = waivers.missing[0];
   if (unwaived) {
     const w = waiverRequired(state.taskId, state.phase, unwaived);
     const r = refuse(ErrorCode.WAIVER_REQUIRED, w.message, w.details);
-    return record(e, state, actor, decision.value.to, r.error, startMs);
+    return record(engine, state, actor, decision.value.to, r.error, startMs);
   }
   // Git-only mode: the move into the sealing phase decides the push of the task branch; what cannot be pushed is
   // refused now.
   const into = decision.value.to;
-  if (into !== null && gitOnlyMode(e) && into === e.config.roles.seal) {
-    const plan = await planPush(e, into);
-    if (!plan.ok) return record(e, state, actor, into, plan.error, startMs);
+  if (into !== null && gitOnlyMode(engine) && into === engine.config.roles.seal) {
+    const plan = await planPush(engine, into);
+    if (!plan.ok) return record(engine, state, actor, into, plan.error, startMs);
     return ok({ to: into, waivers, push: plan.value });
   }
   return ok({ to: into, waivers });
@@ -418,7 +426,7 @@ function moved(now: TaskState, read: TaskState): boolean {
 }
 
 async function refuseMoved(
-  e: Engine,
+  engine: Engine,
   tx: StoreTx,
   read: TaskState,
   now: TaskState,
@@ -427,14 +435,21 @@ async function refuseMoved(
   startMs: number,
 ): Promise<{ ok: false; error: Refusal }> {
   const r = refuseMovedMeanwhile(read.taskId, read.phase, now.status === 'active' ? now.phase : now.status);
-  return { ok: false, error: await recordRefusal(e, tx, now, actor, attempt, r.error, startMs) };
+  return { ok: false, error: await recordRefusal(engine, tx, now, actor, attempt, r.error, startMs) };
 }
 
-async function record(e: Engine, state: TaskState, actor: Actor, to: string | null, refusal: Refusal, startMs: number) {
-  const error = await e.store.transact((tx) =>
-    recordRefusal(e, tx, state, actor, { action: 'advance', to }, refusal, startMs),
+async function record(
+  engine: Engine,
+  state: TaskState,
+  actor: Actor,
+  to: string | null,
+  refusal: Refusal,
+  startMs: number,
+) {
+  const error = await engine.store.transact((tx) =>
+    recordRefusal(engine, tx, state, actor, { action: 'advance', to }, refusal, startMs),
   );
-  e.sink.emit({
+  engine.sink.emit({
     type: 'transition',
     kind: 'advance',
     taskId: state.taskId,
@@ -455,17 +470,17 @@ async function record(e: Engine, state: TaskState, actor: Actor, to: string | nu
  * failed and whose fault it is: the config or the machine (fix it, then try again) or the code (backtrack),
  * with the tool's own last lines where it could not run.
  */
-function withFailureAdvice(e: Engine, state: TaskState, refusal: Refusal): Refusal {
+function withFailureAdvice(engine: Engine, state: TaskState, refusal: Refusal): Refusal {
   const source =
-    state.phase === e.config.roles.verify
+    state.phase === engine.config.roles.verify
       ? { file: 'verify_run.json', retry: `run autopilot verify ${state.taskId}, then advance again` }
       : state.phase === 'REVIEW'
         ? { file: 'code_quality_score.json', retry: `advance ${state.taskId} again` }
         : undefined;
   if (!source) return refusal;
   const file = readNoFollow(
-    join(e.layout.evidenceDir, state.taskId, phaseDir(state.phase), source.file),
-    e.config.limits.maxEvidenceBytes,
+    join(engine.layout.evidenceDir, state.taskId, phaseDir(state.phase), source.file),
+    engine.config.limits.maxEvidenceBytes,
   );
   if (file.kind !== 'file') return refusal;
   let failures: CommandFailure[];
@@ -488,20 +503,20 @@ function withFailureAdvice(e: Engine, state: TaskState, refusal: Refusal): Refus
 }
 
 /** VERIFY reuses a run of this phase visit when the source has not changed since; everything else is produced fresh. */
-async function produceIfNeeded(e: Engine, state: TaskState): Promise<Produced> {
-  if (state.phase === e.config.roles.verify) {
+async function produceIfNeeded(engine: Engine, state: TaskState): Promise<Produced> {
+  if (state.phase === engine.config.roles.verify) {
     const rel = evidenceRel(state.taskId, state.phase, 'verify_run.json');
     const recorded = state.artifacts[rel];
     if (recorded && recorded.producer === 'autopilot' && recorded.seq >= state.phaseEpoch) {
-      const file = readNoFollow(join(e.layout.stateDir, rel), e.config.limits.maxEvidenceBytes);
+      const file = readNoFollow(join(engine.layout.stateDir, rel), engine.config.limits.maxEvidenceBytes);
       if (file.kind === 'file' && file.sha256 === recorded.sha256) {
         const run = JSON.parse(file.bytes.toString('utf8')) as { treeDigest?: string };
-        const diff = await taskDiff(e, state);
+        const diff = await taskDiff(engine, state);
         if (run.treeDigest === diff.sha256) return { digests: new Map(), commands: [] };
       }
     }
   }
-  return produce(e, state, state.phase);
+  return produce(engine, state, state.phase);
 }
 
 /** Findings a VERIFY entry holds at most; the evidence files list them all. */
@@ -522,15 +537,15 @@ function mutationSummary(v: NonNullable<Produced['verify']>) {
 
 /** Records a VERIFY run as its own entry, so that a failing run is in the ledger too. */
 export async function recordVerify(
-  e: Engine,
+  engine: Engine,
   tx: StoreTx,
   state: TaskState,
   actor: Actor,
   produced: Produced,
 ): Promise<LedgerEntry> {
   const v = produced.verify;
-  const waived = phaseWaivers(e.config, state.phase).waived;
-  const entry = await append(e, tx, {
+  const waived = phaseWaivers(engine.config, state.phase).waived;
+  const entry = await append(engine, tx, {
     taskId: state.taskId,
     kind: 'verify',
     fromPhase: state.phase,
@@ -566,7 +581,7 @@ export async function recordVerify(
       })),
     },
   });
-  e.sink.emit({
+  engine.sink.emit({
     type: 'verify',
     taskId: state.taskId,
     phase: state.phase,
@@ -588,14 +603,14 @@ export async function recordVerify(
 
 /** The person's decisions that hold a forward move: an escalation of the task, or changes requested in this visit. */
 async function guardDecisions(
-  e: Engine,
+  engine: Engine,
   tx: StoreTx,
   state: TaskState,
   actor: Actor,
   attempt: { action: string; to: string | null },
   startMs: number,
 ): Promise<Result<void>> {
-  const escalation = await guardEscalation(e, tx, state, actor, attempt, startMs);
+  const escalation = await guardEscalation(engine, tx, state, actor, attempt, startMs);
   if (!escalation.ok) return escalation;
-  return guardChangesRequested(e, tx, state, actor, attempt.to, startMs);
+  return guardChangesRequested(engine, tx, state, actor, attempt.to, startMs);
 }

@@ -48,25 +48,31 @@ export interface BacktrackOutcome {
   readonly archived: readonly ArchivedArtifact[];
 }
 
-export async function backtrack(e: Engine, actor: Actor, req: BacktrackRequest): Promise<Result<BacktrackOutcome>> {
+export async function backtrack(
+  engine: Engine,
+  actor: Actor,
+  req: BacktrackRequest,
+): Promise<Result<BacktrackOutcome>> {
   const startMs = Date.now();
-  const role = guardRole(e, actor, 'backtrack');
+  const role = guardRole(engine, actor, 'backtrack');
   if (!role.ok) return role;
-  const wanted = normalizePhase(e.config.phases, req.to);
-  const attestation = wanted ? await checkDrift(e, wanted) : null;
-  const result = await e.store.transact(async (tx): Promise<Result<BacktrackOutcome>> => {
+  const wanted = normalizePhase(engine.config.phases, req.to);
+  const attestation = wanted ? await checkDrift(engine, wanted) : null;
+  const result = await engine.store.transact(async (tx): Promise<Result<BacktrackOutcome>> => {
     const loaded = await loadTask(tx, req.taskId);
     if (!loaded.ok) return loaded;
     const state = loaded.value;
-    const contract = await guardContract(e, tx, state, actor, { action: 'backtrack', to: req.to }, startMs);
+    const contract = await guardContract(engine, tx, state, actor, { action: 'backtrack', to: req.to }, startMs);
     if (!contract.ok) return contract;
-    const to = normalizePhase(e.config.phases, req.to);
-    const decision = to ? decideBacktrack(state, to, req.reason, e.config) : refusePhaseUnknown(req.to, e.config);
+    const to = normalizePhase(engine.config.phases, req.to);
+    const decision = to
+      ? decideBacktrack(state, to, req.reason, engine.config)
+      : refusePhaseUnknown(req.to, engine.config);
     if (!decision.ok) {
       return {
         ok: false,
         error: await recordRefusal(
-          e,
+          engine,
           tx,
           state,
           actor,
@@ -77,31 +83,32 @@ export async function backtrack(e: Engine, actor: Actor, req: BacktrackRequest):
       };
     }
     const target = decision.value.to as string;
-    const decided = req.decidedBy !== undefined ? await personsRequest(e, state, req.decidedBy, target) : undefined;
+    const decided =
+      req.decidedBy !== undefined ? await personsRequest(engine, state, req.decidedBy, target) : undefined;
     // The lease moves with the task: the holder's when a person sent it back, else checked as for any move.
     let lease: Lease | null = decided ? ((await tx.getLease(state.taskId)) ?? null) : null;
     if (!decided) {
-      const escalation = await guardEscalation(e, tx, state, actor, { action: 'backtrack', to: target }, startMs);
+      const escalation = await guardEscalation(engine, tx, state, actor, { action: 'backtrack', to: target }, startMs);
       if (!escalation.ok) return escalation;
-      const guarded = await guardLease(e, tx, state, actor, 'backtrack', req.token, startMs);
+      const guarded = await guardLease(engine, tx, state, actor, 'backtrack', req.token, startMs);
       if (!guarded.ok) return guarded;
       lease = guarded.value;
     }
     // A move running out of the current phase (its producers writing that phase's evidence) finishes first.
-    const running = await guardNoMove(e, tx, state, actor, { action: 'backtrack', to: target }, startMs);
+    const running = await guardNoMove(engine, tx, state, actor, { action: 'backtrack', to: target }, startMs);
     if (!running.ok) return running;
     if (attestation) {
-      const drift = await guardDrift(e, tx, state, actor, 'backtrack', target, attestation, startMs);
+      const drift = await guardDrift(engine, tx, state, actor, 'backtrack', target, attestation, startMs);
       if (!drift.ok) return drift;
     }
     // What an earlier backtrack left half done: its live files once it committed, its archive if it did not.
-    tidyArchive(e.layout, state);
-    const moves = archivePlan(e.layout, state, stalePhases(e.config, state.phase, target));
+    tidyArchive(engine.layout, state);
+    const moves = archivePlan(engine.layout, state, stalePhases(engine.config, state.phase, target));
     if (!moves.ok) return moves;
     const renamed: { from: string; to: string }[] = [];
     try {
       for (const m of moves.value.dirs) renamed.push(...linkAside(m.from, m.to));
-      const entry = await append(e, tx, {
+      const entry = await append(engine, tx, {
         taskId: state.taskId,
         kind: 'backtrack',
         fromPhase: state.phase,
@@ -111,7 +118,7 @@ export async function backtrack(e: Engine, actor: Actor, req: BacktrackRequest):
         data: {
           reason: req.reason.slice(0, 2000),
           archived: moves.value.archived,
-          stale: stalePhases(e.config, state.phase, target),
+          stale: stalePhases(engine.config, state.phase, target),
           holder: holderOf(actor),
           ...(decided ? { decision: decided.seq, by: decided.data['by'] } : {}),
         },
@@ -121,13 +128,13 @@ export async function backtrack(e: Engine, actor: Actor, req: BacktrackRequest):
       return ok({ task, entry, from: state.phase, to: target, archived: moves.value.archived });
     } catch (err) {
       for (const m of renamed.reverse()) renameSync(m.to, m.from);
-      rmSync(archiveDir(e.layout, state.taskId, state.counts.backtracks + 1), { recursive: true, force: true });
+      rmSync(archiveDir(engine.layout, state.taskId, state.counts.backtracks + 1), { recursive: true, force: true });
       throw err;
     }
   });
   if (result.ok) {
     // The entry naming the archived copies has committed: the live ones can go.
-    settleArchive(e.layout, result.value.task);
+    settleArchive(engine.layout, result.value.task);
     const base = {
       taskId: req.taskId,
       startMs,
@@ -135,7 +142,7 @@ export async function backtrack(e: Engine, actor: Actor, req: BacktrackRequest):
       actor: actor.id,
       ...(actor.sessionId ? { sessionId: actor.sessionId } : {}),
     };
-    e.sink.emit({
+    engine.sink.emit({
       ...base,
       type: 'transition',
       kind: 'backtrack',
@@ -144,7 +151,7 @@ export async function backtrack(e: Engine, actor: Actor, req: BacktrackRequest):
       result: 'ok',
       seq: result.value.entry.seq,
     });
-    e.sink.emit({
+    engine.sink.emit({
       ...base,
       type: 'counter',
       name: Counter.phase_backtracks,
@@ -156,8 +163,13 @@ export async function backtrack(e: Engine, actor: Actor, req: BacktrackRequest):
 }
 
 /** The person's request for changes `seq`, when it is one made in this phase visit that sends the task to `to`. */
-async function personsRequest(e: Engine, state: TaskState, seq: number, to: string): Promise<LedgerEntry | undefined> {
-  const [x] = await e.store.entries({ taskId: state.taskId, kind: 'approval', fromSeq: seq, limit: 1 });
+async function personsRequest(
+  engine: Engine,
+  state: TaskState,
+  seq: number,
+  to: string,
+): Promise<LedgerEntry | undefined> {
+  const [x] = await engine.store.entries({ taskId: state.taskId, kind: 'approval', fromSeq: seq, limit: 1 });
   const ok =
     x?.seq === seq &&
     x.seq >= state.phaseEpoch &&

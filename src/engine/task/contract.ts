@@ -31,7 +31,7 @@ export function refuseConfigChanged(taskId: string, change: ContractChange) {
 
 /** Checks the contract of an active task inside a transaction; a change is refused and recorded as a violation. */
 export async function guardContract(
-  e: Engine,
+  engine: Engine,
   tx: StoreTx,
   state: TaskState,
   actor: Actor,
@@ -39,21 +39,21 @@ export async function guardContract(
   startMs: number,
 ): Promise<Result<void>> {
   if (state.status !== 'active') return ok(undefined);
-  const change = contractChange(e.layout.stateDir, e.config, state);
+  const change = contractChange(engine.layout.stateDir, engine.config, state);
   if (!change) return ok(undefined);
   const r = refuseConfigChanged(state.taskId, change);
-  return { ok: false, error: await recordRefusal(e, tx, state, actor, attempt, r.error, startMs) };
+  return { ok: false, error: await recordRefusal(engine, tx, state, actor, attempt, r.error, startMs) };
 }
 
 /** What reading verbs say of the contract: whether the config loaded now is the task's, and what changed. */
 export function contractStatus(
-  e: Engine,
+  engine: Engine,
   state: TaskState,
 ): { adopted: string | null; current: string; version: number | null; changed: boolean; keys: string[] } {
-  const change = contractChange(e.layout.stateDir, e.config, state);
+  const change = contractChange(engine.layout.stateDir, engine.config, state);
   return {
     adopted: state.contract?.digest ?? null,
-    current: change?.current ?? configDigest(e.config),
+    current: change?.current ?? configDigest(engine.config),
     version: state.contract?.version ?? null,
     changed: !!change,
     keys: change?.keys ?? [],

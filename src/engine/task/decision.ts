@@ -21,15 +21,15 @@ export interface DecisionOutcome {
     { readonly ok: true; readonly value: BacktrackOutcome } | { readonly ok: false; readonly error: Refusal };
 }
 
-export async function applyDecision(e: Engine, signed: SignedDecision): Promise<Result<DecisionOutcome>> {
-  const r = await decide(e, signed);
+export async function applyDecision(engine: Engine, signed: SignedDecision): Promise<Result<DecisionOutcome>> {
+  const r = await decide(engine, signed);
   if (!r.ok) return r;
   const { entry, person } = r.value;
   const to = entry.data['backtrackTo'];
   if (entry.kind !== 'approval' || entry.data['action'] !== 'changes_requested' || typeof to !== 'string')
     return ok(r.value);
   const back = await backtrack(
-    e,
+    engine,
     { id: person },
     {
       taskId: r.value.task.taskId,

@@ -75,48 +75,53 @@ export function readSourceFile(path: string, maxBytes: number): Result<Uint8Arra
  * limit) as a violation of the task when it exists and is active: rejected attempts are ledger
  * entries too. Usage errors (no such file, a folder) are returned as they are.
  */
-export async function refuseSourceFile(e: Engine, actor: Actor, taskId: string, refusal: Refusal): Promise<Refusal> {
+export async function refuseSourceFile(
+  engine: Engine,
+  actor: Actor,
+  taskId: string,
+  refusal: Refusal,
+): Promise<Refusal> {
   if (refusal.code === ErrorCode.USAGE) return refusal;
   const startMs = Date.now();
-  return e.store.transact(async (tx) => {
+  return engine.store.transact(async (tx) => {
     const state = await tx.getTask(taskId);
     if (!state || state.status !== 'active') return refusal;
-    return recordRefusal(e, tx, state, actor, { action: 'evidence_put' }, refusal, startMs);
+    return recordRefusal(engine, tx, state, actor, { action: 'evidence_put' }, refusal, startMs);
   });
 }
 
 export async function putEvidence(
-  e: Engine,
+  engine: Engine,
   actor: Actor,
   req: PutEvidenceRequest,
 ): Promise<Result<PutEvidenceOutcome>> {
   const startMs = Date.now();
   const name = checkArtifactName(req.name);
-  const max = e.config.limits.maxEvidenceBytes;
+  const max = engine.config.limits.maxEvidenceBytes;
   // What the file's findings compare it with, read before the transaction (the store's task list among it).
-  const before = await e.store.getTask(req.taskId);
-  const putPhase = normalizePhase(e.config.phases, req.phase);
-  const context = before && putPhase ? await gatherEvidenceContext(e, before, putPhase) : undefined;
-  return e.store.transact(async (tx): Promise<Result<PutEvidenceOutcome>> => {
+  const before = await engine.store.getTask(req.taskId);
+  const putPhase = normalizePhase(engine.config.phases, req.phase);
+  const context = before && putPhase ? await gatherEvidenceContext(engine, before, putPhase) : undefined;
+  return engine.store.transact(async (tx): Promise<Result<PutEvidenceOutcome>> => {
     const loaded = await loadTask(tx, req.taskId);
     if (!loaded.ok) return loaded;
     const state = loaded.value;
     const fail = async (r: { ok: false; error: Refusal }) => ({
       ok: false as const,
-      error: await recordRefusal(e, tx, state, actor, { action: 'evidence_put' }, r.error, startMs),
+      error: await recordRefusal(engine, tx, state, actor, { action: 'evidence_put' }, r.error, startMs),
     });
     if (state.status !== 'active') return refuseInactive(state, 'its evidence is sealed');
-    const escalation = await guardEscalation(e, tx, state, actor, { action: 'evidence_put' }, startMs);
+    const escalation = await guardEscalation(engine, tx, state, actor, { action: 'evidence_put' }, startMs);
     if (!escalation.ok) return escalation;
-    const contract = await guardContract(e, tx, state, actor, { action: 'evidence_put' }, startMs);
+    const contract = await guardContract(engine, tx, state, actor, { action: 'evidence_put' }, startMs);
     if (!contract.ok) return contract;
-    const phase = normalizePhase(e.config.phases, req.phase);
-    if (!phase) return fail(refusePhaseUnknown(req.phase, e.config));
+    const phase = normalizePhase(engine.config.phases, req.phase);
+    if (!phase) return fail(refusePhaseUnknown(req.phase, engine.config));
     if (!name.ok) return fail(name);
-    const role = guardRole(e, actor, 'evidence_put', { phase, name: req.name });
+    const role = guardRole(engine, actor, 'evidence_put', { phase, name: req.name });
     if (!role.ok) return fail(role);
-    const pi = phaseIndex(e.config.phases, phase);
-    const ci = phaseIndex(e.config.phases, state.phase);
+    const pi = phaseIndex(engine.config.phases, phase);
+    const ci = phaseIndex(engine.config.phases, state.phase);
     if (pi > ci) {
       return fail(
         refuse(
@@ -125,7 +130,7 @@ export async function putEvidence(
           {
             from: state.phase,
             to: phase,
-            next: e.config.phases[ci + 1] ?? null,
+            next: engine.config.phases[ci + 1] ?? null,
           },
         ),
       );
@@ -143,7 +148,7 @@ export async function putEvidence(
         ),
       );
     }
-    const rule = (e.config.evidence[phase] ?? []).find((r) => r.name === req.name);
+    const rule = (engine.config.evidence[phase] ?? []).find((r) => r.name === req.name);
     if (rule?.producer === 'autopilot') {
       return fail(
         refuse(
@@ -183,19 +188,19 @@ export async function putEvidence(
     // A reviewer writes beside the working agent, which keeps its lease while it waits for the review: the lease
     // keeps two hands off the work, and the rubric is the only file a reviewer can write.
     if (actor.role !== 'reviewer') {
-      const lease = await guardLease(e, tx, state, actor, 'evidence_put', req.token, startMs);
+      const lease = await guardLease(engine, tx, state, actor, 'evidence_put', req.token, startMs);
       if (!lease.ok) return lease;
     }
-    const folder = phaseFolder(e.layout, state.taskId, phase);
+    const folder = phaseFolder(engine.layout, state.taskId, phase);
     if (!folder.ok) return fail(folder);
     const path = evidenceRel(state.taskId, phase, req.name);
-    tidyArchive(e.layout, state);
+    tidyArchive(engine.layout, state);
     writeAtomic(folder.value, req.name, req.content);
     const sha256 = sha256Hex(req.content);
     const findings = rule
       ? validateArtifact(rule, req.content, { path, maxBytes: max, ...(context ? { context } : {}) })
       : [];
-    const entry = await append(e, tx, {
+    const entry = await append(engine, tx, {
       taskId: state.taskId,
       kind: 'evidence',
       fromPhase: phase,
@@ -221,14 +226,14 @@ export async function putEvidence(
  * Autopilot's artifacts must already be there. Defaults to the current phase.
  */
 export async function checkEvidence(
-  e: Engine,
+  engine: Engine,
   req: { taskId: string; phase?: string },
 ): Promise<Result<PhaseGateReport>> {
-  const loaded = await loadTask(e.store, req.taskId);
+  const loaded = await loadTask(engine.store, req.taskId);
   if (!loaded.ok) return loaded;
   const state = loaded.value;
-  const phase = req.phase === undefined ? state.phase : normalizePhase(e.config.phases, req.phase);
-  if (!phase) return refusePhaseUnknown(req.phase ?? '', e.config);
+  const phase = req.phase === undefined ? state.phase : normalizePhase(engine.config.phases, req.phase);
+  if (!phase) return refusePhaseUnknown(req.phase ?? '', engine.config);
   if (phase !== state.phase) {
     // A passed phase is checked as it was recorded: every Autopilot artifact against its ledger digest.
     const recorded = new Map(
@@ -236,12 +241,12 @@ export async function checkEvidence(
         .filter((a) => a.path.startsWith(evidenceRel(state.taskId, phase, '')) && a.producer === 'autopilot')
         .map((a) => [a.path.slice(a.path.lastIndexOf('/') + 1), a.sha256]),
     );
-    return ok(checkPhase(e, state, phase, await gatherEvidenceContext(e, state, phase), recorded));
+    return ok(checkPhase(engine, state, phase, await gatherEvidenceContext(engine, state, phase), recorded));
   }
-  const report = checkPhase(e, state, phase, await gatherEvidenceContext(e, state, phase));
+  const report = checkPhase(engine, state, phase, await gatherEvidenceContext(engine, state, phase));
   // The review phase also needs its rubric from another hand: said here too, not first at the advance.
   // A rubric not written yet is the gate's own finding (missing); a written one is judged for its hand.
-  const reviewing = await readReviewInputs(e, state);
+  const reviewing = await readReviewInputs(engine, state);
   const written = reviewing && report.artifacts.some((a) => a.path.endsWith(`/${reviewing.rules.artifact}`));
   const review = reviewing && written ? checkReview(reviewing, state, report) : null;
   return ok(review ? { ...report, passed: false, findings: [...report.findings, review] } : report);

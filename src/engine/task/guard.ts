@@ -56,57 +56,57 @@ export interface GuardOutcome {
 }
 
 /** Which task a call without a task id belongs to: the only active task. */
-export async function resolveTask(e: Engine, taskId: string | undefined): Promise<Result<TaskState | null>> {
+export async function resolveTask(engine: Engine, taskId: string | undefined): Promise<Result<TaskState | null>> {
   if (taskId) {
-    return loadTask(e.store, taskId);
+    return loadTask(engine.store, taskId);
   }
-  const active = (await e.store.listTasks()).filter((t) => t.status === 'active');
+  const active = (await engine.store.listTasks()).filter((t) => t.status === 'active');
   return ok(active.length === 1 ? active[0]! : null);
 }
 
-export async function guardToolCall(e: Engine, actor: Actor, req: GuardRequest): Promise<Result<GuardOutcome>> {
+export async function guardToolCall(engine: Engine, actor: Actor, req: GuardRequest): Promise<Result<GuardOutcome>> {
   const startMs = Date.now();
-  const found = await resolveTask(e, req.taskId);
+  const found = await resolveTask(engine, req.taskId);
   if (!found.ok) return found;
   const task = found.value;
-  const first = e.config.phases[0] as string;
+  const first = engine.config.phases[0] as string;
   let note: string | undefined;
   if (!task) {
-    const active = (await e.store.listTasks()).filter((t) => t.status === 'active').length;
+    const active = (await engine.store.listTasks()).filter((t) => t.status === 'active').length;
     note =
       active === 0
         ? `no active task: the call is judged as in ${first}; start one with: autopilot task start T-1 --title "…"`
         : `${active} active tasks: the call is judged as in ${first}; name the task (AUTOPILOT_TASK or --task)`;
   }
   const phase = task && task.status === 'active' ? task.phase : first;
-  const evidenceRoot = `${e.layout.stateDir.slice(e.layout.root.length + 1) || '.autopilot'}/evidence`;
+  const evidenceRoot = `${engine.layout.stateDir.slice(engine.layout.root.length + 1) || '.autopilot'}/evidence`;
   const classification = classifyToolCall(
     { client: req.client, tool: req.tool, input: req.input },
     {
-      repoRoot: e.layout.root,
+      repoRoot: engine.layout.root,
       evidenceDir: task ? `${evidenceRoot}/${task.taskId}` : `${evidenceRoot}/-`,
-      stateDir: e.layout.stateDir.slice(e.layout.root.length + 1) || '.autopilot',
-      mcpServers: toolPolicyOf(e.config).mcpServers,
+      stateDir: engine.layout.stateDir.slice(engine.layout.root.length + 1) || '.autopilot',
+      mcpServers: toolPolicyOf(engine.config).mcpServers,
       // What Autopilot produces in the task's evidence folder, its per-user state, and git's controls wherever they
       // live: the guard's protected paths besides the state folder and the agent settings.
       produced: task
-        ? Object.entries(e.config.evidence).flatMap(([p, rules]) =>
+        ? Object.entries(engine.config.evidence).flatMap(([p, rules]) =>
             rules
               .filter((r) => r.producer === 'autopilot')
               .map((r) => `${evidenceRoot}/${task.taskId}/${phaseDir(p)}/${r.name}`),
           )
         : [],
       secretDirs: [userStateRoot(process.env)],
-      guardedPaths: await controlPaths(e.layout.root),
+      guardedPaths: await controlPaths(engine.layout.root),
       realpath: realPath,
     },
   );
-  const decision = decideToolCall(classification, phase, toolPolicyOf(e.config));
+  const decision = decideToolCall(classification, phase, toolPolicyOf(engine.config));
   const reason = note ? `${clause(decision.reason)}. ${note}` : decision.reason;
   let seq: number | undefined;
   if (decision.decision !== 'allow' && task) {
-    const entry = await e.store.transact((tx) =>
-      append(e, tx, {
+    const entry = await engine.store.transact((tx) =>
+      append(engine, tx, {
         taskId: task.taskId,
         kind: 'tool_blocked',
         fromPhase: phase,
@@ -135,7 +135,7 @@ export async function guardToolCall(e: Engine, actor: Actor, req: GuardRequest):
     actor: actor.id,
     ...(actor.sessionId ? { sessionId: actor.sessionId } : {}),
   };
-  e.sink.emit({
+  engine.sink.emit({
     ...base,
     type: 'guard',
     phase,
@@ -145,7 +145,7 @@ export async function guardToolCall(e: Engine, actor: Actor, req: GuardRequest):
     ...(seq !== undefined ? { seq } : {}),
   });
   if (decision.decision === 'deny') {
-    e.sink.emit({
+    engine.sink.emit({
       ...base,
       type: 'counter',
       name: Counter.tool_calls_blocked,

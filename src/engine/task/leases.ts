@@ -18,15 +18,21 @@ export function holderOf(actor: Actor): string {
 }
 
 /** The time lease decisions use: the store's clock when it has one (shared by every host), else the engine's. */
-export async function leaseNow(e: Engine, tx: StoreTx): Promise<Date> {
-  return tx.now ? tx.now() : e.clock.now();
+export async function leaseNow(engine: Engine, tx: StoreTx): Promise<Date> {
+  return tx.now ? tx.now() : engine.clock.now();
 }
 
-async function recordChange(e: Engine, tx: StoreTx, actor: Actor, d: LeaseDecision, state: TaskState): Promise<void> {
+async function recordChange(
+  engine: Engine,
+  tx: StoreTx,
+  actor: Actor,
+  d: LeaseDecision,
+  state: TaskState,
+): Promise<void> {
   await tx.putLease(d.lease);
   // Renewals only move the expiry; the ledger records changes of hands and releases.
   if (d.change === 'renewed') return;
-  await append(e, tx, {
+  await append(engine, tx, {
     taskId: state.taskId,
     kind: 'lease',
     fromPhase: state.phase,
@@ -48,7 +54,7 @@ async function recordChange(e: Engine, tx: StoreTx, actor: Actor, d: LeaseDecisi
  * lease (or null with leases off), or the refusal, already recorded.
  */
 export async function guardLease(
-  e: Engine,
+  engine: Engine,
   tx: StoreTx,
   state: TaskState,
   actor: Actor,
@@ -56,14 +62,14 @@ export async function guardLease(
   token: number | undefined,
   startMs: number,
 ): Promise<Result<Lease | null>> {
-  const mode = e.config.leases.mode;
+  const mode = engine.config.leases.mode;
   if (mode === 'off') return ok(null);
-  const now = await leaseNow(e, tx);
+  const now = await leaseNow(engine, tx);
   const current = await tx.getLease(state.taskId);
   const holder = holderOf(actor);
   const fail = async (r: { ok: false; error: Refusal }) => ({
     ok: false as const,
-    error: await recordRefusal(e, tx, state, actor, { action }, r.error, startMs),
+    error: await recordRefusal(engine, tx, state, actor, { action }, r.error, startMs),
   });
   if (token !== undefined && current && token !== current.token) {
     return fail(
@@ -98,11 +104,11 @@ export async function guardLease(
     taskId: state.taskId,
     phase: state.phase,
     holder,
-    ttlMs: e.config.leases.ttlSeconds * 1000,
+    ttlMs: engine.config.leases.ttlSeconds * 1000,
     now,
   });
   if (!d.ok) return fail(d);
-  await recordChange(e, tx, actor, d.value, state);
+  await recordChange(engine, tx, actor, d.value, state);
   return ok(d.value.lease);
 }
 
@@ -115,16 +121,16 @@ export interface LeaseRequest {
 type LeaseOp = 'acquire' | 'renew' | 'release';
 
 export async function leaseOp(
-  e: Engine,
+  engine: Engine,
   actor: Actor,
   op: LeaseOp,
   req: LeaseRequest & { phase?: string },
 ): Promise<Result<LeaseDecision>> {
   const startMs = Date.now();
   // A reviewer writes its rubric without the task's lease (see evidence.ts), so it never takes one.
-  const role = guardRole(e, actor, `lease_${op}`);
+  const role = guardRole(engine, actor, `lease_${op}`);
   if (!role.ok) return role;
-  return e.store.transact(async (tx) => {
+  return engine.store.transact(async (tx) => {
     const loaded = await loadTask(tx, req.taskId);
     if (!loaded.ok) return loaded;
     const state = loaded.value;
@@ -133,10 +139,10 @@ export async function leaseOp(
     }
     // Stepping away stays possible; taking or keeping the task waits for the person an escalation called.
     if (op !== 'release') {
-      const escalation = await guardEscalation(e, tx, state, actor, { action: `lease_${op}` }, startMs);
+      const escalation = await guardEscalation(engine, tx, state, actor, { action: `lease_${op}` }, startMs);
       if (!escalation.ok) return escalation;
     }
-    const phase = req.phase === undefined ? state.phase : normalizePhase(e.config.phases, req.phase);
+    const phase = req.phase === undefined ? state.phase : normalizePhase(engine.config.phases, req.phase);
     if (phase !== state.phase) {
       // A lease on another phase is a way to work ahead: refused, counted and recorded like any skip.
       const r = phase
@@ -145,15 +151,23 @@ export async function leaseOp(
             to: phase,
             next: state.phase,
           })
-        : refusePhaseUnknown(req.phase ?? '', e.config);
+        : refusePhaseUnknown(req.phase ?? '', engine.config);
       return {
         ok: false,
-        error: await recordRefusal(e, tx, state, actor, { action: `lease_${op}`, to: phase ?? null }, r.error, startMs),
+        error: await recordRefusal(
+          engine,
+          tx,
+          state,
+          actor,
+          { action: `lease_${op}`, to: phase ?? null },
+          r.error,
+          startMs,
+        ),
       };
     }
-    const now = await leaseNow(e, tx);
+    const now = await leaseNow(engine, tx);
     const holder = holderOf(actor);
-    const ttlMs = (req.ttlSeconds ?? e.config.leases.ttlSeconds) * 1000;
+    const ttlMs = (req.ttlSeconds ?? engine.config.leases.ttlSeconds) * 1000;
     const current = await tx.getLease(req.taskId);
     const d =
       op === 'acquire'
@@ -175,11 +189,11 @@ export async function leaseOp(
     if (!d.ok)
       return {
         ok: false,
-        error: await recordRefusal(e, tx, state, actor, { action: `lease_${op}` }, d.error, startMs),
+        error: await recordRefusal(engine, tx, state, actor, { action: `lease_${op}` }, d.error, startMs),
       };
     if (op === 'release') {
       await tx.putLease(d.value.lease);
-      await append(e, tx, {
+      await append(engine, tx, {
         taskId: state.taskId,
         kind: 'lease',
         fromPhase: state.phase,
@@ -189,7 +203,7 @@ export async function leaseOp(
         data: { change: 'released', holder, token: d.value.lease.token, heldSince: current?.acquiredAt ?? null },
       });
     } else {
-      await recordChange(e, tx, actor, d.value, state);
+      await recordChange(engine, tx, actor, d.value, state);
     }
     return d;
   });

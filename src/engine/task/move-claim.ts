@@ -25,8 +25,8 @@ const MOVE_BASE_MS = 120_000;
  * timeout, after which the claim is taken as abandoned (a mover on another host
  * that died without a word).
  */
-export function moveTtlMs(e: Engine): number {
-  const c = e.config.commands;
+export function moveTtlMs(engine: Engine): number {
+  const c = engine.config.commands;
   const specs = [c.build, c.test, c.lint, ...c.ci, ...c.smoke];
   return MOVE_BASE_MS + specs.reduce((sum, s) => sum + (s ? s.timeoutSeconds * 1000 : 0), 0);
 }
@@ -50,14 +50,14 @@ export function moverGone(claim: MoveClaim): boolean {
  * while another move of the task is in force.
  */
 export async function claimMove(
-  e: Engine,
+  engine: Engine,
   tx: StoreTx,
   state: TaskState,
   actor: Actor,
   attempt: { action: string; to?: string | null },
   startMs: number,
 ): Promise<Result<MoveClaim>> {
-  const now = await leaseNow(e, tx);
+  const now = await leaseNow(engine, tx);
   const current = await tx.getMoveClaim(state.taskId);
   const wanted: MoveClaim = {
     taskId: state.taskId,
@@ -68,10 +68,10 @@ export async function claimMove(
     host: HOST,
     pid: process.pid,
     takenAt: now.toISOString(),
-    expiresAt: new Date(now.getTime() + moveTtlMs(e)).toISOString(),
+    expiresAt: new Date(now.getTime() + moveTtlMs(engine)).toISOString(),
   };
   const d = decideClaim(current, wanted, now, !!current && moverGone(current));
-  if (!d.ok) return { ok: false, error: await recordRefusal(e, tx, state, actor, attempt, d.error, startMs) };
+  if (!d.ok) return { ok: false, error: await recordRefusal(engine, tx, state, actor, attempt, d.error, startMs) };
   await tx.putMoveClaim(d.value.claim);
   return ok(d.value.claim);
 }
@@ -82,7 +82,7 @@ export async function claimMove(
  * recorded; the refusal says which.
  */
 export async function checkClaimHeld(
-  e: Engine,
+  engine: Engine,
   tx: StoreTx,
   state: TaskState,
   actor: Actor,
@@ -92,7 +92,7 @@ export async function checkClaimHeld(
 ): Promise<Result<null>> {
   const current = await tx.getMoveClaim(claim.taskId);
   if (current?.token === claim.token) return ok(null);
-  const now = await leaseNow(e, tx);
+  const now = await leaseNow(engine, tx);
   const r =
     current && claimInForce(current, now, moverGone(current))
       ? refuseMoveRunning(current)
@@ -101,7 +101,7 @@ export async function checkClaimHeld(
           `this ${claim.action} of task ${claim.taskId} outlasted its claim (taken at ${claim.takenAt}, until ${claim.expiresAt}) and another move took the task; nothing of it was recorded: read the task's status and try again`,
           { token: null, current: null, reason: 'claim-expired' },
         );
-  return { ok: false, error: await recordRefusal(e, tx, state, actor, attempt, r.error, startMs) };
+  return { ok: false, error: await recordRefusal(engine, tx, state, actor, attempt, r.error, startMs) };
 }
 
 /**
@@ -110,7 +110,7 @@ export async function checkClaimHeld(
  * the evidence from under a running producer.
  */
 export async function guardNoMove(
-  e: Engine,
+  engine: Engine,
   tx: StoreTx,
   state: TaskState,
   actor: Actor,
@@ -119,13 +119,13 @@ export async function guardNoMove(
 ): Promise<Result<null>> {
   const current = await tx.getMoveClaim(state.taskId);
   if (!current) return ok(null);
-  const now = await leaseNow(e, tx);
+  const now = await leaseNow(engine, tx);
   if (!claimInForce(current, now, moverGone(current))) return ok(null);
   const r = refuseMoveRunning(current);
-  return { ok: false, error: await recordRefusal(e, tx, state, actor, attempt, r.error, startMs) };
+  return { ok: false, error: await recordRefusal(engine, tx, state, actor, attempt, r.error, startMs) };
 }
 
 /** Drops a move's claim in a transaction of its own: after a refusal, or when the move failed. */
-export async function releaseClaim(e: Engine, claim: MoveClaim): Promise<void> {
-  await e.store.transact((tx) => tx.dropMoveClaim(claim.taskId, claim.token));
+export async function releaseClaim(engine: Engine, claim: MoveClaim): Promise<void> {
+  await engine.store.transact((tx) => tx.dropMoveClaim(claim.taskId, claim.token));
 }

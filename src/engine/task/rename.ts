@@ -25,22 +25,26 @@ export interface RenameTaskOutcome {
   readonly entry: LedgerEntry | null;
 }
 
-export async function renameTask(e: Engine, actor: Actor, req: RenameTaskRequest): Promise<Result<RenameTaskOutcome>> {
+export async function renameTask(
+  engine: Engine,
+  actor: Actor,
+  req: RenameTaskRequest,
+): Promise<Result<RenameTaskOutcome>> {
   const startMs = Date.now();
-  const role = guardRole(e, actor, 'task_rename');
+  const role = guardRole(engine, actor, 'task_rename');
   if (!role.ok) return role;
   const title = checkTitle(req.title, true);
   if (!title.ok) return title;
-  return e.store.transact(async (tx): Promise<Result<RenameTaskOutcome>> => {
+  return engine.store.transact(async (tx): Promise<Result<RenameTaskOutcome>> => {
     const loaded = await loadTask(tx, req.taskId);
     if (!loaded.ok) return loaded;
     const state = loaded.value;
     // A finished task's record is what was done under its title: it stays as it was.
     if (state.status !== 'active') return refuseInactive(state, 'its title stays as it was recorded');
     if (state.title === title.value) return ok({ task: state, previousTitle: state.title, entry: null });
-    const lease = await guardLease(e, tx, state, actor, 'task_rename', req.token, startMs);
+    const lease = await guardLease(engine, tx, state, actor, 'task_rename', req.token, startMs);
     if (!lease.ok) return lease;
-    const entry = await append(e, tx, {
+    const entry = await append(engine, tx, {
       taskId: state.taskId,
       kind: 'task_renamed',
       fromPhase: state.phase,

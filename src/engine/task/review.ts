@@ -39,29 +39,29 @@ export interface ReviewPacket {
   readonly artifacts: readonly ReviewedArtifact[];
 }
 
-export async function reviewPacket(e: Engine, taskId: string): Promise<Result<ReviewPacket>> {
-  const rules = reviewRules(e.config);
+export async function reviewPacket(engine: Engine, taskId: string): Promise<Result<ReviewPacket>> {
+  const rules = reviewRules(engine.config);
   if (!rules)
-    return refuse(ErrorCode.USAGE, `this process has no review phase (phases ${e.config.phases.join(', ')})`, {
+    return refuse(ErrorCode.USAGE, `this process has no review phase (phases ${engine.config.phases.join(', ')})`, {
       argument: 'taskId',
     });
-  const task = await e.store.getTask(taskId);
+  const task = await engine.store.getTask(taskId);
   if (!task)
     return refuse(ErrorCode.TASK_UNKNOWN, `no task ${taskId}; list tasks with: autopilot task list`, { taskId });
-  const entries = await e.store.entries({ taskId });
+  const entries = await engine.store.entries({ taskId });
   const bySeq = new Map(entries.map((x) => [x.seq, x]));
-  const last = phaseIndex(e.config.phases, rules.phase);
+  const last = phaseIndex(engine.config.phases, rules.phase);
   const phaseOf = (path: string) => {
     const folder = path.split('/')[2] ?? '';
-    return e.config.phases.find((p) => phaseDir(p) === folder);
+    return engine.config.phases.find((p) => phaseDir(p) === folder);
   };
   const artifacts: ReviewedArtifact[] = [];
   for (const a of Object.values(task.artifacts)) {
     const phase = phaseOf(a.path);
     // Evidence of the phases the review judges; the task's contract and later phases are not the work.
-    if (!a.path.startsWith('evidence/') || !phase || phaseIndex(e.config.phases, phase) > last) continue;
+    if (!a.path.startsWith('evidence/') || !phase || phaseIndex(engine.config.phases, phase) > last) continue;
     const writer = bySeq.get(a.seq);
-    const file = readNoFollow(join(e.layout.stateDir, a.path), Number.MAX_SAFE_INTEGER);
+    const file = readNoFollow(join(engine.layout.stateDir, a.path), Number.MAX_SAFE_INTEGER);
     const bytes = file.kind === 'file' ? file.bytes : null;
     artifacts.push({
       phase,
@@ -79,7 +79,8 @@ export async function reviewPacket(e: Engine, taskId: string): Promise<Result<Re
   }
   artifacts.sort(
     (x, y) =>
-      phaseIndex(e.config.phases, x.phase) - phaseIndex(e.config.phases, y.phase) || x.name.localeCompare(y.name),
+      phaseIndex(engine.config.phases, x.phase) - phaseIndex(engine.config.phases, y.phase) ||
+      x.name.localeCompare(y.name),
   );
   return ok({ task, rules, implementers: implementersOf(entries, rules, Number.MAX_SAFE_INTEGER), artifacts });
 }

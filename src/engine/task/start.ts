@@ -26,16 +26,20 @@ export interface StartTaskOutcome {
   readonly entry: LedgerEntry;
 }
 
-export async function startTask(e: Engine, actor: Actor, req: StartTaskRequest): Promise<Result<StartTaskOutcome>> {
+export async function startTask(
+  engine: Engine,
+  actor: Actor,
+  req: StartTaskRequest,
+): Promise<Result<StartTaskOutcome>> {
   const startMs = Date.now();
-  const role = guardRole(e, actor, 'task_start');
+  const role = guardRole(engine, actor, 'task_start');
   if (!role.ok) return role;
   const id = checkTaskId(req.taskId);
   if (!id.ok) return id;
   const checked = checkTitle(req.title ?? '', false);
   if (!checked.ok) return checked;
   const title = checked.value;
-  let base = await resolveCommit(e.layout.root, req.base ?? 'HEAD');
+  let base = await resolveCommit(engine.layout.root, req.base ?? 'HEAD');
   if (!base) {
     if (req.base !== undefined) {
       return refuse(ErrorCode.USAGE, `--base ${req.base} does not name a commit; give a branch, tag or commit id`, {
@@ -46,11 +50,11 @@ export async function startTask(e: Engine, actor: Actor, req: StartTaskRequest):
   }
   // A task started on top of init's uncommitted files would hold them in its diff (the new CI workflow makes
   // it high-risk), and the CI gate would find no committed contract: they go in first.
-  const head = await resolveCommit(e.layout.root, 'HEAD');
-  const configRel = relative(e.layout.root, e.layout.configFile).split(sep).join('/');
-  if (head && !(await commitHas(e.layout.root, head, configRel))) {
-    const stateIgnore = relative(e.layout.root, join(e.layout.stateDir, '.gitignore')).split(sep).join('/');
-    const files = await uncommitted(e.layout.root, [...INIT_FILES, stateIgnore]);
+  const head = await resolveCommit(engine.layout.root, 'HEAD');
+  const configRel = relative(engine.layout.root, engine.layout.configFile).split(sep).join('/');
+  if (head && !(await commitHas(engine.layout.root, head, configRel))) {
+    const stateIgnore = relative(engine.layout.root, join(engine.layout.stateDir, '.gitignore')).split(sep).join('/');
+    const files = await uncommitted(engine.layout.root, [...INIT_FILES, stateIgnore]);
     const list = (files.includes(configRel) ? files : [configRel, ...files]).join(' ');
     return refuse(
       ErrorCode.CONFIG_INVALID,
@@ -58,10 +62,10 @@ export async function startTask(e: Engine, actor: Actor, req: StartTaskRequest):
       { key: '(file)', reason: 'not committed', file: configRel, uncommitted: files },
     );
   }
-  const first = e.config.phases[0] as string;
+  const first = engine.config.phases[0] as string;
   // The first task fixes the baseline of the agent's instructions, so drift is noticed from the start.
-  if (!(await latestBaseline(e))) await recordBaseline(e, actor, { version: '1' });
-  const result = await e.store.transact(async (tx): Promise<Result<StartTaskOutcome>> => {
+  if (!(await latestBaseline(engine))) await recordBaseline(engine, actor, { version: '1' });
+  const result = await engine.store.transact(async (tx): Promise<Result<StartTaskOutcome>> => {
     const existing = await tx.getTask(req.taskId);
     if (existing) {
       return refuse(
@@ -75,26 +79,26 @@ export async function startTask(e: Engine, actor: Actor, req: StartTaskRequest):
     }
     // The contract the task adopts goes beside its evidence, its digest into the entry: judged by it later, whatever
     // the config becomes. Written before the entry commits; a start that fails leaves a file no entry names.
-    const folder = taskFolder(e.layout, req.taskId);
+    const folder = taskFolder(engine.layout, req.taskId);
     if (!folder.ok) return folder;
-    const contract = contractText(e.layout.configFile, e.config);
+    const contract = contractText(engine.layout.configFile, engine.config);
     const rel = contractRel(req.taskId);
     writeAtomic(folder.value, CONTRACT_FILE, contract);
-    const entry = await append(e, tx, {
+    const entry = await append(engine, tx, {
       taskId: req.taskId,
       kind: 'task_started',
       fromPhase: null,
       toPhase: first,
       actor: actor.id,
       artifacts: [{ path: rel, sha256: sha256Hex(contract), producer: 'autopilot' }],
-      data: { title, baseCommit: base, configDigest: configDigest(e.config) },
+      data: { title, baseCommit: base, configDigest: configDigest(engine.config) },
     });
     const task = await tx.getTask(req.taskId);
     if (!task) throw new Error('task projection missing after start');
     return ok({ task, entry });
   });
   if (result.ok) {
-    e.sink.emit({
+    engine.sink.emit({
       type: 'transition',
       kind: 'start',
       taskId: req.taskId,

@@ -27,28 +27,28 @@ export interface VerifyOutcome {
 }
 
 export async function runVerify(
-  e: Engine,
+  engine: Engine,
   actor: Actor,
   req: { taskId: string; token?: number },
 ): Promise<Result<VerifyOutcome>> {
   const startMs = Date.now();
-  const role = guardRole(e, actor, 'verify');
+  const role = guardRole(engine, actor, 'verify');
   if (!role.ok) return role;
-  const loaded = await loadTask(e.store, req.taskId);
+  const loaded = await loadTask(engine.store, req.taskId);
   if (!loaded.ok) return loaded;
   const state = loaded.value;
   if (state.status !== 'active') {
     return refuseInactive(state, 'there is nothing to verify');
   }
   // The phase in the verify role: the only one whose commands this use case runs.
-  const verifyPhase = e.config.roles.verify;
-  const change = contractChange(e.layout.stateDir, e.config, state);
+  const verifyPhase = engine.config.roles.verify;
+  const change = contractChange(engine.layout.stateDir, engine.config, state);
   if (change) {
     const r = refuseConfigChanged(state.taskId, change);
     return {
       ok: false,
-      error: await e.store.transact((tx) =>
-        recordRefusal(e, tx, state, actor, { action: 'verify', to: verifyPhase }, r.error, startMs),
+      error: await engine.store.transact((tx) =>
+        recordRefusal(engine, tx, state, actor, { action: 'verify', to: verifyPhase }, r.error, startMs),
       ),
     };
   }
@@ -62,20 +62,20 @@ export async function runVerify(
     );
     return {
       ok: false,
-      error: await e.store.transact((tx) =>
-        recordRefusal(e, tx, state, actor, { action: 'verify', to: verifyPhase }, r.error, startMs),
+      error: await engine.store.transact((tx) =>
+        recordRefusal(engine, tx, state, actor, { action: 'verify', to: verifyPhase }, r.error, startMs),
       ),
     };
   }
   // Build and coverage not configured and not waived: nothing would stand behind the run, so it is refused first.
-  const unwaived = phaseWaivers(e.config, state.phase).missing[0];
+  const unwaived = phaseWaivers(engine.config, state.phase).missing[0];
   if (unwaived) {
     const w = waiverRequired(state.taskId, state.phase, unwaived);
     return {
       ok: false,
-      error: await e.store.transact((tx) =>
+      error: await engine.store.transact((tx) =>
         recordRefusal(
-          e,
+          engine,
           tx,
           state,
           actor,
@@ -88,14 +88,14 @@ export async function runVerify(
   }
   const attempt = { action: 'verify' };
   // A verify run is a move of the task like an advance: one at a time, its files written only when it is recorded.
-  const taken = await e.store.transact(async (tx): Promise<Result<MoveClaim>> => {
+  const taken = await engine.store.transact(async (tx): Promise<Result<MoveClaim>> => {
     const now = (await tx.getTask(req.taskId)) ?? state;
     if (now.phaseEpoch !== state.phaseEpoch) return movedWhileRunning(req);
-    const escalation = await guardEscalation(e, tx, now, actor, attempt, startMs);
+    const escalation = await guardEscalation(engine, tx, now, actor, attempt, startMs);
     if (!escalation.ok) return escalation;
-    const claim = await claimMove(e, tx, now, actor, attempt, startMs);
+    const claim = await claimMove(engine, tx, now, actor, attempt, startMs);
     if (!claim.ok) return claim;
-    const pre = await guardLease(e, tx, now, actor, 'verify', req.token, startMs);
+    const pre = await guardLease(engine, tx, now, actor, 'verify', req.token, startMs);
     if (pre.ok) return claim;
     await tx.dropMoveClaim(claim.value.taskId, claim.value.token);
     return pre;
@@ -104,25 +104,25 @@ export async function runVerify(
   const claim = taken.value;
   let released = false;
   try {
-    const produced = await produce(e, state, state.phase);
+    const produced = await produce(engine, state, state.phase);
     const verify = produced.verify;
     if (!verify) throw new Error('the VERIFY producer returned no run');
-    const result = await e.store.transact(async (tx): Promise<Result<VerifyOutcome>> => {
+    const result = await engine.store.transact(async (tx): Promise<Result<VerifyOutcome>> => {
       try {
         const now = (await tx.getTask(req.taskId)) ?? state;
-        const held = await checkClaimHeld(e, tx, now, actor, claim, attempt, startMs);
+        const held = await checkClaimHeld(engine, tx, now, actor, claim, attempt, startMs);
         if (!held.ok) return held;
         if (now.phaseEpoch !== state.phaseEpoch) return movedWhileRunning(req);
-        const lease = await guardLease(e, tx, now, actor, 'verify', req.token, startMs);
+        const lease = await guardLease(engine, tx, now, actor, 'verify', req.token, startMs);
         if (!lease.ok) return lease;
         // The files go in with the entry that records their digests, the archive of an interrupted backtrack settled first.
-        tidyArchive(e.layout, now);
-        installProduced(e, now.taskId, produced);
-        const entry = await recordVerify(e, tx, now, actor, produced);
+        tidyArchive(engine.layout, now);
+        installProduced(engine, now.taskId, produced);
+        const entry = await recordVerify(engine, tx, now, actor, produced);
         const task = (await tx.getTask(req.taskId)) ?? now;
         if (!verify.passed) {
           const error = await recordRefusal(
-            e,
+            engine,
             tx,
             task,
             actor,
@@ -152,7 +152,7 @@ export async function runVerify(
     released = true;
     return result;
   } finally {
-    if (!released) await releaseClaim(e, claim).catch(() => {});
+    if (!released) await releaseClaim(engine, claim).catch(() => {});
   }
 }
 

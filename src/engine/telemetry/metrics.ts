@@ -53,20 +53,20 @@ const CLOCK_SLACK_MS = 10 * 60_000;
  * clock skew between machines sharing a store): the first entry of the window
  * is found by bisection, then the entries are read forward page by page.
  */
-export async function entriesInWindow(e: Engine, sinceMs: number, untilMs: number): Promise<LedgerEntry[]> {
-  const head = await e.store.head();
+export async function entriesInWindow(engine: Engine, sinceMs: number, untilMs: number): Promise<LedgerEntry[]> {
+  const head = await engine.store.head();
   if (!head) return [];
   let lo = 1;
   let hi = head.seq + 1;
   while (lo < hi) {
     const mid = Math.floor((lo + hi) / 2);
-    const [at] = await e.store.entries({ fromSeq: mid, limit: 1 });
+    const [at] = await engine.store.entries({ fromSeq: mid, limit: 1 });
     if (!at || Date.parse(at.ts) >= sinceMs - CLOCK_SLACK_MS) hi = mid;
     else lo = mid + 1;
   }
   const out: LedgerEntry[] = [];
   for (let from = lo; ;) {
-    const page = await e.store.entries({ fromSeq: from, limit: PAGE });
+    const page = await engine.store.entries({ fromSeq: from, limit: PAGE });
     for (const entry of page) {
       const t = Date.parse(entry.ts);
       if (t >= sinceMs && t <= untilMs) out.push(entry);
@@ -195,10 +195,10 @@ export function countersOf(entries: readonly LedgerEntry[]): {
 }
 
 /** The counters over the window ending now. */
-export async function computeMetrics(e: Engine, windowMs: number): Promise<MetricsReport> {
-  const until = e.clock.now().getTime();
+export async function computeMetrics(engine: Engine, windowMs: number): Promise<MetricsReport> {
+  const until = engine.clock.now().getTime();
   const since = until - windowMs;
-  const entries = await entriesInWindow(e, since, until);
+  const entries = await entriesInWindow(engine, since, until);
   return {
     window: windowOf(since, until),
     entries: entries.length,

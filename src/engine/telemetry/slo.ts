@@ -69,8 +69,8 @@ const REFUSAL_KINDS = new Set(['violation', 'tool_blocked', 'lease', 'attestatio
 const ACTION_KINDS = new Set(['evidence', 'verify', 'transition', 'backtrack']);
 
 /** When an active task last made progress: its newest entry that is not a refusal or a side record. */
-async function lastProgressMs(e: Engine, taskId: string, startedAt: string): Promise<number> {
-  const recent = await e.store.entries({ taskId, newestFirst: true, limit: 200 });
+async function lastProgressMs(engine: Engine, taskId: string, startedAt: string): Promise<number> {
+  const recent = await engine.store.entries({ taskId, newestFirst: true, limit: 200 });
   const entry = recent.find((x) => !REFUSAL_KINDS.has(x.kind));
   return Date.parse(entry?.ts ?? startedAt);
 }
@@ -99,13 +99,18 @@ const meets = (value: number | null, goal: { op: 'gte' | 'lte'; target: number }
   value === null ? null : goal.op === 'gte' ? value >= goal.target : value <= goal.target;
 
 /** The three figures over the window ending now. */
-export async function computeSlo(e: Engine, windowMs: number): Promise<SloReport> {
-  const until = e.clock.now().getTime();
+export async function computeSlo(engine: Engine, windowMs: number): Promise<SloReport> {
+  const until = engine.clock.now().getTime();
   const since = until - windowMs;
-  return sloOf(e, await entriesInWindow(e, since, until), since, until);
+  return sloOf(engine, await entriesInWindow(engine, since, until), since, until);
 }
 
-async function sloOf(e: Engine, entries: readonly LedgerEntry[], since: number, until: number): Promise<SloReport> {
+async function sloOf(
+  engine: Engine,
+  entries: readonly LedgerEntry[],
+  since: number,
+  until: number,
+): Promise<SloReport> {
   const done = new Set<string>();
   const aborted = new Set<string>();
   for (const x of entries) {
@@ -113,19 +118,19 @@ async function sloOf(e: Engine, entries: readonly LedgerEntry[], since: number, 
     if (x.kind === 'transition' && x.data['status'] === 'done') done.add(x.taskId);
     if (x.kind === 'task_aborted') aborted.add(x.taskId);
   }
-  const tasks = await e.store.listTasks();
+  const tasks = await engine.store.listTasks();
   const stuckTasks: string[] = [];
-  const stuckAfter = e.config.slo.stuckAfterHours * 3_600_000;
+  const stuckAfter = engine.config.slo.stuckAfterHours * 3_600_000;
   for (const t of tasks) {
     if (t.status !== 'active' || Date.parse(t.updatedAt) + stuckAfter <= since) continue;
-    const stuckAt = (await lastProgressMs(e, t.taskId, t.startedAt)) + stuckAfter;
+    const stuckAt = (await lastProgressMs(engine, t.taskId, t.startedAt)) + stuckAfter;
     if (stuckAt > since && stuckAt <= until) stuckTasks.push(t.taskId);
   }
   const outcomes = done.size + aborted.size + stuckTasks.length;
   const success = outcomes ? done.size / outcomes : null;
 
   const seen = new Set(entries.map((x) => x.taskId).filter((t): t is string => t !== null));
-  const threshold = e.config.slo.loopThreshold;
+  const threshold = engine.config.slo.loopThreshold;
   // A task the watchdog held in the window loops too, however few its visits.
   const held = new Set(entries.filter((x) => x.kind === 'task_held' && x.taskId !== null).map((x) => x.taskId!));
   const loopingTasks = tasks
@@ -197,8 +202,8 @@ const compare = (value: number, op: FiringAlert['op'], threshold: number) =>
  * evaluation is an `autopilot.alerts` span with an event per firing alert, and
  * each firing alert is a line of the journal's `_alerts.md`.
  */
-export async function evaluateAlerts(e: Engine): Promise<Result<AlertsReport>> {
-  for (const [i, rule] of e.config.alerts.entries()) {
+export async function evaluateAlerts(engine: Engine): Promise<Result<AlertsReport>> {
+  for (const [i, rule] of engine.config.alerts.entries()) {
     if (!ALERT_METRICS.includes(rule.metric)) {
       return refuse(
         ErrorCode.CONFIG_INVALID,
@@ -211,15 +216,15 @@ export async function evaluateAlerts(e: Engine): Promise<Result<AlertsReport>> {
     }
   }
   const startMs = Date.now();
-  const now = e.clock.now();
+  const now = engine.clock.now();
   const until = now.getTime();
   const byWindow = new Map<number, Promise<{ slo: SloReport; counters: Record<Counter, number> }>>();
   const figures = (hours: number) => {
     let f = byWindow.get(hours);
     if (!f) {
       const since = until - hours * 3_600_000;
-      f = entriesInWindow(e, since, until).then(async (entries) => ({
-        slo: await sloOf(e, entries, since, until),
+      f = entriesInWindow(engine, since, until).then(async (entries) => ({
+        slo: await sloOf(engine, entries, since, until),
         counters: countersOf(entries).counters,
       }));
       byWindow.set(hours, f);
@@ -227,7 +232,7 @@ export async function evaluateAlerts(e: Engine): Promise<Result<AlertsReport>> {
     return f;
   };
   const alerts: AlertResult[] = [];
-  for (const rule of e.config.alerts) {
+  for (const rule of engine.config.alerts) {
     const { slo, counters } = await figures(rule.windowHours);
     const value =
       rule.metric === 'task_success_rate'
@@ -250,9 +255,17 @@ export async function evaluateAlerts(e: Engine): Promise<Result<AlertsReport>> {
       windowHours: a.windowHours,
     }));
   const spanId = randomSpanId();
-  e.sink.emit({ type: 'alerts', taskId: null, spanId, evaluated: alerts.length, firing, startMs, endMs: Date.now() });
+  engine.sink.emit({
+    type: 'alerts',
+    taskId: null,
+    spanId,
+    evaluated: alerts.length,
+    firing,
+    startMs,
+    endMs: Date.now(),
+  });
   appendJournal(
-    e.layout.journalDir,
+    engine.layout.journalDir,
     ALERTS_JOURNAL,
     ALERTS_HEADER,
     firing.map((a) => alertLine(now, a, spanId)),

@@ -49,17 +49,17 @@ export function statusLabel(t: TaskState): string {
   return t.status === 'done' ? pc.green('done') : t.status === 'aborted' ? pc.red('aborted') : pc.cyan('active');
 }
 
-export function formatEntry(e: LedgerEntry): string {
+export function formatEntry(entry: LedgerEntry): string {
   const move =
-    e.fromPhase || e.toPhase
-      ? ` ${e.fromPhase ?? '∅'} → ${e.toPhase ?? (e.data['status'] === 'done' ? 'DONE' : '·')}`
+    entry.fromPhase || entry.toPhase
+      ? ` ${entry.fromPhase ?? '∅'} → ${entry.toPhase ?? (entry.data['status'] === 'done' ? 'DONE' : '·')}`
       : '';
-  const code = typeof e.data['code'] === 'string' ? ` ${pc.red(e.data['code'])}` : '';
+  const code = typeof entry.data['code'] === 'string' ? ` ${pc.red(entry.data['code'])}` : '';
   const kind =
-    e.kind === 'violation' || e.kind === 'tool_blocked'
-      ? pc.red(e.kind)
-      : e.kind === 'transition'
-        ? pc.green(e.kind)
-        : e.kind;
-  return `${pc.dim(String(e.seq).padStart(5))} ${pc.dim(e.ts)} ${e.taskId ?? '-'} ${kind}${move}${code} ${pc.dim(`by ${e.actor}`)} ${pc.dim(e.hash.slice(0, 12))}`;
+    entry.kind === 'violation' || entry.kind === 'tool_blocked'
+      ? pc.red(entry.kind)
+      : entry.kind === 'transition'
+        ? pc.green(entry.kind)
+        : entry.kind;
+  return `${pc.dim(String(entry.seq).padStart(5))} ${pc.dim(entry.ts)} ${entry.taskId ?? '-'} ${kind}${move}${code} ${pc.dim(`by ${entry.actor}`)} ${pc.dim(entry.hash.slice(0, 12))}`;
 }

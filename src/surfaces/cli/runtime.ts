@@ -63,7 +63,7 @@ export function cwdOf(opts: GlobalOptions): string {
 /** Opens the engine for the repository around the working directory, runs `fn`, closes it. */
 export async function withEngine(
   opts: GlobalOptions,
-  fn: (e: Engine, actor: Actor) => Promise<VerbResult>,
+  fn: (engine: Engine, actor: Actor) => Promise<VerbResult>,
 ): Promise<VerbResult> {
   const e = await openEngine({ cwd: cwdOf(opts), openStore: openStoreFor, makeSink: sinkFor, makeRunner: runnerFor });
   try {

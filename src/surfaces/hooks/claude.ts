@@ -79,8 +79,8 @@ function context(event: string, text: string): HookAnswer {
   return jsonAnswer({ hookSpecificOutput: { hookEventName: event, additionalContext: text } });
 }
 
-async function preToolUse(style: ClaudeStyle, e: Engine, req: HookRequest, payload: Payload): Promise<HookAnswer> {
-  const choice = await chooseTask(e, req.env);
+async function preToolUse(style: ClaudeStyle, engine: Engine, req: HookRequest, payload: Payload): Promise<HookAnswer> {
+  const choice = await chooseTask(engine, req.env);
   if (choice.kind === 'refused') return decision('PreToolUse', 'deny', `Autopilot: ${choice.error.message}`);
   const { tool, input } = style.toolCall(payload);
   if (!tool)
@@ -89,7 +89,7 @@ async function preToolUse(style: ClaudeStyle, e: Engine, req: HookRequest, paylo
       'deny',
       'Autopilot: the hook input names no tool (tool_name), so the call cannot be checked',
     );
-  const r = await guardToolCall(e, actorOf(style, payload), {
+  const r = await guardToolCall(engine, actorOf(style, payload), {
     ...(choice.kind === 'task' ? { taskId: choice.task.taskId } : {}),
     client: style.client,
     tool,
@@ -104,7 +104,7 @@ async function preToolUse(style: ClaudeStyle, e: Engine, req: HookRequest, paylo
     const holder = actorOf(style, payload).holder ?? `${style.client}:unknown`;
     const walled =
       style.wall && tool === 'Bash' && typeof command === 'string'
-        ? walledCommand(e.layout.root, command, { taskId: g.taskId, phase: g.phase, holder })
+        ? walledCommand(engine.layout.root, command, { taskId: g.taskId, phase: g.phase, holder })
         : undefined;
     if (walled) {
       const where = g.taskId ? `task ${g.taskId} in ${g.phase}` : `no task, judged as in ${g.phase}`;
@@ -135,10 +135,10 @@ async function preToolUse(style: ClaudeStyle, e: Engine, req: HookRequest, paylo
   return decision('PreToolUse', 'deny', reason);
 }
 
-async function stop(e: Engine, req: HookRequest, payload: Payload): Promise<HookAnswer> {
+async function stop(engine: Engine, req: HookRequest, payload: Payload): Promise<HookAnswer> {
   // A stop that a Stop hook already held once goes through: never block twice in a row.
   if (payload['stop_hook_active'] === true) return jsonAnswer({});
-  const reason = await stopReason(e, req.env);
+  const reason = await stopReason(engine, req.env);
   return jsonAnswer(reason ? { decision: 'block', reason } : {});
 }
 
@@ -146,16 +146,16 @@ async function stop(e: Engine, req: HookRequest, payload: Payload): Promise<Hook
 export function claudeStyleHooks(style: ClaudeStyle): ClientHooks {
   return {
     parse: (req) => parseJsonObject(req.stdin, style.name),
-    async handle(e, req, payload) {
+    async handle(engine, req, payload) {
       switch (req.event) {
         case 'PreToolUse':
-          return preToolUse(style, e, req, payload);
+          return preToolUse(style, engine, req, payload);
         case 'Stop':
-          return stop(e, req, payload);
+          return stop(engine, req, payload);
         case 'SessionStart':
-          return context('SessionStart', await taskContext(e, req.env, true));
+          return context('SessionStart', await taskContext(engine, req.env, true));
         case 'UserPromptSubmit':
-          return context('UserPromptSubmit', await taskContext(e, req.env, false));
+          return context('UserPromptSubmit', await taskContext(engine, req.env, false));
         default:
           return jsonAnswer({});
       }

@@ -65,14 +65,14 @@ function toolCallOf(event: string, payload: Payload): { tool: string; input: unk
 }
 
 async function decide(
-  e: Engine,
+  engine: Engine,
   req: HookRequest,
   payload: Payload,
   call: { tool: string; input: unknown; canAsk: boolean },
 ): Promise<HookAnswer> {
-  const choice = await chooseTask(e, req.env);
+  const choice = await chooseTask(engine, req.env);
   if (choice.kind === 'refused') return permission('deny', `Autopilot: ${choice.error.message}`);
-  const r = await guardToolCall(e, actorOf(payload), {
+  const r = await guardToolCall(engine, actorOf(payload), {
     ...(choice.kind === 'task' ? { taskId: choice.task.taskId } : {}),
     client: 'cursor',
     tool: call.tool,
@@ -89,11 +89,11 @@ async function decide(
   return permission('deny', reason);
 }
 
-async function afterFileEdit(e: Engine, req: HookRequest, payload: Payload): Promise<HookAnswer> {
-  const choice = await chooseTask(e, req.env);
+async function afterFileEdit(engine: Engine, req: HookRequest, payload: Payload): Promise<HookAnswer> {
+  const choice = await chooseTask(engine, req.env);
   if (choice.kind === 'refused') return jsonAnswer({});
   // The edit has happened: the guard records an out-of-phase edit in the ledger, and git's hooks and the CI gate see the change.
-  const r = await guardToolCall(e, actorOf(payload), {
+  const r = await guardToolCall(engine, actorOf(payload), {
     ...(choice.kind === 'task' ? { taskId: choice.task.taskId } : {}),
     client: 'cursor',
     tool: 'afterFileEdit',
@@ -106,28 +106,28 @@ async function afterFileEdit(e: Engine, req: HookRequest, payload: Payload): Pro
   return jsonAnswer({}, 0, note);
 }
 
-async function stop(e: Engine, req: HookRequest, payload: Payload): Promise<HookAnswer> {
+async function stop(engine: Engine, req: HookRequest, payload: Payload): Promise<HookAnswer> {
   // One follow-up at most: a stop that already followed up (loop_count > 0) goes through, as does an aborted or failed run.
   const loops = typeof payload['loop_count'] === 'number' ? payload['loop_count'] : 0;
   const status = str(payload['status']) ?? 'completed';
   if (loops > 0 || status !== 'completed') return jsonAnswer({});
-  const reason = await stopReason(e, req.env);
+  const reason = await stopReason(engine, req.env);
   return jsonAnswer(reason ? { followup_message: reason } : {});
 }
 
 /** Cursor. */
 export const cursorHooks: ClientHooks = {
   parse: (req) => parseJsonObject(req.stdin, 'Cursor'),
-  async handle(e, req, payload) {
+  async handle(engine, req, payload) {
     const call = toolCallOf(req.event, payload);
-    if (call) return decide(e, req, payload, call);
+    if (call) return decide(engine, req, payload, call);
     switch (req.event) {
       case 'afterFileEdit':
-        return afterFileEdit(e, req, payload);
+        return afterFileEdit(engine, req, payload);
       case 'stop':
-        return stop(e, req, payload);
+        return stop(engine, req, payload);
       case 'sessionStart':
-        return jsonAnswer({ additional_context: await taskContext(e, req.env, true) });
+        return jsonAnswer({ additional_context: await taskContext(engine, req.env, true) });
       case 'beforeSubmitPrompt':
         return jsonAnswer({ continue: true });
       default:

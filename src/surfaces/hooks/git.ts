@@ -24,8 +24,8 @@ const ok = (note = ''): HookAnswer => ({ stdout: '', stderr: note ? `autopilot: 
 const refused = (message: string): HookAnswer => ({ stdout: '', stderr: `autopilot: ${message}\n`, exitCode: 1 });
 
 // Judges a commit or a push as the agents' `git commit` and `git push` are judged.
-async function vcs(e: Engine, req: HookRequest, what: 'commit' | 'push'): Promise<HookAnswer> {
-  const choice = await chooseTask(e, req.env);
+async function vcs(engine: Engine, req: HookRequest, what: 'commit' | 'push'): Promise<HookAnswer> {
+  const choice = await chooseTask(engine, req.env);
   if (choice.kind === 'refused') return refused(`${what} refused: ${choice.error.message}`);
   if (choice.kind === 'none')
     return ok(
@@ -35,7 +35,7 @@ async function vcs(e: Engine, req: HookRequest, what: 'commit' | 'push'): Promis
   if (task.status !== 'active')
     return ok(`task ${task.taskId} is ${task.status}; this ${what} is not checked against a phase`);
   const r = await guardToolCall(
-    e,
+    engine,
     { id: `hook:git:${req.event}`, holder: `git:${req.event}` },
     {
       taskId: task.taskId,
@@ -60,12 +60,12 @@ function gitRun(cwd: string, args: readonly string[]): Promise<{ code: number; s
 }
 
 // Adds (or replaces) the trailer that ties the commit to the ledger head.
-async function commitMsg(e: Engine, req: HookRequest): Promise<HookAnswer> {
+async function commitMsg(engine: Engine, req: HookRequest): Promise<HookAnswer> {
   const file = req.args[0];
   if (!file) return refused('commit-msg needs the commit message file (git passes it as the first argument)');
-  const head = await e.store.head();
+  const head = await engine.store.head();
   if (!head) return ok('the ledger is empty; no Autopilot-Ledger trailer added');
-  const [entry] = await e.store.entries({ fromSeq: head.seq, limit: 1 });
+  const [entry] = await engine.store.entries({ fromSeq: head.seq, limit: 1 });
   const path = isAbsolute(file) ? file : resolve(req.cwd, file);
   const r = await gitRun(req.cwd, [
     'interpret-trailers',
@@ -94,17 +94,17 @@ function refsOf(stdin: string): string[] {
 /** git. */
 export const gitHooks: ClientHooks = {
   parse: (req): Payload => (req.event === 'pre-push' ? { refs: refsOf(req.stdin) } : {}),
-  async handle(e, req, payload) {
+  async handle(engine, req, payload) {
     switch (req.event) {
       case 'pre-commit':
-        return vcs(e, req, 'commit');
+        return vcs(engine, req, 'commit');
       case 'pre-push': {
         const refs = payload['refs'] as string[];
         if (refs.length === 0) return ok();
-        return vcs(e, req, 'push');
+        return vcs(engine, req, 'push');
       }
       case 'commit-msg':
-        return commitMsg(e, req);
+        return commitMsg(engine, req);
       default:
         return ok();
     }

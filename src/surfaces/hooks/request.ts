@@ -38,7 +38,7 @@ export interface ClientHooks {
   /** Reads the client's input; throws when it is not what the client sends. */
   parse(req: HookRequest): Payload;
   /** Answers one event on an open engine. */
-  handle(e: Engine, req: HookRequest, payload: Payload): Promise<HookAnswer>;
+  handle(engine: Engine, req: HookRequest, payload: Payload): Promise<HookAnswer>;
   /**
    * The answer when Autopilot cannot decide (a broken config, a corrupt store, a
    * bug): a denial in the client's own terms, with `message` saying how to repair.

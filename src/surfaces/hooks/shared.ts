@@ -14,10 +14,10 @@ export type TaskChoice =
   | { readonly kind: 'refused'; readonly error: Refusal };
 
 /** Which task: AUTOPILOT_TASK when set, else the only active task. */
-export async function chooseTask(e: Engine, env: Readonly<Record<string, string>>): Promise<TaskChoice> {
+export async function chooseTask(engine: Engine, env: Readonly<Record<string, string>>): Promise<TaskChoice> {
   const named = env['AUTOPILOT_TASK']?.trim();
   if (named) {
-    const task = await e.store.getTask(named);
+    const task = await engine.store.getTask(named);
     if (!task) {
       return {
         kind: 'refused',
@@ -30,7 +30,7 @@ export async function chooseTask(e: Engine, env: Readonly<Record<string, string>
     }
     return { kind: 'task', task, named: true };
   }
-  const active = (await e.store.listTasks()).filter((t) => t.status === 'active');
+  const active = (await engine.store.listTasks()).filter((t) => t.status === 'active');
   if (active.length === 1) return { kind: 'task', task: active[0]!, named: false };
   const why =
     active.length === 0
@@ -51,25 +51,29 @@ export const START_HINT =
  * task, its phase, the phase's rules and what its evidence still lacks.
  * `full` adds the whole phase prompt; otherwise the rules are one paragraph.
  */
-export async function taskContext(e: Engine, env: Readonly<Record<string, string>>, full: boolean): Promise<string> {
-  const choice = await chooseTask(e, env);
-  const first = e.config.phases[0] as string;
+export async function taskContext(
+  engine: Engine,
+  env: Readonly<Record<string, string>>,
+  full: boolean,
+): Promise<string> {
+  const choice = await chooseTask(engine, env);
+  const first = engine.config.phases[0] as string;
   if (choice.kind === 'refused') return `Autopilot: ${clause(choice.error.message)}.`;
   if (choice.kind === 'none' || choice.task.status !== 'active') {
     const why = choice.kind === 'none' ? choice.why : `task ${choice.task.taskId} is ${choice.task.status}`;
     return [
-      `Autopilot: ${clause(why)}. Every task here goes through ${e.config.phases.join(' → ')}, with evidence for each phase;`,
+      `Autopilot: ${clause(why)}. Every task here goes through ${engine.config.phases.join(' → ')}, with evidence for each phase;`,
       `${START_HINT}.`,
-      `Until then, tool calls are judged as in ${first}, which allows: ${allowedCapabilities(e.config, first).join(', ') || 'nothing'}.`,
+      `Until then, tool calls are judged as in ${first}, which allows: ${allowedCapabilities(engine.config, first).join(', ') || 'nothing'}.`,
       ...(choice.kind === 'none' && choice.active > 1 ? ['Set AUTOPILOT_TASK to the task you work on.'] : []),
     ].join(' ');
   }
   const task = choice.task;
-  const at = e.config.phases.indexOf(task.phase) + 1;
+  const at = engine.config.phases.indexOf(task.phase) + 1;
   const lines = [
-    `Autopilot: task ${task.taskId}${task.title ? ` "${task.title}"` : ''} is in ${task.phase} (phase ${at} of ${e.config.phases.length}).`,
+    `Autopilot: task ${task.taskId}${task.title ? ` "${task.title}"` : ''} is in ${task.phase} (phase ${at} of ${engine.config.phases.length}).`,
   ];
-  const report = await checkEvidence(e, { taskId: task.taskId });
+  const report = await checkEvidence(engine, { taskId: task.taskId });
   if (report.ok && !report.value.passed) {
     lines.push(
       `Its evidence does not meet the contract yet:`,
@@ -79,10 +83,10 @@ export async function taskContext(e: Engine, env: Readonly<Record<string, string
     lines.push(`Its evidence meets the contract: call phase_advance to move on.`);
   }
   if (full) {
-    lines.push('', promptFor(e, task.phase));
+    lines.push('', promptFor(engine, task.phase));
   } else {
     lines.push(
-      `Allowed in ${task.phase}: ${allowedCapabilities(e.config, task.phase).join(', ') || 'nothing'}; other tool calls are denied.` +
+      `Allowed in ${task.phase}: ${allowedCapabilities(engine.config, task.phase).join(', ') || 'nothing'}; other tool calls are denied.` +
         ' Put evidence with evidence_put, move on with phase_advance, go back with phase_backtrack.',
     );
   }
@@ -90,11 +94,11 @@ export async function taskContext(e: Engine, env: Readonly<Record<string, string
 }
 
 /** Why a task may not stop yet: the current phase's evidence falls short. Undefined when it may stop. */
-export async function stopReason(e: Engine, env: Readonly<Record<string, string>>): Promise<string | undefined> {
-  const choice = await chooseTask(e, env);
+export async function stopReason(engine: Engine, env: Readonly<Record<string, string>>): Promise<string | undefined> {
+  const choice = await chooseTask(engine, env);
   if (choice.kind !== 'task' || choice.task.status !== 'active') return undefined;
   const task = choice.task;
-  const report = await checkEvidence(e, { taskId: task.taskId });
+  const report = await checkEvidence(engine, { taskId: task.taskId });
   if (!report.ok || report.value.passed) return undefined;
   const findings = report.value.findings.slice(0, 8).map((f) => `- ${f.file}: ${f.problem} ${f.fix}`);
   return [

@@ -14,7 +14,7 @@ export class HeadWatcher {
   #failed = false;
 
   constructor(
-    private readonly e: Engine,
+    private readonly engine: Engine,
     private readonly intervalMs = 500,
     private readonly log: (line: string) => void = () => {},
   ) {}
@@ -24,7 +24,7 @@ export class HeadWatcher {
   }
 
   async start(): Promise<void> {
-    this.#head = await this.e.store.head();
+    this.#head = await this.engine.store.head();
     this.#timer = setInterval(() => void this.poll(), this.intervalMs);
   }
 
@@ -33,7 +33,7 @@ export class HeadWatcher {
     if (this.#polling) return;
     this.#polling = true;
     try {
-      const head = await this.e.store.head();
+      const head = await this.engine.store.head();
       this.#failed = false;
       if ((head?.seq ?? 0) !== (this.#head?.seq ?? 0) || head?.hash !== this.#head?.hash) {
         this.#head = head;

@@ -63,7 +63,7 @@ export function openCaseEngine(dir: string): Promise<Engine> {
   });
 }
 
-async function withEngine<T>(dir: string, fn: (e: Engine) => Promise<T>): Promise<T> {
+async function withEngine<T>(dir: string, fn: (engine: Engine) => Promise<T>): Promise<T> {
   const e = await openCaseEngine(dir);
   try {
     return await fn(e);
@@ -124,12 +124,12 @@ export class Fixtures {
       VERIFY: 'IMPLEMENT',
     };
     this.#copy(await this.waypoint(previous[at]), dir);
-    await withEngine(dir, async (e) => {
+    await withEngine(dir, async (engine) => {
       try {
-        await driveTo(e, dir, at);
+        await driveTo(engine, dir, at);
       } finally {
-        const lease = await e.store.getLease(TASK);
-        if (lease?.holder === SETUP_ACTOR.holder) await leaseOp(e, SETUP_ACTOR, 'release', { taskId: TASK });
+        const lease = await engine.store.getLease(TASK);
+        if (lease?.holder === SETUP_ACTOR.holder) await leaseOp(engine, SETUP_ACTOR, 'release', { taskId: TASK });
       }
     });
     return dir;
@@ -182,16 +182,16 @@ async function makeBase(dir: string): Promise<void> {
 }
 
 /** Takes T-1 forward from wherever it is to `at`, with the demo's evidence; VERIFY ends with a passing verify run. */
-async function driveTo(e: Engine, dir: string, at: Exclude<Waypoint, 'NO_TASK'>): Promise<void> {
+async function driveTo(engine: Engine, dir: string, at: Exclude<Waypoint, 'NO_TASK'>): Promise<void> {
   const put = async (phase: string, name: string, content: string) =>
     must(
-      await putEvidence(e, SETUP_ACTOR, { taskId: TASK, phase, name, content: Buffer.from(content) }),
+      await putEvidence(engine, SETUP_ACTOR, { taskId: TASK, phase, name, content: Buffer.from(content) }),
       `put ${name}`,
     );
-  if (!(await e.store.getTask(TASK)))
-    must(await startTask(e, SETUP_ACTOR, { taskId: TASK, title: 'Add wordCount to textkit' }), 'start');
+  if (!(await engine.store.getTask(TASK)))
+    must(await startTask(engine, SETUP_ACTOR, { taskId: TASK, title: 'Add wordCount to textkit' }), 'start');
   for (;;) {
-    const state = (await e.store.getTask(TASK))!;
+    const state = (await engine.store.getTask(TASK))!;
     if (state.phase === at) break;
     switch (state.phase) {
       case 'STRATEGIZE':
@@ -207,9 +207,9 @@ async function driveTo(e: Engine, dir: string, at: Exclude<Waypoint, 'NO_TASK'>)
       default:
         throw new Error(`red team setup: no way forward from ${state.phase}`);
     }
-    must(await advance(e, SETUP_ACTOR, { taskId: TASK }), `advance from ${state.phase}`);
+    must(await advance(engine, SETUP_ACTOR, { taskId: TASK }), `advance from ${state.phase}`);
   }
-  if (at === 'VERIFY') must(await runVerify(e, SETUP_ACTOR, { taskId: TASK }), 'verify');
+  if (at === 'VERIFY') must(await runVerify(engine, SETUP_ACTOR, { taskId: TASK }), 'verify');
 }
 
 /** Applies a change to a repository's config.yaml (parsed as a plain object). */

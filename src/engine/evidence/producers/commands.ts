@@ -22,11 +22,11 @@ export interface ProducedFiles {
 
 const tail = (s: string, n = 4000) => (s.length > n ? `…${s.slice(-n)}` : s);
 
-async function runAll(e: Engine, specs: readonly NamedCommandSpec[]) {
+async function runAll(engine: Engine, specs: readonly NamedCommandSpec[]) {
   const results = [];
   const commands: CommandRecord[] = [];
   for (const spec of specs) {
-    const { record, result } = await runCommand(e, spec.name, spec);
+    const { record, result } = await runCommand(engine, spec.name, spec);
     commands.push(record);
     results.push({ ...record, passed: passed(result), outputTail: tail(result.output) });
   }
@@ -54,14 +54,14 @@ export function lintFailure(run: readonly string[], r: RunResult): CommandFailur
   return { kind: 'lint', command: 'lint', message: `the linter found problems (${failure(r)})`, ...withTail };
 }
 
-export async function produceReview(e: Engine): Promise<ProducedFiles> {
-  const lint = e.config.commands.lint;
+export async function produceReview(engine: Engine): Promise<ProducedFiles> {
+  const lint = engine.config.commands.lint;
   if (!lint) {
     // Nothing ran, so nothing passed: the file says whether the config waives the check, and why.
-    const doc = unconfiguredRecord(e.config, 'lint');
+    const doc = unconfiguredRecord(engine.config, 'lint');
     return { files: [{ name: 'code_quality_score.json', content: JSON.stringify(doc, null, 2) + '\n' }], commands: [] };
   }
-  const { record, result } = await runCommand(e, 'lint', lint);
+  const { record, result } = await runCommand(engine, 'lint', lint);
   const doc = {
     configured: true,
     passed: passed(result),
@@ -77,27 +77,27 @@ export async function produceReview(e: Engine): Promise<ProducedFiles> {
   };
 }
 
-export async function producePr(e: Engine): Promise<ProducedFiles> {
-  const specs = e.config.commands.ci;
-  const run = await runAll(e, specs);
+export async function producePr(engine: Engine): Promise<ProducedFiles> {
+  const specs = engine.config.commands.ci;
+  const run = await runAll(engine, specs);
   const doc =
     specs.length > 0
       ? { configured: true, passed: run.passed, commands: run.results }
-      : { ...unconfiguredRecord(e.config, 'ci'), commands: [] };
+      : { ...unconfiguredRecord(engine.config, 'ci'), commands: [] };
   return { files: [{ name: 'ci_results.json', content: JSON.stringify(doc, null, 2) + '\n' }], commands: run.commands };
 }
 
-export async function produceMonitor(e: Engine, _state: TaskState): Promise<ProducedFiles> {
-  const specs = e.config.commands.smoke;
-  const run = await runAll(e, specs);
-  const head = await headCommit(e.layout.root);
+export async function produceMonitor(engine: Engine, _state: TaskState): Promise<ProducedFiles> {
+  const specs = engine.config.commands.smoke;
+  const run = await runAll(engine, specs);
+  const head = await headCommit(engine.layout.root);
   const configured = specs.length > 0;
   const smoke = configured
     ? { configured, passed: run.passed, commands: run.results }
-    : { ...unconfiguredRecord(e.config, 'smoke'), commands: [] };
+    : { ...unconfiguredRecord(engine.config, 'smoke'), commands: [] };
   const deployment = {
     commit: head ?? null,
-    checkedAt: e.clock.now().toISOString(),
+    checkedAt: engine.clock.now().toISOString(),
     smokePassed: configured ? run.passed : null,
   };
   return {

@@ -29,18 +29,18 @@ export function testReportPaths(config: Config): string[] {
  * The task's diff from its base to the working tree. What the test command wrote (with `sandbox.mode: off`
  * its reports land in the work tree) is left out, so that a report never counts as a change of the task.
  */
-export async function taskDiff(e: Engine, state: TaskState, opts: { tree?: boolean } = {}): Promise<TaskDiff> {
+export async function taskDiff(engine: Engine, state: TaskState, opts: { tree?: boolean } = {}): Promise<TaskDiff> {
   const base = state.baseCommit ?? EMPTY_TREE;
-  const exclude = (await outputPaths(e.layout.root, testReportPaths(e.config))).map((o) => o.path);
-  const { patch, tree } = await workingTreeDiff(e.layout.root, base, e.layout.stateDir, { ...opts, exclude });
+  const exclude = (await outputPaths(engine.layout.root, testReportPaths(engine.config))).map((o) => o.path);
+  const { patch, tree } = await workingTreeDiff(engine.layout.root, base, engine.layout.stateDir, { ...opts, exclude });
   return { base, patch, sha256: sha256Hex(patch), files: parseUnifiedDiff(patch), ...(tree ? { tree } : {}) };
 }
 
 /** Paths PLAN's file_map.json names, or undefined when there is no readable file map. */
-export function plannedPaths(e: Engine, state: TaskState): Set<string> | undefined {
+export function plannedPaths(engine: Engine, state: TaskState): Set<string> | undefined {
   const file = readNoFollow(
-    join(e.layout.evidenceDir, state.taskId, 'plan', 'file_map.json'),
-    e.config.limits.maxEvidenceBytes,
+    join(engine.layout.evidenceDir, state.taskId, 'plan', 'file_map.json'),
+    engine.config.limits.maxEvidenceBytes,
   );
   if (file.kind !== 'file') return undefined;
   try {
@@ -52,11 +52,11 @@ export function plannedPaths(e: Engine, state: TaskState): Set<string> | undefin
 }
 
 export async function produceImplement(
-  e: Engine,
+  engine: Engine,
   state: TaskState,
 ): Promise<{ files: { name: string; content: string }[]; diff: TaskDiff }> {
-  const diff = await taskDiff(e, state);
-  const planned = plannedPaths(e, state);
+  const diff = await taskDiff(engine, state);
+  const planned = plannedPaths(engine, state);
   const files = diff.files.map((f) => ({
     path: f.path,
     status: f.status,

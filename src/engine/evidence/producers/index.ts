@@ -21,21 +21,21 @@ export interface Produced {
 }
 
 type ProducerFn = (
-  e: Engine,
+  engine: Engine,
   state: TaskState,
 ) => Promise<{ files: { name: string; content: string }[]; commands?: CommandRecord[]; verify?: VerifyOutput }>;
 
 /** The producer of the phase in the verify role (`roles.verify`), whatever its name. */
-const VERIFY_PRODUCER: ProducerFn = async (e, s) => {
-  const verify = await produceVerify(e, s);
+const VERIFY_PRODUCER: ProducerFn = async (engine, s) => {
+  const verify = await produceVerify(engine, s);
   return { files: verify.files, commands: verify.commands, verify };
 };
 
 /** The other producers, by phase name. */
 const PRODUCERS: Record<string, ProducerFn> = {
   IMPLEMENT: produceImplement,
-  REVIEW: (e) => produceReview(e),
-  PR: (e) => producePr(e),
+  REVIEW: (engine) => produceReview(engine),
+  PR: (engine) => producePr(engine),
   MONITOR: produceMonitor,
 };
 
@@ -56,13 +56,13 @@ export function hasProducer(config: Config, phase: string): boolean {
  * producer of a move that loses (or a slow one that another process overtook) can never
  * replace files that the ledger has recorded, nor files another process is reading.
  */
-export async function produce(e: Engine, state: TaskState, phase: string): Promise<Produced> {
-  const fn = producerOf(e.config, phase);
+export async function produce(engine: Engine, state: TaskState, phase: string): Promise<Produced> {
+  const fn = producerOf(engine.config, phase);
   if (!fn) return { digests: new Map(), commands: [] };
   // A folder that cannot take the files is refused before any command runs (and again when they are written).
-  const folder = phaseFolder(e.layout, state.taskId, phase);
+  const folder = phaseFolder(engine.layout, state.taskId, phase);
   if (!folder.ok) throw new AutopilotError(ErrorCode.PATH_OUTSIDE_EVIDENCE, folder.error.message, folder.error.details);
-  const out = await fn(e, state);
+  const out = await fn(engine, state);
   const digests = new Map(out.files.map((f) => [f.name, sha256Hex(f.content)]));
   return {
     digests,
@@ -74,10 +74,10 @@ export async function produce(e: Engine, state: TaskState, phase: string): Promi
 }
 
 /** Writes what a producer made into its phase folder; call it inside the transaction that records it. */
-export function installProduced(e: Engine, taskId: string, produced: Produced): void {
+export function installProduced(engine: Engine, taskId: string, produced: Produced): void {
   if (!produced.phase || !produced.files?.length) return;
   // Checked now, as the files are written: the folder must still be a real folder, not a symlink put there meanwhile.
-  const folder = phaseFolder(e.layout, taskId, produced.phase);
+  const folder = phaseFolder(engine.layout, taskId, produced.phase);
   if (!folder.ok) throw new AutopilotError(ErrorCode.PATH_OUTSIDE_EVIDENCE, folder.error.message, folder.error.details);
   for (const f of produced.files) writeAtomic(folder.value, f.name, f.content);
 }

@@ -167,7 +167,7 @@ export async function runMutants(e: Engine, input: MutationInput): Promise<Mutat
 }
 
 async function runOne(
-  e: Engine,
+  engine: Engine,
   dir: string,
   plan: MutantPlan,
   input: MutationInput,
@@ -178,14 +178,14 @@ async function runOne(
   const lines = original.split('\n');
   lines[plan.line - 1] = plan.replacement;
   writeFileSync(path, lines.join('\n'));
-  const reportRel = relative(e.layout.root, join(e.layout.root, input.report.path)).split(sep).join('/');
+  const reportRel = relative(engine.layout.root, join(engine.layout.root, input.report.path)).split(sep).join('/');
   try {
-    const result = await e.runner.run({
+    const result = await engine.runner.run({
       argv: input.test.run,
       cwd: dir,
-      env: { ...cacheEnv(e.layout.cacheDir, input.test), ...commandEnv(input.test) },
+      env: { ...cacheEnv(engine.layout.cacheDir, input.test), ...commandEnv(input.test) },
       timeoutMs,
-      maxOutputBytes: e.config.limits.maxLogBytes,
+      maxOutputBytes: engine.config.limits.maxLogBytes,
       network: input.test.network,
       outputs: [reportRel, ...input.outputs],
     });
@@ -226,7 +226,7 @@ async function runOne(
       if (total === 0) return { ...base, status: 'error', detail: 'the tests ran no test' };
       return { ...base, status: 'survived', detail: `all ${plural(total, 'test')} passed with the mutant` };
     } finally {
-      await e.runner.release?.(result);
+      await engine.runner.release?.(result);
     }
   } finally {
     writeFileSync(path, original);

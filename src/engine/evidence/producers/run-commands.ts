@@ -72,18 +72,18 @@ export type OutputFile = { readonly text: string } | { readonly error: string };
  * ran in, which may be a sandbox's scratch copy rather than the repository.
  */
 export async function runCommand(
-  e: Engine,
+  engine: Engine,
   name: string,
   spec: CommandSpec,
   outputs: readonly string[] = [],
 ): Promise<{ record: CommandRecord; result: RunResult; outputs: Map<string, OutputFile> }> {
   const startMs = Date.now();
-  const result = await e.runner.run({
+  const result = await engine.runner.run({
     argv: spec.run,
-    cwd: e.layout.root,
-    env: { ...cacheEnv(e.layout.cacheDir, spec), ...commandEnv(spec) },
+    cwd: engine.layout.root,
+    env: { ...cacheEnv(engine.layout.cacheDir, spec), ...commandEnv(spec) },
     timeoutMs: spec.timeoutSeconds * 1000,
-    maxOutputBytes: e.config.limits.maxLogBytes,
+    maxOutputBytes: engine.config.limits.maxLogBytes,
     network: spec.network,
     ...(outputs.length > 0 ? { outputs } : {}),
   });
@@ -97,7 +97,7 @@ export async function runCommand(
       }
     }
   } finally {
-    await e.runner.release?.(result);
+    await engine.runner.release?.(result);
   }
   return {
     result,

@@ -88,21 +88,21 @@ function reportText(f: OutputFile | undefined): string {
   return f.text;
 }
 
-export async function produceVerify(e: Engine, state: TaskState): Promise<VerifyOutput> {
-  const { build, test } = e.config.commands;
+export async function produceVerify(engine: Engine, state: TaskState): Promise<VerifyOutput> {
+  const { build, test } = engine.config.commands;
   const run = newRunLog();
   // The tree is recorded with the run: a later task whose base is this tree compares its total coverage with it.
-  const diff = await taskDiff(e, state, { tree: true });
-  const kindOf = fileKinds(e.config.verify);
-  const tree = workingTree(e);
+  const diff = await taskDiff(engine, state, { tree: true });
+  const kindOf = fileKinds(engine.config.verify);
+  const tree = workingTree(engine);
 
-  const buildExit = await runBuild(e, run, build);
+  const buildExit = await runBuild(engine, run, build);
   let tested: TestOutcome = {};
   if (!test) run.fail('config', 'test', 'no test command is configured: set commands.test in .autopilot/config.yaml');
-  else if (buildExit === 0) tested = await runTests(e, run, test, diff, kindOf, tree);
+  else if (buildExit === 0) tested = await runTests(engine, run, test, diff, kindOf, tree);
   const { tests, coverage, total, testRun } = tested;
 
-  const base = total && e.config.verify.baseCoverage === 'compare' ? await baseCoverage(e, diff) : undefined;
+  const base = total && engine.config.verify.baseCoverage === 'compare' ? await baseCoverage(engine, diff) : undefined;
   if (total && base?.total && total.percent < base.total.percent) {
     run.fail(
       'coverage',
@@ -111,13 +111,13 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     );
   }
 
-  const judged = await judgeTests(e, run, { test, testRun, tests, coverage, diff, kindOf, tree });
+  const judged = await judgeTests(engine, run, { test, testRun, tests, coverage, diff, kindOf, tree });
   const { findings, mutation } = judged;
 
-  const supply = await checkSupplyChain(e, diff, run);
+  const supply = await checkSupplyChain(engine, diff, run);
   const ok = run.problems.length === 0;
   const isolation = isolationOf(run.commands);
-  const patch = await patchId(e.layout.root, diff.patch);
+  const patch = await patchId(engine.layout.root, diff.patch);
   const verifyRun = {
     passed: ok,
     isolation,
@@ -126,7 +126,7 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
     treeDigest: diff.sha256,
     ...(patch ? { patchId: patch } : {}),
     base: diff.base,
-    build: build ? { configured: true, exitCode: buildExit } : unconfiguredRecord(e.config, 'build'),
+    build: build ? { configured: true, exitCode: buildExit } : unconfiguredRecord(engine.config, 'build'),
     commands: run.commands,
     findings,
     ...(supply?.report
@@ -167,7 +167,7 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
       { name: 'test_results.json', content: JSON.stringify(testDoc, null, 2) + '\n' },
       {
         name: 'coverage_report.json',
-        content: JSON.stringify(coverageDocument(e.config, tested, base), null, 2) + '\n',
+        content: JSON.stringify(coverageDocument(engine.config, tested, base), null, 2) + '\n',
       },
       { name: 'test_inventory.json', content: JSON.stringify(judged.inventory, null, 2) + '\n' },
       { name: 'mutation_report.json', content: JSON.stringify(mutation, null, 2) + '\n' },
@@ -180,14 +180,14 @@ export async function produceVerify(e: Engine, state: TaskState): Promise<Verify
  * Dependencies, when `supplyChain` is configured: SBOMs of the base and of the verified tree, read from git, and the
  * tree's known vulnerabilities; each problem fails the run.
  */
-async function checkSupplyChain(e: Engine, diff: TaskDiff, run: RunLog): Promise<SupplyChainOutput | undefined> {
-  if (!e.config.supplyChain) return undefined;
+async function checkSupplyChain(engine: Engine, diff: TaskDiff, run: RunLog): Promise<SupplyChainOutput | undefined> {
+  if (!engine.config.supplyChain) return undefined;
   if (!diff.tree) throw new Error('the verified tree has no id: the supply-chain check needs one');
   const supply = await produceSupplyChain(
-    e.layout.root,
-    e.config.supplyChain,
+    engine.layout.root,
+    engine.config.supplyChain,
     { base: diff.base, head: diff.tree },
-    e.clock.now(),
+    engine.clock.now(),
   );
   for (const p of supply.problems) run.fail(p.kind, p.kind === 'config' ? 'supplyChain.osv' : 'supplyChain', p.message);
   return supply;
@@ -224,15 +224,15 @@ function newRunLog(): RunLog {
 }
 
 /** Runs the build command; its exit status (0 when none is configured: a waiver or a config failure says why). */
-async function runBuild(e: Engine, run: RunLog, build: Config['commands']['build']): Promise<number | null> {
+async function runBuild(engine: Engine, run: RunLog, build: Config['commands']['build']): Promise<number | null> {
   if (!build) {
     // No build ran: recorded as such, never as an exit status of 0. Without a waiver it is a failure of the config.
-    const reason = waiverReason(e.config, 'build');
+    const reason = waiverReason(engine.config, 'build');
     run.log.push(`=== build: no build command configured (commands.build)${reason ? `; waived: ${reason}` : ''}\n`);
     if (!reason) run.fail('config', 'build', `no build command is configured: ${waiverFix('build')}`);
     return 0;
   }
-  const { record, result } = await runCommand(e, 'build', build);
+  const { record, result } = await runCommand(engine, 'build', build);
   run.commands.push(record);
   run.log.push(logSection('build', build, result));
   run.outputs.push({ command: 'build', output: result.output });
@@ -255,7 +255,7 @@ interface TestOutcome {
 
 /** Runs the test command and reads what it wrote: the test report, then the coverage of the change. */
 async function runTests(
-  e: Engine,
+  engine: Engine,
   run: RunLog,
   test: TestCommand,
   diff: TaskDiff,
@@ -263,12 +263,12 @@ async function runTests(
   tree: WorkingTree,
 ): Promise<TestOutcome> {
   const { report, coverage: cov } = reportsOf(test);
-  const reportAt = report ? reportPath(e.layout.root, report.path) : undefined;
-  const coverageAt = cov ? reportPath(e.layout.root, cov.path) : undefined;
+  const reportAt = report ? reportPath(engine.layout.root, report.path) : undefined;
+  const coverageAt = cov ? reportPath(engine.layout.root, cov.path) : undefined;
   if (report && !reportAt) run.fail('config', 'test', `${report.key} (${report.path}) points outside the repository`);
   if (cov && !coverageAt) run.fail('config', 'test', `${cov.key} (${cov.path}) points outside the repository`);
   const { record, result, outputs } = await runCommand(
-    e,
+    engine,
     'test',
     test,
     [reportAt, coverageAt].filter((p): p is string => p !== undefined),
@@ -282,7 +282,7 @@ async function runTests(
   let reportError: string | undefined;
   if (report && reportAt && !notStarted) {
     try {
-      tests = parseTestReport(report.format, reportText(outputs.get(reportAt)), { root: e.layout.root });
+      tests = parseTestReport(report.format, reportText(outputs.get(reportAt)), { root: engine.layout.root });
     } catch (err) {
       reportError = `no usable ${report.format} test report at ${report.path}: ${(err as Error).message}`;
     }
@@ -311,9 +311,9 @@ async function runTests(
   const ran = !notStarted && !reportError;
   const covered =
     cov && coverageAt
-      ? checkCoverage(e, run, { ...cov, file: outputs.get(coverageAt) }, diff, kindOf, tree, ran)
+      ? checkCoverage(engine, run, { ...cov, file: outputs.get(coverageAt) }, diff, kindOf, tree, ran)
       : !cov
-        ? checkWithoutCoverage(e, run, diff, kindOf, tree, ran)
+        ? checkWithoutCoverage(engine, run, diff, kindOf, tree, ran)
         : {};
   return {
     ...(tests ? { tests } : {}),
@@ -331,7 +331,7 @@ async function runTests(
  * is false when the tests did not run: a missing report then says nothing new, and is a note only.
  */
 function checkCoverage(
-  e: Engine,
+  engine: Engine,
   run: RunLog,
   cov: NonNullable<ReturnType<typeof reportsOf>['coverage']> & { file: OutputFile | undefined },
   diff: TaskDiff,
@@ -339,11 +339,11 @@ function checkCoverage(
   tree: WorkingTree,
   ran: boolean,
 ): Pick<TestOutcome, 'coverage' | 'total' | 'coverageNote'> {
-  const threshold = e.config.verify.coverageThreshold;
+  const threshold = engine.config.verify.coverageThreshold;
   try {
     // A sandbox shows the command its workspace at the repository's path, so the report's paths resolve against the repository.
     const parsed = parseCoverageReport(cov.format, reportText(cov.file), {
-      root: e.layout.root,
+      root: engine.layout.root,
       ...(cov.sourceRoot ? { sourceRoot: cov.sourceRoot } : {}),
       ...(cov.modulePrefix ? { modulePrefix: cov.modulePrefix } : {}),
     });
@@ -383,15 +383,15 @@ function checkCoverage(
  * threshold at 0 and no waiver, a changed source file still needs something that shows a test ran it.
  */
 function checkWithoutCoverage(
-  e: Engine,
+  engine: Engine,
   run: RunLog,
   diff: TaskDiff,
   kindOf: (path: string) => FileKind,
   tree: WorkingTree,
   ran: boolean,
 ): Pick<TestOutcome, 'coverageNote'> {
-  const threshold = e.config.verify.coverageThreshold;
-  const reason = waiverReason(e.config, 'coverage');
+  const threshold = engine.config.verify.coverageThreshold;
+  const reason = waiverReason(engine.config, 'coverage');
   const coverageNote = `no coverage report configured (commands.test.coverage)${reason ? `; waived: ${reason}` : ''}`;
   if (threshold > 0 && !reason)
     run.fail(
@@ -417,7 +417,7 @@ function checkWithoutCoverage(
  * changed lines, and the tests an earlier run of the base commit's tree ran that run no more.
  */
 async function judgeTests(
-  e: Engine,
+  engine: Engine,
   run: RunLog,
   input: {
     test: TestCommand | undefined;
@@ -431,14 +431,14 @@ async function judgeTests(
 ): Promise<{ findings: TestFinding[]; mutation: MutationReport; inventory: Record<string, unknown> }> {
   const { test, testRun, tests, coverage, diff, kindOf, tree } = input;
   const findings: TestFinding[] = [
-    ...(await inventoryFindings(e, diff.base, diff.files, kindOf, tree.text)),
+    ...(await inventoryFindings(engine, diff.base, diff.files, kindOf, tree.text)),
     ...coverageIgnores(diff.files, tree.lineAt),
   ];
   const blocked = mutationBlocked(run.problems.length > 0, test, testRun);
   const mutation =
     blocked !== undefined || !test || !testRun?.report
-      ? skippedMutation(e.config, blocked ?? 'the tests did not run')
-      : await runMutants(e, {
+      ? skippedMutation(engine.config, blocked ?? 'the tests did not run')
+      : await runMutants(engine, {
           test,
           report: testRun.report,
           outputs: testRun.outputs,
@@ -454,7 +454,7 @@ async function judgeTests(
     );
   // Tests that ran at the base commit (by an earlier VERIFY of its very tree) and run no more: excluded by a
   // pattern, a config or a command line, in ways no changed test file shows.
-  const baseRun = tests ? await baseTestRun(e, diff) : undefined;
+  const baseRun = tests ? await baseTestRun(engine, diff) : undefined;
   if (tests && baseRun?.cases) findings.push(...notRunAnyMore(baseRun, tests, findings));
   const inventory = {
     base: diff.base,
@@ -531,10 +531,10 @@ export type BaseCoverage =
   | { readonly tree: string; readonly total: CoverageTotal; readonly taskId: string; readonly seq: number }
   | { readonly tree: string | null; readonly total?: undefined; readonly note: string };
 
-async function baseCoverage(e: Engine, diff: TaskDiff): Promise<BaseCoverage> {
-  const tree = await commitTree(e.layout.root, diff.base, e.layout.stateDir);
+async function baseCoverage(engine: Engine, diff: TaskDiff): Promise<BaseCoverage> {
+  const tree = await commitTree(engine.layout.root, diff.base, engine.layout.stateDir);
   if (!tree) return { tree: null, note: `the base commit ${diff.base.slice(0, 12)} cannot be read` };
-  const entries = await e.store.entries({ kind: 'verify', newestFirst: true, limit: BASE_SEARCH });
+  const entries = await engine.store.entries({ kind: 'verify', newestFirst: true, limit: BASE_SEARCH });
   for (const entry of entries) {
     const t = entry.data['totalCoverage'] as Partial<CoverageTotal> | undefined;
     if (entry.data['tree'] !== tree || !t || typeof t.percent !== 'number' || entry.taskId === null) continue;
@@ -552,14 +552,14 @@ async function baseCoverage(e: Engine, diff: TaskDiff): Promise<BaseCoverage> {
 }
 
 /** The working tree's files as VERIFY reads them: whole text, and one line (1-based), each read once. */
-function workingTree(e: Engine): {
+function workingTree(engine: Engine): {
   text: (path: string) => string | undefined;
   lineAt: (path: string, line: number) => string | undefined;
 } {
   const texts = new Map<string, string | undefined>();
   const text = (path: string) => {
     if (!texts.has(path)) {
-      const file = readNoFollow(join(e.layout.root, path), e.config.limits.maxEvidenceBytes);
+      const file = readNoFollow(join(engine.layout.root, path), engine.config.limits.maxEvidenceBytes);
       texts.set(path, file.kind === 'file' ? file.bytes.toString('utf8') : undefined);
     }
     return texts.get(path);
@@ -596,7 +596,7 @@ function sourceLines(
 
 /** Tests removed, newly skipped or focused in the changed test files, from their text at the base commit and now. */
 async function inventoryFindings(
-  e: Engine,
+  engine: Engine,
   base: string,
   files: readonly ChangedFile[],
   kindOf: (path: string) => FileKind,
@@ -605,7 +605,7 @@ async function inventoryFindings(
   const versions = [];
   for (const f of files.filter((x) => !x.binary && isTestChange(x, kindOf))) {
     const before =
-      f.status === 'added' && !f.from ? undefined : await fileAtCommit(e.layout.root, base, f.from ?? f.path);
+      f.status === 'added' && !f.from ? undefined : await fileAtCommit(engine.layout.root, base, f.from ?? f.path);
     const after = f.status === 'deleted' ? undefined : text(f.path);
     versions.push({
       path: f.path,
@@ -653,10 +653,10 @@ type BaseTestRun =
   | { readonly taskId: string; readonly seq: number; readonly cases: readonly string[]; readonly note?: undefined }
   | { readonly cases?: undefined; readonly note: string };
 
-async function baseTestRun(e: Engine, diff: TaskDiff): Promise<BaseTestRun> {
-  const tree = await commitTree(e.layout.root, diff.base, e.layout.stateDir);
+async function baseTestRun(engine: Engine, diff: TaskDiff): Promise<BaseTestRun> {
+  const tree = await commitTree(engine.layout.root, diff.base, engine.layout.stateDir);
   if (!tree) return { note: `the base commit ${diff.base.slice(0, 12)} cannot be read` };
-  const entries = await e.store.entries({ kind: 'verify', newestFirst: true, limit: BASE_SEARCH });
+  const entries = await engine.store.entries({ kind: 'verify', newestFirst: true, limit: BASE_SEARCH });
   for (const entry of entries) {
     const cases = entry.data['testCases'];
     if (entry.data['tree'] !== tree || !Array.isArray(cases) || entry.taskId === null) continue;

@@ -10,8 +10,8 @@ export async function advanceVerb(
   opts: GlobalOptions & { to?: string; summary?: string; token?: string },
 ): Promise<VerbResult> {
   const token = intOption(opts.token, 'token');
-  return withEngine(opts, async (e, actor) => {
-    const r = await advance(e, actor, {
+  return withEngine(opts, async (engine, actor) => {
+    const r = await advance(engine, actor, {
       taskId,
       ...(opts.to !== undefined ? { to: opts.to } : {}),
       ...(opts.summary ? { summary: opts.summary } : {}),
@@ -23,7 +23,7 @@ export async function advanceVerb(
       ? `\nthe push of this branch is in the outbox as ${outbox}: autopilot outbox run sends it and records pushed_commit.json`
       : '';
     const next = to
-      ? `Next: ${e.config.evidence[to]?.map((a) => a.name).join(', ') || 'no evidence'} for ${to}, then: autopilot advance ${taskId}`
+      ? `Next: ${engine.config.evidence[to]?.map((a) => a.name).join(', ') || 'no evidence'} for ${to}, then: autopilot advance ${taskId}`
       : 'The task is done.';
     const bundle = !attestation
       ? ''
@@ -41,7 +41,7 @@ export async function advanceVerb(
         ...(attestation ? { attestation: attestation.ok ? attestation.value : { error: attestation.error } } : {}),
         ...(outbox ? { outbox } : {}),
       },
-      `${from} → ${to ?? 'DONE'} (ledger entry ${entry.seq}, ${plural(entry.artifacts.length, 'artifact')} recorded)\n${formatTask(task, e.config.phases)}\n${next}${bundle}${pushed}`,
+      `${from} → ${to ?? 'DONE'} (ledger entry ${entry.seq}, ${plural(entry.artifacts.length, 'artifact')} recorded)\n${formatTask(task, engine.config.phases)}\n${next}${bundle}${pushed}`,
     );
   });
 }
@@ -51,8 +51,8 @@ export async function backtrackVerb(
   opts: GlobalOptions & { to: string; reason: string; token?: string },
 ): Promise<VerbResult> {
   const token = intOption(opts.token, 'token');
-  return withEngine(opts, async (e, actor) => {
-    const r = await backtrack(e, actor, {
+  return withEngine(opts, async (engine, actor) => {
+    const r = await backtrack(engine, actor, {
       taskId,
       to: opts.to,
       reason: opts.reason,
@@ -62,7 +62,7 @@ export async function backtrackVerb(
     const { task, from, to, entry, archived } = r.value;
     return done(
       { task, from, to, seq: entry.seq, archived },
-      `${from} ↩ ${to} (ledger entry ${entry.seq}); ${archived.length} stale artifacts moved aside and kept for audit\n${formatTask(task, e.config.phases)}\nEvery phase from ${to} on must be passed again with fresh evidence.`,
+      `${from} ↩ ${to} (ledger entry ${entry.seq}); ${archived.length} stale artifacts moved aside and kept for audit\n${formatTask(task, engine.config.phases)}\nEvery phase from ${to} on must be passed again with fresh evidence.`,
     );
   });
 }

@@ -35,8 +35,8 @@ async function run(taskId: string, decision: Decision, opts: DecisionOptions): P
   if (!opts.reason.trim()) throw new UsageError('a decision needs a reason: --reason "…"', 'reason');
   const port = intOption(opts.port, 'port') ?? DEFAULT_PORT;
   if (port < 1 || port > 65535) throw new UsageError(`--port needs a port number from 1 to 65535, got ${port}`, 'port');
-  return withEngine(opts, async (e) => {
-    const loaded = await loadTask(e.store, taskId);
+  return withEngine(opts, async (engine) => {
+    const loaded = await loadTask(engine.store, taskId);
     if (!loaded.ok) return loaded;
     const task = loaded.value;
     if (task.status !== 'active')

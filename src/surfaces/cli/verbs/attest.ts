@@ -14,20 +14,20 @@ const describeDrift = (d: readonly Drift[]) =>
     .join('\n');
 
 export async function attestBaseline(opts: GlobalOptions & { tag?: string }): Promise<VerbResult> {
-  return withEngine(opts, async (e, actor) => {
-    const r = await recordBaseline(e, actor, { ...(opts.tag ? { version: opts.tag } : {}) });
+  return withEngine(opts, async (engine, actor) => {
+    const r = await recordBaseline(engine, actor, { ...(opts.tag ? { version: opts.tag } : {}) });
     if (!r.ok) return r;
     const files = Object.keys(r.value.files);
     return done(
       r.value,
-      `baseline ${r.value.version} recorded (ledger entry ${r.value.seq}): ${e.config.phases.length} phase prompts, ${files.length} instruction files${files.length ? `: ${files.join(', ')}` : ''}`,
+      `baseline ${r.value.version} recorded (ledger entry ${r.value.seq}): ${engine.config.phases.length} phase prompts, ${files.length} instruction files${files.length ? `: ${files.join(', ')}` : ''}`,
     );
   });
 }
 
 export async function attestUpdate(opts: GlobalOptions & { tag?: string; reason?: string }): Promise<VerbResult> {
-  return withEngine(opts, async (e, actor) => {
-    const r = await recordBaseline(e, actor, {
+  return withEngine(opts, async (engine, actor) => {
+    const r = await recordBaseline(engine, actor, {
       update: true,
       ...(opts.tag ? { version: opts.tag } : {}),
       reason: opts.reason ?? '',
@@ -41,18 +41,18 @@ export async function attestUpdate(opts: GlobalOptions & { tag?: string; reason?
 }
 
 export async function attestCheck(opts: GlobalOptions & { phase?: string; task?: string }): Promise<VerbResult> {
-  return withEngine(opts, async (e, actor) => {
+  return withEngine(opts, async (engine, actor) => {
     let phase = opts.phase?.toUpperCase();
-    if (!phase && opts.task) phase = (await e.store.getTask(opts.task))?.phase;
-    const check = await checkDrift(e, phase);
+    if (!phase && opts.task) phase = (await engine.store.getTask(opts.task))?.phase;
+    const check = await checkDrift(engine, phase);
     // Drift found is recorded and counted as a move records it; a check that finds none records nothing.
-    const recorded = await recordDriftCheck(e, actor, check, opts.task);
+    const recorded = await recordDriftCheck(engine, actor, check, opts.task);
     const seq = recorded
       ? ` (recorded: ledger entry ${recorded.seq}${recorded.taskId ? `, task ${recorded.taskId}` : ''})`
       : '';
     if (!check.baseline) {
       return done(
-        { ...check, files: instructionFiles(e) },
+        { ...check, files: instructionFiles(engine) },
         'no baseline yet: record one with: autopilot attest baseline (the first task start records one too)',
       );
     }
@@ -72,7 +72,7 @@ export async function attestCheck(opts: GlobalOptions & { phase?: string; task?:
     }
     return done(
       { ...check, ...(recorded ? { seq: recorded.seq, taskId: recorded.taskId } : {}) },
-      `${text}\n(a warning in ${phase ?? 'this phase'}; it blocks moves into ${e.config.attest.blockIn.join(', ')})`,
+      `${text}\n(a warning in ${phase ?? 'this phase'}; it blocks moves into ${engine.config.attest.blockIn.join(', ')})`,
     );
   });
 }

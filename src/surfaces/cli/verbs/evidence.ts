@@ -17,10 +17,10 @@ export async function evidenceAdd(
   const token = intOption(opts.token, 'token');
   // A relative FILE is relative to where the command runs: the -C folder when one is given.
   const source = resolve(cwdOf(opts), file);
-  return withEngine(opts, async (e, actor) => {
-    const content = readSourceFile(source, e.config.limits.maxEvidenceBytes);
-    if (!content.ok) return { ok: false, error: await refuseSourceFile(e, actor, taskId, content.error) };
-    const r = await putEvidence(e, actor, {
+  return withEngine(opts, async (engine, actor) => {
+    const content = readSourceFile(source, engine.config.limits.maxEvidenceBytes);
+    if (!content.ok) return { ok: false, error: await refuseSourceFile(engine, actor, taskId, content.error) };
+    const r = await putEvidence(engine, actor, {
       taskId,
       phase,
       name: opts.as ?? basename(file),
@@ -44,12 +44,12 @@ export async function evidenceCheck(
   phase: string | undefined,
   opts: GlobalOptions,
 ): Promise<VerbResult> {
-  return withEngine(opts, async (e) => {
-    const r = await checkEvidence(e, { taskId, ...(phase !== undefined ? { phase } : {}) });
+  return withEngine(opts, async (engine) => {
+    const r = await checkEvidence(engine, { taskId, ...(phase !== undefined ? { phase } : {}) });
     if (!r.ok) return r;
     const report = r.value;
-    const task = await e.store.getTask(taskId);
-    const contract = task ? contractStatus(e, task) : undefined;
+    const task = await engine.store.getTask(taskId);
+    const contract = task ? contractStatus(engine, task) : undefined;
     const note =
       contract?.changed && task?.status === 'active'
         ? `\n${pc.yellow('note:')} the config is not the contract ${taskId} adopted (changed: ${contract.keys.join(', ') || 'see the config'}); the next move is refused with CONFIG_CHANGED until it is restored or a person adopts it`

@@ -38,10 +38,10 @@ interface Chosen extends Head {
 const NO_HEAD: Head = { ledgerHead: null, ledgerEntry: null };
 
 /** The ledger head and its `Autopilot-Entry` value: git's commit-msg hook inside the wall adds both trailers. */
-async function headOf(e: Engine): Promise<Head> {
-  const head = await e.store.head();
+async function headOf(engine: Engine): Promise<Head> {
+  const head = await engine.store.head();
   if (!head) return NO_HEAD;
-  const [entry] = await e.store.entries({ fromSeq: head.seq, limit: 1 });
+  const [entry] = await engine.store.entries({ fromSeq: head.seq, limit: 1 });
   return { ledgerHead: head.hash, ledgerEntry: entry?.seq === head.seq ? entryTrailer(entry) : null };
 }
 

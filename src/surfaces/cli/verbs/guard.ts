@@ -20,8 +20,8 @@ export async function guardVerb(
   }
   const client = (opts.client ?? 'claude') as (typeof CLIENTS)[number];
   if (!CLIENTS.includes(client)) throw new UsageError(`--client must be one of ${CLIENTS.join(', ')}`, 'client');
-  return withEngine(opts, async (e, actor) => {
-    const r = await guardToolCall(e, actor, { taskId, client, tool: opts.tool, input });
+  return withEngine(opts, async (engine, actor) => {
+    const r = await guardToolCall(engine, actor, { taskId, client, tool: opts.tool, input });
     if (!r.ok) return r;
     const g = r.value;
     const caps = g.capabilities.join(', ') || 'none';

@@ -9,9 +9,9 @@ export async function leaseVerb(
 ): Promise<VerbResult> {
   const ttlSeconds = intOption(opts.ttl, 'ttl');
   const token = intOption(opts.token, 'token');
-  return withEngine(opts, async (e, actor) => {
+  return withEngine(opts, async (engine, actor) => {
     const phase = opts.phase?.toUpperCase();
-    const r = await leaseOp(e, actor, op, {
+    const r = await leaseOp(engine, actor, op, {
       taskId,
       ...(phase ? { phase } : {}),
       ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),

@@ -8,8 +8,8 @@ import { formatEntry } from '../format.ts';
 import { plural } from '../../../core/phrasing.ts';
 
 export async function ledgerVerify(opts: GlobalOptions): Promise<VerbResult> {
-  return withEngine(opts, async (e) => {
-    const report = await verifyLedger(e);
+  return withEngine(opts, async (engine) => {
+    const report = await verifyLedger(engine);
     if (!report.ok) {
       const first = report.problems[0]!;
       return {
@@ -33,8 +33,8 @@ export async function ledgerShow(
 ): Promise<VerbResult> {
   const from = intOption(opts.from, 'from');
   const limit = intOption(opts.limit, 'limit') ?? 200;
-  return withEngine(opts, async (e) => {
-    const entries = await e.store.entries({
+  return withEngine(opts, async (engine) => {
+    const entries = await engine.store.entries({
       ...(opts.task ? { taskId: opts.task } : {}),
       ...(from !== undefined ? { fromSeq: from } : {}),
       limit,
@@ -47,9 +47,9 @@ export async function ledgerExport(opts: GlobalOptions & { task?: string; format
   const format = (opts.format ?? 'jsonl') as ExportFormat;
   if (format !== 'jsonl' && format !== 'intoto')
     throw new UsageError(`--format must be jsonl or intoto, got "${opts.format}"`, 'format');
-  return withEngine(opts, async (e) => {
+  return withEngine(opts, async (engine) => {
     let n = 0;
-    for await (const line of exportLedger(e, { format, ...(opts.task ? { taskId: opts.task } : {}) })) {
+    for await (const line of exportLedger(engine, { format, ...(opts.task ? { taskId: opts.task } : {}) })) {
       process.stdout.write(`${line}\n`);
       n++;
     }

@@ -18,8 +18,8 @@ const mark = (met: boolean | null) => (met === null ? pc.dim('–') : met ? pc.g
 
 export async function metricsVerb(opts: WindowOptions): Promise<VerbResult> {
   const ms = windowMs(opts);
-  return withEngine(opts, async (e) => {
-    const m = await computeMetrics(e, ms);
+  return withEngine(opts, async (engine) => {
+    const m = await computeMetrics(engine, ms);
     const rows = Object.entries(m.counters).map(([name, value]) => `  ${name.padEnd(38)} ${String(value).padStart(6)}`);
     const by = m.breakdown.map(
       (p) =>
@@ -60,16 +60,16 @@ export function formatSlo(s: SloReport): string {
 
 export async function sloVerb(opts: WindowOptions): Promise<VerbResult> {
   const ms = windowMs(opts);
-  return withEngine(opts, async (e) => {
-    const s = await computeSlo(e, ms);
+  return withEngine(opts, async (engine) => {
+    const s = await computeSlo(engine, ms);
     return done(s, formatSlo(s));
   });
 }
 
 /** Exit code 2 when an alert fires, 0 otherwise. */
 export async function alertsVerb(opts: GlobalOptions): Promise<VerbResult> {
-  return withEngine(opts, async (e) => {
-    const r = await evaluateAlerts(e);
+  return withEngine(opts, async (engine) => {
+    const r = await evaluateAlerts(engine);
     if (!r.ok) return r;
     const { alerts, firing } = r.value;
     const lines = alerts.map(

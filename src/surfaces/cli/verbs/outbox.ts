@@ -23,12 +23,12 @@ function describeRow(r: OutboxRow): string {
 }
 
 export async function outboxList(opts: GlobalOptions & { task?: string; state?: string }): Promise<VerbResult> {
-  return withEngine(opts, async (e) => {
+  return withEngine(opts, async (engine) => {
     const states = opts.state
       ?.split(',')
       .map((s) => s.trim())
       .filter(Boolean);
-    const r = await listOutbox(e, { ...(opts.task ? { taskId: opts.task } : {}), ...(states ? { states } : {}) });
+    const r = await listOutbox(engine, { ...(opts.task ? { taskId: opts.task } : {}), ...(states ? { states } : {}) });
     if (!r.ok) return r;
     const text = r.value.length ? r.value.map(describeRow).join('\n') : 'the outbox is empty';
     return done({ rows: r.value }, text);
@@ -45,8 +45,8 @@ const SAID: Record<DispatchOutcome['outcome'], string> = {
 };
 
 export async function outboxRun(opts: GlobalOptions & { key?: string }): Promise<VerbResult> {
-  return withEngine(opts, async (e, actor) => {
-    const outcomes = await runOutbox(e, actor, opts.key ? { key: opts.key } : {});
+  return withEngine(opts, async (engine, actor) => {
+    const outcomes = await runOutbox(engine, actor, opts.key ? { key: opts.key } : {});
     const lines = outcomes.map(
       (o) =>
         `${o.key}: ${SAID[o.outcome]}${o.seq !== undefined ? ` (entry ${o.seq})` : ''}${o.nextAt ? ` at ${o.nextAt}` : ''}${o.error ? `\n    ${o.error}` : ''}`,
@@ -67,8 +67,8 @@ export async function outboxOperate(
   key: string,
   opts: GlobalOptions & { reason: string },
 ): Promise<VerbResult> {
-  return withEngine(opts, async (e, actor) => {
-    const r = await operateOutbox(e, actor, op, key, opts.reason);
+  return withEngine(opts, async (engine, actor) => {
+    const r = await operateOutbox(engine, actor, op, key, opts.reason);
     if (!r.ok) return r;
     const text =
       op === 'retry'

@@ -21,9 +21,9 @@ import { plural } from '../../../core/phrasing.ts';
 function locate(spec: string, option: string, cwd: string): StoreLocation {
   try {
     return parseStoreSpec(spec, cwd, undefined, `--${option}`);
-  } catch (e) {
-    if (e instanceof AutopilotError) throw new UsageError(e.message, option);
-    throw e;
+  } catch (err) {
+    if (err instanceof AutopilotError) throw new UsageError(err.message, option);
+    throw err;
   }
 }
 

@@ -15,10 +15,10 @@ export interface ContextStep {
 }
 
 export async function taskContextVerb(taskId: string, opts: GlobalOptions): Promise<VerbResult> {
-  return withEngine(opts, async (e) => {
-    const loaded = await loadTask(e.store, taskId);
+  return withEngine(opts, async (engine) => {
+    const loaded = await loadTask(engine.store, taskId);
     if (!loaded.ok) return loaded;
-    const entries = await e.store.entries({ taskId, kind: 'transition' });
+    const entries = await engine.store.entries({ taskId, kind: 'transition' });
     const steps: ContextStep[] = entries.map((x) => {
       const context = (x.data['context'] as PhaseContext | undefined) ?? null;
       return {

@@ -11,8 +11,8 @@ export async function taskStart(
   taskId: string,
   opts: GlobalOptions & { title?: string; base?: string },
 ): Promise<VerbResult> {
-  return withEngine(opts, async (e, actor) => {
-    const r = await startTask(e, actor, {
+  return withEngine(opts, async (engine, actor) => {
+    const r = await startTask(engine, actor, {
       taskId,
       ...(opts.title ? { title: opts.title } : {}),
       ...(opts.base ? { base: opts.base } : {}),
@@ -20,7 +20,7 @@ export async function taskStart(
     if (!r.ok) return r;
     return done(
       { task: r.value.task, seq: r.value.entry.seq },
-      `${formatTask(r.value.task, e.config.phases)}\nstarted at ledger entry ${r.value.entry.seq}. Next: write ${e.config.evidence[
+      `${formatTask(r.value.task, engine.config.phases)}\nstarted at ledger entry ${r.value.entry.seq}. Next: write ${engine.config.evidence[
         r.value.task.phase
       ]
         ?.map((a) => a.name)
@@ -30,8 +30,8 @@ export async function taskStart(
 }
 
 export async function taskList(opts: GlobalOptions & { status?: string }): Promise<VerbResult> {
-  return withEngine(opts, async (e) => {
-    const tasks = (await e.store.listTasks()).filter((t) => !opts.status || t.status === opts.status);
+  return withEngine(opts, async (engine) => {
+    const tasks = (await engine.store.listTasks()).filter((t) => !opts.status || t.status === opts.status);
     const text = tasks.length
       ? tasks
           .map(
@@ -45,28 +45,29 @@ export async function taskList(opts: GlobalOptions & { status?: string }): Promi
 }
 
 export async function taskStatus(taskId: string, opts: GlobalOptions): Promise<VerbResult> {
-  return withEngine(opts, async (e) => {
-    const loaded = await loadTask(e.store, taskId);
+  return withEngine(opts, async (engine) => {
+    const loaded = await loadTask(engine.store, taskId);
     if (!loaded.ok) return loaded;
     const task = loaded.value;
-    const lease = (await e.store.getLease(taskId)) ?? null;
+    const lease = (await engine.store.getLease(taskId)) ?? null;
     const live =
-      lease && lease.holder && Date.parse(lease.expiresAt) > e.clock.now().getTime()
+      lease && lease.holder && Date.parse(lease.expiresAt) > engine.clock.now().getTime()
         ? lease
         : lease
           ? { ...lease, holder: null }
           : null;
     const needs =
-      e.config.evidence[task.phase]?.map((a) => `${a.name}${a.producer === 'autopilot' ? ' (Autopilot)' : ''}`) ?? [];
+      engine.config.evidence[task.phase]?.map((a) => `${a.name}${a.producer === 'autopilot' ? ' (Autopilot)' : ''}`) ??
+      [];
     // A reading verb says the contract changed but refuses nothing: the next move will.
-    const contract = contractStatus(e, task);
+    const contract = contractStatus(engine, task);
     const changed =
       contract.changed && task.status === 'active'
         ? `\n  ${pc.yellow('the config is not the contract this task adopted')} (changed: ${contract.keys.join(', ') || 'see the config'}): moves are refused with CONFIG_CHANGED until it is restored or a person adopts it with their passkey (the dashboard's approval panel, autopilot serve)`
         : '';
     return done(
       { task, lease: live, evidence: needs, contract },
-      `${formatTask(task, e.config.phases, live)}${task.status === 'active' ? `\n  ${task.phase} needs: ${needs.join(', ')}` : ''}${changed}`,
+      `${formatTask(task, engine.config.phases, live)}${task.status === 'active' ? `\n  ${task.phase} needs: ${needs.join(', ')}` : ''}${changed}`,
     );
   });
 }
@@ -76,16 +77,16 @@ export async function taskRename(
   opts: GlobalOptions & { title: string; token?: string },
 ): Promise<VerbResult> {
   const token = intOption(opts.token, 'token');
-  return withEngine(opts, async (e, actor) => {
-    const r = await renameTask(e, actor, { taskId, title: opts.title, ...(token !== undefined ? { token } : {}) });
+  return withEngine(opts, async (engine, actor) => {
+    const r = await renameTask(engine, actor, { taskId, title: opts.title, ...(token !== undefined ? { token } : {}) });
     if (!r.ok) return r;
     const { task, previousTitle, entry } = r.value;
     return done(
       { task, previousTitle, seq: entry?.seq ?? null },
       entry
-        ? `${formatTask(task, e.config.phases)}
+        ? `${formatTask(task, engine.config.phases)}
 renamed from "${previousTitle}" at ledger entry ${entry.seq}`
-        : `${formatTask(task, e.config.phases)}
+        : `${formatTask(task, engine.config.phases)}
 the title is already "${task.title}"; nothing was recorded`,
     );
   });

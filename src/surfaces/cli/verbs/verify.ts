@@ -6,9 +6,9 @@ import { plural } from '../../../core/phrasing.ts';
 
 export async function verifyVerb(taskId: string, opts: GlobalOptions & { token?: string }): Promise<VerbResult> {
   const token = intOption(opts.token, 'token');
-  return withEngine(opts, async (e, actor) => {
+  return withEngine(opts, async (engine, actor) => {
     if (!opts.json) process.stderr.write(pc.dim(`running VERIFY commands for ${taskId}…\n`));
-    const r = await runVerify(e, actor, { taskId, ...(token !== undefined ? { token } : {}) });
+    const r = await runVerify(engine, actor, { taskId, ...(token !== undefined ? { token } : {}) });
     if (!r.ok) return r;
     const v = r.value.verify;
     const lines = v.commands.map(

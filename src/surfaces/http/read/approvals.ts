@@ -44,20 +44,20 @@ export interface WaitingApproval {
 }
 
 /** The approval standing in a task's current phase visit, when it waits for a person. */
-export async function waitingFor(e: Engine, task: TaskState): Promise<WaitingApproval | undefined> {
+export async function waitingFor(engine: Engine, task: TaskState): Promise<WaitingApproval | undefined> {
   if (task.status !== 'active') return undefined;
-  const visit = await e.store.entries({ taskId: task.taskId, kind: 'approval', fromSeq: task.phaseEpoch });
+  const visit = await engine.store.entries({ taskId: task.taskId, kind: 'approval', fromSeq: task.phaseEpoch });
   const approval = approvalState(visit, task);
   const waiting = (approval.state === 'requested' || approval.state === 'escalated') && approval.entry;
   // A task the watchdog held waits for a person too, with nothing asked.
-  const held = waiting ? undefined : await escalationOf(e, task);
+  const held = waiting ? undefined : await escalationOf(engine, task);
   const standing = held ? { state: 'escalated' as const, entry: held } : approval;
   if ((standing.state !== 'requested' && standing.state !== 'escalated') || !standing.entry) return undefined;
   const request = held ?? [...visit].reverse().find((x) => x.data['action'] === 'requested') ?? standing.entry;
   const d = request.data;
   let diff: WaitingApproval['diff'] = null;
   try {
-    const files = (await taskDiff(e, task)).files.map((f) => ({
+    const files = (await taskDiff(engine, task)).files.map((f) => ({
       path: f.path,
       status: f.status,
       additions: f.additions,
@@ -71,8 +71,8 @@ export async function waitingFor(e: Engine, task: TaskState): Promise<WaitingApp
   } catch {
     diff = null; // not a git checkout any more: the panel says so
   }
-  const entries = await taskEntries(e, task.taskId);
-  const index = e.config.phases.indexOf(task.phase);
+  const entries = await taskEntries(engine, task.taskId);
+  const index = engine.config.phases.indexOf(task.phase);
   return {
     task,
     state: standing.state,
@@ -87,16 +87,16 @@ export async function waitingFor(e: Engine, task: TaskState): Promise<WaitingApp
     },
     reason: typeof d['reason'] === 'string' ? d['reason'] : null,
     diff,
-    evidence: taskArtifacts(e, task, entries).filter((a) => a.staleRound === null),
-    backtrackTargets: e.config.phases.slice(0, Math.max(0, index)),
+    evidence: taskArtifacts(engine, task, entries).filter((a) => a.staleRound === null),
+    backtrackTargets: engine.config.phases.slice(0, Math.max(0, index)),
   };
 }
 
 /** Every task waiting for a person, the longest waiting first. */
-export async function waitingApprovals(e: Engine): Promise<WaitingApproval[]> {
+export async function waitingApprovals(engine: Engine): Promise<WaitingApproval[]> {
   const out: WaitingApproval[] = [];
-  for (const t of await e.store.listTasks()) {
-    const w = await waitingFor(e, t);
+  for (const t of await engine.store.listTasks()) {
+    const w = await waitingFor(engine, t);
     if (w) out.push(w);
   }
   return out.sort((a, b) => a.request.seq - b.request.seq);
@@ -110,11 +110,11 @@ export interface ContractWaiting {
 }
 
 /** Every active task whose config changed since it adopted its contract. */
-export async function contractChanges(e: Engine): Promise<ContractWaiting[]> {
+export async function contractChanges(engine: Engine): Promise<ContractWaiting[]> {
   const out: ContractWaiting[] = [];
-  for (const t of await e.store.listTasks()) {
+  for (const t of await engine.store.listTasks()) {
     if (t.status !== 'active') continue;
-    const c = contractStatus(e, t);
+    const c = contractStatus(engine, t);
     if (c.changed) out.push({ task: t, keys: c.keys });
   }
   return out;
@@ -131,13 +131,13 @@ export interface GateInputsWaiting {
  * Every active task whose gate files (its workflow) differ from its base commit, unless a person already allowed
  * them as they are now: the CI gate fails such a branch until a person does.
  */
-export async function gateInputChanges(e: Engine): Promise<GateInputsWaiting[]> {
+export async function gateInputChanges(engine: Engine): Promise<GateInputsWaiting[]> {
   const out: GateInputsWaiting[] = [];
-  for (const t of await e.store.listTasks()) {
+  for (const t of await engine.store.listTasks()) {
     if (t.status !== 'active') continue;
-    const inputs = await changedGateInputs(e, t).catch(() => []);
+    const inputs = await changedGateInputs(engine, t).catch(() => []);
     if (inputs.length === 0) continue;
-    const allowed = (await e.store.entries({ taskId: t.taskId, kind: 'gate_inputs_adopted' })).flatMap((x) =>
+    const allowed = (await engine.store.entries({ taskId: t.taskId, kind: 'gate_inputs_adopted' })).flatMap((x) =>
       Array.isArray(x.data['inputs']) ? (x.data['inputs'] as GateInput[]) : [],
     );
     const open = inputs.filter((i) => !allowed.some((a) => a.path === i.path && a.sha256 === i.sha256));

@@ -41,8 +41,11 @@ export interface ArtifactInfo {
 
 const MAX_READ = 256 * 1024 * 1024;
 
-function inspect(e: Engine, path: string): { sha256: string | null; bytes: number | null; content?: Buffer } {
-  const file = readNoFollow(join(e.layout.stateDir, path), Math.max(e.config.limits.maxEvidenceBytes, MAX_READ));
+function inspect(engine: Engine, path: string): { sha256: string | null; bytes: number | null; content?: Buffer } {
+  const file = readNoFollow(
+    join(engine.layout.stateDir, path),
+    Math.max(engine.config.limits.maxEvidenceBytes, MAX_READ),
+  );
   return file.kind === 'file'
     ? { sha256: file.sha256, bytes: file.bytes.length, content: file.bytes }
     : { sha256: null, bytes: null };
@@ -57,7 +60,7 @@ function parts(path: string): { name: string; phase: string; staleRound: number 
 }
 
 /** Every artifact of a task, in process order: live phases first, then archived rounds. */
-export function taskArtifacts(e: Engine, task: TaskState, entries: readonly LedgerEntry[]): ArtifactInfo[] {
+export function taskArtifacts(engine: Engine, task: TaskState, entries: readonly LedgerEntry[]): ArtifactInfo[] {
   const recorded = new Map<string, { sha256: string; producer: Producer; seq: number }>();
   for (const x of entries)
     for (const a of x.artifacts) recorded.set(a.path, { sha256: a.sha256, producer: a.producer, seq: x.seq });
@@ -67,7 +70,7 @@ export function taskArtifacts(e: Engine, task: TaskState, entries: readonly Ledg
   const push = (path: string, rec: { sha256: string; producer: Producer; seq: number } | undefined) => {
     if (seen.has(path)) return;
     seen.add(path);
-    const now = inspect(e, path);
+    const now = inspect(engine, path);
     const differs: ArtifactState = open && path.startsWith(open) ? 'edited' : 'changed';
     const state: ArtifactState = !rec
       ? 'unrecorded'
@@ -87,13 +90,13 @@ export function taskArtifacts(e: Engine, task: TaskState, entries: readonly Ledg
       state,
     });
   };
-  for (const phase of e.config.phases) {
+  for (const phase of engine.config.phases) {
     const prefix = `evidence/${task.taskId}/${phaseDir(phase)}/`;
     for (const [path, a] of Object.entries(task.artifacts)
       .filter(([p]) => p.startsWith(prefix))
       .sort(([a], [b]) => (a < b ? -1 : 1)))
       push(path, a);
-    const folder = phaseFolder(e.layout, task.taskId, phase);
+    const folder = phaseFolder(engine.layout, task.taskId, phase);
     if (folder.ok) for (const name of listFolder(folder.value)) push(`${prefix}${name}`, undefined);
   }
   const stale = [...recorded.entries()].filter(([p]) => p.startsWith(`evidence/${task.taskId}/.stale/`));
@@ -102,8 +105,8 @@ export function taskArtifacts(e: Engine, task: TaskState, entries: readonly Ledg
     const rb = parts(b).staleRound ?? 0;
     return (
       ra - rb ||
-      e.config.phases.findIndex((p) => phaseDir(p) === parts(a).phase) -
-        e.config.phases.findIndex((p) => phaseDir(p) === parts(b).phase) ||
+      engine.config.phases.findIndex((p) => phaseDir(p) === parts(a).phase) -
+        engine.config.phases.findIndex((p) => phaseDir(p) === parts(b).phase) ||
       (a < b ? -1 : 1)
     );
   });
@@ -119,14 +122,14 @@ export interface ArtifactContent {
 
 /** Reads one artifact the task lists; undefined for any other path (nothing outside the list is served). */
 export function readArtifact(
-  e: Engine,
+  engine: Engine,
   task: TaskState,
   entries: readonly LedgerEntry[],
   path: string,
 ): ArtifactContent | undefined {
-  const info = taskArtifacts(e, task, entries).find((a) => a.path === path);
+  const info = taskArtifacts(engine, task, entries).find((a) => a.path === path);
   if (!info) return undefined;
-  const now = inspect(e, path);
+  const now = inspect(engine, path);
   if (!now.content) return { info, text: null };
   const text = new TextDecoder('utf-8', { fatal: false }).decode(now.content);
   return { info, text: text.includes('\u0000') ? null : text };

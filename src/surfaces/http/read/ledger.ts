@@ -20,29 +20,31 @@ export interface LedgerPage {
 
 /** A page of entries, newest first: all of them, or one task's; `before` is exclusive. */
 export async function ledgerPage(
-  e: Engine,
+  engine: Engine,
   opts: { task?: string; before?: number; limit?: number } = {},
 ): Promise<LedgerPage> {
   const limit = Math.min(Math.max(opts.limit ?? 50, 1), 500);
-  const head = await e.store.head();
+  const head = await engine.store.head();
   const before = opts.before ?? (head?.seq ?? 0) + 1;
   let entries: LedgerEntry[];
   if (opts.task) {
-    entries = (await e.store.entries({ taskId: opts.task, newestFirst: true }))
+    entries = (await engine.store.entries({ taskId: opts.task, newestFirst: true }))
       .filter((x) => x.seq < before)
       .slice(0, limit + 1);
   } else {
     const from = Math.max(1, before - limit - 1);
-    entries = (await e.store.entries({ fromSeq: from, limit: before - from })).filter((x) => x.seq < before).reverse();
+    entries = (await engine.store.entries({ fromSeq: from, limit: before - from }))
+      .filter((x) => x.seq < before)
+      .reverse();
   }
   const more = entries.length > limit;
   const shown = entries.slice(0, limit);
-  const crypto = chainCrypto(await e.store.keys());
+  const crypto = chainCrypto(await engine.store.keys());
   const bySeq = new Map(entries.map((x) => [x.seq, x]));
   const rows: CheckedEntry[] = [];
   for (const entry of shown) {
     let prev = bySeq.get(entry.seq - 1);
-    if (!prev && entry.seq > 1) [prev] = await e.store.entries({ fromSeq: entry.seq - 1, limit: 1 });
+    if (!prev && entry.seq > 1) [prev] = await engine.store.entries({ fromSeq: entry.seq - 1, limit: 1 });
     const link =
       entry.seq === 1
         ? null

@@ -59,13 +59,13 @@ const compare = (value: number, op: AlertView['op'], threshold: number) =>
         : value <= threshold;
 
 /** The figures of one window ending now. */
-export async function metricsView(e: Engine, window: WindowKey): Promise<MetricsView> {
+export async function metricsView(engine: Engine, window: WindowKey): Promise<MetricsView> {
   const w = WINDOWS[window];
-  const until = e.clock.now().getTime();
+  const until = engine.clock.now().getTime();
   const since = until - w.ms;
   const n = Math.ceil(w.ms / w.bucketMs);
-  const entries = await entriesInWindow(e, since, until);
-  const report = await computeMetrics(e, w.ms);
+  const entries = await entriesInWindow(engine, since, until);
+  const report = await computeMetrics(engine, w.ms);
   const buckets = new Map<string, number[]>(Object.keys(report.counters).map((c) => [c, new Array<number>(n).fill(0)]));
   const moves = new Array<number>(n).fill(0);
   for (const x of entries) {
@@ -81,7 +81,7 @@ export async function metricsView(e: Engine, window: WindowKey): Promise<Metrics
     total: report.counters[name as Counter],
     buckets: b,
   }));
-  const slo = await computeSlo(e, w.ms);
+  const slo = await computeSlo(engine, w.ms);
   return {
     window,
     sinceMs: since,
@@ -90,19 +90,19 @@ export async function metricsView(e: Engine, window: WindowKey): Promise<Metrics
     series,
     moves: { name: 'moves', total: moves.reduce((a, b) => a + b, 0), buckets: moves },
     slo,
-    alerts: await alertsNow(e),
+    alerts: await alertsNow(engine),
   };
 }
 
 /** The config's alert rules, each over its own window ending now; nothing is recorded. */
-export async function alertsNow(e: Engine): Promise<AlertView[]> {
+export async function alertsNow(engine: Engine): Promise<AlertView[]> {
   const byHours = new Map<number, { slo: SloReport; counters: Record<string, number> }>();
   const out: AlertView[] = [];
-  for (const rule of e.config.alerts) {
+  for (const rule of engine.config.alerts) {
     let f = byHours.get(rule.windowHours);
     if (!f) {
       const ms = rule.windowHours * 3_600_000;
-      f = { slo: await computeSlo(e, ms), counters: (await computeMetrics(e, ms)).counters };
+      f = { slo: await computeSlo(engine, ms), counters: (await computeMetrics(engine, ms)).counters };
       byHours.set(rule.windowHours, f);
     }
     const value =

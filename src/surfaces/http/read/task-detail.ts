@@ -86,13 +86,13 @@ function nodeArtifacts(
 
 /** The model of a task's page; `node` is the selected node id (`p12`, `e12`, `e12c0`). */
 export async function taskDetail(
-  e: Engine,
+  engine: Engine,
   spans: SpanReader,
   task: TaskState,
   opts: { filter: GraphFilter; node?: string },
 ): Promise<TaskModel> {
-  const entries = await taskEntries(e, task.taskId);
-  const phases = e.config.phases;
+  const entries = await taskEntries(engine, task.taskId);
+  const phases = engine.config.phases;
   const graph = buildGraph(entries, phases, opts.filter);
   const unfiltered = opts.filter.show || opts.filter.tool ? buildGraph(entries, phases) : graph;
   let selected: SelectedNode | undefined;
@@ -100,7 +100,7 @@ export async function taskDetail(
   const entry = parsed ? entries.find((x) => x.seq === parsed.seq) : undefined;
   if (opts.node && parsed && entry) {
     const visit = opts.node.startsWith('p') ? unfiltered.visits.find((v) => v.seq === parsed.seq) : undefined;
-    const all = taskArtifacts(e, task, entries);
+    const all = taskArtifacts(engine, task, entries);
     selected = {
       id: opts.node,
       node: graph.nodes.find((n) => n.id === opts.node) ?? unfiltered.nodes.find((n) => n.id === opts.node),
@@ -116,14 +116,14 @@ export async function taskDetail(
     };
   }
   return {
-    summary: await summarize(e, task),
+    summary: await summarize(engine, task),
     task,
     entries,
     graph,
     visits: unfiltered.visits,
     filter: opts.filter,
     selected,
-    nowMs: e.clock.now().getTime(),
+    nowMs: engine.clock.now().getTime(),
     phases,
   };
 }

@@ -55,10 +55,12 @@ export function liveLease(lease: Lease | undefined, nowMs: number): (Lease & { h
 }
 
 /** Flags of a task from its entries: refusals, drift and the standing approval. */
-async function flagsOf(e: Engine, t: TaskState): Promise<TaskFlags> {
-  const approvals = await e.store.entries({ taskId: t.taskId, kind: 'approval', fromSeq: t.phaseEpoch });
-  const warnings = (await e.store.entries({ taskId: t.taskId, kind: 'prompt_drift' })).filter(isDriftWarning).length;
-  const refused = (await e.store.entries({ taskId: t.taskId, kind: 'violation' })).filter(
+async function flagsOf(engine: Engine, t: TaskState): Promise<TaskFlags> {
+  const approvals = await engine.store.entries({ taskId: t.taskId, kind: 'approval', fromSeq: t.phaseEpoch });
+  const warnings = (await engine.store.entries({ taskId: t.taskId, kind: 'prompt_drift' })).filter(
+    isDriftWarning,
+  ).length;
+  const refused = (await engine.store.entries({ taskId: t.taskId, kind: 'violation' })).filter(
     (x) => x.data['code'] === ErrorCode.PROMPT_DRIFT,
   ).length;
   return {
@@ -69,33 +71,34 @@ async function flagsOf(e: Engine, t: TaskState): Promise<TaskFlags> {
   };
 }
 
-export async function summarize(e: Engine, t: TaskState): Promise<TaskSummary> {
+export async function summarize(engine: Engine, t: TaskState): Promise<TaskSummary> {
   // Lease changes are bookkeeping, not moves: the last move is the newest other entry.
-  const recent = await e.store.entries({ taskId: t.taskId, newestFirst: true, limit: 12 });
+  const recent = await engine.store.entries({ taskId: t.taskId, newestFirst: true, limit: 12 });
   const last = recent.find((x) => x.kind !== 'lease') ?? recent[0];
-  const lease = t.status === 'active' ? liveLease(await e.store.getLease(t.taskId), e.clock.now().getTime()) : null;
+  const lease =
+    t.status === 'active' ? liveLease(await engine.store.getLease(t.taskId), engine.clock.now().getTime()) : null;
   return {
     taskId: t.taskId,
     title: t.title,
     status: t.status,
     phase: t.phase,
-    phaseIndex: e.config.phases.indexOf(t.phase),
+    phaseIndex: engine.config.phases.indexOf(t.phase),
     startedAt: t.startedAt,
     updatedAt: t.updatedAt,
     phaseEnteredAt: t.phaseEnteredAt,
     holder: lease?.holder ?? null,
     leaseExpiresAt: lease?.expiresAt ?? null,
     lastMove: last ? { seq: last.seq, kind: last.kind, ts: last.ts, text: describeEntry(last) } : null,
-    flags: await flagsOf(e, t),
+    flags: await flagsOf(engine, t),
   };
 }
 
 const STATUS_ORDER: Record<TaskStatus, number> = { active: 0, done: 1, aborted: 2 };
 
 /** Every task matching the filter: active ones first, then the most recently moved. */
-export async function listTasks(e: Engine, filter: TaskFilter = {}): Promise<TaskSummary[]> {
+export async function listTasks(engine: Engine, filter: TaskFilter = {}): Promise<TaskSummary[]> {
   const q = filter.q?.trim().toLowerCase();
-  const tasks = (await e.store.listTasks())
+  const tasks = (await engine.store.listTasks())
     .filter(
       (t) =>
         !filter.status ||
@@ -103,7 +106,7 @@ export async function listTasks(e: Engine, filter: TaskFilter = {}): Promise<Tas
         (filter.status === 'waiting' ? t.status === 'active' : t.status === filter.status),
     )
     .filter((t) => !q || t.taskId.toLowerCase().includes(q) || t.title.toLowerCase().includes(q));
-  const out = await Promise.all(tasks.map((t) => summarize(e, t)));
+  const out = await Promise.all(tasks.map((t) => summarize(engine, t)));
   return out
     .filter((t) => filter.status !== 'waiting' || t.flags.approval === 'requested' || t.flags.approval === 'escalated')
     .sort(
@@ -114,10 +117,10 @@ export async function listTasks(e: Engine, filter: TaskFilter = {}): Promise<Tas
 }
 
 /** Every entry of a task, oldest first. */
-export async function taskEntries(e: Engine, taskId: string): Promise<LedgerEntry[]> {
+export async function taskEntries(engine: Engine, taskId: string): Promise<LedgerEntry[]> {
   const out: LedgerEntry[] = [];
   for (let from = 1; ;) {
-    const page = await e.store.entries({ taskId, fromSeq: from, limit: 2000 });
+    const page = await engine.store.entries({ taskId, fromSeq: from, limit: 2000 });
     out.push(...page);
     if (page.length < 2000) return out;
     from = page[page.length - 1]!.seq + 1;
@@ -125,12 +128,12 @@ export async function taskEntries(e: Engine, taskId: string): Promise<LedgerEntr
 }
 
 /** How many tasks wait for a person. */
-export async function waitingCount(e: Engine): Promise<number> {
+export async function waitingCount(engine: Engine): Promise<number> {
   let n = 0;
-  for (const t of await e.store.listTasks()) {
+  for (const t of await engine.store.listTasks()) {
     if (t.status !== 'active') continue;
     const s = approvalState(
-      await e.store.entries({ taskId: t.taskId, kind: 'approval', fromSeq: t.phaseEpoch }),
+      await engine.store.entries({ taskId: t.taskId, kind: 'approval', fromSeq: t.phaseEpoch }),
       t,
     ).state;
     if (s === 'requested' || s === 'escalated') n++;

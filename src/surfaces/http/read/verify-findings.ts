@@ -44,8 +44,8 @@ export interface VerifyFindings {
 
 const VERIFY = 'VERIFY';
 
-function json(e: Engine, task: TaskState, entries: readonly LedgerEntry[], name: string) {
-  const content = readArtifact(e, task, entries, `evidence/${task.taskId}/${phaseDir(VERIFY)}/${name}`);
+function json(engine: Engine, task: TaskState, entries: readonly LedgerEntry[], name: string) {
+  const content = readArtifact(engine, task, entries, `evidence/${task.taskId}/${phaseDir(VERIFY)}/${name}`);
   if (!content?.text) return undefined;
   try {
     return { doc: JSON.parse(content.text) as Record<string, unknown>, state: content.info.state };
@@ -59,12 +59,12 @@ const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0
 
 /** The findings and mutants of the task's live VERIFY evidence; undefined when it has none. */
 export function verifyFindings(
-  e: Engine,
+  engine: Engine,
   task: TaskState,
   entries: readonly LedgerEntry[],
 ): VerifyFindings | undefined {
-  const inventory = json(e, task, entries, 'test_inventory.json');
-  const mutation = json(e, task, entries, 'mutation_report.json');
+  const inventory = json(engine, task, entries, 'test_inventory.json');
+  const mutation = json(engine, task, entries, 'mutation_report.json');
   if (!inventory && !mutation) return undefined;
   const listed = Array.isArray(inventory?.doc['findings'])
     ? (inventory.doc['findings'] as Record<string, unknown>[])
