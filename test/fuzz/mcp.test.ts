@@ -60,6 +60,7 @@ const VALID: Record<string, { weight: number; inputs: Record<string, unknown>[] 
     ],
   },
   ledger_verify: { weight: 0.2, inputs: [{}] },
+  review_get: { weight: 1, inputs: [{ taskId: 'T-1' }, { taskId: 'T-2' }] },
 };
 
 describe('MCP fuzz', () => {
@@ -132,15 +133,14 @@ describe('MCP fuzz', () => {
                 }
                 const s = res.structuredContent;
                 if (!s) {
-                  // The SDK turns away arguments that do not fit the tool's schema before the tool runs.
-                  tally.invalid++;
-                  if (!/^Input validation error: /.test(res.content[0]?.text ?? ''))
-                    problems.push(
-                      `${what}: an error result without structured content: ${JSON.stringify(res.content).slice(0, 300)}`,
-                    );
+                  // Arguments that do not fit the tool's schema are a USAGE refusal too, never a bare text.
+                  problems.push(
+                    `${what}: an error result without structured content: ${JSON.stringify(res.content).slice(0, 300)}`,
+                  );
                   continue;
                 }
-                tally.refused++;
+                if (s['code'] === ErrorCode.USAGE) tally.invalid++;
+                else tally.refused++;
                 if (Object.keys(s).sort().join() !== 'code,details,message')
                   problems.push(`${what}: refusal shape ${Object.keys(s).join()}`);
                 else if (!CODES.has(String(s['code'])) || s['code'] === ErrorCode.INTERNAL)
