@@ -5,7 +5,8 @@
 
 /**
  * The public error codes. `details` documents per code:
- * - PHASE_SKIP: `{ from, to, next }` the move asked for and the only legal next phase.
+ * - PHASE_SKIP: `{ from, to, next }` the move asked for and the only legal next phase; a move back is refused with
+ *   `taskId` and `back: true` too (backtrack is the way back).
  * - PHASE_UNKNOWN: `{ phase, known }`.
  * - TASK_UNKNOWN: `{ taskId }`. TASK_EXISTS: `{ taskId, phase }`. TASK_DONE: `{ taskId, status }`.
  * - ESCALATED: `{ taskId, escalation, by, reason }`: a person escalated the task (entry `escalation`); it waits for a person.
@@ -15,7 +16,7 @@
  * - PATH_OUTSIDE_EVIDENCE: `{ name, reason }`.
  * - LEASE_HELD: `{ holder, expiresAt, phase }`; when another move of the same task (advance, verify) is running,
  *   also `reason: 'move-running'` and its `action`; when one ran while this one was checked, `reason: 'moved'`
- *   and `from`, the phase this one had read. LEASE_FENCED: `{ token, current }`. LEASE_REQUIRED: `{ phase }`.
+ *   and `from`, the phase this one had read. LEASE_FENCED: `{ token, current }`. LEASE_REQUIRED: `{ taskId, phase, holder }`.
  * - PROMPT_DRIFT: `{ changes }`. TOOL_NOT_ALLOWED_IN_PHASE: `{ tool, capabilities, phase }`.
  * - APPROVAL_REQUIRED: `{ phase, reasons }`. VERIFY_FAILED: `{ commands, findings }`.
  * - LEDGER_TAMPERED: `{ seq?, path?, reason }`. CONFIG_INVALID: `{ key, reason, file }`.

@@ -100,11 +100,11 @@ export function checkFence(
     );
   }
   if (!isLive(current, req.now)) {
-    return refuse(
-      ErrorCode.LEASE_REQUIRED,
-      `no live lease on task ${req.taskId}; take one with: autopilot lease acquire ${req.taskId} --holder ${req.holder}`,
-      { phase: current?.phase ?? null, holder: req.holder },
-    );
+    return refuse(ErrorCode.LEASE_REQUIRED, `no live lease on task ${req.taskId}`, {
+      taskId: req.taskId,
+      phase: current?.phase ?? null,
+      holder: req.holder,
+    });
   }
   if (current.holder !== req.holder) return refuseHeld(current);
   return ok(current);

@@ -191,8 +191,8 @@ export function decideAdvance(state: TaskState, to: Phase | undefined, config: C
   if (ti <= ci) {
     return refuse(
       ErrorCode.PHASE_SKIP,
-      `advance only moves forward; to go back from ${state.phase} to ${to} use: autopilot backtrack ${state.taskId} --to ${to} --reason "…"`,
-      { from: state.phase, to, next },
+      `advance only moves forward; to go back from ${state.phase} to ${to}, backtrack`,
+      { taskId: state.taskId, from: state.phase, to, next, back: true },
     );
   }
   return refuse(

@@ -61,6 +61,7 @@ describe('refusals over MCP stdio', () => {
     await callOk(a, 'task_start', { taskId, title: 'refusals' });
     const exists = await callRefused(a, 'task_start', { taskId }, 'TASK_EXISTS');
     assert.deepEqual(exists.details, { taskId, phase: 'STRATEGIZE' });
+    assert.doesNotMatch(exists.message, /autopilot /);
 
     const skip = await callRefused(a, 'phase_advance', { taskId, to: 'IMPLEMENT' }, 'PHASE_SKIP');
     assert.deepEqual(
@@ -182,6 +183,7 @@ describe('refusals over MCP stdio', () => {
     await callOk(b, 'lease_release', { taskId });
     const required = await callRefused(a, 'lease_renew', { taskId }, 'LEASE_REQUIRED');
     assert.match(required.message, /Next: call lease_acquire/);
+    assert.doesNotMatch(required.message, /autopilot /);
 
     // Asking a person records the request; nothing here can grant it.
     const asked = await callOk<{ status: string; seq: number; to: string }>(a, 'approval_request', {

@@ -257,7 +257,8 @@ describe('decideAdvance', () => {
     for (const to of ['SPEC', 'PLAN']) {
       const d = refused(decideAdvance(at('PLAN'), to, config), ErrorCode.PHASE_SKIP);
       assert.equal(d['next'], 'THINK');
-      assert.match(String(d['message']), new RegExp(`autopilot backtrack T-1 --to ${to}`));
+      assert.match(String(d['message']), new RegExp(`to go back from PLAN to ${to}, backtrack$`));
+      assert.deepEqual([d['taskId'], d['back']], ['T-1', true]);
     }
   });
 

@@ -90,14 +90,11 @@ export async function guardLease(
       if (!d.ok) return fail(d);
     }
     return fail(
-      refuse(
-        ErrorCode.LEASE_REQUIRED,
-        `leases are explicit: take the lease first with: autopilot lease acquire ${state.taskId} --holder ${holder}`,
-        {
-          phase: state.phase,
-          holder,
-        },
-      ),
+      refuse(ErrorCode.LEASE_REQUIRED, `leases are explicit: take the lease of ${state.taskId} first`, {
+        taskId: state.taskId,
+        phase: state.phase,
+        holder,
+      }),
     );
   }
   const d = decideAcquire(current, {

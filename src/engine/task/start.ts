@@ -70,7 +70,7 @@ export async function startTask(
     if (existing) {
       return refuse(
         ErrorCode.TASK_EXISTS,
-        `task ${req.taskId} already exists (${existing.status}, in ${existing.phase}); pick another id or see: autopilot task status ${req.taskId}`,
+        `task ${req.taskId} already exists (${existing.status}, in ${existing.phase}); pick another id`,
         {
           taskId: req.taskId,
           phase: existing.phase,

@@ -1,0 +1,52 @@
+/**
+ * @module Unit: the command line's next step after an engine refusal. The engine's messages name no command; the CLI
+ * appends its own (MCP names its tools instead, see mcp-refusals).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ErrorCode, type Refusal } from '../../src/core/errors.ts';
+import { withCliNextStep } from '../../src/surfaces/cli/next-step.ts';
+
+const refusal = (code: ErrorCode, message: string, details: Record<string, unknown>): Refusal => ({
+  code,
+  message,
+  details,
+});
+
+describe("the command line's next step", () => {
+  it('names the commands to run for a missing lease, an existing task and a move back', () => {
+    const cases: [Refusal, string][] = [
+      [
+        refusal(ErrorCode.LEASE_REQUIRED, 'no live lease on task T-1', { taskId: 'T-1', phase: 'SPEC', holder: 'a' }),
+        'no live lease on task T-1; take it with: autopilot lease acquire T-1 --holder a',
+      ],
+      [
+        refusal(ErrorCode.TASK_EXISTS, 'task T-1 already exists (active, in SPEC); pick another id', {
+          taskId: 'T-1',
+          phase: 'SPEC',
+        }),
+        'task T-1 already exists (active, in SPEC); pick another id; see it with: autopilot task status T-1',
+      ],
+      [
+        refusal(ErrorCode.PHASE_SKIP, 'advance only moves forward; to go back from PLAN to SPEC, backtrack', {
+          taskId: 'T-1',
+          from: 'PLAN',
+          to: 'SPEC',
+          next: 'THINK',
+          back: true,
+        }),
+        'advance only moves forward; to go back from PLAN to SPEC, backtrack; use: autopilot backtrack T-1 --to SPEC --reason "…"',
+      ],
+    ];
+    for (const [r, message] of cases) assert.equal(withCliNextStep(r, 'advance').message, message);
+  });
+
+  it('adds nothing where the code has no step, or the details do not name what the step needs', () => {
+    const skip = refusal(ErrorCode.PHASE_SKIP, 'cannot skip from PLAN to VERIFY', { from: 'PLAN', to: 'VERIFY' });
+    assert.equal(withCliNextStep(skip, 'advance'), skip);
+    const lease = refusal(ErrorCode.LEASE_REQUIRED, 'no live lease', { phase: 'SPEC' });
+    assert.equal(withCliNextStep(lease, 'evidence').message, 'no live lease');
+    const other = refusal(ErrorCode.EVIDENCE_MISSING, 'strategy.md is missing', { phase: 'STRATEGIZE', findings: [] });
+    assert.equal(withCliNextStep(other, 'advance'), other);
+  });
+});
