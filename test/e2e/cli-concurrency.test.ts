@@ -1,8 +1,9 @@
 /**
  * End to end: parallel `autopilot advance` processes on one task, by the same
  * holder, as an agent that fires the same call several times would. One move
- * runs; the others are refused with LEASE_HELD and change nothing; the task
- * passes one phase, and the ledger verifies afterwards.
+ * runs; the others are refused (LEASE_HELD while it runs; the next phase's
+ * gate, or the watchdog's hold, after it) and change nothing; the task passes
+ * one phase, and the ledger verifies afterwards.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -32,10 +33,13 @@ describe('parallel advances of one task through the CLI', { concurrency: true },
       const next = from === 'THINK' ? 'IMPLEMENT' : 'REVIEW';
       for (const r of runs.filter((x) => !x.body.ok)) {
         const { error } = r.body as ErrorBody;
-        // Refused while the winner ran; or, started after it, refused by the gate of the phase it entered (not ready yet).
+        // Refused while the winner ran; or, started after it, refused by the gate of the phase it entered (not ready
+        // yet); or, after three such refusals in a row, held by the watchdog (watchdog.refusals), as an agent that
+        // repeats a refused call is.
         const lost =
           (error.code === 'LEASE_HELD' && ['move-running', 'moved'].includes(String(error.details['reason']))) ||
-          (['EVIDENCE_MISSING', 'EVIDENCE_INVALID'].includes(error.code) && error.details['phase'] === next);
+          (['EVIDENCE_MISSING', 'EVIDENCE_INVALID'].includes(error.code) && error.details['phase'] === next) ||
+          (error.code === 'ESCALATED' && error.details['by'] === 'watchdog');
         assert.ok(lost, `a loser is refused clearly, not: ${r.stdout}`);
         assert.equal(r.code, 2, 'a refusal by the process exits 2');
         if (error.code === 'LEASE_HELD') assert.match(error.message, /another move of task T-1/);
