@@ -172,6 +172,8 @@ async function record(
   p: PushPayload,
   found: boolean,
 ): Promise<DispatchOutcome> {
+  // Read before the transaction: a git process has no place inside one.
+  const url = await remoteUrl(engine, p.remote);
   return engine.store.transact(async (tx): Promise<DispatchOutcome> => {
     const now = (await tx.now?.()) ?? engine.clock.now();
     const current = await tx.getOutbox(row.key);
@@ -183,7 +185,7 @@ async function record(
     const doc = {
       pushed: true,
       remote: p.remote,
-      remoteUrl: await remoteUrl(engine, p.remote),
+      remoteUrl: url,
       branch: p.branch,
       commit: p.commit,
       remoteCommit: p.commit,
