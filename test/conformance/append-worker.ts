@@ -7,6 +7,7 @@
  *
  * With `workers`, it files its public key and waits until that many keys are
  * in the store before appending, so that all the workers append at once.
+ * After each entry it gives the others up to 20 ms to append one of theirs.
  */
 import { SqliteStore } from '../../src/adapters/sqlite/index.ts';
 import { systemClock } from '../../src/ports/clock.ts';
@@ -44,8 +45,13 @@ try {
       ),
     );
     seqs.push(entry.seq);
-    // Let the other processes in now and then.
-    if (i % 10 === 0) await new Promise((r) => setImmediate(r));
+    // SQLite's busy handler sleeps while the holder takes the lock again at
+    // once, so a process can write its whole run alone. Wait a little for
+    // another process to append before the next entry, so that they race for
+    // every slot instead of taking turns by the run.
+    const waitUntil = Date.now() + 20;
+    while (i < n - 1 && Date.now() < waitUntil && ((await store.head())?.seq ?? 0) <= entry.seq)
+      await new Promise((r) => setTimeout(r, 1));
   }
 } finally {
   await store.close();
