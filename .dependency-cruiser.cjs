@@ -3,7 +3,7 @@
  * and inside engine/, each sub-folder imports only the folders below it:
  *
  *   repo  <  ledger  <  evidence  <  drift, approvals, outbox  <  task
- *   telemetry (ledger)   ci (evidence, ledger)   setup (approvals, ledger)
+ *   telemetry (ledger)   ci (evidence, ledger)   setup (approvals, ledger)   graph (ledger)
  *
  * engine/context.ts (the Engine every use case takes) sits beside repo and ledger.
  */
@@ -18,6 +18,7 @@ const ENGINE_FOLDERS = [
   'telemetry',
   'ci',
   'setup',
+  'graph',
 ];
 
 /** What each engine folder may import of its siblings. */
@@ -30,6 +31,7 @@ const ENGINE_MAY_IMPORT = {
   outbox: ['repo', 'ledger', 'evidence'],
   task: ['repo', 'ledger', 'evidence', 'drift', 'approvals', 'outbox'],
   telemetry: ['repo', 'ledger'],
+  graph: ['repo', 'ledger'],
   ci: ['repo', 'ledger', 'evidence'],
   setup: ['repo', 'ledger', 'approvals'],
 };

@@ -525,6 +525,18 @@ const configSchema = z
      */
     supplyChain: supplyChainSchema.optional(),
     /**
+     * Observer hints: the finished tasks most like this one, and what went wrong in them, told to the agent in these
+     * phases (default: STRATEGIZE and THINK, where there are such phases). Advice only: not part of the contract.
+     */
+    similarTasks: z
+      .object({
+        phases: z.array(z.string()).optional(),
+        limit: z.number().int().min(1).max(50).optional(),
+        minScore: z.number().min(0).max(1).optional(),
+      })
+      .strict()
+      .optional(),
+    /**
      * Checks left unconfigured on purpose, each with the reason: without a waiver an unconfigured check blocks its
      * phase (WAIVER_REQUIRED). Optional without a default, like `approvals.waivers`, for the same reason.
      */
@@ -842,6 +854,9 @@ export function parseConfig(raw: unknown): Result<Config> {
 
   const phases = c.phases;
   if (new Set(phases).size !== phases.length) return problem('phases', 'a phase is listed twice');
+  for (const [i, p] of (c.similarTasks?.phases ?? []).entries())
+    if (!phases.includes(p))
+      return problem(`similarTasks.phases.${i}`, `unknown phase ${p}; phases are ${phases.join(', ')}`);
   for (const key of Object.keys(c.evidence)) {
     if (!phases.includes(key)) return problem(`evidence.${key}`, `unknown phase; phases are ${phases.join(', ')}`);
   }
@@ -973,13 +988,20 @@ function resolveRoles(
 /**
  * The config as its digest covers it: roles that are the defaults for its phases are left out, so that a config
  * written before roles existed keeps the digest its tasks adopted (a config that names the default roles is the
- * same contract, with the same digest).
+ * same contract, with the same digest), and so are the similar-task hints.
  */
-export function digestedConfig(config: Config): Omit<Config, 'roles'> & { roles?: PhaseRoles } {
+export function digestedConfig(config: Config): Omit<Config, 'roles' | 'similarTasks'> & { roles?: PhaseRoles } {
+  // Hints are advice, never part of what a task must meet: changing them changes no task's contract.
+  const { similarTasks: _advice, ...contract } = config;
   const fallback = defaultRoles(config.phases);
-  if (config.roles.verify !== fallback.verify || config.roles.seal !== fallback.seal) return config;
-  const { roles: _defaults, ...rest } = config;
+  if (config.roles.verify !== fallback.verify || config.roles.seal !== fallback.seal) return contract;
+  const { roles: _defaults, ...rest } = contract;
   return rest;
+}
+
+/** The phases whose agents hear about similar past tasks: the config's, else STRATEGIZE and THINK where present. */
+export function similarTaskPhases(config: Config): readonly string[] {
+  return config.similarTasks?.phases ?? config.phases.filter((p) => p === 'STRATEGIZE' || p === 'THINK');
 }
 
 /** The config a repository gets when it has no config file at all. */

@@ -31,6 +31,8 @@ const VERBS: readonly (readonly string[])[] = [
   ['task', 'list', '--status', '$S'],
   ['task', 'status', '$T'],
   ['task', 'context', '$T'],
+  ['task', 'similar', '$T', '--limit', '$S'],
+  ['task', 'similar', '--title', '$S', '--min-score', '$S'],
   ['advance', '$T'],
   ['advance', '$T', '--to', '$P', '--summary', '$S'],
   ['advance', '$T', '--token', '$N'],

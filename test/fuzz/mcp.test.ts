@@ -61,6 +61,10 @@ const VALID: Record<string, { weight: number; inputs: Record<string, unknown>[] 
   },
   ledger_verify: { weight: 0.2, inputs: [{}] },
   review_get: { weight: 1, inputs: [{ taskId: 'T-1' }, { taskId: 'T-2' }] },
+  similar_tasks: {
+    weight: 1,
+    inputs: [{ taskId: 'T-1' }, { title: 'fuzz the counter', files: ['src/count.js'], limit: 2, minScore: 0.5 }],
+  },
 };
 
 describe('MCP fuzz', () => {

@@ -13,6 +13,7 @@ import { openStoreFor } from '../../src/surfaces/compose.ts';
 import { createAutopilotServer, httpSession, sessionActor, TOOLS } from '../../src/surfaces/mcp/server.ts';
 import { makeRepo, PHASES } from '../e2e/helpers.ts';
 import { ProcessRunner } from '../../src/adapters/process/index.ts';
+import { AUTOPILOT_TOOLS } from '../../src/core/policy/mcp.ts';
 
 const CONTRACT = [
   'task_start',
@@ -30,6 +31,7 @@ const CONTRACT = [
   'approval_request',
   'prompt_get',
   'review_get',
+  'similar_tasks',
 ];
 
 /** The contract's shared argument names; any other input property must be camelCase too. */
@@ -71,6 +73,8 @@ describe('MCP server, in memory', () => {
     const { tools } = await client.listTools();
     assert.deepEqual(tools.map((t) => t.name).sort(), [...CONTRACT].sort());
     assert.deepEqual(TOOLS.map((t) => t.name).sort(), [...CONTRACT].sort());
+    // The hooks judge a call of each by the policy's table of Autopilot's own tools: one missing there is denied.
+    assert.deepEqual(Object.keys(AUTOPILOT_TOOLS).sort(), [...CONTRACT].sort());
     for (const t of tools) assert.doesNotMatch(t.name, /approve|reject|decide|grant/);
   });
 
@@ -121,7 +125,11 @@ describe('MCP server, in memory', () => {
     assert.deepEqual(props('task_start').sort(), ['base', 'taskId', 'title']);
     for (const t of tools)
       for (const key of props(t.name))
-        if (!SHARED.includes(key)) assert.ok(['token', 'summary', 'client', 'base'].includes(key), `${t.name}.${key}`);
+        if (!SHARED.includes(key))
+          assert.ok(
+            ['token', 'summary', 'client', 'base', 'files', 'limit', 'minScore'].includes(key),
+            `${t.name}.${key}`,
+          );
     const required = (name: string) =>
       ((tools.find((t) => t.name === name)?.inputSchema as JsonSchema).required ?? []).sort();
     assert.deepEqual(required('evidence_put'), ['content', 'name', 'phase', 'taskId']);
@@ -130,7 +138,14 @@ describe('MCP server, in memory', () => {
 
   it('annotates every tool with all four hints, read-only exactly for the tools that change nothing', async () => {
     const { tools } = await client.listTools();
-    const readOnly = new Set(['task_status', 'evidence_check', 'ledger_verify', 'prompt_get', 'review_get']);
+    const readOnly = new Set([
+      'task_status',
+      'evidence_check',
+      'ledger_verify',
+      'prompt_get',
+      'review_get',
+      'similar_tasks',
+    ]);
     for (const t of tools) {
       const a = t.annotations ?? {};
       for (const hint of ['readOnlyHint', 'idempotentHint', 'destructiveHint', 'openWorldHint'] as const)

@@ -236,6 +236,8 @@ export const TABLE: readonly TableRow[] = [
     'write:evidence',
   ]),
   claude('mcp__autopilot__evidence_check', { taskId: 'T-1' }, ['read']),
+  claude('mcp__autopilot__review_get', { taskId: 'T-1' }, ['read']),
+  claude('mcp__autopilot__similar_tasks', { text: 'rate limit' }, ['read']),
   claude('mcp__autopilot__lease_acquire', { taskId: 'T-1' }, []),
   claude('mcp__autopilot__verify_run', { taskId: 'T-1' }, ['exec:test']),
   claude('mcp__autopilot__tool_check', { tool: 'Bash', input: { command: 'ls' } }, ['read']),

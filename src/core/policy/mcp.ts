@@ -27,6 +27,8 @@ export const AUTOPILOT_TOOLS: Readonly<Record<string, readonly Capability[]>> = 
   ledger_verify: ['read'],
   approval_request: [],
   prompt_get: ['read'],
+  review_get: ['read'],
+  similar_tasks: ['read'],
 };
 
 /** Splits `mcp__server__tool` (Claude Code, Codex) into server and tool; undefined for other names. */

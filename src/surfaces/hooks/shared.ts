@@ -2,6 +2,7 @@
 import { ErrorCode, type Refusal } from '../../core/errors.ts';
 import type { TaskState } from '../../core/task.ts';
 import { promptFor } from '../../engine/drift/baseline.ts';
+import { similarTaskHints } from '../../engine/graph/similar.ts';
 import { checkEvidence } from '../../engine/task/evidence.ts';
 import { allowedCapabilities } from '../../core/policy/tool-policy.ts';
 import type { Engine } from '../../engine/context.ts';
@@ -83,6 +84,8 @@ export async function taskContext(
     lines.push(`Its evidence meets the contract: call phase_advance to move on.`);
   }
   if (full) {
+    // Read once a session: comparing with every finished task is too much for each prompt.
+    lines.push(...(await similarTaskHints(engine, task)));
     lines.push('', promptFor(engine, task.phase));
   } else {
     lines.push(

@@ -5,6 +5,7 @@ import { phaseDir } from '../../core/phases.ts';
 import { promptFor } from '../../engine/drift/baseline.ts';
 import type { Engine } from '../../engine/context.ts';
 import { plural } from '../../core/phrasing.ts';
+import { similarTaskHints } from '../../engine/graph/similar.ts';
 
 /** The prompt name of a phase: `phase-` and the phase in lower case. */
 export function promptName(phase: string): string {
@@ -45,5 +46,6 @@ async function taskNote(engine: Engine, taskId: string, phase: string): Promise<
   if (!task) return `There is no task ${taskId} yet: start it with task_start.`;
   if (task.status !== 'active') return `Task ${taskId} is ${task.status}.`;
   const where = `Task ${taskId} is in ${task.phase} (visit ${task.visits[task.phase] ?? 0}; ${plural(task.counts.refusals, 'refusal')}, ${plural(task.counts.backtracks, 'backtrack')} so far).`;
-  return task.phase === phase ? where : `${where} These instructions are for ${phase}, not its current phase.`;
+  if (task.phase !== phase) return `${where} These instructions are for ${phase}, not its current phase.`;
+  return [where, ...(await similarTaskHints(engine, task))].join('\n');
 }

@@ -22,6 +22,7 @@ import { ledgerVerifyTool } from './tools/ledger-verify.ts';
 import { approvalRequestTool } from './tools/approval-request.ts';
 import { promptGetTool } from './tools/prompt-get.ts';
 import { reviewGetTool } from './tools/review-get.ts';
+import { similarTasksTool } from './tools/similar-tasks.ts';
 import { packageVersion } from '../../engine/setup/package-info.ts';
 
 /** Every tool, in the order `tools/list` shows them. */
@@ -40,6 +41,7 @@ export const TOOLS: readonly AnyTool[] = [
   leaseReleaseTool,
   approvalRequestTool,
   reviewGetTool,
+  similarTasksTool,
   ledgerVerifyTool,
 ] as AnyTool[];
 

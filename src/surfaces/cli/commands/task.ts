@@ -12,7 +12,7 @@ evidence is refused for filler, each finding with its rule id and fix:
 Settings per artifact in .autopilot/config.yaml: distinctWords, repeatedSections, copiedText, groundedIn.
 `;
 
-/** `autopilot task start|list|status|rename|context`. */
+/** `autopilot task start|list|status|rename|similar|context`. */
 export function taskCommand(program: Command, act: Act): void {
   const task = program.command('task').description('start, list, inspect and rename tasks');
   task
@@ -49,6 +49,33 @@ export function taskCommand(program: Command, act: Act): void {
     .action(
       act(async (id: string, opts: Opts) =>
         (await import('../verbs/task.ts')).taskRename(id, opts as Opts & { title: string; token?: string }),
+      ),
+    );
+  task
+    .command('similar [TASK]')
+    .description(
+      'the finished tasks most like a task (its title, evidence and files) or a text, and what went wrong in each',
+    )
+    .option('--title <text>', 'a title or problem statement to compare (with or without a task)')
+    .option('--file <path...>', 'paths the work plans to touch')
+    .option('--limit <n>', 'how many tasks at most (default 3, or similarTasks.limit)')
+    .option('--min-score <x>', 'the least similarity, 0 to 1 (default 0.1, or similarTasks.minScore)')
+    .addHelpText(
+      'after',
+      '\nTasks are compared as TF-IDF vectors of the words of their titles and evidence and the files they planned\n' +
+        'or changed; words every task shares because the contract asks for them are left out. Only finished\n' +
+        '(done or aborted) tasks are compared. Agents hear the same in the phases of similarTasks.phases\n' +
+        '(STRATEGIZE and THINK by default) through prompt_get and the session-start hook; MCP: similar_tasks.\n',
+    )
+    .addHelpText(
+      'after',
+      example(
+        'autopilot task similar T-7\nautopilot task similar --title "rate-limit the login endpoint" --file src/auth/login.ts --json',
+      ),
+    )
+    .action(
+      act(async (id: string | undefined, opts: Opts) =>
+        (await import('../verbs/task-similar.ts')).taskSimilar(id, opts),
       ),
     );
   task

@@ -8,6 +8,7 @@ import { promptFor } from '../../../engine/drift/baseline.ts';
 import { sha256Hex } from '../../../engine/repo/files.ts';
 import { arg, defineTool, describeTool, taskOut, taskView } from '../tool.ts';
 import { loadTask } from '../../../engine/ledger/load-task.ts';
+import { similarTaskHints } from '../../../engine/graph/similar.ts';
 
 export const promptGetTool = defineTool({
   name: 'prompt_get',
@@ -29,6 +30,11 @@ export const promptGetTool = defineTool({
     promptSha256: z.string().describe('sha256 of the normalized instructions'),
     current: z.boolean().describe("true when `phase` is the task's current phase"),
     task: taskOut,
+    hints: z
+      .array(z.string())
+      .describe(
+        'observer hints for the current phase, apart from the stable instructions: similar past tasks and what went wrong in them',
+      ),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async run({ engine }, args) {
@@ -38,14 +44,16 @@ export const promptGetTool = defineTool({
     const phase = args.phase === undefined ? task.phase : normalizePhase(engine.config.phases, args.phase);
     if (!phase) return refusePhaseUnknown(args.phase ?? '', engine.config);
     const prompt = promptFor(engine, phase);
+    const current = phase === task.phase && task.status === 'active';
     return ok({
       phase,
       prompt,
       promptSha256: sha256Hex(normalizeForDigest(prompt)),
-      current: phase === task.phase && task.status === 'active',
+      current,
       task: taskView(task),
+      hints: current ? await similarTaskHints(engine, task) : [],
     });
   },
   summary: (v) =>
-    `instructions for ${v.phase}${v.current ? ` (${v.task.taskId} is here, visit ${v.task.visit})` : ''}:\n\n${v.prompt}`,
+    `instructions for ${v.phase}${v.current ? ` (${v.task.taskId} is here, visit ${v.task.visit})` : ''}:\n\n${v.prompt}${v.hints.length ? `\n\n${v.hints.join('\n')}` : ''}`,
 });
