@@ -10,7 +10,7 @@ import { backtrack } from '../../src/engine/task/backtrack.ts';
 import { putEvidence } from '../../src/engine/task/evidence.ts';
 import { startTask } from '../../src/engine/task/start.ts';
 import type { Actor, Engine } from '../../src/engine/context.ts';
-import { makeRepo, type Repo } from './helpers.ts';
+import { makeRepo, parseOne, run, type Repo } from './helpers.ts';
 import { callOk, callRefused, connectStdio } from './mcp-helpers.ts';
 
 function strategy(s: Record<'problem' | 'objectives' | 'scope' | 'nonGoals' | 'risks' | 'strategy', string>): string {
@@ -175,6 +175,14 @@ describe('similar past tasks (the quality graph)', () => {
     } finally {
       await mcp.close();
     }
+    // Claude Code's session start hears it too.
+    const start = await run(['hook', 'claude', 'SessionStart'], {
+      cwd: repo.dir,
+      input: JSON.stringify({ session_id: 's', hook_event_name: 'SessionStart', source: 'startup' }),
+      env: { AUTOPILOT_HOOK_DAEMON: '0', AUTOPILOT_TASK: 'T-RESET', CLAUDE_PROJECT_DIR: undefined },
+    });
+    const context = parseOne<{ hookSpecificOutput: { additionalContext: string } }>(start).hookSpecificOutput;
+    assert.match(context.additionalContext, /Similar past tasks[^\n]*\n- T-LOGIN "Rate-limit the login endpoint"/);
   });
 
   it('keeps the hints out of the contract: changing them moves no task to CONFIG_CHANGED', async () => {
