@@ -68,6 +68,25 @@ export interface SimilarAnswer {
 
 export const SIMILAR_DEFAULTS = { limit: 3, minScore: 0.1 } as const;
 
+/** A finished task's terms, kept while its last entry stays the same. */
+interface Profile {
+  readonly lastSeq: number;
+  readonly files: ReadonlySet<string>;
+  readonly counts: TermCounts;
+}
+
+/**
+ * The profiles an engine has read, so that a long-lived server (MCP, the hook daemon) reads each finished task's
+ * evidence once. A task that gets a new entry (renamed, say) is read again.
+ */
+const PROFILES = new WeakMap<Engine, Map<string, Profile>>();
+
+function profiles(engine: Engine): Map<string, Profile> {
+  let known = PROFILES.get(engine);
+  if (!known) PROFILES.set(engine, (known = new Map()));
+  return known;
+}
+
 /** Words every task's evidence carries because the contract asks for them: section headings and artifact names. */
 function contractWords(engine: Engine): Set<string> {
   const words = new Set<string>();
@@ -225,9 +244,15 @@ export async function similarTasks(engine: Engine, query: SimilarQuery): Promise
     });
   }
   const finished = (await engine.store.listTasks()).filter((t) => t.status !== 'active' && t.taskId !== self);
+  const known = profiles(engine);
   const corpus = finished.map((task) => {
+    const cached = known.get(task.taskId);
+    if (cached && cached.lastSeq === task.lastSeq)
+      return { item: { task, files: cached.files }, counts: cached.counts };
     const text = taskText(engine, task);
-    return { item: { task, files: new Set(text.files) }, counts: termCounts(text, ignore) };
+    const profile = { lastSeq: task.lastSeq, files: new Set(text.files), counts: termCounts(text, ignore) };
+    known.set(task.taskId, profile);
+    return { item: { task, files: profile.files }, counts: profile.counts };
   });
   const ranked = rankSimilar(queryCounts, corpus, limit, minScore);
   const queryFiles = new Set([...queryCounts.keys()].filter((t) => t.startsWith('file:')).map((t) => t.slice(5)));
