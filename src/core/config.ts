@@ -2,6 +2,8 @@
  * @module The process as data: the config schema, the defaults of the product
  * contract, and validation that names the exact key at fault.
  */
+import { personaSpecSchema, overlaySchema } from './persona.ts';
+import { SHIPPED_OVERLAYS, SHIPPED_PERSONAS, SHIPPED_SKILLS } from './persona-library.ts';
 import { z } from 'zod';
 import { DEFAULT_PHASES, defaultRoles, type Phase, type PhaseRoles } from './phases.ts';
 import { ErrorCode, refuse, ok, type Result } from './errors.ts';
@@ -525,6 +527,20 @@ const configSchema = z
      */
     supplyChain: supplyChainSchema.optional(),
     /**
+     * Who the agent is told to be in each phase: `byPhase` names a persona (shipped or one of `custom`), `overlays`
+     * adds the repository's own domain overlays, `budgetTokens` bounds the compiled prompt. Absent: the shipped
+     * persona that serves each phase, within 6,000 tokens.
+     */
+    personas: z
+      .object({
+        byPhase: z.record(z.string(), z.string()).default({}),
+        custom: z.array(personaSpecSchema).default([]),
+        overlays: z.array(overlaySchema).default([]),
+        budgetTokens: z.number().int().min(500).max(200_000).default(6000),
+      })
+      .strict()
+      .optional(),
+    /**
      * Observer hints: the finished tasks most like this one, and what went wrong in them, told to the agent in these
      * phases (default: STRATEGIZE and THINK, where there are such phases). Advice only: not part of the contract.
      */
@@ -854,6 +870,27 @@ export function parseConfig(raw: unknown): Result<Config> {
 
   const phases = c.phases;
   if (new Set(phases).size !== phases.length) return problem('phases', 'a phase is listed twice');
+  if (c.personas) {
+    const known = new Set([...SHIPPED_PERSONAS.keys(), ...c.personas.custom.map((p) => p.id)]);
+    for (const [phase, id] of Object.entries(c.personas.byPhase)) {
+      if (!phases.includes(phase))
+        return problem(`personas.byPhase.${phase}`, `unknown phase; phases are ${phases.join(', ')}`);
+      if (!known.has(id))
+        return problem(`personas.byPhase.${phase}`, `unknown persona ${id}; known: ${[...known].join(', ')}`);
+    }
+    const overlays = new Set([...SHIPPED_OVERLAYS.keys(), ...c.personas.overlays.map((o) => o.id)]);
+    for (const [i, p] of c.personas.custom.entries()) {
+      for (const k of p.skills)
+        if (!SHIPPED_SKILLS.has(k))
+          return problem(
+            `personas.custom.${i}.skills`,
+            `unknown skill pack ${k}; known: ${[...SHIPPED_SKILLS.keys()].join(', ')}`,
+          );
+      for (const o of p.overlays)
+        if (!overlays.has(o))
+          return problem(`personas.custom.${i}.overlays`, `unknown overlay ${o}; known: ${[...overlays].join(', ')}`);
+    }
+  }
   for (const [i, p] of (c.similarTasks?.phases ?? []).entries())
     if (!phases.includes(p))
       return problem(`similarTasks.phases.${i}`, `unknown phase ${p}; phases are ${phases.join(', ')}`);

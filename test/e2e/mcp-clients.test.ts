@@ -5,6 +5,7 @@
  * Each lists the tools (their schemas must be accepted), calls one that
  * succeeds and one that is refused, and gets both intact.
  */
+import { TOOLS } from '../../src/surfaces/mcp/server.ts';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -38,7 +39,7 @@ function assertSkip(repo: Repo, error: { code: string; message: string; details:
 
 /** Every contract tool, listed with an object-typed output schema that admits the refusal shape. */
 function assertListed(tools: readonly { name: string; outputSchema?: unknown }[]): void {
-  assert.equal(tools.length, 15);
+  assert.equal(tools.length, TOOLS.length);
   for (const t of tools) {
     const out = t.outputSchema as { type?: string; anyOf?: { properties?: Record<string, unknown> }[] };
     assert.equal(out.type, 'object', `${t.name}: MCP wants an object at the root`);

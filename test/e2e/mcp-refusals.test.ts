@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { makeRepo, P, type Repo } from './helpers.ts';
 import { callOk, callRefused, connectStdio, type McpSession } from './mcp-helpers.ts';
+import { TOOLS } from '../../src/surfaces/mcp/server.ts';
 
 const sessions: McpSession[] = [];
 after(async () => {
@@ -232,7 +233,7 @@ describe('refusals over MCP stdio', () => {
   it('serves a repository with a broken config, every tool answering CONFIG_INVALID', async () => {
     const repo = await makeRepo({ urgent: true, config: (c) => void (c['phasez'] = ['SPEC']) });
     const { client, stderr } = await connect(repo, 'agent');
-    assert.equal((await client.listTools()).tools.length, 15);
+    assert.equal((await client.listTools()).tools.length, TOOLS.length);
     const error = await callRefused(client, 'task_start', { taskId: 'C-1' }, 'CONFIG_INVALID');
     assert.match(error.message, /phasez/);
     assert.match(error.message, /restart this MCP server/);

@@ -1,4 +1,5 @@
 /** @module Use case: start a task in the first phase, recording its base commit and the contract it adopts. */
+import { phasePromptFor, promptRecord } from '../drift/persona.ts';
 import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
 import { checkTaskId, checkTitle, type TaskState } from '../../core/task.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
@@ -91,7 +92,12 @@ export async function startTask(
       toPhase: first,
       actor: actor.id,
       artifacts: [{ path: rel, sha256: sha256Hex(contract), producer: 'autopilot' }],
-      data: { title, baseCommit: base, configDigest: configDigest(engine.config) },
+      data: {
+        title,
+        baseCommit: base,
+        configDigest: configDigest(engine.config),
+        prompt: promptRecord(phasePromptFor(engine, first)),
+      },
     });
     const task = await tx.getTask(req.taskId);
     if (!task) throw new Error('task projection missing after start');

@@ -1,8 +1,8 @@
 /** @module What the agents' hooks share on an open engine: the task a hook acts on, the context it gives an agent, and why a task may not stop. */
 import { ErrorCode, type Refusal } from '../../core/errors.ts';
 import type { TaskState } from '../../core/task.ts';
-import { promptFor } from '../../engine/drift/baseline.ts';
 import { similarTaskHints } from '../../engine/graph/similar.ts';
+import { phasePromptFor } from '../../engine/drift/persona.ts';
 import { checkEvidence } from '../../engine/task/evidence.ts';
 import { allowedCapabilities } from '../../core/policy/tool-policy.ts';
 import type { Engine } from '../../engine/context.ts';
@@ -86,7 +86,8 @@ export async function taskContext(
   if (full) {
     // Read once a session: comparing with every finished task is too much for each prompt.
     lines.push(...(await similarTaskHints(engine, task)));
-    lines.push('', promptFor(engine, task.phase));
+    // The compiled prompt: the phase's instructions with the persona, overlays and the task's own context.
+    lines.push('', phasePromptFor(engine, task.phase, task).compiled.text.trimEnd());
   } else {
     lines.push(
       `Allowed in ${task.phase}: ${allowedCapabilities(engine.config, task.phase).join(', ') || 'nothing'}; other tool calls are denied.` +

@@ -9,6 +9,7 @@ import { sha256Hex } from '../../../engine/repo/files.ts';
 import { arg, defineTool, describeTool, taskOut, taskView } from '../tool.ts';
 import { loadTask } from '../../../engine/ledger/load-task.ts';
 import { similarTaskHints } from '../../../engine/graph/similar.ts';
+import { phasePromptFor } from '../../../engine/drift/persona.ts';
 
 export const promptGetTool = defineTool({
   name: 'prompt_get',
@@ -30,6 +31,20 @@ export const promptGetTool = defineTool({
     promptSha256: z.string().describe('sha256 of the normalized instructions'),
     current: z.boolean().describe("true when `phase` is the task's current phase"),
     task: taskOut,
+    compiled: z
+      .object({
+        text: z
+          .string()
+          .describe(
+            "the prompt compiled for the task: the instructions, the persona's role, overlays, skills, rubric and the task's context",
+          ),
+        sha256: z.string().describe('sha256 of the normalized compiled prompt, as transitions record it'),
+        persona: z.object({ id: z.string(), version: z.string(), sha256: z.string() }),
+        overlays: z.array(z.string()).describe('the domain overlays the task routes to, as id@version'),
+        tokens: z.number().int(),
+        omitted: z.array(z.string()).describe('parts left out for the token budget, as kind:id'),
+      })
+      .describe('what the agent is told in the phase, persona and context included'),
     hints: z
       .array(z.string())
       .describe(
@@ -45,12 +60,21 @@ export const promptGetTool = defineTool({
     if (!phase) return refusePhaseUnknown(args.phase ?? '', engine.config);
     const prompt = promptFor(engine, phase);
     const current = phase === task.phase && task.status === 'active';
+    const compiled = phasePromptFor(engine, phase, task);
     return ok({
       phase,
       prompt,
       promptSha256: sha256Hex(normalizeForDigest(prompt)),
       current,
       task: taskView(task),
+      compiled: {
+        text: compiled.compiled.text,
+        sha256: compiled.sha256,
+        persona: { ...compiled.persona },
+        overlays: compiled.overlays.map((o) => `${o.id}@${o.version}`),
+        tokens: compiled.compiled.tokens,
+        omitted: compiled.compiled.omitted.map((o) => `${o.kind}:${o.id}`),
+      },
       hints: current ? await similarTaskHints(engine, task) : [],
     });
   },

@@ -1,0 +1,143 @@
+/**
+ * @module The compiled prompt of a task's phase: the persona the config gives the phase, the overlays its paths
+ * route to, and the anchors read from the task's own evidence (the spec's acceptance criteria, the file map), compiled
+ * within the budget, with the digests the ledger records: of the prompt, of the PersonaSpec, of each overlay.
+ */
+import { join } from 'node:path';
+import type { Config } from '../../core/config.ts';
+import { normalizeForDigest } from '../../core/drift.ts';
+import { canonicalForm, type Overlay, type PersonaSpec } from '../../core/persona.ts';
+import { defaultPersonaFor, SHIPPED_OVERLAYS, SHIPPED_PERSONAS, SHIPPED_SKILLS } from '../../core/persona-library.ts';
+import { compilePrompt, routeOverlays, type Anchor, type CompiledPrompt } from '../../core/prompt-compiler.ts';
+import type { TaskState } from '../../core/task.ts';
+import { parseMarkdown, sectionProse } from '../../validators/markdown.ts';
+import { readNoFollow, sha256Hex } from '../repo/files.ts';
+import type { Engine } from '../context.ts';
+import { instructionFiles, promptFor } from './baseline.ts';
+
+const DEFAULT_BUDGET = 6000;
+const ANCHOR_BYTES = 64 * 1024;
+
+/** A versioned part of a prompt and its digest. */
+export interface DigestedPart {
+  readonly id: string;
+  readonly version: string;
+  readonly sha256: string;
+}
+
+/** What a phase's agent is told, and the digests that name it. */
+export interface PhasePrompt {
+  readonly phase: string;
+  readonly compiled: CompiledPrompt;
+  /** sha256 of the compiled prompt, normalised as prompt attestation normalises. */
+  readonly sha256: string;
+  readonly persona: DigestedPart;
+  readonly overlays: readonly DigestedPart[];
+  readonly skills: readonly DigestedPart[];
+}
+
+/** The persona the config gives a phase: its `personas.byPhase` (a custom one first), else the shipped default. */
+export function personaOf(config: Config, phase: string): PersonaSpec {
+  const named = config.personas?.byPhase[phase];
+  if (named) {
+    const found = config.personas?.custom.find((p) => p.id === named) ?? SHIPPED_PERSONAS.get(named);
+    if (found) return found;
+  }
+  return defaultPersonaFor(phase);
+}
+
+/** The overlays a repository can route to: the shipped ones, and its own (which win on the same id). */
+function overlayLibrary(config: Config): Map<string, Overlay> {
+  const library = new Map(SHIPPED_OVERLAYS);
+  for (const o of config.personas?.overlays ?? []) library.set(o.id, o);
+  return library;
+}
+
+function digested(doc: { id: string; version: string }): DigestedPart {
+  return { id: doc.id, version: doc.version, sha256: sha256Hex(canonicalForm(doc)) };
+}
+
+/** The anchors and paths a task's live evidence gives: acceptance criteria from Markdown, paths from JSON file lists. */
+function taskContext(engine: Engine, task: TaskState | undefined): { anchors: Anchor[]; paths: string[] } {
+  const anchors: Anchor[] = [];
+  const paths = new Set<string>();
+  const map: string[] = [];
+  const artifacts = task ? Object.values(task.artifacts).sort((a, b) => (a.path < b.path ? -1 : 1)) : [];
+  for (const a of artifacts) {
+    if (!a.path.startsWith('evidence/')) continue;
+    const file = readNoFollow(join(engine.layout.stateDir, a.path), ANCHOR_BYTES);
+    if (file.kind !== 'file') continue;
+    const text = file.bytes.toString('utf8');
+    if (a.path.endsWith('.md')) {
+      for (const s of sectionProse(parseMarkdown(text)))
+        if (/^acceptance criteria$/i.test(s.title))
+          anchors.push({
+            kind: 'acceptance-criteria',
+            title: 'Acceptance criteria',
+            text: s.blocks.map((b) => `- ${b}`).join('\n'),
+          });
+    } else if (a.path.endsWith('.json')) {
+      try {
+        const doc = JSON.parse(text) as { files?: unknown };
+        if (!Array.isArray(doc.files)) continue;
+        for (const f of doc.files) {
+          const entry = f as { path?: unknown; why?: unknown; change?: unknown };
+          if (typeof entry.path !== 'string') continue;
+          const path = entry.path.replace(/^\.\//, '');
+          if (!paths.has(path) && typeof entry.why === 'string')
+            map.push(`- ${path}${typeof entry.change === 'string' ? ` (${entry.change})` : ''}: ${entry.why}`);
+          paths.add(path);
+        }
+      } catch {
+        // Not JSON after all, or cut at the read limit: it anchors nothing.
+      }
+    }
+  }
+  if (map.length) anchors.push({ kind: 'file-map', title: 'Files the plan changes', text: map.join('\n') });
+  const instructions = instructionFiles(engine);
+  if (instructions.length)
+    anchors.push({
+      kind: 'instruction-files',
+      title: "The repository's instructions for agents",
+      text: `Read and follow: ${instructions.join(', ')}.`,
+    });
+  return { anchors, paths: [...paths].sort() };
+}
+
+/**
+ * Compiles the prompt of `phase` for `task` (or for no task yet: the phase's persona without the task's anchors).
+ * The same config, task evidence and instruction files give the same bytes and digests.
+ */
+export function phasePromptFor(engine: Engine, phase: string, task?: TaskState): PhasePrompt {
+  const persona = personaOf(engine.config, phase);
+  const { anchors, paths } = taskContext(engine, task);
+  const overlays = routeOverlays(overlayLibrary(engine.config), persona, paths);
+  const skills = persona.skills.flatMap((id) => SHIPPED_SKILLS.get(id) ?? []);
+  const compiled = compilePrompt({
+    header: promptFor(engine, phase),
+    persona,
+    overlays,
+    skills,
+    anchors,
+    budgetTokens: engine.config.personas?.budgetTokens ?? DEFAULT_BUDGET,
+  });
+  return {
+    phase,
+    compiled,
+    sha256: sha256Hex(normalizeForDigest(compiled.text)),
+    persona: digested(persona),
+    overlays: overlays.map(digested),
+    skills: skills.map(digested),
+  };
+}
+
+/** What a transition records of the prompt the entered phase runs with. */
+export function promptRecord(p: PhasePrompt): Record<string, unknown> {
+  return {
+    phase: p.phase,
+    sha256: p.sha256,
+    persona: p.persona,
+    overlays: p.overlays.map((o) => `${o.id}@${o.version}`),
+    tokens: p.compiled.tokens,
+  };
+}
