@@ -273,11 +273,10 @@ describe('REVIEW is not self-review', { concurrency: true }, () => {
     assert.deepEqual(verified.problems, []);
   });
 
-  it('review.by in the config: person (no dashboard form yet), an unknown value or phase is CONFIG_INVALID naming the key', async () => {
+  it('review.by in the config: an unknown value or phase is CONFIG_INVALID naming the key; person and agent load', async () => {
     const repo = await makeRepo();
     const original = readFileSync(repo.configFile, 'utf8');
     for (const [review, key] of [
-      [{ by: 'person' }, 'review.by'],
       [{ by: 'robots' }, 'review.by'],
       [{ phase: 'AUDIT' }, 'review.phase'],
       [{ of: 'PR' }, 'review.of'],
@@ -288,6 +287,8 @@ describe('REVIEW is not self-review', { concurrency: true }, () => {
       writeFileSync(repo.configFile, original);
     }
     repo.editConfig((c) => void (c['review'] = { by: 'agent' }));
+    await repo.ok(['task', 'list']);
+    repo.editConfig((c) => void (c['review'] = { by: 'person' }));
     await repo.ok(['task', 'list']);
   });
 });
