@@ -7,17 +7,18 @@
  */
 import { CHROMIUM_ARGS } from '../../src/surfaces/demo/passkey.ts';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { chromium, type Page } from 'playwright-core';
 import type { CiGateReport, CiProblem } from '../../src/engine/ci/gate.ts';
 import { rubricText } from '../../src/core/review.ts';
 import { sha256Hex } from '../../src/engine/repo/files.ts';
-import { git, makeRepo, parseOne, run, tempDir, type CliResult, type Repo } from './helpers.ts';
+import { git, makeRepo, parseOne, ROOT, run, tempDir, type CliResult, type Repo } from './helpers.ts';
 import { serve } from './dashboard-fixture.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
 const BRANCH = 'task/T-1';
 const DIMENSIONS = ['readability', 'maintainability', 'performance', 'security', 'governance'];
 const RUBRIC_PATH = 'evidence/T-1/review/review_rubric.json';
@@ -53,6 +54,7 @@ async function textMatches(p: Page, selector: string, re: RegExp): Promise<void>
 describe("a person's review in the dashboard", () => {
   it('signed with a passkey on the task page, passes REVIEW under review.by: person, and the gate checks its key', async () => {
     assert.ok(existsSync(CHROMIUM), `the browser tests need Debian's chromium at ${CHROMIUM} (scripts/setup.sh)`);
+    mkdirSync(SHOTS, { recursive: true });
     const repo = await makeRepo({ urgent: true, config: (c) => void (c['review'] = { by: 'person' }) });
     commit(repo.dir, 'reviews by a person');
     const start = git(repo.dir, ['rev-parse', 'HEAD']).trim();
@@ -132,6 +134,7 @@ describe("a person's review in the dashboard", () => {
       await textMatches(page, '#review .status-msg', /the review rubric does not meet its contract/);
       assert.equal(repo.head()!.seq, head, 'a refused rubric records nothing');
 
+      await page.locator('#review').screenshot({ path: join(SHOTS, 'review-form-refused.png') });
       await page.check('#rv-pass-security');
       await page.click('form[data-review="T-1"] button');
       await textMatches(page, '#flash', /Dana Reviewer reviewed T-1 \(ledger entry \d+, signed with a passkey\)/);
@@ -162,6 +165,7 @@ describe("a person's review in the dashboard", () => {
       // Who wrote each artifact: the person by name on the task page and in the evidence view, the agent by its hand.
       await page.reload();
       assert.match(await page.locator('[data-testid=review-current]').innerText(), /written by person Dana Reviewer/);
+      await page.locator('#review').screenshot({ path: join(SHOTS, 'review-form-signed.png') });
       await page.goto(atLocal('/evidence/T-1'));
       const row = page.locator('tr', { has: page.locator('a', { hasText: 'review_rubric.json' }) });
       assert.equal(await row.locator('[data-written-by]').getAttribute('data-written-by'), 'person');
