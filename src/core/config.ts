@@ -661,7 +661,8 @@ const FILE_MAP_SCHEMA = {
   },
 } as const;
 
-const RUBRIC_DIMENSIONS = ['readability', 'maintainability', 'performance', 'security', 'governance'] as const;
+/** The dimensions of the default review rubric, each passed with notes. */
+export const RUBRIC_DIMENSIONS = ['readability', 'maintainability', 'performance', 'security', 'governance'] as const;
 const RUBRIC_SCHEMA = {
   type: 'object',
   required: ['dimensions'],
@@ -924,12 +925,6 @@ export function parseConfig(raw: unknown): Result<Config> {
     const r = { phase: c.review.phase ?? 'REVIEW', of: c.review.of ?? 'IMPLEMENT' };
     if (phases.includes(r.phase) && phases.includes(r.of) && phases.indexOf(r.of) >= phases.indexOf(r.phase))
       return problem('review.of', `${r.of} must come before the review phase ${r.phase}`);
-    // The dashboard has no form for a person's rubric yet: a rule no one could meet would block every task.
-    if (c.review.by === 'person')
-      return problem(
-        'review.by',
-        "person is not available yet: the dashboard cannot record a person's rubric; use agent or either",
-      );
   }
   for (const [phase, rules] of Object.entries(c.evidence)) {
     const seen = new Set<string>();

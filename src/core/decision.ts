@@ -4,12 +4,14 @@
  */
 import canonicalize from 'canonicalize';
 import type { LedgerEntry } from './ledger.ts';
+import { Role } from './review.ts';
 
 /**
  * The decisions a person takes on a task. `adopt_contract` makes the config loaded now the task's contract, after
  * it changed mid-task (a `contract_adopted` entry). `adopt_gate_inputs` allows the gate's own files (its workflow) as
  * the task changes them, each named with the SHA-256 of its new content (a `gate_inputs_adopted` entry), which the
- * CI gate otherwise takes from the base branch only.
+ * CI gate otherwise takes from the base branch only. `review` is a person's review rubric for the review phase, written
+ * as that phase's rubric artifact (an `evidence` entry in the role `person`), which passes REVIEW as another hand's.
  */
 export const DECISIONS = [
   'approve',
@@ -18,11 +20,12 @@ export const DECISIONS = [
   'abort',
   'adopt_contract',
   'adopt_gate_inputs',
+  'review',
 ] as const;
 export type Decision = (typeof DECISIONS)[number];
 
 /** Decisions recorded as an entry of their own kind rather than as an `approval`. */
-type OwnKind = 'abort' | 'adopt_contract' | 'adopt_gate_inputs';
+type OwnKind = 'abort' | 'adopt_contract' | 'adopt_gate_inputs' | 'review';
 
 /**
  * The `action` an `approval` entry records for each decision (abort is a `task_aborted` entry instead, and the
@@ -73,6 +76,17 @@ export interface PersonDecision {
    * the content allowed, sorted by path; the CI gate accepts a branch's change of such a file only at that digest.
    */
   readonly inputs?: readonly GateInput[];
+  /**
+   * For review only (absent from the other decisions): the rubric written, by its artifact name and the SHA-256 of
+   * its bytes, so the signature covers what the person reviewed the task with.
+   */
+  readonly rubric?: SignedRubric;
+}
+
+/** A person's review rubric as signed: the artifact's name and the SHA-256 of its content. */
+export interface SignedRubric {
+  readonly name: string;
+  readonly sha256: string;
 }
 
 /** A gate input file as a person allowed it: its path in the repository and the SHA-256 of its content. */
@@ -88,17 +102,28 @@ export function decisionText(d: PersonDecision): string {
   return text;
 }
 
+/** The role an evidence entry records when a person wrote it (a review rubric from the dashboard). */
+export const PERSON_ROLE = Role.person;
+
 /**
  * True when `x` records a person's decision: an approval with a decision's action, an abort (only a person stops
- * a task), or a contract's adoption. Whoever the entry names, it needs a passkey assertion.
+ * a task), a contract's adoption, or evidence written in the role of a person (a review). Whoever the entry names,
+ * it needs a passkey assertion.
  */
 export function isPersonDecision(x: Pick<LedgerEntry, 'kind' | 'data'>): boolean {
   if (x.kind === 'approval') return PERSON_ACTIONS.includes(String(x.data['action']));
+  if (x.kind === 'evidence') return x.data['role'] === PERSON_ROLE;
   return x.kind === 'task_aborted' || x.kind === 'contract_adopted' || x.kind === 'gate_inputs_adopted';
 }
 
 /** The ledger entry kinds that can record a person's decision (see {@link isPersonDecision}). */
-export const DECISION_KINDS = ['approval', 'task_aborted', 'contract_adopted', 'gate_inputs_adopted'] as const;
+export const DECISION_KINDS = [
+  'approval',
+  'task_aborted',
+  'contract_adopted',
+  'gate_inputs_adopted',
+  'evidence',
+] as const;
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const str = (v: unknown): v is string => typeof v === 'string';
@@ -114,7 +139,9 @@ export function parseDecision(v: unknown): { ok: true; value: PersonDecision } |
       ? 'answers,backtrackTo,contract,decision,diff,expires,nonce,note,origin,phase,rpId,task,v'
       : d['decision'] === 'adopt_gate_inputs'
         ? 'answers,backtrackTo,decision,diff,expires,inputs,nonce,note,origin,phase,rpId,task,v'
-        : 'answers,backtrackTo,decision,diff,expires,nonce,note,origin,phase,rpId,task,v';
+        : d['decision'] === 'review'
+          ? 'answers,backtrackTo,decision,diff,expires,nonce,note,origin,phase,rpId,rubric,task,v'
+          : 'answers,backtrackTo,decision,diff,expires,nonce,note,origin,phase,rpId,task,v';
   if (keys !== fields)
     return { ok: false, reason: `the decision has the fields ${keys}, not those of a version 1 decision` };
   if (d['v'] !== 1) return { ok: false, reason: 'the decision is not version 1' };
@@ -130,6 +157,14 @@ export function parseDecision(v: unknown): { ok: true; value: PersonDecision } |
   if (d['decision'] === 'adopt_gate_inputs') {
     const bad = gateInputsProblem(d['inputs']);
     if (bad) return { ok: false, reason: bad };
+  }
+  if (d['decision'] === 'review') {
+    const r = d['rubric'] as Record<string, unknown> | null;
+    if (!r || typeof r !== 'object' || Object.keys(r).sort().join(',') !== 'name,sha256')
+      return { ok: false, reason: 'rubric must be an object {name, sha256}' };
+    if (!str(r['name']) || r['name'] === '' || r['name'].includes('/'))
+      return { ok: false, reason: "rubric's name must be an artifact name" };
+    if (!str(r['sha256']) || !HEX64.test(r['sha256'])) return { ok: false, reason: "rubric's sha256 must be hex" };
   }
   if (d['backtrackTo'] !== null && !str(d['backtrackTo']))
     return { ok: false, reason: 'backtrackTo must be a phase or null' };
@@ -178,6 +213,12 @@ export function entryMismatch(x: LedgerEntry, d: PersonDecision): string | null 
     if (x.kind !== 'gate_inputs_adopted') return `the signed decision allows gate inputs, the entry is a ${x.kind}`;
     if (inputsText(x.data['inputs']) !== inputsText(d.inputs))
       return 'the gate inputs allowed differ from the signed ones';
+  } else if (d.decision === 'review') {
+    if (x.kind !== 'evidence' || x.data['role'] !== PERSON_ROLE)
+      return `the signed decision is a review, the entry a ${x.kind} ${String(x.data['role'] ?? '')}`.trim();
+    const a = x.artifacts.length === 1 ? x.artifacts[0]! : undefined;
+    if (!a || !d.rubric || !a.path.endsWith(`/${d.rubric.name}`) || a.sha256 !== d.rubric.sha256)
+      return 'the rubric recorded differs from the signed one';
   } else if (x.kind !== 'approval' || x.data['action'] !== ACTION_OF[d.decision]) {
     return `the signed decision is ${d.decision}, the entry records ${x.kind} ${String(x.data['action'] ?? '')}`.trim();
   }
@@ -188,6 +229,7 @@ export function entryMismatch(x: LedgerEntry, d: PersonDecision): string | null 
     d.decision !== 'abort' &&
     d.decision !== 'adopt_contract' &&
     d.decision !== 'adopt_gate_inputs' &&
+    d.decision !== 'review' &&
     (x.data['answers'] ?? null) !== d.answers
   )
     return 'the request answered differs from the signed one';

@@ -3,7 +3,7 @@
  * changes, and whether the review rubric that passes the review phase came from someone else, read from the signed
  * ledger alone so that the engine's gate and the CI gate judge it the same way.
  */
-import type { Config } from './config.ts';
+import { RUBRIC_DIMENSIONS, type ArtifactRule, type Config } from './config.ts';
 import type { LedgerEntry } from './ledger.ts';
 
 /** Who may write the review rubric: a person (dashboard), an agent session in the reviewer role, or either. */
@@ -145,4 +145,27 @@ export function judgeReview(
     };
   }
   return null;
+}
+
+/** One dimension of a rubric as a person fills it in: whether it passes, and why. */
+export interface RubricDimension {
+  readonly pass: boolean;
+  readonly notes: string;
+}
+
+/**
+ * The dimensions a rubric artifact's rule asks for: the `dimensions` its JSON Schema requires, or the default
+ * rubric's when the rule names none (the form then asks for those and the validator judges the rest).
+ */
+export function rubricDimensions(rule: Pick<ArtifactRule, 'schema'> | undefined): readonly string[] {
+  const dims = (rule?.schema?.['properties'] as Record<string, { required?: unknown }> | undefined)?.['dimensions'];
+  const req = dims?.required;
+  return Array.isArray(req) && req.length > 0 && req.every((d) => typeof d === 'string')
+    ? (req as string[])
+    : RUBRIC_DIMENSIONS;
+}
+
+/** The bytes of a person's rubric: the same JSON shape the agent's rubric has, two-space indented. */
+export function rubricText(dimensions: Readonly<Record<string, RubricDimension>>): string {
+  return `${JSON.stringify({ dimensions }, null, 2)}\n`;
 }

@@ -8,8 +8,11 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { assertViolation, makeRepo, P, sourceFile, type Repo } from './helpers.ts';
+import { assertSameFiles, assertViolation, makeRepo, P, sourceFile, type Repo } from './helpers.ts';
 import { callOk, callRefused, connectStdio, type McpSession } from './mcp-helpers.ts';
+import { requestApproval } from '../../src/engine/approvals/request.ts';
+import { putEvidence } from '../../src/engine/task/evidence.ts';
+import type { Actor } from '../../src/engine/context.ts';
 
 interface Finding {
   file: string;
@@ -183,17 +186,77 @@ describe('REVIEW is not self-review', { concurrency: true }, () => {
       2,
       { taskId, violation: true },
     );
-    for (const args of [
-      ['backtrack', taskId, '--to', 'IMPLEMENT', '--reason', 'the reviewer wants to rewrite it'],
-      ['lease', 'acquire', taskId],
-      ['verify', taskId],
-    ]) {
-      const err = await repo.refused([...reviewer, ...args], 'TOOL_NOT_ALLOWED_FOR_PERSONA', 2);
+    // Every other write, move, lease or verify is refused, and recorded in the ledger like any refusal, and counted.
+    const before = await repo.ok<{ counters: Record<string, number>; refusals: Record<string, number> }>(['metrics']);
+    for (const [action, args] of [
+      ['backtrack', ['backtrack', taskId, '--to', 'IMPLEMENT', '--reason', 'the reviewer wants to rewrite it']],
+      ['lease_acquire', ['lease', 'acquire', taskId]],
+      ['verify', ['verify', taskId]],
+      ['task_rename', ['task', 'rename', taskId, '--title', 'What the reviewer would call it']],
+      ['task_start', ['task', 'start', taskId, '--title', 'again']],
+    ] as const) {
+      const seq = repo.head()!.seq;
+      const err = await repo.refusedUnchanged([...reviewer, ...args], 'TOOL_NOT_ALLOWED_FOR_PERSONA', 2, {
+        taskId,
+        violation: true,
+      });
       assert.match(err.message, /a reviewer session may not/);
+      const recorded = assertViolation(repo, taskId, 'TOOL_NOT_ALLOWED_FOR_PERSONA', seq);
+      assert.deepEqual([recorded.data['action'], recorded.fromPhase], [action, 'REVIEW']);
+      assert.equal(err.details['seq'], recorded.seq, 'the refusal names its ledger entry');
     }
+    // The approval request is an MCP tool a reviewer session does not have; the engine refuses and records it as well.
+    const asked = repo.head()!.seq;
+    const request = await repo.withEngine((engine) =>
+      requestApproval(
+        engine,
+        { id: 'mcp:reviewer', holder: 'reviewer-1', role: 'reviewer' },
+        { taskId, reason: 'ship' },
+      ),
+    );
+    assert.equal(request.ok ? '' : request.error.code, 'TOOL_NOT_ALLOWED_FOR_PERSONA');
+    assert.equal(
+      assertViolation(repo, taskId, 'TOOL_NOT_ALLOWED_FOR_PERSONA', asked).data['action'],
+      'approval_request',
+    );
     assert.ok(repo.head()!.seq > head);
+    const after = await repo.ok<{ counters: Record<string, number>; refusals: Record<string, number> }>(['metrics']);
+    assert.equal(
+      (after.refusals['TOOL_NOT_ALLOWED_FOR_PERSONA'] ?? 0) - (before.refusals['TOOL_NOT_ALLOWED_FOR_PERSONA'] ?? 0),
+      6,
+    );
+    assert.equal((after.counters['tool_calls_blocked'] ?? 0) - (before.counters['tool_calls_blocked'] ?? 0), 6);
+    // A task the reviewer names that does not exist has nothing to record the refusal against.
+    const none = repo.head()!.seq;
+    await repo.refused([...reviewer, 'task', 'start', 'R-9'], 'TOOL_NOT_ALLOWED_FOR_PERSONA', 2);
+    assert.equal(repo.head()!.seq, none);
     const bad = await repo.refused(['--role', 'boss', 'task', 'list'], 'USAGE', 1);
     assert.match(bad.message, /--role must be reviewer/);
+    // Nobody passes for a person on the command line or over MCP: a person's rubric needs their passkey.
+    const files = repo.snapshot();
+    for (const [args, env] of [
+      [['--holder', 'agent-c', '--role', 'person', 'evidence', 'add', taskId, 'REVIEW', rubric], {}],
+      [['--holder', 'agent-c', 'evidence', 'add', taskId, 'REVIEW', rubric], { AUTOPILOT_ROLE: 'person' }],
+      [['--role', 'person', 'mcp'], {}],
+    ] as const) {
+      const err = await repo.refused(args, 'USAGE', 1, { env });
+      assert.match(err.message, /cannot be person: a person's review is written in the dashboard/);
+    }
+    // Nor in-process: the engine's evidence write refuses a role it does not hand out, and writes nothing.
+    const forged = await repo.withEngine((engine) =>
+      putEvidence(engine, { id: 'agent-c', holder: 'agent-c', role: 'person' } as unknown as Actor, {
+        taskId,
+        phase: 'REVIEW',
+        name: 'review_rubric.json',
+        content: Buffer.from(P.RUBRIC),
+      }),
+    );
+    assert.equal(forged.ok ? '' : forged.error.code, 'TOOL_NOT_ALLOWED_FOR_PERSONA');
+    assert.ok(
+      repo.ledger(taskId).every((x) => x.data['role'] !== 'person'),
+      'no entry of the task is in the role of a person',
+    );
+    assertSameFiles(files, repo.snapshot(), 'the repository after the attempts to write as a person');
 
     // AUTOPILOT_ROLE does what --role does.
     await repo.ok(['evidence', 'add', taskId, 'REVIEW', rubric], {
@@ -210,11 +273,10 @@ describe('REVIEW is not self-review', { concurrency: true }, () => {
     assert.deepEqual(verified.problems, []);
   });
 
-  it('review.by in the config: person (no dashboard form yet), an unknown value or phase is CONFIG_INVALID naming the key', async () => {
+  it('review.by in the config: an unknown value or phase is CONFIG_INVALID naming the key; person and agent load', async () => {
     const repo = await makeRepo();
     const original = readFileSync(repo.configFile, 'utf8');
     for (const [review, key] of [
-      [{ by: 'person' }, 'review.by'],
       [{ by: 'robots' }, 'review.by'],
       [{ phase: 'AUDIT' }, 'review.phase'],
       [{ of: 'PR' }, 'review.of'],
@@ -225,6 +287,8 @@ describe('REVIEW is not self-review', { concurrency: true }, () => {
       writeFileSync(repo.configFile, original);
     }
     repo.editConfig((c) => void (c['review'] = { by: 'agent' }));
+    await repo.ok(['task', 'list']);
+    repo.editConfig((c) => void (c['review'] = { by: 'person' }));
     await repo.ok(['task', 'list']);
   });
 });

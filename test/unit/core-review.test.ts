@@ -2,8 +2,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LedgerEntry } from '../../src/core/ledger.ts';
-import { DEFAULT_REVIEW, implementersOf, judgeReview, reviewRules } from '../../src/core/review.ts';
-import { defaultConfig, parseConfig } from '../../src/core/config.ts';
+import {
+  DEFAULT_REVIEW,
+  implementersOf,
+  judgeReview,
+  reviewRules,
+  rubricDimensions,
+  rubricText,
+} from '../../src/core/review.ts';
+import { defaultConfig, parseConfig, RUBRIC_DIMENSIONS } from '../../src/core/config.ts';
 
 const PATH = 'evidence/T-1/review/review_rubric.json';
 let seq = 0;
@@ -67,6 +74,32 @@ describe('REVIEW is not self-review (core)', () => {
     const agentOnly = { ...DEFAULT_REVIEW, by: 'agent' as const };
     assert.equal(judgeReview(agentOnly, rubric('person:ann', 'person'), PATH, sha, hands)?.rule, 'review-role');
     assert.equal(judgeReview(DEFAULT_REVIEW, rubric('person:ann', 'person'), PATH, sha, hands), null);
+    // review.by: person takes a person's rubric only: a reviewer session's is the wrong role.
+    const personOnly = { ...DEFAULT_REVIEW, by: 'person' as const };
+    assert.equal(judgeReview(personOnly, rubric('person:ann', 'person'), PATH, sha, hands), null);
+    const byReviewer = judgeReview(personOnly, rubric('reviewer-1', 'reviewer'), PATH, sha, hands);
+    assert.equal(byReviewer?.rule, 'review-role');
+    assert.match(byReviewer!.problem, /as a reviewer; review\.by is person: it must come from a person/);
+    assert.match(byReviewer!.fix, /have a person review the task in the dashboard/);
+  });
+
+  it("a person's rubric: the dimensions its rule asks for, and the same JSON shape as the agent's", () => {
+    const rule = defaultConfig().evidence['REVIEW']!.find((r) => r.name === 'review_rubric.json');
+    assert.deepEqual(rubricDimensions(rule), [
+      'readability',
+      'maintainability',
+      'performance',
+      'security',
+      'governance',
+    ]);
+    const custom = { schema: { properties: { dimensions: { required: ['clarity', 'safety'] } } } };
+    assert.deepEqual(rubricDimensions(custom), ['clarity', 'safety']);
+    assert.deepEqual(rubricDimensions({ schema: { properties: { dimensions: { required: [] } } } }), RUBRIC_DIMENSIONS);
+    const text = rubricText({ clarity: { pass: true, notes: 'names say what they hold' } });
+    assert.equal(
+      text,
+      '{\n  "dimensions": {\n    "clarity": {\n      "pass": true,\n      "notes": "names say what they hold"\n    }\n  }\n}\n',
+    );
   });
 
   it('the rule of a config: defaults when left out, none in a process without REVIEW, keys checked at load', () => {
@@ -85,6 +118,10 @@ describe('REVIEW is not self-review (core)', () => {
       artifact: 'review_rubric.json',
       of: 'BUILD',
     });
+    // A person may be the only reviewer: the dashboard takes their rubric.
+    const people = parseConfig({ review: { by: 'person' } });
+    assert.ok(people.ok, people.ok ? '' : people.error.message);
+    assert.equal(reviewRules(people.value)?.by, 'person');
     const backwards = parseConfig({ phases: ['PLAN', 'BUILD', 'CHECK'], review: { phase: 'BUILD', of: 'CHECK' } });
     assert.ok(!backwards.ok);
     assert.equal(backwards.error.details['key'], 'review.of');

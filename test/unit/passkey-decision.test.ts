@@ -133,6 +133,49 @@ describe('a decision as signed bytes', () => {
     );
   });
 
+  it("a person's review signs the rubric's name and digest; the entry must be evidence in the role person with that file", () => {
+    const rubric = { name: 'review_rubric.json', sha256: 'f'.repeat(64) };
+    const review: PersonDecision = { ...DECISION, decision: 'review', answers: null, rubric };
+    assert.equal(parseDecision(review).ok, true);
+    const bad: [unknown, RegExp][] = [
+      [{ ...DECISION, rubric }, /the fields/],
+      [Object.fromEntries(Object.entries(review).filter(([k]) => k !== 'rubric')), /the fields/],
+      [{ ...review, rubric: { name: 'review_rubric.json' } }, /rubric must be an object/],
+      [{ ...review, rubric: { ...rubric, name: '../x.json' } }, /artifact name/],
+      [{ ...review, rubric: { ...rubric, sha256: 'abc' } }, /sha256 must be hex/],
+    ];
+    for (const [value, reason] of bad) {
+      const r = parseDecision(value);
+      assert.equal(r.ok, false, JSON.stringify(value));
+      if (!r.ok) assert.match(r.reason, reason);
+    }
+    const entry = (over: Partial<LedgerEntry> = {}, data: Record<string, unknown> = {}) =>
+      entryFor(
+        review,
+        {
+          kind: 'evidence',
+          toPhase: null,
+          artifacts: [{ path: 'evidence/T-1/review/review_rubric.json', sha256: rubric.sha256, producer: 'agent' }],
+          ...over,
+        },
+        { action: undefined, answers: undefined, role: 'person', holder: 'person:Dana', ...data },
+      );
+    assert.equal(entryMismatch(entry(), review), null);
+    assert.equal(isPersonDecision(entry()), true, "evidence in the role person is a person's decision");
+    assert.equal(isPersonDecision(entry({}, { role: 'reviewer' })), false, "a reviewer session's is not");
+    assert.equal(isPersonDecision(entry({}, { role: undefined })), false, "nor a working agent's");
+    assert.match(
+      entryMismatch(entry({}, { role: 'reviewer' }), review) ?? '',
+      /a review, the entry a evidence reviewer/,
+    );
+    const other = [
+      { path: 'evidence/T-1/review/review_rubric.json', sha256: 'e'.repeat(64), producer: 'agent' as const },
+    ];
+    assert.match(entryMismatch(entry({ artifacts: other }), review) ?? '', /rubric recorded differs/);
+    assert.match(entryMismatch(entry({}, { reason: 'other' }), review) ?? '', /note differs/);
+    assert.match(entryMismatch(entryFor(review), review) ?? '', /a review, the entry a approval/);
+  });
+
   it("every approval with a decision and every abort is a person's decision; a request is not", () => {
     assert.equal(isPersonDecision(entryFor(DECISION)), true);
     assert.equal(isPersonDecision(entryFor(DECISION, { actor: 'agent:x' })), true, 'whoever it names');

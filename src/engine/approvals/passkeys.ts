@@ -41,7 +41,9 @@ import { taskDiff } from '../evidence/producers/diff.ts';
 import { approvalState } from './guard.ts';
 import { adoptable, adoptContract } from './adopt.ts';
 import { adoptableGateInputs, adoptGateInputs } from './gate-inputs.ts';
-import type { GateInput } from '../../core/decision.ts';
+import type { GateInput, SignedRubric } from '../../core/decision.ts';
+import { checkPersonRubric, writePersonRubric, type CheckedRubric } from './person-review.ts';
+import { sha256Hex } from '../repo/files.ts';
 import { configDigest } from '../repo/config-digest.ts';
 import type { Engine } from '../context.ts';
 
@@ -158,6 +160,8 @@ export interface DecisionDraft {
   readonly note: string;
   /** For request_changes: the phase the agent must go back to. */
   readonly backtrackTo?: string;
+  /** For review: the rubric's bytes, checked against its artifact's rule before anything is signed. */
+  readonly rubric?: Uint8Array;
 }
 
 /**
@@ -203,6 +207,17 @@ export async function prepareDecision(
     if (!changed.ok) return changed;
     inputs = changed.value;
   }
+  // A review signs the digest of the rubric as the person filled it in, once it meets its artifact's rule.
+  let rubric: SignedRubric | undefined;
+  if (req.decision === 'review') {
+    if (!req.rubric)
+      return refuse(ErrorCode.USAGE, "a review needs the rubric: fill in the task page's review form", {
+        argument: 'rubric',
+      });
+    const checked = await checkPersonRubric(engine, state.value, req.rubric);
+    if (!checked.ok) return checked;
+    rubric = { name: checked.value.rules.artifact, sha256: checked.value.sha256 };
+  }
   const credentials = await registeredCredentials(engine);
   if (credentials.size === 0)
     return refusedPasskey(
@@ -228,6 +243,7 @@ export async function prepareDecision(
     rpId: rp.rpId,
     ...(req.decision === 'adopt_contract' ? { contract: configDigest(engine.config) } : {}),
     ...(inputs ? { inputs } : {}),
+    ...(rubric ? { rubric } : {}),
   };
   const text = decisionText(decision);
   const options = await generateAuthenticationOptions({
@@ -254,6 +270,8 @@ async function activeTask(engine: Engine, taskId: string): Promise<Result<TaskSt
 export interface SignedDecision {
   readonly decision: unknown;
   readonly response: unknown;
+  /** For a review: the rubric's text, whose SHA-256 the decision signed. */
+  readonly content?: unknown;
 }
 
 /**
@@ -287,6 +305,20 @@ export async function decide(
       `the diff of ${d.task} changed since the decision was prepared: look again and decide anew`,
       'stale',
     );
+  // A review writes the rubric the person signed, byte for byte, and only while it still meets its rule.
+  let rubric: { checked: CheckedRubric; bytes: Uint8Array } | undefined;
+  if (d.decision === 'review') {
+    const bytes = typeof signed.content === 'string' ? Buffer.from(signed.content, 'utf8') : undefined;
+    if (!bytes || !d.rubric || sha256Hex(bytes) !== d.rubric.sha256)
+      return refuse(ErrorCode.USAGE, 'the rubric sent is not the one the passkey signed: fill in the review again', {
+        argument: 'content',
+      });
+    const checked = await checkPersonRubric(engine, state.value, bytes);
+    if (!checked.ok) return checked;
+    if (checked.value.rules.artifact !== d.rubric.name)
+      return refusedPasskey(`the review rubric is now ${checked.value.rules.artifact}: review anew`, 'stale');
+    rubric = { checked: checked.value, bytes };
+  }
 
   return engine.store.transact(async (tx) => {
     const now = await tx.getTask(d.task);
@@ -317,14 +349,15 @@ export async function decide(
     }
     // Replays: every earlier decision in order, for its nonce and the credential's counter.
     const replay = new DecisionReplay();
-    for (const kind of DECISION_KINDS) {
-      for (const x of await engine.store.entries({ kind })) {
-        const p = isPersonDecision(x) ? proofOf(x) : null;
-        const earlier = p && parseDecision(p.decision);
-        if (!p || !earlier?.ok) continue;
-        const counter = counterOf(p);
-        replay.see(x.seq, { credentialId: String(p.response?.id), counter, nonce: earlier.value.nonce });
-      }
+    const earlierDecisions: LedgerEntry[] = [];
+    for (const kind of DECISION_KINDS) earlierDecisions.push(...(await engine.store.entries({ kind })));
+    // In ledger order across kinds: a credential's counter grows from one decision to the next, whatever their kind.
+    for (const x of earlierDecisions.sort((a, b) => a.seq - b.seq)) {
+      const p = isPersonDecision(x) ? proofOf(x) : null;
+      const earlier = p && parseDecision(p.decision);
+      if (!p || !earlier?.ok) continue;
+      const counter = counterOf(p);
+      replay.see(x.seq, { credentialId: String(p.response?.id), counter, nonce: earlier.value.nonce });
     }
     const replayed = replay.see(Number.MAX_SAFE_INTEGER, check);
     if (replayed) return refusedPasskey(`not a person's decision: ${replayed}`, 'replay');
@@ -344,6 +377,10 @@ export async function decide(
       entry = adopted.value.entry;
     } else if (d.decision === 'adopt_gate_inputs') {
       entry = await adoptGateInputs(engine, tx, now, { id: person }, d.note, inputs, { diff: d.diff, passkey: proof });
+    } else if (d.decision === 'review') {
+      const written = await writePersonRubric(engine, tx, now, person, rubric!.checked, rubric!.bytes, common);
+      if (!written.ok) return written;
+      entry = written.value;
     } else if (d.decision === 'abort') {
       entry = await append(engine, tx, { ...base, kind: 'task_aborted', toPhase: null, data: common });
     } else {

@@ -8,7 +8,7 @@ import { approvalState } from './guard.ts';
 import type { Actor, Engine } from '../context.ts';
 import { clause } from '../../core/phrasing.ts';
 import { loadTask } from '../ledger/load-task.ts';
-import { guardRole } from '../evidence/role.ts';
+import { guardRoleRecorded } from '../evidence/role.ts';
 
 export interface ApprovalRequest {
   readonly taskId: string;
@@ -43,7 +43,7 @@ export async function requestApproval(
   actor: Actor,
   req: ApprovalRequest,
 ): Promise<Result<ApprovalRequestOutcome>> {
-  const role = guardRole(engine, actor, 'approval_request');
+  const role = await guardRoleRecorded(engine, actor, 'approval_request', req.taskId);
   if (!role.ok) return role;
   const reason = req.reason.trim();
   if (!reason)

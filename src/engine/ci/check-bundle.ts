@@ -23,6 +23,11 @@ export interface GateContext {
   readonly keys: Map<string, string>;
   /** A path relative to the state folder, made relative to the repository root. */
   readonly inState: (p: string) => string;
+  /**
+   * The keys a passkey registration must be signed by for a person's review to count: the trusted keys (the CI
+   * variable), else the keys committed on the base branch; never a key the branch brought.
+   */
+  readonly trustedKeyIds: ReadonlySet<string>;
 }
 
 /** A bundle, opened: its entries in order, every key id that signed, and what is wrong with it. */

@@ -21,6 +21,8 @@ export interface DecisionsChecked {
   readonly keyIds: Set<string>;
   /** Entries whose decision verified. */
   readonly valid: number;
+  /** The seqs of the entries whose decision verified. */
+  readonly verified: ReadonlySet<number>;
 }
 
 export async function checkTaskDecisions(
@@ -28,8 +30,8 @@ export async function checkTaskDecisions(
   taskId: string,
   path: string,
   entries: readonly LedgerEntry[],
-  /** The approval rules of the contract in force at an entry (the task's contract can be adopted anew mid-task). */
-  approvalsAt: (seq: number) => Config['approvals'],
+  /** The contract in force at an entry (the task's contract can be adopted anew mid-task): its approval rules, its phases. */
+  configAt: (seq: number) => Pick<Config, 'approvals' | 'roles'>,
 ): Promise<DecisionsChecked> {
   const problems: CiProblem[] = [];
   const keyIds = new Set<string>();
@@ -65,11 +67,13 @@ export async function checkTaskDecisions(
     else verified.set(x.seq, x);
   }
 
-  // Every move a person had to approve (the contract's rule: entering a listed phase at or above its risk, or relying
-  // on a waived check when waivers need a person) relies on a verified approval given before it.
+  // Every move a person had to approve (the contract's rule: entering a listed phase at or above its risk, relying
+  // on a waived check when waivers need a person, or leaving VERIFY after a run that found something in the tests)
+  // relies on a verified approval given before it.
   for (const x of entries) {
     if (x.taskId !== taskId || x.kind !== 'transition') continue;
-    const approvals = approvalsAt(x.seq);
+    const { approvals, roles } = configAt(x.seq);
+    const found = x.fromPhase !== null && x.fromPhase === roles.verify ? verifyFindingsBefore(entries, x) : undefined;
     const relied = x.data['approval'];
     const risk = x.data['risk'];
     const waivers = x.data['waivers'];
@@ -79,7 +83,7 @@ export async function checkTaskDecisions(
       approvals.enter.includes(x.toPhase) &&
       typeof risk === 'string' &&
       atLeast(risk as RiskLevel, approvals.minRisk);
-    const needed = risky || waived;
+    const needed = risky || waived || found !== undefined;
     if (typeof relied === 'number') {
       const d = verified.get(relied);
       if (!d || d.data['action'] !== 'approved' || d.seq > x.seq)
@@ -87,6 +91,19 @@ export async function checkTaskDecisions(
           x,
           `the move ${x.fromPhase} → ${x.toPhase} relies on entry ${relied}, which is not a verified person's approval`,
         );
+      // An approval answers the run it was asked about: one given before the run that found something is no answer.
+      else if (found && !risky && !waived && d.seq < found.seq)
+        problem(
+          x,
+          `the move ${x.fromPhase} → ${x.toPhase ?? 'done'} relies on entry ${relied}, given before the VERIFY run (entry ${found.seq}) whose findings it needed a person to decide on`,
+          ErrorCode.APPROVAL_REQUIRED,
+        );
+    } else if (found) {
+      problem(
+        x,
+        `the move ${x.fromPhase} → ${x.toPhase ?? 'done'} left ${x.fromPhase} after its run (entry ${found.seq}) found ${found.total === 1 ? 'something' : `${found.total} things`} in the tests (${found.shown}) and needed a person's approval, and none is recorded for it`,
+        ErrorCode.APPROVAL_REQUIRED,
+      );
     } else if (needed) {
       problem(
         x,
@@ -97,5 +114,31 @@ export async function checkTaskDecisions(
       );
     }
   }
-  return { problems, keyIds, valid: verified.size };
+  return { problems, keyIds, valid: verified.size, verified: new Set(verified.keys()) };
+}
+
+/**
+ * The findings of the last VERIFY run before `move` in the visit of the phase it leaves (as the engine's guard reads
+ * them: the run's signed entry), or undefined when that run found nothing or there was none.
+ */
+function verifyFindingsBefore(
+  entries: readonly LedgerEntry[],
+  move: LedgerEntry,
+): { seq: number; total: number; shown: string } | undefined {
+  let run: LedgerEntry | undefined;
+  for (const e of entries) {
+    if (e.seq >= move.seq) break;
+    if (e.taskId !== move.taskId) continue;
+    // Entering the phase (again) starts a new visit: an earlier visit's run is not this move's.
+    if ((e.kind === 'transition' || e.kind === 'backtrack') && e.toPhase === move.fromPhase) run = undefined;
+    else if (e.kind === 'verify' && e.fromPhase === move.fromPhase) run = e;
+  }
+  const findings = run?.data['findings'];
+  if (!run || !Array.isArray(findings) || findings.length === 0) return undefined;
+  const total = typeof run.data['findingsTotal'] === 'number' ? run.data['findingsTotal'] : findings.length;
+  const shown = (findings as { kind?: unknown; detail?: unknown }[])
+    .slice(0, 3)
+    .map((f) => `${String(f?.kind ?? '?')}: ${String(f?.detail ?? '')}`.slice(0, 200))
+    .join('; ');
+  return { seq: run.seq, total, shown };
 }

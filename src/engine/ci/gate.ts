@@ -102,6 +102,7 @@ export async function runGate(opts: CiGateOptions): Promise<Result<CiGateReport>
     config: trustedBase?.config ?? config,
     keys,
     inState,
+    trustedKeyIds: new Set(opts.trustedKeys ?? baseKeys.keys()),
   };
   const checked: Checked[] = [];
   for (const b of bundles) checked.push(await checkTask(ctx, b.taskId, b.path));
@@ -386,13 +387,7 @@ async function checkTask(ctx: GateContext, taskId: string, path: string): Promis
 
   // People's decisions (approvals, aborts, adoptions): each a passkey assertion by a registered credential; each
   // approval a move relied on, valid, under the approval rules of the contract in force at that move.
-  const decisions = await checkTaskDecisions(
-    ctx,
-    taskId,
-    path,
-    entries,
-    (seq) => contractAt(versions, seq).config.approvals,
-  );
+  const decisions = await checkTaskDecisions(ctx, taskId, path, entries, (seq) => contractAt(versions, seq).config);
   problems.push(...decisions.problems);
   decisions.keyIds.forEach((k) => keyIds.add(k));
 
@@ -401,7 +396,12 @@ async function checkTask(ctx: GateContext, taskId: string, path: string): Promis
   // The agent's evidence of every passed phase, against the contract in force when the phase was passed.
   problems.push(...revalidatePassed(taskId, entries, state, versions, evidence.files, ctx.inState));
   // REVIEW is not self-review: the rubric that passed it was another hand's, under the contract in force then.
-  problems.push(...recheckReview(taskId, entries, state, versions, ctx.inState));
+  problems.push(
+    ...recheckReview(taskId, entries, state, versions, ctx.inState, {
+      verified: decisions.verified,
+      trustedKeyIds: ctx.trustedKeyIds,
+    }),
+  );
   // VERIFY is re-run under the contract in force when it was passed.
   const verifyConfig = replayed.verifyPass ? contractAt(versions, replayed.verifyPass.seq).config : adopted.config;
   return {

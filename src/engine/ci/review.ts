@@ -7,11 +7,34 @@ import { ErrorCode } from '../../core/errors.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
 import { phaseIndex } from '../../core/phases.ts';
 import { clause } from '../../core/phrasing.ts';
-import { implementersOf, judgeReview, reviewRules } from '../../core/review.ts';
+import { implementersOf, judgeReview, reviewRules, Role, roleOf } from '../../core/review.ts';
+import { proofOf } from '../ledger/passkeys.ts';
 import type { TaskState } from '../../core/task.ts';
 import { evidenceRel } from '../repo/layout.ts';
 import { contractAt, type ContractVersion } from './contract.ts';
 import type { CiProblem } from './report.ts';
+
+/** What the decision checks found: the person's decisions that verified, and the keys a registration must be under. */
+export interface PeopleChecked {
+  readonly verified: ReadonlySet<number>;
+  readonly trustedKeyIds: ReadonlySet<string>;
+}
+
+/**
+ * Why a person's rubric does not count here: its passkey assertion did not verify, or the passkey was registered
+ * under a key the branch itself may have brought (neither trusted nor committed on the base branch); null when it
+ * counts.
+ */
+function personProblem(writer: LedgerEntry, people: PeopleChecked): { problem: string } | null {
+  if (!people.verified.has(writer.seq))
+    return { problem: `the person's rubric (entry ${writer.seq}) carries no passkey assertion that verifies` };
+  const keyId = String((proofOf(writer)?.registration as Partial<LedgerEntry> | undefined)?.keyId ?? '');
+  if (!people.trustedKeyIds.has(keyId))
+    return {
+      problem: `the person's rubric (entry ${writer.seq}) was signed with a passkey registered under key ${keyId || '(none)'}, which is neither a trusted key nor committed on the base branch`,
+    };
+  return null;
+}
 
 /** The problem with the review that passed the task's review phase, if it did pass it; none otherwise. */
 export function recheckReview(
@@ -20,6 +43,7 @@ export function recheckReview(
   state: TaskState,
   versions: readonly ContractVersion[],
   inState: (p: string) => string,
+  people: PeopleChecked,
 ): CiProblem[] {
   const phases = versions[0]!.config.phases;
   const mine = entries.filter((x) => x.taskId === taskId);
@@ -35,7 +59,8 @@ export function recheckReview(
     const path = evidenceRel(taskId, rules.phase, rules.artifact);
     const passed = move.artifacts.find((a) => a.path === path);
     const writer = mine.findLast((x) => x.seq < move.seq && x.artifacts.some((a) => a.path === path));
-    const problem = judgeReview(rules, writer, path, passed?.sha256 ?? '', implementersOf(mine, rules, move.seq));
+    const judged = judgeReview(rules, writer, path, passed?.sha256 ?? '', implementersOf(mine, rules, move.seq));
+    const problem = judged ?? (writer && roleOf(writer) === Role.person ? personProblem(writer, people) : null);
     if (!problem) return [];
     return [
       {

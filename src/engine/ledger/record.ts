@@ -73,6 +73,8 @@ export const COUNTER_FOR: Partial<Record<string, Counter[]>> = {
   [ErrorCode.LEASE_HELD]: [Counter.phase_lease_contention],
   [ErrorCode.PROMPT_DRIFT]: [Counter.prompt_drift_detected],
   [ErrorCode.TOOL_NOT_ALLOWED_IN_PHASE]: [Counter.tool_calls_blocked],
+  // A reviewer session's write, move, lease or verify: a tool call its role does not allow.
+  [ErrorCode.TOOL_NOT_ALLOWED_FOR_PERSONA]: [Counter.tool_calls_blocked],
 };
 
 /** Records a refusal as a `violation` entry and tells the sink. Returns the refusal with the entry's seq. */

@@ -26,7 +26,7 @@ import { checkDrift, guardDrift } from '../drift/baseline.ts';
 import { guardContract } from './contract.ts';
 import type { Actor, Engine } from '../context.ts';
 import { loadTask } from '../ledger/load-task.ts';
-import { guardRole } from '../evidence/role.ts';
+import { guardRoleRecorded } from '../evidence/role.ts';
 
 export interface BacktrackRequest {
   readonly taskId: string;
@@ -54,7 +54,7 @@ export async function backtrack(
   req: BacktrackRequest,
 ): Promise<Result<BacktrackOutcome>> {
   const startMs = Date.now();
-  const role = guardRole(engine, actor, 'backtrack');
+  const role = await guardRoleRecorded(engine, actor, 'backtrack', req.taskId, req.to);
   if (!role.ok) return role;
   const wanted = normalizePhase(engine.config.phases, req.to);
   const attestation = wanted ? await checkDrift(engine, wanted) : null;

@@ -11,7 +11,7 @@ import type { StoreTx } from '../../ports/store.ts';
 import { append, recordRefusal } from '../ledger/record.ts';
 import type { Actor, Engine } from '../context.ts';
 import { loadTask } from '../ledger/load-task.ts';
-import { guardRole } from '../evidence/role.ts';
+import { guardRoleRecorded } from '../evidence/role.ts';
 
 export function holderOf(actor: Actor): string {
   return actor.holder ?? actor.id;
@@ -125,7 +125,7 @@ export async function leaseOp(
 ): Promise<Result<LeaseDecision>> {
   const startMs = Date.now();
   // A reviewer writes its rubric without the task's lease (see evidence.ts), so it never takes one.
-  const role = guardRole(engine, actor, `lease_${op}`);
+  const role = await guardRoleRecorded(engine, actor, `lease_${op}`, req.taskId);
   if (!role.ok) return role;
   return engine.store.transact(async (tx) => {
     const loaded = await loadTask(tx, req.taskId);

@@ -10,7 +10,7 @@ import { append } from '../ledger/record.ts';
 import { guardLease } from './leases.ts';
 import type { Actor, Engine } from '../context.ts';
 import { loadTask } from '../ledger/load-task.ts';
-import { guardRole } from '../evidence/role.ts';
+import { guardRoleRecorded } from '../evidence/role.ts';
 
 export interface RenameTaskRequest {
   readonly taskId: string;
@@ -31,7 +31,7 @@ export async function renameTask(
   req: RenameTaskRequest,
 ): Promise<Result<RenameTaskOutcome>> {
   const startMs = Date.now();
-  const role = guardRole(engine, actor, 'task_rename');
+  const role = await guardRoleRecorded(engine, actor, 'task_rename', req.taskId);
   if (!role.ok) return role;
   const title = checkTitle(req.title, true);
   if (!title.ok) return title;

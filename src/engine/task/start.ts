@@ -13,7 +13,7 @@ import { CONTRACT_FILE, contractRel, contractText } from '../repo/contract.ts';
 import { sha256Hex, writeAtomic } from '../repo/files.ts';
 import { latestBaseline, recordBaseline } from '../drift/baseline.ts';
 import type { Actor, Engine } from '../context.ts';
-import { guardRole } from '../evidence/role.ts';
+import { guardRoleRecorded } from '../evidence/role.ts';
 
 export interface StartTaskRequest {
   readonly taskId: string;
@@ -33,7 +33,7 @@ export async function startTask(
   req: StartTaskRequest,
 ): Promise<Result<StartTaskOutcome>> {
   const startMs = Date.now();
-  const role = guardRole(engine, actor, 'task_start');
+  const role = await guardRoleRecorded(engine, actor, 'task_start', req.taskId);
   if (!role.ok) return role;
   const id = checkTaskId(req.taskId);
   if (!id.ok) return id;

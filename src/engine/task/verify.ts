@@ -18,7 +18,7 @@ import { contractChange } from '../repo/contract.ts';
 import { refuseConfigChanged } from './contract.ts';
 import { phaseWaivers, waiverRequired } from '../../core/waivers.ts';
 import { loadTask } from '../ledger/load-task.ts';
-import { guardRole } from '../evidence/role.ts';
+import { guardRoleRecorded } from '../evidence/role.ts';
 
 export interface VerifyOutcome {
   readonly task: TaskState;
@@ -32,7 +32,7 @@ export async function runVerify(
   req: { taskId: string; token?: number },
 ): Promise<Result<VerifyOutcome>> {
   const startMs = Date.now();
-  const role = guardRole(engine, actor, 'verify');
+  const role = await guardRoleRecorded(engine, actor, 'verify', req.taskId);
   if (!role.ok) return role;
   const loaded = await loadTask(engine.store, req.taskId);
   if (!loaded.ok) return loaded;

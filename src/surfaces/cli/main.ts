@@ -88,7 +88,7 @@ export function buildProgram(): Command {
     .option('--holder <id>', 'lease holder id (default: $AUTOPILOT_HOLDER, else this user at this host)')
     .option(
       '--role <role>',
-      'reviewer: act as a reviewer, who writes the review rubric and nothing else (default: $AUTOPILOT_ROLE, else a working agent)',
+      "reviewer: act as a reviewer, who writes the review rubric and nothing else (default: $AUTOPILOT_ROLE, else a working agent); a person's review is signed in the dashboard, never a role here",
     )
     .addOption(new Option('-C, --cwd <dir>', 'run as if started in <dir>'))
     .showSuggestionAfterError(true)

@@ -42,6 +42,11 @@ export function resolveRole(opts: GlobalOptions): 'reviewer' | undefined {
     opts.role !== undefined ? [opts.role, '--role'] : [process.env['AUTOPILOT_ROLE'], 'AUTOPILOT_ROLE'];
   if (value === undefined || value === '' || value === 'agent') return undefined;
   if (value === 'reviewer') return 'reviewer';
+  if (value === 'person')
+    throw new UsageError(
+      `${source} cannot be person: a person's review is written in the dashboard (autopilot serve) and signed with their passkey`,
+      source === '--role' ? 'role' : source,
+    );
   throw new UsageError(
     `${source} must be reviewer (or agent, the default), got ${JSON.stringify(value.slice(0, 40))}`,
     source === '--role' ? 'role' : source,

@@ -11,6 +11,7 @@ import { applyDecision } from '../../engine/task/decision.ts';
 import type { RelyingParty } from '../../engine/approvals/passkeys.ts';
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import { fail } from './api.ts';
+import { rubricText, type RubricDimension } from '../../core/review.ts';
 import type { DashboardContext } from './context.ts';
 
 const DONE_WORD: Record<Decision, string> = {
@@ -20,6 +21,7 @@ const DONE_WORD: Record<Decision, string> = {
   abort: 'aborted',
   adopt_contract: 'adopted the current config as the contract of',
   adopt_gate_inputs: 'allowed the changed gate workflow of',
+  review: 'reviewed',
 };
 
 /** The relying party of a dashboard on `port`: WebAuthn needs a domain, and browsers treat localhost as secure. */
@@ -132,6 +134,40 @@ export function mountPasskeys(app: Hono, ctx: DashboardContext): void {
     return c.json({ ok: true, ...r.value });
   });
 
+  // A person's review: the rubric built from the form, checked against its artifact's rule, and prepared for the
+  // passkey to sign; the signed review then goes to the decision route above with the rubric's text.
+  app.post('/api/tasks/:id/review/options', async (c) => {
+    const b = await body(c);
+    if (b instanceof Response) return b;
+    const dims = b['dimensions'];
+    if (!dims || typeof dims !== 'object' || Array.isArray(dims))
+      return fail(c, {
+        code: ErrorCode.USAGE,
+        message: 'dimensions must be an object: each rubric dimension with {pass, notes}',
+        details: { argument: 'dimensions' },
+      });
+    const dimensions: Record<string, RubricDimension> = {};
+    for (const [name, v] of Object.entries(dims as Record<string, unknown>)) {
+      const d = v as { pass?: unknown; notes?: unknown } | null;
+      if (!d || typeof d.pass !== 'boolean' || typeof d.notes !== 'string')
+        return fail(c, {
+          code: ErrorCode.USAGE,
+          message: `dimension ${name.slice(0, 40)} needs {pass: true or false, notes: text}`,
+          details: { argument: 'dimensions' },
+        });
+      dimensions[name] = { pass: d.pass, notes: d.notes.trim() };
+    }
+    const content = rubricText(dimensions);
+    const r = await prepareDecision(e, localParty(ctx.port), {
+      taskId: c.req.param('id'),
+      decision: 'review',
+      note: text(b['reason']),
+      rubric: Buffer.from(content, 'utf8'),
+    });
+    if (!r.ok) return fail(c, r.error);
+    return c.json({ ok: true, ...r.value, content });
+  });
+
   app.post('/api/tasks/:id/decision', async (c) => {
     const b = await body(c);
     if (b instanceof Response) return b;
@@ -142,7 +178,11 @@ export function mountPasskeys(app: Hono, ctx: DashboardContext): void {
         message: `the signed decision is not about ${c.req.param('id')}`,
         details: { argument: 'decision' },
       });
-    const r = await applyDecision(e, { decision: b['decision'], response: b['response'] });
+    const r = await applyDecision(e, {
+      decision: b['decision'],
+      response: b['response'],
+      ...(b['content'] !== undefined ? { content: b['content'] } : {}),
+    });
     await e.sink.flush();
     if (!r.ok) return fail(c, r.error);
     const who = r.value.person.replace(/^person:/, '');

@@ -107,8 +107,11 @@ and that code; when it is used, expired or guessed wrong 5 times, a new one is
 printed here. Each decision on the Approvals page (approve, request changes,
 escalate, abort) is then signed by the person's passkey (user verification
 required) and recorded with the assertion, which \`ledger verify\` and the CI
-gate check again. Requests whose Host is not 127.0.0.1:PORT or localhost:PORT
-are refused, and so is a POST from another origin.
+gate check again. A task in REVIEW has a review form on its page (unless
+review.by is agent): the person's rubric, signed the same way, is written as the
+review rubric in the role person, under their registered name. Requests
+whose Host is not 127.0.0.1:PORT or localhost:PORT are refused, and so is a
+POST from another origin.
 ${example('autopilot serve\nautopilot -C ../my-repo serve --port 4401')}`,
     )
     .action(act(async (opts: Opts) => (await import('../verbs/serve.ts')).serveVerb(opts)));

@@ -26,6 +26,7 @@ const WORD: Record<Decision, string> = {
   abort: 'Abort',
   adopt_contract: 'Adopt the new contract',
   adopt_gate_inputs: 'Allow the gate workflow',
+  review: 'Sign the review',
 };
 
 /** The panel's card of each decision: adoptions have their own, beside the waiting approvals. */

@@ -16,6 +16,7 @@
  * @property {VerifyReport} [report] ledger verification
  * @property {any} [options] WebAuthn options, handed to the browser library as they came
  * @property {unknown} [decision] the decision the server prepared, sent back with its signature
+ * @property {string} [content] for a review: the rubric's text the decision signs, sent back with it
  */
 /**
  * @typedef {object} VerifyReport
@@ -431,6 +432,67 @@
             buttons.forEach(function (b) {
               b.disabled = false;
             });
+            say(out, '✗ ' + failure(err, 'the passkey did not sign'), 'bad');
+          });
+      });
+    });
+
+    // A person's review: the rubric from the form, checked and prepared by the server, signed by the passkey, then
+    // recorded with its text as the review phase's rubric under the person's name.
+    root.querySelectorAll('form[data-review]').forEach(function (el) {
+      const form = /** @type {HTMLFormElement} */ (el);
+      form.addEventListener('submit', function (ev) {
+        ev.preventDefault();
+        const out = form.querySelector('.status-msg');
+        const task = form.getAttribute('data-review') || '';
+        const reason = fieldValue(form, 'textarea[name="reason"]');
+        /** @type {Record<string, { pass: boolean, notes: string }>} */
+        const dimensions = {};
+        form.querySelectorAll('textarea[data-dimension]').forEach(function (t) {
+          const notes = /** @type {HTMLTextAreaElement} */ (t);
+          const name = notes.getAttribute('data-dimension') || '';
+          const box = /** @type {HTMLInputElement | null} */ (
+            form.querySelector('input[name="pass"][value="' + name + '"]')
+          );
+          dimensions[name] = { pass: !!(box && box.checked), notes: notes.value };
+        });
+        if (!reason.trim()) {
+          say(out, 'Give a note: the agent reads it.', 'bad');
+          return;
+        }
+        if (!WA || !onLocalhost()) {
+          say(out, 'Open this page at ' + localhostHref() + ': passkeys need a domain.', 'bad');
+          return;
+        }
+        const browser = WA;
+        const button = form.querySelector('button');
+        if (button) button.disabled = true;
+        say(out, 'Sign the review with your passkey…');
+        const base = '/api/tasks/' + encodeURIComponent(task);
+        /** @type {unknown} */
+        let signed;
+        /** @type {string | undefined} */
+        let content;
+        api('POST', base + '/review/options', { reason: reason, dimensions: dimensions })
+          .then(function (r) {
+            if (!r.ok) throw new Error(refusal(r));
+            signed = r.decision;
+            content = r.content;
+            return browser.startAuthentication({ optionsJSON: r.options });
+          })
+          .then(function (response) {
+            say(out, 'Recording…');
+            return api('POST', base + '/decision', { decision: signed, response: response, content: content });
+          })
+          .then(function (r) {
+            if (button) button.disabled = false;
+            if (r.ok) {
+              say(out, '✓ ' + r.message, 'ok');
+              say(document.getElementById('flash'), '✓ ' + r.message, 'ok');
+            } else say(out, '✗ ' + refusal(r), 'bad');
+          })
+          .catch(function (err) {
+            if (button) button.disabled = false;
             say(out, '✗ ' + failure(err, 'the passkey did not sign'), 'bad');
           });
       });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { LedgerEntry, Producer } from '../../../core/ledger.ts';
 import type { TaskState } from '../../../core/task.ts';
 import { phaseDir } from '../../../core/phases.ts';
+import { handOf, roleOf, type Role } from '../../../core/review.ts';
 import { listFolder, readNoFollow } from '../../../engine/repo/files.ts';
 import { phaseFolder } from '../../../engine/evidence/folder.ts';
 import type { Engine } from '../../../engine/context.ts';
@@ -37,6 +38,14 @@ export interface ArtifactInfo {
   readonly actualSha256: string | null;
   readonly bytes: number | null;
   readonly state: ArtifactState;
+  /** Who wrote it, as the entry that recorded it says: its hand and role (null: a working agent); null if unrecorded. */
+  readonly by: WrittenBy | null;
+}
+
+/** The hand behind an artifact: a working agent's holder, a reviewer session's, or a person's `person:<name>`. */
+export interface WrittenBy {
+  readonly hand: string;
+  readonly role: Role | null;
 }
 
 const MAX_READ = 256 * 1024 * 1024;
@@ -61,6 +70,11 @@ function parts(path: string): { name: string; phase: string; staleRound: number 
 
 /** Every artifact of a task, in process order: live phases first, then archived rounds. */
 export function taskArtifacts(engine: Engine, task: TaskState, entries: readonly LedgerEntry[]): ArtifactInfo[] {
+  const bySeq = new Map(entries.map((x) => [x.seq, x]));
+  const writer = (seq: number | undefined): WrittenBy | null => {
+    const x = seq === undefined ? undefined : bySeq.get(seq);
+    return x ? { hand: handOf(x), role: roleOf(x) } : null;
+  };
   const recorded = new Map<string, { sha256: string; producer: Producer; seq: number }>();
   for (const x of entries)
     for (const a of x.artifacts) recorded.set(a.path, { sha256: a.sha256, producer: a.producer, seq: x.seq });
@@ -88,6 +102,7 @@ export function taskArtifacts(engine: Engine, task: TaskState, entries: readonly
       actualSha256: now.sha256,
       bytes: now.bytes,
       state,
+      by: writer(rec?.seq),
     });
   };
   for (const phase of engine.config.phases) {

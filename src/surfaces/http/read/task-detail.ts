@@ -14,6 +14,8 @@ import {
 import { summarize, taskEntries, type TaskSummary } from './tasks.ts';
 import { taskArtifacts, type ArtifactInfo } from './evidence.ts';
 import { spanIdOf, type SpanReader } from '../../../ports/spans.ts';
+import { phaseDir } from '../../../core/phases.ts';
+import { reviewRules, rubricDimensions, type ReviewBy } from '../../../core/review.ts';
 
 export interface SelectedNode {
   readonly id: string;
@@ -36,6 +38,32 @@ export interface TaskModel {
   readonly selected: SelectedNode | undefined;
   readonly nowMs: number;
   readonly phases: readonly string[];
+  /** The person's review form, while the task is in the review phase and the config lets a person review. */
+  readonly review: ReviewForm | null;
+}
+
+/** What the review form asks for: the rubric's dimensions, where it goes, and the rubric written so far. */
+export interface ReviewForm {
+  readonly phase: string;
+  readonly artifact: string;
+  readonly by: ReviewBy;
+  readonly dimensions: readonly string[];
+  /** The rubric recorded in this visit of the phase, with its hand, if any. */
+  readonly current: ArtifactInfo | undefined;
+}
+
+function reviewForm(engine: Engine, task: TaskState, all: () => ArtifactInfo[]): ReviewForm | null {
+  const rules = reviewRules(engine.config);
+  if (!rules || rules.by === 'agent' || task.status !== 'active' || task.phase !== rules.phase) return null;
+  const rule = (engine.config.evidence[rules.phase] ?? []).find((r) => r.name === rules.artifact);
+  const path = `evidence/${task.taskId}/${phaseDir(rules.phase)}/${rules.artifact}`;
+  return {
+    phase: rules.phase,
+    artifact: rules.artifact,
+    by: rules.by,
+    dimensions: rubricDimensions(rule),
+    current: all().find((a) => a.path === path && a.seq !== null),
+  };
 }
 
 const SHOWS = new Set(['all', 'gates', 'tools', 'verify', 'refusals']);
@@ -125,5 +153,6 @@ export async function taskDetail(
     selected,
     nowMs: engine.clock.now().getTime(),
     phases,
+    review: reviewForm(engine, task, () => taskArtifacts(engine, task, entries)),
   };
 }

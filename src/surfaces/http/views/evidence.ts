@@ -2,7 +2,7 @@
 import { html, type Html } from './html.ts';
 import { bytes, evidenceHref, prettyJson, shortHash } from './format.ts';
 import { renderMarkdown } from './markdown.ts';
-import { stateWord } from './task.ts';
+import { stateWord, writtenBy } from './task.ts';
 import { statusBadge } from './tasks.ts';
 import type { ArtifactContent, ArtifactInfo } from '../read/evidence.ts';
 import type { TaskSummary } from '../read/tasks.ts';
@@ -46,10 +46,10 @@ export function evidenceIndexBody(
 const ARTIFACT_COLS = html`<colgroup class="artifact-cols"><col class="c-name"><col class="c-producer"><col class="c-digest"><col class="c-size"><col class="c-recorded"><col class="c-ledger"></colgroup>`;
 
 function artifactRows(list: readonly ArtifactInfo[]): Html {
-  return html`<div class="table-wrap"><table class="data responsive fixed">${ARTIFACT_COLS}<thead><tr><th scope="col">Artifact</th><th scope="col">Producer</th><th scope="col">Digest (SHA-256)</th><th scope="col" class="num">Size</th><th scope="col">Recorded</th><th scope="col">Ledger</th></tr></thead><tbody>${list.map(
+  return html`<div class="table-wrap"><table class="data responsive fixed">${ARTIFACT_COLS}<thead><tr><th scope="col">Artifact</th><th scope="col">Written by</th><th scope="col">Digest (SHA-256)</th><th scope="col" class="num">Size</th><th scope="col">Recorded</th><th scope="col">Ledger</th></tr></thead><tbody>${list.map(
     (a) => html`<tr>
       <td class="primary" data-label="Artifact"><a href="${evidenceHref(a.path)}" class="mono">${a.name}</a></td>
-      <td data-label="Producer"><span class="badge ${a.producer === 'autopilot' ? 'info' : ''}">${a.producer ?? '—'}</span></td>
+      <td data-label="Written by">${writtenBy(a)}</td>
       <td data-label="Digest"><span class="digest" title="${a.sha256 ?? a.actualSha256 ?? ''}">${shortHash(a.sha256 ?? a.actualSha256, 16)}</span></td>
       <td data-label="Size" class="num">${bytes(a.bytes)}</td>
       <td data-label="Recorded">${a.seq !== null ? html`<a href="/ledger?task=${encodeURIComponent(a.path.split('/')[1] ?? '')}#entry-${a.seq}">entry ${a.seq}</a>` : '—'}</td>

@@ -72,8 +72,20 @@ function artifactList(list: readonly ArtifactInfo[]): Html {
   if (!list.length) return html`<p class="muted small">No artifacts on this entry.</p>`;
   return html`<ul class="plain artifacts">${list.map(
     (a) =>
-      html`<li><a href="${evidenceHref(a.path)}">${a.staleRound !== null ? `.stale/${a.staleRound}/` : ''}${a.phase}/${a.name}</a> <span class="flags"><span class="badge ${a.producer === 'autopilot' ? 'info' : ''}">${a.producer ?? 'unrecorded'}</span><span class="badge ${a.state}">${stateWord(a.state)}</span></span></li>`,
+      html`<li><a href="${evidenceHref(a.path)}">${a.staleRound !== null ? `.stale/${a.staleRound}/` : ''}${a.phase}/${a.name}</a> <span class="flags">${writtenBy(a)}<span class="badge ${a.state}">${stateWord(a.state)}</span></span></li>`,
   )}</ul>`;
+}
+
+/**
+ * Who wrote an artifact, as its ledger entry says: Autopilot, a person (by the name their passkey was registered
+ * under), a reviewer session or a working agent (by their hand).
+ */
+export function writtenBy(a: Pick<ArtifactInfo, 'producer' | 'by'>): Html {
+  if (a.producer === 'autopilot') return html`<span class="badge info" data-written-by="autopilot">autopilot</span>`;
+  if (!a.by) return html`<span class="badge" data-written-by="unrecorded">unrecorded</span>`;
+  const role = a.by.role ?? 'agent';
+  const who = role === 'person' ? a.by.hand.replace(/^person:/, '') : a.by.hand;
+  return html`<span class="badge ${role === 'person' ? 'ok' : ''}" data-written-by="${role}">${role}</span> <span class="small ${role === 'person' ? '' : 'mono'}">${who}</span>`;
 }
 
 const STATE_WORDS: Record<ArtifactInfo['state'], string> = {
@@ -224,6 +236,7 @@ export function taskBody(m: TaskModel): Html {
   </div>
 </div>
 ${waivers(m)}
+${reviewSection(m)}
 ${timeline(m)}
 ${graphSection(m)}
 ${history(m)}`;
@@ -245,5 +258,43 @@ function waivers(m: TaskModel): Html | string {
   return html`<section class="section" id="waivers" aria-labelledby="waivers-h">
   <div class="section-head"><div><h2 id="waivers-h">Waivers</h2><p>Checks the config leaves unconfigured on purpose, that moves of this task relied on.</p></div></div>
   <div class="card"><ul class="reasons" data-testid="waivers">${rows.map((r) => html`<li><span class="badge warn">${r.check}</span> <span class="small">${r.reason}</span> <span class="muted small">(${r.phase}, entry <a href="/ledger?task=${encodeURIComponent(m.task.taskId)}#entry-${r.seq}">#${r.seq}</a>)</span></li>`)}</ul></div>
+</section>`;
+}
+
+/**
+ * A person's review of a task in the review phase: the rubric's dimensions, each passed with notes, and a note for
+ * the agent, signed with the person's passkey. The rubric recorded so far is shown with the hand that wrote it.
+ */
+function reviewSection(m: TaskModel): Html | string {
+  const r = m.review;
+  if (!r) return '';
+  const id = m.task.taskId;
+  const current = r.current
+    ? html`<p class="small" data-testid="review-current">${r.artifact} is recorded (entry ${r.current.seq}), written by ${writtenBy(r.current)}</p>`
+    : html`<p class="small muted" data-testid="review-current">No ${r.artifact} is recorded yet.</p>`;
+  const rule =
+    r.by === 'person'
+      ? 'The config (review.by: person) wants a person to review this task.'
+      : 'The config (review.by: either) takes a reviewer session or a person.';
+  const dims = r.dimensions.map(
+    (d) => html`<fieldset class="field review-dim">
+        <legend>${d}</legend>
+        <label class="check"><input type="checkbox" id="rv-pass-${d}" name="pass" value="${d}"> passes</label>
+        <label for="rv-notes-${d}">What you checked</label>
+        <textarea id="rv-notes-${d}" name="notes" data-dimension="${d}" required></textarea>
+      </fieldset>`,
+  );
+  return html`<section class="section" id="review" aria-labelledby="review-h">
+  <div class="section-head"><div><h2 id="review-h">Review</h2><p>${rule} Your rubric is written as ${r.artifact} under your name, signed with your passkey; the agent then advances.</p></div></div>
+  <div class="card card-pad">
+    ${current}
+    <form class="decide review-form" data-review="${id}" aria-label="Review ${id}" novalidate>
+      ${dims}
+      <div class="field"><label for="rv-reason">Your note for the agent (required)</label><textarea id="rv-reason" name="reason" required placeholder="What you reviewed, in a sentence"></textarea></div>
+      <div class="row"><button class="btn ok" type="submit">Sign the review</button></div>
+      <p class="status-msg" role="status" aria-live="polite"></p>
+    </form>
+    <p class="small muted" data-passkey-state></p>
+  </div>
 </section>`;
 }
