@@ -236,7 +236,38 @@ describe('VERIFY mutants by StrykerJS on the changed lines, one project per runn
   });
 });
 
-describe('VERIFY mutants: when Stryker cannot run, Autopilot makes them and says why', () => {
+describe('VERIFY mutants: when Stryker cannot run, Autopilot makes them and says why', { concurrency: 2 }, () => {
+  it('Stryker fails (its first test run fails in its own sandbox): Autopilot’s own mutants, with what went wrong', async () => {
+    // A test that fails only where Stryker copies the project (under .autopilot-stryker/): the tests pass for VERIFY
+    // and for Autopilot's mutants, and Stryker stops on its initial test run.
+    const repo = await project('stryker-crash', {
+      'package.json': pkg({
+        scripts: { test: 'mocha' },
+        devDependencies: { mocha: '11.8.0', 'mocha-junit-reporter': '2.2.1', c8: '12.0.0' },
+      }),
+      'src/age.js': CJS_AGE,
+      'test/age.test.js': TESTS(
+        "const { isAdult, isSenior } = require('../src/age.js');\n" +
+          "it('runs where it was written', () => { if (__dirname.includes('.autopilot-stryker')) throw new Error('moved'); });",
+      ),
+    });
+    repo.write('src/age.js', changed(CJS_AGE));
+    await repo.ok(['advance', 'T-1'], { env: ENV() });
+    const verified = await repo.ok<{ passed: boolean; findings: Finding[] }>(['verify', 'T-1'], { env: ENV() });
+    const doc = JSON.parse(
+      readFileSync(join(repo.phaseDir('T-1', 'VERIFY'), 'mutation_report.json'), 'utf8'),
+    ) as MutationDoc;
+    assert.equal(doc.engine, 'autopilot', JSON.stringify(doc));
+    assert.match(
+      doc.engineReason ?? '',
+      /^Stryker failed \(exit 1\): One or more tests failed in the initial test run: .*There were failed tests in the initial test run\.; Autopilot's own mutations instead$/,
+    );
+    const byLine = new Map(doc.mutants.map((m) => [m.line, m]));
+    assert.equal(byLine.get(2)?.status, 'killed', JSON.stringify(doc.mutants));
+    assert.equal(byLine.get(6)?.status, 'survived');
+    assert.ok(verified.findings.some((f) => f.kind === 'mutant-survived' && f.line === 6));
+  });
+
   it('engine: stryker with node:test (no Stryker plugin): Autopilot’s own mutants, the reason recorded', async () => {
     const repo = await project(
       'stryker-node-test',

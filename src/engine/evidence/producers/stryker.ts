@@ -189,14 +189,17 @@ function strykerConfig(
 export type StrykerOutcome =
   { readonly report: MutationReport } | { readonly failed: string; readonly spentMs: number };
 
-/** The last lines of a run's output, for a reason that says what went wrong. */
+/** What a failed run said: Stryker's ERROR lines (its own words on what went wrong), else its last lines. */
 function tail(output: string): string {
   const lines = output
     .replace(/\x1b\[[0-9;]*m/g, '')
     .split('\n')
     .map((l) => l.trim())
     .filter(Boolean);
-  return lines.slice(-4).join(' | ').slice(0, 600);
+  const errors = [
+    ...new Set(lines.flatMap((l) => /^\S+ \(\d+\) ERROR \S+ (.*)$/.exec(l)?.[1] ?? []).map((m) => m.slice(0, 300))),
+  ];
+  return (errors.length > 0 ? errors.slice(0, 2) : lines.slice(-4)).join(' | ').slice(0, 600);
 }
 
 /** Runs Stryker on the sampled lines within the mutation budget, in the sandbox. */
