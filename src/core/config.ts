@@ -232,6 +232,9 @@ export const DEFAULT_TEST_GLOBS: readonly string[] = [
   '**/testdata/**',
 ];
 
+/** The values of `verify.mutation.engine`. */
+export const MUTATION_ENGINES = ['auto', 'stryker', 'autopilot'] as const;
+
 const mutationSchema = z
   .object({
     /** Run mutants at all. */
@@ -247,8 +250,17 @@ const mutationSchema = z
       .default(120),
     /** Minimum mutation score, percent of the mutants that ran and were killed; under it VERIFY fails. 0: survivors only need a person. */
     threshold: z.number().min(0).max(100).default(0),
+    /**
+     * Who makes the mutants: `stryker` (StrykerJS, for JavaScript/TypeScript tested by vitest, jest or mocha),
+     * `autopilot` (Autopilot's own line mutations, any language) or `auto` (Stryker where it applies). Optional
+     * without a default, like `waive`, so that configs written before it keep their digest; absent means `auto`.
+     */
+    engine: z.enum(MUTATION_ENGINES).optional(),
   })
   .strict();
+
+/** How a VERIFY's mutants are made, as `verify.mutation.engine` names it. */
+export type MutationEngineSetting = (typeof MUTATION_ENGINES)[number];
 
 const DEFAULT_MUTATION = { enabled: true, maxMutants: 5, timeoutSeconds: 120, threshold: 0 };
 

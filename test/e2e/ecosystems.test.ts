@@ -244,6 +244,13 @@ async function verifyTask(
     assert.ok(undecided?.length, `init's next steps name the checks left to decide:\n${stdout}`);
     assert.deepEqual(uncommentWaivers(repo), undecided, 'each has a waiver to uncomment');
     assert.deepEqual((await repo.ok<{ undecided: string[] }>(['init'], { env: ENV() })).undecided, []);
+    // The change keeps every result of clamp, so StrykerJS's mutant that turns `>=` back into `>` is equivalent: it
+    // survives, rightly, and would need a person. These projects go to a green gate with waivers only: Autopilot's
+    // own mutation (the condition negated) is killed. Stryker on these runners is tested in mutation-stryker.test.ts.
+    repo.editConfig((c) => {
+      const verify = (c['verify'] ??= {}) as { mutation?: Record<string, unknown> };
+      verify.mutation = { ...verify.mutation, engine: 'autopilot' };
+    });
   }
   const refused = await repo.refusedUnchanged(['task', 'start', 'T-1'], 'CONFIG_INVALID', 1, { violation: false });
   assert.match(refused.message, /git add \.autopilot\/config\.yaml .*&& git commit/);

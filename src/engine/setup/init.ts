@@ -227,7 +227,9 @@ const SECTION_COMMENTS: readonly (readonly [string, string])[] = [
       '   Test files never count toward the coverage; files matching neither (docs, config) count for nothing.\n' +
       ' mutation: mutants of a sample of the changed lines that tests run, each a re-run of the test command in the\n' +
       '   sandbox; a survivor needs a person. enabled, maxMutants, timeoutSeconds (for all of them together),\n' +
-      '   threshold (a mutation score under it fails VERIFY; 0: survivors only need a person).',
+      '   threshold (a mutation score under it fails VERIFY; 0: survivors only need a person),\n' +
+      "   engine: auto (StrykerJS for JavaScript/TypeScript tested by vitest, jest or mocha; Autopilot's own\n" +
+      '   mutations otherwise, or when Stryker cannot run, with the reason), stryker or autopilot.',
   ],
   [
     'sandbox',

@@ -4,7 +4,16 @@
  * test command re-run in the sandbox per mutant. A mutant the tests pass on survived: the tests run that line but
  * check nothing it does. The repository itself is never changed.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
@@ -18,16 +27,36 @@ import { cacheEnv, commandEnv } from './run-commands.ts';
 
 export type MutantStatus = 'killed' | 'survived' | 'timeout' | 'error';
 
-export interface MutantResult extends MutantPlan {
+/** One mutant and what the tests made of it, whichever engine made it. */
+export interface MutantResult {
+  readonly file: string;
+  readonly line: number;
+  /** The line as it is. */
+  readonly original: string;
+  /** What made the mutant: one of Autopilot's operators, or Stryker's mutator name. */
+  readonly operator: string;
+  /** The line as the mutant has it. */
+  readonly replacement: string;
+  /** Where on the line the mutated code starts (Stryker's mutants; Autopilot's change the whole line). */
+  readonly column?: number;
+  /** A survivor that no test runs at all (Stryker's NoCoverage), rather than one the tests run and do not check. */
+  readonly uncovered?: boolean;
   readonly status: MutantStatus;
   readonly durationMs: number;
   /** What decided the status: the failing tests, or why the mutant could not be judged. */
   readonly detail: string;
 }
 
+/** Who made the mutants: Autopilot's own line mutations, or StrykerJS. */
+export type MutationEngine = 'autopilot' | 'stryker';
+
 /** What `mutation_report.json` holds. */
 export interface MutationReport {
-  readonly engine: 'autopilot';
+  readonly engine: MutationEngine;
+  /** Why this engine made the mutants: the setting, the language and test runner, or why Stryker could not run. */
+  readonly engineReason?: string;
+  /** The Stryker that ran: its version, where it came from, and its test-runner plugin. */
+  readonly stryker?: { readonly version: string; readonly source: 'repository' | 'autopilot'; readonly runner: string };
   readonly enabled: boolean;
   readonly budget: { readonly maxMutants: number; readonly timeoutSeconds: number };
   readonly threshold: number;
@@ -50,8 +79,8 @@ export interface MutationReport {
 /** Top-level folders a scratch copy links to instead of copying: installed dependencies, never changed by a mutant. */
 const LINKED = ['node_modules', '.venv', 'venv', '.git'];
 
-/** A scratch copy of the working tree without the state folder; dependencies linked, not copied. */
-function scratchCopy(root: string, stateDir: string): string {
+/** A scratch copy of the working tree without the state folder; dependencies linked, not copied. Removed with its parent folder. */
+export function scratchCopy(root: string, stateDir: string): string {
   const scratch = mkdtempSync(join(tmpdir(), 'autopilot-mutants-'));
   const dir = join(scratch, 'ws');
   const skip = new Set([stateDir, ...LINKED.map((l) => join(root, l))]);
@@ -60,7 +89,9 @@ function scratchCopy(root: string, stateDir: string): string {
     verbatimSymlinks: true,
     filter: (src) => !skip.has(src),
   });
-  for (const l of LINKED) if (existsSync(join(root, l))) symlinkSync(join(root, l), join(dir, l));
+  // To the real folder, not through a link of the repository's own: a sandbox shows the link's real target at its
+  // real path, but not a repository's link under /tmp (a private tmpfs there), and the copy's link would lead nowhere.
+  for (const l of LINKED) if (existsSync(join(root, l))) symlinkSync(realpathSync(join(root, l)), join(dir, l));
   return dir;
 }
 
@@ -100,6 +131,8 @@ export interface MutationInput {
   readonly lines: readonly { file: string; line: number; text: string }[];
   /** How long the test command took in VERIFY's own run. */
   readonly baselineMs: number;
+  /** Time of the mutation budget already spent (by a Stryker run that failed), which this run has less of. */
+  readonly spentMs?: number;
 }
 
 /** Runs the mutants of a VERIFY, within the configured budget. */
@@ -115,11 +148,11 @@ export async function runMutants(e: Engine, input: MutationInput): Promise<Mutat
         : 'no changed line that the tests run is a statement these mutations apply to',
     );
   }
-  const budgetMs = settings.timeoutSeconds * 1000;
+  const budgetMs = settings.timeoutSeconds * 1000 - (input.spentMs ?? 0);
   if (input.baselineMs > budgetMs) {
     return skippedReport(
       settings,
-      `the test command took ${Math.round(input.baselineMs / 1000)} s, longer than the whole mutation budget (verify.mutation.timeoutSeconds: ${settings.timeoutSeconds}): the tests are too slow to re-run per mutant`,
+      `the test command took ${Math.round(input.baselineMs / 1000)} s, longer than ${input.spentMs ? `the ${Math.max(0, Math.round(budgetMs / 1000))} s left of` : 'the whole'} mutation budget (verify.mutation.timeoutSeconds: ${settings.timeoutSeconds}): the tests are too slow to re-run per mutant`,
       plans.length,
     );
   }
@@ -241,6 +274,6 @@ export function mutationFindings(report: MutationReport): TestFinding[] {
       kind: 'mutant-survived' as const,
       file: m.file,
       line: m.line,
-      detail: `the tests pass with ${m.file}:${m.line} mutated (${m.operator}: ${JSON.stringify(m.original.trim())} became ${JSON.stringify(m.replacement.trim())}): they run the line but check nothing it does`,
+      detail: `the tests pass with ${m.file}:${m.line} mutated (${m.operator}: ${JSON.stringify(m.original.trim())} became ${JSON.stringify(m.replacement.trim())}): ${m.uncovered ? 'no test runs the mutated code' : 'they run the line but check nothing it does'}`,
     }));
 }

@@ -24,7 +24,8 @@ import { executableLines } from '../../../reports/executable.ts';
 import { fileKinds, type FileKind } from '../../../reports/file-kinds.ts';
 import { compareTestFiles, coverageIgnores, type TestFinding } from '../../../reports/test-inventory.ts';
 import type { ChangedFile } from '../../../reports/diff.ts';
-import { mutationFindings, runMutants, skippedMutation, type MutationReport } from './mutation.ts';
+import { mutationFindings, skippedMutation, type MutationReport } from './mutation.ts';
+import { runMutation } from './mutation-engine.ts';
 import {
   couldNotStart,
   failure,
@@ -438,7 +439,7 @@ async function judgeTests(
   const mutation =
     blocked !== undefined || !test || !testRun?.report
       ? skippedMutation(engine.config, blocked ?? 'the tests did not run')
-      : await runMutants(engine, {
+      : await runMutation(engine, {
           test,
           report: testRun.report,
           outputs: testRun.outputs,

@@ -170,7 +170,9 @@ export function verifyCommand(program: Command, act: Act): void {
         '(untested), or when the changed-lines coverage of source files is under verify.coverageThreshold\n' +
         '(test files never count; a source file no test loads counts all its lines as unrun).\n' +
         'It also lists findings about the tests: tests removed, skipped or focused, coverage-ignore comments\n' +
-        'added, and mutants of the changed lines the tests pass on (verify.mutation). The run passes with\n' +
+        'added, and mutants of the changed lines the tests pass on (verify.mutation: StrykerJS for\n' +
+        "JavaScript/TypeScript tested by vitest, jest or mocha, Autopilot's own mutations otherwise; see\n" +
+        'verify.mutation.engine). The run passes with\n' +
         "them, but leaving VERIFY then needs a person's approval (APPROVAL_REQUIRED), given with a passkey\n" +
         'in the dashboard (autopilot serve).\n' +
         '\nWith supplyChain in the config it also writes sbom.cdx.json (CycloneDX 1.6), dependency_diff.json\n' +

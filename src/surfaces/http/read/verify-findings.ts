@@ -31,6 +31,10 @@ export interface VerifyFindings {
   readonly state: ArtifactState;
   readonly findings: VerifyFindingView[];
   readonly mutation: {
+    /** Who made the mutants: `autopilot` or `stryker` (with its version and test runner). */
+    readonly engine: string;
+    /** Why that engine: the setting, the language and runner, or why Stryker could not run. */
+    readonly engineReason: string | null;
     readonly score: number | null;
     readonly killed: number;
     readonly survived: number;
@@ -52,6 +56,18 @@ function json(engine: Engine, task: TaskState, entries: readonly LedgerEntry[], 
   } catch {
     return undefined;
   }
+}
+
+/** The engine as a person reads it: `Stryker 9.6.1 (vitest)`, or `Autopilot` (reports written before Stryker say nothing). */
+function engineName(doc: Record<string, unknown>): string {
+  const s = doc['stryker'];
+  if (doc['engine'] !== 'stryker') return 'Autopilot';
+  if (typeof s !== 'object' || s === null) return 'Stryker';
+  const { version, runner } = s as Record<string, unknown>;
+  return `Stryker ${typeof version === 'string' ? version : ''} (${typeof runner === 'string' ? runner : '?'})`.replace(
+    '  ',
+    ' ',
+  );
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
@@ -94,6 +110,8 @@ export function verifyFindings(
     findings,
     mutation: mutation
       ? {
+          engine: engineName(mutation.doc),
+          engineReason: typeof mutation.doc['engineReason'] === 'string' ? mutation.doc['engineReason'] : null,
           score: typeof mutation.doc['score'] === 'number' ? mutation.doc['score'] : null,
           killed: num(mutation.doc['killed']),
           survived: num(mutation.doc['survived']),

@@ -79,7 +79,7 @@ function verifyFindingsSection(v: VerifyFindings): Html {
   return html`<section class="section" id="verify-findings" aria-label="What VERIFY found in the tests">
 <div class="phase-group"><h3>VERIFY · what the tests say</h3><div class="card">
 <div class="toolbar card-pad">${verdict} ${m ? mutationScore(m) : html``}${state}</div>
-${findings}${mutants}</div></div></section>`;
+${m ? mutationEngine(m) : html``}${findings}${mutants}</div></div></section>`;
 }
 
 type Finding = VerifyFindings['findings'][number];
@@ -91,6 +91,11 @@ function findingRow(f: Finding): Html {
 
 function mutantRow(x: Mutation['mutants'][number]): Html {
   return html`<tr><td data-label="Mutant" class="mono small">${x.file}:${x.line} · ${x.operator}</td><td data-label="Status"><span class="badge ${MUTANT_BADGE[x.status] ?? ''}">${x.status}</span></td><td data-label="Line as mutated" class="mono small">${x.replacement.trim() || '(removed)'}</td><td data-label="Why" class="small">${x.detail}</td></tr>`;
+}
+
+/** Who made the mutants, and why that engine (a fallback from Stryker says what went wrong). */
+function mutationEngine(m: Mutation): Html {
+  return html`<p class="muted small card-pad mutation-engine">Mutants by ${m.engine}${m.engineReason ? `: ${m.engineReason}` : ''}.</p>`;
 }
 
 function mutationScore(m: Mutation): Html {
