@@ -135,7 +135,7 @@ async function dispatchRow(
   await testPause('before-send', row.action);
   const performed = await perform(engine, row);
   if (performed.kind === 'failed') return fail(engine, actor, row, performed.error, performed.retryable, backoff);
-  if (performed.kind === 'deferred') return defer(engine, row, performed.why, backoff);
+  if (performed.kind === 'deferred') return defer(engine, row, performed.why);
   return record(engine, actor, row, performed);
 }
 
@@ -256,14 +256,17 @@ async function record(
   });
 }
 
-/** Puts a row off without a failure or an entry: what it needs is not there yet. */
-async function defer(engine: Engine, row: OutboxRow, why: string, backoff: Backoff): Promise<DispatchOutcome> {
+/**
+ * Puts a row off without a failure or an entry: what it needs is not there yet. It is due again at once (the next run
+ * looks again; a look is a file read), and a run never looks twice.
+ */
+async function defer(engine: Engine, row: OutboxRow, why: string): Promise<DispatchOutcome> {
   return engine.store.transact(async (tx): Promise<DispatchOutcome> => {
     const now = (await tx.now?.()) ?? engine.clock.now();
     const current = await tx.getOutbox(row.key);
     if (current?.claimToken !== row.claimToken)
       return { key: row.key, taskId: row.taskId, action: row.action, outcome: 'skipped' };
-    const next = deferRow(current, why, backoff.baseMs, now);
+    const next = deferRow(current, why, 0, now);
     await tx.putOutbox(next);
     return {
       key: row.key,
