@@ -517,11 +517,14 @@ const configSchema = z
      * How PR reaches the outside world. Absent (or `mode: manual`): the agent writes `pr_url.txt`, as before.
      * `mode: git` (git-only mode, for a repository without a forge): entering PR decides a push of the task branch
      * to `remote`, which the outbox sends; PR's evidence is then `pushed_commit.json`, written by Autopilot, and no
-     * PR URL. Optional without a default, like `waive`, so that configs written before it keep their digest.
+     * PR URL. `mode: github`: after the push, Autopilot opens (or updates) the pull request, posts the evidence comment
+     * and sets a commit status, writes `pr_url.txt` from GitHub's answer and reads `ci_results.json` from the checks of
+     * the PR's head commit. `mode: auto`: github when the remote is on github.com, git otherwise. Optional without a
+     * default, like `waive`, so that configs written before it keep their digest; the new keys have none either.
      */
     pr: z
       .object({
-        mode: z.enum(['manual', 'git']).default('manual'),
+        mode: z.enum(['manual', 'git', 'github', 'auto']).default('manual'),
         remote: z
           .string()
           .regex(
@@ -529,6 +532,26 @@ const configSchema = z
             'a git remote name (letters, digits, . _ / -), not a URL or an option',
           )
           .default('origin'),
+        /** The branch the pull request targets; the forge's default branch when absent. */
+        base: z
+          .string()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, 'a branch name (letters, digits, . _ / -)')
+          .optional(),
+        /** `owner/name` on the forge; read from the remote's URL when absent. */
+        repository: z
+          .string()
+          .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'owner/name, as in github.com/owner/name')
+          .optional(),
+        /** The forge's REST API (GitHub Enterprise: https://host/api/v3). */
+        apiUrl: z
+          .string()
+          .regex(/^https?:\/\/[^\s]+$/, 'an http(s) URL')
+          .optional(),
+        /** Checks of the PR's head commit that must be reported green before the task may leave PR. */
+        requiredChecks: z.array(z.string().min(1)).optional(),
+        /** How long leaving PR waits for the checks to finish (default 600), and how often it asks (default 15). */
+        ciTimeoutSeconds: z.number().int().min(0).max(21600).optional(),
+        ciPollSeconds: z.number().int().min(1).max(600).optional(),
       })
       .strict()
       .optional(),
@@ -811,6 +834,49 @@ export const GIT_ONLY_EVIDENCE: Readonly<Record<string, readonly ArtifactRule[]>
   ],
 };
 
+/** PR's URL, written by Autopilot from the forge's answer when it opened or found the pull request. */
+export const PR_URL = 'pr_url.txt';
+
+const forgeUrl = (required: boolean) =>
+  artifact(PR_URL, {
+    producer: 'autopilot',
+    required,
+    mustMatch: ['^\\s*https?://[^\\s]+\\s*$'],
+  });
+
+/**
+ * The default contract with GitHub (`pr.mode: github`): the pushed commit, the PR URL from the forge, and the CI
+ * results read from the forge's checks of the PR's head commit, no red or missing required check among them.
+ */
+export const GITHUB_EVIDENCE: Readonly<Record<string, readonly ArtifactRule[]>> = {
+  ...GIT_ONLY_EVIDENCE,
+  PR: [
+    ...(GIT_ONLY_EVIDENCE['PR'] ?? []).filter((r) => r.name !== 'ci_results.json'),
+    forgeUrl(true),
+    artifact('ci_results.json', {
+      producer: 'autopilot',
+      assert: [
+        {
+          path: 'redChecks',
+          op: 'eq',
+          value: '',
+          hint: 'make the named checks pass on the pull request (push a fix, then outbox run), or backtrack',
+        },
+        { path: 'passed', op: 'eq', value: true, hint: 'make the CI checks of the pull request pass' },
+      ],
+    }),
+  ],
+};
+
+/**
+ * `pr.mode: auto`: the forge follows the remote's URL when the task enters PR (github.com: GitHub; anything else:
+ * git-only), so the contract asks for what both give, and for the PR URL only when a forge gave one.
+ */
+export const AUTO_FORGE_EVIDENCE: Readonly<Record<string, readonly ArtifactRule[]>> = {
+  ...GIT_ONLY_EVIDENCE,
+  PR: [...(GIT_ONLY_EVIDENCE['PR'] ?? []), forgeUrl(false)],
+};
+
 /** VERIFY's evidence when `supplyChain` is configured (added to the phase's rules unless they name the files). */
 export const SUPPLY_CHAIN_EVIDENCE: readonly ArtifactRule[] = [
   artifact('sbom.cdx.json', { producer: 'autopilot', maxBytes: 64 * MiB }),
@@ -967,6 +1033,16 @@ export function parseConfig(raw: unknown): Result<Config> {
   }
   const roles = resolveRoles(c.roles, phases);
   if (!roles.ok) return problem(roles.error.key, roles.error.reason);
+  // With a forge, the PR URL is the forge's answer, written by Autopilot: an agent-written one is a made-up one.
+  if (c.pr?.mode === 'github' || c.pr?.mode === 'auto') {
+    const phase = roles.value.seal;
+    const url = c.evidence[phase]?.findIndex((r) => r.name === 'pr_url.txt' && r.producer !== 'autopilot') ?? -1;
+    if (url >= 0)
+      return problem(
+        `evidence.${phase}.${url}.producer`,
+        `pr.mode is ${c.pr.mode}: pr_url.txt is written by Autopilot from the forge's answer, so its producer must be autopilot`,
+      );
+  }
   // Git-only mode has no forge, so no PR URL: the contract of the push's phase must ask for the pushed commit instead.
   if (c.pr?.mode === 'git') {
     const phase = roles.value.seal;
@@ -984,7 +1060,14 @@ export function parseConfig(raw: unknown): Result<Config> {
       );
   }
   const evidence: Record<Phase, readonly ArtifactRule[]> = {};
-  const defaults = c.pr?.mode === 'git' ? GIT_ONLY_EVIDENCE : DEFAULT_EVIDENCE;
+  const defaults =
+    c.pr?.mode === 'git'
+      ? GIT_ONLY_EVIDENCE
+      : c.pr?.mode === 'github'
+        ? GITHUB_EVIDENCE
+        : c.pr?.mode === 'auto'
+          ? AUTO_FORGE_EVIDENCE
+          : DEFAULT_EVIDENCE;
   for (const phase of phases) {
     const given = c.evidence[phase];
     evidence[phase] = given ? given.map(withContentChecks) : (defaults[phase] ?? []);

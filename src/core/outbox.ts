@@ -28,8 +28,13 @@ export type OutboxState = (typeof OutboxState)[keyof typeof OutboxState];
 
 export const OUTBOX_STATES: readonly OutboxState[] = Object.values(OutboxState);
 
-/** The actions a row may name. `push`: push the task branch to a git remote (git-only mode). */
-export const OutboxAction = { push: 'push' } as const;
+/**
+ * The actions a row may name. `push`: push the task branch to a git remote (git-only mode, and the first step with a
+ * forge). With a forge, each step decides the next in the transaction that records it: `open_pr` (open the pull
+ * request, or update the open one of the branch), then `comment` (the evidence summary, one comment found again by
+ * its marker) and `status` (a commit status on the pushed commit).
+ */
+export const OutboxAction = { push: 'push', open_pr: 'open_pr', comment: 'comment', status: 'status' } as const;
 export type OutboxAction = (typeof OutboxAction)[keyof typeof OutboxAction];
 
 /** What a `push` row carries: the remote (its name in the repository), the branch and the commit to put there. */
@@ -39,6 +44,8 @@ export interface PushPayload {
   readonly commit: string;
   /** The phase entered by the move that decided the push; its evidence gets the pushed commit. */
   readonly phase: string;
+  /** The forge the pushed branch goes to review on (`github`: the push decides `open_pr`); absent in git-only mode. */
+  readonly forge?: 'github';
 }
 
 export interface OutboxRow {
@@ -127,7 +134,8 @@ export function backoffMs(attempts: number, b: Backoff = DEFAULT_BACKOFF): numbe
 export function claimable(row: OutboxRow, now: Date, claimGone: boolean, b: Backoff = DEFAULT_BACKOFF): boolean {
   switch (row.state) {
     case OutboxState.pending:
-      return true;
+      // A row put off (see deferRow) waits for its time; every other pending row is due from its creation.
+      return Date.parse(row.nextAt) <= now.getTime();
     case OutboxState.failed:
       return Date.parse(row.nextAt) <= now.getTime();
     case OutboxState.sending:
@@ -160,6 +168,20 @@ export function failRow(row: OutboxRow, error: string, retryable: boolean, now: 
     state: stop ? OutboxState.stopped : OutboxState.failed,
     nextAt: new Date(now.getTime() + (stop ? 0 : backoffMs(row.attempts, b))).toISOString(),
     lastError: error.slice(0, 2000),
+  };
+}
+
+/**
+ * The row put off without a failure: what it needs is not there yet (the agent has not written the PR template), so
+ * it goes back to pending, due again after `waitMs`, and the attempt does not count towards `maxAttempts`.
+ */
+export function deferRow(row: OutboxRow, why: string, waitMs: number, now: Date): OutboxRow {
+  return {
+    ...released(row, now),
+    state: OutboxState.pending,
+    attempts: Math.max(0, row.attempts - 1),
+    nextAt: new Date(now.getTime() + waitMs).toISOString(),
+    lastError: why.slice(0, 2000),
   };
 }
 

@@ -59,7 +59,8 @@ export function isUnconfigured(config: Config, check: CheckName): boolean {
     case 'lint':
       return !c.lint;
     case 'ci':
-      return c.ci.length === 0;
+      // With GitHub, CI is the forge's checks of the pull request (pr.requiredChecks), read when PR is left.
+      return c.ci.length === 0 && config.pr?.mode !== 'github';
     case 'smoke':
       return c.smoke.length === 0;
   }

@@ -4,6 +4,7 @@ import type { Store } from '../ports/store.ts';
 import { systemClock, type Clock } from '../ports/clock.ts';
 import { noopSink, type EventSink } from '../ports/events.ts';
 import type { CommandRunner } from '../ports/runner.ts';
+import type { ForgeOpener } from '../ports/forge.ts';
 import { layoutFor, type Layout } from './repo/layout.ts';
 import { findRoot, loadConfig } from './repo/config-file.ts';
 import { existsSync } from 'node:fs';
@@ -21,6 +22,8 @@ export interface Engine {
   readonly clock: Clock;
   readonly sink: EventSink;
   readonly runner: CommandRunner;
+  /** Opens a forge client (pull requests, checks) when the config's `pr.mode` asks for one; absent in tests that need none. */
+  readonly forge?: ForgeOpener;
 }
 
 /** Who is acting, for the ledger and for leases. */
@@ -49,6 +52,8 @@ export interface OpenOptions {
    * sandbox). With neither, running a command is a bug: nothing runs unsandboxed by default.
    */
   readonly makeRunner?: (layout: Layout, config: Config) => CommandRunner;
+  /** Opens a forge client (the composition root picks the adapter). */
+  readonly openForge?: ForgeOpener;
   /** Opens the store for the layout (the composition root picks the adapter). */
   readonly openStore: (layout: Layout, config: Config) => Promise<Store>;
 }
@@ -82,6 +87,7 @@ export async function openEngine(opts: OpenOptions): Promise<Engine> {
     clock: opts.clock ?? systemClock,
     sink: opts.sink ?? opts.makeSink?.(layout) ?? noopSink,
     runner: opts.runner ?? opts.makeRunner?.(layout, config) ?? NO_RUNNER,
+    ...(opts.openForge ? { forge: opts.openForge } : {}),
   };
 }
 

@@ -2,6 +2,7 @@
 import type { Config } from '../core/config.ts';
 import type { Layout } from '../engine/repo/layout.ts';
 import type { Store } from '../ports/store.ts';
+import type { Forge, ForgeSpec } from '../ports/forge.ts';
 import { isAbsolute, resolve } from 'node:path';
 import { AutopilotError, ErrorCode } from '../core/errors.ts';
 import { SqliteStore } from '../adapters/sqlite/index.ts';
@@ -59,6 +60,15 @@ export function runnerFor(layout: Layout, config: Config): CommandRunner {
     // The tools' caches (GOCACHE, pip's, npm's) are the one part of the state folder a command sees, and may write.
     writable: [layout.cacheDir],
   });
+}
+
+/**
+ * The forge client for a spec: GitHub through Octokit, loaded on first use so that a hook or a verb that opens no pull
+ * request does not pay for it.
+ */
+export async function forgeFor(spec: ForgeSpec): Promise<Forge> {
+  const { openGitHub } = await import('../adapters/github/index.ts');
+  return openGitHub(spec);
 }
 
 /** Where a store lives: an SQLite file, or a PostgreSQL database. */

@@ -6,13 +6,14 @@ import {
   claimable,
   claimRow,
   decideOperator,
+  deferRow,
   failRow,
   newOutboxRow,
   outboxKey,
   sentRow,
   type Backoff,
 } from '../../src/core/outbox.ts';
-import { defaultConfig, parseConfig, DEFAULT_EVIDENCE } from '../../src/core/config.ts';
+import { defaultConfig, parseConfig, DEFAULT_EVIDENCE, GITHUB_EVIDENCE } from '../../src/core/config.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
 const at = (s: number) => new Date(T0 + s * 1000);
@@ -24,6 +25,18 @@ describe('outbox decisions', () => {
     assert.equal(outboxKey('T-1', 7, 'push'), 'T-1@7:push');
     assert.equal(row().key, 'T-1@7:push');
     assert.equal(row().state, 'pending');
+  });
+
+  it('puts a row off without counting the attempt, due again when its wait is over', () => {
+    const claimed = claimRow(row(), 'tok', 'h', 1, at(0));
+    assert.equal(claimed.attempts, 1);
+    const put = deferRow(claimed, 'waiting for pr_template_filled.md', 2000, at(1));
+    assert.equal(put.state, 'pending');
+    assert.equal(put.attempts, 0);
+    assert.equal(put.claimToken, null);
+    assert.equal(put.lastError, 'waiting for pr_template_filled.md');
+    assert.equal(claimable(put, at(2), false, B), false, 'a pending row waits for its time');
+    assert.equal(claimable(put, at(3), false, B), true);
   });
 
   it('backs off 1, 2, 4 s and stays at the ceiling', () => {
@@ -120,6 +133,47 @@ describe('git-only mode in the config', () => {
       const r = parseConfig({ pr: { mode: 'git', remote } });
       assert.equal(r.ok, false, remote);
       if (!r.ok) assert.equal(r.error.details['key'], 'pr.remote');
+    }
+  });
+});
+
+describe('github mode in the config', () => {
+  const prRule = (c: ReturnType<typeof defaultConfig>, name: string) => c.evidence['PR']?.find((r) => r.name === name);
+
+  it('asks PR for the URL the forge gave, written by Autopilot, and CI results with no red check', () => {
+    const r = parseConfig({ pr: { mode: 'github', repository: 'acme/widgets', requiredChecks: ['build'] } });
+    assert.ok(r.ok);
+    assert.equal(prRule(r.value, 'pr_url.txt')?.producer, 'autopilot');
+    assert.equal(prRule(r.value, 'pr_url.txt')?.required, true);
+    assert.ok(prRule(r.value, 'ci_results.json')?.assert.some((a) => a.path === 'redChecks'));
+    assert.equal(prRule(r.value, 'pushed_commit.json')?.producer, 'autopilot');
+  });
+
+  it('asks for the PR URL only when a forge gave one in auto mode', () => {
+    const r = parseConfig({ pr: { mode: 'auto' } });
+    assert.ok(r.ok);
+    assert.equal(prRule(r.value, 'pr_url.txt')?.required, false);
+    assert.equal(prRule(r.value, 'pushed_commit.json')?.required, true);
+  });
+
+  it('refuses a PR URL the agent would write, a bad repository or API URL, naming the key', () => {
+    const agentUrl = parseConfig({
+      pr: { mode: 'github' },
+      evidence: {
+        PR: [...(GITHUB_EVIDENCE['PR'] ?? []).filter((x) => x.name !== 'pr_url.txt'), { name: 'pr_url.txt' }],
+      },
+    });
+    assert.equal(agentUrl.ok, false);
+    if (!agentUrl.ok) assert.match(String(agentUrl.error.details['key']), /^evidence\.PR\.\d+\.producer$/);
+    for (const [pr, key] of [
+      [{ mode: 'github', repository: 'no-slash' }, 'pr.repository'],
+      [{ mode: 'github', apiUrl: 'ftp://x' }, 'pr.apiUrl'],
+      [{ mode: 'github', ciTimeoutSeconds: -1 }, 'pr.ciTimeoutSeconds'],
+      [{ mode: 'gitlab' }, 'pr.mode'],
+    ] as const) {
+      const r = parseConfig({ pr });
+      assert.equal(r.ok, false, JSON.stringify(pr));
+      if (!r.ok) assert.equal(r.error.details['key'], key);
     }
   });
 });

@@ -56,6 +56,11 @@ describe('unconfigured checks and waivers', () => {
     assert.deepEqual(phaseWaivers(config(ALL), 'REVIEW'), { waived: [], missing: [] });
   });
 
+  it('counts CI as configured in github mode, where the forge checks of the PR are CI, and in no other mode', () => {
+    assert.deepEqual(phaseWaivers(config({ pr: { mode: 'github' } }), 'PR'), { waived: [], missing: [] });
+    assert.deepEqual(phaseWaivers(config({ pr: { mode: 'git' } }), 'PR'), { waived: [], missing: ['ci'] });
+  });
+
   it('coverage counts as unconfigured only with a test command, no report and a threshold above 0', () => {
     const test = { run: ['npm', 'test'], junit: 'junit.xml' };
     assert.equal(isUnconfigured(config({ commands: { test } }), 'coverage'), true);

@@ -39,7 +39,7 @@ export const GUARDED_IN_REPO: readonly string[] = [
 export const GUARDED_SETTINGS: readonly string[] = ['core.hooksPath'];
 
 /** Names that stay secret wherever they appear: the approval token and the store's files. */
-const SECRET_NAMES = ['approval-token', 'autopilot.db'];
+const SECRET_NAMES = ['approval-token', 'autopilot.db', 'forge-token'];
 
 /** The protected paths of one repository and task, as absolute paths. */
 export interface Protection {

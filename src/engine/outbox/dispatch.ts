@@ -11,8 +11,10 @@ import {
   claimable,
   claimRow,
   DEFAULT_BACKOFF,
+  deferRow,
   droppedRow,
   failRow,
+  newOutboxRow,
   OutboxAction,
   OutboxState,
   sentRow,
@@ -21,7 +23,8 @@ import {
   type PushPayload,
 } from '../../core/outbox.ts';
 import { PUSHED_COMMIT } from '../../core/config.ts';
-import { append } from '../ledger/record.ts';
+import { appendOutboxEntry, type OutboxArtifact } from './entry.ts';
+import { forgePayload, performForge, type Performed } from './forge-actions.ts';
 import { sha256Hex, writeAtomic } from '../repo/files.ts';
 import { evidenceRel } from '../repo/layout.ts';
 import { phaseFolder } from '../evidence/folder.ts';
@@ -39,9 +42,10 @@ export interface DispatchOutcome {
   /**
    * `sent`: performed and recorded; `found`: the effect was there already (a dispatcher died after performing it)
    * and is now recorded; `failed`: will be tried again at `nextAt`; `stopped`: waits for a person;
-   * `superseded`: the task moved on before it was sent, so it never will be; `skipped`: another dispatcher holds it.
+   * `superseded`: the task moved on before it was sent, so it never will be; `skipped`: another dispatcher holds it;
+   * `waiting`: what it needs is not there yet (the PR template), tried again at `nextAt` without counting a failure.
    */
-  readonly outcome: 'sent' | 'found' | 'failed' | 'stopped' | 'superseded' | 'skipped';
+  readonly outcome: 'sent' | 'found' | 'failed' | 'stopped' | 'superseded' | 'skipped' | 'waiting';
   readonly seq?: number;
   readonly error?: string;
   readonly nextAt?: string;
@@ -57,19 +61,27 @@ export interface DispatchOptions {
 export type PausePoint = 'before-send' | 'after-send';
 
 /**
- * Sends every due row once (a failed row's next try waits for its backoff, so a run never loops on one), and says
- * what became of each; rows not due are left out. Rows another live dispatcher is sending are left to it (`skipped`).
+ * Sends every due row once, the rows its sends decide included (a failed row's next try waits for its backoff, so a
+ * run never loops on one), and says what became of each; rows not due are left out. Rows another live dispatcher is
+ * sending are left to it (`skipped`).
  */
 export async function runOutbox(engine: Engine, actor: Actor, opts: DispatchOptions = {}): Promise<DispatchOutcome[]> {
   const backoff = opts.backoff ?? DEFAULT_BACKOFF;
-  const due = await engine.store.listOutbox({ states: [OutboxState.pending, OutboxState.failed, OutboxState.sending] });
   const out: DispatchOutcome[] = [];
-  for (const row of due) {
-    if (opts.key !== undefined && row.key !== opts.key) continue;
-    const outcome = await dispatchRow(engine, actor, row.key, backoff);
-    if (outcome) out.push(outcome);
+  const seen = new Set<string>();
+  // A row sent may decide the next (push, then open_pr, then comment and status): those go out in the same run.
+  for (;;) {
+    const due = await engine.store.listOutbox({
+      states: [OutboxState.pending, OutboxState.failed, OutboxState.sending],
+    });
+    const fresh = due.filter((r) => !seen.has(r.key) && (opts.key === undefined || r.key === opts.key));
+    if (fresh.length === 0) return out;
+    for (const row of fresh) {
+      seen.add(row.key);
+      const outcome = await dispatchRow(engine, actor, row.key, backoff);
+      if (outcome) out.push(outcome);
+    }
   }
-  return out;
 }
 
 /** True when the row's claim names a process on this host that no longer runs. */
@@ -120,91 +132,150 @@ async function dispatchRow(
     return { key, taskId: r.taskId, action: r.action, outcome: 'superseded', error: claimed.reason };
   }
   const row = claimed.row;
-  await testPause('before-send');
-  const payload = row.action === OutboxAction.push ? pushPayload(row.payload) : undefined;
-  if (!payload)
-    return fail(engine, actor, row, `the row holds no ${row.action} this Autopilot can perform`, false, backoff);
+  await testPause('before-send', row.action);
+  const performed = await perform(engine, row);
+  if (performed.kind === 'failed') return fail(engine, actor, row, performed.error, performed.retryable, backoff);
+  if (performed.kind === 'deferred') return defer(engine, row, performed.why);
+  return record(engine, actor, row, performed);
+}
 
+/** Performs the row's action, or finds it done already. */
+async function perform(engine: Engine, row: OutboxRow): Promise<Performed> {
+  const pause = () => testPause('after-send', row.action);
+  if (row.action === OutboxAction.push) {
+    const payload = pushPayload(row.payload);
+    if (payload) return performPush(engine, row, payload, pause);
+  } else if (Object.hasOwn(OutboxAction, row.action)) {
+    const payload = forgePayload(row.action, row.payload);
+    if (payload) return performForge(engine, row, payload, pause);
+  }
+  return { kind: 'failed', error: `the row holds no ${row.action} this Autopilot can perform`, retryable: false };
+}
+
+/** The push: checked at the remote first, sent without force, read back; its evidence is the commit the remote holds. */
+async function performPush(
+  engine: Engine,
+  row: OutboxRow,
+  payload: PushPayload,
+  pause: () => Promise<void>,
+): Promise<Performed> {
+  const failed = (error: string, retryable: boolean): Performed => ({ kind: 'failed', error, retryable });
   // 2. Check: a dispatcher that died after the push left the remote at the commit; then there is nothing to send.
   const before = await remoteCommit(engine, payload);
-  if (!before.ok) return fail(engine, actor, row, before.error.message, true, backoff);
+  if (!before.ok) return failed(before.error.message, true);
   const found = before.value === payload.commit;
   if (!found) {
     // Checked again at the last moment: the remote's default branch may have been renamed to this one meanwhile.
     if ((await defaultBranches(engine, payload.remote)).includes(payload.branch))
-      return fail(
-        engine,
-        actor,
-        row,
-        `${payload.branch} is the default branch of ${payload.remote}: never pushed`,
-        false,
-        backoff,
-      );
+      return failed(`${payload.branch} is the default branch of ${payload.remote}: never pushed`, false);
     // 3. Send.
     const sent = await sendPush(engine, payload);
-    await testPause('after-send');
+    await pause();
     if (!sent.ok) {
       // The push may have reached the remote before the failure: read it back rather than trust the exit code.
       const after = await remoteCommit(engine, payload);
-      if (!after.ok || after.value !== payload.commit)
-        return fail(engine, actor, row, sent.error.message, true, backoff);
+      if (!after.ok || after.value !== payload.commit) return failed(sent.error.message, true);
     }
   }
-  // 4. Record: read back what the remote holds, then the entry and the row's new state in one transaction.
+  // 4. Read back what the remote holds before recording it.
   const held = await remoteCommit(engine, payload);
   if (!held.ok || held.value !== payload.commit)
-    return fail(
-      engine,
-      actor,
-      row,
+    return failed(
       `the push returned, but ${payload.remote} holds ${held.ok ? (held.value ?? 'no such branch') : 'nothing readable'} at ${payload.branch}`,
       true,
-      backoff,
     );
-  return record(engine, actor, row, payload, found);
+  // Read here: a git process has no place inside the transaction that records.
+  const url = await remoteUrl(engine, payload.remote);
+  const doc = {
+    pushed: true,
+    remote: payload.remote,
+    remoteUrl: url,
+    branch: payload.branch,
+    commit: payload.commit,
+    remoteCommit: payload.commit,
+    outbox: row.key,
+  };
+  const next = { phase: payload.phase, branch: payload.branch, commit: payload.commit };
+  return {
+    kind: 'done',
+    found,
+    data: doc,
+    evidence: { name: PUSHED_COMMIT, content: '' },
+    ...(payload.forge === 'github' ? { follow: [{ action: OutboxAction.open_pr, payload: next }] } : {}),
+  };
 }
 
-/** Records a done push: the entry (with the pushed commit as PR evidence while the decision is current) and the row. */
+/**
+ * Records a done effect in one transaction: its evidence (while the decision is current), the entry, the rows it
+ * decides, and the row sent.
+ */
 async function record(
   engine: Engine,
   actor: Actor,
   row: OutboxRow,
-  p: PushPayload,
-  found: boolean,
+  done: Extract<Performed, { kind: 'done' }>,
 ): Promise<DispatchOutcome> {
-  // Read before the transaction: a git process has no place inside one.
-  const url = await remoteUrl(engine, p.remote);
   return engine.store.transact(async (tx): Promise<DispatchOutcome> => {
     const now = (await tx.now?.()) ?? engine.clock.now();
     const current = await tx.getOutbox(row.key);
-    // Another dispatcher took the row over (this one was thought dead): it checks the remote and records.
+    // Another dispatcher took the row over (this one was thought dead): it checks the effect and records.
     if (current?.claimToken !== row.claimToken)
       return { key: row.key, taskId: row.taskId, action: row.action, outcome: 'skipped' };
     const task = await tx.getTask(row.taskId);
-    const evidence = task?.status === 'active' && task.phaseEpoch === row.epoch && task.phase === p.phase;
-    const doc = {
-      pushed: true,
-      remote: p.remote,
-      remoteUrl: url,
-      branch: p.branch,
-      commit: p.commit,
-      remoteCommit: p.commit,
-      outbox: row.key,
-      at: now.toISOString(),
-    };
-    let artifacts: { path: string; sha256: string; producer: 'autopilot' }[] = [];
-    if (evidence) artifacts = [writeEvidence(engine, row.taskId, p.phase, `${JSON.stringify(doc, null, 2)}\n`)];
-    const entry = await append(engine, tx, {
-      taskId: row.taskId,
-      kind: 'outbox',
-      fromPhase: task?.phase ?? null,
-      toPhase: null,
-      actor: actor.id,
+    const phase = typeof row.payload['phase'] === 'string' ? row.payload['phase'] : null;
+    const isCurrent = task?.status === 'active' && task.phaseEpoch === row.epoch && task.phase === phase;
+    const data = row.action === OutboxAction.push ? { ...done.data, at: now.toISOString() } : done.data;
+    let artifacts: OutboxArtifact[] = [];
+    if (isCurrent && phase && done.evidence) {
+      // The push's evidence is its record, with the time it was recorded.
+      const content = row.action === OutboxAction.push ? `${JSON.stringify(data, null, 2)}\n` : done.evidence.content;
+      artifacts = [writeEvidence(engine, row.taskId, phase, done.evidence.name, content)];
+    }
+    const result = done.found ? 'found' : 'sent';
+    const entry = await appendOutboxEntry(
+      engine,
+      tx,
+      actor,
+      row,
+      result,
+      { ...data, attempts: row.attempts },
       artifacts,
-      data: { ...doc, action: row.action, result: found ? 'found' : 'sent', attempts: row.attempts },
-    });
+    );
+    // What this result decides, while the decision it follows is current: one row a step, whoever records it twice.
+    if (isCurrent)
+      for (const f of done.follow ?? [])
+        await tx.addOutbox(newOutboxRow(row.taskId, row.epoch, f.action, f.payload, entry.seq, now));
     await tx.putOutbox(sentRow(current, entry.seq, now));
-    return { key: row.key, taskId: row.taskId, action: row.action, outcome: found ? 'found' : 'sent', seq: entry.seq };
+    return {
+      key: row.key,
+      taskId: row.taskId,
+      action: row.action,
+      outcome: done.found ? 'found' : 'sent',
+      seq: entry.seq,
+    };
+  });
+}
+
+/**
+ * Puts a row off without a failure or an entry: what it needs is not there yet. It is due again at once (the next run
+ * looks again; a look is a file read), and a run never looks twice.
+ */
+async function defer(engine: Engine, row: OutboxRow, why: string): Promise<DispatchOutcome> {
+  return engine.store.transact(async (tx): Promise<DispatchOutcome> => {
+    const now = (await tx.now?.()) ?? engine.clock.now();
+    const current = await tx.getOutbox(row.key);
+    if (current?.claimToken !== row.claimToken)
+      return { key: row.key, taskId: row.taskId, action: row.action, outcome: 'skipped' };
+    const next = deferRow(current, why, 0, now);
+    await tx.putOutbox(next);
+    return {
+      key: row.key,
+      taskId: row.taskId,
+      action: row.action,
+      outcome: 'waiting',
+      error: why,
+      nextAt: next.nextAt,
+    };
   });
 }
 
@@ -223,22 +294,10 @@ async function fail(
     if (current?.claimToken !== row.claimToken)
       return { key: row.key, taskId: row.taskId, action: row.action, outcome: 'skipped' };
     const next = failRow(current, error, retryable, now, backoff);
-    const task = await tx.getTask(row.taskId);
-    const entry = await append(engine, tx, {
-      taskId: row.taskId,
-      kind: 'outbox',
-      fromPhase: task?.phase ?? null,
-      toPhase: null,
-      actor: actor.id,
-      artifacts: [],
-      data: {
-        outbox: row.key,
-        action: row.action,
-        result: next.state,
-        attempts: next.attempts,
-        error: next.lastError,
-        ...(next.state === OutboxState.failed ? { nextAt: next.nextAt } : {}),
-      },
+    const entry = await appendOutboxEntry(engine, tx, actor, row, next.state, {
+      attempts: next.attempts,
+      error: next.lastError,
+      ...(next.state === OutboxState.failed ? { nextAt: next.nextAt } : {}),
     });
     await tx.putOutbox(next);
     return {
@@ -253,13 +312,13 @@ async function fail(
   });
 }
 
-/** Writes the push's evidence into the phase folder, inside the transaction that records it. */
-function writeEvidence(engine: Engine, taskId: string, phase: string, content: string) {
+/** Writes an effect's evidence into the phase folder, inside the transaction that records it. */
+function writeEvidence(engine: Engine, taskId: string, phase: string, name: string, content: string): OutboxArtifact {
   const folder = phaseFolder(engine.layout, taskId, phase);
   if (!folder.ok) throw new Error(folder.error.message);
-  writeAtomic(folder.value, PUSHED_COMMIT, content);
+  writeAtomic(folder.value, name, content);
   return {
-    path: evidenceRel(taskId, phase, PUSHED_COMMIT),
+    path: evidenceRel(taskId, phase, name),
     sha256: sha256Hex(content),
     producer: 'autopilot' as const,
   };
@@ -274,10 +333,13 @@ async function remoteUrl(engine: Engine, remote: string): Promise<string | null>
 /**
  * A test-only stop, for the crash tests: when AUTOPILOT_TEST_OUTBOX_PAUSE names this point, the dispatcher writes
  * its pid to the file AUTOPILOT_TEST_OUTBOX_PAUSE_FILE and waits there for good, so that a test can kill -9 it at
- * exactly this point. Unset (always, outside tests), it does nothing.
+ * exactly this point (of the action AUTOPILOT_TEST_OUTBOX_PAUSE_ACTION names, when set). Unset (always, outside
+ * tests), it does nothing.
  */
-async function testPause(point: PausePoint): Promise<void> {
+async function testPause(point: PausePoint, action: string): Promise<void> {
   if (process.env['AUTOPILOT_TEST_OUTBOX_PAUSE'] !== point) return;
+  const only = process.env['AUTOPILOT_TEST_OUTBOX_PAUSE_ACTION'];
+  if (only && only !== action) return;
   const file = process.env['AUTOPILOT_TEST_OUTBOX_PAUSE_FILE'];
   if (file) writeFileSync(file, `${process.pid}\n`);
   await new Promise<never>(() => setInterval(() => undefined, 60_000));

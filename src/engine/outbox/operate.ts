@@ -1,7 +1,7 @@
 /** @module What an operator does with the outbox: list its rows, put a stopped one back in line, drop one. */
 import { decideOperator, OUTBOX_STATES, type OutboxRow, type OutboxState } from '../../core/outbox.ts';
 import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
-import { append } from '../ledger/record.ts';
+import { appendOutboxEntry } from './entry.ts';
 import type { Actor, Engine } from '../context.ts';
 
 export interface OutboxListRequest {
@@ -43,20 +43,8 @@ export async function operateOutbox(
     const row = await tx.getOutbox(key);
     const d = decideOperator(row, key, op, now);
     if (!d.ok) return d;
-    const task = await tx.getTask(d.value.taskId);
-    await append(engine, tx, {
-      taskId: d.value.taskId,
-      kind: 'outbox',
-      fromPhase: task?.phase ?? null,
-      toPhase: null,
-      actor: actor.id,
-      artifacts: [],
-      data: {
-        outbox: key,
-        action: d.value.action,
-        result: op === 'retry' ? 'retried' : 'dropped',
-        reason: reason.slice(0, 2000),
-      },
+    await appendOutboxEntry(engine, tx, actor, d.value, op === 'retry' ? 'retried' : 'dropped', {
+      reason: reason.slice(0, 2000),
     });
     await tx.putOutbox(d.value);
     return ok(d.value);

@@ -6,6 +6,7 @@ import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
 import type { PushPayload } from '../../core/outbox.ts';
 import { relative } from 'node:path';
 import { git } from '../repo/git.ts';
+import { resolvePrMode } from '../repo/forge.ts';
 import type { Engine } from '../context.ts';
 
 /** Branch names taken for the default one when the remote does not say which is its default. */
@@ -16,9 +17,13 @@ export function pushRemote(engine: Engine): string {
   return engine.config.pr?.remote ?? 'origin';
 }
 
-/** True when the config asks Autopilot to push the task branch itself (`pr.mode: git`). */
-export function gitOnlyMode(engine: Engine): boolean {
-  return engine.config.pr?.mode === 'git';
+/**
+ * Whether the config asks Autopilot to push the task branch itself, and where it goes next: `git` (git-only mode),
+ * `github` (then a pull request), or null (`manual`: the agent does it all).
+ */
+export async function pushMode(engine: Engine): Promise<'git' | 'github' | null> {
+  const mode = await resolvePrMode(engine);
+  return mode === 'manual' ? null : mode;
 }
 
 /**
@@ -27,21 +32,21 @@ export function gitOnlyMode(engine: Engine): boolean {
  * default branch: Autopilot pushes task branches only; refused (EVIDENCE_MISSING) while work outside the state
  * folder is not committed, since the commit pushed must be the work reviewed.
  */
-export async function planPush(engine: Engine, phase: string): Promise<Result<PushPayload>> {
+export async function planPush(engine: Engine, phase: string, forge?: 'github'): Promise<Result<PushPayload>> {
   const root = engine.layout.root;
   const remote = pushRemote(engine);
   const url = await git(root, ['remote', 'get-url', '--', remote]);
   if (url.code !== 0)
     return refuse(
       ErrorCode.CONFIG_INVALID,
-      `git-only mode pushes the task branch to the remote "${remote}" (pr.remote), which this repository does not have: add it with git remote add ${remote} <url>, or name another in pr.remote`,
+      `Autopilot pushes the task branch to the remote "${remote}" (pr.remote), which this repository does not have: add it with git remote add ${remote} <url>, or name another in pr.remote`,
       { key: 'pr.remote', reason: 'no such remote', remote },
     );
   const branch = (await git(root, ['symbolic-ref', '--quiet', '--short', 'HEAD'])).stdout.trim();
   if (!branch)
     return refuse(
       ErrorCode.CONFIG_INVALID,
-      'git-only mode pushes the task branch, but HEAD is detached: switch to the task branch (git switch -c task/<TASK>), then advance again',
+      'Autopilot pushes the task branch, but HEAD is detached: switch to the task branch (git switch -c task/<TASK>), then advance again',
       { key: 'pr', reason: 'detached HEAD' },
     );
   const defaults = await defaultBranches(engine, remote);
@@ -65,7 +70,7 @@ export async function planPush(engine: Engine, phase: string): Promise<Result<Pu
   if (status.code !== 0 || dirty.length > 0)
     return refuse(
       ErrorCode.EVIDENCE_MISSING,
-      `git-only mode pushes the task branch's last commit, and ${dirty.length} changed file(s) are not committed (${dirty
+      `Autopilot pushes the task branch's last commit, and ${dirty.length} changed file(s) are not committed (${dirty
         .slice(0, 5)
         .map((l) => l.slice(3))
         .join(', ')}): commit the work on ${branch}, then advance again`,
@@ -83,11 +88,11 @@ export async function planPush(engine: Engine, phase: string): Promise<Result<Pu
     );
   const commit = (await git(root, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'])).stdout.trim();
   if (!commit)
-    return refuse(ErrorCode.CONFIG_INVALID, 'git-only mode pushes a commit, and this repository has none yet', {
+    return refuse(ErrorCode.CONFIG_INVALID, 'Autopilot pushes a commit, and this repository has none yet', {
       key: 'pr',
       reason: 'no commit',
     });
-  return ok({ remote, branch, commit, phase });
+  return ok({ remote, branch, commit, phase, ...(forge ? { forge } : {}) });
 }
 
 /**
@@ -132,9 +137,10 @@ export async function sendPush(engine: Engine, p: PushPayload): Promise<Result<v
 
 /** A push payload read back from a row; undefined when the row does not hold one (it was written by hand). */
 export function pushPayload(payload: Readonly<Record<string, unknown>>): PushPayload | undefined {
-  const { remote, branch, commit, phase } = payload;
+  const { remote, branch, commit, phase, forge } = payload;
   if (typeof remote !== 'string' || typeof branch !== 'string' || typeof commit !== 'string') return undefined;
   if (typeof phase !== 'string' || !/^[0-9a-f]{40,64}$/.test(commit)) return undefined;
   if (remote.startsWith('-') || branch.startsWith('-')) return undefined;
-  return { remote, branch, commit, phase };
+  if (forge !== undefined && forge !== 'github') return undefined;
+  return { remote, branch, commit, phase, ...(forge ? { forge } : {}) };
 }

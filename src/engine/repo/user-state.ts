@@ -56,6 +56,8 @@ export interface UserStateLayout {
   readonly daemonSocket: string;
   /** The secret both sides of the daemon's socket prove themselves with (32 random bytes, 0600). */
   readonly daemonSecretFile: string;
+  /** The forge's API token, when it is not in the environment (0600; see engine/repo/forge.ts). */
+  readonly forgeTokenFile: string;
 }
 
 /** The longest socket path every Unix takes (Linux's sun_path is 108 bytes with its NUL, macOS's 104). */
@@ -78,6 +80,7 @@ export function userStateFor(root: string, env: StateEnv = process.env): UserSta
         ? socket
         : join(stateRoot, 's', `${createHash('sha256').update(id).digest('hex').slice(0, 16)}.sock`),
     daemonSecretFile: join(dir, 'daemon.secret'),
+    forgeTokenFile: join(keysDir, 'forge-token'),
   };
 }
 

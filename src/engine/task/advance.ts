@@ -41,7 +41,7 @@ import {
 import { phaseWaivers, waiverRequired, type CheckName, type Waiver } from '../../core/waivers.ts';
 import { phaseContext } from './phase-context.ts';
 import { writeBundle, type BundleWritten } from '../ledger/bundle.ts';
-import { gitOnlyMode, planPush } from '../outbox/push.ts';
+import { planPush, pushMode } from '../outbox/push.ts';
 import { newOutboxRow, OutboxAction, type PushPayload } from '../../core/outbox.ts';
 import type { Actor, Engine } from '../context.ts';
 import { guardRole } from '../evidence/role.ts';
@@ -172,8 +172,9 @@ async function decideMove(
   // Git-only mode: the move into the sealing phase decides the push of the task branch; what cannot be pushed is
   // refused now.
   const into = decision.value.to;
-  if (into !== null && gitOnlyMode(engine) && into === engine.config.roles.seal) {
-    const plan = await planPush(engine, into);
+  const mode = into !== null && into === engine.config.roles.seal ? await pushMode(engine) : null;
+  if (into !== null && mode) {
+    const plan = await planPush(engine, into, mode === 'github' ? 'github' : undefined);
     if (!plan.ok) return record(engine, state, actor, into, plan.error, startMs);
     return ok({ to: into, waivers, push: plan.value });
   }

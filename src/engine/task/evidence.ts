@@ -2,6 +2,7 @@
  * @module Use cases: put an artifact into the current phase's evidence folder
  * (from a file or from content), and check a phase's evidence without moving.
  */
+import { PR_URL, PUSHED_COMMIT } from '../../core/config.ts';
 import { guardEscalation } from '../approvals/hold.ts';
 import { ErrorCode, ok, refuse, type Refusal, type Result } from '../../core/errors.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
@@ -24,6 +25,9 @@ import type { Actor, Engine } from '../context.ts';
 import { clause } from '../../core/phrasing.ts';
 import { guardContract } from './contract.ts';
 import { loadTask } from '../ledger/load-task.ts';
+
+/** Evidence the outbox writes from an effect's result, not a producer at a move. */
+const OUTBOX_WRITTEN: readonly string[] = [PR_URL, PUSHED_COMMIT];
 
 export interface PutEvidenceRequest {
   readonly taskId: string;
@@ -153,7 +157,9 @@ export async function putEvidence(
       return fail(
         refuse(
           ErrorCode.EVIDENCE_PROTECTED,
-          `${req.name} is produced by Autopilot itself and cannot be added or replaced; Autopilot writes it when the task advances (or with autopilot verify)`,
+          OUTBOX_WRITTEN.includes(req.name)
+            ? `${req.name} is written by Autopilot from what the outbox did (the forge's answer, the remote's commit), so it cannot be added or replaced; it appears once the outbox has sent the task's pull request or push`
+            : `${req.name} is produced by Autopilot itself and cannot be added or replaced; Autopilot writes it when the task advances (or with autopilot verify)`,
           {
             phase,
             name: req.name,

@@ -3,7 +3,7 @@ import { hostname, userInfo } from 'node:os';
 import { ErrorCode, type Refusal } from '../../core/errors.ts';
 import type { Actor, Engine } from '../../engine/context.ts';
 import { openEngine, closeEngine } from '../../engine/context.ts';
-import { openStoreFor, runnerFor, sinkFor } from '../compose.ts';
+import { openStoreFor, runnerFor, forgeFor, sinkFor } from '../compose.ts';
 
 /** A verb's outcome: main prints it and turns it into the exit code. */
 export type VerbResult =
@@ -70,7 +70,13 @@ export async function withEngine(
   opts: GlobalOptions,
   fn: (engine: Engine, actor: Actor) => Promise<VerbResult>,
 ): Promise<VerbResult> {
-  const e = await openEngine({ cwd: cwdOf(opts), openStore: openStoreFor, makeSink: sinkFor, makeRunner: runnerFor });
+  const e = await openEngine({
+    cwd: cwdOf(opts),
+    openStore: openStoreFor,
+    makeSink: sinkFor,
+    makeRunner: runnerFor,
+    openForge: forgeFor,
+  });
   try {
     return await fn(e, cliActor(opts));
   } finally {

@@ -6,7 +6,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { closeEngine, openEngine, type Engine } from '../../engine/context.ts';
-import { openStoreAt, parseStoreSpec, runnerFor, sinkFor, storeSpecFor } from '../compose.ts';
+import { openStoreAt, parseStoreSpec, runnerFor, forgeFor, sinkFor, storeSpecFor } from '../compose.ts';
 import {
   brokenMessage,
   type ClientHooks,
@@ -45,6 +45,7 @@ function open(req: HookRequest): Promise<Engine> {
     },
     makeSink: (layout) => sinkFor(layout, req.env),
     makeRunner: runnerFor,
+    openForge: forgeFor,
   });
 }
 

@@ -35,7 +35,7 @@ const VERIFY_PRODUCER: ProducerFn = async (engine, s) => {
 const PRODUCERS: Record<string, ProducerFn> = {
   IMPLEMENT: produceImplement,
   REVIEW: (engine) => produceReview(engine),
-  PR: (engine) => producePr(engine),
+  PR: producePr,
   MONITOR: produceMonitor,
 };
 

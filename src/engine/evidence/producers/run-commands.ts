@@ -5,13 +5,19 @@ import { join } from 'node:path';
 import type { CommandSpec } from '../../../core/config.ts';
 import type { RunResult } from '../../../ports/runner.ts';
 import type { Engine } from '../../context.ts';
+import { FORGE_TOKEN_VARS } from '../../repo/forge.ts';
 
 /** Variables every command gets, so that tools can find themselves; everything else must be named. */
 const BASE_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TERM', 'TMPDIR', 'USER', 'SHELL'];
 
+/**
+ * The environment of an evidence command: the base variables and those its spec names, never a forge token (a test
+ * the agent wrote could send it anywhere), even when the spec names one.
+ */
 export function commandEnv(spec: CommandSpec): Record<string, string> {
   const env: Record<string, string> = { CI: 'true', AUTOPILOT: '1' };
   for (const name of [...BASE_ENV, ...spec.env]) {
+    if (FORGE_TOKEN_VARS.includes(name)) continue;
     const v = process.env[name];
     if (v !== undefined) env[name] = v;
   }

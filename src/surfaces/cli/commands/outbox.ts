@@ -7,7 +7,7 @@ export function outboxCommand(program: Command, act: Act): void {
   const outbox = program
     .command('outbox')
     .description(
-      'the external side effects the process decided (git-only mode: the push of the task branch), sent by a dispatcher',
+      'the external side effects the process decided (the push of the task branch; with GitHub, the pull request, its evidence comment and commit status), sent by a dispatcher',
     )
     .addHelpText(
       'after',
@@ -19,6 +19,12 @@ never the remote's default branch). \`outbox run\` sends what is due: it claims 
 remote already holds the commit (a run killed after pushing), pushes if not, and records the result as an
 \`outbox\` ledger entry with PR's pushed_commit.json. A failure is retried with backoff (5 s, doubling, up to
 6 attempts), then the row stops until a person retries or drops it.
+With pr.mode: github (or auto and a github.com remote), the recorded push decides open_pr: it waits
+(outcome "waiting", no attempt counted) until PR's pr_template_filled.md is written, then opens the pull
+request, or updates the one already open for the branch, and writes pr_url.txt from GitHub's answer; that
+decides comment (the evidence summary, found again by a hidden marker) and status (autopilot/evidence on the
+pushed commit). One run sends them all. The token is read from AUTOPILOT_FORGE_TOKEN or GITHUB_TOKEN in the
+environment of this command, else from the forge-token file (mode 0600) in the per-user state folder.
 States: pending, sending, failed, stopped, sent, dropped.`,
     );
   outbox
@@ -35,7 +41,10 @@ States: pending, sending, failed, stopped, sent, dropped.`,
     .command('run')
     .description('send every due row once and record each result; exits 2 when a row failed or stopped')
     .option('--key <KEY>', 'only this row')
-    .addHelpText('after', example('autopilot outbox run\nautopilot outbox run --key T-1@42:push --json'))
+    .addHelpText(
+      'after',
+      example('GITHUB_TOKEN=… autopilot outbox run\nautopilot outbox run --key T-1@42:open_pr --json'),
+    )
     .action(act(async (opts: Opts) => (await import('../verbs/outbox.ts')).outboxRun(opts)));
   for (const op of ['retry', 'drop'] as const) {
     outbox

@@ -16,6 +16,7 @@ import { entryTrailer } from '../../../engine/ledger/history.ts';
 import { findRoot, loadConfig } from '../../../engine/repo/config-file.ts';
 import { layoutFor } from '../../../engine/repo/layout.ts';
 import { planWall } from '../../../engine/repo/wall.ts';
+import { FORGE_TOKEN_VARS } from '../../../engine/repo/forge.ts';
 import { resolveTask } from '../../../engine/task/guard.ts';
 import { openStoreFor, runBehindWall, sinkFor } from '../../compose.ts';
 import { cliActor, cwdOf, UsageError, type GlobalOptions, type VerbResult } from '../runtime.ts';
@@ -102,6 +103,8 @@ export async function execVerb(command: readonly string[], opts: ExecOptions): P
   // Inside, the command line refuses every verb that would need the state (which it cannot see) and every override
   // of who or where it is; the holder is the session's, for messages.
   delete env['AUTOPILOT_STORE'];
+  // The forge token is Autopilot's: a command behind the wall could push, merge or post with it.
+  for (const name of FORGE_TOKEN_VARS) delete env[name];
   const holder = cliActor(opts).holder ?? cliActor(opts).id;
   env[WALL_ENV] = '1';
   env['AUTOPILOT_HOLDER'] = holder;

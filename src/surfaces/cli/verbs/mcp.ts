@@ -1,7 +1,7 @@
 /** @module `autopilot mcp [--http PORT] [--holder ID] [--role reviewer]`: the MCP server, over stdio or over Streamable HTTP on 127.0.0.1. */
 import { AutopilotError, ErrorCode, ok, type Result } from '../../../core/errors.ts';
 import { closeEngine, openEngine, type Engine } from '../../../engine/context.ts';
-import { openStoreFor, runnerFor, sinkFor } from '../../compose.ts';
+import { openStoreFor, runnerFor, forgeFor, sinkFor } from '../../compose.ts';
 import { serveStdio, type ServerHandle } from '../../mcp/stdio.ts';
 import { serveHttp } from '../../mcp/http.ts';
 import { InFlight } from '../../mcp/tool.ts';
@@ -29,7 +29,9 @@ function log(line: string): void {
  */
 async function openOnce(cwd: string): Promise<Result<Engine>> {
   try {
-    return ok(await openEngine({ cwd, openStore: openStoreFor, makeSink: sinkFor, makeRunner: runnerFor }));
+    return ok(
+      await openEngine({ cwd, openStore: openStoreFor, makeSink: sinkFor, makeRunner: runnerFor, openForge: forgeFor }),
+    );
   } catch (err) {
     if (!(err instanceof AutopilotError) || err.code !== ErrorCode.CONFIG_INVALID) throw err;
     log(`${err.message}; every tool will answer CONFIG_INVALID`);

@@ -42,6 +42,7 @@ const SAID: Record<DispatchOutcome['outcome'], string> = {
   stopped: 'stopped: a person decides (autopilot outbox retry KEY --reason …, or drop)',
   superseded: 'dropped: the task moved on before it was sent',
   skipped: 'left to the dispatcher that holds it',
+  waiting: 'waiting for what it needs, tried again',
 };
 
 export async function outboxRun(opts: GlobalOptions & { key?: string }): Promise<VerbResult> {

@@ -4,7 +4,7 @@
  */
 import pc from 'picocolors';
 import { closeEngine, openEngine } from '../../../engine/context.ts';
-import { openStoreFor, probeWall, runnerFor, sinkFor, spanReaderFor } from '../../compose.ts';
+import { openStoreFor, probeWall, runnerFor, forgeFor, sinkFor, spanReaderFor } from '../../compose.ts';
 import { serveDashboard } from '../../http/server.ts';
 import {
   cwdOf,
@@ -22,7 +22,13 @@ export const DEFAULT_PORT = 4400;
 export async function serveVerb(opts: GlobalOptions & { port?: string }): Promise<VerbResult> {
   const port = intOption(opts.port, 'port') ?? DEFAULT_PORT;
   if (port > 65535) throw new UsageError(`--port needs a port number up to 65535, got ${port}`, 'port');
-  const e = await openEngine({ cwd: cwdOf(opts), openStore: openStoreFor, makeSink: sinkFor, makeRunner: runnerFor });
+  const e = await openEngine({
+    cwd: cwdOf(opts),
+    openStore: openStoreFor,
+    makeSink: sinkFor,
+    makeRunner: runnerFor,
+    openForge: forgeFor,
+  });
   const log = (line: string) => process.stderr.write(`autopilot serve: ${line}\n`);
   // Codes after the first go to the terminal as they are issued (the first is part of the start-up text).
   let started = false;

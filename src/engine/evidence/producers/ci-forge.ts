@@ -1,0 +1,98 @@
+/**
+ * @module PR's `ci_results.json` from the forge: the check runs and commit statuses of the pull request's head commit,
+ * waited for until every required check has finished or the configured time is up, with progress on stderr.
+ */
+import { join } from 'node:path';
+import { judgeChecks } from '../../../core/forge.ts';
+import type { TaskState } from '../../../core/task.ts';
+import type { ForgeCheck } from '../../../ports/forge.ts';
+import { PUSHED_COMMIT } from '../../../core/config.ts';
+import { readNoFollow } from '../../repo/files.ts';
+import { openForge } from '../../repo/forge.ts';
+import { phaseFolder } from '../folder.ts';
+import type { Engine } from '../../context.ts';
+
+/** Default wait for the checks, and time between two looks. */
+const DEFAULT_TIMEOUT_S = 600;
+const DEFAULT_POLL_S = 15;
+
+/** The file, and what a person reads when it says no. */
+export interface ForgeCi {
+  readonly name: 'ci_results.json';
+  readonly content: string;
+}
+
+const file = (doc: Record<string, unknown>): ForgeCi => ({
+  name: 'ci_results.json',
+  content: `${JSON.stringify(doc, null, 2)}\n`,
+});
+
+/** What could not be read becomes a red result that says why, never a pass. */
+const unreadable = (why: string): ForgeCi =>
+  file({ configured: true, source: 'forge', passed: false, redChecks: why, checks: [] });
+
+/**
+ * Reads the checks of the PR's head commit: the branch from `pushed_commit.json` (Autopilot's own record), the PR
+ * open on it, its head commit. Waits while a check runs or a required one has not reported, up to
+ * `pr.ciTimeoutSeconds`; then judges (see core/forge.ts judgeChecks).
+ */
+export async function produceForgeCi(
+  engine: Engine,
+  state: TaskState,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  progress: (line: string) => void = (line) => process.stderr.write(`autopilot: ${line}\n`),
+): Promise<ForgeCi> {
+  const folder = phaseFolder(engine.layout, state.taskId, state.phase);
+  const read = folder.ok ? readNoFollow(join(folder.value, PUSHED_COMMIT), 1024 * 1024) : null;
+  if (read?.kind !== 'file') return unreadable(`no ${PUSHED_COMMIT} yet: run the outbox so that the branch is pushed`);
+  let branch: string;
+  try {
+    branch = String((JSON.parse(read.bytes.toString('utf8')) as { branch?: unknown }).branch ?? '');
+  } catch {
+    return unreadable(`${PUSHED_COMMIT} is not JSON`);
+  }
+  const opened = await openForge(engine);
+  if (!opened.ok) return unreadable(opened.error.message);
+  const forge = opened.value;
+  const required = engine.config.pr?.requiredChecks ?? [];
+  const timeoutMs = (engine.config.pr?.ciTimeoutSeconds ?? DEFAULT_TIMEOUT_S) * 1000;
+  const pollMs = (engine.config.pr?.ciPollSeconds ?? DEFAULT_POLL_S) * 1000;
+  let waited = 0;
+  try {
+    const pull = await forge.findOpenPull(branch);
+    if (!pull) return unreadable(`no open pull request for ${branch}: run the outbox so that it is opened`);
+    for (;;) {
+      const checks = await forge.checks(pull.headSha);
+      const final = waited >= timeoutMs;
+      const verdict = judgeChecks(checks, required, final);
+      if (final || verdict.waiting.length === 0 || verdict.redChecks)
+        return file({
+          configured: true,
+          source: 'forge',
+          forge: forge.kind,
+          pull: pull.number,
+          url: pull.url,
+          commit: pull.headSha,
+          required,
+          passed: verdict.passed,
+          redChecks: verdict.redChecks,
+          waitedSeconds: Math.round(waited / 1000),
+          checks: checks.map((c: ForgeCheck) => ({
+            name: c.name,
+            kind: c.kind,
+            state: c.state,
+            detail: c.detail,
+            url: c.url,
+          })),
+        });
+      progress(
+        `waiting for ${verdict.waiting.join(', ')} on ${pull.url} (${Math.round(waited / 1000)} s of ${timeoutMs / 1000} s)`,
+      );
+      const step = Math.min(pollMs, timeoutMs - waited);
+      await sleep(step);
+      waited += step;
+    }
+  } catch (err) {
+    return unreadable((err as Error).message);
+  }
+}

@@ -1,0 +1,88 @@
+/** @module The forge port: what Autopilot asks of a code host (pull requests, one comment, commit statuses, checks). */
+
+/** A repository on a forge. */
+export interface ForgeRepo {
+  readonly owner: string;
+  readonly name: string;
+}
+
+/** A pull request as the forge describes it. */
+export interface ForgePull {
+  readonly number: number;
+  readonly url: string;
+  readonly headSha: string;
+  readonly headRef: string;
+  readonly baseRef: string;
+}
+
+export interface ForgeComment {
+  readonly id: number;
+  readonly url: string;
+  readonly body: string;
+}
+
+/** One check of a commit: a check run, or the latest commit status of a context. */
+export interface ForgeCheck {
+  readonly name: string;
+  readonly kind: 'check_run' | 'status';
+  /** `pending` while it runs; then `success`, or `failure` for every other conclusion. */
+  readonly state: 'pending' | 'success' | 'failure';
+  /** The forge's own word (`failure`, `timed_out`, `cancelled`, `error`, …). */
+  readonly detail: string;
+  readonly url: string | null;
+}
+
+export interface CommitStatus {
+  readonly state: 'pending' | 'success' | 'failure' | 'error';
+  readonly context: string;
+  readonly description: string;
+  readonly targetUrl?: string;
+}
+
+/**
+ * A forge's REST API, for one repository. Every method either answers or throws a {@link ForgeError}; none retries:
+ * the outbox decides what is tried again.
+ */
+export interface Forge {
+  readonly kind: 'github';
+  readonly repo: ForgeRepo;
+  defaultBranch(): Promise<string>;
+  /** The open pull request whose head is `branch` of this repository, if there is one. */
+  findOpenPull(branch: string): Promise<ForgePull | null>;
+  createPull(req: { title: string; body: string; head: string; base: string }): Promise<ForgePull>;
+  updatePull(number: number, req: { title: string; body: string }): Promise<ForgePull>;
+  getPull(number: number): Promise<ForgePull>;
+  /** The first comment on the pull request whose body contains `marker`. */
+  findComment(pull: number, marker: string): Promise<ForgeComment | null>;
+  createComment(pull: number, body: string): Promise<ForgeComment>;
+  updateComment(id: number, body: string): Promise<ForgeComment>;
+  /** The latest status of each context of a commit. */
+  listStatuses(sha: string): Promise<CommitStatus[]>;
+  setStatus(sha: string, status: CommitStatus): Promise<void>;
+  /** Check runs and commit statuses of a commit, one entry a name (the latest). */
+  checks(sha: string): Promise<ForgeCheck[]>;
+}
+
+/** A failed request: `status` is the HTTP status (0 when none came back); `retryable` says whether to try again. */
+export class ForgeError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = 'ForgeError';
+  }
+}
+
+/** Where a forge is and how to reach it; the token is read by the engine, never stored with the config. */
+export interface ForgeSpec {
+  readonly kind: 'github';
+  readonly repo: ForgeRepo;
+  /** The REST API's base URL (`https://api.github.com`, or a GitHub Enterprise server's `/api/v3`). */
+  readonly apiUrl: string;
+  readonly token: string;
+}
+
+/** Opens a forge client; wired by the composition root, which loads the client's library only when asked. */
+export type ForgeOpener = (spec: ForgeSpec) => Promise<Forge>;

@@ -1,0 +1,229 @@
+/**
+ * @module GitHub mode end to end, through the command line: entering PR decides the push, `outbox run` pushes the task
+ * branch to a real bare repository (file://), opens the pull request on a GitHub test server that holds every request
+ * and response to GitHub's OpenAPI description, posts the evidence comment and sets the commit status; pr_url.txt is
+ * the server's answer, ci_results.json its check runs (a red one fails the move out of PR, named). A dispatcher
+ * killed with SIGKILL before or after sending open_pr or comment is followed by one that converges to exactly one
+ * pull request and one comment.
+ */
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { binary, git, makeRepo, tempDir, type Repo } from './helpers.ts';
+import { evidenceFor } from '../helpers/evidence.ts';
+import { GITHUB_EVIDENCE } from '../../src/core/config.ts';
+import { commentMarker } from '../../src/core/forge.ts';
+import { startGitHubServer, type GitHubTestServer } from '../helpers/github-server.ts';
+
+const TOKEN = 'ghp_testtoken_e2e_0123456789';
+const ENV = { GITHUB_TOKEN: TOKEN };
+const servers: GitHubTestServer[] = [];
+after(async () => {
+  for (const s of servers) await s.close();
+});
+
+interface Setup {
+  readonly repo: Repo;
+  readonly server: GitHubTestServer;
+  readonly bare: string;
+  readonly commit: string;
+}
+
+/** A repository in github mode, its origin a bare remote, T-1 moved into PR on task/T-1 with its work committed. */
+async function inPr(): Promise<Setup> {
+  const bare = join(tempDir('remote'), 'widgets.git');
+  git(tempDir('x'), ['init', '-q', '--bare', '-b', 'main', bare]);
+  const server = await startGitHubServer({ owner: 'acme', repo: 'widgets', bare });
+  servers.push(server);
+  const repo = await makeRepo({
+    config: (c) => {
+      c['pr'] = {
+        mode: 'github',
+        repository: 'acme/widgets',
+        apiUrl: server.url,
+        requiredChecks: ['build'],
+        ciTimeoutSeconds: 0,
+      };
+      (c['evidence'] as Record<string, unknown>)['PR'] = GITHUB_EVIDENCE['PR'];
+    },
+  });
+  git(repo.dir, ['add', '-A']);
+  git(repo.dir, ['commit', '-q', '-m', 'github mode']);
+  git(repo.dir, ['remote', 'add', 'origin', `file://${bare}`]);
+  git(repo.dir, ['push', '-q', 'origin', 'main']);
+  git(repo.dir, ['switch', '-q', '-c', 'task/T-1']);
+  await repo.driveTo('T-1', 'REVIEW');
+  for (const [name, content] of evidenceFor(0)['REVIEW'] ?? []) await repo.put('T-1', 'REVIEW', name, content);
+  git(repo.dir, ['add', '-A', '--', '.', ':(exclude).autopilot']);
+  git(repo.dir, ['commit', '-q', '-m', 'count words']);
+  const commit = git(repo.dir, ['rev-parse', 'HEAD']).trim();
+  const moved = await repo.ok<{ to: string; outbox: string; seq: number }>(['advance', 'T-1']);
+  assert.equal(moved.to, 'PR');
+  assert.equal(moved.outbox, `T-1@${moved.seq}:push`);
+  return { repo, server, bare, commit };
+}
+
+const TEMPLATE = (): string => {
+  const t = evidenceFor(0)['PR']?.find(([name]) => name === 'pr_template_filled.md')?.[1];
+  assert.ok(t);
+  return t;
+};
+
+async function putTemplate(repo: Repo): Promise<void> {
+  const file = join(tempDir('pr'), 'pr_template_filled.md');
+  writeFileSync(file, TEMPLATE());
+  await repo.ok(['evidence', 'add', 'T-1', 'PR', file]);
+}
+
+type Outcomes = { outcomes: { key: string; action: string; outcome: string; error?: string }[] };
+
+describe('github mode: the pull request through the outbox', () => {
+  it('pushes, opens the PR with the template and the evidence summary, comments, sets the status, and gates on CI', async () => {
+    const { repo, server, commit } = await inPr();
+
+    // Before the template is written: the push goes out, the pull request waits for it (not a failure).
+    const first = await repo.ok<Outcomes>(['outbox', 'run'], { env: ENV });
+    assert.deepEqual(
+      first.outcomes.map((o) => [o.action, o.outcome]),
+      [
+        ['push', 'sent'],
+        ['open_pr', 'waiting'],
+      ],
+    );
+    assert.match(first.outcomes[1]?.error ?? '', /waiting for pr_template_filled\.md/);
+    assert.equal(server.pulls.length, 0);
+
+    // The agent cannot hand in a PR URL of its own.
+    const fake = join(tempDir('fake'), 'pr_url.txt');
+    writeFileSync(fake, 'https://github.com/example/x/pull/1\n');
+    const refused = await repo.refused(['evidence', 'add', 'T-1', 'PR', fake], 'EVIDENCE_PROTECTED', 2);
+    assert.match(refused.message, /written by Autopilot from what the outbox did/);
+
+    await putTemplate(repo);
+    const second = await repo.ok<Outcomes>(['outbox', 'run'], { env: ENV });
+    assert.deepEqual(
+      second.outcomes.map((o) => [o.action, o.outcome]),
+      [
+        ['open_pr', 'sent'],
+        ['comment', 'sent'],
+        ['status', 'sent'],
+      ],
+    );
+    assert.equal(server.pulls.length, 1);
+    const pr = server.pulls[0]!;
+    assert.equal(pr.head, 'task/T-1');
+    assert.equal(pr.headSha, commit);
+    assert.equal(pr.base, 'main');
+    assert.ok(pr.body.startsWith(TEMPLATE().trimEnd()), 'the body opens with the agent template');
+    assert.ok(pr.body.includes(commentMarker('T-1')));
+    assert.match(pr.body, /Phases passed: STRATEGIZE → SPEC → PLAN → THINK → IMPLEMENT → VERIFY → REVIEW/);
+    assert.equal(server.comments.length, 1);
+    assert.ok(server.comments[0]?.body.startsWith(commentMarker('T-1')));
+    assert.deepEqual(
+      server.statuses.map((s) => [s.sha, s.context, s.state]),
+      [[commit, 'autopilot/evidence', 'success']],
+    );
+    const url = readFileSync(join(repo.phaseDir('T-1', 'PR'), 'pr_url.txt'), 'utf8');
+    assert.equal(url, 'https://github.test/acme/widgets/pull/1\n');
+    const opened = repo.ledger('T-1').find((e) => e.kind === 'outbox' && e.data['action'] === 'open_pr');
+    assert.equal(opened?.artifacts[0]?.path, 'evidence/T-1/pr/pr_url.txt');
+    assert.equal(opened?.artifacts[0]?.producer, 'autopilot');
+
+    // CI: the required check is red on the PR's head commit: the move out of PR is refused, naming it.
+    server.setCheckRuns(commit, [
+      { name: 'build', status: 'completed', conclusion: 'failure' },
+      { name: 'docs', status: 'completed', conclusion: 'success' },
+    ]);
+    const red = await repo.refused(['advance', 'T-1'], 'EVIDENCE_INVALID', 2, { env: ENV });
+    assert.match(red.message, /build \(failure\)/);
+    // Missing: a required check CI never reported.
+    server.setCheckRuns(commit, [{ name: 'docs', status: 'completed', conclusion: 'success' }]);
+    const missing = await repo.refused(['advance', 'T-1'], 'EVIDENCE_INVALID', 2, { env: ENV });
+    assert.match(missing.message, /build \(missing\)/);
+    server.setCheckRuns(commit, [{ name: 'build', status: 'completed', conclusion: 'success' }]);
+    const done = await repo.ok<{ from: string; to: string }>(['advance', 'T-1'], { env: ENV });
+    assert.deepEqual([done.from, done.to], ['PR', 'MONITOR']);
+    const ci = JSON.parse(readFileSync(join(repo.phaseDir('T-1', 'PR'), 'ci_results.json'), 'utf8'));
+    assert.equal(ci.source, 'forge');
+    assert.equal(ci.passed, true);
+    assert.equal(ci.commit, commit);
+
+    // Every request and answer matched GitHub's description, each with the token, and nothing twice.
+    assert.deepEqual(server.mismatches, []);
+    assert.deepEqual(server.duplicates, []);
+    assert.ok(server.auth.length > 0 && server.auth.every((a) => a === `token ${TOKEN}`));
+    assert.ok(!JSON.stringify(repo.ledger('T-1')).includes(TOKEN), 'the token is not in the ledger');
+    await repo.ok(['ledger', 'verify']);
+  });
+
+  it('stops a forge row for a person when there is no token, and says where to put one', async () => {
+    const { repo, server } = await inPr();
+    await putTemplate(repo);
+    const r = await repo.json<Outcomes>(['outbox', 'run']);
+    assert.equal(r.code, 2);
+    const pr = r.body.outcomes.find((o) => o.action === 'open_pr');
+    assert.equal(pr?.outcome, 'stopped');
+    assert.match(pr?.error ?? '', /no forge token: set AUTOPILOT_FORGE_TOKEN \(or GITHUB_TOKEN\)/);
+    assert.equal(server.pulls.length, 0);
+  });
+});
+
+/** Spawns `outbox run` stopped at `point` of `action`; resolves once it is there. */
+async function stoppedDispatcher(repo: Repo, point: 'before-send' | 'after-send', action: string) {
+  const marker = join(tempDir('pause'), 'here');
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !k.startsWith('NODE_TEST') && !k.startsWith('AUTOPILOT_')) env[k] = v;
+  Object.assign(env, ENV, {
+    AUTOPILOT_TEST_OUTBOX_PAUSE: point,
+    AUTOPILOT_TEST_OUTBOX_PAUSE_ACTION: action,
+    AUTOPILOT_TEST_OUTBOX_PAUSE_FILE: marker,
+  });
+  const child = spawn(process.execPath, [await binary(), '-C', repo.dir, 'outbox', 'run'], {
+    env,
+    detached: true,
+    stdio: 'ignore',
+  });
+  const exited = new Promise<void>((r) => child.on('exit', () => r()));
+  for (let i = 0; !existsSync(marker) || readFileSync(marker, 'utf8') === ''; i++) {
+    assert.ok(i < 1200, `the dispatcher never reached ${point} of ${action}`);
+    assert.equal(child.exitCode, null, `the dispatcher exited before ${point} of ${action}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  process.kill(-child.pid!, 'SIGKILL');
+  await exited;
+}
+
+describe('the forge dispatcher killed with SIGKILL', () => {
+  for (const action of ['open_pr', 'comment'] as const)
+    for (const point of ['before-send', 'after-send'] as const)
+      it(`${action}, ${point}: the next run converges to one pull request and one comment`, async () => {
+        const { repo, server } = await inPr();
+        await putTemplate(repo);
+        await stoppedDispatcher(repo, point, action);
+        const sentBefore = action === 'open_pr' ? server.creates['pull'] : server.creates['comment'];
+        assert.equal(sentBefore, point === 'after-send' ? 1 : 0);
+        const run = await repo.ok<Outcomes>(['outbox', 'run'], { env: ENV });
+        const mine = run.outcomes.find((o) => o.action === action);
+        assert.equal(mine?.outcome, point === 'after-send' ? 'found' : 'sent');
+        // Exactly one of each, and no create was ever sent twice.
+        assert.equal(server.pulls.length, 1);
+        assert.equal(server.comments.length, 1);
+        assert.equal(server.creates['pull'], 1);
+        assert.equal(server.creates['comment'], 1);
+        assert.deepEqual(server.duplicates, []);
+        assert.deepEqual(server.mismatches, []);
+        const recorded = repo
+          .ledger('T-1')
+          .filter((e) => e.kind === 'outbox' && ['sent', 'found'].includes(String(e.data['result'])))
+          .map((e) => e.data['action']);
+        assert.deepEqual([...recorded].sort(), ['comment', 'open_pr', 'push', 'status']);
+        // And again: nothing more happens.
+        await repo.ok(['outbox', 'run'], { env: ENV });
+        assert.equal(server.creates['pull'], 1);
+        assert.equal(server.creates['comment'], 1);
+        await repo.ok(['ledger', 'verify']);
+      });
+});

@@ -1,0 +1,530 @@
+/**
+ * @module A GitHub REST test server on node:http that holds every request and every response it sends to GitHub's
+ * official OpenAPI description (@octokit/openapi): the path template and method must be documented, path and query
+ * parameters and the JSON body must match the operation's schemas (a body field the operation does not name is a
+ * mismatch too), and the response must match the documented schema of its status. Mismatches are collected for the
+ * test to assert none. It keeps state (pull requests, comments, statuses, check runs) and counts creates, so that a
+ * test can tell one pull request from two.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { execFileSync } from 'node:child_process';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+
+type Json = Record<string, unknown>;
+type Schema = Record<string, unknown>;
+
+const require = createRequire(import.meta.url);
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+const API_ID = 'https://openapi.test/api.github.com';
+
+interface Operation {
+  readonly method: string;
+  readonly template: string;
+  readonly pattern: RegExp;
+  readonly names: readonly string[];
+  readonly op: Json;
+}
+
+/** The OpenAPI document and a validator over it, loaded once per process (13 MB of JSON). */
+let loaded: { doc: Json; ajv: Ajv; ops: Operation[]; cache: Map<string, ValidateFunction> } | undefined;
+
+function load() {
+  if (loaded) return loaded;
+  const file = require.resolve('@octokit/openapi/generated/api.github.com.json');
+  const doc = JSON.parse(readFileSync(file, 'utf8')) as Json;
+  // OpenAPI 3.0: `nullable` is Ajv's own; examples and x- keys are not keywords, hence strict off.
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
+  addFormats(ajv);
+  ajv.addSchema({ $id: API_ID, components: { schemas: rebaseLocal((doc['components'] as Json)['schemas']) } });
+  const ops: Operation[] = [];
+  for (const [template, item] of Object.entries(doc['paths'] as Record<string, Json>)) {
+    const names: string[] = [];
+    const pattern = new RegExp(
+      `^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{([^}]+)\}/g, (_, n: string) => {
+        names.push(n);
+        return '([^/]+)';
+      })}$`,
+    );
+    for (const method of ['get', 'post', 'patch', 'put', 'delete']) {
+      const op = item[method] as Json | undefined;
+      if (op) ops.push({ method: method.toUpperCase(), template, pattern, names, op });
+    }
+  }
+  loaded = { doc, ajv, ops, cache: new Map() };
+  return loaded;
+}
+
+/** The components with OpenAPI's nullable enums read as OpenAPI reads them; their references stay local. */
+function rebaseLocal(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(rebaseLocal);
+  if (!schema || typeof schema !== 'object') return schema;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(schema as Json)) out[k] = rebaseLocal(v);
+  if (out['nullable'] === true && Array.isArray(out['enum']) && !out['enum'].includes(null))
+    out['enum'] = [...(out['enum'] as unknown[]), null];
+  return out;
+}
+
+/** Follows a `#/components/...` reference in the document. */
+function deref<T>(doc: Json, node: unknown): T {
+  let n = node as Json;
+  while (n && typeof n === 'object' && typeof n['$ref'] === 'string') {
+    const path = (n['$ref'] as string).replace(/^#\//, '').split('/');
+    n = path.reduce<Json>((o, k) => o[k.replace(/~1/g, '/').replace(/~0/g, '~')] as Json, doc);
+  }
+  return n as T;
+}
+
+/**
+ * A schema of the document with its references pointed at the loaded components, and OpenAPI 3.0's `nullable` with
+ * `enum` read as OpenAPI reads it (null allowed), which JSON Schema's enum alone would refuse.
+ */
+function rebase(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(rebase);
+  if (!schema || typeof schema !== 'object') return schema;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(schema as Json))
+    out[k] = k === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `${API_ID}${v}` : rebase(v);
+  if (out['nullable'] === true && Array.isArray(out['enum']) && !out['enum'].includes(null))
+    out['enum'] = [...(out['enum'] as unknown[]), null];
+  return out;
+}
+
+function validator(key: string, schema: unknown): ValidateFunction {
+  const l = load();
+  let v = l.cache.get(key);
+  if (!v) {
+    v = l.ajv.compile(rebase(schema) as Schema);
+    l.cache.set(key, v);
+  }
+  return v;
+}
+
+/** A parameter's text value as its schema's type, or undefined when it cannot be one. */
+function coerce(text: string, schema: Json): unknown {
+  const t = schema['type'];
+  if (t === 'integer') return /^-?\d+$/.test(text) ? Number(text) : text;
+  if (t === 'number') return Number.isFinite(Number(text)) ? Number(text) : text;
+  if (t === 'boolean') return text === 'true' ? true : text === 'false' ? false : text;
+  return text;
+}
+
+export interface CheckRunSeed {
+  readonly name: string;
+  readonly status: 'queued' | 'in_progress' | 'completed';
+  readonly conclusion?: 'success' | 'failure' | 'neutral' | 'cancelled' | 'skipped' | 'timed_out' | 'action_required';
+}
+
+interface PullState {
+  number: number;
+  title: string;
+  body: string;
+  head: string;
+  headSha: string;
+  base: string;
+  state: 'open' | 'closed';
+}
+
+export interface GitHubTestServer {
+  readonly url: string;
+  readonly owner: string;
+  readonly repo: string;
+  /** Every request and response that did not match the OpenAPI description. */
+  readonly mismatches: string[];
+  /** Requests as `METHOD template`, in order. */
+  readonly calls: string[];
+  readonly pulls: PullState[];
+  readonly comments: { id: number; issue: number; body: string }[];
+  readonly statuses: { sha: string; state: string; context: string; description: string }[];
+  /** Creates per kind (`pull`, `comment`, `status`); a second open PR for a head or a second marked comment is a duplicate. */
+  readonly creates: Record<string, number>;
+  readonly duplicates: string[];
+  /** The check runs of a commit, as the test wants CI to have reported them. */
+  setCheckRuns(sha: string, runs: readonly CheckRunSeed[]): void;
+  /** The Authorization headers seen. */
+  readonly auth: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the server for one repository `owner/repo`. Branch heads are read from the bare repository `bare` (where
+ * Autopilot pushes), as GitHub reads them from its own: a pull request of a branch not pushed there is refused (422).
+ */
+export async function startGitHubServer(opts: {
+  owner: string;
+  repo: string;
+  bare: string;
+  defaultBranch?: string;
+}): Promise<GitHubTestServer> {
+  const l = load();
+  const { owner, repo, bare } = opts;
+  const mismatches: string[] = [];
+  const calls: string[] = [];
+  const auth: string[] = [];
+  const pulls: PullState[] = [];
+  const comments: { id: number; issue: number; body: string; created: string; updated: string }[] = [];
+  const statuses: {
+    id: number;
+    sha: string;
+    state: string;
+    context: string;
+    description: string;
+    target_url: string | null;
+    at: string;
+  }[] = [];
+  const checkRuns = new Map<string, CheckRunSeed[]>();
+  const creates: Record<string, number> = { pull: 0, comment: 0, status: 0 };
+  const duplicates: string[] = [];
+  const examples = (l.doc['components'] as Json)['examples'] as Record<string, { value: unknown }>;
+  const example = <T>(name: string): T => structuredClone(examples[name]!.value) as T;
+  let nextId = 1000;
+  const base = { server: '' };
+
+  const branchSha = (branch: string): string | null => {
+    try {
+      return execFileSync(
+        'git',
+        ['--git-dir', bare, 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`],
+        {
+          encoding: 'utf8',
+        },
+      ).trim();
+    } catch {
+      return null;
+    }
+  };
+  const htmlPull = (n: number) => `https://github.test/${owner}/${repo}/pull/${n}`;
+  const pullJson = (p: PullState): Json => {
+    const j = example<Json>('pull-request');
+    Object.assign(j, {
+      number: p.number,
+      title: p.title,
+      body: p.body,
+      state: p.state,
+      html_url: htmlPull(p.number),
+      url: `${base.server}/repos/${owner}/${repo}/pulls/${p.number}`,
+      // The example's teams lack the `type` the schema requires; no team is asked to review here.
+      requested_teams: [],
+    });
+    (j['head'] as Json)['ref'] = p.head;
+    (j['head'] as Json)['sha'] = p.headSha;
+    (j['head'] as Json)['label'] = `${owner}:${p.head}`;
+    (j['base'] as Json)['ref'] = p.base;
+    return j;
+  };
+  const pullSimple = (p: PullState): Json => {
+    const j = (example<Json[]>('pull-request-simple-items')[0] ?? {}) as Json;
+    Object.assign(j, {
+      number: p.number,
+      title: p.title,
+      body: p.body,
+      state: p.state,
+      html_url: htmlPull(p.number),
+      requested_teams: [],
+    });
+    (j['head'] as Json)['ref'] = p.head;
+    (j['head'] as Json)['sha'] = p.headSha;
+    (j['head'] as Json)['label'] = `${owner}:${p.head}`;
+    (j['base'] as Json)['ref'] = p.base;
+    return j;
+  };
+  const commentJson = (c: (typeof comments)[number]): Json => {
+    const j = example<Json>('issue-comment');
+    Object.assign(j, {
+      id: c.id,
+      body: c.body,
+      html_url: `${htmlPull(c.issue)}#issuecomment-${c.id}`,
+      created_at: c.created,
+      updated_at: c.updated,
+    });
+    return j;
+  };
+
+  type Reply = { status: number; body: unknown };
+  const route = (
+    method: string,
+    template: string,
+    p: Record<string, unknown>,
+    q: Record<string, unknown>,
+    body: Json,
+  ): Reply => {
+    const ownRepo = p['owner'] === owner && p['repo'] === repo;
+    if (!ownRepo)
+      return { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } };
+    const at = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    switch (`${method} ${template}`) {
+      case 'GET /repos/{owner}/{repo}': {
+        const j = example<Json>('full-repository');
+        // GitHub's own example lacks a field its schema requires: the fixture adds it rather than loosen the check.
+        Object.assign(j, {
+          name: repo,
+          full_name: `${owner}/${repo}`,
+          default_branch: opts.defaultBranch ?? 'main',
+          has_discussions: false,
+        });
+        return { status: 200, body: j };
+      }
+      case 'GET /repos/{owner}/{repo}/pulls': {
+        const head = typeof q['head'] === 'string' ? q['head'] : undefined;
+        const state = (q['state'] as string | undefined) ?? 'open';
+        const list = pulls.filter(
+          (x) => (state === 'all' || x.state === state) && (!head || `${owner}:${x.head}` === head),
+        );
+        return { status: 200, body: list.map(pullSimple) };
+      }
+      case 'POST /repos/{owner}/{repo}/pulls': {
+        const head = String(body['head']);
+        const sha = branchSha(head);
+        if (!sha)
+          return {
+            status: 422,
+            body: {
+              message: 'Validation Failed',
+              documentation_url: 'https://docs.github.com/rest',
+              errors: [{ resource: 'PullRequest', field: 'head', code: 'invalid' }],
+            },
+          };
+        creates['pull'] = (creates['pull'] ?? 0) + 1;
+        if (pulls.some((x) => x.state === 'open' && x.head === head)) {
+          duplicates.push(`pull for ${head}`);
+          return {
+            status: 422,
+            body: {
+              message: 'Validation Failed',
+              documentation_url: 'https://docs.github.com/rest',
+              errors: [
+                {
+                  resource: 'PullRequest',
+                  code: 'custom',
+                  message: `A pull request already exists for ${owner}:${head}.`,
+                },
+              ],
+            },
+          };
+        }
+        const pr: PullState = {
+          number: pulls.length + 1,
+          title: String(body['title'] ?? ''),
+          body: String(body['body'] ?? ''),
+          head,
+          headSha: sha,
+          base: String(body['base']),
+          state: 'open',
+        };
+        pulls.push(pr);
+        return { status: 201, body: pullJson(pr) };
+      }
+      case 'GET /repos/{owner}/{repo}/pulls/{pull_number}':
+      case 'PATCH /repos/{owner}/{repo}/pulls/{pull_number}': {
+        const pr = pulls.find((x) => x.number === p['pull_number']);
+        if (!pr)
+          return { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } };
+        if (method === 'PATCH') {
+          if (typeof body['title'] === 'string') pr.title = body['title'];
+          if (typeof body['body'] === 'string') pr.body = body['body'];
+        }
+        pr.headSha = branchSha(pr.head) ?? pr.headSha;
+        return { status: 200, body: pullJson(pr) };
+      }
+      case 'GET /repos/{owner}/{repo}/issues/{issue_number}/comments':
+        return { status: 200, body: comments.filter((c) => c.issue === p['issue_number']).map(commentJson) };
+      case 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments': {
+        const issue = p['issue_number'] as number;
+        if (!pulls.some((x) => x.number === issue))
+          return { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } };
+        creates['comment'] = (creates['comment'] ?? 0) + 1;
+        const text = String(body['body']);
+        const marker = /<!-- autopilot:[^>]*-->/.exec(text)?.[0];
+        if (marker && comments.some((c) => c.issue === issue && c.body.includes(marker)))
+          duplicates.push(`comment ${marker}`);
+        const c = { id: nextId++, issue, body: text, created: at, updated: at };
+        comments.push(c);
+        return { status: 201, body: commentJson(c) };
+      }
+      case 'PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}': {
+        const c = comments.find((x) => x.id === p['comment_id']);
+        if (!c)
+          return { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } };
+        c.body = String(body['body']);
+        c.updated = at;
+        return { status: 200, body: commentJson(c) };
+      }
+      case 'POST /repos/{owner}/{repo}/statuses/{sha}': {
+        creates['status'] = (creates['status'] ?? 0) + 1;
+        const s = {
+          id: nextId++,
+          sha: String(p['sha']),
+          state: String(body['state']),
+          context: String(body['context'] ?? 'default'),
+          description: String(body['description'] ?? ''),
+          target_url: typeof body['target_url'] === 'string' ? body['target_url'] : null,
+          at,
+        };
+        statuses.push(s);
+        const j = example<Json>('status');
+        Object.assign(j, {
+          id: s.id,
+          state: s.state,
+          context: s.context,
+          description: s.description,
+          target_url: s.target_url,
+          created_at: at,
+          updated_at: at,
+        });
+        return { status: 201, body: j };
+      }
+      case 'GET /repos/{owner}/{repo}/commits/{ref}/status': {
+        const j = example<Json>('combined-commit-status');
+        const latest = new Map<string, (typeof statuses)[number]>();
+        for (const s of statuses) if (s.sha === p['ref']) latest.set(s.context, s);
+        const items = [...latest.values()].reverse();
+        const one = ((j['statuses'] as Json[])[0] ?? {}) as Json;
+        j['statuses'] = items.map((s) => ({
+          ...one,
+          id: s.id,
+          state: s.state,
+          context: s.context,
+          description: s.description,
+          target_url: s.target_url,
+          created_at: s.at,
+          updated_at: s.at,
+        }));
+        j['sha'] = p['ref'];
+        j['total_count'] = items.length;
+        j['state'] = items.some((s) => s.state === 'failure' || s.state === 'error')
+          ? 'failure'
+          : items.every((s) => s.state === 'success') && items.length
+            ? 'success'
+            : 'pending';
+        return { status: 200, body: j };
+      }
+      case 'GET /repos/{owner}/{repo}/commits/{ref}/check-runs': {
+        const j = example<Json>('check-run-paginated');
+        const one = ((j['check_runs'] as Json[])[0] ?? {}) as Json;
+        const runs = (checkRuns.get(String(p['ref'])) ?? []).map((r, i) => ({
+          ...one,
+          id: 5000 + i,
+          name: r.name,
+          head_sha: p['ref'],
+          status: r.status,
+          conclusion: r.conclusion ?? null,
+          completed_at: r.status === 'completed' ? at : null,
+          html_url: `https://github.test/${owner}/${repo}/runs/${5000 + i}`,
+        }));
+        return { status: 200, body: { ...j, total_count: runs.length, check_runs: runs } };
+      }
+      default:
+        return { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } };
+    }
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse, raw: string) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const method = req.method ?? 'GET';
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const op = l.ops.find((o) => o.method === method && o.pattern.test(path));
+    const send = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify(body));
+    };
+    if (!op) {
+      mismatches.push(`${method} ${path}: no such operation in GitHub's OpenAPI description`);
+      return send(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+    }
+    const where = `${method} ${op.template}`;
+    calls.push(where);
+    auth.push(req.headers.authorization ?? '');
+    const problems: string[] = [];
+    // Parameters: every documented one checked, every given query parameter documented.
+    const params = ((op.op['parameters'] as unknown[]) ?? []).map((x) => deref<Json>(l.doc, x));
+    const m = op.pattern.exec(path)!;
+    const p: Record<string, unknown> = {};
+    const q: Record<string, unknown> = {};
+    for (const prm of params) {
+      const name = String(prm['name']);
+      const schema = (prm['schema'] ?? {}) as Json;
+      let text: string | null = null;
+      if (prm['in'] === 'path') text = decodeURIComponent(m[op.names.indexOf(name) + 1] ?? '');
+      else if (prm['in'] === 'query') text = url.searchParams.get(name);
+      else continue;
+      if (text === null) {
+        if (prm['required']) problems.push(`missing ${prm['in']} parameter ${name}`);
+        continue;
+      }
+      const value = coerce(text, schema);
+      const v = validator(`${where} param ${name}`, schema);
+      if (!v(value)) problems.push(`${prm['in']} parameter ${name}=${text}: ${l.ajv.errorsText(v.errors)}`);
+      (prm['in'] === 'path' ? p : q)[name] = value;
+    }
+    for (const name of url.searchParams.keys())
+      if (!params.some((x) => x['in'] === 'query' && x['name'] === name))
+        problems.push(`undocumented query parameter ${name}`);
+    // Body: JSON, valid against the operation's schema, with no field the schema does not name.
+    let body: Json = {};
+    const rb = deref<Json | undefined>(l.doc, op.op['requestBody']);
+    const rbSchema = (rb?.['content'] as Json | undefined)?.['application/json'] as Json | undefined;
+    if (raw.length > 0 || rb?.['required']) {
+      try {
+        body = raw ? (JSON.parse(raw) as Json) : {};
+      } catch {
+        problems.push('body is not JSON');
+      }
+      if (!rbSchema) problems.push('a body where the operation takes none');
+      else {
+        const schema = deref<Json>(l.doc, rbSchema['schema']);
+        const v = validator(`${where} body`, schema);
+        if (!v(body)) problems.push(`body: ${l.ajv.errorsText(v.errors)}`);
+        const known = Object.keys((schema['properties'] as Json | undefined) ?? {});
+        for (const k of Object.keys(body)) if (!known.includes(k)) problems.push(`body field ${k} is not documented`);
+      }
+    }
+    if (problems.length) {
+      mismatches.push(`${where}: ${problems.join('; ')}`);
+      return send(422, { message: 'Validation Failed', documentation_url: 'https://docs.github.com/rest' });
+    }
+    const reply = route(method, op.template, p, q, body);
+    // The response, held to the documented schema of its status.
+    const doc = deref<Json | undefined>(l.doc, (op.op['responses'] as Json)[String(reply.status)]);
+    const schema = ((doc?.['content'] as Json | undefined)?.['application/json'] as Json | undefined)?.['schema'];
+    if (!doc) mismatches.push(`${where}: status ${reply.status} is not documented`);
+    else if (schema) {
+      const v = validator(`${where} response ${reply.status}`, schema);
+      if (!v(reply.body)) mismatches.push(`${where} response ${reply.status}: ${l.ajv.errorsText(v.errors)}`);
+    }
+    send(reply.status, reply.body);
+  };
+
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      try {
+        handle(req, res, Buffer.concat(chunks).toString('utf8'));
+      } catch (err) {
+        mismatches.push(`server error: ${(err as Error).stack ?? String(err)}`);
+        res.writeHead(500).end();
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  base.server = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  return {
+    url: base.server,
+    owner,
+    repo,
+    mismatches,
+    calls,
+    pulls,
+    comments,
+    statuses,
+    creates,
+    duplicates,
+    auth,
+    setCheckRuns: (sha, runs) => void checkRuns.set(sha, [...runs]),
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}

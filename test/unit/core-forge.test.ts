@@ -1,0 +1,65 @@
+/** @module The forge's pure decisions: which repository a remote names, and the verdict on a commit's checks. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { githubRepoOf, judgeChecks, pullBody, commentMarker } from '../../src/core/forge.ts';
+import type { ForgeCheck } from '../../src/ports/forge.ts';
+
+const check = (name: string, state: ForgeCheck['state'], detail: string = state): ForgeCheck => ({
+  name,
+  kind: 'check_run',
+  state,
+  detail,
+  url: null,
+});
+
+describe('forge decisions', () => {
+  it('reads a github.com repository from https, ssh and scp-like remotes, and nothing else', () => {
+    for (const url of [
+      'https://github.com/acme/widgets.git',
+      'https://x-access-token:abc@github.com/acme/widgets',
+      'git@github.com:acme/widgets.git',
+      'ssh://git@github.com/acme/widgets.git',
+    ])
+      assert.deepEqual(githubRepoOf(url), { owner: 'acme', name: 'widgets' }, url);
+    for (const url of ['https://gitlab.com/acme/widgets.git', 'file:///tmp/x.git', 'https://github.com/acme', '../x'])
+      assert.equal(githubRepoOf(url), null, url);
+  });
+
+  it('passes green checks with every required one there, and waits for pending or missing required ones', () => {
+    assert.deepEqual(judgeChecks([check('build', 'success')], ['build'], false), {
+      passed: true,
+      waiting: [],
+      redChecks: '',
+    });
+    const w = judgeChecks([check('build', 'pending', 'in_progress')], ['build', 'e2e'], false);
+    assert.equal(w.passed, false);
+    assert.deepEqual(w.waiting, ['build', 'e2e']);
+    assert.equal(w.redChecks, '');
+  });
+
+  it('names red checks at once, and missing or still-running required ones when the wait is over', () => {
+    const red = judgeChecks([check('build', 'failure', 'timed_out'), check('lint', 'success')], [], false);
+    assert.equal(red.passed, false);
+    assert.equal(red.redChecks, 'build (timed_out)');
+    const late = judgeChecks([check('slow', 'pending', 'queued')], ['e2e'], true);
+    assert.equal(late.passed, false);
+    assert.equal(late.redChecks, 'e2e (missing), slow (still queued when the wait ended)');
+    const none = judgeChecks([], [], true);
+    assert.equal(none.passed, false, 'a commit no CI looked at is not green');
+    assert.match(none.redChecks, /no check reported/);
+  });
+
+  it('puts the evidence summary, with its marker, under the agent template in the PR body', () => {
+    const body = pullBody('## Summary\nx\n', {
+      taskId: 'T-1',
+      phases: ['SPEC', 'PLAN'],
+      tests: { total: 3, failed: 0 },
+      coverage: { changedPct: 90, meetsThreshold: true },
+      ledgerHead: { seq: 7, hash: 'ab'.repeat(32) },
+    });
+    assert.ok(body.startsWith('## Summary\nx\n\n---\n\n'));
+    assert.ok(body.includes(commentMarker('T-1')));
+    assert.match(body, /Tests: 3 run, 0 failed/);
+    assert.match(body, /Ledger head: #7/);
+  });
+});
