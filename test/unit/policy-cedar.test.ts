@@ -9,6 +9,7 @@ import { decideToolCall } from '../../src/core/policy/decide.ts';
 import { toolPolicyOf } from '../../src/core/policy/tool-policy.ts';
 import { decidePolicies, policySetOf } from '../../src/engine/repo/policies.ts';
 import { TABLE, TABLE_CONTEXT } from './policy-table.ts';
+import { spansOf } from '../../src/ports/spans.ts';
 
 function config(raw: unknown): Config {
   const r = parseConfig(raw);
@@ -218,5 +219,32 @@ when { context.phase == "IMPLEMENT" && resource.capabilities == ["net"] };
     const r = parseConfig({ policies: { mode: 'audit' } });
     assert.equal(r.ok, false);
     if (!r.ok) assert.equal(r.error.details['key'], 'policies.mode');
+  });
+});
+
+describe('policy telemetry', () => {
+  it('the tool.guard span carries autopilot.policy.ids, .verdict and, when stricter, .observed', () => {
+    const base = { type: 'guard', taskId: 'T-1', phase: 'PR', tool: 'Bash', startMs: 1, endMs: 2 } as const;
+    const [denied] = spansOf({
+      ...base,
+      decision: 'deny',
+      capabilities: ['vcs:push'],
+      policyIds: ['no-push', 'other'],
+      policyVerdict: 'deny',
+    });
+    assert.equal(denied?.name, 'tool.guard');
+    assert.equal(denied?.attributes['autopilot.policy.ids'], 'no-push,other');
+    assert.equal(denied?.attributes['autopilot.policy.verdict'], 'deny');
+    assert.equal(denied?.attributes['autopilot.policy.observed'], undefined);
+    const [observed] = spansOf({
+      ...base,
+      decision: 'allow',
+      capabilities: ['vcs:push'],
+      policyIds: ['tools.call.PR'],
+      policyVerdict: 'allow',
+      policyObserved: 'deny',
+    });
+    assert.equal(observed?.attributes['autopilot.policy.verdict'], 'allow');
+    assert.equal(observed?.attributes['autopilot.policy.observed'], 'deny');
   });
 });
