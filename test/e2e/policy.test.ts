@@ -1,12 +1,13 @@
 /**
- * E2E: the repository's Cedar policies through the real binary: `policy explain` and `policy test`, the guard verb
- * and Claude Code's hook denying by a repository policy with its id and the set's digest in the ledger, observe
+ * E2E: the repository's Cedar policies through the real binary: `policy explain` and `policy test`, the guard verb,
+ * MCP `tool_check` over stdio and Claude Code's hook denying by a repository policy with its id and the set's digest in the ledger, observe
  * mode letting a call through with what it would have blocked on the record, and a corrupt policy file refused as
  * CONFIG_INVALID naming its file and line.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { makeRepo, parseOne, run, type Repo } from './helpers.ts';
+import { callOk, callRefused, connectStdio } from './mcp-helpers.ts';
 
 const NO_PUSH = `// Pushes go through the outbox, never straight from the agent.
 @id("no-push")
@@ -156,6 +157,31 @@ describe('policy as code', { concurrency: true }, () => {
     assert.deepEqual([commit.decision, commit.policy.ids], ['allow', ['tools.call.PR']]);
   });
 
+  it('MCP tool_check answers by the policies, with their ids in the refusal and the allowed result', async () => {
+    const repo = await policyRepo();
+    await repo.driveTo('T-1', 'PR');
+    const session = await connectStdio(repo.dir);
+    try {
+      const push = await callRefused(
+        session.client,
+        'tool_check',
+        { taskId: 'T-1', tool: 'Bash', input: { command: 'git push origin main' }, client: 'claude' },
+        'TOOL_NOT_ALLOWED_IN_PHASE',
+      );
+      assert.deepEqual((push.details['policy'] as { ids: string[] }).ids, ['no-push']);
+      assert.match(push.message, /no-push/);
+      const commit = await callOk<{ decision: string; policy: { ids: string[]; digest: string } }>(
+        session.client,
+        'tool_check',
+        { taskId: 'T-1', tool: 'Bash', input: { command: 'git commit -m x' }, client: 'claude' },
+      );
+      assert.deepEqual([commit.decision, commit.policy.ids], ['allow', ['tools.call.PR']]);
+      assert.equal(commit.policy.digest, (push.details['policy'] as { digest: string }).digest);
+    } finally {
+      await session.close();
+    }
+  });
+
   it('observe mode lets the call through and records what the policy would have blocked', async () => {
     const repo = await policyRepo('observe');
     await repo.driveTo('T-1', 'PR');
@@ -172,6 +198,19 @@ describe('policy as code', { concurrency: true }, () => {
       [entries[0]?.data['decision'], entries[0]?.data['wouldHave'], entries[0]?.data['policyIds']],
       ['allow', 'deny', ['no-push']],
     );
+  });
+
+  it('a policy file changed during a task is CONFIG_CHANGED: the policies are part of the contract the task adopted', async () => {
+    const repo = await policyRepo();
+    await repo.driveTo('T-1', 'STRATEGIZE');
+    repo.write(
+      '.autopilot/policies/main.cedar',
+      NO_PUSH.replace('principal.kind == "agent"', 'principal.kind == "ci"'),
+    );
+    const refused = await repo.refused(['advance', 'T-1'], 'CONFIG_CHANGED', 2);
+    assert.deepEqual(refused.details['keys'], ['policies.sources.main.cedar']);
+    repo.write('.autopilot/policies/main.cedar', NO_PUSH);
+    await repo.refused(['advance', 'T-1'], 'EVIDENCE_MISSING', 2);
   });
 
   it('a corrupt policy file is CONFIG_INVALID naming the file and line, for every verb and the hook', async () => {
