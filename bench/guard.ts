@@ -2,12 +2,17 @@
  * @module The guard's decision in process: `classifyToolCall` then
  * `decideToolCall` on a mix of Bash, Edit and Read calls, in a thinking phase
  * and in IMPLEMENT. This is what a hook or `tool_check` spends deciding, before
- * any I/O. Run alone with `node --import tsx bench/guard.ts`.
+ * any I/O. The same with policies on: the tool table as Cedar policies plus a
+ * repository's own (two enforced, one observed), decided by the Cedar engine as
+ * the guard does. Run alone with `node --import tsx bench/guard.ts`.
  */
 import { pathToFileURL } from 'node:url';
 import { classifyToolCall, type ClassifyContext, type ToolCall } from '../src/core/policy/classify.ts';
 import { decideToolCall } from '../src/core/policy/decide.ts';
 import { DEFAULT_POLICY } from '../src/core/policy/policy.ts';
+import { parseConfig, type Config } from '../src/core/config.ts';
+import { toolPolicyOf } from '../src/core/policy/tool-policy.ts';
+import { decidePolicies } from '../src/engine/repo/policies.ts';
 import { measure, table, type Stats } from './stats.ts';
 
 const CONTEXT: ClassifyContext = { repoRoot: '/repo', evidenceDir: '.autopilot/evidence/T-1', stateDir: '.autopilot' };
@@ -45,6 +50,30 @@ export const GUARD_MIX: readonly ToolCall[] = [
 ];
 
 const PHASES = ['SPEC', 'IMPLEMENT'] as const;
+
+/** A repository's policies as a user would write them: two enforced, one observed (the Cedar set is decided twice). */
+const REPO_POLICIES = {
+  'push.cedar': `@id("no-push")
+forbid (principal, action, resource is Autopilot::ToolCall)
+when { resource.capabilities.contains("vcs:push") && principal.kind == "agent" };
+`,
+  'paths.cedar': `@id("migrations-need-a-person")
+forbid (principal, action == Autopilot::Action::"call", resource)
+when { resource.paths.containsAny(["db/migrations/001.sql", "db/migrations/002.sql"]) };
+
+@id("no-lockfile-edits")
+forbid (principal, action == Autopilot::Action::"call", resource)
+when { resource.paths.contains("package-lock.json") };
+`,
+};
+
+function policyConfig(): Config {
+  const r = parseConfig({
+    policies: { sources: REPO_POLICIES, overrides: { 'no-lockfile-edits': 'observe' } },
+  });
+  if (!r.ok) throw new Error(r.error.message);
+  return r.value;
+}
 
 /** `call` made new: a Bash command with a comment that no earlier call had, so the classifier's parse cache cannot answer it. */
 function fresh(call: ToolCall, i: number): ToolCall {
@@ -84,6 +113,65 @@ export async function benchGuard(n: number): Promise<Stats[]> {
     );
     const note = `classify + decide; ${GUARD_MIX.length} Bash, Edit, Read and Write calls in SPEC and IMPLEMENT: ${counts.allow} allowed, ${counts.ask} asked, ${counts.deny} denied`;
     rows.push({ ...row, note });
+  }
+  rows.push(...(await benchPolicies(n)));
+  return rows;
+}
+
+/**
+ * The guard with policies on against the guard as it was, in the same run and on the same calls (repeated, as in a
+ * hook daemon's session): the table's decision alone, then the table's plus Cedar's, then Cedar's alone.
+ */
+export async function benchPolicies(n: number): Promise<Stats[]> {
+  const config = policyConfig();
+  const table = toolPolicyOf(config);
+  const classified = GUARD_MIX.map((call) => ({ call, c: classifyToolCall(call, CONTEXT) }));
+  const phaseOf = (k: number) => PHASES[Math.floor(k / GUARD_MIX.length) % PHASES.length]!;
+  const at = (i: number) => classified[(i < 0 ? -i : i) % classified.length]!;
+  let serial = 0;
+  // fresh: one more path no earlier call had, so no remembered decision answers it and Cedar decides every time.
+  const ask = (i: number, fresh: boolean) => {
+    const { call, c } = at(i);
+    const paths = fresh ? [...(c.paths ?? []), `/tmp/bench-${serial++}`] : (c.paths ?? []);
+    return decidePolicies(config, {
+      actor: { id: 'agent:bench', kind: 'agent' },
+      tool: call.tool,
+      client: call.client,
+      classification: { ...c, paths },
+      phase: phaseOf(i < 0 ? -i : i),
+      taskId: 'T-1',
+    });
+  };
+  const rows: Stats[] = [
+    await measure(
+      'guard decision, current guard (table only)',
+      n,
+      (i) => decideToolCall(classifyToolCall(at(i).call, CONTEXT), phaseOf(i < 0 ? -i : i), table),
+      { warmup: 2000, cpu: true },
+    ),
+  ];
+  for (const [label, fresh] of [
+    ['repeated calls', false],
+    ['every call new', true],
+  ] as const) {
+    const counts = { allow: 0, ask: 0, deny: 0 };
+    const row = await measure(
+      `guard decision, policies on (table + Cedar), ${label}`,
+      n,
+      (i) => {
+        decideToolCall(classifyToolCall(at(i).call, CONTEXT), phaseOf(i < 0 ? -i : i), table);
+        const d = ask(i, fresh);
+        if (i >= 0) counts[d.enforced.verdict]++;
+      },
+      { warmup: fresh ? 200 : 2000, cpu: true },
+    );
+    const how = fresh
+      ? 'each request new: Cedar evaluates call, and ask when call is denied (one evaluation serves every mode)'
+      : 'a repeated request is answered from the decisions remembered per policy set';
+    rows.push({
+      ...row,
+      note: `tool table as Cedar + 3 repository policies (1 observed); ${how}; ${counts.allow} allowed, ${counts.ask} asked, ${counts.deny} denied; target p99 < 0.5 ms`,
+    });
   }
   return rows;
 }

@@ -7,6 +7,7 @@ import { SHIPPED_OVERLAYS, SHIPPED_PERSONAS, SHIPPED_SKILLS } from './persona-li
 import { z } from 'zod';
 import { DEFAULT_PHASES, defaultRoles, type Phase, type PhaseRoles } from './phases.ts';
 import { ErrorCode, refuse, ok, type Result } from './errors.ts';
+import { policiesConfigSchema } from './policy/cedar.ts';
 import { toolPolicySchema } from './policy/policy.ts';
 import { COVERAGE_FORMATS, TEST_REPORT_FORMATS } from './report-formats.ts';
 import { CHECKS, type CheckName } from './checks.ts';
@@ -382,6 +383,8 @@ const configSchema = z
       .default({ maxEvidenceBytes: 4 * MiB, maxLogBytes: 2 * MiB }),
     /** Tool policy: capabilities per phase, what a person may approve, third-party MCP servers. */
     tools: toolPolicySchema.default({ phases: {}, ask: [], mcpServers: {} }),
+    /** Policy as code: the modes of the repository's Cedar policies, and their text (see core/policy/cedar.ts). */
+    policies: policiesConfigSchema.optional(),
     attest: z
       .object({
         /** Instruction files whose content is attested, as globs relative to the repository root. */

@@ -17,6 +17,8 @@ export const EntryKind = {
   prompt_drift: 'prompt_drift',
   approval: 'approval',
   tool_blocked: 'tool_blocked',
+  /** A call an observe-mode policy would have blocked; it went ahead. `data.wouldHave`, `data.policyIds`. */
+  policy_observed: 'policy_observed',
   verify: 'verify',
   task_aborted: 'task_aborted',
   task_renamed: 'task_renamed',

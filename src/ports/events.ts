@@ -17,6 +17,8 @@ export const Counter = {
   tasks_rejected_for_process_violation: 'tasks_rejected_for_process_violation',
   /** A task the watchdog held for a person: refused again and again for one reason, or not moving forward. */
   tasks_held_by_watchdog: 'tasks_held_by_watchdog',
+  /** A tool call that a policy in observe mode would have blocked (it went ahead). */
+  policy_would_block: 'policy_would_block',
 } as const;
 export type Counter = (typeof Counter)[keyof typeof Counter];
 
@@ -75,6 +77,11 @@ export type AutopilotEvent =
       readonly tool: string;
       readonly decision: 'allow' | 'deny' | 'ask';
       readonly capabilities: readonly string[];
+      /** The policies that decided (span attribute `autopilot.policy.ids`) and their verdict (`.verdict`). */
+      readonly policyIds?: readonly string[];
+      readonly policyVerdict?: 'allow' | 'deny' | 'ask';
+      /** What observe-mode policies would have decided, where stricter (`autopilot.policy.observed`). */
+      readonly policyObserved?: 'allow' | 'deny' | 'ask';
       /** The `tool_blocked` entry of a denial or an ask. */
       readonly seq?: number;
     })

@@ -162,6 +162,10 @@ export function spansOf(ev: AutopilotEvent): SpanRecord[] {
             'autopilot.phase': ev.phase ?? '',
             'autopilot.decision': ev.decision,
             'autopilot.capabilities': ev.capabilities.join(','),
+            ...(ev.policyVerdict
+              ? { 'autopilot.policy.ids': (ev.policyIds ?? []).join(','), 'autopilot.policy.verdict': ev.policyVerdict }
+              : {}),
+            ...(ev.policyObserved ? { 'autopilot.policy.observed': ev.policyObserved } : {}),
             ...(ev.decision !== 'allow' ? { 'autopilot.error.code': 'TOOL_NOT_ALLOWED_IN_PHASE' } : {}),
           },
           { statusMessage: 'TOOL_NOT_ALLOWED_IN_PHASE' },

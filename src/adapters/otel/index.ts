@@ -54,6 +54,7 @@ const COUNTER_HELP: Record<Counter, string> = {
   phase_lease_contention: 'moves refused because another holder has the lease',
   tasks_rejected_for_process_violation: 'tasks a person aborted (reject --abort)',
   tasks_held_by_watchdog: 'tasks the watchdog held for a person (refused again and again, or not moving forward)',
+  policy_would_block: 'tool calls a policy in observe mode would have blocked (they went ahead)',
 };
 
 /** Where and how long the exports go: from the options, else from `env` as the OTLP exporter would read process.env. */

@@ -1,10 +1,11 @@
 /** @module Finding the repository and loading `.autopilot/config.yaml`. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { AutopilotError, ErrorCode } from '../../core/errors.ts';
 import { parseConfig, type Config } from '../../core/config.ts';
 import { CONFIG_DIR, CONFIG_FILE } from './layout.ts';
+import { policySetOf } from './policies.ts';
 
 /** The nearest folder at or above `cwd` that holds `.autopilot/config.yaml`, or undefined. */
 export function findRoot(cwd: string): string | undefined {
@@ -59,5 +60,41 @@ export function loadConfig(root: string): Config {
       },
     );
   }
-  return parseConfigText(text, file);
+  return withPolicyFiles(parseConfigText(text, file), root);
+}
+
+/**
+ * The config with the repository's policy files (`.autopilot/policies/*.cedar`, in name order) as `policies.sources`,
+ * so that they are part of its digest, and the policy set checked: a policy that does not parse or validate is
+ * CONFIG_INVALID naming its file and line. Without files and without a `policies` section the config is unchanged.
+ */
+function withPolicyFiles(config: Config, root: string): Config {
+  const dir = join(root, CONFIG_DIR, 'policies');
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isFile() && d.name.endsWith('.cedar'))
+      .map((d) => d.name)
+      .sort();
+  } catch {
+    // no policies folder: the tool table alone
+  }
+  if (names.length === 0 && !config.policies) return config;
+  const sources: Record<string, string> = { ...config.policies?.sources };
+  for (const name of names) {
+    if (sources[name] !== undefined) {
+      throw new AutopilotError(
+        ErrorCode.CONFIG_INVALID,
+        `${CONFIG_DIR}/policies/${name}: the config's policies.sources holds a policy text by the same name; keep one`,
+        { key: `policies.sources.${name}`, reason: 'defined twice', file: join(dir, name) },
+      );
+    }
+    sources[name] = readFileSync(join(dir, name), 'utf8');
+  }
+  const out: Config = {
+    ...config,
+    policies: { ...config.policies, ...(Object.keys(sources).length ? { sources } : {}) },
+  };
+  policySetOf(out);
+  return out;
 }

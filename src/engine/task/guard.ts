@@ -6,8 +6,11 @@
 import { ErrorCode, ok, type Result } from '../../core/errors.ts';
 import { loadTask } from '../ledger/load-task.ts';
 import type { TaskState } from '../../core/task.ts';
-import { classifyToolCall, type ToolCall } from '../../core/policy/classify.ts';
-import { decideToolCall } from '../../core/policy/decide.ts';
+import { classifyToolCall, type ClassifyContext, type ToolCall } from '../../core/policy/classify.ts';
+import { decideToolCall, type ToolDecision } from '../../core/policy/decide.ts';
+import type { Classification } from '../../core/policy/findings.ts';
+import { strictness, type PolicyRequest, type PolicyVerdict } from '../../core/policy/cedar.ts';
+import { decidePolicies, policySetOf, type PolicyDecision } from '../repo/policies.ts';
 import type { Capability } from '../../core/policy/capabilities.ts';
 import { Counter } from '../../ports/events.ts';
 import { append } from '../ledger/record.ts';
@@ -53,6 +56,16 @@ export interface GuardOutcome {
   readonly note?: string;
   /** The ledger entry that recorded a denial. */
   readonly seq?: number;
+  /**
+   * What the policy set decided: the deciding policy ids, the verdict, the set's digest, and what the observe-mode
+   * policies would have done where it is stricter (the call was not blocked for it).
+   */
+  readonly policy: {
+    readonly ids: readonly string[];
+    readonly verdict: 'allow' | 'deny' | 'ask';
+    readonly digest: string;
+    readonly observed?: { readonly verdict: 'allow' | 'deny' | 'ask'; readonly ids: readonly string[] };
+  };
 }
 
 /** Which task a call without a task id belongs to: the only active task. */
@@ -79,29 +92,14 @@ export async function guardToolCall(engine: Engine, actor: Actor, req: GuardRequ
         : `${active} active tasks: the call is judged as in ${first}; name the task (AUTOPILOT_TASK or --task)`;
   }
   const phase = task && task.status === 'active' ? task.phase : first;
-  const evidenceRoot = `${engine.layout.stateDir.slice(engine.layout.root.length + 1) || '.autopilot'}/evidence`;
-  const classification = classifyToolCall(
-    { client: req.client, tool: req.tool, input: req.input },
-    {
-      repoRoot: engine.layout.root,
-      evidenceDir: task ? `${evidenceRoot}/${task.taskId}` : `${evidenceRoot}/-`,
-      stateDir: engine.layout.stateDir.slice(engine.layout.root.length + 1) || '.autopilot',
-      mcpServers: toolPolicyOf(engine.config).mcpServers,
-      // What Autopilot produces in the task's evidence folder, its per-user state, and git's controls wherever they
-      // live: the guard's protected paths besides the state folder and the agent settings.
-      produced: task
-        ? Object.entries(engine.config.evidence).flatMap(([p, rules]) =>
-            rules
-              .filter((r) => r.producer === 'autopilot')
-              .map((r) => `${evidenceRoot}/${task.taskId}/${phaseDir(p)}/${r.name}`),
-          )
-        : [],
-      secretDirs: [userStateRoot(process.env)],
-      guardedPaths: await controlPaths(engine.layout.root),
-      realpath: realPath,
-    },
-  );
-  const decision = decideToolCall(classification, phase, toolPolicyOf(engine.config));
+  const judged = await judgeToolCall(engine, {
+    phase,
+    taskId: task?.taskId ?? null,
+    actor: { id: actor.id, kind: 'agent' },
+    call: { client: req.client, tool: req.tool, input: req.input },
+  });
+  const { classification, policy } = judged;
+  const decision = { decision: judged.decision, missing: judged.missing, reason: judged.reason };
   const reason = note ? `${clause(decision.reason)}. ${note}` : decision.reason;
   let seq: number | undefined;
   if (decision.decision !== 'allow' && task) {
@@ -122,10 +120,35 @@ export async function guardToolCall(engine: Engine, actor: Actor, req: GuardRequ
           capabilities: classification.capabilities,
           missing: decision.missing,
           reason: reason.slice(0, 2000),
+          ...policyData(policy),
         },
       }),
     );
     seq = entry.seq;
+  }
+  const wouldBlock = wouldHaveBlocked(policy);
+  if (wouldBlock && task) {
+    // Observe mode: the call goes ahead, and what the observed policies would have done is on the record.
+    await engine.store.transact((tx) =>
+      append(engine, tx, {
+        taskId: task.taskId,
+        kind: 'policy_observed',
+        fromPhase: phase,
+        toPhase: null,
+        actor: actor.id,
+        artifacts: [],
+        data: {
+          decision: decision.decision,
+          wouldHave: wouldBlock.verdict,
+          client: req.client,
+          tool: req.tool.slice(0, 200),
+          input: summarize(req.input),
+          capabilities: classification.capabilities,
+          policyIds: wouldBlock.policyIds,
+          policyDigest: policy.digest,
+        },
+      }),
+    );
   }
   const endMs = Date.now();
   const base = {
@@ -142,8 +165,20 @@ export async function guardToolCall(engine: Engine, actor: Actor, req: GuardRequ
     tool: req.tool,
     decision: decision.decision,
     capabilities: classification.capabilities,
+    policyIds: policy.enforced.policyIds,
+    policyVerdict: policy.enforced.verdict,
+    ...(wouldBlock ? { policyObserved: wouldBlock.verdict } : {}),
     ...(seq !== undefined ? { seq } : {}),
   });
+  if (wouldBlock) {
+    engine.sink.emit({
+      ...base,
+      type: 'counter',
+      name: Counter.policy_would_block,
+      value: 1,
+      attributes: { phase, tool: req.tool.slice(0, 100), policy: wouldBlock.policyIds.join(',').slice(0, 200) },
+    });
+  }
   if (decision.decision === 'deny') {
     engine.sink.emit({
       ...base,
@@ -161,9 +196,110 @@ export async function guardToolCall(engine: Engine, actor: Actor, req: GuardRequ
     missing: decision.missing,
     phase,
     taskId: task?.taskId ?? null,
+    policy: {
+      ids: policy.enforced.policyIds,
+      verdict: policy.enforced.verdict,
+      digest: policy.digest,
+      ...(wouldBlock ? { observed: { verdict: wouldBlock.verdict, ids: wouldBlock.policyIds } } : {}),
+    },
     ...(note ? { note } : {}),
     ...(seq !== undefined ? { seq } : {}),
   });
+}
+
+/** A tool call to judge, in a phase, without recording anything. */
+export interface JudgeRequest {
+  readonly phase: string;
+  readonly taskId: string | null;
+  readonly actor: PolicyRequest['actor'];
+  readonly call: ToolCall;
+}
+
+/** The judgement of a call: its classification, the verdict and its reason, and what the policies decided. */
+export interface Judgement {
+  readonly classification: Classification;
+  readonly decision: 'allow' | 'deny' | 'ask';
+  readonly missing: readonly Capability[];
+  readonly reason: string;
+  /** The tool table's own answer (what the guard answered before policies were code). */
+  readonly table: ToolDecision;
+  readonly policy: PolicyDecision;
+}
+
+/**
+ * Classifies a call and asks the policy set: the enforced policies' verdict is the decision. Where it agrees with
+ * the tool table, the table's reason (which says what to do next) is the reason; where a repository policy changed
+ * the outcome, the reason names it.
+ */
+export async function judgeToolCall(engine: Pick<Engine, 'config' | 'layout'>, req: JudgeRequest): Promise<Judgement> {
+  const classification = classifyToolCall(req.call, await classifyContext(engine, req.taskId));
+  const table = decideToolCall(classification, req.phase, toolPolicyOf(engine.config));
+  const policy = decidePolicies(engine.config, {
+    actor: req.actor,
+    tool: req.call.tool,
+    client: req.call.client,
+    classification,
+    phase: req.phase,
+    taskId: req.taskId,
+  });
+  const verdict = policy.enforced.verdict;
+  const reason =
+    verdict === table.decision ? table.reason : policyReason(engine, verdict, policy.enforced.policyIds, table);
+  return { classification, decision: verdict, missing: table.missing, reason, table, policy };
+}
+
+function policyReason(
+  engine: Pick<Engine, 'config'>,
+  verdict: Judgement['decision'],
+  ids: readonly string[],
+  table: ToolDecision,
+): string {
+  const infos = policySetOf(engine.config).policies;
+  const named = ids.map((id) => {
+    const p = infos.find((x) => x.id === id);
+    return p ? `${id} (${p.file}:${p.line}${p.reason ? `: ${p.reason}` : ''})` : id;
+  });
+  const by = named.length ? `polic${named.length > 1 ? 'ies' : 'y'} ${named.join(', ')}` : 'no policy permits it';
+  if (verdict === 'allow') return `allowed by ${by}`;
+  if (verdict === 'ask') return `a person must approve this call (${by}): ask for approval`;
+  return `denied by ${by}. The repository's policies are in .autopilot/policies; only a person changes them${
+    table.decision === 'allow' ? '' : `. ${clause(table.reason)}`
+  }`;
+}
+
+/** What the observed policies would have done that the enforced ones did not: a stricter verdict, or nothing. */
+function wouldHaveBlocked(policy: PolicyDecision): PolicyVerdict | undefined {
+  const o = policy.observed;
+  return o && strictness(o.verdict) > strictness(policy.enforced.verdict) ? o : undefined;
+}
+
+function policyData(policy: PolicyDecision): Record<string, unknown> {
+  return { policyIds: policy.enforced.policyIds, policyVerdict: policy.enforced.verdict, policyDigest: policy.digest };
+}
+
+async function classifyContext(
+  engine: Pick<Engine, 'config' | 'layout'>,
+  taskId: string | null,
+): Promise<ClassifyContext> {
+  const evidenceRoot = `${engine.layout.stateDir.slice(engine.layout.root.length + 1) || '.autopilot'}/evidence`;
+  return {
+    repoRoot: engine.layout.root,
+    evidenceDir: taskId ? `${evidenceRoot}/${taskId}` : `${evidenceRoot}/-`,
+    stateDir: engine.layout.stateDir.slice(engine.layout.root.length + 1) || '.autopilot',
+    mcpServers: toolPolicyOf(engine.config).mcpServers,
+    // What Autopilot produces in the task's evidence folder, its per-user state, and git's controls wherever they
+    // live: the guard's protected paths besides the state folder and the agent settings.
+    produced: taskId
+      ? Object.entries(engine.config.evidence).flatMap(([p, rules]) =>
+          rules
+            .filter((r) => r.producer === 'autopilot')
+            .map((r) => `${evidenceRoot}/${taskId}/${phaseDir(p)}/${r.name}`),
+        )
+      : [],
+    secretDirs: [userStateRoot(process.env)],
+    guardedPaths: await controlPaths(engine.layout.root),
+    realpath: realPath,
+  };
 }
 
 function controlPaths(root: string): Promise<string[]> {

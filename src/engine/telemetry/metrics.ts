@@ -105,6 +105,16 @@ export function counterIncrements(entry: LedgerEntry): CounterIncrement[] {
           attributes: { phase: entry.fromPhase ?? '', tool: String(d['tool'] ?? '').slice(0, 100) },
         });
       break;
+    case 'policy_observed':
+      out.push({
+        name: Counter.policy_would_block,
+        attributes: {
+          phase: entry.fromPhase ?? '',
+          tool: String(d['tool'] ?? '').slice(0, 100),
+          policy: (Array.isArray(d['policyIds']) ? d['policyIds'].join(',') : '').slice(0, 200),
+        },
+      });
+      break;
     case 'backtrack':
       out.push({
         name: Counter.phase_backtracks,

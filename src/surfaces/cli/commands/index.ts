@@ -19,6 +19,7 @@ import { attestCommand, gateCommand, ledgerCommand, storeCommand } from './recor
 import { execCommand, hookCommand, mcpCommand, serveCommand } from './connect.ts';
 import { alertsCommand, metricsCommand, sloCommand } from './metrics.ts';
 import { outboxCommand } from './outbox.ts';
+import { policyCommand } from './policy.ts';
 
 /** A top-level verb (or group of verbs) and the function that adds it, with its options and help, to the program. */
 export interface Verb {
@@ -34,6 +35,7 @@ export const VERBS: readonly Verb[] = [
   { name: 'evidence', register: evidenceCommand },
   { name: 'verify', register: verifyCommand },
   { name: 'guard', register: guardCommand },
+  { name: 'policy', register: policyCommand },
   { name: 'approve', register: approveCommand },
   { name: 'reject', register: rejectCommand },
   { name: 'lease', register: leaseCommand },

@@ -45,6 +45,10 @@ export const toolCheckTool = defineTool({
     phase: z.string().describe('the phase the call was judged in'),
     taskId: z.string().nullable(),
     note: z.string().optional().describe('why the call was judged by the first phase (no task, or several)'),
+    policy: z
+      .object({ ids: z.array(z.string()), verdict: z.string(), digest: z.string() })
+      .optional()
+      .describe('the policies that allowed the call (Cedar policy ids) and the digest of the policy set'),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   async run({ engine, actor }, args) {
@@ -70,6 +74,7 @@ export const toolCheckTool = defineTool({
       phase: g.phase,
       taskId: g.taskId,
       ...(g.note ? { note: g.note } : {}),
+      policy: { ids: [...g.policy.ids], verdict: g.policy.verdict, digest: g.policy.digest },
     });
   },
   summary: (v) => `allow ${v.phase}: ${v.reason}`,
