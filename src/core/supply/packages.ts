@@ -18,6 +18,8 @@ export interface DependencyPackage {
   readonly lockfile: string;
   /** Integrity hashes the lockfile records (`sha512-…`, `sha256:…`). */
   readonly hashes: readonly string[];
+  /** The licence the lockfile records for it (npm's package-lock v2/v3 `license`), when it records one. */
+  readonly license?: string;
 }
 
 /** What one lockfile gave: its packages, and what it holds that cannot be trusted as a pinned version. */
@@ -57,7 +59,7 @@ export function dependency(
   name: string,
   version: string,
   lockfile: string,
-  opts: { direct?: boolean; dev?: boolean; hashes?: readonly string[] } = {},
+  opts: { direct?: boolean; dev?: boolean; hashes?: readonly string[]; license?: string } = {},
 ): DependencyPackage {
   const n = ecosystem === 'PyPI' ? pypiName(name) : name;
   return {
@@ -69,6 +71,7 @@ export function dependency(
     dev: opts.dev ?? false,
     lockfile,
     hashes: opts.hashes ?? [],
+    ...(opts.license !== undefined ? { license: opts.license } : {}),
   };
 }
 

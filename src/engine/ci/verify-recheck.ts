@@ -203,6 +203,7 @@ const FAILURE_EVIDENCE: Record<FailureKind, (f: CommandFailure) => string> = {
   lint: () => 'build_output.log',
   lockfile: () => 'dependency_diff.json',
   vulnerabilities: () => 'vulnerabilities.json',
+  licenses: () => 'licenses.json',
   secrets: () => 'secrets_scan.json',
 };
 

@@ -136,6 +136,7 @@ export type FailureKind =
   | 'lint'
   | 'lockfile'
   | 'vulnerabilities'
+  | 'licenses'
   | 'secrets';
 
 /** One failed step of a producer, for the refusal's details and its advice. */
