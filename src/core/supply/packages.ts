@@ -1,7 +1,7 @@
 /** @module The dependency model every lockfile parser produces: one package a row, with its purl and how it is reached. */
 
 /** OSV's ecosystem names, which are also what a finding is matched by. */
-export type Ecosystem = 'npm' | 'PyPI' | 'Go';
+export type Ecosystem = 'npm' | 'PyPI' | 'Go' | 'crates.io';
 
 export interface DependencyPackage {
   readonly ecosystem: Ecosystem;
@@ -40,7 +40,7 @@ function encodeSegment(s: string): string {
   return encodeURIComponent(s).replace(/%3A/gi, ':');
 }
 
-/** The purl of a package, per the purl spec's npm, pypi and golang types. */
+/** The purl of a package, per the purl spec's npm, pypi, golang and cargo types. */
 export function purlOf(ecosystem: Ecosystem, name: string, version: string): string {
   const v = encodeSegment(version);
   if (ecosystem === 'npm') {
@@ -50,6 +50,7 @@ export function purlOf(ecosystem: Ecosystem, name: string, version: string): str
     return `pkg:npm/${scope ? `${encodeSegment(scope)}/` : ''}${encodeSegment(bare)}@${v}`;
   }
   if (ecosystem === 'PyPI') return `pkg:pypi/${encodeSegment(pypiName(name))}@${v}`;
+  if (ecosystem === 'crates.io') return `pkg:cargo/${encodeSegment(name)}@${v}`;
   return `pkg:golang/${name.split('/').map(encodeSegment).join('/')}@${v}`;
 }
 
