@@ -11,6 +11,7 @@ import { policiesConfigSchema } from './policy/cedar.ts';
 import { toolPolicySchema } from './policy/policy.ts';
 import { COVERAGE_FORMATS, TEST_REPORT_FORMATS } from './report-formats.ts';
 import { CHECKS, type CheckName } from './checks.ts';
+import { isSpdxExpression } from './supply/licenses.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -291,6 +292,15 @@ const isoDate = z
     return !Number.isNaN(t) && new Date(t).toISOString().startsWith(d);
   }, 'not a date of the calendar');
 
+/** One licence of an allow or deny list: an SPDX id (`MIT`, `GPL-2.0+`, `Apache-2.0 WITH LLVM-exception`), no AND/OR. */
+const spdxId = z
+  .string()
+  .trim()
+  .refine(
+    (id) => isSpdxExpression(id) && !/\s(AND|OR)\s/i.test(id),
+    'an SPDX licence id such as MIT or Apache-2.0 (one id, not an AND/OR expression; see https://spdx.org/licenses/)',
+  );
+
 const supplyChainSchema = z
   .object({
     /** The OSV database: a folder of OSV JSON records, or a zip of them (osv.dev's per-ecosystem all.zip), relative to the repository. */
@@ -309,6 +319,15 @@ const supplyChainSchema = z
           .strict(),
       )
       .default([]),
+    /** The licence policy: SPDX ids allowed and denied, and what a package without a readable licence does. */
+    licenses: z
+      .object({
+        allow: z.array(spdxId).default([]),
+        deny: z.array(spdxId).default([]),
+        unknown: z.enum(['fail', 'warn']).default('warn'),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -904,6 +923,20 @@ export const SUPPLY_CHAIN_EVIDENCE: readonly ArtifactRule[] = [
   }),
 ];
 
+/** VERIFY's licence evidence when `supplyChain.licenses` is configured. */
+export const LICENSES_EVIDENCE: ArtifactRule = artifact('licenses.json', {
+  producer: 'autopilot',
+  maxBytes: 64 * MiB,
+  assert: [
+    {
+      path: 'passed',
+      op: 'eq',
+      value: true,
+      hint: 'a dependency has a licence that supplyChain.licenses does not allow (or none that can be read): replace the dependency, or have a person change the policy',
+    },
+  ],
+});
+
 function formatPath(path: readonly PropertyKey[]): string {
   return path.map((p) => String(p)).join('.') || '(root)';
 }
@@ -1080,7 +1113,8 @@ export function parseConfig(raw: unknown): Result<Config> {
   const verify = verifyPhase ? evidence[verifyPhase] : undefined;
   if (c.supplyChain && verifyPhase && verify) {
     const named = new Set(verify.map((r) => r.name));
-    evidence[verifyPhase] = [...verify, ...SUPPLY_CHAIN_EVIDENCE.filter((r) => !named.has(r.name))];
+    const added = [...SUPPLY_CHAIN_EVIDENCE, ...(c.supplyChain.licenses ? [LICENSES_EVIDENCE] : [])];
+    evidence[verifyPhase] = [...verify, ...added.filter((r) => !named.has(r.name))];
   }
   return ok({ ...c, attest, roles: roles.value, evidence });
 }

@@ -1,15 +1,18 @@
 /**
  * @module Risk of a change, from its diff: size, sensitive paths (migrations, CI
  * config, dependency manifests, auth code, configured globs), new dependencies,
- * and secrets touched. Pure: the caller hands in the parsed diff.
+ * and secrets touched. Pure: the caller hands in the parsed diff and what the secret scanner found in it.
  */
+import type { SecretFinding } from './secrets.ts';
 
 export type RiskLevel = 'low' | 'medium' | 'high';
 
 export interface RiskInput {
   readonly files: readonly { path: string; additions: number; deletions: number; status: string }[];
-  /** Lines the diff adds, by file (for dependency and secret checks). */
+  /** Lines the diff adds, by file (for the dependency check). */
   readonly addedLines: ReadonlyMap<string, readonly string[]>;
+  /** What the secret scanner found in the lines the diff adds (engine/repo/secret-scan.ts). */
+  readonly secrets: readonly SecretFinding[];
   /** Extra globs from the config that make a change high-risk. */
   readonly riskyPaths: readonly string[];
   /** A diff with more changed lines than this is high-risk. */
@@ -108,15 +111,7 @@ const CLASSES: readonly { class: RiskReason['class']; globs: string[] }[] = [
 
 const compiled = CLASSES.map((c) => ({ class: c.class, res: c.globs.map(globToRegExp) }));
 
-/** Secret-looking additions: private keys, cloud credentials, tokens with a known shape, `.env` files. */
-const SECRET_LINES: readonly RegExp[] = [
-  /-----BEGIN (?:RSA |EC |OPENSSH |DSA |)PRIVATE KEY-----/,
-  /\bAKIA[0-9A-Z]{16}\b/,
-  /\bgh[pousr]_[A-Za-z0-9]{36,}\b/,
-  /\bxox[abpr]-[A-Za-z0-9-]{10,}\b/,
-  /\bsk-[A-Za-z0-9]{20,}\b/,
-  /(?:password|passwd|secret|api[_-]?key|token)\s*[:=]\s*['"][^'"\s]{8,}['"]/i,
-];
+/** Files that hold secrets by their name, whatever their content. */
 const SECRET_FILES = [
   '**/.env',
   '**/.env.*',
@@ -168,10 +163,15 @@ export function assessRisk(input: RiskInput): RiskAssessment {
     const added = input.addedLines.get(f.path) ?? [];
     for (const dep of newDependencies(f.path, added))
       reasons.push({ class: 'new-dependency', level: 'high', detail: `${dep} in ${f.path}` });
+    const found = input.secrets.filter((s) => s.file === f.path);
     if (SECRET_FILES.some((re) => re.test(f.path)))
       reasons.push({ class: 'secret', level: 'high', detail: `${f.path} looks like a secrets file` });
-    else if (added.some((l) => SECRET_LINES.some((re) => re.test(l))))
-      reasons.push({ class: 'secret', level: 'high', detail: `${f.path} adds a line that looks like a secret` });
+    else if (found.length > 0)
+      reasons.push({
+        class: 'secret',
+        level: 'high',
+        detail: `${f.path} adds a secret (${found.map((s) => `line ${s.line}, ${s.rule}`).join('; ')})`,
+      });
   }
   const level = reasons.reduce<RiskLevel>((acc, r) => (RANK[r.level] > RANK[acc] ? r.level : acc), 'low');
   return { level, reasons, changedLines, files: input.files.length };

@@ -1,5 +1,6 @@
 /** @module The finding: one defect in one evidence file, stated with the fix an agent can act on; and what else a validator may see. */
 import type { CopySourceKind } from '../core/config.ts';
+import type { SecretFinding } from '../core/secrets.ts';
 
 /** The rule ids the evidence validators emit; other producers of findings may use ids of their own. */
 export type ValidatorRuleId =
@@ -63,4 +64,9 @@ export interface EvidenceContext {
   readonly sources: readonly CopySource[];
   /** The task's artifacts that a rule refers to (the spec of `groundedIn`), by name. */
   readonly artifacts: readonly RelatedArtifact[];
+  /**
+   * The phase's files scanned for secrets, by the sha256 of their bytes. The gate holds each file it reads to it: a
+   * file with findings, or one whose digest was not scanned, does not pass.
+   */
+  readonly secrets?: ReadonlyMap<string, readonly SecretFinding[]>;
 }

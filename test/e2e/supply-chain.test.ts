@@ -132,6 +132,72 @@ describe('the supply-chain producer on a real repository', () => {
     );
   });
 
+  it('licences: from the lockfile, else the installed copy (a venv METADATA file); in licenses.json and the SBOM', async () => {
+    const dir = tempDir('supply');
+    writeFile(dir, 'README.md', 'x\n');
+    git(dir, ['init', '-q', '-b', 'main']);
+    git(dir, ['add', '-A']);
+    git(dir, ['commit', '-q', '-m', 'start']);
+    const base = git(dir, ['rev-parse', 'HEAD']).trim();
+    // npm's lockfile records lodash's licence; poetry's records none.
+    writeFile(dir, 'package.json', fixture('npm-lodash-4.17.11', 'package.json'));
+    writeFile(dir, 'package-lock.json', fixture('npm-lodash-4.17.11', 'package-lock.json'));
+    writeFile(dir, 'py/poetry.lock', fixture('python', 'poetry.lock'));
+    writeFile(dir, 'py/pyproject.toml', fixture('python', 'pyproject.toml'));
+    git(dir, ['add', '-A']);
+    const head = git(dir, ['write-tree']).trim();
+    // Installed, not committed: PyYAML 5.3's METADATA as its wheel has it (core metadata 2.1), pytest without one.
+    writeFile(
+      dir,
+      'py/.venv/lib/python3.11/site-packages/PyYAML-5.3.dist-info/METADATA',
+      'Metadata-Version: 2.1\nName: PyYAML\nVersion: 5.3\nSummary: YAML parser and emitter for Python\nLicense: MIT\nPlatform: Any\n\nYAML is a data serialization format.\n',
+    );
+    const now = new Date('2026-12-07T00:00:00Z');
+    const osv = join(FIXTURES, 'osv');
+    const run = (licenses: { allow: string[]; deny: string[]; unknown: 'fail' | 'warn' }) =>
+      produceSupplyChain(dir, { osv, failOn: 'critical', accept: [], licenses }, { base, head }, now);
+    const out = await run({ allow: ['MIT', 'Apache-2.0'], deny: [], unknown: 'fail' });
+    const doc = JSON.parse(out.files.find((f) => f.name === 'licenses.json')!.content) as {
+      passed: boolean;
+      packages: { name: string; declared: string | null; source: string; status: string; blocking: boolean }[];
+    };
+    assert.deepEqual(
+      doc.packages.map((v) => [v.name, v.declared, v.source, v.status, v.blocking]),
+      [
+        ['lodash', 'MIT', 'lockfile', 'allowed', false],
+        ['pytest', null, 'none', 'unknown', true],
+        ['pyyaml', 'MIT', 'installed', 'allowed', false],
+      ],
+    );
+    const problem = out.problems.find((p) => p.kind === 'licenses');
+    assert.match(
+      problem?.message ?? '',
+      /1 dependency has a licence that supplyChain\.licenses does not allow: pytest@7\.4\.0 \(no licence declared: unknown\)/,
+    );
+    const sbom = JSON.parse(out.files.find((f) => f.name === 'sbom.cdx.json')!.content) as {
+      components: { name: string; licenses?: { expression?: string }[] }[];
+    };
+    assert.ok(bomValidator()(sbom));
+    assert.deepEqual(
+      sbom.components.map((c) => [c.name, c.licenses?.[0]?.expression]),
+      [
+        ['lodash', 'MIT'],
+        ['pytest', undefined],
+        ['pyyaml', 'MIT'],
+      ],
+    );
+    // Denying MIT blocks both MIT packages; an unknown licence with `unknown: warn` only shows.
+    const denied = await run({ allow: [], deny: ['MIT'], unknown: 'warn' });
+    const again = JSON.parse(denied.files.find((f) => f.name === 'licenses.json')!.content) as typeof doc;
+    assert.deepEqual(
+      again.packages.filter((v) => v.blocking).map((v) => [v.name, v.status]),
+      [
+        ['lodash', 'denied'],
+        ['pyyaml', 'denied'],
+      ],
+    );
+  });
+
   it('a missing OSV database and a broken lockfile in the change are failures that say what to fix', async () => {
     const dir = tempDir('supply');
     writeFile(dir, 'README.md', 'x\n');

@@ -1,16 +1,18 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { assessRisk, atLeast, globToRegExp } from '../../src/core/risk.ts';
+import type { SecretFinding } from '../../src/core/secrets.ts';
 
 const file = (path: string, additions = 1, deletions = 0) => ({ path, additions, deletions, status: 'modified' });
 const assess = (
   files: ReturnType<typeof file>[],
   added: Record<string, string[]> = {},
-  extra: Partial<{ riskyPaths: string[]; maxLines: number }> = {},
+  extra: Partial<{ riskyPaths: string[]; maxLines: number; secrets: SecretFinding[] }> = {},
 ) =>
   assessRisk({
     files,
     addedLines: new Map(Object.entries(added)),
+    secrets: extra.secrets ?? [],
     riskyPaths: extra.riskyPaths ?? [],
     maxLines: extra.maxLines ?? 500,
   });
@@ -54,12 +56,23 @@ describe('risk of a diff', () => {
     assert.ok(atLeast('high', 'medium') && !atLeast('low', 'medium'));
   });
 
-  it('new dependencies and secrets are found in the added lines', () => {
+  it('new dependencies are found in the added lines, secrets from what the scanner found', () => {
     const deps = assess([file('package.json')], { 'package.json': ['    "left-pad": "^1.3.0",'] });
     assert.ok(deps.reasons.some((x) => x.class === 'new-dependency' && x.detail.startsWith('left-pad')));
-    const secret = assess([file('src/config.js')], { 'src/config.js': ['const key = "AKIAABCDEFGHIJKLMNOP";'] });
+    const found: SecretFinding = {
+      file: 'src/config.js',
+      line: 3,
+      column: 13,
+      rule: '@secretlint/secretlint-rule-aws',
+      messageId: 'AWSAccessKeyID',
+      excerpt: '**** (20 characters)',
+    };
+    const secret = assess([file('src/config.js'), file('src/other.js')], {}, { secrets: [found] });
     assert.equal(secret.level, 'high');
-    assert.ok(secret.reasons.some((x) => x.class === 'secret'));
+    assert.deepEqual(
+      secret.reasons.filter((x) => x.class === 'secret').map((x) => x.detail),
+      ['src/config.js adds a secret (line 3, @secretlint/secretlint-rule-aws)'],
+    );
     assert.equal(assess([file('.env')]).reasons.filter((x) => x.class === 'secret').length, 1);
   });
 

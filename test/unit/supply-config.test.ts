@@ -71,4 +71,31 @@ describe('supplyChain in the config', () => {
       ],
     );
   });
+
+  it('licenses: SPDX ids only, checked at load; with them VERIFY also requires licenses.json with passed true', () => {
+    assert.equal(
+      refusedKey({ supplyChain: { osv: 'osv', licenses: { allow: ['MIT', 'Apache 2'] } } }),
+      'supplyChain.licenses.allow.1',
+    );
+    assert.equal(
+      refusedKey({ supplyChain: { osv: 'osv', licenses: { deny: ['MIT OR GPL-3.0-only'] } } }),
+      'supplyChain.licenses.deny.0',
+    );
+    assert.equal(
+      refusedKey({ supplyChain: { osv: 'osv', licenses: { unknown: 'ignore' } } }),
+      'supplyChain.licenses.unknown',
+    );
+    const r = parseConfig({ supplyChain: { osv: 'osv', licenses: { deny: ['GPL-3.0-only', 'AGPL-3.0+'] } } });
+    assert.ok(r.ok);
+    assert.deepEqual(r.value.supplyChain?.licenses, {
+      allow: [],
+      deny: ['GPL-3.0-only', 'AGPL-3.0+'],
+      unknown: 'warn',
+    });
+    const licenses = r.value.evidence['VERIFY']!.find((a) => a.name === 'licenses.json');
+    assert.deepEqual(
+      licenses?.assert.map((a) => [a.path, a.value]),
+      [['passed', true]],
+    );
+  });
 });

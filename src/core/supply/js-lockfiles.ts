@@ -44,6 +44,13 @@ function splitAt(spec: string): [string, string] {
   return at < 0 ? [spec, ''] : [spec.slice(0, at), spec.slice(at + 1)];
 }
 
+/** A package.json's (or lockfile entry's) `license`: a string, or the old `{type}` object form. */
+export function declaredLicense(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (isObject(v) && typeof v['type'] === 'string') return v['type'];
+  return undefined;
+}
+
 /** npm's package-lock.json (and npm-shrinkwrap.json), lockfileVersion 2 or 3: the flat `packages` map. */
 export function parsePackageLock(path: string, text: string): LockfileRead {
   let lock: unknown;
@@ -85,11 +92,13 @@ export function parsePackageLock(path: string, text: string): LockfileRead {
     }
     const topLevel = at === 0 && !key.slice('node_modules/'.length).includes('/node_modules/');
     const integrity = typeof entry['integrity'] === 'string' ? [entry['integrity']] : [];
+    const license = declaredLicense(entry['license']);
     out.push(
       dependency('npm', name, v, path, {
         direct: topLevel && direct.has(key.slice('node_modules/'.length)),
         dev: entry['dev'] === true,
         hashes: integrity,
+        ...(license !== undefined ? { license } : {}),
       }),
     );
   }

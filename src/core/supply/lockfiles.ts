@@ -1,12 +1,13 @@
 /** @module Which files of a tree are lockfiles, and reading each with its parser (and the manifest beside it). */
 import { LockfileError, parsePackageLock, parsePnpmLock, parseYarnLock, readManifest } from './js-lockfiles.ts';
 import { parseGoMod, parsePipfileLock, parsePythonTomlLock, parseRequirements } from './go-python-lockfiles.ts';
+import { parseCargoLock } from './cargo-lockfile.ts';
 import type { LockfileRead } from './packages.ts';
 
 export { LockfileError };
 
 /** Folders whose files are installed copies or vendored code, never the project's own lockfiles. */
-const SKIPPED = /(^|\/)(node_modules|vendor|\.git|\.venv|venv|site-packages)\//;
+const SKIPPED = /(^|\/)(node_modules|vendor|\.git|\.venv|venv|site-packages|target)\//;
 
 const KINDS = {
   'package-lock.json': 'npm',
@@ -17,6 +18,7 @@ const KINDS = {
   'Pipfile.lock': 'pipenv',
   'poetry.lock': 'poetry',
   'uv.lock': 'uv',
+  'Cargo.lock': 'cargo',
 } as const;
 
 export type LockfileKind = (typeof KINDS)[keyof typeof KINDS] | 'requirements';
@@ -88,6 +90,8 @@ export function readLockfile(path: string, read: (path: string) => string | unde
       return parsePythonTomlLock(path, text, 'uv', beside);
     case 'requirements':
       return parseRequirements(path, text);
+    case 'cargo':
+      return parseCargoLock(path, text);
     default:
       throw new LockfileError('not a lockfile Autopilot reads');
   }

@@ -50,7 +50,12 @@ export interface Severity {
   readonly source: 'cvss' | 'database' | 'none';
 }
 
-const OSV_ECOSYSTEMS: Readonly<Record<string, Ecosystem>> = { npm: 'npm', PyPI: 'PyPI', Go: 'Go' };
+const OSV_ECOSYSTEMS: Readonly<Record<string, Ecosystem>> = {
+  npm: 'npm',
+  PyPI: 'PyPI',
+  Go: 'Go',
+  'crates.io': 'crates.io',
+};
 
 /** A record, checked for the fields matching needs; a reason when it is not an OSV record. */
 export function asOsvRecord(raw: unknown): OsvRecord | string {

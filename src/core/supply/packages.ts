@@ -1,7 +1,7 @@
 /** @module The dependency model every lockfile parser produces: one package a row, with its purl and how it is reached. */
 
 /** OSV's ecosystem names, which are also what a finding is matched by. */
-export type Ecosystem = 'npm' | 'PyPI' | 'Go';
+export type Ecosystem = 'npm' | 'PyPI' | 'Go' | 'crates.io';
 
 export interface DependencyPackage {
   readonly ecosystem: Ecosystem;
@@ -18,6 +18,8 @@ export interface DependencyPackage {
   readonly lockfile: string;
   /** Integrity hashes the lockfile records (`sha512-…`, `sha256:…`). */
   readonly hashes: readonly string[];
+  /** The licence the lockfile records for it (npm's package-lock v2/v3 `license`), when it records one. */
+  readonly license?: string;
 }
 
 /** What one lockfile gave: its packages, and what it holds that cannot be trusted as a pinned version. */
@@ -38,7 +40,7 @@ function encodeSegment(s: string): string {
   return encodeURIComponent(s).replace(/%3A/gi, ':');
 }
 
-/** The purl of a package, per the purl spec's npm, pypi and golang types. */
+/** The purl of a package, per the purl spec's npm, pypi, golang and cargo types. */
 export function purlOf(ecosystem: Ecosystem, name: string, version: string): string {
   const v = encodeSegment(version);
   if (ecosystem === 'npm') {
@@ -48,6 +50,7 @@ export function purlOf(ecosystem: Ecosystem, name: string, version: string): str
     return `pkg:npm/${scope ? `${encodeSegment(scope)}/` : ''}${encodeSegment(bare)}@${v}`;
   }
   if (ecosystem === 'PyPI') return `pkg:pypi/${encodeSegment(pypiName(name))}@${v}`;
+  if (ecosystem === 'crates.io') return `pkg:cargo/${encodeSegment(name)}@${v}`;
   return `pkg:golang/${name.split('/').map(encodeSegment).join('/')}@${v}`;
 }
 
@@ -57,7 +60,7 @@ export function dependency(
   name: string,
   version: string,
   lockfile: string,
-  opts: { direct?: boolean; dev?: boolean; hashes?: readonly string[] } = {},
+  opts: { direct?: boolean; dev?: boolean; hashes?: readonly string[]; license?: string } = {},
 ): DependencyPackage {
   const n = ecosystem === 'PyPI' ? pypiName(name) : name;
   return {
@@ -69,6 +72,7 @@ export function dependency(
     dev: opts.dev ?? false,
     lockfile,
     hashes: opts.hashes ?? [],
+    ...(opts.license !== undefined ? { license: opts.license } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 /**
  * @module Version order per ecosystem, from the libraries the ecosystems themselves use: npm's semver (npm, and Go's
- * module versions, which are semver with a `v`) and PEP 440 (PyPI) from @renovatebot/pep440.
+ * module versions, which are semver with a `v`; crates) and PEP 440 (PyPI) from @renovatebot/pep440.
  */
 import semver from 'semver';
 import { compare as pep440Compare, valid as pep440Valid } from '@renovatebot/pep440';
@@ -30,4 +30,6 @@ export const COMPARATORS: Readonly<Record<Ecosystem, Comparator>> = {
   npm: semverCompare,
   Go: goCompare,
   PyPI: pypiCompare,
+  // Cargo's versions are semver (crates.io refuses anything else).
+  'crates.io': semverCompare,
 };

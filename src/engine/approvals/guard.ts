@@ -12,6 +12,7 @@ import { waiversNeedPerson, type Waiver } from '../../core/waivers.ts';
 import type { StoreTx } from '../../ports/store.ts';
 import { append, recordRefusal } from '../ledger/record.ts';
 import { taskDiff } from '../evidence/producers/diff.ts';
+import { scanPatch } from '../repo/secret-scan.ts';
 import type { Actor, Engine } from '../context.ts';
 import { clause } from '../../core/phrasing.ts';
 
@@ -34,6 +35,7 @@ export async function assessTaskRisk(engine: Engine, state: TaskState): Promise<
   return assessRisk({
     files: diff.files.map((f) => ({ path: f.path, additions: f.additions, deletions: f.deletions, status: f.status })),
     addedLines: addedLinesByFile(diff.patch),
+    secrets: await scanPatch(diff.patch),
     riskyPaths: engine.config.approvals.riskyPaths,
     maxLines: engine.config.approvals.maxLines,
   });

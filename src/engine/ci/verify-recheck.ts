@@ -203,6 +203,8 @@ const FAILURE_EVIDENCE: Record<FailureKind, (f: CommandFailure) => string> = {
   lint: () => 'build_output.log',
   lockfile: () => 'dependency_diff.json',
   vulnerabilities: () => 'vulnerabilities.json',
+  licenses: () => 'licenses.json',
+  secrets: () => 'secrets_scan.json',
 };
 
 /** What a person needs to see of a failed re-run: each command's last lines and the failed cases. */

@@ -11,6 +11,7 @@ import type { CopySource, EvidenceContext, RelatedArtifact } from '../../validat
 import { evidenceRel } from '../repo/layout.ts';
 import { readNoFollow } from '../repo/files.ts';
 import type { Engine } from '../context.ts';
+import { scanPhaseSecrets } from './secrets.ts';
 
 /** The README names looked for at the repository root, in this order. */
 const README_NAMES = ['README.md', 'README.markdown', 'README.rst', 'README.txt', 'README', 'readme.md', 'Readme.md'];
@@ -98,7 +99,12 @@ function related(engine: Engine, state: TaskState, phase: string): RelatedArtifa
  * Everything the validators of `phase` may compare the task's evidence with. Only what a rule of the phase asks for
  * is read: earlier tasks' files for rules whose `copiedText.sources` has `earlier`, the spec for `groundedIn`.
  */
-export async function gatherEvidenceContext(engine: Engine, state: TaskState, phase: string): Promise<EvidenceContext> {
+export async function gatherEvidenceContext(
+  engine: Engine,
+  state: TaskState,
+  phase: string,
+  pending: readonly { readonly name: string; readonly content: string }[] | null = [],
+): Promise<EvidenceContext> {
   const rules = engine.config.evidence[phase] ?? [];
   const copying = rules.filter((r) => isMarkdownName(r.name) && r.copiedText);
   const wants = (kind: CopySource['kind']) => copying.some((r) => r.copiedText && r.copiedText.sources.includes(kind));
@@ -116,5 +122,7 @@ export async function gatherEvidenceContext(engine: Engine, state: TaskState, ph
       limit,
     )),
   );
-  return { sources, artifacts: related(engine, state, phase) };
+  // `pending: null` asks for no secret scan (one file's put scans that file itself).
+  const secrets = pending === null ? undefined : await scanPhaseSecrets(engine, state, phase, pending);
+  return { sources, artifacts: related(engine, state, phase), ...(secrets ? { secrets } : {}) };
 }

@@ -16,6 +16,7 @@ import { settleArchive } from './archive.ts';
 import type { Engine } from '../context.ts';
 import { clause } from '../../core/phrasing.ts';
 import { waivedCheckOf } from '../../core/waivers.ts';
+import { secretFindings } from './secrets.ts';
 
 export interface PhaseGateReport {
   readonly phase: string;
@@ -108,6 +109,8 @@ export function checkPhase(
     }
     const producer = rule?.producer ?? (produced.has(name) ? 'autopilot' : 'agent');
     artifacts.push({ path: rel, sha256: file.sha256, producer });
+    // Every file of the folder, with a rule or not, Autopilot's or the agent's: evidence is committed with the work.
+    if (context.secrets) findings.push(...secretFindings(context.secrets, rel, name, file.sha256));
     if (!rule) continue;
     if (producer === 'autopilot') {
       const expected = produced.get(name) ?? recordedInPhase(state, rel);

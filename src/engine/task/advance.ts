@@ -16,6 +16,7 @@ import type { StoreTx } from '../../ports/store.ts';
 import { append, recordRefusal } from '../ledger/record.ts';
 import { checkPassedArtifacts, checkPhase, gateRefusal, type PhaseGateReport } from '../evidence/phase-gate.ts';
 import { gatherEvidenceContext } from '../evidence/context.ts';
+import { pendingSecretFindings } from '../evidence/secrets.ts';
 import { guardLease, holderOf, moveLease } from './leases.ts';
 import { checkClaimHeld, claimMove, releaseClaim } from './move-claim.ts';
 import { hasProducer, installProduced, produce, type Produced } from '../evidence/producers/index.ts';
@@ -225,7 +226,9 @@ async function prepareMove(move: Move): Promise<Prepared> {
   // A move that relies on a waiver needs a person too (approvals.waivers), through the same approval.
   const needs = withWaivers(e, assessed, waivers.waived);
   // Read before the transaction: the store's task list, the README, the spec. The evidence itself is read inside.
-  const context = await gatherEvidenceContext(e, state, state.phase);
+  // The produced files are scanned for secrets with the folder's, before the transaction installs them.
+  const pending = produced.phase === state.phase ? (produced.files ?? []) : [];
+  const context = await gatherEvidenceContext(e, state, state.phase, pending);
   const reviewing = await readReviewInputs(e, state);
   return { produced, attestation, assessed, needs, context, reviewing };
 }
@@ -255,6 +258,15 @@ async function commitAdvance(
     // What an earlier backtrack left half done goes before the produced files replace the folder's and the gate
     // reads it: an uncommitted archive holds links to the live files (see evidence/archive.ts).
     tidyArchive(e.layout, now);
+    // A secret in what a producer made (the implement phase's diff) is refused before the folder holds a copy.
+    const leaked = produced.phase
+      ? pendingSecretFindings(prepared.context.secrets, now.taskId, produced.phase, produced.files ?? [])
+      : [];
+    if (leaked.length > 0) {
+      const report = { phase: now.phase, passed: false, findings: leaked, artifacts: [] };
+      const refusal = gateRefusal(now.taskId, report, e.config.roles);
+      return { ok: false, error: await recordRefusal(e, tx, now, actor, attempt, refusal, startMs) };
+    }
     installProduced(e, now.taskId, produced);
     let current = now;
     let verified: VerifiedRun | undefined;

@@ -21,6 +21,7 @@ import { checkPhase, type PhaseGateReport } from '../evidence/phase-gate.ts';
 import { checkReview, readReviewInputs } from '../evidence/review.ts';
 import { gatherEvidenceContext } from '../evidence/context.ts';
 import { tidyArchive } from '../evidence/archive.ts';
+import { asFindings, scanEvidenceFile } from '../evidence/secrets.ts';
 import type { Actor, Engine } from '../context.ts';
 import { clause } from '../../core/phrasing.ts';
 import { guardContract } from './contract.ts';
@@ -105,7 +106,9 @@ export async function putEvidence(
   // What the file's findings compare it with, read before the transaction (the store's task list among it).
   const before = await engine.store.getTask(req.taskId);
   const putPhase = normalizePhase(engine.config.phases, req.phase);
-  const context = before && putPhase ? await gatherEvidenceContext(engine, before, putPhase) : undefined;
+  const context = before && putPhase ? await gatherEvidenceContext(engine, before, putPhase, null) : undefined;
+  // A secret never reaches the evidence folder, which is committed with the work.
+  const secrets = await scanEvidenceFile(req.name, req.content);
   return engine.store.transact(async (tx): Promise<Result<PutEvidenceOutcome>> => {
     const loaded = await loadTask(tx, req.taskId);
     if (!loaded.ok) return loaded;
@@ -189,6 +192,16 @@ export async function putEvidence(
           phase,
           findings: [f],
         }),
+      );
+    }
+    if (secrets.length > 0) {
+      const findings = asFindings(secrets, evidenceRel(state.taskId, phase, req.name), req.name);
+      return fail(
+        refuse(
+          ErrorCode.EVIDENCE_INVALID,
+          `${req.name} is not stored: ${findings.map((f) => clause(f.problem)).join('; ')}. Remove each secret (name it instead of quoting it) and add the file again; revoke a real one`,
+          { phase, findings },
+        ),
       );
     }
     // A reviewer writes beside the working agent, which keeps its lease while it waits for the review: the lease

@@ -7,6 +7,9 @@
  * `ledger verify` checks the store against. A denial exits 1 with the
  * reason on stderr and is recorded in the ledger as `tool_blocked`.
  *
+ * pre-commit first scans what the commit adds (the staged diff) for secrets, with the scanner VERIFY uses, inside a
+ * task or not: a finding refuses the commit, naming file, line and rule, never the secret.
+ *
  * Without one task to judge by (none active, or several and AUTOPILOT_TASK
  * unset) a commit or push goes through with a note: people commit outside
  * tasks too, the agents' own hooks judge their `git commit` as in the first
@@ -19,6 +22,10 @@ import type { Engine } from '../../engine/context.ts';
 import type { ClientHooks, HookAnswer, HookRequest, Payload } from './request.ts';
 import { chooseTask } from './shared.ts';
 import { ENTRY_TRAILER, entryTrailer, HASH_TRAILER } from '../../engine/ledger/history.ts';
+import { git } from '../../engine/repo/git.ts';
+import { scanPatch } from '../../engine/repo/secret-scan.ts';
+import { describeSecret } from '../../core/secrets.ts';
+import { plural } from '../../core/phrasing.ts';
 
 const ok = (note = ''): HookAnswer => ({ stdout: '', stderr: note ? `autopilot: ${note}\n` : '', exitCode: 0 });
 const refused = (message: string): HookAnswer => ({ stdout: '', stderr: `autopilot: ${message}\n`, exitCode: 1 });
@@ -59,6 +66,24 @@ function gitRun(cwd: string, args: readonly string[]): Promise<{ code: number; s
   });
 }
 
+// What the commit adds, scanned for secrets: the index against HEAD (against nothing for a first commit).
+async function stagedSecrets(req: HookRequest): Promise<HookAnswer | undefined> {
+  // `git commit -a` and `git commit <paths>` commit a temporary index, which git names to its hooks.
+  const index = req.env['GIT_INDEX_FILE'];
+  const diff = await git(
+    req.cwd,
+    ['diff', '--cached', '--no-color', '--no-ext-diff', '--no-renames', '-U0'],
+    index ? { GIT_INDEX_FILE: resolve(req.cwd, index) } : {},
+  );
+  if (diff.code !== 0)
+    return refused(`could not read the staged changes to scan them for secrets: ${diff.stderr.trim()}`);
+  const found = await scanPatch(diff.stdout);
+  if (found.length === 0) return undefined;
+  return refused(
+    `commit refused: it adds ${plural(found.length, 'secret', 'secrets')}:\n${found.map((f) => `  ${describeSecret(f)}`).join('\n')}\nRemove each one (git restore --staged, then edit the file), revoke any that is real, and read it from the environment or a secret store instead.`,
+  );
+}
+
 // Adds (or replaces) the trailer that ties the commit to the ledger head.
 async function commitMsg(engine: Engine, req: HookRequest): Promise<HookAnswer> {
   const file = req.args[0];
@@ -97,7 +122,7 @@ export const gitHooks: ClientHooks = {
   async handle(engine, req, payload) {
     switch (req.event) {
       case 'pre-commit':
-        return vcs(engine, req, 'commit');
+        return (await stagedSecrets(req)) ?? vcs(engine, req, 'commit');
       case 'pre-push': {
         const refs = payload['refs'] as string[];
         if (refs.length === 0) return ok();

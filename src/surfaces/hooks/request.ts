@@ -19,7 +19,10 @@ export interface HookRequest {
   readonly root: string;
   /** The hook process's working directory (git resolves the commit message file against it). */
   readonly cwd: string;
-  /** The hook process's AUTOPILOT_*, OTEL_* and CLAUDE_PROJECT_DIR variables: they choose the task, the store and telemetry. */
+  /**
+   * The hook process's AUTOPILOT_*, OTEL_* and CLAUDE_PROJECT_DIR variables: they choose the task, the store and
+   * telemetry; and git's GIT_INDEX_FILE, the index a `git commit -a` or `git commit <paths>` is about to commit.
+   */
   readonly env: Readonly<Record<string, string>>;
 }
 
@@ -50,7 +53,10 @@ export interface ClientHooks {
 export function hookEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
-    if (v !== undefined && (k.startsWith('AUTOPILOT_') || k.startsWith('OTEL_') || k === 'CLAUDE_PROJECT_DIR'))
+    if (
+      v !== undefined &&
+      (k.startsWith('AUTOPILOT_') || k.startsWith('OTEL_') || k === 'CLAUDE_PROJECT_DIR' || k === 'GIT_INDEX_FILE')
+    )
       out[k] = v;
   }
   return out;

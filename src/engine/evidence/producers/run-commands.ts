@@ -141,12 +141,14 @@ export type FailureKind =
   | 'mutation'
   | 'lint'
   | 'lockfile'
-  | 'vulnerabilities';
+  | 'vulnerabilities'
+  | 'licenses'
+  | 'secrets';
 
 /** One failed step of a producer, for the refusal's details and its advice. */
 export interface CommandFailure {
   readonly kind: FailureKind;
-  /** The config key of the command: `test`, `build`, `lint`, `ci.NAME`; `supplyChain` or `supplyChain.osv` for that check. */
+  /** The config key of the command: `test`, `build`, `lint`, `ci.NAME`; `supplyChain` or `supplyChain.osv` for that check, `secrets` for the secret scan. */
   readonly command: string;
   readonly message: string;
   /** The last lines of the command's output, where they say what went wrong outside the code. */

@@ -14,10 +14,15 @@ import { asOsvRecord, OsvIndex } from '../../../core/supply/osv.ts';
 import { dependencyDiff, vulnerabilityReport, type VulnerabilityReport } from '../../../core/supply/report.ts';
 import { git, fileAtCommit, EMPTY_TREE } from '../../repo/git.ts';
 import { plural } from '../../../core/phrasing.ts';
+import { isSpdxExpression, licenseReport, type LicenseReport } from '../../../core/supply/licenses.ts';
+import { installedLicenses } from './installed-licenses.ts';
 
-/** What went wrong, for VERIFY's failures: `config` (the OSV database), `lockfile` or `vulnerabilities` (the change). */
+/**
+ * What went wrong, for VERIFY's failures: `config` (the OSV database), `lockfile`, `vulnerabilities` or `licenses`
+ * (the change).
+ */
 export interface SupplyChainProblem {
-  readonly kind: 'config' | 'lockfile' | 'vulnerabilities';
+  readonly kind: 'config' | 'lockfile' | 'vulnerabilities' | 'licenses';
   readonly message: string;
 }
 
@@ -25,6 +30,7 @@ export interface SupplyChainOutput {
   readonly files: { name: string; content: string }[];
   readonly problems: SupplyChainProblem[];
   readonly report?: VulnerabilityReport;
+  readonly licenses?: LicenseReport;
 }
 
 /** The packages of one tree (a commit or a tree id) and the lockfiles that could not be read. */
@@ -116,7 +122,11 @@ function cdxHash(CDX: typeof CycloneDX, h: string): [CycloneDX.Enums.HashAlgorit
 }
 
 /** A CycloneDX 1.6 JSON SBOM of a tree's packages, one component per purl; no timestamp, so the same tree gives the same bytes. */
-export async function sbomOf(name: string, tree: TreePackages): Promise<string> {
+export async function sbomOf(
+  name: string,
+  tree: TreePackages,
+  licenseOf: (p: DependencyPackage) => string | undefined = (p) => p.license,
+): Promise<string> {
   const CDX = await loadCycloneDx();
   const bom = new CDX.Models.Bom();
   bom.metadata.component = new CDX.Models.Component(CDX.Enums.ComponentType.Application, name, {
@@ -140,9 +150,20 @@ export async function sbomOf(name: string, tree: TreePackages): Promise<string> 
       ...[...new Set(same.map((x) => x.lockfile))].map((l) => new CDX.Models.Property('autopilot:lockfile', l)),
       new CDX.Models.Property('autopilot:direct', String(same.some((x) => x.direct))),
     ]);
+    const declared = same.map(licenseOf).find((l) => l !== undefined);
+    const licenses = new CDX.Models.LicenseRepository(
+      declared === undefined
+        ? []
+        : [
+            isSpdxExpression(declared)
+              ? new CDX.Models.LicenseExpression(declared)
+              : new CDX.Models.NamedLicense(declared),
+          ],
+    );
     bom.components.add(
       new CDX.Models.Component(CDX.Enums.ComponentType.Library, bare, {
         version: p.version,
+        licenses,
         ...(group ? { group } : {}),
         purl,
         bomRef: purl,
@@ -187,14 +208,34 @@ export async function produceSupplyChain(
     })),
     unreadable: t.unreadable,
   });
+  // Licences: the lockfile's, else the installed copy's (the work tree is the head's; the base has only its lockfiles').
+  const installed = installedLicenses(root);
+  const headLicense = (p: DependencyPackage) => p.license ?? installed(p);
   const files = [
-    { name: 'sbom.cdx.json', content: await sbomOf(name, head) },
+    { name: 'sbom.cdx.json', content: await sbomOf(name, head, headLicense) },
     { name: 'sbom-base.cdx.json', content: await sbomOf(name, base) },
     {
       name: 'dependency_diff.json',
       content: JSON.stringify({ base: summary(base), head: summary(head), ...diff }, null, 2) + '\n',
     },
   ];
+  const licenses = settings.licenses ? licenseReport(all(base), all(head), settings.licenses, installed) : undefined;
+  if (licenses) {
+    files.push({
+      name: 'licenses.json',
+      content: JSON.stringify({ policy: settings.licenses, ...licenses }, null, 2) + '\n',
+    });
+    if (!licenses.passed) {
+      const blocking = licenses.packages.filter((v) => v.blocking);
+      const list = blocking
+        .map((v) => `${v.name}@${v.version} (${v.declared ?? 'no licence declared'}: ${v.status})`)
+        .join('; ');
+      problems.push({
+        kind: 'licenses',
+        message: `${plural(blocking.length, 'dependency has a licence', 'dependencies have licences')} that supplyChain.licenses does not allow: ${list}. Replace each one with a package under an allowed licence, or have a person change supplyChain.licenses`,
+      });
+    }
+  }
   const osvPath = isAbsolute(settings.osv) ? settings.osv : resolve(root, settings.osv);
   let db: ReturnType<typeof loadOsv> | undefined;
   try {
@@ -206,7 +247,7 @@ export async function produceSupplyChain(
       name: 'vulnerabilities.json',
       content: JSON.stringify({ status: 'unavailable', reason: message }, null, 2) + '\n',
     });
-    return { files, problems };
+    return { files, problems, ...(licenses ? { licenses } : {}) };
   }
   const report = vulnerabilityReport(db.index, all(base), all(head), {
     failOn: settings.failOn,
@@ -232,5 +273,5 @@ export async function produceSupplyChain(
     ...report,
   };
   files.push({ name: 'vulnerabilities.json', content: JSON.stringify(doc, null, 2) + '\n' });
-  return { files, problems, report };
+  return { files, problems, report, ...(licenses ? { licenses } : {}) };
 }

@@ -42,6 +42,8 @@ import {
 } from './run-commands.ts';
 import { taskDiff, type TaskDiff } from './diff.ts';
 import { produceSupplyChain, type SupplyChainOutput } from './supply-chain.ts';
+import { scanPatch } from '../../repo/secret-scan.ts';
+import { describeSecret, type SecretFinding } from '../../../core/secrets.ts';
 import type { Engine } from '../../context.ts';
 import { plural } from '../../../core/phrasing.ts';
 
@@ -116,6 +118,7 @@ export async function produceVerify(engine: Engine, state: TaskState): Promise<V
   const { findings, mutation } = judged;
 
   const supply = await checkSupplyChain(engine, diff, run);
+  const secrets = await checkSecrets(diff, run);
   const ok = run.problems.length === 0;
   const isolation = isolationOf(run.commands);
   const patch = await patchId(engine.layout.root, diff.patch);
@@ -173,7 +176,29 @@ export async function produceVerify(engine: Engine, state: TaskState): Promise<V
       { name: 'test_inventory.json', content: JSON.stringify(judged.inventory, null, 2) + '\n' },
       { name: 'mutation_report.json', content: JSON.stringify(mutation, null, 2) + '\n' },
       ...(supply?.files ?? []),
+      { name: 'secrets_scan.json', content: JSON.stringify(secretsDocument(diff, secrets), null, 2) + '\n' },
     ],
+  };
+}
+
+/** The task's diff scanned for secrets (added lines only); each finding fails the run, named without the secret. */
+async function checkSecrets(diff: TaskDiff, run: RunLog): Promise<SecretFinding[]> {
+  const found = await scanPatch(diff.patch);
+  if (found.length > 0)
+    run.fail(
+      'secrets',
+      'secrets',
+      `the change adds ${plural(found.length, 'secret', 'secrets')}: ${found.map(describeSecret).join('; ')}. Remove each one from the code (and revoke it: it has been on disk), read it from the environment or a secret store instead, then verify again`,
+    );
+  return found;
+}
+
+function secretsDocument(diff: TaskDiff, found: readonly SecretFinding[]) {
+  return {
+    scanner: 'secretlint (@secretlint/secretlint-rule-preset-recommend) and autopilot/entropy',
+    scanned: { base: diff.base, tree: diff.tree ?? null, what: 'lines the change adds' },
+    passed: found.length === 0,
+    findings: found,
   };
 }
 
