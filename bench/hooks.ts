@@ -7,7 +7,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { daemonRunning, stopDaemon } from '../src/surfaces/hooks/daemon.ts';
 import { compilePackage } from './build.ts';
@@ -101,7 +101,42 @@ function cases(bin: string, repo: string, clean: NodeJS.ProcessEnv): HookCase[] 
   });
   const daemon = { ...clean, AUTOPILOT_HOOK_DAEMON: '1' };
   const node = process.execPath;
+  // The shell client with no Node to fall back on: a call it could not answer over its own door fails the bench.
+  const client = join(dirname(bin), 'autopilot-hook');
+  const shell = (who: string, event: string, input: string, what: string): HookCase => ({
+    name: `hook ${who} ${event}, fast client, answered by the daemon`,
+    argv: [client, '--node', '/nonexistent/node', who, event],
+    input,
+    env: daemon,
+    note: `${what}; bin/autopilot-hook (bash and two sha384sum) over the daemon's pipes`,
+  });
   return [
+    shell('claude', 'PreToolUse', claude, 'an allowed Bash call'),
+    shell(
+      'codex',
+      'PreToolUse',
+      JSON.stringify({
+        session_id: 'bench',
+        cwd: repo,
+        hook_event_name: 'PreToolUse',
+        tool_name: 'Bash',
+        tool_input: { command: 'git status --short' },
+      }),
+      'an allowed Bash call',
+    ),
+    shell(
+      'cursor',
+      'beforeShellExecution',
+      JSON.stringify({
+        conversation_id: 'bench',
+        generation_id: 'g',
+        hook_event_name: 'beforeShellExecution',
+        command: 'git status --short',
+        cwd: repo,
+        workspace_roots: [repo],
+      }),
+      'an allowed shell command',
+    ),
     {
       name: 'hook claude PreToolUse, Node hook, answered by the daemon',
       argv: [node, bin, 'hook', 'claude', 'PreToolUse'],
@@ -145,9 +180,12 @@ export async function benchHooks(n: number): Promise<Stats[]> {
     const bin = compilePackage(join(work, 'package'));
     repository(repo, bin, clean);
     const list = cases(bin, repo, clean);
-    // The first hook starts the daemon; wait until it answers, then warm every path once.
-    await timed(list[0]!.argv, repo, list[0]!.input, list[0]!.env);
+    // The first hook (the Node one) starts the daemon; wait until it answers, then warm every path once.
+    const starter = list.find((c) => c.argv[0] === process.execPath)!;
+    await timed(starter.argv, repo, starter.input, starter.env);
     for (let i = 0; i < 600 && !(await daemonRunning(repo)); i++) await new Promise((r) => setTimeout(r, 100));
+    // The daemon opens the shell client's door just after its socket.
+    await new Promise((r) => setTimeout(r, 1000));
     for (const c of list) for (let i = 0; i < 3; i++) await timed(c.argv, repo, c.input, c.env);
     const runs: Stats[][] = [];
     for (let round = 0; round < 3; round++) runs.push(await oneRun(n, repo, clean, list));
