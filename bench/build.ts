@@ -14,6 +14,7 @@ const ROOT = resolve(import.meta.dirname, '..');
 export function compilePackage(dir: string): string {
   mkdirSync(join(dir, 'bin'), { recursive: true });
   copyFileSync(join(ROOT, 'bin', 'autopilot.js'), join(dir, 'bin', 'autopilot.js'));
+  copyFileSync(join(ROOT, 'bin', 'autopilot-hook'), join(dir, 'bin', 'autopilot-hook'));
   copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
   if (!existsSync(join(dir, 'node_modules'))) symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
   const tsc = spawnSync(

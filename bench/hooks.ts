@@ -1,52 +1,59 @@
 /**
- * @module What an agent's hook costs: Claude Code's PreToolUse round trip
- * (spawn `node bin/autopilot.js hook claude PreToolUse`, write the JSON, read
- * the answer) against `node -e 0` in the same run, on the package as
- * `npm run build` makes it: answered by the repository's hook daemon (the
- * usual case), and by the hook process alone (the first call, or
- * AUTOPILOT_HOOK_DAEMON=0). Run alone with `node --import tsx bench/hooks.ts`.
+ * @module What an agent's hook costs: the round trip of the command a hook runs (spawn it, write the client's JSON,
+ * read the answer) against `node -e 0`, both started with a clean environment (`env -i` with PATH and HOME only) and
+ * interleaved in the same loop, on the package as `npm run build` makes it. Three separate runs; each row carries
+ * them, and the verdicts use the median run. Run alone with `node --import tsx bench/hooks.ts`.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { daemonRunning, stopDaemon } from '../src/surfaces/hooks/daemon.ts';
 import { compilePackage } from './build.ts';
-import { percentile, table, type Stats } from './stats.ts';
+import { mergeRounds, percentile, table, type Stats } from './stats.ts';
 
-function repository(dir: string, bin: string): void {
-  const env = {
-    ...process.env,
+/** The name of the floor row, which the notes look up. */
+export const FLOOR_ROW = 'node -e 0, clean environment (the floor)';
+
+function repository(dir: string, bin: string, env: NodeJS.ProcessEnv): void {
+  const git = {
+    ...env,
     GIT_AUTHOR_NAME: 'b',
     GIT_AUTHOR_EMAIL: 'b@b',
     GIT_COMMITTER_NAME: 'b',
     GIT_COMMITTER_EMAIL: 'b@b',
   };
-  execFileSync('git', ['init', '-q'], { cwd: dir });
+  execFileSync('git', ['init', '-q'], { cwd: dir, env: git });
   writeFileSync(join(dir, 'README.md'), 'bench\n');
-  execFileSync('git', ['add', '-A'], { cwd: dir });
-  execFileSync('git', ['commit', '-qm', 'init'], { cwd: dir, env });
+  execFileSync('git', ['add', '-A'], { cwd: dir, env: git });
+  execFileSync('git', ['commit', '-qm', 'init'], { cwd: dir, env: git });
   execFileSync(process.execPath, [bin, 'init'], {
     cwd: dir,
-    env: { ...env, AUTOPILOT_HOOK_DAEMON: '0' },
+    env: { ...git, AUTOPILOT_HOOK_DAEMON: '0' },
     stdio: 'pipe',
   });
-  execFileSync(process.execPath, [bin, 'task', 'start', 'T-1'], { cwd: dir, stdio: 'pipe' });
+  // `task start` wants the files init wrote committed first.
+  execFileSync('git', ['add', '-A'], { cwd: dir, env: git });
+  execFileSync('git', ['commit', '-qm', 'Set up Autopilot'], { cwd: dir, env: git, stdio: 'pipe' });
+  execFileSync(process.execPath, [bin, 'task', 'start', 'T-1'], { cwd: dir, env, stdio: 'pipe' });
 }
 
-// Spawns a process, writes `input`, waits for it to exit; milliseconds.
-function timed(argv: string[], cwd: string, input: string, env: NodeJS.ProcessEnv, answers = true): Promise<number> {
-  return new Promise((done, fail) => {
+// Spawns `argv`, writes `input`, waits for it to exit; milliseconds. An answer that is not the client's JSON fails
+// the bench: a fast path that answers wrong is not measured.
+function timed(argv: readonly string[], cwd: string, input: string, env: NodeJS.ProcessEnv, answers = true) {
+  return new Promise<number>((done, fail) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, argv, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
+    let err = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString('utf8')));
     child.on('error', fail);
     child.on('close', (code) =>
       code === 0 && (!answers || out.startsWith('{'))
         ? done(performance.now() - t0)
-        : fail(new Error(`exit ${code}: ${out}`)),
+        : fail(new Error(`${argv.join(' ')}: exit ${code}: ${out}${err}`)),
     );
     child.stdin.end(input);
   });
@@ -66,60 +73,123 @@ function stats(name: string, samples: number[], note: string): Stats {
   };
 }
 
-/**
- * `n` round trips of each kind, each next to a `node -e 0` started just before
- * it, so that both see the same load. Rows: the floor, the hook through the
- * daemon, the hook alone (n/5 of them).
- */
+/** One hook command the bench times. */
+interface HookCase {
+  readonly name: string;
+  readonly argv: readonly string[];
+  readonly input: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly note: string;
+  /** Samples a run, as a share of the floor's (the hook alone is slow and only shown, not judged). */
+  readonly share?: number;
+}
+
+/** The clean environment every row runs with: what `env -i PATH=… HOME=…` leaves, and the state folder's root. */
+export function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/' };
+  if (process.env['XDG_STATE_HOME']) env['XDG_STATE_HOME'] = process.env['XDG_STATE_HOME'];
+  return env;
+}
+
+function cases(bin: string, repo: string, clean: NodeJS.ProcessEnv): HookCase[] {
+  const claude = JSON.stringify({
+    session_id: 'bench',
+    cwd: repo,
+    hook_event_name: 'PreToolUse',
+    tool_name: 'Bash',
+    tool_input: { command: 'git status --short' },
+  });
+  const daemon = { ...clean, AUTOPILOT_HOOK_DAEMON: '1' };
+  const node = process.execPath;
+  // The shell client with no Node to fall back on: a call it could not answer over its own door fails the bench.
+  const client = join(dirname(bin), 'autopilot-hook');
+  const shell = (who: string, event: string, input: string, what: string): HookCase => ({
+    name: `hook ${who} ${event}, fast client, answered by the daemon`,
+    argv: [client, '--node', '/nonexistent/node', who, event],
+    input,
+    env: daemon,
+    note: `${what}; bin/autopilot-hook (bash and two sha384sum) over the daemon's pipes`,
+  });
+  return [
+    shell('claude', 'PreToolUse', claude, 'an allowed Bash call'),
+    shell(
+      'codex',
+      'PreToolUse',
+      JSON.stringify({
+        session_id: 'bench',
+        cwd: repo,
+        hook_event_name: 'PreToolUse',
+        tool_name: 'Bash',
+        tool_input: { command: 'git status --short' },
+      }),
+      'an allowed Bash call',
+    ),
+    shell(
+      'cursor',
+      'beforeShellExecution',
+      JSON.stringify({
+        conversation_id: 'bench',
+        generation_id: 'g',
+        hook_event_name: 'beforeShellExecution',
+        command: 'git status --short',
+        cwd: repo,
+        workspace_roots: [repo],
+      }),
+      'an allowed shell command',
+    ),
+    {
+      name: 'hook claude PreToolUse, Node hook, answered by the daemon',
+      argv: [node, bin, 'hook', 'claude', 'PreToolUse'],
+      input: claude,
+      env: daemon,
+      note: 'an allowed Bash call; `node bin/autopilot.js hook …`: Node starts, then asks the daemon',
+    },
+    {
+      name: 'hook claude PreToolUse, Node hook alone (no daemon)',
+      argv: [node, bin, 'hook', 'claude', 'PreToolUse'],
+      input: claude,
+      env: { ...clean, AUTOPILOT_HOOK_DAEMON: '0' },
+      note: 'the first call of a session, or AUTOPILOT_HOOK_DAEMON=0: loads the config, store, policy and shell parser',
+      share: 0.2,
+    },
+  ];
+}
+
+/** The rows of one run: the floor and each case, interleaved so that all see the same load. */
+async function oneRun(n: number, repo: string, clean: NodeJS.ProcessEnv, list: readonly HookCase[]): Promise<Stats[]> {
+  const floor: number[] = [];
+  const samples = list.map(() => [] as number[]);
+  for (let i = 0; i < n; i++) {
+    floor.push(await timed([process.execPath, '-e', '0'], repo, '', clean, false));
+    for (const [k, c] of list.entries())
+      if (i < Math.max(3, Math.round(n * (c.share ?? 1)))) samples[k]!.push(await timed(c.argv, repo, c.input, c.env));
+  }
+  return [
+    stats(FLOOR_ROW, floor, 'spawn and wait, interleaved with every hook row below; environment: PATH and HOME only'),
+    ...list.map((c, k) => stats(c.name, samples[k]!, `${c.note}; environment: PATH and HOME only`)),
+  ];
+}
+
+/** Three runs of `n` round trips of each hook command next to the floor, merged into one row each. */
 export async function benchHooks(n: number): Promise<Stats[]> {
   const work = mkdtempSync(join(tmpdir(), 'autopilot-bench-hooks-'));
   const repo = join(work, 'repo');
   mkdirSync(repo);
+  const clean = cleanEnv();
   try {
     const bin = compilePackage(join(work, 'package'));
-    repository(repo, bin);
-    const payload = JSON.stringify({
-      session_id: 'bench',
-      cwd: repo,
-      hook_event_name: 'PreToolUse',
-      tool_name: 'Bash',
-      tool_input: { command: 'git status --short' },
-    });
-    const env: NodeJS.ProcessEnv = { ...process.env, AUTOPILOT_HOOK_DAEMON: '1' };
-    delete env['CLAUDE_PROJECT_DIR'];
-    const hook = [bin, 'hook', 'claude', 'PreToolUse'];
-    const floor: number[] = [];
-    const daemon: number[] = [];
-    const alone: number[] = [];
-    // The first hook starts the daemon; wait until it answers.
-    await timed(hook, repo, payload, env);
+    repository(repo, bin, clean);
+    const list = cases(bin, repo, clean);
+    // The first hook (the Node one) starts the daemon; wait until it answers, then warm every path once.
+    const starter = list.find((c) => c.argv[0] === process.execPath)!;
+    await timed(starter.argv, repo, starter.input, starter.env);
     for (let i = 0; i < 600 && !(await daemonRunning(repo)); i++) await new Promise((r) => setTimeout(r, 100));
-    for (let i = 0; i < 3; i++) await timed(hook, repo, payload, env);
-    for (let i = 0; i < n; i++) {
-      floor.push(await timed(['-e', '0'], repo, '', env, false));
-      daemon.push(await timed(hook, repo, payload, env));
-    }
-    const aloneEnv = { ...env, AUTOPILOT_HOOK_DAEMON: '0' };
-    for (let i = 0; i < Math.max(3, Math.round(n / 5)); i++) alone.push(await timed(hook, repo, payload, aloneEnv));
-    const base = stats(
-      'node -e 0 (the floor: starting Node)',
-      floor,
-      'spawn and wait, in the same loop as the row below',
-    );
-    const ratio = (s: Stats) => `${(s.p50 / base.p50).toFixed(2)}× the floor at p50`;
-    const viaDaemon = stats('hook claude PreToolUse, answered by the daemon', daemon, '');
-    const byItself = stats('hook claude PreToolUse, answered by the hook process (no daemon)', alone, '');
-    return [
-      base,
-      {
-        ...viaDaemon,
-        note: `${ratio(viaDaemon)}; an allowed Bash call; built package (tsc), spawn + stdin JSON + answer`,
-      },
-      {
-        ...byItself,
-        note: `${ratio(byItself)}; the first call of a session, or AUTOPILOT_HOOK_DAEMON=0: loads the config, store, policy and shell parser`,
-      },
-    ];
+    // The daemon opens the shell client's door just after its socket.
+    await new Promise((r) => setTimeout(r, 1000));
+    for (const c of list) for (let i = 0; i < 3; i++) await timed(c.argv, repo, c.input, c.env);
+    const runs: Stats[][] = [];
+    for (let round = 0; round < 3; round++) runs.push(await oneRun(n, repo, clean, list));
+    return runs[0]!.map((row, k) => mergeRounds(runs.map((r) => r[k]!)));
   } finally {
     await stopDaemon(repo).catch(() => false);
     rmSync(work, { recursive: true, force: true });

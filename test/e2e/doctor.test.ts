@@ -54,11 +54,12 @@ describe('autopilot doctor', { concurrency: true }, () => {
       assert.notEqual(check(healthy, id).status, 'fail', id);
 
     const file = repo.path('.claude', 'settings.json');
-    const gone = join(tempDir('moved'), 'bin', 'autopilot.js');
+    const gone = join(tempDir('moved'), 'bin', 'autopilot-hook');
     const settings = readFileSync(file, 'utf8').replace(
-      /\S*autopilot\.js hook claude Stop/,
-      `${gone} hook claude Stop`,
+      /[^"\s]*autopilot-hook (--node [^"\s]+ claude Stop)/,
+      `${gone} $1`,
     );
+    assert.ok(settings.includes(gone), 'the Stop hook now names a client that is not there');
     writeFileSync(file, settings);
     const broken = await doctor(repo, 1);
     assert.equal(broken.healthy, false);
@@ -66,7 +67,7 @@ describe('autopilot doctor', { concurrency: true }, () => {
     assert.equal(hooks.status, 'fail');
     assert.equal(
       hooks.message,
-      `.claude/settings.json: Stop: ${gone} does not exist (runs this machine's Node and bin script by absolute path)`,
+      `.claude/settings.json: Stop: ${gone} does not exist or cannot be run (runs this machine's Node and bin script by absolute path)`,
     );
     assert.match(hooks.fix ?? '', /run `autopilot init` again/);
 
@@ -74,7 +75,7 @@ describe('autopilot doctor', { concurrency: true }, () => {
     assert.equal(text.code, 1);
     assert.match(
       text.stdout,
-      /✗ hooks\.claude {2}\.claude\/settings\.json: Stop: .* does not exist \(.*\)\n\s+fix: run `autopilot init` again/,
+      /✗ hooks\.claude {2}\.claude\/settings\.json: Stop: .* does not exist or cannot be run \(.*\)\n\s+fix: run `autopilot init` again/,
     );
     assert.match(text.stdout, /1 problem, 2 warnings: fix it as shown, then run autopilot doctor again/);
 
@@ -157,7 +158,7 @@ describe('autopilot doctor', { concurrency: true }, () => {
     for (const id of ['hooks.claude', 'hooks.git', 'mcp']) {
       const c = check(before, id);
       assert.equal(c.status, 'fail', id);
-      assert.match(c.message, /node_modules\/\.bin\/autopilot is missing/, id);
+      assert.match(c.message, /node_modules\/\.bin\/autopilot(-hook)? is missing/, id);
       assert.match(c.fix ?? '', /^install this repository's packages \(npm install, or npm ci\)/, id);
     }
 
@@ -166,6 +167,7 @@ describe('autopilot doctor', { concurrency: true }, () => {
     mkdirSync(repo.path('node_modules', '.bin'), { recursive: true });
     symlinkSync(packageDir, repo.path('node_modules', 'agent-autopilot'), 'dir');
     symlinkSync('../agent-autopilot/bin/autopilot.js', repo.path('node_modules', '.bin', 'autopilot'));
+    symlinkSync('../agent-autopilot/bin/autopilot-hook', repo.path('node_modules', '.bin', 'autopilot-hook'));
     const after = await doctor(repo, 0);
     for (const id of ['hooks.claude', 'hooks.git', 'mcp', 'npx']) assert.equal(check(after, id).status, 'ok', id);
     assert.match(check(after, 'hooks.claude').message, /\(runs the repository's node_modules\/\.bin\/autopilot\)$/);

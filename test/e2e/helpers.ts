@@ -189,6 +189,7 @@ export function binary(): Promise<string> {
     const pkg = tempDir('package');
     mkdirSync(join(pkg, 'bin'));
     copyFileSync(BIN, join(pkg, 'bin', 'autopilot.js'));
+    copyFileSync(join(ROOT, 'bin', 'autopilot-hook'), join(pkg, 'bin', 'autopilot-hook'));
     copyFileSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
     symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'), 'dir');
     const { build } = await import('esbuild');

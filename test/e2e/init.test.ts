@@ -118,11 +118,14 @@ describe('autopilot init', { concurrency: true }, () => {
     );
     assert.match(
       claude['hooks']['PreToolUse'][1]['hooks'][0]['command'],
-      /autopilot(-dev)?\.js hook claude PreToolUse \|\| exit 2$/,
+      /bin\/autopilot-hook --node \S+ claude PreToolUse \|\| exit 2$/,
     );
     assert.match(claude['hooks']['PreToolUse'][1]['matcher'], /^Bash\|Edit\|MultiEdit\|Write/);
     for (const event of ['Stop', 'SessionStart', 'UserPromptSubmit'])
-      assert.match(claude['hooks'][event][0]['hooks'][0]['command'], new RegExp(`hook claude ${event}$`));
+      assert.match(
+        claude['hooks'][event][0]['hooks'][0]['command'],
+        new RegExp(`autopilot-hook --node \\S+ claude ${event}$`),
+      );
 
     const mcp = json(repo, '.mcp.json');
     assert.deepEqual(mcp['mcpServers']['docs'], { command: 'docs-server', args: [] }, 'other servers stay');
@@ -149,9 +152,9 @@ describe('autopilot init', { concurrency: true }, () => {
     ]);
     assert.match(
       cursor['hooks']['beforeShellExecution'][0]['command'],
-      /hook cursor beforeShellExecution \|\| exit 2$/,
+      /autopilot-hook --node \S+ cursor beforeShellExecution \|\| exit 2$/,
     );
-    assert.match(cursor['hooks']['stop'][0]['command'], /hook cursor stop$/);
+    assert.match(cursor['hooks']['stop'][0]['command'], /autopilot-hook --node \S+ cursor stop$/);
 
     const agents = readFileSync(repo.path('AGENTS.md'), 'utf8');
     assert.ok(agents.startsWith('# Agents\n\nKeep changes small.\n'), 'what AGENTS.md said stays first');

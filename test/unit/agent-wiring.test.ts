@@ -177,18 +177,18 @@ describe('the wiring in a repository with its own install', () => {
       mcpServers: { autopilot: { command: 'npx', args: ['--no-install', 'autopilot', 'mcp'] } },
     });
     assert.deepEqual(commands(fileOf(files, '.claude/settings.json').after), {
-      PreToolUse: '"$CLAUDE_PROJECT_DIR"/node_modules/.bin/autopilot hook claude PreToolUse || exit 2',
-      Stop: '"$CLAUDE_PROJECT_DIR"/node_modules/.bin/autopilot hook claude Stop',
-      SessionStart: '"$CLAUDE_PROJECT_DIR"/node_modules/.bin/autopilot hook claude SessionStart',
-      UserPromptSubmit: '"$CLAUDE_PROJECT_DIR"/node_modules/.bin/autopilot hook claude UserPromptSubmit',
+      PreToolUse: '"$CLAUDE_PROJECT_DIR"/node_modules/.bin/autopilot-hook claude PreToolUse || exit 2',
+      Stop: '"$CLAUDE_PROJECT_DIR"/node_modules/.bin/autopilot-hook claude Stop',
+      SessionStart: '"$CLAUDE_PROJECT_DIR"/node_modules/.bin/autopilot-hook claude SessionStart',
+      UserPromptSubmit: '"$CLAUDE_PROJECT_DIR"/node_modules/.bin/autopilot-hook claude UserPromptSubmit',
     });
     const codex = commands(fileOf(files, '.codex/hooks.json').after);
     assert.equal(
       codex['PreToolUse'],
-      '"$(git rev-parse --show-toplevel)"/node_modules/.bin/autopilot hook codex PreToolUse || exit 2',
+      '"$(git rev-parse --show-toplevel)"/node_modules/.bin/autopilot-hook codex PreToolUse || exit 2',
     );
     const cursor = commands(fileOf(files, '.cursor/hooks.json').after);
-    assert.equal(cursor['stop'], '"$(git rev-parse --show-toplevel)"/node_modules/.bin/autopilot hook cursor stop');
+    assert.equal(cursor['stop'], '"$(git rev-parse --show-toplevel)"/node_modules/.bin/autopilot-hook cursor stop');
     assert.match(fileOf(files, 'AGENTS.md').after, /`npx --no-install autopilot task status <TASK>`/);
     assert.match(
       fileOf(files, '.git/hooks/pre-commit').after,
@@ -265,7 +265,7 @@ describe('the wiring in a repository without an install of its own', () => {
     });
     assert.equal(
       commands(fileOf(files, '.claude/settings.json').after)['PreToolUse'],
-      `${LAUNCHER.node} ${LAUNCHER.bin} hook claude PreToolUse || exit 2`,
+      `${join(dirname(dirname(LAUNCHER.bin)), 'bin', 'autopilot-hook')} --node ${LAUNCHER.node} claude PreToolUse || exit 2`,
     );
     assert.match(fileOf(files, 'AGENTS.md').after, /`autopilot task status <TASK>`/);
     assert.match(gitHookScript('pre-push', LAUNCHER), /\| \/opt\/this-machine\/node \S+ hook git pre-push "\$@"\n$/);
@@ -380,13 +380,30 @@ describe("doctor's reading of commands", () => {
   it("tells the repository's install (present or missing) from this machine's absolute paths", () => {
     const root = nodeRepo();
     const claude = shellWords('"$CLAUDE_PROJECT_DIR"/node_modules/.bin/autopilot hook claude Stop');
+    const shell = shellWords('"$CLAUDE_PROJECT_DIR"/node_modules/.bin/autopilot-hook claude Stop');
     assert.deepEqual(lookAtCommand(root, claude), {
       form: 'local',
       problems: ['node_modules/.bin/autopilot is missing'],
       missingLocal: true,
     });
+    assert.deepEqual(lookAtCommand(root, shell), {
+      form: 'local',
+      problems: ['node_modules/.bin/autopilot-hook is missing'],
+      missingLocal: true,
+    });
     installStub(root);
     assert.deepEqual(lookAtCommand(root, claude), { form: 'local', problems: [], missingLocal: false });
+    writeFileSync(join(root, 'node_modules', '.bin', 'autopilot-hook'), '#!/bin/sh\n', { mode: 0o755 });
+    assert.deepEqual(lookAtCommand(root, shell), { form: 'local', problems: [], missingLocal: false });
+    const client = join(ROOT, 'bin', 'autopilot-hook');
+    assert.deepEqual(lookAtCommand(root, [client, '--node', process.execPath, 'claude', 'Stop']), {
+      form: 'absolute',
+      problems: [],
+      missingLocal: false,
+    });
+    assert.deepEqual(lookAtCommand(root, [client, '--node', '/nonexistent/node', 'claude', 'Stop']).problems, [
+      '/nonexistent/node does not exist',
+    ]);
     assert.equal(lookAtCommand(root, ['npx', '--no-install', 'autopilot', 'mcp']).form, 'local');
     assert.equal(
       lookAtCommand(root, shellWords('"$(git rev-parse --show-toplevel)"/node_modules/.bin/autopilot hook codex Stop'))
@@ -414,7 +431,7 @@ describe('the package', () => {
       bin: Record<string, string>;
     };
     assert.equal(pkg.name, 'agent-autopilot');
-    assert.deepEqual(pkg.bin, { autopilot: 'bin/autopilot.js' });
+    assert.deepEqual(pkg.bin, { autopilot: 'bin/autopilot.js', 'autopilot-hook': 'bin/autopilot-hook' });
     assert.equal(packageVersion(), pkg.version);
     assert.equal(
       findPackageJson(join(TMP, 'x.js')),

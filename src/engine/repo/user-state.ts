@@ -109,3 +109,13 @@ export function ensurePrivateDir(user: UserStateLayout, dir: string = user.dir):
     if ((st.mode & 0o077) !== 0) chmodSync(path, 0o700);
   }
 }
+
+/**
+ * The link the hook daemon keeps from the repository's path to its folder, `<userStateRoot>/by-root/<root>` with
+ * `%` and `/` percent-encoded, so that the shell hook client finds the folder without hashing the path; undefined
+ * where the encoded path is longer than a file name may be (that client then runs the Node hook).
+ */
+export function hookIndexLink(root: string, env: StateEnv = process.env): string | undefined {
+  const name = root.replace(/%/g, '%25').replace(/\//g, '%2F');
+  return Buffer.byteLength(name) > 255 ? undefined : join(userStateRoot(env), 'by-root', name);
+}

@@ -16,7 +16,7 @@
  */
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { userStateRoot, type StateEnv } from '../repo/user-state.ts';
 import type { DetectedAgents } from './detect.ts';
 import { BIN_NAME, PACKAGE_NAME } from './package-info.ts';
@@ -72,6 +72,11 @@ export type CommandRunner = 'claude' | 'codex' | 'cursor' | 'git';
 
 /** The repository's own copy of the command, relative to its root. */
 export const LOCAL_BIN = `node_modules/.bin/${BIN_NAME}`;
+/** The shell hook client (the package's bin/autopilot-hook): asks the hook daemon without starting Node. */
+export const HOOK_CLIENT_NAME = `${BIN_NAME}-hook`;
+/** Where the repository's install puts the shell hook client. */
+export const LOCAL_HOOK_CLIENT = `node_modules/.bin/${HOOK_CLIENT_NAME}`;
+
 /** The command line that runs the repository's copy from a shell, and never fetches a package. */
 export const LOCAL_NPX = `npx --no-install ${BIN_NAME}`;
 
@@ -153,12 +158,32 @@ export function wiredCommand(
   return [`${ROOT_PREFIX[runner]}${LOCAL_BIN}`, ...args.map(shellQuote)].join(' ');
 }
 
+/**
+ * The command of an agent's hook (`args`: `hook <client> <event>`): the shell hook client, which asks the daemon
+ * without starting Node and runs the Node hook when it cannot (absolute form: with this machine's Node). Windows,
+ * which has no bash to run it, gets the Node hook's command.
+ */
+export function agentHookCommand(
+  o: { readonly launcher: Launcher; readonly form: LaunchForm },
+  runner: 'claude' | 'codex' | 'cursor',
+  args: readonly string[],
+): string {
+  if (process.platform === 'win32' || args[0] !== 'hook') return wiredCommand(o, runner, args);
+  const rest = args.slice(1);
+  if (o.form === 'absolute') {
+    // bin/autopilot-hook beside bin/autopilot.js; a checkout's scripts/autopilot-dev.js has it in bin/ too.
+    const client = join(dirname(dirname(o.launcher.bin)), 'bin', HOOK_CLIENT_NAME);
+    return [client, '--node', o.launcher.node, ...rest].map(shellQuote).join(' ');
+  }
+  return [`${ROOT_PREFIX[runner]}${LOCAL_HOOK_CLIENT}`, ...rest.map(shellQuote)].join(' ');
+}
+
 // The command of a hook that decides a tool call. Any failure to answer becomes exit 2, a denial for every
 // client (a missing Node or a missing node_modules/.bin/autopilot, say, exits 127, which the clients treat as a
 // hook error and run the tool). Only for the events that gate a call: a Stop hook that always exits 2 would
 // never let the agent stop.
-function gatingCommand(o: ResolvedOptions, runner: CommandRunner, args: readonly string[]): string {
-  return `${wiredCommand(o, runner, args)} || exit 2`;
+function gatingCommand(o: ResolvedOptions, runner: 'claude' | 'codex' | 'cursor', args: readonly string[]): string {
+  return `${agentHookCommand(o, runner, args)} || exit 2`;
 }
 
 type ResolvedOptions = WiringOptions & { readonly form: LaunchForm };
@@ -168,7 +193,8 @@ export function isAutopilotHookCommand(command: unknown, client: 'claude' | 'cod
   return (
     typeof command === 'string' &&
     /autopilot/.test(command) &&
-    new RegExp(`\\shook\\s+${client}\\s`).test(`${command} `)
+    (new RegExp(`\\shook\\s+${client}\\s`).test(`${command} `) ||
+      new RegExp(`${HOOK_CLIENT_NAME}'?(?:\\s+--node\\s+(?:'[^']*'|\\S+))?\\s+${client}\\s`).test(`${command} `))
   );
 }
 
@@ -265,7 +291,7 @@ function claudeSettings(o: ResolvedOptions, notes: string[]): WiringFile | undef
         const args = ['hook', 'claude', event];
         const hook = {
           type: 'command',
-          command: event === 'PreToolUse' ? gatingCommand(o, 'claude', args) : wiredCommand(o, 'claude', args),
+          command: event === 'PreToolUse' ? gatingCommand(o, 'claude', args) : agentHookCommand(o, 'claude', args),
         };
         const group = event === 'PreToolUse' ? { matcher: CLAUDE_MATCHER, hooks: [hook] } : { hooks: [hook] };
         hooks[event] = mergeGroups(hooks[event], group, (c) => isAutopilotHookCommand(c, 'claude'));
@@ -335,7 +361,7 @@ function codexHooks(o: ResolvedOptions, notes: string[]): WiringFile | undefined
         const args = ['hook', 'codex', event];
         const hook = {
           type: 'command',
-          command: event === 'PreToolUse' ? gatingCommand(o, 'codex', args) : wiredCommand(o, 'codex', args),
+          command: event === 'PreToolUse' ? gatingCommand(o, 'codex', args) : agentHookCommand(o, 'codex', args),
           timeout: 60,
         };
         const group = event === 'PreToolUse' ? { matcher: CODEX_MATCHER, hooks: [hook] } : { hooks: [hook] };
@@ -358,7 +384,7 @@ function cursorHooks(o: ResolvedOptions, notes: string[]): WiringFile | undefine
       for (const event of CURSOR_EVENTS) {
         const args = ['hook', 'cursor', event];
         const gates = event.startsWith('before') || event === 'preToolUse';
-        const command = gates ? gatingCommand(o, 'cursor', args) : wiredCommand(o, 'cursor', args);
+        const command = gates ? gatingCommand(o, 'cursor', args) : agentHookCommand(o, 'cursor', args);
         const entry = event === 'preToolUse' ? { command, matcher: CURSOR_EDIT_MATCHER } : { command };
         hooks[event] = mergeFlat(hooks[event], entry, (c) => isAutopilotHookCommand(c, 'cursor'));
       }

@@ -33,6 +33,8 @@ import {
   GIT_HOOK_MARK,
   GIT_HOOKS,
   isAutopilotHookCommand,
+  HOOK_CLIENT_NAME,
+  LOCAL_HOOK_CLIENT,
   LOCAL_BIN,
   LOCAL_NPX,
 } from './agent-wiring.ts';
@@ -149,9 +151,25 @@ interface CommandLook {
 // ("$CLAUDE_PROJECT_DIR"/…, "$(git rev-parse --show-toplevel)"/…, or nothing where the runner starts there).
 const LOCAL_PROGRAM = new RegExp(`^(?:\\$\\{?\\w+\\}?/|\\$\\([^)]*\\)/|\\./)?${LOCAL_BIN.replace(/[./]/g, '\\$&')}$`);
 
+// The same for the shell hook client, node_modules/.bin/autopilot-hook.
+const LOCAL_HOOK_PROGRAM = new RegExp(
+  `^(?:\\$\\{?\\w+\\}?/|\\$\\([^)]*\\)/|\\./)?${LOCAL_HOOK_CLIENT.replace(/[./]/g, '\\$&')}$`,
+);
+
 /** How a command (a shell command line, or an MCP entry's words) starts Autopilot, and what is wrong with it. */
 export function lookAtCommand(root: string, words: readonly string[]): CommandLook {
-  const [program, script] = words;
+  if (words[0] && LOCAL_HOOK_PROGRAM.test(words[0])) {
+    try {
+      accessSync(join(root, LOCAL_HOOK_CLIENT), constants.X_OK);
+      return { form: 'local', problems: [], missingLocal: false };
+    } catch {
+      return { form: 'local', problems: [`${LOCAL_HOOK_CLIENT} is missing`], missingLocal: true };
+    }
+  }
+  // The shell hook client by its absolute path, with this machine's Node after --node: the pair is read as the
+  // program and script of the Node form are.
+  const client = !!words[0] && isAbsolute(words[0]) && words[0].endsWith(`/${HOOK_CLIENT_NAME}`);
+  const [program, script] = client ? [words[0], words[1] === '--node' ? words[2] : undefined] : words;
   const npxLocal = program === 'npx' && words.includes('--no-install') && words.includes(BIN_NAME);
   if (program && (LOCAL_PROGRAM.test(program) || npxLocal)) {
     try {

@@ -74,7 +74,10 @@ const MAX_REQUEST = 16 * 1024 * 1024;
 const SECRET_BYTES = 32;
 
 /** The build this code comes from: a daemon only answers hooks of its own build. */
-export const BUILD_ID = (() => {
+export const BUILD_ID = buildId();
+
+// The build as the code on disk is now: a daemon whose files were replaced (an upgrade) sends its clients away.
+function buildId(): string {
   try {
     const file = fileURLToPath(import.meta.url);
     const st = statSync(file);
@@ -82,7 +85,7 @@ export const BUILD_ID = (() => {
   } catch {
     return 'unknown';
   }
-})();
+}
 
 /**
  * The daemon's socket for a repository, in this user's state folder (made 0700 on the way); undefined where that
@@ -400,8 +403,33 @@ export async function serveDaemon(root: string): Promise<void> {
   const seen = new SeenNonces();
   let last = Date.now();
   let queue: Promise<void> = Promise.resolve();
+  // The shell client's door (fast-channel.ts): the same queue, the same engine, the same nonces.
+  const { openFastChannel } = await import('./fast-channel.ts');
+  const fast = openFastChannel({
+    root,
+    user: paths.user,
+    secret,
+    fresh: (nonce) => seen.first(nonce),
+    answer: (request) =>
+      new Promise((done) => {
+        last = Date.now();
+        queue = queue.then(async () => {
+          if (buildId() !== BUILD_ID) {
+            done('fallback');
+            return leave();
+          }
+          try {
+            done(await runHook(request, cache));
+          } catch {
+            done('fallback');
+          }
+          last = Date.now();
+        });
+      }),
+  });
   const leave = () => {
     clearInterval(ticker);
+    fast?.close();
     server.close();
     queue = queue.then(() => cache.drop());
   };
@@ -459,6 +487,7 @@ export async function serveDaemon(root: string): Promise<void> {
   });
   const ticker = setInterval(
     () => {
+      fast?.sweep();
       if (Date.now() - last > idleMs || !existsSync(join(root, '.autopilot', 'config.yaml')) || !existsSync(path))
         leave();
     },

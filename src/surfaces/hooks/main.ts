@@ -4,37 +4,11 @@
  * repository, and has the repository's daemon answer, or answers by itself.
  * It loads nothing heavy unless it answers by itself.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { askDaemon, daemonWanted, serveDaemon, startDaemon, UNTRUSTED_DAEMON_NOTE } from './daemon.ts';
 import { autopilotBin } from './launcher.ts';
+import { findRoot, startDir } from './root.ts';
 import { HOOK_CLIENTS, hookEnv, type HookAnswer, type HookClient, type HookRequest } from './request.ts';
-
-// The nearest folder at or above `start` that holds `.autopilot/config.yaml`.
-function findRoot(start: string): string | undefined {
-  let dir = resolve(start);
-  for (;;) {
-    if (existsSync(join(dir, '.autopilot', 'config.yaml'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) return undefined;
-    dir = up;
-  }
-}
-
-// Where to look for the repository: the folder the client says it works in.
-function startDir(client: HookClient, stdin: string, cwd: string, env: NodeJS.ProcessEnv): string {
-  if (client === 'git') return cwd;
-  if (client === 'claude' && env['CLAUDE_PROJECT_DIR']) return env['CLAUDE_PROJECT_DIR'];
-  try {
-    const payload = JSON.parse(stdin) as Record<string, unknown>;
-    const roots = payload['workspace_roots'];
-    if (client === 'cursor' && Array.isArray(roots) && typeof roots[0] === 'string') return roots[0];
-    if (typeof payload['cwd'] === 'string' && payload['cwd']) return payload['cwd'];
-  } catch {
-    // the client's module reports a malformed input
-  }
-  return cwd;
-}
 
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) return '';

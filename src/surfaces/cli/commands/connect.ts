@@ -19,6 +19,8 @@ export function hookCommand(program: Command, act: Act): void {
   cursor  beforeShellExecution, beforeMCPExecution, beforeReadFile, preToolUse, afterFileEdit, sessionStart, stop
   git     pre-commit (vcs:commit), pre-push (vcs:push), commit-msg FILE (adds Autopilot-Ledger: <ledger head>)
 Which task: AUTOPILOT_TASK, else the only active task. AUTOPILOT_HOOK_DAEMON=0 answers without the per-repository daemon.
+The agents' hooks that init writes run autopilot-hook <client> <EVENT> instead (bin/autopilot-hook, bash): it asks the
+daemon without starting Node, and runs this command when it cannot (no daemon yet, another build, a reply without proof).
 ${example(`echo '{"session_id":"s1","tool_name":"Edit","tool_input":{"file_path":"src/app.ts"}}' | autopilot hook claude PreToolUse
 autopilot hook git commit-msg .git/COMMIT_EDITMSG`)}`,
     )
