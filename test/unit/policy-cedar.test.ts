@@ -112,6 +112,40 @@ describe('the tool table as Cedar policies', () => {
   }
 });
 
+describe('the tool table without Cedar', () => {
+  // A set of the tool table's policies alone is decided by their conditions as code, without loading Cedar. With a
+  // repository policy that never holds, Cedar decides the same set: both must name the same satisfied policies.
+  const never = '@id("never")\nforbid (principal, action, resource) when { false };\n';
+  for (const [name, raw, phases] of [
+    ['the default table', {}, [...DEFAULT_PHASES, 'NOPE']],
+    ['a table with asks', { tools: { ask: ['net', 'exec', 'vcs:push'], phases: { SPEC: ['read'] } } }, DEFAULT_PHASES],
+    ['an empty phase', { tools: { phases: { SPEC: [] } } }, ['SPEC', 'PLAN']],
+  ] as const) {
+    it(`names the policies Cedar names, for every row in every phase: ${name}`, () => {
+      const alone = config(raw);
+      const withCedar = config({ ...raw, policies: { sources: { 'never.cedar': never } } });
+      let compared = 0;
+      for (const row of TABLE) {
+        const c = classifyToolCall(row.call, TABLE_CONTEXT);
+        for (const phase of phases) {
+          const native = decidePolicies(alone, request(row.call, phase, 'agent', c));
+          const cedar = decidePolicies(withCedar, request(row.call, phase, 'agent', c));
+          assert.deepEqual(native.enforced, cedar.enforced, `${row.name} in ${phase}`);
+          compared++;
+        }
+      }
+      assert.ok(compared > 100, `${compared} decisions compared`);
+    });
+  }
+
+  it('keeps the generated policies valid Cedar, one per @id, at the lines the text puts them', () => {
+    const text = compileToolPolicy(toolPolicyOf(config({})));
+    const lines = text.split('\n');
+    for (const p of policySetOf(config({ policies: { sources: { 'never.cedar': never } } })).policies)
+      if (p.file === '(generated)') assert.equal(lines[p.line - 1], `@id("${p.id}")`, p.id);
+  });
+});
+
 describe('repository policies', () => {
   const NO_PUSH = `// pushes go through the outbox
 @id("no-push")

@@ -75,42 +75,94 @@ function within(caps: readonly string[]): string {
   return `[${caps.map(lit).join(', ')}].containsAll(resource.capabilities)`;
 }
 
+/** One policy generated from the tool table: its id, effect, reason, text, and what it is satisfied by. */
+export interface GeneratedPolicy {
+  readonly id: string;
+  readonly effect: 'permit' | 'forbid';
+  readonly reason: string;
+  readonly text: string;
+  /** Its 1-based line in {@link compileToolPolicy}'s text. */
+  readonly line: number;
+  /** The policy's condition, evaluated here: the same answer Cedar gives for the policy's text. */
+  readonly holds: (action: 'call' | 'ask', req: Pick<PolicyRequest, 'classification' | 'phase'>) => boolean;
+}
+
+const GENERATED_HEADER =
+  '// Generated from the tools section of the config: change tools.phases and tools.ask there, not this text.';
+
 /**
  * The tool table as Cedar policies, in process order, each with an `@id`: `tools.unknown` forbids every call
  * Autopilot cannot classify; `tools.call.<PHASE>` permits a call whose capabilities the phase allows;
  * `tools.ask.<PHASE>` permits asking a person when the missing capabilities are all in `tools.ask` (which also lets
  * a repository policy that forbids only `call` hold a call for a person). Deterministic: the same table gives the
- * same text.
+ * same policies. Each also carries its condition as code, so that a set of these alone is decided without loading
+ * Cedar (a test holds the two to the same answers).
  */
-export function compileToolPolicy(policy: ToolPolicy): string {
+export function toolPolicyParts(policy: ToolPolicy): GeneratedPolicy[] {
   const ns = CEDAR_NAMESPACE;
-  const out = [
-    '// Generated from the tools section of the config: change tools.phases and tools.ask there, not this text.',
-    '@id("tools.unknown")',
-    '@reason("Autopilot cannot tell what this call does")',
-    `forbid (principal, action, resource is ${ns}::ToolCall)`,
-    'when { resource.unknown };',
+  const parts: Omit<GeneratedPolicy, 'line'>[] = [
+    {
+      id: 'tools.unknown',
+      effect: 'forbid',
+      reason: 'Autopilot cannot tell what this call does',
+      text: [
+        '@id("tools.unknown")',
+        '@reason("Autopilot cannot tell what this call does")',
+        `forbid (principal, action, resource is ${ns}::ToolCall)`,
+        'when { resource.unknown };',
+      ].join('\n'),
+      holds: (_action, req) => req.classification.unknown,
+    },
   ];
+  const subset = (caps: readonly string[]) => {
+    const allowed = new Set(caps);
+    return (req: Pick<PolicyRequest, 'classification'>) => req.classification.capabilities.every((c) => allowed.has(c));
+  };
   for (const [phase, caps] of Object.entries(policy.phases)) {
-    out.push(
-      '',
-      `@id(${lit(`tools.call.${phase}`)})`,
-      `@reason(${lit(`${phase} allows ${caps.length ? caps.join(', ') : 'no capability'}`)})`,
-      `permit (principal, action == ${ns}::Action::"call", resource is ${ns}::ToolCall)`,
-      `when { context.phase == ${lit(phase)} && ${within(caps)} };`,
-    );
+    const reason = `${phase} allows ${caps.length ? caps.join(', ') : 'no capability'}`;
+    const fits = subset(caps);
+    parts.push({
+      id: `tools.call.${phase}`,
+      effect: 'permit',
+      reason,
+      text: [
+        `@id(${lit(`tools.call.${phase}`)})`,
+        `@reason(${lit(reason)})`,
+        `permit (principal, action == ${ns}::Action::"call", resource is ${ns}::ToolCall)`,
+        `when { context.phase == ${lit(phase)} && ${within(caps)} };`,
+      ].join('\n'),
+      holds: (action, req) => action === 'call' && req.phase === phase && fits(req),
+    });
   }
   for (const [phase, caps] of Object.entries(policy.phases)) {
     const askable = [...new Set([...caps, ...policy.ask])];
-    out.push(
-      '',
-      `@id(${lit(`tools.ask.${phase}`)})`,
-      `@reason(${lit(`a person may approve ${policy.ask.length ? policy.ask.join(', ') : 'what the phase allows'} in ${phase}`)})`,
-      `permit (principal, action == ${ns}::Action::"ask", resource is ${ns}::ToolCall)`,
-      `when { context.phase == ${lit(phase)} && ${within(askable)} };`,
-    );
+    const reason = `a person may approve ${policy.ask.length ? policy.ask.join(', ') : 'what the phase allows'} in ${phase}`;
+    const fits = subset(askable);
+    parts.push({
+      id: `tools.ask.${phase}`,
+      effect: 'permit',
+      reason,
+      text: [
+        `@id(${lit(`tools.ask.${phase}`)})`,
+        `@reason(${lit(reason)})`,
+        `permit (principal, action == ${ns}::Action::"ask", resource is ${ns}::ToolCall)`,
+        `when { context.phase == ${lit(phase)} && ${within(askable)} };`,
+      ].join('\n'),
+      holds: (action, req) => action === 'ask' && req.phase === phase && fits(req),
+    });
   }
-  return `${out.join('\n')}\n`;
+  // The header line, then each policy after a blank line.
+  let line = 2;
+  return parts.map((p) => {
+    const at = line + 1;
+    line = at + p.text.split('\n').length;
+    return { ...p, line: at };
+  });
+}
+
+/** The tool table's policies as one Cedar text (see {@link toolPolicyParts}). */
+export function compileToolPolicy(policy: ToolPolicy): string {
+  return `${[GENERATED_HEADER, ...toolPolicyParts(policy).map((p) => p.text)].join('\n\n')}\n`;
 }
 
 /** Who makes the call, as policies see it. */

@@ -13,7 +13,8 @@ import {
   CEDAR_NAMESPACE,
   DEFAULT_POLICY_PREFIX,
   combineAnswers,
-  compileToolPolicy,
+  toolPolicyParts,
+  type GeneratedPolicy,
   cedarRequest,
   type ActionAnswer,
   type CedarRequest,
@@ -133,30 +134,26 @@ function parseFile(name: string, text: string): PolicyInfo[] {
   });
 }
 
-function generated(config: Config): PolicyInfo[] {
-  const text = compileToolPolicy(toolPolicyOf(config));
-  const parts = engine().policySetTextToParts(text);
-  if (parts.type === 'failure')
-    throw new Error(`the generated policy set does not parse: ${firstError(parts.errors).message}`);
-  return inFileOrder(text, parts.policies).map(({ part, at }) => {
-    const json = engine().policyToJson(part);
-    if (json.type === 'failure') throw new Error(`a generated policy does not parse: ${part}`);
-    const reason = json.json.annotations?.['reason'];
-    return {
-      id: json.json.annotations?.['id'] ?? '',
-      effect: json.json.effect,
-      file: '(generated)',
-      line: lineAt(text, at),
-      mode: 'enforce' as const,
-      text: part,
-      ...(reason ? { reason } : {}),
-    };
-  });
+function generated(config: Config): (PolicyInfo & Pick<GeneratedPolicy, 'holds'>)[] {
+  return toolPolicyParts(toolPolicyOf(config)).map((p) => ({
+    id: p.id,
+    effect: p.effect,
+    file: '(generated)',
+    line: p.line,
+    mode: 'enforce' as const,
+    text: p.text,
+    reason: p.reason,
+    holds: p.holds,
+  }));
 }
 
 interface Compiled extends PolicySet {
-  /** The preparsed set: every policy not off, as a permit (see {@link satisfied}). */
-  readonly setId: string;
+  /**
+   * The preparsed set: every policy not off, as a permit (see {@link satisfied}); null when the set is the tool
+   * table's alone, which is decided by the generated policies' own conditions without loading Cedar.
+   */
+  readonly setId: string | null;
+  readonly native: readonly (PolicyInfo & Pick<GeneratedPolicy, 'holds'>)[];
   readonly byId: ReadonlyMap<string, PolicyInfo>;
   /** Decisions by request: Cedar is a pure function of the policy set and the request, so a repeat is answered here. */
   readonly memo: Map<string, PolicyDecision>;
@@ -179,7 +176,6 @@ export function policySetOf(config: Config): PolicySet {
 function compiled(config: Config): Compiled {
   const hit = cache.get(config);
   if (hit) return hit;
-  const c = engine();
   const section = config.policies ?? {};
   const defaultMode = section.mode ?? 'enforce';
   const overrides = section.overrides ?? {};
@@ -204,7 +200,30 @@ function compiled(config: Config): Compiled {
       );
     }
   }
-  const policies = [...generated(config), ...own.map((p) => ({ ...p, mode: overrides[p.id] ?? defaultMode }))];
+  const table = generated(config);
+  const policies: PolicyInfo[] = [
+    ...table.map(({ holds: _holds, ...p }) => p),
+    ...own.map((p) => ({ ...p, mode: overrides[p.id] ?? defaultMode })),
+  ];
+  const digest = sha256Hex(
+    canonicalize({ schema: CEDAR_SCHEMA, policies: policies.map((p) => ({ id: p.id, mode: p.mode, text: p.text })) }) ??
+      '',
+  );
+  const base = {
+    digest,
+    policies,
+    observing: policies.some((p) => p.mode === 'observe'),
+    byId: new Map(policies.map((p) => [p.id, p])),
+    memo: new Map<string, PolicyDecision>(),
+  };
+  if (own.length === 0) {
+    // The tool table alone: its policies' conditions are code as well as Cedar text (a test holds them equal), so
+    // no hook pays for loading the WebAssembly engine until a repository writes a policy of its own.
+    const result: Compiled = { ...base, setId: null, native: table };
+    cache.set(config, result);
+    return result;
+  }
+  const c = engine();
   const all = Object.fromEntries(policies.filter((p) => p.mode !== 'off').map((p) => [p.id, p.text]));
   const checked = c.validate({
     schema: CEDAR_SCHEMA,
@@ -220,10 +239,6 @@ function compiled(config: Config): Compiled {
     const line = p ? p.line + (e.offset !== undefined ? lineAt(p.text, e.offset) - 1 : 0) : undefined;
     throw invalid('policies', p?.file ?? POLICIES_DIR, line, `policy ${problem.policyId}: ${e.message}`);
   }
-  const digest = sha256Hex(
-    canonicalize({ schema: CEDAR_SCHEMA, policies: policies.map((p) => ({ id: p.id, mode: p.mode, text: p.text })) }) ??
-      '',
-  );
   // Every policy that is not off, as a permit: Cedar then lists every policy whose scope and conditions hold (an
   // allow's diagnostics name all satisfied permits), and the verdict under each mode is derived from that one
   // evaluation by Cedar's own rule (a satisfied forbid denies; else a satisfied permit allows; else deny).
@@ -237,20 +252,22 @@ function compiled(config: Config): Compiled {
   const setId = `${digest}:satisfied`;
   const r = c.preparsePolicySet(setId, { staticPolicies: asPermits });
   if (r.type === 'failure') throw new Error(`the checked policy set does not load: ${firstError(r.errors).message}`);
-  const result: Compiled = {
-    digest,
-    policies,
-    observing: policies.some((p) => p.mode === 'observe'),
-    setId,
-    byId: new Map(policies.map((p) => [p.id, p])),
-    memo: new Map(),
-  };
+  const result: Compiled = { ...base, setId, native: [] };
   cache.set(config, result);
   return result;
 }
 
 /** The ids of the policies (any effect, not off) whose scope and conditions hold for `action` on the request. */
-function satisfied(setId: string, action: 'call' | 'ask', request: CedarRequest): { ids: string[]; errors: string[] } {
+function satisfied(set: Compiled, action: 'call' | 'ask', req: PolicyRequest): { ids: string[]; errors: string[] } {
+  if (set.setId === null) return { ids: set.native.filter((p) => p.holds(action, req)).map((p) => p.id), errors: [] };
+  return satisfiedByCedar(set.setId, action, cedarRequest(req));
+}
+
+function satisfiedByCedar(
+  setId: string,
+  action: 'call' | 'ask',
+  request: CedarRequest,
+): { ids: string[]; errors: string[] } {
   const answer = engine().statefulIsAuthorized({
     principal: request.principal,
     action: { type: `${CEDAR_NAMESPACE}::Action`, id: action },
@@ -296,7 +313,7 @@ export function decidePolicies(config: Config, req: PolicyRequest): PolicyDecisi
   const found = new Map<'call' | 'ask', { ids: string[]; errors: string[] }>();
   const under = (modes: ReadonlySet<PolicyMode>) => (action: 'call' | 'ask') => {
     let f = found.get(action);
-    if (!f) found.set(action, (f = satisfied(set.setId, action, request)));
+    if (!f) found.set(action, (f = satisfied(set, action, req)));
     return answerUnder(set, f, modes);
   };
   const enforced = combineAnswers(under(ENFORCED));
