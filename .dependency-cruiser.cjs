@@ -18,6 +18,7 @@ const ENGINE_FOLDERS = [
   'telemetry',
   'ci',
   'setup',
+  'graph',
 ];
 
 /** What each engine folder may import of its siblings. */
@@ -32,6 +33,7 @@ const ENGINE_MAY_IMPORT = {
   telemetry: ['repo', 'ledger'],
   ci: ['repo', 'ledger', 'evidence'],
   setup: ['repo', 'ledger', 'approvals'],
+  graph: ['repo', 'ledger'],
 };
 
 const engineRules = Object.entries(ENGINE_MAY_IMPORT).map(([folder, allowed]) => {
