@@ -87,7 +87,10 @@ describe("the atlas of this project's own source tree", () => {
   it("resolves the project's imports: .ts specifiers, lazy import() of verbs, test globs", () => {
     const view = fileView(index, 'src/surfaces/cli/commands/atlas.ts');
     assert.ok(view);
-    assert.ok(view.imports.some((e) => e.to === 'src/surfaces/cli/verbs/atlas.ts'), 'the lazy import() is an edge');
+    assert.ok(
+      view.imports.some((e) => e.to === 'src/surfaces/cli/verbs/atlas.ts'),
+      'the lazy import() is an edge',
+    );
     assert.ok(view.imports.some((e) => e.to === 'src/surfaces/cli/commands/shared.ts'));
     assert.equal(index.byPath.get('test/unit/atlas-own-source.test.ts')?.test, true);
     assert.equal(index.byPath.get('src/core/atlas.ts')?.test, false);
