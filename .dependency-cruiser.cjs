@@ -25,7 +25,7 @@ const ENGINE_FOLDERS = [
 const ENGINE_MAY_IMPORT = {
   repo: [],
   ledger: ['repo'],
-  evidence: ['repo', 'ledger'],
+  evidence: ['repo', 'ledger', 'graph'],
   drift: ['repo', 'ledger', 'evidence'],
   approvals: ['repo', 'ledger', 'evidence'],
   outbox: ['repo', 'ledger', 'evidence'],

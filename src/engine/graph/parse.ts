@@ -64,7 +64,9 @@ function grammar(language: AtlasLanguage): Promise<Grammar> {
   let g = grammars.get(language);
   if (!g) {
     g = (async () => {
-      ready ??= Parser.init();
+      // The runtime's own wasm is found through node_modules too, so that a bundle of this module still finds it.
+      const runtime = require.resolve('web-tree-sitter/web-tree-sitter.wasm');
+      ready ??= Parser.init({ locateFile: () => runtime });
       await ready;
       const lang = await Language.load(require.resolve(WASM[language]));
       const parser = new Parser();

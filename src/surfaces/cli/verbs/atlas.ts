@@ -121,9 +121,10 @@ export function formatImpact(impact: Impact): string {
 export async function atlasImpactVerb(opts: GlobalOptions & { base?: string; files?: string[] }): Promise<VerbResult> {
   if (opts.base !== undefined && opts.files !== undefined)
     throw new UsageError('give --base REF or --files PATHS, not both: --files names the change itself', 'files');
-  const { options, built } = await build(opts);
+  const options = atlasOptionsFor(cwdOf(opts));
   let changed: string[];
   let from: Record<string, unknown>;
+  // The change is known (or refused) before anything is built or written.
   if (opts.files !== undefined) {
     changed = opts.files.map((p) => repoPath(options.root, cwdOf(opts), p));
     from = { files: changed };
@@ -133,6 +134,7 @@ export async function atlasImpactVerb(opts: GlobalOptions & { base?: string; fil
     changed = diff.value.paths;
     from = { base: diff.value.base, commit: diff.value.commit };
   }
+  const { built } = await build(opts);
   const impact = impactOf(indexAtlas(built.atlas), changed);
   return done({ manifest: built.manifest, change: from, impact }, formatImpact(impact));
 }
