@@ -33,6 +33,8 @@ describe('autopilot atlas', { concurrency: true }, () => {
     assert.equal(first.manifest.files, 5, 'src/slug.js, test/slug.test.js and three scripts');
     assert.match(first.manifest.digest, /^[0-9a-f]{64}$/);
     assert.equal(first.parsed, 5);
+    // The cache ignores itself: no commit takes it in.
+    assert.doesNotMatch(git(repo.dir, ['status', '--porcelain', '--untracked-files=all']), /atlas/);
     const again = await repo.ok<BuildBody>(['atlas', 'build']);
     assert.deepEqual([again.parsed, again.reused, again.manifest.digest], [0, 5, first.manifest.digest]);
     repo.write('src/slug.js', `${readFileSync(repo.path('src/slug.js'), 'utf8')}\nexport const MAX = 80;\n`);

@@ -4,7 +4,7 @@
  * manifest's, then linked. The manifest in the state folder is a cache: rebuilt when missing or unreadable, and
  * never trusted over the files (every file is digested again on each build).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import {
   atlasLanguage,
@@ -116,6 +116,9 @@ export async function buildAtlas(opts: AtlasOptions): Promise<AtlasBuild> {
     edges: atlas.edges.length,
     languages,
   };
+  // A cache, rebuilt from the files: it ignores itself, as pytest's cache folder does, so that no commit takes it in.
+  if (!existsSync(join(atlasDir(opts.stateDir), '.gitignore')))
+    writeAtomic(atlasDir(opts.stateDir), '.gitignore', '# The atlas cache of autopilot: rebuilt from the files.\n*\n');
   writeAtomic(
     atlasDir(opts.stateDir),
     MANIFEST_FILE,
