@@ -17,8 +17,8 @@ export async function changedPaths(
   if (!commit)
     return refuse(
       ErrorCode.USAGE,
-      `--base ${base} names no commit of this repository: give a branch, a tag or a commit id`,
-      { argument: 'base', base },
+      `--base ${JSON.stringify(base.slice(0, 120))} names no commit of this repository: give a branch, a tag or a commit id`,
+      { argument: 'base', base: base.slice(0, 120) },
     );
   const diff = await git(root, ['diff', '--name-status', '-z', '--no-renames', commit, '--']);
   if (diff.code !== 0) throw new Error(`git diff ${commit} failed: ${diff.stderr.trim()}`);

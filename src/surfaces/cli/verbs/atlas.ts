@@ -85,8 +85,8 @@ export async function atlasShowVerb(target: string | undefined, opts: GlobalOpti
   if (symbols.length === 0)
     return refuse(
       ErrorCode.USAGE,
-      `${target} is neither a file of the atlas nor a symbol one of its files exports: give a repository path (src/a.ts) or an exported name (NAME or PATH#NAME)`,
-      { argument: 'target', target },
+      `${JSON.stringify(target.slice(0, 120))} is neither a file of the atlas nor a symbol one of its files exports: give a repository path (src/a.ts) or an exported name (NAME or PATH#NAME)`,
+      { argument: 'target', target: target.slice(0, 120) },
     );
   return done(
     { manifest: built.manifest, symbols },
