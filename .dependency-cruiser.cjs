@@ -2,8 +2,8 @@
  * Import-graph rules: no cycles; imports point one way (surfaces → engine → core and ports; adapters → ports);
  * and inside engine/, each sub-folder imports only the folders below it:
  *
- *   repo  <  ledger  <  evidence  <  drift, approvals, outbox  <  task
- *   telemetry (ledger)   ci (evidence, ledger)   setup (approvals, ledger)   graph (ledger)
+ *   repo  <  ledger  <  graph  <  evidence  <  drift, approvals, outbox  <  task
+ *   telemetry (ledger)   ci (evidence, ledger)   setup (approvals, ledger)
  *
  * engine/context.ts (the Engine every use case takes) sits beside repo and ledger.
  */
@@ -25,15 +25,15 @@ const ENGINE_FOLDERS = [
 const ENGINE_MAY_IMPORT = {
   repo: [],
   ledger: ['repo'],
-  evidence: ['repo', 'ledger'],
+  evidence: ['repo', 'ledger', 'graph'],
   drift: ['repo', 'ledger', 'evidence'],
   approvals: ['repo', 'ledger', 'evidence'],
   outbox: ['repo', 'ledger', 'evidence'],
   task: ['repo', 'ledger', 'evidence', 'drift', 'approvals', 'outbox'],
   telemetry: ['repo', 'ledger'],
-  graph: ['repo', 'ledger'],
   ci: ['repo', 'ledger', 'evidence'],
   setup: ['repo', 'ledger', 'approvals'],
+  graph: ['repo', 'ledger'],
 };
 
 const engineRules = Object.entries(ENGINE_MAY_IMPORT).map(([folder, allowed]) => {

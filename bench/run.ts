@@ -29,6 +29,7 @@ import { benchVerify, fillLedger } from './verify.ts';
 import { notes } from './notes.ts';
 import { benchLangGraph } from './peer/langgraph.ts';
 import { benchHooks } from './hooks.ts';
+import { benchAtlas } from './atlas.ts';
 import { findPgBin, startPostgres } from '../test/helpers/postgres.ts';
 import { ProcessRunner } from '../src/adapters/process/index.ts';
 
@@ -235,6 +236,7 @@ async function main(): Promise<void> {
   rows.push(...(await benchCoverage(5000, QUICK ? 5 : 20)));
   rows.push(...(await inRounds(ROUNDS, () => benchSupplyChain(2000, QUICK ? 5 : 20))));
   rows.push(...(await benchHooks(QUICK ? 20 : 100)));
+  rows.push(...(await benchAtlas(5000, QUICK ? 1 : 3)));
 
   const loadAfter = loadavg()[0] ?? NaN;
   const machine = `${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, Node ${process.version}`;

@@ -46,6 +46,10 @@ import { scanPatch } from '../../repo/secret-scan.ts';
 import { describeSecret, type SecretFinding } from '../../../core/secrets.ts';
 import type { Engine } from '../../context.ts';
 import { plural } from '../../../core/phrasing.ts';
+import { impactOf, indexAtlas } from '../../../core/atlas.ts';
+import { testFileRun, type TestFileRun } from '../../../core/atlas-tests.ts';
+import { declaredTests } from '../../../reports/test-inventory.ts';
+import { buildAtlas } from '../../graph/atlas.ts';
 
 export interface VerifyOutput {
   readonly passed: boolean;
@@ -119,6 +123,7 @@ export async function produceVerify(engine: Engine, state: TaskState): Promise<V
 
   const supply = await checkSupplyChain(engine, diff, run);
   const secrets = await checkSecrets(diff, run);
+  const impact = await impactDocument(engine, diff, tests);
   const ok = run.problems.length === 0;
   const isolation = isolationOf(run.commands);
   const patch = await patchId(engine.layout.root, diff.patch);
@@ -133,6 +138,7 @@ export async function produceVerify(engine: Engine, state: TaskState): Promise<V
     build: build ? { configured: true, exitCode: buildExit } : unconfiguredRecord(engine.config, 'build'),
     commands: run.commands,
     findings,
+    atlas: impact.summary,
     ...(supply?.report
       ? {
           supplyChain: {
@@ -175,6 +181,7 @@ export async function produceVerify(engine: Engine, state: TaskState): Promise<V
       },
       { name: 'test_inventory.json', content: JSON.stringify(judged.inventory, null, 2) + '\n' },
       { name: 'mutation_report.json', content: JSON.stringify(mutation, null, 2) + '\n' },
+      { name: 'impact.json', content: JSON.stringify(impact.document, null, 2) + '\n' },
       ...(supply?.files ?? []),
       { name: 'secrets_scan.json', content: JSON.stringify(secretsDocument(diff, secrets), null, 2) + '\n' },
     ],
@@ -217,6 +224,59 @@ async function checkSupplyChain(engine: Engine, diff: TaskDiff, run: RunLog): Pr
   );
   for (const p of supply.problems) run.fail(p.kind, p.kind === 'config' ? 'supplyChain.osv' : 'supplyChain', p.message);
   return supply;
+}
+
+/**
+ * impact.json: the atlas manifest the run was checked against, and the tests that reach the task's change with
+ * whether each ran. Informational, never a failure: a repository in no language the atlas parses has an empty atlas,
+ * and an atlas that cannot be built is recorded with the reason.
+ */
+async function impactDocument(
+  engine: Engine,
+  diff: TaskDiff,
+  tests: TestResults | undefined,
+): Promise<{ document: Record<string, unknown>; summary: Record<string, unknown> }> {
+  let built;
+  try {
+    built = await buildAtlas({
+      root: engine.layout.root,
+      stateDir: engine.layout.stateDir,
+      globs: engine.config.verify,
+    });
+  } catch (err) {
+    const note = `the atlas could not be built: ${(err as Error).message}`;
+    return { document: { note }, summary: { note } };
+  }
+  const changed = [...new Set(diff.files.flatMap((f) => (f.from ? [f.path, f.from] : [f.path])))];
+  const impact = impactOf(indexAtlas(built.atlas), changed);
+  const testFiles = impact.tests.map((t) => {
+    const read = readNoFollow(join(engine.layout.root, t.path), 1024 * 1024);
+    const declared =
+      read.kind === 'file'
+        ? declaredTests(t.path, read.bytes.toString('utf8'))
+            .filter((d) => !d.group)
+            .map((d) => d.name)
+        : [];
+    const { run, cases } = testFileRun(t.path, declared, tests?.cases);
+    return { path: t.path, depth: t.depth, ...(t.via ? { via: t.via } : {}), run, cases };
+  });
+  const count = (r: TestFileRun) => testFiles.filter((t) => t.run === r).length;
+  return {
+    document: {
+      manifest: built.manifest,
+      changed: impact.changed,
+      files: impact.files.map((f) => ({ path: f.path, depth: f.depth, ...(f.via ? { via: f.via } : {}) })),
+      symbols: impact.symbols,
+      tests: testFiles,
+    },
+    summary: {
+      manifestDigest: built.manifest.digest,
+      impactedTests: testFiles.length,
+      ran: count('ran'),
+      notRun: count('not-run') + count('skipped'),
+      unknown: count('unknown'),
+    },
+  };
 }
 
 /** The working tree's files as VERIFY reads them (see {@link workingTree}). */

@@ -20,6 +20,7 @@ import { execCommand, hookCommand, mcpCommand, serveCommand } from './connect.ts
 import { alertsCommand, metricsCommand, sloCommand } from './metrics.ts';
 import { outboxCommand } from './outbox.ts';
 import { policyCommand } from './policy.ts';
+import { atlasCommand } from './atlas.ts';
 
 /** A top-level verb (or group of verbs) and the function that adds it, with its options and help, to the program. */
 export interface Verb {
@@ -44,6 +45,7 @@ export const VERBS: readonly Verb[] = [
   { name: 'store', register: storeCommand },
   { name: 'outbox', register: outboxCommand },
   { name: 'gate', register: gateCommand },
+  { name: 'atlas', register: atlasCommand },
   { name: 'hook', register: hookCommand },
   { name: 'exec', register: execCommand },
   { name: 'doctor', register: doctorCommand },
