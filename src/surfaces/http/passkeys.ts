@@ -54,7 +54,7 @@ async function body(c: Context): Promise<Record<string, unknown> | Response> {
 const text = (v: unknown) => (typeof v === 'string' ? v : '');
 
 export function mountPasskeys(app: Hono, ctx: DashboardContext): void {
-  const { e } = ctx;
+  const { engine } = ctx;
 
   /** The code must be the one in force; a refusal says what to do next. */
   const codeRefused = (c: Context, typed: string) => {
@@ -76,7 +76,7 @@ export function mountPasskeys(app: Hono, ctx: DashboardContext): void {
     const name = text(b['name']).trim();
     const refused = codeRefused(c, text(b['code']));
     if (refused) return refused;
-    const r = await registrationOptions(e, localParty(ctx.port), name);
+    const r = await registrationOptions(engine, localParty(ctx.port), name);
     if (!r.ok) return fail(c, r.error);
     ctx.codes.begin(name, r.value.challenge);
     return c.json({ ok: true, options: r.value });
@@ -95,7 +95,7 @@ export function mountPasskeys(app: Hono, ctx: DashboardContext): void {
         message: 'no registration of that name is under way: start again from the Register page',
         details: { reason: 'registration-code' },
       });
-    const r = await registerPasskey(e, localParty(ctx.port), {
+    const r = await registerPasskey(engine, localParty(ctx.port), {
       name,
       response: b['response'] as RegistrationResponseJSON,
       expectedChallenge: challenge,
@@ -122,7 +122,7 @@ export function mountPasskeys(app: Hono, ctx: DashboardContext): void {
         message: `decision must be one of ${DECISIONS.join(', ')}`,
         details: { argument: 'decision' },
       });
-    const r = await prepareDecision(e, localParty(ctx.port), {
+    const r = await prepareDecision(engine, localParty(ctx.port), {
       taskId: c.req.param('id'),
       decision,
       note: text(b['reason']),
@@ -142,8 +142,8 @@ export function mountPasskeys(app: Hono, ctx: DashboardContext): void {
         message: `the signed decision is not about ${c.req.param('id')}`,
         details: { argument: 'decision' },
       });
-    const r = await applyDecision(e, { decision: b['decision'], response: b['response'] });
-    await e.sink.flush();
+    const r = await applyDecision(engine, { decision: b['decision'], response: b['response'] });
+    await engine.sink.flush();
     if (!r.ok) return fail(c, r.error);
     const who = r.value.person.replace(/^person:/, '');
     const word = DONE_WORD[signed.decision as Decision];
