@@ -28,9 +28,11 @@ export interface PhaseGateReport {
 /** How to produce an Autopilot artifact that is missing, for the phase in the verify role. */
 const VERIFY_HINT = 'run verify (`autopilot verify <TASK>`, or the MCP tool verify_run), or advance, which runs it';
 
+/** How to produce an Autopilot artifact that is missing, for the phase in the implement role. */
+const IMPLEMENT_HINT = 'Autopilot writes it from git when the task advances: change the source first';
+
 /** How to produce an Autopilot artifact that is missing, by phase name for the other producers. */
 const PRODUCE_HINT: Record<string, string> = {
-  IMPLEMENT: 'Autopilot writes it from git when the task advances: change the source first',
   REVIEW: 'Autopilot writes it from the configured lint command when the task advances',
   PR: 'Autopilot writes it from the configured CI commands when the task advances',
   MONITOR: 'Autopilot writes it from the configured smoke commands when the task advances',
@@ -38,6 +40,7 @@ const PRODUCE_HINT: Record<string, string> = {
 
 function produceHint(roles: PhaseRoles, phase: string): string | undefined {
   if (phase === roles.verify) return VERIFY_HINT;
+  if (phase === roles.implement) return IMPLEMENT_HINT;
   return Object.hasOwn(PRODUCE_HINT, phase) ? PRODUCE_HINT[phase] : undefined;
 }
 

@@ -37,7 +37,13 @@ import {
   withWaivers,
   type RecordedFinding,
 } from '../approvals/guard.ts';
-import { phaseWaivers, waiverRequired, type CheckName, type Waiver } from '../../core/waivers.ts';
+import {
+  checkPhase as phaseOfCheck,
+  phaseWaivers,
+  waiverRequired,
+  type CheckName,
+  type Waiver,
+} from '../../core/waivers.ts';
 import { phaseContext } from './phase-context.ts';
 import { writeBundle, type BundleWritten } from '../ledger/bundle.ts';
 import { gitOnlyMode, planPush } from '../outbox/push.ts';
@@ -477,7 +483,7 @@ function withFailureAdvice(engine: Engine, state: TaskState, refusal: Refusal): 
   const source =
     state.phase === engine.config.roles.verify
       ? { file: 'verify_run.json', retry: `run autopilot verify ${state.taskId}, then advance again` }
-      : state.phase === 'REVIEW'
+      : state.phase === phaseOfCheck(engine.config, 'lint')
         ? { file: 'code_quality_score.json', retry: `advance ${state.taskId} again` }
         : undefined;
   if (!source) return refusal;

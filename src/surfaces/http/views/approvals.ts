@@ -110,7 +110,7 @@ function evidenceBlock(w: WaitingApproval): Html {
 /** The four decisions, with the note every decision needs and where a change request sends the task. */
 function decisionForm(w: WaitingApproval): Html {
   const id = w.task.taskId;
-  const defaultTarget = w.backtrackTargets.includes('IMPLEMENT') ? 'IMPLEMENT' : w.backtrackTargets.at(-1);
+  const defaultTarget = w.backtrackDefault;
   const targets = w.backtrackTargets.map(
     (p) => html`<option value="${p}"${p === defaultTarget ? html` selected` : ''}>${p}</option>`,
   );
