@@ -5,7 +5,7 @@
  */
 import { guardChangesRequested, guardEscalation } from '../approvals/hold.ts';
 import { join } from 'node:path';
-import { ErrorCode, ok, refuse, type Refusal, type Result } from '../../core/errors.ts';
+import { ErrorCode, ok, refuse, remedyOf, type Refusal, type Result } from '../../core/errors.ts';
 import { loadTask } from '../ledger/load-task.ts';
 import { decideAdvance, refusePhaseUnknown, type TaskState } from '../../core/task.ts';
 import { normalizePhase, phaseDir } from '../../core/phases.ts';
@@ -19,7 +19,12 @@ import { guardLease, holderOf, moveLease } from './leases.ts';
 import { checkClaimHeld, claimMove, releaseClaim } from './move-claim.ts';
 import { hasProducer, installProduced, produce, type Produced } from '../evidence/producers/index.ts';
 import { taskDiff } from '../evidence/producers/diff.ts';
-import { backtrackAdvice, failureAdvice, type CommandFailure } from '../evidence/producers/run-commands.ts';
+import {
+  backtrackAdvice,
+  failureAdvice,
+  failureRemedy,
+  type CommandFailure,
+} from '../evidence/producers/run-commands.ts';
 import { readNoFollow } from '../repo/files.ts';
 import { checkGitHooks } from '../repo/git-hooks.ts';
 import { evidenceRel } from '../repo/layout.ts';
@@ -482,9 +487,9 @@ async function record(
 function withFailureAdvice(engine: Engine, state: TaskState, refusal: Refusal): Refusal {
   const source =
     state.phase === engine.config.roles.verify
-      ? { file: 'verify_run.json', retry: `run autopilot verify ${state.taskId}, then advance again` }
+      ? { file: 'verify_run.json', retry: `verify ${state.taskId}, then advance again`, step: 'verify' as const }
       : state.phase === phaseOfCheck(engine.config, 'lint')
-        ? { file: 'code_quality_score.json', retry: `advance ${state.taskId} again` }
+        ? { file: 'code_quality_score.json', retry: `advance ${state.taskId} again`, step: 'advance' as const }
         : undefined;
   if (!source) return refusal;
   const file = readNoFollow(
@@ -507,8 +512,14 @@ function withFailureAdvice(engine: Engine, state: TaskState, refusal: Refusal): 
     return refusal;
   }
   if (failures.length === 0) return refusal;
-  const advice = failureAdvice(failures, { retry: source.retry, backtrack: backtrackAdvice(state.taskId) });
-  return { ...refusal, message: `${refusal.message}\n${advice}`, details: { ...refusal.details, failures } };
+  const implement = engine.config.roles.implement;
+  const advice = failureAdvice(failures, { retry: source.retry, backtrack: backtrackAdvice(implement) });
+  const remedy = { ...remedyOf(refusal.details), ...failureRemedy(failures, source.step, implement) };
+  return {
+    ...refusal,
+    message: `${refusal.message}\n${advice}`,
+    details: { ...refusal.details, taskId: state.taskId, failures, remedy },
+  };
 }
 
 /** VERIFY reuses a run of this phase visit when the source has not changed since; everything else is produced fresh. */

@@ -3,7 +3,7 @@
  * (from a file or from content), and check a phase's evidence without moving.
  */
 import { guardEscalation } from '../approvals/hold.ts';
-import { ErrorCode, ok, refuse, type Refusal, type Result } from '../../core/errors.ts';
+import { ErrorCode, ok, refuse, type Refusal, type Remedy, type Result } from '../../core/errors.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
 import { phaseIndex, normalizePhase } from '../../core/phases.ts';
 import { refusePhaseUnknown, type TaskState, refuseInactive } from '../../core/task.ts';
@@ -139,11 +139,13 @@ export async function putEvidence(
       return fail(
         refuse(
           ErrorCode.EVIDENCE_PROTECTED,
-          `${phase} is already passed and its evidence is sealed; to change it, backtrack: autopilot backtrack ${req.taskId} --to ${phase} --reason "…"`,
+          `${phase} is already passed and its evidence is sealed; to change it, backtrack to ${phase}`,
           {
+            taskId: req.taskId,
             phase,
             name: req.name,
             producer: 'sealed',
+            remedy: { backtrackTo: phase } satisfies Remedy,
           },
         ),
       );
@@ -153,8 +155,9 @@ export async function putEvidence(
       return fail(
         refuse(
           ErrorCode.EVIDENCE_PROTECTED,
-          `${req.name} is produced by Autopilot itself and cannot be added or replaced; Autopilot writes it when the task advances (or with autopilot verify)`,
+          `${req.name} is produced by Autopilot itself and cannot be added or replaced; Autopilot writes it when the task advances${phase === engine.config.roles.verify ? ' (or when verify runs)' : ''}`,
           {
+            taskId: req.taskId,
             phase,
             name: req.name,
             producer: 'autopilot',
