@@ -352,6 +352,7 @@ const configSchema = z
     /** Which phase plays each part of the process (see `PhaseRoles`); a role left out takes its default. */
     roles: z
       .object({
+        implement: z.string().nullable().optional(),
         verify: z.string().nullable().optional(),
         seal: z.string().optional(),
       })
@@ -1120,15 +1121,17 @@ export function parseConfig(raw: unknown): Result<Config> {
 }
 
 /**
- * The roles with their defaults filled in. A role the config names must be one of its phases, and the verify phase
- * must come before the seal (the bundle seals what VERIFY checked).
+ * The roles with their defaults filled in. A role the config names must be one of its phases, a named implement phase
+ * must come before the verify phase (VERIFY checks the diff IMPLEMENT recorded), and the verify phase before the seal
+ * (the bundle seals what VERIFY checked).
  */
 function resolveRoles(
-  given: { verify?: string | null | undefined; seal?: string | undefined },
+  given: { implement?: string | null | undefined; verify?: string | null | undefined; seal?: string | undefined },
   phases: readonly Phase[],
 ): { ok: true; value: PhaseRoles } | { ok: false; error: { key: string; reason: string } } {
   const fallback = defaultRoles(phases);
   const roles: PhaseRoles = {
+    implement: given.implement === undefined ? fallback.implement : given.implement,
     verify: given.verify === undefined ? fallback.verify : given.verify,
     seal: given.seal ?? fallback.seal,
   };
@@ -1136,6 +1139,7 @@ function resolveRoles(
     ok: false as const,
     error: { key, reason: `unknown phase ${p}; phases are ${phases.join(', ')}` },
   });
+  if (given.implement && !phases.includes(given.implement)) return unknown('roles.implement', given.implement);
   if (given.verify && !phases.includes(given.verify)) return unknown('roles.verify', given.verify);
   if (given.seal !== undefined && !phases.includes(given.seal)) return unknown('roles.seal', given.seal);
   const named = given.verify !== undefined || given.seal !== undefined;
@@ -1146,21 +1150,39 @@ function resolveRoles(
       error: { key, reason: `the verify phase (${roles.verify}) must come before the seal phase (${roles.seal})` },
     };
   }
+  // Checked only when the config names the implement phase: a config written before this role keeps loading.
+  if (
+    given.implement !== undefined &&
+    roles.implement !== null &&
+    roles.verify !== null &&
+    phases.indexOf(roles.implement) >= phases.indexOf(roles.verify)
+  ) {
+    return {
+      ok: false,
+      error: {
+        key: 'roles.implement',
+        reason: `the implement phase (${roles.implement}) must come before the verify phase (${roles.verify})`,
+      },
+    };
+  }
   return { ok: true, value: roles };
 }
 
 /**
  * The config as its digest covers it: roles that are the defaults for its phases are left out, so that a config
  * written before roles existed keeps the digest its tasks adopted (a config that names the default roles is the
- * same contract, with the same digest), and so are the similar-task hints.
+ * same contract, with the same digest). The implement role came after verify and seal: it is left out when it is the
+ * default, so that a config that moved only those keeps its digest too. The similar-task hints are left out always.
  */
-export function digestedConfig(config: Config): Omit<Config, 'roles' | 'similarTasks'> & { roles?: PhaseRoles } {
+export function digestedConfig(
+  config: Config,
+): Omit<Config, 'roles' | 'similarTasks'> & { roles?: Partial<PhaseRoles> & Pick<PhaseRoles, 'verify' | 'seal'> } {
   // Hints are advice, never part of what a task must meet: changing them changes no task's contract.
-  const { similarTasks: _advice, ...contract } = config;
+  const { roles, similarTasks: _advice, ...rest } = config;
   const fallback = defaultRoles(config.phases);
-  if (config.roles.verify !== fallback.verify || config.roles.seal !== fallback.seal) return contract;
-  const { roles: _defaults, ...rest } = contract;
-  return rest;
+  const implementMoved = roles.implement !== fallback.implement;
+  if (roles.verify === fallback.verify && roles.seal === fallback.seal && !implementMoved) return rest;
+  return { ...rest, roles: implementMoved ? roles : { verify: roles.verify, seal: roles.seal } };
 }
 
 /** The phases whose agents hear about similar past tasks: the config's, else STRATEGIZE and THINK where present. */

@@ -17,17 +17,24 @@ export type Phase = string;
 
 /**
  * The phases with a part of their own in the process, named once so that the engine never special-cases a phase by
- * its name: `verify` runs the build, the tests and coverage (`autopilot verify`, the CI gate's re-run), null in a
- * process without such a phase; `seal` is the phase whose entry writes the attestation bundle the CI gate requires.
+ * its name: `implement` is the phase whose evidence is the task's diff (Autopilot records it from git) and where a
+ * failure of the code is fixed, null in a process without such a phase; `verify` runs the build, the tests and
+ * coverage (`autopilot verify`, the CI gate's re-run), null in a process without such a phase; `seal` is the phase
+ * whose entry writes the attestation bundle the CI gate requires.
  */
 export interface PhaseRoles {
+  readonly implement: Phase | null;
   readonly verify: Phase | null;
   readonly seal: Phase;
 }
 
-/** The roles a process gets when its config names none: VERIFY and PR where it has them, else none and the last phase. */
+/**
+ * The roles a process gets when its config names none: IMPLEMENT, VERIFY and PR where it has them, else no implement
+ * and no verify phase, and the last phase seals.
+ */
 export function defaultRoles(phases: readonly Phase[]): PhaseRoles {
   return {
+    implement: phases.includes('IMPLEMENT') ? 'IMPLEMENT' : null,
     verify: phases.includes('VERIFY') ? 'VERIFY' : null,
     seal: phases.includes('PR') ? 'PR' : (phases[phases.length - 1] as Phase),
   };

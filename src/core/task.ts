@@ -4,7 +4,7 @@
  * ledger stays the source of truth and `ledger verify` rebuilds it.
  */
 import type { ArtifactRef, LedgerEntry } from './ledger.ts';
-import { ErrorCode, ok, refuse, type Result } from './errors.ts';
+import { ErrorCode, ok, refuse, type Remedy, type Result } from './errors.ts';
 import { nextPhase, phaseIndex, type Phase } from './phases.ts';
 import type { Config } from './config.ts';
 
@@ -223,8 +223,14 @@ export function decideBacktrack(state: TaskState, to: Phase, reason: string, con
   if (ti >= ci) {
     return refuse(
       ErrorCode.PHASE_SKIP,
-      `backtrack only goes to an earlier phase than ${state.phase}; to move forward use: autopilot advance ${state.taskId}`,
-      { from: state.phase, to, next: nextPhase(config.phases, state.phase) ?? null },
+      `backtrack only goes to an earlier phase than ${state.phase}; to move forward, advance`,
+      {
+        taskId: state.taskId,
+        from: state.phase,
+        to,
+        next: nextPhase(config.phases, state.phase) ?? null,
+        remedy: { forward: true } satisfies Remedy,
+      },
     );
   }
   const allowed = config.process.backtrackFrom;

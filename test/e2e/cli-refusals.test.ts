@@ -38,8 +38,14 @@ describe('refusals through the CLI', { concurrency: true }, () => {
       2,
       t,
     );
-    assert.deepEqual([err.details['from'], err.details['to']], ['STRATEGIZE', 'SPEC']);
-    assert.match(err.message, /backtrack only goes to an earlier phase/);
+    assert.deepEqual(
+      [err.details['from'], err.details['to'], err.details['remedy']],
+      ['STRATEGIZE', 'SPEC', { forward: true }],
+    );
+    assert.equal(
+      err.message,
+      'backtrack only goes to an earlier phase than STRATEGIZE; to move forward, advance; use: autopilot advance T-1',
+    );
 
     err = await repo.refusedUnchanged(
       ['evidence', 'add', 'T-1', 'SPEC', sourceFile('spec.md', P.SPEC)],
@@ -227,7 +233,11 @@ describe('refusals through the CLI', { concurrency: true }, () => {
         2,
         t,
       );
-      assert.deepEqual({ ...err.details, seq: 0 }, { phase: 'IMPLEMENT', name, producer: 'autopilot', seq: 0 });
+      assert.deepEqual(
+        { ...err.details, seq: 0 },
+        { taskId: 'T-1', phase: 'IMPLEMENT', name, producer: 'autopilot', seq: 0 },
+      );
+      assert.match(err.message, /Autopilot writes it when the task advances$/);
     }
     const err = await repo.refusedUnchanged(
       ['evidence', 'add', 'T-1', 'think', sourceFile('edge_cases.md', P.EDGE_CASES)],
@@ -235,8 +245,22 @@ describe('refusals through the CLI', { concurrency: true }, () => {
       2,
       t,
     );
-    assert.deepEqual({ ...err.details, seq: 0 }, { phase: 'THINK', name: 'edge_cases.md', producer: 'sealed', seq: 0 });
-    assert.match(err.message, /backtrack/);
+    assert.deepEqual(
+      { ...err.details, seq: 0 },
+      {
+        taskId: 'T-1',
+        phase: 'THINK',
+        name: 'edge_cases.md',
+        producer: 'sealed',
+        remedy: { backtrackTo: 'THINK' },
+        seq: 0,
+      },
+    );
+    // The engine says what is wrong; the command line adds the command that fixes it.
+    assert.equal(
+      err.message,
+      'THINK is already passed and its evidence is sealed; to change it, backtrack to THINK; go back with: autopilot backtrack T-1 --to THINK --reason "…"',
+    );
     assert.equal(existsSync(join(repo.phaseDir('T-1', 'IMPLEMENT'), 'git_diff.patch')), false);
   });
 

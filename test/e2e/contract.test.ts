@@ -14,7 +14,8 @@ import { sha256Hex } from '../../src/engine/repo/files.ts';
 import { P, makeRepo, sourceFile, type Repo } from './helpers.ts';
 import { callOk, callRefused, connectStdio, type McpSession } from './mcp-helpers.ts';
 import { serve } from './dashboard-fixture.ts';
-import { RP, SoftPasskey } from '../helpers/passkey.ts';
+import { RP } from '../helpers/passkey.ts';
+import { registerAtDashboard } from '../helpers/dashboard-passkey.ts';
 import { prepareDecision } from '../../src/engine/approvals/passkeys.ts';
 import { configDigest } from '../../src/engine/repo/config-digest.ts';
 
@@ -324,14 +325,6 @@ describe("the dashboard's adoption", () => {
     const current = await repo.withEngine(async (engine) => configDigest(engine.config));
     const s = await serve(repo);
     const at = (path: string) => `http://127.0.0.1:${s.port}${path}`;
-    const post = async (path: string, body: Record<string, unknown>) => {
-      const r = await fetch(at(path), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', origin: `http://127.0.0.1:${s.port}` },
-        body: JSON.stringify(body),
-      });
-      return { status: r.status, body: (await r.json()) as Record<string, unknown> };
-    };
     try {
       const page = await (await fetch(at('/approvals'))).text();
       assert.match(page, /id="contract-T-1"/);
@@ -341,26 +334,14 @@ describe("the dashboard's adoption", () => {
         /<button class="btn ok" type="submit" name="decision" value="adopt_contract">Adopt the new contract<\/button>/,
       );
 
-      const key = new SoftPasskey({ origin: `http://localhost:${s.port}`, rpId: 'localhost' });
-      const options = await post('/api/passkeys/options', { name: 'Dana', code: s.registrationCode });
-      assert.equal(options.status, 200, JSON.stringify(options.body));
-      const challenge = (options.body['options'] as { challenge: string }).challenge;
-      const registered = await post('/api/passkeys', {
-        name: 'Dana',
-        code: s.registrationCode,
-        response: key.register(challenge),
-      });
-      assert.equal(registered.status, 200, JSON.stringify(registered.body));
-
-      const prepared = await post('/api/tasks/T-1/decision/options', {
+      const dana = await registerAtDashboard(s, 'Dana');
+      const { decision, challenge } = await dana.prepare('T-1', {
         decision: 'adopt_contract',
         reason: 'strategy is optional for chores',
       });
-      assert.equal(prepared.status, 200, JSON.stringify(prepared.body));
-      const decision = prepared.body['decision'] as Record<string, unknown>;
       assert.equal(decision['contract'], current, 'the person signs the digest of the config adopted');
-      const response = key.assert((prepared.body['options'] as { challenge: string }).challenge);
-      const done = await post('/api/tasks/T-1/decision', { decision, response });
+      const response = dana.key.assert(challenge);
+      const done = await dana.post('/api/tasks/T-1/decision', { decision, response });
       assert.equal(done.status, 200, JSON.stringify(done.body));
       assert.match(String(done.body['message']), /Dana adopted the current config as the contract of T-1/);
       const entry = repo.ledger('T-1').at(-1)!;
@@ -368,7 +349,7 @@ describe("the dashboard's adoption", () => {
         [entry.kind, entry.actor, entry.data['configDigest'], entry.seq],
         ['contract_adopted', 'person:Dana', current, done.body['seq']],
       );
-      const replay = await post('/api/tasks/T-1/decision', { decision, response });
+      const replay = await dana.post('/api/tasks/T-1/decision', { decision, response });
       assert.equal(replay.status, 403, 'the same assertion twice');
 
       const after = await (await fetch(at('/approvals'))).text();

@@ -11,7 +11,7 @@ import { adoptGateInputs, changedGateInputs } from '../../src/engine/approvals/g
 import { sha256Hex } from '../../src/engine/repo/files.ts';
 import { git, makeRepo, parseOne, run, tempDir, type CliResult } from './helpers.ts';
 import { serve } from './dashboard-fixture.ts';
-import { SoftPasskey } from '../helpers/passkey.ts';
+import { registerAtDashboard } from '../helpers/dashboard-passkey.ts';
 
 const BRANCH = 'task/T-1';
 const WORKFLOW = '.github/workflows/autopilot-gate.yml';
@@ -56,14 +56,6 @@ describe("a person's allowance of the gate's workflow", () => {
 
     const s = await serve(repo);
     const at = (path: string) => `http://127.0.0.1:${s.port}${path}`;
-    const post = async (path: string, body: Record<string, unknown>) => {
-      const r = await fetch(at(path), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', origin: `http://127.0.0.1:${s.port}` },
-        body: JSON.stringify(body),
-      });
-      return { status: r.status, body: (await r.json()) as Record<string, unknown> };
-    };
     let seq: number;
     try {
       const page = await (await fetch(at('/approvals'))).text();
@@ -74,30 +66,18 @@ describe("a person's allowance of the gate's workflow", () => {
         /<button class="btn ok" type="submit" name="decision" value="adopt_gate_inputs">Allow the gate workflow<\/button>/,
       );
 
-      const key = new SoftPasskey({ origin: `http://localhost:${s.port}`, rpId: 'localhost' });
-      const options = await post('/api/passkeys/options', { name: 'Dana', code: s.registrationCode });
-      assert.equal(options.status, 200, JSON.stringify(options.body));
-      const challenge = (options.body['options'] as { challenge: string }).challenge;
-      const registered = await post('/api/passkeys', {
-        name: 'Dana',
-        code: s.registrationCode,
-        response: key.register(challenge),
-      });
-      assert.equal(registered.status, 200, JSON.stringify(registered.body));
-
-      const prepared = await post('/api/tasks/T-1/decision/options', {
+      const dana = await registerAtDashboard(s, 'Dana');
+      const { decision, challenge } = await dana.prepare('T-1', {
         decision: 'adopt_gate_inputs',
         reason: 'read the workflow change: a comment only',
       });
-      assert.equal(prepared.status, 200, JSON.stringify(prepared.body));
-      const decision = prepared.body['decision'] as Record<string, unknown>;
       assert.deepEqual(
         decision['inputs'],
         [{ path: WORKFLOW, sha256: sha256Hex(changed) }],
         "the person signs the digest of the file's new content",
       );
-      const response = key.assert((prepared.body['options'] as { challenge: string }).challenge);
-      const done = await post('/api/tasks/T-1/decision', { decision, response });
+      const response = dana.key.assert(challenge);
+      const done = await dana.post('/api/tasks/T-1/decision', { decision, response });
       assert.equal(done.status, 200, JSON.stringify(done.body));
       assert.match(String(done.body['message']), /Dana allowed the changed gate workflow of T-1/);
       const entry = repo.ledger('T-1').at(-1)!;
@@ -106,7 +86,7 @@ describe("a person's allowance of the gate's workflow", () => {
         ['gate_inputs_adopted', 'person:Dana', [{ path: WORKFLOW, sha256: sha256Hex(changed) }], done.body['seq']],
       );
       seq = entry.seq;
-      const replay = await post('/api/tasks/T-1/decision', { decision, response });
+      const replay = await dana.post('/api/tasks/T-1/decision', { decision, response });
       assert.equal(replay.status, 403, 'the same assertion twice');
 
       const after = await (await fetch(at('/approvals'))).text();

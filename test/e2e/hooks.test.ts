@@ -127,7 +127,7 @@ describe('agent hooks', { concurrency: true }, () => {
     assert.equal(ambiguous.permissionDecision, 'deny');
     assert.match(
       ambiguous.permissionDecisionReason ?? '',
-      /2 active tasks: the call is judged as in STRATEGIZE; name the task \(AUTOPILOT_TASK/,
+      /2 active tasks: the call is judged as in STRATEGIZE; name the task: set AUTOPILOT_TASK to the task you work on/,
     );
     assert.deepEqual(decisionOf(await hook(repo, 'claude', 'PreToolUse', edit, { AUTOPILOT_TASK: 'T-1' })), {});
     assert.equal(
@@ -155,7 +155,7 @@ describe('agent hooks', { concurrency: true }, () => {
     assert.equal(r.permissionDecision, 'deny');
     assert.match(
       r.permissionDecisionReason ?? '',
-      /no active task: the call is judged as in STRATEGIZE; start one with: autopilot task start/,
+      /no active task: the call is judged as in STRATEGIZE; start a task first: call the MCP tool task_start with a taskId and a title \(or run `autopilot task start T-1/,
     );
     assert.deepEqual(repo.ledger(), []);
     const context = parseOne<{ hookSpecificOutput: { hookEventName: string; additionalContext: string } }>(

@@ -131,14 +131,30 @@ describe('refusals over MCP stdio', () => {
       { taskId, phase: 'STRATEGIZE', name: 'strategy.md', content: P.STRATEGY },
       'EVIDENCE_PROTECTED',
     );
-    assert.equal(sealed.details['producer'], 'sealed');
-    assert.match(sealed.message, /phase_backtrack/);
+    // The engine's refusal carries the facts; the server says the step in its tools' terms, never a CLI verb.
+    recorded(repo, sealed.details, 'EVIDENCE_PROTECTED');
+    assert.deepEqual(sealed.details, {
+      seq: sealed.details['seq'],
+      taskId,
+      phase: 'STRATEGIZE',
+      name: 'strategy.md',
+      producer: 'sealed',
+      remedy: { backtrackTo: 'STRATEGIZE' },
+    });
+    assert.match(
+      sealed.message,
+      /sealed; to change it, backtrack to STRATEGIZE\. Next: call phase_backtrack to STRATEGIZE with the reason, then put the file again with evidence_put\.$/,
+    );
+    assert.doesNotMatch(sealed.message, /autopilot /);
     const forward = await callRefused(
       a,
       'phase_backtrack',
       { taskId, to: 'PLAN', reason: 'ahead of myself' },
       'PHASE_SKIP',
     );
+    assert.deepEqual([forward.details['taskId'], forward.details['remedy']], [taskId, { forward: true }]);
+    assert.match(forward.message, /to move forward, advance\. Next: call phase_advance to move forward\.$/);
+    assert.doesNotMatch(forward.message, /autopilot /);
     recorded(repo, forward.details, 'PHASE_SKIP');
 
     // A second session is kept off the task while the first holds its lease.

@@ -2,8 +2,10 @@
  * E2E: a refusal of VERIFY or REVIEW says what failed and whose fault it is. A test command that cannot start
  * (a program or a Python module missing) or that stops before its tests (an unknown flag) is the config's or the
  * machine's: fix the config or install the tool, then verify again, with the tool's own last lines. Failing
- * tests are the code's: backtrack. The kind of each failure is in `details.failures`; the code stays
- * VERIFY_FAILED. A linter that is missing or crashes shows its own output in REVIEW's refusal.
+ * tests are the code's: backtrack. The kind of each failure is in `details.failures`, the way out in
+ * `details.remedy` (verify again, or back to the implement phase), which the command line turns into its commands
+ * on a line of their own; the code stays VERIFY_FAILED. A linter that is missing or crashes shows its own output
+ * in REVIEW's refusal.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -26,7 +28,10 @@ async function setTest(repo: Repo, run: string[]): Promise<void> {
 }
 
 const NOT_THE_CODE =
-  /That is the config or the machine, not the code: fix commands\.test in \.autopilot\/config\.yaml or install what is missing, then run autopilot verify T-1 again/;
+  /That is the config or the machine, not the code: fix commands\.test in \.autopilot\/config\.yaml or install what is missing, then verify T-1 again/;
+
+/** The command line's own next step, last (on a line of its own after a tool's output): verify again once fixed. */
+const VERIFY_AGAIN = /(\nNext: |; )once it is fixed: autopilot verify T-1$/;
 
 describe('what a failed VERIFY or REVIEW says to do', { concurrency: true }, () => {
   it('a test program that is not installed: could not start, fix the config; no backtrack', async () => {
@@ -41,6 +46,8 @@ describe('what a failed VERIFY or REVIEW says to do', { concurrency: true }, () 
     );
     assert.match(err.message, /the test command could not start: /);
     assert.match(err.message, NOT_THE_CODE);
+    assert.deepEqual(err.details['remedy'], { retry: 'verify' });
+    assert.match(err.message, VERIFY_AGAIN);
     assert.doesNotMatch(err.message, /backtrack/);
   });
 
@@ -82,10 +89,17 @@ describe('what a failed VERIFY or REVIEW says to do', { concurrency: true }, () 
       (err.details['failures'] as Failure[]).map((f) => f.kind),
       ['tests'],
     );
-    assert.match(err.message, /2 of 5 tests failed\. Fix it in IMPLEMENT: autopilot backtrack T-1 --to IMPLEMENT/);
+    assert.match(err.message, /2 of 5 tests failed\. Fix it in IMPLEMENT: backtrack to it/);
+    assert.deepEqual(err.details['remedy'], { backtrackTo: 'IMPLEMENT' });
+    assert.match(err.message, /backtrack to it; go back with: autopilot backtrack T-1 --to IMPLEMENT --reason "…"$/);
     assert.doesNotMatch(err.message, /not the code/);
     const again = await repo.refused(['advance', 'T-1'], 'VERIFY_FAILED', 2);
     assert.match(again.message, /2 of 5 tests failed\. Fix it in IMPLEMENT/);
+    assert.deepEqual(again.details['remedy'], { check: true, backtrackTo: 'IMPLEMENT' });
+    assert.match(
+      again.message,
+      /\nNext: go back with: autopilot backtrack T-1 --to IMPLEMENT --reason "…"; check every finding with: autopilot evidence check T-1$/,
+    );
     assert.deepEqual(
       (again.details['failures'] as Failure[]).map((f) => f.kind),
       ['tests'],
@@ -113,6 +127,8 @@ describe('what a failed VERIFY or REVIEW says to do', { concurrency: true }, () 
       err.message,
       /fix commands\.lint in \.autopilot\/config\.yaml or install what is missing, then advance T-1 again/,
     );
+    assert.deepEqual(err.details['remedy'], { check: true, retry: 'advance' });
+    assert.match(err.message, /\nNext: once it is fixed: autopilot advance T-1; check every finding with/);
 
     await setLint([
       process.execPath,
@@ -131,7 +147,8 @@ describe('what a failed VERIFY or REVIEW says to do', { concurrency: true }, () 
     // A verdict on the code is the code's: back to IMPLEMENT, with what the linter found.
     await setLint([process.execPath, '-e', "console.log('src/count.js:3 no-unused-vars'); process.exit(1)"]);
     err = await repo.refused(['advance', 'T-1'], 'EVIDENCE_INVALID', 2);
-    assert.match(err.message, /the linter found problems \(exit 1\)\. Fix it in IMPLEMENT: autopilot backtrack T-1/);
+    assert.match(err.message, /the linter found problems \(exit 1\)\. Fix it in IMPLEMENT: backtrack to it/);
+    assert.match(err.message, /\nNext: go back with: autopilot backtrack T-1 --to IMPLEMENT/);
     assert.match(err.message, /lint said:\nsrc\/count\.js:3 no-unused-vars/);
   });
 });

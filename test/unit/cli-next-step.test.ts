@@ -41,6 +41,50 @@ describe("the command line's next step", () => {
     for (const [r, message] of cases) assert.equal(withCliNextStep(r, 'advance').message, message);
   });
 
+  it("turns a refusal's remedy into its commands, in order, for the task it names", () => {
+    const cases: [Refusal, string][] = [
+      [
+        refusal(ErrorCode.VERIFY_FAILED, 'verify failed: 2 of 5 tests failed. Fix it in IMPLEMENT: backtrack to it', {
+          taskId: 'T-1',
+          remedy: { backtrackTo: 'IMPLEMENT' },
+        }),
+        'verify failed: 2 of 5 tests failed. Fix it in IMPLEMENT: backtrack to it; go back with: autopilot backtrack T-1 --to IMPLEMENT --reason "…"',
+      ],
+      [
+        refusal(ErrorCode.VERIFY_FAILED, 'verify failed: the test command could not start\ntest said:\nnot found', {
+          taskId: 'T-1',
+          remedy: { retry: 'verify' },
+        }),
+        'verify failed: the test command could not start\ntest said:\nnot found\nNext: once it is fixed: autopilot verify T-1',
+      ],
+      [
+        refusal(ErrorCode.EVIDENCE_INVALID, 'REVIEW evidence for T-1 does not pass: x', {
+          taskId: 'T-1',
+          remedy: { check: true, retry: 'advance' },
+        }),
+        'REVIEW evidence for T-1 does not pass: x; once it is fixed: autopilot advance T-1; check every finding with: autopilot evidence check T-1',
+      ],
+      [
+        refusal(ErrorCode.APPROVAL_REQUIRED, 'entering PR needs a person', {
+          taskId: 'T-1',
+          remedy: { person: 'dashboard' },
+        }),
+        "entering PR needs a person; a person decides in the dashboard's approval panel: autopilot serve",
+      ],
+      [
+        refusal(ErrorCode.PROMPT_DRIFT, 'the instructions changed', { taskId: 'T-1', remedy: { person: 'attest' } }),
+        'the instructions changed; a person records the change with: autopilot attest update --reason "…" --tag TAG',
+      ],
+      [
+        refusal(ErrorCode.TOOL_NOT_ALLOWED_IN_PHASE, 'no active task: judged as in STRATEGIZE; start a task first', {
+          unattached: 'no-task',
+        }),
+        'no active task: judged as in STRATEGIZE; start a task first; start one with: autopilot task start T-1 --title "…"',
+      ],
+    ];
+    for (const [r, message] of cases) assert.equal(withCliNextStep(r, 'advance').message, message);
+  });
+
   it('adds nothing where the code has no step, or the details do not name what the step needs', () => {
     const skip = refusal(ErrorCode.PHASE_SKIP, 'cannot skip from PLAN to VERIFY', { from: 'PLAN', to: 'VERIFY' });
     assert.equal(withCliNextStep(skip, 'advance'), skip);

@@ -13,6 +13,7 @@ import { DEFAULT_PHASES } from '../../src/core/phases.ts';
 import { AutopilotError, ErrorCode, exitCodeFor } from '../../src/core/errors.ts';
 import { configKeysDiffering } from '../../src/core/config-diff.ts';
 import { configDigest } from '../../src/engine/repo/config-digest.ts';
+import { hasProducer } from '../../src/engine/evidence/producers/index.ts';
 import { sha256Hex } from '../../src/engine/repo/files.ts';
 import canonicalize from 'canonicalize';
 
@@ -300,20 +301,45 @@ describe('exitCodeFor', () => {
 });
 
 describe('phase roles', () => {
-  it('default to VERIFY and PR; a process without them verifies nowhere and seals at its last phase', () => {
-    assert.deepEqual(parsed({}).roles, { verify: 'VERIFY', seal: 'PR' });
-    assert.deepEqual(parsed({ phases: ['DESIGN', 'BUILD', 'SHIP'] }).roles, { verify: null, seal: 'SHIP' });
-    assert.deepEqual(parsed({ phases: ['A', 'VERIFY', 'B'] }).roles, { verify: 'VERIFY', seal: 'B' });
+  it('default to IMPLEMENT, VERIFY and PR; a process without them implements and verifies nowhere and seals at its last phase', () => {
+    assert.deepEqual(parsed({}).roles, { implement: 'IMPLEMENT', verify: 'VERIFY', seal: 'PR' });
+    assert.deepEqual(parsed({ phases: ['DESIGN', 'BUILD', 'SHIP'] }).roles, {
+      implement: null,
+      verify: null,
+      seal: 'SHIP',
+    });
+    assert.deepEqual(parsed({ phases: ['A', 'VERIFY', 'B'] }).roles, { implement: null, verify: 'VERIFY', seal: 'B' });
   });
 
   it('take the phases a config names, one role at a time', () => {
     const phases = ['A', 'B', 'CHECK', 'SHIP', 'WATCH'];
-    assert.deepEqual(parsed({ phases, roles: { verify: 'CHECK', seal: 'SHIP' } }).roles, {
+    assert.deepEqual(parsed({ phases, roles: { implement: 'B', verify: 'CHECK', seal: 'SHIP' } }).roles, {
+      implement: 'B',
       verify: 'CHECK',
       seal: 'SHIP',
     });
-    assert.deepEqual(parsed({ phases, roles: { verify: 'CHECK' } }).roles, { verify: 'CHECK', seal: 'WATCH' });
-    assert.deepEqual(parsed({ phases, roles: { verify: null } }).roles, { verify: null, seal: 'WATCH' });
+    assert.deepEqual(parsed({ phases, roles: { verify: 'CHECK' } }).roles, {
+      implement: null,
+      verify: 'CHECK',
+      seal: 'WATCH',
+    });
+    assert.deepEqual(parsed({ phases, roles: { verify: null } }).roles, {
+      implement: null,
+      verify: null,
+      seal: 'WATCH',
+    });
+  });
+
+  it('give the diff to the implement phase, whatever it is called, and to no phase merely named IMPLEMENT', () => {
+    const phases = ['DESIGN', 'BUILD', 'CHECK', 'SHIP'];
+    const renamed = parsed({ phases, roles: { implement: 'BUILD', verify: 'CHECK', seal: 'SHIP' } });
+    assert.deepEqual(
+      phases.filter((p) => hasProducer(renamed, p)),
+      ['BUILD', 'CHECK'],
+    );
+    const none = parsed({ roles: { implement: null } });
+    assert.equal(hasProducer(none, 'IMPLEMENT'), false);
+    assert.equal(hasProducer(parsed({}), 'IMPLEMENT'), true);
   });
 
   it('refuse a role that names no phase, a verify phase not before the seal, and an unknown role, by key', () => {
@@ -322,6 +348,13 @@ describe('phase roles', () => {
     assert.equal(badKey({ roles: { verify: 'PR', seal: 'VERIFY' } }), 'roles.verify');
     assert.equal(badKey({ roles: { seal: 'IMPLEMENT' } }), 'roles.seal');
     assert.equal(badKey({ roles: { verify: 'VERIFY', review: 'REVIEW' } }), 'roles.review');
+    assert.equal(badKey({ roles: { implement: 'BUILD' } }), 'roles.implement');
+    assert.equal(badKey({ roles: { implement: 'REVIEW' } }), 'roles.implement');
+    assert.equal(parseConfig({ roles: { verify: 'PLAN' } }).ok, true, 'a config written before the role still loads');
+    const late = parseConfig({ roles: { implement: 'PR' } });
+    assert.ok(
+      !late.ok && /implement phase \(PR\) must come before the verify phase \(VERIFY\)/.test(late.error.message),
+    );
     const r = parseConfig({ roles: { verify: 'PR', seal: 'VERIFY' } });
     assert.ok(!r.ok && /must come before the seal phase \(VERIFY\)/.test(r.error.message), JSON.stringify(r));
   });
@@ -346,5 +379,16 @@ describe('the contract digest and roles', () => {
     const moved = parsed({ roles: { seal: 'MONITOR' } });
     assert.notEqual(configDigest(moved), configDigest(parsed({})));
     assert.deepEqual(configKeysDiffering(parsed({}), moved), ['roles.seal']);
+  });
+
+  it('leaves the implement role out while it is the default, also when verify or seal moved', () => {
+    const phases = ['A', 'B', 'CHECK', 'SHIP', 'WATCH'];
+    const before = parsed({ phases, roles: { verify: 'CHECK', seal: 'SHIP' } });
+    const { roles, ...rest } = before;
+    const asBefore = sha256Hex(canonicalize({ ...rest, roles: { verify: roles.verify, seal: roles.seal } }) ?? '');
+    assert.equal(configDigest(before), asBefore, 'the digest a config with verify and seal had before implement');
+    assert.equal(configDigest(parsed({ roles: { implement: 'IMPLEMENT' } })), configDigest(parsed({})));
+    const moved = parsed({ roles: { implement: 'THINK' } });
+    assert.notEqual(configDigest(moved), configDigest(parsed({})));
   });
 });

@@ -4,7 +4,7 @@
  * and the approval check a move goes through. A person's decisions are in
  * passkeys.ts.
  */
-import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
+import { ErrorCode, ok, refuse, type Remedy, type Result } from '../../core/errors.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
 import type { TaskState } from '../../core/task.ts';
 import { assessRisk, atLeast, type RiskAssessment, type RiskReason } from '../../core/risk.ts';
@@ -160,18 +160,26 @@ export async function guardApproval(
   const message =
     current.state === 'changes_requested'
       ? `a person requested changes: ${clause(String(note ?? ''))}. Backtrack to ${String(current.entry?.data['backtrackTo'] ?? 'the phase named')} and pass the phases again`
-      : `${to ? `entering ${to}` : `finishing ${state.taskId}`} ${risk.reasons.every((r) => r.class === 'waiver') ? 'relies on a waived check and' : `with a ${risk.level}-risk change`} needs a person's approval${why.length ? ` (${why.join('; ')})` : ''}; it is ${current.state === 'escalated' ? 'escalated and ' : ''}waiting for a person to decide with their passkey in the dashboard's approval panel (autopilot serve)`;
+      : `${to ? `entering ${to}` : `finishing ${state.taskId}`} ${risk.reasons.every((r) => r.class === 'waiver') ? 'relies on a waived check and' : `with a ${risk.level}-risk change`} needs a person's approval${why.length ? ` (${why.join('; ')})` : ''}; it is ${current.state === 'escalated' ? 'escalated and ' : ''}waiting for a person to decide with their passkey in the dashboard's approval panel`;
   const r = refuse(ErrorCode.APPROVAL_REQUIRED, message, {
+    taskId: state.taskId,
     phase: to,
     reasons: why,
     risk: risk.level,
     approval: current.state,
     ...(note ? { note } : {}),
+    remedy: approvalRemedy(current.state, current.entry?.data['backtrackTo']),
   });
   return {
     ok: false,
     error: await recordRefusal(engine, tx, state, actor, { action: 'advance', to }, r.error, startMs),
   };
+}
+
+/** The way out of an approval refusal: the phase a person's change request names, else the person's decision. */
+function approvalRemedy(state: string, backtrackTo: unknown): Remedy {
+  if (state === 'changes_requested' && typeof backtrackTo === 'string') return { backtrackTo };
+  return { person: 'dashboard' };
 }
 
 /** A finding of a VERIFY run as its ledger entry records it. */
@@ -254,14 +262,16 @@ export async function guardFindings(
   const message =
     current.state === 'changes_requested'
       ? `a person requested changes: ${clause(String(note ?? ''))}. Backtrack to ${String(current.entry?.data['backtrackTo'] ?? 'the phase named')} and pass the phases again`
-      : `leaving ${state.phase} needs a person's decision on what VERIFY found in the tests (${shown.join('; ')}${more}); it is ${current.state === 'escalated' ? 'escalated and ' : ''}waiting for a person to decide with their passkey in the dashboard's approval panel (autopilot serve). Or change the tests so that nothing is found, and verify again`;
+      : `leaving ${state.phase} needs a person's decision on what VERIFY found in the tests (${shown.join('; ')}${more}); it is ${current.state === 'escalated' ? 'escalated and ' : ''}waiting for a person to decide with their passkey in the dashboard's approval panel. Or change the tests so that nothing is found, and verify again`;
   const r = refuse(ErrorCode.APPROVAL_REQUIRED, message, {
+    taskId: state.taskId,
     phase: to,
     reasons: reasons.map((x) => x.detail).slice(0, 20),
     findings: run.findings,
     verifySeq: run.seq,
     approval: current.state,
     ...(note ? { note } : {}),
+    remedy: approvalRemedy(current.state, current.entry?.data['backtrackTo']),
   });
   return {
     ok: false,

@@ -69,6 +69,8 @@ export async function recheckVerify(
   const problems: CiProblem[] = [];
   // The phase the recorded run passed (a transition always has one): the verify role's phase when it was recorded.
   const verifyPhase = task.verifyPass.fromPhase as string;
+  // The CI gate speaks through the command line only, so its advice names the command; the phase is the contract's.
+  const backTo = task.config.roles.implement ?? 'the phase where the code changes';
   const rel = (name: string) => evidenceRel(state.taskId, verifyPhase, name);
   const fail = (name: string, reason: string, code: ErrorCode = ErrorCode.VERIFY_FAILED) =>
     problems.push({
@@ -120,12 +122,12 @@ export async function recheckVerify(
   if (!sameCode && from.role === 'task base') {
     fail(
       'verify_run.json',
-      `the code on the branch is not the code VERIFY ran on: its diff from the task's base ${from.commit.slice(0, 12)} has sha256 ${out.treeDigest.slice(0, 12)}…, the recorded run ${String(recordedRun?.treeDigest ?? 'none').slice(0, 12)}…. Code changed after VERIFY (or files are uncommitted${recordedPatch ? '' : ', or the branch was rebased since: this run was recorded before VERIFY recorded patch-ids'}): take the task back with autopilot backtrack ${state.taskId} --to IMPLEMENT and pass the phases again`,
+      `the code on the branch is not the code VERIFY ran on: its diff from the task's base ${from.commit.slice(0, 12)} has sha256 ${out.treeDigest.slice(0, 12)}…, the recorded run ${String(recordedRun?.treeDigest ?? 'none').slice(0, 12)}…. Code changed after VERIFY (or files are uncommitted${recordedPatch ? '' : ', or the branch was rebased since: this run was recorded before VERIFY recorded patch-ids'}): take the task back with autopilot backtrack ${state.taskId} --to ${backTo} and pass the phases again`,
     );
   } else if (!sameCode && from.role === 'merge-base') {
     fail(
       'verify_run.json',
-      `the task's change on the branch is not the patch VERIFY checked: the branch's diff from the merge-base ${from.commit.slice(0, 12)} (the task's base ${state.baseCommit?.slice(0, 12)} ${from.why}) has patch-id ${out.patchId?.slice(0, 12) ?? 'none (no change)'}…, VERIFY's diff had ${recordedPatch?.slice(0, 12)}…. A rebase that changed the task's lines, or code changed after VERIFY: take the task back with autopilot backtrack ${state.taskId} --to IMPLEMENT and pass the phases again`,
+      `the task's change on the branch is not the patch VERIFY checked: the branch's diff from the merge-base ${from.commit.slice(0, 12)} (the task's base ${state.baseCommit?.slice(0, 12)} ${from.why}) has patch-id ${out.patchId?.slice(0, 12) ?? 'none (no change)'}…, VERIFY's diff had ${recordedPatch?.slice(0, 12)}…. A rebase that changed the task's lines, or code changed after VERIFY: take the task back with autopilot backtrack ${state.taskId} --to ${backTo} and pass the phases again`,
     );
   }
   return {

@@ -14,7 +14,7 @@ import {
   type Drift,
 } from '../../core/drift.ts';
 import { phasePrompt } from '../../core/prompts.ts';
-import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
+import { ErrorCode, ok, refuse, type Remedy, type Result } from '../../core/errors.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
 import type { TaskState } from '../../core/task.ts';
 import type { StoreTx } from '../../ports/store.ts';
@@ -102,9 +102,10 @@ export async function recordBaseline(
   if (previous && !req.update) {
     return refuse(
       ErrorCode.USAGE,
-      `a baseline (version ${previous.version}) exists; change it on purpose with: autopilot attest update --reason "…" --tag TAG`,
+      `a baseline (version ${previous.version}) exists; change it on purpose with an update, which needs a reason and a tag`,
       {
         argument: 'update',
+        remedy: { person: 'attest' } satisfies Remedy,
       },
     );
   }
@@ -184,8 +185,14 @@ export async function guardDrift(
   if (check.blocking) {
     const r = refuse(
       ErrorCode.PROMPT_DRIFT,
-      `the agent's instructions changed since baseline ${check.baseline?.version}: ${what}. ${check.phase} does not accept drifted instructions; restore them, or have a person record the change: autopilot attest update --reason "…" --tag TAG`,
-      { changes: check.drift, baseline: check.baseline?.version ?? null, phase: check.phase },
+      `the agent's instructions changed since baseline ${check.baseline?.version}: ${what}. ${check.phase} does not accept drifted instructions; restore them, or have a person record the change as the new baseline`,
+      {
+        taskId: state.taskId,
+        changes: check.drift,
+        baseline: check.baseline?.version ?? null,
+        phase: check.phase,
+        remedy: { person: 'attest' } satisfies Remedy,
+      },
     );
     return { ok: false, error: await recordRefusal(engine, tx, state, actor, { action, to }, r.error, startMs) };
   }

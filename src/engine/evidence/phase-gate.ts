@@ -4,7 +4,7 @@
  * and lists every file with its digest for the entry that passes the phase.
  */
 import { join } from 'node:path';
-import { ErrorCode, type Refusal } from '../../core/errors.ts';
+import { ErrorCode, type Refusal, type Remedy } from '../../core/errors.ts';
 import type { ArtifactRef } from '../../core/ledger.ts';
 import type { TaskState } from '../../core/task.ts';
 import { phaseDir, type PhaseRoles } from '../../core/phases.ts';
@@ -27,11 +27,13 @@ export interface PhaseGateReport {
 }
 
 /** How to produce an Autopilot artifact that is missing, for the phase in the verify role. */
-const VERIFY_HINT = 'run verify (`autopilot verify <TASK>`, or the MCP tool verify_run), or advance, which runs it';
+const VERIFY_HINT = 'run verify, or advance, which runs it';
+
+/** How to produce an Autopilot artifact that is missing, for the phase in the implement role. */
+const IMPLEMENT_HINT = 'Autopilot writes it from git when the task advances: change the source first';
 
 /** How to produce an Autopilot artifact that is missing, by phase name for the other producers. */
 const PRODUCE_HINT: Record<string, string> = {
-  IMPLEMENT: 'Autopilot writes it from git when the task advances: change the source first',
   REVIEW: 'Autopilot writes it from the configured lint command when the task advances',
   PR: 'Autopilot writes it from the configured CI commands when the task advances',
   MONITOR: 'Autopilot writes it from the configured smoke commands when the task advances',
@@ -39,6 +41,7 @@ const PRODUCE_HINT: Record<string, string> = {
 
 function produceHint(roles: PhaseRoles, phase: string): string | undefined {
   if (phase === roles.verify) return VERIFY_HINT;
+  if (phase === roles.implement) return IMPLEMENT_HINT;
   return Object.hasOwn(PRODUCE_HINT, phase) ? PRODUCE_HINT[phase] : undefined;
 }
 
@@ -166,7 +169,7 @@ function waiverFinding(
     file: rel,
     rule: 'waiver',
     problem: `the config waives ${waived.check} ("${waived.reason}"), but ${rel} does not record that waiver`,
-    fix: 'produce it again: advance again (or run autopilot verify in VERIFY)',
+    fix: 'produce it again: advance again (or verify again, in the verify phase)',
   };
 }
 
@@ -193,8 +196,8 @@ export function gateRefusal(taskId: string, report: PhaseGateReport, roles: Phas
       : '';
   return {
     code,
-    message: `${report.phase} evidence for ${taskId} does not pass: ${first ? `${clause(first.problem)}. ${clause(first.fix)}` : 'no findings'}${more}. Check with: autopilot evidence check ${taskId}`,
-    details: { phase: report.phase, findings: report.findings },
+    message: `${report.phase} evidence for ${taskId} does not pass: ${first ? `${clause(first.problem)}. ${clause(first.fix)}` : 'no findings'}${more}`,
+    details: { taskId, phase: report.phase, findings: report.findings, remedy: { check: true } satisfies Remedy },
   };
 }
 

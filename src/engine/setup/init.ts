@@ -207,9 +207,10 @@ const SECTION_COMMENTS: readonly (readonly [string, string])[] = [
   ['process', " Which phases may send a task back ('any', or a list of phases)."],
   [
     'roles',
-    ' Which phase plays each part: verify runs the build, tests and coverage (autopilot verify, and the CI gate\n' +
-      ' re-runs it); seal is the phase whose entry writes the attestation bundle the CI gate requires. Each names\n' +
-      ' one of the phases above, verify before seal. After renaming phases, point these at the new names.',
+    ' Which phase plays each part: implement is where the source changes (Autopilot records the diff there);\n' +
+      ' verify runs the build, tests and coverage (autopilot verify, and the CI gate re-runs it); seal is the\n' +
+      ' phase whose entry writes the attestation bundle the CI gate requires. Each names one of the phases above,\n' +
+      ' implement before verify before seal. After renaming phases, point these at the new names.',
   ],
   ['leases', ' implicit: the first mutating call takes the lease; explicit: take it with `lease acquire`; off.'],
   [

@@ -6,7 +6,7 @@
 import { phasePromptFor, promptRecord } from '../drift/persona.ts';
 import { guardChangesRequested, guardEscalation } from '../approvals/hold.ts';
 import { join } from 'node:path';
-import { ErrorCode, ok, refuse, type Refusal, type Result } from '../../core/errors.ts';
+import { ErrorCode, ok, refuse, remedyOf, type Refusal, type Result } from '../../core/errors.ts';
 import { loadTask } from '../ledger/load-task.ts';
 import { decideAdvance, refusePhaseUnknown, type TaskState } from '../../core/task.ts';
 import { normalizePhase, phaseDir } from '../../core/phases.ts';
@@ -21,7 +21,12 @@ import { guardLease, holderOf, moveLease } from './leases.ts';
 import { checkClaimHeld, claimMove, releaseClaim } from './move-claim.ts';
 import { hasProducer, installProduced, produce, type Produced } from '../evidence/producers/index.ts';
 import { taskDiff } from '../evidence/producers/diff.ts';
-import { backtrackAdvice, failureAdvice, type CommandFailure } from '../evidence/producers/run-commands.ts';
+import {
+  backtrackAdvice,
+  failureAdvice,
+  failureRemedy,
+  type CommandFailure,
+} from '../evidence/producers/run-commands.ts';
 import { readNoFollow } from '../repo/files.ts';
 import { checkGitHooks } from '../repo/git-hooks.ts';
 import { evidenceRel } from '../repo/layout.ts';
@@ -39,7 +44,13 @@ import {
   withWaivers,
   type RecordedFinding,
 } from '../approvals/guard.ts';
-import { phaseWaivers, waiverRequired, type CheckName, type Waiver } from '../../core/waivers.ts';
+import {
+  checkPhase as phaseOfCheck,
+  phaseWaivers,
+  waiverRequired,
+  type CheckName,
+  type Waiver,
+} from '../../core/waivers.ts';
 import { phaseContext } from './phase-context.ts';
 import { writeBundle, type BundleWritten } from '../ledger/bundle.ts';
 import { planPush, pushMode } from '../outbox/push.ts';
@@ -80,7 +91,7 @@ export async function advance(engine: Engine, actor: Actor, req: AdvanceRequest)
   const planned = await decideMove(engine, actor, state, req, startMs);
   if (!planned.ok) return planned;
   const move: Move = {
-    e: engine,
+    engine,
     actor,
     req,
     state,
@@ -109,7 +120,7 @@ export async function advance(engine: Engine, actor: Actor, req: AdvanceRequest)
 
 /** One forward move as it is decided before anything runs: who asks, the task as read, where to, and the waivers. */
 interface Move {
-  readonly e: Engine;
+  readonly engine: Engine;
   readonly actor: Actor;
   readonly req: AdvanceRequest;
   /** The task as read before the move: every later read is compared with it (see {@link moved}). */
@@ -189,18 +200,18 @@ async function decideMove(
  * nobody asked to pass).
  */
 async function claimAdvance(move: Move, tx: StoreTx, startMs: number): Promise<Result<MoveClaim>> {
-  const { e, actor, req, state, attempt } = move;
+  const { engine, actor, req, state, attempt } = move;
   const reread = await loadTask(tx, req.taskId);
   if (!reread.ok) return reread;
   const now = reread.value;
-  if (moved(now, state)) return refuseMoved(e, tx, state, now, actor, attempt, startMs);
+  if (moved(now, state)) return refuseMoved(engine, tx, state, now, actor, attempt, startMs);
   // A person's decision holds before anything runs: an escalation, or changes requested in this phase visit.
-  const held = await guardDecisions(e, tx, now, actor, attempt, startMs);
+  const held = await guardDecisions(engine, tx, now, actor, attempt, startMs);
   if (!held.ok) return held;
-  const claim = await claimMove(e, tx, now, actor, attempt, startMs);
-  if (!claim.ok || !hasProducer(e.config, state.phase)) return claim;
+  const claim = await claimMove(engine, tx, now, actor, attempt, startMs);
+  if (!claim.ok || !hasProducer(engine.config, state.phase)) return claim;
   // Producers run commands: check the lease before spending that time. Other phases check it once, below.
-  const pre = await guardLease(e, tx, now, actor, 'advance', req.token, startMs);
+  const pre = await guardLease(engine, tx, now, actor, 'advance', req.token, startMs);
   if (pre.ok) return claim;
   await tx.dropMoveClaim(claim.value.taskId, claim.value.token);
   return pre;
@@ -219,17 +230,17 @@ interface Prepared {
 
 /** Runs the phase's producers, checks the instructions for drift, assesses the risk, reads the evidence's context. */
 async function prepareMove(move: Move): Promise<Prepared> {
-  const { e, state, to, waivers } = move;
-  const produced = await produceIfNeeded(e, state);
-  const attestation = await checkDrift(e, to ?? state.phase);
-  const assessed = mayNeedApproval(e, to) ? await assessTaskRisk(e, state) : null;
+  const { engine, state, to, waivers } = move;
+  const produced = await produceIfNeeded(engine, state);
+  const attestation = await checkDrift(engine, to ?? state.phase);
+  const assessed = mayNeedApproval(engine, to) ? await assessTaskRisk(engine, state) : null;
   // A move that relies on a waiver needs a person too (approvals.waivers), through the same approval.
-  const needs = withWaivers(e, assessed, waivers.waived);
+  const needs = withWaivers(engine, assessed, waivers.waived);
   // Read before the transaction: the store's task list, the README, the spec. The evidence itself is read inside.
   // The produced files are scanned for secrets with the folder's, before the transaction installs them.
   const pending = produced.phase === state.phase ? (produced.files ?? []) : [];
-  const context = await gatherEvidenceContext(e, state, state.phase, pending);
-  const reviewing = await readReviewInputs(e, state);
+  const context = await gatherEvidenceContext(engine, state, state.phase, pending);
+  const reviewing = await readReviewInputs(engine, state);
   return { produced, attestation, assessed, needs, context, reviewing };
 }
 
@@ -244,45 +255,45 @@ async function commitAdvance(
   prepared: Prepared,
   startMs: number,
 ): Promise<Result<AdvanceOutcome>> {
-  const { e, actor, req, state, to, attempt } = move;
+  const { engine, actor, req, state, to, attempt } = move;
   const { produced } = prepared;
   try {
     const reread = await loadTask(tx, req.taskId);
     if (!reread.ok) return reread;
     const now = reread.value;
-    const held = await checkClaimHeld(e, tx, now, actor, claim, attempt, startMs);
+    const held = await checkClaimHeld(engine, tx, now, actor, claim, attempt, startMs);
     if (!held.ok) return held;
-    if (moved(now, state)) return refuseMoved(e, tx, state, now, actor, attempt, startMs);
-    const lease = await guardLease(e, tx, now, actor, 'advance', req.token, startMs);
+    if (moved(now, state)) return refuseMoved(engine, tx, state, now, actor, attempt, startMs);
+    const lease = await guardLease(engine, tx, now, actor, 'advance', req.token, startMs);
     if (!lease.ok) return lease;
     // What an earlier backtrack left half done goes before the produced files replace the folder's and the gate
     // reads it: an uncommitted archive holds links to the live files (see evidence/archive.ts).
-    tidyArchive(e.layout, now);
+    tidyArchive(engine.layout, now);
     // A secret in what a producer made (the implement phase's diff) is refused before the folder holds a copy.
     const leaked = produced.phase
       ? pendingSecretFindings(prepared.context.secrets, now.taskId, produced.phase, produced.files ?? [])
       : [];
     if (leaked.length > 0) {
       const report = { phase: now.phase, passed: false, findings: leaked, artifacts: [] };
-      const refusal = gateRefusal(now.taskId, report, e.config.roles);
-      return { ok: false, error: await recordRefusal(e, tx, now, actor, attempt, refusal, startMs) };
+      const refusal = gateRefusal(now.taskId, report, engine.config.roles);
+      return { ok: false, error: await recordRefusal(engine, tx, now, actor, attempt, refusal, startMs) };
     }
-    installProduced(e, now.taskId, produced);
+    installProduced(engine, now.taskId, produced);
     let current = now;
     let verified: VerifiedRun | undefined;
     if (produced.verify) {
-      const entry = await recordVerify(e, tx, current, actor, produced);
+      const entry = await recordVerify(engine, tx, current, actor, produced);
       verified = { seq: entry.seq, findings: produced.verify.findings, total: produced.verify.findings.length };
       current = (await tx.getTask(req.taskId)) ?? current;
     }
     const tampered = await refuseTamperedPassed(move, tx, current, startMs);
     if (tampered) return tampered;
-    const drift = await guardDrift(e, tx, current, actor, 'advance', to, prepared.attestation, startMs);
+    const drift = await guardDrift(engine, tx, current, actor, 'advance', to, prepared.attestation, startMs);
     if (!drift.ok) return drift;
-    const gate = checkPhase(e, current, current.phase, prepared.context, produced.digests);
+    const gate = checkPhase(engine, current, current.phase, prepared.context, produced.digests);
     if (!gate.passed) {
-      const refusal = withFailureAdvice(e, current, gateRefusal(current.taskId, gate, e.config.roles));
-      return { ok: false, error: await recordRefusal(e, tx, current, actor, attempt, refusal, startMs) };
+      const refusal = withFailureAdvice(engine, current, gateRefusal(current.taskId, gate, engine.config.roles));
+      return { ok: false, error: await recordRefusal(engine, tx, current, actor, attempt, refusal, startMs) };
     }
     const review = prepared.reviewing ? checkReview(prepared.reviewing, current, gate) : null;
     if (review) {
@@ -291,14 +302,14 @@ async function commitAdvance(
         `${current.taskId}'s ${current.phase} needs a review by another hand: ${clause(review.problem)}. To pass, ${review.fix}`,
         { phase: current.phase, findings: [review] },
       );
-      return { ok: false, error: await recordRefusal(e, tx, current, actor, attempt, r.error, startMs) };
+      return { ok: false, error: await recordRefusal(engine, tx, current, actor, attempt, r.error, startMs) };
     }
     // A person may have decided while the producers ran.
-    const decided = await guardDecisions(e, tx, current, actor, attempt, startMs);
+    const decided = await guardDecisions(engine, tx, current, actor, attempt, startMs);
     if (!decided.ok) return decided;
     const approved = await guardPersonDecisions(move, tx, current, verified, prepared.needs, startMs);
     if (!approved.ok) return approved;
-    const entry = await append(e, tx, {
+    const entry = await append(engine, tx, {
       taskId: current.taskId,
       kind: 'transition',
       fromPhase: current.phase,
@@ -323,7 +334,7 @@ async function commitAdvance(
 
 /** The external side effect this move decides, committed with it (see engine/outbox/dispatch.ts); its key. */
 async function decideOutbox(move: Move, tx: StoreTx, taskId: string, seq: number, push: PushPayload): Promise<string> {
-  const at = (await tx.now?.()) ?? move.e.clock.now();
+  const at = (await tx.now?.()) ?? move.engine.clock.now();
   const row = newOutboxRow(taskId, seq, OutboxAction.push, { ...push }, seq, at);
   await tx.addOutbox(row);
   return row.key;
@@ -339,7 +350,7 @@ async function refuseTamperedPassed(
   current: TaskState,
   startMs: number,
 ): Promise<{ ok: false; error: Refusal } | null> {
-  const tampered = checkPassedArtifacts(move.e, current);
+  const tampered = checkPassedArtifacts(move.engine, current);
   if (tampered.length === 0) return null;
   const first = tampered[0]!;
   const r = refuse(
@@ -347,7 +358,10 @@ async function refuseTamperedPassed(
     `evidence of a passed phase changed after the ledger recorded it: ${first.path} (${first.reason}); restore it, or backtrack to its phase to produce it again`,
     { path: first.path, reason: first.reason, problems: tampered },
   );
-  return { ok: false, error: await recordRefusal(move.e, tx, current, move.actor, move.attempt, r.error, startMs) };
+  return {
+    ok: false,
+    error: await recordRefusal(move.engine, tx, current, move.actor, move.attempt, r.error, startMs),
+  };
 }
 
 /**
@@ -362,19 +376,19 @@ async function guardPersonDecisions(
   needs: Prepared['needs'],
   startMs: number,
 ): Promise<Result<number | undefined>> {
-  const { e, actor, to } = move;
+  const { engine, actor, to } = move;
   let approvedBy: number | undefined;
-  if (current.phase === e.config.roles.verify && to) {
+  if (current.phase === engine.config.roles.verify && to) {
     // What VERIFY found in the tests themselves is no failure of the code, but a person decides on it.
-    const run = verified ?? (await latestVerifyFindings(e, current));
+    const run = verified ?? (await latestVerifyFindings(engine, current));
     if (run) {
-      const found = await guardFindings(e, tx, current, actor, to, run, startMs);
+      const found = await guardFindings(engine, tx, current, actor, to, run, startMs);
       if (!found.ok) return found;
       approvedBy = found.value?.seq;
     }
   }
   if (needs) {
-    const approval = await guardApproval(e, tx, current, actor, to, needs, startMs);
+    const approval = await guardApproval(engine, tx, current, actor, to, needs, startMs);
     if (!approval.ok) return approval;
     approvedBy = approval.value?.seq ?? approvedBy;
   }
@@ -389,15 +403,15 @@ function transitionData(
   prepared: Prepared,
   relied: { leaseToken: number | undefined; promptDrift: number; approvedBy: number | undefined },
 ): Record<string, unknown> {
-  const { e, req, to, waivers } = move;
+  const { engine, req, to, waivers } = move;
   const { produced, assessed } = prepared;
   return {
     ...(to === null ? { status: 'done' } : {}),
     ...(req.summary ? { summary: req.summary.slice(0, 2000) } : {}),
-    configDigest: configDigest(e.config),
+    configDigest: configDigest(engine.config),
     // The hand that moved the task: the review check reads who worked the implement phase from it.
     holder: holderOf(move.actor),
-    context: phaseContext(e.config.phases, current, gate.artifacts, req.summary),
+    context: phaseContext(engine.config.phases, current, gate.artifacts, req.summary),
     ...(produced.commands.length
       ? {
           commands: produced.commands.map((c) => ({
@@ -414,14 +428,14 @@ function transitionData(
     // The person's decision this move relies on: the CI gate checks its passkey assertion.
     ...(relied.approvedBy !== undefined ? { approval: relied.approvedBy } : {}),
     // What the agent is told in the phase it enters: the compiled prompt's digest, the persona's, the overlays.
-    ...(to !== null ? { prompt: promptRecord(phasePromptFor(e, to, current)) } : {}),
+    ...(to !== null ? { prompt: promptRecord(phasePromptFor(engine, to, current)) } : {}),
   };
 }
 
 /** Tells the sink how the move ended, recorded or refused. */
 function emitAdvance(move: Move, result: Result<AdvanceOutcome>, startMs: number): void {
-  const { e, actor, req, state, to } = move;
-  e.sink.emit({
+  const { engine, actor, req, state, to } = move;
+  engine.sink.emit({
     type: 'transition',
     kind: 'advance',
     taskId: req.taskId,
@@ -489,9 +503,9 @@ async function record(
 function withFailureAdvice(engine: Engine, state: TaskState, refusal: Refusal): Refusal {
   const source =
     state.phase === engine.config.roles.verify
-      ? { file: 'verify_run.json', retry: `run autopilot verify ${state.taskId}, then advance again` }
-      : state.phase === 'REVIEW'
-        ? { file: 'code_quality_score.json', retry: `advance ${state.taskId} again` }
+      ? { file: 'verify_run.json', retry: `verify ${state.taskId}, then advance again`, step: 'verify' as const }
+      : state.phase === phaseOfCheck(engine.config, 'lint')
+        ? { file: 'code_quality_score.json', retry: `advance ${state.taskId} again`, step: 'advance' as const }
         : undefined;
   if (!source) return refusal;
   const file = readNoFollow(
@@ -514,8 +528,14 @@ function withFailureAdvice(engine: Engine, state: TaskState, refusal: Refusal): 
     return refusal;
   }
   if (failures.length === 0) return refusal;
-  const advice = failureAdvice(failures, { retry: source.retry, backtrack: backtrackAdvice(state.taskId) });
-  return { ...refusal, message: `${refusal.message}\n${advice}`, details: { ...refusal.details, failures } };
+  const implement = engine.config.roles.implement;
+  const advice = failureAdvice(failures, { retry: source.retry, backtrack: backtrackAdvice(implement) });
+  const remedy = { ...remedyOf(refusal.details), ...failureRemedy(failures, source.step, implement) };
+  return {
+    ...refusal,
+    message: `${refusal.message}\n${advice}`,
+    details: { ...refusal.details, taskId: state.taskId, failures, remedy },
+  };
 }
 
 /** VERIFY reuses a run of this phase visit when the source has not changed since; everything else is produced fresh. */

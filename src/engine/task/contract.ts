@@ -3,7 +3,7 @@
  * contract the task adopted (at its start, or by a person's decision since). A config changed mid-task, weakened
  * or not, is refused (CONFIG_CHANGED) and recorded, until it is restored or a person adopts it for the task.
  */
-import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
+import { ErrorCode, ok, refuse, type Remedy, type Result } from '../../core/errors.ts';
 import type { TaskState } from '../../core/task.ts';
 import type { StoreTx } from '../../ports/store.ts';
 import { recordRefusal } from '../ledger/record.ts';
@@ -18,9 +18,10 @@ export function refuseConfigChanged(taskId: string, change: ContractChange) {
     : (change.note ?? 'the keys could not be compared');
   return refuse(
     ErrorCode.CONFIG_CHANGED,
-    `the config is not the contract ${taskId} adopted (changed: ${keys}); ${taskId} moves only under its contract. Restore .autopilot/config.yaml (git checkout -- .autopilot/config.yaml), or have a person adopt the new config for this task with their passkey ("Adopt the new contract" in the dashboard's approval panel, autopilot serve). A running autopilot mcp or serve reads the config when it starts: restart it after changing the config`,
+    `the config is not the contract ${taskId} adopted (changed: ${keys}); ${taskId} moves only under its contract. Restore .autopilot/config.yaml (git checkout -- .autopilot/config.yaml), or have a person adopt the new config for this task with their passkey ("Adopt the new contract" in the dashboard's approval panel). A running MCP server or dashboard reads the config when it starts: restart it after changing the config`,
     {
       taskId,
+      remedy: { person: 'dashboard' } satisfies Remedy,
       adopted: change.adopted,
       current: change.current,
       keys: change.keys,

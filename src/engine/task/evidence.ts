@@ -4,7 +4,7 @@
  */
 import { PR_URL, PUSHED_COMMIT } from '../../core/config.ts';
 import { guardEscalation } from '../approvals/hold.ts';
-import { ErrorCode, ok, refuse, type Refusal, type Result } from '../../core/errors.ts';
+import { ErrorCode, ok, refuse, type Refusal, type Remedy, type Result } from '../../core/errors.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
 import { phaseIndex, normalizePhase } from '../../core/phases.ts';
 import { refusePhaseUnknown, type TaskState, refuseInactive } from '../../core/task.ts';
@@ -146,11 +146,13 @@ export async function putEvidence(
       return fail(
         refuse(
           ErrorCode.EVIDENCE_PROTECTED,
-          `${phase} is already passed and its evidence is sealed; to change it, backtrack: autopilot backtrack ${req.taskId} --to ${phase} --reason "…"`,
+          `${phase} is already passed and its evidence is sealed; to change it, backtrack to ${phase}`,
           {
+            taskId: req.taskId,
             phase,
             name: req.name,
             producer: 'sealed',
+            remedy: { backtrackTo: phase } satisfies Remedy,
           },
         ),
       );
@@ -162,8 +164,9 @@ export async function putEvidence(
           ErrorCode.EVIDENCE_PROTECTED,
           OUTBOX_WRITTEN.includes(req.name)
             ? `${req.name} is written by Autopilot from what the outbox did (the forge's answer, the remote's commit), so it cannot be added or replaced; it appears once the outbox has sent the task's pull request or push`
-            : `${req.name} is produced by Autopilot itself and cannot be added or replaced; Autopilot writes it when the task advances (or with autopilot verify)`,
+            : `${req.name} is produced by Autopilot itself and cannot be added or replaced; Autopilot writes it when the task advances${phase === engine.config.roles.verify ? ' (or when verify runs)' : ''}`,
           {
+            taskId: req.taskId,
             phase,
             name: req.name,
             producer: 'autopilot',

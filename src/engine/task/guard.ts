@@ -54,6 +54,8 @@ export interface GuardOutcome {
   readonly taskId: string | null;
   /** Why the call is judged by the first phase's policy: no task, or several. */
   readonly note?: string;
+  /** The same as a fact, for the surfaces to say what to do in their terms: no active task, or several. */
+  readonly unattached?: 'no-task' | 'several-tasks';
   /** The ledger entry that recorded a denial. */
   readonly seq?: number;
   /**
@@ -84,12 +86,14 @@ export async function guardToolCall(engine: Engine, actor: Actor, req: GuardRequ
   const task = found.value;
   const first = engine.config.phases[0] as string;
   let note: string | undefined;
+  let unattached: GuardOutcome['unattached'];
   if (!task) {
     const active = (await engine.store.listTasks()).filter((t) => t.status === 'active').length;
+    unattached = active === 0 ? 'no-task' : 'several-tasks';
     note =
       active === 0
-        ? `no active task: the call is judged as in ${first}; start one with: autopilot task start T-1 --title "…"`
-        : `${active} active tasks: the call is judged as in ${first}; name the task (AUTOPILOT_TASK or --task)`;
+        ? `no active task: the call is judged as in ${first}; start a task first`
+        : `${active} active tasks: the call is judged as in ${first}; name the task`;
   }
   const phase = task && task.status === 'active' ? task.phase : first;
   const judged = await judgeToolCall(engine, {
@@ -203,6 +207,7 @@ export async function guardToolCall(engine: Engine, actor: Actor, req: GuardRequ
       ...(wouldBlock ? { observed: { verdict: wouldBlock.verdict, ids: wouldBlock.policyIds } } : {}),
     },
     ...(note ? { note } : {}),
+    ...(unattached ? { unattached } : {}),
     ...(seq !== undefined ? { seq } : {}),
   });
 }

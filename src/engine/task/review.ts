@@ -46,8 +46,7 @@ export async function reviewPacket(engine: Engine, taskId: string): Promise<Resu
       argument: 'taskId',
     });
   const task = await engine.store.getTask(taskId);
-  if (!task)
-    return refuse(ErrorCode.TASK_UNKNOWN, `no task ${taskId}; list tasks with: autopilot task list`, { taskId });
+  if (!task) return refuse(ErrorCode.TASK_UNKNOWN, `no task ${taskId}`, { taskId });
   const entries = await engine.store.entries({ taskId });
   const bySeq = new Map(entries.map((x) => [x.seq, x]));
   const last = phaseIndex(engine.config.phases, rules.phase);

@@ -12,7 +12,7 @@ import { checkClaimHeld, claimMove, releaseClaim } from './move-claim.ts';
 import type { MoveClaim } from '../../core/move.ts';
 import { recordVerify } from './advance.ts';
 import type { VerifyOutput } from '../evidence/producers/verify.ts';
-import { backtrackAdvice, failureAdvice } from '../evidence/producers/run-commands.ts';
+import { backtrackAdvice, failureAdvice, failureRemedy } from '../evidence/producers/run-commands.ts';
 import type { Actor, Engine } from '../context.ts';
 import { contractChange } from '../repo/contract.ts';
 import { refuseConfigChanged } from './contract.ts';
@@ -130,10 +130,12 @@ export async function runVerify(
             {
               code: ErrorCode.VERIFY_FAILED,
               message: `verify failed: ${failureAdvice(verify.failures, {
-                retry: `run autopilot verify ${req.taskId} again`,
-                backtrack: backtrackAdvice(req.taskId),
+                retry: `verify ${req.taskId} again`,
+                backtrack: backtrackAdvice(engine.config.roles.implement),
               })}`,
               details: {
+                taskId: req.taskId,
+                remedy: failureRemedy(verify.failures, 'verify', engine.config.roles.implement),
                 commands: verify.commands,
                 findings: verify.problems,
                 failures: verify.failures,

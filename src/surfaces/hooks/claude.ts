@@ -16,7 +16,7 @@ import {
   type HookRequest,
   type Payload,
 } from './request.ts';
-import { chooseTask, stopReason, taskContext } from './shared.ts';
+import { chooseTask, guardReason, stopReason, taskContext } from './shared.ts';
 import { clause } from '../../core/phrasing.ts';
 import { join } from 'node:path';
 import { hasLocalInstall, LOCAL_BIN, shellQuote } from '../../engine/setup/agent-wiring.ts';
@@ -123,7 +123,7 @@ async function preToolUse(style: ClaudeStyle, engine: Engine, req: HookRequest, 
   }
   const where = g.taskId ? `task ${g.taskId} is in ${g.phase}` : `no task: judged as in ${g.phase}`;
   const recorded = g.seq !== undefined ? ` (ledger entry ${g.seq})` : '';
-  const reason = `Autopilot (${where}): ${g.reason}${recorded}`;
+  const reason = `Autopilot (${where}): ${guardReason(g)}${recorded}`;
   if (g.decision === 'ask' && style.canAsk) return decision('PreToolUse', 'ask', reason);
   if (g.decision === 'ask') {
     return decision(

@@ -16,7 +16,7 @@ import {
   type HookRequest,
   type Payload,
 } from './request.ts';
-import { chooseTask, stopReason, taskContext } from './shared.ts';
+import { chooseTask, guardReason, stopReason, taskContext } from './shared.ts';
 import { clause } from '../../core/phrasing.ts';
 
 function actorOf(payload: Payload): Actor {
@@ -82,7 +82,7 @@ async function decide(
   const g = r.value;
   if (g.decision === 'allow') return permission('allow');
   const where = g.taskId ? `task ${g.taskId} is in ${g.phase}` : `no task: judged as in ${g.phase}`;
-  const reason = `Autopilot (${where}): ${g.reason}${g.seq !== undefined ? ` (ledger entry ${g.seq})` : ''}`;
+  const reason = `Autopilot (${where}): ${guardReason(g)}${g.seq !== undefined ? ` (ledger entry ${g.seq})` : ''}`;
   if (g.decision === 'ask' && call.canAsk) return permission('ask', reason);
   if (g.decision === 'ask')
     return permission('deny', `${clause(reason)}. This Cursor hook cannot ask a person, so the call is denied`);

@@ -105,17 +105,17 @@ export async function runHook(req: HookRequest, cache?: EngineCache): Promise<Ho
   } catch (err) {
     return hooks.failClosed(req, undefined, brokenMessage(req.root, reasonOf(err)));
   }
-  let e: Engine | undefined;
+  let engine: Engine | undefined;
   try {
-    e = cache ? await cache.engineFor(req) : await open(req);
-    const answer = await hooks.handle(e, req, payload);
-    if (cache) await e.sink.flush();
+    engine = cache ? await cache.engineFor(req) : await open(req);
+    const answer = await hooks.handle(engine, req, payload);
+    if (cache) await engine.sink.flush();
     return answer;
   } catch (err) {
     if (cache) await cache.drop();
     return hooks.failClosed(req, payload, brokenMessage(req.root, reasonOf(err)));
   } finally {
-    if (e && !cache) await closeEngine(e).catch(() => {});
+    if (engine && !cache) await closeEngine(engine).catch(() => {});
   }
 }
 

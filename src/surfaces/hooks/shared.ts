@@ -4,6 +4,7 @@ import type { TaskState } from '../../core/task.ts';
 import { similarTaskHints } from '../../engine/graph/similar.ts';
 import { phasePromptFor } from '../../engine/drift/persona.ts';
 import { checkEvidence } from '../../engine/task/evidence.ts';
+import type { GuardOutcome } from '../../engine/task/guard.ts';
 import { allowedCapabilities } from '../../core/policy/tool-policy.ts';
 import type { Engine } from '../../engine/context.ts';
 import { clause } from '../../core/phrasing.ts';
@@ -43,9 +44,19 @@ export async function chooseTask(engine: Engine, env: Readonly<Record<string, st
   return { kind: 'none', why, active: active.length };
 }
 
+/** How to start a task, in the words of the MCP tools and of the command line (an agent behind the hooks has both). */
+const TASK_START_HOW =
+  'call the MCP tool task_start with a taskId and a title (or run `autopilot task start T-1 --title "…"`)';
+
 /** How to start a task, in the words of the MCP tools and of the command line. */
-export const START_HINT =
-  'start one before changing anything: call the MCP tool task_start with a taskId and a title (or run `autopilot task start T-1 --title "…"`)';
+export const START_HINT = `start one before changing anything: ${TASK_START_HOW}`;
+
+/** The guard's reason with the hooks' own next step when the call belongs to no task, or to one of several. */
+export function guardReason(g: Pick<GuardOutcome, 'reason' | 'unattached'>): string {
+  if (g.unattached === 'no-task') return `${clause(g.reason)}: ${TASK_START_HOW}`;
+  if (g.unattached === 'several-tasks') return `${clause(g.reason)}: set AUTOPILOT_TASK to the task you work on`;
+  return g.reason;
+}
 
 /**
  * What an agent is told at the start of a session and with each prompt: the

@@ -31,24 +31,24 @@ export function fail(c: Context, error: Refusal, status?: ContentfulStatusCode) 
 }
 
 export function mountApi(app: Hono, ctx: DashboardContext): void {
-  const { e } = ctx;
+  const { engine } = ctx;
   const unknownTask = (c: Context, id: string) =>
     fail(c, { code: ErrorCode.TASK_UNKNOWN, message: `no task ${id}`, details: { taskId: id } });
 
-  app.get('/api/head', async (c) => c.json({ ok: true, head: await e.store.head() }));
+  app.get('/api/head', async (c) => c.json({ ok: true, head: await engine.store.head() }));
 
   app.get('/api/tasks', async (c) =>
     c.json({
       ok: true,
-      tasks: await listTasks(e, { status: c.req.query('status') ?? 'all', q: c.req.query('q') ?? '' }),
+      tasks: await listTasks(engine, { status: c.req.query('status') ?? 'all', q: c.req.query('q') ?? '' }),
     }),
   );
 
   app.get('/api/tasks/:id', async (c) => {
-    const task = await e.store.getTask(c.req.param('id'));
+    const task = await engine.store.getTask(c.req.param('id'));
     if (!task) return unknownTask(c, c.req.param('id'));
     const node = c.req.query('node');
-    const m = await taskDetail(e, ctx.spans, task, {
+    const m = await taskDetail(engine, ctx.spans, task, {
       filter: parseFilter(c.req.query('show'), c.req.query('tool')),
       ...(node ? { node } : {}),
     });
@@ -56,7 +56,7 @@ export function mountApi(app: Hono, ctx: DashboardContext): void {
       ok: true,
       task,
       summary: m.summary,
-      lease: liveLease(await e.store.getLease(task.taskId), e.clock.now().getTime()),
+      lease: liveLease(await engine.store.getLease(task.taskId), engine.clock.now().getTime()),
       visits: m.visits.map(({ nodes: _nodes, ...v }) => v),
       graph: {
         nodes: m.graph.nodes,
@@ -73,12 +73,13 @@ export function mountApi(app: Hono, ctx: DashboardContext): void {
 
   app.get('/api/evidence/:task{.+}', async (c) => {
     const [taskId, ...rest] = evidenceSegments(c).slice(1);
-    const task = taskId ? await e.store.getTask(taskId) : undefined;
+    const task = taskId ? await engine.store.getTask(taskId) : undefined;
     if (!task) return unknownTask(c, taskId ?? '');
-    const entries = await taskEntries(e, task.taskId);
-    if (rest.length === 0) return c.json({ ok: true, taskId: task.taskId, artifacts: taskArtifacts(e, task, entries) });
+    const entries = await taskEntries(engine, task.taskId);
+    if (rest.length === 0)
+      return c.json({ ok: true, taskId: task.taskId, artifacts: taskArtifacts(engine, task, entries) });
     const path = ['evidence', task.taskId, ...rest].join('/');
-    const content = readArtifact(e, task, entries, path);
+    const content = readArtifact(engine, task, entries, path);
     if (!content)
       return fail(
         c,
@@ -92,7 +93,7 @@ export function mountApi(app: Hono, ctx: DashboardContext): void {
     const task = c.req.query('task');
     const before = Number(c.req.query('before'));
     const limit = Number(c.req.query('limit'));
-    const page = await ledgerPage(e, {
+    const page = await ledgerPage(engine, {
       ...(task ? { task } : {}),
       ...(Number.isSafeInteger(before) && before > 0 ? { before } : {}),
       ...(Number.isSafeInteger(limit) && limit > 0 ? { limit } : {}),
@@ -101,7 +102,7 @@ export function mountApi(app: Hono, ctx: DashboardContext): void {
   });
 
   app.post('/api/ledger/verify', async (c) => {
-    const report = await verifyLedger(e);
+    const report = await verifyLedger(engine);
     ctx.lastVerify = { at: new Date().toISOString(), report };
     return c.json({ ok: true, report });
   });
@@ -109,11 +110,11 @@ export function mountApi(app: Hono, ctx: DashboardContext): void {
   app.get('/api/metrics', async (c) => {
     const w = c.req.query('window');
     const window: WindowKey = w && w in WINDOWS ? (w as WindowKey) : '7d';
-    return c.json({ ok: true, ...(await metricsView(e, window)) });
+    return c.json({ ok: true, ...(await metricsView(engine, window)) });
   });
 
   app.get('/api/approvals', async (c) => {
-    const waiting = await waitingApprovals(e);
+    const waiting = await waitingApprovals(engine);
     return c.json({
       ok: true,
       waiting: waiting.map((w) => ({

@@ -10,7 +10,7 @@ import { page, type Section } from './views/layout.ts';
 import type { Html } from './views/html.ts';
 
 export interface DashboardContext {
-  readonly e: Engine;
+  readonly engine: Engine;
   readonly watcher: HeadWatcher;
   /** Where the task pages read spans from (the composition root picks the reader). */
   readonly spans: SpanReader;
@@ -27,7 +27,13 @@ export interface DashboardContext {
 
 /** Renders a whole page around `body`, with the head and the waiting count read now. */
 export async function renderPage(ctx: DashboardContext, section: Section, title: string, body: Html): Promise<string> {
-  const head = (await ctx.e.store.head())?.seq ?? 0;
-  return page({ title, section, repo: basename(ctx.e.layout.root), head, waiting: await waitingCount(ctx.e), body })
-    .value;
+  const head = (await ctx.engine.store.head())?.seq ?? 0;
+  return page({
+    title,
+    section,
+    repo: basename(ctx.engine.layout.root),
+    head,
+    waiting: await waitingCount(ctx.engine),
+    body,
+  }).value;
 }

@@ -37,30 +37,38 @@ export function evidenceSegments(c: Context): string[] {
 const intParam = (v: string | undefined) => (v !== undefined && /^\d{1,12}$/.test(v) ? Number(v) : undefined);
 
 export function mountPages(app: Hono, ctx: DashboardContext): void {
-  const { e } = ctx;
+  const { engine } = ctx;
   const notFound = async (c: Context, what: string) =>
     c.html(await renderPage(ctx, 'tasks', 'Not found', errorBody('Not found', what)), 404);
 
   app.get('/', async (c) => {
     const status = c.req.query('status') ?? 'all';
     const q = c.req.query('q') ?? '';
-    const tasks = await listTasks(e, { status, q });
-    const total = (await e.store.listTasks()).length;
+    const tasks = await listTasks(engine, { status, q });
+    const total = (await engine.store.listTasks()).length;
     return c.html(
       await renderPage(
         ctx,
         'tasks',
         'Tasks',
-        tasksBody({ tasks, phases: e.config.phases, status, q, total, nowMs: e.clock.now().getTime(), wall: ctx.wall }),
+        tasksBody({
+          tasks,
+          phases: engine.config.phases,
+          status,
+          q,
+          total,
+          nowMs: engine.clock.now().getTime(),
+          wall: ctx.wall,
+        }),
       ),
     );
   });
 
   app.get('/tasks/:id', async (c) => {
-    const task = await e.store.getTask(c.req.param('id'));
+    const task = await engine.store.getTask(c.req.param('id'));
     if (!task) return notFound(c, `There is no task ${c.req.param('id')}.`);
     const node = c.req.query('node');
-    const model = await taskDetail(e, ctx.spans, task, {
+    const model = await taskDetail(engine, ctx.spans, task, {
       filter: parseFilter(c.req.query('show'), c.req.query('tool')),
       ...(node ? { node } : {}),
     });
@@ -68,14 +76,14 @@ export function mountPages(app: Hono, ctx: DashboardContext): void {
   });
 
   app.get('/approvals', async (c) => {
-    const recent = (await e.store.entries({ kind: 'approval', newestFirst: true, limit: 40 }))
+    const recent = (await engine.store.entries({ kind: 'approval', newestFirst: true, limit: 40 }))
       .filter((x) => x.data['action'] !== 'requested')
       .slice(0, 12);
-    const aborted = (await e.store.entries({ kind: 'task_aborted', newestFirst: true, limit: 12 })).filter((x) =>
+    const aborted = (await engine.store.entries({ kind: 'task_aborted', newestFirst: true, limit: 12 })).filter((x) =>
       String(x.data['by'] ?? '').startsWith('person:'),
     );
-    const adopted = await e.store.entries({ kind: 'contract_adopted', newestFirst: true, limit: 12 });
-    const allowed = await e.store.entries({ kind: 'gate_inputs_adopted', newestFirst: true, limit: 12 });
+    const adopted = await engine.store.entries({ kind: 'contract_adopted', newestFirst: true, limit: 12 });
+    const allowed = await engine.store.entries({ kind: 'gate_inputs_adopted', newestFirst: true, limit: 12 });
     const decisions = [...recent, ...aborted, ...adopted, ...allowed].sort((a, b) => b.seq - a.seq).slice(0, 12);
     return c.html(
       await renderPage(
@@ -83,18 +91,18 @@ export function mountPages(app: Hono, ctx: DashboardContext): void {
         'approvals',
         'Approvals',
         approvalsBody({
-          waiting: await waitingApprovals(e),
-          contracts: await contractChanges(e),
-          gateInputs: await gateInputChanges(e),
+          waiting: await waitingApprovals(engine),
+          contracts: await contractChanges(engine),
+          gateInputs: await gateInputChanges(engine),
           recent: decisions,
           people: [
             ...new Set(
-              (await e.store.entries({ kind: 'person_registered' }))
+              (await engine.store.entries({ kind: 'person_registered' }))
                 .map((x) => credentialOf(x)?.name ?? '')
                 .filter(Boolean),
             ),
           ],
-          nowMs: e.clock.now().getTime(),
+          nowMs: engine.clock.now().getTime(),
         }),
       ),
     );
@@ -107,19 +115,19 @@ export function mountPages(app: Hono, ctx: DashboardContext): void {
         'approvals',
         'Register a passkey',
         registerBody({
-          registrations: await e.store.entries({ kind: 'person_registered' }),
-          nowMs: e.clock.now().getTime(),
+          registrations: await engine.store.entries({ kind: 'person_registered' }),
+          nowMs: engine.clock.now().getTime(),
         }),
       ),
     ),
   );
 
   app.get('/evidence', async (c) => {
-    const tasks = await listTasks(e, {});
+    const tasks = await listTasks(engine, {});
     const rows = await Promise.all(
       tasks.map(async (summary) => {
-        const task = (await e.store.getTask(summary.taskId))!;
-        return { summary, artifacts: taskArtifacts(e, task, await taskEntries(e, task.taskId)) };
+        const task = (await engine.store.getTask(summary.taskId))!;
+        return { summary, artifacts: taskArtifacts(engine, task, await taskEntries(engine, task.taskId)) };
       }),
     );
     return c.html(await renderPage(ctx, 'evidence', 'Evidence', evidenceIndexBody(rows)));
@@ -127,9 +135,9 @@ export function mountPages(app: Hono, ctx: DashboardContext): void {
 
   app.get('/evidence/:task{.+}', async (c) => {
     const [taskId, ...rest] = evidenceSegments(c);
-    const task = taskId ? await e.store.getTask(taskId) : undefined;
+    const task = taskId ? await engine.store.getTask(taskId) : undefined;
     if (!task) return notFound(c, `There is no task ${taskId ?? ''}.`);
-    const entries = await taskEntries(e, task.taskId);
+    const entries = await taskEntries(engine, task.taskId);
     if (rest.length === 0) {
       return c.html(
         await renderPage(
@@ -137,16 +145,16 @@ export function mountPages(app: Hono, ctx: DashboardContext): void {
           'evidence',
           `Evidence of ${task.taskId}`,
           taskEvidenceBody(
-            await summarize(e, task),
-            taskArtifacts(e, task, entries),
-            e.config.phases,
-            verifyFindings(e, task, entries),
+            await summarize(engine, task),
+            taskArtifacts(engine, task, entries),
+            engine.config.phases,
+            verifyFindings(engine, task, entries),
           ),
         ),
       );
     }
     const path = ['evidence', task.taskId, ...rest].join('/');
-    const content = readArtifact(e, task, entries, path);
+    const content = readArtifact(engine, task, entries, path);
     if (!content) return notFound(c, `${task.taskId} has no artifact ${rest.join('/')}.`);
     if (c.req.query('raw') !== undefined) {
       if (content.text === null) return c.text('not a text file', 404);
@@ -168,19 +176,19 @@ export function mountPages(app: Hono, ctx: DashboardContext): void {
   app.get('/metrics', async (c) => {
     const w = c.req.query('window');
     const window: WindowKey = w && w in WINDOWS ? (w as WindowKey) : '7d';
-    return c.html(await renderPage(ctx, 'metrics', 'Metrics', metricsBody(await metricsView(e, window))));
+    return c.html(await renderPage(ctx, 'metrics', 'Metrics', metricsBody(await metricsView(engine, window))));
   });
 
   app.get('/ledger', async (c) => {
     const task = c.req.query('task') ?? '';
     const before = intParam(c.req.query('before'));
     const limit = intParam(c.req.query('limit'));
-    const page = await ledgerPage(e, {
+    const page = await ledgerPage(engine, {
       ...(task ? { task } : {}),
       ...(before !== undefined ? { before } : {}),
       limit: limit ?? 50,
     });
-    const tasks = (await e.store.listTasks()).map((t) => t.taskId).sort();
+    const tasks = (await engine.store.listTasks()).map((t) => t.taskId).sort();
     return c.html(await renderPage(ctx, 'ledger', 'Ledger', ledgerBody({ page, task, tasks, last: ctx.lastVerify })));
   });
 }

@@ -56,7 +56,7 @@ async function body(c: Context): Promise<Record<string, unknown> | Response> {
 const text = (v: unknown) => (typeof v === 'string' ? v : '');
 
 export function mountPasskeys(app: Hono, ctx: DashboardContext): void {
-  const { e } = ctx;
+  const { engine } = ctx;
 
   /** The code must be the one in force; a refusal says what to do next. */
   const codeRefused = (c: Context, typed: string) => {
@@ -78,7 +78,7 @@ export function mountPasskeys(app: Hono, ctx: DashboardContext): void {
     const name = text(b['name']).trim();
     const refused = codeRefused(c, text(b['code']));
     if (refused) return refused;
-    const r = await registrationOptions(e, localParty(ctx.port), name);
+    const r = await registrationOptions(engine, localParty(ctx.port), name);
     if (!r.ok) return fail(c, r.error);
     ctx.codes.begin(name, r.value.challenge);
     return c.json({ ok: true, options: r.value });
@@ -97,7 +97,7 @@ export function mountPasskeys(app: Hono, ctx: DashboardContext): void {
         message: 'no registration of that name is under way: start again from the Register page',
         details: { reason: 'registration-code' },
       });
-    const r = await registerPasskey(e, localParty(ctx.port), {
+    const r = await registerPasskey(engine, localParty(ctx.port), {
       name,
       response: b['response'] as RegistrationResponseJSON,
       expectedChallenge: challenge,
@@ -124,7 +124,7 @@ export function mountPasskeys(app: Hono, ctx: DashboardContext): void {
         message: `decision must be one of ${DECISIONS.join(', ')}`,
         details: { argument: 'decision' },
       });
-    const r = await prepareDecision(e, localParty(ctx.port), {
+    const r = await prepareDecision(engine, localParty(ctx.port), {
       taskId: c.req.param('id'),
       decision,
       note: text(b['reason']),
@@ -158,7 +158,7 @@ export function mountPasskeys(app: Hono, ctx: DashboardContext): void {
       dimensions[name] = { pass: d.pass, notes: d.notes.trim() };
     }
     const content = rubricText(dimensions);
-    const r = await prepareDecision(e, localParty(ctx.port), {
+    const r = await prepareDecision(engine, localParty(ctx.port), {
       taskId: c.req.param('id'),
       decision: 'review',
       note: text(b['reason']),
@@ -178,12 +178,12 @@ export function mountPasskeys(app: Hono, ctx: DashboardContext): void {
         message: `the signed decision is not about ${c.req.param('id')}`,
         details: { argument: 'decision' },
       });
-    const r = await applyDecision(e, {
+    const r = await applyDecision(engine, {
       decision: b['decision'],
       response: b['response'],
       ...(b['content'] !== undefined ? { content: b['content'] } : {}),
     });
-    await e.sink.flush();
+    await engine.sink.flush();
     if (!r.ok) return fail(c, r.error);
     const who = r.value.person.replace(/^person:/, '');
     const word = DONE_WORD[signed.decision as Decision];

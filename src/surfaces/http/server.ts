@@ -45,7 +45,7 @@ export interface DashboardHandle {
 export async function serveDashboard(opts: DashboardOptions): Promise<DashboardHandle> {
   const watcher = new HeadWatcher(opts.engine, opts.pollMs ?? 500, opts.log);
   const ctx: DashboardContext = {
-    e: opts.engine,
+    engine: opts.engine,
     spans: opts.spans,
     watcher,
     port: opts.port,

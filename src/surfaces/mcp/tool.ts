@@ -1,7 +1,7 @@
 /** @module What every Autopilot MCP tool shares: its shape, the argument and output schemas they have in common, and how an outcome becomes a tool result. */
 import * as z from 'zod';
 import type { CallToolResult, StandardSchemaWithJSON, ToolAnnotations } from '@modelcontextprotocol/server';
-import { AutopilotError, ErrorCode, ok, refuse, type Refusal, type Result } from '../../core/errors.ts';
+import { AutopilotError, ErrorCode, ok, refuse, remedyOf, type Refusal, type Result } from '../../core/errors.ts';
 import type { TaskState } from '../../core/task.ts';
 import type { Lease } from '../../core/lease.ts';
 import type { Actor, Engine } from '../../engine/context.ts';
@@ -203,9 +203,31 @@ export function leaseView(l: Lease): z.output<typeof leaseOut> {
 
 // -- results
 
-/** The next step after a refusal, in terms of the MCP tools (the engine's messages name no tool and no CLI verb). */
-const NEXT: Partial<Record<ErrorCode, string>> = {
-  PHASE_SKIP: 'finish the current phase and call phase_advance without `to`, or phase_backtrack to an earlier phase',
+type Details = Record<string, unknown>;
+
+/** The step for a failure of commands (details.remedy): a person fixes the setup and the step runs again, or back. */
+function failureStep(d: Details, forward: string): string | undefined {
+  const remedy = remedyOf(d);
+  if (!remedy) return undefined;
+  const steps: string[] = [];
+  if (remedy.retry)
+    steps.push(
+      `the config or the machine must be fixed first (details.failures; tell a person if you cannot), then call ${remedy.retry === 'verify' ? 'verify_run' : 'phase_advance'} again`,
+    );
+  if (remedy.backtrackTo)
+    steps.push(`call phase_backtrack to ${remedy.backtrackTo} with the reason, fix the code, ${forward}`);
+  return steps.length ? steps.join('; ') : undefined;
+}
+
+/**
+ * The next step after a refusal, in terms of the MCP tools (the engine's messages name no tool and no CLI verb):
+ * a sentence by code, or one built from the refusal's details where they say more (details.remedy).
+ */
+const NEXT: Partial<Record<ErrorCode, string | ((details: Details) => string | undefined)>> = {
+  PHASE_SKIP: (d) =>
+    remedyOf(d)?.forward
+      ? 'call phase_advance to move forward'
+      : 'finish the current phase and call phase_advance without `to`, or phase_backtrack to an earlier phase',
   PHASE_UNKNOWN: 'use one of the phases in details.known',
   TASK_UNKNOWN: 'check the id (task_status reads a task), or start the task with task_start',
   USAGE:
@@ -217,21 +239,37 @@ const NEXT: Partial<Record<ErrorCode, string>> = {
   ABORTED:
     'a person aborted the task: stop working on it; start a new task with task_start only if a person asks for one',
   EVIDENCE_MISSING: 'write each missing file with evidence_put (details.findings), then call phase_advance again',
-  EVIDENCE_INVALID: 'fix each of details.findings, put the file again with evidence_put, then call phase_advance again',
-  EVIDENCE_PROTECTED:
-    "leave Autopilot's artifacts to Autopilot (phase_advance, verify_run write them); to change a passed phase, call phase_backtrack",
+  EVIDENCE_INVALID: (d) =>
+    failureStep(d, 'and advance through the phases again') ??
+    'fix each of details.findings, put the file again with evidence_put, then call phase_advance again',
+  EVIDENCE_PROTECTED: (d) =>
+    d['producer'] === 'sealed' && typeof d['phase'] === 'string'
+      ? `call phase_backtrack to ${d['phase']} with the reason, then put the file again with evidence_put`
+      : "leave Autopilot's artifacts to Autopilot (phase_advance, verify_run write them); to change a passed phase, call phase_backtrack",
   PATH_OUTSIDE_EVIDENCE: 'use a plain file name such as strategy.md',
   LEASE_HELD:
     "another session works on this task: work on another task, or try again after details.expiresAt; when details.reason is 'move-running' or 'moved', another move of the task runs or ran: call task_status once it is done, then move again only if the task still needs it",
   LEASE_REQUIRED: 'call lease_acquire, then try again',
   LEASE_FENCED: 'another session held the task since: call task_status, then lease_acquire, before doing anything else',
   PROMPT_DRIFT:
-    'restore the instruction files as they were, or ask a person to accept the change (autopilot attest update); you cannot accept it yourself',
-  APPROVAL_REQUIRED: 'call approval_request and wait for a person to decide',
-  VERIFY_FAILED:
-    'call phase_backtrack to IMPLEMENT with the reason, fix the code, advance to VERIFY again and call verify_run',
+    'restore the instruction files as they were, or ask a person to record the change as the new baseline; you cannot accept it yourself',
+  TOOL_NOT_ALLOWED_IN_PHASE: (d) =>
+    d['unattached'] === 'no-task'
+      ? 'start a task with task_start first'
+      : d['unattached'] === 'several-tasks'
+        ? "call tool_check again with the task's taskId"
+        : undefined,
+  APPROVAL_REQUIRED: (d) => {
+    const back = remedyOf(d)?.backtrackTo;
+    return back
+      ? `call phase_backtrack to ${back} with the person's note as the reason, then pass the phases again`
+      : 'call approval_request and wait for a person to decide';
+  },
+  VERIFY_FAILED: (d) =>
+    failureStep(d, 'advance to the verify phase again and call verify_run') ??
+    'fix what details.findings name: call phase_backtrack to the phase where the code changes, fix it, and call verify_run again in the verify phase',
   LEDGER_TAMPERED: 'stop and tell a person; do not try to repair the ledger or the evidence',
-  CONFIG_INVALID: 'a person must fix .autopilot/config.yaml (or run autopilot init) and restart this MCP server',
+  CONFIG_INVALID: 'a person must fix .autopilot/config.yaml (or set Autopilot up again) and restart this MCP server',
   CONFIG_CHANGED:
     "restore .autopilot/config.yaml to the task's contract (the keys in details.keys), or ask a person to adopt the new config for the task with approval_request; you cannot adopt it yourself",
   TOOL_NOT_ALLOWED_FOR_PERSONA:
@@ -242,7 +280,8 @@ const NEXT: Partial<Record<ErrorCode, string>> = {
 
 /** A refusal as MCP carries it: `isError`, and `{code, message, details}` both structured and as text. */
 export function refusalResult(refusal: Refusal): CallToolResult {
-  const next = NEXT[refusal.code];
+  const step = NEXT[refusal.code];
+  const next = typeof step === 'function' ? step(refusal.details) : step;
   const error = next ? { ...refusal, message: `${clause(refusal.message)}. Next: ${next}.` } : refusal;
   const structured = { code: error.code, message: error.message, details: error.details };
   return {

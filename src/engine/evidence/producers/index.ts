@@ -33,7 +33,6 @@ const VERIFY_PRODUCER: ProducerFn = async (engine, s) => {
 
 /** The other producers, by phase name. */
 const PRODUCERS: Record<string, ProducerFn> = {
-  IMPLEMENT: produceImplement,
   REVIEW: (engine) => produceReview(engine),
   PR: producePr,
   MONITOR: produceMonitor,
@@ -41,7 +40,9 @@ const PRODUCERS: Record<string, ProducerFn> = {
 
 function producerOf(config: Config, phase: string): ProducerFn | undefined {
   if (phase === config.roles.verify) return VERIFY_PRODUCER;
-  // A phase named VERIFY that the config gives no verify role to produces nothing.
+  // The diff is the implement role's evidence, whatever the phase is called.
+  if (phase === config.roles.implement) return produceImplement;
+  // A phase named VERIFY or IMPLEMENT that the config gives no such role produces nothing.
   return Object.hasOwn(PRODUCERS, phase) ? PRODUCERS[phase] : undefined;
 }
 

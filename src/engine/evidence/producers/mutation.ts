@@ -136,8 +136,8 @@ export interface MutationInput {
 }
 
 /** Runs the mutants of a VERIFY, within the configured budget. */
-export async function runMutants(e: Engine, input: MutationInput): Promise<MutationReport> {
-  const settings = e.config.verify.mutation;
+export async function runMutants(engine: Engine, input: MutationInput): Promise<MutationReport> {
+  const settings = engine.config.verify.mutation;
   if (!settings.enabled) return skippedReport(settings, 'verify.mutation.enabled is false');
   const plans = sampleMutants(input.lines, settings.maxMutants);
   if (plans.length === 0) {
@@ -156,7 +156,7 @@ export async function runMutants(e: Engine, input: MutationInput): Promise<Mutat
       plans.length,
     );
   }
-  const dir = scratchCopy(e.layout.root, e.layout.stateDir);
+  const dir = scratchCopy(engine.layout.root, engine.layout.stateDir);
   const results: MutantResult[] = [];
   let notRun = 0;
   const started = Date.now();
@@ -168,7 +168,7 @@ export async function runMutants(e: Engine, input: MutationInput): Promise<Mutat
         notRun++;
         continue;
       }
-      results.push(await runOne(e, dir, plan, input, Math.min(left, input.test.timeoutSeconds * 1000)));
+      results.push(await runOne(engine, dir, plan, input, Math.min(left, input.test.timeoutSeconds * 1000)));
     }
   } finally {
     rmSync(join(dir, '..'), { recursive: true, force: true });

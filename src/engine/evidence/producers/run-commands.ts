@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CommandSpec } from '../../../core/config.ts';
+import type { Remedy } from '../../../core/errors.ts';
 import type { RunResult } from '../../../ports/runner.ts';
 import type { Engine } from '../../context.ts';
 import { FORGE_TOKEN_VARS } from '../../repo/forge.ts';
@@ -204,9 +205,26 @@ export function failureAdvice(failures: readonly CommandFailure[], opts: { retry
   return parts.join('\n');
 }
 
-/** The step back for a failure of the code: to IMPLEMENT, where source may change. */
-export function backtrackAdvice(taskId: string): string {
-  return `Fix it in IMPLEMENT: autopilot backtrack ${taskId} --to IMPLEMENT --reason "…"`;
+/**
+ * The step back for a failure of the code: to the implement phase (`roles.implement`), where source may change. The
+ * surfaces add how to take it (`details.remedy.backtrackTo`).
+ */
+export function backtrackAdvice(implement: string | null): string {
+  return implement ? `Fix it in ${implement}: backtrack to it` : 'Fix the code';
+}
+
+/**
+ * The remedy of failed steps (`details.remedy`): run `retry` again once the setup is fixed, and go back to the
+ * implement phase for a failure of the code.
+ */
+export function failureRemedy(
+  failures: readonly CommandFailure[],
+  retry: 'verify' | 'advance',
+  implement: string | null,
+): Remedy {
+  const setup = failures.some((f) => SETUP_KINDS.has(f.kind));
+  const code = failures.some((f) => !SETUP_KINDS.has(f.kind));
+  return { ...(setup ? { retry } : {}), ...(code && implement ? { backtrackTo: implement } : {}) };
 }
 
 export function passed(r: RunResult): boolean {

@@ -41,6 +41,8 @@ export interface WaitingApproval {
   readonly evidence: readonly ArtifactInfo[];
   /** The phases a change request may send the task back to. */
   readonly backtrackTargets: readonly string[];
+  /** The target the panel offers first: the implement phase (`roles.implement`) when it is one, else the latest. */
+  readonly backtrackDefault: string | undefined;
 }
 
 /** The approval standing in a task's current phase visit, when it waits for a person. */
@@ -73,6 +75,8 @@ export async function waitingFor(engine: Engine, task: TaskState): Promise<Waiti
   }
   const entries = await taskEntries(engine, task.taskId);
   const index = engine.config.phases.indexOf(task.phase);
+  const targets = engine.config.phases.slice(0, Math.max(0, index));
+  const implement = engine.config.roles.implement;
   return {
     task,
     state: standing.state,
@@ -88,7 +92,8 @@ export async function waitingFor(engine: Engine, task: TaskState): Promise<Waiti
     reason: typeof d['reason'] === 'string' ? d['reason'] : null,
     diff,
     evidence: taskArtifacts(engine, task, entries).filter((a) => a.staleRound === null),
-    backtrackTargets: engine.config.phases.slice(0, Math.max(0, index)),
+    backtrackTargets: targets,
+    backtrackDefault: implement !== null && targets.includes(implement) ? implement : targets.at(-1),
   };
 }
 

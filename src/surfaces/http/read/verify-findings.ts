@@ -46,10 +46,11 @@ export interface VerifyFindings {
   } | null;
 }
 
-const VERIFY = 'VERIFY';
-
+/** A document of the phase in the verify role (`roles.verify`), whatever it is called; undefined in a process without one. */
 function json(engine: Engine, task: TaskState, entries: readonly LedgerEntry[], name: string) {
-  const content = readArtifact(engine, task, entries, `evidence/${task.taskId}/${phaseDir(VERIFY)}/${name}`);
+  const phase = engine.config.roles.verify;
+  if (phase === null) return undefined;
+  const content = readArtifact(engine, task, entries, `evidence/${task.taskId}/${phaseDir(phase)}/${name}`);
   if (!content?.text) return undefined;
   try {
     return { doc: JSON.parse(content.text) as Record<string, unknown>, state: content.info.state };
@@ -73,7 +74,7 @@ function engineName(doc: Record<string, unknown>): string {
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
-/** The findings and mutants of the task's live VERIFY evidence; undefined when it has none. */
+/** The findings and mutants of the task's live evidence of the verify phase; undefined when it has none. */
 export function verifyFindings(
   engine: Engine,
   task: TaskState,

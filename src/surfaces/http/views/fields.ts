@@ -15,5 +15,6 @@ export function options(choices: readonly Choice[], selected: string | undefined
 
 /** A labelled select in a `.field`. */
 export function selectField(id: string, label: string, name: string, choices: Html): Html {
-  return html`<div class="field"><label for="${id}">${label}</label><select id="${id}" name="${name}">${choices}</select></div>`;
+  const select = html`<select id="${id}" name="${name}">${choices}</select>`;
+  return html`<div class="field"><label for="${id}">${label}</label>${select}</div>`;
 }

@@ -24,7 +24,8 @@ export function timeAgo(iso: string, nowMs: number): Html {
 
 /** A `<time>` showing the age since `iso`, kept fresh by the page. */
 export function timeAge(iso: string, nowMs: number): Html {
-  return html`<time datetime="${iso}" data-rel="age" title="since ${new Date(iso).toUTCString()}">${formatDuration(Math.max(0, nowMs - Date.parse(iso))).replace(/ \d+ s$/, '')}</time>`;
+  const age = formatDuration(Math.max(0, nowMs - Date.parse(iso))).replace(/ \d+ s$/, '');
+  return html`<time datetime="${iso}" data-rel="age" title="since ${new Date(iso).toUTCString()}">${age}</time>`;
 }
 
 /** The clock time of an entry, UTC: "14:03:12". */

@@ -38,6 +38,12 @@ function edgePath(e: GraphEdge, a: GraphNode, b: GraphNode): string {
   return `M${x1},${y1} C${x1 - 60},${y1} ${x2},${y2 - 70} ${x2},${y2}`;
 }
 
+/** An arrowhead the edges end with, in `fill`. */
+function arrowMarker(id: string, fill: string): Html {
+  const box = html`viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"`;
+  return html`<marker id="${id}" ${box}><path d="M0,0 L10,5 L0,10 z" fill="${fill}"/></marker>`;
+}
+
 /** The graph; `href(node)` is where a node leads, `selected` the node shown in detail. */
 export function graphSvg(
   g: TraceGraph,
@@ -61,7 +67,8 @@ export function graphSvg(
     if (!a || !b) return '';
     const marker =
       e.kind === 'flow' ? '' : e.kind === 'backtrack' ? ' marker-end="url(#arrow-back)"' : ' marker-end="url(#arrow)"';
-    return html`<path class="edge ${e.kind}" d="${edgePath(e, a, b)}"${raw(marker)}>${e.kind === 'backtrack' ? html`<title>backtrack</title>` : ''}</path>`;
+    const title = e.kind === 'backtrack' ? html`<title>backtrack</title>` : '';
+    return html`<path class="edge ${e.kind}" d="${edgePath(e, a, b)}"${raw(marker)}>${title}</path>`;
   });
   const nodes = g.nodes.map((n) => {
     const phase = n.kind === 'phase' || n.kind === 'end';
@@ -69,8 +76,10 @@ export function graphSvg(
     const sy = phase ? n.y + 35 : n.y + 29;
     const countText = n.count > 1 ? `×${n.count}` : '';
     const labelW = n.w - 16 - (countText ? 20 : 0);
-    const what = `${n.label}${n.sub ? `, ${n.sub}` : ''}: ${OUTCOME_WORD[n.outcome]}${n.count > 1 ? `, ${n.count} times` : ''}, ledger entry ${n.seq}`;
-    return html`<a class="node k-${n.kind} o-${n.outcome}${n.id === opts.selected ? ' sel' : ''}" href="${opts.href(n)}" id="node-${n.id}" data-node="${n.id}" aria-label="${what}">
+    const times = n.count > 1 ? `, ${n.count} times` : '';
+    const what = `${n.label}${n.sub ? `, ${n.sub}` : ''}: ${OUTCOME_WORD[n.outcome]}${times}, ledger entry ${n.seq}`;
+    const cls = `node k-${n.kind} o-${n.outcome}${n.id === opts.selected ? ' sel' : ''}`;
+    return html`<a class="${cls}" href="${opts.href(n)}" id="node-${n.id}" data-node="${n.id}" aria-label="${what}">
 <title>${what}</title>
 <rect x="${n.x}" y="${n.y}" width="${n.w}" height="${n.h}" rx="${phase ? 9 : 7}"/>
 <text class="l" x="${n.x + 8}" y="${ly}">${fit(n.label, labelW, phase ? 12.5 : 12, n.kind !== 'command')}</text>
@@ -78,10 +87,12 @@ ${n.sub ? html`<text class="s" x="${n.x + 8}" y="${sy}">${fit(n.sub, n.w - 14, 1
 ${countText ? html`<text class="count" x="${n.x + n.w - 7}" y="${n.y + 15}" text-anchor="end">${countText}</text>` : ''}
 </a>`;
   });
-  return html`<svg class="graph" xmlns="http://www.w3.org/2000/svg" width="${g.width}" height="${g.height}" viewBox="0 0 ${g.width} ${g.height}" role="group" aria-label="Trace graph of ${opts.taskId}: phases left to right, each pass after a backtrack one lane lower">
+  const size = html`width="${g.width}" height="${g.height}" viewBox="0 0 ${g.width} ${g.height}"`;
+  const label = `Trace graph of ${opts.taskId}: phases left to right, each pass after a backtrack one lane lower`;
+  return html`<svg class="graph" xmlns="http://www.w3.org/2000/svg" ${size} role="group" aria-label="${label}">
 <defs>
-<marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#7d8aa0"/></marker>
-<marker id="arrow-back" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#9a5b00"/></marker>
+${arrowMarker('arrow', '#7d8aa0')}
+${arrowMarker('arrow-back', '#9a5b00')}
 </defs>
 <g aria-hidden="true">${guides}${heads}${lanes}</g>
 <g aria-hidden="true">${edges}</g>

@@ -33,3 +33,8 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
   for (let i = 0; i < values.length; i++) out += render(values[i]) + (strings[i + 1] ?? '');
   return new Html(out);
 }
+
+/** Fragments joined with nothing between them: markup or prose too long for one source line, written on several. */
+export function concat(...parts: Html[]): Html {
+  return new Html(parts.map((p) => p.value).join(''));
+}

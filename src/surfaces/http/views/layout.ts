@@ -17,7 +17,11 @@ export interface PageFrame {
 }
 
 const LOGO = raw(
-  '<svg width="22" height="22" viewBox="0 0 24 24" aria-hidden="true"><rect width="24" height="24" rx="6" fill="#3346c9"/><path d="M6 16.5 12 5l6 11.5" fill="none" stroke="#fff" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round"/><circle cx="12" cy="15" r="2" fill="#9fb0ff"/></svg>',
+  '<svg width="22" height="22" viewBox="0 0 24 24" aria-hidden="true">' +
+    '<rect width="24" height="24" rx="6" fill="#3346c9"/>' +
+    '<path d="M6 16.5 12 5l6 11.5" fill="none" stroke="#fff" stroke-width="2.2" ' +
+    'stroke-linecap="round" stroke-linejoin="round"/>' +
+    '<circle cx="12" cy="15" r="2" fill="#9fb0ff"/></svg>',
 );
 
 const NAV: readonly { section: Section; href: string; label: string }[] = [
@@ -30,6 +34,7 @@ const NAV: readonly { section: Section; href: string; label: string }[] = [
 
 /** A whole page. */
 export function page(f: PageFrame): Html {
+  const live = html`<span class="dot" aria-hidden="true"></span><span data-live-text>Ledger entry ${f.head}</span>`;
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -56,7 +61,7 @@ export function page(f: PageFrame): Html {
           }</a>`,
       )}
     </nav>
-    <div class="live" data-live-status data-state="idle" role="status" aria-live="polite"><span class="dot" aria-hidden="true"></span><span data-live-text>Ledger entry ${f.head}</span></div>
+    <div class="live" data-live-status data-state="idle" role="status" aria-live="polite">${live}</div>
   </div>
 </header>
 <main id="main" tabindex="-1">
@@ -70,5 +75,6 @@ ${f.body}
 
 /** A page for a request that went wrong: not found, refused. */
 export function errorBody(title: string, message: string): Html {
-  return html`<div class="page-head"><div><h1>${title}</h1><p class="lede">${message}</p></div></div><p><a class="btn secondary" href="/">Back to the tasks</a></p>`;
+  const back = html`<p><a class="btn secondary" href="/">Back to the tasks</a></p>`;
+  return html`<div class="page-head"><div><h1>${title}</h1><p class="lede">${message}</p></div></div>${back}`;
 }

@@ -1,4 +1,7 @@
-/** @module Markdown evidence rendered to HTML with raw HTML escaped, unsafe links dropped and no remote images loaded. */
+/**
+ * @module Markdown evidence rendered to HTML with raw HTML escaped, unsafe links dropped and no remote images
+ * loaded.
+ */
 import { Marked, type Tokens } from 'marked';
 import { escapeHtml, raw, type Html } from './html.ts';
 

@@ -1,5 +1,5 @@
 /** @module The Metrics page: SLO figures against their goals, alert rules, and the contract's counters over time. */
-import { html, type Html } from './html.ts';
+import { concat, html, type Html } from './html.ts';
 import { options, selectField } from './fields.ts';
 import { percent } from './format.ts';
 import { WINDOWS, type MetricsView, type Series, type WindowKey } from '../read/metrics.ts';
@@ -13,9 +13,18 @@ function spark(s: Series, v: MetricsView): Html {
   const max = Math.max(1, ...s.buckets);
   const bw = w / n;
   const label = (i: number) => new Date(v.sinceMs + i * v.bucketMs).toISOString().slice(0, 16).replace('T', ' ');
-  return html`<svg class="spark" viewBox="0 0 ${w} ${h}" preserveAspectRatio="none" role="img" aria-label="${s.name} per ${bucketWord(v)}: ${s.buckets.join(', ')}">
+  const bar = (b: number, i: number) => {
+    if (b <= 0) return '';
+    const height = (b / max) * (h - 4);
+    const x = (i * bw + 1).toFixed(2);
+    const y = (h - 1 - height).toFixed(2);
+    const box = html`x="${x}" y="${y}" width="${Math.max(1, bw - 2).toFixed(2)}" height="${height.toFixed(2)}"`;
+    return html`<rect class="${i === n - 1 ? 'hot' : ''}" ${box}><title>${label(i)} UTC: ${b}</title></rect>`;
+  };
+  const aria = `${s.name} per ${bucketWord(v)}: ${s.buckets.join(', ')}`;
+  return html`<svg class="spark" viewBox="0 0 ${w} ${h}" preserveAspectRatio="none" role="img" aria-label="${aria}">
 <line class="base" x1="0" y1="${h - 0.5}" x2="${w}" y2="${h - 0.5}"/>
-${s.buckets.map((b, i) => (b > 0 ? html`<rect class="${i === n - 1 ? 'hot' : ''}" x="${(i * bw + 1).toFixed(2)}" y="${(h - 1 - (b / max) * (h - 4)).toFixed(2)}" width="${Math.max(1, bw - 2).toFixed(2)}" height="${((b / max) * (h - 4)).toFixed(2)}"><title>${label(i)} UTC: ${b}</title></rect>` : ''))}
+${s.buckets.map(bar)}
 </svg>`;
 }
 
@@ -27,7 +36,10 @@ function sloCard(label: string, value: string, met: boolean | null, goal: string
       : met
         ? html`<span class="badge ok">goal met</span>`
         : html`<span class="badge bad">goal missed</span>`;
-  return html`<div class="card stat ${cls}"><div class="label">${label}</div><div class="value">${value}</div><div class="goal">${goal} · ${verdict}</div><p class="small muted note">${note}</p></div>`;
+  return html`<div class="card stat ${cls}">${concat(
+    html`<div class="label">${label}</div><div class="value">${value}</div>`,
+    html`<div class="goal">${goal} · ${verdict}</div><p class="small muted note">${note}</p>`,
+  )}</div>`;
 }
 
 /** What a bar of the counters stands for, from the window's bucket size. */
@@ -36,7 +48,10 @@ const bucketWord = (v: MetricsView) =>
 
 function windowForm(v: MetricsView): Html {
   const windows = (Object.keys(WINDOWS) as WindowKey[]).map((k) => [k, WINDOWS[k].label] as const);
-  return html`<form class="toolbar" method="get" action="/metrics" data-autosubmit aria-label="Time window">${selectField('m-window', 'Window', 'window', options(windows, v.window))}<noscript><button class="btn secondary">Show</button></noscript></form>`;
+  const field = selectField('m-window', 'Window', 'window', options(windows, v.window));
+  const show = html`<noscript><button class="btn secondary">Show</button></noscript>`;
+  const form = html`<form class="toolbar" method="get" action="/metrics" data-autosubmit aria-label="Time window">`;
+  return html`${form}${field}${show}</form>`;
 }
 
 function serviceLevels(s: MetricsView['slo']): Html {
@@ -44,11 +59,16 @@ function serviceLevels(s: MetricsView['slo']): Html {
   const stuck = success.stuckTasks.length ? ` (${success.stuckTasks.join(', ')})` : '';
   const loops = s.loopRate;
   const mttr = s.toolMttr;
+  const outcomes = `${success.done} done, ${success.aborted} aborted, ${success.stuck} stuck${stuck}`;
+  const more = plural(loops.threshold, 'time');
+  const looping = `${loops.looping} of ${plural(loops.tasks, 'task')} entered a phase more than ${more}`;
+  const mttrValue = mttr.seconds === null ? '—' : `${mttr.seconds.toFixed(1)} s`;
+  const incidents = `${mttr.incidents} denied-tool incidents, ${mttr.open} still open`;
   return html`<div class="section"><div class="section-head"><h2>Service levels</h2></div>
 <div class="grid grid-3">
-  ${sloCard('Task success rate', percent(success.value), success.met, `goal ≥ ${percent(success.goal, 0)}`, `${success.done} done, ${success.aborted} aborted, ${success.stuck} stuck${stuck}`)}
-  ${sloCard('Loop rate', percent(loops.value), loops.met, `goal ≤ ${percent(loops.goal, 0)}`, `${loops.looping} of ${plural(loops.tasks, 'task')} entered a phase more than ${plural(loops.threshold, 'time')}`)}
-  ${sloCard('Tool MTTR', mttr.seconds === null ? '—' : `${mttr.seconds.toFixed(1)} s`, mttr.met, `goal ≤ ${mttr.goal} s`, `${mttr.incidents} denied-tool incidents, ${mttr.open} still open`)}
+  ${sloCard('Task success rate', percent(success.value), success.met, `goal ≥ ${percent(success.goal, 0)}`, outcomes)}
+  ${sloCard('Loop rate', percent(loops.value), loops.met, `goal ≤ ${percent(loops.goal, 0)}`, looping)}
+  ${sloCard('Tool MTTR', mttrValue, mttr.met, `goal ≤ ${mttr.goal} s`, incidents)}
 </div></div>`;
 }
 
@@ -61,8 +81,20 @@ function alertRow(a: MetricsView['alerts'][number]): Html {
     : a.value === null
       ? html`<span class="badge">no data</span>`
       : html`<span class="badge ok">ok</span>`;
-  return html`<tr><td class="primary" data-label="Rule"><strong>${a.name}</strong></td><td data-label="Condition"><code>${a.metric} ${OP_WORD[a.op]} ${a.threshold}</code> <span class="muted small">over ${a.windowHours} h</span></td><td data-label="Value" class="num">${value}</td><td data-label="State">${state}</td></tr>`;
+  const rule = html`<code>${a.metric} ${OP_WORD[a.op]} ${a.threshold}</code>`;
+  const condition = html`${rule} <span class="muted small">over ${a.windowHours} h</span>`;
+  return html`<tr>${concat(
+    html`<td class="primary" data-label="Rule"><strong>${a.name}</strong></td>`,
+    html`<td data-label="Condition">${condition}</td>`,
+    html`<td data-label="Value" class="num">${value}</td><td data-label="State">${state}</td>`,
+  )}</tr>`;
 }
+
+/** How to add an alert rule, when there is none. */
+const NO_RULES = concat(
+  html`Add rules under <code>alerts:</code> in .autopilot/config.yaml, `,
+  html`e.g. <code>{name: skips, metric: phase_skips_attempted, op: gt, threshold: 5}</code>.`,
+);
 
 function alertsSection(v: MetricsView): Html {
   const firing = v.alerts.filter((a) => a.firing);
@@ -71,17 +103,20 @@ function alertsSection(v: MetricsView): Html {
     : html`<span class="badge ok">none firing</span>`;
   const body = v.alerts.length
     ? dataTable(['Rule', 'Condition', { label: 'Value', num: true }, 'State'], v.alerts.map(alertRow))
-    : html`<div class="empty"><strong>No alert rules</strong>Add rules under <code>alerts:</code> in .autopilot/config.yaml, e.g. <code>{name: skips, metric: phase_skips_attempted, op: gt, threshold: 5}</code>.</div>`;
-  return html`<div class="section"><div class="section-head"><div><h2>Alerts</h2><p>The rules of <code>alerts:</code> in the config, each over its own window, evaluated now.</p></div>${count}</div>
+    : html`<div class="empty"><strong>No alert rules</strong>${NO_RULES}</div>`;
+  const about = html`The rules of <code>alerts:</code> in the config, each over its own window, evaluated now.`;
+  return html`<div class="section"><div class="section-head"><div><h2>Alerts</h2><p>${about}</p></div>${count}</div>
 <div class="card">${body}</div></div>`;
 }
 
 function counter(name: string, s: Series, v: MetricsView): Html {
-  return html`<div class="card counter"><div class="name">${name}</div><div class="total">${s.total}</div>${spark(s, v)}</div>`;
+  const figures = html`<div class="name">${name}</div><div class="total">${s.total}</div>`;
+  return html`<div class="card counter">${figures}${spark(s, v)}</div>`;
 }
 
 function countersSection(v: MetricsView): Html {
-  return html`<div class="section"><div class="section-head"><div><h2>Counters over time</h2><p>One bar per ${bucketWord(v)}, oldest on the left.</p></div></div>
+  const about = html`One bar per ${bucketWord(v)}, oldest on the left.`;
+  return html`<div class="section"><div class="section-head"><div><h2>Counters over time</h2><p>${about}</p></div></div>
 <div class="counter-grid">
   ${counter('phase moves (forward and back)', v.moves, v)}
   ${v.series.map((c) => counter(c.name, c, v))}
@@ -95,13 +130,22 @@ function breakdownSection(v: MetricsView): Html | string {
       .filter(([, val]) => val)
       .map(([k, val]) => `${k}=${val}`)
       .join(' · ');
-    return html`<tr><td class="primary" data-label="Counter"><code>${p.name}</code></td><td data-label="Attributes" class="small">${attributes}</td><td data-label="Count" class="num">${p.value}</td></tr>`;
+    return html`<tr>${concat(
+      html`<td class="primary" data-label="Counter"><code>${p.name}</code></td>`,
+      html`<td data-label="Attributes" class="small">${attributes}</td>`,
+      html`<td data-label="Count" class="num">${p.value}</td>`,
+    )}</tr>`;
   });
-  return html`<div class="section"><div class="section-head"><h2>Breakdown</h2></div><div class="card">${dataTable(['Counter', 'Attributes', { label: 'Count', num: true }], rows)}</div></div>`;
+  const table = dataTable(['Counter', 'Attributes', { label: 'Count', num: true }], rows);
+  const head = html`<div class="section-head"><h2>Breakdown</h2></div>`;
+  return html`<div class="section">${head}<div class="card">${table}</div></div>`;
 }
 
 export function metricsBody(v: MetricsView): Html {
-  return html`<div class="page-head"><div><h1>Metrics</h1><p class="lede">Counted from the ledger itself, so they agree with what was recorded: ${WINDOWS[v.window].label}, ${plural(v.report.entries, 'entry')} over ${plural(v.report.tasks, 'task')}.</p></div>
+  const counted = `${plural(v.report.entries, 'entry')} over ${plural(v.report.tasks, 'task')}`;
+  const scope = `${WINDOWS[v.window].label}, ${counted}`;
+  const lede = html`Counted from the ledger itself, so they agree with what was recorded: ${scope}.`;
+  return html`<div class="page-head"><div><h1>Metrics</h1><p class="lede">${lede}</p></div>
 ${windowForm(v)}</div>
 <section id="metrics" data-live aria-label="Figures">
 ${serviceLevels(v.slo)}

@@ -9,5 +9,6 @@ export function dataTable(columns: readonly Column[], rows: Html | readonly Html
   const heads = columns.map((c) =>
     typeof c === 'string' ? html`<th scope="col">${c}</th>` : html`<th scope="col" class="num">${c.label}</th>`,
   );
-  return html`<div class="table-wrap"><table class="data responsive"><thead><tr>${heads}</tr></thead><tbody>${rows}</tbody></table></div>`;
+  const table = html`<table class="data responsive"><thead><tr>${heads}</tr></thead><tbody>${rows}</tbody></table>`;
+  return html`<div class="table-wrap">${table}</div>`;
 }

@@ -1,5 +1,9 @@
-/** @module A task's page: its phase timeline, its trace graph with the selected node's entry, span and evidence, and its history. */
-import { html, type Html } from './html.ts';
+/**
+ * @module A task's page: its phase timeline, its trace graph with the selected node's entry, span and evidence, and its
+ * history.
+ */
+import { concat, html, type Html } from './html.ts';
+import { entryHref, sectionHead } from './partials.ts';
 import { options, selectField } from './fields.ts';
 import { clock, evidenceHref, formatDuration, prettyJson, shortHash, timeAge, timeAgo } from './format.ts';
 import { graphSvg } from './graph-svg.ts';
@@ -39,9 +43,9 @@ function timeline(m: TaskModel): Html {
     const outcome = visitOutcome(v, i === spans.length - 1, m.task);
     const grow = Math.max(0.6, (ms / total) * 10);
     // The one style attribute left: a segment's width is the visit's share of the task's time, a value, not a class.
-    segs.push(
-      html`<div class="seg ${outcome}" style="flex-grow:${grow.toFixed(2)}" title="${v.phase}: ${formatDuration(ms)} (${outcome})"><b>${v.phase}</b><span>${formatDuration(ms) || '0 s'}</span></div>`,
-    );
+    const title = `${v.phase}: ${formatDuration(ms)} (${outcome})`;
+    const label = html`<b>${v.phase}</b><span>${formatDuration(ms) || '0 s'}</span>`;
+    segs.push(html`<div class="seg ${outcome}" style="flex-grow:${grow.toFixed(2)}" title="${title}">${label}</div>`);
     if (v.left === 'backtrack') segs.push(html`<span class="back" title="backtrack" aria-label="backtrack">↩</span>`);
   });
   const per = m.phases.map((p) => {
@@ -50,30 +54,41 @@ function timeline(m: TaskModel): Html {
   });
   const backs = m.entries
     .filter((x) => x.kind === 'backtrack')
-    .map(
-      (b) =>
-        html`<li><span class="badge info">↩ backtrack</span> ${b.fromPhase} → ${b.toPhase}: ${String(b.data['reason'] ?? '')} <a href="${taskHref(m.task.taskId)}${query(m.filter, `e${b.seq}`)}#detail">entry ${b.seq}</a></li>`,
-    );
+    .map((b) => {
+      const link = html`<a href="${taskHref(m.task.taskId)}${query(m.filter, `e${b.seq}`)}#detail">entry ${b.seq}</a>`;
+      const move = `${b.fromPhase} → ${b.toPhase}: ${String(b.data['reason'] ?? '')}`;
+      return html`<li><span class="badge info">↩ backtrack</span> ${move} ${link}</li>`;
+    });
+  const visits = segs.map((seg) => html`<div class="visit" role="listitem">${seg}</div>`);
+  const times = per.map((p) => {
+    const more = p.visits > 1 ? html`<span>· ${p.visits} visits</span>` : '';
+    const time = p.visits ? formatDuration(p.ms) || '0 s' : '—';
+    return html`<div class="${p.visits ? '' : 'none'}"><dt>${p.phase}</dt><dd>${time} ${more}</dd></div>`;
+  });
+  const about = sectionHead(
+    'timeline-h',
+    'Phase timeline',
+    html`Each visit of a phase, in order; a hatched visit was sent back by a backtrack and its evidence archived.`,
+  );
   return html`<section class="section" id="timeline" data-live aria-labelledby="timeline-h">
-  <div class="section-head"><div><h2 id="timeline-h">Phase timeline</h2><p>Each visit of a phase, in order; a hatched visit was sent back by a backtrack and its evidence archived.</p></div></div>
+  ${about}
   <div class="card card-pad">
-    <div class="phasebar" role="list" aria-label="Phase visits in order">${segs.map((s) => html`<div class="visit" role="listitem">${s}</div>`)}</div>
+    <div class="phasebar" role="list" aria-label="Phase visits in order">${visits}</div>
     ${backs.length ? html`<ul class="plain small backtracks">${backs}</ul>` : ''}
     <h3 class="sr-only">Time in each phase</h3>
-    <dl class="phase-times">${per.map(
-      (p) =>
-        html`<div class="${p.visits ? '' : 'none'}"><dt>${p.phase}</dt><dd>${p.visits ? formatDuration(p.ms) || '0 s' : '—'} ${p.visits > 1 ? html`<span>· ${p.visits} visits</span>` : ''}</dd></div>`,
-    )}</dl>
+    <dl class="phase-times">${times}</dl>
   </div>
 </section>`;
 }
 
 function artifactList(list: readonly ArtifactInfo[]): Html {
   if (!list.length) return html`<p class="muted small">No artifacts on this entry.</p>`;
-  return html`<ul class="plain artifacts">${list.map(
-    (a) =>
-      html`<li><a href="${evidenceHref(a.path)}">${a.staleRound !== null ? `.stale/${a.staleRound}/` : ''}${a.phase}/${a.name}</a> <span class="flags">${writtenBy(a)}<span class="badge ${a.state}">${stateWord(a.state)}</span></span></li>`,
-  )}</ul>`;
+  const item = (a: ArtifactInfo) => {
+    const name = `${a.staleRound !== null ? `.stale/${a.staleRound}/` : ''}${a.phase}/${a.name}`;
+    const state = html`<span class="badge ${a.state}">${stateWord(a.state)}</span>`;
+    return html`<li><a href="${evidenceHref(a.path)}">${name}</a> <span class="flags">${writtenBy(a)}${state}</span></li>`;
+  };
+  return html`<ul class="plain artifacts">${list.map(item)}</ul>`;
 }
 
 /**
@@ -85,7 +100,8 @@ export function writtenBy(a: Pick<ArtifactInfo, 'producer' | 'by'>): Html {
   if (!a.by) return html`<span class="badge" data-written-by="unrecorded">unrecorded</span>`;
   const role = a.by.role ?? 'agent';
   const who = role === 'person' ? a.by.hand.replace(/^person:/, '') : a.by.hand;
-  return html`<span class="badge ${role === 'person' ? 'ok' : ''}" data-written-by="${role}">${role}</span> <span class="small ${role === 'person' ? '' : 'mono'}">${who}</span>`;
+  const badge = html`<span class="badge ${role === 'person' ? 'ok' : ''}" data-written-by="${role}">${role}</span>`;
+  return html`${badge} <span class="small ${role === 'person' ? '' : 'mono'}">${who}</span>`;
 }
 
 const STATE_WORDS: Record<ArtifactInfo['state'], string> = {
@@ -103,7 +119,11 @@ export function stateWord(s: ArtifactInfo['state']): string {
 function detail(m: TaskModel): Html {
   const s = m.selected;
   if (!s) {
-    return html`<div class="detail" id="detail" tabindex="-1"><p class="muted pick-hint">Select a node to see its ledger entry, its span and its evidence. Nodes are links: Tab moves through them, Enter opens one.</p></div>`;
+    const hint = concat(
+      html`Select a node to see its ledger entry, its span and its evidence. `,
+      html`Nodes are links: Tab moves through them, Enter opens one.`,
+    );
+    return html`<div class="detail" id="detail" tabindex="-1"><p class="muted pick-hint">${hint}</p></div>`;
   }
   const x = s.entry;
   const command =
@@ -111,8 +131,9 @@ function detail(m: TaskModel): Html {
       ? ((x.data['commands'] as unknown[] | undefined)?.[s.command] as Record<string, unknown> | undefined)
       : undefined;
   const title = s.node ? `${s.node.label}${s.node.sub ? ` · ${s.node.sub}` : ''}` : describeEntry(x);
+  const outcome = s.node ? html`<span class="badge ${s.node.outcome}">${s.node.outcome}</span>` : '';
   return html`<div class="detail" id="detail" tabindex="-1" aria-labelledby="detail-h">
-  <h3 id="detail-h">${title} ${s.node ? html`<span class="badge ${s.node.outcome}">${s.node.outcome}</span>` : ''} <span class="muted small">ledger entry ${x.seq}</span></h3>
+  <h3 id="detail-h">${title} ${outcome} <span class="muted small">ledger entry ${x.seq}</span></h3>
   <div class="cols">
     <div>
       ${entryBlock(m.task.taskId, x, command)}
@@ -146,17 +167,18 @@ function entryBlock(taskId: string, x: Selected['entry'], command: Record<string
         <dt>Hash</dt><dd class="digest" title="${x.hash}">${shortHash(x.hash, 24)}…</dd>
         <dt>Signed by</dt><dd class="digest">${x.keyId}</dd>
       </dl>
-      <p class="small ledger-link"><a href="/ledger?task=${encodeURIComponent(taskId)}#entry-${x.seq}">Show in the ledger</a></p>
+      <p class="small ledger-link"><a href="${entryHref(taskId, x.seq)}">Show in the ledger</a></p>
       ${more}`;
 }
 
 /** The span the move's telemetry wrote for the entry. */
 function spanBlock(span: NonNullable<Selected['span']>): Html {
   const message = span.statusMessage ? html` <span class="small muted">${span.statusMessage}</span>` : '';
+  const status = html`<span class="badge ${span.status === 'OK' ? 'ok' : 'bad'}">${span.status}</span>`;
   const parent = span.parentSpanId ? html` <span class="faint">(parent ${span.parentSpanId})</span>` : '';
   return html`<dl class="kv">
         <dt>Name</dt><dd><code>${span.name}</code></dd>
-        <dt>Status</dt><dd><span class="badge ${span.status === 'OK' ? 'ok' : 'bad'}">${span.status}</span>${message}</dd>
+        <dt>Status</dt><dd>${status}${message}</dd>
         <dt>Duration</dt><dd>${formatDuration(span.durationMs) || '0 ms'}</dd>
         <dt>Trace</dt><dd class="digest">${span.traceId}</dd>
         <dt>Span</dt><dd class="digest">${span.spanId}${parent}</dd>
@@ -164,7 +186,27 @@ function spanBlock(span: NonNullable<Selected['span']>): Html {
       <h4 class="next">Attributes</h4>${prettyJson(span.attributes)}`;
 }
 
-const NO_SPAN = html`<p class="muted small">No span for this entry in <code>telemetry/traces.jsonl</code>: telemetry is written when the process that made the move flushes it, and entries made with telemetry off have none.</p>`;
+const NO_SPAN = html`<p class="muted small">${concat(
+  html`No span for this entry in <code>telemetry/traces.jsonl</code>: `,
+  html`telemetry is written when the process that made the move flushes it, `,
+  html`and entries made with telemetry off have none.`,
+)}</p>`;
+
+/** The graph's legend: a swatch for each kind of node, and the backtrack mark. */
+const LEGEND = html`<div class="legend" aria-label="Legend">${[
+  ['passed', 'passed'],
+  ['refused', 'refused'],
+  ['stale', 'stale'],
+  ['current', 'current'],
+  ['pending', 'waiting'],
+  ['back', 'backtrack'],
+].map(([cls, label]) => html`<span><i class="${cls}"></i>${label}</span>`)}</div>`;
+
+/** What the trace graph shows. */
+const GRAPH_ABOUT = concat(
+  html`Phases left to right; under each, its gates, refusals, blocked tool calls and verify runs in order. `,
+  html`Open a node for its entry, span and evidence.`,
+);
 
 function graphSection(m: TaskModel): Html {
   const g = m.graph;
@@ -176,19 +218,22 @@ function graphSection(m: TaskModel): Html {
     ['verify', 'Verify commands'],
     ['refusals', 'Refusals only'],
   ];
+  const action = taskHref(m.task.taskId);
+  const svg = graphSvg(g, { taskId: m.task.taskId, href, ...(m.selected ? { selected: m.selected.id } : {}) });
+  const tool = g.tools.length ? selectField('g-tool', 'Tool', 'tool', options(g.tools, m.filter.tool, 'Any tool')) : '';
   return html`<section class="section" id="graph" data-live aria-labelledby="graph-h">
-  <div class="section-head"><div><h2 id="graph-h">Trace graph</h2><p>Phases left to right; under each, its gates, refusals, blocked tool calls and verify runs in order. Open a node for its entry, span and evidence.</p></div></div>
+  ${sectionHead('graph-h', 'Trace graph', GRAPH_ABOUT)}
   <div class="card graph-card">
     <div class="graph-tools">
-      <form class="toolbar" method="get" action="${taskHref(m.task.taskId)}" data-autosubmit aria-label="Filter the graph">
+      <form class="toolbar" method="get" action="${action}" data-autosubmit aria-label="Filter the graph">
         ${selectField('g-show', 'Show', 'show', options(shows, m.filter.show ?? 'all'))}
-        ${g.tools.length ? selectField('g-tool', 'Tool', 'tool', options(g.tools, m.filter.tool, 'Any tool')) : ''}
+        ${tool}
         <noscript><button class="btn secondary" type="submit">Apply</button></noscript>
       </form>
-      <div class="legend" aria-label="Legend"><span><i class="passed"></i>passed</span><span><i class="refused"></i>refused</span><span><i class="stale"></i>stale</span><span><i class="current"></i>current</span><span><i class="pending"></i>waiting</span><span><i class="back"></i>backtrack</span></div>
+      ${LEGEND}
     </div>
     <p class="graph-hint" aria-hidden="true">Scroll sideways for every phase →</p>
-    <div class="graph-scroll" tabindex="0" role="region" aria-label="Trace graph, scrolls sideways">${graphSvg(g, { taskId: m.task.taskId, href, ...(m.selected ? { selected: m.selected.id } : {}) })}</div>
+    <div class="graph-scroll" tabindex="0" role="region" aria-label="Trace graph, scrolls sideways">${svg}</div>
     ${detail(m)}
   </div>
 </section>`;
@@ -197,17 +242,23 @@ function graphSection(m: TaskModel): Html {
 /** An entry of the history, linked to its node in the graph when it has one, else to the ledger. */
 function historyRow(m: TaskModel, x: TaskModel['entries'][number], nodeIds: ReadonlySet<string>): Html {
   const id = nodeIds.has(`e${x.seq}`) ? `e${x.seq}` : nodeIds.has(`p${x.seq}`) ? `p${x.seq}` : undefined;
-  const link = id
-    ? html`<a href="${taskHref(m.task.taskId)}${query(m.filter, id)}#detail" aria-label="entry ${x.seq} in the graph">#${x.seq}</a>`
-    : html`<a href="/ledger?task=${encodeURIComponent(m.task.taskId)}#entry-${x.seq}" aria-label="entry ${x.seq} in the ledger">#${x.seq}</a>`;
-  return html`<li class="k-${x.kind}"><span class="when">${clock(x.ts)}</span><span class="kind">${x.kind === 'backtrack' ? '↩ backtrack' : x.kind}</span><span class="text">${describeEntry(x)}</span><span class="seq">${link}</span></li>`;
+  const [href, where] = id
+    ? [`${taskHref(m.task.taskId)}${query(m.filter, id)}#detail`, 'graph']
+    : [entryHref(m.task.taskId, x.seq), 'ledger'];
+  const link = html`<a href="${href}" aria-label="entry ${x.seq} in the ${where}">#${x.seq}</a>`;
+  const kind = x.kind === 'backtrack' ? '↩ backtrack' : x.kind;
+  return html`<li class="k-${x.kind}">${concat(
+    html`<span class="when">${clock(x.ts)}</span><span class="kind">${kind}</span>`,
+    html`<span class="text">${describeEntry(x)}</span><span class="seq">${link}</span>`,
+  )}</li>`;
 }
 
 function history(m: TaskModel): Html {
   const nodeIds = new Set(m.graph.nodes.map((n) => n.id));
   const rows = [...m.entries].reverse().slice(0, 300);
+  const about = html`Every ledger entry of the task, newest first${m.entries.length > 300 ? ' (the newest 300)' : ''}.`;
   return html`<section class="section" id="history" data-live aria-labelledby="history-h">
-  <div class="section-head"><div><h2 id="history-h">History</h2><p>Every ledger entry of the task, newest first${m.entries.length > 300 ? ' (the newest 300)' : ''}.</p></div></div>
+  ${sectionHead('history-h', 'History', about)}
   <div class="card"><ol class="history" reversed>${rows.map((x) => historyRow(m, x, nodeIds))}</ol></div>
 </section>`;
 }
@@ -216,13 +267,15 @@ export function taskBody(m: TaskModel): Html {
   const t = m.task;
   const s = m.summary;
   const waiting = s.flags.approval === 'requested' || s.flags.approval === 'escalated';
+  const title = t.title ? html` <span class="muted title-note">· ${t.title}</span>` : '';
+  const holder = s.holder ? html`<span class="mono small">${s.holder}</span>` : html`<span class="faint">free</span>`;
   return html`<div class="page-head" id="task-head" data-live>
   <div>
     <div class="crumbs"><a href="/">Tasks</a> / ${t.taskId}</div>
-    <div class="title-row"><h1>${t.taskId}${t.title ? html` <span class="muted title-note">· ${t.title}</span>` : ''}</h1>${statusBadge(t.status)}</div>
+    <div class="title-row"><h1>${t.taskId}${title}</h1>${statusBadge(t.status)}</div>
     <dl class="meta">
       <div><dt>Phase</dt><dd><span class="badge phase" data-testid="task-phase">${t.phase}</span></dd></div>
-      <div><dt>Holder</dt><dd>${s.holder ? html`<span class="mono small">${s.holder}</span>` : html`<span class="faint">free</span>`}</dd></div>
+      <div><dt>Holder</dt><dd>${holder}</dd></div>
       <div><dt>Started</dt><dd>${timeAgo(t.startedAt, m.nowMs)}</dd></div>
       <div><dt>In this phase</dt><dd>${t.status === 'active' ? timeAge(t.phaseEnteredAt, m.nowMs) : '—'}</dd></div>
       <div><dt>Entries</dt><dd>${m.entries.length}</dd></div>
@@ -242,6 +295,9 @@ ${graphSection(m)}
 ${history(m)}`;
 }
 
+/** What the waivers section lists. */
+const WAIVERS_ABOUT = html`Checks the config leaves unconfigured on purpose, that moves of this task relied on.`;
+
 /** The waived checks the task's moves relied on, each with the config's reason and the entry that recorded it. */
 function waivers(m: TaskModel): Html | string {
   const rows = m.entries.flatMap((x) =>
@@ -255,9 +311,14 @@ function waivers(m: TaskModel): Html | string {
       : [],
   );
   if (rows.length === 0) return '';
+  const waiverRow = (r: (typeof rows)[number]) => {
+    const link = html`<a href="${entryHref(m.task.taskId, r.seq)}">#${r.seq}</a>`;
+    const entry = html`<span class="muted small">(${r.phase}, entry ${link})</span>`;
+    return html`<li><span class="badge warn">${r.check}</span> <span class="small">${r.reason}</span> ${entry}</li>`;
+  };
   return html`<section class="section" id="waivers" aria-labelledby="waivers-h">
-  <div class="section-head"><div><h2 id="waivers-h">Waivers</h2><p>Checks the config leaves unconfigured on purpose, that moves of this task relied on.</p></div></div>
-  <div class="card"><ul class="reasons" data-testid="waivers">${rows.map((r) => html`<li><span class="badge warn">${r.check}</span> <span class="small">${r.reason}</span> <span class="muted small">(${r.phase}, entry <a href="/ledger?task=${encodeURIComponent(m.task.taskId)}#entry-${r.seq}">#${r.seq}</a>)</span></li>`)}</ul></div>
+  ${sectionHead('waivers-h', 'Waivers', WAIVERS_ABOUT)}
+  <div class="card"><ul class="reasons" data-testid="waivers">${rows.map(waiverRow)}</ul></div>
 </section>`;
 }
 

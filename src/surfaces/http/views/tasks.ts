@@ -1,5 +1,5 @@
 /** @module The Tasks page: every task with its phase, holder, age, last move and flags; filter and search. */
-import { html, type Html } from './html.ts';
+import { concat, html, type Html } from './html.ts';
 import { options, selectField } from './fields.ts';
 import { formatDuration, timeAge, timeAgo } from './format.ts';
 import type { TaskSummary } from '../read/tasks.ts';
@@ -25,10 +25,10 @@ const CLIENT_OF: Record<string, string> = {
 /** Where an agent's shell commands run without the wall, the page says so, as `autopilot doctor` does. */
 function wallSection(lines: NonNullable<TasksModel['wall']>): Html | string {
   if (lines.length === 0) return '';
-  const items = lines.map(
-    (l) =>
-      html`<li class="notice${l.status === 'ok' ? ' ok' : ''}" data-wall="${l.id}"><strong>${CLIENT_OF[l.id] ?? l.id}</strong>: ${l.message}</li>`,
-  );
+  const items = lines.map((l) => {
+    const client = html`<strong>${CLIENT_OF[l.id] ?? l.id}</strong>`;
+    return html`<li class="notice${l.status === 'ok' ? ' ok' : ''}" data-wall="${l.id}">${client}: ${l.message}</li>`;
+  });
   return html`<section class="section" id="wall" aria-labelledby="wall-h">
   <div class="section-head"><h2 id="wall-h">The wall around the agents' commands</h2></div>
   <ul class="plain wall-lines">${items}</ul>
@@ -44,10 +44,11 @@ const STATUSES: readonly [string, string][] = [
 ];
 
 export function pips(index: number, count: number, status: string): Html {
+  const pip = (i: number) =>
+    i < index || status === 'done' ? 'done' : i === index && status === 'active' ? 'now' : '';
   return html`<span class="pips" aria-hidden="true">${Array.from(
     { length: count },
-    (_, i) =>
-      html`<i class="${i < index || status === 'done' ? 'done' : i === index && status === 'active' ? 'now' : ''}"></i>`,
+    (_, i) => html`<i class="${pip(i)}"></i>`,
   )}</span>`;
 }
 
@@ -60,7 +61,9 @@ export function flagBadges(t: TaskSummary): Html {
   const out: Html[] = [];
   if (f.approval === 'requested' || f.approval === 'escalated')
     out.push(
-      html`<a class="badge warn" href="/approvals#task-${t.taskId}">${f.approval === 'escalated' ? 'escalated' : 'needs approval'}</a>`,
+      html`<a class="badge warn" href="/approvals#task-${t.taskId}">${[
+        f.approval === 'escalated' ? 'escalated' : 'needs approval',
+      ]}</a>`,
     );
   if (f.approval === 'changes_requested') out.push(html`<span class="badge bad">changes requested</span>`);
   if (f.refusals > 0)
@@ -72,31 +75,64 @@ export function flagBadges(t: TaskSummary): Html {
   return out.length ? html`<span class="flags">${out}</span>` : html`<span class="faint">—</span>`;
 }
 
-export function tasksBody(m: TasksModel): Html {
-  const rows = m.tasks.map(
-    (t) => html`<tr>
-      <td class="primary" data-label="Task"><a class="id" href="/tasks/${encodeURIComponent(t.taskId)}">${t.taskId}</a><div class="title">${t.title || 'untitled'}</div></td>
+/** A task's row: its id and title, status, phase, holder, age, last move and flags. */
+function taskRow(t: TaskSummary, m: TasksModel): Html {
+  const link = html`<a class="id" href="/tasks/${encodeURIComponent(t.taskId)}">${t.taskId}</a>`;
+  const phase = html`<span class="badge phase">${t.phase}</span>${pips(t.phaseIndex, m.phases.length, t.status)}`;
+  const holder = t.holder
+    ? html`<span class="mono small" title="lease until ${t.leaseExpiresAt ?? ''}">${t.holder}</span>`
+    : html`<span class="faint">free</span>`;
+  const took = formatDuration(Date.parse(t.updatedAt) - Date.parse(t.startedAt)) || '0 s';
+  const age =
+    t.status === 'active'
+      ? timeAge(t.startedAt, m.nowMs)
+      : html`<span title="from start to ${t.status}">${took}</span>`;
+  const when = (ts: string, n: number) => html`<div class="faint small">${timeAgo(ts, m.nowMs)} · entry ${n}</div>`;
+  const last = t.lastMove
+    ? html`<div><div class="small">${t.lastMove.text}</div>${when(t.lastMove.ts, t.lastMove.seq)}</div>`
+    : '—';
+  return html`<tr>
+      <td class="primary" data-label="Task">${link}<div class="title">${t.title || 'untitled'}</div></td>
       <td data-label="Status">${statusBadge(t.status)}</td>
-      <td data-label="Phase"><span class="nowrap"><span class="badge phase">${t.phase}</span>${pips(t.phaseIndex, m.phases.length, t.status)}</span></td>
-      <td data-label="Holder">${t.holder ? html`<span class="mono small" title="lease until ${t.leaseExpiresAt ?? ''}">${t.holder}</span>` : html`<span class="faint">free</span>`}</td>
-      <td data-label="Age" class="nowrap">${t.status === 'active' ? timeAge(t.startedAt, m.nowMs) : html`<span title="from start to ${t.status}">${formatDuration(Date.parse(t.updatedAt) - Date.parse(t.startedAt)) || '0 s'}</span>`}</td>
-      <td data-label="Last move">${t.lastMove ? html`<div><div class="small">${t.lastMove.text}</div><div class="faint small">${timeAgo(t.lastMove.ts, m.nowMs)} · entry ${t.lastMove.seq}</div></div>` : '—'}</td>
+      <td data-label="Phase"><span class="nowrap">${phase}</span></td>
+      <td data-label="Holder">${holder}</td>
+      <td data-label="Age" class="nowrap">${age}</td>
+      <td data-label="Last move">${last}</td>
       <td data-label="Flags">${flagBadges(t)}</td>
-    </tr>`,
-  );
-  return html`<div class="page-head"><div><h1>Tasks</h1><p class="lede">Every task the agents carry through the process, with who holds it, what it last did and what went wrong on the way.</p></div></div>
+    </tr>`;
+}
+
+/** What the task list shows. */
+const TASKS_LEDE = concat(
+  html`Every task the agents carry through the process, `,
+  html`with who holds it, what it last did and what went wrong on the way.`,
+);
+
+/** How to start a task, when there is none. */
+const START_ONE = concat(
+  html`Start one with <code>autopilot task start T-1 --title "…"</code>, `,
+  html`or let an agent start one through MCP.`,
+);
+
+export function tasksBody(m: TasksModel): Html {
+  const rows = m.tasks.map((t) => taskRow(t, m));
+  const search = html`<input id="f-q" type="search" name="q" value="${m.q}" placeholder="T-12, login redirect…">`;
+  const count =
+    m.tasks.length === m.total ? `${m.total} task${m.total === 1 ? '' : 's'}` : `${m.tasks.length} of ${m.total} tasks`;
+  const empty = html`<div class="empty"><strong>${m.total ? 'No task matches' : 'No tasks yet'}</strong>${
+    m.total ? 'Change the filter or the search.' : START_ONE
+  }</div>`;
+  return html`<div class="page-head"><div><h1>Tasks</h1><p class="lede">${TASKS_LEDE}</p></div></div>
 <form class="toolbar card card-pad" method="get" action="/" role="search" aria-label="Filter tasks" data-autosubmit>
   ${selectField('f-status', 'Status', 'status', options(STATUSES, m.status))}
-  <div class="field grow"><label for="f-q">Search by id or title</label><input id="f-q" type="search" name="q" value="${m.q}" placeholder="T-12, login redirect…"></div>
+  <div class="field grow"><label for="f-q">Search by id or title</label>${search}</div>
   <button class="btn secondary" type="submit">Filter</button>
 </form>
 ${wallSection(m.wall ?? [])}
 <section class="section" id="task-list" data-live aria-labelledby="task-list-h">
-  <div class="section-head"><h2 id="task-list-h">${m.tasks.length === m.total ? `${m.total} task${m.total === 1 ? '' : 's'}` : `${m.tasks.length} of ${m.total} tasks`}</h2></div>
+  <div class="section-head"><h2 id="task-list-h">${count}</h2></div>
   <div class="card">${
-    m.tasks.length
-      ? dataTable(['Task', 'Status', 'Phase', 'Holder', 'Age', 'Last move', 'Flags'], rows)
-      : html`<div class="empty"><strong>${m.total ? 'No task matches' : 'No tasks yet'}</strong>${m.total ? 'Change the filter or the search.' : html`Start one with <code>autopilot task start T-1 --title "…"</code>, or let an agent start one through MCP.`}</div>`
+    m.tasks.length ? dataTable(['Task', 'Status', 'Phase', 'Holder', 'Age', 'Last move', 'Flags'], rows) : empty
   }</div>
 </section>`;
 }
