@@ -155,6 +155,7 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
           'implement/modified_files.json',
           'verify/build_output.log',
           'verify/coverage_report.json',
+          'verify/impact.json',
           'verify/mutation_report.json',
           'verify/secrets_scan.json',
           'verify/test_inventory.json',
@@ -201,6 +202,7 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
         [
           'build_output.log',
           'coverage_report.json',
+          'impact.json',
           'mutation_report.json',
           'secrets_scan.json',
           'test_inventory.json',
@@ -384,10 +386,12 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
     assert.equal(entries.find((e) => e.seq === seq)?.data['code'], 'VERIFY_FAILED');
     const run = entries.find((e) => e.seq === seq - 1)!;
     assert.deepEqual([run.kind, run.data['passed']], ['verify', false]);
-    // Only Autopilot's VERIFY evidence was written (and the reports of the test run, when it ran in place).
+    // Only Autopilot's VERIFY evidence was written (and the reports of the test run, when it ran in place, and the
+    // code atlas's cache in the state folder).
     const produced = [
       'build_output.log',
       'coverage_report.json',
+      'impact.json',
       'mutation_report.json',
       'secrets_scan.json',
       'test_inventory.json',
@@ -396,7 +400,13 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
     ].map((f) => `.autopilot/evidence/T-1/verify/${f}`);
     const changed = changedFiles(before, repo.snapshot());
     assert.deepEqual(
-      changed.filter((f) => !produced.includes(f) && f !== 'coverage/lcov.info' && f !== 'reports/junit.xml'),
+      changed.filter(
+        (f) =>
+          !produced.includes(f) &&
+          f !== 'coverage/lcov.info' &&
+          f !== 'reports/junit.xml' &&
+          !f.startsWith('.autopilot/atlas/'),
+      ),
       [],
     );
     for (const f of produced) assert.ok(changed.includes(f), f);

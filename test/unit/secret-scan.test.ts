@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { addedByFile, entropyFindings, shannonEntropy, describeSecret } from '../../src/core/secrets.ts';
-import { scanPatch, scanText } from '../../src/engine/repo/secret-scan.ts';
+import { isDependencyPath, scanPatch, scanText } from '../../src/engine/repo/secret-scan.ts';
 import { fakeKeys } from '../helpers/secrets.ts';
 
 describe('the secret scanner', () => {
@@ -101,6 +101,40 @@ describe('the secret scanner', () => {
       found.map((f) => [f.file, f.line, f.rule]),
       [['app/settings.py', 22, '@secretlint/secretlint-rule-github']],
     );
+  });
+
+  it("leaves installed dependencies out of a diff's scan, and scans the repository's own files wherever they are", async () => {
+    const added = (path: string) => [
+      `diff --git a/${path} b/${path}`,
+      'new file mode 100644',
+      '--- /dev/null',
+      `+++ b/${path}`,
+      '@@ -0,0 +1 @@',
+      `+const gh = "${keys.github}";`,
+    ];
+    const patch = [
+      ...added('node_modules/left-pad/index.js'),
+      ...added('packages/app/node_modules/x/a.js'),
+      ...added('.venv/lib/python3.11/site-packages/pkg/conf.py'),
+      ...added('vendor/github.com/x/y/y.go'),
+      ...added('src/node_modules_helper.js'),
+      ...added('lib/vendored.js'),
+    ].join('\n');
+    const found = await scanPatch(patch);
+    assert.deepEqual(
+      found.map((f) => f.file),
+      ['src/node_modules_helper.js', 'lib/vendored.js'],
+    );
+    assert.equal(isDependencyPath('node_modules/a.js'), true);
+    assert.equal(isDependencyPath('a/node_modules/b/c.js'), true);
+    assert.equal(isDependencyPath('src/vendor.js'), false);
+  });
+
+  it('leaves nothing on the performance timeline, however many scans a long-lived process makes', async () => {
+    await scanText('warm.js', 'const a = 1;');
+    const before = performance.getEntriesByType('mark').length;
+    await Promise.all(Array.from({ length: 50 }, (_, i) => scanText(i % 2 ? 'a' : 'b', `const v${i} = ${i};`)));
+    assert.equal(performance.getEntriesByType('mark').length, before);
   });
 
   it('text that holds no secret gives no finding', async () => {

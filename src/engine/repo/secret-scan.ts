@@ -9,15 +9,23 @@ import { addedByFile, entropyFindings, maskSecret, type SecretFinding } from '..
 
 type Lint = (text: string, filePath: string) => Promise<SecretLintCoreResult>;
 
+/** A stand-in for the performance timeline that records nothing. */
+const NO_MARKS = { mark: () => undefined, measure: () => undefined };
+
 /** secretlint, loaded when a scan first needs it: the hooks that scan nothing never pay for it. */
 let linter: Promise<Lint> | undefined;
 
 function loadLinter(): Promise<Lint> {
   return (linter ??= (async () => {
-    const [{ lintSource }, { creator }] = await Promise.all([
+    const [{ lintSource }, { creator }, { secretLintProfiler }] = await Promise.all([
       import('@secretlint/core'),
       import('@secretlint/secretlint-rule-preset-recommend'),
+      import('@secretlint/profiler'),
     ]);
+    // secretlint's profiler puts marks for every rule of every scan on the process's performance timeline and keeps
+    // them (a long-lived server would grow without end), and measures them in promises nobody awaits, whose
+    // rejection would end the process. Nothing here reads the profile: its marks go nowhere.
+    (secretLintProfiler as unknown as { perf: typeof NO_MARKS }).perf = NO_MARKS;
     const config: SecretLintCoreConfig = {
       rules: [
         {
@@ -61,10 +69,25 @@ export async function scanText(file: string, text: string): Promise<SecretFindin
   return found.sort((a, b) => a.line - b.line || a.column - b.column);
 }
 
-/** Scans what a unified diff adds (never what it removes), each finding at its line in the new file. */
+/**
+ * Folders of installed dependencies, committed or not: other people's published code, tens of thousands of files
+ * (a vendored node_modules made a pre-commit hook run for minutes), and never where a person pastes a key. What
+ * the repository's own files add is scanned wherever they are.
+ */
+const DEPENDENCY_FOLDER = /(^|\/)(node_modules|\.venv|venv|site-packages|vendor|\.yarn\/cache|\.pnpm-store)\//;
+
+/** True for a path inside a folder of installed dependencies, which the scans of a diff leave out. */
+export function isDependencyPath(path: string): boolean {
+  return DEPENDENCY_FOLDER.test(path);
+}
+
+/**
+ * Scans what a unified diff adds (never what it removes), each finding at its line in the new file; files in
+ * folders of installed dependencies ({@link isDependencyPath}) are left out.
+ */
 export async function scanPatch(patch: string): Promise<SecretFinding[]> {
   const out: SecretFinding[] = [];
-  for (const f of addedByFile(patch)) out.push(...(await scanText(f.path, f.text)));
+  for (const f of addedByFile(patch)) if (!isDependencyPath(f.path)) out.push(...(await scanText(f.path, f.text)));
   return out;
 }
 
