@@ -56,10 +56,33 @@ async function repo(): Promise<string> {
   const plan = await planInit(dir);
   if (!plan.ok) throw new Error(plan.error.message);
   await applyInit(plan.value, openStoreFor);
+  // `task start` wants the files init wrote committed first.
+  execFileSync('git', ['add', '-A'], { cwd: dir });
+  execFileSync('git', ['commit', '-qm', 'Set up Autopilot'], { cwd: dir, env });
   return dir;
 }
 
 const agent: Actor = { id: 'agent:bench', holder: 'agent:bench' };
+
+/** How many strategies the run has written: each task's is its own. */
+let written = 0;
+
+/**
+ * The demo's strategy as task `n` of the run would word it: a word of its own after every third word of prose, so
+ * that no run of five words repeats an earlier task's and the copied-text check passes it, while still comparing
+ * it with the earlier tasks as it does in a real repository.
+ */
+function strategyOf(n: number): string {
+  return STRATEGY.split('\n')
+    .map((line) => {
+      if (line.startsWith('#') || !line.trim()) return line;
+      return line
+        .split(' ')
+        .map((word, j) => (j % 3 === 2 ? `${word} t${n}w${j}` : word))
+        .join(' ');
+    })
+    .join('\n');
+}
 
 async function transitions(engine: Engine, prefix: string, label: string): Promise<Stats> {
   const ids: string[] = [];
@@ -71,7 +94,7 @@ async function transitions(engine: Engine, prefix: string, label: string): Promi
       taskId: id,
       phase: 'STRATEGIZE',
       name: 'strategy.md',
-      content: Buffer.from(STRATEGY),
+      content: Buffer.from(strategyOf(written++)),
     });
     if (!p.ok) throw new Error(p.error.message);
     ids.push(id);
@@ -216,7 +239,8 @@ async function main(): Promise<void> {
       { cpu: true },
     ),
   );
-  rows.push(...(await postgresRows(dir)));
+  // A repository of its own: this user's anchor of the first one names entries its new PostgreSQL store never had.
+  rows.push(...(await postgresRows(await repo())));
 
   rows.push(...(await inRounds(ROUNDS, () => benchGuard(QUICK ? 5000 : 50_000))));
   rows.push(...(await benchMcp(dir, leaseTask, QUICK ? 100 : 1000)));
