@@ -20,7 +20,6 @@ import {
   mkdtempSync,
   readFileSync,
   readdirSync,
-  rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -45,6 +44,7 @@ import * as P from '../../src/surfaces/demo/project.ts';
 import { ProcessRunner } from '../../src/adapters/process/index.ts';
 import { ensurePrivateDir, userStateFor, type UserStateLayout } from '../../src/engine/repo/user-state.ts';
 import { evidenceFor, type Evidence } from '../helpers/evidence.ts';
+import { removeOnExit } from '../helpers/remove-on-exit.ts';
 
 export { P };
 
@@ -72,9 +72,7 @@ export function tempDir(prefix = 'repo'): string {
   if (!base) {
     base = mkdtempSync(join(tmpdir(), 'autopilot-e2e-'));
     const root = base;
-    process.on('exit', () => {
-      if (!KEEP) rmSync(root, { recursive: true, force: true });
-    });
+    if (!KEEP) removeOnExit(root);
   }
   return mkdtempSync(join(base, `${prefix}-`));
 }
@@ -321,6 +319,8 @@ export async function run(args: readonly string[], opts: RunOptions = {}): Promi
             stderr: Buffer.concat(err).toString('utf8'),
           }),
         );
+        // A command that leaves before it read its input must not turn into an uncaught EPIPE here.
+        child.stdin.on('error', () => {});
         child.stdin.end(opts.input ?? '');
       }),
     opts.urgent,

@@ -51,8 +51,15 @@ async function client(): Promise<string> {
 async function fast(repo: Repo, args: readonly string[], input: string, env: Record<string, string | undefined> = {}) {
   const path = await client();
   const full: Record<string, string> = {};
+  // As run() does: the test runner's own variables and CI stay out, and Autopilot's only where this test sets them.
   for (const [k, v] of Object.entries({ ...process.env, ...DAEMON_ENV, ...env }))
-    if (v !== undefined && !(k.startsWith('AUTOPILOT_') && !(k in env) && !(k in DAEMON_ENV))) full[k] = v;
+    if (
+      v !== undefined &&
+      !k.startsWith('NODE_TEST') &&
+      k !== 'CI' &&
+      !(k.startsWith('AUTOPILOT_') && !(k in env) && !(k in DAEMON_ENV))
+    )
+      full[k] = v;
   return new Promise<CliResult>((done, fail) => {
     const child = spawn(path, [...args], { cwd: repo.dir, env: full, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
@@ -60,6 +67,8 @@ async function fast(repo: Repo, args: readonly string[], input: string, env: Rec
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', fail);
+    // A client that leaves before it read everything must not turn into an uncaught EPIPE in this process.
+    child.stdin.on('error', () => {});
     child.on('close', (code) =>
       done({
         code: code ?? -1,
@@ -352,27 +361,34 @@ describe('the shell hook client', () => {
     );
     let asked = 0;
     const allow = JSON.stringify({ hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'allow' } });
+    // Everything the impostor does is caught: a throw in a timer would fail this file, not the case.
+    let impostorError: unknown;
     const poll = setInterval(() => {
-      const buf = Buffer.alloc(4096);
-      let n = 0;
       try {
-        n = readSync(inFd, buf, 0, buf.length, null);
-      } catch {
-        return;
-      }
-      for (const line of buf.subarray(0, n).toString('latin1').split('\n')) {
-        const m = /^go (\d)$/.exec(line);
-        if (!m) continue;
-        const k = Number(m[1]);
-        const req = readFileSync(join(door, `${k}.req`), 'latin1');
-        const nonce = /,32:([0-9a-f]{32}),/.exec(req)?.[1] ?? '';
-        asked++;
-        writeFileSync(join(door, `${k}.rep`), `${'0'.repeat(96)} 0 ${allow.length}\n${allow}`);
-        writeSync(outs[k]!, `${nonce}\n`);
+        const buf = Buffer.alloc(4096);
+        let n = 0;
+        try {
+          n = readSync(inFd, buf, 0, buf.length, null);
+        } catch {
+          return; // nothing to read (EAGAIN)
+        }
+        for (const line of buf.subarray(0, n).toString('latin1').split('\n')) {
+          const m = /^go (\d)$/.exec(line);
+          if (!m) continue;
+          const k = Number(m[1]);
+          const req = readFileSync(join(door, `${k}.req`), 'latin1');
+          const nonce = /,32:([0-9a-f]{32}),/.exec(req)?.[1] ?? '';
+          asked++;
+          writeFileSync(join(door, `${k}.rep`), `${'0'.repeat(96)} 0 ${allow.length}\n${allow}`);
+          writeSync(outs[k]!, `${nonce}\n`);
+        }
+      } catch (err) {
+        impostorError ??= err;
       }
     }, 5);
     try {
       const r = await fast(repo, ['--node', process.execPath, 'claude', 'PreToolUse'], input);
+      assert.equal(impostorError, undefined, 'the impostor played its part');
       assert.ok(asked > 0, 'the client asked the impostor: the attack happened');
       assert.equal(r.code, 0);
       assert.match(
@@ -384,5 +400,9 @@ describe('the shell hook client', () => {
       clearInterval(poll);
       for (const fd of [inFd, ...outs]) closeSync(fd);
     }
+    // The Node hook started a daemon of its own: wait for it, so that the end of the file stops it, rather than
+    // leave it writing into the state folder while this process removes it.
+    for (let i = 0; i < 240 && !(await daemonRunning(repo.dir)); i++) await sleep(250);
+    assert.ok(await daemonRunning(repo.dir), 'the Node hook started the daemon again');
   });
 });

@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { removeNow } from './remove-on-exit.ts';
 
 /** The newest PostgreSQL server binaries under /usr/lib/postgresql/<version>/bin, or null when none are installed. */
 export function findPgBin(root = '/usr/lib/postgresql'): string | null {
@@ -121,7 +122,7 @@ export async function startPostgres(): Promise<PgServer> {
   const onExit = () => {
     if (disposed) return;
     stopNow();
-    rmSync(dir, { recursive: true, force: true });
+    removeNow(dir);
   };
   process.on('exit', onExit);
   const withLog = async (p: Promise<string>) => {

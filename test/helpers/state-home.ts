@@ -4,17 +4,17 @@
  * it exits, so that no test reads or writes the real ~/.local/state or another test file's keys and anchors. A process
  * started by a test that imports it again keeps the folder it was given.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { removeOnExit } from './remove-on-exit.ts';
 
 const MARK = 'autopilot-test-state-';
 
 if (!(process.env['XDG_STATE_HOME'] ?? '').includes(MARK)) {
   const home = mkdtempSync(join(tmpdir(), MARK));
   process.env['XDG_STATE_HOME'] = home;
-  if (process.env['AUTOPILOT_E2E_KEEP'] !== '1')
-    process.on('exit', () => rmSync(home, { recursive: true, force: true }));
+  if (process.env['AUTOPILOT_E2E_KEEP'] !== '1') removeOnExit(home);
 }
 
 /** This test process's XDG_STATE_HOME. */

@@ -1,13 +1,14 @@
 /** @module Opening the way to the workspace through folders only their owner may enter (what root's commands need as nobody). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openWay } from '../../src/adapters/bwrap/reach.ts';
+import { removeOnExit } from '../helpers/remove-on-exit.ts';
 
 // Not under /tmp: the sandbox has its own /tmp, so openWay leaves paths there alone.
 const base = mkdtempSync('/var/tmp/autopilot-reach-');
-process.on('exit', () => rmSync(base, { recursive: true, force: true }));
+removeOnExit(base);
 
 test('every closed folder on the way is rebuilt open, outermost first, then made read-only', () => {
   chmodSync(base, 0o700);

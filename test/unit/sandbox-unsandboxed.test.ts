@@ -1,14 +1,15 @@
 /** @module Runs without a sandbox: the plain runner's workspace and outputs, and how the evidence says it was not sandboxed. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProcessRunner } from '../../src/adapters/process/index.ts';
 import { isolationOf, logHeader, type CommandRecord } from '../../src/engine/evidence/producers/run-commands.ts';
+import { removeOnExit } from '../helpers/remove-on-exit.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'autopilot-plain-'));
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+removeOnExit(dir);
 
 const req = {
   cwd: dir,

@@ -22,9 +22,10 @@ import {
   type WorkspaceRequest,
 } from '../../src/adapters/bwrap/workspace.ts';
 import { findTool } from '../../src/adapters/bwrap/probe.ts';
+import { removeOnExit } from '../helpers/remove-on-exit.ts';
 
 const base = mkdtempSync(join(tmpdir(), 'autopilot-ws-test-'));
-process.on('exit', () => rmSync(base, { recursive: true, force: true }));
+removeOnExit(base);
 const cp = findTool('cp') ?? '/bin/cp';
 
 function put(root: string, rel: string, content = rel): void {
