@@ -5,7 +5,14 @@
 import { personaSpecSchema, overlaySchema } from './persona.ts';
 import { SHIPPED_OVERLAYS, SHIPPED_PERSONAS, SHIPPED_SKILLS } from './persona-library.ts';
 import { z } from 'zod';
-import { DEFAULT_PHASES, defaultRoles, type Phase, type PhaseRoles } from './phases.ts';
+import {
+  DEFAULT_PHASES,
+  defaultRoles,
+  OPTIONAL_ROLES,
+  type OptionalRole,
+  type Phase,
+  type PhaseRoles,
+} from './phases.ts';
 import { ErrorCode, refuse, ok, type Result } from './errors.ts';
 import { policiesConfigSchema } from './policy/cedar.ts';
 import { toolPolicySchema } from './policy/policy.ts';
@@ -354,6 +361,9 @@ const configSchema = z
       .object({
         implement: z.string().nullable().optional(),
         verify: z.string().nullable().optional(),
+        review: z.string().nullable().optional(),
+        ci: z.string().nullable().optional(),
+        monitor: z.string().nullable().optional(),
         seal: z.string().optional(),
       })
       .strict()
@@ -1126,21 +1136,27 @@ export function parseConfig(raw: unknown): Result<Config> {
  * (the bundle seals what VERIFY checked).
  */
 function resolveRoles(
-  given: { implement?: string | null | undefined; verify?: string | null | undefined; seal?: string | undefined },
+  given: Partial<Record<OptionalRole, string | null | undefined>> & { seal?: string | undefined },
   phases: readonly Phase[],
 ): { ok: true; value: PhaseRoles } | { ok: false; error: { key: string; reason: string } } {
   const fallback = defaultRoles(phases);
+  const pick = (role: OptionalRole) => (given[role] === undefined ? fallback[role] : given[role]!);
   const roles: PhaseRoles = {
-    implement: given.implement === undefined ? fallback.implement : given.implement,
-    verify: given.verify === undefined ? fallback.verify : given.verify,
+    implement: pick('implement'),
+    verify: pick('verify'),
+    review: pick('review'),
+    ci: pick('ci'),
+    monitor: pick('monitor'),
     seal: given.seal ?? fallback.seal,
   };
   const unknown = (key: string, p: string) => ({
     ok: false as const,
     error: { key, reason: `unknown phase ${p}; phases are ${phases.join(', ')}` },
   });
-  if (given.implement && !phases.includes(given.implement)) return unknown('roles.implement', given.implement);
-  if (given.verify && !phases.includes(given.verify)) return unknown('roles.verify', given.verify);
+  for (const role of Object.keys(OPTIONAL_ROLES) as OptionalRole[]) {
+    const named = given[role];
+    if (named && !phases.includes(named)) return unknown(`roles.${role}`, named);
+  }
   if (given.seal !== undefined && !phases.includes(given.seal)) return unknown('roles.seal', given.seal);
   const named = given.verify !== undefined || given.seal !== undefined;
   if (named && roles.verify !== null && phases.indexOf(roles.verify) >= phases.indexOf(roles.seal)) {
@@ -1181,8 +1197,16 @@ export function digestedConfig(
   const { roles, similarTasks: _advice, ...rest } = config;
   const fallback = defaultRoles(config.phases);
   const implementMoved = roles.implement !== fallback.implement;
-  if (roles.verify === fallback.verify && roles.seal === fallback.seal && !implementMoved) return rest;
-  return { ...rest, roles: implementMoved ? roles : { verify: roles.verify, seal: roles.seal } };
+  // The review, CI and monitor roles came last: each is in the digest only when it is not its default.
+  const later: { -readonly [K in keyof PhaseRoles]?: PhaseRoles[K] } = {};
+  for (const role of ['review', 'ci', 'monitor'] as const)
+    if (roles[role] !== fallback[role]) later[role] = roles[role];
+  const laterMoved = Object.keys(later).length > 0;
+  if (roles.verify === fallback.verify && roles.seal === fallback.seal && !implementMoved && !laterMoved) return rest;
+  const first = implementMoved
+    ? { implement: roles.implement, verify: roles.verify, seal: roles.seal }
+    : { verify: roles.verify, seal: roles.seal };
+  return { ...rest, roles: { ...first, ...later } };
 }
 
 /** The phases whose agents hear about similar past tasks: the config's, else STRATEGIZE and THINK where present. */

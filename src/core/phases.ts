@@ -20,22 +20,44 @@ export type Phase = string;
  * its name: `implement` is the phase whose evidence is the task's diff (Autopilot records it from git) and where a
  * failure of the code is fixed, null in a process without such a phase; `verify` runs the build, the tests and
  * coverage (`autopilot verify`, the CI gate's re-run), null in a process without such a phase; `seal` is the phase
- * whose entry writes the attestation bundle the CI gate requires.
+ * whose entry writes the attestation bundle the CI gate requires. The checks after VERIFY have a phase each too:
+ * `review` runs the lint command (`code_quality_score.json`), `ci` reads the CI results (the forge's checks or
+ * `commands.ci`, `ci_results.json`), `monitor` runs the smoke commands (`smoke_test_results.json`,
+ * `deployment_status.json`); each is null in a process without such a phase.
  */
 export interface PhaseRoles {
   readonly implement: Phase | null;
   readonly verify: Phase | null;
+  readonly review: Phase | null;
+  readonly ci: Phase | null;
+  readonly monitor: Phase | null;
   readonly seal: Phase;
 }
 
+/** The roles that are a phase or none, each defaulting to the phase of the default process that plays it. */
+export const OPTIONAL_ROLES = {
+  implement: 'IMPLEMENT',
+  verify: 'VERIFY',
+  review: 'REVIEW',
+  ci: 'PR',
+  monitor: 'MONITOR',
+} as const satisfies Record<Exclude<keyof PhaseRoles, 'seal'>, Phase>;
+
+export type OptionalRole = keyof typeof OPTIONAL_ROLES;
+
 /**
- * The roles a process gets when its config names none: IMPLEMENT, VERIFY and PR where it has them, else no implement
- * and no verify phase, and the last phase seals.
+ * The roles a process gets when its config names none: IMPLEMENT, VERIFY, REVIEW, PR (CI results) and MONITOR where it
+ * has them, else none; PR seals where it is there, else the last phase.
  */
 export function defaultRoles(phases: readonly Phase[]): PhaseRoles {
+  const at = (role: OptionalRole): Phase | null =>
+    phases.includes(OPTIONAL_ROLES[role]) ? OPTIONAL_ROLES[role] : null;
   return {
-    implement: phases.includes('IMPLEMENT') ? 'IMPLEMENT' : null,
-    verify: phases.includes('VERIFY') ? 'VERIFY' : null,
+    implement: at('implement'),
+    verify: at('verify'),
+    review: at('review'),
+    ci: at('ci'),
+    monitor: at('monitor'),
     seal: phases.includes('PR') ? 'PR' : (phases[phases.length - 1] as Phase),
   };
 }

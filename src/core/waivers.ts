@@ -4,30 +4,29 @@
  * reason, and a move that relies on a waiver records it and, by default, needs a person.
  */
 import type { Config } from './config.ts';
+import type { PhaseRoles } from './phases.ts';
 import { CHECKS, type CheckName } from './checks.ts';
 
 export { CHECKS, type CheckName } from './checks.ts';
 
 /**
- * Where each check's result is recorded: the phase whose producer runs it (the verify role's phase, or a phase by
- * name), the artifact, and the field of that document the check's result sits under (the whole document when
- * absent). The producers are keyed the same way (evidence/producers/index.ts); this is the one table that ties
- * checks to them.
+ * Where each check's result is recorded: the role whose phase's producer runs it, the artifact, and the field of that
+ * document the check's result sits under (the whole document when absent). The producers are keyed by the same roles
+ * (evidence/producers/index.ts); this is the one table that ties checks to them.
  */
 export const CHECK_EVIDENCE: Readonly<
-  Record<CheckName, { phase: { role: 'verify' } | string; artifact: string; field?: string }>
+  Record<CheckName, { role: Exclude<keyof PhaseRoles, 'seal' | 'implement'>; artifact: string; field?: string }>
 > = {
-  build: { phase: { role: 'verify' }, artifact: 'verify_run.json', field: 'build' },
-  coverage: { phase: { role: 'verify' }, artifact: 'coverage_report.json', field: 'changedLines' },
-  lint: { phase: 'REVIEW', artifact: 'code_quality_score.json' },
-  ci: { phase: 'PR', artifact: 'ci_results.json' },
-  smoke: { phase: 'MONITOR', artifact: 'smoke_test_results.json' },
+  build: { role: 'verify', artifact: 'verify_run.json', field: 'build' },
+  coverage: { role: 'verify', artifact: 'coverage_report.json', field: 'changedLines' },
+  lint: { role: 'review', artifact: 'code_quality_score.json' },
+  ci: { role: 'ci', artifact: 'ci_results.json' },
+  smoke: { role: 'monitor', artifact: 'smoke_test_results.json' },
 };
 
 /** The phase of `config` whose producer runs `check`; null when the process has no such phase. */
 export function checkPhase(config: Config, check: CheckName): string | null {
-  const at = CHECK_EVIDENCE[check].phase;
-  return typeof at === 'string' ? at : config.roles[at.role];
+  return config.roles[CHECK_EVIDENCE[check].role];
 }
 
 /** What to configure for each check. */

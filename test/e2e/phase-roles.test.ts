@@ -50,7 +50,14 @@ describe('phase roles in a process with other phase names', () => {
     git(repo.dir, ['checkout', '-q', '-b', BRANCH]);
 
     await repo.fixture('T-1', async (engine, actor) => {
-      assert.deepEqual(engine.config.roles, { implement: null, verify: 'CHECK', seal: 'SHIP' });
+      assert.deepEqual(engine.config.roles, {
+        implement: null,
+        verify: 'CHECK',
+        review: null,
+        ci: null,
+        monitor: null,
+        seal: 'SHIP',
+      });
       const started = await startTask(engine, actor, { taskId: 'T-1', title: 'count words' });
       assert.ok(started.ok, JSON.stringify(started));
 

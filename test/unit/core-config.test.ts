@@ -14,6 +14,7 @@ import { AutopilotError, ErrorCode, exitCodeFor } from '../../src/core/errors.ts
 import { configKeysDiffering } from '../../src/core/config-diff.ts';
 import { configDigest } from '../../src/engine/repo/config-digest.ts';
 import { hasProducer } from '../../src/engine/evidence/producers/index.ts';
+import { CHECKS, checkPhase } from '../../src/core/waivers.ts';
 import { sha256Hex } from '../../src/engine/repo/files.ts';
 import canonicalize from 'canonicalize';
 
@@ -301,31 +302,36 @@ describe('exitCodeFor', () => {
 });
 
 describe('phase roles', () => {
-  it('default to IMPLEMENT, VERIFY and PR; a process without them implements and verifies nowhere and seals at its last phase', () => {
-    assert.deepEqual(parsed({}).roles, { implement: 'IMPLEMENT', verify: 'VERIFY', seal: 'PR' });
-    assert.deepEqual(parsed({ phases: ['DESIGN', 'BUILD', 'SHIP'] }).roles, {
-      implement: null,
-      verify: null,
-      seal: 'SHIP',
+  const NONE = { implement: null, verify: null, review: null, ci: null, monitor: null } as const;
+
+  it('default to the phases of the default process; a process without them has none and seals at its last phase', () => {
+    assert.deepEqual(parsed({}).roles, {
+      implement: 'IMPLEMENT',
+      verify: 'VERIFY',
+      review: 'REVIEW',
+      ci: 'PR',
+      monitor: 'MONITOR',
+      seal: 'PR',
     });
-    assert.deepEqual(parsed({ phases: ['A', 'VERIFY', 'B'] }).roles, { implement: null, verify: 'VERIFY', seal: 'B' });
+    assert.deepEqual(parsed({ phases: ['DESIGN', 'BUILD', 'SHIP'] }).roles, { ...NONE, seal: 'SHIP' });
+    assert.deepEqual(parsed({ phases: ['A', 'VERIFY', 'B'] }).roles, { ...NONE, verify: 'VERIFY', seal: 'B' });
   });
 
   it('take the phases a config names, one role at a time', () => {
     const phases = ['A', 'B', 'CHECK', 'SHIP', 'WATCH'];
     assert.deepEqual(parsed({ phases, roles: { implement: 'B', verify: 'CHECK', seal: 'SHIP' } }).roles, {
+      ...NONE,
       implement: 'B',
       verify: 'CHECK',
       seal: 'SHIP',
     });
-    assert.deepEqual(parsed({ phases, roles: { verify: 'CHECK' } }).roles, {
-      implement: null,
-      verify: 'CHECK',
-      seal: 'WATCH',
-    });
-    assert.deepEqual(parsed({ phases, roles: { verify: null } }).roles, {
-      implement: null,
-      verify: null,
+    assert.deepEqual(parsed({ phases, roles: { verify: 'CHECK' } }).roles, { ...NONE, verify: 'CHECK', seal: 'WATCH' });
+    assert.deepEqual(parsed({ phases, roles: { verify: null } }).roles, { ...NONE, seal: 'WATCH' });
+    assert.deepEqual(parsed({ phases, roles: { review: 'B', ci: 'SHIP', monitor: 'WATCH' } }).roles, {
+      ...NONE,
+      review: 'B',
+      ci: 'SHIP',
+      monitor: 'WATCH',
       seal: 'WATCH',
     });
   });
@@ -342,12 +348,37 @@ describe('phase roles', () => {
     assert.equal(hasProducer(parsed({}), 'IMPLEMENT'), true);
   });
 
+  it('give lint, CI and smoke to the review, CI and monitor phases, whatever they are called, and their checks too', () => {
+    const phases = ['BUILD', 'CHECK', 'LOOK', 'SHIP', 'WATCH'];
+    const named = parsed({
+      phases,
+      roles: { implement: 'BUILD', verify: 'CHECK', review: 'LOOK', ci: 'SHIP', monitor: 'WATCH', seal: 'SHIP' },
+    });
+    assert.deepEqual(
+      phases.filter((p) => hasProducer(named, p)),
+      phases,
+    );
+    assert.deepEqual(
+      CHECKS.map((c) => checkPhase(named, c)),
+      ['CHECK', 'CHECK', 'LOOK', 'SHIP', 'WATCH'],
+    );
+    // The default process, with the review role taken away: REVIEW is a phase like any other, lint is checked nowhere.
+    const noReview = parsed({ roles: { review: null } });
+    assert.equal(hasProducer(noReview, 'REVIEW'), false);
+    assert.equal(checkPhase(noReview, 'lint'), null);
+    assert.equal(hasProducer(parsed({}), 'REVIEW'), true);
+    assert.equal(hasProducer(parsed({ phases: ['A', 'REVIEW', 'PR', 'MONITOR'], roles: { ci: null } }), 'PR'), false);
+  });
+
   it('refuse a role that names no phase, a verify phase not before the seal, and an unknown role, by key', () => {
     assert.equal(badKey({ roles: { verify: 'CHECK' } }), 'roles.verify');
     assert.equal(badKey({ roles: { seal: 'SHIP' } }), 'roles.seal');
     assert.equal(badKey({ roles: { verify: 'PR', seal: 'VERIFY' } }), 'roles.verify');
     assert.equal(badKey({ roles: { seal: 'IMPLEMENT' } }), 'roles.seal');
-    assert.equal(badKey({ roles: { verify: 'VERIFY', review: 'REVIEW' } }), 'roles.review');
+    assert.equal(badKey({ roles: { verify: 'VERIFY', deploy: 'MONITOR' } }), 'roles.deploy');
+    assert.equal(badKey({ roles: { review: 'LOOK' } }), 'roles.review');
+    assert.equal(badKey({ roles: { ci: 'CHECKS' } }), 'roles.ci');
+    assert.equal(badKey({ roles: { monitor: 'WATCH' } }), 'roles.monitor');
     assert.equal(badKey({ roles: { implement: 'BUILD' } }), 'roles.implement');
     assert.equal(badKey({ roles: { implement: 'REVIEW' } }), 'roles.implement');
     assert.equal(parseConfig({ roles: { verify: 'PLAN' } }).ok, true, 'a config written before the role still loads');
@@ -390,5 +421,19 @@ describe('the contract digest and roles', () => {
     assert.equal(configDigest(parsed({ roles: { implement: 'IMPLEMENT' } })), configDigest(parsed({})));
     const moved = parsed({ roles: { implement: 'THINK' } });
     assert.notEqual(configDigest(moved), configDigest(parsed({})));
+  });
+
+  it('leaves the review, CI and monitor roles out while they are the default, each named when it moves', () => {
+    const written = parsed({ roles: { review: 'REVIEW', ci: 'PR', monitor: 'MONITOR' } });
+    assert.equal(configDigest(written), configDigest(parsed({})));
+    const moved = parsed({ roles: { review: 'PR' } });
+    assert.notEqual(configDigest(moved), configDigest(parsed({})));
+    assert.deepEqual(configKeysDiffering(parsed({}), moved), ['roles.review']);
+    const phases = ['A', 'B', 'CHECK', 'SHIP', 'WATCH'];
+    const before = parsed({ phases, roles: { verify: 'CHECK', seal: 'SHIP' } });
+    assert.deepEqual(
+      configKeysDiffering(before, parsed({ phases, roles: { verify: 'CHECK', seal: 'SHIP', monitor: 'WATCH' } })),
+      ['roles.monitor'],
+    );
   });
 });

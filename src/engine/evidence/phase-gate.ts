@@ -33,16 +33,16 @@ const VERIFY_HINT = 'run verify, or advance, which runs it';
 const IMPLEMENT_HINT = 'Autopilot writes it from git when the task advances: change the source first';
 
 /** How to produce an Autopilot artifact that is missing, by phase name for the other producers. */
-const PRODUCE_HINT: Record<string, string> = {
-  REVIEW: 'Autopilot writes it from the configured lint command when the task advances',
-  PR: 'Autopilot writes it from the configured CI commands when the task advances',
-  MONITOR: 'Autopilot writes it from the configured smoke commands when the task advances',
-};
+const PRODUCE_HINT: readonly (readonly [keyof PhaseRoles, string])[] = [
+  ['verify', VERIFY_HINT],
+  ['implement', IMPLEMENT_HINT],
+  ['review', 'Autopilot writes it from the configured lint command when the task advances'],
+  ['ci', 'Autopilot writes it from the CI results (the forge or the configured CI commands) when the task advances'],
+  ['monitor', 'Autopilot writes it from the configured smoke commands when the task advances'],
+];
 
 function produceHint(roles: PhaseRoles, phase: string): string | undefined {
-  if (phase === roles.verify) return VERIFY_HINT;
-  if (phase === roles.implement) return IMPLEMENT_HINT;
-  return Object.hasOwn(PRODUCE_HINT, phase) ? PRODUCE_HINT[phase] : undefined;
+  return PRODUCE_HINT.find(([role]) => roles[role] === phase)?.[1];
 }
 
 const MAX_FILES = 200;

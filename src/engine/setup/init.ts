@@ -208,9 +208,10 @@ const SECTION_COMMENTS: readonly (readonly [string, string])[] = [
   [
     'roles',
     ' Which phase plays each part: implement is where the source changes (Autopilot records the diff there);\n' +
-      ' verify runs the build, tests and coverage (autopilot verify, and the CI gate re-runs it); seal is the\n' +
-      ' phase whose entry writes the attestation bundle the CI gate requires. Each names one of the phases above,\n' +
-      ' implement before verify before seal. After renaming phases, point these at the new names.',
+      ' verify runs the build, tests and coverage (autopilot verify, and the CI gate re-runs it); review runs the\n' +
+      ' lint command; ci reads the CI results (the forge or commands.ci); monitor runs the smoke commands; seal is\n' +
+      ' the phase whose entry writes the attestation bundle the CI gate requires. Each names one of the phases\n' +
+      ' above (null: none), implement before verify before seal. After renaming phases, point these at the new names.',
   ],
   ['leases', ' implicit: the first mutating call takes the lease; explicit: take it with `lease acquire`; off.'],
   [

@@ -1,4 +1,4 @@
-/** @module The producers registry: which phase's evidence Autopilot writes itself, and writing it. */
+/** @module The producers registry: which phase's evidence Autopilot writes itself (by the roles of the config), and writing it. */
 import type { TaskState } from '../../../core/task.ts';
 import { AutopilotError, ErrorCode } from '../../../core/errors.ts';
 import { sha256Hex, writeAtomic } from '../../repo/files.ts';
@@ -9,6 +9,7 @@ import { produceMonitor, producePr, produceReview } from './commands.ts';
 import { produceVerify, type VerifyOutput } from './verify.ts';
 import type { Engine } from '../../context.ts';
 import type { Config } from '../../../core/config.ts';
+import type { PhaseRoles } from '../../../core/phases.ts';
 
 export interface Produced {
   /** Artifact name → sha256 of what Autopilot just produced. */
@@ -31,19 +32,19 @@ const VERIFY_PRODUCER: ProducerFn = async (engine, s) => {
   return { files: verify.files, commands: verify.commands, verify };
 };
 
-/** The other producers, by phase name. */
-const PRODUCERS: Record<string, ProducerFn> = {
-  REVIEW: (engine) => produceReview(engine),
-  PR: producePr,
-  MONITOR: produceMonitor,
-};
+/** Each role's producer, in the order a phase that plays several roles is looked up. */
+const PRODUCERS: readonly (readonly [keyof PhaseRoles, ProducerFn])[] = [
+  ['verify', VERIFY_PRODUCER],
+  // The diff is the implement role's evidence, whatever the phase is called.
+  ['implement', produceImplement],
+  ['review', (engine) => produceReview(engine)],
+  ['ci', producePr],
+  ['monitor', produceMonitor],
+];
 
 function producerOf(config: Config, phase: string): ProducerFn | undefined {
-  if (phase === config.roles.verify) return VERIFY_PRODUCER;
-  // The diff is the implement role's evidence, whatever the phase is called.
-  if (phase === config.roles.implement) return produceImplement;
-  // A phase named VERIFY or IMPLEMENT that the config gives no such role produces nothing.
-  return Object.hasOwn(PRODUCERS, phase) ? PRODUCERS[phase] : undefined;
+  // By role, never by name: a phase named VERIFY or PR that the config gives no such role produces nothing.
+  return PRODUCERS.find(([role]) => config.roles[role] === phase)?.[1];
 }
 
 /** True when Autopilot writes evidence of `phase` itself (its producer runs commands or reads git). */
