@@ -19,7 +19,7 @@ import { openStoreAt, openStoreFor, sinkFor } from '../src/surfaces/compose.ts';
 import { fanOut, noopSink } from '../src/ports/events.ts';
 import { STRATEGY } from '../src/surfaces/demo/project.ts';
 import { inRounds, measure, table, type Stats } from './stats.ts';
-import { benchSandbox } from './sandbox.ts';
+import { benchDependencies, benchSandbox } from './sandbox.ts';
 import { benchWall } from './wall.ts';
 import { benchCoverage } from './coverage.ts';
 import { benchSupplyChain } from './supply-chain.ts';
@@ -256,6 +256,7 @@ async function main(): Promise<void> {
   }
 
   rows.push(...(await benchSandbox(QUICK ? 20 : 100)));
+  rows.push(...(await benchDependencies(QUICK ? 5 : 15, QUICK ? 30 : 150)));
   rows.push(...(await benchWall(QUICK ? 20 : 100)));
   rows.push(...(await benchCoverage(5000, QUICK ? 5 : 20)));
   rows.push(...(await inRounds(ROUNDS, () => benchSupplyChain(2000, QUICK ? 5 : 20))));

@@ -83,6 +83,73 @@ export async function benchSandbox(n: number): Promise<Stats[]> {
   }
 }
 
+/**
+ * A command that loads modules from a large `node_modules` (`packages` packages of `kbEach` KB, `mb` MB in all), bare
+ * and sandboxed in a scratch copy with the dependencies bound read-only (the default) and copied (as before). The
+ * target (issue: VERIFY overhead) is the sandboxed run ≤ 1.15× the bare one; the notes give each ratio.
+ */
+export async function benchDependencies(n: number, mb: number): Promise<Stats[]> {
+  const status = sandboxStatus({ sandbox: { mode: 'required', workspace: 'copy', ...SANDBOX } });
+  if (!status.available) return [];
+  const repo = mkdtempSync(join(tmpdir(), 'autopilot-bench-deps-'));
+  try {
+    const kbEach = 64;
+    const files = Math.max(1, Math.round((mb * 1024) / kbEach));
+    const packages = 200;
+    const filler = `// ${'x'.repeat(kbEach * 1024 - 40)}\n`;
+    for (let i = 0; i < files; i++) {
+      const dir = join(repo, 'node_modules', `dep${i % packages}`);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, i < packages ? 'index.js' : `extra${i}.js`), `${filler}module.exports = ${i};\n`);
+    }
+    writeFileSync(
+      join(repo, 'test.js'),
+      `let s = 0; for (let i = 0; i < ${packages}; i++) s += require('./node_modules/dep' + i + '/index.js');\n`,
+    );
+    const host = new ProcessRunner();
+    const runners: [string, CommandRunner][] = [
+      ['unsandboxed', host],
+      [
+        'bwrap, scratch copy, dependencies bound read-only',
+        new BwrapRunner({ mode: 'required', workspace: 'copy', host, ...SANDBOX }),
+      ],
+      [
+        'bwrap, scratch copy, dependencies copied',
+        new BwrapRunner({ mode: 'required', workspace: 'copy', dependencies: 'copy', host, ...SANDBOX }),
+      ],
+    ];
+    const rows: Stats[] = [];
+    let bare = NaN;
+    for (const [how, runner] of runners) {
+      const stats = await measure(
+        `\`node test.js\` loading ${packages} packages of a ${mb} MB node_modules, ${how}`,
+        n,
+        async () => {
+          const r = await runner.run({
+            argv: [process.execPath, 'test.js'],
+            cwd: repo,
+            env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
+            timeoutMs: 120_000,
+            maxOutputBytes: 1 << 16,
+          });
+          await runner.release?.(r);
+          if (r.exitCode !== 0) throw new Error(`node test.js (${how}) failed: ${r.spawnError ?? r.output}`);
+        },
+        { warmup: Math.min(2, n) },
+      );
+      if (Number.isNaN(bare)) bare = stats.p50;
+      rows.push(
+        runner === host
+          ? stats
+          : { ...stats, note: `${(stats.p50 / bare).toFixed(2)}× the unsandboxed run at p50 (target ≤ 1.15×)` },
+      );
+    }
+    return rows;
+  } finally {
+    rmSync(repo, { recursive: true, force: true });
+  }
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   process.stdout.write(`${table(await benchSandbox(Number(process.env['BENCH_N'] ?? 50)))}\n`);
 }

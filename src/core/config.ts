@@ -478,6 +478,12 @@ const configSchema = z
         mode: z.enum(['required', 'preferred', 'off']).default('preferred'),
         /** readonly: the repository is bound read-only; copy: commands run on a scratch copy of it. */
         workspace: z.enum(['readonly', 'copy']).default('copy'),
+        /**
+         * In a copy: bind (installed dependencies, node_modules, are bound read-only rather than copied, with tmpfs
+         * caches; the default) or copy (copied with the rest, for a build that writes into them). No default is
+         * written, so configs written before it keep their digest.
+         */
+        dependencies: z.enum(['bind', 'copy']).optional(),
         memoryMb: z
           .number()
           .int()

@@ -46,11 +46,12 @@ export async function runBehindWall(
  * so in the evidence), or no sandbox at all (`off`).
  */
 export function runnerFor(layout: Layout, config: Config): CommandRunner {
-  const { mode, workspace, memoryMb, maxProcesses } = config.sandbox;
+  const { mode, workspace, dependencies, memoryMb, maxProcesses } = config.sandbox;
   if (mode === 'off') return new ProcessRunner({ isolation: 'none (sandbox.mode is off)' });
   return new BwrapRunner({
     mode,
     workspace,
+    ...(dependencies ? { dependencies } : {}),
     memoryMb,
     maxProcesses,
     host: new ProcessRunner(),

@@ -136,6 +136,8 @@ describe('the walls', { concurrency: 3, timeout: 120_000 }, () => {
     const script = [
       `echo changed > src/a.js && echo mine > new-${m}.txt && echo "copy written"`,
       `cat node_modules/dep/index.js`,
+      `if echo x > node_modules/dep/index.js; then echo WROTE-deps; fi`,
+      `mkdir -p node_modules/.cache/tool && echo cached > node_modules/.cache/tool/c && echo "cache written"`,
       `test -e .autopilot && echo "STATE VISIBLE"`,
       `if echo x > /etc/autopilot-${m}; then echo WROTE-etc; fi`,
       `if echo x > '${join(homedir(), `autopilot-${m}`)}'; then echo WROTE-home; fi`,
@@ -150,7 +152,9 @@ describe('the walls', { concurrency: 3, timeout: 120_000 }, () => {
       (r) => (inWorkspace = readFileSync(join(r.workspace, `new-${m}.txt`), 'utf8')),
     );
     assert.match(res.output, /copy written/);
-    assert.match(res.output, /module\.exports = 42/, 'node_modules is in the copy');
+    assert.match(res.output, /module\.exports = 42/, 'node_modules is there, bound read-only');
+    assert.match(res.output, /cache written/, "a tool's cache inside node_modules is writable");
+    assert.ok(!existsSync(join(cwd, 'node_modules/.cache/tool')), 'and what it wrote there does not stay');
     assert.match(res.output, /tmp written/);
     assert.doesNotMatch(res.output, /WROTE|STATE VISIBLE/);
     assert.equal(inWorkspace, 'mine\n', 'what the command wrote is read back from its workspace');

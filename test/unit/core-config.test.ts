@@ -437,3 +437,12 @@ describe('the contract digest and roles', () => {
     );
   });
 });
+
+describe('sandbox.dependencies', () => {
+  it('is absent unless written, so that the digest of a config without it does not change; bind or copy, nothing else', () => {
+    assert.equal(parsed({}).sandbox.dependencies, undefined);
+    assert.equal(parsed({ sandbox: { dependencies: 'copy' } }).sandbox.dependencies, 'copy');
+    assert.notEqual(configDigest(parsed({ sandbox: { dependencies: 'copy' } })), configDigest(parsed({})));
+    assert.equal(badKey({ sandbox: { dependencies: 'symlink' } }), 'sandbox.dependencies');
+  });
+});

@@ -16,6 +16,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
+  dependencyFolders,
   dropWorkspace,
   makeWorkspace,
   WorkspaceError,
@@ -51,12 +52,14 @@ function req(cwd: string, extra: Partial<WorkspaceRequest> = {}): WorkspaceReque
   return { mode: 'copy', cwd, hide: [join(cwd, '.autopilot')], outputs: [], scratchBase: base, cp, ...extra };
 }
 
-test('copy: the working tree with untracked files and node_modules, without the state folder, .git bound read-only', async () => {
+test('copy: the working tree with untracked files, without the state folder, .git and node_modules bound read-only', async () => {
   const r = repo();
   const ws = await makeWorkspace(req(r, { outputs: ['reports/junit.xml'] }));
   try {
-    for (const f of ['src/a.js', 'node_modules/dep/index.js', 'untracked.txt'])
-      assert.equal(readFileSync(join(ws.dir, f), 'utf8'), f);
+    for (const f of ['src/a.js', 'untracked.txt']) assert.equal(readFileSync(join(ws.dir, f), 'utf8'), f);
+    assert.deepEqual(readdirSync(join(ws.dir, 'node_modules')), [], 'node_modules is a mount point, not a copy');
+    for (const cache of ['.cache', '.vite'])
+      assert.ok(lstatSync(join(r, 'node_modules', cache)).isDirectory(), `the mount point of ${cache} is made`);
     assert.equal(readlinkSync(join(ws.dir, 'link.js')), 'src/a.js', 'symlinks stay symlinks');
     assert.ok(!existsSync(join(ws.dir, '.autopilot')), 'the state folder (and its key) is not copied');
     assert.ok(!existsSync(join(ws.dir, 'reports/junit.xml')), 'a planted report is removed before the command runs');
@@ -68,6 +71,9 @@ test('copy: the working tree with untracked files and node_modules, without the 
     assert.deepEqual(ws.mounts, [
       { kind: 'bind', src: ws.dir, dest: r },
       { kind: 'ro-bind', src: join(r, '.git'), dest: join(r, '.git') },
+      { kind: 'ro-bind', src: join(r, 'node_modules'), dest: join(r, 'node_modules') },
+      { kind: 'tmpfs', dest: join(r, 'node_modules', '.cache'), readonly: false },
+      { kind: 'tmpfs', dest: join(r, 'node_modules', '.vite'), readonly: false },
     ]);
   } finally {
     await dropWorkspace(ws);
@@ -163,6 +169,29 @@ test('a folder the repository links to from its top level is bound read-only at 
       ws.mounts.some((m) => m.kind === 'tmpfs' && m.dest === secret),
       'the hidden one stays hidden',
     );
+  } finally {
+    await dropWorkspace(ws);
+  }
+});
+
+test('dependency folders: every real node_modules down to packages/x, none inside another, none hidden or linked', () => {
+  const r = repo();
+  put(r, 'packages/web/node_modules/react/index.js');
+  put(r, 'packages/web/node_modules/react/node_modules/inner/index.js');
+  put(r, 'apps/a/b/c/node_modules/too-deep/index.js');
+  put(r, '.autopilot/node_modules/x/index.js');
+  put(r, '.hidden/node_modules/x/index.js');
+  mkdirSync(join(r, 'tools'));
+  symlinkSync(join(r, 'node_modules'), join(r, 'tools', 'node_modules'));
+  assert.deepEqual(dependencyFolders(r, ['.autopilot']), ['node_modules', 'packages/web/node_modules']);
+});
+
+test('copy with dependencies: copy: node_modules is copied with the rest, as a build that writes into it needs', async () => {
+  const r = repo();
+  const ws = await makeWorkspace(req(r, { dependencies: 'copy' }));
+  try {
+    assert.equal(readFileSync(join(ws.dir, 'node_modules/dep/index.js'), 'utf8'), 'node_modules/dep/index.js');
+    assert.ok(!ws.mounts.some((m) => 'dest' in m && m.dest.includes('node_modules')), 'nothing bound over it');
   } finally {
     await dropWorkspace(ws);
   }

@@ -17,6 +17,8 @@ export interface BwrapRunnerOptions {
   /** required: refuse to run a command without the sandbox; preferred: run it unsandboxed, and say so. */
   readonly mode: 'required' | 'preferred';
   readonly workspace: WorkspaceMode;
+  /** In a copy: bind (installed dependencies bound read-only, the default) or copy them with the rest. */
+  readonly dependencies?: 'bind' | 'copy';
   /** Data memory a process may have (RLIMIT_DATA), and the size of its /tmp. */
   readonly memoryMb: number;
   /** Processes and threads the command may have at once (RLIMIT_NPROC). */
@@ -103,6 +105,7 @@ export class BwrapRunner implements CommandRunner {
         writable: this.opts.writable ?? [],
         scratchBase: this.opts.scratchDir ?? tmpdir(),
         cp,
+        ...(this.opts.dependencies ? { dependencies: this.opts.dependencies } : {}),
       });
     } catch (err) {
       if (err instanceof WorkspaceError) return notRun(req, err.message, isolation);
@@ -167,7 +170,7 @@ export class BwrapRunner implements CommandRunner {
 
   private describe(probe: Probe, network: boolean): string {
     const parts = [
-      `workspace: ${this.opts.workspace === 'copy' ? 'scratch copy' : 'read-only'}`,
+      `workspace: ${this.opts.workspace === 'copy' ? `scratch copy${this.opts.dependencies === 'copy' ? '' : ', dependencies read-only'}` : 'read-only'}`,
       `network: ${network ? 'on' : 'off'}`,
       `memory: ${this.opts.memoryMb} MB a process`,
       `processes: ${this.opts.maxProcesses}`,

@@ -1,8 +1,9 @@
 /**
  * @module The folder a sandboxed command works in: a scratch copy of the
- * repository, or the repository itself read-only with a scratch folder for each
- * report folder. Either way the command sees it at the repository's own path, so
- * that paths in its reports (lcov's) mean the same inside and out.
+ * repository (its installed dependencies bound read-only, not copied), or the
+ * repository itself read-only with a scratch folder for each report folder.
+ * Either way the command sees it at the repository's own path, so that paths in
+ * its reports (lcov's) mean the same inside and out.
  */
 import { execFile } from 'node:child_process';
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
@@ -36,6 +37,8 @@ export interface WorkspaceRequest {
   readonly scratchBase: string;
   /** GNU cp. */
   readonly cp: string;
+  /** In a copy: bind (installed dependencies bound read-only, the default) or copy them with the rest. */
+  readonly dependencies?: 'bind' | 'copy';
 }
 
 /** Something about the request that the workspace cannot do; the command does not run. */
@@ -103,7 +106,9 @@ export async function makeWorkspace(req: WorkspaceRequest): Promise<Workspace> {
     if (req.mode === 'copy') {
       // .git is history, not the working tree: bound read-only, so that git commands still work.
       const gitDir = isDir(join(req.cwd, '.git'));
-      await copyTree(req.cp, req.cwd, dir, [...hidden, ...(gitDir ? ['.git'] : [])]);
+      // Installed dependencies are not the change under test: bound read-only rather than copied for every command.
+      const deps = req.dependencies === 'copy' ? [] : dependencyFolders(req.cwd, hidden);
+      await copyTree(req.cp, req.cwd, dir, [...hidden, ...(gitDir ? ['.git'] : []), ...deps]);
       for (const o of outputs) {
         rmSync(join(dir, o), { force: true, recursive: true });
         // Reporters that do not make their folder (node --test's) would fail on a fresh checkout.
@@ -114,6 +119,7 @@ export async function makeWorkspace(req: WorkspaceRequest): Promise<Workspace> {
         mkdirSync(join(dir, '.git'));
         mounts.push({ kind: 'ro-bind', src: join(req.cwd, '.git'), dest: join(req.cwd, '.git') });
       }
+      for (const d of deps) bindDependencies(req.cwd, dir, d, mounts);
       // A writable folder inside the copy (a cache under the hidden state folder) needs its mount point there.
       for (const w of writable) {
         const rel = inside(req.cwd, w);
@@ -170,6 +176,61 @@ export async function makeWorkspace(req: WorkspaceRequest): Promise<Workspace> {
   } catch (err) {
     rmSync(scratch, { recursive: true, force: true });
     throw err;
+  }
+}
+
+/** Folders of installed packages, looked for this deep in the tree (a monorepo's packages/x/node_modules). */
+const DEPENDENCY_FOLDER = 'node_modules';
+const DEPENDENCY_DEPTH = 3;
+
+/**
+ * Where tools keep caches inside node_modules (Babel's and nyc's `.cache`, Vite's and Vitest's `.vite`): each gets a
+ * tmpfs of its own in the sandbox, so that a tool that writes its cache there works, and nothing it writes stays.
+ */
+const DEPENDENCY_CACHES = ['.cache', '.vite'] as const;
+
+/**
+ * The real folders of installed packages in `root` (relative, forward slashes), outside the `hidden` paths and
+ * outside one another. A symbolic link to one is copied as a link, as before.
+ */
+export function dependencyFolders(root: string, hidden: readonly string[] = []): string[] {
+  const found: string[] = [];
+  const walk = (rel: string, depth: number) => {
+    let entries;
+    try {
+      entries = readdirSync(rel ? join(root, rel) : root, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (!e.isDirectory() || e.name === '.git') continue;
+      const path = rel ? `${rel}/${e.name}` : e.name;
+      if (hidden.some((h) => path === h || path.startsWith(`${h}/`))) continue;
+      if (e.name === DEPENDENCY_FOLDER) found.push(path);
+      else if (depth < DEPENDENCY_DEPTH && !e.name.startsWith('.')) walk(path, depth + 1);
+    }
+  };
+  walk('', 1);
+  return found.sort();
+}
+
+/**
+ * Binds the repository's dependency folder `rel` read-only over its empty place in the copy, with a writable tmpfs
+ * for each tool cache in it. A cache folder that is not there yet is made in the repository (an empty folder, the
+ * mount point the tmpfs needs), or left out where it cannot be.
+ */
+function bindDependencies(cwd: string, copy: string, rel: string, mounts: Mount[]): void {
+  mkdirSync(join(copy, rel), { recursive: true });
+  const src = join(cwd, rel);
+  mounts.push({ kind: 'ro-bind', src, dest: src });
+  for (const cache of DEPENDENCY_CACHES) {
+    const abs = join(src, cache);
+    try {
+      if (!isDir(abs)) mkdirSync(abs);
+    } catch {
+      continue;
+    }
+    if (isDir(abs)) mounts.push({ kind: 'tmpfs', dest: abs, readonly: false });
   }
 }
 

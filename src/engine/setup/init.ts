@@ -238,6 +238,8 @@ const SECTION_COMMENTS: readonly (readonly [string, string])[] = [
     ' The sandbox evidence commands run in (bubblewrap).\n' +
       ' mode: preferred (unsandboxed, and the evidence says so, where bubblewrap is missing), required, or off.\n' +
       ' workspace: copy (a scratch copy of the repository a run) or readonly (the repository bound read-only).\n' +
+      ' dependencies (in a copy): bind (node_modules bound read-only, not copied; the default) or copy (for a\n' +
+      '   build that writes into them, such as a generated client).\n' +
       ' memoryMb: data memory a process may have; maxProcesses: processes at once.\n' +
       " The tools' caches under <stateDir>/cache/ (GOCACHE, GOMODCACHE, PIP_CACHE_DIR, npm_config_cache,\n" +
       ' npm_config_store_dir) are the one part of the state folder a command sees, and may write.',
