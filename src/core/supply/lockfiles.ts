@@ -2,6 +2,7 @@
 import { LockfileError, parsePackageLock, parsePnpmLock, parseYarnLock, readManifest } from './js-lockfiles.ts';
 import { parseGoMod, parsePipfileLock, parsePythonTomlLock, parseRequirements } from './go-python-lockfiles.ts';
 import { parseCargoLock } from './cargo-lockfile.ts';
+import { parsePom } from './maven.ts';
 import type { LockfileRead } from './packages.ts';
 
 export { LockfileError };
@@ -19,6 +20,7 @@ const KINDS = {
   'poetry.lock': 'poetry',
   'uv.lock': 'uv',
   'Cargo.lock': 'cargo',
+  'pom.xml': 'maven',
 } as const;
 
 export type LockfileKind = (typeof KINDS)[keyof typeof KINDS] | 'requirements';
@@ -92,6 +94,8 @@ export function readLockfile(path: string, read: (path: string) => string | unde
       return parseRequirements(path, text);
     case 'cargo':
       return parseCargoLock(path, text);
+    case 'maven':
+      return parsePom(path, text);
     default:
       throw new LockfileError('not a lockfile Autopilot reads');
   }

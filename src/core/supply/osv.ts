@@ -55,6 +55,7 @@ const OSV_ECOSYSTEMS: Readonly<Record<string, Ecosystem>> = {
   PyPI: 'PyPI',
   Go: 'Go',
   'crates.io': 'crates.io',
+  Maven: 'Maven',
 };
 
 /** A record, checked for the fields matching needs; a reason when it is not an OSV record. */

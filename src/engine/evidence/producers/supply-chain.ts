@@ -139,7 +139,13 @@ export async function sbomOf(
   for (const l of tree.lockfiles) for (const p of l.packages) byPurl.set(p.purl, [...(byPurl.get(p.purl) ?? []), p]);
   for (const [purl, same] of byPurl) {
     const p = same[0]!;
-    const group = p.ecosystem === 'npm' && p.name.startsWith('@') ? p.name.slice(0, p.name.indexOf('/')) : undefined;
+    // A component's group: an npm scope, a Maven groupId.
+    const group =
+      p.ecosystem === 'npm' && p.name.startsWith('@')
+        ? p.name.slice(0, p.name.indexOf('/'))
+        : p.ecosystem === 'Maven'
+          ? p.name.slice(0, p.name.indexOf(':'))
+          : undefined;
     const bare = group ? p.name.slice(group.length + 1) : p.name;
     const hashes = new CDX.Models.HashDictionary();
     for (const h of same.flatMap((x) => x.hashes)) {
@@ -149,6 +155,9 @@ export async function sbomOf(
     const properties = new CDX.Models.PropertyRepository([
       ...[...new Set(same.map((x) => x.lockfile))].map((l) => new CDX.Models.Property('autopilot:lockfile', l)),
       new CDX.Models.Property('autopilot:direct', String(same.some((x) => x.direct))),
+      ...[...new Set(same.flatMap((x) => (x.scope ? [x.scope] : [])))].map(
+        (scope) => new CDX.Models.Property('autopilot:scope', scope),
+      ),
     ]);
     const declared = same.map(licenseOf).find((l) => l !== undefined);
     const licenses = new CDX.Models.LicenseRepository(
