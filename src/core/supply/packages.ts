@@ -1,7 +1,8 @@
 /** @module The dependency model every lockfile parser produces: one package a row, with its purl and how it is reached. */
 
 /** OSV's ecosystem names, which are also what a finding is matched by. */
-export type Ecosystem = 'npm' | 'PyPI' | 'Go' | 'crates.io' | 'Maven';
+export const ECOSYSTEMS = ['npm', 'PyPI', 'Go', 'crates.io', 'Maven'] as const;
+export type Ecosystem = (typeof ECOSYSTEMS)[number];
 
 export interface DependencyPackage {
   readonly ecosystem: Ecosystem;
