@@ -20,6 +20,8 @@ compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || need+=(postgresql)
 /usr/bin/python3 -c 'import pytest' 2>/dev/null || need+=(python3-pytest)
 /usr/bin/python3 -c 'import pytest_cov' 2>/dev/null || need+=(python3-pytest-cov)
 [[ -x /usr/bin/go ]] || need+=(golang-go)
+# The supply-chain tests check the pom.xml files they read with Maven itself (offline).
+command -v mvn >/dev/null || need+=(maven)
 if ((${#need[@]})); then
   if [[ $(id -u) -eq 0 ]]; then
     echo "== apt-get install ${need[*]}"

@@ -2,7 +2,8 @@
 import { LockfileError, parsePackageLock, parsePnpmLock, parseYarnLock, readManifest } from './js-lockfiles.ts';
 import { parseGoMod, parsePipfileLock, parsePythonTomlLock, parseRequirements } from './go-python-lockfiles.ts';
 import { parseCargoLock } from './cargo-lockfile.ts';
-import type { LockfileRead } from './packages.ts';
+import { parsePom } from './maven.ts';
+import type { Ecosystem, LockfileRead } from './packages.ts';
 
 export { LockfileError };
 
@@ -19,6 +20,7 @@ const KINDS = {
   'poetry.lock': 'poetry',
   'uv.lock': 'uv',
   'Cargo.lock': 'cargo',
+  'pom.xml': 'maven',
 } as const;
 
 export type LockfileKind = (typeof KINDS)[keyof typeof KINDS] | 'requirements';
@@ -39,6 +41,29 @@ export function lockfileKind(path: string): LockfileKind | undefined {
   if (name in KINDS) return KINDS[name as keyof typeof KINDS];
   if (/^requirements.*\.txt$/i.test(name) || /(^|\/)requirements\/[^/]+\.txt$/i.test(path)) return 'requirements';
   return undefined;
+}
+
+const ECOSYSTEM_OF: Readonly<Record<LockfileKind, Ecosystem>> = {
+  npm: 'npm',
+  pnpm: 'npm',
+  yarn: 'npm',
+  go: 'Go',
+  pipenv: 'PyPI',
+  poetry: 'PyPI',
+  uv: 'PyPI',
+  requirements: 'PyPI',
+  cargo: 'crates.io',
+  maven: 'Maven',
+};
+
+/** The OSV ecosystems whose packages a tree's lockfiles hold, sorted. */
+export function ecosystemsIn(paths: readonly string[]): Ecosystem[] {
+  const out = new Set<Ecosystem>();
+  for (const p of paths) {
+    const kind = lockfileKind(p);
+    if (kind !== undefined) out.add(ECOSYSTEM_OF[kind]);
+  }
+  return [...out].sort();
 }
 
 /** The lockfiles among a tree's paths, sorted. */
@@ -92,6 +117,8 @@ export function readLockfile(path: string, read: (path: string) => string | unde
       return parseRequirements(path, text);
     case 'cargo':
       return parseCargoLock(path, text);
+    case 'maven':
+      return parsePom(path, text);
     default:
       throw new LockfileError('not a lockfile Autopilot reads');
   }

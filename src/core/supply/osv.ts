@@ -18,7 +18,7 @@ export interface OsvEvent {
   readonly limit?: string;
 }
 
-interface OsvAffected {
+export interface OsvAffected {
   readonly package?: { readonly ecosystem?: string; readonly name?: string };
   readonly ranges?: readonly { readonly type?: string; readonly events?: readonly OsvEvent[] }[];
   readonly versions?: readonly string[];
@@ -55,6 +55,7 @@ const OSV_ECOSYSTEMS: Readonly<Record<string, Ecosystem>> = {
   PyPI: 'PyPI',
   Go: 'Go',
   'crates.io': 'crates.io',
+  Maven: 'Maven',
 };
 
 /** A record, checked for the fields matching needs; a reason when it is not an OSV record. */
@@ -102,6 +103,19 @@ export function severityOf(record: OsvRecord, affected?: OsvAffected): Severity 
   return word ? { level: word, source: 'database' } : { level: 'unknown', source: 'none' };
 }
 
+/** The key a record's affected entry is indexed by: ecosystem and (normalised) package name; undefined for others. */
+export function osvKey(affected: OsvAffected): string | undefined {
+  const eco = OSV_ECOSYSTEMS[affected.package?.ecosystem ?? ''];
+  const name = affected.package?.name;
+  if (!eco || !name) return undefined;
+  return packageOsvKey({ ecosystem: eco, name: eco === 'PyPI' ? pypiName(name) : name });
+}
+
+/** The key a package's records are found by (its name as the lockfile reader normalised it). */
+export function packageOsvKey(p: Pick<DependencyPackage, 'ecosystem' | 'name'>): string {
+  return `${p.ecosystem}\0${p.name}`;
+}
+
 /** The records of a database, indexed by ecosystem and (normalised) package name. */
 export class OsvIndex {
   private readonly byPackage = new Map<string, { record: OsvRecord; affected: OsvAffected }[]>();
@@ -111,10 +125,8 @@ export class OsvIndex {
     if (record.withdrawn) return;
     this.records++;
     for (const affected of record.affected ?? []) {
-      const eco = OSV_ECOSYSTEMS[affected.package?.ecosystem ?? ''];
-      const name = affected.package?.name;
-      if (!eco || !name) continue;
-      const key = `${eco}\0${eco === 'PyPI' ? pypiName(name) : name}`;
+      const key = osvKey(affected);
+      if (key === undefined) continue;
       const list = this.byPackage.get(key) ?? [];
       list.push({ record, affected });
       this.byPackage.set(key, list);
@@ -124,7 +136,7 @@ export class OsvIndex {
   candidates(
     p: Pick<DependencyPackage, 'ecosystem' | 'name'>,
   ): readonly { record: OsvRecord; affected: OsvAffected }[] {
-    return this.byPackage.get(`${p.ecosystem}\0${p.name}`) ?? [];
+    return this.byPackage.get(packageOsvKey(p)) ?? [];
   }
 }
 

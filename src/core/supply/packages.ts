@@ -1,11 +1,12 @@
 /** @module The dependency model every lockfile parser produces: one package a row, with its purl and how it is reached. */
 
 /** OSV's ecosystem names, which are also what a finding is matched by. */
-export type Ecosystem = 'npm' | 'PyPI' | 'Go' | 'crates.io';
+export const ECOSYSTEMS = ['npm', 'PyPI', 'Go', 'crates.io', 'Maven'] as const;
+export type Ecosystem = (typeof ECOSYSTEMS)[number];
 
 export interface DependencyPackage {
   readonly ecosystem: Ecosystem;
-  /** As the ecosystem names it: `@scope/name`, a Go module path, a PEP 503 normalised PyPI name. */
+  /** As the ecosystem names it: `@scope/name`, a Go module path, a PEP 503 normalised PyPI name, Maven's `group:artifact`. */
   readonly name: string;
   readonly version: string;
   /** Package URL (purl), the SBOM component's identity. */
@@ -20,6 +21,8 @@ export interface DependencyPackage {
   readonly hashes: readonly string[];
   /** The licence the lockfile records for it (npm's package-lock v2/v3 `license`), when it records one. */
   readonly license?: string;
+  /** The scope the manifest declares it in, where it has scopes (Maven's compile, runtime, test, provided, …). */
+  readonly scope?: string;
 }
 
 /** What one lockfile gave: its packages, and what it holds that cannot be trusted as a pinned version. */
@@ -40,7 +43,7 @@ function encodeSegment(s: string): string {
   return encodeURIComponent(s).replace(/%3A/gi, ':');
 }
 
-/** The purl of a package, per the purl spec's npm, pypi, golang and cargo types. */
+/** The purl of a package, per the purl spec's npm, pypi, golang, cargo and maven types. */
 export function purlOf(ecosystem: Ecosystem, name: string, version: string): string {
   const v = encodeSegment(version);
   if (ecosystem === 'npm') {
@@ -51,6 +54,10 @@ export function purlOf(ecosystem: Ecosystem, name: string, version: string): str
   }
   if (ecosystem === 'PyPI') return `pkg:pypi/${encodeSegment(pypiName(name))}@${v}`;
   if (ecosystem === 'crates.io') return `pkg:cargo/${encodeSegment(name)}@${v}`;
+  if (ecosystem === 'Maven') {
+    const [group = '', artifact = ''] = name.split(':');
+    return `pkg:maven/${encodeSegment(group)}/${encodeSegment(artifact)}@${v}`;
+  }
   return `pkg:golang/${name.split('/').map(encodeSegment).join('/')}@${v}`;
 }
 
@@ -60,7 +67,7 @@ export function dependency(
   name: string,
   version: string,
   lockfile: string,
-  opts: { direct?: boolean; dev?: boolean; hashes?: readonly string[]; license?: string } = {},
+  opts: { direct?: boolean; dev?: boolean; hashes?: readonly string[]; license?: string; scope?: string } = {},
 ): DependencyPackage {
   const n = ecosystem === 'PyPI' ? pypiName(name) : name;
   return {
@@ -73,6 +80,7 @@ export function dependency(
     lockfile,
     hashes: opts.hashes ?? [],
     ...(opts.license !== undefined ? { license: opts.license } : {}),
+    ...(opts.scope !== undefined ? { scope: opts.scope } : {}),
   };
 }
 

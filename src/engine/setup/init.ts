@@ -123,6 +123,7 @@ const GITIGNORE_BLOCK = (stateDir: string) =>
     `${stateDir}/keys/`,
     `${stateDir}/telemetry/`,
     `${stateDir}/cache/`,
+    `${stateDir}/osv-index/`,
     '# ... and the public keys that check the attestation bundles are committed',
     `!${stateDir}/attestations/keys/`,
     `!${stateDir}/attestations/keys/*.pub.pem`,

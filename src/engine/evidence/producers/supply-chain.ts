@@ -3,14 +3,13 @@
  * verified, both read from git (never from the work tree, which the agent may change meanwhile), the dependency diff
  * between them, and the head's known vulnerabilities matched against an offline OSV database (a folder or a zip).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, isAbsolute, join, resolve } from 'node:path';
+import { basename, isAbsolute, resolve } from 'node:path';
 import type * as CycloneDX from '@cyclonedx/cyclonedx-library';
-import { unzipSync } from 'fflate';
 import type { SupplyChainSettings } from '../../../core/config.ts';
 import { lockfilesIn, companionsOf, readLockfile, LockfileError } from '../../../core/supply/lockfiles.ts';
 import type { DependencyPackage, LockfileRead } from '../../../core/supply/packages.ts';
-import { asOsvRecord, OsvIndex } from '../../../core/supply/osv.ts';
+import { packageOsvKey } from '../../../core/supply/osv.ts';
+import { loadOsvDatabase, type OsvLoad } from '../osv-database.ts';
 import { dependencyDiff, vulnerabilityReport, type VulnerabilityReport } from '../../../core/supply/report.ts';
 import { git, fileAtCommit, EMPTY_TREE } from '../../repo/git.ts';
 import { plural } from '../../../core/phrasing.ts';
@@ -66,40 +65,6 @@ export async function treePackages(root: string, treeish: string): Promise<TreeP
   return out;
 }
 
-/** The records of an OSV database: every `*.json` of a folder (at any depth) or of a zip. */
-export function loadOsv(path: string): { index: OsvIndex; invalid: string[] } {
-  const index = new OsvIndex();
-  const invalid: string[] = [];
-  const add = (name: string, text: string) => {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      invalid.push(`${name}: not JSON`);
-      return;
-    }
-    const rec = asOsvRecord(raw);
-    if (typeof rec === 'string') invalid.push(`${name}: ${rec}`);
-    else index.add(rec);
-  };
-  if (statSync(path).isDirectory()) {
-    const walk = (dir: string) => {
-      for (const d of readdirSync(dir, { withFileTypes: true })) {
-        const full = join(dir, d.name);
-        // Symbolic links are not followed: the database is the folder's own files.
-        if (d.isDirectory()) walk(full);
-        else if (d.isFile() && d.name.endsWith('.json')) add(full.slice(path.length + 1), readFileSync(full, 'utf8'));
-      }
-    };
-    walk(path);
-  } else {
-    const files = unzipSync(readFileSync(path), { filter: (f) => f.name.endsWith('.json') });
-    const decoder = new TextDecoder();
-    for (const [name, bytes] of Object.entries(files)) add(name, decoder.decode(bytes));
-  }
-  return { index, invalid };
-}
-
 /** The library, loaded when a VERIFY first needs it: the hooks and the other verbs never pay for it. */
 let library: Promise<typeof CycloneDX> | undefined;
 const loadCycloneDx = () => (library ??= import('@cyclonedx/cyclonedx-library'));
@@ -139,7 +104,13 @@ export async function sbomOf(
   for (const l of tree.lockfiles) for (const p of l.packages) byPurl.set(p.purl, [...(byPurl.get(p.purl) ?? []), p]);
   for (const [purl, same] of byPurl) {
     const p = same[0]!;
-    const group = p.ecosystem === 'npm' && p.name.startsWith('@') ? p.name.slice(0, p.name.indexOf('/')) : undefined;
+    // A component's group: an npm scope, a Maven groupId.
+    const group =
+      p.ecosystem === 'npm' && p.name.startsWith('@')
+        ? p.name.slice(0, p.name.indexOf('/'))
+        : p.ecosystem === 'Maven'
+          ? p.name.slice(0, p.name.indexOf(':'))
+          : undefined;
     const bare = group ? p.name.slice(group.length + 1) : p.name;
     const hashes = new CDX.Models.HashDictionary();
     for (const h of same.flatMap((x) => x.hashes)) {
@@ -149,6 +120,9 @@ export async function sbomOf(
     const properties = new CDX.Models.PropertyRepository([
       ...[...new Set(same.map((x) => x.lockfile))].map((l) => new CDX.Models.Property('autopilot:lockfile', l)),
       new CDX.Models.Property('autopilot:direct', String(same.some((x) => x.direct))),
+      ...[...new Set(same.flatMap((x) => (x.scope ? [x.scope] : [])))].map(
+        (scope) => new CDX.Models.Property('autopilot:scope', scope),
+      ),
     ]);
     const declared = same.map(licenseOf).find((l) => l !== undefined);
     const licenses = new CDX.Models.LicenseRepository(
@@ -181,13 +155,15 @@ const all = (t: TreePackages) => t.lockfiles.flatMap((l) => l.packages);
 
 /**
  * Runs the supply-chain check of a change: `base` is the task's base commit, `head` the tree id of what VERIFY
- * verifies. The OSV path is relative to the repository (or absolute).
+ * verifies. The OSV path is relative to the repository (or absolute). With `osvCache`, a folder only Autopilot
+ * writes, the database's index is kept there between runs (see {@link loadOsvDatabase}).
  */
 export async function produceSupplyChain(
   root: string,
   settings: SupplyChainSettings,
   commits: { readonly base: string; readonly head: string },
   now: Date,
+  opts: { readonly osvCache?: string } = {},
 ): Promise<SupplyChainOutput> {
   const problems: SupplyChainProblem[] = [];
   const [base, head] = [await treePackages(root, commits.base), await treePackages(root, commits.head)];
@@ -237,11 +213,12 @@ export async function produceSupplyChain(
     }
   }
   const osvPath = isAbsolute(settings.osv) ? settings.osv : resolve(root, settings.osv);
-  let db: ReturnType<typeof loadOsv> | undefined;
+  let db: OsvLoad | undefined;
   try {
-    db = loadOsv(osvPath);
+    const wanted = new Set([...all(base), ...all(head)].map(packageOsvKey));
+    db = loadOsvDatabase(osvPath, opts.osvCache !== undefined ? { cacheDir: opts.osvCache, wanted } : {});
   } catch (err) {
-    const message = `the OSV database supplyChain.osv (${settings.osv}) cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; download the ecosystems' all.zip from osv.dev and point supplyChain.osv at it`;
+    const message = `the OSV database supplyChain.osv (${settings.osv}) cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; fetch the ecosystems' databases from osv.dev into that folder, or point supplyChain.osv at a folder or zip of OSV records`;
     problems.push({ kind: 'config', message });
     files.push({
       name: 'vulnerabilities.json',
@@ -269,7 +246,7 @@ export async function produceSupplyChain(
   }
   const doc = {
     status: 'checked',
-    database: { path: settings.osv, records: db.index.records, invalid: db.invalid },
+    database: { path: settings.osv, records: db.records, invalid: db.invalid },
     ...report,
   };
   files.push({ name: 'vulnerabilities.json', content: JSON.stringify(doc, null, 2) + '\n' });

@@ -21,6 +21,7 @@ import { alertsCommand, metricsCommand, sloCommand } from './metrics.ts';
 import { outboxCommand } from './outbox.ts';
 import { policyCommand } from './policy.ts';
 import { atlasCommand } from './atlas.ts';
+import { advisoriesCommand } from './advisories.ts';
 
 /** A top-level verb (or group of verbs) and the function that adds it, with its options and help, to the program. */
 export interface Verb {
@@ -46,6 +47,7 @@ export const VERBS: readonly Verb[] = [
   { name: 'outbox', register: outboxCommand },
   { name: 'gate', register: gateCommand },
   { name: 'atlas', register: atlasCommand },
+  { name: 'advisories', register: advisoriesCommand },
   { name: 'hook', register: hookCommand },
   { name: 'exec', register: execCommand },
   { name: 'doctor', register: doctorCommand },
