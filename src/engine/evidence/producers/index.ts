@@ -9,6 +9,9 @@ import { produceMonitor, producePr, produceReview } from './commands.ts';
 import { produceVerify, type VerifyOutput } from './verify.ts';
 import type { Engine } from '../../context.ts';
 import type { Config } from '../../../core/config.ts';
+import type { Finding } from '../../../validators/index.ts';
+import type { GroundingSummary } from '../../../core/grounding.ts';
+import { groundingPhases, produceGrounding } from './grounding.ts';
 
 export interface Produced {
   /** Artifact name → sha256 of what Autopilot just produced. */
@@ -18,12 +21,22 @@ export interface Produced {
   readonly files?: readonly { readonly name: string; readonly content: string }[];
   readonly commands: CommandRecord[];
   readonly verify?: VerifyOutput;
+  /** What the producer's own check found (a grounding citation of no file): each one holds the move like the gate's. */
+  readonly findings?: readonly Finding[];
+  /** The grounding of a planning phase, recorded with the transition (`data.grounding`). */
+  readonly grounding?: GroundingSummary;
 }
 
 type ProducerFn = (
   engine: Engine,
   state: TaskState,
-) => Promise<{ files: { name: string; content: string }[]; commands?: CommandRecord[]; verify?: VerifyOutput }>;
+) => Promise<{
+  files: { name: string; content: string }[];
+  commands?: CommandRecord[];
+  verify?: VerifyOutput;
+  findings?: Finding[];
+  grounding?: GroundingSummary;
+}>;
 
 /** The producer of the phase in the verify role (`roles.verify`), whatever its name. */
 const VERIFY_PRODUCER: ProducerFn = async (engine, s) => {
@@ -43,7 +56,9 @@ function producerOf(config: Config, phase: string): ProducerFn | undefined {
   // The diff is the implement role's evidence, whatever the phase is called.
   if (phase === config.roles.implement) return produceImplement;
   // A phase named VERIFY or IMPLEMENT that the config gives no such role produces nothing.
-  return Object.hasOwn(PRODUCERS, phase) ? PRODUCERS[phase] : undefined;
+  if (Object.hasOwn(PRODUCERS, phase)) return PRODUCERS[phase];
+  // The planning phases' citations are checked against the code (see grounding.ts).
+  return groundingPhases(config).includes(phase) ? produceGrounding : undefined;
 }
 
 /** True when Autopilot writes evidence of `phase` itself (its producer runs commands or reads git). */
@@ -71,6 +86,8 @@ export async function produce(engine: Engine, state: TaskState, phase: string): 
     files: out.files,
     commands: out.commands ?? [],
     ...(out.verify ? { verify: out.verify } : {}),
+    ...(out.findings?.length ? { findings: out.findings } : {}),
+    ...(out.grounding ? { grounding: out.grounding } : {}),
   };
 }
 
