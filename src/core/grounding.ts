@@ -14,6 +14,7 @@
  *       entryPoints: [path, ...],      the spec's cited files that are in the atlas
  *       planFiles: [path, ...],        the file map's existing files that are in the atlas
  *       unreachable: [path, ...],      plan files no entry point reaches
+ *       impactedTests: [path, ...],    test files that reach the file map's existing files (reverse imports)
  *       passed: boolean                no missing file citation
  *     }
  *
@@ -21,7 +22,7 @@
  * citation (`path:name`, `path#name`) resolves when the atlas file exports the name; a file citation when the file is
  * in the repository. `new` marks a file the file map adds (change `add`): not there yet, and not a missing citation.
  */
-import type { AtlasIndex } from './atlas.ts';
+import { impactOf, type AtlasIndex } from './atlas.ts';
 
 /** One file or symbol an artifact cites. */
 export interface Citation {
@@ -48,6 +49,8 @@ export interface GroundingReport {
   readonly entryPoints: readonly string[];
   readonly planFiles: readonly string[];
   readonly unreachable: readonly string[];
+  /** The test files that exercise what the plan changes: those reaching its existing files through imports. */
+  readonly impactedTests: readonly string[];
   readonly passed: boolean;
 }
 
@@ -208,6 +211,8 @@ export function groundArtifacts(artifacts: readonly CitingArtifact[], inputs: Gr
   const seen = new Set<string>();
   const entryPoints = new Set<string>();
   const planFiles = new Set<string>();
+  // Every existing file the plan names, deleted ones included: their importers are impacted too.
+  const touched = new Set<string>();
   const cite = (a: CitingArtifact, text: string, path: string, symbol: string | undefined) => {
     const key = `${a.name}\0${path}\0${symbol ?? ''}`;
     if (seen.has(key)) return;
@@ -235,6 +240,7 @@ export function groundArtifacts(artifacts: readonly CitingArtifact[], inputs: Gr
       for (const e of fileMapEntries(a.text)) {
         cite(a, e.path, e.path, undefined);
         if (e.change !== 'add' && inputs.index.byPath.has(e.path)) planFiles.add(e.path);
+        if (inputs.index.byPath.has(e.path)) touched.add(e.path);
       }
       continue;
     }
@@ -266,6 +272,7 @@ export function groundArtifacts(artifacts: readonly CitingArtifact[], inputs: Gr
     entryPoints: entries,
     planFiles: plan,
     unreachable,
+    impactedTests: impactOf(inputs.index, [...touched].sort()).tests.map((t) => t.path),
     passed: missing.length === 0,
   };
 }

@@ -86,6 +86,7 @@ describe('grounding of the plan', { concurrency: true }, () => {
     assert.deepEqual(doc.entryPoints, ['scripts/smoke.js', 'src/slug.js']);
     assert.deepEqual(doc.planFiles, ['src/slug.js']);
     assert.equal(doc.reachable, true);
+    assert.deepEqual(doc.impactedTests, ['test/slug.test.js']);
     assert.match(doc.atlas.manifest, /^[0-9a-f]{64}$/);
     // The score is recorded with the transition, and the groundedness SLO is the task's score.
     const slo = await repo.ok<{ groundedness: { value: number; tasks: number; belowGoal: string[] } }>(['slo']);

@@ -114,6 +114,8 @@ describe('grounding', () => {
     assert.deepEqual(r.entryPoints, ['src/cli.ts']);
     assert.deepEqual(r.planFiles, ['src/store.ts']);
     assert.equal(r.reachable, true, 'cli.ts imports engine.ts, which imports store.ts');
+    // store.ts is imported by engine.ts, which the test imports.
+    assert.deepEqual(r.impactedTests, ['test/engine.test.ts']);
   });
 
   it('reports plan files no entry point reaches, and no verdict without entry points', () => {
@@ -127,6 +129,7 @@ describe('grounding', () => {
     );
     assert.equal(unreached.reachable, false);
     assert.deepEqual(unreached.unreachable, ['src/orphan.ts']);
+    assert.deepEqual(unreached.impactedTests, [], 'no test reaches the orphan');
     assert.equal(unreached.passed, true, 'reachability is reported, not a refusal');
     const none = groundArtifacts(
       [{ name: 'spec.md', spec: true, text: 'No code named.' }, map('src/orphan.ts')],
