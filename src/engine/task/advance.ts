@@ -290,7 +290,10 @@ async function commitAdvance(
     if (tampered) return tampered;
     const drift = await guardDrift(engine, tx, current, actor, 'advance', to, prepared.attestation, startMs);
     if (!drift.ok) return drift;
-    const gate = checkPhase(engine, current, current.phase, prepared.context, produced.digests);
+    const gate = withProducedFindings(
+      checkPhase(engine, current, current.phase, prepared.context, produced.digests),
+      produced,
+    );
     if (!gate.passed) {
       const refusal = withFailureAdvice(engine, current, gateRefusal(current.taskId, gate, engine.config.roles));
       return { ok: false, error: await recordRefusal(engine, tx, current, actor, attempt, refusal, startMs) };
@@ -330,6 +333,12 @@ async function commitAdvance(
     // Dropped with whatever this transaction commits, the move or its refusal.
     await tx.dropMoveClaim(claim.taskId, claim.token);
   }
+}
+
+/** The gate's report with what the producer's own check found (a grounding citation of no file) put first. */
+function withProducedFindings(gate: PhaseGateReport, produced: Produced): PhaseGateReport {
+  if (!produced.findings?.length || produced.phase !== gate.phase) return gate;
+  return { ...gate, passed: false, findings: [...produced.findings, ...gate.findings] };
 }
 
 /** The external side effect this move decides, committed with it (see engine/outbox/dispatch.ts); its key. */
@@ -425,6 +434,8 @@ function transitionData(
     ...(relied.promptDrift ? { promptDrift: relied.promptDrift } : {}),
     ...(assessed ? { risk: assessed.level } : {}),
     ...(waivers.waived.length ? { waivers: waivers.waived } : {}),
+    // The grounding of a planning phase's citations: the groundedness SLO reads its score.
+    ...(produced.grounding && produced.phase === current.phase ? { grounding: produced.grounding } : {}),
     // The person's decision this move relies on: the CI gate checks its passkey assertion.
     ...(relied.approvedBy !== undefined ? { approval: relied.approvedBy } : {}),
     // What the agent is told in the phase it enters: the compiled prompt's digest, the persona's, the overlays.

@@ -16,6 +16,10 @@
  *   incident, timed from the first. Allowed tool calls are not in the ledger, so
  *   this is the time to the next step Autopilot saw, an upper bound of the
  *   agent's recovery. Incidents still open are counted, not averaged. Goal ≤ 30 s.
+ * - Groundedness score = the mean, over the tasks that left a grounded phase
+ *   (PLAN, THINK) in the window, of each task's latest score there: the share
+ *   of the files and symbols its spec, plan and edge cases cite that resolve
+ *   in the code (`data.grounding.score` of the transition). Goal ≥ 90 %.
  */
 import type { LedgerEntry } from '../../core/ledger.ts';
 import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
@@ -29,9 +33,10 @@ export const SLO_GOALS = {
   task_success_rate: { op: 'gte', target: 0.95 },
   loop_rate: { op: 'lte', target: 0.02 },
   tool_mttr_seconds: { op: 'lte', target: 30 },
+  groundedness_score: { op: 'gte', target: 0.9 },
 } as const;
 
-/** The names an alert rule's `metric` may take: the three figures and the contract's counters. */
+/** The names an alert rule's `metric` may take: the four figures and the contract's counters. */
 export const ALERT_METRICS: readonly string[] = [...Object.keys(SLO_GOALS), ...Object.values(Counter)];
 
 export interface SloReport {
@@ -60,6 +65,14 @@ export interface SloReport {
     readonly seconds: number | null;
     readonly incidents: number;
     readonly open: number;
+    readonly goal: number;
+    readonly met: boolean | null;
+  };
+  readonly groundedness: {
+    readonly value: number | null;
+    /** Tasks with a grounded transition in the window, and those whose latest score is under the goal. */
+    readonly tasks: number;
+    readonly belowGoal: readonly string[];
     readonly goal: number;
     readonly met: boolean | null;
   };
@@ -93,6 +106,20 @@ export function toolMttr(entries: readonly LedgerEntry[]): { seconds: number | n
   }
   const seconds = durations.length ? durations.reduce((a, b) => a + b, 0) / durations.length / 1000 : null;
   return { seconds, incidents: durations.length + openSince.size, open: openSince.size };
+}
+
+/** Each task's latest groundedness score in `entries` (time order), and their mean (see the module header). */
+export function groundedness(entries: readonly LedgerEntry[]): { value: number | null; scores: Map<string, number> } {
+  const scores = new Map<string, number>();
+  for (const x of entries) {
+    if (x.taskId === null || x.kind !== 'transition') continue;
+    const g = x.data['grounding'];
+    const score = g && typeof g === 'object' ? (g as { score?: unknown }).score : undefined;
+    if (typeof score === 'number' && Number.isFinite(score)) scores.set(x.taskId, score);
+  }
+  const values = [...scores.values()];
+  const value = values.length ? values.reduce((a, b) => a + b, 0) / values.length : null;
+  return { value: value === null ? null : Math.round(value * 10000) / 10000, scores };
 }
 
 const meets = (value: number | null, goal: { op: 'gte' | 'lte'; target: number }) =>
@@ -140,6 +167,8 @@ async function sloOf(
   const loop = population ? loopingTasks.length / population : null;
 
   const mttr = toolMttr(entries);
+  const grounded = groundedness(entries);
+  const groundGoal = SLO_GOALS.groundedness_score;
   return {
     window: windowOf(since, until),
     taskSuccessRate: {
@@ -165,6 +194,16 @@ async function sloOf(
       ...mttr,
       goal: SLO_GOALS.tool_mttr_seconds.target,
       met: meets(mttr.seconds, SLO_GOALS.tool_mttr_seconds),
+    },
+    groundedness: {
+      value: grounded.value,
+      tasks: grounded.scores.size,
+      belowGoal: [...grounded.scores]
+        .filter(([, s]) => s < groundGoal.target)
+        .map(([t]) => t)
+        .sort(),
+      goal: groundGoal.target,
+      met: meets(grounded.value, groundGoal),
     },
   };
 }
@@ -241,7 +280,9 @@ export async function evaluateAlerts(engine: Engine): Promise<Result<AlertsRepor
           ? slo.loopRate.value
           : rule.metric === 'tool_mttr_seconds'
             ? slo.toolMttr.seconds
-            : counters[rule.metric as Counter];
+            : rule.metric === 'groundedness_score'
+              ? slo.groundedness.value
+              : counters[rule.metric as Counter];
     alerts.push({ ...rule, value, firing: value !== null && compare(value, rule.op, rule.threshold) });
   }
   const firing: FiringAlert[] = alerts

@@ -10,6 +10,9 @@ import { produceVerify, type VerifyOutput } from './verify.ts';
 import type { Engine } from '../../context.ts';
 import type { Config } from '../../../core/config.ts';
 import type { PhaseRoles } from '../../../core/phases.ts';
+import type { Finding } from '../../../validators/index.ts';
+import type { GroundingSummary } from '../../../core/grounding.ts';
+import { groundingPhases, produceGrounding } from './grounding.ts';
 
 export interface Produced {
   /** Artifact name → sha256 of what Autopilot just produced. */
@@ -19,12 +22,22 @@ export interface Produced {
   readonly files?: readonly { readonly name: string; readonly content: string }[];
   readonly commands: CommandRecord[];
   readonly verify?: VerifyOutput;
+  /** What the producer's own check found (a grounding citation of no file): each one holds the move like the gate's. */
+  readonly findings?: readonly Finding[];
+  /** The grounding of a planning phase, recorded with the transition (`data.grounding`). */
+  readonly grounding?: GroundingSummary;
 }
 
 type ProducerFn = (
   engine: Engine,
   state: TaskState,
-) => Promise<{ files: { name: string; content: string }[]; commands?: CommandRecord[]; verify?: VerifyOutput }>;
+) => Promise<{
+  files: { name: string; content: string }[];
+  commands?: CommandRecord[];
+  verify?: VerifyOutput;
+  findings?: Finding[];
+  grounding?: GroundingSummary;
+}>;
 
 /** The producer of the phase in the verify role (`roles.verify`), whatever its name. */
 const VERIFY_PRODUCER: ProducerFn = async (engine, s) => {
@@ -44,7 +57,10 @@ const PRODUCERS: readonly (readonly [keyof PhaseRoles, ProducerFn])[] = [
 
 function producerOf(config: Config, phase: string): ProducerFn | undefined {
   // By role, never by name: a phase named VERIFY or PR that the config gives no such role produces nothing.
-  return PRODUCERS.find(([role]) => config.roles[role] === phase)?.[1];
+  const byRole = PRODUCERS.find(([role]) => config.roles[role] === phase)?.[1];
+  if (byRole) return byRole;
+  // The planning phases' citations are checked against the code (see grounding.ts).
+  return groundingPhases(config).includes(phase) ? produceGrounding : undefined;
 }
 
 /** True when Autopilot writes evidence of `phase` itself (its producer runs commands or reads git). */
@@ -72,6 +88,8 @@ export async function produce(engine: Engine, state: TaskState, phase: string): 
     files: out.files,
     commands: out.commands ?? [],
     ...(out.verify ? { verify: out.verify } : {}),
+    ...(out.findings?.length ? { findings: out.findings } : {}),
+    ...(out.grounding ? { grounding: out.grounding } : {}),
   };
 }
 

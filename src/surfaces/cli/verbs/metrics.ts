@@ -49,12 +49,13 @@ export async function metricsVerb(opts: WindowOptions): Promise<VerbResult> {
 }
 
 export function formatSlo(s: SloReport): string {
-  const { taskSuccessRate: t, loopRate: l, toolMttr: m } = s;
+  const { taskSuccessRate: t, loopRate: l, toolMttr: m, groundedness: g } = s;
   return [
     `${pc.bold('service levels')} from ${s.window.since} to ${s.window.until}`,
     `  ${mark(t.met)} task success rate  ${pct(t.value).padStart(7)}  goal ≥ ${pct(t.goal)}   ${pc.dim(`done ${t.done} · aborted ${t.aborted} · stuck ${t.stuck}${t.stuckTasks.length ? ` (${t.stuckTasks.join(', ')})` : ''}`)}`,
     `  ${mark(l.met)} loop rate          ${pct(l.value).padStart(7)}  goal ≤ ${pct(l.goal)}    ${pc.dim(`${l.looping} of ${plural(l.tasks, 'task')} entered a phase more than ${plural(l.threshold, 'time')}${l.loopingTasks.length ? ` (${l.loopingTasks.join(', ')})` : ''}`)}`,
     `  ${mark(m.met)} tool MTTR          ${(m.seconds === null ? 'n/a' : `${m.seconds.toFixed(1)} s`).padStart(7)}  goal ≤ ${m.goal} s     ${pc.dim(`${m.incidents} incidents, ${m.open} still open`)}`,
+    `  ${mark(g.met)} groundedness       ${pct(g.value).padStart(7)}  goal ≥ ${pct(g.goal)}   ${pc.dim(`${plural(g.tasks, 'grounded task')}${g.belowGoal.length ? `, under the goal: ${g.belowGoal.join(', ')}` : ''}`)}`,
   ].join('\n');
 }
 

@@ -112,7 +112,9 @@ export async function alertsNow(engine: Engine): Promise<AlertView[]> {
           ? f.slo.loopRate.value
           : rule.metric === 'tool_mttr_seconds'
             ? f.slo.toolMttr.seconds
-            : (f.counters[rule.metric] ?? null);
+            : rule.metric === 'groundedness_score'
+              ? f.slo.groundedness.value
+              : (f.counters[rule.metric] ?? null);
     out.push({
       name: rule.name,
       metric: rule.metric,

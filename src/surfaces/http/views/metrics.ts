@@ -64,11 +64,15 @@ function serviceLevels(s: MetricsView['slo']): Html {
   const looping = `${loops.looping} of ${plural(loops.tasks, 'task')} entered a phase more than ${more}`;
   const mttrValue = mttr.seconds === null ? '—' : `${mttr.seconds.toFixed(1)} s`;
   const incidents = `${mttr.incidents} denied-tool incidents, ${mttr.open} still open`;
+  const g = s.groundedness;
+  const below = g.belowGoal.length ? `, under the goal: ${g.belowGoal.join(', ')}` : '';
+  const grounded = `${plural(g.tasks, 'grounded task')}${below}`;
   return html`<div class="section"><div class="section-head"><h2>Service levels</h2></div>
-<div class="grid grid-3">
+<div class="grid grid-2">
   ${sloCard('Task success rate', percent(success.value), success.met, `goal ≥ ${percent(success.goal, 0)}`, outcomes)}
   ${sloCard('Loop rate', percent(loops.value), loops.met, `goal ≤ ${percent(loops.goal, 0)}`, looping)}
   ${sloCard('Tool MTTR', mttrValue, mttr.met, `goal ≤ ${mttr.goal} s`, incidents)}
+  ${sloCard('Groundedness', percent(g.value), g.met, `goal ≥ ${percent(g.goal, 0)}`, grounded)}
 </div></div>`;
 }
 
