@@ -338,6 +338,50 @@ const supplyChainSchema = z
   })
   .strict();
 
+/** The longest a health check may be waited for: six hours. */
+const MAX_WITHIN_S = 21_600;
+
+/**
+ * A duration in seconds from the config's notation: a whole number of seconds, or a string `90s`, `10m`, `1h`;
+ * undefined for anything else.
+ */
+export function durationSeconds(v: number | string): number | undefined {
+  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? v : undefined;
+  const m = /^(\d{1,6})(s|m|h)$/.exec(v.trim());
+  if (!m) return undefined;
+  return Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2] as 's' | 'm' | 'h'];
+}
+
+const healthCheckSchema = z
+  .object({
+    /** What the check is called in messages; the URL when absent. */
+    name: z.string().min(1).max(100).optional(),
+    url: z
+      .string()
+      .regex(/^https?:\/\/[^\s]+$/, 'an http(s) URL')
+      .refine((u) => URL.canParse(u), 'an http(s) URL'),
+    expect: z
+      .object({
+        status: z.number().int().min(100).max(599).default(200),
+        bodyContains: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({ status: 200 }),
+    within: z
+      .union([z.number(), z.string()])
+      .refine((v) => {
+        const s = durationSeconds(v);
+        return s !== undefined && s <= MAX_WITHIN_S;
+      }, 'a duration up to 6h: seconds (600) or 90s, 10m, 1h')
+      .default('10m'),
+    /** Seconds between two tries while the check is not yet as expected (default 10). */
+    pollSeconds: z.number().int().min(1).max(600).optional(),
+  })
+  .strict();
+
+/** One of `monitor.health`. */
+export type HealthCheckSpec = z.infer<typeof healthCheckSchema>;
+
 /** The `supplyChain` settings. */
 export type SupplyChainSettings = z.infer<typeof supplyChainSchema>;
 
@@ -549,6 +593,18 @@ const configSchema = z
         phase: z.string().optional(),
         artifact: z.string().min(1).optional(),
         of: z.string().optional(),
+      })
+      .strict()
+      .optional(),
+    /**
+     * MONITOR's health checks: each URL is asked with GET until it answers as expected (`expect.status`, default 200,
+     * and `expect.bodyContains` when given) or `within` has passed; the results go into `deployment_status.json`, and
+     * one that never answered as expected keeps the task in MONITOR. Optional without a default, so that configs
+     * written before it keep their digest.
+     */
+    monitor: z
+      .object({
+        health: z.array(healthCheckSchema).default([]),
       })
       .strict()
       .optional(),
@@ -916,6 +972,24 @@ export const AUTO_FORGE_EVIDENCE: Readonly<Record<string, readonly ArtifactRule[
   PR: [...(GIT_ONLY_EVIDENCE['PR'] ?? []), forgeUrl(false)],
 };
 
+/** The phase whose producer runs the smoke commands and the health checks (see engine/evidence/producers). */
+export const MONITOR_PHASE = 'MONITOR';
+/** MONITOR's record of the deployment: the commit, the smoke verdict and the health checks' results. */
+export const DEPLOYMENT_STATUS = 'deployment_status.json';
+
+const HEALTH_ASSERTS = [
+  {
+    path: 'unhealthy',
+    op: 'eq' as const,
+    value: '',
+    hint: 'a health check did not answer as expected in time: fix the deployment and advance again, or backtrack',
+  },
+  { path: 'healthy', op: 'eq' as const, value: true, hint: 'the health checks must all answer as expected' },
+];
+
+/** MONITOR's deployment status when health checks are configured and the config names no rule for it. */
+const HEALTH_EVIDENCE: ArtifactRule = artifact(DEPLOYMENT_STATUS, { producer: 'autopilot', assert: HEALTH_ASSERTS });
+
 /** VERIFY's evidence when `supplyChain` is configured (added to the phase's rules unless they name the files). */
 export const SUPPLY_CHAIN_EVIDENCE: readonly ArtifactRule[] = [
   artifact('sbom.cdx.json', { producer: 'autopilot', maxBytes: 64 * MiB }),
@@ -1132,6 +1206,13 @@ export function parseConfig(raw: unknown): Result<Config> {
     const named = new Set(verify.map((r) => r.name));
     const added = [...SUPPLY_CHAIN_EVIDENCE, ...(c.supplyChain.licenses ? [LICENSES_EVIDENCE] : [])];
     evidence[verifyPhase] = [...verify, ...added.filter((r) => !named.has(r.name))];
+  }
+  // Health checks gate the move out of MONITOR through its deployment status, whatever rule the config gives it.
+  const monitor = evidence[MONITOR_PHASE];
+  if (c.monitor && c.monitor.health.length > 0 && monitor) {
+    const given = monitor.find((r) => r.name === DEPLOYMENT_STATUS);
+    const rule = given ? { ...given, assert: [...given.assert, ...HEALTH_ASSERTS] } : HEALTH_EVIDENCE;
+    evidence[MONITOR_PHASE] = given ? monitor.map((r) => (r === given ? rule : r)) : [...monitor, rule];
   }
   return ok({ ...c, attest, roles: roles.value, evidence });
 }

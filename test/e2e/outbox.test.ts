@@ -1,7 +1,9 @@
 /**
  * @module Git-only mode and the outbox end to end: entering PR decides a push of the task branch, `autopilot outbox
  * run` performs it against a real bare repository over file://, and a dispatcher killed with SIGKILL before the
- * push, during it and after it (before recording) is followed by one that converges to exactly one effect.
+ * push, during it and after it (before recording) is followed by one that converges to exactly one effect. The
+ * dispatchers of `serve` and the hook daemon send a decision as soon as it is recorded, and two of them racing, or
+ * one killed holding a row, still send it once.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +13,7 @@ import { join } from 'node:path';
 import { binary, git, makeRepo, tempDir, type Repo } from './helpers.ts';
 import { evidenceFor } from '../helpers/evidence.ts';
 import { GIT_ONLY_EVIDENCE } from '../../src/core/config.ts';
+import { daemonRunning, stopDaemon } from '../../src/surfaces/hooks/daemon.ts';
 
 /**
  * Git-only mode, as a person switches it on: `pr.mode: git`, and PR's contract asks for Autopilot's
@@ -81,6 +84,15 @@ interface Setup {
  * committed, moved into PR by the CLI. The counting wrapper is wired after main was pushed, so sends start at 0.
  */
 async function inPr(branch = 'task/T-1'): Promise<Setup> {
+  const ready = await readyForPr(branch);
+  const moved = await ready.repo.ok<{ to: string; outbox: string; seq: number }>(['advance', 'T-1']);
+  assert.equal(moved.to, 'PR');
+  assert.equal(moved.outbox, `T-1@${moved.seq}:push`);
+  return { ...ready, key: moved.outbox };
+}
+
+/** As {@link inPr}, one step before: T-1 in REVIEW with its evidence and its work committed, nothing decided yet. */
+async function readyForPr(branch = 'task/T-1'): Promise<Omit<Setup, 'key'>> {
   const repo = await makeRepo({ config: gitOnly });
   const remote = bareRemote();
   git(repo.dir, ['add', '-A']);
@@ -94,10 +106,7 @@ async function inPr(branch = 'task/T-1'): Promise<Setup> {
   git(repo.dir, ['add', '-A', '--', '.', ':(exclude).autopilot']);
   git(repo.dir, ['commit', '-q', '-m', 'count words']);
   const commit = git(repo.dir, ['rev-parse', 'HEAD']).trim();
-  const moved = await repo.ok<{ to: string; outbox: string; seq: number }>(['advance', 'T-1']);
-  assert.equal(moved.to, 'PR');
-  assert.equal(moved.outbox, `T-1@${moved.seq}:push`);
-  return { repo, remote, commit, key: moved.outbox };
+  return { repo, remote, commit };
 }
 
 /** T-1 driven into REVIEW with its REVIEW evidence put: ready to move into PR. */
@@ -329,4 +338,168 @@ describe('the outbox dispatcher killed with SIGKILL', () => {
       await repo.ok(['ledger', 'verify']);
     });
   }
+});
+
+/** A long-running process of the test (serve, the hook daemon): its stderr so far, and a SIGKILL to its group. */
+interface Running {
+  readonly pid: number;
+  stderr(): string;
+  kill9(): Promise<void>;
+  /** SIGTERM, as a person's Ctrl-C would, and wait until it is gone. */
+  stop(): Promise<void>;
+}
+
+function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = { NO_COLOR: '1' };
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !k.startsWith('AUTOPILOT_') && !k.startsWith('NODE_TEST')) env[k] = v;
+  return { ...env, ...extra };
+}
+
+/** Starts `autopilot serve --port 0 --json` on the repository, in a process group of its own, once it listens. */
+async function startServe(repo: Repo, extra: Record<string, string> = {}): Promise<Running> {
+  const child = spawn(process.execPath, [await binary(), '-C', repo.dir, 'serve', '--port', '0', '--json'], {
+    env: cleanEnv(extra),
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (b: Buffer) => (err += b.toString('utf8')));
+  const exited = new Promise<void>((r) => (child.exitCode !== null ? r() : child.once('exit', () => r())));
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b.toString('utf8');
+      if (out.includes('\n')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`autopilot serve exited ${code}: ${err}`)));
+  });
+  return running(child.pid!, () => err, exited);
+}
+
+/** Starts the repository's hook daemon as a hook would (`autopilot hook --daemon ROOT`), once it answers. */
+async function startDaemon(repo: Repo): Promise<Running> {
+  const child = spawn(process.execPath, [await binary(), 'hook', '--daemon', repo.dir], {
+    cwd: repo.dir,
+    env: cleanEnv(),
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (b: Buffer) => (err += b.toString('utf8')));
+  const exited = new Promise<void>((r) => (child.exitCode !== null ? r() : child.once('exit', () => r())));
+  await until(() => daemonRunning(repo.dir), 'the hook daemon never answered');
+  return running(child.pid!, () => err, exited);
+}
+
+function running(pid: number, stderr: () => string, exited: Promise<void>): Running {
+  const signal = (s: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, s);
+    } catch {
+      // gone already
+    }
+  };
+  return {
+    pid,
+    stderr,
+    kill9: async () => {
+      signal('SIGKILL');
+      await exited;
+    },
+    stop: async () => {
+      signal('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Waits (checking every 100 ms, 60 s at most) until `cond` holds. */
+async function until(cond: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; !(await cond()); i++) {
+    assert.ok(i < 600, what);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The row's state, read from the store file the way the CLI reads it. */
+async function rowState(repo: Repo, key: string): Promise<string | undefined> {
+  return (await rows(repo)).find((r) => r.key === key)?.state;
+}
+
+describe('the dispatcher in serve and in the hook daemon', () => {
+  it('serve sends a push as soon as the move into PR decides it, and records it once', async (t) => {
+    const { repo, remote, commit } = await readyForPr();
+    const serve = await startServe(repo);
+    t.after(() => serve.stop());
+    assert.equal(remote.ref('task/T-1'), null);
+    const moved = await repo.ok<{ outbox: string }>(['advance', 'T-1']);
+    await until(() => recordedSends(repo).length === 1, `serve never sent ${moved.outbox}: ${serve.stderr()}`);
+    assert.equal(remote.ref('task/T-1'), commit);
+    assert.equal(remote.sends(), 1);
+    assert.deepEqual(remote.effects(), [`refs/heads/task/T-1 ${commit}`]);
+    assert.equal(await rowState(repo, moved.outbox), 'sent');
+    assert.match(serve.stderr(), new RegExp(`outbox: ${moved.outbox.replace(/[@:]/g, '.')} sent \\(entry \\d+\\)`));
+    // The entry is the dispatcher's, as the process that sent it says.
+    assert.match(String(recordedSends(repo)[0]?.actor), /^cli:/);
+    // `outbox run` has nothing left to do.
+    assert.deepEqual((await repo.ok<{ outcomes: unknown[] }>(['outbox', 'run'])).outcomes, []);
+    await repo.ok(['ledger', 'verify']);
+  });
+
+  it('two serve processes racing for one row send it once', async (t) => {
+    const { repo, remote, commit, key } = await inPr();
+    const [a, b] = await Promise.all([startServe(repo), startServe(repo)]);
+    t.after(() => Promise.all([a!.stop(), b!.stop()]));
+    await until(() => recordedSends(repo).length === 1, `neither serve sent ${key}: ${a!.stderr()} ${b!.stderr()}`);
+    // The loser found the row claimed or sent; let it look again, then count.
+    await until(async () => (await rowState(repo, key)) === 'sent', 'the row was never marked sent');
+    await repo.ok(['outbox', 'run']);
+    assert.equal(remote.sends(), 1);
+    assert.deepEqual(remote.effects(), [`refs/heads/task/T-1 ${commit}`]);
+    assert.equal(recordedSends(repo).length, 1);
+    const said = [a!.stderr(), b!.stderr()].filter((e) => e.includes(`${key} sent`));
+    assert.equal(said.length, 1, 'exactly one of the two says it sent the row');
+    await repo.ok(['ledger', 'verify']);
+  });
+
+  it('a serve killed holding a row is taken over by the other one, which sends it once', async (t) => {
+    const { repo, remote, commit, key } = await inPr();
+    const marker = join(tempDir('pause'), 'here');
+    const stuck = await startServe(repo, {
+      AUTOPILOT_TEST_OUTBOX_PAUSE: 'before-send',
+      AUTOPILOT_TEST_OUTBOX_PAUSE_FILE: marker,
+    });
+    t.after(() => stuck.kill9());
+    await until(() => existsSync(marker) && readFileSync(marker, 'utf8') !== '', 'the first serve never claimed');
+    const other = await startServe(repo);
+    t.after(() => other.stop());
+    // While the holder lives, the row stays its own: the other one leaves it alone.
+    assert.equal(await rowState(repo, key), 'sending');
+    assert.equal(remote.sends(), 0);
+    await stuck.kill9();
+    await until(() => recordedSends(repo).length === 1, `the other serve never took over: ${other.stderr()}`);
+    assert.equal(remote.sends(), 1);
+    assert.deepEqual(remote.effects(), [`refs/heads/task/T-1 ${commit}`]);
+    const [row] = await rows(repo);
+    assert.equal(row?.state, 'sent');
+    assert.equal(row?.attempts, 2, 'one claim by the killed serve, one by the one that sent it');
+    await repo.ok(['ledger', 'verify']);
+  });
+
+  it('the hook daemon sends a push decided while it runs', async (t) => {
+    const { repo, remote, commit } = await readyForPr();
+    const daemon = await startDaemon(repo);
+    t.after(async () => {
+      await stopDaemon(repo.dir);
+      await daemon.stop();
+    });
+    const moved = await repo.ok<{ outbox: string }>(['advance', 'T-1']);
+    await until(() => recordedSends(repo).length === 1, `the daemon never sent ${moved.outbox}: ${daemon.stderr()}`);
+    assert.equal(remote.ref('task/T-1'), commit);
+    assert.equal(remote.sends(), 1);
+    assert.equal(await rowState(repo, moved.outbox), 'sent');
+    assert.match(String(recordedSends(repo)[0]?.actor), /^hook-daemon:/);
+    await repo.ok(['ledger', 'verify']);
+  });
 });

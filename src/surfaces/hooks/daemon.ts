@@ -6,7 +6,8 @@
  * other code), the hook answers by itself and starts one for the next call. It
  * answers one request at a time with a freshly opened engine, and leaves after
  * ten idle minutes, when its repository goes away, or when a hook of another
- * build reaches it. AUTOPILOT_HOOK_DAEMON=0 turns it off.
+ * build reaches it. AUTOPILOT_HOOK_DAEMON=0 turns it off. While it runs, it
+ * also sends what the outbox holds (see outbox.ts).
  *
  * Both sides prove themselves with a secret the daemon creates when it starts
  * (32 random bytes, 0600, beside the socket): every request, `shutdown`
@@ -400,6 +401,9 @@ export async function serveDaemon(root: string): Promise<void> {
     server.close();
     return;
   }
+  // The outbox goes out from here too (a push, a pull request), on an engine of its own; its sends are not hook
+  // activity, so they never keep an idle daemon alive.
+  const outbox = (await import('./outbox.ts')).startDaemonDispatcher(root);
   const seen = new SeenNonces();
   let last = Date.now();
   let queue: Promise<void> = Promise.resolve();
@@ -431,7 +435,7 @@ export async function serveDaemon(root: string): Promise<void> {
     clearInterval(ticker);
     fast?.close();
     server.close();
-    queue = queue.then(() => cache.drop());
+    queue = queue.then(() => Promise.all([outbox.stop(), cache.drop()])).then(() => undefined);
   };
   const send = (socket: Socket, r: SealedReply) => socket.end(`${JSON.stringify(r)}\n`);
   server.on('connection', (socket) => {

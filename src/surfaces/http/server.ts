@@ -2,13 +2,14 @@
  * @module `autopilot serve`'s server: the dashboard and its JSON API,
  * listening on 127.0.0.1 only and addressed as http://localhost:PORT (WebAuthn
  * needs a domain), with a watcher that pushes every move of the ledger head to
- * the open pages.
+ * the open pages and to the outbox dispatcher.
  */
 import { wallChecks } from '../../engine/setup/doctor.ts';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import type { Engine } from '../../engine/context.ts';
+import type { Actor, Engine } from '../../engine/context.ts';
+import { OutboxDispatcher } from '../../engine/outbox/dispatcher.ts';
 import { createApp } from './app.ts';
 import { HeadWatcher } from './live.ts';
 import type { DashboardContext } from './context.ts';
@@ -28,6 +29,11 @@ export interface DashboardOptions {
   readonly printCode: (code: string, why: string) => void;
   /** Whether bubblewrap can raise the wall here (the composition root probes it); absent: not known. */
   readonly wallStatus?: () => { readonly available: boolean; readonly reason?: string };
+  /**
+   * Sends what the outbox holds, as this actor, whenever the ledger head moves and when a retry is due; absent: the
+   * server sends nothing (a dashboard opened by a test or an embedding program decides that itself).
+   */
+  readonly dispatchAs?: Actor;
 }
 
 export interface DashboardHandle {
@@ -36,7 +42,7 @@ export interface DashboardHandle {
   readonly port: number;
   /** The registration code in force when the server started listening. */
   readonly registrationCode: { readonly code: string; readonly expires: string };
-  /** Resolves when the server has closed. */
+  /** Resolves when the server has closed and its dispatcher (if any) has recorded what it was sending. */
   readonly closed: Promise<void>;
   close(): Promise<void>;
 }
@@ -74,14 +80,26 @@ export async function serveDashboard(opts: DashboardOptions): Promise<DashboardH
     throw err;
   }
   ctx.port = (server.address() as AddressInfo).port;
+  // The watcher that moves the pages tells the dispatcher too: a decision is sent as soon as it is in the ledger.
+  const dispatcher = opts.dispatchAs
+    ? new OutboxDispatcher(opts.engine, opts.dispatchAs, { log: opts.log })
+    : undefined;
+  if (dispatcher) {
+    watcher.subscribe(() => dispatcher.poke());
+    dispatcher.start();
+  }
   server.on('error', (err) => opts.log(`server error: ${err.message}`));
-  const closed = new Promise<void>((resolve) => server.once('close', () => resolve()));
+  // Closed means done with the engine: a row the dispatcher is sending is recorded first, so the owner may close it.
+  const closed = new Promise<void>((resolve) =>
+    server.once('close', () => void (dispatcher?.stop() ?? Promise.resolve()).then(() => resolve())),
+  );
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       watcher.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closed;
     })());
   return {
     url: `http://localhost:${ctx.port}/`,

@@ -1,4 +1,7 @@
-/** @module REVIEW's lint score, PR's CI results and MONITOR's smoke results, from configured commands. */
+/**
+ * @module REVIEW's lint score, PR's CI results and MONITOR's smoke results, from configured commands, and MONITOR's
+ * deployment status with its health checks.
+ */
 import type { NamedCommandSpec } from '../../../core/config.ts';
 import { unconfiguredRecord } from '../../../core/waivers.ts';
 import type { TaskState } from '../../../core/task.ts';
@@ -16,6 +19,7 @@ import {
 import type { Engine } from '../../context.ts';
 import { resolvePrMode } from '../../repo/forge.ts';
 import { produceForgeCi } from './ci-forge.ts';
+import { probeHealth } from './health.ts';
 
 export interface ProducedFiles {
   readonly files: { name: string; content: string }[];
@@ -99,10 +103,14 @@ export async function produceMonitor(engine: Engine, _state: TaskState): Promise
   const smoke = configured
     ? { configured, passed: run.passed, commands: run.results }
     : { ...unconfiguredRecord(engine.config, 'smoke'), commands: [] };
+  // The deployment is asked after the smoke commands: they may be what starts or warms it.
+  const health = engine.config.monitor?.health ?? [];
+  const verdict = health.length > 0 ? await probeHealth(health) : undefined;
   const deployment = {
     commit: head ?? null,
     checkedAt: engine.clock.now().toISOString(),
     smokePassed: configured ? run.passed : null,
+    ...(verdict ? { healthy: verdict.healthy, unhealthy: verdict.unhealthy, health: verdict.checks } : {}),
   };
   return {
     files: [

@@ -114,6 +114,12 @@ review.by is agent): the person's rubric, signed the same way, is written as the
 review rubric in the role person, under their registered name. Requests
 whose Host is not 127.0.0.1:PORT or localhost:PORT are refused, and so is a
 POST from another origin.
+
+While it runs, it sends what the outbox holds (the push of a task branch,
+the pull request and its comment and status) as soon as the ledger entry that
+decides it is written, and again when a failed row's backoff ends; each
+result is logged on stderr. Several dispatchers (serve, the hook daemon,
+\`autopilot outbox run\`) never send one row twice: each claims the row first.
 ${example('autopilot serve\nautopilot -C ../my-repo serve --port 4401')}`,
     )
     .action(act(async (opts: Opts) => (await import('../verbs/serve.ts')).serveVerb(opts)));

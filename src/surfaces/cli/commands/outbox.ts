@@ -43,7 +43,11 @@ States: pending, sending, failed, stopped, sent, dropped.`,
     .option('--key <KEY>', 'only this row')
     .addHelpText(
       'after',
-      example('GITHUB_TOKEN=… autopilot outbox run\nautopilot outbox run --key T-1@42:open_pr --json'),
+      `
+\`autopilot serve\` and the hook daemon send due rows by themselves; this verb is
+for a repository where neither runs, and for a timer or a script. Each row is
+claimed before it is sent, so it never goes out twice, whoever runs.
+${example('GITHUB_TOKEN=… autopilot outbox run\nautopilot outbox run --key T-1@42:open_pr --json')}`,
     )
     .action(act(async (opts: Opts) => (await import('../verbs/outbox.ts')).outboxRun(opts)));
   for (const op of ['retry', 'drop'] as const) {

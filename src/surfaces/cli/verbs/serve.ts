@@ -1,12 +1,14 @@
 /**
  * @module `autopilot serve [--port 4400]`: the dashboard and its HTTP API on 127.0.0.1, addressed as
- * http://localhost:PORT, until Ctrl-C; prints the one-time code a person registers a passkey with.
+ * http://localhost:PORT, until Ctrl-C; prints the one-time code a person registers a passkey with, and sends what
+ * the outbox holds while it runs.
  */
 import pc from 'picocolors';
 import { closeEngine, openEngine } from '../../../engine/context.ts';
 import { openStoreFor, probeWall, runnerFor, forgeFor, sinkFor, spanReaderFor } from '../../compose.ts';
 import { serveDashboard } from '../../http/server.ts';
 import {
+  cliActor,
   cwdOf,
   intOption,
   listenOn,
@@ -37,7 +39,15 @@ export async function serveVerb(opts: GlobalOptions & { port?: string }): Promis
   };
   try {
     const listening = await listenOn(port, 'port', () =>
-      serveDashboard({ engine: e, spans: spanReaderFor(e.layout), port, log, printCode, wallStatus: probeWall }),
+      serveDashboard({
+        engine: e,
+        spans: spanReaderFor(e.layout),
+        port,
+        log,
+        printCode,
+        wallStatus: probeWall,
+        dispatchAs: cliActor(opts),
+      }),
     );
     if (!listening.ok) return listening;
     const server = listening.value;
