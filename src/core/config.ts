@@ -972,8 +972,6 @@ export const AUTO_FORGE_EVIDENCE: Readonly<Record<string, readonly ArtifactRule[
   PR: [...(GIT_ONLY_EVIDENCE['PR'] ?? []), forgeUrl(false)],
 };
 
-/** The phase whose producer runs the smoke commands and the health checks (see engine/evidence/producers). */
-export const MONITOR_PHASE = 'MONITOR';
 /** MONITOR's record of the deployment: the commit, the smoke verdict and the health checks' results. */
 export const DEPLOYMENT_STATUS = 'deployment_status.json';
 
@@ -1207,12 +1205,16 @@ export function parseConfig(raw: unknown): Result<Config> {
     const added = [...SUPPLY_CHAIN_EVIDENCE, ...(c.supplyChain.licenses ? [LICENSES_EVIDENCE] : [])];
     evidence[verifyPhase] = [...verify, ...added.filter((r) => !named.has(r.name))];
   }
-  // Health checks gate the move out of MONITOR through its deployment status, whatever rule the config gives it.
-  const monitor = evidence[MONITOR_PHASE];
-  if (c.monitor && c.monitor.health.length > 0 && monitor) {
+  // Health checks gate the move out of the monitor role's phase (whose producer runs them) through its deployment
+  // status, whatever rule the config gives it.
+  const monitorPhase = roles.value.monitor;
+  if (c.monitor && c.monitor.health.length > 0 && !monitorPhase)
+    return problem('monitor.health', 'the process has no monitor phase to run them in: name one in roles.monitor');
+  const monitor = monitorPhase ? evidence[monitorPhase] : undefined;
+  if (c.monitor && c.monitor.health.length > 0 && monitorPhase && monitor) {
     const given = monitor.find((r) => r.name === DEPLOYMENT_STATUS);
     const rule = given ? { ...given, assert: [...given.assert, ...HEALTH_ASSERTS] } : HEALTH_EVIDENCE;
-    evidence[MONITOR_PHASE] = given ? monitor.map((r) => (r === given ? rule : r)) : [...monitor, rule];
+    evidence[monitorPhase] = given ? monitor.map((r) => (r === given ? rule : r)) : [...monitor, rule];
   }
   return ok({ ...c, attest, roles: roles.value, evidence });
 }

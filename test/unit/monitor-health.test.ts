@@ -155,4 +155,13 @@ describe('monitor.health in the config', () => {
     assert.ok(plain.ok);
     assert.deepEqual(plain.value.evidence['MONITOR']?.find((x) => x.name === DEPLOYMENT_STATUS)?.assert, []);
   });
+
+  it("gates the monitor role's phase, whatever it is called, and refuses checks in a process without one", () => {
+    const health = [{ url: 'http://127.0.0.1:8080/health' }];
+    const r = parseConfig({ phases: ['BUILD', 'SHIP', 'WATCH'], roles: { monitor: 'WATCH' }, monitor: { health } });
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.equal(r.value.evidence['WATCH']?.find((x) => x.name === DEPLOYMENT_STATUS)?.producer, 'autopilot');
+    const none = parseConfig({ phases: ['BUILD', 'SHIP'], monitor: { health } });
+    assert.ok(!none.ok && none.error.details['key'] === 'monitor.health', JSON.stringify(none));
+  });
 });
