@@ -614,12 +614,14 @@ const configSchema = z
      * to `remote`, which the outbox sends; PR's evidence is then `pushed_commit.json`, written by Autopilot, and no
      * PR URL. `mode: github`: after the push, Autopilot opens (or updates) the pull request, posts the evidence comment
      * and sets a commit status, writes `pr_url.txt` from GitHub's answer and reads `ci_results.json` from the checks of
-     * the PR's head commit. `mode: auto`: github when the remote is on github.com, git otherwise. Optional without a
-     * default, like `waive`, so that configs written before it keep their digest; the new keys have none either.
+     * the PR's head commit. `mode: gitlab` and `mode: gitea` do the same with a merge request on GitLab and a pull
+     * request on Gitea or Forgejo. `mode: auto`: the forge the remote's host runs (github.com, gitlab.com, or a host
+     * named in `forges`), git otherwise. Optional without a default, like `waive`, so that configs written before it
+     * keep their digest; the new keys have none either.
      */
     pr: z
       .object({
-        mode: z.enum(['manual', 'git', 'github', 'auto']).default('manual'),
+        mode: z.enum(['manual', 'git', 'github', 'gitlab', 'gitea', 'auto']).default('manual'),
         remote: z
           .string()
           .regex(
@@ -632,15 +634,31 @@ const configSchema = z
           .string()
           .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, 'a branch name (letters, digits, . _ / -)')
           .optional(),
-        /** `owner/name` on the forge; read from the remote's URL when absent. */
+        /** `owner/name` on the forge (GitLab: `group/sub/name`); read from the remote's URL when absent. */
         repository: z
           .string()
-          .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'owner/name, as in github.com/owner/name')
+          .regex(
+            /^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)+$/,
+            'owner/name, as in github.com/owner/name (GitLab: group/subgroup/name)',
+          )
           .optional(),
-        /** The forge's REST API (GitHub Enterprise: https://host/api/v3). */
+        /**
+         * The forge's REST API; by default https://api.github.com, or `https://<remote host>/api/v4` (GitLab) and
+         * `/api/v1` (Gitea, Forgejo). GitHub Enterprise: https://host/api/v3.
+         */
         apiUrl: z
           .string()
           .regex(/^https?:\/\/[^\s]+$/, 'an http(s) URL')
+          .optional(),
+        /**
+         * The forge each self-hosted host runs, for `mode: auto` (`git.example.com: gitea`; `host:port` when the
+         * remote names a port). github.com and gitlab.com are known without it.
+         */
+        forges: z
+          .record(
+            z.string().regex(/^[A-Za-z0-9.-]+(?::\d+)?$/, 'a host name, or host:port, as the remote URL names it'),
+            z.enum(['github', 'gitlab', 'gitea']),
+          )
           .optional(),
         /** Checks of the PR's head commit that must be reported green before the task may leave PR. */
         requiredChecks: z.array(z.string().min(1)).optional(),
@@ -963,6 +981,9 @@ export const GITHUB_EVIDENCE: Readonly<Record<string, readonly ArtifactRule[]>> 
   ],
 };
 
+/** GitLab's and Gitea's contract is GitHub's: the forge's PR URL and its CI, whichever forge answers. */
+export const FORGE_EVIDENCE = GITHUB_EVIDENCE;
+
 /**
  * `pr.mode: auto`: the forge follows the remote's URL when the task enters PR (github.com: GitHub; anything else:
  * git-only), so the contract asks for what both give, and for the PR URL only when a forge gave one.
@@ -1159,7 +1180,7 @@ export function parseConfig(raw: unknown): Result<Config> {
   const roles = resolveRoles(c.roles, phases);
   if (!roles.ok) return problem(roles.error.key, roles.error.reason);
   // With a forge, the PR URL is the forge's answer, written by Autopilot: an agent-written one is a made-up one.
-  if (c.pr?.mode === 'github' || c.pr?.mode === 'auto') {
+  if (c.pr?.mode === 'github' || c.pr?.mode === 'gitlab' || c.pr?.mode === 'gitea' || c.pr?.mode === 'auto') {
     const phase = roles.value.seal;
     const url = c.evidence[phase]?.findIndex((r) => r.name === 'pr_url.txt' && r.producer !== 'autopilot') ?? -1;
     if (url >= 0)
@@ -1188,8 +1209,8 @@ export function parseConfig(raw: unknown): Result<Config> {
   const defaults =
     c.pr?.mode === 'git'
       ? GIT_ONLY_EVIDENCE
-      : c.pr?.mode === 'github'
-        ? GITHUB_EVIDENCE
+      : c.pr?.mode === 'github' || c.pr?.mode === 'gitlab' || c.pr?.mode === 'gitea'
+        ? FORGE_EVIDENCE
         : c.pr?.mode === 'auto'
           ? AUTO_FORGE_EVIDENCE
           : DEFAULT_EVIDENCE;

@@ -1,8 +1,78 @@
 /**
- * @module Forge decisions as pure data: which forge a remote URL names, the hidden marker of the evidence comment,
+ * @module Forge decisions as pure data: which forge and repository a remote URL names, the hidden marker of the evidence comment,
  * the evidence summary, and the verdict on a commit's checks against the required ones.
  */
-import type { ForgeCheck, ForgeRepo } from '../ports/forge.ts';
+import type { ForgeCheck, ForgeKind, ForgeRepo } from '../ports/forge.ts';
+
+/** The forges a `pr.mode` can name. */
+export const FORGE_KINDS: readonly ForgeKind[] = ['github', 'gitlab', 'gitea'];
+
+/** Whether a PR mode is a forge's (rather than `manual`, `git` or `auto`). */
+export function isForgeKind(mode: string | undefined): mode is ForgeKind {
+  return (FORGE_KINDS as readonly string[]).includes(mode ?? '');
+}
+
+/** The hosts whose forge is known without configuration. */
+const KNOWN_HOSTS: Readonly<Record<string, ForgeKind>> = { 'github.com': 'github', 'gitlab.com': 'gitlab' };
+
+/** A remote URL taken apart: the host (lower case, without port or user) and the repository path's segments. */
+export interface RemoteParts {
+  readonly host: string;
+  readonly port: string | null;
+  readonly segments: readonly string[];
+}
+
+/** Reads an http(s), ssh or scp-like (`git@host:path`) remote URL; null for a file path, file:// or anything else. */
+export function parseRemoteUrl(url: string): RemoteParts | null {
+  const u = url.trim();
+  const m =
+    /^(?:https?|ssh|git):\/\/(?:[^@/]+@)?([A-Za-z0-9.-]+)(?::(\d+))?\/(.+)$/.exec(u) ??
+    /^(?:[^@/:]+@)?([A-Za-z0-9.-]+\.[A-Za-z0-9.-]+):(?!\/)(.+)$/.exec(u);
+  if (!m?.[1]) return null;
+  const scp = m.length === 3;
+  const path = (scp ? m[2] : m[3]) ?? '';
+  const segments = path
+    .replace(/\/+$/, '')
+    .replace(/\.git$/, '')
+    .split('/');
+  if (segments.length < 2 || segments.some((x) => !/^[A-Za-z0-9_.-]+$/.test(x) || x === '.' || x === '..')) return null;
+  return { host: m[1].toLowerCase(), port: scp ? null : (m[2] ?? null), segments };
+}
+
+/**
+ * The forge a host runs: the config's `pr.forges` (by `host` or `host:port`) first, then github.com and gitlab.com;
+ * null for a host nobody named.
+ */
+export function forgeKindOfHost(
+  parts: RemoteParts,
+  configured: Readonly<Record<string, ForgeKind>> = {},
+): ForgeKind | null {
+  const withPort = parts.port ? `${parts.host}:${parts.port}` : null;
+  const named = Object.fromEntries(Object.entries(configured).map(([h, k]) => [h.toLowerCase(), k]));
+  return (withPort ? named[withPort] : undefined) ?? named[parts.host] ?? KNOWN_HOSTS[parts.host] ?? null;
+}
+
+/**
+ * The repository a remote's path names on a forge of `kind`: `owner/name` on GitHub and Gitea; on GitLab the
+ * namespace may hold subgroups (`group/sub/name`), and `owner` is all of it.
+ */
+export function repoOfPath(kind: ForgeKind, segments: readonly string[]): ForgeRepo | null {
+  const name = segments[segments.length - 1];
+  if (!name || segments.length < 2) return null;
+  if (kind !== 'gitlab' && segments.length !== 2) return null;
+  return { owner: segments.slice(0, -1).join('/'), name };
+}
+
+/** The forge and repository a remote URL names, given the config's `pr.forges`; null when it names none. */
+export function remoteForgeOf(
+  url: string,
+  configured: Readonly<Record<string, ForgeKind>> = {},
+): { readonly kind: ForgeKind; readonly host: string; readonly port: string | null; readonly repo: ForgeRepo } | null {
+  const parts = parseRemoteUrl(url);
+  const kind = parts ? forgeKindOfHost(parts, configured) : null;
+  const repo = parts && kind ? repoOfPath(kind, parts.segments) : null;
+  return parts && kind && repo ? { kind, host: parts.host, port: parts.port, repo } : null;
+}
 
 /** A remote URL read as a repository on a known forge: github.com over https, ssh or scp-like syntax. */
 export function githubRepoOf(url: string): ForgeRepo | null {
@@ -13,10 +83,13 @@ export function githubRepoOf(url: string): ForgeRepo | null {
   return m?.[1] && m[2] ? { owner: m[1], name: m[2] } : null;
 }
 
-/** `owner/name`, as the config's `pr.repository` spells it, read back; null when it is not one. */
-export function parseRepository(text: string): ForgeRepo | null {
-  const m = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(text);
-  return m?.[1] && m[2] ? { owner: m[1], name: m[2] } : null;
+/**
+ * `owner/name`, as the config's `pr.repository` spells it, read back; GitLab's may name subgroups
+ * (`group/sub/name`). Null when it is not one for the forge.
+ */
+export function parseRepository(text: string, kind: ForgeKind = 'github'): ForgeRepo | null {
+  if (!/^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)+$/.test(text)) return null;
+  return repoOfPath(kind, text.split('/'));
 }
 
 /** The hidden marker that finds the task's evidence comment again, whoever edited the rest of it. */

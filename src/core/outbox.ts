@@ -5,6 +5,7 @@
  * there, performs it, and records the result. Times come in as arguments.
  */
 import { ErrorCode, refuse } from './errors.ts';
+import type { ForgeKind } from '../ports/forge.ts';
 
 /**
  * Where a row is:
@@ -44,8 +45,8 @@ export interface PushPayload {
   readonly commit: string;
   /** The phase entered by the move that decided the push; its evidence gets the pushed commit. */
   readonly phase: string;
-  /** The forge the pushed branch goes to review on (`github`: the push decides `open_pr`); absent in git-only mode. */
-  readonly forge?: 'github';
+  /** The forge the pushed branch goes to review on (the push then decides `open_pr`); absent in git-only mode. */
+  readonly forge?: ForgeKind;
 }
 
 export interface OutboxRow {

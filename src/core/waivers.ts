@@ -6,6 +6,7 @@
 import type { Config } from './config.ts';
 import type { PhaseRoles } from './phases.ts';
 import { CHECKS, type CheckName } from './checks.ts';
+import { isForgeKind } from './forge.ts';
 
 export { CHECKS, type CheckName } from './checks.ts';
 
@@ -58,8 +59,8 @@ export function isUnconfigured(config: Config, check: CheckName): boolean {
     case 'lint':
       return !c.lint;
     case 'ci':
-      // With GitHub, CI is the forge's checks of the pull request (pr.requiredChecks), read when PR is left.
-      return c.ci.length === 0 && config.pr?.mode !== 'github';
+      // With a forge, CI is the forge's checks of the pull request (pr.requiredChecks), read when PR is left.
+      return c.ci.length === 0 && !isForgeKind(config.pr?.mode);
     case 'smoke':
       return c.smoke.length === 0;
   }

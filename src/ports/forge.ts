@@ -1,6 +1,9 @@
 /** @module The forge port: what Autopilot asks of a code host (pull requests, one comment, commit statuses, checks). */
 
-/** A repository on a forge. */
+/** The forges Autopilot speaks to: GitHub, GitLab, and Gitea (Forgejo speaks Gitea's API). */
+export type ForgeKind = 'github' | 'gitlab' | 'gitea';
+
+/** A repository on a forge; on GitLab `owner` is the whole namespace (`group/subgroup`). */
 export interface ForgeRepo {
   readonly owner: string;
   readonly name: string;
@@ -44,7 +47,7 @@ export interface CommitStatus {
  * the outbox decides what is tried again.
  */
 export interface Forge {
-  readonly kind: 'github';
+  readonly kind: ForgeKind;
   readonly repo: ForgeRepo;
   defaultBranch(): Promise<string>;
   /** The open pull request whose head is `branch` of this repository, if there is one. */
@@ -55,7 +58,8 @@ export interface Forge {
   /** The first comment on the pull request whose body contains `marker`. */
   findComment(pull: number, marker: string): Promise<ForgeComment | null>;
   createComment(pull: number, body: string): Promise<ForgeComment>;
-  updateComment(id: number, body: string): Promise<ForgeComment>;
+  /** Replaces the body of a comment on the pull request (GitLab addresses a note through its merge request). */
+  updateComment(pull: number, id: number, body: string): Promise<ForgeComment>;
   /** The latest status of each context of a commit. */
   listStatuses(sha: string): Promise<CommitStatus[]>;
   setStatus(sha: string, status: CommitStatus): Promise<void>;
@@ -77,9 +81,12 @@ export class ForgeError extends Error {
 
 /** Where a forge is and how to reach it; the token is read by the engine, never stored with the config. */
 export interface ForgeSpec {
-  readonly kind: 'github';
+  readonly kind: ForgeKind;
   readonly repo: ForgeRepo;
-  /** The REST API's base URL (`https://api.github.com`, or a GitHub Enterprise server's `/api/v3`). */
+  /**
+   * The REST API's base URL: `https://api.github.com` (a GitHub Enterprise server's `/api/v3`), a GitLab server's
+   * `/api/v4`, a Gitea or Forgejo server's `/api/v1`.
+   */
   readonly apiUrl: string;
   readonly token: string;
 }

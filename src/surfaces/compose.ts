@@ -64,10 +64,12 @@ export function runnerFor(layout: Layout, config: Config): CommandRunner {
 }
 
 /**
- * The forge client for a spec: GitHub through Octokit, loaded on first use so that a hook or a verb that opens no pull
- * request does not pay for it.
+ * The forge client for a spec: GitHub through Octokit, GitLab and Gitea (Forgejo) over fetch; loaded on first use so
+ * that a hook or a verb that opens no pull request does not pay for it.
  */
 export async function forgeFor(spec: ForgeSpec): Promise<Forge> {
+  if (spec.kind === 'gitlab') return (await import('../adapters/gitlab/index.ts')).openGitLab(spec);
+  if (spec.kind === 'gitea') return (await import('../adapters/gitea/index.ts')).openGitea(spec);
   const { openGitHub } = await import('../adapters/github/index.ts');
   return openGitHub(spec);
 }

@@ -72,7 +72,7 @@ describe('GitHub adapter, against the OpenAPI-validating server', () => {
     const c = await forge.createComment(1, `${marker}\nhello`);
     const again = await forge.findComment(1, marker);
     assert.equal(again?.id, c.id);
-    await forge.updateComment(c.id, `${marker}\nupdated`);
+    await forge.updateComment(1, c.id, `${marker}\nupdated`);
     assert.equal(server.comments.length, 1);
     assert.equal(server.comments[0]?.body, `${marker}\nupdated`);
     assert.deepEqual(server.mismatches, []);

@@ -1,7 +1,14 @@
 /** @module The forge's pure decisions: which repository a remote names, and the verdict on a commit's checks. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { githubRepoOf, judgeChecks, pullBody, commentMarker } from '../../src/core/forge.ts';
+import {
+  githubRepoOf,
+  judgeChecks,
+  pullBody,
+  commentMarker,
+  parseRepository,
+  remoteForgeOf,
+} from '../../src/core/forge.ts';
 import type { ForgeCheck } from '../../src/ports/forge.ts';
 
 const check = (name: string, state: ForgeCheck['state'], detail: string = state): ForgeCheck => ({
@@ -23,6 +30,34 @@ describe('forge decisions', () => {
       assert.deepEqual(githubRepoOf(url), { owner: 'acme', name: 'widgets' }, url);
     for (const url of ['https://gitlab.com/acme/widgets.git', 'file:///tmp/x.git', 'https://github.com/acme', '../x'])
       assert.equal(githubRepoOf(url), null, url);
+  });
+
+  it('tells the forge and repository of a remote: github.com, gitlab.com with subgroups, and configured hosts', () => {
+    const hosts = { 'git.example.com': 'gitea', 'gl.internal:8443': 'gitlab' } as const;
+    const cases: [string, string | null, string?][] = [
+      ['https://github.com/acme/widgets.git', 'github acme/widgets'],
+      ['git@gitlab.com:acme/widgets.git', 'gitlab acme/widgets'],
+      ['https://oauth2:tok@gitlab.com/acme/tools/widgets', 'gitlab acme/tools/widgets'],
+      ['ssh://git@gitlab.com:2222/acme/widgets.git', 'gitlab acme/widgets'],
+      ['https://git.example.com/acme/widgets.git', 'gitea acme/widgets'],
+      ['git@GIT.example.com:acme/widgets', 'gitea acme/widgets'],
+      ['https://gl.internal:8443/a/b/c.git', 'gitlab a/b/c'],
+      // A host nobody named, a port the config does not name, a path too deep for Gitea, local paths: no forge.
+      ['https://code.example.org/acme/widgets.git', null],
+      ['https://gl.internal/a/b.git', null],
+      ['https://git.example.com/a/b/c.git', null],
+      ['https://github.com/acme', null],
+      ['file:///tmp/x.git', null],
+      ['/srv/git/x.git', null],
+      ['https://gitlab.com/acme/../widgets', null],
+    ];
+    for (const [url, want] of cases) {
+      const r = remoteForgeOf(url, hosts);
+      assert.equal(r ? `${r.kind} ${r.repo.owner}/${r.repo.name}` : null, want, url);
+    }
+    assert.deepEqual(parseRepository('acme/tools/widgets', 'gitlab'), { owner: 'acme/tools', name: 'widgets' });
+    assert.equal(parseRepository('acme/tools/widgets', 'gitea'), null);
+    assert.equal(parseRepository('acme', 'gitlab'), null);
   });
 
   it('passes green checks with every required one there, and waits for pending or missing required ones', () => {

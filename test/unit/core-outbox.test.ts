@@ -149,6 +149,25 @@ describe('github mode in the config', () => {
     assert.equal(prRule(r.value, 'pushed_commit.json')?.producer, 'autopilot');
   });
 
+  it('gives GitLab and Gitea the same contract as GitHub, and takes a GitLab subgroup path and a host list', () => {
+    for (const mode of ['gitlab', 'gitea'] as const) {
+      const r = parseConfig({ pr: { mode, requiredChecks: ['build'] } });
+      assert.ok(r.ok, mode);
+      assert.equal(prRule(r.value, 'pr_url.txt')?.producer, 'autopilot');
+      assert.equal(prRule(r.value, 'pr_url.txt')?.required, true);
+      assert.ok(prRule(r.value, 'ci_results.json')?.assert.some((a) => a.path === 'redChecks'));
+    }
+    const r = parseConfig({
+      pr: {
+        mode: 'auto',
+        repository: 'acme/tools/widgets',
+        forges: { 'git.example.com': 'gitea', 'gl.local:8443': 'gitlab' },
+      },
+    });
+    assert.ok(r.ok);
+    assert.deepEqual(r.value.pr?.forges, { 'git.example.com': 'gitea', 'gl.local:8443': 'gitlab' });
+  });
+
   it('asks for the PR URL only when a forge gave one in auto mode', () => {
     const r = parseConfig({ pr: { mode: 'auto' } });
     assert.ok(r.ok);
@@ -169,7 +188,9 @@ describe('github mode in the config', () => {
       [{ mode: 'github', repository: 'no-slash' }, 'pr.repository'],
       [{ mode: 'github', apiUrl: 'ftp://x' }, 'pr.apiUrl'],
       [{ mode: 'github', ciTimeoutSeconds: -1 }, 'pr.ciTimeoutSeconds'],
-      [{ mode: 'gitlab' }, 'pr.mode'],
+      [{ mode: 'bitbucket' }, 'pr.mode'],
+      [{ mode: 'auto', forges: { 'git.example.com': 'bitbucket' } }, 'pr.forges.git.example.com'],
+      [{ mode: 'auto', forges: { 'https://git.example.com': 'gitea' } }, 'pr.forges.https://git.example.com'],
     ] as const) {
       const r = parseConfig({ pr });
       assert.equal(r.ok, false, JSON.stringify(pr));

@@ -20,6 +20,19 @@ describe('the forge token', () => {
     assert.deepEqual(readForgeToken(e, { GITHUB_TOKEN: 'b' }), { ok: true, value: 'b' });
   });
 
+  it("reads each forge's own variable after AUTOPILOT_FORGE_TOKEN, and names it when none is set", () => {
+    const e = engineWith('/nonexistent/forge-token');
+    const env = { GITHUB_TOKEN: 'gh', GITLAB_TOKEN: 'gl', GITEA_TOKEN: 'gt' };
+    assert.deepEqual(readForgeToken(e, env, 'gitlab'), { ok: true, value: 'gl' });
+    assert.deepEqual(readForgeToken(e, env, 'gitea'), { ok: true, value: 'gt' });
+    assert.deepEqual(readForgeToken(e, { ...env, AUTOPILOT_FORGE_TOKEN: 'a' }, 'gitea'), { ok: true, value: 'a' });
+    // Another forge's token is not this one's.
+    const none = readForgeToken(e, { GITHUB_TOKEN: 'gh' }, 'gitlab');
+    assert.equal(none.ok, false);
+    if (!none.ok) assert.match(none.error.message, /set AUTOPILOT_FORGE_TOKEN \(or GITLAB_TOKEN\)/);
+    for (const k of ['GITLAB_TOKEN', 'GITEA_TOKEN']) assert.ok(FORGE_TOKEN_VARS.includes(k), k);
+  });
+
   it('else from the file in the per-user state, only when it is 0600; refused with the file named otherwise', () => {
     const dir = mkdtempSync(join(tmpdir(), 'forge-token-'));
     const file = join(dir, 'forge-token');

@@ -130,7 +130,7 @@ export class GitHubForge implements Forge {
     });
   }
 
-  async updateComment(id: number, body: string): Promise<ForgeComment> {
+  async updateComment(_pull: number, id: number, body: string): Promise<ForgeComment> {
     return this.call('updating the comment', async () => {
       const c = (await this.api.rest.issues.updateComment({ ...this.at, comment_id: id, body })).data;
       return { id: c.id, url: c.html_url, body: c.body ?? '' };

@@ -201,7 +201,7 @@ async function performPush(
     found,
     data: doc,
     evidence: { name: PUSHED_COMMIT, content: '' },
-    ...(payload.forge === 'github' ? { follow: [{ action: OutboxAction.open_pr, payload: next }] } : {}),
+    ...(payload.forge ? { follow: [{ action: OutboxAction.open_pr, payload: next }] } : {}),
   };
 }
 

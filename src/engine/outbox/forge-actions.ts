@@ -137,7 +137,7 @@ async function postComment(
   const existing = await forge.findComment(pull, commentMarker(row.taskId));
   if (existing && existing.body === body)
     return { kind: 'done', found: true, data: { pull, comment: existing.id, url: existing.url } };
-  const c = existing ? await forge.updateComment(existing.id, body) : await forge.createComment(pull, body);
+  const c = existing ? await forge.updateComment(pull, existing.id, body) : await forge.createComment(pull, body);
   if (!existing) await pause();
   return { kind: 'done', found: existing !== null, data: { pull, comment: c.id, url: c.url } };
 }

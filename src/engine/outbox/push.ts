@@ -7,6 +7,8 @@ import type { PushPayload } from '../../core/outbox.ts';
 import { relative } from 'node:path';
 import { git } from '../repo/git.ts';
 import { resolvePrMode } from '../repo/forge.ts';
+import { isForgeKind } from '../../core/forge.ts';
+import type { ForgeKind } from '../../ports/forge.ts';
 import type { Engine } from '../context.ts';
 
 /** Branch names taken for the default one when the remote does not say which is its default. */
@@ -19,9 +21,9 @@ export function pushRemote(engine: Engine): string {
 
 /**
  * Whether the config asks Autopilot to push the task branch itself, and where it goes next: `git` (git-only mode),
- * `github` (then a pull request), or null (`manual`: the agent does it all).
+ * a forge (then a pull request there), or null (`manual`: the agent does it all).
  */
-export async function pushMode(engine: Engine): Promise<'git' | 'github' | null> {
+export async function pushMode(engine: Engine): Promise<'git' | ForgeKind | null> {
   const mode = await resolvePrMode(engine);
   return mode === 'manual' ? null : mode;
 }
@@ -32,7 +34,7 @@ export async function pushMode(engine: Engine): Promise<'git' | 'github' | null>
  * default branch: Autopilot pushes task branches only; refused (EVIDENCE_MISSING) while work outside the state
  * folder is not committed, since the commit pushed must be the work reviewed.
  */
-export async function planPush(engine: Engine, phase: string, forge?: 'github'): Promise<Result<PushPayload>> {
+export async function planPush(engine: Engine, phase: string, forge?: ForgeKind): Promise<Result<PushPayload>> {
   const root = engine.layout.root;
   const remote = pushRemote(engine);
   const url = await git(root, ['remote', 'get-url', '--', remote]);
@@ -141,6 +143,6 @@ export function pushPayload(payload: Readonly<Record<string, unknown>>): PushPay
   if (typeof remote !== 'string' || typeof branch !== 'string' || typeof commit !== 'string') return undefined;
   if (typeof phase !== 'string' || !/^[0-9a-f]{40,64}$/.test(commit)) return undefined;
   if (remote.startsWith('-') || branch.startsWith('-')) return undefined;
-  if (forge !== undefined && forge !== 'github') return undefined;
-  return { remote, branch, commit, phase, ...(forge ? { forge } : {}) };
+  if (forge !== undefined && !isForgeKind(forge as string)) return undefined;
+  return { remote, branch, commit, phase, ...(forge ? { forge: forge as ForgeKind } : {}) };
 }

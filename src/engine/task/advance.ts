@@ -186,7 +186,7 @@ async function decideMove(
   const into = decision.value.to;
   const mode = into !== null && into === engine.config.roles.seal ? await pushMode(engine) : null;
   if (into !== null && mode) {
-    const plan = await planPush(engine, into, mode === 'github' ? 'github' : undefined);
+    const plan = await planPush(engine, into, mode === 'git' ? undefined : mode);
     if (!plan.ok) return record(engine, state, actor, into, plan.error, startMs);
     return ok({ to: into, waivers, push: plan.value });
   }

@@ -46,8 +46,11 @@ export async function produceForgeCi(
   const read = folder.ok ? readNoFollow(join(folder.value, PUSHED_COMMIT), 1024 * 1024) : null;
   if (read?.kind !== 'file') return unreadable(`no ${PUSHED_COMMIT} yet: run the outbox so that the branch is pushed`);
   let branch: string;
+  let pushed: string;
   try {
-    branch = String((JSON.parse(read.bytes.toString('utf8')) as { branch?: unknown }).branch ?? '');
+    const doc = JSON.parse(read.bytes.toString('utf8')) as { branch?: unknown; commit?: unknown };
+    branch = String(doc.branch ?? '');
+    pushed = String(doc.commit ?? '');
   } catch {
     return unreadable(`${PUSHED_COMMIT} is not JSON`);
   }
@@ -61,8 +64,10 @@ export async function produceForgeCi(
   try {
     const pull = await forge.findOpenPull(branch);
     if (!pull) return unreadable(`no open pull request for ${branch}: run the outbox so that it is opened`);
+    // GitLab names a merge request's head commit only once it has looked at it; until then it is the pushed one.
+    const head = pull.headSha || pushed;
     for (;;) {
-      const checks = await forge.checks(pull.headSha);
+      const checks = await forge.checks(head);
       const final = waited >= timeoutMs;
       const verdict = judgeChecks(checks, required, final);
       if (final || verdict.waiting.length === 0 || verdict.redChecks)
@@ -72,7 +77,7 @@ export async function produceForgeCi(
           forge: forge.kind,
           pull: pull.number,
           url: pull.url,
-          commit: pull.headSha,
+          commit: head,
           required,
           passed: verdict.passed,
           redChecks: verdict.redChecks,

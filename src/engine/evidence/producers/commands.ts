@@ -18,6 +18,7 @@ import {
 } from './run-commands.ts';
 import type { Engine } from '../../context.ts';
 import { resolvePrMode } from '../../repo/forge.ts';
+import { isForgeKind } from '../../../core/forge.ts';
 import { produceForgeCi } from './ci-forge.ts';
 import { probeHealth } from './health.ts';
 
@@ -85,7 +86,7 @@ export async function produceReview(engine: Engine): Promise<ProducedFiles> {
 
 /** PR's CI results: from the forge's checks when the PR went to a forge, else from the configured `commands.ci`. */
 export async function producePr(engine: Engine, state: TaskState): Promise<ProducedFiles> {
-  if ((await resolvePrMode(engine)) === 'github') return { files: [await produceForgeCi(engine, state)], commands: [] };
+  if (isForgeKind(await resolvePrMode(engine))) return { files: [await produceForgeCi(engine, state)], commands: [] };
   const specs = engine.config.commands.ci;
   const run = await runAll(engine, specs);
   const doc =

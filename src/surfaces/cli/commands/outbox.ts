@@ -19,11 +19,12 @@ never the remote's default branch). \`outbox run\` sends what is due: it claims 
 remote already holds the commit (a run killed after pushing), pushes if not, and records the result as an
 \`outbox\` ledger entry with PR's pushed_commit.json. A failure is retried with backoff (5 s, doubling, up to
 6 attempts), then the row stops until a person retries or drops it.
-With pr.mode: github (or auto and a github.com remote), the recorded push decides open_pr: it waits
-(outcome "waiting", no attempt counted) until PR's pr_template_filled.md is written, then opens the pull
-request, or updates the one already open for the branch, and writes pr_url.txt from GitHub's answer; that
-decides comment (the evidence summary, found again by a hidden marker) and status (autopilot/evidence on the
-pushed commit). One run sends them all. The token is read from AUTOPILOT_FORGE_TOKEN or GITHUB_TOKEN in the
+With pr.mode: github, gitlab or gitea (or auto, and a remote on github.com, gitlab.com or a host named in
+pr.forges), the recorded push decides open_pr: it waits (outcome "waiting", no attempt counted) until PR's
+pr_template_filled.md is written, then opens the pull (merge) request, or updates the one already open for the
+branch, and writes pr_url.txt from the forge's answer; that decides comment (the evidence summary, found again
+by a hidden marker) and status (autopilot/evidence on the pushed commit). One run sends them all. The token is
+read from AUTOPILOT_FORGE_TOKEN, else GITHUB_TOKEN, GITLAB_TOKEN or GITEA_TOKEN (the forge's own), in the
 environment of this command, else from the forge-token file (mode 0600) in the per-user state folder.
 States: pending, sending, failed, stopped, sent, dropped.`,
     );

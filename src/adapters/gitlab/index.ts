@@ -1,0 +1,260 @@
+/**
+ * @module The GitLab forge, through its REST API v4 over fetch: merge requests, the evidence note, commit statuses,
+ * and the jobs of the commit's latest pipeline as its checks.
+ */
+import {
+  type CommitStatus,
+  type Forge,
+  type ForgeCheck,
+  type ForgeComment,
+  type ForgePull,
+  type ForgeRepo,
+  type ForgeSpec,
+} from '../../ports/forge.ts';
+import { RestClient, seg } from '../shared/rest.ts';
+
+interface MergeRequest {
+  iid: number;
+  web_url: string;
+  sha: string | null;
+  source_branch: string;
+  target_branch: string;
+  source_project_id: number;
+  target_project_id: number;
+}
+interface Note {
+  id: number;
+  body: string;
+  system: boolean;
+}
+interface Status {
+  name: string;
+  status: string;
+  description: string | null;
+  target_url: string | null;
+}
+interface Pipeline {
+  id: number;
+}
+interface Job {
+  name: string;
+  status: string;
+  allow_failure: boolean;
+  web_url: string;
+}
+
+const PAGE = 100;
+
+/** A commit status's or a job's state, as Autopilot reads it; `manual` is a job nobody started. */
+const RUNNING = new Set(['created', 'waiting_for_resource', 'preparing', 'pending', 'running', 'scheduled']);
+
+const pull = (m: MergeRequest): ForgePull => ({
+  number: m.iid,
+  url: m.web_url,
+  headSha: m.sha ?? '',
+  headRef: m.source_branch,
+  baseRef: m.target_branch,
+});
+
+export class GitLabForge implements Forge {
+  readonly kind = 'gitlab' as const;
+  readonly repo: ForgeRepo;
+  private readonly api: RestClient;
+  /** The project as GitLab's API names it: its full path, escaped. */
+  private readonly project: string;
+  /** The web address of the project, for links to notes (which GitLab's answers do not carry). */
+  private readonly web: string;
+
+  constructor(spec: ForgeSpec) {
+    this.repo = spec.repo;
+    this.project = `/projects/${seg(`${spec.repo.owner}/${spec.repo.name}`)}`;
+    this.api = new RestClient(spec.apiUrl, { 'private-token': spec.token }, 'GitLab', 'GITLAB_TOKEN');
+    this.web = `${spec.apiUrl.replace(/\/+$/, '').replace(/\/api\/v4$/, '')}/${spec.repo.owner}/${spec.repo.name}`;
+  }
+
+  private noteUrl(iid: number, id: number): string {
+    return `${this.web}/-/merge_requests/${iid}#note_${id}`;
+  }
+
+  async defaultBranch(): Promise<string> {
+    const r = await this.api.request<{ default_branch: string | null }>('reading the project', 'GET', this.project);
+    return r.data.default_branch ?? 'main';
+  }
+
+  async findOpenPull(branch: string): Promise<ForgePull | null> {
+    const list = await this.api.all<MergeRequest>(
+      'listing merge requests',
+      `${this.project}/merge_requests`,
+      { state: 'opened', source_branch: branch },
+      'per_page',
+      PAGE,
+    );
+    // A fork's merge request from a branch of the same name is not the task's.
+    const found = list.find((m) => m.source_branch === branch && m.source_project_id === m.target_project_id);
+    return found ? pull(found) : null;
+  }
+
+  async createPull(req: { title: string; body: string; head: string; base: string }): Promise<ForgePull> {
+    const r = await this.api.request<MergeRequest>(
+      'opening the merge request',
+      'POST',
+      `${this.project}/merge_requests`,
+      {
+        body: { source_branch: req.head, target_branch: req.base, title: req.title, description: req.body },
+      },
+    );
+    return pull(r.data);
+  }
+
+  async updatePull(number: number, req: { title: string; body: string }): Promise<ForgePull> {
+    const r = await this.api.request<MergeRequest>(
+      'updating the merge request',
+      'PUT',
+      `${this.project}/merge_requests/${seg(number)}`,
+      { body: { title: req.title, description: req.body } },
+    );
+    return pull(r.data);
+  }
+
+  async getPull(number: number): Promise<ForgePull> {
+    const r = await this.api.request<MergeRequest>(
+      'reading the merge request',
+      'GET',
+      `${this.project}/merge_requests/${seg(number)}`,
+    );
+    return pull(r.data);
+  }
+
+  async findComment(iid: number, marker: string): Promise<ForgeComment | null> {
+    const notes = await this.api.all<Note>(
+      'listing notes',
+      `${this.project}/merge_requests/${seg(iid)}/notes`,
+      { sort: 'asc', order_by: 'created_at' },
+      'per_page',
+      PAGE,
+    );
+    const n = notes.find((x) => !x.system && (x.body ?? '').includes(marker));
+    return n ? { id: n.id, url: this.noteUrl(iid, n.id), body: n.body } : null;
+  }
+
+  async createComment(iid: number, body: string): Promise<ForgeComment> {
+    const r = await this.api.request<Note>(
+      'posting the note',
+      'POST',
+      `${this.project}/merge_requests/${seg(iid)}/notes`,
+      {
+        body: { body },
+      },
+    );
+    return { id: r.data.id, url: this.noteUrl(iid, r.data.id), body: r.data.body };
+  }
+
+  async updateComment(iid: number, id: number, body: string): Promise<ForgeComment> {
+    const r = await this.api.request<Note>(
+      'updating the note',
+      'PUT',
+      `${this.project}/merge_requests/${seg(iid)}/notes/${seg(id)}`,
+      { body: { body } },
+    );
+    return { id: r.data.id, url: this.noteUrl(iid, r.data.id), body: r.data.body };
+  }
+
+  /** The latest status of each name (GitLab lists only the latest unless asked for all). */
+  private async rawStatuses(sha: string): Promise<Status[]> {
+    return this.api.all<Status>(
+      'reading commit statuses',
+      `${this.project}/repository/commits/${seg(sha)}/statuses`,
+      {},
+      'per_page',
+      PAGE,
+    );
+  }
+
+  async listStatuses(sha: string): Promise<CommitStatus[]> {
+    return (await this.rawStatuses(sha)).map((s) => ({
+      state:
+        s.status === 'success'
+          ? 'success'
+          : s.status === 'failed'
+            ? 'failure'
+            : RUNNING.has(s.status) || s.status === 'manual'
+              ? 'pending'
+              : 'error',
+      context: s.name,
+      description: s.description ?? '',
+      ...(s.target_url ? { targetUrl: s.target_url } : {}),
+    }));
+  }
+
+  async setStatus(sha: string, s: CommitStatus): Promise<void> {
+    // GitLab has no `error` state: a status that could not be judged is a failed one.
+    const state = s.state === 'failure' || s.state === 'error' ? 'failed' : s.state;
+    await this.api.request('setting the commit status', 'POST', `${this.project}/statuses/${seg(sha)}`, {
+      body: {
+        state,
+        name: s.context,
+        description: s.description.slice(0, 255),
+        ...(s.targetUrl ? { target_url: s.targetUrl } : {}),
+      },
+    });
+  }
+
+  /**
+   * The jobs of the commit's newest pipeline (a retried job counts by its last run), then the commit statuses set by
+   * anything else. A manual job nobody started is no check: required, it shows as missing.
+   */
+  async checks(sha: string): Promise<ForgeCheck[]> {
+    const pipelines = await this.api.all<Pipeline>(
+      'listing pipelines',
+      `${this.project}/pipelines`,
+      { sha, order_by: 'id', sort: 'desc' },
+      'per_page',
+      PAGE,
+    );
+    const newest = pipelines.reduce<Pipeline | null>((a, p) => (!a || p.id > a.id ? p : a), null);
+    const jobs = newest
+      ? await this.api.all<Job>(
+          'listing pipeline jobs',
+          `${this.project}/pipelines/${seg(newest.id)}/jobs`,
+          {},
+          'per_page',
+          PAGE,
+        )
+      : [];
+    const out = new Map<string, ForgeCheck>();
+    const jobNames = new Set(jobs.map((j) => j.name));
+    for (const j of jobs) {
+      if (j.status === 'manual' || out.has(j.name)) continue;
+      const allowed = j.status === 'failed' && j.allow_failure;
+      out.set(j.name, {
+        name: j.name,
+        kind: 'check_run',
+        state: RUNNING.has(j.status)
+          ? 'pending'
+          : j.status === 'success' || j.status === 'skipped' || allowed
+            ? 'success'
+            : 'failure',
+        detail: allowed ? 'failed (allowed to fail)' : j.status,
+        url: j.web_url ?? null,
+      });
+    }
+    // Each job is a commit status too: only the statuses of other systems are added.
+    for (const s of await this.rawStatuses(sha)) {
+      if (jobNames.has(s.name) || out.has(s.name)) continue;
+      out.set(s.name, {
+        name: s.name,
+        kind: 'status',
+        state:
+          RUNNING.has(s.status) || s.status === 'manual' ? 'pending' : s.status === 'success' ? 'success' : 'failure',
+        detail: s.status,
+        url: s.target_url ?? null,
+      });
+    }
+    return [...out.values()];
+  }
+}
+
+/** Opens the GitLab forge for a spec (the composition root's ForgeOpener). */
+export function openGitLab(spec: ForgeSpec): Forge {
+  return new GitLabForge(spec);
+}

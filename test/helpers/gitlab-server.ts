@@ -1,0 +1,741 @@
+/**
+ * @module A GitLab REST v4 test server: the endpoints Autopilot uses, described as JSON Schemas written from GitLab's
+ * published API documentation (field names, types and status codes of each page named below; GitLab publishes no
+ * OpenAPI document of these endpoints on npm), and validated on every request and response by rest-schema-server.ts.
+ * It keeps merge requests, notes, commit statuses and pipelines, reads branch heads from the bare repository
+ * Autopilot pushes to, and counts creates, so that a test can tell one merge request from two.
+ */
+import { execFileSync } from 'node:child_process';
+import {
+  startSchemaServer,
+  type ApiDescription,
+  type Endpoint,
+  type Reply,
+  type Schema,
+  type SchemaServer,
+} from './rest-schema-server.ts';
+
+const DOCS = 'https://docs.gitlab.com/api';
+const int: Schema = { type: 'integer' };
+const str: Schema = { type: 'string' };
+const bool: Schema = { type: 'boolean' };
+const strOrNull: Schema = { type: ['string', 'null'] };
+const time: Schema = { type: 'string', format: 'date-time' };
+const page: Schema = { type: 'integer', minimum: 1 };
+const perPage: Schema = { type: 'integer', minimum: 1, maximum: 100 };
+const ref = (name: string): Schema => ({ $ref: `#/definitions/${name}` });
+const list = (name: string): Schema => ({ type: 'array', items: ref(name) });
+/** The project: its numeric ID or its URL-encoded path (`group%2Fproject`). */
+const projectId: Schema = { type: ['integer', 'string'], minLength: 1 };
+const error: Schema = {
+  type: 'object',
+  properties: { message: { type: ['string', 'object', 'array'] }, error: str },
+};
+const jobStatus = [
+  'created',
+  'pending',
+  'running',
+  'failed',
+  'success',
+  'canceled',
+  'skipped',
+  'waiting_for_resource',
+  'manual',
+  'preparing',
+  'scheduled',
+];
+
+const definitions: Record<string, Schema> = {
+  /** projects.md, "Get a single project". */
+  Project: {
+    type: 'object',
+    required: ['id', 'name', 'path_with_namespace', 'default_branch', 'web_url'],
+    properties: {
+      id: int,
+      name: str,
+      path: str,
+      path_with_namespace: str,
+      default_branch: strOrNull,
+      web_url: str,
+      visibility: { enum: ['private', 'internal', 'public'] },
+    },
+  },
+  UserBasic: {
+    type: 'object',
+    required: ['id', 'username', 'name'],
+    properties: { id: int, username: str, name: str, state: str, web_url: str, avatar_url: strOrNull },
+  },
+  /** merge_requests.md, "Get single MR" (the list answers with the same fields, less a few). */
+  MergeRequest: {
+    type: 'object',
+    required: [
+      'id',
+      'iid',
+      'project_id',
+      'title',
+      'description',
+      'state',
+      'source_branch',
+      'target_branch',
+      'source_project_id',
+      'target_project_id',
+      'sha',
+      'web_url',
+      'author',
+      'draft',
+      'created_at',
+      'updated_at',
+    ],
+    properties: {
+      id: int,
+      iid: int,
+      project_id: int,
+      title: str,
+      description: strOrNull,
+      state: { enum: ['opened', 'closed', 'locked', 'merged'] },
+      source_branch: str,
+      target_branch: str,
+      source_project_id: int,
+      target_project_id: int,
+      sha: strOrNull,
+      merge_commit_sha: strOrNull,
+      web_url: str,
+      author: ref('UserBasic'),
+      draft: bool,
+      work_in_progress: bool,
+      detailed_merge_status: str,
+      created_at: time,
+      updated_at: time,
+      references: { type: 'object', properties: { short: str, relative: str, full: str } },
+    },
+  },
+  /** notes.md, "Merge requests": a note. */
+  Note: {
+    type: 'object',
+    required: ['id', 'body', 'author', 'created_at', 'updated_at', 'system', 'noteable_type'],
+    properties: {
+      id: int,
+      type: strOrNull,
+      body: str,
+      author: ref('UserBasic'),
+      created_at: time,
+      updated_at: time,
+      system: bool,
+      noteable_id: int,
+      noteable_type: { enum: ['Issue', 'MergeRequest', 'Snippet', 'Commit', 'Epic'] },
+      noteable_iid: { type: ['integer', 'null'] },
+      resolvable: bool,
+      confidential: bool,
+      internal: bool,
+    },
+  },
+  /** commits.md, "List the statuses of a commit" and "Set the pipeline status of a commit". */
+  CommitStatus: {
+    type: 'object',
+    required: ['id', 'sha', 'status', 'name', 'created_at', 'allow_failure'],
+    properties: {
+      id: int,
+      sha: str,
+      ref: strOrNull,
+      status: { enum: jobStatus },
+      name: str,
+      target_url: strOrNull,
+      description: strOrNull,
+      created_at: time,
+      started_at: { type: ['string', 'null'], format: 'date-time' },
+      finished_at: { type: ['string', 'null'], format: 'date-time' },
+      allow_failure: bool,
+      coverage: { type: ['number', 'null'] },
+      pipeline_id: int,
+      author: ref('UserBasic'),
+    },
+  },
+  /** pipelines.md, "List project pipelines". */
+  Pipeline: {
+    type: 'object',
+    required: ['id', 'iid', 'project_id', 'sha', 'ref', 'status', 'source', 'web_url', 'created_at', 'updated_at'],
+    properties: {
+      id: int,
+      iid: int,
+      project_id: int,
+      sha: str,
+      ref: str,
+      status: { enum: [...jobStatus] },
+      source: str,
+      web_url: str,
+      created_at: time,
+      updated_at: time,
+    },
+  },
+  /** jobs.md, "List pipeline jobs". */
+  Job: {
+    type: 'object',
+    required: ['id', 'name', 'stage', 'status', 'allow_failure', 'web_url', 'ref', 'created_at', 'pipeline'],
+    properties: {
+      id: int,
+      name: str,
+      stage: str,
+      status: { enum: jobStatus },
+      allow_failure: bool,
+      web_url: str,
+      ref: str,
+      tag: bool,
+      created_at: time,
+      started_at: { type: ['string', 'null'], format: 'date-time' },
+      finished_at: { type: ['string', 'null'], format: 'date-time' },
+      pipeline: {
+        type: 'object',
+        required: ['id', 'sha', 'ref', 'status'],
+        properties: { id: int, project_id: int, sha: str, ref: str, status: str },
+      },
+    },
+  },
+};
+
+const mrPath = { id: projectId, merge_request_iid: int };
+const endpoints: Endpoint[] = [
+  {
+    method: 'GET',
+    path: '/projects/{id}',
+    doc: `${DOCS}/projects/#get-a-single-project`,
+    params: { id: projectId },
+    query: { statistics: bool, license: bool, with_custom_attributes: bool },
+    responses: { 200: ref('Project'), 404: error },
+  },
+  {
+    method: 'GET',
+    path: '/projects/{id}/merge_requests',
+    doc: `${DOCS}/merge_requests/#list-project-merge-requests`,
+    params: { id: projectId },
+    query: {
+      state: { enum: ['opened', 'closed', 'locked', 'merged', 'all'] },
+      source_branch: str,
+      target_branch: str,
+      order_by: {
+        enum: [
+          'created_at',
+          'updated_at',
+          'title',
+          'merged_at',
+          'label_priority',
+          'milestone_due',
+          'popularity',
+          'priority',
+        ],
+      },
+      sort: { enum: ['asc', 'desc'] },
+      iids: str,
+      labels: str,
+      milestone: str,
+      scope: { enum: ['created_by_me', 'assigned_to_me', 'all'] },
+      search: str,
+      view: { enum: ['simple'] },
+      page,
+      per_page: perPage,
+    },
+    responses: { 200: list('MergeRequest'), 404: error },
+  },
+  {
+    method: 'POST',
+    path: '/projects/{id}/merge_requests',
+    doc: `${DOCS}/merge_requests/#create-mr`,
+    params: { id: projectId },
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['source_branch', 'target_branch', 'title'],
+      properties: {
+        source_branch: { type: 'string', minLength: 1 },
+        target_branch: { type: 'string', minLength: 1 },
+        title: { type: 'string', minLength: 1 },
+        description: { type: 'string', maxLength: 1048576 },
+        allow_collaboration: bool,
+        approvals_before_merge: int,
+        allow_maintainer_to_push: bool,
+        assignee_id: int,
+        assignee_ids: { type: 'array', items: int },
+        labels: str,
+        milestone_id: int,
+        remove_source_branch: bool,
+        reviewer_ids: { type: 'array', items: int },
+        squash: bool,
+        target_project_id: int,
+      },
+    },
+    responses: { 201: ref('MergeRequest'), 400: error, 404: error, 409: error, 422: error },
+  },
+  {
+    method: 'GET',
+    path: '/projects/{id}/merge_requests/{merge_request_iid}',
+    doc: `${DOCS}/merge_requests/#get-single-mr`,
+    params: mrPath,
+    query: { include_diverged_commits_count: bool, include_rebase_in_progress: bool, render_html: bool },
+    responses: { 200: ref('MergeRequest'), 404: error },
+  },
+  {
+    method: 'PUT',
+    path: '/projects/{id}/merge_requests/{merge_request_iid}',
+    doc: `${DOCS}/merge_requests/#update-mr`,
+    params: mrPath,
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      properties: {
+        title: { type: 'string', minLength: 1 },
+        description: { type: 'string', maxLength: 1048576 },
+        target_branch: str,
+        state_event: { enum: ['close', 'reopen'] },
+        labels: str,
+        add_labels: str,
+        remove_labels: str,
+        assignee_id: int,
+        assignee_ids: { type: 'array', items: int },
+        reviewer_ids: { type: 'array', items: int },
+        milestone_id: int,
+        remove_source_branch: bool,
+        squash: bool,
+        discussion_locked: bool,
+        allow_collaboration: bool,
+      },
+    },
+    responses: { 200: ref('MergeRequest'), 400: error, 404: error },
+  },
+  {
+    method: 'GET',
+    path: '/projects/{id}/merge_requests/{merge_request_iid}/notes',
+    doc: `${DOCS}/notes/#list-all-merge-request-notes`,
+    params: mrPath,
+    query: {
+      sort: { enum: ['asc', 'desc'] },
+      order_by: { enum: ['created_at', 'updated_at'] },
+      page,
+      per_page: perPage,
+    },
+    responses: { 200: list('Note'), 404: error },
+  },
+  {
+    method: 'POST',
+    path: '/projects/{id}/merge_requests/{merge_request_iid}/notes',
+    doc: `${DOCS}/notes/#create-new-merge-request-note`,
+    params: mrPath,
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['body'],
+      properties: {
+        body: { type: 'string', minLength: 1, maxLength: 1000000 },
+        created_at: str,
+        internal: bool,
+        merge_request_diff_head_sha: str,
+      },
+    },
+    responses: { 201: ref('Note'), 400: error, 404: error },
+  },
+  {
+    method: 'PUT',
+    path: '/projects/{id}/merge_requests/{merge_request_iid}/notes/{note_id}',
+    doc: `${DOCS}/notes/#modify-existing-merge-request-note`,
+    params: { ...mrPath, note_id: int },
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['body'],
+      properties: { body: { type: 'string', minLength: 1, maxLength: 1000000 } },
+    },
+    responses: { 200: ref('Note'), 400: error, 404: error },
+  },
+  {
+    method: 'GET',
+    path: '/projects/{id}/repository/commits/{sha}/statuses',
+    doc: `${DOCS}/commits/#list-the-statuses-of-a-commit`,
+    params: { id: projectId, sha: { type: 'string', pattern: '^[0-9a-f]{7,64}$' } },
+    query: {
+      ref: str,
+      stage: str,
+      name: str,
+      pipeline_id: int,
+      order_by: { enum: ['id', 'pipeline_id'] },
+      sort: { enum: ['asc', 'desc'] },
+      all: bool,
+      page,
+      per_page: perPage,
+    },
+    responses: { 200: list('CommitStatus'), 404: error },
+  },
+  {
+    method: 'POST',
+    path: '/projects/{id}/statuses/{sha}',
+    doc: `${DOCS}/commits/#set-the-pipeline-status-of-a-commit`,
+    params: { id: projectId, sha: { type: 'string', pattern: '^[0-9a-f]{40,64}$' } },
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['state'],
+      properties: {
+        state: { enum: ['pending', 'running', 'success', 'failed', 'canceled', 'skipped'] },
+        ref: str,
+        name: str,
+        context: str,
+        target_url: str,
+        description: { type: 'string', maxLength: 255 },
+        coverage: { type: 'number' },
+        pipeline_id: int,
+      },
+    },
+    responses: { 201: ref('CommitStatus'), 400: error, 404: error },
+  },
+  {
+    method: 'GET',
+    path: '/projects/{id}/pipelines',
+    doc: `${DOCS}/pipelines/#list-project-pipelines`,
+    params: { id: projectId },
+    query: {
+      scope: { enum: ['running', 'pending', 'finished', 'branches', 'tags'] },
+      status: { enum: jobStatus },
+      source: str,
+      ref: str,
+      sha: str,
+      yaml_errors: bool,
+      username: str,
+      updated_after: str,
+      updated_before: str,
+      order_by: { enum: ['id', 'status', 'ref', 'updated_at', 'user_id'] },
+      sort: { enum: ['asc', 'desc'] },
+      page,
+      per_page: perPage,
+    },
+    responses: { 200: list('Pipeline'), 404: error },
+  },
+  {
+    method: 'GET',
+    path: '/projects/{id}/pipelines/{pipeline_id}/jobs',
+    doc: `${DOCS}/jobs/#list-pipeline-jobs`,
+    params: { id: projectId, pipeline_id: int },
+    query: { scope: str, include_retried: bool, page, per_page: perPage },
+    responses: { 200: list('Job'), 404: error },
+  },
+];
+
+/** The description, for tests that hold a recorded answer to it. */
+export const GITLAB_API: ApiDescription = { name: 'gitlab-v4', endpoints, definitions };
+
+export interface SeedCheck {
+  readonly name: string;
+  readonly result: 'success' | 'failure' | 'pending';
+}
+
+export interface GitLabTestServer extends SchemaServer {
+  readonly owner: string;
+  readonly repo: string;
+  readonly pulls: { number: number; title: string; body: string; head: string; headSha: string; base: string }[];
+  readonly comments: { id: number; issue: number; body: string }[];
+  readonly statuses: { sha: string; state: string; context: string; description: string }[];
+  /** Creates per kind (`pull`, `comment`, `status`). */
+  readonly creates: Record<string, number>;
+  /** A second open merge request for a branch, or a second note with the same marker. */
+  readonly duplicates: string[];
+  /** The jobs of a pipeline for the commit, as CI reported them. */
+  setChecks(sha: string, checks: readonly SeedCheck[]): void;
+}
+
+/**
+ * Starts the server for the project `owner/repo` (its API at `url`/api/v4). A merge request of a branch not pushed to
+ * `bare` is refused, as GitLab refuses one whose source branch does not exist.
+ */
+export async function startGitLabServer(opts: {
+  owner: string;
+  repo: string;
+  bare: string;
+  defaultBranch?: string;
+}): Promise<GitLabTestServer> {
+  const { owner, repo, bare } = opts;
+  const projectPath = `${owner}/${repo}`;
+  const PROJECT = 42;
+  const pulls: GitLabTestServer['pulls'] = [];
+  const state = new Map<number, 'opened' | 'closed'>();
+  const comments: (GitLabTestServer['comments'][number] & { at: string })[] = [];
+  const statuses: (GitLabTestServer['statuses'][number] & { id: number; at: string; target_url: string | null })[] = [];
+  const pipelines = new Map<string, { id: number; jobs: SeedCheck[] }>();
+  const creates: Record<string, number> = { pull: 0, comment: 0, status: 0 };
+  const duplicates: string[] = [];
+  let nextId = 500;
+  const base = { url: '' };
+  const user = {
+    id: 1,
+    username: 'autopilot-bot',
+    name: 'Autopilot',
+    state: 'active',
+    web_url: 'https://gitlab.test/bot',
+    avatar_url: null,
+  };
+  const web = () => `${base.url}/${projectPath}`;
+  const branchSha = (branch: string): string | null => {
+    try {
+      return execFileSync(
+        'git',
+        ['--git-dir', bare, 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`],
+        {
+          encoding: 'utf8',
+        },
+      ).trim();
+    } catch {
+      return null;
+    }
+  };
+  const now = () => new Date().toISOString();
+  const mrJson = (p: GitLabTestServer['pulls'][number]) => ({
+    id: 9000 + p.number,
+    iid: p.number,
+    project_id: PROJECT,
+    title: p.title,
+    description: p.body,
+    state: state.get(p.number) ?? 'opened',
+    source_branch: p.head,
+    target_branch: p.base,
+    source_project_id: PROJECT,
+    target_project_id: PROJECT,
+    sha: p.headSha,
+    merge_commit_sha: null,
+    web_url: `${web()}/-/merge_requests/${p.number}`,
+    author: user,
+    draft: false,
+    work_in_progress: false,
+    detailed_merge_status: 'mergeable',
+    created_at: now(),
+    updated_at: now(),
+    references: { short: `!${p.number}`, relative: `!${p.number}`, full: `${projectPath}!${p.number}` },
+  });
+  const noteJson = (c: (typeof comments)[number]) => ({
+    id: c.id,
+    type: null,
+    body: c.body,
+    author: user,
+    created_at: c.at,
+    updated_at: c.at,
+    system: false,
+    noteable_id: 9000 + c.issue,
+    noteable_type: 'MergeRequest',
+    noteable_iid: c.issue,
+    resolvable: false,
+    confidential: false,
+    internal: false,
+  });
+  const statusJson = (s: (typeof statuses)[number]) => ({
+    id: s.id,
+    sha: s.sha,
+    ref: null,
+    status: s.state,
+    name: s.context,
+    target_url: s.target_url,
+    description: s.description,
+    created_at: s.at,
+    started_at: null,
+    finished_at: null,
+    allow_failure: false,
+    coverage: null,
+    author: user,
+  });
+  /** One page of a listing, with GitLab's pagination headers. */
+  const paged = (items: unknown[], q: Record<string, unknown>): Reply => {
+    const size = (q['per_page'] as number | undefined) ?? 20;
+    const n = (q['page'] as number | undefined) ?? 1;
+    const slice = items.slice((n - 1) * size, n * size);
+    const more = n * size < items.length;
+    return {
+      status: 200,
+      body: slice,
+      headers: {
+        'x-page': String(n),
+        'x-per-page': String(size),
+        'x-total': String(items.length),
+        'x-next-page': more ? String(n + 1) : '',
+      },
+    };
+  };
+  const notFound: Reply = { status: 404, body: { message: '404 Not found' } };
+
+  const server = await startSchemaServer(GITLAB_API, 'private-token', (e, p, q, body) => {
+    if (p['id'] !== projectPath && p['id'] !== PROJECT)
+      return { status: 404, body: { message: '404 Project Not Found' } };
+    const mr = () => pulls.find((x) => x.number === p['merge_request_iid']);
+    switch (`${e.method} ${e.path}`) {
+      case 'GET /projects/{id}':
+        return {
+          status: 200,
+          body: {
+            id: PROJECT,
+            name: repo,
+            path: repo,
+            path_with_namespace: projectPath,
+            default_branch: opts.defaultBranch ?? 'main',
+            web_url: web(),
+            visibility: 'private',
+          },
+        };
+      case 'GET /projects/{id}/merge_requests': {
+        const want = q['state'] ?? 'all';
+        const items = pulls
+          .filter(
+            (x) =>
+              (want === 'all' || (state.get(x.number) ?? 'opened') === want) &&
+              (!q['source_branch'] || x.head === q['source_branch']),
+          )
+          .map(mrJson);
+        return paged(items, q);
+      }
+      case 'POST /projects/{id}/merge_requests': {
+        const head = String(body['source_branch']);
+        const sha = branchSha(head);
+        if (!sha) return { status: 400, body: { message: ['Source branch does not exist'] } };
+        creates['pull'] = (creates['pull'] ?? 0) + 1;
+        const open = pulls.find((x) => x.head === head && (state.get(x.number) ?? 'opened') === 'opened');
+        if (open) {
+          duplicates.push(`merge request for ${head}`);
+          return {
+            status: 409,
+            body: { message: [`Another open merge request already exists for this source branch: !${open.number}`] },
+          };
+        }
+        const pr = {
+          number: pulls.length + 1,
+          title: String(body['title']),
+          body: typeof body['description'] === 'string' ? body['description'] : '',
+          head,
+          headSha: sha,
+          base: String(body['target_branch']),
+        };
+        pulls.push(pr);
+        return { status: 201, body: mrJson(pr) };
+      }
+      case 'GET /projects/{id}/merge_requests/{merge_request_iid}':
+      case 'PUT /projects/{id}/merge_requests/{merge_request_iid}': {
+        const pr = mr();
+        if (!pr) return notFound;
+        if (e.method === 'PUT') {
+          if (typeof body['title'] === 'string') pr.title = body['title'];
+          if (typeof body['description'] === 'string') pr.body = body['description'];
+        }
+        pr.headSha = branchSha(pr.head) ?? pr.headSha;
+        return { status: 200, body: mrJson(pr) };
+      }
+      case 'GET /projects/{id}/merge_requests/{merge_request_iid}/notes': {
+        if (!mr()) return notFound;
+        const items = comments.filter((c) => c.issue === p['merge_request_iid']).map(noteJson);
+        if (q['sort'] !== 'asc') items.reverse(); // GitLab's default is newest first
+        return paged(items, q);
+      }
+      case 'POST /projects/{id}/merge_requests/{merge_request_iid}/notes': {
+        const pr = mr();
+        if (!pr) return notFound;
+        creates['comment'] = (creates['comment'] ?? 0) + 1;
+        const text = String(body['body']);
+        const marker = /<!-- autopilot:[^>]*-->/.exec(text)?.[0];
+        if (marker && comments.some((c) => c.issue === pr.number && c.body.includes(marker)))
+          duplicates.push(`note ${marker}`);
+        const c = { id: nextId++, issue: pr.number, body: text, at: now() };
+        comments.push(c);
+        return { status: 201, body: noteJson(c) };
+      }
+      case 'PUT /projects/{id}/merge_requests/{merge_request_iid}/notes/{note_id}': {
+        const c = comments.find((x) => x.id === p['note_id'] && x.issue === p['merge_request_iid']);
+        if (!c) return notFound;
+        c.body = String(body['body']);
+        return { status: 200, body: noteJson(c) };
+      }
+      case 'GET /projects/{id}/repository/commits/{sha}/statuses': {
+        const sha = String(p['sha']);
+        const latest = new Map<string, (typeof statuses)[number]>();
+        for (const s of statuses) if (s.sha === sha) latest.set(s.context, s);
+        // A pipeline's jobs are commit statuses too.
+        const jobs = (pipelines.get(sha)?.jobs ?? []).map((j, i) => ({
+          ...statusJson({
+            id: 7000 + i,
+            sha,
+            state: jobState(j.result),
+            context: j.name,
+            description: '',
+            at: now(),
+            target_url: null,
+          }),
+        }));
+        return paged([...jobs, ...[...latest.values()].map(statusJson)], q);
+      }
+      case 'POST /projects/{id}/statuses/{sha}': {
+        const sha = String(p['sha']);
+        if (!/^[0-9a-f]{40}$/.test(sha)) return { status: 404, body: { message: '404 Commit Not Found' } };
+        creates['status'] = (creates['status'] ?? 0) + 1;
+        const s = {
+          id: nextId++,
+          sha,
+          state: String(body['state']),
+          context: String(body['name'] ?? body['context'] ?? 'default'),
+          description: typeof body['description'] === 'string' ? body['description'] : '',
+          target_url: typeof body['target_url'] === 'string' ? body['target_url'] : null,
+          at: now(),
+        };
+        statuses.push(s);
+        return { status: 201, body: statusJson(s) };
+      }
+      case 'GET /projects/{id}/pipelines': {
+        const items = [...pipelines.entries()]
+          .filter(([sha]) => !q['sha'] || sha === q['sha'])
+          .map(([sha, pl]) => ({
+            id: pl.id,
+            iid: pl.id,
+            project_id: PROJECT,
+            sha,
+            ref: 'task',
+            status: pl.jobs.some((j) => j.result === 'failure')
+              ? 'failed'
+              : pl.jobs.some((j) => j.result === 'pending')
+                ? 'running'
+                : 'success',
+            source: 'push',
+            web_url: `${web()}/-/pipelines/${pl.id}`,
+            created_at: now(),
+            updated_at: now(),
+          }));
+        return paged(items, q);
+      }
+      case 'GET /projects/{id}/pipelines/{pipeline_id}/jobs': {
+        const found = [...pipelines.entries()].find(([, pl]) => pl.id === p['pipeline_id']);
+        if (!found) return notFound;
+        const [sha, pl] = found;
+        const items = pl.jobs.map((j, i) => ({
+          id: pl.id * 100 + i,
+          name: j.name,
+          stage: 'test',
+          status: jobState(j.result),
+          allow_failure: false,
+          web_url: `${web()}/-/jobs/${pl.id * 100 + i}`,
+          ref: 'task',
+          tag: false,
+          created_at: now(),
+          started_at: null,
+          finished_at: null,
+          pipeline: { id: pl.id, project_id: PROJECT, sha, ref: 'task', status: 'running' },
+        }));
+        return paged(items, q);
+      }
+      default:
+        return notFound;
+    }
+  });
+  base.url = server.url;
+  let pipelineId = 300;
+  return {
+    ...server,
+    owner,
+    repo,
+    pulls,
+    comments,
+    statuses,
+    creates,
+    duplicates,
+    setChecks: (sha, checks) => void pipelines.set(sha, { id: pipelineId++, jobs: [...checks] }),
+  };
+}
+
+const jobState = (r: SeedCheck['result']): string =>
+  r === 'failure' ? 'failed' : r === 'pending' ? 'running' : 'success';
