@@ -15,6 +15,7 @@ import {
 } from './phases.ts';
 import { ErrorCode, refuse, ok, type Result } from './errors.ts';
 import { policiesConfigSchema } from './policy/cedar.ts';
+import { gatesConfigSchema } from './gates.ts';
 import { toolPolicySchema } from './policy/policy.ts';
 import { COVERAGE_FORMATS, TEST_REPORT_FORMATS } from './report-formats.ts';
 import { CHECKS, type CheckName } from './checks.ts';
@@ -459,6 +460,8 @@ const configSchema = z
     tools: toolPolicySchema.default({ phases: {}, ask: [], mcpServers: {} }),
     /** Policy as code: the modes of the repository's Cedar policies, and their text (see core/policy/cedar.ts). */
     policies: policiesConfigSchema.optional(),
+    /** The mode of each of the CI gate's five gates (`g0`…`g5`: enforce, observe, off), enforce when left out (core/gates.ts). */
+    gates: gatesConfigSchema.optional(),
     attest: z
       .object({
         /** Instruction files whose content is attested, as globs relative to the repository root. */

@@ -19,8 +19,30 @@ export const Counter = {
   tasks_held_by_watchdog: 'tasks_held_by_watchdog',
   /** A tool call that a policy in observe mode would have blocked (it went ahead). */
   policy_would_block: 'policy_would_block',
+  /** A gate of the CI gate that decided (its mode not off), by gate and mode. */
+  gate_evaluations: 'gate_evaluations',
+  /** A gate of the CI gate that failed the branch, by gate. */
+  gate_blocks: 'gate_blocks',
+  /** A gate in observe mode that would have failed the branch (it did not), by gate. */
+  gate_would_block: 'gate_would_block',
 } as const;
 export type Counter = (typeof Counter)[keyof typeof Counter];
+
+/** Counters recorded outside the ledger: the CI gate's, which runs without a store. */
+export const UNLEDGERED_COUNTERS: readonly Counter[] = [
+  Counter.gate_evaluations,
+  Counter.gate_blocks,
+  Counter.gate_would_block,
+];
+
+/** Reads back the increments a sink wrote for `names` between two instants (epoch ms), summed by attributes. */
+export interface CounterReader {
+  counters(
+    names: readonly Counter[],
+    sinceMs: number,
+    untilMs: number,
+  ): { name: Counter; attributes: Record<string, string>; value: number }[];
+}
 
 /** The histogram of successful transitions, milliseconds, by from and to phase. */
 export const TRANSITION_HISTOGRAM = 'transition_duration_ms';

@@ -7,9 +7,9 @@ import { isAbsolute, resolve } from 'node:path';
 import { AutopilotError, ErrorCode } from '../core/errors.ts';
 import { SqliteStore } from '../adapters/sqlite/index.ts';
 import { MIGRATIONS as SQLITE_MIGRATIONS } from '../adapters/sqlite/migrations.ts';
-import { JsonlSink, JsonlSpanReader } from '../adapters/jsonl/index.ts';
+import { JsonlCounterReader, JsonlSink, JsonlSpanReader } from '../adapters/jsonl/index.ts';
 import type { SpanReader } from '../ports/spans.ts';
-import { deferredSink, fanOut, type EventSink } from '../ports/events.ts';
+import { deferredSink, fanOut, type CounterReader, type EventSink } from '../ports/events.ts';
 import type { CommandRunner } from '../ports/runner.ts';
 import { ProcessRunner } from '../adapters/process/index.ts';
 import { redactUrl } from '../adapters/shared/store.ts';
@@ -164,6 +164,11 @@ export function sinkFor(layout: Layout, env: NodeJS.ProcessEnv = process.env): E
       ),
   );
   return fanOut(jsonl, otel);
+}
+
+/** Where `autopilot metrics` reads back the counters recorded outside the ledger: the JSONL file the sink writes. */
+export function counterReaderFor(layout: Layout): CounterReader {
+  return new JsonlCounterReader(layout.telemetryDir);
 }
 
 /** Where the dashboard reads spans back: the JSONL files the sink always writes. */

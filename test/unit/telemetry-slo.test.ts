@@ -152,6 +152,9 @@ describe('figures from the ledger over a window', () => {
       tasks_rejected_for_process_violation: 1,
       tasks_held_by_watchdog: 0,
       policy_would_block: 0,
+      gate_evaluations: 0,
+      gate_blocks: 0,
+      gate_would_block: 0,
     });
     assert.equal(week.tasks, 5, 'A, B, C, D, E; F and G have no entry in the window');
     assert.deepEqual(

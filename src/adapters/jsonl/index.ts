@@ -11,6 +11,7 @@ import { spansOf } from '../../ports/spans.ts';
 export { spansOf } from '../../ports/spans.ts';
 export type { SpanRecord, SpanEventRecord, AttributeValue } from '../../ports/spans.ts';
 export { JsonlSpanReader } from './span-reader.ts';
+export { JsonlCounterReader } from './metric-reader.ts';
 export { taskTraceIds } from '../../ports/events.ts';
 
 /** One line of `metrics.jsonl`. */

@@ -55,6 +55,9 @@ const COUNTER_HELP: Record<Counter, string> = {
   tasks_rejected_for_process_violation: 'tasks a person aborted (reject --abort)',
   tasks_held_by_watchdog: 'tasks the watchdog held for a person (refused again and again, or not moving forward)',
   policy_would_block: 'tool calls a policy in observe mode would have blocked (they went ahead)',
+  gate_evaluations: 'gates of the CI gate that decided (mode enforce or observe), by gate',
+  gate_blocks: 'gates of the CI gate that failed the branch, by gate',
+  gate_would_block: 'gates in observe mode that would have failed the branch (it passed them), by gate',
 };
 
 /** Where and how long the exports go: from the options, else from `env` as the OTLP exporter would read process.env. */

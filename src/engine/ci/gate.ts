@@ -12,7 +12,8 @@ import type { Config } from '../../core/config.ts';
 import { parseConfigText } from '../repo/config-file.ts';
 import { configDigest } from '../repo/config-digest.ts';
 import { git, resolveCommit } from '../repo/git.ts';
-import { CONFIG_DIR, CONFIG_FILE } from '../repo/layout.ts';
+import { CONFIG_DIR, CONFIG_FILE, layoutFor, type Layout } from '../repo/layout.ts';
+import { Counter, type EventSink } from '../../ports/events.ts';
 import { committedKeys, readCommitted } from './committed.ts';
 import { openBundle, type GateContext } from './check-bundle.ts';
 import { replayProcess } from './replay.ts';
@@ -33,9 +34,27 @@ import {
   type TrustedConfig,
 } from './inputs.ts';
 import { recheckVerify, type RecheckDeps } from './verify-recheck.ts';
-import { describeProblem, type CiGateReport, type CiProblem, type TaskCiGate, type TaskContract } from './report.ts';
+import { applyModes, buildStages, stageChecks } from './stages.ts';
+import {
+  describeProblem,
+  type CiGateReport,
+  type CiProblem,
+  type RelaxedProblem,
+  type TaskCiGate,
+  type TaskContract,
+} from './report.ts';
 
-export type { CiCheck, CiGateReport, CiProblem, TaskCiGate, TaskContract, VerifyRecheck } from './report.ts';
+export type {
+  CiCheck,
+  CiGateReport,
+  CiProblem,
+  GateCheck,
+  GateStage,
+  RelaxedProblem,
+  TaskCiGate,
+  TaskContract,
+  VerifyRecheck,
+} from './report.ts';
 export { describeProblem } from './report.ts';
 
 export interface CiGateOptions extends RecheckDeps {
@@ -54,6 +73,11 @@ export interface CiGateOptions extends RecheckDeps {
    * for itself, so it refuses to run without trusted keys.
    */
   readonly ci?: boolean;
+  /**
+   * Where each gate's outcome is counted (`gate_evaluations`, `gate_blocks`, `gate_would_block`): the checkout's
+   * telemetry folder. The gate has no store, so these counters live in the sink's files, not in a ledger.
+   */
+  readonly makeSink?: (layout: Layout) => EventSink;
 }
 
 /** Refs tried, in order, for the merge-base when no base is given. */
@@ -75,6 +99,8 @@ interface Checked {
   readonly verifyPass?: LedgerEntry;
   /** Committed evidence read for the digest check, by path relative to the state folder. */
   readonly files: Map<string, Buffer>;
+  /** Seqs of the entries whose person's decision verified. */
+  readonly verified: ReadonlySet<number>;
 }
 
 /**
@@ -113,15 +139,30 @@ export async function runGate(opts: CiGateOptions): Promise<Result<CiGateReport>
     ? await allowedWorkflows(root, base.mergeBase, head, checked, problems, opts.trustedKeys ?? [...baseKeys.keys()])
     : [];
 
+  // The checks the five gates add (commands, secrets, grounding, tests, rollback, hermetic, supply chain, owners),
+  // then each gate's mode, from the config the gate judges by (the base branch's): a branch cannot relax its own gate.
+  const staged = await stageChecks({ root, mergeBase: base.mergeBase, head, config: ctx.config, tasks: checked });
+  problems.push(...staged.problems);
+  const relaxed: RelaxedProblem[] = [];
+  const relax = () => {
+    const r = applyModes(problems, ctx.config);
+    problems.splice(0, problems.length, ...r.blocking);
+    relaxed.push(...r.relaxed);
+  };
+  relax();
+
   // VERIFY, run again once, for the task whose VERIFY was passed last: its run saw the latest code.
   const rechecks = await recheckAnchor(ctx, checked, problems, opts);
+  relax();
+  const tasks = checked.map((c) => taskReport(c, rechecks, problems));
+  const stages = buildStages(ctx.config, problems, relaxed, staged.checks, tasks);
 
   const report: CiGateReport = {
     passed: problems.length === 0,
     base,
     head,
     stateDir: stateRel,
-    tasks: checked.map((c) => taskReport(c, rechecks, problems)),
+    tasks,
     keys: keyReport(keys, baseKeys, opts.trustedKeys),
     inputs: {
       base: trustedBase ? { commit: trustedBase.commit, digest: trustedBase.digest } : null,
@@ -130,8 +171,32 @@ export async function runGate(opts: CiGateOptions): Promise<Result<CiGateReport>
       workflows,
     },
     problems,
+    stages,
+    relaxed,
+    mergeable: problems.length === 0 && stages.every((g) => g.status !== 'fail'),
   };
+  await countGates(opts, root, config, stages);
   return report.passed ? ok(report) : failed(report);
+}
+
+/** One increment per gate that decided, and per gate that blocked or would have. A sink never throws. */
+async function countGates(
+  opts: CiGateOptions,
+  root: string,
+  config: Config,
+  stages: CiGateReport['stages'],
+): Promise<void> {
+  if (!opts.makeSink) return;
+  const sink = opts.makeSink(layoutFor(root, config.stateDir));
+  const now = Date.now();
+  const count = (name: Counter, attributes: Record<string, string>) =>
+    sink.emit({ type: 'counter', taskId: null, name, value: 1, attributes, startMs: now, endMs: now });
+  for (const g of stages) {
+    if (g.mode !== 'off') count(Counter.gate_evaluations, { gate: g.gate, mode: g.mode });
+    if (g.status === 'fail') count(Counter.gate_blocks, { gate: g.gate });
+    if (g.status === 'would_block') count(Counter.gate_would_block, { gate: g.gate });
+  }
+  await sink.flush();
 }
 
 /** CI mode without pinned keys: every key a branch commits would count, so the gate does not run. */
@@ -361,6 +426,7 @@ async function checkTask(ctx: GateContext, taskId: string, path: string): Promis
     config: undefined,
     artifacts: 0,
     files: new Map(),
+    verified: new Set(),
   };
   if (problems.length > 0 || !entries[0]) return empty;
 
@@ -410,6 +476,7 @@ async function checkTask(ctx: GateContext, taskId: string, path: string): Promis
     state,
     artifacts: evidence.artifacts,
     files: evidence.files,
+    verified: decisions.verified,
     ...(replayed.verifyPass ? { verifyPass: replayed.verifyPass } : {}),
   };
 }

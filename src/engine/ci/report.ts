@@ -1,6 +1,7 @@
 /** @module What the CI gate reports: typed problems by the check that found them, each task's outcome, the branch's. */
 import type { ErrorCode } from '../../core/errors.ts';
 import type { TestCase } from '../../reports/test-results.ts';
+import type { CheckStatus, GateId, GateMode, GateStatus } from '../../core/gates.ts';
 
 /** Which check found a problem. */
 export type CiCheck =
@@ -13,7 +14,35 @@ export type CiCheck =
   | 'decision'
   | 'verify'
   /** What the gate takes from outside the branch: the base branch's config, the trusted keys, the gate's workflow. */
-  | 'inputs';
+  | 'inputs'
+  /** Checks of the five gates beyond those above (see engine/ci/stages.ts): the gate each belongs to is core/gates.ts's. */
+  | 'onboarding'
+  | 'secrets'
+  | 'grounding'
+  | 'tests'
+  | 'safety'
+  | 'hermetic'
+  | 'supply'
+  | 'owners';
+
+/** One check of a gate: its name, pass/fail/not evaluated, and what it saw (the evidence of the outcome). */
+export interface GateCheck {
+  readonly name: string;
+  readonly status: CheckStatus;
+  readonly detail: string;
+}
+
+/** One named stage of the report: a gate, its mode, its outcome and its checks. */
+export interface GateStage {
+  readonly gate: GateId;
+  readonly title: string;
+  readonly mode: GateMode;
+  readonly status: GateStatus;
+  readonly checks: readonly GateCheck[];
+}
+
+/** A problem a gate in observe (would have blocked) or off (not decided) left out of the verdict. */
+export type RelaxedProblem = CiProblem & { readonly gate: GateId; readonly mode: 'observe' | 'off' };
 
 /** A gate file a person allowed with a verified passkey decision, at the SHA-256 of the content allowed. */
 export interface AllowedGateInput {
@@ -150,7 +179,14 @@ export interface CiGateReport {
     /** The gate's own files the branch changes that a person allowed at the branch's content (entry `seq`). */
     readonly workflows: readonly AllowedGateInput[];
   };
+  /** The problems that fail the gate: those of enforcing gates, and those no mode relaxes (integrity, process, contract). */
   readonly problems: CiProblem[];
+  /** The five gates as named stages, Gate 0 to Gate 5, each with its mode, outcome and checks. */
+  readonly stages: readonly GateStage[];
+  /** Problems of gates in observe (would have blocked) or off: recorded, not blocking. */
+  readonly relaxed: readonly RelaxedProblem[];
+  /** True when every gate is green: no gate failed (a gate in observe that would have blocked does not fail). */
+  readonly mergeable: boolean;
 }
 
 /** One problem on one line: task, entry, file and reason. */

@@ -7,7 +7,7 @@
  */
 import type { LedgerEntry } from '../../core/ledger.ts';
 import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
-import { Counter } from '../../ports/events.ts';
+import { Counter, UNLEDGERED_COUNTERS, type CounterReader } from '../../ports/events.ts';
 import { COUNTER_FOR } from '../ledger/record.ts';
 import type { Engine } from '../context.ts';
 
@@ -204,16 +204,30 @@ export function countersOf(entries: readonly LedgerEntry[]): {
   return { counters, breakdown };
 }
 
-/** The counters over the window ending now. */
-export async function computeMetrics(engine: Engine, windowMs: number): Promise<MetricsReport> {
+/**
+ * The counters over the window ending now: those the ledger's entries stand for, and, with a reader, those recorded
+ * outside the ledger (the CI gate's gates, {@link UNLEDGERED_COUNTERS}) as the sink wrote them.
+ */
+export async function computeMetrics(
+  engine: Engine,
+  windowMs: number,
+  recorded?: CounterReader,
+): Promise<MetricsReport> {
   const until = engine.clock.now().getTime();
   const since = until - windowMs;
   const entries = await entriesInWindow(engine, since, until);
+  const { counters, breakdown } = countersOf(entries);
+  for (const p of recorded?.counters(UNLEDGERED_COUNTERS, since, until) ?? []) {
+    counters[p.name] += p.value;
+    breakdown.push(p);
+  }
+  breakdown.sort((a, b) => b.value - a.value || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return {
     window: windowOf(since, until),
     entries: entries.length,
     tasks: new Set(entries.map((x) => x.taskId).filter((t) => t !== null)).size,
-    ...countersOf(entries),
+    counters,
+    breakdown,
     ...refusalsAndWaivers(entries),
   };
 }

@@ -8,7 +8,9 @@ const windowHelp = 'the time window ending now: 30m, 24h, 7d, 2w (default 7d)';
 export function metricsCommand(program: Command, act: Act): void {
   program
     .command('metrics')
-    .description("the contract's counters over a window, reconstructed from the ledger, by phase and code")
+    .description(
+      "the contract's counters over a window, reconstructed from the ledger, by phase and code; the CI gate's per-gate counters from telemetry/metrics.jsonl",
+    )
     .option('--window <duration>', windowHelp)
     .addHelpText('after', example('autopilot metrics --window 24h\nautopilot metrics --json'))
     .action(act(async (opts: Opts) => (await import('../verbs/metrics.ts')).metricsVerb(opts)));

@@ -139,6 +139,14 @@ verify.failedCases and verify.logs).
 A branch without a bundle fails: its change was made without Autopilot. An evidence
 file the ledger recorded but the branch did not commit is EVIDENCE_MISSING, with the
 .gitignore pattern that hid it and the fix (git add -f <path>).
+The report lists the checks as five gates (--json: stages, relaxed, mergeable): Gate 0
+onboarding (bundles, process, contract, commands runnable), Gate 1 secrets, Gate 2
+grounding (grounding.json), Gate 3 tests for source changes and a rollback plan for
+migrations and flags, Gate 4 the hermetic re-run and supply chain, Gate 5 approvals and
+CODEOWNERS (from the base branch; owners approve with a passkey). A mode per gate in the
+base branch's config, gates: {g0..g5: enforce|observe|off}: observe records what would
+have blocked and lets the branch pass; integrity, process and contract always block.
+Each run counts gate_evaluations, gate_blocks and gate_would_block (autopilot metrics).
 Exit codes: 0 passed · 2 failed gate · 3 signature, hash, chain or evidence digest wrong.
 ${example('autopilot gate --base origin/main\nautopilot gate --json --base "$BASE_SHA"\nAUTOPILOT_TRUSTED_KEYS=3f2a9c0d1e4b5a67 autopilot gate')}`,
     )

@@ -1,9 +1,9 @@
 /** @module `autopilot gate [--base REF]`: the CI check of a branch, on a checkout without the local store or private key. */
 import pc from 'picocolors';
 import { runGate } from '../../../engine/ci/gate.ts';
-import { describeProblem, type CiGateReport, type TaskCiGate } from '../../../engine/ci/report.ts';
+import { describeProblem, type CiGateReport, type GateStage, type TaskCiGate } from '../../../engine/ci/report.ts';
 import { MemoryStore } from '../../../adapters/memory/index.ts';
-import { runnerFor } from '../../compose.ts';
+import { runnerFor, sinkFor } from '../../compose.ts';
 import { UsageError, cwdOf, done, type GlobalOptions, type VerbResult } from '../runtime.ts';
 
 function describeVerify(v: TaskCiGate['verify']): string[] {
@@ -96,7 +96,39 @@ function formatReport(r: CiGateReport): string {
       ),
     );
   }
+  rows.push(...formatStages(r));
   return rows.join('\n');
+}
+
+const STAGE_MARK: Record<GateStage['status'], string> = {
+  pass: pc.green('✓'),
+  fail: pc.red('✗'),
+  would_block: pc.yellow('!'),
+  off: pc.dim('–'),
+  not_evaluated: pc.dim('·'),
+};
+const CHECK_MARK = { pass: pc.green('✓'), fail: pc.red('✗'), not_evaluated: pc.dim('·') } as const;
+
+/** The five gates as stages: each gate's outcome and mode, then its checks with what they saw. */
+function formatStages(r: CiGateReport): string[] {
+  // A refusal before the checks ran (no bundle, no config) carries no stages.
+  const stages = r.stages as readonly GateStage[] | undefined;
+  if (!stages) return [];
+  const rows = [pc.bold(`gates${r.mergeable ? `: ${pc.green('mergeable')}` : `: ${pc.red('not mergeable')}`}`)];
+  for (const g of stages) {
+    const status = g.status === 'would_block' ? 'would have blocked (observe)' : g.status.replace('_', ' ');
+    rows.push(
+      `  ${STAGE_MARK[g.status]} Gate ${g.gate.slice(1)} ${g.title}: ${status}${g.mode !== 'enforce' ? pc.dim(` [${g.mode}]`) : ''}`,
+    );
+    for (const c of g.checks) rows.push(`      ${CHECK_MARK[c.status]} ${c.name}: ${pc.dim(c.detail)}`);
+  }
+  for (const p of r.relaxed ?? [])
+    rows.push(
+      pc.yellow(
+        `  ${p.mode === 'observe' ? 'would have blocked' : 'not decided (gate off)'}, Gate ${p.gate.slice(1)}: ${describeProblem(p)}`,
+      ),
+    );
+  return rows;
 }
 
 /** The trusted key ids: --trusted-keys, else AUTOPILOT_TRUSTED_KEYS; comma- or space-separated. */
@@ -134,6 +166,7 @@ export async function gateVerb(
     ...(trusted ? { trustedKeys: trusted } : {}),
     openStore: async () => new MemoryStore(),
     makeRunner: runnerFor,
+    makeSink: sinkFor,
     ...(opts.json ? {} : { progress: (line: string) => void process.stderr.write(pc.dim(`${line}\n`)) }),
   });
   if (!r.ok) {

@@ -2,6 +2,7 @@
 import pc from 'picocolors';
 import { computeMetrics, DEFAULT_WINDOW, parseWindow } from '../../../engine/telemetry/metrics.ts';
 import { computeSlo, evaluateAlerts, type SloReport } from '../../../engine/telemetry/slo.ts';
+import { counterReaderFor } from '../../compose.ts';
 import { done, UsageError, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
 import { plural } from '../../../core/phrasing.ts';
 
@@ -19,7 +20,7 @@ const mark = (met: boolean | null) => (met === null ? pc.dim('–') : met ? pc.g
 export async function metricsVerb(opts: WindowOptions): Promise<VerbResult> {
   const ms = windowMs(opts);
   return withEngine(opts, async (engine) => {
-    const m = await computeMetrics(engine, ms);
+    const m = await computeMetrics(engine, ms, counterReaderFor(engine.layout));
     const rows = Object.entries(m.counters).map(([name, value]) => `  ${name.padEnd(38)} ${String(value).padStart(6)}`);
     const by = m.breakdown.map(
       (p) =>

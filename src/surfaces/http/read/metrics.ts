@@ -11,6 +11,7 @@ import {
   type MetricsReport,
 } from '../../../engine/telemetry/metrics.ts';
 import { computeSlo, type SloReport } from '../../../engine/telemetry/slo.ts';
+import { counterReaderFor } from '../../compose.ts';
 import type { Engine } from '../../../engine/context.ts';
 
 /** The windows the page offers, with their bucket size. */
@@ -65,7 +66,7 @@ export async function metricsView(engine: Engine, window: WindowKey): Promise<Me
   const since = until - w.ms;
   const n = Math.ceil(w.ms / w.bucketMs);
   const entries = await entriesInWindow(engine, since, until);
-  const report = await computeMetrics(engine, w.ms);
+  const report = await computeMetrics(engine, w.ms, counterReaderFor(engine.layout));
   const buckets = new Map<string, number[]>(Object.keys(report.counters).map((c) => [c, new Array<number>(n).fill(0)]));
   const moves = new Array<number>(n).fill(0);
   for (const x of entries) {
