@@ -334,7 +334,11 @@ export function repairContract(type: ContractType, text: string, ctx: ContractCo
   // Derived fields are added last by `derive`: the schema's order again, silently (their addition is the repair).
   const doc = normalise(tidied, schema, [], []);
   const checked = schema.safeParse(doc);
-  if (!checked.success) issues.push(...checked.error.issues.flatMap((i) => issueOf(i, type)));
+  if (!checked.success) {
+    // A field the derivation already explained (fileMap with no item to take) is named once.
+    const named = new Set(issues.map((i) => i.field));
+    issues.push(...checked.error.issues.flatMap((i) => issueOf(i, type)).filter((i) => !named.has(i.field)));
+  }
   if (issues.length === 0) issues.push(...againstRepository(type, doc, ctx));
   if (issues.length > 0) return { ok: false, issues };
   const out = `${JSON.stringify(doc, null, 2)}\n`;
