@@ -20,6 +20,7 @@ import { toolPolicySchema } from './policy/policy.ts';
 import { COVERAGE_FORMATS, TEST_REPORT_FORMATS } from './report-formats.ts';
 import { CHECKS, type CheckName } from './checks.ts';
 import { isSpdxExpression } from './supply/licenses.ts';
+import { CONTRACT_TYPES } from './contracts/schemas.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -137,6 +138,17 @@ const artifactRule = z
     copiedText: orOff(copiedTextCheck).optional(),
     /** The spec's criteria must name something this artifact (a file map, a diff) touches; off unless given. */
     groundedIn: orOff(groundingCheck).optional(),
+    /**
+     * JSON: the typed contract the document meets (ProblemSpec, Plan, ChangeSet, PRSummary, RiskReport). Added with
+     * `evidence add`, it is normalised (each repair recorded) or refused naming the field; the gate takes only its
+     * normal form. Optional without a default, so that configs written before it keep their digest.
+     */
+    contract: z.enum(CONTRACT_TYPES).optional(),
+    /**
+     * On a Plan contract: what the implement phase's gate does with a changed file no work item names. `report`
+     * (the default) lists it in modified_files.json; `refuse` also fails the gate.
+     */
+    unplannedFiles: z.enum(['report', 'refuse']).optional(),
   })
   .strict();
 
@@ -1163,6 +1175,21 @@ export function parseConfig(raw: unknown): Result<Config> {
         return problem(
           `evidence.${phase}.${i}.groundedIn`,
           'groundedIn applies to a file map (JSON) or a diff, not to a Markdown artifact',
+        );
+      if (rule.contract && !/\.json$/i.test(rule.name))
+        return problem(
+          `evidence.${phase}.${i}.contract`,
+          `a contract is a JSON document: name the artifact ${rule.name.replace(/\.[^.]*$/, '')}.json`,
+        );
+      if (rule.unplannedFiles && rule.contract !== 'Plan')
+        return problem(
+          `evidence.${phase}.${i}.unplannedFiles`,
+          'unplannedFiles applies to the artifact whose contract is Plan',
+        );
+      if (rule.contract && rule.schema)
+        return problem(
+          `evidence.${phase}.${i}.schema`,
+          `the contract ${rule.contract} is the schema of ${rule.name}: give one or the other`,
         );
       if (rule.groundedIn && rule.groundedIn.artifact === rule.name)
         return problem(`evidence.${phase}.${i}.groundedIn.artifact`, 'an artifact cannot be grounded in itself');

@@ -7,6 +7,7 @@ import { checkDistinctWords } from './distinct-words.ts';
 import { checkRepeatedSections } from './repeated-sections.ts';
 import { checkCopiedText } from './copied-text.ts';
 import { checkGrounding } from './grounding.ts';
+import { checkContract } from './contract.ts';
 import type { EvidenceContext, Finding } from './types.ts';
 
 export type { CopySource, EvidenceContext, Finding, RelatedArtifact, ValidatorRuleId } from './types.ts';
@@ -57,7 +58,10 @@ export function validateArtifact(
         findings.push(...checkCopiedText(rule.copiedText, prose, opts.context.sources, file));
     }
   } else if (kind === 'json' && !empty) {
-    findings.push(...validateJson(rule, text, file));
+    const json = validateJson(rule, text, file);
+    findings.push(...json);
+    if (rule.contract && !json.some((f) => f.rule === 'json-parse'))
+      findings.push(...checkContract(rule.contract, text, file, opts.context?.contracts ?? {}));
   }
   if (
     rule.groundedIn &&
@@ -91,7 +95,9 @@ function describeContract(rule: ArtifactRule): string {
   }
   if (kind === 'json') {
     const required = rule.schema?.['required'];
-    if (rule.schema) {
+    if (rule.contract) {
+      parts.push(`as JSON meeting the ${rule.contract} contract (its JSON Schema is in .autopilot/schemas/)`);
+    } else if (rule.schema) {
       parts.push(
         Array.isArray(required) && required.length > 0
           ? `as JSON satisfying its schema (top-level keys: ${required.map(String).join(', ')})`

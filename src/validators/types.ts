@@ -1,6 +1,7 @@
 /** @module The finding: one defect in one evidence file, stated with the fix an agent can act on; and what else a validator may see. */
 import type { CopySourceKind } from '../core/config.ts';
 import type { SecretFinding } from '../core/secrets.ts';
+import type { ContractContext } from '../core/contracts/repair.ts';
 
 /** The rule ids the evidence validators emit; other producers of findings may use ids of their own. */
 export type ValidatorRuleId =
@@ -21,7 +22,10 @@ export type ValidatorRuleId =
   | 'distinct-words'
   | 'repeated-section'
   | 'copied-text'
-  | 'spec-grounding';
+  | 'spec-grounding'
+  | 'contract'
+  | 'contract-form'
+  | 'unplanned-change';
 
 /** One defect in one evidence file. */
 export interface Finding {
@@ -29,6 +33,8 @@ export interface Finding {
   readonly file: string;
   /** Stable rule id, one of {@link ValidatorRuleId} for the evidence validators. */
   readonly rule: string;
+  /** The dotted field of a typed contract the finding is about (`files.2.planItem`), for the contract rules. */
+  readonly field?: string;
   /** What is wrong, one sentence, naming the heading / JSON path / pattern. */
   readonly problem: string;
   /** What to do next, one imperative sentence an AI agent can act on. */
@@ -69,4 +75,6 @@ export interface EvidenceContext {
    * file with findings, or one whose digest was not scanned, does not pass.
    */
   readonly secrets?: ReadonlyMap<string, readonly SecretFinding[]>;
+  /** The repository's facts the phase's typed contracts are checked against (its diff, base commit, plan). */
+  readonly contracts?: ContractContext;
 }

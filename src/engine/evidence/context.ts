@@ -12,6 +12,7 @@ import { evidenceRel } from '../repo/layout.ts';
 import { readNoFollow } from '../repo/files.ts';
 import type { Engine } from '../context.ts';
 import { scanPhaseSecrets } from './secrets.ts';
+import { gatherContractContext } from './contracts.ts';
 
 /** The README names looked for at the repository root, in this order. */
 const README_NAMES = ['README.md', 'README.markdown', 'README.rst', 'README.txt', 'README', 'readme.md', 'Readme.md'];
@@ -124,5 +125,11 @@ export async function gatherEvidenceContext(
   );
   // `pending: null` asks for no secret scan (one file's put scans that file itself).
   const secrets = pending === null ? undefined : await scanPhaseSecrets(engine, state, phase, pending);
-  return { sources, artifacts: related(engine, state, phase), ...(secrets ? { secrets } : {}) };
+  const contracts = await gatherContractContext(engine, state, phase);
+  return {
+    sources,
+    artifacts: related(engine, state, phase),
+    ...(secrets ? { secrets } : {}),
+    ...(contracts ? { contracts } : {}),
+  };
 }

@@ -17,6 +17,8 @@ import type { Engine } from '../context.ts';
 import { clause } from '../../core/phrasing.ts';
 import { waivedCheckOf } from '../../core/waivers.ts';
 import { secretFindings } from './secrets.ts';
+import { planCoverage } from '../../core/contracts/plan-diff.ts';
+import { planRuleBefore } from './task-plan.ts';
 
 export interface PhaseGateReport {
   readonly phase: string;
@@ -147,7 +149,31 @@ export function checkPhase(
     }
     findings.push(...validateArtifact(rule, file.bytes, { path: rel, maxBytes, context }));
   }
+  findings.push(...unplannedFindings(engine, state, phase, context));
   return { phase, passed: findings.length === 0, findings, artifacts };
+}
+
+/**
+ * The plan↔diff check of the implement phase, when the task's Plan contract says `unplannedFiles: refuse`: one
+ * finding per changed file no work item names. With `report` the files are only listed in modified_files.json.
+ */
+function unplannedFindings(engine: Engine, state: TaskState, phase: string, context: EvidenceContext): Finding[] {
+  if (phase !== engine.config.roles.implement) return [];
+  const held = planRuleBefore(engine.config, phase);
+  const plan = context.contracts?.plan;
+  const changed = context.contracts?.changedFiles;
+  if (held?.rule.unplannedFiles !== 'refuse' || !plan || !changed) return [];
+  const planPath = evidenceRel(state.taskId, held.phase, held.rule.name);
+  return planCoverage(
+    plan,
+    changed.map((f) => f.path),
+  ).unplanned.map((path) => ({
+    file: evidenceRel(state.taskId, phase, 'git_diff.patch'),
+    rule: 'unplanned-change',
+    field: path,
+    problem: `${path} is changed, but no work item of the plan (${planPath}) names it`,
+    fix: `undo the change to ${path}, or backtrack to ${held.phase} and give it a work item in the plan`,
+  }));
 }
 
 /** A finding when a waived check's file does not record that waiver (it was produced under another config). */

@@ -44,6 +44,7 @@ import {
 import { GIT_HOOK_MARK, planWiring, type Launcher } from './agent-wiring.ts';
 import { recordGitHooks } from '../repo/git-hooks.ts';
 import { packageVersion } from './package-info.ts';
+import { CONTRACT_TYPES, contractJsonSchema, contractSchemaFile } from '../../core/contracts/schemas.ts';
 
 export interface FileChange {
   /** Relative to the repository root (absolute for a file outside it, such as a git hooks folder elsewhere). */
@@ -489,6 +490,18 @@ export async function planInit(cwd: string, opts: InitOptions = {}): Promise<Res
     const rel = `${stateFolders(stateDir).pop()}/.gitignore`;
     const existing = readOrNull(join(root, rel));
     const next = withLines(existing, STATE_GITIGNORE);
+    changes.push({
+      path: rel,
+      action: existing === null ? 'create' : next === existing ? 'unchanged' : 'update',
+      before: existing,
+      after: next,
+    });
+  }
+  // The typed contracts' JSON Schemas, for editors and agents that write the documents; regenerated on every init.
+  for (const type of CONTRACT_TYPES) {
+    const rel = [...stateFolders(stateDir).slice(-1), 'schemas', contractSchemaFile(type)].join('/');
+    const existing = readOrNull(join(root, rel));
+    const next = `${JSON.stringify(contractJsonSchema(type), null, 2)}\n`;
     changes.push({
       path: rel,
       action: existing === null ? 'create' : next === existing ? 'unchanged' : 'update',

@@ -26,6 +26,8 @@ import type { Actor, Engine } from '../context.ts';
 import { clause } from '../../core/phrasing.ts';
 import { guardContract } from './contract.ts';
 import { loadTask } from '../ledger/load-task.ts';
+import { repairContract, type ContractRepair } from '../../core/contracts/repair.ts';
+import { contractSchemaFile } from '../../core/contracts/schemas.ts';
 
 /** Evidence the outbox writes from an effect's result, not a producer at a move. */
 const OUTBOX_WRITTEN: readonly string[] = [PR_URL, PUSHED_COMMIT];
@@ -45,6 +47,8 @@ export interface PutEvidenceOutcome {
   readonly sha256: string;
   /** What the phase's contract says of this file now; the gate checks again at advance. */
   readonly findings: readonly Finding[];
+  /** For a typed contract: each mechanical repair made to the file before it was stored (also in the ledger entry). */
+  readonly repairs: readonly ContractRepair[];
 }
 
 /** Reads a source file for `evidence add`: never through a symlink, never more than the cap. */
@@ -207,6 +211,39 @@ export async function putEvidence(
         ),
       );
     }
+    // A typed contract is stored in its normal form, or not at all: what a repair cannot decide is the author's.
+    let content = req.content;
+    let repairs: readonly ContractRepair[] = [];
+    if (rule?.contract) {
+      const repaired = repairContract(rule.contract, decoded.text, context?.contracts ?? {});
+      if (!repaired.ok) {
+        const rel = evidenceRel(state.taskId, phase, req.name);
+        const findings: Finding[] = repaired.issues.map((i) => ({
+          file: rel,
+          rule: 'contract',
+          field: i.field,
+          problem: `${rule.contract} ${i.field}: ${i.problem}`,
+          fix: i.fix,
+        }));
+        const first = repaired.issues[0];
+        return fail(
+          refuse(
+            ErrorCode.EVIDENCE_INVALID,
+            `${req.name} does not meet the ${rule.contract} contract and is not stored: ${first ? `${first.field}: ${clause(first.problem)}. ${clause(first.fix)}` : ''}${repaired.issues.length > 1 ? ` (and ${repaired.issues.length - 1} more)` : ''}`,
+            {
+              phase,
+              name: req.name,
+              contract: rule.contract,
+              schema: contractSchemaFile(rule.contract),
+              fields: repaired.issues.map((i) => i.field),
+              findings,
+            },
+          ),
+        );
+      }
+      content = new TextEncoder().encode(repaired.text);
+      repairs = repaired.repairs;
+    }
     // A reviewer writes beside the working agent, which keeps its lease while it waits for the review: the lease
     // keeps two hands off the work, and the rubric is the only file a reviewer can write.
     if (actor.role !== 'reviewer') {
@@ -217,10 +254,10 @@ export async function putEvidence(
     if (!folder.ok) return fail(folder);
     const path = evidenceRel(state.taskId, phase, req.name);
     tidyArchive(engine.layout, state);
-    writeAtomic(folder.value, req.name, req.content);
-    const sha256 = sha256Hex(req.content);
+    writeAtomic(folder.value, req.name, content);
+    const sha256 = sha256Hex(content);
     const findings = rule
-      ? validateArtifact(rule, req.content, { path, maxBytes: max, ...(context ? { context } : {}) })
+      ? validateArtifact(rule, content, { path, maxBytes: max, ...(context ? { context } : {}) })
       : [];
     const entry = await append(engine, tx, {
       taskId: state.taskId,
@@ -232,14 +269,16 @@ export async function putEvidence(
       // The hand and role are what the review gate reads to tell a review from self-review (core/review.ts).
       data: {
         name: req.name,
-        bytes: req.content.byteLength,
+        bytes: content.byteLength,
         findings: findings.length,
+        // The evidence's record of what was normalised, so that the stored bytes can be traced to what was handed in.
+        ...(rule?.contract ? { contract: rule.contract, repairs, receivedSha256: sha256Hex(req.content) } : {}),
         holder: holderOf(actor),
         ...(actor.role ? { role: actor.role } : {}),
       },
     });
     const task = (await tx.getTask(state.taskId)) ?? state;
-    return ok({ task, entry, path, sha256, findings });
+    return ok({ task, entry, path, sha256, findings, repairs });
   });
 }
 

@@ -8,6 +8,7 @@ import { taskFolder } from '../evidence/folder.ts';
 import { join, relative, sep } from 'node:path';
 import { EMPTY_TREE, commitHas, resolveCommit, uncommitted } from '../repo/git.ts';
 import { INIT_FILES } from '../repo/layout.ts';
+import { CONTRACT_TYPES, contractSchemaFile } from '../../core/contracts/schemas.ts';
 import { configDigest } from '../repo/config-digest.ts';
 import { CONTRACT_FILE, contractRel, contractText } from '../repo/contract.ts';
 import { sha256Hex, writeAtomic } from '../repo/files.ts';
@@ -55,7 +56,13 @@ export async function startTask(
   const configRel = relative(engine.layout.root, engine.layout.configFile).split(sep).join('/');
   if (head && !(await commitHas(engine.layout.root, head, configRel))) {
     const stateIgnore = relative(engine.layout.root, join(engine.layout.stateDir, '.gitignore')).split(sep).join('/');
-    const files = await uncommitted(engine.layout.root, [...INIT_FILES, stateIgnore]);
+    // init also writes the contracts' JSON Schemas into the state folder.
+    const schemas = CONTRACT_TYPES.map((t) =>
+      relative(engine.layout.root, join(engine.layout.stateDir, 'schemas', contractSchemaFile(t)))
+        .split(sep)
+        .join('/'),
+    );
+    const files = await uncommitted(engine.layout.root, [...INIT_FILES, stateIgnore, ...schemas]);
     const list = (files.includes(configRel) ? files : [configRel, ...files]).join(' ');
     return refuse(
       ErrorCode.CONFIG_INVALID,

@@ -75,6 +75,7 @@ export const findingOut = z
     rule: z.string().describe('the rule it breaks: missing, section-missing, json-schema, …'),
     problem: z.string(),
     fix: z.string().describe('what to do about it'),
+    field: z.string().optional().describe("a typed contract's dotted field the finding is about"),
   })
   .describe('one defect in one evidence file');
 

@@ -8,6 +8,8 @@ import { outputPaths } from '../../repo/outputs.ts';
 import { readNoFollow } from '../../repo/files.ts';
 import { sha256Hex } from '../../repo/files.ts';
 import type { Engine } from '../../context.ts';
+import { planCoverage } from '../../../core/contracts/plan-diff.ts';
+import { readTaskPlan } from '../task-plan.ts';
 
 export interface TaskDiff {
   readonly base: string;
@@ -71,6 +73,12 @@ export async function produceImplement(
     files,
     outsideFileMap: planned ? files.filter((f) => !f.inFileMap).map((f) => f.path) : null,
     fileMap: planned ? 'evidence/' + state.taskId + '/plan/file_map.json' : null,
+    // With a Plan contract, each changed file with the work items that name it; the key is absent without one.
+    ...planMapping(
+      engine,
+      state,
+      files.map((f) => f.path),
+    ),
   };
   return {
     diff,
@@ -78,5 +86,20 @@ export async function produceImplement(
       { name: 'git_diff.patch', content: diff.patch },
       { name: 'modified_files.json', content: JSON.stringify(modified, null, 2) + '\n' },
     ],
+  };
+}
+
+/** The `plan` part of modified_files.json: the plan↔diff mapping, when the task has a Plan contract. */
+function planMapping(engine: Engine, state: TaskState, paths: readonly string[]) {
+  const held = readTaskPlan(engine, state, state.phase);
+  if (!held) return {};
+  const coverage = planCoverage(held.plan, paths);
+  return {
+    plan: {
+      contract: held.path,
+      files: coverage.files,
+      unplanned: coverage.unplanned,
+      unplannedFiles: held.rule.unplannedFiles ?? 'report',
+    },
   };
 }

@@ -10,6 +10,10 @@ evidence is refused for filler, each finding with its rule id and fix:
   copied-text        a section copied from the phase prompts, the README or an earlier task's file
   spec-grounding     a file map (PLAN) or diff (IMPLEMENT) the spec's Acceptance Criteria say nothing about
 Settings per artifact in .autopilot/config.yaml: distinctWords, repeatedSections, copiedText, groundedIn.
+Typed contracts (an artifact with contract: ProblemSpec, Plan, ChangeSet, PRSummary or RiskReport; JSON Schemas
+in .autopilot/schemas/): evidence add stores the normal form, repairing only what is mechanical (whitespace, key
+order, layout, a leading ./ of a path, fields the repository gives such as the diff's files) and listing each
+repair; anything else is refused with EVIDENCE_INVALID naming the field (details.fields), and nothing is stored.
 `;
 
 /** `autopilot task start|list|status|rename|similar|context`. */

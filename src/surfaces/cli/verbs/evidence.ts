@@ -28,13 +28,16 @@ export async function evidenceAdd(
       ...(token !== undefined ? { token } : {}),
     });
     if (!r.ok) return r;
-    const { path, sha256, findings, entry } = r.value;
+    const { path, sha256, findings, entry, repairs } = r.value;
     const verdict = findings.length
       ? `${pc.yellow('stored, but the contract is not met yet:')}\n${formatFindings(findings)}`
       : pc.green('stored; it meets the contract');
+    const repaired = repairs.length
+      ? `\nrepaired (recorded in the ledger entry):\n${repairs.map((x) => `  ${x.field}: ${x.detail}`).join('\n')}`
+      : '';
     return done(
-      { path, sha256, seq: entry.seq, findings },
-      `${path} (sha256 ${sha256.slice(0, 12)}…, ledger entry ${entry.seq}) ${verdict}`,
+      { path, sha256, seq: entry.seq, findings, repairs },
+      `${path} (sha256 ${sha256.slice(0, 12)}…, ledger entry ${entry.seq}) ${verdict}${repaired}`,
     );
   });
 }

@@ -32,6 +32,9 @@ export const evidencePutTool = defineTool({
     findings: z
       .array(findingOut)
       .describe("what the phase's contract says of this file; empty when it meets the contract"),
+    repairs: z
+      .array(z.object({ field: z.string(), kind: z.string(), detail: z.string() }))
+      .describe('for a typed contract: each mechanical repair made before the file was stored'),
     task: taskOut,
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
@@ -52,6 +55,7 @@ export const evidencePutTool = defineTool({
       bytes: content.byteLength,
       seq: v.entry.seq,
       findings: [...v.findings],
+      repairs: [...v.repairs],
       task: taskView(v.task),
     });
   },
