@@ -5,9 +5,10 @@
  * kept) and leaving a running task refused with CONFIG_CHANGED; and the refusals for a missing or broken file map.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { git, makeRepo, type Repo } from './helpers.ts';
+import { git, makeProject, makeRepo, run, type Repo } from './helpers.ts';
 
 interface Report {
   task: { id: string; phase: string } | null;
@@ -171,7 +172,7 @@ describe('policy discover', { concurrency: true }, () => {
     assert.equal(readFileSync(repo.configFile, 'utf8'), after);
   });
 
-  it('refuses a task without a file map, a broken file map, no input and paths outside the repository', async () => {
+  it('refuses a task without a file map, a broken file map, an empty list and paths outside the repository', async () => {
     const repo = await makeRepo();
     const before = readFileSync(repo.configFile, 'utf8');
     await repo.refused(['policy', 'discover', 'T-9'], 'TASK_UNKNOWN', 1);
@@ -188,12 +189,36 @@ describe('policy discover', { concurrency: true }, () => {
     );
     const outside = await repo.refused(['policy', 'discover', 'T-1'], 'EVIDENCE_INVALID', 2);
     assert.equal(outside.details['key'], 'files.0.path');
-    const none = await repo.refused(['policy', 'discover'], 'USAGE', 1);
-    assert.match(none.message, /name a task whose PLAN wrote its file map, or the files/);
     const escape = await repo.refused(['policy', 'discover', '--files', 'src/a.js,/etc/passwd'], 'USAGE', 1);
     assert.equal(escape.details['argument'], 'files');
     await repo.refused(['policy', 'discover', '--files', ' , '], 'USAGE', 1);
     await repo.refused(['policy', 'discover', '--files', 'src/a.js', '--commits', 'x'], 'USAGE', 1);
     assert.equal(readFileSync(repo.configFile, 'utf8'), before, 'a refusal changes nothing');
+  });
+
+  it('init --discover reports the settings the history suggests and writes no more than init', async () => {
+    const dir = makeProject();
+    for (let i = 1; i <= 5; i++) {
+      writeFileSync(join(dir, `lib${i}.js`), 'x\n'.repeat(i * 30));
+      git(dir, ['add', '-A']);
+      git(dir, ['commit', '-q', '-m', `lib ${i}`]);
+    }
+    const dry = await run(['--json', '-C', dir, 'init', '--dry-run', '--discover']);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.equal(JSON.parse(dry.stdout).discovery, null, 'before the config exists there is nothing to read');
+    const r = await run(['--json', '-C', dir, 'init', '--discover']);
+    assert.equal(r.code, 0, r.stderr);
+    const body = JSON.parse(r.stdout) as { discovery: Report };
+    assert.equal(body.discovery.source.kind, 'none');
+    assert.deepEqual(body.discovery.files, []);
+    const cap = body.discovery.suggestions.find((s) => s.key === 'approvals.maxLines')!;
+    assert.deepEqual([cap.current, cap.suggested], [500, 150]);
+    assert.match(readFileSync(join(dir, '.autopilot', 'config.yaml'), 'utf8'), /maxLines: 500/);
+    // Neither task nor files: the settings alone, and --write tunes the fresh config.
+    const text = await run(['-C', dir, 'policy', 'discover', '--write']);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /no task and no files: this repository's history/);
+    assert.match(text.stdout, /wrote approvals\.maxLines 150 into \.autopilot\/config\.yaml/);
+    assert.match(readFileSync(join(dir, '.autopilot', 'config.yaml'), 'utf8'), /maxLines: 150/);
   });
 });

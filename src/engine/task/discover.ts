@@ -33,7 +33,7 @@ import { phaseFolder } from '../evidence/folder.ts';
 import { judgeToolCall } from './guard.ts';
 import type { Engine } from '../context.ts';
 
-/** What to discover for: a task (its file map), a proposed list of files, or both (the list wins). */
+/** What to discover for: a task (its file map), a proposed list of files, both (the list wins), or neither (settings). */
 export interface DiscoverRequest {
   readonly taskId?: string;
   readonly files?: readonly string[];
@@ -81,7 +81,8 @@ export interface MissingEvidence {
 export interface DiscoverReport {
   readonly task: { readonly id: string; readonly phase: string; readonly status: string } | null;
   /** Where the files came from: the task's file map (its path in the state folder) or the given list. */
-  readonly source: { readonly kind: 'file-map'; readonly path: string } | { readonly kind: 'list' };
+  readonly source:
+    { readonly kind: 'file-map'; readonly path: string } | { readonly kind: 'list' } | { readonly kind: 'none' };
   readonly files: readonly DiscoveredFile[];
   readonly diff: { readonly files: number; readonly expectedLines: number; readonly maxLines: number };
   readonly risk: { readonly level: RiskLevel; readonly reasons: readonly RiskReason[] };
@@ -361,7 +362,10 @@ function evidenceAhead(engine: Engine, state: TaskState | null): MissingEvidence
   return out;
 }
 
-/** Runs a discovery. Refuses an unknown task, a task without a readable file map (when no files are given), no input. */
+/**
+ * Runs a discovery. Refuses an unknown task, a task without a readable file map (when no files are given), paths
+ * outside the repository. Without a task or files it reports the repository's history and suggested settings alone.
+ */
 export async function discover(engine: Engine, req: DiscoverRequest): Promise<Result<DiscoverReport>> {
   let state: TaskState | null = null;
   if (req.taskId !== undefined) {
@@ -394,11 +398,9 @@ export async function discover(engine: Engine, req: DiscoverRequest): Promise<Re
     planned = map.value.files;
     source = { kind: 'file-map', path: map.value.path };
   } else {
-    return refuse(
-      ErrorCode.USAGE,
-      'name a task whose PLAN wrote its file map, or the files the task would touch (--files a,b or a list on stdin)',
-      { argument: 'files' },
-    );
+    // Neither a task nor files: the repository's settings alone (what `init --discover` shows).
+    planned = [];
+    source = { kind: 'none' };
   }
   if (planned.length > MAX_FILES)
     return refuse(ErrorCode.USAGE, `${planned.length} files is more than ${MAX_FILES}; split the task`, {

@@ -91,10 +91,11 @@ ahead that need a person (approvals.enter at the expected risk, waived checks) o
 --write writes the ones that differ into the config, keeping its comments. The config is the contract
 running tasks adopted: each active task it changes is named, and its next move is refused with
 CONFIG_CHANGED until a person adopts the new config (dashboard) or the change is undone.
-Refusals: TASK_UNKNOWN; EVIDENCE_MISSING (the task has no file map: put it in PLAN or pass --files);
-EVIDENCE_INVALID (the file map does not parse or names a path outside the repository); USAGE (no task
-and no files, an empty list, a path outside the repository).
-${example('autopilot policy discover T-1\nautopilot policy discover --files src/app.ts,db/migrations/002.sql --json\ngit diff --name-only main | autopilot policy discover --files -\nautopilot policy discover T-1 --write')}`,
+With neither TASK nor --files it reports the history and the suggested settings alone (init --discover
+shows the same). Refusals: TASK_UNKNOWN; EVIDENCE_MISSING (the task has no file map: put it in PLAN or
+pass --files); EVIDENCE_INVALID (the file map does not parse or names a path outside the repository);
+USAGE (an empty list, a path outside the repository). A refusal writes nothing.
+${example('autopilot policy discover T-1\nautopilot policy discover --files src/app.ts,db/migrations/002.sql --json\ngit diff --name-only main | autopilot policy discover --files -\nautopilot policy discover --write')}`,
     )
     .action(
       act(async (task: string | undefined, opts: Opts) =>

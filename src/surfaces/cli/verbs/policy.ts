@@ -225,18 +225,24 @@ async function filesOption(value: string | undefined): Promise<string[] | undefi
     .filter(Boolean);
 }
 
-function discoverText(r: DiscoverReport, wrote: WriteOutcome | undefined, writing: boolean): string {
+/** The report as text (also what `init --discover` prints). */
+export function discoverText(r: DiscoverReport, wrote: WriteOutcome | undefined, writing: boolean): string {
   const verdictColor = (v: string) => (v === 'allow' ? pc.green : v === 'ask' ? pc.yellow : pc.red)(v);
   const from = r.source.kind === 'file-map' ? `the file map ${r.source.path}` : 'the files given';
   const lines = [
-    `${r.task ? `${r.task.id} (${r.task.status === 'active' ? `in ${r.task.phase}` : r.task.status})` : 'a task yet to start'}: ${r.files.length} file(s) from ${from}`,
+    r.source.kind === 'none'
+      ? "no task and no files: this repository's history and the settings it suggests"
+      : `${r.task ? `${r.task.id} (${r.task.status === 'active' ? `in ${r.task.phase}` : r.task.status})` : 'a task yet to start'}: ${r.files.length} file(s) from ${from}`,
     ...r.files.map((f) => {
       const risk = f.risk.length ? ` ${pc.yellow(`risk: ${[...new Set(f.risk.map((x) => x.class))].join(', ')}`)}` : '';
       const observed = f.policy.observed ? ` (observe mode would: ${f.policy.observed.verdict})` : '';
       return `  ${f.change.padEnd(6)} ${f.path}  ~${f.expectedLines} lines (${f.basis}); writing it in ${f.policy.phase}: ${verdictColor(f.policy.verdict)} [${f.policy.ids.join(', ') || 'no policy permits it'}]${observed}${risk}`;
     }),
-    `expected diff: ${r.diff.files} file(s), about ${r.diff.expectedLines} changed lines (approvals.maxLines ${r.diff.maxLines}); risk ${r.risk.level}`,
   ];
+  if (r.source.kind !== 'none')
+    lines.push(
+      `expected diff: ${r.diff.files} file(s), about ${r.diff.expectedLines} changed lines (approvals.maxLines ${r.diff.maxLines}); risk ${r.risk.level}`,
+    );
   lines.push(r.approvals.length ? 'moves ahead that need a person or a decision:' : 'no move ahead needs a person');
   for (const a of r.approvals)
     lines.push(
@@ -254,7 +260,7 @@ function discoverText(r: DiscoverReport, wrote: WriteOutcome | undefined, writin
   lines.push(r.suggestions.length ? 'suggested settings:' : 'no suggested settings: the history is too short');
   for (const s of r.suggestions)
     lines.push(`  ${s.key}: ${s.current ?? 'unset'} → ${s.suggested}${s.differs ? '' : ' (already so)'}  (${s.basis})`);
-  for (const u of r.unknown) lines.push(pc.dim(`  not known yet: ${u}`));
+  if (r.source.kind !== 'none') for (const u of r.unknown) lines.push(pc.dim(`  not known yet: ${u}`));
   if (wrote) {
     lines.push(
       wrote.written.length
