@@ -76,6 +76,8 @@ export type AutopilotEvent =
       /** The ledger entry of the move (absent for a refusal: its `violation` event carries that entry). */
       readonly seq?: number;
       readonly kind: 'start' | 'advance' | 'backtrack' | 'abort';
+      /** The digest of the policy set the move was decided under (`autopilot.policy.digest`), for a recorded advance. */
+      readonly policyDigest?: string;
     })
   | (EventBase & {
       readonly type: 'violation';
@@ -104,6 +106,10 @@ export type AutopilotEvent =
       readonly policyVerdict?: 'allow' | 'deny' | 'ask';
       /** What observe-mode policies would have decided, where stricter (`autopilot.policy.observed`). */
       readonly policyObserved?: 'allow' | 'deny' | 'ask';
+      /** The observe-mode decision's policies (`autopilot.policy.observed_ids`). */
+      readonly policyObservedIds?: readonly string[];
+      /** The digest of the policy set that decided (`autopilot.policy.digest`). */
+      readonly policyDigest?: string;
       /** The `tool_blocked` entry of a denial or an ask. */
       readonly seq?: number;
     })

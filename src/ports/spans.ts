@@ -108,6 +108,7 @@ export function spansOf(ev: AutopilotEvent): SpanRecord[] {
             'autopilot.phase.to': ev.to ?? 'DONE',
             'autopilot.result': ev.result,
             ...(ev.code ? { 'autopilot.error.code': ev.code } : {}),
+            ...(ev.policyDigest ? { 'autopilot.policy.digest': ev.policyDigest } : {}),
           },
           { statusMessage: ev.code ?? 'refused' },
         ),
@@ -165,7 +166,13 @@ export function spansOf(ev: AutopilotEvent): SpanRecord[] {
             ...(ev.policyVerdict
               ? { 'autopilot.policy.ids': (ev.policyIds ?? []).join(','), 'autopilot.policy.verdict': ev.policyVerdict }
               : {}),
-            ...(ev.policyObserved ? { 'autopilot.policy.observed': ev.policyObserved } : {}),
+            ...(ev.policyDigest ? { 'autopilot.policy.digest': ev.policyDigest } : {}),
+            ...(ev.policyObserved
+              ? {
+                  'autopilot.policy.observed': ev.policyObserved,
+                  'autopilot.policy.observed_ids': (ev.policyObservedIds ?? []).join(','),
+                }
+              : {}),
             ...(ev.decision !== 'allow' ? { 'autopilot.error.code': 'TOOL_NOT_ALLOWED_IN_PHASE' } : {}),
           },
           { statusMessage: 'TOOL_NOT_ALLOWED_IN_PHASE' },

@@ -1,11 +1,12 @@
-/** @module Finding the repository and loading `.autopilot/config.yaml`. */
+/** @module Finding the repository, loading `.autopilot/config.yaml`, and writing values into it. */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import { AutopilotError, ErrorCode } from '../../core/errors.ts';
+import { AutopilotError, ErrorCode, ok, type Result } from '../../core/errors.ts';
 import { parseConfig, type Config } from '../../core/config.ts';
 import { CONFIG_DIR, CONFIG_FILE } from './layout.ts';
 import { policySetOf } from './policies.ts';
+import { writeAtomic } from './files.ts';
 
 /** The nearest folder at or above `cwd` that holds `.autopilot/config.yaml`, or undefined. */
 export function findRoot(cwd: string): string | undefined {
@@ -97,4 +98,26 @@ function withPolicyFiles(config: Config, root: string): Config {
   };
   policySetOf(out);
   return out;
+}
+
+/** One value to write into the config: its key path (`['approvals', 'maxLines']`) and the value. */
+export interface ConfigValue {
+  readonly path: readonly string[];
+  readonly value: unknown;
+}
+
+/**
+ * Writes `values` into the config file at `file`, keeping its comments, order and every other key; sections a key
+ * needs are created. The new text must load as a config, else nothing is written and the error is thrown as
+ * CONFIG_INVALID (naming the key). Written atomically (a reader sees the old file or the new one).
+ */
+export function writeConfigValues(file: string, values: readonly ConfigValue[]): Result<{ text: string }> {
+  const before = readFileSync(file, 'utf8');
+  const doc = parseDocument(before, { uniqueKeys: true });
+  if (doc.errors[0]) parseConfigText(before, file); // throws CONFIG_INVALID naming the line
+  for (const v of values) doc.setIn([...v.path], v.value);
+  const text = doc.toString();
+  parseConfigText(text, file);
+  writeAtomic(dirname(file), basename(file), text);
+  return ok({ text });
 }

@@ -59,6 +59,7 @@ import type { Actor, Engine } from '../context.ts';
 import { guardRole } from '../evidence/role.ts';
 import { checkReview, readReviewInputs } from '../evidence/review.ts';
 import { clause } from '../../core/phrasing.ts';
+import { policySetOf } from '../repo/policies.ts';
 
 export interface AdvanceRequest {
   readonly taskId: string;
@@ -418,6 +419,8 @@ function transitionData(
     ...(to === null ? { status: 'done' } : {}),
     ...(req.summary ? { summary: req.summary.slice(0, 2000) } : {}),
     configDigest: configDigest(engine.config),
+    // The policy set in force for the move (its tool guard, the repository's policies and their modes).
+    policyDigest: policySetOf(engine.config).digest,
     // The hand that moved the task: the review check reads who worked the implement phase from it.
     holder: holderOf(move.actor),
     context: phaseContext(engine.config.phases, current, gate.artifacts, req.summary),
@@ -453,7 +456,9 @@ function emitAdvance(move: Move, result: Result<AdvanceOutcome>, startMs: number
     from: state.phase,
     to,
     result: result.ok ? 'ok' : 'refused',
-    ...(result.ok ? { seq: result.value.entry.seq } : { code: result.error.code }),
+    ...(result.ok
+      ? { seq: result.value.entry.seq, policyDigest: policySetOf(engine.config).digest }
+      : { code: result.error.code }),
     startMs,
     endMs: Date.now(),
     actor: actor.id,

@@ -148,8 +148,11 @@ export async function guardToolCall(engine: Engine, actor: Actor, req: GuardRequ
           tool: req.tool.slice(0, 200),
           input: summarize(req.input),
           capabilities: classification.capabilities,
+          // The observed decision (what would have happened), and the enforced one that let the call through.
           policyIds: wouldBlock.policyIds,
+          policyVerdict: wouldBlock.verdict,
           policyDigest: policy.digest,
+          enforced: { policyIds: policy.enforced.policyIds, policyVerdict: policy.enforced.verdict },
         },
       }),
     );
@@ -171,7 +174,8 @@ export async function guardToolCall(engine: Engine, actor: Actor, req: GuardRequ
     capabilities: classification.capabilities,
     policyIds: policy.enforced.policyIds,
     policyVerdict: policy.enforced.verdict,
-    ...(wouldBlock ? { policyObserved: wouldBlock.verdict } : {}),
+    policyDigest: policy.digest,
+    ...(wouldBlock ? { policyObserved: wouldBlock.verdict, policyObservedIds: wouldBlock.policyIds } : {}),
     ...(seq !== undefined ? { seq } : {}),
   });
   if (wouldBlock) {

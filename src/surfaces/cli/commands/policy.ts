@@ -1,12 +1,17 @@
-/** @module The policy verbs: `policy test [FILE]` and `policy explain`, the repository's Cedar policies at work. */
+/**
+ * @module The policy verbs: `policy test [FILE]`, `policy explain` and `policy discover`, the repository's Cedar
+ * policies at work.
+ */
 import type { Command } from 'commander';
 import { example, type Act, type Opts } from './shared.ts';
 
-/** `autopilot policy test|explain`. */
+/** `autopilot policy test|explain|discover`. */
 export function policyCommand(program: Command, act: Act): void {
   const policy = program
     .command('policy')
-    .description("the guard's policies as code (Cedar): test them against example cases, explain a decision")
+    .description(
+      "the guard's policies as code (Cedar): test them against example cases, explain a decision, discover what a task would meet",
+    )
     .addHelpText(
       'after',
       `
@@ -58,6 +63,43 @@ autopilot policy explain --phase SPEC --tool Edit --input '{"file_path":"src/app
     .action(
       act(async (opts: Opts) =>
         (await import('../verbs/policy.ts')).policyExplain(opts as Opts & { tool: string; phase: string }),
+      ),
+    );
+  policy
+    .command('discover [TASK]')
+    .description(
+      "dry run before a task's first write: the files it would touch, the expected diff, the policies and risk classes each meets, the approvals and evidence ahead, and settings suggested by this repository's history",
+    )
+    .option('--files <list>', 'the files the task would touch, comma-separated, or - for one path a line on stdin')
+    .option('--commits <n>', 'how many commits of history to read, newest first (default 500)')
+    .option('--write', 'write the suggested settings into .autopilot/config.yaml (nothing is written without it)')
+    .addHelpText(
+      'after',
+      `
+The files come from TASK's file map (file_map.json, written in PLAN) or from --files (which wins). For each
+file it reports the change, the expected changed lines (a deletion: the file's lines; a file with history:
+the median of its past changes; else the median change of one file here), the risk classes of its path
+(migration, ci-config, dependencies, auth, approvals.riskyPaths, secrets files) and what the policy set
+decides on writing it in the phase that changes the source, with the deciding policy ids. Then the moves
+ahead that need a person (approvals.enter at the expected risk, waived checks) or a decision
+(WAIVER_REQUIRED), the required evidence not yet in the task's phase folders, and suggested settings:
+  approvals.maxLines            95th percentile of changed lines per commit (git log, merges and the
+                                state folder left out), rounded up to tens, at least 50; from 5 commits on
+  commands.test.timeoutSeconds  3 x the slowest passing test run the ledger's VERIFY entries record,
+                                rounded up to tens, at least 60
+  verify.coverageThreshold      total line coverage of the newest VERIFY that measured it, rounded down to fives
+--write writes the ones that differ into the config, keeping its comments. The config is the contract
+running tasks adopted: each active task it changes is named, and its next move is refused with
+CONFIG_CHANGED until a person adopts the new config (dashboard) or the change is undone.
+With neither TASK nor --files it reports the history and the suggested settings alone (init --discover
+shows the same). Refusals: TASK_UNKNOWN; EVIDENCE_MISSING (the task has no file map: put it in PLAN or
+pass --files); EVIDENCE_INVALID (the file map does not parse or names a path outside the repository);
+USAGE (an empty list, a path outside the repository). A refusal writes nothing.
+${example('autopilot policy discover T-1\nautopilot policy discover --files src/app.ts,db/migrations/002.sql --json\ngit diff --name-only main | autopilot policy discover --files -\nautopilot policy discover --write')}`,
+    )
+    .action(
+      act(async (task: string | undefined, opts: Opts) =>
+        (await import('../verbs/policy.ts')).policyDiscover(task, opts),
       ),
     );
 }

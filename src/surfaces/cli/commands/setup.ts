@@ -11,6 +11,10 @@ export function initCommand(program: Command, act: Act): void {
     )
     .option('--dry-run', 'show what would be written, write nothing')
     .option('--yes', 'do not ask (init never asks today; accepted for scripts)')
+    .option(
+      '--discover',
+      "also report what this repository's history suggests for the config (autopilot policy discover); writes nothing more",
+    )
     .addHelpText(
       'after',
       `
@@ -28,7 +32,10 @@ the tools' caches and the test reports to .gitignore. The checks it leaves uncon
 (no linter, no CI commands, no smoke test) it names in its next steps: configure each,
 or uncomment its waiver under waive: in the config. Commit what it wrote before the
 first task: task start refuses until the config is committed.
-${example('npx --no-install autopilot init --dry-run\nnpx --no-install autopilot init\ngit add .autopilot .gitignore && git commit -m "Set up Autopilot"')}`,
+With --discover it then reports what the history suggests (diff cap from the changed lines per commit,
+test timeout and coverage threshold from recorded VERIFY runs) and the moves that would need a person;
+autopilot policy discover --write writes the suggestions into the config.
+${example('npx --no-install autopilot init --dry-run\nnpx --no-install autopilot init --discover\ngit add .autopilot .gitignore && git commit -m "Set up Autopilot"')}`,
     )
     .action(act(async (opts: Opts) => (await import('../verbs/init.ts')).initVerb(opts)));
 }

@@ -6,7 +6,9 @@ import { applyInit, planInit, type FileChange, type SecretMove } from '../../../
 import { openStoreFor } from '../../compose.ts';
 import { autopilotBin } from '../../hooks/launcher.ts';
 import { unifiedDiff } from '../text-diff.ts';
-import { cwdOf, done, type GlobalOptions, type VerbResult } from '../runtime.ts';
+import { cwdOf, done, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
+import { discover } from '../../../engine/task/discover.ts';
+import { discoverText } from './policy.ts';
 
 function describe(c: FileChange): string {
   if (c.action === 'unchanged') return `  ${pc.dim('unchanged')} ${c.path}`;
@@ -36,7 +38,39 @@ function noteLines(notes: readonly string[] = []): string {
   return notes.map((n) => `\n  ${pc.yellow('note')} ${n}`).join('');
 }
 
-export async function initVerb(opts: GlobalOptions & { dryRun?: boolean; yes?: boolean }): Promise<VerbResult> {
+/**
+ * `init --discover`: what the repository's history suggests for the config, as `policy discover` reports it with
+ * neither task nor files. Nothing is written; with `--dry-run` before the config exists there is nothing to read.
+ */
+async function withDiscovery(result: VerbResult, opts: GlobalOptions, configExists: boolean): Promise<VerbResult> {
+  if (!result.ok) return result;
+  if (!configExists) {
+    const note = 'discovery reads the config init writes: run init without --dry-run, then autopilot policy discover';
+    return done({ ...(result.value as object), discovery: null }, `${result.text}\n${pc.yellow('note')} ${note}`);
+  }
+  const found = await withEngine(opts, async (engine) => {
+    const r = await discover(engine, {});
+    return r.ok ? done(r.value, discoverText(r.value, undefined, false)) : r;
+  });
+  if (!found.ok) return found;
+  return done({ ...(result.value as object), discovery: found.value }, `${result.text}\n\nDiscovery:\n${found.text}`);
+}
+
+export async function initVerb(
+  opts: GlobalOptions & { dryRun?: boolean; yes?: boolean; discover?: boolean },
+): Promise<VerbResult> {
+  const result = await initOnly(opts);
+  if (!opts.discover) return result;
+  const configExists =
+    !opts.dryRun ||
+    (result.ok &&
+      (result.value as { changes: { path: string; action: string }[] }).changes.some(
+        (c) => c.path.endsWith('config.yaml') && c.action === 'unchanged',
+      ));
+  return withDiscovery(result, opts, configExists);
+}
+
+async function initOnly(opts: GlobalOptions & { dryRun?: boolean; yes?: boolean }): Promise<VerbResult> {
   // Hooks and the MCP entry start Autopilot the way this process was started: this Node, this package's bin script.
   const plan = await planInit(cwdOf(opts), {
     wiring: { launcher: { node: process.execPath, bin: autopilotBin() }, home: homedir() },

@@ -1,6 +1,7 @@
 /**
- * @module `autopilot policy test [FILE]` (the repository's policies against its own example cases) and
- * `autopilot policy explain` (which policies decide one tool call in a phase). Neither opens the ledger.
+ * @module `autopilot policy test [FILE]` (the repository's policies against its own example cases),
+ * `autopilot policy explain` (which policies decide one tool call in a phase), neither of which opens the ledger, and
+ * `autopilot policy discover` (the dry run before a task's first write, which reads it).
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -14,7 +15,8 @@ import { findRoot, loadConfig } from '../../../engine/repo/config-file.ts';
 import { layoutFor, type Layout } from '../../../engine/repo/layout.ts';
 import { POLICIES_DIR, cedarVersion, policySetOf } from '../../../engine/repo/policies.ts';
 import { judgeToolCall, type Judgement } from '../../../engine/task/guard.ts';
-import { cwdOf, done, UsageError, type GlobalOptions, type VerbResult } from '../runtime.ts';
+import { discover, writeSuggestions, type DiscoverReport, type WriteOutcome } from '../../../engine/task/discover.ts';
+import { cwdOf, done, intOption, UsageError, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
 
 const CLIENTS = ['claude', 'codex', 'cursor', 'mcp', 'generic'] as const;
 const ACTORS = ['agent', 'person', 'ci'] as const;
@@ -204,4 +206,104 @@ export async function policyExplain(
     `  policy set ${j.policy.digest.slice(0, 12)}, Cedar ${value.cedar}`,
   ];
   return done(value, lines.join('\n'));
+}
+
+/** The files of `--files`: a comma-separated list, or `-` for one path a line on standard input. */
+async function filesOption(value: string | undefined): Promise<string[] | undefined> {
+  if (value === undefined) return undefined;
+  if (value !== '-')
+    return value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** The report as text (also what `init --discover` prints). */
+export function discoverText(r: DiscoverReport, wrote: WriteOutcome | undefined, writing: boolean): string {
+  const verdictColor = (v: string) => (v === 'allow' ? pc.green : v === 'ask' ? pc.yellow : pc.red)(v);
+  const from = r.source.kind === 'file-map' ? `the file map ${r.source.path}` : 'the files given';
+  const lines = [
+    r.source.kind === 'none'
+      ? "no task and no files: this repository's history and the settings it suggests"
+      : `${r.task ? `${r.task.id} (${r.task.status === 'active' ? `in ${r.task.phase}` : r.task.status})` : 'a task yet to start'}: ${r.files.length} file(s) from ${from}`,
+    ...r.files.map((f) => {
+      const risk = f.risk.length ? ` ${pc.yellow(`risk: ${[...new Set(f.risk.map((x) => x.class))].join(', ')}`)}` : '';
+      const observed = f.policy.observed ? ` (observe mode would: ${f.policy.observed.verdict})` : '';
+      return `  ${f.change.padEnd(6)} ${f.path}  ~${f.expectedLines} lines (${f.basis}); writing it in ${f.policy.phase}: ${verdictColor(f.policy.verdict)} [${f.policy.ids.join(', ') || 'no policy permits it'}]${observed}${risk}`;
+    }),
+  ];
+  if (r.source.kind !== 'none')
+    lines.push(
+      `expected diff: ${r.diff.files} file(s), about ${r.diff.expectedLines} changed lines (approvals.maxLines ${r.diff.maxLines}); risk ${r.risk.level}`,
+    );
+  lines.push(r.approvals.length ? 'moves ahead that need a person or a decision:' : 'no move ahead needs a person');
+  for (const a of r.approvals)
+    lines.push(
+      `  ${a.move} ${a.phase}: ${a.needs === 'approval' ? "a person's approval" : 'configure or waive the check first (WAIVER_REQUIRED)'} (${a.reasons.join('; ')})`,
+    );
+  lines.push(r.evidence.length ? 'evidence still missing:' : 'no evidence missing');
+  for (const e of r.evidence)
+    lines.push(
+      `  ${e.phase}: ${e.artifacts.map((a) => (a.producer === 'autopilot' ? `${a.name} (Autopilot writes it)` : a.name)).join(', ')}`,
+    );
+  const h = r.history;
+  lines.push(
+    `history: ${h.commits} commit(s)${h.lines ? `, changed lines per commit p50 ${h.lines.p50}, p90 ${h.lines.p90}, p95 ${h.lines.p95}` : ''}; ${h.verify.testMs.length} recorded test run(s)${h.verify.coverage?.totalPercent != null ? `; coverage last measured ${h.verify.coverage.totalPercent.toFixed(1)}%` : ''}`,
+  );
+  lines.push(r.suggestions.length ? 'suggested settings:' : 'no suggested settings: the history is too short');
+  for (const s of r.suggestions)
+    lines.push(`  ${s.key}: ${s.current ?? 'unset'} → ${s.suggested}${s.differs ? '' : ' (already so)'}  (${s.basis})`);
+  if (r.source.kind !== 'none') for (const u of r.unknown) lines.push(pc.dim(`  not known yet: ${u}`));
+  if (wrote) {
+    lines.push(
+      wrote.written.length
+        ? `wrote ${wrote.written.map((w) => `${w.key} ${w.to}`).join(', ')} into ${wrote.configFile}; commit it`
+        : `nothing to write: ${wrote.configFile} already has the suggested values`,
+    );
+    for (const t of wrote.contractChanged)
+      lines.push(
+        pc.yellow(
+          `  ${t.taskId} adopted the config as it was: its next move is refused with CONFIG_CHANGED (${t.keys.join(', ')}) until a person adopts the new config for it in the dashboard's approval panel, or the change is undone`,
+        ),
+      );
+  } else if (!writing && r.suggestions.some((s) => s.differs)) {
+    lines.push(pc.dim('nothing written: add --write to write the suggested settings into the config'));
+  }
+  lines.push(pc.dim(`policy set ${r.policyDigest.slice(0, 12)}`));
+  return lines.join('\n');
+}
+
+/**
+ * `autopilot policy discover [TASK] [--files a,b|-] [--write]`: the dry run before a task's first write. Writes
+ * nothing unless `--write`, which writes the suggested settings into the config.
+ */
+export async function policyDiscover(
+  taskId: string | undefined,
+  opts: GlobalOptions & { files?: string; commits?: string; write?: boolean },
+): Promise<VerbResult> {
+  const files = await filesOption(opts.files);
+  const commits = intOption(opts.commits, 'commits');
+  if (commits === 0) throw new UsageError('--commits needs at least 1', 'commits');
+  return withEngine(opts, async (engine) => {
+    const r = await discover(engine, {
+      ...(taskId !== undefined ? { taskId } : {}),
+      ...(files !== undefined ? { files } : {}),
+      ...(commits !== undefined ? { commits } : {}),
+    });
+    if (!r.ok) return r;
+    let wrote: WriteOutcome | undefined;
+    if (opts.write) {
+      const w = await writeSuggestions(engine, r.value.suggestions);
+      if (!w.ok) return w;
+      wrote = w.value;
+    }
+    return done({ ...r.value, ...(wrote ? { wrote } : {}) }, discoverText(r.value, wrote, !!opts.write));
+  });
 }
