@@ -82,7 +82,11 @@ export type AutopilotEvent =
       readonly policyVerdict?: 'allow' | 'deny' | 'ask';
       /** What observe-mode policies would have decided, where stricter (`autopilot.policy.observed`). */
       readonly policyObserved?: 'allow' | 'deny' | 'ask';
-      /** The `tool_blocked` entry of a denial or an ask. */
+      /** The refusal's code when it is not the phase's (TOOL_NOT_ALLOWED_FOR_PERSONA: the persona's allowlist). */
+      readonly code?: string;
+      /** The persona the call was judged for (`autopilot.persona`). */
+      readonly persona?: string;
+      /** The `tool_blocked` entry of a denial or an ask, or the `violation` entry of a persona's denial. */
       readonly seq?: number;
     })
   | (EventBase & {

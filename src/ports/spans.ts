@@ -166,9 +166,10 @@ export function spansOf(ev: AutopilotEvent): SpanRecord[] {
               ? { 'autopilot.policy.ids': (ev.policyIds ?? []).join(','), 'autopilot.policy.verdict': ev.policyVerdict }
               : {}),
             ...(ev.policyObserved ? { 'autopilot.policy.observed': ev.policyObserved } : {}),
-            ...(ev.decision !== 'allow' ? { 'autopilot.error.code': 'TOOL_NOT_ALLOWED_IN_PHASE' } : {}),
+            ...(ev.persona ? { 'autopilot.persona': ev.persona } : {}),
+            ...(ev.decision !== 'allow' ? { 'autopilot.error.code': ev.code ?? 'TOOL_NOT_ALLOWED_IN_PHASE' } : {}),
           },
-          { statusMessage: 'TOOL_NOT_ALLOWED_IN_PHASE' },
+          { statusMessage: ev.code ?? 'TOOL_NOT_ALLOWED_IN_PHASE' },
         ),
       ];
     case 'alerts':
