@@ -268,3 +268,45 @@ describe('routing a task to its persona and overlays', () => {
     assert.equal(repo.ledger('T-4').length, 0);
   });
 });
+
+describe('prompt drift of personas and overlays', () => {
+  it('a changed overlay is drift from the baseline: a warning where moves accept it, an error where they block', async () => {
+    const overlay = {
+      id: 'payments',
+      version: '1.0.0',
+      title: 'Payments',
+      paths: ['**/billing/**'],
+      text: 'Money moves exactly once: every charge has an idempotency key.',
+    };
+    const repo = await makeRepo({
+      config: (c) => {
+        c['personas'] = { overlays: [overlay] };
+      },
+    });
+    await repo.driveTo('D-1', 'SPEC');
+    const baseline = repo.ledger().find((e) => e.kind === 'attestation')!;
+    assert.match((baseline.data['personas'] as Record<string, string>)['overlay:payments']!, /^[0-9a-f]{64}$/);
+    assert.match((baseline.data['personas'] as Record<string, string>)['persona:planner']!, /^[0-9a-f]{64}$/);
+    assert.deepEqual((await repo.ok<{ drift: unknown[] }>(['attest', 'check'])).drift, []);
+
+    // The same overlay with another text (and its version forgotten): the digest differs.
+    repo.editConfig((c) => {
+      c['personas'] = { overlays: [{ ...overlay, text: 'Charge first, reconcile later.' }] };
+    });
+    const warned = await repo.ok<{ seq: number; drift: { input: string; change: string }[] }>(['attest', 'check']);
+    assert.deepEqual(
+      warned.drift.map((d) => [d.input, d.change]),
+      [['overlay:payments', 'changed']],
+    );
+    const entry = repo.ledger().find((e) => e.seq === warned.seq)!;
+    assert.equal(entry.kind, 'prompt_drift');
+    assert.equal(entry.data['severity'], 'warning');
+    const blocked = await repo.refused(['attest', 'check', '--phase', 'REVIEW'], 'PROMPT_DRIFT', 2);
+    assert.deepEqual(
+      (blocked.details['changes'] as { input: string }[]).map((d) => d.input),
+      ['overlay:payments'],
+    );
+    const metrics = await repo.ok<{ counters: Record<string, number> }>(['metrics']);
+    assert.equal(metrics.counters['prompt_drift_detected'], 2);
+  });
+});
