@@ -7,6 +7,11 @@
 export interface InstructionDigests {
   readonly headers: Readonly<Record<string, string>>;
   readonly files: Readonly<Record<string, string>>;
+  /**
+   * Each persona and overlay a prompt can be compiled from, `persona:<id>` and `overlay:<id>` → the digest of its
+   * canonical form. Absent in baselines recorded before personas: nothing to compare them with.
+   */
+  readonly personas?: Readonly<Record<string, string>>;
 }
 
 export interface Baseline extends InstructionDigests {
@@ -43,13 +48,18 @@ export function compareInstructions(
   phase?: string,
 ): Drift[] {
   const drift: Drift[] = [];
-  const paths = new Set([...Object.keys(baseline.files), ...Object.keys(current.files)]);
-  for (const p of [...paths].sort()) {
-    const a = baseline.files[p] ?? null;
-    const b = current.files[p] ?? null;
-    if (a === b) continue;
-    drift.push({ input: p, change: a === null ? 'added' : b === null ? 'removed' : 'changed', old: a, new: b });
-  }
+  const compare = (was: Readonly<Record<string, string>>, now: Readonly<Record<string, string>>) => {
+    const keys = new Set([...Object.keys(was), ...Object.keys(now)]);
+    for (const p of [...keys].sort()) {
+      const a = was[p] ?? null;
+      const b = now[p] ?? null;
+      if (a === b) continue;
+      drift.push({ input: p, change: a === null ? 'added' : b === null ? 'removed' : 'changed', old: a, new: b });
+    }
+  };
+  compare(baseline.files, current.files);
+  // A persona or overlay whose text changed is prompt drift like an instruction file's, by the same rules.
+  if (baseline.personas && current.personas) compare(baseline.personas, current.personas);
   if (phase !== undefined) {
     const a = baseline.headers[phase] ?? null;
     const b = current.headers[phase] ?? null;

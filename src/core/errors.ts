@@ -26,7 +26,9 @@
  *   failures, `backtrackTo` the implement phase for the code's).
  * - LEDGER_TAMPERED: `{ seq?, path?, reason }`. CONFIG_INVALID: `{ key, reason, file }`.
  * - TOOL_NOT_ALLOWED_FOR_PERSONA: `{ action, role, allowed }`: the session's role (`reviewer`) may not do `action`;
- *   `allowed` says what it may do (the review phase's rubric).
+ *   `allowed` says what it may do (the review phase's rubric). From the guard, a call the phase allows but the
+ *   phase's persona does not: `action: 'tool'`, `role`, `allowed` (the persona's capabilities), and `persona`
+ *   (`{ id, version }`), `phase`, `tool`, `capabilities`, `missing`, `taskId`.
  * - USAGE: `{ argument }` (bad command-line or tool input that is not one of the above).
  * - CONFIG_CHANGED: `{ taskId, adopted, current, keys }`: the digest of the contract the task adopted, the digest of
  *   the config loaded now, and the dotted config keys that differ (`evidence.STRATEGIZE.0.required`).

@@ -51,7 +51,7 @@ const PERSONAS: readonly PersonaSpec[] = [
   },
   {
     id: 'reviewer',
-    version: '1.0.0',
+    version: '1.1.0',
     role: 'reviewer',
     instructions:
       'You judge work you did not do. Read the diff, the spec and the test results, and check each acceptance ' +
@@ -65,12 +65,13 @@ const PERSONAS: readonly PersonaSpec[] = [
       'Every acceptance criterion is traced to a test that ran.',
       'Findings name the file and line, and what would fix them.',
     ],
-    tools: { allow: ['read', 'search', 'write:evidence'] },
+    // Reviewers run the tests they doubt (their checklist says so); they change no code and commit nothing.
+    tools: { allow: ['read', 'search', 'write:evidence', 'exec:test'] },
     anchors: ['acceptance-criteria', 'file-map'],
   },
   {
     id: 'security-reviewer',
-    version: '1.0.0',
+    version: '1.1.0',
     role: 'security reviewer',
     instructions:
       'You review the change as an attacker would read it. Trace untrusted input from where it enters to where it is ' +
@@ -83,7 +84,8 @@ const PERSONAS: readonly PersonaSpec[] = [
       'Every input the change reads is traced to its validation.',
       'Every finding names an attack that works, or says why none does.',
     ],
-    tools: { allow: ['read', 'search', 'write:evidence'] },
+    // Reviewers run the tests they doubt (their checklist says so); they change no code and commit nothing.
+    tools: { allow: ['read', 'search', 'write:evidence', 'exec:test'] },
     anchors: ['acceptance-criteria', 'file-map'],
   },
   {

@@ -46,6 +46,8 @@ export const overlaySchema = z.strictObject({
   title: z.string().min(1).max(80),
   /** Path globs that put a task in this domain. */
   paths: z.array(z.string().min(1)).default([]),
+  /** Task labels that pick this overlay besides its id (`--label frontend`). No default: a digest covers what is written. */
+  labels: z.array(z.string().min(1).max(64)).optional(),
   text: z.string().min(1).max(8000),
 });
 export type Overlay = z.output<typeof overlaySchema>;
@@ -76,4 +78,15 @@ export function parsePersona(
     ok: false,
     issues: r.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message })),
   };
+}
+
+/**
+ * The capabilities of a call that the persona's allowlist leaves out, in the order given: empty when the persona has
+ * no allowlist (it keeps the phase's capabilities) or allows them all. The allowlist only ever narrows: the phase's
+ * own decision is made first, and a persona cannot allow what the phase denies.
+ */
+export function outsideAllowlist<C extends string>(persona: PersonaSpec, capabilities: readonly C[]): C[] {
+  const allow = persona.tools?.allow;
+  if (!allow) return [];
+  return capabilities.filter((c) => !(allow as readonly string[]).includes(c));
 }

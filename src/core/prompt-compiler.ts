@@ -47,6 +47,14 @@ export function estimateTokens(text: string): number {
   return Math.ceil(Buffer.byteLength(text, 'utf8') / 4);
 }
 
+/** The overlays a task's labels pick: an overlay whose id, or one of whose labels, is a label (case-insensitive). */
+export function overlaysForLabels(library: ReadonlyMap<string, Overlay>, labels: readonly string[]): string[] {
+  const wanted = new Set(labels.map((l) => l.toLowerCase()));
+  return [...library.values()]
+    .filter((o) => wanted.has(o.id) || (o.labels ?? []).some((l) => wanted.has(l.toLowerCase())))
+    .map((o) => o.id);
+}
+
 /** The overlays a task gets: the persona's own, those named for the task, and those whose paths the task touches. */
 export function routeOverlays(
   library: ReadonlyMap<string, Overlay>,

@@ -34,6 +34,31 @@ export interface TaskState {
    * tasks recorded their contract.
    */
   readonly contract?: TaskContractRef;
+  /** What the task was started with to pick its prompt: a pinned persona, domains and labels. Absent: none. */
+  readonly routing?: TaskRouting;
+}
+
+/**
+ * How a task routes its prompt, as `task start` recorded it: a persona pinned for every phase it serves, the domains
+ * named explicitly (overlay ids) and the labels (an overlay's id or one of its labels picks it).
+ */
+export interface TaskRouting {
+  readonly persona?: string;
+  readonly domains: readonly string[];
+  readonly labels: readonly string[];
+}
+
+/** The routing a task_started entry's `data.routing` records, or undefined when it records none. */
+export function routingOf(data: Readonly<Record<string, unknown>>): TaskRouting | undefined {
+  const r = data['routing'];
+  if (!r || typeof r !== 'object' || Array.isArray(r)) return undefined;
+  const o = r as Record<string, unknown>;
+  const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+  return {
+    ...(typeof o['persona'] === 'string' ? { persona: o['persona'] } : {}),
+    domains: strings(o['domains']),
+    labels: strings(o['labels']),
+  };
 }
 
 /** The contract a task adopted: the config's digest, its text's file (relative to the state folder), its version. */
@@ -76,6 +101,7 @@ export function applyEntry(state: TaskState | undefined, entry: LedgerEntry): Ta
       ...(typeof entry.data['configDigest'] === 'string'
         ? { contract: { digest: entry.data['configDigest'], path: entry.artifacts[0]?.path ?? null, version: 1 } }
         : {}),
+      ...(routingOf(entry.data) ? { routing: routingOf(entry.data) as TaskRouting } : {}),
     };
   }
   if (!state) return undefined;

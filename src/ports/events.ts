@@ -110,7 +110,11 @@ export type AutopilotEvent =
       readonly policyObservedIds?: readonly string[];
       /** The digest of the policy set that decided (`autopilot.policy.digest`). */
       readonly policyDigest?: string;
-      /** The `tool_blocked` entry of a denial or an ask. */
+      /** The refusal's code when it is not the phase's (TOOL_NOT_ALLOWED_FOR_PERSONA: the persona's allowlist). */
+      readonly code?: string;
+      /** The persona the call was judged for (`autopilot.persona`). */
+      readonly persona?: string;
+      /** The `tool_blocked` entry of a denial or an ask, or the `violation` entry of a persona's denial. */
       readonly seq?: number;
     })
   | (EventBase & {

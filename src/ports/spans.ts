@@ -173,9 +173,10 @@ export function spansOf(ev: AutopilotEvent): SpanRecord[] {
                   'autopilot.policy.observed_ids': (ev.policyObservedIds ?? []).join(','),
                 }
               : {}),
-            ...(ev.decision !== 'allow' ? { 'autopilot.error.code': 'TOOL_NOT_ALLOWED_IN_PHASE' } : {}),
+            ...(ev.persona ? { 'autopilot.persona': ev.persona } : {}),
+            ...(ev.decision !== 'allow' ? { 'autopilot.error.code': ev.code ?? 'TOOL_NOT_ALLOWED_IN_PHASE' } : {}),
           },
-          { statusMessage: 'TOOL_NOT_ALLOWED_IN_PHASE' },
+          { statusMessage: ev.code ?? 'TOOL_NOT_ALLOWED_IN_PHASE' },
         ),
       ];
     case 'alerts':

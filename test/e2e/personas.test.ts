@@ -1,12 +1,13 @@
 /**
  * @module Personas end to end: every task start and transition records the compiled prompt's digest and the
  * PersonaSpec's, MCP prompt_get serves that same prompt with the task's own context, and the config picks a
- * repository's own persona for a phase.
+ * repository's own persona for a phase; a persona's tool allowlist narrows what its phase allows, through the CLI's
+ * guard, the MCP tool_check and the Claude Code hook, each denial a recorded and counted violation.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { makeRepo } from './helpers.ts';
-import { callOk, connectStdio } from './mcp-helpers.ts';
+import { assertViolation, makeRepo, run, parseOne, type Repo } from './helpers.ts';
+import { callOk, callRefused, connectStdio } from './mcp-helpers.ts';
 
 interface PromptRecord {
   phase: string;
@@ -78,5 +79,234 @@ describe('personas and the compiled prompt', () => {
     } finally {
       await mcp.close();
     }
+  });
+});
+
+/** A persona for IMPLEMENT that only reads and writes evidence: the phase allows source edits, the persona does not. */
+const READER = {
+  id: 'pair-reader',
+  version: '1.0.0',
+  role: 'pair reader',
+  instructions: 'You read the code beside the implementer and write down what you find; you change nothing.',
+  phases: ['IMPLEMENT'],
+  tools: { allow: ['read', 'search', 'write:evidence'] },
+};
+
+async function readerRepo(): Promise<Repo> {
+  const repo = await makeRepo({
+    config: (c) => {
+      c['personas'] = { byPhase: { IMPLEMENT: 'pair-reader' }, custom: [READER] };
+    },
+  });
+  await repo.driveTo('T-1', 'IMPLEMENT');
+  return repo;
+}
+
+interface Metrics {
+  counters: Record<string, number>;
+  refusals: Record<string, number>;
+}
+
+describe("a persona's tool allowlist", () => {
+  it('denies through the CLI guard a call the phase allows, records it as a violation and counts it', async () => {
+    const repo = await readerRepo();
+    const before = await repo.ok<Metrics>(['metrics']);
+    const edit = ['guard', 'T-1', '--tool', 'Edit', '--input', JSON.stringify({ file_path: 'src/count.js' })];
+    const error = await repo.refusedUnchanged(edit, 'TOOL_NOT_ALLOWED_FOR_PERSONA', 2, {
+      taskId: 'T-1',
+      violation: true,
+    });
+    assert.match(
+      error.message,
+      /IMPLEMENT runs with the pair reader persona \(pair-reader@1\.0\.0\), which may not use write:source/,
+    );
+    assert.deepEqual(error.details['allowed'], ['read', 'search', 'write:evidence']);
+    assert.deepEqual(error.details['missing'], ['write:source']);
+    assert.deepEqual(error.details['persona'], { id: 'pair-reader', version: '1.0.0' });
+    const recorded = assertViolation(repo, 'T-1', 'TOOL_NOT_ALLOWED_FOR_PERSONA', 0);
+    assert.equal(recorded.data['action'], 'tool');
+    assert.equal(recorded.fromPhase, 'IMPLEMENT');
+    // What the persona allows goes through, and the phase's own denial keeps its code: the persona never widens.
+    const read = await repo.ok<{ decision: string; persona: { id: string } }>([
+      'guard',
+      'T-1',
+      '--tool',
+      'Read',
+      '--input',
+      JSON.stringify({ file_path: 'src/count.js' }),
+    ]);
+    assert.equal(read.decision, 'allow');
+    assert.equal(read.persona.id, 'pair-reader');
+    const push = ['guard', 'T-1', '--tool', 'Bash', '--input', JSON.stringify({ command: 'git push origin main' })];
+    await repo.refused(push, 'TOOL_NOT_ALLOWED_IN_PHASE', 2);
+    const after = await repo.ok<Metrics>(['metrics']);
+    assert.equal(
+      (after.refusals['TOOL_NOT_ALLOWED_FOR_PERSONA'] ?? 0) - (before.refusals['TOOL_NOT_ALLOWED_FOR_PERSONA'] ?? 0),
+      1,
+    );
+    // The persona's denial and the phase's push denial, once each.
+    assert.equal((after.counters['tool_calls_blocked'] ?? 0) - (before.counters['tool_calls_blocked'] ?? 0), 2);
+  });
+
+  it('denies through MCP tool_check and the Claude Code hook, each a violation of the task', async () => {
+    const repo = await readerRepo();
+    const mcp = await connectStdio(repo.dir);
+    try {
+      const refused = await callRefused(
+        mcp.client,
+        'tool_check',
+        { taskId: 'T-1', tool: 'Write', input: { file_path: 'src/new.js', content: 'x' }, client: 'claude' },
+        'TOOL_NOT_ALLOWED_FOR_PERSONA',
+      );
+      assert.deepEqual(refused.details['missing'], ['write:source']);
+      assert.match(refused.message, /Next: do this phase's work with the capabilities in details\.allowed/);
+      assertViolation(repo, 'T-1', 'TOOL_NOT_ALLOWED_FOR_PERSONA', 0);
+      const allowed = await callOk<{ decision: string }>(mcp.client, 'tool_check', {
+        taskId: 'T-1',
+        tool: 'Grep',
+        input: { pattern: 'count' },
+        client: 'claude',
+      });
+      assert.equal(allowed.decision, 'allow');
+    } finally {
+      await mcp.close();
+    }
+    const head = repo.head()!.seq;
+    const r = await run(['hook', 'claude', 'PreToolUse'], {
+      cwd: repo.dir,
+      input: JSON.stringify({
+        session_id: 'sess-p',
+        cwd: repo.dir,
+        hook_event_name: 'PreToolUse',
+        tool_name: 'Edit',
+        tool_input: { file_path: repo.path('src', 'count.js'), old_string: 'a', new_string: 'b' },
+        tool_use_id: 'toolu_1',
+      }),
+      env: { AUTOPILOT_HOOK_DAEMON: '0', CLAUDE_PROJECT_DIR: undefined },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const answer = parseOne<{ hookSpecificOutput: { permissionDecision: string; permissionDecisionReason: string } }>(
+      r,
+    );
+    assert.equal(answer.hookSpecificOutput.permissionDecision, 'deny');
+    assert.match(answer.hookSpecificOutput.permissionDecisionReason, /pair reader persona .* may not use write:source/);
+    const recorded = assertViolation(repo, 'T-1', 'TOOL_NOT_ALLOWED_FOR_PERSONA', head);
+    assert.equal(recorded.actor, 'hook:claude:sess-p');
+  });
+});
+
+describe('routing a task to its persona and overlays', () => {
+  it('records the persona, domains and labels a start names, and every prompt of the task follows them', async () => {
+    const repo = await makeRepo({
+      config: (c) => {
+        c['personas'] = { custom: [READER] };
+      },
+    });
+    // Bad routing is refused before anything is written.
+    const unknownDomain = await repo.refusedUnchanged(['task', 'start', 'T-1', '--domain', 'blockchain'], 'USAGE', 1, {
+      violation: false,
+    });
+    assert.equal(unknownDomain.details['argument'], 'domain');
+    assert.match(unknownDomain.message, /no domain blockchain: a domain is an overlay id, one of orchestrator, web/);
+    const unknownPersona = await repo.refusedUnchanged(['task', 'start', 'T-1', '--persona', 'wizard'], 'USAGE', 1, {
+      violation: false,
+    });
+    assert.ok((unknownPersona.details['known'] as string[]).includes('pair-reader'));
+    await repo.refusedUnchanged(['task', 'start', 'T-1', '--label', 'no spaces'], 'USAGE', 1, { violation: false });
+
+    await repo.ok([
+      'task',
+      'start',
+      'T-1',
+      '--title',
+      'Count words',
+      '--persona',
+      'generalist',
+      '--domain',
+      'api',
+      '--label',
+      'Security',
+    ]);
+    await repo.driveTo('T-1', 'SPEC');
+    const [started, spec] = repo.ledger('T-1').filter((x) => x.kind === 'task_started' || x.kind === 'transition');
+    assert.deepEqual(started!.data['routing'], { persona: 'generalist', domains: ['api'], labels: ['Security'] });
+    for (const entered of [started!, spec!]) {
+      const p = entered.data['prompt'] as PromptRecord;
+      assert.equal(p.persona.id, 'generalist');
+      assert.deepEqual(p.overlays, ['api@1.0.0', 'security@1.0.0']);
+    }
+
+    // A pinned persona serves only its own phases: pair-reader is for IMPLEMENT, so STRATEGIZE keeps the planner.
+    await repo.ok(['task', 'start', 'T-2', '--title', 'Count words', '--persona', 'pair-reader']);
+    const t2 = repo.ledger('T-2')[0]!;
+    assert.equal((t2.data['prompt'] as PromptRecord).persona.id, 'planner');
+    await repo.driveTo('T-2', 'IMPLEMENT');
+    const entered = repo
+      .ledger('T-2')
+      .filter((x) => x.kind === 'transition')
+      .at(-1)!;
+    assert.equal((entered.data['prompt'] as PromptRecord).persona.id, 'pair-reader');
+    // ...and its allowlist holds there, though the config gives IMPLEMENT the implementer.
+    await repo.refusedUnchanged(
+      ['guard', 'T-2', '--tool', 'Edit', '--input', JSON.stringify({ file_path: 'src/count.js' })],
+      'TOOL_NOT_ALLOWED_FOR_PERSONA',
+      2,
+      { taskId: 'T-2', violation: true },
+    );
+
+    // MCP task_start takes the domain too.
+    const mcp = await connectStdio(repo.dir);
+    try {
+      await callOk(mcp.client, 'task_start', { taskId: 'T-3', title: 'Style the page', domain: 'web' });
+      await callRefused(mcp.client, 'task_start', { taskId: 'T-4', domain: ['nope'] }, 'USAGE');
+    } finally {
+      await mcp.close();
+    }
+    const t3 = repo.ledger('T-3')[0]!;
+    assert.deepEqual(t3.data['routing'], { domains: ['web'], labels: [] });
+    assert.deepEqual((t3.data['prompt'] as PromptRecord).overlays, ['web@1.0.0']);
+    assert.equal(repo.ledger('T-4').length, 0);
+  });
+});
+
+describe('prompt drift of personas and overlays', () => {
+  it('a changed overlay is drift from the baseline: a warning where moves accept it, an error where they block', async () => {
+    const overlay = {
+      id: 'payments',
+      version: '1.0.0',
+      title: 'Payments',
+      paths: ['**/billing/**'],
+      text: 'Money moves exactly once: every charge has an idempotency key.',
+    };
+    const repo = await makeRepo({
+      config: (c) => {
+        c['personas'] = { overlays: [overlay] };
+      },
+    });
+    await repo.driveTo('D-1', 'SPEC');
+    const baseline = repo.ledger().find((e) => e.kind === 'attestation')!;
+    assert.match((baseline.data['personas'] as Record<string, string>)['overlay:payments']!, /^[0-9a-f]{64}$/);
+    assert.match((baseline.data['personas'] as Record<string, string>)['persona:planner']!, /^[0-9a-f]{64}$/);
+    assert.deepEqual((await repo.ok<{ drift: unknown[] }>(['attest', 'check'])).drift, []);
+
+    // The same overlay with another text (and its version forgotten): the digest differs.
+    repo.editConfig((c) => {
+      c['personas'] = { overlays: [{ ...overlay, text: 'Charge first, reconcile later.' }] };
+    });
+    const warned = await repo.ok<{ seq: number; drift: { input: string; change: string }[] }>(['attest', 'check']);
+    assert.deepEqual(
+      warned.drift.map((d) => [d.input, d.change]),
+      [['overlay:payments', 'changed']],
+    );
+    const entry = repo.ledger().find((e) => e.seq === warned.seq)!;
+    assert.equal(entry.kind, 'prompt_drift');
+    assert.equal(entry.data['severity'], 'warning');
+    const blocked = await repo.refused(['attest', 'check', '--phase', 'REVIEW'], 'PROMPT_DRIFT', 2);
+    assert.deepEqual(
+      (blocked.details['changes'] as { input: string }[]).map((d) => d.input),
+      ['overlay:payments'],
+    );
+    const metrics = await repo.ok<{ counters: Record<string, number> }>(['metrics']);
+    assert.equal(metrics.counters['prompt_drift_detected'], 2);
   });
 });

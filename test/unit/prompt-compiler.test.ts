@@ -9,14 +9,20 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { defaultConfig, parseConfig } from '../../src/core/config.ts';
-import { canonicalForm, parsePersona } from '../../src/core/persona.ts';
+import { canonicalForm, outsideAllowlist, overlaySchema, parsePersona } from '../../src/core/persona.ts';
 import {
   defaultPersonaFor,
   SHIPPED_OVERLAYS,
   SHIPPED_PERSONAS,
   SHIPPED_SKILLS,
 } from '../../src/core/persona-library.ts';
-import { compilePrompt, estimateTokens, routeOverlays, type Anchor } from '../../src/core/prompt-compiler.ts';
+import {
+  compilePrompt,
+  estimateTokens,
+  overlaysForLabels,
+  routeOverlays,
+  type Anchor,
+} from '../../src/core/prompt-compiler.ts';
 import { phasePrompt } from '../../src/core/prompts.ts';
 import { allowedCapabilities } from '../../src/core/policy/tool-policy.ts';
 
@@ -89,7 +95,7 @@ describe('the prompt compiler', () => {
       c.parts.map((p) => `${p.kind}:${p.id}`),
       [
         'header:phase',
-        'persona:security-reviewer@1.0.0',
+        'persona:security-reviewer@1.1.0',
         'overlay:security@1.0.0',
         'skill:review-checklist@1.0.0',
         'rubric:security-reviewer',
@@ -165,5 +171,31 @@ describe('persona settings in the config', () => {
     const r = parsePersona({ id: 'Bad Id', version: '1', role: '', instructions: 'x', tools: { allow: ['fly'] } });
     assert.equal(r.ok, false);
     assert.deepEqual(!r.ok && r.issues.map((i) => i.path).sort(), ['id', 'role', 'tools.allow.0', 'version']);
+  });
+
+  it("narrow a call's capabilities by the persona's allowlist, and leave them to the phase without one", () => {
+    const reviewer = SHIPPED_PERSONAS.get('reviewer')!;
+    assert.deepEqual(outsideAllowlist(reviewer, ['read', 'exec:test', 'write:source', 'vcs:push']), [
+      'write:source',
+      'vcs:push',
+    ]);
+    assert.deepEqual(outsideAllowlist(reviewer, ['read', 'write:evidence']), []);
+    assert.deepEqual(outsideAllowlist(SHIPPED_PERSONAS.get('implementer')!, ['write:source', 'deploy']), []);
+  });
+
+  it("route labels to the overlays whose id or labels they name, and keep the shipped overlays' digests", () => {
+    const library = new Map(SHIPPED_OVERLAYS);
+    const own = overlaySchema.parse({
+      id: 'payments',
+      version: '1.0.0',
+      title: 'Payments',
+      labels: ['Billing', 'pci'],
+      text: 'Money moves once.',
+    });
+    library.set(own.id, own);
+    assert.deepEqual(overlaysForLabels(library, ['SECURITY', 'billing', 'unrelated']).sort(), ['payments', 'security']);
+    assert.deepEqual(overlaysForLabels(library, []), []);
+    // An overlay written without labels has none in its canonical form: the digests pinned above stay.
+    assert.equal('labels' in SHIPPED_OVERLAYS.get('web')!, false);
   });
 });

@@ -23,6 +23,8 @@ import { append, recordRefusal } from '../ledger/record.ts';
 import { readNoFollow } from '../repo/files.ts';
 import { sha256Hex } from '../repo/files.ts';
 import { allowedCapabilities } from '../../core/policy/tool-policy.ts';
+import { canonicalForm } from '../../core/persona.ts';
+import { SHIPPED_OVERLAYS, SHIPPED_PERSONAS } from '../../core/persona-library.ts';
 import type { Actor, Engine } from '../context.ts';
 
 const MAX_INSTRUCTION_BYTES = 4 * 1024 * 1024;
@@ -64,6 +66,29 @@ function headerDigests(engine: Engine): Record<string, string> {
   return headers;
 }
 
+const personaCache = new WeakMap<object, Record<string, string>>();
+
+/**
+ * Digests of every persona and overlay the config can compile a prompt from (the shipped ones and the repository's
+ * own, which win on the same id), by `persona:<id>` and `overlay:<id>`: a pure function of the config.
+ */
+export function personaDigests(engine: Pick<Engine, 'config'>): Record<string, string> {
+  let digests = personaCache.get(engine.config);
+  if (!digests) {
+    const personas = new Map<string, unknown>(SHIPPED_PERSONAS);
+    for (const p of engine.config.personas?.custom ?? []) personas.set(p.id, p);
+    const overlays = new Map<string, unknown>(SHIPPED_OVERLAYS);
+    for (const o of engine.config.personas?.overlays ?? []) overlays.set(o.id, o);
+    digests = {};
+    for (const [id, doc] of [...personas].sort(([a], [b]) => (a < b ? -1 : 1)))
+      digests[`persona:${id}`] = sha256Hex(canonicalForm(doc));
+    for (const [id, doc] of [...overlays].sort(([a], [b]) => (a < b ? -1 : 1)))
+      digests[`overlay:${id}`] = sha256Hex(canonicalForm(doc));
+    personaCache.set(engine.config, digests);
+  }
+  return digests;
+}
+
 /** Digests of everything attested, now. */
 export function currentInputs(engine: Engine): InstructionDigests {
   const files: Record<string, string> = {};
@@ -71,12 +96,23 @@ export function currentInputs(engine: Engine): InstructionDigests {
     const f = readNoFollow(join(engine.layout.root, rel), MAX_INSTRUCTION_BYTES);
     files[rel] = f.kind === 'file' ? sha256Hex(normalizeForDigest(f.bytes.toString('utf8'))) : `${f.kind}`;
   }
-  return { headers: headerDigests(engine), files };
+  return { headers: headerDigests(engine), files, personas: personaDigests(engine) };
 }
 
 function baselineOf(entry: LedgerEntry): Baseline {
-  const d = entry.data as { version?: string; headers?: Record<string, string>; files?: Record<string, string> };
-  return { version: d.version ?? '?', headers: d.headers ?? {}, files: d.files ?? {}, seq: entry.seq };
+  const d = entry.data as {
+    version?: string;
+    headers?: Record<string, string>;
+    files?: Record<string, string>;
+    personas?: Record<string, string>;
+  };
+  return {
+    version: d.version ?? '?',
+    headers: d.headers ?? {},
+    files: d.files ?? {},
+    ...(d.personas ? { personas: d.personas } : {}),
+    seq: entry.seq,
+  };
 }
 
 export async function latestBaseline(engine: Engine): Promise<Baseline | undefined> {
@@ -135,6 +171,7 @@ export async function recordBaseline(
         ...(previous ? { previousVersion: previous.version, changes: drift } : {}),
         headers: inputs.headers,
         files: inputs.files,
+        personas: inputs.personas,
       },
     }),
   );

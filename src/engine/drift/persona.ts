@@ -8,8 +8,14 @@ import type { Config } from '../../core/config.ts';
 import { normalizeForDigest } from '../../core/drift.ts';
 import { canonicalForm, type Overlay, type PersonaSpec } from '../../core/persona.ts';
 import { defaultPersonaFor, SHIPPED_OVERLAYS, SHIPPED_PERSONAS, SHIPPED_SKILLS } from '../../core/persona-library.ts';
-import { compilePrompt, routeOverlays, type Anchor, type CompiledPrompt } from '../../core/prompt-compiler.ts';
-import type { TaskState } from '../../core/task.ts';
+import {
+  compilePrompt,
+  overlaysForLabels,
+  routeOverlays,
+  type Anchor,
+  type CompiledPrompt,
+} from '../../core/prompt-compiler.ts';
+import type { TaskRouting, TaskState } from '../../core/task.ts';
 import { parseMarkdown, sectionProse } from '../../validators/markdown.ts';
 import { readNoFollow, sha256Hex } from '../repo/files.ts';
 import type { Engine } from '../context.ts';
@@ -46,8 +52,27 @@ export function personaOf(config: Config, phase: string): PersonaSpec {
   return defaultPersonaFor(phase);
 }
 
+/**
+ * The persona a task's phase runs with: the persona the task pinned, where it serves the phase, else the config's.
+ * Without routing (no task, or a task started without any) it is the config's persona of the phase.
+ */
+export function personaFor(config: Config, phase: string, routing?: TaskRouting): PersonaSpec {
+  const pinned = routing?.persona;
+  if (pinned) {
+    const found = findPersona(config, pinned);
+    // A pinned persona serves the phases it is written for (all, when it names none); the others keep the config's.
+    if (found && (!found.phases.length || found.phases.includes(phase))) return found;
+  }
+  return personaOf(config, phase);
+}
+
+/** A persona by id: the repository's own first, then the shipped ones. */
+export function findPersona(config: Config, id: string): PersonaSpec | undefined {
+  return config.personas?.custom.find((p) => p.id === id) ?? SHIPPED_PERSONAS.get(id);
+}
+
 /** The overlays a repository can route to: the shipped ones, and its own (which win on the same id). */
-function overlayLibrary(config: Config): Map<string, Overlay> {
+export function overlayLibrary(config: Config): Map<string, Overlay> {
   const library = new Map(SHIPPED_OVERLAYS);
   for (const o of config.personas?.overlays ?? []) library.set(o.id, o);
   return library;
@@ -105,13 +130,21 @@ function taskContext(engine: Engine, task: TaskState | undefined): { anchors: An
 }
 
 /**
- * Compiles the prompt of `phase` for `task` (or for no task yet: the phase's persona without the task's anchors).
+ * Compiles the prompt of `phase` for `task` (or for no task yet: the phase's persona without the task's anchors), with
+ * the task's routing (or, at its start, the routing it is about to record).
  * The same config, task evidence and instruction files give the same bytes and digests.
  */
-export function phasePromptFor(engine: Engine, phase: string, task?: TaskState): PhasePrompt {
-  const persona = personaOf(engine.config, phase);
+export function phasePromptFor(
+  engine: Engine,
+  phase: string,
+  task?: TaskState,
+  routing: TaskRouting | undefined = task?.routing,
+): PhasePrompt {
+  const persona = personaFor(engine.config, phase, routing);
   const { anchors, paths } = taskContext(engine, task);
-  const overlays = routeOverlays(overlayLibrary(engine.config), persona, paths);
+  const library = overlayLibrary(engine.config);
+  const named = routing ? [...routing.domains, ...overlaysForLabels(library, routing.labels)] : [];
+  const overlays = routeOverlays(library, persona, paths, named);
   const skills = persona.skills.flatMap((id) => SHIPPED_SKILLS.get(id) ?? []);
   const compiled = compilePrompt({
     header: promptFor(engine, phase),

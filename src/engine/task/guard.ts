@@ -3,7 +3,9 @@
  * The decision logic lives in core/policy; here the task is found, a denial is
  * recorded in the ledger and counted, and every decision becomes a span.
  */
-import { ErrorCode, ok, type Result } from '../../core/errors.ts';
+import { ErrorCode, ok, type Refusal, type Result } from '../../core/errors.ts';
+import { outsideAllowlist, type PersonaSpec } from '../../core/persona.ts';
+import { personaFor } from '../drift/persona.ts';
 import { loadTask } from '../ledger/load-task.ts';
 import type { TaskState } from '../../core/task.ts';
 import { classifyToolCall, type ClassifyContext, type ToolCall } from '../../core/policy/classify.ts';
@@ -13,7 +15,7 @@ import { strictness, type PolicyRequest, type PolicyVerdict } from '../../core/p
 import { decidePolicies, policySetOf, type PolicyDecision } from '../repo/policies.ts';
 import type { Capability } from '../../core/policy/capabilities.ts';
 import { Counter } from '../../ports/events.ts';
-import { append } from '../ledger/record.ts';
+import { append, recordRefusal } from '../ledger/record.ts';
 import { toolPolicyOf } from '../../core/policy/tool-policy.ts';
 import type { Actor, Engine } from '../context.ts';
 import { clause } from '../../core/phrasing.ts';
@@ -46,12 +48,23 @@ export interface GuardRequest {
 
 export interface GuardOutcome {
   readonly decision: 'allow' | 'deny' | 'ask';
-  readonly code: typeof ErrorCode.TOOL_NOT_ALLOWED_IN_PHASE | null;
+  /**
+   * Why a call is not allowed: the phase does not allow it (or a person must approve it), or the phase would, but the
+   * persona the phase runs with does not (its tool allowlist).
+   */
+  readonly code: typeof ErrorCode.TOOL_NOT_ALLOWED_IN_PHASE | typeof ErrorCode.TOOL_NOT_ALLOWED_FOR_PERSONA | null;
   readonly reason: string;
   readonly capabilities: readonly Capability[];
   readonly missing: readonly Capability[];
   readonly phase: string;
   readonly taskId: string | null;
+  /** The persona the phase runs with, and its tool allowlist (absent: the phase's capabilities). */
+  readonly persona: {
+    readonly id: string;
+    readonly version: string;
+    readonly role: string;
+    readonly allow?: readonly Capability[];
+  };
   /** Why the call is judged by the first phase's policy: no task, or several. */
   readonly note?: string;
   /** The same as a fact, for the surfaces to say what to do in their terms: no active task, or several. */
@@ -103,10 +116,38 @@ export async function guardToolCall(engine: Engine, actor: Actor, req: GuardRequ
     call: { client: req.client, tool: req.tool, input: req.input },
   });
   const { classification, policy } = judged;
-  const decision = { decision: judged.decision, missing: judged.missing, reason: judged.reason };
+  // The persona narrows what the phase allows (or lets a person approve); a call the phase denies stays the phase's.
+  const persona = personaFor(engine.config, phase, task && task.status === 'active' ? task.routing : undefined);
+  const beyond = judged.decision === 'deny' ? [] : outsideAllowlist(persona, classification.capabilities);
+  const personaDenial = beyond.length
+    ? personaRefusal(persona, phase, req.tool, classification.capabilities, beyond)
+    : null;
+  const decision = personaDenial
+    ? { decision: 'deny' as const, missing: beyond, reason: personaDenial.message }
+    : { decision: judged.decision, missing: judged.missing, reason: judged.reason };
+  const code =
+    decision.decision === 'allow'
+      ? null
+      : personaDenial
+        ? ErrorCode.TOOL_NOT_ALLOWED_FOR_PERSONA
+        : ErrorCode.TOOL_NOT_ALLOWED_IN_PHASE;
   const reason = note ? `${clause(decision.reason)}. ${note}` : decision.reason;
   let seq: number | undefined;
-  if (decision.decision !== 'allow' && task) {
+  if (personaDenial && task) {
+    // A violation like a reviewer session's: recorded, counted under its code (tool_calls_blocked) by recordRefusal.
+    const recorded = await engine.store.transact(async (tx) =>
+      recordRefusal(
+        engine,
+        tx,
+        (await tx.getTask(task.taskId)) ?? task,
+        actor,
+        { action: 'tool' },
+        personaDenial,
+        startMs,
+      ),
+    );
+    seq = recorded.details['seq'] as number;
+  } else if (decision.decision !== 'allow' && task) {
     const entry = await engine.store.transact((tx) =>
       append(engine, tx, {
         taskId: task.taskId,
@@ -172,6 +213,8 @@ export async function guardToolCall(engine: Engine, actor: Actor, req: GuardRequ
     tool: req.tool,
     decision: decision.decision,
     capabilities: classification.capabilities,
+    persona: `${persona.id}@${persona.version}`,
+    ...(code === ErrorCode.TOOL_NOT_ALLOWED_FOR_PERSONA ? { code } : {}),
     policyIds: policy.enforced.policyIds,
     policyVerdict: policy.enforced.verdict,
     policyDigest: policy.digest,
@@ -187,7 +230,7 @@ export async function guardToolCall(engine: Engine, actor: Actor, req: GuardRequ
       attributes: { phase, tool: req.tool.slice(0, 100), policy: wouldBlock.policyIds.join(',').slice(0, 200) },
     });
   }
-  if (decision.decision === 'deny') {
+  if (decision.decision === 'deny' && !(personaDenial && task)) {
     engine.sink.emit({
       ...base,
       type: 'counter',
@@ -198,12 +241,18 @@ export async function guardToolCall(engine: Engine, actor: Actor, req: GuardRequ
   }
   return ok({
     decision: decision.decision,
-    code: decision.decision === 'allow' ? null : ErrorCode.TOOL_NOT_ALLOWED_IN_PHASE,
+    code,
     reason,
     capabilities: classification.capabilities,
     missing: decision.missing,
     phase,
     taskId: task?.taskId ?? null,
+    persona: {
+      id: persona.id,
+      version: persona.version,
+      role: persona.role,
+      ...(persona.tools ? { allow: persona.tools.allow } : {}),
+    },
     policy: {
       ids: policy.enforced.policyIds,
       verdict: policy.enforced.verdict,
@@ -214,6 +263,44 @@ export async function guardToolCall(engine: Engine, actor: Actor, req: GuardRequ
     ...(unattached ? { unattached } : {}),
     ...(seq !== undefined ? { seq } : {}),
   });
+}
+
+/** The details of a guard's refusal: the outcome, and for a persona's denial the shape its code documents. */
+export function guardRefusalDetails(g: GuardOutcome, tool: string): Record<string, unknown> {
+  if (g.code !== ErrorCode.TOOL_NOT_ALLOWED_FOR_PERSONA) return { ...g, tool };
+  const { id, version, role, allow } = g.persona;
+  return { ...g, tool, action: 'tool', role, allowed: [...(allow ?? [])], persona: { id, version } };
+}
+
+/**
+ * The refusal of a call the phase allows but the phase's persona does not. Its details keep the shape of a reviewer
+ * session's refusal (`action`, `role`, `allowed`) and add the persona, the tool and the capabilities it lacks.
+ */
+function personaRefusal(
+  persona: PersonaSpec,
+  phase: string,
+  tool: string,
+  capabilities: readonly Capability[],
+  beyond: readonly Capability[],
+): Refusal {
+  const allow = persona.tools?.allow ?? [];
+  return {
+    code: ErrorCode.TOOL_NOT_ALLOWED_FOR_PERSONA,
+    message:
+      `${phase} runs with the ${persona.role} persona (${persona.id}@${persona.version}), which may not use ` +
+      `${beyond.join(', ')}: it may use ${allow.join(', ') || 'nothing'}. Do the work with those, or leave it to ` +
+      `the phase whose persona does it; a person can change the persona in the config (personas)`,
+    details: {
+      action: 'tool',
+      role: persona.role,
+      allowed: [...allow],
+      persona: { id: persona.id, version: persona.version },
+      phase,
+      tool: tool.slice(0, 200),
+      capabilities: [...capabilities],
+      missing: [...beyond],
+    },
+  };
 }
 
 /** A tool call to judge, in a phase, without recording anything. */

@@ -1,7 +1,9 @@
 /** @module Use case: start a task in the first phase, recording its base commit and the contract it adopts. */
-import { phasePromptFor, promptRecord } from '../drift/persona.ts';
+import { findPersona, overlayLibrary, phasePromptFor, promptRecord } from '../drift/persona.ts';
 import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
-import { checkTaskId, checkTitle, type TaskState } from '../../core/task.ts';
+import { checkTaskId, checkTitle, type TaskRouting, type TaskState } from '../../core/task.ts';
+import type { Config } from '../../core/config.ts';
+import { SHIPPED_PERSONAS } from '../../core/persona-library.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
 import { append } from '../ledger/record.ts';
 import { taskFolder } from '../evidence/folder.ts';
@@ -21,6 +23,51 @@ export interface StartTaskRequest {
   readonly title?: string;
   /** A git ref; HEAD by default. */
   readonly base?: string;
+  /** A persona to run every phase it serves with, instead of the config's (`--persona`). */
+  readonly persona?: string;
+  /** The task's domains, overlay ids (`--domain api`): their overlays go into every phase's prompt. */
+  readonly domains?: readonly string[];
+  /** The task's labels (`--label frontend`): an overlay whose id or one of whose labels matches goes in too. */
+  readonly labels?: readonly string[];
+}
+
+const LABEL = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/;
+const MAX_LABELS = 20;
+
+/** The routing a start asks for, checked against the personas and overlays the config knows; none when none asked. */
+export function checkRouting(
+  config: Config,
+  req: Pick<StartTaskRequest, 'persona' | 'domains' | 'labels'>,
+): Result<TaskRouting | undefined> {
+  const domains = [...new Set(req.domains ?? [])];
+  const labels = [...new Set(req.labels ?? [])];
+  if (req.persona !== undefined && !findPersona(config, req.persona)) {
+    const known = [...new Set([...SHIPPED_PERSONAS.keys(), ...(config.personas?.custom ?? []).map((p) => p.id)])];
+    return refuse(
+      ErrorCode.USAGE,
+      `no persona ${req.persona.slice(0, 64)}: pin one of ${known.join(', ')}, or add it to personas.custom in the config`,
+      { argument: 'persona', known },
+    );
+  }
+  const library = overlayLibrary(config);
+  const unknown = domains.filter((d) => !library.has(d));
+  if (unknown.length)
+    return refuse(
+      ErrorCode.USAGE,
+      `no domain ${unknown.map((d) => d.slice(0, 64)).join(', ')}: a domain is an overlay id, one of ${[...library.keys()].join(', ')} (the config's personas.overlays add more)`,
+      { argument: 'domain', unknown, known: [...library.keys()] },
+    );
+  const bad = labels.filter((l) => !LABEL.test(l));
+  if (bad.length || labels.length > MAX_LABELS)
+    return refuse(
+      ErrorCode.USAGE,
+      bad.length
+        ? `label ${JSON.stringify(bad[0]?.slice(0, 64))} is not a label: letters, digits and . _ : / -, at most 64, starting with a letter or digit`
+        : `${labels.length} labels: at most ${MAX_LABELS}`,
+      { argument: 'label' },
+    );
+  if (req.persona === undefined && !domains.length && !labels.length) return ok(undefined);
+  return ok({ ...(req.persona !== undefined ? { persona: req.persona } : {}), domains, labels });
 }
 
 export interface StartTaskOutcome {
@@ -41,6 +88,9 @@ export async function startTask(
   const checked = checkTitle(req.title ?? '', false);
   if (!checked.ok) return checked;
   const title = checked.value;
+  const routed = checkRouting(engine.config, req);
+  if (!routed.ok) return routed;
+  const routing = routed.value;
   let base = await resolveCommit(engine.layout.root, req.base ?? 'HEAD');
   if (!base) {
     if (req.base !== undefined) {
@@ -103,7 +153,8 @@ export async function startTask(
         title,
         baseCommit: base,
         configDigest: configDigest(engine.config),
-        prompt: promptRecord(phasePromptFor(engine, first)),
+        ...(routing ? { routing } : {}),
+        prompt: promptRecord(phasePromptFor(engine, first, undefined, routing)),
       },
     });
     const task = await tx.getTask(req.taskId);

@@ -273,8 +273,10 @@ const NEXT: Partial<Record<ErrorCode, string | ((details: Details) => string | u
   CONFIG_INVALID: 'a person must fix .autopilot/config.yaml (or set Autopilot up again) and restart this MCP server',
   CONFIG_CHANGED:
     "restore .autopilot/config.yaml to the task's contract (the keys in details.keys), or ask a person to adopt the new config for the task with approval_request; you cannot adopt it yourself",
-  TOOL_NOT_ALLOWED_FOR_PERSONA:
-    'this session is a reviewer: read the work with review_get and write the review rubric (details.allowed) with evidence_put; the working agent does everything else',
+  TOOL_NOT_ALLOWED_FOR_PERSONA: (d) =>
+    d['persona'] !== undefined
+      ? "do this phase's work with the capabilities in details.allowed; what needs more belongs to a later phase (call phase_advance when this one is done), or a person changes the persona in the config"
+      : 'this session is a reviewer: read the work with review_get and write the review rubric (details.allowed) with evidence_put; the working agent does everything else',
   WAIVER_REQUIRED:
     'a person must configure the check (details.fix) or waive it with a reason in .autopilot/config.yaml; tell them, then call phase_advance again',
 };

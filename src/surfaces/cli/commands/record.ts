@@ -9,14 +9,16 @@ export function attestCommand(program: Command, act: Act): void {
     .description("prompt attestation: notice when the agent's instructions change");
   attest
     .command('baseline')
-    .description('record the current phase prompts and instruction files (AGENTS.md, CLAUDE.md, …) as the baseline')
+    .description(
+      'record the current phase prompts, instruction files (AGENTS.md, CLAUDE.md, …), personas and overlays as the baseline',
+    )
     .option('--tag <tag>', 'a name for this baseline (default 1)')
     .addHelpText('after', example('autopilot attest baseline --tag v1'))
     .action(act(async (opts: Opts) => (await import('../verbs/attest.ts')).attestBaseline(opts)));
   attest
     .command('check')
     .description(
-      'compare the current instructions with the baseline; drift found is recorded in the ledger (a prompt_drift entry, of the task) and counted; exit 2 when it blocks the phase',
+      'compare the current instructions (files, phase prompts, personas and overlays by digest) with the baseline; drift found is recorded in the ledger (a prompt_drift entry, of the task) and counted; exit 2 when it blocks the phase',
     )
     .option('--phase <phase>', "also compare this phase's prompt header; drift blocks in attest.blockIn phases")
     .option(

@@ -26,7 +26,20 @@ export function taskCommand(program: Command, act: Act): void {
     )
     .option('--title <text>', 'what the task is about')
     .option('--base <ref>', 'the commit the task starts from (default HEAD)')
-    .addHelpText('after', example('autopilot task start T-1 --title "Fix login redirect" --base main'))
+    .option('--persona <id>', "run every phase the persona serves with it instead of the config's (personas)")
+    .option('--domain <overlay...>', "the task's domains: overlay ids (web, api, security, …) added to every prompt")
+    .option('--label <label...>', 'labels; an overlay whose id or one of whose labels matches is added too')
+    .addHelpText(
+      'after',
+      "\nThe overlays of a phase's prompt come from --domain, --label, the plan's file map and the changed files\n" +
+        "(each overlay's path globs), and the persona's own. The routing is recorded in task_started.\n",
+    )
+    .addHelpText(
+      'after',
+      example(
+        'autopilot task start T-1 --title "Fix login redirect" --base main\nautopilot task start T-2 --title "Rate-limit the API" --domain api security --label backend',
+      ),
+    )
     .action(act(async (id: string, opts: Opts) => (await import('../verbs/task.ts')).taskStart(id, opts)));
   task
     .command('list')
@@ -197,6 +210,12 @@ export function guardCommand(program: Command, act: Act): void {
     .requiredOption('--tool <name>', 'the tool: Bash, Edit, Write, shell, apply_patch, mcp__server__tool, …')
     .option('--input <json>', "the tool's input as JSON, as the agent sent it", '{}')
     .option('--client <client>', 'whose tool names: claude, codex, cursor, mcp, generic', 'claude')
+    .addHelpText(
+      'after',
+      "\nThe phase's tool policy decides first; the tool allowlist of the persona the phase runs with (personas in the\n" +
+        'config) can only narrow it: a call the phase allows but the persona does not is TOOL_NOT_ALLOWED_FOR_PERSONA,\n' +
+        'recorded as a violation of the task. A call the phase denies is TOOL_NOT_ALLOWED_IN_PHASE.\n',
+    )
     .addHelpText(
       'after',
       example(`autopilot guard T-1 --tool Bash --input '{"command":"git push origin main"}'

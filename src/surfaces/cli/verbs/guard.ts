@@ -1,7 +1,7 @@
 /** @module `autopilot guard <TASK> --tool NAME [--input JSON]`: would this tool call be allowed now? */
 import pc from 'picocolors';
 import { ErrorCode } from '../../../core/errors.ts';
-import { guardToolCall } from '../../../engine/task/guard.ts';
+import { guardRefusalDetails, guardToolCall } from '../../../engine/task/guard.ts';
 import { done, UsageError, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
 
 const CLIENTS = ['claude', 'codex', 'cursor', 'mcp', 'generic'] as const;
@@ -29,7 +29,11 @@ export async function guardVerb(
     return {
       ok: false,
       text: `${g.decision === 'ask' ? pc.yellow('ask') : pc.red('deny')} ${opts.tool} in ${g.phase} (${caps})`,
-      error: { code: ErrorCode.TOOL_NOT_ALLOWED_IN_PHASE, message: g.reason, details: { ...g } },
+      error: {
+        code: g.code ?? ErrorCode.TOOL_NOT_ALLOWED_IN_PHASE,
+        message: g.reason,
+        details: guardRefusalDetails(g, opts.tool),
+      },
     };
   });
 }

@@ -7,15 +7,26 @@ import { done, intOption, withEngine, type GlobalOptions, type VerbResult } from
 import { formatTask, statusLabel } from '../format.ts';
 import { loadTask } from '../../../engine/ledger/load-task.ts';
 
+/** Values given several times or comma-separated (`--domain api,web`), in order, without blanks. */
+function splitList(values: readonly string[]): string[] {
+  return values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
+}
+
 export async function taskStart(
   taskId: string,
-  opts: GlobalOptions & { title?: string; base?: string },
+  opts: GlobalOptions & { title?: string; base?: string; persona?: string; domain?: string[]; label?: string[] },
 ): Promise<VerbResult> {
   return withEngine(opts, async (engine, actor) => {
     const r = await startTask(engine, actor, {
       taskId,
       ...(opts.title ? { title: opts.title } : {}),
       ...(opts.base ? { base: opts.base } : {}),
+      ...(opts.persona !== undefined ? { persona: opts.persona } : {}),
+      ...(opts.domain ? { domains: splitList(opts.domain) } : {}),
+      ...(opts.label ? { labels: splitList(opts.label) } : {}),
     });
     if (!r.ok) return r;
     return done(

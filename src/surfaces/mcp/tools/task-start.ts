@@ -10,12 +10,29 @@ export const taskStartTool = defineTool({
   description: describeTool(
     'Starts a new task in the first phase (STRATEGIZE by default) and records its base commit, against which Autopilot later computes the diff.',
     'Call it once, before any work on a piece of work, with an id nobody used yet. Then read the phase instructions with prompt_get, write the evidence with evidence_put and move on with phase_advance.',
-    'Refused with TASK_EXISTS when the id is taken (use task_status on it, or pick another id), USAGE for a malformed id or base.',
+    'Refused with TASK_EXISTS when the id is taken (use task_status on it, or pick another id), USAGE for a malformed id or base, an unknown persona or domain (details.known lists them), or a malformed label.',
   ),
   input: z.strictObject({
     taskId: arg.taskId,
     title: z.string().max(200).optional().describe('What the task is about, in a line.'),
     base: z.string().min(1).max(200).optional().describe('The git ref the task starts from; HEAD when left out.'),
+    domain: z
+      .union([z.string().min(1).max(64), z.array(z.string().min(1).max(64)).max(20)])
+      .optional()
+      .describe(
+        "The task's domain or domains: overlay ids (orchestrator, web, ml, api, security, data-migrations, or the repository's own) whose guidance goes into every phase's prompt.",
+      ),
+    labels: z
+      .array(z.string().min(1).max(64))
+      .max(20)
+      .optional()
+      .describe("The task's labels; an overlay whose id or one of whose labels matches goes into the prompts too."),
+    persona: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe("A persona to run the phases it serves with, instead of the config's (planner, implementer, …)."),
   }),
   output: z.object({
     task: taskOut,
@@ -28,6 +45,9 @@ export const taskStartTool = defineTool({
       taskId: args.taskId,
       ...(args.title !== undefined ? { title: args.title } : {}),
       ...(args.base !== undefined ? { base: args.base } : {}),
+      ...(args.domain !== undefined ? { domains: typeof args.domain === 'string' ? [args.domain] : args.domain } : {}),
+      ...(args.labels !== undefined ? { labels: args.labels } : {}),
+      ...(args.persona !== undefined ? { persona: args.persona } : {}),
     });
     if (!r.ok) return r;
     const { task, entry } = r.value;

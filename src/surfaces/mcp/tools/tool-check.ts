@@ -1,7 +1,7 @@
 /** @module MCP tool `tool_check`: would this tool call be allowed in the task's phase? */
 import * as z from 'zod';
 import { ErrorCode, ok, refuse } from '../../../core/errors.ts';
-import { guardToolCall, type GuardRequest } from '../../../engine/task/guard.ts';
+import { guardRefusalDetails, guardToolCall, type GuardRequest } from '../../../engine/task/guard.ts';
 import { defineTool, describeTool } from '../tool.ts';
 
 const CLIENTS = ['claude', 'codex', 'cursor', 'mcp', 'generic'] as const satisfies readonly GuardRequest['client'][];
@@ -12,7 +12,7 @@ export const toolCheckTool = defineTool({
   description: describeTool(
     "Decides whether a tool call is allowed in the task's current phase, as Autopilot's hooks would: no source edits before IMPLEMENT, no `git push` before PR, and so on. Answers allow with the capabilities the call needs; a denied call (or one a person must approve) is refused, and recorded in the ledger.",
     'Call it before a tool call you are unsure of, with the tool name and input exactly as you would send them (e.g. tool "Bash", input {"command": "git push origin main"}; tool "Edit", input {"file_path": "src/app.ts"}).',
-    'Refused with TOOL_NOT_ALLOWED_IN_PHASE: details.decision is deny (the reason says in which phase the call is allowed) or ask (call approval_request and wait for a person); TASK_UNKNOWN.',
+    'Refused with TOOL_NOT_ALLOWED_IN_PHASE: details.decision is deny (the reason says in which phase the call is allowed) or ask (call approval_request and wait for a person); TOOL_NOT_ALLOWED_FOR_PERSONA: the phase allows the call but the persona it runs with does not (details.allowed lists what it may use; recorded as a violation); TASK_UNKNOWN.',
   ),
   input: z.strictObject({
     taskId: z
@@ -65,7 +65,7 @@ export const toolCheckTool = defineTool({
         g.decision === 'ask'
           ? `${g.reason}: call approval_request with the reason, and wait for a person's decision`
           : g.reason;
-      return refuse(ErrorCode.TOOL_NOT_ALLOWED_IN_PHASE, reason, { ...g, tool: args.tool });
+      return refuse(g.code ?? ErrorCode.TOOL_NOT_ALLOWED_IN_PHASE, reason, guardRefusalDetails(g, args.tool));
     }
     return ok({
       decision: 'allow' as const,
