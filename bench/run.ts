@@ -40,6 +40,17 @@ const LEDGER = QUICK ? 20_000 : 100_000;
 /** Separate runs of each row a target is judged on. */
 const ROUNDS = 3;
 
+/** The rows of the report, each said on stderr when it is added. */
+class ProgressRows extends Array<Stats> {
+  override push(...items: Stats[]): number {
+    for (const r of items)
+      process.stderr.write(
+        `bench: ${r.name}: ${Number.isNaN(r.p50) ? (r.note ?? 'not measured') : `p50 ${r.p50.toFixed(2)} ms`}\n`,
+      );
+    return super.push(...items);
+  }
+}
+
 async function repo(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'autopilot-bench-'));
   const env = {
@@ -167,7 +178,8 @@ async function postgresRows(dir: string): Promise<Stats[]> {
 
 async function main(): Promise<void> {
   const loadBefore = loadavg()[0] ?? NaN;
-  const rows: Stats[] = [];
+  // Each row is said on stderr as it is measured: a long run shows its progress, and a crash shows where it was.
+  const rows = new ProgressRows();
   const dir = await repo();
 
   const withTelemetry = await openEngine({
