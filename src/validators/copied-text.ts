@@ -25,17 +25,37 @@ export interface PreparedSource {
 const prepared = new WeakMap<CopySource, PreparedSource>();
 
 /**
- * The runs of a source, cached by the source object (the gate passes the same sources for every file of a phase):
- * those of its raw text and those of its prose as Markdown, so that list numbers, table pipes and code spans read the
- * same way in the source as in the section that copies it.
+ * The runs of texts seen lately, by their content: every move compares with the same earlier tasks' files (up to
+ * `earlierTasks` of them), which are read afresh each time, and parsing them again for every move was most of a
+ * move's time. Least recently used first out.
+ */
+const byText = new Map<string, ReadonlySet<string>>();
+const BY_TEXT_MAX = 1024;
+
+function runsOf(text: string): ReadonlySet<string> {
+  const hit = byText.get(text);
+  if (hit) {
+    byText.delete(text);
+    byText.set(text, hit);
+    return hit;
+  }
+  const runs = shingles(wordsOf(text), RUN);
+  for (const s of sectionProse(parseMarkdown(text)))
+    for (const r of shingles(wordsOf(s.blocks.join('\n')), RUN)) runs.add(r);
+  byText.set(text, runs);
+  if (byText.size > BY_TEXT_MAX) byText.delete(byText.keys().next().value!);
+  return runs;
+}
+
+/**
+ * The runs of a source, cached by the source object (the gate passes the same sources for every file of a phase) and
+ * by its text: those of its raw text and those of its prose as Markdown, so that list numbers, table pipes and code
+ * spans read the same way in the source as in the section that copies it.
  */
 export function prepareSource(source: CopySource): PreparedSource {
   let p = prepared.get(source);
   if (!p) {
-    const runs = shingles(wordsOf(source.text), RUN);
-    for (const s of sectionProse(parseMarkdown(source.text)))
-      for (const r of shingles(wordsOf(s.blocks.join('\n')), RUN)) runs.add(r);
-    p = { source, runs };
+    p = { source, runs: runsOf(source.text) };
     prepared.set(source, p);
   }
   return p;
