@@ -1,24 +1,24 @@
 /**
  * @module What the wall costs on each of an agent's commands: `true` and a small command (`cat README.md`), bare,
  * behind the wall (bubblewrap with the wall's profile of IMPLEMENT, as `autopilot exec` raises it), and through the
- * whole `autopilot exec` (a Node process that reads the config, plans the wall and runs bubblewrap) when the package
- * is built. Median and p95 over `n` runs each. Run alone with `node --import tsx bench/wall.ts`.
+ * whole `autopilot exec` (a Node process that reads the config, plans the wall and runs bubblewrap) of the package
+ * compiled from these sources. Median and p95 over `n` runs each. Run alone with `node --import tsx bench/wall.ts`.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { prepareWall, probeWall, wallArgv } from '../src/adapters/bwrap/wall.ts';
 import { loadConfig } from '../src/engine/repo/config-file.ts';
 import { layoutFor } from '../src/engine/repo/layout.ts';
 import { planWall } from '../src/engine/repo/wall.ts';
 import { applyInit, planInit } from '../src/engine/setup/init.ts';
 import { openStoreFor } from '../src/surfaces/compose.ts';
+import { compilePackage } from './build.ts';
 import { measure, table, type Stats } from './stats.ts';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Wall overhead the issue aims for, in milliseconds at p50. */
 const TARGET_MS = 25;
 
@@ -61,8 +61,10 @@ export async function benchWall(n: number): Promise<Stats[]> {
   const dir = await repo();
   const marker = join(mkdtempSync(join(tmpdir(), 'autopilot-bench-marker-')), 'wall.json');
   writeFileSync(marker, '{"phase":"IMPLEMENT","taskId":null,"holder":"bench","capabilities":[],"ledgerHead":null}\n');
-  const built = join(ROOT, 'dist', 'surfaces', 'cli', 'main.js');
+  // The package as it installs, compiled from these sources: a dist/ left from an older build would run other code.
+  const pkg = mkdtempSync(join(tmpdir(), 'autopilot-bench-wall-package-'));
   try {
+    const bin = compilePackage(pkg);
     const config = loadConfig(dir);
     const plan = await planWall(layoutFor(dir, config.stateDir), config, 'IMPLEMENT', process.env);
     const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/root' };
@@ -86,39 +88,20 @@ export async function benchWall(n: number): Promise<Stats[]> {
         ...wall,
         note: `+${extra.toFixed(1)} ms at p50, +${(wall.p95 - bare.p95).toFixed(1)} ms at p95 (target < ${TARGET_MS} ms: ${extra < TARGET_MS ? 'met' : 'missed'})`,
       });
-      if (existsSync(built)) {
-        const exec = [
-          process.execPath,
-          join(ROOT, 'bin', 'autopilot.js'),
-          'exec',
-          '--phase',
-          'IMPLEMENT',
-          '--',
-          ...shell,
-        ];
-        const whole = await measure(`\`${label}\`, autopilot exec (Node + bubblewrap)`, n, () => runArgv(exec, dir), {
-          warmup: 3,
-        });
-        rows.push({
-          ...whole,
-          note: `+${(whole.p50 - bare.p50).toFixed(0)} ms at p50: a Node start-up and the config read, on top of the wall`,
-        });
-      } else {
-        rows.push({
-          name: `\`${label}\`, autopilot exec (Node + bubblewrap)`,
-          n: 0,
-          p50: NaN,
-          p95: NaN,
-          p99: NaN,
-          throughput: NaN,
-          note: 'not measured: run `npm run build` first (bin/autopilot.js runs dist/)',
-        });
-      }
+      const exec = [process.execPath, bin, 'exec', '--phase', 'IMPLEMENT', '--', ...shell];
+      const whole = await measure(`\`${label}\`, autopilot exec (Node + bubblewrap)`, n, () => runArgv(exec, dir), {
+        warmup: 3,
+      });
+      rows.push({
+        ...whole,
+        note: `+${(whole.p50 - bare.p50).toFixed(0)} ms at p50: a Node start-up and the config read, on top of the wall`,
+      });
     }
     return rows;
   } finally {
     rmSync(dir, { recursive: true, force: true });
     rmSync(dirname(marker), { recursive: true, force: true });
+    rmSync(pkg, { recursive: true, force: true });
   }
 }
 

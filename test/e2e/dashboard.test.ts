@@ -201,8 +201,10 @@ describe('the dashboard in chromium', () => {
 
   it('Metrics: the SLO figures against their goals, the firing alert, the counters over time', async () => {
     await page.goto(at('/metrics'));
-    assert.equal(await page.locator('.stat').count(), 3);
+    // Task success, loop rate, tool MTTR and groundedness.
+    assert.equal(await page.locator('.stat').count(), 4);
     assert.match(await page.locator('.stat').first().innerText(), /100\.0 %/);
+    assert.match(await page.locator('.stat', { hasText: 'Groundedness' }).innerText(), /goal ≥ 90 %/);
     const alert = page.locator('tr', { hasText: 'agents skip phases' });
     assert.match(await alert.innerText(), /firing/);
     assert.match(await page.locator('.counter', { hasText: 'phase_backtracks' }).innerText(), /\b1\b/);
