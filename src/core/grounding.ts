@@ -22,6 +22,9 @@
  * citation (`path:name`, `path#name`) resolves when the atlas file exports the name; a file citation when the file is
  * in the repository. `new` marks a file the file map adds (change `add`): not there yet, and not a missing citation.
  */
+
+/** The name of the citation check's record in a phase's evidence folder. */
+export const GROUNDING_FILE = 'grounding.json';
 import { impactOf, type AtlasIndex } from './atlas.ts';
 
 /** One file or symbol an artifact cites. */

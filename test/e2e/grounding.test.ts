@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { makeRepo, P, sourceFile } from './helpers.ts';
 import type { GroundingReport } from '../../src/core/grounding.ts';
+import { phasePromptFor } from '../../src/engine/drift/persona.ts';
 
 const SPEC = `${P.SPEC}
 ## Entry points
@@ -88,6 +89,11 @@ describe('grounding of the plan', { concurrency: true }, () => {
     assert.equal(doc.reachable, true);
     assert.deepEqual(doc.impactedTests, ['test/slug.test.js']);
     assert.match(doc.atlas.manifest, /^[0-9a-f]{64}$/);
+    // THINK's prompt names them beside the file map: the tests that exercise what the plan changes.
+    const think = await repo.withEngine(async (engine) =>
+      phasePromptFor(engine, 'THINK', (await engine.store.getTask('T-1')) ?? undefined),
+    );
+    assert.match(think.compiled.text, /These tests exercise what the plan changes: test\/slug\.test\.js\./);
     // The score is recorded with the transition, and the groundedness SLO is the task's score.
     const slo = await repo.ok<{ groundedness: { value: number; tasks: number; belowGoal: string[] } }>(['slo']);
     assert.deepEqual(slo.groundedness, { ...slo.groundedness, value: doc.score, tasks: 1, belowGoal: ['T-1'] });

@@ -20,6 +20,7 @@ import { parseMarkdown, sectionProse } from '../../validators/markdown.ts';
 import { readNoFollow, sha256Hex } from '../repo/files.ts';
 import type { Engine } from '../context.ts';
 import { instructionFiles, promptFor } from './baseline.ts';
+import { GROUNDING_FILE } from '../../core/grounding.ts';
 
 const DEFAULT_BUDGET = 6000;
 const ANCHOR_BYTES = 64 * 1024;
@@ -87,6 +88,7 @@ function taskContext(engine: Engine, task: TaskState | undefined): { anchors: An
   const anchors: Anchor[] = [];
   const paths = new Set<string>();
   const map: string[] = [];
+  const impacted = new Set<string>();
   const artifacts = task ? Object.values(task.artifacts).sort((a, b) => (a.path < b.path ? -1 : 1)) : [];
   for (const a of artifacts) {
     if (!a.path.startsWith('evidence/')) continue;
@@ -103,7 +105,10 @@ function taskContext(engine: Engine, task: TaskState | undefined): { anchors: An
           });
     } else if (a.path.endsWith('.json')) {
       try {
-        const doc = JSON.parse(text) as { files?: unknown };
+        const doc = JSON.parse(text) as { files?: unknown; impactedTests?: unknown };
+        // The citation check's record (grounding.json): the tests that reach the files the plan changes.
+        if (a.path.endsWith(`/${GROUNDING_FILE}`) && Array.isArray(doc.impactedTests))
+          for (const t of doc.impactedTests) if (typeof t === 'string') impacted.add(t);
         if (!Array.isArray(doc.files)) continue;
         for (const f of doc.files) {
           const entry = f as { path?: unknown; why?: unknown; change?: unknown };
@@ -118,7 +123,10 @@ function taskContext(engine: Engine, task: TaskState | undefined): { anchors: An
       }
     }
   }
-  if (map.length) anchors.push({ kind: 'file-map', title: 'Files the plan changes', text: map.join('\n') });
+  // The impact hint rides with the file map: the tests that exercise what the plan changes, to run and extend first.
+  const tests = [...impacted].sort();
+  const hint = tests.length ? `\n\nThese tests exercise what the plan changes: ${tests.join(', ')}.` : '';
+  if (map.length) anchors.push({ kind: 'file-map', title: 'Files the plan changes', text: `${map.join('\n')}${hint}` });
   const instructions = instructionFiles(engine);
   if (instructions.length)
     anchors.push({

@@ -19,8 +19,10 @@ import { evidenceRel } from '../../repo/layout.ts';
 import { groundInRepository } from '../../graph/grounding.ts';
 import type { Engine } from '../../context.ts';
 
+import { GROUNDING_FILE } from '../../../core/grounding.ts';
+
 /** The file Autopilot writes in each grounding phase. */
-export const GROUNDING_FILE = 'grounding.json';
+export { GROUNDING_FILE };
 /** The artifact whose cited code files are the entry points the plan's files must be reachable from. */
 const SPEC_ARTIFACT = 'spec.md';
 const FILE_MAP = 'file_map.json';
