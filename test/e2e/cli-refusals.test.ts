@@ -195,12 +195,9 @@ describe('refusals through the CLI', { concurrency: true }, () => {
     await repo.driveTo('T-1', 'PLAN');
     await repo.put('T-1', 'PLAN', 'plan.md', P.PLAN);
     await repo.put('T-1', 'PLAN', 'file_map.json', '{"files": [');
-    // Leaving PLAN checks the citations first: its record, grounding.json, is written by the attempt.
-    const produced = [join('.autopilot', 'evidence', 'T-1', 'plan', 'grounding.json')];
     let err = await repo.refusedUnchanged(['advance', 'T-1'], 'EVIDENCE_INVALID', 2, {
       taskId: 'T-1',
       violation: true,
-      produced,
     });
     let findings = findingsOf(err.details);
     assert.deepEqual(
@@ -219,11 +216,7 @@ describe('refusals through the CLI', { concurrency: true }, () => {
       'file_map.json',
     ]);
     assert.ok(added.findings.length > 0);
-    err = await repo.refusedUnchanged(['advance', 'T-1'], 'EVIDENCE_INVALID', 2, {
-      taskId: 'T-1',
-      violation: true,
-      produced,
-    });
+    err = await repo.refusedUnchanged(['advance', 'T-1'], 'EVIDENCE_INVALID', 2, { taskId: 'T-1', violation: true });
     // The map's path names no file yet and is not marked as added, so the citation check names it too.
     findings = findingsOf(err.details).filter((f) => f.rule !== 'grounding');
     assert.ok(findings.length > 0);

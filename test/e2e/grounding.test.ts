@@ -5,7 +5,7 @@
  * for reachability from the spec's cited entry points; leaving THINK grounds the edge cases too.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { makeRepo, P, sourceFile } from './helpers.ts';
@@ -50,13 +50,19 @@ describe('grounding of the plan', { concurrency: true }, () => {
     await repo.driveTo('T-1', 'PLAN', { evidence: EVIDENCE });
     await repo.put('T-1', 'PLAN', 'plan.md', PLAN_WITH('src/sluggify.js'));
     await repo.put('T-1', 'PLAN', 'file_map.json', FILE_MAP);
-    const refused = await repo.refused(['advance', 'T-1'], 'EVIDENCE_INVALID', 2);
+    // Refused, and nothing changes: the phase, the recorded artifacts, the files (no record of the failed check stays).
+    const refused = await repo.refusedUnchanged(['advance', 'T-1'], 'EVIDENCE_INVALID', 2, {
+      taskId: 'T-1',
+      violation: true,
+    });
     assert.match(refused.message, /`src\/sluggify\.js`, cited in plan\.md, is no file of the repository/);
     assert.match(refused.message, /list it in file_map\.json with change "add"/);
-    assert.equal(repo.task('T-1')?.phase, 'PLAN', 'the refused move changes no phase');
-    const failed = grounding(repo.phaseDir('T-1', 'PLAN'));
-    assert.equal(failed.passed, false);
-    assert.deepEqual(failed.missing, ['src/sluggify.js']);
+    assert.ok(!existsSync(join(repo.phaseDir('T-1', 'PLAN'), 'grounding.json')));
+    const found = (refused.details['findings'] as { rule: string; problem: string }[]).filter(
+      (f) => f.rule === 'grounding',
+    );
+    assert.equal(found.length, 1, JSON.stringify(refused.details));
+    assert.match(found[0]!.problem, /src\/sluggify\.js/);
 
     // The refused move took the CLI's lease: the fix goes through the CLI too.
     await repo.ok(['evidence', 'add', 'T-1', 'PLAN', sourceFile('plan.md', PLAN_WITH('src/slug.js'))]);

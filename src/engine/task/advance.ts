@@ -258,6 +258,8 @@ async function commitAdvance(
 ): Promise<Result<AdvanceOutcome>> {
   const { engine, actor, req, state, to, attempt } = move;
   const { produced } = prepared;
+  let undoExtras: () => void = () => undefined;
+  let committed = false;
   try {
     const reread = await loadTask(tx, req.taskId);
     if (!reread.ok) return reread;
@@ -279,7 +281,7 @@ async function commitAdvance(
       const refusal = gateRefusal(now.taskId, report, engine.config.roles);
       return { ok: false, error: await recordRefusal(engine, tx, now, actor, attempt, refusal, startMs) };
     }
-    installProduced(engine, now.taskId, produced);
+    undoExtras = installProduced(engine, now.taskId, produced);
     let current = now;
     let verified: VerifiedRun | undefined;
     if (produced.verify) {
@@ -329,8 +331,11 @@ async function commitAdvance(
     if (to) await moveLease(tx, lease.value, to);
     const outbox = move.push ? await decideOutbox(move, tx, current.taskId, entry.seq, move.push) : undefined;
     const task = (await tx.getTask(current.taskId)) ?? current;
+    committed = true;
     return ok({ task, entry, from: current.phase, to, gate, ...(outbox ? { outbox } : {}) });
   } finally {
+    // A refused move leaves the records of its checks as they were, unless a verify entry recorded them.
+    if (!committed && !produced.verify) undoExtras();
     // Dropped with whatever this transaction commits, the move or its refusal.
     await tx.dropMoveClaim(claim.taskId, claim.token);
   }

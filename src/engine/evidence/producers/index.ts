@@ -1,7 +1,9 @@
 /** @module The producers registry: which phase's evidence Autopilot writes itself (by the roles of the config), and writing it. */
 import type { TaskState } from '../../../core/task.ts';
 import { AutopilotError, ErrorCode } from '../../../core/errors.ts';
-import { sha256Hex, writeAtomic } from '../../repo/files.ts';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { readNoFollow, sha256Hex, writeAtomic } from '../../repo/files.ts';
 import { phaseFolder } from '../folder.ts';
 import type { CommandRecord } from './run-commands.ts';
 import { produceImplement } from './diff.ts';
@@ -93,11 +95,29 @@ export async function produce(engine: Engine, state: TaskState, phase: string): 
   };
 }
 
-/** Writes what a producer made into its phase folder; call it inside the transaction that records it. */
-export function installProduced(engine: Engine, taskId: string, produced: Produced): void {
-  if (!produced.phase || !produced.files?.length) return;
+/**
+ * Writes what a producer made into its phase folder; call it inside the transaction that records it. Returns what
+ * puts back the files no evidence rule of the phase names (Autopilot's own records of a check, such as
+ * grounding.json): a move that is refused after all leaves them as they were, while the files the contract names
+ * stay, for the agent to read what failed.
+ */
+export function installProduced(engine: Engine, taskId: string, produced: Produced): () => void {
+  if (!produced.phase || !produced.files?.length) return () => undefined;
   // Checked now, as the files are written: the folder must still be a real folder, not a symlink put there meanwhile.
   const folder = phaseFolder(engine.layout, taskId, produced.phase);
   if (!folder.ok) throw new AutopilotError(ErrorCode.PATH_OUTSIDE_EVIDENCE, folder.error.message, folder.error.details);
-  for (const f of produced.files) writeAtomic(folder.value, f.name, f.content);
+  const named = new Set((engine.config.evidence[produced.phase] ?? []).map((r) => r.name));
+  const before: { name: string; bytes: Buffer | undefined }[] = [];
+  for (const f of produced.files) {
+    if (!named.has(f.name)) {
+      const prior = readNoFollow(join(folder.value, f.name), Infinity);
+      before.push({ name: f.name, bytes: prior.kind === 'file' ? prior.bytes : undefined });
+    }
+    writeAtomic(folder.value, f.name, f.content);
+  }
+  return () => {
+    for (const b of before)
+      if (b.bytes) writeAtomic(folder.value, b.name, b.bytes);
+      else rmSync(join(folder.value, b.name), { force: true });
+  };
 }
