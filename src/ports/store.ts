@@ -77,6 +77,11 @@ export interface Store {
   entries(query?: EntryQuery): Promise<LedgerEntry[]>;
   getTask(taskId: string): Promise<TaskState | undefined>;
   listTasks(): Promise<TaskState[]>;
+  /**
+   * The tasks started at or before `startedAt` (ISO time) but `except`, the most recent first (ties in task id order),
+   * `limit` at most: the earlier tasks a move compares its evidence with, read without listing every task.
+   */
+  recentTasks(startedAt: string, except: string, limit: number): Promise<TaskState[]>;
   getLease(taskId: string): Promise<Lease | undefined>;
   /** Outbox rows, oldest first (by creation time, then key). */
   listOutbox(query?: OutboxQuery): Promise<OutboxRow[]>;

@@ -627,6 +627,31 @@ export function runStoreSuite(name: string, makeStore: MakeStore, opts: SuiteOpt
       );
 
       it(
+        'reads the tasks started before one, the most recent first, ties in id order, without it, at most a limit',
+        withStore(async ({ store }) => {
+          const at = (ms: number) => new Date(T0 + ms).toISOString();
+          const made = [
+            taskState('T-a', at(1000), signer),
+            taskState('T-c', at(2000), signer),
+            taskState('T-b', at(2000), signer),
+            taskState('T-d', at(3000), signer),
+            taskState('T-e', at(4000), signer),
+          ];
+          await store.transact(async (tx) => {
+            for (const t of made) await tx.putTask(t);
+          });
+          const ids = async (startedAt: string, except: string, limit: number) =>
+            (await store.recentTasks(startedAt, except, limit)).map((t) => t.taskId);
+          assert.deepEqual(await ids(at(3000), 'T-d', 10), ['T-b', 'T-c', 'T-a']);
+          assert.deepEqual(await ids(at(3000), 'T-x', 2), ['T-d', 'T-b']);
+          assert.deepEqual(await ids(at(2000), 'T-b', 10), ['T-c', 'T-a'], 'a task started at the same instant counts');
+          assert.deepEqual(await ids(at(999), 'T-x', 10), []);
+          assert.deepEqual(await ids(at(9999), 'T-x', 0), []);
+          assert.deepEqual(await store.recentTasks(at(1000), 'T-x', 1), [made[0]], 'whole task states');
+        }),
+      );
+
+      it(
         'lists tasks that started at the same instant in task id order',
         withStore(async ({ store }) => {
           const at = new Date(T0).toISOString();

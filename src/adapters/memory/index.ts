@@ -101,6 +101,14 @@ export class MemoryStore implements Store {
     return [...this.#tasks.values()].sort((a, b) => byKey(a.startedAt, b.startedAt) || byKey(a.taskId, b.taskId));
   }
 
+  async recentTasks(startedAt: string, except: string, limit: number): Promise<TaskState[]> {
+    const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    return [...this.#tasks.values()]
+      .filter((t) => t.startedAt <= startedAt && t.taskId !== except)
+      .sort((a, b) => byKey(b.startedAt, a.startedAt) || byKey(a.taskId, b.taskId))
+      .slice(0, Math.max(0, limit));
+  }
+
   async getLease(taskId: string): Promise<Lease | undefined> {
     return this.#leases.get(taskId);
   }

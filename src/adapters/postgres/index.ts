@@ -412,6 +412,15 @@ export class PostgresStore implements Store {
     ).map((r) => rows.task(r.task_id, r.state));
   }
 
+  async recentTasks(startedAt: string, except: string, limit: number): Promise<TaskState[]> {
+    return (
+      await this.#read<{ task_id: unknown; state: unknown }>(
+        'SELECT task_id, state FROM tasks WHERE started_at <= $1 AND task_id <> $2 ORDER BY started_at DESC, task_id LIMIT $3',
+        [startedAt, except, Math.max(0, limit)],
+      )
+    ).map((r) => rows.task(r.task_id, r.state));
+  }
+
   async getLease(taskId: string): Promise<Lease | undefined> {
     const row = (await this.#read<Record<string, unknown>>(SQL.getLease, [taskId]))[0];
     return row && rows.lease(row);

@@ -33,6 +33,9 @@ function prepareReads(db: Database.Database) {
     listTasks: db.prepare<[], { task_id: unknown; state: unknown }>(
       'SELECT task_id, state FROM tasks ORDER BY started_at, task_id',
     ),
+    recentTasks: db.prepare<[string, string, number], { task_id: unknown; state: unknown }>(
+      'SELECT task_id, state FROM tasks WHERE started_at <= ? AND task_id <> ? ORDER BY started_at DESC, task_id LIMIT ?',
+    ),
     getLease: db.prepare<[string], Record<string, unknown>>('SELECT * FROM leases WHERE task_id = ?'),
     keys: db.prepare<[], Record<string, unknown>>('SELECT key_id, public_key FROM keys'),
   };
@@ -284,6 +287,12 @@ export class SqliteStore implements Store {
   async listTasks(): Promise<TaskState[]> {
     return this.#reading()
       .reads.listTasks.all()
+      .map((r) => rows.task(r.task_id, r.state));
+  }
+
+  async recentTasks(startedAt: string, except: string, limit: number): Promise<TaskState[]> {
+    return this.#reading()
+      .reads.recentTasks.all(startedAt, except, Math.max(0, limit))
       .map((r) => rows.task(r.task_id, r.state));
   }
 

@@ -61,19 +61,40 @@ async function earlier(
   limit: number,
 ): Promise<CopySource[]> {
   if (names.length === 0 || limit === 0) return [];
-  const tasks = (await engine.store.listTasks())
-    .filter((t) => t.taskId !== state.taskId && t.startedAt <= state.startedAt)
-    .sort((a, b) => (a.startedAt === b.startedAt ? 0 : a.startedAt < b.startedAt ? 1 : -1))
-    .slice(0, limit);
+  const tasks = await engine.store.recentTasks(state.startedAt, state.taskId, limit);
   const sources: CopySource[] = [];
   tasks.forEach((t, rank) => {
     for (const name of names) {
       const path = liveFile(t, name);
-      const text = path && readText(join(engine.layout.stateDir, path), engine.config.limits.maxEvidenceBytes);
-      if (path && text !== undefined) sources.push({ kind: 'earlier', label: path, text, rank });
+      if (!path) continue;
+      const text = earlierText(engine, path, t.artifacts[path]?.sha256);
+      if (text !== undefined) sources.push({ kind: 'earlier', label: path, text, rank });
     }
   });
   return sources;
+}
+
+/**
+ * Earlier tasks' files by the digest the ledger recorded for them: every move compares with the same ones, which a
+ * passed phase never changes, so each is read once (a bounded map, least recently used first out).
+ */
+const EARLIER = new Map<string, string>();
+const EARLIER_MAX = 1024;
+
+function earlierText(engine: Engine, path: string, sha256: string | undefined): string | undefined {
+  const key = sha256 === undefined ? undefined : `${engine.layout.stateDir}\0${path}\0${sha256}`;
+  const hit = key === undefined ? undefined : EARLIER.get(key);
+  if (key !== undefined && hit !== undefined) {
+    EARLIER.delete(key);
+    EARLIER.set(key, hit);
+    return hit;
+  }
+  const text = readText(join(engine.layout.stateDir, path), engine.config.limits.maxEvidenceBytes);
+  if (key !== undefined && text !== undefined) {
+    EARLIER.set(key, text);
+    if (EARLIER.size > EARLIER_MAX) EARLIER.delete(EARLIER.keys().next().value!);
+  }
+  return text;
 }
 
 /** The task's copy of each artifact a rule of `phase` grounds in, from the latest earlier phase whose contract has it. */
