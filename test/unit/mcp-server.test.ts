@@ -122,12 +122,23 @@ describe('MCP server, in memory', () => {
     assert.deepEqual(props('tool_check').sort(), ['client', 'input', 'taskId', 'tool']);
     assert.deepEqual(props('phase_backtrack').sort(), ['reason', 'taskId', 'to', 'token']);
     assert.deepEqual(props('lease_acquire').sort(), ['phase', 'taskId', 'ttlSeconds']);
-    assert.deepEqual(props('task_start').sort(), ['base', 'taskId', 'title']);
+    assert.deepEqual(props('task_start').sort(), ['base', 'domain', 'labels', 'persona', 'taskId', 'title']);
     for (const t of tools)
       for (const key of props(t.name))
         if (!SHARED.includes(key))
           assert.ok(
-            ['token', 'summary', 'client', 'base', 'files', 'limit', 'minScore'].includes(key),
+            [
+              'token',
+              'summary',
+              'client',
+              'base',
+              'files',
+              'limit',
+              'minScore',
+              'domain',
+              'labels',
+              'persona',
+            ].includes(key),
             `${t.name}.${key}`,
           );
     const required = (name: string) =>
