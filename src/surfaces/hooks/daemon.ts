@@ -382,6 +382,12 @@ export async function serveDaemon(root: string): Promise<void> {
   const { runHook, EngineCache } = await import('./run.ts');
   const cache = new EngineCache();
   await Promise.all([import('./claude.ts'), import('./codex.ts'), import('./cursor.ts'), import('./git.ts')]);
+  // And everything the daemon itself needs: between listening and taking connections nothing may wait, or a
+  // connection made meanwhile would find no one to read it and hang until the daemon leaves.
+  const [{ startDaemonDispatcher }, { openFastChannel }] = await Promise.all([
+    import('./outbox.ts'),
+    import('./fast-channel.ts'),
+  ]);
   // A hook half-closes after its request; the answer goes back on the same connection.
   const server = createServer({ allowHalfOpen: true });
   const lock = `${path}.starting`;
@@ -403,12 +409,11 @@ export async function serveDaemon(root: string): Promise<void> {
   }
   // The outbox goes out from here too (a push, a pull request), on an engine of its own; its sends are not hook
   // activity, so they never keep an idle daemon alive.
-  const outbox = (await import('./outbox.ts')).startDaemonDispatcher(root);
+  const outbox = startDaemonDispatcher(root);
   const seen = new SeenNonces();
   let last = Date.now();
   let queue: Promise<void> = Promise.resolve();
   // The shell client's door (fast-channel.ts): the same queue, the same engine, the same nonces.
-  const { openFastChannel } = await import('./fast-channel.ts');
   const fast = openFastChannel({
     root,
     user: paths.user,
