@@ -18,4 +18,6 @@ for f in test/**/*.test.ts; do
   [[ -z "${TEST_FILTER:-}" || "$f" == *"$TEST_FILTER"* ]] && files+=("$f")
 done
 echo "== tests (${#files[@]} files)"
-exec node --import tsx --test --test-reporter=spec "${files[@]}"
+# Two files at a time: most of a file's time is spent waiting on the processes it starts (git, the CLI, servers,
+# sandboxes), so a second file uses what the first leaves idle; each file keeps its own state and temporary folders.
+exec node --import tsx --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-reporter=spec "${files[@]}"
