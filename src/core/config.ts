@@ -170,6 +170,10 @@ const command = z
 
 const reportPath = z.string().min(1);
 
+/** The arguments of `verify.impactedFirst` that become the impacted test files, or their folders as `./dir`. */
+export const IMPACTED_FILES = '{files}';
+export const IMPACTED_PACKAGES = '{packages}';
+
 const testCommand = command
   .extend({
     /** Shorthand for `report: {format: junit, path}`: JUnit XML the test command writes, relative to the repository root. */
@@ -442,6 +446,18 @@ const configSchema = z
         tests: z.array(z.string().min(1)).default([...DEFAULT_TEST_GLOBS]),
         /** Mutants of a sample of the changed lines, each a re-run of the test command: a survivor is a finding. */
         mutation: mutationSchema.default(DEFAULT_MUTATION),
+        /**
+         * A command that runs only the tests reaching the change (the atlas's impact), before the full suite: an
+         * argument `{files}` becomes the impacted test files, `{packages}` their folders as `./dir` (Go). A failure
+         * ends VERIFY there, failed, without the full suite. Optional without a default, so that configs written
+         * before it keep their digest.
+         */
+        impactedFirst: command
+          .refine((c) => c.run.some((a) => a === IMPACTED_FILES || a === IMPACTED_PACKAGES), {
+            message: `give an argument that is exactly ${IMPACTED_FILES} or ${IMPACTED_PACKAGES}: it becomes the impacted test files or their packages`,
+            path: ['run'],
+          })
+          .optional(),
       })
       .strict()
       .default({

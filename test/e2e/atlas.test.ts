@@ -135,4 +135,40 @@ describe('autopilot atlas', { concurrency: true }, () => {
     assert.equal(run.atlas.manifestDigest, impact.manifest.digest);
     assert.equal(run.atlas.ran, run.atlas.impactedTests);
   });
+
+  it('verify.impactedFirst runs the tests that reach the change first, and a failure there ends VERIFY', async () => {
+    interface Run {
+      passed: boolean;
+      impactedFirst: { files: string[]; argv: string[]; passed: boolean };
+      commands: { name: string }[];
+    }
+    const impactedFirst = { run: [process.execPath, '--test', '{files}'], timeoutSeconds: 60 };
+    const good = await makeRepo({
+      config: (c) => void ((c['verify'] as Record<string, unknown>).impactedFirst = impactedFirst),
+    });
+    await good.driveTo('T-1', 'VERIFY');
+    await good.ok(['verify', 'T-1']);
+    const passed = JSON.parse(readFileSync(join(good.phaseDir('T-1', 'VERIFY'), 'verify_run.json'), 'utf8')) as Run;
+    assert.deepEqual(passed.impactedFirst.files, ['test/count.test.js']);
+    assert.deepEqual(passed.impactedFirst.argv.slice(1), ['--test', 'test/count.test.js']);
+    assert.equal(passed.impactedFirst.passed, true);
+    // First the impacted tests, then the full suite, which alone is the evidence.
+    assert.deepEqual(
+      passed.commands.map((c) => c.name).filter((n) => n !== 'build'),
+      ['impacted tests', 'test'],
+    );
+
+    const bad = await makeRepo({
+      config: (c) => void ((c['verify'] as Record<string, unknown>).impactedFirst = impactedFirst),
+    });
+    await bad.driveTo('T-1', 'VERIFY', { buggy: true });
+    const err = await bad.refused(['verify', 'T-1'], 'VERIFY_FAILED', 2);
+    assert.match(
+      err.message,
+      /tests that reach the change failed first .*test\/count\.test\.js.*the full suite was not run/,
+    );
+    const failed = JSON.parse(readFileSync(join(bad.phaseDir('T-1', 'VERIFY'), 'verify_run.json'), 'utf8')) as Run;
+    assert.equal(failed.impactedFirst.passed, false);
+    assert.ok(!failed.commands.some((c) => c.name === 'test'), 'the full suite did not run');
+  });
 });

@@ -233,7 +233,10 @@ const SECTION_COMMENTS: readonly (readonly [string, string])[] = [
       '   sandbox; a survivor needs a person. enabled, maxMutants, timeoutSeconds (for all of them together),\n' +
       '   threshold (a mutation score under it fails VERIFY; 0: survivors only need a person),\n' +
       "   engine: auto (StrykerJS for JavaScript/TypeScript tested by vitest, jest or mocha; Autopilot's own\n" +
-      '   mutations otherwise, or when Stryker cannot run, with the reason), stryker or autopilot.',
+      '   mutations otherwise, or when Stryker cannot run, with the reason), stryker or autopilot.\n' +
+      ' impactedFirst (optional): a command run on the tests that reach the change, before the full suite; a failure\n' +
+      '   ends VERIFY early. {files} becomes the impacted test files, {packages} their folders (./dir, for go test):\n' +
+      "   impactedFirst: { run: [npx, vitest, run, '{files}'] }",
   ],
   [
     'sandbox',

@@ -6,7 +6,7 @@
  * from the workspace the test command ran in (a sandbox's copy, usually), so a
  * stale or planted report can never count.
  */
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { TaskState } from '../../../core/task.ts';
 import type { TestCase, TestResults } from '../../../reports/test-results.ts';
 import {
@@ -15,7 +15,7 @@ import {
   type CoverageFormat,
   type TestReportFormat,
 } from '../../../reports/parse.ts';
-import type { Config } from '../../../core/config.ts';
+import { IMPACTED_FILES, IMPACTED_PACKAGES, type CommandSpec, type Config } from '../../../core/config.ts';
 import { isUnconfigured, unconfiguredRecord, waiverFix, waiverReason } from '../../../core/waivers.ts';
 import { commitTree, fileAtCommit, patchId } from '../../repo/git.ts';
 import { readNoFollow } from '../../repo/files.ts';
@@ -46,10 +46,10 @@ import { scanPatch } from '../../repo/secret-scan.ts';
 import { describeSecret, type SecretFinding } from '../../../core/secrets.ts';
 import type { Engine } from '../../context.ts';
 import { plural } from '../../../core/phrasing.ts';
-import { impactOf, indexAtlas } from '../../../core/atlas.ts';
+import { impactOf, indexAtlas, type Impact } from '../../../core/atlas.ts';
 import { testFileRun, type TestFileRun } from '../../../core/atlas-tests.ts';
 import { declaredTests } from '../../../reports/test-inventory.ts';
-import { buildAtlas } from '../../graph/atlas.ts';
+import { buildAtlas, type AtlasBuild } from '../../graph/atlas.ts';
 
 export interface VerifyOutput {
   readonly passed: boolean;
@@ -104,9 +104,16 @@ export async function produceVerify(engine: Engine, state: TaskState): Promise<V
   const tree = workingTree(engine);
 
   const buildExit = await runBuild(engine, run, build);
+  // The atlas before the tests: the impacted tests may run first, and impact.json says which of them ran.
+  const atlas = await atlasImpact(engine, diff);
   let tested: TestOutcome = {};
+  let first: ImpactedFirstRecord | undefined;
   if (!test) run.fail('config', 'test', 'no test command is configured: set commands.test in .autopilot/config.yaml');
-  else if (buildExit === 0) tested = await runTests(engine, run, test, diff, kindOf, tree);
+  else if (buildExit === 0) {
+    const spec = engine.config.verify.impactedFirst;
+    first = spec ? await runImpactedFirst(engine, run, spec, atlas) : undefined;
+    if (first?.passed !== false) tested = await runTests(engine, run, test, diff, kindOf, tree);
+  }
   const { tests, coverage, total, testRun } = tested;
 
   const base = total && engine.config.verify.baseCoverage === 'compare' ? await baseCoverage(engine, diff) : undefined;
@@ -123,7 +130,7 @@ export async function produceVerify(engine: Engine, state: TaskState): Promise<V
 
   const supply = await checkSupplyChain(engine, diff, run);
   const secrets = await checkSecrets(diff, run);
-  const impact = await impactDocument(engine, diff, tests);
+  const impact = impactDocument(engine, atlas, tests);
   const ok = run.problems.length === 0;
   const isolation = isolationOf(run.commands);
   const patch = await patchId(engine.layout.root, diff.patch);
@@ -139,6 +146,7 @@ export async function produceVerify(engine: Engine, state: TaskState): Promise<V
     commands: run.commands,
     findings,
     atlas: impact.summary,
+    ...(first ? { impactedFirst: first } : {}),
     ...(supply?.report
       ? {
           supplyChain: {
@@ -228,16 +236,16 @@ async function checkSupplyChain(engine: Engine, diff: TaskDiff, run: RunLog): Pr
   return supply;
 }
 
+/** The atlas of the verified tree and the impact of the task's change on it, or why there is none. */
+type AtlasImpact =
+  | { readonly built: AtlasBuild; readonly impact: Impact; readonly note?: undefined }
+  | { readonly note: string; readonly built?: undefined; readonly impact?: undefined };
+
 /**
- * impact.json: the atlas manifest the run was checked against, and the tests that reach the task's change with
- * whether each ran. Informational, never a failure: a repository in no language the atlas parses has an empty atlas,
- * and an atlas that cannot be built is recorded with the reason.
+ * Builds the atlas (from its cache) and the change's impact. Informational, never a failure: a repository in no
+ * language the atlas parses has an empty atlas, and an atlas that cannot be built is recorded with the reason.
  */
-async function impactDocument(
-  engine: Engine,
-  diff: TaskDiff,
-  tests: TestResults | undefined,
-): Promise<{ document: Record<string, unknown>; summary: Record<string, unknown> }> {
+async function atlasImpact(engine: Engine, diff: TaskDiff): Promise<AtlasImpact> {
   let built;
   try {
     built = await buildAtlas({
@@ -246,11 +254,74 @@ async function impactDocument(
       globs: engine.config.verify,
     });
   } catch (err) {
-    const note = `the atlas could not be built: ${(err as Error).message}`;
-    return { document: { note }, summary: { note } };
+    return { note: `the atlas could not be built: ${(err as Error).message}` };
   }
   const changed = [...new Set(diff.files.flatMap((f) => (f.from ? [f.path, f.from] : [f.path])))];
-  const impact = impactOf(indexAtlas(built.atlas), changed);
+  return { built, impact: impactOf(indexAtlas(built.atlas), changed) };
+}
+
+/** What verify_run.json records of `verify.impactedFirst`: the command run on the impacted tests, or why none ran. */
+export type ImpactedFirstRecord =
+  | {
+      readonly files: readonly string[];
+      readonly argv: readonly string[];
+      readonly passed: boolean;
+      readonly exitCode: number | null;
+      readonly durationMs: number;
+    }
+  | { readonly files: readonly []; readonly passed: null; readonly skipped: string };
+
+/** The argv of `verify.impactedFirst` with `{files}` and `{packages}` replaced by the impacted test files. */
+export function impactedArgv(run: readonly string[], files: readonly string[]): string[] {
+  const packages = [...new Set(files.map((f) => (dirname(f) === '.' ? '.' : `./${dirname(f)}`)))].sort();
+  return run.flatMap((a) => (a === IMPACTED_FILES ? [...files] : a === IMPACTED_PACKAGES ? packages : [a]));
+}
+
+/**
+ * Runs the tests that reach the change before the full suite, for an early answer: a failure fails VERIFY at once
+ * (the full suite is not run), a pass goes on to the full suite, which alone is the evidence.
+ */
+async function runImpactedFirst(
+  engine: Engine,
+  run: RunLog,
+  spec: CommandSpec,
+  atlas: AtlasImpact,
+): Promise<ImpactedFirstRecord> {
+  const files = atlas.impact ? atlas.impact.tests.map((t) => t.path) : [];
+  if (files.length === 0) {
+    const skipped = atlas.note ?? 'no test file reaches the change through imports';
+    run.log.push(`== impacted tests first: not run (${skipped})`);
+    return { files: [], passed: null, skipped };
+  }
+  const argv = impactedArgv(spec.run, files);
+  process.stderr.write(`autopilot: running the ${plural(files.length, 'test file')} that reach the change first\n`);
+  const { record, result } = await runCommand(engine, 'impacted tests', { ...spec, run: argv });
+  run.commands.push(record);
+  run.log.push(logSection('impacted tests', { ...spec, run: argv }, result));
+  run.outputs.push({ command: 'test', output: result.output });
+  const ok = passed(result);
+  if (!ok) {
+    const notStarted = couldNotStart(argv, result);
+    run.fail(
+      notStarted ? 'spawn' : 'tests',
+      'impacted tests',
+      notStarted
+        ? `the impacted-tests command (verify.impactedFirst) could not start: ${notStarted}`
+        : `the tests that reach the change failed first (${failure(result)}; ${files.join(', ')}), so the full suite was not run: fix them and verify again`,
+      outputTail(result.output),
+    );
+  }
+  return { files, argv, passed: ok, exitCode: result.exitCode, durationMs: result.durationMs };
+}
+
+/** impact.json: the atlas manifest the run was checked against, and the tests that reach the change, each with whether it ran. */
+function impactDocument(
+  engine: Engine,
+  atlas: AtlasImpact,
+  tests: TestResults | undefined,
+): { document: Record<string, unknown>; summary: Record<string, unknown> } {
+  if (!atlas.built) return { document: { note: atlas.note }, summary: { note: atlas.note } };
+  const { built, impact } = atlas;
   const testFiles = impact.tests.map((t) => {
     const read = readNoFollow(join(engine.layout.root, t.path), 1024 * 1024);
     const declared =
