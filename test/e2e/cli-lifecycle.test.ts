@@ -11,7 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import canonicalize from 'canonicalize';
-import { P, git, makeRepo, parseLines, sourceFile, type LedgerRow, type Repo } from './helpers.ts';
+import { P, git, makeRepo, parseLines, sourceFile, tempDir, type LedgerRow, type Repo } from './helpers.ts';
 
 const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 
@@ -441,6 +441,30 @@ describe('the whole process through the CLI', { concurrency: true }, () => {
     assert.deepEqual(
       findings.map((f) => [f.file, f.rule]),
       [['evidence/T-1/verify/test_results.json', 'protected']],
+    );
+  });
+
+  it("EVIDENCE_PROTECTED: VERIFY files no rule names (impact.json, secrets_scan.json) are Autopilot's too", async () => {
+    const repo = await makeRepo();
+    await repo.driveTo('T-1', 'VERIFY');
+    await repo.verify('T-1');
+    // Replaced through Autopilot: refused like the files the config's rules name.
+    const fake = join(tempDir('fake'), 'secrets_scan.json');
+    writeFileSync(fake, '{"passed": true, "findings": []}\n');
+    const put = await repo.refusedUnchanged(['evidence', 'add', 'T-1', 'VERIFY', fake], 'EVIDENCE_PROTECTED', 2, {
+      taskId: 'T-1',
+      violation: true,
+    });
+    assert.match(put.message, /secrets_scan\.json is produced by Autopilot itself/);
+    // Edited on disk: the move out of VERIFY is refused, naming the file.
+    writeFileSync(join(repo.phaseDir('T-1', 'VERIFY'), 'impact.json'), '{"tests": []}\n');
+    const err = await repo.refusedUnchanged(['advance', 'T-1'], 'EVIDENCE_PROTECTED', 2, {
+      taskId: 'T-1',
+      violation: true,
+    });
+    assert.deepEqual(
+      (err.details['findings'] as { file: string; rule: string }[]).map((f) => [f.file, f.rule]),
+      [['evidence/T-1/verify/impact.json', 'protected']],
     );
   });
 

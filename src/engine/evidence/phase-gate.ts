@@ -112,11 +112,13 @@ export function checkPhase(
       });
       continue;
     }
-    const producer = rule?.producer ?? (produced.has(name) ? 'autopilot' : 'agent');
+    // A file no rule names is Autopilot's when it wrote it now or earlier in this visit (impact.json, secrets_scan.json).
+    const producer =
+      rule?.producer ?? (produced.has(name) || recordedInPhase(state, rel) !== undefined ? 'autopilot' : 'agent');
     artifacts.push({ path: rel, sha256: file.sha256, producer });
     // Every file of the folder, with a rule or not, Autopilot's or the agent's: evidence is committed with the work.
     if (context.secrets) findings.push(...secretFindings(context.secrets, rel, name, file.sha256));
-    if (!rule) continue;
+    if (!rule && producer !== 'autopilot') continue;
     if (producer === 'autopilot') {
       const expected = produced.get(name) ?? recordedInPhase(state, rel);
       if (expected === undefined) {
@@ -138,6 +140,7 @@ export function checkPhase(
         continue;
       }
     }
+    if (!rule) continue;
     // A check the config waives ran nothing: its file records the waiver, which stands in for its pass/fail assertions.
     const waived = producer === 'autopilot' ? waivedCheckOf(engine.config, phase, name) : undefined;
     if (waived) {

@@ -162,7 +162,9 @@ export async function putEvidence(
       );
     }
     const rule = (engine.config.evidence[phase] ?? []).find((r) => r.name === req.name);
-    if (rule?.producer === 'autopilot') {
+    // What Autopilot wrote is Autopilot's, whether or not the config has a rule for it (impact.json, secrets_scan.json).
+    const wrote = state.artifacts[evidenceRel(req.taskId, phase, req.name)]?.producer === 'autopilot';
+    if (rule?.producer === 'autopilot' || wrote) {
       return fail(
         refuse(
           ErrorCode.EVIDENCE_PROTECTED,
