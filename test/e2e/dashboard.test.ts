@@ -140,6 +140,11 @@ describe('the dashboard in chromium', () => {
       'skip, hollow strategy, own diff, git push, failing verify',
     );
     assert.equal(await page.locator('svg.graph a.node.k-tool').count(), 1);
+    // Impact and grounding: the score the planning moves recorded, and VERIFY's tests that reach the change.
+    const impact = page.locator('[data-testid=impact]');
+    assert.match(await impact.locator('[data-testid=groundedness]').innerText(), /^(\d+(\.\d)?%|nothing cited)$/);
+    assert.match(await impact.innerText(), /Groundedness .*target 90%/);
+    assert.equal(await impact.locator('tr:has-text("test/count.test.js") [data-run=ran]').count(), 1);
 
     const gate = page.locator('svg.graph a.node.k-gate.o-passed[aria-label*="→ REVIEW"]');
     await gate.click();

@@ -16,6 +16,7 @@ import { taskArtifacts, type ArtifactInfo } from './evidence.ts';
 import { spanIdOf, type SpanReader } from '../../../ports/spans.ts';
 import { phaseDir } from '../../../core/phases.ts';
 import { reviewRules, rubricDimensions, type ReviewBy } from '../../../core/review.ts';
+import { taskImpact, type ImpactView } from './impact.ts';
 
 export interface SelectedNode {
   readonly id: string;
@@ -40,6 +41,8 @@ export interface TaskModel {
   readonly phases: readonly string[];
   /** The person's review form, while the task is in the review phase and the config lets a person review. */
   readonly review: ReviewForm | null;
+  /** The grounding of its planning evidence and the tests that reach its change, once it has either. */
+  readonly impact: ImpactView | undefined;
 }
 
 /** What the review form asks for: the rubric's dimensions, where it goes, and the rubric written so far. */
@@ -154,5 +157,6 @@ export async function taskDetail(
     nowMs: engine.clock.now().getTime(),
     phases,
     review: reviewForm(engine, task, () => taskArtifacts(engine, task, entries)),
+    impact: taskImpact(engine, task, entries),
   };
 }

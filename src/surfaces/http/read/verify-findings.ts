@@ -47,7 +47,7 @@ export interface VerifyFindings {
 }
 
 /** A document of the phase in the verify role (`roles.verify`), whatever it is called; undefined in a process without one. */
-function json(engine: Engine, task: TaskState, entries: readonly LedgerEntry[], name: string) {
+export function verifyDocument(engine: Engine, task: TaskState, entries: readonly LedgerEntry[], name: string) {
   const phase = engine.config.roles.verify;
   if (phase === null) return undefined;
   const content = readArtifact(engine, task, entries, `evidence/${task.taskId}/${phaseDir(phase)}/${name}`);
@@ -80,8 +80,8 @@ export function verifyFindings(
   task: TaskState,
   entries: readonly LedgerEntry[],
 ): VerifyFindings | undefined {
-  const inventory = json(engine, task, entries, 'test_inventory.json');
-  const mutation = json(engine, task, entries, 'mutation_report.json');
+  const inventory = verifyDocument(engine, task, entries, 'test_inventory.json');
+  const mutation = verifyDocument(engine, task, entries, 'mutation_report.json');
   if (!inventory && !mutation) return undefined;
   const listed = Array.isArray(inventory?.doc['findings'])
     ? (inventory.doc['findings'] as Record<string, unknown>[])

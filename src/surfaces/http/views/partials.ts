@@ -1,5 +1,6 @@
 /** @module Small pieces of markup the dashboard's pages share: a section's heading, a button link, a ledger link. */
 import { html, type Html } from './html.ts';
+import type { ArtifactState } from '../read/evidence.ts';
 
 /** A section's heading: its title (with the id the section is labelled by) and a line on what it shows. */
 export function sectionHead(headingId: string, title: string, about: Html): Html {
@@ -14,4 +15,17 @@ export function buttonLink(href: string, label: string): Html {
 /** The address of a ledger entry on its task's ledger page. */
 export function entryHref(taskId: string, seq: number): string {
   return `/ledger?task=${encodeURIComponent(taskId)}#entry-${seq}`;
+}
+
+const STATE_WORDS: Record<ArtifactState, string> = {
+  matches: 'matches ledger',
+  changed: 'changed since recorded',
+  edited: 'edited since added: recorded when the phase is passed',
+  missing: 'missing',
+  unrecorded: 'not in the ledger',
+};
+
+/** An artifact's state against the ledger, in words. */
+export function stateWord(s: ArtifactState): string {
+  return STATE_WORDS[s];
 }

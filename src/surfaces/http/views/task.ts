@@ -3,7 +3,7 @@
  * history.
  */
 import { concat, html, type Html } from './html.ts';
-import { entryHref, sectionHead } from './partials.ts';
+import { entryHref, sectionHead, stateWord } from './partials.ts';
 import { options, selectField } from './fields.ts';
 import { clock, evidenceHref, formatDuration, prettyJson, shortHash, timeAge, timeAgo } from './format.ts';
 import { graphSvg } from './graph-svg.ts';
@@ -12,6 +12,7 @@ import type { GraphFilter, GraphNode, PhaseVisit } from '../read/graph.ts';
 import type { ArtifactInfo } from '../read/evidence.ts';
 import type { TaskModel } from '../read/task-detail.ts';
 import { describeEntry } from '../read/describe.ts';
+import { impactSection } from './impact.ts';
 
 const taskHref = (taskId: string) => `/tasks/${encodeURIComponent(taskId)}`;
 
@@ -104,17 +105,8 @@ export function writtenBy(a: Pick<ArtifactInfo, 'producer' | 'by'>): Html {
   return html`${badge} <span class="small ${role === 'person' ? '' : 'mono'}">${who}</span>`;
 }
 
-const STATE_WORDS: Record<ArtifactInfo['state'], string> = {
-  matches: 'matches ledger',
-  changed: 'changed since recorded',
-  edited: 'edited since added: recorded when the phase is passed',
-  missing: 'missing',
-  unrecorded: 'not in the ledger',
-};
-
-export function stateWord(s: ArtifactInfo['state']): string {
-  return STATE_WORDS[s];
-}
+// What an artifact's state against the ledger reads as: shared with the pages that list artifacts.
+export { stateWord };
 
 function detail(m: TaskModel): Html {
   const s = m.selected;
@@ -290,6 +282,7 @@ export function taskBody(m: TaskModel): Html {
 </div>
 ${waivers(m)}
 ${reviewSection(m)}
+${impactSection(m)}
 ${timeline(m)}
 ${graphSection(m)}
 ${history(m)}`;
