@@ -26,7 +26,7 @@ const ENGINE_MAY_IMPORT = {
   repo: [],
   ledger: ['repo'],
   evidence: ['repo', 'ledger', 'graph'],
-  drift: ['repo', 'ledger', 'evidence'],
+  drift: ['repo', 'ledger', 'graph', 'evidence'],
   approvals: ['repo', 'ledger', 'evidence'],
   outbox: ['repo', 'ledger', 'evidence'],
   task: ['repo', 'ledger', 'evidence', 'drift', 'approvals', 'outbox'],

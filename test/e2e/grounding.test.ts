@@ -66,6 +66,11 @@ describe('grounding of the plan', { concurrency: true }, () => {
 
     // The refused move took the CLI's lease: the fix goes through the CLI too.
     await repo.ok(['evidence', 'add', 'T-1', 'PLAN', sourceFile('plan.md', PLAN_WITH('src/slug.js'))]);
+    // While the plan is written, PLAN's prompt names the tests that reach its file map, from the cached atlas.
+    const planning = await repo.withEngine(async (engine) =>
+      phasePromptFor(engine, 'PLAN', (await engine.store.getTask('T-1')) ?? undefined),
+    );
+    assert.match(planning.compiled.text, /These tests exercise what the plan changes: test\/slug\.test\.js\./);
     await repo.ok(['advance', 'T-1']);
     assert.equal(repo.task('T-1')?.phase, 'THINK');
     const doc = grounding(repo.phaseDir('T-1', 'PLAN'));

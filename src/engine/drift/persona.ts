@@ -3,6 +3,8 @@
  * route to, and the anchors read from the task's own evidence (the spec's acceptance criteria, the file map), compiled
  * within the budget, with the digests the ledger records: of the prompt, of the PersonaSpec, of each overlay.
  */
+import { cachedAtlas } from '../graph/atlas.ts';
+import { impactOf, indexAtlas } from '../../core/atlas.ts';
 import { join } from 'node:path';
 import type { Config } from '../../core/config.ts';
 import { normalizeForDigest } from '../../core/drift.ts';
@@ -89,6 +91,7 @@ function taskContext(engine: Engine, task: TaskState | undefined): { anchors: An
   const paths = new Set<string>();
   const map: string[] = [];
   const impacted = new Set<string>();
+  let grounded = false;
   const artifacts = task ? Object.values(task.artifacts).sort((a, b) => (a.path < b.path ? -1 : 1)) : [];
   for (const a of artifacts) {
     if (!a.path.startsWith('evidence/')) continue;
@@ -107,8 +110,10 @@ function taskContext(engine: Engine, task: TaskState | undefined): { anchors: An
       try {
         const doc = JSON.parse(text) as { files?: unknown; impactedTests?: unknown };
         // The citation check's record (grounding.json): the tests that reach the files the plan changes.
-        if (a.path.endsWith(`/${GROUNDING_FILE}`) && Array.isArray(doc.impactedTests))
+        if (a.path.endsWith(`/${GROUNDING_FILE}`) && Array.isArray(doc.impactedTests)) {
+          grounded = true;
           for (const t of doc.impactedTests) if (typeof t === 'string') impacted.add(t);
+        }
         if (!Array.isArray(doc.files)) continue;
         for (const f of doc.files) {
           const entry = f as { path?: unknown; why?: unknown; change?: unknown };
@@ -124,6 +129,8 @@ function taskContext(engine: Engine, task: TaskState | undefined): { anchors: An
     }
   }
   // The impact hint rides with the file map: the tests that exercise what the plan changes, to run and extend first.
+  // While the plan is written (no grounding yet), from the atlas the last build cached: a hint, not evidence.
+  if (!grounded && paths.size) for (const t of cachedImpactedTests(engine, [...paths])) impacted.add(t);
   const tests = [...impacted].sort();
   const hint = tests.length ? `\n\nThese tests exercise what the plan changes: ${tests.join(', ')}.` : '';
   if (map.length) anchors.push({ kind: 'file-map', title: 'Files the plan changes', text: `${map.join('\n')}${hint}` });
@@ -181,4 +188,14 @@ export function promptRecord(p: PhasePrompt): Record<string, unknown> {
     overlays: p.overlays.map((o) => `${o.id}@${o.version}`),
     tokens: p.compiled.tokens,
   };
+}
+
+/** The test files that reach `paths` in the cached atlas; none without a cache. */
+function cachedImpactedTests(engine: Engine, paths: readonly string[]): string[] {
+  const atlas = cachedAtlas({
+    root: engine.layout.root,
+    stateDir: engine.layout.stateDir,
+    globs: engine.config.verify,
+  });
+  return atlas ? impactOf(indexAtlas(atlas), paths).tests.map((t) => t.path) : [];
 }

@@ -122,29 +122,45 @@ export async function buildAtlas(opts: AtlasOptions): Promise<AtlasBuild> {
   writeAtomic(
     atlasDir(opts.stateDir),
     MANIFEST_FILE,
-    JSON.stringify({ version: MANIFEST_VERSION, manifest, files: fresh }),
+    JSON.stringify({ version: MANIFEST_VERSION, manifest, files: fresh, goMods: listed.goMods }),
   );
   return { atlas, manifest, parsed, reused, skipped, ...(note ? { cacheNote: note } : {}) };
 }
 
+/**
+ * The atlas as the last build left it, linked from the cache alone (no file read, no git): for a hint where a build
+ * costs too much, never for evidence. Undefined when there is no cache to read.
+ */
+export function cachedAtlas(opts: Omit<AtlasOptions, 'progress'>): Atlas | undefined {
+  const { cache, note, goMods } = readCache(opts.stateDir);
+  if (note) return undefined;
+  const kindOf = fileKinds(opts.globs);
+  const files = Object.entries(cache)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([path, facts]) => ({ path, ...facts, test: kindOf(path) === 'test' }));
+  return linkAtlas(files, resolveContext(opts.root, goMods));
+}
+
 /** The parse of each file by path from the cache; empty, with the reason, when there is none to trust. */
-function readCache(stateDir: string): { cache: Record<string, CachedFile>; note?: string } {
+function readCache(stateDir: string): { cache: Record<string, CachedFile>; note?: string; goMods: string[] } {
   let text: string;
   try {
     text = readFileSync(join(atlasDir(stateDir), MANIFEST_FILE), 'utf8');
   } catch {
-    return { cache: {}, note: 'no cached manifest' };
+    return { cache: {}, note: 'no cached manifest', goMods: [] };
   }
   try {
-    const doc = JSON.parse(text) as { version?: unknown; files?: unknown };
-    if (doc.version !== MANIFEST_VERSION) return { cache: {}, note: 'the cached manifest is of another version' };
+    const doc = JSON.parse(text) as { version?: unknown; files?: unknown; goMods?: unknown };
+    if (doc.version !== MANIFEST_VERSION)
+      return { cache: {}, note: 'the cached manifest is of another version', goMods: [] };
     if (typeof doc.files !== 'object' || doc.files === null)
-      return { cache: {}, note: 'the cached manifest has no files' };
+      return { cache: {}, note: 'the cached manifest has no files', goMods: [] };
     const out: Record<string, CachedFile> = {};
     for (const [path, f] of Object.entries(doc.files as Record<string, unknown>)) if (isCachedFile(f)) out[path] = f;
-    return { cache: out };
+    // Written since Go modules resolve from the cache; an older cache links Go imports after its next build.
+    return { cache: out, goMods: strings(doc.goMods) ? (doc.goMods as string[]) : [] };
   } catch {
-    return { cache: {}, note: 'the cached manifest is not JSON' };
+    return { cache: {}, note: 'the cached manifest is not JSON', goMods: [] };
   }
 }
 
