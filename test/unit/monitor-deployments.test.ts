@@ -15,6 +15,9 @@ import { judgeDeployments } from '../../src/core/forge.ts';
 import type { ForgeDeployment } from '../../src/ports/forge.ts';
 import { openGitHub } from '../../src/adapters/github/index.ts';
 import { startGitHubServer, type GitHubTestServer } from '../helpers/github-server.ts';
+import { openGitLab } from '../../src/adapters/gitlab/index.ts';
+import { openGitea } from '../../src/adapters/gitea/index.ts';
+import { startGitLabServer, type GitLabTestServer } from '../helpers/gitlab-server.ts';
 
 const dep = (id: number, environment: string, state: ForgeDeployment['state'], detail: string): ForgeDeployment => ({
   id,
@@ -93,6 +96,57 @@ describe('the GitHub adapter reads deployments', () => {
       ],
     );
     assert.deepEqual(server.mismatches, []);
+  });
+});
+
+describe('the GitLab adapter reads deployments', () => {
+  let server: GitLabTestServer;
+  let dir: string;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ap-deploy-'));
+    execFileSync('git', ['init', '-q', '--bare', join(dir, 'r.git')]);
+    server = await startGitLabServer({ owner: 'acme/tools', repo: 'widgets', bare: join(dir, 'r.git') });
+  });
+  after(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("the commit's deployments among the project's newest, newest first, as documented", async () => {
+    const sha = 'c'.repeat(40);
+    server.addDeployments(sha, [
+      { environment: 'staging', status: 'success' },
+      { environment: 'production', status: 'running' },
+    ]);
+    server.addDeployments('d'.repeat(40), [{ environment: 'production', status: 'success' }]);
+    server.addDeployments(sha, [{ environment: 'production', status: 'failed' }]);
+    const forge = openGitLab({
+      kind: 'gitlab',
+      repo: { owner: 'acme/tools', name: 'widgets' },
+      apiUrl: server.url,
+      token: 't',
+    });
+    const got = await forge.deployments!(sha);
+    assert.deepEqual(
+      got.map((d) => [d.environment, d.state, d.detail, d.url]),
+      [
+        ['production', 'failure', 'failed', 'https://production.gitlab-app.test'],
+        ['production', 'pending', 'running', 'https://production.gitlab-app.test'],
+        ['staging', 'success', 'success', 'https://staging.gitlab-app.test'],
+      ],
+    );
+    assert.deepEqual(judgeDeployments(got, ['production', 'staging'], false).unhealthy, 'production (failed)');
+    assert.deepEqual(server.mismatches, []);
+  });
+
+  it('Gitea has no deployments to ask', () => {
+    const gitea = openGitea({
+      kind: 'gitea',
+      repo: { owner: 'a', name: 'b' },
+      apiUrl: 'http://127.0.0.1:9',
+      token: 't',
+    });
+    assert.equal(gitea.deployments, undefined);
   });
 });
 
