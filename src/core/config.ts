@@ -396,6 +396,24 @@ const healthCheckSchema = z
   })
   .strict();
 
+const deploymentsSchema = z
+  .object({
+    /** The environments that must have a successful deployment of the commit (default: every one it went to). */
+    environments: z.array(z.string().min(1).max(200)).default([]),
+    within: z
+      .union([z.number(), z.string()])
+      .refine((v) => {
+        const s = durationSeconds(v);
+        return s !== undefined && s <= MAX_WITHIN_S;
+      }, 'a duration up to 6h: seconds (600) or 90s, 10m, 1h')
+      .default('10m'),
+    pollSeconds: z.number().int().min(1).max(600).optional(),
+  })
+  .strict();
+
+/** `monitor.deployments`. */
+export type DeploymentsSpec = z.infer<typeof deploymentsSchema>;
+
 /** One of `monitor.health`. */
 export type HealthCheckSpec = z.infer<typeof healthCheckSchema>;
 
@@ -636,6 +654,13 @@ const configSchema = z
     monitor: z
       .object({
         health: z.array(healthCheckSchema).default([]),
+        /**
+         * The forge's deployments of the task's head commit (GitHub deployments and their statuses, GitLab
+         * deployments): each environment named (every one the commit went to, when none is) must have succeeded.
+         */
+        deployments: deploymentsSchema.optional(),
+        /** Where an unhealthy result proposes to send the task back (default: the implement role's phase). */
+        backtrackTo: z.string().optional(),
       })
       .strict()
       .optional(),
@@ -1032,7 +1057,7 @@ const HEALTH_ASSERTS = [
     path: 'unhealthy',
     op: 'eq' as const,
     value: '',
-    hint: 'a health check did not answer as expected in time: fix the deployment and advance again, or backtrack',
+    hint: 'a health check or a deployment was not healthy in time: a person decides the backtrack proposal, or fix the deployment and advance again',
   },
   { path: 'healthy', op: 'eq' as const, value: true, hint: 'the health checks must all answer as expected' },
 ];
@@ -1277,8 +1302,33 @@ export function parseConfig(raw: unknown): Result<Config> {
   const monitorPhase = roles.value.monitor;
   if (c.monitor && c.monitor.health.length > 0 && !monitorPhase)
     return problem('monitor.health', 'the process has no monitor phase to run them in: name one in roles.monitor');
+  const watched = !!c.monitor && (c.monitor.health.length > 0 || !!c.monitor.deployments);
+  if (c.monitor?.deployments && !monitorPhase)
+    return problem(
+      'monitor.deployments',
+      'the process has no monitor phase to read them in: name one in roles.monitor',
+    );
+  const mode = c.pr?.mode ?? 'manual';
+  if (c.monitor?.deployments && (mode === 'manual' || mode === 'git'))
+    return problem(
+      'monitor.deployments',
+      `deployments are read from the forge, and pr.mode is ${mode}: set pr.mode to github, gitlab or auto, or use monitor.health`,
+    );
+  if (c.monitor?.deployments && mode === 'gitea')
+    return problem(
+      'monitor.deployments',
+      "Gitea and Forgejo have no deployments API: use monitor.health with the deployment's health URL instead",
+    );
+  if (c.monitor?.backtrackTo !== undefined && !phases.includes(c.monitor.backtrackTo))
+    return problem('monitor.backtrackTo', `unknown phase ${c.monitor.backtrackTo}; phases are ${phases.join(', ')}`);
+  if (
+    c.monitor?.backtrackTo !== undefined &&
+    monitorPhase &&
+    phases.indexOf(c.monitor.backtrackTo) >= phases.indexOf(monitorPhase)
+  )
+    return problem('monitor.backtrackTo', `a backtrack goes to a phase before ${monitorPhase}`);
   const monitor = monitorPhase ? evidence[monitorPhase] : undefined;
-  if (c.monitor && c.monitor.health.length > 0 && monitorPhase && monitor) {
+  if (watched && monitorPhase && monitor) {
     const given = monitor.find((r) => r.name === DEPLOYMENT_STATUS);
     const rule = given ? { ...given, assert: [...given.assert, ...HEALTH_ASSERTS] } : HEALTH_EVIDENCE;
     evidence[monitorPhase] = given ? monitor.map((r) => (r === given ? rule : r)) : [...monitor, rule];

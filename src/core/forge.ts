@@ -2,7 +2,7 @@
  * @module Forge decisions as pure data: which forge and repository a remote URL names, the hidden marker of the evidence comment,
  * the evidence summary, and the verdict on a commit's checks against the required ones.
  */
-import type { ForgeCheck, ForgeKind, ForgeRepo } from '../ports/forge.ts';
+import type { ForgeCheck, ForgeDeployment, ForgeKind, ForgeRepo } from '../ports/forge.ts';
 
 /** The forges a `pr.mode` can name. */
 export const FORGE_KINDS: readonly ForgeKind[] = ['github', 'gitlab', 'gitea'];
@@ -171,5 +171,50 @@ export function judgeChecks(checks: readonly ForgeCheck[], required: readonly st
     passed: all.length === 0 && waiting.length === 0 && !none,
     waiting,
     redChecks: none && final ? 'no check reported on the commit' : all.join(', '),
+  };
+}
+
+/** The verdict on a commit's deployments: what is still waited for, and what failed (`production (failure)`). */
+export interface DeploymentsVerdict {
+  readonly healthy: boolean;
+  /** Environments whose newest deployment has not ended, or that have none yet. */
+  readonly waiting: readonly string[];
+  /** `environment (why)` of each failed or missing deployment, comma-separated; empty when none. */
+  readonly unhealthy: string;
+}
+
+/**
+ * Judges a commit's deployments (newest first) by environment: the newest deployment of each counts. With
+ * `environments` named, each must have one that succeeded; without, every environment the commit went to must, and
+ * at least one must exist. A failed one is unhealthy at once; one still running, or a named environment with none,
+ * is waited for and unhealthy once the wait is over (`final`).
+ */
+export function judgeDeployments(
+  deployments: readonly ForgeDeployment[],
+  environments: readonly string[],
+  final: boolean,
+): DeploymentsVerdict {
+  const newest = new Map<string, ForgeDeployment>();
+  for (const d of deployments) if (!newest.has(d.environment)) newest.set(d.environment, d);
+  const asked = environments.length > 0 ? environments : [...newest.keys()];
+  const failed: string[] = [];
+  const waiting: string[] = [];
+  for (const env of asked) {
+    const d = newest.get(env);
+    if (!d) waiting.push(env);
+    else if (d.state === 'failure') failed.push(`${env} (${d.detail})`);
+    else if (d.state === 'pending') waiting.push(env);
+  }
+  const late = final
+    ? waiting.map((env) =>
+        newest.has(env) ? `${env} (still ${newest.get(env)!.detail} when the wait ended)` : `${env} (no deployment)`,
+      )
+    : [];
+  const none = asked.length === 0;
+  const bad = [...failed, ...late, ...(none && final ? ['no deployment of the commit'] : [])];
+  return {
+    healthy: bad.length === 0 && waiting.length === 0 && !none,
+    waiting: none && !final ? ['a deployment of the commit'] : waiting,
+    unhealthy: bad.join(', '),
   };
 }

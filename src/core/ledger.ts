@@ -31,6 +31,12 @@ export const EntryKind = {
   task_held: 'task_held',
   /** The outbox sent an external side effect (or found it done) and records it; `data.outbox` names the row. */
   outbox: 'outbox',
+  /**
+   * An unhealthy MONITOR result proposes to send the task back: `data.to` (the phase), `data.reason` and
+   * `data.unhealthy` (the failing checks). The approval request recorded after it names it (`data.proposal`): a person
+   * requesting changes to that phase carries it out, approving declines it and leaves the task where it is.
+   */
+  backtrack_proposed: 'backtrack_proposed',
 } as const;
 export type EntryKind = (typeof EntryKind)[keyof typeof EntryKind];
 

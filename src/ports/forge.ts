@@ -35,6 +35,18 @@ export interface ForgeCheck {
   readonly url: string | null;
 }
 
+/** A deployment of a commit to an environment, with its latest state. */
+export interface ForgeDeployment {
+  readonly id: number;
+  readonly environment: string;
+  /** `pending` while it is queued or runs; `success`; `failure` for every other end (failure, error, inactive, …). */
+  readonly state: 'pending' | 'success' | 'failure';
+  /** The forge's own word for the latest state (`in_progress`, `error`, `failed`, `canceled`, …). */
+  readonly detail: string;
+  /** Where the deployed environment answers, or the deployment's log, when the forge names one. */
+  readonly url: string | null;
+}
+
 export interface CommitStatus {
   readonly state: 'pending' | 'success' | 'failure' | 'error';
   readonly context: string;
@@ -65,6 +77,11 @@ export interface Forge {
   setStatus(sha: string, status: CommitStatus): Promise<void>;
   /** Check runs and commit statuses of a commit, one entry a name (the latest). */
   checks(sha: string): Promise<ForgeCheck[]>;
+  /**
+   * The deployments of a commit, each with its latest state, newest first. Absent on a forge whose API has no
+   * deployments (Gitea, Forgejo).
+   */
+  deployments?(sha: string): Promise<ForgeDeployment[]>;
 }
 
 /** A failed request: `status` is the HTTP status (0 when none came back); `retryable` says whether to try again. */

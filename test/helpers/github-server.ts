@@ -118,6 +118,14 @@ export interface CheckRunSeed {
   readonly conclusion?: 'success' | 'failure' | 'neutral' | 'cancelled' | 'skipped' | 'timed_out' | 'action_required';
 }
 
+export interface DeploymentSeed {
+  readonly environment: string;
+  readonly statuses: readonly {
+    readonly state: 'error' | 'failure' | 'inactive' | 'pending' | 'success' | 'queued' | 'in_progress';
+    readonly environmentUrl?: string;
+  }[];
+}
+
 interface PullState {
   number: number;
   title: string;
@@ -144,6 +152,11 @@ export interface GitHubTestServer {
   readonly duplicates: string[];
   /** The check runs of a commit, as the test wants CI to have reported them. */
   setCheckRuns(sha: string, runs: readonly CheckRunSeed[]): void;
+  /**
+   * The deployments of a commit, as the test wants the release to have gone: each with its statuses, oldest first
+   * (none: created, nothing reported yet). Replaces what the commit had.
+   */
+  setDeployments(sha: string, deployments: readonly DeploymentSeed[]): void;
   /** The Authorization headers seen. */
   readonly auth: string[];
   close(): Promise<void>;
@@ -176,6 +189,7 @@ export async function startGitHubServer(opts: {
     at: string;
   }[] = [];
   const checkRuns = new Map<string, CheckRunSeed[]>();
+  const deployments = new Map<string, { id: number; seed: DeploymentSeed; statusIds: number[] }[]>();
   const creates: Record<string, number> = { pull: 0, comment: 0, status: 0 };
   const duplicates: string[] = [];
   const examples = (l.doc['components'] as Json)['examples'] as Record<string, { value: unknown }>;
@@ -416,6 +430,49 @@ export async function startGitHubServer(opts: {
         }));
         return { status: 200, body: { ...j, total_count: runs.length, check_runs: runs } };
       }
+      case 'GET /repos/{owner}/{repo}/deployments': {
+        const all = q['sha'] ? (deployments.get(String(q['sha'])) ?? []) : [...deployments.values()].flat();
+        const list = all
+          .filter((d) => !q['environment'] || d.seed.environment === q['environment'])
+          .sort((a, b) => b.id - a.id);
+        return {
+          status: 200,
+          body: list.map((d) => {
+            const sha = [...deployments].find(([, v]) => v.includes(d))![0];
+            return {
+              ...example<Json>('deployment'),
+              id: d.id,
+              url: `${base.server}/repos/${owner}/${repo}/deployments/${d.id}`,
+              sha,
+              ref: sha,
+              environment: d.seed.environment,
+              original_environment: d.seed.environment,
+              statuses_url: `${base.server}/repos/${owner}/${repo}/deployments/${d.id}/statuses`,
+              created_at: at,
+              updated_at: at,
+            };
+          }),
+        };
+      }
+      case 'GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses': {
+        const d = [...deployments.values()].flat().find((x) => x.id === p['deployment_id']);
+        if (!d)
+          return { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } };
+        // Newest first, as GitHub lists them.
+        const items = d.seed.statuses.map((st, i) => ({
+          ...example<Json>('deployment-status'),
+          id: d.statusIds[i]!,
+          state: st.state,
+          environment: d.seed.environment,
+          environment_url: st.environmentUrl ?? `https://${d.seed.environment}.widgets.test/`,
+          log_url: `https://github.test/${owner}/${repo}/deployments/${d.id}/log`,
+          target_url: `https://github.test/${owner}/${repo}/deployments/${d.id}/log`,
+          deployment_url: `${base.server}/repos/${owner}/${repo}/deployments/${d.id}`,
+          created_at: at,
+          updated_at: at,
+        }));
+        return { status: 200, body: items.reverse() };
+      }
       default:
         return { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } };
     }
@@ -525,6 +582,11 @@ export async function startGitHubServer(opts: {
     duplicates,
     auth,
     setCheckRuns: (sha, runs) => void checkRuns.set(sha, [...runs]),
+    setDeployments: (sha, seeds) =>
+      void deployments.set(
+        sha,
+        seeds.map((seed) => ({ id: nextId++, seed, statusIds: seed.statuses.map(() => nextId++) })),
+      ),
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }

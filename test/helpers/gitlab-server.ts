@@ -45,6 +45,9 @@ const jobStatus = [
   'scheduled',
 ];
 
+/** deployments.md: the statuses a deployment can have. */
+const deploymentStatus = ['created', 'running', 'success', 'failed', 'canceled', 'skipped', 'blocked'];
+
 const definitions: Record<string, Schema> = {
   /** projects.md, "Get a single project". */
   Project: {
@@ -187,6 +190,27 @@ const definitions: Record<string, Schema> = {
         type: 'object',
         required: ['id', 'sha', 'ref', 'status'],
         properties: { id: int, project_id: int, sha: str, ref: str, status: str },
+      },
+    },
+  },
+  /** deployments.md, "List project deployments": a deployment with its environment. */
+  Deployment: {
+    type: 'object',
+    required: ['id', 'iid', 'ref', 'sha', 'status', 'created_at', 'updated_at', 'environment'],
+    properties: {
+      id: int,
+      iid: int,
+      ref: str,
+      sha: str,
+      status: { enum: deploymentStatus },
+      created_at: time,
+      updated_at: time,
+      finished_at: { type: ['string', 'null'], format: 'date-time' },
+      user: ref('UserBasic'),
+      environment: {
+        type: 'object',
+        required: ['id', 'name'],
+        properties: { id: int, name: str, slug: str, external_url: strOrNull, tier: str, state: str },
       },
     },
   },
@@ -415,6 +439,25 @@ const endpoints: Endpoint[] = [
     query: { scope: str, include_retried: bool, page, per_page: perPage },
     responses: { 200: list('Job'), 404: error },
   },
+  {
+    method: 'GET',
+    path: '/projects/{id}/deployments',
+    doc: `${DOCS}/deployments/#list-project-deployments`,
+    params: { id: projectId },
+    query: {
+      order_by: { enum: ['id', 'iid', 'created_at', 'updated_at', 'finished_at', 'ref'] },
+      sort: { enum: ['asc', 'desc'] },
+      updated_after: time,
+      updated_before: time,
+      finished_after: time,
+      finished_before: time,
+      environment: str,
+      status: { enum: deploymentStatus },
+      page,
+      per_page: perPage,
+    },
+    responses: { 200: list('Deployment'), 400: error, 404: error },
+  },
 ];
 
 /** The description, for tests that hold a recorded answer to it. */
@@ -437,6 +480,8 @@ export interface GitLabTestServer extends SchemaServer {
   readonly duplicates: string[];
   /** The jobs of a pipeline for the commit, as CI reported them. */
   setChecks(sha: string, checks: readonly SeedCheck[]): void;
+  /** Adds deployments of a commit, oldest first, each to an environment with the status it has now. */
+  addDeployments(sha: string, deployments: readonly { environment: string; status: string }[]): void;
 }
 
 /**
@@ -457,6 +502,7 @@ export async function startGitLabServer(opts: {
   const comments: (GitLabTestServer['comments'][number] & { at: string })[] = [];
   const statuses: (GitLabTestServer['statuses'][number] & { id: number; at: string; target_url: string | null })[] = [];
   const pipelines = new Map<string, { id: number; jobs: SeedCheck[] }>();
+  const deployments: { id: number; sha: string; environment: string; status: string }[] = [];
   const creates: Record<string, number> = { pull: 0, comment: 0, status: 0 };
   const duplicates: string[] = [];
   let nextId = 500;
@@ -718,6 +764,33 @@ export async function startGitLabServer(opts: {
         }));
         return paged(items, q);
       }
+      case 'GET /projects/{id}/deployments': {
+        const desc = q['sort'] !== 'asc';
+        const items = [...deployments]
+          .filter((d) => !q['environment'] || d.environment === q['environment'])
+          .filter((d) => !q['status'] || d.status === q['status'])
+          .sort((a, b) => (desc ? b.id - a.id : a.id - b.id))
+          .map((d) => ({
+            id: d.id,
+            iid: d.id - 700,
+            ref: 'main',
+            sha: d.sha,
+            status: d.status,
+            created_at: now(),
+            updated_at: now(),
+            finished_at: null,
+            user,
+            environment: {
+              id: 9,
+              name: d.environment,
+              slug: d.environment,
+              external_url: `https://${d.environment}.gitlab-app.test`,
+              tier: d.environment === 'production' ? 'production' : 'other',
+              state: 'available',
+            },
+          }));
+        return paged(items, q);
+      }
       default:
         return notFound;
     }
@@ -734,6 +807,9 @@ export async function startGitLabServer(opts: {
     creates,
     duplicates,
     setChecks: (sha, checks) => void pipelines.set(sha, { id: pipelineId++, jobs: [...checks] }),
+    addDeployments: (sha, list) => {
+      for (const d of list) deployments.push({ id: 700 + deployments.length + 1, sha, ...d });
+    },
   };
 }
 

@@ -6,6 +6,7 @@ import {
   type Forge,
   type ForgeCheck,
   type ForgeComment,
+  type ForgeDeployment,
   type ForgePull,
   type ForgeRepo,
   type ForgeSpec,
@@ -192,7 +193,37 @@ export class GitHubForge implements Forge {
     }
     return [...out.values()];
   }
+
+  async deployments(sha: string): Promise<ForgeDeployment[]> {
+    const list = await this.call('listing deployments', async () =>
+      this.api.paginate(this.api.rest.repos.listDeployments, { ...this.at, sha, per_page: 100 }),
+    );
+    const out: ForgeDeployment[] = [];
+    for (const d of [...list].sort((a, b) => b.id - a.id)) {
+      const statuses = await this.call('reading deployment statuses', async () =>
+        this.api.paginate(this.api.rest.repos.listDeploymentStatuses, {
+          ...this.at,
+          deployment_id: d.id,
+          per_page: 100,
+        }),
+      );
+      // The newest status is the deployment's state; a deployment nothing reported on yet is pending.
+      const latest = statuses.reduce<(typeof statuses)[number] | null>((a, s) => (!a || s.id > a.id ? s : a), null);
+      const word = latest?.state ?? 'pending';
+      out.push({
+        id: d.id,
+        environment: latest?.environment ?? d.environment,
+        state: DEPLOYMENT_RUNNING.has(word) ? 'pending' : word === 'success' ? 'success' : 'failure',
+        detail: word,
+        url: latest?.environment_url || latest?.log_url || latest?.target_url || null,
+      });
+    }
+    return out;
+  }
 }
+
+/** GitHub's deployment states that have not ended yet. */
+const DEPLOYMENT_RUNNING = new Set(['pending', 'queued', 'in_progress']);
 
 /** Opens the GitHub forge for a spec (the composition root's {@link ForgeOpener}). */
 export function openGitHub(spec: ForgeSpec): Forge {

@@ -7,6 +7,7 @@ import {
   type Forge,
   type ForgeCheck,
   type ForgeComment,
+  type ForgeDeployment,
   type ForgePull,
   type ForgeRepo,
   type ForgeSpec,
@@ -252,7 +253,38 @@ export class GitLabForge implements Forge {
     }
     return [...out.values()];
   }
+
+  /**
+   * The deployments of a commit among the project's newest hundred (GitLab's list cannot be asked by commit): a
+   * release looked at after it happened is among them.
+   */
+  async deployments(sha: string): Promise<ForgeDeployment[]> {
+    const r = await this.api.request<Deployment[]>('listing deployments', 'GET', `${this.project}/deployments`, {
+      query: { order_by: 'id', sort: 'desc', per_page: DEPLOYMENTS_PAGE, page: 1 },
+    });
+    return r.data
+      .filter((d) => d.sha === sha)
+      .sort((a, b) => b.id - a.id)
+      .map((d) => ({
+        id: d.id,
+        environment: d.environment.name,
+        state: DEPLOYING.has(d.status) ? 'pending' : d.status === 'success' ? 'success' : 'failure',
+        detail: d.status,
+        url: d.environment.external_url || null,
+      }));
+  }
 }
+
+interface Deployment {
+  id: number;
+  sha: string;
+  status: string;
+  environment: { name: string; external_url?: string | null };
+}
+
+/** GitLab's deployment states that have not ended; success, failed, canceled and skipped have. */
+const DEPLOYING = new Set(['created', 'running', 'blocked']);
+const DEPLOYMENTS_PAGE = 100;
 
 /** Opens the GitLab forge for a spec (the composition root's ForgeOpener). */
 export function openGitLab(spec: ForgeSpec): Forge {

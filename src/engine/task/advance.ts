@@ -14,6 +14,7 @@ import { refuseMovedMeanwhile, type MoveClaim } from '../../core/move.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
 import type { StoreTx } from '../../ports/store.ts';
 import { append, recordRefusal } from '../ledger/record.ts';
+import { proposeMonitorBacktrack, withProposal } from './monitor-proposal.ts';
 import { checkPassedArtifacts, checkPhase, gateRefusal, type PhaseGateReport } from '../evidence/phase-gate.ts';
 import { gatherEvidenceContext } from '../evidence/context.ts';
 import { pendingSecretFindings } from '../evidence/secrets.ts';
@@ -299,7 +300,10 @@ async function commitAdvance(
     );
     if (!gate.passed) {
       const refusal = withFailureAdvice(engine, current, gateRefusal(current.taskId, gate, engine.config.roles));
-      return { ok: false, error: await recordRefusal(engine, tx, current, actor, attempt, refusal, startMs) };
+      const error = await recordRefusal(engine, tx, current, actor, attempt, refusal, startMs);
+      // An unhealthy deployment also proposes the way back, for a person to decide.
+      const proposal = await proposeMonitorBacktrack(engine, tx, current, produced);
+      return { ok: false, error: proposal ? withProposal(error, proposal) : error };
     }
     const review = prepared.reviewing ? checkReview(prepared.reviewing, current, gate) : null;
     if (review) {

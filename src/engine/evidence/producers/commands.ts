@@ -21,6 +21,7 @@ import { resolvePrMode } from '../../repo/forge.ts';
 import { isForgeKind } from '../../../core/forge.ts';
 import { produceForgeCi } from './ci-forge.ts';
 import { probeHealth } from './health.ts';
+import { readDeployments } from './deployments.ts';
 
 export interface ProducedFiles {
   readonly files: { name: string; content: string }[];
@@ -107,11 +108,28 @@ export async function produceMonitor(engine: Engine, _state: TaskState): Promise
   // The deployment is asked after the smoke commands: they may be what starts or warms it.
   const health = engine.config.monitor?.health ?? [];
   const verdict = health.length > 0 ? await probeHealth(health) : undefined;
+  const spec = engine.config.monitor?.deployments;
+  const deployed = spec
+    ? head
+      ? await readDeployments(engine, spec, head)
+      : { healthy: false, unhealthy: 'the repository has no commit to look for a deployment of', deployments: [] }
+    : undefined;
+  const parts = [verdict, deployed].filter((v) => v !== undefined);
   const deployment = {
     commit: head ?? null,
     checkedAt: engine.clock.now().toISOString(),
     smokePassed: configured ? run.passed : null,
-    ...(verdict ? { healthy: verdict.healthy, unhealthy: verdict.unhealthy, health: verdict.checks } : {}),
+    ...(parts.length > 0
+      ? {
+          healthy: parts.every((v) => v.healthy),
+          unhealthy: parts
+            .map((v) => v.unhealthy)
+            .filter(Boolean)
+            .join(', '),
+        }
+      : {}),
+    ...(verdict ? { health: verdict.checks } : {}),
+    ...(deployed ? { deployments: deployed } : {}),
   };
   return {
     files: [

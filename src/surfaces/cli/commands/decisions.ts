@@ -15,7 +15,11 @@ phase, diff digest, note), made in the dashboard: a terminal cannot make one,
 and no token, flag or variable stands in for it. This verb checks the task,
 prints the URL of its decision page and exits 2 (APPROVAL_REQUIRED), recording
 nothing. Run \`autopilot serve\`, register a passkey once with the one-time code
-it prints, then decide on the Approvals page.`,
+it prints, then decide on the Approvals page.
+
+A backtrack proposed by an unhealthy MONITOR (see \`autopilot task status\`)
+is decided the same way: requesting changes to the proposed phase sends the
+task back; approving declines the proposal and the task stays in MONITOR.`,
     );
 
 /** `autopilot approve`: where a person approves (the dashboard). */

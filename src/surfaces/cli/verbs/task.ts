@@ -1,4 +1,5 @@
 /** @module `autopilot task start|list|status|rename`. */
+import { proposalLine, proposalStatus } from '../../../engine/task/monitor-proposal.ts';
 import { startTask } from '../../../engine/task/start.ts';
 import { renameTask } from '../../../engine/task/rename.ts';
 import { contractStatus } from '../../../engine/task/contract.ts';
@@ -76,9 +77,11 @@ export async function taskStatus(taskId: string, opts: GlobalOptions): Promise<V
       contract.changed && task.status === 'active'
         ? `\n  ${pc.yellow('the config is not the contract this task adopted')} (changed: ${contract.keys.join(', ') || 'see the config'}): moves are refused with CONFIG_CHANGED until it is restored or a person adopts it with their passkey (the dashboard's approval panel, autopilot serve)`
         : '';
+    const proposal = (await proposalStatus(engine, task)) ?? null;
+    const proposed = proposal ? `\n  ${pc.yellow(proposalLine(task.taskId, proposal))}` : '';
     return done(
-      { task, lease: live, evidence: needs, contract },
-      `${formatTask(task, engine.config.phases, live)}${task.status === 'active' ? `\n  ${task.phase} needs: ${needs.join(', ')}` : ''}${changed}`,
+      { task, lease: live, evidence: needs, contract, proposal },
+      `${formatTask(task, engine.config.phases, live)}${task.status === 'active' ? `\n  ${task.phase} needs: ${needs.join(', ')}` : ''}${changed}${proposed}`,
     );
   });
 }

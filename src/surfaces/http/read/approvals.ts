@@ -43,6 +43,11 @@ export interface WaitingApproval {
   readonly backtrackTargets: readonly string[];
   /** The target the panel offers first: the implement phase (`roles.implement`) when it is one, else the latest. */
   readonly backtrackDefault: string | undefined;
+  /**
+   * The `backtrack_proposed` entry the request carries, when an unhealthy deployment asked: requesting changes to
+   * `backtrackDefault` accepts the proposal, approving declines it.
+   */
+  readonly proposal: number | null;
 }
 
 /** The approval standing in a task's current phase visit, when it waits for a person. */
@@ -93,7 +98,14 @@ export async function waitingFor(engine: Engine, task: TaskState): Promise<Waiti
     diff,
     evidence: taskArtifacts(engine, task, entries).filter((a) => a.staleRound === null),
     backtrackTargets: targets,
-    backtrackDefault: implement !== null && targets.includes(implement) ? implement : targets.at(-1),
+    // A backtrack proposal (an unhealthy deployment's) offers its own phase: requesting changes to it accepts it.
+    backtrackDefault:
+      typeof d['proposal'] === 'number' && targets.includes(String(d['backtrackTo']))
+        ? String(d['backtrackTo'])
+        : implement !== null && targets.includes(implement)
+          ? implement
+          : targets.at(-1),
+    proposal: typeof d['proposal'] === 'number' ? d['proposal'] : null,
   };
 }
 

@@ -53,7 +53,8 @@ function waitingFlags(w: WaitingApproval): Html {
 
 function askedLine(w: WaitingApproval, nowMs: number): Html {
   const to = w.to ? html`, wants to enter <strong>${w.to}</strong>` : '';
-  const by = w.request.data['by'] === 'agent' ? 'the agent' : 'policy';
+  const by =
+    w.request.data['by'] === 'agent' ? 'the agent' : w.proposal !== null ? 'Autopilot (backtrack proposal)' : 'policy';
   const asked = html`asked ${timeAgo(w.request.ts, nowMs)} by ${by} (entry ${w.request.seq})`;
   return html`In <strong>${w.task.phase}</strong>${to} · ${asked}`;
 }
@@ -63,7 +64,13 @@ function whyAsked(w: WaitingApproval, nowMs: number): Html {
   const escalatedBy = String(w.latest.data['by'] ?? '').replace(/^person:/, '');
   const escalatedWhy = html`${timeAgo(w.latest.ts, nowMs)}: ${String(w.latest.data['reason'] ?? '')} (${escalatedBy})`;
   const escalated = w.state === 'escalated' ? html`<p class="notice">Escalated ${escalatedWhy}</p>` : '';
-  const agentReason = w.reason ? html`<h3>The agent's reason</h3><p>${w.reason}</p>` : '';
+  const agentReason =
+    w.proposal !== null
+      ? html`<h3>Backtrack proposal (entry ${w.proposal})</h3><p>${w.reason ?? ''}</p>
+          <p class="small muted">Request changes to ${w.backtrackDefault ?? ''} to send the task back; approve to decline the proposal and keep it in ${w.task.phase}.</p>`
+      : w.reason
+        ? html`<h3>The agent's reason</h3><p>${w.reason}</p>`
+        : '';
   const tool = w.request.data['tool'];
   const input = html`<code>${String(w.request.data['input'] ?? '')}</code>`;
   const toolCall =
@@ -135,12 +142,15 @@ function decisionForm(w: WaitingApproval): Html {
     (p) => html`<option value="${p}"${p === defaultTarget ? html` selected` : ''}>${p}</option>`,
   );
   const select = html`<select id="to-${id}" name="backtrackTo">${targets}</select>`;
+  // On a backtrack proposal, approving declines it and requesting changes carries it out.
+  const approveWord = w.proposal !== null ? 'Approve (decline the backtrack)' : 'Approve';
+  const changesWord = w.proposal !== null ? 'Request changes (send it back)' : 'Request changes';
   return html`<form class="decide" data-decision="${id}" aria-label="Decide on ${id}" novalidate>
         ${noteField(`reason-${id}`, html`Your note for the agent (required)`, WHAT_CHECKED)}
         <div class="field"><label for="to-${id}">If you request changes, send it back to</label>${select}</div>
         <div class="row">
-          <button class="btn ok" type="submit" name="decision" value="approve">Approve</button>
-          <button class="btn warn" type="submit" name="decision" value="request_changes">Request changes</button>
+          <button class="btn ok" type="submit" name="decision" value="approve">${approveWord}</button>
+          <button class="btn warn" type="submit" name="decision" value="request_changes">${changesWord}</button>
           <button class="btn secondary" type="submit" name="decision" value="escalate">Escalate</button>
           <button class="btn danger" type="submit" name="decision" value="abort">Abort</button>
         </div>

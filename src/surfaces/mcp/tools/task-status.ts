@@ -6,6 +6,7 @@ import { holderOf } from '../../../engine/task/leases.ts';
 import { contractStatus } from '../../../engine/task/contract.ts';
 import { arg, defineTool, describeTool, leaseOut, leaseView, taskOut, taskView } from '../tool.ts';
 import { loadTask } from '../../../engine/ledger/load-task.ts';
+import { proposalStatus } from '../../../engine/task/monitor-proposal.ts';
 
 export const taskStatusTool = defineTool({
   name: 'task_status',
@@ -34,6 +35,19 @@ export const taskStatusTool = defineTool({
       .describe(
         'whether the config differs from the contract the task adopted (moves are then refused with CONFIG_CHANGED until it is restored or a person adopts it), and the keys that differ',
       ),
+    proposal: z
+      .object({
+        seq: z.number(),
+        request: z.number(),
+        to: z.string(),
+        reason: z.string(),
+        state: z.enum(['waiting', 'declined']),
+        by: z.string().optional(),
+      })
+      .nullable()
+      .describe(
+        "a backtrack an unhealthy deployment proposed in this phase visit: waiting for a person's decision (only a person accepts or declines it), or declined; null when none",
+      ),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async run({ engine, actor }, args) {
@@ -56,6 +70,7 @@ export const taskStatusTool = defineTool({
       contract: (({ changed, keys }) => ({ changed: changed && task.status === 'active', keys }))(
         contractStatus(engine, task),
       ),
+      proposal: (await proposalStatus(engine, task)) ?? null,
     });
   },
   summary: (v) =>

@@ -1,0 +1,166 @@
+/**
+ * @module MONITOR's deployments and the backtrack proposal end to end: a task taken through PR in github mode (real
+ * bare repository, the GitHub test server that holds every request and answer to GitHub's OpenAPI description) reads
+ * the deployments of its head commit from GitHub; a deployment still running is waited for, a failed one refuses the
+ * move out of MONITOR and proposes a backtrack to IMPLEMENT for a person. The proposal shows in `task status`, MCP's
+ * task_status and the dashboard's approvals API; the agent cannot decide it; a person declining it leaves the task in
+ * MONITOR; a health check (a real HTTP server) that turns unhealthy proposes again, and a person accepting it sends the
+ * task back to IMPLEMENT.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { git, makeRepo, tempDir } from './helpers.ts';
+import { callOk, connectStdio } from './mcp-helpers.ts';
+import { evidenceFor } from '../helpers/evidence.ts';
+import { GITHUB_EVIDENCE } from '../../src/core/config.ts';
+import { startGitHubServer, type GitHubTestServer } from '../helpers/github-server.ts';
+import { waitingApprovals } from '../../src/surfaces/http/read/approvals.ts';
+
+const TOKEN = 'ghp_testtoken_monitor_0123456789';
+const ENV = { GITHUB_TOKEN: TOKEN };
+
+let health: Server;
+let healthUrl = '';
+let healthy = true;
+let github: GitHubTestServer;
+
+before(async () => {
+  health = createServer((req, res) => {
+    if (req.url !== '/health') return res.writeHead(404).end();
+    if (healthy) res.writeHead(200).end('{"status":"ok"}');
+    else res.writeHead(503).end('{"status":"down"}');
+  });
+  await new Promise<void>((r) => health.listen(0, '127.0.0.1', () => r()));
+  healthUrl = `http://127.0.0.1:${(health.address() as AddressInfo).port}/health`;
+});
+after(async () => {
+  await new Promise<void>((r) => health.close(() => r()));
+  await github?.close();
+});
+
+type Proposal = { seq: number; request: number; to: string; reason: string; state: string; by?: string } | null;
+
+describe('MONITOR: deployments from the forge, and the backtrack proposal', () => {
+  it('waits for a running deployment, proposes a backtrack when it fails, and a person declines or accepts it', async () => {
+    const bare = join(tempDir('remote'), 'widgets.git');
+    git(tempDir('x'), ['init', '-q', '--bare', '-b', 'main', bare]);
+    github = await startGitHubServer({ owner: 'acme', repo: 'widgets', bare });
+    const repo = await makeRepo({
+      config: (c) => {
+        c['pr'] = { mode: 'github', repository: 'acme/widgets', apiUrl: github.url, ciTimeoutSeconds: 0 };
+        (c['evidence'] as Record<string, unknown>)['PR'] = GITHUB_EVIDENCE['PR'];
+        c['monitor'] = {
+          deployments: { environments: ['production'], within: '1s', pollSeconds: 1 },
+          health: [{ name: 'api', url: healthUrl, within: 0 }],
+        };
+      },
+    });
+    git(repo.dir, ['add', '-A']);
+    git(repo.dir, ['commit', '-q', '-m', 'github mode']);
+    git(repo.dir, ['remote', 'add', 'origin', `file://${bare}`]);
+    git(repo.dir, ['push', '-q', 'origin', 'main']);
+    git(repo.dir, ['switch', '-q', '-c', 'task/T-1']);
+    await repo.driveTo('T-1', 'REVIEW');
+    for (const [name, content] of evidenceFor(0)['REVIEW'] ?? []) await repo.put('T-1', 'REVIEW', name, content);
+    git(repo.dir, ['add', '-A', '--', '.', ':(exclude).autopilot']);
+    git(repo.dir, ['commit', '-q', '-m', 'count words']);
+    const commit = git(repo.dir, ['rev-parse', 'HEAD']).trim();
+    await repo.ok(['advance', 'T-1']);
+    const template = join(tempDir('pr'), 'pr_template_filled.md');
+    writeFileSync(template, evidenceFor(0)['PR']!.find(([n]) => n === 'pr_template_filled.md')![1]);
+    await repo.ok(['evidence', 'add', 'T-1', 'PR', template]);
+    await repo.ok(['outbox', 'run'], { env: ENV });
+    github.setCheckRuns(commit, [{ name: 'build', status: 'completed', conclusion: 'success' }]);
+    await repo.ok(['advance', 'T-1'], { env: ENV });
+    assert.equal(repo.task('T-1')?.phase, 'MONITOR');
+
+    // Still deploying when the wait ends: waited for with progress, then refused, named.
+    github.setDeployments(commit, [{ environment: 'production', statuses: [{ state: 'in_progress' }] }]);
+    const running = await repo.json<{ error: { code: string; message: string } }>(['advance', 'T-1'], { env: ENV });
+    assert.equal(running.code, 2);
+    assert.equal(running.body.error.code, 'EVIDENCE_INVALID');
+    assert.match(running.stderr, /waiting for the deployment of [0-9a-f]{12} to production \(0 s of 1 s\)/);
+    assert.match(running.body.error.message, /production \(still in_progress when the wait ended\)/);
+    assert.match(running.body.error.message, /A backtrack to IMPLEMENT is proposed/);
+
+    // It failed: refused again, and the one proposal still waits (not a second one).
+    github.setDeployments(commit, [
+      { environment: 'production', statuses: [{ state: 'in_progress' }, { state: 'failure' }] },
+    ]);
+    const failed = await repo.refused(['advance', 'T-1'], 'EVIDENCE_INVALID', 2, { env: ENV });
+    assert.match(failed.message, /production \(failure\)/);
+    const proposals = () => repo.ledger('T-1').filter((e) => e.kind === 'backtrack_proposed');
+    assert.equal(proposals().length, 1);
+    const first = proposals()[0]!;
+    assert.deepEqual([first.fromPhase, first.toPhase, first.actor], ['MONITOR', 'IMPLEMENT', 'autopilot']);
+    assert.match(String(first.data['reason']), /production \(still in_progress when the wait ended\)/);
+    assert.equal((failed.details['proposal'] as { seq: number }).seq, first.seq);
+    const status = JSON.parse(readFileSync(join(repo.phaseDir('T-1', 'MONITOR'), 'deployment_status.json'), 'utf8'));
+    assert.equal(status.healthy, false);
+    assert.equal(status.deployments.forge, 'github');
+    assert.equal(status.deployments.commit, commit);
+    assert.deepEqual(
+      status.deployments.deployments.map((d: { environment: string; detail: string }) => [d.environment, d.detail]),
+      [['production', 'failure']],
+    );
+
+    // Where it shows: task status, MCP's task_status, the dashboard's list of what waits for a person.
+    const shown = await repo.ok<{ proposal: Proposal }>(['task', 'status', 'T-1']);
+    assert.equal(shown.proposal?.state, 'waiting');
+    assert.equal(shown.proposal?.to, 'IMPLEMENT');
+    const mcp = await connectStdio(repo.dir);
+    try {
+      const viaMcp = await callOk<{ proposal: Proposal }>(mcp.client, 'task_status', { taskId: 'T-1' });
+      assert.equal(viaMcp.proposal?.seq, first.seq);
+    } finally {
+      await mcp.close();
+    }
+    const waiting = await repo.withEngine((engine) => waitingApprovals(engine));
+    assert.deepEqual(
+      waiting.map((w) => [w.task.taskId, w.proposal, w.backtrackDefault]),
+      [['T-1', first.seq, 'IMPLEMENT']],
+    );
+
+    // The agent cannot decide it: a terminal records nothing.
+    await repo.refusedUnchanged(['approve', 'T-1', '--reason', 'looks fine'], 'APPROVAL_REQUIRED', 2, {
+      taskId: 'T-1',
+      violation: false,
+    });
+
+    // A person declines it: recorded, and the task stays in MONITOR.
+    const declined = await repo.decide({ taskId: 'T-1', decision: 'approve', note: 'a rollout glitch, retrying' });
+    assert.ok(declined.ok, JSON.stringify(declined));
+    assert.equal(repo.task('T-1')?.phase, 'MONITOR');
+    const after1 = await repo.ok<{ proposal: Proposal }>(['task', 'status', 'T-1']);
+    assert.deepEqual([after1.proposal?.state, after1.proposal?.by], ['declined', 'tester']);
+
+    // Deployed now, but the health check fails: a new proposal, which a person accepts.
+    github.setDeployments(commit, [{ environment: 'production', statuses: [{ state: 'success' }] }]);
+    healthy = false;
+    const sick = await repo.refused(['advance', 'T-1'], 'EVIDENCE_INVALID', 2, { env: ENV });
+    assert.match(sick.message, /api \(status 503, expected 200\)/);
+    assert.doesNotMatch(sick.message, /production \(/, 'the deployment itself succeeded');
+    assert.equal(proposals().length, 2);
+    const second = proposals()[1]!;
+    assert.match(String(second.data['reason']), /api \(status 503, expected 200\)/);
+    const accepted = await repo.decide({
+      taskId: 'T-1',
+      decision: 'request_changes',
+      backtrackTo: 'IMPLEMENT',
+      note: 'the release broke the API: fix it',
+    });
+    assert.ok(accepted.ok && accepted.value.backtrack?.ok, JSON.stringify(accepted));
+    assert.equal(repo.task('T-1')?.phase, 'IMPLEMENT');
+    const back = repo.ledger('T-1').findLast((e) => e.kind === 'backtrack')!;
+    assert.deepEqual([back.fromPhase, back.toPhase, back.actor], ['MONITOR', 'IMPLEMENT', 'person:tester']);
+    assert.equal((await repo.ok<{ proposal: Proposal }>(['task', 'status', 'T-1'])).proposal, null);
+
+    assert.deepEqual(github.mismatches, []);
+    assert.ok(github.calls.includes('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses'));
+    await repo.ok(['ledger', 'verify']);
+  });
+});
