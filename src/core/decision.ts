@@ -12,6 +12,9 @@ import { Role } from './review.ts';
  * the task changes them, each named with the SHA-256 of its new content (a `gate_inputs_adopted` entry), which the
  * CI gate otherwise takes from the base branch only. `review` is a person's review rubric for the review phase, written
  * as that phase's rubric artifact (an `evidence` entry in the role `person`), which passes REVIEW as another hand's.
+ * `change_modes` is an adoption limited to modes: the config loaded now differs from the task's contract only in the
+ * mode of gates (`gates.g0`…`g5`) or of policies (`policies.mode`, `policies.overrides`), and the person signs each
+ * change, from and to (a `contract_adopted` entry that records them in `data.modes`).
  */
 export const DECISIONS = [
   'approve',
@@ -21,11 +24,12 @@ export const DECISIONS = [
   'adopt_contract',
   'adopt_gate_inputs',
   'review',
+  'change_modes',
 ] as const;
 export type Decision = (typeof DECISIONS)[number];
 
 /** Decisions recorded as an entry of their own kind rather than as an `approval`. */
-type OwnKind = 'abort' | 'adopt_contract' | 'adopt_gate_inputs' | 'review';
+type OwnKind = 'abort' | 'adopt_contract' | 'adopt_gate_inputs' | 'review' | 'change_modes';
 
 /**
  * The `action` an `approval` entry records for each decision (abort is a `task_aborted` entry instead, and the
@@ -67,10 +71,12 @@ export interface PersonDecision {
   /** The WebAuthn relying party id (a domain: `localhost`, or a team server's host name). */
   readonly rpId: string;
   /**
-   * For adopt_contract only (absent from the other decisions): the digest of the config adopted, so the signature
-   * covers which contract the person accepted.
+   * For adopt_contract and change_modes only (absent from the other decisions): the digest of the config adopted, so
+   * the signature covers which contract the person accepted.
    */
   readonly contract?: string;
+  /** For change_modes only: each mode changed, sorted by key, as the person saw it. */
+  readonly modes?: readonly ModeChange[];
   /**
    * For adopt_gate_inputs only (absent from the other decisions): the gate's files allowed, each with the SHA-256 of
    * the content allowed, sorted by path; the CI gate accepts a branch's change of such a file only at that digest.
@@ -87,6 +93,34 @@ export interface PersonDecision {
 export interface SignedRubric {
   readonly name: string;
   readonly sha256: string;
+}
+
+/** A mode a person changed for a task: its config key (`gates.g5`, `policies.mode`, `policies.overrides.<id>`), from and to. */
+export interface ModeChange {
+  readonly key: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+const MODE_WORDS = ['enforce', 'observe', 'off'];
+const MODE_KEY = /^(gates\.g[0-5]|policies\.mode|policies\.overrides\.[^\s]{1,200})$/;
+
+/** Why `v` is not a list of mode changes (sorted by key, each key once, modes enforce/observe/off, from ≠ to), or null. */
+export function modeChangesProblem(v: unknown): string | null {
+  if (!Array.isArray(v) || v.length === 0) return 'modes must be a non-empty list of {key, from, to}';
+  let last = '';
+  for (const item of v as unknown[]) {
+    if (!item || typeof item !== 'object' || Array.isArray(item)) return 'each of modes must be an object';
+    const m = item as Record<string, unknown>;
+    if (Object.keys(m).sort().join(',') !== 'from,key,to') return 'each of modes has exactly the fields key, from, to';
+    if (!str(m['key']) || !MODE_KEY.test(m['key']))
+      return `${String(m['key'])} is not the key of a gate's or policy's mode`;
+    if (!MODE_WORDS.includes(String(m['from'])) || !MODE_WORDS.includes(String(m['to'])) || m['from'] === m['to'])
+      return `the mode of ${m['key']} must change from one of ${MODE_WORDS.join(', ')} to another`;
+    if (m['key'] <= last) return 'modes must be sorted by key, each key once';
+    last = m['key'];
+  }
+  return null;
 }
 
 /** A gate input file as a person allowed it: its path in the repository and the SHA-256 of its content. */
@@ -137,11 +171,13 @@ export function parseDecision(v: unknown): { ok: true; value: PersonDecision } |
   const fields =
     d['decision'] === 'adopt_contract'
       ? 'answers,backtrackTo,contract,decision,diff,expires,nonce,note,origin,phase,rpId,task,v'
-      : d['decision'] === 'adopt_gate_inputs'
-        ? 'answers,backtrackTo,decision,diff,expires,inputs,nonce,note,origin,phase,rpId,task,v'
-        : d['decision'] === 'review'
-          ? 'answers,backtrackTo,decision,diff,expires,nonce,note,origin,phase,rpId,rubric,task,v'
-          : 'answers,backtrackTo,decision,diff,expires,nonce,note,origin,phase,rpId,task,v';
+      : d['decision'] === 'change_modes'
+        ? 'answers,backtrackTo,contract,decision,diff,expires,modes,nonce,note,origin,phase,rpId,task,v'
+        : d['decision'] === 'adopt_gate_inputs'
+          ? 'answers,backtrackTo,decision,diff,expires,inputs,nonce,note,origin,phase,rpId,task,v'
+          : d['decision'] === 'review'
+            ? 'answers,backtrackTo,decision,diff,expires,nonce,note,origin,phase,rpId,rubric,task,v'
+            : 'answers,backtrackTo,decision,diff,expires,nonce,note,origin,phase,rpId,task,v';
   if (keys !== fields)
     return { ok: false, reason: `the decision has the fields ${keys}, not those of a version 1 decision` };
   if (d['v'] !== 1) return { ok: false, reason: 'the decision is not version 1' };
@@ -152,8 +188,15 @@ export function parseDecision(v: unknown): { ok: true; value: PersonDecision } |
   if (!DECISIONS.includes(d['decision'] as Decision))
     return { ok: false, reason: `decision must be one of ${DECISIONS.join(', ')}` };
   if (!str(d['diff']) || !HEX64.test(d['diff'])) return { ok: false, reason: 'diff must be a SHA-256 in hex' };
-  if (d['decision'] === 'adopt_contract' && (!str(d['contract']) || !HEX64.test(d['contract'])))
+  if (
+    (d['decision'] === 'adopt_contract' || d['decision'] === 'change_modes') &&
+    (!str(d['contract']) || !HEX64.test(d['contract']))
+  )
     return { ok: false, reason: "contract must be the adopted config's SHA-256 in hex" };
+  if (d['decision'] === 'change_modes') {
+    const bad = modeChangesProblem(d['modes']);
+    if (bad) return { ok: false, reason: bad };
+  }
   if (d['decision'] === 'adopt_gate_inputs') {
     const bad = gateInputsProblem(d['inputs']);
     if (bad) return { ok: false, reason: bad };
@@ -209,6 +252,10 @@ export function entryMismatch(x: LedgerEntry, d: PersonDecision): string | null 
   } else if (d.decision === 'adopt_contract') {
     if (x.kind !== 'contract_adopted') return `the signed decision adopts a contract, the entry is a ${x.kind}`;
     if (x.data['configDigest'] !== d.contract) return 'the contract adopted differs from the signed one';
+  } else if (d.decision === 'change_modes') {
+    if (x.kind !== 'contract_adopted') return `the signed decision changes modes, the entry is a ${x.kind}`;
+    if (x.data['configDigest'] !== d.contract) return 'the contract adopted differs from the signed one';
+    if (inputsText(x.data['modes']) !== inputsText(d.modes)) return 'the modes changed differ from the signed ones';
   } else if (d.decision === 'adopt_gate_inputs') {
     if (x.kind !== 'gate_inputs_adopted') return `the signed decision allows gate inputs, the entry is a ${x.kind}`;
     if (inputsText(x.data['inputs']) !== inputsText(d.inputs))
@@ -228,6 +275,7 @@ export function entryMismatch(x: LedgerEntry, d: PersonDecision): string | null 
   if (
     d.decision !== 'abort' &&
     d.decision !== 'adopt_contract' &&
+    d.decision !== 'change_modes' &&
     d.decision !== 'adopt_gate_inputs' &&
     d.decision !== 'review' &&
     (x.data['answers'] ?? null) !== d.answers

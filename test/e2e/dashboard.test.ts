@@ -14,14 +14,17 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { advance } from '../../src/engine/task/advance.ts';
 import { putEvidence } from '../../src/engine/task/evidence.ts';
 import { append } from '../../src/engine/ledger/record.ts';
-import { ROOT } from './helpers.ts';
+import { ROOT, type Repo } from './helpers.ts';
 import { AGENT, serve, storyRepo, withAgent, type DashboardRepo, type Served } from './dashboard-fixture.ts';
 import { evidenceFor } from '../helpers/evidence.ts';
+import { ratesRepo } from './gate-rates-fixture.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
 
 let d: DashboardRepo;
+/** A store whose ledger reaches back 20 days, for the gates' baseline (built beside the story). */
+let ratesStore: Repo;
 let s: Served;
 let browser: Browser;
 let ctx: BrowserContext;
@@ -78,8 +81,9 @@ before(async () => {
     `the browser tests need Debian's chromium at ${CHROMIUM} (apt-get install -y chromium; scripts/setup.sh installs it)`,
   );
   mkdirSync(SHOTS, { recursive: true });
-  [d, browser] = await Promise.all([
+  [d, ratesStore, browser] = await Promise.all([
     storyRepo(),
+    ratesRepo(),
     chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS] }),
   ]);
   s = await serve(d.repo);
@@ -214,6 +218,36 @@ describe('the dashboard in chromium', () => {
     assert.match(await alert.innerText(), /firing/);
     assert.match(await page.locator('.counter', { hasText: 'phase_backtracks' }).innerText(), /\b1\b/);
     await shoot(page, 'metrics');
+  });
+
+  it("Metrics: each gate's blocks and rates, against the baseline of the 30 days before the window", async () => {
+    // The story's ledger is all of today: the gates' table shows its blocks, and a baseline without data.
+    await page.goto(at('/metrics?window=7d'));
+    const story = page.locator('#gate-rates tr[data-gate="g0"]');
+    assert.match(await story.innerText(), /baseline no data/);
+    // A store whose ledger reaches back 20 days: the baseline's blocks were overridden by a person, the window's not.
+    const rates = await serve(ratesStore);
+    try {
+      const p = watch(await ctx.newPage());
+      await p.goto(`http://127.0.0.1:${rates.port}/metrics?window=7d`);
+      const cells = async (gate: string) =>
+        (await p.locator(`#gate-rates tr[data-gate="${gate}"] td`).allInnerTexts()).map((t) => t.replace(/\s+/g, ' '));
+      assert.deepEqual(await cells('g0'), [
+        'g0 onboarding',
+        '1',
+        '0',
+        '0',
+        '0',
+        '0.0 % baseline 100.0 %',
+        '0.0 % baseline 0.0 %',
+      ]);
+      assert.deepEqual((await cells('g3')).slice(1), ['0', '0', '0', '0', '— baseline 100.0 %', '— baseline 0.0 %']);
+      assert.match((await cells('g1')).join('|'), /^g1 secrets and policy\|1\|0\|0\|0\|0\.0 % baseline no data/);
+      await shoot(p, 'metrics-gates');
+      await p.close();
+    } finally {
+      await rates.stop();
+    }
   });
 
   it('Ledger: every entry verified on its own, and the verify button walks the whole chain', async () => {

@@ -41,7 +41,8 @@ import { taskDiff } from '../evidence/producers/diff.ts';
 import { approvalState } from './guard.ts';
 import { adoptable, adoptContract } from './adopt.ts';
 import { adoptableGateInputs, adoptGateInputs } from './gate-inputs.ts';
-import type { GateInput, SignedRubric } from '../../core/decision.ts';
+import { modeChanges } from './modes.ts';
+import type { GateInput, ModeChange, SignedRubric } from '../../core/decision.ts';
 import { checkPersonRubric, writePersonRubric, type CheckedRubric } from './person-review.ts';
 import { sha256Hex } from '../repo/files.ts';
 import { configDigest } from '../repo/config-digest.ts';
@@ -200,6 +201,13 @@ export async function prepareDecision(
     const change = adoptable(engine, state.value);
     if (!change.ok) return change;
   }
+  // A change of modes signs each mode changed, from and to, and the digest of the config that holds them.
+  let modes: ModeChange[] | undefined;
+  if (req.decision === 'change_modes') {
+    const changed = modeChanges(engine, state.value);
+    if (!changed.ok) return changed;
+    modes = changed.value;
+  }
   // An allowance of the gate's files signs the digest of each changed one as it is now.
   let inputs: GateInput[] | undefined;
   if (req.decision === 'adopt_gate_inputs') {
@@ -241,7 +249,8 @@ export async function prepareDecision(
     expires: new Date(engine.clock.now().getTime() + DECISION_TTL_MS).toISOString(),
     origin: rp.origin,
     rpId: rp.rpId,
-    ...(req.decision === 'adopt_contract' ? { contract: configDigest(engine.config) } : {}),
+    ...(req.decision === 'adopt_contract' || modes ? { contract: configDigest(engine.config) } : {}),
+    ...(modes ? { modes } : {}),
     ...(inputs ? { inputs } : {}),
     ...(rubric ? { rubric } : {}),
   };
@@ -334,8 +343,16 @@ export async function decide(
         'stale',
       );
     // The contract adopted must be the config loaded now: the one the person saw.
-    if (d.decision === 'adopt_contract' && d.contract !== configDigest(engine.config))
+    if (
+      (d.decision === 'adopt_contract' || d.decision === 'change_modes') &&
+      d.contract !== configDigest(engine.config)
+    )
       return refusedPasskey(`the config changed since the adoption was prepared: look again and decide anew`, 'stale');
+    if (d.decision === 'change_modes') {
+      const changed = modeChanges(engine, now);
+      if (!changed.ok || JSON.stringify(changed.value) !== JSON.stringify(d.modes))
+        return refusedPasskey(`the modes changed since the decision was prepared: look again and decide anew`, 'stale');
+    }
     // The gate's files allowed must be the files as they are now: the ones the person saw.
     let inputs: GateInput[] = [];
     if (d.decision === 'adopt_gate_inputs') {
@@ -370,9 +387,14 @@ export async function decide(
     const base = { taskId: now.taskId, fromPhase: now.phase, actor: person, artifacts: [] };
     const common = { reason: d.note, by: person, diff: d.diff, passkey: proof };
     let entry: LedgerEntry;
-    if (d.decision === 'adopt_contract') {
-      // The adopted contract's text is written as its next version; the entry carries the proof like the others.
-      const adopted = await adoptContract(engine, tx, now, { id: person }, d.note, { diff: d.diff, passkey: proof });
+    if (d.decision === 'adopt_contract' || d.decision === 'change_modes') {
+      // The adopted contract's text is written as its next version; the entry carries the proof like the others, and
+      // a change of modes the modes the person signed.
+      const adopted = await adoptContract(engine, tx, now, { id: person }, d.note, {
+        diff: d.diff,
+        passkey: proof,
+        ...(d.modes ? { modes: d.modes } : {}),
+      });
       if (!adopted.ok) return adopted;
       entry = adopted.value.entry;
     } else if (d.decision === 'adopt_gate_inputs') {

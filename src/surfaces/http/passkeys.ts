@@ -22,6 +22,7 @@ const DONE_WORD: Record<Decision, string> = {
   adopt_contract: 'adopted the current config as the contract of',
   adopt_gate_inputs: 'allowed the changed gate workflow of',
   review: 'reviewed',
+  change_modes: 'changed the modes of the contract of',
 };
 
 /** The relying party of a dashboard on `port`: WebAuthn needs a domain, and browsers treat localhost as secure. */

@@ -33,13 +33,17 @@ export function approveCommand(program: Command, act: Act): void {
         "where a person adopts the config as it is now as the task's contract (after CONFIG_CHANGED): the dashboard, with a passkey",
       )
       .option(
+        '--change-modes',
+        "where a person changes the mode of a gate or policy for a running task (the config changed only gates: or the policies' modes, after CONFIG_CHANGED): the dashboard, with a passkey",
+      )
+      .option(
         '--allow-gate-workflow',
         "where a person allows the gate's own workflow as the task changed it (the CI gate otherwise fails the branch with CONFIG_CHANGED): the dashboard, with a passkey",
       )
       .addHelpText(
         'after',
         example(
-          'autopilot approve T-1 --reason "migration reviewed with DBA"\nautopilot approve T-1 --adopt-contract --reason "lint added to the contract"\nautopilot approve T-1 --allow-gate-workflow --reason "gate moved to Node 22, reviewed"',
+          'autopilot approve T-1 --reason "migration reviewed with DBA"\nautopilot approve T-1 --adopt-contract --reason "lint added to the contract"\nautopilot approve T-1 --change-modes --reason "g5 observes while the owners are away"\nautopilot approve T-1 --allow-gate-workflow --reason "gate moved to Node 22, reviewed"',
         ),
       ),
   ).action(

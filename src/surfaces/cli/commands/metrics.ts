@@ -4,7 +4,7 @@ import { example, type Act, type Opts } from './shared.ts';
 
 const windowHelp = 'the time window ending now: 30m, 24h, 7d, 2w (default 7d)';
 
-/** `autopilot metrics`: the contract's counters over a window. */
+/** `autopilot metrics`: the contract's counters over a window, and the gates' rates against their baseline. */
 export function metricsCommand(program: Command, act: Act): void {
   program
     .command('metrics')
@@ -12,7 +12,16 @@ export function metricsCommand(program: Command, act: Act): void {
       "the contract's counters over a window, reconstructed from the ledger, by phase and code; the CI gate's per-gate counters from telemetry/metrics.jsonl",
     )
     .option('--window <duration>', windowHelp)
-    .addHelpText('after', example('autopilot metrics --window 24h\nautopilot metrics --json'))
+    .option('--baseline <duration>', "the window before --window that the gates' rates are compared with (default 30d)")
+    .addHelpText(
+      'after',
+      `
+Per gate (g0 onboarding … g5 code owners and approvals), from the ledger: blocks (refusals a task met), would-block
+(observe-mode policies), overridden (a person adopted a new contract or mode for the task before it left the phase,
+or allowed a blocked tool call) and spurious (a failed VERIFY whose very tree a later run of the task passed);
+false_positive_gate_rate = overridden / blocks, spurious_block_rate = spurious / blocks.
+${example('autopilot metrics --window 24h\nautopilot metrics --window 7d --baseline 30d --json')}`,
+    )
     .action(act(async (opts: Opts) => (await import('../verbs/metrics.ts')).metricsVerb(opts)));
 }
 

@@ -16,6 +16,7 @@ interface DecisionOptions extends GlobalOptions {
   abort?: boolean;
   port?: string;
   adoptContract?: boolean;
+  changeModes?: boolean;
   allowGateWorkflow?: boolean;
 }
 
@@ -27,10 +28,15 @@ const WORD: Record<Decision, string> = {
   adopt_contract: 'Adopt the new contract',
   adopt_gate_inputs: 'Allow the gate workflow',
   review: 'Sign the review',
+  change_modes: 'Change the modes',
 };
 
 /** The panel's card of each decision: adoptions have their own, beside the waiting approvals. */
-const CARD: Partial<Record<Decision, string>> = { adopt_contract: 'contract', adopt_gate_inputs: 'gate-inputs' };
+const CARD: Partial<Record<Decision, string>> = {
+  adopt_contract: 'contract',
+  change_modes: 'contract',
+  adopt_gate_inputs: 'gate-inputs',
+};
 
 async function run(taskId: string, decision: Decision, opts: DecisionOptions): Promise<VerbResult> {
   if (!opts.reason.trim()) throw new UsageError('a decision needs a reason: --reason "…"', 'reason');
@@ -62,11 +68,20 @@ async function run(taskId: string, decision: Decision, opts: DecisionOptions): P
 }
 
 export function approveVerb(taskId: string, opts: DecisionOptions): Promise<VerbResult> {
-  if (opts.adoptContract && opts.allowGateWorkflow)
-    throw new UsageError('--adopt-contract and --allow-gate-workflow exclude each other', 'allow-gate-workflow');
+  if ([opts.adoptContract, opts.changeModes, opts.allowGateWorkflow].filter(Boolean).length > 1)
+    throw new UsageError(
+      '--adopt-contract, --change-modes and --allow-gate-workflow exclude each other',
+      'allow-gate-workflow',
+    );
   return run(
     taskId,
-    opts.adoptContract ? 'adopt_contract' : opts.allowGateWorkflow ? 'adopt_gate_inputs' : 'approve',
+    opts.adoptContract
+      ? 'adopt_contract'
+      : opts.changeModes
+        ? 'change_modes'
+        : opts.allowGateWorkflow
+          ? 'adopt_gate_inputs'
+          : 'approve',
     opts,
   );
 }

@@ -1,12 +1,13 @@
 /** @module `autopilot metrics`, `autopilot slo` and `autopilot alerts`: figures computed from the store over a window. */
 import pc from 'picocolors';
 import { computeMetrics, DEFAULT_WINDOW, parseWindow } from '../../../engine/telemetry/metrics.ts';
+import { computeGateRates, DEFAULT_BASELINE, type GateRate } from '../../../engine/telemetry/gate-rates.ts';
 import { computeSlo, evaluateAlerts, type SloReport } from '../../../engine/telemetry/slo.ts';
 import { counterReaderFor } from '../../compose.ts';
 import { done, UsageError, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
 import { plural } from '../../../core/phrasing.ts';
 
-type WindowOptions = GlobalOptions & { window?: string };
+type WindowOptions = GlobalOptions & { window?: string; baseline?: string };
 
 function windowMs(opts: WindowOptions): number {
   const r = parseWindow(opts.window ?? DEFAULT_WINDOW);
@@ -14,13 +15,28 @@ function windowMs(opts: WindowOptions): number {
   return r.value;
 }
 
+function baselineMs(opts: WindowOptions): number {
+  const r = parseWindow(opts.baseline ?? DEFAULT_BASELINE);
+  if (!r.ok) throw new UsageError(r.error.message.replace('--window', '--baseline'), 'baseline');
+  return r.value;
+}
+
+/** A gate's line: its blocks, and its rates now against the baseline's. */
+function rateLine(now: GateRate, base: GateRate): string {
+  const counts = `${String(now.blocks).padStart(6)} ${String(now.wouldBlock).padStart(6)} ${String(now.overridden).padStart(6)} ${String(now.spurious).padStart(6)}`;
+  const vs = (a: number | null, b: number | null) => `${pct(a).padStart(14)} ${pc.dim(`(${pct(b)})`.padStart(9))}`;
+  return `  ${now.gate.padEnd(4)} ${counts}  ${vs(now.falsePositiveGateRate, base.falsePositiveGateRate)}  ${vs(now.spuriousBlockRate, base.spuriousBlockRate)}`;
+}
+
 const pct = (v: number | null) => (v === null ? 'n/a' : `${(v * 100).toFixed(1)}%`);
 const mark = (met: boolean | null) => (met === null ? pc.dim('–') : met ? pc.green('✓') : pc.red('✗'));
 
 export async function metricsVerb(opts: WindowOptions): Promise<VerbResult> {
   const ms = windowMs(opts);
+  const baseMs = baselineMs(opts);
   return withEngine(opts, async (engine) => {
     const m = await computeMetrics(engine, ms, counterReaderFor(engine.layout));
+    const rates = await computeGateRates(engine, ms, baseMs);
     const rows = Object.entries(m.counters).map(([name, value]) => `  ${name.padEnd(38)} ${String(value).padStart(6)}`);
     const by = m.breakdown.map(
       (p) =>
@@ -36,14 +52,21 @@ export async function metricsVerb(opts: WindowOptions): Promise<VerbResult> {
         .map(([k, v]) => `  ${k.padEnd(38)} ${String(v).padStart(6)}`);
     const refusals = table(m.refusals);
     const waivers = table(m.waivers);
+    const rateLines = [
+      '',
+      `${pc.bold('gates')} from the ledger, in brackets the baseline from ${rates.baseline.window.since} to ${rates.baseline.window.until}`,
+      `  gate ${'blocks'.padStart(6)} ${'would'.padStart(6)} ${'overr.'.padStart(6)} ${'spur.'.padStart(6)}  ${'false_positive_gate_rate'.padStart(24)}  ${'spurious_block_rate'.padStart(24)}`,
+      ...rates.gates.map((g, i) => rateLine(g, rates.baseline.gates[i]!)),
+    ];
     return done(
-      m,
+      { ...m, gateRates: rates },
       [
         `${pc.bold('counters')} from ${m.window.since} to ${m.window.until}: ${plural(m.entries, 'ledger entry')}, ${plural(m.tasks, 'task')}`,
         ...rows,
         ...(by.length ? ['', pc.bold('by phase and code'), ...by] : []),
         ...(refusals.length ? ['', pc.bold('refusals by code'), ...refusals] : []),
         ...(waivers.length ? ['', pc.bold('waived checks relied on'), ...waivers] : []),
+        ...rateLines,
       ].join('\n'),
     );
   });

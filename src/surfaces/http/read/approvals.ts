@@ -6,6 +6,8 @@ import { approvalState } from '../../../engine/approvals/guard.ts';
 import { escalationOf } from '../../../engine/approvals/hold.ts';
 import { taskDiff } from '../../../engine/evidence/producers/diff.ts';
 import { contractStatus } from '../../../engine/task/contract.ts';
+import { modeChanges } from '../../../engine/approvals/modes.ts';
+import type { ModeChange } from '../../../core/decision.ts';
 import { changedGateInputs } from '../../../engine/approvals/gate-inputs.ts';
 import type { GateInput } from '../../../core/decision.ts';
 import type { Engine } from '../../../engine/context.ts';
@@ -124,6 +126,8 @@ export interface ContractWaiting {
   readonly task: TaskState;
   /** The dotted config keys that differ. */
   readonly keys: readonly string[];
+  /** When only modes of gates or policies changed: each mode, from and to, which a person may change on its own. */
+  readonly modes?: readonly ModeChange[];
 }
 
 /** Every active task whose config changed since it adopted its contract. */
@@ -132,7 +136,9 @@ export async function contractChanges(engine: Engine): Promise<ContractWaiting[]
   for (const t of await engine.store.listTasks()) {
     if (t.status !== 'active') continue;
     const c = contractStatus(engine, t);
-    if (c.changed) out.push({ task: t, keys: c.keys });
+    if (!c.changed) continue;
+    const modes = modeChanges(engine, t);
+    out.push({ task: t, keys: c.keys, ...(modes.ok ? { modes: modes.value } : {}) });
   }
   return out;
 }

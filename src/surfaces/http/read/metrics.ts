@@ -11,8 +11,12 @@ import {
   type MetricsReport,
 } from '../../../engine/telemetry/metrics.ts';
 import { computeSlo, type SloReport } from '../../../engine/telemetry/slo.ts';
+import { computeGateRates, type GateRatesReport } from '../../../engine/telemetry/gate-rates.ts';
 import { counterReaderFor } from '../../compose.ts';
 import type { Engine } from '../../../engine/context.ts';
+
+/** The gates' rates are compared with the 30 days before the page's window. */
+export const BASELINE_MS = 30 * 86_400_000;
 
 /** The windows the page offers, with their bucket size. */
 export const WINDOWS = {
@@ -48,6 +52,8 @@ export interface MetricsView {
   readonly moves: Series;
   readonly slo: SloReport;
   readonly alerts: readonly AlertView[];
+  /** Each gate's blocks and rates over the window, and over the baseline before it. */
+  readonly rates: GateRatesReport;
 }
 
 const compare = (value: number, op: AlertView['op'], threshold: number) =>
@@ -92,6 +98,7 @@ export async function metricsView(engine: Engine, window: WindowKey): Promise<Me
     moves: { name: 'moves', total: moves.reduce((a, b) => a + b, 0), buckets: moves },
     slo,
     alerts: await alertsNow(engine),
+    rates: await computeGateRates(engine, w.ms, BASELINE_MS),
   };
 }
 

@@ -190,9 +190,17 @@ function contractCard(w: ContractWaiting): Html {
   );
   const why = html`Why the change is right for this task (required)`;
   const placeholder = html`What changed in the config, and why`;
-  const keys = w.keys.length
-    ? w.keys.map((k) => html`<li><span class="mono small">${k}</span></li>`)
-    : html`<li class="muted small">the adopted contract could not be read to compare</li>`;
+  const keys = w.modes
+    ? w.modes.map(
+        (m) => html`<li data-mode="${m.key}"><span class="mono small">${m.key}</span>: ${m.from} → ${m.to}</li>`,
+      )
+    : w.keys.length
+      ? w.keys.map((k) => html`<li><span class="mono small">${k}</span></li>`)
+      : html`<li class="muted small">the adopted contract could not be read to compare</li>`;
+  // Only modes changed: the person signs those modes, from and to, rather than a contract as a whole.
+  const button = w.modes
+    ? decisionButton('ok', 'change_modes', 'Change the modes')
+    : decisionButton('ok', 'adopt_contract', 'Adopt the new contract');
   return html`<article class="card approval" id="contract-${id}" aria-labelledby="hc-${id}">
   <div class="approval-head">
     ${cardTitle(`hc-${id}`, id, w.task.title, under)}
@@ -200,14 +208,14 @@ function contractCard(w: ContractWaiting): Html {
   </div>
   <div class="approval-body">
     <div>
-      <h3>Keys that differ</h3>
+      <h3>${w.modes ? 'Modes that differ' : 'Keys that differ'}</h3>
       <ul class="reasons">${keys}</ul>
       <p class="small">${adopt}</p>
     </div>
     <div>
       <form class="decide" data-decision="${id}" aria-label="Adopt the new contract for ${id}" novalidate>
         ${noteField(`creason-${id}`, why, placeholder)}
-        <div class="row">${decisionButton('ok', 'adopt_contract', 'Adopt the new contract')}</div>
+        <div class="row">${button}</div>
         <p class="status-msg" role="status" aria-live="polite"></p>
       </form>
     </div>

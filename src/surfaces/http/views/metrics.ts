@@ -4,6 +4,8 @@ import { options, selectField } from './fields.ts';
 import { percent } from './format.ts';
 import { WINDOWS, type MetricsView, type Series, type WindowKey } from '../read/metrics.ts';
 import { plural } from '../../../core/phrasing.ts';
+import { GATE_TITLES } from '../../../core/gates.ts';
+import type { GateRate } from '../../../engine/telemetry/gate-rates.ts';
 import { dataTable } from './table.ts';
 
 function spark(s: Series, v: MetricsView): Html {
@@ -113,6 +115,43 @@ function alertsSection(v: MetricsView): Html {
 <div class="card">${body}</div></div>`;
 }
 
+/** A rate now, with the baseline's under it. */
+function rateCell(label: string, now: number | null, base: number | null): Html {
+  const shown = now === null ? '—' : percent(now);
+  const was = html`<div class="small muted" data-baseline>baseline ${base === null ? 'no data' : percent(base)}</div>`;
+  return html`<td data-label="${label}" class="num">${shown}${was}</td>`;
+}
+
+function rateRow(now: GateRate, base: GateRate): Html {
+  return html`<tr data-gate="${now.gate}">${concat(
+    html`<td class="primary" data-label="Gate"><strong>${now.gate}</strong> <span class="muted small">${GATE_TITLES[now.gate]}</span></td>`,
+    html`<td data-label="Blocks" class="num">${now.blocks}</td><td data-label="Would block" class="num">${now.wouldBlock}</td>`,
+    html`<td data-label="Overridden" class="num">${now.overridden}</td><td data-label="Spurious" class="num">${now.spurious}</td>`,
+    rateCell('false_positive_gate_rate', now.falsePositiveGateRate, base.falsePositiveGateRate),
+    rateCell('spurious_block_rate', now.spuriousBlockRate, base.spuriousBlockRate),
+  )}</tr>`;
+}
+
+function ratesSection(v: MetricsView): Html {
+  const r = v.rates;
+  const about = concat(
+    html`Refusals the tasks met, by gate, from the ledger. Overridden: a person adopted a new contract or mode before the task left the phase, or allowed a blocked tool call. `,
+    html`Spurious: a failed VERIFY whose very tree a later run passed. The baseline is the 30 days before the window.`,
+  );
+  const rows = r.gates.map((g, i) => rateRow(g, r.baseline.gates[i]!));
+  const columns = ['Gate', { label: 'Blocks', num: true }, { label: 'Would block', num: true }] as const;
+  const rates = [
+    { label: 'false_positive_gate_rate', num: true },
+    { label: 'spurious_block_rate', num: true },
+  ] as const;
+  const table = dataTable(
+    [...columns, { label: 'Overridden', num: true }, { label: 'Spurious', num: true }, ...rates],
+    rows,
+  );
+  return html`<div class="section" id="gate-rates"><div class="section-head"><div><h2>Gates</h2><p>${about}</p></div></div>
+<div class="card">${table}</div></div>`;
+}
+
 function counter(name: string, s: Series, v: MetricsView): Html {
   const figures = html`<div class="name">${name}</div><div class="total">${s.total}</div>`;
   return html`<div class="card counter">${figures}${spark(s, v)}</div>`;
@@ -154,6 +193,7 @@ ${windowForm(v)}</div>
 <section id="metrics" data-live aria-label="Figures">
 ${serviceLevels(v.slo)}
 ${alertsSection(v)}
+${ratesSection(v)}
 ${countersSection(v)}
 ${breakdownSection(v)}
 </section>`;
