@@ -30,6 +30,7 @@ import { notes } from './notes.ts';
 import { benchLangGraph } from './peer/langgraph.ts';
 import { benchHooks } from './hooks.ts';
 import { benchAtlas } from './atlas.ts';
+import { benchImplementToVerify, moveProject } from './move.ts';
 import { findPgBin, startPostgres } from '../test/helpers/postgres.ts';
 import { ProcessRunner } from '../src/adapters/process/index.ts';
 
@@ -195,6 +196,13 @@ async function main(): Promise<void> {
     ])),
   );
   await closeEngine(withTelemetry);
+  // The move that runs git: a project of its own with the demo's change, three runs of it as well.
+  const moving = await moveProject();
+  try {
+    rows.push(...(await inRounds(ROUNDS, (round) => benchImplementToVerify(QUICK ? 20 : 100, round, moving.dir))));
+  } finally {
+    moving.dispose();
+  }
 
   // JSONL and the OpenTelemetry SDK, exporting to memory: the SDK's cost without the network's.
   const { createOtelSink } = await import('../src/adapters/otel/index.ts');

@@ -4,6 +4,7 @@
  * and secrets touched. Pure: the caller hands in the parsed diff and what the secret scanner found in it.
  */
 import type { SecretFinding } from './secrets.ts';
+import { BoundedCache } from './bounded-cache.ts';
 
 export type RiskLevel = 'low' | 'medium' | 'high';
 
@@ -52,6 +53,10 @@ export function atLeast(level: RiskLevel, min: RiskLevel): boolean {
 
 /** Turns a glob (`**`, `*`, `?`) into an anchored regular expression over POSIX paths. */
 export function globToRegExp(glob: string): RegExp {
+  // The same few globs (overlay paths, risky paths) are compiled on every move: compiled once each. The pattern has
+  // no flags, so a shared RegExp keeps no state between tests.
+  const hit = GLOBS.get(glob);
+  if (hit) return hit;
   let re = '';
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i]!;
@@ -64,8 +69,10 @@ export function globToRegExp(glob: string): RegExp {
     } else if (c === '?') re += '[^/]';
     else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
   }
-  return new RegExp(`^${re}$`);
+  return GLOBS.set(glob, new RegExp(`^${re}$`));
 }
+
+const GLOBS = new BoundedCache<string, RegExp>(4096);
 
 const CLASSES: readonly { class: RiskReason['class']; globs: string[] }[] = [
   { class: 'migration', globs: ['**/migrations/**', '**/migrate/**', '**/*.sql', '**/schema.prisma', '**/alembic/**'] },

@@ -20,6 +20,8 @@ const WHAT: Record<CopySource['kind'], (label: string) => string> = {
 export interface PreparedSource {
   readonly source: CopySource;
   readonly runs: ReadonlySet<string>;
+  /** The number of its text in the index of runs (see {@link RUNS_OF}); texts alike share it. */
+  readonly id: number;
 }
 
 const prepared = new WeakMap<CopySource, PreparedSource>();
@@ -29,10 +31,20 @@ const prepared = new WeakMap<CopySource, PreparedSource>();
  * `earlierTasks` of them), which are read afresh each time, and parsing them again for every move was most of a
  * move's time. Least recently used first out.
  */
-const byText = new Map<string, ReadonlySet<string>>();
+const byText = new Map<string, { readonly id: number; readonly runs: ReadonlySet<string> }>();
 const BY_TEXT_MAX = 1024;
+let nextId = 0;
 
-function runsOf(text: string): ReadonlySet<string> {
+/**
+ * Which of the texts in `byText` hold each run: a section is compared with fifty earlier files by looking up each of
+ * its runs once, instead of once a file. A run in no text seen (most runs of text written for its own task) costs
+ * one lookup.
+ */
+const RUNS_OF = new Map<string, number[]>();
+/** The ids of the texts in `byText`: a source whose text left it is compared run by run. */
+const indexed = new Set<number>();
+
+function runsOf(text: string): { readonly id: number; readonly runs: ReadonlySet<string> } {
   const hit = byText.get(text);
   if (hit) {
     byText.delete(text);
@@ -42,9 +54,27 @@ function runsOf(text: string): ReadonlySet<string> {
   const runs = shingles(wordsOf(text), RUN);
   for (const s of sectionProse(parseMarkdown(text)))
     for (const r of shingles(wordsOf(s.blocks.join('\n')), RUN)) runs.add(r);
-  byText.set(text, runs);
-  if (byText.size > BY_TEXT_MAX) byText.delete(byText.keys().next().value!);
-  return runs;
+  const entry = { id: nextId++, runs };
+  byText.set(text, entry);
+  indexed.add(entry.id);
+  for (const r of runs) {
+    const ids = RUNS_OF.get(r);
+    if (ids) ids.push(entry.id);
+    else RUNS_OF.set(r, [entry.id]);
+  }
+  if (byText.size > BY_TEXT_MAX) {
+    const [oldText, old] = byText.entries().next().value!;
+    byText.delete(oldText);
+    indexed.delete(old.id);
+    for (const r of old.runs) {
+      const ids = RUNS_OF.get(r);
+      if (!ids) continue;
+      const left = ids.filter((id) => id !== old.id);
+      if (left.length) RUNS_OF.set(r, left);
+      else RUNS_OF.delete(r);
+    }
+  }
+  return entry;
 }
 
 /**
@@ -55,10 +85,21 @@ function runsOf(text: string): ReadonlySet<string> {
 export function prepareSource(source: CopySource): PreparedSource {
   let p = prepared.get(source);
   if (!p) {
-    p = { source, runs: runsOf(source.text) };
+    const { id, runs } = runsOf(source.text);
+    p = { source, runs, id };
     prepared.set(source, p);
   }
   return p;
+}
+
+/** How many of `runs` each source holds: through the index for the indexed ones, run by run for the others. */
+function sharedRuns(runs: ReadonlySet<string>, wanted: readonly PreparedSource[]): number[] {
+  const counts = new Map<number, number>();
+  const ids = new Set(wanted.filter((p) => indexed.has(p.id)).map((p) => p.id));
+  if (ids.size > 0)
+    for (const r of runs)
+      for (const id of RUNS_OF.get(r) ?? []) if (ids.has(id)) counts.set(id, (counts.get(id) ?? 0) + 1);
+  return wanted.map((p) => (ids.has(p.id) ? (counts.get(p.id) ?? 0) : overlap(runs, p.runs)));
 }
 
 /**
@@ -82,8 +123,9 @@ export function checkCopiedText(
     const runs = shingles(wordsOf(s.blocks.join('\n')), RUN);
     if (runs.size < MIN_RUNS) continue;
     let best: { source: CopySource; share: number } | undefined;
-    for (const p of wanted) {
-      const share = overlap(runs, p.runs) / runs.size;
+    const shared = sharedRuns(runs, wanted);
+    for (const [i, p] of wanted.entries()) {
+      const share = shared[i]! / runs.size;
       if (share > check.maxContainment && (!best || share > best.share)) best = { source: p.source, share };
     }
     if (!best) continue;

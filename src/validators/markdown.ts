@@ -1,6 +1,7 @@
 /** @module Markdown evidence: finds required sections in marked's token tree and checks each holds real content. */
 import { Lexer, getDefaults, type Token, type Tokens } from 'marked';
 import type { SectionRule } from '../core/config.ts';
+import { BoundedCache } from '../core/bounded-cache.ts';
 import type { Finding } from './types.ts';
 import { countRealWords, PLACEHOLDER_EXAMPLES } from './words.ts';
 import { plural } from '../core/phrasing.ts';
@@ -30,10 +31,22 @@ export interface Section {
 
 const emptyStats = (): ContentStats => ({ words: 0, lists: 0, items: 0, hollowItems: 0 });
 
-/** Parses Markdown (GFM) into marked's block token tree, with options of its own (global `marked.use` has no effect). */
-export function parseMarkdown(text: string): Token[] {
-  return new Lexer({ ...getDefaults(), gfm: true, breaks: false, pedantic: false }).lex(text);
+/**
+ * Parses Markdown (GFM) into marked's block token tree, with options of its own (global `marked.use` has no effect).
+ * The tree is shared by every caller of the same text (nothing writes to it): a move parses the phase's files in its
+ * gate, its copied-text check and its prompt, and `evidence add` parsed them just before.
+ */
+export function parseMarkdown(text: string): readonly Token[] {
+  if (text.length > KEEP_PARSED_CHARS) return lex(text);
+  return PARSED.get(text) ?? PARSED.set(text, lex(text));
 }
+
+const lex = (text: string): Token[] =>
+  new Lexer({ ...getDefaults(), gfm: true, breaks: false, pedantic: false }).lex(text);
+
+/** Texts up to this length keep their tree, the 64 latest. */
+const KEEP_PARSED_CHARS = 64 * 1024;
+const PARSED = new BoundedCache<string, readonly Token[]>(64);
 
 /** Heading text as compared: whitespace trimmed and collapsed, trailing ':' dropped, lower case. */
 export function normalizeHeading(text: string): string {

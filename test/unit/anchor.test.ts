@@ -6,8 +6,8 @@
 import '../helpers/state-home.ts';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { MemoryStore } from '../../src/adapters/memory/index.ts';
 import { AutopilotError, ErrorCode } from '../../src/core/errors.ts';
 import type { LedgerEntry } from '../../src/core/ledger.ts';
@@ -98,6 +98,23 @@ describe('the anchor file', () => {
     assert.equal(readAnchor(user.anchorFile)?.seq, 2);
     advanceAnchor(user, entries[2]!, entries[0]!.hash, 'memory', new Date(0));
     assert.deepEqual([readAnchor(user.anchorFile)?.seq, readAnchor(user.anchorFile)?.hash], [3, entries[2]!.hash]);
+  });
+
+  it('checks its folder again when it is no longer the one last found private', () => {
+    const user = userState();
+    const entries = chain(signer, 3);
+    writeAnchor(user, anchorOf(entries, 1));
+    // Opened up after the first write: the next write finds it changed and makes it private again.
+    chmodSync(user.dir, 0o755);
+    writeAnchor(user, anchorOf(entries, 2));
+    assert.equal(statSync(user.dir).mode & 0o777, 0o700);
+    // Replaced by a symlink to a folder of the same mode: refused, and the anchor is not written through it.
+    const elsewhere = tempDir('autopilot-anchor-elsewhere-').dir;
+    chmodSync(elsewhere, 0o700);
+    renameSync(user.dir, `${user.dir}.moved`);
+    symlinkSync(elsewhere, user.dir);
+    assert.throws(() => writeAnchor(user, anchorOf(entries, 3)), /is not a folder/);
+    assert.equal(existsSync(join(elsewhere, basename(user.anchorFile))), false);
   });
 
   it('is LEDGER_TAMPERED when it is not one Autopilot wrote', () => {

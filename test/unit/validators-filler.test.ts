@@ -221,6 +221,36 @@ describe('copied-text', () => {
     assert.deepEqual(check(rule('doc.md', { copiedText: false }), copy, ctx(earlier(0))), []);
     assert.deepEqual(check(md, copy), [], 'without a context there is nothing to compare with');
   });
+
+  it('names the source with the largest share, also once its text left the cache of runs', () => {
+    const text = 'Refunds for cancelled orders take nine days because finance approves each one by hand today.';
+    const copy = doc({ Problem: text });
+    const many = rule('doc.md', {
+      copiedText: { ...DEFAULT_CONTENT_CHECKS.copiedText, earlierTasks: 5000 } as ArtifactRule['copiedText'],
+    });
+    const source = (rank: number, body: string): CopySource => ({
+      kind: 'earlier',
+      label: `evidence/T-${rank}/strategize/strategy.md`,
+      text: body,
+      rank,
+    });
+    // Two thirds of the section's runs in one source, all of them in the other, and none in the rest.
+    const half = source(1, 'Refunds for cancelled orders take nine days because finance approves nothing else here.');
+    const full = source(2, text);
+    const expect = (sources: CopySource[]) =>
+      assert.deepEqual(
+        of(check(many, copy, ctx(...sources)), 'copied-text').map((f) => f.problem),
+        [`Section "Problem" copies an earlier task's evidence, ${full.label}: 100% of its 5-word runs occur there.`],
+      );
+    expect([half, full]);
+    // More texts than the cache keeps: the first two leave it, and are compared run by run from then on.
+    const others = Array.from({ length: 1100 }, (_, i) =>
+      source(10 + i, `Unrelated note ${i} about invoices, ${i} shipping labels and warehouse ${i} shelves.`),
+    );
+    expect([half, ...others, full]);
+    expect([half, full]);
+    expect([source(1, half.text), source(2, full.text)]);
+  });
 });
 
 describe('spec-grounding', () => {

@@ -75,11 +75,13 @@ class Row {
   constructor(
     readonly table: RowTable,
     readonly row: number | string | null,
-    readonly where: string,
+    /** The row in words; left out for a ledger entry named by its seq, worded only when it fails (a walk decodes millions). */
+    readonly where?: string,
   ) {}
 
   fail(column: string, problem: string): never {
-    throw corrupt({ table: this.table, row: this.row, column, where: this.where }, problem);
+    const where = this.where ?? `${this.table} entry ${String(this.row)}`;
+    throw corrupt({ table: this.table, row: this.row, column, where }, problem);
   }
 
   text(column: string, v: unknown): string {
@@ -157,7 +159,7 @@ export function rowDecoder(dialect: RowDialect): RowDecoder {
   /** A ledger row named by its seq, or by its hash when the seq cannot be read. */
   const ledgerRow = (seq: unknown, hash: unknown): Row => {
     const n = integer(seq);
-    if (n !== undefined) return new Row('ledger', n, `ledger entry ${n}`);
+    if (n !== undefined) return new Row('ledger', n);
     return new Row('ledger', null, typeof hash === 'string' ? `the ledger entry with hash ${hash}` : 'a ledger entry');
   };
   const seqOf = (r: Row, v: unknown): number => {

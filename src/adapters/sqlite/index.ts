@@ -13,6 +13,7 @@ import { matchesOutbox, missingOutboxRow, OUTBOX_COLUMNS, outboxValues } from '.
 import { Mutex, checkExtends } from '../shared/store.ts';
 import { ENTRY_SELECT, rowDecoder } from '../shared/rows.ts';
 import { MIGRATIONS } from './migrations.ts';
+import { BoundedCache } from '../../core/bounded-cache.ts';
 
 /** SQLite hands over every integer as a number: text in an integer column is a value of the wrong type. */
 const rows = rowDecoder({ integersAsText: false });
@@ -293,7 +294,21 @@ export class SqliteStore implements Store {
   async recentTasks(startedAt: string, except: string, limit: number): Promise<TaskState[]> {
     return this.#reading()
       .reads.recentTasks.all(startedAt, except, Math.max(0, limit))
-      .map((r) => rows.task(r.task_id, r.state));
+      .map((r) => this.#decodedTask(r.task_id, r.state));
+  }
+
+  /**
+   * Every move reads the same earlier tasks (recentTasks), mostly unchanged since the last move: a row whose text is
+   * the one decoded last time gives the state decoded then (deeply read-only), and only a changed row is parsed.
+   */
+  readonly #decoded = new BoundedCache<unknown, { readonly text: unknown; readonly state: TaskState }>(1024);
+
+  #decodedTask(taskId: unknown, text: unknown): TaskState {
+    const hit = this.#decoded.get(taskId);
+    if (hit && typeof text === 'string' && hit.text === text) return hit.state;
+    const state = rows.task(taskId, text);
+    this.#decoded.set(taskId, { text, state });
+    return state;
   }
 
   async getLease(taskId: string): Promise<Lease | undefined> {

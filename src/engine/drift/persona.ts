@@ -7,6 +7,7 @@ import { cachedAtlas } from '../graph/atlas.ts';
 import { impactOf, indexAtlas } from '../../core/atlas.ts';
 import { join } from 'node:path';
 import type { Config } from '../../core/config.ts';
+import { BoundedCache } from '../../core/bounded-cache.ts';
 import { normalizeForDigest } from '../../core/drift.ts';
 import { canonicalForm, type Overlay, type PersonaSpec } from '../../core/persona.ts';
 import { defaultPersonaFor, SHIPPED_OVERLAYS, SHIPPED_PERSONAS, SHIPPED_SKILLS } from '../../core/persona-library.ts';
@@ -85,6 +86,65 @@ function digested(doc: { id: string; version: string }): DigestedPart {
   return { id: doc.id, version: doc.version, sha256: sha256Hex(canonicalForm(doc)) };
 }
 
+/** What one evidence file gives a prompt: acceptance criteria, the file map's paths (with their line), impacted tests. */
+interface FileAnchors {
+  readonly anchors: readonly Anchor[];
+  readonly files: readonly { readonly path: string; readonly line: string | undefined }[];
+  readonly impacted: readonly string[];
+  /** The file is a grounding record (grounding.json), whose impacted tests stand for the plan's. */
+  readonly grounded: boolean;
+}
+
+/**
+ * The prompt of every move reads the task's evidence files again, mostly unchanged: what a file gives depends on its
+ * path and text only, so it is kept by both (the file itself is still read each time).
+ */
+const BY_FILE = new BoundedCache<string, FileAnchors>(256);
+
+function anchorsOfFile(path: string, text: string): FileAnchors {
+  const key = `${path}\0${text}`;
+  return BY_FILE.get(key) ?? BY_FILE.set(key, readAnchors(path, text));
+}
+
+function readAnchors(path: string, text: string): FileAnchors {
+  const anchors: Anchor[] = [];
+  const files: { path: string; line: string | undefined }[] = [];
+  const impacted: string[] = [];
+  let grounded = false;
+  if (path.endsWith('.md')) {
+    for (const s of sectionProse(parseMarkdown(text)))
+      if (/^acceptance criteria$/i.test(s.title))
+        anchors.push({
+          kind: 'acceptance-criteria',
+          title: 'Acceptance criteria',
+          text: s.blocks.map((b) => `- ${b}`).join('\n'),
+        });
+  } else if (path.endsWith('.json')) {
+    try {
+      const doc = JSON.parse(text) as { files?: unknown; impactedTests?: unknown };
+      // The citation check's record (grounding.json): the tests that reach the files the plan changes.
+      if (path.endsWith(`/${GROUNDING_FILE}`) && Array.isArray(doc.impactedTests)) {
+        grounded = true;
+        for (const t of doc.impactedTests) if (typeof t === 'string') impacted.push(t);
+      }
+      if (Array.isArray(doc.files))
+        for (const f of doc.files) {
+          const entry = f as { path?: unknown; why?: unknown; change?: unknown };
+          if (typeof entry.path !== 'string') continue;
+          const p = entry.path.replace(/^\.\//, '');
+          const line =
+            typeof entry.why === 'string'
+              ? `- ${p}${typeof entry.change === 'string' ? ` (${entry.change})` : ''}: ${entry.why}`
+              : undefined;
+          files.push({ path: p, line });
+        }
+    } catch {
+      // Not JSON after all, or cut at the read limit: it anchors nothing.
+    }
+  }
+  return { anchors, files, impacted, grounded };
+}
+
 /** The anchors and paths a task's live evidence gives: acceptance criteria from Markdown, paths from JSON file lists. */
 function taskContext(engine: Engine, task: TaskState | undefined): { anchors: Anchor[]; paths: string[] } {
   const anchors: Anchor[] = [];
@@ -97,35 +157,13 @@ function taskContext(engine: Engine, task: TaskState | undefined): { anchors: An
     if (!a.path.startsWith('evidence/')) continue;
     const file = readNoFollow(join(engine.layout.stateDir, a.path), ANCHOR_BYTES);
     if (file.kind !== 'file') continue;
-    const text = file.bytes.toString('utf8');
-    if (a.path.endsWith('.md')) {
-      for (const s of sectionProse(parseMarkdown(text)))
-        if (/^acceptance criteria$/i.test(s.title))
-          anchors.push({
-            kind: 'acceptance-criteria',
-            title: 'Acceptance criteria',
-            text: s.blocks.map((b) => `- ${b}`).join('\n'),
-          });
-    } else if (a.path.endsWith('.json')) {
-      try {
-        const doc = JSON.parse(text) as { files?: unknown; impactedTests?: unknown };
-        // The citation check's record (grounding.json): the tests that reach the files the plan changes.
-        if (a.path.endsWith(`/${GROUNDING_FILE}`) && Array.isArray(doc.impactedTests)) {
-          grounded = true;
-          for (const t of doc.impactedTests) if (typeof t === 'string') impacted.add(t);
-        }
-        if (!Array.isArray(doc.files)) continue;
-        for (const f of doc.files) {
-          const entry = f as { path?: unknown; why?: unknown; change?: unknown };
-          if (typeof entry.path !== 'string') continue;
-          const path = entry.path.replace(/^\.\//, '');
-          if (!paths.has(path) && typeof entry.why === 'string')
-            map.push(`- ${path}${typeof entry.change === 'string' ? ` (${entry.change})` : ''}: ${entry.why}`);
-          paths.add(path);
-        }
-      } catch {
-        // Not JSON after all, or cut at the read limit: it anchors nothing.
-      }
+    const part = anchorsOfFile(a.path, file.bytes.toString('utf8'));
+    anchors.push(...part.anchors);
+    if (part.grounded) grounded = true;
+    for (const t of part.impacted) impacted.add(t);
+    for (const f of part.files) {
+      if (!paths.has(f.path) && f.line !== undefined) map.push(f.line);
+      paths.add(f.path);
     }
   }
   // The impact hint rides with the file map: the tests that exercise what the plan changes, to run and extend first.

@@ -9,7 +9,7 @@
  * commit and the anchor's write), never behind it nor on another chain.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { AutopilotError, ErrorCode } from '../../core/errors.ts';
 import type { ChainHead, LedgerEntry } from '../../core/ledger.ts';
@@ -155,10 +155,34 @@ function reportOnce(err: unknown): void {
   );
 }
 
+/**
+ * The anchor's folder as this process last found it private (device, inode, owner, mode). Every commit writes the
+ * anchor: checking each folder from the root down each time (a mkdir and an lstat a level) cost more than the write.
+ * One lstat of the folder itself tells whether it is still the one checked; anything else checks it all again.
+ */
+const privateDirs = new Map<string, string>();
+
+function identity(dir: string): string | undefined {
+  try {
+    const st = lstatSync(dir);
+    return st.isDirectory() ? `${st.dev}:${st.ino}:${st.uid}:${st.mode}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function ensureAnchorDir(user: UserStateLayout, dir: string): void {
+  const known = privateDirs.get(dir);
+  if (known !== undefined && identity(dir) === known) return;
+  ensurePrivateDir(user, dir);
+  const now = identity(dir);
+  if (now !== undefined) privateDirs.set(dir, now);
+}
+
 /** Writes the anchor atomically (0600, in a 0700 folder). */
 export function writeAnchor(user: UserStateLayout, anchor: Anchor): void {
   const file = user.anchorFile;
-  ensurePrivateDir(user, dirname(file));
+  ensureAnchorDir(user, dirname(file));
   const tmp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     writeFileSync(tmp, `${JSON.stringify(anchor)}\n`, { mode: 0o600, flag: 'wx' });

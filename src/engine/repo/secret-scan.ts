@@ -5,6 +5,7 @@
  * diff, and git's pre-commit hook the staged diff. Findings name file, line and rule and never hold the secret.
  */
 import type { SecretLintCoreConfig, SecretLintCoreResult } from '@secretlint/types';
+import { BoundedCache } from '../../core/bounded-cache.ts';
 import { addedByFile, entropyFindings, maskSecret, type SecretFinding } from '../../core/secrets.ts';
 
 type Lint = (text: string, filePath: string) => Promise<SecretLintCoreResult>;
@@ -54,6 +55,25 @@ export const MAX_SCAN_BYTES = 4 * 1024 * 1024;
  */
 export async function scanText(file: string, text: string): Promise<SecretFinding[]> {
   if (text.length > MAX_SCAN_BYTES || text.includes('\0')) return [];
+  // Every move scans its phase's files again, unchanged since they were put: a scan depends on the name and the text
+  // only (the rules are fixed), so it is kept by both, for texts of evidence size (a large diff is scanned afresh).
+  if (text.length > KEEP_SCAN_CHARS) return lintText(file, text);
+  const key = `${file}\0${text}`;
+  const hit = SCANNED.get(key);
+  if (hit) return hit.map((f) => ({ ...f }));
+  const found = await lintText(file, text);
+  SCANNED.set(
+    key,
+    found.map((f) => ({ ...f })),
+  );
+  return found;
+}
+
+/** Texts up to this length have their scan kept (see {@link scanText}), the 512 latest. */
+const KEEP_SCAN_CHARS = 64 * 1024;
+const SCANNED = new BoundedCache<string, readonly SecretFinding[]>(512);
+
+async function lintText(file: string, text: string): Promise<SecretFinding[]> {
   const lint = await loadLinter();
   const result = await lint(text, file);
   const found: SecretFinding[] = result.messages.map((m) => ({
