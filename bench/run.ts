@@ -31,6 +31,7 @@ import { benchLangGraph } from './peer/langgraph.ts';
 import { benchHooks } from './hooks.ts';
 import { benchAtlas } from './atlas.ts';
 import { benchImplementToVerify, moveProject } from './move.ts';
+import { benchDashboard } from './dashboard.ts';
 import { findPgBin, startPostgres } from '../test/helpers/postgres.ts';
 import { ProcessRunner } from '../src/adapters/process/index.ts';
 
@@ -282,6 +283,8 @@ async function main(): Promise<void> {
   rows.push(...(await inRounds(ROUNDS, () => benchSupplyChain(2000, QUICK ? 5 : 20))));
   rows.push(...(await benchHooks(QUICK ? 20 : 100)));
   rows.push(...(await benchAtlas(5000, QUICK ? 1 : 3)));
+  // 10,000 tasks and 1,000,000 signed entries (a tenth of that in a quick run).
+  rows.push(...(await benchDashboard(QUICK ? 1000 : 10_000, 100, QUICK ? 10 : 30)));
 
   const loadAfter = loadavg()[0] ?? NaN;
   const machine = `${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, Node ${process.version}`;

@@ -1,6 +1,6 @@
 /** @module The storage port: the ledger chain, the task projection, leases, move claims, the outbox and keys. */
 import type { ChainHead, LedgerEntry } from '../core/ledger.ts';
-import type { TaskState } from '../core/task.ts';
+import type { TaskState, TaskStatus } from '../core/task.ts';
 import type { Lease } from '../core/lease.ts';
 import type { MoveClaim } from '../core/move.ts';
 import type { OutboxRow, OutboxState } from '../core/outbox.ts';
@@ -59,6 +59,24 @@ export interface EntryQuery {
   readonly newestFirst?: boolean;
 }
 
+/** A page of the task list (see `Store.taskPage`). */
+export interface TaskQuery {
+  /** Only tasks in this status. */
+  readonly status?: TaskStatus;
+  /** Only tasks whose id or title holds this text, ASCII letters matched whatever their case. */
+  readonly q?: string;
+  /** At most this many tasks (default: all). */
+  readonly limit?: number;
+  /** Skips this many tasks of the order first. */
+  readonly offset?: number;
+}
+
+/** The tasks of a `TaskQuery`, and how many match it in all. */
+export interface TaskPage {
+  readonly tasks: TaskState[];
+  readonly total: number;
+}
+
 export interface OutboxQuery {
   readonly taskId?: string;
   /** Only rows in one of these states. */
@@ -76,7 +94,15 @@ export interface Store {
   head(): Promise<ChainHead | null>;
   entries(query?: EntryQuery): Promise<LedgerEntry[]>;
   getTask(taskId: string): Promise<TaskState | undefined>;
+  /** Every task, by start time then task id. Reads the whole projection: a surface that shows tasks pages them. */
   listTasks(): Promise<TaskState[]>;
+  /** The active tasks, by start time then task id: what the guard and hooks look for, read through an index. */
+  activeTasks(): Promise<TaskState[]>;
+  /**
+   * A page of the tasks that match `query`: active ones first, then done, then aborted, each the most recently
+   * updated first (ties in task id order), and the number of matches in all; read through an index.
+   */
+  taskPage(query?: TaskQuery): Promise<TaskPage>;
   /**
    * The tasks started at or before `startedAt` (ISO time) but `except`, the most recent first (ties in task id order),
    * `limit` at most: the earlier tasks a move compares its evidence with, read without listing every task.

@@ -9,7 +9,7 @@ import { MIGRATIONS } from '../../src/adapters/sqlite/migrations.ts';
 import { checkChain, GENESIS_HASH } from '../../src/core/ledger.ts';
 import { chainCrypto } from '../../src/engine/ledger/keys.ts';
 import type { Store } from '../../src/ports/store.ts';
-import { draft, makeSigner, seal, tempDir } from '../helpers/ledger.ts';
+import { draft, makeSigner, seal, taskState, tempDir } from '../helpers/ledger.ts';
 import type { RowTable } from '../../src/adapters/shared/rows.ts';
 import { runStoreSuite, type RawValue } from './store-suite.ts';
 
@@ -252,6 +252,39 @@ describe('sqlite adapter', () => {
         assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
       } finally {
         db.close();
+      }
+    } finally {
+      tmp.remove();
+    }
+  });
+
+  it('fills the task columns of a file made before them from the task states', async () => {
+    const tmp = tempDir('autopilot-task-columns-');
+    try {
+      const file = join(tmp.dir, 'autopilot.db');
+      const signer = makeSigner();
+      const done = { ...taskState('T-2', '2026-01-01T00:00:02.000Z', signer), status: 'done' as const };
+      const active = taskState('T-1', '2026-01-01T00:00:01.000Z', signer);
+      const db = new Database(file);
+      try {
+        db.exec(
+          'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+        );
+        for (const m of MIGRATIONS.filter((m) => m.version < 6)) {
+          db.exec(m.sql);
+          db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, 'then');
+        }
+        const put = db.prepare('INSERT INTO tasks (task_id, started_at, last_seq, state) VALUES (?, ?, ?, ?)');
+        for (const t of [active, done]) put.run(t.taskId, t.startedAt, t.lastSeq, JSON.stringify(t));
+      } finally {
+        db.close();
+      }
+      const store = new SqliteStore(file);
+      try {
+        assert.deepEqual(await store.activeTasks(), [active]);
+        assert.deepEqual(await store.taskPage({ q: 'OF T-2' }), { tasks: [done], total: 1 });
+      } finally {
+        await store.close();
       }
     } finally {
       tmp.remove();

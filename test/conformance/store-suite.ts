@@ -22,6 +22,7 @@ import { StaleHeadError, type Store } from '../../src/ports/store.ts';
 import { append as engineAppend } from '../../src/engine/ledger/record.ts';
 import { verifyLedger } from '../../src/engine/ledger/verify.ts';
 import type { RowTable } from '../../src/adapters/shared/rows.ts';
+import type { TaskState } from '../../src/core/task.ts';
 import { cryptoFor, draft, gate, lease, makeSigner, seal, T0, taskState, testEngine } from '../helpers/ledger.ts';
 
 export interface StoreHarness {
@@ -648,6 +649,51 @@ export function runStoreSuite(name: string, makeStore: MakeStore, opts: SuiteOpt
           assert.deepEqual(await ids(at(999), 'T-x', 10), []);
           assert.deepEqual(await ids(at(9999), 'T-x', 0), []);
           assert.deepEqual(await store.recentTasks(at(1000), 'T-x', 1), [made[0]], 'whole task states');
+        }),
+      );
+
+      it(
+        'reads the active tasks, and pages the task list by status, text and last update, with the number of matches',
+        withStore(async ({ store }) => {
+          const at = (ms: number) => new Date(T0 + ms).toISOString();
+          const as = (id: string, startMs: number, updMs: number, status: TaskState['status'], title?: string) => ({
+            ...taskState(id, at(startMs), signer),
+            status,
+            updatedAt: at(updMs),
+            ...(title ? { title } : {}),
+          });
+          const made = [
+            as('T-1', 1000, 5000, 'done'),
+            as('T-2', 2000, 3000, 'active', 'Fix the Login page'),
+            as('T-3', 3000, 9000, 'aborted'),
+            as('T-4', 4000, 4000, 'active'),
+            as('T-5', 5000, 8000, 'done', 'LOGIN flow'),
+            as('T-6', 1500, 4000, 'active'),
+          ];
+          await store.transact(async (tx) => {
+            for (const t of made) await tx.putTask(t);
+          });
+          const ids = (ts: readonly TaskState[]) => ts.map((t) => t.taskId);
+          assert.deepEqual(ids(await store.activeTasks()), ['T-6', 'T-2', 'T-4'], 'by start time');
+          const all = await store.taskPage();
+          assert.deepEqual(ids(all.tasks), ['T-4', 'T-6', 'T-2', 'T-5', 'T-1', 'T-3'], 'status, then newest update');
+          assert.equal(all.total, 6);
+          assert.deepEqual(all.tasks[0], made[3], 'whole task states');
+          const page = await store.taskPage({ limit: 2, offset: 2 });
+          assert.deepEqual([ids(page.tasks), page.total], [['T-2', 'T-5'], 6]);
+          const done = await store.taskPage({ status: 'done' });
+          assert.deepEqual([ids(done.tasks), done.total], [['T-5', 'T-1'], 2]);
+          const login = await store.taskPage({ q: 'login' });
+          assert.deepEqual([ids(login.tasks), login.total], [['T-2', 'T-5'], 2], 'ASCII letters in any case');
+          const byId = await store.taskPage({ q: 't-3' });
+          assert.deepEqual(ids(byId.tasks), ['T-3'], 'the id matches too');
+          assert.deepEqual(await store.taskPage({ q: '%' }), { tasks: [], total: 0 }, 'no pattern characters');
+          const few = await store.taskPage({ status: 'active', q: 'T-', limit: 1 });
+          assert.deepEqual([ids(few.tasks), few.total], [['T-4'], 3]);
+          // A task that finishes leaves the active ones; the list follows its new status and update time.
+          await store.transact(async (tx) => tx.putTask({ ...made[1]!, status: 'done', updatedAt: at(9500) }));
+          assert.deepEqual(ids(await store.activeTasks()), ['T-6', 'T-4']);
+          assert.deepEqual(ids((await store.taskPage({ status: 'done' })).tasks), ['T-2', 'T-5', 'T-1']);
         }),
       );
 

@@ -75,6 +75,8 @@ function crashing(inner: Store): Store {
     entries: (q) => inner.entries(q),
     getTask: (id) => inner.getTask(id),
     listTasks: () => inner.listTasks(),
+    activeTasks: () => inner.activeTasks(),
+    taskPage: (q) => inner.taskPage(q),
     recentTasks: (startedAt, except, limit) => inner.recentTasks(startedAt, except, limit),
     getLease: (id) => inner.getLease(id),
     listOutbox: (q) => inner.listOutbox(q),

@@ -11,7 +11,18 @@ import { wallChecks } from '../../src/engine/setup/doctor.ts';
 import { tasksBody } from '../../src/surfaces/http/views/tasks.ts';
 
 function render(wall: ReturnType<typeof wallChecks>): string {
-  return tasksBody({ tasks: [], phases: ['STRATEGIZE'], status: 'all', q: '', total: 0, nowMs: 0, wall }).value;
+  return tasksBody({
+    tasks: [],
+    phases: ['STRATEGIZE'],
+    status: 'all',
+    q: '',
+    total: 0,
+    matching: 0,
+    offset: 0,
+    limit: 50,
+    nowMs: 0,
+    wall,
+  }).value;
 }
 
 describe("the dashboard's wall section", () => {

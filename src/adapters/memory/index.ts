@@ -4,9 +4,10 @@ import type { TaskState } from '../../core/task.ts';
 import type { Lease } from '../../core/lease.ts';
 import type { MoveClaim } from '../../core/move.ts';
 import type { OutboxRow } from '../../core/outbox.ts';
-import type { EntryQuery, OutboxQuery, Store, StoreTx } from '../../ports/store.ts';
+import type { EntryQuery, OutboxQuery, Store, StoreTx, TaskPage, TaskQuery } from '../../ports/store.ts';
 import { compareOutbox, matchesOutbox, missingOutboxRow } from '../shared/outbox.ts';
 import { Mutex, checkExtends } from '../shared/store.ts';
+import { compareTaskPage, matchesTaskQuery, pageBounds } from '../shared/tasks.ts';
 
 export class MemoryStore implements Store {
   readonly #entries: LedgerEntry[];
@@ -99,6 +100,16 @@ export class MemoryStore implements Store {
   async listTasks(): Promise<TaskState[]> {
     const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
     return [...this.#tasks.values()].sort((a, b) => byKey(a.startedAt, b.startedAt) || byKey(a.taskId, b.taskId));
+  }
+
+  async activeTasks(): Promise<TaskState[]> {
+    return (await this.listTasks()).filter((t) => t.status === 'active');
+  }
+
+  async taskPage(query: TaskQuery = {}): Promise<TaskPage> {
+    const matching = [...this.#tasks.values()].filter((t) => matchesTaskQuery(t, query)).sort(compareTaskPage);
+    const { limit, offset } = pageBounds(query);
+    return { tasks: matching.slice(offset, offset + limit), total: matching.length };
   }
 
   async recentTasks(startedAt: string, except: string, limit: number): Promise<TaskState[]> {

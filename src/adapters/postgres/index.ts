@@ -10,9 +10,10 @@ import type { TaskState } from '../../core/task.ts';
 import type { Lease } from '../../core/lease.ts';
 import { AutopilotError, ErrorCode } from '../../core/errors.ts';
 import type { OutboxRow } from '../../core/outbox.ts';
-import type { EntryQuery, OutboxQuery, Store, StoreTx } from '../../ports/store.ts';
+import type { EntryQuery, OutboxQuery, Store, StoreTx, TaskPage, TaskQuery } from '../../ports/store.ts';
 import { matchesOutbox, missingOutboxRow, OUTBOX_COLUMNS, outboxValues } from '../shared/outbox.ts';
 import { Mutex, checkExtends, redactUrl } from '../shared/store.ts';
+import { asciiLower, pageBounds } from '../shared/tasks.ts';
 import { ENTRY_SELECT, rowDecoder } from '../shared/rows.ts';
 import { MIGRATIONS } from './migrations.ts';
 
@@ -90,8 +91,9 @@ const SQL = {
   getLease: 'SELECT * FROM leases WHERE task_id = $1',
   insert: `INSERT INTO ledger (seq, prev_hash, hash, ts, task_id, kind, from_phase, to_phase, actor, artifacts, data, key_id, signature)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-  putTask: `INSERT INTO tasks (task_id, started_at, last_seq, state) VALUES ($1, $2, $3, $4)
-            ON CONFLICT (task_id) DO UPDATE SET last_seq = excluded.last_seq, state = excluded.state`,
+  putTask: `INSERT INTO tasks (task_id, started_at, last_seq, state, status, title, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+            ON CONFLICT (task_id) DO UPDATE SET last_seq = excluded.last_seq, state = excluded.state,
+              status = excluded.status, title = excluded.title, updated_at = excluded.updated_at`,
   putLease: `INSERT INTO leases (task_id, phase, holder, token, acquired_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (task_id) DO UPDATE SET phase = excluded.phase, holder = excluded.holder, token = excluded.token,
                acquired_at = excluded.acquired_at, expires_at = excluded.expires_at`,
@@ -305,7 +307,15 @@ export class PostgresStore implements Store {
           written.push(head);
         },
         putTask: async (state) =>
-          void (await q(SQL.putTask, [state.taskId, state.startedAt, state.lastSeq, JSON.stringify(state)])),
+          void (await q(SQL.putTask, [
+            state.taskId,
+            state.startedAt,
+            state.lastSeq,
+            JSON.stringify(state),
+            state.status,
+            state.title,
+            state.updatedAt,
+          ])),
         getLease: async (id) => {
           const row = (await q<Record<string, unknown>>(SQL.getLease, [id]))[0];
           return row && rows.lease(row);
@@ -410,6 +420,32 @@ export class PostgresStore implements Store {
         'SELECT task_id, state FROM tasks ORDER BY started_at, task_id',
       )
     ).map((r) => rows.task(r.task_id, r.state));
+  }
+
+  async activeTasks(): Promise<TaskState[]> {
+    return (
+      await this.#read<{ task_id: unknown; state: unknown }>(
+        "SELECT task_id, state FROM tasks WHERE status = 'active' ORDER BY started_at, task_id",
+      )
+    ).map((r) => rows.task(r.task_id, r.state));
+  }
+
+  async taskPage(query: TaskQuery = {}): Promise<TaskPage> {
+    const { limit, offset } = pageBounds(query);
+    // Absent filters are NULL parameters; lower() under the "C" collation folds ASCII letters only, as SQLite's.
+    const where = `($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR strpos(lower(task_id COLLATE "C"), $2) > 0
+      OR strpos(lower(title COLLATE "C"), $2) > 0)`;
+    const args = [query.status ?? null, query.q ? asciiLower(query.q) : null];
+    const [count, page] = await Promise.all([
+      this.#read<{ n: unknown }>(`SELECT count(*) AS n FROM tasks WHERE ${where}`, args),
+      this.#read<{ task_id: unknown; state: unknown }>(
+        `SELECT task_id, state FROM tasks WHERE ${where}
+         ORDER BY CASE status WHEN 'active' THEN 0 WHEN 'done' THEN 1 WHEN 'aborted' THEN 2 ELSE 3 END,
+           updated_at DESC, task_id LIMIT $3 OFFSET $4`,
+        [...args, Math.min(limit, Number.MAX_SAFE_INTEGER), offset],
+      ),
+    ]);
+    return { tasks: page.map((r) => rows.task(r.task_id, r.state)), total: Number(count[0]?.n ?? 0) };
   }
 
   async recentTasks(startedAt: string, except: string, limit: number): Promise<TaskState[]> {

@@ -122,4 +122,18 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX outbox_order ON outbox (created_at, key);
     `,
   },
+  {
+    version: 4,
+    name: 'tasks: status, title and last update as columns, indexed for the active tasks and the task list',
+    // Filled from each task's state for the rows already there; putTask writes them from now on.
+    sql: `
+      ALTER TABLE tasks ADD COLUMN status TEXT COLLATE "C" NOT NULL DEFAULT 'active';
+      ALTER TABLE tasks ADD COLUMN title TEXT COLLATE "C" NOT NULL DEFAULT '';
+      ALTER TABLE tasks ADD COLUMN updated_at TEXT COLLATE "C" NOT NULL DEFAULT '';
+      UPDATE tasks SET status = state::jsonb->>'status', title = state::jsonb->>'title',
+        updated_at = state::jsonb->>'updatedAt';
+      CREATE INDEX tasks_status ON tasks (status, started_at, task_id);
+      CREATE INDEX tasks_updated ON tasks (status, updated_at DESC, task_id);
+    `,
+  },
 ];

@@ -8,10 +8,11 @@ import type { TaskState } from '../../core/task.ts';
 import type { Lease } from '../../core/lease.ts';
 import { AutopilotError, ErrorCode } from '../../core/errors.ts';
 import type { OutboxRow } from '../../core/outbox.ts';
-import type { EntryQuery, OutboxQuery, Store, StoreTx } from '../../ports/store.ts';
+import type { EntryQuery, OutboxQuery, Store, StoreTx, TaskPage, TaskQuery } from '../../ports/store.ts';
 import { matchesOutbox, missingOutboxRow, OUTBOX_COLUMNS, outboxValues } from '../shared/outbox.ts';
 import { Mutex, checkExtends } from '../shared/store.ts';
 import { ENTRY_SELECT, rowDecoder } from '../shared/rows.ts';
+import { asciiLower, pageBounds } from '../shared/tasks.ts';
 import { MIGRATIONS } from './migrations.ts';
 import { BoundedCache } from '../../core/bounded-cache.ts';
 
@@ -22,6 +23,14 @@ export interface SqliteOptions {
   /** How long a writer waits for another process's lock, milliseconds. */
   readonly busyTimeoutMs?: number;
   readonly readonly?: boolean;
+}
+
+// A task of the list's status whose id or title holds the text (its ASCII letters in lower case); NULL: any.
+const TASK_MATCH =
+  '(@status IS NULL OR status = @status) AND (@q IS NULL OR instr(lower(task_id), @q) > 0 OR instr(lower(title), @q) > 0)';
+interface TaskMatch {
+  status: string | null;
+  q: string | null;
 }
 
 /** The statements that read, prepared on a connection. */
@@ -36,6 +45,15 @@ function prepareReads(db: Database.Database) {
     ),
     recentTasks: db.prepare<[string, string, number], { task_id: unknown; state: unknown }>(
       'SELECT task_id, state FROM tasks WHERE started_at <= ? AND task_id <> ? ORDER BY started_at DESC, task_id LIMIT ?',
+    ),
+    activeTasks: db.prepare<[], { task_id: unknown; state: unknown }>(
+      "SELECT task_id, state FROM tasks WHERE status = 'active' ORDER BY started_at, task_id",
+    ),
+    countTasks: db.prepare<[TaskMatch], { n: unknown }>(`SELECT count(*) AS n FROM tasks WHERE ${TASK_MATCH}`),
+    taskPage: db.prepare<[TaskMatch & { limit: number; offset: number }], { task_id: unknown; state: unknown }>(
+      `SELECT task_id, state FROM tasks WHERE ${TASK_MATCH}
+       ORDER BY CASE status WHEN 'active' THEN 0 WHEN 'done' THEN 1 WHEN 'aborted' THEN 2 ELSE 3 END,
+         updated_at DESC, task_id LIMIT @limit OFFSET @offset`,
     ),
     getLease: db.prepare<[string], Record<string, unknown>>('SELECT * FROM leases WHERE task_id = ?'),
     keys: db.prepare<[], Record<string, unknown>>('SELECT key_id, public_key FROM keys'),
@@ -52,8 +70,9 @@ function prepareWrites(db: Database.Database, reads: Reads) {
        VALUES (@seq, @prevHash, @hash, @ts, @taskId, @kind, @fromPhase, @toPhase, @actor, @artifacts, @data, @keyId, @signature)`,
     ),
     putTask: db.prepare(
-      `INSERT INTO tasks (task_id, started_at, last_seq, state) VALUES (?, ?, ?, ?)
-       ON CONFLICT (task_id) DO UPDATE SET last_seq = excluded.last_seq, state = excluded.state`,
+      `INSERT INTO tasks (task_id, started_at, last_seq, state, status, title, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (task_id) DO UPDATE SET last_seq = excluded.last_seq, state = excluded.state,
+         status = excluded.status, title = excluded.title, updated_at = excluded.updated_at`,
     ),
     putLease: db.prepare(
       `INSERT INTO leases (task_id, phase, holder, token, acquired_at, expires_at) VALUES (@taskId, @phase, @holder, @token, @acquiredAt, @expiresAt)
@@ -188,7 +207,15 @@ export class SqliteStore implements Store {
           head = { seq: entry.seq, hash: entry.hash };
         },
         putTask: async (state) => {
-          s.putTask.run(state.taskId, state.startedAt, state.lastSeq, JSON.stringify(state));
+          s.putTask.run(
+            state.taskId,
+            state.startedAt,
+            state.lastSeq,
+            JSON.stringify(state),
+            state.status,
+            state.title,
+            state.updatedAt,
+          );
           tasks.set(state.taskId, state);
         },
         getLease: async (id) => {
@@ -289,6 +316,25 @@ export class SqliteStore implements Store {
     return this.#reading()
       .reads.listTasks.all()
       .map((r) => rows.task(r.task_id, r.state));
+  }
+
+  async activeTasks(): Promise<TaskState[]> {
+    return this.#reading()
+      .reads.activeTasks.all()
+      .map((r) => rows.task(r.task_id, r.state));
+  }
+
+  async taskPage(query: TaskQuery = {}): Promise<TaskPage> {
+    const { limit, offset } = pageBounds(query);
+    const reads = this.#reading().reads;
+    const match: TaskMatch = { status: query.status ?? null, q: query.q ? asciiLower(query.q) : null };
+    const total = reads.countTasks.get(match)?.n;
+    return {
+      tasks: reads.taskPage
+        .all({ ...match, limit: Math.min(limit, 1e9), offset })
+        .map((r) => rows.task(r.task_id, r.state)),
+      total: Number(total ?? 0),
+    };
   }
 
   async recentTasks(startedAt: string, except: string, limit: number): Promise<TaskState[]> {

@@ -107,4 +107,18 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX outbox_order ON outbox (created_at, key);
     `,
   },
+  {
+    version: 6,
+    name: 'tasks: status, title and last update as columns, indexed for the active tasks and the task list',
+    // Filled from each task's state for the rows already there; putTask writes them from now on.
+    sql: `
+      ALTER TABLE tasks ADD COLUMN status TEXT NOT NULL DEFAULT 'active';
+      ALTER TABLE tasks ADD COLUMN title TEXT NOT NULL DEFAULT '';
+      ALTER TABLE tasks ADD COLUMN updated_at TEXT NOT NULL DEFAULT '';
+      UPDATE tasks SET status = json_extract(state, '$.status'), title = json_extract(state, '$.title'),
+        updated_at = json_extract(state, '$.updatedAt');
+      CREATE INDEX tasks_status ON tasks (status, started_at, task_id);
+      CREATE INDEX tasks_updated ON tasks (status, updated_at DESC, task_id);
+    `,
+  },
 ];

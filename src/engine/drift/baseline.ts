@@ -272,7 +272,7 @@ export async function recordDriftCheck(
   const entry = await engine.store.transact(async (tx) => {
     let task: TaskState | undefined = taskId ? await tx.getTask(taskId) : undefined;
     if (!taskId) {
-      const active = (await engine.store.listTasks()).filter((t) => t.status === 'active');
+      const active = await engine.store.activeTasks();
       if (active.length === 1) task = active[0];
     }
     return append(engine, tx, {

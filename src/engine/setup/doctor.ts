@@ -562,7 +562,7 @@ async function storeCheck(layout: Layout, config: Config, deps: DoctorDeps): Pro
   try {
     store = await deps.openStore(layout, config);
     const head = await store.head();
-    const active = (await store.listTasks()).filter((t) => t.status === 'active').length;
+    const active = (await store.activeTasks()).length;
     const checks: DoctorCheck[] = [
       { id, status: 'ok', message: `store readable: ${head?.seq ?? 0} ledger entries, ${active} active task(s)` },
     ];

@@ -496,7 +496,7 @@ export async function writeSuggestions(
   );
   if (!wrote.ok) return wrote;
   const next = loadConfig(engine.layout.root);
-  const active = (await engine.store.listTasks()).filter((t) => t.status === 'active');
+  const active = await engine.store.activeTasks();
   const contractChanged = active.flatMap((t) => {
     const change = contractChange(engine.layout.stateDir, next, t);
     return change ? [{ taskId: t.taskId, keys: change.keys }] : [];

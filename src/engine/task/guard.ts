@@ -88,7 +88,7 @@ export async function resolveTask(engine: Engine, taskId: string | undefined): P
   if (taskId) {
     return loadTask(engine.store, taskId);
   }
-  const active = (await engine.store.listTasks()).filter((t) => t.status === 'active');
+  const active = await engine.store.activeTasks();
   return ok(active.length === 1 ? active[0]! : null);
 }
 
@@ -101,7 +101,7 @@ export async function guardToolCall(engine: Engine, actor: Actor, req: GuardRequ
   let note: string | undefined;
   let unattached: GuardOutcome['unattached'];
   if (!task) {
-    const active = (await engine.store.listTasks()).filter((t) => t.status === 'active').length;
+    const active = (await engine.store.activeTasks()).length;
     unattached = active === 0 ? 'no-task' : 'several-tasks';
     note =
       active === 0

@@ -32,7 +32,7 @@ export async function chooseTask(engine: Engine, env: Readonly<Record<string, st
     }
     return { kind: 'task', task, named: true };
   }
-  const active = (await engine.store.listTasks()).filter((t) => t.status === 'active');
+  const active = await engine.store.activeTasks();
   if (active.length === 1) return { kind: 'task', task: active[0]!, named: false };
   const why =
     active.length === 0

@@ -7,7 +7,7 @@ import type { Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ErrorCode, type Refusal } from '../../core/errors.ts';
 import { verifyLedger } from '../../engine/ledger/verify.ts';
-import { liveLease, listTasks, taskEntries } from './read/tasks.ts';
+import { liveLease, listTasks, taskEntries, TASKS_PER_PAGE } from './read/tasks.ts';
 import { parseFilter, taskDetail } from './read/task-detail.ts';
 import { readArtifact, taskArtifacts } from './read/evidence.ts';
 import { ledgerPage } from './read/ledger.ts';
@@ -37,12 +37,22 @@ export function mountApi(app: Hono, ctx: DashboardContext): void {
 
   app.get('/api/head', async (c) => c.json({ ok: true, head: await engine.store.head() }));
 
-  app.get('/api/tasks', async (c) =>
-    c.json({
-      ok: true,
-      tasks: await listTasks(engine, { status: c.req.query('status') ?? 'all', q: c.req.query('q') ?? '' }),
-    }),
-  );
+  app.get('/api/tasks', async (c) => {
+    const offset = Number(c.req.query('offset') ?? 0);
+    const limit = Number(c.req.query('limit') ?? TASKS_PER_PAGE);
+    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(limit) || limit < 1 || limit > 500)
+      return fail(c, {
+        code: ErrorCode.USAGE,
+        message: `offset must be a whole number from 0 and limit one from 1 to 500 (got offset ${c.req.query('offset')}, limit ${c.req.query('limit')})`,
+        details: { offset: c.req.query('offset') ?? null, limit: c.req.query('limit') ?? null },
+      });
+    const list = await listTasks(
+      engine,
+      { status: c.req.query('status') ?? 'all', q: c.req.query('q') ?? '' },
+      { offset, limit },
+    );
+    return c.json({ ok: true, ...list });
+  });
 
   app.get('/api/tasks/:id', async (c) => {
     const task = await engine.store.getTask(c.req.param('id'));

@@ -44,19 +44,17 @@ export function mountPages(app: Hono, ctx: DashboardContext): void {
   app.get('/', async (c) => {
     const status = c.req.query('status') ?? 'all';
     const q = c.req.query('q') ?? '';
-    const tasks = await listTasks(engine, { status, q });
-    const total = (await engine.store.listTasks()).length;
+    const list = await listTasks(engine, { status, q }, { offset: intParam(c.req.query('offset')) ?? 0 });
     return c.html(
       await renderPage(
         ctx,
         'tasks',
         'Tasks',
         tasksBody({
-          tasks,
+          ...list,
           phases: engine.config.phases,
           status,
           q,
-          total,
           nowMs: engine.clock.now().getTime(),
           wall: ctx.wall,
         }),
@@ -123,7 +121,7 @@ export function mountPages(app: Hono, ctx: DashboardContext): void {
   );
 
   app.get('/evidence', async (c) => {
-    const tasks = await listTasks(engine, {});
+    const { tasks } = await listTasks(engine, {});
     const rows = await Promise.all(
       tasks.map(async (summary) => {
         const task = (await engine.store.getTask(summary.taskId))!;

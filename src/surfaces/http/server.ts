@@ -23,7 +23,7 @@ export interface DashboardOptions {
   /** 0 picks a free port. */
   readonly port: number;
   readonly log: (line: string) => void;
-  /** How often the ledger head is read, milliseconds (default 500). */
+  /** How often the ledger head is read, milliseconds (default 50). */
   readonly pollMs?: number;
   /** Shows a new one-time registration code on the server's terminal (never on a page). */
   readonly printCode: (code: string, why: string) => void;
@@ -49,7 +49,8 @@ export interface DashboardHandle {
 
 /** Listens on 127.0.0.1:`port`; rejects when the port cannot be bound (EADDRINUSE, EACCES). */
 export async function serveDashboard(opts: DashboardOptions): Promise<DashboardHandle> {
-  const watcher = new HeadWatcher(opts.engine, opts.pollMs ?? 500, opts.log);
+  // The head is one indexed row: reading it every 50 ms costs little, and a new entry reaches an open page within that.
+  const watcher = new HeadWatcher(opts.engine, opts.pollMs ?? 50, opts.log);
   const ctx: DashboardContext = {
     engine: opts.engine,
     spans: opts.spans,

@@ -114,7 +114,7 @@ export async function waitingFor(engine: Engine, task: TaskState): Promise<Waiti
 /** Every task waiting for a person, the longest waiting first. */
 export async function waitingApprovals(engine: Engine): Promise<WaitingApproval[]> {
   const out: WaitingApproval[] = [];
-  for (const t of await engine.store.listTasks()) {
+  for (const t of await engine.store.activeTasks()) {
     const w = await waitingFor(engine, t);
     if (w) out.push(w);
   }
@@ -133,8 +133,7 @@ export interface ContractWaiting {
 /** Every active task whose config changed since it adopted its contract. */
 export async function contractChanges(engine: Engine): Promise<ContractWaiting[]> {
   const out: ContractWaiting[] = [];
-  for (const t of await engine.store.listTasks()) {
-    if (t.status !== 'active') continue;
+  for (const t of await engine.store.activeTasks()) {
     const c = contractStatus(engine, t);
     if (!c.changed) continue;
     const modes = modeChanges(engine, t);
@@ -156,8 +155,7 @@ export interface GateInputsWaiting {
  */
 export async function gateInputChanges(engine: Engine): Promise<GateInputsWaiting[]> {
   const out: GateInputsWaiting[] = [];
-  for (const t of await engine.store.listTasks()) {
-    if (t.status !== 'active') continue;
+  for (const t of await engine.store.activeTasks()) {
     const inputs = await changedGateInputs(engine, t).catch(() => []);
     if (inputs.length === 0) continue;
     const allowed = (await engine.store.entries({ taskId: t.taskId, kind: 'gate_inputs_adopted' })).flatMap((x) =>

@@ -93,27 +93,59 @@ export async function summarize(engine: Engine, t: TaskState): Promise<TaskSumma
   };
 }
 
-const STATUS_ORDER: Record<TaskStatus, number> = { active: 0, done: 1, aborted: 2 };
+/** How many tasks a page of the task list shows. */
+export const TASKS_PER_PAGE = 50;
 
-/** Every task matching the filter: active ones first, then the most recently moved. */
-export async function listTasks(engine: Engine, filter: TaskFilter = {}): Promise<TaskSummary[]> {
-  const q = filter.q?.trim().toLowerCase();
-  const tasks = (await engine.store.listTasks())
-    .filter(
-      (t) =>
-        !filter.status ||
-        filter.status === 'all' ||
-        (filter.status === 'waiting' ? t.status === 'active' : t.status === filter.status),
-    )
-    .filter((t) => !q || t.taskId.toLowerCase().includes(q) || t.title.toLowerCase().includes(q));
-  const out = await Promise.all(tasks.map((t) => summarize(engine, t)));
-  return out
-    .filter((t) => filter.status !== 'waiting' || t.flags.approval === 'requested' || t.flags.approval === 'escalated')
-    .sort(
-      (a, b) =>
-        STATUS_ORDER[a.status] - STATUS_ORDER[b.status] ||
-        (a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : 0),
-    );
+/** A page of the task list. */
+export interface TaskList {
+  /** The page's tasks: active ones first, then the most recently moved. */
+  readonly tasks: TaskSummary[];
+  /** How many tasks match the filter in all. */
+  readonly matching: number;
+  /** How many tasks the store holds. */
+  readonly total: number;
+  /** Where the page starts among the matching tasks, from 0. */
+  readonly offset: number;
+  readonly limit: number;
+}
+
+const STATUSES = new Set<string>(['active', 'done', 'aborted']);
+
+/** Whether an active task waits for a person's decision on its current phase. */
+async function waitsForPerson(engine: Engine, t: TaskState): Promise<boolean> {
+  const approvals = await engine.store.entries({ taskId: t.taskId, kind: 'approval', fromSeq: t.phaseEpoch });
+  const s = approvalState(approvals, t).state;
+  return s === 'requested' || s === 'escalated';
+}
+
+/**
+ * One page of the tasks matching the filter, read through the store's task index: only the page's tasks are
+ * summarized, so that a page costs the same with ten tasks or ten thousand. `waiting` looks at the active tasks only.
+ */
+export async function listTasks(
+  engine: Engine,
+  filter: TaskFilter = {},
+  page: { offset?: number; limit?: number } = {},
+): Promise<TaskList> {
+  const limit = Math.min(Math.max(Math.floor(page.limit ?? TASKS_PER_PAGE), 1), 500);
+  const offset = Math.max(Math.floor(page.offset ?? 0), 0);
+  const q = filter.q?.trim() || undefined;
+  const total = (await engine.store.taskPage({ limit: 0 })).total;
+  let tasks: TaskState[];
+  let matching: number;
+  if (filter.status === 'waiting') {
+    const waiting: TaskState[] = [];
+    for (const t of (await engine.store.taskPage({ status: 'active', ...(q ? { q } : {}) })).tasks)
+      if (await waitsForPerson(engine, t)) waiting.push(t);
+    tasks = waiting.slice(offset, offset + limit);
+    matching = waiting.length;
+  } else {
+    const status = filter.status && STATUSES.has(filter.status) ? (filter.status as TaskStatus) : undefined;
+    const found = await engine.store.taskPage({ ...(status ? { status } : {}), ...(q ? { q } : {}), limit, offset });
+    tasks = found.tasks;
+    matching = found.total;
+  }
+  return { tasks: await Promise.all(tasks.map((t) => summarize(engine, t))), matching, total, offset, limit };
 }
 
 /** Every entry of a task, oldest first. */
@@ -130,13 +162,6 @@ export async function taskEntries(engine: Engine, taskId: string): Promise<Ledge
 /** How many tasks wait for a person. */
 export async function waitingCount(engine: Engine): Promise<number> {
   let n = 0;
-  for (const t of await engine.store.listTasks()) {
-    if (t.status !== 'active') continue;
-    const s = approvalState(
-      await engine.store.entries({ taskId: t.taskId, kind: 'approval', fromSeq: t.phaseEpoch }),
-      t,
-    ).state;
-    if (s === 'requested' || s === 'escalated') n++;
-  }
+  for (const t of await engine.store.activeTasks()) if (await waitsForPerson(engine, t)) n++;
   return n;
 }

@@ -6,11 +6,16 @@ import type { TaskSummary } from '../read/tasks.ts';
 import { dataTable } from './table.ts';
 
 export interface TasksModel {
+  /** The page's tasks. */
   readonly tasks: readonly TaskSummary[];
   readonly phases: readonly string[];
   readonly status: string;
   readonly q: string;
+  /** Tasks matching the filter, tasks in all, and where the page starts among the matching ones. */
+  readonly matching: number;
   readonly total: number;
+  readonly offset: number;
+  readonly limit: number;
   readonly nowMs: number;
   /** doctor's wall lines, one per client: behind the wall (ok), or without one (warn). */
   readonly wall?: readonly { readonly id: string; readonly status: string; readonly message: string }[];
@@ -114,11 +119,27 @@ const START_ONE = concat(
   html`or let an agent start one through MCP.`,
 );
 
+/** Links to the previous and next pages of the list, with the filter kept. */
+function pager(m: TasksModel): Html | string {
+  if (m.matching <= m.limit) return '';
+  const href = (offset: number) =>
+    `/?${new URLSearchParams({ status: m.status, q: m.q, offset: String(Math.max(0, offset)) }).toString()}`;
+  const first = m.offset + 1;
+  const last = m.offset + m.tasks.length;
+  const prev =
+    m.offset > 0 ? html`<a class="btn secondary" rel="prev" href="${href(m.offset - m.limit)}">Newer</a>` : '';
+  const next =
+    last < m.matching ? html`<a class="btn secondary" rel="next" href="${href(m.offset + m.limit)}">Older</a>` : '';
+  return html`<nav class="pager" aria-label="Pages of the task list">${prev}<span class="faint small"
+      >${first}–${last} of ${m.matching}</span
+    >${next}</nav>`;
+}
+
 export function tasksBody(m: TasksModel): Html {
   const rows = m.tasks.map((t) => taskRow(t, m));
   const search = html`<input id="f-q" type="search" name="q" value="${m.q}" placeholder="T-12, login redirect…">`;
   const count =
-    m.tasks.length === m.total ? `${m.total} task${m.total === 1 ? '' : 's'}` : `${m.tasks.length} of ${m.total} tasks`;
+    m.matching === m.total ? `${m.total} task${m.total === 1 ? '' : 's'}` : `${m.matching} of ${m.total} tasks`;
   const empty = html`<div class="empty"><strong>${m.total ? 'No task matches' : 'No tasks yet'}</strong>${
     m.total ? 'Change the filter or the search.' : START_ONE
   }</div>`;
@@ -134,5 +155,6 @@ ${wallSection(m.wall ?? [])}
   <div class="card">${
     m.tasks.length ? dataTable(['Task', 'Status', 'Phase', 'Holder', 'Age', 'Last move', 'Flags'], rows) : empty
   }</div>
+  ${pager(m)}
 </section>`;
 }
