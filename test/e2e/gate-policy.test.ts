@@ -99,6 +99,29 @@ describe('the policy pack and Gate 1', { concurrency: true }, () => {
       text,
       /✗ policy: .*pack\.migrations\.rollback denies the change \(db\/migrations\/002_add_slug\.sql\)/,
     );
+    // policy explain --change: the working tree's change from HEAD, each policy with its file and line.
+    repo.write('db/migrations/003_more.sql', 'ALTER TABLE posts ADD COLUMN views INT;\n');
+    git(repo.dir, ['add', 'db/migrations/003_more.sql']);
+    const explained = await repo.run(['--json', 'policy', 'explain', '--change']);
+    assert.equal(explained.code, 0, explained.stdout + explained.stderr);
+    const e = parseOne<{
+      ok: true;
+      decision: string;
+      change: { files: { path: string; kind: string; added: number }[] };
+      policies: { policyId: string; verdict: string; file: string; line: number; on: string[] }[];
+    }>(explained);
+    assert.equal(e.decision, 'deny');
+    assert.deepEqual(e.change.files, [
+      { path: 'db/migrations/003_more.sql', kind: 'migration', added: 1, removed: 0, secrets: 0 },
+    ]);
+    const rollback = e.policies.find((p) => p.policyId === 'pack.migrations.rollback');
+    assert.deepEqual(
+      [rollback?.verdict, rollback?.file, rollback?.line, rollback?.on],
+      ['deny', '.autopilot/policies/pack/migrations.cedar', 3, ['db/migrations/003_more.sql']],
+    );
+    const none = await repo.run(['--json', 'policy', 'explain', '--change', '--files', 'src/nothing.js']);
+    assert.equal(none.code, 1, none.stdout);
+    assert.match(none.stdout + none.stderr, /no change from HEAD in src\/nothing\.js/);
     // The base branch's config is read with its policy files, as the task adopted it: no contract problem.
     assert.deepEqual(
       report.problems.filter((p) => p.code === 'CONFIG_CHANGED'),
