@@ -12,7 +12,9 @@ import { decideToolCall } from '../src/core/policy/decide.ts';
 import { DEFAULT_POLICY } from '../src/core/policy/policy.ts';
 import { parseConfig, type Config } from '../src/core/config.ts';
 import { toolPolicyOf } from '../src/core/policy/tool-policy.ts';
-import { decidePolicies } from '../src/engine/repo/policies.ts';
+import { decideChange, decidePolicies } from '../src/engine/repo/policies.ts';
+import { changeRequestFor, type ChangeFacts } from '../src/core/policy/change.ts';
+import { POLICY_PACK } from '../src/core/policy/pack.ts';
 import { measure, table, type Stats } from './stats.ts';
 
 const CONTEXT: ClassifyContext = { repoRoot: '/repo', evidenceDir: '.autopilot/evidence/T-1', stateDir: '.autopilot' };
@@ -115,6 +117,7 @@ export async function benchGuard(n: number): Promise<Stats[]> {
     rows.push({ ...row, note });
   }
   rows.push(...(await benchPolicies(n)));
+  rows.push(...(await benchChange(Math.max(200, Math.floor(n / 20)))));
   return rows;
 }
 
@@ -174,6 +177,84 @@ export async function benchPolicies(n: number): Promise<Stats[]> {
     });
   }
   return rows;
+}
+
+/** Changes as a task makes them: a source change with its test, a migration, a dependency, CI config, a larger one. */
+const CHANGE_MIX: readonly ChangeFacts['files'][] = [
+  [
+    { path: 'src/slug.js', added: 12, removed: 3 },
+    { path: 'test/slug.test.js', added: 20, removed: 0 },
+  ],
+  [{ path: 'db/migrations/002_add.sql', added: 6, removed: 0 }],
+  [
+    { path: 'package.json', added: 1, removed: 0 },
+    { path: 'package-lock.json', added: 40, removed: 2 },
+  ],
+  [{ path: '.github/workflows/ci.yml', added: 3, removed: 1 }],
+  Array.from({ length: 12 }, (_, i) => ({ path: `src/mod${i}.js`, added: 30, removed: 10 })),
+];
+
+/**
+ * The guard with the policy pack installed beside the repository's policies (the pack's policies apply to changes,
+ * so a tool call's answer is the same; this measures what they cost it), and the change decision itself: the pack on
+ * the whole diff and on each file, each request new.
+ */
+export async function benchChange(n: number): Promise<Stats[]> {
+  const sources = {
+    ...REPO_POLICIES,
+    ...Object.fromEntries(Object.entries(POLICY_PACK).map(([name, text]) => [`pack/${name}`, text])),
+  };
+  const r = parseConfig({ policies: { sources, overrides: { 'no-lockfile-edits': 'observe' } } });
+  if (!r.ok) throw new Error(r.error.message);
+  const config = r.value;
+  const classified = GUARD_MIX.map((call) => ({ call, c: classifyToolCall(call, CONTEXT) }));
+  let serial = 0;
+  const guard = await measure(
+    'guard decision, policies and the policy pack on, every call new',
+    n,
+    (i) => {
+      const { call, c } = classified[(i < 0 ? -i : i) % classified.length]!;
+      decidePolicies(config, {
+        actor: { id: 'agent:bench', kind: 'agent' },
+        tool: call.tool,
+        client: call.client,
+        classification: { ...c, paths: [...(c.paths ?? []), `/tmp/bench-${serial++}`] },
+        phase: 'IMPLEMENT',
+        taskId: 'T-1',
+      });
+    },
+    { warmup: 200, cpu: true },
+  );
+  const counts = { allow: 0, ask: 0, deny: 0 };
+  const change = await measure(
+    'change decision, the policy pack (diff + each file)',
+    n,
+    (i) => {
+      const files = CHANGE_MIX[(i < 0 ? -i : i) % CHANGE_MIX.length]!;
+      const d = decideChange(
+        config,
+        changeRequestFor(config, {
+          actor: { id: 'agent:bench', kind: 'agent' },
+          phase: 'IMPLEMENT',
+          taskId: `T-${serial++}`,
+          branch: 'task/T-1',
+          files,
+        }),
+      );
+      if (i >= 0) counts[d.enforced.verdict]++;
+    },
+    { warmup: 50, cpu: true },
+  );
+  return [
+    {
+      ...guard,
+      note: `tool table + 3 repository policies + the ${Object.keys(POLICY_PACK).length} pack files; target p99 < 0.5 ms`,
+    },
+    {
+      ...change,
+      note: `${CHANGE_MIX.length} changes of 1 to 12 files, one Cedar request on the diff and one per file, \`change\` then \`ask\` where forbidden: ${counts.allow} allowed, ${counts.ask} asked, ${counts.deny} denied; asked at a move and in Gate 1, not per tool call`,
+    },
+  ];
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -622,6 +622,11 @@ const configSchema = z
         /** A diff larger than this many changed lines is high-risk. */
         maxLines: z.number().int().min(1).default(500),
         /**
+         * A diff over this many files needs a person where the policy pack's diff caps are on (`pack.diff-caps`);
+         * 50 when absent. No default is filled in, so that configs without it keep their digest.
+         */
+        maxFiles: z.number().int().min(1).optional(),
+        /**
          * `person` (the default when absent): a move that relies on a waiver (`waive:`) needs a person's approval;
          * `none`: the waiver is recorded and needs no one. No default is filled in, so that configs written before
          * waivers existed keep their digest (the contract a task adopted is compared by it).

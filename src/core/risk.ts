@@ -74,20 +74,20 @@ export function globToRegExp(glob: string): RegExp {
 
 const GLOBS = new BoundedCache<string, RegExp>(4096);
 
+/** Paths of CI configuration: a change there changes what checks the repository's changes. */
+export const CI_CONFIG_GLOBS = [
+  '.github/workflows/**',
+  '.gitlab-ci.yml',
+  '.gitlab/**',
+  '.circleci/**',
+  'Jenkinsfile',
+  'azure-pipelines.yml',
+  '.buildkite/**',
+] as const;
+
 const CLASSES: readonly { class: RiskReason['class']; globs: string[] }[] = [
   { class: 'migration', globs: ['**/migrations/**', '**/migrate/**', '**/*.sql', '**/schema.prisma', '**/alembic/**'] },
-  {
-    class: 'ci-config',
-    globs: [
-      '.github/workflows/**',
-      '.gitlab-ci.yml',
-      '.gitlab/**',
-      '.circleci/**',
-      'Jenkinsfile',
-      'azure-pipelines.yml',
-      '.buildkite/**',
-    ],
-  },
+  { class: 'ci-config', globs: [...CI_CONFIG_GLOBS] },
   {
     class: 'dependencies',
     globs: [
@@ -130,7 +130,8 @@ const SECRET_FILES = [
   '**/*.pfx',
 ].map(globToRegExp);
 
-function newDependencies(path: string, added: readonly string[]): string[] {
+/** The dependencies the added lines of a manifest declare (package.json, requirements*.txt, go.mod, Cargo.toml). */
+export function newDependencies(path: string, added: readonly string[]): string[] {
   const base = path.split('/').pop() ?? path;
   if (base === 'package.json') {
     return added

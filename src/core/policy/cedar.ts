@@ -13,16 +13,32 @@ export const CEDAR_NAMESPACE = 'Autopilot';
 /**
  * The schema repository policies are validated against (strictly: a misspelt attribute is an error at load).
  * A tool call is asked as two actions: `call` (may the agent make it now) and, when `call` is denied, `ask` (may a
- * person approve it). Task, phase, file, diff, dependency and risk class are declared for the policies of later
- * gates; the guard's requests carry the actor and the tool call, and the phase and task in the context.
+ * person approve it). A change (core/policy/change.ts) is asked the same way with `change` and `ask`, once on the
+ * whole `Diff` and once on each changed `File` (Cedar has no quantifiers, so a per-file rule needs a per-file
+ * request). Task, phase, dependency and risk class are declared for later policies.
  */
 export const CEDAR_SCHEMA = `namespace ${CEDAR_NAMESPACE} {
   entity Task = { id: String };
   entity Phase;
   entity RiskClass;
   entity Actor = { kind: String };
-  entity File = { path: String };
-  entity Diff = { files: Long, lines: Long };
+  entity Diff = {
+    files: Long,
+    lines: Long,
+    added: Long,
+    removed: Long,
+    paths: Set<String>,
+    kinds: Set<String>,
+    secrets: Long,
+    dependencies: Set<String>,
+    supplyChain: String,
+    rollback: Bool,
+    branch: String,
+    base: String,
+    maxFiles: Long,
+    maxLines: Long,
+  };
+  entity File = { path: String, kind: String, added: Long, removed: Long, secrets: Long, diff: Diff };
   entity Dependency = { name: String, ecosystem: String };
   entity ToolCall = {
     tool: String,
@@ -33,7 +49,8 @@ export const CEDAR_SCHEMA = `namespace ${CEDAR_NAMESPACE} {
   };
   type CallContext = { phase: String, task: String };
   action call appliesTo { principal: [Actor], resource: [ToolCall], context: CallContext };
-  action ask appliesTo { principal: [Actor], resource: [ToolCall], context: CallContext };
+  action ask appliesTo { principal: [Actor], resource: [ToolCall, Diff, File], context: CallContext };
+  action change appliesTo { principal: [Actor], resource: [Diff, File], context: CallContext };
 }
 `;
 
@@ -181,8 +198,11 @@ export interface PolicyRequest {
 /** A Cedar entity in its JSON form. */
 export interface CedarEntity {
   readonly uid: { readonly type: string; readonly id: string };
-  readonly attrs: Readonly<Record<string, string | boolean | string[]>>;
+  readonly attrs: Readonly<Record<string, CedarValue>>;
 }
+
+/** An attribute value of a request's entity: a string, boolean, integer, set of strings, or a reference. */
+export type CedarValue = string | boolean | number | string[] | { readonly __entity: { type: string; id: string } };
 
 /** The principal, resource, context and entities of a request, without the action. */
 export interface CedarRequest {

@@ -35,6 +35,7 @@ import {
 } from './inputs.ts';
 import { recheckVerify, type RecheckDeps } from './verify-recheck.ts';
 import { applyModes, buildStages, stageChecks } from './stages.ts';
+import { withCommittedPolicies } from './policy-sim.ts';
 import {
   describeProblem,
   type CiGateReport,
@@ -141,7 +142,13 @@ export async function runGate(opts: CiGateOptions): Promise<Result<CiGateReport>
 
   // The checks the five gates add (commands, secrets, grounding, tests, rollback, hermetic, supply chain, owners),
   // then each gate's mode, from the config the gate judges by (the base branch's): a branch cannot relax its own gate.
-  const staged = await stageChecks({ root, mergeBase: base.mergeBase, head, config: ctx.config, tasks: checked });
+  const staged = await stageChecks({
+    root,
+    mergeBase: base.mergeBase,
+    head,
+    config: ctx.config,
+    tasks: checked,
+  });
   problems.push(...staged.problems);
   const relaxed: RelaxedProblem[] = [];
   const relax = () => {
@@ -362,7 +369,12 @@ async function committedConfig(root: string, head: string): Promise<Result<{ con
       },
     );
   }
-  const config = parseConfigText(configBlob.bytes.toString('utf8'), configPath);
+  // With the policy files committed beside it, as the loader reads them: they are part of the config's digest.
+  const config = await withCommittedPolicies(
+    root,
+    head,
+    parseConfigText(configBlob.bytes.toString('utf8'), configPath),
+  );
   const stateRel = stateFolder(config.stateDir);
   if (stateRel === undefined) {
     return refuse(ErrorCode.CONFIG_INVALID, `stateDir "${config.stateDir}" is not a folder inside the repository`, {

@@ -11,6 +11,7 @@ import type { Config } from '../../core/config.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
 import { configDigest } from '../repo/config-digest.ts';
 import { parseConfigText } from '../repo/config-file.ts';
+import { withCommittedPolicies } from './policy-sim.ts';
 import { git, isAncestor } from '../repo/git.ts';
 import { CONFIG_DIR, CONFIG_FILE, GATE_WORKFLOW_FILES } from '../repo/layout.ts';
 import { readCommitted } from './committed.ts';
@@ -31,7 +32,8 @@ export async function configAt(root: string, commit: string): Promise<BaseConfig
   const [blob] = await readCommitted(root, commit, [CONFIG_PATH]);
   if (blob?.kind !== 'file') return null;
   try {
-    const config = parseConfigText(blob.bytes.toString('utf8'), CONFIG_PATH);
+    // The policy files committed beside it are part of the config (and its digest), as the loader reads them.
+    const config = await withCommittedPolicies(root, commit, parseConfigText(blob.bytes.toString('utf8'), CONFIG_PATH));
     return { commit, config, digest: configDigest(config) };
   } catch (err) {
     if (!(err instanceof AutopilotError)) throw err;

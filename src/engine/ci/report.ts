@@ -18,6 +18,8 @@ export type CiCheck =
   /** Checks of the five gates beyond those above (see engine/ci/stages.ts): the gate each belongs to is core/gates.ts's. */
   | 'onboarding'
   | 'secrets'
+  /** Gate 1's policy simulation of the branch's diff (engine/ci/policy-sim.ts). */
+  | 'policy'
   | 'grounding'
   | 'tests'
   | 'safety'
@@ -25,11 +27,25 @@ export type CiCheck =
   | 'supply'
   | 'owners';
 
+/** One policy's verdict on the branch's change, as the stage reports it. */
+export interface PolicyOutcome {
+  readonly policyId: string;
+  readonly verdict: 'ask' | 'deny';
+  readonly mode: 'enforce' | 'observe';
+  /** `(diff)` or the changed paths it held on. */
+  readonly on: readonly string[];
+  /** For an enforced ask: the people whose verified approval on a task of the branch answers it. */
+  readonly approvedBy?: readonly string[];
+}
+
 /** One check of a gate: its name, pass/fail/not evaluated, and what it saw (the evidence of the outcome). */
 export interface GateCheck {
   readonly name: string;
   readonly status: CheckStatus;
   readonly detail: string;
+  /** Gate 1's `policy` check: each policy that asked or denied, with its mode, and the policy set's digest. */
+  readonly policies?: readonly PolicyOutcome[];
+  readonly policyDigest?: string;
 }
 
 /** One named stage of the report: a gate, its mode, its outcome and its checks. */

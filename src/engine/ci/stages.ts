@@ -23,6 +23,7 @@ import {
 } from '../../core/gates.ts';
 import { fileKinds } from '../../reports/file-kinds.ts';
 import { git } from '../repo/git.ts';
+import { simulatePolicies } from './policy-sim.ts';
 import { readCommitted, readJson } from './committed.ts';
 import type { CiProblem, GateCheck, GateStage, RelaxedProblem, TaskCiGate } from './report.ts';
 
@@ -36,7 +37,10 @@ const CHECKS: Readonly<Record<GateId, readonly { name: string; covers: string }[
     { name: 'contract', covers: 'each task judged by a trusted contract; the gate inputs from the base branch' },
     { name: 'commands', covers: 'the configured commands' },
   ],
-  g1: [{ name: 'secrets', covers: 'no secret in the lines the change adds' }],
+  g1: [
+    { name: 'secrets', covers: 'no secret in the lines the change adds' },
+    { name: 'policy', covers: "the base branch's policies allow the branch's diff" },
+  ],
   g2: [{ name: 'grounding', covers: 'the spec and plan cite files and symbols that exist' }],
   g3: [
     { name: 'evidence', covers: 'the evidence of every passed phase re-validated under its contract' },
@@ -72,6 +76,8 @@ export function checkNameOf(p: CiProblem): string {
       return 'commands';
     case 'secrets':
       return 'secrets';
+    case 'policy':
+      return 'policy';
     case 'grounding':
       return 'grounding';
     case 'evidence':
@@ -141,6 +147,15 @@ export async function stageChecks(ctx: StageContext): Promise<StageChecks> {
   };
   add(...(await commandsCheck(ctx)));
   add(...secretsCheck(ctx));
+  const sim = await simulatePolicies(ctx);
+  checks.set('policy', {
+    name: 'policy',
+    status: sim.status,
+    detail: sim.detail,
+    policies: sim.policies,
+    ...(sim.digest ? { policyDigest: sim.digest } : {}),
+  });
+  problems.push(...sim.problems);
   add(...groundingCheck(ctx));
   add(...testsCheck(ctx, changed));
   add(...(await rollbackCheck(ctx, changed)));
@@ -554,6 +569,9 @@ export function buildStages(
       if (mode === 'off' && !found.some(isFooting)) return { name, status: 'not_evaluated', detail: 'the gate is off' };
       if (found.length) {
         return {
+          // What the check saw beyond its problems (Gate 1's policy verdicts) stays with it.
+          ...(own?.policies ? { policies: own.policies } : {}),
+          ...(own?.policyDigest ? { policyDigest: own.policyDigest } : {}),
           name,
           status: 'fail',
           detail: `${found.length} problem${found.length === 1 ? '' : 's'}: ${found

@@ -5,6 +5,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { AutopilotError, ErrorCode, ok, type Result } from '../../core/errors.ts';
 import { parseConfig, type Config } from '../../core/config.ts';
 import { CONFIG_DIR, CONFIG_FILE } from './layout.ts';
+import { PACK_DIR } from '../../core/policy/pack.ts';
 import { policySetOf } from './policies.ts';
 import { writeAtomic } from './files.ts';
 
@@ -71,15 +72,8 @@ export function loadConfig(root: string): Config {
  */
 function withPolicyFiles(config: Config, root: string): Config {
   const dir = join(root, CONFIG_DIR, 'policies');
-  let names: string[] = [];
-  try {
-    names = readdirSync(dir, { withFileTypes: true })
-      .filter((d) => d.isFile() && d.name.endsWith('.cedar'))
-      .map((d) => d.name)
-      .sort();
-  } catch {
-    // no policies folder: the tool table alone
-  }
+  // The folder's own files, then the policy pack's (`pack/`, as `init --policy-pack` writes it).
+  const names = [...cedarFiles(dir, ''), ...cedarFiles(join(dir, PACK_DIR), `${PACK_DIR}/`)];
   if (names.length === 0 && !config.policies) return config;
   const sources: Record<string, string> = { ...config.policies?.sources };
   for (const name of names) {
@@ -98,6 +92,18 @@ function withPolicyFiles(config: Config, root: string): Config {
   };
   policySetOf(out);
   return out;
+}
+
+/** The `.cedar` files of `dir`, in name order, each as `prefix` + its name; none when there is no such folder. */
+function cedarFiles(dir: string, prefix: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isFile() && d.name.endsWith('.cedar'))
+      .map((d) => `${prefix}${d.name}`)
+      .sort();
+  } catch {
+    return []; // no such folder: the tool table alone
+  }
 }
 
 /** One value to write into the config: its key path (`['approvals', 'maxLines']`) and the value. */

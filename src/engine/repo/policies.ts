@@ -23,6 +23,7 @@ import {
   type PolicyVerdict,
 } from '../../core/policy/cedar.ts';
 import { toolPolicyOf } from '../../core/policy/tool-policy.ts';
+import { changeRequests, combineChange, type ChangeRequest, type ChangeVerdict } from '../../core/policy/change.ts';
 import { sha256Hex } from './files.ts';
 
 /** Where a repository's policy files are, relative to the repository (the config folder's `policies/`). */
@@ -265,7 +266,7 @@ function satisfied(set: Compiled, action: 'call' | 'ask', req: PolicyRequest): {
 
 function satisfiedByCedar(
   setId: string,
-  action: 'call' | 'ask',
+  action: 'call' | 'ask' | 'change',
   request: CedarRequest,
 ): { ids: string[]; errors: string[] } {
   const answer = engine().statefulIsAuthorized({
@@ -323,4 +324,42 @@ export function decidePolicies(config: Config, req: PolicyRequest): PolicyDecisi
   if (set.memo.size >= MEMO_SIZE) set.memo.delete(set.memo.keys().next().value as string);
   set.memo.set(key, decision);
   return decision;
+}
+
+/** A decision on a change under the modes, as {@link PolicyDecision} is for a tool call. */
+export interface ChangeDecision {
+  readonly enforced: ChangeVerdict;
+  /** With every observe-mode policy applied; absent when no policy observes. */
+  readonly observed?: ChangeVerdict;
+  readonly digest: string;
+}
+
+/**
+ * Decides a change under the policy set of `config`: `change` (and, where forbidden, `ask`) on the whole diff and on
+ * each changed file. The tool table's policies are about tool calls, so a set without policies of the repository
+ * allows every change without loading Cedar.
+ */
+export function decideChange(config: Config, req: ChangeRequest): ChangeDecision {
+  const set = compiled(config);
+  const parts =
+    set.setId === null
+      ? []
+      : changeRequests(req).map((part) => ({
+          on: part.on,
+          change: satisfiedByCedar(set.setId as string, 'change', part.request),
+          ask: satisfiedByCedar(set.setId as string, 'ask', part.request),
+        }));
+  const errors = parts.flatMap((p) => [...p.change.errors, ...p.ask.errors]);
+  const forbids = (ids: readonly string[], modes: ReadonlySet<PolicyMode>) =>
+    ids.filter((id) => {
+      const p = set.byId.get(id);
+      return !!p && p.effect === 'forbid' && modes.has(p.mode);
+    });
+  const under = (modes: ReadonlySet<PolicyMode>) =>
+    combineChange(
+      parts.map((p) => ({ on: p.on, change: forbids(p.change.ids, modes), ask: forbids(p.ask.ids, modes) })),
+      errors,
+    );
+  const enforced = under(ENFORCED);
+  return set.observing ? { enforced, observed: under(OBSERVED), digest: set.digest } : { enforced, digest: set.digest };
 }

@@ -5,6 +5,7 @@
  * kept them), store, .gitignore lines. Planning is separate from applying, so
  * `--dry-run` shows exactly what would be written.
  */
+import { PACK_DIR, POLICY_PACK, POLICY_PACK_CASES } from '../../core/policy/pack.ts';
 import {
   chmodSync,
   existsSync,
@@ -106,6 +107,12 @@ export interface InitOptions {
   readonly version?: string;
   /** `verify.sources` and `verify.tests` to write (detected per language); the defaults otherwise. */
   readonly fileGlobs?: { readonly sources: readonly string[]; readonly tests: readonly string[] };
+  /**
+   * Write the policy pack into `.autopilot/policies/pack/` (files that are there already are kept as they are: they
+   * are the repository's to edit). Off by default: a repository with policies of its own loads the Cedar engine in
+   * every process that reads the config.
+   */
+  readonly policyPack?: boolean;
 }
 
 /** The folders from the root down to `stateDir` (`a/b` gives `a`, `a/b`); none for the root itself. */
@@ -512,6 +519,7 @@ export async function planInit(cwd: string, opts: InitOptions = {}): Promise<Res
       after: next,
     });
   }
+  if (opts.policyPack) changes.push(...planPolicyPack(root));
   const ci = planCiFiles(root, opts.version ?? packageVersion());
   changes.push(...ci.files);
   const notes = [...ci.notes];
@@ -540,6 +548,21 @@ export async function planInit(cwd: string, opts: InitOptions = {}): Promise<Res
   const written = parseConfigText(config, join(root, configPath));
   const undecided = CHECKS.filter((c) => isUnconfigured(written, c) && waiverReason(written, c) === undefined);
   return ok({ root, changes, keysDir: layout.keysDir, moves: moves.value.moves, notes, undecided });
+}
+
+/**
+ * The policy pack's files under `.autopilot/policies/pack/`: created where missing, a file there already kept as it
+ * is (the repository may have tuned it; its changes are reviewed and committed like any policy).
+ */
+function planPolicyPack(root: string): FileChange[] {
+  const files = { ...POLICY_PACK, 'cases.yaml': POLICY_PACK_CASES };
+  return Object.entries(files).map(([name, text]) => {
+    const path = [CONFIG_DIR, 'policies', PACK_DIR, name].join('/');
+    const existing = readOrNull(join(root, path));
+    return existing === null
+      ? { path, action: 'create' as const, before: null, after: text }
+      : { path, action: 'unchanged' as const, before: existing, after: existing };
+  });
 }
 
 /** What older installations kept in `<stateDir>/keys/`: the private key, the approval token, the public keys. */

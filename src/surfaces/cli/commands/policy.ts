@@ -28,7 +28,7 @@ Policy files are part of the config's digest: changing them during a task needs 
   policy
     .command('test [FILE]')
     .description(
-      `judge each example case (tool call, phase, actor → allow|ask|deny) as the guard would; exits 2 on a mismatch (default FILE: .autopilot/policies/cases.yaml)`,
+      `judge each example case (a tool call or a change, phase, actor → allow|ask|deny) as the guard and Gate 1 would; exits 2 on a mismatch (default: .autopilot/policies/cases.yaml and the policy pack's pack/cases.yaml)`,
     )
     .addHelpText(
       'after',
@@ -42,6 +42,12 @@ The file is YAML:
       client: claude      # optional: claude, codex, cursor, mcp, generic
       actor: agent        # optional: agent, person, ci
       expect: deny        # allow, ask or deny
+    - name: a migration needs a rollback plan
+      phase: IMPLEMENT
+      change:             # instead of tool: the files (path, added, removed, secrets) and the change's facts
+        files: [{ path: db/migrations/002.sql, added: 5 }]
+        rollback: false   # also: dependencies, supplyChain (pass|fail|unknown), branch, base
+      expect: deny
 ${example('autopilot policy test\nautopilot policy test policies/cases.yaml --json')}`,
     )
     .action(
@@ -49,21 +55,31 @@ ${example('autopilot policy test\nautopilot policy test policies/cases.yaml --js
     );
   policy
     .command('explain')
-    .description('show the decision on one tool call in a phase and the policies that made it (file and line)')
-    .requiredOption('--tool <name>', 'the tool: Bash, Edit, Write, shell, apply_patch, mcp__server__tool, …')
-    .requiredOption('--phase <phase>', 'the phase to judge the call in')
+    .description(
+      'show the decision on one tool call in a phase, or on a change (--change), and the policies that made it (file and line)',
+    )
+    .option('--tool <name>', 'the tool: Bash, Edit, Write, shell, apply_patch, mcp__server__tool, …')
+    .option('--phase <phase>', 'the phase to judge the call in (a change: the implement phase when left out)')
+    .option('--change', "judge the working tree's change from --base (default HEAD), as Gate 1 judges a branch's diff")
+    .option('--base <ref>', 'with --change: the commit to diff from', 'HEAD')
+    .option('--files <list>', 'with --change: only these paths of the diff, comma-separated')
+    .option('--branch <name>', 'with --change: the branch the change is on (default: the current branch)')
     .option('--input <json>', "the tool's input as JSON, as the agent sent it", '{}')
     .option('--client <client>', 'whose tool names: claude, codex, cursor, mcp, generic', 'claude')
     .option('--actor <kind>', 'who calls: agent, person, ci', 'agent')
     .addHelpText(
       'after',
       example(`autopilot policy explain --phase IMPLEMENT --tool Bash --input '{"command":"git push"}'
-autopilot policy explain --phase SPEC --tool Edit --input '{"file_path":"src/app.ts"}' --json`),
+autopilot policy explain --phase SPEC --tool Edit --input '{"file_path":"src/app.ts"}' --json
+autopilot policy explain --change --base main
+autopilot policy explain --change --files db/migrations/002.sql,src/app.ts --json`),
     )
     .action(
-      act(async (opts: Opts) =>
-        (await import('../verbs/policy.ts')).policyExplain(opts as Opts & { tool: string; phase: string }),
-      ),
+      act(async (opts: Opts) => {
+        const verbs = await import('../verbs/policy.ts');
+        if (opts['change']) return verbs.policyExplainChange(opts as Opts);
+        return verbs.policyExplain(opts as Opts & { tool: string; phase: string });
+      }),
     );
   policy
     .command('discover [TASK]')

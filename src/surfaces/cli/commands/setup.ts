@@ -15,6 +15,10 @@ export function initCommand(program: Command, act: Act): void {
       '--discover',
       "also report what this repository's history suggests for the config (autopilot policy discover); writes nothing more",
     )
+    .option(
+      '--policy-pack',
+      'also write the policy pack (Cedar policies over a change, with example cases) into .autopilot/policies/pack/; files there are kept',
+    )
     .addHelpText(
       'after',
       `
@@ -35,7 +39,10 @@ first task: task start refuses until the config is committed.
 With --discover it then reports what the history suggests (diff cap from the changed lines per commit,
 test timeout and coverage threshold from recorded VERIFY runs) and the moves that would need a person;
 autopilot policy discover --write writes the suggestions into the config.
-${example('npx --no-install autopilot init --dry-run\nnpx --no-install autopilot init --discover\ngit add .autopilot .gitignore && git commit -m "Set up Autopilot"')}`,
+With --policy-pack it writes the shipped policies over a change (secrets, path lists, diff caps,
+tests, migrations and flags, dependencies, CI config, protected branches) and their cases;
+run again, it adds the pack's missing files and keeps those you edited.
+${example('npx --no-install autopilot init --dry-run\nnpx --no-install autopilot init --policy-pack\nnpx --no-install autopilot init --discover\ngit add .autopilot .gitignore && git commit -m "Set up Autopilot"')}`,
     )
     .action(act(async (opts: Opts) => (await import('../verbs/init.ts')).initVerb(opts)));
 }

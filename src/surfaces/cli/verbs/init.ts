@@ -57,7 +57,7 @@ async function withDiscovery(result: VerbResult, opts: GlobalOptions, configExis
 }
 
 export async function initVerb(
-  opts: GlobalOptions & { dryRun?: boolean; yes?: boolean; discover?: boolean },
+  opts: GlobalOptions & { dryRun?: boolean; yes?: boolean; discover?: boolean; policyPack?: boolean },
 ): Promise<VerbResult> {
   const result = await initOnly(opts);
   if (!opts.discover) return result;
@@ -70,10 +70,13 @@ export async function initVerb(
   return withDiscovery(result, opts, configExists);
 }
 
-async function initOnly(opts: GlobalOptions & { dryRun?: boolean; yes?: boolean }): Promise<VerbResult> {
+async function initOnly(
+  opts: GlobalOptions & { dryRun?: boolean; yes?: boolean; policyPack?: boolean },
+): Promise<VerbResult> {
   // Hooks and the MCP entry start Autopilot the way this process was started: this Node, this package's bin script.
   const plan = await planInit(cwdOf(opts), {
     wiring: { launcher: { node: process.execPath, bin: autopilotBin() }, home: homedir() },
+    ...(opts.policyPack ? { policyPack: true } : {}),
   });
   if (!plan.ok) return plan;
   const changes = plan.value.changes;

@@ -3,7 +3,7 @@
  * `autopilot policy explain` (which policies decide one tool call in a phase), neither of which opens the ledger, and
  * `autopilot policy discover` (the dry run before a task's first write, which reads it).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pc from 'picocolors';
 import { parse } from 'yaml';
@@ -13,7 +13,17 @@ import type { Config } from '../../../core/config.ts';
 import type { ActorKind } from '../../../core/policy/cedar.ts';
 import { findRoot, loadConfig } from '../../../engine/repo/config-file.ts';
 import { layoutFor, type Layout } from '../../../engine/repo/layout.ts';
-import { POLICIES_DIR, cedarVersion, policySetOf } from '../../../engine/repo/policies.ts';
+import {
+  POLICIES_DIR,
+  cedarVersion,
+  decideChange,
+  policySetOf,
+  type ChangeDecision,
+} from '../../../engine/repo/policies.ts';
+import { addedLinesOf, changeRequestFor } from '../../../core/policy/change.ts';
+import { git } from '../../../engine/repo/git.ts';
+import { scanPatch } from '../../../engine/repo/secret-scan.ts';
+import { PACK_DIR } from '../../../core/policy/pack.ts';
 import { judgeToolCall, type Judgement } from '../../../engine/task/guard.ts';
 import { discover, writeSuggestions, type DiscoverReport, type WriteOutcome } from '../../../engine/task/discover.ts';
 import { cwdOf, done, intOption, UsageError, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
@@ -24,19 +34,50 @@ const ACTORS = ['agent', 'person', 'ci'] as const;
 /** The default file of example cases, relative to the repository. */
 export const CASES_FILE = `${POLICIES_DIR}/cases.yaml`;
 
+/** The policy pack's example cases, judged with the repository's when `policy test` is given no file. */
+export const PACK_CASES_FILE = `${POLICIES_DIR}/${PACK_DIR}/cases.yaml`;
+
+const count = z.number().int().min(0);
+/** A change as a case describes it: its files (with the lines they add and remove, and secrets found) and facts. */
+const changeSchema = z
+  .object({
+    files: z
+      .array(
+        z
+          .object({
+            path: z.string().min(1),
+            added: count.optional(),
+            removed: count.optional(),
+            secrets: count.optional(),
+          })
+          .strict(),
+      )
+      .min(1, 'list at least one changed file'),
+    dependencies: z.array(z.string().min(1)).optional(),
+    supplyChain: z.enum(['pass', 'fail', 'unknown']).optional(),
+    rollback: z.boolean().optional(),
+    branch: z.string().optional(),
+    base: z.string().optional(),
+  })
+  .strict();
 const caseSchema = z
   .object({
     name: z.string().min(1).optional(),
     phase: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'upper-case phase name'),
-    tool: z.string().min(1),
+    tool: z.string().min(1).optional(),
     input: z.unknown().optional(),
     client: z.enum(CLIENTS).optional(),
+    change: changeSchema.optional(),
     actor: z.enum(ACTORS).optional(),
     expect: z.enum(['allow', 'ask', 'deny']),
   })
-  .strict();
+  .strict()
+  .refine((c) => (c.tool === undefined) !== (c.change === undefined), {
+    message: 'a case is a tool call (tool, input) or a change (change), one of the two',
+  });
 const casesSchema = z.object({ cases: z.array(caseSchema).min(1, 'list at least one case') }).strict();
 type Case = z.infer<typeof caseSchema>;
+type ChangeCase = z.infer<typeof changeSchema>;
 
 interface Repo {
   readonly config: Config;
@@ -56,13 +97,33 @@ function openRepo(opts: GlobalOptions): Repo {
   return { config, layout: layoutFor(root, config.stateDir) };
 }
 
-function judge(repo: Repo, c: Case): Promise<Judgement> {
+function judge(repo: Repo, c: Case & { tool: string }): Promise<Judgement> {
   return judgeToolCall(repo, {
     phase: c.phase,
     taskId: null,
     actor: { id: `${c.actor ?? 'agent'}:policy-test`, kind: (c.actor ?? 'agent') as ActorKind },
     call: { client: c.client ?? 'claude', tool: c.tool, input: c.input ?? {} },
   });
+}
+
+/** A change case decided as the implement move and Gate 1 decide a change. */
+function judgeChange(repo: Repo, phase: string, actor: ActorKind, change: ChangeCase): ChangeDecision {
+  const { files, ...facts } = change;
+  return decideChange(
+    repo.config,
+    changeRequestFor(repo.config, {
+      ...facts,
+      actor: { id: `${actor}:policy-test`, kind: actor },
+      phase,
+      taskId: null,
+      files: files.map((f) => ({
+        path: f.path,
+        added: f.added ?? 0,
+        removed: f.removed ?? 0,
+        secrets: f.secrets ?? 0,
+      })),
+    }),
+  );
 }
 
 function unknownPhase(repo: Repo, phase: string): VerbResult | undefined {
@@ -104,15 +165,32 @@ function loadCases(file: string): Case[] {
 /** `autopilot policy test [FILE]`: every case judged as the guard would; a case whose verdict differs fails. */
 export async function policyTest(fileArg: string | undefined, opts: GlobalOptions): Promise<VerbResult> {
   const repo = openRepo(opts);
-  const file = fileArg ? resolve(cwdOf(opts), fileArg) : join(repo.layout.root, CASES_FILE);
-  const cases = loadCases(file);
+  // Without FILE: the repository's cases and the policy pack's, those of the two that exist (the first when neither).
+  const defaults = [CASES_FILE, PACK_CASES_FILE].map((f) => join(repo.layout.root, f));
+  const present = defaults.filter((f) => existsSync(f));
+  const files = fileArg ? [resolve(cwdOf(opts), fileArg)] : present.length ? present : defaults.slice(0, 1);
+  const cases = files.flatMap((f) => loadCases(f).map((c) => ({ ...c, file: f })));
+  const file = files.join(', ');
   for (const c of cases) {
     const bad = unknownPhase(repo, c.phase);
     if (bad) return bad;
   }
   const results = [];
   for (const [i, c] of cases.entries()) {
-    const j = await judge(repo, c);
+    if (c.change) {
+      const d = judgeChange(repo, c.phase, (c.actor ?? 'agent') as ActorKind, c.change);
+      results.push({
+        name: c.name ?? `a change of ${c.change.files.map((f) => f.path).join(', ')} in ${c.phase}`,
+        index: i,
+        expect: c.expect,
+        got: d.enforced.verdict,
+        passed: d.enforced.verdict === c.expect,
+        policyIds: d.enforced.policyIds,
+        reason: d.enforced.findings.map((f) => `${f.policyId} ${f.verdict} on ${f.on.join(', ')}`).join('; '),
+      });
+      continue;
+    }
+    const j = await judge(repo, { ...c, tool: c.tool ?? '' });
     results.push({
       name: c.name ?? `${c.tool} in ${c.phase}`,
       index: i,
@@ -147,10 +225,99 @@ export async function policyTest(fileArg: string | undefined, opts: GlobalOption
   };
 }
 
+/**
+ * `autopilot policy explain --change [--base REF] [--files a,b] [--branch B]`: the working tree's change from REF
+ * (tracked files; new files once added to the index), decided by the policy set as Gate 1 decides a branch's diff,
+ * with each policy's verdict, file and line. The secrets are the scanner's on the added lines.
+ */
+export async function policyExplainChange(
+  opts: GlobalOptions & { base?: string; files?: string; phase?: string; branch?: string; actor?: string },
+): Promise<VerbResult> {
+  const actor = (opts.actor ?? 'agent') as ActorKind;
+  if (!ACTORS.includes(actor)) throw new UsageError(`--actor must be one of ${ACTORS.join(', ')}`, 'actor');
+  const repo = openRepo(opts);
+  const phase = opts.phase ?? repo.config.roles.implement ?? '';
+  const bad = opts.phase ? unknownPhase(repo, opts.phase) : undefined;
+  if (bad) return bad;
+  const base = opts.base ?? 'HEAD';
+  const root = repo.layout.root;
+  const only = opts.files
+    ?.split(',')
+    .map((f) => f.trim())
+    .filter(Boolean);
+  const paths = only?.length ? ['--', ...only] : [];
+  const stat = await git(root, ['diff', '--numstat', '--no-renames', '-z', base, ...paths]);
+  if (stat.code !== 0)
+    throw new UsageError(
+      `git diff ${base} failed: ${stat.stderr.trim().split('\n')[0] ?? ''}; give a commit as --base`,
+      'base',
+    );
+  const files = stat.stdout
+    .split('\0')
+    .filter(Boolean)
+    .map((row) => {
+      const [a = '0', d = '0', ...rest] = row.split('\t');
+      return { path: rest.join('\t'), added: Number(a) || 0, removed: Number(d) || 0 };
+    });
+  if (files.length === 0)
+    throw new UsageError(
+      `no change from ${base}${only?.length ? ` in ${only.join(', ')}` : ''}: change a file (a new one once git add-ed), or give another --base`,
+      'files',
+    );
+  const patch = (await git(root, ['diff', '-U0', '--no-renames', base, ...paths])).stdout;
+  const secrets = new Map<string, number>();
+  for (const f of await scanPatch(patch)) secrets.set(f.file, (secrets.get(f.file) ?? 0) + 1);
+  const branch = opts.branch ?? (await git(root, ['rev-parse', '--abbrev-ref', 'HEAD'])).stdout.trim();
+  const request = changeRequestFor(repo.config, {
+    actor: { id: `${actor}:policy-explain`, kind: actor },
+    phase,
+    taskId: null,
+    files: files.map((f) => ({ ...f, secrets: secrets.get(f.path) ?? 0 })),
+    addedLines: addedLinesOf(patch),
+    branch: branch === 'HEAD' ? '' : branch,
+  });
+  const d = decideChange(repo.config, request);
+  const set = policySetOf(repo.config);
+  const where = (id: string): { file?: string; line?: number; mode?: string; reason?: string } => {
+    const p = set.policies.find((x) => x.id === id);
+    return p ? { file: p.file, line: p.line, mode: p.mode, ...(p.reason ? { reason: p.reason } : {}) } : {};
+  };
+  const findings = d.enforced.findings.map((f) => ({ ...f, ...where(f.policyId) }));
+  const enforcedIds = new Set(findings.map((f) => f.policyId));
+  const observed = (d.observed?.findings ?? [])
+    .filter((f) => !enforcedIds.has(f.policyId))
+    .map((f) => ({ ...f, ...where(f.policyId) }));
+  const value = {
+    change: { base, branch: request.branch, phase, files: request.files, dependencies: request.dependencies },
+    decision: d.enforced.verdict,
+    policies: findings,
+    ...(d.observed ? { observed: { verdict: d.observed.verdict, policies: observed } } : {}),
+    errors: d.enforced.errors,
+    digest: d.digest,
+    cedar: cedarVersion(),
+  };
+  const color = d.enforced.verdict === 'allow' ? pc.green : d.enforced.verdict === 'ask' ? pc.yellow : pc.red;
+  const lines = [
+    `${color(d.enforced.verdict)} a change of ${request.files.length} file(s) from ${base} (${request.files
+      .map((f) => `${f.path} ${f.kind} +${f.added}/-${f.removed}`)
+      .join(', ')})`,
+    ...findings.map(
+      (f) =>
+        `  ${f.verdict} ${f.policyId} (${f.file ? `${f.file}:${f.line}` : '?'}) on ${f.on.join(', ')}${f.reason ? `: ${f.reason}` : ''}`,
+    ),
+    ...(findings.length ? [] : ['  no policy forbids it']),
+    ...observed.map((f) => `  observe mode would: ${f.verdict} ${f.policyId} on ${f.on.join(', ')}`),
+    `  policy set ${d.digest.slice(0, 12)}, Cedar ${value.cedar}`,
+  ];
+  return done(value, lines.join('\n'));
+}
+
 /** `autopilot policy explain --tool NAME --phase P`: the decision and the policies that made it, with their files. */
 export async function policyExplain(
   opts: GlobalOptions & { tool: string; input?: string; phase: string; client?: string; actor?: string },
 ): Promise<VerbResult> {
+  if (!opts.tool) throw new UsageError('give --tool NAME (a tool call) or --change (a change)', 'tool');
+  if (!opts.phase) throw new UsageError('give --phase PHASE to judge the tool call in', 'phase');
   let input: unknown = {};
   if (opts.input !== undefined) {
     try {
@@ -166,7 +333,9 @@ export async function policyExplain(
   const repo = openRepo(opts);
   const bad = unknownPhase(repo, opts.phase);
   if (bad) return bad;
-  const j = await judge(repo, { phase: opts.phase, tool: opts.tool, input, client, actor, expect: 'allow' });
+  const j = await judge(repo, { phase: opts.phase, tool: opts.tool, input, client, actor, expect: 'allow' } as Case & {
+    tool: string;
+  });
   const set = policySetOf(repo.config);
   const describe = (id: string) => {
     const p = set.policies.find((x) => x.id === id);
