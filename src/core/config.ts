@@ -1036,7 +1036,7 @@ export const SUPPLY_CHAIN_EVIDENCE: readonly ArtifactRule[] = [
         path: 'status',
         op: 'eq',
         value: 'checked',
-        hint: 'the OSV database could not be read: fix supplyChain.osv, then run `autopilot verify`',
+        hint: 'the OSV database could not be read: run `autopilot advisories update` (or fix supplyChain.osv), then `autopilot verify`',
       },
       {
         path: 'passed',

@@ -218,7 +218,11 @@ export async function produceSupplyChain(
     const wanted = new Set([...all(base), ...all(head)].map(packageOsvKey));
     db = loadOsvDatabase(osvPath, opts.osvCache !== undefined ? { cacheDir: opts.osvCache, wanted } : {});
   } catch (err) {
-    const message = `the OSV database supplyChain.osv (${settings.osv}) cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; fetch the ecosystems' databases from osv.dev into that folder, or point supplyChain.osv at a folder or zip of OSV records`;
+    const code = (err as NodeJS.ErrnoException).code;
+    const message =
+      code === 'ENOENT'
+        ? `there is no OSV database at supplyChain.osv (${settings.osv}) yet: run \`autopilot advisories update\` where there is network to fetch the databases of the ecosystems the lockfiles use into it (VERIFY itself never fetches), or point supplyChain.osv at a folder or zip of OSV records`
+        : `the OSV database supplyChain.osv (${settings.osv}) cannot be read: ${code ?? (err as Error).message}; run \`autopilot advisories update\` to fetch it again, or point supplyChain.osv at a folder or zip of OSV records`;
     problems.push({ kind: 'config', message });
     files.push({
       name: 'vulnerabilities.json',
