@@ -310,6 +310,8 @@ const SECTION_COMMENTS: readonly (readonly [string, string])[] = [
       '   for an offline CI). Without it VERIFY refuses and says so.\n' +
       ' failOn: the lowest severity (low, medium, high, critical) that fails VERIFY; a finding without one counts as critical.\n' +
       ' accept: a person accepts a finding: - { id: GHSA-… or CVE-…, reason: why, expires: YYYY-MM-DD }\n' +
+      ' npmAudit (not set: off): true also runs npm audit --json for package-lock.json files, which needs the npm\n' +
+      '   registry (offline the evidence notes that it did not run); required fails VERIFY then.\n' +
       ' licenses: SPDX ids allowed and denied (a licence must satisfy allow when allow is not empty); unknown: warn or fail.',
   ],
   [
