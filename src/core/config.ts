@@ -343,6 +343,11 @@ const supplyChainSchema = z
           .strict(),
       )
       .default([]),
+    /**
+     * `npm audit --json` as a second source of findings for each package-lock.json: true (when the registry cannot
+     * be reached, the evidence records that it did not run, and why) or `required` (VERIFY fails then). Off unless set.
+     */
+    npmAudit: z.union([z.boolean(), z.literal('required')]).optional(),
     /** The licence policy: SPDX ids allowed and denied, and what a package without a readable licence does. */
     licenses: z
       .object({
@@ -1082,7 +1087,7 @@ export const SUPPLY_CHAIN_EVIDENCE: readonly ArtifactRule[] = [
         path: 'status',
         op: 'eq',
         value: 'checked',
-        hint: 'the OSV database could not be read: fix supplyChain.osv, then run `autopilot verify`',
+        hint: 'the OSV database could not be read: run `autopilot advisories update` (or fix supplyChain.osv), then `autopilot verify`',
       },
       {
         path: 'passed',

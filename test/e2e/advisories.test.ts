@@ -12,9 +12,10 @@ import type { AddressInfo } from 'node:net';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { zipSync, strToU8 } from 'fflate';
+import { writeFileSync } from 'node:fs';
+import { unzipSync, zipSync, strToU8 } from 'fflate';
 import { loadOsvDatabase } from '../../src/engine/evidence/osv-database.ts';
-import { packageOsvKey } from '../../src/core/supply/osv.ts';
+import { asOsvRecord, matchPackage, OsvIndex, packageOsvKey } from '../../src/core/supply/osv.ts';
 import { dependency } from '../../src/core/supply/packages.ts';
 import { produceSupplyChain } from '../../src/engine/evidence/producers/supply-chain.ts';
 import { ROOT, git, makeRepo, tempDir, type Repo } from './helpers.ts';
@@ -168,5 +169,65 @@ describe('autopilot advisories update', () => {
     const rebuilt = loadOsvDatabase(osv, { cacheDir: cache, wanted: log4j });
     assert.equal(rebuilt.cache, 'built');
     assert.equal(rebuilt.records, 4);
+  });
+
+  it('reads a zip of many records entry by entry into the same index as a whole-file read', () => {
+    // Volume copies of a real advisory (lodash's GHSA-jf85-cpcp-j695) under other package names and ids, the real
+    // records beside them, and an entry that is not JSON.
+    const lodash = JSON.parse(record('osv', 'GHSA-jf85-cpcp-j695').toString('utf8')) as {
+      id: string;
+      affected: { package: { name: string } }[];
+    };
+    const entries: Record<string, Uint8Array> = {
+      'GHSA-jf85-cpcp-j695.json': record('osv', 'GHSA-jf85-cpcp-j695'),
+      'GHSA-xvch-5gv4-984h.json': record('osv', 'GHSA-xvch-5gv4-984h'),
+      'broken.json': strToU8('{ not json'),
+    };
+    const names = Array.from({ length: 200 }, (_, i) => `volume-${i}`);
+    for (let i = 0; i < 2000; i++) {
+      const copy = structuredClone(lodash);
+      copy.id = `${lodash.id}-${i}`;
+      for (const a of copy.affected) a.package.name = names[i % names.length]!;
+      entries[`copies/${copy.id}.json`] = strToU8(JSON.stringify(copy));
+    }
+    const zip = join(tempDir('osv-zip'), 'all.zip');
+    writeFileSync(zip, zipSync(entries));
+
+    // Before: the whole zip in memory, every record parsed and indexed.
+    const whole = new OsvIndex();
+    const wholeInvalid: string[] = [];
+    for (const [name, bytes] of Object.entries(unzipSync(new Uint8Array(readFileSync(zip))))) {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(new TextDecoder().decode(bytes));
+      } catch {
+        wholeInvalid.push(`${name}: not JSON`);
+        continue;
+      }
+      const r = asOsvRecord(raw);
+      if (typeof r !== 'string') whole.add(r);
+    }
+    const packages = ['lodash', 'minimist', ...names].map((n) => dependency('npm', n, '4.17.11', 'package-lock.json'));
+    const wanted = new Set(packages.map(packageOsvKey));
+    const cache = tempDir('osv-zip-index');
+    const streamed = loadOsvDatabase(zip, { cacheDir: cache, wanted });
+    const plain = loadOsvDatabase(zip);
+    const matches = (index: OsvIndex) =>
+      packages.map((p) =>
+        matchPackage(index, p, []).map((m) => `${m.record.id} ${m.range} ${m.fixed} ${m.severity.level}`),
+      );
+    const expected = matches(whole);
+    assert.equal(expected.flat().length, 2001, 'each copy and the real lodash record match 4.17.11');
+    assert.deepEqual(matches(streamed.index), expected);
+    assert.deepEqual(matches(plain.index), expected);
+    assert.equal(streamed.cache, 'built');
+    assert.equal(streamed.records, whole.records);
+    assert.equal(plain.records, whole.records);
+    assert.deepEqual(streamed.invalid, ['broken.json: not JSON']);
+    assert.deepEqual(plain.invalid, wholeInvalid);
+    // Read again, the index on disk gives the same.
+    const reused = loadOsvDatabase(zip, { cacheDir: cache, wanted });
+    assert.equal(reused.cache, 'reused');
+    assert.deepEqual(matches(reused.index), expected);
   });
 });

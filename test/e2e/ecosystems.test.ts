@@ -645,6 +645,8 @@ test('keeps what is in range', () => assert.equal(clamp(5, 0, 10), 5));
     const project: Project = {
       files: {
         'requirements-dev.txt': 'pytest\npytest-cov\n',
+        // init writes supplyChain for a repository with lockfiles: its offline OSV database, empty here.
+        'advisories/osv/README.md': 'OSV records: autopilot advisories update\n',
         'calc.py': PY_CALC,
         'tests/test_calc.py': `from calc import add, clamp
 
@@ -725,6 +727,8 @@ class CalcTest(unittest.TestCase):
     const project: Project = {
       files: {
         'go.mod': 'module example.com/calc\n\ngo 1.19\n',
+        // init writes supplyChain for a repository with lockfiles: its offline OSV database, empty here.
+        'advisories/osv/README.md': 'OSV records: autopilot advisories update\n',
         'calc.go': `package calc
 
 func Add(a, b int) int {

@@ -14,6 +14,8 @@ import { describe, it } from 'node:test';
 import { Repo, git, makeProject, tempDir } from './helpers.ts';
 import { claudeDenyRules } from '../../src/engine/setup/agent-wiring.ts';
 import { STATE_HOME } from '../helpers/state-home.ts';
+import { parse as parseYaml } from 'yaml';
+import { parseConfig } from '../../src/core/config.ts';
 
 const REPOS = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'repos');
 
@@ -73,6 +75,25 @@ describe('autopilot init', { concurrency: true }, () => {
     const pyIgnore = python.changes.find((c) => c.path === '.gitignore')?.after ?? '';
     for (const line of ['/reports/', '/coverage/', '.coverage', '.pytest_cache/', '__pycache__/'])
       assert.ok(pyIgnore.split('\n').includes(line), `${line} in .gitignore`);
+
+    // Lockfiles (pnpm-lock.yaml, uv.lock): a supplyChain section with its comment, the defaults, and licence lists
+    // for the ecosystem; it parses as the config. A repository without lockfiles gets none.
+    type Supply = { osv: string; failOn: string; licenses: { allow: string[]; deny: string[] } };
+    const supplyOf = (text: string) => (parseYaml(text) as { supplyChain?: Supply }).supplyChain;
+    assert.match(config, /^# The supply-chain check of VERIFY \(written because the repository has lockfiles\)/m);
+    assert.match(config, /run `autopilot advisories\n# {3}update` where there is network/);
+    const npm = supplyOf(config);
+    assert.deepEqual([npm?.osv, npm?.failOn], ['advisories/osv', 'high']);
+    assert.ok(npm?.licenses.allow.includes('BlueOak-1.0.0') && !npm.licenses.allow.includes('PSF-2.0'));
+    assert.ok(npm?.licenses.deny.includes('AGPL-3.0-only'));
+    const py = supplyOf(pyConfig);
+    assert.ok(py?.licenses.allow.includes('PSF-2.0') && !py.licenses.allow.includes('BlueOak-1.0.0'));
+    for (const text of [config, pyConfig]) {
+      const parsed = parseConfig(parseYaml(text));
+      assert.ok(parsed.ok && parsed.value.supplyChain?.licenses?.deny.includes('GPL-3.0-only'));
+    }
+    const none = await fixture('agents').ok<InitBody>(['init', '--dry-run'], { env: env() });
+    assert.equal(supplyOf(none.changes.find((c) => c.path === '.autopilot/config.yaml')?.after ?? ''), undefined);
   });
 
   it("merges into the agents' files, keeping everything else; a second init changes nothing", async () => {

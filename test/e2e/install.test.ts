@@ -19,6 +19,7 @@ import { isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/client';
+import { parse } from 'yaml';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { runsBareNpx } from '../../src/engine/setup/doctor.ts';
 import { COMMANDS, P, ROOT, Repo, git, tempDir, writeFile } from './helpers.ts';
@@ -149,6 +150,13 @@ describe('the packed package, installed with production dependencies only', () =
     new Repo(project).editConfig((config) => {
       config['commands'] = COMMANDS;
     });
+    // npm install wrote a package-lock.json, so init wrote supplyChain: VERIFY reads its offline OSV database.
+    assert.equal(
+      (parse(readFileSync(join(project, '.autopilot', 'config.yaml'), 'utf8')) as { supplyChain?: { osv: string } })
+        .supplyChain?.osv,
+      'advisories/osv',
+    );
+    writeFile(project, 'advisories/osv/README.md', 'OSV records: autopilot advisories update\n');
     git(project, ['add', '-A']);
     must(sh('git', ['commit', '-q', '-m', 'textkit with Autopilot'], project), 'git commit');
     const base = git(project, ['rev-parse', 'HEAD']).trim();

@@ -1,5 +1,6 @@
 /**
- * E2E: VERIFY's supply-chain check in real git repositories. The base's lockfiles are read from the base commit and
+ * E2E: VERIFY's supply-chain check in real git repositories (the first VERIFY without an OSV database is refused with
+ * the verb that fetches one). The base's lockfiles are read from the base commit and
  * the head's from the verified tree (not from the work tree); the SBOMs validate against CycloneDX 1.6's JSON schema;
  * an OSV database works as a folder and as a zip. Then through the CLI: a task that adds lodash 4.17.11 (lockfile
  * written by npm) is refused by `autopilot verify` with the advisory named, an expired acceptance does not help, and
@@ -219,7 +220,10 @@ describe('the supply-chain producer on a real repository', () => {
       ['lockfile', 'config'],
     );
     assert.match(out.problems[0]!.message, /the lockfile pnpm-lock\.yaml cannot be read: not YAML/);
-    assert.match(out.problems[1]!.message, /supplyChain\.osv \(nowhere\) cannot be read: ENOENT/);
+    assert.match(
+      out.problems[1]!.message,
+      /no OSV database at supplyChain\.osv \(nowhere\) yet: run `autopilot advisories update`/,
+    );
     const vulns = JSON.parse(out.files.find((f) => f.name === 'vulnerabilities.json')!.content) as { status: string };
     assert.equal(vulns.status, 'unavailable');
   });
@@ -227,17 +231,23 @@ describe('the supply-chain producer on a real repository', () => {
 
 describe('autopilot verify with supplyChain configured', () => {
   it('refuses a change that adds lodash 4.17.11; an expired acceptance does not count; a current one does', async () => {
-    const repo = await makeRepo({ config: (c) => void (c['supplyChain'] = { osv: 'advisories', failOn: 'high' }) });
-    cpSync(join(FIXTURES, 'osv'), repo.path('advisories'), { recursive: true });
-    git(repo.dir, ['add', '-A']);
-    git(repo.dir, ['commit', '-q', '-m', 'supply-chain check with an offline OSV database']);
+    // The database outside the repository, not fetched yet.
+    const osv = join(tempDir('osv'), 'db');
+    const repo = await makeRepo({ config: (c) => void (c['supplyChain'] = { osv, failOn: 'high' }) });
     await repo.driveTo('T-1', 'IMPLEMENT');
     const pkg = JSON.parse(readFileSync(repo.path('package.json'), 'utf8')) as Record<string, unknown>;
     repo.write('package.json', JSON.stringify({ ...pkg, dependencies: { lodash: '4.17.11' } }, null, 2) + '\n');
     repo.write('package-lock.json', fixture('npm-lodash-4.17.11', 'package-lock.json'));
     await repo.driveTo('T-1', 'VERIFY');
 
+    // The first VERIFY without a database: refused, with the verb that fetches it.
     let err = await repo.refused(['verify', 'T-1'], 'VERIFY_FAILED', 2);
+    assert.match(
+      err.message,
+      /there is no OSV database at supplyChain\.osv \(.*\) yet: run `autopilot advisories update`/,
+    );
+    cpSync(join(FIXTURES, 'osv'), osv, { recursive: true });
+    err = await repo.refused(['verify', 'T-1'], 'VERIFY_FAILED', 2);
     assert.match(err.message, /GHSA-jf85-cpcp-j695 \(critical\) in lodash@4\.17\.11, fixed in 4\.17\.12/);
     assert.match(err.message, /supplyChain\.accept/);
     const dir = repo.phaseDir('T-1', 'VERIFY');

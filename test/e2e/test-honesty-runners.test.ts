@@ -254,6 +254,8 @@ describe('no phase passes on nothing, with pytest and go test', { concurrency: 2
   it('pytest: an unimported module is untested; a skip and a coverage pragma need a person; mutants are judged by pytest', async () => {
     const repo = await project('pytest-honesty', {
       'requirements-dev.txt': 'pytest\npytest-cov\n',
+      // init writes supplyChain for a repository with lockfiles: its offline OSV database, empty here.
+      'advisories/osv/README.md': 'OSV records: autopilot advisories update\n',
       'calc.py': PY_CALC,
       'tests/test_calc.py': PY_TESTS,
       'tests/conftest.py': 'import sys, os\nsys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))\n',
@@ -323,6 +325,8 @@ describe('no phase passes on nothing, with pytest and go test', { concurrency: 2
       'go-honesty',
       {
         'go.mod': 'module example.com/calc\n\ngo 1.19\n',
+        // init writes supplyChain for a repository with lockfiles: its offline OSV database, empty here.
+        'advisories/osv/README.md': 'OSV records: autopilot advisories update\n',
         'calc.go': `package calc
 
 func Clamp(x, lo, hi int) int {

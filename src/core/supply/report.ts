@@ -5,6 +5,10 @@
  */
 import { packageKey, type DependencyPackage } from './packages.ts';
 import { matchPackage, SEVERITY_LEVELS, type OsvIndex, type Severity, type SeverityLevel } from './osv.ts';
+import type { NpmAuditHit } from './npm-audit.ts';
+
+/** Where a finding came from: the offline OSV database, the registry's `npm audit`, or both. */
+export type FindingSource = 'osv' | 'npm-audit';
 
 /** One acceptance of a known vulnerability, as the config writes it. */
 export interface Acceptance {
@@ -85,6 +89,8 @@ export interface VulnerabilityFinding {
   readonly accepted?: Acceptance;
   /** At or above `failOn` and not accepted: it fails VERIFY. */
   readonly blocking: boolean;
+  /** The sources that reported it. */
+  readonly sources: FindingSource[];
 }
 
 export interface VulnerabilityReport {
@@ -107,30 +113,39 @@ export function atOrAbove(level: Severity['level'], failOn: SeverityLevel): bool
   return SEVERITY_LEVELS.indexOf(level) >= SEVERITY_LEVELS.indexOf(failOn);
 }
 
-/** The head's findings, with what the change added, judged by the policy. */
+/**
+ * The head's findings, with what the change added, judged by the policy. `npmAudit` holds what `npm audit` reported
+ * on the head's packages: an advisory the OSV database also gives (by id or alias) adds its source to that finding,
+ * another is a finding of its own, new to the change when the base did not have the package at that version.
+ */
 export function vulnerabilityReport(
   index: OsvIndex,
   base: readonly DependencyPackage[],
   head: readonly DependencyPackage[],
   policy: { readonly failOn: SeverityLevel; readonly accept: readonly Acceptance[]; readonly now: Date },
+  npmAudit: readonly { readonly package: DependencyPackage; readonly hit: NpmAuditHit }[] = [],
 ): VulnerabilityReport {
   const notes: string[] = [];
   const inBase = new Set<string>();
   for (const p of base)
     for (const m of matchPackage(index, p, [])) inBase.add(`${packageKey(p)}\0${p.version}\0${m.record.id}`);
+  const baseVersions = new Set(base.map((p) => `${packageKey(p)}\0${p.version}`));
   const used = new Set<Acceptance>();
   const findings: VulnerabilityFinding[] = [];
-  const seen = new Set<string>();
+  const byKey = new Map<string, VulnerabilityFinding>();
+  const judge = (ids: readonly string[], level: Severity['level']) => {
+    const acceptance = policy.accept.find((a) => ids.includes(a.id) && acceptanceActive(a, policy.now));
+    if (acceptance) used.add(acceptance);
+    return {
+      ...(acceptance ? { accepted: acceptance } : {}),
+      blocking: atOrAbove(level, policy.failOn) && !acceptance,
+    };
+  };
   for (const p of head) {
     for (const m of matchPackage(index, p, notes)) {
       const key = `${packageKey(p)}\0${p.version}\0${m.record.id}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const ids = [m.record.id, ...(m.record.aliases ?? [])];
-      const acceptance = policy.accept.find((a) => ids.includes(a.id) && acceptanceActive(a, policy.now));
-      if (acceptance) used.add(acceptance);
-      const over = atOrAbove(m.severity.level, policy.failOn);
-      findings.push({
+      if (byKey.has(key)) continue;
+      const finding: VulnerabilityFinding = {
         id: m.record.id,
         aliases: [...(m.record.aliases ?? [])],
         ...(m.record.summary ? { summary: m.record.summary } : {}),
@@ -139,10 +154,40 @@ export function vulnerabilityReport(
         fixed: m.fixed,
         package: { ...ref(p), version: p.version, purl: p.purl },
         addedByChange: !inBase.has(key),
-        ...(acceptance ? { accepted: acceptance } : {}),
-        blocking: over && !acceptance,
-      });
+        ...judge([m.record.id, ...(m.record.aliases ?? [])], m.severity.level),
+        sources: ['osv'],
+      };
+      byKey.set(key, finding);
+      findings.push(finding);
     }
+  }
+  for (const { package: p, hit } of npmAudit) {
+    const at = `${packageKey(p)}\0${p.version}\0`;
+    const same = findings.find(
+      (f) =>
+        f.package.lockfile === p.lockfile &&
+        f.package.purl === p.purl &&
+        (f.id === hit.id || f.aliases.includes(hit.id)),
+    );
+    if (same) {
+      if (!same.sources.includes('npm-audit')) same.sources.push('npm-audit');
+      continue;
+    }
+    if (byKey.has(at + hit.id)) continue;
+    const finding: VulnerabilityFinding = {
+      id: hit.id,
+      aliases: [],
+      ...(hit.title ? { summary: hit.title } : {}),
+      severity: hit.severity,
+      affected: hit.range,
+      fixed: hit.fixed,
+      package: { ...ref(p), version: p.version, purl: p.purl },
+      addedByChange: !baseVersions.has(`${packageKey(p)}\0${p.version}`),
+      ...judge([hit.id], hit.severity.level),
+      sources: ['npm-audit'],
+    };
+    byKey.set(at + hit.id, finding);
+    findings.push(finding);
   }
   findings.sort((a, b) => a.package.purl.localeCompare(b.package.purl) || a.id.localeCompare(b.id));
   const acceptances = policy.accept.map((a) => ({

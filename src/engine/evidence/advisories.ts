@@ -5,14 +5,14 @@
  * update leaves the database as it was. VERIFY itself never fetches.
  */
 import { once } from 'node:events';
-import { createWriteStream, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { unzipSync } from 'fflate';
 import { ErrorCode, refuse, type Result } from '../../core/errors.ts';
 import { ecosystemsIn } from '../../core/supply/lockfiles.ts';
 import { asOsvRecord } from '../../core/supply/osv.ts';
 import { ECOSYSTEMS, type Ecosystem } from '../../core/supply/packages.ts';
 import { git } from '../repo/git.ts';
+import { forEachZipEntry } from './zip-entries.ts';
 
 /** osv.dev's bucket of per-ecosystem zips. */
 export const OSV_SOURCE = 'https://osv-vulnerabilities.storage.googleapis.com';
@@ -104,26 +104,32 @@ async function download(
   return { ok: true, value: received };
 }
 
-/** Counts the OSV records of a downloaded zip; a reason when it is no zip or holds none. */
+/** Counts the OSV records of a downloaded zip, reading it entry by entry; a reason when it is no zip or holds none. */
 function recordsIn(path: string): number | string {
-  let entries: Record<string, Uint8Array>;
+  const decoder = new TextDecoder();
+  let records = 0;
+  let bad: string | undefined;
   try {
-    entries = unzipSync(readFileSync(path), { filter: (f) => f.name.endsWith('.json') });
+    forEachZipEntry(
+      path,
+      (name) => name.endsWith('.json'),
+      (name, bytes) => {
+        if (bad) return;
+        let raw: unknown;
+        try {
+          raw = JSON.parse(decoder.decode(bytes));
+        } catch {
+          bad = `${name} is not JSON`;
+          return;
+        }
+        if (typeof asOsvRecord(raw) === 'string') bad = `${name} is not an OSV record`;
+        else records++;
+      },
+    );
   } catch (err) {
     return `not a zip (${(err as Error).message})`;
   }
-  const decoder = new TextDecoder();
-  let records = 0;
-  for (const [name, bytes] of Object.entries(entries)) {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(decoder.decode(bytes));
-    } catch {
-      return `${name} is not JSON`;
-    }
-    if (typeof asOsvRecord(raw) === 'string') return `${name} is not an OSV record`;
-    records++;
-  }
+  if (bad) return bad;
   return records === 0 ? 'no OSV records in it' : records;
 }
 

@@ -18,10 +18,11 @@ import {
   rmSync,
   statSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { unzipSync } from 'fflate';
 import { asOsvRecord, osvKey, OsvIndex, type OsvRecord } from '../../core/supply/osv.ts';
+import { forEachZipEntry } from './zip-entries.ts';
 
 /** What a read of the database gave: the records of the packages asked for, the database's size, its bad files. */
 export interface OsvLoad {
@@ -58,9 +59,11 @@ function sourceFiles(path: string): { files: { rel: string; full: string }[]; si
   return { files, signature: hash.digest('hex') };
 }
 
-/** Every record of the database, in file order, with the files that held no OSV record. */
-function readAll(files: readonly { rel: string; full: string }[]): { records: OsvRecord[]; invalid: string[] } {
-  const records: OsvRecord[] = [];
+/**
+ * Calls `each` with every record of the database, in file order, and returns the files that held no OSV record.
+ * Zips are read entry by entry, so that memory holds one record at a time, not the database.
+ */
+function forEachRecord(files: readonly { rel: string; full: string }[], each: (r: OsvRecord) => void): string[] {
   const invalid: string[] = [];
   const add = (name: string, text: string) => {
     let raw: unknown;
@@ -72,17 +75,20 @@ function readAll(files: readonly { rel: string; full: string }[]): { records: Os
     }
     const rec = asOsvRecord(raw);
     if (typeof rec === 'string') invalid.push(`${name}: ${rec}`);
-    else records.push(rec);
+    else each(rec);
   };
   const decoder = new TextDecoder();
   for (const f of files) {
     if (f.full.endsWith('.zip')) {
-      const entries = unzipSync(readFileSync(f.full), { filter: (e) => e.name.endsWith('.json') });
       const prefix = f.rel ? `${f.rel}:` : '';
-      for (const [name, bytes] of Object.entries(entries)) add(`${prefix}${name}`, decoder.decode(bytes));
+      forEachZipEntry(
+        f.full,
+        (name) => name.endsWith('.json'),
+        (name, bytes) => add(`${prefix}${name}`, decoder.decode(bytes)),
+      );
     } else add(f.rel, readFileSync(f.full, 'utf8'));
   }
-  return { records, invalid };
+  return invalid;
 }
 
 /** The fields matching reads, so that the index stays a fraction of the database. */
@@ -120,24 +126,33 @@ interface IndexHead {
   readonly keys: Record<string, [number, number][]>;
 }
 
-/** Writes the index of a database's records into `dir` (a fresh folder renamed into place: a reader never sees half). */
-function writeIndex(dir: string, signature: string, records: readonly OsvRecord[], invalid: string[]): void {
+/**
+ * Writes the index of a database's records into `dir` (a fresh folder renamed into place: a reader never sees half).
+ * Each record's line is written as it is read; only the offsets of each package's lines stay in memory.
+ */
+function writeIndex(dir: string, signature: string, files: readonly { rel: string; full: string }[]): void {
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   const keys: Record<string, [number, number][]> = {};
-  const lines: Buffer[] = [];
   let offset = 0;
-  for (const r of records) {
-    if (r.withdrawn) continue;
-    const line = Buffer.from(`${JSON.stringify(compact(r))}\n`);
-    for (const key of new Set((r.affected ?? []).map((a) => osvKey(a)).filter((k) => k !== undefined)))
-      (keys[key] ??= []).push([offset, line.length]);
-    lines.push(line);
-    offset += line.length;
+  let records = 0;
+  let invalid: string[];
+  const fd = openSync(join(tmp, 'records.jsonl'), 'w');
+  try {
+    invalid = forEachRecord(files, (r) => {
+      if (r.withdrawn) return;
+      const line = Buffer.from(`${JSON.stringify(compact(r))}\n`);
+      for (const key of new Set((r.affected ?? []).map((a) => osvKey(a)).filter((k) => k !== undefined)))
+        (keys[key] ??= []).push([offset, line.length]);
+      writeSync(fd, line);
+      offset += line.length;
+      records++;
+    });
+  } finally {
+    closeSync(fd);
   }
-  writeFileSync(join(tmp, 'records.jsonl'), Buffer.concat(lines));
-  const head: IndexHead = { signature, records: records.filter((r) => !r.withdrawn).length, invalid, keys };
+  const head: IndexHead = { signature, records, invalid, keys };
   writeFileSync(join(tmp, 'index.json'), JSON.stringify(head));
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);
@@ -161,16 +176,15 @@ export function loadOsvDatabase(path: string, opts: { cacheDir?: string; wanted?
   const { files, signature } = sourceFiles(path);
   const index = new OsvIndex();
   if (opts.cacheDir === undefined || opts.wanted === undefined) {
-    const all = readAll(files);
-    for (const r of all.records) index.add(r);
-    return { index, records: index.records, invalid: all.invalid, cache: 'none' };
+    // Only the fields matching reads are kept: the whole database is in memory on this path.
+    const invalid = forEachRecord(files, (r) => index.add(compact(r)));
+    return { index, records: index.records, invalid, cache: 'none' };
   }
   const dir = join(opts.cacheDir, signature.slice(0, 32));
   let head = readIndex(dir, signature);
   let cache: OsvLoad['cache'] = 'reused';
   if (!head) {
-    const all = readAll(files);
-    writeIndex(dir, signature, all.records, all.invalid);
+    writeIndex(dir, signature, files);
     head = readIndex(dir, signature);
     if (!head) throw new Error(`the OSV index written to ${dir} cannot be read back`);
     cache = 'built';

@@ -45,6 +45,8 @@ import {
 import { GIT_HOOK_MARK, planWiring, type Launcher } from './agent-wiring.ts';
 import { recordGitHooks } from '../repo/git-hooks.ts';
 import { packageVersion } from './package-info.ts';
+import type { Ecosystem } from '../../core/supply/packages.ts';
+import { ecosystemsIn } from '../../core/supply/lockfiles.ts';
 import { CONTRACT_TYPES, contractJsonSchema, contractSchemaFile } from '../../core/contracts/schemas.ts';
 
 export interface FileChange {
@@ -105,6 +107,11 @@ export interface InitOptions {
   readonly wiring?: { readonly launcher: Launcher; readonly home?: string };
   /** The version of Autopilot a CI job installs where the repository does not pin it (default: this package's). */
   readonly version?: string;
+  /**
+   * The ecosystems of the repository's lockfiles: when there are any, the config gets a `supplyChain` section with
+   * the defaults and licence lists suited to them.
+   */
+  readonly ecosystems?: readonly Ecosystem[];
   /** `verify.sources` and `verify.tests` to write (detected per language); the defaults otherwise. */
   readonly fileGlobs?: { readonly sources: readonly string[]; readonly tests: readonly string[] };
   /**
@@ -305,6 +312,19 @@ const SECTION_COMMENTS: readonly (readonly [string, string])[] = [
       ' stuckAfterHours: an active task is stuck once this long has passed without an entry other than a refusal.',
   ],
   [
+    'supplyChain',
+    ' The supply-chain check of VERIFY (written because the repository has lockfiles): SBOMs of the base and the head,\n' +
+      ' the dependency diff, known vulnerabilities and licences, each a VERIFY file.\n' +
+      ' osv: the offline OSV database (a folder or a zip of OSV records). VERIFY never fetches: run `autopilot advisories\n' +
+      '   update` where there is network to fetch the ecosystems in use into it (large: keep it out of git, or commit it\n' +
+      '   for an offline CI). Without it VERIFY refuses and says so.\n' +
+      ' failOn: the lowest severity (low, medium, high, critical) that fails VERIFY; a finding without one counts as critical.\n' +
+      ' accept: a person accepts a finding: - { id: GHSA-… or CVE-…, reason: why, expires: YYYY-MM-DD }\n' +
+      ' npmAudit (not set: off): true also runs npm audit --json for package-lock.json files, which needs the npm\n' +
+      '   registry (offline the evidence notes that it did not run); required fails VERIFY then.\n' +
+      ' licenses: SPDX ids allowed and denied (a licence must satisfy allow when allow is not empty); unknown: warn or fail.',
+  ],
+  [
     'evidence',
     ' The evidence contract, phase by phase: the files each phase needs and how each is checked.\n' +
       ' producer: autopilot marks files Autopilot writes itself; nobody else may write them.\n' +
@@ -336,6 +356,7 @@ export function renderConfig(opts: InitOptions = {}): string {
         }
       : {}),
     ...(opts.waiveBuild ? { waive: { build: opts.waiveBuild } } : {}),
+    ...(opts.ecosystems?.length ? { supplyChain: supplyChainDefaults(opts.ecosystems) } : {}),
   };
   // The known sections in their order, then any other section the defaults have, so that none is left out.
   const order = [
@@ -396,6 +417,47 @@ export function renderConfig(opts: InitOptions = {}): string {
     doc.comment = [note.about, ...(note.open.length ? [' waive:', ...note.open.map((l) => `   ${l}`)] : [])].join('\n');
   }
   return doc.toString({ lineWidth: 0 });
+}
+
+/** Licences every ecosystem's permissive packages use. */
+const PERMISSIVE = ['MIT', 'ISC', 'BSD-2-Clause', 'BSD-3-Clause', 'Apache-2.0', '0BSD', 'Unlicense', 'CC0-1.0', 'Zlib'];
+
+/** Licences common in one ecosystem's dependencies that a team usually accepts (weak copyleft only where it is usual). */
+const ECOSYSTEM_LICENSES: Readonly<Record<Ecosystem, readonly string[]>> = {
+  npm: ['BlueOak-1.0.0', 'CC-BY-3.0', 'CC-BY-4.0', 'Python-2.0', 'MPL-2.0'],
+  PyPI: ['Python-2.0', 'PSF-2.0', 'MPL-2.0', 'HPND'],
+  Go: ['MPL-2.0'],
+  'crates.io': ['Unicode-3.0', 'Unicode-DFS-2016', 'MPL-2.0', 'BSL-1.0'],
+  Maven: ['EPL-1.0', 'EPL-2.0', 'MPL-2.0', 'CDDL-1.0', 'CDDL-1.1'],
+};
+
+/** Strong copyleft and source-available licences, denied by default: a person decides before one comes in. */
+const DENIED = [
+  'GPL-2.0-only',
+  'GPL-2.0-or-later',
+  'GPL-3.0-only',
+  'GPL-3.0-or-later',
+  'AGPL-3.0-only',
+  'AGPL-3.0-or-later',
+  'SSPL-1.0',
+];
+
+/** The OSV ecosystems of the lockfiles in the work tree (tracked or not, ignored files left out). */
+async function lockfileEcosystems(root: string): Promise<Ecosystem[]> {
+  const listed = await git(root, ['ls-files', '-z', '--cached', '--others', '--exclude-standard']);
+  if (listed.code !== 0) throw new Error(`git ls-files failed: ${listed.stderr.trim()}`);
+  return ecosystemsIn(listed.stdout.split('\0').filter(Boolean));
+}
+
+/** The `supplyChain` section init writes for a repository whose lockfiles use these ecosystems. */
+export function supplyChainDefaults(ecosystems: readonly Ecosystem[]): Record<string, unknown> {
+  const allow = [...new Set([...PERMISSIVE, ...ecosystems.flatMap((e) => ECOSYSTEM_LICENSES[e])])];
+  return {
+    osv: 'advisories/osv',
+    failOn: 'high',
+    accept: [],
+    licenses: { allow, deny: DENIED, unknown: 'warn' },
+  };
 }
 
 /** What a waiver suggestion says for each check init left unconfigured. */
@@ -481,6 +543,7 @@ export async function planInit(cwd: string, opts: InitOptions = {}): Promise<Res
         commandNotes,
         ...(fileGlobs ? { fileGlobs } : {}),
         ...(waiveBuild ? { waiveBuild } : {}),
+        ecosystems: opts.ecosystems ?? (await lockfileEcosystems(root)),
       }),
     });
   }

@@ -15,6 +15,8 @@ import { git, fileAtCommit, EMPTY_TREE } from '../../repo/git.ts';
 import { plural } from '../../../core/phrasing.ts';
 import { isSpdxExpression, licenseReport, type LicenseReport } from '../../../core/supply/licenses.ts';
 import { installedLicenses } from './installed-licenses.ts';
+import { auditNpmLockfiles, type NpmAuditOutcome } from './npm-audit.ts';
+import type { CommandRunner } from '../../../ports/runner.ts';
 
 /**
  * What went wrong, for VERIFY's failures: `config` (the OSV database), `lockfile`, `vulnerabilities` or `licenses`
@@ -156,14 +158,15 @@ const all = (t: TreePackages) => t.lockfiles.flatMap((l) => l.packages);
 /**
  * Runs the supply-chain check of a change: `base` is the task's base commit, `head` the tree id of what VERIFY
  * verifies. The OSV path is relative to the repository (or absolute). With `osvCache`, a folder only Autopilot
- * writes, the database's index is kept there between runs (see {@link loadOsvDatabase}).
+ * writes, the database's index is kept there between runs (see {@link loadOsvDatabase}). With `supplyChain.npmAudit`,
+ * `npm audit` runs through `runner` for the head's npm lockfiles, with npm's cache in `cacheDir`.
  */
 export async function produceSupplyChain(
   root: string,
   settings: SupplyChainSettings,
   commits: { readonly base: string; readonly head: string },
   now: Date,
-  opts: { readonly osvCache?: string } = {},
+  opts: { readonly osvCache?: string; readonly runner?: CommandRunner; readonly cacheDir?: string } = {},
 ): Promise<SupplyChainOutput> {
   const problems: SupplyChainProblem[] = [];
   const [base, head] = [await treePackages(root, commits.base), await treePackages(root, commits.head)];
@@ -218,7 +221,11 @@ export async function produceSupplyChain(
     const wanted = new Set([...all(base), ...all(head)].map(packageOsvKey));
     db = loadOsvDatabase(osvPath, opts.osvCache !== undefined ? { cacheDir: opts.osvCache, wanted } : {});
   } catch (err) {
-    const message = `the OSV database supplyChain.osv (${settings.osv}) cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; fetch the ecosystems' databases from osv.dev into that folder, or point supplyChain.osv at a folder or zip of OSV records`;
+    const code = (err as NodeJS.ErrnoException).code;
+    const message =
+      code === 'ENOENT'
+        ? `there is no OSV database at supplyChain.osv (${settings.osv}) yet: run \`autopilot advisories update\` where there is network to fetch the databases of the ecosystems the lockfiles use into it (VERIFY itself never fetches), or point supplyChain.osv at a folder or zip of OSV records`
+        : `the OSV database supplyChain.osv (${settings.osv}) cannot be read: ${code ?? (err as Error).message}; run \`autopilot advisories update\` to fetch it again, or point supplyChain.osv at a folder or zip of OSV records`;
     problems.push({ kind: 'config', message });
     files.push({
       name: 'vulnerabilities.json',
@@ -226,11 +233,28 @@ export async function produceSupplyChain(
     });
     return { files, problems, ...(licenses ? { licenses } : {}) };
   }
-  const report = vulnerabilityReport(db.index, all(base), all(head), {
-    failOn: settings.failOn,
-    accept: settings.accept,
-    now,
+  const audit = settings.npmAudit ? await npmAudit(root, head, opts) : undefined;
+  const audited = (audit ?? []).flatMap((o) => {
+    const lock = head.lockfiles.find((l) => l.lockfile === o.lockfile);
+    return o.hits.flatMap((hit) => {
+      const p = lock?.packages.find((x) => x.name === hit.name && x.version === hit.version);
+      return p ? [{ package: p, hit }] : [];
+    });
   });
+  const report = vulnerabilityReport(
+    db.index,
+    all(base),
+    all(head),
+    { failOn: settings.failOn, accept: settings.accept, now },
+    audited,
+  );
+  const notRun = (audit ?? []).filter((o) => o.status === 'not_run');
+  const auditMissing = settings.npmAudit === 'required' && notRun.length > 0;
+  if (auditMissing)
+    problems.push({
+      kind: 'vulnerabilities',
+      message: `npm audit did not run for ${notRun.map((o) => `${o.lockfile} (${o.reason})`).join('; ')}, and supplyChain.npmAudit is required: verify again where the npm registry answers, or set supplyChain.npmAudit to true to record that it did not run and go on with the OSV database alone`,
+    });
   if (!report.passed) {
     const blocking = report.findings.filter((f) => f.blocking);
     const list = blocking
@@ -247,8 +271,39 @@ export async function produceSupplyChain(
   const doc = {
     status: 'checked',
     database: { path: settings.osv, records: db.records, invalid: db.invalid },
+    sources: ['osv', ...(audit?.some((o) => o.status === 'checked') ? ['npm-audit'] : [])],
+    ...(audit
+      ? {
+          npmAudit: {
+            required: settings.npmAudit === 'required',
+            lockfiles: audit.map(({ lockfile, status, reason, hits }) => ({
+              lockfile,
+              status,
+              ...(reason ? { reason } : {}),
+              findings: hits.length,
+            })),
+            // Said in words, never left to an absent list: a check that did not run is no clean bill.
+            notes: notRun.map((o) => `npm audit not run for ${o.lockfile}: ${o.reason}`),
+          },
+        }
+      : {}),
     ...report,
+    passed: report.passed && !auditMissing,
   };
   files.push({ name: 'vulnerabilities.json', content: JSON.stringify(doc, null, 2) + '\n' });
   return { files, problems, report, ...(licenses ? { licenses } : {}) };
+}
+
+/** `npm audit` of the head's npm lockfiles; without a runner it is recorded as not run. */
+async function npmAudit(
+  root: string,
+  head: TreePackages,
+  opts: { readonly runner?: CommandRunner; readonly cacheDir?: string },
+): Promise<NpmAuditOutcome[]> {
+  const lockfiles = head.lockfiles.map((l) => l.lockfile);
+  if (!opts.runner || opts.cacheDir === undefined)
+    return lockfiles
+      .filter((l) => /(^|\/)(package-lock|npm-shrinkwrap)\.json$/.test(l))
+      .map((lockfile) => ({ lockfile, status: 'not_run', reason: 'no command runner to run npm with', hits: [] }));
+  return auditNpmLockfiles(root, head.treeish, lockfiles, opts.runner, { cacheDir: opts.cacheDir });
 }

@@ -230,7 +230,7 @@ async function checkSupplyChain(engine: Engine, diff: TaskDiff, run: RunLog): Pr
     { base: diff.base, head: diff.tree },
     engine.clock.now(),
     // In the state folder proper, not its cache/ (which sandboxed commands may write): the index decides findings.
-    { osvCache: join(engine.layout.stateDir, 'osv-index') },
+    { osvCache: join(engine.layout.stateDir, 'osv-index'), runner: engine.runner, cacheDir: engine.layout.cacheDir },
   );
   for (const p of supply.problems) run.fail(p.kind, p.kind === 'config' ? 'supplyChain.osv' : 'supplyChain', p.message);
   return supply;

@@ -196,7 +196,9 @@ export function verifyCommand(program: Command, act: Act): void {
         "and vulnerabilities.json from the lockfiles of the task's base commit and of the verified tree, and\n" +
         'fails when a dependency the change adds or keeps has a known vulnerability (from the offline OSV\n' +
         'database at supplyChain.osv) at or above supplyChain.failOn, unless supplyChain.accept holds an\n' +
-        'unexpired acceptance of it with a reason.\n',
+        'unexpired acceptance of it with a reason. With supplyChain.npmAudit it also runs `npm audit --json`\n' +
+        "for the tree's package-lock.json files (this needs the npm registry: offline, vulnerabilities.json\n" +
+        "records 'npm audit not run: no network', and with npmAudit: required VERIFY fails).\n",
     )
     .addHelpText('after', example('autopilot verify T-1'))
     .action(act(async (id: string, opts: Opts) => (await import('../verbs/verify.ts')).verifyVerb(id, opts)));
