@@ -154,7 +154,7 @@ export async function startTask(
         baseCommit: base,
         configDigest: configDigest(engine.config),
         ...(routing ? { routing } : {}),
-        prompt: promptRecord(phasePromptFor(engine, first, undefined, routing)),
+        prompt: promptRecord(phasePromptFor(engine, first, undefined, routing, req.taskId)),
       },
     });
     const task = await tx.getTask(req.taskId);

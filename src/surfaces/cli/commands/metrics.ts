@@ -9,10 +9,16 @@ export function metricsCommand(program: Command, act: Act): void {
   program
     .command('metrics')
     .description(
-      "the contract's counters over a window, reconstructed from the ledger, by phase and code; the CI gate's per-gate counters from telemetry/metrics.jsonl",
+      "the contract's counters over a window, reconstructed from the ledger, by phase and code; the CI gate's per-gate counters from telemetry/metrics.jsonl; outcomes per prompt variant",
     )
     .option('--window <duration>', windowHelp)
-    .addHelpText('after', example('autopilot metrics --window 24h\nautopilot metrics --json'))
+    .addHelpText(
+      'after',
+      `
+For personas with prompt variants (config: personas.variants), each variant's phase runs, first-pass gate rate
+(runs left forward with no refused move before), backtracks, refusals and mean time in phase.
+${example('autopilot metrics --window 24h\nautopilot metrics --json')}`,
+    )
     .action(act(async (opts: Opts) => (await import('../verbs/metrics.ts')).metricsVerb(opts)));
 }
 

@@ -36,6 +36,11 @@ export async function metricsVerb(opts: WindowOptions): Promise<VerbResult> {
         .map(([k, v]) => `  ${k.padEnd(38)} ${String(v).padStart(6)}`);
     const refusals = table(m.refusals);
     const waivers = table(m.waivers);
+    const seconds = (ms: number | null) => (ms === null ? 'n/a' : `${(ms / 1000).toFixed(1)} s`);
+    const variants = m.variants.map(
+      (v) =>
+        `  ${`${v.persona}/${v.variant}`.padEnd(30)} ${String(v.runs).padStart(5)} ${pct(v.firstPassRate).padStart(11)} ${String(v.backtracks).padStart(10)} ${String(v.refusals).padStart(8)} ${seconds(v.meanTimeInPhaseMs).padStart(13)}`,
+    );
     return done(
       m,
       [
@@ -44,6 +49,14 @@ export async function metricsVerb(opts: WindowOptions): Promise<VerbResult> {
         ...(by.length ? ['', pc.bold('by phase and code'), ...by] : []),
         ...(refusals.length ? ['', pc.bold('refusals by code'), ...refusals] : []),
         ...(waivers.length ? ['', pc.bold('waived checks relied on'), ...waivers] : []),
+        ...(variants.length
+          ? [
+              '',
+              pc.bold('prompt variants'),
+              `  ${'persona/variant'.padEnd(30)} ${'runs'.padStart(5)} ${'first pass'.padStart(11)} ${'backtracks'.padStart(10)} ${'refusals'.padStart(8)} ${'time in phase'.padStart(13)}`,
+              ...variants,
+            ]
+          : []),
       ].join('\n'),
     );
   });
