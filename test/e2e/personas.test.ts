@@ -5,6 +5,7 @@
  * guard, the MCP tool_check and the Claude Code hook, each denial a recorded and counted violation.
  */
 import assert from 'node:assert/strict';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { assertViolation, makeRepo, run, parseOne, type Repo } from './helpers.ts';
 import { callOk, callRefused, connectStdio } from './mcp-helpers.ts';
@@ -415,5 +416,77 @@ describe('prompt variants of a persona', () => {
     );
     assert.match(text.stdout, /planner\/control\s+2\s+0\.0%\s+0\s+1\s/);
     assert.match(text.stdout, /planner\/terse\s+3\s+100\.0%\s+0\s+0\s/);
+  });
+});
+
+describe("a persona's allowlist behind autopilot exec's wall, and in policy test and explain", () => {
+  it('refuses what the persona may not do before it runs, and walls the rest in with the narrowed capabilities', async () => {
+    const SCRIPTER = {
+      id: 'scripter',
+      version: '1.0.0',
+      role: 'scripter',
+      instructions: 'You run scripts that read the code and report on it; you change nothing.',
+      phases: ['IMPLEMENT'],
+      tools: { allow: ['read', 'search', 'write:evidence', 'exec'] },
+    };
+    const repo = await makeRepo({
+      config: (c) => {
+        c['personas'] = { custom: [SCRIPTER] };
+      },
+    });
+    await repo.ok(['task', 'start', 'T-1', '--title', 'Count words', '--persona', 'scripter']);
+    await repo.driveTo('T-1', 'IMPLEMENT');
+    // A command that needs write:source, which IMPLEMENT allows and the persona does not: refused, recorded, not run.
+    const error = await repo.refusedUnchanged(
+      ['exec', '--task', 'T-1', '--', 'touch', 'src/x.js'],
+      'TOOL_NOT_ALLOWED_FOR_PERSONA',
+      2,
+      { taskId: 'T-1', violation: true },
+    );
+    assert.deepEqual(error.details['missing'], ['write:source']);
+    assert.match(error.message, /autopilot policy explain --phase IMPLEMENT --persona scripter --tool Bash/);
+    assert.equal(existsSync(repo.path('src', 'x.js')), false);
+    // A script the persona may run still meets a wall without write:source: the work tree is read-only to it.
+    const write = `require('fs').writeFileSync('src/y.js', 'x')`;
+    const walled = await run(['-C', repo.dir, 'exec', '--task', 'T-1', '--', 'node', '-e', write]);
+    assert.notEqual(walled.code, 0, walled.stdout + walled.stderr);
+    assert.equal(existsSync(repo.path('src', 'y.js')), false);
+    const read = await run(['-C', repo.dir, 'exec', '--task', 'T-1', '--', 'ls', 'src']);
+    assert.equal(read.code, 0, read.stderr);
+    // The config's persona of IMPLEMENT (the implementer) keeps the phase's capabilities: the same script writes.
+    const open = await run(['-C', repo.dir, 'exec', '--phase', 'IMPLEMENT', '--', 'node', '-e', write]);
+    assert.equal(open.code, 0, open.stderr);
+    assert.equal(existsSync(repo.path('src', 'y.js')), true);
+    rmSync(repo.path('src', 'y.js'));
+
+    // policy explain judges under the phase's persona, or the one named.
+    const edit = ['policy', 'explain', '--phase', 'IMPLEMENT', '--tool', 'Edit', '--input', '{"file_path":"src/a.js"}'];
+    const plain = await repo.ok<{ decision: string; persona: { id: string } }>(edit);
+    assert.deepEqual([plain.decision, plain.persona.id], ['allow', 'implementer']);
+    const narrowed = await repo.ok<{ decision: string; code: string; missing: string[] }>([
+      ...edit,
+      '--persona',
+      'scripter',
+    ]);
+    assert.deepEqual(
+      [narrowed.decision, narrowed.code, narrowed.missing],
+      ['deny', 'TOOL_NOT_ALLOWED_FOR_PERSONA', ['write:source']],
+    );
+    await repo.refused([...edit, '--persona', 'wizard'], 'USAGE', 1);
+
+    // policy test: a case's persona, else --persona, else the phase's.
+    writeFileSync(
+      repo.path('cases.yaml'),
+      [
+        'cases:',
+        '  - { name: scripter edits, phase: IMPLEMENT, tool: Edit, input: { file_path: src/a.js }, persona: scripter, expect: deny }',
+        '  - { name: edits, phase: IMPLEMENT, tool: Edit, input: { file_path: src/a.js }, expect: allow }',
+      ].join('\n'),
+    );
+    const passed = await repo.ok<{ passed: number; cases: { code?: string }[] }>(['policy', 'test', 'cases.yaml']);
+    assert.equal(passed.passed, 2);
+    assert.equal(passed.cases[0]!.code, 'TOOL_NOT_ALLOWED_FOR_PERSONA');
+    const failed = await repo.refused(['policy', 'test', 'cases.yaml', '--persona', 'scripter'], 'VERIFY_FAILED', 2);
+    assert.match(failed.message, /edits \(deny, expected allow\)/);
   });
 });

@@ -14,7 +14,10 @@ import type { ActorKind } from '../../../core/policy/cedar.ts';
 import { findRoot, loadConfig } from '../../../engine/repo/config-file.ts';
 import { layoutFor, type Layout } from '../../../engine/repo/layout.ts';
 import { POLICIES_DIR, cedarVersion, policySetOf } from '../../../engine/repo/policies.ts';
-import { judgeToolCall, type Judgement } from '../../../engine/task/guard.ts';
+import { judgeToolCall, narrowByPersona } from '../../../engine/task/guard.ts';
+import { findPersona, personaOf } from '../../../engine/drift/persona.ts';
+import { SHIPPED_PERSONAS } from '../../../core/persona-library.ts';
+import type { PersonaSpec } from '../../../core/persona.ts';
 import { discover, writeSuggestions, type DiscoverReport, type WriteOutcome } from '../../../engine/task/discover.ts';
 import { cwdOf, done, intOption, UsageError, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
 
@@ -32,6 +35,8 @@ const caseSchema = z
     input: z.unknown().optional(),
     client: z.enum(CLIENTS).optional(),
     actor: z.enum(ACTORS).optional(),
+    /** The persona the call is made under; absent: `--persona`, else the one the config gives the phase. */
+    persona: z.string().min(1).optional(),
     expect: z.enum(['allow', 'ask', 'deny']),
   })
   .strict();
@@ -56,14 +61,38 @@ function openRepo(opts: GlobalOptions): Repo {
   return { config, layout: layoutFor(root, config.stateDir) };
 }
 
-function judge(repo: Repo, c: Case): Promise<Judgement> {
-  return judgeToolCall(repo, {
+/** A persona by id, or undefined with the ids known: the repository's own and the shipped ones. */
+function personaById(repo: Repo, id: string): { persona?: PersonaSpec; known: string[] } {
+  const known = [...new Set([...(repo.config.personas?.custom ?? []).map((p) => p.id), ...SHIPPED_PERSONAS.keys()])];
+  const persona = findPersona(repo.config, id);
+  return persona ? { persona, known } : { known };
+}
+
+/** `--persona`: the persona every call is judged under, or a usage error naming the known ones. */
+function personaOption(repo: Repo, id: string | undefined): PersonaSpec | undefined {
+  if (id === undefined) return undefined;
+  const { persona, known } = personaById(repo, id);
+  if (!persona) throw new UsageError(`--persona: no persona ${id.slice(0, 64)}; known: ${known.join(', ')}`, 'persona');
+  return persona;
+}
+
+/** A case judged as the guard judges it: the phase's policies, then the persona's allowlist, which only narrows. */
+async function judge(repo: Repo, c: Case, persona: PersonaSpec) {
+  const j = await judgeToolCall(repo, {
     phase: c.phase,
     taskId: null,
     actor: { id: `${c.actor ?? 'agent'}:policy-test`, kind: (c.actor ?? 'agent') as ActorKind },
     call: { client: c.client ?? 'claude', tool: c.tool, input: c.input ?? {} },
   });
+  return { ...j, ...narrowByPersona(persona, c.phase, c.tool, j), persona };
 }
+
+/** What a result says of the persona a call was judged under. */
+const personaView = (p: PersonaSpec) => ({
+  id: p.id,
+  version: p.version,
+  ...(p.tools ? { allow: [...p.tools.allow] } : {}),
+});
 
 function unknownPhase(repo: Repo, phase: string): VerbResult | undefined {
   if (repo.config.phases.includes(phase)) return undefined;
@@ -102,23 +131,38 @@ function loadCases(file: string): Case[] {
 }
 
 /** `autopilot policy test [FILE]`: every case judged as the guard would; a case whose verdict differs fails. */
-export async function policyTest(fileArg: string | undefined, opts: GlobalOptions): Promise<VerbResult> {
+export async function policyTest(
+  fileArg: string | undefined,
+  opts: GlobalOptions & { persona?: string },
+): Promise<VerbResult> {
   const repo = openRepo(opts);
   const file = fileArg ? resolve(cwdOf(opts), fileArg) : join(repo.layout.root, CASES_FILE);
   const cases = loadCases(file);
-  for (const c of cases) {
+  const given = personaOption(repo, opts.persona);
+  const personas: PersonaSpec[] = [];
+  for (const [i, c] of cases.entries()) {
     const bad = unknownPhase(repo, c.phase);
     if (bad) return bad;
+    const named = c.persona !== undefined ? personaById(repo, c.persona) : undefined;
+    if (named && !named.persona)
+      throw new AutopilotError(
+        ErrorCode.CONFIG_INVALID,
+        `${file}: key cases.${i}.persona: no persona ${c.persona?.slice(0, 64)}; known: ${named.known.join(', ')}`,
+        { key: `cases.${i}.persona`, reason: 'unknown persona', file },
+      );
+    personas.push(named?.persona ?? given ?? personaOf(repo.config, c.phase));
   }
   const results = [];
   for (const [i, c] of cases.entries()) {
-    const j = await judge(repo, c);
+    const j = await judge(repo, c, personas[i]!);
     results.push({
       name: c.name ?? `${c.tool} in ${c.phase}`,
       index: i,
       expect: c.expect,
       got: j.decision,
       passed: j.decision === c.expect,
+      ...(j.code ? { code: j.code } : {}),
+      persona: personaView(j.persona),
       policyIds: j.policy.enforced.policyIds,
       reason: j.reason,
     });
@@ -128,7 +172,9 @@ export async function policyTest(fileArg: string | undefined, opts: GlobalOption
   const lines = results.map(
     (r) =>
       `${r.passed ? pc.green('pass') : pc.red('FAIL')} ${r.name}: ${r.got}${r.passed ? '' : ` (expected ${r.expect})`}` +
-      ` [${r.policyIds.join(', ') || 'no policy permits'}]`,
+      (r.code === ErrorCode.TOOL_NOT_ALLOWED_FOR_PERSONA
+        ? ` [persona ${r.persona.id} may not use it]`
+        : ` [${r.policyIds.join(', ') || 'no policy permits'}]`),
   );
   const summary = `${results.length - failed.length} of ${results.length} cases pass (policy set ${digest.slice(0, 12)})`;
   const value = { file, digest, passed: results.length - failed.length, failed: failed.length, cases: results };
@@ -149,7 +195,14 @@ export async function policyTest(fileArg: string | undefined, opts: GlobalOption
 
 /** `autopilot policy explain --tool NAME --phase P`: the decision and the policies that made it, with their files. */
 export async function policyExplain(
-  opts: GlobalOptions & { tool: string; input?: string; phase: string; client?: string; actor?: string },
+  opts: GlobalOptions & {
+    tool: string;
+    input?: string;
+    phase: string;
+    client?: string;
+    actor?: string;
+    persona?: string;
+  },
 ): Promise<VerbResult> {
   let input: unknown = {};
   if (opts.input !== undefined) {
@@ -166,7 +219,8 @@ export async function policyExplain(
   const repo = openRepo(opts);
   const bad = unknownPhase(repo, opts.phase);
   if (bad) return bad;
-  const j = await judge(repo, { phase: opts.phase, tool: opts.tool, input, client, actor, expect: 'allow' });
+  const persona = personaOption(repo, opts.persona) ?? personaOf(repo.config, opts.phase);
+  const j = await judge(repo, { phase: opts.phase, tool: opts.tool, input, client, actor, expect: 'allow' }, persona);
   const set = policySetOf(repo.config);
   const describe = (id: string) => {
     const p = set.policies.find((x) => x.id === id);
@@ -180,7 +234,10 @@ export async function policyExplain(
     tool: opts.tool,
     phase: opts.phase,
     decision: j.decision,
+    ...(j.code ? { code: j.code } : {}),
     reason: j.reason,
+    persona: personaView(j.persona),
+    missing: j.missing,
     capabilities: j.classification.capabilities,
     unknown: j.classification.unknown,
     table: j.table.decision,
@@ -197,6 +254,7 @@ export async function policyExplain(
       j.classification.unknown ? ', unknown' : ''
     })`,
     `  ${j.reason}`,
+    `  persona: ${j.persona.id}@${j.persona.version} (${j.persona.tools ? `may use ${j.persona.tools.allow.join(', ')}` : "the phase's capabilities"})`,
     deciding.length
       ? `  decided by: ${deciding.map((d) => ('file' in d ? `${d.id} (${d.effect}, ${d.file}:${d.line})` : d.id)).join(', ')}`
       : '  decided by: no policy permits it (Cedar denies by default)',
