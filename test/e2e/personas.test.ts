@@ -5,7 +5,7 @@
  * guard, the MCP tool_check and the Claude Code hook, each denial a recorded and counted violation.
  */
 import assert from 'node:assert/strict';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { assertViolation, makeRepo, run, parseOne, type Repo } from './helpers.ts';
 import { callOk, callRefused, connectStdio } from './mcp-helpers.ts';
@@ -400,6 +400,23 @@ describe('prompt variants of a persona', () => {
     } finally {
       await mcp.close();
     }
+
+    // The decision journal and the transition span name the same prompt, persona and variant.
+    const entered = moves('V-0').at(-1)!;
+    const journal = readFileSync(repo.path('.autopilot', 'journal', 'V-0.md'), 'utf8');
+    assert.ok(
+      journal.includes(`prompt \`${entered.sha256.slice(0, 12)}\` (persona planner@1.0.0 \``),
+      journal.slice(-600),
+    );
+    assert.match(journal, /, variant terse\)/);
+    // V-1 was started by the command line, whose sink writes the spans.
+    const traces = readFileSync(repo.path('.autopilot', 'telemetry', 'traces.jsonl'), 'utf8');
+    const span = traces
+      .split('\n')
+      .filter((l) => l.includes('agent.state.transition') && l.includes(moves('V-1')[0]!.sha256))
+      .map((l) => JSON.stringify(JSON.parse(l)));
+    assert.equal(span.length, 1, 'one transition span names the prompt');
+    assert.ok(span[0]!.includes('"autopilot.persona.sha256"') && span[0]!.includes('"autopilot.prompt.variant"'));
 
     const m = await repo.ok<VariantMetrics>(['metrics']);
     assert.deepEqual(

@@ -243,3 +243,21 @@ export function promptRecord(p: PhasePrompt): Record<string, unknown> {
     ...(p.variant ? { variant: { id: p.variant.id, sha256: p.variant.sha256 }, textSha256: p.textSha256 } : {}),
   };
 }
+
+/** The prompt a recorded move's entry names, as the transition event (and its span) carries it; {} when none. */
+export function promptEvent(data: Readonly<Record<string, unknown>>): {
+  prompt?: { sha256: string; persona: string; personaSha256: string; variant?: string };
+} {
+  const p = data['prompt'] as
+    | { sha256?: unknown; persona?: { id?: unknown; version?: unknown; sha256?: unknown }; variant?: { id?: unknown } }
+    | undefined;
+  if (typeof p?.sha256 !== 'string' || typeof p.persona?.sha256 !== 'string') return {};
+  return {
+    prompt: {
+      sha256: p.sha256,
+      persona: `${String(p.persona.id)}@${String(p.persona.version)}`,
+      personaSha256: p.persona.sha256,
+      ...(typeof p.variant?.id === 'string' ? { variant: p.variant.id } : {}),
+    },
+  };
+}

@@ -23,7 +23,7 @@ import { guardNoMove } from './move-claim.ts';
 import { archiveDir, archivePlan, linkAside, settleArchive, tidyArchive } from '../evidence/archive.ts';
 import { Counter } from '../../ports/events.ts';
 import { checkDrift, guardDrift } from '../drift/baseline.ts';
-import { phasePromptFor, promptRecord } from '../drift/persona.ts';
+import { phasePromptFor, promptEvent, promptRecord } from '../drift/persona.ts';
 import { guardContract } from './contract.ts';
 import type { Actor, Engine } from '../context.ts';
 import { loadTask } from '../ledger/load-task.ts';
@@ -153,6 +153,7 @@ export async function backtrack(
       to: result.value.to,
       result: 'ok',
       seq: result.value.entry.seq,
+      ...promptEvent(result.value.entry.data),
     });
     engine.sink.emit({
       ...base,
