@@ -2,7 +2,7 @@
  * @module The process as data: the config schema, the defaults of the product
  * contract, and validation that names the exact key at fault.
  */
-import { personaSpecSchema, overlaySchema } from './persona.ts';
+import { personaSpecSchema, personaVariantSchema, overlaySchema, skillSchema } from './persona.ts';
 import { SHIPPED_OVERLAYS, SHIPPED_PERSONAS, SHIPPED_SKILLS } from './persona-library.ts';
 import { z } from 'zod';
 import {
@@ -742,14 +742,19 @@ const configSchema = z
     supplyChain: supplyChainSchema.optional(),
     /**
      * Who the agent is told to be in each phase: `byPhase` names a persona (shipped or one of `custom`), `overlays`
-     * adds the repository's own domain overlays, `budgetTokens` bounds the compiled prompt. Absent: the shipped
-     * persona that serves each phase, within 6,000 tokens.
+     * and `skills` add the repository's own domain overlays and skill packs (winning over shipped ones of the same
+     * id), `budgetTokens` bounds the compiled prompt. Absent: the shipped persona that serves each phase, within
+     * 6,000 tokens.
      */
     personas: z
       .object({
         byPhase: z.record(z.string(), z.string()).default({}),
         custom: z.array(personaSpecSchema).default([]),
         overlays: z.array(overlaySchema).default([]),
+        // Optional without a default, like every key added later: a config without it keeps its digest.
+        skills: z.array(skillSchema).optional(),
+        /** Prompt variants by persona id, each with a sampling weight; a task gets one per persona, by its id. */
+        variants: z.record(z.string(), z.array(personaVariantSchema).min(1).max(16)).optional(),
         budgetTokens: z.number().int().min(500).max(200_000).default(6000),
       })
       .strict()
@@ -1170,16 +1175,27 @@ export function parseConfig(raw: unknown): Result<Config> {
         return problem(`personas.byPhase.${phase}`, `unknown persona ${id}; known: ${[...known].join(', ')}`);
     }
     const overlays = new Set([...SHIPPED_OVERLAYS.keys(), ...c.personas.overlays.map((o) => o.id)]);
+    const skills = new Set([...SHIPPED_SKILLS.keys(), ...(c.personas.skills ?? []).map((k) => k.id)]);
     for (const [i, p] of c.personas.custom.entries()) {
       for (const k of p.skills)
-        if (!SHIPPED_SKILLS.has(k))
-          return problem(
-            `personas.custom.${i}.skills`,
-            `unknown skill pack ${k}; known: ${[...SHIPPED_SKILLS.keys()].join(', ')}`,
-          );
+        if (!skills.has(k))
+          return problem(`personas.custom.${i}.skills`, `unknown skill pack ${k}; known: ${[...skills].join(', ')}`);
       for (const o of p.overlays)
         if (!overlays.has(o))
           return problem(`personas.custom.${i}.overlays`, `unknown overlay ${o}; known: ${[...overlays].join(', ')}`);
+    }
+    for (const [persona, variants] of Object.entries(c.personas.variants ?? {})) {
+      const key = `personas.variants.${persona}`;
+      if (!known.has(persona)) return problem(key, `unknown persona ${persona}; known: ${[...known].join(', ')}`);
+      const ids = variants.map((v) => v.id);
+      const twice = ids.find((v, i) => ids.indexOf(v) !== i);
+      if (twice !== undefined) return problem(key, `variant ${twice} is listed twice`);
+      if (!variants.some((v) => v.weight > 0))
+        return problem(key, 'every weight is 0: give at least one variant a weight');
+      for (const [i, v] of variants.entries())
+        for (const k of v.skills ?? [])
+          if (!skills.has(k))
+            return problem(`${key}.${i}.skills`, `unknown skill pack ${k}; known: ${[...skills].join(', ')}`);
     }
   }
   for (const [i, p] of (c.similarTasks?.phases ?? []).entries())

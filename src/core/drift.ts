@@ -8,8 +8,8 @@ export interface InstructionDigests {
   readonly headers: Readonly<Record<string, string>>;
   readonly files: Readonly<Record<string, string>>;
   /**
-   * Each persona and overlay a prompt can be compiled from, `persona:<id>` and `overlay:<id>` → the digest of its
-   * canonical form. Absent in baselines recorded before personas: nothing to compare them with.
+   * Each persona, overlay and skill pack a prompt can be compiled from, `persona:<id>`, `overlay:<id>` and
+   * `skill:<id>` → the digest of its canonical form. Absent in baselines recorded before personas: nothing to compare them with.
    */
   readonly personas?: Readonly<Record<string, string>>;
 }
@@ -58,8 +58,14 @@ export function compareInstructions(
     }
   };
   compare(baseline.files, current.files);
-  // A persona or overlay whose text changed is prompt drift like an instruction file's, by the same rules.
-  if (baseline.personas && current.personas) compare(baseline.personas, current.personas);
+  // A persona, overlay or skill pack whose text changed is prompt drift like an instruction file's, by the same rules.
+  if (baseline.personas && current.personas) {
+    // A kind the baseline holds none of (skill packs, before they were attested) has nothing to compare with; every
+    // kind has shipped members, so a baseline that attested a kind holds some of it.
+    const kinds = new Set(Object.keys(baseline.personas).map((k) => k.split(':')[0]));
+    const now = Object.fromEntries(Object.entries(current.personas).filter(([k]) => kinds.has(k.split(':')[0])));
+    compare(baseline.personas, now);
+  }
   if (phase !== undefined) {
     const a = baseline.headers[phase] ?? null;
     const b = current.headers[phase] ?? null;

@@ -61,6 +61,50 @@ export const skillSchema = z.strictObject({
 });
 export type Skill = z.output<typeof skillSchema>;
 
+/**
+ * A prompt variant of a persona: what it says instead of the persona's role, instructions, rubric or skill packs
+ * (each absent: the persona's own), and its sampling weight among the persona's variants. A variant that changes
+ * nothing is the control arm.
+ */
+export const personaVariantSchema = z.strictObject({
+  id,
+  /** The share of tasks that get it, relative to the other variants' weights; 0 takes it out of the draw. */
+  weight: z.number().int().min(0).max(10_000),
+  role: z.string().min(1).max(80).optional(),
+  instructions: z.string().min(1).max(8000).optional(),
+  rubric: z.array(z.string().min(1).max(400)).optional(),
+  skills: z.array(id).optional(),
+});
+export type PersonaVariant = z.output<typeof personaVariantSchema>;
+
+/**
+ * The variant drawn for `bucket`, a number the caller derives from the task (so that every move of a task draws the
+ * same one): the variants laid end to end by weight, in the order written, and the one `bucket` falls in, modulo
+ * their total weight. Undefined when there is none to draw (no variants, or every weight 0).
+ */
+export function pickVariant(variants: readonly PersonaVariant[], bucket: number): PersonaVariant | undefined {
+  const total = variants.reduce((n, v) => n + v.weight, 0);
+  if (total <= 0) return undefined;
+  let at = Math.abs(Math.trunc(bucket)) % total;
+  for (const v of variants) {
+    if (at < v.weight) return v;
+    at -= v.weight;
+  }
+  return undefined;
+}
+
+/** The persona as a variant tells it: the variant's role, instructions, rubric and skills where it gives them. */
+export function applyVariant(persona: PersonaSpec, variant: PersonaVariant | undefined): PersonaSpec {
+  if (!variant) return persona;
+  return {
+    ...persona,
+    ...(variant.role !== undefined ? { role: variant.role } : {}),
+    ...(variant.instructions !== undefined ? { instructions: variant.instructions } : {}),
+    ...(variant.rubric !== undefined ? { rubric: variant.rubric } : {}),
+    ...(variant.skills !== undefined ? { skills: variant.skills } : {}),
+  };
+}
+
 /** The canonical form of a document (RFC 8785): the bytes its digest covers. */
 export function canonicalForm(doc: unknown): string {
   const text = canonicalize(doc);

@@ -78,6 +78,13 @@ export type AutopilotEvent =
       readonly kind: 'start' | 'advance' | 'backtrack' | 'abort';
       /** The digest of the policy set the move was decided under (`autopilot.policy.digest`), for a recorded advance. */
       readonly policyDigest?: string;
+      /** What the entered phase's agent is told (`autopilot.prompt.sha256`, `autopilot.persona.sha256`, …). */
+      readonly prompt?: {
+        readonly sha256: string;
+        readonly persona: string;
+        readonly personaSha256: string;
+        readonly variant?: string;
+      };
     })
   | (EventBase & {
       readonly type: 'violation';

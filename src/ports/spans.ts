@@ -109,6 +109,14 @@ export function spansOf(ev: AutopilotEvent): SpanRecord[] {
             'autopilot.result': ev.result,
             ...(ev.code ? { 'autopilot.error.code': ev.code } : {}),
             ...(ev.policyDigest ? { 'autopilot.policy.digest': ev.policyDigest } : {}),
+            ...(ev.prompt
+              ? {
+                  'autopilot.prompt.sha256': ev.prompt.sha256,
+                  'autopilot.persona': ev.prompt.persona,
+                  'autopilot.persona.sha256': ev.prompt.personaSha256,
+                  ...(ev.prompt.variant ? { 'autopilot.prompt.variant': ev.prompt.variant } : {}),
+                }
+              : {}),
           },
           { statusMessage: ev.code ?? 'refused' },
         ),

@@ -5,6 +5,7 @@
  * guard, the MCP tool_check and the Claude Code hook, each denial a recorded and counted violation.
  */
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { assertViolation, makeRepo, run, parseOne, type Repo } from './helpers.ts';
 import { callOk, callRefused, connectStdio } from './mcp-helpers.ts';
@@ -269,8 +270,8 @@ describe('routing a task to its persona and overlays', () => {
   });
 });
 
-describe('prompt drift of personas and overlays', () => {
-  it('a changed overlay is drift from the baseline: a warning where moves accept it, an error where they block', async () => {
+describe('prompt drift of personas, overlays and skill packs', () => {
+  it('a changed overlay or skill pack is drift from the baseline: a warning where moves accept it, an error where they block', async () => {
     const overlay = {
       id: 'payments',
       version: '1.0.0',
@@ -278,20 +279,28 @@ describe('prompt drift of personas and overlays', () => {
       paths: ['**/billing/**'],
       text: 'Money moves exactly once: every charge has an idempotency key.',
     };
+    const skill = {
+      id: 'refunds',
+      version: '1.0.0',
+      title: 'Refunds',
+      text: 'A refund is a new charge, never a delete.',
+    };
     const repo = await makeRepo({
       config: (c) => {
-        c['personas'] = { overlays: [overlay] };
+        c['personas'] = { overlays: [overlay], skills: [skill] };
       },
     });
     await repo.driveTo('D-1', 'SPEC');
     const baseline = repo.ledger().find((e) => e.kind === 'attestation')!;
     assert.match((baseline.data['personas'] as Record<string, string>)['overlay:payments']!, /^[0-9a-f]{64}$/);
     assert.match((baseline.data['personas'] as Record<string, string>)['persona:planner']!, /^[0-9a-f]{64}$/);
+    assert.match((baseline.data['personas'] as Record<string, string>)['skill:refunds']!, /^[0-9a-f]{64}$/);
+    assert.match((baseline.data['personas'] as Record<string, string>)['skill:tests-first']!, /^[0-9a-f]{64}$/);
     assert.deepEqual((await repo.ok<{ drift: unknown[] }>(['attest', 'check'])).drift, []);
 
     // The same overlay with another text (and its version forgotten): the digest differs.
     repo.editConfig((c) => {
-      c['personas'] = { overlays: [{ ...overlay, text: 'Charge first, reconcile later.' }] };
+      c['personas'] = { overlays: [{ ...overlay, text: 'Charge first, reconcile later.' }], skills: [skill] };
     });
     const warned = await repo.ok<{ seq: number; drift: { input: string; change: string }[] }>(['attest', 'check']);
     assert.deepEqual(
@@ -306,7 +315,195 @@ describe('prompt drift of personas and overlays', () => {
       (blocked.details['changes'] as { input: string }[]).map((d) => d.input),
       ['overlay:payments'],
     );
+    // A changed skill pack is prompt drift by the same rules.
+    repo.editConfig((c) => {
+      c['personas'] = { overlays: [overlay], skills: [{ ...skill, text: 'Refund by deleting the charge.' }] };
+    });
+    const skillWarned = await repo.ok<{ drift: { input: string; change: string }[] }>(['attest', 'check']);
+    assert.deepEqual(
+      skillWarned.drift.map((d) => [d.input, d.change]),
+      [['skill:refunds', 'changed']],
+    );
+    const skillBlocked = await repo.refused(['attest', 'check', '--phase', 'REVIEW'], 'PROMPT_DRIFT', 2);
+    assert.deepEqual(
+      (skillBlocked.details['changes'] as { input: string }[]).map((d) => d.input),
+      ['skill:refunds'],
+    );
     const metrics = await repo.ok<{ counters: Record<string, number> }>(['metrics']);
-    assert.equal(metrics.counters['prompt_drift_detected'], 2);
+    assert.equal(metrics.counters['prompt_drift_detected'], 4);
+  });
+});
+
+interface VariantMetrics {
+  variants: {
+    persona: string;
+    variant: string;
+    runs: number;
+    passed: number;
+    firstPass: number;
+    firstPassRate: number | null;
+    refusals: number;
+    backtracks: number;
+  }[];
+}
+
+describe('prompt variants of a persona', () => {
+  it('draws one per task by its id, records it with every move, and reports outcomes per variant', async () => {
+    const terse = 'You say what must change in as few words as it takes, and name the file each claim is about.';
+    const repo = await makeRepo({
+      config: (c) => {
+        c['personas'] = {
+          variants: {
+            planner: [
+              { id: 'control', weight: 1 },
+              { id: 'terse', weight: 1, instructions: terse },
+            ],
+          },
+        };
+      },
+    });
+    // V-0 draws terse and V-1 control (pinned by the unit tests' draw); V-1 is refused once on its way.
+    await repo.ok(['task', 'start', 'V-1', '--title', 'Count words']);
+    await repo.refused(['advance', 'V-1'], 'EVIDENCE_MISSING', 2);
+    await repo.ok(['lease', 'release', 'V-1']);
+    await repo.driveTo('V-1', 'SPEC');
+    await repo.ok(['task', 'start', 'V-0', '--title', 'Count words']);
+    await repo.driveTo('V-0', 'PLAN');
+    const moves = (t: string) =>
+      repo
+        .ledger(t)
+        .filter((x) => x.kind === 'task_started' || x.kind === 'transition')
+        .map((x) => x.data['prompt'] as PromptRecord & { variant: { id: string; sha256: string }; textSha256: string });
+    assert.deepEqual(
+      moves('V-1').map((p) => `${p.phase}:${p.variant.id}`),
+      ['STRATEGIZE:control', 'SPEC:control'],
+    );
+    assert.deepEqual(
+      moves('V-0').map((p) => `${p.phase}:${p.variant.id}`),
+      ['STRATEGIZE:terse', 'SPEC:terse', 'PLAN:terse'],
+    );
+    const [control, tersely] = [moves('V-1')[0]!, moves('V-0')[0]!];
+    assert.notEqual(control.variant.sha256, tersely.variant.sha256);
+    // The prompt's digest covers the variant beside the text; the PersonaSpec's digest is the persona's own.
+    assert.notEqual(control.sha256, control.textSha256);
+    assert.equal(control.persona.sha256, tersely.persona.sha256);
+
+    // What the agent is served is the variant's text, with the digest its move recorded.
+    const mcp = await connectStdio(repo.dir);
+    try {
+      const served = await callOk<Compiled & { compiled: { variant: { id: string } } }>(mcp.client, 'prompt_get', {
+        taskId: 'V-0',
+      });
+      assert.equal(served.compiled.variant.id, 'terse');
+      assert.ok(served.compiled.text.includes(`## Your role: planner\n${terse}`));
+      assert.equal(served.compiled.sha256, moves('V-0').at(-1)!.sha256);
+    } finally {
+      await mcp.close();
+    }
+
+    // The decision journal and the transition span name the same prompt, persona and variant.
+    const entered = moves('V-0').at(-1)!;
+    const journal = readFileSync(repo.path('.autopilot', 'journal', 'V-0.md'), 'utf8');
+    assert.ok(
+      journal.includes(`prompt \`${entered.sha256.slice(0, 12)}\` (persona planner@1.0.0 \``),
+      journal.slice(-600),
+    );
+    assert.match(journal, /, variant terse\)/);
+    // V-1 was started by the command line, whose sink writes the spans.
+    const traces = readFileSync(repo.path('.autopilot', 'telemetry', 'traces.jsonl'), 'utf8');
+    const span = traces
+      .split('\n')
+      .filter((l) => l.includes('agent.state.transition') && l.includes(moves('V-1')[0]!.sha256))
+      .map((l) => JSON.stringify(JSON.parse(l)));
+    assert.equal(span.length, 1, 'one transition span names the prompt');
+    assert.ok(span[0]!.includes('"autopilot.persona.sha256"') && span[0]!.includes('"autopilot.prompt.variant"'));
+
+    const m = await repo.ok<VariantMetrics>(['metrics']);
+    assert.deepEqual(
+      m.variants.map((v) => [v.variant, v.runs, v.passed, v.firstPass, v.firstPassRate, v.refusals, v.backtracks]),
+      [
+        ['control', 2, 1, 0, 0, 1, 0],
+        ['terse', 3, 2, 2, 1, 0, 0],
+      ],
+    );
+    const text = await run(['-C', repo.dir, 'metrics']);
+    assert.match(
+      text.stdout,
+      /prompt variants\n\s+persona\/variant\s+runs\s+first pass\s+backtracks\s+refusals\s+time in phase/,
+    );
+    assert.match(text.stdout, /planner\/control\s+2\s+0\.0%\s+0\s+1\s/);
+    assert.match(text.stdout, /planner\/terse\s+3\s+100\.0%\s+0\s+0\s/);
+  });
+});
+
+describe("a persona's allowlist behind autopilot exec's wall, and in policy test and explain", () => {
+  it('refuses what the persona may not do before it runs, and walls the rest in with the narrowed capabilities', async () => {
+    const SCRIPTER = {
+      id: 'scripter',
+      version: '1.0.0',
+      role: 'scripter',
+      instructions: 'You run scripts that read the code and report on it; you change nothing.',
+      phases: ['IMPLEMENT'],
+      tools: { allow: ['read', 'search', 'write:evidence', 'exec'] },
+    };
+    const repo = await makeRepo({
+      config: (c) => {
+        c['personas'] = { custom: [SCRIPTER] };
+      },
+    });
+    await repo.ok(['task', 'start', 'T-1', '--title', 'Count words', '--persona', 'scripter']);
+    await repo.driveTo('T-1', 'IMPLEMENT');
+    // A command that needs write:source, which IMPLEMENT allows and the persona does not: refused, recorded, not run.
+    const error = await repo.refusedUnchanged(
+      ['exec', '--task', 'T-1', '--', 'touch', 'src/x.js'],
+      'TOOL_NOT_ALLOWED_FOR_PERSONA',
+      2,
+      { taskId: 'T-1', violation: true },
+    );
+    assert.deepEqual(error.details['missing'], ['write:source']);
+    assert.match(error.message, /autopilot policy explain --phase IMPLEMENT --persona scripter --tool Bash/);
+    assert.equal(existsSync(repo.path('src', 'x.js')), false);
+    // A script the persona may run still meets a wall without write:source: the work tree is read-only to it.
+    const write = `require('fs').writeFileSync('src/y.js', 'x')`;
+    const walled = await run(['-C', repo.dir, 'exec', '--task', 'T-1', '--', 'node', '-e', write]);
+    assert.notEqual(walled.code, 0, walled.stdout + walled.stderr);
+    assert.equal(existsSync(repo.path('src', 'y.js')), false);
+    const read = await run(['-C', repo.dir, 'exec', '--task', 'T-1', '--', 'ls', 'src']);
+    assert.equal(read.code, 0, read.stderr);
+    // The config's persona of IMPLEMENT (the implementer) keeps the phase's capabilities: the same script writes.
+    const open = await run(['-C', repo.dir, 'exec', '--phase', 'IMPLEMENT', '--', 'node', '-e', write]);
+    assert.equal(open.code, 0, open.stderr);
+    assert.equal(existsSync(repo.path('src', 'y.js')), true);
+    rmSync(repo.path('src', 'y.js'));
+
+    // policy explain judges under the phase's persona, or the one named.
+    const edit = ['policy', 'explain', '--phase', 'IMPLEMENT', '--tool', 'Edit', '--input', '{"file_path":"src/a.js"}'];
+    const plain = await repo.ok<{ decision: string; persona: { id: string } }>(edit);
+    assert.deepEqual([plain.decision, plain.persona.id], ['allow', 'implementer']);
+    const narrowed = await repo.ok<{ decision: string; code: string; missing: string[] }>([
+      ...edit,
+      '--persona',
+      'scripter',
+    ]);
+    assert.deepEqual(
+      [narrowed.decision, narrowed.code, narrowed.missing],
+      ['deny', 'TOOL_NOT_ALLOWED_FOR_PERSONA', ['write:source']],
+    );
+    await repo.refused([...edit, '--persona', 'wizard'], 'USAGE', 1);
+
+    // policy test: a case's persona, else --persona, else the phase's.
+    writeFileSync(
+      repo.path('cases.yaml'),
+      [
+        'cases:',
+        '  - { name: scripter edits, phase: IMPLEMENT, tool: Edit, input: { file_path: src/a.js }, persona: scripter, expect: deny }',
+        '  - { name: edits, phase: IMPLEMENT, tool: Edit, input: { file_path: src/a.js }, expect: allow }',
+      ].join('\n'),
+    );
+    const passed = await repo.ok<{ passed: number; cases: { code?: string }[] }>(['policy', 'test', 'cases.yaml']);
+    assert.equal(passed.passed, 2);
+    assert.equal(passed.cases[0]!.code, 'TOOL_NOT_ALLOWED_FOR_PERSONA');
+    const failed = await repo.refused(['policy', 'test', 'cases.yaml', '--persona', 'scripter'], 'VERIFY_FAILED', 2);
+    assert.match(failed.message, /edits \(deny, expected allow\)/);
   });
 });

@@ -81,6 +81,15 @@ describe("the command line's next step", () => {
         }),
         'no active task: judged as in STRATEGIZE; start a task first; start one with: autopilot task start T-1 --title "…"',
       ],
+      [
+        refusal(ErrorCode.TOOL_NOT_ALLOWED_FOR_PERSONA, 'REVIEW runs with the reviewer persona', {
+          taskId: 'T-1',
+          phase: 'REVIEW',
+          tool: 'Edit',
+          persona: { id: 'reviewer', version: '1.1.0' },
+        }),
+        "REVIEW runs with the reviewer persona; check a call before making it with: autopilot policy explain --phase REVIEW --persona reviewer --tool Edit --input '…'; when this phase's work is done: autopilot advance T-1",
+      ],
     ];
     for (const [r, message] of cases) assert.equal(withCliNextStep(r, 'advance').message, message);
   });
@@ -92,5 +101,8 @@ describe("the command line's next step", () => {
     assert.equal(withCliNextStep(lease, 'evidence').message, 'no live lease');
     const other = refusal(ErrorCode.EVIDENCE_MISSING, 'strategy.md is missing', { phase: 'STRATEGIZE', findings: [] });
     assert.equal(withCliNextStep(other, 'advance'), other);
+    // A reviewer session's refusal names no persona: its way forward is the rubric the message names.
+    const reviewer = refusal(ErrorCode.TOOL_NOT_ALLOWED_FOR_PERSONA, 'this session reviews', { allowed: ['x'] });
+    assert.equal(withCliNextStep(reviewer, 'guard'), reviewer);
   });
 });

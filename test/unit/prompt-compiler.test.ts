@@ -24,6 +24,7 @@ import {
   type Anchor,
 } from '../../src/core/prompt-compiler.ts';
 import { phasePrompt } from '../../src/core/prompts.ts';
+import { compareInstructions } from '../../src/core/drift.ts';
 import { allowedCapabilities } from '../../src/core/policy/tool-policy.ts';
 
 const GOLDEN = join(import.meta.dirname, '..', 'fixtures', 'prompts');
@@ -165,6 +166,25 @@ describe('persona settings in the config', () => {
       personas: { custom: [{ id: 'x', version: '1.0.0', role: 'x', instructions: 'x', overlays: ['none'] }] },
     });
     assert.equal(!overlay.ok && overlay.error.details['key'], 'personas.custom.0.overlays');
+    // A repository's own skill pack is known to its personas; one that nobody defines is not.
+    const own = { id: 'x', version: '1.0.0', role: 'x', instructions: 'x', skills: ['bisect'] };
+    const skill = { id: 'bisect', version: '1.0.0', title: 'Bisecting', text: 'Find the commit with git bisect.' };
+    assert.ok(parseConfig({ personas: { custom: [own], skills: [skill] } }).ok);
+    const unknown = parseConfig({ personas: { custom: [own] } });
+    assert.equal(!unknown.ok && unknown.error.details['key'], 'personas.custom.0.skills');
+  });
+
+  it('compare skill packs with a baseline only when it attested them', () => {
+    const current = { headers: {}, files: {}, personas: { 'persona:planner': 'a', 'skill:tests-first': 'b' } };
+    // A baseline from before skill packs were attested: their digests are not drift.
+    assert.deepEqual(
+      compareInstructions({ headers: {}, files: {}, personas: { 'persona:planner': 'a' } }, current),
+      [],
+    );
+    const attested = { headers: {}, files: {}, personas: { 'persona:planner': 'a', 'skill:tests-first': 'c' } };
+    assert.deepEqual(compareInstructions(attested, current), [
+      { input: 'skill:tests-first', change: 'changed', old: 'c', new: 'b' },
+    ]);
   });
 
   it('validate a PersonaSpec document and name the fields that are wrong', () => {

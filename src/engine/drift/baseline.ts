@@ -24,7 +24,7 @@ import { readNoFollow } from '../repo/files.ts';
 import { sha256Hex } from '../repo/files.ts';
 import { allowedCapabilities } from '../../core/policy/tool-policy.ts';
 import { canonicalForm } from '../../core/persona.ts';
-import { SHIPPED_OVERLAYS, SHIPPED_PERSONAS } from '../../core/persona-library.ts';
+import { SHIPPED_OVERLAYS, SHIPPED_PERSONAS, SHIPPED_SKILLS } from '../../core/persona-library.ts';
 import type { Actor, Engine } from '../context.ts';
 
 const MAX_INSTRUCTION_BYTES = 4 * 1024 * 1024;
@@ -69,8 +69,9 @@ function headerDigests(engine: Engine): Record<string, string> {
 const personaCache = new WeakMap<object, Record<string, string>>();
 
 /**
- * Digests of every persona and overlay the config can compile a prompt from (the shipped ones and the repository's
- * own, which win on the same id), by `persona:<id>` and `overlay:<id>`: a pure function of the config.
+ * Digests of every persona, overlay and skill pack the config can compile a prompt from (the shipped ones and the
+ * repository's own, which win on the same id), by `persona:<id>`, `overlay:<id>` and `skill:<id>`: a pure function of
+ * the config.
  */
 export function personaDigests(engine: Pick<Engine, 'config'>): Record<string, string> {
   let digests = personaCache.get(engine.config);
@@ -79,11 +80,15 @@ export function personaDigests(engine: Pick<Engine, 'config'>): Record<string, s
     for (const p of engine.config.personas?.custom ?? []) personas.set(p.id, p);
     const overlays = new Map<string, unknown>(SHIPPED_OVERLAYS);
     for (const o of engine.config.personas?.overlays ?? []) overlays.set(o.id, o);
+    const skills = new Map<string, unknown>(SHIPPED_SKILLS);
+    for (const k of engine.config.personas?.skills ?? []) skills.set(k.id, k);
     digests = {};
     for (const [id, doc] of [...personas].sort(([a], [b]) => (a < b ? -1 : 1)))
       digests[`persona:${id}`] = sha256Hex(canonicalForm(doc));
     for (const [id, doc] of [...overlays].sort(([a], [b]) => (a < b ? -1 : 1)))
       digests[`overlay:${id}`] = sha256Hex(canonicalForm(doc));
+    for (const [id, doc] of [...skills].sort(([a], [b]) => (a < b ? -1 : 1)))
+      digests[`skill:${id}`] = sha256Hex(canonicalForm(doc));
     personaCache.set(engine.config, digests);
   }
   return digests;

@@ -9,7 +9,15 @@ import { join } from 'node:path';
 import type { Config } from '../../core/config.ts';
 import { BoundedCache } from '../../core/bounded-cache.ts';
 import { normalizeForDigest } from '../../core/drift.ts';
-import { canonicalForm, type Overlay, type PersonaSpec } from '../../core/persona.ts';
+import {
+  applyVariant,
+  canonicalForm,
+  pickVariant,
+  type Overlay,
+  type PersonaSpec,
+  type PersonaVariant,
+  type Skill,
+} from '../../core/persona.ts';
 import { defaultPersonaFor, SHIPPED_OVERLAYS, SHIPPED_PERSONAS, SHIPPED_SKILLS } from '../../core/persona-library.ts';
 import {
   compilePrompt,
@@ -44,6 +52,42 @@ export interface PhasePrompt {
   readonly persona: DigestedPart;
   readonly overlays: readonly DigestedPart[];
   readonly skills: readonly DigestedPart[];
+  /** The persona's prompt variant the task drew, when the config gives the persona variants. */
+  readonly variant?: ChosenVariant;
+  /** sha256 of the compiled text alone: with no variant, `sha256` itself. */
+  readonly textSha256: string;
+}
+
+/** A persona's variant a task drew, and the digest of what it changes. */
+export interface ChosenVariant {
+  readonly persona: string;
+  readonly id: string;
+  readonly sha256: string;
+}
+
+/**
+ * The variant of `persona` a task draws: seeded by the task id and the persona id, so every move, hook and MCP call
+ * of the task (and a re-run of the same task id) draws the same one. None without variants in the config.
+ */
+export function variantFor(config: Config, persona: PersonaSpec, taskId: string): PersonaVariant | undefined {
+  const variants = config.personas?.variants?.[persona.id];
+  if (!variants?.length) return undefined;
+  const bucket = Number.parseInt(sha256Hex(`${taskId}\n${persona.id}`).slice(0, 12), 16);
+  return pickVariant(variants, bucket);
+}
+
+/** The digest of a variant: what it changes of its persona, without its weight (which changes no prompt). */
+export function variantDigest(persona: string, variant: PersonaVariant): string {
+  const { weight: _weight, ...told } = variant;
+  return sha256Hex(canonicalForm({ persona, ...told }));
+}
+
+/**
+ * The digest a transition records for a compiled prompt: that of its normalised text, or, with a variant, that of
+ * the canonical JSON of both digests, so that two variants giving the same text are still told apart.
+ */
+export function promptDigest(textSha256: string, variant?: { sha256: string }): string {
+  return variant ? sha256Hex(canonicalForm({ text: textSha256, variant: variant.sha256 })) : textSha256;
 }
 
 /** The persona the config gives a phase: its `personas.byPhase` (a custom one first), else the shipped default. */
@@ -79,6 +123,13 @@ export function findPersona(config: Config, id: string): PersonaSpec | undefined
 export function overlayLibrary(config: Config): Map<string, Overlay> {
   const library = new Map(SHIPPED_OVERLAYS);
   for (const o of config.personas?.overlays ?? []) library.set(o.id, o);
+  return library;
+}
+
+/** The skill packs a persona can carry: the shipped ones, and the repository's own (which win on the same id). */
+export function skillLibrary(config: Config): Map<string, Skill> {
+  const library = new Map(SHIPPED_SKILLS);
+  for (const k of config.personas?.skills ?? []) library.set(k.id, k);
   return library;
 }
 
@@ -192,13 +243,17 @@ export function phasePromptFor(
   phase: string,
   task?: TaskState,
   routing: TaskRouting | undefined = task?.routing,
+  taskId: string | undefined = task?.taskId,
 ): PhasePrompt {
-  const persona = personaFor(engine.config, phase, routing);
+  const base = personaFor(engine.config, phase, routing);
+  const drawn = taskId !== undefined ? variantFor(engine.config, base, taskId) : undefined;
+  const persona = applyVariant(base, drawn);
   const { anchors, paths } = taskContext(engine, task);
   const library = overlayLibrary(engine.config);
   const named = routing ? [...routing.domains, ...overlaysForLabels(library, routing.labels)] : [];
   const overlays = routeOverlays(library, persona, paths, named);
-  const skills = persona.skills.flatMap((id) => SHIPPED_SKILLS.get(id) ?? []);
+  const skillsById = skillLibrary(engine.config);
+  const skills = persona.skills.flatMap((id) => skillsById.get(id) ?? []);
   const compiled = compilePrompt({
     header: promptFor(engine, phase),
     persona,
@@ -207,11 +262,16 @@ export function phasePromptFor(
     anchors,
     budgetTokens: engine.config.personas?.budgetTokens ?? DEFAULT_BUDGET,
   });
+  const textSha256 = sha256Hex(normalizeForDigest(compiled.text));
+  const variant = drawn ? { persona: base.id, id: drawn.id, sha256: variantDigest(base.id, drawn) } : undefined;
   return {
     phase,
     compiled,
-    sha256: sha256Hex(normalizeForDigest(compiled.text)),
-    persona: digested(persona),
+    sha256: promptDigest(textSha256, variant),
+    textSha256,
+    ...(variant ? { variant } : {}),
+    // The PersonaSpec's own digest, as the baseline attests it: a variant is recorded beside it.
+    persona: digested(base),
     overlays: overlays.map(digested),
     skills: skills.map(digested),
   };
@@ -225,6 +285,25 @@ export function promptRecord(p: PhasePrompt): Record<string, unknown> {
     persona: p.persona,
     overlays: p.overlays.map((o) => `${o.id}@${o.version}`),
     tokens: p.compiled.tokens,
+    ...(p.variant ? { variant: { id: p.variant.id, sha256: p.variant.sha256 }, textSha256: p.textSha256 } : {}),
+  };
+}
+
+/** The prompt a recorded move's entry names, as the transition event (and its span) carries it; {} when none. */
+export function promptEvent(data: Readonly<Record<string, unknown>>): {
+  prompt?: { sha256: string; persona: string; personaSha256: string; variant?: string };
+} {
+  const p = data['prompt'] as
+    | { sha256?: unknown; persona?: { id?: unknown; version?: unknown; sha256?: unknown }; variant?: { id?: unknown } }
+    | undefined;
+  if (typeof p?.sha256 !== 'string' || typeof p.persona?.sha256 !== 'string') return {};
+  return {
+    prompt: {
+      sha256: p.sha256,
+      persona: `${String(p.persona.id)}@${String(p.persona.version)}`,
+      personaSha256: p.persona.sha256,
+      ...(typeof p.variant?.id === 'string' ? { variant: p.variant.id } : {}),
+    },
   };
 }
 

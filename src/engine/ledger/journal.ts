@@ -47,6 +47,16 @@ function md(text: unknown, max = 400): string {
 
 const link = (path: string) => `[${md(path.split('/').pop() ?? path, 120)}](../${encodeURI(path)})`;
 
+/** What a move that entered a phase told the agent: the compiled prompt's digest, the persona's, and its variant. */
+function promptNote(d: Readonly<Record<string, unknown>>): string {
+  const p = d['prompt'] as
+    | { sha256?: unknown; persona?: { id?: unknown; version?: unknown; sha256?: unknown }; variant?: { id?: unknown } }
+    | undefined;
+  if (typeof p?.sha256 !== 'string' || typeof p.persona?.sha256 !== 'string') return '';
+  const variant = typeof p.variant?.id === 'string' ? `, variant ${md(p.variant.id, 64)}` : '';
+  return ` · prompt \`${p.sha256.slice(0, 12)}\` (persona ${md(p.persona.id, 64)}@${md(p.persona.version, 32)} \`${p.persona.sha256.slice(0, 12)}\`${variant})`;
+}
+
 /** The journal line of a ledger entry, or null for entries that are not decisions (evidence, leases, keys). */
 export function journalLine(entry: LedgerEntry): string | null {
   const d = entry.data;
@@ -131,7 +141,7 @@ export function journalLine(entry: LedgerEntry): string | null {
   }
   const evidence = entry.artifacts.length ? ` · evidence: ${entry.artifacts.map((a) => link(a.path)).join(', ')}` : '';
   const span = SPAN_OF[entry.kind] ? ` · span \`${entrySpanId(entry.taskId, entry.seq)}\`` : '';
-  return `- ${entry.ts} · #${entry.seq} \`${entry.hash.slice(0, 12)}\`${span} · ${what} · by ${md(entry.actor, 120)}${evidence}`;
+  return `- ${entry.ts} · #${entry.seq} \`${entry.hash.slice(0, 12)}\`${span} · ${what}${promptNote(d)} · by ${md(entry.actor, 120)}${evidence}`;
 }
 
 const TASK_HEADER = (taskId: string) =>

@@ -78,9 +78,15 @@ function staleArchives(evidenceDir: string): string[] {
   return tasks.map((t) => join(evidenceDir, t, '.stale'));
 }
 
-/** Plans the wall of a phase: what the agent's command sees, writes and reaches. */
-export async function planWall(layout: Layout, config: Config, phase: string, env: StateEnv): Promise<WallPlan> {
-  const caps = allowedCapabilities(config, phase);
+/** Plans the wall of a phase: what the agent's command sees, writes and reaches, with the phase's capabilities or fewer. */
+export async function planWall(
+  layout: Layout,
+  config: Config,
+  phase: string,
+  env: StateEnv,
+  capabilities: readonly string[] = allowedCapabilities(config, phase),
+): Promise<WallPlan> {
+  const caps = capabilities;
   const root = real(layout.root);
   const stateDir = join(root, layout.stateDir.slice(layout.root.length));
   const configDir = join(root, CONFIG_DIR);

@@ -3,7 +3,7 @@
  * the move, produces Autopilot's evidence for the phase being left, checks the
  * whole contract, and appends the transition, or the refusal, to the ledger.
  */
-import { phasePromptFor, promptRecord } from '../drift/persona.ts';
+import { phasePromptFor, promptEvent, promptRecord } from '../drift/persona.ts';
 import { guardChangesRequested, guardEscalation } from '../approvals/hold.ts';
 import { join } from 'node:path';
 import { ErrorCode, ok, refuse, remedyOf, type Refusal, type Result } from '../../core/errors.ts';
@@ -466,7 +466,11 @@ function emitAdvance(move: Move, result: Result<AdvanceOutcome>, startMs: number
     to,
     result: result.ok ? 'ok' : 'refused',
     ...(result.ok
-      ? { seq: result.value.entry.seq, policyDigest: policySetOf(engine.config).digest }
+      ? {
+          seq: result.value.entry.seq,
+          policyDigest: policySetOf(engine.config).digest,
+          ...promptEvent(result.value.entry.data),
+        }
       : { code: result.error.code }),
     startMs,
     endMs: Date.now(),

@@ -265,6 +265,96 @@ export async function guardToolCall(engine: Engine, actor: Actor, req: GuardRequ
   });
 }
 
+/** A command about to run behind the wall of `autopilot exec`, in a phase, of a task or of none. */
+export interface PersonaCallRequest {
+  readonly task: TaskState | null;
+  readonly phase: string;
+  readonly call: ToolCall;
+}
+
+/**
+ * The persona's judgement alone of a call the wall is about to contain: refused with TOOL_NOT_ALLOWED_FOR_PERSONA
+ * (recorded as a violation of the task and counted, as the guard records it) when the phase allows the call but the
+ * persona's allowlist does not; allowed otherwise. A call the phase itself denies is left to the wall, which holds
+ * only the phase's capabilities narrowed by the persona's: nothing is recorded for it here.
+ */
+export async function guardPersonaCall(
+  engine: Engine,
+  actor: Actor,
+  req: PersonaCallRequest,
+): Promise<Result<{ persona: PersonaSpec; capabilities: readonly Capability[] }>> {
+  const startMs = Date.now();
+  const active = req.task && req.task.status === 'active' ? req.task : null;
+  const persona = personaFor(engine.config, req.phase, active?.routing);
+  if (!persona.tools) return ok({ persona, capabilities: [] });
+  const judged = await judgeToolCall(engine, {
+    phase: req.phase,
+    taskId: active?.taskId ?? null,
+    actor: { id: actor.id, kind: 'agent' },
+    call: req.call,
+  });
+  const capabilities = judged.classification.capabilities;
+  const beyond = judged.decision === 'deny' ? [] : outsideAllowlist(persona, capabilities);
+  if (!beyond.length) return ok({ persona, capabilities });
+  const refusal = personaRefusal(persona, req.phase, req.call.tool, capabilities, beyond);
+  if (active)
+    return {
+      ok: false,
+      error: await engine.store.transact(async (tx) =>
+        recordRefusal(
+          engine,
+          tx,
+          (await tx.getTask(active.taskId)) ?? active,
+          actor,
+          { action: 'tool' },
+          refusal,
+          startMs,
+        ),
+      ),
+    };
+  engine.sink.emit({
+    type: 'counter',
+    name: Counter.tool_calls_blocked,
+    value: 1,
+    attributes: { phase: req.phase, tool: req.call.tool.slice(0, 100) },
+    taskId: null,
+    startMs,
+    endMs: Date.now(),
+    actor: actor.id,
+  });
+  return { ok: false, error: refusal };
+}
+
+/**
+ * A judgement narrowed by a persona's allowlist, as the guard narrows it: a call the phase allows (or lets a person
+ * approve) that needs a capability outside the allowlist is denied with TOOL_NOT_ALLOWED_FOR_PERSONA; a call the
+ * phase denies keeps the phase's denial. Records nothing: `policy test` and `policy explain` show what the guard would do.
+ */
+export function narrowByPersona(
+  persona: PersonaSpec,
+  phase: string,
+  tool: string,
+  judged: Pick<Judgement, 'decision' | 'missing' | 'reason' | 'classification'>,
+): {
+  decision: 'allow' | 'deny' | 'ask';
+  code: typeof ErrorCode.TOOL_NOT_ALLOWED_IN_PHASE | typeof ErrorCode.TOOL_NOT_ALLOWED_FOR_PERSONA | null;
+  missing: readonly Capability[];
+  reason: string;
+} {
+  const capabilities = judged.classification.capabilities;
+  const beyond = judged.decision === 'deny' ? [] : outsideAllowlist(persona, capabilities);
+  if (beyond.length) {
+    const refusal = personaRefusal(persona, phase, tool, capabilities, beyond);
+    return { decision: 'deny', code: ErrorCode.TOOL_NOT_ALLOWED_FOR_PERSONA, missing: beyond, reason: refusal.message };
+  }
+  return {
+    decision: judged.decision,
+    code: judged.decision === 'allow' ? null : ErrorCode.TOOL_NOT_ALLOWED_IN_PHASE,
+    missing: judged.missing,
+    reason: judged.reason,
+  };
+}
+
 /** The details of a guard's refusal: the outcome, and for a persona's denial the shape its code documents. */
 export function guardRefusalDetails(g: GuardOutcome, tool: string): Record<string, unknown> {
   if (g.code !== ErrorCode.TOOL_NOT_ALLOWED_FOR_PERSONA) return { ...g, tool };

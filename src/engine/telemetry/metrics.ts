@@ -10,6 +10,7 @@ import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
 import { Counter, UNLEDGERED_COUNTERS, type CounterReader } from '../../ports/events.ts';
 import { COUNTER_FOR } from '../ledger/record.ts';
 import type { Engine } from '../context.ts';
+import { variantOutcomes, type VariantOutcome } from './variants.ts';
 
 /** The default window of `autopilot metrics`, `slo` and `alerts`: 7 days. */
 export const DEFAULT_WINDOW = '7d';
@@ -158,6 +159,8 @@ export interface MetricsReport {
   readonly refusals: Readonly<Record<string, number>>;
   /** Moves and VERIFY runs that relied on a waived check, by check (`lint`, `build`, …). */
   readonly waivers: Readonly<Record<string, number>>;
+  /** Outcomes by persona and prompt variant, for the personas the config gives variants. */
+  readonly variants: readonly VariantOutcome[];
 }
 
 /** Refusals by code and waivers relied on by check, from the entries that record them. */
@@ -229,5 +232,6 @@ export async function computeMetrics(
     counters,
     breakdown,
     ...refusalsAndWaivers(entries),
+    variants: variantOutcomes(entries),
   };
 }

@@ -30,6 +30,16 @@ const NEXT: Partial<Record<ErrorCode, (details: Details, verb: string | undefine
       : d['unattached'] === 'several-tasks'
         ? 'name it with AUTOPILOT_TASK or --task'
         : undefined,
+  TOOL_NOT_ALLOWED_FOR_PERSONA: (d) => {
+    const persona = d['persona'] as { id?: unknown } | undefined;
+    const [phase, tool] = [text(d, 'phase'), text(d, 'tool')];
+    if (typeof persona?.id !== 'string' || !phase || !tool) return undefined;
+    const task = text(d, 'taskId');
+    return (
+      `check a call before making it with: autopilot policy explain --phase ${phase} --persona ${persona.id} --tool ${tool} --input '…'` +
+      (task ? `; when this phase's work is done: autopilot advance ${task}` : '')
+    );
+  },
 };
 
 /** The commands that carry out a refusal's remedy (details.remedy) for the task it names, in the order to run them. */

@@ -57,6 +57,9 @@ so the operating system, not a parser, keeps the command off what it must not to
   work tree  read-write where the phase allows write:source (IMPLEMENT by default), read-only elsewhere:
              drafts go to $TMPDIR (/tmp), which stays writable, as does the home folder
   network    off unless the phase allows net
+The phase's capabilities are narrowed by the tool allowlist of the task's persona (personas in the config, or
+task start --persona): a command the phase allows but the persona does not is refused before it runs
+(TOOL_NOT_ALLOWED_FOR_PERSONA, recorded), and the wall holds only what the persona may use.
 Inside, the autopilot command line refuses every verb (it cannot see the store): the agent uses the MCP tools,
 which its client runs outside the wall. It needs bubblewrap; without it the command is refused, not run bare.
 The exit code is the command's.

@@ -9,7 +9,7 @@ export function metricsCommand(program: Command, act: Act): void {
   program
     .command('metrics')
     .description(
-      "the contract's counters over a window, reconstructed from the ledger, by phase and code; the CI gate's per-gate counters from telemetry/metrics.jsonl",
+      "the contract's counters over a window, reconstructed from the ledger, by phase and code; the CI gate's per-gate counters from telemetry/metrics.jsonl; outcomes per prompt variant",
     )
     .option('--window <duration>', windowHelp)
     .option('--baseline <duration>', "the window before --window that the gates' rates are compared with (default 30d)")
@@ -20,6 +20,9 @@ Per gate (g0 onboarding … g5 code owners and approvals), from the ledger: bloc
 (observe-mode policies), overridden (a person adopted a new contract or mode for the task before it left the phase,
 or allowed a blocked tool call) and spurious (a failed VERIFY whose very tree a later run of the task passed);
 false_positive_gate_rate = overridden / blocks, spurious_block_rate = spurious / blocks.
+
+For personas with prompt variants (config: personas.variants), each variant's phase runs, first-pass gate rate
+(runs left forward with no refused move before), backtracks, refusals and mean time in phase.
 ${example('autopilot metrics --window 24h\nautopilot metrics --window 7d --baseline 30d --json')}`,
     )
     .action(act(async (opts: Opts) => (await import('../verbs/metrics.ts')).metricsVerb(opts)));

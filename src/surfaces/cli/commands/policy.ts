@@ -41,6 +41,7 @@ The file is YAML:
       input: { command: git push origin main }
       client: claude      # optional: claude, codex, cursor, mcp, generic
       actor: agent        # optional: agent, person, ci
+      persona: reviewer   # optional: the persona the call is made under (default: --persona, else the phase's)
       expect: deny        # allow, ask or deny
     - name: a migration needs a rollback plan
       phase: IMPLEMENT
@@ -48,7 +49,14 @@ The file is YAML:
         files: [{ path: db/migrations/002.sql, added: 5 }]
         rollback: false   # also: dependencies, supplyChain (pass|fail|unknown), branch, base
       expect: deny
-${example('autopilot policy test\nautopilot policy test policies/cases.yaml --json')}`,
+
+A persona's tool allowlist narrows the phase's decision as the guard narrows it: a call the phase allows but the
+persona does not is deny (TOOL_NOT_ALLOWED_FOR_PERSONA).
+${example('autopilot policy test\nautopilot policy test policies/cases.yaml --json\nautopilot policy test --persona reviewer')}`,
+    )
+    .option(
+      '--persona <id>',
+      "judge the cases that name no persona under this one (default: the config's persona of each phase)",
     )
     .action(
       act(async (file: string | undefined, opts: Opts) => (await import('../verbs/policy.ts')).policyTest(file, opts)),
@@ -67,12 +75,18 @@ ${example('autopilot policy test\nautopilot policy test policies/cases.yaml --js
     .option('--input <json>', "the tool's input as JSON, as the agent sent it", '{}')
     .option('--client <client>', 'whose tool names: claude, codex, cursor, mcp, generic', 'claude')
     .option('--actor <kind>', 'who calls: agent, person, ci', 'agent')
+    .option('--persona <id>', 'the persona the call is made under (default: the one the config gives the phase)')
     .addHelpText(
       'after',
-      example(`autopilot policy explain --phase IMPLEMENT --tool Bash --input '{"command":"git push"}'
+      `
+The persona's tool allowlist narrows the phase's decision as the guard narrows it: a call the phase allows but
+the persona does not is deny (TOOL_NOT_ALLOWED_FOR_PERSONA); a task's pinned persona (task start --persona) is
+not known here, so name it with --persona.
+${example(`autopilot policy explain --phase IMPLEMENT --tool Bash --input '{"command":"git push"}'
 autopilot policy explain --phase SPEC --tool Edit --input '{"file_path":"src/app.ts"}' --json
+autopilot policy explain --phase REVIEW --persona reviewer --tool Edit --input '{"file_path":"src/app.ts"}'
 autopilot policy explain --change --base main
-autopilot policy explain --change --files db/migrations/002.sql,src/app.ts --json`),
+autopilot policy explain --change --files db/migrations/002.sql,src/app.ts --json`)}`,
     )
     .action(
       act(async (opts: Opts) => {

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ErrorCode, refuse } from '../../../core/errors.ts';
+import { ErrorCode, ok, refuse } from '../../../core/errors.ts';
 import { allowedCapabilities } from '../../../core/policy/tool-policy.ts';
 import { WALL_ENV, type WallFacts } from '../../../core/wall.ts';
 import { userStateRoot } from '../../../engine/repo/user-state.ts';
@@ -17,7 +17,9 @@ import { findRoot, loadConfig } from '../../../engine/repo/config-file.ts';
 import { layoutFor } from '../../../engine/repo/layout.ts';
 import { planWall } from '../../../engine/repo/wall.ts';
 import { FORGE_TOKEN_VARS } from '../../../engine/repo/forge.ts';
-import { resolveTask } from '../../../engine/task/guard.ts';
+import { guardPersonaCall, resolveTask } from '../../../engine/task/guard.ts';
+import { outsideAllowlist } from '../../../core/persona.ts';
+import { shellQuote } from '../../../engine/setup/agent-wiring.ts';
 import { openStoreFor, runBehindWall, sinkFor } from '../../compose.ts';
 import { cliActor, cwdOf, UsageError, type GlobalOptions, type VerbResult } from '../runtime.ts';
 
@@ -33,6 +35,7 @@ interface Head {
 
 interface Chosen extends Head {
   readonly phase: string;
+  readonly capabilities: readonly string[];
   readonly taskId?: string;
 }
 
@@ -46,19 +49,18 @@ async function headOf(engine: Engine): Promise<Head> {
   return { ledgerHead: head.hash, ledgerEntry: entry?.seq === head.seq ? entryTrailer(entry) : null };
 }
 
-/** The ledger head, read only for a phase that may commit. */
-async function headIfCommitting(root: string, caps: readonly string[]): Promise<Head> {
-  if (!caps.includes('vcs:commit')) return NO_HEAD;
-  const e = await openEngine({ cwd: root, openStore: openStoreFor, makeSink: sinkFor });
-  try {
-    return await headOf(e);
-  } finally {
-    await closeEngine(e);
-  }
+/** A command line as one shell command: the `bash -c` text the hooks wrap, else the words quoted for a shell. */
+function commandText(argv: readonly string[]): string {
+  if (argv.length === 3 && /^(?:\/(?:usr\/)?bin\/)?(?:ba)?sh$/.test(argv[0]!) && argv[1] === '-c') return argv[2]!;
+  return argv.map(shellQuote).join(' ');
 }
 
-/** The phase whose wall the command gets: `--phase`, else the task's (named or the only active one), else the first. */
-async function phaseOf(cwd: string, opts: ExecOptions): Promise<Chosen | VerbResult> {
+/**
+ * The phase whose wall the command gets (`--phase`, else the task's, named or the only active one, else the first),
+ * and the persona it runs with. A call the phase allows but the persona's allowlist does not is refused here with
+ * TOOL_NOT_ALLOWED_FOR_PERSONA, recorded and counted as the guard does it, and nothing runs.
+ */
+async function phaseOf(cwd: string, opts: ExecOptions, command: readonly string[]): Promise<Chosen | VerbResult> {
   const root = findRoot(cwd);
   if (!root)
     return refuse(
@@ -67,23 +69,37 @@ async function phaseOf(cwd: string, opts: ExecOptions): Promise<Chosen | VerbRes
       { reason: 'missing' },
     );
   const config = loadConfig(root);
-  if (opts.phase !== undefined) {
-    if (!config.phases.includes(opts.phase))
-      return refuse(ErrorCode.PHASE_UNKNOWN, `no phase ${opts.phase}; the phases are ${config.phases.join(', ')}`, {
-        phase: opts.phase,
-        known: config.phases,
-      });
-    const head = await headIfCommitting(root, allowedCapabilities(config, opts.phase));
-    return { phase: opts.phase, ...head, ...(opts.task ? { taskId: opts.task } : {}) };
-  }
+  if (opts.phase !== undefined && !config.phases.includes(opts.phase))
+    return refuse(ErrorCode.PHASE_UNKNOWN, `no phase ${opts.phase}; the phases are ${config.phases.join(', ')}`, {
+      phase: opts.phase,
+      known: config.phases,
+    });
   const e = await openEngine({ cwd: root, openStore: openStoreFor, makeSink: sinkFor });
   try {
-    const found = await resolveTask(e, opts.task ?? process.env['AUTOPILOT_TASK']);
-    if (!found.ok) return found;
-    const t = found.value;
-    const phase = t && t.status === 'active' ? t.phase : (config.phases[0] as string);
-    const head = allowedCapabilities(config, phase).includes('vcs:commit') ? await headOf(e) : NO_HEAD;
-    return { phase, ...head, ...(t && t.status === 'active' ? { taskId: t.taskId } : {}) };
+    // With --phase, only a task named with --task gives its persona (one the store does not know: the config's).
+    const found =
+      opts.phase === undefined
+        ? await resolveTask(e, opts.task ?? process.env['AUTOPILOT_TASK'])
+        : opts.task !== undefined
+          ? await resolveTask(e, opts.task)
+          : ok(null);
+    if (!found.ok && opts.phase === undefined) return found;
+    const t = found.ok ? found.value : null;
+    const active = t && t.status === 'active' ? t : null;
+    const phase = opts.phase ?? (active ? active.phase : (config.phases[0] as string));
+    const judged = await guardPersonaCall(e, cliActor(opts), {
+      task: active,
+      phase,
+      call: { client: 'generic', tool: 'Bash', input: { command: commandText(command) } },
+    });
+    if (!judged.ok) return judged;
+    // The wall holds what the phase allows, narrowed by the persona's allowlist (never widened).
+    const capabilities = allowedCapabilities(config, phase).filter(
+      (c) => !outsideAllowlist(judged.value.persona, [c]).length,
+    );
+    const head = capabilities.includes('vcs:commit') ? await headOf(e) : NO_HEAD;
+    const taskId = opts.phase !== undefined ? opts.task : active?.taskId;
+    return { phase, capabilities, ...head, ...(taskId ? { taskId } : {}) };
   } finally {
     await closeEngine(e);
   }
@@ -93,11 +109,11 @@ export async function execVerb(command: readonly string[], opts: ExecOptions): P
   if (command.length === 0)
     throw new UsageError('exec needs a command after --, e.g. autopilot exec -- npm test', 'command');
   const cwd = cwdOf(opts);
-  const chosen = await phaseOf(cwd, opts);
+  const chosen = await phaseOf(cwd, opts, command);
   if ('ok' in chosen) return chosen;
   const root = findRoot(cwd) as string;
   const config = loadConfig(root);
-  const plan = await planWall(layoutFor(root, config.stateDir), config, chosen.phase, process.env);
+  const plan = await planWall(layoutFor(root, config.stateDir), config, chosen.phase, process.env, chosen.capabilities);
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
   // Inside, the command line refuses every verb that would need the state (which it cannot see) and every override
@@ -115,7 +131,7 @@ export async function execVerb(command: readonly string[], opts: ExecOptions): P
     phase: chosen.phase,
     taskId: chosen.taskId ?? null,
     holder,
-    capabilities: allowedCapabilities(config, chosen.phase),
+    capabilities: [...chosen.capabilities],
     ledgerHead: chosen.ledgerHead,
     ledgerEntry: chosen.ledgerEntry,
   };

@@ -58,6 +58,11 @@ export async function metricsVerb(opts: WindowOptions): Promise<VerbResult> {
       `  gate ${'blocks'.padStart(6)} ${'would'.padStart(6)} ${'overr.'.padStart(6)} ${'spur.'.padStart(6)}  ${'false_positive_gate_rate'.padStart(24)}  ${'spurious_block_rate'.padStart(24)}`,
       ...rates.gates.map((g, i) => rateLine(g, rates.baseline.gates[i]!)),
     ];
+    const seconds = (ms: number | null) => (ms === null ? 'n/a' : `${(ms / 1000).toFixed(1)} s`);
+    const variants = m.variants.map(
+      (v) =>
+        `  ${`${v.persona}/${v.variant}`.padEnd(30)} ${String(v.runs).padStart(5)} ${pct(v.firstPassRate).padStart(11)} ${String(v.backtracks).padStart(10)} ${String(v.refusals).padStart(8)} ${seconds(v.meanTimeInPhaseMs).padStart(13)}`,
+    );
     return done(
       { ...m, gateRates: rates },
       [
@@ -67,6 +72,14 @@ export async function metricsVerb(opts: WindowOptions): Promise<VerbResult> {
         ...(refusals.length ? ['', pc.bold('refusals by code'), ...refusals] : []),
         ...(waivers.length ? ['', pc.bold('waived checks relied on'), ...waivers] : []),
         ...rateLines,
+        ...(variants.length
+          ? [
+              '',
+              pc.bold('prompt variants'),
+              `  ${'persona/variant'.padEnd(30)} ${'runs'.padStart(5)} ${'first pass'.padStart(11)} ${'backtracks'.padStart(10)} ${'refusals'.padStart(8)} ${'time in phase'.padStart(13)}`,
+              ...variants,
+            ]
+          : []),
       ].join('\n'),
     );
   });

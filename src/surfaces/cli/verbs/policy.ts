@@ -24,7 +24,10 @@ import { addedLinesOf, changeRequestFor } from '../../../core/policy/change.ts';
 import { git } from '../../../engine/repo/git.ts';
 import { scanPatch } from '../../../engine/repo/secret-scan.ts';
 import { PACK_DIR } from '../../../core/policy/pack.ts';
-import { judgeToolCall, type Judgement } from '../../../engine/task/guard.ts';
+import { judgeToolCall, narrowByPersona } from '../../../engine/task/guard.ts';
+import { findPersona, personaOf } from '../../../engine/drift/persona.ts';
+import { SHIPPED_PERSONAS } from '../../../core/persona-library.ts';
+import type { PersonaSpec } from '../../../core/persona.ts';
 import { discover, writeSuggestions, type DiscoverReport, type WriteOutcome } from '../../../engine/task/discover.ts';
 import { cwdOf, done, intOption, UsageError, withEngine, type GlobalOptions, type VerbResult } from '../runtime.ts';
 
@@ -69,6 +72,8 @@ const caseSchema = z
     client: z.enum(CLIENTS).optional(),
     change: changeSchema.optional(),
     actor: z.enum(ACTORS).optional(),
+    /** The persona the call is made under; absent: `--persona`, else the one the config gives the phase. */
+    persona: z.string().min(1).optional(),
     expect: z.enum(['allow', 'ask', 'deny']),
   })
   .strict()
@@ -97,13 +102,30 @@ function openRepo(opts: GlobalOptions): Repo {
   return { config, layout: layoutFor(root, config.stateDir) };
 }
 
-function judge(repo: Repo, c: Case & { tool: string }): Promise<Judgement> {
-  return judgeToolCall(repo, {
+/** A persona by id, or undefined with the ids known: the repository's own and the shipped ones. */
+function personaById(repo: Repo, id: string): { persona?: PersonaSpec; known: string[] } {
+  const known = [...new Set([...(repo.config.personas?.custom ?? []).map((p) => p.id), ...SHIPPED_PERSONAS.keys()])];
+  const persona = findPersona(repo.config, id);
+  return persona ? { persona, known } : { known };
+}
+
+/** `--persona`: the persona every call is judged under, or a usage error naming the known ones. */
+function personaOption(repo: Repo, id: string | undefined): PersonaSpec | undefined {
+  if (id === undefined) return undefined;
+  const { persona, known } = personaById(repo, id);
+  if (!persona) throw new UsageError(`--persona: no persona ${id.slice(0, 64)}; known: ${known.join(', ')}`, 'persona');
+  return persona;
+}
+
+/** A case judged as the guard judges it: the phase's policies, then the persona's allowlist, which only narrows. */
+async function judge(repo: Repo, c: Case & { tool: string }, persona: PersonaSpec) {
+  const j = await judgeToolCall(repo, {
     phase: c.phase,
     taskId: null,
     actor: { id: `${c.actor ?? 'agent'}:policy-test`, kind: (c.actor ?? 'agent') as ActorKind },
     call: { client: c.client ?? 'claude', tool: c.tool, input: c.input ?? {} },
   });
+  return { ...j, ...narrowByPersona(persona, c.phase, c.tool, j), persona };
 }
 
 /** A change case decided as the implement move and Gate 1 decide a change. */
@@ -125,6 +147,13 @@ function judgeChange(repo: Repo, phase: string, actor: ActorKind, change: Change
     }),
   );
 }
+
+/** What a result says of the persona a call was judged under. */
+const personaView = (p: PersonaSpec) => ({
+  id: p.id,
+  version: p.version,
+  ...(p.tools ? { allow: [...p.tools.allow] } : {}),
+});
 
 function unknownPhase(repo: Repo, phase: string): VerbResult | undefined {
   if (repo.config.phases.includes(phase)) return undefined;
@@ -163,7 +192,10 @@ function loadCases(file: string): Case[] {
 }
 
 /** `autopilot policy test [FILE]`: every case judged as the guard would; a case whose verdict differs fails. */
-export async function policyTest(fileArg: string | undefined, opts: GlobalOptions): Promise<VerbResult> {
+export async function policyTest(
+  fileArg: string | undefined,
+  opts: GlobalOptions & { persona?: string },
+): Promise<VerbResult> {
   const repo = openRepo(opts);
   // Without FILE: the repository's cases and the policy pack's, those of the two that exist (the first when neither).
   const defaults = [CASES_FILE, PACK_CASES_FILE].map((f) => join(repo.layout.root, f));
@@ -171,9 +203,19 @@ export async function policyTest(fileArg: string | undefined, opts: GlobalOption
   const files = fileArg ? [resolve(cwdOf(opts), fileArg)] : present.length ? present : defaults.slice(0, 1);
   const cases = files.flatMap((f) => loadCases(f).map((c) => ({ ...c, file: f })));
   const file = files.join(', ');
-  for (const c of cases) {
+  const given = personaOption(repo, opts.persona);
+  const personas: PersonaSpec[] = [];
+  for (const [i, c] of cases.entries()) {
     const bad = unknownPhase(repo, c.phase);
     if (bad) return bad;
+    const named = c.persona !== undefined ? personaById(repo, c.persona) : undefined;
+    if (named && !named.persona)
+      throw new AutopilotError(
+        ErrorCode.CONFIG_INVALID,
+        `${file}: key cases.${i}.persona: no persona ${c.persona?.slice(0, 64)}; known: ${named.known.join(', ')}`,
+        { key: `cases.${i}.persona`, reason: 'unknown persona', file },
+      );
+    personas.push(named?.persona ?? given ?? personaOf(repo.config, c.phase));
   }
   const results = [];
   for (const [i, c] of cases.entries()) {
@@ -190,13 +232,15 @@ export async function policyTest(fileArg: string | undefined, opts: GlobalOption
       });
       continue;
     }
-    const j = await judge(repo, { ...c, tool: c.tool ?? '' });
+    const j = await judge(repo, { ...c, tool: c.tool ?? '' }, personas[i]!);
     results.push({
       name: c.name ?? `${c.tool} in ${c.phase}`,
       index: i,
       expect: c.expect,
       got: j.decision,
       passed: j.decision === c.expect,
+      ...(j.code ? { code: j.code } : {}),
+      persona: personaView(j.persona),
       policyIds: j.policy.enforced.policyIds,
       reason: j.reason,
     });
@@ -206,7 +250,9 @@ export async function policyTest(fileArg: string | undefined, opts: GlobalOption
   const lines = results.map(
     (r) =>
       `${r.passed ? pc.green('pass') : pc.red('FAIL')} ${r.name}: ${r.got}${r.passed ? '' : ` (expected ${r.expect})`}` +
-      ` [${r.policyIds.join(', ') || 'no policy permits'}]`,
+      ('persona' in r && r.code === ErrorCode.TOOL_NOT_ALLOWED_FOR_PERSONA
+        ? ` [persona ${r.persona.id} may not use it]`
+        : ` [${r.policyIds.join(', ') || 'no policy permits'}]`),
   );
   const summary = `${results.length - failed.length} of ${results.length} cases pass (policy set ${digest.slice(0, 12)})`;
   const value = { file, digest, passed: results.length - failed.length, failed: failed.length, cases: results };
@@ -314,7 +360,14 @@ export async function policyExplainChange(
 
 /** `autopilot policy explain --tool NAME --phase P`: the decision and the policies that made it, with their files. */
 export async function policyExplain(
-  opts: GlobalOptions & { tool: string; input?: string; phase: string; client?: string; actor?: string },
+  opts: GlobalOptions & {
+    tool: string;
+    input?: string;
+    phase: string;
+    client?: string;
+    actor?: string;
+    persona?: string;
+  },
 ): Promise<VerbResult> {
   if (!opts.tool) throw new UsageError('give --tool NAME (a tool call) or --change (a change)', 'tool');
   if (!opts.phase) throw new UsageError('give --phase PHASE to judge the tool call in', 'phase');
@@ -333,9 +386,12 @@ export async function policyExplain(
   const repo = openRepo(opts);
   const bad = unknownPhase(repo, opts.phase);
   if (bad) return bad;
-  const j = await judge(repo, { phase: opts.phase, tool: opts.tool, input, client, actor, expect: 'allow' } as Case & {
-    tool: string;
-  });
+  const persona = personaOption(repo, opts.persona) ?? personaOf(repo.config, opts.phase);
+  const j = await judge(
+    repo,
+    { phase: opts.phase, tool: opts.tool, input, client, actor, expect: 'allow' } as Case & { tool: string },
+    persona,
+  );
   const set = policySetOf(repo.config);
   const describe = (id: string) => {
     const p = set.policies.find((x) => x.id === id);
@@ -349,7 +405,10 @@ export async function policyExplain(
     tool: opts.tool,
     phase: opts.phase,
     decision: j.decision,
+    ...(j.code ? { code: j.code } : {}),
     reason: j.reason,
+    persona: personaView(j.persona),
+    missing: j.missing,
     capabilities: j.classification.capabilities,
     unknown: j.classification.unknown,
     table: j.table.decision,
@@ -366,6 +425,7 @@ export async function policyExplain(
       j.classification.unknown ? ', unknown' : ''
     })`,
     `  ${j.reason}`,
+    `  persona: ${j.persona.id}@${j.persona.version} (${j.persona.tools ? `may use ${j.persona.tools.allow.join(', ')}` : "the phase's capabilities"})`,
     deciding.length
       ? `  decided by: ${deciding.map((d) => ('file' in d ? `${d.id} (${d.effect}, ${d.file}:${d.line})` : d.id)).join(', ')}`
       : '  decided by: no policy permits it (Cedar denies by default)',

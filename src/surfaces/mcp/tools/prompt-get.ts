@@ -43,6 +43,10 @@ export const promptGetTool = defineTool({
         overlays: z.array(z.string()).describe('the domain overlays the task routes to, as id@version'),
         tokens: z.number().int(),
         omitted: z.array(z.string()).describe('parts left out for the token budget, as kind:id'),
+        variant: z
+          .object({ persona: z.string(), id: z.string(), sha256: z.string() })
+          .optional()
+          .describe("the persona's prompt variant the task drew (by its id), when the config gives it variants"),
       })
       .describe('what the agent is told in the phase, persona and context included'),
     hints: z
@@ -74,6 +78,7 @@ export const promptGetTool = defineTool({
         overlays: compiled.overlays.map((o) => `${o.id}@${o.version}`),
         tokens: compiled.compiled.tokens,
         omitted: compiled.compiled.omitted.map((o) => `${o.kind}:${o.id}`),
+        ...(compiled.variant ? { variant: { ...compiled.variant } } : {}),
       },
       hints: current ? await similarTaskHints(engine, task) : [],
     });
