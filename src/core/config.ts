@@ -726,6 +726,18 @@ const configSchema = z
             z.enum(['github', 'gitlab', 'gitea']),
           )
           .optional(),
+        /**
+         * Who is asked to review the pull request once it is open (user logins), and which teams (slugs: GitHub's
+         * `team-slug`, Gitea's team name; GitLab has no team reviewers). Optional without a default, like the rest.
+         */
+        reviewers: z
+          .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a user login (letters, digits, . _ -)'))
+          .max(50)
+          .optional(),
+        teamReviewers: z
+          .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a team slug (letters, digits, . _ -)'))
+          .max(50)
+          .optional(),
         /** Checks of the PR's head commit that must be reported green before the task may leave PR. */
         requiredChecks: z.array(z.string().min(1)).optional(),
         /** How long leaving PR waits for the checks to finish (default 600), and how often it asks (default 15). */

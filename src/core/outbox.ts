@@ -33,9 +33,16 @@ export const OUTBOX_STATES: readonly OutboxState[] = Object.values(OutboxState);
  * The actions a row may name. `push`: push the task branch to a git remote (git-only mode, and the first step with a
  * forge). With a forge, each step decides the next in the transaction that records it: `open_pr` (open the pull
  * request, or update the open one of the branch), then `comment` (the evidence summary, one comment found again by
- * its marker) and `status` (a commit status on the pushed commit).
+ * its marker), `status` (a commit status on the pushed commit) and, when `pr.reviewers` or `pr.teamReviewers` name
+ * someone, `request_reviewers` (those not asked yet are asked).
  */
-export const OutboxAction = { push: 'push', open_pr: 'open_pr', comment: 'comment', status: 'status' } as const;
+export const OutboxAction = {
+  push: 'push',
+  open_pr: 'open_pr',
+  comment: 'comment',
+  status: 'status',
+  request_reviewers: 'request_reviewers',
+} as const;
 export type OutboxAction = (typeof OutboxAction)[keyof typeof OutboxAction];
 
 /** What a `push` row carries: the remote (its name in the repository), the branch and the commit to put there. */

@@ -47,6 +47,12 @@ export interface ForgeDeployment {
   readonly url: string | null;
 }
 
+/** Who is asked to review a pull request: user logins, and team slugs where the forge has teams. */
+export interface ReviewRequest {
+  readonly users: readonly string[];
+  readonly teams: readonly string[];
+}
+
 export interface CommitStatus {
   readonly state: 'pending' | 'success' | 'failure' | 'error';
   readonly context: string;
@@ -72,6 +78,10 @@ export interface Forge {
   createComment(pull: number, body: string): Promise<ForgeComment>;
   /** Replaces the body of a comment on the pull request (GitLab addresses a note through its merge request). */
   updateComment(pull: number, id: number, body: string): Promise<ForgeComment>;
+  /** The users and teams asked to review the pull request now (not those who have reviewed already). */
+  requestedReviewers(pull: number): Promise<ReviewRequest>;
+  /** Asks these users and teams to review the pull request; those asked already stay asked. */
+  requestReviewers(pull: number, req: ReviewRequest): Promise<void>;
   /** The latest status of each context of a commit. */
   listStatuses(sha: string): Promise<CommitStatus[]>;
   setStatus(sha: string, status: CommitStatus): Promise<void>;

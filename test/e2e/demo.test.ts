@@ -3,7 +3,8 @@
  * (scripts/autopilot-dev.js, as `npm run demo` runs it): every step goes as
  * scripted (the person's approval a passkey assertion made in headless
  * Chromium), the ledger verifies, the repository it leaves behind checks out
- * with the CLI too, and the commands it prints to try run as printed.
+ * with the CLI too, and the commands it prints to try run as printed. In PR, Autopilot's outbox pushes the task
+ * branch and opens the pull request on the demo's local forge: its URL is printed, and the forge received one.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -59,8 +60,10 @@ const SCRIPT: [RegExp, 'ok' | 'refused', string?][] = [
   [/ask to advance to PR again/, 'refused', 'APPROVAL_REQUIRED'],
   [/the person approves T-1 with their passkey/, 'ok'],
   [/advance to PR/, 'ok'],
-  [/pr_template_filled\.md and pr_url\.txt/, 'ok'],
-  [/advance to MONITOR/, 'ok'],
+  [/a made-up pr_url\.txt/, 'refused', 'EVIDENCE_PROTECTED'],
+  [/write pr_template_filled\.md/, 'ok'],
+  [/autopilot outbox run: push task\/T-1, open the pull request on the local forge/, 'ok'],
+  [/advance to MONITOR \(Autopilot reads the pull request's checks from the forge\)/, 'ok'],
   [/^finish/, 'ok'],
 ];
 
@@ -82,6 +85,7 @@ it('autopilot demo --json --dir <tmp>: every step as scripted, the ledger verifi
       head: { seq: number; hash: string };
     };
     approval: { by?: string; skipped?: string };
+    pullRequest: { url: string | null; opened: number; comments: number };
     try: Record<'ledgerShow' | 'ledgerVerify' | 'taskStatus' | 'serve', string[]>;
   }>(r);
   assert.equal(r.code, 0, r.stderr);
@@ -97,6 +101,14 @@ it('autopilot demo --json --dir <tmp>: every step as scripted, the ledger verifi
     assert.equal(step.code, code, step.action);
   });
 
+  // The pull request: opened once on the local forge by the outbox, its URL from the forge's answer.
+  assert.match(body.pullRequest.url ?? '', /^http:\/\/127\.0\.0\.1:\d+\/demo\/textkit\/pull\/1$/);
+  assert.equal(body.pullRequest.opened, 1);
+  assert.equal(body.pullRequest.comments, 1);
+  assert.match(
+    body.steps.find((x) => /outbox run/.test(x.action))!.detail,
+    /^push sent, open_pr sent, comment sent, status sent$/,
+  );
   assert.equal(body.ledger.ok, true);
   assert.deepEqual(body.ledger.problems, []);
   assert.equal(body.ledger.tasks, 1);
@@ -156,5 +168,7 @@ it('without Chromium the demo says so, leaves out only the passkey step, and sti
   assert.match(r.stdout, /skipped: a person's passkey approval in Chromium, because no Chromium at .*no-chromium/);
   assert.doesNotMatch(r.stdout, /policy wants a person/);
   assert.match(r.stdout, /finish \(Autopilot runs the smoke commands\)/);
+  // The pull request's URL, printed as the outbox got it from the local forge.
+  assert.match(r.stdout, /pull request: http:\/\/127\.0\.0\.1:\d+\/demo\/textkit\/pull\/1\n/);
   assert.equal(new Repo(dir).task('T-1')?.status, 'done');
 });

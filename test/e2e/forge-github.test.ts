@@ -4,7 +4,7 @@
  * and response to GitHub's OpenAPI description, posts the evidence comment and sets the commit status; pr_url.txt is
  * the server's answer, ci_results.json its check runs (a red one fails the move out of PR, named). A dispatcher
  * killed with SIGKILL before or after sending open_pr or comment is followed by one that converges to exactly one
- * pull request and one comment.
+ * pull request and one comment; one killed after asking the configured reviewers, by one that does not ask again.
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,7 +32,7 @@ interface Setup {
 }
 
 /** A repository in github mode, its origin a bare remote, T-1 moved into PR on task/T-1 with its work committed. */
-async function inPr(): Promise<Setup> {
+async function inPr(pr: Record<string, unknown> = {}): Promise<Setup> {
   const bare = join(tempDir('remote'), 'widgets.git');
   git(tempDir('x'), ['init', '-q', '--bare', '-b', 'main', bare]);
   const server = await startGitHubServer({ owner: 'acme', repo: 'widgets', bare });
@@ -45,6 +45,7 @@ async function inPr(): Promise<Setup> {
         apiUrl: server.url,
         requiredChecks: ['build'],
         ciTimeoutSeconds: 0,
+        ...pr,
       };
       (c['evidence'] as Record<string, unknown>)['PR'] = GITHUB_EVIDENCE['PR'];
     },
@@ -226,4 +227,36 @@ describe('the forge dispatcher killed with SIGKILL', () => {
         assert.equal(server.creates['comment'], 1);
         await repo.ok(['ledger', 'verify']);
       });
+});
+
+describe('github mode: reviewers asked through the outbox', () => {
+  it('asks pr.reviewers and pr.teamReviewers once the PR is open; killed after asking, the next run asks nobody again', async () => {
+    const { repo, server } = await inPr({ reviewers: ['octocat', 'hubot'], teamReviewers: ['justice-league'] });
+    await putTemplate(repo);
+    await stoppedDispatcher(repo, 'after-send', 'request_reviewers');
+    assert.equal(server.creates['reviewers'], 1, 'the killed dispatcher asked them');
+    assert.deepEqual(server.pulls[0]?.reviewers, ['octocat', 'hubot']);
+    assert.deepEqual(server.pulls[0]?.teams, ['justice-league']);
+    const run = await repo.ok<Outcomes>(['outbox', 'run'], { env: ENV });
+    assert.deepEqual(
+      run.outcomes.filter((o) => o.action === 'request_reviewers').map((o) => o.outcome),
+      ['found'],
+    );
+    assert.equal(server.creates['reviewers'], 1, 'nobody was asked twice');
+    assert.deepEqual(server.duplicates, []);
+    assert.deepEqual(server.mismatches, []);
+    const entry = repo
+      .ledger('T-1')
+      .find((e) => e.kind === 'outbox' && e.data['action'] === 'request_reviewers' && e.data['result'] === 'found');
+    assert.deepEqual(entry?.data['reviewers'], ['octocat', 'hubot']);
+    assert.deepEqual(entry?.data['teams'], ['justice-league']);
+    await repo.ok(['ledger', 'verify']);
+  });
+
+  it('refuses a reviewer that is not a login, naming the key, and changes nothing', async () => {
+    const repo = await makeRepo({ config: (c) => void (c['pr'] = { mode: 'github', reviewers: ['--force'] }) });
+    const err = await repo.refused(['task', 'start', 'T-1'], 'CONFIG_INVALID', 1);
+    assert.match(err.message, /pr\.reviewers\.0.*a user login/);
+    assert.equal(repo.task('T-1'), undefined);
+  });
 });

@@ -2,9 +2,9 @@
  * @module GitLab and Gitea mode end to end, through the command line, one suite written once for both: entering PR
  * decides the push, `outbox run` pushes the task branch to a real bare repository (file://), opens the merge or pull
  * request on a test server that holds every request and response to the forge's API description, posts the
- * evidence comment and sets the commit status; pr_url.txt is the server's answer, ci_results.json its CI (a red
- * check fails the move out of PR, named). A dispatcher killed with SIGKILL before or after sending open_pr or
- * comment is followed by one that converges to exactly one pull request and one comment.
+ * evidence comment, sets the commit status and asks the configured reviewers; pr_url.txt is the server's answer,
+ * ci_results.json its CI (a red check fails the move out of PR, named). A dispatcher killed with SIGKILL before or
+ * after sending open_pr or comment is followed by one that converges to exactly one pull request and one comment.
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -73,7 +73,7 @@ export function forgeSuite(kind: 'gitlab' | 'gitea'): void {
   });
 
   /** A repository in this forge's mode, its origin a bare remote, T-1 moved into PR on task/T-1, work committed. */
-  async function inPr(): Promise<{ repo: Repo; server: Server; commit: string }> {
+  async function inPr(pr: Record<string, unknown> = {}): Promise<{ repo: Repo; server: Server; commit: string }> {
     const bare = join(tempDir('remote'), 'widgets.git');
     git(tempDir('x'), ['init', '-q', '--bare', '-b', 'main', bare]);
     const server = await c.start(bare);
@@ -86,6 +86,7 @@ export function forgeSuite(kind: 'gitlab' | 'gitea'): void {
           apiUrl: server.url,
           requiredChecks: ['build'],
           ciTimeoutSeconds: 0,
+          ...pr,
         };
         (cfg['evidence'] as Record<string, unknown>)['PR'] = FORGE_EVIDENCE['PR'];
       },
@@ -133,8 +134,11 @@ export function forgeSuite(kind: 'gitlab' | 'gitea'): void {
   }
 
   describe(`${kind} mode: the pull request through the outbox`, () => {
-    it('pushes, opens it with the template and the evidence summary, comments, sets the status, and gates on CI', async () => {
-      const { repo, server, commit } = await inPr();
+    it('pushes, opens it with the template and the evidence summary, comments, sets the status, asks the reviewers, and gates on CI', async () => {
+      // GitLab has no team reviewers; Gitea has.
+      const asked =
+        kind === 'gitlab' ? { reviewers: ['octocat', 'hubot'] } : { reviewers: ['octocat'], teamReviewers: ['core'] };
+      const { repo, server, commit } = await inPr(asked);
 
       // Before the template is written: the push goes out, the pull request waits for it (not a failure).
       const first = await repo.ok<Outcomes>(['outbox', 'run'], { env: ENV });
@@ -159,11 +163,14 @@ export function forgeSuite(kind: 'gitlab' | 'gitea'): void {
         [
           ['open_pr', 'sent'],
           ['comment', 'sent'],
+          ['request_reviewers', 'sent'],
           ['status', 'sent'],
         ],
       );
       assert.equal(server.pulls.length, 1);
       const pr = server.pulls[0]!;
+      assert.equal(pr.reviewers.length, kind === 'gitlab' ? 2 : 1);
+      if ('teams' in pr) assert.deepEqual(pr.teams, ['core']);
       assert.deepEqual([pr.head, pr.headSha, pr.base], ['task/T-1', commit, 'main']);
       assert.ok(pr.body.startsWith(TEMPLATE().trimEnd()), 'the body opens with the agent template');
       assert.match(pr.body, /Phases passed: STRATEGIZE → SPEC → PLAN → THINK → IMPLEMENT → VERIFY → REVIEW/);
@@ -178,7 +185,7 @@ export function forgeSuite(kind: 'gitlab' | 'gitea'): void {
 
       // A second run finds everything there: nothing is created again.
       await repo.ok(['outbox', 'run'], { env: ENV });
-      assert.deepEqual(server.creates, { pull: 1, comment: 1, status: 1 });
+      assert.deepEqual(server.creates, { pull: 1, comment: 1, status: 1, reviewers: 1 });
 
       // CI: the required check is red on the head commit: the move out of PR is refused, naming it.
       server.setChecks(commit, [

@@ -1,13 +1,14 @@
 /**
  * @module Git-only mode and the outbox end to end: entering PR decides a push of the task branch, `autopilot outbox
- * run` performs it against a real bare repository over file://, and a dispatcher killed with SIGKILL before the
- * push, during it and after it (before recording) is followed by one that converges to exactly one effect. The
- * dispatchers of `serve` and the hook daemon send a decision as soon as it is recorded, and two of them racing, or
- * one killed holding a row, still send it once.
+ * run` performs it against a real bare repository over file:// and through a real `git daemon` on 127.0.0.1 (git://),
+ * and a dispatcher killed with SIGKILL before the push, during it and after it (before recording) is followed by one
+ * that converges to exactly one effect. The dispatchers of `serve` and the hook daemon send a decision as soon as it
+ * is recorded, and two of them racing, or one killed holding a row, still send it once.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { binary, git, makeRepo, tempDir, type Repo } from './helpers.ts';
@@ -272,6 +273,94 @@ describe('git-only mode: the push of the task branch through the outbox', () => 
     assert.equal(remote.ref('task/T-1'), null);
     assert.equal(remote.sends(), 0);
     assert.equal((await rows(repo))[0]?.state, 'dropped');
+  });
+});
+
+/** A free TCP port on 127.0.0.1, as the kernel hands one out. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+describe('git-only mode over the git protocol', () => {
+  it('pushes the task branch to a real git daemon on 127.0.0.1 and records the commit the remote holds, no PR URL', async (t) => {
+    // The bare remote (with its post-receive log) served by `git daemon`, pushes allowed.
+    const remote = bareRemote();
+    const port = await freePort();
+    const daemon = spawn(
+      'git',
+      [
+        'daemon',
+        '--reuseaddr',
+        '--export-all',
+        '--enable=receive-pack',
+        '--listen=127.0.0.1',
+        `--port=${port}`,
+        `--base-path=${join(remote.dir, '..')}`,
+        join(remote.dir, '..'),
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let log = '';
+    daemon.stderr.on('data', (b: Buffer) => (log += b.toString('utf8')));
+    const gone = new Promise<void>((r) => daemon.once('exit', () => r()));
+    t.after(async () => {
+      daemon.kill('SIGTERM');
+      await gone;
+    });
+    const url = `git://127.0.0.1:${port}/${remote.dir.split('/').pop()}`;
+    const repo = await makeRepo({ config: gitOnly });
+    git(repo.dir, ['add', '-A']);
+    git(repo.dir, ['commit', '-q', '-m', 'git-only mode']);
+    git(repo.dir, ['remote', 'add', 'origin', url]);
+    await until(() => {
+      try {
+        git(repo.dir, ['ls-remote', 'origin']);
+        return true;
+      } catch {
+        return daemon.exitCode !== null;
+      }
+    }, 'git daemon never answered');
+    assert.equal(daemon.exitCode, null, `git daemon exited: ${log}`);
+    git(repo.dir, ['push', '-q', 'origin', 'main']);
+    rmSync(join(remote.dir, 'effects.log'), { force: true });
+    git(repo.dir, ['switch', '-q', '-c', 'task/T-1']);
+    await inReview(repo);
+    git(repo.dir, ['add', '-A', '--', '.', ':(exclude).autopilot']);
+    git(repo.dir, ['commit', '-q', '-m', 'count words']);
+    const commit = git(repo.dir, ['rev-parse', 'HEAD']).trim();
+    const moved = await repo.ok<{ to: string; outbox: string }>(['advance', 'T-1']);
+    assert.equal(moved.to, 'PR');
+
+    const run = await repo.ok<{ outcomes: { key: string; outcome: string }[] }>(['outbox', 'run']);
+    assert.deepEqual(
+      run.outcomes.map((o) => [o.key, o.outcome]),
+      [[moved.outbox, 'sent']],
+    );
+    // The daemon's repository holds the recorded commit at the task branch; main is as it was.
+    assert.equal(remote.ref('task/T-1'), commit);
+    assert.deepEqual(remote.effects(), [`refs/heads/task/T-1 ${commit}`]);
+    assert.equal(remote.ref('main'), git(repo.dir, ['rev-parse', 'main']).trim());
+    const evidence = JSON.parse(readFileSync(join(repo.phaseDir('T-1', 'PR'), 'pushed_commit.json'), 'utf8'));
+    assert.deepEqual(
+      [evidence.pushed, evidence.remoteUrl, evidence.branch, evidence.commit, evidence.remoteCommit],
+      [true, url, 'task/T-1', commit, commit],
+    );
+    const [entry] = recordedSends(repo);
+    assert.equal(entry?.data['commit'], commit);
+    // No PR URL is made up where no forge opened a pull request.
+    assert.equal(existsSync(join(repo.phaseDir('T-1', 'PR'), 'pr_url.txt')), false);
+    assert.ok(!JSON.stringify(repo.ledger('T-1')).includes('pr_url.txt'));
+    // A second run finds nothing due and the daemon's repository is unchanged.
+    assert.deepEqual((await repo.ok<{ outcomes: unknown[] }>(['outbox', 'run'])).outcomes, []);
+    assert.equal(remote.effects().length, 1);
+    await repo.ok(['ledger', 'verify']);
   });
 });
 

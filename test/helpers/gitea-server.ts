@@ -1,10 +1,10 @@
 /**
  * @module A Gitea (and Forgejo) REST v1 test server: the endpoints Autopilot uses, described as JSON Schemas written
  * from Gitea's published API documentation (the Swagger 2.0 description served at https://gitea.com/api/swagger:
- * paths, parameters, the definitions PullRequest, PRBranchInfo, Comment, CombinedStatus, CommitStatus and the
- * Create/Edit option bodies; it is published with Gitea, not on npm), validated on every request and response by
- * rest-schema-server.ts. It keeps pull requests, comments and commit statuses, reads branch heads from the bare
- * repository Autopilot pushes to, and counts creates.
+ * paths, parameters, the definitions PullRequest, PRBranchInfo, Comment, CombinedStatus, CommitStatus, Team,
+ * PullReview and the Create/Edit option bodies; it is published with Gitea, not on npm), validated on every request
+ * and response by rest-schema-server.ts. It keeps pull requests, comments, commit statuses and requested reviewers,
+ * reads branch heads from the bare repository Autopilot pushes to, and counts creates.
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -78,8 +78,40 @@ const definitions: Record<string, Schema> = {
       merged_at: { type: ['string', 'null'], format: 'date-time' },
       comments: int,
       user: ref('User'),
+      requested_reviewers: { type: ['array', 'null'], items: ref('User') },
+      requested_reviewers_teams: { type: ['array', 'null'], items: ref('Team') },
       created_at: time,
       updated_at: time,
+    },
+  },
+  Team: {
+    type: 'object',
+    properties: {
+      id: int,
+      name: str,
+      description: str,
+      includes_all_repositories: bool,
+      permission: { enum: ['none', 'read', 'write', 'admin', 'owner'] },
+      can_create_org_repo: bool,
+    },
+  },
+  PullReview: {
+    type: 'object',
+    properties: {
+      id: int,
+      body: str,
+      comments_count: int,
+      commit_id: str,
+      dismissed: bool,
+      html_url: str,
+      official: bool,
+      pull_request_url: str,
+      stale: bool,
+      state: { enum: ['APPROVED', 'PENDING', 'COMMENT', 'REQUEST_CHANGES', 'REQUEST_REVIEW', ''] },
+      submitted_at: time,
+      updated_at: time,
+      team: { anyOf: [ref('Team'), { type: 'null' }] },
+      user: { anyOf: [ref('User'), { type: 'null' }] },
     },
   },
   Comment: {
@@ -209,6 +241,18 @@ const endpoints: Endpoint[] = [
     responses: { 201: ref('PullRequest'), 403: error, 404: error, 409: error, 412: error, 422: error },
   },
   {
+    method: 'POST',
+    path: '/repos/{owner}/{repo}/pulls/{index}/requested_reviewers',
+    doc: `${DOCS}#/repository/repoCreatePullReviewRequests`,
+    params: { ...repoPath, index: int },
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { reviewers: { type: 'array', items: str }, team_reviewers: { type: 'array', items: str } },
+    },
+    responses: { 201: list('PullReview'), 404: error, 422: error },
+  },
+  {
     method: 'GET',
     path: '/repos/{owner}/{repo}/issues/{index}/comments',
     doc: `${DOCS}#/issue/issueGetComments`,
@@ -260,7 +304,16 @@ export const GITEA_API: ApiDescription = { name: 'gitea-v1', endpoints, definiti
 export interface GiteaTestServer extends SchemaServer {
   readonly owner: string;
   readonly repo: string;
-  readonly pulls: { number: number; title: string; body: string; head: string; headSha: string; base: string }[];
+  readonly pulls: {
+    number: number;
+    title: string;
+    body: string;
+    head: string;
+    headSha: string;
+    base: string;
+    reviewers: string[];
+    teams: string[];
+  }[];
   readonly comments: { id: number; issue: number; body: string }[];
   readonly statuses: { sha: string; state: string; context: string; description: string }[];
   readonly creates: Record<string, number>;
@@ -281,7 +334,7 @@ export async function startGiteaServer(opts: {
   const pulls: GiteaTestServer['pulls'] = [];
   const comments: (GiteaTestServer['comments'][number] & { at: string })[] = [];
   const statuses: (GiteaTestServer['statuses'][number] & { id: number; at: string; target_url: string })[] = [];
-  const creates: Record<string, number> = { pull: 0, comment: 0, status: 0 };
+  const creates: Record<string, number> = { pull: 0, comment: 0, status: 0, reviewers: 0 };
   const duplicates: string[] = [];
   let nextId = 800;
   const base = { url: '' };
@@ -330,6 +383,11 @@ export async function startGiteaServer(opts: {
     merged_at: null,
     comments: comments.filter((c) => c.issue === p.number).length,
     user,
+    // Gitea answers null, not [], when nobody is asked.
+    requested_reviewers: p.reviewers.length ? p.reviewers.map((login, i) => ({ ...user, id: 40 + i, login })) : null,
+    requested_reviewers_teams: p.teams.length
+      ? p.teams.map((name, i) => ({ id: 60 + i, name, description: '', permission: 'read' }))
+      : null,
     created_at: now(),
     updated_at: now(),
   });
@@ -403,6 +461,8 @@ export async function startGiteaServer(opts: {
           head,
           headSha: sha,
           base: String(body['base'] ?? ''),
+          reviewers: [],
+          teams: [],
         };
         pulls.push(made);
         return { status: 201, body: pullJson(made) };
@@ -417,6 +477,42 @@ export async function startGiteaServer(opts: {
         }
         found.headSha = branchSha(found.head) ?? found.headSha;
         return { status: e.method === 'PATCH' ? 201 : 200, body: pullJson(found) };
+      }
+      case 'POST /repos/{owner}/{repo}/pulls/{index}/requested_reviewers': {
+        const found = pr();
+        if (!found) return notFound;
+        const users = (body['reviewers'] as string[] | undefined) ?? [];
+        const teams = (body['team_reviewers'] as string[] | undefined) ?? [];
+        if (users.includes('ghost'))
+          return { status: 422, body: { message: 'reviewer ghost does not exist', url: DOCS, errors: [] } };
+        creates['reviewers'] = (creates['reviewers'] ?? 0) + 1;
+        for (const u of users)
+          if (found.reviewers.includes(u)) duplicates.push(`review of ${u} asked twice`);
+          else found.reviewers.push(u);
+        for (const t of teams)
+          if (found.teams.includes(t)) duplicates.push(`review of team ${t} asked twice`);
+          else found.teams.push(t);
+        const at = now();
+        const review = (u: string | null, t: string | null, i: number) => ({
+          id: 900 + i,
+          body: '',
+          comments_count: 0,
+          commit_id: found.headSha,
+          dismissed: false,
+          html_url: html(found.number),
+          official: false,
+          pull_request_url: html(found.number),
+          stale: false,
+          state: 'REQUEST_REVIEW',
+          submitted_at: at,
+          updated_at: at,
+          team: t === null ? null : { id: 60 + i, name: t, description: '', permission: 'read' },
+          user: u === null ? null : { ...user, id: 40 + i, login: u },
+        });
+        return {
+          status: 201,
+          body: [...users.map((u, i) => review(u, null, i)), ...teams.map((t, i) => review(null, t, users.length + i))],
+        };
       }
       case 'GET /repos/{owner}/{repo}/issues/{index}/comments':
         if (!pr()) return notFound;

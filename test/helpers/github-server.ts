@@ -3,8 +3,8 @@
  * official OpenAPI description (@octokit/openapi): the path template and method must be documented, path and query
  * parameters and the JSON body must match the operation's schemas (a body field the operation does not name is a
  * mismatch too), and the response must match the documented schema of its status. Mismatches are collected for the
- * test to assert none. It keeps state (pull requests, comments, statuses, check runs) and counts creates, so that a
- * test can tell one pull request from two.
+ * test to assert none. It keeps state (pull requests, comments, statuses, check runs, requested reviewers) and counts
+ * creates, so that a test can tell one pull request from two; asking a reviewer who is asked already is a duplicate.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
@@ -134,6 +134,9 @@ interface PullState {
   headSha: string;
   base: string;
   state: 'open' | 'closed';
+  /** Logins and team slugs asked to review. */
+  reviewers: string[];
+  teams: string[];
 }
 
 export interface GitHubTestServer {
@@ -147,7 +150,10 @@ export interface GitHubTestServer {
   readonly pulls: PullState[];
   readonly comments: { id: number; issue: number; body: string }[];
   readonly statuses: { sha: string; state: string; context: string; description: string }[];
-  /** Creates per kind (`pull`, `comment`, `status`); a second open PR for a head or a second marked comment is a duplicate. */
+  /**
+   * Creates per kind (`pull`, `comment`, `status`, `reviewers`: review requests sent); a second open PR for a head, a
+   * second marked comment or a review asked twice of one person is a duplicate.
+   */
   readonly creates: Record<string, number>;
   readonly duplicates: string[];
   /** The check runs of a commit, as the test wants CI to have reported them. */
@@ -190,7 +196,7 @@ export async function startGitHubServer(opts: {
   }[] = [];
   const checkRuns = new Map<string, CheckRunSeed[]>();
   const deployments = new Map<string, { id: number; seed: DeploymentSeed; statusIds: number[] }[]>();
-  const creates: Record<string, number> = { pull: 0, comment: 0, status: 0 };
+  const creates: Record<string, number> = { pull: 0, comment: 0, status: 0, reviewers: 0 };
   const duplicates: string[] = [];
   const examples = (l.doc['components'] as Json)['examples'] as Record<string, { value: unknown }>;
   const example = <T>(name: string): T => structuredClone(examples[name]!.value) as T;
@@ -211,6 +217,16 @@ export async function startGitHubServer(opts: {
     }
   };
   const htmlPull = (n: number) => `https://github.test/${owner}/${repo}/pull/${n}`;
+  const reviewRequest = example<{ users: Json[]; teams: Json[] }>('simple-pull-request-review-request');
+  const userJson = (login: string, i: number): Json => ({ ...reviewRequest.users[0], login, id: 100 + i });
+  // The example's team lacks the `type` its schema requires: the fixture adds it rather than loosen the check.
+  const teamJson = (slug: string, i: number): Json => ({
+    ...reviewRequest.teams[0],
+    slug,
+    name: slug,
+    id: 200 + i,
+    type: 'organization',
+  });
   const pullJson = (p: PullState): Json => {
     const j = example<Json>('pull-request');
     Object.assign(j, {
@@ -220,8 +236,8 @@ export async function startGitHubServer(opts: {
       state: p.state,
       html_url: htmlPull(p.number),
       url: `${base.server}/repos/${owner}/${repo}/pulls/${p.number}`,
-      // The example's teams lack the `type` the schema requires; no team is asked to review here.
-      requested_teams: [],
+      requested_reviewers: p.reviewers.map(userJson),
+      requested_teams: p.teams.map(teamJson),
     });
     (j['head'] as Json)['ref'] = p.head;
     (j['head'] as Json)['sha'] = p.headSha;
@@ -237,7 +253,8 @@ export async function startGitHubServer(opts: {
       body: p.body,
       state: p.state,
       html_url: htmlPull(p.number),
-      requested_teams: [],
+      requested_reviewers: p.reviewers.map(userJson),
+      requested_teams: p.teams.map(teamJson),
     });
     (j['head'] as Json)['ref'] = p.head;
     (j['head'] as Json)['sha'] = p.headSha;
@@ -327,6 +344,8 @@ export async function startGitHubServer(opts: {
           headSha: sha,
           base: String(body['base']),
           state: 'open',
+          reviewers: [],
+          teams: [],
         };
         pulls.push(pr);
         return { status: 201, body: pullJson(pr) };
@@ -342,6 +361,36 @@ export async function startGitHubServer(opts: {
         }
         pr.headSha = branchSha(pr.head) ?? pr.headSha;
         return { status: 200, body: pullJson(pr) };
+      }
+      case 'GET /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers':
+      case 'POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers': {
+        const pr = pulls.find((x) => x.number === p['pull_number']);
+        if (!pr)
+          return { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } };
+        if (method === 'POST') {
+          const users = (body['reviewers'] as string[] | undefined) ?? [];
+          const teams = (body['team_reviewers'] as string[] | undefined) ?? [];
+          // GitHub refuses a reviewer who is not a collaborator; here, `ghost` is none.
+          if (users.includes('ghost'))
+            return {
+              status: 422,
+              body: {
+                message: 'Reviews may only be requested from collaborators.',
+                documentation_url: 'https://docs.github.com/rest',
+              },
+            };
+          creates['reviewers'] = (creates['reviewers'] ?? 0) + 1;
+          for (const u of users) {
+            if (pr.reviewers.includes(u)) duplicates.push(`review of ${u} asked twice`);
+            else pr.reviewers.push(u);
+          }
+          for (const t of teams) {
+            if (pr.teams.includes(t)) duplicates.push(`review of team ${t} asked twice`);
+            else pr.teams.push(t);
+          }
+          return { status: 201, body: pullSimple(pr) };
+        }
+        return { status: 200, body: { users: pr.reviewers.map(userJson), teams: pr.teams.map(teamJson) } };
       }
       case 'GET /repos/{owner}/{repo}/issues/{issue_number}/comments':
         return { status: 200, body: comments.filter((c) => c.issue === p['issue_number']).map(commentJson) };

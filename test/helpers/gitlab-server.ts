@@ -2,8 +2,9 @@
  * @module A GitLab REST v4 test server: the endpoints Autopilot uses, described as JSON Schemas written from GitLab's
  * published API documentation (field names, types and status codes of each page named below; GitLab publishes no
  * OpenAPI document of these endpoints on npm), and validated on every request and response by rest-schema-server.ts.
- * It keeps merge requests, notes, commit statuses and pipelines, reads branch heads from the bare repository
- * Autopilot pushes to, and counts creates, so that a test can tell one merge request from two.
+ * It keeps merge requests (with their reviewers), notes, commit statuses and pipelines, knows every user but `ghost`,
+ * reads branch heads from the bare repository Autopilot pushes to, and counts creates, so that a test can tell one
+ * merge request from two.
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -107,6 +108,7 @@ const definitions: Record<string, Schema> = {
       draft: bool,
       work_in_progress: bool,
       detailed_merge_status: str,
+      reviewers: list('UserBasic'),
       created_at: time,
       updated_at: time,
       references: { type: 'object', properties: { short: str, relative: str, full: str } },
@@ -287,6 +289,14 @@ const endpoints: Endpoint[] = [
       },
     },
     responses: { 201: ref('MergeRequest'), 400: error, 404: error, 409: error, 422: error },
+  },
+  {
+    method: 'GET',
+    path: '/users',
+    doc: `${DOCS}/users/#list-users`,
+    params: {},
+    query: { username: str, search: str, active: bool, page, per_page: perPage },
+    responses: { 200: list('UserBasic') },
   },
   {
     method: 'GET',
@@ -471,12 +481,24 @@ export interface SeedCheck {
 export interface GitLabTestServer extends SchemaServer {
   readonly owner: string;
   readonly repo: string;
-  readonly pulls: { number: number; title: string; body: string; head: string; headSha: string; base: string }[];
+  readonly pulls: {
+    number: number;
+    title: string;
+    body: string;
+    head: string;
+    headSha: string;
+    base: string;
+    /** The reviewers' user ids. */
+    reviewers: number[];
+  }[];
   readonly comments: { id: number; issue: number; body: string }[];
   readonly statuses: { sha: string; state: string; context: string; description: string }[];
-  /** Creates per kind (`pull`, `comment`, `status`). */
+  /** Creates per kind (`pull`, `comment`, `status`, `reviewers`: updates that set reviewers). */
   readonly creates: Record<string, number>;
-  /** A second open merge request for a branch, or a second note with the same marker. */
+  /**
+   * A second open merge request for a branch, a second note with the same marker, or reviewers set again with
+   * nobody new among them.
+   */
   readonly duplicates: string[];
   /** The jobs of a pipeline for the commit, as CI reported them. */
   setChecks(sha: string, checks: readonly SeedCheck[]): void;
@@ -503,7 +525,17 @@ export async function startGitLabServer(opts: {
   const statuses: (GitLabTestServer['statuses'][number] & { id: number; at: string; target_url: string | null })[] = [];
   const pipelines = new Map<string, { id: number; jobs: SeedCheck[] }>();
   const deployments: { id: number; sha: string; environment: string; status: string }[] = [];
-  const creates: Record<string, number> = { pull: 0, comment: 0, status: 0 };
+  const creates: Record<string, number> = { pull: 0, comment: 0, status: 0, reviewers: 0 };
+  /** The users the server knows, by username, with their ids: anyone asked for but `ghost`. */
+  const users = new Map<string, number>();
+  const userJson = (username: string) => ({
+    id: users.get(username)!,
+    username,
+    name: username,
+    state: 'active',
+    web_url: `https://gitlab.test/${username}`,
+    avatar_url: null,
+  });
   const duplicates: string[] = [];
   let nextId = 500;
   const base = { url: '' };
@@ -548,6 +580,7 @@ export async function startGitLabServer(opts: {
     draft: false,
     work_in_progress: false,
     detailed_merge_status: 'mergeable',
+    reviewers: p.reviewers.map((id) => userJson([...users].find(([, v]) => v === id)![0])),
     created_at: now(),
     updated_at: now(),
     references: { short: `!${p.number}`, relative: `!${p.number}`, full: `${projectPath}!${p.number}` },
@@ -602,7 +635,7 @@ export async function startGitLabServer(opts: {
   const notFound: Reply = { status: 404, body: { message: '404 Not found' } };
 
   const server = await startSchemaServer(GITLAB_API, 'private-token', (e, p, q, body) => {
-    if (p['id'] !== projectPath && p['id'] !== PROJECT)
+    if (e.path.startsWith('/projects/') && p['id'] !== projectPath && p['id'] !== PROJECT)
       return { status: 404, body: { message: '404 Project Not Found' } };
     const mr = () => pulls.find((x) => x.number === p['merge_request_iid']);
     switch (`${e.method} ${e.path}`) {
@@ -650,6 +683,7 @@ export async function startGitLabServer(opts: {
           head,
           headSha: sha,
           base: String(body['target_branch']),
+          reviewers: [],
         };
         pulls.push(pr);
         return { status: 201, body: mrJson(pr) };
@@ -661,9 +695,23 @@ export async function startGitLabServer(opts: {
         if (e.method === 'PUT') {
           if (typeof body['title'] === 'string') pr.title = body['title'];
           if (typeof body['description'] === 'string') pr.body = body['description'];
+          if (Array.isArray(body['reviewer_ids'])) {
+            const ids = body['reviewer_ids'] as number[];
+            if (ids.some((id) => ![...users.values()].includes(id)))
+              return { status: 400, body: { message: { reviewer_ids: ['contain an unknown user'] } } };
+            creates['reviewers'] = (creates['reviewers'] ?? 0) + 1;
+            if (ids.every((id) => pr.reviewers.includes(id))) duplicates.push(`reviewers of !${pr.number} set again`);
+            pr.reviewers = [...new Set(ids)];
+          }
         }
         pr.headSha = branchSha(pr.head) ?? pr.headSha;
         return { status: 200, body: mrJson(pr) };
+      }
+      case 'GET /users': {
+        const name = typeof q['username'] === 'string' ? q['username'] : undefined;
+        if (name === undefined || name === 'ghost') return { status: 200, body: [] };
+        if (!users.has(name)) users.set(name, 100 + users.size);
+        return { status: 200, body: [userJson(name)] };
       }
       case 'GET /projects/{id}/merge_requests/{merge_request_iid}/notes': {
         if (!mr()) return notFound;

@@ -77,6 +77,8 @@ export interface PgServer {
   /** Runs SQL through a short-lived connection to `target`: a database name on this server, or a URL from `url`, `createDatabase` or `createSchema`. */
   sql(target: string, text: string, values?: unknown[]): Promise<pg.QueryResult>;
   stop(): Promise<void>;
+  /** pg_ctl stop -m immediate: the postmaster and every session end at once, without a checkpoint, as in a crash. */
+  stopImmediate(): Promise<void>;
   start(): Promise<void>;
   /** pg_ctl restart: every session is cut. */
   restart(): Promise<void>;
@@ -162,6 +164,7 @@ export async function startPostgres(): Promise<PgServer> {
       return `${url('postgres')}?options=${encodeURIComponent(`-c search_path=${name}`)}`;
     },
     stop: async () => void (await withLog(pgCtl('-m', 'fast', 'stop'))),
+    stopImmediate: async () => void (await withLog(pgCtl('-m', 'immediate', 'stop'))),
     start: async () => void (await withLog(pgCtl('-o', serverOpts, 'start'))),
     restart: async () => void (await withLog(pgCtl('-m', 'fast', '-o', serverOpts, 'restart'))),
     async dispose() {

@@ -66,6 +66,23 @@ describe('GitHub adapter, against the OpenAPI-validating server', () => {
     );
   });
 
+  it('asks reviewers and teams on the pull request, and reads back who is asked', async () => {
+    assert.deepEqual(await forge.requestedReviewers(1), { users: [], teams: [] });
+    await forge.requestReviewers(1, { users: ['octocat', 'hubot'], teams: ['justice-league'] });
+    assert.deepEqual(await forge.requestedReviewers(1), { users: ['octocat', 'hubot'], teams: ['justice-league'] });
+    assert.deepEqual(server.pulls[0]?.reviewers, ['octocat', 'hubot']);
+    // A login GitHub will not ask (not a collaborator) is a refusal that no retry fixes.
+    await assert.rejects(forge.requestReviewers(1, { users: ['ghost'], teams: [] }), (err: unknown) => {
+      assert.ok(err instanceof ForgeError);
+      assert.equal(err.status, 422);
+      assert.equal(err.retryable, false);
+      assert.match(err.message, /only be requested from collaborators/);
+      return true;
+    });
+    assert.deepEqual(server.duplicates, []);
+    assert.deepEqual(server.mismatches, []);
+  });
+
   it('posts one comment, finds it by its marker, and updates it', async () => {
     const marker = commentMarker('T-1');
     assert.equal(await forge.findComment(1, marker), null);

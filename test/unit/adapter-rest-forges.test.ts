@@ -25,6 +25,8 @@ interface Server {
   readonly auth: string[];
   readonly pulls: { body: string; head: string }[];
   readonly comments: { body: string }[];
+  readonly calls: string[];
+  readonly duplicates: string[];
   setChecks(sha: string, checks: readonly SeedCheck[]): void;
   close(): Promise<void>;
 }
@@ -118,6 +120,35 @@ for (const c of cases)
       assert.equal(edited.id, made.id);
       assert.equal(server.comments.length, others + 1);
       assert.equal(server.comments.at(-1)?.body, `${marker}\nupdated`);
+      assert.deepEqual(server.mismatches, []);
+    });
+
+    it('asks reviewers on the pull request, keeps those asked before, and reads back who is asked', async () => {
+      assert.deepEqual(await forge.requestedReviewers(1), { users: [], teams: [] });
+      await forge.requestReviewers(1, { users: ['octocat'], teams: [] });
+      await forge.requestReviewers(1, { users: ['hubot'], teams: [] });
+      assert.deepEqual(await forge.requestedReviewers(1), { users: ['octocat', 'hubot'], teams: [] });
+      if (c.kind === 'gitea') {
+        await forge.requestReviewers(1, { users: [], teams: ['core'] });
+        assert.deepEqual((await forge.requestedReviewers(1)).teams, ['core']);
+      } else {
+        // GitLab has no team reviewers: refused for good, before anything is sent.
+        const calls = server.calls.length;
+        await assert.rejects(forge.requestReviewers(1, { users: [], teams: ['core'] }), (err: unknown) => {
+          assert.ok(err instanceof ForgeError);
+          assert.equal(err.retryable, false);
+          assert.match(err.message, /GitLab has no team reviewers.*pr\.teamReviewers/);
+          return true;
+        });
+        assert.equal(server.calls.length, calls);
+      }
+      // A login the forge does not know is a refusal that no retry fixes.
+      await assert.rejects(forge.requestReviewers(1, { users: ['ghost'], teams: [] }), (err: unknown) => {
+        assert.ok(err instanceof ForgeError);
+        assert.equal(err.retryable, false);
+        return true;
+      });
+      assert.deepEqual(server.duplicates, []);
       assert.deepEqual(server.mismatches, []);
     });
 

@@ -10,6 +10,7 @@ import {
   type ForgePull,
   type ForgeRepo,
   type ForgeSpec,
+  type ReviewRequest,
 } from '../../ports/forge.ts';
 import { RestClient, seg } from '../shared/rest.ts';
 
@@ -23,6 +24,9 @@ interface PullRequest {
   html_url: string;
   head: Branch;
   base: Branch;
+  /** Who is asked to review (users; teams since Gitea 1.22, Forgejo 7); null when nobody is. */
+  requested_reviewers?: { login: string }[] | null;
+  requested_reviewers_teams?: { name: string }[] | null;
 }
 interface Comment {
   id: number;
@@ -121,6 +125,22 @@ export class GiteaForge implements Forge {
       })
     ).data;
     return { id: c.id, url: c.html_url, body: c.body };
+  }
+
+  async requestedReviewers(index: number): Promise<ReviewRequest> {
+    const p = (
+      await this.api.request<PullRequest>('reading the requested reviewers', 'GET', `${this.at}/pulls/${seg(index)}`)
+    ).data;
+    return {
+      users: (p.requested_reviewers ?? []).map((u) => u.login),
+      teams: (p.requested_reviewers_teams ?? []).map((t) => t.name),
+    };
+  }
+
+  async requestReviewers(index: number, req: ReviewRequest): Promise<void> {
+    await this.api.request('requesting reviewers', 'POST', `${this.at}/pulls/${seg(index)}/requested_reviewers`, {
+      body: { reviewers: [...req.users], team_reviewers: [...req.teams] },
+    });
   }
 
   /** The latest status of each context, as the combined status gives them. */

@@ -10,6 +10,7 @@ import {
   type ForgePull,
   type ForgeRepo,
   type ForgeSpec,
+  type ReviewRequest,
 } from '../../ports/forge.ts';
 
 type PullData = { number: number; html_url: string; head: { sha: string; ref: string }; base: { ref: string } };
@@ -135,6 +136,24 @@ export class GitHubForge implements Forge {
     return this.call('updating the comment', async () => {
       const c = (await this.api.rest.issues.updateComment({ ...this.at, comment_id: id, body })).data;
       return { id: c.id, url: c.html_url, body: c.body ?? '' };
+    });
+  }
+
+  async requestedReviewers(pullNumber: number): Promise<ReviewRequest> {
+    return this.call('reading the requested reviewers', async () => {
+      const r = await this.api.rest.pulls.listRequestedReviewers({ ...this.at, pull_number: pullNumber });
+      return { users: r.data.users.map((u) => u.login), teams: r.data.teams.map((t) => t.slug) };
+    });
+  }
+
+  async requestReviewers(pullNumber: number, req: ReviewRequest): Promise<void> {
+    await this.call('requesting reviewers', async () => {
+      await this.api.rest.pulls.requestReviewers({
+        ...this.at,
+        pull_number: pullNumber,
+        reviewers: [...req.users],
+        team_reviewers: [...req.teams],
+      });
     });
   }
 

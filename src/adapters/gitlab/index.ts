@@ -3,6 +3,7 @@
  * and the jobs of the commit's latest pipeline as its checks.
  */
 import {
+  ForgeError,
   type CommitStatus,
   type Forge,
   type ForgeCheck,
@@ -11,6 +12,7 @@ import {
   type ForgePull,
   type ForgeRepo,
   type ForgeSpec,
+  type ReviewRequest,
 } from '../../ports/forge.ts';
 import { RestClient, seg } from '../shared/rest.ts';
 
@@ -22,6 +24,7 @@ interface MergeRequest {
   target_branch: string;
   source_project_id: number;
   target_project_id: number;
+  reviewers?: { id: number; username: string }[];
 }
 interface Note {
   id: number;
@@ -158,6 +161,50 @@ export class GitLabForge implements Forge {
       { body: { body } },
     );
     return { id: r.data.id, url: this.noteUrl(iid, r.data.id), body: r.data.body };
+  }
+
+  async requestedReviewers(iid: number): Promise<ReviewRequest> {
+    const r = await this.api.request<MergeRequest>(
+      'reading the reviewers',
+      'GET',
+      `${this.project}/merge_requests/${seg(iid)}`,
+    );
+    return { users: (r.data.reviewers ?? []).map((u) => u.username), teams: [] };
+  }
+
+  /**
+   * GitLab takes reviewers as user ids, and the whole list at once: each login is looked up, and the merge request's
+   * reviewers become those it had and these. GitLab has no team reviewers: asking for one is refused for good.
+   */
+  async requestReviewers(iid: number, req: ReviewRequest): Promise<void> {
+    if (req.teams.length > 0)
+      throw new ForgeError(
+        `GitLab has no team reviewers (asked for ${req.teams.join(', ')}): name the people in pr.reviewers and leave pr.teamReviewers out`,
+        0,
+        false,
+      );
+    const had = await this.api.request<MergeRequest>(
+      'reading the reviewers',
+      'GET',
+      `${this.project}/merge_requests/${seg(iid)}`,
+    );
+    const ids = new Set((had.data.reviewers ?? []).map((u) => u.id));
+    for (const login of req.users) {
+      const found = await this.api.request<{ id: number; username: string }[]>(
+        'looking up a reviewer',
+        'GET',
+        '/users',
+        {
+          query: { username: login },
+        },
+      );
+      const user = found.data.find((u) => u.username.toLowerCase() === login.toLowerCase());
+      if (!user) throw new ForgeError(`GitLab has no user ${login}: correct the login in pr.reviewers`, 404, false);
+      ids.add(user.id);
+    }
+    await this.api.request('requesting reviewers', 'PUT', `${this.project}/merge_requests/${seg(iid)}`, {
+      body: { reviewer_ids: [...ids] },
+    });
   }
 
   /** The latest status of each name (GitLab lists only the latest unless asked for all). */

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import {
   claimable,
   claimRow,
@@ -332,9 +332,10 @@ async function remoteUrl(engine: Engine, remote: string): Promise<string | null>
 
 /**
  * A test-only stop, for the crash tests: when AUTOPILOT_TEST_OUTBOX_PAUSE names this point, the dispatcher writes
- * its pid to the file AUTOPILOT_TEST_OUTBOX_PAUSE_FILE and waits there for good, so that a test can kill -9 it at
- * exactly this point (of the action AUTOPILOT_TEST_OUTBOX_PAUSE_ACTION names, when set). Unset (always, outside
- * tests), it does nothing.
+ * its pid to the file AUTOPILOT_TEST_OUTBOX_PAUSE_FILE and waits there, so that a test can kill -9 it at exactly this
+ * point (of the action AUTOPILOT_TEST_OUTBOX_PAUSE_ACTION names, when set), or break something under it (the store
+ * server) and let it go on: it goes on once the file AUTOPILOT_TEST_OUTBOX_RESUME_FILE exists, and never when that is
+ * unset. Unset (always, outside tests), it does nothing.
  */
 async function testPause(point: PausePoint, action: string): Promise<void> {
   if (process.env['AUTOPILOT_TEST_OUTBOX_PAUSE'] !== point) return;
@@ -342,5 +343,7 @@ async function testPause(point: PausePoint, action: string): Promise<void> {
   if (only && only !== action) return;
   const file = process.env['AUTOPILOT_TEST_OUTBOX_PAUSE_FILE'];
   if (file) writeFileSync(file, `${process.pid}\n`);
-  await new Promise<never>(() => setInterval(() => undefined, 60_000));
+  const resume = process.env['AUTOPILOT_TEST_OUTBOX_RESUME_FILE'];
+  if (!resume) await new Promise<never>(() => setInterval(() => undefined, 60_000));
+  else while (!existsSync(resume)) await new Promise((r) => setTimeout(r, 50));
 }

@@ -1,6 +1,6 @@
 /**
  * @module The outbox's forge actions: open (or update) the task's pull request, post (or update) the one evidence
- * comment, set the commit status. Each first asks the forge whether its effect is there already, so that a
+ * comment, set the commit status, ask the configured reviewers. Each first asks the forge whether its effect is there already, so that a
  * dispatcher killed after sending and before recording is followed by one that finds the effect, not a duplicate.
  */
 import { join } from 'node:path';
@@ -39,27 +39,41 @@ export type Performed =
   | { readonly kind: 'failed'; readonly error: string; readonly retryable: boolean }
   | { readonly kind: 'deferred'; readonly why: string };
 
-/** What a forge row carries: the phase of the decision, the branch and the commit pushed, the PR once opened. */
+/**
+ * What a forge row carries: the phase of the decision, the branch and the commit pushed, the PR once opened, and for
+ * `request_reviewers` who is asked (taken from the task's contract when the pull request was opened).
+ */
 export interface ForgePayload {
   readonly phase: string;
   readonly branch: string;
   readonly commit: string;
   readonly pull?: number;
   readonly url?: string;
+  readonly reviewers?: readonly string[];
+  readonly teams?: readonly string[];
 }
+
+const names = (v: unknown): string[] | undefined =>
+  Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined;
 
 /** A forge payload read back from a row; undefined when it does not hold one. */
 export function forgePayload(action: string, p: Readonly<Record<string, unknown>>): ForgePayload | undefined {
   const { phase, branch, commit, pull, url } = p;
   if (typeof phase !== 'string' || typeof branch !== 'string' || typeof commit !== 'string') return undefined;
   if (!/^[0-9a-f]{40,64}$/.test(commit)) return undefined;
-  if (action === OutboxAction.comment && (typeof pull !== 'number' || !Number.isInteger(pull))) return undefined;
+  const needsPull = action === OutboxAction.comment || action === OutboxAction.request_reviewers;
+  if (needsPull && (typeof pull !== 'number' || !Number.isInteger(pull))) return undefined;
+  const reviewers = names(p['reviewers']);
+  const teams = names(p['teams']);
+  if (action === OutboxAction.request_reviewers && (!reviewers || !teams)) return undefined;
   return {
     phase,
     branch,
     commit,
     ...(typeof pull === 'number' ? { pull } : {}),
     ...(typeof url === 'string' ? { url } : {}),
+    ...(reviewers ? { reviewers } : {}),
+    ...(teams ? { teams } : {}),
   };
 }
 
@@ -82,6 +96,7 @@ export async function performForge(
   try {
     if (row.action === OutboxAction.open_pr) return await openPull(engine, forge, row, p, pause);
     if (row.action === OutboxAction.comment) return await postComment(engine, forge, row, p, pause);
+    if (row.action === OutboxAction.request_reviewers) return await askReviewers(forge, p, pause);
     return await setStatus(engine, forge, row, p, pause);
   } catch (err) {
     return failed(err);
@@ -113,16 +128,42 @@ async function openPull(
     await pause();
   }
   const next = { phase: p.phase, branch: p.branch, commit: p.commit, pull: pr.number, url: pr.url };
+  // Who reviews is part of the task's contract: named in the row, so that a later config change cannot alter it.
+  const reviewers = engine.config.pr?.reviewers ?? [];
+  const teams = engine.config.pr?.teamReviewers ?? [];
+  const ask =
+    reviewers.length + teams.length > 0
+      ? [{ action: OutboxAction.request_reviewers, payload: { ...next, reviewers, teams } }]
+      : [];
   return {
     kind: 'done',
     found: existing !== null,
     data: { pull: pr.number, url: pr.url, headSha: pr.headSha, base: pr.baseRef, branch: p.branch },
     evidence: { name: PR_URL, content: `${pr.url}\n` },
-    follow: [
-      { action: OutboxAction.comment, payload: next },
-      { action: OutboxAction.status, payload: next },
-    ],
+    follow: [{ action: OutboxAction.comment, payload: next }, { action: OutboxAction.status, payload: next }, ...ask],
   };
+}
+
+/**
+ * Asks the reviewers not asked yet. Asked already (a dispatcher died after asking, or a person asked them): found, and
+ * nothing is sent. A reviewer who has reviewed is no longer "requested" on the forge and is asked again, which
+ * re-requests a review, as a person's click on the forge would.
+ */
+async function askReviewers(forge: Forge, p: ForgePayload, pause: () => Promise<void>): Promise<Performed> {
+  const pull = p.pull as number;
+  const had = await forge.requestedReviewers(pull);
+  const lower = (xs: readonly string[]) => new Set(xs.map((x) => x.toLowerCase()));
+  const users = lower(had.users);
+  const teams = lower(had.teams);
+  const missing = {
+    users: (p.reviewers ?? []).filter((u) => !users.has(u.toLowerCase())),
+    teams: (p.teams ?? []).filter((t) => !teams.has(t.toLowerCase())),
+  };
+  const data = { pull, reviewers: p.reviewers ?? [], teams: p.teams ?? [], asked: missing };
+  if (missing.users.length + missing.teams.length === 0) return { kind: 'done', found: true, data };
+  await forge.requestReviewers(pull, missing);
+  await pause();
+  return { kind: 'done', found: false, data };
 }
 
 async function postComment(

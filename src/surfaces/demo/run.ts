@@ -1,20 +1,26 @@
 /**
  * @module The demo: a scripted agent takes one task through all nine phases
  * of a small project on the embedded store, meeting the enforcer on the way.
- * It works as an agent does, through `autopilot mcp` over stdio.
+ * It works as an agent does, through `autopilot mcp` over stdio; in PR,
+ * Autopilot's outbox pushes the task branch and opens the pull request on a
+ * local forge the demo starts (see forge.ts).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import pc from 'picocolors';
 import { parseDocument } from 'yaml';
 import type * as z from 'zod';
-import type { Result } from '../../core/errors.ts';
+import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
 import { applyInit, planInit } from '../../engine/setup/init.ts';
 import type { LedgerReport } from '../../engine/ledger/verify.ts';
 import { openStoreFor } from '../compose.ts';
-import { callTool, connectAutopilot, type StdioConnection } from '../mcp/client.ts';
+import { AUTOPILOT_BIN, callTool, connectAutopilot, type StdioConnection } from '../mcp/client.ts';
+import { ensurePrivateDir, userStateFor } from '../../engine/repo/user-state.ts';
+import { GITHUB_EVIDENCE } from '../../core/config.ts';
+import { startDemoForge, type DemoForge } from './forge.ts';
 import type { taskStartTool } from '../mcp/tools/task-start.ts';
 import type { phaseAdvanceTool } from '../mcp/tools/phase-advance.ts';
 import type { phaseBacktrackTool } from '../mcp/tools/phase-backtrack.ts';
@@ -42,14 +48,17 @@ export interface DemoReport {
   readonly ledger: LedgerReport;
   /** How the person's approval was given: a passkey assertion in Chromium, or why that step was left out. */
   readonly approval: { readonly by: 'passkey in Chromium' } | { readonly skipped: string };
+  /** The pull request Autopilot opened on the demo's local forge, and how many that forge received. */
+  readonly pullRequest: { readonly url: string | null; readonly opened: number; readonly comments: number };
   /** True when every step went the way the script expected and the ledger verifies. */
   readonly passed: boolean;
 }
 
-function sh(cwd: string, args: string[]): void {
-  execFileSync('git', args, {
+function sh(cwd: string, args: string[]): string {
+  return execFileSync('git', args, {
     cwd,
-    stdio: 'ignore',
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
     env: {
       ...process.env,
       GIT_AUTHOR_NAME: 'Demo',
@@ -75,6 +84,14 @@ export async function runDemo(opts: { dir?: string; log?: (line: string) => void
   sh(repo, ['add', '-A']);
   sh(repo, ['commit', '-q', '-m', 'textkit: slugify']);
   log(pc.dim(`a small project with real tests, committed in ${repo}`));
+  // The remote and its forge, local: a bare repository for the pushes, a server that speaks GitHub's REST paths.
+  const bare = join(repo, '.git', 'demo-origin.git');
+  sh(repo, ['init', '-q', '--bare', '-b', 'main', bare]);
+  sh(repo, ['remote', 'add', 'origin', `file://${bare}`]);
+  sh(repo, ['push', '-q', 'origin', 'main']);
+  const token = randomBytes(16).toString('hex');
+  const forge: DemoForge = await startDemoForge({ owner: 'demo', repo: 'textkit', bare, token });
+  log(pc.dim(`a local forge at ${forge.url} (GitHub's REST paths), origin a bare repository beside it`));
 
   const plan = await planInit(repo, {
     commands: {
@@ -85,8 +102,23 @@ export async function runDemo(opts: { dir?: string; log?: (line: string) => void
       smoke: [{ name: 'load and call', run: [process.execPath, 'scripts/smoke.js'], timeoutSeconds: 60, env: [] }],
     },
   });
-  if (!plan.ok) throw new Error(plan.error.message);
+  if (!plan.ok) {
+    await forge.close();
+    throw new Error(plan.error.message);
+  }
   const init = await applyInit(plan.value, openStoreFor);
+  // github mode against the local forge: Autopilot pushes, opens the pull request and reads its checks. The token is
+  // Autopilot's alone, in the per-user state folder (0600), where a person would put a real forge's.
+  {
+    const file = join(repo, '.autopilot', 'config.yaml');
+    const doc = parseDocument(readFileSync(file, 'utf8'));
+    doc.setIn(['pr'], { mode: 'github', repository: 'demo/textkit', apiUrl: forge.url, ciTimeoutSeconds: 0 });
+    if (doc.hasIn(['evidence', 'PR'])) doc.setIn(['evidence', 'PR'], GITHUB_EVIDENCE['PR']);
+    writeFileSync(file, doc.toString());
+    const user = userStateFor(repo);
+    ensurePrivateDir(user, user.keysDir);
+    writeFileSync(user.forgeTokenFile, `${token}\n`, { mode: 0o600 });
+  }
   // With a browser at hand, the move into PR needs a person, who approves it with a passkey in Chromium.
   const browser = await browserAvailable();
   if ('playwright' in browser) {
@@ -98,6 +130,9 @@ export async function runDemo(opts: { dir?: string; log?: (line: string) => void
   }
   sh(repo, ['add', '-A']);
   sh(repo, ['commit', '-q', '-m', 'autopilot init']);
+  sh(repo, ['push', '-q', 'origin', 'main']);
+  // Autopilot never pushes the default branch: the task's work goes on a branch of its own.
+  sh(repo, ['switch', '-q', '-c', 'task/T-1']);
   log(pc.dim(`autopilot init: config, key ${init.keyId}, store in .autopilot/ (committed, as a team would)`));
 
   const mcp = await connectAutopilot(repo, 'demo-agent');
@@ -107,6 +142,7 @@ export async function runDemo(opts: { dir?: string; log?: (line: string) => void
   let reviewer: StdioConnection | undefined;
   const taskId = 'T-1';
   const steps: DemoStep[] = [];
+  let prUrl: string | null = null;
   const step = async <T>(
     action: string,
     expect: 'ok' | 'refused',
@@ -191,7 +227,13 @@ export async function runDemo(opts: { dir?: string; log?: (line: string) => void
     );
     write(repo, 'src/count.js', P.COUNT_BUGGY);
     write(repo, 'test/count.test.js', P.COUNT_TEST);
-    log(pc.dim('  the agent writes src/count.js (with a bug: it forgets to trim) and test/count.test.js'));
+    sh(repo, ['add', '-A', '--', '.', ':(exclude).autopilot']);
+    sh(repo, ['commit', '-q', '-m', 'textkit: wordCount']);
+    log(
+      pc.dim(
+        '  the agent writes src/count.js (with a bug: it forgets to trim) and test/count.test.js, and commits them',
+      ),
+    );
     await step('advance to VERIFY (Autopilot computes the diff from git)', 'ok', () => advance(), moved);
     await step('autopilot verify: build, tests, coverage', 'refused', () => verify());
     await step(
@@ -206,7 +248,8 @@ export async function runDemo(opts: { dir?: string; log?: (line: string) => void
       (v) => `${v.from} ↩ ${v.to}; ${v.archived.length} stale artifacts kept for audit`,
     );
     write(repo, 'src/count.js', P.COUNT_FIXED);
-    log(pc.dim('  the agent fixes src/count.js: trim first'));
+    sh(repo, ['commit', '-q', '-am', 'textkit: wordCount trims first']);
+    log(pc.dim('  the agent fixes src/count.js: trim first (and commits)'));
     await step('advance to VERIFY again (fresh diff)', 'ok', () => advance(), moved);
     await step(
       'autopilot verify again',
@@ -262,6 +305,7 @@ export async function runDemo(opts: { dir?: string; log?: (line: string) => void
           (v) => v.message,
         );
         write(repo, 'test/count.test.js', P.COUNT_TEST_MORE);
+        sh(repo, ['commit', '-q', '-am', 'textkit: test hyphens and apostrophes']);
         log(pc.dim('  sent back to IMPLEMENT; the agent adds the test the person asked for'));
         await step('advance to VERIFY (a fresh diff, with the new test)', 'ok', () => advance(), moved);
         await step('autopilot verify, with the new test', 'ok', () => verify());
@@ -284,12 +328,30 @@ export async function runDemo(opts: { dir?: string; log?: (line: string) => void
         ),
       );
     }
-    await step('advance to PR (Autopilot runs the linter)', 'ok', () => advance(), moved);
-    await step('write pr_template_filled.md and pr_url.txt', 'ok', async () => {
-      const r = await put('PR', 'pr_template_filled.md', P.PR_TEMPLATE);
-      return r.ok ? put('PR', 'pr_url.txt', 'https://git.example.com/textkit/pull/1\n') : r;
-    });
-    await step('advance to MONITOR (Autopilot runs the CI commands)', 'ok', () => advance(), moved);
+    await step('advance to PR (Autopilot runs the linter and decides the push)', 'ok', () => advance(), moved);
+    await step('the agent tries to hand in a made-up pr_url.txt', 'refused', () =>
+      put('PR', 'pr_url.txt', 'https://github.com/example/x/pull/1\n'),
+    );
+    await step('write pr_template_filled.md', 'ok', () => put('PR', 'pr_template_filled.md', P.PR_TEMPLATE));
+    await step(
+      'autopilot outbox run: push task/T-1, open the pull request on the local forge, comment, set the status',
+      'ok',
+      () => outboxRun(repo),
+      (v) => v,
+    );
+    prUrl = readPrUrl(repo, taskId);
+    if (prUrl) log(`  ${pc.bold('pull request:')} ${prUrl}`);
+    // The forge's CI: the project's tests on the pushed commit (the checkout is at it), reported as a check run.
+    const sha = sh(repo, ['rev-parse', 'HEAD']).trim();
+    const ci = spawnTests(repo);
+    forge.setCheck(sha, 'tests', ci);
+    log(pc.dim(`  the local forge's CI runs the tests on ${sha.slice(0, 12)}: ${ci ? 'green' : 'red'}`));
+    await step(
+      "advance to MONITOR (Autopilot reads the pull request's checks from the forge)",
+      'ok',
+      () => advance(),
+      moved,
+    );
     await step('finish (Autopilot runs the smoke commands)', 'ok', () => advance(), moved);
     const verified = await call<LedgerReport>('ledger_verify', {});
     const ledger = verified.ok ? verified.value : (verified.error.details as unknown as LedgerReport);
@@ -299,9 +361,64 @@ export async function runDemo(opts: { dir?: string; log?: (line: string) => void
         : `${pc.red('✗ ledger verify failed')}: ${ledger.problems[0]?.reason}`,
     );
     const approval = 'playwright' in browser ? { by: 'passkey in Chromium' as const } : { skipped: browser.missing };
-    return { repo, taskId, steps, ledger, approval, passed: ledger.ok && steps.every((s) => s.ok) };
+    const pullRequest = { url: prUrl, opened: forge.pulls.length, comments: forge.comments.length };
+    const passed = ledger.ok && steps.every((s) => s.ok) && prUrl !== null && forge.pulls.length === 1;
+    return { repo, taskId, steps, ledger, approval, pullRequest, passed };
   } finally {
     await reviewer?.close();
     await mcp.close();
+    await forge.close();
+  }
+}
+
+/**
+ * `autopilot outbox run --json` in the repository, as a person (or a timer) runs it: what went out, or what did not.
+ * Asynchronous: the forge it talks to answers from this process.
+ */
+async function outboxRun(repo: string): Promise<Result<string>> {
+  const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [AUTOPILOT_BIN, '-C', repo, 'outbox', 'run', '--json'], {
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString('utf8')));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+  let outcomes: { action: string; outcome: string; error?: string }[];
+  try {
+    outcomes = (JSON.parse(r.stdout) as { outcomes: typeof outcomes }).outcomes;
+  } catch {
+    return refuse(ErrorCode.INTERNAL, `autopilot outbox run exited ${r.code}: ${r.stderr.trim()}`, {});
+  }
+  const bad = outcomes.find((o) => o.outcome !== 'sent' && o.outcome !== 'found');
+  if (r.code !== 0 || bad)
+    return refuse(
+      ErrorCode.INTERNAL,
+      `outbox run: ${bad ? `${bad.action} ${bad.outcome}: ${bad.error ?? ''}` : r.stderr}`,
+      {},
+    );
+  return ok(outcomes.map((o) => `${o.action} ${o.outcome}`).join(', '));
+}
+
+/** The pull request's URL as Autopilot wrote it from the forge's answer (PR's pr_url.txt). */
+function readPrUrl(repo: string, taskId: string): string | null {
+  try {
+    return readFileSync(join(repo, '.autopilot', 'evidence', taskId, 'pr', 'pr_url.txt'), 'utf8').trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+/** Runs the project's tests where the checkout is; true when they pass. */
+function spawnTests(repo: string): boolean {
+  const [cmd, ...args] = P.TEST_COMMAND.run;
+  try {
+    execFileSync(cmd!, args, { cwd: repo, stdio: 'ignore', timeout: 120_000 });
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -78,7 +78,9 @@ wiped, truncated, replaced, shadow or rewritten store.`,
 export function demoCommand(program: Command, act: Act): void {
   program
     .command('demo')
-    .description('take one task through all nine phases in a throw-away repository, and tell the story')
+    .description(
+      'take one task through all nine phases in a throw-away repository, and tell the story; in PR the outbox opens a pull request on a local forge the demo starts, and its URL is printed',
+    )
     .option('--keep', 'keep the demo repository (it is always kept; accepted for scripts)')
     .option('--dir <dir>', 'where to create the demo repository (default: a new temporary folder)')
     .addHelpText('after', example('autopilot demo'))
