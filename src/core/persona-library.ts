@@ -14,7 +14,7 @@ import {
 const PERSONAS: readonly PersonaSpec[] = [
   {
     id: 'planner',
-    version: '1.0.0',
+    version: '1.1.0',
     role: 'planner',
     instructions:
       'You decide what is worth doing before anything is built. Name the problem in the words of the people who have it, ' +
@@ -29,11 +29,11 @@ const PERSONAS: readonly PersonaSpec[] = [
       'The plan names every file it changes and why; nothing in it is "and so on".',
       'Risks come with what will be done about them.',
     ],
-    anchors: ['acceptance-criteria', 'file-map', 'instruction-files'],
+    anchors: ['acceptance-criteria', 'file-map', 'earlier-evidence', 'instruction-files'],
   },
   {
     id: 'implementer',
-    version: '1.0.0',
+    version: '1.1.0',
     role: 'implementer',
     instructions:
       "You change the code to meet the spec, and nothing else. Keep to the plan's file map; when the plan turns out " +
@@ -47,11 +47,11 @@ const PERSONAS: readonly PersonaSpec[] = [
       'No file outside the plan changed without a reason in the evidence.',
       'The tests assert behaviour: they fail when the change is reverted.',
     ],
-    anchors: ['acceptance-criteria', 'file-map', 'instruction-files'],
+    anchors: ['acceptance-criteria', 'file-map', 'earlier-evidence', 'instruction-files'],
   },
   {
     id: 'reviewer',
-    version: '1.1.0',
+    version: '1.2.0',
     role: 'reviewer',
     instructions:
       'You judge work you did not do. Read the diff, the spec and the test results, and check each acceptance ' +
@@ -67,11 +67,11 @@ const PERSONAS: readonly PersonaSpec[] = [
     ],
     // Reviewers run the tests they doubt (their checklist says so); they change no code and commit nothing.
     tools: { allow: ['read', 'search', 'write:evidence', 'exec:test'] },
-    anchors: ['acceptance-criteria', 'file-map'],
+    anchors: ['acceptance-criteria', 'file-map', 'earlier-evidence'],
   },
   {
     id: 'security-reviewer',
-    version: '1.1.0',
+    version: '1.2.0',
     role: 'security reviewer',
     instructions:
       'You review the change as an attacker would read it. Trace untrusted input from where it enters to where it is ' +
@@ -86,18 +86,18 @@ const PERSONAS: readonly PersonaSpec[] = [
     ],
     // Reviewers run the tests they doubt (their checklist says so); they change no code and commit nothing.
     tools: { allow: ['read', 'search', 'write:evidence', 'exec:test'] },
-    anchors: ['acceptance-criteria', 'file-map'],
+    anchors: ['acceptance-criteria', 'file-map', 'earlier-evidence'],
   },
   {
     id: 'generalist',
-    version: '1.0.0',
+    version: '1.1.0',
     role: 'engineer',
     instructions:
       'You do the work this phase stands for, in your own words and about this task only. Read the code before you ' +
       'write about it, name the files and symbols you mean, and leave evidence a reviewer can check.',
     phases: [],
     rubric: ["The phase's evidence says what was done and why, about this task, so that a reviewer can check it."],
-    anchors: ['acceptance-criteria', 'file-map', 'instruction-files'],
+    anchors: ['acceptance-criteria', 'file-map', 'earlier-evidence', 'instruction-files'],
   },
 ].map((p) => personaSpecSchema.parse(p));
 

@@ -8,7 +8,7 @@ import * as z from 'zod';
 import { CAPABILITIES } from './policy/capabilities.ts';
 
 /** The context a compiled prompt may carry, in the order it is given. */
-export const ANCHOR_KINDS = ['acceptance-criteria', 'file-map', 'instruction-files'] as const;
+export const ANCHOR_KINDS = ['acceptance-criteria', 'file-map', 'earlier-evidence', 'instruction-files'] as const;
 export type AnchorKind = (typeof ANCHOR_KINDS)[number];
 
 const id = z
@@ -35,7 +35,11 @@ export const personaSpecSchema = z.strictObject({
   /** The capabilities the persona may use; it narrows the phase's, never widens them. Absent: the phase's. */
   tools: z.strictObject({ allow: z.array(z.enum(CAPABILITIES)) }).optional(),
   /** The context given with the prompt. */
-  anchors: z.array(z.enum(ANCHOR_KINDS)).default([...ANCHOR_KINDS]),
+  /**
+   * The context it is given. Left out: the three it has always had, so that a persona written before
+   * `earlier-evidence` keeps its digest; name it to have the evidence of earlier phases listed.
+   */
+  anchors: z.array(z.enum(ANCHOR_KINDS)).default(['acceptance-criteria', 'file-map', 'instruction-files']),
 });
 export type PersonaSpec = z.output<typeof personaSpecSchema>;
 

@@ -105,6 +105,15 @@ describe('grounding of the plan', { concurrency: true }, () => {
       phasePromptFor(engine, 'THINK', (await engine.store.getTask('T-1')) ?? undefined),
     );
     assert.match(think.compiled.text, /These tests exercise what the plan changes: test\/slug\.test\.js\./);
+    // And the evidence of the earlier phases, the nearest first, for the agent to read rather than guess.
+    const earlier = think.compiled.text.slice(
+      think.compiled.text.indexOf('## Context: Evidence of the earlier phases'),
+    );
+    assert.match(earlier, /^## Context: Evidence of the earlier phases\n/);
+    const plan = earlier.indexOf('- evidence/T-1/plan/file_map.json (PLAN)');
+    const spec = earlier.indexOf('- evidence/T-1/spec/spec.md (SPEC)');
+    assert.ok(plan > 0 && spec > plan, earlier);
+    assert.ok(!earlier.includes('/think/'), 'nothing of the phase itself');
     // The score is recorded with the transition, and the groundedness SLO is the task's score.
     const slo = await repo.ok<{ groundedness: { value: number; tasks: number; belowGoal: string[] } }>(['slo']);
     assert.deepEqual(slo.groundedness, { ...slo.groundedness, value: doc.score, tasks: 1, belowGoal: ['T-1'] });

@@ -50,7 +50,7 @@ describe('personas and the compiled prompt', () => {
       .map((x) => x.data['prompt'] as PromptRecord);
     assert.deepEqual(
       entered.map((p) => `${p.phase}:${p.persona.id}@${p.persona.version}`),
-      ['STRATEGIZE:planner@1.0.0', 'SPEC:planner@1.0.0', 'PLAN:planner@1.0.0', 'THINK:skeptic@1.2.0'],
+      ['STRATEGIZE:planner@1.1.0', 'SPEC:planner@1.1.0', 'PLAN:planner@1.1.0', 'THINK:skeptic@1.2.0'],
     );
     for (const p of entered) {
       assert.match(p.sha256, /^[0-9a-f]{64}$/);
@@ -405,7 +405,7 @@ describe('prompt variants of a persona', () => {
     const entered = moves('V-0').at(-1)!;
     const journal = readFileSync(repo.path('.autopilot', 'journal', 'V-0.md'), 'utf8');
     assert.ok(
-      journal.includes(`prompt \`${entered.sha256.slice(0, 12)}\` (persona planner@1.0.0 \``),
+      journal.includes(`prompt \`${entered.sha256.slice(0, 12)}\` (persona planner@1.1.0 \``),
       journal.slice(-600),
     );
     assert.match(journal, /, variant terse\)/);

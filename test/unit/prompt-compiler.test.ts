@@ -96,7 +96,7 @@ describe('the prompt compiler', () => {
       c.parts.map((p) => `${p.kind}:${p.id}`),
       [
         'header:phase',
-        'persona:security-reviewer@1.1.0',
+        'persona:security-reviewer@1.2.0',
         'overlay:security@1.0.0',
         'skill:review-checklist@1.0.0',
         'rubric:security-reviewer',

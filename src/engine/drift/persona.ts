@@ -3,6 +3,7 @@
  * route to, and the anchors read from the task's own evidence (the spec's acceptance criteria, the file map), compiled
  * within the budget, with the digests the ledger records: of the prompt, of the PersonaSpec, of each overlay.
  */
+import { phaseDir } from '../../core/phases.ts';
 import { cachedAtlas } from '../graph/atlas.ts';
 import { impactOf, indexAtlas } from '../../core/atlas.ts';
 import { join } from 'node:path';
@@ -197,7 +198,11 @@ function readAnchors(path: string, text: string): FileAnchors {
 }
 
 /** The anchors and paths a task's live evidence gives: acceptance criteria from Markdown, paths from JSON file lists. */
-function taskContext(engine: Engine, task: TaskState | undefined): { anchors: Anchor[]; paths: string[] } {
+function taskContext(
+  engine: Engine,
+  task: TaskState | undefined,
+  phase: string,
+): { anchors: Anchor[]; paths: string[] } {
   const anchors: Anchor[] = [];
   const paths = new Set<string>();
   const map: string[] = [];
@@ -223,6 +228,13 @@ function taskContext(engine: Engine, task: TaskState | undefined): { anchors: An
   const tests = [...impacted].sort();
   const hint = tests.length ? `\n\nThese tests exercise what the plan changes: ${tests.join(', ')}.` : '';
   if (map.length) anchors.push({ kind: 'file-map', title: 'Files the plan changes', text: `${map.join('\n')}${hint}` });
+  const earlier = earlierEvidence(engine.config.phases, task, phase);
+  if (earlier.length)
+    anchors.push({
+      kind: 'earlier-evidence',
+      title: 'Evidence of the earlier phases',
+      text: `What this phase builds on, recorded in the ledger (in the state folder):\n${earlier.join('\n')}`,
+    });
   const instructions = instructionFiles(engine);
   if (instructions.length)
     anchors.push({
@@ -248,7 +260,7 @@ export function phasePromptFor(
   const base = personaFor(engine.config, phase, routing);
   const drawn = taskId !== undefined ? variantFor(engine.config, base, taskId) : undefined;
   const persona = applyVariant(base, drawn);
-  const { anchors, paths } = taskContext(engine, task);
+  const { anchors, paths } = taskContext(engine, task, phase);
   const library = overlayLibrary(engine.config);
   const named = routing ? [...routing.domains, ...overlaysForLabels(library, routing.labels)] : [];
   const overlays = routeOverlays(library, persona, paths, named);
@@ -305,6 +317,29 @@ export function promptEvent(data: Readonly<Record<string, unknown>>): {
       ...(typeof p.variant?.id === 'string' ? { variant: p.variant.id } : {}),
     },
   };
+}
+
+/** Evidence files listed at most in the earlier-evidence anchor: the nearest phases' first. */
+const MAX_EARLIER = 40;
+
+/**
+ * The task's live evidence of the phases before `phase` (the files its ledger records, not archived ones), by phase
+ * and name, the nearest phase first: the work this phase builds on, for the agent to read rather than guess.
+ */
+function earlierEvidence(phases: readonly string[], task: TaskState | undefined, phase: string): string[] {
+  const at = phases.indexOf(phase);
+  if (!task || at <= 0) return [];
+  const dirs = new Map(phases.slice(0, at).map((p, i) => [`evidence/${task.taskId}/${phaseDir(p)}/`, { p, i }]));
+  const rows: { i: number; line: string }[] = [];
+  for (const path of Object.keys(task.artifacts).sort()) {
+    const dir = path.slice(0, path.lastIndexOf('/') + 1);
+    const of = dirs.get(dir);
+    if (of) rows.push({ i: of.i, line: `- ${path} (${of.p})` });
+  }
+  return rows
+    .sort((a, b) => b.i - a.i)
+    .slice(0, MAX_EARLIER)
+    .map((r) => r.line);
 }
 
 /** The test files that reach `paths` in the cached atlas; none without a cache. */
