@@ -14,7 +14,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { advance } from '../../src/engine/task/advance.ts';
 import { putEvidence } from '../../src/engine/task/evidence.ts';
 import { append } from '../../src/engine/ledger/record.ts';
-import { ROOT, type Repo } from './helpers.ts';
+import { git, ROOT, type Repo } from './helpers.ts';
 import { AGENT, serve, storyRepo, withAgent, type DashboardRepo, type Served } from './dashboard-fixture.ts';
 import { evidenceFor } from '../helpers/evidence.ts';
 import { ratesRepo } from './gate-rates-fixture.ts';
@@ -228,6 +228,9 @@ describe('the dashboard in chromium', () => {
     const sha = await plan.locator('[data-testid=prompt-digest]').getAttribute('title');
     const file = join(d.repo.dir, '.autopilot', 'prompts', `${sha}.txt`);
     const original = readFileSync(file, 'utf8');
+    // A cache, never committed: git ignores the stored texts, and the work tree stays clean of them.
+    assert.equal(git(d.repo.dir, ['check-ignore', file]).trim(), file);
+    assert.doesNotMatch(git(d.repo.dir, ['status', '--porcelain', '--untracked-files=all']), /prompts\//);
     writeFileSync(file, original.replace('# Autopilot: PLAN', '# Autopilot: PLAN (skip the tests)'));
     try {
       await page.goto(at('/tasks/T-1'));
