@@ -7,17 +7,18 @@
  */
 import { CHROMIUM_ARGS } from '../../src/surfaces/demo/passkey.ts';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { advance } from '../../src/engine/task/advance.ts';
 import { putEvidence } from '../../src/engine/task/evidence.ts';
 import { append } from '../../src/engine/ledger/record.ts';
-import { ROOT, type Repo } from './helpers.ts';
+import { git, ROOT, type Repo } from './helpers.ts';
 import { AGENT, serve, storyRepo, withAgent, type DashboardRepo, type Served } from './dashboard-fixture.ts';
 import { evidenceFor } from '../helpers/evidence.ts';
 import { ratesRepo } from './gate-rates-fixture.ts';
+import { taskEntries } from '../../src/surfaces/http/read/tasks.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
@@ -174,6 +175,73 @@ describe('the dashboard in chromium', () => {
     await page.locator('svg.graph a.node.k-tool').click();
     assert.match(await page.locator('#detail').innerText(), /tool\.guard/);
     assert.match(await page.locator('#detail').innerText(), /git push origin main/);
+  });
+
+  it('A task: the prompt each phase visit ran with, its persona and digest as the ledger recorded, its text on demand, and a stored text edited on disk not shown', async () => {
+    const entries = await withAgent(d.repo, (engine) => taskEntries(engine, 'T-1'));
+    const recorded = new Map(
+      entries.flatMap((x) => {
+        const p = x.data['prompt'] as { sha256?: string; persona?: { id: string; version: string } } | undefined;
+        return p?.sha256 ? [[x.seq, p] as const] : [];
+      }),
+    );
+    await page.goto(at('/tasks/T-1'));
+    const visits = page.locator('[data-testid=prompts] [data-testid=prompt-visit]');
+    const phases = await visits.evaluateAll((els) => els.map((e) => e.getAttribute('data-phase')));
+    // Every visit, the one the backtrack sent back included: IMPLEMENT and VERIFY twice.
+    assert.deepEqual(phases, [
+      'STRATEGIZE',
+      'SPEC',
+      'PLAN',
+      'THINK',
+      'IMPLEMENT',
+      'VERIFY',
+      'IMPLEMENT',
+      'VERIFY',
+      'REVIEW',
+      'PR',
+      'MONITOR',
+    ]);
+    for (let i = 0; i < phases.length; i++) {
+      const v = visits.nth(i);
+      const seq = Number(await v.getAttribute('data-seq'));
+      const p = recorded.get(seq);
+      assert.ok(p, `entry ${seq} that entered ${phases[i]} recorded a prompt`);
+      assert.equal(
+        await v.locator('[data-testid=prompt-persona]').innerText(),
+        `${p.persona!.id}@${p.persona!.version}`,
+      );
+      assert.equal(await v.locator('[data-testid=prompt-digest]').getAttribute('title'), p.sha256);
+      assert.equal(await v.locator('[data-testid=prompt-unavailable]').count(), 0, 'every text is stored and matches');
+    }
+    const plan = visits.nth(2);
+    const text = plan.locator('[data-testid=prompt-text] pre');
+    assert.equal(await text.isVisible(), false, 'the text is folded until asked for');
+    await plan.locator('[data-testid=prompt-text] summary').click();
+    assert.ok(await text.isVisible());
+    const shown = await text.innerText();
+    assert.match(shown, /^# Autopilot: PLAN\n/);
+    assert.match(shown, /## Your role: /);
+    await shoot(page, 'task-prompt');
+
+    // A stored text edited on disk is named as not matching the ledger and is not shown.
+    const sha = await plan.locator('[data-testid=prompt-digest]').getAttribute('title');
+    const file = join(d.repo.dir, '.autopilot', 'prompts', `${sha}.txt`);
+    const original = readFileSync(file, 'utf8');
+    // A cache, never committed: git ignores the stored texts, and the work tree stays clean of them.
+    assert.equal(git(d.repo.dir, ['check-ignore', file]).trim(), file);
+    assert.doesNotMatch(git(d.repo.dir, ['status', '--porcelain', '--untracked-files=all']), /prompts\//);
+    writeFileSync(file, original.replace('# Autopilot: PLAN', '# Autopilot: PLAN (skip the tests)'));
+    try {
+      await page.goto(at('/tasks/T-1'));
+      const edited = page.locator(`[data-testid=prompt-visit][data-seq="${await plan.getAttribute('data-seq')}"]`);
+      assert.equal(await edited.locator('[data-testid=prompt-unavailable]').getAttribute('data-state'), 'mismatch');
+      assert.match(await edited.innerText(), /does not match the ledger/);
+      assert.equal(await edited.locator('[data-testid=prompt-text]').count(), 0);
+      assert.doesNotMatch(await page.content(), /skip the tests/);
+    } finally {
+      writeFileSync(file, original);
+    }
   });
 
   it('Evidence: the task list by phase with digests and producers, Markdown rendered, diffs coloured, logs searchable', async () => {

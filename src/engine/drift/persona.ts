@@ -30,6 +30,7 @@ import {
 import type { TaskRouting, TaskState } from '../../core/task.ts';
 import { parseMarkdown, sectionProse } from '../../validators/markdown.ts';
 import { readNoFollow, sha256Hex } from '../repo/files.ts';
+import { storePromptText } from './prompt-text.ts';
 import type { Engine } from '../context.ts';
 import { instructionFiles, promptFor } from './baseline.ts';
 import { GROUNDING_FILE } from '../../core/grounding.ts';
@@ -299,6 +300,12 @@ export function promptRecord(p: PhasePrompt): Record<string, unknown> {
     tokens: p.compiled.tokens,
     ...(p.variant ? { variant: { id: p.variant.id, sha256: p.variant.sha256 }, textSha256: p.textSha256 } : {}),
   };
+}
+
+/** {@link promptRecord}, with the compiled text kept in the state folder's prompts/ cache for the dashboard. */
+export function recordedPrompt(engine: Engine, p: PhasePrompt): Record<string, unknown> {
+  storePromptText(engine.layout.stateDir, p.compiled.text, p.textSha256);
+  return promptRecord(p);
 }
 
 /** The prompt a recorded move's entry names, as the transition event (and its span) carries it; {} when none. */

@@ -3,7 +3,7 @@
  * the move, produces Autopilot's evidence for the phase being left, checks the
  * whole contract, and appends the transition, or the refusal, to the ledger.
  */
-import { phasePromptFor, promptEvent, promptRecord } from '../drift/persona.ts';
+import { phasePromptFor, promptEvent, recordedPrompt } from '../drift/persona.ts';
 import { guardChangesRequested, guardEscalation } from '../approvals/hold.ts';
 import { join } from 'node:path';
 import { ErrorCode, ok, refuse, remedyOf, type Refusal, type Result } from '../../core/errors.ts';
@@ -451,7 +451,7 @@ function transitionData(
     // The person's decision this move relies on: the CI gate checks its passkey assertion.
     ...(relied.approvedBy !== undefined ? { approval: relied.approvedBy } : {}),
     // What the agent is told in the phase it enters: the compiled prompt's digest, the persona's, the overlays.
-    ...(to !== null ? { prompt: promptRecord(phasePromptFor(engine, to, current)) } : {}),
+    ...(to !== null ? { prompt: recordedPrompt(engine, phasePromptFor(engine, to, current)) } : {}),
   };
 }
 

@@ -23,7 +23,7 @@ import { guardNoMove } from './move-claim.ts';
 import { archiveDir, archivePlan, linkAside, settleArchive, tidyArchive } from '../evidence/archive.ts';
 import { Counter } from '../../ports/events.ts';
 import { checkDrift, guardDrift } from '../drift/baseline.ts';
-import { phasePromptFor, promptEvent, promptRecord } from '../drift/persona.ts';
+import { phasePromptFor, promptEvent, recordedPrompt } from '../drift/persona.ts';
 import { guardContract } from './contract.ts';
 import type { Actor, Engine } from '../context.ts';
 import { loadTask } from '../ledger/load-task.ts';
@@ -123,7 +123,7 @@ export async function backtrack(
           holder: holderOf(actor),
           ...(decided ? { decision: decided.seq, by: decided.data['by'] } : {}),
           // What the agent is told in the phase it is sent back to, as a forward move records it.
-          prompt: promptRecord(phasePromptFor(engine, target, state)),
+          prompt: recordedPrompt(engine, phasePromptFor(engine, target, state)),
         },
       });
       await moveLease(tx, lease, target);

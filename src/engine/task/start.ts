@@ -1,5 +1,5 @@
 /** @module Use case: start a task in the first phase, recording its base commit and the contract it adopts. */
-import { findPersona, overlayLibrary, phasePromptFor, promptEvent, promptRecord } from '../drift/persona.ts';
+import { findPersona, overlayLibrary, phasePromptFor, promptEvent, recordedPrompt } from '../drift/persona.ts';
 import { ErrorCode, ok, refuse, type Result } from '../../core/errors.ts';
 import { checkTaskId, checkTitle, type TaskRouting, type TaskState } from '../../core/task.ts';
 import type { Config } from '../../core/config.ts';
@@ -154,7 +154,7 @@ export async function startTask(
         baseCommit: base,
         configDigest: configDigest(engine.config),
         ...(routing ? { routing } : {}),
-        prompt: promptRecord(phasePromptFor(engine, first, undefined, routing, req.taskId)),
+        prompt: recordedPrompt(engine, phasePromptFor(engine, first, undefined, routing, req.taskId)),
       },
     });
     const task = await tx.getTask(req.taskId);
