@@ -17,6 +17,7 @@ import { spanIdOf, type SpanReader } from '../../../ports/spans.ts';
 import { phaseDir } from '../../../core/phases.ts';
 import { reviewRules, rubricDimensions, type ReviewBy } from '../../../core/review.ts';
 import { taskImpact, type ImpactView } from './impact.ts';
+import { taskSupply, type SupplyView } from './supply.ts';
 
 export interface SelectedNode {
   readonly id: string;
@@ -43,6 +44,8 @@ export interface TaskModel {
   readonly review: ReviewForm | null;
   /** The grounding of its planning evidence and the tests that reach its change, once it has either. */
   readonly impact: ImpactView | undefined;
+  /** The dependency diff, vulnerabilities, licences and accepted risks of its live VERIFY evidence, when it has them. */
+  readonly supply: SupplyView | undefined;
 }
 
 /** What the review form asks for: the rubric's dimensions, where it goes, and the rubric written so far. */
@@ -158,5 +161,6 @@ export async function taskDetail(
     phases,
     review: reviewForm(engine, task, () => taskArtifacts(engine, task, entries)),
     impact: taskImpact(engine, task, entries),
+    supply: taskSupply(engine, task, entries),
   };
 }

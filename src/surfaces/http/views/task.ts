@@ -13,6 +13,7 @@ import type { ArtifactInfo } from '../read/evidence.ts';
 import type { TaskModel } from '../read/task-detail.ts';
 import { describeEntry } from '../read/describe.ts';
 import { impactSection } from './impact.ts';
+import { supplySection } from './supply.ts';
 
 const taskHref = (taskId: string) => `/tasks/${encodeURIComponent(taskId)}`;
 
@@ -283,6 +284,7 @@ export function taskBody(m: TaskModel): Html {
 ${waivers(m)}
 ${reviewSection(m)}
 ${impactSection(m)}
+${supplySection(m)}
 ${timeline(m)}
 ${graphSection(m)}
 ${history(m)}`;
