@@ -5,7 +5,8 @@
  *
  * - `story`: T-1 goes the demo's way through all nine phases (a skip, a hollow
  *   strategy, its own diff refused, a blocked `git push`, a failing verify, a
- *   backtrack, done); T-2 changes `.github/workflows/ci.yml`, passes VERIFY
+ *   backtrack, done); T-2 changes `.github/workflows/ci.yml` and adds lodash
+ *   4.17.11 (a known vulnerability a person accepted), passes VERIFY
  *   and REVIEW and waits for a person at REVIEW → PR (policy: high risk);
  *   T-3 asks a person itself in IMPLEMENT; T-4 waits in PLAN.
  * - `quick`: the same risky change, but approvals are asked on entering SPEC,
@@ -25,7 +26,9 @@ import { guardToolCall } from '../../src/engine/task/guard.ts';
 import { requestApproval } from '../../src/engine/approvals/request.ts';
 import { leaseOp } from '../../src/engine/task/leases.ts';
 import { openStoreFor, sinkFor } from '../../src/surfaces/compose.ts';
-import { binary, git, makeRepo, P, REVIEWER_ACTOR, type Repo } from './helpers.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { binary, git, makeRepo, P, REVIEWER_ACTOR, ROOT, type Repo } from './helpers.ts';
 import { ProcessRunner } from '../../src/adapters/process/index.ts';
 import { evidenceFor } from '../helpers/evidence.ts';
 
@@ -224,6 +227,30 @@ async function untilApproval(engine: Engine, taskId: string): Promise<void> {
   refused(await advance(engine, AGENT, { taskId }), 'APPROVAL_REQUIRED', `${taskId} REVIEW → PR`);
 }
 
+/**
+ * The story's supply-chain policy: the OSV records of real advisories (test/fixtures/supply/osv), lodash's
+ * prototype pollution (CVE-2019-10744, critical) accepted until a day far ahead, and an acceptance that has expired.
+ */
+export const SUPPLY_CHAIN = {
+  osv: join(ROOT, 'test', 'fixtures', 'supply', 'osv'),
+  failOn: 'high',
+  accept: [
+    { id: 'CVE-2019-10744', reason: 'only the build script calls lodash, on trusted input', expires: '2099-12-31' },
+    { id: 'GHSA-6757-jp84-gxfx', reason: 'the YAML tool reads only our own files', expires: '2021-06-30' },
+  ],
+  licenses: { allow: ['MIT'], deny: [], unknown: 'warn' },
+};
+
+/** T-2's change also adds lodash 4.17.11, with the lockfile npm wrote for it. */
+function addLodash(repo: Repo): void {
+  const pkg = JSON.parse(readFileSync(repo.path('package.json'), 'utf8')) as Record<string, unknown>;
+  repo.write('package.json', JSON.stringify({ ...pkg, dependencies: { lodash: '4.17.11' } }, null, 2) + '\n');
+  repo.write(
+    'package-lock.json',
+    readFileSync(join(ROOT, 'test', 'fixtures', 'supply', 'npm-lodash-4.17.11', 'package-lock.json'), 'utf8'),
+  );
+}
+
 export interface DashboardRepo {
   readonly repo: Repo;
 }
@@ -231,11 +258,13 @@ export interface DashboardRepo {
 /** The story: four tasks, one done through every phase, two waiting for a person, one in PLAN. */
 export async function storyRepo(): Promise<DashboardRepo> {
   const repo = await makeRepo({
-    config: (c) =>
-      void (c['alerts'] = [
+    config: (c) => {
+      c['alerts'] = [
         { name: 'agents skip phases', metric: 'phase_skips_attempted', op: 'gt', threshold: 0, windowHours: 24 },
         { name: 'tasks stuck or aborted', metric: 'task_success_rate', op: 'lt', threshold: 0.95, windowHours: 168 },
-      ]),
+      ];
+      c['supplyChain'] = SUPPLY_CHAIN;
+    },
   });
   await withAgent(repo, async (engine) => {
     must(await startTask(engine, AGENT, { taskId: 'T-1', title: 'Add wordCount to textkit' }), 'start T-1');
@@ -296,6 +325,7 @@ export async function storyRepo(): Promise<DashboardRepo> {
     await throughThink(engine, 'T-2', RUN_TESTS_IN_CI);
     await throughThink(engine, 'T-3', CACHE_IN_CI);
     repo.write('.github/workflows/ci.yml', WORKFLOW);
+    addLodash(repo);
     await untilApproval(engine, 'T-2');
     must(
       await requestApproval(engine, AGENT, {

@@ -175,6 +175,32 @@ describe('the dashboard in chromium', () => {
     await page.locator('svg.graph a.node.k-tool').click();
     assert.match(await page.locator('#detail').innerText(), /tool\.guard/);
     assert.match(await page.locator('#detail').innerText(), /git push origin main/);
+
+    await page.goto(at('/tasks/T-2'));
+    // Dependencies: T-2's change adds lodash 4.17.11; its critical advisory is accepted until 2099, not blocking.
+    const supply = page.locator('[data-testid=supply]');
+    assert.deepEqual(
+      await supply
+        .locator('tr[data-change]')
+        .evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent))),
+      [['added', 'lodash', 'npm', 'direct', '—', '4.17.11', 'package-lock.json']],
+    );
+    const finding = supply.locator('tr[data-finding="GHSA-jf85-cpcp-j695"]');
+    assert.match(await finding.innerText(), /CVE-2019-10744/);
+    assert.match(await finding.innerText(), /lodash@4\.17\.11/);
+    assert.match(await finding.innerText(), /critical/);
+    assert.match(await finding.innerText(), /4\.17\.12/);
+    assert.equal(await finding.locator('[data-blocking]').getAttribute('data-blocking'), 'false');
+    assert.match(await finding.locator('[data-blocking]').innerText(), /accepted until 2099-12-31/);
+    const accepted = supply.locator('tr[data-acceptance="CVE-2019-10744"]');
+    assert.match(await accepted.innerText(), /only the build script calls lodash, on trusted input/);
+    assert.match(await accepted.innerText(), /2099-12-31/);
+    assert.equal(await accepted.locator('[data-status]').getAttribute('data-status'), 'active');
+    const expired = supply.locator('tr[data-acceptance="GHSA-6757-jp84-gxfx"]');
+    assert.match(await expired.innerText(), /2021-06-30/);
+    assert.equal(await expired.locator('[data-status]').getAttribute('data-status'), 'expired');
+    assert.match(await supply.innerText(), /1 package checked against supplyChain\.licenses; no finding/);
+    await shoot(page, 'task-supply');
   });
 
   it('A task: the prompt each phase visit ran with, its persona and digest as the ledger recorded, its text on demand, and a stored text edited on disk not shown', async () => {

@@ -18,6 +18,7 @@ import { phaseDir } from '../../../core/phases.ts';
 import { reviewRules, rubricDimensions, type ReviewBy } from '../../../core/review.ts';
 import { taskImpact, type ImpactView } from './impact.ts';
 import { taskPrompts, type PromptVisitView } from './prompt.ts';
+import { taskSupply, type SupplyView } from './supply.ts';
 
 export interface SelectedNode {
   readonly id: string;
@@ -46,6 +47,8 @@ export interface TaskModel {
   readonly impact: ImpactView | undefined;
   /** The prompt each phase visit ran with, once a move recorded one. */
   readonly prompts: readonly PromptVisitView[] | undefined;
+  /** The dependency diff, vulnerabilities, licences and accepted risks of its live VERIFY evidence, when it has them. */
+  readonly supply: SupplyView | undefined;
 }
 
 /** What the review form asks for: the rubric's dimensions, where it goes, and the rubric written so far. */
@@ -162,5 +165,6 @@ export async function taskDetail(
     review: reviewForm(engine, task, () => taskArtifacts(engine, task, entries)),
     impact: taskImpact(engine, task, entries),
     prompts: taskPrompts(engine, unfiltered.visits, entries),
+    supply: taskSupply(engine, task, entries),
   };
 }

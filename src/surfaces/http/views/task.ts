@@ -14,6 +14,7 @@ import type { TaskModel } from '../read/task-detail.ts';
 import { describeEntry } from '../read/describe.ts';
 import { impactSection } from './impact.ts';
 import { promptSection } from './prompt.ts';
+import { supplySection } from './supply.ts';
 
 const taskHref = (taskId: string) => `/tasks/${encodeURIComponent(taskId)}`;
 
@@ -284,6 +285,7 @@ export function taskBody(m: TaskModel): Html {
 ${waivers(m)}
 ${reviewSection(m)}
 ${impactSection(m)}
+${supplySection(m)}
 ${promptSection(m)}
 ${timeline(m)}
 ${graphSection(m)}
