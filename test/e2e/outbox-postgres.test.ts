@@ -21,7 +21,8 @@ let pg: PgServer;
 const servers: GitHubTestServer[] = [];
 before(async () => {
   assert.ok(findPgBin(), 'PostgreSQL server binaries are needed: apt-get install -y postgresql');
-  pg = await startPostgres();
+  // Durable commits: the test stops the server at once, and a commit the dispatcher was told of must survive it.
+  pg = await startPostgres({ durable: true });
 });
 after(async () => {
   for (const s of servers) await s.close();

@@ -86,8 +86,12 @@ export interface PgServer {
   dispose(): Promise<void>;
 }
 
-/** Starts a throw-away PostgreSQL server. Throws when no PostgreSQL binaries are installed. */
-export async function startPostgres(): Promise<PgServer> {
+/**
+ * Starts a throw-away PostgreSQL server. Throws when no PostgreSQL binaries are installed. `durable`: a commit is
+ * in the WAL before it returns (synchronous_commit on), so a server stopped at once keeps every commit a client
+ * was told of, as a real one does; crash tests need it.
+ */
+export async function startPostgres(opts: { durable?: boolean } = {}): Promise<PgServer> {
   const bin = findPgBin();
   if (!bin)
     throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql/*/bin: apt-get install -y postgresql');
@@ -104,8 +108,10 @@ export async function startPostgres(): Promise<PgServer> {
     dir,
     user,
   );
-  // Durability settings are off: the cluster lives for one test run.
-  const serverOpts = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
+  // Durability settings are off: the cluster lives for one test run, and the machine does not crash under it. A
+  // server stopped at once (stopImmediate) loses what sits in its own WAL buffers unless commits wait for the WAL.
+  const commit = opts.durable ? 'on' : 'off';
+  const serverOpts = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c synchronous_commit=${commit} -c full_page_writes=off -c max_connections=200`;
   const pgCtl = (...args: string[]) =>
     run(join(bin, 'pg_ctl'), ['-D', data, '-l', log, '-w', '-t', '30', ...args], dir, user);
   const stopNow = () => {
