@@ -4,6 +4,7 @@
  * and the approval check a move goes through. A person's decisions are in
  * passkeys.ts.
  */
+import { addedLinesOf } from '../../core/policy/change.ts';
 import { ErrorCode, ok, refuse, type Remedy, type Result } from '../../core/errors.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
 import type { TaskState } from '../../core/task.ts';
@@ -16,25 +17,11 @@ import { scanPatch } from '../repo/secret-scan.ts';
 import type { Actor, Engine } from '../context.ts';
 import { clause } from '../../core/phrasing.ts';
 
-/** Lines each file of a patch adds, by path. */
-export function addedLinesByFile(patch: string): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  let current: string[] | undefined;
-  for (const line of patch.split('\n')) {
-    if (line.startsWith('+++ ')) {
-      const path = line.slice(4).replace(/^b\//, '');
-      current = path === '/dev/null' ? undefined : [];
-      if (current) out.set(path, current);
-    } else if (line.startsWith('+') && current) current.push(line.slice(1));
-  }
-  return out;
-}
-
 export async function assessTaskRisk(engine: Engine, state: TaskState): Promise<RiskAssessment> {
   const diff = await taskDiff(engine, state);
   return assessRisk({
     files: diff.files.map((f) => ({ path: f.path, additions: f.additions, deletions: f.deletions, status: f.status })),
-    addedLines: addedLinesByFile(diff.patch),
+    addedLines: addedLinesOf(diff.patch),
     secrets: await scanPatch(diff.patch),
     riskyPaths: engine.config.approvals.riskyPaths,
     maxLines: engine.config.approvals.maxLines,
