@@ -6,9 +6,10 @@
 import { ErrorCode } from '../../core/errors.ts';
 import type { Config } from '../../core/config.ts';
 import type { CheckStatus } from '../../core/gates.ts';
-import { addedLinesOf, changeRequestFor, rollbackWords, type ChangeFinding } from '../../core/policy/change.ts';
+import type { ChangeFinding } from '../../core/policy/change.ts';
+import { branchName, changeRequestOf } from '../evidence/change-request.ts';
 import { PACK_DIR } from '../../core/policy/pack.ts';
-import { isPersonDecision } from '../../core/decision.ts';
+import { coverPolicies, policyApprovals, stampCovers } from '../../core/policy/approvals.ts';
 import { AutopilotError } from '../../core/errors.ts';
 import { git } from '../repo/git.ts';
 import { POLICIES_DIR, decideChange, policySetOf } from '../repo/policies.ts';
@@ -99,6 +100,22 @@ async function numstat(input: PolicySimInput): Promise<{ path: string; added: nu
     .filter((f) => f.path !== '' && !skip(f.path));
 }
 
+/** The blob id of each path at `commit`; a path not there (deleted) is absent. */
+async function committedBlobs(root: string, commit: string, paths: readonly string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  // In slices, so that a large change stays under the command line's length limit.
+  for (let i = 0; i < paths.length; i += 200) {
+    const r = await git(root, ['ls-tree', '-r', '-z', commit, '--', ...paths.slice(i, i + 200)]);
+    if (r.code !== 0) throw new Error(`git ls-tree ${commit} failed: ${r.stderr.trim()}`);
+    for (const row of r.stdout.split('\0').filter(Boolean)) {
+      const [meta = '', path = ''] = row.split('\t');
+      const [, type, id] = meta.split(' ');
+      if (type === 'blob' && id) out.set(path, id);
+    }
+  }
+  return out;
+}
+
 function evidenceNamed(t: StagedTask, name: string): Buffer | undefined {
   let found: Buffer | undefined;
   for (const [path, bytes] of t.files)
@@ -117,55 +134,14 @@ function secretsByFile(tasks: readonly StagedTask[]): Map<string, number> {
   return out;
 }
 
-function supplyChainOf(tasks: readonly StagedTask[]): 'pass' | 'fail' | 'unknown' {
-  const results = tasks.flatMap((t) =>
-    ['vulnerabilities.json', 'licenses.json'].flatMap((n) => {
-      const doc = readJson(evidenceNamed(t, n)) as { passed?: unknown } | undefined;
-      return typeof doc?.passed === 'boolean' ? [doc.passed] : [];
-    }),
-  );
-  if (results.length === 0) return 'unknown';
-  return results.every(Boolean) ? 'pass' : 'fail';
-}
-
-function hasRollback(tasks: readonly StagedTask[]): boolean {
-  return tasks.some((t) =>
-    ['pr_template_filled.md', 'plan.md'].some((n) => rollbackWords(evidenceNamed(t, n)?.toString('utf8') ?? '') >= 4),
-  );
-}
-
-/** People whose approval of a task on the branch verified as a passkey decision (`person:name`). */
-function approvers(tasks: readonly StagedTask[]): string[] {
-  const out = new Set<string>();
-  for (const t of tasks)
-    for (const x of t.entries)
-      if (
-        t.verified.has(x.seq) &&
-        isPersonDecision(x) &&
-        x.kind === 'approval' &&
-        x.data['action'] === 'approved' &&
-        x.actor.startsWith('person:')
-      )
-        out.add(x.actor);
-  return [...out].sort();
-}
-
-async function branchName(root: string): Promise<string> {
-  const r = await git(root, ['rev-parse', '--abbrev-ref', 'HEAD']);
-  const name = r.code === 0 ? r.stdout.trim() : '';
-  // CI checks out a detached HEAD: the forge names the branch in its variables.
-  if (name === '' || name === 'HEAD')
-    return process.env['GITHUB_HEAD_REF'] || process.env['CI_COMMIT_REF_NAME'] || process.env['GITHUB_REF_NAME'] || '';
-  return name;
-}
-
 const describe = (f: ChangeFinding) =>
   `${f.policyId} ${f.verdict} on ${f.on.slice(0, 3).join(', ')}${f.on.length > 3 ? ', …' : ''}`;
 
 /**
  * Gate 1's policy check: the base branch's policies decide the branch's diff. A deny fails; an ask passes when a
- * person's approval of a task on the branch verified, else fails with APPROVAL_REQUIRED; observe-mode policies only
- * record what they would have decided. Without policies of the repository there is nothing to evaluate.
+ * person's verified approval of a task on the branch names that policy and was given for the change the branch holds
+ * (core/policy/approvals.ts), else fails with APPROVAL_REQUIRED; observe-mode policies only record what they would
+ * have decided. Without policies of the repository there is nothing to evaluate.
  */
 export async function simulatePolicies(input: PolicySimInput): Promise<PolicySimulation> {
   const config = input.config;
@@ -199,18 +175,42 @@ export async function simulatePolicies(input: PolicySimInput): Promise<PolicySim
   const files = await numstat(input);
   const secrets = secretsByFile(input.tasks);
   const patch = await git(input.root, ['diff', '-U0', '--no-renames', `${input.mergeBase}..${input.head}`]);
-  const request = changeRequestFor(config, {
+  const request = changeRequestOf(config, {
     actor: { id: 'agent:branch', kind: 'agent' },
     phase: config.roles.implement ?? '',
     taskId: input.tasks.map((t) => t.taskId).join(','),
-    files: files.map((f) => ({ ...f, secrets: secrets.get(f.path) ?? 0 })),
-    addedLines: patch.code === 0 ? addedLinesOf(patch.stdout) : new Map(),
-    supplyChain: supplyChainOf(input.tasks),
-    rollback: hasRollback(input.tasks),
+    files,
+    patch: patch.code === 0 ? patch.stdout : '',
+    secrets,
+    evidence: (name) => input.tasks.flatMap((t) => evidenceNamed(t, name) ?? []),
     branch: await branchName(input.root),
   });
   const d = decideChange(config, request);
-  const people = approvers(input.tasks);
+  const blobs = await committedBlobs(
+    input.root,
+    input.head,
+    files.map((f) => f.path),
+  );
+  const branchFiles = files.map((f) => ({ ...f, blob: blobs.get(f.path) ?? null }));
+  const approvals = input.tasks.flatMap((t) => policyApprovals(t.entries, (x) => t.verified.has(x.seq)));
+  // An ask is approved by a person's verified approval that names the policy and was given for the change the
+  // branch holds: the request's files with the same line counts as the branch's, on the parts the policy found on.
+  const cover = new Map(
+    d.enforced.findings
+      .filter((f) => f.verdict === 'ask')
+      .map((f) => {
+        const [c] = coverPolicies(
+          [f.policyId],
+          approvals,
+          (a) => a.signedDiff === a.change.digest && stampCovers(a.change, f.on, branchFiles),
+        );
+        return [f.policyId, c!] as const;
+      }),
+  );
+  const people = (id: string) => {
+    const c = cover.get(id);
+    return c?.status === 'approved' ? [c.by.person] : [];
+  };
   const enforced = new Set(d.enforced.findings.map((f) => f.policyId));
   const policies: PolicyOutcome[] = [
     ...d.enforced.findings.map((f) => ({
@@ -218,7 +218,7 @@ export async function simulatePolicies(input: PolicySimInput): Promise<PolicySim
       verdict: f.verdict,
       mode: 'enforce' as const,
       on: f.on,
-      ...(f.verdict === 'ask' ? { approvedBy: people } : {}),
+      ...(f.verdict === 'ask' ? { approvedBy: people(f.policyId) } : {}),
     })),
     ...(d.observed?.findings ?? [])
       .filter((f) => !enforced.has(f.policyId))
@@ -238,14 +238,20 @@ export async function simulatePolicies(input: PolicySimInput): Promise<PolicySim
         file: f.on.join(', ').slice(0, 300),
         reason: `policy ${f.policyId} denies the change (${f.on.slice(0, 5).join(', ')}): ${reasonOf(config, f.policyId)}`,
       });
-    else if (people.length === 0)
+    else if (people(f.policyId).length === 0) {
+      const c = cover.get(f.policyId);
+      const why =
+        c?.status === 'stale'
+          ? `the approval ${c.by.person} gave for it (entry ${c.by.approval.seq} of ${c.by.approval.taskId ?? 'a task'}) was for another change than the branch's: a person approves the change as it is now`
+          : `no person's verified approval of a task on the branch names this policy`;
       problems.push({
         taskId: null,
         check: 'policy',
         code: ErrorCode.APPROVAL_REQUIRED,
         file: f.on.join(', ').slice(0, 300),
-        reason: `policy ${f.policyId} asks a person (${f.on.slice(0, 5).join(', ')}): ${reasonOf(config, f.policyId)}; no person's approval of a task on the branch verified`,
+        reason: `policy ${f.policyId} asks a person (${f.on.slice(0, 5).join(', ')}): ${reasonOf(config, f.policyId)}; ${why}`,
       });
+    }
   }
   for (const e of d.enforced.errors)
     problems.push({
@@ -256,10 +262,9 @@ export async function simulatePolicies(input: PolicySimInput): Promise<PolicySim
       reason: `a policy could not be evaluated on the change: ${e}`,
     });
   const decided = d.enforced.findings.map(describe);
-  const approved =
-    d.enforced.findings.some((f) => f.verdict === 'ask') && people.length > 0
-      ? [`approved by ${people.join(', ')}`]
-      : [];
+  const approved = [...cover]
+    .filter(([, c]) => c.status === 'approved')
+    .map(([id]) => `${id} approved by ${people(id).join(', ')}`);
   const detail = [`${size}: ${d.enforced.verdict}`, ...decided, ...approved, ...observedText].join('; ');
   return { status: problems.length ? 'fail' : 'pass', detail, problems, policies, digest: d.digest };
 }
