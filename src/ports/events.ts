@@ -78,6 +78,9 @@ export type AutopilotEvent =
       readonly kind: 'start' | 'advance' | 'backtrack' | 'abort';
       /** The digest of the policy set the move was decided under (`autopilot.policy.digest`), for a recorded advance. */
       readonly policyDigest?: string;
+      /** The move out of the implement phase: the policies that decided its change (`autopilot.policy.ids`) and their verdict (`.verdict`). */
+      readonly policyIds?: readonly string[];
+      readonly policyVerdict?: 'allow' | 'deny' | 'ask';
       /** What the entered phase's agent is told (`autopilot.prompt.sha256`, `autopilot.persona.sha256`, …). */
       readonly prompt?: {
         readonly sha256: string;

@@ -109,6 +109,9 @@ export function spansOf(ev: AutopilotEvent): SpanRecord[] {
             'autopilot.result': ev.result,
             ...(ev.code ? { 'autopilot.error.code': ev.code } : {}),
             ...(ev.policyDigest ? { 'autopilot.policy.digest': ev.policyDigest } : {}),
+            ...(ev.policyVerdict
+              ? { 'autopilot.policy.ids': (ev.policyIds ?? []).join(','), 'autopilot.policy.verdict': ev.policyVerdict }
+              : {}),
             ...(ev.prompt
               ? {
                   'autopilot.prompt.sha256': ev.prompt.sha256,

@@ -61,6 +61,13 @@ import { guardRole } from '../evidence/role.ts';
 import { checkReview, readReviewInputs } from '../evidence/review.ts';
 import { clause } from '../../core/phrasing.ts';
 import { policySetOf } from '../repo/policies.ts';
+import {
+  guardChangePolicies,
+  judgeTaskChange,
+  leavesImplement,
+  type ChangeJudgement,
+  type ChangeOutcome,
+} from '../approvals/policy-change.ts';
 
 export interface AdvanceRequest {
   readonly taskId: string;
@@ -228,6 +235,8 @@ interface Prepared {
   readonly context: Awaited<ReturnType<typeof gatherEvidenceContext>>;
   /** Leaving the review phase: who wrote its rubric and who worked the implement phase, from the ledger. */
   readonly reviewing: Awaited<ReturnType<typeof readReviewInputs>>;
+  /** Leaving the implement phase: the repository's policies on the task's diff. */
+  readonly change: ChangeJudgement | null;
 }
 
 /** Runs the phase's producers, checks the instructions for drift, assesses the risk, reads the evidence's context. */
@@ -243,7 +252,9 @@ async function prepareMove(move: Move): Promise<Prepared> {
   const pending = produced.phase === state.phase ? (produced.files ?? []) : [];
   const context = await gatherEvidenceContext(engine, state, state.phase, pending);
   const reviewing = await readReviewInputs(engine, state);
-  return { produced, attestation, assessed, needs, context, reviewing };
+  // The change decision: the diff the implement phase leaves is the one its policies judge, as Gate 1 judges it.
+  const change = leavesImplement(engine, state, to) ? await judgeTaskChange(engine, state, move.actor) : null;
+  return { produced, attestation, assessed, needs, context, reviewing, change };
 }
 
 /**
@@ -317,6 +328,12 @@ async function commitAdvance(
     // A person may have decided while the producers ran.
     const decided = await guardDecisions(engine, tx, current, actor, attempt, startMs);
     if (!decided.ok) return decided;
+    let policy: ChangeOutcome | undefined;
+    if (prepared.change && to) {
+      const judged = await guardChangePolicies(engine, tx, current, actor, to, prepared.change, startMs);
+      if (!judged.ok) return judged;
+      policy = judged.value;
+    }
     const approved = await guardPersonDecisions(move, tx, current, verified, prepared.needs, startMs);
     if (!approved.ok) return approved;
     const entry = await append(engine, tx, {
@@ -329,7 +346,8 @@ async function commitAdvance(
       data: transitionData(move, current, gate, prepared, {
         leaseToken: lease.value?.token,
         promptDrift: drift.value.length,
-        approvedBy: approved.value,
+        approvedBy: approved.value ?? policy?.approvals.at(-1),
+        policy,
       }),
     });
     if (to) await moveLease(tx, lease.value, to);
@@ -420,7 +438,12 @@ function transitionData(
   current: TaskState,
   gate: PhaseGateReport,
   prepared: Prepared,
-  relied: { leaseToken: number | undefined; promptDrift: number; approvedBy: number | undefined },
+  relied: {
+    leaseToken: number | undefined;
+    promptDrift: number;
+    approvedBy: number | undefined;
+    policy: ChangeOutcome | undefined;
+  },
 ): Record<string, unknown> {
   const { engine, req, to, waivers } = move;
   const { produced, assessed } = prepared;
@@ -450,6 +473,17 @@ function transitionData(
     ...(produced.grounding && produced.phase === current.phase ? { grounding: produced.grounding } : {}),
     // The person's decision this move relies on: the CI gate checks its passkey assertion.
     ...(relied.approvedBy !== undefined ? { approval: relied.approvedBy } : {}),
+    // The change decision of the move out of the implement phase: the policies, their verdict, the diff they judged,
+    // the approvals it relied on and what observe-mode policies would have done.
+    ...(relied.policy && prepared.change
+      ? {
+          policyIds: relied.policy.policyIds,
+          policyVerdict: relied.policy.verdict,
+          change: prepared.change.stamp,
+          ...(relied.policy.approvals.length ? { policyApprovals: relied.policy.approvals } : {}),
+          ...(relied.policy.observed ? { policyObserved: relied.policy.observed } : {}),
+        }
+      : {}),
     // What the agent is told in the phase it enters: the compiled prompt's digest, the persona's, the overlays.
     ...(to !== null ? { prompt: recordedPrompt(engine, phasePromptFor(engine, to, current)) } : {}),
   };
@@ -458,6 +492,13 @@ function transitionData(
 /** Tells the sink how the move ended, recorded or refused. */
 function emitAdvance(move: Move, result: Result<AdvanceOutcome>, startMs: number): void {
   const { engine, actor, req, state, to } = move;
+  // The change decision, where the move made one: from its entry, or from the refusal it made.
+  const d = result.ok ? result.value.entry.data : result.error.details;
+  const verdict = d['policyVerdict'];
+  const policy: { policyIds?: string[]; policyVerdict?: 'allow' | 'ask' | 'deny' } =
+    (verdict === 'allow' || verdict === 'ask' || verdict === 'deny') && Array.isArray(d['policyIds'])
+      ? { policyIds: (d['policyIds'] as unknown[]).map(String), policyVerdict: verdict }
+      : {};
   engine.sink.emit({
     type: 'transition',
     kind: 'advance',
@@ -465,6 +506,7 @@ function emitAdvance(move: Move, result: Result<AdvanceOutcome>, startMs: number
     from: state.phase,
     to,
     result: result.ok ? 'ok' : 'refused',
+    ...policy,
     ...(result.ok
       ? {
           seq: result.value.entry.seq,

@@ -118,7 +118,11 @@ export function advanceCommand(program: Command, act: Act): void {
       'after',
       '\nOne move of a task runs at a time (advance and verify, from any process): another one started meanwhile\n' +
         "is refused with LEASE_HELD (details.reason 'move-running', or 'moved' when the task moved while it was\n" +
-        'checked) and changes nothing; read the task status, then advance again if it still needs it.\n',
+        'checked) and changes nothing; read the task status, then advance again if it still needs it.\n' +
+        "\nLeaving the implement phase, the repository's policies decide the task's diff: a deny is VERIFY_FAILED\n" +
+        '(change the diff), an ask is APPROVAL_REQUIRED until a person approves those policies for this diff on the\n' +
+        'dashboard (an approval of other policies, or of an earlier diff, does not count); observe-mode policies\n' +
+        'only record what they would have done.\n',
     )
     .addHelpText('after', example('autopilot advance T-1\nautopilot advance T-1 --to SPEC --summary "strategy agreed"'))
     .action(act(async (id: string, opts: Opts) => (await import('../verbs/advance.ts')).advanceVerb(id, opts)));
