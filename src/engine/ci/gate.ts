@@ -35,6 +35,7 @@ import {
 } from './inputs.ts';
 import { recheckVerify, type RecheckDeps } from './verify-recheck.ts';
 import { applyModes, buildStages, stageChecks } from './stages.ts';
+import { withSignedModes } from './signed-modes.ts';
 import { withCommittedPolicies } from './policy-sim.ts';
 import {
   describeProblem,
@@ -142,17 +143,20 @@ export async function runGate(opts: CiGateOptions): Promise<Result<CiGateReport>
 
   // The checks the five gates add (commands, secrets, grounding, tests, rollback, hermetic, supply chain, owners),
   // then each gate's mode, from the config the gate judges by (the base branch's): a branch cannot relax its own gate.
+  // Only a person can, for a task, with a signed change of modes recorded in its bundle.
+  const signed = withSignedModes(ctx.config, checked);
+  const judging = signed.config;
   const staged = await stageChecks({
     root,
     mergeBase: base.mergeBase,
     head,
-    config: ctx.config,
+    config: judging,
     tasks: checked,
   });
   problems.push(...staged.problems);
   const relaxed: RelaxedProblem[] = [];
   const relax = () => {
-    const r = applyModes(problems, ctx.config);
+    const r = applyModes(problems, judging);
     problems.splice(0, problems.length, ...r.blocking);
     relaxed.push(...r.relaxed);
   };
@@ -162,7 +166,7 @@ export async function runGate(opts: CiGateOptions): Promise<Result<CiGateReport>
   const rechecks = await recheckAnchor(ctx, checked, problems, opts);
   relax();
   const tasks = checked.map((c) => taskReport(c, rechecks, problems));
-  const stages = buildStages(ctx.config, problems, relaxed, staged.checks, tasks);
+  const stages = buildStages(judging, problems, relaxed, staged.checks, tasks);
 
   const report: CiGateReport = {
     passed: problems.length === 0,
@@ -180,6 +184,7 @@ export async function runGate(opts: CiGateOptions): Promise<Result<CiGateReport>
     problems,
     stages,
     relaxed,
+    modes: signed.modes,
     mergeable: problems.length === 0 && stages.every((g) => g.status !== 'fail'),
   };
   await countGates(opts, root, config, stages);

@@ -1,4 +1,5 @@
 /** @module What the CI gate reports: typed problems by the check that found them, each task's outcome, the branch's. */
+import type { SignedMode } from './signed-modes.ts';
 import type { ErrorCode } from '../../core/errors.ts';
 import type { TestCase } from '../../reports/test-results.ts';
 import type { CheckStatus, GateId, GateMode, GateStatus } from '../../core/gates.ts';
@@ -201,6 +202,11 @@ export interface CiGateReport {
   readonly stages: readonly GateStage[];
   /** Problems of gates in observe (would have blocked) or off: recorded, not blocking. */
   readonly relaxed: readonly RelaxedProblem[];
+  /**
+   * The modes a person changed for a task with a signed `change_modes` decision, which the gate applied over the base
+   * branch's config: each with its task, entry, person, the gate it concerns, and whether it was applied.
+   */
+  readonly modes?: readonly SignedMode[];
   /** True when every gate is green: no gate failed (a gate in observe that would have blocked does not fail). */
   readonly mergeable: boolean;
 }

@@ -138,6 +138,11 @@ coverage meets the threshold, the code is the code VERIFY ran on (after a rebase
 the branch's change from the merge-base must have the patch-id VERIFY recorded). A failed re-run prints, under its task, the failed
 test cases and the last 40 lines of the build and test output (--json: the task's
 verify.failedCases and verify.logs).
+The gates' and policies' modes are the base branch's; a person's signed change of modes
+for a task of the branch (a verified change_modes decision in its bundle) applies over
+them, and the report lists which decision changed which gate's mode (--json: modes).
+Gate 1 counts a person's approval of a policy only for the policies its request named
+and the change the branch holds (same files, line counts and content).
 A branch without a bundle fails: its change was made without Autopilot. An evidence
 file the ledger recorded but the branch did not commit is EVIDENCE_MISSING, with the
 .gitignore pattern that hid it and the fix (git add -f <path>).

@@ -122,6 +122,12 @@ function formatStages(r: CiGateReport): string[] {
     );
     for (const c of g.checks) rows.push(`      ${CHECK_MARK[c.status]} ${c.name}: ${pc.dim(c.detail)}`);
   }
+  for (const m of r.modes ?? [])
+    rows.push(
+      pc.yellow(
+        `  mode ${m.key}: ${m.from} → ${m.to} for Gate ${m.gate.slice(1)}, signed by ${m.person.replace(/^person:/, '')} for ${m.taskId} (entry ${m.seq})${m.applied ? '' : `; not applied: ${m.note ?? ''}`}`,
+      ),
+    );
   for (const p of r.relaxed ?? [])
     rows.push(
       pc.yellow(
