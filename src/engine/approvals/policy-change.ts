@@ -38,9 +38,16 @@ export interface ChangeOutcome {
   readonly observed?: { readonly verdict: ChangeVerdict['verdict']; readonly policyIds: readonly string[] };
 }
 
-/** True when the move from the task's phase to `to` is the one that leaves the implement phase forward. */
+/**
+ * True when the move from the task's phase to `to` leaves the implement phase forward under a contract with policies
+ * of the repository (without them every change is allowed, and the diff need not be read again).
+ */
 export function leavesImplement(engine: Engine, state: TaskState, to: string | null): boolean {
-  return to !== null && state.phase === engine.config.roles.implement;
+  return (
+    to !== null &&
+    state.phase === engine.config.roles.implement &&
+    Object.keys(engine.config.policies?.sources ?? {}).length > 0
+  );
 }
 
 /** Decides the task's diff as it is now by the policy set of the task's contract. */
