@@ -8,6 +8,7 @@
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeRepo, tempDir } from './helpers.ts';
@@ -81,6 +82,11 @@ describe('github mode: the pull request through the outbox', () => {
     assert.ok(pr.body.startsWith(prTemplate().trimEnd()), 'the body opens with the agent template');
     assert.ok(pr.body.includes(commentMarker('T-1')));
     assert.match(pr.body, /Phases passed: STRATEGIZE → SPEC → PLAN → THINK → IMPLEMENT → VERIFY → REVIEW/);
+    // The digest of the attestation bundle written on entering PR, as it is on disk.
+    const bundle = createHash('sha256')
+      .update(readFileSync(join(repo.dir, '.autopilot', 'attestations', 'T-1.jsonl')))
+      .digest('hex');
+    assert.ok(pr.body.includes(`Attestation bundle: \`.autopilot/attestations/T-1.jsonl\`, sha256 \`${bundle}\``));
     assert.equal(server.comments.length, 1);
     assert.ok(server.comments[0]?.body.startsWith(commentMarker('T-1')));
     assert.deepEqual(
