@@ -3,8 +3,8 @@
  * branch to a real bare repository (file://), opens the pull request on a GitHub test server that holds every request
  * and response to GitHub's OpenAPI description, posts the evidence comment and sets the commit status; pr_url.txt is
  * the server's answer, ci_results.json its check runs (a red one fails the move out of PR, named). A dispatcher
- * killed with SIGKILL before or after sending open_pr or comment is followed by one that converges to exactly one
- * pull request and one comment; one killed after asking the configured reviewers, by one that does not ask again.
+ * killed with SIGKILL before, during or after sending open_pr or comment is followed by one that converges to exactly
+ * one pull request and one comment; one killed after asking the configured reviewers, by one that does not ask again.
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +16,7 @@ import { commentMarker } from '../../src/core/forge.ts';
 import { startGitHubServer, type GitHubTestServer } from '../helpers/github-server.ts';
 import {
   forgeInPr,
+  killedDuringSend,
   prTemplate,
   putTemplate,
   recordedSends,
@@ -138,18 +139,26 @@ describe('github mode: the pull request through the outbox', () => {
   });
 });
 
+/** The request that creates each action's effect on GitHub. */
+const SENDS = {
+  open_pr: 'POST /repos/{owner}/{repo}/pulls',
+  comment: 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments',
+} as const;
+
 describe('the forge dispatcher killed with SIGKILL', () => {
   for (const action of ['open_pr', 'comment'] as const)
-    for (const point of ['before-send', 'after-send'] as const)
+    for (const point of ['before-send', 'during-send', 'after-send'] as const)
       it(`${action}, ${point}: the next run converges to one pull request and one comment`, async () => {
         const { repo, server } = await inPr();
         await putTemplate(repo);
-        await (await stoppedDispatcher(repo, point, { action, env: ENV })).kill9();
+        // During: GitHub took the create and made it; its answer never reaches the dispatcher, killed first.
+        if (point === 'during-send') await killedDuringSend(repo, server, (where) => where === SENDS[action], ENV);
+        else await (await stoppedDispatcher(repo, point, { action, env: ENV })).kill9();
         const sentBefore = action === 'open_pr' ? server.creates['pull'] : server.creates['comment'];
-        assert.equal(sentBefore, point === 'after-send' ? 1 : 0);
+        assert.equal(sentBefore, point === 'before-send' ? 0 : 1);
         const run = await repo.ok<Outcomes>(['outbox', 'run'], { env: ENV });
         const mine = run.outcomes.find((o) => o.action === action);
-        assert.equal(mine?.outcome, point === 'after-send' ? 'found' : 'sent');
+        assert.equal(mine?.outcome, point === 'before-send' ? 'sent' : 'found');
         // Exactly one of each, and no create was ever sent twice.
         assert.equal(server.pulls.length, 1);
         assert.equal(server.comments.length, 1);

@@ -3,10 +3,10 @@
  * decides the push, `outbox run` pushes the task branch to a real bare repository (file://), opens the merge or pull
  * request on a test server that holds every request and response to the forge's API description, posts the
  * evidence comment, sets the commit status and asks the configured reviewers; pr_url.txt is the server's answer,
- * ci_results.json its CI (a red check fails the move out of PR, named). A dispatcher killed with SIGKILL before or
- * after sending open_pr or comment is followed by one that converges to exactly one pull request and one comment;
- * one killed before, during (the forge made the change, its answer never came) or after asking the reviewers, by one
- * that leaves each reviewer asked exactly once.
+ * ci_results.json its CI (a red check fails the move out of PR, named). A dispatcher killed with SIGKILL before,
+ * during (the forge made the change, its answer never came) or after sending open_pr or comment is followed by one
+ * that converges to exactly one pull request and one comment; one killed before, during or after asking the
+ * reviewers, by one that leaves each reviewer asked exactly once.
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,7 +21,7 @@ import {
   prTemplate,
   putTemplate,
   recordedSends,
-  spawnDispatcher,
+  killedDuringSend,
   stoppedDispatcher,
   type Outcomes,
 } from './outbox-fixture.ts';
@@ -38,8 +38,10 @@ interface ForgeCase {
   readonly red: string;
   /** The reviewers this forge can be asked for (GitLab has no team reviewers; Gitea has). */
   readonly reviewers: { readonly reviewers: string[]; readonly teamReviewers?: string[] };
-  /** Whether a request to the forge is the one that asks the reviewers. */
-  readonly asksReviewers: (where: string, body: Record<string, unknown>) => boolean;
+  /** Whether a request to the forge is the one that sends the action's effect. */
+  readonly sends: Readonly<
+    Record<'open_pr' | 'comment' | 'request_reviewers', (where: string, body: Record<string, unknown>) => boolean>
+  >;
 }
 
 const CASES: Readonly<Record<'gitlab' | 'gitea', ForgeCase>> = {
@@ -50,8 +52,12 @@ const CASES: Readonly<Record<'gitlab' | 'gitea', ForgeCase>> = {
     pullUrl: (s) => `${s.url}/acme/widgets/-/merge_requests/1`,
     red: 'failed',
     reviewers: { reviewers: ['octocat', 'hubot'] },
-    asksReviewers: (where, body) =>
-      where === 'PUT /projects/{id}/merge_requests/{merge_request_iid}' && Array.isArray(body['reviewer_ids']),
+    sends: {
+      open_pr: (where) => where === 'POST /projects/{id}/merge_requests',
+      comment: (where) => where === 'POST /projects/{id}/merge_requests/{merge_request_iid}/notes',
+      request_reviewers: (where, body) =>
+        where === 'PUT /projects/{id}/merge_requests/{merge_request_iid}' && Array.isArray(body['reviewer_ids']),
+    },
   },
   gitea: {
     kind: 'gitea',
@@ -60,7 +66,11 @@ const CASES: Readonly<Record<'gitlab' | 'gitea', ForgeCase>> = {
     pullUrl: (s) => `${s.url}/acme/widgets/pulls/1`,
     red: 'failure',
     reviewers: { reviewers: ['octocat'], teamReviewers: ['core'] },
-    asksReviewers: (where) => where === 'POST /repos/{owner}/{repo}/pulls/{index}/requested_reviewers',
+    sends: {
+      open_pr: (where) => where === 'POST /repos/{owner}/{repo}/pulls',
+      comment: (where) => where === 'POST /repos/{owner}/{repo}/issues/{index}/comments',
+      request_reviewers: (where) => where === 'POST /repos/{owner}/{repo}/pulls/{index}/requested_reviewers',
+    },
   },
 };
 
@@ -167,22 +177,36 @@ export function forgeSuite(kind: 'gitlab' | 'gitea'): void {
       assert.equal(pr?.outcome, 'stopped');
       assert.match(pr?.error ?? '', new RegExp(`no forge token: set AUTOPILOT_FORGE_TOKEN \\(or ${c.tokenVar}\\)`));
       assert.equal(server.pulls.length, 0);
+
+      // An operator drops the stopped row: it is recorded, and no later run sends it, token or not.
+      await repo.ok(['outbox', 'drop', pr!.key, '--reason', 'this repository has no forge account']);
+      const rows = (await repo.ok<{ rows: { key: string; state: string }[] }>(['outbox', 'list'])).rows;
+      assert.equal(rows.find((r) => r.key === pr!.key)?.state, 'dropped');
+      const dropped = repo.ledger('T-1').at(-1);
+      assert.deepEqual(
+        [dropped?.kind, dropped?.data['result'], dropped?.data['action']],
+        ['outbox', 'dropped', 'open_pr'],
+      );
+      assert.deepEqual((await repo.ok<Outcomes>(['outbox', 'run'], { env: ENV })).outcomes, []);
+      assert.equal(server.pulls.length, 0);
+      assert.equal(server.creates['pull'], 0);
     });
   });
 
   describe(`the ${kind} dispatcher killed with SIGKILL`, () => {
     for (const action of ['open_pr', 'comment'] as const)
-      for (const point of ['before-send', 'after-send'] as const)
+      for (const point of ['before-send', 'during-send', 'after-send'] as const)
         it(`${action}, ${point}: the next run converges to one pull request and one comment`, async () => {
           const { repo, server } = await inPr();
           await putTemplate(repo);
-          await (await stoppedDispatcher(repo, point, { action, env: ENV })).kill9();
+          if (point === 'during-send') await killedDuringSend(repo, server, c.sends[action], ENV);
+          else await (await stoppedDispatcher(repo, point, { action, env: ENV })).kill9();
           const sentBefore = action === 'open_pr' ? server.creates['pull'] : server.creates['comment'];
-          assert.equal(sentBefore, point === 'after-send' ? 1 : 0);
+          assert.equal(sentBefore, point === 'before-send' ? 0 : 1);
           const run = await repo.ok<Outcomes>(['outbox', 'run'], { env: ENV });
           assert.equal(
             run.outcomes.find((o) => o.action === action)?.outcome,
-            point === 'after-send' ? 'found' : 'sent',
+            point === 'before-send' ? 'sent' : 'found',
           );
           assert.equal(server.pulls.length, 1);
           assert.equal(server.comments.length, 1);
@@ -204,16 +228,9 @@ export function forgeSuite(kind: 'gitlab' | 'gitea'): void {
       it(`request_reviewers, ${point}: the next run converges to one request per reviewer, none sent twice`, async () => {
         const { repo, server } = await inPr(c.reviewers);
         await putTemplate(repo);
-        if (point === 'during-send') {
-          // The forge takes the request and makes the change; its answer never reaches the dispatcher, killed first.
-          const held = server.holdNext(c.asksReviewers);
-          const d = await spawnDispatcher(repo, ENV);
-          await Promise.race([
-            held,
-            d.exited.then(() => assert.fail(`the dispatcher exited before asking the reviewers: ${d.output()}`)),
-          ]);
-          await d.kill9();
-        } else await (await stoppedDispatcher(repo, point, { action: 'request_reviewers', env: ENV })).kill9();
+        // During: the forge takes the request and makes the change; its answer never reaches the dispatcher, killed first.
+        if (point === 'during-send') await killedDuringSend(repo, server, c.sends.request_reviewers, ENV);
+        else await (await stoppedDispatcher(repo, point, { action: 'request_reviewers', env: ENV })).kill9();
         assert.equal(server.creates['reviewers'], point === 'before-send' ? 0 : 1);
         assert.equal(
           recordedSends(repo).filter((e) => e.data['action'] === 'request_reviewers').length,

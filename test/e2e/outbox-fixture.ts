@@ -165,3 +165,24 @@ export async function stoppedDispatcher(
   await reached(d, marker, `${point}${opts.action ? ` of ${opts.action}` : ''}`);
   return d;
 }
+
+/** A test forge that can hold back the answer to a request (rest-schema-server.ts, github-server.ts). */
+export interface HoldingServer {
+  holdNext(match: (where: string, body: Record<string, unknown>) => boolean): Promise<void>;
+}
+
+/**
+ * Runs a dispatcher and kills it with SIGKILL in the middle of the send `match` picks: the forge has taken the request
+ * and made the change, and its answer has not reached the dispatcher.
+ */
+export async function killedDuringSend(
+  repo: Repo,
+  server: HoldingServer,
+  match: (where: string, body: Record<string, unknown>) => boolean,
+  env: Record<string, string>,
+): Promise<void> {
+  const held = server.holdNext(match);
+  const d = await spawnDispatcher(repo, env);
+  await Promise.race([held, d.exited.then(() => assert.fail(`the dispatcher exited before the send: ${d.output()}`))]);
+  await d.kill9();
+}
