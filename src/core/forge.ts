@@ -100,13 +100,18 @@ export function commentMarker(taskId: string): string {
 /** The context of the commit status Autopilot sets. */
 export const STATUS_CONTEXT = 'autopilot/evidence';
 
-/** What the evidence summary says: the phases passed, the tests and coverage of the verify run, the ledger head. */
+/**
+ * What the evidence summary says: the phases passed, the tests and coverage of the verify run, the ledger head, and
+ * the digest of the task's attestation bundle (written on entering PR, committed with the work).
+ */
 export interface EvidenceSummary {
   readonly taskId: string;
   readonly phases: readonly string[];
   readonly tests: { readonly total: number; readonly failed: number } | null;
   readonly coverage: { readonly changedPct: number | null; readonly meetsThreshold: boolean } | null;
   readonly ledgerHead: { readonly seq: number; readonly hash: string };
+  /** The bundle's path from the repository root and the SHA-256 of its bytes; null when none was written. */
+  readonly bundle: { readonly path: string; readonly sha256: string } | null;
 }
 
 /** The summary as Markdown, opened by the task's marker. */
@@ -123,6 +128,7 @@ export function renderSummary(s: EvidenceSummary): string {
     `- Tests: ${tests}`,
     `- Coverage: ${cov}`,
     `- Ledger head: #${s.ledgerHead.seq} \`${s.ledgerHead.hash}\``,
+    `- Attestation bundle: ${s.bundle ? `\`${s.bundle.path}\`, sha256 \`${s.bundle.sha256}\`` : 'not written'}`,
     '',
   ].join('\n');
 }

@@ -8,13 +8,15 @@
 import { CHROMIUM_ARGS } from '../../src/surfaces/demo/passkey.ts';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { advance } from '../../src/engine/task/advance.ts';
 import { putEvidence } from '../../src/engine/task/evidence.ts';
 import { append } from '../../src/engine/ledger/record.ts';
-import { git, ROOT, type Repo } from './helpers.ts';
+import { git, makeRepo, ROOT, type Repo } from './helpers.ts';
 import { AGENT, serve, storyRepo, withAgent, type DashboardRepo, type Served } from './dashboard-fixture.ts';
 import { evidenceFor } from '../helpers/evidence.ts';
 import { ratesRepo } from './gate-rates-fixture.ts';
@@ -481,6 +483,94 @@ describe('the dashboard in chromium', () => {
     const flagged = await d.repo.json(['ledger', 'verify']);
     assert.equal(flagged.code, 3);
     assert.match(flagged.stdout, new RegExp(`entry ${forged.seq} is not a person's decision: .*the note differs`));
+    await pk.close();
+  });
+
+  it("Monitor: an unhealthy deployment's backtrack proposal on the approvals and task pages; a person sends one task back with a passkey and declines it for another", async (t) => {
+    // A deployment whose health check answers 500, watched by its own repository and serve.
+    const health = createServer((_req, res) => void res.writeHead(500).end('{"status":"down"}'));
+    await new Promise<void>((r) => health.listen(0, '127.0.0.1', () => r()));
+    t.after(() => new Promise<void>((r) => health.close(() => r())));
+    const url = `http://127.0.0.1:${(health.address() as AddressInfo).port}/health`;
+    const repo = await makeRepo({
+      config: (c) => void (c['monitor'] = { health: [{ name: 'api', url, within: '1s', pollSeconds: 1 }] }),
+    });
+    for (const id of ['T-1', 'T-2']) {
+      await repo.driveTo(id, 'MONITOR');
+      const refused = await repo.refused(['advance', id], 'EVIDENCE_INVALID', 2);
+      assert.match(refused.message, /api \(status 500, expected 200\)/);
+    }
+    const served = await serve(repo);
+    t.after(() => served.stop());
+    const local = (path: string) => `http://localhost:${served.port}${path}`;
+    const pk = watch(await ctx.newPage());
+    t.after(() => pk.close());
+    const cdp = await ctx.newCDPSession(pk);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
+    });
+    await pk.goto(local('/register'));
+    await pk.fill('#reg-name', 'Ola Operator');
+    await pk.fill('#reg-code', served.registrationCode);
+    await pk.click('form[data-register] button');
+    await textMatches(pk, 'main', /Passkey registered for Ola Operator/);
+
+    // The proposal, on the task page and on the approvals page, with the failing check named.
+    await pk.goto(local('/tasks/T-1'));
+    assert.match(
+      await pk.locator('#backtrack-proposal').innerText(),
+      /proposes to send T-1 back to IMPLEMENT .*the deployment is unhealthy: api \(status 500/s,
+    );
+    assert.match(await pk.locator('#history').innerText(), /proposed MONITOR ↩ IMPLEMENT, for a person to decide/);
+    await pk.goto(local('/approvals'));
+    for (const id of ['T-1', 'T-2']) {
+      const card = await pk.locator(`#task-${id}`).innerText();
+      assert.match(card, /Backtrack proposal \(entry \d+\)/);
+      assert.match(card, /the deployment is unhealthy: api \(status 500/);
+      assert.equal(await pk.locator(`#to-${id}`).inputValue(), 'IMPLEMENT');
+    }
+
+    // Requesting changes to IMPLEMENT carries the proposal out: T-1 is back in IMPLEMENT.
+    await pk.fill('#reason-T-1', 'The API answers 500 after the release: fix it in IMPLEMENT.');
+    await pk.locator('#task-T-1 button[value=request_changes]').click();
+    await textMatches(pk, 'flash', /requested changes on T-1 .*sent back to IMPLEMENT/);
+    const [changes, back] = repo.ledger('T-1').slice(-2);
+    assert.deepEqual(
+      [changes!.kind, changes!.actor, changes!.data['action'], changes!.data['backtrackTo']],
+      ['approval', 'person:Ola Operator', 'changes_requested', 'IMPLEMENT'],
+    );
+    assert.ok(changes!.data['passkey'], 'the decision is a passkey assertion');
+    assert.deepEqual(
+      [back!.kind, back!.fromPhase, back!.toPhase, back!.data['decision']],
+      ['backtrack', 'MONITOR', 'IMPLEMENT', changes!.seq],
+    );
+    assert.equal(repo.task('T-1')?.phase, 'IMPLEMENT');
+
+    // Approving declines it: T-2 stays in MONITOR, and its page no longer shows a proposal.
+    await pk.fill('#reason-T-2', 'A known outage of the health endpoint: keep it in MONITOR.');
+    await pk.locator('#task-T-2 button[value=approve]').click();
+    await textMatches(pk, 'flash', /approved T-2/);
+    const declined = repo.ledger('T-2').at(-1)!;
+    assert.deepEqual(
+      [declined.kind, declined.actor, declined.data['action']],
+      ['approval', 'person:Ola Operator', 'approved'],
+    );
+    assert.equal(repo.task('T-2')?.phase, 'MONITOR');
+    assert.ok(!repo.ledger('T-2').some((x) => x.kind === 'backtrack'), 'T-2 was not sent back');
+    await pk.goto(local('/tasks/T-2'));
+    assert.equal(await pk.locator('#backtrack-proposal').count(), 0);
+    const verified = await repo.json<{ decisions: number }>(['ledger', 'verify']);
+    assert.equal(verified.code, 0, verified.stdout);
+    assert.equal(verified.body.decisions, 2);
+    // Closed before its serve stops: a live page cut off by the server would log a broken stream.
     await pk.close();
   });
 

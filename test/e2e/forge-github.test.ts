@@ -3,19 +3,27 @@
  * branch to a real bare repository (file://), opens the pull request on a GitHub test server that holds every request
  * and response to GitHub's OpenAPI description, posts the evidence comment and sets the commit status; pr_url.txt is
  * the server's answer, ci_results.json its check runs (a red one fails the move out of PR, named). A dispatcher
- * killed with SIGKILL before or after sending open_pr or comment is followed by one that converges to exactly one
- * pull request and one comment; one killed after asking the configured reviewers, by one that does not ask again.
+ * killed with SIGKILL before, during or after sending open_pr or comment is followed by one that converges to exactly
+ * one pull request and one comment; one killed after asking the configured reviewers, by one that does not ask again.
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { binary, git, makeRepo, tempDir, type Repo } from './helpers.ts';
-import { evidenceFor } from '../helpers/evidence.ts';
-import { GITHUB_EVIDENCE } from '../../src/core/config.ts';
+import { makeRepo, tempDir } from './helpers.ts';
 import { commentMarker } from '../../src/core/forge.ts';
 import { startGitHubServer, type GitHubTestServer } from '../helpers/github-server.ts';
+import {
+  forgeInPr,
+  killedDuringSend,
+  prTemplate,
+  putTemplate,
+  recordedSends,
+  stoppedDispatcher,
+  type ForgeSetup,
+  type Outcomes,
+} from './outbox-fixture.ts';
 
 const TOKEN = 'ghp_testtoken_e2e_0123456789';
 const ENV = { GITHUB_TOKEN: TOKEN };
@@ -24,61 +32,16 @@ after(async () => {
   for (const s of servers) await s.close();
 });
 
-interface Setup {
-  readonly repo: Repo;
-  readonly server: GitHubTestServer;
-  readonly bare: string;
-  readonly commit: string;
-}
-
 /** A repository in github mode, its origin a bare remote, T-1 moved into PR on task/T-1 with its work committed. */
-async function inPr(pr: Record<string, unknown> = {}): Promise<Setup> {
-  const bare = join(tempDir('remote'), 'widgets.git');
-  git(tempDir('x'), ['init', '-q', '--bare', '-b', 'main', bare]);
-  const server = await startGitHubServer({ owner: 'acme', repo: 'widgets', bare });
-  servers.push(server);
-  const repo = await makeRepo({
-    config: (c) => {
-      c['pr'] = {
-        mode: 'github',
-        repository: 'acme/widgets',
-        apiUrl: server.url,
-        requiredChecks: ['build'],
-        ciTimeoutSeconds: 0,
-        ...pr,
-      };
-      (c['evidence'] as Record<string, unknown>)['PR'] = GITHUB_EVIDENCE['PR'];
-    },
+async function inPr(pr: Record<string, unknown> = {}): Promise<ForgeSetup<GitHubTestServer>> {
+  const setup = await forgeInPr({
+    kind: 'github',
+    pr,
+    start: (bare) => startGitHubServer({ owner: 'acme', repo: 'widgets', bare }),
   });
-  git(repo.dir, ['add', '-A']);
-  git(repo.dir, ['commit', '-q', '-m', 'github mode']);
-  git(repo.dir, ['remote', 'add', 'origin', `file://${bare}`]);
-  git(repo.dir, ['push', '-q', 'origin', 'main']);
-  git(repo.dir, ['switch', '-q', '-c', 'task/T-1']);
-  await repo.driveTo('T-1', 'REVIEW');
-  for (const [name, content] of evidenceFor(0)['REVIEW'] ?? []) await repo.put('T-1', 'REVIEW', name, content);
-  git(repo.dir, ['add', '-A', '--', '.', ':(exclude).autopilot']);
-  git(repo.dir, ['commit', '-q', '-m', 'count words']);
-  const commit = git(repo.dir, ['rev-parse', 'HEAD']).trim();
-  const moved = await repo.ok<{ to: string; outbox: string; seq: number }>(['advance', 'T-1']);
-  assert.equal(moved.to, 'PR');
-  assert.equal(moved.outbox, `T-1@${moved.seq}:push`);
-  return { repo, server, bare, commit };
+  servers.push(setup.server);
+  return setup;
 }
-
-const TEMPLATE = (): string => {
-  const t = evidenceFor(0)['PR']?.find(([name]) => name === 'pr_template_filled.md')?.[1];
-  assert.ok(t);
-  return t;
-};
-
-async function putTemplate(repo: Repo): Promise<void> {
-  const file = join(tempDir('pr'), 'pr_template_filled.md');
-  writeFileSync(file, TEMPLATE());
-  await repo.ok(['evidence', 'add', 'T-1', 'PR', file]);
-}
-
-type Outcomes = { outcomes: { key: string; action: string; outcome: string; error?: string }[] };
 
 describe('github mode: the pull request through the outbox', () => {
   it('pushes, opens the PR with the template and the evidence summary, comments, sets the status, and gates on CI', async () => {
@@ -117,9 +80,14 @@ describe('github mode: the pull request through the outbox', () => {
     assert.equal(pr.head, 'task/T-1');
     assert.equal(pr.headSha, commit);
     assert.equal(pr.base, 'main');
-    assert.ok(pr.body.startsWith(TEMPLATE().trimEnd()), 'the body opens with the agent template');
+    assert.ok(pr.body.startsWith(prTemplate().trimEnd()), 'the body opens with the agent template');
     assert.ok(pr.body.includes(commentMarker('T-1')));
     assert.match(pr.body, /Phases passed: STRATEGIZE → SPEC → PLAN → THINK → IMPLEMENT → VERIFY → REVIEW/);
+    // The digest of the attestation bundle written on entering PR, as it is on disk.
+    const bundle = createHash('sha256')
+      .update(readFileSync(join(repo.dir, '.autopilot', 'attestations', 'T-1.jsonl')))
+      .digest('hex');
+    assert.ok(pr.body.includes(`Attestation bundle: \`.autopilot/attestations/T-1.jsonl\`, sha256 \`${bundle}\``));
     assert.equal(server.comments.length, 1);
     assert.ok(server.comments[0]?.body.startsWith(commentMarker('T-1')));
     assert.deepEqual(
@@ -171,44 +139,26 @@ describe('github mode: the pull request through the outbox', () => {
   });
 });
 
-/** Spawns `outbox run` stopped at `point` of `action`; resolves once it is there. */
-async function stoppedDispatcher(repo: Repo, point: 'before-send' | 'after-send', action: string) {
-  const marker = join(tempDir('pause'), 'here');
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env))
-    if (v !== undefined && !k.startsWith('NODE_TEST') && !k.startsWith('AUTOPILOT_')) env[k] = v;
-  Object.assign(env, ENV, {
-    AUTOPILOT_TEST_OUTBOX_PAUSE: point,
-    AUTOPILOT_TEST_OUTBOX_PAUSE_ACTION: action,
-    AUTOPILOT_TEST_OUTBOX_PAUSE_FILE: marker,
-  });
-  const child = spawn(process.execPath, [await binary(), '-C', repo.dir, 'outbox', 'run'], {
-    env,
-    detached: true,
-    stdio: 'ignore',
-  });
-  const exited = new Promise<void>((r) => child.on('exit', () => r()));
-  for (let i = 0; !existsSync(marker) || readFileSync(marker, 'utf8') === ''; i++) {
-    assert.ok(i < 1200, `the dispatcher never reached ${point} of ${action}`);
-    assert.equal(child.exitCode, null, `the dispatcher exited before ${point} of ${action}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  process.kill(-child.pid!, 'SIGKILL');
-  await exited;
-}
+/** The request that creates each action's effect on GitHub. */
+const SENDS = {
+  open_pr: 'POST /repos/{owner}/{repo}/pulls',
+  comment: 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments',
+} as const;
 
 describe('the forge dispatcher killed with SIGKILL', () => {
   for (const action of ['open_pr', 'comment'] as const)
-    for (const point of ['before-send', 'after-send'] as const)
+    for (const point of ['before-send', 'during-send', 'after-send'] as const)
       it(`${action}, ${point}: the next run converges to one pull request and one comment`, async () => {
         const { repo, server } = await inPr();
         await putTemplate(repo);
-        await stoppedDispatcher(repo, point, action);
+        // During: GitHub took the create and made it; its answer never reaches the dispatcher, killed first.
+        if (point === 'during-send') await killedDuringSend(repo, server, (where) => where === SENDS[action], ENV);
+        else await (await stoppedDispatcher(repo, point, { action, env: ENV })).kill9();
         const sentBefore = action === 'open_pr' ? server.creates['pull'] : server.creates['comment'];
-        assert.equal(sentBefore, point === 'after-send' ? 1 : 0);
+        assert.equal(sentBefore, point === 'before-send' ? 0 : 1);
         const run = await repo.ok<Outcomes>(['outbox', 'run'], { env: ENV });
         const mine = run.outcomes.find((o) => o.action === action);
-        assert.equal(mine?.outcome, point === 'after-send' ? 'found' : 'sent');
+        assert.equal(mine?.outcome, point === 'before-send' ? 'sent' : 'found');
         // Exactly one of each, and no create was ever sent twice.
         assert.equal(server.pulls.length, 1);
         assert.equal(server.comments.length, 1);
@@ -216,10 +166,7 @@ describe('the forge dispatcher killed with SIGKILL', () => {
         assert.equal(server.creates['comment'], 1);
         assert.deepEqual(server.duplicates, []);
         assert.deepEqual(server.mismatches, []);
-        const recorded = repo
-          .ledger('T-1')
-          .filter((e) => e.kind === 'outbox' && ['sent', 'found'].includes(String(e.data['result'])))
-          .map((e) => e.data['action']);
+        const recorded = recordedSends(repo).map((e) => e.data['action']);
         assert.deepEqual([...recorded].sort(), ['comment', 'open_pr', 'push', 'status']);
         // And again: nothing more happens.
         await repo.ok(['outbox', 'run'], { env: ENV });
@@ -233,7 +180,7 @@ describe('github mode: reviewers asked through the outbox', () => {
   it('asks pr.reviewers and pr.teamReviewers once the PR is open; killed after asking, the next run asks nobody again', async () => {
     const { repo, server } = await inPr({ reviewers: ['octocat', 'hubot'], teamReviewers: ['justice-league'] });
     await putTemplate(repo);
-    await stoppedDispatcher(repo, 'after-send', 'request_reviewers');
+    await (await stoppedDispatcher(repo, 'after-send', { action: 'request_reviewers', env: ENV })).kill9();
     assert.equal(server.creates['reviewers'], 1, 'the killed dispatcher asked them');
     assert.deepEqual(server.pulls[0]?.reviewers, ['octocat', 'hubot']);
     assert.deepEqual(server.pulls[0]?.teams, ['justice-league']);

@@ -3,20 +3,28 @@
  * decides the push, `outbox run` pushes the task branch to a real bare repository (file://), opens the merge or pull
  * request on a test server that holds every request and response to the forge's API description, posts the
  * evidence comment, sets the commit status and asks the configured reviewers; pr_url.txt is the server's answer,
- * ci_results.json its CI (a red check fails the move out of PR, named). A dispatcher killed with SIGKILL before or
- * after sending open_pr or comment is followed by one that converges to exactly one pull request and one comment.
+ * ci_results.json its CI (a red check fails the move out of PR, named). A dispatcher killed with SIGKILL before,
+ * during (the forge made the change, its answer never came) or after sending open_pr or comment is followed by one
+ * that converges to exactly one pull request and one comment; one killed before, during or after asking the
+ * reviewers, by one that leaves each reviewer asked exactly once.
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { binary, git, makeRepo, tempDir, type Repo } from './helpers.ts';
-import { evidenceFor } from '../helpers/evidence.ts';
-import { FORGE_EVIDENCE } from '../../src/core/config.ts';
+import { tempDir, type Repo } from './helpers.ts';
 import { commentMarker } from '../../src/core/forge.ts';
 import { startGitLabServer, type GitLabTestServer } from '../helpers/gitlab-server.ts';
 import { startGiteaServer, type GiteaTestServer } from '../helpers/gitea-server.ts';
+import {
+  forgeInPr,
+  prTemplate,
+  putTemplate,
+  recordedSends,
+  killedDuringSend,
+  stoppedDispatcher,
+  type Outcomes,
+} from './outbox-fixture.ts';
 
 type Server = GitLabTestServer | GiteaTestServer;
 
@@ -28,6 +36,12 @@ interface ForgeCase {
   readonly pullUrl: (server: Server) => string;
   /** The forge's word for a red job or status. */
   readonly red: string;
+  /** The reviewers this forge can be asked for (GitLab has no team reviewers; Gitea has). */
+  readonly reviewers: { readonly reviewers: string[]; readonly teamReviewers?: string[] };
+  /** Whether a request to the forge is the one that sends the action's effect. */
+  readonly sends: Readonly<
+    Record<'open_pr' | 'comment' | 'request_reviewers', (where: string, body: Record<string, unknown>) => boolean>
+  >;
 }
 
 const CASES: Readonly<Record<'gitlab' | 'gitea', ForgeCase>> = {
@@ -37,6 +51,13 @@ const CASES: Readonly<Record<'gitlab' | 'gitea', ForgeCase>> = {
     start: (bare) => startGitLabServer({ owner: 'acme', repo: 'widgets', bare }),
     pullUrl: (s) => `${s.url}/acme/widgets/-/merge_requests/1`,
     red: 'failed',
+    reviewers: { reviewers: ['octocat', 'hubot'] },
+    sends: {
+      open_pr: (where) => where === 'POST /projects/{id}/merge_requests',
+      comment: (where) => where === 'POST /projects/{id}/merge_requests/{merge_request_iid}/notes',
+      request_reviewers: (where, body) =>
+        where === 'PUT /projects/{id}/merge_requests/{merge_request_iid}' && Array.isArray(body['reviewer_ids']),
+    },
   },
   gitea: {
     kind: 'gitea',
@@ -44,24 +65,16 @@ const CASES: Readonly<Record<'gitlab' | 'gitea', ForgeCase>> = {
     start: (bare) => startGiteaServer({ owner: 'acme', repo: 'widgets', bare }),
     pullUrl: (s) => `${s.url}/acme/widgets/pulls/1`,
     red: 'failure',
+    reviewers: { reviewers: ['octocat'], teamReviewers: ['core'] },
+    sends: {
+      open_pr: (where) => where === 'POST /repos/{owner}/{repo}/pulls',
+      comment: (where) => where === 'POST /repos/{owner}/{repo}/issues/{index}/comments',
+      request_reviewers: (where) => where === 'POST /repos/{owner}/{repo}/pulls/{index}/requested_reviewers',
+    },
   },
 };
 
 const TOKEN = 'forge-testtoken-e2e-0123456789';
-
-type Outcomes = { outcomes: { key: string; action: string; outcome: string; error?: string }[] };
-
-const TEMPLATE = (): string => {
-  const t = evidenceFor(0)['PR']?.find(([name]) => name === 'pr_template_filled.md')?.[1];
-  assert.ok(t);
-  return t;
-};
-
-async function putTemplate(repo: Repo): Promise<void> {
-  const file = join(tempDir('pr'), 'pr_template_filled.md');
-  writeFileSync(file, TEMPLATE());
-  await repo.ok(['evidence', 'add', 'T-1', 'PR', file]);
-}
 
 /** Registers the suite of one forge. */
 export function forgeSuite(kind: 'gitlab' | 'gitea'): void {
@@ -74,71 +87,14 @@ export function forgeSuite(kind: 'gitlab' | 'gitea'): void {
 
   /** A repository in this forge's mode, its origin a bare remote, T-1 moved into PR on task/T-1, work committed. */
   async function inPr(pr: Record<string, unknown> = {}): Promise<{ repo: Repo; server: Server; commit: string }> {
-    const bare = join(tempDir('remote'), 'widgets.git');
-    git(tempDir('x'), ['init', '-q', '--bare', '-b', 'main', bare]);
-    const server = await c.start(bare);
-    servers.push(server);
-    const repo = await makeRepo({
-      config: (cfg) => {
-        cfg['pr'] = {
-          mode: kind,
-          repository: 'acme/widgets',
-          apiUrl: server.url,
-          requiredChecks: ['build'],
-          ciTimeoutSeconds: 0,
-          ...pr,
-        };
-        (cfg['evidence'] as Record<string, unknown>)['PR'] = FORGE_EVIDENCE['PR'];
-      },
-    });
-    git(repo.dir, ['add', '-A']);
-    git(repo.dir, ['commit', '-q', '-m', `${kind} mode`]);
-    git(repo.dir, ['remote', 'add', 'origin', `file://${bare}`]);
-    git(repo.dir, ['push', '-q', 'origin', 'main']);
-    git(repo.dir, ['switch', '-q', '-c', 'task/T-1']);
-    await repo.driveTo('T-1', 'REVIEW');
-    for (const [name, content] of evidenceFor(0)['REVIEW'] ?? []) await repo.put('T-1', 'REVIEW', name, content);
-    git(repo.dir, ['add', '-A', '--', '.', ':(exclude).autopilot']);
-    git(repo.dir, ['commit', '-q', '-m', 'count words']);
-    const commit = git(repo.dir, ['rev-parse', 'HEAD']).trim();
-    const moved = await repo.ok<{ to: string; outbox: string; seq: number }>(['advance', 'T-1']);
-    assert.equal(moved.to, 'PR');
-    assert.equal(moved.outbox, `T-1@${moved.seq}:push`);
-    return { repo, server, commit };
-  }
-
-  /** Spawns `outbox run` stopped at `point` of `action`, and kills it with SIGKILL there. */
-  async function killedAt(repo: Repo, point: 'before-send' | 'after-send', action: string): Promise<void> {
-    const marker = join(tempDir('pause'), 'here');
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env))
-      if (v !== undefined && !k.startsWith('NODE_TEST') && !k.startsWith('AUTOPILOT_')) env[k] = v;
-    Object.assign(env, ENV, {
-      AUTOPILOT_TEST_OUTBOX_PAUSE: point,
-      AUTOPILOT_TEST_OUTBOX_PAUSE_ACTION: action,
-      AUTOPILOT_TEST_OUTBOX_PAUSE_FILE: marker,
-    });
-    const child = spawn(process.execPath, [await binary(), '-C', repo.dir, 'outbox', 'run'], {
-      env,
-      detached: true,
-      stdio: 'ignore',
-    });
-    const exited = new Promise<void>((r) => child.on('exit', () => r()));
-    for (let i = 0; !existsSync(marker) || readFileSync(marker, 'utf8') === ''; i++) {
-      assert.ok(i < 1200, `the dispatcher never reached ${point} of ${action}`);
-      assert.equal(child.exitCode, null, `the dispatcher exited before ${point} of ${action}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    process.kill(-child.pid!, 'SIGKILL');
-    await exited;
+    const setup = await forgeInPr({ kind, pr, start: c.start });
+    servers.push(setup.server);
+    return setup;
   }
 
   describe(`${kind} mode: the pull request through the outbox`, () => {
     it('pushes, opens it with the template and the evidence summary, comments, sets the status, asks the reviewers, and gates on CI', async () => {
-      // GitLab has no team reviewers; Gitea has.
-      const asked =
-        kind === 'gitlab' ? { reviewers: ['octocat', 'hubot'] } : { reviewers: ['octocat'], teamReviewers: ['core'] };
-      const { repo, server, commit } = await inPr(asked);
+      const { repo, server, commit } = await inPr(c.reviewers);
 
       // Before the template is written: the push goes out, the pull request waits for it (not a failure).
       const first = await repo.ok<Outcomes>(['outbox', 'run'], { env: ENV });
@@ -169,10 +125,10 @@ export function forgeSuite(kind: 'gitlab' | 'gitea'): void {
       );
       assert.equal(server.pulls.length, 1);
       const pr = server.pulls[0]!;
-      assert.equal(pr.reviewers.length, kind === 'gitlab' ? 2 : 1);
+      assert.equal(pr.reviewers.length, c.reviewers.reviewers.length);
       if ('teams' in pr) assert.deepEqual(pr.teams, ['core']);
       assert.deepEqual([pr.head, pr.headSha, pr.base], ['task/T-1', commit, 'main']);
-      assert.ok(pr.body.startsWith(TEMPLATE().trimEnd()), 'the body opens with the agent template');
+      assert.ok(pr.body.startsWith(prTemplate().trimEnd()), 'the body opens with the agent template');
       assert.match(pr.body, /Phases passed: STRATEGIZE → SPEC → PLAN → THINK → IMPLEMENT → VERIFY → REVIEW/);
       assert.equal(server.comments.length, 1);
       assert.ok(server.comments[0]?.body.startsWith(commentMarker('T-1')));
@@ -221,22 +177,36 @@ export function forgeSuite(kind: 'gitlab' | 'gitea'): void {
       assert.equal(pr?.outcome, 'stopped');
       assert.match(pr?.error ?? '', new RegExp(`no forge token: set AUTOPILOT_FORGE_TOKEN \\(or ${c.tokenVar}\\)`));
       assert.equal(server.pulls.length, 0);
+
+      // An operator drops the stopped row: it is recorded, and no later run sends it, token or not.
+      await repo.ok(['outbox', 'drop', pr!.key, '--reason', 'this repository has no forge account']);
+      const rows = (await repo.ok<{ rows: { key: string; state: string }[] }>(['outbox', 'list'])).rows;
+      assert.equal(rows.find((r) => r.key === pr!.key)?.state, 'dropped');
+      const dropped = repo.ledger('T-1').at(-1);
+      assert.deepEqual(
+        [dropped?.kind, dropped?.data['result'], dropped?.data['action']],
+        ['outbox', 'dropped', 'open_pr'],
+      );
+      assert.deepEqual((await repo.ok<Outcomes>(['outbox', 'run'], { env: ENV })).outcomes, []);
+      assert.equal(server.pulls.length, 0);
+      assert.equal(server.creates['pull'], 0);
     });
   });
 
   describe(`the ${kind} dispatcher killed with SIGKILL`, () => {
     for (const action of ['open_pr', 'comment'] as const)
-      for (const point of ['before-send', 'after-send'] as const)
+      for (const point of ['before-send', 'during-send', 'after-send'] as const)
         it(`${action}, ${point}: the next run converges to one pull request and one comment`, async () => {
           const { repo, server } = await inPr();
           await putTemplate(repo);
-          await killedAt(repo, point, action);
+          if (point === 'during-send') await killedDuringSend(repo, server, c.sends[action], ENV);
+          else await (await stoppedDispatcher(repo, point, { action, env: ENV })).kill9();
           const sentBefore = action === 'open_pr' ? server.creates['pull'] : server.creates['comment'];
-          assert.equal(sentBefore, point === 'after-send' ? 1 : 0);
+          assert.equal(sentBefore, point === 'before-send' ? 0 : 1);
           const run = await repo.ok<Outcomes>(['outbox', 'run'], { env: ENV });
           assert.equal(
             run.outcomes.find((o) => o.action === action)?.outcome,
-            point === 'after-send' ? 'found' : 'sent',
+            point === 'before-send' ? 'sent' : 'found',
           );
           assert.equal(server.pulls.length, 1);
           assert.equal(server.comments.length, 1);
@@ -244,15 +214,52 @@ export function forgeSuite(kind: 'gitlab' | 'gitea'): void {
           assert.equal(server.creates['comment'], 1);
           assert.deepEqual(server.duplicates, []);
           assert.deepEqual(server.mismatches, []);
-          const recorded = repo
-            .ledger('T-1')
-            .filter((e) => e.kind === 'outbox' && ['sent', 'found'].includes(String(e.data['result'])))
-            .map((e) => e.data['action']);
+          const recorded = recordedSends(repo).map((e) => e.data['action']);
           assert.deepEqual([...recorded].sort(), ['comment', 'open_pr', 'push', 'status']);
           await repo.ok(['outbox', 'run'], { env: ENV });
           assert.equal(server.creates['pull'], 1);
           assert.equal(server.creates['comment'], 1);
           await repo.ok(['ledger', 'verify']);
         });
+  });
+
+  describe(`the ${kind} dispatcher killed with SIGKILL while asking the reviewers`, () => {
+    for (const point of ['before-send', 'during-send', 'after-send'] as const)
+      it(`request_reviewers, ${point}: the next run converges to one request per reviewer, none sent twice`, async () => {
+        const { repo, server } = await inPr(c.reviewers);
+        await putTemplate(repo);
+        // During: the forge takes the request and makes the change; its answer never reaches the dispatcher, killed first.
+        if (point === 'during-send') await killedDuringSend(repo, server, c.sends.request_reviewers, ENV);
+        else await (await stoppedDispatcher(repo, point, { action: 'request_reviewers', env: ENV })).kill9();
+        assert.equal(server.creates['reviewers'], point === 'before-send' ? 0 : 1);
+        assert.equal(
+          recordedSends(repo).filter((e) => e.data['action'] === 'request_reviewers').length,
+          0,
+          'the killed dispatcher recorded nothing of it',
+        );
+
+        const run = await repo.ok<Outcomes>(['outbox', 'run'], { env: ENV });
+        assert.deepEqual(
+          run.outcomes.filter((o) => o.action === 'request_reviewers').map((o) => o.outcome),
+          [point === 'before-send' ? 'sent' : 'found'],
+        );
+        // Each reviewer asked once, by one request, and the server saw no request twice.
+        const pr = server.pulls[0]!;
+        assert.equal(server.pulls.length, 1);
+        assert.equal(server.creates['reviewers'], 1);
+        assert.equal(pr.reviewers.length, c.reviewers.reviewers.length);
+        assert.equal(new Set<unknown>(pr.reviewers).size, pr.reviewers.length);
+        if ('teams' in pr) assert.deepEqual(pr.teams, c.reviewers.teamReviewers);
+        assert.deepEqual(server.duplicates, []);
+        assert.deepEqual(server.mismatches, []);
+        const asked = recordedSends(repo).filter((e) => e.data['action'] === 'request_reviewers');
+        assert.equal(asked.length, 1);
+        assert.deepEqual(asked[0]?.data['reviewers'], c.reviewers.reviewers);
+        // And again: nobody is asked any more.
+        await repo.ok(['outbox', 'run'], { env: ENV });
+        assert.equal(server.creates['reviewers'], 1);
+        assert.deepEqual(server.duplicates, []);
+        await repo.ok(['ledger', 'verify']);
+      });
   });
 }

@@ -7,14 +7,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { binary, git, makeRepo, tempDir, type Repo } from './helpers.ts';
-import { evidenceFor } from '../helpers/evidence.ts';
-import { GITHUB_EVIDENCE } from '../../src/core/config.ts';
+import { tempDir, type Repo } from './helpers.ts';
 import { startGitHubServer, type GitHubTestServer } from '../helpers/github-server.ts';
 import { findPgBin, startPostgres, type PgServer } from '../helpers/postgres.ts';
+import { forgeInPr, pauseEnv, putTemplate, reached, spawnDispatcher } from './outbox-fixture.ts';
 
 const ENV = { GITHUB_TOKEN: 'ghp_testtoken_pg_0123456789' };
 let pg: PgServer;
@@ -31,35 +29,15 @@ after(async () => {
 
 /** A repository in github mode on a fresh PostgreSQL database, T-1 moved into PR with its template written. */
 async function inPr(): Promise<{ repo: Repo; server: GitHubTestServer; commit: string }> {
-  const bare = join(tempDir('remote'), 'widgets.git');
-  git(tempDir('x'), ['init', '-q', '--bare', '-b', 'main', bare]);
-  const server = await startGitHubServer({ owner: 'acme', repo: 'widgets', bare });
-  servers.push(server);
   const store = await pg.createDatabase();
-  const repo = await makeRepo({
-    config: (c) => {
-      c['store'] = store;
-      c['pr'] = { mode: 'github', repository: 'acme/widgets', apiUrl: server.url, ciTimeoutSeconds: 0 };
-      (c['evidence'] as Record<string, unknown>)['PR'] = GITHUB_EVIDENCE['PR'];
-    },
+  const setup = await forgeInPr({
+    kind: 'github',
+    start: (bare) => startGitHubServer({ owner: 'acme', repo: 'widgets', bare }),
+    config: (c) => void (c['store'] = store),
   });
-  git(repo.dir, ['add', '-A']);
-  git(repo.dir, ['commit', '-q', '-m', 'github mode on postgres']);
-  git(repo.dir, ['remote', 'add', 'origin', `file://${bare}`]);
-  git(repo.dir, ['push', '-q', 'origin', 'main']);
-  git(repo.dir, ['switch', '-q', '-c', 'task/T-1']);
-  await repo.driveTo('T-1', 'REVIEW');
-  for (const [name, content] of evidenceFor(0)['REVIEW'] ?? []) await repo.put('T-1', 'REVIEW', name, content);
-  git(repo.dir, ['add', '-A', '--', '.', ':(exclude).autopilot']);
-  git(repo.dir, ['commit', '-q', '-m', 'count words']);
-  const commit = git(repo.dir, ['rev-parse', 'HEAD']).trim();
-  assert.equal((await repo.ok<{ to: string }>(['advance', 'T-1'])).to, 'PR');
-  const template = evidenceFor(0)['PR']?.find(([name]) => name === 'pr_template_filled.md')?.[1];
-  assert.ok(template);
-  const file = join(tempDir('pr'), 'pr_template_filled.md');
-  writeFileSync(file, template);
-  await repo.ok(['evidence', 'add', 'T-1', 'PR', file]);
-  return { repo, server, commit };
+  servers.push(setup.server);
+  await putTemplate(setup.repo);
+  return setup;
 }
 
 interface Row {
@@ -79,31 +57,15 @@ async function dispatchAround(repo: Repo, action: string, meanwhile: () => Promi
   const dir = tempDir('pause');
   const marker = join(dir, 'here');
   const resume = join(dir, 'go-on');
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env))
-    if (v !== undefined && !k.startsWith('NODE_TEST') && !k.startsWith('AUTOPILOT_')) env[k] = v;
-  Object.assign(env, ENV, {
-    AUTOPILOT_TEST_OUTBOX_PAUSE: 'after-send',
-    AUTOPILOT_TEST_OUTBOX_PAUSE_ACTION: action,
-    AUTOPILOT_TEST_OUTBOX_PAUSE_FILE: marker,
+  const d = await spawnDispatcher(repo, {
+    ...ENV,
+    ...pauseEnv('after-send', marker, action),
     AUTOPILOT_TEST_OUTBOX_RESUME_FILE: resume,
   });
-  const child = spawn(process.execPath, [await binary(), '-C', repo.dir, 'outbox', 'run', '--json'], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
-  child.stderr.on('data', (b: Buffer) => (out += b.toString('utf8')));
-  const exited = new Promise<number>((r) => child.on('exit', (code) => r(code ?? -1)));
-  for (let i = 0; !existsSync(marker) || readFileSync(marker, 'utf8') === ''; i++) {
-    assert.ok(i < 1200, `the dispatcher never reached after-send of ${action}: ${out}`);
-    assert.equal(child.exitCode, null, `the dispatcher exited before after-send of ${action}: ${out}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await reached(d, marker, `after-send of ${action}`);
   await meanwhile();
   writeFileSync(resume, '');
-  return { code: await exited, out };
+  return { code: await d.exited, out: d.output() };
 }
 
 describe('the outbox on PostgreSQL, its server killed between send and record', () => {

@@ -12,6 +12,7 @@ import { createServer } from 'node:net';
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { binary, git, makeRepo, tempDir, type Repo } from './helpers.ts';
+import { reached, recordedSends, spawnDispatcher, stoppedDispatcher, type Dispatcher } from './outbox-fixture.ts';
 import { evidenceFor } from '../helpers/evidence.ts';
 import { GIT_ONLY_EVIDENCE } from '../../src/core/config.ts';
 import { daemonRunning, stopDaemon } from '../../src/surfaces/hooks/daemon.ts';
@@ -127,11 +128,6 @@ interface Row {
 
 async function rows(repo: Repo): Promise<Row[]> {
   return (await repo.ok<{ rows: Row[] }>(['outbox', 'list'])).rows;
-}
-
-/** The ledger's outbox entries of T-1 that record a done effect. */
-function recordedSends(repo: Repo) {
-  return repo.ledger('T-1').filter((x) => x.kind === 'outbox' && ['sent', 'found'].includes(String(x.data['result'])));
 }
 
 describe('git-only mode: the push of the task branch through the outbox', () => {
@@ -364,41 +360,23 @@ describe('git-only mode over the git protocol', () => {
   });
 });
 
-/** Spawns `outbox run` in a process group of its own, stopped at `pause`; resolves once it is there. */
-async function stoppedDispatcher(repo: Repo, pause: 'before-send' | 'during-send' | 'after-send') {
+/**
+ * Spawns `outbox run` in a process group of its own, stopped at `pause`; resolves once it is there. During the send is
+ * inside the remote's post-receive hook, after the ref was updated: the push is in flight, its answer not yet back.
+ */
+async function stoppedAt(repo: Repo, pause: 'before-send' | 'during-send' | 'after-send'): Promise<Dispatcher> {
+  if (pause !== 'during-send') return stoppedDispatcher(repo, pause);
   const marker = join(tempDir('pause'), 'here');
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('NODE_TEST')) env[k] = v;
-  if (pause === 'during-send') env['OUTBOX_TEST_HOOK_PAUSE'] = marker;
-  else {
-    env['AUTOPILOT_TEST_OUTBOX_PAUSE'] = pause;
-    env['AUTOPILOT_TEST_OUTBOX_PAUSE_FILE'] = marker;
-  }
-  const child = spawn(process.execPath, [await binary(), '-C', repo.dir, 'outbox', 'run'], {
-    env,
-    detached: true,
-    stdio: 'ignore',
-  });
-  const exited = new Promise<void>((r) => child.on('exit', () => r()));
-  for (let i = 0; !existsSync(marker) || readFileSync(marker, 'utf8') === ''; i++) {
-    assert.ok(i < 1200, `the dispatcher never reached ${pause}`);
-    assert.equal(child.exitCode, null, `the dispatcher exited before ${pause}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    /** SIGKILL to the whole group (the dispatcher, its git push, the remote's hook), and wait until it is reaped. */
-    async kill9() {
-      process.kill(-child.pid!, 'SIGKILL');
-      await exited;
-    },
-  };
+  const d = await spawnDispatcher(repo, { OUTBOX_TEST_HOOK_PAUSE: marker });
+  await reached(d, marker, pause);
+  return d;
 }
 
 describe('the outbox dispatcher killed with SIGKILL', () => {
   for (const point of ['before-send', 'during-send', 'after-send'] as const) {
     it(`${point}: the next run converges to exactly one push, one recorded result`, async () => {
       const { repo, remote, commit, key } = await inPr();
-      const dispatcher = await stoppedDispatcher(repo, point);
+      const dispatcher = await stoppedAt(repo, point);
       await dispatcher.kill9();
       const left = (await rows(repo))[0];
       assert.equal(left?.state, 'sending', 'the killed dispatcher held the row');

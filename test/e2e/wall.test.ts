@@ -20,6 +20,7 @@ import { closeEngine, openEngine, type Engine } from '../../src/engine/context.t
 import { openStoreFor, probeWall } from '../../src/surfaces/compose.ts';
 import { createAutopilotServer } from '../../src/surfaces/mcp/server.ts';
 import { ProcessRunner } from '../../src/adapters/process/index.ts';
+import { FORGE_TOKEN_VARS } from '../../src/engine/repo/forge.ts';
 import { binary, git, makeRepo, parseOne, run, tempDir, type CliResult, type Repo } from './helpers.ts';
 import { STATE_HOME } from '../helpers/state-home.ts';
 
@@ -198,6 +199,20 @@ describe(
       const verified = await repo.json(['ledger', 'verify']);
       assert.equal(verified.code, 0, verified.stdout);
       assert.throws(() => git(repo.dir, ['config', '--get', 'core.hooksPath']), 'core.hooksPath stays unset');
+    });
+
+    it("keeps the forge token from the agent's command: none of its variables reaches the walled command", async () => {
+      const tokens = Object.fromEntries(FORGE_TOKEN_VARS.map((name) => [name, `forge-token-${name}-0123456789`]));
+      const r = await walled(repo, 'IMPLEMENT', `env; echo "control=$WALL_TEST_CONTROL"`, {
+        ...tokens,
+        WALL_TEST_CONTROL: 'passed',
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /control=passed/, 'other variables do reach the command');
+      for (const name of FORGE_TOKEN_VARS) {
+        assert.doesNotMatch(r.stdout, new RegExp(`^${name}=`, 'm'), `${name} reached the command`);
+        assert.ok(!r.stdout.includes(tokens[name]!), `the value of ${name} reached the command`);
+      }
     });
 
     it(

@@ -165,6 +165,12 @@ export interface GitHubTestServer {
   setDeployments(sha: string, deployments: readonly DeploymentSeed[]): void;
   /** The Authorization headers seen. */
   readonly auth: string[];
+  /**
+   * Holds back the answer to the next request `match` accepts (its operation as `METHOD template`, its body), after
+   * the route has made its effect: the client waits for an answer that never comes, as one killed in the middle of a
+   * send would. Resolves once such a request has been handled.
+   */
+  holdNext(match: (where: string, body: Record<string, unknown>) => boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -527,6 +533,7 @@ export async function startGitHubServer(opts: {
     }
   };
 
+  const holds: { match: (where: string, body: Json) => boolean; handled: () => void }[] = [];
   const handle = (req: IncomingMessage, res: ServerResponse, raw: string) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const method = req.method ?? 'GET';
@@ -600,6 +607,9 @@ export async function startGitHubServer(opts: {
       const v = validator(`${where} response ${reply.status}`, schema);
       if (!v(reply.body)) mismatches.push(`${where} response ${reply.status}: ${l.ajv.errorsText(v.errors)}`);
     }
+    const hold = holds.findIndex((h) => h.match(where, body));
+    // The answer stays unsent; close() (or the client's death) ends the connection.
+    if (hold >= 0) return holds.splice(hold, 1)[0]!.handled();
     send(reply.status, reply.body);
   };
 
@@ -636,6 +646,11 @@ export async function startGitHubServer(opts: {
         sha,
         seeds.map((seed) => ({ id: nextId++, seed, statusIds: seed.statuses.map(() => nextId++) })),
       ),
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    holdNext: (match) => new Promise<void>((handled) => holds.push({ match, handled })),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

@@ -60,6 +60,12 @@ export interface SchemaServer {
   readonly calls: string[];
   /** The value of the authentication header, for each request. */
   readonly auth: string[];
+  /**
+   * Holds back the answer to the next request `match` accepts (its operation as `METHOD path-template`, its body),
+   * after the route has made its effect: the client waits for an answer that never comes, as one killed in the middle
+   * of a send would. Resolves once such a request has been handled.
+   */
+  holdNext(match: (where: string, body: Record<string, unknown>) => boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -107,6 +113,7 @@ export async function startSchemaServer(api: ApiDescription, authHeader: string,
   const mismatches: string[] = [];
   const calls: string[] = [];
   const auth: string[] = [];
+  const holds: { match: (where: string, body: Json) => boolean; handled: () => void }[] = [];
 
   const handle = (req: IncomingMessage, res: ServerResponse, raw: string) => {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -175,6 +182,9 @@ export async function startSchemaServer(api: ApiDescription, authHeader: string,
         if (!v(reply.body)) mismatches.push(`${where} response ${reply.status}: ${ajv.errorsText(v.errors)}`);
       }
     }
+    const hold = holds.findIndex((h) => h.match(where, body));
+    // The answer stays unsent; close() (or the client's death) ends the connection.
+    if (hold >= 0) return holds.splice(hold, 1)[0]!.handled();
     send(reply);
   };
 
@@ -197,6 +207,7 @@ export async function startSchemaServer(api: ApiDescription, authHeader: string,
     mismatches,
     calls,
     auth,
+    holdNext: (match) => new Promise<void>((handled) => holds.push({ match, handled })),
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();

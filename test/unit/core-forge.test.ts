@@ -91,10 +91,14 @@ describe('forge decisions', () => {
       tests: { total: 3, failed: 0 },
       coverage: { changedPct: 90, meetsThreshold: true },
       ledgerHead: { seq: 7, hash: 'ab'.repeat(32) },
+      bundle: { path: '.autopilot/attestations/T-1.jsonl', sha256: 'cd'.repeat(32) },
     });
     assert.ok(body.startsWith('## Summary\nx\n\n---\n\n'));
     assert.ok(body.includes(commentMarker('T-1')));
     assert.match(body, /Tests: 3 run, 0 failed/);
     assert.match(body, /Ledger head: #7/);
+    assert.ok(
+      body.includes(`Attestation bundle: \`.autopilot/attestations/T-1.jsonl\`, sha256 \`${'cd'.repeat(32)}\``),
+    );
   });
 });

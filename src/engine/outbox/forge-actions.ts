@@ -3,7 +3,8 @@
  * comment, set the commit status, ask the configured reviewers. Each first asks the forge whether its effect is there already, so that a
  * dispatcher killed after sending and before recording is followed by one that finds the effect, not a duplicate.
  */
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { join, relative, sep } from 'node:path';
 import {
   commentMarker,
   pullBody,
@@ -19,6 +20,7 @@ import { ForgeError, type Forge } from '../../ports/forge.ts';
 import { phaseFolder } from '../evidence/folder.ts';
 import { readNoFollow } from '../repo/files.ts';
 import { openForge } from '../repo/forge.ts';
+import { bundleRel } from '../ledger/bundle.ts';
 import type { Engine } from '../context.ts';
 
 /** The file of the agent's that the PR body opens with. */
@@ -232,6 +234,8 @@ export async function evidenceSummary(engine: Engine, taskId: string): Promise<E
     { pct?: unknown; percent?: unknown; meetsThreshold?: unknown } | undefined;
   const pct = changed?.pct ?? changed?.percent;
   const head = await engine.store.head();
+  const bundlePath = join(engine.layout.stateDir, bundleRel(taskId));
+  const bundle = readNoFollow(bundlePath, 256 * 1024 * 1024);
   return {
     taskId,
     phases: passed,
@@ -243,5 +247,12 @@ export async function evidenceSummary(engine: Engine, taskId: string): Promise<E
       ? { changedPct: typeof pct === 'number' ? pct : null, meetsThreshold: changed.meetsThreshold === true }
       : null,
     ledgerHead: { seq: head?.seq ?? 0, hash: head?.hash ?? '0'.repeat(64) },
+    bundle:
+      bundle?.kind === 'file'
+        ? {
+            path: relative(engine.layout.root, bundlePath).split(sep).join('/'),
+            sha256: createHash('sha256').update(bundle.bytes).digest('hex'),
+          }
+        : null,
   };
 }

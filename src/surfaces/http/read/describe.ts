@@ -23,6 +23,8 @@ export function describeEntry(x: LedgerEntry): string {
         : `${x.fromPhase ?? '?'} → ${x.toPhase ?? '?'}${d['summary'] ? ` (${clip(str(d['summary']), 80)})` : ''}${waived(d)}`;
     case 'backtrack':
       return `${x.fromPhase ?? '?'} ↩ ${x.toPhase ?? '?'}: ${clip(str(d['reason']))}`;
+    case 'backtrack_proposed':
+      return `proposed ${x.fromPhase ?? '?'} ↩ ${x.toPhase ?? '?'}, for a person to decide: ${clip(str(d['reason']))}`;
     case 'violation':
       return `refused ${str(d['code'])}${d['action'] ? ` (${str(d['action'])}${x.toPhase ? ` → ${x.toPhase}` : ''})` : ''}: ${clip(str(d['message']))}`;
     case 'evidence':

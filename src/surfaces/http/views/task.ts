@@ -282,6 +282,7 @@ export function taskBody(m: TaskModel): Html {
     <a class="btn secondary" href="/ledger?task=${encodeURIComponent(t.taskId)}">Ledger</a>
   </div>
 </div>
+${proposalNotice(m)}
 ${waivers(m)}
 ${reviewSection(m)}
 ${impactSection(m)}
@@ -290,6 +291,23 @@ ${promptSection(m)}
 ${timeline(m)}
 ${graphSection(m)}
 ${history(m)}`;
+}
+
+/**
+ * The backtrack Autopilot proposes while a person has not decided on it (an unhealthy MONITOR): the request that
+ * waits carries the proposal's entry, and the decision is made on the approvals page.
+ */
+function proposalNotice(m: TaskModel): Html | string {
+  const waiting = m.summary.flags.approval === 'requested' || m.summary.flags.approval === 'escalated';
+  const request = m.entries.findLast((x) => x.kind === 'approval' && x.data['action'] === 'requested');
+  if (!waiting || typeof request?.data['proposal'] !== 'number') return '';
+  const to = String(request.data['backtrackTo'] ?? '');
+  return html`<p class="notice" id="backtrack-proposal">
+  Autopilot proposes to send ${m.task.taskId} back to <strong>${to}</strong> (entry ${request.data['proposal']}):
+  ${String(request.data['reason'] ?? '')}. A person decides:
+  <a href="/approvals#task-${m.task.taskId}">request changes to ${to}</a> to send it back, or approve to keep it in
+  ${m.task.phase}.
+</p>`;
 }
 
 /** What the waivers section lists. */
