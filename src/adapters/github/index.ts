@@ -7,6 +7,7 @@ import {
   type ForgeCheck,
   type ForgeComment,
   type ForgeDeployment,
+  type ForgeMerge,
   type ForgePull,
   type ForgeRepo,
   type ForgeSpec,
@@ -109,6 +110,20 @@ export class GitHubForge implements Forge {
     return this.call('reading the pull request', async () =>
       pull((await this.api.rest.pulls.get({ ...this.at, pull_number: number })).data),
     );
+  }
+
+  async pullMerge(number: number): Promise<ForgeMerge> {
+    return this.call('reading the pull request', async () => {
+      const p = (await this.api.rest.pulls.get({ ...this.at, pull_number: number })).data;
+      // GitHub fills merge_commit_sha before a merge too (a test merge); it is the merge's commit only once merged.
+      const state = p.merged ? 'merged' : p.state === 'closed' ? 'closed' : 'open';
+      return {
+        number: p.number,
+        url: p.html_url,
+        state,
+        mergeCommitSha: state === 'merged' ? (p.merge_commit_sha ?? null) : null,
+      };
+    });
   }
 
   async findComment(pullNumber: number, marker: string): Promise<ForgeComment | null> {
