@@ -93,6 +93,20 @@ describe('MONITOR: deployments from the forge, and the backtrack proposal', () =
     assert.match(unmerged.body.error.message, /merge it and advance again, or give the merge more time/);
     assert.equal(proposals().length, 0);
 
+    // Closed without a merge: refused at once (nothing to wait for), and nothing proposed: nothing was released.
+    github.closePull(1);
+    const closed = await repo.json<{ error: { code: string; message: string; details: Record<string, unknown> } }>(
+      ['advance', 'T-1'],
+      { env: ENV },
+    );
+    assert.deepEqual(
+      [closed.code, closed.body.error.code, closed.body.error.details['reason']],
+      [2, 'EVIDENCE_MISSING', 'closed unmerged'],
+    );
+    assert.match(closed.body.error.message, /pull request #1 .* was closed without a merge/);
+    assert.doesNotMatch(closed.stderr, /waiting for pull request/);
+    assert.equal(proposals().length, 0);
+
     // GitHub refuses the token: refused at once, not retried, as the token's problem; nothing proposed.
     github.fail({ status: 401 });
     const denied = await repo.json<{ error: { code: string; message: string; details: Record<string, unknown> } }>(
@@ -160,12 +174,14 @@ describe('MONITOR: deployments from the forge, and the backtrack proposal', () =
     assert.match(lines[0]!, /\(503\).*trying again in 1 s/);
     assert.equal(proposals().length, 0);
 
-    // Still deploying when the wait ends: waited for with progress, then refused, named.
+    // Still deploying when the wait ends (read after GitHub failed once): waited for with progress, then refused, named.
     github.setDeployments(merge, [{ environment: 'production', statuses: [{ state: 'in_progress' }] }]);
+    github.fail({ status: 503, times: 1, operation: 'GET /repos/{owner}/{repo}/deployments' });
     const running = await repo.json<{ error: { code: string; message: string } }>(['advance', 'T-1'], { env: ENV });
     assert.equal(running.code, 2);
     assert.equal(running.body.error.code, 'EVIDENCE_INVALID');
-    assert.match(running.stderr, /waiting for the deployment of [0-9a-f]{12} to production \(0 s of 1 s\)/);
+    assert.match(running.stderr, /GitHub listing deployments failed \(503\).*trying again in 1 s \(0 s of 1 s\)/);
+    assert.doesNotMatch(running.body.error.message, /503/, 'the refusal is about the deployment, read after the retry');
     assert.match(running.body.error.message, /production \(still in_progress when the wait ended\)/);
     assert.match(running.body.error.message, /A backtrack to IMPLEMENT is proposed/);
 
@@ -179,6 +195,7 @@ describe('MONITOR: deployments from the forge, and the backtrack proposal', () =
     const first = proposals()[0]!;
     assert.deepEqual([first.fromPhase, first.toPhase, first.actor], ['MONITOR', 'IMPLEMENT', 'autopilot']);
     assert.match(String(first.data['reason']), /production \(still in_progress when the wait ended\)/);
+    assert.doesNotMatch(String(first.data['reason']), /503|GitHub/);
     assert.equal((failed.details['proposal'] as { seq: number }).seq, first.seq);
     const status = JSON.parse(readFileSync(join(repo.phaseDir('T-1', 'MONITOR'), 'deployment_status.json'), 'utf8'));
     assert.equal(status.healthy, false);
