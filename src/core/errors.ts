@@ -13,7 +13,10 @@
  * - ESCALATED: `{ taskId, escalation, by, reason }`: a person escalated the task (entry `escalation`); it waits for a person.
  * - ABORTED: `{ taskId, status }`: a person aborted the task.
  * - EVIDENCE_MISSING / EVIDENCE_INVALID: `{ phase, findings: Finding[] }`; from a phase's gate also `taskId` and a
- *   `remedy` (`check`, and for failed commands `retry` or `backtrackTo`, with `failures`).
+ *   `remedy` (`check`, and for failed commands `retry` or `backtrackTo`, with `failures`). From MONITOR's read of the
+ *   release (thrown, nothing recorded): `{ taskId, phase, reason, remedy: { retry: 'advance' } }` with `reason`
+ *   `not merged` or `closed unmerged` (EVIDENCE_MISSING, with `pull`, `url`) or `forge unreadable`
+ *   (EVIDENCE_INVALID, with `forge`, `status`, `retryable`).
  * - EVIDENCE_PROTECTED: `{ taskId, phase, name, producer }`; `producer: 'sealed'` (a passed phase) with
  *   `remedy: { backtrackTo: phase }`.
  * - PATH_OUTSIDE_EVIDENCE: `{ name, reason }`.

@@ -18,6 +18,19 @@ export interface ForgePull {
   readonly baseRef: string;
 }
 
+/** Whether a pull request was merged, and the commit its merge put on the base branch. */
+export interface ForgeMerge {
+  readonly number: number;
+  readonly url: string;
+  /** `open` until it is merged (GitLab's `locked` too); `closed` when it was closed without a merge. */
+  readonly state: 'open' | 'merged' | 'closed';
+  /**
+   * The commit the merge made on the base branch: the merge commit, the squashed commit, or (a fast-forward or a
+   * rebase) the head it put there. Null until merged.
+   */
+  readonly mergeCommitSha: string | null;
+}
+
 export interface ForgeComment {
   readonly id: number;
   readonly url: string;
@@ -73,6 +86,8 @@ export interface Forge {
   createPull(req: { title: string; body: string; head: string; base: string }): Promise<ForgePull>;
   updatePull(number: number, req: { title: string; body: string }): Promise<ForgePull>;
   getPull(number: number): Promise<ForgePull>;
+  /** Whether the pull request is merged, and with which commit. */
+  pullMerge(number: number): Promise<ForgeMerge>;
   /** The first comment on the pull request whose body contains `marker`. */
   findComment(pull: number, marker: string): Promise<ForgeComment | null>;
   createComment(pull: number, body: string): Promise<ForgeComment>;

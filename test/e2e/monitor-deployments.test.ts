@@ -1,7 +1,8 @@
 /**
  * @module MONITOR's deployments and the backtrack proposal end to end: a task taken through PR in github mode (real
- * bare repository, the GitHub test server that holds every request and answer to GitHub's OpenAPI description) reads
- * the deployments of its head commit from GitHub; a deployment still running is waited for, a failed one refuses the
+ * bare repository, the GitHub test server that holds every request and answer to GitHub's OpenAPI description) waits
+ * for its pull request to be merged and reads the deployments of the merge commit from GitHub; a forge that refuses the
+ * token or is down refuses the move without proposing anything, and one that recovers is read; a deployment still running is waited for, a failed one refuses the
  * move out of MONITOR and proposes a backtrack to IMPLEMENT for a person. The proposal shows in `task status`, MCP's
  * task_status and the dashboard's approvals API; the agent cannot decide it; a person declining it leaves the task in
  * MONITOR; a health check (a real HTTP server) that turns unhealthy proposes again, and a person accepting it sends the
@@ -19,6 +20,8 @@ import { evidenceFor } from '../helpers/evidence.ts';
 import { GITHUB_EVIDENCE } from '../../src/core/config.ts';
 import { startGitHubServer, type GitHubTestServer } from '../helpers/github-server.ts';
 import { waitingApprovals } from '../../src/surfaces/http/read/approvals.ts';
+import { forgeFor } from '../../src/surfaces/compose.ts';
+import { readDeployments, releaseOfTask } from '../../src/engine/evidence/producers/deployments.ts';
 
 const TOKEN = 'ghp_testtoken_monitor_0123456789';
 const ENV = { GITHUB_TOKEN: TOKEN };
@@ -78,31 +81,133 @@ describe('MONITOR: deployments from the forge, and the backtrack proposal', () =
     await repo.ok(['advance', 'T-1'], { env: ENV });
     assert.equal(repo.task('T-1')?.phase, 'MONITOR');
 
-    // Still deploying when the wait ends: waited for with progress, then refused, named.
-    github.setDeployments(commit, [{ environment: 'production', statuses: [{ state: 'in_progress' }] }]);
+    const proposals = () => repo.ledger('T-1').filter((e) => e.kind === 'backtrack_proposed');
+
+    // Not merged yet: the merge is waited for with progress, then the move is refused with the pull request named, as
+    // a release that has not happened (nothing proposed).
+    const unmerged = await repo.json<{ error: { code: string; message: string } }>(['advance', 'T-1'], { env: ENV });
+    assert.equal(unmerged.code, 2);
+    assert.equal(unmerged.body.error.code, 'EVIDENCE_MISSING');
+    assert.match(unmerged.stderr, /waiting for pull request #1 to be merged \(0 s of 1 s\)/);
+    assert.match(unmerged.body.error.message, /pull request #1 \(https:\/\/github\.test\/acme\/widgets\/pull\/1\)/);
+    assert.match(unmerged.body.error.message, /merge it and advance again, or give the merge more time/);
+    assert.equal(proposals().length, 0);
+
+    // Closed without a merge: refused at once (nothing to wait for), and nothing proposed: nothing was released.
+    github.closePull(1);
+    const closed = await repo.json<{ error: { code: string; message: string; details: Record<string, unknown> } }>(
+      ['advance', 'T-1'],
+      { env: ENV },
+    );
+    assert.deepEqual(
+      [closed.code, closed.body.error.code, closed.body.error.details['reason']],
+      [2, 'EVIDENCE_MISSING', 'closed unmerged'],
+    );
+    assert.match(closed.body.error.message, /pull request #1 .* was closed without a merge/);
+    assert.doesNotMatch(closed.stderr, /waiting for pull request/);
+    assert.equal(proposals().length, 0);
+
+    // GitHub refuses the token: refused at once, not retried, as the token's problem; nothing proposed.
+    github.fail({ status: 401 });
+    const denied = await repo.json<{ error: { code: string; message: string; details: Record<string, unknown> } }>(
+      ['advance', 'T-1'],
+      { env: ENV },
+    );
+    assert.deepEqual(
+      [denied.code, denied.body.error.code, denied.body.error.details['key']],
+      [1, 'CONFIG_INVALID', 'forge-token'],
+    );
+    assert.match(denied.body.error.message, /\(401\).*check the forge token/s);
+    assert.doesNotMatch(denied.stderr, /trying again/);
+    assert.deepEqual(github.faulted, ['401 GET /repos/{owner}/{repo}/pulls/{pull_number}']);
+    assert.equal(proposals().length, 0);
+    github.clearFaults();
+
+    // Merged on GitHub: a real merge commit in the bare repository, whose deployments are the release's. The task
+    // branch's own commit has a successful deployment that must not count.
+    const mainBefore = git(bare, ['rev-parse', 'main']).trim();
+    const merge = github.mergePull(1);
+    assert.deepEqual(git(bare, ['rev-list', '--parents', '-n', '1', merge]).trim().split(' ').slice(1), [
+      mainBefore,
+      commit,
+    ]);
+    github.setDeployments(commit, [{ environment: 'production', statuses: [{ state: 'success' }] }]);
+
+    // GitHub is down the whole wait: retried with backoff, then refused; never an unhealthy release, nothing proposed.
+    github.fail({ status: 500, operation: 'GET /repos/{owner}/{repo}/deployments' });
+    const down = await repo.json<{ error: { code: string; message: string; details: Record<string, unknown> } }>(
+      ['advance', 'T-1'],
+      { env: ENV },
+    );
+    assert.deepEqual(
+      [down.code, down.body.error.code, down.body.error.details['reason']],
+      [2, 'EVIDENCE_INVALID', 'forge unreadable'],
+    );
+    assert.match(down.stderr, /GitHub listing deployments failed \(500\).*; trying again in 1 s \(0 s of 1 s\)/);
+    assert.match(down.body.error.message, /says nothing about the deployment/);
+    assert.equal(github.faulted.length, 3, 'the 401 and two tries of the deployments');
+    assert.equal(proposals().length, 0);
+    github.clearFaults();
+
+    // Down once, then back: the retry reads the merge commit's deployment (in-process, to keep the task in MONITOR).
+    github.setDeployments(merge, [{ environment: 'production', statuses: [{ state: 'success' }] }]);
+    github.fail({ status: 503, times: 1, operation: 'GET /repos/{owner}/{repo}/deployments' });
+    const lines: string[] = [];
+    process.env['GITHUB_TOKEN'] = TOKEN;
+    const recovered = await repo
+      .withEngine(async (engine) => {
+        const withForge = { ...engine, forge: forgeFor };
+        const released = await releaseOfTask(withForge, 'T-1');
+        const spec = { environments: ['production'], within: '1s', pollSeconds: 1 };
+        return readDeployments(
+          withForge,
+          spec,
+          { taskId: 'T-1', phase: 'MONITOR', commit: null, ...released },
+          {
+            progress: (l) => lines.push(l),
+          },
+        );
+      })
+      .finally(() => delete process.env['GITHUB_TOKEN']);
+    assert.deepEqual([recovered.record.healthy, recovered.record.commit, recovered.release.pull], [true, merge, 1]);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!, /\(503\).*trying again in 1 s/);
+    assert.equal(proposals().length, 0);
+
+    // Still deploying when the wait ends (read after GitHub failed once): waited for with progress, then refused, named.
+    github.setDeployments(merge, [{ environment: 'production', statuses: [{ state: 'in_progress' }] }]);
+    github.fail({ status: 503, times: 1, operation: 'GET /repos/{owner}/{repo}/deployments' });
     const running = await repo.json<{ error: { code: string; message: string } }>(['advance', 'T-1'], { env: ENV });
     assert.equal(running.code, 2);
     assert.equal(running.body.error.code, 'EVIDENCE_INVALID');
-    assert.match(running.stderr, /waiting for the deployment of [0-9a-f]{12} to production \(0 s of 1 s\)/);
+    assert.match(running.stderr, /GitHub listing deployments failed \(503\).*trying again in 1 s \(0 s of 1 s\)/);
+    assert.doesNotMatch(running.body.error.message, /503/, 'the refusal is about the deployment, read after the retry');
     assert.match(running.body.error.message, /production \(still in_progress when the wait ended\)/);
     assert.match(running.body.error.message, /A backtrack to IMPLEMENT is proposed/);
 
     // It failed: refused again, and the one proposal still waits (not a second one).
-    github.setDeployments(commit, [
+    github.setDeployments(merge, [
       { environment: 'production', statuses: [{ state: 'in_progress' }, { state: 'failure' }] },
     ]);
     const failed = await repo.refused(['advance', 'T-1'], 'EVIDENCE_INVALID', 2, { env: ENV });
     assert.match(failed.message, /production \(failure\)/);
-    const proposals = () => repo.ledger('T-1').filter((e) => e.kind === 'backtrack_proposed');
     assert.equal(proposals().length, 1);
     const first = proposals()[0]!;
     assert.deepEqual([first.fromPhase, first.toPhase, first.actor], ['MONITOR', 'IMPLEMENT', 'autopilot']);
     assert.match(String(first.data['reason']), /production \(still in_progress when the wait ended\)/);
+    assert.doesNotMatch(String(first.data['reason']), /503|GitHub/);
     assert.equal((failed.details['proposal'] as { seq: number }).seq, first.seq);
     const status = JSON.parse(readFileSync(join(repo.phaseDir('T-1', 'MONITOR'), 'deployment_status.json'), 'utf8'));
     assert.equal(status.healthy, false);
     assert.equal(status.deployments.forge, 'github');
-    assert.equal(status.deployments.commit, commit);
+    assert.equal(status.deployments.commit, merge);
+    assert.equal(status.commit, merge);
+    assert.deepEqual(status.commitSource, {
+      kind: 'merge',
+      why: 'merge commit of pull request #1',
+      pull: 1,
+      url: 'https://github.test/acme/widgets/pull/1',
+    });
     assert.deepEqual(
       status.deployments.deployments.map((d: { environment: string; detail: string }) => [d.environment, d.detail]),
       [['production', 'failure']],
@@ -139,7 +244,7 @@ describe('MONITOR: deployments from the forge, and the backtrack proposal', () =
     assert.deepEqual([after1.proposal?.state, after1.proposal?.by], ['declined', 'tester']);
 
     // Deployed now, but the health check fails: a new proposal, which a person accepts.
-    github.setDeployments(commit, [{ environment: 'production', statuses: [{ state: 'success' }] }]);
+    github.setDeployments(merge, [{ environment: 'production', statuses: [{ state: 'success' }] }]);
     healthy = false;
     const sick = await repo.refused(['advance', 'T-1'], 'EVIDENCE_INVALID', 2, { env: ENV });
     assert.match(sick.message, /api \(status 503, expected 200\)/);

@@ -16,6 +16,7 @@ import {
   type SchemaServer,
 } from './rest-schema-server.ts';
 import type { SeedCheck } from './gitlab-server.ts';
+import { mergeInBare } from './bare-merge.ts';
 
 const DOCS = 'https://gitea.com/api/swagger';
 const int: Schema = { type: 'integer' };
@@ -76,6 +77,8 @@ const definitions: Record<string, Schema> = {
       mergeable: bool,
       merged: bool,
       merged_at: { type: ['string', 'null'], format: 'date-time' },
+      // Swagger names it a string (MergedCommitID); Gitea sends null until the pull request is merged.
+      merge_commit_sha: { type: ['string', 'null'] },
       comments: int,
       user: ref('User'),
       requested_reviewers: { type: ['array', 'null'], items: ref('User') },
@@ -313,6 +316,9 @@ export interface GiteaTestServer extends SchemaServer {
     base: string;
     reviewers: string[];
     teams: string[];
+    /** Set by {@link GiteaTestServer.mergePull} or {@link GiteaTestServer.closePull}. */
+    state?: 'open' | 'closed';
+    mergeCommitSha?: string | null;
   }[];
   readonly comments: { id: number; issue: number; body: string }[];
   readonly statuses: { sha: string; state: string; context: string; description: string }[];
@@ -320,6 +326,10 @@ export interface GiteaTestServer extends SchemaServer {
   readonly duplicates: string[];
   /** Commit statuses CI set on the commit. */
   setChecks(sha: string, checks: readonly SeedCheck[]): void;
+  /** Merges the pull request as the forge's button does: a real merge commit in the bare repository; returns it. */
+  mergePull(number: number): string;
+  /** Closes the pull request without a merge. */
+  closePull(number: number): void;
 }
 
 /** Starts the server for `owner/repo` (its API at `url`/api/v1); a pull request of a branch not in `bare` is refused. */
@@ -374,13 +384,14 @@ export async function startGiteaServer(opts: {
     patch_url: `${html(p.number)}.patch`,
     title: p.title,
     body: p.body,
-    state: 'open',
+    state: p.state ?? 'open',
     draft: false,
     head: { label: p.head, ref: p.head, sha: p.headSha, repo_id: REPO_ID, repo: repoJson() },
     base: { label: p.base, ref: p.base, sha: branchSha(p.base) ?? p.headSha, repo_id: REPO_ID, repo: repoJson() },
     mergeable: true,
-    merged: false,
-    merged_at: null,
+    merged: Boolean(p.mergeCommitSha),
+    merged_at: p.mergeCommitSha ? now() : null,
+    merge_commit_sha: p.mergeCommitSha ?? null,
     comments: comments.filter((c) => c.issue === p.number).length,
     user,
     // Gitea answers null, not [], when nobody is asked.
@@ -435,7 +446,7 @@ export async function startGiteaServer(opts: {
         const limit = (q['limit'] as number | undefined) ?? 30;
         const n = (q['page'] as number | undefined) ?? 1;
         const state = (q['state'] as string | undefined) ?? 'open';
-        const items = pulls.filter(() => state !== 'closed').map(pullJson);
+        const items = pulls.filter((x) => state === 'all' || (x.state ?? 'open') === state).map(pullJson);
         return {
           status: 200,
           body: items.slice((n - 1) * limit, n * limit),
@@ -600,5 +611,12 @@ export async function startGiteaServer(opts: {
     creates,
     duplicates,
     setChecks: (sha, checks) => void seeded.set(sha, [...checks]),
+    mergePull: (number) => {
+      const pr = pulls.find((x) => x.number === number)!;
+      pr.mergeCommitSha = mergeInBare(bare, pr.base, pr.head);
+      pr.state = 'closed';
+      return pr.mergeCommitSha;
+    },
+    closePull: (number) => void (pulls.find((x) => x.number === number)!.state = 'closed'),
   };
 }

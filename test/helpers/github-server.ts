@@ -5,6 +5,8 @@
  * mismatch too), and the response must match the documented schema of its status. Mismatches are collected for the
  * test to assert none. It keeps state (pull requests, comments, statuses, check runs, requested reviewers) and counts
  * creates, so that a test can tell one pull request from two; asking a reviewer who is asked already is a duplicate.
+ * A test merges or closes a pull request (a real merge commit in the bare repository) and makes requests fail
+ * (5xx, 401) to play a forge that is down or refuses the token.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { mergeInBare } from './bare-merge.ts';
 
 type Json = Record<string, unknown>;
 type Schema = Record<string, unknown>;
@@ -137,6 +140,18 @@ interface PullState {
   /** Logins and team slugs asked to review. */
   reviewers: string[];
   teams: string[];
+  /** The commit its merge made on the base branch, once merged (see `mergePull`). */
+  mergeCommitSha: string | null;
+}
+
+/** A failure the server answers with instead of the operation's answer, as a forge that is down or refuses does. */
+export interface FaultSeed {
+  /** The HTTP status: 500, 502, 503 (the forge is down), 401 (the token is refused), … */
+  readonly status: number;
+  /** How many requests fail, from now (default: every one until `clearFaults`). */
+  readonly times?: number;
+  /** Only requests of this operation (`GET /repos/{owner}/{repo}/deployments`); default: every request. */
+  readonly operation?: string;
 }
 
 export interface GitHubTestServer {
@@ -163,6 +178,20 @@ export interface GitHubTestServer {
    * (none: created, nothing reported yet). Replaces what the commit had.
    */
   setDeployments(sha: string, deployments: readonly DeploymentSeed[]): void;
+  /**
+   * Merges the pull request as GitHub's merge button does: a real merge commit in the bare repository (the base
+   * branch moved to it), the pull request closed with `merged` and `merge_commit_sha`; returns the merge commit.
+   */
+  mergePull(number: number): string;
+  /** Closes the pull request without a merge. */
+  closePull(number: number): void;
+  /**
+   * Makes requests fail with a status (not checked against the description: GitHub answers 5xx or 401 to any
+   * operation). Each failed request is listed in `faulted` as `STATUS METHOD template`.
+   */
+  fail(fault: FaultSeed): void;
+  clearFaults(): void;
+  readonly faulted: string[];
   /** The Authorization headers seen. */
   readonly auth: string[];
   /**
@@ -204,6 +233,8 @@ export async function startGitHubServer(opts: {
   const deployments = new Map<string, { id: number; seed: DeploymentSeed; statusIds: number[] }[]>();
   const creates: Record<string, number> = { pull: 0, comment: 0, status: 0, reviewers: 0 };
   const duplicates: string[] = [];
+  const faults: (FaultSeed & { left: number })[] = [];
+  const faulted: string[] = [];
   const examples = (l.doc['components'] as Json)['examples'] as Record<string, { value: unknown }>;
   const example = <T>(name: string): T => structuredClone(examples[name]!.value) as T;
   let nextId = 1000;
@@ -244,6 +275,10 @@ export async function startGitHubServer(opts: {
       url: `${base.server}/repos/${owner}/${repo}/pulls/${p.number}`,
       requested_reviewers: p.reviewers.map(userJson),
       requested_teams: p.teams.map(teamJson),
+      merged: p.mergeCommitSha !== null,
+      merge_commit_sha: p.mergeCommitSha,
+      merged_at: p.mergeCommitSha ? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') : null,
+      closed_at: p.state === 'closed' ? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') : null,
     });
     (j['head'] as Json)['ref'] = p.head;
     (j['head'] as Json)['sha'] = p.headSha;
@@ -261,6 +296,9 @@ export async function startGitHubServer(opts: {
       html_url: htmlPull(p.number),
       requested_reviewers: p.reviewers.map(userJson),
       requested_teams: p.teams.map(teamJson),
+      merge_commit_sha: p.mergeCommitSha,
+      merged_at: p.mergeCommitSha ? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') : null,
+      closed_at: p.state === 'closed' ? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') : null,
     });
     (j['head'] as Json)['ref'] = p.head;
     (j['head'] as Json)['sha'] = p.headSha;
@@ -352,6 +390,7 @@ export async function startGitHubServer(opts: {
           state: 'open',
           reviewers: [],
           teams: [],
+          mergeCommitSha: null,
         };
         pulls.push(pr);
         return { status: 201, body: pullJson(pr) };
@@ -365,7 +404,7 @@ export async function startGitHubServer(opts: {
           if (typeof body['title'] === 'string') pr.title = body['title'];
           if (typeof body['body'] === 'string') pr.body = body['body'];
         }
-        pr.headSha = branchSha(pr.head) ?? pr.headSha;
+        if (pr.state === 'open') pr.headSha = branchSha(pr.head) ?? pr.headSha;
         return { status: 200, body: pullJson(pr) };
       }
       case 'GET /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers':
@@ -598,6 +637,17 @@ export async function startGitHubServer(opts: {
       mismatches.push(`${where}: ${problems.join('; ')}`);
       return send(422, { message: 'Validation Failed', documentation_url: 'https://docs.github.com/rest' });
     }
+    const fault = faults.find((f) => !f.operation || f.operation === where);
+    if (fault) {
+      if (fault.times !== undefined && --fault.left <= 0) faults.splice(faults.indexOf(fault), 1);
+      faulted.push(`${fault.status} ${where}`);
+      return send(
+        fault.status,
+        fault.status === 401
+          ? { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' }
+          : { message: 'Server Error' },
+      );
+    }
     const reply = route(method, op.template, p, q, body);
     // The response, held to the documented schema of its status.
     const doc = deref<Json | undefined>(l.doc, (op.op['responses'] as Json)[String(reply.status)]);
@@ -647,6 +697,17 @@ export async function startGitHubServer(opts: {
         seeds.map((seed) => ({ id: nextId++, seed, statusIds: seed.statuses.map(() => nextId++) })),
       ),
     holdNext: (match) => new Promise<void>((handled) => holds.push({ match, handled })),
+    mergePull: (number) => {
+      const pr = pulls.find((x) => x.number === number)!;
+      pr.headSha = branchSha(pr.head) ?? pr.headSha;
+      pr.mergeCommitSha = mergeInBare(bare, pr.base, pr.head);
+      pr.state = 'closed';
+      return pr.mergeCommitSha;
+    },
+    closePull: (number) => void (pulls.find((x) => x.number === number)!.state = 'closed'),
+    fail: (f) => void faults.push({ ...f, left: f.times ?? Infinity }),
+    clearFaults: () => void faults.splice(0),
+    faulted,
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();

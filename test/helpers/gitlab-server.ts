@@ -15,6 +15,7 @@ import {
   type Schema,
   type SchemaServer,
 } from './rest-schema-server.ts';
+import { mergeInBare } from './bare-merge.ts';
 
 const DOCS = 'https://docs.gitlab.com/api';
 const int: Schema = { type: 'integer' };
@@ -103,6 +104,7 @@ const definitions: Record<string, Schema> = {
       target_project_id: int,
       sha: strOrNull,
       merge_commit_sha: strOrNull,
+      squash_commit_sha: strOrNull,
       web_url: str,
       author: ref('UserBasic'),
       draft: bool,
@@ -504,6 +506,13 @@ export interface GitLabTestServer extends SchemaServer {
   setChecks(sha: string, checks: readonly SeedCheck[]): void;
   /** Adds deployments of a commit, oldest first, each to an environment with the status it has now. */
   addDeployments(sha: string, deployments: readonly { environment: string; status: string }[]): void;
+  /**
+   * Merges the merge request as GitLab's button does: a real commit in the bare repository (a merge commit, or with
+   * `squash` a squashed one named in squash_commit_sha, the merge commit then absent); returns it.
+   */
+  mergePull(number: number, opts?: { squash?: boolean }): string;
+  /** Closes the merge request without a merge. */
+  closePull(number: number): void;
 }
 
 /**
@@ -520,7 +529,8 @@ export async function startGitLabServer(opts: {
   const projectPath = `${owner}/${repo}`;
   const PROJECT = 42;
   const pulls: GitLabTestServer['pulls'] = [];
-  const state = new Map<number, 'opened' | 'closed'>();
+  const state = new Map<number, 'opened' | 'closed' | 'merged'>();
+  const merges = new Map<number, { merge: string | null; squash: string | null }>();
   const comments: (GitLabTestServer['comments'][number] & { at: string })[] = [];
   const statuses: (GitLabTestServer['statuses'][number] & { id: number; at: string; target_url: string | null })[] = [];
   const pipelines = new Map<string, { id: number; jobs: SeedCheck[] }>();
@@ -574,7 +584,8 @@ export async function startGitLabServer(opts: {
     source_project_id: PROJECT,
     target_project_id: PROJECT,
     sha: p.headSha,
-    merge_commit_sha: null,
+    merge_commit_sha: merges.get(p.number)?.merge ?? null,
+    squash_commit_sha: merges.get(p.number)?.squash ?? null,
     web_url: `${web()}/-/merge_requests/${p.number}`,
     author: user,
     draft: false,
@@ -858,6 +869,14 @@ export async function startGitLabServer(opts: {
     addDeployments: (sha, list) => {
       for (const d of list) deployments.push({ id: 700 + deployments.length + 1, sha, ...d });
     },
+    mergePull: (number, o = {}) => {
+      const pr = pulls.find((x) => x.number === number)!;
+      const sha = mergeInBare(bare, pr.base, pr.head, o);
+      merges.set(number, o.squash ? { merge: null, squash: sha } : { merge: sha, squash: null });
+      state.set(number, 'merged');
+      return sha;
+    },
+    closePull: (number) => void state.set(number, 'closed'),
   };
 }
 

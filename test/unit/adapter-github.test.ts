@@ -9,6 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { GitHubForge } from '../../src/adapters/github/index.ts';
 import { ForgeError } from '../../src/ports/forge.ts';
 import { commentMarker } from '../../src/core/forge.ts';
@@ -134,6 +136,32 @@ describe('GitHub adapter, against the OpenAPI-validating server', () => {
       token: 't',
     });
     await assert.rejects(other.defaultBranch(), (err: unknown) => err instanceof ForgeError && err.status === 404);
+  });
+
+  it('a forge that does not answer, or refuses the connection, is no answer (status 0), worth another try', async () => {
+    const silent = createServer(() => undefined); // takes the request, never answers
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const port = (silent.address() as AddressInfo).port;
+    const spec = { kind: 'github' as const, repo: { owner: 'acme', name: 'widgets' }, token: 't' };
+    try {
+      const hung = new GitHubForge({ ...spec, apiUrl: `http://127.0.0.1:${port}` }, { requestTimeoutMs: 200 });
+      await assert.rejects(hung.pullMerge(1), (err: unknown) => {
+        assert.ok(err instanceof ForgeError);
+        assert.deepEqual([err.status, err.retryable], [0, true]);
+        assert.match(err.message, /GitHub reading the pull request failed \(no answer\)/);
+        return true;
+      });
+    } finally {
+      silent.closeAllConnections();
+      await new Promise<void>((r) => silent.close(() => r()));
+    }
+    const refused = new GitHubForge({ ...spec, apiUrl: `http://127.0.0.1:${port}` });
+    await assert.rejects(refused.deployments(sha), (err: unknown) => {
+      assert.ok(err instanceof ForgeError);
+      assert.deepEqual([err.status, err.retryable], [0, true]);
+      assert.match(err.message, /\(no answer\): .*ECONNREFUSED/);
+      return true;
+    });
   });
 
   it('says a request GitHub does not document is a mismatch (the server is not lenient)', async () => {

@@ -1,12 +1,13 @@
 /**
  * @module MONITOR's deployments: the verdict on a commit's deployments by environment, the GitHub adapter reading them
- * from the test server that holds every request and answer to GitHub's OpenAPI description, and the config that asks
+ * from the test server that holds every request and answer to GitHub's OpenAPI description, each forge's read of
+ * whether a pull request is merged and with which commit (a real merge in a bare repository), and the config that asks
  * for them, refused with the exact key where it cannot work (no forge, Gitea, a wrong phase to go back to).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { DEPLOYMENT_STATUS, parseConfig } from '../../src/core/config.ts';
@@ -18,6 +19,7 @@ import { startGitHubServer, type GitHubTestServer } from '../helpers/github-serv
 import { openGitLab } from '../../src/adapters/gitlab/index.ts';
 import { openGitea } from '../../src/adapters/gitea/index.ts';
 import { startGitLabServer, type GitLabTestServer } from '../helpers/gitlab-server.ts';
+import { startGiteaServer } from '../helpers/gitea-server.ts';
 
 const dep = (id: number, environment: string, state: ForgeDeployment['state'], detail: string): ForgeDeployment => ({
   id,
@@ -147,6 +149,132 @@ describe('the GitLab adapter reads deployments', () => {
       token: 't',
     });
     assert.equal(gitea.deployments, undefined);
+  });
+});
+
+/** A bare repository whose main is one commit behind the task branch, as a forge has it before the merge. */
+function bareWithTaskBranch(dir: string): { bare: string; head: string; main: string } {
+  const bare = join(dir, 'r.git');
+  const work = join(dir, 'work');
+  const g = (cwd: string, args: string[]) =>
+    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], {
+      cwd,
+      encoding: 'utf8',
+    }).trim();
+  g(dir, ['init', '-q', '--bare', '-b', 'main', bare]);
+  g(dir, ['init', '-q', '-b', 'main', work]);
+  writeFileSync(join(work, 'a.txt'), 'a\n');
+  g(work, ['add', '.']);
+  g(work, ['commit', '-qm', 'a']);
+  const main = g(work, ['rev-parse', 'HEAD']);
+  g(work, ['switch', '-q', '-c', 'task/T-1']);
+  writeFileSync(join(work, 'b.txt'), 'b\n');
+  g(work, ['add', '.']);
+  g(work, ['commit', '-qm', 'b']);
+  g(work, ['push', '-q', bare, 'main', 'task/T-1']);
+  return { bare, head: g(work, ['rev-parse', 'HEAD']), main };
+}
+
+const parents = (bare: string, sha: string) =>
+  execFileSync('git', ['--git-dir', bare, 'rev-list', '--parents', '-n', '1', sha], { encoding: 'utf8' })
+    .trim()
+    .split(' ')
+    .slice(1);
+
+describe("each forge reads whether the pull request is merged, and its merge's commit", () => {
+  const dirs: string[] = [];
+  after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const spec = (kind: 'github' | 'gitlab' | 'gitea', url: string, owner = 'acme') => ({
+    kind,
+    repo: { owner, name: 'widgets' },
+    apiUrl: url,
+    token: 't',
+  });
+  const fixture = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ap-merge-'));
+    dirs.push(dir);
+    return bareWithTaskBranch(dir);
+  };
+  const pr = { title: 'T-1', body: 'x', head: 'task/T-1', base: 'main' };
+
+  it('GitHub: open, then merged with the merge commit (pulls.get as documented); or closed without a merge', async () => {
+    const { bare, head, main } = fixture();
+    const server = await startGitHubServer({ owner: 'acme', repo: 'widgets', bare });
+    try {
+      const forge = openGitHub(spec('github', server.url));
+      await forge.createPull(pr);
+      await forge.createPull({ ...pr, head: 'main', base: 'task/T-1' });
+      assert.deepEqual(await forge.pullMerge(1), {
+        number: 1,
+        url: 'https://github.test/acme/widgets/pull/1',
+        state: 'open',
+        mergeCommitSha: null,
+      });
+      const merge = server.mergePull(1);
+      assert.deepEqual(parents(bare, merge), [main, head]);
+      assert.deepEqual(await forge.pullMerge(1), {
+        number: 1,
+        url: 'https://github.test/acme/widgets/pull/1',
+        state: 'merged',
+        mergeCommitSha: merge,
+      });
+      server.closePull(2);
+      assert.equal((await forge.pullMerge(2)).state, 'closed');
+      assert.equal((await forge.pullMerge(2)).mergeCommitSha, null);
+      assert.deepEqual(server.mismatches, []);
+      assert.ok(server.calls.includes('GET /repos/{owner}/{repo}/pulls/{pull_number}'));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('GitLab: merge_commit_sha of a merge, squash_commit_sha of a squash; closed without a merge', async () => {
+    const { bare, head, main } = fixture();
+    const server = await startGitLabServer({ owner: 'acme/tools', repo: 'widgets', bare });
+    try {
+      const forge = openGitLab(spec('gitlab', server.url, 'acme/tools'));
+      await forge.createPull(pr);
+      assert.deepEqual([(await forge.pullMerge(1)).state, (await forge.pullMerge(1)).mergeCommitSha], ['open', null]);
+      const squash = server.mergePull(1, { squash: true });
+      assert.deepEqual(parents(bare, squash), [main]);
+      assert.notEqual(squash, head);
+      assert.deepEqual(await forge.pullMerge(1), {
+        number: 1,
+        url: `${server.url}/acme/tools/widgets/-/merge_requests/1`,
+        state: 'merged',
+        mergeCommitSha: squash,
+      });
+      await forge.createPull({ ...pr, head: 'main', base: 'task/T-1' });
+      server.closePull(2);
+      assert.deepEqual([(await forge.pullMerge(2)).state, (await forge.pullMerge(2)).mergeCommitSha], ['closed', null]);
+      assert.deepEqual(server.mismatches, []);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('Gitea: merged and merge_commit_sha; closed without a merge', async () => {
+    const { bare, head, main } = fixture();
+    const server = await startGiteaServer({ owner: 'acme', repo: 'widgets', bare });
+    try {
+      const forge = openGitea(spec('gitea', server.url));
+      await forge.createPull(pr);
+      assert.deepEqual([(await forge.pullMerge(1)).state, (await forge.pullMerge(1)).mergeCommitSha], ['open', null]);
+      const merge = server.mergePull(1);
+      assert.deepEqual(parents(bare, merge), [main, head]);
+      assert.deepEqual(await forge.pullMerge(1), {
+        number: 1,
+        url: `${server.url}/acme/widgets/pulls/1`,
+        state: 'merged',
+        mergeCommitSha: merge,
+      });
+      await forge.createPull({ ...pr, head: 'main', base: 'task/T-1' });
+      server.closePull(2);
+      assert.deepEqual([(await forge.pullMerge(2)).state, (await forge.pullMerge(2)).mergeCommitSha], ['closed', null]);
+      assert.deepEqual(server.mismatches, []);
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -164,4 +164,22 @@ describe('monitor.health in the config', () => {
     const none = parseConfig({ phases: ['BUILD', 'SHIP'], monitor: { health } });
     assert.ok(!none.ok && none.error.details['key'] === 'monitor.health', JSON.stringify(none));
   });
+
+  it("refuses a URL no request can be made to as the config's mistake, naming the key, rather than an unhealthy service", async () => {
+    for (const [url, why] of [
+      ['http://user:secret@127.0.0.1:8080/health', /includes credentials/],
+      ['http://127.0.0.1:6000/health', /bad port/],
+    ] as const) {
+      await assert.rejects(
+        probeHealth([check('/ok', { within: 0 }), { url, expect: { status: 200 }, within: '0s' }], recorder().opts),
+        (err: { code?: string; details?: Record<string, unknown>; message: string }) => {
+          assert.equal(err.code, ErrorCode.CONFIG_INVALID);
+          assert.equal(err.details?.['key'], 'monitor.health.1.url');
+          assert.match(err.message, why);
+          assert.match(err.message, /fix the URL in the config/);
+          return true;
+        },
+      );
+    }
+  });
 });

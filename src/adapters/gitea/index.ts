@@ -7,6 +7,7 @@ import {
   type Forge,
   type ForgeCheck,
   type ForgeComment,
+  type ForgeMerge,
   type ForgePull,
   type ForgeRepo,
   type ForgeSpec,
@@ -24,6 +25,9 @@ interface PullRequest {
   html_url: string;
   head: Branch;
   base: Branch;
+  state?: string;
+  merged?: boolean;
+  merge_commit_sha?: string | null;
   /** Who is asked to review (users; teams since Gitea 1.22, Forgejo 7); null when nobody is. */
   requested_reviewers?: { login: string }[] | null;
   requested_reviewers_teams?: { name: string }[] | null;
@@ -100,6 +104,19 @@ export class GiteaForge implements Forge {
     return pull(
       (await this.api.request<PullRequest>('reading the pull request', 'GET', `${this.at}/pulls/${seg(number)}`)).data,
     );
+  }
+
+  async pullMerge(number: number): Promise<ForgeMerge> {
+    const p = (
+      await this.api.request<PullRequest>('reading the pull request', 'GET', `${this.at}/pulls/${seg(number)}`)
+    ).data;
+    const state = p.merged ? 'merged' : p.state === 'closed' ? 'closed' : 'open';
+    return {
+      number: p.number,
+      url: p.html_url,
+      state,
+      mergeCommitSha: state === 'merged' ? (p.merge_commit_sha ?? null) : null,
+    };
   }
 
   async findComment(index: number, marker: string): Promise<ForgeComment | null> {

@@ -7,11 +7,15 @@ import {
   type ForgeCheck,
   type ForgeComment,
   type ForgeDeployment,
+  type ForgeMerge,
   type ForgePull,
   type ForgeRepo,
   type ForgeSpec,
   type ReviewRequest,
 } from '../../ports/forge.ts';
+
+/** How long one request may take before it counts as no answer (and is retried), as for GitLab and Gitea. */
+const REQUEST_TIMEOUT_MS = 60_000;
 
 type PullData = { number: number; html_url: string; head: { sha: string; ref: string }; base: { ref: string } };
 
@@ -29,7 +33,8 @@ const pull = (p: PullData): ForgePull => ({
  */
 function forgeError(err: unknown, what: string): ForgeError {
   const e = err as { status?: unknown; response?: { data?: { message?: unknown } }; message?: unknown };
-  const status = typeof e.status === 'number' ? e.status : 0;
+  // Octokit calls a request that got no answer (refused, timed out) a 500 without a response: it is no answer.
+  const status = typeof e.status === 'number' && e.response !== undefined ? e.status : 0;
   const said = typeof e.response?.data?.message === 'string' ? e.response.data.message : String(e.message ?? err);
   const retryable = status === 0 || status === 429 || status >= 500 || (status === 403 && /rate limit/i.test(said));
   const hint =
@@ -50,12 +55,19 @@ export class GitHubForge implements Forge {
   readonly repo: ForgeRepo;
   private readonly api: Octokit;
 
-  constructor(spec: ForgeSpec) {
+  /** `requestTimeoutMs`: how long one request may take before it counts as no answer (default 60 s). */
+  constructor(spec: ForgeSpec, opts: { requestTimeoutMs?: number } = {}) {
     this.repo = spec.repo;
+    const timeoutMs = opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
     this.api = new Octokit({
       auth: spec.token,
       baseUrl: spec.apiUrl.replace(/\/+$/, ''),
       userAgent: 'agent-autopilot',
+      // Octokit waits for ever by default; a forge that does not answer must not hold a move or the outbox.
+      request: {
+        fetch: (url: string | URL, init?: RequestInit) =>
+          fetch(url, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs) }),
+      },
       // Octokit logs warnings with the request's URL; nothing of a request goes to the console.
       log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
     });
@@ -109,6 +121,20 @@ export class GitHubForge implements Forge {
     return this.call('reading the pull request', async () =>
       pull((await this.api.rest.pulls.get({ ...this.at, pull_number: number })).data),
     );
+  }
+
+  async pullMerge(number: number): Promise<ForgeMerge> {
+    return this.call('reading the pull request', async () => {
+      const p = (await this.api.rest.pulls.get({ ...this.at, pull_number: number })).data;
+      // GitHub fills merge_commit_sha before a merge too (a test merge); it is the merge's commit only once merged.
+      const state = p.merged ? 'merged' : p.state === 'closed' ? 'closed' : 'open';
+      return {
+        number: p.number,
+        url: p.html_url,
+        state,
+        mergeCommitSha: state === 'merged' ? (p.merge_commit_sha ?? null) : null,
+      };
+    });
   }
 
   async findComment(pullNumber: number, marker: string): Promise<ForgeComment | null> {

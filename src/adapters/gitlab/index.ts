@@ -9,6 +9,7 @@ import {
   type ForgeCheck,
   type ForgeComment,
   type ForgeDeployment,
+  type ForgeMerge,
   type ForgePull,
   type ForgeRepo,
   type ForgeSpec,
@@ -20,6 +21,9 @@ interface MergeRequest {
   iid: number;
   web_url: string;
   sha: string | null;
+  state?: string;
+  merge_commit_sha?: string | null;
+  squash_commit_sha?: string | null;
   source_branch: string;
   target_branch: string;
   source_project_id: number;
@@ -127,6 +131,20 @@ export class GitLabForge implements Forge {
       `${this.project}/merge_requests/${seg(number)}`,
     );
     return pull(r.data);
+  }
+
+  async pullMerge(iid: number): Promise<ForgeMerge> {
+    const m = (
+      await this.api.request<MergeRequest>(
+        'reading the merge request',
+        'GET',
+        `${this.project}/merge_requests/${seg(iid)}`,
+      )
+    ).data;
+    const state = m.state === 'merged' ? 'merged' : m.state === 'closed' ? 'closed' : 'open';
+    // A squash merge names its commit in squash_commit_sha; a fast-forward merge makes no commit, and the head went in.
+    const sha = state === 'merged' ? (m.merge_commit_sha ?? m.squash_commit_sha ?? m.sha ?? null) : null;
+    return { number: m.iid, url: m.web_url, state, mergeCommitSha: sha };
   }
 
   async findComment(iid: number, marker: string): Promise<ForgeComment | null> {

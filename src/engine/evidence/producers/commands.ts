@@ -21,7 +21,7 @@ import { resolvePrMode } from '../../repo/forge.ts';
 import { isForgeKind } from '../../../core/forge.ts';
 import { produceForgeCi } from './ci-forge.ts';
 import { probeHealth } from './health.ts';
-import { readDeployments } from './deployments.ts';
+import { readDeployments, releaseOfTask, type ReleaseCommit } from './deployments.ts';
 
 export interface ProducedFiles {
   readonly files: { name: string; content: string }[];
@@ -97,10 +97,14 @@ export async function producePr(engine: Engine, state: TaskState): Promise<Produ
   return { files: [{ name: 'ci_results.json', content: JSON.stringify(doc, null, 2) + '\n' }], commands: run.commands };
 }
 
-export async function produceMonitor(engine: Engine, _state: TaskState): Promise<ProducedFiles> {
+/**
+ * MONITOR's smoke results and deployment status. The commit it looks at is the released one: with
+ * `monitor.deployments`, the merge commit of the task's pull request (waited for, see deployments.ts); otherwise the
+ * commit Autopilot pushed, or the repository's HEAD when nothing was pushed. The file says which, and why.
+ */
+export async function produceMonitor(engine: Engine, state: TaskState): Promise<ProducedFiles> {
   const specs = engine.config.commands.smoke;
   const run = await runAll(engine, specs);
-  const head = await headCommit(engine.layout.root);
   const configured = specs.length > 0;
   const smoke = configured
     ? { configured, passed: run.passed, commands: run.results }
@@ -109,14 +113,30 @@ export async function produceMonitor(engine: Engine, _state: TaskState): Promise
   const health = engine.config.monitor?.health ?? [];
   const verdict = health.length > 0 ? await probeHealth(health) : undefined;
   const spec = engine.config.monitor?.deployments;
-  const deployed = spec
-    ? head
-      ? await readDeployments(engine, spec, head)
-      : { healthy: false, unhealthy: 'the repository has no commit to look for a deployment of', deployments: [] }
+  const outbox = await releaseOfTask(engine, state.taskId);
+  const head = await headCommit(engine.layout.root);
+  const read = spec
+    ? await readDeployments(engine, spec, {
+        taskId: state.taskId,
+        phase: state.phase,
+        ...(outbox.pull ? { pull: outbox.pull } : {}),
+        commit: outbox.pushed?.commit ?? null,
+      })
     : undefined;
+  const release: ReleaseCommit = read
+    ? read.release
+    : outbox.pushed
+      ? { kind: 'pushed', commit: outbox.pushed.commit, why: `the commit Autopilot pushed to ${outbox.pushed.remote}` }
+      : { kind: 'head', commit: head ?? null, why: "the repository's HEAD (nothing was pushed)" };
+  const deployed = read?.record;
   const parts = [verdict, deployed].filter((v) => v !== undefined);
   const deployment = {
-    commit: head ?? null,
+    commit: release.commit,
+    commitSource: {
+      kind: release.kind,
+      why: release.why,
+      ...(release.pull !== undefined ? { pull: release.pull, url: release.url } : {}),
+    },
     checkedAt: engine.clock.now().toISOString(),
     smokePassed: configured ? run.passed : null,
     ...(parts.length > 0

@@ -1,11 +1,13 @@
 /**
- * @module MONITOR's deployments from the forge: the deployments of the task's head commit, each environment's newest
- * one, waited for while one runs or a named environment has none yet, with progress on stderr, then judged.
+ * @module MONITOR's deployments from the forge: the deployments of the commit the task released (the merge commit of
+ * its pull request once merged), each environment's newest one, waited for while the pull request is not merged yet,
+ * while one runs or while a named environment has none yet, with progress on stderr, then judged. A forge that cannot
+ * be read is retried and then refused: it says nothing about the release, so it never reads as an unhealthy one.
  */
 import { durationSeconds, type DeploymentsSpec } from '../../../core/config.ts';
 import { judgeDeployments } from '../../../core/forge.ts';
 import { AutopilotError, ErrorCode } from '../../../core/errors.ts';
-import type { ForgeDeployment } from '../../../ports/forge.ts';
+import { ForgeError, type Forge, type ForgeDeployment, type ForgeKind } from '../../../ports/forge.ts';
 import { openForge } from '../../repo/forge.ts';
 import type { Engine } from '../../context.ts';
 
@@ -21,28 +23,71 @@ export interface DeploymentsRecord {
   readonly deployments: readonly { environment: string; state: string; detail: string; url: string | null }[];
 }
 
+/**
+ * The commit MONITOR looks at, and why: the merge commit of the task's pull request (`merge`), the commit Autopilot
+ * pushed in git-only mode or before any pull request was opened (`pushed`), or the repository's HEAD when nothing
+ * was pushed (`head`, a `manual` PR).
+ */
+export interface ReleaseCommit {
+  readonly kind: 'merge' | 'pushed' | 'head';
+  readonly commit: string | null;
+  /** The pull request, for `merge`. */
+  readonly pull?: number;
+  readonly url?: string;
+  /** In words, for `deployment_status.json`: `merge commit of pull request #3`, `the commit pushed to origin`. */
+  readonly why: string;
+}
+
+/** What the task's outbox recorded: the pull request it opened (or found) and the commit it pushed, newest of each. */
+export async function releaseOfTask(
+  engine: Engine,
+  taskId: string,
+): Promise<{ pull?: { number: number; url: string }; pushed?: { commit: string; remote: string } }> {
+  const entries = await engine.store.entries({ taskId, kind: 'outbox', newestFirst: true });
+  const done = entries.filter((e) => e.data['result'] === 'sent' || e.data['result'] === 'found');
+  const opened = done.find((e) => e.data['action'] === 'open_pr' && typeof e.data['pull'] === 'number');
+  const push = done.find((e) => e.data['action'] === 'push' && typeof e.data['commit'] === 'string');
+  return {
+    ...(opened ? { pull: { number: opened.data['pull'] as number, url: String(opened.data['url'] ?? '') } } : {}),
+    ...(push ? { pushed: { commit: push.data['commit'] as string, remote: String(push.data['remote'] ?? '') } } : {}),
+  };
+}
+
 export interface DeploymentsOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   readonly progress?: (line: string) => void;
 }
 
+/** The first wait after a forge error; each next one doubles, up to `pollSeconds`. */
+const FIRST_RETRY_MS = 1000;
+
+const FORGE_NAME: Readonly<Record<ForgeKind, string>> = { github: 'GitHub', gitlab: 'GitLab', gitea: 'Gitea' };
+
 /**
- * Asks the forge for the deployments of `commit` until every environment asked for has ended or `within` has passed.
- * A forge that cannot be reached or refused the request is unhealthy, and says why; no forge to ask (no token, a
- * repository that cannot be told) or one whose API has no deployments (Gitea, found by `pr.mode: auto`) is a
- * configuration error, thrown as its refusal (CONFIG_INVALID).
+ * Asks the forge for the deployments of the released commit until every environment asked for has ended or `within`
+ * has passed. With a pull request, the commit is its merge commit: an open one is waited for (within the same time),
+ * then refused (EVIDENCE_MISSING), as is one closed without a merge, at once. No forge to ask (no token, a repository
+ * that cannot be told) or one whose API has no deployments (Gitea) is a configuration error (CONFIG_INVALID). A forge
+ * error is retried with backoff while it may pass (5xx, rate limits, no answer) and refused when it does not:
+ * CONFIG_INVALID for a refused token (401, 403) or a repository or pull request it does not show (404),
+ * EVIDENCE_INVALID when it still fails when the time is up. Each refusal is thrown, so that nothing is recorded as the
+ * release's health.
  */
 export async function readDeployments(
   engine: Engine,
   spec: DeploymentsSpec,
-  commit: string,
+  target: {
+    readonly taskId: string;
+    readonly phase: string;
+    readonly pull?: { number: number; url: string };
+    readonly commit: string | null;
+  },
   opts: DeploymentsOptions = {},
-): Promise<DeploymentsRecord> {
+): Promise<{ record: DeploymentsRecord; release: ReleaseCommit }> {
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const progress = opts.progress ?? ((line: string) => process.stderr.write(`autopilot: ${line}\n`));
   const withinMs = (durationSeconds(spec.within) ?? 0) * 1000;
   const pollMs = (spec.pollSeconds ?? 10) * 1000;
-  const base = { commit, environments: spec.environments };
   const opened = await openForge(engine);
   // No forge to ask (no token, no repository) is the configuration's problem, not the deployment's: refused, so that
   // it does not read as an unhealthy release.
@@ -54,37 +99,124 @@ export async function readDeployments(
       `monitor.deployments: the remote is on ${forge.kind}, whose API has no deployments; use monitor.health with the deployment's health URL instead`,
       { key: 'monitor.deployments', reason: 'no deployments API', forge: forge.kind },
     );
-  let waited = 0;
-  for (;;) {
-    let found: ForgeDeployment[];
-    try {
-      found = await forge.deployments(commit);
-    } catch (err) {
-      return {
-        ...base,
-        healthy: false,
-        unhealthy: (err as Error).message,
-        forge: forge.kind,
-        waitedSeconds: Math.round(waited / 1000),
-        deployments: [],
-      };
-    }
-    const final = waited >= withinMs;
-    const verdict = judgeDeployments(found, spec.environments, final);
-    if (final || verdict.waiting.length === 0 || verdict.unhealthy)
-      return {
-        ...base,
-        healthy: verdict.healthy,
-        unhealthy: verdict.unhealthy,
-        forge: forge.kind,
-        waitedSeconds: Math.round(waited / 1000),
-        deployments: found.map((d) => ({ environment: d.environment, state: d.state, detail: d.detail, url: d.url })),
-      };
-    progress(
-      `waiting for the deployment of ${commit.slice(0, 12)} to ${verdict.waiting.join(', ')} (${Math.round(waited / 1000)} s of ${withinMs / 1000} s)`,
+  const { taskId, phase, pull } = target;
+  let release: ReleaseCommit | undefined = pull
+    ? undefined
+    : target.commit
+      ? { kind: 'pushed', commit: target.commit, why: 'the commit Autopilot pushed (no pull request was opened)' }
+      : undefined;
+  if (!pull && !release)
+    throw new AutopilotError(
+      ErrorCode.EVIDENCE_MISSING,
+      `${taskId} has no pull request and no pushed commit to look for a deployment of: run the outbox so that the branch is pushed and its pull request opened, then advance again`,
+      { taskId, phase, reason: 'nothing released', remedy: { retry: 'advance' } },
     );
-    const step = Math.min(pollMs, withinMs - waited);
+  let waited = 0;
+  let retryMs = FIRST_RETRY_MS;
+  const clock = () => `${Math.round(waited / 1000)} s of ${withinMs / 1000} s`;
+  const pause = async (ms: number) => {
+    const step = Math.min(ms, withinMs - waited);
     await sleep(step);
     waited += step;
+  };
+  for (;;) {
+    const final = waited >= withinMs;
+    try {
+      if (!release) {
+        const p = pull!;
+        const merge = await forge.pullMerge(p.number);
+        retryMs = FIRST_RETRY_MS;
+        if (merge.state === 'merged' && merge.mergeCommitSha)
+          release = {
+            kind: 'merge',
+            commit: merge.mergeCommitSha,
+            pull: p.number,
+            url: merge.url,
+            why: `merge commit of pull request #${p.number}`,
+          };
+        else if (merge.state === 'closed')
+          throw new AutopilotError(
+            ErrorCode.EVIDENCE_MISSING,
+            `pull request #${p.number} (${merge.url}) was closed without a merge, so nothing of ${taskId} was released: reopen and merge it, then advance again; or backtrack to rework the change`,
+            { taskId, phase, reason: 'closed unmerged', pull: p.number, url: merge.url, remedy: { retry: 'advance' } },
+          );
+        else if (final)
+          throw new AutopilotError(
+            ErrorCode.EVIDENCE_MISSING,
+            `pull request #${p.number} (${merge.url}) is not merged yet, so there is no release of ${taskId} to look at: merge it and advance again, or give the merge more time in monitor.deployments.within (now ${withinMs / 1000} s)`,
+            {
+              taskId,
+              phase,
+              reason: 'not merged',
+              pull: p.number,
+              url: merge.url,
+              waitedSeconds: Math.round(waited / 1000),
+              remedy: { retry: 'advance' },
+            },
+          );
+        else {
+          progress(`waiting for pull request #${p.number} to be merged (${clock()})`);
+          await pause(pollMs);
+          continue;
+        }
+      }
+      const found: ForgeDeployment[] = await forge.deployments(release.commit!);
+      retryMs = FIRST_RETRY_MS;
+      const verdict = judgeDeployments(found, spec.environments, final);
+      if (final || verdict.waiting.length === 0 || verdict.unhealthy)
+        return {
+          release,
+          record: {
+            commit: release.commit!,
+            environments: spec.environments,
+            healthy: verdict.healthy,
+            unhealthy: verdict.unhealthy,
+            forge: forge.kind,
+            waitedSeconds: Math.round(waited / 1000),
+            deployments: found.map((d) => ({
+              environment: d.environment,
+              state: d.state,
+              detail: d.detail,
+              url: d.url,
+            })),
+          },
+        };
+      progress(
+        `waiting for the deployment of ${release.commit!.slice(0, 12)} to ${verdict.waiting.join(', ')} (${clock()})`,
+      );
+      await pause(pollMs);
+    } catch (err) {
+      if (!(err instanceof ForgeError)) throw err;
+      if (!err.retryable || final) throw forgeRefusal(forge, taskId, phase, err, withinMs);
+      progress(`${err.message}; trying again in ${Math.min(retryMs, withinMs - waited) / 1000} s (${clock()})`);
+      await pause(retryMs);
+      retryMs = Math.min(retryMs * 2, Math.max(pollMs, FIRST_RETRY_MS));
+    }
   }
+}
+
+/**
+ * A forge that could not be read, as the move's refusal: the token or the repository (at once), or the forge itself
+ * (once the time is up). Never a verdict on the release.
+ */
+function forgeRefusal(forge: Forge, taskId: string, phase: string, err: ForgeError, withinMs: number): AutopilotError {
+  const name = FORGE_NAME[forge.kind];
+  const base = { taskId, phase, forge: forge.kind, status: err.status, remedy: { retry: 'advance' } };
+  if (!err.retryable && (err.status === 401 || err.status === 403))
+    return new AutopilotError(
+      ErrorCode.CONFIG_INVALID,
+      `${err.message}. ${name} refused the token, so the release of ${taskId} could not be read (this says nothing about the deployment): check the forge token and its scopes, then advance again`,
+      { ...base, key: 'forge-token', reason: 'token refused' },
+    );
+  if (!err.retryable && err.status === 404)
+    return new AutopilotError(
+      ErrorCode.CONFIG_INVALID,
+      `${err.message}. The release of ${taskId} could not be read: check pr.repository, pr.apiUrl and what the token may see, then advance again`,
+      { ...base, key: 'pr.repository', reason: 'not found' },
+    );
+  return new AutopilotError(
+    ErrorCode.EVIDENCE_INVALID,
+    `${err.message}. ${name} could not be read${err.retryable ? ` (tried for ${withinMs / 1000} s)` : ''}, so the release of ${taskId} is not known (this says nothing about the deployment): check that the forge is up and reachable, then advance again`,
+    { ...base, reason: 'forge unreadable', retryable: err.retryable },
+  );
 }

@@ -1,8 +1,10 @@
 /**
  * @module MONITOR's health checks: each configured URL asked with GET until it answers as expected or its time is
- * up, with progress on stderr while it waits. What could not be reached or did not answer as expected is named.
+ * up, with progress on stderr while it waits. What could not be reached or did not answer as expected is named; a
+ * URL that no request can be made to (the config's mistake, not the service's) is refused as CONFIG_INVALID.
  */
 import { durationSeconds, type HealthCheckSpec } from '../../../core/config.ts';
+import { AutopilotError, ErrorCode } from '../../../core/errors.ts';
 
 /** One check's result, as `deployment_status.json` records it. */
 export interface HealthResult {
@@ -34,13 +36,17 @@ export interface HealthVerdict {
 
 const BODY_LIMIT = 1024 * 1024;
 
-/** Probes every check (one after the other, each within its own time) and judges them together. */
+/**
+ * Probes every check (one after the other, each within its own time) and judges them together. A connection refused,
+ * a name that does not resolve or a timeout is a service that did not answer: unhealthy. A URL that fetch will not ask
+ * at all (credentials in it, a port browsers block) is thrown as CONFIG_INVALID naming `monitor.health.<i>.url`.
+ */
 export async function probeHealth(
   specs: readonly HealthCheckSpec[],
   opts: HealthProbeOptions = {},
 ): Promise<HealthVerdict> {
   const checks: HealthResult[] = [];
-  for (const spec of specs) checks.push(await probeOne(spec, opts));
+  for (const [i, spec] of specs.entries()) checks.push(await probeOne(spec, i, opts));
   const bad = checks.filter((c) => !c.healthy);
   return {
     healthy: bad.length === 0,
@@ -49,7 +55,7 @@ export async function probeHealth(
   };
 }
 
-async function probeOne(spec: HealthCheckSpec, opts: HealthProbeOptions): Promise<HealthResult> {
+async function probeOne(spec: HealthCheckSpec, index: number, opts: HealthProbeOptions): Promise<HealthResult> {
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const progress = opts.progress ?? ((line: string) => process.stderr.write(`autopilot: ${line}\n`));
   const withinMs = (durationSeconds(spec.within) ?? 0) * 1000;
@@ -62,6 +68,12 @@ async function probeOne(spec: HealthCheckSpec, opts: HealthProbeOptions): Promis
   let waited = 0;
   for (let tries = 1; ; tries++) {
     const answer = await ask(spec.url, opts.requestTimeoutMs ?? 10_000);
+    if (answer.status === null && answer.unaskable)
+      throw new AutopilotError(
+        ErrorCode.CONFIG_INVALID,
+        `monitor.health.${index}.url: ${spec.url} cannot be asked at all (${answer.error}), which says nothing about the service: fix the URL in the config`,
+        { key: `monitor.health.${index}.url`, reason: answer.error },
+      );
     const problem = judge(answer, expect);
     const base = {
       name,
@@ -81,7 +93,7 @@ async function probeOne(spec: HealthCheckSpec, opts: HealthProbeOptions): Promis
   }
 }
 
-type Answer = { status: number; body: string } | { status: null; error: string };
+type Answer = { status: number; body: string } | { status: null; error: string; unaskable?: true };
 
 async function ask(url: string, timeoutMs: number): Promise<Answer> {
   try {
@@ -89,8 +101,14 @@ async function ask(url: string, timeoutMs: number): Promise<Answer> {
     const text = await res.text();
     return { status: res.status, body: text.slice(0, BODY_LIMIT) };
   } catch (err) {
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    return { status: null, error: cause?.code ?? cause?.message ?? (err as Error).message };
+    const e = err as Error & { cause?: { code?: string; message?: string } };
+    // fetch refuses before any connection a URL with credentials ("Request cannot be constructed…") or a port on the
+    // Fetch standard's blocked list ("bad port"): no service was asked.
+    if (e.name === 'TypeError' && e.cause === undefined && e.message !== 'fetch failed')
+      return { status: null, error: e.message, unaskable: true };
+    if (e.cause?.message === 'bad port')
+      return { status: null, error: 'a port fetch refuses to ask (bad port)', unaskable: true };
+    return { status: null, error: e.cause?.code ?? e.cause?.message ?? e.message };
   }
 }
 

@@ -124,6 +124,14 @@ export function advanceCommand(program: Command, act: Act): void {
         'dashboard (an approval of other policies, or of an earlier diff, does not count); observe-mode policies\n' +
         'only record what they would have done.\n',
     )
+    .addHelpText(
+      'after',
+      "\nLeaving MONITOR with monitor.deployments reads the deployments of the merge commit of the task's pull\n" +
+        'request, waiting for the merge within monitor.deployments.within: still unmerged then, or closed without a\n' +
+        'merge, it is refused with EVIDENCE_MISSING. A forge that cannot be read is refused too (EVIDENCE_INVALID\n' +
+        'after retries for 5xx or no answer, CONFIG_INVALID at once for a refused token or a 404) and proposes no\n' +
+        'backtrack: it says nothing about the release.\n',
+    )
     .addHelpText('after', example('autopilot advance T-1\nautopilot advance T-1 --to SPEC --summary "strategy agreed"'))
     .action(act(async (id: string, opts: Opts) => (await import('../verbs/advance.ts')).advanceVerb(id, opts)));
 }
