@@ -4,20 +4,15 @@
  * bench/RESULTS.md with the machine's description and notes on each target.
  * BENCH_QUICK=1 runs smaller counts.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem, tmpdir, platform, release } from 'node:os';
 import { join } from 'node:path';
-import { openEngine, closeEngine, type Engine, type Actor } from '../src/engine/context.ts';
-import { applyInit, planInit } from '../src/engine/setup/init.ts';
+import { openEngine, closeEngine, type Actor } from '../src/engine/context.ts';
 import { startTask } from '../src/engine/task/start.ts';
-import { advance } from '../src/engine/task/advance.ts';
-import { putEvidence } from '../src/engine/task/evidence.ts';
 import { leaseOp } from '../src/engine/task/leases.ts';
 import { append } from '../src/engine/ledger/record.ts';
 import { openStoreAt, openStoreFor, sinkFor } from '../src/surfaces/compose.ts';
 import { fanOut, noopSink } from '../src/ports/events.ts';
-import { STRATEGY } from '../src/surfaces/demo/project.ts';
 import { inRounds, measure, table, type Stats } from './stats.ts';
 import { benchDependencies, benchSandbox } from './sandbox.ts';
 import { benchWall } from './wall.ts';
@@ -30,7 +25,7 @@ import { notes } from './notes.ts';
 import { benchLangGraph } from './peer/langgraph.ts';
 import { benchHooks } from './hooks.ts';
 import { benchAtlas } from './atlas.ts';
-import { benchImplementToVerify, moveProject } from './move.ts';
+import { benchImplementToVerify, benchRepo, benchStrategizeToSpec, moveProject } from './move.ts';
 import { benchDashboard } from './dashboard.ts';
 import { findPgBin, startPostgres } from '../test/helpers/postgres.ts';
 import { ProcessRunner } from '../src/adapters/process/index.ts';
@@ -53,79 +48,7 @@ class ProgressRows extends Array<Stats> {
   }
 }
 
-async function repo(): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'autopilot-bench-'));
-  const env = {
-    ...process.env,
-    GIT_AUTHOR_NAME: 'b',
-    GIT_AUTHOR_EMAIL: 'b@b',
-    GIT_COMMITTER_NAME: 'b',
-    GIT_COMMITTER_EMAIL: 'b@b',
-  };
-  execFileSync('git', ['init', '-q'], { cwd: dir });
-  writeFileSync(join(dir, 'README.md'), 'bench\n');
-  execFileSync('git', ['add', '-A'], { cwd: dir });
-  execFileSync('git', ['commit', '-qm', 'init'], { cwd: dir, env });
-  const plan = await planInit(dir);
-  if (!plan.ok) throw new Error(plan.error.message);
-  await applyInit(plan.value, openStoreFor);
-  // `task start` wants the files init wrote committed first.
-  execFileSync('git', ['add', '-A'], { cwd: dir });
-  execFileSync('git', ['commit', '-qm', 'Set up Autopilot'], { cwd: dir, env });
-  return dir;
-}
-
 const agent: Actor = { id: 'agent:bench', holder: 'agent:bench' };
-
-/** How many strategies the run has written: each task's is its own. */
-let written = 0;
-
-/**
- * The demo's strategy as task `n` of the run would word it: a word of its own after every third word of prose, so
- * that no run of five words repeats an earlier task's and the copied-text check passes it, while still comparing
- * it with the earlier tasks as it does in a real repository.
- */
-function strategyOf(n: number): string {
-  return STRATEGY.split('\n')
-    .map((line) => {
-      if (line.startsWith('#') || !line.trim()) return line;
-      return line
-        .split(' ')
-        .map((word, j) => (j % 3 === 2 ? `${word} t${n}w${j}` : word))
-        .join(' ');
-    })
-    .join('\n');
-}
-
-async function transitions(engine: Engine, prefix: string, label: string): Promise<Stats> {
-  const ids: string[] = [];
-  for (let i = 0; i < N + 50; i++) {
-    const id = `${prefix}-${i}`;
-    const s = await startTask(engine, agent, { taskId: id });
-    if (!s.ok) throw new Error(s.error.message);
-    const p = await putEvidence(engine, agent, {
-      taskId: id,
-      phase: 'STRATEGIZE',
-      name: 'strategy.md',
-      content: Buffer.from(strategyOf(written++)),
-    });
-    if (!p.ok) throw new Error(p.error.message);
-    ids.push(id);
-  }
-  let next = 0;
-  return measure(
-    `transition STRATEGIZE→SPEC (${label})`,
-    N,
-    async () => {
-      const r = await advance(engine, agent, { taskId: ids[next++]! });
-      if (!r.ok) throw new Error(r.error.message);
-    },
-    {
-      note: 'lease check, attestation check, evidence validation, digest re-check, signed append, decision journal',
-      cpu: true,
-    },
-  );
-}
 
 const benchDraft = {
   taskId: null,
@@ -182,7 +105,7 @@ async function main(): Promise<void> {
   const loadBefore = loadavg()[0] ?? NaN;
   // Each row is said on stderr as it is measured: a long run shows its progress, and a crash shows where it was.
   const rows = new ProgressRows();
-  const dir = await repo();
+  const dir = await benchRepo();
 
   const withTelemetry = await openEngine({
     runner: new ProcessRunner(),
@@ -193,7 +116,7 @@ async function main(): Promise<void> {
   // The targets' rows run three times each: their verdicts use the median run, and the table shows the spread.
   rows.push(
     ...(await inRounds(ROUNDS, async (round) => [
-      await transitions(withTelemetry, `tel${round}`, 'sqlite, telemetry on'),
+      await benchStrategizeToSpec(withTelemetry, `tel${round}`, 'sqlite, telemetry on', N),
     ])),
   );
   await closeEngine(withTelemetry);
@@ -219,11 +142,15 @@ async function main(): Promise<void> {
     openStore: openStoreFor,
     makeSink: (layout) => fanOut(sinkFor(layout, {}), otel),
   });
-  rows.push(await transitions(withOtel, 'otel', 'sqlite, JSONL + OpenTelemetry'));
+  rows.push(await benchStrategizeToSpec(withOtel, 'otel', 'sqlite, JSONL + OpenTelemetry', N));
   await closeEngine(withOtel);
 
   const quiet = await openEngine({ runner: new ProcessRunner(), cwd: dir, openStore: openStoreFor, sink: noopSink });
-  rows.push(await transitions(quiet, 'quiet', 'sqlite, telemetry off'));
+  rows.push(
+    ...(await inRounds(ROUNDS, async (round) => [
+      await benchStrategizeToSpec(quiet, `quiet${round}`, 'sqlite, telemetry off', N),
+    ])),
+  );
 
   rows.push(
     await measure(
@@ -261,7 +188,7 @@ async function main(): Promise<void> {
     ),
   );
   // A repository of its own: this user's anchor of the first one names entries its new PostgreSQL store never had.
-  rows.push(...(await postgresRows(await repo())));
+  rows.push(...(await postgresRows(await benchRepo())));
 
   rows.push(...(await inRounds(ROUNDS, () => benchGuard(QUICK ? 5000 : 50_000))));
   rows.push(...(await benchMcp(dir, leaseTask, QUICK ? 100 : 1000)));

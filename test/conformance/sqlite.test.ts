@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { SqliteStore } from '../../src/adapters/sqlite/index.ts';
+import { RECENT_TASKS, SqliteStore } from '../../src/adapters/sqlite/index.ts';
 import { MIGRATIONS } from '../../src/adapters/sqlite/migrations.ts';
 import { checkChain, GENESIS_HASH } from '../../src/core/ledger.ts';
 import { chainCrypto } from '../../src/engine/ledger/keys.ts';
@@ -250,6 +250,31 @@ describe('sqlite adapter', () => {
           ['ledger_no_delete', 'ledger_no_replace', 'ledger_no_update'],
         );
         assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+      } finally {
+        db.close();
+      }
+    } finally {
+      tmp.remove();
+    }
+  });
+
+  it('reads the earlier tasks of a move through an index, not by sorting the whole task table', async () => {
+    const tmp = tempDir('autopilot-recent-plan-');
+    try {
+      const file = join(tmp.dir, 'autopilot.db');
+      await new SqliteStore(file).close();
+      const db = new Database(file, { readonly: true });
+      try {
+        // The query recentTasks runs: each move of a used repository runs it, over thousands of tasks.
+        const plan = db.prepare(`EXPLAIN QUERY PLAN ${RECENT_TASKS}`).all('2026-01-01T00:00:00.000Z', 'T-1', 50) as {
+          detail: string;
+        }[];
+        const details = plan.map((p) => p.detail);
+        assert.ok(
+          details.some((d) => d.includes('USING INDEX tasks_started')),
+          details.join('; '),
+        );
+        assert.ok(!details.some((d) => d.includes('TEMP B-TREE')), details.join('; '));
       } finally {
         db.close();
       }

@@ -33,6 +33,10 @@ interface TaskMatch {
   q: string | null;
 }
 
+/** The earlier tasks a move compares its evidence with: read through the tasks_started index (migration 7). */
+export const RECENT_TASKS =
+  'SELECT task_id, state FROM tasks WHERE started_at <= ? AND task_id <> ? ORDER BY started_at DESC, task_id LIMIT ?';
+
 /** The statements that read, prepared on a connection. */
 function prepareReads(db: Database.Database) {
   return {
@@ -43,9 +47,7 @@ function prepareReads(db: Database.Database) {
     listTasks: db.prepare<[], { task_id: unknown; state: unknown }>(
       'SELECT task_id, state FROM tasks ORDER BY started_at, task_id',
     ),
-    recentTasks: db.prepare<[string, string, number], { task_id: unknown; state: unknown }>(
-      'SELECT task_id, state FROM tasks WHERE started_at <= ? AND task_id <> ? ORDER BY started_at DESC, task_id LIMIT ?',
-    ),
+    recentTasks: db.prepare<[string, string, number], { task_id: unknown; state: unknown }>(RECENT_TASKS),
     activeTasks: db.prepare<[], { task_id: unknown; state: unknown }>(
       "SELECT task_id, state FROM tasks WHERE status = 'active' ORDER BY started_at, task_id",
     ),

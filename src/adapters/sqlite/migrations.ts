@@ -121,4 +121,10 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX tasks_updated ON tasks (status, updated_at DESC, task_id);
     `,
   },
+  {
+    version: 7,
+    name: 'tasks: indexed by start time, for the earlier tasks a move compares its evidence with',
+    // In the order recentTasks reads (started_at DESC, then task_id): without it every move sorted the whole table.
+    sql: `CREATE INDEX tasks_started ON tasks (started_at DESC, task_id);`,
+  },
 ];

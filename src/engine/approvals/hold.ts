@@ -47,7 +47,8 @@ export function refuseEscalated(state: TaskState, entry: LedgerEntry): Refusal {
 
 /**
  * Inside an operation's transaction: refused with ESCALATED (recorded as a violation, as other refusals of a move are)
- * while a person's escalation holds the task.
+ * while a person's escalation holds the task. `holds`: the task's {@link holdEntries}, when the caller read them in
+ * this transaction already.
  */
 export async function guardEscalation(
   engine: Engine,
@@ -56,13 +57,16 @@ export async function guardEscalation(
   actor: Actor,
   attempt: { action: string; to?: string | null },
   startMs: number,
+  holds?: readonly LedgerEntry[],
 ): Promise<Result<void>> {
+  // One read of the task's holds and decisions serves the escalation and the watchdog's check below.
+  const entries = holds ?? (await holdEntries(engine, state.taskId));
   // Not held yet: a task that has not moved forward for too long is held now, before it acts again.
   const moving = attempt.action === 'advance' || attempt.action === 'verify';
   // Only a move forward can find the task idle too long; other calls need not read the phase visit again.
   const held =
-    (await escalationOf(engine, state)) ??
-    (moving ? await holdIfLooping(engine, tx, state, actor, undefined, true) : undefined);
+    standingHold(entries, state.taskId) ??
+    (moving ? await holdIfLooping(engine, tx, state, actor, undefined, true, entries) : undefined);
   if (!held) return ok(undefined);
   return {
     ok: false,
@@ -72,7 +76,8 @@ export async function guardEscalation(
 
 /**
  * Inside a forward move's transaction: refused while a person's request for changes made in this phase visit stands
- * (whatever the approvals policy says about the move): the task must go back first.
+ * (whatever the approvals policy says about the move): the task must go back first. `holds`: the task's
+ * {@link holdEntries}, when the caller read them in this transaction already (its approvals hold this visit's).
  */
 export async function guardChangesRequested(
   engine: Engine,
@@ -81,8 +86,11 @@ export async function guardChangesRequested(
   actor: Actor,
   to: string | null,
   startMs: number,
+  holds?: readonly LedgerEntry[],
 ): Promise<Result<void>> {
-  const visit = await engine.store.entries({ taskId: state.taskId, kind: 'approval', fromSeq: state.phaseEpoch });
+  const visit = holds
+    ? holds.filter((x) => x.kind === 'approval' && x.seq >= state.phaseEpoch)
+    : await engine.store.entries({ taskId: state.taskId, kind: 'approval', fromSeq: state.phaseEpoch });
   const last = lastPersonDecision(visit, state.taskId);
   if (last?.data['action'] !== 'changes_requested') return ok(undefined);
   const by = String(last.data['by'] ?? last.actor).replace(/^person:/, '');

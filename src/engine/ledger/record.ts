@@ -142,8 +142,9 @@ export async function holdIfLooping(
   actor: Actor,
   violation?: LedgerEntry,
   moving = false,
+  holds?: readonly LedgerEntry[],
 ): Promise<LedgerEntry | undefined> {
-  const draft = await loopHold(engine, state, actor, violation, moving);
+  const draft = await loopHold(engine, state, actor, violation, moving, holds);
   if (!draft) return undefined;
   const held = await append(engine, tx, draft);
   const t = Date.now();

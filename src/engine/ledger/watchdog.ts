@@ -91,7 +91,8 @@ async function loopReason(
 
 /**
  * The `task_held` entry to append when the task loops and is not held already (inside the transaction that recorded
- * a refusal, `violation`, or that is about to act on the task); undefined otherwise.
+ * a refusal, `violation`, or that is about to act on the task); undefined otherwise. `holds`: the task's
+ * {@link holdEntries} when the caller read them in this transaction already.
  */
 export async function loopHold(
   engine: Engine,
@@ -99,9 +100,10 @@ export async function loopHold(
   actor: Actor,
   violation: LedgerEntry | undefined,
   moving: boolean,
+  holds?: readonly LedgerEntry[],
 ): Promise<EntryDraft | undefined> {
   if (state.status !== 'active') return undefined;
-  if (standingHold(await holdEntries(engine, state.taskId), state.taskId)) return undefined;
+  if (standingHold(holds ?? (await holdEntries(engine, state.taskId)), state.taskId)) return undefined;
   const reason = await loopReason(engine, state, violation, moving);
   if (!reason) return undefined;
   const visit = await visitEntries(engine, state, violation);

@@ -5,6 +5,7 @@
  */
 import { phasePromptFor, promptEvent, recordedPrompt } from '../drift/persona.ts';
 import { guardChangesRequested, guardEscalation } from '../approvals/hold.ts';
+import { holdEntries } from '../ledger/watchdog.ts';
 import { join } from 'node:path';
 import { ErrorCode, ok, refuse, remedyOf, type Refusal, type Result } from '../../core/errors.ts';
 import { loadTask } from '../ledger/load-task.ts';
@@ -717,7 +718,9 @@ async function guardDecisions(
   attempt: { action: string; to: string | null },
   startMs: number,
 ): Promise<Result<void>> {
-  const escalation = await guardEscalation(engine, tx, state, actor, attempt, startMs);
+  // One read of the task's holds and approvals for both guards (an escalation refusal returns before the second).
+  const holds = await holdEntries(engine, state.taskId);
+  const escalation = await guardEscalation(engine, tx, state, actor, attempt, startMs, holds);
   if (!escalation.ok) return escalation;
-  return guardChangesRequested(engine, tx, state, actor, attempt.to, startMs);
+  return guardChangesRequested(engine, tx, state, actor, attempt.to, startMs, holds);
 }
