@@ -82,7 +82,7 @@ export async function withCommittedPolicies(root: string, commit: string, config
 }
 
 /** The branch's changed files with their line counts, the state folder and `.autopilot/` left out (Gate 0 judges those). */
-async function numstat(input: PolicySimInput): Promise<{ path: string; added: number; removed: number }[]> {
+export async function numstat(input: PolicySimInput): Promise<{ path: string; added: number; removed: number }[]> {
   const range = `${input.mergeBase}..${input.head}`;
   const r = await git(input.root, ['diff', '--numstat', '--no-renames', '-z', range]);
   if (r.code !== 0) throw new Error(`git diff --numstat ${range} failed: ${r.stderr.trim()}`);
@@ -150,7 +150,7 @@ function approvers(tasks: readonly StagedTask[]): string[] {
   return [...out].sort();
 }
 
-async function branchName(root: string): Promise<string> {
+export async function branchName(root: string): Promise<string> {
   const r = await git(root, ['rev-parse', '--abbrev-ref', 'HEAD']);
   const name = r.code === 0 ? r.stdout.trim() : '';
   // CI checks out a detached HEAD: the forge names the branch in its variables.
