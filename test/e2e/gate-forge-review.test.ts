@@ -4,7 +4,8 @@
  * OpenAPI description): a forge that cannot be read fails the gate, naming why; an approval by the pull request's
  * author (the token's own user) does not count; an owner's approval on the forge satisfies their CODEOWNERS rule; a
  * team member's approval satisfies a `@org/team` rule, the team read from the forge once per run; a missing label
- * fails, named; a risk class that needs two approvals fails with one and passes with two.
+ * fails, named; a risk class that needs two approvals fails with one and passes with two. Gitea: the same read
+ * through its API (reviews, labels, team search and members), on a second repository.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +13,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { git, makeRepo, parseOne, run, tempDir, type Repo } from './helpers.ts';
 import { evidenceFor } from '../helpers/evidence.ts';
-import { GITHUB_EVIDENCE } from '../../src/core/config.ts';
+import { FORGE_EVIDENCE, GITHUB_EVIDENCE } from '../../src/core/config.ts';
+import { startGiteaServer } from '../helpers/gitea-server.ts';
 import type { CiGateReport, GateCheck } from '../../src/engine/ci/gate.ts';
 import { startGitHubServer, type GitHubTestServer } from '../helpers/github-server.ts';
 
@@ -24,53 +26,73 @@ type GateBody =
 
 let server: GitHubTestServer;
 let repo: Repo;
+const servers: { close(): Promise<void> }[] = [];
 
 /**
- * main: github mode, CODEOWNERS giving src/ to @alice (and the agent's own login) and test/ to @acme/core, the label
- * qa-ok required and two approvals among @alice and @acme/core for any change. task/T-1: T-1 in PR, its pull request
- * opened by the outbox, its evidence committed.
+ * main: the forge's mode, CODEOWNERS giving src/ to @alice (and the agent's own login) and test/ to @acme/core, the
+ * label qa-ok required and two approvals among @alice and @acme/core for any change. task/T-1: T-1 in PR, its pull
+ * request opened by the outbox, its evidence committed.
  */
-before(async () => {
-  const bare = join(tempDir('remote'), 'widgets.git');
-  git(tempDir('x'), ['init', '-q', '--bare', '-b', 'main', bare]);
-  server = await startGitHubServer({ owner: 'acme', repo: 'widgets', bare, viewer: AGENT });
-  server.setTeam('acme', 'core', ['bob']);
-  repo = await makeRepo({
+async function openedPull(
+  forge: { mode: 'github' | 'gitea'; url: string; agent: string; env: Record<string, string> },
+  bare: string,
+): Promise<Repo> {
+  const r = await makeRepo({
     config: (c) => {
-      c['pr'] = { mode: 'github', repository: 'acme/widgets', apiUrl: server.url, ciTimeoutSeconds: 0 };
-      (c['evidence'] as Record<string, unknown>)['PR'] = GITHUB_EVIDENCE['PR'];
+      c['pr'] = { mode: forge.mode, repository: 'acme/widgets', apiUrl: forge.url, ciTimeoutSeconds: 0 };
+      (c['evidence'] as Record<string, unknown>)['PR'] = (forge.mode === 'github' ? GITHUB_EVIDENCE : FORGE_EVIDENCE)[
+        'PR'
+      ];
       c['gates'] = {
         review: { labels: ['qa-ok'], risk: [{ class: 'low', approvals: 2, from: ['@alice', '@acme/core'] }] },
       };
     },
   });
-  repo.write('.github/CODEOWNERS', `src/ @alice @${AGENT}\ntest/ @acme/core\n`);
-  git(repo.dir, ['add', '-A']);
-  git(repo.dir, ['commit', '-q', '-m', 'github mode, owners and review rules']);
-  git(repo.dir, ['remote', 'add', 'origin', `file://${bare}`]);
-  git(repo.dir, ['push', '-q', 'origin', 'main']);
-  git(repo.dir, ['switch', '-q', '-c', 'task/T-1']);
-  await repo.driveTo('T-1', 'REVIEW');
-  for (const [name, content] of evidenceFor(0)['REVIEW'] ?? []) await repo.put('T-1', 'REVIEW', name, content);
-  git(repo.dir, ['add', '-A', '--', '.', ':(exclude).autopilot']);
-  git(repo.dir, ['commit', '-q', '-m', 'count words']);
-  await repo.ok(['advance', 'T-1']);
+  r.write('.github/CODEOWNERS', `src/ @alice @${forge.agent}\ntest/ @acme/core\n`);
+  git(r.dir, ['add', '-A']);
+  git(r.dir, ['commit', '-q', '-m', 'forge mode, owners and review rules']);
+  git(r.dir, ['remote', 'add', 'origin', `file://${bare}`]);
+  git(r.dir, ['push', '-q', 'origin', 'main']);
+  git(r.dir, ['switch', '-q', '-c', 'task/T-1']);
+  await r.driveTo('T-1', 'REVIEW');
+  for (const [name, content] of evidenceFor(0)['REVIEW'] ?? []) await r.put('T-1', 'REVIEW', name, content);
+  git(r.dir, ['add', '-A', '--', '.', ':(exclude).autopilot']);
+  git(r.dir, ['commit', '-q', '-m', 'count words']);
+  await r.ok(['advance', 'T-1']);
   const template = evidenceFor(0)['PR']?.find(([name]) => name === 'pr_template_filled.md')?.[1];
   assert.ok(template);
   const file = join(tempDir('pr'), 'pr_template_filled.md');
   writeFileSync(file, template);
-  await repo.ok(['evidence', 'add', 'T-1', 'PR', file]);
-  await repo.ok(['outbox', 'run'], { env: { GITHUB_TOKEN: TOKEN } });
+  await r.ok(['evidence', 'add', 'T-1', 'PR', file]);
+  await r.ok(['outbox', 'run'], { env: forge.env });
+  git(r.dir, ['add', '-A']);
+  git(r.dir, ['commit', '-q', '-m', 'T-1 with its evidence']);
+  return r;
+}
+
+function bareRemote(): string {
+  const bare = join(tempDir('remote'), 'widgets.git');
+  git(tempDir('x'), ['init', '-q', '--bare', '-b', 'main', bare]);
+  return bare;
+}
+
+before(async () => {
+  const bare = bareRemote();
+  server = await startGitHubServer({ owner: 'acme', repo: 'widgets', bare, viewer: AGENT });
+  servers.push(server);
+  server.setTeam('acme', 'core', ['bob']);
+  repo = await openedPull({ mode: 'github', url: server.url, agent: AGENT, env: { GITHUB_TOKEN: TOKEN } }, bare);
   assert.equal(server.pulls.length, 1, 'the outbox opened the pull request');
-  git(repo.dir, ['add', '-A']);
-  git(repo.dir, ['commit', '-q', '-m', 'T-1 with its evidence']);
 });
 after(async () => {
-  await server?.close();
+  for (const s of servers) await s.close();
 });
 
-async function gate(env: Record<string, string | undefined>): Promise<{ code: number; report: CiGateReport }> {
-  const r = await run(['--json', '-C', repo.dir, 'gate', '--base', 'main'], { env });
+async function gate(
+  env: Record<string, string | undefined>,
+  dir = repo.dir,
+): Promise<{ code: number; report: CiGateReport }> {
+  const r = await run(['--json', '-C', dir, 'gate', '--base', 'main'], { env });
   const body = parseOne<GateBody>(r);
   return { code: r.code, report: body.ok ? body : body.error.details };
 }
@@ -161,5 +183,35 @@ describe('Gate 5 from the forge', () => {
     assert.deepEqual(server.mismatches, []);
     assert.ok(server.calls.includes('GET /user'));
     assert.ok(server.calls.includes('GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews'));
+  });
+});
+
+describe('Gate 5 from Gitea', () => {
+  it("reads the pull request's reviews, labels and team: owners, labels and risk pass on people's approvals only", async () => {
+    const bare = bareRemote();
+    const gitea = await startGiteaServer({ owner: 'acme', repo: 'widgets', bare });
+    servers.push(gitea);
+    const env = { GITEA_TOKEN: 'gitea-gate5-token-0123456789' };
+    const dir = (await openedPull({ mode: 'gitea', url: gitea.url, agent: 'autopilot-bot', env }, bare)).dir;
+    gitea.setTeam('acme', 'core', ['bob']);
+    gitea.setLabels(1, ['qa-ok']);
+    gitea.addReview(1, { user: 'autopilot-bot', state: 'APPROVED' });
+    gitea.addReview(1, { user: 'carol', state: 'APPROVED', dismissed: true });
+    gitea.addReview(1, { user: 'alice', state: 'APPROVED' });
+    gitea.addReview(1, { user: 'bob', state: 'APPROVED' });
+    const { code, report } = await gate(env, dir);
+    assert.deepEqual(report.problems, []);
+    assert.equal(code, 0);
+    assert.deepEqual(
+      g5(report, 'owners').owners?.map((o) => [o.pattern, o.approvedBy.map((a) => `${a.who} ${a.via} ${a.from}`)]),
+      [
+        ['src/', ['alice @alice forge']],
+        ['test/', ['bob @acme/core forge']],
+      ],
+    );
+    assert.match(g5(report, 'owners').detail, /not counted: autopilot-bot \(the pull request's author\)/);
+    assert.equal(g5(report, 'labels').status, 'pass');
+    assert.match(g5(report, 'risk').detail, /low: 2\/2 by alice \(forge review\), bob via @acme\/core/);
+    assert.deepEqual(gitea.mismatches, []);
   });
 });
