@@ -117,15 +117,19 @@ describe('Gate 5 from the forge', () => {
     }
   });
 
-  it("the pull request author's approval (the token's own user) does not count; a missing label is named", async () => {
+  it("the pull request author's approval (the token's own user) and one of an older commit do not count; a missing label is named", async () => {
     server.addReview(1, { user: AGENT, state: 'APPROVED' });
+    // An approval of an older commit does not stand for the head's code.
+    server.addReview(1, { user: 'alice', state: 'APPROVED', commit: 'a'.repeat(40) });
     const { code, report } = await gate({ GITHUB_TOKEN: TOKEN });
     assert.equal(code, 2);
     const owners = g5(report, 'owners');
     assert.equal(owners.status, 'fail');
     assert.match(
       reasons(report, 'owners')[0] ?? '',
-      new RegExp(`owned by @alice @${AGENT} .*not counted: ${AGENT} \\(the pull request's author\\)`),
+      new RegExp(
+        `owned by @alice @${AGENT} .*not counted: ${AGENT} \\(the pull request's author\\), alice \\(approved a{12}, not the head`,
+      ),
     );
     assert.deepEqual(
       owners.owners?.map((o) => [o.pattern, o.paths, o.approvedBy]),
