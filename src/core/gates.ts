@@ -29,7 +29,50 @@ export type GateMode = (typeof GATE_MODES)[number];
  * contract a task adopts, and changing one mid-task is a contract change like any other key.
  */
 const mode = z.enum(GATE_MODES).optional();
-export const gatesConfigSchema = z.object({ g0: mode, g1: mode, g2: mode, g3: mode, g4: mode, g5: mode }).strict();
+
+/** Risk levels (a change at least this risky) and risk classes (a reason of that class), as core/risk.ts assesses. */
+export const RISK_SELECTORS = [
+  'low',
+  'medium',
+  'high',
+  'size',
+  'migration',
+  'ci-config',
+  'dependencies',
+  'auth',
+  'configured-path',
+  'new-dependency',
+  'secret',
+] as const;
+
+const ownerRef = z.string().regex(/^@[\w.-]+(\/[\w.-]+)?$/, 'an owner as CODEOWNERS writes it: @user or @org/team');
+
+/**
+ * Gate 5's forge rules: labels the pull request must carry, and approvals a risk level or class needs (`approvals`
+ * people among `from`, a team counting each member), counted from forge reviews and people's signed decisions alike.
+ */
+export const reviewGateSchema = z
+  .object({
+    labels: z.array(z.string().min(1).max(100)).max(50).optional(),
+    risk: z
+      .array(
+        z
+          .object({
+            class: z.enum(RISK_SELECTORS),
+            approvals: z.number().int().min(1).max(20),
+            from: z.array(ownerRef).min(1).max(50),
+          })
+          .strict(),
+      )
+      .max(20)
+      .optional(),
+  })
+  .strict();
+export type ReviewGateConfig = z.infer<typeof reviewGateSchema>;
+
+export const gatesConfigSchema = z
+  .object({ g0: mode, g1: mode, g2: mode, g3: mode, g4: mode, g5: mode, review: reviewGateSchema.optional() })
+  .strict();
 export type GatesConfig = z.infer<typeof gatesConfigSchema>;
 
 /** Every gate's mode, `enforce` for those the config leaves out. */
@@ -78,6 +121,8 @@ export function gateOf(p: PlacedProblem): GateId {
     }
     case 'decision':
     case 'owners':
+    case 'labels':
+    case 'risk':
       return 'g5';
     default:
       return 'g0';

@@ -66,6 +66,23 @@ export interface ReviewRequest {
   readonly teams: readonly string[];
 }
 
+/** One person's standing approval of a pull request, as the forge counts it. */
+export interface ForgeApproval {
+  /** The approver's login, as the forge spells it. */
+  readonly user: string;
+  /** The commit the approval was given on, when the forge says (GitHub, Gitea); null when it does not (GitLab). */
+  readonly commit: string | null;
+}
+
+/** What Gate 5 reads of a pull request: its author, head, labels, and the approvals that stand. */
+export interface ForgeReviewState {
+  readonly author: string;
+  readonly headSha: string;
+  readonly labels: readonly string[];
+  /** Each user's latest review when it approves and was not dismissed (GitHub, Gitea); GitLab's approvals. */
+  readonly approvals: readonly ForgeApproval[];
+}
+
 export interface CommitStatus {
   readonly state: 'pending' | 'success' | 'failure' | 'error';
   readonly context: string;
@@ -107,6 +124,15 @@ export interface Forge {
    * deployments (Gitea, Forgejo).
    */
   deployments?(sha: string): Promise<ForgeDeployment[]>;
+  /** The login of the user the token acts as (the agent's forge identity). Absent where the client cannot tell. */
+  currentUser?(): Promise<string>;
+  /** The pull request's author, head, labels and standing approvals. Absent where the client cannot read them. */
+  reviewState?(pull: number): Promise<ForgeReviewState>;
+  /**
+   * The logins of a team's members, the team as CODEOWNERS writes it (`org/team`; GitLab: `group/subgroup`). Absent
+   * where the forge has no teams the client can read.
+   */
+  teamMembers?(team: string): Promise<string[]>;
 }
 
 /** A failed request: `status` is the HTTP status (0 when none came back); `retryable` says whether to try again. */

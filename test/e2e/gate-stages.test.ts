@@ -82,6 +82,8 @@ describe('the five gates of autopilot gate', { concurrency: true }, () => {
     assert.equal(owners.file, '.github/CODEOWNERS');
     assert.equal(owners.line, 2);
     assert.match(owners.reason, /src\/\S+ .*owned by @alice/);
+    // No forge in the config: people's signed decisions are the only approvals, and the check says so.
+    assert.match(owners.reason, /no forge is configured \(pr\.mode resolves to manual\): signed decisions only/);
     const g5 = stage(report, 'g5');
     assert.deepEqual([g5.mode, g5.status, check(g5, 'owners').status], ['enforce', 'fail', 'fail']);
     assert.equal(check(g5, 'approvals').status, 'pass');

@@ -3,8 +3,10 @@
  * from Gitea's published API documentation (the Swagger 2.0 description served at https://gitea.com/api/swagger:
  * paths, parameters, the definitions PullRequest, PRBranchInfo, Comment, CombinedStatus, CommitStatus, Team,
  * PullReview and the Create/Edit option bodies; it is published with Gitea, not on npm), validated on every request
- * and response by rest-schema-server.ts. It keeps pull requests, comments, commit statuses and requested reviewers,
- * reads branch heads from the bare repository Autopilot pushes to, and counts creates.
+ * and response by rest-schema-server.ts; for Gate 5 also the current user, a pull request's reviews and labels
+ * (Label), and an organisation's team search and team members. It keeps pull requests (with labels and reviews),
+ * comments, commit statuses, requested reviewers and teams, reads branch heads from the bare repository Autopilot
+ * pushes to, and counts creates.
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -83,9 +85,15 @@ const definitions: Record<string, Schema> = {
       user: ref('User'),
       requested_reviewers: { type: ['array', 'null'], items: ref('User') },
       requested_reviewers_teams: { type: ['array', 'null'], items: ref('Team') },
+      labels: { type: ['array', 'null'], items: ref('Label') },
       created_at: time,
       updated_at: time,
     },
+  },
+  Label: {
+    type: 'object',
+    required: ['id', 'name'],
+    properties: { id: int, name: str, color: str, description: str, exclusive: bool, url: str },
   },
   Team: {
     type: 'object',
@@ -299,6 +307,44 @@ const endpoints: Endpoint[] = [
     },
     responses: { 201: ref('CommitStatus'), 400: error, 404: error },
   },
+  {
+    method: 'GET',
+    path: '/user',
+    doc: `${DOCS}#/user/userGetCurrent`,
+    params: {},
+    responses: { 200: ref('User'), 401: error },
+  },
+  {
+    method: 'GET',
+    path: '/repos/{owner}/{repo}/pulls/{index}/reviews',
+    doc: `${DOCS}#/repository/repoListPullReviews`,
+    params: { ...repoPath, index: int },
+    query: paging,
+    responses: { 200: list('PullReview'), 404: error },
+  },
+  {
+    method: 'GET',
+    path: '/orgs/{org}/teams/search',
+    doc: `${DOCS}#/organization/teamSearch`,
+    params: { org: str },
+    query: { q: str, include_desc: bool, ...paging },
+    responses: {
+      200: {
+        type: 'object',
+        required: ['data', 'ok'],
+        properties: { data: { type: 'array', items: ref('Team') }, ok: bool },
+      },
+      404: error,
+    },
+  },
+  {
+    method: 'GET',
+    path: '/teams/{id}/members',
+    doc: `${DOCS}#/organization/orgListTeamMembers`,
+    params: { id: int },
+    query: paging,
+    responses: { 200: list('User'), 404: error },
+  },
 ];
 
 /** The description, for tests that hold a recorded answer to it. */
@@ -319,6 +365,7 @@ export interface GiteaTestServer extends SchemaServer {
     /** Set by {@link GiteaTestServer.mergePull} or {@link GiteaTestServer.closePull}. */
     state?: 'open' | 'closed';
     mergeCommitSha?: string | null;
+    labels?: string[];
   }[];
   readonly comments: { id: number; issue: number; body: string }[];
   readonly statuses: { sha: string; state: string; context: string; description: string }[];
@@ -330,6 +377,14 @@ export interface GiteaTestServer extends SchemaServer {
   mergePull(number: number): string;
   /** Closes the pull request without a merge. */
   closePull(number: number): void;
+  /** Adds a review to a pull request, on its head commit unless `commit` says; the newest of its user. */
+  addReview(
+    index: number,
+    review: { user: string; state: 'APPROVED' | 'REQUEST_CHANGES' | 'COMMENT'; commit?: string; dismissed?: boolean },
+  ): void;
+  setLabels(index: number, labels: readonly string[]): void;
+  /** Sets the members (logins) of the organisation's team `org/name`. */
+  setTeam(org: string, name: string, members: readonly string[]): void;
 }
 
 /** Starts the server for `owner/repo` (its API at `url`/api/v1); a pull request of a branch not in `bare` is refused. */
@@ -399,6 +454,7 @@ export async function startGiteaServer(opts: {
     requested_reviewers_teams: p.teams.length
       ? p.teams.map((name, i) => ({ id: 60 + i, name, description: '', permission: 'read' }))
       : null,
+    labels: (p.labels ?? []).map((name, i) => ({ id: 90 + i, name, color: '00aabb', description: '' })),
     created_at: now(),
     updated_at: now(),
   });
@@ -434,9 +490,34 @@ export async function startGiteaServer(opts: {
     updated_at: s.at,
   });
   const seeded = new Map<string, SeedCheck[]>();
+  const reviews = new Map<number, { id: number; user: string; state: string; commit: string; dismissed: boolean }[]>();
+  const teams = new Map<string, { id: number; org: string; name: string; members: string[] }>();
+  const userJson = (login: string, i: number) => ({ ...user, id: login === user.login ? user.id : 20 + i, login });
+  const teamJson = (t: { id: number; name: string }) => ({
+    id: t.id,
+    name: t.name,
+    description: '',
+    permission: 'read',
+  });
   const notFound: Reply = { status: 404, body: { message: "The target couldn't be found.", url: DOCS, errors: [] } };
 
   const server = await startSchemaServer(GITEA_API, 'authorization', (e, p, q, body) => {
+    // What is not of the repository: the token's own user, and an organisation's teams.
+    switch (`${e.method} ${e.path}`) {
+      case 'GET /user':
+        return { status: 200, body: user };
+      case 'GET /orgs/{org}/teams/search': {
+        const q1 = String(q['q'] ?? '').toLowerCase();
+        const found = [...teams.values()].filter(
+          (t) => t.org === String(p['org']).toLowerCase() && t.name.toLowerCase().includes(q1),
+        );
+        return { status: 200, body: { data: found.map(teamJson), ok: true } };
+      }
+      case 'GET /teams/{id}/members': {
+        const t = [...teams.values()].find((x) => x.id === p['id']);
+        return t ? { status: 200, body: t.members.map(userJson) } : notFound;
+      }
+    }
     if (p['owner'] !== owner || p['repo'] !== repo) return notFound;
     const pr = () => pulls.find((x) => x.number === p['index']);
     switch (`${e.method} ${e.path}`) {
@@ -596,6 +677,29 @@ export async function startGiteaServer(opts: {
         statuses.push(s);
         return { status: 201, body: statusJson(s) };
       }
+      case 'GET /repos/{owner}/{repo}/pulls/{index}/reviews': {
+        const x = pr();
+        if (!x) return notFound;
+        return {
+          status: 200,
+          body: (reviews.get(x.number) ?? []).map((r, i) => ({
+            id: r.id,
+            body: '',
+            comments_count: 0,
+            commit_id: r.commit,
+            dismissed: r.dismissed,
+            html_url: `${html(x.number)}#issuecomment-${r.id}`,
+            official: true,
+            pull_request_url: html(x.number),
+            stale: r.commit !== x.headSha,
+            state: r.state,
+            submitted_at: now(),
+            updated_at: now(),
+            team: null,
+            user: userJson(r.user, i),
+          })),
+        };
+      }
       default:
         return notFound;
     }
@@ -618,5 +722,30 @@ export async function startGiteaServer(opts: {
       return pr.mergeCommitSha;
     },
     closePull: (number) => void (pulls.find((x) => x.number === number)!.state = 'closed'),
+    addReview: (index, r) => {
+      const x = pulls.find((y) => y.number === index);
+      if (!x) throw new Error(`no pull request #${index}`);
+      const list = reviews.get(index) ?? [];
+      list.push({
+        id: nextId++,
+        user: r.user,
+        state: r.state,
+        commit: r.commit ?? x.headSha,
+        dismissed: !!r.dismissed,
+      });
+      reviews.set(index, list);
+    },
+    setLabels: (index, labels) => {
+      const x = pulls.find((y) => y.number === index);
+      if (!x) throw new Error(`no pull request #${index}`);
+      x.labels = [...labels];
+    },
+    setTeam: (org, name, members) =>
+      void teams.set(`${org}/${name}`.toLowerCase(), {
+        id: 500 + teams.size,
+        org: org.toLowerCase(),
+        name,
+        members: [...members],
+      }),
   };
 }

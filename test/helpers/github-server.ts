@@ -3,10 +3,11 @@
  * official OpenAPI description (@octokit/openapi): the path template and method must be documented, path and query
  * parameters and the JSON body must match the operation's schemas (a body field the operation does not name is a
  * mismatch too), and the response must match the documented schema of its status. Mismatches are collected for the
- * test to assert none. It keeps state (pull requests, comments, statuses, check runs, requested reviewers) and counts
- * creates, so that a test can tell one pull request from two; asking a reviewer who is asked already is a duplicate.
- * A test merges or closes a pull request (a real merge commit in the bare repository) and makes requests fail
- * (5xx, 401) to play a forge that is down or refuses the token.
+ * test to assert none. It keeps state (pull requests with their author, labels and reviews, comments, statuses, check
+ * runs, requested reviewers, the token's user, teams' members) and counts creates, so that a test can tell one pull
+ * request from two; asking a reviewer who is asked already is a duplicate. A test merges or closes a pull request (a
+ * real merge commit in the bare repository) and makes requests fail (5xx, 401) to play a forge that is down or
+ * refuses the token.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
@@ -142,6 +143,9 @@ interface PullState {
   teams: string[];
   /** The commit its merge made on the base branch, once merged (see `mergePull`). */
   mergeCommitSha: string | null;
+  /** Who opened it: the token's user, as when Autopilot's outbox opens it. */
+  author: string;
+  labels: string[];
 }
 
 /** A failure the server answers with instead of the operation's answer, as a forge that is down or refuses does. */
@@ -152,6 +156,13 @@ export interface FaultSeed {
   readonly times?: number;
   /** Only requests of this operation (`GET /repos/{owner}/{repo}/deployments`); default: every request. */
   readonly operation?: string;
+}
+
+/** A review as the test wants a person to have given it; on the pull request's head commit unless `commit` says. */
+export interface ReviewSeed {
+  readonly user: string;
+  readonly state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' | 'DISMISSED';
+  readonly commit?: string;
 }
 
 export interface GitHubTestServer {
@@ -192,6 +203,12 @@ export interface GitHubTestServer {
   fail(fault: FaultSeed): void;
   clearFaults(): void;
   readonly faulted: string[];
+  /** Adds a review to a pull request (after those it has, so the newest of its user). */
+  addReview(pull: number, review: ReviewSeed): void;
+  /** Sets the labels of a pull request. */
+  setLabels(pull: number, labels: readonly string[]): void;
+  /** Sets the members (logins) of the organisation's team `org/slug`. */
+  setTeam(org: string, slug: string, members: readonly string[]): void;
   /** The Authorization headers seen. */
   readonly auth: string[];
   /**
@@ -212,6 +229,8 @@ export async function startGitHubServer(opts: {
   repo: string;
   bare: string;
   defaultBranch?: string;
+  /** The login of the token's user (GET /user), who authors the pull requests it opens; `autopilot-bot` by default. */
+  viewer?: string;
 }): Promise<GitHubTestServer> {
   const l = load();
   const { owner, repo, bare } = opts;
@@ -235,6 +254,9 @@ export async function startGitHubServer(opts: {
   const duplicates: string[] = [];
   const faults: (FaultSeed & { left: number })[] = [];
   const faulted: string[] = [];
+  const viewer = opts.viewer ?? 'autopilot-bot';
+  const reviews = new Map<number, { id: number; user: string; state: string; commit: string; at: string }[]>();
+  const teamsOf = new Map<string, string[]>();
   const examples = (l.doc['components'] as Json)['examples'] as Record<string, { value: unknown }>;
   const example = <T>(name: string): T => structuredClone(examples[name]!.value) as T;
   let nextId = 1000;
@@ -279,6 +301,8 @@ export async function startGitHubServer(opts: {
       merge_commit_sha: p.mergeCommitSha,
       merged_at: p.mergeCommitSha ? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') : null,
       closed_at: p.state === 'closed' ? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') : null,
+      user: userJson(p.author, 0),
+      labels: p.labels.map((name, i) => ({ ...example<Json>('label'), id: 300 + i, name })),
     });
     (j['head'] as Json)['ref'] = p.head;
     (j['head'] as Json)['sha'] = p.headSha;
@@ -326,6 +350,18 @@ export async function startGitHubServer(opts: {
     q: Record<string, unknown>,
     body: Json,
   ): Reply => {
+    // What is not of the repository: the token's own user, and an organisation's team members.
+    if (`${method} ${template}` === 'GET /user') {
+      const j = example<Json>('private-user');
+      Object.assign(j, { login: viewer, id: 99 });
+      return { status: 200, body: j };
+    }
+    if (`${method} ${template}` === 'GET /orgs/{org}/teams/{team_slug}/members') {
+      const members = teamsOf.get(`${String(p['org'])}/${String(p['team_slug'])}`.toLowerCase());
+      if (!members)
+        return { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } };
+      return { status: 200, body: members.map((login, i) => ({ ...userJson(login, i), id: 400 + i })) };
+    }
     const ownRepo = p['owner'] === owner && p['repo'] === repo;
     if (!ownRepo)
       return { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } };
@@ -391,6 +427,8 @@ export async function startGitHubServer(opts: {
           reviewers: [],
           teams: [],
           mergeCommitSha: null,
+          author: viewer,
+          labels: [],
         };
         pulls.push(pr);
         return { status: 201, body: pullJson(pr) };
@@ -436,6 +474,24 @@ export async function startGitHubServer(opts: {
           return { status: 201, body: pullSimple(pr) };
         }
         return { status: 200, body: { users: pr.reviewers.map(userJson), teams: pr.teams.map(teamJson) } };
+      }
+      case 'GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews': {
+        const pr = pulls.find((x) => x.number === p['pull_number']);
+        if (!pr)
+          return { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } };
+        const one = example<Json[]>('pull-request-review-items')[0] ?? {};
+        return {
+          status: 200,
+          body: (reviews.get(pr.number) ?? []).map((r, i) => ({
+            ...one,
+            id: r.id,
+            user: userJson(r.user, i),
+            state: r.state,
+            commit_id: r.commit,
+            submitted_at: r.at,
+            html_url: `${htmlPull(pr.number)}#pullrequestreview-${r.id}`,
+          })),
+        };
       }
       case 'GET /repos/{owner}/{repo}/issues/{issue_number}/comments':
         return { status: 200, body: comments.filter((c) => c.issue === p['issue_number']).map(commentJson) };
@@ -713,5 +769,19 @@ export async function startGitHubServer(opts: {
         server.closeAllConnections();
         server.close(() => r());
       }),
+    addReview: (number, r) => {
+      const pr = pulls.find((x) => x.number === number);
+      if (!pr) throw new Error(`no pull request #${number}`);
+      const list = reviews.get(number) ?? [];
+      const at = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+      list.push({ id: nextId++, user: r.user, state: r.state, commit: r.commit ?? pr.headSha, at });
+      reviews.set(number, list);
+    },
+    setLabels: (number, labels) => {
+      const pr = pulls.find((x) => x.number === number);
+      if (!pr) throw new Error(`no pull request #${number}`);
+      pr.labels = [...labels];
+    },
+    setTeam: (org, slug, members) => void teamsOf.set(`${org}/${slug}`.toLowerCase(), [...members]),
   };
 }

@@ -33,6 +33,30 @@ describe('gate modes in the config', () => {
     const unknown = parseConfig({ gates: { g6: 'enforce' } });
     assert.equal(unknown.ok, false);
   });
+
+  it("Gate 5's review rules: labels and risk-class approvals are taken; a bad owner or class is CONFIG_INVALID naming the key", () => {
+    const review = {
+      labels: ['qa-ok'],
+      risk: [{ class: 'migration', approvals: 2, from: ['@alice', '@acme/dba'] }],
+    };
+    const good = parseConfig({ gates: { g5: 'observe', review } });
+    assert.ok(good.ok);
+    assert.deepEqual(good.value.gates?.review, review);
+    assert.equal(gateModes(good.value.gates).g5, 'observe');
+    for (const [bad, key] of [
+      [{ risk: [{ class: 'migration', approvals: 2, from: ['alice'] }] }, /gates\.review\.risk\.0\.from\.0/],
+      [{ risk: [{ class: 'scary', approvals: 1, from: ['@alice'] }] }, /gates\.review\.risk\.0\.class/],
+      [{ risk: [{ class: 'high', approvals: 0, from: ['@alice'] }] }, /gates\.review\.risk\.0\.approvals/],
+      [{ labels: [''] }, /gates\.review\.labels\.0/],
+    ] as const) {
+      const r = parseConfig({ gates: { review: bad } });
+      assert.equal(r.ok, false, JSON.stringify(bad));
+      if (!r.ok) {
+        assert.equal(r.error.code, 'CONFIG_INVALID');
+        assert.match(r.error.message, key);
+      }
+    }
+  });
 });
 
 describe('which gate a problem belongs to', () => {
@@ -52,6 +76,8 @@ describe('which gate a problem belongs to', () => {
     assert.equal(gateOf({ check: 'verify', code: 'VERIFY_FAILED', file: 'e/T/verify/vulnerabilities.json' }), 'g4');
     assert.equal(gateOf({ check: 'decision', code: 'APPROVAL_REQUIRED' }), 'g5');
     assert.equal(gateOf({ check: 'owners', code: 'APPROVAL_REQUIRED' }), 'g5');
+    assert.equal(gateOf({ check: 'labels', code: 'APPROVAL_REQUIRED' }), 'g5');
+    assert.equal(gateOf({ check: 'risk', code: 'APPROVAL_REQUIRED' }), 'g5');
   });
 
   it('no mode relaxes integrity, the process, the contract or missing committed evidence', () => {

@@ -3,13 +3,16 @@
  * requests, the evidence comment, and commit statuses, which are also how Gitea Actions and other CI report checks.
  */
 import {
+  ForgeError,
   type CommitStatus,
   type Forge,
   type ForgeCheck,
   type ForgeComment,
   type ForgeMerge,
+  type ForgeApproval,
   type ForgePull,
   type ForgeRepo,
+  type ForgeReviewState,
   type ForgeSpec,
   type ReviewRequest,
 } from '../../ports/forge.ts';
@@ -31,6 +34,15 @@ interface PullRequest {
   /** Who is asked to review (users; teams since Gitea 1.22, Forgejo 7); null when nobody is. */
   requested_reviewers?: { login: string }[] | null;
   requested_reviewers_teams?: { name: string }[] | null;
+  user?: { login: string } | null;
+  labels?: { name: string }[] | null;
+}
+interface Review {
+  id: number;
+  user: { login: string } | null;
+  state: string;
+  commit_id?: string;
+  dismissed?: boolean;
 }
 interface Comment {
   id: number;
@@ -200,6 +212,59 @@ export class GiteaForge implements Forge {
       detail: s.status,
       url: s.target_url || null,
     }));
+  }
+
+  async currentUser(): Promise<string> {
+    return (await this.api.request<{ login: string }>("reading the token's user", 'GET', '/user')).data.login;
+  }
+
+  async reviewState(index: number): Promise<ForgeReviewState> {
+    const p = (await this.api.request<PullRequest>('reading the pull request', 'GET', `${this.at}/pulls/${seg(index)}`))
+      .data;
+    const reviews = await this.api.all<Review>(
+      'listing reviews',
+      `${this.at}/pulls/${seg(index)}/reviews`,
+      {},
+      'limit',
+      PAGE,
+    );
+    // Each user's latest review that decides (a comment does not undo an approval); a dismissed one stands for none.
+    const latest = new Map<string, ForgeApproval | null>();
+    for (const r of [...reviews].sort((a, b) => a.id - b.id)) {
+      const login = r.user?.login;
+      if (!login || !(r.state === 'APPROVED' || r.state === 'REQUEST_CHANGES' || r.dismissed)) continue;
+      latest.set(
+        login,
+        r.state === 'APPROVED' && !r.dismissed ? { user: login, commit: r.commit_id ? r.commit_id : null } : null,
+      );
+    }
+    return {
+      author: p.user?.login ?? '',
+      headSha: p.head.sha,
+      labels: (p.labels ?? []).map((l) => l.name),
+      approvals: [...latest.values()].filter((a): a is ForgeApproval => a !== null),
+    };
+  }
+
+  async teamMembers(team: string): Promise<string[]> {
+    const [org = '', name = ''] = team.split('/');
+    // Gitea addresses a team by its id: found by name among the organisation's teams.
+    const found = await this.api.request<{ data: { id: number; name: string }[] | null }>(
+      `finding the team ${team}`,
+      'GET',
+      `/orgs/${seg(org)}/teams/search`,
+      { query: { q: name } },
+    );
+    const t = (found.data.data ?? []).find((x) => x.name.toLowerCase() === name.toLowerCase());
+    if (!t) throw new ForgeError(`Gitea has no team ${name} in ${org}, or the token may not see it`, 404, false);
+    const members = await this.api.all<{ login: string }>(
+      `reading the members of ${team}`,
+      `/teams/${seg(t.id)}/members`,
+      {},
+      'limit',
+      PAGE,
+    );
+    return members.map((u) => u.login);
   }
 }
 

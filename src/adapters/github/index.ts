@@ -8,8 +8,10 @@ import {
   type ForgeComment,
   type ForgeDeployment,
   type ForgeMerge,
+  type ForgeApproval,
   type ForgePull,
   type ForgeRepo,
+  type ForgeReviewState,
   type ForgeSpec,
   type ReviewRequest,
 } from '../../ports/forge.ts';
@@ -265,7 +267,46 @@ export class GitHubForge implements Forge {
     }
     return out;
   }
+
+  async currentUser(): Promise<string> {
+    return this.call("reading the token's user", async () => (await this.api.rest.users.getAuthenticated()).data.login);
+  }
+
+  async reviewState(pullNumber: number): Promise<ForgeReviewState> {
+    const p = await this.call(
+      'reading the pull request',
+      async () => (await this.api.rest.pulls.get({ ...this.at, pull_number: pullNumber })).data,
+    );
+    const reviews = await this.call('listing reviews', async () =>
+      this.api.paginate(this.api.rest.pulls.listReviews, { ...this.at, pull_number: pullNumber, per_page: 100 }),
+    );
+    // As GitHub counts them: each user's latest review that decides (a comment does not undo an approval), approving.
+    const latest = new Map<string, ForgeApproval | null>();
+    for (const r of [...reviews].sort((a, b) => a.id - b.id)) {
+      const login = r.user?.login;
+      if (!login || !DECIDING_REVIEW.has(r.state)) continue;
+      latest.set(login, r.state === 'APPROVED' ? { user: login, commit: r.commit_id ?? null } : null);
+    }
+    return {
+      author: p.user.login,
+      headSha: p.head.sha,
+      labels: p.labels.map((l) => l.name),
+      approvals: [...latest.values()].filter((a): a is ForgeApproval => a !== null),
+    };
+  }
+
+  async teamMembers(team: string): Promise<string[]> {
+    const [org = '', slug = ''] = team.split('/');
+    return this.call(`reading the members of ${team}`, async () =>
+      (await this.api.paginate(this.api.rest.teams.listMembersInOrg, { org, team_slug: slug, per_page: 100 })).map(
+        (u) => u.login,
+      ),
+    );
+  }
 }
+
+/** Review states that decide: an approval, changes requested, or a dismissal of an earlier one. */
+const DECIDING_REVIEW = new Set(['APPROVED', 'CHANGES_REQUESTED', 'DISMISSED']);
 
 /** GitHub's deployment states that have not ended yet. */
 const DEPLOYMENT_RUNNING = new Set(['pending', 'queued', 'in_progress']);

@@ -36,6 +36,8 @@ import {
 import { recheckVerify, type RecheckDeps } from './verify-recheck.ts';
 import { applyModes, buildStages, stageChecks } from './stages.ts';
 import { withSignedModes } from './signed-modes.ts';
+import { gateForge } from './owners.ts';
+import type { ForgeOpener } from '../../ports/forge.ts';
 import { withCommittedPolicies } from './policy-sim.ts';
 import {
   describeProblem,
@@ -80,6 +82,11 @@ export interface CiGateOptions extends RecheckDeps {
    * telemetry folder. The gate has no store, so these counters live in the sink's files, not in a ledger.
    */
   readonly makeSink?: (layout: Layout) => EventSink;
+  /**
+   * Opens the forge Gate 5 reads reviews, labels and team members from (the config's `pr` section names it, the
+   * environment holds its token). Absent: Gate 5 counts people's signed decisions only.
+   */
+  readonly openForge?: ForgeOpener;
 }
 
 /** Refs tried, in order, for the merge-base when no base is given. */
@@ -152,6 +159,7 @@ export async function runGate(opts: CiGateOptions): Promise<Result<CiGateReport>
     head,
     config: judging,
     tasks: checked,
+    forge: () => gateForge(root, ctx.config, opts.openForge),
   });
   problems.push(...staged.problems);
   const relaxed: RelaxedProblem[] = [];

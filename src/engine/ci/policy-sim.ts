@@ -83,7 +83,7 @@ export async function withCommittedPolicies(root: string, commit: string, config
 }
 
 /** The branch's changed files with their line counts, the state folder and `.autopilot/` left out (Gate 0 judges those). */
-async function numstat(input: PolicySimInput): Promise<{ path: string; added: number; removed: number }[]> {
+export async function numstat(input: PolicySimInput): Promise<{ path: string; added: number; removed: number }[]> {
   const range = `${input.mergeBase}..${input.head}`;
   const r = await git(input.root, ['diff', '--numstat', '--no-renames', '-z', range]);
   if (r.code !== 0) throw new Error(`git diff --numstat ${range} failed: ${r.stderr.trim()}`);

@@ -26,7 +26,21 @@ export type CiCheck =
   | 'safety'
   | 'hermetic'
   | 'supply'
-  | 'owners';
+  | 'owners'
+  /** Gate 5's labels the pull request must carry, and the approvals its risk class needs (engine/ci/owners.ts). */
+  | 'labels'
+  | 'risk';
+
+/** One CODEOWNERS rule that owns a changed path, as Gate 5 judged it: who satisfied it, and from where. */
+export interface OwnerRuleOutcome {
+  readonly line: number;
+  readonly pattern: string;
+  readonly owners: readonly string[];
+  /** The changed paths the rule decides. */
+  readonly paths: readonly string[];
+  /** Who approved among the owners (a team's member named with the team), and where the approval came from. */
+  readonly approvedBy: readonly { readonly who: string; readonly via: string; readonly from: 'forge' | 'decision' }[];
+}
 
 /** One policy's verdict on the branch's change, as the stage reports it. */
 export interface PolicyOutcome {
@@ -47,6 +61,8 @@ export interface GateCheck {
   /** Gate 1's `policy` check: each policy that asked or denied, with its mode, and the policy set's digest. */
   readonly policies?: readonly PolicyOutcome[];
   readonly policyDigest?: string;
+  /** Gate 5's `owners` check: each CODEOWNERS rule of a changed path, with who approved it and from where. */
+  readonly owners?: readonly OwnerRuleOutcome[];
 }
 
 /** One named stage of the report: a gate, its mode, its outcome and its checks. */

@@ -1,7 +1,8 @@
 /**
  * @module The five gates of the CI gate: the checks it adds to those it already made (commands runnable, secrets
- * found, grounding, rollback plan for migrations and flags, hermetic commands, code owners), each gate's mode applied
- * to its problems, and the named stages of the report with a pass/fail per check.
+ * found, grounding, rollback plan for migrations and flags, hermetic commands; Gate 5's owners, labels and risk
+ * approvals in owners.ts), each gate's mode applied to its problems, and the named stages of the report with a
+ * pass/fail per check.
  */
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
@@ -9,8 +10,6 @@ import { delimiter, isAbsolute, join } from 'node:path';
 import { ErrorCode } from '../../core/errors.ts';
 import type { Config } from '../../core/config.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
-import { isPersonDecision } from '../../core/decision.ts';
-import { CODEOWNERS_PATHS, ownerRuleFor, parseCodeowners } from '../../core/codeowners.ts';
 import {
   GATE_IDS,
   GATE_TITLES,
@@ -24,7 +23,8 @@ import {
 import { fileKinds } from '../../reports/file-kinds.ts';
 import { git } from '../repo/git.ts';
 import { simulatePolicies } from './policy-sim.ts';
-import { readCommitted, readJson } from './committed.ts';
+import { readJson } from './committed.ts';
+import { reviewChecks, type GateForge } from './owners.ts';
 import type { CiProblem, GateCheck, GateStage, RelaxedProblem, TaskCiGate } from './report.ts';
 
 export type { GateCheck, GateStage, RelaxedProblem } from './report.ts';
@@ -55,6 +55,8 @@ const CHECKS: Readonly<Record<GateId, readonly { name: string; covers: string }[
   g5: [
     { name: 'approvals', covers: "every move that needed a person rests on a person's verified decision" },
     { name: 'owners', covers: 'the code owners of the changed paths approved' },
+    { name: 'labels', covers: 'the pull request carries the required labels' },
+    { name: 'risk', covers: "the change's risk class has the approvals it needs" },
   ],
 };
 
@@ -92,6 +94,10 @@ export function checkNameOf(p: CiProblem): string {
       return 'supply-chain';
     case 'owners':
       return 'owners';
+    case 'labels':
+      return 'labels';
+    case 'risk':
+      return 'risk';
     case 'decision':
       return 'approvals';
     case 'verify': {
@@ -128,6 +134,8 @@ export interface StageContext {
   readonly tasks: readonly StagedTask[];
   /** PATH to look the configured commands up in. */
   readonly path?: string;
+  /** The forge Gate 5 reads reviews and labels from, opened on first use; absent: signed decisions only. */
+  readonly forge?: () => Promise<GateForge>;
 }
 
 /** What the added checks found: a result for each one that ran, and the problems of those that failed. */
@@ -161,7 +169,9 @@ export async function stageChecks(ctx: StageContext): Promise<StageChecks> {
   add(...(await rollbackCheck(ctx, changed)));
   add(...hermeticCheck(ctx));
   add(...supplyCheck(ctx));
-  add(...(await ownersCheck(ctx, changed)));
+  const review = await reviewChecks(ctx, changed);
+  for (const c of review.checks) checks.set(c.name, c);
+  problems.push(...review.problems);
   return { checks, problems };
 }
 
@@ -463,75 +473,6 @@ function supplyCheck(ctx: StageContext): Found {
 }
 
 /**
- * Gate 5: with a CODEOWNERS file at the base, each changed path's owners (the last matching rule) include a person
- * whose approval on one of the branch's tasks verified as a passkey decision. An owner is matched by name (`@name`),
- * or a team by any of its members only through a person named as the team (the gate has no forge to ask).
- */
-async function ownersCheck(ctx: StageContext, changed: readonly string[]): Promise<Found> {
-  // The base branch's file: a branch that edits CODEOWNERS cannot choose its own reviewers.
-  const blobs = await readCommitted(ctx.root, ctx.mergeBase, [...CODEOWNERS_PATHS]);
-  const at = blobs.findIndex((b) => b.kind === 'file');
-  if (at < 0) return ['owners', 'not_evaluated', 'no CODEOWNERS file on the base branch'];
-  const file = CODEOWNERS_PATHS[at]!;
-  const blob = blobs[at]!;
-  const { rules, errors } = parseCodeowners(blob.kind === 'file' ? blob.bytes.toString('utf8') : '');
-  const approvers = approversOf(ctx.tasks);
-  const problems: CiProblem[] = errors.map((e) => ({
-    taskId: null,
-    check: 'owners',
-    code: ErrorCode.CONFIG_INVALID,
-    file,
-    line: e.line,
-    reason: `line ${e.line} of ${file} is skipped: ${e.reason}`,
-  }));
-  const byRule = new Map<number, string[]>();
-  // Autopilot's own records (evidence, journal, ledger anchors) are the process's, not code anyone owns.
-  const state = ctx.config.stateDir.replace(/\/+$/, '');
-  for (const path of changed) {
-    if (path === state || path.startsWith(`${state}/`)) continue;
-    const rule = ownerRuleFor(rules, path);
-    if (!rule || rule.owners.length === 0) continue;
-    if (rule.owners.some((o) => approvers.has(ownerName(o)))) continue;
-    byRule.set(rule.line, [...(byRule.get(rule.line) ?? []), path]);
-  }
-  for (const [line, paths] of byRule) {
-    const rule = rules.find((r) => r.line === line)!;
-    problems.push({
-      taskId: null,
-      check: 'owners',
-      code: ErrorCode.APPROVAL_REQUIRED,
-      file,
-      line,
-      reason: `${paths.slice(0, 5).join(', ')}${paths.length > 5 ? ` and ${paths.length - 5} more` : ''} ${paths.length === 1 ? 'is' : 'are'} owned by ${rule.owners.join(' ')} (${file}:${line}, ${rule.pattern}), and none of them approved: one of them approves the task with a passkey`,
-    });
-  }
-  const who = approvers.size ? [...approvers].sort().join(', ') : 'nobody';
-  return problems.length
-    ? ['owners', 'fail', `${file}: approvals by ${who}`, problems]
-    : ['owners', 'pass', `${file}: every owned changed path approved (approvals by ${who})`];
-}
-
-/** An owner as a person's name: `@alice` → alice, `@org/team` → org/team, an e-mail address as it is; lower case. */
-function ownerName(owner: string): string {
-  return owner.replace(/^@/, '').toLowerCase();
-}
-
-/** The people whose approval (or review) of a task verified as a passkey decision, lower case, without `person:`. */
-function approversOf(tasks: readonly StagedTask[]): Set<string> {
-  const out = new Set<string>();
-  for (const t of tasks)
-    for (const x of t.entries)
-      if (
-        t.verified.has(x.seq) &&
-        isPersonDecision(x) &&
-        ((x.kind === 'approval' && x.data['action'] === 'approved') || x.kind === 'evidence') &&
-        x.actor.startsWith('person:')
-      )
-        out.add(x.actor.slice('person:'.length).toLowerCase());
-  return out;
-}
-
-/**
  * Splits problems by their gate's mode: those of an enforcing gate, and those no mode relaxes, block; those of a gate
  * in observe or off are relaxed (observe: would have blocked).
  */
@@ -572,6 +513,8 @@ export function buildStages(
           // What the check saw beyond its problems (Gate 1's policy verdicts) stays with it.
           ...(own?.policies ? { policies: own.policies } : {}),
           ...(own?.policyDigest ? { policyDigest: own.policyDigest } : {}),
+          // Gate 5's owner rules, with who approved which, stay with the check whose problems they explain.
+          ...(own?.owners ? { owners: own.owners } : {}),
           name,
           status: 'fail',
           detail: `${found.length} problem${found.length === 1 ? '' : 's'}: ${found

@@ -30,6 +30,9 @@ const TOKEN_VAR: Readonly<Record<ForgeKind, string>> = {
 /** Each forge's name in messages. */
 const FORGE_NAME: Readonly<Record<ForgeKind, string>> = { github: 'GitHub', gitlab: 'GitLab', gitea: 'Gitea' };
 
+/** What opening a forge needs of an engine: its config, its layout (root, token file) and its forge client. */
+export type ForgeHost = Pick<Engine, 'config' | 'layout' | 'forge'>;
+
 /** What the PR's side effects go through: a forge, `git` (a push only) or `manual` (none). */
 export type PrMode = 'manual' | 'git' | ForgeKind;
 
@@ -43,7 +46,7 @@ export async function remoteUrlOf(root: string, remote: string): Promise<string 
  * The config's `pr.mode`, with `auto` settled by the remote's URL: the forge its host runs (github.com, gitlab.com,
  * or a host named in `pr.forges`); git-only for any other remote.
  */
-export async function resolvePrMode(engine: Engine): Promise<PrMode> {
+export async function resolvePrMode(engine: ForgeHost): Promise<PrMode> {
   const mode = engine.config.pr?.mode ?? 'manual';
   if (mode !== 'auto') return mode;
   const url = await remoteUrlOf(engine.layout.root, engine.config.pr?.remote ?? 'origin');
@@ -57,7 +60,7 @@ export async function resolvePrMode(engine: Engine): Promise<PrMode> {
  * or the file is open to others; the message never holds the token.
  */
 export function readForgeToken(
-  engine: Engine,
+  engine: ForgeHost,
   env: NodeJS.ProcessEnv = process.env,
   kind: ForgeKind = 'github',
 ): Result<string> {
@@ -99,7 +102,7 @@ export function readForgeToken(
  * remote's URL names, through `pr.apiUrl` or the host's usual API path. Refused when the engine has no forge wired,
  * the mode names no forge, the repository or the API cannot be told, or there is no token.
  */
-export async function openForge(engine: Engine): Promise<Result<Forge>> {
+export async function openForge(engine: ForgeHost): Promise<Result<Forge>> {
   const pr = engine.config.pr;
   const remote = pr?.remote ?? 'origin';
   if (!engine.forge)

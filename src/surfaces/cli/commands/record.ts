@@ -149,8 +149,12 @@ file the ledger recorded but the branch did not commit is EVIDENCE_MISSING, with
 The report lists the checks as five gates (--json: stages, relaxed, mergeable): Gate 0
 onboarding (bundles, process, contract, commands runnable), Gate 1 secrets, Gate 2
 grounding (grounding.json), Gate 3 tests for source changes and a rollback plan for
-migrations and flags, Gate 4 the hermetic re-run and supply chain, Gate 5 approvals and
-CODEOWNERS (from the base branch; owners approve with a passkey). A mode per gate in the
+migrations and flags, Gate 4 the hermetic re-run and supply chain, Gate 5 approvals,
+CODEOWNERS (from the base branch; owners approve on the forge or with a passkey), the
+pull request's labels (gates.review.labels) and risk-class approvals (gates.review.risk).
+With pr.mode naming a forge, Gate 5 reads the pull request's reviews, labels and teams
+with the token in AUTOPILOT_FORGE_TOKEN (or GITHUB_TOKEN, GITLAB_TOKEN, GITEA_TOKEN); a
+forge that cannot be read fails it. Without one, signed decisions only. A mode per gate in the
 base branch's config, gates: {g0..g5: enforce|observe|off}: observe records what would
 have blocked and lets the branch pass; integrity, process and contract always block.
 Each run counts gate_evaluations, gate_blocks and gate_would_block (autopilot metrics).

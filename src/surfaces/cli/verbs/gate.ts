@@ -3,7 +3,7 @@ import pc from 'picocolors';
 import { runGate } from '../../../engine/ci/gate.ts';
 import { describeProblem, type CiGateReport, type GateStage, type TaskCiGate } from '../../../engine/ci/report.ts';
 import { MemoryStore } from '../../../adapters/memory/index.ts';
-import { runnerFor, sinkFor } from '../../compose.ts';
+import { forgeFor, runnerFor, sinkFor } from '../../compose.ts';
 import { UsageError, cwdOf, done, type GlobalOptions, type VerbResult } from '../runtime.ts';
 
 function describeVerify(v: TaskCiGate['verify']): string[] {
@@ -173,6 +173,7 @@ export async function gateVerb(
     openStore: async () => new MemoryStore(),
     makeRunner: runnerFor,
     makeSink: sinkFor,
+    openForge: forgeFor,
     ...(opts.json ? {} : { progress: (line: string) => void process.stderr.write(pc.dim(`${line}\n`)) }),
   });
   if (!r.ok) {
