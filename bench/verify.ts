@@ -2,9 +2,9 @@
  * @module Ledger verification at scale: the bench ledger topped up to a
  * given size with entries shaped like the ones the run recorded (starts
  * aside), then `verifyLedger` as the built package runs it (`tsc -p
- * tsconfig.build.json`, so its signature workers are the compiled ones):
- * every signature on worker threads, every signature on one thread, and the
- * chain alone.
+ * tsconfig.build.json`, so its workers are the compiled ones): the chain
+ * alone, every signature, the task refold and the store's integrity_check,
+ * each timed on its own, and the full verify as their sum.
  */
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -57,6 +57,8 @@ export async function fillLedger(engine: Engine, target: number): Promise<void> 
 
 interface Built {
   readonly verifyLedger: typeof VerifyModule.verifyLedger;
+  readonly refoldLedger: typeof VerifyModule.refoldLedger;
+  readonly projectionProblems: typeof VerifyModule.projectionProblems;
   readonly openEngine: typeof ContextModule.openEngine;
   readonly closeEngine: typeof ContextModule.closeEngine;
   readonly openStoreFor: typeof ComposeModule.openStoreFor;
@@ -73,6 +75,8 @@ async function buildPackage(dir: string): Promise<Built> {
   const events = await load<typeof EventsModule>('ports/events.js');
   return {
     verifyLedger: verify.verifyLedger,
+    refoldLedger: verify.refoldLedger,
+    projectionProblems: verify.projectionProblems,
     openEngine: context.openEngine,
     closeEngine: context.closeEngine,
     openStoreFor: compose.openStoreFor,
@@ -80,70 +84,117 @@ async function buildPackage(dir: string): Promise<Built> {
   };
 }
 
-/** The three verification rows over the ledger of the repository at `dir`, which must hold `entries` entries. */
+/** One timed part of a verify: what it checked (entries) and its wall and CPU time. */
+interface Part {
+  readonly entries: number;
+  readonly secs: number;
+  readonly cpuUs: number;
+}
+
+async function timed(entries: number, run: () => Promise<void>): Promise<Part> {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await run();
+  return { entries, secs: (performance.now() - t0) / 1000, cpuUs: cpuSince(cpu0) };
+}
+
+const rowOf = (name: string, parts: readonly Part[], note: string): Stats => {
+  const secs = parts.reduce((a, p) => a + p.secs, 0);
+  const cpu = parts.reduce((a, p) => a + p.cpuUs, 0);
+  const n = parts[0]!.entries;
+  return { name, n, p50: NaN, p95: NaN, p99: NaN, throughput: n / secs, cpuUs: cpu / n, note };
+};
+
+/**
+ * The verification rows over the ledger of the repository at `dir`, which must hold `entries` entries: the chain
+ * alone (worker threads and this one, and this one alone) and with every signature (worker threads with and without
+ * this thread: on a one-thread walk the signatures cost as much CPU, and the rows took a third of the run), the task refold, the
+ * store's integrity_check, and the full verify as the sum of its parts. Three runs of each, in turn.
+ */
 export async function benchVerify(dir: string, buildDir: string, entries: number): Promise<Stats[]> {
   const built = await buildPackage(buildDir);
   const e = await built.openEngine({ cwd: dir, openStore: built.openStoreFor, sink: built.noopSink });
-  const rows: Stats[] = [];
+  const cores = availableParallelism();
+  const where = `built package, in this process, ${cores} cores`;
   try {
-    const cores = availableParallelism();
-    const runs: [string, VerifyModule.VerifyOptions, string][] = [
+    const verified = async (opts: VerifyModule.VerifyOptions) => {
+      const report = await built.verifyLedger(e, { evidence: false, history: false, ...opts });
+      if (!report.ok) throw new Error(`the bench ledger does not verify: ${report.problems[0]?.reason}`);
+      if (report.entries !== entries) throw new Error(`verified ${report.entries} entries, expected ${entries}`);
+    };
+    const walks: [string, VerifyModule.VerifyOptions, string][] = [
+      [
+        `ledger verify, chain only, ${cores} worker threads + this one`,
+        { chainOnly: true, signatures: false, workers: cores },
+        `seq, links, every hash over the stored canonical text; raw rows, ranges on the workers and here; ${where}; entries/s`,
+      ],
+      [
+        'ledger verify, chain only, one thread',
+        { chainOnly: true, signatures: false, workers: 0 },
+        `the same on this thread alone; ${where}; entries/s`,
+      ],
+      [
+        `ledger verify, signatures, ${cores} worker threads + this one`,
+        { chainOnly: true, workers: cores },
+        `the chain and every ed25519 signature, ranges of 500 on the workers and here; ${where}; entries/s`,
+      ],
       [
         `ledger verify, signatures, ${cores} worker threads`,
-        { evidence: false },
-        'chain walked in order here, signatures checked on the workers and here; entries/s',
-      ],
-      ['ledger verify, signatures, one thread', { evidence: false, workers: 0 }, 'entries/s'],
-      [
-        'ledger verify, chain only',
-        { evidence: false, signatures: false },
-        'hash links, every hash, the task projections refolded; entries/s',
+        { chainOnly: true, workers: cores, mainThread: false },
+        `the same, this thread only hands out ranges; ${where}; entries/s`,
       ],
     ];
-    // Three runs of each, one after the other, so that the verdict rests on their median.
     const byName = new Map<string, Stats[]>();
-    for (let round = 0; round < ROUNDS; round++)
-      for (const [name, opts, note] of runs) {
-        const cpu0 = process.cpuUsage();
-        const t0 = performance.now();
-        const report = await built.verifyLedger(e, opts);
-        const secs = (performance.now() - t0) / 1000;
-        const cpuUs = cpuSince(cpu0) / report.entries;
-        if (!report.ok) throw new Error(`the bench ledger does not verify: ${report.problems[0]?.reason}`);
-        if (report.entries !== entries) throw new Error(`verified ${report.entries} entries, expected ${entries}`);
-        const row: Stats = {
-          name: `${name} (${entries} entries)`,
-          n: entries,
-          p50: NaN,
-          p95: NaN,
-          p99: NaN,
-          throughput: entries / secs,
-          cpuUs,
-          note,
-        };
-        byName.set(row.name, [...(byName.get(row.name) ?? []), row]);
+    const add = (row: Stats) => byName.set(row.name, [...(byName.get(row.name) ?? []), row]);
+    for (let round = 0; round < ROUNDS; round++) {
+      const parts = new Map<string, Part>();
+      for (const [name, opts, note] of walks) {
+        const part = await timed(entries, () => verified(opts));
+        parts.set(name, part);
+        add(rowOf(`${name} (${entries} entries)`, [part], note));
       }
-    rows.push(...[...byName.values()].map(mergeRounds));
-    // Part of each run above: the store's check of its own pages and indexes, shown alone.
-    if (e.store.integrity) {
-      const cpu0 = process.cpuUsage();
-      const t0 = performance.now();
-      const damage = await e.store.integrity();
-      const secs = (performance.now() - t0) / 1000;
-      if (damage.length > 0) throw new Error(`the bench store reports damage: ${damage[0]}`);
-      rows.push({
-        name: `store integrity check, part of each verify above (${entries} entries)`,
-        n: entries,
-        p50: NaN,
-        p95: NaN,
-        p99: NaN,
-        throughput: entries / secs,
-        cpuUs: cpuSince(cpu0) / entries,
-        note: `SQLite integrity_check: every page and index; ${secs.toFixed(2)} s`,
+      const refold = await timed(entries, async () => {
+        const fold = await built.refoldLedger(e, entries);
+        const problems = await built.projectionProblems(e, fold.states);
+        if (problems.length > 0) throw new Error(`the bench projections do not match: ${problems[0]!.reason}`);
       });
+      add(
+        rowOf(
+          `ledger verify, task refold (${entries} entries)`,
+          [refold],
+          `every entry read and decoded, each task's state refolded and compared with the stored one; ${where}; entries/s`,
+        ),
+      );
+      const integrity = await timed(entries, async () => {
+        const damage = (await e.store.integrity?.()) ?? [];
+        if (damage.length > 0) throw new Error(`the bench store reports damage: ${damage[0]}`);
+      });
+      add(
+        rowOf(
+          `store integrity check (${entries} entries)`,
+          [integrity],
+          `SQLite PRAGMA integrity_check: every page and index; ${where}; entries/s`,
+        ),
+      );
+      const chain = parts.get(walks[0]![0])!;
+      const signed = parts.get(walks[2]![0])!;
+      add(
+        rowOf(
+          `ledger verify, full, without signatures (${entries} entries)`,
+          [chain, refold, integrity],
+          'sum of chain only (workers + this thread), task refold and integrity check, as `ledger verify` runs them; entries/s',
+        ),
+      );
+      add(
+        rowOf(
+          `ledger verify, full (${entries} entries)`,
+          [signed, refold, integrity],
+          'sum of signatures (workers + this thread), task refold and integrity check: what `ledger verify` does but the evidence digests; entries/s',
+        ),
+      );
     }
+    return [...byName.values()].map(mergeRounds);
   } finally {
     await built.closeEngine(e);
   }
-  return rows;
 }

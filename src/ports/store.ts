@@ -83,6 +83,46 @@ export interface OutboxQuery {
   readonly states?: readonly OutboxState[];
 }
 
+/**
+ * One ledger row as the chain check reads it: its seq, prevHash and hash, the canonical text that was hashed (built
+ * by the store from the stored columns, as `payloadFromParts` builds it; null when a column is not of its type or a
+ * JSON column is not a JSON list / object), and its key id and signature.
+ */
+export type ChainRow = readonly [
+  seq: number,
+  prevHash: string,
+  hash: string,
+  payload: string | null,
+  keyId: string,
+  signature: string,
+];
+
+/** A reader of the ledger's rows for the chain check, on a connection of its own. */
+export interface ChainReader {
+  /** The rows with `fromSeq <= seq <= toSeq`, in seq order. */
+  rows(fromSeq: number, toSeq: number): Promise<readonly ChainRow[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * How any thread opens a `ChainReader` on this store: `module` (a URL) exports `openChainReader(options)`, and
+ * `options` survive a structured clone, so that a worker thread opens a connection of its own.
+ */
+export interface ChainReaderSpec {
+  readonly module: string;
+  readonly options: unknown;
+}
+
+/** What a `ChainReaderSpec`'s module exports. */
+export type OpenChainReader = (options: unknown) => Promise<ChainReader>;
+
+/** Where the chain check reads raw rows: a reader on this thread, and how a worker thread opens one of its own. */
+export interface ChainSource {
+  open(): Promise<ChainReader>;
+  /** Absent where the running code cannot name a module a worker would load (a bundle that folded it in). */
+  readonly spec?: ChainReaderSpec;
+}
+
 export interface Store {
   /**
    * Where the store lives, for messages and the anchored head's record of which store it was read from
@@ -119,5 +159,10 @@ export interface Store {
    * finds damaged, nothing when the store is sound. A store without one leaves it out.
    */
   integrity?(): Promise<readonly string[]>;
+  /**
+   * Where a chain check reads the ledger's rows without decoding them into entries, from as many threads as it
+   * likes; a store that cannot say (an in-memory one) leaves it out, and the check reads `entries`.
+   */
+  chainReader?(): ChainSource | undefined;
   close(): Promise<void>;
 }

@@ -266,5 +266,9 @@ describe('setting up, help and the output contract', { concurrency: true }, () =
     const tampered = await repo.run(['--json', 'ledger', 'verify']);
     assert.equal(tampered.code, 3);
     assert.equal(parseOne<{ error: { code: string } }>(tampered).error.code, 'LEDGER_TAMPERED');
+    // --chain-only checks the chain alone: the changed evidence file is outside it, and the answer says what it left out.
+    const chainOnly = await repo.run(['ledger', 'verify', '--chain-only']);
+    assert.equal(chainOnly.code, 0, chainOnly.stderr);
+    assert.match(chainOnly.stdout, /ledger chain verified: \d+ entries \(.*evidence digests .*left out/);
   });
 });

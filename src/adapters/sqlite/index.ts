@@ -8,12 +8,13 @@ import type { TaskState } from '../../core/task.ts';
 import type { Lease } from '../../core/lease.ts';
 import { AutopilotError, ErrorCode } from '../../core/errors.ts';
 import type { OutboxRow } from '../../core/outbox.ts';
-import type { EntryQuery, OutboxQuery, Store, StoreTx, TaskPage, TaskQuery } from '../../ports/store.ts';
+import type { ChainSource, EntryQuery, OutboxQuery, Store, StoreTx, TaskPage, TaskQuery } from '../../ports/store.ts';
 import { matchesOutbox, missingOutboxRow, OUTBOX_COLUMNS, outboxValues } from '../shared/outbox.ts';
 import { Mutex, checkExtends } from '../shared/store.ts';
 import { ENTRY_SELECT, rowDecoder } from '../shared/rows.ts';
 import { asciiLower, pageBounds } from '../shared/tasks.ts';
 import { MIGRATIONS } from './migrations.ts';
+import { CHAIN_READER_MODULE, openChainReader, type SqliteChainOptions } from './chain-reader.ts';
 import { BoundedCache } from '../../core/bounded-cache.ts';
 
 /** SQLite hands over every integer as a number: text in an integer column is a value of the wrong type. */
@@ -412,6 +413,19 @@ export class SqliteStore implements Store {
   async integrity(): Promise<readonly string[]> {
     const found = (this.#rdb.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check);
     return found.length === 1 && found[0] === 'ok' ? [] : found;
+  }
+
+  /** A reader on the same file, for this thread or a worker's (none for an in-memory database: no other connection sees it). */
+  chainReader(): ChainSource | undefined {
+    if (this.file === '' || this.file === ':memory:') return undefined;
+    const options: SqliteChainOptions = { file: this.file };
+    return {
+      open: () => openChainReader(options),
+      // Bundled, this module is a chunk of another name, which a worker could not load it by.
+      ...(/\/chain-reader\.(js|ts)$/.test(CHAIN_READER_MODULE)
+        ? { spec: { module: CHAIN_READER_MODULE, options } }
+        : {}),
+    };
   }
 
   async close(): Promise<void> {

@@ -42,6 +42,10 @@ export function ledgerCommand(program: Command, act: Act): void {
   ledger
     .command('verify')
     .description('check the chain, every signature, the task states and every evidence digest; exit 3 on tampering')
+    .option(
+      '--chain-only',
+      "only the chain: sequence, links, every hash and signature (no task refold, decisions, evidence digests or the store's integrity check)",
+    )
     .addHelpText('after', example('autopilot ledger verify --json'))
     .action(act(async (opts: Opts) => (await import('../verbs/ledger.ts')).ledgerVerify(opts)));
   ledger

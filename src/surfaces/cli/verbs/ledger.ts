@@ -7,9 +7,10 @@ import { done, intOption, UsageError, withEngine, type GlobalOptions, type VerbR
 import { formatEntry } from '../format.ts';
 import { plural } from '../../../core/phrasing.ts';
 
-export async function ledgerVerify(opts: GlobalOptions): Promise<VerbResult> {
+export async function ledgerVerify(opts: GlobalOptions & { chainOnly?: boolean }): Promise<VerbResult> {
+  const chainOnly = opts.chainOnly === true;
   return withEngine(opts, async (engine) => {
-    const report = await verifyLedger(engine);
+    const report = await verifyLedger(engine, { chainOnly });
     if (!report.ok) {
       const first = report.problems[0]!;
       return {
@@ -21,6 +22,11 @@ export async function ledgerVerify(opts: GlobalOptions): Promise<VerbResult> {
         },
       };
     }
+    if (chainOnly)
+      return done(
+        report,
+        `${pc.green('✓ ledger chain verified')}: ${plural(report.entries, 'entry')} (sequence, links, every hash and signature; the task states, decisions, evidence digests and the store's own check left out: run \`autopilot ledger verify\` for them); head ${report.head?.hash.slice(0, 16) ?? '-'}`,
+      );
     return done(
       report,
       `${pc.green('✓ ledger verified')}: ${plural(report.entries, 'entry')} (chain and every signature), ${plural(report.tasks, 'task')}, ${plural(report.artifacts, 'evidence file')} ${report.artifacts === 1 ? 'matches its digest' : 'match their digests'}, ${plural(report.decisions, "person's decision", "people's decisions")} with a valid passkey assertion; head ${report.head?.hash.slice(0, 16) ?? '-'}`,
