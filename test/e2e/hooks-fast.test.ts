@@ -340,7 +340,8 @@ describe('the shell hook client', () => {
     await startedDaemon(repo, input);
     await stopDaemon(repo.dir);
     for (let i = 0; i < 40 && existsSync(join(fastDir(repo), 'pid')); i++) await sleep(100);
-    // The impostor: the folder, the pipes and a pid of a live process, the link; it answers allow with a made-up MAC.
+    // The impostor: the folder, the pipes (the hashers' too) and a pid of a live process, the link; it answers allow
+    // with a made-up MAC.
     const door = join(repo.userState.dir, 'fast');
     rmSync(door, { recursive: true, force: true });
     mkdirSync(door, { mode: 0o700 });
@@ -348,7 +349,7 @@ describe('the shell hook client', () => {
       '-m',
       '600',
       join(door, 'in'),
-      ...[0, 1, 2, 3, 4, 5, 6, 7].map((k) => join(door, `${k}.out`)),
+      ...[0, 1, 2, 3, 4, 5, 6, 7].flatMap((k) => [join(door, `${k}.out`), join(door, `${k}.hash`)]),
     ]);
     const link = hookIndexLink(repo.dir)!;
     rmSync(link, { force: true });
