@@ -13,6 +13,7 @@ import {
   existsSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   readSync,
   rmSync,
@@ -84,6 +85,21 @@ async function fast(repo: Repo, args: readonly string[], input: string, env: Rec
 const entryFree = (r: CliResult) => ({ ...r, stdout: r.stdout.replace(/ledger entry \d+/g, 'ledger entry N') });
 
 const fastDir = (repo: Repo) => join(hookIndexLink(repo.dir)!, 'fast');
+
+/** The pids of the `sha384sum` processes that read a pipe of the door `door`, as the client names it: its hashers. */
+function hashersOf(door: string): number[] {
+  const pids: number[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (argv[0] === 'sha384sum' && argv.some((a) => a.startsWith(`${door}/`))) pids.push(Number(pid));
+  }
+  return pids;
+}
 
 async function startedDaemon(repo: Repo, input: string): Promise<void> {
   started.push(repo.dir);
@@ -379,8 +395,11 @@ describe('the shell hook client', () => {
           const k = Number(m[1]);
           const req = readFileSync(join(door, `${k}.req`), 'latin1');
           const nonce = /,32:([0-9a-f]{32}),/.exec(req)?.[1] ?? '';
+          // First a reply the client cannot even read (its hasher then waits for a reply that will not come),
+          // then an allow with a made-up MAC.
+          const text = asked === 0 ? '- refused 0\nno' : `${'0'.repeat(96)} 0 ${allow.length}\n${allow}`;
           asked++;
-          writeFileSync(join(door, `${k}.rep`), `${'0'.repeat(96)} 0 ${allow.length}\n${allow}`);
+          writeFileSync(join(door, `${k}.rep`), text);
           writeSync(outs[k]!, `${nonce}\n`);
         }
       } catch (err) {
@@ -388,9 +407,17 @@ describe('the shell hook client', () => {
       }
     }, 5);
     try {
+      // With no Node to fall back on, a reply it cannot read leaves the client nothing to print, and its hasher,
+      // which waited on the slot's pipe, does not outlive it.
+      const unread = await fast(repo, ['--node', '/nonexistent/node', 'claude', 'PreToolUse'], input);
+      assert.equal(asked, 1, 'the client asked the impostor');
+      assert.notEqual(unread.code, 0);
+      assert.equal(unread.stdout, '', 'nothing that reads as an answer');
+      for (let i = 0; i < 100 && hashersOf(fastDir(repo)).length > 0; i++) await sleep(50);
+      assert.deepEqual(hashersOf(fastDir(repo)), [], "no sha384sum left waiting on the door's pipes");
       const r = await fast(repo, ['--node', process.execPath, 'claude', 'PreToolUse'], input);
       assert.equal(impostorError, undefined, 'the impostor played its part');
-      assert.ok(asked > 0, 'the client asked the impostor: the attack happened');
+      assert.equal(asked, 2, 'the client asked the impostor again: the attack happened');
       assert.equal(r.code, 0);
       assert.match(
         r.stdout,
