@@ -320,6 +320,16 @@ describe('the shell hook client', () => {
       if (named) assert.equal(Number(named), repo.head()!.seq, `${title}: the entry the shell client's answer names`);
       assert.deepEqual(after.slice(middle.length), middle.slice(before), `${title}: the same ledger entries`);
     }
+    // A link another process of the user plants at each slot's temporary reply name: the daemon replaces it with a
+    // file of its own rather than write through it, and the answer is still the Node hook's.
+    const victim = join(repo.dir, 'victim.txt');
+    writeFileSync(victim, 'untouched\n');
+    for (let k = 0; k < 8; k++) symlinkSync(victim, join(fastDir(repo), `.${k}.rep`));
+    const input = JSON.stringify(CASES[0]![3](repo));
+    const byNode = await run(['hook', 'claude', 'PreToolUse'], { cwd: repo.dir, input, env: DAEMON_ENV });
+    const byShell = await fast(repo, ['--node', '/nonexistent/node', 'claude', 'PreToolUse'], input);
+    assert.deepEqual(entryFree(byShell), entryFree(byNode), 'the same answer past a planted link');
+    assert.equal(readFileSync(victim, 'utf8'), 'untouched\n', 'nothing written through the link');
   });
 
   it('runs the Node hook when no daemon answers, which starts one; fails closed when neither can answer', async () => {

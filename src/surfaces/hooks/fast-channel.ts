@@ -203,9 +203,18 @@ export function openFastChannel(opts: {
     for (const name of [`${k}.rep`, `${k}.req`, `${k}.lock`]) rmSync(at(name), { force: true });
   };
 
+  // The reply is written to a file this call creates (O_EXCL, never through a link another process of the user
+  // planted at its name, which would make the daemon write where that link points), then renamed into place.
+  const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
   const reply = (k: number, nonce: string, text: string) => {
     const tmp = at(`.${k}.rep`);
-    writeFileSync(tmp, text, { mode: 0o600 });
+    rmSync(tmp, { force: true });
+    const fd = openSync(tmp, CREATE, 0o600);
+    try {
+      writeFileSync(fd, text);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, at(`${k}.rep`));
     writeSync(outFds[k]!, `${nonce}\n`);
   };
@@ -224,7 +233,11 @@ export function openFastChannel(opts: {
       // The client waits for its nonce, which a refused request may not have: it runs the Node hook after its
       // timeout, or at once when the nonce was read.
       const nonce = /^\d+:[^,]*,32:([0-9a-f]{32}),/.exec(file.subarray(97, 97 + 64).toString('latin1'))?.[1];
-      if (nonce) reply(k, nonce, `- refused 0\n${opened.refused}`);
+      try {
+        if (nonce) reply(k, nonce, `- refused 0\n${opened.refused}`);
+      } catch {
+        // the client falls back after its timeout
+      }
       busy.delete(k);
       return;
     }
