@@ -2,13 +2,16 @@
  * @module What an agent's hook costs: the round trip of the command a hook runs (spawn it, write the client's JSON,
  * read the answer) against `node -e 0`, both started with a clean environment (`env -i` with PATH and HOME only) and
  * interleaved in the same loop, on the package as `npm run build` makes it. Three separate runs; each row carries
- * them, and the verdicts use the median run. Run alone with `node --import tsx bench/hooks.ts`.
+ * them, and the verdicts use the median run. Each row's note also gives the CPU time a call costs, read from
+ * /proc (the hook's own processes, which this process waits for, and the daemon's), which a shared machine moves
+ * much less than the wall clock. Run alone with `node --import tsx bench/hooks.ts`.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { hookIndexLink } from '../src/engine/repo/user-state.ts';
 import { daemonRunning, stopDaemon } from '../src/surfaces/hooks/daemon.ts';
 import { compilePackage } from './build.ts';
 import { mergeRounds, percentile, table, type Stats } from './stats.ts';
@@ -59,6 +62,48 @@ function timed(argv: readonly string[], cwd: string, input: string, env: NodeJS.
   });
 }
 
+// CPU milliseconds from /proc/<pid>/stat: the process's own (utime + stime), or with `children` that of the
+// children it has waited for (cutime + cstime), which is where the hook's processes land once they exit. Linux
+// counts both in ticks of 1/100 s: a single call reads as 0 or 10 ms, a sum over a run is what the run cost. NaN
+// where /proc cannot be read.
+function cpuMs(pid: number | 'self', children = false): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const [a, b] = children ? [f[13], f[14]] : [f[11], f[12]];
+    return (Number(a) + Number(b)) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+// The daemon's process, from the pid file its shell door keeps; undefined when there is none.
+function daemonPid(repo: string, env: NodeJS.ProcessEnv): number | undefined {
+  const link = hookIndexLink(repo, env);
+  if (!link) return undefined;
+  try {
+    const pid = Number(readFileSync(join(link, 'fast', 'pid'), 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// What a row's calls cost in CPU, summed over a run.
+interface CpuSum {
+  client: number;
+  daemon: number;
+  calls: number;
+}
+
+// A row's CPU per call in each run: "a | b | c" ms in the command's processes, and in the daemon where it answers.
+function cpuNote(runs: readonly CpuSum[], daemon: boolean): string {
+  const per = (pick: (c: CpuSum) => number) =>
+    runs.map((c) => (Number.isNaN(pick(c)) ? '-' : (pick(c) / c.calls).toFixed(1))).join(' | ');
+  return `CPU per call, each run: ${per((c) => c.client)} ms in the command's processes${daemon ? `, ${per((c) => c.daemon)} ms in the daemon` : ''}`;
+}
+
 function stats(name: string, samples: number[], note: string): Stats {
   const sorted = [...samples].sort((a, b) => a - b);
   const total = samples.reduce((a, b) => a + b, 0);
@@ -82,6 +127,8 @@ interface HookCase {
   readonly note: string;
   /** Samples a run, as a share of the floor's (the hook alone is slow and only shown, not judged). */
   readonly share?: number;
+  /** Whether the daemon answers this row (its CPU is then counted as the row's). */
+  readonly daemon: boolean;
 }
 
 /** The clean environment every row runs with: what `env -i PATH=… HOME=…` leaves, and the state folder's root. */
@@ -108,7 +155,8 @@ function cases(bin: string, repo: string, clean: NodeJS.ProcessEnv): HookCase[] 
     argv: [client, '--node', '/nonexistent/node', who, event],
     input,
     env: daemon,
-    note: `${what}; bin/autopilot-hook (bash and two sha384sum) over the daemon's pipes`,
+    note: `${what}; bin/autopilot-hook (bash and one sha384sum) over the daemon's pipes`,
+    daemon: true,
   });
   return [
     shell('claude', 'PreToolUse', claude, 'an allowed Bash call'),
@@ -143,6 +191,7 @@ function cases(bin: string, repo: string, clean: NodeJS.ProcessEnv): HookCase[] 
       input: claude,
       env: daemon,
       note: 'an allowed Bash call; `node bin/autopilot.js hook …`: Node starts, then asks the daemon',
+      daemon: true,
     },
     {
       name: 'hook claude PreToolUse, Node hook alone (no daemon)',
@@ -151,22 +200,56 @@ function cases(bin: string, repo: string, clean: NodeJS.ProcessEnv): HookCase[] 
       env: { ...clean, AUTOPILOT_HOOK_DAEMON: '0' },
       note: 'the first call of a session, or AUTOPILOT_HOOK_DAEMON=0: loads the config, store, policy and shell parser',
       share: 0.2,
+      daemon: false,
     },
   ];
 }
 
+/** One row of one run, with what its calls cost in CPU. */
+interface RunRow {
+  readonly stats: Stats;
+  readonly cpu: CpuSum;
+  readonly daemon: boolean;
+}
+
 /** The rows of one run: the floor and each case, interleaved so that all see the same load. */
-async function oneRun(n: number, repo: string, clean: NodeJS.ProcessEnv, list: readonly HookCase[]): Promise<Stats[]> {
+async function oneRun(n: number, repo: string, clean: NodeJS.ProcessEnv, list: readonly HookCase[]): Promise<RunRow[]> {
   const floor: number[] = [];
   const samples = list.map(() => [] as number[]);
+  const cpu = [...list, undefined].map((): CpuSum => ({ client: 0, daemon: 0, calls: 0 }));
+  const pid = daemonPid(repo, clean);
+  const daemonCpu = () => (pid === undefined ? NaN : cpuMs(pid));
+  // One call (the floor's without a case), with what it cost the processes it started and the daemon.
+  const call = async (c: HookCase | undefined, sum: CpuSum) => {
+    const [self0, daemon0] = [cpuMs('self', true), daemonCpu()];
+    const ms = await (c
+      ? timed(c.argv, repo, c.input, c.env)
+      : timed([process.execPath, '-e', '0'], repo, '', clean, false));
+    sum.client += cpuMs('self', true) - self0;
+    sum.daemon += daemonCpu() - daemon0;
+    sum.calls++;
+    return ms;
+  };
   for (let i = 0; i < n; i++) {
-    floor.push(await timed([process.execPath, '-e', '0'], repo, '', clean, false));
+    floor.push(await call(undefined, cpu[list.length]!));
     for (const [k, c] of list.entries())
-      if (i < Math.max(3, Math.round(n * (c.share ?? 1)))) samples[k]!.push(await timed(c.argv, repo, c.input, c.env));
+      if (i < Math.max(3, Math.round(n * (c.share ?? 1)))) samples[k]!.push(await call(c, cpu[k]!));
   }
   return [
-    stats(FLOOR_ROW, floor, 'spawn and wait, interleaved with every hook row below; environment: PATH and HOME only'),
-    ...list.map((c, k) => stats(c.name, samples[k]!, `${c.note}; environment: PATH and HOME only`)),
+    {
+      stats: stats(
+        FLOOR_ROW,
+        floor,
+        'spawn and wait, interleaved with every hook row below; environment: PATH and HOME only',
+      ),
+      cpu: cpu[list.length]!,
+      daemon: false,
+    },
+    ...list.map((c, k) => ({
+      stats: stats(c.name, samples[k]!, `${c.note}; environment: PATH and HOME only`),
+      cpu: cpu[k]!,
+      daemon: c.daemon,
+    })),
   ];
 }
 
@@ -187,9 +270,16 @@ export async function benchHooks(n: number): Promise<Stats[]> {
     // The daemon opens the shell client's door just after its socket.
     await new Promise((r) => setTimeout(r, 1000));
     for (const c of list) for (let i = 0; i < 3; i++) await timed(c.argv, repo, c.input, c.env);
-    const runs: Stats[][] = [];
+    const runs: RunRow[][] = [];
     for (let round = 0; round < 3; round++) runs.push(await oneRun(n, repo, clean, list));
-    return runs[0]!.map((row, k) => mergeRounds(runs.map((r) => r[k]!)));
+    return runs[0]!.map((row, k) => {
+      const merged = mergeRounds(runs.map((r) => r[k]!.stats));
+      const cpu = cpuNote(
+        runs.map((r) => r[k]!.cpu),
+        row.daemon,
+      );
+      return { ...merged, note: `${merged.note}; ${cpu}` };
+    });
   } finally {
     await stopDaemon(repo).catch(() => false);
     rmSync(work, { recursive: true, force: true });

@@ -13,6 +13,7 @@ import {
   existsSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   readSync,
   rmSync,
@@ -84,6 +85,21 @@ async function fast(repo: Repo, args: readonly string[], input: string, env: Rec
 const entryFree = (r: CliResult) => ({ ...r, stdout: r.stdout.replace(/ledger entry \d+/g, 'ledger entry N') });
 
 const fastDir = (repo: Repo) => join(hookIndexLink(repo.dir)!, 'fast');
+
+/** The pids of the `sha384sum` processes that read a pipe of the door `door`, as the client names it: its hashers. */
+function hashersOf(door: string): number[] {
+  const pids: number[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (argv[0] === 'sha384sum' && argv.some((a) => a.startsWith(`${door}/`))) pids.push(Number(pid));
+  }
+  return pids;
+}
 
 async function startedDaemon(repo: Repo, input: string): Promise<void> {
   started.push(repo.dir);
@@ -304,6 +320,16 @@ describe('the shell hook client', () => {
       if (named) assert.equal(Number(named), repo.head()!.seq, `${title}: the entry the shell client's answer names`);
       assert.deepEqual(after.slice(middle.length), middle.slice(before), `${title}: the same ledger entries`);
     }
+    // A link another process of the user plants at each slot's temporary reply name: the daemon replaces it with a
+    // file of its own rather than write through it, and the answer is still the Node hook's.
+    const victim = join(repo.dir, 'victim.txt');
+    writeFileSync(victim, 'untouched\n');
+    for (let k = 0; k < 8; k++) symlinkSync(victim, join(fastDir(repo), `.${k}.rep`));
+    const input = JSON.stringify(CASES[0]![3](repo));
+    const byNode = await run(['hook', 'claude', 'PreToolUse'], { cwd: repo.dir, input, env: DAEMON_ENV });
+    const byShell = await fast(repo, ['--node', '/nonexistent/node', 'claude', 'PreToolUse'], input);
+    assert.deepEqual(entryFree(byShell), entryFree(byNode), 'the same answer past a planted link');
+    assert.equal(readFileSync(victim, 'utf8'), 'untouched\n', 'nothing written through the link');
   });
 
   it('runs the Node hook when no daemon answers, which starts one; fails closed when neither can answer', async () => {
@@ -340,7 +366,8 @@ describe('the shell hook client', () => {
     await startedDaemon(repo, input);
     await stopDaemon(repo.dir);
     for (let i = 0; i < 40 && existsSync(join(fastDir(repo), 'pid')); i++) await sleep(100);
-    // The impostor: the folder, the pipes and a pid of a live process, the link; it answers allow with a made-up MAC.
+    // The impostor: the folder, the pipes (the hashers' too) and a pid of a live process, the link; it answers allow
+    // with a made-up MAC.
     const door = join(repo.userState.dir, 'fast');
     rmSync(door, { recursive: true, force: true });
     mkdirSync(door, { mode: 0o700 });
@@ -348,7 +375,7 @@ describe('the shell hook client', () => {
       '-m',
       '600',
       join(door, 'in'),
-      ...[0, 1, 2, 3, 4, 5, 6, 7].map((k) => join(door, `${k}.out`)),
+      ...[0, 1, 2, 3, 4, 5, 6, 7].flatMap((k) => [join(door, `${k}.out`), join(door, `${k}.hash`)]),
     ]);
     const link = hookIndexLink(repo.dir)!;
     rmSync(link, { force: true });
@@ -378,8 +405,11 @@ describe('the shell hook client', () => {
           const k = Number(m[1]);
           const req = readFileSync(join(door, `${k}.req`), 'latin1');
           const nonce = /,32:([0-9a-f]{32}),/.exec(req)?.[1] ?? '';
+          // First a reply the client cannot even read (its hasher then waits for a reply that will not come),
+          // then an allow with a made-up MAC.
+          const text = asked === 0 ? '- refused 0\nno' : `${'0'.repeat(96)} 0 ${allow.length}\n${allow}`;
           asked++;
-          writeFileSync(join(door, `${k}.rep`), `${'0'.repeat(96)} 0 ${allow.length}\n${allow}`);
+          writeFileSync(join(door, `${k}.rep`), text);
           writeSync(outs[k]!, `${nonce}\n`);
         }
       } catch (err) {
@@ -387,9 +417,17 @@ describe('the shell hook client', () => {
       }
     }, 5);
     try {
+      // With no Node to fall back on, a reply it cannot read leaves the client nothing to print, and its hasher,
+      // which waited on the slot's pipe, does not outlive it.
+      const unread = await fast(repo, ['--node', '/nonexistent/node', 'claude', 'PreToolUse'], input);
+      assert.equal(asked, 1, 'the client asked the impostor');
+      assert.notEqual(unread.code, 0);
+      assert.equal(unread.stdout, '', 'nothing that reads as an answer');
+      for (let i = 0; i < 100 && hashersOf(fastDir(repo)).length > 0; i++) await sleep(50);
+      assert.deepEqual(hashersOf(fastDir(repo)), [], "no sha384sum left waiting on the door's pipes");
       const r = await fast(repo, ['--node', process.execPath, 'claude', 'PreToolUse'], input);
       assert.equal(impostorError, undefined, 'the impostor played its part');
-      assert.ok(asked > 0, 'the client asked the impostor: the attack happened');
+      assert.equal(asked, 2, 'the client asked the impostor again: the attack happened');
       assert.equal(r.code, 0);
       assert.match(
         r.stdout,

@@ -6,6 +6,8 @@
  * A client takes one of eight slots (its lock made with O_EXCL), writes its request to `<slot>.req` and says
  * `go <slot>` on the pipe `in`; the daemon checks the request's proof, answers into `<slot>.rep` and writes the
  * request's nonce to the pipe `<slot>.out`; the client reads the reply and says `done <slot>`, which frees the slot.
+ * Each slot also has a pipe `<slot>.hash`, which the daemon never holds open: the client's one `sha384sum` reads
+ * the reply's digest input from it, and freeing a slot wakes a hasher left waiting there by a client that died.
  *
  * The proofs, as the HMACs on the socket, but computable with `sha384sum`: SHA-384 over the daemon's secret (hex), a
  * label and the message. SHA-384 is truncated SHA-512, so a keyed digest of it cannot be extended to another message
@@ -159,7 +161,9 @@ export function openFastChannel(opts: {
   try {
     rmSync(fast, { recursive: true, force: true });
     ensurePrivateDir(user, fast);
-    execFileSync('mkfifo', ['-m', '600', at('in'), ...slots.map((k) => at(`${k}.out`))], { stdio: 'ignore' });
+    execFileSync('mkfifo', ['-m', '600', at('in'), ...slots.flatMap((k) => [at(`${k}.out`), at(`${k}.hash`)])], {
+      stdio: 'ignore',
+    });
     // Both ends open read-write and non-blocking: a client's open never waits for the other side, and a pipe
     // nobody writes to never reads as closed.
     inFd = openSync(at('in'), constants.O_RDWR | constants.O_NONBLOCK);
@@ -176,8 +180,19 @@ export function openFastChannel(opts: {
     return undefined;
   }
 
+  // A client's hasher that waits on its slot's `.hash` pipe for a reply it will never get (the client died) ends
+  // when a writer comes and goes; nobody waiting there is ENXIO. The daemon never keeps that pipe open itself.
+  const wake = (k: number) => {
+    try {
+      closeSync(openSync(at(`${k}.hash`), constants.O_WRONLY | constants.O_NONBLOCK));
+    } catch {
+      // nobody waits
+    }
+  };
+
   const free = (k: number) => {
     busy.delete(k);
+    wake(k);
     // Whatever a client that went away left in its pipe must not reach the next one.
     const scrap = Buffer.alloc(4096);
     try {
@@ -188,9 +203,18 @@ export function openFastChannel(opts: {
     for (const name of [`${k}.rep`, `${k}.req`, `${k}.lock`]) rmSync(at(name), { force: true });
   };
 
+  // The reply is written to a file this call creates (O_EXCL, never through a link another process of the user
+  // planted at its name, which would make the daemon write where that link points), then renamed into place.
+  const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
   const reply = (k: number, nonce: string, text: string) => {
     const tmp = at(`.${k}.rep`);
-    writeFileSync(tmp, text, { mode: 0o600 });
+    rmSync(tmp, { force: true });
+    const fd = openSync(tmp, CREATE, 0o600);
+    try {
+      writeFileSync(fd, text);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, at(`${k}.rep`));
     writeSync(outFds[k]!, `${nonce}\n`);
   };
@@ -209,7 +233,11 @@ export function openFastChannel(opts: {
       // The client waits for its nonce, which a refused request may not have: it runs the Node hook after its
       // timeout, or at once when the nonce was read.
       const nonce = /^\d+:[^,]*,32:([0-9a-f]{32}),/.exec(file.subarray(97, 97 + 64).toString('latin1'))?.[1];
-      if (nonce) reply(k, nonce, `- refused 0\n${opened.refused}`);
+      try {
+        if (nonce) reply(k, nonce, `- refused 0\n${opened.refused}`);
+      } catch {
+        // the client falls back after its timeout
+      }
       busy.delete(k);
       return;
     }
@@ -279,6 +307,7 @@ export function openFastChannel(opts: {
       }
     },
     close() {
+      for (const k of slots) wake(k);
       reader?.destroy();
       reader = undefined;
       for (const fd of outFds) {
