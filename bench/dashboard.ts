@@ -2,11 +2,12 @@
  * @module The dashboard at scale: a store of many tasks and ledger entries, written quickly through the engine's own
  * signed append in large transactions, then the task list, a task's page and the time from a new entry's commit to
  * its `head` event on an open page's stream, each in three runs. Run alone with `node --import tsx bench/dashboard.ts`
- * (BENCH_QUICK=1: a tenth of the store; DASHBOARD_TASKS and DASHBOARD_ENTRIES set the size).
+ * (BENCH_QUICK=1: a tenth of the store; DASHBOARD_TASKS and DASHBOARD_ENTRIES set the size; DASHBOARD_STORE=postgres
+ * on a throw-away PostgreSQL server; DASHBOARD_FILLED=<repository> a SQLite store filled before).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { EntryDraft } from '../src/core/ledger.ts';
@@ -14,7 +15,9 @@ import { closeEngine, openEngine, type Engine } from '../src/engine/context.ts';
 import { append } from '../src/engine/ledger/record.ts';
 import { applyInit, planInit } from '../src/engine/setup/init.ts';
 import { noopSink } from '../src/ports/events.ts';
-import { openStoreFor, spanReaderFor } from '../src/surfaces/compose.ts';
+import { openStoreAt, openStoreFor, spanReaderFor } from '../src/surfaces/compose.ts';
+import type { Store } from '../src/ports/store.ts';
+import { findPgBin, startPostgres } from '../test/helpers/postgres.ts';
 import { serveDashboard } from '../src/surfaces/http/server.ts';
 import { SqliteStore } from '../src/adapters/sqlite/index.ts';
 import { inRounds, percentile, table, type Stats } from './stats.ts';
@@ -85,11 +88,19 @@ function draftFor(engine: Engine, k: number, r: number, perTask: number): EntryD
   }
 }
 
-/** Fills the store of `engine` with `tasks` tasks of `perTask` signed entries each; entries per second. */
-export async function fillDashboard(engine: Engine, tasks: number, perTask: number): Promise<number> {
+/**
+ * Fills the store of `engine` with `tasks` tasks of `perTask` signed entries each; entries per second. `open` opens
+ * another connection to the store (default: the repository's own).
+ */
+export async function fillDashboard(
+  engine: Engine,
+  tasks: number,
+  perTask: number,
+  open: () => Promise<Store> = () => openStoreFor(engine.layout, engine.config),
+): Promise<number> {
   const t0 = performance.now();
   // The store without the decision journal, which would time a million journal lines rather than the ledger.
-  const store = await openStoreFor(engine.layout, engine.config);
+  const store = await open();
   const filler: Engine = { ...engine, store };
   let pending: EntryDraft[] = [];
   const flush = async () => {
@@ -176,17 +187,36 @@ class HeadStream {
   }
 }
 
-/** The three dashboard rows over a store of `tasks` tasks and `tasks × perTask` entries, each run `n` times a round. */
-export async function benchDashboard(tasks: number, perTask: number, n: number): Promise<Stats[]> {
-  const dir = await repository();
-  const engine = await openEngine({ cwd: dir, openStore: openStoreFor, sink: noopSink });
+/** Where the dashboard's store lives: the repository's SQLite file, or a throw-away PostgreSQL server on this machine. */
+export type DashboardStore = 'sqlite' | 'postgres';
+
+/**
+ * The three dashboard rows over a store of `tasks` tasks and `tasks × perTask` entries, each run `n` times a round,
+ * with the CPU time of the server's process per request beside the wall time.
+ */
+export async function benchDashboard(
+  tasks: number,
+  perTask: number,
+  n: number,
+  kind: DashboardStore = 'sqlite',
+  filled?: string,
+): Promise<Stats[]> {
+  // A repository filled by an earlier run (SQLite only) is timed as it is, and kept.
+  const dir = filled ?? (await repository());
+  const pg = kind === 'postgres' ? await startPostgres() : undefined;
+  let engine: Engine | undefined;
   let server: Awaited<ReturnType<typeof serveDashboard>> | undefined;
-  // A second connection to the same file appends the new entries, as another process of the agent would.
-  let writer: SqliteStore | undefined;
+  // A second connection to the same store appends the new entries, as another process of the agent would.
+  let writer: Store | undefined;
   const stream = new HeadStream();
   try {
-    const fillRate = await fillDashboard(engine, tasks, perTask);
-    const size = `${tasks.toLocaleString('en')} tasks, ${(tasks * perTask).toLocaleString('en')} entries, SQLite`;
+    const url = pg ? await pg.createDatabase() : undefined;
+    const openStore = url ? () => openStoreAt({ kind: 'postgres', url }) : undefined;
+    engine = await openEngine({ cwd: dir, openStore: openStore ?? openStoreFor, sink: noopSink });
+    const fillRate = filled ? NaN : await fillDashboard(engine, tasks, perTask, openStore);
+    const size = `${tasks.toLocaleString('en')} tasks, ${(tasks * perTask).toLocaleString('en')} entries, ${
+      pg ? 'PostgreSQL (a throw-away server on this machine)' : 'SQLite'
+    }`;
     server = await serveDashboard({
       engine,
       spans: spanReaderFor(engine.layout),
@@ -195,12 +225,18 @@ export async function benchDashboard(tasks: number, perTask: number, n: number):
       printCode: () => {},
     });
     const base = `http://127.0.0.1:${server.port}`;
-    const get = async (path: string) => {
+    // The server runs in this process: its CPU time over a request is the request's (the client's share is small).
+    const cpu = { list: [] as number[], page: [] as number[] };
+    const get = async (path: string, cpuOf?: number[]) => {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       const res = await fetch(`${base}${path}`);
       const body = await res.text();
+      const ms = performance.now() - t0;
+      const used = process.cpuUsage(c0);
+      cpuOf?.push((used.user + used.system) / 1000);
       if (res.status !== 200) throw new Error(`GET ${path}: ${res.status}: ${body.slice(0, 300)}`);
-      return { ms: performance.now() - t0, body };
+      return { ms, body };
     };
     // The task page of a finished task in the middle of the store, and of the list's first page.
     const middle = `T-${Math.floor(tasks / 2) + 2}`;
@@ -209,17 +245,25 @@ export async function benchDashboard(tasks: number, perTask: number, n: number):
       throw new Error('the task list does not count every task');
     if (!(await get(`/tasks/${middle}`)).body.includes(middle))
       throw new Error(`the page of ${middle} does not name it`);
-    writer = new SqliteStore(engine.layout.dbFile);
+    writer = openStore ? await openStore() : new SqliteStore(engine.layout.dbFile);
     const writerEngine: Engine = { ...engine, store: writer };
     await stream.open(`${base}/events`);
-    const fill = `filled at ${Math.round(fillRate).toLocaleString('en')} signed entries/s`;
+    const fill = filled
+      ? `the store of ${filled}, filled before`
+      : `filled at ${Math.round(fillRate).toLocaleString('en')} signed entries/s`;
+    const cpuNote = (samples: number[]) => {
+      const sorted = [...samples].sort((a, b) => a - b);
+      return `CPU p50 ${percentile(sorted, 50).toFixed(1)} ms a request`;
+    };
     return await inRounds(3, async () => {
       const listMs: number[] = [];
       const pageMs: number[] = [];
       const streamMs: number[] = [];
+      cpu.list.length = 0;
+      cpu.page.length = 0;
       for (let i = 0; i < n; i++) {
-        listMs.push((await get('/')).ms);
-        pageMs.push((await get(`/tasks/${middle}`)).ms);
+        listMs.push((await get('/', cpu.list)).ms);
+        pageMs.push((await get(`/tasks/${middle}`, cpu.page)).ms);
         // From just before the commit to the event that tells an open page of the new entry.
         const t0 = performance.now();
         const entry = await writer!.transact((tx) =>
@@ -236,11 +280,16 @@ export async function benchDashboard(tasks: number, perTask: number, n: number):
         await stream.until(entry.seq);
         streamMs.push(performance.now() - t0);
       }
+      const on = pg ? ' (postgres)' : '';
       return [
-        stats('dashboard: task list, first page', listMs, `GET / over ${size}; ${fill}`),
-        stats('dashboard: a task page', pageMs, `GET /tasks/${middle} (${perTask}+ entries) over ${size}`),
+        stats(`dashboard: task list, first page${on}`, listMs, `GET / over ${size}; ${cpuNote(cpu.list)}; ${fill}`),
         stats(
-          'dashboard: a new entry to an open page',
+          `dashboard: a task page${on}`,
+          pageMs,
+          `GET /tasks/${middle} (${perTask}+ entries) over ${size}; ${cpuNote(cpu.page)}`,
+        ),
+        stats(
+          `dashboard: a new entry to an open page${on}`,
           streamMs,
           `commit on another connection to the \`head\` event on /events (the server reads the head every 50 ms); ${size}`,
         ),
@@ -250,8 +299,9 @@ export async function benchDashboard(tasks: number, perTask: number, n: number):
     stream.close();
     await server?.close();
     await writer?.close();
-    await closeEngine(engine);
-    rmSync(dir, { recursive: true, force: true });
+    if (engine) await closeEngine(engine);
+    await pg?.dispose();
+    if (!filled) rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -259,5 +309,24 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const quick = process.env['BENCH_QUICK'] === '1';
   const tasks = Number(process.env['DASHBOARD_TASKS'] ?? (quick ? 1000 : 10_000));
   const entries = Number(process.env['DASHBOARD_ENTRIES'] ?? (quick ? 100_000 : 1_000_000));
-  process.stdout.write(`${table(await benchDashboard(tasks, Math.round(entries / tasks), quick ? 10 : 30))}\n`);
+  // DASHBOARD_STORE=postgres (or sqlite,postgres) runs the rows on a throw-away PostgreSQL server too;
+  // DASHBOARD_FILLED=<repository> times a SQLite store filled before (with DASHBOARD_TASKS and _ENTRIES its size).
+  const filled = process.env['DASHBOARD_FILLED'];
+  const kinds = (process.env['DASHBOARD_STORE'] ?? 'sqlite').split(',') as DashboardStore[];
+  const rows: Stats[] = [];
+  for (const kind of kinds) {
+    if (kind === 'postgres' && !findPgBin()) {
+      process.stdout.write(
+        'note: no PostgreSQL binaries (apt-get install postgresql): the postgres rows are skipped\n',
+      );
+      continue;
+    }
+    const load = loadavg()[0] ?? NaN;
+    const reuse = kind === 'sqlite' ? filled : undefined;
+    rows.push(...(await benchDashboard(tasks, Math.round(entries / tasks), quick ? 10 : 30, kind, reuse)));
+    process.stdout.write(
+      `${kind}: load average ${load.toFixed(1)} before, ${(loadavg()[0] ?? NaN).toFixed(1)} after\n`,
+    );
+  }
+  process.stdout.write(`${table(rows)}\n`);
 }

@@ -59,6 +59,13 @@ export interface EntryQuery {
   readonly newestFirst?: boolean;
 }
 
+/** A task's place in the task list's order: its status, its last update and its id (see `TaskQuery.after`). */
+export interface TaskCursor {
+  readonly status: TaskStatus;
+  readonly updatedAt: string;
+  readonly taskId: string;
+}
+
 /** A page of the task list (see `Store.taskPage`). */
 export interface TaskQuery {
   /** Only tasks in this status. */
@@ -67,8 +74,18 @@ export interface TaskQuery {
   readonly q?: string;
   /** At most this many tasks (default: all). */
   readonly limit?: number;
-  /** Skips this many tasks of the order first. */
+  /** Skips this many tasks of the order first (after `after` when it is given). */
   readonly offset?: number;
+  /**
+   * Keyset paging: only the tasks after this place in the order, read from the index where the place is, so that a
+   * page costs the same however far down the list it is.
+   */
+  readonly after?: TaskCursor;
+  /**
+   * Keyset paging backwards: the `limit` tasks just before this place, in the list's order (fewer at its start).
+   * Not with `after` or `offset`.
+   */
+  readonly before?: TaskCursor;
 }
 
 /** The tasks of a `TaskQuery`, and how many match it in all. */
@@ -140,9 +157,15 @@ export interface Store {
   activeTasks(): Promise<TaskState[]>;
   /**
    * A page of the tasks that match `query`: active ones first, then done, then aborted, each the most recently
-   * updated first (ties in task id order), and the number of matches in all; read through an index.
+   * updated first (ties in task id order), and the number of matches in all; read through an index, one status at a
+   * time. Without `q` the number comes from the kept counts (`taskCounts`); with it, from the index of the statuses.
    */
   taskPage(query?: TaskQuery): Promise<TaskPage>;
+  /**
+   * How many tasks the store holds in each status, kept as tasks are written (not counted at each read); a status
+   * without tasks is 0.
+   */
+  taskCounts(): Promise<Record<TaskStatus, number>>;
   /**
    * The tasks started at or before `startedAt` (ISO time) but `except`, the most recent first (ties in task id order),
    * `limit` at most: the earlier tasks a move compares its evidence with, read without listing every task.

@@ -247,7 +247,14 @@ describe('sqlite adapter', () => {
         );
         assert.deepEqual(
           db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name").pluck().all(),
-          ['ledger_no_delete', 'ledger_no_replace', 'ledger_no_update'],
+          [
+            'ledger_no_delete',
+            'ledger_no_replace',
+            'ledger_no_update',
+            'task_counts_delete',
+            'task_counts_insert',
+            'task_counts_update',
+          ],
         );
         assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
       } finally {

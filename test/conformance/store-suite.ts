@@ -18,7 +18,7 @@ import {
 } from '../../src/core/outbox.ts';
 import { AutopilotError, ErrorCode, type Result } from '../../src/core/errors.ts';
 import { ManualClock } from '../helpers/clock.ts';
-import { StaleHeadError, type Store } from '../../src/ports/store.ts';
+import { StaleHeadError, type Store, type TaskPage, type TaskQuery } from '../../src/ports/store.ts';
 import { append as engineAppend } from '../../src/engine/ledger/record.ts';
 import { verifyLedger } from '../../src/engine/ledger/verify.ts';
 import type { RowTable } from '../../src/adapters/shared/rows.ts';
@@ -694,6 +694,64 @@ export function runStoreSuite(name: string, makeStore: MakeStore, opts: SuiteOpt
           await store.transact(async (tx) => tx.putTask({ ...made[1]!, status: 'done', updatedAt: at(9500) }));
           assert.deepEqual(ids(await store.activeTasks()), ['T-6', 'T-4']);
           assert.deepEqual(ids((await store.taskPage({ status: 'done' })).tasks), ['T-2', 'T-5', 'T-1']);
+        }),
+      );
+
+      it(
+        'pages the task list by keyset in both directions, across statuses, and keeps the count of each status',
+        withStore(async ({ store }) => {
+          const at = (ms: number) => new Date(T0 + ms).toISOString();
+          const as = (id: string, updMs: number, status: TaskState['status'], title?: string) => ({
+            ...taskState(id, at(1000), signer),
+            status,
+            updatedAt: at(updMs),
+            ...(title ? { title } : {}),
+          });
+          // Order: T-a, T-b (active, same update: id order), T-c; T-d, T-e (done); T-f (aborted).
+          const made = [
+            as('T-c', 1000, 'active', 'login'),
+            as('T-b', 2000, 'active'),
+            as('T-a', 2000, 'active', 'Login'),
+            as('T-e', 500, 'done'),
+            as('T-d', 3000, 'done', 'LOGIN'),
+            as('T-f', 4000, 'aborted', 'login'),
+          ];
+          assert.deepEqual(await store.taskCounts(), { active: 0, done: 0, aborted: 0 }, 'an empty store');
+          await store.transact(async (tx) => {
+            for (const t of made) await tx.putTask(t);
+          });
+          const ids = (p: TaskPage) => p.tasks.map((t) => t.taskId);
+          const place = (id: string) => made.find((t) => t.taskId === id)!;
+          assert.deepEqual(ids(await store.taskPage()), ['T-a', 'T-b', 'T-c', 'T-d', 'T-e', 'T-f']);
+          const after = (id: string, more: TaskQuery = {}) => store.taskPage({ after: place(id), ...more });
+          assert.deepEqual(ids(await after('T-a', { limit: 2 })), ['T-b', 'T-c'], 'ties broken by id');
+          assert.deepEqual(ids(await after('T-c', { limit: 2 })), ['T-d', 'T-e'], 'into the next status');
+          assert.deepEqual(ids(await after('T-b', { limit: 2, offset: 2 })), ['T-e', 'T-f'], 'an offset after it');
+          assert.deepEqual(ids(await after('T-c', { limit: 2, offset: 1 })), ['T-e', 'T-f']);
+          assert.deepEqual(ids(await after('T-f')), [], 'nothing after the last');
+          assert.equal((await after('T-e')).total, 6, 'the total counts every match, not those after the cursor');
+          const before = (id: string, more: TaskQuery = {}) => store.taskPage({ before: place(id), ...more });
+          assert.deepEqual(ids(await before('T-f', { limit: 2 })), ['T-d', 'T-e'], 'the nearest, in list order');
+          assert.deepEqual(ids(await before('T-d', { limit: 2 })), ['T-b', 'T-c'], 'back into the status before');
+          assert.deepEqual(ids(await before('T-b', { limit: 5 })), ['T-a'], 'fewer at the start of the list');
+          assert.deepEqual(ids(await before('T-a')), []);
+          // With a filter: the cursor may be a task the filter leaves out; its place in the order still counts.
+          assert.deepEqual(ids(await after('T-b', { q: 'login' })), ['T-c', 'T-d', 'T-f']);
+          assert.deepEqual(ids(await after('T-b', { status: 'done' })), ['T-d', 'T-e'], 'a status after the cursor');
+          assert.deepEqual(ids(await after('T-d', { status: 'active' })), [], 'a status before it');
+          assert.deepEqual(ids(await before('T-d', { q: 'LOGIN', limit: 1 })), ['T-c']);
+          const found = await store.taskPage({ q: 'login', offset: 1, limit: 2 });
+          assert.deepEqual([ids(found), found.total], [['T-c', 'T-d'], 4], 'an offset across statuses');
+          assert.deepEqual(await store.taskCounts(), { active: 3, done: 2, aborted: 1 });
+          // The counts follow a task that changes status, and not one that only moves.
+          await store.transact(async (tx) => {
+            await tx.putTask({ ...place('T-a'), status: 'done', updatedAt: at(5000) });
+            await tx.putTask({ ...place('T-b'), updatedAt: at(6000) });
+          });
+          assert.deepEqual(await store.taskCounts(), { active: 2, done: 3, aborted: 1 });
+          assert.deepEqual(ids(await store.taskPage()), ['T-b', 'T-c', 'T-a', 'T-d', 'T-e', 'T-f']);
+          assert.equal((await store.taskPage({ limit: 0 })).total, 6);
+          assert.equal((await store.taskPage({ status: 'done', limit: 0 })).total, 3);
         }),
       );
 

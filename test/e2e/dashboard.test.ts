@@ -357,6 +357,74 @@ describe('the dashboard in chromium', () => {
     await shoot(page, 'ledger');
   });
 
+  it('Ledger: the task filter suggests a page of tasks and asks the API for those matching what is typed', async () => {
+    await page.goto(at('/ledger'));
+    const suggested = () =>
+      page.locator('#l-task-options option').evaluateAll((os) => os.map((o) => o.getAttribute('value')));
+    assert.deepEqual((await suggested()).sort(), ['T-1', 'T-2', 'T-3', 'T-4'], 'the most recently moved, 20 at most');
+    await page.fill('#l-task', 't-3');
+    await page.waitForFunction(
+      () =>
+        (globalThis as unknown as Win).document.querySelector('#l-task-options')?.getAttribute('data-for') === 't-3',
+    );
+    assert.deepEqual(await suggested(), ['T-3'], 'refilled with the matching tasks');
+    await page.fill('#l-task', 'T-3');
+    await page.press('#l-task', 'Enter');
+    await page.waitForURL(/\/ledger\?task=T-3$/);
+    const tasks = await page.locator('#ledger-rows tbody td[data-label="Task"]').allInnerTexts();
+    assert.ok(tasks.length > 0 && tasks.every((t) => t === 'T-3'), `only T-3's entries: ${tasks.join(', ')}`);
+  });
+
+  it('Tasks and Evidence: pages on and back by task, the filter kept; the JSON API pages the evidence index', async () => {
+    const ids = (list: string) => page.locator(`${list} tbody tr .id`).allInnerTexts();
+    await page.goto(at('/?limit=3'));
+    const firstPage = await ids('#task-list');
+    assert.equal(firstPage.length, 3);
+    assert.match(await page.locator('#task-list .pager').innerText(), /1–3 of 4/);
+    assert.equal(await page.locator('#task-list .pager a[rel=prev]').count(), 0, 'no page before the first');
+    await page.click('#task-list .pager a[rel=next]');
+    await page.waitForURL(new RegExp(`after=${firstPage[2]}`));
+    assert.equal((await ids('#task-list')).length, 1);
+    assert.match(await page.locator('#task-list .pager').innerText(), /4–4 of 4/);
+
+    await page.goto(at('/evidence?limit=2'));
+    const first = await ids('#evidence-tasks');
+    assert.deepEqual(first, firstPage.slice(0, 2), "the task list's order");
+    await page.click('#evidence-tasks .pager a[rel=next]');
+    await page.waitForURL(/\/evidence\?limit=2&after=/);
+    const second = await ids('#evidence-tasks');
+    assert.equal(second.length, 2);
+    assert.equal(new Set([...first, ...second]).size, 4, 'every task once');
+    assert.match(await page.locator('#evidence-tasks .pager').innerText(), /3–4 of 4/);
+    assert.equal(await page.locator('#evidence-tasks .pager a[rel=next]').count(), 0, 'no page after the last');
+    await page.click('#evidence-tasks .pager a[rel=prev]');
+    await page.waitForURL(/before=/);
+    assert.deepEqual(await ids('#evidence-tasks'), first);
+
+    // A cursor that names no task: a clear refusal on the page and in the API, nothing shown as if it were a page.
+    const missing = await fetch(at('/evidence?after=T-404'));
+    assert.equal(missing.status, 404);
+    assert.match(await missing.text(), /there is no task T-404 to page after/);
+    const api = async (q: string) => {
+      const res = await fetch(at(`/api/evidence?${q}`));
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const paged = await api('offset=2&limit=2');
+    assert.equal(paged.status, 200);
+    assert.equal(paged.body['matching'], 4);
+    const rows = paged.body['tasks'] as { summary: { taskId: string }; artifacts: unknown[] }[];
+    assert.deepEqual(
+      rows.map((r) => r.summary.taskId),
+      second,
+    );
+    assert.ok(rows.every((r) => Array.isArray(r.artifacts)));
+    for (const bad of ['limit=0', 'offset=-1', 'after=T-404', 'after=T-1&before=T-2']) {
+      const refused = await api(bad);
+      assert.equal(refused.status, 400, bad);
+      assert.equal((refused.body['error'] as { code: string }).code, 'USAGE', bad);
+    }
+  });
+
   it('Passkeys: a person registers with the code serve printed (a wrong or used code is refused), approves one task and sends another back, each decision a passkey assertion that ledger verify checks', async () => {
     // WebAuthn needs a domain: the passkey pages are used at localhost, with Chromium's virtual authenticator.
     // The refusals below answer 403, which Chromium logs; any other error still counts.

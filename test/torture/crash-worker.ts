@@ -77,6 +77,7 @@ function crashing(inner: Store): Store {
     listTasks: () => inner.listTasks(),
     activeTasks: () => inner.activeTasks(),
     taskPage: (q) => inner.taskPage(q),
+    taskCounts: () => inner.taskCounts(),
     recentTasks: (startedAt, except, limit) => inner.recentTasks(startedAt, except, limit),
     getLease: (id) => inner.getLease(id),
     listOutbox: (q) => inner.listOutbox(q),

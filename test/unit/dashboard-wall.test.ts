@@ -17,6 +17,7 @@ function render(wall: ReturnType<typeof wallChecks>): string {
     status: 'all',
     q: '',
     total: 0,
+    more: { older: false, newer: false },
     matching: 0,
     offset: 0,
     limit: 50,

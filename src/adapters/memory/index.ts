@@ -1,13 +1,13 @@
 /** @module The in-memory reference store: the behaviour every other adapter must match. */
 import type { ChainHead, LedgerEntry } from '../../core/ledger.ts';
-import type { TaskState } from '../../core/task.ts';
+import type { TaskState, TaskStatus } from '../../core/task.ts';
 import type { Lease } from '../../core/lease.ts';
 import type { MoveClaim } from '../../core/move.ts';
 import type { OutboxRow } from '../../core/outbox.ts';
 import type { EntryQuery, OutboxQuery, Store, StoreTx, TaskPage, TaskQuery } from '../../ports/store.ts';
 import { compareOutbox, matchesOutbox, missingOutboxRow } from '../shared/outbox.ts';
 import { Mutex, checkExtends } from '../shared/store.ts';
-import { compareTaskPage, matchesTaskQuery, pageBounds } from '../shared/tasks.ts';
+import { compareTaskPage, matchesTaskQuery, pageBounds, type TaskPlace } from '../shared/tasks.ts';
 
 export class MemoryStore implements Store {
   readonly #entries: LedgerEntry[];
@@ -109,7 +109,24 @@ export class MemoryStore implements Store {
   async taskPage(query: TaskQuery = {}): Promise<TaskPage> {
     const matching = [...this.#tasks.values()].filter((t) => matchesTaskQuery(t, query)).sort(compareTaskPage);
     const { limit, offset } = pageBounds(query);
-    return { tasks: matching.slice(offset, offset + limit), total: matching.length };
+    // The reference for keyset paging: where the cursor falls in the whole sorted list.
+    const firstAfter = (c: TaskPlace) => {
+      const i = matching.findIndex((t) => compareTaskPage(t, c) > 0);
+      return i < 0 ? matching.length : i;
+    };
+    if (query.before) {
+      const end = matching.findIndex((t) => compareTaskPage(t, query.before!) >= 0);
+      const stop = end < 0 ? matching.length : end;
+      return { tasks: matching.slice(Math.max(0, stop - limit), stop), total: matching.length };
+    }
+    const start = (query.after ? firstAfter(query.after) : 0) + offset;
+    return { tasks: matching.slice(start, start + limit), total: matching.length };
+  }
+
+  async taskCounts(): Promise<Record<TaskStatus, number>> {
+    const counts: Record<TaskStatus, number> = { active: 0, done: 0, aborted: 0 };
+    for (const t of this.#tasks.values()) counts[t.status] = (counts[t.status] ?? 0) + 1;
+    return counts;
   }
 
   async recentTasks(startedAt: string, except: string, limit: number): Promise<TaskState[]> {

@@ -6,14 +6,14 @@
  */
 import { Pool, type PoolClient, type QueryResultRow } from 'pg';
 import type { ChainHead, LedgerEntry } from '../../core/ledger.ts';
-import type { TaskState } from '../../core/task.ts';
+import type { TaskState, TaskStatus } from '../../core/task.ts';
 import type { Lease } from '../../core/lease.ts';
 import { AutopilotError, ErrorCode } from '../../core/errors.ts';
 import type { OutboxRow } from '../../core/outbox.ts';
 import type { EntryQuery, OutboxQuery, Store, StoreTx, TaskPage, TaskQuery } from '../../ports/store.ts';
 import { matchesOutbox, missingOutboxRow, OUTBOX_COLUMNS, outboxValues } from '../shared/outbox.ts';
 import { Mutex, checkExtends, redactUrl } from '../shared/store.ts';
-import { asciiLower, pageBounds } from '../shared/tasks.ts';
+import { pageTasks } from '../shared/tasks.ts';
 import { ENTRY_SELECT, rowDecoder } from '../shared/rows.ts';
 import { MIGRATIONS } from './migrations.ts';
 
@@ -431,21 +431,36 @@ export class PostgresStore implements Store {
   }
 
   async taskPage(query: TaskQuery = {}): Promise<TaskPage> {
-    const { limit, offset } = pageBounds(query);
-    // Absent filters are NULL parameters; lower() under the "C" collation folds ASCII letters only, as SQLite's.
-    const where = `($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR strpos(lower(task_id COLLATE "C"), $2) > 0
+    // lower() under the "C" collation folds ASCII letters only, as SQLite's; one status at a time through tasks_list.
+    const match = `status = $1 AND ($2::text IS NULL OR strpos(lower(task_id COLLATE "C"), $2) > 0
       OR strpos(lower(title COLLATE "C"), $2) > 0)`;
-    const args = [query.status ?? null, query.q ? asciiLower(query.q) : null];
-    const [count, page] = await Promise.all([
-      this.#read<{ n: unknown }>(`SELECT count(*) AS n FROM tasks WHERE ${where}`, args),
-      this.#read<{ task_id: unknown; state: unknown }>(
-        `SELECT task_id, state FROM tasks WHERE ${where}
-         ORDER BY CASE status WHEN 'active' THEN 0 WHEN 'done' THEN 1 WHEN 'aborted' THEN 2 ELSE 3 END,
-           updated_at DESC, task_id LIMIT $3 OFFSET $4`,
-        [...args, Math.min(limit, Number.MAX_SAFE_INTEGER), offset],
-      ),
-    ]);
-    return { tasks: page.map((r) => rows.task(r.task_id, r.state)), total: Number(count[0]?.n ?? 0) };
+    const counts = query.q ? undefined : await this.taskCounts();
+    type Row = { task_id: unknown; state: unknown };
+    return pageTasks(query, {
+      read: async ({ status, q, from, backward, limit, offset }) => {
+        const args: (string | number | null)[] = [status, q, Math.min(limit, Number.MAX_SAFE_INTEGER), offset];
+        const sql = !from
+          ? `SELECT task_id, state FROM tasks WHERE ${match}
+             ORDER BY ${backward ? 'updated_at, task_id DESC' : 'updated_at DESC, task_id'} LIMIT $3 OFFSET $4`
+          : backward
+            ? `SELECT task_id, state FROM tasks WHERE ${match} AND updated_at >= $5 AND (updated_at > $5 OR task_id < $6)
+               ORDER BY updated_at, task_id DESC LIMIT $3 OFFSET $4`
+            : `SELECT task_id, state FROM tasks WHERE ${match} AND updated_at <= $5 AND (updated_at < $5 OR task_id > $6)
+               ORDER BY updated_at DESC, task_id LIMIT $3 OFFSET $4`;
+        const found = await this.#read<Row>(sql, from ? [...args, from.updatedAt, from.taskId] : args);
+        return found.map((r) => rows.task(r.task_id, r.state));
+      },
+      count: async (status, q) =>
+        counts?.[status] ??
+        Number((await this.#read<{ n: unknown }>(`SELECT count(*) AS n FROM tasks WHERE ${match}`, [status, q]))[0]?.n),
+    });
+  }
+
+  async taskCounts(): Promise<Record<TaskStatus, number>> {
+    const counts: Record<TaskStatus, number> = { active: 0, done: 0, aborted: 0 };
+    for (const r of await this.#read<{ status: unknown; n: unknown }>('SELECT status, n FROM task_counts'))
+      counts[String(r.status) as TaskStatus] = Number(r.n);
+    return counts;
   }
 
   async recentTasks(startedAt: string, except: string, limit: number): Promise<TaskState[]> {

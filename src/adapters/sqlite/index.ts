@@ -4,7 +4,7 @@
  */
 import Database from 'better-sqlite3';
 import { payloadPartsOf, type ChainHead, type LedgerEntry } from '../../core/ledger.ts';
-import type { TaskState } from '../../core/task.ts';
+import type { TaskState, TaskStatus } from '../../core/task.ts';
 import type { Lease } from '../../core/lease.ts';
 import { AutopilotError, ErrorCode } from '../../core/errors.ts';
 import type { OutboxRow } from '../../core/outbox.ts';
@@ -12,7 +12,7 @@ import type { ChainSource, EntryQuery, OutboxQuery, Store, StoreTx, TaskPage, Ta
 import { matchesOutbox, missingOutboxRow, OUTBOX_COLUMNS, outboxValues } from '../shared/outbox.ts';
 import { Mutex, checkExtends } from '../shared/store.ts';
 import { ENTRY_SELECT, rowDecoder } from '../shared/rows.ts';
-import { asciiLower, pageBounds } from '../shared/tasks.ts';
+import { pageTasks } from '../shared/tasks.ts';
 import { MIGRATIONS } from './migrations.ts';
 import { CHAIN_READER_MODULE, openChainReader, type SqliteChainOptions } from './chain-reader.ts';
 import { BoundedCache } from '../../core/bounded-cache.ts';
@@ -26,12 +26,17 @@ export interface SqliteOptions {
   readonly readonly?: boolean;
 }
 
-// A task of the list's status whose id or title holds the text (its ASCII letters in lower case); NULL: any.
-const TASK_MATCH =
-  '(@status IS NULL OR status = @status) AND (@q IS NULL OR instr(lower(task_id), @q) > 0 OR instr(lower(title), @q) > 0)';
+// A task of the status whose id or title holds the text (its ASCII letters in lower case); NULL: any text.
+const TASK_MATCH = 'status = @status AND (@q IS NULL OR instr(lower(task_id), @q) > 0 OR instr(lower(title), @q) > 0)';
 interface TaskMatch {
-  status: string | null;
+  status: string;
   q: string | null;
+}
+type StatusArgs = TaskMatch & { limit: number; offset: number };
+/** A keyset cursor's place within its status: its last update and task id. */
+interface Place {
+  u: string;
+  id: string;
 }
 
 /** The earlier tasks a move compares its evidence with: read through the tasks_started index (migration 7). */
@@ -52,11 +57,26 @@ function prepareReads(db: Database.Database) {
     activeTasks: db.prepare<[], { task_id: unknown; state: unknown }>(
       "SELECT task_id, state FROM tasks WHERE status = 'active' ORDER BY started_at, task_id",
     ),
-    countTasks: db.prepare<[TaskMatch], { n: unknown }>(`SELECT count(*) AS n FROM tasks WHERE ${TASK_MATCH}`),
-    taskPage: db.prepare<[TaskMatch & { limit: number; offset: number }], { task_id: unknown; state: unknown }>(
+    // One status at a time through tasks_list, which holds the title the text matches: only the page's rows are read
+    // from the table (see pageTasks).
+    taskCounts: db.prepare<[], { status: unknown; n: unknown }>('SELECT status, n FROM task_counts'),
+    countStatus: db.prepare<[TaskMatch], { n: unknown }>(
+      `SELECT count(*) AS n FROM tasks INDEXED BY tasks_list WHERE ${TASK_MATCH}`,
+    ),
+    statusPage: db.prepare<[StatusArgs], { task_id: unknown; state: unknown }>(
       `SELECT task_id, state FROM tasks WHERE ${TASK_MATCH}
-       ORDER BY CASE status WHEN 'active' THEN 0 WHEN 'done' THEN 1 WHEN 'aborted' THEN 2 ELSE 3 END,
-         updated_at DESC, task_id LIMIT @limit OFFSET @offset`,
+       ORDER BY updated_at DESC, task_id LIMIT @limit OFFSET @offset`,
+    ),
+    statusLast: db.prepare<[StatusArgs], { task_id: unknown; state: unknown }>(
+      `SELECT task_id, state FROM tasks WHERE ${TASK_MATCH} ORDER BY updated_at, task_id DESC LIMIT @limit OFFSET @offset`,
+    ),
+    statusAfter: db.prepare<[StatusArgs & Place], { task_id: unknown; state: unknown }>(
+      `SELECT task_id, state FROM tasks WHERE ${TASK_MATCH} AND updated_at <= @u AND (updated_at < @u OR task_id > @id)
+       ORDER BY updated_at DESC, task_id LIMIT @limit OFFSET @offset`,
+    ),
+    statusBefore: db.prepare<[StatusArgs & Place], { task_id: unknown; state: unknown }>(
+      `SELECT task_id, state FROM tasks WHERE ${TASK_MATCH} AND updated_at >= @u AND (updated_at > @u OR task_id < @id)
+       ORDER BY updated_at, task_id DESC LIMIT @limit OFFSET @offset`,
     ),
     getLease: db.prepare<[string], Record<string, unknown>>('SELECT * FROM leases WHERE task_id = ?'),
     keys: db.prepare<[], Record<string, unknown>>('SELECT key_id, public_key FROM keys'),
@@ -328,16 +348,24 @@ export class SqliteStore implements Store {
   }
 
   async taskPage(query: TaskQuery = {}): Promise<TaskPage> {
-    const { limit, offset } = pageBounds(query);
     const reads = this.#reading().reads;
-    const match: TaskMatch = { status: query.status ?? null, q: query.q ? asciiLower(query.q) : null };
-    const total = reads.countTasks.get(match)?.n;
-    return {
-      tasks: reads.taskPage
-        .all({ ...match, limit: Math.min(limit, 1e9), offset })
-        .map((r) => rows.task(r.task_id, r.state)),
-      total: Number(total ?? 0),
-    };
+    const counts = query.q ? undefined : await this.taskCounts();
+    return pageTasks(query, {
+      read: async ({ status, q, from, backward, limit, offset }) => {
+        const args = { status, q, limit: Math.min(limit, 1e9), offset };
+        const found = from
+          ? (backward ? reads.statusBefore : reads.statusAfter).all({ ...args, u: from.updatedAt, id: from.taskId })
+          : (backward ? reads.statusLast : reads.statusPage).all(args);
+        return found.map((r) => rows.task(r.task_id, r.state));
+      },
+      count: async (status, q) => counts?.[status] ?? Number(reads.countStatus.get({ status, q })?.n ?? 0),
+    });
+  }
+
+  async taskCounts(): Promise<Record<TaskStatus, number>> {
+    const counts: Record<TaskStatus, number> = { active: 0, done: 0, aborted: 0 };
+    for (const r of this.#reading().reads.taskCounts.all()) counts[String(r.status) as TaskStatus] = Number(r.n);
+    return counts;
   }
 
   async recentTasks(startedAt: string, except: string, limit: number): Promise<TaskState[]> {

@@ -5,11 +5,11 @@
  */
 import type { Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { ErrorCode, type Refusal } from '../../core/errors.ts';
+import { ErrorCode, ok, refuse, type Refusal, type Result } from '../../core/errors.ts';
 import { verifyLedger } from '../../engine/ledger/verify.ts';
-import { liveLease, listTasks, taskEntries, TASKS_PER_PAGE } from './read/tasks.ts';
+import { liveLease, listTasks, taskEntries, TASKS_PER_PAGE, type TaskListPage } from './read/tasks.ts';
 import { parseFilter, taskDetail } from './read/task-detail.ts';
-import { readArtifact, taskArtifacts } from './read/evidence.ts';
+import { evidenceIndex, readArtifact, taskArtifacts } from './read/evidence.ts';
 import { ledgerPage } from './read/ledger.ts';
 import { metricsView, WINDOWS, type WindowKey } from './read/metrics.ts';
 import { waitingApprovals } from './read/approvals.ts';
@@ -37,21 +37,45 @@ export function mountApi(app: Hono, ctx: DashboardContext): void {
 
   app.get('/api/head', async (c) => c.json({ ok: true, head: await engine.store.head() }));
 
-  app.get('/api/tasks', async (c) => {
+  /** The page a request of the JSON API asks for; a refusal for an offset or limit that is not a whole number in range. */
+  const pageOf = (c: Context): Result<TaskListPage & { offset: number; limit: number }> => {
     const offset = Number(c.req.query('offset') ?? 0);
     const limit = Number(c.req.query('limit') ?? TASKS_PER_PAGE);
     if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(limit) || limit < 1 || limit > 500)
-      return fail(c, {
-        code: ErrorCode.USAGE,
-        message: `offset must be a whole number from 0 and limit one from 1 to 500 (got offset ${c.req.query('offset')}, limit ${c.req.query('limit')})`,
-        details: { offset: c.req.query('offset') ?? null, limit: c.req.query('limit') ?? null },
+      return refuse(
+        ErrorCode.USAGE,
+        `offset must be a whole number from 0 and limit one from 1 to 500 (got offset ${c.req.query('offset')}, limit ${c.req.query('limit')})`,
+        { offset: c.req.query('offset') ?? null, limit: c.req.query('limit') ?? null },
+      );
+    const after = c.req.query('after');
+    const before = c.req.query('before');
+    if (after !== undefined && before !== undefined)
+      return refuse(ErrorCode.USAGE, 'give after or before, not both: after pages on, before pages back', {
+        after,
+        before,
       });
+    return ok({ offset, limit, ...(after !== undefined ? { after } : before !== undefined ? { before } : {}) });
+  };
+
+  app.get('/api/tasks', async (c) => {
+    const page = pageOf(c);
+    if (!page.ok) return fail(c, page.error);
     const list = await listTasks(
       engine,
       { status: c.req.query('status') ?? 'all', q: c.req.query('q') ?? '' },
-      { offset, limit },
+      page.value,
     );
-    return c.json({ ok: true, ...list });
+    if (!list.ok) return fail(c, list.error);
+    return c.json({ ok: true, ...list.value });
+  });
+
+  app.get('/api/evidence', async (c) => {
+    const page = pageOf(c);
+    if (!page.ok) return fail(c, page.error);
+    const found = await evidenceIndex(engine, page.value);
+    if (!found.ok) return fail(c, found.error);
+    const { tasks: _tasks, ...list } = found.value.list;
+    return c.json({ ok: true, ...list, tasks: found.value.rows });
   });
 
   app.get('/api/tasks/:id', async (c) => {

@@ -23,17 +23,22 @@ export interface DashboardContext {
   readonly log: (line: string) => void;
   /** doctor's wall lines: which clients' shell commands run behind the wall, and which have none. */
   readonly wall: readonly { readonly id: string; readonly status: string; readonly message: string }[];
+  /** The waiting count of the last page and the ledger head it was read at (see `renderPage`). */
+  waiting?: { readonly head: number; readonly n: number };
 }
 
 /** Renders a whole page around `body`, with the head and the waiting count read now. */
 export async function renderPage(ctx: DashboardContext, section: Section, title: string, body: Html): Promise<string> {
   const head = (await ctx.engine.store.head())?.seq ?? 0;
+  // Tasks change only with a new ledger entry: the count read at this head still holds, without a read of every
+  // active task's approvals for each page.
+  if (ctx.waiting?.head !== head) ctx.waiting = { head, n: await waitingCount(ctx.engine) };
   return page({
     title,
     section,
     repo: basename(ctx.engine.layout.root),
     head,
-    waiting: await waitingCount(ctx.engine),
+    waiting: ctx.waiting.n,
     body,
   }).value;
 }

@@ -2,17 +2,18 @@
 import type { Context, Hono } from 'hono';
 import { listTasks, summarize, taskEntries } from './read/tasks.ts';
 import { parseFilter, taskDetail } from './read/task-detail.ts';
-import { readArtifact, taskArtifacts } from './read/evidence.ts';
+import { evidenceIndex, readArtifact, taskArtifacts } from './read/evidence.ts';
 import { metricsView, WINDOWS, type WindowKey } from './read/metrics.ts';
 import { ledgerPage } from './read/ledger.ts';
 import { waitingApprovals, contractChanges, gateInputChanges } from './read/approvals.ts';
 import { renderPage, type DashboardContext } from './context.ts';
+import type { Section } from './views/layout.ts';
 import { tasksBody } from './views/tasks.ts';
 import { taskBody } from './views/task.ts';
 import { artifactBody, evidenceIndexBody, taskEvidenceBody } from './views/evidence.ts';
 import { verifyFindings } from './read/verify-findings.ts';
 import { metricsBody } from './views/metrics.ts';
-import { ledgerBody } from './views/ledger.ts';
+import { ledgerBody, TASK_SUGGESTIONS } from './views/ledger.ts';
 import { approvalsBody } from './views/approvals.ts';
 import { registerBody } from './views/register.ts';
 import { credentialOf } from '../../engine/ledger/passkeys.ts';
@@ -41,10 +42,26 @@ export function mountPages(app: Hono, ctx: DashboardContext): void {
   const notFound = async (c: Context, what: string) =>
     c.html(await renderPage(ctx, 'tasks', 'Not found', errorBody('Not found', what)), 404);
 
+  /** The page of the task list a request asks for: its offset, or the task it starts after or ends before. */
+  const pageOf = (c: Context) => {
+    const after = c.req.query('after');
+    const before = c.req.query('before');
+    const limit = intParam(c.req.query('limit'));
+    return {
+      offset: intParam(c.req.query('offset')) ?? 0,
+      ...(limit !== undefined ? { limit } : {}),
+      ...(after ? { after } : before ? { before } : {}),
+    };
+  };
+  const refused = async (c: Context, section: Section, message: string) =>
+    c.html(await renderPage(ctx, section, 'Not found', errorBody('Not found', message)), 404);
+
   app.get('/', async (c) => {
     const status = c.req.query('status') ?? 'all';
     const q = c.req.query('q') ?? '';
-    const list = await listTasks(engine, { status, q }, { offset: intParam(c.req.query('offset')) ?? 0 });
+    const found = await listTasks(engine, { status, q }, pageOf(c));
+    if (!found.ok) return refused(c, 'tasks', `${found.error.message}.`);
+    const list = found.value;
     return c.html(
       await renderPage(
         ctx,
@@ -121,14 +138,9 @@ export function mountPages(app: Hono, ctx: DashboardContext): void {
   );
 
   app.get('/evidence', async (c) => {
-    const { tasks } = await listTasks(engine, {});
-    const rows = await Promise.all(
-      tasks.map(async (summary) => {
-        const task = (await engine.store.getTask(summary.taskId))!;
-        return { summary, artifacts: taskArtifacts(engine, task, await taskEntries(engine, task.taskId)) };
-      }),
-    );
-    return c.html(await renderPage(ctx, 'evidence', 'Evidence', evidenceIndexBody(rows)));
+    const found = await evidenceIndex(engine, pageOf(c));
+    if (!found.ok) return refused(c, 'evidence', `${found.error.message}.`);
+    return c.html(await renderPage(ctx, 'evidence', 'Evidence', evidenceIndexBody(found.value)));
   });
 
   app.get('/evidence/:task{.+}', async (c) => {
@@ -186,7 +198,12 @@ export function mountPages(app: Hono, ctx: DashboardContext): void {
       ...(before !== undefined ? { before } : {}),
       limit: limit ?? 50,
     });
-    const tasks = (await engine.store.listTasks()).map((t) => t.taskId).sort();
+    // The task filter suggests the most recently moved tasks; the page's script asks the API for those matching what
+    // is typed: the page does not grow with the number of tasks.
+    const tasks = (await engine.store.taskPage({ limit: TASK_SUGGESTIONS })).tasks.map((t) => ({
+      taskId: t.taskId,
+      title: t.title,
+    }));
     return c.html(await renderPage(ctx, 'ledger', 'Ledger', ledgerBody({ page, task, tasks, last: ctx.lastVerify })));
   });
 }

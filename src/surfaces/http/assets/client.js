@@ -14,6 +14,7 @@
  * @property {string} [message] what was done, in a sentence
  * @property {{ message?: string }} [error]
  * @property {VerifyReport} [report] ledger verification
+ * @property {{ taskId: string, title: string }[]} [tasks] a page of the task list
  * @property {any} [options] WebAuthn options, handed to the browser library as they came
  * @property {unknown} [decision] the decision the server prepared, sent back with its signature
  * @property {string} [content] for a review: the rubric's text the decision signs, sent back with it
@@ -218,6 +219,39 @@
         if (!s.form) return;
         if (s.form.requestSubmit) s.form.requestSubmit();
         else s.form.submit();
+      });
+    });
+
+    // Task suggestions: the datalist holds the tasks matching what is typed, asked of the API (a page of them, not
+    // every task), the newest answer only.
+    root.querySelectorAll('input[data-task-suggest]').forEach(function (el) {
+      const input = /** @type {HTMLInputElement} */ (el);
+      const list = document.getElementById(input.getAttribute('data-task-suggest') || '');
+      const limit = input.getAttribute('data-suggest-limit') || '20';
+      if (!list) return;
+      let asked = 0;
+      /** @type {ReturnType<typeof setTimeout> | undefined} */
+      let timer;
+      input.addEventListener('input', function () {
+        clearTimeout(timer);
+        timer = setTimeout(function () {
+          const mine = ++asked;
+          const q = new URLSearchParams({ q: input.value.trim(), limit: limit });
+          api('GET', '/api/tasks?' + q.toString()).then(function (r) {
+            if (mine !== asked || !r.ok) return;
+            const tasks = r.tasks || [];
+            list.replaceChildren.apply(
+              list,
+              tasks.map(function (t) {
+                const o = document.createElement('option');
+                o.value = t.taskId;
+                o.textContent = t.title;
+                return o;
+              }),
+            );
+            list.setAttribute('data-for', input.value.trim());
+          });
+        }, 150);
       });
     });
 

@@ -12,6 +12,8 @@ import { handOf, roleOf, type Role } from '../../../core/review.ts';
 import { listFolder, readNoFollow } from '../../../engine/repo/files.ts';
 import { phaseFolder } from '../../../engine/evidence/folder.ts';
 import type { Engine } from '../../../engine/context.ts';
+import { ok, type Result } from '../../../core/errors.ts';
+import { listTasks, taskEntries, type TaskList, type TaskListPage, type TaskSummary } from './tasks.ts';
 
 /**
  * `changed`: differs from the digest the ledger recorded, in a phase that was
@@ -148,4 +150,26 @@ export function readArtifact(
   if (!now.content) return { info, text: null };
   const text = new TextDecoder('utf-8', { fatal: false }).decode(now.content);
   return { info, text: text.includes('\u0000') ? null : text };
+}
+
+/** A task of the evidence index: its summary and its artifacts. */
+export interface EvidenceRow {
+  readonly summary: TaskSummary;
+  readonly artifacts: readonly ArtifactInfo[];
+}
+
+/** A page of the evidence index: the task list's page (same order and pager) with each task's artifacts. */
+export async function evidenceIndex(
+  engine: Engine,
+  page: TaskListPage,
+): Promise<Result<{ readonly list: TaskList; readonly rows: readonly EvidenceRow[] }>> {
+  const found = await listTasks(engine, {}, page);
+  if (!found.ok) return found;
+  const rows = await Promise.all(
+    found.value.tasks.map(async (summary) => {
+      const task = await engine.store.getTask(summary.taskId);
+      return { summary, artifacts: task ? taskArtifacts(engine, task, await taskEntries(engine, task.taskId)) : [] };
+    }),
+  );
+  return ok({ list: found.value, rows });
 }

@@ -1,6 +1,6 @@
 /** @module The task list and a task's details as the dashboard shows them: phase, holder, age, last move and flags. */
 import type { LedgerEntry } from '../../../core/ledger.ts';
-import { ErrorCode } from '../../../core/errors.ts';
+import { ErrorCode, ok, refuse, type Result } from '../../../core/errors.ts';
 import type { TaskState, TaskStatus } from '../../../core/task.ts';
 import type { Lease } from '../../../core/lease.ts';
 import { approvalState, type ApprovalState } from '../../../engine/approvals/guard.ts';
@@ -104,9 +104,24 @@ export interface TaskList {
   readonly matching: number;
   /** How many tasks the store holds. */
   readonly total: number;
-  /** Where the page starts among the matching tasks, from 0. */
+  /**
+   * Where the page starts among the matching tasks, from 0. A page reached through a cursor does not count the tasks
+   * before it (that would read them all): its position is the one the link that led there carried.
+   */
   readonly offset: number;
   readonly limit: number;
+  /** Whether tasks match after the page's last one, and before its first one. */
+  readonly more: { readonly older: boolean; readonly newer: boolean };
+}
+
+/** Where a page of the task list starts: an offset, or just after or before a task (keyset paging by task id). */
+export interface TaskListPage {
+  readonly offset?: number;
+  readonly limit?: number;
+  /** The page after this task's place in the list (with `offset`: the page's position, for its heading). */
+  readonly after?: string;
+  /** The page before this task's place in the list. */
+  readonly before?: string;
 }
 
 const STATUSES = new Set<string>(['active', 'done', 'aborted']);
@@ -120,32 +135,67 @@ async function waitsForPerson(engine: Engine, t: TaskState): Promise<boolean> {
 
 /**
  * One page of the tasks matching the filter, read through the store's task index: only the page's tasks are
- * summarized, so that a page costs the same with ten tasks or ten thousand. `waiting` looks at the active tasks only.
+ * summarized, and a page after or before a task starts in the index where that task is, so that a page costs the
+ * same with ten tasks or ten thousand, however far down the list. `waiting` looks at the active tasks only. A
+ * cursor that names no task is refused (USAGE).
  */
 export async function listTasks(
   engine: Engine,
   filter: TaskFilter = {},
-  page: { offset?: number; limit?: number } = {},
-): Promise<TaskList> {
+  page: TaskListPage = {},
+): Promise<Result<TaskList>> {
   const limit = Math.min(Math.max(Math.floor(page.limit ?? TASKS_PER_PAGE), 1), 500);
-  const offset = Math.max(Math.floor(page.offset ?? 0), 0);
+  let offset = Math.max(Math.floor(page.offset ?? 0), 0);
   const q = filter.q?.trim() || undefined;
-  const total = (await engine.store.taskPage({ limit: 0 })).total;
+  const counts = await engine.store.taskCounts();
+  const total = counts.active + counts.done + counts.aborted;
+  const cursorId = page.after ?? page.before;
+  const cursor = cursorId === undefined ? undefined : await engine.store.getTask(cursorId);
+  if (cursorId !== undefined && !cursor)
+    return refuse(
+      ErrorCode.USAGE,
+      `there is no task ${cursorId} to page ${page.after !== undefined ? 'after' : 'before'}: open the first page of the list (leave out after and before)`,
+      { [page.after !== undefined ? 'after' : 'before']: cursorId },
+    );
   let tasks: TaskState[];
   let matching: number;
+  let more: TaskList['more'];
   if (filter.status === 'waiting') {
     const waiting: TaskState[] = [];
     for (const t of (await engine.store.taskPage({ status: 'active', ...(q ? { q } : {}) })).tasks)
       if (await waitsForPerson(engine, t)) waiting.push(t);
     tasks = waiting.slice(offset, offset + limit);
     matching = waiting.length;
+    more = { older: offset + limit < matching, newer: offset > 0 };
   } else {
     const status = filter.status && STATUSES.has(filter.status) ? (filter.status as TaskStatus) : undefined;
-    const found = await engine.store.taskPage({ ...(status ? { status } : {}), ...(q ? { q } : {}), limit, offset });
-    tasks = found.tasks;
+    const query = { ...(status ? { status } : {}), ...(q ? { q } : {}) };
+    const place = cursor && { status: cursor.status, updatedAt: cursor.updatedAt, taskId: cursor.taskId };
+    // One task more than the page tells whether there is a page after it; backwards, a short page is the first one.
+    let found = await engine.store.taskPage(
+      place && page.before !== undefined
+        ? { ...query, before: place, limit: limit + 1 }
+        : { ...query, ...(place ? { after: place } : { offset }), limit: limit + 1 },
+    );
     matching = found.total;
+    if (place && page.before !== undefined) {
+      if (found.tasks.length <= limit) {
+        found = await engine.store.taskPage({ ...query, limit: limit + 1 });
+        offset = 0;
+        more = { older: found.tasks.length > limit, newer: false };
+        tasks = found.tasks.slice(0, limit);
+      } else {
+        tasks = found.tasks.slice(1);
+        more = { older: true, newer: true };
+        offset = Math.max(offset, 1);
+      }
+    } else {
+      tasks = found.tasks.slice(0, limit);
+      more = { older: found.tasks.length > limit, newer: place !== undefined || offset > 0 };
+    }
   }
-  return { tasks: await Promise.all(tasks.map((t) => summarize(engine, t))), matching, total, offset, limit };
+  const summaries = await Promise.all(tasks.map((t) => summarize(engine, t)));
+  return ok({ tasks: summaries, matching, total, offset, limit, more });
 }
 
 /** Every entry of a task, oldest first. */

@@ -4,8 +4,9 @@ import { bytes, evidenceHref, prettyJson, shortHash } from './format.ts';
 import { renderMarkdown } from './markdown.ts';
 import { stateWord, writtenBy } from './task.ts';
 import { statusBadge } from './tasks.ts';
-import type { ArtifactContent, ArtifactInfo } from '../read/evidence.ts';
-import type { TaskSummary } from '../read/tasks.ts';
+import type { ArtifactContent, ArtifactInfo, EvidenceRow } from '../read/evidence.ts';
+import type { TaskList, TaskSummary } from '../read/tasks.ts';
+import { pager } from './pager.ts';
 import type { VerifyFindings } from '../read/verify-findings.ts';
 import { plural } from '../../../core/phrasing.ts';
 import { dataTable } from './table.ts';
@@ -27,9 +28,7 @@ function evidenceTaskRow(t: TaskSummary, artifacts: readonly ArtifactInfo[]): Ht
   ]}</tr>`;
 }
 
-export function evidenceIndexBody(
-  tasks: readonly { summary: TaskSummary; artifacts: readonly ArtifactInfo[] }[],
-): Html {
+export function evidenceIndexBody({ list, rows: tasks }: { list: TaskList; rows: readonly EvidenceRow[] }): Html {
   const columns = [
     'Task',
     'Status',
@@ -44,7 +43,9 @@ export function evidenceIndexBody(
   const rows = tasks.map(({ summary, artifacts }) => evidenceTaskRow(summary, artifacts));
   return html`<div class="page-head"><div><h1>Evidence</h1><p class="lede">${lede}</p></div></div>
 <section class="section" id="evidence-tasks" data-live aria-label="Tasks and their evidence">
-<div class="card">${tasks.length ? dataTable(columns, rows) : empty}</div></section>`;
+<div class="card">${tasks.length ? dataTable(columns, rows) : empty}</div>
+${pager(list, { path: '/evidence', params: {}, label: 'Pages of the evidence index' })}
+</section>`;
 }
 
 /** The widths of the artifact table's columns: artifact, producer, digest, size, recorded, ledger. */

@@ -1,6 +1,5 @@
 /** @module The Ledger page: entries with their own verification state, and a button that verifies the whole ledger. */
 import { concat, html, type Html } from './html.ts';
-import { options, selectField } from './fields.ts';
 import { clock, shortHash } from './format.ts';
 import { describeEntry } from '../read/describe.ts';
 import type { LedgerPage } from '../read/ledger.ts';
@@ -11,9 +10,23 @@ import { dataTable } from './table.ts';
 export interface LedgerModel {
   readonly page: LedgerPage;
   readonly task: string;
-  readonly tasks: readonly string[];
+  /** Tasks the filter suggests before anything is typed (the most recently moved, `TASK_SUGGESTIONS` at most). */
+  readonly tasks: readonly { readonly taskId: string; readonly title: string }[];
   /** The last full verification this server ran, if any. */
   readonly last: { readonly at: string; readonly report: LedgerReport } | undefined;
+}
+
+/** How many tasks the ledger's task filter suggests, before and while a task is typed. */
+export const TASK_SUGGESTIONS = 20;
+
+/** The task filter: a search field whose suggestions the page's script refills from the API as the person types. */
+function taskFilter(m: LedgerModel): Html {
+  const suggestions = m.tasks.map((t) => html`<option value="${t.taskId}">${t.title}</option>`);
+  const input = html`<input id="l-task" type="search" name="task" value="${m.task}" list="l-task-options"
+    placeholder="Every task" autocomplete="off" data-task-suggest="l-task-options" data-suggest-limit="${String(
+      TASK_SUGGESTIONS,
+    )}">`;
+  return html`<div class="field"><label for="l-task">Task</label>${input}<datalist id="l-task-options">${suggestions}</datalist></div>`;
 }
 
 function verdict(last: LedgerModel['last']): Html {
@@ -74,8 +87,8 @@ export function ledgerBody(m: LedgerModel): Html {
   <p id="verify-result" class="status-msg${state}" role="status" aria-live="polite">${verdict(m.last)}</p>
 </div></div>
 <form class="toolbar" method="get" action="/ledger" data-autosubmit aria-label="Filter entries">
-  ${selectField('l-task', 'Task', 'task', options(m.tasks, m.task, 'Every task'))}
-  <noscript><button class="btn secondary" type="submit">Show</button></noscript>
+  ${taskFilter(m)}
+  <button class="btn secondary" type="submit">Show</button>
   <span class="muted small">${head}</span>
 </form>
 <section class="section" id="ledger-rows" data-live aria-label="Entries">

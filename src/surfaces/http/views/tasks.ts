@@ -2,7 +2,8 @@
 import { concat, html, type Html } from './html.ts';
 import { options, selectField } from './fields.ts';
 import { formatDuration, timeAge, timeAgo } from './format.ts';
-import type { TaskSummary } from '../read/tasks.ts';
+import type { TaskList, TaskSummary } from '../read/tasks.ts';
+import { pager } from './pager.ts';
 import { dataTable } from './table.ts';
 
 export interface TasksModel {
@@ -16,6 +17,7 @@ export interface TasksModel {
   readonly total: number;
   readonly offset: number;
   readonly limit: number;
+  readonly more: TaskList['more'];
   readonly nowMs: number;
   /** doctor's wall lines, one per client: behind the wall (ok), or without one (warn). */
   readonly wall?: readonly { readonly id: string; readonly status: string; readonly message: string }[];
@@ -119,22 +121,6 @@ const START_ONE = concat(
   html`or let an agent start one through MCP.`,
 );
 
-/** Links to the previous and next pages of the list, with the filter kept. */
-function pager(m: TasksModel): Html | string {
-  if (m.matching <= m.limit) return '';
-  const href = (offset: number) =>
-    `/?${new URLSearchParams({ status: m.status, q: m.q, offset: String(Math.max(0, offset)) }).toString()}`;
-  const first = m.offset + 1;
-  const last = m.offset + m.tasks.length;
-  const prev =
-    m.offset > 0 ? html`<a class="btn secondary" rel="prev" href="${href(m.offset - m.limit)}">Newer</a>` : '';
-  const next =
-    last < m.matching ? html`<a class="btn secondary" rel="next" href="${href(m.offset + m.limit)}">Older</a>` : '';
-  return html`<nav class="pager" aria-label="Pages of the task list">${prev}<span class="faint small"
-      >${first}–${last} of ${m.matching}</span
-    >${next}</nav>`;
-}
-
 export function tasksBody(m: TasksModel): Html {
   const rows = m.tasks.map((t) => taskRow(t, m));
   const search = html`<input id="f-q" type="search" name="q" value="${m.q}" placeholder="T-12, login redirect…">`;
@@ -155,6 +141,6 @@ ${wallSection(m.wall ?? [])}
   <div class="card">${
     m.tasks.length ? dataTable(['Task', 'Status', 'Phase', 'Holder', 'Age', 'Last move', 'Flags'], rows) : empty
   }</div>
-  ${pager(m)}
+  ${pager(m, { path: '/', params: { status: m.status, q: m.q }, label: 'Pages of the task list', byOffset: m.status === 'waiting' })}
 </section>`;
 }
