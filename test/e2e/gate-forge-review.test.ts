@@ -5,7 +5,8 @@
  * author (the token's own user) does not count; an owner's approval on the forge satisfies their CODEOWNERS rule; a
  * team member's approval satisfies a `@org/team` rule, the team read from the forge once per run; a missing label
  * fails, named; a risk class that needs two approvals fails with one and passes with two. Gitea: the same read
- * through its API (reviews, labels, team search and members), on a second repository.
+ * through its API (reviews, labels, team search and members), on a second repository; GitLab (approvals, labels, a
+ * group's members) on a third.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +16,7 @@ import { git, makeRepo, parseOne, run, tempDir, type Repo } from './helpers.ts';
 import { evidenceFor } from '../helpers/evidence.ts';
 import { FORGE_EVIDENCE, GITHUB_EVIDENCE } from '../../src/core/config.ts';
 import { startGiteaServer } from '../helpers/gitea-server.ts';
+import { startGitLabServer } from '../helpers/gitlab-server.ts';
 import type { CiGateReport, GateCheck } from '../../src/engine/ci/gate.ts';
 import { startGitHubServer, type GitHubTestServer } from '../helpers/github-server.ts';
 
@@ -34,7 +36,7 @@ const servers: { close(): Promise<void> }[] = [];
  * request opened by the outbox, its evidence committed.
  */
 async function openedPull(
-  forge: { mode: 'github' | 'gitea'; url: string; agent: string; env: Record<string, string> },
+  forge: { mode: 'github' | 'gitea' | 'gitlab'; url: string; agent: string; env: Record<string, string> },
   bare: string,
 ): Promise<Repo> {
   const r = await makeRepo({
@@ -217,5 +219,59 @@ describe('Gate 5 from Gitea', () => {
     assert.equal(g5(report, 'labels').status, 'pass');
     assert.match(g5(report, 'risk').detail, /low: 2\/2 by alice \(forge review\), bob via @acme\/core/);
     assert.deepEqual(gitea.mismatches, []);
+  });
+});
+
+describe('Gate 5 from GitLab', () => {
+  const env = { GITLAB_TOKEN: 'glpat-gate5-e2e-0123456789' };
+  let gitlab: Awaited<ReturnType<typeof startGitLabServer>>;
+  let dir: string;
+  before(async () => {
+    const bare = bareRemote();
+    gitlab = await startGitLabServer({ owner: 'acme', repo: 'widgets', bare });
+    servers.push(gitlab);
+    dir = (await openedPull({ mode: 'gitlab', url: gitlab.url, agent: 'autopilot-bot', env }, bare)).dir;
+    gitlab.setGroup('acme/core', ['bob']);
+  });
+
+  it("an owner's approval counts and the author's does not; a missing label is named; one approval of two fails the risk class", async () => {
+    gitlab.approve(1, 'autopilot-bot');
+    gitlab.approve(1, 'alice');
+    const { code, report } = await gate(env, dir);
+    assert.equal(code, 2);
+    const owners = g5(report, 'owners');
+    assert.equal(owners.status, 'fail');
+    assert.deepEqual(
+      owners.owners?.map((o) => [o.pattern, o.approvedBy.map((a) => `${a.who} ${a.via} ${a.from}`)]),
+      [
+        ['src/', ['alice @alice forge']],
+        ['test/', []],
+      ],
+    );
+    assert.match(reasons(report, 'owners')[0] ?? '', /not counted: autopilot-bot \(the pull request's author\)/);
+    assert.match(reasons(report, 'owners')[0] ?? '', /test\/count\.test\.js is owned by @acme\/core/);
+    assert.deepEqual(reasons(report, 'labels'), [
+      'pull request #1 lacks the label qa-ok (gates.review.labels): a person adds it on the forge',
+    ]);
+    assert.equal(g5(report, 'risk').status, 'fail');
+    assert.match(reasons(report, 'risk')[0] ?? '', /it has 1 \(alice \(forge review\)\): 1 more of them approve/);
+  });
+
+  it('a member of the @group/subgroup owner approves and the label is added: every Gate 5 check passes', async () => {
+    gitlab.approve(1, 'bob');
+    gitlab.setLabels(1, ['qa-ok']);
+    const { code, report } = await gate(env, dir);
+    assert.deepEqual(report.problems, []);
+    assert.equal(code, 0);
+    assert.deepEqual(g5(report, 'owners').owners?.[1]?.approvedBy, [{ who: 'bob', via: '@acme/core', from: 'forge' }]);
+    assert.match(g5(report, 'labels').detail, /pull request #1 has qa-ok/);
+    assert.match(g5(report, 'risk').detail, /low: 2\/2 by alice \(forge review\), bob via @acme\/core/);
+    assert.deepEqual(gitlab.mismatches, []);
+    for (const call of [
+      'GET /user',
+      'GET /projects/{id}/merge_requests/{merge_request_iid}/approvals',
+      'GET /groups/{id}/members/all',
+    ])
+      assert.ok(gitlab.calls.includes(call), call);
   });
 });

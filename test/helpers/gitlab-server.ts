@@ -2,7 +2,8 @@
  * @module A GitLab REST v4 test server: the endpoints Autopilot uses, described as JSON Schemas written from GitLab's
  * published API documentation (field names, types and status codes of each page named below; GitLab publishes no
  * OpenAPI document of these endpoints on npm), and validated on every request and response by rest-schema-server.ts.
- * It keeps merge requests (with their reviewers), notes, commit statuses and pipelines, knows every user but `ghost`,
+ * It keeps merge requests (with their reviewers, labels and approvals), notes, commit statuses, pipelines and groups'
+ * members, knows every user but `ghost`,
  * reads branch heads from the bare repository Autopilot pushes to, and counts creates, so that a test can tell one
  * merge request from two.
  */
@@ -111,6 +112,7 @@ const definitions: Record<string, Schema> = {
       work_in_progress: bool,
       detailed_merge_status: str,
       reviewers: list('UserBasic'),
+      labels: { type: 'array', items: str },
       created_at: time,
       updated_at: time,
       references: { type: 'object', properties: { short: str, relative: str, full: str } },
@@ -195,6 +197,78 @@ const definitions: Record<string, Schema> = {
         required: ['id', 'sha', 'ref', 'status'],
         properties: { id: int, project_id: int, sha: str, ref: str, status: str },
       },
+    },
+  },
+  /** users.md, "Get the current user" (a user without administrator access: fewer fields). */
+  CurrentUser: {
+    type: 'object',
+    required: ['id', 'username', 'name', 'state', 'web_url'],
+    properties: {
+      id: int,
+      username: str,
+      name: str,
+      state: str,
+      locked: bool,
+      avatar_url: strOrNull,
+      web_url: str,
+      created_at: time,
+      bot: bool,
+      email: str,
+      public_email: strOrNull,
+    },
+  },
+  /**
+   * merge_request_approvals.md, "Merge request-level MR approvals": `GET .../approvals`, the approvers of a merge
+   * request (each `{ user }`), with no commit named for an approval.
+   */
+  MergeRequestApprovals: {
+    type: 'object',
+    required: ['id', 'iid', 'project_id', 'state', 'approved', 'approved_by'],
+    properties: {
+      id: int,
+      iid: int,
+      project_id: int,
+      title: str,
+      description: strOrNull,
+      state: { enum: ['opened', 'closed', 'locked', 'merged'] },
+      created_at: time,
+      updated_at: time,
+      merge_status: str,
+      approved: bool,
+      approvals_required: int,
+      approvals_left: int,
+      require_password_to_approve: bool,
+      approved_by: {
+        type: 'array',
+        items: { type: 'object', required: ['user'], properties: { user: ref('UserBasic') } },
+      },
+      suggested_approvers: list('UserBasic'),
+      approvers: { type: 'array' },
+      approver_groups: { type: 'array' },
+      user_has_approved: bool,
+      user_can_approve: bool,
+      approval_rules_left: { type: 'array' },
+      has_approval_rules: bool,
+      merge_request_approvers_available: bool,
+      multiple_approval_rules_available: bool,
+    },
+  },
+  /** members.md, "List all members of a group or project including inherited and invited members". */
+  Member: {
+    type: 'object',
+    required: ['id', 'username', 'name', 'state', 'access_level'],
+    properties: {
+      id: int,
+      username: str,
+      name: str,
+      state: str,
+      avatar_url: strOrNull,
+      web_url: str,
+      access_level: { enum: [0, 5, 10, 15, 20, 30, 40, 50] },
+      created_at: time,
+      expires_at: { type: ['string', 'null'] },
+      membership_state: str,
+      group_saml_identity: { type: ['object', 'null'] },
     },
   },
   /** deployments.md, "List project deployments": a deployment with its environment. */
@@ -453,6 +527,36 @@ const endpoints: Endpoint[] = [
   },
   {
     method: 'GET',
+    path: '/user',
+    doc: `${DOCS}/users/#get-the-current-user`,
+    params: {},
+    responses: { 200: ref('CurrentUser'), 401: error },
+  },
+  {
+    method: 'GET',
+    path: '/projects/{id}/merge_requests/{merge_request_iid}/approvals',
+    doc: `${DOCS}/merge_request_approvals/#merge-request-level-mr-approvals`,
+    params: mrPath,
+    responses: { 200: ref('MergeRequestApprovals'), 404: error },
+  },
+  {
+    method: 'GET',
+    path: '/groups/{id}/members/all',
+    doc: `${DOCS}/members/#list-all-members-of-a-group-or-project-including-inherited-and-invited-members`,
+    /** The group: its numeric ID or its URL-encoded full path (`group%2Fsubgroup`). */
+    params: { id: { type: ['integer', 'string'], minLength: 1 } },
+    query: {
+      query: str,
+      user_ids: { type: 'array', items: int },
+      show_seat_info: bool,
+      state: { enum: ['awaiting', 'active'] },
+      page,
+      per_page: perPage,
+    },
+    responses: { 200: list('Member'), 401: error, 404: error },
+  },
+  {
+    method: 'GET',
     path: '/projects/{id}/deployments',
     doc: `${DOCS}/deployments/#list-project-deployments`,
     params: { id: projectId },
@@ -492,6 +596,9 @@ export interface GitLabTestServer extends SchemaServer {
     base: string;
     /** The reviewers' user ids. */
     reviewers: number[];
+    labels: string[];
+    /** The usernames that approved, in order. */
+    approvedBy: string[];
   }[];
   readonly comments: { id: number; issue: number; body: string }[];
   readonly statuses: { sha: string; state: string; context: string; description: string }[];
@@ -513,6 +620,12 @@ export interface GitLabTestServer extends SchemaServer {
   mergePull(number: number, opts?: { squash?: boolean }): string;
   /** Closes the merge request without a merge. */
   closePull(number: number): void;
+  /** Sets the merge request's labels. */
+  setLabels(number: number, labels: readonly string[]): void;
+  /** Records `username`'s approval of the merge request (as GitLab's Approve button; once per user). */
+  approve(number: number, username: string): void;
+  /** Sets the members (usernames) of the group at `path` (`group/subgroup`), inherited ones included. */
+  setGroup(path: string, members: readonly string[]): void;
 }
 
 /**
@@ -592,6 +705,7 @@ export async function startGitLabServer(opts: {
     work_in_progress: false,
     detailed_merge_status: 'mergeable',
     reviewers: p.reviewers.map((id) => userJson([...users].find(([, v]) => v === id)![0])),
+    labels: p.labels,
     created_at: now(),
     updated_at: now(),
     references: { short: `!${p.number}`, relative: `!${p.number}`, full: `${projectPath}!${p.number}` },
@@ -644,12 +758,60 @@ export async function startGitLabServer(opts: {
     };
   };
   const notFound: Reply = { status: 404, body: { message: '404 Not found' } };
+  /** Groups by full path (lower case), with their members' usernames. */
+  const groups = new Map<string, string[]>();
+  const known = (username: string) => {
+    if (!users.has(username)) users.set(username, 100 + users.size);
+    return userJson(username);
+  };
 
   const server = await startSchemaServer(GITLAB_API, 'private-token', (e, p, q, body) => {
     if (e.path.startsWith('/projects/') && p['id'] !== projectPath && p['id'] !== PROJECT)
       return { status: 404, body: { message: '404 Project Not Found' } };
     const mr = () => pulls.find((x) => x.number === p['merge_request_iid']);
     switch (`${e.method} ${e.path}`) {
+      case 'GET /user':
+        return { status: 200, body: { ...user, locked: false, bot: false, created_at: now() } };
+      case 'GET /groups/{id}/members/all': {
+        const members = groups.get(String(p['id']).toLowerCase());
+        if (!members) return { status: 404, body: { message: '404 Group Not Found' } };
+        return paged(
+          members.map((u) => ({ ...known(u), access_level: 30, created_at: now(), expires_at: null })),
+          q,
+        );
+      }
+      case 'GET /projects/{id}/merge_requests/{merge_request_iid}/approvals': {
+        const pr = mr();
+        if (!pr) return notFound;
+        return {
+          status: 200,
+          body: {
+            id: 9000 + pr.number,
+            iid: pr.number,
+            project_id: PROJECT,
+            title: pr.title,
+            description: pr.body,
+            state: state.get(pr.number) ?? 'opened',
+            created_at: now(),
+            updated_at: now(),
+            merge_status: 'can_be_merged',
+            approved: pr.approvedBy.length > 0,
+            approvals_required: 0,
+            approvals_left: 0,
+            require_password_to_approve: false,
+            approved_by: pr.approvedBy.map((u) => ({ user: known(u) })),
+            suggested_approvers: [],
+            approvers: [],
+            approver_groups: [],
+            user_has_approved: pr.approvedBy.includes(user.username),
+            user_can_approve: !pr.approvedBy.includes(user.username),
+            approval_rules_left: [],
+            has_approval_rules: false,
+            merge_request_approvers_available: false,
+            multiple_approval_rules_available: false,
+          },
+        };
+      }
       case 'GET /projects/{id}':
         return {
           status: 200,
@@ -695,6 +857,8 @@ export async function startGitLabServer(opts: {
           headSha: sha,
           base: String(body['target_branch']),
           reviewers: [],
+          labels: [],
+          approvedBy: [],
         };
         pulls.push(pr);
         return { status: 201, body: mrJson(pr) };
@@ -877,6 +1041,17 @@ export async function startGitLabServer(opts: {
       return sha;
     },
     closePull: (number) => void state.set(number, 'closed'),
+    setLabels: (number, labels) => {
+      const pr = pulls.find((x) => x.number === number);
+      if (!pr) throw new Error(`no merge request !${number}`);
+      pr.labels = [...labels];
+    },
+    approve: (number, username) => {
+      const pr = pulls.find((x) => x.number === number);
+      if (!pr) throw new Error(`no merge request !${number}`);
+      if (!pr.approvedBy.includes(username)) pr.approvedBy.push(username);
+    },
+    setGroup: (path, members) => void groups.set(path.toLowerCase(), [...members]),
   };
 }
 

@@ -253,3 +253,73 @@ for (const c of cases)
       server.mismatches.splice(before);
     });
   });
+
+describe("gitlab adapter: what Gate 5 reads (the token's user, a merge request's approvals and labels, a group)", () => {
+  let dir: string;
+  let server: Awaited<ReturnType<typeof startGitLabServer>>;
+  let forge: GitLabForge;
+  let sha: string;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gitlab-gate5-'));
+    const bare = join(dir, 'remote.git');
+    git(dir, ['init', '-q', '--bare', '-b', 'main', bare]);
+    const work = join(dir, 'work');
+    git(dir, ['init', '-q', '-b', 'task/T-1', work]);
+    writeFileSync(join(work, 'a.txt'), 'a\n');
+    git(work, ['add', '.']);
+    git(work, ['-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'a']);
+    git(work, ['push', '-q', bare, 'task/T-1', 'task/T-1:main']);
+    sha = git(work, ['rev-parse', 'HEAD']);
+    server = await startGitLabServer({ owner: 'acme/tools', repo: 'widgets', bare });
+    forge = new GitLabForge({
+      kind: 'gitlab',
+      repo: { owner: 'acme/tools', name: 'widgets' },
+      apiUrl: server.url,
+      token: TOKEN,
+    });
+  });
+  after(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reads the author, head, labels and approvers (with no commit: GitLab does not say which it approved)', async () => {
+    const pr = await forge.createPull({ title: 'T-1', body: 'b', head: 'task/T-1', base: 'main' });
+    assert.equal(await forge.currentUser(), 'autopilot-bot');
+    assert.deepEqual(await forge.reviewState(pr.number), {
+      author: 'autopilot-bot',
+      headSha: sha,
+      labels: [],
+      approvals: [],
+    });
+    server.setLabels(pr.number, ['qa-ok', 'docs']);
+    server.approve(pr.number, 'alice');
+    server.approve(pr.number, 'bob');
+    assert.deepEqual(await forge.reviewState(pr.number), {
+      author: 'autopilot-bot',
+      headSha: sha,
+      labels: ['qa-ok', 'docs'],
+      approvals: [
+        { user: 'alice', commit: null },
+        { user: 'bob', commit: null },
+      ],
+    });
+    await assert.rejects(forge.reviewState(99), (err: unknown) => err instanceof ForgeError && err.status === 404);
+    assert.deepEqual(server.mismatches, []);
+  });
+
+  it("reads every member of a subgroup by its escaped full path, page after page; an unknown group is the forge's 404", async () => {
+    const many = Array.from({ length: 130 }, (_, i) => `dev${i}`);
+    server.setGroup('acme/tools/core', many);
+    assert.deepEqual(await forge.teamMembers('acme/tools/core'), many);
+    assert.equal(server.calls.filter((x) => x === 'GET /groups/{id}/members/all').length, 2, 'two pages of 100');
+    await assert.rejects(forge.teamMembers('acme/nobody'), (err: unknown) => {
+      assert.ok(err instanceof ForgeError);
+      assert.equal(err.status, 404);
+      assert.match(err.message, /members of acme\/nobody/);
+      return true;
+    });
+    assert.deepEqual(server.mismatches, []);
+  });
+});

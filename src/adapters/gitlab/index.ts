@@ -1,6 +1,6 @@
 /**
  * @module The GitLab forge, through its REST API v4 over fetch: merge requests, the evidence note, commit statuses,
- * and the jobs of the commit's latest pipeline as its checks.
+ * the jobs of the commit's latest pipeline as its checks, and what Gate 5 reads (approvals, labels, group members).
  */
 import {
   ForgeError,
@@ -10,6 +10,7 @@ import {
   type ForgeComment,
   type ForgeDeployment,
   type ForgeMerge,
+  type ForgeReviewState,
   type ForgePull,
   type ForgeRepo,
   type ForgeSpec,
@@ -29,6 +30,13 @@ interface MergeRequest {
   source_project_id: number;
   target_project_id: number;
   reviewers?: { id: number; username: string }[];
+  author?: { username: string } | null;
+  /** Label names (GitLab answers with names unless asked for `with_labels_details`). */
+  labels?: string[] | null;
+}
+/** A merge request's approvals: who approved; GitLab does not say on which commit. */
+interface Approvals {
+  approved_by?: { user: { username: string } | null }[] | null;
 }
 interface Note {
   id: number;
@@ -317,6 +325,45 @@ export class GitLabForge implements Forge {
       });
     }
     return [...out.values()];
+  }
+
+  async currentUser(): Promise<string> {
+    return (await this.api.request<{ username: string }>("reading the token's user", 'GET', '/user')).data.username;
+  }
+
+  /**
+   * The merge request's author, head, labels and approvals. GitLab's approvals name the approver but not the commit
+   * approved (its API has no such field), so each is given with no commit and Gate 5 cannot tell an approval of an
+   * older commit: an approval stands for the head only where the project resets approvals on a new push ("Remove all
+   * approvals when commits are added to the source branch"), which GitLab then does itself.
+   */
+  async reviewState(iid: number): Promise<ForgeReviewState> {
+    const at = `${this.project}/merge_requests/${seg(iid)}`;
+    const m = (await this.api.request<MergeRequest>('reading the merge request', 'GET', at)).data;
+    const a = (await this.api.request<Approvals>("reading the merge request's approvals", 'GET', `${at}/approvals`))
+      .data;
+    const users = (a.approved_by ?? []).map((x) => x.user?.username).filter((u): u is string => !!u);
+    return {
+      author: m.author?.username ?? '',
+      headSha: m.sha ?? '',
+      labels: m.labels ?? [],
+      approvals: [...new Set(users)].map((user) => ({ user, commit: null })),
+    };
+  }
+
+  /**
+   * The usernames of a group's members, those inherited from its parent groups included (`members/all`); the group is
+   * its full path (`group/subgroup`), escaped, which GitLab takes as the group's id.
+   */
+  async teamMembers(group: string): Promise<string[]> {
+    const members = await this.api.all<{ username: string }>(
+      `reading the members of ${group}`,
+      `/groups/${seg(group)}/members/all`,
+      {},
+      'per_page',
+      PAGE,
+    );
+    return members.map((u) => u.username);
   }
 
   /**
