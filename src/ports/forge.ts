@@ -70,8 +70,13 @@ export interface ReviewRequest {
 export interface ForgeApproval {
   /** The approver's login, as the forge spells it. */
   readonly user: string;
-  /** The commit the approval was given on, when the forge says (GitHub, Gitea); null when it does not (GitLab). */
+  /**
+   * The commit the approval was given on: named by the forge (GitHub, Gitea) or worked out from when it was given
+   * (GitLab); null when the forge does not tell.
+   */
   readonly commit: string | null;
+  /** Why the approval cannot be tied to a commit at all, when so: it then does not count. */
+  readonly unverified?: string;
 }
 
 /** What Gate 5 reads of a pull request: its author, head, labels, and the approvals that stand. */
@@ -79,7 +84,7 @@ export interface ForgeReviewState {
   readonly author: string;
   readonly headSha: string;
   readonly labels: readonly string[];
-  /** Each user's latest review when it approves and was not dismissed (GitHub, Gitea); GitLab's approvals. */
+  /** Each user's latest review when it approves and was not dismissed (GitHub, Gitea); GitLab's standing approvals. */
   readonly approvals: readonly ForgeApproval[];
 }
 

@@ -2,8 +2,9 @@
  * @module A GitLab REST v4 test server: the endpoints Autopilot uses, described as JSON Schemas written from GitLab's
  * published API documentation (field names, types and status codes of each page named below; GitLab publishes no
  * OpenAPI document of these endpoints on npm), and validated on every request and response by rest-schema-server.ts.
- * It keeps merge requests (with their reviewers, labels and approvals), notes, commit statuses, pipelines and groups'
- * members, knows every user but `ghost`,
+ * It keeps merge requests (with their reviewers, labels, approvals and a diff version per push to the source branch,
+ * the push seen on the next request), notes (approving and revoking write GitLab's system notes), commit statuses,
+ * pipelines and groups' members, knows every user but `ghost`,
  * reads branch heads from the bare repository Autopilot pushes to, and counts creates, so that a test can tell one
  * merge request from two.
  */
@@ -215,6 +216,33 @@ const definitions: Record<string, Schema> = {
       bot: bool,
       email: str,
       public_email: strOrNull,
+    },
+  },
+  /**
+   * merge_requests.md, "Get merge request diff versions": one version a push to the source branch, with the head
+   * commit it was made for and when (`order_id_desc`: newest first).
+   */
+  MergeRequestDiff: {
+    type: 'object',
+    required: [
+      'id',
+      'head_commit_sha',
+      'base_commit_sha',
+      'start_commit_sha',
+      'created_at',
+      'merge_request_id',
+      'state',
+    ],
+    properties: {
+      id: int,
+      head_commit_sha: str,
+      base_commit_sha: str,
+      start_commit_sha: str,
+      created_at: time,
+      merge_request_id: int,
+      state: str,
+      real_size: strOrNull,
+      patch_id_sha: strOrNull,
     },
   },
   /**
@@ -541,6 +569,14 @@ const endpoints: Endpoint[] = [
   },
   {
     method: 'GET',
+    path: '/projects/{id}/merge_requests/{merge_request_iid}/versions',
+    doc: `${DOCS}/merge_requests/#get-merge-request-diff-versions`,
+    params: mrPath,
+    query: { page, per_page: perPage },
+    responses: { 200: list('MergeRequestDiff'), 404: error },
+  },
+  {
+    method: 'GET',
     path: '/groups/{id}/members/all',
     doc: `${DOCS}/members/#list-all-members-of-a-group-or-project-including-inherited-and-invited-members`,
     /** The group: its numeric ID or its URL-encoded full path (`group%2Fsubgroup`). */
@@ -622,8 +658,13 @@ export interface GitLabTestServer extends SchemaServer {
   closePull(number: number): void;
   /** Sets the merge request's labels. */
   setLabels(number: number, labels: readonly string[]): void;
-  /** Records `username`'s approval of the merge request (as GitLab's Approve button; once per user). */
+  /**
+   * Records `username`'s approval of the merge request and its "approved this merge request" system note, as GitLab's
+   * Approve button does; a user whose approval stands cannot approve again (GitLab refuses), so nothing changes.
+   */
   approve(number: number, username: string): void;
+  /** Takes `username`'s approval back, with GitLab's "unapproved this merge request" system note. */
+  unapprove(number: number, username: string): void;
   /** Sets the members (usernames) of the group at `path` (`group/subgroup`), inherited ones included. */
   setGroup(path: string, members: readonly string[]): void;
 }
@@ -685,6 +726,20 @@ export async function startGitLabServer(opts: {
     }
   };
   const now = () => new Date().toISOString();
+  /** A time later than any given before, so that a push, an approval and a note are never at the same instant. */
+  let last = 0;
+  const stamp = () => new Date((last = Math.max(Date.now(), last + 1))).toISOString();
+  /** Each merge request's diff versions, oldest first, and its approvals' and revocations' system notes. */
+  const versions = new Map<number, { id: number; head: string; base: string; at: string }[]>();
+  const systemNotes: { id: number; issue: number; body: string; author: string; at: string }[] = [];
+  /** Sees a push to the merge request's source branch, as GitLab does on a push: a new diff version of the new head. */
+  const sync = (pr: GitLabTestServer['pulls'][number]) => {
+    pr.headSha = branchSha(pr.head) ?? pr.headSha;
+    const list = versions.get(pr.number) ?? [];
+    if (list.at(-1)?.head !== pr.headSha)
+      list.push({ id: 1200 + nextId++, head: pr.headSha, base: branchSha(pr.base) ?? pr.headSha, at: stamp() });
+    versions.set(pr.number, list);
+  };
   const mrJson = (p: GitLabTestServer['pulls'][number]) => ({
     id: 9000 + p.number,
     iid: p.number,
@@ -724,6 +779,11 @@ export async function startGitLabServer(opts: {
     resolvable: false,
     confidential: false,
     internal: false,
+  });
+  const systemNoteJson = (n: (typeof systemNotes)[number]) => ({
+    ...noteJson({ id: n.id, issue: n.issue, body: n.body, at: n.at }),
+    author: known(n.author),
+    system: true,
   });
   const statusJson = (s: (typeof statuses)[number]) => ({
     id: s.id,
@@ -783,6 +843,7 @@ export async function startGitLabServer(opts: {
       case 'GET /projects/{id}/merge_requests/{merge_request_iid}/approvals': {
         const pr = mr();
         if (!pr) return notFound;
+        sync(pr);
         return {
           status: 200,
           body: {
@@ -861,6 +922,7 @@ export async function startGitLabServer(opts: {
           approvedBy: [],
         };
         pulls.push(pr);
+        sync(pr);
         return { status: 201, body: mrJson(pr) };
       }
       case 'GET /projects/{id}/merge_requests/{merge_request_iid}':
@@ -879,7 +941,7 @@ export async function startGitLabServer(opts: {
             pr.reviewers = [...new Set(ids)];
           }
         }
-        pr.headSha = branchSha(pr.head) ?? pr.headSha;
+        sync(pr);
         return { status: 200, body: mrJson(pr) };
       }
       case 'GET /users': {
@@ -888,9 +950,34 @@ export async function startGitLabServer(opts: {
         if (!users.has(name)) users.set(name, 100 + users.size);
         return { status: 200, body: [userJson(name)] };
       }
+      case 'GET /projects/{id}/merge_requests/{merge_request_iid}/versions': {
+        const pr = mr();
+        if (!pr) return notFound;
+        sync(pr);
+        const items = [...(versions.get(pr.number) ?? [])].reverse().map((v) => ({
+          id: v.id,
+          head_commit_sha: v.head,
+          base_commit_sha: v.base,
+          start_commit_sha: v.base,
+          created_at: v.at,
+          merge_request_id: 9000 + pr.number,
+          state: 'collected',
+          real_size: '1',
+          patch_id_sha: null,
+        }));
+        return paged(items, q);
+      }
       case 'GET /projects/{id}/merge_requests/{merge_request_iid}/notes': {
-        if (!mr()) return notFound;
-        const items = comments.filter((c) => c.issue === p['merge_request_iid']).map(noteJson);
+        const pr = mr();
+        if (!pr) return notFound;
+        sync(pr);
+        // Comments and system notes in the order they were written (ids and times both rise).
+        const items = [
+          ...comments.filter((c) => c.issue === pr.number).map((c) => ({ id: c.id, json: noteJson(c) })),
+          ...systemNotes.filter((n) => n.issue === pr.number).map((n) => ({ id: n.id, json: systemNoteJson(n) })),
+        ]
+          .sort((x, y) => x.id - y.id)
+          .map((x) => x.json);
         if (q['sort'] !== 'asc') items.reverse(); // GitLab's default is newest first
         return paged(items, q);
       }
@@ -1049,7 +1136,30 @@ export async function startGitLabServer(opts: {
     approve: (number, username) => {
       const pr = pulls.find((x) => x.number === number);
       if (!pr) throw new Error(`no merge request !${number}`);
-      if (!pr.approvedBy.includes(username)) pr.approvedBy.push(username);
+      if (pr.approvedBy.includes(username)) return;
+      sync(pr);
+      pr.approvedBy.push(username);
+      systemNotes.push({
+        id: nextId++,
+        issue: number,
+        body: 'approved this merge request',
+        author: username,
+        at: stamp(),
+      });
+    },
+    unapprove: (number, username) => {
+      const pr = pulls.find((x) => x.number === number);
+      if (!pr) throw new Error(`no merge request !${number}`);
+      if (!pr.approvedBy.includes(username)) return;
+      sync(pr);
+      pr.approvedBy = pr.approvedBy.filter((u) => u !== username);
+      systemNotes.push({
+        id: nextId++,
+        issue: number,
+        body: 'unapproved this merge request',
+        author: username,
+        at: stamp(),
+      });
     },
     setGroup: (path, members) => void groups.set(path.toLowerCase(), [...members]),
   };

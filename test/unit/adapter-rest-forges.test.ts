@@ -259,12 +259,13 @@ describe("gitlab adapter: what Gate 5 reads (the token's user, a merge request's
   let server: Awaited<ReturnType<typeof startGitLabServer>>;
   let forge: GitLabForge;
   let sha: string;
+  let work: string;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gitlab-gate5-'));
     const bare = join(dir, 'remote.git');
     git(dir, ['init', '-q', '--bare', '-b', 'main', bare]);
-    const work = join(dir, 'work');
+    work = join(dir, 'work');
     git(dir, ['init', '-q', '-b', 'task/T-1', work]);
     writeFileSync(join(work, 'a.txt'), 'a\n');
     git(work, ['add', '.']);
@@ -284,7 +285,7 @@ describe("gitlab adapter: what Gate 5 reads (the token's user, a merge request's
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('reads the author, head, labels and approvers (with no commit: GitLab does not say which it approved)', async () => {
+  it('reads the author, head, labels and approvers, each with the head of the diff version it was given on', async () => {
     const pr = await forge.createPull({ title: 'T-1', body: 'b', head: 'task/T-1', base: 'main' });
     assert.equal(await forge.currentUser(), 'autopilot-bot');
     assert.deepEqual(await forge.reviewState(pr.number), {
@@ -301,10 +302,35 @@ describe("gitlab adapter: what Gate 5 reads (the token's user, a merge request's
       headSha: sha,
       labels: ['qa-ok', 'docs'],
       approvals: [
-        { user: 'alice', commit: null },
-        { user: 'bob', commit: null },
+        { user: 'alice', commit: sha },
+        { user: 'bob', commit: sha },
       ],
     });
+    // A push makes a new diff version: alice's approval stays on the old head; bob takes his back and approves again.
+    writeFileSync(join(work, 'b.txt'), 'b\n');
+    git(work, ['add', '.']);
+    git(work, ['-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'b']);
+    git(work, ['push', '-q', join(dir, 'remote.git'), 'task/T-1']);
+    const head = git(work, ['rev-parse', 'HEAD']);
+    assert.deepEqual((await forge.reviewState(pr.number)).approvals, [
+      { user: 'alice', commit: sha },
+      { user: 'bob', commit: sha },
+    ]);
+    server.unapprove(pr.number, 'bob');
+    server.approve(pr.number, 'bob');
+    // GitLab lists carol as an approver but shows no note of it: when she approved is unknown, and it does not count.
+    server.pulls.find((x) => x.number === pr.number)!.approvedBy.push('carol');
+    const after = await forge.reviewState(pr.number);
+    assert.equal(after.headSha, head);
+    assert.deepEqual(after.approvals, [
+      { user: 'alice', commit: sha },
+      { user: 'bob', commit: head },
+      {
+        user: 'carol',
+        commit: null,
+        unverified: 'GitLab shows no approval note of it, so when it was given is unknown',
+      },
+    ]);
     await assert.rejects(forge.reviewState(99), (err: unknown) => err instanceof ForgeError && err.status === 404);
     assert.deepEqual(server.mismatches, []);
   });

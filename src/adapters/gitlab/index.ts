@@ -42,7 +42,18 @@ interface Note {
   id: number;
   body: string;
   system: boolean;
+  author?: { username: string } | null;
+  created_at?: string;
 }
+/** One diff version of a merge request: GitLab makes one on each push to the source branch. */
+interface Version {
+  head_commit_sha: string;
+  created_at: string;
+}
+
+/** The system notes GitLab writes when a user approves a merge request or takes the approval back. */
+const APPROVED = 'approved this merge request';
+const UNAPPROVED = 'unapproved this merge request';
 interface Status {
   name: string;
   status: string;
@@ -332,23 +343,53 @@ export class GitLabForge implements Forge {
   }
 
   /**
-   * The merge request's author, head, labels and approvals. GitLab's approvals name the approver but not the commit
-   * approved (its API has no such field), so each is given with no commit and Gate 5 cannot tell an approval of an
-   * older commit: an approval stands for the head only where the project resets approvals on a new push ("Remove all
-   * approvals when commits are added to the source branch"), which GitLab then does itself.
+   * The merge request's author, head, labels and approvals, each approval with the commit it was given on. GitLab's
+   * approvals do not name a commit, so it is worked out: the user's latest "approved this merge request" system note
+   * (with no later "unapproved" one) says when, and the diff version newest before that moment (GitLab makes one on
+   * each push) says which head the user saw. An approval given before the head's version was made is thus of an older
+   * commit, and Gate 5 leaves it out. An approval whose note cannot be matched does not count, and says why; notes or
+   * versions that cannot be read make the whole read fail, as any refused request does.
    */
   async reviewState(iid: number): Promise<ForgeReviewState> {
     const at = `${this.project}/merge_requests/${seg(iid)}`;
     const m = (await this.api.request<MergeRequest>('reading the merge request', 'GET', at)).data;
     const a = (await this.api.request<Approvals>("reading the merge request's approvals", 'GET', `${at}/approvals`))
       .data;
-    const users = (a.approved_by ?? []).map((x) => x.user?.username).filter((u): u is string => !!u);
-    return {
-      author: m.author?.username ?? '',
-      headSha: m.sha ?? '',
-      labels: m.labels ?? [],
-      approvals: [...new Set(users)].map((user) => ({ user, commit: null })),
-    };
+    const users = [...new Set((a.approved_by ?? []).map((x) => x.user?.username).filter((u): u is string => !!u))];
+    const state = { author: m.author?.username ?? '', headSha: m.sha ?? '', labels: m.labels ?? [] };
+    if (users.length === 0) return { ...state, approvals: [] };
+    const versions = (
+      await this.api.all<Version>("reading the merge request's diff versions", `${at}/versions`, {}, 'per_page', PAGE)
+    )
+      .map((v) => ({ sha: v.head_commit_sha, at: Date.parse(v.created_at) }))
+      .filter((v) => typeof v.sha === 'string' && v.sha !== '' && Number.isFinite(v.at))
+      .sort((x, y) => x.at - y.at);
+    const notes = await this.api.all<Note>(
+      "reading the merge request's approval notes",
+      `${at}/notes`,
+      { sort: 'asc', order_by: 'created_at' },
+      'per_page',
+      PAGE,
+    );
+    const approvals = users.map((user) => {
+      const given = approvedAt(notes, user);
+      if (given === null)
+        return {
+          user,
+          commit: null,
+          unverified: 'GitLab shows no approval note of it, so when it was given is unknown',
+        };
+      // Strictly before: an approval in the same instant as a push is not taken to have seen the new head.
+      const seen = versions.filter((v) => v.at < given).pop();
+      if (!seen)
+        return {
+          user,
+          commit: null,
+          unverified: 'it predates every diff version GitLab lists, so its commit is unknown',
+        };
+      return { user, commit: seen.sha };
+    });
+    return { ...state, approvals };
   }
 
   /**
@@ -392,6 +433,24 @@ interface Deployment {
   sha: string;
   status: string;
   environment: { name: string; external_url?: string | null };
+}
+
+/**
+ * When `user` last approved, from the system notes in the order given (oldest first): the time of the latest
+ * "approved" note with no "unapproved" note after it, or null when there is none or its time cannot be read.
+ */
+function approvedAt(notes: readonly Note[], user: string): number | null {
+  let when: number | null = null;
+  const who = user.toLowerCase();
+  for (const n of notes) {
+    if (!n.system || n.author?.username.toLowerCase() !== who) continue;
+    const body = (n.body ?? '').trim();
+    if (body === APPROVED) {
+      const t = Date.parse(n.created_at ?? '');
+      when = Number.isFinite(t) ? t : null;
+    } else if (body === UNAPPROVED) when = null;
+  }
+  return when;
 }
 
 /** GitLab's deployment states that have not ended; success, failed, canceled and skipped have. */

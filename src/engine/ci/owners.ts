@@ -139,6 +139,7 @@ async function readForge(ctx: ReviewInput): Promise<ForgeView> {
       const who = a.user.toLowerCase();
       if (who === author) ignored.push(`${who} (the pull request's author)`);
       else if (who === self) ignored.push(`${who} (the token's own user, the agent's forge identity)`);
+      else if (a.unverified) ignored.push(`${who} (${a.unverified})`);
       else if (a.commit !== null && a.commit !== state.headSha)
         ignored.push(`${who} (approved ${a.commit.slice(0, 12)}, not the head ${state.headSha.slice(0, 12)})`);
       else approvals.push(who);
