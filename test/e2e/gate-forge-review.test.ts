@@ -5,8 +5,9 @@
  * author (the token's own user) does not count; an owner's approval on the forge satisfies their CODEOWNERS rule; a
  * team member's approval satisfies a `@org/team` rule, the team read from the forge once per run; a missing label
  * fails, named; a risk class that needs two approvals fails with one and passes with two. Gitea: the same read
- * through its API (reviews, labels, team search and members), on a second repository; GitLab (approvals, labels, a
- * group's members) on a third.
+ * through its API (reviews, labels, team search and members), on a second repository; GitLab (approvals dated by
+ * their notes against the diff versions, labels, a group's members) on a third, where a push after the approvals
+ * leaves them on an older commit until the approvers approve again.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -271,7 +272,36 @@ describe('Gate 5 from GitLab', () => {
       'GET /user',
       'GET /projects/{id}/merge_requests/{merge_request_iid}/approvals',
       'GET /groups/{id}/members/all',
+      'GET /projects/{id}/merge_requests/{merge_request_iid}/versions',
+      'GET /projects/{id}/merge_requests/{merge_request_iid}/notes',
     ])
       assert.ok(gitlab.calls.includes(call), call);
+  });
+
+  it('a commit pushed after the approvals leaves them on an older commit, not counted; approving again passes', async () => {
+    const old = gitlab.pulls[0]!.headSha;
+    git(dir, ['commit', '-q', '--allow-empty', '-m', 'one more commit after the approvals']);
+    git(dir, ['push', '-q', 'origin', 'task/T-1']);
+    const head = git(dir, ['rev-parse', 'HEAD']).trim();
+    const stale = await gate(env, dir);
+    assert.equal(stale.code, 2);
+    assert.equal(g5(stale.report, 'owners').status, 'fail');
+    assert.match(
+      reasons(stale.report, 'owners')[0] ?? '',
+      new RegExp(
+        `not counted: autopilot-bot \\(the pull request's author\\), alice \\(approved ${old.slice(0, 12)}, not the head ${head.slice(0, 12)}\\), bob \\(approved ${old.slice(0, 12)}, not the head ${head.slice(0, 12)}\\)`,
+      ),
+    );
+    assert.match(reasons(stale.report, 'risk')[0] ?? '', /it has 0: 2 more of them approve/);
+    // GitLab lets a user whose approval stands approve again only after taking it back.
+    for (const who of ['alice', 'bob']) {
+      gitlab.unapprove(1, who);
+      gitlab.approve(1, who);
+    }
+    const { code, report } = await gate(env, dir);
+    assert.deepEqual(report.problems, []);
+    assert.equal(code, 0);
+    assert.match(g5(report, 'risk').detail, /low: 2\/2 by alice \(forge review\), bob via @acme\/core/);
+    assert.deepEqual(gitlab.mismatches, []);
   });
 });
