@@ -1,7 +1,8 @@
 /**
  * @module PR's CI read from GitHub end to end, through the command line, on one repository in PR: a forge that refuses
- * the token or stays down refuses the move without writing ci_results.json; a forge that fails twice and then answers,
- * and a check that completes green while the move waits (progress on stderr), let it pass.
+ * the token or stays down refuses the move without writing ci_results.json; a check still running when the time is up
+ * refuses it, named; a forge that fails twice and then answers, and a check that completes green while the move waits
+ * (progress on stderr), let it pass.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -73,6 +74,27 @@ describe("PR's CI from the forge: waiting, progress and forge errors", () => {
     assert.match(r.body.error.message, /GitHub could not be read \(tried for 4 s\).*says nothing about CI/s);
     assert.match(r.stderr, /\(500\).*trying again in 1 s \(0 s of 4 s\)/);
     assert.ok(server.faulted.length - before > 1, 'retried');
+    assert.equal(existsSync(ciFile()), false);
+    assert.equal(repo.task('T-1')?.phase, 'PR');
+  });
+
+  it('refuses a check still running when the time is up, naming it and what to do, writing nothing', async () => {
+    const { repo, server, commit } = setup;
+    server.setCheckRuns(commit, [{ name: 'build', status: 'in_progress' }]);
+    const r = await repo.json<Refusal>(['advance', 'T-1'], { env: ENV });
+    assert.deepEqual(
+      [r.code, r.body.error.code, r.body.error.details['reason'], r.body.error.details['running']],
+      [2, 'EVIDENCE_MISSING', 'checks still running', ['build']],
+      r.stdout,
+    );
+    assert.match(r.body.error.message, /build \(still in_progress\) after 4 s of waiting/);
+    assert.match(
+      r.body.error.message,
+      /wait for it to finish and advance again, or give CI more time in pr\.ciTimeoutSeconds/,
+    );
+    const lines = r.stderr.split('\n').filter((l) => l.includes('waiting for build'));
+    assert.match(lines[0] ?? '', /waiting for build on https:\/\/github\.test\/acme\/widgets\/pull\/1 \(0 s of 4 s\)/);
+    assert.match(lines.at(-1) ?? '', /of 4 s\)/);
     assert.equal(existsSync(ciFile()), false);
     assert.equal(repo.task('T-1')?.phase, 'PR');
   });

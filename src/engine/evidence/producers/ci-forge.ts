@@ -1,10 +1,11 @@
 /**
  * @module PR's `ci_results.json` from the forge: the check runs and commit statuses of the pull request's head commit,
  * waited for until every required check has finished or the configured time is up, with progress on stderr. A forge
- * that cannot be read refuses the move: it says nothing about CI.
+ * that cannot be read, or checks still running when the time is up, refuse the move: neither says CI is red.
  */
 import { join } from 'node:path';
 import { judgeChecks } from '../../../core/forge.ts';
+import { AutopilotError, ErrorCode } from '../../../core/errors.ts';
 import type { TaskState } from '../../../core/task.ts';
 import type { ForgeCheck, ForgePull } from '../../../ports/forge.ts';
 import { PUSHED_COMMIT } from '../../../core/config.ts';
@@ -37,8 +38,9 @@ const unreadable = (why: string): ForgeCi =>
  * Reads the checks of the PR's head commit: the branch from `pushed_commit.json` (Autopilot's own record), the PR
  * open on it, its head commit. Waits while a check runs or a required one has not reported, up to
  * `pr.ciTimeoutSeconds`, asking every `pr.ciPollSeconds`; then judges (see core/forge.ts judgeChecks): a red check, or
- * a required one that never reported or still running when the time is up, is a red result. Thrown, so that no result
- * is written: a forge that cannot be read, after retries of what may pass (see forge-wait.ts).
+ * a required one that never reported, is a red result. Thrown, so that no result is written: a check still running
+ * when the time is up (EVIDENCE_MISSING, the checks named), and a forge that cannot be read, after retries of what may
+ * pass (see forge-wait.ts).
  */
 export async function produceForgeCi(
   engine: Engine,
@@ -81,6 +83,23 @@ export async function produceForgeCi(
       const checks = await forge.checks(head);
       wait.answered();
       const verdict = judgeChecks(checks, required, final);
+      const running = checks.filter((c) => c.state === 'pending');
+      if (final && running.length > 0 && !checks.some((c) => c.state === 'failure'))
+        throw new AutopilotError(
+          ErrorCode.EVIDENCE_MISSING,
+          `CI has not finished on ${pull!.url} (commit ${head.slice(0, 12)}): ${running.map((c) => `${c.name} (still ${c.detail})`).join(', ')} after ${timeoutMs / 1000} s of waiting; wait for ${running.length > 1 ? 'them' : 'it'} to finish and advance again, or give CI more time in pr.ciTimeoutSeconds`,
+          {
+            taskId,
+            phase,
+            reason: 'checks still running',
+            running: running.map((c) => c.name),
+            pull: pull!.number,
+            url: pull!.url,
+            commit: head,
+            waitedSeconds: Math.round(wait.waited / 1000),
+            remedy: { retry: 'advance' },
+          },
+        );
       if (final || verdict.waiting.length === 0 || verdict.redChecks)
         return file({
           configured: true,
