@@ -740,9 +740,12 @@ const configSchema = z
           .optional(),
         /** Checks of the PR's head commit that must be reported green before the task may leave PR. */
         requiredChecks: z.array(z.string().min(1)).optional(),
-        /** How long leaving PR waits for the checks to finish (default 600), and how often it asks (default 15). */
+        /**
+         * How long leaving PR waits for the checks to finish (default 600), and how often it asks (default 15; a
+         * fraction of a second allowed, down to 0.1).
+         */
         ciTimeoutSeconds: z.number().int().min(0).max(21600).optional(),
-        ciPollSeconds: z.number().int().min(1).max(600).optional(),
+        ciPollSeconds: z.number().min(0.1).max(600).optional(),
       })
       .strict()
       .optional(),

@@ -114,12 +114,20 @@ export interface Dispatcher {
  * Spawns `autopilot outbox run --json` on the repository, in a process group of its own, with the test's environment
  * less its AUTOPILOT_ and NODE_TEST variables, plus `env`.
  */
-export async function spawnDispatcher(repo: Repo, env: Record<string, string>): Promise<Dispatcher> {
+export function spawnDispatcher(repo: Repo, env: Record<string, string>): Promise<Dispatcher> {
+  return spawnCli(repo, ['outbox', 'run', '--json'], env);
+}
+
+/**
+ * Spawns `autopilot -C <repo> …args` as {@link spawnDispatcher} does, for a test that acts while the command runs
+ * (watching its output for a line, say).
+ */
+export async function spawnCli(repo: Repo, args: readonly string[], env: Record<string, string>): Promise<Dispatcher> {
   const full: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env))
     if (v !== undefined && !k.startsWith('NODE_TEST') && !k.startsWith('AUTOPILOT_')) full[k] = v;
   Object.assign(full, env);
-  const child = spawn(process.execPath, [await binary(), '-C', repo.dir, 'outbox', 'run', '--json'], {
+  const child = spawn(process.execPath, [await binary(), '-C', repo.dir, ...args], {
     env: full,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],

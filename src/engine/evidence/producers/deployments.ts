@@ -7,8 +7,9 @@
 import { durationSeconds, type DeploymentsSpec } from '../../../core/config.ts';
 import { judgeDeployments } from '../../../core/forge.ts';
 import { AutopilotError, ErrorCode } from '../../../core/errors.ts';
-import { ForgeError, type Forge, type ForgeDeployment, type ForgeKind } from '../../../ports/forge.ts';
+import type { ForgeDeployment } from '../../../ports/forge.ts';
 import { openForge } from '../../repo/forge.ts';
+import { ForgeWait } from './forge-wait.ts';
 import type { Engine } from '../../context.ts';
 
 /** What `deployment_status.json` records of the deployments. */
@@ -58,11 +59,6 @@ export interface DeploymentsOptions {
   readonly progress?: (line: string) => void;
 }
 
-/** The first wait after a forge error; each next one doubles, up to `pollSeconds`. */
-const FIRST_RETRY_MS = 1000;
-
-const FORGE_NAME: Readonly<Record<ForgeKind, string>> = { github: 'GitHub', gitlab: 'GitLab', gitea: 'Gitea' };
-
 /**
  * Asks the forge for the deployments of the released commit until every environment asked for has ended or `within`
  * has passed. With a pull request, the commit is its merge commit: an open one is waited for (within the same time),
@@ -111,21 +107,15 @@ export async function readDeployments(
       `${taskId} has no pull request and no pushed commit to look for a deployment of: run the outbox so that the branch is pushed and its pull request opened, then advance again`,
       { taskId, phase, reason: 'nothing released', remedy: { retry: 'advance' } },
     );
-  let waited = 0;
-  let retryMs = FIRST_RETRY_MS;
-  const clock = () => `${Math.round(waited / 1000)} s of ${withinMs / 1000} s`;
-  const pause = async (ms: number) => {
-    const step = Math.min(ms, withinMs - waited);
-    await sleep(step);
-    waited += step;
-  };
+  const wait = new ForgeWait(withinMs, pollMs, sleep, progress);
+  const ctx = { taskId, phase, forge: forge.kind, subject: `the release of ${taskId}`, about: 'the deployment' };
   for (;;) {
-    const final = waited >= withinMs;
+    const final = wait.final;
     try {
       if (!release) {
         const p = pull!;
         const merge = await forge.pullMerge(p.number);
-        retryMs = FIRST_RETRY_MS;
+        wait.answered();
         if (merge.state === 'merged' && merge.mergeCommitSha)
           release = {
             kind: 'merge',
@@ -150,18 +140,18 @@ export async function readDeployments(
               reason: 'not merged',
               pull: p.number,
               url: merge.url,
-              waitedSeconds: Math.round(waited / 1000),
+              waitedSeconds: Math.round(wait.waited / 1000),
               remedy: { retry: 'advance' },
             },
           );
         else {
-          progress(`waiting for pull request #${p.number} to be merged (${clock()})`);
-          await pause(pollMs);
+          progress(`waiting for pull request #${p.number} to be merged (${wait.clock()})`);
+          await wait.pause();
           continue;
         }
       }
       const found: ForgeDeployment[] = await forge.deployments(release.commit!);
-      retryMs = FIRST_RETRY_MS;
+      wait.answered();
       const verdict = judgeDeployments(found, spec.environments, final);
       if (final || verdict.waiting.length === 0 || verdict.unhealthy)
         return {
@@ -172,7 +162,7 @@ export async function readDeployments(
             healthy: verdict.healthy,
             unhealthy: verdict.unhealthy,
             forge: forge.kind,
-            waitedSeconds: Math.round(waited / 1000),
+            waitedSeconds: Math.round(wait.waited / 1000),
             deployments: found.map((d) => ({
               environment: d.environment,
               state: d.state,
@@ -182,41 +172,11 @@ export async function readDeployments(
           },
         };
       progress(
-        `waiting for the deployment of ${release.commit!.slice(0, 12)} to ${verdict.waiting.join(', ')} (${clock()})`,
+        `waiting for the deployment of ${release.commit!.slice(0, 12)} to ${verdict.waiting.join(', ')} (${wait.clock()})`,
       );
-      await pause(pollMs);
+      await wait.pause();
     } catch (err) {
-      if (!(err instanceof ForgeError)) throw err;
-      if (!err.retryable || final) throw forgeRefusal(forge, taskId, phase, err, withinMs);
-      progress(`${err.message}; trying again in ${Math.min(retryMs, withinMs - waited) / 1000} s (${clock()})`);
-      await pause(retryMs);
-      retryMs = Math.min(retryMs * 2, Math.max(pollMs, FIRST_RETRY_MS));
+      await wait.retry(err, ctx);
     }
   }
-}
-
-/**
- * A forge that could not be read, as the move's refusal: the token or the repository (at once), or the forge itself
- * (once the time is up). Never a verdict on the release.
- */
-function forgeRefusal(forge: Forge, taskId: string, phase: string, err: ForgeError, withinMs: number): AutopilotError {
-  const name = FORGE_NAME[forge.kind];
-  const base = { taskId, phase, forge: forge.kind, status: err.status, remedy: { retry: 'advance' } };
-  if (!err.retryable && (err.status === 401 || err.status === 403))
-    return new AutopilotError(
-      ErrorCode.CONFIG_INVALID,
-      `${err.message}. ${name} refused the token, so the release of ${taskId} could not be read (this says nothing about the deployment): check the forge token and its scopes, then advance again`,
-      { ...base, key: 'forge-token', reason: 'token refused' },
-    );
-  if (!err.retryable && err.status === 404)
-    return new AutopilotError(
-      ErrorCode.CONFIG_INVALID,
-      `${err.message}. The release of ${taskId} could not be read: check pr.repository, pr.apiUrl and what the token may see, then advance again`,
-      { ...base, key: 'pr.repository', reason: 'not found' },
-    );
-  return new AutopilotError(
-    ErrorCode.EVIDENCE_INVALID,
-    `${err.message}. ${name} could not be read${err.retryable ? ` (tried for ${withinMs / 1000} s)` : ''}, so the release of ${taskId} is not known (this says nothing about the deployment): check that the forge is up and reachable, then advance again`,
-    { ...base, reason: 'forge unreadable', retryable: err.retryable },
-  );
 }

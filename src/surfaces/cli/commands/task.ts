@@ -126,6 +126,14 @@ export function advanceCommand(program: Command, act: Act): void {
     )
     .addHelpText(
       'after',
+      "\nLeaving PR with a forge (pr.mode github, gitlab, gitea) reads the checks of the pull request's head commit,\n" +
+        'waiting while one runs up to pr.ciTimeoutSeconds (asking every pr.ciPollSeconds, a progress line on\n' +
+        'stderr each time). A red check, or a required one missing, is EVIDENCE_INVALID, the checks named; one still\n' +
+        'running when the time is up is EVIDENCE_MISSING (wait and advance again, or raise pr.ciTimeoutSeconds), and\n' +
+        'a forge that cannot be read is refused as for MONITOR below; neither writes ci_results.json.\n',
+    )
+    .addHelpText(
+      'after',
       "\nLeaving MONITOR with monitor.deployments reads the deployments of the merge commit of the task's pull\n" +
         'request, waiting for the merge within monitor.deployments.within: still unmerged then, or closed without a\n' +
         'merge, it is refused with EVIDENCE_MISSING. A forge that cannot be read is refused too (EVIDENCE_INVALID\n' +
