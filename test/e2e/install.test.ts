@@ -247,7 +247,9 @@ describe('the packed package, installed with production dependencies only', () =
 
     // CI: a fresh clone of the branch, the same install in it, the gate as the workflow runs it.
     const clone = tempDir('ci-clone');
-    git(clone, ['clone', '-q', '--branch', 'feature/word-count', project, '.']);
+    // Over git's transport, as CI fetches, not a copy of the objects folder: a copy races any git process still
+    // writing objects in the project (git's own detached `gc --auto` after the commit, the hook daemon's diff).
+    git(clone, ['clone', '-q', '--no-local', '--branch', 'feature/word-count', project, '.']);
     assert.equal(existsSync(join(clone, '.autopilot', 'autopilot.db')), false);
     cpSync(join(project, 'node_modules'), join(clone, 'node_modules'), { recursive: true, verbatimSymlinks: true });
     // As CI runs it: CI=true, with the installation's key pinned in the variable a branch cannot change.
