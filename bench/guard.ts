@@ -3,8 +3,9 @@
  * `decideToolCall` on a mix of Bash, Edit and Read calls, in a thinking phase
  * and in IMPLEMENT. This is what a hook or `tool_check` spends deciding, before
  * any I/O. The same with policies on: the tool table as Cedar policies plus a
- * repository's own (two enforced, one observed), decided by the Cedar engine as
- * the guard does. Run alone with `node --import tsx bench/guard.ts`.
+ * repository's own (two enforced, one observed), decided as the guard does (the
+ * table by its conditions as code, the repository's policies compiled to
+ * JavaScript), and once more with a policy only the Cedar engine decides. Run alone with `node --import tsx bench/guard.ts`.
  */
 import { pathToFileURL } from 'node:url';
 import { classifyToolCall, type ClassifyContext, type ToolCall } from '../src/core/policy/classify.ts';
@@ -77,6 +78,24 @@ function policyConfig(): Config {
   return r.value;
 }
 
+/** The same, and a policy with an extension function, which only the Cedar engine evaluates. */
+function engineConfig(): Config {
+  const r = parseConfig({
+    policies: {
+      sources: {
+        ...REPO_POLICIES,
+        'net.cedar': `@id("no-internal-addresses")
+forbid (principal, action, resource is Autopilot::ToolCall)
+when { ip("10.0.0.1").isInRange(ip("192.168.0.0/16")) && resource.tool == "WebFetch" };
+`,
+      },
+      overrides: { 'no-lockfile-edits': 'observe' },
+    },
+  });
+  if (!r.ok) throw new Error(r.error.message);
+  return r.value;
+}
+
 /** `call` made new: a Bash command with a comment that no earlier call had, so the classifier's parse cache cannot answer it. */
 function fresh(call: ToolCall, i: number): ToolCall {
   const input = call.input as { command?: unknown };
@@ -133,10 +152,10 @@ export async function benchPolicies(n: number): Promise<Stats[]> {
   const at = (i: number) => classified[(i < 0 ? -i : i) % classified.length]!;
   let serial = 0;
   // fresh: one more path no earlier call had, so no remembered decision answers it and Cedar decides every time.
-  const ask = (i: number, fresh: boolean) => {
+  const ask = (cfg: Config, i: number, fresh: boolean) => {
     const { call, c } = at(i);
     const paths = fresh ? [...(c.paths ?? []), `/tmp/bench-${serial++}`] : (c.paths ?? []);
-    return decidePolicies(config, {
+    return decidePolicies(cfg, {
       actor: { id: 'agent:bench', kind: 'agent' },
       tool: call.tool,
       client: call.client,
@@ -153,27 +172,31 @@ export async function benchPolicies(n: number): Promise<Stats[]> {
       { warmup: 2000, cpu: true },
     ),
   ];
-  for (const [label, fresh] of [
-    ['repeated calls', false],
-    ['every call new', true],
+  for (const [label, fresh, cfg] of [
+    ['repeated calls', false, config],
+    ['every call new', true, config],
+    ['every call new, one policy for the engine', true, engineConfig()],
   ] as const) {
     const counts = { allow: 0, ask: 0, deny: 0 };
     const row = await measure(
-      `guard decision, policies on (table + Cedar), ${label}`,
+      `guard decision, policies on, ${label}`,
       n,
       (i) => {
         decideToolCall(classifyToolCall(at(i).call, CONTEXT), phaseOf(i < 0 ? -i : i), table);
-        const d = ask(i, fresh);
+        const d = ask(cfg, i, fresh);
         if (i >= 0) counts[d.enforced.verdict]++;
       },
       { warmup: fresh ? 200 : 2000, cpu: true },
     );
-    const how = fresh
-      ? 'each request new: Cedar evaluates call, and ask when call is denied (one evaluation serves every mode)'
-      : 'a repeated request is answered from the decisions remembered per policy set';
+    const how =
+      cfg !== config
+        ? 'each request new; a fourth policy uses an extension function (ip()), so the Cedar engine decides the repository policies of call and ask (about 100 µs a request crossing into WebAssembly)'
+        : fresh
+          ? 'each request new: the table by its conditions as code, the repository policies compiled to JavaScript; ask asked when call is denied'
+          : 'a repeated request is answered from the decisions remembered per policy set';
     rows.push({
       ...row,
-      note: `tool table as Cedar + 3 repository policies (1 observed); ${how}; ${counts.allow} allowed, ${counts.ask} asked, ${counts.deny} denied; target p99 < 0.5 ms`,
+      note: `tool table + 3 repository policies (1 observed); ${how}; ${counts.allow} allowed, ${counts.ask} asked, ${counts.deny} denied; target p99 < 0.5 ms`,
     });
   }
   return rows;

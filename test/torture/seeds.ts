@@ -20,7 +20,8 @@ export type Suite =
   | 'fuzz-cli'
   | 'fuzz-hooks'
   | 'fuzz-hooks-binary'
-  | 'fuzz-mcp';
+  | 'fuzz-mcp'
+  | 'fuzz-cedar';
 
 export const SEEDS: Record<Suite, readonly number[]> = {
   'tamper-store': [
@@ -39,4 +40,5 @@ export const SEEDS: Record<Suite, readonly number[]> = {
   'fuzz-hooks': [20261207],
   'fuzz-hooks-binary': [20261207],
   'fuzz-mcp': [20261207],
+  'fuzz-cedar': [20261207, 1],
 };

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { parseConfig, type Config } from '../../src/core/config.ts';
 import { AutopilotError } from '../../src/core/errors.ts';
 import { DEFAULT_PHASES } from '../../src/core/phases.ts';
-import { compileToolPolicy, type PolicyRequest } from '../../src/core/policy/cedar.ts';
+import { createRequire } from 'node:module';
+import type * as CedarWasm from '@cedar-policy/cedar-wasm/nodejs';
+import { cedarRequest, compileToolPolicy, toolPolicyParts, type PolicyRequest } from '../../src/core/policy/cedar.ts';
 import { classifyToolCall, type ToolCall } from '../../src/core/policy/classify.ts';
 import { decideToolCall } from '../../src/core/policy/decide.ts';
 import { toolPolicyOf } from '../../src/core/policy/tool-policy.ts';
@@ -113,32 +115,83 @@ describe('the tool table as Cedar policies', () => {
 });
 
 describe('the tool table without Cedar', () => {
-  // A set of the tool table's policies alone is decided by their conditions as code, without loading Cedar. With a
-  // repository policy that never holds, Cedar decides the same set: both must name the same satisfied policies.
-  const never = '@id("never")\nforbid (principal, action, resource) when { false };\n';
+  // The guard decides the tool table's policies by their conditions as code (`holds`), with or without repository
+  // policies, so no request pays Cedar for them. Here Cedar itself evaluates the generated text, each policy as a
+  // permit so that every satisfied one is named, and must name exactly the policies whose `holds` is true.
+  const cedar = createRequire(import.meta.url)('@cedar-policy/cedar-wasm/nodejs') as typeof CedarWasm;
   for (const [name, raw, phases] of [
     ['the default table', {}, [...DEFAULT_PHASES, 'NOPE']],
     ['a table with asks', { tools: { ask: ['net', 'exec', 'vcs:push'], phases: { SPEC: ['read'] } } }, DEFAULT_PHASES],
     ['an empty phase', { tools: { phases: { SPEC: [] } } }, ['SPEC', 'PLAN']],
+    [
+      'a custom process',
+      {
+        phases: ['DESIGN', 'BUILD', 'SHIP'],
+        tools: { phases: { DESIGN: ['read'], BUILD: ['read', 'exec'], SHIP: [] } },
+      },
+      ['DESIGN', 'BUILD', 'SHIP', 'STRATEGIZE'],
+    ],
   ] as const) {
-    it(`names the policies Cedar names, for every row in every phase: ${name}`, () => {
-      const alone = config(raw);
-      const withCedar = config({ ...raw, policies: { sources: { 'never.cedar': never } } });
+    it(`holds exactly where Cedar finds the generated text satisfied, for every row in every phase: ${name}`, () => {
+      const parts = toolPolicyParts(toolPolicyOf(config(raw)));
+      const permits: Record<string, CedarWasm.PolicyJson> = {};
+      for (const p of parts) {
+        const json = cedar.policyToJson(p.text);
+        assert.equal(json.type, 'success', p.id);
+        if (json.type === 'success') permits[p.id] = { ...json.json, effect: 'permit' };
+      }
       let compared = 0;
+      let held = 0;
       for (const row of TABLE) {
         const c = classifyToolCall(row.call, TABLE_CONTEXT);
         for (const phase of phases) {
-          const native = decidePolicies(alone, request(row.call, phase, 'agent', c));
-          const cedar = decidePolicies(withCedar, request(row.call, phase, 'agent', c));
-          assert.deepEqual(native.enforced, cedar.enforced, `${row.name} in ${phase}`);
-          compared++;
+          const r = cedarRequest(request(row.call, phase, 'agent', c));
+          for (const action of ['call', 'ask'] as const) {
+            const answer = cedar.isAuthorized({
+              principal: r.principal,
+              action: { type: 'Autopilot::Action', id: action },
+              resource: r.resource,
+              context: r.context,
+              entities: r.entities.map((e) => ({ uid: e.uid, attrs: { ...e.attrs }, parents: [] })),
+              policies: { staticPolicies: permits },
+            });
+            assert.equal(answer.type, 'success', `${row.name} in ${phase}`);
+            if (answer.type !== 'success') continue;
+            assert.deepEqual(answer.response.diagnostics.errors, [], `${row.name} in ${phase}`);
+            const byCedar = [...answer.response.diagnostics.reason].sort();
+            const byCode = parts
+              .filter((p) => p.holds(action, request(row.call, phase, 'agent', c)))
+              .map((p) => p.id)
+              .sort();
+            assert.deepEqual(byCode, byCedar, `${row.name}, ${action} in ${phase}`);
+            held += byCode.length;
+            compared++;
+          }
         }
       }
-      assert.ok(compared > 100, `${compared} decisions compared`);
+      assert.ok(compared > 200 && held > 100, `${compared} requests compared, ${held} policies satisfied`);
     });
   }
 
+  it('decides a table with repository policies as Cedar would: the table by code, the policies by Cedar', () => {
+    const never = '@id("never")\nforbid (principal, action, resource) when { false };\n';
+    const alone = config({});
+    const withCedar = config({ policies: { sources: { 'never.cedar': never } } });
+    let compared = 0;
+    for (const row of TABLE) {
+      const c = classifyToolCall(row.call, TABLE_CONTEXT);
+      for (const phase of DEFAULT_PHASES) {
+        const native = decidePolicies(alone, request(row.call, phase, 'agent', c));
+        const both = decidePolicies(withCedar, request(row.call, phase, 'agent', c));
+        assert.deepEqual(both.enforced, native.enforced, `${row.name} in ${phase}`);
+        compared++;
+      }
+    }
+    assert.ok(compared > 100, `${compared} decisions compared`);
+  });
+
   it('keeps the generated policies valid Cedar, one per @id, at the lines the text puts them', () => {
+    const never = '@id("never")\nforbid (principal, action, resource) when { false };\n';
     const text = compileToolPolicy(toolPolicyOf(config({})));
     const lines = text.split('\n');
     for (const p of policySetOf(config({ policies: { sources: { 'never.cedar': never } } })).policies)

@@ -23,6 +23,7 @@ import {
   type PolicyVerdict,
 } from '../../core/policy/cedar.ts';
 import { toolPolicyOf } from '../../core/policy/tool-policy.ts';
+import { compilePolicy, evalRequest, Unevaluable, type PolicyTest } from '../../core/policy/cedar-eval.ts';
 import { changeRequests, combineChange, type ChangeRequest, type ChangeVerdict } from '../../core/policy/change.ts';
 import { sha256Hex } from './files.ts';
 
@@ -150,14 +151,58 @@ function generated(config: Config): (PolicyInfo & Pick<GeneratedPolicy, 'holds'>
 
 interface Compiled extends PolicySet {
   /**
-   * The preparsed set: every policy not off, as a permit (see {@link satisfied}); null when the set is the tool
-   * table's alone, which is decided by the generated policies' own conditions without loading Cedar.
+   * The tool table's policies, decided by their own conditions (`holds`: a test holds them equal to their Cedar
+   * text), so that no request pays Cedar for them.
    */
-  readonly setId: string | null;
   readonly native: readonly (PolicyInfo & Pick<GeneratedPolicy, 'holds'>)[];
+  /**
+   * The repository's policies that are not off, by the action and resource type they can apply to
+   * (`action resourceType`); a pair no policy's scope admits has no group, and a request for it asks nothing.
+   */
+  readonly groups: ReadonlyMap<string, PolicyGroup>;
   readonly byId: ReadonlyMap<string, PolicyInfo>;
   /** Decisions by request: Cedar is a pure function of the policy set and the request, so a repeat is answered here. */
   readonly memo: Map<string, PolicyDecision>;
+}
+
+/**
+ * Policies that can apply to one action on one resource type: preparsed in Cedar as permits (see
+ * {@link satisfied}), and compiled to JavaScript when every one of them can be (`compiled`), which then answers
+ * unless a request is one it cannot evaluate as Cedar would.
+ */
+interface PolicyGroup {
+  readonly setId: string;
+  readonly compiled: readonly { readonly id: string; readonly test: PolicyTest }[] | null;
+}
+
+/** The actions and resource types a policy's scope can match (the schema declares no action groups). */
+const ACTIONS = ['call', 'ask', 'change'] as const;
+const RESOURCE_TYPES = ['ToolCall', 'Diff', 'File'] as const;
+
+type ScopeJson = {
+  op: string;
+  entity?: { type: string; id: string };
+  entities?: { type: string; id: string }[];
+  entity_type?: string;
+};
+
+/** Whether a policy's action scope admits `action`: every scope but `==`/`in` naming other actions does. */
+function admitsAction(scope: ScopeJson, action: string): boolean {
+  const named = scope.entity ? [scope.entity] : scope.entities;
+  if ((scope.op === '==' || scope.op === 'in') && named)
+    return named.some((e) => e.type === `${CEDAR_NAMESPACE}::Action` && e.id === action);
+  return true;
+}
+
+/**
+ * Whether a policy's resource scope admits a resource of `type`: `is` another type, or `==` an entity of another
+ * type, cannot; anything else (`All`, `in`) is sent to Cedar to decide.
+ */
+function admitsResource(scope: ScopeJson, type: string): boolean {
+  const full = `${CEDAR_NAMESPACE}::${type}`;
+  if (scope.op === 'is') return scope.entity_type === full;
+  if (scope.op === '==' && scope.entity) return scope.entity.type === full;
+  return true;
 }
 
 /** Requests remembered per policy set (a hook daemon's session repeats its calls); the oldest goes first. */
@@ -214,13 +259,13 @@ function compiled(config: Config): Compiled {
     digest,
     policies,
     observing: policies.some((p) => p.mode === 'observe'),
+    native: table,
     byId: new Map(policies.map((p) => [p.id, p])),
     memo: new Map<string, PolicyDecision>(),
   };
   if (own.length === 0) {
-    // The tool table alone: its policies' conditions are code as well as Cedar text (a test holds them equal), so
-    // no hook pays for loading the WebAssembly engine until a repository writes a policy of its own.
-    const result: Compiled = { ...base, setId: null, native: table };
+    // The tool table alone: no hook pays for loading the WebAssembly engine until a repository writes a policy.
+    const result: Compiled = { ...base, groups: new Map() };
     cache.set(config, result);
     return result;
   }
@@ -240,28 +285,83 @@ function compiled(config: Config): Compiled {
     const line = p ? p.line + (e.offset !== undefined ? lineAt(p.text, e.offset) - 1 : 0) : undefined;
     throw invalid('policies', p?.file ?? POLICIES_DIR, line, `policy ${problem.policyId}: ${e.message}`);
   }
-  // Every policy that is not off, as a permit: Cedar then lists every policy whose scope and conditions hold (an
-  // allow's diagnostics name all satisfied permits), and the verdict under each mode is derived from that one
-  // evaluation by Cedar's own rule (a satisfied forbid denies; else a satisfied permit allows; else deny).
-  const asPermits: Record<string, CedarWasm.PolicyJson> = {};
-  for (const p of policies) {
-    if (p.mode === 'off') continue;
+  // Every repository policy that is not off, as a permit: Cedar then lists every policy whose scope and conditions
+  // hold (an allow's diagnostics name all satisfied permits), and the verdict under each mode is derived from that
+  // one evaluation by Cedar's own rule (a satisfied forbid denies; else a satisfied permit allows; else deny). The
+  // validated set holds the tool table too, so a repository policy is checked beside the table it joins.
+  const asPermits: { id: string; json: CedarWasm.PolicyJson }[] = [];
+  for (const p of own) {
+    if ((overrides[p.id] ?? defaultMode) === 'off') continue;
     const json = c.policyToJson(p.text);
     if (json.type === 'failure') throw new Error(`a checked policy does not convert: ${p.id}`);
-    asPermits[p.id] = { ...json.json, effect: 'permit' };
+    asPermits.push({ id: p.id, json: { ...json.json, effect: 'permit' } });
   }
-  const setId = `${digest}:satisfied`;
-  const r = c.preparsePolicySet(setId, { staticPolicies: asPermits });
-  if (r.type === 'failure') throw new Error(`the checked policy set does not load: ${firstError(r.errors).message}`);
-  const result: Compiled = { ...base, setId, native: [] };
+  const groups = new Map<string, PolicyGroup>();
+  for (const action of ACTIONS) {
+    for (const type of RESOURCE_TYPES) {
+      const applying = asPermits.filter(
+        ({ json }) =>
+          admitsAction(json.action as ScopeJson, action) && admitsResource(json.resource as ScopeJson, type),
+      );
+      if (applying.length === 0) continue;
+      const setId = `${digest}:${action}:${type}`;
+      const r = c.preparsePolicySet(setId, {
+        staticPolicies: Object.fromEntries(applying.map(({ id, json }) => [id, json])),
+      });
+      if (r.type === 'failure')
+        throw new Error(`the checked policy set does not load: ${firstError(r.errors).message}`);
+      const tests = applying.map(({ id, json }) => ({ id, test: compilePolicy(json) }));
+      const compiled = tests.every((t) => t.test !== null)
+        ? tests.map(({ id, test }) => ({ id, test: test as PolicyTest }))
+        : null;
+      groups.set(`${action} ${type}`, { setId, compiled });
+    }
+  }
+  const result: Compiled = { ...base, groups };
   cache.set(config, result);
   return result;
 }
 
-/** The ids of the policies (any effect, not off) whose scope and conditions hold for `action` on the request. */
-function satisfied(set: Compiled, action: 'call' | 'ask', req: PolicyRequest): { ids: string[]; errors: string[] } {
-  if (set.setId === null) return { ids: set.native.filter((p) => p.holds(action, req)).map((p) => p.id), errors: [] };
-  return satisfiedByCedar(set.setId, action, cedarRequest(req));
+/** The ids of the policies (any effect, not off) whose scope and conditions hold for `action` on the tool call. */
+function satisfied(
+  set: Compiled,
+  action: 'call' | 'ask',
+  req: PolicyRequest,
+  request: CedarRequest,
+): { ids: string[]; errors: string[] } {
+  const ids = set.native.filter((p) => p.holds(action, req)).map((p) => p.id);
+  const group = set.groups.get(`${action} ToolCall`);
+  if (group === undefined) return { ids, errors: [] };
+  const own = satisfiedBy(group, action, request);
+  return { ids: [...ids, ...own.ids], errors: own.errors };
+}
+
+/** The policies of `group` satisfied by `action` on `request`: in JavaScript where it can answer as Cedar would. */
+function satisfiedBy(
+  group: PolicyGroup,
+  action: 'call' | 'ask' | 'change',
+  request: CedarRequest,
+): { ids: string[]; errors: string[] } {
+  if (group.compiled) {
+    try {
+      const r = evalRequest(request, { type: `${CEDAR_NAMESPACE}::Action`, id: action });
+      return { ids: group.compiled.filter((p) => p.test(r)).map((p) => p.id), errors: [] };
+    } catch (err) {
+      if (!(err instanceof Unevaluable)) throw err;
+    }
+  }
+  return satisfiedByCedar(group.setId, action, request);
+}
+
+/** The policies satisfied by a change part, when some repository policy can apply to it. */
+function satisfiedByChange(
+  set: Compiled,
+  action: 'change' | 'ask',
+  request: CedarRequest,
+): { ids: string[]; errors: string[] } {
+  const type = request.resource.type.slice(CEDAR_NAMESPACE.length + 2);
+  const group = set.groups.get(`${action} ${type}`);
+  return group === undefined ? { ids: [], errors: [] } : satisfiedBy(group, action, request);
 }
 
 function satisfiedByCedar(
@@ -314,7 +414,7 @@ export function decidePolicies(config: Config, req: PolicyRequest): PolicyDecisi
   const found = new Map<'call' | 'ask', { ids: string[]; errors: string[] }>();
   const under = (modes: ReadonlySet<PolicyMode>) => (action: 'call' | 'ask') => {
     let f = found.get(action);
-    if (!f) found.set(action, (f = satisfied(set, action, req)));
+    if (!f) found.set(action, (f = satisfied(set, action, req, request)));
     return answerUnder(set, f, modes);
   };
   const enforced = combineAnswers(under(ENFORCED));
@@ -342,12 +442,12 @@ export interface ChangeDecision {
 export function decideChange(config: Config, req: ChangeRequest): ChangeDecision {
   const set = compiled(config);
   const parts =
-    set.setId === null
+    set.groups.size === 0
       ? []
       : changeRequests(req).map((part) => ({
           on: part.on,
-          change: satisfiedByCedar(set.setId as string, 'change', part.request),
-          ask: satisfiedByCedar(set.setId as string, 'ask', part.request),
+          change: satisfiedByChange(set, 'change', part.request),
+          ask: satisfiedByChange(set, 'ask', part.request),
         }));
   const errors = parts.flatMap((p) => [...p.change.errors, ...p.ask.errors]);
   const forbids = (ids: readonly string[], modes: ReadonlySet<PolicyMode>) =>
