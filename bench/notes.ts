@@ -212,6 +212,7 @@ export function notes(rows: readonly Stats[], facts: RunFacts): string {
     ...cpu('Verify, task refold', refold),
     ...cpu('Guard, every command new', guard),
     ...cpu('Guard, repeated calls', guardCached),
+    ...cpu('Guard with policies on, every call new', guardPolicies),
   ];
   if (costs.length)
     lines.push(

@@ -7,15 +7,15 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import type * as CedarWasm from '@cedar-policy/cedar-wasm/nodejs';
 import { compilePolicy, evalRequest, Unevaluable } from '../../src/core/policy/cedar-eval.ts';
+import { engine } from '../../src/engine/repo/policies.ts';
 import type { CedarEntity, CedarRequest } from '../../src/core/policy/cedar.ts';
 import { POLICY_PACK } from '../../src/core/policy/pack.ts';
 import { Gen } from './generate.ts';
 import { LONG, mulberry32, seedsFor, withSeed } from '../torture/random.ts';
 
-const cedar = createRequire(import.meta.url)('@cedar-policy/cedar-wasm/nodejs') as typeof CedarWasm;
+const cedar = engine();
 const NS = 'Autopilot';
 
 type Ty = 'S' | 'L' | 'B' | 'SS';

@@ -1,15 +1,16 @@
 import { describe, it } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { parseConfig, type Config } from '../../src/core/config.ts';
 import { AutopilotError } from '../../src/core/errors.ts';
 import { DEFAULT_PHASES } from '../../src/core/phases.ts';
-import { createRequire } from 'node:module';
 import type * as CedarWasm from '@cedar-policy/cedar-wasm/nodejs';
 import { cedarRequest, compileToolPolicy, toolPolicyParts, type PolicyRequest } from '../../src/core/policy/cedar.ts';
 import { classifyToolCall, type ToolCall } from '../../src/core/policy/classify.ts';
 import { decideToolCall } from '../../src/core/policy/decide.ts';
 import { toolPolicyOf } from '../../src/core/policy/tool-policy.ts';
-import { decidePolicies, policySetOf } from '../../src/engine/repo/policies.ts';
+import { decidePolicies, engine, policySetOf } from '../../src/engine/repo/policies.ts';
 import { TABLE, TABLE_CONTEXT } from './policy-table.ts';
 import { spansOf } from '../../src/ports/spans.ts';
 
@@ -118,7 +119,7 @@ describe('the tool table without Cedar', () => {
   // The guard decides the tool table's policies by their conditions as code (`holds`), with or without repository
   // policies, so no request pays Cedar for them. Here Cedar itself evaluates the generated text, each policy as a
   // permit so that every satisfied one is named, and must name exactly the policies whose `holds` is true.
-  const cedar = createRequire(import.meta.url)('@cedar-policy/cedar-wasm/nodejs') as typeof CedarWasm;
+  const cedar = engine();
   for (const [name, raw, phases] of [
     ['the default table', {}, [...DEFAULT_PHASES, 'NOPE']],
     ['a table with asks', { tools: { ask: ['net', 'exec', 'vcs:push'], phases: { SPEC: ['read'] } } }, DEFAULT_PHASES],
@@ -333,5 +334,17 @@ describe('policy telemetry', () => {
     });
     assert.equal(observed?.attributes['autopilot.policy.verdict'], 'allow');
     assert.equal(observed?.attributes['autopilot.policy.observed'], 'deny');
+  });
+});
+
+describe('the Cedar engine under deoptimization', () => {
+  it('survives a long run of engine calls while V8 deoptimizes often (Node 20 aborted on inlined calls into WebAssembly)', () => {
+    const script = fileURLToPath(new URL('../helpers/cedar-calls.ts', import.meta.url));
+    const r = spawnSync(process.execPath, ['--deopt-every-n-times=97', '--import', 'tsx', script, '3000'], {
+      encoding: 'utf8',
+      timeout: 240_000,
+    });
+    assert.equal(r.status, 0, `${r.stderr.slice(0, 2000)}`);
+    assert.equal(r.stdout, 'ok 3000 1000\n');
   });
 });

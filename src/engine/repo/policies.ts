@@ -4,6 +4,7 @@
  * the schema at load, and the decision on one request under the policies' modes.
  */
 import { createRequire } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
 import type * as CedarWasm from '@cedar-policy/cedar-wasm/nodejs';
 import canonicalize from 'canonicalize';
 import { AutopilotError, ErrorCode } from '../../core/errors.ts';
@@ -62,9 +63,21 @@ export interface PolicyDecision {
 
 let cedar: typeof CedarWasm | undefined;
 
-/** The Cedar engine, loaded once per process on first use (the WebAssembly module takes a while to compile). */
-function engine(): typeof CedarWasm {
-  cedar ??= createRequire(import.meta.url)('@cedar-policy/cedar-wasm/nodejs') as typeof CedarWasm;
+/**
+ * The Cedar engine, loaded once per process on first use (the WebAssembly module takes a while to compile).
+ *
+ * Before it loads, V8 is told not to inline calls from JavaScript into WebAssembly. Node 20's V8 (11.3) aborts the
+ * process ("Fatal error … unreachable code" in `Deoptimizer::DoComputeBuiltinContinuation`) when optimized code that
+ * inlined such a call is deoptimized on its return, which happens when the engine grows its memory during a call
+ * (the detached buffer invalidates the caller's code): reproduced here with `--deopt-every-n-times`, and once in a
+ * long bench run without it. A hook daemon that aborts fails closed but takes every agent's calls with it; without
+ * the inlining each call costs a few hundred nanoseconds more.
+ */
+export function engine(): typeof CedarWasm {
+  if (!cedar) {
+    setFlagsFromString('--no-turbo-inline-js-wasm-calls');
+    cedar = createRequire(import.meta.url)('@cedar-policy/cedar-wasm/nodejs') as typeof CedarWasm;
+  }
   return cedar;
 }
 
