@@ -152,10 +152,11 @@ function cases(bin: string, repo: string, clean: NodeJS.ProcessEnv): HookCase[] 
   const client = join(dirname(bin), 'autopilot-hook');
   const shell = (who: string, event: string, input: string, what: string): HookCase => ({
     name: `hook ${who} ${event}, fast client, answered by the daemon`,
-    argv: [client, '--node', '/nonexistent/node', who, event],
+    // As the hooks' commands run it: `bash <client>`, bash from the PATH (see agentHookCommand).
+    argv: ['bash', client, '--node', '/nonexistent/node', who, event],
     input,
     env: daemon,
-    note: `${what}; bin/autopilot-hook (bash and one sha384sum) over the daemon's pipes`,
+    note: `${what}; \`bash bin/autopilot-hook\` (bash and one sha384sum) over the daemon's pipes`,
     daemon: true,
   });
   return [

@@ -177,18 +177,21 @@ describe('the wiring in a repository with its own install', () => {
       mcpServers: { autopilot: { command: 'npx', args: ['--no-install', 'autopilot', 'mcp'] } },
     });
     assert.deepEqual(commands(fileOf(files, '.claude/settings.json').after), {
-      PreToolUse: '"$CLAUDE_PROJECT_DIR"/node_modules/.bin/autopilot-hook claude PreToolUse || exit 2',
-      Stop: '"$CLAUDE_PROJECT_DIR"/node_modules/.bin/autopilot-hook claude Stop',
-      SessionStart: '"$CLAUDE_PROJECT_DIR"/node_modules/.bin/autopilot-hook claude SessionStart',
-      UserPromptSubmit: '"$CLAUDE_PROJECT_DIR"/node_modules/.bin/autopilot-hook claude UserPromptSubmit',
+      PreToolUse: 'bash "$CLAUDE_PROJECT_DIR"/node_modules/.bin/autopilot-hook claude PreToolUse || exit 2',
+      Stop: 'bash "$CLAUDE_PROJECT_DIR"/node_modules/.bin/autopilot-hook claude Stop',
+      SessionStart: 'bash "$CLAUDE_PROJECT_DIR"/node_modules/.bin/autopilot-hook claude SessionStart',
+      UserPromptSubmit: 'bash "$CLAUDE_PROJECT_DIR"/node_modules/.bin/autopilot-hook claude UserPromptSubmit',
     });
     const codex = commands(fileOf(files, '.codex/hooks.json').after);
     assert.equal(
       codex['PreToolUse'],
-      '"$(git rev-parse --show-toplevel)"/node_modules/.bin/autopilot-hook codex PreToolUse || exit 2',
+      'bash "$(git rev-parse --show-toplevel)"/node_modules/.bin/autopilot-hook codex PreToolUse || exit 2',
     );
     const cursor = commands(fileOf(files, '.cursor/hooks.json').after);
-    assert.equal(cursor['stop'], '"$(git rev-parse --show-toplevel)"/node_modules/.bin/autopilot-hook cursor stop');
+    assert.equal(
+      cursor['stop'],
+      'bash "$(git rev-parse --show-toplevel)"/node_modules/.bin/autopilot-hook cursor stop',
+    );
     assert.match(fileOf(files, 'AGENTS.md').after, /`npx --no-install autopilot task status <TASK>`/);
     assert.match(
       fileOf(files, '.git/hooks/pre-commit').after,
@@ -265,7 +268,7 @@ describe('the wiring in a repository without an install of its own', () => {
     });
     assert.equal(
       commands(fileOf(files, '.claude/settings.json').after)['PreToolUse'],
-      `${join(dirname(dirname(LAUNCHER.bin)), 'bin', 'autopilot-hook')} --node ${LAUNCHER.node} claude PreToolUse || exit 2`,
+      `bash ${join(dirname(dirname(LAUNCHER.bin)), 'bin', 'autopilot-hook')} --node ${LAUNCHER.node} claude PreToolUse || exit 2`,
     );
     assert.match(fileOf(files, 'AGENTS.md').after, /`autopilot task status <TASK>`/);
     assert.match(gitHookScript('pre-push', LAUNCHER), /\| \/opt\/this-machine\/node \S+ hook git pre-push "\$@"\n$/);
@@ -380,7 +383,7 @@ describe("doctor's reading of commands", () => {
   it("tells the repository's install (present or missing) from this machine's absolute paths", () => {
     const root = nodeRepo();
     const claude = shellWords('"$CLAUDE_PROJECT_DIR"/node_modules/.bin/autopilot hook claude Stop');
-    const shell = shellWords('"$CLAUDE_PROJECT_DIR"/node_modules/.bin/autopilot-hook claude Stop');
+    const shell = shellWords('bash "$CLAUDE_PROJECT_DIR"/node_modules/.bin/autopilot-hook claude Stop');
     assert.deepEqual(lookAtCommand(root, claude), {
       form: 'local',
       problems: ['node_modules/.bin/autopilot is missing'],
@@ -395,7 +398,15 @@ describe("doctor's reading of commands", () => {
     assert.deepEqual(lookAtCommand(root, claude), { form: 'local', problems: [], missingLocal: false });
     writeFileSync(join(root, 'node_modules', '.bin', 'autopilot-hook'), '#!/bin/sh\n', { mode: 0o755 });
     assert.deepEqual(lookAtCommand(root, shell), { form: 'local', problems: [], missingLocal: false });
+    // The form written before the client was run by bash is still read as the client.
+    const direct = shellWords('"$CLAUDE_PROJECT_DIR"/node_modules/.bin/autopilot-hook claude Stop');
+    assert.deepEqual(lookAtCommand(root, direct), { form: 'local', problems: [], missingLocal: false });
     const client = join(ROOT, 'bin', 'autopilot-hook');
+    assert.deepEqual(lookAtCommand(root, ['bash', client, '--node', process.execPath, 'claude', 'Stop']), {
+      form: 'absolute',
+      problems: [],
+      missingLocal: false,
+    });
     assert.deepEqual(lookAtCommand(root, [client, '--node', process.execPath, 'claude', 'Stop']), {
       form: 'absolute',
       problems: [],

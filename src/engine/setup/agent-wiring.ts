@@ -74,6 +74,8 @@ export type CommandRunner = 'claude' | 'codex' | 'cursor' | 'git';
 export const LOCAL_BIN = `node_modules/.bin/${BIN_NAME}`;
 /** The shell hook client (the package's bin/autopilot-hook): asks the hook daemon without starting Node. */
 export const HOOK_CLIENT_NAME = `${BIN_NAME}-hook`;
+/** The shell that runs the hook client in the hooks' commands (see {@link agentHookCommand}). */
+export const HOOK_SHELL = 'bash';
 /** Where the repository's install puts the shell hook client. */
 export const LOCAL_HOOK_CLIENT = `node_modules/.bin/${HOOK_CLIENT_NAME}`;
 
@@ -161,7 +163,9 @@ export function wiredCommand(
 /**
  * The command of an agent's hook (`args`: `hook <client> <event>`): the shell hook client, which asks the daemon
  * without starting Node and runs the Node hook when it cannot (absolute form: with this machine's Node). Windows,
- * which has no bash to run it, gets the Node hook's command.
+ * which has no bash to run it, gets the Node hook's command. The client is run as `bash <client>`: bash found on
+ * the PATH as its `#!/usr/bin/env bash` line would find it, without starting `env` first (about a tenth of a
+ * hook's time on a small machine).
  */
 export function agentHookCommand(
   o: { readonly launcher: Launcher; readonly form: LaunchForm },
@@ -173,9 +177,9 @@ export function agentHookCommand(
   if (o.form === 'absolute') {
     // bin/autopilot-hook beside bin/autopilot.js; a checkout's scripts/autopilot-dev.js has it in bin/ too.
     const client = join(dirname(dirname(o.launcher.bin)), 'bin', HOOK_CLIENT_NAME);
-    return [client, '--node', o.launcher.node, ...rest].map(shellQuote).join(' ');
+    return [HOOK_SHELL, client, '--node', o.launcher.node, ...rest].map(shellQuote).join(' ');
   }
-  return [`${ROOT_PREFIX[runner]}${LOCAL_HOOK_CLIENT}`, ...rest.map(shellQuote)].join(' ');
+  return [HOOK_SHELL, `${ROOT_PREFIX[runner]}${LOCAL_HOOK_CLIENT}`, ...rest.map(shellQuote)].join(' ');
 }
 
 // The command of a hook that decides a tool call. Any failure to answer becomes exit 2, a denial for every

@@ -34,6 +34,7 @@ import {
   GIT_HOOKS,
   isAutopilotHookCommand,
   HOOK_CLIENT_NAME,
+  HOOK_SHELL,
   LOCAL_HOOK_CLIENT,
   LOCAL_BIN,
   LOCAL_NPX,
@@ -157,7 +158,9 @@ const LOCAL_HOOK_PROGRAM = new RegExp(
 );
 
 /** How a command (a shell command line, or an MCP entry's words) starts Autopilot, and what is wrong with it. */
-export function lookAtCommand(root: string, words: readonly string[]): CommandLook {
+export function lookAtCommand(root: string, all: readonly string[]): CommandLook {
+  // The hook client run by bash (`bash <client> …`) is read as the client itself.
+  const words = all[0] === HOOK_SHELL && all[1]?.endsWith(HOOK_CLIENT_NAME) ? all.slice(1) : all;
   if (words[0] && LOCAL_HOOK_PROGRAM.test(words[0])) {
     try {
       accessSync(join(root, LOCAL_HOOK_CLIENT), constants.X_OK);
