@@ -164,8 +164,8 @@ export function wiredCommand(
  * The command of an agent's hook (`args`: `hook <client> <event>`): the shell hook client, which asks the daemon
  * without starting Node and runs the Node hook when it cannot (absolute form: with this machine's Node). Windows,
  * which has no bash to run it, gets the Node hook's command. The client is run as `bash <client>`: bash found on
- * the PATH as its `#!/usr/bin/env bash` line would find it, without starting `env` first (about a tenth of a
- * hook's time on a small machine).
+ * the PATH as its `#!/usr/bin/env bash` line would find it, without starting `env` first (about a millisecond of
+ * a hook's ten on a small machine).
  */
 export function agentHookCommand(
   o: { readonly launcher: Launcher; readonly form: LaunchForm },
