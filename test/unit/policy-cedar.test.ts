@@ -348,3 +348,23 @@ describe('the Cedar engine under deoptimization', () => {
     assert.equal(r.stdout, 'ok 3000 1000\n');
   });
 });
+
+describe('a request the engine cannot carry', () => {
+  it('is denied, naming why, when a path holds a lone surrogate (the compiled policies leave it to the engine)', () => {
+    const cfg = config({
+      policies: {
+        sources: {
+          'm.cedar':
+            '@id("migrations")\nforbid (principal, action == Autopilot::Action::"call", resource)\nwhen { resource.paths.contains("db/m.sql") };\n',
+        },
+      },
+    });
+    const call = write('/repo/src/a\ud800.js');
+    const c = classifyToolCall(call, TABLE_CONTEXT);
+    const d = decidePolicies(cfg, request(call, 'IMPLEMENT', 'agent', { ...c, paths: ['src/a\ud800.js'] }));
+    assert.equal(d.enforced.verdict, 'deny');
+    assert.ok(d.enforced.errors.length > 0, JSON.stringify(d.enforced));
+    const plain = decidePolicies(cfg, request(call, 'IMPLEMENT', 'agent', { ...c, paths: ['src/a.js'] }));
+    assert.equal(plain.enforced.verdict, 'allow');
+  });
+});

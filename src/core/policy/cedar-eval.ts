@@ -37,10 +37,35 @@ export interface EvalRequest {
 
 const keyOf = (e: { type: string; id: string }) => `${e.type}::${e.id}`;
 
-/** The request of `req` for `action`, entities indexed once for every policy asked. */
+// With the u flag a surrogate pair is one code point, so only a lone surrogate is in the category Cs.
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** True when every string in `v` is well-formed Unicode (no lone surrogate), as every string Cedar holds is. */
+function wellFormed(v: unknown): boolean {
+  if (typeof v === 'string') return !LONE_SURROGATE.test(v);
+  if (Array.isArray(v)) {
+    for (const x of v) if (!wellFormed(x)) return false;
+    return true;
+  }
+  if (typeof v === 'object' && v !== null) {
+    for (const [k, x] of Object.entries(v)) if (LONE_SURROGATE.test(k) || !wellFormed(x)) return false;
+  }
+  return true;
+}
+
+/**
+ * The request of `req` for `action`, entities indexed once for every policy asked. A request holding a string that
+ * is not well-formed Unicode (a lone surrogate, which JSON can carry) is one the engine refuses whole, so it is
+ * {@link Unevaluable} here: the engine's refusal, which denies, stays the answer.
+ */
 export function evalRequest(req: CedarRequest, action: { type: string; id: string }): EvalRequest {
+  if (!wellFormed(req.principal) || !wellFormed(req.resource) || !wellFormed(req.context))
+    unevaluable('a string that is not well-formed Unicode');
   const entities = new Map<string, Readonly<Record<string, CedarValue>>>();
-  for (const e of req.entities as readonly CedarEntity[]) entities.set(keyOf(e.uid), e.attrs);
+  for (const e of req.entities as readonly CedarEntity[]) {
+    if (!wellFormed(e.uid) || !wellFormed(e.attrs)) unevaluable('a string that is not well-formed Unicode');
+    entities.set(keyOf(e.uid), e.attrs);
+  }
   return {
     principal: { __entity: req.principal },
     action: { __entity: action },

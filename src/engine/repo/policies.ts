@@ -336,25 +336,25 @@ function compiled(config: Config): Compiled {
 }
 
 /** The ids of the policies (any effect, not off) whose scope and conditions hold for `action` on the tool call. */
-function satisfied(
-  set: Compiled,
-  action: 'call' | 'ask',
-  req: PolicyRequest,
-  request: CedarRequest,
-): { ids: string[]; errors: string[] } {
+function satisfied(set: Compiled, action: 'call' | 'ask', req: PolicyRequest, request: CedarRequest): Satisfied {
   const ids = set.native.filter((p) => p.holds(action, req)).map((p) => p.id);
   const group = set.groups.get(`${action} ToolCall`);
   if (group === undefined) return { ids, errors: [] };
   const own = satisfiedBy(group, action, request);
+  // A request the engine refused whole satisfies nothing, the table's policies included: the guard fails closed.
+  if (own.refused) return { ids: [], errors: own.errors, refused: true };
   return { ids: [...ids, ...own.ids], errors: own.errors };
 }
 
+/** The policies satisfied by a request, the errors met, and whether the engine refused the request whole. */
+interface Satisfied {
+  readonly ids: string[];
+  readonly errors: string[];
+  readonly refused?: true;
+}
+
 /** The policies of `group` satisfied by `action` on `request`: in JavaScript where it can answer as Cedar would. */
-function satisfiedBy(
-  group: PolicyGroup,
-  action: 'call' | 'ask' | 'change',
-  request: CedarRequest,
-): { ids: string[]; errors: string[] } {
+function satisfiedBy(group: PolicyGroup, action: 'call' | 'ask' | 'change', request: CedarRequest): Satisfied {
   if (group.compiled) {
     try {
       const r = evalRequest(request, { type: `${CEDAR_NAMESPACE}::Action`, id: action });
@@ -377,23 +377,25 @@ function satisfiedByChange(
   return group === undefined ? { ids: [], errors: [] } : satisfiedBy(group, action, request);
 }
 
-function satisfiedByCedar(
-  setId: string,
-  action: 'call' | 'ask' | 'change',
-  request: CedarRequest,
-): { ids: string[]; errors: string[] } {
-  const answer = engine().statefulIsAuthorized({
-    principal: request.principal,
-    action: { type: `${CEDAR_NAMESPACE}::Action`, id: action },
-    resource: request.resource,
-    context: request.context,
-    entities: request.entities.map((e) => ({ uid: e.uid, attrs: { ...e.attrs }, parents: [] })),
-    preparsedPolicySetId: setId,
-    // The set was validated against the schema at load, and the request is built by cedarRequest.
-    validateRequest: false,
-  });
+function satisfiedByCedar(setId: string, action: 'call' | 'ask' | 'change', request: CedarRequest): Satisfied {
+  let answer: ReturnType<typeof CedarWasm.statefulIsAuthorized>;
+  try {
+    answer = engine().statefulIsAuthorized({
+      principal: request.principal,
+      action: { type: `${CEDAR_NAMESPACE}::Action`, id: action },
+      resource: request.resource,
+      context: request.context,
+      entities: request.entities.map((e) => ({ uid: e.uid, attrs: { ...e.attrs }, parents: [] })),
+      preparsedPolicySetId: setId,
+      // The set was validated against the schema at load, and the request is built by cedarRequest.
+      validateRequest: false,
+    });
+  } catch (err) {
+    // The engine's JSON bridge throws on what it cannot carry (a lone surrogate in a path): refused like a failure.
+    answer = { type: 'failure', errors: [{ message: (err as Error).message }] } as typeof answer;
+  }
   // A request the engine cannot evaluate satisfies nothing: every action is denied, the guard fails closed.
-  if (answer.type === 'failure') return { ids: [], errors: answer.errors.map((e) => e.message) };
+  if (answer.type === 'failure') return { ids: [], errors: answer.errors.map((e) => e.message), refused: true };
   return {
     ids: answer.response.diagnostics.reason,
     errors: answer.response.diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`),
@@ -424,10 +426,15 @@ export function decidePolicies(config: Config, req: PolicyRequest): PolicyDecisi
   const key = JSON.stringify([request.principal.id, request.resource.id, request.context, request.entities]);
   const hit = set.memo.get(key);
   if (hit) return hit;
-  const found = new Map<'call' | 'ask', { ids: string[]; errors: string[] }>();
+  const found = new Map<'call' | 'ask', Satisfied>();
+  // A request the engine refused for one action is refused for the other too: the call is denied, not asked.
+  let refusal: Satisfied | undefined;
   const under = (modes: ReadonlySet<PolicyMode>) => (action: 'call' | 'ask') => {
-    let f = found.get(action);
-    if (!f) found.set(action, (f = satisfied(set, action, req, request)));
+    let f = refusal ?? found.get(action);
+    if (!f) {
+      found.set(action, (f = satisfied(set, action, req, request)));
+      if (f.refused) refusal = f;
+    }
     return answerUnder(set, f, modes);
   };
   const enforced = combineAnswers(under(ENFORCED));
